@@ -1,0 +1,85 @@
+// The one error catalogue of MCCS. Every error the product raises on purpose has a code here;
+// tests check codes, never message text. An error names the field (a JSON path, a manifest field,
+// a permission) and the reason, so an operator can fix the input without reading code.
+
+export const CODES = {
+  // --- generic input validation ---
+  MCCS_ERR_INVALID: 'invalid input',
+  MCCS_ERR_NOT_FOUND: 'not found',
+  MCCS_ERR_CONFLICT: 'conflicts with the current state',
+  MCCS_ERR_INTERNAL: 'internal error',
+
+  // --- plugins: manifest, load, sandbox, capabilities ---
+  MCCS_ERR_MANIFEST: 'plugin manifest is invalid',
+  MCCS_ERR_ENGINE_INCOMPATIBLE: 'plugin needs another MCCS plugin API version',
+  MCCS_ERR_PLUGIN_LOAD: 'plugin could not be loaded',
+  MCCS_ERR_PLUGIN_DUPLICATE: 'a plugin with this type name is already loaded',
+  MCCS_ERR_PLUGIN_CONTRACT: 'plugin returned a value that breaks the hook contract',
+  MCCS_ERR_PERMISSION_DENIED: 'plugin lacks the permission for this capability',
+  MCCS_ERR_CAPABILITY_ARGS: 'capability called with invalid arguments',
+  MCCS_ERR_CAPABILITY_FAILED: 'capability call failed',
+  MCCS_ERR_HOOK_UNKNOWN: 'no such hook',
+  MCCS_ERR_CANCELLED: 'cancelled',
+
+  // --- engine / model ---
+  MCCS_ERR_DEP_CYCLE: 'dependencies form a cycle',
+  MCCS_ERR_GROUP_LOCKED: 'group is locked',
+
+  // --- configuration ---
+  MCCS_ERR_CONFIG_SYNTAX: 'configuration file is not valid JSON',
+  MCCS_ERR_CONFIG_SCHEMA: 'configuration does not match its schema',
+  MCCS_ERR_CONFIG_REF: 'configuration refers to something that does not exist',
+  MCCS_ERR_CONFIG_GENERATION: 'configuration generation conflict',
+  MCCS_ERR_CONFIG_DUPLICATE: 'a name or key is defined twice in the configuration',
+  MCCS_ERR_CONFIG_DEPENDENCY: 'dependency links resources that cannot depend on each other',
+  MCCS_ERR_CONFIG_ATTRS: "resource attributes do not match the type's attribute schema",
+  MCCS_ERR_CONFIG_MISSING: 'configuration file is missing',
+  MCCS_ERR_CONFIG_INVALID: 'configuration is invalid (see data.issues)',
+  MCCS_ERR_BOOTSTRAP: 'agent bootstrap settings are invalid',
+
+  // --- proc: managed processes (core/plugins/caps/proc.ts) ---
+  MCCS_ERR_PROC_UNSUPPORTED: 'managed processes need sh, env (coreutils) and setsid (util-linux) on this host',
+  MCCS_ERR_PROC_START_FAILED: 'managed process could not be started',
+  MCCS_ERR_PROC_STOP_FAILED: 'managed process did not stop',
+} as const
+
+export type ErrorCode = keyof typeof CODES
+
+export interface ErrorDetail {
+  /** What the error is about: a JSON path (`/resources/2/attrs/port`), a manifest field, a permission. */
+  field?: string
+  /** The plugin, file, resource or group concerned. */
+  subject?: string
+  /** Anything else worth showing (machine-readable). */
+  data?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class MccsError extends Error {
+  readonly code: ErrorCode
+  readonly field?: string
+  readonly subject?: string
+  readonly data?: Record<string, unknown>
+
+  constructor(code: ErrorCode, reason: string, detail: ErrorDetail = {}) {
+    const where = [detail.subject, detail.field].filter(Boolean).join(' ')
+    super(`${code}: ${where ? where + ': ' : ''}${reason}`, detail.cause ? { cause: detail.cause } : undefined)
+    this.name = 'MccsError'
+    this.code = code
+    if (detail.field !== undefined) this.field = detail.field
+    if (detail.subject !== undefined) this.subject = detail.subject
+    if (detail.data !== undefined) this.data = detail.data
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, field: this.field, subject: this.subject, data: this.data }
+  }
+}
+
+export function mccsError(code: ErrorCode, reason: string, detail?: ErrorDetail): MccsError {
+  return new MccsError(code, reason, detail)
+}
+
+export function isMccsError(e: unknown, code?: ErrorCode): e is MccsError {
+  return e instanceof MccsError && (code === undefined || e.code === code)
+}

@@ -1,0 +1,135 @@
+// Capability `exec`: run an allow-listed absolute binary with an argv array — never a shell —
+// with a timeout (bounded by the hook's deadline), bounded output, and the whole process group
+// killed when the hook is cancelled.
+import { spawn } from 'node:child_process'
+import { realpathSync } from 'node:fs'
+import path from 'node:path'
+import type { ExecRequest, ExecResult } from '../../../sdk/src/types.js'
+import { MccsError } from '../../errors.js'
+import type { CallInfo, CapabilityProvider } from '../capabilities.js'
+
+const DEFAULT_OUTPUT = 64 * 1024
+const MAX_OUTPUT = 1024 * 1024
+const KILL_GRACE_MS = 2000
+export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** The permission a request needs, or null when one of the declared permissions covers it. */
+export function execAuthorize(args: unknown[], call: CallInfo): string | null {
+  const file = (args[0] as ExecRequest | undefined)?.file
+  if (typeof file !== 'string' || !path.isAbsolute(file)) return null // run() rejects it with a precise message
+  const p = call.permissions
+  if (p.has(`exec:${file}`)) return null
+  if (p.has('exec:scripts/*') && insideDir(file, call.paths.scripts)) return null
+  for (const field of p.execAttrFields()) {
+    const v = call.attrs[field]
+    const configured = Array.isArray(v) ? v[0] : v
+    if (typeof configured === 'string' && configured === file) return null
+  }
+  return `exec:${file}`
+}
+
+function insideDir(file: string, dir: string): boolean {
+  let real: string, realDir: string
+  try {
+    real = realpathSync(file)
+    realDir = realpathSync(dir)
+  } catch {
+    return false
+  }
+  return real.startsWith(realDir + path.sep)
+}
+
+export function checkExecRequest(v: unknown): Required<Pick<ExecRequest, 'file' | 'args'>> & ExecRequest {
+  const bad = (field: string, reason: string) => new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field: `exec.run: ${field}` })
+  if (typeof v !== 'object' || v === null) throw bad('request', 'must be an object { file, args }')
+  const r = v as Record<string, unknown>
+  if (typeof r.file !== 'string' || !path.isAbsolute(r.file)) throw bad('file', 'must be an absolute path')
+  const args = r.args ?? []
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\0'))) throw bad('args', 'must be an array of strings')
+  if (args.length > 4096) throw bad('args', 'at most 4096 arguments')
+  if (r.env !== undefined) {
+    if (typeof r.env !== 'object' || r.env === null) throw bad('env', 'must be an object of strings')
+    for (const [k, val] of Object.entries(r.env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env.${k}`, 'is not a valid variable name')
+      if (typeof val !== 'string' || val.includes('\0')) throw bad(`env.${k}`, 'must be a string')
+    }
+  }
+  if (r.cwd !== undefined && (typeof r.cwd !== 'string' || !path.isAbsolute(r.cwd))) throw bad('cwd', 'must be an absolute path')
+  if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0))) throw bad('timeoutMs', 'must be a positive number')
+  if (r.maxOutputBytes !== undefined && (typeof r.maxOutputBytes !== 'number' || r.maxOutputBytes < 0 || r.maxOutputBytes > MAX_OUTPUT)) {
+    throw bad('maxOutputBytes', `must be 0..${MAX_OUTPUT}`)
+  }
+  if (r.input !== undefined && typeof r.input !== 'string') throw bad('input', 'must be a string')
+  return { ...(r as unknown as ExecRequest), file: r.file, args: args as string[] }
+}
+
+/** Runs a process to completion. Used by the exec capability and by host code (script type probes). */
+export function runProcess(req: ExecRequest & { args: string[] }, signal: AbortSignal, deadline: number): Promise<ExecResult> {
+  const started = performance.now()
+  const cap = req.maxOutputBytes ?? DEFAULT_OUTPUT
+  const timeoutMs = Math.max(1, Math.min(req.timeoutMs ?? Infinity, deadline - Date.now()))
+  return new Promise((resolve) => {
+    const out: Buffer[] = [], err: Buffer[] = []
+    let outLen = 0, errLen = 0, truncated = false, timedOut = false, settled = false
+    const child = spawn(req.file, req.args, {
+      shell: false, detached: true, cwd: req.cwd ?? '/',
+      env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', ...(req.env ?? {}) },
+      stdio: [req.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    })
+    const take = (buf: Buffer, into: Buffer[], len: number): number => {
+      const room = cap - len
+      if (room <= 0) { truncated = true; return len }
+      if (buf.length > room) truncated = true
+      into.push(buf.subarray(0, room))
+      return len + Math.min(room, buf.length)
+    }
+    child.stdout!.on('data', (b: Buffer) => { outLen = take(b, out, outLen) })
+    child.stderr!.on('data', (b: Buffer) => { errLen = take(b, err, errLen) })
+    if (req.input !== undefined) child.stdin!.end(req.input)
+    let killTimer: NodeJS.Timeout | undefined
+    const killGroup = (sig: NodeJS.Signals) => {
+      try { if (child.pid) process.kill(-child.pid, sig) } catch { /* gone */ }
+    }
+    const stop = () => {
+      killGroup('SIGTERM')
+      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS)
+      killTimer.unref()
+    }
+    const timer = setTimeout(() => { timedOut = true; stop() }, timeoutMs)
+    const onAbort = () => stop()
+    signal.addEventListener('abort', onAbort, { once: true })
+    const finish = (code: number | null, sig: string | null, spawnError?: Error) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      // The group may still hold children of the command: don't leave them behind.
+      if (code === null || timedOut || signal.aborted) killGroup('SIGKILL')
+      if (killTimer) clearTimeout(killTimer)
+      resolve({
+        code, signal: sig, timedOut, truncated,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: spawnError ? `cannot run ${req.file}: ${spawnError.message}` : Buffer.concat(err).toString('utf8'),
+        durationMs: performance.now() - started,
+      })
+    }
+    child.on('error', (e) => finish(127, null, e))
+    child.on('close', (code, sig) => finish(code, sig))
+  })
+}
+
+export const execProvider: CapabilityProvider = {
+  name: 'exec',
+  methods: {
+    run: {
+      authorize: execAuthorize,
+      run: async ([req], call) => {
+        const r = checkExecRequest(req)
+        if (call.signal.aborted) throw new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled')
+        const res = await runProcess(r, call.signal, call.deadline)
+        call.log.debug('exec', { file: r.file, args: r.args, code: res.code, signal: res.signal, ms: Math.round(res.durationMs) })
+        return res
+      },
+    },
+  },
+}

@@ -1,0 +1,281 @@
+// The plugin host: loads plugin types, runs their hooks in sandboxes with per-call deadlines,
+// routes capability calls (permission-checked) and reports each result on two axes.
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { readdir, stat } from 'node:fs/promises'
+import { MccsError, isMccsError } from '../errors.js'
+import type { ExecStatus, HookName, HookResult, Logger, PluginManifest } from '../../sdk/src/types.js'
+import { RESOURCE_HOOKS, FENCE_HOOKS } from '../../sdk/src/types.js'
+import type { CallInfo, CapabilityProvider } from './capabilities.js'
+import { checkAnswer, defaultRecoverable } from './contract.js'
+import { loadPluginDir, type LoadedManifest } from './manifest.js'
+import { PermissionSet } from './permissions.js'
+import { PluginSandbox, type ContextMode, type RawOutcome } from './sandbox.js'
+import { sysProvider } from './caps/sys.js'
+
+export interface HostLogger {
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void
+}
+
+export interface HostOptions {
+  providers: CapabilityProvider[]
+  logger?: HostLogger
+  paths?: { home: string; scripts: string }
+  contextMode?: ContextMode
+  defaultMemoryMb?: number
+  defaultHookCpuMs?: number
+  /** Called when isolated-vm reports a catastrophic error: the agent logs and exits (systemd restarts it). */
+  onCatastrophicError?: (message: string) => void
+}
+
+export interface CallRequest {
+  resource: string
+  node: string
+  nodes?: string[]
+  attrs: Record<string, unknown>
+  timeoutMs: number
+  args?: unknown[]
+  /** Aborting it cancels the call: capability work is killed and the result says `cancelled`. */
+  signal?: AbortSignal
+}
+
+export interface LoadedPlugin {
+  manifest: PluginManifest
+  dir: string
+  permissions: PermissionSet
+  sandbox: PluginSandbox
+}
+
+interface LiveCall { info: CallInfo; controller: AbortController }
+
+const nullLogger: HostLogger = { log: () => {} }
+
+export class PluginHost {
+  private readonly plugins = new Map<string, LoadedPlugin>()
+  private readonly calls = new Map<string, LiveCall>()
+  private readonly providers = new Map<string, CapabilityProvider>()
+  private readonly logger: HostLogger
+  private readonly capSpec: Array<[string, string[]]>
+
+  constructor(private readonly opts: HostOptions) {
+    this.logger = opts.logger ?? nullLogger
+    for (const p of [sysProvider, ...opts.providers]) this.providers.set(p.name, p)
+    this.capSpec = [...this.providers.values()].filter((p) => p.name !== 'sys').map((p) => [p.name, Object.keys(p.methods)])
+  }
+
+  /** Loads one plugin folder (plugin.json + bundle). Errors name the plugin, the field and the reason. */
+  async load(dir: string): Promise<LoadedPlugin> {
+    return this.register(await loadPluginDir(path.resolve(dir)))
+  }
+
+  /** Loads every plugin folder under `root`; returns what loaded and what was refused (with why). */
+  async loadAll(root: string): Promise<{ loaded: LoadedPlugin[]; errors: MccsError[] }> {
+    const loaded: LoadedPlugin[] = []
+    const errors: MccsError[] = []
+    let names: string[] = []
+    try {
+      names = (await readdir(root)).sort()
+    } catch {
+      return { loaded, errors }
+    }
+    for (const n of names) {
+      const dir = path.join(root, n)
+      if (!(await stat(dir)).isDirectory()) continue
+      try {
+        loaded.push(await this.load(dir))
+      } catch (err) {
+        errors.push(isMccsError(err) ? err : new MccsError('MCCS_ERR_PLUGIN_LOAD', String(err), { subject: `plugin at ${dir}` }))
+      }
+    }
+    return { loaded, errors }
+  }
+
+  async register(m: LoadedManifest): Promise<LoadedPlugin> {
+    const { manifest } = m
+    if (this.plugins.has(manifest.name)) {
+      throw new MccsError('MCCS_ERR_PLUGIN_DUPLICATE', `type '${manifest.name}' is already loaded from ${this.plugins.get(manifest.name)!.dir}`,
+        { subject: `plugin '${manifest.name}'`, field: '/name' })
+    }
+    const sandbox = new PluginSandbox({
+      name: manifest.name,
+      code: m.code,
+      memoryMb: manifest.limits?.memoryMb ?? this.opts.defaultMemoryMb ?? 64,
+      cpuMs: manifest.limits?.hookCpuMs ?? this.opts.defaultHookCpuMs ?? 5000,
+      contextMode: this.opts.contextMode ?? 'shared',
+      capSpec: this.capSpec,
+      bridge: (token, cap, method, argsJson) => this.bridge(token, cap, method, argsJson),
+      log: (token, level, msg, dataJson) => this.pluginLog(token, level, msg, dataJson),
+      onCatastrophicError: this.opts.onCatastrophicError ?? ((msg) => {
+        this.logger.log('error', 'isolated-vm catastrophic error; exiting so the service manager restarts the agent', { msg })
+        process.exit(70)
+      }),
+    })
+    try {
+      await sandbox.warm()
+    } catch (err) {
+      sandbox.dispose()
+      throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `bundle ${manifest.main} failed to evaluate: ${(err as Error).message}`,
+        { subject: `plugin '${manifest.name}'`, field: '/main' })
+    }
+    const p: LoadedPlugin = { manifest, dir: m.dir, permissions: new PermissionSet(manifest.permissions), sandbox }
+    this.plugins.set(manifest.name, p)
+    this.logger.log('info', 'plugin loaded', { plugin: manifest.name, version: manifest.version, dir: m.dir })
+    return p
+  }
+
+  get(type: string): LoadedPlugin | undefined {
+    return this.plugins.get(type)
+  }
+
+  list(): LoadedPlugin[] {
+    return [...this.plugins.values()].sort((a, b) => a.manifest.name.localeCompare(b.manifest.name))
+  }
+
+  /** Runs one hook. Never throws: every outcome is a HookResult on two axes. */
+  async call(type: string, hook: HookName, req: CallRequest): Promise<HookResult> {
+    const started = performance.now()
+    const plugin = this.plugins.get(type)
+    const result = (status: ExecStatus, answer: HookResult['answer'], extra: Partial<HookResult> = {}): HookResult => ({
+      status, answer, recoverable: extra.recoverable ?? defaultRecoverable(answer), plugin: type, hook,
+      durationMs: performance.now() - started, ...extra,
+    })
+    if (!plugin) return result('notSupported', 'failed', { recoverable: false, error: `no resource type '${type}' is loaded`, errorCode: 'MCCS_ERR_NOT_FOUND' })
+    const allowed = plugin.manifest.kind === 'fence' ? FENCE_HOOKS : RESOURCE_HOOKS
+    if (!allowed.includes(hook)) {
+      return result('notSupported', 'failed', { recoverable: false, error: `${plugin.manifest.kind} plugins have no '${hook}' hook`, errorCode: 'MCCS_ERR_HOOK_UNKNOWN' })
+    }
+    if (req.signal?.aborted) return result('cancelled', 'failed', { error: 'cancelled before start', errorCode: 'MCCS_ERR_CANCELLED' })
+
+    const deadline = Date.now() + Math.max(1, req.timeoutMs)
+    const token = randomBytes(16).toString('hex')
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
+    req.signal?.addEventListener('abort', onAbort, { once: true })
+    const paths = this.opts.paths ?? { home: '/opt/MCCS', scripts: '/opt/MCCS/script' }
+    const log = this.loggerFor(type, req.resource, hook)
+    const info: CallInfo = {
+      plugin: type, resource: req.resource, node: req.node, hook, attrs: req.attrs, permissions: plugin.permissions,
+      signal: controller.signal, deadline, log, paths,
+    }
+    this.calls.set(token, { info, controller })
+    const base = JSON.stringify({
+      resource: req.resource, type, node: req.node, nodes: req.nodes ?? [req.node], attrs: req.attrs, hook, deadline, paths,
+    })
+    let outcome: RawOutcome | 'cancelled'
+    try {
+      const run = plugin.sandbox.invoke(hook, token, req.resource, base, JSON.stringify(req.args ?? []), deadline)
+      const cancelled = new Promise<'cancelled'>((resolve) => {
+        if (req.signal) req.signal.addEventListener('abort', () => resolve('cancelled'), { once: true })
+      })
+      outcome = await Promise.race([run, cancelled])
+      if (outcome === 'cancelled') run.catch(() => {})
+    } finally {
+      controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'hook finished'))
+      this.calls.delete(token)
+      req.signal?.removeEventListener('abort', onAbort)
+    }
+    const ctxErr = { plugin: type, resource: req.resource, hook }
+    switch (outcome === 'cancelled' ? 'cancelled' : outcome.kind) {
+      case 'cancelled':
+        return result('cancelled', 'failed', { error: 'cancelled (flush)', errorCode: 'MCCS_ERR_CANCELLED' })
+      case 'notSupported':
+        return result('notSupported', 'failed', { recoverable: false, error: `plugin '${type}' does not implement '${hook}'`, errorCode: 'MCCS_ERR_HOOK_UNKNOWN' })
+      case 'timeout': {
+        const o = outcome as Extract<RawOutcome, { kind: 'timeout' }>
+        log.warn(`hook timed out after ${req.timeoutMs} ms${o.spinning ? ' (busy in CPU: isolate recycled)' : ''}`)
+        return result('timeout', 'failed', { error: `'${hook}' did not finish within ${req.timeoutMs} ms`, errorCode: 'MCCS_ERR_CANCELLED' })
+      }
+      case 'memoryExceeded':
+        log.error('plugin exceeded its memory limit; isolate disposed and recreated')
+        return result('memoryExceeded', 'failed', { error: `plugin '${type}' exceeded its memory limit` })
+      case 'crashed': {
+        const o = outcome as Extract<RawOutcome, { kind: 'crashed' }>
+        return result('crashed', 'failed', { error: o.message })
+      }
+      case 'thrown': {
+        const o = outcome as Extract<RawOutcome, { kind: 'thrown' }>
+        log.warn(`hook threw: ${o.message}`, ctxErr)
+        return result('crashed', 'failed', { error: `plugin '${type}' ${hook} threw: ${o.message}`, ...(o.code ? { errorCode: o.code } : {}) })
+      }
+      case 'value': {
+        const checked = checkAnswer(hook, (outcome as Extract<RawOutcome, { kind: 'value' }>).value)
+        if (!checked.ok) {
+          const e = new MccsError('MCCS_ERR_PLUGIN_CONTRACT', checked.reason, { subject: `plugin '${type}' ${hook}()`, field: checked.field })
+          log.error(e.message)
+          return result('done', 'failed', { recoverable: false, error: e.message, errorCode: e.code })
+        }
+        const v = checked.value
+        return result('done', v.answer, { ...v, recoverable: v.recoverable ?? defaultRecoverable(v.answer) })
+      }
+    }
+    return result('crashed', 'failed', { error: 'unreachable' })
+  }
+
+  /** Cancels every call in progress for a resource (flush). */
+  cancelResource(resource: string): number {
+    let n = 0
+    for (const c of this.calls.values()) {
+      if (c.info.resource === resource) {
+        c.controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'flushed'))
+        n++
+      }
+    }
+    return n
+  }
+
+  releaseResource(type: string, resource: string): void {
+    this.plugins.get(type)?.sandbox.releaseContext(resource)
+  }
+
+  dispose(): void {
+    for (const p of this.plugins.values()) p.sandbox.dispose()
+    this.plugins.clear()
+  }
+
+  private async bridge(token: string, cap: string, method: string, argsJson: string): Promise<string> {
+    const live = this.calls.get(token)
+    const fail = (code: string, message: string, field?: string) => JSON.stringify({ error: { code, message, field } })
+    if (!live || live.controller.signal.aborted) return fail('MCCS_ERR_CANCELLED', 'this hook call has ended or was cancelled')
+    const info = live.info
+    const m = this.providers.get(cap)?.methods[method]
+    if (!m) return fail('MCCS_ERR_CAPABILITY_ARGS', `no capability ${cap}.${method}`)
+    let args: unknown[]
+    try {
+      args = JSON.parse(argsJson) as unknown[]
+    } catch {
+      return fail('MCCS_ERR_CAPABILITY_ARGS', `${cap}.${method}: arguments are not JSON`)
+    }
+    const missing = cap === 'sys' ? null : m.authorize(args, info)
+    if (missing) {
+      const e = new MccsError('MCCS_ERR_PERMISSION_DENIED',
+        `${cap}.${method} needs permission '${missing}', which plugin.json does not declare`, { subject: `plugin '${info.plugin}'`, field: '/permissions' })
+      info.log.warn(e.message)
+      return fail(e.code, e.message, missing)
+    }
+    try {
+      const value = await m.run(args, info)
+      return JSON.stringify({ value: value === undefined ? null : value })
+    } catch (err) {
+      if (isMccsError(err)) return fail(err.code, err.message, err.field)
+      return fail('MCCS_ERR_CAPABILITY_FAILED', `${cap}.${method}: ${(err as Error)?.message ?? String(err)}`)
+    }
+  }
+
+  private pluginLog(token: string, level: string, msg: string, dataJson: string): void {
+    const live = this.calls.get(token)
+    if (!live) return
+    const lv = (['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as 'info'
+    let data: Record<string, unknown> | undefined
+    try {
+      data = dataJson ? (JSON.parse(dataJson) as Record<string, unknown>) : undefined
+    } catch { /* ignore */ }
+    live.info.log[lv](msg.slice(0, 8192), data)
+  }
+
+  private loggerFor(plugin: string, resource: string, hook: string): Logger {
+    const base = { plugin, resource, hook }
+    const at = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, data?: Record<string, unknown>) =>
+      this.logger.log(level, msg, { ...base, ...(data && typeof data === 'object' ? { data } : {}) })
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  }
+}

@@ -1,0 +1,49 @@
+// Code that runs inside each sandbox context before the plugin's bundle. It keeps the bridge
+// references in a closure (nothing reachable from globalThis), captures the intrinsics it relies on
+// before plugin code could tamper with them, and returns the one function the host calls: invoke().
+// $0: bridge Reference (token, cap, method, argsJson) -> Promise<json>
+// $1: log Reference (token, level, msg, dataJson), fire-and-forget
+// $2: JSON of [[capabilityName, [methodNames]], ...]
+export const BOOTSTRAP = String.raw`
+const bridge = $0, logRef = $1, capSpec = JSON.parse($2);
+const parse = JSON.parse, stringify = JSON.stringify, assign = Object.assign, freeze = Object.freeze;
+const ErrorCtor = Error, StringCtor = String;
+const call = (token, cap, method, args) =>
+  bridge.apply(undefined, [token, cap, method, stringify(args)], { result: { promise: true } }).then((res) => {
+    const r = parse(res);
+    if (r.error) { const e = new ErrorCtor(r.error.message); e.code = r.error.code; if (r.error.field) e.field = r.error.field; throw e; }
+    return r.value;
+  });
+const log = (token, level) => (msg, data) => {
+  try { logRef.applyIgnored(undefined, [token, level, StringCtor(msg), data === undefined ? '' : stringify(data)]); } catch {}
+};
+function makeCtx(token, base) {
+  const ctx = assign({}, base);
+  for (const [name, methods] of capSpec) {
+    const parts = name.split('.');
+    let o = ctx;
+    for (let i = 0; i < parts.length - 1; i++) o = o[parts[i]] || (o[parts[i]] = {});
+    const obj = {};
+    for (const m of methods) obj[m] = (...args) => call(token, name, m, args);
+    o[parts[parts.length - 1]] = freeze(obj);
+  }
+  ctx.log = freeze({ debug: log(token, 'debug'), info: log(token, 'info'), warn: log(token, 'warn'), error: log(token, 'error') });
+  ctx.sleep = (ms) => call(token, 'sys', 'sleep', [ms]);
+  ctx.now = () => Date.now();
+  return ctx;
+}
+return async function invoke(hook, token, baseJson, argsJson) {
+  const mod = globalThis.__mccsPlugin;
+  const hooks = mod && (mod.default || mod);
+  if (!hooks || typeof hooks[hook] !== 'function') return '{"notSupported":true}';
+  try {
+    const ctx = makeCtx(token, parse(baseJson));
+    const r = await hooks[hook](ctx, ...parse(argsJson));
+    return stringify({ value: r === undefined ? null : r });
+  } catch (e) {
+    let message;
+    try { message = StringCtor(e && e.message !== undefined ? e.message : e); } catch { message = 'unprintable error'; }
+    return stringify({ thrown: { message, code: e && typeof e.code === 'string' ? e.code : undefined } });
+  }
+};
+`

@@ -1,0 +1,29 @@
+// npm run build: the agent bundle (dist/mccs.js) and one sandbox bundle per built-in plugin.
+import { readdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
+import { buildPlugin } from '../sdk/src/build.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+export async function buildAll(): Promise<void> {
+  const pluginsDir = path.join(root, 'plugins')
+  for (const name of (await readdir(pluginsDir)).sort()) {
+    if (!existsSync(path.join(pluginsDir, name, 'plugin.json'))) continue
+    await buildPlugin(path.join(pluginsDir, name))
+  }
+  if (existsSync(path.join(root, 'core/cli/main.ts'))) {
+    await esbuild.build({
+      entryPoints: [path.join(root, 'core/cli/main.ts')],
+      outfile: path.join(root, 'dist/mccs.js'),
+      bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      packages: 'external', sourcemap: 'linked', logLevel: 'warning',
+    })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildAll()
+}

@@ -1,0 +1,44 @@
+// The plugin build: one self-contained bundle per plugin (IIFE, no Node modules: the sandbox has none).
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import * as esbuild from 'esbuild'
+import { validateManifest } from '../../core/plugins/manifest.js'
+import type { PluginManifest } from './types.js'
+
+export const PLUGIN_GLOBAL = '__mccsPlugin'
+
+export interface BuildResult { manifest: PluginManifest; outfile: string; bytes: number; warnings: string[] }
+
+export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}): Promise<BuildResult> {
+  const root = path.resolve(dir)
+  const manifest = validateManifest(JSON.parse(await readFile(path.join(root, 'plugin.json'), 'utf8')), `at ${root}`)
+  const entry = ['src/index.ts', 'src/index.js'].map((f) => path.join(root, f)).find((f) => existsSync(f))
+  if (!entry) throw new Error(`plugin '${manifest.name}': no src/index.ts or src/index.js in ${root}`)
+  const outfile = path.join(root, manifest.main)
+  const res = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'iife',
+    globalName: PLUGIN_GLOBAL,
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    minify: opts.minify ?? false,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+    metafile: true,
+    plugins: [{
+      name: 'no-node',
+      setup(b) {
+        b.onResolve({ filter: /^node:|^(fs|net|child_process|os|path|http|https|dgram|crypto|process|worker_threads)$/ }, (a) => ({
+          errors: [{ text: `'${a.path}' is a Node module; plugins run sandboxed and reach the world only through ctx capabilities` }],
+        }))
+      },
+    }],
+  })
+  const bytes = Object.values(res.metafile!.outputs)[0]?.bytes ?? 0
+  return { manifest, outfile, bytes, warnings: res.warnings.map((w) => w.text) }
+}
