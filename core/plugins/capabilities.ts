@@ -28,6 +28,9 @@ export interface CapabilityProvider {
   /** Dotted name as seen in the hook context: `exec`, `proc`, `aws.ec2`. */
   name: string
   methods: Record<string, CapabilityMethod>
+  /** Data shipped into the isolate with each call (when `get` is authorised), so reads need no host
+   *  round trip. Only `state` uses it: its reads are served in-isolate, its writes go to the host. */
+  preload?(call: CallInfo): Promise<unknown> | unknown
 }
 
 /** A method that needs one fixed permission. */

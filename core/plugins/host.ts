@@ -46,9 +46,21 @@ export interface LoadedPlugin {
   sandbox: PluginSandbox
 }
 
-interface LiveCall { info: CallInfo; controller: AbortController }
+interface LiveCall { info: CallInfo; plugin: string; ended: boolean; controller?: AbortController }
+
+// Reasons are shared constants: building an error per call costs more than the call itself.
+const FINISHED = new MccsError('MCCS_ERR_CANCELLED', 'the hook call has ended')
+const CANCELLED = new MccsError('MCCS_ERR_CANCELLED', 'the hook call was cancelled')
 
 const nullLogger: HostLogger = { log: () => {} }
+
+function abortable(ended: boolean, outer: AbortSignal | undefined): AbortController {
+  const c = new AbortController()
+  if (ended) c.abort(FINISHED)
+  else if (outer?.aborted) c.abort(CANCELLED)
+  else outer?.addEventListener('abort', () => c.abort(CANCELLED), { once: true })
+  return c
+}
 
 export class PluginHost {
   private readonly plugins = new Map<string, LoadedPlugin>()
@@ -56,11 +68,15 @@ export class PluginHost {
   private readonly providers = new Map<string, CapabilityProvider>()
   private readonly logger: HostLogger
   private readonly capSpec: Array<[string, string[]]>
+  private readonly preloaders: CapabilityProvider[]
+  private readonly tokenPrefix = randomBytes(6).toString('hex') + '.'
+  private seq = 0
 
   constructor(private readonly opts: HostOptions) {
     this.logger = opts.logger ?? nullLogger
     for (const p of [sysProvider, ...opts.providers]) this.providers.set(p.name, p)
     this.capSpec = [...this.providers.values()].filter((p) => p.name !== 'sys').map((p) => [p.name, Object.keys(p.methods)])
+    this.preloaders = [...this.providers.values()].filter((p) => p.preload)
   }
 
   /** Loads one plugin folder (plugin.json + bundle). Errors name the plugin, the field and the reason. */
@@ -103,7 +119,7 @@ export class PluginHost {
       cpuMs: manifest.limits?.hookCpuMs ?? this.opts.defaultHookCpuMs ?? 5000,
       contextMode: this.opts.contextMode ?? 'shared',
       capSpec: this.capSpec,
-      bridge: (token, cap, method, argsJson) => this.bridge(token, cap, method, argsJson),
+      bridge: (token, cap, method, argsJson) => this.bridge(manifest.name, token, cap, method, argsJson),
       log: (token, level, msg, dataJson) => this.pluginLog(token, level, msg, dataJson),
       onCatastrophicError: this.opts.onCatastrophicError ?? ((msg) => {
         this.logger.log('error', 'isolated-vm catastrophic error; exiting so the service manager restarts the agent', { msg })
@@ -147,19 +163,30 @@ export class PluginHost {
     if (req.signal?.aborted) return result('cancelled', 'failed', { error: 'cancelled before start', errorCode: 'MCCS_ERR_CANCELLED' })
 
     const deadline = Date.now() + Math.max(1, req.timeoutMs)
-    const token = randomBytes(16).toString('hex')
-    const controller = new AbortController()
-    const onAbort = () => controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
-    req.signal?.addEventListener('abort', onAbort, { once: true })
+    // Tokens only need to be unique: the bridge also checks that a token belongs to the calling plugin.
+    const token = `${this.tokenPrefix}${++this.seq}`
     const paths = this.opts.paths ?? { home: '/opt/MCCS', scripts: '/opt/MCCS/script' }
     const log = this.loggerFor(type, req.resource, hook)
-    const info: CallInfo = {
+    const live: LiveCall = { plugin: type, ended: false, info: undefined as unknown as CallInfo }
+    // The abort signal is made only when a capability asks for it (most calls never do).
+    const signalOf = (): AbortSignal => (live.controller ??= abortable(live.ended, req.signal)).signal
+    live.info = {
       plugin: type, resource: req.resource, node: req.node, hook, attrs: req.attrs, permissions: plugin.permissions,
-      signal: controller.signal, deadline, log, paths,
+      get signal() { return signalOf() }, deadline, log, paths,
     }
-    this.calls.set(token, { info, controller })
+    const info = live.info
+    this.calls.set(token, live)
+    const preload: Record<string, unknown> = {}
+    for (const p of this.preloaders) {
+      if (p.methods.get?.authorize([], info)) continue
+      try {
+        preload[p.name] = await p.preload!(info)
+      } catch (err) {
+        log.warn(`cannot preload ${p.name}: ${(err as Error).message}`) // the plugin's reads then go to the host
+      }
+    }
     const base = JSON.stringify({
-      resource: req.resource, type, node: req.node, nodes: req.nodes ?? [req.node], attrs: req.attrs, hook, deadline, paths,
+      resource: req.resource, type, node: req.node, nodes: req.nodes ?? [req.node], attrs: req.attrs, hook, deadline, paths, preload,
     })
     let outcome: RawOutcome | 'cancelled'
     try {
@@ -170,9 +197,9 @@ export class PluginHost {
       outcome = await Promise.race([run, cancelled])
       if (outcome === 'cancelled') run.catch(() => {})
     } finally {
-      controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'hook finished'))
+      live.ended = true
+      live.controller?.abort(FINISHED)
       this.calls.delete(token)
-      req.signal?.removeEventListener('abort', onAbort)
     }
     const ctxErr = { plugin: type, resource: req.resource, hook }
     switch (outcome === 'cancelled' ? 'cancelled' : outcome.kind) {
@@ -215,8 +242,9 @@ export class PluginHost {
   cancelResource(resource: string): number {
     let n = 0
     for (const c of this.calls.values()) {
-      if (c.info.resource === resource) {
-        c.controller.abort(new MccsError('MCCS_ERR_CANCELLED', 'flushed'))
+      if (c.info.resource === resource && !c.ended) {
+        c.info.signal // makes the controller if no capability has yet
+        c.controller!.abort(CANCELLED)
         n++
       }
     }
@@ -232,10 +260,12 @@ export class PluginHost {
     this.plugins.clear()
   }
 
-  private async bridge(token: string, cap: string, method: string, argsJson: string): Promise<string> {
+  private async bridge(plugin: string, token: string, cap: string, method: string, argsJson: string): Promise<string> {
     const live = this.calls.get(token)
     const fail = (code: string, message: string, field?: string) => JSON.stringify({ error: { code, message, field } })
-    if (!live || live.controller.signal.aborted) return fail('MCCS_ERR_CANCELLED', 'this hook call has ended or was cancelled')
+    if (!live || live.plugin !== plugin || live.ended || live.controller?.signal.aborted) {
+      return fail('MCCS_ERR_CANCELLED', 'this hook call has ended or was cancelled')
+    }
     const info = live.info
     const m = this.providers.get(cap)?.methods[method]
     if (!m) return fail('MCCS_ERR_CAPABILITY_ARGS', `no capability ${cap}.${method}`)

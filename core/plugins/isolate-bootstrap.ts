@@ -4,8 +4,11 @@
 // $0: bridge Reference (token, cap, method, argsJson) -> Promise<json>
 // $1: log Reference (token, level, msg, dataJson), fire-and-forget
 // $2: JSON of [[capabilityName, [methodNames]], ...]
+// $3: done Reference (json of [[token, resultJson], ...]), fire-and-forget
+// The host starts calls in batches (all calls issued in one turn of its event loop enter the isolate
+// together) and results come back batched too: each thread hop costs more than a small hook.
 export const BOOTSTRAP = String.raw`
-const bridge = $0, logRef = $1, capSpec = JSON.parse($2);
+const bridge = $0, logRef = $1, capSpec = JSON.parse($2), doneRef = $3;
 const parse = JSON.parse, stringify = JSON.stringify, assign = Object.assign, freeze = Object.freeze;
 const ErrorCtor = Error, StringCtor = String;
 const call = (token, cap, method, args) =>
@@ -27,12 +30,26 @@ function makeCtx(token, base) {
     for (const m of methods) obj[m] = (...args) => call(token, name, m, args);
     o[parts[parts.length - 1]] = freeze(obj);
   }
+  const pre = base.preload;
+  delete ctx.preload;
+  if (pre && pre.state) {
+    // Reads of the resource's state are served from the snapshot shipped with the call; writes
+    // update it and go to the host (read-your-writes inside the call).
+    const local = pre.state;
+    const copy = (v) => (v === undefined ? undefined : parse(stringify(v)));
+    ctx.state = freeze({
+      get: (k) => Promise.resolve(copy(local[k])),
+      all: () => Promise.resolve(copy(local)),
+      set: (k, v) => call(token, 'state', 'set', [k, v]).then(() => { local[k] = copy(v); }),
+      delete: (k) => call(token, 'state', 'delete', [k]).then(() => { delete local[k]; }),
+    });
+  }
   ctx.log = freeze({ debug: log(token, 'debug'), info: log(token, 'info'), warn: log(token, 'warn'), error: log(token, 'error') });
   ctx.sleep = (ms) => call(token, 'sys', 'sleep', [ms]);
   ctx.now = () => Date.now();
   return ctx;
 }
-return async function invoke(hook, token, baseJson, argsJson) {
+async function invoke(hook, token, baseJson, argsJson) {
   const mod = globalThis.__mccsPlugin;
   const hooks = mod && (mod.default || mod);
   if (!hooks || typeof hooks[hook] !== 'function') return '{"notSupported":true}';
@@ -45,5 +62,22 @@ return async function invoke(hook, token, baseJson, argsJson) {
     try { message = StringCtor(e && e.message !== undefined ? e.message : e); } catch { message = 'unprintable error'; }
     return stringify({ thrown: { message, code: e && typeof e.code === 'string' ? e.code : undefined } });
   }
+};
+const outbox = [];
+let flushQueued = false;
+const flush = () => { flushQueued = false; const batch = outbox.splice(0); doneRef.applyIgnored(undefined, [stringify(batch)]); };
+const report = (token, res) => {
+  outbox.push([token, res]);
+  // Let the other calls of the batch that need no host round trip finish first, then send all.
+  if (!flushQueued) { flushQueued = true; Promise.resolve().then().then().then().then(flush); }
+};
+return function invokeMany(json) {
+  const items = parse(json);
+  const all = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    all.push(invoke(it[0], it[1], it[2], it[3]).then((r) => report(it[1], r)));
+  }
+  return Promise.all(all).then(() => undefined);
 };
 `

@@ -1,13 +1,16 @@
 // One plugin type's sandbox: an isolated-vm isolate with a memory limit, and contexts in it —
 // one shared context per type (default) or one per resource (`contextMode: 'perResource'`);
 // docs/BENCHMARKS.md gives the measured cost of each. The isolate never sees Node: no require,
-// process, timers or host objects; only the bridge function kept in the bootstrap's closure.
+// process, timers or host objects; only the bridge functions kept in the bootstrap's closure.
 //
-// Faults: a hook that spins past its CPU budget is terminated by V8; one that spins past its wall
-// deadline gets the isolate disposed; an isolate that exceeds its memory limit is disposed by
-// isolated-vm. A disposed isolate is recreated on the next call. Calls of other resources that were
-// in flight on the dead isolate are re-run once in a quarantine isolate of their own, so a bad
-// resource costs only itself a failed action (hooks are idempotent by contract).
+// Calls issued in the same turn of the event loop enter the isolate as one batch and their results
+// come back batched: a thread hop costs more than a small hook, and the monitor loop issues many.
+//
+// Faults: a batch whose synchronous run exceeds the CPU budget is terminated by V8; a call that is
+// still busy in CPU at its wall deadline gets the isolate disposed; an isolate over its memory limit
+// is disposed by isolated-vm. A disposed isolate is recreated on the next call. Calls that were in
+// flight on a dead isolate and are not known culprits re-run once, alone, in a quarantine isolate —
+// so a bad resource costs only itself a failed action (hooks are idempotent by contract).
 import ivm from 'isolated-vm'
 import { BOOTSTRAP } from './isolate-bootstrap.js'
 
@@ -34,14 +37,31 @@ export type RawOutcome =
   | { kind: 'memoryExceeded' }
   | { kind: 'crashed'; message: string }
 
+interface Settled { outcome: RawOutcome; collateral: boolean }
+
+interface Pending {
+  hook: string
+  token: string
+  key: string
+  baseJson: string
+  argsJson: string
+  deadline: number
+  timer?: NodeJS.Timeout
+  resolve(s: Settled): void
+}
+
+interface Entry { context: ivm.Context; invokeMany: ivm.Reference<Function> }
+
 interface Slot {
   isolate: ivm.Isolate
   script: ivm.Script
-  contexts: Map<string, { context: ivm.Context; invoke: ivm.Reference<Function> }>
-  /** Tokens of calls running in this isolate. */
-  inflight: Set<string>
+  contexts: Map<string, Entry | Promise<Entry>>
+  /** Calls started in this isolate and not yet answered, by token. */
+  pending: Map<string, Pending>
+  queue: Pending[]
+  flushScheduled: boolean
   dead: boolean
-  /** Why we disposed it ourselves (so in-flight calls know they are collateral). */
+  /** Token of the call we disposed the isolate for, or a word for why. */
   killedBy?: string
 }
 
@@ -51,13 +71,17 @@ export class PluginSandbox {
   private slot: Slot | null = null
   private readonly bridgeRef: ivm.Reference
   private readonly logRef: ivm.Reference
+  private readonly doneRef: ivm.Reference
   private readonly capJson: string
+  /** Slot that each token runs in, for routing batched results. */
+  private readonly owner = new Map<string, Slot>()
   /** Isolates created over this sandbox's life (for status and tests). */
   isolatesCreated = 0
 
   constructor(private readonly opts: SandboxOptions) {
     this.bridgeRef = new ivm.Reference(opts.bridge)
     this.logRef = new ivm.Reference(opts.log)
+    this.doneRef = new ivm.Reference((json: string) => this.onDone(json))
     this.capJson = JSON.stringify(opts.capSpec)
   }
 
@@ -74,7 +98,8 @@ export class PluginSandbox {
     } catch (err) {
       return { kind: 'crashed', message: `cannot start the plugin's isolate: ${(err as Error).message}` }
     }
-    const first = await this.run(slot, this.opts.contextMode === 'perResource' ? resource : SHARED, hook, token, baseJson, argsJson, deadline)
+    const key = this.opts.contextMode === 'perResource' ? resource : SHARED
+    const first = await this.enqueue(slot, { hook, token, key, baseJson, argsJson, deadline })
     if (first.collateral && Date.now() < deadline) {
       // Another call killed the isolate under us: re-run alone so the culprit cannot hurt us twice.
       return this.quarantine(hook, token, baseJson, argsJson, deadline)
@@ -93,6 +118,17 @@ export class PluginSandbox {
     return { isolates: this.isolatesCreated, alive: !!s, contexts: s?.contexts.size ?? 0, ...(s ? { heap: s.isolate.getHeapStatisticsSync() } : {}) }
   }
 
+  /** Drops a resource's context (resource deleted). */
+  releaseContext(resource: string): void {
+    const s = this.slot
+    const e = s?.contexts.get(resource)
+    if (s && e && !(e instanceof Promise) && this.opts.contextMode === 'perResource') {
+      s.contexts.delete(resource)
+      e.invokeMany.release()
+      e.context.release()
+    }
+  }
+
   private async quarantine(hook: string, token: string, baseJson: string, argsJson: string, deadline: number): Promise<RawOutcome> {
     let slot: Slot
     try {
@@ -101,70 +137,114 @@ export class PluginSandbox {
       return { kind: 'crashed', message: (err as Error).message }
     }
     try {
-      const r = await this.run(slot, SHARED, hook, token, baseJson, argsJson, deadline)
-      return r.outcome
+      return (await this.enqueue(slot, { hook, token, key: SHARED, baseJson, argsJson, deadline })).outcome
     } finally {
       this.kill(slot, 'quarantine done')
     }
   }
 
-  private async run(slot: Slot, key: string, hook: string, token: string, baseJson: string, argsJson: string, deadline: number):
-    Promise<{ outcome: RawOutcome; collateral: boolean }> {
-    let entry
-    try {
-      entry = await this.ensureContext(slot, key)
-    } catch (err) {
-      return this.classify(slot, token, err)
-    }
-    const remaining = deadline - Date.now()
-    if (remaining <= 0) return { outcome: { kind: 'timeout', spinning: false }, collateral: false }
-    slot.inflight.add(token)
-    let timer: NodeJS.Timeout | undefined
-    const wall = new Promise<'wall'>((resolve) => { timer = setTimeout(() => resolve('wall'), remaining) })
-    const call = entry.invoke.apply(undefined, [hook, token, baseJson, argsJson], {
-      timeout: Math.max(1, Math.min(this.opts.cpuMs, remaining)),
-      result: { promise: true },
-    }) as Promise<string>
-    try {
-      const res = await Promise.race([call, wall])
-      if (res === 'wall') {
-        call.catch(() => {}) // settles later (or never); nothing waits for it
-        const spinning = await this.isSpinning(slot)
-        if (spinning) this.kill(slot, token)
-        return { outcome: { kind: 'timeout', spinning }, collateral: false }
+  private enqueue(slot: Slot, p: Omit<Pending, 'resolve'>): Promise<Settled> {
+    return new Promise<Settled>((resolve) => {
+      const remaining = p.deadline - Date.now()
+      if (remaining <= 0) return resolve({ outcome: { kind: 'timeout', spinning: false }, collateral: false })
+      const pending: Pending = { ...p, resolve }
+      pending.timer = setTimeout(() => void this.onDeadline(slot, pending), remaining)
+      slot.pending.set(p.token, pending)
+      this.owner.set(p.token, slot)
+      slot.queue.push(pending)
+      if (!slot.flushScheduled) {
+        slot.flushScheduled = true
+        setImmediate(() => void this.flush(slot))
       }
-      const parsed = JSON.parse(res) as { value?: unknown; thrown?: { message: string; code?: string }; notSupported?: true }
-      if (parsed.notSupported) return { outcome: { kind: 'notSupported' }, collateral: false }
-      if (parsed.thrown) return { outcome: { kind: 'thrown', ...parsed.thrown }, collateral: false }
-      return { outcome: { kind: 'value', value: parsed.value }, collateral: false }
-    } catch (err) {
-      return this.classify(slot, token, err)
-    } finally {
-      clearTimeout(timer)
-      slot.inflight.delete(token)
+    })
+  }
+
+  private settle(slot: Slot, token: string, s: Settled): void {
+    const p = slot.pending.get(token)
+    if (!p) return
+    slot.pending.delete(token)
+    if (this.owner.get(token) === slot) this.owner.delete(token)
+    clearTimeout(p.timer)
+    p.resolve(s)
+  }
+
+  private async flush(slot: Slot): Promise<void> {
+    slot.flushScheduled = false
+    const batch = slot.queue.splice(0)
+    if (slot.dead) return
+    const byKey = new Map<string, Pending[]>()
+    for (const p of batch) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p])
+    for (const [key, items] of byKey) {
+      let entry: Entry
+      try {
+        entry = await this.ensureContext(slot, key)
+      } catch (err) {
+        this.onBatchError(slot, items, err)
+        continue
+      }
+      const live = items.filter((p) => slot.pending.has(p.token))
+      if (!live.length || slot.dead) continue
+      const budget = Math.max(1, Math.min(this.opts.cpuMs, Math.max(...live.map((p) => p.deadline)) - Date.now()))
+      const json = JSON.stringify(live.map((p) => [p.hook, p.token, p.baseJson, p.argsJson]))
+      ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<unknown>)
+        .catch((err: unknown) => this.onBatchError(slot, live, err))
     }
   }
 
-  private classify(slot: Slot, token: string, err: unknown): { outcome: RawOutcome; collateral: boolean } {
+  /** Batched results from the isolate: [[token, resultJson], ...]. */
+  private onDone(json: string): void {
+    let batch: Array<[string, string]>
+    try {
+      batch = JSON.parse(json) as Array<[string, string]>
+    } catch {
+      return
+    }
+    for (const [token, res] of batch) {
+      const slot = this.owner.get(token)
+      if (!slot) continue
+      let outcome: RawOutcome
+      try {
+        const parsed = JSON.parse(res) as { value?: unknown; thrown?: { message: string; code?: string }; notSupported?: true }
+        outcome = parsed.notSupported ? { kind: 'notSupported' }
+          : parsed.thrown ? { kind: 'thrown', ...parsed.thrown }
+          : { kind: 'value', value: parsed.value }
+      } catch {
+        outcome = { kind: 'crashed', message: 'unreadable result from the isolate' }
+      }
+      this.settle(slot, token, { outcome, collateral: false })
+    }
+  }
+
+  private async onDeadline(slot: Slot, p: Pending): Promise<void> {
+    if (!slot.pending.has(p.token)) return
+    const spinning = await this.isSpinning(slot)
+    if (!slot.pending.has(p.token)) return
+    this.settle(slot, p.token, { outcome: { kind: 'timeout', spinning }, collateral: false })
+    if (spinning) this.kill(slot, p.token)
+  }
+
+  private onBatchError(slot: Slot, items: Pending[], err: unknown): void {
     const message = String((err as Error)?.message ?? err)
+    const live = items.filter((p) => slot.pending.has(p.token))
     if (/timed out/i.test(message)) {
-      // V8 terminated this call's own synchronous run: it is the culprit. Recycle the isolate: the
-      // plugin's globals may be half-updated.
-      this.kill(slot, token)
-      return { outcome: { kind: 'timeout', spinning: true }, collateral: false }
+      // V8 cut the batch's synchronous run. With one call it is the culprit; with more, all re-run
+      // alone. The isolate is recycled either way: the plugin's globals may be half-updated.
+      if (live.length === 1) this.settle(slot, live[0]!.token, { outcome: { kind: 'timeout', spinning: true }, collateral: false })
+      this.kill(slot, live.length === 1 ? live[0]!.token : 'cpu budget')
+      return
     }
     if (slot.isolate.isDisposed || slot.dead) {
-      const collateral = slot.killedBy !== undefined && slot.killedBy !== token
-      // isolated-vm disposes an isolate on its own only when it exceeds its memory limit (async calls
-      // then see "Promise was abandoned" rather than the memory message).
-      const byMemory = /memory limit/i.test(message) || (slot.isolate.isDisposed && slot.killedBy === undefined)
-      this.kill(slot, slot.killedBy ?? (byMemory ? 'memory' : 'crash'))
-      // With one call in flight the culprit is certain; with several, each re-runs in quarantine.
-      if (!collateral && slot.inflight.size > 1) return { outcome: { kind: byMemory ? 'memoryExceeded' : 'crashed', message }, collateral: true }
-      if (collateral) return { outcome: { kind: 'crashed', message }, collateral: true }
-      return { outcome: byMemory ? { kind: 'memoryExceeded' } : { kind: 'crashed', message }, collateral: false }
+      // isolated-vm disposes an isolate on its own only when it exceeds its memory limit (async
+      // calls then see "Promise was abandoned" rather than the memory message).
+      const byMemory = /memory limit/i.test(message) || slot.killedBy === undefined
+      const sole = slot.pending.size === 1 ? [...slot.pending.values()][0] : undefined
+      if (sole && slot.killedBy === undefined) {
+        this.settle(slot, sole.token, { outcome: byMemory ? { kind: 'memoryExceeded' } : { kind: 'crashed', message }, collateral: false })
+      }
+      this.kill(slot, byMemory ? 'memory' : 'crash')
+      return
     }
-    return { outcome: { kind: 'crashed', message }, collateral: false }
+    for (const p of live) this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
   }
 
   private async isSpinning(slot: Slot): Promise<boolean> {
@@ -179,6 +259,7 @@ export class PluginSandbox {
     }
   }
 
+  /** Disposes a slot's isolate; every call still pending there is settled as collateral (re-run). */
   private kill(slot: Slot, by: string): void {
     if (!slot.dead) {
       slot.dead = true
@@ -187,6 +268,13 @@ export class PluginSandbox {
     if (this.slot === slot) this.slot = null
     if (!slot.isolate.isDisposed) {
       try { slot.isolate.dispose() } catch { /* already gone */ }
+    }
+    const culprit = slot.killedBy === 'memory' && slot.pending.size === 1
+    for (const p of [...slot.pending.values()]) {
+      this.settle(slot, p.token, culprit
+        ? { outcome: { kind: 'memoryExceeded' }, collateral: false }
+        : { outcome: { kind: 'crashed', message: `the plugin's isolate was recycled (${slot.killedBy === 'memory' ? 'memory limit' : 'another call'})` },
+            collateral: slot.killedBy !== 'disposed' })
     }
   }
 
@@ -201,35 +289,29 @@ export class PluginSandbox {
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
-      return { isolate, script, contexts: new Map(), inflight: new Set(), dead: false }
+      return { isolate, script, contexts: new Map(), pending: new Map(), queue: [], flushScheduled: false, dead: false }
     } catch (err) {
       isolate.dispose()
       throw err
     }
   }
 
-  private async ensureContext(slot: Slot, key: string): Promise<{ context: ivm.Context; invoke: ivm.Reference<Function> }> {
+  private ensureContext(slot: Slot, key: string): Promise<Entry> | Entry {
     const have = slot.contexts.get(key)
     if (have) return have
-    const context = await slot.isolate.createContext()
-    const invoke = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson], {
-      result: { reference: true },
-      timeout: this.opts.cpuMs,
-    }) as ivm.Reference<Function>
-    await slot.script.run(context, { timeout: this.opts.cpuMs })
-    const entry = { context, invoke }
-    slot.contexts.set(key, entry)
-    return entry
-  }
-
-  /** Drops a resource's context (resource deleted). */
-  releaseContext(resource: string): void {
-    const s = this.slot
-    const e = s?.contexts.get(resource)
-    if (s && e && this.opts.contextMode === 'perResource') {
-      s.contexts.delete(resource)
-      e.invoke.release()
-      e.context.release()
-    }
+    const making = (async () => {
+      const context = await slot.isolate.createContext()
+      const invokeMany = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef], {
+        result: { reference: true },
+        timeout: this.opts.cpuMs,
+      }) as ivm.Reference<Function>
+      await slot.script.run(context, { timeout: this.opts.cpuMs })
+      const entry = { context, invokeMany }
+      slot.contexts.set(key, entry)
+      return entry
+    })()
+    slot.contexts.set(key, making)
+    making.catch(() => slot.contexts.delete(key))
+    return making
   }
 }

@@ -91,6 +91,7 @@ function checkKey(key: unknown): string {
 export function stateProvider(store: StateStore): CapabilityProvider {
   return {
     name: 'state',
+    preload: (c) => store.all(c.resource),
     methods: {
       get: simpleMethod('state', async ([key], c) => store.get(c.resource, key as string)),
       set: simpleMethod('state', async ([key, value], c) => store.set(c.resource, key as string, value)),

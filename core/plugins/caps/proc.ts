@@ -1,0 +1,961 @@
+// The host side of the `proc` capability: managed processes that survive an agent restart, with
+// exit detection by event (inotify), not by poll.
+//
+// Layout: <stateDir>/<resource>/<name>/
+//   spec.json        the validated spec and the resolved launch (written by the host, atomically)
+//   supervisor.pid   "<pid> <starttime>" of the supervisor (written by the supervisor)
+//   child.pid        "<pid> <starttime>" of the service (written by the supervisor)
+//   exit.hint        {code, signal, status, pid, up}: the supervisor's fast, non-atomic note of the exit
+//                    (builtins only, no fork): what wakes the watch; used once it parses
+//   exit.json        {code, signal, status, pid, at}: the atomic record, right after (written by the host
+//                    with lost: true when the supervisor itself vanished)
+//   stop.json        {at, signal, graceMs}: stop() was asked for; the exit it causes is `expected`
+//   exit.reported    the exit of this run has been emitted (so a re-attaching agent does not emit it twice)
+//   output.log       stdout and stderr of the service (appended; the supervisor adds one line per exit)
+// Every "<pid> <starttime>" is checked against /proc/<pid>/stat field 22 before the pid is trusted or
+// signalled: a recycled pid is never taken for ours.
+//
+// The supervisor is a fixed sh script (see proc-supervisor.ts for the design and the reasons).
+// The host spawns it detached (own session), so it outlives the agent; while the agent is its parent,
+// libuv reaps it on SIGCHLD (no zombie); after an agent restart init (or the subreaper) does.
+//
+// Exit detection: one fs.watch (inotify) per live process folder sees exit.json appear (a few ms after
+// the death); the supervisor's own exit (when the agent is its parent) triggers the same check; a
+// low-rate poll (opts.pollMs, default 1 s) is the fallback for a supervisor that was SIGKILLed: then the
+// service is watched by pid + start time at that rate, and its exit is reported with lost: true.
+//
+// Note for the agent's systemd unit: the services live in the agent's cgroup, so the unit needs
+// KillMode=process (or mixed) or a restart of the agent kills every service.
+import { EventEmitter } from 'node:events'
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
+import { MccsError } from '../../errors.js'
+import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './proc-supervisor.js'
+
+export type ProcLogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type ProcLog = (level: ProcLogLevel, msg: string, data?: Record<string, unknown>) => void
+
+export interface ProcManagerOptions {
+  stateDir: string
+  log?: ProcLog
+  /** Fallback liveness check period (supervisor SIGKILLed, orphaned service). Default 1000 ms. */
+  pollMs?: number
+  /** How long start() waits for the supervisor to report the service's pid. Default 5000 ms. */
+  startTimeoutMs?: number
+  /** How long stop() waits after SIGKILL before it gives up (MCCS_ERR_PROC_STOP_FAILED). Default 5000 ms. */
+  killWaitMs?: number
+}
+
+export interface ProcStopOptions {
+  /** Time between `signal` and SIGKILL. Default 10000 ms. */
+  graceMs?: number
+  /** First signal sent to the service's process group. Default SIGTERM. */
+  signal?: string
+}
+
+/** ProcStatus plus host-side detail (all extra fields optional for the plugin-facing type). */
+export interface ProcStatusEx extends ProcStatus {
+  resource: string
+  /** The supervisor's pid while it runs. */
+  supervisorPid?: number | null
+  /** false when the service runs but its supervisor is gone (watched by poll only). */
+  supervised?: boolean
+  /** The last exit was caused by stop(). */
+  expected?: boolean
+  /** The last exit's status is unknown because the supervisor vanished. */
+  lost?: boolean
+  /** The pid of the last run (also set when not running). */
+  lastPid?: number | null
+}
+
+export interface ProcExitEvent {
+  resource: string
+  name: string
+  pid: number | null
+  code: number | null
+  signal: string | null
+  /** ISO time of the exit (as the supervisor saw it). */
+  at: string
+  /** true when the exit was asked for by stop(). */
+  expected: boolean
+  /** true when the supervisor vanished and the real exit status is unknown. */
+  lost?: boolean
+}
+
+interface PidRec { pid: number; start: number }
+interface ExitRec {
+  code: number | null
+  signal: string | null
+  status?: number | null
+  /** ISO time of the exit; the supervisor writes `up` instead and the host fills `at` from it. */
+  at: string
+  /** /proc/uptime at the exit, as written by the supervisor. */
+  up?: number
+  pid?: number | null
+  lost?: boolean
+}
+interface Record_ {
+  dir: string
+  spec: StoredSpec | null
+  sup: PidRec | null
+  child: PidRec | null
+  exit: ExitRec | null
+  stopRequested: boolean
+}
+interface StoredSpec { resource: string; spec: ProcSpec; argv: string[]; createdAt: string }
+
+interface Entry {
+  key: string
+  resource: string
+  name: string
+  dir: string
+  watcher: fs.FSWatcher | null
+  sup: PidRec | null
+  child: PidRec | null
+  cp: ChildProcess | null
+  supExited: boolean
+  exited: boolean
+  stopping: boolean
+  orphanLogged: boolean
+  /** Called on any change seen for this folder (watch event, supervisor exit, poll). */
+  listeners: Set<() => void>
+}
+
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/
+const RESOURCE_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const SUP_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }
+const MAX_ARGS = 4096
+const MAX_ARG_BYTES = 128 * 1024
+const MAX_GRACE_MS = 3_600_000
+/** USER_HZ: the unit of /proc/<pid>/stat start times (100 on every Linux architecture in use). */
+const CLK_TCK = 100
+const STOP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'])
+
+const argsError = (field: string, reason: string, subject?: string): MccsError =>
+  new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field, ...(subject ? { subject } : {}) })
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+// ---------- /proc helpers ----------
+
+/** [state, pgrp, starttime] of a pid, or null when it does not exist. */
+function procStat(pid: number): { state: string; pgrp: number; start: number } | null {
+  let s: string
+  try {
+    s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return null
+  }
+  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ')
+  // rest[0] is field 3 (state); field n is rest[n - 3]
+  return { state: rest[0] ?? '?', pgrp: Number(rest[2]), start: Number(rest[19]) }
+}
+
+/** The process recorded as `rec` still runs (same pid, same start time, not a zombie). */
+export function isAlive(rec: PidRec | null): boolean {
+  if (!rec || !(rec.pid > 0)) return false
+  const st = procStat(rec.pid)
+  return st !== null && st.start === rec.start && st.state !== 'Z' && st.state !== 'X'
+}
+
+/** Wall-clock time of a /proc start time: now minus (uptime - start). /proc/uptime and the start
+ *  time count on the same clock, which /proc/stat's whole-second btime does not match exactly. */
+function startTimeIso(start: number): string | null {
+  if (!(start > 0)) return null
+  const up = Number((readText('/proc/uptime') ?? '').split(' ')[0])
+  if (!Number.isFinite(up) || up <= 0) return null
+  return new Date(Math.round(Date.now() - (up - start / CLK_TCK) * 1000)).toISOString()
+}
+
+/** Pids of the process group `pgid`, or [] when that group is not ours any more (its number was
+ *  recycled: a process with pid == pgid exists but with another start time). */
+function groupMembers(leader: PidRec): number[] {
+  const members: number[] = []
+  let entries: string[]
+  try {
+    entries = fs.readdirSync('/proc')
+  } catch {
+    return []
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue
+    const pid = Number(e)
+    const st = procStat(pid)
+    if (!st || st.pgrp !== leader.pid || st.state === 'Z') continue
+    if (pid === leader.pid && st.start !== leader.start) return []
+    if (st.start < leader.start) return [] // older than our leader: cannot be of our group
+    members.push(pid)
+  }
+  return members
+}
+
+// ---------- small file helpers ----------
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return null
+  }
+}
+function readJson<T>(file: string): T | null {
+  const t = readText(file)
+  if (t === null) return null
+  try {
+    return JSON.parse(t) as T
+  } catch {
+    return null
+  }
+}
+function readPidRec(file: string): PidRec | null {
+  const t = readText(file)
+  if (t === null) return null
+  const [p, s] = t.trim().split(/\s+/)
+  const pid = Number(p)
+  if (!Number.isInteger(pid) || pid <= 0) return null
+  const start = Number(s)
+  return { pid, start: Number.isFinite(start) ? start : 0 }
+}
+/** exit.json, else the supervisor's exit.hint once it parses (with `at` computed from its `up`). */
+function readExit(dir: string): ExitRec | null {
+  const ok = (r: ExitRec | null): r is ExitRec => r !== null && typeof r === 'object' && 'code' in r && 'signal' in r
+  const r = readJson<ExitRec>(path.join(dir, 'exit.json'))
+  if (ok(r)) return r
+  const h = readJson<ExitRec>(path.join(dir, 'exit.hint'))
+  if (!ok(h)) return null
+  if (typeof h.at !== 'string') {
+    const now = Number((readText('/proc/uptime') ?? '').split(' ')[0])
+    h.at = new Date(typeof h.up === 'number' && Number.isFinite(now) ? Date.now() - Math.max(0, now - h.up) * 1000 : Date.now()).toISOString()
+  }
+  delete h.up
+  return h
+}
+
+/** write, fsync, rename */
+function writeAtomic(file: string, data: string): void {
+  const tmp = `${path.dirname(file)}/.${path.basename(file)}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o644)
+  try {
+    fs.writeSync(fd, data)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+const exists = (file: string): boolean => fs.existsSync(file)
+const rmf = (file: string): void => fs.rmSync(file, { force: true })
+
+function findBinary(name: string, pathList = SUP_ENV.PATH): string | null {
+  for (const dir of pathList.split(':')) {
+    if (!dir.startsWith('/')) continue
+    const f = path.join(dir, name)
+    try {
+      const st = fs.statSync(f)
+      if (st.isFile()) {
+        fs.accessSync(f, fs.constants.X_OK)
+        return f
+      }
+    } catch {
+      /* next */
+    }
+  }
+  return null
+}
+
+function getent(db: 'passwd' | 'group', key: string): Promise<string[] | null> {
+  return new Promise((resolve) => {
+    execFile('getent', [db, key], { timeout: 5000, env: SUP_ENV }, (err, stdout) => {
+      if (err) return resolve(null)
+      const line = stdout.split('\n')[0]
+      resolve(line ? line.split(':') : null)
+    })
+  })
+}
+
+// ---------- the manager ----------
+
+interface Launch {
+  argv: string[]
+  env: Record<string, string>
+  cwd: string
+  uid: number | null
+  gid: number | null
+  user: string | null
+  argv0Resolved: boolean
+}
+
+export class ProcManager extends EventEmitter {
+  readonly stateDir: string
+  private readonly log: ProcLog
+  private readonly pollMs: number
+  private readonly startTimeoutMs: number
+  private readonly killWaitMs: number
+  private readonly entries = new Map<string, Entry>()
+  private readonly locks = new Map<string, Promise<unknown>>()
+  private timer: NodeJS.Timeout | null = null
+  private closed = false
+  /** Real paths of the binaries between the supervisor's fork and the service's exec. */
+  private readonly chain = new Set<string>()
+  private readonly bins: { sh: string; env: string; setsid: string; setpriv: string | null }
+
+  constructor(opts: ProcManagerOptions) {
+    super()
+    if (!opts || typeof opts.stateDir !== 'string' || !path.isAbsolute(opts.stateDir)) {
+      throw new MccsError('MCCS_ERR_INVALID', 'must be an absolute path', { field: 'stateDir' })
+    }
+    this.stateDir = opts.stateDir
+    this.log = opts.log ?? (() => {})
+    this.pollMs = opts.pollMs ?? 1000
+    this.startTimeoutMs = opts.startTimeoutMs ?? 5000
+    this.killWaitMs = opts.killWaitMs ?? 5000
+    fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 })
+    const sh = exists('/bin/sh') ? '/bin/sh' : findBinary('sh')
+    const env = findBinary('env')
+    const setsid = findBinary('setsid')
+    if (!sh || !env || !setsid) {
+      throw new MccsError('MCCS_ERR_PROC_UNSUPPORTED', 'the supervisor needs sh, env (coreutils) and setsid (util-linux)', {
+        data: { sh, env, setsid },
+      })
+    }
+    this.bins = { sh, env, setsid, setpriv: findBinary('setpriv') }
+    for (const b of Object.values(this.bins)) if (b) this.chain.add(this.realArgv0(b))
+  }
+
+  // ----- public API -----
+
+  /** Starts `spec` for `resource` under a supervisor unless it already runs (idempotent). */
+  async start(resource: string, spec: ProcSpec): Promise<ProcStatusEx> {
+    this.assertOpen()
+    checkResource(resource)
+    const launch = await this.validate(spec)
+    const name = spec.name
+    return this.withLock(keyOf(resource, name), async () => {
+      const dir = this.dirOf(resource, name)
+      let rec = this.read(dir)
+      // A supervisor that is starting (agent crashed mid-start) or finishing (service just died).
+      if (isAlive(rec.sup) && !isAlive(rec.child) && !rec.exit) {
+        rec = await this.settle(resource, name, dir, rec)
+      }
+      if (isAlive(rec.child)) {
+        this.attach(resource, name, dir, rec)
+        if (rec.spec && JSON.stringify(rec.spec.argv) !== JSON.stringify(launch.argv)) {
+          this.log('warn', 'process already runs with another argv; left as it is', { resource, name, pid: rec.child?.pid })
+        }
+        return this.statusOf(resource, name)
+      }
+      // The previous run's exit is reported before its files are reset.
+      const prev = this.entries.get(keyOf(resource, name))
+      if (prev && !prev.exited) this.check(prev)
+      else if (!prev && rec.exit && !exists(path.join(dir, 'exit.reported'))) this.finish(this.attach(resource, name, dir, rec), rec.exit)
+      return this.launch(resource, spec, launch, dir)
+    })
+  }
+
+  /** Signals the service's process group with `signal`, SIGKILL after graceMs; resolves when it and
+   *  its group are gone. Idempotent: stopping a stopped process succeeds. */
+  async stop(resource: string, name: string, opts: ProcStopOptions = {}): Promise<ProcStatusEx> {
+    this.assertOpen()
+    checkResource(resource)
+    checkName(name)
+    const graceMs = opts.graceMs ?? 10_000
+    const signal = opts.signal ?? 'SIGTERM'
+    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
+      throw argsError('graceMs', `must be a number of ms between 0 and ${MAX_GRACE_MS}`)
+    }
+    if (typeof signal !== 'string' || !STOP_SIGNALS.has(signal)) {
+      throw argsError('signal', `must be one of ${[...STOP_SIGNALS].join(', ')}`)
+    }
+    return this.withLock(keyOf(resource, name), async () => {
+      const dir = this.dirOf(resource, name)
+      let rec = this.read(dir)
+      if (!rec.spec && !rec.child) return this.statusOf(resource, name) // never started: nothing to do
+      if (isAlive(rec.sup) && !isAlive(rec.child) && !rec.exit) rec = await this.settle(resource, name, dir, rec)
+      const deadline = Date.now() + graceMs
+      const child = rec.child
+      if (child && isAlive(child)) {
+        const entry = this.attach(resource, name, dir, rec)
+        entry.stopping = true
+        writeAtomic(path.join(dir, 'stop.json'), JSON.stringify({ at: new Date().toISOString(), signal, graceMs }) + '\n')
+        this.log('info', 'stopping process', { resource, name, pid: child.pid, signal, graceMs })
+        this.signalGroup(child, signal)
+        if (!(await this.waitGone(entry, child, graceMs))) {
+          this.log('warn', 'process did not stop within the grace time: SIGKILL', { resource, name, pid: child.pid, graceMs })
+          this.signalGroup(child, 'SIGKILL')
+          if (!(await this.waitGone(entry, child, this.killWaitMs))) {
+            throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `pid ${child.pid} survived SIGKILL for ${this.killWaitMs} ms`, {
+              subject: `${resource}/${name}`, data: { pid: child.pid },
+            })
+          }
+        }
+        // Let the supervisor record the exit (a few ms), so the status we return carries it.
+        await this.waitExited(entry, 1000)
+      }
+      // Whatever stayed in the service's process group (daemons it forked) goes too.
+      if (child) await this.killLeftovers(resource, name, child, signal, deadline)
+      return this.settledStatus(resource, name)
+    })
+  }
+
+  /** The status of one managed process (running: pid alive with the recorded start time). */
+  async status(resource: string, name: string): Promise<ProcStatusEx> {
+    checkResource(resource)
+    checkName(name)
+    return this.settledStatus(resource, name)
+  }
+
+  /** statusOf, but when the service has just died and its supervisor is still writing exit.json,
+   *  waits for it (a few ms; at most 1 s) so the status carries the exit code. */
+  private async settledStatus(resource: string, name: string): Promise<ProcStatusEx> {
+    const end = Date.now() + 1000
+    let s = this.statusOf(resource, name)
+    while (!s.running && s.supervisorPid && s.exitedAt === null && Date.now() < end) {
+      await sleep(5)
+      s = this.statusOf(resource, name)
+    }
+    return s
+  }
+
+  /** At agent start: finds every recorded process, verifies pid + start time, resumes exit watching
+   *  for the live ones, emits 'exit' for those that died while no agent watched (once), and returns
+   *  the status of every record. */
+  async reattach(): Promise<ProcStatusEx[]> {
+    this.assertOpen()
+    const out: ProcStatusEx[] = []
+    for (const resource of listDirs(this.stateDir)) {
+      if (!RESOURCE_RE.test(resource)) continue
+      for (const name of listDirs(path.join(this.stateDir, resource))) {
+        if (!NAME_RE.test(name) || name === '.' || name === '..') continue
+        const dir = this.dirOf(resource, name)
+        if (!exists(path.join(dir, 'spec.json'))) continue
+        await this.withLock(keyOf(resource, name), async () => {
+          const rec = this.read(dir)
+          if (rec.exit) {
+            if (!exists(path.join(dir, 'exit.reported'))) this.finish(this.attach(resource, name, dir, rec), rec.exit)
+          } else if (isAlive(rec.child) || isAlive(rec.sup)) {
+            const entry = this.attach(resource, name, dir, rec)
+            this.log('info', 're-attached to managed process', { resource, name, pid: rec.child?.pid, supervisorPid: rec.sup?.pid })
+            this.check(entry)
+          } else if (rec.child || rec.sup) {
+            // Died with its supervisor while no agent watched: the status is unknown.
+            this.finish(this.attach(resource, name, dir, rec), null)
+          }
+          out.push(this.statusOf(resource, name))
+        })
+      }
+    }
+    return out
+  }
+
+  /** Stops the watchers and the poll. Managed processes keep running (an agent upgrade must not stop
+   *  services); a new ProcManager re-attaches to them. */
+  close(): void {
+    this.closed = true
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    for (const e of this.entries.values()) this.unwatch(e)
+    this.entries.clear()
+  }
+
+  /** Stops the process (if it runs) and deletes its folder (the resource was deleted). */
+  async remove(resource: string, name: string, opts: ProcStopOptions = {}): Promise<void> {
+    await this.stop(resource, name, opts)
+    await this.withLock(keyOf(resource, name), async () => {
+      const e = this.entries.get(keyOf(resource, name))
+      if (e) this.unwatch(e)
+      this.entries.delete(keyOf(resource, name))
+      fs.rmSync(this.dirOf(resource, name), { recursive: true, force: true })
+    })
+  }
+
+  /** The object the sandbox bridge exposes to a plugin for one resource. */
+  capabilityFor(resource: string): ProcCapability {
+    checkResource(resource)
+    return {
+      start: (spec) => this.start(resource, spec),
+      stop: (name, opts) => this.stop(resource, name, opts ?? {}),
+      status: (name) => this.status(resource, name),
+    }
+  }
+
+  /** The folder of one managed process. */
+  dirOf(resource: string, name: string): string {
+    return path.join(this.stateDir, resource, name)
+  }
+
+  // ----- validation -----
+
+  /** Validates a spec at the edge; throws MCCS_ERR_CAPABILITY_ARGS naming the field. */
+  async validate(spec: ProcSpec): Promise<Launch> {
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw argsError('/', 'the spec must be an object')
+    const known = new Set(['name', 'argv', 'env', 'cwd', 'user', 'group'])
+    for (const k of Object.keys(spec)) if (!known.has(k)) throw argsError(`/${k}`, 'unknown field')
+    checkName(spec.name)
+    const { argv } = spec
+    if (!Array.isArray(argv) || argv.length === 0) throw argsError('/argv', 'must be a non-empty array of strings')
+    if (argv.length > MAX_ARGS) throw argsError('/argv', `more than ${MAX_ARGS} arguments`)
+    let bytes = 0
+    argv.forEach((a, i) => {
+      if (typeof a !== 'string') throw argsError(`/argv/${i}`, 'must be a string')
+      if (a.includes('\0')) throw argsError(`/argv/${i}`, 'contains a NUL character')
+      bytes += Buffer.byteLength(a)
+    })
+    if (bytes > MAX_ARG_BYTES) throw argsError('/argv', `more than ${MAX_ARG_BYTES} bytes`)
+
+    const env: Record<string, string> = {}
+    if (spec.env !== undefined) {
+      if (spec.env === null || typeof spec.env !== 'object' || Array.isArray(spec.env)) throw argsError('/env', 'must be an object of strings')
+      for (const [k, v] of Object.entries(spec.env)) {
+        if (!ENV_KEY_RE.test(k)) throw argsError(`/env/${k}`, 'name must match [A-Za-z_][A-Za-z0-9_]*')
+        if (typeof v !== 'string') throw argsError(`/env/${k}`, 'must be a string')
+        if (v.includes('\0')) throw argsError(`/env/${k}`, 'contains a NUL character')
+        env[k] = v
+      }
+    }
+
+    let argv0 = argv[0] as string
+    let argv0Resolved = false
+    if (!argv0.startsWith('/')) {
+      if (argv0.includes('/') || argv0 === '') throw argsError('/argv/0', 'must be an absolute path or a bare command name found in PATH')
+      const found = findBinary(argv0, env.PATH ?? DEFAULT_PATH)
+      if (!found) throw argsError('/argv/0', `command "${argv0}" not found in PATH`)
+      argv0 = found
+      argv0Resolved = true
+    }
+    try {
+      const st = fs.statSync(argv0)
+      if (!st.isFile()) throw argsError('/argv/0', `${argv0} is not a regular file`)
+      fs.accessSync(argv0, fs.constants.X_OK)
+    } catch (e) {
+      if (e instanceof MccsError) throw e
+      throw argsError('/argv/0', `${argv0} does not exist or is not executable`)
+    }
+
+    let cwd = '/'
+    if (spec.cwd !== undefined) {
+      if (typeof spec.cwd !== 'string' || !path.isAbsolute(spec.cwd) || spec.cwd.includes('\0')) throw argsError('/cwd', 'must be an absolute path')
+      let isDir = false
+      try {
+        isDir = fs.statSync(spec.cwd).isDirectory()
+      } catch {
+        /* below */
+      }
+      if (!isDir) throw argsError('/cwd', `${spec.cwd} is not an existing directory`)
+      cwd = spec.cwd
+    }
+
+    let uid: number | null = null
+    let gid: number | null = null
+    let user: string | null = null
+    let home: string | null = null
+    if (spec.user !== undefined) {
+      if (typeof spec.user !== 'string' || !USER_RE.test(spec.user)) throw argsError('/user', 'must be a user name or a numeric uid')
+      const pw = await getent('passwd', spec.user)
+      if (!pw) throw argsError('/user', `no such user: ${spec.user}`)
+      user = pw[0] ?? spec.user
+      uid = Number(pw[2])
+      gid = Number(pw[3])
+      home = pw[5] || '/'
+    }
+    if (spec.group !== undefined) {
+      if (typeof spec.group !== 'string' || !USER_RE.test(spec.group)) throw argsError('/group', 'must be a group name or a numeric gid')
+      const gr = await getent('group', spec.group)
+      if (!gr) throw argsError('/group', `no such group: ${spec.group}`)
+      gid = Number(gr[2])
+    }
+    const myUid = process.getuid?.() ?? 0
+    const myGid = process.getgid?.() ?? 0
+    if ((uid !== null && uid !== myUid) || (gid !== null && gid !== myGid)) {
+      if (myUid !== 0) throw argsError(spec.user !== undefined ? '/user' : '/group', 'running as another user or group needs the agent to run as root')
+      if (!this.bins.setpriv) throw argsError(spec.user !== undefined ? '/user' : '/group', 'setpriv (util-linux) is not installed')
+    }
+
+    const me = os.userInfo()
+    const base: Record<string, string> = {
+      PATH: DEFAULT_PATH,
+      HOME: home ?? me.homedir,
+      USER: user ?? me.username,
+      LOGNAME: user ?? me.username,
+      LANG: 'C.UTF-8',
+    }
+    return { argv: [argv0, ...argv.slice(1)], env: { ...base, ...env }, cwd, uid, gid, user, argv0Resolved }
+  }
+
+  // ----- internals -----
+
+  private async launch(resource: string, spec: ProcSpec, l: Launch, dir: string): Promise<ProcStatusEx> {
+    const name = spec.name
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
+    for (const f of ['child.pid', 'supervisor.pid', 'exit.hint', 'exit.json', 'exit.reported', 'stop.json']) rmf(path.join(dir, f))
+    const stored: StoredSpec = { resource, spec, argv: l.argv, createdAt: new Date().toISOString() }
+    writeAtomic(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n')
+    if (l.argv0Resolved) this.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
+
+    const old = this.entries.get(keyOf(resource, name))
+    if (old) this.unwatch(old)
+    const entry = this.newEntry(resource, name, dir)
+    this.entries.set(entry.key, entry)
+    this.watch(entry)
+
+    const logFile = path.join(dir, 'output.log')
+    const fd = fs.openSync(logFile, 'a', 0o640)
+    let cp: ChildProcess
+    try {
+      fs.writeSync(fd, `[${new Date().toISOString()}] mccs: starting ${JSON.stringify(l.argv)}${l.user ? ` as ${l.user}` : ''}\n`)
+      const priv: string[] = []
+      if (l.uid !== null || l.gid !== null) {
+        const myUid = process.getuid?.() ?? 0
+        const myGid = process.getgid?.() ?? 0
+        if ((l.uid !== null && l.uid !== myUid) || (l.gid !== null && l.gid !== myGid)) {
+          priv.push(this.bins.setpriv as string)
+          if (l.uid !== null) priv.push(`--reuid=${l.uid}`, `--regid=${l.gid ?? l.uid}`, '--init-groups')
+          else priv.push(`--regid=${l.gid}`, '--clear-groups')
+          priv.push('--')
+        }
+      }
+      const envArgs = Object.entries(l.env).map(([k, v]) => `${k}=${v}`)
+      const args = ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir,
+        this.bins.env, '-i', '--default-signal', ...envArgs, this.bins.setsid, ...priv, ...l.argv]
+      cp = spawn(this.bins.sh, args, { detached: true, stdio: ['ignore', fd, fd], cwd: l.cwd, env: SUP_ENV })
+    } finally {
+      fs.closeSync(fd)
+    }
+    entry.cp = cp
+    cp.on('error', (err) => {
+      this.log('error', 'supervisor could not be spawned', { resource, name, error: String(err) })
+      entry.supExited = true
+      this.check(entry)
+    })
+    cp.on('exit', () => {
+      entry.supExited = true
+      entry.cp = null
+      this.check(entry)
+    })
+    cp.unref()
+    this.ensureTimer()
+
+    // Wait until the supervisor has recorded the service's pid (or everything already ended).
+    const ok = await this.waitFor(entry, this.startTimeoutMs, () => {
+      entry.child ??= readPidRec(path.join(dir, 'child.pid'))
+      return entry.child !== null || entry.exited || (entry.supExited && !isAlive(entry.sup))
+    })
+    entry.sup ??= readPidRec(path.join(dir, 'supervisor.pid'))
+    if (!entry.child) {
+      if (!ok && cp.pid) try { process.kill(cp.pid, 'SIGKILL') } catch { /* gone */ }
+      throw new MccsError('MCCS_ERR_PROC_START_FAILED', ok ? 'the supervisor ended before starting the process' : `the supervisor did not report a pid within ${this.startTimeoutMs} ms`, {
+        subject: `${resource}/${name}`, data: { logFile },
+      })
+    }
+    // start() returns once the launch chain (env, setsid, setpriv) has exec'd the service itself.
+    const child = entry.child
+    await this.waitFor(entry, this.startTimeoutMs, () => !isAlive(child) || this.execDone(child.pid, l.argv[0] as string))
+    this.log('info', 'process started', { resource, name, pid: entry.child.pid, supervisorPid: entry.sup?.pid })
+    return this.settledStatus(resource, name)
+  }
+
+  /** The pid no longer runs one of the launch chain's binaries (or runs argv[0] itself). */
+  private execDone(pid: number, argv0: string): boolean {
+    let exe: string
+    try {
+      exe = fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '')
+    } catch {
+      return true // not readable: cannot tell, do not wait
+    }
+    const cmd = readText(`/proc/${pid}/cmdline`)?.split('\0') ?? []
+    if (cmd[1] === '-c' && cmd[3] === SUPERVISOR_NAME) return false // still the supervisor's fork
+    return exe === this.realArgv0(argv0) || !this.chain.has(exe)
+  }
+
+  private realArgv0(p: string): string {
+    try {
+      return fs.realpathSync(p)
+    } catch {
+      return p
+    }
+  }
+
+  /** The supervisor runs but the service is not alive and exit.json is not there yet: wait (briefly)
+   *  for it to report the pid (start in progress) or the exit (just died). */
+  private async settle(resource: string, name: string, dir: string, rec: Record_): Promise<Record_> {
+    const entry = this.attach(resource, name, dir, rec)
+    await this.waitFor(entry, 2000, () => {
+      const r = this.read(dir)
+      return r.exit !== null || isAlive(r.child) || !isAlive(r.sup)
+    })
+    this.check(entry)
+    return this.read(dir)
+  }
+
+  private newEntry(resource: string, name: string, dir: string): Entry {
+    return {
+      key: keyOf(resource, name), resource, name, dir, watcher: null, sup: null, child: null, cp: null,
+      supExited: false, exited: false, stopping: false, orphanLogged: false, listeners: new Set(),
+    }
+  }
+
+  /** The entry watching (resource, name), created (and watching) if needed. */
+  private attach(resource: string, name: string, dir: string, rec: Record_): Entry {
+    const key = keyOf(resource, name)
+    let e = this.entries.get(key)
+    if (!e || e.exited) {
+      if (e) this.unwatch(e)
+      e = this.newEntry(resource, name, dir)
+      e.sup = rec.sup
+      e.child = rec.child
+      e.stopping = rec.stopRequested
+      this.entries.set(key, e)
+      if (!rec.exit) {
+        this.watch(e)
+        this.ensureTimer()
+      }
+    }
+    return e
+  }
+
+  private watch(e: Entry): void {
+    try {
+      e.watcher = fs.watch(e.dir, { persistent: false }, (_ev, f) => {
+        if (f === null || f === 'exit.hint' || f === 'exit.json' || f === 'child.pid' || f === 'supervisor.pid') this.check(e)
+      })
+      e.watcher.on('error', (err) => {
+        this.log('warn', 'watch of a process folder failed; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+        this.unwatch(e)
+      })
+    } catch (err) {
+      this.log('warn', 'cannot watch a process folder; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+    }
+  }
+
+  private unwatch(e: Entry): void {
+    try {
+      e.watcher?.close()
+    } catch {
+      /* closed */
+    }
+    e.watcher = null
+  }
+
+  private ensureTimer(): void {
+    if (this.timer || this.closed) return
+    this.timer = setInterval(() => {
+      for (const e of this.entries.values()) if (!e.exited) this.check(e)
+    }, this.pollMs)
+    this.timer.unref()
+  }
+
+  /** Looks at the folder and reports the exit if there is one. Synchronous on purpose: no
+   *  interleaving between reading exit.json and emitting. */
+  private check(e: Entry): void {
+    if (this.closed || e.exited || this.entries.get(e.key) !== e) {
+      this.notify(e)
+      return
+    }
+    e.sup ??= readPidRec(path.join(e.dir, 'supervisor.pid'))
+    e.child ??= readPidRec(path.join(e.dir, 'child.pid'))
+    const ex = readExit(e.dir)
+    if (ex) {
+      this.finish(e, ex)
+    } else if (e.supExited || (e.sup !== null && !isAlive(e.sup)) || (e.sup === null && e.child !== null)) {
+      // The supervisor is gone without writing exit.json (SIGKILLed), or never wrote its pid.
+      const again = readExit(e.dir)
+      if (again) this.finish(e, again)
+      else if (isAlive(e.child)) {
+        if (!e.orphanLogged) {
+          e.orphanLogged = true
+          this.log('warn', 'the supervisor of a managed process vanished; watching the process by polling', {
+            resource: e.resource, name: e.name, pid: e.child?.pid, pollMs: this.pollMs,
+          })
+        }
+      } else this.finish(e, null)
+    }
+    this.notify(e)
+  }
+
+  private notify(e: Entry): void {
+    for (const l of [...e.listeners]) l()
+  }
+
+  /** Records and emits the end of a run (once per run, even across agent restarts). */
+  private finish(e: Entry, ex: ExitRec | null): void {
+    if (e.exited) return
+    e.exited = true
+    this.unwatch(e)
+    let rec = ex
+    if (!rec) {
+      rec = { code: null, signal: null, status: null, at: new Date().toISOString(), pid: e.child?.pid ?? null, lost: true }
+      try {
+        writeAtomic(path.join(e.dir, 'exit.json'), JSON.stringify(rec) + '\n')
+      } catch {
+        /* folder gone */
+      }
+    }
+    const expected = e.stopping || exists(path.join(e.dir, 'stop.json'))
+    const marker = path.join(e.dir, 'exit.reported')
+    if (!exists(marker)) {
+      try {
+        writeAtomic(marker, new Date().toISOString() + '\n')
+      } catch {
+        /* folder gone */
+      }
+      const ev: ProcExitEvent = {
+        resource: e.resource, name: e.name, pid: rec.pid ?? e.child?.pid ?? null,
+        code: rec.code ?? null, signal: rec.signal ?? null, at: rec.at, expected,
+        ...(rec.lost ? { lost: true } : {}),
+      }
+      this.log(expected ? 'info' : 'warn', expected ? 'process stopped' : 'process exited unexpectedly', { ...ev })
+      this.emit('exit', ev)
+    }
+    this.notify(e)
+  }
+
+  private waitFor(e: Entry, ms: number, cond: () => boolean): Promise<boolean> {
+    if (cond()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const done = (v: boolean): void => {
+        clearTimeout(t)
+        clearInterval(iv)
+        e.listeners.delete(l)
+        resolve(v)
+      }
+      const l = (): void => {
+        if (cond()) done(true)
+      }
+      // a short poll too: fs.watch can coalesce events, and the supervisor may be gone unnoticed
+      const iv = setInterval(l, 25)
+      const t = setTimeout(() => done(cond()), ms)
+      e.listeners.add(l)
+    })
+  }
+
+  private waitGone(e: Entry, child: PidRec, ms: number): Promise<boolean> {
+    return this.waitFor(e, ms, () => !isAlive(child))
+  }
+
+  private waitExited(e: Entry, ms: number): Promise<boolean> {
+    return this.waitFor(e, ms, () => {
+      if (!e.exited) this.check(e)
+      return e.exited
+    }).then((ok) => {
+      if (!ok && !e.exited && !isAlive(e.sup)) this.finish(e, null)
+      return ok
+    })
+  }
+
+  /** Signals the process group led by `child` (verified by start time first). */
+  private signalGroup(child: PidRec, signal: string): void {
+    if (!isAlive(child)) return
+    try {
+      process.kill(-child.pid, signal as NodeJS.Signals)
+    } catch {
+      try {
+        process.kill(child.pid, signal as NodeJS.Signals)
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  /** Processes left in the service's group after its leader ended: signal, wait until the deadline,
+   *  SIGKILL. */
+  private async killLeftovers(resource: string, name: string, leader: PidRec, signal: string, deadline: number): Promise<void> {
+    let members = groupMembers(leader)
+    if (members.length === 0) return
+    this.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: leader.pid, members, signal })
+    const send = (sig: string): void => {
+      try {
+        process.kill(-leader.pid, sig as NodeJS.Signals)
+      } catch {
+        /* empty */
+      }
+    }
+    send(signal)
+    while (Date.now() < deadline) {
+      await sleep(Math.min(25, Math.max(1, deadline - Date.now())))
+      members = groupMembers(leader)
+      if (members.length === 0) return
+    }
+    send('SIGKILL')
+    const end = Date.now() + this.killWaitMs
+    while (Date.now() < end) {
+      if (groupMembers(leader).length === 0) return
+      await sleep(25)
+    }
+    throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `processes of group ${leader.pid} survived SIGKILL`, { subject: `${resource}/${name}` })
+  }
+
+  private read(dir: string): Record_ {
+    return {
+      dir,
+      spec: readJson<StoredSpec>(path.join(dir, 'spec.json')),
+      sup: readPidRec(path.join(dir, 'supervisor.pid')),
+      child: readPidRec(path.join(dir, 'child.pid')),
+      exit: readExit(dir),
+      stopRequested: exists(path.join(dir, 'stop.json')),
+    }
+  }
+
+  private statusOf(resource: string, name: string): ProcStatusEx {
+    const dir = this.dirOf(resource, name)
+    const r = this.read(dir)
+    const running = isAlive(r.child)
+    const supAlive = isAlive(r.sup)
+    const known = r.spec !== null || r.child !== null
+    const exit = running ? null : r.exit
+    return {
+      name,
+      resource,
+      running,
+      pid: running ? (r.child?.pid ?? null) : null,
+      startedAt: r.child ? startTimeIso(r.child.start) : null,
+      exitCode: exit?.code ?? null,
+      exitSignal: exit?.signal ?? null,
+      exitedAt: exit?.at ?? null,
+      logFile: known ? path.join(dir, 'output.log') : null,
+      supervisorPid: supAlive ? (r.sup?.pid ?? null) : null,
+      supervised: running ? supAlive : false,
+      expected: exit ? r.stopRequested : false,
+      lost: exit?.lost === true,
+      lastPid: r.child?.pid ?? null,
+    }
+  }
+
+  private withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve()
+    const run = prev.then(fn, fn)
+    const tail = run.catch(() => {})
+    this.locks.set(key, tail)
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key)
+    })
+    return run
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MccsError('MCCS_ERR_CONFLICT', 'the ProcManager is closed', { subject: 'proc' })
+  }
+}
+
+const keyOf = (resource: string, name: string): string => `${resource}\u0000${name}`
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME_RE.test(name) || name === '.' || name === '..') {
+    throw argsError('/name', 'must match [A-Za-z0-9_.-]{1,64} and not be "." or ".."')
+  }
+}
+function checkResource(resource: unknown): asserts resource is string {
+  if (typeof resource !== 'string' || !RESOURCE_RE.test(resource) || resource === '.' || resource === '..') {
+    throw argsError('resource', 'must match [A-Za-z0-9_.:@-]{1,128} and not be "." or ".."')
+  }
+}
+function listDirs(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+  } catch {
+    return []
+  }
+}
