@@ -24,6 +24,13 @@ export const CODES = {
   // --- engine / model ---
   MCCS_ERR_DEP_CYCLE: 'dependencies form a cycle',
   MCCS_ERR_GROUP_LOCKED: 'group is locked',
+  MCCS_ERR_GROUP_BUSY: 'group has actions in progress',
+  MCCS_ERR_GROUP_OFFLINE: 'group is not online',
+  MCCS_ERR_GROUP_ONLINE_ELSEWHERE: 'group is online on another node',
+  MCCS_ERR_GROUP_FAULTED: 'group or resource is faulted on that node',
+  MCCS_ERR_NODE_UNAVAILABLE: 'node cannot take the group now',
+  MCCS_ERR_FENCE_PENDING: 'a node that may still run the group is not fenced yet',
+  MCCS_ERR_DEP_GROUP: 'dependency links resources of different groups',
 
   // --- configuration ---
   MCCS_ERR_CONFIG_SYNTAX: 'configuration file is not valid JSON',

@@ -24,6 +24,9 @@
 // low-rate poll (opts.pollMs, default 1 s) is the fallback for a supervisor that was SIGKILLed: then the
 // service is watched by pid + start time at that rate, and its exit is reported with lost: true.
 //
+// The watches and the poll timer do not keep the Node event loop alive (the agent's server does);
+// call close() when done.
+//
 // Note for the agent's systemd unit: the services live in the agent's cgroup, so the unit needs
 // KillMode=process (or mixed) or a restart of the agent kills every service.
 import { EventEmitter } from 'node:events'
@@ -353,6 +356,9 @@ export class ProcManager extends EventEmitter {
       const prev = this.entries.get(keyOf(resource, name))
       if (prev && !prev.exited) this.check(prev)
       else if (!prev && rec.exit && !exists(path.join(dir, 'exit.reported'))) this.finish(this.attach(resource, name, dir, rec), rec.exit)
+      // The previous supervisor may still be writing exit.json (it wrote exit.hint first): it must be
+      // gone before the folder is reset, or its late write would land in the new run.
+      if (isAlive(rec.sup)) await this.retire(resource, name, rec.sup as PidRec)
       return this.launch(resource, spec, launch, dir)
     })
   }
@@ -681,6 +687,22 @@ export class ProcManager extends EventEmitter {
 
   /** The supervisor runs but the service is not alive and exit.json is not there yet: wait (briefly)
    *  for it to report the pid (start in progress) or the exit (just died). */
+  /** Waits (≤ 2 s) for a supervisor whose service has ended to exit; SIGKILLs it after that. */
+  private async retire(resource: string, name: string, sup: PidRec): Promise<void> {
+    const end = Date.now() + 2000
+    while (isAlive(sup) && Date.now() < end) await sleep(2)
+    if (isAlive(sup)) {
+      this.log('warn', 'a finished supervisor did not exit; killing it', { resource, name, supervisorPid: sup.pid })
+      try {
+        process.kill(sup.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+      const end2 = Date.now() + 1000
+      while (isAlive(sup) && Date.now() < end2) await sleep(2)
+    }
+  }
+
   private async settle(resource: string, name: string, dir: string, rec: Record_): Promise<Record_> {
     const entry = this.attach(resource, name, dir, rec)
     await this.waitFor(entry, 2000, () => {
@@ -757,12 +779,12 @@ export class ProcManager extends EventEmitter {
     }
     e.sup ??= readPidRec(path.join(e.dir, 'supervisor.pid'))
     e.child ??= readPidRec(path.join(e.dir, 'child.pid'))
-    const ex = readExit(e.dir)
+    const ex = this.exitOf(e)
     if (ex) {
       this.finish(e, ex)
     } else if (e.supExited || (e.sup !== null && !isAlive(e.sup)) || (e.sup === null && e.child !== null)) {
       // The supervisor is gone without writing exit.json (SIGKILLed), or never wrote its pid.
-      const again = readExit(e.dir)
+      const again = this.exitOf(e)
       if (again) this.finish(e, again)
       else if (isAlive(e.child)) {
         if (!e.orphanLogged) {
@@ -774,6 +796,13 @@ export class ProcManager extends EventEmitter {
       } else this.finish(e, null)
     }
     this.notify(e)
+  }
+
+  /** The exit record of this entry's run (a record with another pid is a previous run's). */
+  private exitOf(e: Entry): ExitRec | null {
+    const ex = readExit(e.dir)
+    if (ex && e.child && typeof ex.pid === 'number' && ex.pid !== e.child.pid) return null
+    return ex
   }
 
   private notify(e: Entry): void {

@@ -1,0 +1,49 @@
+// What `mccs status` shows (crm_mon / hastatus style): nodes, groups and their resources per node.
+import type { HbConfig, MainConfig } from '../engine/model.js'
+import type { EngineState } from '../engine/state.js'
+import type { Notice } from '../engine/plan.js'
+import type { PluginHost } from '../plugins/host.js'
+
+export interface AgentStatus {
+  node: string
+  cluster: string
+  generation: number
+  uptimeS: number
+  nodes: Array<{ name: string; membership: string; needsFence: boolean }>
+  groups: Array<{
+    name: string
+    activeNode: string | null
+    lock: string
+    failoverOnFailure: boolean
+    nodes: Record<string, string>
+    busy: number
+    resources: Array<{
+      name: string; type: string; critical: boolean
+      nodes: Record<string, { state: string; monitored: boolean; fault: string | null; restarts: number; misses: number; needsFence: boolean }>
+    }>
+  }>
+  types: Array<{ name: string; version: string }>
+  notices: Array<Notice & { at: string }>
+}
+
+export function buildStatus(node: string, main: MainConfig, hb: HbConfig, s: EngineState, host: PluginHost, startedAt: number, notices: Array<Notice & { at: string }>): AgentStatus {
+  return {
+    node, cluster: hb.cluster, generation: main.generation, uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    nodes: hb.nodes.map((n) => ({ name: n.name, membership: s.nodes[n.name]?.membership ?? 'unknown', needsFence: s.nodes[n.name]?.needsFence ?? false })),
+    groups: main.groups.map((g) => {
+      const gr = s.groups[g.name]
+      return {
+        name: g.name, activeNode: gr?.activeNode ?? null, lock: gr?.lock ?? 'none', failoverOnFailure: gr?.failoverOnFailure ?? g.failoverOnFailure,
+        nodes: { ...(gr?.nodes ?? {}) }, busy: gr?.pending.length ?? 0,
+        resources: main.resources.filter((r) => r.group === g.name).map((r) => ({
+          name: r.name, type: r.type, critical: r.critical,
+          nodes: Object.fromEntries(Object.entries(s.resources[r.name] ?? {}).map(([n, rs]) => [n, {
+            state: rs.state, monitored: rs.monitored, fault: rs.lastFault, restarts: rs.restarts, misses: rs.misses, needsFence: rs.needsFence,
+          }])),
+        })),
+      }
+    }),
+    types: host.list().map((p) => ({ name: p.manifest.name, version: p.manifest.version })),
+    notices: notices.slice(-20),
+  }
+}

@@ -1,0 +1,94 @@
+// The local control API: a Unix socket (mode 0600, owner only) speaking one JSON request per line,
+// {id, method, params} -> {id, ok, result | error}. The CLI uses it; the HTTPS API will call the same
+// agent methods.
+import net from 'node:net'
+import { chmod, unlink, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { Agent } from '../agent/agent.js'
+import { isOperatorCommand, type OperatorCommand } from '../engine/events.js'
+import { MccsError, isMccsError } from '../errors.js'
+
+const MAX_LINE = 4 * 1024 * 1024
+
+export async function startControlServer(agent: Agent, socketPath: string): Promise<net.Server> {
+  await mkdir(path.dirname(socketPath), { recursive: true })
+  await unlink(socketPath).catch(() => {})
+  const server = net.createServer((sock) => {
+    let buf = ''
+    sock.setEncoding('utf8')
+    sock.on('data', (chunk: string) => {
+      buf += chunk
+      if (buf.length > MAX_LINE) { sock.destroy(); return }
+      let i
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        void handle(agent, line).then((reply) => { if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n') })
+      }
+    })
+    sock.on('error', () => {})
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(socketPath, () => resolve())
+  })
+  await chmod(socketPath, 0o600)
+  return server
+}
+
+async function handle(agent: Agent, line: string): Promise<unknown> {
+  let req: { id?: unknown; method?: unknown; params?: unknown }
+  try {
+    req = JSON.parse(line) as typeof req
+  } catch {
+    return { id: null, ok: false, error: { code: 'MCCS_ERR_INVALID', message: 'request is not JSON' } }
+  }
+  const id = req.id ?? null
+  try {
+    return { id, ok: true, result: await call(agent, req.method, (req.params ?? {}) as Record<string, unknown>) }
+  } catch (err) {
+    const e = isMccsError(err) ? err : new MccsError('MCCS_ERR_INTERNAL', String((err as Error)?.message ?? err))
+    return { id, ok: false, error: e.toJSON() }
+  }
+}
+
+async function call(agent: Agent, method: unknown, p: Record<string, unknown>): Promise<unknown> {
+  switch (method) {
+    case 'status':
+      return agent.status()
+    case 'command': {
+      const cmd = p.cmd as OperatorCommand
+      if (!cmd || typeof cmd !== 'object' || typeof cmd.type !== 'string' || !isOperatorCommand(cmd)) {
+        throw new MccsError('MCCS_ERR_INVALID', 'is not an operator command', { field: 'params.cmd.type' })
+      }
+      if (typeof cmd.user !== 'string' || !cmd.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.cmd.user' })
+      for (const k of ['group', 'resource', 'node', 'to'] as const) {
+        const v = (cmd as unknown as Record<string, unknown>)[k]
+        if (v !== undefined && typeof v !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a string', { field: `params.cmd.${k}` })
+      }
+      const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : undefined
+      return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs ? { timeoutMs } : {}) })
+    }
+    case 'config.export':
+      return agent.store.current()
+    case 'config.apply': {
+      const gen = p.expectGeneration
+      if (typeof gen !== 'number') throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
+      await agent.applyConfig(p.main as never, gen)
+      return { generation: agent.store.current().main.generation }
+    }
+    case 'config.import': {
+      if (typeof p.file !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be the path of an exported bundle', { field: 'params.file' })
+      return agent.importConfig(p.file)
+    }
+    case 'resource.state': {
+      const { resource, key, value } = p
+      if (typeof resource !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a resource name', { field: 'params.resource' })
+      if (typeof key !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a key', { field: 'params.key' })
+      await agent.pluginState.set(resource, key, value)
+      return { resource, key }
+    }
+    default:
+      throw new MccsError('MCCS_ERR_INVALID', `unknown method ${JSON.stringify(method)}`, { field: 'method' })
+  }
+}

@@ -1,0 +1,44 @@
+// mccs agent: runs this node's agent in the foreground (systemd runs it as the mccs_agent service).
+import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
+import { issuesOf, formatIssues } from '../config/issue.js'
+import { Agent } from '../agent/agent.js'
+import { startControlServer } from '../api/control-server.js'
+import { EXIT } from './exit-codes.js'
+import type { CliIO } from './io.js'
+import type net from 'node:net'
+
+export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
+
+export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean } = {}): Promise<RunningAgent | number> {
+  const agent = new Agent({ bootstrap: b })
+  try {
+    await agent.start()
+  } catch (err) {
+    const issues = issuesOf(err)
+    io.err(issues ? `mccs agent: the configuration in ${b.configDir} is invalid:\n${formatIssues(issues)}` : `mccs agent: ${(err as Error).message}`)
+    await agent.stop().catch(() => {})
+    return issues ? EXIT.INVALID : EXIT.FAILED
+  }
+  const server = await startControlServer(agent, b.controlSocket)
+  if (!opts.quiet) io.err(`mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log`)
+  return {
+    agent, server,
+    stop: async () => {
+      await new Promise<void>((r) => server.close(() => r()))
+      await agent.stop()
+    },
+  }
+}
+
+export async function agentCommand(io: CliIO): Promise<number> {
+  const b = await loadBootstrap()
+  const running = await runAgent(b, io)
+  if (typeof running === 'number') return running
+  await new Promise<void>((resolve) => {
+    const bye = (sig: string) => { io.err(`mccs agent: ${sig}, stopping (services keep running)`); resolve() }
+    process.once('SIGTERM', () => bye('SIGTERM'))
+    process.once('SIGINT', () => bye('SIGINT'))
+  })
+  await running.stop()
+  return EXIT.OK
+}

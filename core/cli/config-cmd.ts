@@ -1,0 +1,44 @@
+// mccs config validate|export|import
+import { configValidate, configExport, configImport } from '../config/commands.js'
+import type { TypeCatalog } from '../config/validate.js'
+import type { Bootstrap } from '../config/bootstrap.js'
+import { loadTypes } from './plugin-cmd.js'
+import { rpc } from './control-client.js'
+import { EXIT } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean }, io: CliIO): Promise<number> {
+  const [sub, target] = args
+  const { host } = await loadTypes(b.pluginDirs.filter((d) => d !== b.builtinPluginDir))
+  const types: TypeCatalog = { has: (t) => !!host.get(t), attributeSchema: (t) => host.get(t)?.manifest.wizard }
+  try {
+    if (sub === 'validate') {
+      const r = await configValidate(target ?? b.configDir, { types })
+      if (o.json) io.out(JSON.stringify(r, null, 2))
+      else if (r.ok) io.out(`valid: ${r.files.join(', ')}${r.text ? '\n' + r.text : ''}`)
+      else io.err(r.text)
+      return r.ok ? EXIT.OK : EXIT.INVALID
+    }
+    if (sub === 'export') {
+      const live = await rpc(b.controlSocket, 'config.export').catch(() => undefined)
+      const r = live ? { ok: true, text: JSON.stringify(live, null, 2) } : await configExport(b.configDir, { types })
+      if (r.ok) io.out(r.text)
+      else io.err(r.text)
+      return r.ok ? EXIT.OK : EXIT.INVALID
+    }
+    if (sub === 'import' && target) {
+      const viaAgent = await rpc<{ ok: boolean; text: string }>(b.controlSocket, 'config.import', { file: target }).catch((e: { code?: string }) => {
+        if (e.code === 'MCCS_ERR_AGENT_DOWN') return undefined
+        throw e
+      })
+      const r = viaAgent ?? (await configImport(b.configDir, target, { types }))
+      if (r.ok) io.out(r.text)
+      else io.err(r.text)
+      return r.ok ? EXIT.OK : EXIT.INVALID
+    }
+    io.err('usage: mccs config validate [dir|file] | export | import <file>')
+    return EXIT.USAGE
+  } finally {
+    host.dispose()
+  }
+}

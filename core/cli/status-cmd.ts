@@ -1,0 +1,27 @@
+// mccs status: groups, resources per node, states, faults and locks at a glance.
+import type { AgentStatus } from '../agent/status.js'
+import { table } from './table.js'
+
+export function renderStatus(s: AgentStatus): string {
+  const lines: string[] = []
+  lines.push(`cluster ${s.cluster}  node ${s.node}  config generation ${s.generation}  up ${s.uptimeS}s`)
+  lines.push('nodes: ' + s.nodes.map((n) => `${n.name} ${n.membership}${n.needsFence ? ' (needs fencing)' : ''}`).join(', '))
+  lines.push('')
+  for (const g of s.groups) {
+    const where = Object.entries(g.nodes).map(([n, st]) => `${n}:${st}`).join(' ')
+    const flags = [g.lock !== 'none' ? `LOCKED(${g.lock})` : '', g.failoverOnFailure ? '' : 'no-failover', g.busy ? `${g.busy} action(s) running` : ''].filter(Boolean).join(' ')
+    lines.push(`group ${g.name}  ${where}${g.activeNode ? `  active on ${g.activeNode}` : ''}${flags ? '  ' + flags : ''}`)
+    const nodes = [...new Set(g.resources.flatMap((r) => Object.keys(r.nodes)))]
+    lines.push(table(['  RESOURCE', 'TYPE', ...nodes.map((n) => n.toUpperCase()), 'FAULT'], g.resources.map((r) => [
+      `  ${r.name}${r.critical ? '' : ' (non-critical)'}`, r.type,
+      ...nodes.map((n) => {
+        const x = r.nodes[n]
+        return x ? `${x.state}${x.monitored ? '' : ' (unmonitored)'}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
+      }),
+      Object.entries(r.nodes).map(([n, x]) => (x.fault ? `${n}: ${x.fault}` : '')).filter(Boolean).join('; ') || '',
+    ])))
+    lines.push('')
+  }
+  if (!s.groups.length) lines.push('no groups configured')
+  return lines.join('\n')
+}
