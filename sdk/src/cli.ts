@@ -1,10 +1,11 @@
 // mccs-plugin init|build|validate — the plugin author's tool.
 import { mkdir, writeFile, readFile, access } from 'node:fs/promises'
 import path from 'node:path'
-import { buildPlugin } from './build.js'
+import { buildPlugin, PLUGIN_GLOBAL } from './build.js'
 import { loadPluginDir } from '../../core/plugins/manifest.js'
 import { PluginHost } from '../../core/plugins/host.js'
-import { RESOURCE_HOOKS, FENCE_HOOKS } from './types.js'
+import ivm from 'isolated-vm'
+import { RESOURCE_HOOKS, FENCE_HOOKS, type HookName } from './types.js'
 
 const usage = `usage: mccs-plugin init <dir> [--name <type>] [--kind resource|fence]
        mccs-plugin build <dir> [--minify]
@@ -38,11 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       await host.register(loaded)
       const hooks = loaded.manifest.kind === 'fence' ? FENCE_HOOKS : RESOURCE_HOOKS
       const required = loaded.manifest.kind === 'fence' ? ['fence', 'status'] : ['online', 'offline', 'monitor']
-      const missing: string[] = []
-      for (const h of hooks) {
-        const r = await host.call(loaded.manifest.name, h, { resource: '__validate__', node: 'local', attrs: {}, timeoutMs: 1 })
-        if (r.status === 'notSupported' && required.includes(h)) missing.push(h)
-      }
+      // Which hooks the bundle defines, read in a throwaway isolate without running any of them
+      // (calling them with a 1 ms deadline raced: a timeout hid a missing hook).
+      const defined = await definedHooks(loaded.code, hooks)
+      const missing = required.filter((h) => !defined.includes(h as HookName))
       if (missing.length) {
         console.error(`plugin '${loaded.manifest.name}': required hooks missing: ${missing.join(', ')}`)
         return 1
@@ -76,4 +76,20 @@ async function init(dir: string, name: string, kind: 'resource' | 'fence'): Prom
   await writeFile(path.join(dir, 'src', 'index.ts'), src)
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: `mccs-plugin-${name}`, private: true, type: 'module', devDependencies: { '@mccs/sdk': `^${pkg.version}` } }, null, 2) + '\n')
+}
+
+/** The hook names (of `names`) that the bundle's export defines as functions. */
+async function definedHooks(code: string, names: readonly HookName[]): Promise<HookName[]> {
+  const isolate = new ivm.Isolate({ memoryLimit: 64 })
+  try {
+    const context = await isolate.createContext()
+    await (await isolate.compileScript(code)).run(context, { timeout: 5000 })
+    const json = await context.eval(
+      `(() => { const m = globalThis.${PLUGIN_GLOBAL}; const h = m && (m.default || m);
+        return JSON.stringify(h ? ${JSON.stringify(names)}.filter((n) => typeof h[n] === 'function') : []) })()`,
+      { timeout: 1000 })
+    return JSON.parse(json as string) as HookName[]
+  } finally {
+    isolate.dispose()
+  }
 }

@@ -149,7 +149,8 @@ export interface HookContext<A extends Attrs = Attrs> extends Capabilities {
   /** Host-provided paths (install home, script folder). */
   paths: { home: string; scripts: string }
   log: Logger
-  /** Sleep inside the sandbox (there are no timers otherwise); bounded by the deadline. */
+  /** Sleep inside the sandbox (there are no timers otherwise). A sleep that would pass the deadline
+   *  never wakes: the call ends as a timeout. */
   sleep(ms: number): Promise<void>
   /** Wall-clock time in ms (the sandbox has Date too; this is here for clarity). */
   now(): number

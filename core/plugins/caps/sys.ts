@@ -9,10 +9,15 @@ export const sysProvider: CapabilityProvider = {
       authorize: () => null,
       run: ([ms], call) => {
         if (typeof ms !== 'number' || !(ms >= 0)) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be a number of ms >= 0', { field: 'sleep(ms)' })
-        const wait = Math.min(ms, Math.max(0, call.deadline - Date.now()))
+        const signal = call.signal
         return new Promise((resolve, reject) => {
-          const t = setTimeout(resolve, wait)
-          call.signal.addEventListener('abort', () => { clearTimeout(t); reject(new MccsError('MCCS_ERR_CANCELLED', 'sleep cancelled')) }, { once: true })
+          const cancelled = () => reject(new MccsError('MCCS_ERR_CANCELLED', 'sleep cancelled'))
+          if (signal.aborted) return cancelled()
+          // A sleep that would pass the hook's deadline never wakes: the call times out as a whole.
+          // (Waking it early at the deadline let the hook carry on as if the delay had elapsed and
+          // report success, racing the host's own deadline.) The call's end aborts the signal.
+          const t = ms < call.deadline - Date.now() ? setTimeout(resolve, ms) : undefined
+          signal.addEventListener('abort', () => { clearTimeout(t); cancelled() }, { once: true })
         })
       },
     },

@@ -1,0 +1,145 @@
+// JSON Schemas (2020-12) of the configuration files. They mirror core/engine/model.ts field by field;
+// `default`s are applied when a file is loaded, so the rest of MCCS sees complete objects.
+
+export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$'
+const name = { type: 'string', pattern: NAME_PATTERN } as const
+
+/** Hard bounds: generous, but they refuse values that can only be typos (a 0 s timeout, a week-long monitor). */
+const seconds = { type: 'number', exclusiveMinimum: 0, maximum: 86400 } as const
+const count = { type: 'integer', minimum: 0, maximum: 1000 } as const
+
+/** Partial<TypeDefaults>: the per-type, per-cluster and per-resource policy overrides. */
+export const POLICY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    monitorIntervalS: seconds,
+    monitorTimeoutS: seconds,
+    offlineMonitorIntervalS: seconds,
+    onlineTimeoutS: seconds,
+    offlineTimeoutS: seconds,
+    cleanTimeoutS: seconds,
+    toleranceLimit: count,
+    monitorTimeoutLimit: count,
+    restartLimit: count,
+    onlineRetryLimit: count,
+    confidenceIntervalS: seconds,
+  },
+} as const
+
+const GROUP_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'nodes'],
+  properties: {
+    name,
+    nodes: { type: 'array', items: name, minItems: 1, maxItems: 16, uniqueItems: true },
+    failoverOnFailure: { type: 'boolean', default: true },
+    autoStart: { type: 'boolean', default: true },
+    autoFailback: { type: 'boolean', default: false },
+  },
+} as const
+
+const RESOURCE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'type', 'group'],
+  properties: {
+    name,
+    type: name,
+    group: name,
+    critical: { type: 'boolean', default: true },
+    attrs: { type: 'object', default: {} },
+    nodeAttrs: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: 'object' },
+    },
+    policy: { ...POLICY_SCHEMA, default: {} },
+    monitored: { type: 'boolean', default: true },
+  },
+} as const
+
+const DEPENDENCY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['parent', 'child'],
+  properties: { parent: name, child: name },
+} as const
+
+export const MAIN_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://mccs.dev/schema/main.json',
+  title: 'MCCS main.json: resource groups, resources, dependencies',
+  type: 'object',
+  additionalProperties: false,
+  required: ['generation'],
+  properties: {
+    generation: { type: 'integer', minimum: 0 },
+    groups: { type: 'array', items: GROUP_SCHEMA, default: [] },
+    resources: { type: 'array', items: RESOURCE_SCHEMA, default: [] },
+    dependencies: { type: 'array', items: DEPENDENCY_SCHEMA, default: [] },
+    types: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: POLICY_SCHEMA,
+    },
+  },
+} as const
+
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const
+const address = { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }, { format: 'hostname' }] } as const
+
+export const HB_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://mccs.dev/schema/hb.json',
+  title: 'MCCS hb.json: cluster nodes, heartbeat links and timing',
+  type: 'object',
+  additionalProperties: false,
+  required: ['generation', 'cluster', 'nodes', 'links'],
+  properties: {
+    generation: { type: 'integer', minimum: 0 },
+    cluster: name,
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'addresses'],
+        properties: {
+          name,
+          addresses: { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: address, minProperties: 1 },
+          votes: { type: 'integer', minimum: 0, maximum: 16 },
+          isolationTestAddresses: { type: 'array', items: address, maxItems: 16, uniqueItems: true },
+        },
+      },
+    },
+    links: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'priority'],
+        properties: { name, priority: { type: 'integer', minimum: 0, maximum: 255 }, port },
+      },
+    },
+    // Defaults are the shipped timing (ANCHORS.md: failover <= 1.1 s); the floor keeps heartbeats from
+    // flooding a busy host, the ceiling keeps failure detection within minutes.
+    timing: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        intervalMs: { type: 'integer', minimum: 20, maximum: 10000, default: 200 },
+        deadMs: { type: 'integer', minimum: 60, maximum: 120000, default: 1000 },
+      },
+    },
+    port: { ...port, default: 14321 },
+  },
+} as const

@@ -1,0 +1,243 @@
+// The configuration in force on this node: main.json and hb.json in one directory, each with a
+// generation. Changes are validated first, refused when based on a stale generation, and written
+// atomically one at a time; the previous file is kept as `<file>.prev` for manual recovery.
+
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { HbConfig, HbNode, MainConfig } from '../engine/model.js'
+import { MccsError } from '../errors.js'
+import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic.js'
+import { invalidConfigError, type ConfigIssue } from './issue.js'
+import { validateHb, validateMain, type TypeCatalog } from './validate.js'
+
+export const MAIN_FILE = 'main.json'
+export const HB_FILE = 'hb.json'
+/** Journal of an import in progress: both files change, so a crash between the two renames is rolled forward. */
+export const PENDING_FILE = 'import.pending.json'
+
+export interface ConfigPair { main: MainConfig; hb: HbConfig }
+/** The `mccs config export` document. */
+export type ConfigBundle = ConfigPair
+
+export interface StoreOptions {
+  /** When given, resource types and attributes are checked against the loaded plugins. */
+  types?: TypeCatalog
+}
+
+export class ConfigStore {
+  private state: Readonly<ConfigPair> | undefined
+  /** Serializes loads and writes: two commits never interleave their renames. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(readonly dir: string, private readonly opts: StoreOptions = {}) {}
+
+  get mainPath(): string { return join(this.dir, MAIN_FILE) }
+  get hbPath(): string { return join(this.dir, HB_FILE) }
+
+  /**
+   * Reads and validates both files and makes them the configuration in force. When they are invalid
+   * it throws MCCS_ERR_CONFIG_INVALID (issues in `data.issues`) and the previous configuration stays.
+   */
+  load(): Promise<Readonly<ConfigPair>> {
+    return this.serial(async () => {
+      await removeStaleTemps(this.dir)
+      await this.rollForwardImport()
+      const issues: ConfigIssue[] = []
+      const hbText = await readConfigFile(this.hbPath, issues)
+      const hb = hbText === undefined ? undefined : validateHb(hbText, { file: this.hbPath })
+      if (hb && !hb.ok) issues.push(...hb.errors)
+      const mainText = await readConfigFile(this.mainPath, issues)
+      const main = mainText === undefined ? undefined : validateMain(mainText, { file: this.mainPath, ...this.ctx(hb?.ok ? hb.config : undefined) })
+      if (main && !main.ok) issues.push(...main.errors)
+      if (!hb?.ok || !main?.ok) throw invalidConfigError(this.dir, issues)
+      return this.set({ main: main.config, hb: hb.config })
+    })
+  }
+
+  /** The configuration in force (deep-frozen: copy it with structuredClone to edit). */
+  current(): Readonly<ConfigPair> {
+    if (!this.state) throw new MccsError('MCCS_ERR_CONFIG_MISSING', 'no configuration loaded yet', { subject: this.dir })
+    return this.state
+  }
+
+  /** Replaces main.json with `next` as generation expectGeneration + 1. */
+  commit(next: MainConfig, o: { expectGeneration: number }): Promise<Readonly<MainConfig>> {
+    return this.serial(async () => {
+      const cur = this.current()
+      checkGeneration(this.mainPath, o.expectGeneration, cur.main.generation)
+      const v = validateMain({ ...next, generation: cur.main.generation + 1 }, { file: this.mainPath, ...this.ctx(cur.hb) })
+      if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
+      await this.replace(MAIN_FILE, cur.main, v.config)
+      return this.set({ main: v.config, hb: cur.hb }).main
+    })
+  }
+
+  /** Replaces hb.json; refused when the main.json in force would no longer be valid with it. */
+  commitHb(next: HbConfig, o: { expectGeneration: number }): Promise<Readonly<HbConfig>> {
+    return this.serial(async () => {
+      const cur = this.current()
+      checkGeneration(this.hbPath, o.expectGeneration, cur.hb.generation)
+      const v = validateHb({ ...next, generation: cur.hb.generation + 1 }, { file: this.hbPath })
+      if (!v.ok) throw invalidConfigError(this.hbPath, v.errors)
+      const m = validateMain(cur.main, { file: this.mainPath, ...this.ctx(v.config) })
+      if (!m.ok) throw invalidConfigError(this.hbPath, m.errors)
+      await this.replace(HB_FILE, cur.hb, v.config)
+      return this.set({ main: cur.main, hb: v.config }).hb
+    })
+  }
+
+  /** Both files in one JSON document (`mccs config export`). */
+  export(): ConfigBundle {
+    return structuredClone(this.current()) as ConfigBundle
+  }
+
+  /**
+   * Validates a bundle and makes it the configuration in force, each file one generation above the
+   * current one (generations never go back). Works on a directory whose files are missing or invalid:
+   * that is how an operator recovers a node. `file` names the bundle in issues.
+   */
+  import(bundle: unknown, o: { file?: string; expectGeneration?: { main?: number; hb?: number } } = {}): Promise<Readonly<ConfigPair>> {
+    return this.serial(async () => {
+      const file = o.file ?? 'bundle'
+      const b = bundle as Partial<Record<'main' | 'hb', unknown>> | null
+      if (typeof b !== 'object' || b === null || typeof b.main !== 'object' || typeof b.hb !== 'object') {
+        throw invalidConfigError(file, [{ file, path: '', code: 'MCCS_ERR_CONFIG_SCHEMA', reason: 'must be an object with "main" and "hb" objects (the output of mccs config export)' }])
+      }
+      const gen = {
+        main: this.state?.main.generation ?? (await peekGeneration(this.mainPath)),
+        hb: this.state?.hb.generation ?? (await peekGeneration(this.hbPath)),
+      }
+      if (o.expectGeneration?.main !== undefined) checkGeneration(this.mainPath, o.expectGeneration.main, gen.main)
+      if (o.expectGeneration?.hb !== undefined) checkGeneration(this.hbPath, o.expectGeneration.hb, gen.hb)
+      const hb = validateHb({ ...b.hb, generation: gen.hb + 1 }, { file })
+      const issues = hb.ok ? [] : hb.errors.map((i) => ({ ...i, path: `/hb${i.path}` }))
+      const main = validateMain({ ...b.main, generation: gen.main + 1 }, { file, ...this.ctx(hb.ok ? hb.config : undefined) })
+      if (!main.ok) issues.push(...main.errors.map((i) => ({ ...i, path: `/main${i.path}` })))
+      if (!hb.ok || !main.ok) throw invalidConfigError(file, issues)
+      const next = { main: main.config, hb: hb.config }
+      await writeFileAtomic(join(this.dir, PENDING_FILE), serialize(next))
+      await this.applyPair(next)
+      return this.set(next)
+    })
+  }
+
+  private ctx(hb: HbConfig | undefined): { hb?: HbConfig; types?: TypeCatalog } {
+    return { ...(hb ? { hb } : {}), ...(this.opts.types ? { types: this.opts.types } : {}) }
+  }
+
+  private set(pair: ConfigPair): Readonly<ConfigPair> {
+    this.state = deepFreeze(pair)
+    return this.state
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** `.prev` first: after a crash between the two renames both hold the old config, which is fine. */
+  private async replace(name: string, prev: unknown, next: unknown): Promise<void> {
+    // A raw string is the previous file's text, kept as it was even if it does not parse.
+    if (prev !== undefined) await writeFileAtomic(join(this.dir, `${name}.prev`), typeof prev === 'string' ? prev : serialize(prev))
+    await writeFileAtomic(join(this.dir, name), serialize(next))
+  }
+
+  /** Writes an imported pair (skipping a file already at its target generation), then drops the journal. */
+  private async applyPair(next: ConfigPair): Promise<void> {
+    for (const [name, value] of [[HB_FILE, next.hb], [MAIN_FILE, next.main]] as const) {
+      const path = join(this.dir, name)
+      const onDisk = await readFile(path, 'utf8').catch(() => undefined)
+      if (onDisk !== undefined && generationOf(onDisk) === value.generation) continue
+      await this.replace(name, onDisk, value)
+    }
+    await rm(join(this.dir, PENDING_FILE), { force: true })
+    await fsyncDir(this.dir)
+  }
+
+  /** An import interrupted by a crash is finished at the next load (the journal was validated before it was written). */
+  private async rollForwardImport(): Promise<void> {
+    const path = join(this.dir, PENDING_FILE)
+    const text = await readFile(path, 'utf8').catch(() => undefined)
+    if (text === undefined) return
+    let pending: Partial<ConfigPair> = {}
+    try { pending = JSON.parse(text) as Partial<ConfigPair> } catch { /* cannot happen (atomic write); dropped below */ }
+    // Types were checked at import time; a plugin missing now must not leave hb new and main old.
+    const hb = validateHb(pending.hb, { file: path })
+    const main = hb.ok ? validateMain(pending.main, { file: path, hb: hb.config }) : undefined
+    if (hb.ok && main?.ok) await this.applyPair({ main: main.config, hb: hb.config })
+    else await rm(path, { force: true }) // never applied: the old pair is still whole
+  }
+}
+
+/** Writes a minimal valid pair (generation 1, no groups) into a new configuration directory. */
+export async function createInitial(
+  dir: string,
+  o: { cluster: string; nodes: (HbNode | { name: string; address: string })[]; link?: string; force?: boolean },
+): Promise<ConfigPair> {
+  await mkdir(dir, { recursive: true })
+  if (!o.force) {
+    for (const f of [MAIN_FILE, HB_FILE]) {
+      if (await stat(join(dir, f)).then(() => true, () => false)) {
+        throw new MccsError('MCCS_ERR_CONFLICT', `${f} already exists; refusing to overwrite a configuration`, { subject: join(dir, f) })
+      }
+    }
+  }
+  const link = o.link ?? 'link1'
+  const nodes = o.nodes.map((n) => ('address' in n ? { name: n.name, addresses: { [link]: n.address } } : n))
+  const hb = validateHb({ generation: 1, cluster: o.cluster, nodes, links: [{ name: link, priority: 0 }] }, { file: join(dir, HB_FILE) })
+  if (!hb.ok) throw invalidConfigError(join(dir, HB_FILE), hb.errors)
+  const main = validateMain({ generation: 1 }, { file: join(dir, MAIN_FILE), hb: hb.config })
+  if (!main.ok) throw invalidConfigError(join(dir, MAIN_FILE), main.errors)
+  await writeFileAtomic(join(dir, HB_FILE), serialize(hb.config))
+  await writeFileAtomic(join(dir, MAIN_FILE), serialize(main.config))
+  return { main: main.config, hb: hb.config }
+}
+
+function serialize(v: unknown): string {
+  return JSON.stringify(v, null, 2) + '\n'
+}
+
+function checkGeneration(file: string, expected: number, current: number): void {
+  if (expected !== current) {
+    throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `change is based on generation ${expected} but generation ${current} is in force; reload and retry`, {
+      subject: file, field: '/generation', data: { expected, current },
+    })
+  }
+}
+
+async function readConfigFile(path: string, issues: ConfigIssue[]): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    issues.push({ file: path, path: '', code: 'MCCS_ERR_CONFIG_MISSING', reason: err.code === 'ENOENT' ? 'file does not exist' : `cannot be read: ${err.message}` })
+    return undefined
+  }
+}
+
+/**
+ * Highest generation found in a file and its .prev, even a damaged one: an import must go past it,
+ * or peers would see the imported configuration as older than the one it replaces.
+ */
+async function peekGeneration(path: string): Promise<number> {
+  const texts = await Promise.all([path, `${path}.prev`].map((p) => readFile(p, 'utf8').catch(() => '')))
+  return Math.max(...texts.map((t) => generationOf(t) || Number(/"generation"\s*:\s*(\d{1,15})/.exec(t)?.[1] ?? 0)))
+}
+
+function generationOf(text: string): number {
+  try {
+    const g = (JSON.parse(text) as { generation?: unknown } | null)?.generation
+    return typeof g === 'number' && Number.isSafeInteger(g) && g >= 0 ? g : 0
+  } catch {
+    return 0
+  }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFreeze(x)
+  }
+  return v
+}

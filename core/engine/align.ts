@@ -1,0 +1,58 @@
+// The initial state, and keeping the state in line with a changed configuration (added resources are
+// unknown until probed; removed ones are forgotten).
+
+import type { ConfigIndex, EngineInput } from './config-index.js'
+import { indexConfig } from './config-index.js'
+import type { NodeName } from './model.js'
+import type { EngineState, GroupRuntime, Membership, NodeState, ResourceNodeState } from './state.js'
+import { freshResourceState } from './state.js'
+import { deriveGroupStates } from './group-state.js'
+
+export interface InitialOptions {
+  /** Membership at start (default: every node up). A `down` node must be fenced before anything moves. */
+  membership?: Record<NodeName, Membership>
+}
+
+export function initialState(input: EngineInput, opts: InitialOptions = {}): EngineState {
+  const idx = indexConfig(input)
+  const nodes: Record<NodeName, NodeState> = {}
+  for (const n of input.nodes) {
+    const m = opts.membership?.[n] ?? 'up'
+    nodes[n] = { membership: m, needsFence: m === 'down' }
+  }
+  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, resources: {}, groups: {}, pending: {} }
+  return { ...base, ...aligned(idx, base) }
+}
+
+/** Resources, groups and nodes of `prev` carried over to the configuration of `idx`. */
+export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 'resources' | 'groups' | 'nodes'> {
+  const nodes: Record<NodeName, NodeState> = {}
+  for (const n of idx.input.nodes) nodes[n] = prev.nodes[n] ?? { membership: 'up', needsFence: false }
+  const resources: Record<string, Record<NodeName, ResourceNodeState>> = {}
+  for (const [r, ri] of idx.resources) {
+    const perNode: Record<NodeName, ResourceNodeState> = {}
+    for (const n of idx.groups.get(ri.group)!.cfg.nodes) {
+      if (!nodes[n]) continue
+      perNode[n] = prev.resources[r]?.[n] ??
+        freshResourceState(ri.cfg.monitored, nodes[n]!.membership === 'fenced' ? 'offline' : 'unknown')
+    }
+    resources[r] = perNode
+  }
+  const groups: Record<string, GroupRuntime> = {}
+  const reader = { rs: (r: string, n: NodeName) => resources[r]?.[n], idx }
+  for (const [g, gi] of idx.groups) {
+    const old = prev.groups[g]
+    const want: Record<string, boolean> = {}
+    for (const r of gi.order) if (old?.want[r]) want[r] = true
+    groups[g] = {
+      activeNode: old?.activeNode && gi.cfg.nodes.includes(old.activeNode) ? old.activeNode : null,
+      want,
+      lock: old?.lock ?? 'none',
+      failoverOnFailure: gi.cfg.failoverOnFailure,
+      autoStartPending: old ? old.autoStartPending : gi.cfg.autoStart,
+      nodes: deriveGroupStates(reader, gi),
+      pending: (old?.pending ?? []).filter((id) => prev.pending[id]),
+    }
+  }
+  return { resources, groups, nodes }
+}

@@ -1,0 +1,218 @@
+// Operator commands (console, CLI, API alike). Each is accepted or rejected with a catalogue code; an
+// accepted command changes the group's goal (activeNode, wanted resources, flags) and the reconcile
+// that follows plans the actions.
+
+import type { ErrorCode } from '../errors.js'
+import type { GroupIndex } from './config-index.js'
+import { ancestors, descendants } from './config-index.js'
+import type { Draft } from './draft.js'
+import type { OperatorCommand } from './events.js'
+import type { NodeName } from './model.js'
+import type { CommandOutcome } from './plan.js'
+import { candidate, unsafeElsewhere } from './placement.js'
+import { groupStateOn } from './group-state.js'
+import { freshResourceState, mayRun } from './state.js'
+
+class Rejection {
+  constructor(readonly code: ErrorCode, readonly reason: string) {}
+}
+const no = (code: ErrorCode, reason: string): Rejection => new Rejection(code, reason)
+
+export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
+  const res = run(d, cmd)
+  const subject = 'group' in cmd ? { group: cmd.group } : 'resource' in cmd ? { resource: cmd.resource } : {}
+  if (res instanceof Rejection) {
+    d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, ...subject })
+    return { status: 'rejected', code: res.code, reason: res.reason }
+  }
+  d.notice({ kind: 'commandAccepted', command: cmd.type, user: cmd.user, reason: 'accepted', ...subject })
+  return { status: 'accepted' }
+}
+
+function run(d: Draft, cmd: OperatorCommand): Rejection | void {
+  if (cmd.type === 'monitorAll') return activate(d, [...d.idx.resources.keys()], true)
+  if ('resource' in cmd) {
+    const ri = d.idx.resources.get(cmd.resource)
+    if (!ri) return no('MCCS_ERR_NOT_FOUND', `no resource ${cmd.resource}`)
+    const gi = d.idx.groups.get(ri.group)!
+    if (gi.cycle) return no('MCCS_ERR_DEP_CYCLE', `dependencies form a cycle: ${gi.cycle.join(' -> ')}`)
+    switch (cmd.type) {
+      case 'resourceOnline': return resourceOnline(d, gi, cmd.resource, cmd.node)
+      case 'resourceOffline': return resourceOffline(d, gi, cmd.resource)
+      case 'resourceProbe': return probe(d, gi, [cmd.resource], cmd.node)
+      case 'resourceActivate': return activate(d, [cmd.resource], cmd.monitoring, cmd.node)
+    }
+  }
+  const gi = d.idx.groups.get(cmd.group)
+  const gs = d.group(cmd.group)
+  if (!gi || !gs) return no('MCCS_ERR_NOT_FOUND', `no group ${cmd.group}`)
+  if (gi.cycle) return no('MCCS_ERR_DEP_CYCLE', `dependencies form a cycle: ${gi.cycle.join(' -> ')}`)
+  const g = cmd.group
+  switch (cmd.type) {
+    case 'groupLock':
+      d.wgroup(g).lock = cmd.persistent ? 'persistent' : 'temporary'
+      return
+    case 'groupUnlock':
+      d.wgroup(g).lock = 'none' // by itself, unlock starts nothing
+      return
+    case 'groupFailover':
+      d.wgroup(g).failoverOnFailure = cmd.enabled
+      return
+    case 'groupFlush': return flush(d, gi)
+    case 'groupProbe': return probe(d, gi, gi.order)
+  }
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  switch (cmd.type) {
+    case 'groupOnline': {
+      const n = cmd.node ?? gs.activeNode ?? candidate(d, gi) ?? firstUp(d, gi)
+      if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no node of the group is up')
+      const bad = placeable(d, gi, n, gi.order)
+      if (bad) return bad
+      const w = d.wgroup(g)
+      w.activeNode = n
+      w.autoStartPending = false
+      for (const r of gi.order) w.want[r] = true
+      return
+    }
+    case 'groupOffline': {
+      const w = d.wgroup(g)
+      w.activeNode = null
+      w.want = {}
+      w.autoStartPending = false
+      return
+    }
+    case 'groupSwitch': {
+      const from = gs.activeNode
+      const st = from ? groupStateOn(d, gi, from) : 'offline'
+      if (!from || (st !== 'online' && st !== 'partial')) return no('MCCS_ERR_GROUP_OFFLINE', 'group is not online: use online')
+      const to = cmd.to ?? candidate(d, gi, from)
+      if (!to) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no other node can take the group')
+      if (to === from) return no('MCCS_ERR_INVALID', `group is already on ${to}`)
+      const bad = placeable(d, gi, to, gi.order, from)
+      if (bad) return bad
+      d.wgroup(g).activeNode = to
+      return
+    }
+    case 'groupClear': return clear(d, gi, cmd.node)
+  }
+}
+
+/** Can these resources of the group come online on `n`? `leaving`: the node the group moves away from. */
+function placeable(d: Draft, gi: GroupIndex, n: NodeName, rs: readonly string[], leaving?: NodeName): Rejection | void {
+  if (!gi.cfg.nodes.includes(n)) return no('MCCS_ERR_INVALID', `${n} is not a node of group ${gi.cfg.name}`)
+  const gs = d.group(gi.cfg.name)!
+  if (gs.activeNode && gs.activeNode !== n && gs.activeNode !== leaving && runsOn(d, gi, gs.activeNode)) {
+    return no('MCCS_ERR_GROUP_ONLINE_ELSEWHERE', `group is online on ${gs.activeNode}: use switch`)
+  }
+  const ns = d.node(n)
+  if (!ns || ns.membership !== 'up' || ns.needsFence) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is not up`)
+  for (const r of rs) {
+    const s = d.rs(r, n)
+    if (!s || s.state === 'unknown') return no('MCCS_ERR_NODE_UNAVAILABLE', `${r} on ${n} is not probed yet`)
+    if (s.state === 'faulted') return no('MCCS_ERR_GROUP_FAULTED', `${r} is faulted on ${n}: clear it first`)
+  }
+  const unsafe = unsafeElsewhere(d, gi, n)
+  if (unsafe) return no('MCCS_ERR_FENCE_PENDING', `${unsafe} may still run the group and is not fenced`)
+}
+
+/** With no usable node, the first one up gives the most telling rejection (faulted, not probed). */
+function firstUp(d: Draft, gi: GroupIndex): NodeName | undefined {
+  return gi.cfg.nodes.find((n) => d.isUp(n))
+}
+
+function runsOn(d: Draft, gi: GroupIndex, n: NodeName): boolean {
+  return gi.order.some((r) => {
+    const s = d.rs(r, n)
+    return !!s && mayRun(s) && s.state !== 'unknown'
+  })
+}
+
+function resourceOnline(d: Draft, gi: GroupIndex, r: string, node?: NodeName): Rejection | void {
+  const g = gi.cfg.name
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  const gs = d.group(g)!
+  const n = node ?? gs.activeNode ?? candidate(d, gi) ?? firstUp(d, gi)
+  if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no node of the group is up')
+  const closure = [r, ...descendants(d.idx, r)]
+  const bad = placeable(d, gi, n, closure)
+  if (bad) return bad
+  const w = d.wgroup(g)
+  w.activeNode = n
+  for (const x of closure) w.want[x] = true
+}
+
+function resourceOffline(d: Draft, gi: GroupIndex, r: string): Rejection | void {
+  const g = gi.cfg.name
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  const w = d.wgroup(g)
+  for (const x of [r, ...ancestors(d.idx, r)]) w.want[x] = false
+}
+
+/** Clear faults and counters; probe to learn what is really there. */
+function clear(d: Draft, gi: GroupIndex, node?: NodeName): Rejection | void {
+  if (node && !gi.cfg.nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of group ${gi.cfg.name}`)
+  for (const n of node ? [node] : gi.cfg.nodes) {
+    for (const r of gi.order) {
+      const s = d.rs(r, n)
+      if (!s) continue
+      const w = d.wrs(r, n)
+      const fresh = freshResourceState(s.monitored, s.state === 'faulted' ? 'unknown' : s.state)
+      Object.assign(w, fresh, { needsFence: s.needsFence, healthySince: s.healthySince })
+    }
+  }
+  probe(d, gi, gi.order, node)
+}
+
+/** Command initialization: cancel everything in flight, forget the goal, re-learn it from probes. */
+function flush(d: Draft, gi: GroupIndex): void {
+  const g = gi.cfg.name
+  for (const id of [...d.group(g)!.pending]) {
+    const a = d.action(id)
+    if (a && a.kind !== 'fence') d.cancel(id, 'flush')
+  }
+  const w = d.wgroup(g)
+  w.activeNode = null
+  w.want = {}
+  w.autoStartPending = false
+  for (const n of gi.cfg.nodes) {
+    for (const r of gi.order) {
+      const s = d.rs(r, n)
+      if (!s || s.state === 'faulted' || !d.isUp(n)) continue
+      const ws = d.wrs(r, n)
+      ws.state = 'unknown' // adopted again from the probe result
+      ws.probeSent = false
+    }
+  }
+  probe(d, gi, gi.order)
+}
+
+function probe(d: Draft, gi: GroupIndex, rs: readonly string[], node?: NodeName): Rejection | void {
+  if (node && !gi.cfg.nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of group ${gi.cfg.name}`)
+  for (const n of node ? [node] : gi.cfg.nodes) {
+    if (!d.isUp(n)) continue
+    for (const r of rs) {
+      const s = d.rs(r, n)
+      if (!s || d.resourcePending(r, n).length) continue
+      if (s.state === 'unknown') d.wrs(r, n).probeSent = true
+      d.emit({ kind: 'probe', resource: r, node: n, reason: 'operator probe' })
+    }
+  }
+}
+
+function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName): Rejection | void {
+  for (const r of rs) {
+    const ri = d.idx.resources.get(r)
+    if (!ri) continue
+    const nodes = d.idx.groups.get(ri.group)!.cfg.nodes
+    if (node && !nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of resource ${r}`)
+    for (const n of node ? [node] : nodes) {
+      const s = d.rs(r, n)
+      if (!s || s.monitored === on) continue
+      d.wrs(r, n).monitored = on
+      // Learn the state now rather than at the next interval.
+      if (on && d.isUp(n) && (s.state === 'online' || s.state === 'offline') && !d.resourcePending(r, n).length) {
+        d.emit({ kind: 'monitor', resource: r, node: n, reason: 'monitoring activated' })
+      }
+    }
+  }
+}

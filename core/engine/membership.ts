@@ -1,0 +1,137 @@
+// Nodes joining, leaving and being fenced; agent start; ticks. The safety rule lives here: a lost
+// node's resources are unknown until it is fenced, and its groups move only after that.
+
+import type { Draft } from './draft.js'
+import type { Membership } from './state.js'
+import type { NodeName } from './model.js'
+import { candidate } from './placement.js'
+import { confidence } from './policy.js'
+import { requestFence } from './results.js'
+
+export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
+  const ns = d.node(n)
+  if (!ns) return
+  if (m === 'fenced') return fenced(d, n)
+  if (m === ns.membership) return
+  if (m === 'down') {
+    d.wnode(n).membership = 'down'
+    d.wnode(n).needsFence = true
+    dropPendingOn(d, n, `${n} was lost`)
+    eachResourceOn(d, n, (r) => {
+      const s = d.rs(r, n)!
+      if (s.state === 'offline' || (s.state === 'faulted' && s.stopped)) return // nothing ran there
+      const w = d.wrs(r, n)
+      w.state = 'unknown'
+      w.probeSent = false
+    })
+    requestFence(d, n, `${n} was lost`)
+    return
+  }
+  // up: the node (re)joined; what runs there is unknown until probed.
+  d.wnode(n).membership = 'up'
+  probeNode(d, n)
+}
+
+/** The node is down and provably runs nothing: its resources are offline; its groups may move. */
+export function fenced(d: Draft, n: NodeName): void {
+  if (!d.node(n)) return
+  const wasUp = d.node(n)!.membership === 'up'
+  const w = d.wnode(n)
+  w.membership = 'fenced'
+  w.needsFence = false
+  dropPendingOn(d, n, `${n} was fenced`)
+  for (const a of d.allPending()) if (a.kind === 'fence' && a.node === n) d.forget(a.id)
+  eachResourceOn(d, n, (r) => {
+    const s = d.wrs(r, n)
+    s.needsFence = false
+    s.restart = false
+    s.healthySince = null
+    if (s.state === 'faulted') s.stopped = true
+    else s.state = 'offline'
+  })
+  d.notice({ kind: 'nodeFenced', node: n, reason: wasUp ? `${n} fenced while up` : `${n} fenced` })
+  for (const g of d.idx.groupsByNode.get(n) ?? []) {
+    const gs = d.group(g)
+    const gi = d.idx.groups.get(g)
+    if (!gs || !gi) continue
+    d.wgroup(g) // touch: reconcile may now proceed
+    if (gs.activeNode !== n || gs.lock !== 'none') continue
+    if (!gi.cfg.failoverOnFailure && !gi.cfg.autoStart) {
+      d.wgroup(g).activeNode = null
+      d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'node lost; group neither fails over nor autostarts' })
+      continue
+    }
+    const to = candidate(d, gi, n)
+    const wg = d.wgroup(g)
+    wg.activeNode = to
+    if (to) d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from lost node ${n}` })
+    else {
+      wg.autoStartPending = gi.cfg.autoStart // start wherever a node becomes available
+      d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'no other node can take the group' })
+    }
+  }
+}
+
+/** The agent started on `n`: whatever it was doing is lost; probe everything there. */
+export function onStart(d: Draft, node?: NodeName): void {
+  const nodes = node ? [node] : d.nodeNames().filter((n) => d.isUp(n))
+  for (const n of nodes) {
+    if (!d.node(n)) continue
+    if (!d.isUp(n)) d.wnode(n).membership = 'up'
+    dropPendingOn(d, n, `agent on ${n} restarted`)
+    probeNode(d, n)
+  }
+  // Startup fencing: a node that may run something and cannot be reached must be fenced first.
+  for (const n of d.nodeNames()) {
+    const ns = d.node(n)!
+    if (ns.membership === 'down' && ns.needsFence) requestFence(d, n, `${n} not reachable at start`)
+  }
+}
+
+export function onTick(d: Draft): void {
+  for (const n of d.nodeNames()) {
+    if (d.node(n)!.needsFence) requestFence(d, n, `retry fencing ${n}`)
+  }
+  // Counter resets are also checked on monitor results; the tick catches quiet resources.
+  for (const [r, ri] of d.idx.resources) {
+    for (const n of d.idx.groups.get(ri.group)!.cfg.nodes) {
+      const s = d.rs(r, n)
+      if (s && s.state === 'online' && (s.restarts > 0 || s.onlineRetries > 0)) confidence(d, r, n)
+    }
+  }
+}
+
+/** Marks every (non-faulted) resource on `n` unknown and probes it. */
+export function probeNode(d: Draft, n: NodeName): void {
+  eachResourceOn(d, n, (r) => {
+    const s = d.rs(r, n)!
+    if (s.state === 'faulted' && s.stopped) return // the fault is kept until clear
+    if (d.resourcePending(r, n).length) return
+    const w = d.wrs(r, n)
+    w.state = 'unknown'
+    w.probeSent = true
+    d.emit({ kind: 'probe', resource: r, node: n, reason: 'learn the state before acting' })
+  })
+}
+
+function eachResourceOn(d: Draft, n: NodeName, fn: (r: string) => void): void {
+  for (const g of d.idx.groupsByNode.get(n) ?? []) {
+    for (const r of d.idx.groups.get(g)?.order ?? []) if (d.rs(r, n)) fn(r)
+  }
+}
+
+/** Actions on a lost or restarted node never report back: forget them and what waited on them. */
+function dropPendingOn(d: Draft, n: NodeName, reason: string): void {
+  for (const a of d.allPending()) {
+    if (a.node !== n || a.kind === 'fence') continue
+    if (!d.action(a.id)) continue // already cancelled as a dependent
+    d.forget(a.id)
+    d.cancelDependents(a.id, a.group, reason)
+    const s = a.resource ? d.rs(a.resource, n) : undefined
+    if (a.resource && s && !(s.state === 'faulted' && s.stopped)) {
+      const w = d.wrs(a.resource, n) // it may have half-run: only a probe (or a fence) tells
+      w.state = 'unknown'
+      w.probeSent = false
+    }
+  }
+}

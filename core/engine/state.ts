@@ -1,0 +1,103 @@
+// The engine's runtime state: what it believes of every resource on every node, of every group and node,
+// and which actions it is waiting for. Plain JSON (no Map, no class, no Date) so the agent can persist
+// it (persistent locks, faults) and a test can compare it.
+
+import type { NodeName } from './model.js'
+import type { Action } from './plan.js'
+
+export type ResourceStateName = 'offline' | 'onlining' | 'online' | 'offlining' | 'faulted' | 'unknown'
+export type GroupStateName = 'offline' | 'onlining' | 'online' | 'partial' | 'offlining' | 'faulted'
+export type Membership = 'up' | 'down' | 'fenced'
+export type LockKind = 'none' | 'temporary' | 'persistent'
+
+export interface ResourceNodeState {
+  state: ResourceStateName
+  /** Monitoring active (the manual's "resource activation"). */
+  monitored: boolean
+  /** Consecutive monitors that answered notRunning/failed. */
+  misses: number
+  /** Consecutive monitors that timed out. */
+  timeouts: number
+  /** Restarts in place used (reset after `confidenceIntervalS` healthy, or by clear). */
+  restarts: number
+  /** Online retries used (reset like `restarts`). */
+  onlineRetries: number
+  /** ms since which the resource has been continuously healthy, or null. */
+  healthySince: number | null
+  lastFault: string | null
+  /** A clean failed here: only fencing the node makes it safe again. */
+  needsFence: boolean
+  /** Faulted, and the policy restarts it in place (offline, then online again). */
+  restart: boolean
+  /** Faulted, and its offline/clean completed: nothing of it runs here, the fault stays until clear. */
+  stopped: boolean
+  /** A probe was sent since the state became unknown (so an inconclusive probe is not resent in a loop). */
+  probeSent: boolean
+}
+
+export interface GroupRuntime {
+  /** Where the group runs or is going; null: nowhere (offline everywhere). */
+  activeNode: NodeName | null
+  /** Resources that should be online on `activeNode` (the group's target; partial groups have a subset). */
+  want: Record<string, boolean>
+  lock: LockKind
+  failoverOnFailure: boolean
+  /** autoStart not done yet: the group starts once every reachable node has been probed. */
+  autoStartPending: boolean
+  /** Derived per-node state (recomputed whenever the group is touched). */
+  nodes: Record<NodeName, GroupStateName>
+  /** resource -> node -> state, for the group's nodes. Kept per group so a step copies only what it touches. */
+  resources: Record<string, Record<NodeName, ResourceNodeState>>
+  /** This group's actions in flight, by id: what the engine is waiting for. */
+  pending: Record<string, Action>
+}
+
+export interface NodeState {
+  membership: Membership
+  /** Lost (or a clean failed there) and not fenced yet: nothing may move off it until it is. */
+  needsFence: boolean
+}
+
+export interface EngineState {
+  /** Counter for action ids (deterministic, never random). */
+  seq: number
+  /** The config generation the state was last aligned with. */
+  generation: number
+  nodes: Record<NodeName, NodeState>
+  groups: Record<string, GroupRuntime>
+  /** resource -> its group (where its state lives). Changes only with the configuration. */
+  resourceGroup: Record<string, string>
+  /** Fence actions in flight, by id (they belong to no group). */
+  fencing: Record<string, Action>
+}
+
+/** The state of resource `r` on node `n`, if the resource exists there. */
+export function resourceState(state: EngineState, r: string, n: NodeName): ResourceNodeState | undefined {
+  const g = state.resourceGroup[r]
+  return g === undefined ? undefined : state.groups[g]?.resources[r]?.[n]
+}
+
+/** Every action in flight. */
+export function pendingActions(state: EngineState): Action[] {
+  const out = Object.values(state.fencing)
+  for (const g of Object.values(state.groups)) out.push(...Object.values(g.pending))
+  return out
+}
+
+export function freshResourceState(monitored: boolean, state: ResourceStateName = 'unknown'): ResourceNodeState {
+  return {
+    state, monitored, misses: 0, timeouts: 0, restarts: 0, onlineRetries: 0, healthySince: null,
+    lastFault: null, needsFence: false, restart: false, stopped: false, probeSent: false,
+  }
+}
+
+/** Faulted and not being restarted: the fault holds until an operator clears it. */
+export function isStickyFault(s: ResourceNodeState): boolean {
+  return s.state === 'faulted' && !s.restart
+}
+
+/** Something of the resource may run there (the engine must take it down before anything moves). */
+export function mayRun(s: ResourceNodeState): boolean {
+  return s.state === 'online' || s.state === 'onlining' || s.state === 'offlining' || s.state === 'unknown' ||
+    (s.state === 'faulted' && !s.stopped)
+}

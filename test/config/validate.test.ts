@@ -1,0 +1,137 @@
+import t from 'tap'
+import { validateHb, validateMain } from '../../core/config/validate.js'
+import { formatIssue } from '../../core/config/issue.js'
+import { BAD_MAIN } from './bad-cases.js'
+import { TYPES, validPair } from './fixture.js'
+
+const { mainText, hbText } = await validPair()
+const hbResult = validateHb(hbText, { file: 'hb.json' })
+if (!hbResult.ok) throw new Error(`fixture hb.json invalid: ${JSON.stringify(hbResult.errors)}`)
+const hb = hbResult.config
+
+t.test('the valid fixture passes and gets its defaults', async (t) => {
+  t.same(hb.timing, { intervalMs: 200, deadMs: 1000 })
+  t.equal(hb.port, 14321)
+  const r = validateMain(mainText, { file: 'main.json', hb, types: TYPES })
+  if (!r.ok) return t.fail(r.errors.map(formatIssue).join('\n'))
+  const [nic, vip, app] = r.config.resources
+  t.same(nic?.attrs, {}, 'attrs default {}')
+  t.same(nic?.policy, {}, 'policy default {}')
+  t.equal(vip?.critical, true)
+  t.equal(vip?.monitored, true)
+  t.equal(app?.critical, false)
+  t.same(r.config.groups[0], { name: 'web', nodes: ['node1', 'node2'], failoverOnFailure: true, autoStart: true, autoFailback: false })
+  t.equal(r.config.groups[1]?.autoFailback, true)
+  t.equal(vip?.attrs['mask'], 24, 'attribute-schema defaults are not written into the config')
+})
+
+t.test('a parsed object is not mutated by defaults', async (t) => {
+  const doc = { generation: 1 }
+  const r = validateMain(doc, { file: 'main.json' })
+  t.ok(r.ok)
+  t.same(doc, { generation: 1 })
+})
+
+for (const c of BAD_MAIN) {
+  t.test(`rejects: ${c.name}`, async (t) => {
+    const r = validateMain(c.edit(mainText), { file: '/etc/mccs/main.json', hb, types: TYPES })
+    if (r.ok) return t.fail('accepted')
+    const hit = r.errors.find((i) => i.path === c.path && i.code === c.code)
+    t.ok(hit, `an issue at ${c.path} with ${c.code}; got:\n${r.errors.map(formatIssue).join('\n')}`)
+    t.match(hit?.reason, c.reason)
+    t.equal(hit?.file, '/etc/mccs/main.json')
+  })
+}
+
+t.test('all issues are collected, not only the first', async (t) => {
+  const d = JSON.parse(mainText)
+  d.resources[1].type = 'nope'
+  d.groups[0].nodes.push('ghost')
+  d.dependencies.push({ parent: 'vip', child: 'app' })
+  d.resources.push({ name: 'pg', type: 'process', group: 'db', attrs: { command: 'relative' } })
+  const r = validateMain(d, { file: 'main.json', hb, types: TYPES })
+  if (r.ok) return t.fail('accepted')
+  t.same(r.errors.map((i) => `${i.path} ${i.code}`).sort(), [
+    '/dependencies/2 MCCS_ERR_DEP_CYCLE',
+    '/groups/0/nodes/2 MCCS_ERR_CONFIG_REF',
+    '/resources/1/type MCCS_ERR_CONFIG_REF',
+    '/resources/4/attrs/command MCCS_ERR_CONFIG_ATTRS',
+    '/resources/4/name MCCS_ERR_CONFIG_DUPLICATE',
+  ])
+})
+
+t.test('several independent cycles are all named', async (t) => {
+  const d = JSON.parse(mainText)
+  d.resources.push({ name: 'pg2', type: 'process', group: 'db', attrs: { command: '/x' } })
+  d.dependencies.push({ parent: 'nic', child: 'app' }, { parent: 'pg', child: 'pg2' }, { parent: 'pg2', child: 'pg' })
+  const r = validateMain(d, { file: 'main.json', hb, types: TYPES })
+  if (r.ok) return t.fail('accepted')
+  const cycles = r.errors.filter((i) => i.code === 'MCCS_ERR_DEP_CYCLE')
+  t.equal(cycles.length, 2, cycles.map(formatIssue).join('\n'))
+})
+
+t.test('a type-level error that differs per node names the node', async (t) => {
+  const d = JSON.parse(mainText)
+  d.resources[1].attrs.nic = 'eth0'
+  d.resources[1].nodeAttrs = { node2: { nic: 5 } }
+  const r = validateMain(d, { file: 'main.json', hb, types: TYPES })
+  if (r.ok) return t.fail('accepted')
+  t.same(r.errors.map((i) => i.path), ['/resources/1/nodeAttrs/node2/nic'])
+})
+
+t.test('without hb or types only the file itself is checked', async (t) => {
+  const d = JSON.parse(mainText)
+  d.resources[1].type = 'unknown-type'
+  d.groups[0].nodes.push('ghost')
+  t.ok(validateMain(d, { file: 'main.json' }).ok)
+})
+
+t.test('syntax errors carry line and column', async (t) => {
+  const cases: [string, number, number, RegExp][] = [
+    ['{"generation": 1,\n  "groups": [}', 2, 14, /unexpected character "}"/],
+    ['{"generation": 1', 1, 17, /unexpected end of input/],
+    ['{"generation": tru}', 1, 16, /invalid literal/],
+    ['{"generation": 1}\n x', 2, 2, /unexpected text after/],
+    ['', 1, 1, /unexpected end of input/],
+  ]
+  for (const [text, line, column, reason] of cases) {
+    const r = validateMain(text, { file: 'main.json' })
+    if (r.ok) { t.fail(`accepted ${text}`); continue }
+    t.match(r.errors, [{ path: '', code: 'MCCS_ERR_CONFIG_SYNTAX', line, column, reason }], text)
+  }
+})
+
+t.test('a key given twice is reported (JSON.parse would keep the last silently)', async (t) => {
+  const r = validateMain('{"generation": 1, "types": {"process": {"restartLimit": 1, "restartLimit": 2}}}', { file: 'main.json' })
+  if (r.ok) return t.fail('accepted')
+  t.match(r.errors, [{ path: '/types/process/restartLimit', code: 'MCCS_ERR_CONFIG_DUPLICATE', line: 1, column: 60 }])
+})
+
+t.test('a type whose attribute schema does not compile blames the type, not the resource', async (t) => {
+  const broken = { has: () => true, attributeSchema: () => ({ type: 'object', properties: { a: { type: 'no-such-type' } } }) }
+  const r = validateMain(mainText, { file: 'main.json', hb, types: broken })
+  if (r.ok) return t.fail('accepted')
+  t.equal(r.errors[0]?.code, 'MCCS_ERR_MANIFEST')
+  t.equal(r.errors[0]?.path, '/resources/0/type')
+})
+
+t.test('hb.json checks', async (t) => {
+  const base = JSON.parse(hbText)
+  const bad = (f: (d: any) => void) => {
+    const d = structuredClone(base)
+    f(d)
+    const r = validateHb(d, { file: 'hb.json' })
+    return r.ok ? [] : r.errors.map((i) => `${i.path} ${i.code}`)
+  }
+  t.same(bad((d) => { d.nodes[1].name = 'node1' }), ['/nodes/1/name MCCS_ERR_CONFIG_DUPLICATE'])
+  t.same(bad((d) => { d.links.push({ name: 'lan', priority: 3 }) }), ['/links/2/name MCCS_ERR_CONFIG_DUPLICATE'])
+  t.same(bad((d) => { d.nodes[0].addresses.wan = '10.9.0.1' }), ['/nodes/0/addresses/wan MCCS_ERR_CONFIG_REF'])
+  t.same(bad((d) => { d.nodes[1].addresses.lan = '10.0.0.1' }), ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_DUPLICATE'])
+  t.same(bad((d) => { d.nodes[1].addresses.lan = 'not an address' }), ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.timing = { intervalMs: 500, deadMs: 600 } }), ['/timing/deadMs MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.timing = { intervalMs: 1 } }), ['/timing/intervalMs MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.port = 70000 }), ['/port MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { delete d.cluster }), ['/cluster MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.nodes[0].votes = 0; d.nodes[1].votes = 0 }), ['/nodes MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.nodes[0].addresses.lan = 'fd00::1'; d.nodes[1].addresses.lan = 'node2.example' }), [], 'IPv6 and host names are addresses')
+})
