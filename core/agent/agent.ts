@@ -13,7 +13,7 @@ import { monitorSchedule } from '../engine/monitor-schedule.js'
 import type { EngineEvent, OperatorCommand } from '../engine/events.js'
 import { isOperatorCommand } from '../engine/events.js'
 import type { Action, CommandOutcome, Notice, Plan } from '../engine/plan.js'
-import type { EngineState } from '../engine/state.js'
+import { pendingActions, type EngineState } from '../engine/state.js'
 import { resolveAttrs, type TypeDefaults } from '../engine/model.js'
 import { PluginHost } from '../plugins/host.js'
 import { execProvider } from '../plugins/caps/exec.js'
@@ -136,10 +136,13 @@ export class Agent extends EventEmitter {
   dispatch(ev: EngineEvent): { plan: Plan; outcome?: CommandOutcome } {
     const r = step(this.input, this.state, ev, Date.now())
     this.state = r.state
-    if (r.plan.actions.length || r.plan.notices.length || ev.type !== 'monitorResult') this.monitorDirty = true
+    // Monitor results and ticks that plan nothing change nothing the monitor loop or the disk cares about.
+    const quiet = (ev.type === 'monitorResult' || ev.type === 'tick') && !r.plan.actions.length && !r.plan.notices.length
+    if (!quiet) this.monitorDirty = true
     for (const n of r.plan.notices) this.notice(n)
     this.executor.submit(r.plan)
-    this.saver.schedule(this.state)
+    // Only locks, faults and flags must survive a restart; they change only with a plan or a command.
+    if (!quiet) this.saver.schedule(this.state)
     if (this.monitorDirty) this.syncMonitors()
     this.emit('step', ev, r)
     return { plan: r.plan, ...(r.outcome ? { outcome: r.outcome } : {}) }
@@ -167,7 +170,7 @@ export class Agent extends EventEmitter {
     const check = (): boolean | null => {
       const gname = 'group' in cmd ? cmd.group : 'resource' in cmd ? this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group : undefined
       const g = gname ? this.state.groups[gname] : undefined
-      const busy = g ? g.pending.length > 0 : Object.keys(this.state.pending).length > 0
+      const busy = g ? Object.keys(g.pending).length > 0 : pendingActions(this.state).length > 0
       if (busy) return null
       if (!g) return true
       const states = Object.values(g.nodes)
@@ -177,7 +180,7 @@ export class Agent extends EventEmitter {
         case 'groupOffline':
           return states.every((s) => s === 'offline') ? true : states.includes('faulted') ? false : null
         case 'resourceOffline': {
-          const r = this.state.resources[(cmd as { resource: string }).resource] ?? {}
+          const r = g.resources[(cmd as { resource: string }).resource] ?? {}
           return Object.values(r).every((s) => s.state === 'offline') ? true : null
         }
         default:
@@ -239,10 +242,16 @@ export class Agent extends EventEmitter {
     this.monitorTimeouts = new Map([...want.values()].map((m) => [m.resource, m.timeoutMs]))
   }
   private monitoredKeys = new Set<string>()
+  private byName = new Map<string, EngineInput['config']['resources'][number]>()
+  private byNameFor: EngineInput['config'] | undefined
   private monitorTimeouts = new Map<string, number>()
 
   private resourceCfg(name: string) {
-    const r = this.input.config.resources.find((x) => x.name === name)
+    if (this.byNameFor !== this.input.config) {
+      this.byName = new Map(this.input.config.resources.map((x) => [x.name, x]))
+      this.byNameFor = this.input.config
+    }
+    const r = this.byName.get(name)
     if (!r) throw new MccsError('MCCS_ERR_NOT_FOUND', `no resource '${name}'`, { subject: name })
     return r
   }

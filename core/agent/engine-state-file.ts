@@ -9,7 +9,7 @@ import { isStickyFault } from '../engine/state.js'
 export async function readSavedState(file: string): Promise<EngineState | null> {
   try {
     const v = JSON.parse(await readFile(file, 'utf8')) as EngineState
-    return v && typeof v === 'object' && v.groups && v.resources ? v : null
+    return v && typeof v === 'object' && v.groups && v.resourceGroup ? v : null
   } catch {
     return null
   }
@@ -20,15 +20,17 @@ export function restore(fresh: EngineState, saved: EngineState | null): EngineSt
   if (!saved) return fresh
   const s = structuredClone(fresh)
   for (const [g, gr] of Object.entries(saved.groups ?? {})) {
-    if (gr.lock === 'persistent' && s.groups[g]) s.groups[g].lock = 'persistent'
-    if (s.groups[g] && typeof gr.failoverOnFailure === 'boolean') s.groups[g].failoverOnFailure = gr.failoverOnFailure
-  }
-  for (const [r, byNode] of Object.entries(saved.resources ?? {})) {
-    for (const [n, rs] of Object.entries(byNode)) {
-      const cur = s.resources[r]?.[n]
-      if (!cur) continue
-      if (isStickyFault(rs)) Object.assign(cur, { state: 'faulted', lastFault: rs.lastFault, stopped: rs.stopped, needsFence: rs.needsFence })
-      cur.monitored = rs.monitored
+    const cur = s.groups[g]
+    if (!cur) continue
+    if (gr.lock === 'persistent') cur.lock = 'persistent'
+    if (typeof gr.failoverOnFailure === 'boolean') cur.failoverOnFailure = gr.failoverOnFailure
+    for (const [r, byNode] of Object.entries(gr.resources ?? {})) {
+      for (const [n, rs] of Object.entries(byNode)) {
+        const now = cur.resources[r]?.[n]
+        if (!now) continue
+        if (isStickyFault(rs)) Object.assign(now, { state: 'faulted', lastFault: rs.lastFault, stopped: rs.stopped, needsFence: rs.needsFence })
+        now.monitored = rs.monitored
+      }
     }
   }
   return s

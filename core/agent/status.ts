@@ -34,10 +34,10 @@ export function buildStatus(node: string, main: MainConfig, hb: HbConfig, s: Eng
       const gr = s.groups[g.name]
       return {
         name: g.name, activeNode: gr?.activeNode ?? null, lock: gr?.lock ?? 'none', failoverOnFailure: gr?.failoverOnFailure ?? g.failoverOnFailure,
-        nodes: { ...(gr?.nodes ?? {}) }, busy: gr?.pending.length ?? 0,
+        nodes: { ...(gr?.nodes ?? {}) }, busy: Object.keys(gr?.pending ?? {}).length,
         resources: main.resources.filter((r) => r.group === g.name).map((r) => ({
           name: r.name, type: r.type, critical: r.critical,
-          nodes: Object.fromEntries(Object.entries(s.resources[r.name] ?? {}).map(([n, rs]) => [n, {
+          nodes: Object.fromEntries(Object.entries(gr?.resources[r.name] ?? {}).map(([n, rs]) => [n, {
             state: rs.state, monitored: rs.monitored, fault: rs.lastFault, restarts: rs.restarts, misses: rs.misses, needsFence: rs.needsFence,
           }])),
         })),

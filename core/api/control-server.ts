@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { Agent } from '../agent/agent.js'
 import { isOperatorCommand, type OperatorCommand } from '../engine/events.js'
 import { MccsError, isMccsError } from '../errors.js'
+import { configEdit } from '../agent/config-edit.js'
 
 const MAX_LINE = 4 * 1024 * 1024
 
@@ -80,6 +81,14 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
     case 'config.import': {
       if (typeof p.file !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be the path of an exported bundle', { field: 'params.file' })
       return agent.importConfig(p.file)
+    }
+    case 'config.edit': {
+      // One operator configuration command (core/agent/config-ops.ts); a refusal is a result ({ ok: false, code, issues }).
+      if (typeof p.op !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must name the operation', { field: 'params.op' })
+      if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
+      const gen = p.expectGeneration
+      if (gen !== undefined && (typeof gen !== 'number' || !Number.isSafeInteger(gen))) throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
+      return configEdit(agent, { op: p.op, args: p.args ?? {}, user: p.user, ...(gen !== undefined ? { expectGeneration: gen } : {}) })
     }
     case 'resource.state': {
       const { resource, key, value } = p

@@ -10,6 +10,9 @@ const USAGE = `usage: mccs <command> [options]
   status                             groups, resources per node, faults, locks
   group <verb> <group>               online|offline|switch|lock|unlock|clear|flush|probe|failover
   resource <verb> <resource>         online|offline|probe|activate|deactivate
+  group add|edit|delete <group>      configuration: mccs group add g --nodes n1,n2 [--no-failover] [--no-autostart] [--failback]
+  resource add|edit|delete <r>       configuration: mccs resource add r --type T --group G [--attr k=v]... [--node-attr n:k=v]...
+  resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
   monitor-all                        monitor every resource now
   config validate [dir|file]|export|import <file>
   simulate <scenario.json>           the plan the engine would run (dry run)
@@ -24,11 +27,23 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, node: { type: 'string' },
       persistent: { type: 'boolean' }, off: { type: 'boolean' }, plugins: { type: 'string', multiple: true },
       dir: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      // configuration commands (edit-cmd.ts)
+      nodes: { type: 'string' }, failover: { type: 'boolean' }, 'no-failover': { type: 'boolean' },
+      autostart: { type: 'boolean' }, 'no-autostart': { type: 'boolean' }, failback: { type: 'boolean' }, 'no-failback': { type: 'boolean' },
+      force: { type: 'boolean' }, type: { type: 'string' }, group: { type: 'string' },
+      attr: { type: 'string', multiple: true }, 'node-attr': { type: 'string', multiple: true }, policy: { type: 'string', multiple: true },
+      unset: { type: 'string', multiple: true }, 'unset-policy': { type: 'string', multiple: true },
+      critical: { type: 'boolean' }, 'non-critical': { type: 'boolean' }, monitored: { type: 'boolean' }, unmonitored: { type: 'boolean' },
+      'expect-generation': { type: 'string' },
     },
   })
   const [cmd, ...rest] = positionals
   const json = values.json === true
   const pluginDirs = (values.plugins as string[] | undefined) ?? []
+  if (values.help && (cmd === 'group' || cmd === 'resource') && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
+    io.out((await import('./edit-cmd.js')).EDIT_USAGE)
+    return EXIT.OK
+  }
   if (values.help || !cmd) {
     io.out(USAGE)
     return cmd || values.help ? EXIT.OK : EXIT.USAGE
@@ -51,6 +66,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'group': case 'resource': case 'monitor-all': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        if (cmd !== 'monitor-all' && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
+          return await (await import('./edit-cmd.js')).editCommand(cmd, rest, values, { socket: b.controlSocket, json }, io)
+        }
         return await (await import('./ops-cmd.js')).opsCommand(cmd, rest, {
           socket: b.controlSocket, json, wait: values.wait === true,
           ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),

@@ -5,7 +5,7 @@ import type { ConfigIndex, EngineInput } from './config-index.js'
 import { indexConfig } from './config-index.js'
 import type { NodeName } from './model.js'
 import type { EngineState, GroupRuntime, Membership, NodeState, ResourceNodeState } from './state.js'
-import { freshResourceState } from './state.js'
+import { freshResourceState, resourceState } from './state.js'
 import { deriveGroupStates } from './group-state.js'
 
 export interface InitialOptions {
@@ -20,20 +20,22 @@ export function initialState(input: EngineInput, opts: InitialOptions = {}): Eng
     const m = opts.membership?.[n] ?? 'up'
     nodes[n] = { membership: m, needsFence: m === 'down' }
   }
-  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, resources: {}, groups: {}, pending: {} }
+  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, groups: {}, resourceGroup: {}, fencing: {} }
   return { ...base, ...aligned(idx, base) }
 }
 
 /** Resources, groups and nodes of `prev` carried over to the configuration of `idx`. */
-export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 'resources' | 'groups' | 'nodes'> {
+export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 'groups' | 'nodes' | 'resourceGroup'> {
   const nodes: Record<NodeName, NodeState> = {}
   for (const n of idx.input.nodes) nodes[n] = prev.nodes[n] ?? { membership: 'up', needsFence: false }
+  const resourceGroup: Record<string, string> = {}
   const resources: Record<string, Record<NodeName, ResourceNodeState>> = {}
   for (const [r, ri] of idx.resources) {
+    resourceGroup[r] = ri.group
     const perNode: Record<NodeName, ResourceNodeState> = {}
     for (const n of idx.groups.get(ri.group)!.cfg.nodes) {
       if (!nodes[n]) continue
-      perNode[n] = prev.resources[r]?.[n] ??
+      perNode[n] = resourceState(prev, r, n) ??
         freshResourceState(ri.cfg.monitored, nodes[n]!.membership === 'fenced' ? 'offline' : 'unknown')
     }
     resources[r] = perNode
@@ -42,6 +44,8 @@ export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 
   const reader = { rs: (r: string, n: NodeName) => resources[r]?.[n], idx }
   for (const [g, gi] of idx.groups) {
     const old = prev.groups[g]
+    const mine: Record<string, Record<NodeName, ResourceNodeState>> = {}
+    for (const r of gi.order) mine[r] = resources[r]!
     const want: Record<string, boolean> = {}
     for (const r of gi.order) if (old?.want[r]) want[r] = true
     groups[g] = {
@@ -51,8 +55,9 @@ export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 
       failoverOnFailure: gi.cfg.failoverOnFailure,
       autoStartPending: old ? old.autoStartPending : gi.cfg.autoStart,
       nodes: deriveGroupStates(reader, gi),
-      pending: (old?.pending ?? []).filter((id) => prev.pending[id]),
+      resources: mine,
+      pending: { ...(old?.pending ?? {}) },
     }
   }
-  return { resources, groups, nodes }
+  return { groups, nodes, resourceGroup }
 }

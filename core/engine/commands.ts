@@ -166,7 +166,7 @@ function clear(d: Draft, gi: GroupIndex, node?: NodeName): Rejection | void {
 /** Command initialization: cancel everything in flight, forget the goal, re-learn it from probes. */
 function flush(d: Draft, gi: GroupIndex): void {
   const g = gi.cfg.name
-  for (const id of [...d.group(g)!.pending]) {
+  for (const id of Object.keys(d.group(g)!.pending)) {
     const a = d.action(id)
     if (a && a.kind !== 'fence') d.cancel(id, 'flush')
   }

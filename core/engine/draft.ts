@@ -242,6 +242,9 @@ export class Draft {
       const gi = this.idx.groups.get(g)
       if (gi && this.group(g)) this.wgroup(g).nodes = deriveGroupStates(this, gi)
     }
+    const unchanged = !this.groups && !this.nodes && !this.fencing && !this.resourceGroup &&
+      this.seq === this.base.seq && this.generation === this.base.generation
+    if (unchanged) return this.base // the host can skip persisting
     return {
       seq: this.seq,
       generation: this.generation,

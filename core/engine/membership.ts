@@ -40,7 +40,7 @@ export function fenced(d: Draft, n: NodeName): void {
   w.membership = 'fenced'
   w.needsFence = false
   dropPendingOn(d, n, `${n} was fenced`)
-  for (const a of d.allPending()) if (a.kind === 'fence' && a.node === n) d.forget(a.id)
+  for (const a of d.fencePending(n)) d.forget(a.id)
   eachResourceOn(d, n, (r) => {
     const s = d.wrs(r, n)
     s.needsFence = false
@@ -122,8 +122,7 @@ function eachResourceOn(d: Draft, n: NodeName, fn: (r: string) => void): void {
 
 /** Actions on a lost or restarted node never report back: forget them and what waited on them. */
 function dropPendingOn(d: Draft, n: NodeName, reason: string): void {
-  for (const a of d.allPending()) {
-    if (a.node !== n || a.kind === 'fence') continue
+  for (const a of d.pendingOn(n)) {
     if (!d.action(a.id)) continue // already cancelled as a dependent
     d.forget(a.id)
     d.cancelDependents(a.id, a.group, reason)

@@ -23,7 +23,7 @@ export function monitorSchedule(
   if (state.nodes[node]?.membership !== 'up') return []
   const out: MonitorEntry[] = []
   for (const [r, ri] of idx.resources) {
-    const s = state.resources[r]?.[node]
+    const s = state.groups[ri.group]?.resources[r]?.[node]
     if (!s || !s.monitored || s.needsFence) continue
     if (s.state !== 'online' && s.state !== 'offline' && s.state !== 'unknown') continue
     const seconds = s.state === 'online' ? ri.policy.monitorIntervalS : ri.policy.offlineMonitorIntervalS

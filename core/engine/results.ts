@@ -87,7 +87,7 @@ function onlineFailed(d: Draft, r: string, n: NodeName, recoverable: boolean, wh
 
 /** Asks the cluster layer to fence `n`, once (a failed fence is retried on tick). */
 export function requestFence(d: Draft, n: NodeName, reason: string): void {
-  if (d.allPending().some((a) => a.kind === 'fence' && a.node === n)) return
+  if (d.fencePending(n).length) return
   d.emit({ kind: 'fence', node: n, reason })
   d.notice({ kind: 'needsFence', node: n, reason })
 }

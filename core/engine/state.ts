@@ -1,5 +1,5 @@
 // The engine's runtime state: what it believes of every resource on every node, of every group and node,
-// and which actions it is waiting for. Plain JSON (no Map, no class, no Date) so the agent can persist
+// and which actions it is waiting for. Plain JSON (no Map, no class instance, no clock object) so the agent can persist
 // it (persistent locks, faults) and a test can compare it.
 
 import type { NodeName } from './model.js'

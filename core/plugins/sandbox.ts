@@ -60,6 +60,7 @@ interface Slot {
   pending: Map<string, Pending>
   queue: Pending[]
   flushScheduled: boolean
+  sentinel?: boolean
   dead: boolean
   /** Token of the call we disposed the isolate for, or a word for why. */
   killedBy?: string
@@ -186,8 +187,8 @@ export class PluginSandbox {
       if (!live.length || slot.dead) continue
       const budget = Math.max(1, Math.min(this.opts.cpuMs, Math.max(...live.map((p) => p.deadline)) - Date.now()))
       const json = JSON.stringify(live.map((p) => [p.hook, p.token, p.baseJson, p.argsJson]))
-      ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<unknown>)
-        .catch((err: unknown) => this.onBatchError(slot, live, err))
+      ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<string>)
+        .then((early) => this.onDone(early), (err: unknown) => this.onBatchError(slot, live, err))
     }
   }
 
@@ -233,7 +234,8 @@ export class PluginSandbox {
       this.kill(slot, live.length === 1 ? live[0]!.token : 'cpu budget')
       return
     }
-    if (slot.isolate.isDisposed || slot.dead) {
+    // "Promise was abandoned" arrives before isolated-vm marks the isolate disposed.
+    if (slot.isolate.isDisposed || slot.dead || /abandoned|disposed/i.test(message)) {
       // isolated-vm disposes an isolate on its own only when it exceeds its memory limit (async
       // calls then see "Promise was abandoned" rather than the memory message).
       const byMemory = /memory limit/i.test(message) || slot.killedBy === undefined
@@ -308,6 +310,13 @@ export class PluginSandbox {
       await slot.script.run(context, { timeout: this.opts.cpuMs })
       const entry = { context, invokeMany }
       slot.contexts.set(key, entry)
+      if (!slot.sentinel) {
+        // A promise that never settles while the isolate lives: isolated-vm rejects it when the
+        // isolate dies (memory limit), which tells us even when no call of ours is inside it.
+        slot.sentinel = true
+        ;(context.evalClosure('return new Promise(() => {})', [], { result: { promise: true } }) as Promise<unknown>)
+          .catch((err: unknown) => this.onBatchError(slot, [...slot.pending.values()], err))
+      }
       return entry
     })()
     slot.contexts.set(key, making)

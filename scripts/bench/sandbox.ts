@@ -7,6 +7,8 @@ import { StateStore, stateProvider } from '../../core/plugins/caps/state.js'
 import { loadPluginDir } from '../../core/plugins/manifest.js'
 import { packageRoot } from '../../core/paths.js'
 import { MonitorLoop } from '../../core/executor/monitor-loop.js'
+import { buildPlugin } from '../../sdk/src/build.js'
+import ivm from 'isolated-vm'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 
@@ -30,17 +32,37 @@ async function host(mode: 'shared' | 'perResource') {
 }
 
 if (what === 'warm') {
-  // A monitor call that reads the resource's state through one capability call (host callback).
+  // Warm hook round trips through the whole host (permission checks, contract check, deadline):
+  // echo.online has no host callback, echo.monitor exactly one, dummy.monitor reads its state.
   const h = await host('shared')
+  await buildPlugin(path.join(packageRoot(), 'scripts/bench/fixtures/echo'))
+  await h.load(path.join(packageRoot(), 'scripts/bench/fixtures/echo'))
   const req = { resource: 'r1', node: 'n1', attrs: {}, timeoutMs: 5000 }
-  for (let i = 0; i < 2000; i++) await h.call('dummy', 'monitor', req)
+  const out: Record<string, unknown> = { what }
+  for (const [type, hook, label] of [['echo', 'online', 'noCallback'], ['echo', 'monitor', 'oneCallback'], ['dummy', 'monitor', 'dummyMonitor']] as const) {
+    for (let i = 0; i < 3000; i++) await h.call(type, hook, req)
+    const lat: number[] = []
+    for (let i = 0; i < 20000; i++) {
+      const t0 = performance.now()
+      await h.call(type, hook, req)
+      lat.push(performance.now() - t0)
+    }
+    out[label] = { medianMs: pct(lat, 0.5), p99Ms: pct(lat, 0.99) }
+  }
+  // The anchor: a bare isolated-vm async call with one host callback, measured in this process.
+  const iso = new ivm.Isolate({ memoryLimit: 32 })
+  const ctx = await iso.createContext()
+  const cb = new ivm.Reference(async () => 'x')
+  const fn = (await ctx.evalClosure('return async () => { await $0.apply(undefined, [], { result: { promise: true } }) }', [cb], { result: { reference: true } })) as ivm.Reference<Function>
+  for (let i = 0; i < 3000; i++) await fn.apply(undefined, [], { result: { promise: true } })
   const lat: number[] = []
   for (let i = 0; i < 20000; i++) {
     const t0 = performance.now()
-    await h.call('dummy', 'monitor', req)
+    await fn.apply(undefined, [], { result: { promise: true } })
     lat.push(performance.now() - t0)
   }
-  console.log(JSON.stringify({ what, medianMs: pct(lat, 0.5), p99Ms: pct(lat, 0.99), n: lat.length }))
+  out.bareIsolatedVm = { medianMs: pct(lat, 0.5), p99Ms: pct(lat, 0.99) }
+  console.log(JSON.stringify(out))
   h.dispose()
 } else if (what === 'cold') {
   const loaded = await loadPluginDir(dummy)

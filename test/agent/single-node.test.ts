@@ -4,6 +4,7 @@ import t from 'tap'
 import { readFile, writeFile, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { resourceState } from '../../core/engine/state.js'
 import { startTestAgent, res, until, sleep, type TestAgent } from './helpers.js'
 
 // The hook's online is slow (30 s) while a flag file exists; it records its pid so the test can
@@ -37,7 +38,7 @@ const svcPid = async (): Promise<number> => {
   if (!st.pid) throw new Error('svc has no pid')
   return st.pid
 }
-const resState = (r: string) => a.agent.engineState().resources[r]?.n1?.state
+const resState = (r: string) => resourceState(a.agent.engineState(), r, 'n1')?.state
 
 t.test('group online --wait brings resources up children first', async (t) => {
   const r = await a.cli('group', 'online', 'g', '--wait', '--timeout', '60')
@@ -64,7 +65,7 @@ t.test('a killed process is detected at once and restarted in place, the second 
   a.agent.off('step', onStep)
   const ms = seenAt - killedAt
   t.ok(ms < 100, `exit reported to the engine in ${ms.toFixed(1)} ms`)
-  await until(() => resState('svc') === 'online' && a.agent.engineState().resources.svc!.n1!.restarts === 1, 15_000)
+  await until(() => resState('svc') === 'online' && resourceState(a.agent.engineState(), 'svc', 'n1')!.restarts === 1, 15_000)
   const restarted = await svcPid()
   t.not(restarted, pid1, 'a new process runs')
   t.equal(a.agent.engineState().groups.g!.nodes.n1, 'online')
@@ -100,6 +101,6 @@ t.test('flush during a 30 s online returns in under 1 s and kills the hook', asy
   t.equal(fl.code, 0, fl.err + fl.out)
   t.ok(took < 1000 + 400, `flush returned in ${took.toFixed(0)} ms (CLI start-up included)`)
   t.not(resState('base'), 'onlining', 'no longer onlining')
-  t.equal(a.agent.engineState().groups.g!.pending.length, 0, 'nothing in flight')
+  t.equal(Object.keys(a.agent.engineState().groups.g!.pending).length, 0, 'nothing in flight')
   t.notOk(existsSync(`/proc/${scriptPid}`), `the online script (pid ${scriptPid}) was killed`)
 })

@@ -235,11 +235,11 @@ t.test("the environment is clean: nothing of the agent's leaks", async (t) => {
   const secret = `s3cret-${randomBytes(6).toString('hex')}`
   process.env.MCCS_TEST_SECRET = secret
   t.teardown(() => { delete process.env.MCCS_TEST_SECRET })
-  const r = await ran(t, { file: '/usr/bin/env', env: { FOO: 'bar baz', OCF_RESKEY_x: '1' } })
+  const r = await ran(t, { file: '/usr/bin/env', args: ['-0'], env: { FOO: 'bar baz', OCF_RESKEY_x: '1' } })
   // tap's coverage tracker (@tapjs/processinfo) wraps child_process.spawn in this test process and adds
   // its own variables to every child: they are the harness's, not the agent's.
   const harness = (k: string, v: string) => k.startsWith('_TAPJS_PROCESSINFO_') || (k === 'NODE_OPTIONS' && v.includes('@tapjs/processinfo'))
-  const env = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+  const env = Object.fromEntries(r.stdout.split('\0').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
     .filter(([k, v]) => !harness(k!, v!)))
   t.notOk('MCCS_TEST_SECRET' in env)
   t.notOk(r.stdout.includes(secret), 'the secret value appears nowhere')

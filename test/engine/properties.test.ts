@@ -8,7 +8,7 @@ import type { EngineEvent } from '../../core/engine/events.js'
 import { isOperatorCommand } from '../../core/engine/events.js'
 import type { MainConfig } from '../../core/engine/model.js'
 import type { Action } from '../../core/engine/plan.js'
-import type { EngineState } from '../../core/engine/state.js'
+import { pendingActions, resourceState, type EngineState } from '../../core/engine/state.js'
 
 /** mulberry32: tiny, fast, good enough to explore. */
 function prng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean } {
@@ -118,7 +118,7 @@ function settle(run: Run, rng: Rng, failP: number): boolean {
     if (a.kind === 'online') {
       for (const c of run.children.get(a.resource!) ?? []) {
         // A child killed behind the engine's back (and not yet noticed) is the world's doing, not the plan's.
-        if (!run.done.has(`${c}@${a.node}`) && run.state.resources[c]?.[a.node]?.state !== 'online') {
+        if (!run.done.has(`${c}@${a.node}`) && resourceState(run.state, c, a.node)?.state !== 'online') {
           run.violations.push(`online ${key} ran while child ${c} was not online`)
         }
       }
@@ -223,7 +223,8 @@ t.test('random DAGs, faults and commands keep the invariants', async (t) => {
     if (!quiet) run.violations.push('feedback loop did not reach quiescence within 3000 results')
     // Quiescent: nothing the engine waits for is left unanswered, nothing stuck behind a failed action.
     if (quiet && run.inFlight.some((a) => run.up.has(a.node))) run.violations.push(`stuck actions: ${run.inFlight.map((a) => `${a.kind} ${a.resource}@${a.node}`).join(', ')}`)
-    if (quiet && run.inFlight.length === 0 && Object.keys(run.state.pending).length) run.violations.push(`engine still waits for ${Object.keys(run.state.pending).join(', ')}`)
+    const waiting = pendingActions(run.state)
+    if (quiet && run.inFlight.length === 0 && waiting.length) run.violations.push(`engine still waits for ${waiting.map((a) => a.id).join(', ')}`)
     if (seed % 97 === 0) t.same(JSON.parse(JSON.stringify(run.state)), run.state, `seed ${seed}: state is plain JSON`)
     if (run.violations.length) {
       t.fail(`seed ${seed}: ${run.violations.slice(0, 5).join('\n')}\nconfig: ${JSON.stringify({ groups: input.config.groups, deps: input.config.dependencies, res: input.config.resources.map((x) => `${x.name}:${x.group}${x.critical ? '' : ' (non-critical)'}`) })}\ntrace:\n${run.trace.join('\n')}`)

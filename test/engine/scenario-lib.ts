@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { MainConfig, ResourceConfig, GroupConfig, DependencyConfig, TypeDefaults } from '../../core/engine/model.js'
 import type { Action, Notice } from '../../core/engine/plan.js'
 import { simulate, type SimEvent, type SimulateOptions, type SimulateResult } from '../../core/engine/simulate.js'
-import type { Membership } from '../../core/engine/state.js'
+import { resourceState, type Membership } from '../../core/engine/state.js'
 
 export interface ScenarioFile {
   description: string
@@ -79,7 +79,7 @@ export function buildConfig(c: ScenarioFile['config']): MainConfig {
 }
 
 export function runScenario(f: ScenarioFile): SimulateResult {
-  const events = f.events.map((e) => ('type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e)) as SimEvent[]
+  const events = f.events.map((e) => ('type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e)) as unknown as SimEvent[]
   const opts: SimulateOptions = {}
   if (f.membership) opts.membership = f.membership
   if (f.running) opts.running = f.running
@@ -147,7 +147,7 @@ export function check(f: ScenarioFile, res: SimulateResult): string[] {
     const st = res.state
     for (const [k, v] of Object.entries(fin.resources ?? {})) {
       const [r, n] = k.split('@')
-      const got = st.resources[r!]?.[n!]?.state
+      const got = resourceState(st, r!, n!)?.state
       if (got !== v) problems.push(`final resource ${k}: expected ${v}, got ${got}`)
     }
     for (const [k, v] of Object.entries(fin.groups ?? {})) {

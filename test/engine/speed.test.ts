@@ -21,21 +21,20 @@ function bigConfig(groups: number, per: number): MainConfig {
 
 t.test('one event on 1,000 groups x 10 resources plans fast', async (t) => {
   const input: EngineInput = { config: bigConfig(1000, 10), types: {}, nodes: ['n1', 'n2'] }
-  let state: EngineState = initialState(input)
-  let now = 0
-  // Bring everything up: start, answer all probes (nothing runs), then answer all onlines.
-  const started = step(input, state, { type: 'start' }, now)
-  state = started.state
-  let queue = started.plan.actions
-  while (queue.length) {
-    const next: typeof queue = []
-    for (const a of queue) {
-      const res = step(input, state, { type: 'actionResult', actionId: a.id, status: 'done', answer: a.kind === 'probe' ? 'notRunning' : 'ok', recoverable: true }, now)
-      state = res.state
-      next.push(...res.plan.actions)
+  // Every group online on n1 (built directly: the state is plain data), then one start step to derive.
+  const base = initialState(input)
+  const groups: EngineState['groups'] = {}
+  for (const [g, gs] of Object.entries(base.groups)) {
+    const resources: typeof gs.resources = {}
+    const want: Record<string, boolean> = {}
+    for (const [r, perNode] of Object.entries(gs.resources)) {
+      resources[r] = { n1: { ...perNode['n1']!, state: 'online', healthySince: 0 }, n2: { ...perNode['n2']!, state: 'offline' } }
+      want[r] = true
     }
-    queue = next
+    groups[g] = { ...gs, activeNode: 'n1', want, autoStartPending: false, resources, nodes: { n1: 'online', n2: 'offline' } }
   }
+  let state: EngineState = { ...base, groups }
+  let now = 0
   t.equal(state.groups['g999']!.nodes['n1'], 'online', 'all groups online')
 
   const times: number[] = []

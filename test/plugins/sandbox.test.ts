@@ -14,7 +14,7 @@ t.test('a hostile plugin finds nothing of Node', async (t) => {
   const h = await createTestHost({ pluginDir: fixture('escape') })
   t.teardown(() => h.dispose())
   const r = await h.call('monitor')
-  t.equal(r.status, 'done', r.error)
+  t.equal(r.status, 'done', r.error ?? '')
   const found = (r.data as { found: Record<string, string> }).found
   t.ok(Object.keys(found).length >= 15, 'all probes ran')
   for (const [probe, what] of Object.entries(found)) t.notMatch(what, /^REACHED/, `${probe}: ${what}`)

@@ -9,6 +9,8 @@ export const sysProvider: CapabilityProvider = {
       authorize: () => null,
       run: ([ms], call) => {
         if (typeof ms !== 'number' || !(ms >= 0)) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be a number of ms >= 0', { field: 'sleep(ms)' })
+        // sleep(0) yields to the host and back (no timer: Node's setTimeout(0) waits >= 1 ms).
+        if (ms === 0) return Promise.resolve()
         const signal = call.signal
         return new Promise((resolve, reject) => {
           const cancelled = () => reject(new MccsError('MCCS_ERR_CANCELLED', 'sleep cancelled'))

@@ -29,9 +29,12 @@ function fakeWorld() {
   return { files, calls, exec, hang: (v: boolean) => { hang = v } }
 }
 
+let built = false
 async function setup(t: Test) {
   const w = fakeWorld()
-  const h: TestHost = await createTestHost({ pluginDir, fakes: { exec: w.exec }, nodes: ['node1', 'node2'] })
+  // The first host builds the bundle (dist/index.js); the others reuse it.
+  const h: TestHost = await createTestHost({ pluginDir, build: !built, fakes: { exec: w.exec }, nodes: ['node1', 'node2'] })
+  built = true
   t.teardown(() => h.dispose())
   return { h, w }
 }
@@ -94,7 +97,7 @@ t.test('a failed touch is a failed online; a missing binary is not recoverable',
 t.test('validate checks every node and names the field', async (t) => {
   const { h } = await setup(t)
   const good = await h.call('validate', { args: [{ perNode: { node1: { dir: '/a' }, node2: { dir: '/b', fileName: 'm' } } }] })
-  t.equal(good.answer, 'ok')
+  t.equal(good.answer, 'ok', good.error ?? good.reason ?? '')
   const bad = await h.call('validate', { args: [{ perNode: { node1: { dir: '/a' }, node2: { dir: 'relative', fileName: '../x' } } }] })
   t.equal(bad.answer, 'invalid')
   t.equal(bad.recoverable, false)

@@ -1,0 +1,221 @@
+// The operator's configuration commands on a real agent, through the mccs CLI: a group built from
+// nothing with add / link, brought online; refusals (cycle, unknown type, missing attribute, reserved
+// or taken name, online resource, stale generation) change nothing; everything is in the operation log.
+import t, { type Test } from 'tap'
+import os from 'node:os'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { makeHome, jsonLines, NODE, type AgentHome } from './agent-home.js'
+import { resourceState } from '../../core/engine/state.js'
+import type { ConfigPair } from '../../core/config/store.js'
+
+let h: AgentHome
+t.before(async () => {
+  h = await makeHome(undefined, { nodes: [NODE, 'n2'] })
+  await h.start()
+})
+t.teardown(async () => { await h?.cleanup() })
+
+const generation = () => h.running!.agent.store.current().main.generation
+const exported = async (): Promise<ConfigPair> => {
+  const r = await h.cli('config', 'export')
+  if (r.code !== 0) throw new Error(r.err)
+  return JSON.parse(r.out) as ConfigPair
+}
+const ok = async (tt: Test, ...args: string[]) => {
+  const r = await h.cli(...args)
+  tt.equal(r.code, 0, `mccs ${args.join(' ')}: ${r.err}${r.out}`)
+  return r
+}
+
+t.test('a group built from nothing with add and link commands', async (t) => {
+  const g0 = generation()
+  let r = await ok(t, 'group', 'add', 'web', '--nodes', NODE, '--no-autostart')
+  t.match(r.out, /group web added .*generation/)
+  await ok(t, 'resource', 'add', 'base', '--type', 'dummy', '--group', 'web')
+  await ok(t, 'resource', 'add', 'hook', '--type', 'dummy', '--group', 'web', '--node-attr', `${NODE}:note=hello`, '--non-critical')
+  r = await ok(t, 'resource', 'add', 'svc', '--type', 'process', '--group', 'web',
+    '--attr', 'argv=["/bin/sleep","100000"]', '--attr', 'stopGraceS=1', '--policy', 'monitorIntervalS=1', '--policy', 'restartLimit=1', '--json')
+  const reply = JSON.parse(r.out) as { ok: boolean; generation: number; previousGeneration: number; target: string }
+  t.match(reply, { ok: true, target: 'svc' }, '--json prints the agent reply')
+  t.equal(reply.generation, reply.previousGeneration + 1)
+  await ok(t, 'resource', 'link', 'svc', 'hook')
+  await ok(t, 'resource', 'link', 'hook', 'base')
+  t.equal(generation(), g0 + 6, 'one generation per change')
+
+  const { main } = await exported()
+  t.same(main.groups, [{ name: 'web', nodes: [NODE], failoverOnFailure: true, autoStart: false, autoFailback: false }])
+  const svc = main.resources.find((x) => x.name === 'svc')!
+  t.same(svc.attrs, { argv: ['/bin/sleep', '100000'], stopGraceS: 1 }, 'JSON values parsed: a list and a number')
+  t.same(svc.policy, { monitorIntervalS: 1, restartLimit: 1 })
+  const hook = main.resources.find((x) => x.name === 'hook')!
+  t.same(hook.nodeAttrs, { [NODE]: { note: 'hello' } }, 'a per-node attribute, a plain string')
+  t.equal(hook.critical, false)
+  t.same(main.dependencies, [{ parent: 'svc', child: 'hook' }, { parent: 'hook', child: 'base' }])
+
+  await ok(t, 'group', 'edit', 'web', '--failback')
+  await ok(t, 'resource', 'edit', 'hook', '--attr', 'delayMs=10', '--unset', `${NODE}:note`)
+  const after = (await exported()).main
+  t.equal(after.groups[0]!.autoFailback, true)
+  t.same(after.resources.find((x) => x.name === 'hook')!.attrs, { delayMs: 10 })
+  t.same(after.resources.find((x) => x.name === 'hook')!.nodeAttrs, {})
+  await ok(t, 'group', 'edit', 'web', '--no-failback')
+
+  // A second group: failover order edited, then deleted (it has no resources).
+  await ok(t, 'group', 'add', 'spare', '--nodes', `n2,${NODE}`, '--no-failover')
+  await ok(t, 'group', 'edit', 'spare', '--nodes', `${NODE},n2`, '--failover', '--no-autostart')
+  t.same((await exported()).main.groups[1], { name: 'spare', nodes: [NODE, 'n2'], failoverOnFailure: true, autoStart: false, autoFailback: false })
+  const same = await h.cli('group', 'edit', 'spare', '--failover')
+  t.equal(same.code, 6, 'an edit that changes nothing is refused')
+  t.match(same.err, /nothing to change/)
+  await ok(t, 'group', 'delete', 'spare')
+})
+
+t.test('invalid changes are refused with the reason, and the configuration stays as it was', async (t) => {
+  const g0 = generation()
+  const before = JSON.stringify((await exported()).main)
+
+  const cycle = await h.cli('resource', 'link', 'base', 'svc')
+  t.equal(cycle.code, 6, 'a cycle is an invalid configuration: exit 6')
+  t.match(cycle.err, /MCCS_ERR_DEP_CYCLE/)
+  t.match(cycle.err, /cycle: base -> svc -> hook -> base/, 'the cycle is named')
+
+  const json = await h.cli('resource', 'link', 'base', 'hook', '--json')
+  t.equal(json.code, 6)
+  t.match(JSON.parse(json.out), { ok: false, code: 'MCCS_ERR_DEP_CYCLE', generation: g0 })
+
+  const type = await h.cli('resource', 'add', 'x1', '--type', 'nosuch', '--group', 'web')
+  t.equal(type.code, 6, 'unknown type')
+  t.match(type.err, /unknown resource type "nosuch"/)
+  t.match(type.err, /MCCS_ERR_CONFIG_REF/)
+
+  const missing = await h.cli('resource', 'add', 'p2', '--type', 'process', '--group', 'web', '--attr', 'stopGraceS=1')
+  t.equal(missing.code, 6, 'missing required attribute')
+  t.match(missing.err, /main\.json: \/resources\/3\/attrs\/argv: required attribute 'argv' is missing \(MCCS_ERR_CONFIG_ATTRS\) \[resource p2\]/, 'names the attribute path')
+
+  const badValue = await h.cli('resource', 'add', 'p3', '--type', 'process', '--group', 'web', '--attr', 'argv=["relative"]')
+  t.equal(badValue.code, 6)
+  t.match(badValue.err, /\/resources\/3\/attrs\/argv\/0/, 'a bad value names its path')
+
+  const reserved = await h.cli('resource', 'add', 'process', '--type', 'dummy', '--group', 'web')
+  t.equal(reserved.code, 6)
+  t.match(reserved.err, /reserved keyword/)
+  const nic = await h.cli('resource', 'add', 'NIC', '--type', 'dummy', '--group', 'web')
+  t.equal(nic.code, 6, 'NIC is reserved too, whatever its case')
+
+  const taken = await h.cli('resource', 'add', 'svc', '--type', 'dummy', '--group', 'web')
+  t.equal(taken.code, 6)
+  t.match(taken.err, /already used by a resource of group web/)
+
+  const groupTaken = await h.cli('group', 'add', 'web', '--nodes', NODE)
+  t.equal(groupTaken.code, 6)
+
+  const node = await h.cli('resource', 'add', 'd9', '--type', 'dummy', '--group', 'web', '--node-attr', 'n9:note=x')
+  t.equal(node.code, 6, 'per-node value for an unknown node')
+  t.match(node.err, /n9/)
+
+  const groupNode = await h.cli('group', 'add', 'g9', '--nodes', 'n9')
+  t.equal(groupNode.code, 6)
+  t.match(groupNode.err, /no node named "n9"/)
+
+  const policy = await h.cli('resource', 'add', 'd8', '--type', 'dummy', '--group', 'web', '--policy', 'monitorIntervalS=0')
+  t.equal(policy.code, 6, 'a policy value out of bounds')
+  t.match(policy.err, /\/resources\/3\/policy\/monitorIntervalS/)
+
+  const attr = await h.cli('resource', 'edit', 'base', '--attr', 'online=sometimes')
+  t.equal(attr.code, 6, 'an edit that breaks the attribute schema')
+  t.match(attr.err, /\/resources\/0\/attrs\/online/)
+
+  const unknownRes = await h.cli('resource', 'link', 'svc', 'ghost')
+  t.equal(unknownRes.code, 3, 'unknown resource: refused')
+  t.match(unknownRes.err, /no resource named "ghost"/)
+  const unknownGroup = await h.cli('resource', 'add', 'd7', '--type', 'dummy', '--group', 'nogroup')
+  t.equal(unknownGroup.code, 3)
+  t.match(unknownGroup.err, /no group named "nogroup"/)
+
+  const stale = await h.cli('group', 'add', 'late', '--nodes', NODE, '--expect-generation', String(g0 - 1))
+  t.equal(stale.code, 3, 'a stale generation is refused')
+  t.match(stale.err, /MCCS_ERR_CONFIG_GENERATION/)
+
+  const usage = await h.cli('resource', 'add', 'u1', '--type', 'dummy')
+  t.equal(usage.code, 2, 'a missing --group is a usage error')
+
+  t.equal(generation(), g0, 'same generation')
+  t.equal(JSON.stringify((await exported()).main), before, 'same configuration')
+})
+
+t.test('the group comes online and shows in mccs status', async (t) => {
+  const on = await ok(t, 'group', 'online', 'web', '--wait', '--timeout', '60')
+  t.match(on.out, new RegExp(`group web\\s+${NODE}:online`))
+  const st = await ok(t, 'status')
+  t.match(st.out, new RegExp(`group web\\s+${NODE}:online`))
+  t.match(st.out, /svc\s+process\s+online/)
+  t.match(st.out, /hook \(non-critical\)\s+dummy\s+online/)
+})
+
+t.test('what runs is not deleted or changed under it', async (t) => {
+  const g0 = generation()
+  const del = await h.cli('resource', 'delete', 'svc')
+  t.equal(del.code, 3, 'deleting an online resource is refused')
+  t.match(del.err, new RegExp(`online on ${NODE}; take it offline first`))
+  const edit = await h.cli('resource', 'edit', 'svc', '--attr', 'stopGraceS=2')
+  t.equal(edit.code, 3, 'editing an online resource is refused')
+  const gdel = await h.cli('group', 'delete', 'web', '--force')
+  t.equal(gdel.code, 3, 'deleting an online group is refused, even with --force')
+  t.match(gdel.err, /take it offline first/)
+  const gedit = await h.cli('group', 'edit', 'web', '--no-failover')
+  t.equal(gedit.code, 3, 'editing an online group is refused')
+  const dependents = await h.cli('resource', 'delete', 'base')
+  t.equal(dependents.code, 3)
+  t.match(dependents.err, /hook depends on it/)
+  t.equal(generation(), g0)
+  t.equal(resourceState(h.running!.agent.engineState(), 'svc', NODE)?.state, 'online', 'still online')
+
+  // Adding to an online group is fine: the new resource stays offline.
+  await ok(t, 'resource', 'add', 'extra', '--type', 'dummy', '--group', 'web')
+  await ok(t, 'resource', 'delete', 'extra')
+})
+
+t.test('offline, then delete with --force', async (t) => {
+  await ok(t, 'group', 'offline', 'web', '--wait', '--timeout', '60')
+  await ok(t, 'resource', 'edit', 'svc', '--attr', 'stopGraceS=2', '--unset-policy', 'restartLimit')
+  const svc = (await exported()).main.resources.find((x) => x.name === 'svc')!
+  t.same(svc.policy, { monitorIntervalS: 1 })
+  const refused = await h.cli('resource', 'delete', 'base')
+  t.equal(refused.code, 3, 'still has dependents')
+  const forced = await ok(t, 'resource', 'delete', 'base', '--force')
+  t.match(forced.out, /deleted with its links hook -> base/)
+  await ok(t, 'resource', 'unlink', 'svc', 'hook')
+  t.same((await exported()).main.dependencies, [])
+  const has = await h.cli('group', 'delete', 'web')
+  t.equal(has.code, 3, 'a group with resources is not deleted without --force')
+  t.match(has.err, /still has resources \(hook, svc\)/)
+  const gone = await ok(t, 'group', 'delete', 'web', '--force')
+  t.match(gone.out, /deleted with its resources hook, svc/)
+  const { main } = await exported()
+  t.same([main.groups, main.resources, main.dependencies], [[], [], []])
+  t.match((await ok(t, 'status')).out, /no groups configured/)
+})
+
+t.test('every command is in the operation log with its user', async (t) => {
+  const user = os.userInfo().username
+  const ops = jsonLines<{ user: string; node: string; command: string; target?: string; result: string; code?: string }>(
+    await readFile(path.join(h.home, 'logs/operation.log'), 'utf8'))
+  const cfg = ops.filter((o) => /^(group|resource)(Add|Edit|Delete|Link|Unlink)$/.test(o.command))
+  t.ok(cfg.length >= 35, `${cfg.length} configuration commands logged`)
+  t.ok(cfg.every((o) => o.user === user && o.node === NODE), 'each with the user and the node')
+  const find = (command: string, target: string, result: string, code?: string) =>
+    cfg.some((o) => o.command === command && o.target === target && o.result === result && (!code || o.code === code))
+  t.ok(find('groupAdd', 'web', 'done'))
+  t.ok(find('resourceAdd', 'svc', 'done'))
+  t.ok(find('resourceLink', 'svc', 'done'))
+  t.ok(find('resourceLink', 'base', 'rejected', 'MCCS_ERR_DEP_CYCLE'), 'the refused cycle')
+  t.ok(find('resourceAdd', 'x1', 'rejected'), 'the unknown type')
+  t.ok(find('resourceAdd', 'p2', 'rejected', 'MCCS_ERR_CONFIG_INVALID'), 'the missing attribute')
+  t.ok(find('resourceDelete', 'svc', 'rejected', 'MCCS_ERR_CONFLICT'), 'the online resource')
+  t.ok(find('groupAdd', 'late', 'rejected', 'MCCS_ERR_CONFIG_GENERATION'), 'the stale generation')
+  t.ok(find('resourceDelete', 'base', 'done'))
+  t.ok(find('resourceUnlink', 'svc', 'done'))
+  t.ok(find('groupDelete', 'web', 'done'))
+  t.ok(ops.some((o) => o.command === 'groupOnline' && o.user === user), 'operator commands are there too')
+})
