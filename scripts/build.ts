@@ -1,5 +1,5 @@
 // npm run build: the agent bundle (dist/mccs.js) and one sandbox bundle per built-in plugin.
-import { readdir } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,9 +15,13 @@ export async function buildAll(): Promise<void> {
     await buildPlugin(path.join(pluginsDir, name))
   }
   if (existsSync(path.join(root, 'core/cli/main.ts'))) {
+    await rm(path.join(root, 'dist'), { recursive: true, force: true })
     await esbuild.build({
-      entryPoints: [path.join(root, 'core/cli/main.ts')],
-      outfile: path.join(root, 'dist/mccs.js'),
+      // Split at the CLI's dynamic imports: `mccs status` should not parse the agent.
+      entryPoints: { mccs: path.join(root, 'core/cli/main.ts') },
+      outdir: path.join(root, 'dist'),
+      chunkNames: 'chunks/[name]-[hash]',
+      splitting: true,
       bundle: true, platform: 'node', format: 'esm', target: 'node20',
       packages: 'external', sourcemap: 'linked', logLevel: 'warning',
     })

@@ -46,9 +46,10 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
   const cur = agent.store.current()
   const from = cur.main.generation
   const args = typeof req.args === 'object' && req.args !== null ? (req.args as Record<string, unknown>) : {}
-  const named = [args['group'], args['resource'], args['parent']].find((x): x is string => typeof x === 'string')
   let next: MainConfig | undefined
-  let target = ['groupAdd', 'groupDelete', 'groupEdit'].includes(req.op) ? (typeof args['group'] === 'string' ? args['group'] : undefined) : named
+  // Named before the operation runs, so that a refusal is logged with its target too.
+  const named = req.op.startsWith('group') ? args['group'] : args['resource'] ?? args['parent']
+  let target = typeof named === 'string' ? named : undefined
   try {
     if (req.expectGeneration !== undefined && req.expectGeneration !== from) {
       throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `change is based on generation ${req.expectGeneration} but generation ${from} is in force; reload and retry`, {

@@ -1,7 +1,6 @@
 // mccs: one CLI for the agent and its operators. Human tables by default, --json for machines.
 import { parseArgs } from 'node:util'
 import { stdio, type CliIO } from './io.js'
-import { pluginCommand } from './plugin-cmd.js'
 import { EXIT } from './exit-codes.js'
 
 const USAGE = `usage: mccs <command> [options]
@@ -51,7 +50,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   try {
     switch (cmd) {
       case 'plugin':
-        return await pluginCommand(rest, { json, pluginDirs }, io)
+        return await (await import('./plugin-cmd.js')).pluginCommand(rest, { json, pluginDirs }, io)
       case 'agent':
         return await (await import('./agent-cmd.js')).agentCommand(io)
       case 'demo':
@@ -95,7 +94,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
 
 // Run when this is the entry point (dist/mccs.js via bin/mccs), not when a test imports it.
 const entry = process.argv[1] ?? ''
-if (/(?:^|\/)(?:mccs(?:\.js)?|main\.ts)$/.test(entry)) {
+if (/(?:^|\/)(?:mccs\.js|main\.ts)$/.test(entry)) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
     process.stderr.write(`mccs: ${(err as Error)?.stack ?? String(err)}\n`)
     process.exitCode = 1

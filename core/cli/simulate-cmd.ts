@@ -1,27 +1,39 @@
-// mccs simulate <file.json>: the plans the engine would make for a list of events (operator dry run).
+// mccs simulate <scenario.json>: the plans the engine would make for a list of events (the operator's
+// dry run). The file format is that of test/scenarios/*/scenario.json (test/scenarios/README.md).
 import { readFile } from 'node:fs/promises'
-import { simulate, type SimEvent, type SimulateOptions } from '../engine/simulate.js'
-import type { MainConfig, TypeDefaults } from '../engine/model.js'
+import { runScenario, type ScenarioFile } from '../engine/scenario.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-
-interface SimFile { nodes: string[]; config: MainConfig; types?: Record<string, Partial<TypeDefaults>>; events: SimEvent[]; options?: SimulateOptions }
 
 export async function simulateCommand(args: string[], o: { json: boolean }, io: CliIO): Promise<number> {
   const file = args[0]
   if (!file) {
-    io.err('usage: mccs simulate <file.json>   ({ nodes, config, types?, events, options? })')
+    io.err('usage: mccs simulate <scenario.json>   ({ nodes, config, events, running?, results?, membership? })')
     return EXIT.USAGE
   }
-  const doc = JSON.parse(await readFile(file, 'utf8')) as SimFile
-  const r = simulate(doc.config, doc.types ?? {}, doc.nodes, doc.events, doc.options ?? {})
+  let doc: ScenarioFile
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8')) as ScenarioFile
+    if (!Array.isArray(doc.nodes) || !doc.config || !Array.isArray(doc.events)) throw new Error('needs "nodes", "config" and "events"')
+  } catch (err) {
+    io.err(`mccs simulate: ${file}: ${(err as Error).message}`)
+    return EXIT.INVALID
+  }
+  const r = runScenario(doc)
   if (o.json) {
-    io.out(JSON.stringify(r, null, 2))
+    io.out(JSON.stringify({ steps: r.steps, running: r.running, quiescent: r.quiescent, inFlight: r.inFlight }, null, 2))
     return EXIT.OK
   }
+  const label = new Map<string, string>()
+  for (const s of r.steps) for (const a of s.plan.actions) label.set(a.id, `${a.kind} ${a.resource ?? ''}@${a.node}`)
   for (const s of r.steps) {
-    io.out(`@${s.now}ms ${s.event.type}${'group' in s.event ? ' ' + String(s.event.group) : ''}${'resource' in s.event ? ' ' + String(s.event.resource) : ''}${s.outcome?.status === 'rejected' ? `  REJECTED: ${s.outcome.reason}` : ''}`)
-    for (const a of s.plan.actions) io.out(`  ${a.id} ${a.kind} ${a.resource ?? a.target ?? ''}@${a.node}${a.after.length ? `  after ${a.after.join(',')}` : ''}`)
+    const ev = s.event as unknown as Record<string, unknown>
+    const what = [ev.group, ev.resource, ev.node, ev.answer].filter((x) => typeof x === 'string').join(' ')
+    io.out(`@${s.now}ms ${s.event.type}${what ? ' ' + what : ''}${s.outcome?.status === 'rejected' ? `  REJECTED: ${s.outcome.reason} (${s.outcome.code})` : ''}`)
+    for (const a of s.plan.actions) {
+      const after = a.after.map((id) => label.get(id) ?? id)
+      io.out(`  ${a.id.padEnd(5)} ${a.kind === 'cancel' ? `cancel ${label.get(a.target ?? '') ?? a.target}` : label.get(a.id)}${after.length ? `   after ${after.join(', ')}` : ''}`)
+    }
     for (const n of s.plan.notices) io.out(`  ! ${n.kind}: ${n.reason}`)
   }
   io.out(`${r.quiescent ? 'quiescent' : 'NOT quiescent'}; running at the end: ${r.running.join(', ') || 'nothing'}`)

@@ -52,7 +52,10 @@ export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 
       activeNode: old?.activeNode && gi.cfg.nodes.includes(old.activeNode) ? old.activeNode : null,
       want,
       lock: old?.lock ?? 'none',
-      failoverOnFailure: gi.cfg.failoverOnFailure,
+      // The operator's runtime switch survives unrelated configuration changes; a change of the
+      // configured value itself wins.
+      failoverOnFailure: old && old.failoverConfigured === gi.cfg.failoverOnFailure ? old.failoverOnFailure : gi.cfg.failoverOnFailure,
+      failoverConfigured: gi.cfg.failoverOnFailure,
       autoStartPending: old ? old.autoStartPending : gi.cfg.autoStart,
       nodes: deriveGroupStates(reader, gi),
       resources: mine,

@@ -42,6 +42,9 @@ export interface GroupRuntime {
   want: Record<string, boolean>
   lock: LockKind
   failoverOnFailure: boolean
+  /** The configured failoverOnFailure when the state was last aligned (to tell an operator's switch
+   *  from a configuration change). */
+  failoverConfigured: boolean
   /** autoStart not done yet: the group starts once every reachable node has been probed. */
   autoStartPending: boolean
   /** Derived per-node state (recomputed whenever the group is touched). */

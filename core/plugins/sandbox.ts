@@ -108,10 +108,15 @@ export class PluginSandbox {
     return first.outcome
   }
 
-  /** Disposes the isolate (tests, plugin unload). */
+  /** Disposes the isolate and releases the host references it held (plugin unload, agent stop).
+   *  Releasing them before the process exits matters: isolated-vm aborts the process when a
+   *  reference is finalised after Node's environment is gone. */
   dispose(): void {
     if (this.slot) this.kill(this.slot, 'disposed')
     this.slot = null
+    for (const r of [this.bridgeRef, this.logRef, this.doneRef]) {
+      try { r.release() } catch { /* released already */ }
+    }
   }
 
   stats(): { isolates: number; alive: boolean; contexts: number; heap?: ivm.HeapStatistics } {

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
 import { validateManifest } from '../../core/plugins/manifest.js'
 import type { PluginManifest } from './types.js'
@@ -30,6 +31,9 @@ export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}):
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
+    // The SDK that builds is the SDK the plugin gets (its helpers are tiny and pure): a plugin folder
+    // anywhere builds without installing @mccs/sdk next to it.
+    alias: { '@mccs/sdk': fileURLToPath(new URL('./index.ts', import.meta.url)) },
     plugins: [{
       name: 'no-node',
       setup(b) {

@@ -5,9 +5,12 @@ import t, { type Test } from 'tap'
 import os from 'node:os'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeHome, jsonLines, NODE, type AgentHome } from './agent-home.js'
+import { makeHome, jsonLines, until, NODE, type AgentHome } from './agent-home.js'
 import { resourceState } from '../../core/engine/state.js'
 import type { ConfigPair } from '../../core/config/store.js'
+
+// Some 70 CLI processes (~0.6 s of CPU each) on a busy host: more than the default 120 s may be needed.
+t.setTimeout(300_000)
 
 let h: AgentHome
 t.before(async () => {
@@ -75,69 +78,72 @@ t.test('invalid changes are refused with the reason, and the configuration stays
   const g0 = generation()
   const before = JSON.stringify((await exported()).main)
 
-  const cycle = await h.cli('resource', 'link', 'base', 'svc')
+  // Independent refusals, sent together (the agent takes configuration changes one at a time).
+  const [cycle, json, type, missing, badValue, reserved, nic, taken, groupTaken, node, groupNode, policy, attr, unknownRes, unknownGroup, stale, usage] = await Promise.all([
+    h.cli('resource', 'link', 'base', 'svc'),
+    h.cli('resource', 'link', 'base', 'hook', '--json'),
+    h.cli('resource', 'add', 'x1', '--type', 'nosuch', '--group', 'web'),
+    h.cli('resource', 'add', 'p2', '--type', 'process', '--group', 'web', '--attr', 'stopGraceS=1'),
+    h.cli('resource', 'add', 'p3', '--type', 'process', '--group', 'web', '--attr', 'argv=["relative"]'),
+    h.cli('resource', 'add', 'process', '--type', 'dummy', '--group', 'web'),
+    h.cli('resource', 'add', 'NIC', '--type', 'dummy', '--group', 'web'),
+    h.cli('resource', 'add', 'svc', '--type', 'dummy', '--group', 'web'),
+    h.cli('group', 'add', 'web', '--nodes', NODE),
+    h.cli('resource', 'add', 'd9', '--type', 'dummy', '--group', 'web', '--node-attr', 'n9:note=x'),
+    h.cli('group', 'add', 'g9', '--nodes', 'n9'),
+    h.cli('resource', 'add', 'd8', '--type', 'dummy', '--group', 'web', '--policy', 'monitorIntervalS=0'),
+    h.cli('resource', 'edit', 'base', '--attr', 'online=sometimes'),
+    h.cli('resource', 'link', 'svc', 'ghost'),
+    h.cli('resource', 'add', 'd7', '--type', 'dummy', '--group', 'nogroup'),
+    h.cli('group', 'add', 'late', '--nodes', NODE, '--expect-generation', String(g0 - 1)),
+    h.cli('resource', 'add', 'u1', '--type', 'dummy'),
+  ])
   t.equal(cycle.code, 6, 'a cycle is an invalid configuration: exit 6')
   t.match(cycle.err, /MCCS_ERR_DEP_CYCLE/)
   t.match(cycle.err, /cycle: base -> svc -> hook -> base/, 'the cycle is named')
 
-  const json = await h.cli('resource', 'link', 'base', 'hook', '--json')
   t.equal(json.code, 6)
   t.match(JSON.parse(json.out), { ok: false, code: 'MCCS_ERR_DEP_CYCLE', generation: g0 })
 
-  const type = await h.cli('resource', 'add', 'x1', '--type', 'nosuch', '--group', 'web')
   t.equal(type.code, 6, 'unknown type')
   t.match(type.err, /unknown resource type "nosuch"/)
   t.match(type.err, /MCCS_ERR_CONFIG_REF/)
 
-  const missing = await h.cli('resource', 'add', 'p2', '--type', 'process', '--group', 'web', '--attr', 'stopGraceS=1')
   t.equal(missing.code, 6, 'missing required attribute')
   t.match(missing.err, /main\.json: \/resources\/3\/attrs\/argv: required attribute 'argv' is missing \(MCCS_ERR_CONFIG_ATTRS\) \[resource p2\]/, 'names the attribute path')
 
-  const badValue = await h.cli('resource', 'add', 'p3', '--type', 'process', '--group', 'web', '--attr', 'argv=["relative"]')
   t.equal(badValue.code, 6)
   t.match(badValue.err, /\/resources\/3\/attrs\/argv\/0/, 'a bad value names its path')
 
-  const reserved = await h.cli('resource', 'add', 'process', '--type', 'dummy', '--group', 'web')
   t.equal(reserved.code, 6)
   t.match(reserved.err, /reserved keyword/)
-  const nic = await h.cli('resource', 'add', 'NIC', '--type', 'dummy', '--group', 'web')
   t.equal(nic.code, 6, 'NIC is reserved too, whatever its case')
 
-  const taken = await h.cli('resource', 'add', 'svc', '--type', 'dummy', '--group', 'web')
   t.equal(taken.code, 6)
   t.match(taken.err, /already used by a resource of group web/)
 
-  const groupTaken = await h.cli('group', 'add', 'web', '--nodes', NODE)
   t.equal(groupTaken.code, 6)
 
-  const node = await h.cli('resource', 'add', 'd9', '--type', 'dummy', '--group', 'web', '--node-attr', 'n9:note=x')
   t.equal(node.code, 6, 'per-node value for an unknown node')
   t.match(node.err, /n9/)
 
-  const groupNode = await h.cli('group', 'add', 'g9', '--nodes', 'n9')
   t.equal(groupNode.code, 6)
   t.match(groupNode.err, /no node named "n9"/)
 
-  const policy = await h.cli('resource', 'add', 'd8', '--type', 'dummy', '--group', 'web', '--policy', 'monitorIntervalS=0')
   t.equal(policy.code, 6, 'a policy value out of bounds')
   t.match(policy.err, /\/resources\/3\/policy\/monitorIntervalS/)
 
-  const attr = await h.cli('resource', 'edit', 'base', '--attr', 'online=sometimes')
   t.equal(attr.code, 6, 'an edit that breaks the attribute schema')
   t.match(attr.err, /\/resources\/0\/attrs\/online/)
 
-  const unknownRes = await h.cli('resource', 'link', 'svc', 'ghost')
   t.equal(unknownRes.code, 3, 'unknown resource: refused')
   t.match(unknownRes.err, /no resource named "ghost"/)
-  const unknownGroup = await h.cli('resource', 'add', 'd7', '--type', 'dummy', '--group', 'nogroup')
   t.equal(unknownGroup.code, 3)
   t.match(unknownGroup.err, /no group named "nogroup"/)
 
-  const stale = await h.cli('group', 'add', 'late', '--nodes', NODE, '--expect-generation', String(g0 - 1))
   t.equal(stale.code, 3, 'a stale generation is refused')
   t.match(stale.err, /MCCS_ERR_CONFIG_GENERATION/)
 
-  const usage = await h.cli('resource', 'add', 'u1', '--type', 'dummy')
   t.equal(usage.code, 2, 'a missing --group is a usage error')
 
   t.equal(generation(), g0, 'same generation')
@@ -155,17 +161,19 @@ t.test('the group comes online and shows in mccs status', async (t) => {
 
 t.test('what runs is not deleted or changed under it', async (t) => {
   const g0 = generation()
-  const del = await h.cli('resource', 'delete', 'svc')
+  const [del, edit, gdel, gedit, dependents] = await Promise.all([
+    h.cli('resource', 'delete', 'svc'),
+    h.cli('resource', 'edit', 'svc', '--attr', 'stopGraceS=2'),
+    h.cli('group', 'delete', 'web', '--force'),
+    h.cli('group', 'edit', 'web', '--no-failover'),
+    h.cli('resource', 'delete', 'base'),
+  ])
   t.equal(del.code, 3, 'deleting an online resource is refused')
   t.match(del.err, new RegExp(`online on ${NODE}; take it offline first`))
-  const edit = await h.cli('resource', 'edit', 'svc', '--attr', 'stopGraceS=2')
   t.equal(edit.code, 3, 'editing an online resource is refused')
-  const gdel = await h.cli('group', 'delete', 'web', '--force')
   t.equal(gdel.code, 3, 'deleting an online group is refused, even with --force')
   t.match(gdel.err, /take it offline first/)
-  const gedit = await h.cli('group', 'edit', 'web', '--no-failover')
   t.equal(gedit.code, 3, 'editing an online group is refused')
-  const dependents = await h.cli('resource', 'delete', 'base')
   t.equal(dependents.code, 3)
   t.match(dependents.err, /hook depends on it/)
   t.equal(generation(), g0)
@@ -173,6 +181,9 @@ t.test('what runs is not deleted or changed under it', async (t) => {
 
   // Adding to an online group is fine: the new resource stays offline.
   await ok(t, 'resource', 'add', 'extra', '--type', 'dummy', '--group', 'web')
+  // Until its first probe it is unknown, and may not be deleted (it might run).
+  await until(() => resourceState(h.running!.agent.engineState(), 'extra', NODE)?.state === 'offline', 10_000, 20, 'extra probed offline')
+  t.equal(resourceState(h.running!.agent.engineState(), 'svc', NODE)?.state, 'online', 'adding did not disturb the group')
   await ok(t, 'resource', 'delete', 'extra')
 })
 
@@ -195,6 +206,19 @@ t.test('offline, then delete with --force', async (t) => {
   const { main } = await exported()
   t.same([main.groups, main.resources, main.dependencies], [[], [], []])
   t.match((await ok(t, 'status')).out, /no groups configured/)
+})
+
+// Engine (core/engine/align.ts, aligned()): on every new configuration generation the runtime
+// failover-on-failure switch is reset from the group's configuration, so an operator's
+// `mccs group failover <g> --off` is silently undone by any unrelated configuration change.
+t.test('an unrelated configuration change keeps the operator\'s failover switch', async (t) => {
+  await ok(t, 'group', 'add', 'fo', '--nodes', NODE, '--no-autostart')
+  await ok(t, 'group', 'failover', 'fo', '--off')
+  t.equal(h.running!.agent.engineState().groups['fo']?.failoverOnFailure, false, 'switched off')
+  await ok(t, 'group', 'add', 'other', '--nodes', NODE, '--no-autostart')
+  t.equal(h.running!.agent.engineState().groups['fo']?.failoverOnFailure, false, 'still off after another group was added')
+  await ok(t, 'group', 'delete', 'other')
+  await ok(t, 'group', 'delete', 'fo')
 })
 
 t.test('every command is in the operation log with its user', async (t) => {

@@ -23,6 +23,9 @@ const MAIN: Omit<MainConfig, 'generation'> = {
   dependencies: [{ parent: 'svc', child: 'base' }],
 }
 
+// Agents start and stop several times and the CLI runs often: more than the default 120 s may be needed.
+t.setTimeout(300_000)
+
 let h: AgentHome
 t.before(async () => {
   h = await makeHome(MAIN)

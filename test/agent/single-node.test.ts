@@ -95,11 +95,21 @@ t.test('flush during a 30 s online returns in under 1 s and kills the hook', asy
   const scriptPid = await until(async () => Number(await readFile(`${marker}.pid`, 'utf8').catch(() => '')) || undefined, 10_000)
   t.equal(resState('hook'), 'onlining')
   await sleep(300)
+  // Time inside the agent: from the flush command's step until the group has nothing in flight.
+  let cmdAt = 0, quietAt = 0
+  const onStep = (ev: { type: string }) => {
+    if (ev.type === 'groupFlush') cmdAt = performance.now()
+    if (cmdAt && !quietAt && Object.keys(a.agent.engineState().groups.g!.pending).length === 0) quietAt = performance.now()
+  }
+  a.agent.on('step', onStep)
   const t0 = performance.now()
   const fl = await a.cli('group', 'flush', 'g', '--wait', '--timeout', '10')
   const took = performance.now() - t0
+  a.agent.off('step', onStep)
   t.equal(fl.code, 0, fl.err + fl.out)
-  t.ok(took < 1000 + 400, `flush returned in ${took.toFixed(0)} ms (CLI start-up included)`)
+  t.ok(quietAt - cmdAt < 1000, `the agent flushed in ${(quietAt - cmdAt).toFixed(0)} ms`)
+  // The CLI's own start-up (a Node process) comes on top; it is bounded loosely for loaded CI machines.
+  t.ok(took < 3000, `mccs group flush --wait returned in ${took.toFixed(0)} ms`)
   t.not(resState('base'), 'onlining', 'no longer onlining')
   t.equal(Object.keys(a.agent.engineState().groups.g!.pending).length, 0, 'nothing in flight')
   t.notOk(existsSync(`/proc/${scriptPid}`), `the online script (pid ${scriptPid}) was killed`)

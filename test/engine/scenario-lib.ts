@@ -3,27 +3,13 @@
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { MainConfig, ResourceConfig, GroupConfig, DependencyConfig, TypeDefaults } from '../../core/engine/model.js'
 import type { Action, Notice } from '../../core/engine/plan.js'
-import { simulate, type SimEvent, type SimulateOptions, type SimulateResult } from '../../core/engine/simulate.js'
-import { resourceState, type Membership } from '../../core/engine/state.js'
+import type { SimulateResult } from '../../core/engine/simulate.js'
+import { resourceState } from '../../core/engine/state.js'
+import type { ScenarioFile as CoreScenario } from '../../core/engine/scenario.js'
+export { buildConfig, runScenario } from '../../core/engine/scenario.js'
 
-export interface ScenarioFile {
-  description: string
-  nodes: string[]
-  config: {
-    groups: (Partial<GroupConfig> & { name: string })[]
-    resources: (Partial<ResourceConfig> & { name: string; group: string })[]
-    dependencies?: (DependencyConfig | string)[]
-    types?: Record<string, Partial<TypeDefaults>>
-    generation?: number
-  }
-  types?: Record<string, Partial<TypeDefaults>>
-  membership?: Record<string, Membership>
-  running?: string[]
-  results?: SimulateOptions['results']
-  autoComplete?: boolean
-  events: Record<string, unknown>[]
+export interface ScenarioFile extends CoreScenario {
   expect: {
     events?: Record<string, EventExpectation>
     final?: FinalExpectation
@@ -58,38 +44,6 @@ export function loadScenarios(root: string): { name: string; file: ScenarioFile 
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'scenario.json')))
     .map((d) => ({ name: d.name, file: JSON.parse(readFileSync(join(root, d.name, 'scenario.json'), 'utf8')) as ScenarioFile }))
     .sort((a, b) => a.name.localeCompare(b.name))
-}
-
-export function buildConfig(c: ScenarioFile['config']): MainConfig {
-  return {
-    generation: c.generation ?? 1,
-    groups: c.groups.map((g) => ({
-      nodes: [], failoverOnFailure: true, autoStart: false, autoFailback: false, ...g,
-    })),
-    resources: c.resources.map((r) => ({
-      type: 'dummy', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true, ...r,
-    })),
-    dependencies: (c.dependencies ?? []).map((d) => {
-      if (typeof d !== 'string') return d
-      const [parent, child] = d.split('>').map((x) => x.trim())
-      return { parent: parent!, child: child! }
-    }),
-    types: c.types ?? {},
-  }
-}
-
-export function runScenario(f: ScenarioFile): SimulateResult {
-  const events = f.events.map((e) => ('type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e)) as unknown as SimEvent[]
-  const opts: SimulateOptions = {}
-  if (f.membership) opts.membership = f.membership
-  if (f.running) opts.running = f.running
-  if (f.results) opts.results = f.results
-  if (f.autoComplete !== undefined) opts.autoComplete = f.autoComplete
-  return simulate(buildConfig(f.config), f.types ?? {}, f.nodes, events, opts)
-}
-
-function isCommand(t: string): boolean {
-  return t.startsWith('group') || t.startsWith('resource') || t === 'monitorAll'
 }
 
 /** Readable keys for every action of a run, by id. */

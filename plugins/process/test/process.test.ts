@@ -52,13 +52,13 @@ t.test('online, monitor, idempotent online, unexpected death, offline', async (t
   const { h, pm } = await setup(t)
   const attrs = { argv: [SLEEP, '1000'], stopGraceS: 5 }
   const on = await h.call('online', { resource: 'web', attrs })
-  t.equal(on.status, 'done', on.error)
-  t.equal(on.answer, 'ok', on.reason)
+  t.equal(on.status, 'done', on.error ?? '')
+  t.equal(on.answer, 'ok', on.reason ?? '')
   const pid = (on.data as { pid: number }).pid
   t.type(pid, 'number')
   t.ok(fs.existsSync(`/proc/${pid}`))
   const mon = await h.call('monitor', { resource: 'web', attrs })
-  t.equal(mon.answer, 'ok', mon.reason)
+  t.equal(mon.answer, 'ok', mon.reason ?? '')
   const again = await h.call('online', { resource: 'web', attrs })
   t.equal((again.data as { pid: number }).pid, pid, 'online of a running resource keeps the same process')
 
@@ -73,7 +73,7 @@ t.test('online, monitor, idempotent online, unexpected death, offline', async (t
   await h.call('online', { resource: 'web', attrs })
   const stopEv = nextExit(pm)
   const off = await h.call('offline', { resource: 'web', attrs })
-  t.equal(off.answer, 'ok', off.reason)
+  t.equal(off.answer, 'ok', off.reason ?? '')
   t.equal((await stopEv).expected, true, 'offline is an expected exit')
   const off2 = await h.call('offline', { resource: 'web', attrs })
   t.equal(off2.answer, 'ok', 'offline of a stopped resource succeeds')
@@ -92,10 +92,10 @@ t.test('clean kills at once, even a process that ignores SIGTERM', async (t) => 
   const { h } = await setup(t)
   const attrs = { argv: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'], stopGraceS: 60 }
   const on = await h.call('online', { attrs })
-  t.equal(on.answer, 'ok', on.reason)
+  t.equal(on.answer, 'ok', on.reason ?? '')
   const t0 = Date.now()
   const c = await h.call('clean', { attrs })
-  t.equal(c.answer, 'ok', c.reason)
+  t.equal(c.answer, 'ok', c.reason ?? '')
   t.ok(Date.now() - t0 < 2000, 'no grace time')
   t.equal((await h.call('monitor', { attrs })).answer, 'notRunning')
 })
@@ -106,7 +106,7 @@ t.test('offline: SIGKILL after stopGraceS', async (t) => {
   await h.call('online', { attrs })
   const t0 = Date.now()
   const off = await h.call('offline', { attrs, timeoutMs: 10_000 })
-  t.equal(off.answer, 'ok', off.reason)
+  t.equal(off.answer, 'ok', off.reason ?? '')
   t.match(off.reason, /SIGKILL/)
   t.ok(Date.now() - t0 >= 1000, 'waited the grace time')
 })
@@ -116,7 +116,7 @@ t.test('health command: exit 0 ok, non-zero failed', async (t) => {
   const base = { argv: [SLEEP, '1000'] }
   await h.call('online', { attrs: base })
   const good = await h.call('monitor', { attrs: { ...base, healthCommand: ['/bin/sh', '-c', 'test -d "/proc/$MCCS_PID"'] } })
-  t.equal(good.answer, 'ok', good.reason)
+  t.equal(good.answer, 'ok', good.reason ?? '')
   const bad = await h.call('monitor', { attrs: { ...base, healthCommand: ['/bin/sh', '-c', 'echo unhealthy >&2; exit 3'] } })
   t.equal(bad.answer, 'failed')
   t.match(bad.reason, /exit code 3: unhealthy/)
@@ -139,7 +139,7 @@ t.test('env, cwd and user reach the process', { skip: isRoot ? false : 'needs ro
   const { h, dir } = await setup(t)
   const attrs = { argv: [SLEEP, '1000'], user: 'nobody', env: { APP_MODE: 'ha' }, cwd: dir }
   const on = await h.call('online', { attrs })
-  t.equal(on.answer, 'ok', on.reason)
+  t.equal(on.answer, 'ok', on.reason ?? '')
   const pid = (on.data as { pid: number }).pid
   t.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65534\s/m)
   t.ok(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('APP_MODE=ha'))
@@ -158,7 +158,7 @@ t.test('bad attributes: validate and online answer invalid with the field path',
   const paths = (v.diagnostics ?? []).map((d) => d.path).sort()
   t.same(paths, ['/argv/0', '/env/1X', '/healthCommand/0', '/nodes/n2/cwd', '/stopGraceS'])
   const good = await h.call('validate', { args: [{ perNode: { n1: { argv: [SLEEP, '1'] } } }] })
-  t.equal(good.answer, 'ok', good.reason)
+  t.equal(good.answer, 'ok', good.reason ?? '')
 
   const rel = await h.call('online', { attrs: { argv: ['bin/app'] } })
   t.equal(rel.answer, 'invalid')
