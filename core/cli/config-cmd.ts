@@ -9,7 +9,7 @@ import type { CliIO } from './io.js'
 
 export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean }, io: CliIO): Promise<number> {
   const [sub, target] = args
-  const { host } = await loadTypes(b.pluginDirs.filter((d) => d !== b.builtinPluginDir))
+  const { host } = await loadTypes(b.pluginDirs)
   const types: TypeCatalog = { has: (t) => !!host.get(t), attributeSchema: (t) => host.get(t)?.manifest.wizard }
   try {
     if (sub === 'validate') {

@@ -50,7 +50,11 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   try {
     switch (cmd) {
       case 'plugin':
-        return await (await import('./plugin-cmd.js')).pluginCommand(rest, { json, pluginDirs }, io)
+      {
+        // The folders the agent of this install loads (MCCS_HOME, settings file), plus --plugins.
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./plugin-cmd.js')).pluginCommand(rest, { json, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, io)
+      }
       case 'agent':
         return await (await import('./agent-cmd.js')).agentCommand(io)
       case 'demo':

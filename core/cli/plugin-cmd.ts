@@ -1,13 +1,16 @@
 // mccs plugin list|info: the loaded resource types, their versions, permissions and wizard schema.
+import path from 'node:path'
 import { PluginHost } from '../plugins/host.js'
 import { builtinPluginsDir } from '../paths.js'
 import { table } from './table.js'
 import type { CliIO } from './io.js'
 
+/** Loads plugin folders in the agent's order (configured folders first, the built-in one last). */
 export async function loadTypes(pluginDirs: string[]): Promise<{ host: PluginHost; errors: Error[] }> {
   const host = new PluginHost({ providers: [] })
   const errors: Error[] = []
-  for (const d of [builtinPluginsDir(), ...pluginDirs]) errors.push(...(await host.loadAll(d)).errors)
+  const dirs = [...new Set([...pluginDirs, builtinPluginsDir()].map((d) => path.resolve(d)))]
+  for (const d of dirs) errors.push(...(await host.loadAll(d)).errors)
   return { host, errors }
 }
 

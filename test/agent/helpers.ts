@@ -14,7 +14,7 @@ export interface TestAgent extends RunningAgent { home: string; env: NodeJS.Proc
 export const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig =>
   ({ name, type, group: 'g', critical: true, attrs, nodeAttrs: {}, policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 }, monitored: true, ...more })
 
-export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string> } = {}): Promise<TestAgent> {
+export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string>; prepare?: (home: string) => Promise<void> } = {}): Promise<TestAgent> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
   delete env.MCCS_BOOTSTRAP
@@ -26,6 +26,7 @@ export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts:
     await writeFile(path.join(b.scriptDir, name), text)
     await chmod(path.join(b.scriptDir, name), 0o755)
   }
+  await opts.prepare?.(home)
   await createInitial(b.configDir, { cluster: 'test', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
   const store = new ConfigStore(b.configDir)
   await store.load()
