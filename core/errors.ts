@@ -48,6 +48,15 @@ export const CODES = {
   MCCS_ERR_PROC_UNSUPPORTED: 'managed processes need sh, env (coreutils) and setsid (util-linux) on this host',
   MCCS_ERR_PROC_START_FAILED: 'managed process could not be started',
   MCCS_ERR_PROC_STOP_FAILED: 'managed process did not stop',
+
+  // --- quorum / fencing (core/cluster/quorum-*.ts, core/cluster/tls.ts, plugins/fence-script) ---
+  MCCS_ERR_TLS_OPENSSL: 'the openssl command is missing or failed while making TLS material',
+  MCCS_ERR_TLS_MATERIAL: 'TLS certificate or key is missing, unreadable or invalid',
+  MCCS_ERR_QUORUM_AUTH: 'quorum server refused the client (unknown cluster or wrong cluster key)',
+  MCCS_ERR_QUORUM_PROTOCOL: 'quorum protocol message is invalid',
+  MCCS_ERR_QUORUM_TLS: 'TLS handshake with the quorum server failed (certificate not trusted or wrong host)',
+  MCCS_ERR_QUORUM_UNREACHABLE: 'quorum server cannot be reached',
+  MCCS_ERR_QUORUM_SERVER_DOWN: 'quorum server is not running (no control socket)',
 } as const
 
 export type ErrorCode = keyof typeof CODES

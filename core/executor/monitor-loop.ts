@@ -7,6 +7,7 @@ export interface MonitorEntry { intervalMs: number; due: number; running: boolea
 export class MonitorLoop {
   private readonly entries = new Map<string, MonitorEntry>()
   private timer: NodeJS.Timeout | undefined
+  private started = false
 
   constructor(private readonly opts: {
     /** Starts one monitor; the loop does not start another for the key until it settles. */
@@ -24,10 +25,12 @@ export class MonitorLoop {
     if (cur && cur.intervalMs === intervalMs) return
     const phase = Math.floor((this.opts.random ?? Math.random)() * intervalMs)
     this.entries.set(key, { intervalMs, due: cur ? Math.min(cur.due, this.now() + intervalMs) : this.now() + phase, running: cur?.running ?? false })
+    this.arm()
   }
 
   remove(key: string): void {
     this.entries.delete(key)
+    this.arm()
   }
 
   /** Runs a monitor at the next tick (manual probe, "monitor all"). */
@@ -46,14 +49,25 @@ export class MonitorLoop {
   }
 
   start(): void {
-    if (this.timer) return
-    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 100)
-    this.timer.unref()
+    this.started = true
+    this.arm()
   }
 
   stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    this.started = false
+    this.arm()
+  }
+
+  /** The timer runs only while there is something to monitor (an idle agent wakes for nothing). */
+  private arm(): void {
+    const want = this.started && this.entries.size > 0
+    if (want && !this.timer) {
+      this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 100)
+      this.timer.unref()
+    } else if (!want && this.timer) {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
   }
 
   /** One tick: start everything due. Exposed for tests. */
