@@ -57,6 +57,20 @@ export const CODES = {
   MCCS_ERR_QUORUM_TLS: 'TLS handshake with the quorum server failed (certificate not trusted or wrong host)',
   MCCS_ERR_QUORUM_UNREACHABLE: 'quorum server cannot be reached',
   MCCS_ERR_QUORUM_SERVER_DOWN: 'quorum server is not running (no control socket)',
+
+  // --- cluster: heartbeat packets and links, cluster key, membership (core/cluster/) ---
+  MCCS_ERR_HB_PACKET: 'heartbeat packet is malformed',
+  MCCS_ERR_HB_VERSION: 'heartbeat packet has an unsupported protocol version',
+  MCCS_ERR_HB_FOREIGN: 'heartbeat packet belongs to another cluster',
+  MCCS_ERR_HB_AUTH: 'heartbeat packet failed authentication (wrong cluster key or altered)',
+  MCCS_ERR_HB_REPLAY: 'heartbeat packet is a replay or comes from an older incarnation of its sender',
+  MCCS_ERR_HB_MISDIRECTED: 'heartbeat packet names an unknown sender, another receiver or another link',
+  MCCS_ERR_HB_PAYLOAD: 'heartbeat payload is invalid or larger than 1 KiB',
+  MCCS_ERR_HB_CONFIG: 'heartbeat configuration cannot be used on this node',
+  MCCS_ERR_CLUSTER_KEY_MISSING: 'cluster key file is missing',
+  MCCS_ERR_CLUSTER_KEY_INVALID: 'cluster key file is not a 256-bit key',
+  MCCS_ERR_CLUSTER_KEY_MODE: 'cluster key file is readable by group or others (needs mode 0600)',
+  MCCS_ERR_CLUSTER_KEY_EXISTS: 'cluster key file already exists',
 } as const
 
 export type ErrorCode = keyof typeof CODES

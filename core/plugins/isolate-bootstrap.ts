@@ -9,6 +9,9 @@
 // together) and results come back batched too: each thread hop costs more than a small hook.
 export const BOOTSTRAP = String.raw`
 const bridge = $0, logRef = $1, capSpec = JSON.parse($2), doneRef = $3;
+// V8 flags of the host process reach every isolate (--expose-gc adds a global gc, non-configurable
+// but writable): plugins get none.
+if (typeof globalThis.gc === 'function') globalThis.gc = undefined;
 const parse = JSON.parse, stringify = JSON.stringify, assign = Object.assign, freeze = Object.freeze;
 const ErrorCtor = Error, StringCtor = String;
 const call = (token, cap, method, args) =>
@@ -71,7 +74,10 @@ const report = (token, res) => {
   // Let the other calls of the batch that need no host round trip finish first, then send all.
   if (!flushQueued) { flushQueued = true; Promise.resolve().then().then().then().then(flush); }
 };
+// Held by this closure (so V8 never collects it): settles only if the isolate dies.
+const sentinel = new Promise(() => {});
 return async function invokeMany(json) {
+  if (json === '__sentinel__') return sentinel;
   const items = parse(json);
   // Results that are ready within a few microtask turns go back with this call's own answer (one
   // thread hop for the whole batch); slower ones (waiting on the host) are sent when they finish.

@@ -68,6 +68,12 @@ interface Slot {
 
 const SHARED = '*'
 
+/** Any ready context of a slot (the sentinel lives in one). */
+function entryFor(slot: Slot): Entry | undefined {
+  for (const e of slot.contexts.values()) if (!(e instanceof Promise)) return e
+  return undefined
+}
+
 export class PluginSandbox {
   private slot: Slot | null = null
   private readonly bridgeRef: ivm.Reference
@@ -229,7 +235,7 @@ export class PluginSandbox {
     if (spinning) this.kill(slot, p.token)
   }
 
-  private onBatchError(slot: Slot, items: Pending[], err: unknown): void {
+  private onBatchError(slot: Slot, items: Pending[], err: unknown, sentinel = false): void {
     const message = String((err as Error)?.message ?? err)
     const live = items.filter((p) => slot.pending.has(p.token))
     if (/timed out/i.test(message)) {
@@ -239,8 +245,17 @@ export class PluginSandbox {
       this.kill(slot, live.length === 1 ? live[0]!.token : 'cpu budget')
       return
     }
-    // "Promise was abandoned" arrives before isolated-vm marks the isolate disposed.
-    if (slot.isolate.isDisposed || slot.dead || /abandoned|disposed/i.test(message)) {
+    if (/abandoned/i.test(message) && !slot.isolate.isDisposed && !slot.dead) {
+      // Either the isolate is dying (isolated-vm marks it disposed a moment later) or V8 merely
+      // collected a promise nobody held: look again once the dust settles.
+      setTimeout(() => {
+        if (slot.isolate.isDisposed || slot.dead) this.onBatchError(slot, items, new Error('isolate disposed'))
+        else if (sentinel) this.armSentinel(slot, entryFor(slot))
+        else for (const p of items.filter((x) => slot.pending.has(x.token))) this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
+      }, 20)
+      return
+    }
+    if (slot.isolate.isDisposed || slot.dead || /disposed/i.test(message)) {
       // isolated-vm disposes an isolate on its own only when it exceeds its memory limit (async
       // calls then see "Promise was abandoned" rather than the memory message).
       const byMemory = /memory limit/i.test(message) || slot.killedBy === undefined
@@ -285,6 +300,15 @@ export class PluginSandbox {
     }
   }
 
+  /** A promise that never settles while the isolate lives, held by the bootstrap's closure:
+   *  isolated-vm rejects it when the isolate dies (memory limit), which tells us even when no call
+   *  of ours is inside the isolate at that moment. */
+  private armSentinel(slot: Slot, entry: Entry | undefined): void {
+    if (!entry || slot.dead) return
+    ;(entry.invokeMany.apply(undefined, ['__sentinel__'], { result: { promise: true } }) as Promise<unknown>)
+      .catch((err: unknown) => this.onBatchError(slot, [...slot.pending.values()], err, true))
+  }
+
   private async ensureSlot(): Promise<Slot> {
     if (this.slot && !this.slot.dead && !this.slot.isolate.isDisposed) return this.slot
     this.slot = await this.newSlot()
@@ -316,11 +340,8 @@ export class PluginSandbox {
       const entry = { context, invokeMany }
       slot.contexts.set(key, entry)
       if (!slot.sentinel) {
-        // A promise that never settles while the isolate lives: isolated-vm rejects it when the
-        // isolate dies (memory limit), which tells us even when no call of ours is inside it.
         slot.sentinel = true
-        ;(context.evalClosure('return new Promise(() => {})', [], { result: { promise: true } }) as Promise<unknown>)
-          .catch((err: unknown) => this.onBatchError(slot, [...slot.pending.values()], err))
+        this.armSentinel(slot, entry)
       }
       return entry
     })()

@@ -1,0 +1,156 @@
+// Membership, quorum and coordinator: pure functions (no I/O, no clock, no randomness).
+//
+// Input: the nodes of hb.json with their votes, the peers this node sees up, and the views those peers
+// piggyback on their heartbeats (whom each of them sees up). Two nodes are *connected* when each sees the
+// other (a one-way path does not count). Our partition is the best clique of connected nodes that contains
+// us: every member sees every other, so every member can talk to the coordinator and to each other.
+// Cliques are compared by votes, then size, then their sorted member list (the lexicographically smallest
+// wins), so members that share the same views pick the same partition.
+//
+// Quorum: the partition's votes are a strict majority of all votes; an exact tie (half, e.g. one node of
+// two) is broken by the quorum server: quorate only if it granted its vote to this partition. The quorum
+// server matters only in a tie, so it can never take quorum from a majority nor give it to a minority.
+// The coordinator is the lowest node name of a quorate partition (none when inquorate).
+
+export type QuorumServerVote = 'granted' | 'denied' | 'none'
+
+export interface MembershipNode {
+  name: string
+  /** Votes of this node (hb.json `votes`, default 1). */
+  votes?: number
+}
+
+export interface MembershipInput {
+  /** This node. */
+  self: string
+  /** All nodes of the cluster (hb.json `nodes`). */
+  nodes: readonly MembershipNode[]
+  /** Peers this node sees up (on at least one link). */
+  up: readonly string[]
+  /** The piggybacked view of each peer: whom it sees up. Views of peers not in `up` are ignored. */
+  views: Readonly<Record<string, { up?: readonly string[] } | undefined>>
+  /** The quorum server's answer for this partition (only used in a tie). */
+  quorumServerVote?: QuorumServerVote
+}
+
+export interface MembershipResult {
+  /** Members of our partition, sorted by name (always contains self). */
+  partition: string[]
+  /** Peers we see up that are not in the partition (seen up, but not mutually connected with every member). */
+  excluded: string[]
+  votes: number
+  totalVotes: number
+  /** Strict majority: votes needed without the quorum server. */
+  needed: number
+  /** The partition holds exactly half the votes: only the quorum server can make it quorate. */
+  tie: boolean
+  quorate: boolean
+  /** Lowest node name of a quorate partition, null when inquorate. */
+  coordinator: string | null
+  reason: string
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+export function votesOf(nodes: readonly MembershipNode[]): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const n of nodes) m.set(n.name, Math.max(0, Math.floor(n.votes ?? 1)))
+  return m
+}
+
+/**
+ * The mutual-connectivity graph as this node can know it: self and the peers it sees up, with an edge
+ * a–b when a sees b and b sees a. Self's edges come from `up`; a peer's from its view.
+ */
+export function connectivity(input: Pick<MembershipInput, 'self' | 'nodes' | 'up' | 'views'>): Map<string, Set<string>> {
+  const known = new Set(input.nodes.map((n) => n.name))
+  const members = new Set<string>([input.self])
+  for (const p of input.up) if (known.has(p) && p !== input.self) members.add(p)
+  const sees = new Map<string, Set<string>>()
+  sees.set(input.self, new Set([...members].filter((m) => m !== input.self)))
+  for (const p of members) {
+    if (p === input.self) continue
+    sees.set(p, new Set((input.views[p]?.up ?? []).filter((x) => members.has(x) && x !== p)))
+  }
+  const g = new Map<string, Set<string>>()
+  for (const a of members) g.set(a, new Set())
+  for (const a of members) {
+    for (const b of sees.get(a)!) if (sees.get(b)?.has(a)) g.get(a)!.add(b)
+  }
+  return g
+}
+
+/** All maximal cliques of `g` that contain `v` (Bron–Kerbosch with pivoting; n <= 16). */
+export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): string[][] {
+  const out: string[][] = []
+  const nb = (x: string) => g.get(x) ?? new Set<string>()
+  const bk = (r: string[], p: Set<string>, x: Set<string>) => {
+    if (p.size === 0 && x.size === 0) {
+      out.push([...r].sort(byName))
+      return
+    }
+    let pivot = ''
+    let best = -1
+    for (const u of [...p, ...x]) {
+      let c = 0
+      for (const w of nb(u)) if (p.has(w)) c++
+      if (c > best) { best = c; pivot = u }
+    }
+    for (const u of [...p].sort(byName)) {
+      if (nb(pivot).has(u)) continue
+      const nu = nb(u)
+      bk([...r, u], new Set([...p].filter((w) => nu.has(w))), new Set([...x].filter((w) => nu.has(w))))
+      p.delete(u)
+      x.add(u)
+    }
+  }
+  if (!g.has(v)) return [[v]]
+  bk([v], new Set(nb(v)), new Set())
+  return out
+}
+
+function compareCliques(a: string[], b: string[], votes: Map<string, number>): number {
+  const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
+  const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
+  if (va !== vb) return vb - va
+  if (a.length !== b.length) return b.length - a.length
+  for (let i = 0; i < a.length; i++) {
+    const c = byName(a[i]!, b[i]!)
+    if (c) return c
+  }
+  return 0
+}
+
+/** Quorum arithmetic for a set of members. */
+export function quorum(members: readonly string[], nodes: readonly MembershipNode[], qs: QuorumServerVote = 'none') {
+  const votes = votesOf(nodes)
+  let total = 0
+  for (const v of votes.values()) total += v
+  let have = 0
+  for (const m of new Set(members)) have += votes.get(m) ?? 0
+  const needed = Math.floor(total / 2) + 1
+  const tie = total > 0 && have * 2 === total
+  const quorate = total > 0 && (have >= needed || (tie && qs === 'granted'))
+  return { votes: have, totalVotes: total, needed, tie, quorate }
+}
+
+export function computeMembership(input: MembershipInput): MembershipResult {
+  const qs = input.quorumServerVote ?? 'none'
+  const votes = votesOf(input.nodes)
+  const g = connectivity(input)
+  const cliques = maximalCliquesWith(g, input.self)
+  cliques.sort((a, b) => compareCliques(a, b, votes))
+  const partition = cliques[0] ?? [input.self]
+  const inPart = new Set(partition)
+  const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)
+  const q = quorum(partition, input.nodes, qs)
+  const coordinator = q.quorate ? partition[0]! : null
+  let reason: string
+  if (q.totalVotes === 0) reason = 'no node has a vote'
+  else if (q.votes >= q.needed) reason = `majority: ${q.votes} of ${q.totalVotes} votes`
+  else if (q.tie) reason = qs === 'granted'
+    ? `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`
+    : `tie (${q.votes} of ${q.totalVotes} votes); quorum server ${qs === 'denied' ? 'denied its vote' : 'not available'}`
+  else reason = `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
+  return { partition, excluded, ...q, coordinator, reason }
+}

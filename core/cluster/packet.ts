@@ -1,0 +1,359 @@
+// Heartbeat packet codec (UDP 14321). One packet = one heartbeat from `sender` to `to` on `link`,
+// authenticated with HMAC-SHA256 (the 256-bit cluster key) over every byte before the MAC.
+//
+// Wire format (big-endian), at most MAX_PACKET_BYTES:
+//   magic 'MCHB' (4) | version u8 | flags u8 (bit 0: echo present; other bits must be 0)
+//   cluster, sender, to, link: each u8 length + ASCII name (NAME_PATTERN, 1..64 bytes)
+//   incarnation u64 | seq u64 (1..2^53-1) | sentAt f64 (sender clock, ms)
+//   echoSentAt f64 | echoHoldMs f64   (the receiver's own sentAt, echoed back, and how long the sender held it)
+//   payloadLen u16 | payload (UTF-8 JSON object, <= 1 KiB: the sender's view)
+//   mac (32): HMAC-SHA256(key, all bytes above)
+// Decoding checks the structure (every length against what is left), the version and the cluster name,
+// then the MAC (constant time), then the meaning of each field. A rejection is an MccsError naming the field.
+// Replay protection is a separate, stateful ReplayGuard: per sender and link, a sequence number must grow;
+// an older incarnation of a sender (a previous boot) is refused once a newer one was seen.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { MccsError, type ErrorCode } from '../errors.js'
+import { NAME_PATTERN } from '../config/schema.js'
+
+export const HB_MAGIC = 0x4d434842 // 'MCHB'
+export const HB_VERSION = 1
+export const HB_DEFAULT_PORT = 14321
+export const MAC_BYTES = 32
+export const KEY_BYTES = 32
+export const MAX_PAYLOAD_BYTES = 1024
+export const MAX_NAME_BYTES = 64
+/** Fits one Ethernet frame with IPv6 + UDP headers. */
+export const MAX_PACKET_BYTES = 1400
+const FLAG_ECHO = 0x01
+/** Fixed part: magic, version, flags, 4 name lengths, incarnation, seq, sentAt, echo (2 x f64), payload length. */
+const FIXED_BYTES = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 16 + 2
+export const MIN_PACKET_BYTES = FIXED_BYTES + 4 + MAC_BYTES
+const NAME_RE = new RegExp(NAME_PATTERN)
+const MAX_SEQ = Number.MAX_SAFE_INTEGER
+
+export type QuorumState = 'quorate' | 'inquorate' | 'unknown'
+
+/** What a node piggybacks on its heartbeats: its view of the cluster. Every field is optional. */
+export interface HbView {
+  /** Nodes the sender currently sees up (itself excluded). */
+  up?: string[]
+  /** The coordinator the sender follows, or null when it has none. */
+  coordinator?: string | null
+  /** The configuration generation the sender runs. */
+  generation?: number
+  quorum?: QuorumState
+  /** Free-form data for later protocol additions (kept small: counts toward the 1 KiB). */
+  ext?: Record<string, unknown>
+}
+
+export interface HbEcho {
+  /** The receiver's own `sentAt`, as last received by the sender of this packet. */
+  sentAt: number
+  /** Milliseconds between the sender receiving that packet and sending this one. */
+  holdMs: number
+}
+
+export interface HbPacket {
+  version: number
+  cluster: string
+  sender: string
+  to: string
+  link: string
+  /** Per-boot identity of the sender (see newIncarnation). */
+  incarnation: bigint
+  /** Per (sender, link) counter, from 1. */
+  seq: number
+  /** Sender's clock (monotonic, epoch-based), ms. */
+  sentAt: number
+  echo: HbEcho | null
+  payload: HbView
+}
+
+export type HbPacketFields = Omit<HbPacket, 'version' | 'payload'> & { payload: HbView | Buffer }
+
+function err(code: ErrorCode, field: string, reason: string, subject?: string): MccsError {
+  return new MccsError(code, reason, { field, ...(subject ? { subject } : {}) })
+}
+const bad = (field: string, reason: string, subject?: string) => err('MCCS_ERR_HB_PACKET', field, reason, subject)
+
+function checkKey(key: Buffer): void {
+  if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+    throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `the cluster key must be ${KEY_BYTES} bytes`, { field: 'key' })
+  }
+}
+
+/**
+ * A new per-boot incarnation: 64 bits, the start time in ms (high 44 bits, good until year 2527) and 20 random
+ * bits. Random enough that two starts never share one; ordered so that a previous boot's packets are
+ * recognisably older than the current boot's (ReplayGuard).
+ */
+export function newIncarnation(nowMs: number = Date.now()): bigint {
+  const rnd = BigInt(randomBytes(4).readUInt32BE(0) & 0xfffff)
+  return ((BigInt(Math.floor(nowMs)) & 0xfffffffffffn) << 20n) | rnd
+}
+
+/** Start time (ms since the epoch) encoded in an incarnation. */
+export function incarnationTime(inc: bigint): number {
+  return Number(inc >> 20n)
+}
+
+// ---------------------------------------------------------------------------------------------- view
+
+const VIEW_KEYS = new Set(['up', 'coordinator', 'generation', 'quorum', 'ext'])
+
+function checkName(v: unknown, field: string, code: ErrorCode = 'MCCS_ERR_HB_PACKET'): string {
+  if (typeof v !== 'string' || !NAME_RE.test(v)) throw err(code, field, 'must be a name matching ' + NAME_PATTERN)
+  return v
+}
+
+/** Validates a view (from a packet or from setPayload); returns a clean copy. */
+export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD', base = 'payload'): HbView {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw err(code, base, 'must be a JSON object')
+  const o = v as Record<string, unknown>
+  const out: HbView = {}
+  for (const k of Object.keys(o)) if (!VIEW_KEYS.has(k)) throw err(code, `${base}/${k}`, 'unknown field')
+  if (o.up !== undefined) {
+    if (!Array.isArray(o.up) || o.up.length > 16) throw err(code, `${base}/up`, 'must be an array of at most 16 node names')
+    const seen = new Set<string>()
+    out.up = o.up.map((n, i) => {
+      const s = checkName(n, `${base}/up/${i}`, code)
+      if (seen.has(s)) throw err(code, `${base}/up/${i}`, 'duplicate node name')
+      seen.add(s)
+      return s
+    })
+  }
+  if (o.coordinator !== undefined) out.coordinator = o.coordinator === null ? null : checkName(o.coordinator, `${base}/coordinator`, code)
+  if (o.generation !== undefined) {
+    if (typeof o.generation !== 'number' || !Number.isSafeInteger(o.generation) || o.generation < 0) {
+      throw err(code, `${base}/generation`, 'must be a non-negative integer')
+    }
+    out.generation = o.generation
+  }
+  if (o.quorum !== undefined) {
+    if (o.quorum !== 'quorate' && o.quorum !== 'inquorate' && o.quorum !== 'unknown') {
+      throw err(code, `${base}/quorum`, "must be 'quorate', 'inquorate' or 'unknown'")
+    }
+    out.quorum = o.quorum
+  }
+  if (o.ext !== undefined) {
+    if (o.ext === null || typeof o.ext !== 'object' || Array.isArray(o.ext)) throw err(code, `${base}/ext`, 'must be a JSON object')
+    out.ext = o.ext as Record<string, unknown>
+  }
+  return out
+}
+
+/** The view as the bytes that go on the wire (validated, <= 1 KiB). Encode once, send many times. */
+export function encodeView(v: HbView): Buffer {
+  const clean = validateView(v)
+  const b = Buffer.from(JSON.stringify(clean), 'utf8')
+  if (b.length > MAX_PAYLOAD_BYTES) throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${b.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
+  return b
+}
+
+// -------------------------------------------------------------------------------------------- encode
+
+export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
+  checkKey(key)
+  const names = [
+    ['cluster', p.cluster],
+    ['sender', p.sender],
+    ['to', p.to],
+    ['link', p.link],
+  ] as const
+  const nameBufs = names.map(([f, n]) => Buffer.from(checkName(n, f, 'MCCS_ERR_INVALID'), 'ascii'))
+  if (typeof p.incarnation !== 'bigint' || p.incarnation < 0n || p.incarnation > 0xffffffffffffffffn) {
+    throw err('MCCS_ERR_INVALID', 'incarnation', 'must be an unsigned 64-bit integer')
+  }
+  if (!Number.isSafeInteger(p.seq) || p.seq < 1) throw err('MCCS_ERR_INVALID', 'seq', 'must be an integer >= 1')
+  if (!Number.isFinite(p.sentAt) || p.sentAt < 0) throw err('MCCS_ERR_INVALID', 'sentAt', 'must be a finite time >= 0')
+  const payload = Buffer.isBuffer(p.payload) ? p.payload : encodeView(p.payload)
+  if (payload.length > MAX_PAYLOAD_BYTES) throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${payload.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
+  const size = FIXED_BYTES + nameBufs.reduce((a, b) => a + b.length, 0) + payload.length + MAC_BYTES
+  const buf = Buffer.allocUnsafe(size)
+  let o = 0
+  o = buf.writeUInt32BE(HB_MAGIC, o)
+  o = buf.writeUInt8(HB_VERSION, o)
+  o = buf.writeUInt8(p.echo ? FLAG_ECHO : 0, o)
+  for (const nb of nameBufs) {
+    o = buf.writeUInt8(nb.length, o)
+    o += nb.copy(buf, o)
+  }
+  o = buf.writeBigUInt64BE(p.incarnation, o)
+  o = buf.writeBigUInt64BE(BigInt(p.seq), o)
+  o = buf.writeDoubleBE(p.sentAt, o)
+  o = buf.writeDoubleBE(p.echo ? p.echo.sentAt : 0, o)
+  o = buf.writeDoubleBE(p.echo ? Math.max(0, p.echo.holdMs) : 0, o)
+  o = buf.writeUInt16BE(payload.length, o)
+  o += payload.copy(buf, o)
+  const mac = createHmac('sha256', key).update(buf.subarray(0, o)).digest()
+  mac.copy(buf, o)
+  return buf
+}
+
+// -------------------------------------------------------------------------------------------- decode
+
+export interface DecodeExpect {
+  /** The only cluster name accepted. */
+  cluster: string
+}
+
+/** Decodes and authenticates one packet. Throws MccsError (MCCS_ERR_HB_*) naming the offending field. */
+export function decodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect): HbPacket {
+  checkKey(key)
+  if (!Buffer.isBuffer(buf)) throw bad('length', 'not a byte buffer')
+  if (buf.length < MIN_PACKET_BYTES) throw bad('length', `${buf.length} bytes; a packet has at least ${MIN_PACKET_BYTES}`)
+  if (buf.length > MAX_PACKET_BYTES) throw bad('length', `${buf.length} bytes; a packet has at most ${MAX_PACKET_BYTES}`)
+  const end = buf.length - MAC_BYTES // everything before `end` is authenticated
+  let o = 0
+  if (buf.readUInt32BE(0) !== HB_MAGIC) throw bad('magic', 'not an MCCS heartbeat packet')
+  o = 4
+  const version = buf.readUInt8(o++)
+  if (version !== HB_VERSION) throw err('MCCS_ERR_HB_VERSION', 'version', `version ${version}; this node speaks ${HB_VERSION}`)
+  const flags = buf.readUInt8(o++)
+  if (flags & ~FLAG_ECHO) throw bad('flags', `unknown flag bits 0x${flags.toString(16)}`)
+
+  const need = (n: number, field: string) => {
+    if (o + n > end) throw bad(field, `truncated: needs ${n} more bytes, ${Math.max(0, end - o)} left before the MAC`)
+  }
+  const readName = (field: string): string => {
+    need(1, field)
+    const len = buf.readUInt8(o++)
+    if (len < 1 || len > MAX_NAME_BYTES) throw bad(field, `length ${len}; names are 1..${MAX_NAME_BYTES} bytes`)
+    need(len, field)
+    const s = buf.toString('latin1', o, o + len)
+    o += len
+    return s
+  }
+  const cluster = readName('cluster')
+  if (cluster !== expect.cluster) {
+    throw err('MCCS_ERR_HB_FOREIGN', 'cluster', `packet of cluster '${safe(cluster)}', this is '${expect.cluster}'`)
+  }
+  const sender = readName('sender')
+  const to = readName('to')
+  const link = readName('link')
+  need(8, 'incarnation')
+  const incarnation = buf.readBigUInt64BE(o)
+  o += 8
+  need(8, 'seq')
+  const seqBig = buf.readBigUInt64BE(o)
+  o += 8
+  need(8, 'sentAt')
+  const sentAt = buf.readDoubleBE(o)
+  o += 8
+  need(16, 'echo')
+  const echoSentAt = buf.readDoubleBE(o)
+  const echoHold = buf.readDoubleBE(o + 8)
+  o += 16
+  need(2, 'payloadLength')
+  const plen = buf.readUInt16BE(o)
+  o += 2
+  if (plen > MAX_PAYLOAD_BYTES) throw bad('payloadLength', `${plen} bytes; at most ${MAX_PAYLOAD_BYTES}`)
+  if (o + plen !== end) {
+    throw bad(o + plen > end ? 'payload' : 'mac', o + plen > end
+      ? `truncated: payload of ${plen} bytes, ${end - o} left before the MAC`
+      : `${end - o - plen} unexpected bytes after the payload`)
+  }
+  const payloadStart = o
+
+  // Authenticate before trusting the contents.
+  const mac = createHmac('sha256', key).update(buf.subarray(0, end)).digest()
+  if (!timingSafeEqual(mac, buf.subarray(end))) throw err('MCCS_ERR_HB_AUTH', 'mac', 'MAC does not match (wrong cluster key or altered packet)')
+
+  const s = safe(sender)
+  checkName(sender, 'sender')
+  checkName(to, 'to')
+  checkName(link, 'link')
+  if (seqBig < 1n || seqBig > BigInt(MAX_SEQ)) throw bad('seq', `${seqBig} out of range 1..2^53-1`, s)
+  if (!Number.isFinite(sentAt) || sentAt < 0) throw bad('sentAt', 'must be a finite time >= 0', s)
+  let echo: HbEcho | null = null
+  if (flags & FLAG_ECHO) {
+    if (!Number.isFinite(echoSentAt) || echoSentAt < 0) throw bad('echo/sentAt', 'must be a finite time >= 0', s)
+    if (!Number.isFinite(echoHold) || echoHold < 0 || echoHold > 86_400_000) throw bad('echo/holdMs', 'must be 0..86400000 ms', s)
+    echo = { sentAt: echoSentAt, holdMs: echoHold }
+  } else if (echoSentAt !== 0 || echoHold !== 0) {
+    throw bad('echo', 'must be zero when the echo flag is clear', s)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(payloadStart, end)))
+  } catch {
+    throw bad('payload', 'not UTF-8 JSON', s)
+  }
+  const payload = validateView(json, 'MCCS_ERR_HB_PACKET')
+  return { version, cluster, sender, to, link, incarnation, seq: Number(seqBig), sentAt, echo, payload }
+}
+
+/** Printable form of an unauthenticated string for an error message. */
+function safe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_NAME_BYTES)
+}
+
+// -------------------------------------------------------------------------------------------- replay
+
+interface SenderState {
+  newest: bigint
+  /** Local time (ms) of the last packet accepted from `newest`. */
+  lastAt: number
+  /** Incarnations seen before `newest` (bounded): refused for good. */
+  older: bigint[]
+  /** Highest sequence number accepted per link, for `newest`. */
+  seq: Map<string, number>
+}
+
+export interface ReplayGuardOptions {
+  /**
+   * A never-seen incarnation that looks older than the newest (the sender restarted with its clock set back)
+   * is accepted only after the newest has been silent this long (use the dead time). Default 1000 ms.
+   */
+  staleMs?: number
+}
+
+/**
+ * Per (sender, incarnation): a sequence number must be larger than the last accepted one on the same link
+ * (no reordering window: heartbeats are idempotent, a reordered one is simply dropped); an incarnation older
+ * than the newest seen from that sender is refused.
+ */
+export class ReplayGuard {
+  private readonly senders = new Map<string, SenderState>()
+  private readonly staleMs: number
+  constructor(opts: ReplayGuardOptions = {}) {
+    this.staleMs = opts.staleMs ?? 1000
+  }
+
+  /** Accepts and records the packet, or throws MCCS_ERR_HB_REPLAY. `now` is a local monotonic time in ms. */
+  accept(p: Pick<HbPacket, 'sender' | 'link' | 'incarnation' | 'seq'>, now: number): { newIncarnation: boolean } {
+    const st = this.senders.get(p.sender)
+    if (!st) {
+      this.senders.set(p.sender, { newest: p.incarnation, lastAt: now, older: [], seq: new Map([[p.link, p.seq]]) })
+      return { newIncarnation: true }
+    }
+    if (p.incarnation === st.newest) {
+      const last = st.seq.get(p.link) ?? 0
+      if (p.seq <= last) {
+        throw new MccsError('MCCS_ERR_HB_REPLAY', `sequence ${p.seq} <= ${last} already seen on link ${p.link}`, { field: 'seq', subject: p.sender })
+      }
+      st.seq.set(p.link, p.seq)
+      st.lastAt = now
+      return { newIncarnation: false }
+    }
+    if (st.older.includes(p.incarnation)) {
+      throw new MccsError('MCCS_ERR_HB_REPLAY', 'incarnation older than the newest seen from this sender', { field: 'incarnation', subject: p.sender })
+    }
+    if (p.incarnation < st.newest && now - st.lastAt < this.staleMs) {
+      throw new MccsError('MCCS_ERR_HB_REPLAY', 'incarnation older than the newest seen from this sender', { field: 'incarnation', subject: p.sender })
+    }
+    st.older.push(st.newest)
+    if (st.older.length > 16) st.older.shift()
+    st.newest = p.incarnation
+    st.lastAt = now
+    st.seq = new Map([[p.link, p.seq]])
+    return { newIncarnation: true }
+  }
+
+  /** The newest incarnation accepted from a sender. */
+  incarnationOf(sender: string): bigint | undefined {
+    return this.senders.get(sender)?.newest
+  }
+}

@@ -1,0 +1,310 @@
+// The quorum client a cluster node runs: it logs in to the quorum server (TLS, the server's CA pinned,
+// HMAC challenge-response with the cluster's quorum key), reports the partition this node sees every
+// interval, and keeps the server's answer as `vote()`:
+//   'granted'  the server gives this node's partition its tie-breaker vote (and the lease is fresh)
+//   'denied'   the server is reachable and gives the vote to another partition (or waits for one to give it up)
+//   'none'     the server is unreachable, refuses us, or has not answered within the lease
+// Events: 'vote' (vote, previous), 'connected', 'disconnected' (reason), 'error' (MccsError).
+// It reconnects with exponential backoff (with jitter) until stop().
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
+import tls from 'node:tls'
+import { MccsError } from '../errors.js'
+import type { HostLogger } from '../plugins/host.js'
+import {
+  KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, checkPartition, parseServerMsg, partitionKey,
+  type ClientMsg, type ClientVote, type VoteMsg,
+} from './quorum-protocol.js'
+
+export interface QuorumClientOptions {
+  host: string
+  port?: number
+  /** The quorum server's CA certificate (PEM): the only CA trusted. */
+  ca: string
+  /** Name to check the certificate against (default: host). */
+  servername?: string
+  cluster: string
+  node: string
+  /** The cluster's quorum key (as in the server's clusters/<cluster>.key). */
+  key: string
+  /** The nodes this node currently sees (itself included): a list, or a function asked at each report. */
+  partition: string[] | (() => string[])
+  /** Report interval before the server says its own (the smaller one is used). Default 1000 ms. */
+  intervalMs?: number
+  /** Connect / handshake / login timeout. Default 5000 ms. */
+  connectTimeoutMs?: number
+  backoff?: { minMs?: number; maxMs?: number }
+  log?: HostLogger
+}
+
+export interface QuorumClientState {
+  vote: ClientVote
+  connected: boolean
+  loggedIn: boolean
+  holder: string[] | null
+  reason: string
+  lastError: { code: string; message: string } | null
+  reconnects: number
+}
+
+const nullLog: HostLogger = { log: () => {} }
+
+export class QuorumClient extends EventEmitter {
+  private socket: tls.TLSSocket | null = null
+  private loggedIn = false
+  private stopped = true
+  private seq = 0
+  private ackVseq = 0
+  private readonly sentAt = new Map<number, number>()
+  private serverVote: VoteMsg['vote'] | null = null
+  private leaseUntil = 0
+  private holder: string[] | null = null
+  private reason = 'not connected'
+  private intervalMs: number
+  private timeoutMs: number
+  private reportTimer: NodeJS.Timeout | null = null
+  private leaseTimer: NodeJS.Timeout | null = null
+  private retryTimer: NodeJS.Timeout | null = null
+  private attempts = 0
+  private reconnects = 0
+  private lastError: MccsError | null = null
+  private lastVote: ClientVote = 'none'
+  private partitionNow: string[]
+  private readonly log: HostLogger
+
+  constructor(private readonly opts: QuorumClientOptions) {
+    super()
+    if (!NAME_RE.test(opts.cluster)) throw new MccsError('MCCS_ERR_INVALID', `'${opts.cluster}' is not a cluster name`, { field: 'cluster' })
+    if (!NAME_RE.test(opts.node)) throw new MccsError('MCCS_ERR_INVALID', `'${opts.node}' is not a node name`, { field: 'node' })
+    if (!KEY_RE.test(opts.key)) throw new MccsError('MCCS_ERR_INVALID', 'a quorum key is 32..512 printable characters without spaces', { field: 'key' })
+    if (!opts.ca.includes('-----BEGIN CERTIFICATE-----')) throw new MccsError('MCCS_ERR_TLS_MATERIAL', 'ca must be a PEM certificate', { field: 'ca' })
+    this.intervalMs = opts.intervalMs ?? 1000
+    this.timeoutMs = 5 * this.intervalMs
+    this.log = opts.log ?? nullLog
+    this.partitionNow = typeof opts.partition === 'function' ? [opts.node] : checkPartition(opts.partition)
+    // Avoid an unhandled 'error' event crashing a caller that only polls vote().
+    this.on('error', () => {})
+  }
+
+  /** The vote as of now (the lease is checked at every call). */
+  vote(): ClientVote {
+    if (!this.loggedIn || this.serverVote === null) return 'none'
+    if (performance.now() >= this.leaseUntil) return 'none'
+    return this.serverVote
+  }
+
+  state(): QuorumClientState {
+    return {
+      vote: this.vote(), connected: this.socket !== null && !this.socket.destroyed, loggedIn: this.loggedIn, holder: this.holder,
+      reason: this.reason, lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null, reconnects: this.reconnects,
+    }
+  }
+
+  start(): this {
+    if (!this.stopped) return this
+    this.stopped = false
+    this.connect()
+    return this
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const t of [this.reportTimer, this.leaseTimer, this.retryTimer]) if (t) clearTimeout(t)
+    this.reportTimer = this.leaseTimer = this.retryTimer = null
+    const s = this.socket
+    this.socket = null
+    this.loggedIn = false
+    this.serverVote = null
+    this.reason = 'stopped'
+    if (s && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve())
+        s.destroy()
+      })
+    }
+    this.changed()
+  }
+
+  /** The membership changed: report it now instead of at the next interval. */
+  setPartition(nodes: string[]): void {
+    this.partitionNow = checkPartition(nodes)
+    if (this.loggedIn) this.report()
+  }
+
+  private currentPartition(): string[] {
+    const p = typeof this.opts.partition === 'function' ? checkPartition(this.opts.partition()) : this.partitionNow
+    return p.includes(this.opts.node) ? p : checkPartition([...p, this.opts.node])
+  }
+
+  private connect(): void {
+    if (this.stopped) return
+    let tcpUp = false
+    let buf = ''
+    const nonceHolder = { cnonce: randomBytes(16).toString('hex') }
+    const servername = this.opts.servername ?? (isIP(this.opts.host) ? undefined : this.opts.host)
+    const socket = tls.connect({
+      host: this.opts.host, port: this.opts.port ?? QUORUM_PORT, ca: [this.opts.ca], minVersion: 'TLSv1.2', rejectUnauthorized: true,
+      ...(servername ? { servername } : {}),
+    })
+    this.socket = socket
+    const loginTimer = setTimeout(() => this.fail(socket, new MccsError('MCCS_ERR_QUORUM_UNREACHABLE', `no login within ${this.opts.connectTimeoutMs ?? 5000} ms`)),
+      this.opts.connectTimeoutMs ?? 5000)
+    socket.once('connect', () => { tcpUp = true })
+    socket.once('secureConnect', () => {
+      this.log.log('debug', 'quorum client: TLS up', { host: this.opts.host })
+      this.emit('connected')
+    })
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      buf += chunk
+      for (;;) {
+        const i = buf.indexOf('\n')
+        if (i < 0) break
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        if (this.socket !== socket) return
+        this.onLine(socket, line, nonceHolder.cnonce, loginTimer)
+      }
+      if (buf.length > MAX_LINE) this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', 'server line too long'))
+    })
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const tlsFailure = tcpUp && !socket.authorized && !this.loggedIn
+      const code = tlsFailure ? 'MCCS_ERR_QUORUM_TLS' : 'MCCS_ERR_QUORUM_UNREACHABLE'
+      this.fail(socket, new MccsError(code, `${this.opts.host}:${this.opts.port ?? QUORUM_PORT}: ${err.message}`, { cause: err, data: { errno: err.code } }))
+    })
+    socket.on('close', () => {
+      clearTimeout(loginTimer)
+      if (this.socket !== socket) return
+      this.dropped('connection closed')
+    })
+  }
+
+  private onLine(socket: tls.TLSSocket, line: string, cnonce: string, loginTimer: NodeJS.Timeout): void {
+    let msg
+    try {
+      msg = parseServerMsg(line)
+    } catch (err) {
+      return this.fail(socket, err as MccsError)
+    }
+    switch (msg.t) {
+      case 'hello': {
+        if (msg.v !== PROTOCOL_VERSION) return this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', `server speaks protocol ${msg.v}`))
+        const { cluster, node, key } = this.opts
+        this.write(socket, { t: 'auth', v: PROTOCOL_VERSION, cluster, node, cnonce, mac: authMac(key, cluster, node, msg.nonce, cnonce) })
+        return
+      }
+      case 'welcome':
+        clearTimeout(loginTimer)
+        this.loggedIn = true
+        this.attempts = 0
+        this.lastError = null
+        this.intervalMs = Math.min(this.opts.intervalMs ?? msg.intervalMs, msg.intervalMs)
+        this.timeoutMs = msg.timeoutMs
+        this.reason = 'logged in'
+        this.log.log('info', 'quorum client: logged in', { host: this.opts.host, cluster: msg.cluster, node: msg.node })
+        this.report()
+        return
+      case 'vote': {
+        this.ackVseq = Math.max(this.ackVseq, msg.vseq)
+        const sent = this.sentAt.get(msg.seq)
+        if (sent !== undefined) {
+          // The server forgets us timeoutMs after it received report `seq` (sent at `sent`); stop earlier.
+          const margin = Math.min(1000, this.timeoutMs / 5)
+          this.leaseUntil = Math.max(this.leaseUntil, sent + this.timeoutMs - margin)
+          for (const s of this.sentAt.keys()) if (s < msg.seq) this.sentAt.delete(s)
+        }
+        this.serverVote = msg.vote
+        this.holder = msg.holder
+        this.reason = msg.reason
+        this.armLease()
+        this.changed()
+        return
+      }
+      case 'error': {
+        const code = msg.code === 'MCCS_ERR_QUORUM_AUTH' ? 'MCCS_ERR_QUORUM_AUTH' : 'MCCS_ERR_QUORUM_PROTOCOL'
+        return this.fail(socket, new MccsError(code, `quorum server: ${msg.message}`, { data: { serverCode: msg.code } }))
+      }
+    }
+  }
+
+  private write(socket: tls.TLSSocket, msg: ClientMsg): void {
+    if (!socket.destroyed) socket.write(JSON.stringify(msg) + '\n')
+  }
+
+  private report(): void {
+    if (this.reportTimer) clearTimeout(this.reportTimer)
+    this.reportTimer = null
+    const socket = this.socket
+    if (!socket || !this.loggedIn || this.stopped) return
+    let partition: string[]
+    try {
+      partition = this.currentPartition()
+    } catch (err) {
+      this.log.log('error', 'quorum client: the partition is invalid; reporting only this node', { error: (err as Error).message })
+      partition = [this.opts.node]
+    }
+    this.seq++
+    this.sentAt.set(this.seq, performance.now())
+    if (this.sentAt.size > 256) this.sentAt.delete(this.sentAt.keys().next().value!)
+    this.write(socket, { t: 'report', seq: this.seq, ack: this.ackVseq, partition })
+    this.reportTimer = setTimeout(() => this.report(), this.intervalMs)
+    this.reportTimer.unref()
+    // No answer within the lease: the link is dead even if TCP has not noticed; start afresh.
+    if (this.serverVote !== null && performance.now() >= this.leaseUntil) {
+      this.fail(socket, new MccsError('MCCS_ERR_QUORUM_UNREACHABLE', `no answer from the quorum server within ${this.timeoutMs} ms`))
+    }
+  }
+
+  private armLease(): void {
+    if (this.leaseTimer) clearTimeout(this.leaseTimer)
+    const ms = this.leaseUntil - performance.now()
+    if (ms <= 0) return
+    this.leaseTimer = setTimeout(() => { this.leaseTimer = null; this.changed() }, ms + 1)
+    this.leaseTimer.unref()
+  }
+
+  private changed(): void {
+    const v = this.vote()
+    if (v === this.lastVote) return
+    const prev = this.lastVote
+    this.lastVote = v
+    this.log.log(v === 'granted' ? 'info' : 'warn', 'quorum vote changed', { vote: v, previous: prev, reason: this.reason })
+    this.emit('vote', v, prev)
+  }
+
+  private fail(socket: tls.TLSSocket, err: MccsError): void {
+    if (this.socket !== socket) return
+    this.lastError = err
+    this.reason = err.message
+    this.log.log('warn', 'quorum client: connection failed', { code: err.code, error: err.message })
+    this.emit('error', err)
+    socket.destroy()
+    this.dropped(err.message)
+  }
+
+  private dropped(reason: string): void {
+    if (this.reportTimer) clearTimeout(this.reportTimer)
+    this.reportTimer = null
+    const wasUp = this.loggedIn
+    this.socket = null
+    this.loggedIn = false
+    this.serverVote = null
+    this.leaseUntil = 0
+    this.sentAt.clear()
+    this.changed()
+    if (wasUp) this.emit('disconnected', reason)
+    if (this.stopped) return
+    const min = this.opts.backoff?.minMs ?? 200
+    const max = this.opts.backoff?.maxMs ?? 10_000
+    const delay = Math.min(max, min * 2 ** Math.min(this.attempts, 20)) * (0.5 + Math.random() / 2)
+    this.attempts++
+    this.reconnects++
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.connect() }, delay)
+    this.retryTimer.unref()
+  }
+}
+
+/** The partition key the server uses (exported for callers that compare partitions). */
+export { partitionKey }
