@@ -8,6 +8,7 @@ have ip || need+=(iproute2)
 have nft || need+=(nftables)
 have setpriv || need+=(util-linux)
 have ps || need+=(procps)
+have openssl || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2

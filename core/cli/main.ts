@@ -16,6 +16,7 @@ const USAGE = `usage: mccs <command> [options]
   config validate [dir|file]|export|import <file>
   simulate <scenario.json>           the plan the engine would run (dry run)
   plugin list | plugin info <type>   loaded resource types
+  quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config`
 
@@ -85,6 +86,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)
+      case 'quorum-server': {
+        const at = argv.indexOf('quorum-server')
+        return await (await import('./quorum-cmd.js')).quorumServerCommand(argv.filter((_, i) => i !== at), io)
+      }
       default:
         io.err(USAGE)
         return EXIT.USAGE

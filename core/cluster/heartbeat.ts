@@ -1,0 +1,498 @@
+// Heartbeats over every configured link (UDP, default port 14321). One socket per link, bound to this
+// node's address on that link; one interval timer per link that sends to every peer on that link and then
+// checks every (peer, link) for silence. A (peer, link) is down after `deadMs` without an accepted packet;
+// a peer is down only when all its links are. Packets are authenticated and replay-checked (packet.ts);
+// rejections are counted by reason and visible in status().
+//
+// Events: 'peer' (a peer went up or down, or came back with a new incarnation), 'link' (one (peer, link)
+// changed), 'view' (a peer's piggybacked view changed), 'reject' (a packet was refused).
+
+import dgram from 'node:dgram'
+import { EventEmitter } from 'node:events'
+import { isIP } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
+import type { HbConfig } from '../engine/model.js'
+import type { Log } from '../log/logger.js'
+import {
+  HB_DEFAULT_PORT,
+  KEY_BYTES,
+  ReplayGuard,
+  decodePacket,
+  encodePacket,
+  encodeView,
+  newIncarnation,
+  validateView,
+  type HbPacket,
+  type HbView,
+} from './packet.js'
+
+/**
+ * Shipped timing (docs/heartbeat.md): a heartbeat every 100 ms on every link, a link is dead after 600 ms of
+ * silence. Node loss is detected in 0.5–0.7 s; 6 consecutive heartbeats must be lost on a link for a false
+ * link-down, and on every link at once for a false node-down.
+ */
+export const DEFAULT_TIMING = Object.freeze({ intervalMs: 100, deadMs: 600 })
+
+export interface HeartbeatOptions {
+  /** hb.json (as loaded: defaults applied). `timing` and `port` fall back to DEFAULT_TIMING / 14321. */
+  config: Pick<HbConfig, 'cluster' | 'nodes' | 'links'> & Partial<Pick<HbConfig, 'timing' | 'port' | 'generation'>>
+  /** This node's name (one of config.nodes). */
+  self: string
+  /** The 256-bit cluster key (cluster-key.ts). */
+  key: Buffer
+  log?: Log
+  /** The first view to piggyback. */
+  payload?: HbView
+  /** Debug tap: every datagram received, before validation (tests capture packets to replay them). */
+  onPacket?: (raw: Buffer, link: string, from: { address: string; port: number }) => void
+}
+
+export type RejectReason = 'malformed' | 'version' | 'foreign' | 'auth' | 'replay' | 'misdirected'
+export type RejectCounters = Record<RejectReason, number>
+
+export interface PeerEvent {
+  node: string
+  up: boolean
+  /** Wall-clock time of the change (ms since the epoch). */
+  at: number
+  /** State of each shared link. */
+  links: Record<string, boolean>
+  incarnation: string | null
+  /** The peer came back with a new incarnation (it restarted) while we still saw it up. */
+  restarted?: boolean
+}
+export interface LinkEvent { node: string; link: string; up: boolean; at: number }
+export interface ViewEvent { node: string; payload: HbView }
+export interface RejectEvent { link: string; from: string; reason: RejectReason; code: ErrorCode; field?: string; message: string }
+
+export interface HeartbeatEvents {
+  peer: [PeerEvent]
+  link: [LinkEvent]
+  view: [ViewEvent]
+  reject: [RejectEvent]
+}
+
+export interface PeerLinkStatus {
+  up: boolean
+  address: string
+  /** Ms since the last accepted packet on this link (null: never heard). */
+  lastHeardMs: number | null
+  /** Round-trip time from echoed timestamps (smoothed), ms. */
+  rttMs: number | null
+  /** Age of the last packet on arrival (includes any clock offset between the nodes), ms. */
+  ageMs: number | null
+  rx: number
+  /** Wall-clock time of the last state change. */
+  since: number
+}
+export interface PeerStatus {
+  node: string
+  up: boolean
+  since: number
+  incarnation: string | null
+  links: Record<string, PeerLinkStatus>
+  view: HbView | null
+}
+export interface LinkStatus {
+  name: string
+  address: string
+  port: number
+  bound: boolean
+  tx: number
+  rx: number
+  sendErrors: number
+  lastError: string | null
+}
+export interface HeartbeatStatus {
+  self: string
+  cluster: string
+  incarnation: string
+  timing: { intervalMs: number; deadMs: number }
+  links: LinkStatus[]
+  peers: PeerStatus[]
+  rejected: RejectCounters
+}
+
+interface LinkState {
+  name: string
+  address: string
+  port: number
+  socket: dgram.Socket | null
+  binding: boolean
+  timer: NodeJS.Timeout | null
+  seq: number
+  tx: number
+  rx: number
+  sendErrors: number
+  lastError: string | null
+  lastErrorLogged: number
+}
+
+interface PeerLink {
+  address: string
+  up: boolean
+  lastHeard: number | null // monotonic ms
+  since: number // wall ms
+  rx: number
+  rttMs: number | null
+  ageMs: number | null
+  // For the echo we send back: the peer's last sentAt and when we received it.
+  echoSentAt: number | null
+  echoRecvAt: number
+}
+
+interface PeerState {
+  node: string
+  up: boolean
+  since: number
+  incarnation: bigint | null
+  links: Map<string, PeerLink>
+  view: HbView | null
+  viewRaw: string | null
+}
+
+const REASON_BY_CODE: Partial<Record<ErrorCode, RejectReason>> = {
+  MCCS_ERR_HB_PACKET: 'malformed',
+  MCCS_ERR_HB_VERSION: 'version',
+  MCCS_ERR_HB_FOREIGN: 'foreign',
+  MCCS_ERR_HB_AUTH: 'auth',
+  MCCS_ERR_HB_REPLAY: 'replay',
+  MCCS_ERR_HB_MISDIRECTED: 'misdirected',
+}
+
+/** Monotonic clock on the epoch scale (ms): what we put in `sentAt` and get back in echoes. */
+const clock = () => performance.timeOrigin + performance.now()
+const mono = () => performance.now()
+
+export class Heartbeat extends EventEmitter<HeartbeatEvents> {
+  readonly self: string
+  readonly cluster: string
+  readonly incarnation: bigint
+  readonly intervalMs: number
+  readonly deadMs: number
+  private readonly key: Buffer
+  private readonly log: Log | undefined
+  private readonly onPacket: HeartbeatOptions['onPacket']
+  private readonly links = new Map<string, LinkState>()
+  private readonly peers = new Map<string, PeerState>()
+  private readonly guard: ReplayGuard
+  private readonly rejected: RejectCounters = { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 }
+  private payload: Buffer
+  private running = false
+
+  constructor(opts: HeartbeatOptions) {
+    super()
+    const cfg = opts.config
+    this.self = opts.self
+    this.cluster = cfg.cluster
+    if (!Buffer.isBuffer(opts.key) || opts.key.length !== KEY_BYTES) {
+      throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `the cluster key must be ${KEY_BYTES} bytes`, { field: 'key' })
+    }
+    this.key = opts.key
+    this.log = opts.log
+    this.onPacket = opts.onPacket
+    this.intervalMs = cfg.timing?.intervalMs ?? DEFAULT_TIMING.intervalMs
+    this.deadMs = cfg.timing?.deadMs ?? DEFAULT_TIMING.deadMs
+    if (!(this.intervalMs > 0) || !(this.deadMs > this.intervalMs)) {
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `deadMs (${this.deadMs}) must exceed intervalMs (${this.intervalMs}) > 0`, { field: '/timing' })
+    }
+    const me = cfg.nodes.find((n) => n.name === opts.self)
+    if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' is not in hb.json`, { field: '/nodes', subject: opts.self })
+    const basePort = cfg.port ?? HB_DEFAULT_PORT
+    for (const l of cfg.links) {
+      const address = me.addresses[l.name]
+      if (!address) continue
+      if (!isIP(address)) {
+        throw new MccsError('MCCS_ERR_HB_CONFIG', `address '${address}' is not an IP address`, { field: `/nodes/${opts.self}/addresses/${l.name}` })
+      }
+      this.links.set(l.name, {
+        name: l.name, address, port: l.port ?? basePort, socket: null, binding: false, timer: null,
+        seq: 0, tx: 0, rx: 0, sendErrors: 0, lastError: null, lastErrorLogged: 0,
+      })
+    }
+    if (this.links.size === 0) {
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' has no address on any heartbeat link`, { field: `/nodes/${opts.self}/addresses` })
+    }
+    const now = Date.now()
+    for (const n of cfg.nodes) {
+      if (n.name === opts.self) continue
+      const links = new Map<string, PeerLink>()
+      for (const l of this.links.values()) {
+        const a = n.addresses[l.name]
+        if (a) links.set(l.name, { address: a, up: false, lastHeard: null, since: now, rx: 0, rttMs: null, ageMs: null, echoSentAt: null, echoRecvAt: 0 })
+      }
+      this.peers.set(n.name, { node: n.name, up: false, since: now, incarnation: null, links, view: null, viewRaw: null })
+    }
+    this.guard = new ReplayGuard({ staleMs: this.deadMs })
+    this.incarnation = newIncarnation()
+    this.payload = encodeView(opts.payload ?? {})
+  }
+
+  /** Binds a socket per link and starts the timers. A link whose address is missing is retried every tick. */
+  async start(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const links = [...this.links.values()]
+    await Promise.all(links.map((l) => this.bind(l)))
+    // Stagger the links' timers over one interval: silence is checked on every tick, so with L links a
+    // dead peer is noticed within intervalMs / L of its dead time.
+    links.forEach((l, i) => {
+      const first = setTimeout(() => {
+        if (!this.running) return
+        l.timer = setInterval(() => this.tick(l), this.intervalMs)
+        this.tick(l)
+      }, Math.round((i * this.intervalMs) / links.length))
+      l.timer = first
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    const closes: Promise<void>[] = []
+    for (const l of this.links.values()) {
+      if (l.timer) { clearTimeout(l.timer); clearInterval(l.timer) }
+      l.timer = null
+      const s = l.socket
+      l.socket = null
+      if (s) closes.push(new Promise((r) => { try { s.close(() => r()) } catch { r() } }))
+    }
+    await Promise.all(closes)
+  }
+
+  /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */
+  setPayload(v: HbView): void {
+    this.payload = encodeView(v)
+  }
+
+  /** Peers seen up now. */
+  upPeers(): string[] {
+    return [...this.peers.values()].filter((p) => p.up).map((p) => p.node)
+  }
+
+  /** Latest views of the peers seen up. */
+  views(): Record<string, HbView> {
+    const out: Record<string, HbView> = {}
+    for (const p of this.peers.values()) if (p.up && p.view) out[p.node] = p.view
+    return out
+  }
+
+  isUp(node: string): boolean {
+    return this.peers.get(node)?.up ?? false
+  }
+
+  status(): HeartbeatStatus {
+    const now = mono()
+    return {
+      self: this.self,
+      cluster: this.cluster,
+      incarnation: this.incarnation.toString(),
+      timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
+      links: [...this.links.values()].map((l) => ({
+        name: l.name, address: l.address, port: l.port, bound: l.socket !== null && !l.binding,
+        tx: l.tx, rx: l.rx, sendErrors: l.sendErrors, lastError: l.lastError,
+      })),
+      peers: [...this.peers.values()].map((p) => ({
+        node: p.node,
+        up: p.up,
+        since: p.since,
+        incarnation: p.incarnation === null ? null : p.incarnation.toString(),
+        view: p.view,
+        links: Object.fromEntries([...p.links].map(([name, pl]) => [name, {
+          up: pl.up,
+          address: pl.address,
+          lastHeardMs: pl.lastHeard === null ? null : Math.round(now - pl.lastHeard),
+          rttMs: pl.rttMs === null ? null : round2(pl.rttMs),
+          ageMs: pl.ageMs === null ? null : round2(pl.ageMs),
+          rx: pl.rx,
+          since: pl.since,
+        }])),
+      })),
+      rejected: { ...this.rejected },
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private async bind(l: LinkState): Promise<void> {
+    if (l.socket || l.binding || !this.running) return
+    l.binding = true
+    const s = dgram.createSocket({ type: isIP(l.address) === 6 ? 'udp6' : 'udp4' })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject)
+        s.bind({ address: l.address, port: l.port, exclusive: true }, () => {
+          s.off('error', reject)
+          resolve()
+        })
+      })
+    } catch (e) {
+      l.binding = false
+      this.noteError(l, `bind ${l.address}:${l.port}: ${(e as Error).message}`)
+      try { s.close() } catch { /* never bound */ }
+      return
+    }
+    l.binding = false
+    if (!this.running) { s.close(); return }
+    s.on('error', (e) => this.noteError(l, `socket: ${e.message}`))
+    s.on('message', (msg, rinfo) => this.receive(l, msg, rinfo))
+    l.socket = s
+    this.log?.log('info', 'heartbeat link bound', { link: l.name, address: l.address, port: l.port })
+  }
+
+  private noteError(l: LinkState, msg: string): void {
+    l.lastError = msg
+    const t = mono()
+    if (t - l.lastErrorLogged > 10_000) { // at most one log line per link per 10 s
+      l.lastErrorLogged = t
+      this.log?.log('warn', 'heartbeat link error', { link: l.name, error: msg })
+    }
+  }
+
+  private tick(l: LinkState): void {
+    if (!this.running) return
+    if (!l.socket) void this.bind(l)
+    else this.send(l)
+    this.checkSilence()
+  }
+
+  private send(l: LinkState): void {
+    const s = l.socket!
+    l.seq++
+    const sentAt = clock()
+    const now = mono()
+    for (const p of this.peers.values()) {
+      const pl = p.links.get(l.name)
+      if (!pl) continue
+      const buf = encodePacket({
+        cluster: this.cluster, sender: this.self, to: p.node, link: l.name,
+        incarnation: this.incarnation, seq: l.seq, sentAt,
+        echo: pl.echoSentAt === null ? null : { sentAt: pl.echoSentAt, holdMs: now - pl.echoRecvAt },
+        payload: this.payload,
+      }, this.key)
+      l.tx++
+      s.send(buf, l.port, pl.address, (e) => {
+        if (e) { l.sendErrors++; this.noteError(l, `send to ${p.node} (${pl.address}): ${e.message}`) }
+      })
+    }
+  }
+
+  private checkSilence(): void {
+    const now = mono()
+    const wall = Date.now()
+    for (const p of this.peers.values()) {
+      let changed = false
+      for (const [name, pl] of p.links) {
+        if (pl.up && pl.lastHeard !== null && now - pl.lastHeard >= this.deadMs) {
+          pl.up = false
+          pl.since = wall
+          changed = true
+          this.emit('link', { node: p.node, link: name, up: false, at: wall })
+        }
+      }
+      if (changed && p.up && ![...p.links.values()].some((x) => x.up)) {
+        p.up = false
+        p.since = wall
+        this.log?.log('warn', 'peer down', { node: p.node, deadMs: this.deadMs })
+        this.emit('peer', this.peerEvent(p, wall))
+      }
+    }
+  }
+
+  private receive(l: LinkState, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const now = mono()
+    l.rx++
+    this.onPacket?.(msg, l.name, { address: rinfo.address, port: rinfo.port })
+    let pkt: HbPacket
+    let peer: PeerState | undefined
+    try {
+      pkt = decodePacket(msg, this.key, { cluster: this.cluster })
+      peer = this.peers.get(pkt.sender)
+      if (!peer) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', 'sender is not a node of this cluster', { field: 'sender' })
+      if (pkt.to !== this.self) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet is for '${pkt.to}'`, { field: 'to', subject: pkt.sender })
+      if (pkt.link !== l.name || !peer.links.has(l.name)) {
+        throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet of link '${pkt.link}' arrived on link '${l.name}'`, { field: 'link', subject: pkt.sender })
+      }
+      this.guard.accept(pkt, now)
+    } catch (e) {
+      this.reject(l, rinfo, e)
+      return
+    }
+    const wall = Date.now()
+    const pl = peer.links.get(l.name)!
+    pl.lastHeard = now
+    pl.rx++
+    pl.echoSentAt = pkt.sentAt
+    pl.echoRecvAt = now
+    pl.ageMs = Math.max(0, clock() - pkt.sentAt)
+    if (pkt.echo) {
+      const rtt = Math.max(0, clock() - pkt.echo.sentAt - pkt.echo.holdMs)
+      if (rtt < 60_000) pl.rttMs = pl.rttMs === null ? rtt : pl.rttMs * 0.8 + rtt * 0.2
+    }
+    const restarted = peer.incarnation !== null && peer.incarnation !== pkt.incarnation
+    peer.incarnation = pkt.incarnation
+    if (restarted) {
+      // A new boot: what we knew of its links and view belongs to the old one.
+      for (const [name, x] of peer.links) if (name !== l.name) { x.echoSentAt = null; x.rttMs = null }
+      peer.viewRaw = null
+    }
+    if (!pl.up) {
+      pl.up = true
+      pl.since = wall
+      this.emit('link', { node: peer.node, link: l.name, up: true, at: wall })
+    }
+    // The view before the peer event, so a listener of 'peer' already finds it.
+    const raw = JSON.stringify(pkt.payload)
+    const viewChanged = raw !== peer.viewRaw
+    if (viewChanged) {
+      peer.viewRaw = raw
+      peer.view = pkt.payload
+    }
+    if (!peer.up || restarted) {
+      const wasUp = peer.up
+      peer.up = true
+      peer.since = wall
+      this.log?.log('info', wasUp ? 'peer restarted' : 'peer up', { node: peer.node, link: l.name })
+      this.emit('peer', { ...this.peerEvent(peer, wall), ...(restarted && wasUp ? { restarted: true } : {}) })
+    }
+    if (viewChanged) this.emit('view', { node: peer.node, payload: peer.view! })
+  }
+
+  private reject(l: LinkState, rinfo: dgram.RemoteInfo, e: unknown): void {
+    const code: ErrorCode = isMccsError(e) ? e.code : 'MCCS_ERR_HB_PACKET'
+    const reason = REASON_BY_CODE[code] ?? 'malformed'
+    this.rejected[reason]++
+    const ev: RejectEvent = {
+      link: l.name,
+      from: `${rinfo.address}:${rinfo.port}`,
+      reason,
+      code,
+      message: e instanceof Error ? e.message : String(e),
+      ...(isMccsError(e) && e.field ? { field: e.field } : {}),
+    }
+    if (this.listenerCount('reject')) this.emit('reject', ev)
+    const t = mono()
+    if (t - this.lastRejectLog > 5_000) { // a flood of bad packets must not flood the log
+      this.lastRejectLog = t
+      this.log?.log('warn', 'heartbeat packet rejected', { ...ev, counters: { ...this.rejected } })
+    }
+  }
+  private lastRejectLog = -Infinity
+
+  private peerEvent(p: PeerState, at: number): PeerEvent {
+    return {
+      node: p.node,
+      up: p.up,
+      at,
+      links: Object.fromEntries([...p.links].map(([n, x]) => [n, x.up])),
+      incarnation: p.incarnation === null ? null : p.incarnation.toString(),
+    }
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100
+}
+
+/** Validates a view coming from outside (the API, a test) before setPayload. */
+export { validateView }

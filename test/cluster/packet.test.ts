@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { isMccsError, type ErrorCode } from '../../core/errors.js'
+import {
+  HB_VERSION,
+  MAX_PAYLOAD_BYTES,
+  ReplayGuard,
+  decodePacket,
+  encodePacket,
+  encodeView,
+  incarnationTime,
+  newIncarnation,
+  type HbPacketFields,
+} from '../../core/cluster/packet.js'
+
+const key = randomBytes(32)
+const base = (over: Partial<HbPacketFields> = {}): HbPacketFields => ({
+  cluster: 'prod',
+  sender: 'n2',
+  to: 'n1',
+  link: 'l0',
+  incarnation: newIncarnation(),
+  seq: 7,
+  sentAt: 1_700_000_000_123.5,
+  echo: { sentAt: 1_700_000_000_100.25, holdMs: 3.5 },
+  payload: { up: ['n1', 'n3'], coordinator: 'n1', generation: 12, quorum: 'quorate' },
+  ...over,
+})
+const expect = { cluster: 'prod' }
+
+function rejects(t: Tap.Test, fn: () => unknown, code: ErrorCode, field?: string, msg?: string) {
+  try {
+    fn()
+    t.fail(`${msg ?? 'decode'}: expected ${code}`)
+  } catch (e) {
+    if (!isMccsError(e)) throw e
+    t.equal(e.code, code, `${msg ?? ''} code`)
+    if (field !== undefined) t.equal(e.field, field, `${msg ?? ''} field (${e.message})`)
+  }
+}
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+/** Re-MACs a packet after editing it, so the edit reaches the field checks behind the MAC. */
+function remac(buf: Buffer, k = key): Buffer {
+  const { createHmac } = require_crypto()
+  const end = buf.length - 32
+  createHmac('sha256', k).update(buf.subarray(0, end)).digest().copy(buf, end)
+  return buf
+}
+import * as crypto from 'node:crypto'
+const require_crypto = () => crypto
+
+t.test('round trip keeps every field', async (t) => {
+  const p = base()
+  const d = decodePacket(encodePacket(p, key), key, expect)
+  t.same(d, { ...p, version: HB_VERSION })
+  const noEcho = decodePacket(encodePacket(base({ echo: null, payload: {} }), key), key, expect)
+  t.equal(noEcho.echo, null)
+  t.same(noEcho.payload, {})
+  const big = decodePacket(encodePacket(base({ seq: Number.MAX_SAFE_INTEGER, incarnation: 0xffffffffffffffffn }), key), key, expect)
+  t.equal(big.seq, Number.MAX_SAFE_INTEGER)
+  t.equal(big.incarnation, 0xffffffffffffffffn)
+  const pre = encodeView({ up: ['n9'] })
+  t.same(decodePacket(encodePacket(base({ payload: pre }), key), key, expect).payload, { up: ['n9'] })
+})
+
+t.test('incarnations are ordered by start time and unique', async (t) => {
+  const a = newIncarnation(1_000_000)
+  const b = newIncarnation(1_000_001)
+  t.ok(b > a)
+  t.equal(incarnationTime(a), 1_000_000)
+  const same = new Set(Array.from({ length: 200 }, () => newIncarnation(5)))
+  t.ok(same.size > 190, 'random low bits')
+})
+
+t.test('wrong key, altered bytes and any truncation are rejected', async (t) => {
+  const buf = encodePacket(base(), key)
+  rejects(t, () => decodePacket(buf, randomBytes(32), expect), 'MCCS_ERR_HB_AUTH', 'mac', 'wrong key')
+  // Flip every byte in turn: each must be refused (structure, cluster name or MAC).
+  let refused = 0
+  for (let i = 0; i < buf.length; i++) {
+    const b = Buffer.from(buf)
+    b[i] = b[i]! ^ 0x41
+    try { decodePacket(b, key, expect) } catch (e) { if (isMccsError(e)) refused++ }
+  }
+  t.equal(refused, buf.length, 'every single-byte change is refused')
+  for (let n = 0; n < buf.length; n++) {
+    try {
+      decodePacket(buf.subarray(0, n), key, expect)
+      t.fail(`truncated to ${n} accepted`)
+    } catch (e) {
+      if (!isMccsError(e) || !['MCCS_ERR_HB_PACKET', 'MCCS_ERR_HB_AUTH'].includes(e.code)) throw e
+    }
+  }
+  rejects(t, () => decodePacket(buf.subarray(0, 20), key, expect), 'MCCS_ERR_HB_PACKET', 'length', 'short')
+  rejects(t, () => decodePacket(buf.subarray(0, buf.length - 40), key, expect), 'MCCS_ERR_HB_PACKET', 'payload', 'payload cut')
+  rejects(t, () => decodePacket(Buffer.concat([buf, Buffer.alloc(3)]), key, expect), 'MCCS_ERR_HB_AUTH', 'mac', 'trailing bytes')
+  rejects(t, () => decodePacket(Buffer.alloc(2000), key, expect), 'MCCS_ERR_HB_PACKET', 'length', 'oversize')
+})
+
+t.test('header fields: magic, version, flags, cluster', async (t) => {
+  const buf = encodePacket(base(), key)
+  const m = Buffer.from(buf); m.write('XXXX', 0)
+  rejects(t, () => decodePacket(m, key, expect), 'MCCS_ERR_HB_PACKET', 'magic')
+  const v = Buffer.from(buf); v[4] = 9
+  rejects(t, () => decodePacket(remac(v), key, expect), 'MCCS_ERR_HB_VERSION', 'version')
+  const f = Buffer.from(buf); f[5] = 0x81
+  rejects(t, () => decodePacket(remac(f), key, expect), 'MCCS_ERR_HB_PACKET', 'flags')
+  rejects(t, () => decodePacket(buf, key, { cluster: 'test' }), 'MCCS_ERR_HB_FOREIGN', 'cluster')
+  const z = Buffer.from(buf); z[6] = 0 // cluster name length 0
+  rejects(t, () => decodePacket(remac(z), key, expect), 'MCCS_ERR_HB_PACKET', 'cluster')
+})
+
+/** Offsets of the fixed fields after the four names. */
+function offsets(p: HbPacketFields) {
+  let o = 6
+  for (const n of [p.cluster, p.sender, p.to, p.link]) o += 1 + n.length
+  return { inc: o, seq: o + 8, sentAt: o + 16, echo: o + 24, hold: o + 32, plen: o + 40, payload: o + 42 }
+}
+
+t.test('fields behind the MAC are validated and named', async (t) => {
+  const p = base()
+  const off = offsets(p)
+  const edit = (fn: (b: Buffer) => void, q = p) => { const b = encodePacket(q, key); fn(b); return remac(b) }
+  rejects(t, () => decodePacket(edit((b) => b.writeBigUInt64BE(0n, off.seq)), key, expect), 'MCCS_ERR_HB_PACKET', 'seq')
+  rejects(t, () => decodePacket(edit((b) => b.writeBigUInt64BE(1n << 60n, off.seq)), key, expect), 'MCCS_ERR_HB_PACKET', 'seq')
+  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(NaN, off.sentAt)), key, expect), 'MCCS_ERR_HB_PACKET', 'sentAt')
+  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(-1, off.echo)), key, expect), 'MCCS_ERR_HB_PACKET', 'echo/sentAt')
+  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(Infinity, off.hold)), key, expect), 'MCCS_ERR_HB_PACKET', 'echo/holdMs')
+  const ne = base({ echo: null })
+  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(5, offsets(ne).echo), ne), key, expect), 'MCCS_ERR_HB_PACKET', 'echo')
+  // sender name with a space (same length)
+  rejects(t, () => decodePacket(edit((b) => { b[6 + 1 + 4 + 1] = 0x20 }), key, expect), 'MCCS_ERR_HB_PACKET', 'sender')
+  rejects(t, () => decodePacket(edit((b) => b.writeUInt16BE(2000, off.plen)), key, expect), 'MCCS_ERR_HB_PACKET', 'payloadLength')
+  // payload that is not JSON / not an object / with bad members
+  const withPayload = (json: string) => {
+    const q = base({ payload: Buffer.from(json) })
+    return decodePacket(encodePacket(q, key), key, expect)
+  }
+  rejects(t, () => withPayload('{"up":'), 'MCCS_ERR_HB_PACKET', 'payload')
+  rejects(t, () => withPayload('[1]'), 'MCCS_ERR_HB_PACKET', 'payload')
+  rejects(t, () => withPayload('{"up":["n1","n1"]}'), 'MCCS_ERR_HB_PACKET', 'payload/up/1')
+  rejects(t, () => withPayload('{"up":[3]}'), 'MCCS_ERR_HB_PACKET', 'payload/up/0')
+  rejects(t, () => withPayload('{"generation":-1}'), 'MCCS_ERR_HB_PACKET', 'payload/generation')
+  rejects(t, () => withPayload('{"quorum":"maybe"}'), 'MCCS_ERR_HB_PACKET', 'payload/quorum')
+  rejects(t, () => withPayload('{"coordinator":"bad name"}'), 'MCCS_ERR_HB_PACKET', 'payload/coordinator')
+  rejects(t, () => withPayload('{"ext":[]}'), 'MCCS_ERR_HB_PACKET', 'payload/ext')
+  rejects(t, () => withPayload('{"surprise":1}'), 'MCCS_ERR_HB_PACKET', 'payload/surprise')
+  const bin = Buffer.from('{"ext":{"a":"\xff"}}', 'latin1')
+  rejects(t, () => decodePacket(encodePacket(base({ payload: bin }), key), key, expect), 'MCCS_ERR_HB_PACKET', 'payload', 'not UTF-8')
+  t.same(withPayload('{"coordinator":null,"ext":{"x":[1,2]}}').payload, { coordinator: null, ext: { x: [1, 2] } })
+})
+
+t.test('encode refuses what decode would refuse', async (t) => {
+  rejects(t, () => encodePacket(base({ sender: 'not a name' }), key), 'MCCS_ERR_INVALID', 'sender')
+  rejects(t, () => encodePacket(base({ seq: 0 }), key), 'MCCS_ERR_INVALID', 'seq')
+  rejects(t, () => encodePacket(base({ sentAt: NaN }), key), 'MCCS_ERR_INVALID', 'sentAt')
+  rejects(t, () => encodePacket(base({ incarnation: -1n }), key), 'MCCS_ERR_INVALID', 'incarnation')
+  rejects(t, () => encodePacket(base(), Buffer.alloc(16)), 'MCCS_ERR_CLUSTER_KEY_INVALID', 'key')
+  rejects(t, () => decodePacket(Buffer.alloc(100), Buffer.alloc(31), expect), 'MCCS_ERR_CLUSTER_KEY_INVALID', 'key')
+  rejects(t, () => encodeView({ ext: { blob: 'x'.repeat(MAX_PAYLOAD_BYTES) } }), 'MCCS_ERR_HB_PAYLOAD', 'payload')
+  rejects(t, () => encodePacket(base({ payload: Buffer.alloc(MAX_PAYLOAD_BYTES + 1) }), key), 'MCCS_ERR_HB_PAYLOAD', 'payload')
+  rejects(t, () => encodeView({ up: Array.from({ length: 17 }, (_, i) => `n${i}`) }), 'MCCS_ERR_HB_PAYLOAD', 'payload/up')
+  // The largest payload still fits one packet.
+  const max = encodePacket(base({ payload: Buffer.from(JSON.stringify({ ext: { b: 'x'.repeat(MAX_PAYLOAD_BYTES - 16) } })) }), key)
+  t.ok(max.length <= 1400, `max packet ${max.length} bytes`)
+  t.ok(decodePacket(max, key, expect))
+})
+
+t.test('random garbage never throws anything but a coded error', async (t) => {
+  const good = encodePacket(base(), key)
+  for (let i = 0; i < 3000; i++) {
+    const b = i % 2 ? randomBytes(Math.floor(Math.random() * 1500)) : Buffer.from(good)
+    if (i % 2 === 0) for (let k = 0; k < 1 + (i % 5); k++) b[Math.floor(Math.random() * b.length)] = Math.floor(Math.random() * 256)
+    try {
+      decodePacket(b, key, expect)
+    } catch (e) {
+      if (!isMccsError(e)) { t.fail(`non-coded error: ${String(e)}`); return }
+    }
+  }
+  t.pass('3000 random inputs')
+})
+
+t.test('replay guard: sequence per (sender, link), incarnation order', async (t) => {
+  const g = new ReplayGuard({ staleMs: 500 })
+  const inc1 = newIncarnation(1_000_000)
+  const inc2 = newIncarnation(2_000_000)
+  const acc = (sender: string, link: string, incarnation: bigint, seq: number, now: number) => g.accept({ sender, link, incarnation, seq }, now)
+  t.same(acc('n2', 'l0', inc1, 1, 0), { newIncarnation: true })
+  t.same(acc('n2', 'l0', inc1, 2, 10), { newIncarnation: false })
+  t.same(acc('n2', 'l1', inc1, 1, 10), { newIncarnation: false }, 'links count separately')
+  rejects(t, () => acc('n2', 'l0', inc1, 2, 20), 'MCCS_ERR_HB_REPLAY', 'seq', 'duplicate')
+  rejects(t, () => acc('n2', 'l0', inc1, 1, 20), 'MCCS_ERR_HB_REPLAY', 'seq', 'older seq')
+  t.ok(acc('n2', 'l0', inc1, 5, 30), 'gaps are fine')
+  rejects(t, () => acc('n2', 'l0', inc1, 4, 31), 'MCCS_ERR_HB_REPLAY', 'seq', 'reordered by one is dropped too')
+  t.ok(acc('n3', 'l0', inc1, 1, 31), 'senders count separately')
+  // restart: newer incarnation; sequence numbers start over
+  t.same(acc('n2', 'l0', inc2, 1, 40), { newIncarnation: true })
+  t.equal(g.incarnationOf('n2'), inc2)
+  rejects(t, () => acc('n2', 'l0', inc1, 6, 41), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot')
+  rejects(t, () => acc('n2', 'l1', inc1, 99, 2000), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot, even much later')
+  // a never-seen older incarnation (clock set back on reboot) only once the newest has gone silent
+  const inc0 = newIncarnation(500_000)
+  rejects(t, () => acc('n2', 'l0', inc0, 1, 100), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'older while newest alive')
+  t.same(acc('n2', 'l0', inc0, 1, 40 + 500), { newIncarnation: true }, 'older accepted after the newest went silent')
+  rejects(t, () => acc('n2', 'l0', inc2, 2, 600), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'and the one it replaced is now old')
+})
