@@ -1,6 +1,7 @@
 // Capability `state`: a small JSON store per resource (survives agent restarts). Written atomically
-// (temp file, fsync, rename, fsync dir) so a crash never leaves half a file.
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+// (core/config/atomic.ts) so a crash never leaves half a file.
+import { mkdir, readFile, unlink } from 'node:fs/promises'
+import { writeFileAtomic } from '../../config/atomic.js'
 import path from 'node:path'
 import { MccsError } from '../../errors.js'
 import { simpleMethod, type CapabilityProvider } from '../capabilities.js'
@@ -59,26 +60,13 @@ export class StateStore {
 
   private write(resource: string, text: string): Promise<void> {
     const prev = this.queues.get(resource) ?? Promise.resolve()
-    const next = prev.then(() => atomicWrite(this.file(resource), text))
+    const next = prev.then(async () => {
+      await mkdir(this.dir, { recursive: true })
+      await writeFileAtomic(this.file(resource), text, 0o600)
+    })
     this.queues.set(resource, next.catch(() => {}))
     return next
   }
-}
-
-export async function atomicWrite(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file)
-  await mkdir(dir, { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`
-  const fh = await open(tmp, 'w', 0o600)
-  try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, file)
-  const d = await open(dir, 'r')
-  try { await d.sync() } finally { await d.close() }
 }
 
 function checkKey(key: unknown): string {
