@@ -71,6 +71,10 @@ export const CODES = {
   MCCS_ERR_CLUSTER_KEY_INVALID: 'cluster key file is not a 256-bit key',
   MCCS_ERR_CLUSTER_KEY_MODE: 'cluster key file is readable by group or others (needs mode 0600)',
   MCCS_ERR_CLUSTER_KEY_EXISTS: 'cluster key file already exists',
+
+  // --- agent-to-agent channel (core/cluster/peer-channel.ts) ---
+  MCCS_ERR_PEER_UNREACHABLE: 'another node cannot be reached on any link',
+  MCCS_ERR_PEER_TIMEOUT: 'another node did not answer in time',
 } as const
 
 export type ErrorCode = keyof typeof CODES
