@@ -191,10 +191,8 @@ export class Agent extends EventEmitter {
     let onStep: (() => void) | undefined
     const done = new Promise<boolean>((resolve) => {
       const finish = (v: boolean) => { clearTimeout(timer); if (onStep) this.off('step', onStep); resolve(v) }
-      // Judge only after the command's own step has run.
-      let first = true
+      // Judged after every step, starting with the command's own (the listener is added before it).
       onStep = () => {
-        if (first) { first = false }
         const v = check()
         if (v !== null) finish(v)
       }

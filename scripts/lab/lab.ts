@@ -13,9 +13,11 @@
 // Library: `const lab = await createLab({ prefix: `mccs${process.pid}-`, nodes: 3, links: 2 })` … `await lab.destroy()`.
 // CLI:     node --import tsx scripts/lab/lab.ts up   --prefix P --nodes 3 [--links 2] [--client]
 //          node --import tsx scripts/lab/lab.ts down --prefix P
+//          node --import tsx scripts/lab/lab.ts down --stale        (labs `mccs<pid>-` of dead processes)
 //          node --import tsx scripts/lab/lab.ts exec --prefix P n1 -- ip addr
 //          node --import tsx scripts/lab/lab.ts list
 import { spawn as cpSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export interface LabOptions {
@@ -54,6 +56,7 @@ export interface LossOptions {
 interface LossRule { percent: number; port: number; link: number | null; direction: 'in' | 'out' | 'both' }
 
 export const CLIENT = 'client'
+const HAVE_SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].some((f) => existsSync(f))
 const HB_PORT = 14321
 
 export function addressOf(index: number | 'client', link: number): string {
@@ -219,9 +222,13 @@ export class Lab {
    * Starts argv inside a node's namespace. `ip netns exec` execs the command, so the child's PID is the
    * command's own (kill -9 hits it directly). destroy() kills what is still running.
    */
-  spawn(node: NodeRef, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+  spawn(node: NodeRef, argv: string[], opts: SpawnOptions & { orphanOk?: boolean } = {}): ChildProcess {
     if (this.destroyed) throw new Error('lab destroyed')
-    const c = cpSpawn('ip', ['netns', 'exec', this.ns(node), ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...opts })
+    // setpriv --pdeathsig: the child dies with us even if we are killed before destroy() runs. It execs too,
+    // so the PID is still the command's.
+    const { orphanOk, ...spawnOpts } = opts
+    const guard = !orphanOk && HAVE_SETPRIV ? ['setpriv', '--pdeathsig', 'KILL', '--'] : []
+    const c = cpSpawn('ip', ['netns', 'exec', this.ns(node), ...guard, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOpts })
     this.children.add(c)
     c.on('exit', () => this.children.delete(c))
     return c
@@ -365,6 +372,32 @@ export async function destroyPrefix(prefix: string): Promise<string[]> {
   return mine
 }
 
+/**
+ * Deletes the namespaces of labs whose prefix is `mccs<pid>-` and whose process is gone (a test killed before
+ * its teardown). Only namespaces without processes in them are touched. Returns what was deleted.
+ */
+export async function sweepStaleLabs(): Promise<string[]> {
+  const gone: string[] = []
+  for (const n of await listNamespaces()) {
+    const m = /^mccs(\d+)-(sw\d+|n\d+|cl)$/.exec(n)
+    if (!m || pidAlive(Number(m[1]))) continue
+    const pids = await run(['ip', 'netns', 'pids', n], { check: false })
+    if (pids.stdout.trim()) continue
+    await run(['ip', 'netns', 'del', n], { check: false })
+    gone.push(n)
+  }
+  return gone
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /** Builds a lab; on failure nothing is left behind. */
 export async function createLab(opts: LabOptions): Promise<Lab> {
   const lab = new Lab(opts)
@@ -405,7 +438,7 @@ async function cli(argv: string[]): Promise<number> {
       return 0
     }
     case 'down': {
-      const gone = await destroyPrefix(prefix)
+      const gone = opts.includes('--stale') ? await sweepStaleLabs() : await destroyPrefix(prefix)
       console.log(gone.length ? `deleted ${gone.join(' ')}` : 'nothing to delete')
       return 0
     }
@@ -422,7 +455,7 @@ async function cli(argv: string[]): Promise<number> {
       return 0
     }
     default:
-      console.error('usage: lab.ts up|down|exec|list --prefix P [--nodes N] [--links L] [--client] [node -- command...]')
+      console.error('usage: lab.ts up|down [--stale]|exec|list --prefix P [--nodes N] [--links L] [--client] [node -- command...]')
       return 2
   }
 }

@@ -1,0 +1,169 @@
+// The Heartbeat class in one process, over loopback (127.0.0.x addresses, one "link" per address range).
+// The real multi-host behaviour is in heartbeat.test.ts (network namespaces); this covers the class itself.
+import { randomBytes } from 'node:crypto'
+import dgram from 'node:dgram'
+import t from 'tap'
+import { Heartbeat, DEFAULT_TIMING, type PeerEvent } from '../../core/cluster/heartbeat.js'
+import { encodePacket, newIncarnation } from '../../core/cluster/packet.js'
+import { isMccsError } from '../../core/errors.js'
+import type { HbConfig } from '../../core/engine/model.js'
+
+const port = 20000 + (process.pid % 20000)
+const key = randomBytes(32)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const timing = { intervalMs: 20, deadMs: 120 }
+
+function config(n = 3, extra: Partial<HbConfig> = {}): HbConfig {
+  return {
+    generation: 1,
+    cluster: 'unit',
+    nodes: Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, addresses: { a: `127.0.1.${i + 1}`, b: `127.0.2.${i + 1}` } })),
+    links: [{ name: 'a', priority: 0 }, { name: 'b', priority: 1, port: port + 1 }],
+    timing,
+    port,
+    ...extra,
+  }
+}
+
+async function until(fn: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const t0 = Date.now()
+  while (!fn()) {
+    if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+t.test('config errors are named', async (t) => {
+  const bad = (fn: () => unknown, code: string) => {
+    try { fn(); t.fail('accepted') } catch (e) { t.ok(isMccsError(e) && e.code === code, `${code}: ${(e as Error).message}`) }
+  }
+  bad(() => new Heartbeat({ config: config(), self: 'nx', key }), 'MCCS_ERR_HB_CONFIG')
+  bad(() => new Heartbeat({ config: config(), self: 'n1', key: Buffer.alloc(8) }), 'MCCS_ERR_CLUSTER_KEY_INVALID')
+  bad(() => new Heartbeat({ config: config(3, { timing: { intervalMs: 100, deadMs: 100 } }), self: 'n1', key }), 'MCCS_ERR_HB_CONFIG')
+  const c = config()
+  c.nodes[0]!.addresses = { other: '127.0.0.1' }
+  bad(() => new Heartbeat({ config: c, self: 'n1', key }), 'MCCS_ERR_HB_CONFIG')
+  const d = config()
+  d.nodes[0]!.addresses = { a: 'host.example' }
+  bad(() => new Heartbeat({ config: d, self: 'n1', key }), 'MCCS_ERR_HB_CONFIG')
+  const hb = new Heartbeat({ config: { cluster: 'x', nodes: [{ name: 'n1', addresses: { a: '127.0.0.1' } }], links: [{ name: 'a', priority: 0 }] }, self: 'n1', key })
+  t.same(hb.status().timing, DEFAULT_TIMING, 'shipped timing when hb.json has none')
+  t.equal(hb.status().links[0]!.port, 14321)
+  bad(() => hb.setPayload({ ext: { x: 'y'.repeat(2000) } }), 'MCCS_ERR_HB_PAYLOAD')
+})
+
+t.test('three nodes on two links: up, views, link loss, node loss, restart, bad packets', async (t) => {
+  const cfg = config()
+  const hbs = cfg.nodes.map((n) => new Heartbeat({ config: cfg, self: n.name, key, payload: { generation: 1 } }))
+  const events = new Map<string, PeerEvent[]>(hbs.map((h) => [h.self, []]))
+  const links: string[] = []
+  for (const h of hbs) {
+    h.on('peer', (e) => events.get(h.self)!.push(e))
+    h.on('link', (e) => links.push(`${h.self}:${e.node}/${e.link}:${e.up ? 'up' : 'down'}`))
+  }
+  t.teardown(() => Promise.all(hbs.map((h) => h.stop())))
+  await Promise.all(hbs.map((h) => h.start()))
+  await h0start(hbs[0]!) // start twice is harmless
+  await until(() => hbs.every((h) => h.upPeers().length === 2), 3000, 'all up')
+  const [h1, h2, h3] = hbs as [Heartbeat, Heartbeat, Heartbeat]
+  t.same(h1.upPeers().sort(), ['n2', 'n3'])
+  t.ok(h1.isUp('n2'))
+
+  // views travel
+  const seen: unknown[] = []
+  h1.on('view', (v) => { if (v.node === 'n2') seen.push(v.payload) })
+  h2.setPayload({ up: ['n1', 'n3'], coordinator: 'n1', generation: 5, quorum: 'quorate' })
+  await until(() => h1.views().n2?.generation === 5, 2000, 'view')
+  t.same(seen.at(-1), { up: ['n1', 'n3'], coordinator: 'n1', generation: 5, quorum: 'quorate' })
+
+  // status: latency and counters
+  await sleep(100)
+  const st = h1.status()
+  const p2 = st.peers.find((p) => p.node === 'n2')!
+  t.equal(p2.up, true)
+  t.ok(p2.links.a!.rttMs !== null && p2.links.a!.rttMs >= 0 && p2.links.a!.rttMs < 100, `rtt ${p2.links.a!.rttMs} ms`)
+  t.ok(p2.links.b!.lastHeardMs! <= timing.deadMs)
+  t.ok(st.links.every((l) => l.bound && l.tx > 0 && l.rx > 0))
+  t.same(st.rejected, { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 })
+
+  // bad packets to n1 on link a: garbage, wrong key, foreign cluster, replay, misdirected
+  const s = dgram.createSocket('udp4')
+  t.teardown(() => s.close())
+  await new Promise<void>((r) => s.bind(0, '127.0.1.9', () => r()))
+  const send = (b: Buffer) => new Promise<void>((r) => s.send(b, port, '127.0.1.1', () => r()))
+  const pkt = (over: Record<string, unknown> = {}, k = key) => encodePacket({
+    cluster: 'unit', sender: 'n2', to: 'n1', link: 'a', incarnation: BigInt(st.peers.find((p) => p.node === 'n2')!.incarnation!),
+    seq: 1, sentAt: Date.now(), echo: null, payload: {}, ...over,
+  }, k)
+  const rejects: string[] = []
+  h1.on('reject', (e) => rejects.push(e.reason))
+  await send(Buffer.from('hello'))
+  await send(pkt({}, randomBytes(32)))
+  await send(pkt({ cluster: 'other' }))
+  await send(pkt({ seq: 1 })) // n2 is far past seq 1
+  await send(pkt({ to: 'n3', seq: 1e9 }))
+  await send(pkt({ link: 'b', seq: 1e9 }))
+  await send(pkt({ sender: 'stranger' }))
+  await send(pkt({ sender: 'n1', seq: 1e9 }))
+  await until(() => rejects.length >= 8, 2000, 'rejections')
+  t.same(h1.status().rejected, { malformed: 1, version: 0, foreign: 1, auth: 1, replay: 1, misdirected: 4 })
+  t.ok(h1.isUp('n2'), 'bad packets change nothing')
+
+  // link b of n3 fails (its socket stops): n3 stays up, the link shows down
+  const s3 = h3 as unknown as { links: Map<string, { socket: dgram.Socket | null; timer: NodeJS.Timeout | null }> }
+  const lb = s3.links.get('b')!
+  clearInterval(lb.timer!)
+  lb.timer = null
+  lb.socket!.close()
+  lb.socket = null
+  await until(() => h1.status().peers.find((p) => p.node === 'n3')!.links.b!.up === false, 2000, 'link b down')
+  t.ok(h1.isUp('n3'), 'one link left: still up')
+  t.ok(links.includes('n1:n3/b:down'))
+  t.notOk(events.get('n1')!.some((e) => e.node === 'n3' && !e.up))
+
+  // n3 stops entirely: down within deadMs + interval (+ slack for a loaded test machine)
+  const t0 = Date.now()
+  await h3.stop()
+  await until(() => !h1.isUp('n3') && !h2.isUp('n3'), 2000, 'n3 down')
+  const took = Date.now() - t0
+  t.ok(took <= timing.deadMs + timing.intervalMs + 150, `n3 seen down after ${took} ms`)
+  const down = events.get('n1')!.find((e) => e.node === 'n3' && !e.up)!
+  t.same(down.links, { a: false, b: false })
+  t.same(Object.keys(h1.views()).sort(), ['n2'], 'views of down peers are not offered')
+
+  // n3 comes back as a new incarnation
+  const h3b = new Heartbeat({ config: cfg, self: 'n3', key })
+  t.teardown(() => h3b.stop())
+  await h3b.start()
+  await until(() => h1.isUp('n3'), 2000, 'n3 back')
+  const back = events.get('n1')!.filter((e) => e.node === 'n3').at(-1)!
+  t.equal(back.up, true)
+  t.equal(back.incarnation, h3b.incarnation.toString())
+  t.not(back.incarnation, down.incarnation)
+
+  // a restart faster than the dead time is reported as such
+  await h3b.stop()
+  const h3c = new Heartbeat({ config: cfg, self: 'n3', key })
+  t.teardown(() => h3c.stop())
+  await h3c.start()
+  await until(() => events.get('n1')!.some((e) => e.node === 'n3' && e.restarted), 2000, 'restart event')
+  t.ok(h1.isUp('n3'))
+})
+
+async function h0start(h: Heartbeat) { await h.start() }
+
+t.test('a link whose address is missing is retried, and counted', async (t) => {
+  const cfg = config(2)
+  cfg.nodes[0]!.addresses.b = '192.0.2.77' // not on this host: bind fails
+  const h = new Heartbeat({ config: cfg, self: 'n1', key })
+  t.teardown(() => h.stop())
+  await h.start()
+  await sleep(60)
+  const b = h.status().links.find((l) => l.name === 'b')!
+  t.equal(b.bound, false)
+  t.match(b.lastError, /bind/)
+  t.equal(h.status().links.find((l) => l.name === 'a')!.bound, true)
+  await h.stop()
+  await h.stop()
+  t.notOk(newIncarnation() === h.incarnation)
+})
