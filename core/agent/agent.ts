@@ -26,7 +26,11 @@ import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
-import { buildStatus, type AgentStatus } from './status.js'
+import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
+import { ClusterMode, clusterKeyPath, type ClusterHost } from './cluster-mode.js'
+import type { MonitorEntry } from '../engine/monitor-schedule.js'
+import type { MonitorResultEvent } from '../engine/events.js'
+import { onlineOrder } from '../engine/graph.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
@@ -107,8 +111,17 @@ export class Agent extends EventEmitter {
       void this.runMonitor(ev.resource)
     })
     this.input = this.engineInput()
-    this.state = restore(initialState(this.input), await readSavedState(path.join(b.stateDir, 'engine.json')))
-    this.dispatch({ type: 'start', node: this.node })
+    this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'))
+    this.state = restore(initialState(this.input), this.saved)
+    const hb = this.store.current().hb
+    if (hb.nodes.length > 1) {
+      // A cluster: the engine runs on the coordinator only, once membership has settled.
+      this.engineActive = false
+      this.cluster = await ClusterMode.create({ hb, keyFile: clusterKeyPath(b.configDir), host: this.clusterHost() })
+      await this.cluster.start()
+    } else {
+      this.dispatch({ type: 'start', node: this.node })
+    }
     this.monitors.start()
     this.tickTimer = setInterval(() => this.dispatch({ type: 'tick' }), 1000)
     this.tickTimer.unref()
@@ -116,6 +129,7 @@ export class Agent extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    await this.cluster?.stop()
     this.monitors.stop()
     clearInterval(this.tickTimer)
     await this.saver.flush()
@@ -129,11 +143,28 @@ export class Agent extends EventEmitter {
 
   status(): AgentStatus {
     const cur = this.store.current()
-    return buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
+    const st = buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
+    if (this.cluster) st.membership = clusterStatus(this.cluster)
+    return st
+  }
+
+  /** What `mccs status` shows on any node: a follower asks the coordinator for the cluster's state. */
+  async statusAnywhere(): Promise<AgentStatus> {
+    if (!this.cluster || this.engineActive) return this.status()
+    try {
+      const st = await this.cluster.forward<AgentStatus>({ t: 'status' }, 5000)
+      return { ...st, node: this.node, membership: clusterStatus(this.cluster) }
+    } catch {
+      return this.status() // no coordinator: show what this node knows, with its cluster view
+    }
   }
 
   /** One event through the engine; its plan goes to the executor. */
   dispatch(ev: EngineEvent): { plan: Plan; outcome?: CommandOutcome } {
+    if (!this.engineActive) {
+      // Not the coordinator (or no quorum): this node decides nothing.
+      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_CONFLICT' as const, reason: 'this node is not the coordinator' } } : {}) }
+    }
     const r = step(this.input, this.state, ev, Date.now())
     this.state = r.state
     // Monitor results and ticks that plan nothing change nothing the monitor loop or the disk cares about.
@@ -150,6 +181,10 @@ export class Agent extends EventEmitter {
 
   /** An operator command (CLI, API, console): logged in the operation log, persisted before the reply. */
   async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number } = {}): Promise<CommandReply> {
+    if (this.cluster && !this.engineActive) {
+      // The coordinator decides (and logs the command in its operation log).
+      return this.cluster.forward<CommandReply>({ t: 'command', cmd, wait: o.wait === true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }, (o.timeoutMs ?? 600_000) + 10_000)
+    }
     const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
     const { outcome = { status: 'accepted' } } = this.dispatch(cmd)
     await this.saver.flush()
@@ -233,13 +268,34 @@ export class Agent extends EventEmitter {
 
   private syncMonitors(): void {
     this.monitorDirty = false
-    const want = new Map(monitorSchedule(this.input.config, this.types, this.state, this.node).map((m) => [m.resource, m]))
+    if (this.cluster) {
+      for (const n of this.input.nodes) {
+        if (n === this.node || this.state.nodes[n]?.membership !== 'up') continue
+        const entries = monitorSchedule(this.input.config, this.types, this.state, n)
+        const key = JSON.stringify(entries)
+        if (this.pushed.get(n) === key) continue
+        this.pushed.set(n, key)
+        this.cluster.pushSchedule(n, entries)
+      }
+    }
+    this.applyMonitorSchedule(monitorSchedule(this.input.config, this.types, this.state, this.node))
+  }
+
+  /** Sets the local monitor loop to a schedule (ours, or the one the coordinator sent). */
+  applyMonitorSchedule(entries: MonitorEntry[]): void {
+    const want = new Map(entries.map((m) => [m.resource, m]))
     for (const m of want.values()) this.monitors.set(m.resource, m.intervalMs)
     for (const r of this.monitoredKeys) if (!want.has(r)) this.monitors.remove(r)
     this.monitoredKeys = new Set(want.keys())
     this.monitorTimeouts = new Map([...want.values()].map((m) => [m.resource, m.timeoutMs]))
   }
   private monitoredKeys = new Set<string>()
+  private cluster?: ClusterMode
+  /** The engine runs here: always on a single node; in a cluster, on the coordinator only. */
+  private engineActive = true
+  private saved: EngineState | null = null
+  private readonly pushed = new Map<string, string>()
+  private readonly localActions = new Map<string, AbortController>()
   private byName = new Map<string, EngineInput['config']['resources'][number]>()
   private byNameFor: EngineInput['config'] | undefined
   private monitorTimeouts = new Map<string, number>()
@@ -262,19 +318,127 @@ export class Agent extends EventEmitter {
       timeoutMs: this.monitorTimeouts.get(resource) ?? 10_000,
     })
     if (res.status !== 'done' || res.answer !== 'ok') this.log.log('debug', 'monitor', { resource, status: res.status, answer: res.answer, reason: res.reason ?? res.error })
-    this.dispatch({
+    const ev: MonitorResultEvent = {
       type: 'monitorResult', resource, node: this.node, status: res.status, answer: res.answer, recoverable: res.recoverable,
       ...(res.reason ?? res.error ? { reason: (res.reason ?? res.error)! } : {}),
-    })
+    }
+    if (this.engineActive) this.dispatch(ev)
+    else this.cluster?.sendMonitorResult(ev)
   }
 
   private async runAction(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
+    if (a.kind === 'fence') return this.fence(a, signal)
     if (a.node !== this.node) {
+      if (this.cluster) return this.cluster.remoteAction(a, signal)
       return { status: 'notSupported', answer: 'failed', recoverable: true, reason: `node ${a.node} is not reachable from ${this.node}` }
     }
-    if (a.kind === 'fence') {
-      return { status: 'notSupported', answer: 'failed', recoverable: false, reason: 'no fence device is configured' }
+    return this.runLocalAction(a, signal)
+  }
+
+  /** The agent as the cluster layer sees it. */
+  private clusterHost(): ClusterHost {
+    return {
+      node: this.node,
+      log: this.log,
+      becomeCoordinator: (up, down) => {
+        // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
+        // a node outside the partition is down and must be fenced before its groups move.
+        this.input = this.engineInput()
+        const membership = Object.fromEntries(this.input.nodes.map((n) => [n, down.includes(n) ? 'down' as const : 'up' as const]))
+        this.state = restore(initialState(this.input, { membership }), this.saved)
+        this.pushed.clear()
+        this.engineActive = true
+        this.dispatch({ type: 'start' })
+        void up
+      },
+      resign: () => {
+        this.engineActive = false
+        this.executor.cancelAll()
+        this.saved = this.state
+      },
+      membershipChanged: (up, down) => {
+        for (const n of down) if (this.state.nodes[n]?.membership === 'up') this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
+        for (const n of up) {
+          if (n !== this.node && this.state.nodes[n]?.membership !== 'up') {
+            this.pushed.delete(n)
+            this.dispatch({ type: 'nodeChange', node: n, membership: 'up' })
+            this.dispatch({ type: 'start', node: n })
+          }
+        }
+      },
+      onRemoteMonitorResult: (ev) => { this.dispatch(ev) },
+      onRemoteCommand: (cmd, wait, timeoutMs) => this.command(cmd, { wait, ...(timeoutMs ? { timeoutMs } : {}) }),
+      statusForPeers: () => this.status(),
+      runLocalAction: (a, signal) => this.runLocalAction(a, signal),
+      cancelLocal: (id) => this.cancelLocal(id),
+      applyMonitorSchedule: (entries) => this.applyMonitorSchedule(entries),
+      selfFence: (reason) => this.selfFence(reason),
     }
+  }
+
+  /** Quorum lost: nothing of ours may keep running. Every resource of this node goes offline,
+   *  parents first (clean when offline fails); monitors stop until a coordinator says otherwise. */
+  private async selfFence(reason: string): Promise<void> {
+    this.engineActive = false
+    this.executor.cancelAll()
+    this.applyMonitorSchedule([])
+    const cfg = this.input.config
+    const mine = cfg.groups.filter((g) => g.nodes.includes(this.node))
+    await Promise.all(mine.map(async (g) => {
+      const names = cfg.resources.filter((r) => r.group === g.name).map((r) => r.name)
+      const order = onlineOrder(names, cfg.dependencies.filter((d) => names.includes(d.parent))).reverse()
+      for (const r of order) {
+        const rc = this.resourceCfg(r)
+        const call = (hook: 'offline' | 'clean') => this.host.call(rc.type, hook, {
+          resource: r, node: this.node, nodes: this.input.nodes, attrs: resolveAttrs(rc, this.node), timeoutMs: 30_000,
+        })
+        const off = await call('offline')
+        if (off.status !== 'done' || off.answer !== 'ok') {
+          const clean = await call('clean')
+          this.log.log('error', `self-fencing: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
+        }
+      }
+    }))
+    this.log.log('warn', `self-fenced: local resources taken offline (${reason})`)
+  }
+
+  /** Fences a node with its fence devices (hb.json `fencing`, tried level by level). */
+  private async fence(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
+    const target = a.node
+    const levels = this.store.current().hb.nodes.find((n) => n.name === target)?.fencing ?? []
+    if (!levels.length) return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
+    const reasons: string[] = []
+    for (const [i, dev] of levels.entries()) {
+      const res = await this.host.call(dev.type, 'fence', {
+        resource: `fence-${target}-${i + 1}`, node: this.node, nodes: this.input.nodes, attrs: dev.attrs ?? {}, args: [target],
+        timeoutMs: Math.max(1000, a.timeoutMs - 1000), signal,
+      })
+      this.log.log(res.status === 'done' && res.answer === 'ok' ? 'warn' : 'error', `fence ${target} (level ${i + 1}, ${dev.type}): ${res.status}/${res.answer}`, { reason: res.reason ?? res.error })
+      if (res.status === 'done' && res.answer === 'ok') return { status: 'done', answer: 'ok', recoverable: true, reason: `fenced by ${dev.type}` }
+      reasons.push(`level ${i + 1} ${dev.type}: ${res.reason ?? res.error ?? res.answer}`)
+    }
+    return { status: 'done', answer: 'failed', recoverable: true, reason: reasons.join('; ') }
+  }
+
+  /** Runs an action on this node (ours, or sent by the coordinator). */
+  async runLocalAction(a: Action, outer: AbortSignal): Promise<ActionOutcome> {
+    const controller = new AbortController()
+    const signal = controller.signal
+    if (outer.aborted) controller.abort()
+    else outer.addEventListener('abort', () => controller.abort(), { once: true })
+    this.localActions.set(a.id, controller)
+    try {
+      return await this.runHook(a, signal)
+    } finally {
+      this.localActions.delete(a.id)
+    }
+  }
+
+  cancelLocal(id: string): void {
+    this.localActions.get(id)?.abort()
+  }
+
+  private async runHook(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
     if (!a.resource) return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `action ${a.kind} names no resource` }
     const cfg = this.resourceCfg(a.resource)
     const hook = a.kind === 'probe' || a.kind === 'monitor' ? 'monitor' : a.kind

@@ -3,6 +3,7 @@ import type { HbConfig, MainConfig } from '../engine/model.js'
 import type { EngineState } from '../engine/state.js'
 import type { Notice } from '../engine/plan.js'
 import type { PluginHost } from '../plugins/host.js'
+import type { ClusterMode } from './cluster-mode.js'
 
 export interface AgentStatus {
   node: string
@@ -23,7 +24,32 @@ export interface AgentStatus {
     }>
   }>
   types: Array<{ name: string; version: string }>
+  /** This node's view of the cluster (role, membership, heartbeat links); absent on a single node. */
+  membership?: ClusterStatus
   notices: Array<Notice & { at: string }>
+}
+
+export interface ClusterStatus {
+  role: string
+  coordinator: string | null
+  partition: string[]
+  quorate: boolean
+  votes: string
+  peers: Array<{ node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }> }>
+  rejected: Record<string, number>
+}
+
+export function clusterStatus(c: ClusterMode): ClusterStatus {
+  const s = c.state()
+  return {
+    role: s.role, coordinator: s.membership?.coordinator ?? null, partition: s.membership?.partition ?? [],
+    quorate: s.membership?.quorate ?? false, votes: s.membership ? `${s.membership.votes}/${s.membership.totalVotes}` : '-',
+    peers: s.heartbeat.peers.map((p) => ({
+      node: p.node, up: p.up,
+      links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
+    })),
+    rejected: { ...s.heartbeat.rejected },
+  }
 }
 
 export function buildStatus(node: string, main: MainConfig, hb: HbConfig, s: EngineState, host: PluginHost, startedAt: number, notices: Array<Notice & { at: string }>): AgentStatus {

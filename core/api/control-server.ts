@@ -56,7 +56,7 @@ async function handle(agent: Agent, line: string): Promise<unknown> {
 async function call(agent: Agent, method: unknown, p: Record<string, unknown>): Promise<unknown> {
   switch (method) {
     case 'status':
-      return agent.status()
+      return agent.statusAnywhere()
     case 'command': {
       const cmd = p.cmd as OperatorCommand
       if (!cmd || typeof cmd !== 'object' || typeof cmd.type !== 'string' || !isOperatorCommand(cmd)) {

@@ -6,6 +6,14 @@ export function renderStatus(s: AgentStatus): string {
   const lines: string[] = []
   lines.push(`cluster ${s.cluster}  node ${s.node}  config generation ${s.generation}  up ${s.uptimeS}s`)
   lines.push('nodes: ' + s.nodes.map((n) => `${n.name} ${n.membership}${n.needsFence ? ' (needs fencing)' : ''}`).join(', '))
+  const m = s.membership
+  if (m) {
+    lines.push(`this node: ${m.role}; coordinator ${m.coordinator ?? 'none'}; partition ${m.partition.join(',')} (${m.quorate ? 'quorate' : 'NO QUORUM'}, votes ${m.votes})`)
+    for (const p of m.peers) {
+      const links = Object.entries(p.links).map(([l, x]) => `${l} ${x.up ? 'up' : 'DOWN'}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`).join(', ')
+      lines.push(`  heartbeat ${p.node}: ${p.up ? 'up' : 'DOWN'} (${links})`)
+    }
+  }
   lines.push('')
   for (const g of s.groups) {
     const where = Object.entries(g.nodes).map(([n, st]) => `${n}:${st}`).join(' ')

@@ -32,6 +32,7 @@ const FIXED_BYTES = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 16 + 2
 export const MIN_PACKET_BYTES = FIXED_BYTES + 4 + MAC_BYTES
 const NAME_RE = new RegExp(NAME_PATTERN)
 const MAX_SEQ = Number.MAX_SAFE_INTEGER
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 export type QuorumState = 'quorate' | 'inquorate' | 'unknown'
 
@@ -277,7 +278,7 @@ export function decodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect): Hb
   }
   let json: unknown
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(payloadStart, end)))
+    json = JSON.parse(UTF8.decode(buf.subarray(payloadStart, end)))
   } catch {
     throw bad('payload', 'not UTF-8 JSON', s)
   }

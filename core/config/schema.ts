@@ -115,6 +115,13 @@ export const HB_SCHEMA = {
           addresses: { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: address, minProperties: 1 },
           votes: { type: 'integer', minimum: 0, maximum: 16 },
           isolationTestAddresses: { type: 'array', items: address, maxItems: 16, uniqueItems: true },
+          fencing: {
+            type: 'array', maxItems: 4,
+            items: {
+              type: 'object', additionalProperties: false, required: ['type'],
+              properties: { type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' }, attrs: { type: 'object' } },
+            },
+          },
         },
       },
     },
@@ -136,8 +143,8 @@ export const HB_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        intervalMs: { type: 'integer', minimum: 20, maximum: 10000, default: 200 },
-        deadMs: { type: 'integer', minimum: 60, maximum: 120000, default: 1000 },
+        intervalMs: { type: 'integer', minimum: 20, maximum: 10000, default: 100 },
+        deadMs: { type: 'integer', minimum: 60, maximum: 120000, default: 600 },
       },
     },
     port: { ...port, default: 14321 },

@@ -87,6 +87,8 @@ export interface HbNode {
   votes?: number
   /** Addresses a node must reach to know it is not the isolated one. */
   isolationTestAddresses?: string[]
+  /** Fence devices that can fence this node, tried in order (level 1, then 2, ...). */
+  fencing?: Array<{ type: string; attrs?: Record<string, unknown> }>
 }
 export interface HbConfig {
   generation: number

@@ -1,5 +1,7 @@
 // Heartbeat bench in the network-namespace lab (root): 3 nodes, 2 links, one heartbeat process per node.
-//   node --import tsx scripts/bench/heartbeat.ts [--trials 20] [--idle 10] [--hog 0] [--interval 100] [--dead 600]
+//   node --import tsx scripts/bench/heartbeat.ts [--trials 20] [--idle 10] [--hog 0] [--interval 100] [--dead 600] [--tsx]
+// The heartbeat processes run an esbuild bundle of scripts/lab/heartbeat-node.ts (as the shipped agent runs;
+// --tsx: through tsx instead, which adds ~1 % idle CPU of its own).
 // Prints one JSON line:
 //   detection: kill -9 of a node's process -> the survivors' 'peer down' event (ms; median / max / min over
 //              every observation: 2 survivors x trials), the way ANCHORS.md measures node loss (minus failover)
@@ -36,7 +38,8 @@ async function rssMb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 }
 
-const c: HbCluster = await createHbCluster({ prefix: `mccs${process.pid}-`, nodes: 3, links: 2, timing })
+const runner = process.argv.includes('--tsx') ? 'tsx' : 'bundle'
+const c: HbCluster = await createHbCluster({ prefix: `mccs${process.pid}-`, nodes: 3, links: 2, timing, runner })
 const hogs: ChildProcess[] = []
 const cleanup = async () => {
   for (const h of hogs) if (h.pid && h.exitCode === null) try { process.kill(h.pid, 'SIGKILL') } catch { /* gone */ }
@@ -101,6 +104,7 @@ try {
     nodes: 3,
     links: 2,
     timing,
+    runner,
     detection: { trials, observations: samples.length, medianMs: median(samples), maxMs: Math.max(...samples), minMs: Math.min(...samples) },
     idleCpuPct: Math.round(idleCpuPct * 1000) / 1000,
     idleSeconds: idleS,

@@ -73,13 +73,18 @@ export interface HbClusterOptions {
   timing?: { intervalMs: number; deadMs: number }
   /** Start the runners with --tap (capture packets for replay). */
   tap?: boolean
+  /**
+   * 'tsx' (default): the runner's TypeScript through tsx. 'bundle': one esbuild bundle run by plain node, as
+   * the shipped agent runs (no loader thread: the figure to use for CPU measurements).
+   */
+  runner?: 'tsx' | 'bundle'
   votes?: Record<string, number>
 }
 
 export class HbCluster {
   readonly procs = new Map<string, HbProc>()
   constructor(readonly lab: Lab, readonly dir: string, readonly config: HbConfig, readonly hbFile: string,
-    readonly keyFile: string, readonly key: Buffer, private readonly tap: boolean) {}
+    readonly keyFile: string, readonly key: Buffer, private readonly tap: boolean, private readonly bundle: string | null = null) {}
 
   get nodes(): string[] { return this.lab.nodeNames }
   proc(node: string): HbProc {
@@ -92,7 +97,7 @@ export class HbCluster {
   async start(node: string, timeoutMs = 15_000): Promise<HbProc> {
     const old = this.procs.get(node)
     if (old?.alive) throw new Error(`${node} is already running`)
-    const argv = [process.execPath, '--import', 'tsx', RUNNER, '--hb', this.hbFile, '--key', this.keyFile, '--self', node]
+    const argv = [process.execPath, ...(this.bundle ? [this.bundle] : ['--import', 'tsx', RUNNER]), '--hb', this.hbFile, '--key', this.keyFile, '--self', node]
     if (this.tap) argv.push('--tap')
     const env = { ...process.env }
     delete env.NODE_OPTIONS // tap's loaders and coverage hooks stay out of the lab's processes
@@ -156,7 +161,16 @@ export async function createHbCluster(opts: HbClusterOptions): Promise<HbCluster
     await writeFile(hbFile, JSON.stringify(config, null, 2))
     const keyFile = path.join(dir, 'cluster.key')
     const key = await createClusterKey(keyFile)
-    return new HbCluster(lab, dir, config, hbFile, keyFile, key, opts.tap ?? false)
+    let bundle: string | null = null
+    if (opts.runner === 'bundle') {
+      bundle = path.join(dir, 'heartbeat-node.mjs')
+      const esbuild = await import('esbuild')
+      await esbuild.build({
+        entryPoints: [RUNNER], outfile: bundle, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+        packages: 'external', logLevel: 'warning',
+      })
+    }
+    return new HbCluster(lab, dir, config, hbFile, keyFile, key, opts.tap ?? false, bundle)
   } catch (e) {
     await lab?.destroy()
     await rm(dir, { recursive: true, force: true })

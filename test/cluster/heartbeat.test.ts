@@ -1,6 +1,7 @@
 // Heartbeats between real processes in the network-namespace lab: 3 nodes, 2 links, one
 // scripts/lab/heartbeat-node.ts per node inside its namespace. Link failure, node failure (link down and
-// kill -9, with detection times), forged / replayed / truncated packets, 30 % loss, a true partition.
+// kill -9, with detection times), forged / replayed / truncated packets, 30 % loss, a stalled process,
+// a true partition.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { encodePacket } from '../../core/cluster/packet.js'
@@ -131,6 +132,20 @@ if (!avail.ok) {
     const downs = c.nodes.flatMap((n) => P(n).events.slice(m[n]).filter((e) => e.ev === 'peer' && !e.up))
     t.same(downs, [], 'no peer declared down')
     t.ok(lFlaps.length <= 2, `link flaps on the lossy link over 6 s: ${lFlaps.length} (P(6 losses in a row) = 0.07 %)`)
+    await c.allUp()
+  })
+
+  t.test('a stalled process (SIGSTOP 1.5 s) is seen down by its peers, and does not blame them on resume', async (t) => {
+    await c.allUp()
+    const m = marks()
+    P('n1').kill('SIGSTOP')
+    await Promise.all(['n2', 'n3'].map(isDown('n1', m)))
+    await sleep(1000)
+    P('n1').kill('SIGCONT')
+    await Promise.all(['n2', 'n3'].map((o) => P(o).waitFor((e) => e.ev === 'peer' && e.node === 'n1' && e.up, 3000, 'n1 back', m[o])))
+    await sleep(timing.deadMs)
+    const blamed = P('n1').events.slice(m.n1).filter((e) => (e.ev === 'peer' || e.ev === 'link') && !e.up)
+    t.same(blamed, [], 'n1 declared nobody down after its own stall')
     await c.allUp()
   })
 

@@ -1,0 +1,247 @@
+// The agent in a cluster of two or more nodes. Heartbeats tell who is up; membership picks the
+// partition, its quorum and its coordinator (the lowest node name of a quorate partition). Only the
+// coordinator runs the engine: it sends actions to the node they concern over the peer channel and
+// gets monitor results back; every other node executes what it is sent and monitors what the
+// coordinator's schedule lists for it. A node without quorum takes its resources offline itself
+// (self-fencing) and acts on nothing until it has quorum again.
+import path from 'node:path'
+import { EventEmitter } from 'node:events'
+import { Heartbeat } from '../cluster/heartbeat.js'
+import { computeMembership, type MembershipResult } from '../cluster/membership.js'
+import { PeerChannel, PEER_PORT_OFFSET, type Endpoint } from '../cluster/peer-channel.js'
+import { loadClusterKey } from '../cluster/cluster-key.js'
+import type { HbConfig } from '../engine/model.js'
+import type { Action } from '../engine/plan.js'
+import type { MonitorResultEvent, OperatorCommand } from '../engine/events.js'
+import type { MonitorEntry } from '../engine/monitor-schedule.js'
+import type { ActionOutcome } from '../executor/executor.js'
+import { MccsError } from '../errors.js'
+import type { Log } from '../log/logger.js'
+
+/** What a follower can be asked by the coordinator, and the coordinator by a follower. */
+export type PeerMessage =
+  | { t: 'action'; action: Action }
+  | { t: 'cancel'; id: string }
+  | { t: 'monitors'; entries: MonitorEntry[] }
+  | { t: 'monitorResult'; ev: MonitorResultEvent }
+  | { t: 'command'; cmd: OperatorCommand; wait: boolean; timeoutMs?: number }
+  | { t: 'status' }
+  | { t: 'selfFence'; reason: string }
+
+export interface ClusterHost {
+  readonly node: string
+  readonly log: Log
+  /** Coordinator side. */
+  becomeCoordinator(up: string[], down: string[]): void
+  resign(): void
+  membershipChanged(up: string[], down: string[]): void
+  onRemoteMonitorResult(ev: MonitorResultEvent): void
+  onRemoteCommand(cmd: OperatorCommand, wait: boolean, timeoutMs?: number): Promise<unknown>
+  statusForPeers(): unknown
+  /** Follower side. */
+  runLocalAction(a: Action, signal: AbortSignal): Promise<ActionOutcome>
+  cancelLocal(id: string): void
+  applyMonitorSchedule(entries: MonitorEntry[]): void
+  /** Quorum lost: take every local resource offline now. */
+  selfFence(reason: string): Promise<void>
+}
+
+export interface ClusterModeOptions {
+  hb: HbConfig
+  keyFile: string
+  host: ClusterHost
+  /** Wait this long for peers at start before deciding anything (default: 3 dead times). */
+  settleMs?: number
+}
+
+export class ClusterMode extends EventEmitter {
+  readonly hb: Heartbeat
+  readonly peers: PeerChannel
+  private membership: MembershipResult | null = null
+  private role: 'starting' | 'coordinator' | 'follower' | 'inquorate' = 'starting'
+  private lastUp = new Set<string>()
+  private recompute: NodeJS.Immediate | null = null
+  private settled = false
+  private readonly self: string
+  private generation = 0
+
+  static async create(o: ClusterModeOptions): Promise<ClusterMode> {
+    const key = await loadClusterKey(o.keyFile)
+    return new ClusterMode(o, key)
+  }
+
+  private constructor(private readonly o: ClusterModeOptions, key: Buffer) {
+    super()
+    this.self = o.host.node
+    const me = o.hb.nodes.find((n) => n.name === this.self)
+    if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
+    const links = [...o.hb.links].sort((a, b) => a.priority - b.priority)
+    const port = (o.hb.port ?? 14321) + PEER_PORT_OFFSET
+    const eps = (addrs: Record<string, string>): Endpoint[] =>
+      links.filter((l) => addrs[l.name]).map((l) => ({ host: addrs[l.name]!, port }))
+    this.hb = new Heartbeat({ config: o.hb, self: this.self, key, log: o.host.log })
+    this.peers = new PeerChannel({
+      cluster: o.hb.cluster, node: this.self, key,
+      listen: eps(me.addresses),
+      peers: Object.fromEntries(o.hb.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, eps(n.addresses)])),
+      onRequest: (from, body) => this.onRequest(from, body as PeerMessage),
+      log: (level, msg, data) => o.host.log.log(level, msg, { ...data, component: 'peer' }),
+    })
+    this.hb.on('peer', (ev) => {
+      o.host.log.log(ev.up ? 'info' : 'warn', `node ${ev.node} ${ev.up ? 'up' : 'down'}`, { node: ev.node, links: ev.links, restarted: ev.restarted })
+      this.schedule()
+    })
+    this.hb.on('view', () => this.schedule())
+  }
+
+  async start(): Promise<void> {
+    await this.peers.start()
+    await this.hb.start()
+    const dead = this.o.hb.timing?.deadMs ?? 600
+    // Wait for all (corosync's wait_for_all): decide nothing until peers had the time to be heard.
+    setTimeout(() => { this.settled = true; this.schedule() }, this.o.settleMs ?? dead * 3).unref()
+  }
+
+  async stop(): Promise<void> {
+    this.hb.stop()
+    await this.peers.stop()
+  }
+
+  isCoordinator(): boolean { return this.role === 'coordinator' }
+  coordinator(): string | null { return this.membership?.coordinator ?? null }
+  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']> } {
+    return { role: this.role, membership: this.membership, heartbeat: this.hb.status() }
+  }
+
+  setGeneration(g: number): void { this.generation = g }
+
+  /** Coordinator: runs an action on another node. */
+  async remoteAction(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
+    const onAbort = () => { void this.peers.request(a.node, { t: 'cancel', id: a.id } satisfies PeerMessage, 5000).catch(() => {}) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      // A node that has not yet seen us as its coordinator (it settles on its own clock) refuses:
+      // ask again for a few heartbeat dead times before calling the outcome unknown.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.peers.request<ActionOutcome>(a.node, { t: 'action', action: a } satisfies PeerMessage, a.timeoutMs + 5000)
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'MCCS_ERR_NOT_COORDINATOR' || attempt >= 20 || signal.aborted || this.role !== 'coordinator') throw err
+          await new Promise((r) => setTimeout(r, 200))
+        }
+      }
+    } catch (err) {
+      // Unknown outcome: the node may or may not have run it (the engine then probes or fences).
+      return { status: 'crashed', answer: 'failed', recoverable: true, reason: `${a.node}: ${(err as Error).message}` }
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Coordinator: the monitor schedule of another node. */
+  pushSchedule(node: string, entries: MonitorEntry[]): void {
+    void this.peers.request(node, { t: 'monitors', entries } satisfies PeerMessage, 5000).catch((err: Error) =>
+      this.o.host.log.log('warn', `cannot send the monitor schedule to ${node}: ${err.message}`))
+  }
+
+  /** Follower: a local monitor result for the coordinator. */
+  sendMonitorResult(ev: MonitorResultEvent): void {
+    const c = this.coordinator()
+    if (!c || c === this.self) return
+    void this.peers.request(c, { t: 'monitorResult', ev } satisfies PeerMessage, 5000).catch(() => {})
+  }
+
+  /** Follower: an operator command for the coordinator. */
+  forward<T>(msg: PeerMessage, timeoutMs: number): Promise<T> {
+    const c = this.coordinator()
+    if (!c) return Promise.reject(new MccsError('MCCS_ERR_CONFLICT', 'this node has no quorum: no coordinator to send the command to'))
+    return this.peers.request<T>(c, msg, timeoutMs)
+  }
+
+  private async onRequest(from: string, m: PeerMessage): Promise<unknown> {
+    const h = this.o.host
+    if (!m || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'not a peer message', { field: 't' })
+    switch (m.t) {
+      case 'action':
+        // Only the coordinator of our quorate partition may make us act. Our own view is enough even
+        // before we have settled (the coordinator may have settled a moment earlier).
+        if (this.role === 'coordinator' || this.role === 'inquorate' || !this.membership?.quorate || from !== this.membership.coordinator) {
+          throw new MccsError('MCCS_ERR_NOT_COORDINATOR', `${from} is not this node's coordinator`, { subject: from })
+        }
+        return h.runLocalAction(m.action, new AbortController().signal)
+      case 'cancel':
+        if (from === this.coordinator()) h.cancelLocal(m.id)
+        return { ok: true }
+      case 'monitors':
+        if (from !== this.coordinator()) throw new MccsError('MCCS_ERR_NOT_COORDINATOR', `${from} is not this node's coordinator`)
+        h.applyMonitorSchedule(m.entries)
+        return { ok: true }
+      case 'monitorResult':
+        if (this.role !== 'coordinator') throw new MccsError('MCCS_ERR_CONFLICT', 'not the coordinator')
+        h.onRemoteMonitorResult(m.ev)
+        return { ok: true }
+      case 'command':
+        if (this.role !== 'coordinator') throw new MccsError('MCCS_ERR_CONFLICT', 'not the coordinator')
+        return h.onRemoteCommand(m.cmd, m.wait, m.timeoutMs)
+      case 'status':
+        if (this.role !== 'coordinator') throw new MccsError('MCCS_ERR_CONFLICT', 'not the coordinator')
+        return h.statusForPeers()
+      default:
+        throw new MccsError('MCCS_ERR_INVALID', `unknown peer message ${JSON.stringify((m as { t: string }).t)}`, { field: 't' })
+    }
+  }
+
+  private schedule(): void {
+    if (this.recompute) return
+    this.recompute = setImmediate(() => { this.recompute = null; this.decide() })
+  }
+
+  private decide(): void {
+    const st = this.hb.status()
+    const up = st.peers.filter((p) => p.up).map((p) => p.node)
+    const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
+    const m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views })
+    this.membership = m
+    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, quorum: m.quorate ? 'quorate' : 'inquorate' })
+    if (!this.settled) return
+    const all = this.o.hb.nodes.map((n) => n.name)
+    const members = new Set(m.partition)
+    const down = all.filter((n) => !members.has(n))
+    const h = this.o.host
+    if (!m.quorate) {
+      if (this.role !== 'inquorate') {
+        const was = this.role
+        this.role = 'inquorate'
+        if (was === 'coordinator') h.resign()
+        h.log.log('error', `quorum lost (${m.reason}): taking local resources offline`, { partition: m.partition, votes: m.votes, needed: m.needed })
+        void h.selfFence(`quorum lost: ${m.reason}`)
+      }
+      return
+    }
+    if (m.coordinator === this.self) {
+      if (this.role !== 'coordinator') {
+        this.role = 'coordinator'
+        this.lastUp = members
+        h.log.log('info', 'this node is the coordinator', { partition: m.partition, down })
+        h.becomeCoordinator(m.partition, down)
+      } else if (!sameSet(members, this.lastUp)) {
+        this.lastUp = members
+        h.membershipChanged(m.partition, down)
+      }
+      return
+    }
+    if (this.role !== 'follower') {
+      if (this.role === 'coordinator') h.resign()
+      this.role = 'follower'
+      h.log.log('info', `following coordinator ${m.coordinator}`, { partition: m.partition })
+    }
+  }
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const x of a) if (!b.has(x)) return false
+  return true
+}
+
+export const clusterKeyPath = (configDir: string): string => path.join(configDir, 'cluster.key')
