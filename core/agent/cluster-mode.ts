@@ -52,6 +52,8 @@ export interface ClusterModeOptions {
   host: ClusterHost
   /** Wait this long for peers at start before deciding anything (default: 3 dead times). */
   settleMs?: number
+  /** A quorate membership must hold this long before it is acted on (default: 3 heartbeat intervals). */
+  stableMs?: number
 }
 
 export class ClusterMode extends EventEmitter {
@@ -62,6 +64,11 @@ export class ClusterMode extends EventEmitter {
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
   private settled = false
+  private pendingKey = ''
+  private actedKey = ''
+  private stableTimer: NodeJS.Timeout | undefined
+  /** How long a new quorate membership must hold before this node acts on it. */
+  private readonly stableMs: number
   private readonly self: string
   private generation = 0
 
@@ -73,6 +80,7 @@ export class ClusterMode extends EventEmitter {
   private constructor(private readonly o: ClusterModeOptions, key: Buffer) {
     super()
     this.self = o.host.node
+    this.stableMs = o.stableMs ?? 3 * (o.hb.timing?.intervalMs ?? 100)
     const me = o.hb.nodes.find((n) => n.name === this.self)
     if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
     const links = [...o.hb.links].sort((a, b) => a.priority - b.priority)
@@ -103,6 +111,7 @@ export class ClusterMode extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.stableTimer)
     this.hb.stop()
     await this.peers.stop()
   }
@@ -204,10 +213,34 @@ export class ClusterMode extends EventEmitter {
     this.membership = m
     this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, quorum: m.quorate ? 'quorate' : 'inquorate' })
     if (!this.settled) return
+    if (m.quorate) {
+      // Views change one heartbeat at a time, so during a partition a node can briefly compute a
+      // quorate partition that its peers are already leaving (a node still heard that no longer
+      // hears us). Act on a quorate membership only once it has held for a few heartbeats; losing
+      // quorum is acted on at once (taking things offline is always safe).
+      const key = `${m.coordinator}|${m.partition.join(',')}`
+      if (key === this.actedKey) return
+      if (key !== this.pendingKey) {
+        this.pendingKey = key
+        clearTimeout(this.stableTimer)
+        this.stableTimer = setTimeout(() => { this.pendingKey = ''; this.act() }, this.stableMs)
+      }
+      return
+    }
+    this.pendingKey = ''
+    clearTimeout(this.stableTimer)
+    this.act()
+  }
+
+  /** Takes the role the current membership gives this node. */
+  private act(): void {
+    const m = this.membership
+    if (!m) return
+    const h = this.o.host
+    this.actedKey = `${m.coordinator}|${m.partition.join(',')}`
     const all = this.o.hb.nodes.map((n) => n.name)
     const members = new Set(m.partition)
     const down = all.filter((n) => !members.has(n))
-    const h = this.o.host
     if (!m.quorate) {
       if (this.role !== 'inquorate') {
         const was = this.role

@@ -1,0 +1,132 @@
+// Real MCCS agents in the network-namespace lab (tests and benches): N nodes with their own homes,
+// one shared cluster key, a group `web` = a process resource (a small HTTP service answering with
+// its node's name) on every node, fenced by a lab fence script that kills whatever still runs in the
+// target's namespace. A prober in the client namespace asks every node every 10 ms.
+import { type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, mkdir, rm, writeFile, chmod, readFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { createLab, run, type Lab } from './lab.js'
+import { createClusterKey } from '../../core/cluster/cluster-key.js'
+import { rpc } from '../../core/cli/control-client.js'
+import type { AgentStatus } from '../../core/agent/status.js'
+import { packageRoot } from '../../core/paths.js'
+
+export const SERVICE_PORT = 18080
+
+export interface AgentClusterOptions {
+  prefix: string
+  nodes?: number
+  timing?: { intervalMs: number; deadMs: number }
+}
+
+export interface ProbeRound { at: number; who: string[] }
+
+export class AgentCluster {
+  readonly homes: Record<string, string> = {}
+  readonly agents: Record<string, ChildProcess> = {}
+  readonly rounds: ProbeRound[] = []
+  private prober: ChildProcess | undefined
+  private constructor(readonly lab: Lab, readonly nodes: string[], private readonly env: NodeJS.ProcessEnv) {}
+
+  static async create(o: AgentClusterOptions): Promise<AgentCluster> {
+    const n = o.nodes ?? 3
+    const lab = await createLab({ prefix: o.prefix, nodes: n, links: 2, client: true })
+    const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}`)
+    const env = { ...process.env }
+    delete env.NODE_OPTIONS
+    const c = new AgentCluster(lab, nodes, env)
+    try {
+      await c.writeHomes(o.timing ?? { intervalMs: 100, deadMs: 600 })
+    } catch (err) {
+      await c.destroy()
+      throw err
+    }
+    return c
+  }
+
+  private async writeHomes(timing: { intervalMs: number; deadMs: number }): Promise<void> {
+    const { lab, nodes } = this
+    const key = randomBytes(32)
+    const hb = {
+      generation: 1, cluster: 'lab', port: 14321, timing,
+      links: [{ name: 'l0', priority: 0 }, { name: 'l1', priority: 1 }],
+      nodes: nodes.map((n) => ({ name: n, addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }] })),
+    }
+    const server = (n: string) => `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
+    const main = {
+      generation: 1, types: {},
+      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
+      resources: [{
+        name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
+        attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
+        nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+      }],
+      dependencies: [],
+    }
+    const prefix = lab.ns('n1').slice(0, -2)
+    const fence = `#!/bin/sh\nns="${prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+    for (const n of nodes) {
+      const home = this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`))
+      await mkdir(path.join(home, 'config'), { recursive: true })
+      await mkdir(path.join(home, 'script'), { recursive: true })
+      await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
+      await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
+      await createClusterKey(path.join(home, 'config/cluster.key'), { key })
+      await writeFile(path.join(home, 'script/fence-lab.sh'), fence)
+      await chmod(path.join(home, 'script/fence-lab.sh'), 0o755)
+    }
+  }
+
+  /** Starts every agent and the prober. */
+  start(): void {
+    for (const n of this.nodes) this.startAgent(n)
+    const ips = this.nodes.map((n) => this.lab.addr(n, 0))
+    const probe = `const ips=${JSON.stringify(ips)};const http=require('http');
+      const ask=(ip)=>new Promise((r)=>{const q=http.get({host:ip,port:${SERVICE_PORT},timeout:200},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
+      (async()=>{for(;;){const at=Date.now();const w=(await Promise.all(ips.map(ask))).filter(Boolean);process.stdout.write(JSON.stringify({at,who:w})+'\\n');await new Promise((r)=>setTimeout(r,10))}})()`
+    this.prober = this.lab.spawn('client', [process.execPath, '-e', probe], { env: this.env, stdio: ['ignore', 'pipe', 'ignore'] })
+    createInterface({ input: this.prober.stdout! }).on('line', (l) => { try { this.rounds.push(JSON.parse(l) as ProbeRound) } catch { /* partial line */ } })
+  }
+
+  startAgent(n: string): void {
+    this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'],
+      { env: { ...this.env, MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n }, stdio: 'ignore' })
+  }
+
+  status(n: string): Promise<AgentStatus> {
+    return rpc<AgentStatus>(path.join(this.homes[n]!, 'state/mccs.sock'), 'status', {}, 5000)
+  }
+
+  /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. */
+  async killNode(n: string): Promise<void> {
+    const pids = (await run(['ip', 'netns', 'pids', this.lab.ns(n)], { check: false })).stdout.split('\n').filter(Boolean)
+    for (const p of pids) { try { process.kill(Number(p), 'SIGKILL') } catch { /* gone */ } }
+  }
+
+  log(n: string): Promise<string> {
+    return readFile(path.join(this.homes[n]!, 'logs/mccs.log'), 'utf8').catch(() => '')
+  }
+
+  async destroy(): Promise<void> {
+    this.prober?.kill('SIGKILL')
+    for (const n of this.nodes) {
+      await this.killNode(n).catch(() => {})
+      this.agents[n]?.kill('SIGKILL')
+    }
+    await this.lab.destroy()
+    for (const h of Object.values(this.homes)) await rm(h, { recursive: true, force: true })
+  }
+}
+
+export async function until<T>(f: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await f().catch(() => undefined)
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
