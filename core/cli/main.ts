@@ -15,6 +15,7 @@ const USAGE = `usage: mccs <command> [options]
   monitor-all                        monitor every resource now
   config validate [dir|file]|export|import <file>
   simulate <scenario.json>           the plan the engine would run (dry run)
+  cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
   plugin list | plugin info <type>   loaded resource types
   quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
@@ -83,6 +84,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'config': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./config-cmd.js')).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json }, io)
+      }
+      case 'cluster': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./cluster-cmd.js')).clusterCommand(rest, b, { force: values.force === true }, io)
       }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)

@@ -165,8 +165,10 @@ export class PluginSandbox {
       this.owner.set(p.token, slot)
       slot.queue.push(pending)
       if (!slot.flushScheduled) {
+        // Coalesce the calls issued in this turn of the event loop (the monitor loop starts many at
+        // once); a queue microtask is enough for that and adds nothing to a lone call's latency.
         slot.flushScheduled = true
-        setImmediate(() => void this.flush(slot))
+        queueMicrotask(() => void this.flush(slot))
       }
     })
   }

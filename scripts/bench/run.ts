@@ -46,4 +46,16 @@ row(`agent idle, ${idle.resources} resources monitored every ${idle.intervalS} s
 const idle0 = await node('agent-idle.ts', ['0', '10', quick ? '10' : '20'])
 row('agent idle, built-in types loaded, no resources', `${f(idle0.cpuPctOneCore, 2)} % of one core, RSS ${f(idle0.rssMb, 0)} MB`, '< 1 %, RSS ≤ 100 MB', 'keepalived: 0.013 %, 13 MB; Corosync+Pacemaker: 0.8 %, 192–215 MB')
 
+for (const [interval, dead, label] of [[100, 600, 'default'], [50, 300, 'aggressive']] as const) {
+  const fo = await node('failover.ts', [quick ? '3' : '20', String(interval), String(dead)])
+  if (fo.skipped) { row(`failover (${label})`, 'skipped', '', String(fo.skipped)); continue }
+  row(`node loss → service answers from the survivor, ${label} timing (${interval}/${dead} ms), 3 real agents, fencing on`,
+    `median ${fo.failoverMedianMs} ms, p95 ${fo.failoverP95Ms} ms, max ${fo.failoverMaxMs} ms (${fo.runs} runs)`,
+    label === 'default' ? '≤ 1,100 ms' : '≤ 300 ms',
+    `detection median ${fo.detectMedianMs} ms (max ${fo.detectMaxMs}); ${fo.violations} probe rounds with two nodes answering; keepalived 1 s: 3,286 ms, Pacemaker token 1000: 2.3 s`)
+}
+const hbb = await node('heartbeat.ts', ['--trials', quick ? '5' : '20', '--idle', quick ? '5' : '10', '--hog', quick ? '0' : '20'])
+row('heartbeat process alone, 3 nodes × 2 links, 100/600 ms', `idle ${hbb.idleCpuPct} % of one core, RSS ${hbb.rssMb} MB; kill detection median ${hbb.detection.medianMs} ms, max ${hbb.detection.maxMs} ms`, '< 1 % (whole agent)',
+  hbb.hog ? `CPU hog on every core for ${hbb.hog.seconds ?? '?'} s: ${JSON.stringify(hbb.hog)}` : 'no CPU-hog run (quick)')
+
 console.log(`| measure | MCCS | target | note |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`)
