@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { Agent } from '../agent/agent.js'
 import { isOperatorCommand, type OperatorCommand } from '../engine/events.js'
 import { MccsError, isMccsError } from '../errors.js'
+import { readLines } from '../line-reader.js'
 import { configEdit } from '../agent/config-edit.js'
 
 const MAX_LINE = 4 * 1024 * 1024
@@ -15,17 +16,8 @@ export async function startControlServer(agent: Agent, socketPath: string): Prom
   await mkdir(path.dirname(socketPath), { recursive: true })
   await unlink(socketPath).catch(() => {})
   const server = net.createServer((sock) => {
-    let buf = ''
-    sock.setEncoding('utf8')
-    sock.on('data', (chunk: string) => {
-      buf += chunk
-      if (buf.length > MAX_LINE) { sock.destroy(); return }
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        void handle(agent, line).then((reply) => { if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n') })
-      }
+    readLines(sock, MAX_LINE, (line) => {
+      void handle(agent, line).then((reply) => { if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n') })
     })
     sock.on('error', () => {})
   })

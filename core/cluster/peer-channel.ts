@@ -14,6 +14,7 @@
 import net from 'node:net'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MccsError } from '../errors.js'
+import { readLines } from '../line-reader.js'
 
 export const PEER_PORT_OFFSET = 4 // default peer port: heartbeat port + 4 (14325)
 const MAX_LINE = 1 << 20
@@ -55,27 +56,17 @@ function macOk(key: Buffer, s: string, got: unknown): boolean {
 }
 
 type LineHandler = (v: Record<string, unknown>) => void
-/** Reads newline-delimited JSON from a socket; oversize lines or bad JSON end the connection.
- *  `set` hands the rest of the stream (including lines already buffered) to another handler. */
+/** JSON objects, one per line; bad JSON or a non-object ends the connection. */
 function lines(sock: net.Socket, first: LineHandler): { set(h: LineHandler): void } {
-  let onLine = first
-  let buf = ''
-  sock.setEncoding('utf8')
-  sock.on('data', (chunk: string) => {
-    buf += chunk
-    if (buf.length > MAX_LINE) { sock.destroy(); return }
-    let i
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      let v: unknown
-      try { v = JSON.parse(line) } catch { sock.destroy(); return }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) { sock.destroy(); return }
-      onLine(v as Record<string, unknown>)
-      if (sock.destroyed) return
-    }
-  })
-  return { set: (h) => { onLine = h } }
+  let onObj = first
+  const parse = (line: string) => {
+    let v: unknown
+    try { v = JSON.parse(line) } catch { sock.destroy(); return }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) { sock.destroy(); return }
+    onObj(v as Record<string, unknown>)
+  }
+  readLines(sock, MAX_LINE, parse)
+  return { set: (h) => { onObj = h } }
 }
 
 export class PeerChannel {

@@ -3,26 +3,9 @@
 
 export type NodeName = string
 
-/** Failure policy and timing of a resource type; resources may override each field. */
-export interface TypeDefaults {
-  monitorIntervalS: number
-  monitorTimeoutS: number
-  /** Offline resources are monitored less often (finds a resource started outside the cluster). */
-  offlineMonitorIntervalS: number
-  onlineTimeoutS: number
-  offlineTimeoutS: number
-  cleanTimeoutS: number
-  /** Consecutive failed monitors tolerated before the resource is declared faulted. */
-  toleranceLimit: number
-  /** Consecutive monitor *timeouts* that make a fault. */
-  monitorTimeoutLimit: number
-  /** Restarts in place before the group fails over (or stays faulted). */
-  restartLimit: number
-  /** Retries of a failed online on the same node before it counts as a fault. */
-  onlineRetryLimit: number
-  /** After this long healthy, the miss/restart counters reset. */
-  confidenceIntervalS: number
-}
+import type { TypeDefaults } from '../../sdk/src/types.js'
+// One definition: manifests (the SDK) and the engine speak of the same policy fields.
+export type { TypeDefaults } from '../../sdk/src/types.js'
 
 /** MCCS's shipped defaults (ARCHITECTURE.md "Engine"). A plugin manifest may change them for its type. */
 export const SHIPPED_DEFAULTS: Readonly<TypeDefaults> = Object.freeze({

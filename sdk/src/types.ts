@@ -181,17 +181,24 @@ export type PluginHooks<A extends Attrs = Attrs> = ResourceHooks<A> | FenceHooks
 
 // ---------- manifest ----------
 
+/** Failure policy and timing of a resource type; resources may override each field. */
 export interface TypeDefaults {
   monitorIntervalS: number
   monitorTimeoutS: number
+  /** Offline resources are monitored less often (finds a resource started outside the cluster). */
   offlineMonitorIntervalS: number
   onlineTimeoutS: number
   offlineTimeoutS: number
   cleanTimeoutS: number
+  /** Consecutive failed monitors tolerated before the resource is declared faulted. */
   toleranceLimit: number
+  /** Consecutive monitor *timeouts* that make a fault. */
   monitorTimeoutLimit: number
+  /** Restarts in place before the group fails over (or stays faulted). */
   restartLimit: number
+  /** Retries of a failed online on the same node before it counts as a fault. */
   onlineRetryLimit: number
+  /** After this long healthy, the miss/restart counters reset. */
   confidenceIntervalS: number
 }
 
