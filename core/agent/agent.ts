@@ -239,6 +239,7 @@ export class Agent extends EventEmitter {
 
   /** Replaces the configuration through the store (validated, atomic, generation checked). */
   async applyConfig(next: Parameters<ConfigStore['commit']>[0], expectGeneration: number): Promise<void> {
+    this.refuseUnreplicated()
     await this.store.commit(next, { expectGeneration })
     this.input = this.engineInput()
     this.dispatch({ type: 'tick' })
@@ -246,12 +247,22 @@ export class Agent extends EventEmitter {
 
   /** `mccs config import` while the agent runs: validated and committed through the store. */
   async importConfig(file: string): Promise<{ ok: boolean; text: string; issues: unknown[] }> {
+    this.refuseUnreplicated()
     const r = await configImport(this.store, file, { types: this.catalog })
     if (r.ok) {
       this.input = this.engineInput()
       this.dispatch({ type: 'tick' })
     }
     return { ok: r.ok, text: r.text, issues: r.issues }
+  }
+
+  /** Until configuration replication exists, a change on one node of a cluster would make the nodes
+   *  run different configurations: refuse it rather than diverge. */
+  private refuseUnreplicated(): void {
+    if (this.cluster) {
+      throw new MccsError('MCCS_ERR_CONFLICT', 'configuration changes are not replicated between the nodes of a cluster yet: ' +
+        'stop the agents, give every node the same main.json and hb.json, and start them again', { subject: 'configuration' })
+    }
   }
 
   private engineInput(): EngineInput {
