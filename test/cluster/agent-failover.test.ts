@@ -33,7 +33,8 @@ if (!avail.ok) {
     const st = await c.status('n1')
     t.equal(st.membership?.coordinator, 'n1')
     t.same(st.membership?.partition, c.nodes)
-    const s2 = await c.status('n2')
+    // n2 takes its role after its own settle time and stability window, possibly after n1 started the group.
+    const s2 = await until(async () => { const x = await c.status('n2'); return x.membership?.role === 'follower' ? x : undefined }, 10_000, 'n2 following')
     t.equal(s2.membership?.role, 'follower', 'n2 follows')
     t.equal(s2.groups[0]?.nodes.n1, 'online', 'a follower shows the cluster state from the coordinator')
 

@@ -10,7 +10,7 @@ if (!hbResult.ok) throw new Error(`fixture hb.json invalid: ${JSON.stringify(hbR
 const hb = hbResult.config
 
 t.test('the valid fixture passes and gets its defaults', async (t) => {
-  t.same(hb.timing, { intervalMs: 200, deadMs: 1000 })
+  t.same(hb.timing, { intervalMs: 100, deadMs: 600 }) // the shipped timing (docs/heartbeat.md)
   t.equal(hb.port, 14321)
   const r = validateMain(mainText, { file: 'main.json', hb, types: TYPES })
   if (!r.ok) return t.fail(r.errors.map(formatIssue).join('\n'))
