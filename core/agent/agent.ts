@@ -118,6 +118,7 @@ export class Agent extends EventEmitter {
       // A cluster: the engine runs on the coordinator only, once membership has settled.
       this.engineActive = false
       this.cluster = await ClusterMode.create({ hb, keyFile: clusterKeyPath(b.configDir), host: this.clusterHost() })
+      this.cluster.setGeneration(this.input.config.generation) // shown to peers in our heartbeat view
       await this.cluster.start()
     } else {
       this.dispatch({ type: 'start', node: this.node })
@@ -351,7 +352,7 @@ export class Agent extends EventEmitter {
     return {
       node: this.node,
       log: this.log,
-      becomeCoordinator: (up, down) => {
+      becomeCoordinator: (_up, down) => {
         // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
         // a node outside the partition is down and must be fenced before its groups move.
         this.input = this.engineInput()
@@ -360,7 +361,6 @@ export class Agent extends EventEmitter {
         this.pushed.clear()
         this.engineActive = true
         this.dispatch({ type: 'start' })
-        void up
       },
       resign: () => {
         this.engineActive = false
