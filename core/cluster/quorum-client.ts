@@ -65,6 +65,8 @@ export class QuorumClient extends EventEmitter {
   private timeoutMs: number
   private reportTimer: NodeJS.Timeout | null = null
   private leaseTimer: NodeJS.Timeout | null = null
+  /** Votes answering reports older than this are about a partition we no longer have. */
+  private minVoteSeq = 0
   private retryTimer: NodeJS.Timeout | null = null
   private attempts = 0
   private reconnects = 0
@@ -128,7 +130,15 @@ export class QuorumClient extends EventEmitter {
 
   /** The membership changed: report it now instead of at the next interval. */
   setPartition(nodes: string[]): void {
-    this.partitionNow = checkPartition(nodes)
+    const next = checkPartition(nodes)
+    if (next.join(',') !== this.partitionNow.join(',')) {
+      // A grant was for the partition we reported: once ours changes it no longer holds. Until the
+      // server answers a report of the new partition, the vote is "none" (never two sides granted).
+      this.serverVote = null
+      this.minVoteSeq = this.seq + 1
+      this.changed()
+    }
+    this.partitionNow = next
     if (this.loggedIn) this.report()
   }
 
@@ -207,6 +217,7 @@ export class QuorumClient extends EventEmitter {
         return
       case 'vote': {
         this.ackVseq = Math.max(this.ackVseq, msg.vseq)
+        if (msg.seq < this.minVoteSeq) return // an answer about the partition we had before
         const sent = this.sentAt.get(msg.seq)
         if (sent !== undefined) {
           // The server forgets us timeoutMs after it received report `seq` (sent at `sent`); stop earlier.

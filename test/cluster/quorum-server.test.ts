@@ -181,7 +181,9 @@ t.test('a split of a whole partition: the new holder waits until the other side 
 
 t.test('a client that disconnects loses the vote after the timeout; the other side gets it', async (t) => {
   const s = await setup(t)
+  // n1 first: whoever holds the vote keeps it on a tie, so the arrival order decides the holder.
   const n1 = s.client('c1', 'n1', ['n1'])
+  await waitFor(() => n1.vote() === 'granted')
   const n2 = s.client('c1', 'n2', ['n2'])
   t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'))
   const gone = performance.now()
