@@ -13,7 +13,9 @@ const port = 30000 + (process.pid % 20000)
 const key = randomBytes(32)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cfg: HbConfig = {
-  generation: 1, cluster: 'fuzz', port, timing: { intervalMs: 50, deadMs: 400 },
+  // A long dead time: the three nodes and the fuzzer share this process's event loop (and CI runs two test
+  // files at once), so a slow turn must not look like a lost node. Detection speed is tested elsewhere.
+  generation: 1, cluster: 'fuzz', port, timing: { intervalMs: 100, deadMs: 3000 },
   links: [{ name: 'a', priority: 0 }],
   nodes: [1, 2, 3].map((i) => ({ name: `n${i}`, addresses: { a: `127.0.3.${i}` } })),
 }
