@@ -114,12 +114,14 @@ t.test('the vote rule (ffsplit) on its own', async (t) => {
 
 t.test('two clusters at once; a 2-node split {n1}|{n2}: exactly one side is granted', async (t) => {
   const s = await setup(t, ['c1', 'c2'])
+  // n1 first: on a tie the holder keeps the vote, so the first to be granted decides (connection order).
   const n1 = s.client('c1', 'n1', ['n1'])
+  await waitFor(() => n1.vote() === 'granted')
   const n2 = s.client('c1', 'n2', ['n2'])
   const w = watchExclusive([[n1], [n2]])
   const a = s.client('c2', 'a', ['a', 'b'])
   const b = s.client('c2', 'b', ['a', 'b'])
-  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'), `c1: n1 (lowest name) granted, n2 denied (${n1.vote()}/${n2.vote()})`)
+  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'), `c1: n1 (the holder) granted, n2 denied (${n1.vote()}/${n2.vote()})`)
   t.ok(await waitFor(() => a.vote() === 'granted' && b.vote() === 'granted'), 'c2 (not split): both nodes granted, independently of c1')
   await sleep(5 * INTERVAL)
   w.stop()
