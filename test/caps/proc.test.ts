@@ -56,7 +56,7 @@ function setup(t: Test): { dir: string; managers: ProcManager[]; mk: (o?: Partia
         }
       }
     }
-    fs.rmSync(dir, { recursive: true, force: true })
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) // a supervisor may still be writing its exit file
   })
   const mk = (o: Partial<ConstructorParameters<typeof ProcManager>[0]> = {}): ProcManager => {
     const m = new ProcManager({ stateDir: dir, ...o })
