@@ -9,6 +9,10 @@ have nft || need+=(nftables)
 have setpriv || need+=(util-linux)
 have ps || need+=(procps)
 have openssl || need+=(openssl)
+have chromium || need+=(chromium)              # console tests (playwright-core drives it headless)
+[ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
+have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
+have ndisend || need+=(ndisc6)                 # IPv6 unsolicited neighbour advertisements
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2
