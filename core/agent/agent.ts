@@ -16,10 +16,9 @@ import type { Action, CommandOutcome, Notice, Plan } from '../engine/plan.js'
 import { pendingActions, type EngineState } from '../engine/state.js'
 import { resolveAttrs, type TypeDefaults } from '../engine/model.js'
 import { PluginHost } from '../plugins/host.js'
-import { execProvider } from '../plugins/caps/exec.js'
-import { StateStore, stateProvider } from '../plugins/caps/state.js'
+import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
-import { procProvider } from '../plugins/caps/proc-provider.js'
+import { agentProviders } from '../plugins/caps/index.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { MonitorLoop } from '../executor/monitor-loop.js'
 import { createLog, type Log } from '../log/logger.js'
@@ -74,7 +73,7 @@ export class Agent extends EventEmitter {
     this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: (level, msg, data) => this.log.log(level, msg, { ...data, component: 'proc' }) })
     this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'))
     this.host = new PluginHost({
-      providers: [execProvider, procProvider(this.procs), stateProvider(this.pluginState)],
+      providers: agentProviders({ bootstrap: b, procs: this.procs, pluginState: this.pluginState }),
       logger: this.log,
       paths: { home: b.home, scripts: b.scriptDir },
       onCatastrophicError: (msg) => {

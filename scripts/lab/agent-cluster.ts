@@ -20,6 +20,12 @@ export interface AgentClusterOptions {
   prefix: string
   nodes?: number
   timing?: { intervalMs: number; deadMs: number }
+  /** The cluster configuration (config/main.json) instead of the default group `web`. */
+  main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
+  /** Extra files per node home (relative path -> content), e.g. script/… or aws/credentials. */
+  files?: (node: string) => Record<string, string>
+  /** Extra environment per agent (e.g. AWS_SHARED_CREDENTIALS_FILE). */
+  env?: (node: string, home: string) => Record<string, string>
 }
 
 export interface ProbeRound { at: number; who: string[] }
@@ -29,7 +35,8 @@ export class AgentCluster {
   readonly agents: Record<string, ChildProcess> = {}
   readonly rounds: ProbeRound[] = []
   private prober: ChildProcess | undefined
-  private constructor(readonly lab: Lab, readonly nodes: string[], private readonly env: NodeJS.ProcessEnv) {}
+  private constructor(readonly lab: Lab, readonly nodes: string[], private readonly env: NodeJS.ProcessEnv,
+    private readonly opts: AgentClusterOptions) {}
 
   static async create(o: AgentClusterOptions): Promise<AgentCluster> {
     const n = o.nodes ?? 3
@@ -37,7 +44,7 @@ export class AgentCluster {
     const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}`)
     const env = { ...process.env }
     delete env.NODE_OPTIONS
-    const c = new AgentCluster(lab, nodes, env)
+    const c = new AgentCluster(lab, nodes, env, o)
     try {
       await c.writeHomes(o.timing ?? { intervalMs: 100, deadMs: 600 })
     } catch (err) {
@@ -56,7 +63,7 @@ export class AgentCluster {
       nodes: nodes.map((n) => ({ name: n, addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }] })),
     }
     const server = (n: string) => `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
-    const main = {
+    const main = this.opts.main?.(lab, nodes) ?? {
       generation: 1, types: {},
       groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
       resources: [{
@@ -77,6 +84,10 @@ export class AgentCluster {
       await createClusterKey(path.join(home, 'config/cluster.key'), { key })
       await writeFile(path.join(home, 'script/fence-lab.sh'), fence)
       await chmod(path.join(home, 'script/fence-lab.sh'), 0o755)
+      for (const [rel, content] of Object.entries(this.opts.files?.(n) ?? {})) {
+        await mkdir(path.dirname(path.join(home, rel)), { recursive: true })
+        await writeFile(path.join(home, rel), content, { mode: rel.startsWith('script/') ? 0o755 : 0o600 })
+      }
     }
   }
 
@@ -93,7 +104,7 @@ export class AgentCluster {
 
   startAgent(n: string): void {
     this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'],
-      { env: { ...this.env, MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n }, stdio: 'ignore' })
+      { env: { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n }, stdio: 'ignore' })
   }
 
   status(n: string): Promise<AgentStatus> {

@@ -1,6 +1,8 @@
 // @mccs/sdk: what a resource-type plugin imports. Only types and small pure helpers live here,
 // because the plugin bundle runs inside the sandbox where nothing of Node exists.
 export * from './types.js'
+export * from './caps-net.js'
+export * from './caps-aws.js'
 export * from './wizard.js'
 import type { Attrs, Diagnostic, FenceHooks, HookAnswer, ResourceHooks } from './types.js'
 

@@ -1,6 +1,8 @@
 // The plugin contract of MCCS (plugin API 1.x). Everything a resource-type plugin sees is typed here.
 // Plugins run inside an isolated-vm isolate: there is no require, process, fs or net; the world is
 // reached only through the capabilities in the hook context, and only those the manifest declares.
+import type { NetCapability } from './caps-net.js'
+import type { AwsCapabilities } from './caps-aws.js'
 
 export const PLUGIN_API_VERSION = '1.0.0'
 
@@ -130,6 +132,8 @@ export interface Capabilities {
   exec: ExecCapability
   proc: ProcCapability
   state: StateCapability
+  net: NetCapability
+  aws: AwsCapabilities
 }
 
 export interface HookContext<A extends Attrs = Attrs> extends Capabilities {

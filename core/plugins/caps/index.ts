@@ -1,0 +1,22 @@
+// The capability providers an agent offers its plugins. One line per capability: the network (`net`)
+// and AWS (`aws.ec2`) providers are added here, nothing else in the agent changes.
+import type { CapabilityProvider } from '../capabilities.js'
+import type { Bootstrap } from '../../config/bootstrap.js'
+import { execProvider } from './exec.js'
+import { stateProvider, type StateStore } from './state.js'
+import { procProvider } from './proc-provider.js'
+import type { ProcManager } from './proc.js'
+
+export interface ProviderDeps {
+  bootstrap: Bootstrap
+  procs: ProcManager
+  pluginState: StateStore
+}
+
+export function agentProviders(d: ProviderDeps): CapabilityProvider[] {
+  return [
+    execProvider,
+    procProvider(d.procs),
+    stateProvider(d.pluginState),
+  ]
+}
