@@ -37,6 +37,8 @@ export const CODES = {
   MCCS_ERR_CONFIG_SCHEMA: 'configuration does not match its schema',
   MCCS_ERR_CONFIG_REF: 'configuration refers to something that does not exist',
   MCCS_ERR_CONFIG_GENERATION: 'configuration generation conflict',
+  MCCS_ERR_NO_QUORUM: "this node's partition has no quorum",
+  MCCS_ERR_CONFIG_DIVERGED: "this node's configuration differs from the cluster's at the same generation",
   MCCS_ERR_CONFIG_DUPLICATE: 'a name or key is defined twice in the configuration',
   MCCS_ERR_CONFIG_DEPENDENCY: 'dependency links resources that cannot depend on each other',
   MCCS_ERR_CONFIG_ATTRS: "resource attributes do not match the type's attribute schema",
@@ -76,6 +78,17 @@ export const CODES = {
   MCCS_ERR_PEER_UNREACHABLE: 'another node cannot be reached on any link',
   MCCS_ERR_PEER_TIMEOUT: 'another node did not answer in time',
   MCCS_ERR_NOT_COORDINATOR: 'the sender is not this node\'s coordinator',
+
+  // --- web console and REST API (core/console/) ---
+  MCCS_ERR_UNAUTHENTICATED: 'no valid session (log in first)',
+  MCCS_ERR_LOGIN_FAILED: 'wrong user name or password',
+  MCCS_ERR_RATE_LIMITED: 'too many failed logins; wait before trying again',
+  MCCS_ERR_CSRF: 'the request lacks the session\'s CSRF token',
+  MCCS_ERR_PASSWORD_RULE: 'the new password does not follow the password rules',
+  MCCS_ERR_PASSWORD_REUSED: 'the new password was used before',
+  MCCS_ERR_PASSWORD_CHANGE_REQUIRED: 'the password must be changed first',
+  MCCS_ERR_NOT_IMPLEMENTED: 'not implemented yet',
+  MCCS_ERR_CONSOLE: 'the web console could not start',
 } as const
 
 export type ErrorCode = keyof typeof CODES
