@@ -20,6 +20,11 @@ export const CODES = {
   MCCS_ERR_CAPABILITY_FAILED: 'capability call failed',
   MCCS_ERR_HOOK_UNKNOWN: 'no such hook',
   MCCS_ERR_CANCELLED: 'cancelled',
+  // --- aws.ec2 capability (core/plugins/caps/aws-*.ts); `field` holds EC2's own error code ---
+  MCCS_ERR_AWS_CONFIG: 'AWS settings (config/aws.json, profile, region) are missing or invalid',
+  MCCS_ERR_AWS_API: 'the EC2 API refused the call',
+  MCCS_ERR_AWS_THROTTLED: 'the EC2 API was still throttling when the deadline came',
+  MCCS_ERR_AWS_UNREACHABLE: 'the EC2 endpoint could not be reached in time',
 
   // --- engine / model ---
   MCCS_ERR_DEP_CYCLE: 'dependencies form a cycle',
@@ -130,4 +135,17 @@ export function mccsError(code: ErrorCode, reason: string, detail?: ErrorDetail)
 
 export function isMccsError(e: unknown, code?: ErrorCode): e is MccsError {
   return e instanceof MccsError && (code === undefined || e.code === code)
+}
+
+/** An MccsError as another process sent it (peer channel): the same code, field, subject and data, and
+ *  its message as it was (not prefixed again). An unknown code becomes MCCS_ERR_INTERNAL. */
+export function mccsErrorFromWire(w: { code?: unknown; message?: unknown; field?: unknown; subject?: unknown; data?: unknown }): MccsError {
+  const code = typeof w.code === 'string' && w.code in CODES ? (w.code as ErrorCode) : 'MCCS_ERR_INTERNAL'
+  const detail: ErrorDetail = {}
+  if (typeof w.field === 'string') detail.field = w.field
+  if (typeof w.subject === 'string') detail.subject = w.subject
+  if (w.data && typeof w.data === 'object' && !Array.isArray(w.data)) detail.data = w.data as Record<string, unknown>
+  const e = new MccsError(code, '', detail)
+  e.message = typeof w.message === 'string' ? w.message : `${code}: error from a peer`
+  return e
 }

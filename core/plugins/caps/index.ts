@@ -6,6 +6,7 @@ import { execProvider } from './exec.js'
 import { stateProvider, type StateStore } from './state.js'
 import { procProvider } from './proc-provider.js'
 import type { ProcManager } from './proc.js'
+import { awsEc2Provider } from './aws-ec2.js'
 
 export interface ProviderDeps {
   bootstrap: Bootstrap
@@ -18,5 +19,6 @@ export function agentProviders(d: ProviderDeps): CapabilityProvider[] {
     execProvider,
     procProvider(d.procs),
     stateProvider(d.pluginState),
+    awsEc2Provider({ settingsFile: `${d.bootstrap.configDir}/aws.json` }),
   ]
 }
