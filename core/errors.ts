@@ -94,6 +94,17 @@ export const CODES = {
   MCCS_ERR_PASSWORD_CHANGE_REQUIRED: 'the password must be changed first',
   MCCS_ERR_NOT_IMPLEMENTED: 'not implemented yet',
   MCCS_ERR_CONSOLE: 'the web console could not start',
+
+  // --- licenses (core/license/, manual 5.4) ---
+  MCCS_ERR_LICENSE_FORMAT: 'license text is malformed',
+  MCCS_ERR_LICENSE_TYPE: 'unknown license type',
+  MCCS_ERR_LICENSE_SIGNATURE: 'license signature is invalid or made by an untrusted key',
+  MCCS_ERR_LICENSE_EXPIRED: 'license has expired',
+  MCCS_ERR_LICENSE_HOST: 'license host id is not a MAC address of this node',
+  MCCS_ERR_LICENSE_NODE: 'license is for another node',
+  MCCS_ERR_LICENSE_MISSING: 'no license is installed (limited mode)',
+  MCCS_ERR_LICENSE_UNSUPPORTED: 'license kind is not supported by this build',
+  MCCS_ERR_LICENSE_KEY: 'license signing key is missing or invalid',
 } as const
 
 export type ErrorCode = keyof typeof CODES

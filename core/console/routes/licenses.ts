@@ -1,0 +1,86 @@
+// Licenses per node (manual 5.4.2.2, the console's Window -> Preferences -> License Settings).
+//   GET  /api/licenses          -> [{node, type, expires, hostId, valid, reason?}] for every node
+//   POST /api/licenses {node, text} -> the installed license's view, or 400 naming the field
+// This node's license is read and installed here; other nodes' go through `peers` (the cluster layer
+// wires them over the peer channel); without them another node shows as unknown and cannot be set.
+import type { FastifyInstance } from 'fastify'
+import type { Agent } from '../../agent/agent.js'
+import type { Bootstrap } from '../../config/bootstrap.js'
+import { MccsError, isMccsError } from '../../errors.js'
+import { installLicense, nodeLicenseView, type LicenseView } from '../../license/store.js'
+import { errorBody, reasonOf, sendError } from '../http-errors.js'
+
+/** The console's error answer (core/console/http-errors.ts). */
+const errorSchema = {
+  type: 'object', required: ['error'],
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, subject: { type: 'string' } } } },
+} as const
+
+export interface LicensePeers {
+  view(node: string): Promise<LicenseView>
+  install(node: string, text: string): Promise<LicenseView>
+}
+
+export interface LicenseRouteDeps {
+  agent: Agent
+  bootstrap?: Bootstrap
+  licensePeers?: LicensePeers
+  now?: () => number
+}
+
+const view = {
+  type: 'object',
+  required: ['node', 'type', 'expires', 'hostId', 'valid'],
+  properties: {
+    node: { type: 'string' }, type: { type: ['string', 'null'] }, expires: { type: ['string', 'null'] },
+    hostId: { type: ['string', 'null'] }, valid: { type: 'boolean' }, reason: { type: 'string' }, licensee: { type: 'string' },
+  },
+} as const
+
+export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseRouteDeps): Promise<void> {
+  const b = deps.bootstrap ?? deps.agent.opts.bootstrap
+  const now = deps.now ?? Date.now
+  const nodes = () => deps.agent.store.current().hb.nodes.map((n) => n.name)
+
+  app.get('/api/licenses', {
+    schema: { summary: 'License state of every node (valid, or limited with the reason)', response: { 200: { type: 'array', items: view } } },
+  }, async () => Promise.all(nodes().map(async (node): Promise<LicenseView> => {
+    if (node === b.nodeName) return nodeLicenseView(b, now())
+    if (!deps.licensePeers) return { node, type: null, expires: null, hostId: null, valid: false, reason: 'unknown: reading other nodes\' licenses is not wired in this agent' }
+    try {
+      return await deps.licensePeers.view(node)
+    } catch (e) {
+      return { node, type: null, expires: null, hostId: null, valid: false, reason: `unknown: ${(e as Error).message}` }
+    }
+  })))
+
+  app.post('/api/licenses', {
+    schema: {
+      summary: 'Install (or renew) the license of a node',
+      body: {
+        type: 'object', additionalProperties: false, required: ['node', 'text'],
+        properties: { node: { type: 'string', minLength: 1, maxLength: 64 }, text: { type: 'string', minLength: 1, maxLength: 16384 } },
+      },
+      response: { 200: view, 400: errorSchema, 503: errorSchema },
+    },
+  }, async (req, reply) => {
+    const { node, text } = req.body as { node: string; text: string }
+    try {
+      if (!nodes().includes(node)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(node)} is not a node of this cluster`, { field: '/node' })
+      if (node === b.nodeName) {
+        await installLicense(b, text, now())
+        deps.agent.log.log('info', 'license installed', { node })
+        return await nodeLicenseView(b, now())
+      }
+      if (!deps.licensePeers) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `installing a license on ${node} from here is not wired in this agent; install it on ${node}`, { field: '/node' })
+      return await deps.licensePeers.install(node, text)
+    } catch (e) {
+      // License refusals are the caller's input: 400 on the body's /text, the message naming the license field.
+      if (isMccsError(e) && e.code.startsWith('MCCS_ERR_LICENSE_')) {
+        const inner = e.field && e.field !== '/text' ? `${e.field.slice(1)}: ` : ''
+        return reply.code(400).send(errorBody(e.code, `${inner}${reasonOf(e)}`, '/text'))
+      }
+      return sendError(reply, e)
+    }
+  })
+}

@@ -1,0 +1,88 @@
+// This node's license file (<configDir>/mccs.lic, the manual's name) and the keys it trusts: the
+// vendor key plus operator keys in <configDir>/license-keys.pem (an open build's own key pair).
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { readFile, mkdir } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { Bootstrap } from '../config/bootstrap.js'
+import { writeFileAtomic } from '../config/atomic.js'
+import { MccsError, isMccsError } from '../errors.js'
+import { parseLicense, publicKeys, type License } from './format.js'
+import { licenseProblem, licenseState, type LicenseState } from './state.js'
+import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
+
+export const LICENSE_FILE = 'mccs.lic'
+export const TRUSTED_KEYS_FILE = 'license-keys.pem'
+
+/** What GET /api/licenses and `mccs license show` give per node. */
+export interface LicenseView {
+  node: string
+  type: string | null
+  expires: string | null
+  hostId: string | null
+  valid: boolean
+  reason?: string
+  licensee?: string
+}
+
+/** MAC addresses of this host's interfaces (loopback's all-zero one left out). */
+export function hostMacs(): string[] {
+  const out = new Set<string>()
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.mac && a.mac !== '00:00:00:00:00:00') out.add(a.mac.toLowerCase())
+  }
+  return [...out].sort()
+}
+
+export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
+  const keys = [createPublicKey(VENDOR_PUBLIC_KEY_PEM)]
+  try {
+    keys.push(...publicKeys(await readFile(path.join(configDir, TRUSTED_KEYS_FILE), 'utf8')))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new MccsError('MCCS_ERR_LICENSE_KEY', `cannot read the trusted license keys: ${(e as Error).message}`, { subject: path.join(configDir, TRUSTED_KEYS_FILE) })
+  }
+  return keys
+}
+
+/** The installed license, null when there is none; a file that does not parse is reported, not thrown. */
+export async function readInstalled(configDir: string): Promise<{ license: License | null; problem?: string; text?: string }> {
+  let text: string
+  try {
+    text = await readFile(path.join(configDir, LICENSE_FILE), 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { license: null }
+    return { license: null, problem: `cannot read ${LICENSE_FILE}: ${(e as Error).message}` }
+  }
+  try {
+    return { license: parseLicense(text), text }
+  } catch (e) {
+    return { license: null, problem: `${LICENSE_FILE} is invalid: ${isMccsError(e) ? `${e.field ?? ''} ${e.message.replace(/^.*?: \/\S+: /, '')}` : (e as Error).message}`, text }
+  }
+}
+
+export async function nodeLicenseState(b: Bootstrap, now = Date.now()): Promise<LicenseState & { license: License | null }> {
+  const inst = await readInstalled(b.configDir)
+  if (inst.problem) return { mode: 'limited', reason: inst.problem, code: 'MCCS_ERR_LICENSE_FORMAT', type: null, expires: null, hostId: null, license: null }
+  return { ...licenseState(now, inst.license, hostMacs(), await trustedKeys(b.configDir), b.nodeName), license: inst.license }
+}
+
+export async function nodeLicenseView(b: Bootstrap, now = Date.now()): Promise<LicenseView> {
+  const s = await nodeLicenseState(b, now)
+  return {
+    node: b.nodeName, type: s.type, expires: s.expires, hostId: s.hostId, valid: s.mode === 'valid',
+    ...(s.reason ? { reason: s.reason } : {}), ...(s.license?.licensee ? { licensee: s.license.licensee } : {}),
+  }
+}
+
+/**
+ * Checks a license for this node (form, signature, node, host id, expiry) and installs it atomically.
+ * Nothing is written when a check fails; the error names the field.
+ */
+export async function installLicense(b: Bootstrap, text: unknown, now = Date.now(), macs = hostMacs()): Promise<License> {
+  const l = parseLicense(text)
+  const p = licenseProblem(now, l, { node: b.nodeName, hostMacs: macs, keys: await trustedKeys(b.configDir) })
+  if (p) throw new MccsError(p.code, p.reason, { field: p.field })
+  await mkdir(b.configDir, { recursive: true })
+  await writeFileAtomic(path.join(b.configDir, LICENSE_FILE), (text as string).endsWith('\n') ? text as string : `${text as string}\n`, 0o644)
+  return l
+}
