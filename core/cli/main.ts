@@ -18,6 +18,8 @@ const USAGE = `usage: mccs <command> [options]
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
   plugin list | plugin info <type>   loaded resource types
   quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
+  support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
+  license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config`
 
@@ -95,6 +97,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const at = argv.indexOf('quorum-server')
         return await (await import('./quorum-cmd.js')).quorumServerCommand(argv.filter((_, i) => i !== at), io)
       }
+      case 'support':
+        return await (await import('./support-cmd.js')).supportCommand(argv.slice(argv.indexOf('support') + 1), io)
+      case 'license':
+        return await (await import('./license-cmd.js')).licenseCommand(argv.slice(argv.indexOf('license') + 1), io)
       default:
         io.err(USAGE)
         return EXIT.USAGE

@@ -1,0 +1,101 @@
+// mccs license: this node's license (manual 5.4).
+//   show [--json]                      valid, or limited mode with the reason
+//   install <file>                     check (form, signature, node, host id, expiry) and install
+//   keygen --out <key> [--trust]       an operator Ed25519 key pair (open builds); --trust adds the
+//                                      public key to <configDir>/license-keys.pem
+//   issue --key <key> --node N [--type term|nodelock] [--days 30 | --expires DATE] [--host-id ANY|MAC]
+//         [--licensee TEXT] [--out file]   sign a license with a private key
+import { generateKeyPairSync } from 'node:crypto'
+import { appendFile, readFile, writeFile, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
+import { MccsError, isMccsError } from '../errors.js'
+import { issueLicense, LICENSE_TYPES, type LicenseType } from '../license/format.js'
+import { installLicense, nodeLicenseView, TRUSTED_KEYS_FILE } from '../license/store.js'
+import { EXIT } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+export const LICENSE_USAGE = `usage: mccs license show [--json]
+       mccs license install <file>
+       mccs license keygen --out <private-key.pem> [--trust]
+       mccs license issue --key <private-key.pem> --node <name> [--type term|nodelock] [--days N | --expires YYYY-MM-DD]
+                          [--host-id ANY|aa:bb:cc:dd:ee:ff] [--licensee TEXT] [--out file]`
+
+export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        json: { type: 'boolean' }, out: { type: 'string' }, key: { type: 'string' }, node: { type: 'string' }, type: { type: 'string' },
+        days: { type: 'string' }, expires: { type: 'string' }, 'host-id': { type: 'string' }, licensee: { type: 'string' }, trust: { type: 'boolean' },
+      },
+    })
+  } catch (e) {
+    io.err(`mccs license: ${(e as Error).message}\n${LICENSE_USAGE}`)
+    return EXIT.USAGE
+  }
+  const { values: v, positionals: [sub, ...rest] } = parsed
+  try {
+    switch (sub) {
+      case 'show': case undefined: {
+        const view = await nodeLicenseView(b ?? await loadBootstrap())
+        io.out(v.json ? JSON.stringify(view, null, 2)
+          : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}`)
+        return EXIT.OK
+      }
+      case 'install': {
+        if (rest.length !== 1) { io.err(LICENSE_USAGE); return EXIT.USAGE }
+        const bb = b ?? await loadBootstrap()
+        const l = await installLicense(bb, await readFile(rest[0]!, 'utf8'))
+        io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
+        return EXIT.OK
+      }
+      case 'keygen': {
+        if (!v.out) throw new MccsError('MCCS_ERR_INVALID', 'names the private key file to write', { field: '--out' })
+        const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+        await mkdir(path.dirname(path.resolve(v.out)), { recursive: true })
+        await writeFile(v.out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+        const pub = publicKey.export({ type: 'spki', format: 'pem' }) as string
+        await writeFile(`${v.out}.pub`, pub, { flag: 'wx' })
+        io.out(`private key ${v.out} (keep it off the cluster), public key ${v.out}.pub`)
+        if (v.trust) {
+          const bb = b ?? await loadBootstrap()
+          await mkdir(bb.configDir, { recursive: true })
+          await appendFile(path.join(bb.configDir, TRUSTED_KEYS_FILE), pub, { mode: 0o644 })
+          io.out(`this node now trusts licenses signed with it (${path.join(bb.configDir, TRUSTED_KEYS_FILE)})`)
+        }
+        return EXIT.OK
+      }
+      case 'issue': {
+        if (!v.key) throw new MccsError('MCCS_ERR_INVALID', 'names the Ed25519 private key (PEM) to sign with', { field: '--key' })
+        if (!v.node) throw new MccsError('MCCS_ERR_INVALID', 'names the node the license is for', { field: '--node' })
+        const type = (v.type ?? 'term') as LicenseType
+        if (!LICENSE_TYPES.includes(type) || type === 'floating') throw new MccsError('MCCS_ERR_LICENSE_TYPE', 'must be term or nodelock', { field: '--type' })
+        const issued = new Date()
+        let expires: string | undefined
+        if (type === 'term') {
+          if (v.expires) expires = v.expires
+          else {
+            const days = Number(v.days ?? 30)
+            if (!Number.isInteger(days) || days < 1 || days > 3650) throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number of days, 1..3650', { field: '--days' })
+            expires = new Date(issued.getTime() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')
+          }
+        }
+        const text = issueLicense({
+          type, node: v.node, hostId: v['host-id'] ?? (type === 'term' ? 'ANY' : ''), issued: issued.toISOString().replace(/\.\d+Z$/, 'Z'),
+          ...(expires ? { expires } : {}), ...(v.licensee ? { licensee: v.licensee } : {}),
+        }, await readFile(v.key, 'utf8'))
+        if (v.out) { await writeFile(v.out, text); io.err(`license for ${v.node} written to ${v.out}`) } else io.out(text.trimEnd())
+        return EXIT.OK
+      }
+      default:
+        io.err(LICENSE_USAGE)
+        return EXIT.USAGE
+    }
+  } catch (e) {
+    io.err(`mccs license ${sub ?? ''}: ${isMccsError(e) ? e.message : (e as Error).message}`)
+    return isMccsError(e) && (e.code === 'MCCS_ERR_INVALID' || e.code.startsWith('MCCS_ERR_LICENSE_')) ? EXIT.INVALID : EXIT.FAILED
+  }
+}
