@@ -7,6 +7,9 @@
 // retries are off (maxAttempts 1): we retry throttling and 5xx ourselves with full-jitter exponential
 // backoff, bounded by the hook's deadline, and slow down every call to the same target while EC2 is
 // throttling (adaptive), so that each retry is in the log and no retry outlives the hook.
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { MccsError } from '../../errors.js'
 import type { CallInfo, CapabilityMethod, CapabilityProvider } from '../capabilities.js'
 import type { Logger } from '../../../sdk/src/types.js'
@@ -226,6 +229,10 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
           }
         },
       },
+      profiles: {
+        authorize: (_a, call) => (call.permissions.withPrefix('aws.ec2:').length ? null : 'aws.ec2:<Action>'),
+        run: async () => listProfiles(),
+      },
       settings: {
         authorize: (_a, call) => (call.permissions.withPrefix('aws.ec2:').length ? null : 'aws.ec2:<Action>'),
         run: async (_a, call) => {
@@ -235,6 +242,25 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
       },
     },
   }
+}
+
+/** Profile names of the shared files the SDK reads (section names only: no keys leave this function). */
+async function listProfiles(): Promise<string[]> {
+  const home = os.homedir()
+  const files = [
+    [process.env.AWS_CONFIG_FILE ?? path.join(home, '.aws/config'), true],
+    [process.env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws/credentials'), false],
+  ] as const
+  const names = new Set<string>()
+  for (const [f, isConfig] of files) {
+    const text = await readFile(f, 'utf8').catch(() => '')
+    for (const m of text.matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)) {
+      const n = m[1]!
+      if (isConfig) { if (n === 'default') names.add(n); else if (n.startsWith('profile ')) names.add(n.slice(8).trim()) }
+      else names.add(n)
+    }
+  }
+  return [...names].sort()
 }
 
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
