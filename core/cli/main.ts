@@ -18,6 +18,7 @@ const USAGE = `usage: mccs <command> [options]
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
   plugin list | plugin info <type>   loaded resource types
   quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
+  ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
   license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
@@ -101,6 +102,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await (await import('./support-cmd.js')).supportCommand(argv.slice(argv.indexOf('support') + 1), io)
       case 'license':
         return await (await import('./license-cmd.js')).licenseCommand(argv.slice(argv.indexOf('license') + 1), io)
+      case 'ec2-sim':
+        return await (await import('./ec2sim-cmd.js')).ec2SimCommand(argv.filter((_, i) => i !== argv.indexOf('ec2-sim')), io)
       default:
         io.err(USAGE)
         return EXIT.USAGE
