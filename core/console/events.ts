@@ -1,0 +1,147 @@
+// Live updates for the console over Server-Sent Events (GET /api/events):
+//   event: status  data: AgentStatus   at connect, then on every change (at most every 100 ms)
+//   event: log     data: {line}        each new line of this node's log
+//   event: oplog   data: OplogEntry    each new manual operation log entry
+// The agent emits 'step' after every engine event: a change is looked for 100 ms after a step, and once
+// a second anyway (a follower node's state changes on the coordinator, which emits nothing here).
+// Watching runs only while at least one client is connected.
+import type { FastifyInstance } from 'fastify'
+import type { Agent } from '../agent/agent.js'
+import type { AgentStatus } from '../agent/status.js'
+import { FileFollower } from './log-files.js'
+import { oplogEntry } from './oplog-view.js'
+import type { RouteDeps } from './routes/deps.js'
+
+export interface EventClient { send(event: string, data: unknown): void }
+
+const MIN_GAP_MS = 100
+const POLL_MS = 1000
+const KEEPALIVE_MS = 15_000
+/** A client that cannot keep up is dropped rather than buffered without end. */
+const MAX_BUFFERED = 8 * 1024 * 1024
+
+export class ConsoleEvents {
+  private readonly clients = new Set<EventClient>()
+  private last = ''
+  private lastStatus: AgentStatus | undefined
+  private pending: NodeJS.Timeout | undefined
+  private poller: NodeJS.Timeout | undefined
+  private checking = false
+  private recheck = false
+  private lastCheck = 0
+  private followers: FileFollower[] = []
+  private readonly onStep = () => this.schedule()
+
+  constructor(private readonly agent: Agent, private readonly files: { log: string; oplog: string }) {}
+
+  async add(c: EventClient): Promise<() => void> {
+    this.clients.add(c)
+    if (this.clients.size === 1) await this.startWatching()
+    const st = this.lastStatus ?? await this.agent.statusAnywhere()
+    c.send('status', st)
+    return () => {
+      this.clients.delete(c)
+      if (this.clients.size === 0) this.stopWatching()
+    }
+  }
+
+  get clientCount(): number { return this.clients.size }
+
+  private broadcast(event: string, data: unknown): void {
+    for (const c of this.clients) c.send(event, data)
+  }
+
+  private async startWatching(): Promise<void> {
+    this.agent.on('step', this.onStep)
+    this.poller = setInterval(() => this.schedule(), POLL_MS)
+    this.poller.unref()
+    this.followers = [
+      new FileFollower(this.files.log, (line) => this.broadcast('log', { line })),
+      new FileFollower(this.files.oplog, (line) => { const e = oplogEntry(line); if (e) this.broadcast('oplog', e) }),
+    ]
+    await Promise.all(this.followers.map((f) => f.start()))
+    const st = await this.agent.statusAnywhere()
+    this.lastStatus = st
+    this.last = keyOf(st)
+  }
+
+  private stopWatching(): void {
+    this.agent.off('step', this.onStep)
+    clearInterval(this.poller)
+    clearTimeout(this.pending)
+    this.pending = undefined
+    for (const f of this.followers) f.stop()
+    this.followers = []
+    this.lastStatus = undefined
+  }
+
+  /** A status check no sooner than 100 ms after the previous one. */
+  private schedule(): void {
+    if (this.pending) return
+    const wait = Math.max(0, this.lastCheck + MIN_GAP_MS - Date.now())
+    this.pending = setTimeout(() => { this.pending = undefined; void this.check() }, wait)
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) { this.recheck = true; return }
+    this.checking = true
+    try {
+      this.lastCheck = Date.now()
+      const st = await this.agent.statusAnywhere()
+      const key = keyOf(st)
+      if (key !== this.last && this.clients.size) {
+        this.last = key
+        this.lastStatus = st
+        this.broadcast('status', st)
+      }
+    } catch { /* the next step or poll tries again */ } finally {
+      this.checking = false
+      if (this.recheck) { this.recheck = false; this.schedule() }
+    }
+  }
+}
+
+/** What counts as a change: everything but the uptime, which changes every second. */
+function keyOf(st: AgentStatus): string {
+  return JSON.stringify({ ...st, uptimeS: 0 })
+}
+
+export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.get('/api/events', {
+    schema: { summary: 'Live status, log lines and operation log entries (text/event-stream)' },
+  }, async (_req, reply) => {
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      ...headersOf(reply.getHeaders()),
+    })
+    res.write(': connected\n\n')
+    let closed = false
+    const client: EventClient = {
+      send: (event, data) => {
+        if (closed) return
+        if (res.writableLength > MAX_BUFFERED) { res.destroy(); return }
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+      },
+    }
+    const keepalive = setInterval(() => { if (!closed) res.write(': keepalive\n\n') }, KEEPALIVE_MS)
+    keepalive.unref()
+    let remove: (() => void) | undefined
+    res.on('close', () => {
+      closed = true
+      clearInterval(keepalive)
+      remove?.()
+    })
+    remove = await deps.events.add(client)
+    if (closed) remove()
+  })
+}
+
+function headersOf(h: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h)) if (typeof v === 'string' || typeof v === 'number') out[k] = String(v)
+  return out
+}

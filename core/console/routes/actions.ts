@@ -1,0 +1,82 @@
+// Operator commands: POST /api/groups/:group/actions/:verb, /api/resources/:resource/actions/:verb,
+// /api/monitor-all. The command is built exactly as `mccs group|resource <verb>` builds it
+// (core/cli/ops-cmd.ts) and goes through agent.command(), which logs it in the operation log.
+import type { FastifyInstance } from 'fastify'
+import { buildCommand } from '../../cli/ops-cmd.js'
+import type { CommandReply } from '../../agent/agent.js'
+import type { OperatorCommand } from '../../engine/events.js'
+import { MccsError } from '../../errors.js'
+import type { RouteDeps } from './deps.js'
+import { userOf } from './deps.js'
+
+export const GROUP_VERBS = ['online', 'offline', 'switch', 'lock', 'unlock', 'clear', 'flush', 'probe', 'failover'] as const
+export const RESOURCE_VERBS = ['online', 'offline', 'probe', 'activate', 'deactivate'] as const
+
+const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' } as const
+const wait = { type: 'boolean', description: 'answer once the target state is reached (or cannot be)' } as const
+const timeoutS = { type: 'integer', minimum: 1, maximum: 3600, description: 'with wait: give up after this long (default 600)' } as const
+
+interface ActionBody { node?: string; persistent?: boolean; off?: boolean; wait?: boolean; timeoutS?: number }
+
+export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const run = async (cmd: OperatorCommand | string, body: ActionBody, user: string) => {
+    if (typeof cmd === 'string') throw new MccsError('MCCS_ERR_INVALID', cmd, { field: '/params/verb' })
+    const reply = await deps.agent.command({ ...cmd, user } as OperatorCommand, { wait: body.wait === true, timeoutMs: (body.timeoutS ?? 600) * 1000 })
+    return view(reply)
+  }
+
+  app.post<{ Params: { group: string; verb: string }; Body: ActionBody }>('/api/groups/:group/actions/:verb', {
+    schema: {
+      summary: 'A group command (as `mccs group <verb> <group>`)',
+      params: { type: 'object', required: ['group', 'verb'], properties: { group: name, verb: { type: 'string', enum: [...GROUP_VERBS] } } },
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          node: { ...name, description: 'online/clear: the node; switch: the target node' },
+          persistent: { type: 'boolean', description: 'lock: survives agent restarts' },
+          off: { type: 'boolean', description: 'failover: turn failover on failure off' },
+          wait, timeoutS,
+        },
+      },
+    },
+  }, async (req) => {
+    const b = req.body
+    const cmd = buildCommand('group', req.params.verb, req.params.group, { socket: '', json: true, wait: b.wait === true, ...opt('node', b.node), ...opt('persistent', b.persistent), ...opt('off', b.off) })
+    return run(cmd, b, userOf(req))
+  })
+
+  app.post<{ Params: { resource: string; verb: string }; Body: ActionBody }>('/api/resources/:resource/actions/:verb', {
+    schema: {
+      summary: 'A resource command (as `mccs resource <verb> <resource>`)',
+      params: { type: 'object', required: ['resource', 'verb'], properties: { resource: name, verb: { type: 'string', enum: [...RESOURCE_VERBS] } } },
+      body: { type: 'object', additionalProperties: false, properties: { node: name, wait, timeoutS } },
+    },
+  }, async (req) => {
+    const b = req.body
+    const cmd = buildCommand('resource', req.params.verb, req.params.resource, { socket: '', json: true, wait: b.wait === true, ...opt('node', b.node) })
+    return run(cmd, b, userOf(req))
+  })
+
+  app.post<{ Body: ActionBody }>('/api/monitor-all', {
+    schema: {
+      summary: 'Monitor every resource now (as `mccs monitor-all`)',
+      body: { type: 'object', additionalProperties: false, properties: {} },
+    },
+  }, async (req) => run(buildCommand('monitor-all', undefined, undefined, { socket: '', json: true, wait: false }), {}, userOf(req)))
+}
+
+function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V }
+}
+
+/** {accepted, outcome, message, reached?, status?}: the engine's answer, as `mccs … --json` shows it. */
+function view(r: CommandReply) {
+  const o = r.outcome
+  return {
+    accepted: o.status === 'accepted',
+    outcome: o,
+    message: o.status === 'accepted' ? 'accepted' : `${o.reason} (${o.code})`,
+    ...(r.reached !== undefined ? { reached: r.reached } : {}),
+    ...(r.status ? { status: r.status } : {}),
+  }
+}

@@ -1,0 +1,13 @@
+// The route modules the console registers, in order. One line per module: the support and license
+// routes (core/console/routes/support.ts, licenses.ts) are added here the same way.
+import type { RouteModule } from './deps.js'
+
+export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
+  async () => (await import('./auth.js')).registerAuthRoutes,
+  async () => (await import('./read.js')).registerReadRoutes,
+  async () => (await import('./types.js')).registerTypeRoutes,
+  async () => (await import('./actions.js')).registerActionRoutes,
+  async () => (await import('./config-edit.js')).registerConfigRoutes,
+  async () => (await import('../events.js')).registerEventRoutes,
+  async () => (await import('./console-page.js')).registerConsolePageRoutes,
+]

@@ -1,0 +1,155 @@
+// The web console and REST API of one agent: fastify over HTTPS only (port 11080 by default), in the
+// agent process. Routes (routes/index.ts) call the same Agent methods as the control socket. Every
+// /api route needs a session unless marked public; every request that changes something needs the
+// session's CSRF token; while the password must be changed only the session routes answer.
+import https from 'node:https'
+import path from 'node:path'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import cookie from '@fastify/cookie'
+import Ajv2020Module from 'ajv/dist/2020.js'
+import type { Agent } from '../agent/agent.js'
+import type { Bootstrap } from '../config/bootstrap.js'
+import { FORMATS } from '../config/ajv.js'
+import { MccsError } from '../errors.js'
+import { packageRoot } from '../paths.js'
+import { AccountStore } from './auth/accounts.js'
+import { SessionStore } from './auth/sessions.js'
+import { LoginRateLimit } from './auth/rate-limit.js'
+import { csrfMatches, CSRF_HEADER } from './auth/csrf.js'
+import { consoleSettings, type ConsoleSettings } from './settings.js'
+import { consoleTls, type ConsoleTls } from './tls-cert.js'
+import { ConsoleEvents } from './events.js'
+import { OpenApiCollector } from './openapi.js'
+import { errorBody, sendError, statusOf } from './http-errors.js'
+import { ROUTE_MODULES } from './routes/index.js'
+import { SESSION_COOKIE } from './routes/auth.js'
+import type { RouteDeps } from './routes/deps.js'
+
+const Ajv2020 = Ajv2020Module.default
+const HSTS = 'max-age=31536000'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export interface ConsoleOptions {
+  /** The clock of sessions, rate limit and password expiry (tests move it). */
+  now?: () => number
+}
+
+export interface ConsoleApp { app: FastifyInstance; deps: RouteDeps }
+
+/** The fastify app with every route, not listening (tests use app.inject). */
+export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<ConsoleApp> {
+  const now = o.now ?? Date.now
+  const accounts = new AccountStore(settings.accountsFile, { now })
+  await accounts.load()
+  const openapi = new OpenApiCollector()
+  const deps: RouteDeps = {
+    agent, settings, accounts, now, openapi,
+    sessions: new SessionStore({ ...settings.session, now }),
+    limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
+    events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
+  }
+  const app = Fastify({ logger: false, bodyLimit: 9 * 1024 * 1024, trustProxy: false, exposeHeadRoutes: true })
+
+  // Bodies are checked strictly (no type coercion, unknown properties refused); path and query
+  // parameters are strings on the wire and are coerced.
+  const bodyAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: false, useDefaults: true, removeAdditional: false, formats: FORMATS })
+  const paramAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: true, useDefaults: true, removeAdditional: false, formats: FORMATS })
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object))
+
+  app.decorateRequest('mccsSession', null)
+  app.addHook('onRoute', openapi.onRoute)
+  await app.register(cookie)
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('strict-transport-security', HSTS)
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('x-frame-options', 'DENY')
+    reply.header('referrer-policy', 'same-origin')
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store')
+    guard(deps, req)
+  })
+  // A command without a body is a command with an empty one: required fields are then named.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) req.body = {}
+  })
+  app.setErrorHandler((err, req, reply) => {
+    const code = (err as { code?: string }).code
+    if (!(err instanceof MccsError) && !(err as { validation?: unknown }).validation && !((err as { statusCode?: number }).statusCode! < 500)) {
+      agent.log.log('error', 'console request failed', { method: req.method, url: req.url.split('?')[0], error: (err as Error).message, code })
+    } else if (err instanceof MccsError && statusOf(err.code) >= 500 && err.code !== 'MCCS_ERR_NOT_IMPLEMENTED') {
+      agent.log.log('error', 'console request failed', { method: req.method, url: req.url.split('?')[0], error: err.message })
+    }
+    return sendError(reply, err)
+  })
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('MCCS_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)))
+
+  for (const load of ROUTE_MODULES) await (await load())(app, deps)
+  await app.ready()
+  return { app, deps }
+}
+
+/** Sessions, CSRF and the forced password change, before anything else of a request runs. */
+function guard(deps: RouteDeps, req: FastifyRequest): void {
+  const auth = req.routeOptions.config?.auth ?? (req.url.startsWith('/api/') ? 'session' : 'public')
+  if (auth === 'public') return
+  const s = deps.sessions.touch(req.cookies[SESSION_COOKIE])
+  if (!s) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
+  req.mccsSession = s
+  if (!SAFE_METHODS.has(req.method) && !csrfMatches(s, req.headers[CSRF_HEADER])) {
+    throw new MccsError('MCCS_ERR_CSRF', `send the session's CSRF token (from POST /api/login or GET /api/session) in the ${CSRF_HEADER} header`, { field: CSRF_HEADER })
+  }
+  if (auth === 'session' && deps.accounts.changeDue(s.user) !== null) {
+    throw new MccsError('MCCS_ERR_PASSWORD_CHANGE_REQUIRED', 'change the password first (POST /api/password)', { subject: s.user })
+  }
+}
+
+export interface RunningConsole extends ConsoleApp {
+  tls: ConsoleTls
+  /** Where it listens (the port is the real one when 0 was asked for). */
+  addresses: Array<{ address: string; port: number }>
+  url: string
+  close(): Promise<void>
+}
+
+/** Builds the app and serves it over HTTPS on every configured address. */
+export async function startConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<RunningConsole> {
+  const tls = await consoleTls(settings)
+  const built = await buildConsole(agent, settings, o)
+  const servers: https.Server[] = []
+  const close = async () => {
+    for (const s of servers) s.closeAllConnections()
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
+    await built.app.close()
+  }
+  try {
+    for (const address of settings.listen) {
+      const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (req, res) => built.app.routing(req, res))
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(settings.port, address, () => { server.off('error', reject); resolve() })
+      })
+      servers.push(server)
+    }
+  } catch (e) {
+    await close()
+    throw new MccsError('MCCS_ERR_CONSOLE', `cannot listen on port ${settings.port}: ${(e as Error).message}`, { subject: settings.listen.join(','), cause: e })
+  }
+  const addresses = servers.map((s) => { const a = s.address() as { address: string; port: number }; return { address: a.address, port: a.port } })
+  const first = addresses[0]!
+  const host = first.address === '0.0.0.0' || first.address === '::' ? 'localhost' : first.address.includes(':') ? `[${first.address}]` : first.address
+  return { ...built, tls, addresses, url: `https://${host}:${first.port}/main`, close }
+}
+
+/** What the agent starts after its control socket: the console per its settings, or null when disabled.
+ *  A console that cannot start is logged, not fatal: the cluster service matters more than its UI. */
+export async function startAgentConsole(agent: Agent, b: Bootstrap, env: NodeJS.ProcessEnv = process.env): Promise<RunningConsole | null> {
+  try {
+    const settings = consoleSettings(b, path.join(packageRoot(), 'dist', 'console'), env)
+    if (!settings.enabled) return null
+    const c = await startConsole(agent, settings)
+    agent.log.log('info', 'web console listening', { addresses: c.addresses, fingerprint: c.tls.fingerprint })
+    return c
+  } catch (e) {
+    agent.log.log('error', 'web console not started', { error: (e as Error).message })
+    return null
+  }
+}
