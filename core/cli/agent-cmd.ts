@@ -9,7 +9,7 @@ import type net from 'node:net'
 
 export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
 
-export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean } = {}): Promise<RunningAgent | number> {
+export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean; console?: boolean } = {}): Promise<RunningAgent | number> {
   const agent = new Agent({ bootstrap: b })
   try {
     await agent.start()
@@ -20,10 +20,13 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean 
     return issues ? EXIT.INVALID : EXIT.FAILED
   }
   const server = await startControlServer(agent, b.controlSocket)
-  if (!opts.quiet) io.err(`mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log`)
+  // The web console (HTTPS 11080); loaded only when asked for, so tests of the agent alone skip fastify.
+  const web = opts.console ? await (await import('../console/server.js')).startAgentConsole(agent, b) : null
+  if (!opts.quiet) io.err(`mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log${web ? `; console ${web.url}` : ''}`)
   return {
     agent, server,
     stop: async () => {
+      await web?.close()
       await new Promise<void>((r) => server.close(() => r()))
       await agent.stop()
     },
@@ -32,7 +35,7 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean 
 
 export async function agentCommand(io: CliIO): Promise<number> {
   const b = await loadBootstrap()
-  const running = await runAgent(b, io)
+  const running = await runAgent(b, io, { console: true })
   if (typeof running === 'number') return running
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => { io.err(`mccs agent: ${sig}, stopping (services keep running)`); resolve() }
