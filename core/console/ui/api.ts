@@ -1,0 +1,82 @@
+// The REST client: same-origin fetch with the session cookie, the CSRF token on every change, and
+// one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
+import type { AgentStatus } from '../../agent/status.js'
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string,
+    readonly issues: Array<{ field: string; message: string }> = []) { super(message) }
+}
+
+export interface Session { user: string; mustChangePassword: boolean; csrfToken: string; expiresAt: string }
+
+let csrf = ''
+let onUnauthorized: () => void = () => {}
+export function setCsrf(token: string): void { csrf = token }
+export function whenUnauthorized(f: () => void): void { onUnauthorized = f }
+
+export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (method !== 'GET') headers['x-csrf-token'] = csrf
+  let res: Response
+  try {
+    res = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  } catch (err) {
+    throw new ApiError(0, 'MCCS_ERR_NETWORK', `the agent did not answer (${(err as Error).message})`)
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let data: unknown = undefined
+  try { data = text ? JSON.parse(text) : undefined } catch { /* not JSON: reported below */ }
+  if (!res.ok) {
+    const e = (data as { error?: { code?: string; message?: string; field?: string }; issues?: Array<{ field: string; message: string }> } | undefined)
+    const err = new ApiError(res.status, e?.error?.code ?? `HTTP_${res.status}`,
+      e?.error?.message ?? (res.status === 404 ? `${method} ${url} does not exist on this agent` : `${res.status} ${res.statusText}`),
+      e?.error?.field, e?.issues ?? [])
+    if (res.status === 401 && !url.endsWith('/api/login')) onUnauthorized()
+    throw err
+  }
+  if (data === undefined && text) throw new ApiError(res.status, 'MCCS_ERR_BAD_REPLY', `${url} answered with something that is not JSON`)
+  return data as T
+}
+
+const enc = encodeURIComponent
+export const api = {
+  session: () => call<Session>('GET', '/api/session'),
+  login: (user: string, password: string) => call<Session>('POST', '/api/login', { user, password }),
+  logout: () => call<void>('POST', '/api/logout', {}),
+  changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
+  status: () => call<AgentStatus>('GET', '/api/status'),
+  types: () => call<TypeSummary[]>('GET', '/api/types'),
+  type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
+  config: () => call<{ generation: number; text: string }>('GET', '/api/config'),
+  oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
+  logs: (lines = 200) => call<{ lines: string[] }>('GET', `/api/logs?lines=${lines}`),
+  groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
+  resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),
+  monitorAll: () => call<unknown>('POST', '/api/monitor-all', {}),
+  addGroup: (g: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/groups', g),
+  editGroup: (g: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/groups/${enc(g)}`, p),
+  deleteGroup: (g: string) => call<{ generation: number }>('DELETE', `/api/groups/${enc(g)}`),
+  addResource: (r: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/resources', r),
+  editResource: (r: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/resources/${enc(r)}`, p),
+  deleteResource: (r: string) => call<{ generation: number }>('DELETE', `/api/resources/${enc(r)}`),
+  link: (parent: string, child: string) => call<{ generation: number }>('POST', '/api/dependencies', { parent, child }),
+  unlink: (parent: string, child: string) => call<{ generation: number }>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
+  discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) => call<{ options: Array<{ value: string; label?: string }>; answer?: string; reason?: string }>('POST', `/api/types/${enc(t)}/discover`, body),
+  validate: (t: string, perNode: Record<string, Record<string, unknown>>) => call<{ ok: boolean; diagnostics: Array<{ field: string; message: string; hint?: string }> }>('POST', `/api/types/${enc(t)}/validate`, { perNode }),
+  renameNode: (n: string, name: string) => call<unknown>('POST', `/api/nodes/${enc(n)}/rename`, { name }),
+  supportList: () => call<SupportBundle[]>('GET', '/api/support'),
+  supportCollect: (nodes: 'all' | string[]) => call<SupportBundle>('POST', '/api/support', { nodes }),
+  licenses: () => call<License[]>('GET', '/api/licenses'),
+  addLicense: (node: string, text: string) => call<License>('POST', '/api/licenses', { node, text }),
+  openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
+}
+
+export interface TypeSummary { name: string; displayName: string; version: string; kind: string; description?: string; permissions: string[] }
+export interface TypeDetail extends TypeSummary { wizard: JsonSchema; defaults?: Record<string, number> }
+export type JsonSchema = Record<string, unknown>
+export interface ActionReply { accepted: boolean; outcome?: string; message?: string }
+export interface OpEntry { at: string; user: string; node?: string; op?: string; command?: string; target?: string; args?: Record<string, unknown>; result: string; reason?: string }
+export interface SupportBundle { id: string; createdAt: string; nodes: string[]; size: number }
+export interface License { node: string; type: string; expires: string | null; hostId: string; valid: boolean; reason?: string }

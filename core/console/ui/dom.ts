@@ -1,0 +1,48 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// Tiny DOM helpers: the console is plain DOM, no framework. h() builds an element tree; children that
+// are null/false are skipped so views can write `cond && h(...)`.
+
+export type Child = Node | string | number | null | undefined | false | Child[]
+type Attrs = Record<string, unknown>
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag)
+  setAttrs(el, attrs)
+  append(el, children)
+  return el
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg'
+export function s(tag: string, attrs?: Attrs | null, ...children: Child[]): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag)
+  setAttrs(el, attrs)
+  append(el, children)
+  return el
+}
+
+function setAttrs(el: Element, attrs: Attrs | null | undefined): void {
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v as EventListener)
+    else if (k === 'class') el.setAttribute('class', Array.isArray(v) ? v.filter(Boolean).join(' ') : String(v))
+    else if (k === 'value' && 'value' in el) (el as HTMLInputElement).value = String(v)
+    else if (k === 'checked' && 'checked' in el) (el as HTMLInputElement).checked = Boolean(v)
+    else el.setAttribute(k, v === true ? '' : String(v))
+  }
+}
+
+export function append(el: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue
+    if (Array.isArray(c)) append(el, c)
+    else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c)
+  }
+}
+
+export function replace(el: Element, ...children: Child[]): void {
+  el.replaceChildren()
+  append(el, children)
+}
+
+export const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T | null => root.querySelector<T>(sel)

@@ -1,0 +1,67 @@
+// Login (manual 5.2) and the forced password change. The server decides the rule; a refusal shows
+// its message (the rule) under the new-password field, and "already used" likewise.
+import { h, replace } from './dom.js'
+import { api, ApiError, setCsrf, type Session } from './api.js'
+
+export function loginScreen(root: HTMLElement, done: (s: Session) => void): void {
+  const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', required: true, value: 'mcuser' })
+  const pass = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })
+  const err = h('p', { id: 'login-error', class: 'field-error', role: 'alert' })
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'login-submit' }, 'Log in')
+  const form = h('form', { class: 'login-box', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ' MCCS web console'),
+    h('p', { class: 'muted' }, `Cluster management on ${location.host}`),
+    h('label', { for: 'login-user' }, 'User ID'), user,
+    h('label', { for: 'login-password' }, 'Password'), pass,
+    err, submit)
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    submit.disabled = true
+    err.textContent = ''
+    api.login(user.value.trim(), pass.value).then((s) => {
+      setCsrf(s.csrfToken)
+      if (s.mustChangePassword) passwordScreen(root, s, pass.value, done)
+      else done(s)
+    }, (e: unknown) => {
+      err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong user ID or password.' : (e as Error).message
+      submit.disabled = false
+      pass.select()
+    })
+  })
+  replace(root, h('div', { class: 'login-page' }, form))
+  pass.focus()
+}
+
+/** The forced change after the first login (or after expiry); also reachable from File. */
+export function passwordScreen(root: HTMLElement, s: Session, current: string, done: (s: Session) => void): void {
+  const cur = h('input', { id: 'pw-current', type: 'password', autocomplete: 'current-password', value: current })
+  const next = h('input', { id: 'pw-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'pw-error' })
+  const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password' })
+  const err = h('p', { id: 'pw-error', class: 'field-error', role: 'alert' })
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, 'Change password')
+  const form = h('form', { class: 'login-box', 'aria-labelledby': 'pw-title' },
+    h('h1', { id: 'pw-title' }, 'Change your password'),
+    h('p', { class: 'muted' }, `User ${s.user}: a new password is required before you continue.`),
+    h('label', { for: 'pw-current' }, 'Current password'), cur,
+    h('label', { for: 'pw-next' }, 'New password'), next,
+    h('label', { for: 'pw-again' }, 'New password again'), again,
+    err, submit)
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    err.textContent = ''
+    if (next.value !== again.value) { err.textContent = 'The two new passwords differ.'; again.focus(); return }
+    submit.disabled = true
+    api.changePassword(cur.value, next.value).then(() => api.session()).then((fresh) => {
+      setCsrf(fresh.csrfToken)
+      done(fresh)
+    }, (e: unknown) => {
+      const ae = e instanceof ApiError ? e : null
+      err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+      err.dataset.code = ae?.code ?? ''
+      submit.disabled = false
+      next.select()
+    })
+  })
+  replace(root, h('div', { class: 'login-page' }, form))
+  next.focus()
+}

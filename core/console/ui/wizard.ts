@@ -1,0 +1,275 @@
+// A form rendered from a resource type's wizard schema alone (JSON Schema 2020-12 + `x-mccs` hints),
+// so a third party's type gets its wizard with no console change. Per-node fields (`scope: "node"`)
+// get one column per node of the group (the manual's Active / StandBy columns); `discover` fields are
+// lists the plugin fills, refreshable; the plugin's validate hook answers under the field it names.
+import { h, replace } from './dom.js'
+import { api, ApiError, type JsonSchema } from './api.js'
+
+interface Hints { scope?: string; discover?: string; widget?: string; order?: number; group?: string; secret?: boolean }
+interface Field {
+  prop: string; schema: JsonSchema; hints: Hints; title: string; required: boolean
+  kind: 'text' | 'textarea' | 'password' | 'number' | 'boolean' | 'enum' | 'list' | 'map' | 'discover'
+  perNode: boolean
+}
+export interface Diagnostic { field: string; message: string; hint?: string }
+export interface FormValues { attrs: Record<string, unknown>; nodeAttrs: Record<string, Record<string, unknown>> }
+
+export interface SchemaForm {
+  el: HTMLElement
+  /** The values, or null with the local problems shown inline. */
+  values(): FormValues | null
+  /** Puts each diagnostic under its field; answers the ones no field took. */
+  showIssues(diags: Diagnostic[]): Diagnostic[]
+  clearIssues(): void
+  /** Runs the plugin's validate hook on the current values; true when it answered ok. */
+  validateRemote(): Promise<boolean>
+  refreshDiscover(): Promise<void>
+}
+
+const hintsOf = (s: JsonSchema): Hints => (s['x-mccs'] as Hints | undefined) ?? {}
+
+function resolve(root: JsonSchema, s: JsonSchema): JsonSchema {
+  const ref = s.$ref
+  if (typeof ref !== 'string' || !ref.startsWith('#/')) return s
+  let target: unknown = root
+  for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+  const { $ref: _drop, ...rest } = s
+  return { ...resolve(root, (target as JsonSchema | undefined) ?? {}), ...rest }
+}
+
+function kindOf(s: JsonSchema, hints: Hints): Field['kind'] {
+  if (hints.discover) return 'discover'
+  if (Array.isArray(s.enum)) return 'enum'
+  const t = s.type
+  if (t === 'boolean' || hints.widget === 'checkbox') return 'boolean'
+  if (t === 'integer' || t === 'number' || hints.widget === 'number') return 'number'
+  if (t === 'array' || hints.widget === 'list') return 'list'
+  if (t === 'object') return 'map'
+  if (hints.widget === 'password' || hints.secret) return 'password'
+  if (hints.widget === 'textarea') return 'textarea'
+  return 'text'
+}
+
+export function fieldsOf(schema: JsonSchema): Field[] {
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>
+  const required = new Set((schema.required as string[] | undefined) ?? [])
+  return Object.entries(props).map(([prop, raw], i) => {
+    const s = resolve(schema, raw)
+    const hints = hintsOf(s)
+    return { prop, schema: s, hints: { order: 1000 + i, ...hints }, title: typeof s.title === 'string' ? s.title : prop, required: required.has(prop), kind: kindOf(s, hints), perNode: hints.scope === 'node' }
+  }).sort((a, b) => (a.hints.order ?? 0) - (b.hints.order ?? 0))
+}
+
+const fieldId = (prop: string, node?: string) => `wz-${prop}${node ? `--${node}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_')
+
+export function schemaForm(o: {
+  type: string; schema: JsonSchema; nodes: string[]
+  initial?: FormValues
+  /** Called after any edit (the caller debounces remote checks through validateRemote). */
+  onEdit?: () => void
+}): SchemaForm {
+  const fields = fieldsOf(o.schema)
+  const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>()
+  const errors = new Map<string, HTMLElement>()
+  const notes = new Map<string, HTMLElement>()
+  const key = (prop: string, node?: string) => (node ? `${prop}@${node}` : prop)
+  const general = h('div', { class: 'wz-general field-error', role: 'alert' })
+
+  const initialValue = (f: Field, node?: string): unknown =>
+    node ? o.initial?.nodeAttrs[node]?.[f.prop] ?? (o.initial ? undefined : f.schema.default) : o.initial ? o.initial.attrs[f.prop] : f.schema.default
+
+  function control(f: Field, node?: string): HTMLElement {
+    const id = fieldId(f.prop, node)
+    const v = initialValue(f, node)
+    const common = { id, name: id, 'data-prop': f.prop, 'data-node': node, 'aria-describedby': `${id}-err`, 'aria-label': node ? `${f.title} on ${node}` : f.title }
+    let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
+    let extra: HTMLElement | null = null
+    switch (f.kind) {
+      case 'boolean':
+        input = h('input', { ...common, type: 'checkbox', checked: v === true })
+        break
+      case 'number':
+        input = h('input', { ...common, type: 'number', step: f.schema.type === 'integer' ? 1 : 'any', min: f.schema.minimum, max: f.schema.maximum, value: v ?? '' })
+        break
+      case 'enum':
+        input = h('select', common, h('option', { value: '' }, f.schema.default !== undefined ? `(default: ${String(f.schema.default)})` : '— choose —'),
+          ...(f.schema.enum as unknown[]).map((x) => h('option', { value: String(x), selected: x === v && x !== f.schema.default }, String(x))))
+        break
+      case 'discover': {
+        const sel = input = h('select', { ...common, 'data-discover': f.hints.discover }, h('option', { value: '' }, '— choose —'))
+        if (typeof v === 'string' && v) sel.append(h('option', { value: v, selected: true }, v))
+        const note = h('span', { class: 'wz-note muted', id: `${id}-note` })
+        notes.set(key(f.prop, node), note)
+        extra = h('span', { class: 'wz-discover' },
+          h('button', { type: 'button', class: 'btn btn-small', title: 'Ask the plugin for the choices again', 'aria-label': `Refresh ${f.title}${node ? ` on ${node}` : ''}`, 'data-refresh': id,
+            onclick: () => void discoverOne(f, node) }, '↻ Refresh'), note)
+        break
+      }
+      case 'list':
+        input = h('textarea', { ...common, rows: 3, placeholder: 'one item per line', value: Array.isArray(v) ? v.join('\n') : '' })
+        break
+      case 'map':
+        input = h('textarea', { ...common, rows: 2, placeholder: 'NAME=value, one per line', value: v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join('\n') : '' })
+        break
+      case 'textarea':
+        input = h('textarea', { ...common, rows: 3, value: v ?? '' })
+        break
+      default:
+        input = h('input', { ...common, type: f.kind === 'password' ? 'password' : 'text', value: v ?? '', placeholder: f.schema.default !== undefined ? `default: ${String(f.schema.default)}` : '' })
+    }
+    input.addEventListener('input', () => { errOf(f.prop, node).textContent = ''; o.onEdit?.() })
+    input.addEventListener('change', () => o.onEdit?.())
+    inputs.set(key(f.prop, node), input)
+    const err = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', 'data-field': node ? `/nodes/${node}/${f.prop}` : `/${f.prop}` })
+    errors.set(key(f.prop, node), err)
+    return h('div', { class: 'wz-cell' }, h('div', { class: 'wz-ctl' }, input, extra), err)
+  }
+  const errOf = (prop: string, node?: string) => errors.get(key(prop, node)) ?? errors.get(prop) ?? general
+
+  // Fields grouped under their x-mccs group heading, in order of first appearance.
+  const groups = new Map<string, Field[]>()
+  for (const f of fields) { const g = f.hints.group ?? ''; groups.set(g, [...(groups.get(g) ?? []), f]) }
+  const anyPerNode = fields.some((f) => f.perNode)
+  const head = h('tr', null, h('th', { scope: 'col' }, 'Attribute'),
+    anyPerNode ? o.nodes.map((n, i) => h('th', { scope: 'col', class: 'wz-nodecol' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)'))) : h('th', { scope: 'col' }, 'Value'))
+  const sections = [...groups].map(([g, fs]) => h('tbody', { class: 'wz-group' },
+    g && h('tr', { class: 'wz-group-head' }, h('th', { colspan: 1 + (anyPerNode ? o.nodes.length : 1), scope: 'rowgroup' }, g)),
+    fs.map((f) => h('tr', { class: 'wz-row', 'data-prop': f.prop },
+      h('th', { scope: 'row', class: 'wz-label' },
+        h('label', { for: fieldId(f.prop, f.perNode ? o.nodes[0] : undefined) }, f.title, f.required && h('span', { class: 'req', title: 'required' }, ' *')),
+        f.perNode && h('span', { class: 'scope-tag', title: 'may differ per node' }, 'per node'),
+        typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description)),
+      f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f))))))
+  const el = h('div', { class: 'wz-form' }, general, h('table', { class: 'wz-table' }, h('thead', null, head), sections))
+
+  function read(f: Field, node?: string): { value?: unknown; error?: string } {
+    const input = inputs.get(key(f.prop, node))!
+    if (f.kind === 'boolean') return { value: (input as HTMLInputElement).checked }
+    const raw = input.value
+    if (raw.trim() === '') return {}
+    switch (f.kind) {
+      case 'number': {
+        const n = Number(raw)
+        if (!Number.isFinite(n)) return { error: 'must be a number' }
+        if (f.schema.type === 'integer' && !Number.isInteger(n)) return { error: 'must be a whole number' }
+        if (typeof f.schema.minimum === 'number' && n < f.schema.minimum) return { error: `must be at least ${f.schema.minimum}` }
+        if (typeof f.schema.maximum === 'number' && n > f.schema.maximum) return { error: `must be at most ${f.schema.maximum}` }
+        return { value: n }
+      }
+      case 'list': {
+        const items = raw.split('\n').map((x) => x.replace(/\r$/, '')).filter((x, i, a) => x !== '' || a.slice(i).some((y) => y !== ''))
+        const first = (f.schema.prefixItems as JsonSchema[] | undefined)?.[0]?.pattern
+        if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0])) return { error: `the first item must match ${first}` }
+        if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems) return { error: `needs at least ${f.schema.minItems} item(s)` }
+        return { value: items }
+      }
+      case 'map': {
+        const out: Record<string, string> = {}
+        for (const line of raw.split('\n').filter((l) => l.trim())) {
+          const at = line.indexOf('=')
+          if (at < 1) return { error: `"${line}" is not NAME=value` }
+          out[line.slice(0, at).trim()] = line.slice(at + 1)
+        }
+        return { value: out }
+      }
+      default: {
+        if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw)) return { error: `does not match the expected form ${f.schema.pattern}` }
+        if (typeof f.schema.maxLength === 'number' && raw.length > f.schema.maxLength) return { error: `must be at most ${f.schema.maxLength} characters` }
+        return { value: raw }
+      }
+    }
+  }
+
+  function values(): FormValues | null {
+    clearIssues()
+    let bad = 0
+    const attrs: Record<string, unknown> = {}
+    const nodeAttrs: Record<string, Record<string, unknown>> = {}
+    for (const f of fields) {
+      for (const node of f.perNode ? o.nodes : [undefined]) {
+        const r = read(f, node)
+        if (r.error) { errOf(f.prop, node).textContent = r.error; bad++; continue }
+        if (r.value === undefined) {
+          if (f.required) { errOf(f.prop, node).textContent = node ? `required on ${node}` : 'required'; bad++ }
+          continue
+        }
+        if (node) (nodeAttrs[node] ??= {})[f.prop] = r.value
+        else attrs[f.prop] = r.value
+      }
+    }
+    return bad ? null : { attrs, nodeAttrs }
+  }
+
+  function clearIssues(): void {
+    general.textContent = ''
+    for (const e of errors.values()) e.textContent = ''
+  }
+
+  function showIssues(diags: Diagnostic[]): Diagnostic[] {
+    const left: Diagnostic[] = []
+    for (const d of diags) {
+      // /nodes/<node>/<prop>, /nodeAttrs/<node>/<prop>, /attrs/<prop>, /<prop>
+      const p = d.field.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
+      let prop: string | undefined, node: string | undefined
+      if ((p[0] === 'nodes' || p[0] === 'nodeAttrs' || p[0] === 'perNode') && p.length >= 3) { node = p[1]; prop = p[2] }
+      else if (p[0] === 'attrs' && p.length >= 2) prop = p[1]
+      else prop = p[0]
+      const f = fields.find((x) => x.prop === prop)
+      if (!f) { left.push(d); continue }
+      const target = errors.get(key(f.prop, f.perNode ? node : undefined))
+      if (!target) { left.push(d); continue }
+      const text = `${!f.perNode && node ? `on ${node}: ` : ''}${d.message}${d.hint ? ` (${d.hint})` : ''}`
+      target.textContent = target.textContent ? `${target.textContent}; ${text}` : text
+    }
+    if (left.length) general.textContent = left.map((d) => `${d.field || '(form)'}: ${d.message}`).join('; ')
+    return left
+  }
+
+  async function validateRemote(): Promise<boolean> {
+    const v = values()
+    if (!v) return false
+    const perNode = Object.fromEntries(o.nodes.map((n) => [n, { ...v.attrs, ...(v.nodeAttrs[n] ?? {}) }]))
+    try {
+      const r = await api.validate(o.type, perNode)
+      showIssues(r.diagnostics ?? [])
+      return r.ok
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 400 && e.issues.length) { showIssues(e.issues); return false }
+      general.textContent = `The plugin's check could not run: ${(e as Error).message}`
+      return false
+    }
+  }
+
+  async function discoverOne(f: Field, node?: string): Promise<void> {
+    const sel = inputs.get(key(f.prop, node)) as HTMLSelectElement
+    const note = notes.get(key(f.prop, node))!
+    const current = sel.value
+    note.textContent = 'asking the plugin…'
+    const partial: Record<string, unknown> = {}
+    for (const x of fields) { const r = read(x, x.perNode ? node ?? o.nodes[0] : undefined); if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value }
+    try {
+      const r = await api.discover(o.type, { field: f.hints.discover!, ...(node ? { node } : {}), attrs: partial })
+      const opts = r.options ?? []
+      replace(sel, h('option', { value: '' }, opts.length ? '— choose —' : '— nothing found —'),
+        opts.map((x) => h('option', { value: x.value }, x.label && x.label !== x.value ? `${x.label} (${x.value})` : x.value)))
+      if (current && !opts.some((x) => x.value === current)) sel.append(h('option', { value: current }, `${current} (not found now)`))
+      sel.value = current
+      note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.reason ? `: ${r.reason}` : ''}` : `${opts.length} found`
+    } catch (e) {
+      note.textContent = `could not ask the plugin: ${(e as Error).message}`
+    }
+  }
+
+  async function refreshDiscover(): Promise<void> {
+    await Promise.all(fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))))
+  }
+
+  return { el, values, showIssues, clearIssues, validateRemote, refreshDiscover }
+}
+
+/** A free resource name from the type: `process1`, `process2`… (a valid MCCS name). */
+export function suggestName(type: string, taken: Iterable<string>): string {
+  const used = new Set(taken)
+  const base = type.replace(/[^A-Za-z0-9_.-]/g, '').replace(/^[^A-Za-z]+/, '') || 'resource'
+  for (let i = 1; ; i++) if (!used.has(`${base}${i}`)) return `${base}${i}`
+}
