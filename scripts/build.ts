@@ -26,6 +26,7 @@ export async function buildAll(): Promise<void> {
       packages: 'external', sourcemap: 'linked', logLevel: 'warning',
     })
   }
+  await (await import('./build-console.js')).buildConsole() // the web console UI -> dist/console/
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
