@@ -6,7 +6,7 @@
 import type {
   AddAddressRequest, AddressRef, AnnounceRequest, AnnounceResult, NetRoute, PingRequest, PingResult, ProbeRequest, ProbeResult,
 } from '../../../sdk/src/caps-net.js'
-import { isInterfaceName, isUnicastMac, normalizeMac, parseCidr, parseIp } from '../../../sdk/src/caps-net.js'
+import { isInterfaceName, isUnicastMac, normalizeMac, parseIpCidr, parseIp } from '../../../sdk/src/caps-net.js'
 import type { ExecResult } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
 import { simpleMethod, type CallInfo, type CapabilityProvider } from '../capabilities.js'
@@ -107,24 +107,24 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
       addAddress: simpleMethod('net:write', async ([req], call) => {
         const r = obj('addAddress', req)
         const dev = iface('addAddress', r.iface)
-        if (!parseCidr(r.address)) throw bad('addAddress', 'address', 'must be an IPv4 or IPv6 address with a prefix length, e.g. 10.0.0.5/24')
+        if (!parseIpCidr(r.address)) throw bad('addAddress', 'address', 'must be an IPv4 or IPv6 address with a prefix length, e.g. 10.0.0.5/24')
         for (const f of ['nodad', 'noprefixroute', 'deprecated'] as const) {
           if (r[f] !== undefined && typeof r[f] !== 'boolean') throw bad('addAddress', f, 'must be true or false')
         }
         const args = addAddressArgs({ ...(r as unknown as AddAddressRequest), iface: dev })
         const res = await ip('addAddress', args, call)
         if (res.code === 0) return { added: true }
-        if (/File exists/.test(res.stderr)) return { added: false }
+        if (/File exists|[Aa]ddress already assigned/.test(res.stderr)) return { added: false }
         throw failed('addAddress', `ip ${args.join(' ')}: ${stderrOf(res)}`)
       }),
       removeAddress: simpleMethod('net:write', async ([req], call) => {
         const r = obj('removeAddress', req) as Partial<AddressRef>
         const dev = iface('removeAddress', r.iface)
-        if (!parseCidr(r.address)) throw bad('removeAddress', 'address', 'must be an address with its prefix length, e.g. 10.0.0.5/24')
+        if (!parseIpCidr(r.address)) throw bad('removeAddress', 'address', 'must be an address with its prefix length, e.g. 10.0.0.5/24')
         const args = removeAddressArgs(dev, r.address!)
         const res = await ip('removeAddress', args, call)
         if (res.code === 0) return { removed: true }
-        if (/Cannot assign requested address|does not exist/.test(res.stderr)) return { removed: false }
+        if (/Cannot assign requested address|[Aa]ddress not found|does not exist/.test(res.stderr)) return { removed: false }
         throw failed('removeAddress', `ip ${args.join(' ')}: ${stderrOf(res)}`)
       }),
       setMac: simpleMethod('net:write', async ([req], call) => {
