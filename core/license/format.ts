@@ -121,7 +121,9 @@ export type LicenseFields = Omit<License, 'product' | 'keyId' | 'signature'>
 export function issueLicense(fields: LicenseFields, privateKeyPem: string): string {
   const priv = createPrivateKey(privateKeyPem)
   if (priv.asymmetricKeyType !== 'ed25519') throw new MccsError('MCCS_ERR_LICENSE_KEY', 'must be an Ed25519 private key (PEM)', { field: '--key' })
-  const body = { product: 'MCCS' as const, ...fields, keyId: keyIdOf(createPublicKey(priv)) }
+  // Signed in the form parseLicense gives back (MAC in lower case with colons), or it would not verify.
+  const hostId = fields.hostId === 'ANY' ? 'ANY' : fields.hostId.toLowerCase().replace(/-/g, ':')
+  const body = { product: 'MCCS' as const, ...fields, hostId, keyId: keyIdOf(createPublicKey(priv)) }
   const signature = sign(null, canonical(body), priv).toString('base64')
   const text = ['# MCCS license', ...ORDER.filter((k) => (body as Record<string, unknown>)[k] !== undefined).map((k) => `${k}=${String((body as Record<string, unknown>)[k])}`), `signature=${signature}`].join('\n') + '\n'
   parseLicense(text) // what we issue must be what we accept

@@ -1,0 +1,190 @@
+// Licenses (manual 5.4): what an operator sees when installing one — accepted, or refused naming the
+// field and the reason — and the node's state (valid / limited mode).
+import t, { type Test } from 'tap'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import Fastify from 'fastify'
+import { issueLicense, parseLicense, type LicenseFields } from '../../core/license/format.js'
+import { licenseState } from '../../core/license/state.js'
+import { installLicense, nodeLicenseView, hostMacs, TRUSTED_KEYS_FILE, LICENSE_FILE } from '../../core/license/store.js'
+import { loadBootstrap } from '../../core/config/bootstrap.js'
+import { isMccsError } from '../../core/errors.js'
+import { registerLicenseRoutes } from '../../core/console/routes/licenses.js'
+import { sendError } from '../../core/console/http-errors.js'
+import { startTestAgent } from '../agent/helpers.js'
+import { packageRoot } from '../../core/paths.js'
+
+const pair = () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  return { pub: publicKey, pubPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, privPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
+}
+const NOW = Date.parse('2026-06-01T00:00:00Z')
+const term = (over: Partial<LicenseFields> = {}): LicenseFields => ({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-05-01T00:00:00Z', expires: '2026-07-01T00:00:00Z', ...over })
+const MAC_HERE = 'aa:bb:cc:00:11:22'
+
+function refusal(t: Test, f: () => unknown, code: string, field: string) {
+  try {
+    f()
+    t.fail(`expected ${code}`)
+  } catch (e) {
+    t.ok(isMccsError(e), 'an MccsError')
+    t.equal((e as { code: string }).code, code)
+    t.equal((e as { field: string }).field, field)
+  }
+}
+
+t.test('a signed term license is valid until it expires, then the node is in limited mode', async (t) => {
+  const k = pair()
+  const text = issueLicense(term(), k.privPem)
+  t.match(text, /^type=term$/m)
+  const l = parseLicense(text)
+  t.same(licenseState(NOW, l, [], [k.pub], 'n1'), { mode: 'valid', type: 'term', expires: '2026-07-01T00:00:00Z', hostId: 'ANY' })
+  const later = licenseState(Date.parse('2026-07-02T00:00:00Z'), l, [], [k.pub], 'n1')
+  t.equal(later.mode, 'limited')
+  t.equal(later.code, 'MCCS_ERR_LICENSE_EXPIRED')
+  t.match(later.reason, /expires: expired at 2026-07-01/)
+  const none = licenseState(NOW, null, [], [k.pub])
+  t.same([none.mode, none.code], ['limited', 'MCCS_ERR_LICENSE_MISSING'])
+  // comments, blank lines and field order do not matter; values do
+  const shuffled = ['# renewed by support', '', ...text.trim().split('\n').reverse()].join('\r\n')
+  t.equal(licenseState(NOW, parseLicense(shuffled), [], [k.pub], 'n1').mode, 'valid')
+})
+
+t.test('an altered license or one signed by an untrusted key is refused at the signature', async (t) => {
+  const k = pair()
+  const other = pair()
+  const text = issueLicense(term(), k.privPem)
+  const altered = parseLicense(text.replace('expires=2026-07-01T00:00:00Z', 'expires=2099-07-01T00:00:00Z'))
+  const s = licenseState(NOW, altered, [], [k.pub], 'n1')
+  t.same([s.mode, s.code], ['limited', 'MCCS_ERR_LICENSE_SIGNATURE'])
+  t.match(s.reason, /does not match/)
+  const u = licenseState(NOW, parseLicense(text), [], [other.pub], 'n1')
+  t.same([u.mode, u.code], ['limited', 'MCCS_ERR_LICENSE_SIGNATURE'])
+  t.match(u.reason, /does not trust/)
+  // the vendor key alone (the default trust) does not accept an operator-signed license either
+  const vendorOnly = licenseState(NOW, parseLicense(text), [], [] as KeyObject[], 'n1')
+  t.equal(vendorOnly.mode, 'limited')
+})
+
+t.test('a nodelock license needs one of this node\'s MAC addresses', async (t) => {
+  const k = pair()
+  const l = parseLicense(issueLicense({ type: 'nodelock', node: 'n1', hostId: MAC_HERE.toUpperCase(), issued: '2026-05-01' }, k.privPem))
+  t.equal(l.hostId, MAC_HERE, 'host ids are compared in lower case')
+  t.equal(licenseState(NOW, l, [MAC_HERE], [k.pub], 'n1').mode, 'valid')
+  t.equal(licenseState(Date.parse('2036-01-01'), l, [MAC_HERE], [k.pub], 'n1').mode, 'valid', 'a full license does not expire')
+  const elsewhere = licenseState(NOW, l, ['02:00:00:00:00:01'], [k.pub], 'n1')
+  t.same([elsewhere.mode, elsewhere.code], ['limited', 'MCCS_ERR_LICENSE_HOST'])
+  t.match(elsewhere.reason, /aa:bb:cc:00:11:22 is not a MAC address of this node \(02:00:00:00:00:01\)/)
+  const otherNode = licenseState(NOW, l, [MAC_HERE], [k.pub], 'n2')
+  t.equal(otherNode.code, 'MCCS_ERR_LICENSE_NODE')
+})
+
+t.test('malformed licenses are refused naming the field', async (t) => {
+  const k = pair()
+  const good = issueLicense(term(), k.privPem)
+  refusal(t, () => parseLicense(good.replace('type=term', 'type=dongle')), 'MCCS_ERR_LICENSE_TYPE', '/type')
+  refusal(t, () => parseLicense(good.replace(/^expires=.*$/m, '')), 'MCCS_ERR_LICENSE_FORMAT', '/expires')
+  refusal(t, () => parseLicense(good.replace('hostId=ANY', 'hostId=not-a-mac')), 'MCCS_ERR_LICENSE_FORMAT', '/hostId')
+  refusal(t, () => parseLicense(good.replace('expires=2026-07-01T00:00:00Z', 'expires=soon')), 'MCCS_ERR_LICENSE_FORMAT', '/expires')
+  refusal(t, () => parseLicense(good.replace('expires=2026-07-01T00:00:00Z', 'expires=2026-04-01')), 'MCCS_ERR_LICENSE_FORMAT', '/expires')
+  refusal(t, () => parseLicense(`${good}seats=4\n`), 'MCCS_ERR_LICENSE_FORMAT', '/seats')
+  refusal(t, () => parseLicense(`${good}node=n2\n`), 'MCCS_ERR_LICENSE_FORMAT', '/node')
+  refusal(t, () => parseLicense(good.replace(/^signature=.*$/m, 'signature=abc')), 'MCCS_ERR_LICENSE_FORMAT', '/signature')
+  refusal(t, () => parseLicense('just some words'), 'MCCS_ERR_LICENSE_FORMAT', '/text')
+  refusal(t, () => parseLicense(''), 'MCCS_ERR_LICENSE_FORMAT', '/text')
+  refusal(t, () => issueLicense({ type: 'nodelock', node: 'n1', hostId: 'ANY', issued: '2026-05-01' }, k.privPem), 'MCCS_ERR_LICENSE_FORMAT', '/hostId')
+})
+
+t.test('install on a node: checked, written only when it licenses this node', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-'))
+  t.teardown(() => rm(home, { recursive: true, force: true }))
+  const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n1' } })
+  const k = pair()
+  await mkdir(b.configDir, { recursive: true })
+  const untrusted = issueLicense(term({ issued: new Date(Date.now() - 86_400_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString() }), k.privPem)
+  await t.rejects(installLicense(b, untrusted), { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/signature' })
+  await t.rejects(stat(path.join(b.configDir, LICENSE_FILE)), { code: 'ENOENT' }, 'nothing written')
+  t.match(await nodeLicenseView(b), { node: 'n1', valid: false, reason: /no license/ })
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  await t.rejects(installLicense(b, issueLicense(term({ node: 'n2', issued: new Date(Date.now() - 86_400_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString() }), k.privPem)), { code: 'MCCS_ERR_LICENSE_NODE', field: '/node' })
+  await t.rejects(installLicense(b, issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem)), { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/expires' })
+  const l = await installLicense(b, untrusted)
+  t.equal(l.type, 'term')
+  t.equal(await readFile(path.join(b.configDir, LICENSE_FILE), 'utf8'), untrusted)
+  t.match(await nodeLicenseView(b), { node: 'n1', type: 'term', hostId: 'ANY', valid: true })
+  t.notOk('reason' in await nodeLicenseView(b))
+  // a broken file on disk puts the node in limited mode with the reason, it does not crash the reader
+  await writeFile(path.join(b.configDir, LICENSE_FILE), 'type=term\n')
+  t.match(await nodeLicenseView(b), { valid: false, reason: /mccs\.lic is invalid/ })
+  t.ok(Array.isArray(hostMacs()))
+})
+
+const cli = (env: NodeJS.ProcessEnv, ...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+  execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 60_000 }, (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }))
+})
+
+t.test('mccs license keygen, issue, install, show', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-cli-'))
+  t.teardown(() => rm(home, { recursive: true, force: true }))
+  const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
+  delete env.NODE_OPTIONS
+  let r = await cli(env, 'license', 'show', '--json')
+  t.equal(r.code, 0)
+  t.match(JSON.parse(r.out), { node: 'n1', valid: false, reason: 'no license is installed' })
+  r = await cli(env, 'license', 'keygen', '--out', path.join(home, 'vendor/key.pem'), '--trust')
+  t.equal(r.code, 0, r.err)
+  t.equal((await stat(path.join(home, 'vendor/key.pem'))).mode & 0o777, 0o600, 'private key readable by its owner only')
+  r = await cli(env, 'license', 'issue', '--key', path.join(home, 'vendor/key.pem'), '--node', 'n1', '--days', '10', '--licensee', 'ACME', '--out', path.join(home, 'n1.lic'))
+  t.equal(r.code, 0, r.err)
+  r = await cli(env, 'license', 'install', path.join(home, 'n1.lic'))
+  t.equal(r.code, 0, r.err)
+  t.match(r.out, /license installed on n1: term, host id ANY, expires/)
+  r = await cli(env, 'license', 'show')
+  t.match(r.out, /node n1: licensed/)
+  t.match(r.out, /licensee ACME/)
+  r = await cli(env, 'license', 'issue', '--key', path.join(home, 'vendor/key.pem'), '--node', 'n2', '--out', path.join(home, 'n2.lic'))
+  r = await cli(env, 'license', 'install', path.join(home, 'n2.lic'))
+  t.equal(r.code, 6, 'refused: invalid input')
+  t.match(r.err, /MCCS_ERR_LICENSE_NODE: \/node: is for node n2, not n1/)
+  r = await cli(env, 'license', 'issue', '--key', path.join(home, 'vendor/key.pem'), '--node', 'n1', '--type', 'dongle')
+  t.equal(r.code, 6)
+  t.match(r.err, /--type: must be term or nodelock/)
+  r = await cli(env, 'license', 'frobnicate')
+  t.equal(r.code, 2)
+})
+
+t.test('console routes: GET /api/licenses per node, POST installs or answers 400 naming the field', async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} })
+  t.teardown(() => a.cleanup())
+  const app = Fastify()
+  app.setErrorHandler((e, _req, reply) => sendError(reply, e))
+  await registerLicenseRoutes(app, { agent: a.agent })
+  t.teardown(() => app.close())
+  let r = await app.inject({ method: 'GET', url: '/api/licenses' })
+  t.equal(r.statusCode, 200)
+  t.same(r.json(), [{ node: 'n1', type: null, expires: null, hostId: null, valid: false, reason: 'no license is installed' }])
+  const k = pair()
+  await writeFile(path.join(a.agent.opts.bootstrap.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  const now = Date.now()
+  const text = issueLicense(term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 86_400_000).toISOString() }), k.privPem)
+  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1', text: text.replace('hostId=ANY', 'hostId=02:00:00:00:00:99') } })
+  t.equal(r.statusCode, 400)
+  t.match(r.json(), { error: { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/text', message: /^signature: signature does not match/ } }, 'a field changed after signing')
+  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1', text: issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem) } })
+  t.equal(r.statusCode, 400)
+  t.match(r.json(), { error: { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/text', message: /^expires: expired at 2020-02-01/ } })
+  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'nX', text } })
+  t.equal(r.statusCode, 400)
+  t.match(r.json(), { error: { code: 'MCCS_ERR_INVALID', field: '/node' } })
+  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1' } })
+  t.equal(r.statusCode, 400)
+  t.match(r.json(), { error: { code: 'MCCS_ERR_INVALID', field: '/text' } })
+  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1', text } })
+  t.equal(r.statusCode, 200, r.body)
+  t.match(r.json(), { node: 'n1', type: 'term', hostId: 'ANY', valid: true })
+  r = await app.inject({ method: 'GET', url: '/api/licenses' })
+  t.match(r.json(), [{ node: 'n1', valid: true, type: 'term' }])
+})
