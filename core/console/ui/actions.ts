@@ -8,7 +8,7 @@ import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupC
 import { dialog, button, message, confirm, notify } from './dialogs.js'
 import { groupSummary, isUp } from './states.js'
 import { addResourceWizard } from './add-resource.js'
-import { oplogDialog, supportDialog, preferencesDialog, helpDialog, aboutDialog, heartbeatDialog, addGroupDialog } from './panels.js'
+import { oplogDialog, supportDialog, preferencesDialog, helpDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
 export interface Command {
@@ -79,6 +79,7 @@ export const COMMANDS: Command[] = [
   // File
   { id: 'logout', label: 'Logout', menu: 'file', enabled: () => true, run: async () => { await api.logout().catch(() => {}); location.reload() } },
   { id: 'support', label: 'Collect support files…', menu: 'file', enabled: () => true, run: () => supportDialog() },
+  { id: 'password', label: 'Change password…', menu: 'file', enabled: () => true, run: () => passwordDialog() },
   // Edit
   { id: 'add-group', label: 'Add group…', menu: 'edit', icon: '⊞', enabled: () => true, run: () => addGroupDialog() },
   {

@@ -150,3 +150,27 @@ export function aboutDialog(): void {
     h('p', null, h('strong', null, 'MCCS'), ` — an open high-availability cluster server. API version ${v}.`),
     h('p', null, `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`)))
 }
+
+/** File → Change password: the same rules and refusals as the forced change. */
+export function passwordDialog(): void {
+  const d = dialog('Change password', { id: 'password' })
+  const cur = h('input', { id: 'cp-current', type: 'password', autocomplete: 'current-password' })
+  const next = h('input', { id: 'cp-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'cp-error' })
+  const again = h('input', { id: 'cp-again', type: 'password', autocomplete: 'new-password' })
+  const err = h('div', { class: 'field-error', id: 'cp-error', role: 'alert' })
+  d.body.append(h('label', { for: 'cp-current' }, 'Current password'), cur, h('label', { for: 'cp-next' }, 'New password'), next,
+    h('label', { for: 'cp-again' }, 'New password again'), again, err)
+  d.footer.append(button('Cancel', () => d.close()), button('Change', async () => {
+    err.textContent = ''
+    if (next.value !== again.value) { err.textContent = 'The two new passwords differ.'; return }
+    try {
+      await api.changePassword(cur.value, next.value)
+      notify('password changed', 'ok')
+      d.close()
+    } catch (e) {
+      const ae = e instanceof ApiError ? e : null
+      err.dataset.code = ae?.code ?? ''
+      err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+    }
+  }, { primary: true, id: 'cp-submit' }))
+}

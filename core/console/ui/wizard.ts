@@ -254,7 +254,7 @@ export function schemaForm(o: {
         opts.map((x) => h('option', { value: x.value }, x.label && x.label !== x.value ? `${x.label} (${x.value})` : x.value)))
       if (current && !opts.some((x) => x.value === current)) sel.append(h('option', { value: current }, `${current} (not found now)`))
       sel.value = current
-      note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.reason ? `: ${r.reason}` : ''}` : `${opts.length} found`
+      note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : `${opts.length} found`
     } catch (e) {
       note.textContent = `could not ask the plugin: ${(e as Error).message}`
     }

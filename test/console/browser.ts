@@ -1,0 +1,196 @@
+// Browser tests of the web console: real agents (`node dist/mccs.js agent`, as an operator runs them)
+// with the console on 127.0.0.x and a free port, and headless Chromium driven by playwright-core.
+// One node, or two nodes on loopback in cluster mode (heartbeats on 127.0.0.x, a shared cluster key).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import https from 'node:https'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { createClusterKey } from '../../core/cluster/cluster-key.js'
+import { packageRoot } from '../../core/paths.js'
+
+export const CHROMIUM = process.env.MCCS_CHROMIUM ?? '/usr/bin/chromium'
+export const NEW_PASSWORD = 'console-Pass1!x'
+
+/** Why browser tests cannot run here, or null. */
+export function browserUnavailable(): string | null {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (scripts/test-deps.sh installs it)`
+  if (!existsSync(path.join(packageRoot(), 'dist/console/index.html'))) return 'the console is not built: run npm run build'
+  if (!existsSync(path.join(packageRoot(), 'dist/mccs.js'))) return 'the agent is not built: run npm run build'
+  return null
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, host, () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+  })
+}
+
+/** GET over HTTPS accepting the self-signed certificate (status and body), or null when nothing answers. */
+export function httpsGet(url: string): Promise<{ status: number; body: string } | null> {
+  return new Promise((resolve) => {
+    const q = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (r) => {
+      let b = ''
+      r.on('data', (d) => { b += d })
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }))
+    })
+    q.on('error', () => resolve(null))
+    q.on('timeout', () => { q.destroy(); resolve(null) })
+  })
+}
+
+export interface ConsoleNode { name: string; home: string; address: string; port: number; url: string; proc: ChildProcess; output: string[] }
+export interface ConsoleCluster {
+  nodes: ConsoleNode[]
+  /** https://<address>:<port> of node i. */
+  base(i?: number): string
+  log(i?: number): Promise<string>
+  stop(): Promise<void>
+}
+
+let hostCounter = 0
+/** A loopback address of its own per cluster (127.x.y.z from the pid), so parallel tests do not meet. */
+function loopback(index: number): string {
+  const n = (process.pid * 7 + hostCounter) % 60000
+  return `127.${100 + ((n >> 8) % 100)}.${n & 255}.${index + 1}`
+}
+
+export async function startConsoleCluster(o: {
+  nodes?: number
+  main?: (nodes: string[]) => Record<string, unknown>
+  /** Extra plugin folders (MCCS_PLUGIN_DIRS). */
+  pluginDirs?: string[]
+  env?: Record<string, string>
+}): Promise<ConsoleCluster> {
+  const count = o.nodes ?? 1
+  hostCounter++
+  const names = Array.from({ length: count }, (_, i) => `n${i + 1}`)
+  const hbPort = await freePort()
+  const key = randomBytes(32)
+  const hb = {
+    generation: 1, cluster: 'console-test', port: hbPort, timing: { intervalMs: 100, deadMs: 1000 },
+    links: [{ name: 'lo', priority: 0 }],
+    nodes: names.map((n, i) => ({ name: n, addresses: { lo: loopback(i) } })),
+  }
+  const main = o.main?.(names) ?? { generation: 1, types: {}, groups: [], resources: [], dependencies: [] }
+  const nodes: ConsoleNode[] = []
+  const stop = async () => {
+    for (const n of nodes) {
+      if (n.proc.exitCode === null && n.proc.signalCode === null) {
+        n.proc.kill('SIGTERM')
+        const gone = await Promise.race([new Promise((r) => n.proc.once('exit', () => r(true))), new Promise((r) => setTimeout(() => r(false), 8000))])
+        if (!gone) n.proc.kill('SIGKILL')
+      }
+    }
+    // Processes the process plugin started are supervised apart from the agent: stop them by their pid files.
+    for (const n of nodes) {
+      await killManaged(n.home)
+      await rm(n.home, { recursive: true, force: true })
+    }
+  }
+  try {
+    for (const [i, name] of names.entries()) {
+      const home = await mkdtemp(path.join(os.tmpdir(), `mccs-console-${name}-`))
+      await mkdir(path.join(home, 'config'), { recursive: true })
+      await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
+      await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
+      if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
+      const address = loopback(i)
+      const port = await freePort()
+      const env: NodeJS.ProcessEnv = {
+        ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: name, MCCS_CONSOLE_PORT: String(port), MCCS_CONSOLE_LISTEN: address,
+        ...(o.pluginDirs?.length ? { MCCS_PLUGIN_DIRS: o.pluginDirs.join(':') } : {}), ...o.env,
+      }
+      delete env.NODE_OPTIONS
+      delete env.MCCS_BOOTSTRAP
+      const proc = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const output: string[] = []
+      proc.stdout!.on('data', (d) => output.push(String(d)))
+      proc.stderr!.on('data', (d) => output.push(String(d)))
+      nodes.push({ name, home, address, port, url: `https://${address}:${port}/main`, proc, output })
+    }
+    for (const n of nodes) {
+      const end = Date.now() + 30_000
+      while (!(await httpsGet(`https://${n.address}:${n.port}/api/openapi.json`))) {
+        if (n.proc.exitCode !== null) throw new Error(`agent ${n.name} exited ${n.proc.exitCode}: ${n.output.join('')}`)
+        if (Date.now() > end) throw new Error(`console of ${n.name} did not answer in 30 s: ${n.output.join('')}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+  return {
+    nodes, stop,
+    base: (i = 0) => `https://${nodes[i]!.address}:${nodes[i]!.port}`,
+    log: (i = 0) => readFile(path.join(nodes[i]!.home, 'logs/mccs.log'), 'utf8').catch(() => ''),
+  }
+}
+
+/** Stops what the process plugin started under this home: its supervisors and services run apart from
+ *  the agent (they survive an agent restart by design). Each "<pid> <starttime>" file is checked against
+ *  /proc before a signal, so a recycled pid is never hit. */
+async function killManaged(home: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises')
+  const walk = async (d: string): Promise<string[]> => {
+    const out: string[] = []
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) out.push(...await walk(p))
+      else if (e.name === 'child.pid' || e.name === 'supervisor.pid') out.push(p)
+    }
+    return out
+  }
+  for (const f of await walk(path.join(home, 'state/proc'))) {
+    const [pidText, startText] = (await readFile(f, 'utf8').catch(() => '')).trim().split(/\s+/)
+    const pid = Number(pidText)
+    if (!(pid > 1)) continue
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (!stat || fields[19] !== startText) continue // field 22 of /proc/<pid>/stat: not our process any more
+    if (f.endsWith('child.pid')) { try { process.kill(-pid, 'SIGKILL') } catch { /* no group */ } }
+    try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+  }
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true })
+}
+
+export async function newPage(browser: Browser, o: { width?: number; height?: number } = {}): Promise<Page> {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: o.width ?? 1400, height: o.height ?? 900 } })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(15_000)
+  return page
+}
+
+/** The first login: mcuser/mccs, then the forced change to `password`; ends on the main screen. */
+export async function firstLogin(page: Page, base: string, password = NEW_PASSWORD): Promise<void> {
+  await page.goto(`${base}/main`)
+  await page.fill('#login-user', 'mcuser')
+  await page.fill('#login-password', 'mccs')
+  await page.click('#login-submit')
+  await page.waitForSelector('#pw-next')
+  await page.fill('#pw-next', password)
+  await page.fill('#pw-again', password)
+  await page.click('#pw-submit')
+  await page.waitForSelector('[role=tree]')
+}
+
+/** Runs a menu command through the menu bar, as an operator clicks it. */
+export async function menu(page: Page, top: 'file' | 'edit' | 'action' | 'window' | 'help', command: string): Promise<void> {
+  await page.click(`#menubtn-${top}`)
+  await page.click(`#menu-${top} [data-command="${command}"]`)
+}
+
+/** Selects a tree item by its key: cluster, group:<g>, resource:<r>, node:<n>, type:<t>. */
+export async function pick(page: Page, key: string): Promise<void> {
+  await page.click(`[role=treeitem][data-key="${key}"] > .tree-row`)
+}
