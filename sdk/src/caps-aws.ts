@@ -42,6 +42,8 @@ export interface DryRunResult {
   action: string
   /** true: the credentials may make this call (EC2 answered DryRunOperation). */
   allowed: boolean
+  /** false: EC2 has no DryRun for this action (e.g. AssignPrivateIpAddresses); nothing was sent. */
+  checked: boolean
   /** EC2's answer: DryRunOperation, UnauthorizedOperation, or another error code. */
   code: string
   message?: string
@@ -145,11 +147,12 @@ export async function checkNodeEnis(ec2: AwsEc2Capability, perNode: Record<strin
   return { problems, enis }
 }
 
-/** A profile diagnostic for every denied action, naming it. */
-export function deniedProblems(node: string, profile: string, results: DryRunResult[]): Array<{ path: string; summary: string; detail?: string }> {
+/** A profile diagnostic for every denied action, naming it; a warning for each that EC2 cannot dry-run. */
+export function deniedProblems(node: string, profile: string, results: DryRunResult[]): Array<{ path: string; summary: string; detail?: string; severity: 'error' | 'warning' }> {
   return results.filter((r) => !r.allowed).map((r) => ({
     path: `/nodes/${node}/profile`,
-    summary: `profile ${profile} may not call ec2:${r.action} (${r.code})`,
+    summary: r.checked ? `profile ${profile} may not call ec2:${r.action} (${r.code})` : `ec2:${r.action} cannot be checked in advance (EC2 has no DryRun for it)`,
+    severity: r.checked ? 'error' as const : 'warning' as const,
     ...(r.message ? { detail: r.message } : {}),
   }))
 }

@@ -19,7 +19,7 @@ export const LIMITED_ALLOW = ['DescribeRouteTables', 'DescribeNetworkInterfaces'
 export interface Rig { sim: Ec2Sim; home: string; provider: AwsEc2Provider; host: TestHost; nodes: string[]
   node(n: string): Promise<{ host: TestHost; provider: AwsEc2Provider }> }
 
-export async function rig(t: Test, plugin: string, o: { nodes?: string[]; throttlePercent?: number; latencyMs?: number; cacheTtlMs?: number; build?: boolean } = {}): Promise<Rig> {
+export async function rig(t: Test, plugin: string, o: { nodes?: string[]; throttlePercent?: number; latencyMs?: number; cacheTtlMs?: number; build?: boolean; transitionMs?: number } = {}): Promise<Rig> {
   const nodes = o.nodes ?? ['n1', 'n2']
   const home = mkdtempSync(path.join(os.tmpdir(), 'mccs-aws-'))
   const seed = seedForNodes(nodes)
@@ -27,7 +27,7 @@ export async function rig(t: Test, plugin: string, o: { nodes?: string[]; thrott
     { accessKeyId: 'test', secretAccessKey: 'test', allow: ['*'] },
     { accessKeyId: 'limited', secretAccessKey: 'limited-secret', allow: LIMITED_ALLOW },
   ]
-  const sim = await startEc2Sim({ host: '127.0.0.1', port: 0, stateFile: path.join(home, 'ec2.json'), seed, throttlePercent: o.throttlePercent ?? 0, latencyMs: o.latencyMs ?? 0, transitionMs: 300 })
+  const sim = await startEc2Sim({ host: '127.0.0.1', port: 0, stateFile: path.join(home, 'ec2.json'), seed, throttlePercent: o.throttlePercent ?? 0, latencyMs: o.latencyMs ?? 0, transitionMs: o.transitionMs ?? 300 })
   mkdirSync(path.join(home, 'config'), { recursive: true })
   writeFileSync(path.join(home, 'config/aws.json'), JSON.stringify({ profile: 'mccs', region: 'us-east-1', endpoint: sim.url, ...(o.cacheTtlMs !== undefined ? { cacheTtlMs: o.cacheTtlMs } : {}) }))
   writeFileSync(path.join(home, 'credentials'), '[mccs]\naws_access_key_id = test\naws_secret_access_key = test\n\n[limited]\naws_access_key_id = limited\naws_secret_access_key = limited-secret\n')

@@ -106,12 +106,22 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
     return c
   }
 
+  /** The input parameter names of an action from the SDK's model (undefined if the model is not found). */
+  function inputMembers(action: string): string[] | undefined {
+    const schema = (sdk as unknown as Record<string, unknown>)[`${action}Request$`]
+    const m = Array.isArray(schema) ? schema[4] : undefined
+    return Array.isArray(m) && m.every((x) => typeof x === 'string') ? (m as string[]) : undefined
+  }
+
   /** One logical call: attempts with backoff until it succeeds, fails for good, or the deadline comes. */
   async function send(t: AwsTarget, action: string, params: Record<string, unknown>, x: FetchCtx & { signal?: AbortSignal }): Promise<Record<string, unknown>> {
     const key = targetKey(t)
     const c = await client(t)
     const Cmd = (sdk as unknown as Record<string, new (p: unknown) => unknown>)[`${action}Command`]
     if (typeof Cmd !== 'function') throw argsError('action', `'${action}' is not an EC2 action`)
+    // The SDK drops parameters its model does not know; a misspelt one must not pass silently.
+    const members = inputMembers(action)
+    if (members) for (const k of Object.keys(params)) if (!members.includes(k)) throw argsError(`params.${k}`, `is not a parameter of ${action} (${members.join(', ')})`)
     const where = { region: t.region, ...(t.endpoint ? { endpoint: t.endpoint } : {}), profile: t.profile ?? 'instance-role' }
     const signal = x.signal ?? new AbortController().signal
     for (let attempt = 1; ; attempt++) {
@@ -218,14 +228,20 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
         run: async ([a, p], call) => {
           const action = checkAction(a, 'dryRun'), params = checkParams(p, 'dryRun')
           const t = await target(call)
+          sdk ??= await import('@aws-sdk/client-ec2')
+          // Some actions (AssignPrivateIpAddresses, UnassignPrivateIpAddresses) have no DryRun: the SDK would
+          // drop the flag and really make the call. Those are reported as not checkable, never sent.
+          if (!inputMembers(action)?.includes('DryRun')) {
+            return { action, allowed: false, checked: false, code: 'DryRunUnsupported', message: `EC2 has no DryRun for ${action}: its permission can only be seen when it is used` }
+          }
           try {
             await send(t, action, { ...params, DryRun: true }, ctxOf(call))
             // EC2 never carries out a dry run; an endpoint that did is reported, not trusted.
-            return { action, allowed: false, code: 'DryRunIgnored', message: 'the endpoint carried out the call instead of a dry run' }
+            return { action, allowed: false, checked: true, code: 'DryRunIgnored', message: 'the endpoint carried out the call instead of a dry run' }
           } catch (e) {
             const err = e as MccsError & { awsMessage?: string }
             if (err.code !== 'MCCS_ERR_AWS_API') throw e
-            return { action, allowed: err.field === 'DryRunOperation', code: err.field ?? 'unknown', ...(err.awsMessage ? { message: err.awsMessage } : {}) }
+            return { action, allowed: err.field === 'DryRunOperation', checked: true, code: err.field ?? 'unknown', ...(err.awsMessage ? { message: err.awsMessage } : {}) }
           }
         },
       },

@@ -110,12 +110,12 @@ export default definePlugin<Attrs>({
       ]
       const s = await ctx.aws.ec2.settings()
       const results = await checkPermissions(ctx.aws.ec2, checks)
-      diags.push(...deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail)))
+      diags.push(...deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail, p.severity)))
       ctx.log.info(`permissions of ${s.profile}: ${results.map((r) => `${r.action} ${r.allowed ? 'allowed' : `denied (${r.code})`}`).join(', ')}`)
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }
-    return diags.length ? invalid(diags) : ok()
+    return diags.some((d) => d.severity === 'error') ? invalid(diags) : ok(undefined, diags.length ? { diagnostics: diags } : {})
   },
 
   async discover(ctx, field, partial) {
