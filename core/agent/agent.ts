@@ -18,6 +18,8 @@ import { resolveAttrs, type TypeDefaults } from '../engine/model.js'
 import { PluginHost } from '../plugins/host.js'
 import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
+import { ConfigSync } from './config-sync.js'
+import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { MonitorLoop } from '../executor/monitor-loop.js'
@@ -117,7 +119,8 @@ export class Agent extends EventEmitter {
       // A cluster: the engine runs on the coordinator only, once membership has settled.
       this.engineActive = false
       this.cluster = await ClusterMode.create({ hb, keyFile: clusterKeyPath(b.configDir), host: this.clusterHost() })
-      this.cluster.setGeneration(this.input.config.generation) // shown to peers in our heartbeat view
+      this.sync = new ConfigSync({ node: this.node, log: this.log, store: this.store, cluster: this.cluster, changed: () => this.configChanged() })
+      this.sync.announce() // generation and digest shown to peers in our heartbeat view
       await this.cluster.start()
     } else {
       this.dispatch({ type: 'start', node: this.node })
@@ -144,7 +147,7 @@ export class Agent extends EventEmitter {
   status(): AgentStatus {
     const cur = this.store.current()
     const st = buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
-    if (this.cluster) st.membership = clusterStatus(this.cluster)
+    if (this.cluster) st.membership = { ...clusterStatus(this.cluster), configDiverged: this.sync?.diverged ?? null }
     return st
   }
 
@@ -239,30 +242,35 @@ export class Agent extends EventEmitter {
 
   /** Replaces the configuration through the store (validated, atomic, generation checked). */
   async applyConfig(next: Parameters<ConfigStore['commit']>[0], expectGeneration: number): Promise<void> {
-    this.refuseUnreplicated()
+    if (this.sync) {
+      await this.sync.commit(next, expectGeneration) // through the coordinator, replicated; configChanged() follows
+      return
+    }
     await this.store.commit(next, { expectGeneration })
+    this.configChanged()
+  }
+
+  /** `mccs config reconcile`: a diverged node takes the coordinator's configuration. */
+  async reconcileConfig(): Promise<{ generation: number; from: string }> {
+    if (!this.sync) throw new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: there is nothing to reconcile with', { subject: this.node })
+    return this.sync.reconcile()
+  }
+
+  private configChanged(): void {
     this.input = this.engineInput()
-    this.dispatch({ type: 'tick' })
+    this.monitorDirty = true
+    if (this.engineActive) this.dispatch({ type: 'tick' })
   }
 
   /** `mccs config import` while the agent runs: validated and committed through the store. */
   async importConfig(file: string): Promise<{ ok: boolean; text: string; issues: unknown[] }> {
-    this.refuseUnreplicated()
+    if (this.sync) return importIntoCluster(file, this.store, (main, gen) => this.applyConfig(main, gen))
     const r = await configImport(this.store, file, { types: this.catalog })
     if (r.ok) {
       this.input = this.engineInput()
       this.dispatch({ type: 'tick' })
     }
     return { ok: r.ok, text: r.text, issues: r.issues }
-  }
-
-  /** Until configuration replication exists, a change on one node of a cluster would make the nodes
-   *  run different configurations: refuse it rather than diverge. */
-  private refuseUnreplicated(): void {
-    if (this.cluster) {
-      throw new MccsError('MCCS_ERR_CONFLICT', 'configuration changes are not replicated between the nodes of a cluster yet: ' +
-        'stop the agents, give every node the same main.json and hb.json, and start them again', { subject: 'configuration' })
-    }
   }
 
   private engineInput(): EngineInput {
@@ -302,6 +310,9 @@ export class Agent extends EventEmitter {
   }
   private monitoredKeys = new Set<string>()
   private cluster?: ClusterMode
+  private sync?: ConfigSync
+  /** Bumped on every coordinator change: a deferred takeover checks it is still current. */
+  private leadToken = 0
   /** The engine runs here: always on a single node; in a cluster, on the coordinator only. */
   private engineActive = true
   private saved: EngineState | null = null
@@ -352,16 +363,22 @@ export class Agent extends EventEmitter {
       node: this.node,
       log: this.log,
       becomeCoordinator: (_up, down) => {
-        // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
-        // a node outside the partition is down and must be fenced before its groups move.
-        this.input = this.engineInput()
-        const membership = Object.fromEntries(this.input.nodes.map((n) => [n, down.includes(n) ? 'down' as const : 'up' as const]))
-        this.state = restore(initialState(this.input, { membership }), this.saved)
-        this.pushed.clear()
-        this.engineActive = true
-        this.dispatch({ type: 'start' })
+        const token = ++this.leadToken
+        // A newer configuration seen on a member is fetched before the engine runs on ours.
+        void this.sync!.settled().catch(() => {}).then(() => {
+          if (token !== this.leadToken || !this.cluster?.isCoordinator()) return
+          // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
+          // a node outside the partition is down and must be fenced before its groups move.
+          this.input = this.engineInput()
+          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, down.includes(n) ? 'down' as const : 'up' as const]))
+          this.state = restore(initialState(this.input, { membership }), this.saved)
+          this.pushed.clear()
+          this.engineActive = true
+          this.dispatch({ type: 'start' })
+        })
       },
       resign: () => {
+        this.leadToken++
         this.engineActive = false
         this.executor.cancelAll()
         this.saved = this.state
@@ -383,6 +400,10 @@ export class Agent extends EventEmitter {
       cancelLocal: (id) => this.cancelLocal(id),
       applyMonitorSchedule: (entries) => this.applyMonitorSchedule(entries),
       selfFence: (reason) => this.selfFence(reason),
+      onConfigCommit: (from, main, gen) => this.sync!.onConfigCommit(from, main, gen),
+      onConfigPush: (from, main, force) => this.sync!.onConfigPush(from, main, force),
+      onConfigGet: () => this.sync!.onConfigGet(),
+      viewsChanged: (m, views) => this.sync?.viewsChanged(m, views),
     }
   }
 
@@ -437,6 +458,12 @@ export class Agent extends EventEmitter {
     if (outer.aborted) controller.abort()
     else outer.addEventListener('abort', () => controller.abort(), { once: true })
     this.localActions.set(a.id, controller)
+    const diverged = a.kind === 'online' ? this.sync?.diverged : null
+    if (diverged) {
+      this.localActions.delete(a.id)
+      this.log.log('error', `online ${a.resource} refused: ${diverged}`, { resource: a.resource, code: 'MCCS_ERR_CONFIG_DIVERGED' })
+      return { status: 'done', answer: 'failed', recoverable: false, reason: `MCCS_ERR_CONFIG_DIVERGED: ${diverged}` }
+    }
     try {
       return await this.runHook(a, signal)
     } finally {

@@ -11,6 +11,7 @@ import { computeMembership, type MembershipResult } from '../cluster/membership.
 import { PeerChannel, PEER_PORT_OFFSET, type Endpoint } from '../cluster/peer-channel.js'
 import { loadClusterKey } from '../cluster/cluster-key.js'
 import type { HbConfig } from '../engine/model.js'
+import type { HbView } from '../cluster/packet.js'
 import type { Action } from '../engine/plan.js'
 import type { MonitorResultEvent, OperatorCommand } from '../engine/events.js'
 import type { MonitorEntry } from '../engine/monitor-schedule.js'
@@ -27,6 +28,10 @@ export type PeerMessage =
   | { t: 'command'; cmd: OperatorCommand; wait: boolean; timeoutMs?: number }
   | { t: 'status' }
   | { t: 'selfFence'; reason: string }
+  // configuration replication (config-sync.ts)
+  | { t: 'configCommit'; main: unknown; expectGeneration: number }
+  | { t: 'config'; main: unknown; force?: boolean }
+  | { t: 'configGet' }
 
 export interface ClusterHost {
   readonly node: string
@@ -44,13 +49,20 @@ export interface ClusterHost {
   applyMonitorSchedule(entries: MonitorEntry[]): void
   /** Quorum lost: take every local resource offline now. */
   selfFence(reason: string): Promise<void>
+  /** Configuration replication: a change sent to the coordinator, a configuration pushed by it, ours asked for. */
+  onConfigCommit(from: string, main: unknown, expectGeneration: number): Promise<unknown>
+  onConfigPush(from: string, main: unknown, force: boolean): Promise<unknown>
+  onConfigGet(): unknown
+  /** Every membership decision, with the peers' views (generation and digest of their configuration). */
+  viewsChanged(m: MembershipResult, views: Record<string, HbView>, role: string): void
 }
 
 export interface ClusterModeOptions {
   hb: HbConfig
   keyFile: string
   host: ClusterHost
-  /** Wait this long for peers at start before deciding anything (default: 3 dead times). */
+  /** At start, wait for every node this long at most before deciding anything (default 10 s, at least
+   *  3 dead times); deciding ends earlier as soon as every node is heard. */
   settleMs?: number
   /** A quorate membership must hold this long before it is acted on (default: 3 heartbeat intervals). */
   stableMs?: number
@@ -64,6 +76,7 @@ export class ClusterMode extends EventEmitter {
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
   private settled = false
+  private settleTimer: NodeJS.Timeout | undefined
   private pendingKey = ''
   private actedKey = ''
   private stableTimer: NodeJS.Timeout | undefined
@@ -71,6 +84,7 @@ export class ClusterMode extends EventEmitter {
   private readonly stableMs: number
   private readonly self: string
   private generation = 0
+  private digest: string | undefined
 
   static async create(o: ClusterModeOptions): Promise<ClusterMode> {
     const key = await loadClusterKey(o.keyFile)
@@ -106,11 +120,22 @@ export class ClusterMode extends EventEmitter {
     await this.peers.start()
     await this.hb.start()
     const dead = this.o.hb.timing?.deadMs ?? 600
-    // Wait for all (corosync's wait_for_all): decide nothing until peers had the time to be heard.
-    setTimeout(() => { this.settled = true; this.schedule() }, this.o.settleMs ?? dead * 3).unref()
+    // Wait for all (corosync's wait_for_all): decide nothing until every node is heard or the wait is
+    // over. A node whose agent is still starting (plugins load, a busy host) must not look dead and be
+    // fenced at start; a node that is really down delays the first decision by this wait only.
+    this.settleTimer = setTimeout(() => this.settle(), this.o.settleMs ?? Math.max(10_000, dead * 3))
+    this.settleTimer.unref()
+  }
+
+  private settle(): void {
+    if (this.settled) return
+    clearTimeout(this.settleTimer)
+    this.settled = true
+    this.schedule()
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.settleTimer)
     clearTimeout(this.stableTimer)
     this.hb.stop()
     await this.peers.stop()
@@ -122,7 +147,23 @@ export class ClusterMode extends EventEmitter {
     return { role: this.role, membership: this.membership, heartbeat: this.hb.status() }
   }
 
-  setGeneration(g: number): void { this.generation = g }
+  /** The configuration this node runs, shown to peers in its heartbeat view. */
+  setGeneration(g: number, digest?: string): void {
+    this.generation = g
+    this.digest = digest
+    this.schedule()
+  }
+
+  /** The members of our partition other than us (empty when inquorate). */
+  partitionPeers(): string[] {
+    const m = this.membership
+    return m?.quorate ? m.partition.filter((n) => n !== this.self) : []
+  }
+
+  /** A request to one peer over the peer channel. */
+  request<T>(node: string, msg: PeerMessage, timeoutMs: number): Promise<T> {
+    return this.peers.request<T>(node, msg, timeoutMs)
+  }
 
   /** Coordinator: runs an action on another node. */
   async remoteAction(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
@@ -163,7 +204,7 @@ export class ClusterMode extends EventEmitter {
   /** Follower: an operator command for the coordinator. */
   forward<T>(msg: PeerMessage, timeoutMs: number): Promise<T> {
     const c = this.coordinator()
-    if (!c) return Promise.reject(new MccsError('MCCS_ERR_CONFLICT', 'this node has no quorum: no coordinator to send the command to'))
+    if (!c) return Promise.reject(new MccsError('MCCS_ERR_NO_QUORUM', 'this node has no quorum: no coordinator to send the request to', { subject: this.self }))
     return this.peers.request<T>(c, msg, timeoutMs)
   }
 
@@ -195,6 +236,16 @@ export class ClusterMode extends EventEmitter {
       case 'status':
         if (this.role !== 'coordinator') throw new MccsError('MCCS_ERR_CONFLICT', 'not the coordinator')
         return h.statusForPeers()
+      case 'configCommit':
+        if (this.role !== 'coordinator') throw new MccsError('MCCS_ERR_NOT_COORDINATOR', 'not the coordinator')
+        if (typeof m.expectGeneration !== 'number') throw new MccsError('MCCS_ERR_INVALID', 'expectGeneration must be a number', { field: 'expectGeneration' })
+        return h.onConfigCommit(from, m.main, m.expectGeneration)
+      case 'config':
+        // Only our coordinator replicates to us (a stale coordinator of a lost partition cannot).
+        if (!this.membership?.quorate || from !== this.membership.coordinator) throw new MccsError('MCCS_ERR_NOT_COORDINATOR', `${from} is not this node's coordinator`, { subject: from })
+        return h.onConfigPush(from, m.main, m.force === true)
+      case 'configGet':
+        return h.onConfigGet()
       default:
         throw new MccsError('MCCS_ERR_INVALID', `unknown peer message ${JSON.stringify((m as { t: string }).t)}`, { field: 't' })
     }
@@ -211,8 +262,12 @@ export class ClusterMode extends EventEmitter {
     const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
     const m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views })
     this.membership = m
-    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, quorum: m.quorate ? 'quorate' : 'inquorate' })
-    if (!this.settled) return
+    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate' })
+    if (!this.settled) {
+      if (up.length === this.o.hb.nodes.length - 1) this.settle() // everyone heard: no need to wait longer
+      return
+    }
+    this.o.host.viewsChanged(m, views, this.role)
     if (m.quorate) {
       // Views change one heartbeat at a time, so during a partition a node can briefly compute a
       // quorate partition that its peers are already leaving (a node still heard that no longer

@@ -37,6 +37,8 @@ export interface ClusterStatus {
   votes: string
   peers: Array<{ node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }> }>
   rejected: Record<string, number>
+  /** Why this node starts no resources (its configuration diverged from the coordinator's), or null. */
+  configDiverged?: string | null
 }
 
 export function clusterStatus(c: ClusterMode): ClusterStatus {

@@ -70,6 +70,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       await agent.applyConfig(p.main as never, gen)
       return { generation: agent.store.current().main.generation }
     }
+    case 'config.reconcile':
+      return agent.reconcileConfig()
     case 'config.import': {
       if (typeof p.file !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be the path of an exported bundle', { field: 'params.file' })
       return agent.importConfig(p.file)

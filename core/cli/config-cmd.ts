@@ -36,7 +36,13 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
       else io.err(r.text)
       return r.ok ? EXIT.OK : EXIT.INVALID
     }
-    io.err('usage: mccs config validate [dir|file] | export | import <file>')
+    if (sub === 'reconcile') {
+      // A node whose configuration diverged takes the coordinator's (see docs/cluster.md).
+      const r = await rpc<{ generation: number; from: string }>(b.controlSocket, 'config.reconcile')
+      io.out(o.json ? JSON.stringify(r) : `configuration reconciled: generation ${r.generation} from ${r.from}`)
+      return EXIT.OK
+    }
+    io.err('usage: mccs config validate [dir|file] | export | import <file> | reconcile')
     return EXIT.USAGE
   } finally {
     host.dispose()

@@ -13,7 +13,7 @@ const USAGE = `usage: mccs <command> [options]
   resource add|edit|delete <r>       configuration: mccs resource add r --type T --group G [--attr k=v]... [--node-attr n:k=v]...
   resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
   monitor-all                        monitor every resource now
-  config validate [dir|file]|export|import <file>
+  config validate [dir|file]|export|import <file>|reconcile
   simulate <scenario.json>           the plan the engine would run (dry run)
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
   plugin list | plugin info <type>   loaded resource types

@@ -44,6 +44,8 @@ export interface HbView {
   coordinator?: string | null
   /** The configuration generation the sender runs. */
   generation?: number
+  /** Digest of that configuration's content (16 hex): equal generations with other digests have diverged. */
+  digest?: string
   quorum?: QuorumState
   /** Free-form data for later protocol additions (kept small: counts toward the 1 KiB). */
   ext?: Record<string, unknown>
@@ -102,7 +104,7 @@ export function incarnationTime(inc: bigint): number {
 
 // ---------------------------------------------------------------------------------------------- view
 
-const VIEW_KEYS = new Set(['up', 'coordinator', 'generation', 'quorum', 'ext'])
+const VIEW_KEYS = new Set(['up', 'coordinator', 'generation', 'digest', 'quorum', 'ext'])
 
 function checkName(v: unknown, field: string, code: ErrorCode = 'MCCS_ERR_HB_PACKET'): string {
   if (typeof v !== 'string' || !NAME_RE.test(v)) throw err(code, field, 'must be a name matching ' + NAME_PATTERN)
@@ -131,6 +133,10 @@ export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD'
       throw err(code, `${base}/generation`, 'must be a non-negative integer')
     }
     out.generation = o.generation
+  }
+  if (o.digest !== undefined) {
+    if (typeof o.digest !== 'string' || !/^[0-9a-f]{16}$/.test(o.digest)) throw err(code, `${base}/digest`, 'must be 16 lowercase hex digits')
+    out.digest = o.digest
   }
   if (o.quorum !== undefined) {
     if (o.quorum !== 'quorate' && o.quorum !== 'inquorate' && o.quorum !== 'unknown') {

@@ -13,7 +13,7 @@
 // in link-priority order.
 import net from 'node:net'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { MccsError } from '../errors.js'
+import { MccsError, mccsErrorFromWire } from '../errors.js'
 import { readLines } from '../line-reader.js'
 
 export const PEER_PORT_OFFSET = 4 // default peer port: heartbeat port + 4 (14325)
@@ -149,8 +149,8 @@ export class PeerChannel {
       if (k === 'req') {
         this.o.onRequest(s.peer, b).then(
           (res) => { if (!s.sock.destroyed) this.send(s, 'res', id, res) },
-          (err: Error & { code?: string; field?: string }) => {
-            if (!s.sock.destroyed) this.send(s, 'err', id, { message: err.message, code: err.code ?? 'MCCS_ERR_INTERNAL', field: err.field })
+          (err: Error & { code?: string; field?: string; subject?: string; data?: unknown }) => {
+            if (!s.sock.destroyed) this.send(s, 'err', id, { message: err.message, code: err.code ?? 'MCCS_ERR_INTERNAL', field: err.field, subject: err.subject, data: err.data })
           },
         )
         return
@@ -161,8 +161,8 @@ export class PeerChannel {
       clearTimeout(w.timer)
       if (k === 'res') w.resolve(b)
       else {
-        const e = b as { message?: string; code?: string; field?: string }
-        w.reject(Object.assign(new Error(e?.message ?? 'peer error'), { code: e?.code, field: e?.field, peer: s.peer }))
+        // The peer's MccsError, revived: callers handle a remote refusal as they would a local one.
+        w.reject(Object.assign(mccsErrorFromWire((b ?? {}) as Record<string, unknown>), { peer: s.peer }))
       }
     })
   }

@@ -2,6 +2,7 @@
 // generation. Changes are validated first, refused when based on a stale generation, and written
 // atomically one at a time; the previous file is kept as `<file>.prev` for manual recovery.
 
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HbConfig, HbNode, MainConfig } from '../engine/model.js'
@@ -66,6 +67,26 @@ export class ConfigStore {
       const cur = this.current()
       checkGeneration(this.mainPath, o.expectGeneration, cur.main.generation)
       const v = validateMain({ ...next, generation: cur.main.generation + 1 }, { file: this.mainPath, ...this.ctx(cur.hb) })
+      if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
+      await this.replace(MAIN_FILE, cur.main, v.config)
+      return this.set({ main: v.config, hb: cur.hb }).main
+    })
+  }
+
+  /**
+   * Installs main.json as another node committed it (configuration replication): kept at its own
+   * generation, which must be newer than ours — or equal with `force` (reconciling a diverged node).
+   */
+  adoptMain(next: MainConfig, o: { force?: boolean } = {}): Promise<Readonly<MainConfig>> {
+    return this.serial(async () => {
+      const cur = this.current()
+      const gen = next.generation
+      if (!(gen > cur.main.generation || (o.force && gen === cur.main.generation))) {
+        throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `replicated configuration generation ${gen} is not newer than generation ${cur.main.generation} in force`, {
+          subject: this.mainPath, field: '/generation', data: { expected: cur.main.generation + 1, current: cur.main.generation },
+        })
+      }
+      const v = validateMain(next, { file: this.mainPath, ...this.ctx(cur.hb) })
       if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
       await this.replace(MAIN_FILE, cur.main, v.config)
       return this.set({ main: v.config, hb: cur.hb }).main
@@ -240,4 +261,19 @@ function deepFreeze<T>(v: T): T {
     for (const x of Object.values(v)) deepFreeze(x)
   }
   return v
+}
+
+/** A short digest of a configuration's content (its canonical JSON): nodes at the same generation
+ *  whose digests differ have diverged. */
+export function configDigest(main: Readonly<MainConfig>): string {
+  return createHash('sha256').update(canonicalJson(main)).digest('hex').slice(0, 16)
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(v)
 }
