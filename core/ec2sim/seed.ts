@@ -83,7 +83,7 @@ export function validateSeed(raw: unknown, subject = 'seed'): SeedSpec {
   const keys = arr(s.keys, 'keys').map((k, i) => {
     const o = obj(k, `keys[${i}]`)
     const allow = o.allow === undefined ? undefined : arr(o.allow, `keys[${i}].allow`).map((a, j) =>
-      typeof a === 'string' && (a === '*' || ACTIONS[a]) ? a : fail(`keys[${i}].allow[${j}]`, `${JSON.stringify(a)} is not '*' or a supported EC2 action`))
+      typeof a === 'string' && (a === '*' || a === 'ec2:*' || ACTIONS[a.replace(/^ec2:/, '')]) ? a : fail(`keys[${i}].allow[${j}]`, `${JSON.stringify(a)} is not '*' or a supported EC2 action (CreateRoute or ec2:CreateRoute)`))
     return { accessKeyId: str(o, 'accessKeyId', `keys[${i}]`), secretAccessKey: str(o, 'secretAccessKey', `keys[${i}]`), ...(allow ? { allow } : {}) }
   })
   if (!keys.length) fail('keys', 'needs at least one key')

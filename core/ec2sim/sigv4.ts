@@ -8,7 +8,7 @@ import { Ec2Error } from './errors.js'
 import type { SimKey } from './types.js'
 
 /** node:crypto behind the Checksum interface the signer wants (a hash, or an HMAC when given a secret). */
-class NodeSha256 implements Checksum {
+export class NodeSha256 implements Checksum {
   private h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>
   constructor(private readonly secret?: SourceData) { this.h = this.fresh() }
   private fresh() { return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuf(this.secret)) }
