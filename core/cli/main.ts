@@ -17,6 +17,7 @@ const USAGE = `usage: mccs <command> [options]
   simulate <scenario.json>           the plan the engine would run (dry run)
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
   plugin list | plugin info <type>   loaded resource types
+  aws policy [--json] | aws check    the minimal IAM policy of the configured AWS resources; DryRun of each action here
   quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
   ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
@@ -92,6 +93,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./cluster-cmd.js')).clusterCommand(rest, b, { force: values.force === true }, io)
       }
+      case 'aws': { const b = await (await import('../config/bootstrap.js')).loadBootstrap(); return await (await import('./aws-cmd.js')).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json }, io) }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)
       case 'quorum-server': {
