@@ -112,7 +112,7 @@ export class AccountStore {
 
   /** Changes the password after checking the current one, the rules and every earlier password. */
   async change(user: string, current: string, next: string): Promise<void> {
-    if (!(await this.verify(user, current))) throw new MccsError('MCCS_ERR_LOGIN_FAILED', 'the current password is wrong', { field: '/current' })
+    if (!(await this.verify(user, current))) throw new MccsError('MCCS_ERR_INVALID', 'the current password is wrong', { field: '/current' })
     const rule = passwordRuleViolation(next)
     if (rule) throw new MccsError('MCCS_ERR_PASSWORD_RULE', rule, { field: '/next' })
     const a = this.data.users[user]!
