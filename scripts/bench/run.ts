@@ -54,6 +54,7 @@ for (const [interval, dead, label] of [[100, 600, 'default'], [50, 300, 'aggress
     label === 'default' ? '≤ 1,100 ms' : '≤ 300 ms',
     `detection median ${fo.detectMedianMs} ms (max ${fo.detectMaxMs}); ${fo.violations} probe rounds with two nodes answering; keepalived 1 s: 3,286 ms, Pacemaker token 1000: 2.3 s`)
 }
+{ const aws = await node('aws.ts', [quick ? '1' : '3', '200']); for (const [g, r] of Object.entries((aws.groups ?? {}) as Record<string, any>)) row(`AWS ${g} switch, 2 real agents, EC2 endpoint with ${aws.latencyMs} ms latency`, `median ${r.switchMedianMs} ms, max ${r.switchMaxMs} ms`, '—', `${r.apiCallsMedian} API calls per switch: ${JSON.stringify(r.lastCalls)}`); if (aws.skipped) row('AWS switch', 'skipped', '', String(aws.skipped)) }
 const hbb = await node('heartbeat.ts', ['--trials', quick ? '5' : '20', '--idle', quick ? '5' : '10', '--hog', quick ? '0' : '20'])
 row('heartbeat process alone, 3 nodes × 2 links, 100/600 ms', `idle ${hbb.idleCpuPct} % of one core, RSS ${hbb.rssMb} MB; kill detection median ${hbb.detection.medianMs} ms, max ${hbb.detection.maxMs} ms`, '< 1 % (whole agent)',
   hbb.hog ? `CPU hog on every core for ${hbb.hog.seconds ?? '?'} s: ${JSON.stringify(hbb.hog)}` : 'no CPU-hog run (quick)')
