@@ -43,7 +43,12 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     const index = at.kind ? (found >= 0 ? found : list.length) : -1
     const r = await configEdit(agent, { op, args, user, ...(expectGeneration !== undefined ? { expectGeneration } : {}) })
     if (r.ok) return { generation: r.generation, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}) }
-    return reply.code(r.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409 : statusOf(r.code) === 500 ? 400 : statusOf(r.code)).send(refusal(r, { ...at, index }))
+    const body = refusal(r, { ...at, index })
+    // Something named in the path that does not exist is a 404; named in the body, a bad body (400).
+    const status = r.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409
+      : r.code === 'MCCS_ERR_NOT_FOUND' ? (body.error.field?.startsWith('/params/') ? 404 : 400)
+        : statusOf(r.code) === 500 ? 400 : statusOf(r.code)
+    return reply.code(status).send(body)
   }
   const gen = (b: Body) => b.expectGeneration
   const strip = (b: Body) => { const { expectGeneration: _g, ...rest } = b; return rest }
