@@ -9,6 +9,7 @@ have nft || need+=(nftables)
 have setpriv || need+=(util-linux)
 have ps || need+=(procps)
 have openssl || need+=(openssl)
+have ping || need+=(iputils-ping)                # isolation test addresses
 have chromium || need+=(chromium)              # console tests (playwright-core drives it headless)
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)

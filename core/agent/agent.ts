@@ -321,6 +321,14 @@ export class Agent extends EventEmitter {
   private byName = new Map<string, EngineInput['config']['resources'][number]>()
   private byNameFor: EngineInput['config'] | undefined
   private monitorTimeouts = new Map<string, number>()
+  /** Resources this node last saw running here (online ok, monitor ok): decides the fence delay. */
+  private readonly localOnline = new Set<string>()
+
+  private noteLocal(resource: string, kind: string, ok: boolean, answer: string): void {
+    if (kind === 'offline' || kind === 'clean') { if (ok) this.localOnline.delete(resource); return }
+    if (ok && answer === 'ok') this.localOnline.add(resource)
+    else if (answer === 'notRunning' || answer === 'failed') this.localOnline.delete(resource)
+  }
 
   private resourceCfg(name: string) {
     if (this.byNameFor !== this.input.config) {
@@ -340,6 +348,7 @@ export class Agent extends EventEmitter {
       timeoutMs: this.monitorTimeouts.get(resource) ?? 10_000,
     })
     if (res.status !== 'done' || res.answer !== 'ok') this.log.log('debug', 'monitor', { resource, status: res.status, answer: res.answer, reason: res.reason ?? res.error })
+    if (res.status === 'done') this.noteLocal(resource, 'monitor', true, res.answer)
     const ev: MonitorResultEvent = {
       type: 'monitorResult', resource, node: this.node, status: res.status, answer: res.answer, recoverable: res.recoverable,
       ...(res.reason ?? res.error ? { reason: (res.reason ?? res.error)! } : {}),
@@ -424,6 +433,7 @@ export class Agent extends EventEmitter {
           resource: r, node: this.node, nodes: this.input.nodes, attrs: resolveAttrs(rc, this.node), timeoutMs: 30_000,
         })
         const off = await call('offline')
+        if (off.status === 'done' && off.answer === 'ok') this.localOnline.delete(r)
         if (off.status !== 'done' || off.answer !== 'ok') {
           const clean = await call('clean')
           this.log.log('error', `self-fencing: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
@@ -436,8 +446,20 @@ export class Agent extends EventEmitter {
   /** Fences a node with its fence devices (hb.json `fencing`, tried level by level). */
   private async fence(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
     const target = a.node
-    const levels = this.store.current().hb.nodes.find((n) => n.name === target)?.fencing ?? []
+    const hb = this.store.current().hb
+    const levels = hb.nodes.find((n) => n.name === target)?.fencing ?? []
     if (!levels.length) return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
+    // Against mutual fencing (two nodes that lost each other both fence): the node that runs resources
+    // fences at once, a node that runs none waits, so the active side wins the race.
+    const delayMs = hb.quorum?.fenceDelayMs ?? (hb.nodes.length === 2 ? 5000 : 0)
+    if (delayMs > 0 && this.localOnline.size === 0) {
+      this.log.log('warn', `fence ${target}: this node runs no resource, waiting ${delayMs} ms first (fence delay)`, { target })
+      const aborted = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), delayMs)
+        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(true) }, { once: true })
+      })
+      if (aborted) return { status: 'done', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled during its delay` }
+    }
     const reasons: string[] = []
     for (const [i, dev] of levels.entries()) {
       const res = await this.host.call(dev.type, 'fence', {
@@ -482,6 +504,7 @@ export class Agent extends EventEmitter {
     const res = await this.host.call(cfg.type, hook as 'online', {
       resource: a.resource, node: this.node, nodes: this.input.nodes, attrs: resolveAttrs(cfg, this.node), timeoutMs: a.timeoutMs, signal,
     })
+    if (res.status === 'done') this.noteLocal(a.resource, hook, res.answer === 'ok', res.answer)
     this.log.log(res.status === 'done' && res.answer !== 'failed' ? 'info' : 'warn', `${a.kind} ${a.resource}: ${res.status}/${res.answer}`, {
       action: a.id, resource: a.resource, group: a.group, ms: Math.round(res.durationMs), reason: res.reason ?? res.error,
     })

@@ -10,6 +10,9 @@ import { Heartbeat } from '../cluster/heartbeat.js'
 import { computeMembership, type MembershipResult } from '../cluster/membership.js'
 import { PeerChannel, PEER_PORT_OFFSET, type Endpoint } from '../cluster/peer-channel.js'
 import { loadClusterKey } from '../cluster/cluster-key.js'
+import { QuorumClient } from '../cluster/quorum-client.js'
+import { probeIsolation } from '../cluster/isolation.js'
+import { readFile } from 'node:fs/promises'
 import type { HbConfig } from '../engine/model.js'
 import type { HbView } from '../cluster/packet.js'
 import type { Action } from '../engine/plan.js'
@@ -76,6 +79,12 @@ export class ClusterMode extends EventEmitter {
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
   private settled = false
+  private readonly quorum: QuorumClient | undefined
+  /** Every node has been heard once since start (two-node mode's wait for all). */
+  private seenAll = false
+  private readonly isolationAddresses: readonly string[]
+  private isolation: { at: number; isolated: boolean; checking: boolean } = { at: 0, isolated: false, checking: false }
+  private isolationTimer: NodeJS.Timeout | undefined
   private settleTimer: NodeJS.Timeout | undefined
   private pendingKey = ''
   private actedKey = ''
@@ -88,10 +97,19 @@ export class ClusterMode extends EventEmitter {
 
   static async create(o: ClusterModeOptions): Promise<ClusterMode> {
     const key = await loadClusterKey(o.keyFile)
-    return new ClusterMode(o, key)
+    const qs = o.hb.quorum?.server
+    let quorum: { ca: string; key: string } | undefined
+    if (qs) {
+      const dir = path.dirname(o.keyFile)
+      const read = (f: string, field: string) => readFile(path.resolve(dir, f), 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new MccsError('MCCS_ERR_HB_CONFIG', `cannot read ${f}: ${e.code ?? e.message}`, { field })
+      })
+      quorum = { ca: await read(qs.caFile, '/quorum/server/caFile'), key: (await read(qs.keyFile, '/quorum/server/keyFile')).trim() }
+    }
+    return new ClusterMode(o, key, quorum)
   }
 
-  private constructor(private readonly o: ClusterModeOptions, key: Buffer) {
+  private constructor(private readonly o: ClusterModeOptions, key: Buffer, quorum?: { ca: string; key: string }) {
     super()
     this.self = o.host.node
     this.stableMs = o.stableMs ?? 3 * (o.hb.timing?.intervalMs ?? 100)
@@ -114,11 +132,26 @@ export class ClusterMode extends EventEmitter {
       this.schedule()
     })
     this.hb.on('view', () => this.schedule())
+    const qs = o.hb.quorum?.server
+    if (qs && quorum) {
+      this.quorum = new QuorumClient({
+        host: qs.host, ...(qs.port ? { port: qs.port } : {}), ...(qs.servername ? { servername: qs.servername } : {}),
+        ca: quorum.ca, key: quorum.key, cluster: o.hb.cluster, node: this.self,
+        partition: () => this.membership?.partition ?? [this.self],
+        log: { log: (level, msg, data) => o.host.log.log(level, msg, { ...data, component: 'quorum' }) },
+      })
+      this.quorum.on('vote', (v: string, prev: string) => {
+        o.host.log.log(v === 'granted' ? 'info' : 'warn', `quorum server vote: ${v} (was ${prev})`)
+        this.schedule()
+      })
+    }
+    this.isolationAddresses = me.isolationTestAddresses ?? []
   }
 
   async start(): Promise<void> {
     await this.peers.start()
     await this.hb.start()
+    this.quorum?.start()
     const dead = this.o.hb.timing?.deadMs ?? 600
     // Wait for all (corosync's wait_for_all): decide nothing until every node is heard or the wait is
     // over. A node whose agent is still starting (plugins load, a busy host) must not look dead and be
@@ -137,14 +170,44 @@ export class ClusterMode extends EventEmitter {
   async stop(): Promise<void> {
     clearTimeout(this.settleTimer)
     clearTimeout(this.stableTimer)
+    clearTimeout(this.isolationTimer)
+    this.quorum?.stop()
     this.hb.stop()
     await this.peers.stop()
   }
 
   isCoordinator(): boolean { return this.role === 'coordinator' }
   coordinator(): string | null { return this.membership?.coordinator ?? null }
-  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']> } {
-    return { role: this.role, membership: this.membership, heartbeat: this.hb.status() }
+  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
+    return { role: this.role, membership: this.membership, heartbeat: this.hb.status(), quorumServer: this.quorum?.state() ?? null, twoNode: this.o.hb.quorum?.twoNode === true }
+  }
+
+  /** A tie (half the votes) is broken by the quorum server, or in two-node mode once both nodes were seen. */
+  private tieVote(): 'granted' | 'denied' | 'none' {
+    if (this.quorum) return this.quorum.vote()
+    return this.o.hb.quorum?.twoNode && this.seenAll ? 'granted' : 'none'
+  }
+
+  /** 'pending' while the isolation test addresses are being asked; a verdict holds for one second. */
+  private isolationVerdict(): 'ok' | 'isolated' | 'pending' {
+    const iso = this.isolation
+    if (Date.now() - iso.at < 1000 && !iso.checking) return iso.isolated ? 'isolated' : 'ok'
+    if (!iso.checking) {
+      iso.checking = true
+      void probeIsolation(this.isolationAddresses).then((r) => {
+        const was = iso.isolated
+        this.isolation = { at: Date.now(), isolated: r.reachable === null, checking: false }
+        if (r.reachable === null && !was) this.o.host.log.log('error', `isolated: none of the isolation test addresses answers (${r.tried.join(', ')})`, { ms: r.ms })
+        if (r.reachable !== null && was) this.o.host.log.log('info', `no longer isolated: ${r.reachable} answers`)
+        this.schedule()
+        // While a peer is missing, ask again every second (the verdict may change either way).
+        clearTimeout(this.isolationTimer)
+        this.isolationTimer = setTimeout(() => this.schedule(), 1000)
+        this.isolationTimer.unref()
+      })
+    }
+    // A verdict older than a second is not trusted: the peer may have gone missing just now.
+    return 'pending'
   }
 
   /** The configuration this node runs, shown to peers in its heartbeat view. */
@@ -260,7 +323,14 @@ export class ClusterMode extends EventEmitter {
     const st = this.hb.status()
     const up = st.peers.filter((p) => p.up).map((p) => p.node)
     const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
-    const m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views })
+    if (up.length === this.o.hb.nodes.length - 1) this.seenAll = true
+    let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote() })
+    if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
+      // A peer is missing: before acting on it, make sure the fault is not on our side.
+      const v = this.isolationVerdict()
+      if (v === 'pending' && this.settled) return
+      if (v === 'isolated') m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
+    }
     this.membership = m
     this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate' })
     if (!this.settled) {

@@ -39,6 +39,8 @@ export interface ClusterStatus {
   rejected: Record<string, number>
   /** Why this node starts no resources (its configuration diverged from the coordinator's), or null. */
   configDiverged?: string | null
+  /** Quorum state: how a tie is broken (quorum server's vote, or two-node mode), and why the partition is (not) quorate. */
+  quorum: { reason: string; twoNode: boolean; server: { vote: string; connected: boolean; holder: string[] | null; reason: string } | null }
 }
 
 export function clusterStatus(c: ClusterMode): ClusterStatus {
@@ -51,6 +53,10 @@ export function clusterStatus(c: ClusterMode): ClusterStatus {
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
     })),
     rejected: { ...s.heartbeat.rejected },
+    quorum: {
+      reason: s.membership?.reason ?? 'starting', twoNode: s.twoNode,
+      server: s.quorumServer ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason } : null,
+    },
   }
 }
 

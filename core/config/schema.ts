@@ -148,5 +148,23 @@ export const HB_SCHEMA = {
       },
     },
     port: { ...port, default: 14321 },
+    // Quorum of two-node clusters (docs/cluster.md): the quorum server as tie-breaker, or two-node mode
+    // (wait for all at start, then a tie is quorate and fencing decides, the active node first).
+    quorum: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        twoNode: { type: 'boolean' },
+        server: {
+          type: 'object', additionalProperties: false, required: ['host', 'caFile', 'keyFile'],
+          properties: {
+            host: address, port, servername: { type: 'string', minLength: 1, maxLength: 253 },
+            caFile: { type: 'string', minLength: 1, maxLength: 4096, description: "the quorum server's CA certificate (tls/ca.crt), relative to the config folder or absolute" },
+            keyFile: { type: 'string', minLength: 1, maxLength: 4096, description: "the cluster's quorum key as add-cluster printed it, relative to the config folder or absolute" },
+          },
+        },
+        fenceDelayMs: { type: 'integer', minimum: 0, maximum: 120000, description: 'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node clusters, 0 otherwise)' },
+      },
+    },
   },
 } as const

@@ -303,4 +303,9 @@ function checkHb(hb: Obj, c: Collector): void {
   if (isObj(timing) && typeof timing['intervalMs'] === 'number' && typeof timing['deadMs'] === 'number' && timing['deadMs'] < 2 * timing['intervalMs']) {
     c.add('/timing/deadMs', 'MCCS_ERR_CONFIG_SCHEMA', `must be at least twice intervalMs (${2 * timing['intervalMs']} ms): one late heartbeat must not declare a node dead`)
   }
+  const quorum = hb['quorum']
+  if (isObj(quorum) && quorum['twoNode'] === true) {
+    if (nodes.length !== 2) c.add('/quorum/twoNode', 'MCCS_ERR_CONFIG_SCHEMA', `is for clusters of exactly two nodes (this one has ${nodes.length}): a larger cluster has a majority`)
+    if (quorum['server'] !== undefined) c.add('/quorum/twoNode', 'MCCS_ERR_CONFIG_SCHEMA', 'cannot be combined with a quorum server: the server breaks the tie; choose one')
+  }
 }

@@ -80,6 +80,15 @@ export interface HbConfig {
   links: HbLink[]
   timing: { intervalMs: number; deadMs: number }
   port: number
+  quorum?: HbQuorum
+}
+
+export interface HbQuorum {
+  /** Two-node mode without a quorum server: after every node was seen once, a tie is quorate. */
+  twoNode?: boolean
+  server?: { host: string; port?: number; servername?: string; caFile: string; keyFile: string }
+  /** A node running no resource waits this long before it fences a peer (the active node wins the race). */
+  fenceDelayMs?: number
 }
 
 export function resolvePolicy(

@@ -24,6 +24,8 @@ export interface AgentClusterOptions {
   main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
   /** Extra files per node home (relative path -> content), e.g. script/… or aws/credentials. */
   files?: (node: string) => Record<string, string>
+  /** Changes to the generated hb.json (quorum settings, isolation test addresses, fencing). */
+  hb?: (hb: Record<string, unknown> & { nodes: Array<Record<string, unknown>> }) => void
   /** Extra environment per agent (e.g. AWS_SHARED_CREDENTIALS_FILE). */
   env?: (node: string, home: string) => Record<string, string>
 }
@@ -44,6 +46,7 @@ export class AgentCluster {
     const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}`)
     const env = { ...process.env }
     delete env.NODE_OPTIONS
+    env.MCCS_CONSOLE_DISABLE = '1' // the lab is about failover; the console has its own tests
     const c = new AgentCluster(lab, nodes, env, o)
     try {
       await c.writeHomes(o.timing ?? { intervalMs: 100, deadMs: 600 })
@@ -62,6 +65,7 @@ export class AgentCluster {
       links: [{ name: 'l0', priority: 0 }, { name: 'l1', priority: 1 }],
       nodes: nodes.map((n) => ({ name: n, addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }] })),
     }
+    this.opts.hb?.(hb as Parameters<NonNullable<AgentClusterOptions['hb']>>[0])
     const server = (n: string) => `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
     const main = this.opts.main?.(lab, nodes) ?? {
       generation: 1, types: {},

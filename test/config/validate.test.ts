@@ -134,4 +134,12 @@ t.test('hb.json checks', async (t) => {
   t.same(bad((d) => { delete d.cluster }), ['/cluster MCCS_ERR_CONFIG_SCHEMA'])
   t.same(bad((d) => { d.nodes[0].votes = 0; d.nodes[1].votes = 0 }), ['/nodes MCCS_ERR_CONFIG_SCHEMA'])
   t.same(bad((d) => { d.nodes[0].addresses.lan = 'fd00::1'; d.nodes[1].addresses.lan = 'node2.example' }), [], 'IPv6 and host names are addresses')
+  // quorum of two-node clusters
+  t.same(bad((d) => { d.quorum = { twoNode: true, fenceDelayMs: 3000 } }), [], 'two-node mode with two nodes')
+  t.same(bad((d) => { d.quorum = { twoNode: true }; d.nodes.push({ name: 'node3', addresses: { lan: '10.0.0.3' } }) }), ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.quorum = { twoNode: true, server: { host: '10.0.0.9', caFile: 'q/ca.crt', keyFile: 'q/key' } } }), ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.quorum = { server: { host: '10.0.0.9', caFile: 'q/ca.crt' } } }), ['/quorum/server/keyFile MCCS_ERR_CONFIG_SCHEMA'], 'the quorum key file is required')
+  t.same(bad((d) => { d.quorum = { fenceDelayMs: -1 } }), ['/quorum/fenceDelayMs MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.quorum = { tieBreaker: 'coin' } }), ['/quorum/tieBreaker MCCS_ERR_CONFIG_SCHEMA'])
+  t.same(bad((d) => { d.nodes[0].isolationTestAddresses = ['10.0.0.254', 'gw.example'] }), [], 'isolation test addresses')
 })

@@ -1,0 +1,69 @@
+// Two-node clusters in the lab: two-node mode (no quorum server; wait for all at start, then a tie is
+// quorate and fencing decides) and isolation test addresses. In a split, the node running the group
+// fences at once and the other waits (fence delay), so the active side wins; a node that can reach none
+// of its isolation test addresses gives up its resources and fences nobody.
+import t, { type Test } from 'tap'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { labAvailable, addressOf } from '../../scripts/lab/lab.js'
+import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+
+const avail = await labAvailable()
+
+async function twoNodes(t: Test, tag: string, isolation: boolean): Promise<AgentCluster> {
+  const c = await AgentCluster.create({
+    prefix: `mccs${process.pid}${tag}-`, nodes: 2,
+    hb: (hb) => {
+      hb.quorum = { twoNode: true }
+      if (isolation) for (const n of hb.nodes) n.isolationTestAddresses = [addressOf('client', 0), addressOf('client', 1)]
+    },
+  })
+  t.teardown(async () => {
+    if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
+    await c.destroy()
+  })
+  c.start()
+  await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
+  await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
+  await until(async () => (await c.status('n2')).membership?.role === 'follower' || undefined, 15_000, 'n2 following')
+  return c
+}
+
+const entries = async (c: AgentCluster, n: string, re: RegExp) =>
+  (await c.log(n)).split('\n').filter((l) => re.test(l)).map((l) => JSON.parse(l) as { time: string; msg: string })
+
+if (!avail.ok) {
+  t.test('two-node clusters in the lab', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
+} else {
+  t.test('two-node mode: in a split the active node wins the fence race and keeps the service', async (t) => {
+    const c = await twoNodes(t, 'w', false)
+    t.equal((await c.status('n1')).membership?.quorum.twoNode, true, 'status shows two-node mode')
+    const from = c.rounds.length
+    await c.lab.partition([['n1'], ['n2']])
+    await until(async () => (await entries(c, 'n1', /fence n2 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined, 15_000, 'n1 fencing n2')
+    // n2 waited (it runs nothing) and was fenced meanwhile: it never fenced n1.
+    t.same(await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/), [], 'n2 never fenced n1')
+    t.ok((await entries(c, 'n2', /waiting 5000 ms first \(fence delay\)/)).length > 0, 'n2, running nothing, delayed its fence')
+    await new Promise((r) => setTimeout(r, 1000))
+    const after = c.rounds.slice(from)
+    t.ok(after.length > 50, `${after.length} probe rounds during the split`)
+    t.equal(after.filter((r) => r.who.length > 1).length, 0, 'never two answers in one round')
+    t.equal(after.filter((r) => r.who.join() !== 'n1').length, 0, 'the service answered from n1 throughout')
+    t.equal((await c.status('n1')).groups[0]?.nodes.n1, 'online')
+  })
+
+  t.test('isolation test addresses: the cut-off node gives up the group, the other fences it and takes over', async (t) => {
+    const c = await twoNodes(t, 'i', true)
+    await c.lab.partition([['n1'], ['n2', 'client']])
+    const back = await until(async () => c.rounds.find((r) => r.who.includes('n2')), 30_000, 'the service answering from n2')
+    t.ok(back, 'the service moved to n2')
+    const iso = await entries(c, 'n1', /isolated: none of the isolation test addresses answers/)
+    t.ok(iso.length > 0, 'n1 knew it was isolated')
+    const selfFenced = await entries(c, 'n1', /self-fenced: local resources taken offline/)
+    const online2 = await entries(c, 'n2', /online svc: done\/ok/)
+    t.ok(selfFenced.length > 0 && online2.length > 0, 'n1 self-fenced, n2 brought svc online')
+    if (selfFenced[0] && online2[0]) t.ok(selfFenced[0].time < online2[0].time, `n1 stopped svc (${selfFenced[0].time}) before n2 started it (${online2[0].time})`)
+    t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'the isolated node fenced nobody')
+    t.match(await c.log('n2'), /fence n1 \(level 1, fence-script\): done\/ok/, 'n2 fenced n1 before starting the group')
+  })
+}
