@@ -10,6 +10,8 @@ import {
   ReplaceRouteCommand, StartInstancesCommand, StopInstancesCommand, UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2'
 import { seedForNodes } from '../../core/ec2sim/server.js'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { NodeSha256 } from '../../core/ec2sim/sigv4.js'
 import { client, errorCode, failure, rawCall, sim, tempDir } from './helpers.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -257,4 +259,26 @@ t.test('malformed requests get the EC2 error and change nothing', async (t) => {
   t.match(ok.text, /<DescribeVpcsResponse xmlns="http:\/\/ec2.amazonaws.com\/doc\/2016-11-15\/"><requestId>[0-9a-f-]{36}<\/requestId><vpcSet><item><vpcId>vpc-0demo<\/vpcId>/)
   const tampered = await rawCall(s.url, 'Action=DescribeVpcs&Version=2016-11-15', { secret: 'other' })
   t.same([tampered.status, errorCode(tampered.text)], [403, 'SignatureDoesNotMatch'])
+})
+
+t.test('GET requests: signed headers and presigned URLs', async (t) => {
+  const s = await sim(t)
+  const u = new URL(s.url)
+  const signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region: 'eu-north-1', service: 'ec2', sha256: NodeSha256 })
+  const req = { method: 'GET', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/', headers: { host: u.host },
+    query: { Action: 'DescribeRouteTables', Version: '2016-11-15', 'Filter.1.Name': 'tag:Name', 'Filter.1.Value.1': 'private' } }
+  const qs = (q: Record<string, unknown> | undefined) => new URLSearchParams((q ?? {}) as Record<string, string>).toString()
+  const signed = await signer.sign(req)
+  const r1 = await fetch(`${s.url}/?${qs(signed.query)}`, { headers: signed.headers })
+  t.equal(r1.status, 200)
+  t.match(await r1.text(), /<routeTableId>rtb-0demo2<\/routeTableId>/)
+  const pre = await signer.presign(req, { expiresIn: 60 })
+  const r2 = await fetch(`${s.url}/?${qs(pre.query)}`)
+  t.equal(r2.status, 200, 'presigned URL accepted')
+  const tampered = { ...pre.query, 'Filter.1.Value.1': 'main' }
+  const r3 = await fetch(`${s.url}/?${qs(tampered)}`)
+  t.same([r3.status, errorCode(await r3.text())], [403, 'SignatureDoesNotMatch'], 'a changed parameter breaks the signature')
+  const old = await signer.presign(req, { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) })
+  const r4 = await fetch(`${s.url}/?${qs(old.query)}`)
+  t.same([r4.status, errorCode(await r4.text())], [400, 'RequestExpired'])
 })
