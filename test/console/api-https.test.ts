@@ -103,3 +103,30 @@ t.test('HTTPS on 127.0.0.1, HSTS, no plain HTTP, SSE status after a change', asy
   await until(() => c.deps.events.clientCount === 0, 5000)
   t.pass('a closed stream is forgotten')
 })
+
+t.test('runAgent({console: true}) starts the console from the environment settings and stops it with the agent', async (t) => {
+  const { makeHome } = await import('../agent/agent-home.js')
+  const { runAgent } = await import('../../core/cli/agent-cmd.js')
+  const net = await import('node:net')
+  const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) }) })
+  const h = await makeHome()
+  t.teardown(() => h.cleanup())
+  const saved = { listen: process.env.MCCS_CONSOLE_LISTEN, disable: process.env.MCCS_CONSOLE_DISABLE }
+  process.env.MCCS_CONSOLE_LISTEN = '127.0.0.1'
+  delete process.env.MCCS_CONSOLE_DISABLE
+  t.teardown(() => {
+    if (saved.listen === undefined) delete process.env.MCCS_CONSOLE_LISTEN; else process.env.MCCS_CONSOLE_LISTEN = saved.listen
+    if (saved.disable !== undefined) process.env.MCCS_CONSOLE_DISABLE = saved.disable
+  })
+  const lines: string[] = []
+  const running = await runAgent({ ...h.b, consolePort: port }, { out: () => {}, err: (s) => { lines.push(s) } }, { console: true })
+  if (typeof running === 'number') throw new Error(`agent exit ${running}`)
+  h.running = running
+  t.match(lines.join('\n'), new RegExp(`console https://127\\.0\\.0\\.1:${port}/main`), 'the agent prints the console URL')
+  const get = () => new Promise<number>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/api/openapi.json', rejectUnauthorized: false }, (r) => { r.resume(); resolve(r.statusCode!) }).on('error', reject)
+  })
+  t.equal(await get(), 200)
+  await h.stop()
+  await t.rejects(get(), 'nothing listens once the agent stopped')
+})

@@ -16,10 +16,11 @@ import { packageRoot } from '../../core/paths.js'
 export const CHROMIUM = process.env.MCCS_CHROMIUM ?? '/usr/bin/chromium'
 export const NEW_PASSWORD = 'console-Pass1!x'
 
-/** Why browser tests cannot run here, or null. */
-export function browserUnavailable(): string | null {
+/** Why browser tests cannot run here, or null. The UI bundle is made here when missing (esbuild, well
+ *  under a second): a concurrent `npm run build` of the agent may have just removed dist/. */
+export async function browserUnavailable(): Promise<string | null> {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (scripts/test-deps.sh installs it)`
-  if (!existsSync(path.join(packageRoot(), 'dist/console/index.html'))) return 'the console is not built: run npm run build'
+  if (!existsSync(path.join(packageRoot(), 'dist/console/index.html'))) await (await import('../../scripts/build-console.js')).buildConsole()
   if (!existsSync(path.join(packageRoot(), 'dist/mccs.js'))) return 'the agent is not built: run npm run build'
   return null
 }
@@ -119,7 +120,10 @@ export async function startConsoleCluster(o: {
       const end = Date.now() + 30_000
       while (!(await httpsGet(`https://${n.address}:${n.port}/api/openapi.json`))) {
         if (n.proc.exitCode !== null) throw new Error(`agent ${n.name} exited ${n.proc.exitCode}: ${n.output.join('')}`)
-        if (Date.now() > end) throw new Error(`console of ${n.name} did not answer in 30 s: ${n.output.join('')}`)
+        if (Date.now() > end) {
+          const log = await readFile(path.join(n.home, 'logs/mccs.log'), 'utf8').catch(() => '')
+          throw new Error(`console of ${n.name} did not answer in 30 s: ${n.output.join('')}\n${log.split('\n').filter((l) => /"level":[456]0/.test(l)).join('\n')}`)
+        }
         await new Promise((r) => setTimeout(r, 100))
       }
     }

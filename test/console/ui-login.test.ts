@@ -4,7 +4,7 @@
 import t from 'tap'
 import { browserUnavailable, startConsoleCluster, launch, newPage, menu } from './browser.js'
 
-const why = browserUnavailable()
+const why = await browserUnavailable()
 if (why) {
   t.test('console login in Chromium', { skip: why }, async () => {})
 } else {

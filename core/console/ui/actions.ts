@@ -62,8 +62,9 @@ function groupVerb(verb: string, what: string, body: Record<string, unknown> = {
 }
 
 /** Asks for a node (online on / switch to); resolves null when cancelled. */
-function pickNode(title: string, nodes: string[], text: string): Promise<string | null> {
-  if (nodes.length === 1) return Promise.resolve(nodes[0]!)
+function pickNode(title: string, nodes: string[], text: string, o: { confirm?: boolean } = {}): Promise<string | null> {
+  if (!nodes.length) { notify(`${title}: no node to choose`, 'error'); return Promise.resolve(null) }
+  if (nodes.length === 1 && !o.confirm) return Promise.resolve(nodes[0]!)
   const d = dialog(title)
   const sel = h('select', { id: 'pick-node' }, nodes.map((n) => h('option', { value: n }, n)))
   let chosen: string | null = null
@@ -187,7 +188,7 @@ export const COMMANDS: Command[] = [
     run: async () => {
       const g = selectedGroup()!
       const from = groupState(g).node
-      const node = await pickNode(`Manual failover: ${g}`, groupNodes(g).filter((n) => n !== from), `Move '${g}' from ${from ?? '?'} to`)
+      const node = await pickNode(`Manual failover: ${g}`, groupNodes(g).filter((n) => n !== from), `Move '${g}' from ${from ?? '?'} to`, { confirm: true })
       if (node) await groupVerb('switch', `switch to ${node}`, { node })
     },
   },
