@@ -1,72 +1,313 @@
-// npm start / mccs demo: a local single-node cluster in a temp folder, with a demo group of a
-// process (a small HTTP service), a script and a dummy, brought online; prints how to look at it.
-import { mkdtemp, mkdir, writeFile, chmod } from 'node:fs/promises'
+// npm start / mccs demo: a two-node cluster on this machine's loopback (demo1 on 127.0.0.1, demo2 on
+// 127.0.0.2), each agent a child process with its own home, one cluster key, heartbeats on the loopback
+// addresses, a fence device that can only kill what the demo started, a temporary (term) license per node,
+// the EC2-compatible endpoint, and the demo group (dummy <- script <- process) brought online. It prints
+// how to look at it, and the console's URL with the first-login hint once the console answers.
+// Ctrl-C takes the group offline and stops everything it started.
+//
+// Ports: --port (the demo service, 18080), MCCS_CONSOLE_PORT (11080), MCCS_DEMO_HB_PORT (heartbeats,
+// UDP; the agents' channel uses it + 4 on TCP; 14321), MCCS_DEMO_EC2_PORT (0 = any free port).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtemp, mkdir, writeFile, chmod, readFile, appendFile } from 'node:fs/promises'
+import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
-import { loadBootstrap } from '../config/bootstrap.js'
-import { createInitial, ConfigStore } from '../config/store.js'
+import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import type { MainConfig } from '../engine/model.js'
+import type { AgentStatus } from '../agent/status.js'
+import type { CommandReply } from '../agent/agent.js'
 import { currentUser } from '../agent/agent.js'
-import { runAgent } from './agent-cmd.js'
+import { createClusterKey } from '../cluster/cluster-key.js'
+import { issueLicense } from '../license/format.js'
+import { installLicense, TRUSTED_KEYS_FILE } from '../license/store.js'
+import { ProcManager } from '../plugins/caps/proc.js'
+import { packageRoot } from '../paths.js'
+import { rpc } from './control-client.js'
 import { renderStatus } from './status-cmd.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 export const DEMO_PORT = 18080
+export const DEMO_NODES = [{ name: 'demo1', ip: '127.0.0.1' }, { name: 'demo2', ip: '127.0.0.2' }] as const
+const FIRST_LOGIN = 'first login: mcuser / mccs (you will be asked to choose a new password)'
 
-export async function demoConfig(home: string, node: string, port = DEMO_PORT): Promise<MainConfig> {
-  const scripts = path.join(home, 'script')
-  await mkdir(scripts, { recursive: true })
-  // An operator script with OCF exit codes: 0 ok/running, 7 not running.
-  const marker = path.join(home, 'state', 'demo-hook.up')
-  const script = `#!/bin/sh\n# demo-hook: a resource made of a marker file.\ncase "$1" in\n  start) touch '${marker}' && echo "hook up" ;;\n  stop) rm -f '${marker}' ;;\n  monitor) [ -e '${marker}' ] || exit 7 ;;\nesac\n`
-  await writeFile(path.join(scripts, 'demo-hook.sh'), script)
-  await chmod(path.join(scripts, 'demo-hook.sh'), 0o755)
-  const server = `require('http').createServer((q,s)=>s.end('hello from the MCCS demo on ${node}\\n')).listen(${port},'127.0.0.1')`
+export interface DemoOptions {
+  dir?: string
+  port?: number
+  env?: NodeJS.ProcessEnv
+  /** Resolves when the demo should stop (default: SIGINT or SIGTERM). */
+  until?: Promise<void>
+}
+
+/** The demo group: dummy `marker` <- script `hook` <- process `web` (HTTP on the node's own address). */
+export function demoConfig(port = DEMO_PORT): MainConfig {
+  const server = (ip: string, node: string) => `require('http').createServer((q,s)=>s.end('hello from the MCCS demo on ${node}\\n')).listen(${port},'${ip}')`
   return {
     generation: 1,
     types: {},
-    groups: [{ name: 'demo', nodes: [node], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+    groups: [{ name: 'demo', nodes: DEMO_NODES.map((n) => n.name), failoverOnFailure: true, autoStart: false, autoFailback: false }],
     resources: [
       { name: 'marker', type: 'dummy', group: 'demo', critical: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
       { name: 'hook', type: 'script', group: 'demo', critical: true, attrs: { onlineScript: 'demo-hook.sh', offlineScript: 'demo-hook.sh', monitorScript: 'demo-hook.sh' }, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
-      { name: 'web', type: 'process', group: 'demo', critical: true, attrs: { argv: [process.execPath, '-e', server], stopGraceS: 5 }, nodeAttrs: {}, policy: { monitorIntervalS: 5, restartLimit: 1 }, monitored: true },
+      {
+        name: 'web', type: 'process', group: 'demo', critical: true, monitored: true, policy: { monitorIntervalS: 5, restartLimit: 1 },
+        attrs: { argv: [process.execPath, '-e', server('127.0.0.1', 'demo1')], stopGraceS: 5 },
+        nodeAttrs: Object.fromEntries(DEMO_NODES.map((n) => [n.name, { argv: [process.execPath, '-e', server(n.ip, n.name)] }])),
+      },
     ],
     dependencies: [{ parent: 'hook', child: 'marker' }, { parent: 'web', child: 'hook' }],
   }
 }
 
-export async function demoCommand(io: CliIO, o: { dir?: string; port?: number } = {}): Promise<number> {
-  const home = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'mccs-demo-')))
-  const node = 'demo1'
-  const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: node }
+/** An operator script with OCF exit codes (0 ok/running, 7 not running): a marker file in its home. */
+const hookScript = (home: string) => {
+  const marker = path.join(home, 'state', 'demo-hook.up')
+  return `#!/bin/sh\n# demo-hook: a resource made of a marker file.\ncase "$1" in\n  start) touch '${marker}' && echo "hook up" ;;\n  stop) rm -f '${marker}' ;;\n  monitor) [ -e '${marker}' ] || exit 7 ;;\nesac\n`
+}
+
+/** The demo's fence device: `fence <node>` kills that node's agent and the services it supervises; only
+ *  PIDs the demo recorded, each checked against its start time (/proc/<pid>/stat field 22), so a
+ *  recycled PID is never killed. `status <node>` is 0 once none of them runs. */
+const fenceScript = (root: string) => `#!/bin/sh
+root='${root}'
+case "$2" in ${DEMO_NODES.map((n) => n.name).join('|')}) ;; *) echo "not a demo node: $2" >&2; exit 2 ;; esac
+live() {
+  for f in "$root/$2.agent.pid" "$root/$2"/state/proc/*/*/supervisor.pid "$root/$2"/state/proc/*/*/child.pid; do
+    [ -f "$f" ] || continue
+    read -r pid start < "$f" || continue
+    now=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null | awk '{print $20}')
+    [ -n "$now" ] && [ "$now" = "$start" ] && echo "$pid"
+  done
+}
+case "$1" in
+  fence) for p in $(live "$@"); do kill -9 "$p" 2>/dev/null; done; sleep 0.2; [ -z "$(live "$@")" ] ;;
+  status) [ -z "$(live "$@")" ] ;;
+  *) exit 2 ;;
+esac
+`
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function startTime(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name]
+  if (v === undefined || v === '') return dflt
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`${name} must be a port number (0..65535), not ${JSON.stringify(v)}`)
+  return Number(v)
+}
+
+/** Writes both homes: hb.json, main.json, the shared key, scripts, a trusted demo license key and licenses. */
+async function prepare(root: string, port: number, hbPort: number): Promise<Record<string, Bootstrap>> {
+  const key = randomBytes(32)
+  const hb = {
+    // Forgiving timing: a laptop busy building or a shared CI core must not make the two nodes lose each
+    // other (with two nodes and no tie-breaker, that takes the group offline on both).
+    generation: 1, cluster: 'demo', port: hbPort, links: [{ name: 'lo', priority: 0 }], timing: { intervalMs: 250, deadMs: 3000 },
+    nodes: DEMO_NODES.map((n) => ({ name: n.name, addresses: { lo: n.ip }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' } }] })),
+  }
+  // The demo's own license signing key: an open build trusts keys listed in config/license-keys.pem.
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const privPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+  await writeFile(path.join(root, 'license-signing-key.pem'), privPem, { mode: 0o600 })
+  const homes: Record<string, Bootstrap> = {}
+  for (const n of DEMO_NODES) {
+    const home = path.join(root, n.name)
+    const b = homes[n.name] = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: n.name } })
+    await mkdir(b.configDir, { recursive: true })
+    await mkdir(b.scriptDir, { recursive: true })
+    await mkdir(b.stateDir, { recursive: true })
+    await writeFile(path.join(b.configDir, 'hb.json'), JSON.stringify(hb, null, 2) + '\n')
+    await writeFile(path.join(b.configDir, 'main.json'), JSON.stringify(demoConfig(port), null, 2) + '\n')
+    await createClusterKey(path.join(b.configDir, 'cluster.key'), { key })
+    for (const [name, text] of [['demo-hook.sh', hookScript(home)], ['fence-demo.sh', fenceScript(root)]] as const) {
+      await writeFile(path.join(b.scriptDir, name), text)
+      await chmod(path.join(b.scriptDir, name), 0o755)
+    }
+    await appendFile(path.join(b.configDir, TRUSTED_KEYS_FILE), publicKey.export({ type: 'spki', format: 'pem' }) as string)
+    const now = Date.now()
+    const lic = issueLicense({
+      type: 'term', node: n.name, hostId: 'ANY', licensee: 'MCCS demo',
+      issued: new Date(now - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'), expires: new Date(now + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    }, privPem)
+    await installLicense(b, lic)
+  }
+  return homes
+}
+
+class DemoAgents {
+  readonly children: Record<string, ChildProcess> = {}
+  stopping = false
+  constructor(private readonly root: string, private readonly homes: Record<string, Bootstrap>, private readonly env: NodeJS.ProcessEnv,
+    private readonly consolePort: number, private readonly io: CliIO) {}
+
+  async start(node: string): Promise<void> {
+    const ip = DEMO_NODES.find((n) => n.name === node)!.ip
+    const b = this.homes[node]!
+    const child = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
+      env: { ...this.env, MCCS_HOME: b.home, MCCS_NODE_NAME: node, MCCS_CONSOLE_LISTEN: ip, MCCS_CONSOLE_PORT: String(this.consolePort) },
+      // Its own process group: Ctrl-C reaches the demo only, which takes the group offline before stopping agents.
+      stdio: 'ignore', detached: true,
+    })
+    this.children[node] = child
+    if (child.pid) await writeFile(path.join(this.root, `${node}.agent.pid`), `${child.pid} ${await startTime(child.pid).catch(() => '')}\n`)
+    child.once('exit', (code, signal) => {
+      if (this.stopping || this.children[node] !== child) return
+      // Fenced by the other node (or crashed): like a rebooted machine, it comes back.
+      this.io.err(`demo: the agent of ${node} exited (${signal ?? `code ${code}`}); it may have been fenced. Restarting it in 2 s.`)
+      setTimeout(() => { if (!this.stopping) void this.start(node) }, 2000).unref()
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    await Promise.all(Object.values(this.children).map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve()
+      const kill = setTimeout(() => c.kill('SIGKILL'), 10_000)
+      c.once('exit', () => { clearTimeout(kill); resolve() })
+      c.kill('SIGTERM')
+    })))
+  }
+}
+
+const socket = (b: Bootstrap) => b.controlSocket
+
+async function waitForCluster(homes: Record<string, Bootstrap>, timeoutMs: number): Promise<AgentStatus> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const sts = await Promise.all(DEMO_NODES.map((n) => rpc<AgentStatus>(socket(homes[n.name]!), 'status', {}, 3000).catch(() => null)))
+    const st = sts[0]
+    // Both settled: one coordinator, one follower, each hearing the other.
+    const settled = sts.every((s) => s?.membership?.quorate && s.membership.peers.every((p) => p.up) && ['coordinator', 'follower'].includes(s.membership.role))
+    if (settled && st && new Set(sts.map((s) => s!.membership!.coordinator)).size === 1) return st
+    if (Date.now() > end) throw new Error(`the two demo agents did not form a cluster within ${timeoutMs / 1000} s (see ${DEMO_NODES.map((n) => homes[n.name]!.logDir + '/mccs.log').join(', ')})`)
+    await sleep(200)
+  }
+}
+
+/** Operator commands are refused until a coordinator acts; retry those refusals for a while. */
+async function command(b: Bootstrap, cmd: Record<string, unknown>, timeoutMs: number): Promise<CommandReply> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const r = await rpc<CommandReply>(socket(b), 'command', { cmd: { ...cmd, user: currentUser() }, wait: true, timeoutMs }, timeoutMs + 15_000)
+      .catch((e: Error & { code?: string }) => ({ outcome: { status: 'rejected' as const, code: e.code ?? 'MCCS_ERR_INTERNAL', reason: e.message } }) as unknown as CommandReply)
+    // Right after it takes over, the coordinator probes every resource (the group is busy meanwhile).
+    const o = r.outcome as { status: string; code?: string; reason?: string }
+    const transient = o.code === 'MCCS_ERR_GROUP_BUSY' || /coordinator|quorum/i.test(o.reason ?? '')
+    if (o.status !== 'rejected' || Date.now() > end || !transient) return r
+    await sleep(500)
+  }
+}
+
+/** Polls the console until it answers (any HTTP status), for up to `ms`. */
+async function consoleAnswers(url: string, ms: number, stopped: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end && !stopped()) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(typeof res.statusCode === 'number' && res.statusCode < 500) })
+      req.on('error', () => resolve(false))
+      req.on('timeout', () => { req.destroy(); resolve(false) })
+    })
+    if (ok) return true
+    await sleep(500)
+  }
+  return false
+}
+
+/** Safety net after the agents stopped: no service the demo's agents started may outlive the demo. */
+async function stopLeftovers(homes: Record<string, Bootstrap>): Promise<void> {
+  for (const b of Object.values(homes)) {
+    const pm = new ProcManager({ stateDir: path.join(b.stateDir, 'proc') })
+    try {
+      for (const s of await pm.reattach().catch(() => [])) if (s.running) await pm.stop(s.resource, s.name, { graceMs: 2000 }).catch(() => {})
+    } finally {
+      pm.close()
+    }
+  }
+}
+
+export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) }
   delete env.MCCS_BOOTSTRAP
-  const b = await loadBootstrap({ cwd: home, env })
-  await createInitial(b.configDir, { cluster: 'demo', nodes: [{ name: node, address: '127.0.0.1' }], force: true })
-  const store = new ConfigStore(b.configDir)
-  await store.load()
-  await store.commit(await demoConfig(home, node, o.port), { expectGeneration: 1 })
-  const running = await runAgent(b, io)
-  if (typeof running === 'number') return running
-  const reply = await running.agent.command({ type: 'groupOnline', group: 'demo', user: currentUser() }, { wait: true, timeoutMs: 60_000 })
-  io.out(renderStatus(running.agent.status()))
-  io.out(`
-MCCS demo: a one-node cluster in ${home}
-  group 'demo' ${reply.reached ? 'is online' : 'did not come online (see the log)'}: dummy 'marker' <- script 'hook' <- process 'web'
-In another terminal:
-  export MCCS_HOME=${home} MCCS_NODE_NAME=${node}
-  ./bin/mccs status                      # groups and resources at a glance (--json for scripts)
-  curl http://127.0.0.1:${o.port ?? DEMO_PORT}/          # the demo service
-  ./bin/mccs group offline demo --wait   # and online, lock, flush, clear, probe ...
-  kill -9 <pid of the web process>       # restarted in place once; a second kill faults the group
-  tail -f ${b.logDir}/mccs.log ${b.logDir}/operation.log
-Ctrl-C stops the demo (the group is taken offline first).`)
-  await new Promise<void>((resolve) => {
+  delete env.NODE_OPTIONS
+  const port = o.port ?? DEMO_PORT
+  let hbPort: number, consolePort: number, ec2Port: number
+  try {
+    hbPort = envNumber(env, 'MCCS_DEMO_HB_PORT', 14321)
+    consolePort = envNumber(env, 'MCCS_CONSOLE_PORT', 11080)
+    ec2Port = envNumber(env, 'MCCS_DEMO_EC2_PORT', 0)
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a port number, not ${o.port}`)
+  } catch (e) {
+    io.err(`mccs demo: ${(e as Error).message}`)
+    return EXIT.USAGE
+  }
+  const root = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'mccs-demo-')))
+  await mkdir(root, { recursive: true })
+  const homes = await prepare(root, port, hbPort)
+  const agents = new DemoAgents(root, homes, env, consolePort, io)
+  let stopped = false
+  const until = o.until ?? new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve())
     process.once('SIGTERM', () => resolve())
   })
-  io.err('stopping the demo: taking the group offline')
-  await running.agent.command({ type: 'groupOffline', group: 'demo', user: currentUser() }, { wait: true, timeoutMs: 30_000 })
-  await running.stop()
-  return EXIT.OK
+  void until.then(() => { stopped = true })
+  let ec2: { url: string; close(): Promise<void> } | null = null
+  try {
+    // The EC2-compatible endpoint, for trying the AWS resource types against it.
+    const sim = await import('../ec2sim/server.js')
+    ec2 = await sim.startEc2Sim({ host: '127.0.0.1', port: ec2Port, stateFile: path.join(root, 'ec2.json'), seed: sim.seedForNodes(DEMO_NODES.map((n) => n.name)) })
+  } catch (e) {
+    io.err(`demo: the EC2 endpoint did not start: ${(e as Error).message}`)
+  }
+  for (const n of DEMO_NODES) await agents.start(n.name)
+  let code: number = EXIT.OK
+  try {
+    await Promise.race([waitForCluster(homes, 60_000), until])
+    if (stopped) return EXIT.OK
+    const reply = await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
+    const st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
+    const where = st.groups.find((g) => g.name === 'demo')?.activeNode ?? null
+    const ip = DEMO_NODES.find((n) => n.name === where)?.ip ?? '127.0.0.1'
+    io.out(renderStatus(st))
+    io.out(`
+MCCS demo: a two-node cluster on loopback in ${root}
+  nodes: ${DEMO_NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}; heartbeats UDP ${hbPort}, agent channel TCP ${hbPort + 4}
+  group 'demo' ${reply.reached ? `is online on ${where}` : `did not come online (${(reply.outcome as { reason?: string }).reason ?? 'see the logs'})`}: dummy 'marker' <- script 'hook' <- process 'web'
+  licenses: a 30-day term license per node, signed with the demo's own key (${path.join(root, 'license-signing-key.pem')})
+  fencing: script/fence-demo.sh kills only the processes the demo started for the fenced node${ec2 ? `
+  EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances` : ''}
+In another terminal:
+  export MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
+  ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)
+  curl http://${ip}:${port}/              # the demo service answers with its node's name
+  ./bin/mccs group switch demo --wait    # move it to the other node; also offline, online, lock, clear ...
+  ./bin/mccs license show                # this node's license
+  ./bin/mccs support --out /tmp/s.tar.gz # this node's support files
+  tail -f ${homes.demo1!.logDir}/mccs.log ${homes.demo1!.logDir}/operation.log
+Ctrl-C stops the demo (the group is taken offline first).`)
+    // The console is printed once it answers (it is part of the agent when this build has it).
+    const url = `https://127.0.0.1:${consolePort}/main`
+    void consoleAnswers(url, 120_000, () => stopped).then((ok) => {
+      if (ok && !stopped) io.out(`\nweb console: ${url}  (self-signed certificate)\n  ${FIRST_LOGIN}`)
+    })
+    await until
+  } catch (e) {
+    io.err(`mccs demo: ${(e as Error).message}`)
+    code = EXIT.FAILED
+  } finally {
+    stopped = true
+    agents.stopping = true
+    io.err('stopping the demo: taking the group offline, then stopping both agents')
+    await command(homes.demo1!, { type: 'groupOffline', group: 'demo' }, 30_000).catch(() => {})
+    await agents.stop()
+    await stopLeftovers(homes)
+    await ec2?.close().catch(() => {})
+    io.err(`demo stopped; its files stay in ${root}`)
+  }
+  return code
 }
