@@ -193,7 +193,7 @@ export const COMMANDS: Command[] = [
     },
   },
   {
-    id: 'lock', label: 'Group lock…', menu: 'action', icon: '🔒', separatorBefore: true,
+    id: 'lock', label: 'Group lock…', menu: 'action', icon: '⊠', separatorBefore: true,
     enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : groupStatus(g)?.lock === 'none' ? true : 'already locked' },
     run: async () => {
       const g = selectedGroup()!
@@ -205,14 +205,14 @@ export const COMMANDS: Command[] = [
       d.footer.append(button('Cancel', () => d.close()), button('Lock', () => { d.close(); void groupVerb('lock', 'lock', { persistent: pers.checked }) }, { primary: true, id: 'lock-ok' }))
     },
   },
-  { id: 'unlock', label: 'Unlock', menu: 'action', icon: '🔓', enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : groupStatus(g)?.lock !== 'none' ? true : 'not locked' }, run: () => void groupVerb('unlock', 'unlock') },
+  { id: 'unlock', label: 'Unlock', menu: 'action', icon: '⊡', enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : groupStatus(g)?.lock !== 'none' ? true : 'not locked' }, run: () => void groupVerb('unlock', 'unlock') },
   {
     id: 'clear', label: 'Remove fault indication', menu: 'action', icon: '✚',
     enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : anyFault(g) ? true : 'no fault to remove' },
     run: () => void groupVerb('clear', 'remove fault'),
   },
   {
-    id: 'flush', label: 'Command initialization', menu: 'action', icon: '⏹',
+    id: 'flush', label: 'Command initialization', menu: 'action', icon: '↺',
     enabled: () => (selectedGroup() ? true : NEED_GROUP),
     run: async () => {
       const g = selectedGroup()!

@@ -85,7 +85,7 @@ function groupStateTable(): Node {
     h('tbody', null, st.groups.map((g) => h('tr', { 'data-group': g.name },
       h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'group', name: g.name }) } }, g.name)),
       nodes.map((n) => h('td', { 'data-node': n }, g.nodes[n] ? badge(g.nodes[n]) : h('span', { class: 'muted' }, 'not a member'))),
-      h('td', null, g.lock === 'none' ? 'no' : `🔒 ${g.lock}`), h('td', null, g.failoverOnFailure ? 'yes' : 'no')))))
+      h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`), h('td', null, g.failoverOnFailure ? 'yes' : 'no')))))
 }
 function clusterAttrs(): Node {
   const st = state.status!
@@ -112,7 +112,7 @@ function resourceStateTable(g: string): Node {
   const nodes = groupNodes(g)
   const sum = groupSummary(gs.nodes)
   return h('div', null,
-    h('p', { class: 'group-line' }, 'Group: ', badge(sum.state), sum.node ? ` on ${sum.node}` : '', gs.lock !== 'none' ? ` · 🔒 locked (${gs.lock})` : '', gs.busy ? ` · ${gs.busy} action(s) running` : '',
+    h('p', { class: 'group-line' }, 'Group: ', badge(sum.state), sum.node ? ` on ${sum.node}` : '', gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '', gs.busy ? ` · ${gs.busy} action(s) running` : '',
       ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`),
     h('table', { class: 'grid state-grid', id: 'resource-state' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Resource'), h('th', { scope: 'col' }, 'Type'), nodes.map((n, i) => h('th', { scope: 'col' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)'))))),

@@ -36,8 +36,8 @@ export function logConsole(): HTMLElement {
   return h('section', { class: 'logconsole', 'aria-label': 'Log web console' },
     h('div', { class: 'log-head' }, h('h2', null, 'Log web console'),
       h('div', { class: 'log-tools' }, pause,
-        button('🧹 Clear', () => replace(out), { id: 'log-clear' }),
-        button('⧉ View full log', () => { window.open('/main#log', '_blank', 'noopener') }, { id: 'log-full' }))),
+        button('⌫ Clear', () => replace(out), { id: 'log-clear' }),
+        button('⤢ View full log', () => { window.open('/main#log', '_blank', 'noopener') }, { id: 'log-full' }))),
     out)
 }
 

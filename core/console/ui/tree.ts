@@ -23,7 +23,7 @@ function items(): Item[] {
           return {
             key: `group:${g.name}`, icon: '▣', label: g.name, sel: { kind: 'group', name: g.name } as Selection,
             extra: h('span', null, badge(sum.state, sum.node ?? undefined), sum.node ? h('span', { class: 'muted' }, ` ${sum.node}`) : null,
-              g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' 🔒') : null),
+              g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null),
             children: g.resources.map((r) => {
               const on = g.activeNode && r.nodes[g.activeNode] ? r.nodes[g.activeNode]!.state : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
               return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on), h('span', { class: 'muted' }, ` ${r.type}`)) }

@@ -72,6 +72,7 @@ export function schemaForm(o: {
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>()
   const errors = new Map<string, HTMLElement>()
   const notes = new Map<string, HTMLElement>()
+  const lists = new Map<string, HTMLElement>()
   const key = (prop: string, node?: string) => (node ? `${prop}@${node}` : prop)
   const general = h('div', { class: 'wz-general field-error', role: 'alert' })
 
@@ -96,11 +97,13 @@ export function schemaForm(o: {
           ...(f.schema.enum as unknown[]).map((x) => h('option', { value: String(x), selected: x === v && x !== f.schema.default }, String(x))))
         break
       case 'discover': {
-        const sel = input = h('select', { ...common, 'data-discover': f.hints.discover }, h('option', { value: '' }, '— choose —'))
-        if (typeof v === 'string' && v) sel.append(h('option', { value: v, selected: true }, v))
+        // A text field with the plugin's choices as its list: pick one, or type a value it did not find.
+        const list = h('datalist', { id: `${id}-list` })
+        lists.set(key(f.prop, node), list)
+        input = h('input', { ...common, type: 'text', list: `${id}-list`, 'data-discover': f.hints.discover, value: v ?? '', placeholder: 'choose from the list or type', autocomplete: 'off' })
         const note = h('span', { class: 'wz-note muted', id: `${id}-note` })
         notes.set(key(f.prop, node), note)
-        extra = h('span', { class: 'wz-discover' },
+        extra = h('span', { class: 'wz-discover' }, list,
           h('button', { type: 'button', class: 'btn btn-small', title: 'Ask the plugin for the choices again', 'aria-label': `Refresh ${f.title}${node ? ` on ${node}` : ''}`, 'data-refresh': id,
             onclick: () => void discoverOne(f, node) }, '↻ Refresh'), note)
         break
@@ -241,20 +244,17 @@ export function schemaForm(o: {
   }
 
   async function discoverOne(f: Field, node?: string): Promise<void> {
-    const sel = inputs.get(key(f.prop, node)) as HTMLSelectElement
+    const list = lists.get(key(f.prop, node))!
     const note = notes.get(key(f.prop, node))!
-    const current = sel.value
     note.textContent = 'asking the plugin…'
     const partial: Record<string, unknown> = {}
     for (const x of fields) { const r = read(x, x.perNode ? node ?? o.nodes[0] : undefined); if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value }
     try {
       const r = await api.discover(o.type, { field: f.hints.discover!, ...(node ? { node } : {}), attrs: partial })
       const opts = r.options ?? []
-      replace(sel, h('option', { value: '' }, opts.length ? '— choose —' : '— nothing found —'),
-        opts.map((x) => h('option', { value: x.value }, x.label && x.label !== x.value ? `${x.label} (${x.value})` : x.value)))
-      if (current && !opts.some((x) => x.value === current)) sel.append(h('option', { value: current }, `${current} (not found now)`))
-      sel.value = current
+      replace(list, opts.map((x) => h('option', { value: x.value, label: x.label ?? x.value })))
       note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : `${opts.length} found`
+      note.dataset.count = String(opts.length)
     } catch (e) {
       note.textContent = `could not ask the plugin: ${(e as Error).message}`
     }

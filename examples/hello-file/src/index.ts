@@ -52,6 +52,16 @@ export default definePlugin<Attrs>({
     return diags.length ? invalid(diags) : ok()
   },
 
+  // The wizard's list for `dir`: the usual places for a marker that exist on this node (test -d).
+  async discover(ctx, field) {
+    if (field !== 'dir') return ok(undefined, { choices: [] })
+    const found: Array<{ value: string; label: string }> = []
+    for (const d of ['/run', '/srv', '/tmp', '/var/lib', '/var/tmp']) {
+      if ((await run(ctx, TEST, ['-d', d])).code === 0) found.push({ value: d, label: `${d} (exists)` })
+    }
+    return ok(`${found.length} directories`, { choices: found })
+  },
+
   // Idempotent: touching an existing marker succeeds too.
   async online(ctx) {
     const file = markerPath(ctx.attrs)
