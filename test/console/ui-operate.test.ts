@@ -55,7 +55,7 @@ if (why) {
     await page.fill('#wz-argv', 'node\n-e\n1')
     await page.click('#ar-add')
     await page.waitForSelector('#wz-argv-err:not(:empty)')
-    t.match(await page.textContent('#wz-argv-err'), /first item/, 'the schema rule is shown under the Command field')
+    t.match(await page.textContent('#wz-argv-err'), /first item must be an absolute path/, 'the schema rule is shown under the Command field')
     await page.fill('#wz-argv', [process.execPath, '-e', 'setInterval(() => {}, 1000)'].join('\n'))
     await page.fill('#wz-stopGraceS', '1')
     await page.click('#ar-add')

@@ -162,7 +162,7 @@ export function schemaForm(o: {
       case 'list': {
         const items = raw.split('\n').map((x) => x.replace(/\r$/, '')).filter((x, i, a) => x !== '' || a.slice(i).some((y) => y !== ''))
         const first = (f.schema.prefixItems as JsonSchema[] | undefined)?.[0]?.pattern
-        if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0])) return { error: `the first item must match ${first}` }
+        if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0])) return { error: first === '^/' ? 'the first item must be an absolute path (start with /)' : `the first item must match ${first}` }
         if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems) return { error: `needs at least ${f.schema.minItems} item(s)` }
         return { value: items }
       }
@@ -176,7 +176,7 @@ export function schemaForm(o: {
         return { value: out }
       }
       default: {
-        if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw)) return { error: `does not match the expected form ${f.schema.pattern}` }
+        if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw)) return { error: f.schema.pattern === '^/' ? 'must be an absolute path (start with /)' : `does not match the expected form ${f.schema.pattern}` }
         if (typeof f.schema.maxLength === 'number' && raw.length > f.schema.maxLength) return { error: `must be at most ${f.schema.maxLength} characters` }
         return { value: raw }
       }
