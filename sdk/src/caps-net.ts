@@ -202,7 +202,7 @@ export function parseIp(v: unknown): ParsedIp | null {
 
 export interface ParsedCidr extends ParsedIp { prefixLength: number; cidr: string }
 /** `address/prefix` with a prefix that fits the family, or null. */
-export function parseCidr(v: unknown): ParsedCidr | null {
+export function parseIpCidr(v: unknown): ParsedCidr | null {
   if (typeof v !== 'string') return null
   const m = /^([^/]+)\/(\d{1,3})$/.exec(v)
   if (!m) return null

@@ -6,6 +6,7 @@ import { execProvider } from './exec.js'
 import { stateProvider, type StateStore } from './state.js'
 import { procProvider } from './proc-provider.js'
 import type { ProcManager } from './proc.js'
+import { netProvider } from './net.js'
 import { awsEc2Provider } from './aws-ec2.js'
 
 export interface ProviderDeps {
@@ -19,6 +20,7 @@ export function agentProviders(d: ProviderDeps): CapabilityProvider[] {
     execProvider,
     procProvider(d.procs),
     stateProvider(d.pluginState),
+    netProvider,
     awsEc2Provider({ settingsFile: `${d.bootstrap.configDir}/aws.json` }),
   ]
 }

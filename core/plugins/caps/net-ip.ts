@@ -1,7 +1,7 @@
 // `ip -j` output into the `net` capability's plain types, and the argv of the `ip` changes. Pure: the
 // provider (net.ts) runs the commands. Field names are iproute2's JSON (6.x; older ones agree).
 import type { AddAddressRequest, NetAddress, NetLink, NetRoute } from '../../../sdk/src/caps-net.js'
-import { parseCidr, parseIp } from '../../../sdk/src/caps-net.js'
+import { parseIpCidr, parseIp } from '../../../sdk/src/caps-net.js'
 
 type Json = Record<string, unknown>
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
@@ -93,7 +93,7 @@ export function parseRoutes(text: string, family: 4 | 6): NetRoute[] {
 
 /** `ip addr add`: flags map to iproute2 words; `deprecated` is `preferred_lft 0`. */
 export function addAddressArgs(r: AddAddressRequest): string[] {
-  const c = parseCidr(r.address)!
+  const c = parseIpCidr(r.address)!
   const args = [c.family === 6 ? '-6' : '-4', 'addr', 'add', c.cidr, 'dev', r.iface]
   // nodad exists for IPv6 only (iproute2 warns and ignores it on IPv4).
   if (r.nodad && c.family === 6) args.push('nodad')
@@ -103,7 +103,7 @@ export function addAddressArgs(r: AddAddressRequest): string[] {
 }
 
 export function removeAddressArgs(iface: string, address: string): string[] {
-  const c = parseCidr(address)!
+  const c = parseIpCidr(address)!
   return [c.family === 6 ? '-6' : '-4', 'addr', 'del', c.cidr, 'dev', iface]
 }
 
@@ -126,7 +126,7 @@ export function badRouteField(r: unknown): string | null {
   if (typeof r !== 'object' || r === null) return 'route'
   const x = r as Record<string, unknown>
   if (x.family !== 4 && x.family !== 6) return 'family'
-  if (x.dst !== 'default' && parseCidr(x.dst)?.family !== x.family && parseIp(x.dst)?.family !== x.family) return 'dst'
+  if (x.dst !== 'default' && parseIpCidr(x.dst)?.family !== x.family && parseIp(x.dst)?.family !== x.family) return 'dst'
   if (x.gateway !== undefined && parseIp(x.gateway)?.family !== x.family) return 'gateway'
   if (x.prefsrc !== undefined && parseIp(x.prefsrc)?.family !== x.family) return 'prefsrc'
   for (const f of ['dev', 'protocol', 'scope', 'type'] as const) {
