@@ -147,8 +147,12 @@ export class Agent extends EventEmitter {
   status(): AgentStatus {
     const cur = this.store.current()
     const st = buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
-    if (this.cluster) st.membership = { ...clusterStatus(this.cluster), configDiverged: this.sync?.diverged ?? null }
+    if (this.cluster) st.membership = this.membershipHere(this.cluster)
     return st
+  }
+
+  private membershipHere(c: ClusterMode): NonNullable<AgentStatus['membership']> {
+    return { ...clusterStatus(c), configDiverged: this.sync?.diverged ?? null }
   }
 
   /** What `mccs status` shows on any node: a follower asks the coordinator for the cluster's state. */
@@ -156,7 +160,7 @@ export class Agent extends EventEmitter {
     if (!this.cluster || this.engineActive) return this.status()
     try {
       const st = await this.cluster.forward<AgentStatus>({ t: 'status' }, 5000)
-      return { ...st, node: this.node, membership: clusterStatus(this.cluster) }
+      return { ...st, node: this.node, membership: this.membershipHere(this.cluster) }
     } catch {
       return this.status() // no coordinator: show what this node knows, with its cluster view
     }

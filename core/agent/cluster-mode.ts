@@ -334,7 +334,9 @@ export class ClusterMode extends EventEmitter {
     this.membership = m
     this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate' })
     if (!this.settled) {
-      if (up.length === this.o.hb.nodes.length - 1) this.settle() // everyone heard: no need to wait longer
+      // Every node heard and every node hearing every other: no need to wait longer. (Hearing them is not
+      // enough: a peer that does not hear us yet is outside our partition and would be fenced at start.)
+      if (m.partition.length === this.o.hb.nodes.length) this.settle()
       return
     }
     this.o.host.viewsChanged(m, views, this.role)

@@ -55,6 +55,8 @@ if (!avail.ok) {
     t.match(await c.log('n3'), /configuration generation 3 taken from n[12] \(was 2\)/)
 
     // Divergence: n3's main.json edited by hand at the same generation.
+    const n3In = async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership
+    await until(async () => (await n3In()) === 'up' || undefined, 15_000, 'n1 seeing n3 up again')
     await c.killNode('n3')
     await until(async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership === 'fenced' || undefined, 15_000, 'n3 fenced')
     const file = path.join(c.homes.n3!, 'config/main.json')
@@ -65,6 +67,15 @@ if (!avail.ok) {
     const div = await until(async () => { const s = await c.status('n3'); return s.membership?.configDiverged ? s : undefined }, 30_000, 'n3 reporting divergence')
     t.match(div.membership?.configDiverged, /differs from coordinator n1's at generation 3/)
     t.match(await c.log('n1'), /node n3 runs another configuration at generation 3/)
+    // A diverged node starts nothing: switching the group to it fails there (not recoverable) and names why.
+    await until(async () => (await n3In()) === 'up' || undefined, 15_000, 'n1 seeing n3 up')
+    // (Accepted once n3's start probes are done: until then the engine answers 'actions in progress'.)
+    await until(async () => (await rpc<{ outcome: { status: string } }>(sock('n1'), 'command',
+      { cmd: { type: 'groupSwitch', group: 'web', to: 'n3', user: 'tester' } }, 10_000)).outcome.status === 'accepted' || undefined, 20_000, 'the switch to n3 accepted')
+    await until(async () => /online svc refused: this node's configuration differs/.test(await c.log('n3')) || undefined, 20_000, 'n3 refusing online')
+    const svc = (await c.status('n1')).groups[0]?.resources[0]?.nodes.n3
+    t.match(svc?.fault ?? '', /MCCS_ERR_CONFIG_DIVERGED/, 'the fault on n3 names the divergence')
+    await until(async () => c.rounds.at(-1)?.who.length === 1 && !c.rounds.at(-1)?.who.includes('n3') || undefined, 20_000, 'the service answering from n1 or n2')
     const rec = await rpc<{ generation: number; from: string }>(sock('n3'), 'config.reconcile', {}, 10_000)
     t.same(rec, { generation: 3, from: 'n1' })
     t.equal((await c.status('n3')).membership?.configDiverged, null, 'reconciled')
