@@ -128,7 +128,9 @@ export class ConfigSync {
 
   private async commitHere(next: MainConfig, expectGeneration: number): Promise<Readonly<MainConfig>> {
     const main = await this.h.store.commit(next, { expectGeneration })
-    this.afterChange()
+    this.announce()
+    // Members get it before our engine sees it: the probes it plans for a new resource on a member must
+    // find the resource there.
     const peers = this.h.cluster.partitionPeers()
     const results = await Promise.allSettled(peers.map((n) =>
       this.h.cluster.request(n, { t: 'config', main }, PUSH_TIMEOUT_MS)))
@@ -136,6 +138,7 @@ export class ConfigSync {
       // Not fatal: the member fetches it when its heartbeat shows the older generation.
       if (r.status === 'rejected') this.h.log.log('warn', `configuration generation ${main.generation} not pushed to ${peers[i]}: ${(r.reason as Error).message}`, { node: peers[i] })
     })
+    this.h.changed()
     return main
   }
 
