@@ -18,6 +18,7 @@ const measureS = Number(process.argv[4] ?? 30)
 const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-bench-agent-'))
 const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
 delete env.NODE_OPTIONS
+env.MCCS_CONSOLE_DISABLE = '1' // the agent alone (the console's own costs are in the console benches)
 const b = await loadBootstrap({ cwd: home, env })
 await createInitial(b.configDir, { cluster: 'bench', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
 const main: MainConfig = { generation: 1, groups: [], resources: [], dependencies: [], types: {} }
