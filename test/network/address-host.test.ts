@@ -125,6 +125,20 @@ if (!avail.ok) {
     })
   }
 
+  t.test('address, IPv6: the kernel\'s DAD completes before online answers; offline leaves nothing behind', async (t) => {
+    const h = await host(t, lab, 'n1', 'address')
+    const attrs = { address: 'fd00:80::100/64', nic: 'eth0' }
+    const before = await snapshot(lab, 'n1')
+    const on = await h.call('online', { attrs, timeoutMs: 10_000 })
+    t.equal(on.answer, 'ok', on.reason ?? '')
+    const a = (JSON.parse((await lab.exec('n1', ['ip', '-j', '-6', 'addr', 'show', 'eth0'])).stdout) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]!.addr_info
+      .find((x) => x.local === 'fd00:80::100')
+    t.ok(a && !a.tentative, 'usable (not tentative) when online answers')
+    t.equal((await h.call('monitor', { attrs })).answer, 'ok')
+    t.equal((await h.call('offline', { attrs })).answer, 'ok')
+    t.equal(await snapshot(lab, 'n1'), before)
+  })
+
   t.test('address with a virtual MAC: set while online, the original back after offline, even from state alone', async (t) => {
     const h = await host(t, lab, 'n1', 'address')
     const gen = await h.call('discover', { args: ['virtualMac', {}] })
