@@ -13,7 +13,6 @@ have ping || need+=(iputils-ping)                # isolation test addresses
 have chromium || need+=(chromium)              # console tests (playwright-core drives it headless)
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
-have ndisend || need+=(ndisc6)                 # IPv6 unsolicited neighbour advertisements
 have ping || need+=(iputils-ping)              # nic monitor host checks and the network lab tests
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -168,6 +168,12 @@ export class Agent extends EventEmitter {
 
   /** One event through the engine; its plan goes to the executor. */
   dispatch(ev: EngineEvent): { plan: Plan; outcome?: CommandOutcome } {
+    if (this.engineActive && this.cluster && !this.cluster.quorumFresh()) {
+      // Quorum lost while this process could not notice (it was paused): decide nothing until the
+      // membership is decided again (the cluster layer resigns or self-fences us).
+      this.log.log('warn', 'engine step skipped: quorum is no longer certain (membership being re-decided)', { event: ev.type })
+      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NO_QUORUM' as const, reason: 'quorum is being re-decided' } } : {}) }
+    }
     if (!this.engineActive) {
       // Not the coordinator (or no quorum): this node decides nothing.
       return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_CONFLICT' as const, reason: 'this node is not the coordinator' } } : {}) }
@@ -484,6 +490,11 @@ export class Agent extends EventEmitter {
     if (outer.aborted) controller.abort()
     else outer.addEventListener('abort', () => controller.abort(), { once: true })
     this.localActions.set(a.id, controller)
+    if (a.kind === 'online' && this.cluster && !this.cluster.quorumFresh()) {
+      this.localActions.delete(a.id)
+      this.log.log('warn', `online ${a.resource} refused: quorum is no longer certain`, { resource: a.resource })
+      return { status: 'done', answer: 'failed', recoverable: true, reason: 'MCCS_ERR_NO_QUORUM: quorum is no longer certain on this node' }
+    }
     const diverged = a.kind === 'online' ? this.sync?.diverged : null
     if (diverged) {
       this.localActions.delete(a.id)

@@ -177,6 +177,20 @@ export class ClusterMode extends EventEmitter {
   }
 
   isCoordinator(): boolean { return this.role === 'coordinator' }
+
+  /**
+   * Whether our quorate partition still holds right now. Checked before the engine acts and before a
+   * resource starts: after a pause (SIGSTOP, a VM stall) the timers that would notice silent peers may
+   * fire after the work that was due meanwhile, and a node that lost quorum while paused must not act
+   * on its old role. A stale answer schedules a new membership decision.
+   */
+  quorumFresh(): boolean {
+    this.hb.checkNow()
+    const m = this.membership
+    const fresh = !!m?.quorate && m.partition.every((n) => n === this.self || this.hb.isUp(n))
+    if (!fresh) this.schedule()
+    return fresh
+  }
   coordinator(): string | null { return this.membership?.coordinator ?? null }
   state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
     return { role: this.role, membership: this.membership, heartbeat: this.hb.status(), quorumServer: this.quorum?.state() ?? null, twoNode: this.o.hb.quorum?.twoNode === true }

@@ -382,6 +382,10 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     }
   }
 
+  /** Declares silent peers dead now (not at the next timer tick): after the process was paused, the
+   *  timers that would have noticed may not have run before other work does. */
+  checkNow(): void { this.checkSilence() }
+
   private checkSilence(): void {
     const now = mono()
     const wall = Date.now()

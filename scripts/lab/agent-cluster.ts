@@ -24,6 +24,12 @@ export interface AgentClusterOptions {
   main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
   /** Extra files per node home (relative path -> content), e.g. script/… or aws/credentials. */
   files?: (node: string) => Record<string, string>
+  /** What the lab's fence script kills: everything in the target's namespace (a power-off: default), or
+   *  everything but the agent (a fence that stops the services while the agent lives on — used to show
+   *  that a paused agent, resumed, does not act without quorum). */
+  fence?: 'node' | 'services'
+  /** Each node's service appends {node, ev: 'up'|'down', at} lines to this file (the safety checker's record). */
+  transitions?: string
   /** Changes to the generated hb.json (quorum settings, isolation test addresses, fencing). */
   hb?: (hb: Record<string, unknown> & { nodes: Array<Record<string, unknown>> }) => void
   /** Extra environment per agent (e.g. AWS_SHARED_CREDENTIALS_FILE). */
@@ -66,7 +72,12 @@ export class AgentCluster {
       nodes: nodes.map((n) => ({ name: n, addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }] })),
     }
     this.opts.hb?.(hb as Parameters<NonNullable<AgentClusterOptions['hb']>>[0])
-    const server = (n: string) => `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
+    const rec = this.opts.transitions
+    const server = (n: string) => rec
+      ? `const fs=require('fs');const rec=(e)=>fs.appendFileSync(${JSON.stringify(rec)},JSON.stringify({node:'${n}',ev:e,at:Date.now()})+'\\n');` +
+        `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
+        `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
+      : `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
     const main = this.opts.main?.(lab, nodes) ?? {
       generation: 1, types: {},
       groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
@@ -78,7 +89,10 @@ export class AgentCluster {
       dependencies: [],
     }
     const prefix = lab.ns('n1').slice(0, -2)
-    const fence = `#!/bin/sh\nns="${prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+    const pids = this.opts.fence === 'services'
+      ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
+      : `pids() { ip netns pids "$ns"; }`
+    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
     for (const n of nodes) {
       const home = this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`))
       await mkdir(path.join(home, 'config'), { recursive: true })
