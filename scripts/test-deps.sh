@@ -9,11 +9,10 @@ have nft || need+=(nftables)
 have setpriv || need+=(util-linux)
 have ps || need+=(procps)
 have openssl || need+=(openssl)
-have ping || need+=(iputils-ping)                # isolation test addresses
 have chromium || need+=(chromium)              # console tests (playwright-core drives it headless)
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
-have ping || need+=(iputils-ping)              # nic monitor host checks and the network lab tests
+have ping || need+=(iputils-ping)              # isolation test addresses, nic monitor host checks, network lab tests
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2

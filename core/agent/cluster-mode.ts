@@ -125,6 +125,11 @@ export class ClusterMode extends EventEmitter {
       listen: eps(me.addresses),
       peers: Object.fromEntries(o.hb.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, eps(n.addresses)])),
       onRequest: (from, body) => this.onRequest(from, body as PeerMessage),
+      reachable: (peer, ep) => {
+        const n = o.hb.nodes.find((x) => x.name === peer)
+        const link = n && Object.keys(n.addresses).find((l) => n.addresses[l] === ep.host)
+        return link ? this.hb.status().peers.find((p) => p.node === peer)?.links[link]?.up === true : false
+      },
       log: (level, msg, data) => o.host.log.log(level, msg, { ...data, component: 'peer' }),
     })
     this.hb.on('peer', (ev) => {
@@ -132,6 +137,10 @@ export class ClusterMode extends EventEmitter {
       this.schedule()
     })
     this.hb.on('view', () => this.schedule())
+    this.hb.on('link', (ev: { node: string; link: string; up: boolean }) => {
+      const addr = o.hb.nodes.find((x) => x.name === ev.node)?.addresses[ev.link]
+      if (!ev.up && addr) this.peers.dropVia(ev.node, addr)
+    })
     const qs = o.hb.quorum?.server
     if (qs && quorum) {
       this.quorum = new QuorumClient({

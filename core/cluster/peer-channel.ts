@@ -35,6 +35,9 @@ export interface PeerChannelOptions {
   onRequest: (from: string, body: unknown) => Promise<unknown>
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void
   connectTimeoutMs?: number
+  /** Whether the heartbeat currently hears the peer on the link of this address: links heard are tried
+   *  first, so a new connection does not wait out a connect timeout on a dead link. */
+  reachable?: (peer: string, ep: Endpoint) => boolean
 }
 
 interface Session {
@@ -197,11 +200,29 @@ export class PeerChannel {
     const reader = lines(sock, onLine)
   }
 
+  /**
+   * A link to a peer went down: an outbound connection over it would only be noticed dead after TCP's
+   * retransmission timeouts (minutes), with requests stuck on it. Close it now (its waiting requests fail
+   * at once, as any lost connection's do) so the next request connects over a link that works.
+   */
+  dropVia(peer: string, host: string): void {
+    const have = this.outbound.get(peer)
+    if (!have) return
+    void have.then((s) => {
+      if (s.sock.remoteAddress === host || s.sock.remoteAddress === `::ffff:${host}`) {
+        this.o.log?.('info', `closing the connection to ${peer} over ${host}: that link is down`, { peer, host })
+        s.sock.destroy()
+      }
+    }, () => {})
+  }
+
   /** Our outbound session to a peer (made on first use, remade after a failure). */
   private session(peer: string): Promise<Session> {
     const have = this.outbound.get(peer)
     if (have) return have
-    const eps = this.o.peers[peer]
+    const all = this.o.peers[peer] ?? []
+    const up = this.o.reachable
+    const eps = up ? [...all.filter((e) => up(peer, e)), ...all.filter((e) => !up(peer, e))] : all
     if (!eps?.length) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no addresses for node ${peer}`, { subject: peer }))
     const p = (async () => {
       let last: Error | undefined
