@@ -6,6 +6,7 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Agent } from './agent.js'
+import { orderWarnings } from '../config/order-warnings.js'
 import { applyConfigOp, type OpsContext, type OpResult } from './config-ops.js'
 import type { MainConfig, NodeName } from '../engine/model.js'
 import type { EngineState, ResourceNodeState } from '../engine/state.js'
@@ -22,7 +23,7 @@ export interface ConfigEditRequest {
 }
 
 export type ConfigEditReply =
-  | { ok: true; op: string; target: string; generation: number; previousGeneration: number; summary: string; removed?: OpResult['removed'] }
+  | { ok: true; op: string; target: string; generation: number; previousGeneration: number; summary: string; removed?: OpResult['removed']; warnings?: string[] }
   | {
     ok: false; op: string; target?: string; generation: number
     code: ErrorCode; reason: string; field?: string
@@ -64,7 +65,8 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
     await agent.oplog.append({ user: req.user, node: agent.node, command: req.op, target, args, result: 'done' })
     agent.log.log('info', `configuration ${req.op} done: ${r.summary}`, { user: req.user, target, generation })
     await forgetRemoved(agent, cur.main as MainConfig, r.next)
-    return { ok: true, op: req.op, target, generation, previousGeneration: from, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}) }
+    const warnings = orderWarnings(r.next).map((w) => `${w.resource}: ${w.reason}`)
+    return { ok: true, op: req.op, target, generation, previousGeneration: from, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}), ...(warnings.length ? { warnings } : {}) }
   } catch (err) {
     if (!isMccsError(err)) {
       await agent.oplog.append({ user: req.user, node: agent.node, command: req.op, ...(target ? { target } : {}), args, result: 'failed', code: 'MCCS_ERR_INTERNAL', reason: String((err as Error)?.message ?? err) }).catch(() => {})

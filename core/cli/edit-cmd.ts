@@ -169,6 +169,7 @@ export async function editCommand(kind: 'group' | 'resource', positionals: strin
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.ok) {
     if (!o.json) io.out(`${reply.summary} (configuration generation ${reply.generation})`)
+    if (!o.json) for (const w of reply.warnings ?? []) io.err(`warning: ${w}`)
     return EXIT.OK
   }
   if (!o.json) {

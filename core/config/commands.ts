@@ -9,6 +9,7 @@ import { formatIssues, issuesOf, type ConfigIssue } from './issue.js'
 import { readJson } from './json-text.js'
 import { ConfigStore, HB_FILE, MAIN_FILE, type ConfigBundle, type ConfigPair } from './store.js'
 import { validateHb, validateMain, type TypeCatalog } from './validate.js'
+import { orderWarnings } from './order-warnings.js'
 
 export interface CommandResult {
   ok: boolean
@@ -115,6 +116,8 @@ function summary(p: Partial<ConfigPair>): string {
   const parts: string[] = []
   if (p.main) parts.push(`main.json generation ${p.main.generation}: ${p.main.groups.length} groups, ${p.main.resources.length} resources, ${p.main.dependencies.length} dependencies`)
   if (p.hb) parts.push(`hb.json generation ${p.hb.generation}: cluster ${p.hb.cluster}, ${p.hb.nodes.length} nodes, ${p.hb.links.length} links`)
+  // Valid, but against the manual's order for network resources (address -> aws-oip|aws-sip -> nic).
+  if (p.main) for (const w of orderWarnings(p.main)) parts.push(`warning: ${w.path} (${w.resource}): ${w.reason}`)
   return parts.join('\n')
 }
 

@@ -79,3 +79,15 @@ t.test('import refuses bad bundles naming the bundle file and the path inside it
   t.equal(JSON.parse(await readFile(join(dir, 'main.json'), 'utf8')).generation, 7, 'nothing changed')
   t.match((await configExport(join(dir, 'nowhere'))).issues, [{ code: 'MCCS_ERR_CONFIG_MISSING' }, { code: 'MCCS_ERR_CONFIG_MISSING' }])
 })
+
+t.test('validate warns (without refusing) when network dependencies contradict the manual order', async (t) => {
+  const dir = await tempDir(t, true)
+  const main = JSON.parse(await readFile(join(dir, 'main.json'), 'utf8'))
+  main.resources[1].type = 'address' // the vip as the address type
+  main.dependencies = [{ parent: 'app', child: 'vip' }, { parent: 'nic', child: 'vip' }] // NIC above its address
+  await writeFile(join(dir, 'main.json'), JSON.stringify(main))
+  const r = await configValidate(dir)
+  t.equal(r.ok, true, 'still valid')
+  t.match(r.text, /warning: \/resources\/0 \(nic\): .*belongs at the bottom/)
+  t.match(r.text, /warning: \/resources\/1 \(vip\): .*does not depend on a nic/)
+})
