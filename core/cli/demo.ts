@@ -46,7 +46,9 @@ export function demoConfig(port = DEMO_PORT): MainConfig {
   return {
     generation: 1,
     types: {},
-    groups: [{ name: 'demo', nodes: DEMO_NODES.map((n) => n.name), failoverOnFailure: true, autoStart: false, autoFailback: false }],
+    // autoStart: the group's online state lives on the coordinator; a coordinator that takes over after
+    // the old one was lost (and fenced) starts it on a node it can, which is what moves it.
+    groups: [{ name: 'demo', nodes: DEMO_NODES.map((n) => n.name), failoverOnFailure: true, autoStart: true, autoFailback: false }],
     resources: [
       { name: 'marker', type: 'dummy', group: 'demo', critical: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
       { name: 'hook', type: 'script', group: 'demo', critical: true, attrs: { onlineScript: 'demo-hook.sh', offlineScript: 'demo-hook.sh', monitorScript: 'demo-hook.sh' }, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
@@ -73,16 +75,22 @@ const fenceScript = (root: string) => `#!/bin/sh
 root='${root}'
 case "$2" in ${DEMO_NODES.map((n) => n.name).join('|')}) ;; *) echo "not a demo node: $2" >&2; exit 2 ;; esac
 live() {
-  for f in "$root/$2.agent.pid" "$root/$2"/state/proc/*/*/supervisor.pid "$root/$2"/state/proc/*/*/child.pid; do
+  node=$1
+  for f in "$root/$node.agent.pid" "$root/$node"/state/proc/*/*/supervisor.pid "$root/$node"/state/proc/*/*/child.pid; do
     [ -f "$f" ] || continue
     read -r pid start < "$f" || continue
-    now=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null | awk '{print $20}')
-    [ -n "$now" ] && [ "$now" = "$start" ] && echo "$pid"
+    # state and start time; a zombie (Z) is dead already, it only waits for its parent to reap it
+    set -- $(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null | awk '{print $1, $20}')
+    [ -n "$2" ] && [ "$1" != Z ] && [ "$2" = "$start" ] && echo "$pid"
   done
 }
 case "$1" in
-  fence) for p in $(live "$@"); do kill -9 "$p" 2>/dev/null; done; sleep 0.2; [ -z "$(live "$@")" ] ;;
-  status) [ -z "$(live "$@")" ] ;;
+  # Like a power-off: the processes die and what a reboot loses goes too (the demo resources keep their
+  # state in files: the hook's marker, the dummy's plugin state), so the node comes back with nothing online.
+  fence) for p in $(live "$2"); do kill -9 "$p" 2>/dev/null; done; sleep 0.2
+    [ -z "$(live "$2")" ] || exit 1
+    rm -rf "$root/$2/state/demo-hook.up" "$root/$2/state/plugin-state" ;;
+  status) [ -z "$(live "$2")" ] ;;
   *) exit 2 ;;
 esac
 `
@@ -107,7 +115,9 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
   const hb = {
     // Forgiving timing: a laptop busy building or a shared CI core must not make the two nodes lose each
     // other (with two nodes and no tie-breaker, that takes the group offline on both).
-    generation: 1, cluster: 'demo', port: hbPort, links: [{ name: 'lo', priority: 0 }], timing: { intervalMs: 250, deadMs: 3000 },
+    // Two-node mode (docs/cluster.md): after both were seen, a lost node is fenced (fence-demo.sh) and the
+    // survivor keeps or takes the group, instead of both sides giving it up.
+    generation: 1, cluster: 'demo', port: hbPort, links: [{ name: 'lo', priority: 0 }], timing: { intervalMs: 250, deadMs: 3000 }, quorum: { twoNode: true },
     nodes: DEMO_NODES.map((n) => ({ name: n.name, addresses: { lo: n.ip }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' } }] })),
   }
   // The demo's own license signing key: an open build trusts keys listed in config/license-keys.pem.
@@ -203,12 +213,12 @@ async function command(b: Bootstrap, cmd: Record<string, unknown>, timeoutMs: nu
   }
 }
 
-/** Polls the console until it answers (any HTTP status), for up to `ms`. */
+/** Polls the console until it answers over HTTPS (any status: the UI files may be missing, the server is up), for up to `ms`. */
 async function consoleAnswers(url: string, ms: number, stopped: () => boolean): Promise<boolean> {
   const end = Date.now() + ms
   while (Date.now() < end && !stopped()) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(typeof res.statusCode === 'number' && res.statusCode < 500) })
+      const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(typeof res.statusCode === 'number') })
       req.on('error', () => resolve(false))
       req.on('timeout', () => { req.destroy(); resolve(false) })
     })
@@ -268,15 +278,21 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
   try {
     await Promise.race([waitForCluster(homes, 60_000), until])
     if (stopped) return EXIT.OK
-    const reply = await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
-    const st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
-    const where = st.groups.find((g) => g.name === 'demo')?.activeNode ?? null
+    // The coordinator starts the group itself (autoStart); ask for it too in case it is not on its way.
+    const online = (s: AgentStatus) => { const g = s.groups.find((x) => x.name === 'demo'); return g?.activeNode && g.nodes[g.activeNode] === 'online' ? g.activeNode : null }
+    let st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
+    const reply = online(st) ? null : await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
+    for (const end = Date.now() + 30_000; ; await sleep(200)) {
+      st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
+      if (online(st) || Date.now() > end || stopped) break
+    }
+    const where = online(st)
     const ip = DEMO_NODES.find((n) => n.name === where)?.ip ?? '127.0.0.1'
     io.out(renderStatus(st))
     io.out(`
 MCCS demo: a two-node cluster on loopback in ${root}
   nodes: ${DEMO_NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}; heartbeats UDP ${hbPort}, agent channel TCP ${hbPort + 4}
-  group 'demo' ${reply.reached ? `is online on ${where}` : `did not come online (${(reply.outcome as { reason?: string }).reason ?? 'see the logs'})`}: dummy 'marker' <- script 'hook' <- process 'web'
+  group 'demo' ${where ? `is online on ${where}` : `did not come online (${(reply?.outcome as { reason?: string } | undefined)?.reason ?? 'see the logs'})`}: dummy 'marker' <- script 'hook' <- process 'web'
   licenses: a 30-day term license per node, signed with the demo's own key (${path.join(root, 'license-signing-key.pem')})
   fencing: script/fence-demo.sh kills only the processes the demo started for the fenced node${ec2 ? `
   EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
@@ -286,6 +302,8 @@ In another terminal:
   ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)
   curl http://${ip}:${port}/              # the demo service answers with its node's name
   ./bin/mccs group switch demo --wait    # move it to the other node; also offline, online, lock, clear ...
+  kill -STOP $(cut -d' ' -f1 ${root}/${where ?? 'demo1'}.agent.pid)   # hang the active node: the other fences it
+                                         # (fence-demo.sh, after a 5 s fence delay) and takes the group; the demo restarts it
   ./bin/mccs license show                # this node's license
   ./bin/mccs support --out /tmp/s.tar.gz # this node's support files
   tail -f ${homes.demo1!.logDir}/mccs.log ${homes.demo1!.logDir}/operation.log

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { spawn, execFile } from 'node:child_process'
 import dgram from 'node:dgram'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import net from 'node:net'
 import http from 'node:http'
@@ -31,8 +31,15 @@ async function freePort(check: (p: number) => Promise<boolean>): Promise<number>
 }
 const both = async (f: (h: string, p: number) => Promise<boolean>, p: number) => (await f(IPS.demo1, p)) && (await f(IPS.demo2, p))
 
+/** Running: it exists and is not a zombie (a killed process whose parent, here possibly init, has not
+ *  reaped it yet runs nothing). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
 }
 
 /** PIDs of processes whose environment or command line mentions `dir` (the demo's homes). */
@@ -126,9 +133,29 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   t.ok(started.size >= 5, `demo, two agents, the service and its supervisor (${[...started].join(' ')})`)
   t.ok([...started].every(alive), 'all running before Ctrl-C')
 
+  // A hung active node: the other fences it with the demo's fence script and takes the group; the demo
+  // restarts the fenced agent, which rejoins without taking the group back.
+  const hungPid = Number((await readFile(path.join(dir, `${active}.agent.pid`), 'utf8')).split(' ')[0])
+  const t0 = Date.now()
+  process.kill(hungPid, 'SIGSTOP')
+  let moved = false
+  while (!moved && Date.now() - t0 < 40_000) {
+    moved = await get(`http://${IPS[other]}:${svcPort}/`).then((b) => b === `hello from the MCCS demo on ${other}\n`, () => false)
+    if (!moved) await new Promise((r) => setTimeout(r, 200))
+  }
+  t.ok(moved, `the service answers from ${other} after ${Date.now() - t0} ms`)
+  t.notOk(alive(hungPid), 'the hung agent was fenced (killed by fence-demo.sh)')
+  await t.rejects(get(`http://${IPS[active]}:${svcPort}/`), 'and its service with it')
+  const end = Date.now() + 30_000
+  while (!/Restarting it/.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+  t.match(err, new RegExp(`the agent of ${active} exited \\(SIGKILL\\); it may have been fenced`))
+  for (const p of await processesUsing(dir)) started.add(p)
+
   demo.kill('SIGINT')
   t.equal(await exited, 0, 'Ctrl-C: the demo exits cleanly')
   t.match(err, /stopping the demo: taking the group offline/)
+  // SIGKILLed processes take a moment to go; give them 5 s.
+  for (const end = Date.now() + 5000; [...started].some(alive) && Date.now() < end;) await new Promise((r) => setTimeout(r, 100))
   t.same([...started].filter(alive), [], 'no process the demo started is left')
   t.same(await processesUsing(dir), [], 'no process uses the demo\'s files')
   await t.rejects(get(`http://${IPS[active]}:${svcPort}/`), 'the demo service is gone')
