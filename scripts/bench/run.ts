@@ -62,4 +62,17 @@ const hbb = await node('heartbeat.ts', ['--trials', quick ? '5' : '20', '--idle'
 row('heartbeat process alone, 3 nodes × 2 links, 100/600 ms', `idle ${hbb.idleCpuPct} % of one core, RSS ${hbb.rssMb} MB; kill detection median ${hbb.detection.medianMs} ms, max ${hbb.detection.maxMs} ms`, '< 1 % (whole agent)',
   hbb.hog ? `CPU hog on every core for ${hbb.hog.seconds ?? '?'} s: ${JSON.stringify(hbb.hog)}` : 'no CPU-hog run (quick)')
 
+{ const cl = await node('cluster-load.ts', ['--idle', quick ? '5' : '20', '--hog', quick ? '10' : '60'])
+  if (cl.skipped) row('cluster idle / CPU hog', 'skipped', '', String(cl.skipped))
+  else {
+    const per = Object.entries(cl.idle as Record<string, { cpuPct: number; txBytesPerS: number; rxBytesPerS: number; txPacketsPerS: number }>)
+    row('agent idle in a 3-node cluster (group online on n1), default timing, per node', per.map(([n, x]) => `${n} ${x.cpuPct} %`).join(', ') + ' of one core', '< 1 %',
+      `heartbeat traffic per node (UDP 14321, both links): ${per.map(([n, x]) => `${n} sends ${x.txBytesPerS} B/s (${x.txPacketsPerS} packets/s), receives ${x.rxBytesPerS} B/s`).join('; ')}`)
+    row(`false failovers during ${cl.hog.seconds} s of a CPU hog on all ${cl.hog.cores} cores, default timing (100/600 ms)`, `${cl.hog.falseNodeDown} false 'node down', ${cl.hog.groupMoves} group moves, ${cl.hog.fences} fences`, 'none',
+      `${cl.hog.probeRounds} probe rounds: ${cl.hog.twoAnswers} with two answers, ${cl.hog.roundsWithoutAnswer} without an answer (probe timeouts under the hog)`)
+  } }
+{ const sf = await node('safety.ts', [quick ? '3' : '20'])
+  if (sf.skipped) row('safety checker', 'skipped', '', String(sf.skipped))
+  else row(`safety checker: ${sf.runsEach} partitions + ${sf.runsEach} SIGSTOPs (3 dead times) of the active node, 3 real agents`, `${sf.overlaps} overlapping runs, ${sf.resumed} resumes by a faulted node, ${sf.twoAnswers} probe rounds with two answers`, '0 / 0 / 0',
+    `${sf.intervals} running intervals checked, ${sf.probeRounds} probe rounds; service back after a partition: median ${sf.partitionOutageMedianMs} ms (max ${sf.partitionOutageMaxMs}); after SIGSTOP: median ${sf.sigstopOutageMedianMs} ms (max ${sf.sigstopOutageMaxMs})`) }
 console.log(`| measure | MCCS | target | note |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`)
