@@ -19,6 +19,7 @@ import { PluginHost } from '../plugins/host.js'
 import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
 import { ConfigSync } from './config-sync.js'
+import { PeerServices, fetchSupportBundle } from './peer-services.js'
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
@@ -260,6 +261,20 @@ export class Agent extends EventEmitter {
     this.configChanged()
   }
 
+  /** Another node's support bundle (the console's "all nodes"), over the peer channel. */
+  supportBundleOf(node: string): Promise<Buffer> {
+    const c = this.cluster
+    if (!c) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node }))
+    return fetchSupportBundle((msg, timeoutMs) => c.request(node, msg, timeoutMs))
+  }
+
+  /** Another node's license, viewed or installed over the peer channel. */
+  licenseOf(node: string, install?: string): Promise<unknown> {
+    const c = this.cluster
+    if (!c) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node }))
+    return c.request(node, install === undefined ? { t: 'licenseView' } : { t: 'licenseInstall', text: install }, 15_000)
+  }
+
   /** `mccs config reconcile`: a diverged node takes the coordinator's configuration. */
   async reconcileConfig(): Promise<{ generation: number; from: string }> {
     if (!this.sync) throw new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: there is nothing to reconcile with', { subject: this.node })
@@ -321,6 +336,10 @@ export class Agent extends EventEmitter {
   private monitoredKeys = new Set<string>()
   private cluster?: ClusterMode
   private sync?: ConfigSync
+  private servicesInst?: PeerServices
+  private get services(): PeerServices {
+    return (this.servicesInst ??= new PeerServices(this.opts.bootstrap, () => this.statusAnywhere()))
+  }
   /** Bumped on every coordinator change: a deferred takeover checks it is still current. */
   private leadToken = 0
   /** The engine runs here: always on a single node; in a cluster, on the coordinator only. */
@@ -423,6 +442,7 @@ export class Agent extends EventEmitter {
       onConfigPush: (from, main, force) => this.sync!.onConfigPush(from, main, force),
       onConfigGet: () => this.sync!.onConfigGet(),
       viewsChanged: (m, views) => this.sync?.viewsChanged(m, views),
+      onService: (_from, m) => this.services.handle(m),
     }
   }
 

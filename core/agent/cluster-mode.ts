@@ -15,6 +15,7 @@ import { probeIsolation } from '../cluster/isolation.js'
 import { readFile } from 'node:fs/promises'
 import type { HbConfig } from '../engine/model.js'
 import type { HbView } from '../cluster/packet.js'
+import { SERVICE_TYPES, type ServiceMessage } from './peer-services.js'
 import type { Action } from '../engine/plan.js'
 import type { MonitorResultEvent, OperatorCommand } from '../engine/events.js'
 import type { MonitorEntry } from '../engine/monitor-schedule.js'
@@ -35,6 +36,7 @@ export type PeerMessage =
   | { t: 'configCommit'; main: unknown; expectGeneration: number }
   | { t: 'config'; main: unknown; force?: boolean }
   | { t: 'configGet' }
+  | ServiceMessage
 
 export interface ClusterHost {
   readonly node: string
@@ -58,6 +60,8 @@ export interface ClusterHost {
   onConfigGet(): unknown
   /** Every membership decision, with the peers' views (generation and digest of their configuration). */
   viewsChanged(m: MembershipResult, views: Record<string, HbView>, role: string): void
+  /** Support bundle and license requests of another node (peer-services.ts). */
+  onService(from: string, m: ServiceMessage): Promise<unknown>
 }
 
 export interface ClusterModeOptions {
@@ -291,6 +295,8 @@ export class ClusterMode extends EventEmitter {
   forward<T>(msg: PeerMessage, timeoutMs: number): Promise<T> {
     const c = this.coordinator()
     if (!c) return Promise.reject(new MccsError('MCCS_ERR_NO_QUORUM', 'this node has no quorum: no coordinator to send the request to', { subject: this.self }))
+    // Membership names us but we have not taken the role yet (stability window, or quorum just lost).
+    if (c === this.self) return Promise.reject(new MccsError('MCCS_ERR_NO_QUORUM', 'membership is being decided on this node: retry in a moment', { subject: this.self }))
     return this.peers.request<T>(c, msg, timeoutMs)
   }
 
@@ -332,6 +338,8 @@ export class ClusterMode extends EventEmitter {
         return h.onConfigPush(from, m.main, m.force === true)
       case 'configGet':
         return h.onConfigGet()
+      case 'support': case 'supportChunk': case 'licenseView': case 'licenseInstall':
+        return h.onService(from, m)
       default:
         throw new MccsError('MCCS_ERR_INVALID', `unknown peer message ${JSON.stringify((m as { t: string }).t)}`, { field: 't' })
     }

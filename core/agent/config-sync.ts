@@ -57,7 +57,7 @@ export class ConfigSync {
     const c = this.h.cluster
     if (c.isCoordinator()) return this.commitHere(next, expectGeneration)
     const coord = c.coordinator()
-    if (!coord) {
+    if (!coord || coord === this.h.node) {
       throw new MccsError('MCCS_ERR_NO_QUORUM', 'configuration changes are accepted only on a quorate partition, and this node has no quorum', { subject: this.h.node })
     }
     const r = await c.request<{ generation: number }>(coord, { t: 'configCommit', main: next, expectGeneration }, 15_000)

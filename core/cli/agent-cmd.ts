@@ -10,6 +10,9 @@ import type net from 'node:net'
 export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
 
 export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean; console?: boolean } = {}): Promise<RunningAgent | number> {
+  // Loaded before the agent starts: evaluating fastify and its plugins blocks the event loop for a while,
+  // which after the heartbeats started could make peers miss us for a dead time.
+  const consoleModule = opts.console ? await import('../console/server.js') : null
   const agent = new Agent({ bootstrap: b })
   try {
     await agent.start()
@@ -21,7 +24,7 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean;
   }
   const server = await startControlServer(agent, b.controlSocket)
   // The web console (HTTPS 11080); loaded only when asked for, so tests of the agent alone skip fastify.
-  const web = opts.console ? await (await import('../console/server.js')).startAgentConsole(agent, b) : null
+  const web = consoleModule ? await consoleModule.startAgentConsole(agent, b) : null
   if (!opts.quiet) io.err(`mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log${web ? `; console ${web.url}` : ''}`)
   return {
     agent, server,

@@ -41,6 +41,11 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
   const b = deps.bootstrap ?? deps.agent.opts.bootstrap
   const now = deps.now ?? Date.now
   const nodes = () => deps.agent.store.current().hb.nodes.map((n) => n.name)
+  // Other nodes over the peer channel (Agent.licenseOf) unless a test wires its own.
+  deps = { ...deps, licensePeers: deps.licensePeers ?? {
+    view: async (node) => (await deps.agent.licenseOf(node)) as LicenseView,
+    install: async (node, text) => (await deps.agent.licenseOf(node, text)) as LicenseView,
+  } }
 
   app.get('/api/licenses', {
     schema: { summary: 'License state of every node (valid, or limited with the reason)', response: { 200: { type: 'array', items: view } } },

@@ -40,7 +40,8 @@ export function supportDeps(deps: SupportRouteDeps): SupportDeps {
     bootstrap: b,
     status: () => deps.agent.statusAnywhere(),
     clusterNodes: () => deps.agent.store.current().hb.nodes.map((n) => n.name),
-    ...(deps.collectFromPeers ? { collectFromPeers: deps.collectFromPeers } : {}),
+    // Other nodes' bundles come over the peer channel (Agent.supportBundleOf) unless a test wires its own.
+    collectFromPeers: deps.collectFromPeers ?? ((node: string) => deps.agent.supportBundleOf(node)),
   }
 }
 
