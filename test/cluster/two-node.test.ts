@@ -43,7 +43,10 @@ if (!avail.ok) {
     await until(async () => (await entries(c, 'n1', /fence n2 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined, 15_000, 'n1 fencing n2')
     // n2 waited (it runs nothing) and was fenced meanwhile: it never fenced n1.
     t.same(await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/), [], 'n2 never fenced n1')
-    t.ok((await entries(c, 'n2', /waiting 5000 ms first \(fence delay\)/)).length > 0, 'n2, running nothing, delayed its fence')
+    // n2 runs nothing: if it got as far as fencing n1 before n1 fenced it, it first waited the fence delay.
+    const delayed = await entries(c, 'n2', /waiting 5000 ms first \(fence delay\)/)
+    const ran = await entries(c, 'n2', /fencing n1 with/)
+    t.ok(ran.length === 0 || (delayed[0] !== undefined && delayed[0].time <= ran[0]!.time), `n2 did not fence n1 without its delay (delay logged ${delayed.length}×, fence script started ${ran.length}×)`)
     await new Promise((r) => setTimeout(r, 1000))
     const after = c.rounds.slice(from)
     t.ok(after.length > 50, `${after.length} probe rounds during the split`)

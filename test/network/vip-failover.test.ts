@@ -71,7 +71,9 @@ if (!avail.ok) {
     t.notMatch(n2addrs, new RegExp(`"${VIP.replace(/\./g, '\\.')}"`), 'n2 released the VIP')
 
     await v.lab.linkUp('n2', LINK)
-    await v.command('n3', { type: 'groupClear', group: 'web', node: 'n2' })
+    // The clear is refused while the engine still has actions in flight for the group (e.g. the monitor
+    // that found the link back): ask again until it is accepted, as an operator would.
+    await until(async () => ((await v.command('n3', { type: 'groupClear', group: 'web', node: 'n2' })) as { outcome?: { status?: string } }).outcome?.status === 'accepted' || undefined, 20_000, 'the clear accepted')
     await until(async () => { const s = await stateOf(v, 'n3', 'nic0', 'n2'); return s && !s.fault ? s : undefined }, 20_000, 'the NIC fault on n2 cleared')
     const g = (await v.c.status('n3')).groups[0]!
     t.equal(g.nodes.n3, 'online', 'the group stays on n3')
