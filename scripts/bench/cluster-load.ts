@@ -27,7 +27,7 @@ try {
   await until(async () => ((await c.status('n3')).membership?.role === 'follower' ? true : undefined), 30_000, 'n3 following')
   await new Promise((r) => setTimeout(r, 3000))
   for (const n of c.nodes) {
-    await c.lab.exec(n, ['nft', '-f', '-'], { input: 'table inet mccsbench {\n chain o { type filter hook output priority 0; udp dport 14321 counter }\n chain i { type filter hook input priority 0; udp dport 14321 counter }\n}\n' })
+    await c.lab.exec(n, ['nft', '-f', '-'], { input: 'table inet mccsbench {\n chain o {\n  type filter hook output priority 0;\n  udp dport 14321 counter\n }\n chain i {\n  type filter hook input priority 0;\n  udp dport 14321 counter\n }\n}\n' })
   }
   const counters = async (n: string) => {
     const j = JSON.parse((await c.lab.exec(n, ['nft', '-j', 'list', 'table', 'inet', 'mccsbench'])).stdout) as { nftables: Array<{ rule?: { chain: string; expr: Array<{ counter?: { bytes: number; packets: number } }> } }> }

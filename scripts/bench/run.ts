@@ -8,7 +8,26 @@ import { packageRoot } from '../../core/paths.js'
 
 const root = packageRoot()
 const quick = process.argv.includes('--quick')
-const node = (script: string, args: string[], flags: string[] = []) => new Promise<Record<string, any>>((resolve, reject) => {
+// --only a,b: run only the benches whose script names are listed (e.g. --only cluster-load,safety).
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').map((x) => x.replace(/\.ts$/, ''))) : null
+/** Runs one bench script; a bench that fails (or is not selected) answers `skipped` with the reason
+ *  instead of ending the whole run, so one broken bench does not cost the others' figures. */
+const node = async (script: string, args: string[], flags: string[] = []): Promise<Record<string, any>> => {
+  selected = !only || only.has(script.replace(/\.ts$/, ''))
+  if (!selected) return { skipped: 'not selected (--only)', ...SKIPPED_SHAPE }
+  try {
+    return await runBench(script, args, flags)
+  } catch (err) {
+    console.error(`bench ${script} failed: ${(err as Error).message.split('\n').slice(0, 3).join(' | ')}`)
+    return { skipped: `failed: ${(err as Error).message.split('\n')[0]}`, ...SKIPPED_SHAPE }
+  }
+}
+/** Whether the last bench asked for was selected: rows of unselected benches are not printed. */
+let selected = true
+// Enough shape that a row built from a skipped bench prints instead of throwing.
+const SKIPPED_SHAPE = { noCallback: {}, oneCallback: {}, dummyMonitor: {}, bareIsolatedVm: {}, detection: {}, hog: null, idle: {}, groups: {} }
+const runBench = (script: string, args: string[], flags: string[] = []) => new Promise<Record<string, any>>((resolve, reject) => {
   const env = { ...process.env }
   delete env.NODE_OPTIONS
   execFile(process.execPath, ['--no-node-snapshot', ...flags, '--import', 'tsx', path.join(root, 'scripts/bench', script), ...args],
@@ -19,9 +38,13 @@ const node = (script: string, args: string[], flags: string[] = []) => new Promi
       resolve(JSON.parse(line))
     })
 })
-const f = (x: number, d = 3) => x.toFixed(d)
+const f = (x: number | undefined, d = 3) => (typeof x === 'number' ? x.toFixed(d) : '—')
 const rows: string[][] = []
-const row = (what: string, ours: string, target: string, note = '') => { rows.push([what, ours, target, note]); console.error(`  ${what}: ${ours}`) }
+const row = (what: string, ours: string, target: string, note = '') => {
+  if (!selected) return
+  rows.push([what, ours, target, note])
+  console.error(`  ${what}: ${ours}`)
+}
 
 console.error(`MCCS benchmarks on ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}${quick ? ' (quick)' : ''}`)
 const warm = await node('sandbox.ts', ['warm'])

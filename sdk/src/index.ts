@@ -3,6 +3,7 @@
 export * from './types.js'
 export * from './caps-net.js'
 export * from './caps-aws.js'
+export * from './aws-answers.js'
 export * from './wizard.js'
 import type { Attrs, Diagnostic, FenceHooks, HookAnswer, ResourceHooks } from './types.js'
 

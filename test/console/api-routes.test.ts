@@ -148,6 +148,7 @@ t.test('a group created, a resource added and brought online through the API sho
   const cfg = await c.req('GET', '/api/config')
   const main = JSON.parse(cfg.body.text)
   t.equal(main.generation, cfg.body.generation)
+  t.ok(Array.isArray(cfg.body.hb?.nodes) && cfg.body.hb.nodes.length > 0, 'hb.json comes along (nodes, links, fencing) for the node screens')
   main.groups[0].autoFailback = true
   const put = await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: cfg.body.generation })
   t.equal(put.status, 200, JSON.stringify(put.body))

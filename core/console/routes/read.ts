@@ -1,4 +1,5 @@
 // Read-only routes: GET /api/status, /api/config, /api/oplog, /api/logs, /api/openapi.json.
+import { redactJson } from '../../support/redact.js'
 import type { FastifyInstance } from 'fastify'
 import { tailLines } from '../log-files.js'
 import { oplogEntry } from '../oplog-view.js'
@@ -14,10 +15,10 @@ export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void 
   }, async () => agent.statusAnywhere())
 
   app.get('/api/config', {
-    schema: { summary: 'The configuration in force: main.json text and its generation (as `mccs config export`)' },
+    schema: { summary: 'The configuration in force: main.json text and its generation, and hb.json (read-only here; fence device secrets redacted)' },
   }, async () => {
-    const main = agent.store.current().main
-    return { generation: main.generation, text: JSON.stringify(main, null, 2) + '\n' }
+    const { main, hb } = agent.store.current()
+    return { generation: main.generation, text: JSON.stringify(main, null, 2) + '\n', hb: redactJson(hb) }
   })
 
   app.get<{ Querystring: { limit?: number } }>('/api/oplog', {

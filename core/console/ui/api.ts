@@ -49,7 +49,7 @@ export const api = {
   status: () => call<AgentStatus>('GET', '/api/status'),
   types: () => call<TypeSummary[]>('GET', '/api/types'),
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
-  config: () => call<{ generation: number; text: string }>('GET', '/api/config'),
+  config: () => call<{ generation: number; text: string; hb?: unknown }>('GET', '/api/config'),
   oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
   logs: (lines = 200) => call<{ lines: string[] }>('GET', `/api/logs?lines=${lines}`),
   groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),

@@ -55,7 +55,7 @@ export function loadConfig(): Promise<void> {
       const parsed = JSON.parse(c.text) as Record<string, unknown>
       // `mccs config export` gives {main, hb}; a bare main.json is accepted too.
       const main = ('main' in parsed ? parsed.main : parsed) as MainConfig
-      const hb = ('hb' in parsed ? parsed.hb : null) as HbConfig | null
+      const hb = (c.hb ?? ('hb' in parsed ? parsed.hb : null)) as HbConfig | null
       state.config = { main, hb, generation: c.generation ?? main.generation }
       changed()
     } finally { loading = null }

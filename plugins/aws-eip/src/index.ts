@@ -4,8 +4,8 @@
 //   monitor  DescribeAddresses (shared, cached on the node holding it): associated with this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, checkPermissions, deniedProblems, eniChoices, profileChoices,
-  type HookContext, type HookAnswer, type Diagnostic,
+  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  type HookContext, type Diagnostic,
 } from '@mccs/sdk'
 
 interface Attrs { allocationId: string; eni: string; privateIp?: string; profile?: string; region?: string; [k: string]: unknown }
@@ -19,11 +19,7 @@ async function address(ctx: HookContext<Attrs>, fresh: boolean): Promise<Address
 }
 const ours = (a: Address | undefined, at: Attrs) => a?.NetworkInterfaceId === at.eni && (!at.privateIp || a.PrivateIpAddress === at.privateIp)
 
-function fault(what: string, e: unknown): HookAnswer {
-  const code = ec2ErrorCode(e)
-  const bad = code === 'UnauthorizedOperation' || code?.endsWith('NotFound') || code === 'InvalidParameterValue' || (e as { code?: string })?.code === 'MCCS_ERR_AWS_CONFIG'
-  return failed(`${what}: ${errorText(e)}`, { recoverable: !bad })
-}
+const fault = ec2Fault
 
 export default definePlugin<Attrs>({
   async validate(ctx, { perNode }) {
@@ -50,15 +46,12 @@ export default definePlugin<Attrs>({
       }
       const mine = perNode[ctx.node] ?? any
       const eni = String(mine.eni ?? '')
-      const s = await ctx.aws.ec2.settings()
-      const results = await checkPermissions(ctx.aws.ec2, [
+      diags.push(...await permissionDiagnostics(ctx, [
         { action: 'DescribeAddresses', params: { AllocationIds: [alloc] } },
         { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
         { action: 'AssociateAddress', params: { AllocationId: alloc, NetworkInterfaceId: eni, AllowReassociation: true } },
         { action: 'DisassociateAddress', params: { AssociationId: 'eipassoc-00000000' } },
-      ])
-      diags.push(...deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail, p.severity)))
-      ctx.log.info(`permissions of ${s.profile}: ${results.map((r) => `${r.action} ${r.allowed ? 'allowed' : `denied (${r.code})`}`).join(', ')}`)
+      ]))
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }

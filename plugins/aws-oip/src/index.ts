@@ -9,8 +9,8 @@
 //            answer is notRunning. Throttled/unreachable EC2 gives unknown, never notRunning.
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, checkPermissions, deniedProblems, eniChoices, profileChoices,
-  type HookContext, type HookAnswer, type Diagnostic,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  type HookContext, type Diagnostic,
 } from '@mccs/sdk'
 
 interface Attrs { ip: string; routeTables: string[]; routingControl?: 'overlay' | 'create'; eni: string; profile?: string; region?: string; [k: string]: unknown }
@@ -57,11 +57,7 @@ async function pointRoutes(ctx: HookContext<Attrs>, found: RouteTable[]): Promis
   return changed
 }
 
-function fault(what: string, e: unknown): HookAnswer {
-  const code = ec2ErrorCode(e)
-  const bad = code === 'UnauthorizedOperation' || code?.endsWith('NotFound') || code === 'InvalidParameterValue' || (e as { code?: string })?.code === 'MCCS_ERR_AWS_CONFIG'
-  return failed(`${what}: ${errorText(e)}`, { recoverable: !bad })
-}
+const fault = ec2Fault
 
 export default definePlugin<Attrs>({
   async validate(ctx, { perNode }) {
@@ -108,10 +104,7 @@ export default definePlugin<Attrs>({
         { action: 'ModifyNetworkInterfaceAttribute', params: { NetworkInterfaceId: eni, SourceDestCheck: { Value: false } } },
         ...(mine.routingControl === 'create' ? [{ action: 'DeleteRoute', params: { RouteTableId: t0, DestinationCidrBlock: dest(ip) } }] : []),
       ]
-      const s = await ctx.aws.ec2.settings()
-      const results = await checkPermissions(ctx.aws.ec2, checks)
-      diags.push(...deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail, p.severity)))
-      ctx.log.info(`permissions of ${s.profile}: ${results.map((r) => `${r.action} ${r.allowed ? 'allowed' : `denied (${r.code})`}`).join(', ')}`)
+      diags.push(...await permissionDiagnostics(ctx, checks))
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }

@@ -4,8 +4,8 @@
 //   monitor  DescribeNetworkInterfaces (shared, cached on the node holding the IP): the IP on this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, checkPermissions, deniedProblems, eniChoices, profileChoices,
-  type HookContext, type HookAnswer, type Diagnostic, type Eni,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  type HookContext, type Diagnostic, type Eni,
 } from '@mccs/sdk'
 
 interface Attrs { ip: string; eni: string; profile?: string; region?: string; [k: string]: unknown }
@@ -19,11 +19,7 @@ async function eniNow(ctx: HookContext<Attrs>, fresh: boolean): Promise<Eni | un
 }
 const has = (e: Eni | undefined, ip: string) => !!e?.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip && !p.Primary)
 
-function fault(what: string, e: unknown): HookAnswer {
-  const code = ec2ErrorCode(e)
-  const bad = code === 'UnauthorizedOperation' || code?.endsWith('NotFound') || code === 'InvalidParameterValue' || (e as { code?: string })?.code === 'MCCS_ERR_AWS_CONFIG'
-  return failed(`${what}: ${errorText(e)}`, { recoverable: !bad })
-}
+const fault = ec2Fault
 
 export default definePlugin<Attrs>({
   async validate(ctx, { perNode }) {
@@ -52,15 +48,12 @@ export default definePlugin<Attrs>({
       }
       const mine = perNode[ctx.node] ?? any
       const eni = String(mine.eni ?? '')
-      const s = await ctx.aws.ec2.settings()
-      const results = await checkPermissions(ctx.aws.ec2, [
+      diags.push(...await permissionDiagnostics(ctx, [
         { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
         { action: 'DescribeSubnets', params: {} },
         { action: 'AssignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip], AllowReassignment: true } },
         { action: 'UnassignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip] } },
-      ])
-      diags.push(...deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail, p.severity)))
-      ctx.log.info(`permissions of ${s.profile}: ${results.map((r) => `${r.action} ${r.allowed ? 'allowed' : `denied (${r.code})`}`).join(', ')}`)
+      ]))
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }

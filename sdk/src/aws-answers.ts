@@ -1,0 +1,20 @@
+// Answers the AWS resource types share: a failed EC2 call as a hook answer, and the wizard's permission
+// check (DryRun per action) as field diagnostics.
+import { failed, diag } from './index.js'
+import type { Diagnostic, HookAnswer, HookContext } from './types.js'
+import { checkPermissions, deniedProblems, ec2ErrorCode, errorText, type Ec2Action, type Ec2Params } from './caps-aws.js'
+
+/** A failed EC2 call: a missing permission, an unknown id or a bad parameter will not pass by retrying. */
+export function ec2Fault(what: string, e: unknown): HookAnswer {
+  const code = ec2ErrorCode(e)
+  const bad = code === 'UnauthorizedOperation' || code?.endsWith('NotFound') || code === 'InvalidParameterValue' || (e as { code?: string })?.code === 'MCCS_ERR_AWS_CONFIG'
+  return failed(`${what}: ${errorText(e)}`, { recoverable: !bad })
+}
+
+/** DryRun of every action a resource needs on this node: a diagnostic per denied one (and one log line). */
+export async function permissionDiagnostics(ctx: HookContext, checks: Array<{ action: Ec2Action; params: Ec2Params }>): Promise<Diagnostic[]> {
+  const s = await ctx.aws.ec2.settings()
+  const results = await checkPermissions(ctx.aws.ec2, checks)
+  ctx.log.info(`permissions of ${s.profile}: ${results.map((r) => `${r.action} ${r.allowed ? 'allowed' : `denied (${r.code})`}`).join(', ')}`)
+  return deniedProblems(ctx.node, s.profile, results).map((p) => diag(p.path, p.summary, p.detail, p.severity))
+}
