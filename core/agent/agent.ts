@@ -481,7 +481,7 @@ export class Agent extends EventEmitter {
     if (!levels.length) return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
     // Against mutual fencing (two nodes that lost each other both fence): the node that runs resources
     // fences at once, a node that runs none waits, so the active side wins the race.
-    const delayMs = hb.quorum?.fenceDelayMs ?? (hb.nodes.length === 2 ? 5000 : 0)
+    const delayMs = hb.quorum?.fenceDelayMs ?? (hb.quorum?.twoNode ? 5000 : 0) // with a quorum server only one side is quorate: no race
     if (delayMs > 0 && this.localOnline.size === 0) {
       this.log.log('warn', `fence ${target}: this node runs no resource, waiting ${delayMs} ms first (fence delay)`, { target })
       const aborted = await new Promise<boolean>((resolve) => {

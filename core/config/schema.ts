@@ -163,7 +163,7 @@ export const HB_SCHEMA = {
             keyFile: { type: 'string', minLength: 1, maxLength: 4096, description: "the cluster's quorum key as add-cluster printed it, relative to the config folder or absolute" },
           },
         },
-        fenceDelayMs: { type: 'integer', minimum: 0, maximum: 120000, description: 'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node clusters, 0 otherwise)' },
+        fenceDelayMs: { type: 'integer', minimum: 0, maximum: 120000, description: 'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node mode, 0 otherwise: with a quorum server or a majority only one side fences)' },
       },
     },
   },

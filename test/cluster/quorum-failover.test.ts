@@ -46,7 +46,7 @@ if (!avail.ok) {
     const t0 = Date.now()
     await c.killNode('n1')
     const back = await until(async () => c.rounds.slice(from).find((r) => r.at > t0 && r.who.includes('n2')), 30_000, 'the service answering from n2')
-    t.ok(back.at - t0 < 10_000, `kill -9 of n1 to the first answer from n2: ${back.at - t0} ms`)
+    t.ok(back.at - t0 < 5000, `kill -9 of n1 to the first answer from n2: ${back.at - t0} ms (no fence delay: only one side can be quorate)`)
     const st = await c.status('n2')
     t.equal(st.membership?.quorate, true, 'n2 alone is quorate with the server vote')
     t.equal(st.membership?.quorum.server?.vote, 'granted')
