@@ -70,10 +70,10 @@ const idle0 = await node('agent-idle.ts', ['0', '10', quick ? '10' : '20'])
 row('agent idle, built-in types loaded, no resources', `${f(idle0.cpuPctOneCore, 2)} % of one core, RSS ${f(idle0.rssMb, 0)} MB`, '< 1 %, RSS ≤ 100 MB', 'keepalived: 0.013 %, 13 MB; Corosync+Pacemaker: 0.8 %, 192–215 MB')
 
 const sapi = await node('status-api.ts', quick ? ['200', '200'] : ['1000', '1000']); row(`status API: GET /api/status over HTTPS with a session, ${sapi.resources} resources in ${sapi.groups} groups (p50 / p99)`, `${f(sapi.p50Ms, 1)} / ${f(sapi.p99Ms, 1)} ms`, '—', `${sapi.requests} sequential requests on one connection, ${sapi.perS}/s, body ${Math.round(sapi.bodyBytes / 1024)} KiB`)
-for (const [interval, dead, label] of [[100, 600, 'default'], [50, 300, 'aggressive']] as const) {
-  const fo = await node('failover.ts', [quick ? '3' : '20', String(interval), String(dead)])
+for (const [interval, dead, label, qs] of [[100, 600, 'default', ''], [50, 300, 'aggressive', ''], [100, 600, 'default', 'qs'], [50, 300, 'aggressive', 'qs']] as const) {
+  const fo = await node('failover.ts', [quick ? '3' : '20', String(interval), String(dead), ...(qs ? [qs] : [])])
   if (fo.skipped) { row(`failover (${label})`, 'skipped', '', String(fo.skipped)); continue }
-  row(`node loss → service answers from the survivor, ${label} timing (${interval}/${dead} ms), 3 real agents, fencing on`,
+  row(`node loss → service answers from the survivor, ${label} timing (${interval}/${dead} ms), ${qs ? '2 real agents + quorum server' : '3 real agents'}, fencing on`,
     `median ${fo.failoverMedianMs} ms, p95 ${fo.failoverP95Ms} ms, max ${fo.failoverMaxMs} ms (${fo.runs} runs)`,
     label === 'default' ? '≤ 1,100 ms' : '≤ 300 ms',
     `detection median ${fo.detectMedianMs} ms (max ${fo.detectMaxMs}); ${fo.violations} probe rounds with two nodes answering; keepalived 1 s: 3,286 ms, Pacemaker token 1000: 2.3 s`)

@@ -2,14 +2,11 @@
 // the client namespace and breaks the tie. kill -9 of everything on n1 → n2 alone holds half the votes,
 // the server gives n2 its vote, n2 fences n1 and starts the group; the client gets answers from n2.
 import t from 'tap'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { labAvailable, addressOf } from '../../scripts/lab/lab.js'
+import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
-import { addCluster } from '../../core/cluster/quorum-server.js'
-import { ensureTlsMaterial } from '../../core/cluster/tls.js'
-import { packageRoot } from '../../core/paths.js'
+import { labQuorumServer } from '../../scripts/lab/quorum-lab.js'
 
 const avail = await labAvailable()
 
@@ -17,25 +14,14 @@ if (!avail.ok) {
   t.test('two nodes and a quorum server in the lab', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
 } else {
   t.test('two nodes + quorum server: node loss moves the group, the server giving the survivor its vote', async (t) => {
-    const qdir = await mkdtemp(path.join(os.tmpdir(), 'mccs-qs-'))
-    t.teardown(() => rm(qdir, { recursive: true, force: true }))
-    const qhost = addressOf('client', 0)
-    const key = await addCluster(qdir, 'lab')
-    const tls = await ensureTlsMaterial(path.join(qdir, 'tls'), { label: 'quorum server', hosts: [qhost] })
-    const ca = await readFile(tls.caCertFile, 'utf8')
-    const c = await AgentCluster.create({
-      prefix: `mccs${process.pid}q-`, nodes: 2,
-      hb: (hb) => { hb.quorum = { server: { host: qhost, port: 14322, caFile: 'quorum/ca.crt', keyFile: 'quorum/lab.key' } } },
-      files: () => ({ 'config/quorum/ca.crt': ca, 'config/quorum/lab.key': key }),
-    })
+    const qs = await labQuorumServer()
+    t.teardown(() => qs.cleanup())
+    const c = await AgentCluster.create({ prefix: `mccs${process.pid}q-`, nodes: 2, ...qs.options })
     t.teardown(async () => {
       if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `qs-${n}.log`), await c.log(n))
       await c.destroy()
     })
-    const env = { ...process.env }
-    delete env.NODE_OPTIONS
-    c.lab.spawn('client', [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'quorum-server', 'run',
-      '--dir', qdir, '--listen', qhost, '--port', '14322', '--interval-ms', '200', '--timeout-ms', '1000'], { env, stdio: 'ignore' })
+    qs.start(c)
     c.start()
     await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')

@@ -1,0 +1,41 @@
+// A quorum server for a lab cluster: its state (cluster key, CA, certificate for the client namespace's
+// address) in a temp folder, the files every node needs, and the server itself run in the client namespace.
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { addressOf } from './lab.js'
+import type { AgentCluster, AgentClusterOptions } from './agent-cluster.js'
+import { addCluster } from '../../core/cluster/quorum-server.js'
+import { ensureTlsMaterial } from '../../core/cluster/tls.js'
+import { packageRoot } from '../../core/paths.js'
+
+export const QS_PORT = 14322
+
+export interface LabQuorumServer {
+  /** AgentCluster options that point every node at the server. */
+  options: Pick<AgentClusterOptions, 'hb' | 'files'>
+  /** Starts the server in the cluster's client namespace (lease 1 s, reports every 200 ms). */
+  start(c: AgentCluster): void
+  cleanup(): Promise<void>
+}
+
+export async function labQuorumServer(cluster = 'lab'): Promise<LabQuorumServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-qs-'))
+  const host = addressOf('client', 0)
+  const key = await addCluster(dir, cluster)
+  const tls = await ensureTlsMaterial(path.join(dir, 'tls'), { label: 'quorum server', hosts: [host] })
+  const ca = await readFile(tls.caCertFile, 'utf8')
+  return {
+    options: {
+      hb: (hb) => { hb.quorum = { server: { host, port: QS_PORT, caFile: 'quorum/ca.crt', keyFile: `quorum/${cluster}.key` } } },
+      files: () => ({ 'config/quorum/ca.crt': ca, [`config/quorum/${cluster}.key`]: key }),
+    },
+    start(c) {
+      const env = { ...process.env }
+      delete env.NODE_OPTIONS
+      c.lab.spawn('client', [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'quorum-server', 'run',
+        '--dir', dir, '--listen', host, '--port', String(QS_PORT), '--interval-ms', '200', '--timeout-ms', '1000'], { env, stdio: 'ignore' })
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  }
+}
