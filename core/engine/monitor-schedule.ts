@@ -13,7 +13,7 @@ export interface MonitorEntry {
   timeoutMs: number
 }
 
-/** Monitored resources on `node`: online ones every monitorIntervalS, offline and unknown ones every
+/** Monitored resources on `node`: online and unknown ones every monitorIntervalS, offline ones every
  *  offlineMonitorIntervalS (finds a resource started outside the cluster). Transitional and faulted
  *  resources are not monitored (their action, or an operator clear, decides). */
 export function monitorSchedule(
@@ -26,7 +26,9 @@ export function monitorSchedule(
     const s = state.groups[ri.group]?.resources[r]?.[node]
     if (!s || !s.monitored || s.needsFence) continue
     if (s.state !== 'online' && s.state !== 'offline' && s.state !== 'unknown') continue
-    const seconds = s.state === 'online' ? ri.policy.monitorIntervalS : ri.policy.offlineMonitorIntervalS
+    // An unknown state (an inconclusive probe) blocks auto-start and failover of its group: ask again at the
+    // online interval, not the slow offline one.
+    const seconds = s.state === 'offline' ? ri.policy.offlineMonitorIntervalS : ri.policy.monitorIntervalS
     out.push({ resource: r, group: ri.group, state: s.state, intervalMs: seconds * 1000, timeoutMs: ri.policy.monitorTimeoutS * 1000 })
   }
   return out

@@ -25,6 +25,7 @@ if (!avail.ok) {
     const groups = GROUPS
     const onlineOn = async (n: string) => { const s = await L.c.status('n1'); return groups.every((g) => s.groups.find((x) => x.name === g)?.nodes[n] === 'online') }
     await until(async () => onlineOn('n1'), 60_000, 'the AWS groups online on n1')
+      .catch(async (e) => { for (const n of L.c.nodes) t.comment(`${n}: ${JSON.stringify(await L.c.status(n).catch((x: Error) => x.message))}`); throw e })
     t.same(L.where(), { oip: 'eni-n1', sip: 'eni-n1', eip: 'eni-n1' }, 'started on n1: route, secondary IP and EIP on eni-n1')
     const report: string[] = []
     for (const to of ['n2', 'n1']) {

@@ -70,9 +70,9 @@ if (why) {
     await page.waitForSelector('[data-edge="process1->dummy1"]', { state: 'attached' })
     t.pass('the graph draws process1 -> dummy1')
 
-    // Action → Manual detection. The agents probe a new resource on every node when it is added, but
-    // n2 may take the configuration a moment after n1's probe asks (the probe is then inconclusive, and
-    // the engine does not start a group it cannot prove stopped everywhere): detection asks again.
+    // Action → Manual detection (the manual's "manual detection": probe the group's resources on every
+    // node). The new resources were probed when they were added (members get a change before the
+    // coordinator's engine plans for it); asking again must leave them offline on both nodes.
     await pick(page, 'group:web')
     await menu(page, 'action', 'probe')
     await page.click('#tab-state')

@@ -43,6 +43,11 @@ t.test('monitorSchedule: intervals by state, type defaults, overrides, unmonitor
   t.same(monitorSchedule(config, input.types, state, 'n2').map((e) => [e.resource, e.state, e.intervalMs]), [['a', 'offline', 50000], ['b', 'offline', 50000]])
   const down = step(input, state, { type: 'nodeChange', node: 'n2', membership: 'down' }, 0)
   t.same(monitorSchedule(config, input.types, down.state, 'n2'), [], 'nothing is monitored on a lost node')
+  // An inconclusive probe leaves the state unknown, which blocks auto-start: asked again at the online interval.
+  const fresh = step(input, initialState(input), { type: 'start' }, 0)
+  const probeA = fresh.plan.actions.find((a) => a.kind === 'probe' && a.resource === 'a' && a.node === 'n2')!
+  const unk = step(input, fresh.state, { type: 'actionResult', actionId: probeA.id, status: 'crashed', answer: 'failed', recoverable: true, reason: 'peer unreachable' }, 0)
+  t.same(monitorSchedule(config, input.types, unk.state, 'n2').filter((e) => e.resource === 'a').map((e) => [e.state, e.intervalMs]), [['unknown', 5000]])
 })
 
 t.test('a new configuration generation: added resources are probed, removed ones forgotten', async (t) => {
