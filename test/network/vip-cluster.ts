@@ -8,9 +8,11 @@ import type { Lab } from '../../scripts/lab/lab.js'
 import { rpc } from '../../core/cli/control-client.js'
 import path from 'node:path'
 
-// The VIP lives on link 1 (eth1, 10.81.0.0/24). Pulling link 0 (the first-priority heartbeat link)
-// on the active node strands the coordinator's actions to the other nodes (they keep flowing on l0
-// only; found while writing these tests, reported), so the NIC tests pull a link that is not it.
+// The VIP lives on link 1 (eth1, 10.81.0.0/24). Pulling link 0 (the first-priority heartbeat link) on the
+// active node that is also the coordinator stranded the group (found while writing these tests). The peer
+// channel now closes connections over a dead link (test/cluster/link-cut.test.ts), but with the VIP on eth0
+// the group still did not move within 30 s in a run at the end of the session (the NIC fault did not show
+// in the status): an open bug, so these tests pull a link that is not the first-priority one.
 export const VIP = '10.81.0.100'
 export const NIC = 'eth1'
 export const LINK = 1
@@ -23,7 +25,7 @@ export interface VipClusterOptions {
   groupNodes?: string[]
   outbound?: 'None' | 'Replacement' | 'SkipAsSource'
   virtualMac?: string
-  /** Heartbeat timing (default 100/1000 ms: a loaded 2-core test machine starves agents that start together). */
+  /** Heartbeat timing (default: the shipped 100/600 ms). */
   timing?: { intervalMs: number; deadMs: number }
 }
 
@@ -41,7 +43,7 @@ export class VipCluster {
     // stops answering for the VIP (a killed agent's namespace would otherwise keep the address).
     const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
     const c = await AgentCluster.create({
-      prefix: o.prefix, nodes: o.nodes ?? 3, timing: o.timing ?? { intervalMs: 100, deadMs: 1000 },
+      prefix: o.prefix, nodes: o.nodes ?? 3, timing: o.timing ?? { intervalMs: 100, deadMs: 600 },
       files: () => ({ 'script/fence-lab.sh': fence }),
       main: (_lab, nodes) => ({
         generation: 1, types: {},
