@@ -8,7 +8,7 @@ import { labAvailable } from '../lab/lab.js'
 import { VipCluster } from '../../test/network/vip-cluster.js'
 
 const runs = Number(process.argv[2] ?? 20)
-const timing = { intervalMs: Number(process.argv[3] ?? 100), deadMs: Number(process.argv[4] ?? 1000) }
+const timing = { intervalMs: Number(process.argv[3] ?? 100), deadMs: Number(process.argv[4] ?? 600) }
 const avail = await labAvailable()
 if (!avail.ok) {
   console.log(JSON.stringify({ what: 'vip', skipped: avail.reason }))
