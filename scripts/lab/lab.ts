@@ -13,7 +13,7 @@
 // Library: `const lab = await createLab({ prefix: `mccs${process.pid}-`, nodes: 3, links: 2 })` … `await lab.destroy()`.
 // CLI:     node --import tsx scripts/lab/lab.ts up   --prefix P --nodes 3 [--links 2] [--client]
 //          node --import tsx scripts/lab/lab.ts down --prefix P
-//          node --import tsx scripts/lab/lab.ts down --stale        (labs `mccs<pid>-` of dead processes)
+//          node --import tsx scripts/lab/lab.ts down --stale        (labs `mccs<pid>[tag]-` of dead processes)
 //          node --import tsx scripts/lab/lab.ts exec --prefix P n1 -- ip addr
 //          node --import tsx scripts/lab/lab.ts list
 import { spawn as cpSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
@@ -379,7 +379,7 @@ export async function destroyPrefix(prefix: string): Promise<string[]> {
 export async function sweepStaleLabs(): Promise<string[]> {
   const gone: string[] = []
   for (const n of await listNamespaces()) {
-    const m = /^mccs(\d+)-(sw\d+|n\d+|cl)$/.exec(n)
+    const m = /^mccsb?(\d+)[a-z]?(?:x\d+)?-(sw\d+|n\d+|cl)$/.exec(n) // mccs<pid>[tag]- (tests), mccsb<pid>x<run>- (benches)
     if (!m || pidAlive(Number(m[1]))) continue
     const pids = await run(['ip', 'netns', 'pids', n], { check: false })
     if (pids.stdout.trim()) continue
