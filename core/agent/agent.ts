@@ -503,8 +503,18 @@ export class Agent extends EventEmitter {
     return { status: 'done', answer: 'failed', recoverable: true, reason: reasons.join('; ') }
   }
 
-  /** Runs an action on this node (ours, or sent by the coordinator). */
-  async runLocalAction(a: Action, outer: AbortSignal): Promise<ActionOutcome> {
+  /** Runs an action on this node (ours, or sent by the coordinator). A repeat of an action still running
+   *  (the coordinator asks again after losing the connection) joins the run in flight. */
+  runLocalAction(a: Action, outer: AbortSignal): Promise<ActionOutcome> {
+    const running = this.inflight.get(a.id)
+    if (running) return running
+    const p = this.runLocalActionOnce(a, outer).finally(() => this.inflight.delete(a.id))
+    this.inflight.set(a.id, p)
+    return p
+  }
+  private readonly inflight = new Map<string, Promise<ActionOutcome>>()
+
+  private async runLocalActionOnce(a: Action, outer: AbortSignal): Promise<ActionOutcome> {
     const controller = new AbortController()
     const signal = controller.signal
     if (outer.aborted) controller.abort()

@@ -266,8 +266,14 @@ export class ClusterMode extends EventEmitter {
         try {
           return await this.peers.request<ActionOutcome>(a.node, { t: 'action', action: a } satisfies PeerMessage, a.timeoutMs + 5000)
         } catch (err) {
-          if ((err as { code?: string }).code !== 'MCCS_ERR_NOT_COORDINATOR' || attempt >= 20 || signal.aborted || this.role !== 'coordinator') throw err
-          await new Promise((r) => setTimeout(r, 200))
+          const code = (err as { code?: string }).code
+          // A connection lost while the node is still heard (a link went down under it; the channel closed it)
+          // is asked again over another link: the node runs an action id at most once at a time (the agent
+          // joins a repeat to the run in flight) and hooks are idempotent.
+          const lost = code === 'MCCS_ERR_PEER_UNREACHABLE' && this.hb.isUp(a.node) && attempt < 3
+          if ((code !== 'MCCS_ERR_NOT_COORDINATOR' || attempt >= 20) && !lost) throw err
+          if (signal.aborted || this.role !== 'coordinator') throw err
+          await new Promise((r) => setTimeout(r, lost ? 100 : 200))
         }
       }
     } catch (err) {

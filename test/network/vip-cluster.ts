@@ -8,14 +8,12 @@ import type { Lab } from '../../scripts/lab/lab.js'
 import { rpc } from '../../core/cli/control-client.js'
 import path from 'node:path'
 
-// The VIP lives on link 1 (eth1, 10.81.0.0/24). Pulling link 0 (the first-priority heartbeat link) on the
-// active node that is also the coordinator stranded the group (found while writing these tests). The peer
-// channel now closes connections over a dead link (test/cluster/link-cut.test.ts), but with the VIP on eth0
-// the group still did not move within 30 s in a run at the end of the session (the NIC fault did not show
-// in the status): an open bug, so these tests pull a link that is not the first-priority one.
-export const VIP = '10.81.0.100'
-export const NIC = 'eth1'
-export const LINK = 1
+// The VIP lives on link 0 (eth0, 10.80.0.0/24), the first-priority heartbeat link, so pulling the NIC's link
+// also takes down the coordinator's preferred path to its peers: the actions it sends over a connection that
+// the link loss closes are asked again over link 1 (cluster-mode.ts remoteAction).
+export const VIP = '10.80.0.100'
+export const NIC = 'eth0'
+export const LINK = 0
 
 export interface VipClusterOptions {
   prefix: string
