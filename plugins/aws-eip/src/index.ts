@@ -4,7 +4,7 @@
 //   monitor  DescribeAddresses (shared, cached on the node holding it): associated with this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
   type HookContext, type Diagnostic,
 } from '@mccs/sdk'
 
@@ -66,11 +66,9 @@ export default definePlugin<Attrs>({
           value: a.AllocationId!, label: [a.PublicIp, nameTag(a), a.NetworkInterfaceId ? `on ${a.NetworkInterfaceId}` : 'unassociated'].filter(Boolean).join(' — '),
         })) })
       }
-      if (field === 'eni') return ok(undefined, { choices: await eniChoices(ctx.aws.ec2, typeof partial.instanceId === 'string' ? partial.instanceId : undefined) })
-      if (field === 'profile') return ok(undefined, { choices: await profileChoices(ctx.aws.ec2) })
-      return failed(`nothing to discover for '${field}'`, { recoverable: false })
+      return await discoverCommon(ctx, field, partial)
     } catch (e) {
-      return cannotKnow(e) ? unknown(errorText(e)) : failed(errorText(e))
+      return discoverFault(e)
     }
   },
 

@@ -9,7 +9,7 @@
 //            answer is notRunning. Throttled/unreachable EC2 gives unknown, never notRunning.
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
   type HookContext, type Diagnostic,
 } from '@mccs/sdk'
 
@@ -117,11 +117,9 @@ export default definePlugin<Attrs>({
         const r = await ctx.aws.ec2.call('DescribeRouteTables', {})
         return ok(undefined, { choices: ((r.RouteTables ?? []) as RouteTable[]).map((t) => ({ value: t.RouteTableId, label: `${nameTag(t) ?? '(no name)'} — ${t.VpcId ?? ''}` })) })
       }
-      if (field === 'eni') return ok(undefined, { choices: await eniChoices(ctx.aws.ec2, typeof partial.instanceId === 'string' ? partial.instanceId : undefined) })
-      if (field === 'profile') return ok(undefined, { choices: await profileChoices(ctx.aws.ec2) })
-      return failed(`nothing to discover for '${field}'`, { recoverable: false })
+      return await discoverCommon(ctx, field, partial)
     } catch (e) {
-      return cannotKnow(e) ? unknown(errorText(e)) : failed(errorText(e))
+      return discoverFault(e)
     }
   },
 

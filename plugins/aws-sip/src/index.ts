@@ -4,7 +4,7 @@
 //   monitor  DescribeNetworkInterfaces (shared, cached on the node holding the IP): the IP on this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, permissionDiagnostics, ec2Fault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
   type HookContext, type Diagnostic, type Eni,
 } from '@mccs/sdk'
 
@@ -62,11 +62,9 @@ export default definePlugin<Attrs>({
 
   async discover(ctx, field, partial) {
     try {
-      if (field === 'eni') return ok(undefined, { choices: await eniChoices(ctx.aws.ec2, typeof partial.instanceId === 'string' ? partial.instanceId : undefined) })
-      if (field === 'profile') return ok(undefined, { choices: await profileChoices(ctx.aws.ec2) })
-      return failed(`nothing to discover for '${field}'`, { recoverable: false })
+      return await discoverCommon(ctx, field, partial)
     } catch (e) {
-      return cannotKnow(e) ? unknown(errorText(e)) : failed(errorText(e))
+      return discoverFault(e)
     }
   },
 
