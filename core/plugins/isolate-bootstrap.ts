@@ -1,6 +1,7 @@
 // Code that runs inside each sandbox context before the plugin's bundle. It keeps the bridge
 // references in a closure (nothing reachable from globalThis), captures the intrinsics it relies on
-// before plugin code could tamper with them, and returns the one function the host calls: invoke().
+// before plugin code could tamper with them, and returns the functions the host calls:
+// [invokeMany (async, on the isolate's thread), start + collect (synchronous, on the host's thread)].
 // $0: bridge Reference (token, cap, method, argsJson) -> Promise<json>
 // $1: log Reference (token, level, msg, dataJson), fire-and-forget
 // $2: JSON of [[capabilityName, [methodNames]], ...]
@@ -76,7 +77,7 @@ const report = (token, res) => {
 };
 // Held by this closure (so V8 never collects it): settles only if the isolate dies.
 const sentinel = new Promise(() => {});
-return async function invokeMany(json) {
+async function invokeMany(json) {
   if (json === '__sentinel__') return sentinel;
   const items = parse(json);
   // Results that are ready within a few microtask turns go back with this call's own answer (one
@@ -89,5 +90,22 @@ return async function invokeMany(json) {
   for (let i = 0; i < 64 && batch.results.length < items.length; i++) await undefined;
   batch.open = false;
   return stringify(batch.results);
-};
+}
+// The synchronous pair, run on the host's own thread (no thread hop): start() begins the calls;
+// isolated-vm drains the microtask queue before start() returns to the host, so collect() then
+// hands back every result that needed no host round trip; the rest are reported when they finish.
+let syncBatch = { open: false, results: [] };
+function start(json) {
+  const items = parse(json);
+  const batch = syncBatch = { open: true, results: [] };
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    invoke(it[0], it[1], it[2], it[3]).then((r) => { if (batch.open) batch.results.push([it[1], r]); else report(it[1], r); });
+  }
+}
+function collect() {
+  syncBatch.open = false;
+  return stringify(syncBatch.results);
+}
+return [invokeMany, start, collect];
 `

@@ -5,6 +5,10 @@
 //
 // Calls issued in the same turn of the event loop enter the isolate as one batch and their results
 // come back batched: a thread hop costs more than a small hook, and the monitor loop issues many.
+// A batch meeting an idle isolate runs on the host's thread (applySync, no hop) under a small CPU
+// budget up to each hook's first host callback; the rest of a hook, and batches meeting a busy
+// isolate, run on the isolate's own thread. A plugin that overruns the budget is cut, its calls
+// re-run on the isolate's thread, and its later calls always take the hop (docs/plugins.md).
 //
 // Faults: a batch whose synchronous run exceeds the CPU budget is terminated by V8; a call that is
 // still busy in CPU at its wall deadline gets the isolate disposed; an isolate over its memory limit
@@ -50,7 +54,16 @@ interface Pending {
   resolve(s: Settled): void
 }
 
-interface Entry { context: ivm.Context; invokeMany: ivm.Reference<Function> }
+interface Entry {
+  context: ivm.Context
+  invokeMany: ivm.Reference<Function>
+  start: ivm.Reference<Function>
+  collect: ivm.Reference<Function>
+}
+
+/** CPU budget of a batch run on the host's thread. A plugin whose batch needs more is cut there,
+ *  its calls re-run on the isolate's own thread, and it never takes the host's thread again. */
+export const SYNC_BUDGET_MS = 20
 
 interface Slot {
   isolate: ivm.Isolate
@@ -58,6 +71,9 @@ interface Slot {
   contexts: Map<string, Entry | Promise<Entry>>
   /** Calls started in this isolate and not yet answered, by token. */
   pending: Map<string, Pending>
+  /** Tokens that entered the isolate and have not reported back (settled or not): while any is
+   *  there, plugin code may be running on the isolate's thread, so nothing takes the host's. */
+  inIsolate: Set<string>
   queue: Pending[]
   flushScheduled: boolean
   sentinel?: boolean
@@ -82,8 +98,14 @@ export class PluginSandbox {
   private readonly capJson: string
   /** Slot that each token runs in, for routing batched results. */
   private readonly owner = new Map<string, Slot>()
+  /** Slot of each token inside an isolate, until the isolate reports it (even after a deadline). */
+  private readonly entered = new Map<string, Slot>()
   /** Isolates created over this sandbox's life (for status and tests). */
   isolatesCreated = 0
+  /** Set once a batch overran SYNC_BUDGET_MS on the host's thread: calls take the thread hop. */
+  syncOff = false
+  /** Batches run on the host's thread and through the thread hop (status, tests, bench). */
+  readonly batches = { hostThread: 0, hop: 0 }
 
   constructor(private readonly opts: SandboxOptions) {
     this.bridgeRef = new ivm.Reference(opts.bridge)
@@ -136,7 +158,7 @@ export class PluginSandbox {
     const e = s?.contexts.get(resource)
     if (s && e && !(e instanceof Promise) && this.opts.contextMode === 'perResource') {
       s.contexts.delete(resource)
-      e.invokeMany.release()
+      for (const r of [e.invokeMany, e.start, e.collect]) r.release()
       e.context.release()
     }
   }
@@ -200,9 +222,43 @@ export class PluginSandbox {
       if (!live.length || slot.dead) continue
       const budget = Math.max(1, Math.min(this.opts.cpuMs, Math.max(...live.map((p) => p.deadline)) - Date.now()))
       const json = JSON.stringify(live.map((p) => [p.hook, p.token, p.baseJson, p.argsJson]))
+      const idle = slot.inIsolate.size === 0
+      for (const p of live) {
+        slot.inIsolate.add(p.token)
+        this.entered.set(p.token, slot)
+      }
+      if (idle && !this.syncOff) {
+        this.batches.hostThread++
+        this.runSync(slot, entry, live, json, budget)
+        continue
+      }
+      this.batches.hop++
       ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<string>)
         .then((early) => this.onDone(early), (err: unknown) => this.onBatchError(slot, live, err))
     }
+  }
+
+  /** A batch run on the host's thread: a thread hop costs 30–100 times a small hook, and an idle
+   *  isolate (no call of ours inside it) cannot make the host wait for its lock. The part of each
+   *  hook up to its first host callback runs here, under SYNC_BUDGET_MS of CPU; what follows a
+   *  host callback runs on the isolate's thread as before. */
+  private runSync(slot: Slot, entry: Entry, live: Pending[], json: string, budget: number): void {
+    const timeout = Math.min(SYNC_BUDGET_MS, budget)
+    let early: string
+    try {
+      entry.start.applySync(undefined, [json], { timeout })
+      early = entry.collect.applySync(undefined, [], { timeout }) as string
+    } catch (err) {
+      if (timeout === SYNC_BUDGET_MS && /timed out/i.test(String((err as Error)?.message))) {
+        // Over the host-thread budget, not the calls' own: re-run them (collateral) on the isolate's thread.
+        this.syncOff = true
+        this.kill(slot, 'host-thread budget')
+        return
+      }
+      this.onBatchError(slot, live, err)
+      return
+    }
+    this.onDone(early)
   }
 
   /** Batched results from the isolate: [[token, resultJson], ...]. */
@@ -214,6 +270,8 @@ export class PluginSandbox {
       return
     }
     for (const [token, res] of batch) {
+      this.entered.get(token)?.inIsolate.delete(token)
+      this.entered.delete(token)
       const slot = this.owner.get(token)
       if (!slot) continue
       let outcome: RawOutcome
@@ -290,6 +348,7 @@ export class PluginSandbox {
       slot.killedBy ??= by
     }
     if (this.slot === slot) this.slot = null
+    for (const t of slot.inIsolate) this.entered.delete(t)
     if (!slot.isolate.isDisposed) {
       try { slot.isolate.dispose() } catch { /* already gone */ }
     }
@@ -322,7 +381,7 @@ export class PluginSandbox {
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
-      return { isolate, script, contexts: new Map(), pending: new Map(), queue: [], flushScheduled: false, dead: false }
+      return { isolate, script, contexts: new Map(), pending: new Map(), inIsolate: new Set(), queue: [], flushScheduled: false, dead: false }
     } catch (err) {
       isolate.dispose()
       throw err
@@ -334,12 +393,14 @@ export class PluginSandbox {
     if (have) return have
     const making = (async () => {
       const context = await slot.isolate.createContext()
-      const invokeMany = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef], {
+      const fns = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef], {
         result: { reference: true },
         timeout: this.opts.cpuMs,
-      }) as ivm.Reference<Function>
+      }) as ivm.Reference<Function[]>
+      const fn = (i: number) => fns.getSync(i, { reference: true }) as ivm.Reference<Function>
+      const entry = { context, invokeMany: fn(0), start: fn(1), collect: fn(2) }
+      fns.release()
       await slot.script.run(context, { timeout: this.opts.cpuMs })
-      const entry = { context, invokeMany }
       slot.contexts.set(key, entry)
       if (!slot.sentinel) {
         slot.sentinel = true

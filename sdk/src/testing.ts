@@ -85,6 +85,8 @@ export async function createTestHost(opts: TestHostOptions): Promise<TestHost> {
         delete: simpleMethod('state', async ([k], c) => { delete bag(c.resource)[k as string] }),
         all: simpleMethod('state', async (_a, c) => ({ ...bag(c.resource) })),
       },
+      // As the agent's store does: reads are served in the isolate from a snapshot taken per call.
+      preload: (c) => structuredClone(bag(c.resource)),
     },
   ]
   for (const p of fakes.providers ?? []) {

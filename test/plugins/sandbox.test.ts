@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestHost } from '../../sdk/src/testing.js'
 import { buildPlugin } from '../../sdk/src/build.js'
+import { SYNC_BUDGET_MS } from '../../core/plugins/sandbox.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
@@ -155,4 +156,40 @@ t.test('context per resource works the same', async (t) => {
   t.equal((await h.call('monitor', { resource: 'a' })).answer, 'ok')
   t.equal((await h.call('monitor', { resource: 'b' })).answer, 'notRunning')
   t.equal(h.host.get('dummy')!.sandbox.stats().contexts, 3, 'warm-up context + one per resource')
+})
+
+t.test('a lone call runs on the host thread; calls meeting a busy isolate take the thread hop', async (t) => {
+  const h = await createTestHost({ pluginDir: dummyDir })
+  t.teardown(() => h.dispose())
+  const sb = h.host.get('dummy')!.sandbox
+  await h.call('monitor')
+  const b0 = { ...sb.batches }
+  t.equal((await h.call('monitor')).status, 'done')
+  t.equal(sb.batches.hostThread, b0.hostThread + 1, 'an idle isolate: host thread')
+  // A call waiting on a host callback (sleep) keeps the isolate busy: the next one hops.
+  const slow = h.call('monitor', { resource: 'slow', attrs: { monitor: 'slow', delayMs: 200 } })
+  await new Promise((r) => setTimeout(r, 20))
+  const during = await h.call('monitor', { resource: 'other' })
+  t.equal(during.status, 'done')
+  t.equal(sb.batches.hop, b0.hop + 1, 'an isolate with a call inside: thread hop')
+  t.equal((await slow).status, 'done', 'the slow call finished after its host callback')
+  t.equal((await h.call('monitor')).status, 'done')
+  t.equal(sb.batches.hostThread, b0.hostThread + 3, 'back on the host thread once the isolate is idle')
+})
+
+t.test('a hook needing more CPU than the host-thread budget completes on the isolate thread', async (t) => {
+  const h = await createTestHost({ pluginDir: dummyDir })
+  t.teardown(() => h.dispose())
+  const sb = h.host.get('dummy')!.sandbox
+  await h.call('monitor')
+  // How long the host's event loop stalls while the plugin burns 150 ms of CPU.
+  let last = performance.now(), worst = 0
+  const tick = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now }, 1)
+  t.teardown(() => clearInterval(tick))
+  const r = await h.call('monitor', { resource: 'busy', attrs: { monitor: 'busy', delayMs: 150 }, timeoutMs: 5000 })
+  clearInterval(tick)
+  t.equal(r.status, 'done', 're-run on the isolate thread, within its own deadline')
+  t.ok(sb.syncOff, 'the type no longer takes the host thread')
+  t.ok(worst < 100, `the host's event loop stalled at most ${worst.toFixed(1)} ms (budget ${SYNC_BUDGET_MS} ms), not the hook's 150 ms`)
+  t.equal((await h.call('online', { resource: 'next' })).answer, 'ok')
 })

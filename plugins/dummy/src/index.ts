@@ -1,14 +1,14 @@
 // dummy: a resource that lives only in its state store, and misbehaves on request.
 // Modes per hook: ok | fail | hang (waits past any deadline) | slow (delayMs, then ok) |
-// flap (monitor alternates online/offline) | spin (busy loop) | leak (allocates until the isolate's
+// flap (monitor alternates online/offline) | spin (busy loop) | busy (delayMs of CPU, then ok) | leak (allocates until the isolate's
 // memory limit) | throw | garbage (returns a value that breaks the hook contract).
 // The state key 'control' ({ monitor: 'fail', ... }) overrides the attributes at run time.
 import { definePlugin, ok, notRunning, failed, invalid, diag, type HookContext } from '@mccs/sdk'
 
-type Mode = 'ok' | 'fail' | 'hang' | 'slow' | 'flap' | 'spin' | 'leak' | 'throw' | 'garbage'
+type Mode = 'ok' | 'fail' | 'hang' | 'slow' | 'flap' | 'spin' | 'busy' | 'leak' | 'throw' | 'garbage'
 type Hook = 'online' | 'offline' | 'monitor' | 'clean'
 interface Attrs { online?: Mode; offline?: Mode; monitor?: Mode; clean?: Mode; delayMs?: number; note?: string; [k: string]: unknown }
-const MODES = ['ok', 'fail', 'hang', 'slow', 'flap', 'spin', 'leak', 'throw', 'garbage']
+const MODES = ['ok', 'fail', 'hang', 'slow', 'flap', 'spin', 'busy', 'leak', 'throw', 'garbage']
 
 async function mode(ctx: HookContext<Attrs>, hook: Hook): Promise<Mode> {
   const control = (await ctx.state.get<Partial<Record<Hook, Mode>>>('control')) ?? {}
@@ -22,6 +22,11 @@ async function misbehave(ctx: HookContext<Attrs>, m: Mode): Promise<ReturnType<t
     case 'hang': await new Promise(() => {}); return null
     case 'slow': await ctx.sleep(ctx.attrs.delayMs ?? 1000); return null
     case 'spin': for (;;) { /* burn CPU until the host cuts us */ }
+    case 'busy': {
+      const end = Date.now() + (ctx.attrs.delayMs ?? 1000)
+      while (Date.now() < end) { /* CPU-bound work that ends */ }
+      return null
+    }
     case 'leak': {
       const hoard: unknown[] = []
       for (;;) hoard.push(new Array(1e5).fill(hoard.length))
