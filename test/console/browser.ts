@@ -68,6 +68,8 @@ export async function startConsoleCluster(o: {
   /** Extra plugin folders (MCCS_PLUGIN_DIRS). */
   pluginDirs?: string[]
   env?: Record<string, string>
+  /** Files written under each node's home before it starts (path relative to the home -> content). */
+  files?: Record<string, string>
 }): Promise<ConsoleCluster> {
   const count = o.nodes ?? 1
   hostCounter++
@@ -101,6 +103,7 @@ export async function startConsoleCluster(o: {
       await mkdir(path.join(home, 'config'), { recursive: true })
       await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
+      for (const [rel, text] of Object.entries(o.files ?? {})) await writeFile(path.join(home, rel), text, { mode: 0o600 })
       if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
       const address = loopback(i)
       const port = await freePort()

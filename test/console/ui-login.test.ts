@@ -3,6 +3,9 @@
 // shown; an earlier password cannot be used again; the new password is what logs in afterwards.
 import t from 'tap'
 import { browserUnavailable, startConsoleCluster, launch, newPage, menu } from './browser.js'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { hashPassword } from '../../core/console/auth/kdf.js'
 
 const why = await browserUnavailable()
 if (why) {
@@ -91,5 +94,38 @@ if (why) {
     await page.click('#login-submit')
     await page.waitForSelector('[role=tree]')
     t.equal(await page.locator('#pw-next').count(), 0, 'no forced change after it was done')
+  })
+
+  t.test('an expired password: "Change next time" postpones the change (stored, not asked at the next login)', async (t) => {
+    // An account whose password was set 91 days ago (the agent reads accounts.json at start).
+    const day = 86_400_000
+    const old = 'old-Passw0rd!ok'
+    const accounts = { version: 1, users: { mcuser: { hash: await hashPassword(old), previous: [], changedAt: new Date(Date.now() - 91 * day).toISOString() } } }
+    const c = await startConsoleCluster({ files: { 'config/accounts.json': JSON.stringify(accounts) } })
+    t.teardown(() => c.stop())
+    const browser = await launch()
+    t.teardown(() => browser.close())
+    const page = await newPage(browser)
+    const login = async () => {
+      await page.goto(`${c.base()}/main`)
+      await page.fill('#login-password', old)
+      await page.click('#login-submit')
+    }
+    await login()
+    await page.waitForSelector('#pw-later')
+    t.match(await page.textContent('#pw-why'), /more than 90 days old/, 'the screen says why')
+    await page.click('#pw-later')
+    await page.waitForSelector('[role=tree]')
+    t.pass('"Change next time" goes on to the main screen')
+    const file = JSON.parse(await readFile(path.join(c.nodes[0]!.home, 'config/accounts.json'), 'utf8'))
+    t.ok(Date.now() - Date.parse(file.users.mcuser.postponedAt) < 60_000, 'the postponement is stored')
+    t.equal(file.users.mcuser.hash, accounts.users.mcuser.hash, 'the password itself is unchanged')
+    // Next login: not asked again (the next prompt is 90 days after postponing).
+    await menu(page, 'file', 'logout')
+    await page.waitForSelector('#login-password')
+    await page.fill('#login-password', old)
+    await page.click('#login-submit')
+    await page.waitForSelector('[role=tree]')
+    t.equal(await page.locator('#pw-next').count(), 0, 'no prompt right after postponing')
   })
 }

@@ -7,7 +7,16 @@ export class ApiError extends Error {
     readonly issues: Array<{ field: string; message: string }> = []) { super(message) }
 }
 
-export interface Session { user: string; mustChangePassword: boolean; csrfToken: string; expiresAt: string }
+export interface Session {
+  user: string
+  mustChangePassword: boolean
+  /** 'initial' (the shipped default) or 'expired' (older than 90 days). */
+  passwordChangeReason: 'initial' | 'expired' | null
+  /** "Change next time" is offered (an expired password, not postponed yet). */
+  canPostpone: boolean
+  csrfToken: string
+  expiresAt: string
+}
 
 let csrf = ''
 let onUnauthorized: () => void = () => {}
@@ -46,6 +55,7 @@ export const api = {
   login: (user: string, password: string) => call<Session>('POST', '/api/login', { user, password }),
   logout: () => call<void>('POST', '/api/logout', {}),
   changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
+  postponePasswordChange: () => call<void>('POST', '/api/password/postpone'),
   status: () => call<AgentStatus>('GET', '/api/status'),
   types: () => call<TypeSummary[]>('GET', '/api/types'),
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),

@@ -39,13 +39,28 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
   const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password' })
   const err = h('p', { id: 'pw-error', class: 'field-error', role: 'alert' })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, 'Change password')
+  // "Change next time" (manual 5.2): only for an expired password, once; the default one must change now.
+  const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, 'Change next time') : null
+  const why = s.passwordChangeReason === 'expired'
+    ? `User ${s.user}: your password is more than 90 days old.${s.canPostpone ? ' Change it now, or choose "Change next time" to be asked again in 90 days.' : ' It was postponed once already: change it now.'}`
+    : `User ${s.user}: a new password is required before you continue.`
   const form = h('form', { class: 'login-box', 'aria-labelledby': 'pw-title' },
     h('h1', { id: 'pw-title' }, 'Change your password'),
-    h('p', { class: 'muted' }, `User ${s.user}: a new password is required before you continue.`),
+    h('p', { class: 'muted', id: 'pw-why' }, why),
     h('label', { for: 'pw-current' }, 'Current password'), cur,
     h('label', { for: 'pw-next' }, 'New password'), next,
     h('label', { for: 'pw-again' }, 'New password again'), again,
-    err, submit)
+    err, h('div', { class: 'button-row' }, submit, later))
+  later?.addEventListener('click', () => {
+    later.disabled = true
+    api.postponePasswordChange().then(() => api.session()).then((fresh) => {
+      setCsrf(fresh.csrfToken)
+      done(fresh)
+    }, (e: unknown) => {
+      err.textContent = (e as Error).message
+      later.disabled = false
+    })
+  })
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     err.textContent = ''
