@@ -82,6 +82,7 @@ export const CODES = {
   // --- agent-to-agent channel (core/cluster/peer-channel.ts) ---
   MCCS_ERR_PEER_UNREACHABLE: 'another node cannot be reached on any link',
   MCCS_ERR_PEER_TIMEOUT: 'another node did not answer in time',
+  MCCS_ERR_PEER_PROTOCOL: 'another node answered with something this node cannot use',
   MCCS_ERR_NOT_COORDINATOR: 'the sender is not this node\'s coordinator',
 
   // --- web console and REST API (core/console/) ---

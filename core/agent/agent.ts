@@ -20,6 +20,7 @@ import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
 import { ConfigSync } from './config-sync.js'
 import { PeerServices, fetchSupportBundle } from './peer-services.js'
+import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TIMEOUT_MS, type DiscoverRequest, type DiscoverAnswer } from './wizard-hooks.js'
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
@@ -275,6 +276,13 @@ export class Agent extends EventEmitter {
     return c.request(node, install === undefined ? { t: 'licenseView' } : { t: 'licenseInstall', text: install }, 15_000)
   }
 
+  /** The wizard's discover hook run on another node (its adapters, its ENIs), over the peer channel. */
+  async discoverOn(node: string, req: DiscoverRequest): Promise<DiscoverAnswer> {
+    const c = this.cluster
+    if (!c) throw new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node })
+    return checkDiscoverAnswer(await c.request(node, { t: 'discover', ...req }, WIZARD_HOOK_TIMEOUT_MS + 5000), node)
+  }
+
   /** `mccs config reconcile`: a diverged node takes the coordinator's configuration. */
   async reconcileConfig(): Promise<{ generation: number; from: string }> {
     if (!this.sync) throw new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: there is nothing to reconcile with', { subject: this.node })
@@ -442,7 +450,9 @@ export class Agent extends EventEmitter {
       onConfigPush: (from, main, force) => this.sync!.onConfigPush(from, main, force),
       onConfigGet: () => this.sync!.onConfigGet(),
       viewsChanged: (m, views) => this.sync?.viewsChanged(m, views),
-      onService: (_from, m) => this.services.handle(m),
+      onService: (_from, m) => m.t === 'discover'
+        ? discoverHere(this.host, this.node, this.store.current().hb.nodes.map((n) => n.name), checkDiscoverRequest(m as unknown as Record<string, unknown>))
+        : this.services.handle(m),
     }
   }
 

@@ -15,7 +15,7 @@ import { probeIsolation } from '../cluster/isolation.js'
 import { readFile } from 'node:fs/promises'
 import type { HbConfig } from '../engine/model.js'
 import type { HbView } from '../cluster/packet.js'
-import { SERVICE_TYPES, type ServiceMessage } from './peer-services.js'
+import type { ServiceMessage } from './peer-services.js'
 import type { Action } from '../engine/plan.js'
 import type { MonitorResultEvent, OperatorCommand } from '../engine/events.js'
 import type { MonitorEntry } from '../engine/monitor-schedule.js'
@@ -344,7 +344,7 @@ export class ClusterMode extends EventEmitter {
         return h.onConfigPush(from, m.main, m.force === true)
       case 'configGet':
         return h.onConfigGet()
-      case 'support': case 'supportChunk': case 'licenseView': case 'licenseInstall':
+      case 'support': case 'supportChunk': case 'licenseView': case 'licenseInstall': case 'discover':
         return h.onService(from, m)
       default:
         throw new MccsError('MCCS_ERR_INVALID', `unknown peer message ${JSON.stringify((m as { t: string }).t)}`, { field: 't' })

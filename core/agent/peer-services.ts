@@ -13,8 +13,8 @@ export type ServiceMessage =
   | { t: 'supportChunk'; id: string; offset: number }
   | { t: 'licenseView' }
   | { t: 'licenseInstall'; text: string }
+  | { t: 'discover'; type: string; field: string; attrs: Record<string, unknown> }
 
-export const SERVICE_TYPES = new Set(['support', 'supportChunk', 'licenseView', 'licenseInstall'])
 const CHUNK = 512 * 1024
 const KEEP_MS = 120_000
 

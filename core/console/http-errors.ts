@@ -31,6 +31,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MCCS_ERR_NOT_IMPLEMENTED: 501,
   MCCS_ERR_PEER_UNREACHABLE: 503,
   MCCS_ERR_PEER_TIMEOUT: 504,
+  MCCS_ERR_PEER_PROTOCOL: 502,
 }
 
 export function statusOf(code: string): number {

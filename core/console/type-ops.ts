@@ -1,13 +1,11 @@
 // Resource types for the console: the list, one type's manifest and wizard, and the wizard's two hook
 // calls — discover (fill a list) and validate (check the attributes of every node) — through the
-// agent's plugin host. The hooks run on this node; the attribute schema is checked here first.
+// agent's plugin host. discover runs on the node the list is for (over the peer channel for another
+// node); validate runs here, with every node's attributes, after the attribute schema is checked.
 import type { Agent } from '../agent/agent.js'
 import { attributeAjv, explainErrors, type ValidateFunction } from '../config/ajv.js'
 import { MccsError } from '../errors.js'
-
-const HOOK_TIMEOUT_MS = 15_000
-/** The name the wizard's hook calls run under (the plugin sees it as ctx.resource). */
-const WIZARD_RESOURCE = '_wizard'
+import { discoverHere, WIZARD_HOOK_TIMEOUT_MS, WIZARD_RESOURCE } from '../agent/wizard-hooks.js'
 
 export function listTypes(agent: Agent) {
   return agent.host.list().map(({ manifest: m }) => ({
@@ -26,26 +24,14 @@ export function typeInfo(agent: Agent, type: string) {
   return { ...m, description: m.description ?? '' }
 }
 
-function checkNode(agent: Agent, node: string | undefined, field: string): string {
-  const n = node ?? agent.node
-  if (n !== agent.node) {
-    // A hook runs where its capabilities reach; running it on another node needs the agent channel to carry it.
-    throw new MccsError('MCCS_ERR_NOT_IMPLEMENTED', `wizard hooks run on the node that serves the console (${agent.node}) for now, not on ${n}`, { field })
-  }
-  return n
-}
-
 export async function discover(agent: Agent, type: string, req: { field: string; node?: string; attrs: Record<string, unknown> }) {
   loaded(agent, type)
-  const node = checkNode(agent, req.node, '/node')
+  const node = req.node ?? agent.node
   const nodes = agent.store.current().hb.nodes.map((n) => n.name)
-  const r = await agent.host.call(type, 'discover', { resource: WIZARD_RESOURCE, node, nodes, attrs: req.attrs, timeoutMs: HOOK_TIMEOUT_MS, args: [req.field, req.attrs] })
-  agent.host.releaseResource(type, WIZARD_RESOURCE)
-  return {
-    options: (r.choices ?? []).map((c) => ({ value: c.value, label: c.label ?? c.value })),
-    answer: r.status === 'done' ? r.answer : 'failed',
-    ...(r.reason ?? r.error ? { message: (r.reason ?? r.error)! } : {}),
-  }
+  if (!nodes.includes(node)) throw new MccsError('MCCS_ERR_NOT_FOUND', `'${node}' is not a node of this cluster (${nodes.join(', ')})`, { field: '/node', subject: node })
+  const ask = { type, field: req.field, attrs: req.attrs }
+  // A list is filled where it applies: another node's adapters come from that node.
+  return node === agent.node ? discoverHere(agent.host, node, nodes, ask) : agent.discoverOn(node, ask)
 }
 
 const schemaCache = new WeakMap<object, ValidateFunction>()
@@ -65,7 +51,7 @@ export async function validateAttrs(agent: Agent, type: string, perNode: Record<
   }
   if (diagnostics.length === 0) {
     const r = await agent.host.call(type, 'validate', {
-      resource: WIZARD_RESOURCE, node: agent.node, nodes: [...known], attrs: perNode[agent.node] ?? {}, timeoutMs: HOOK_TIMEOUT_MS, args: [{ perNode }],
+      resource: WIZARD_RESOURCE, node: agent.node, nodes: [...known], attrs: perNode[agent.node] ?? {}, timeoutMs: WIZARD_HOOK_TIMEOUT_MS, args: [{ perNode }],
     })
     agent.host.releaseResource(type, WIZARD_RESOURCE)
     if (r.status === 'done') {

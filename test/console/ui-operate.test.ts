@@ -41,6 +41,11 @@ if (why) {
     t.equal(await page.inputValue('#ar-name'), 'dummy1', 'a resource name is suggested')
     t.equal(await page.inputValue('#ar-group'), 'web')
     t.equal(await page.locator('th.wz-nodecol').count(), 2, 'per-node column for each node of the group')
+    // The 'note' list is filled on each node by the type's discover hook: n2's column by n2, over the peer channel.
+    for (const n of ['n1', 'n2']) {
+      await page.waitForSelector(`#wz-note--${n}-note[data-count]`)
+      t.same(await page.$$eval(`#wz-note--${n}-list option`, (os) => os.map((o) => (o as HTMLOptionElement).value)), [`on ${n}`], `${n}'s list discovered on ${n}`)
+    }
     await page.fill('#wz-note--n1', 'active side')
     await page.fill('#wz-note--n2', 'standby side')
     await page.click('#ar-add')

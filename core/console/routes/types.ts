@@ -18,7 +18,7 @@ export function registerTypeRoutes(app: FastifyInstance, deps: RouteDeps): void 
 
   app.post<{ Params: { type: string }; Body: { field: string; node?: string; attrs: Record<string, unknown> } }>('/api/types/:type/discover', {
     schema: {
-      summary: "Fill a wizard list: the type's discover hook for one field (runs on this node)",
+      summary: "Fill a wizard list: the type's discover hook for one field (runs on the node given, this one by default)",
       params: typeParam,
       body: { type: 'object', additionalProperties: false, required: ['field', 'attrs'], properties: { field: { type: 'string', minLength: 1, maxLength: 128 }, node, attrs } },
     },

@@ -2,7 +2,8 @@
 // Modes per hook: ok | fail | hang (waits past any deadline) | slow (delayMs, then ok) |
 // flap (monitor alternates online/offline) | spin (busy loop) | busy (delayMs of CPU, then ok) | leak (allocates until the isolate's
 // memory limit) | throw | garbage (returns a value that breaks the hook contract).
-// The state key 'control' ({ monitor: 'fail', ... }) overrides the attributes at run time.
+// The state key 'control' ({ monitor: 'fail', ... }) overrides the attributes at run time. discover
+// fills the wizard's 'note' list with the node it ran on.
 import { definePlugin, ok, notRunning, failed, invalid, diag, type HookContext } from '@mccs/sdk'
 
 type Mode = 'ok' | 'fail' | 'hang' | 'slow' | 'flap' | 'spin' | 'busy' | 'leak' | 'throw' | 'garbage'
@@ -46,6 +47,11 @@ export default definePlugin<Attrs>({
       }
     }
     return diags.length ? invalid(diags) : ok()
+  },
+  // The wizard's 'note' list: the node this hook ran on (the console's per-node columns ask each node).
+  async discover(ctx, field) {
+    if (field !== 'node') return ok(undefined, { choices: [] })
+    return ok(`ran on ${ctx.node}`, { choices: [{ value: `on ${ctx.node}`, label: `discovered on ${ctx.node}` }] })
   },
   async online(ctx) {
     const r = await misbehave(ctx, await mode(ctx, 'online'))
