@@ -7,7 +7,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have ip || need+=(iproute2)
 have nft || need+=(nftables)
 have setpriv || need+=(util-linux)
-have ps || need+=(procps)
+{ have ps && [ -x /usr/sbin/sysctl ]; } || need+=(procps)   # ps; sysctl (the kernel's IPv6 announcements)
 have openssl || need+=(openssl)
 have chromium || need+=(chromium)              # console tests (playwright-core drives it headless)
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint

@@ -74,6 +74,14 @@ export interface AddAddressRequest {
   noprefixroute?: boolean
   /** preferred_lft 0: the address is deprecated, so IPv6 source selection never picks it. */
   deprecated?: boolean
+  /** IPv6: have the kernel send an unsolicited neighbour advertisement for the address when its DAD
+   *  completes (sets net.ipv6.conf.<iface>.ndisc_notify=1 first; the setting stays). Ignored for IPv4. */
+  announce?: boolean
+}
+export interface AddAddressResult {
+  added: boolean
+  /** IPv6 with `announce`: the kernel announces the address when DAD completes. */
+  kernelAnnounce?: boolean
 }
 
 export interface AddressRef { iface: string; address: string }
@@ -101,6 +109,8 @@ export interface AnnounceRequest {
   /** Between packets of the burst (100–5000 ms, default 400). */
   intervalMs?: number
 }
+/** tool 'kernel': IPv6 without ndisend, the kernel announced the address itself when its DAD completed
+ *  (addAddress with announce); sent and scheduled are then 0. */
 export interface AnnounceResult { sent: number; scheduled: number; tool: string }
 
 export interface PingRequest {
@@ -126,7 +136,7 @@ export interface NetCapability {
   /** net:read; one ICMP echo (`ping`). */
   ping(req: PingRequest): Promise<PingResult>
   /** net:write; idempotent: an address already there gives `added: false`. */
-  addAddress(req: AddAddressRequest): Promise<{ added: boolean }>
+  addAddress(req: AddAddressRequest): Promise<AddAddressResult>
   /** net:write; idempotent: an absent address gives `removed: false`. */
   removeAddress(req: AddressRef): Promise<{ removed: boolean }>
   /** net:write; sets the link's hardware address, answers the one it had. */

@@ -139,6 +139,32 @@ if (!avail.ok) {
     t.equal(await snapshot(lab, 'n1'), before)
   })
 
+  t.test("address, IPv6 moved to another node: the client's neighbour cache follows the kernel's unsolicited NA", async (t) => {
+    // The client reaches the VIP on n1, the VIP moves to n2; without an announcement the client keeps
+    // n1's MAC (checked against the kernel's default in docs/network.md).
+    await lab.exec('client', ['ip', '-6', 'addr', 'add', 'fd00:80::250/64', 'dev', 'eth0', 'nodad'])
+    t.teardown(() => lab.exec('client', ['ip', '-6', 'addr', 'del', 'fd00:80::250/64', 'dev', 'eth0']))
+    const vip = 'fd00:80::101'
+    const attrs = { address: `${vip}/64`, nic: 'eth0' }
+    const mac = async (n: string) => (JSON.parse((await lab.exec(n, ['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { address: string }[])[0]!.address
+    const neigh = async () => (JSON.parse((await lab.exec('client', ['ip', '-j', '-6', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout) as { lladdr?: string }[])[0]?.lladdr
+    const h1 = await host(t, lab, 'n1', 'address')
+    const h2 = await host(t, lab, 'n2', 'address')
+    const on1 = await h1.call('online', { attrs, timeoutMs: 10_000 })
+    t.equal(on1.answer, 'ok', on1.reason ?? '')
+    t.match(on1.reason, /announced (by the kernel|with ndisend)/)
+    t.equal((await lab.exec('client', ['ping', '-6', '-c', '1', '-W', '2', vip])).code, 0, 'the client reaches the VIP on n1')
+    t.equal(await neigh(), await mac('n1'), "the client's cache holds n1's MAC")
+    t.equal((await h1.call('offline', { attrs })).answer, 'ok')
+    const on2 = await h2.call('online', { attrs, timeoutMs: 10_000 })
+    t.equal(on2.answer, 'ok', on2.reason ?? '')
+    // The NA leaves when DAD completes, before online answers; give the client a moment to process it.
+    const end = Date.now() + 2000
+    while (await neigh() !== await mac('n2') && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+    t.equal(await neigh(), await mac('n2'), "the client's cache now holds n2's MAC, with no ping and no flush")
+    t.equal((await h2.call('offline', { attrs })).answer, 'ok')
+  })
+
   t.test('address with a virtual MAC: set while online, the original back after offline, even from state alone', async (t) => {
     const h = await host(t, lab, 'n1', 'address')
     const gen = await h.call('discover', { args: ['virtualMac', {}] })

@@ -1,6 +1,7 @@
 // The packet tools behind the `net` capability: iputils `arping` (gratuitous ARP with -U, duplicate
-// address detection with -D), ndisc6's `ndisend` (IPv6 unsolicited neighbour advertisement) and iputils
-// `ping`. Argv builders and output parsers only (pure); net.ts runs them.
+// address detection with -D), ndisc6's `ndisend` (IPv6 unsolicited neighbour advertisement; without it
+// the kernel's own, switched on with `sysctl`) and iputils `ping`. Argv builders and output parsers only
+// (pure); net.ts runs them.
 import { existsSync } from 'node:fs'
 
 /** First existing path of a tool (Debian has moved some between /usr/sbin and /usr/bin). */
@@ -13,6 +14,7 @@ export const TOOLS = {
   arping: ['/usr/sbin/arping', '/usr/bin/arping', '/sbin/arping', '/bin/arping'],
   ndisend: ['/usr/bin/ndisend', '/usr/sbin/ndisend'],
   ping: ['/usr/bin/ping', '/bin/ping', '/usr/sbin/ping'],
+  sysctl: ['/usr/sbin/sysctl', '/sbin/sysctl', '/usr/bin/sysctl'],
 } as const
 
 /**
@@ -34,6 +36,10 @@ export const garpArgs = (iface: string, address: string): string[] => ['-U', '-c
 
 /** One unsolicited neighbour advertisement for an IPv6 address (`ndisend ADDRESS IFACE`). */
 export const unaArgs = (iface: string, address: string): string[] => [address, iface]
+
+/** The kernel's per-interface switch for unsolicited neighbour advertisements (slash form: interface
+ *  names may hold dots, e.g. VLANs). */
+export const ndiscNotifyKey = (iface: string): string => `net/ipv6/conf/${iface}/ndisc_notify`
 
 /** One echo request; -W is whole seconds, the caller bounds the wait more tightly. */
 export function pingArgs(host: string, timeoutMs: number, iface?: string): string[] {

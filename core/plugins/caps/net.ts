@@ -12,7 +12,7 @@ import { MccsError } from '../../errors.js'
 import { simpleMethod, type CallInfo, type CapabilityProvider } from '../capabilities.js'
 import { runProcess } from './exec.js'
 import { addAddressArgs, addRouteArgs, badRouteField, parseAddresses, parseLinks, parseRoutes, removeAddressArgs } from './net-ip.js'
-import { findTool, garpArgs, parseArpReplies, parsePingRtt, pingArgs, probeArgs, TOOLS, unaArgs } from './net-arp.js'
+import { findTool, garpArgs, parseArpReplies, parsePingRtt, pingArgs, probeArgs, TOOLS, unaArgs, ndiscNotifyKey } from './net-arp.js'
 
 export interface NetProviderOptions {
   /** Run every command inside this named network namespace (`ip netns exec NS …`): tests and the lab. */
@@ -65,6 +65,19 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
     if (r.code !== 0) throw failed(method, `ip ${args.join(' ')}: ${stderrOf(r)}`)
     return r.stdout
   }
+  const sysctlRead = async (key: string, call: CallInfo): Promise<string | null> => {
+    const r = await run(tool('sysctl', 'sysctl'), ['-n', key], call.signal, call.deadline)
+    return r.code === 0 ? r.stdout.trim() : null
+  }
+  /** Switches on the kernel's unsolicited NAs for a link; false (and a warning) when it cannot. */
+  const ndiscNotifyOn = async (dev: string, call: CallInfo): Promise<boolean> => {
+    const key = ndiscNotifyKey(dev)
+    if (await sysctlRead(key, call) === '1') return true
+    const r = await run(tool('sysctl', 'sysctl'), ['-q', '-w', `${key}=1`], call.signal, call.deadline)
+    call.log.debug('net', { method: 'addAddress', sysctl: `${key}=1`, code: r.code })
+    if (r.code !== 0) call.log.warn(`cannot switch on IPv6 announcements on ${dev}: ${stderrOf(r)}`)
+    return r.code === 0
+  }
   const links = async (call: CallInfo) => parseLinks(await ipOk('links', ['-j', '-d', 'link', 'show'], call))
   const addresses = async (method: string, dev: string | undefined, call: CallInfo) => {
     const r = await ip(method, ['-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])], call)
@@ -108,13 +121,16 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
         const r = obj('addAddress', req)
         const dev = iface('addAddress', r.iface)
         if (!parseIpCidr(r.address)) throw bad('addAddress', 'address', 'must be an IPv4 or IPv6 address with a prefix length, e.g. 10.0.0.5/24')
-        for (const f of ['nodad', 'noprefixroute', 'deprecated'] as const) {
+        for (const f of ['nodad', 'noprefixroute', 'deprecated', 'announce'] as const) {
           if (r[f] !== undefined && typeof r[f] !== 'boolean') throw bad('addAddress', f, 'must be true or false')
         }
+        const v6 = parseIpCidr(r.address)!.family === 6
+        const kernelAnnounce = v6 && r.announce === true && r.nodad !== true ? await ndiscNotifyOn(dev, call) : undefined
         const args = addAddressArgs({ ...(r as unknown as AddAddressRequest), iface: dev })
         const res = await ip('addAddress', args, call)
-        if (res.code === 0) return { added: true }
-        if (/File exists|[Aa]ddress already assigned/.test(res.stderr)) return { added: false }
+        const more = kernelAnnounce === undefined ? {} : { kernelAnnounce }
+        if (res.code === 0) return { added: true, ...more }
+        if (/File exists|[Aa]ddress already assigned/.test(res.stderr)) return { added: false, ...more }
         throw failed('addAddress', `ip ${args.join(' ')}: ${stderrOf(res)}`)
       }),
       removeAddress: simpleMethod('net:write', async ([req], call) => {
@@ -186,6 +202,12 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
         const count = ms('announce', r.count, 'count', 3, 1, 10)
         if (!Number.isInteger(count)) throw bad('announce', 'count', 'must be a whole number 1..10')
         const intervalMs = ms('announce', r.intervalMs, 'intervalMs', 400, 100, 5000)
+        if (addr.family === 6 && !findTool(TOOLS.ndisend)) {
+          // Debian 12 has no ndisend and Node no raw ICMPv6 socket: the kernel's own NA (sent when DAD
+          // completed, see addAddress announce) is the announcement, if it is switched on for the link.
+          if (await sysctlRead(ndiscNotifyKey(dev), call) === '1') return { sent: 0, scheduled: 0, tool: 'kernel' }
+          throw failed('announce', `ndisend is not installed and the kernel does not announce on ${dev} (ndisc_notify is off)`)
+        }
         const [name, file, args] = addr.family === 4
           ? ['arping', tool('arping', 'announce'), garpArgs(dev, addr.address)] as const
           : ['ndisend', tool('ndisend', 'announce'), unaArgs(dev, addr.address)] as const

@@ -66,7 +66,8 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
     }
   }
   const skip = a.outbound === 'SkipAsSource'
-  const added = await ctx.net.addAddress({ iface: a.nic, address: vip.cidr, noprefixroute: skip, deprecated: skip })
+  // IPv6: the kernel announces the address itself when its DAD completes (no ndisend on Debian 12).
+  const added = await ctx.net.addAddress({ iface: a.nic, address: vip.cidr, noprefixroute: skip, deprecated: skip, ...(vip.family === 6 ? { announce: true } : {}) })
 
   if (vip.family === 6) {
     // The kernel runs DAD for IPv6: wait until the address is usable, refuse it if DAD failed.
@@ -83,7 +84,8 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
   let announced = ''
   try {
     const an = await ctx.net.announce({ iface: a.nic, address: vip.address, count: a.garpCount ?? 3, intervalMs: a.garpIntervalMs ?? 400 })
-    announced = `, announced with ${an.tool} (${an.sent} sent, ${an.scheduled} to follow)`
+    announced = an.tool === 'kernel' ? ', announced by the kernel when its DAD completed'
+      : `, announced with ${an.tool} (${an.sent} sent, ${an.scheduled} to follow)`
   } catch (e) {
     // The address works without it; neighbours learn it at their next ARP/ND lookup.
     ctx.log.warn(`announcing ${vip.address} failed: ${msg(e)}`)
