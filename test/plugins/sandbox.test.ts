@@ -134,7 +134,10 @@ t.test('throws and contract breaches are reported against the plugin', async (t)
   t.match(garbage.error, /plugin 'dummy' monitor\(\) answer/)
   const fail = await h.call('online', { attrs: { online: 'fail' } })
   t.same([fail.status, fail.answer, fail.recoverable], ['done', 'failed', true])
-  const none = await h.call('discover', { args: ['x', {}] })
+  // A hook the plugin does not have (greedy has no discover).
+  const g = await createTestHost({ pluginDir: fixture('greedy'), build: true })
+  t.teardown(() => g.dispose())
+  const none = await g.call('discover', { args: ['x', {}] })
   t.equal(none.status, 'notSupported')
 })
 
