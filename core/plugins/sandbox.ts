@@ -326,7 +326,12 @@ export class PluginSandbox {
       this.kill(slot, byMemory ? 'memory' : 'crash')
       return
     }
-    for (const p of live) this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
+    for (const p of live) {
+      // The batch's run failed as a whole: nothing of these calls is left running in the isolate.
+      slot.inIsolate.delete(p.token)
+      this.entered.delete(p.token)
+      this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
+    }
   }
 
   private async isSpinning(slot: Slot): Promise<boolean> {
