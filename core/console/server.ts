@@ -44,7 +44,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   const openapi = new OpenApiCollector()
   const deps: RouteDeps = {
     agent, settings, accounts, now, openapi,
-    sessions: new SessionStore({ ...settings.session, now }),
+    sessions: await SessionStore.open({ ...settings.session, now, file: settings.sessionsFile }),
     limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
     events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
   }
@@ -119,6 +119,7 @@ export async function startConsole(agent: Agent, settings: ConsoleSettings, o: C
     for (const s of servers) s.closeAllConnections()
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
     await built.app.close()
+    await built.deps.sessions.flush()
   }
   try {
     for (const address of settings.listen) {

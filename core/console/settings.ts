@@ -16,6 +16,8 @@ export interface ConsoleSettings {
   keyFile: string | null
   tlsDir: string
   accountsFile: string
+  /** Sessions kept across agent restarts (keys are hashes of the cookie ids; mode 0600). */
+  sessionsFile: string
   logFile: string
   oplogFile: string
   /** Where the built console UI is (index.html, assets/). */
@@ -45,6 +47,7 @@ export function consoleSettings(b: Bootstrap, uiDir: string, env: NodeJS.Process
     keyFile: key ? path.resolve(key) : null,
     tlsDir: path.join(b.configDir, 'console'),
     accountsFile: path.join(b.configDir, 'accounts.json'),
+    sessionsFile: path.join(b.stateDir, 'console-sessions.json'),
     logFile: path.join(b.logDir, 'mccs.log'),
     oplogFile: path.join(b.logDir, 'operation.log'),
     uiDir,

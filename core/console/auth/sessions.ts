@@ -1,7 +1,13 @@
 // Server-side sessions: the cookie holds a random 256-bit id and nothing else; the store keys sessions
 // by the id's SHA-256, so the ids themselves are not kept in memory. A session ends after `idleMs`
 // without a request or `absoluteMs` after login, whichever comes first. An unknown id is simply not found.
+// With a file, sessions survive an agent restart (an upgrade must not log every operator out): the file
+// holds the same hashed keys (never a usable id), mode 0600, replaced atomically; a change is written at
+// once, a session's last-seen time at most every few seconds (an idle session then expires a little early,
+// never late). A missing or unreadable file starts empty: everyone logs in again, nothing else is lost.
 import { createHash, randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../../config/atomic.js'
 
 export interface Session {
   user: string
@@ -11,14 +17,50 @@ export interface Session {
   ip: string
 }
 
-export interface SessionOptions { idleMs: number; absoluteMs: number; now?: () => number }
+export interface SessionOptions { idleMs: number; absoluteMs: number; now?: () => number; file?: string }
+
+/** Last-seen times reach the file at most this often. */
+const TOUCH_WRITE_MS = 5000
 
 const ID_RE = /^[A-Za-z0-9_-]{43}$/
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>()
   private readonly now: () => number
+  private timer: NodeJS.Timeout | null = null
+  private writing: Promise<void> = Promise.resolve()
   constructor(readonly o: SessionOptions) { this.now = o.now ?? Date.now }
+
+  /** A store that reads the sessions kept in `o.file` (if any) and keeps them there. */
+  static async open(o: SessionOptions): Promise<SessionStore> {
+    const store = new SessionStore(o)
+    if (o.file) {
+      const doc = await readFile(o.file, 'utf8').then((t) => JSON.parse(t) as unknown, () => null)
+      if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+        for (const [k, v] of Object.entries(doc as Record<string, unknown>)) if (isSession(v) && /^[A-Za-z0-9_-]{43}$/.test(k)) store.sessions.set(k, v)
+      }
+      store.sweep()
+    }
+    return store
+  }
+
+  /** Writes pending changes now (the console's close). */
+  async flush(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; this.write() }
+    await this.writing
+  }
+
+  private save(delayMs: number): void {
+    if (!this.o.file || this.timer) return
+    this.timer = setTimeout(() => { this.timer = null; this.write() }, delayMs)
+    this.timer.unref()
+  }
+
+  private write(): void {
+    const file = this.o.file!
+    const text = JSON.stringify(Object.fromEntries(this.sessions))
+    this.writing = this.writing.then(() => writeFileAtomic(file, text, 0o600)).catch(() => { /* kept in memory; retried with the next change */ })
+  }
 
   private static key(id: string): string { return createHash('sha256').update(id).digest('base64url') }
 
@@ -28,6 +70,7 @@ export class SessionStore {
     const t = this.now()
     const session: Session = { user, ip, csrfToken: randomBytes(32).toString('base64url'), createdAt: t, lastSeen: t }
     this.sessions.set(SessionStore.key(id), session)
+    this.saveNow()
     return { id, session }
   }
 
@@ -40,16 +83,27 @@ export class SessionStore {
     const t = this.now()
     if (this.expiresAt(s) <= t) { this.sessions.delete(key); return undefined }
     s.lastSeen = t
+    this.save(TOUCH_WRITE_MS)
     return s
   }
 
   expiresAt(s: Session): number { return Math.min(s.lastSeen + this.o.idleMs, s.createdAt + this.o.absoluteMs) }
 
-  destroy(id: string | undefined): void { if (id) this.sessions.delete(SessionStore.key(id)) }
+  destroy(id: string | undefined): void {
+    if (id && this.sessions.delete(SessionStore.key(id))) this.saveNow()
+  }
 
   /** Ends every session of the user except the one given (after a password change). */
   destroyUser(user: string, keep?: Session): void {
     for (const [k, s] of this.sessions) if (s.user === user && s !== keep) this.sessions.delete(k)
+    this.saveNow()
+  }
+
+  /** A logout or a password change reaches the file at once, even if a last-seen write is waiting. */
+  private saveNow(): void {
+    if (!this.o.file) return
+    if (this.timer) { clearTimeout(this.timer); this.timer = null }
+    this.write()
   }
 
   get size(): number { return this.sessions.size }
@@ -58,4 +112,10 @@ export class SessionStore {
     const t = this.now()
     for (const [k, s] of this.sessions) if (this.expiresAt(s) <= t) this.sessions.delete(k)
   }
+}
+
+function isSession(v: unknown): v is Session {
+  const s = v as Partial<Session> | null
+  return !!s && typeof s === 'object' && typeof s.user === 'string' && typeof s.csrfToken === 'string' && typeof s.ip === 'string' &&
+    Number.isFinite(s.createdAt) && Number.isFinite(s.lastSeen)
 }
