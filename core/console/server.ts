@@ -56,6 +56,8 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   const paramAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: true, useDefaults: true, removeAdditional: false, formats: FORMATS })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object))
 
+  // Pending session writes land before the app is closed (an agent stop, a test removing the home).
+  app.addHook('onClose', async () => { await deps.sessions.flush() })
   app.decorateRequest('mccsSession', null)
   app.addHook('onRoute', openapi.onRoute)
   await app.register(cookie)
@@ -119,7 +121,6 @@ export async function startConsole(agent: Agent, settings: ConsoleSettings, o: C
     for (const s of servers) s.closeAllConnections()
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
     await built.app.close()
-    await built.deps.sessions.flush()
   }
   try {
     for (const address of settings.listen) {

@@ -175,8 +175,7 @@ t.test('sessions survive an agent restart (the console rebuilt on the same files
   const c = await readyClient(h)
   const second = new Client(h)
   t.equal((await second.login('mcuser', FIRST)).status, 200)
-  await h.app.close()
-  await h.deps.sessions.flush()
+  await h.app.close() // writes what is pending
   const st = await stat(h.settings.sessionsFile)
   t.equal(st.mode & 0o777, 0o600, 'the sessions file is private')
   const text = await readFile(h.settings.sessionsFile, 'utf8')
@@ -185,11 +184,10 @@ t.test('sessions survive an agent restart (the console rebuilt on the same files
   // "Restart": a new console on the same agent files.
   const { buildConsole } = await import('../../core/console/server.js')
   const again = await buildConsole(h.ta.agent, h.settings)
-  t.teardown(() => again.app.close())
   const c2 = Object.assign(new Client(again), { cookie: c.cookie, csrf: c.csrf })
   t.equal((await c2.req('GET', '/api/status')).status, 200, 'the session from before the restart still works')
   t.equal((await c2.req('POST', '/api/logout')).status, 204)
-  await again.deps.sessions.flush()
+  await again.app.close()
   const third = await buildConsole(h.ta.agent, h.settings)
   t.teardown(() => third.app.close())
   const c3 = Object.assign(new Client(third), { cookie: c.cookie, csrf: c.csrf })
