@@ -37,7 +37,7 @@ export class SessionStore {
     if (o.file) {
       const doc = await readFile(o.file, 'utf8').then((t) => JSON.parse(t) as unknown, () => null)
       if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
-        for (const [k, v] of Object.entries(doc as Record<string, unknown>)) if (isSession(v) && /^[A-Za-z0-9_-]{43}$/.test(k)) store.sessions.set(k, v)
+        for (const [k, v] of Object.entries(doc as Record<string, unknown>)) if (isSession(v) && ID_RE.test(k)) store.sessions.set(k, v) // keys: SHA-256 in base64url, 43 characters too
       }
       store.sweep()
     }
