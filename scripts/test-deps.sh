@@ -13,6 +13,7 @@ have chromium || need+=(chromium)              # console tests (playwright-core 
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
 have ping || need+=(iputils-ping)              # isolation test addresses, nic monitor host checks, network lab tests
+have tcpdump || need+=(tcpdump)                # the peer channel capture test (no secret in clear on TCP 14325)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2
