@@ -4,10 +4,12 @@ import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { ProcManager, isAlive, type ProcExitEvent } from '../../core/plugins/caps/proc.js'
 import { isMccsError } from '../../core/errors.js'
+import { LAUNCH_NAME, LAUNCH_SCRIPT, encodeEnv } from '../../core/plugins/caps/proc-supervisor.js'
 
 const SLEEP = fs.existsSync('/bin/sleep') ? '/bin/sleep' : '/usr/bin/sleep'
 const SH = '/bin/sh'
@@ -401,6 +403,123 @@ t.test('output.log, exit code, clean env, cwd', async (t) => {
   t.ok(log2.startsWith(log) && log2.includes('second'), 'output.log is appended')
 })
 
+/** Every process's command line, as `ps -eo args` shows it (NULs as spaces). */
+function allCmdlines(): Array<{ pid: number; args: string }> {
+  const out: Array<{ pid: number; args: string }> = []
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      out.push({ pid: Number(e), args: fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ') })
+    } catch { /* gone */ }
+  }
+  return out
+}
+const environOf = (pid: number): Map<string, string> => {
+  const m = new Map<string, string>()
+  for (const kv of fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    if (!kv) continue
+    const i = kv.indexOf('=')
+    m.set(kv.slice(0, i), kv.slice(i + 1))
+  }
+  return m
+}
+
+t.test('env values never appear on a command line (ps), in the state folder or in the supervisor; the process sees them all', async (t) => {
+  const { mk, dir } = setup(t)
+  const pm = mk()
+  const tag = randomBytes(6).toString('hex')
+  const planted = {
+    DB_PASS: `planted-secret-db-${tag}`,
+    MYSQL_PWD: `planted-secret-my-${tag}`,
+    // values a line- or shell-based transport could mangle
+    MULTI: `  first line\nplanted-secret-ml-${tag}\n\nlast \\ 'q' "d" $(x) \`y\`  `,
+    EMPTY: '',
+    // names a shell loader could confuse with its own variables
+    k: `planted-secret-k-${tag}`, v: 'v', n: 'n', IFS: ' x', PWD: '/planted',
+  }
+  const secrets = [planted.DB_PASS, planted.MYSQL_PWD, `planted-secret-ml-${tag}`, planted.k]
+  const hits = new Set<string>()
+  const scan = (when: string): void => {
+    for (const { pid, args } of allCmdlines()) {
+      for (const sec of secrets) if (args.includes(sec)) hits.add(`${when}: pid ${pid}: ${args.slice(0, 200)}`)
+    }
+  }
+  // Sample every command line while start() runs: the launch chain's transient processes count too.
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      scan('during start')
+      await new Promise((r) => setImmediate(r))
+    }
+  })()
+  const s = await pm.start('sec', { name: 'db', argv: [SLEEP, '1000'], env: planted })
+  sampling = false
+  await sampler
+  scan('after start')
+  const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+  t.equal(ps.status, 0, 'ps ran')
+  for (const sec of secrets) t.notOk(ps.stdout.includes(sec), `ps -eo args does not show ${sec}`)
+  t.same([...hits], [], 'no command line held a planted value, during or after start')
+
+  const env = environOf(s.pid as number)
+  for (const [k, v] of Object.entries(planted)) t.equal(env.get(k), v, `the process sees ${k} verbatim`)
+  t.same([...env.keys()].sort(), [...new Set([...Object.keys(planted), 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG'])].sort(),
+    'and nothing else than the clean base and the spec')
+
+  const sup = environOf(s.supervisorPid as number)
+  for (const sec of secrets) t.notOk([...sup.values()].some((v) => v.includes(sec)), 'the supervisor\'s own environment holds no planted value')
+  for (const pid of [s.pid as number, s.supervisorPid as number]) {
+    t.equal(fs.statSync(`/proc/${pid}/environ`).mode & 0o077, 0, `/proc/${pid}/environ is not readable by group or others`)
+  }
+  if (isRoot) {
+    const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', `/proc/${s.pid}/environ`], { encoding: 'utf8' })
+    t.not(other.status, 0, 'another local user cannot read the environment of the service')
+    t.notOk(other.stdout.includes(planted.DB_PASS))
+  }
+  const folder = path.join(dir, 'sec', 'db')
+  for (const f of fs.readdirSync(folder)) {
+    const text = fs.readFileSync(path.join(folder, f), 'utf8')
+    for (const sec of secrets) t.notOk(text.includes(sec), `${f} holds no planted value`)
+  }
+  await pm.stop('sec', 'db', { graceMs: 1000 })
+})
+
+/** Runs the launcher by itself: `sh -c LAUNCH_SCRIPT mccs-launch argv...` with `stream` on fd 3. */
+function runLauncher(shell: string[], stream: string, argv: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    // env -i as in the real chain (the test runner adds its own variables to every spawn)
+    const cp = spawn('env', ['-i', ...shell, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, ...argv], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    cp.stdout?.on('data', (d) => { out += d })
+    cp.stderr?.on('data', (d) => { err += d })
+    const s3 = cp.stdio[3] as NodeJS.WritableStream
+    s3.on('error', () => {})
+    s3.end(stream)
+    cp.on('close', (code) => resolve({ code, out, err }))
+  })
+}
+
+t.test('the launcher: exact environment from fd 3, nothing started from a cut stream, read-only names under bash', async (t) => {
+  const env = { A: 'x y', B: 'two\nlines\n', C: '', D: '--', PATH: '/nowhere' }
+  const r = await runLauncher([SH], encodeEnv(env), ['/usr/bin/env', '-0'])
+  t.equal(r.code, 0, r.err)
+  const got = Object.fromEntries(r.out.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  t.same(got, env, 'exactly the streamed variables, verbatim')
+  const stream = encodeEnv({ A: 'a', SECRET: 'b' })
+  const cut = await runLauncher([SH], stream.slice(0, stream.length - 2), ['/usr/bin/env'])
+  t.equal(cut.code, 125, 'a stream without its end marker: exit 125')
+  t.equal(cut.out, '', 'and the command did not run')
+  t.match(cut.err, /did not arrive/)
+  const bash = ['/bin/bash', '/usr/bin/bash'].find((b) => fs.existsSync(b))
+  if (bash) {
+    const rb = await runLauncher([bash, '--posix'], encodeEnv({ PPID: '1', A: 'kept' }), ['/usr/bin/env'])
+    t.equal(rb.code, 0, 'bash as sh: a read-only name does not stop the launch')
+    t.match(rb.out, /^A=kept$/m)
+    t.match(rb.err, /PPID not set/, 'the left-out name is said')
+  }
+})
+
 t.test('argv[0] given as a bare name is resolved via PATH', async (t) => {
   const { mk } = setup(t)
   const msgs: string[] = []
@@ -430,6 +549,8 @@ t.test('bad specs are rejected with the field named', async (t) => {
     ['env key', { name: 'a', argv: [SLEEP], env: { 'A=B': 'x' } }, '/env/A=B'],
     ['env value type', { name: 'a', argv: [SLEEP], env: { A: 1 } }, '/env/A'],
     ['env value NUL', { name: 'a', argv: [SLEEP], env: { A: 'x\0' } }, '/env/A'],
+    ['env string too long for exec', { name: 'a', argv: [SLEEP], env: { BIG: 'x'.repeat(128 * 1024) } }, '/env/BIG'],
+    ['env too large in all', { name: 'a', argv: [SLEEP], env: Object.fromEntries([1, 2, 3].map((i) => [`V${i}`, 'x'.repeat(100 * 1024)])) }, '/env'],
     ['cwd relative', { name: 'a', argv: [SLEEP], cwd: 'tmp' }, '/cwd'],
     ['cwd missing', { name: 'a', argv: [SLEEP], cwd: path.join(dir, 'nope') }, '/cwd'],
     ['no such user', { name: 'a', argv: [SLEEP], user: 'no-such-user-mccs' }, '/user'],

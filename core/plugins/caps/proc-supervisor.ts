@@ -1,8 +1,15 @@
 // The supervisor of one managed process: a fixed POSIX sh script, run as
-//   /bin/sh -c SUPERVISOR_SCRIPT mccs-supervisor <dir> <command...>
+//   /bin/sh -c SUPERVISOR_SCRIPT mccs-supervisor <dir> <command...>   3< the environment stream
 // where <command...> is the full argv of the service prefixed by the host's fixed launch chain
-// (`env -i --default-signal K=V... setsid [setpriv ...] --`). Every value reaches the script as a
-// positional parameter: nothing the plugin or operator supplies is ever part of shell text.
+// (`env -i --default-signal setsid [setpriv ...] -- /bin/sh -c LAUNCH_SCRIPT mccs-launch`). Every
+// value reaches the scripts as a positional parameter or as data read with `read`: nothing the plugin
+// or operator supplies is ever part of shell text.
+//
+// The service's environment never appears on a command line (`ps` shows every argv to every local
+// user, and support bundles copy `ps`): the host writes it to the supervisor's fd 3 (a socket, never
+// a file) in the format of encodeEnv(), and the last link of the chain, LAUNCH_SCRIPT, reads it,
+// exports it and execs the service. It runs after setpriv, as the service's user: a variable such as
+// LD_PRELOAD in the spec never reaches a process that still has the agent's privileges.
 //
 // Why a shell and not a Node process per service: one dash process costs ~1 MB RSS and no CPU while
 // it sits in `wait`; it survives the agent (the agent spawns it detached, in its own session), and it
@@ -10,7 +17,7 @@
 // dies and record it durably (exit.json, tmp + rename) even while no agent runs.
 //
 // The chain run in the background by the script:
-//   env -i --default-signal   clean environment (only what the host passes), and every signal back to
+//   env -i --default-signal   empty environment, and every signal back to
 //                             its default: a non-interactive sh makes SIGINT/SIGQUIT ignored in
 //                             background jobs, and an ignored signal survives exec (the service would
 //                             then ignore `stop(signal: 'SIGINT')`).
@@ -18,6 +25,7 @@
 //                             stop() signals the whole group and never the supervisor. The sh child is
 //                             not a group leader, so setsid(1) does not fork: the pid stays the same.
 //   setpriv --reuid --regid --init-groups --   (only when user/group is given) drop privileges.
+//   sh -c LAUNCH_SCRIPT       reads the environment from fd 3, closes it, exports, execs the service.
 //
 // Files the script writes in <dir> (each atomically: tmp + rename):
 //   supervisor.pid  "<pid> <starttime>"   before the service starts
@@ -53,6 +61,8 @@ export const SUPERVISOR_SCRIPT = [
   'stime $$; put supervisor.pid "$$ $st"',
   '"$@" &',
   'c=$!',
+  // fd 3 (the environment stream) is the launcher's alone.
+  'exec 3<&-',
   'stime "$c"; put child.pid "$c $st"',
   'while :; do i=; wait "$c" 2>/dev/null; rc=$?; if [ -n "$i" ] && kill -0 "$c" 2>/dev/null; then continue; fi; break; done',
   `if [ "$rc" -gt 128 ] && [ "$rc" -lt 193 ]; then code=null; n=$((rc - 128)); case $n in ${signalCases} *) s=SIG$n;; esac; sig="\\"$s\\""; else code=$rc; sig=null; fi`,
@@ -69,3 +79,43 @@ export const SUPERVISOR_SCRIPT = [
 
 /** argv[0] of the supervisor as seen in `ps`: makes the supervisors easy to spot. */
 export const SUPERVISOR_NAME = 'mccs-supervisor'
+
+/** argv[0] of the launcher (the last link before the service's exec), as seen in `ps`. */
+export const LAUNCH_NAME = 'mccs-launch'
+
+// The launcher: run as `sh -c LAUNCH_SCRIPT mccs-launch <service argv...>` with fd 3 open on the
+// stream encodeEnv() wrote. Each variable is a header line "NAME N" followed by N+1 lines holding
+// the value (N = the number of newlines in it, so any value without NUL passes verbatim); "." ends
+// the stream. The pairs are kept as positional parameters, not shell variables, until every one is
+// read: a service variable named like one of the loop's (k, v, IFS ...) is then exported last and
+// cannot be overwritten. A stream without its end marker (the agent died mid-write) starts nothing.
+// `command export` keeps a read-only name in bash-as-sh (PPID, UID) from ending the launcher: that
+// one variable is left out, with a line in output.log.
+export const LAUNCH_SCRIPT = [
+  'set -- -- "$@"',
+  'h=',
+  'while IFS= read -r h <&3 && [ "$h" != . ]; do',
+  '  k=${h%% *}; n=${h##* }; IFS= read -r v <&3',
+  '  while [ "$n" -gt 0 ]; do IFS= read -r l <&3; v="$v',
+  '$l"; n=$((n - 1)); done',
+  '  set -- "$k" "$v" "$@"',
+  'done',
+  'exec 3<&-',
+  'if [ "$h" != . ]; then printf \'mccs-launch: the environment did not arrive; not started\\n\' >&2; exit 125; fi',
+  // what the shell itself put in the environment (dash: PWD; bash: PWD, SHLVL) goes, unless the spec sets it
+  'unset h k n v l PWD OLDPWD SHLVL',
+  'while [ "$1" != -- ]; do command export "$1=$2" || printf \'mccs-launch: %s not set\\n\' "$1" >&2; shift 2; done',
+  'shift',
+  'exec "$@"',
+].join('\n')
+
+/** The environment stream LAUNCH_SCRIPT reads (names already validated: [A-Za-z_][A-Za-z0-9_]*,
+ *  values without NUL). */
+export function encodeEnv(env: Record<string, string>): string {
+  let out = ''
+  for (const [k, v] of Object.entries(env)) {
+    const lines = v.split('\n')
+    out += `${k} ${lines.length - 1}\n${lines.join('\n')}\n`
+  }
+  return out + '.\n'
+}

@@ -2,7 +2,8 @@
 // exit detection by event (inotify), not by poll.
 //
 // Layout: <stateDir>/<resource>/<name>/
-//   spec.json        the validated spec and the resolved launch (written by the host, atomically)
+//   spec.json        the validated spec and the resolved launch, env names only: values are secrets
+//                    (written by the host, atomically, 0600)
 //   supervisor.pid   "<pid> <starttime>" of the supervisor (written by the supervisor)
 //   child.pid        "<pid> <starttime>" of the service (written by the supervisor)
 //   exit.hint        {code, signal, status, pid, up}: the supervisor's fast, non-atomic note of the exit
@@ -36,7 +37,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
-import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './proc-supervisor.js'
+import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
 
 export type ProcLogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type ProcLog = (level: ProcLogLevel, msg: string, data?: Record<string, unknown>) => void
@@ -108,7 +109,7 @@ interface Record_ {
   exit: ExitRec | null
   stopRequested: boolean
 }
-interface StoredSpec { resource: string; spec: ProcSpec; argv: string[]; createdAt: string }
+interface StoredSpec { resource: string; spec: Omit<ProcSpec, 'env'>; envNames: string[]; argv: string[]; createdAt: string }
 
 interface Entry {
   key: string
@@ -135,6 +136,10 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const SUP_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }
 const MAX_ARGS = 4096
 const MAX_ARG_BYTES = 128 * 1024
+/** The kernel refuses one "NAME=value" longer than this at exec (MAX_ARG_STRLEN). */
+const MAX_ENV_STRING = 128 * 1024 - 1
+/** The whole environment: argv and environment share the exec's limit (a quarter of the stack limit). */
+const MAX_ENV_BYTES = 256 * 1024
 const MAX_GRACE_MS = 3_600_000
 /** USER_HZ: the unit of /proc/<pid>/stat start times (100 on every Linux architecture in use). */
 const CLK_TCK = 100
@@ -240,9 +245,10 @@ function readExit(dir: string): ExitRec | null {
 }
 
 /** write, fsync, rename */
-function writeAtomic(file: string, data: string): void {
+function writeAtomic(file: string, data: string, mode = 0o644): void {
   const tmp = `${path.dirname(file)}/.${path.basename(file)}.${process.pid}.tmp`
-  const fd = fs.openSync(tmp, 'w', 0o644)
+  rmf(tmp) // a leftover would keep its old mode
+  const fd = fs.openSync(tmp, 'w', mode)
   try {
     fs.writeSync(fd, data)
     fs.fsyncSync(fd)
@@ -514,14 +520,19 @@ export class ProcManager extends EventEmitter {
     if (bytes > MAX_ARG_BYTES) throw argsError('/argv', `more than ${MAX_ARG_BYTES} bytes`)
 
     const env: Record<string, string> = {}
+    let envBytes = 0
     if (spec.env !== undefined) {
       if (spec.env === null || typeof spec.env !== 'object' || Array.isArray(spec.env)) throw argsError('/env', 'must be an object of strings')
       for (const [k, v] of Object.entries(spec.env)) {
         if (!ENV_KEY_RE.test(k)) throw argsError(`/env/${k}`, 'name must match [A-Za-z_][A-Za-z0-9_]*')
         if (typeof v !== 'string') throw argsError(`/env/${k}`, 'must be a string')
         if (v.includes('\0')) throw argsError(`/env/${k}`, 'contains a NUL character')
+        const n = Buffer.byteLength(k) + 1 + Buffer.byteLength(v)
+        if (n > MAX_ENV_STRING) throw argsError(`/env/${k}`, `more than ${MAX_ENV_STRING} bytes`)
+        envBytes += n + 1
         env[k] = v
       }
+      if (envBytes > MAX_ENV_BYTES) throw argsError('/env', `more than ${MAX_ENV_BYTES} bytes in all`)
     }
 
     let argv0 = argv[0] as string
@@ -598,8 +609,9 @@ export class ProcManager extends EventEmitter {
     const name = spec.name
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
     for (const f of ['child.pid', 'supervisor.pid', 'exit.hint', 'exit.json', 'exit.reported', 'stop.json']) rmf(path.join(dir, f))
-    const stored: StoredSpec = { resource, spec, argv: l.argv, createdAt: new Date().toISOString() }
-    writeAtomic(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n')
+    const { env: specEnv, ...rest } = spec
+    const stored: StoredSpec = { resource, spec: rest, envNames: Object.keys(specEnv ?? {}), argv: l.argv, createdAt: new Date().toISOString() }
+    writeAtomic(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n', 0o600)
     if (l.argv0Resolved) this.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
 
     const old = this.entries.get(keyOf(resource, name))
@@ -624,12 +636,18 @@ export class ProcManager extends EventEmitter {
           priv.push('--')
         }
       }
-      const envArgs = Object.entries(l.env).map(([k, v]) => `${k}=${v}`)
+      // No environment value on any command line: the launcher reads them from fd 3 (see proc-supervisor.ts).
       const args = ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir,
-        this.bins.env, '-i', '--default-signal', ...envArgs, this.bins.setsid, ...priv, ...l.argv]
-      cp = spawn(this.bins.sh, args, { detached: true, stdio: ['ignore', fd, fd], cwd: l.cwd, env: SUP_ENV })
+        this.bins.env, '-i', '--default-signal', this.bins.setsid, ...priv, this.bins.sh, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, ...l.argv]
+      cp = spawn(this.bins.sh, args, { detached: true, stdio: ['ignore', fd, fd, 'pipe'], cwd: l.cwd, env: SUP_ENV })
     } finally {
       fs.closeSync(fd)
+    }
+    const envStream = cp.stdio[3] as NodeJS.WritableStream & { destroy(): void } | null
+    if (envStream) {
+      // EPIPE when the launcher died before reading: its exit is reported like any other.
+      envStream.on('error', (err) => this.log('debug', 'environment stream to the launcher closed early', { resource, name, error: String(err) }))
+      envStream.end(encodeEnv(l.env), () => envStream.destroy())
     }
     entry.cp = cp
     cp.on('error', (err) => {
@@ -673,7 +691,7 @@ export class ProcManager extends EventEmitter {
       return true // not readable: cannot tell, do not wait
     }
     const cmd = readText(`/proc/${pid}/cmdline`)?.split('\0') ?? []
-    if (cmd[1] === '-c' && cmd[3] === SUPERVISOR_NAME) return false // still the supervisor's fork
+    if (cmd[1] === '-c' && (cmd[3] === SUPERVISOR_NAME || cmd[3] === LAUNCH_NAME)) return false // the supervisor's fork, or the launcher
     return exe === this.realArgv0(argv0) || !this.chain.has(exe)
   }
 
