@@ -235,7 +235,7 @@ t.test("the environment is clean: nothing of the agent's leaks", async (t) => {
   const secret = `s3cret-${randomBytes(6).toString('hex')}`
   process.env.MCCS_TEST_SECRET = secret
   t.teardown(() => { delete process.env.MCCS_TEST_SECRET })
-  const r = await ran(t, { file: '/usr/bin/env', args: ['-0'], env: { FOO: 'bar baz', OCF_RESKEY_x: '1' } })
+  const r = await ran(t, { file: '/usr/bin/env', args: ['-0'], env: { MCCS_FOO: 'bar baz', OCF_RESKEY_x: '1' } })
   // tap's coverage tracker (@tapjs/processinfo) wraps child_process.spawn in this test process and adds
   // its own variables to every child: they are the harness's, not the agent's.
   const harness = (k: string, v: string) => k.startsWith('_TAPJS_PROCESSINFO_') || (k === 'NODE_OPTIONS' && v.includes('@tapjs/processinfo'))
@@ -243,11 +243,50 @@ t.test("the environment is clean: nothing of the agent's leaks", async (t) => {
     .filter(([k, v]) => !harness(k!, v!)))
   t.notOk('MCCS_TEST_SECRET' in env)
   t.notOk(r.stdout.includes(secret), 'the secret value appears nowhere')
-  t.same(Object.keys(env).sort(), ['FOO', 'LANG', 'OCF_RESKEY_x', 'PATH'], 'only PATH, LANG and what the plugin passed')
+  t.same(Object.keys(env).sort(), ['LANG', 'MCCS_FOO', 'OCF_RESKEY_x', 'PATH'], 'only PATH, LANG and what the plugin passed')
   t.equal(env.PATH, SAFE_PATH)
-  t.equal(env.FOO, 'bar baz')
+  t.equal(env.MCCS_FOO, 'bar baz')
   const bad = await call({ file: '/usr/bin/env', env: { 'BAD-NAME': 'x' } })
   t.equal(errorOf(bad).code, 'MCCS_ERR_CAPABILITY_ARGS')
   const nul = await call({ file: '/usr/bin/env', env: { A: 'x\u0000y' } })
   t.equal(errorOf(nul).code, 'MCCS_ERR_CAPABILITY_ARGS', 'NUL bytes are refused')
+})
+
+// Issue 12, finding 2: a plugin passed LD_PRELOAD=<its own .so> to an allowed binary and ran its code
+// as root. The library here is real (gcc, at test time): its constructor writes a marker file.
+t.test('LD_PRELOAD and other loader/interpreter variables are refused; the library never loads', async (t) => {
+  const gcc = ['/usr/bin/gcc', '/usr/bin/cc'].find((f) => fs.existsSync(f))
+  if (!gcc) return t.fail('gcc is needed to build the preload library (apt-get install gcc libc6-dev)')
+  const marker = path.join(base, `preloaded-${randomBytes(4).toString('hex')}`)
+  const src = path.join(base, 'evil.c')
+  const so = path.join(base, 'evil.so')
+  fs.writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {\n` +
+    `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) { fputs("preloaded\\n", f); fclose(f); }\n}\n`)
+  const { execFileSync } = await import('node:child_process')
+  execFileSync(gcc, ['-shared', '-fPIC', '-o', so, src])
+  // The library works: loaded by hand, it writes the marker (so its absence below means something).
+  const proof = `${marker}-proof`
+  fs.writeFileSync(src, fs.readFileSync(src, 'utf8').replace(JSON.stringify(marker), JSON.stringify(proof)))
+  execFileSync(gcc, ['-shared', '-fPIC', '-o', `${so}.proof.so`, src])
+  execFileSync('/usr/bin/printf', ['x'], { env: { LD_PRELOAD: `${so}.proof.so` } })
+  t.ok(fs.existsSync(proof), 'the test library runs its constructor when preloaded')
+
+  const r = await call({ file: '/usr/bin/printf', args: ['%s', 'hello'], env: { MCCS_OK: '1', LD_PRELOAD: so } })
+  t.notOk(fs.existsSync(marker), 'the library was not loaded into the allowed binary')
+  t.equal(r.answer, 'failed', 'the call is refused')
+  t.equal(errorOf(r).code, 'MCCS_ERR_CAPABILITY_ARGS')
+  t.equal(errorOf(r).field, 'exec.run: env.LD_PRELOAD', 'the error names the variable')
+  t.match(r.reason, /LD_PRELOAD/)
+
+  // The other ways an environment turns a trusted binary into the plugin's code (or changes which
+  // binary runs): each refused, none reaches the child.
+  for (const name of ['LD_LIBRARY_PATH', 'LD_AUDIT', 'ld_preload', 'PATH', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS', 'PS4',
+    'PYTHONPATH', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'RUBYOPT', 'NODE_OPTIONS', 'GCONV_PATH', 'LOCPATH', 'HOSTALIASES',
+    'LANG', 'LC_ALL', 'HOME', 'XDG_CONFIG_HOME', 'OPENSSL_CONF', 'GIT_SSH_COMMAND', 'PAGER', 'SYSTEMD_PAGER', 'OCF_ROOT',
+    'OCF_FUNCTIONS_DIR', 'MCCS_HOME', 'MCCS_CONFIG', 'MCCS_BOOTSTRAP', 'MCCS_PLUGIN_DIRS', 'FOO', '__proto__']) {
+    const x = await call({ file: '/usr/bin/env', args: [], env: { [name]: so } })
+    t.equal(errorOf(x).code, 'MCCS_ERR_CAPABILITY_ARGS', `${name}: refused`)
+    t.equal(errorOf(x).field, `exec.run: env.${name}`, `${name}: named`)
+  }
+  t.notOk(fs.existsSync(marker), 'still no marker')
 })

@@ -12,6 +12,30 @@ const DEFAULT_OUTPUT = 64 * 1024
 const MAX_OUTPUT = 1024 * 1024
 const KILL_GRACE_MS = 2000
 export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+/** The environment every exec starts from; the host sets it, a plugin cannot change or remove it. */
+export const BASE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: SAFE_PATH, LANG: 'C.UTF-8' })
+
+// The variables a plugin may add. An allow-list, not a deny-list: the loader (LD_*, GCONV_PATH,
+// LOCPATH), shells (BASH_ENV, ENV, IFS, PS4), interpreters (PYTHON*, PERL5*, NODE_OPTIONS) and countless
+// tools (HOME, XDG_*, OPENSSL_CONF, GIT_*, PAGER …) read variables that make a trusted binary run code of
+// the caller's choosing, and no list of them is ever complete. The names here are read only by programs
+// written for MCCS (the plugin's own MCCS_* names) or by OCF agents as their declared parameters.
+const ENV_ALLOWED = /^(MCCS_[A-Za-z0-9_]+|OCF_RESKEY_[A-Za-z0-9_]+|OCF_RESOURCE_(INSTANCE|TYPE|PROVIDER))$/
+// … minus the names the mccs command reads itself (its settings: an allowed `mccs` binary or a script
+// calling it must not be pointed at the plugin's files).
+const ENV_MCCS_OWN = /^MCCS_(HOME|BOOTSTRAP|CONFIG[A-Z0-9_]*|NODE_NAME|CONTROL_SOCKET|[A-Z0-9_]*_DIRS?|[A-Z0-9_]*_PORT|CONSOLE_[A-Z0-9_]*|DEMO_[A-Z0-9_]*|DEBUG_[A-Z0-9_]*)$/
+const MAX_ENV_VARS = 256
+const MAX_ENV_VALUE = 32 * 1024
+
+/** Why a plugin may not set this variable, or null when it may. */
+export function envNameRefusal(name: string): string | null {
+  if (!ENV_ALLOWED.test(name)) {
+    return 'may not be set by a plugin: only MCCS_*, OCF_RESKEY_* and OCF_RESOURCE_{INSTANCE,TYPE,PROVIDER} are passed ' +
+      '(the host sets PATH and LANG; loader, shell and interpreter variables such as LD_PRELOAD are never passed)'
+  }
+  if (ENV_MCCS_OWN.test(name)) return "is one of the mccs command's own settings and may not be set by a plugin"
+  return null
+}
 
 /** The permission a request needs, or null when one of the declared permissions covers it. */
 export function execAuthorize(args: unknown[], call: CallInfo): string | null {
@@ -48,10 +72,15 @@ export function checkExecRequest(v: unknown): Required<Pick<ExecRequest, 'file' 
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\0'))) throw bad('args', 'must be an array of strings')
   if (args.length > 4096) throw bad('args', 'at most 4096 arguments')
   if (r.env !== undefined) {
-    if (typeof r.env !== 'object' || r.env === null) throw bad('env', 'must be an object of strings')
-    for (const [k, val] of Object.entries(r.env)) {
+    if (typeof r.env !== 'object' || r.env === null || Array.isArray(r.env)) throw bad('env', 'must be an object of strings')
+    const entries = Object.entries(r.env)
+    if (entries.length > MAX_ENV_VARS) throw bad('env', `at most ${MAX_ENV_VARS} variables`)
+    for (const [k, val] of entries) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env.${k}`, 'is not a valid variable name')
-      if (typeof val !== 'string' || val.includes('\0')) throw bad(`env.${k}`, 'must be a string')
+      const refused = envNameRefusal(k)
+      if (refused) throw bad(`env.${k}`, refused)
+      if (typeof val !== 'string' || val.includes('\0')) throw bad(`env.${k}`, 'must be a string without NUL bytes')
+      if (val.length > MAX_ENV_VALUE) throw bad(`env.${k}`, `must be at most ${MAX_ENV_VALUE} characters`)
     }
   }
   if (r.cwd !== undefined && (typeof r.cwd !== 'string' || !path.isAbsolute(r.cwd))) throw bad('cwd', 'must be an absolute path')
@@ -73,7 +102,8 @@ export function runProcess(req: ExecRequest & { args: string[] }, signal: AbortS
     let outLen = 0, errLen = 0, truncated = false, timedOut = false, settled = false
     const child = spawn(req.file, req.args, {
       shell: false, detached: true, cwd: req.cwd ?? '/',
-      env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', ...(req.env ?? {}) },
+      // The host's variables win: callers (host code too) can add names, never replace these.
+      env: { ...(req.env ?? {}), ...BASE_ENV },
       stdio: [req.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     })
     const take = (buf: Buffer, into: Buffer[], len: number): number => {
