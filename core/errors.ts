@@ -50,6 +50,7 @@ export const CODES = {
   MCCS_ERR_CONFIG_MISSING: 'configuration file is missing',
   MCCS_ERR_CONFIG_INVALID: 'configuration is invalid (see data.issues)',
   MCCS_ERR_BOOTSTRAP: 'agent bootstrap settings are invalid',
+  MCCS_ERR_BOOTSTRAP_UNSAFE: 'settings file refused: it or a folder above can be changed by a user other than root or the caller',
 
   // --- proc: managed processes (core/plugins/caps/proc.ts) ---
   MCCS_ERR_PROC_UNSUPPORTED: 'managed processes need sh, env (coreutils) and setsid (util-linux) on this host',

@@ -1,17 +1,23 @@
 // Agent bootstrap settings: where MCCS keeps its files, this node's name, its ports. Read before
 // main.json / hb.json can be found. Precedence: defaults < settings file < MCCS_* environment.
-// The file is found by cosmiconfig (module "mccs") from a start directory up to the nearest
-// package.json: mccs.config.{json,yaml,yml,js,cjs,mjs}, .mccsrc[.json|.yaml|.yml|.js|.cjs|.mjs],
-// or the "mccs" key of package.json. Every path is configurable so tests and the demo run without root.
+// One settings file is used, the first of: the file MCCS_CONFIG names; /etc/mccs/mccs.config.{json,yaml,yml};
+// <config folder>/mccs.config.{json,yaml,yml} (the config folder of MCCS_HOME, /opt/MCCS by default).
+// Never a search from the working directory, never code: root runs `mccs` anywhere, and a file another
+// user planted there must not become root's settings or run as root (issue 12, finding 3). The file, its
+// folder and the folders above must be writable by no one but root or the current user (trusted-file.ts).
+// Data is parsed with cosmiconfig's JSON and YAML loaders; its explorer is not used because making one
+// reads (and may run) a "meta config" from the process's working directory, which cannot be turned off.
+// Every path is configurable so tests and the demo run without root.
 
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
+import { delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cosmiconfig } from 'cosmiconfig'
+import { defaultLoaders } from 'cosmiconfig'
 import { MccsError } from '../errors.js'
 import { configAjv, explainErrors } from './ajv.js'
 import type { ConfigIssue } from './issue.js'
+import { readTrustedFile } from './trusted-file.js'
 
 export interface Bootstrap {
   home: string
@@ -33,15 +39,13 @@ export interface Bootstrap {
 }
 
 export const DEFAULT_HOME = '/opt/MCCS'
-export const MODULE_NAME = 'mccs'
-
-export const SEARCH_PLACES = [
-  'package.json',
-  `.${MODULE_NAME}rc`, `.${MODULE_NAME}rc.json`, `.${MODULE_NAME}rc.yaml`, `.${MODULE_NAME}rc.yml`,
-  `.${MODULE_NAME}rc.js`, `.${MODULE_NAME}rc.cjs`, `.${MODULE_NAME}rc.mjs`,
-  `${MODULE_NAME}.config.json`, `${MODULE_NAME}.config.yaml`, `${MODULE_NAME}.config.yml`,
-  `${MODULE_NAME}.config.js`, `${MODULE_NAME}.config.cjs`, `${MODULE_NAME}.config.mjs`,
-]
+/** The settings file names looked for in each place, in this order. Data formats only. */
+export const SETTINGS_FILES = ['mccs.config.json', 'mccs.config.yaml', 'mccs.config.yml']
+/** The system-wide place, before the home's config folder. */
+export const SYSTEM_DIR = '/etc/mccs'
+/** A settings file larger than this is refused: it holds a dozen short values. */
+export const MAX_SETTINGS_BYTES = 64 * 1024
+const LOADERS: Record<string, 'json' | 'yaml'> = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' }
 
 /** Environment variable -> setting. Lists use the platform path delimiter (':'). */
 export const ENV_VARS = {
@@ -57,8 +61,10 @@ export const ENV_VARS = {
   MCCS_CONSOLE_PORT: 'consolePort',
   MCCS_HEARTBEAT_PORT: 'heartbeatPort',
 } as const
-/** Names a settings file explicitly (as `file`); no search happens then. */
-export const ENV_FILE = 'MCCS_BOOTSTRAP'
+/** Names the settings file explicitly (as `file`); the other places are not looked at then. */
+export const ENV_FILE = 'MCCS_CONFIG'
+/** The earlier name of MCCS_CONFIG, still honoured. */
+export const ENV_FILE_OLD = 'MCCS_BOOTSTRAP'
 
 const path = { type: 'string', minLength: 1, maxLength: 4096 } as const
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const
@@ -81,11 +87,16 @@ const checkSettings = configAjv().compile(SETTINGS_SCHEMA)
 type Settings = Partial<Omit<Bootstrap, 'source'>>
 const PATH_KEYS = ['home', 'configDir', 'stateDir', 'logDir', 'scriptDir', 'controlSocket', 'builtinPluginDir'] as const
 
-export async function loadBootstrap(opts: { cwd?: string; file?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Bootstrap> {
+export async function loadBootstrap(opts: { cwd?: string; file?: string; env?: NodeJS.ProcessEnv; systemDir?: string } = {}): Promise<Bootstrap> {
   const cwd = resolve(opts.cwd ?? process.cwd())
   const env = opts.env ?? process.env
-  const { settings: fromFile, file } = await readSettingsFile(cwd, opts.file ?? env[ENV_FILE])
   const { settings: fromEnv, used } = readEnv(env, cwd)
+  const named = opts.file !== undefined ? { file: opts.file, field: 'file' }
+    : env[ENV_FILE] ? { file: env[ENV_FILE], field: ENV_FILE }
+      : env[ENV_FILE_OLD] ? { file: env[ENV_FILE_OLD], field: ENV_FILE_OLD } : null
+  const { settings: fromFile, file } = named
+    ? await readNamedFile(resolve(cwd, named.file), named.field)
+    : await findSettingsFile([opts.systemDir ?? SYSTEM_DIR, fromEnv.configDir ?? join(fromEnv.home ?? DEFAULT_HOME, 'config')])
 
   const s: Settings = { ...fromFile, ...fromEnv }
   const home = s.home ?? DEFAULT_HOME
@@ -113,21 +124,49 @@ export async function loadBootstrap(opts: { cwd?: string; file?: string; env?: N
   return b
 }
 
-async function readSettingsFile(cwd: string, explicit: string | undefined): Promise<{ settings: Settings; file: string | null }> {
-  const explorer = cosmiconfig(MODULE_NAME, { searchPlaces: SEARCH_PLACES, searchStrategy: 'project', cache: false })
-  let found: { config: unknown; filepath: string } | null
-  try {
-    found = explicit ? await explorer.load(resolve(cwd, explicit)) : await explorer.search(cwd)
-  } catch (e) {
-    const where = explicit ? resolve(cwd, explicit) : ((e as { filepath?: string }).filepath ?? cwd)
-    throw new MccsError('MCCS_ERR_BOOTSTRAP', `cannot read the settings file: ${(e as Error).message}`, { subject: where, cause: e })
+type FileSettings = { settings: Settings; file: string | null }
+
+/** The first settings file present in `dirs` (each dir in SETTINGS_FILES order); none is fine. */
+async function findSettingsFile(dirs: string[]): Promise<FileSettings> {
+  for (const dir of dirs) {
+    for (const name of SETTINGS_FILES) {
+      const found = await readSettingsFile(join(dir, name), true)
+      if (found) return found
+    }
   }
-  if (!found) return { settings: {}, file: null }
-  const raw = found.config ?? {}
+  return { settings: {}, file: null }
+}
+
+/** The file MCCS_CONFIG (or the `file` option) names: it must exist and be JSON or YAML. */
+async function readNamedFile(file: string, field: string): Promise<FileSettings> {
+  if (!LOADERS[extname(file)]) {
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'a settings file must be JSON (.json) or YAML (.yaml, .yml); code is never loaded', { subject: file, field })
+  }
+  return (await readSettingsFile(file, false))!
+}
+
+async function readSettingsFile(file: string, optional: boolean): Promise<FileSettings | null> {
+  let text: string
+  try {
+    text = (await readTrustedFile(file, { maxBytes: MAX_SETTINGS_BYTES })).text
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (optional && (code === 'ENOENT' || code === 'ENOTDIR')) return null
+    if (e instanceof MccsError) throw e
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', `cannot read the settings file: ${(e as Error).message}`, { subject: file, cause: e })
+  }
+  let raw: unknown
+  try {
+    const loader = LOADERS[extname(file)] === 'json' ? defaultLoaders['.json'] : defaultLoaders['.yaml']
+    raw = text.trim() === '' ? {} : await loader!(file, text)
+  } catch (e) {
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', `cannot parse the settings file: ${(e as Error).message}`, { subject: file, cause: e })
+  }
+  raw ??= {}
   const issues = checkSettings(raw) ? [] : explainErrors(checkSettings.errors)
-  if (issues.length > 0) fail(found.filepath, issues)
+  if (issues.length > 0) fail(file, issues)
   // Relative paths in a file are relative to the file, not to wherever the agent was started.
-  return { settings: absolutize(raw as Settings, dirname(found.filepath)), file: found.filepath }
+  return { settings: absolutize(raw as Settings, dirname(file)), file }
 }
 
 function readEnv(env: NodeJS.ProcessEnv, cwd: string): { settings: Settings; used: string[] } {
