@@ -20,6 +20,8 @@ export const CODES = {
   MCCS_ERR_CAPABILITY_FAILED: 'capability call failed',
   MCCS_ERR_HOOK_UNKNOWN: 'no such hook',
   MCCS_ERR_CANCELLED: 'cancelled',
+  MCCS_ERR_PLUGIN_NAME_RESERVED: 'a built-in type\'s name; only the plugin shipped in the built-in folder may use it',
+  MCCS_ERR_PLUGIN_LIMIT: 'plugin went past a host-side limit (concurrent calls, log, answer or argument size, CPU)',
   // --- aws.ec2 capability (core/plugins/caps/aws-*.ts); `field` holds EC2's own error code ---
   MCCS_ERR_AWS_CONFIG: 'AWS settings (config/aws.json, profile, region) are missing or invalid',
   MCCS_ERR_AWS_API: 'the EC2 API refused the call',

@@ -80,6 +80,7 @@ export class Agent extends EventEmitter {
       providers: agentProviders({ bootstrap: b, procs: this.procs, pluginState: this.pluginState }),
       logger: this.log,
       paths: { home: b.home, scripts: b.scriptDir },
+      builtinDir: b.builtinPluginDir,
       onCatastrophicError: (msg) => {
         this.log.log('error', 'isolated-vm catastrophic error: exiting so the service manager restarts the agent', { msg })
         this.log.flush()

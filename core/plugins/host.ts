@@ -2,7 +2,7 @@
 // routes capability calls (permission-checked) and reports each result on two axes.
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import { MccsError, isMccsError } from '../errors.js'
 import type { ExecStatus, HookName, HookResult, Logger, PluginManifest } from '../../sdk/src/types.js'
 import { RESOURCE_HOOKS, FENCE_HOOKS } from '../../sdk/src/types.js'
@@ -12,6 +12,8 @@ import { loadPluginDir, type LoadedManifest } from './manifest.js'
 import { PermissionSet } from './permissions.js'
 import { PluginSandbox, type ContextMode, type RawOutcome } from './sandbox.js'
 import { sysProvider } from './caps/sys.js'
+import { BUILTIN_TYPES } from './builtin-names.js'
+import { builtinPluginsDir } from '../paths.js'
 
 export interface HostLogger {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void
@@ -26,6 +28,10 @@ export interface HostOptions {
   defaultHookCpuMs?: number
   /** Called when isolated-vm reports a catastrophic error: the agent logs and exits (systemd restarts it). */
   onCatastrophicError?: (message: string) => void
+  /** The folder of the plugins shipped with MCCS (the bootstrap's builtinPluginDir): only its
+   *  `<name>/` sub-folders may load under a built-in type's name. Default: this package's plugins/;
+   *  null: no folder is built-in, so no plugin may take those names. */
+  builtinDir?: string | null
 }
 
 export interface CallRequest {
@@ -108,6 +114,11 @@ export class PluginHost {
 
   async register(m: LoadedManifest): Promise<LoadedPlugin> {
     const { manifest } = m
+    if (BUILTIN_TYPES.has(manifest.name) && !(await this.isBuiltinFolder(m.dir, manifest.name))) {
+      throw new MccsError('MCCS_ERR_PLUGIN_NAME_RESERVED',
+        `'${manifest.name}' is a built-in type; the plugin at ${m.dir} is not the one shipped in the built-in folder (${this.builtinDir() ?? 'none'}): rename it`,
+        { subject: `plugin '${manifest.name}'`, field: '/name' })
+    }
     if (this.plugins.has(manifest.name)) {
       throw new MccsError('MCCS_ERR_PLUGIN_DUPLICATE', `type '${manifest.name}' is already loaded from ${this.plugins.get(manifest.name)!.dir}`,
         { subject: `plugin '${manifest.name}'`, field: '/name' })
@@ -137,6 +148,24 @@ export class PluginHost {
     this.plugins.set(manifest.name, p)
     this.logger.log('info', 'plugin loaded', { plugin: manifest.name, version: manifest.version, dir: m.dir })
     return p
+  }
+
+  private builtinDir(): string | null {
+    if (this.opts.builtinDir !== undefined) return this.opts.builtinDir
+    try {
+      return builtinPluginsDir()
+    } catch {
+      return null // the SDK outside an MCCS install: nothing is built-in
+    }
+  }
+
+  /** True when `dir` is the built-in folder's `<name>/` sub-folder (compared on real paths). */
+  private async isBuiltinFolder(dir: string, name: string): Promise<boolean> {
+    const root = this.builtinDir()
+    if (!root) return false
+    const real = async (p: string) => realpath(p).catch(() => null)
+    const [a, b] = await Promise.all([real(dir), real(path.join(root, name))])
+    return a !== null && a === b
   }
 
   get(type: string): LoadedPlugin | undefined {

@@ -165,6 +165,25 @@ t.test('exec:attr:<field> allows exactly the binary the operator configured', as
   await denied(t, { file: '/usr/bin/id' }, {}, 'no attribute')
 })
 
+// Issue 12, finding 9: in discover and validate the attributes come from the caller (the console's
+// wizard, before anything is committed), so an exec:attr permission would let whoever calls them pick
+// the binary. exec:attr:<field> authorises only in hooks that run on committed configuration.
+t.test('exec:attr:<field> does not authorise in discover or validate (caller-supplied attributes)', async (t) => {
+  for (const hook of ['discover', 'validate'] as const) {
+    const r = await host.call('exec-probe', hook, {
+      resource: '_wizard', node: 'node1', attrs: { req: { file: '/usr/bin/id', args: ['-u'] }, command: '/usr/bin/id' }, timeoutMs: 10000,
+      args: hook === 'validate' ? [{ perNode: { node1: { command: '/usr/bin/id' } } }] : ['x', {}],
+    })
+    t.not(r.answer, 'ok', `${hook}: not run (${r.answer}: ${r.reason ?? r.error ?? ''})`)
+    t.equal(errorOf(r)?.code, 'MCCS_ERR_PERMISSION_DENIED', `${hook}: permission denied`)
+    t.equal(errorOf(r)?.field, 'exec:/usr/bin/id', `${hook}: names the permission`)
+  }
+  const declared = await host.call('exec-probe', 'discover', {
+    resource: '_wizard', node: 'node1', attrs: { req: { file: '/usr/bin/printf', args: ['x'] } }, timeoutMs: 10000, args: ['x', {}],
+  })
+  t.equal(declared.answer, 'ok', 'an exact exec permission still works in discover')
+})
+
 t.test('a timeout kills the whole process group', async (t) => {
   const pidFile = path.join(base, `grandchild-${randomBytes(4).toString('hex')}`)
   const t0 = Date.now()

@@ -37,6 +37,9 @@ export function envNameRefusal(name: string): string | null {
   return null
 }
 
+/** Hooks whose attributes come from committed configuration (main.json, hb.json's fence devices). */
+const ATTR_HOOKS: ReadonlySet<string> = new Set(['online', 'offline', 'monitor', 'clean', 'fence', 'status'])
+
 /** The permission a request needs, or null when one of the declared permissions covers it. */
 export function execAuthorize(args: unknown[], call: CallInfo): string | null {
   const file = (args[0] as ExecRequest | undefined)?.file
@@ -44,6 +47,9 @@ export function execAuthorize(args: unknown[], call: CallInfo): string | null {
   const p = call.permissions
   if (p.has(`exec:${file}`)) return null
   if (p.has('exec:scripts/*') && insideDir(file, call.paths.scripts)) return null
+  // exec:attr trusts the operator's committed configuration; discover and validate get attributes
+  // from their caller (the console's wizard, before anything is committed), so it allows nothing there.
+  if (!ATTR_HOOKS.has(call.hook)) return `exec:${file}`
   for (const field of p.execAttrFields()) {
     const v = call.attrs[field]
     const configured = Array.isArray(v) ? v[0] : v
