@@ -53,6 +53,8 @@ export const CODES = {
   MCCS_ERR_CONFIG_INVALID: 'configuration is invalid (see data.issues)',
   MCCS_ERR_BOOTSTRAP: 'agent bootstrap settings are invalid',
   MCCS_ERR_BOOTSTRAP_UNSAFE: 'settings file refused: it or a folder above can be changed by a user other than root or the caller',
+  MCCS_ERR_STATE_CORRUPT: 'a state file could not be used; it was kept aside and the agent went on from a fresh state',
+  MCCS_ERR_STATE_DIR: 'a folder the agent must write (state, logs) is missing or not writable',
 
   // --- proc: managed processes (core/plugins/caps/proc.ts) ---
   MCCS_ERR_PROC_UNSUPPORTED: 'managed processes need sh, env (coreutils) and setsid (util-linux) on this host',

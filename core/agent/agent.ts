@@ -75,7 +75,7 @@ export class Agent extends EventEmitter {
     this.node = b.nodeName
     this.log = opts.log ?? createLog({ file: path.join(b.logDir, 'mccs.log') })
     this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: (level, msg, data) => this.log.log(level, msg, { ...data, component: 'proc' }) })
-    this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'))
+    this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'), this.log)
     this.host = new PluginHost({
       providers: agentProviders({ bootstrap: b, procs: this.procs, pluginState: this.pluginState }),
       logger: this.log,
@@ -93,7 +93,7 @@ export class Agent extends EventEmitter {
     }
     this.store = new ConfigStore(b.configDir, { types: catalog })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
-    this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'))
+    this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'), this.log)
     this.executor = new Executor((a, signal) => this.runAction(a, signal), (ev) => this.dispatch(ev))
     this.monitors = new MonitorLoop({ run: (r) => this.runMonitor(r), tickMs: opts.monitorTickMs ?? 100 })
   }
@@ -115,7 +115,7 @@ export class Agent extends EventEmitter {
       void this.runMonitor(ev.resource)
     })
     this.input = this.engineInput()
-    this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'))
+    this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'), this.log)
     this.state = restore(initialState(this.input), this.saved)
     const hb = this.store.current().hb
     if (hb.nodes.length > 1) {

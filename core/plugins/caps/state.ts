@@ -1,7 +1,11 @@
 // Capability `state`: a small JSON store per resource (survives agent restarts). Written atomically
-// (core/config/atomic.ts) so a crash never leaves half a file.
+// (core/config/atomic.ts) so a crash never leaves half a file. A store that is not a JSON object is kept
+// aside (<file>.corrupt-<time>) with an error naming it, and the plugin starts from an empty store (as on
+// its first run); a file that cannot be read at all fails the call, so nothing is written over it.
 import { mkdir, readFile, unlink } from 'node:fs/promises'
 import { writeFileAtomic } from '../../config/atomic.js'
+import { keepAside } from '../../config/keep-aside.js'
+import type { Log } from '../../log/logger.js'
 import path from 'node:path'
 import { MccsError } from '../../errors.js'
 import { simpleMethod, type CapabilityProvider } from '../capabilities.js'
@@ -12,18 +16,41 @@ const KEY = /^[A-Za-z0-9_.:-]{1,128}$/
 export class StateStore {
   private readonly cache = new Map<string, Record<string, unknown>>()
   private readonly queues = new Map<string, Promise<void>>()
-  constructor(private readonly dir: string) {}
+  private readonly loading = new Map<string, Promise<Record<string, unknown>>>()
+  constructor(private readonly dir: string, private readonly log: Pick<Log, 'log'> = stderrLog) {}
 
   async all(resource: string): Promise<Record<string, unknown>> {
     const have = this.cache.get(resource)
     if (have) return have
-    let data: Record<string, unknown> = {}
+    // One read per resource even when hooks ask at once: a corrupt file is kept aside (and logged) once.
+    let loading = this.loading.get(resource)
+    if (!loading) {
+      loading = this.load(resource).then((data) => {
+        if (!this.cache.has(resource)) this.cache.set(resource, data)
+        return this.cache.get(resource)!
+      }).finally(() => this.loading.delete(resource))
+      this.loading.set(resource, loading)
+    }
+    return await loading
+  }
+
+  private async load(resource: string): Promise<Record<string, unknown>> {
+    const file = this.file(resource)
+    let text: string
     try {
-      const parsed = JSON.parse(await readFile(this.file(resource), 'utf8')) as unknown
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>
-    } catch { /* absent or unreadable: start empty */ }
-    this.cache.set(resource, data)
-    return data
+      text = await readFile(file, 'utf8')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}
+      throw new MccsError('MCCS_ERR_CAPABILITY_FAILED', `the resource's state file ${file} cannot be read: ${(e as Error).message}`, { subject: resource, field: 'state' })
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (e) {
+      return await this.corrupt(resource, file, `not JSON: ${(e as Error).message}`)
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return await this.corrupt(resource, file, 'not a JSON object')
+    return parsed as Record<string, unknown>
   }
 
   async get(resource: string, key: string): Promise<unknown> {
@@ -54,6 +81,13 @@ export class StateStore {
     await unlink(this.file(resource)).catch(() => {})
   }
 
+  private async corrupt(resource: string, file: string, reason: string): Promise<Record<string, unknown>> {
+    const keptAs = await keepAside(file)
+    this.log.log('error', `plugin state of ${resource} (${file}) is unusable (${reason}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}; the plugin starts from an empty state`,
+      { code: 'MCCS_ERR_STATE_CORRUPT', resource, file, keptAs, reason })
+    return {}
+  }
+
   private file(resource: string): string {
     return path.join(this.dir, `${encodeURIComponent(resource)}.json`)
   }
@@ -68,6 +102,9 @@ export class StateStore {
     return next
   }
 }
+
+/** Without the agent's log (tests, the SDK's test host): the error still reaches someone. */
+const stderrLog: Pick<Log, 'log'> = { log: (level, msg) => { process.stderr.write(`mccs ${level}: ${msg}\n`) } }
 
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY.test(key)) {
