@@ -14,6 +14,14 @@ export async function loadTypes(pluginDirs: string[]): Promise<{ host: PluginHos
   return { host, errors }
 }
 
+// `proc` runs any program: who it may run as is what the operator must see before installing.
+const procLabel = (users: string[] | undefined): string => `proc(as:${(users ?? []).join(',') || 'none'})`
+function procUsersText(users: string[]): string {
+  if (users.length === 0) return 'none (procUsers not declared: this plugin can start no process)'
+  const say = users.map((u) => (u === 'root' ? 'root (also group 0, or a group the user is not in)' : u === '*' ? '* (any user but root)' : u))
+  return `${say.join(', ')} — the plugin may run any program as ${users.includes('root') ? 'these users, root included' : 'these users'}`
+}
+
 export async function pluginCommand(args: string[], opts: { json: boolean; pluginDirs: string[] }, io: CliIO): Promise<number> {
   const [sub, type] = args
   const { host, errors } = await loadTypes(opts.pluginDirs)
@@ -22,10 +30,11 @@ export async function pluginCommand(args: string[], opts: { json: boolean; plugi
     if (sub === 'list' || sub === undefined) {
       const rows = host.list().map((p) => ({
         type: p.manifest.name, displayName: p.manifest.displayName, version: p.manifest.version, kind: p.manifest.kind,
-        engines: p.manifest.engines.mccs, permissions: p.manifest.permissions, dir: p.dir,
+        engines: p.manifest.engines.mccs, permissions: p.manifest.permissions,
+        ...(p.manifest.permissions.includes('proc') ? { procUsers: p.manifest.procUsers ?? [] } : {}), dir: p.dir,
       }))
       if (opts.json) io.out(JSON.stringify({ plugins: rows, errors: errors.map((e) => ({ message: e.message, code: (e as { code?: string }).code })) }, null, 2))
-      else io.out(table(['TYPE', 'VERSION', 'KIND', 'NAME', 'PERMISSIONS'], rows.map((r) => [r.type, r.version, r.kind, r.displayName, r.permissions.join(' ') || '-'])))
+      else io.out(table(['TYPE', 'VERSION', 'KIND', 'NAME', 'PERMISSIONS'], rows.map((r) => [r.type, r.version, r.kind, r.displayName, r.permissions.map((x) => (x === 'proc' ? procLabel(r.procUsers) : x)).join(' ') || '-'])))
       return 0
     }
     if (sub === 'info') {
@@ -43,6 +52,7 @@ export async function pluginCommand(args: string[], opts: { json: boolean; plugi
       if (m.description) io.out(m.description)
       io.out(`loaded from: ${p.dir}`)
       io.out(`permissions: ${m.permissions.join(', ') || '(none)'}`)
+      if (m.permissions.includes('proc')) io.out(`process users: ${procUsersText(m.procUsers ?? [])}`)
       if (m.defaults) io.out(`defaults: ${Object.entries(m.defaults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
       const props = (m.wizard.properties ?? {}) as Record<string, Record<string, unknown>>
       const required = new Set((m.wizard.required as string[] | undefined) ?? [])

@@ -144,7 +144,7 @@ export class PluginHost {
       throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `bundle ${manifest.main} failed to evaluate: ${(err as Error).message}`,
         { subject: `plugin '${manifest.name}'`, field: '/main' })
     }
-    const p: LoadedPlugin = { manifest, dir: m.dir, permissions: new PermissionSet(manifest.permissions), sandbox }
+    const p: LoadedPlugin = { manifest, dir: m.dir, permissions: new PermissionSet(manifest.permissions, manifest.procUsers), sandbox }
     this.plugins.set(manifest.name, p)
     this.logger.log('info', 'plugin loaded', { plugin: manifest.name, version: manifest.version, dir: m.dir })
     return p

@@ -7,6 +7,7 @@ import semver from 'semver'
 import { MccsError } from '../errors.js'
 import { PLUGIN_API_VERSION, type PluginManifest } from '../../sdk/src/types.js'
 import { PERMISSION_PATTERN } from './permissions.js'
+import { PROC_USER_PATTERN } from './caps/proc-users.js'
 
 const policyProps = Object.fromEntries(
   ['monitorIntervalS', 'monitorTimeoutS', 'offlineMonitorIntervalS', 'onlineTimeoutS', 'offlineTimeoutS', 'cleanTimeoutS',
@@ -32,6 +33,8 @@ export const MANIFEST_SCHEMA = {
     },
     main: { type: 'string', pattern: '^(?!/)(?!.*\\.\\.)[A-Za-z0-9_./-]+\\.js$' },
     permissions: { type: 'array', uniqueItems: true, maxItems: 256, items: { type: 'string', pattern: PERMISSION_PATTERN } },
+    // Who the `proc` permission may start processes as: "root", "*" (any other user) or user names.
+    procUsers: { type: 'array', uniqueItems: true, maxItems: 64, items: { type: 'string', pattern: PROC_USER_PATTERN } },
     defaults: { type: 'object', additionalProperties: false, properties: policyProps },
     limits: {
       type: 'object', additionalProperties: false,
@@ -67,6 +70,8 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
       reason = 'is not a manifest field'
     } else if (e.keyword === 'pattern' && e.instancePath.startsWith('/permissions/')) {
       reason = `'${String(getPointer(doc, e.instancePath))}' is not a known permission (see docs/plugins.md, "Permissions")`
+    } else if (e.keyword === 'pattern' && e.instancePath.startsWith('/procUsers/')) {
+      reason = `'${String(getPointer(doc, e.instancePath))}' is not a user name, "root" or "*" (see docs/plugins.md, "The proc permission")`
     } else if (e.keyword === 'enum') {
       reason = `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`
     }
@@ -76,6 +81,9 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
     })
   }
   const m = doc as unknown as PluginManifest
+  if (m.procUsers !== undefined && !m.permissions.includes('proc')) {
+    throw new MccsError('MCCS_ERR_MANIFEST', "declares users for processes but the plugin does not hold the 'proc' permission", { subject, field: '/procUsers' })
+  }
   if (!semver.valid(m.version)) {
     throw new MccsError('MCCS_ERR_MANIFEST', `'${m.version}' is not a semantic version`, { subject, field: '/version' })
   }

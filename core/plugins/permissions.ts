@@ -17,7 +17,8 @@ export const isValidPermission = (p: string): boolean => permissionRe.test(p)
 
 export class PermissionSet {
   private readonly set: ReadonlySet<string>
-  constructor(readonly list: readonly string[]) {
+  /** `procUsers` of the manifest: who `proc.start` may run as (core/plugins/caps/proc-users.ts). */
+  constructor(readonly list: readonly string[], readonly procUsers: readonly string[] = []) {
     this.set = new Set(list)
   }
   has(p: string): boolean {

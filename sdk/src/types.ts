@@ -215,6 +215,9 @@ export interface PluginManifest {
   engines: { mccs: string }
   main: string
   permissions: string[]
+  /** With the `proc` permission: the users proc.start may run as ("root", "*" = any other user, or
+   *  names). Absent: none (docs/plugins.md, "The proc permission"). */
+  procUsers?: string[]
   defaults?: Partial<TypeDefaults>
   limits?: { memoryMb?: number; hookCpuMs?: number }
   /** JSON Schema (2020-12) of the attributes, with `x-mccs` UI hints. */

@@ -1,7 +1,8 @@
 // Capability `proc` for the plugin host: ctx.proc.start / stop / status, bound to the calling
-// resource (a plugin can never reach another resource's processes), permission "proc".
+// resource (a plugin can never reach another resource's processes), permission "proc"; start only as
+// a user the plugin's manifest declares in procUsers (proc-users.ts).
 //   new PluginHost({ providers: [execProvider, procProvider(procManager), ...] })
-import { MccsError } from '../../errors.js'
+import { MccsError, isMccsError } from '../../errors.js'
 import type { CapabilityProvider } from '../capabilities.js'
 import type { ProcManager, ProcStatusEx } from './proc.js'
 
@@ -22,7 +23,15 @@ export function procProvider(pm: ProcManager): CapabilityProvider {
     methods: {
       start: {
         authorize: need,
-        run: async ([spec], call) => toPlugin(await pm.start(call.resource, spec as never)),
+        // The users are checked after they are resolved (a uid, a name with uid 0, a group): in run.
+        run: async ([spec], call) => {
+          try {
+            return toPlugin(await pm.start(call.resource, spec as never, { users: call.permissions.procUsers, plugin: call.plugin }))
+          } catch (err) {
+            if (isMccsError(err, 'MCCS_ERR_PERMISSION_DENIED')) call.log.warn(`proc.start refused: ${err.message}`)
+            throw err
+          }
+        },
       },
       stop: {
         authorize: need,

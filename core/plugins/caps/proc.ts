@@ -38,6 +38,7 @@ import path from 'node:path'
 import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
 import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
+import { procUserRefusal, type ProcTarget } from './proc-users.js'
 
 export type ProcLogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type ProcLog = (level: ProcLogLevel, msg: string, data?: Record<string, unknown>) => void
@@ -51,6 +52,14 @@ export interface ProcManagerOptions {
   startTimeoutMs?: number
   /** How long stop() waits after SIGKILL before it gives up (MCCS_ERR_PROC_STOP_FAILED). Default 5000 ms. */
   killWaitMs?: number
+}
+
+/** Who may be started: a plugin's declared procUsers (see proc-users.ts). Host-internal callers
+ *  (tests, the demo) pass none. */
+export interface ProcStartPolicy {
+  users: readonly string[]
+  /** Names the plugin in the refusal. */
+  plugin: string
 }
 
 export interface ProcStopOptions {
@@ -297,6 +306,8 @@ interface Launch {
   gid: number | null
   user: string | null
   argv0Resolved: boolean
+  /** The identity the service gets (the agent's own where the spec names none). */
+  target: ProcTarget
 }
 
 export class ProcManager extends EventEmitter {
@@ -339,10 +350,14 @@ export class ProcManager extends EventEmitter {
   // ----- public API -----
 
   /** Starts `spec` for `resource` under a supervisor unless it already runs (idempotent). */
-  async start(resource: string, spec: ProcSpec): Promise<ProcStatusEx> {
+  async start(resource: string, spec: ProcSpec, policy?: ProcStartPolicy): Promise<ProcStatusEx> {
     this.assertOpen()
     checkResource(resource)
     const launch = await this.validate(spec)
+    if (policy) {
+      const why = procUserRefusal(policy.users, launch.target)
+      if (why) throw new MccsError('MCCS_ERR_PERMISSION_DENIED', why, { subject: `plugin '${policy.plugin}'`, field: '/procUsers' })
+    }
     const name = spec.name
     return this.withLock(keyOf(resource, name), async () => {
       const dir = this.dirOf(resource, name)
@@ -570,6 +585,9 @@ export class ProcManager extends EventEmitter {
     let gid: number | null = null
     let user: string | null = null
     let home: string | null = null
+    const me = os.userInfo()
+    const myUid = process.getuid?.() ?? 0
+    const myGid = process.getgid?.() ?? 0
     if (spec.user !== undefined) {
       if (typeof spec.user !== 'string' || !USER_RE.test(spec.user)) throw argsError('/user', 'must be a user name or a numeric uid')
       const pw = await getent('passwd', spec.user)
@@ -579,20 +597,24 @@ export class ProcManager extends EventEmitter {
       gid = Number(pw[3])
       home = pw[5] || '/'
     }
+    // An explicit group counts as the user's own only when it is its primary group or lists it as a
+    // member (what --init-groups would give anyway); any other group is a privilege (proc-users.ts).
+    let group: string | undefined
+    let groupIsUsers = true
     if (spec.group !== undefined) {
       if (typeof spec.group !== 'string' || !USER_RE.test(spec.group)) throw argsError('/group', 'must be a group name or a numeric gid')
       const gr = await getent('group', spec.group)
       if (!gr) throw argsError('/group', `no such group: ${spec.group}`)
+      const primary = gid ?? myGid
+      group = gr[0] ?? spec.group
       gid = Number(gr[2])
+      groupIsUsers = gid === primary || (gr[3] ?? '').split(',').includes(user ?? me.username)
     }
-    const myUid = process.getuid?.() ?? 0
-    const myGid = process.getgid?.() ?? 0
     if ((uid !== null && uid !== myUid) || (gid !== null && gid !== myGid)) {
       if (myUid !== 0) throw argsError(spec.user !== undefined ? '/user' : '/group', 'running as another user or group needs the agent to run as root')
       if (!this.bins.setpriv) throw argsError(spec.user !== undefined ? '/user' : '/group', 'setpriv (util-linux) is not installed')
     }
 
-    const me = os.userInfo()
     const base: Record<string, string> = {
       PATH: DEFAULT_PATH,
       HOME: home ?? me.homedir,
@@ -600,7 +622,10 @@ export class ProcManager extends EventEmitter {
       LOGNAME: user ?? me.username,
       LANG: 'C.UTF-8',
     }
-    return { argv: [argv0, ...argv.slice(1)], env: { ...base, ...env }, cwd, uid, gid, user, argv0Resolved }
+    const target: ProcTarget = {
+      user: user ?? me.username, uid: uid ?? myUid, gid: gid ?? myGid, groupIsUsers, ...(group !== undefined ? { group } : {}),
+    }
+    return { argv: [argv0, ...argv.slice(1)], env: { ...base, ...env }, cwd, uid, gid, user, argv0Resolved, target }
   }
 
   // ----- internals -----

@@ -118,6 +118,10 @@ export default definePlugin<Attrs>({
       if (err.code === 'MCCS_ERR_CAPABILITY_ARGS') {
         return invalid([diag(err.field && err.field.startsWith('/') ? err.field : '/', err.message ?? 'invalid process specification')])
       }
+      // A user (or group) this type's plugin.json does not declare in procUsers: no retry can help.
+      if (err.code === 'MCCS_ERR_PERMISSION_DENIED') {
+        return invalid([diag('/user', err.message ?? 'this user is not allowed')])
+      }
       return failed(`start failed: ${err.message ?? String(e)}`)
     }
     if (s.running) {
