@@ -2,6 +2,7 @@
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { issuesOf, formatIssues } from '../config/issue.js'
 import { Agent } from '../agent/agent.js'
+import { checkWritableDirs } from '../agent/state-dir-check.js'
 import { startControlServer } from '../api/control-server.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
@@ -10,6 +11,14 @@ import type net from 'node:net'
 export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
 
 export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean; console?: boolean } = {}): Promise<RunningAgent | number> {
+  // First, before anything is loaded or started: a folder the agent cannot write fails now, named, not
+  // after the engine acted on resources (issue 12, finding 9).
+  try {
+    await checkWritableDirs(b)
+  } catch (err) {
+    io.err(`mccs agent: ${(err as Error).message}`)
+    return EXIT.STATE_DIR
+  }
   // Loaded before the agent starts: evaluating fastify and its plugins blocks the event loop for a while,
   // which after the heartbeats started could make peers miss us for a dead time.
   const consoleModule = opts.console ? await import('../console/server.js') : null

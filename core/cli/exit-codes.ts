@@ -12,4 +12,6 @@ export const EXIT = {
   TIMEOUT: 5,
   /** Invalid configuration. */
   INVALID: 6,
+  /** `mccs agent`: the state or log folder cannot be written (read-only, full, not a folder). */
+  STATE_DIR: 7,
 } as const
