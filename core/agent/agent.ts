@@ -121,7 +121,7 @@ export class Agent extends EventEmitter {
     if (hb.nodes.length > 1) {
       // A cluster: the engine runs on the coordinator only, once membership has settled.
       this.engineActive = false
-      this.cluster = await ClusterMode.create({ hb, keyFile: clusterKeyPath(b.configDir), host: this.clusterHost() })
+      this.cluster = await ClusterMode.create({ hb, keyFile: clusterKeyPath(b.configDir), hbStateFile: path.join(b.stateDir, 'heartbeat.json'), host: this.clusterHost() })
       this.sync = new ConfigSync({ node: this.node, log: this.log, store: this.store, cluster: this.cluster, changed: () => this.configChanged() })
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       await this.cluster.start()

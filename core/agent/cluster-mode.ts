@@ -67,6 +67,8 @@ export interface ClusterHost {
 export interface ClusterModeOptions {
   hb: HbConfig
   keyFile: string
+  /** The heartbeat's state file (<state>/heartbeat.json): incarnations kept across restarts (issue 12, finding 5). */
+  hbStateFile?: string
   host: ClusterHost
   /** At start, wait for every node this long at most before deciding anything (default 10 s, at least
    *  3 dead times); deciding ends earlier as soon as every node is heard. */
@@ -123,7 +125,7 @@ export class ClusterMode extends EventEmitter {
     const port = (o.hb.port ?? 14321) + PEER_PORT_OFFSET
     const eps = (addrs: Record<string, string>): Endpoint[] =>
       links.filter((l) => addrs[l.name]).map((l) => ({ host: addrs[l.name]!, port }))
-    this.hb = new Heartbeat({ config: o.hb, self: this.self, key, log: o.host.log })
+    this.hb = new Heartbeat({ config: o.hb, self: this.self, key, log: o.host.log, stateFile: o.hbStateFile })
     this.peers = new PeerChannel({
       cluster: o.hb.cluster, node: this.self, key,
       listen: eps(me.addresses),
