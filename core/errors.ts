@@ -111,6 +111,9 @@ export const CODES = {
   MCCS_ERR_LICENSE_MISSING: 'no license is installed (limited mode)',
   MCCS_ERR_LICENSE_UNSUPPORTED: 'license kind is not supported by this build',
   MCCS_ERR_LICENSE_KEY: 'license signing key is missing or invalid',
+
+  // --- logs (core/log/) ---
+  MCCS_ERR_LOG_WRITE: 'a log could not be written (disk full or not writable): lines were dropped or held, and counted',
 } as const
 
 export type ErrorCode = keyof typeof CODES
