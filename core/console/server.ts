@@ -23,7 +23,7 @@ import { OpenApiCollector } from './openapi.js'
 import { errorBody, sendError, statusOf } from './http-errors.js'
 import { ROUTE_MODULES } from './routes/index.js'
 import { SESSION_COOKIE } from './routes/auth.js'
-import type { RouteDeps } from './routes/deps.js'
+import { ROUTE_AUTH, type RouteAuth, type RouteDeps } from './routes/deps.js'
 
 const Ajv2020 = Ajv2020Module.default
 const HSTS = 'max-age=31536000'
@@ -34,7 +34,10 @@ export interface ConsoleOptions {
   now?: () => number
 }
 
-export interface ConsoleApp { app: FastifyInstance; deps: RouteDeps }
+/** One route as the router holds it (every method of it, HEAD ones included). */
+export interface RouteInfo { method: string; url: string; auth: string | undefined }
+
+export interface ConsoleApp { app: FastifyInstance; deps: RouteDeps; routes: RouteInfo[] }
 
 /** The fastify app with every route, not listening (tests use app.inject). */
 export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<ConsoleApp> {
@@ -48,7 +51,12 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
     events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
   }
-  const app = Fastify({ logger: false, bodyLimit: 9 * 1024 * 1024, trustProxy: false, exposeHeadRoutes: true })
+  // The router matches the decoded path exactly: no trailing-slash, duplicate-slash, case or `;` leniency,
+  // so one path has one route. Who may call a route comes from the route the router matched (guard).
+  const app = Fastify({
+    logger: false, bodyLimit: 9 * 1024 * 1024, trustProxy: false, exposeHeadRoutes: true,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+  })
 
   // Bodies are checked strictly (no type coercion, unknown properties refused); path and query
   // parameters are strings on the wire and are coerced.
@@ -60,14 +68,26 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   app.addHook('onClose', async () => { await deps.sessions.flush() })
   app.decorateRequest('mccsSession', null)
   app.addHook('onRoute', openapi.onRoute)
+  const routes: RouteInfo[] = []
+  app.addHook('onRoute', (r) => {
+    const auth = r.config?.auth
+    // A misspelt marking must not quietly become something else: refused when the app is built.
+    if (auth !== undefined && !ROUTE_AUTH.includes(auth)) throw new MccsError('MCCS_ERR_INTERNAL', `route ${r.url}: config.auth must be one of ${ROUTE_AUTH.join(', ')}`)
+    for (const m of [r.method].flat()) routes.push({ method: m, url: r.url, auth })
+  })
   await app.register(cookie)
   app.addHook('onRequest', async (req, reply) => {
     reply.header('strict-transport-security', HSTS)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('x-frame-options', 'DENY')
     reply.header('referrer-policy', 'same-origin')
-    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store')
+    if (!req.routeOptions.config?.hidden) reply.header('cache-control', 'no-store')
     guard(deps, req)
+  })
+  // A second look right before the handler: nothing but a public route runs without the session the
+  // guard resolved (so the user is known before anything changes).
+  app.addHook('preHandler', async (req) => {
+    if (!req.is404 && (req.routeOptions.config?.auth ?? 'session') !== 'public' && !req.mccsSession) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
   })
   // A command without a body is a command with an empty one: required fields are then named.
   app.addHook('preValidation', async (req) => {
@@ -82,16 +102,20 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     }
     return sendError(reply, err)
   })
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('MCCS_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)))
+  // Nothing of the request is echoed: the path may be anything an attacker chose.
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('MCCS_ERR_NOT_FOUND', `no such route for ${req.method}`)))
 
   for (const load of ROUTE_MODULES) await (await load())(app, deps)
   await app.ready()
-  return { app, deps }
+  return { app, deps, routes }
 }
 
-/** Sessions, CSRF and the forced password change, before anything else of a request runs. */
+/** Sessions, CSRF and the forced password change, before anything else of a request runs. Decided from
+ *  the route the router matched — never from the raw URL, which the router decodes first (`/%61pi/config`
+ *  is `/api/config` to it). A route without an explicit `auth` needs a full session (default deny). */
 function guard(deps: RouteDeps, req: FastifyRequest): void {
-  const auth = req.routeOptions.config?.auth ?? (req.url.startsWith('/api/') ? 'session' : 'public')
+  if (req.is404) return // no route matched: the not-found handler answers 404 and runs nothing
+  const auth: RouteAuth = req.routeOptions.config?.auth ?? 'session'
   if (auth === 'public') return
   const s = deps.sessions.touch(req.cookies[SESSION_COOKIE])
   if (!s) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')

@@ -4,6 +4,7 @@ import { MccsError } from '../../errors.js'
 import type { Session } from '../auth/sessions.js'
 import type { RouteDeps } from './deps.js'
 import { sessionOf } from './deps.js'
+import { audited } from '../audit.js'
 
 export const SESSION_COOKIE = 'mccs_session'
 const COOKIE = { httpOnly: true, secure: true, sameSite: 'strict', path: '/' } as const
@@ -55,6 +56,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void 
     config: { auth: 'pending' },
     schema: { summary: 'Log out: ends the session' },
   }, async (req, reply) => {
+    log.log('info', 'console logout', { user: sessionOf(req).user, ip: req.ip })
     deps.sessions.destroy(req.cookies[SESSION_COOKIE])
     reply.clearCookie(SESSION_COOKIE, COOKIE)
     return reply.code(204).send()
@@ -78,7 +80,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void 
     schema: { summary: '"Change next time": postpones an expired password\'s change once, for another 90 days' },
   }, async (req, reply) => {
     const s = sessionOf(req)
-    await deps.accounts.postpone(s.user)
+    await audited(deps.agent, { user: s.user, command: 'passwordPostpone', target: s.user }, () => deps.accounts.postpone(s.user))
     log.log('info', 'console password change postponed', { user: s.user })
     return reply.code(204).send()
   })
@@ -92,7 +94,7 @@ async function changePassword(deps: RouteDeps, req: FastifyRequest<{ Body: { cur
     throw new MccsError('MCCS_ERR_RATE_LIMITED', `too many wrong passwords; try again in ${wait} s`)
   }
   try {
-    await deps.accounts.change(s.user, req.body.current, req.body.next)
+    await audited(deps.agent, { user: s.user, command: 'passwordChange', target: s.user }, () => deps.accounts.change(s.user, req.body.current, req.body.next))
   } catch (e) {
     if (e instanceof MccsError && e.field === '/current') deps.limiter.fail(s.user, req.ip)
     throw e

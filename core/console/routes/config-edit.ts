@@ -11,6 +11,7 @@ import { MccsError, isMccsError } from '../../errors.js'
 import type { MainConfig } from '../../engine/model.js'
 import { SHIPPED_DEFAULTS } from '../../engine/model.js'
 import { errorBody, reasonOf, statusOf } from '../http-errors.js'
+import { audit } from '../audit.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -108,21 +109,32 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
       body: { type: 'object', additionalProperties: false, required: ['text', 'expectGeneration'], properties: { text: { type: 'string', maxLength: 8 * 1024 * 1024 }, expectGeneration: generation } },
     },
   }, async (req, reply) => {
+    const user = userOf(req) // known before anything changes
+    const record = { user, command: 'configReplace', args: { expectGeneration: req.body.expectGeneration } }
+    const refuse = async (status: number, body: ReturnType<typeof errorBody>) => {
+      await audit(agent, { ...record, result: 'rejected', code: body.error.code, reason: body.error.message })
+      return reply.code(status).send(body)
+    }
     const parsed = readJson(req.body.text)
     if (!parsed.ok) {
-      return reply.code(400).send(errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
+      return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
     }
     try {
       await agent.applyConfig(parsed.value as MainConfig, req.body.expectGeneration)
     } catch (e) {
       const issues = issuesOf(e)
-      if (!isMccsError(e)) throw e
+      if (!isMccsError(e)) {
+        await audit(agent, { ...record, result: 'failed', code: 'MCCS_ERR_INTERNAL', reason: (e as Error)?.message ?? String(e) }).catch(() => {})
+        throw e
+      }
       const status = e.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409 : statusOf(e.code)
-      return reply.code(status).send(errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
+      return refuse(status, errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
         issues ? { issues: issues.map((i) => ({ field: `/text${i.path}`, message: i.reason })) } : {}))
     }
-    agent.log.log('info', 'configuration replaced from the console', { user: userOf(req), generation: agent.store.current().main.generation })
-    return { generation: agent.store.current().main.generation }
+    const generation = agent.store.current().main.generation
+    await audit(agent, { ...record, args: { ...record.args, generation }, result: 'done' })
+    agent.log.log('info', 'configuration replaced from the console', { user, generation })
+    return { generation }
   })
 
   app.post<{ Params: { node: string }; Body: { name: string } }>('/api/nodes/:node/rename', {
