@@ -21,11 +21,16 @@ import { consoleTls, type ConsoleTls } from './tls-cert.js'
 import { ConsoleEvents } from './events.js'
 import { OpenApiCollector } from './openapi.js'
 import { errorBody, sendError, statusOf } from './http-errors.js'
+import { nestingProblem } from './json-limits.js'
 import { ROUTE_MODULES } from './routes/index.js'
 import { SESSION_COOKIE } from './routes/auth.js'
 import { ROUTE_AUTH, type RouteAuth, type RouteDeps } from './routes/deps.js'
 
 const Ajv2020 = Ajv2020Module.default
+/** The body limit of a route that sets none: enough for any resource or group edit. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024
+/** Arrays/objects inside each other in a request body: resource attributes are shallow documents. */
+export const MAX_BODY_DEPTH = 32
 const HSTS = 'max-age=31536000'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -54,7 +59,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   // The router matches the decoded path exactly: no trailing-slash, duplicate-slash, case or `;` leniency,
   // so one path has one route. Who may call a route comes from the route the router matched (guard).
   const app = Fastify({
-    logger: false, bodyLimit: 9 * 1024 * 1024, trustProxy: false, exposeHeadRoutes: true,
+    logger: false, bodyLimit: DEFAULT_BODY_LIMIT, trustProxy: false, exposeHeadRoutes: true,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
   })
 
@@ -63,6 +68,16 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   const bodyAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: false, useDefaults: true, removeAdditional: false, formats: FORMATS })
   const paramAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: true, useDefaults: true, removeAdditional: false, formats: FORMATS })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object))
+
+  // JSON only (a form's text/plain is refused with 415), each route's body limit (routes set their own
+  // `bodyLimit`; DEFAULT_BODY_LIMIT otherwise), and the nesting depth checked before JSON.parse runs.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const deep = nestingProblem(body as string, MAX_BODY_DEPTH)
+    if (deep) return done(new MccsError('MCCS_ERR_INVALID', deep.reason, { field: deep.field }), undefined)
+    parseJson(req, body as string, done)
+  })
 
   // Pending session writes land before the app is closed (an agent stop, a test removing the home).
   app.addHook('onClose', async () => { await deps.sessions.flush() })

@@ -12,6 +12,7 @@ import type { MainConfig } from '../../engine/model.js'
 import { SHIPPED_DEFAULTS } from '../../engine/model.js'
 import { errorBody, reasonOf, statusOf } from '../http-errors.js'
 import { audit } from '../audit.js'
+import { nestingProblem } from '../json-limits.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -33,6 +34,10 @@ const resourceFields = {
 const force = { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' }, expectGeneration: generation } } as const
 
 type Body = Record<string, unknown> & { expectGeneration?: number }
+
+/** The largest main.json the console imports (about 4,000 resources); `mccs config import` takes larger ones. */
+export const MAX_CONFIG_TEXT = 4 * 1024 * 1024
+const MAX_CONFIG_DEPTH = 64
 
 export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { agent } = deps
@@ -104,9 +109,11 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
   }, async (req, reply) => edit(reply, userOf(req), 'resourceUnlink', { ...req.params }, undefined, { kind: null, name: null, rename: { parent: '/params/parent', child: '/params/child' } }))
 
   app.put<{ Body: { text: string; expectGeneration: number } }>('/api/config', {
+    // The one large body: main.json as text (escaped in the JSON body, hence the margin over MAX_TEXT).
+    bodyLimit: Math.ceil(MAX_CONFIG_TEXT * 1.5),
     schema: {
       summary: 'Replace main.json (validated as a whole; refused unless expectGeneration is in force)',
-      body: { type: 'object', additionalProperties: false, required: ['text', 'expectGeneration'], properties: { text: { type: 'string', maxLength: 8 * 1024 * 1024 }, expectGeneration: generation } },
+      body: { type: 'object', additionalProperties: false, required: ['text', 'expectGeneration'], properties: { text: { type: 'string', maxLength: MAX_CONFIG_TEXT }, expectGeneration: generation } },
     },
   }, async (req, reply) => {
     const user = userOf(req) // known before anything changes
@@ -115,6 +122,9 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
       await audit(agent, { ...record, result: 'rejected', code: body.error.code, reason: body.error.message })
       return reply.code(status).send(body)
     }
+    // The text is parsed by a recursive scanner: its nesting is bounded first, like every request body's.
+    const deep = nestingProblem(req.body.text, MAX_CONFIG_DEPTH)
+    if (deep) return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `main.json is ${deep.reason}`, '/text'))
     const parsed = readJson(req.body.text)
     if (!parsed.ok) {
       return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
