@@ -2,7 +2,6 @@
 // agent process. Routes (routes/index.ts) call the same Agent methods as the control socket. Every
 // /api route needs a session unless marked public; every request that changes something needs the
 // session's CSRF token; while the password must be changed only the session routes answer.
-import https from 'node:https'
 import path from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import cookie from '@fastify/cookie'
@@ -12,7 +11,8 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { FORMATS } from '../config/ajv.js'
 import { MccsError } from '../errors.js'
 import { packageRoot } from '../paths.js'
-import { AccountStore } from './auth/accounts.js'
+import { AccountStore, DEFAULT_USER } from './auth/accounts.js'
+import { ConsoleListeners } from './listeners.js'
 import { SessionStore } from './auth/sessions.js'
 import { LoginRateLimit } from './auth/rate-limit.js'
 import { csrfMatches, CSRF_HEADER } from './auth/csrf.js'
@@ -32,6 +32,10 @@ export const DEFAULT_BODY_LIMIT = 256 * 1024
 /** Arrays/objects inside each other in a request body: resource attributes are shallow documents. */
 export const MAX_BODY_DEPTH = 32
 const HSTS = 'max-age=31536000'
+/** The UI is one script and one stylesheet from /main/assets (no inline script, style or eval; styles set
+ *  through the CSSOM), talking to its own origin (fetch, EventSource). Everything else is refused. */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export interface ConsoleOptions {
@@ -96,6 +100,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     reply.header('x-content-type-options', 'nosniff')
     reply.header('x-frame-options', 'DENY')
     reply.header('referrer-policy', 'same-origin')
+    reply.header('content-security-policy', CSP)
     if (!req.routeOptions.config?.hidden) reply.header('cache-control', 'no-store')
     guard(deps, req)
   })
@@ -145,39 +150,44 @@ function guard(deps: RouteDeps, req: FastifyRequest): void {
 
 export interface RunningConsole extends ConsoleApp {
   tls: ConsoleTls
-  /** Where it listens (the port is the real one when 0 was asked for). */
+  /** Where it listens now (the port is the real one when 0 was asked for): loopback only while the
+   *  default password is left, the configured addresses after (listeners.ts). */
   addresses: Array<{ address: string; port: number }>
   url: string
   close(): Promise<void>
 }
 
-/** Builds the app and serves it over HTTPS on every configured address. */
+/** Builds the app and serves it over HTTPS: on loopback only while an account has the shipped default
+ *  password, on every configured address once it is changed. */
 export async function startConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<RunningConsole> {
   const tls = await consoleTls(settings)
   const built = await buildConsole(agent, settings, o)
-  const servers: https.Server[] = []
+  const listeners = new ConsoleListeners(tls, (req, res) => built.app.routing(req, res), settings.listen, settings.port)
   const close = async () => {
-    for (const s of servers) s.closeAllConnections()
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
+    await listeners.close()
     await built.app.close()
   }
   try {
-    for (const address of settings.listen) {
-      const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (req, res) => built.app.routing(req, res))
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(settings.port, address, () => { server.off('error', reject); resolve() })
-      })
-      servers.push(server)
-    }
+    await listeners.start(built.deps.accounts.hasDefaultPassword())
   } catch (e) {
     await close()
     throw new MccsError('MCCS_ERR_CONSOLE', `cannot listen on port ${settings.port}: ${(e as Error).message}`, { subject: settings.listen.join(','), cause: e })
   }
-  const addresses = servers.map((s) => { const a = s.address() as { address: string; port: number }; return { address: a.address, port: a.port } })
-  const first = addresses[0]!
+  if (!listeners.wide) {
+    agent.log.log('warn', 'web console on loopback only until the default password is changed', {
+      listening: listeners.addresses.map((a) => a.address), configured: settings.listen,
+      how: `log in as ${DEFAULT_USER} on the node itself (https://127.0.0.1:${listeners.addresses[0]!.port}/main, or through ssh -L) and change the password`,
+    })
+    built.deps.accounts.onPasswordChanged(() => {
+      if (built.deps.accounts.hasDefaultPassword()) return
+      listeners.widen().then(
+        () => agent.log.log('info', 'web console listening', { addresses: listeners.addresses, reason: 'the default password was changed' }),
+        (e: unknown) => agent.log.log('error', 'web console stays on loopback: cannot listen on the configured addresses', { configured: settings.listen, error: (e as Error).message }))
+    })
+  }
+  const first = listeners.addresses[0]!
   const host = first.address === '0.0.0.0' || first.address === '::' ? 'localhost' : first.address.includes(':') ? `[${first.address}]` : first.address
-  return { ...built, tls, addresses, url: `https://${host}:${first.port}/main`, close }
+  return { ...built, tls, addresses: listeners.addresses, url: `https://${host}:${first.port}/main`, close }
 }
 
 /** What the agent starts after its control socket: the console per its settings, or null when disabled.
@@ -187,7 +197,8 @@ export async function startAgentConsole(agent: Agent, b: Bootstrap, env: NodeJS.
     const settings = consoleSettings(b, path.join(packageRoot(), 'dist', 'console'), env)
     if (!settings.enabled) return null
     const c = await startConsole(agent, settings)
-    agent.log.log('info', 'web console listening', { addresses: c.addresses, fingerprint: c.tls.fingerprint })
+    agent.log.log('info', 'web console listening', { addresses: c.addresses, fingerprint: c.tls.fingerprint, ...(c.tls.caFingerprint ? { caFingerprint: c.tls.caFingerprint } : {}) })
+    if (c.tls.newCa) agent.log.log('warn', 'web console certificate made under a new CA; browsers that trusted an earlier ca.crt must trust this one', { caFile: path.join(settings.tlsDir, 'ca.crt'), caFingerprint: c.tls.caFingerprint })
     return c
   } catch (e) {
     agent.log.log('error', 'web console not started', { error: (e as Error).message })

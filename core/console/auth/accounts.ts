@@ -36,6 +36,7 @@ export class AccountStore {
   private readonly now: () => number
   private readonly kdf: KdfParams
   private writing: Promise<void> = Promise.resolve()
+  private readonly changed: Array<(user: string) => void> = []
   /** Compared against when the user is unknown, so a login takes as long either way. */
   private dummyHash = ''
   /** Every hash computed here goes through it (logins are turned away when it is full). */
@@ -134,7 +135,11 @@ export class AccountStore {
     const hash = await this.hash(next)
     this.data.users[user] = { hash, previous: [...a.previous, a.hash], changedAt: new Date(this.now()).toISOString() }
     await this.save()
+    for (const f of this.changed) f(user)
   }
+
+  /** Called after every password change (the console widens its listeners once no default is left). */
+  onPasswordChanged(f: (user: string) => void): void { this.changed.push(f) }
 
   private save(): Promise<void> {
     const text = JSON.stringify(this.data, null, 2) + '\n'

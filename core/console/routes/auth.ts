@@ -5,6 +5,7 @@ import { MccsError } from '../../errors.js'
 import type { Session } from '../auth/sessions.js'
 import type { RouteDeps } from './deps.js'
 import { sessionOf } from './deps.js'
+import { isLoopback } from '../auth/rate-limit.js'
 import { audited } from '../audit.js'
 
 export const SESSION_COOKIE = 'mccs_session'
@@ -53,6 +54,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void 
       log.log('warn', 'console login failed', { user: loggedName(deps, name), ip: req.ip })
       if (effect.lockedUntil) lockedLog(deps, name, effect.lockedUntil)
       throw new MccsError('MCCS_ERR_LOGIN_FAILED', 'wrong user name or password')
+    }
+    // mcuser/mccs is in the manual: until it is changed it opens a session only from the node itself
+    // (the console listens on loopback only meanwhile; this holds behind a proxy or tunnel too).
+    if (deps.accounts.changeDue(name) === 'initial' && !isLoopback(req.ip)) {
+      log.log('warn', 'console login with the shipped default password refused from the network', { user: name, ip: req.ip })
+      const port = deps.settings.port || 11080
+      throw new MccsError('MCCS_ERR_PASSWORD_CHANGE_REQUIRED', `the shipped default password is accepted only from the node itself: open https://127.0.0.1:${port}/main ` +
+        `on the node (for example through ssh -L ${port}:127.0.0.1:${port} <node>) and change it there`, { subject: name })
     }
     deps.limiter.succeed(name, req.ip)
     const { id, session } = deps.sessions.create(name, req.ip)
