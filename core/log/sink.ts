@@ -9,6 +9,14 @@ import path from 'node:path'
 export const LOG_FILE_MODE = 0o640
 const MAX_BACKLOG_BYTES = 4 * 1024 * 1024
 const BUSY_RETRY_MS = 20
+/** Set once the process is exiting: flushSync then writes even behind a write in flight. */
+let exiting = false
+/** Sinks asked to flush while a write was in flight: what they queued is written at exit. */
+const flushAtExit = new Set<LogSink>()
+process.once('exit', () => {
+  exiting = true
+  for (const s of flushAtExit) s.flushSync()
+})
 
 export interface SinkHealth {
   /** The file (or "stderr"). */
@@ -90,10 +98,14 @@ export class LogSink {
     }
   }
 
-  /** Writes what is queued now, once, synchronously (before a deliberate exit). Failures are counted, not retried. */
+  /**
+   * Writes what is queued now, once, synchronously (before a deliberate exit, or before the console reads
+   * the file). Failures are counted, not retried. With a write in flight the queue waits for it (lines
+   * stay in order) — and, should the process exit first, is written at exit.
+   */
   flushSync(): void {
-    // Even with an async write in flight: O_APPEND keeps both whole; only their order may swap.
     if (this.failing || this.fd === null || this.queue.length === 0) return
+    if (this.busy && !exiting) { flushAtExit.add(this); return }
     const text = this.takeQueue()
     try {
       const buf = Buffer.from(text)
@@ -107,6 +119,7 @@ export class LogSink {
   /** Stops writing (what is queued is dropped uncounted); the descriptor closes once no write is in flight. */
   close(): void {
     this.closed = true
+    flushAtExit.delete(this)
     clearTimeout(this.timer)
     if (!this.busy) this.closeFd()
   }

@@ -8,6 +8,8 @@ import path from 'node:path'
 import { createLog } from '../../core/log/logger.js'
 import * as R from '../../core/support/redact.js'
 import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { S, processAttrs, vaultAttrs, vaultNodeAttrs, leaks, fixturePlugins } from '../support/planted.js'
 
 const vaultSchema = JSON.parse(readFileSync(path.join(fixturePlugins, 'vault/plugin.json'), 'utf8')).wizard
@@ -65,4 +67,25 @@ t.test('the log redacts with the bundle\'s redaction: keys, values, and the conf
   t.same(first!.argv, R.redactJson(processAttrs.argv))
   t.match(first, { env: { DB_HOST: 'db.example', APP_MODE: 'production', DB_PASS: '[redacted]', MYSQL_PWD: '[redacted]' }, err: { message: /^connect to postgres:\/\/app:\[redacted\]@db\.example failed$/ } })
   t.match(second, { plugin: 'vault', resource: 'vault1', msg: 'unsealing with phrase [redacted] then [redacted]', seal: '[redacted]' })
+})
+
+t.test('flush keeps lines in order, and what is queued at a deliberate exit is written', async (t) => {
+  const d = await dir(t)
+  const f = path.join(d, 'mccs.log')
+  const log = createLog({ file: f })
+  t.teardown(() => log.close())
+  for (let i = 0; i < 500; i++) { log.log('info', `line ${i}`); if (i % 50 === 0) log.flush() }
+  await settle(log)
+  t.same((await lines(f)).map((l) => l.msg), Array.from({ length: 500 }, (_, i) => `line ${i}`), 'every line, in order, despite flushes mid-write')
+
+  // The agent's last words before process.exit (an isolated-vm catastrophe): queued behind a write in flight.
+  const g = path.join(d, 'exit.log')
+  const logger = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../core/log/logger.ts')
+  const script = `import { createLog } from ${JSON.stringify(logger)}; const log = createLog({ file: ${JSON.stringify(g)} });` +
+    'for (let i = 0; i < 1000; i++) log.log("info", "line " + i); setImmediate(() => { log.log("error", "last words"); log.flush(); process.exit(70) })'
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(r.status, 70, r.stderr)
+  const got = await lines(g)
+  t.equal(got.length, 1001, 'all 1,000 lines and the last words')
+  t.ok(got.some((l) => l.msg === 'last words'), 'the last words are there (at exit they may land before the batch that was in flight)')
 })
