@@ -12,11 +12,13 @@ import { startTestAgent, res, until } from '../agent/helpers.js'
 import { configEdit } from '../../core/agent/config-edit.js'
 import { collectNodeBundle } from '../../core/support/bundle.js'
 import { untarGz } from '../../core/support/tar.js'
+import { buildPlugin } from '../../sdk/src/build.js'
 import { S, fixturePlugins, processAttrs, vaultAttrs, vaultNodeAttrs, unpackAll, leaks } from './planted.js'
 
 const run = promisify(execFile)
 
 t.test('planted secrets: none in the logs, none in a support bundle, no env value in ps', async (t) => {
+  await buildPlugin(path.join(fixturePlugins, 'vault'))
   const a = await startTestAgent({
     groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: false, autoStart: false, autoFailback: false }],
     resources: [res('db', 'process', processAttrs)],
