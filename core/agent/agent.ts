@@ -173,7 +173,12 @@ export class Agent extends EventEmitter {
     const cur = this.store.current()
     const st = buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
     if (this.role) st.membership = this.membershipHere(this.role)
+    st.logs = this.logsHere()
     return st
+  }
+
+  private logsHere(): NonNullable<AgentStatus['logs']> {
+    return { agent: this.log.health(), operations: this.oplog.health() }
   }
 
   private membershipHere(r: Role): NonNullable<AgentStatus['membership']> {
@@ -185,7 +190,7 @@ export class Agent extends EventEmitter {
     if (!this.role || !this.rpc || this.engineActive) return this.status()
     try {
       const st = await this.rpc.forward<AgentStatus>({ t: 'status' }, 5000)
-      return { ...st, node: this.node, membership: this.membershipHere(this.role) }
+      return { ...st, node: this.node, membership: this.membershipHere(this.role), logs: this.logsHere() }
     } catch {
       return this.status() // no coordinator: show what this node knows, with its cluster view
     }

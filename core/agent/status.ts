@@ -4,6 +4,8 @@ import type { EngineState } from '../engine/state.js'
 import type { Notice } from '../engine/plan.js'
 import type { PluginHost } from '../plugins/host.js'
 import type { Role } from '../cluster/role.js'
+import type { LogHealth } from '../log/logger.js'
+import type { OpLogHealth } from '../log/oplog.js'
 
 export interface AgentStatus {
   node: string
@@ -27,6 +29,8 @@ export interface AgentStatus {
   /** This node's view of the cluster (role, membership, heartbeat links); absent on a single node. */
   membership?: ClusterStatus
   notices: Array<Notice & { at: string }>
+  /** This node's logs: whether they are written, and what was dropped or held (a full disk). */
+  logs?: { agent: LogHealth; operations: OpLogHealth }
 }
 
 export interface ClusterStatus {

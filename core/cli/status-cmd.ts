@@ -14,6 +14,8 @@ export function renderStatus(s: AgentStatus): string {
       lines.push(`  heartbeat ${p.node}: ${p.up ? 'up' : 'DOWN'} (${links})`)
     }
   }
+  const logs = logTrouble(s)
+  if (logs) lines.push(logs)
   lines.push('')
   for (const g of s.groups) {
     const where = Object.entries(g.nodes).map(([n, st]) => `${n}:${st}`).join(' ')
@@ -32,4 +34,15 @@ export function renderStatus(s: AgentStatus): string {
   }
   if (!s.groups.length) lines.push('no groups configured')
   return lines.join('\n')
+}
+
+/** One line when this node's logs are not being written (a full disk): what is lost or held, since when. */
+export function logTrouble(s: AgentStatus): string | null {
+  const a = s.logs?.agent, o = s.logs?.operations
+  const parts: string[] = []
+  if (a && (!a.writing && a.target !== 'none' || a.droppedLines > 0)) {
+    parts.push(`${a.target}: ${a.reason ?? 'not written'}${a.since ? ` since ${a.since}` : ''}, ${a.droppedTotal} line(s) dropped`)
+  }
+  if (o && (o.held > 0 || o.lost > 0)) parts.push(`operation log: ${o.held} record(s) held${o.lost ? `, ${o.lost} lost` : ''}${o.code ? ` (${o.code})` : ''}`)
+  return parts.length ? `LOGS NOT WRITTEN: ${parts.join('; ')}` : null
 }
