@@ -248,6 +248,13 @@ export class PluginHost {
         log.error(e.message, { limit: 'cpu' })
         return result('timeout', 'failed', { error: e.message, errorCode: e.code })
       }
+      case 'cpuShare': {
+        const o = outcome as Extract<RawOutcome, { kind: 'cpuShare' }>
+        const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT',
+          `the type is stopped for ${o.stoppedForMs} ms: together its calls used more than its CPU share (${o.share} of a core on average, bursts up to ${o.burstMs} ms)`,
+          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' })
+        return result('crashed', 'failed', { error: e.message, errorCode: e.code })
+      }
       case 'limit': {
         const o = outcome as Extract<RawOutcome, { kind: 'limit' }>
         const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT', o.message, { subject: `plugin '${type}' ${hook}()`, field: o.field })

