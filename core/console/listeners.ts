@@ -7,6 +7,7 @@ import https from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isLoopback } from './auth/rate-limit.js'
 import type { ConsoleTls } from './tls-cert.js'
+import { ConnectionGate, GATE_DEFAULTS, type GateLimits } from './conn-gate.js'
 
 export const CONSOLE_CIPHERS = [
   'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
@@ -37,8 +38,14 @@ export class ConsoleListeners {
   /** Whether the configured addresses are in use (not the loopback-only start). */
   wide = false
 
-  constructor(private readonly tls: ConsoleTls, private readonly handler: Handler, private readonly listen: string[], port: number) {
+  /** One gate for every listener: the limits are the console's, whichever address is reached. */
+  readonly gate: ConnectionGate
+  private readonly limits: GateLimits
+
+  constructor(private readonly tls: ConsoleTls, private readonly handler: Handler, private readonly listen: string[], port: number, limits: GateLimits = GATE_DEFAULTS) {
     this.port = port
+    this.limits = limits
+    this.gate = new ConnectionGate(limits)
   }
 
   /** Listens on loopback only (`restricted`) or on every configured address. */
@@ -73,7 +80,10 @@ export class ConsoleListeners {
 
   private async bind(addresses: string[]): Promise<void> {
     for (const address of addresses) {
-      const server = https.createServer({ key: this.tls.key, cert: this.tls.cert, minVersion: 'TLSv1.2', ciphers: CONSOLE_CIPHERS, honorCipherOrder: true }, this.handler)
+      // A handshake not finished in 10 s (default 120 s) or headers not sent in 10 s lose their slot.
+      const server = https.createServer({ key: this.tls.key, cert: this.tls.cert, minVersion: 'TLSv1.2', ciphers: CONSOLE_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 60_000 }, this.handler)
+      server.maxConnections = this.limits.maxOpen + 1 // the gate refuses first, with a count; this is the backstop
+      this.gate.attach(server)
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(this.port, address, () => { server.off('error', reject); resolve() })

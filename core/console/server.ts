@@ -13,6 +13,7 @@ import { MccsError } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { AccountStore, DEFAULT_USER } from './auth/accounts.js'
 import { ConsoleListeners } from './listeners.js'
+import type { ConnectionGate } from './conn-gate.js'
 import { SessionStore } from './auth/sessions.js'
 import { LoginRateLimit } from './auth/rate-limit.js'
 import { csrfMatches, CSRF_HEADER } from './auth/csrf.js'
@@ -154,6 +155,8 @@ export interface RunningConsole extends ConsoleApp {
    *  default password is left, the configured addresses after (listeners.ts). */
   addresses: Array<{ address: string; port: number }>
   url: string
+  /** Admission of new connections before their handshake (counts of what it refused). */
+  gate: ConnectionGate
   close(): Promise<void>
 }
 
@@ -162,7 +165,7 @@ export interface RunningConsole extends ConsoleApp {
 export async function startConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<RunningConsole> {
   const tls = await consoleTls(settings)
   const built = await buildConsole(agent, settings, o)
-  const listeners = new ConsoleListeners(tls, (req, res) => built.app.routing(req, res), settings.listen, settings.port)
+  const listeners = new ConsoleListeners(tls, (req, res) => built.app.routing(req, res), settings.listen, settings.port, settings.connections)
   const close = async () => {
     await listeners.close()
     await built.app.close()
@@ -187,7 +190,7 @@ export async function startConsole(agent: Agent, settings: ConsoleSettings, o: C
   }
   const first = listeners.addresses[0]!
   const host = first.address === '0.0.0.0' || first.address === '::' ? 'localhost' : first.address.includes(':') ? `[${first.address}]` : first.address
-  return { ...built, tls, addresses: listeners.addresses, url: `https://${host}:${first.port}/main`, close }
+  return { ...built, tls, addresses: listeners.addresses, url: `https://${host}:${first.port}/main`, gate: listeners.gate, close }
 }
 
 /** What the agent starts after its control socket: the console per its settings, or null when disabled.

@@ -6,6 +6,7 @@ import { isIP } from 'node:net'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { MccsError } from '../errors.js'
+import { GATE_DEFAULTS, type GateLimits } from './conn-gate.js'
 
 export interface ConsoleSettings {
   enabled: boolean
@@ -25,6 +26,8 @@ export interface ConsoleSettings {
   session: { idleMs: number; absoluteMs: number }
   /** Login limits (auth/rate-limit.ts): per address and name, per address, per name (lockout), global. */
   loginLimit: { max: number; windowMs: number; perAddress: number; perAccount: number; lockoutMs: number; global: number }
+  /** New connections admitted before their TLS handshake (conn-gate.ts). */
+  connections: GateLimits
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0']
@@ -53,6 +56,7 @@ export function consoleSettings(b: Bootstrap, uiDir: string, env: NodeJS.Process
     oplogFile: path.join(b.logDir, 'operation.log'),
     uiDir,
     session: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 },
+    connections: GATE_DEFAULTS,
     loginLimit: { max: 5, windowMs: 5 * 60_000, perAddress: 20, perAccount: 20, lockoutMs: 15 * 60_000, global: 100 },
   }
 }
