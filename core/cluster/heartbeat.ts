@@ -19,6 +19,7 @@ import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { isMainThread } from 'node:worker_threads'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import type { HbConfig } from '../engine/model.js'
 import type { Log } from '../log/logger.js'
@@ -282,6 +283,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
+    if (isMainThread) installTestStall(this.log)
     // Our incarnation is on disk before any packet carries it: if this start's packets were seen and the
     // clock then went back, the next start must still pick a newer one.
     await this.saveState()
@@ -586,6 +588,24 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       incarnation: p.incarnation === null ? null : p.incarnation.toString(),
     }
   }
+}
+
+let stallInstalled = false
+/**
+ * TEST ONLY (lab tests of issue 14, finding 9): with MCCS_TEST_STALL_SIGNAL set (e.g. SIGUSR2), that signal
+ * blocks this process's main event loop for MCCS_TEST_STALL_MS (default 2000) ms, as a slow request or a
+ * synchronous gzip would. Never set in production; without the variable nothing is installed.
+ */
+function installTestStall(log: Log | undefined): void {
+  const sig = process.env.MCCS_TEST_STALL_SIGNAL
+  if (!sig || stallInstalled) return
+  stallInstalled = true
+  const ms = Number(process.env.MCCS_TEST_STALL_MS ?? 2000)
+  process.on(sig as NodeJS.Signals, () => {
+    log?.log('warn', `test stall: blocking the main event loop for ${ms} ms (MCCS_TEST_STALL_SIGNAL)`)
+    const end = performance.now() + ms
+    while (performance.now() < end) { /* busy */ }
+  })
 }
 
 function round2(x: number): number {
