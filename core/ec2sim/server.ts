@@ -134,6 +134,7 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
     if (!allowed(key, action)) {
       throw new Ec2Error('UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:iam::${st.accountId}:user/${key.accessKeyId} is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`, 403)
     }
+    if (def.dryRun === false && p.has('DryRun')) throw new Ec2Error('UnknownParameter', `The parameter DryRun is not recognized by ${action}.`)
     if (p.bool('DryRun')) throw new Ec2Error('DryRunOperation', MUTATING_DRYRUN, 412)
     const now = Date.now()
     advance(st, now)

@@ -110,17 +110,41 @@ t.test('ENIs: source/dest check, secondary IPs moved only with AllowReassignment
   await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: 'eni-n2', PrivateIpAddresses: ['10.0.1.100'] }))
   t.same(eni('eni-n2').secondaryPrivateIps, [])
   t.equal((await failure(ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: 'eni-n2', PrivateIpAddresses: ['10.0.1.100'] })))).name, 'InvalidParameterValue')
+
+  // The EC2 API reference lists no DryRun for these two (the SDK does not even send it): a raw request that
+  // carries one is refused as an unknown parameter, never answered DryRunOperation, and assigns nothing.
+  for (const body of [
+    'Action=AssignPrivateIpAddresses&Version=2016-11-15&NetworkInterfaceId=eni-n1&PrivateIpAddress.1=10.0.1.120&DryRun=true',
+    'Action=UnassignPrivateIpAddresses&Version=2016-11-15&NetworkInterfaceId=eni-n1&PrivateIpAddress.1=10.0.1.4&DryRun=true',
+  ]) {
+    const r = await rawCall(s.url, body)
+    t.same([r.status, errorCode(r.text)], [400, 'UnknownParameter'], body.split('&')[0]!)
+    t.match(r.text, /DryRun/, 'the message names the parameter')
+  }
+  t.same(eni('eni-n1').secondaryPrivateIps, ['10.0.1.4', '10.0.1.5'], 'nothing assigned or unassigned')
 })
 
-t.test('Elastic IPs: associate needs AllowReassociation to move, disassociate by id or IP', async (t) => {
+t.test('Elastic IPs: associate moves an associated address unless AllowReassociation=false, disassociate by id or IP', async (t) => {
   const s = await sim(t)
   const ec2 = client(s.url)
   const eip = () => s.state().addresses.find((a) => a.allocationId === 'eipalloc-0demo1')!
   const r = await ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node1' }))
   t.match(r.AssociationId, /^eipassoc-[0-9a-f]{17}$/)
   t.same([eip().networkInterfaceId, eip().instanceId, eip().privateIp, eip().associationId], ['eni-0node1', 'i-0node1', '10.0.1.10', r.AssociationId])
-  t.equal((await failure(ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node2' })))).name, 'Resource.AlreadyAssociated')
-  t.equal(eip().networkInterfaceId, 'eni-0node1')
+  // EC2 API reference: in a VPC "reassociation is automatic, but you can specify false to ensure the operation
+  // fails if the Elastic IP address is already associated with another resource".
+  const refused = await failure(ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node2', AllowReassociation: false })))
+  t.same([refused.name, refused.status], ['Resource.AlreadyAssociated', 400], 'AllowReassociation=false refuses')
+  t.same([eip().networkInterfaceId, eip().associationId], ['eni-0node1', r.AssociationId], 'and changes nothing')
+  const again = await ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node1', AllowReassociation: false }))
+  t.equal(eip().networkInterfaceId, 'eni-0node1', 'the same target is not "another resource"')
+  const moved = await ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node2' }))
+  t.same([eip().networkInterfaceId, eip().associationId], ['eni-0node2', moved.AssociationId], 'without AllowReassociation the address moves (the default)')
+  t.not(moved.AssociationId, again.AssociationId)
+  const back = await ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node1', AllowReassociation: true }))
+  t.equal(eip().networkInterfaceId, 'eni-0node1', 'AllowReassociation=true moves it too')
+  await ec2.send(new DisassociateAddressCommand({ AssociationId: back.AssociationId }))
+  t.equal(eip().associationId, undefined)
   const r2 = await ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-0demo1', NetworkInterfaceId: 'eni-0node2', AllowReassociation: true }))
   t.same([eip().networkInterfaceId, eip().associationId], ['eni-0node2', r2.AssociationId])
   const d = await ec2.send(new DescribeAddressesCommand({ AllocationIds: ['eipalloc-0demo1'] }))

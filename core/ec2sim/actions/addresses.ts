@@ -68,13 +68,15 @@ export const AssociateAddress: ActionDef = {
     if (privateIp !== eni.privateIp && !eni.secondaryPrivateIps.includes(privateIp)) {
       throw invalidValue('PrivateIpAddress', privateIp, `The address is not assigned to ${eni.id}.`)
     }
-    const reassoc = p.bool('AllowReassociation') ?? false
-    const occupant = state.addresses.find((a) => a !== addr && a.networkInterfaceId === eni.id && a.privateIp === privateIp)
-    if (!reassoc && (addr.associationId || occupant)) {
-      throw new Ec2Error('Resource.AlreadyAssociated', addr.associationId
-        ? `resource ${addr.allocationId} is already associated with associate-id ${addr.associationId}`
-        : `private IP ${privateIp} of ${eni.id} already has Elastic IP ${occupant!.publicIp}`)
+    // In a VPC reassociation is automatic (EC2 API reference); AllowReassociation=false makes the call fail
+    // when the address is associated with another resource. The target's own Elastic IP, if it has one, is
+    // disassociated either way ("the existing address is disassociated ... but remains allocated").
+    const reassoc = p.bool('AllowReassociation') ?? true
+    const elsewhere = addr.associationId !== undefined && (addr.networkInterfaceId !== eni.id || addr.privateIp !== privateIp)
+    if (!reassoc && elsewhere) {
+      throw new Ec2Error('Resource.AlreadyAssociated', `resource ${addr.allocationId} is already associated with associate-id ${addr.associationId}`)
     }
+    const occupant = state.addresses.find((a) => a !== addr && a.networkInterfaceId === eni.id && a.privateIp === privateIp)
     if (occupant) clear(occupant)
     Object.assign(addr, { associationId: newId('eipassoc'), networkInterfaceId: eni.id, instanceId: inst.id, privateIp })
     return { return: true, associationId: addr.associationId }

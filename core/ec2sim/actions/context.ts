@@ -14,5 +14,8 @@ export interface ActionContext {
 export interface ActionDef {
   /** Changes state: DryRun answers DryRunOperation without doing it. (Describe calls accept DryRun too.) */
   mutating: boolean
+  /** false: the action has no DryRun parameter in EC2 (AssignPrivateIpAddresses, UnassignPrivateIpAddresses),
+   *  so a request carrying one is refused as an unknown parameter instead of being dry-run. */
+  dryRun?: false
   run(ctx: ActionContext): Record<string, XmlValue>
 }

@@ -72,6 +72,7 @@ export const ModifyNetworkInterfaceAttribute: ActionDef = {
 
 export const AssignPrivateIpAddresses: ActionDef = {
   mutating: true,
+  dryRun: false,
   run({ state, p }) {
     const { eni } = findEni(state, p.id('NetworkInterfaceId', 'eni', 'InvalidNetworkInterfaceID.Malformed', true))
     const sn = subnetOf(state, eni.subnetId)
@@ -119,6 +120,7 @@ export const AssignPrivateIpAddresses: ActionDef = {
 
 export const UnassignPrivateIpAddresses: ActionDef = {
   mutating: true,
+  dryRun: false,
   run({ state, p }) {
     const { eni } = findEni(state, p.id('NetworkInterfaceId', 'eni', 'InvalidNetworkInterfaceID.Malformed', true))
     const ips = p.list('PrivateIpAddress')
