@@ -35,12 +35,20 @@ import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
 import { PeerRpc, type PeerMessage } from './peer-rpc.js'
 import { LocalActions } from './local-actions.js'
 import { Fencing } from './fencing.js'
+import { QuorumGate } from './quorum-gate.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
   log?: Log
   /** Monitor loop tick (ms). */
   monitorTickMs?: number
+}
+
+export interface DispatchResult {
+  plan: Plan
+  outcome?: CommandOutcome
+  /** The event waits for quorum to be confirmed (quorum-gate.ts); it is stepped later, in order. */
+  held?: true
 }
 
 export interface CommandReply {
@@ -61,6 +69,8 @@ export class Agent extends EventEmitter {
   private readonly executor: Executor
   private readonly local: LocalActions
   private readonly fencing: Fencing
+  /** Engine events waiting while quorum is re-checked (cluster mode). */
+  private readonly gate: QuorumGate<DispatchResult>
   private readonly saver: StateSaver
   private state!: EngineState
   private input!: EngineInput
@@ -97,6 +107,7 @@ export class Agent extends EventEmitter {
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
     this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'), this.log)
     this.executor = new Executor((a, signal) => this.runAction(a, signal), (ev) => this.dispatch(ev))
+    this.gate = new QuorumGate<DispatchResult>({ fresh: () => !this.role || this.role.quorumFresh(), step: (ev) => this.stepNow(ev), log: this.log })
     this.local = new LocalActions({
       node: this.node, log: this.log, host: this.host, input: () => this.input, monitorTickMs: opts.monitorTickMs ?? 100,
       report: (ev) => { if (this.engineActive) this.dispatch(ev); else this.rpc?.sendMonitorResult(ev) },
@@ -196,18 +207,32 @@ export class Agent extends EventEmitter {
     }
   }
 
-  /** One event through the engine; its plan goes to the executor. */
-  dispatch(ev: EngineEvent): { plan: Plan; outcome?: CommandOutcome } {
-    if (this.engineActive && this.role && !this.role.quorumFresh()) {
-      // Quorum lost while this process could not notice (it was paused): decide nothing until the
-      // membership is decided again (the cluster layer resigns or self-fences us).
-      this.log.log('warn', 'engine step skipped: quorum is no longer certain (membership being re-decided)', { event: ev.type })
-      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NO_QUORUM' as const, reason: 'quorum is being re-decided' } } : {}) }
-    }
+  /** One event through the engine; its plan goes to the executor. In a cluster, an event that arrives
+   *  while quorum is re-checked waits in order and is stepped once quorum is confirmed (quorum-gate.ts):
+   *  the plan returned is then empty, and `held` is set. */
+  dispatch(ev: EngineEvent): DispatchResult {
     if (!this.engineActive) {
       // Not the coordinator (or no quorum): this node decides nothing.
       return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_CONFLICT' as const, reason: 'this node is not the coordinator' } } : {}) }
     }
+    if (!this.role) return this.stepNow(ev)
+    return this.gate.submit(ev) ?? { plan: { actions: [], notices: [] }, held: true }
+  }
+
+  /** dispatch() for a caller that needs the step's outcome (an operator command): waits while the event
+   *  is held, and is answered "no quorum" if quorum is lost meanwhile. */
+  private dispatchSettled(ev: EngineEvent): Promise<DispatchResult> {
+    if (!this.engineActive || !this.role) return Promise.resolve(this.dispatch(ev))
+    return new Promise((resolve) => {
+      this.gate.submit(ev, (r) => resolve(r ?? {
+        plan: { actions: [], notices: [] },
+        ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NO_QUORUM' as const, reason: 'quorum was lost while the command waited for it to be confirmed' } } : {}),
+      }))
+    })
+  }
+
+  private stepNow(ev: EngineEvent): DispatchResult {
+    if (!this.engineActive) return this.dispatch(ev) // resigned while it waited
     const r = step(this.input, this.state, ev, Date.now())
     this.state = r.state
     // Monitor results and ticks that plan nothing change nothing the monitor loop or the disk cares about.
@@ -229,7 +254,7 @@ export class Agent extends EventEmitter {
       return this.rpc.forward<CommandReply>({ t: 'command', cmd, wait: o.wait === true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }, (o.timeoutMs ?? 600_000) + 10_000)
     }
     const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
-    const { outcome = { status: 'accepted' } } = this.dispatch(cmd)
+    const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
     await this.saver.flush()
     const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : undefined
     const { type: _t, user, ...args } = cmd as OperatorCommand & Record<string, unknown>
@@ -430,6 +455,7 @@ export class Agent extends EventEmitter {
       resign: () => {
         this.leadToken++
         this.engineActive = false
+        this.gate.release('this node is no longer the coordinator')
         this.executor.cancelAll()
         this.saved = this.state
       },
@@ -444,7 +470,10 @@ export class Agent extends EventEmitter {
         }
       },
       selfFence: (reason) => this.selfFence(reason),
-      viewsChanged: (m, views) => this.sync?.viewsChanged(m, views),
+      viewsChanged: (m, views) => {
+        this.sync?.viewsChanged(m, views)
+        this.gate.drain() // a membership decision was just made: quorum may be certain again
+      },
     }
   }
 
@@ -452,6 +481,7 @@ export class Agent extends EventEmitter {
    *  resources offline (local-actions.ts, in the engine's self-fence order). */
   private selfFence(reason: string): Promise<void> {
     this.engineActive = false
+    this.gate.release(`self-fencing (${reason})`)
     this.executor.cancelAll()
     return this.local.selfFence(reason)
   }
