@@ -10,6 +10,11 @@ import { deriveGroupStates } from './group-state.js'
 /** Fence actions have no type policy to take a timeout from. */
 export const FENCE_TIMEOUT_MS = 120_000
 
+/** Added to an action's timeout for its deadline: the executor applies the timeout itself, and the result
+ *  still has to come back (a peer request allows the timeout + 5 s, refusals from a node that has not yet
+ *  settled on its coordinator are asked again for about 4 s, a fence may wait its delay first). */
+export const DEADLINE_MARGIN_MS = 10_000
+
 export interface ActionSpec {
   kind: ActionKind
   node: NodeName
@@ -167,6 +172,12 @@ export class Draft {
     if (spec.target !== undefined) a.target = spec.target
     this.actions.push(a)
     if (a.kind === 'cancel') return a
+    // It starts at the latest when the last action it waits for is due (past that, that one is lost and
+    // this one cancelled); the deadline is moved closer when they succeed (started()).
+    let start = this.now
+    const mine = group !== undefined ? this.group(group)?.pending : undefined
+    for (const x of a.after) start = Math.max(start, mine?.[x]?.deadline ?? start)
+    a.deadline = start + a.timeoutMs + DEADLINE_MARGIN_MS
     if (group !== undefined) this.wgroup(group).pending[id] = a
     else {
       if (!this.fencing) this.fencing = { ...this.base.fencing }
@@ -187,6 +198,34 @@ export class Draft {
     return a
   }
 
+  /** `id` succeeded: the actions of its group that waited only on finished ones start now (the executor
+   *  starts them on the same result), so their deadline counts from now. */
+  started(id: string, g: string | undefined): void {
+    if (g === undefined) return
+    for (const p of this.groupPending(g)) {
+      if (!p.after.includes(id)) continue
+      const mine = this.group(g)!.pending
+      if (p.after.some((x) => mine[x] !== undefined)) continue // still waits for another
+      this.setDeadline(p, this.now + p.timeoutMs + DEADLINE_MARGIN_MS)
+    }
+  }
+
+  /** Actions in flight are shared with the plans that carried them: a new deadline is a new object. */
+  setDeadline(a: Action, deadline: number): void {
+    if (a.deadline === deadline) return
+    const next = { ...a, deadline }
+    if (a.group !== undefined && this.group(a.group)) this.wgroup(a.group).pending[a.id] = next
+    else {
+      if (!this.fencing) this.fencing = { ...this.base.fencing }
+      if (this.fencing[a.id]) this.fencing[a.id] = next
+    }
+  }
+
+  /** Fence actions in flight (they belong to no group). */
+  fences(): Action[] {
+    return Object.values(this.fencing ?? this.base.fencing)
+  }
+
   /** Cancels an action in flight: emits `cancel`, forgets it and undoes the transitional state it set. */
   cancel(id: string, reason: string): void {
     const a = this.forget(id)
@@ -195,9 +234,9 @@ export class Draft {
     if (a.resource) this.settleAfterForget(a)
   }
 
-  /** Cancels every action in flight of group `g` that waits (transitively) on `id`. */
-  cancelDependents(id: string, g: string | undefined, reason: string): void {
-    if (g === undefined) return
+  /** Cancels every action in flight of group `g` that waits (transitively) on `id`; returns them. */
+  cancelDependents(id: string, g: string | undefined, reason: string): Action[] {
+    if (g === undefined) return []
     const pool = this.groupPending(g)
     const doomed = new Set<string>([id])
     let grew = true
@@ -211,7 +250,9 @@ export class Draft {
       }
     }
     doomed.delete(id)
-    for (const p of pool) if (doomed.has(p.id)) this.cancel(p.id, reason)
+    const out = pool.filter((p) => doomed.has(p.id))
+    for (const p of out) this.cancel(p.id, reason)
+    return out
   }
 
   /** After an action of a resource is gone, the resource shows what is still planned for it, else what it was. */

@@ -6,6 +6,7 @@ import type { Membership } from './state.js'
 import type { NodeName } from './model.js'
 import { candidate } from './placement.js'
 import { confidence } from './policy.js'
+import { expireLost } from './deadlines.js'
 import { requestFence } from './results.js'
 
 export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
@@ -89,6 +90,7 @@ export function onStart(d: Draft, node?: NodeName): void {
 }
 
 export function onTick(d: Draft): void {
+  expireLost(d)
   for (const n of d.nodeNames()) {
     if (d.node(n)!.needsFence) requestFence(d, n, `retry fencing ${n}`)
   }

@@ -22,7 +22,9 @@ export type ActionKind = 'online' | 'offline' | 'monitor' | 'clean' | 'probe' | 
  * 4. `fence` makes sure the node runs nothing (the cluster layer does it). The engine never brings a group
  *    online elsewhere while a node that may still run it is not fenced: it waits for `nodeChange fenced`
  *    (or this action's ok result).
- * 5. Every action except `cancel` gets exactly one `actionResult` back, with its id.
+ * 5. Every action except `cancel` gets exactly one `actionResult` back, with its id. Should none arrive by
+ *    `deadline`, the engine stops waiting (a tick past it): it cancels the action and learns the truth
+ *    with a probe (core/engine/deadlines.ts); a result that comes later is ignored like any other.
  */
 export interface Action {
   /** Deterministic (from the state's counter): `a<seq>`. */
@@ -36,6 +38,9 @@ export interface Action {
   reason: string
   /** cancel: the id of the action to cancel. */
   target?: string
+  /** The engine's own bookkeeping (its clock, `now` of step()): past this the result counts as lost.
+   *  The executor need not read it; it applies `timeoutMs`. Absent on `cancel`. */
+  deadline?: number
 }
 
 export type NoticeKind =
@@ -61,6 +66,8 @@ export type NoticeKind =
   | 'probeInconclusive'
   | 'lockedNoAction'
   | 'countersReset'
+  /** An action's result did not come by its deadline: it is cancelled and the resource probed. */
+  | 'actionLost'
 
 /** Something worth telling the operator (the log, the console). Notices need no execution. */
 export interface Notice {

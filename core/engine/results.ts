@@ -10,6 +10,7 @@ export function onActionResult(d: Draft, ev: ActionResultEvent): void {
   const a = d.forget(ev.actionId)
   if (!a) return // cancelled or superseded: the engine no longer waits for it
   const ok = ev.status === 'done' && (ev.answer === 'ok' || ev.answer === 'degraded')
+  if (ok) d.started(a.id, a.group)
   const why = ev.reason ?? `${a.kind} ${ev.status}${ev.status === 'done' ? `/${ev.answer}` : ''}`
   const r = a.resource
   switch (a.kind) {

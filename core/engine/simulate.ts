@@ -19,6 +19,9 @@ export interface ScriptedResult {
   reason?: string
   /** Never answer (a hung or slow action: only a cancel ends it). */
   hold?: boolean
+  /** The action runs (in the toy world, and the executor starts what waits on it) but its result never
+   *  reaches the engine: a dropped event. */
+  lost?: boolean
   /** How many matching actions it answers (default 1; 0: all). */
   times?: number
 }
@@ -113,6 +116,10 @@ export function simulate(
     if (ok && a.kind === 'online') running.add(key)
     if (ok && (a.kind === 'offline' || a.kind === 'clean')) running.delete(key)
     if (ok && a.kind === 'fence') for (const k of [...running]) if (k.endsWith(`@${a.node}`)) running.delete(k)
+    if (sc?.lost) {
+      if (ok) succeeded.add(a.id)
+      return null
+    }
     const ev: EngineEvent = { type: 'actionResult', actionId: a.id, status, answer: ans, recoverable: sc?.recoverable ?? true }
     if (sc?.reason) ev.reason = sc.reason
     return ev

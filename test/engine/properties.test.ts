@@ -107,8 +107,9 @@ function apply(run: Run, ev: EngineEvent): void {
   }
 }
 
-/** Executes ready actions in random order, checking the ordering invariants, until none is ready. */
-function settle(run: Run, rng: Rng, failP: number): boolean {
+/** Executes ready actions in random order, checking the ordering invariants, until none is ready.
+ *  `lossP`: the chance that an action runs but its result never reaches the engine (a dropped event). */
+function settle(run: Run, rng: Rng, failP: number, lossP = 0): boolean {
   for (let guard = 0; guard < 3000; guard++) {
     const ready = run.inFlight.filter((a) => a.after.every((x) => run.succeeded.has(x)) && (run.up.has(a.node) || a.kind === 'fence'))
     if (!ready.length) return true
@@ -147,6 +148,7 @@ function settle(run: Run, rng: Rng, failP: number): boolean {
       run.up.delete(a.node)
     }
     if (ok) run.succeeded.add(a.id)
+    if (lossP && rng.chance(lossP)) continue
     apply(run, { type: 'actionResult', actionId: a.id, status: 'done', answer, recoverable: rng.chance(0.9) })
   }
   return false
@@ -232,6 +234,51 @@ t.test('random DAGs, faults and commands keep the invariants', async (t) => {
     }
   }
   t.pass(`${runs} random runs, ${steps} events`)
+})
+
+t.test('lost results never leave the engine waiting past a deadline', async (t) => {
+  // The same random runs, but some results never reach the engine. Then the losses stop and time
+  // passes: one tick past every deadline must end every wait, and what it plans must complete.
+  const runs = 1000
+  let lostCount = 0
+  for (let seed = 1; seed <= runs; seed++) {
+    const rng = prng(seed * 104729)
+    const { input, parents, children } = randomConfig(rng)
+    const run: Run = {
+      input, state: initialState(input), now: 0, inFlight: [], succeeded: new Set(), done: new Set(), running: new Set(),
+      up: new Set(input.nodes), violations: [], trace: [], parents, children,
+      groupOf: new Map(input.config.resources.map((x) => [x.name, x.group])),
+    }
+    const lossP = rng.pick([0.05, 0.2])
+    apply(run, { type: 'start' })
+    let quiet = settle(run, rng, 0.05, lossP)
+    for (let i = 0, n = 10 + rng.int(30); i < n && quiet && !run.violations.length; i++) {
+      run.now += rng.int(20_000)
+      apply(run, randomEvent(run, rng))
+      quiet = settle(run, rng, 0.05, lossP)
+    }
+    for (let round = 0; round < 3 && quiet; round++) {
+      const waiting = pendingActions(run.state)
+      if (!waiting.length) break
+      const undated = waiting.filter((a) => a.deadline === undefined)
+      if (undated.length) run.violations.push(`no deadline: ${undated.map((a) => `${a.id} ${a.kind}`).join(', ')}`)
+      run.now = Math.max(...waiting.map((a) => a.deadline ?? 0), run.now) + 1
+      const before = run.trace.length
+      apply(run, { type: 'tick' })
+      lostCount += run.trace.slice(before).join('').split('actionLost').length - 1
+      quiet = settle(run, rng, 0, 0)
+      const overdue = pendingActions(run.state).filter((a) => (a.deadline ?? 0) <= run.now)
+      if (overdue.length) run.violations.push(`still waiting past the deadline after a tick: ${overdue.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')}`)
+    }
+    if (!quiet) run.violations.push('feedback loop did not reach quiescence within 3000 results')
+    const left = pendingActions(run.state).filter((a) => run.up.has(a.node) || a.kind === 'fence')
+    if (quiet && left.length) run.violations.push(`engine still waits for ${left.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')} after the ticks`)
+    if (run.violations.length) {
+      t.fail(`seed ${seed * 104729}: ${run.violations.slice(0, 5).join('\n')}\ntrace:\n${run.trace.join('\n')}`)
+      break
+    }
+  }
+  t.ok(lostCount > 100, `${runs} lossy runs; ${lostCount} results declared lost and recovered`)
 })
 
 t.test('offline order is the reverse of online order, for random DAGs', async (t) => {
