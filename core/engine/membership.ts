@@ -30,7 +30,25 @@ export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
   }
   // up: the node (re)joined; what runs there is unknown until probed.
   d.wnode(n).membership = 'up'
+  withdrawFence(d, n)
   probeNode(d, n)
+}
+
+/** A node that is back needs no fence for having been lost: its fence, if not done yet, is cancelled
+ *  (fencing a member kills a healthy node) and the probes tell what runs there. A resource whose clean
+ *  failed is still stuck there: then the fence stands. */
+function withdrawFence(d: Draft, n: NodeName): void {
+  if (!d.node(n)!.needsFence || stuckOn(d, n)) return
+  for (const a of d.fencePending(n)) d.cancel(a.id, `${n} is back`)
+  d.wnode(n).needsFence = false
+  d.notice({ kind: 'fenceWithdrawn', node: n, reason: `${n} is back before it was fenced: probing it instead` })
+}
+
+/** A clean failed on `n`: only fencing the node makes that resource safe. */
+function stuckOn(d: Draft, n: NodeName): boolean {
+  let stuck = false
+  eachResourceOn(d, n, (r) => { if (d.rs(r, n)!.needsFence) stuck = true })
+  return stuck
 }
 
 /** The node is down and provably runs nothing: its resources are offline; its groups may move. */
@@ -92,7 +110,10 @@ export function onStart(d: Draft, node?: NodeName): void {
 export function onTick(d: Draft): void {
   expireLost(d)
   for (const n of d.nodeNames()) {
-    if (d.node(n)!.needsFence) requestFence(d, n, `retry fencing ${n}`)
+    // A failed fence is retried while the node is lost, or while a resource is stuck there; never
+    // against a node that came back (withdrawFence).
+    const ns = d.node(n)!
+    if (ns.needsFence && (ns.membership !== 'up' || stuckOn(d, n))) requestFence(d, n, `retry fencing ${n}`)
   }
   // Counter resets are also checked on monitor results; the tick catches quiet resources.
   for (const [r, ri] of d.idx.resources) {

@@ -61,6 +61,8 @@ export type NoticeKind =
   | 'needsFence'
   | 'nodeFenced'
   | 'fenceFailed'
+  /** The node came back before its fence was done: the fence is cancelled, the node probed. */
+  | 'fenceWithdrawn'
   | 'adopted'
   | 'concurrencyViolation'
   | 'probeInconclusive'
