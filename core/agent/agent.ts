@@ -117,6 +117,7 @@ export class Agent extends EventEmitter {
     this.fencing = new Fencing({
       node: this.node, log: this.log, host: this.host, hb: () => this.store.current().hb, nodes: () => this.input.nodes,
       runsResources: () => this.local.runsResources(),
+      inView: (n) => this.role?.inView(n) ?? false,
     })
   }
 

@@ -1,6 +1,10 @@
 // Fencing another node: its fence devices (hb.json `fencing`) tried level by level, after the fence
 // delay when this node runs nothing. Fencing runs on the coordinator, against a node outside its
-// partition, before that node's groups move.
+// partition, before that node's groups move. Right before each device call the target is checked
+// against this node's current view: a target that came back (a link blip shorter than the delay) is
+// alive and talking to us, so the fence is withdrawn instead of killing a healthy member (issue 14,
+// finding 2). A cancel during the delay stops it; a device call once issued runs to its end (a power
+// switch left half way tells nothing about the target).
 import type { HbConfig } from '../engine/model.js'
 import type { Action } from '../engine/plan.js'
 import type { ActionOutcome } from '../executor/executor.js'
@@ -17,6 +21,8 @@ export interface FencingOptions {
   nodes: () => string[]
   /** Whether a resource runs on this node now (decides the fence delay). */
   runsResources: () => boolean
+  /** Whether the node is a member of this node's current view (Role.inView); such a node is never fenced. */
+  inView: (node: string) => boolean
 }
 
 /** How long a node that runs no resource waits before it fences. Against mutual fencing (two nodes that
@@ -42,13 +48,23 @@ export class Fencing {
         const timer = setTimeout(() => resolve(false), delayMs)
         signal.addEventListener('abort', () => { clearTimeout(timer); resolve(true) }, { once: true })
       })
-      if (aborted) return { status: 'done', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled during its delay` }
+      if (aborted) {
+        this.o.log.log('warn', `fence of ${target} cancelled during its delay`, { target })
+        return { status: 'cancelled', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled during its delay` }
+      }
     }
     const reasons: string[] = []
     for (const [i, dev] of levels.entries()) {
+      if (signal.aborted) return { status: 'cancelled', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled before level ${i + 1}` }
+      if (this.o.inView(target)) {
+        const reason = `withdrawn: ${target} is a member of this node's view again (it came back before the fence was issued)`
+        this.o.log.log('warn', `fence of ${target} withdrawn: it is back in this node's view`, { target, level: i + 1 })
+        return { status: 'cancelled', answer: 'failed', recoverable: true, reason }
+      }
+      // Not tied to the action's abort signal: once issued, a device call runs to its end (or its timeout).
       const res = await this.o.host.call(dev.type, 'fence', {
         resource: `fence-${target}-${i + 1}`, node: this.o.node, nodes: this.o.nodes(), attrs: dev.attrs ?? {}, args: [target],
-        timeoutMs: Math.max(1000, a.timeoutMs - 1000), signal,
+        timeoutMs: Math.max(1000, a.timeoutMs - 1000),
       })
       this.o.log.log(res.status === 'done' && res.answer === 'ok' ? 'warn' : 'error', `fence ${target} (level ${i + 1}, ${dev.type}): ${res.status}/${res.answer}`, { reason: res.reason ?? res.error })
       if (res.status === 'done' && res.answer === 'ok') return { status: 'done', answer: 'ok', recoverable: true, reason: `fenced by ${dev.type}` }

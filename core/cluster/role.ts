@@ -161,6 +161,12 @@ export class Role {
     return fresh
   }
   coordinator(): string | null { return this.membership?.coordinator ?? null }
+  /** Whether `node` is a member of this node's current view: heard, and mutually connected with every
+   *  member of our partition. A fence must never be issued against such a node (it is alive and talking
+   *  to us; issue 14, finding 2). */
+  inView(node: string): boolean {
+    return node !== this.self && !!this.membership?.partition.includes(node)
+  }
   state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
     return { role: this.role, membership: this.membership, heartbeat: this.hb.status(), quorumServer: this.quorum?.state() ?? null, twoNode: this.o.hb.quorum?.twoNode === true }
   }
