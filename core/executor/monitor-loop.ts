@@ -22,9 +22,15 @@ export class MonitorLoop {
   /** Adds or re-times a resource's monitor. A new entry starts at a random phase of its interval. */
   set(key: string, intervalMs: number): void {
     const cur = this.entries.get(key)
-    if (cur && cur.intervalMs === intervalMs) return
+    if (cur) {
+      // Re-timed in place: its monitor may be running (its result can re-time it before it settles), and
+      // only this same entry's flag is cleared when it does — a copy would stay 'running' for good.
+      cur.due = Math.min(cur.due, this.now() + intervalMs)
+      cur.intervalMs = intervalMs
+      return
+    }
     const phase = Math.floor((this.opts.random ?? Math.random)() * intervalMs)
-    this.entries.set(key, { intervalMs, due: cur ? Math.min(cur.due, this.now() + intervalMs) : this.now() + phase, running: cur?.running ?? false })
+    this.entries.set(key, { intervalMs, due: this.now() + phase, running: false })
     this.arm()
   }
 
