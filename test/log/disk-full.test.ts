@@ -79,7 +79,9 @@ t.test('on a full tmpfs: lines dropped and counted, no crash, no stall, logging 
   t.match(s.log, { writing: false, reason: 'disk full', code: 'ENOSPC' }, 'the log says the disk is full')
   t.ok(s.log.droppedLines > 2500, `lines dropped and counted: ${s.log.droppedLines}`)
   t.ok(s.worstLateMs < 100, `a 10 ms timer was never more than 100 ms late (worst ${s.worstLateMs} ms)`)
-  t.ok(s.beats >= s.tookMs / 20, `the timer kept firing (${s.beats} beats in ${s.tookMs} ms)`)
+  // The lateness bound above is the real check; the count only shows the timer ran at all (on a machine
+  // loaded by other processes a 10 ms timer fires every 20-25 ms even when our loop is free).
+  t.ok(s.beats >= s.tookMs / 50, `the timer kept firing (${s.beats} beats in ${s.tookMs} ms)`)
   const dropped1 = s.log.droppedLines
   s = await ask('flood 2000')
   t.ok(s.log.droppedLines >= dropped1 + 2000, `the counter grows: ${s.log.droppedLines}`)
