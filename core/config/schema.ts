@@ -24,6 +24,7 @@ export const POLICY_SCHEMA = {
     restartLimit: count,
     onlineRetryLimit: count,
     confidenceIntervalS: seconds,
+    failureTimeoutS: { type: 'number', minimum: 0, maximum: 86400 }, // 0: faults never expire
   },
 } as const
 

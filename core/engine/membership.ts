@@ -7,6 +7,7 @@ import type { NodeName } from './model.js'
 import { candidate } from './placement.js'
 import { confidence } from './policy.js'
 import { expireLost } from './deadlines.js'
+import { expireFaults } from './fault-expiry.js'
 import { requestFence } from './results.js'
 
 export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
@@ -85,7 +86,9 @@ export function fenced(d: Draft, n: NodeName): void {
     wg.activeNode = to
     if (to) d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from lost node ${n}` })
     else {
-      wg.autoStartPending = gi.cfg.autoStart // start wherever a node becomes available
+      // Start wherever a node becomes usable: the group fails over or autostarts, its target only
+      // comes later (another node back, a fault cleared or expired).
+      wg.autoStartPending = true
       d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'no other node can take the group' })
     }
   }
@@ -109,6 +112,7 @@ export function onStart(d: Draft, node?: NodeName): void {
 
 export function onTick(d: Draft): void {
   expireLost(d)
+  expireFaults(d)
   for (const n of d.nodeNames()) {
     // A failed fence is retried while the node is lost, or while a resource is stuck there; never
     // against a node that came back (withdrawFence).

@@ -20,6 +20,9 @@ export const SHIPPED_DEFAULTS: Readonly<TypeDefaults> = Object.freeze({
   restartLimit: 0,
   onlineRetryLimit: 0,
   confidenceIntervalS: 300,
+  // Off: a fault holds until an operator clears it, unless the type (nic: a link that comes back) or
+  // the configuration sets a failure timeout.
+  failureTimeoutS: 0,
 })
 
 export interface ResourceConfig {

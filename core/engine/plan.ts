@@ -68,6 +68,8 @@ export type NoticeKind =
   | 'probeInconclusive'
   | 'lockedNoAction'
   | 'countersReset'
+  /** A fault passed its failureTimeoutS: cleared, the resource probed. */
+  | 'faultExpired'
   /** An action's result did not come by its deadline: it is cancelled and the resource probed. */
   | 'actionLost'
 

@@ -125,6 +125,7 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
   const s = d.wrs(r, n)
   s.state = 'faulted'
   s.lastFault = reason
+  s.faultedAt = d.now
   s.healthySince = null
   s.stopped = false
   s.restart = false
@@ -157,6 +158,9 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
     d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from ${n} after ${r} faulted` })
   } else {
     w.activeNode = null
+    // Start wherever a node becomes usable (another comes back, a fault expires or is cleared), as after
+    // a node loss; with failover off the group stays down until the operator acts.
+    if (gs.failoverOnFailure) w.autoStartPending = true
     d.notice({ kind: 'noFailoverTarget', group: g, node: n,
       reason: gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off' })
   }

@@ -25,6 +25,8 @@ export interface ResourceNodeState {
   /** ms since which the resource has been continuously healthy, or null. */
   healthySince: number | null
   lastFault: string | null
+  /** ms of the last fault (for failureTimeoutS); null when none, or restored without it. */
+  faultedAt: number | null
   /** A clean failed here: only fencing the node makes it safe again. */
   needsFence: boolean
   /** Faulted, and the policy restarts it in place (offline, then online again). */
@@ -90,7 +92,7 @@ export function pendingActions(state: EngineState): Action[] {
 export function freshResourceState(monitored: boolean, state: ResourceStateName = 'unknown'): ResourceNodeState {
   return {
     state, monitored, misses: 0, timeouts: 0, restarts: 0, onlineRetries: 0, healthySince: null,
-    lastFault: null, needsFence: false, restart: false, stopped: false, probeSent: false,
+    lastFault: null, faultedAt: null, needsFence: false, restart: false, stopped: false, probeSent: false,
   }
 }
 

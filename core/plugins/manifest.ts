@@ -11,7 +11,8 @@ import { PROC_USER_PATTERN } from './caps/proc-users.js'
 
 const policyProps = Object.fromEntries(
   ['monitorIntervalS', 'monitorTimeoutS', 'offlineMonitorIntervalS', 'onlineTimeoutS', 'offlineTimeoutS', 'cleanTimeoutS',
-    'toleranceLimit', 'monitorTimeoutLimit', 'restartLimit', 'onlineRetryLimit', 'confidenceIntervalS']
+    'toleranceLimit', 'monitorTimeoutLimit', 'restartLimit', 'onlineRetryLimit', 'confidenceIntervalS',
+    'failureTimeoutS']
     .map((k) => [k, { type: 'number', minimum: 0, maximum: 86400 }]),
 )
 

@@ -204,6 +204,9 @@ export interface TypeDefaults {
   onlineRetryLimit: number
   /** After this long healthy, the miss/restart counters reset. */
   confidenceIntervalS: number
+  /** A fault expires this long after it, once the resource is down (Pacemaker's failure-timeout):
+   *  counters reset, the resource is probed and may run there again. 0: never (an operator clears it). */
+  failureTimeoutS: number
 }
 
 export interface PluginManifest {

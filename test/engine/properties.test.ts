@@ -43,7 +43,7 @@ function randomConfig(rng: Rng): { input: EngineInput; parents: Map<string, stri
   const resources = Array.from({ length: count }, (_, i) => ({
     name: `r${i}`, type: 'dummy', group: groups[rng.int(groupCount)]!.name, critical: rng.chance(0.8), attrs: {}, nodeAttrs: {},
     monitored: rng.chance(0.9),
-    policy: { toleranceLimit: rng.int(2), restartLimit: rng.int(3), onlineRetryLimit: rng.int(2), monitorTimeoutLimit: 1 + rng.int(3), confidenceIntervalS: 30 },
+    policy: { toleranceLimit: rng.int(2), restartLimit: rng.int(3), onlineRetryLimit: rng.int(2), monitorTimeoutLimit: 1 + rng.int(3), confidenceIntervalS: 30, failureTimeoutS: rng.pick([0, 0, 30]) },
   }))
   const dependencies: { parent: string; child: string }[] = []
   // Edges only from a later to an earlier resource of the same group: always a DAG.

@@ -1,0 +1,30 @@
+// Faults that expire (Pacemaker's failure-timeout): with the policy's failureTimeoutS set, a fault is
+// forgotten that long after it happened, once the resource is down there (its offline or clean done,
+// nothing of it runs) and its node is up and needs no fence. The engine then knows nothing more about
+// whether the cause is gone than the probe and the next online tell: it clears the fault and its
+// counters, probes, and a group waiting for a node starts there again; should the cause remain, the
+// online fails, the resource faults anew and the next try is one failure timeout later.
+
+import type { Draft } from './draft.js'
+import { freshResourceState } from './state.js'
+
+export function expireFaults(d: Draft): void {
+  for (const [r, ri] of d.idx.resources) {
+    const limitS = ri.policy.failureTimeoutS
+    if (!(limitS > 0)) continue
+    for (const n of d.idx.groups.get(ri.group)!.cfg.nodes) {
+      const s = d.rs(r, n)
+      if (!s || s.state !== 'faulted' || !s.stopped || s.restart || s.needsFence) continue
+      if (s.faultedAt == null) {
+        d.wrs(r, n).faultedAt = d.now // restored from disk at start: the timeout counts from now
+        continue
+      }
+      if (d.now - s.faultedAt < limitS * 1000) continue
+      if (!d.isUp(n) || d.node(n)!.needsFence || d.resourcePending(r, n).length) continue
+      Object.assign(d.wrs(r, n), freshResourceState(s.monitored, 'unknown'), { probeSent: true })
+      d.notice({ kind: 'faultExpired', group: ri.group, resource: r, node: n,
+        reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}` })
+      d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
+    }
+  }
+}
