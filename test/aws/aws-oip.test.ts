@@ -1,6 +1,7 @@
 // aws-oip through the real sandbox and the real aws.ec2 provider against the real EC2-compatible endpoint.
 import t from 'tap'
-import { rig, routeIn, eniOf } from './sim-host.js'
+import { rig, routeIn, eniOf, pluginDir } from './sim-host.js'
+import { createTestHost } from '../../sdk/src/testing.js'
 
 const attrs = (node: string, extra: Record<string, unknown> = {}) => ({ ip: '192.168.100.5', routeTables: ['rtb-0demo1', 'rtb-0demo2'], eni: `eni-${node}`, ...extra })
 const D = '192.168.100.5/32'
@@ -46,18 +47,75 @@ t.test('create/delete routing control deletes the routes offline', async (t) => 
   t.equal((await r.host.call('monitor', { attrs: a, node: 'n1' })).answer, 'notRunning')
 })
 
-t.test('monitor repairs drift on the owning node and says so in the log', async (t) => {
+const writes = (c: Record<string, number>) => (c.ReplaceRoute ?? 0) + (c.CreateRoute ?? 0) + (c.DeleteRoute ?? 0) + (c.ModifyNetworkInterfaceAttribute ?? 0)
+
+t.test('monitor only observes: drift on the node that brought the IP online is reported, never repaired', async (t) => {
   const r = await rig(t, 'aws-oip')
   t.equal((await r.host.call('online', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
   // Someone points one table elsewhere behind our back (through the API, as a person would).
   const h2 = await (await r.node('n2')).host.call('online', { attrs: attrs('n2', { routeTables: ['rtb-0demo2'] }), node: 'n2' })
   t.equal(h2.answer, 'ok')
   await new Promise((res) => setTimeout(res, 1700)) // past the describe cache
+  r.sim.resetCalls()
   const m = await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })
-  t.equal(m.answer, 'ok', m.reason ?? '')
-  t.match(m.reason, /drift repaired/)
-  t.equal(routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId, 'eni-n1')
-  t.ok(r.host.logs.some((l) => l.level === 'warn' && /route drift .* repairing/.test(l.msg)))
+  t.equal(m.answer, 'notRunning', 'drift is a result for the engine (a miss, then a fault and its restart or failover)')
+  t.match(m.reason, /rtb-0demo2: eni-n2/, 'naming the table and where its route points')
+  t.equal(writes(r.sim.calls()), 0, 'the monitor changed nothing in EC2')
+  t.equal(routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId, 'eni-n2', 'the route stays where it was put')
+  t.ok(r.host.logs.some((l) => l.level === 'warn' && /route drift for 192\.168\.100\.5\/32: rtb-0demo2: eni-n2/.test(l.msg)), 'logged as drift')
+  t.notOk(r.host.logs.some((l) => /repairing|drift repaired/.test(l.msg)), 'no repair is attempted or announced')
+})
+
+t.test('a node whose group moved away while it was paused (SIGSTOP, then fenced) does not pull the route back', async (t) => {
+  const r = await rig(t, 'aws-oip')
+  t.equal((await r.host.call('online', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok', 'held and cached on n1')
+  // n1 is paused: n2 takes the group (n1's offline never ran); n1 resumes and its overdue monitor runs.
+  const n2 = (await r.node('n2')).host
+  t.equal((await n2.call('online', { attrs: attrs('n2'), node: 'n2' })).answer, 'ok')
+  for (const wait of [0, 1700]) {
+    await new Promise((res) => setTimeout(res, wait))
+    r.sim.resetCalls()
+    const m = await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })
+    t.not(m.answer, 'failed', 'not a fault of n1: the IP is simply not here')
+    t.equal(writes(r.sim.calls()), 0, `n1's monitor changed nothing (after ${wait} ms)`)
+    t.same([routeIn(r.sim, 'rtb-0demo1', D)?.networkInterfaceId, routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId], ['eni-n2', 'eni-n2'])
+  }
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning', 'past the cache: not running on n1')
+})
+
+t.test('taken offline here, the overlay route left in place: the monitor (and a probe) answer notRunning', async (t) => {
+  const r = await rig(t, 'aws-oip')
+  t.equal((await r.host.call('online', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  t.equal((await r.host.call('offline', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  t.equal(routeIn(r.sim, 'rtb-0demo1', D)?.networkInterfaceId, 'eni-n1', 'overlay: the route stays by design')
+  await new Promise((res) => setTimeout(res, 1700))
+  r.sim.resetCalls()
+  const m = await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })
+  t.equal(m.answer, 'notRunning', 'offline stays offline: a route that still targets us is not a resource running here')
+  t.match(m.reason, /taken offline/)
+  t.equal(writes(r.sim.calls()), 0)
+  t.same(Object.keys(r.host.state.get('r1') ?? {}), ['offline'], 'the resource\'s state keeps the offline mark (and no online claim)')
+  // The mark is kept in the resource's state, which survives an agent restart: a new agent's probe agrees.
+  const restarted = await createTestHost({ pluginDir: pluginDir('aws-oip'), build: false, nodes: ['n1', 'n2'], node: 'n1', fakes: { providers: [r.provider] } })
+  t.teardown(() => restarted.dispose())
+  restarted.state.set('r1', structuredClone(r.host.state.get('r1')!))
+  t.equal((await restarted.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning', 'after a restart too')
+  // Brought online again here: monitored as running.
+  t.equal((await r.host.call('online', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  // clean (the forced offline) leaves the same mark.
+  t.equal((await r.host.call('clean', { attrs: attrs('n1'), node: 'n1' })).answer, 'ok')
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning')
+})
+
+t.test('a route that targets a node which never had the resource is adopted (started outside the cluster)', async (t) => {
+  const r = await rig(t, 'aws-oip')
+  const n2 = (await r.node('n2')).host
+  t.equal((await n2.call('online', { attrs: attrs('n2'), node: 'n2' })).answer, 'ok')
+  n2.state.clear() // as on a node that never ran it: no record either way
+  t.equal((await n2.call('monitor', { attrs: attrs('n2'), node: 'n2' })).answer, 'ok', 'the route targets n2: running there (adopted by the engine)')
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning')
 })
 
 t.test('validate refuses with the field named', async (t) => {

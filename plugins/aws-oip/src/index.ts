@@ -4,9 +4,13 @@
 //   online   ModifyNetworkInterfaceAttribute (only if the check is on), DescribeRouteTables, then per table
 //            ReplaceRoute (CreateRoute when absent) where the route does not already target this ENI
 //   offline  overlay: nothing (the next node replaces the route); create: DeleteRoute where it targets us
-//   monitor  DescribeRouteTables (shared, cached): every table must target this ENI. On the node that
-//            brought the IP online in this agent's lifetime, drift is repaired (and logged); elsewhere the
-//            answer is notRunning. Throttled/unreachable EC2 gives unknown, never notRunning.
+//   monitor  DescribeRouteTables (shared, cached): every table must target this ENI. It only observes:
+//            drift is answered notRunning (naming where each route points) and the engine decides — a
+//            miss, a fault, then its restart in place or failover, each an action of the quorate cluster.
+//            A monitor that wrote could pull the route back from the node that took the group while this
+//            one was paused. Taken offline here (the overlay route stays by design), the answer is
+//            notRunning whatever the route says, so an offline group is never adopted back from its own
+//            leftover route. Throttled/unreachable EC2 gives unknown, never notRunning.
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
   cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
@@ -19,9 +23,9 @@ interface RouteTable { RouteTableId: string; VpcId?: string; Routes?: Route[]; T
 
 const dest = (ip: string) => (ip.endsWith('/32') ? ip : `${ip}/32`)
 const bareIp = (ip: string) => ip.replace(/\/32$/, '')
-/** Resources brought online by this node in this isolate's lifetime: only these repair drift. After an
- *  agent restart (or an isolate recycle) a stale claim must not pull the route back from another node. */
-const ownedHere = new Set<string>()
+/** The resource's state (ctx.state, kept across agent restarts): `online` {eni, at} while this node holds
+ *  it, `offline` {at} once it was taken offline (or cleaned) here — the overlay route may still target us. */
+const ONLINE = 'online', OFFLINE = 'offline'
 
 async function tables(ctx: HookContext<Attrs>, fresh: boolean): Promise<RouteTable[]> {
   const ids = ctx.attrs.routeTables
@@ -134,8 +138,8 @@ export default definePlugin<Attrs>({
         ctx.log.info(`source/destination check disabled on ${eni}`)
       }
       const changed = await pointRoutes(ctx, await tables(ctx, true))
-      await ctx.state.set('online', { eni, at: ctx.now() })
-      ownedHere.add(ctx.resource)
+      await ctx.state.set(ONLINE, { eni, at: ctx.now() })
+      await ctx.state.delete(OFFLINE)
       if (changed.length) ctx.log.info(`${dest(ctx.attrs.ip)} now routed to ${eni}: ${changed.join('; ')}`)
       return ok(changed.length ? `routes to ${eni}: ${changed.join('; ')}` : `routes already target ${eni}`, { data: { eni, routeTables: ctx.attrs.routeTables, changed } })
     } catch (e) {
@@ -144,8 +148,7 @@ export default definePlugin<Attrs>({
   },
 
   async offline(ctx) {
-    ownedHere.delete(ctx.resource)
-    await ctx.state.delete('online')
+    await takenOffline(ctx)
     if ((ctx.attrs.routingControl ?? 'overlay') === 'overlay') return ok('overlay: the routes stay until another node takes them')
     const d = dest(ctx.attrs.ip)
     try {
@@ -166,18 +169,21 @@ export default definePlugin<Attrs>({
   },
 
   async clean(ctx) {
-    ownedHere.delete(ctx.resource)
-    await ctx.state.delete('online')
+    await takenOffline(ctx)
     return ok()
   },
 
   async monitor(ctx) {
     const d = dest(ctx.attrs.ip), eni = ctx.attrs.eni
+    if (await ctx.state.get(OFFLINE)) {
+      return notRunning(`${d} was taken offline on this node${(ctx.attrs.routingControl ?? 'overlay') === 'overlay' ? ' (overlay: a route left for the next node is not the IP running here)' : ''}`)
+    }
+    const held = !!(await ctx.state.get(ONLINE))
     let found: RouteTable[]
     try {
       // The shared cache serves the node that holds the IP; a node that does not hold it asks afresh, so
       // it never reports a route that moved away in the last cache window as still its own.
-      found = await tables(ctx, !ownedHere.has(ctx.resource))
+      found = await tables(ctx, !held)
     } catch (e) {
       if (cannotKnow(e)) return unknown(`cannot ask EC2 now: ${errorText(e)}`)
       return fault('DescribeRouteTables', e)
@@ -188,16 +194,15 @@ export default definePlugin<Attrs>({
       return !r || r.NetworkInterfaceId !== eni || r.State === 'blackhole'
     })
     if (!drift.length) return ok(`${d} -> ${eni} in ${ctx.attrs.routeTables.length} route table(s)`)
-    const what = drift.map((id) => { const r = byId.get(id) && routeOf(byId.get(id)!, d); return `${id}: ${r ? (r.NetworkInterfaceId ?? r.InstanceId ?? r.GatewayId ?? 'blackhole') : 'no route'}` }).join('; ')
-    if (!ownedHere.has(ctx.resource) || !(await ctx.state.get('online'))) return notRunning(`${d} does not target ${eni} (${what})`)
-    ctx.log.warn(`route drift for ${d}: ${what}; repairing`)
-    try {
-      const fixed = await pointRoutes(ctx, await tables(ctx, true))
-      ctx.log.warn(`route drift for ${d} repaired: ${fixed.join('; ') || 'nothing left to change'}`)
-      return ok(`drift repaired: ${fixed.join('; ')}`)
-    } catch (e) {
-      if (cannotKnow(e)) return unknown(`drift (${what}) not repaired yet: ${errorText(e)}`)
-      return failed(`drift (${what}) could not be repaired: ${errorText(e)}`)
-    }
+    const what = drift.map((id) => { const r = byId.get(id) && routeOf(byId.get(id)!, d); return `${id}: ${r ? (r.State === 'blackhole' && r.NetworkInterfaceId === eni ? `${eni} (blackhole)` : (r.NetworkInterfaceId ?? r.InstanceId ?? r.GatewayId ?? 'blackhole')) : 'no route'}` }).join('; ')
+    // Never repaired here: the engine acts on the result (see the header).
+    if (held) ctx.log.warn(`route drift for ${d}: ${what}; reported, not repaired by the monitor`)
+    return notRunning(`${d} does not target ${eni} (${what})`)
   },
 })
+
+/** Offline or clean here: the claim goes, the mark that the monitor must not read a leftover route as ours stays. */
+async function takenOffline(ctx: HookContext<Attrs>): Promise<void> {
+  await ctx.state.set(OFFLINE, { at: ctx.now() })
+  await ctx.state.delete(ONLINE)
+}
