@@ -1,4 +1,5 @@
-// npm run build: the agent bundle (dist/mccs.js) and one sandbox bundle per built-in plugin.
+// npm run build: the agent bundle (dist/mccs.js, and dist/heartbeat-worker.js for the heartbeat's thread) and one
+// sandbox bundle per built-in plugin.
 import { readdir, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -17,8 +18,9 @@ export async function buildAll(): Promise<void> {
   if (existsSync(path.join(root, 'core/cli/main.ts'))) {
     await rm(path.join(root, 'dist'), { recursive: true, force: true })
     await esbuild.build({
-      // Split at the CLI's dynamic imports: `mccs status` should not parse the agent.
-      entryPoints: { mccs: path.join(root, 'core/cli/main.ts') },
+      // Split at the CLI's dynamic imports: `mccs status` should not parse the agent. The heartbeat's worker
+      // thread is an entry of its own (core/cluster/heartbeat-worker-client.ts starts dist/heartbeat-worker.js).
+      entryPoints: { mccs: path.join(root, 'core/cli/main.ts'), 'heartbeat-worker': path.join(root, 'core/cluster/heartbeat-worker.ts') },
       outdir: path.join(root, 'dist'),
       chunkNames: 'chunks/[name]-[hash]',
       splitting: true,

@@ -4,7 +4,7 @@
 // what a message does is registered by the owner of that kind (serve): local actions, configuration
 // sync, peer services, the agent's engine loop. So the transport changes without touching them, and
 // each owner's messages are read next to the code that answers them.
-import type { Heartbeat } from '../cluster/heartbeat.js'
+import type { HeartbeatThread as Heartbeat } from '../cluster/heartbeat-worker-client.js'
 import { PeerChannel, PEER_PORT_OFFSET, type Endpoint } from '../cluster/peer-channel.js'
 import type { Role } from '../cluster/role.js'
 import type { HbConfig } from '../engine/model.js'

@@ -19,7 +19,6 @@ import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { isMainThread } from 'node:worker_threads'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import type { HbConfig } from '../engine/model.js'
 import type { Log } from '../log/logger.js'
@@ -28,13 +27,15 @@ import {
   HB_DEFAULT_PORT,
   KEY_BYTES,
   ReplayGuard,
-  decodePacket,
   encodePacket,
+  rejectError,
+  tryDecodePacket,
   encodeView,
   newIncarnation,
   validateView,
   type HbEcho,
   type HbPacket,
+  type HbReject,
   type HbView,
 } from './packet.js'
 
@@ -52,7 +53,7 @@ export interface HeartbeatOptions {
   self: string
   /** The 256-bit cluster key (cluster-key.ts). */
   key: Buffer
-  log?: Log
+  log?: Pick<Log, 'log'>
   /** The first view to piggyback. */
   payload?: HbView
   /** Debug tap: every datagram received, before validation (tests capture packets to replay them). */
@@ -63,6 +64,8 @@ export interface HeartbeatOptions {
    * only: a restart of this node forgets which incarnations of its peers are old.
    */
   stateFile?: string
+  /** Called after every tick, once its silence check is done (the worker thread reports its state then). */
+  onTick?: () => void
 }
 
 export type RejectReason = 'malformed' | 'version' | 'foreign' | 'auth' | 'replay' | 'misdirected'
@@ -202,8 +205,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   readonly intervalMs: number
   readonly deadMs: number
   private readonly key: Buffer
-  private readonly log: Log | undefined
+  private readonly log: Pick<Log, 'log'> | undefined
   private readonly onPacket: HeartbeatOptions['onPacket']
+  private readonly onTick: HeartbeatOptions['onTick']
   private readonly links = new Map<string, LinkState>()
   private readonly peers = new Map<string, PeerState>()
   private readonly guard = new ReplayGuard()
@@ -214,40 +218,26 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private readonly rejected: RejectCounters = { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 }
   private payload: Buffer
   private running = false
+  private muted = false
   private timer: NodeJS.Timeout | null = null
 
   constructor(opts: HeartbeatOptions) {
     super()
     const cfg = opts.config
+    const checked = checkHeartbeatOptions(opts)
     this.self = opts.self
     this.cluster = cfg.cluster
-    if (!Buffer.isBuffer(opts.key) || opts.key.length !== KEY_BYTES) {
-      throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `the cluster key must be ${KEY_BYTES} bytes`, { field: 'key' })
-    }
     this.key = opts.key
     this.log = opts.log
     this.onPacket = opts.onPacket
-    this.intervalMs = cfg.timing?.intervalMs ?? DEFAULT_TIMING.intervalMs
-    this.deadMs = cfg.timing?.deadMs ?? DEFAULT_TIMING.deadMs
-    if (!(this.intervalMs > 0) || !(this.deadMs > this.intervalMs)) {
-      throw new MccsError('MCCS_ERR_HB_CONFIG', `deadMs (${this.deadMs}) must exceed intervalMs (${this.intervalMs}) > 0`, { field: '/timing' })
-    }
-    const me = cfg.nodes.find((n) => n.name === opts.self)
-    if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' is not in hb.json`, { field: '/nodes', subject: opts.self })
-    const basePort = cfg.port ?? HB_DEFAULT_PORT
-    for (const l of cfg.links) {
-      const address = me.addresses[l.name]
-      if (!address) continue
-      if (!isIP(address)) {
-        throw new MccsError('MCCS_ERR_HB_CONFIG', `address '${address}' is not an IP address`, { field: `/nodes/${opts.self}/addresses/${l.name}` })
-      }
+    this.onTick = opts.onTick
+    this.intervalMs = checked.intervalMs
+    this.deadMs = checked.deadMs
+    for (const l of checked.links) {
       this.links.set(l.name, {
-        name: l.name, address, port: l.port ?? basePort, socket: null, binding: false,
+        name: l.name, address: l.address, port: l.port, socket: null, binding: false,
         seq: 0, sent: [], sentNext: 0, tx: 0, rx: 0, sendErrors: 0, lastError: null, lastErrorLogged: 0,
       })
-    }
-    if (this.links.size === 0) {
-      throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' has no address on any heartbeat link`, { field: `/nodes/${opts.self}/addresses` })
     }
     const now = Date.now()
     for (const n of cfg.nodes) {
@@ -283,7 +273,6 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    if (isMainThread) installTestStall(this.log)
     // Our incarnation is on disk before any packet carries it: if this start's packets were seen and the
     // clock then went back, the next start must still pick a newer one.
     await this.saveState()
@@ -405,12 +394,22 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     if (!this.running) return
     for (const l of this.links.values()) {
       if (!l.socket) void this.bind(l)
-      else this.send(l)
+      else if (!this.muted) this.send(l)
     }
     // Check after this loop iteration's I/O: if this process was stalled (GC, CPU starvation, SIGSTOP), the
     // heartbeats that queued up meanwhile are read first, so our own stall is not taken for the peers' silence.
-    setImmediate(() => { if (this.running) this.checkSilence() })
+    setImmediate(() => {
+      if (!this.running) return
+      this.checkSilence()
+      this.onTick?.()
+    })
   }
+
+  /**
+   * While muted, ticks send nothing (receiving and silence checks go on), so the peers see this node go
+   * silent: the worker thread's watchdog mutes the heartbeat of an agent whose main thread hangs.
+   */
+  mute(on: boolean): void { this.muted = on }
 
   private send(l: LinkState): void {
     const s = l.socket!
@@ -472,10 +471,12 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     const now = mono()
     l.rx++
     this.onPacket?.(msg, l.name, { address: rinfo.address, port: rinfo.port })
-    let pkt: HbPacket
+    // Refusing what an outsider can send costs no exception (a flood of bad packets: docs/heartbeat.md).
+    const d = tryDecodePacket(msg, this.key, { cluster: this.cluster })
+    if ('reject' in d) { this.reject(l, rinfo, d.reject); return }
+    const pkt: HbPacket = d.packet
     let peer: PeerState | undefined
     try {
-      pkt = decodePacket(msg, this.key, { cluster: this.cluster })
       peer = this.peers.get(pkt.sender)
       if (!peer) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', 'sender is not a node of this cluster', { field: 'sender' })
       if (pkt.to !== this.self) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet is for '${pkt.to}'`, { field: 'to', subject: pkt.sender })
@@ -558,10 +559,16 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     return this.stateWriter.save({ cluster: this.cluster, node: this.self, incarnation: this.incarnation, peers })
   }
 
-  private reject(l: LinkState, rinfo: dgram.RemoteInfo, e: unknown): void {
-    const code: ErrorCode = isMccsError(e) ? e.code : 'MCCS_ERR_HB_PACKET'
+  /** Counts a refused packet; builds its event only for a listener or the (rate-limited) log line. */
+  private reject(l: LinkState, rinfo: dgram.RemoteInfo, r: HbReject | unknown): void {
+    const coded = isReject(r) ? r : null
+    const code: ErrorCode = coded ? coded.code : isMccsError(r) ? r.code : 'MCCS_ERR_HB_PACKET'
     const reason = REASON_BY_CODE[code] ?? 'malformed'
     this.rejected[reason]++
+    const t = mono()
+    const logIt = t - this.lastRejectLog > 5_000 // a flood of bad packets must not flood the log
+    if (!logIt && this.listenerCount('reject') === 0) return
+    const e = coded ? rejectError(coded) : r
     const ev: RejectEvent = {
       link: l.name,
       from: `${rinfo.address}:${rinfo.port}`,
@@ -571,8 +578,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       ...(isMccsError(e) && e.field ? { field: e.field } : {}),
     }
     this.emit('reject', ev)
-    const t = mono()
-    if (t - this.lastRejectLog > 5_000) { // a flood of bad packets must not flood the log
+    if (logIt) {
       this.lastRejectLog = t
       this.log?.log('warn', 'heartbeat packet rejected', { ...ev, counters: { ...this.rejected } })
     }
@@ -590,22 +596,43 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   }
 }
 
-let stallInstalled = false
+function isReject(r: unknown): r is HbReject {
+  return typeof r === 'object' && r !== null && !(r instanceof Error) && typeof (r as HbReject).code === 'string' && typeof (r as HbReject).reason === 'string'
+}
+
 /**
- * TEST ONLY (lab tests of issue 14, finding 9): with MCCS_TEST_STALL_SIGNAL set (e.g. SIGUSR2), that signal
- * blocks this process's main event loop for MCCS_TEST_STALL_MS (default 2000) ms, as a slow request or a
- * synchronous gzip would. Never set in production; without the variable nothing is installed.
+ * Checks the options as the constructor does (throws MccsError naming the field) and returns the timing and
+ * this node's links: the worker-thread heartbeat checks them on the caller's thread, so a bad hb.json fails
+ * where it is passed.
  */
-function installTestStall(log: Log | undefined): void {
-  const sig = process.env.MCCS_TEST_STALL_SIGNAL
-  if (!sig || stallInstalled) return
-  stallInstalled = true
-  const ms = Number(process.env.MCCS_TEST_STALL_MS ?? 2000)
-  process.on(sig as NodeJS.Signals, () => {
-    log?.log('warn', `test stall: blocking the main event loop for ${ms} ms (MCCS_TEST_STALL_SIGNAL)`)
-    const end = performance.now() + ms
-    while (performance.now() < end) { /* busy */ }
-  })
+export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 'self' | 'key'>): {
+  intervalMs: number; deadMs: number; links: Array<{ name: string; address: string; port: number }>
+} {
+  const cfg = opts.config
+  if (!Buffer.isBuffer(opts.key) || opts.key.length !== KEY_BYTES) {
+    throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `the cluster key must be ${KEY_BYTES} bytes`, { field: 'key' })
+  }
+  const intervalMs = cfg.timing?.intervalMs ?? DEFAULT_TIMING.intervalMs
+  const deadMs = cfg.timing?.deadMs ?? DEFAULT_TIMING.deadMs
+  if (!(intervalMs > 0) || !(deadMs > intervalMs)) {
+    throw new MccsError('MCCS_ERR_HB_CONFIG', `deadMs (${deadMs}) must exceed intervalMs (${intervalMs}) > 0`, { field: '/timing' })
+  }
+  const me = cfg.nodes.find((n) => n.name === opts.self)
+  if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' is not in hb.json`, { field: '/nodes', subject: opts.self })
+  const basePort = cfg.port ?? HB_DEFAULT_PORT
+  const links: Array<{ name: string; address: string; port: number }> = []
+  for (const l of cfg.links) {
+    const address = me.addresses[l.name]
+    if (!address) continue
+    if (!isIP(address)) {
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `address '${address}' is not an IP address`, { field: `/nodes/${opts.self}/addresses/${l.name}` })
+    }
+    links.push({ name: l.name, address, port: l.port ?? basePort })
+  }
+  if (links.length === 0) {
+    throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' has no address on any heartbeat link`, { field: `/nodes/${opts.self}/addresses` })
+  }
+  return { intervalMs, deadMs, links }
 }
 
 function round2(x: number): number {

@@ -6,7 +6,7 @@
 // and says what it decided through the ClusterHost callbacks (its role events).
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { Heartbeat } from './heartbeat.js'
+import { HeartbeatThread } from './heartbeat-worker-client.js'
 import { computeMembership, type MembershipResult } from './membership.js'
 import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
@@ -51,7 +51,7 @@ export interface RoleOptions {
 }
 
 export class Role {
-  readonly hb: Heartbeat
+  readonly hb: HeartbeatThread
   private membership: MembershipResult | null = null
   private role: RoleName = 'starting'
   private lastUp = new Set<string>()
@@ -92,7 +92,8 @@ export class Role {
     const me = o.hb.nodes.find((n) => n.name === this.self)
     if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
     const key = o.key
-    this.hb = new Heartbeat({ config: o.hb, self: this.self, key, log: o.log, stateFile: o.hbStateFile })
+    // The heartbeat runs in a thread of its own: nothing on this thread can delay it past the dead time.
+    this.hb = new HeartbeatThread({ config: o.hb, self: this.self, key, log: o.log, stateFile: o.hbStateFile })
     this.hb.on('peer', (ev) => {
       o.log.log(ev.up ? 'info' : 'warn', `node ${ev.node} ${ev.up ? 'up' : 'down'}`, { node: ev.node, links: ev.links, restarted: ev.restarted })
       this.schedule()
@@ -167,7 +168,7 @@ export class Role {
   inView(node: string): boolean {
     return node !== this.self && !!this.membership?.partition.includes(node)
   }
-  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<Heartbeat['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
+  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<HeartbeatThread['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
     return { role: this.role, membership: this.membership, heartbeat: this.hb.status(), quorumServer: this.quorum?.state() ?? null, twoNode: this.o.hb.quorum?.twoNode === true }
   }
 

@@ -5,7 +5,9 @@
 //  - a 2 s stall of the coordinator's main loop: nobody is declared down, nobody fenced, the group stays;
 //  - a flood of garbage UDP packets on 14321 (both links of the coordinator, from another process): the same;
 //  - a main loop blocked for longer than the heartbeat's watchdog (5 s): the node IS declared down and fenced,
-//    but only once the watchdog has stopped its heartbeats (a hung agent is not kept alive by its thread).
+//    but only once the watchdog has stopped its heartbeats (a hung agent is not kept alive by its thread);
+//  - finding 6: the whole agent paused (SIGSTOP) just under the dead time, repeatedly: it does not blame its
+//    peers on resume (their heartbeats queued in its sockets count before any silence verdict).
 import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -35,17 +37,22 @@ async function cluster(t: Test, tag: string, stallMs: Record<string, number>): P
   return c
 }
 
-/** Nobody declared down, nobody fenced, the service answered from n1 only since round `from`. */
-async function nobodyHurt(t: Test, c: AgentCluster, from: number): Promise<void> {
+/** Nobody declared down (by the nodes named), nobody fenced, the service answered from n1 only since round
+ *  `from` (`missed`: how many rounds may go unanswered — a flood of the link delays the probes too). */
+async function nobodyHurt(t: Test, c: AgentCluster, from: number, o: { judges?: string[]; missed?: number } = {}): Promise<void> {
   for (const n of c.nodes) {
-    const down = await entries(c, n, /"msg":"node n\d down"/)
-    t.same(down.map((e) => e.msg), [], `${n} declared nobody down`)
+    if (!o.judges || o.judges.includes(n)) {
+      const down = await entries(c, n, /"msg":"node n\d down"/)
+      t.same(down.map((e) => e.msg), [], `${n} declared nobody down`)
+    }
     t.same((await entries(c, n, /"msg":"fence n\d/)).map((e) => e.msg), [], `${n} fenced nobody`)
     t.equal(c.agents[n]!.exitCode, null, `${n}'s agent is alive`)
   }
   const rounds = c.rounds.slice(from)
   t.ok(rounds.length > 100, `${rounds.length} probe rounds`)
-  t.same(rounds.filter((r) => r.who.join() !== 'n1').length, 0, 'the service answered from n1, and n1 only, every round')
+  t.same(rounds.filter((r) => r.who.some((w) => w !== 'n1')).length, 0, 'no other node answered: no failover')
+  const missed = rounds.filter((r) => r.who.length === 0).length
+  t.ok(missed <= (o.missed ?? 0), `the service answered from n1 in ${rounds.length - missed} of ${rounds.length} rounds (${o.missed ?? 0} may be missed)`)
   const st = await c.status('n1')
   t.same(st.membership?.partition, ['n1', 'n2', 'n3'], 'n1 still sees everyone')
   t.equal(st.groups[0]?.nodes.n1, 'online', 'web still online on n1')
@@ -110,7 +117,28 @@ if (!avail.ok) {
     t.comment(`flood: ${sent} packets sent in 5 s; n1 rejected ${total} (${JSON.stringify(rejected)})`)
     t.ok(sent > 50_000, `the flood sent ${sent} packets`)
     t.ok(total > sent / 10, `n1 received and rejected ${total} of them`)
-    await nobodyHurt(t, c, from)
+    const probes = c.rounds.length - from
+    await nobodyHurt(t, c, from, { missed: Math.floor(probes / 20) })
+  })
+
+  t.test('finding 6: SIGSTOP of the coordinator just under the dead time, 12 times: the heartbeats queued meanwhile count', async (t) => {
+    // 540 ms: its peers cannot have sent a view without n1 (they would need 600 ms of silence and then a tick),
+    // but n1's own last packets from them are 540-640 ms old when it resumes. Before issue 14 a timer of the
+    // agent's that ran before the sockets were read (the 1 s engine tick, quorumFresh -> checkNow) declared the
+    // peers down, lost quorum and took the service offline, although their heartbeats were waiting in its sockets.
+    const c = await cluster(t, 's', {})
+    const from = c.rounds.length
+    const agent = c.agents.n1!
+    for (let i = 0; i < 12; i++) {
+      agent.kill('SIGSTOP')
+      await sleep(540)
+      agent.kill('SIGCONT')
+      await sleep(1000 + Math.floor(Math.random() * 500))
+    }
+    await sleep(1000)
+    // The peers may have seen n1 silent for 600 ms (their check runs every 100 ms) and back a moment later.
+    await nobodyHurt(t, c, from, { judges: ['n1'] })
+    t.same((await entries(c, 'n1', /quorum lost/)).map((e) => e.msg), [], 'n1 never lost quorum')
   })
 
   t.test('a main loop blocked past the watchdog (8 s > 5 s): the node is declared down and fenced', async (t) => {

@@ -1,0 +1,46 @@
+// The messages between the agent's main thread (HeartbeatThread, heartbeat-worker-client.ts) and the
+// heartbeat's worker thread (heartbeat-worker.ts). Types only: the worker imports nothing it does not run.
+import type { MessagePort } from 'node:worker_threads'
+import type { HeartbeatStatus, LinkEvent, PeerEvent, RejectEvent, ViewEvent } from './heartbeat.js'
+import type { HbConfig } from '../engine/model.js'
+import type { HbView } from './packet.js'
+
+/** workerData: what the worker needs to build its Heartbeat, and the port it talks on. */
+export interface WorkerInit {
+  port: MessagePort
+  config: Pick<HbConfig, 'cluster' | 'nodes' | 'links'> & Partial<Pick<HbConfig, 'timing' | 'port' | 'generation'>>
+  self: string
+  key: Uint8Array
+  stateFile?: string
+  payload?: HbView
+  /** Mute the heartbeat when the main thread has left a ping unanswered this long (ms); 0: never. */
+  watchdogMs: number
+}
+
+/** A snapshot of the worker's state: its status, and when it was taken (ms, the process's monotonic clock). */
+export interface Snapshot { st: HeartbeatStatus; at: number }
+
+export type FromWorker =
+  /** After every tick's silence check: the state, and a ping the main thread answers with `pong`. */
+  | ({ t: 'tick'; seq: number } & Snapshot)
+  /** An event of the Heartbeat, with the state right after it (listeners read it synchronously). */
+  | ({ t: 'ev'; name: 'peer'; ev: PeerEvent } & Snapshot)
+  | ({ t: 'ev'; name: 'link'; ev: LinkEvent } & Snapshot)
+  | ({ t: 'ev'; name: 'view'; ev: ViewEvent } & Snapshot)
+  /** A refused packet: sent only while the main thread listens to 'reject'. */
+  | { t: 'reject'; ev: RejectEvent; at: number }
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown>; at: number }
+  | ({ t: 'started'; incarnation: string } & Snapshot)
+  | { t: 'stopped'; at: number }
+
+export type ToWorker =
+  | { t: 'start' }
+  | { t: 'stop' }
+  | { t: 'payload'; view: HbView }
+  | { t: 'pong'; seq: number }
+  | { t: 'rejects'; on: boolean }
+
+/** The process's monotonic clock in ms: the same in every thread (performance.now() is per thread). */
+export function monoMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6
+}
