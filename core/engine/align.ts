@@ -20,7 +20,7 @@ export function initialState(input: EngineInput, opts: InitialOptions = {}): Eng
     const m = opts.membership?.[n] ?? 'up'
     nodes[n] = { membership: m, needsFence: m === 'down' }
   }
-  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, groups: {}, resourceGroup: {}, fencing: {} }
+  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, groups: {}, resourceGroup: {}, fencing: {}, nextDeadline: null }
   return { ...base, ...aligned(idx, base) }
 }
 

@@ -167,8 +167,8 @@ function clear(d: Draft, gi: GroupIndex, node?: NodeName): Rejection | void {
 function flush(d: Draft, gi: GroupIndex): void {
   const g = gi.cfg.name
   for (const id of Object.keys(d.group(g)!.pending)) {
-    const a = d.action(id)
-    if (a && a.kind !== 'fence') d.cancel(id, 'flush')
+    const a = d.action(id, g)
+    if (a && a.kind !== 'fence') d.cancel(id, 'flush', g)
   }
   const w = d.wgroup(g)
   w.activeNode = null

@@ -10,16 +10,24 @@ import type { Action } from './plan.js'
 /** Gives up on every action in flight past its deadline. A lost fence is only forgotten here: the node
  *  still needs its fence, which the tick asks for again. */
 export function expireLost(d: Draft): void {
+  // Most ticks have nothing due: the state keeps a lower bound of the deadlines in flight.
+  if (d.nextDeadline === null || (d.nextDeadline !== undefined && d.now < d.nextDeadline)) return
   const due: Action[] = []
+  let rest: number | null = null
   const check = (a: Action): void => {
-    if (a.deadline === undefined) {
+    let t = a.deadline
+    if (t === undefined) {
       // Carried over from a state written before deadlines existed: count from now.
-      d.setDeadline(a, d.now + a.timeoutMs + DEADLINE_MARGIN_MS)
-    } else if (d.now >= a.deadline) due.push(a)
+      t = d.now + a.timeoutMs + DEADLINE_MARGIN_MS
+      d.setDeadline(a, t)
+    }
+    if (d.now >= t) due.push(a)
+    else if (rest === null || t < rest) rest = t
   }
   for (const a of d.fences()) check(a)
   for (const g of d.idx.groups.keys()) for (const a of d.groupPending(g)) check(a)
-  for (const a of due) if (d.action(a.id)) lost(d, a) // an earlier one may have cancelled it as a dependent
+  d.nextDeadline = rest // exact for what stays; the probes planned below lower it
+  for (const a of due) if (d.action(a.id, a.group)) lost(d, a) // an earlier one may have cancelled it as a dependent
 }
 
 function lost(d: Draft, a: Action): void {
@@ -27,7 +35,7 @@ function lost(d: Draft, a: Action): void {
   const reason = `${what}: no result within ${Math.round(a.timeoutMs / 1000)} s + ${DEADLINE_MARGIN_MS / 1000} s`
   d.notice({ kind: 'actionLost', node: a.node, reason: `${reason}${a.kind === 'fence' ? '' : '; probing'}`,
     ...(a.group ? { group: a.group } : {}), ...(a.resource ? { resource: a.resource } : {}) })
-  d.cancel(a.id, reason) // stops it should it still run; a late result is ignored
+  d.cancel(a.id, reason, a.group) // stops it should it still run; a late result is ignored
   // What waited on it may have run too (the executor starts it on the result the engine never got).
   const dependents = d.cancelDependents(a.id, a.group, reason)
   if (a.kind === 'monitor') return // a lost monitor taught nothing: the monitor loop asks again

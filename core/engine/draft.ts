@@ -31,6 +31,8 @@ export class Draft {
   /** Groups whose state changed or may need reconciling. */
   readonly touched = new Set<string>()
   generation: number
+  /** EngineState.nextDeadline as this step leaves it. */
+  nextDeadline: number | null | undefined
   private seq: number
   private groups: EngineState['groups'] | null = null
   private nodes: EngineState['nodes'] | null = null
@@ -42,6 +44,7 @@ export class Draft {
   constructor(readonly idx: ConfigIndex, readonly base: EngineState, readonly now: number) {
     this.seq = base.seq
     this.generation = base.generation
+    this.nextDeadline = base.nextDeadline
   }
 
   // ---- reads ----
@@ -61,10 +64,11 @@ export class Draft {
   isUp(n: NodeName): boolean {
     return this.node(n)?.membership === 'up'
   }
-  /** An action in flight, by id. */
-  action(id: string): Action | undefined {
+  /** An action in flight, by id; `g`, its group when known, saves looking through every group. */
+  action(id: string, g?: string): Action | undefined {
     const f = (this.fencing ?? this.base.fencing)[id]
     if (f) return f
+    if (g !== undefined) return this.group(g)?.pending[id]
     const groups = this.groups ?? this.base.groups
     for (const g in groups) {
       const a = groups[g]!.pending[id]
@@ -178,6 +182,7 @@ export class Draft {
     const mine = group !== undefined ? this.group(group)?.pending : undefined
     for (const x of a.after) start = Math.max(start, mine?.[x]?.deadline ?? start)
     a.deadline = start + a.timeoutMs + DEADLINE_MARGIN_MS
+    this.noteDeadline(a.deadline)
     if (group !== undefined) this.wgroup(group).pending[id] = a
     else {
       if (!this.fencing) this.fencing = { ...this.base.fencing }
@@ -187,8 +192,8 @@ export class Draft {
   }
 
   /** Forgets an action in flight (its result arrived, it was cancelled, or its node was lost). */
-  forget(id: string): Action | undefined {
-    const a = this.action(id)
+  forget(id: string, g?: string): Action | undefined {
+    const a = this.action(id, g)
     if (!a) return undefined
     if (a.group !== undefined && this.group(a.group)) delete this.wgroup(a.group).pending[id]
     else {
@@ -213,6 +218,7 @@ export class Draft {
   /** Actions in flight are shared with the plans that carried them: a new deadline is a new object. */
   setDeadline(a: Action, deadline: number): void {
     if (a.deadline === deadline) return
+    this.noteDeadline(deadline)
     const next = { ...a, deadline }
     if (a.group !== undefined && this.group(a.group)) this.wgroup(a.group).pending[a.id] = next
     else {
@@ -221,14 +227,20 @@ export class Draft {
     }
   }
 
+  /** Keeps nextDeadline a lower bound (unknown stays unknown until a tick looks at every action). */
+  private noteDeadline(t: number): void {
+    if (this.nextDeadline === null) this.nextDeadline = t
+    else if (this.nextDeadline !== undefined && t < this.nextDeadline) this.nextDeadline = t
+  }
+
   /** Fence actions in flight (they belong to no group). */
   fences(): Action[] {
     return Object.values(this.fencing ?? this.base.fencing)
   }
 
   /** Cancels an action in flight: emits `cancel`, forgets it and undoes the transitional state it set. */
-  cancel(id: string, reason: string): void {
-    const a = this.forget(id)
+  cancel(id: string, reason: string, g?: string): void {
+    const a = this.forget(id, g)
     if (!a) return
     this.emit({ kind: 'cancel', node: a.node, target: id, reason, ...(a.group ? { group: a.group } : {}) })
     if (a.resource) this.settleAfterForget(a)
@@ -251,7 +263,7 @@ export class Draft {
     }
     doomed.delete(id)
     const out = pool.filter((p) => doomed.has(p.id))
-    for (const p of out) this.cancel(p.id, reason)
+    for (const p of out) this.cancel(p.id, reason, g)
     return out
   }
 
@@ -284,9 +296,9 @@ export class Draft {
       if (gi && this.group(g)) this.wgroup(g).nodes = deriveGroupStates(this, gi)
     }
     const unchanged = !this.groups && !this.nodes && !this.fencing && !this.resourceGroup &&
-      this.seq === this.base.seq && this.generation === this.base.generation
+      this.seq === this.base.seq && this.generation === this.base.generation && this.nextDeadline === this.base.nextDeadline
     if (unchanged) return this.base // the host can skip persisting
-    return {
+    const out: EngineState = {
       seq: this.seq,
       generation: this.generation,
       nodes: this.nodes ?? this.base.nodes,
@@ -294,5 +306,7 @@ export class Draft {
       resourceGroup: this.resourceGroup ?? this.base.resourceGroup,
       fencing: this.fencing ?? this.base.fencing,
     }
+    if (this.nextDeadline !== undefined) out.nextDeadline = this.nextDeadline
+    return out
   }
 }

@@ -6,25 +6,22 @@
 // online fails, the resource faults anew and the next try is one failure timeout later.
 
 import type { Draft } from './draft.js'
+import type { NodeName } from './model.js'
 import { freshResourceState } from './state.js'
 
-export function expireFaults(d: Draft): void {
-  for (const [r, ri] of d.idx.resources) {
-    const limitS = ri.policy.failureTimeoutS
-    if (!(limitS > 0)) continue
-    for (const n of d.idx.groups.get(ri.group)!.cfg.nodes) {
-      const s = d.rs(r, n)
-      if (!s || s.state !== 'faulted' || !s.stopped || s.restart || s.needsFence) continue
-      if (s.faultedAt == null) {
-        d.wrs(r, n).faultedAt = d.now // restored from disk at start: the timeout counts from now
-        continue
-      }
-      if (d.now - s.faultedAt < limitS * 1000) continue
-      if (!d.isUp(n) || d.node(n)!.needsFence || d.resourcePending(r, n).length) continue
-      Object.assign(d.wrs(r, n), freshResourceState(s.monitored, 'unknown'), { probeSent: true })
-      d.notice({ kind: 'faultExpired', group: ri.group, resource: r, node: n,
-        reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}` })
-      d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
-    }
+/** Called by the tick for a faulted resource whose policy sets failureTimeoutS (`limitS` > 0). */
+export function expireFault(d: Draft, r: string, n: NodeName, limitS: number): void {
+  const s = d.rs(r, n)
+  if (!s || s.state !== 'faulted' || !s.stopped || s.restart || s.needsFence) return
+  if (s.faultedAt == null) {
+    d.wrs(r, n).faultedAt = d.now // restored from disk at start: the timeout counts from now
+    return
   }
+  if (d.now - s.faultedAt < limitS * 1000) return
+  if (!d.isUp(n) || d.node(n)!.needsFence || d.resourcePending(r, n).length) return
+  Object.assign(d.wrs(r, n), freshResourceState(s.monitored, 'unknown'), { probeSent: true })
+  const group = d.idx.resources.get(r)!.group
+  d.notice({ kind: 'faultExpired', group, resource: r, node: n,
+    reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}` })
+  d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
 }

@@ -8,6 +8,6 @@ export type { EngineEvent, OperatorCommand, MonitorResultEvent, ActionResultEven
 export { isOperatorCommand } from './events.js'
 export type { Action, ActionKind, Notice, NoticeKind, Plan, CommandOutcome } from './plan.js'
 export type { EngineState, GroupRuntime, ResourceNodeState, NodeState, GroupStateName, ResourceStateName, Membership, LockKind } from './state.js'
-export { resourceState, pendingActions } from './state.js'
+export { resourceState, pendingActions, stuckResources } from './state.js'
 export type { InitialOptions } from './align.js'
 export { selfFenceOrder, type SelfFenceGroup } from './self-fence.js'

@@ -7,7 +7,7 @@ import type { NodeName } from './model.js'
 import { candidate } from './placement.js'
 import { confidence } from './policy.js'
 import { expireLost } from './deadlines.js'
-import { expireFaults } from './fault-expiry.js'
+import { expireFault } from './fault-expiry.js'
 import { requestFence } from './results.js'
 
 export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
@@ -112,18 +112,27 @@ export function onStart(d: Draft, node?: NodeName): void {
 
 export function onTick(d: Draft): void {
   expireLost(d)
-  expireFaults(d)
   for (const n of d.nodeNames()) {
     // A failed fence is retried while the node is lost, or while a resource is stuck there; never
     // against a node that came back (withdrawFence).
     const ns = d.node(n)!
     if (ns.needsFence && (ns.membership !== 'up' || stuckOn(d, n))) requestFence(d, n, `retry fencing ${n}`)
   }
-  // Counter resets are also checked on monitor results; the tick catches quiet resources.
-  for (const [r, ri] of d.idx.resources) {
-    for (const n of d.idx.groups.get(ri.group)!.cfg.nodes) {
-      const s = d.rs(r, n)
-      if (s && s.state === 'online' && (s.restarts > 0 || s.onlineRetries > 0)) confidence(d, r, n)
+  // One pass over every resource (a tick comes every second): counter resets, also checked on monitor
+  // results (the tick catches quiet resources), and faults past their failure timeout.
+  for (const [g, gi] of d.idx.groups) {
+    const byResource = d.group(g)?.resources
+    if (!byResource) continue
+    for (const r of gi.order) {
+      const byNode = byResource[r]
+      if (!byNode) continue
+      const limitS = d.idx.resources.get(r)!.policy.failureTimeoutS
+      for (const n of gi.cfg.nodes) {
+        const s = byNode[n]
+        if (!s) continue
+        if (s.state === 'online' && (s.restarts > 0 || s.onlineRetries > 0)) confidence(d, r, n)
+        else if (s.state === 'faulted' && limitS > 0) expireFault(d, r, n, limitS)
+      }
     }
   }
 }
@@ -150,8 +159,8 @@ function eachResourceOn(d: Draft, n: NodeName, fn: (r: string) => void): void {
 /** Actions on a lost or restarted node never report back: forget them and what waited on them. */
 function dropPendingOn(d: Draft, n: NodeName, reason: string): void {
   for (const a of d.pendingOn(n)) {
-    if (!d.action(a.id)) continue // already cancelled as a dependent
-    d.forget(a.id)
+    if (!d.action(a.id, a.group)) continue // already cancelled as a dependent
+    d.forget(a.id, a.group)
     d.cancelDependents(a.id, a.group, reason)
     const s = a.resource ? d.rs(a.resource, n) : undefined
     if (a.resource && s && !(s.state === 'faulted' && s.stopped)) {

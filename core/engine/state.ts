@@ -74,12 +74,25 @@ export interface EngineState {
   resourceGroup: Record<string, string>
   /** Fence actions in flight, by id (they belong to no group). */
   fencing: Record<string, Action>
+  /** No action in flight is due before this (a lower bound, so that a quiet tick need not look at every
+   *  action); null: none in flight; absent: not known (the next tick looks). */
+  nextDeadline?: number | null
 }
 
 /** The state of resource `r` on node `n`, if the resource exists there. */
 export function resourceState(state: EngineState, r: string, n: NodeName): ResourceNodeState | undefined {
   const g = state.resourceGroup[r]
   return g === undefined ? undefined : state.groups[g]?.resources[r]?.[n]
+}
+
+/** Resources of node `n` whose clean failed there: only fencing `n` makes them safe. This is the one case
+ *  the engine asks to fence a node that is up (a member); a lost node's fence is withdrawn when it is back. */
+export function stuckResources(state: EngineState, n: NodeName): string[] {
+  const out: string[] = []
+  for (const g of Object.values(state.groups)) {
+    for (const [r, byNode] of Object.entries(g.resources)) if (byNode[n]?.needsFence) out.push(r)
+  }
+  return out
 }
 
 /** Every action in flight. */

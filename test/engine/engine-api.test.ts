@@ -1,7 +1,7 @@
 // monitorSchedule, configuration changes, and rejected commands at the API level.
 
 import t from 'tap'
-import { initialState, monitorSchedule, step, validate, type EngineInput } from '../../core/engine/index.js'
+import { initialState, monitorSchedule, simulate, step, stuckResources, validate, type EngineInput } from '../../core/engine/index.js'
 import { resourceState } from '../../core/engine/state.js'
 import type { MainConfig, ResourceConfig } from '../../core/engine/model.js'
 
@@ -76,4 +76,21 @@ t.test('validate: a clean configuration has no issues; a self-dependency is a cy
   t.same(validate(config, ['n1', 'n2']), [])
   const bad = validate({ ...config, dependencies: [{ parent: 'a', child: 'a' }] }, ['n1', 'n2'])
   t.same(bad.map((i) => [i.field, i.code]), [['/dependencies/0', 'MCCS_ERR_DEP_CYCLE']])
+})
+
+t.test('stuckResources: what a fence of a member is for (a clean failed there)', async (t) => {
+  const config = {
+    generation: 1, types: {}, dependencies: [],
+    groups: [{ name: 'g1', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+    resources: [{ name: 'app', type: 'dummy', group: 'g1', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true }],
+  }
+  const r = simulate(config, {}, ['n1', 'n2'], [
+    { type: 'start' }, { type: 'groupOnline', group: 'g1', user: 't' }, { type: 'groupSwitch', group: 'g1', to: 'n2', user: 't' },
+  ], { results: [
+    { match: { kind: 'offline' }, status: 'done', answer: 'failed' }, { match: { kind: 'clean' }, status: 'done', answer: 'failed' },
+    { match: { kind: 'fence' }, hold: true },
+  ] })
+  t.same(stuckResources(r.state, 'n1'), ['app'], 'app is stuck on n1')
+  t.same(stuckResources(r.state, 'n2'), [], 'nothing on n2')
+  t.ok(r.inFlight.some((a) => a.kind === 'fence' && a.node === 'n1'), 'and n1, up, is being fenced for it')
 })

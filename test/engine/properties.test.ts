@@ -85,6 +85,13 @@ function apply(run: Run, ev: EngineEvent): void {
   run.state = res.state
   run.trace.push(`${JSON.stringify(ev)} -> ${res.plan.actions.map((a) => `${a.id}:${a.kind} ${a.resource ?? ''}@${a.node}${a.after.length ? `<${a.after}` : ''}${a.target ? `>${a.target}` : ''}`).join(' ')} | ${res.plan.notices.map((n) => `${n.kind} ${n.resource ?? n.group ?? ''}@${n.node ?? ''}`).join(', ')}`)
   if (run.trace.length > 60) run.trace.shift()
+  // nextDeadline is a lower bound of the deadlines in flight (a quiet tick trusts it and looks no further).
+  const bound = res.state.nextDeadline
+  if (bound !== undefined) {
+    for (const a of pendingActions(res.state)) {
+      if (bound === null || a.deadline === undefined || a.deadline < bound) run.violations.push(`${a.id} due at ${a.deadline}, before nextDeadline ${bound}`)
+    }
+  }
   // A locked group is moved only by operator commands (and the results of their actions).
   if (!isOperatorCommand(ev) && ev.type !== 'actionResult') {
     for (const a of res.plan.actions) {
