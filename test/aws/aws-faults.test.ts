@@ -36,13 +36,24 @@ async function oipGroup(L: Lab): Promise<Record<string, string>> {
 
 const onlineOn = async (L: Lab, n: string) => (await oipGroup(L))[n] === 'online'
 
+/** until(), and on a timeout what each agent shows and last logged (a loaded machine is the usual suspect). */
+async function waitFor<T>(t: Test, L: Lab, f: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  return until(f, ms, what).catch(async (e: Error) => {
+    for (const n of L.c.nodes) {
+      t.comment(`${n}: ${JSON.stringify(await L.c.status(n).then((s) => ({ groups: s.groups, membership: s.membership?.role, notices: s.notices.slice(-8) })).catch((x: Error) => x.message))}`)
+      t.comment(`${n} log tail:\n${(await L.c.log(n)).split('\n').filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`)
+    }
+    throw e
+  })
+}
+
 if (!avail.ok) {
   t.test('AWS groups under operator commands and faults', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
 } else {
   t.test('(a) an OIP group taken offline stays offline although its route still targets the node', async (t) => {
     const L = await open(t, 'fa')
     L.c.start()
-    await until(() => onlineOn(L, 'n1'), 60_000, 'g-oip online on n1')
+    await waitFor(t, L, () => onlineOn(L, 'n1'), 60_000, 'g-oip online on n1')
     t.equal(L.where().oip, 'eni-n1')
     const off = await L.command({ type: 'groupOffline', group: 'g-oip' })
     t.same([off.outcome.status, off.reached], ['accepted', true], 'offline accepted and reached')
@@ -75,7 +86,7 @@ if (!avail.ok) {
         seed: (s) => { for (const r of s.routeTables) r.routes.push({ destinationCidrBlock: OIP, networkInterfaceId: `eni-${holder}` }) },
       })
       L.c.start()
-      await until(() => onlineOn(L, holder), 60_000, `g-oip adopted on ${holder}`)
+      await waitFor(t, L, () => onlineOn(L, holder), 60_000, `g-oip adopted on ${holder}`)
       const calls0 = L.state().calls
       t.notOk(calls0.ReplaceRoute ?? calls0.CreateRoute, 'adopted: no route was changed to get there')
       await sleep(3000) // the schedule settles; the adopted resource has been monitored by now
@@ -104,9 +115,9 @@ if (!avail.ok) {
     // what runs outside the cluster is the rule here.
     const L = await open(t, 'fbm', { group: { autoStart: false } })
     L.c.start()
-    await until(async () => { const g = await oipGroup(L); return g.n1 === 'offline' && g.n2 === 'offline' }, 60_000, 'g-oip probed offline on both nodes')
+    await waitFor(t, L, async () => { const g = await oipGroup(L); return g.n1 === 'offline' && g.n2 === 'offline' }, 60_000, 'g-oip probed offline on both nodes')
     for (const rtb of ['rtb-0demo1', 'rtb-0demo2']) await L.ec2('CreateRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n1' })
-    await until(() => onlineOn(L, 'n1'), 20_000, 'g-oip adopted on n1 by its monitor')
+    await waitFor(t, L, () => onlineOn(L, 'n1'), 20_000, 'g-oip adopted on n1 by its monitor')
     await sleep(3000)
     const moved = Date.now()
     for (const rtb of ['rtb-0demo1', 'rtb-0demo2']) await L.ec2('ReplaceRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n2' })
@@ -121,13 +132,13 @@ if (!avail.ok) {
   t.test('(c) an agent resumed after SIGSTOP does not pull the route back after its node was fenced', async (t) => {
     const L = await open(t, 'fc', { fence: 'services', hb: (hb) => { hb.quorum = { twoNode: true } } })
     L.c.start()
-    await until(() => onlineOn(L, 'n1'), 60_000, 'g-oip online on n1')
-    await until(async () => (await L.c.status('n2')).membership?.quorate, 30_000, 'n2 in the quorate membership')
+    await waitFor(t, L, () => onlineOn(L, 'n1'), 60_000, 'g-oip online on n1')
+    await waitFor(t, L, async () => (await L.c.status('n2')).membership?.quorate, 30_000, 'n2 in the quorate membership')
     t.equal(L.where().oip, 'eni-n1')
     const pid = L.c.agents.n1!.pid!
     process.kill(pid, 'SIGSTOP')
     t.teardown(() => { try { process.kill(pid, 'SIGCONT') } catch { /* gone */ } })
-    await until(async () => L.where().oip === 'eni-n2' && (await L.c.status('n2')).groups.find((g) => g.name === 'g-oip')?.nodes.n2 === 'online', 60_000, 'n2 fenced n1 and took the group')
+    await waitFor(t, L, async () => L.where().oip === 'eni-n2' && (await L.c.status('n2')).groups.find((g) => g.name === 'g-oip')?.nodes.n2 === 'online', 60_000, 'n2 fenced n1 and took the group')
     await sleep(3000) // n1's monitors are well overdue
     const logBefore = (await L.c.log('n1')).length
     process.kill(pid, 'SIGCONT')

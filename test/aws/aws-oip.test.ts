@@ -63,6 +63,8 @@ t.test('monitor only observes: drift on the node that brought the IP online is r
   t.equal(writes(r.sim.calls()), 0, 'the monitor changed nothing in EC2')
   t.equal(routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId, 'eni-n2', 'the route stays where it was put')
   t.ok(r.host.logs.some((l) => l.level === 'warn' && /route drift for 192\.168\.100\.5\/32: rtb-0demo2: eni-n2/.test(l.msg)), 'logged as drift')
+  t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning')
+  t.equal(r.host.logs.filter((l) => /route drift/.test(l.msg)).length, 1, 'a lasting drift is logged once')
   t.notOk(r.host.logs.some((l) => /repairing|drift repaired/.test(l.msg)), 'no repair is attempted or announced')
 })
 

@@ -26,6 +26,8 @@ const bareIp = (ip: string) => ip.replace(/\/32$/, '')
 /** The resource's state (ctx.state, kept across agent restarts): `online` {eni, at} while this node holds
  *  it, `offline` {at} once it was taken offline (or cleaned) here — the overlay route may still target us. */
 const ONLINE = 'online', OFFLINE = 'offline'
+/** The drift last logged per resource (this isolate's lifetime), so a lasting drift is logged once. */
+const driftLogged = new Map<string, string>()
 
 async function tables(ctx: HookContext<Attrs>, fresh: boolean): Promise<RouteTable[]> {
   const ids = ctx.attrs.routeTables
@@ -193,10 +195,15 @@ export default definePlugin<Attrs>({
       const r = byId.get(id) && routeOf(byId.get(id)!, d)
       return !r || r.NetworkInterfaceId !== eni || r.State === 'blackhole'
     })
-    if (!drift.length) return ok(`${d} -> ${eni} in ${ctx.attrs.routeTables.length} route table(s)`)
+    if (!drift.length) {
+      driftLogged.delete(ctx.resource)
+      return ok(`${d} -> ${eni} in ${ctx.attrs.routeTables.length} route table(s)`)
+    }
     const what = drift.map((id) => { const r = byId.get(id) && routeOf(byId.get(id)!, d); return `${id}: ${r ? (r.State === 'blackhole' && r.NetworkInterfaceId === eni ? `${eni} (blackhole)` : (r.NetworkInterfaceId ?? r.InstanceId ?? r.GatewayId ?? 'blackhole')) : 'no route'}` }).join('; ')
-    // Never repaired here: the engine acts on the result (see the header).
-    if (held) ctx.log.warn(`route drift for ${d}: ${what}; reported, not repaired by the monitor`)
+    // Never repaired here: the engine acts on the result (see the header). Logged once per change: a node
+    // the group left while it was paused keeps its claim until its next offline, and monitors on.
+    if (held && driftLogged.get(ctx.resource) !== what) ctx.log.warn(`route drift for ${d}: ${what}; reported, not repaired by the monitor`)
+    driftLogged.set(ctx.resource, what)
     return notRunning(`${d} does not target ${eni} (${what})`)
   },
 })
