@@ -153,6 +153,38 @@ t.test('a main thread hung past the watchdog: its heartbeats stop, the peer decl
   t.pass('n1 is heard again once its main thread answers')
 })
 
+t.test('the state file is written by the worker; a restart picks a newer incarnation', async (t) => {
+  const dir = t.testdir({})
+  const file = path.join(dir, 'heartbeat.json')
+  const cfg = config()
+  const first = node(cfg, 'n1', { stateFile: file })
+  await first.hb.start()
+  await until(() => existsSync(file), 3000, 'the state file')
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { incarnation: string; node: string }
+  t.equal(saved.node, 'n1')
+  t.equal(saved.incarnation, first.hb.incarnation.toString(), 'this start\'s incarnation is on disk')
+  await first.hb.stop()
+  const second = node(cfg, 'n1', { stateFile: file })
+  await second.hb.start()
+  t.ok(second.hb.incarnation > first.hb.incarnation, 'the next start is newer')
+  await second.hb.stop()
+})
+
+t.test('a crashed heartbeat thread is a lost heartbeat: every peer is taken as down', async (t) => {
+  const cfg = config()
+  const a = node(cfg, 'n1')
+  const b = node(cfg, 'n2')
+  t.teardown(() => Promise.all([a.hb.stop(), b.hb.stop()]))
+  await Promise.all([a.hb.start(), b.hb.start()])
+  await until(() => a.hb.isUp('n2'), 5000, 'n2 up at n1')
+  await (a.hb as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
+  await until(() => a.peers.some((e) => e.node === 'n2' && !e.up), 2000, 'n2 down at n1')
+  t.equal(a.hb.isUp('n2'), false)
+  t.same(a.hb.upPeers(), [])
+  t.ok(a.logs.some((x) => x.level === 'error' && /heartbeat thread exited .*every peer is taken as down/.test(x.msg)), 'logged at error')
+  await until(() => b.peers.some((e) => e.node === 'n1' && !e.up), 2000, 'n1 down at n2: it went silent')
+})
+
 t.test('the worker bundle: built by scripts/build.ts, without isolated-vm, fastify or the logger', async (t) => {
   const r = await esbuild.build({
     entryPoints: [path.join(packageRoot(), 'core/cluster/heartbeat-worker.ts')],
