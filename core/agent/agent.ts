@@ -36,6 +36,7 @@ import { PeerRpc, type PeerMessage } from './peer-rpc.js'
 import { LocalActions } from './local-actions.js'
 import { Fencing } from './fencing.js'
 import { QuorumGate } from './quorum-gate.js'
+import { NodeModes, type MoveReport } from './node-mode.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
@@ -71,6 +72,8 @@ export class Agent extends EventEmitter {
   private readonly fencing: Fencing
   /** Engine events waiting while quorum is re-checked (cluster mode). */
   private readonly gate: QuorumGate<DispatchResult>
+  /** This node's mode: graceful leave, standby. */
+  private readonly modes: NodeModes
   private readonly saver: StateSaver
   private state!: EngineState
   private input!: EngineInput
@@ -119,6 +122,13 @@ export class Agent extends EventEmitter {
       runsResources: () => this.local.runsResources(),
       inView: (n) => this.role?.inView(n) ?? false,
     })
+    this.modes = new NodeModes({
+      node: this.node, log: this.log, file: path.join(b.stateDir, 'node-mode.json'), local: this.local, role: () => this.role,
+      status: () => this.statusAnywhere(), command: (cmd, o) => this.command(cmd, o), user: `${currentUser()} (mccs agent)`,
+      quiesce: async (until) => {
+        while (this.engineActive && pendingActions(this.state).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+      },
+    })
   }
 
   async start(): Promise<void> {
@@ -140,6 +150,7 @@ export class Agent extends EventEmitter {
     this.input = this.engineInput()
     this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'), this.log)
     this.state = restore(initialState(this.input), this.saved)
+    const mode = await this.modes.load()
     const hb = this.store.current().hb
     if (hb.nodes.length > 1) {
       // A cluster: the engine runs on the coordinator only, once membership has settled.
@@ -156,10 +167,12 @@ export class Agent extends EventEmitter {
       new PeerServices(b, () => this.statusAnywhere()).serve(rpc)
       this.serve(rpc)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
+      if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here
       await role.start()
     } else {
       this.dispatch({ type: 'start', node: this.node })
+      this.syncParked()
     }
     this.local.startMonitors()
     this.tickTimer = setInterval(() => this.dispatch({ type: 'tick' }), 1000)
@@ -185,6 +198,10 @@ export class Agent extends EventEmitter {
     const cur = this.store.current()
     const st = buildStatus(this.node, cur.main, cur.hb, this.state, this.host, this.startedAt, this.recentNotices)
     if (this.role) st.membership = this.membershipHere(this.role)
+    for (const n of st.nodes) {
+      const why = this.parkReason(n.name)
+      if (why && (n.membership === 'fenced' || why === 'standby')) n.membership = why
+    }
     st.logs = this.logsHere()
     return st
   }
@@ -293,17 +310,23 @@ export class Agent extends EventEmitter {
     }
     let timer: NodeJS.Timeout | undefined
     let onStep: (() => void) | undefined
+    let onResign: (() => void) | undefined
+    const stop = () => { clearTimeout(timer); if (onStep) this.off('step', onStep); if (onResign) this.off('resigned', onResign) }
     const done = new Promise<boolean>((resolve) => {
-      const finish = (v: boolean) => { clearTimeout(timer); if (onStep) this.off('step', onStep); resolve(v) }
+      const finish = (v: boolean) => { stop(); resolve(v) }
       // Judged after every step, starting with the command's own (the listener is added before it).
       onStep = () => {
         const v = check()
         if (v !== null) finish(v)
       }
       this.on('step', onStep)
+      // This node no longer decides: no further step will tell, the answer is "not reached".
+      onResign = () => finish(false)
+      this.on('resigned', onResign)
       timer = setTimeout(() => finish(false), timeoutMs)
+      timer.unref() // a waiter never keeps a stopping agent alive
     })
-    return { done, cancel: () => { clearTimeout(timer); if (onStep) this.off('step', onStep) } }
+    return { done, cancel: stop }
   }
 
   /** Replaces the configuration through the store (validated, atomic, generation checked). */
@@ -366,6 +389,8 @@ export class Agent extends EventEmitter {
   }
 
   private notice(n: Notice): void {
+    const why = n.kind === 'nodeFenced' && n.node ? this.parked.get(n.node) : undefined
+    if (why) n = { ...n, reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : 'standby'}): no fence needed` }
     const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind) ? 'error' : n.kind === 'commandRejected' || n.kind.startsWith('monitor') ? 'warn' : 'info'
     this.log.log(level, n.reason, { notice: n.kind, group: n.group, resource: n.resource, node: n.node })
     this.recentNotices.push({ ...n, at: new Date().toISOString() })
@@ -430,9 +455,86 @@ export class Agent extends EventEmitter {
         return this.status()
       },
     })
+    rpc.serve<Extract<PeerMessage, { t: 'nodeMode' }>>({
+      // Another node's operator put this node in standby or out of it (mccs node standby n2 on n1).
+      nodeMode: async (_from, m) => {
+        if (m.mode !== 'standby' && m.mode !== 'active') throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'mode' })
+        const timeoutMs = typeof m.timeoutMs === 'number' && m.timeoutMs > 0 ? Math.min(m.timeoutMs, 600_000) : 120_000
+        const report = await this.modes.setStandby(m.mode === 'standby', timeoutMs)
+        return { node: this.node, mode: m.mode, report }
+      },
+    })
     rpc.serve<Extract<ServiceMessage, { t: 'discover' }>>({
       discover: (_from, m) => discoverHere(this.host, this.node, this.store.current().hb.nodes.map((n) => n.name), checkDiscoverRequest(m as unknown as Record<string, unknown>)),
     })
+  }
+
+  /** Graceful stop (SIGTERM): this node's groups move to their next node (or stop), whatever still runs
+   *  here is taken offline, and the leave is announced; the caller then stops the agent. */
+  leave(timeoutMs = 60_000): Promise<MoveReport & { acknowledged: boolean }> {
+    return this.modes.leave(timeoutMs)
+  }
+
+  /** mccs node standby | unstandby <node>: run on that node (over the peer channel when it is another),
+   *  logged in this node's operation log. Answers once the node's groups have moved. */
+  async setNodeMode(node: string, mode: 'standby' | 'active', user: string, timeoutMs = 120_000): Promise<{ node: string; mode: string; report: MoveReport | null }> {
+    if (!this.input.nodes.includes(node)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no node ${node} in this cluster`, { subject: node, field: 'node' })
+    const command = mode === 'standby' ? 'nodeStandby' : 'nodeUnstandby'
+    try {
+      let out: { node: string; mode: string; report: MoveReport | null }
+      if (node === this.node) {
+        out = { node, mode, report: await this.modes.setStandby(mode === 'standby', timeoutMs) }
+        this.syncParked()
+      } else {
+        if (!this.rpc) throw new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node })
+        out = await this.rpc.request(node, { t: 'nodeMode', mode, timeoutMs } satisfies PeerMessage, timeoutMs + 10_000)
+      }
+      await this.oplog.append({ user, node: this.node, command, target: node, args: {}, result: 'done' })
+      return out
+    } catch (err) {
+      const e = err as MccsError
+      await this.oplog.append({ user, node: this.node, command, target: node, args: {}, result: 'failed', ...(e.code ? { code: e.code } : {}), reason: e.message })
+      throw err
+    }
+  }
+
+  /** Nodes the engine here treats as running nothing without a fence, and why. */
+  private readonly parked = new Map<string, 'left' | 'standby'>()
+
+  /** Why a node runs nothing by its own word (it announced its leave, or is in standby), or null. */
+  private parkReason(n: string): 'left' | 'standby' | null {
+    if (!this.role) return n === this.node && this.modes.current() === 'standby' ? 'standby' : null
+    return this.role.hasLeft(n) ? 'left' : this.role.inStandby(n) ? 'standby' : null
+  }
+
+  /** Coordinator: a node that left or went to standby said it runs nothing once it did: the engine marks it
+   *  `fenced` (runs nothing, nothing is placed there, no fence is needed). A node out of standby is probed
+   *  and usable again; a node that left and started again comes back through membershipChanged. */
+  private syncParked(): void {
+    if (!this.engineActive) return
+    for (const n of this.input.nodes) {
+      const why = this.parkReason(n)
+      const ms = this.state.nodes[n]?.membership
+      if (why) {
+        if (this.parked.get(n) !== why || ms !== 'fenced') {
+          this.parked.set(n, why)
+          if (ms !== 'fenced') {
+            this.log.log('info', why === 'left' ? `node ${n} left the cluster: it runs nothing, no fence is needed` : `node ${n} is in standby: it runs nothing, nothing will be started there`, { node: n })
+            this.dispatch({ type: 'nodeChange', node: n, membership: 'fenced' })
+          }
+        }
+        continue
+      }
+      const was = this.parked.get(n)
+      if (!was) continue
+      this.parked.delete(n)
+      if (was === 'standby' && ms === 'fenced' && (n === this.node || this.role?.inView(n))) {
+        this.log.log('info', `node ${n} is out of standby: probing it`, { node: n })
+        this.pushed.delete(n)
+        this.dispatch({ type: 'nodeChange', node: n, membership: 'up' })
+        this.dispatch({ type: 'start', node: n })
+      }
+    }
   }
 
   /** The role events: what this node does when its role in the cluster changes. */
@@ -446,7 +548,9 @@ export class Agent extends EventEmitter {
           // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
           // a node outside the partition is down and must be fenced before its groups move.
           this.input = this.engineInput()
-          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, down.includes(n) ? 'down' as const : 'up' as const]))
+          // A node that left or is in standby runs nothing: no fence, nothing placed there.
+          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
+          for (const n of this.input.nodes) { const why = this.parkReason(n); if (why) this.parked.set(n, why) }
           this.state = restore(initialState(this.input, { membership }), this.saved)
           this.pushed.clear()
           this.engineActive = true
@@ -457,13 +561,15 @@ export class Agent extends EventEmitter {
         this.leadToken++
         this.engineActive = false
         this.gate.release('this node is no longer the coordinator')
+        this.emit('resigned')
         this.executor.cancelAll()
         this.saved = this.state
       },
       membershipChanged: (up, down) => {
-        for (const n of down) if (this.state.nodes[n]?.membership === 'up') this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
+        this.syncParked() // a node that announced its leave is out without a fence
+        for (const n of down) if (this.state.nodes[n]?.membership === 'up' && !this.parkReason(n)) this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
         for (const n of up) {
-          if (n !== this.node && this.state.nodes[n]?.membership !== 'up') {
+          if (n !== this.node && this.state.nodes[n]?.membership !== 'up' && !this.parkReason(n)) {
             this.pushed.delete(n)
             this.dispatch({ type: 'nodeChange', node: n, membership: 'up' })
             this.dispatch({ type: 'start', node: n })
@@ -473,6 +579,7 @@ export class Agent extends EventEmitter {
       selfFence: (reason) => this.selfFence(reason),
       viewsChanged: (m, views) => {
         this.sync?.viewsChanged(m, views)
+        this.syncParked()
         this.gate.drain() // a membership decision was just made: quorum may be certain again
       },
     }

@@ -43,6 +43,8 @@ export class LocalActions {
   private byNameFor: EngineInput['config'] | undefined
   /** Resources this node last saw running here (online ok, monitor ok): decides the fence delay. */
   private readonly localOnline = new Set<string>()
+  /** Why nothing may start here (standby, leaving), or null. */
+  private parkedWhy: string | null = null
 
   constructor(private readonly o: LocalActionsOptions) {
     this.monitors = new MonitorLoop({ run: (r) => this.monitor(r), tickMs: o.monitorTickMs })
@@ -73,8 +75,16 @@ export class LocalActions {
     })
   }
 
+  /** Nothing starts here while parked (standby, leaving): an online is refused, and no monitor runs
+   *  (the node runs nothing; the coordinator no longer schedules it). null: active again. */
+  park(why: string | null): void {
+    this.parkedWhy = why
+    if (why) this.applySchedule([])
+  }
+
   /** Sets the local monitor loop to a schedule (ours, or the one the coordinator sent). */
   applySchedule(entries: MonitorEntry[]): void {
+    if (this.parkedWhy) entries = []
     const want = new Map(entries.map((m) => [m.resource, m]))
     for (const m of want.values()) this.monitors.set(m.resource, m.intervalMs)
     for (const r of this.monitoredKeys) if (!want.has(r)) this.monitors.remove(r)
@@ -137,6 +147,11 @@ export class LocalActions {
       this.o.log.log('warn', `online ${a.resource} refused: quorum is no longer certain`, { resource: a.resource })
       return { status: 'done', answer: 'failed', recoverable: true, reason: 'MCCS_ERR_NO_QUORUM: quorum is no longer certain on this node' }
     }
+    if (a.kind === 'online' && this.parkedWhy) {
+      this.running.delete(a.id)
+      this.o.log.log('warn', `online ${a.resource} refused: ${this.parkedWhy}`, { resource: a.resource })
+      return { status: 'done', answer: 'failed', recoverable: true, reason: `MCCS_ERR_NODE_UNAVAILABLE: ${this.parkedWhy}` }
+    }
     const diverged = a.kind === 'online' ? this.o.diverged() : null
     if (diverged) {
       this.running.delete(a.id)
@@ -173,20 +188,40 @@ export class LocalActions {
    *  The caller has stopped its engine and cancelled the actions in flight first. */
   async selfFence(reason: string): Promise<void> {
     this.applySchedule([])
+    await this.offlineAll(false)
+    this.o.log.log('warn', `self-fenced: local resources taken offline (${reason})`)
+  }
+
+  /** Before this node leaves or goes to standby, once its groups were moved away: whatever of ours still
+   *  runs here is taken offline, in the self-fence order, after the actions in flight have ended. Only
+   *  what a monitor finds here (anything but notRunning) is touched: the groups now run elsewhere, and an
+   *  offline of a cloud resource now held by another node must not be sent from here. */
+  async stopLocal(): Promise<string[]> {
+    await Promise.allSettled([...this.inflight.values()])
+    return this.offlineAll(true)
+  }
+
+  private async offlineAll(onlyRunning: boolean): Promise<string[]> {
+    const stopped: string[] = []
     await Promise.all(selfFenceOrder(this.o.input().config, this.o.node).map(async ({ resources }) => {
       for (const r of resources) {
         const rc = this.resourceCfg(r)
-        const call = (hook: 'offline' | 'clean') => this.o.host.call(rc.type, hook, {
+        const call = (hook: 'offline' | 'clean' | 'monitor') => this.o.host.call(rc.type, hook, {
           resource: r, node: this.o.node, nodes: this.o.input().nodes, attrs: resolveAttrs(rc, this.o.node), timeoutMs: 30_000,
         })
+        if (onlyRunning) {
+          const m = await call('monitor')
+          if (m.status === 'done' && m.answer === 'notRunning') { this.localOnline.delete(r); continue }
+        }
         const off = await call('offline')
         if (off.status === 'done' && off.answer === 'ok') this.localOnline.delete(r)
         if (off.status !== 'done' || off.answer !== 'ok') {
           const clean = await call('clean')
-          this.o.log.log('error', `self-fencing: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
-        }
+          this.o.log.log('error', `${onlyRunning ? 'stopping' : 'self-fencing'}: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
+        } else if (onlyRunning) this.o.log.log('info', `offline ${r}: done/ok (still running here before this node stops or goes to standby)`, { resource: r })
+        stopped.push(r)
       }
     }))
-    this.o.log.log('warn', `self-fenced: local resources taken offline (${reason})`)
+    return stopped
   }
 }

@@ -24,6 +24,7 @@ export type PeerMessage =
   | { t: 'monitorResult'; ev: MonitorResultEvent }
   | { t: 'command'; cmd: OperatorCommand; wait: boolean; timeoutMs?: number }
   | { t: 'status' }
+  | { t: 'nodeMode'; mode: 'standby' | 'active'; timeoutMs?: number }
 
 /** One answer per message kind of an owner's messages `M`; an answer refuses by throwing an MccsError. */
 export type Handlers<M extends { t: string }> = { [K in M['t']]: (from: string, m: Extract<M, { t: K }>) => unknown }

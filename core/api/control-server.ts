@@ -62,6 +62,14 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : undefined
       return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs ? { timeoutMs } : {}) })
     }
+    case 'node.mode': {
+      // mccs node standby|unstandby <node> (core/agent/node-mode.ts)
+      if (typeof p.node !== 'string' || !p.node) throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.node' })
+      if (p.mode !== 'standby' && p.mode !== 'active') throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'params.mode' })
+      if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
+      const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? Math.min(p.timeoutMs, 600_000) : undefined
+      return agent.setNodeMode(p.node, p.mode, p.user, timeoutMs)
+    }
     case 'config.export':
       return agent.store.current()
     case 'config.apply': {

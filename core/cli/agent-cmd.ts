@@ -1,4 +1,8 @@
 // mccs agent: runs this node's agent in the foreground (systemd runs it as the mccs_agent service).
+// SIGTERM or SIGINT (systemctl stop mccs_agent) is a planned stop: the node's groups move to their next
+// node (or stop when none can take them), the leave is announced so that no peer fences this node, then
+// the agent exits. A second signal during the leave stops at once (services keep running, and the peers
+// will fence this node). To restart the agent with its services left running, use maintenance (not yet).
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { issuesOf, formatIssues } from '../config/issue.js'
 import { Agent } from '../agent/agent.js'
@@ -7,6 +11,9 @@ import { startControlServer } from '../api/control-server.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import type net from 'node:net'
+
+/** How long a planned stop may take to move the groups away (systemd waits 90 s by default). */
+const LEAVE_TIMEOUT_MS = 60_000
 
 export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
 
@@ -49,11 +56,20 @@ export async function agentCommand(io: CliIO): Promise<number> {
   const b = await loadBootstrap()
   const running = await runAgent(b, io, { console: true })
   if (typeof running === 'number') return running
-  await new Promise<void>((resolve) => {
-    const bye = (sig: string) => { io.err(`mccs agent: ${sig}, stopping (services keep running)`); resolve() }
-    process.once('SIGTERM', () => bye('SIGTERM'))
-    process.once('SIGINT', () => bye('SIGINT'))
+  const sig = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
   })
+  io.err(`mccs agent: ${sig}, leaving the cluster: moving this node's groups away, then stopping`)
+  const now = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
+  })
+  const done = await Promise.race([running.agent.leave(LEAVE_TIMEOUT_MS).then(() => null, (err: Error) => {
+    io.err(`mccs agent: the leave did not complete (${err.message}); stopping`)
+    return null
+  }), now])
+  if (done) io.err(`mccs agent: ${done} again, stopping now (what still runs here keeps running)`)
   await running.stop()
   return EXIT.OK
 }

@@ -13,6 +13,7 @@ const USAGE = `usage: mccs <command> [options]
   resource add|edit|delete <r>       configuration: mccs resource add r --type T --group G [--attr k=v]... [--node-attr n:k=v]...
   resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
   monitor-all                        monitor every resource now
+  node standby|unstandby [<node>]    move a node's groups away and start nothing there (planned work) | end it
   config validate [dir|file]|export|import <file>|reconcile
   simulate <scenario.json>           the plan the engine would run (dry run)
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
@@ -83,6 +84,12 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
           ...(typeof values.node === 'string' ? { node: values.node } : {}),
           persistent: values.persistent === true, off: values.off === true,
+        }, io)
+      }
+      case 'node': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./node-cmd.js')).nodeCommand(rest, {
+          socket: b.controlSocket, nodeName: b.nodeName, json, ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
         }, io)
       }
       case 'config': {

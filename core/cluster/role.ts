@@ -15,7 +15,13 @@ import type { HbConfig } from '../engine/model.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 
-export type RoleName = 'starting' | 'coordinator' | 'follower' | 'inquorate'
+export type RoleName = 'starting' | 'coordinator' | 'follower' | 'inquorate' | 'leaving'
+
+/** What a node announces of itself in its heartbeat view (`ext.mode`; absent: active). `standby`: it
+ *  runs nothing and nothing may be started there (mccs node standby); `leaving`: it moved its groups
+ *  away, runs nothing and is about to stop (SIGTERM): its peers take it out of the membership without
+ *  fencing it. The node says so only once nothing of it runs (core/agent/node-mode.ts). */
+export type NodeMode = 'active' | 'standby' | 'leaving'
 
 /** The role events: what the role decided, for whoever runs the engine on this node. */
 export interface ClusterHost {
@@ -72,6 +78,13 @@ export class Role {
   readonly self: string
   private generation = 0
   private digest: string | undefined
+  private mode: NodeMode = 'active'
+  /** Peers that announced their leave, until they are heard again without it (a restart). */
+  private readonly left = new Set<string>()
+  /** Peers in standby (kept while one is silent: it comes back in standby, its mode is persisted). */
+  private standby = new Set<string>()
+  /** The peers heard and their views at the last decision (for leaveAcknowledged). */
+  private lastHeard: { heard: string[]; views: Record<string, HbView> } = { heard: [], views: {} }
 
   /** Reads the quorum server's CA and key (hb.json `quorum.server`), then builds the role. */
   static async create(o: RoleOptions): Promise<Role> {
@@ -207,6 +220,53 @@ export class Role {
     this.schedule()
   }
 
+  /** Announces this node's mode in its heartbeat view. `leaving` is final: from then on this node decides
+   *  nothing (a coordinator resigns first) and its peers drop it from their membership. */
+  setMode(mode: NodeMode): void {
+    if (this.mode === mode) return
+    this.mode = mode
+    this.o.log.log('info', `this node announces ${mode === 'leaving' ? 'its leave' : mode === 'standby' ? 'standby' : 'it is active again'}`, { mode })
+    if (mode === 'leaving') {
+      clearTimeout(this.stableTimer)
+      if (this.role === 'coordinator') this.o.host.resign()
+      this.role = 'leaving'
+    }
+    this.schedule()
+  }
+  nodeMode(): NodeMode { return this.mode }
+  /** Whether the node announced its leave (and has not been heard since without it). */
+  hasLeft(node: string): boolean { return this.left.has(node) }
+  /** Whether the node is in standby (this node included). */
+  inStandby(node: string): boolean { return node === this.self ? this.mode === 'standby' : this.standby.has(node) }
+  /** Whether every peer still heard has taken this node out of its view (its `up` no longer names us). */
+  leaveAcknowledged(): boolean {
+    const { heard, views } = this.lastHeard
+    return heard.every((p) => !(views[p]?.up ?? []).includes(this.self))
+  }
+
+  /** Peers heard, without those that announced their leave; notes leaves, returns and standby changes. */
+  private notePeerModes(heard: string[], views: Record<string, HbView>): string[] {
+    this.lastHeard = { heard, views }
+    const present: string[] = []
+    const standby = new Set([...this.standby].filter((n) => !heard.includes(n)))
+    for (const n of heard) {
+      const mode = views[n]?.ext?.['mode']
+      if (mode === 'leaving') {
+        if (!this.left.has(n)) this.o.log.log('info', `node ${n} announced its leave: it runs nothing and leaves the membership without a fence`, { node: n })
+        this.left.add(n)
+        if (this.standby.has(n)) standby.add(n) // it comes back in standby
+        continue
+      }
+      if (this.left.delete(n)) this.o.log.log('info', `node ${n} is back (it had left the cluster)`, { node: n })
+      if (mode === 'standby') standby.add(n)
+      present.push(n)
+    }
+    for (const n of standby) if (!this.standby.has(n)) this.o.log.log('info', `node ${n} is in standby`, { node: n })
+    for (const n of this.standby) if (!standby.has(n)) this.o.log.log('info', `node ${n} is out of standby`, { node: n })
+    this.standby = standby
+    return present
+  }
+
   /** The members of our partition other than us (empty when inquorate). */
   partitionPeers(): string[] {
     const m = this.membership
@@ -220,8 +280,10 @@ export class Role {
 
   private decide(): void {
     const st = this.hb.status()
-    const up = st.peers.filter((p) => p.up).map((p) => p.node)
+    const heard = st.peers.filter((p) => p.up).map((p) => p.node)
     const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
+    // A peer that announced its leave is out of the membership at once (and out of the `up` we show).
+    const up = this.notePeerModes(heard, views)
     if (up.length === this.o.hb.nodes.length - 1) this.seenAll = true
     let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote() })
     if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
@@ -231,7 +293,8 @@ export class Role {
       if (v === 'isolated') m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
     }
     this.membership = m
-    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate' })
+    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate', ...(this.mode !== 'active' ? { ext: { mode: this.mode } } : {}) })
+    if (this.mode === 'leaving') return // a leaving node decides nothing more
     if (!this.settled) {
       // Every node heard and every node hearing every other: no need to wait longer. (Hearing them is not
       // enough: a peer that does not hear us yet is outside our partition and would be fenced at start.)
@@ -261,7 +324,7 @@ export class Role {
   /** Takes the role the current membership gives this node. */
   private act(): void {
     const m = this.membership
-    if (!m) return
+    if (!m || this.mode === 'leaving') return
     const h = this.o.host
     this.actedKey = `${m.coordinator}|${m.partition.join(',')}`
     const all = this.o.hb.nodes.map((n) => n.name)

@@ -1,0 +1,42 @@
+// mccs node standby|unstandby [<node>]: planned work on a node (Pacemaker's standby). Standby moves the
+// node's groups to their next node (or stops those no other node can take) and starts nothing there until
+// unstandby; the node stays a member (it votes). Kept across an agent restart. Without <node>: this node.
+import type { MoveReport } from '../agent/node-mode.js'
+import { currentUser } from '../agent/agent.js'
+import { rpc } from './control-client.js'
+import { EXIT } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+export const NODE_USAGE = 'usage: mccs node standby|unstandby [<node>] [--timeout S] [--json]'
+
+export async function nodeCommand(args: string[], o: { socket: string; nodeName: string; json: boolean; timeoutS?: number }, io: CliIO): Promise<number> {
+  const [verb, node = o.nodeName, ...extra] = args
+  if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {
+    io.err(NODE_USAGE)
+    return EXIT.USAGE
+  }
+  if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0)) {
+    io.err('mccs node: --timeout must be a number of seconds above 0')
+    return EXIT.USAGE
+  }
+  const timeoutMs = (o.timeoutS ?? 120) * 1000
+  let r: { node: string; mode: string; report: MoveReport | null }
+  try {
+    r = await rpc(o.socket, 'node.mode', { node, mode: verb === 'standby' ? 'standby' : 'active', user: currentUser(), timeoutMs }, timeoutMs + 30_000)
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (e.code === 'MCCS_ERR_AGENT_DOWN' || e.code === 'MCCS_ERR_INTERNAL' || !e.code?.startsWith('MCCS_ERR_')) throw err
+    io.err(`rejected: ${e.message} (${e.code})`)
+    return EXIT.REJECTED
+  }
+  if (o.json) {
+    io.out(JSON.stringify(r, null, 2))
+  } else if (verb === 'unstandby') {
+    io.out(`${r.node}: out of standby; groups may start there again`)
+  } else {
+    const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) => (to === 'stopped' ? `${g} stopped (no other node can take it)` : `${g} moved to ${to}`))
+    io.out(`${r.node}: in standby; ${moves.length ? moves.join(', ') : 'no group ran there'}`)
+    if (r.report?.left.length) io.err(`still on ${r.node} when the time was up: ${r.report.left.join(', ')}`)
+  }
+  return r.report?.left.length ? EXIT.TIMEOUT : EXIT.OK
+}
