@@ -67,6 +67,8 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   /** Regular ticks still to come before peers count again after the worker itself was paused (0: none). */
   private settleTicks = 0
   private settling = false
+  /** The worker of this start has reported (gaps before that are its start-up, not a pause). */
+  private reporting = false
 
   constructor(opts: HeartbeatThreadOptions) {
     super()
@@ -110,6 +112,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
+    this.reporting = false
     installTestStall(this.log)
     // Threads inherit the nice value of the thread that creates them: have libuv's pool started by this
     // (normal priority) thread before the worker raises its own.
@@ -216,14 +219,14 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   private apply(m: FromWorker): void {
     // The worker sends something every tick: a longer gap means it did not run (the whole process was paused,
     // or it starved). Beyond half the dead time, peers may have declared us down meanwhile: settle first.
-    if (m.at - this.lastAt > this.deadMs / 2 && this.worker && this.st.incarnation !== '0') {
+    if (this.reporting && m.at - this.lastAt > this.deadMs / 2) {
       this.settling = true
       this.settleTicks = 2
     }
     if (m.at > this.lastAt) this.lastAt = m.at
     switch (m.t) {
       case 'tick':
-        this.mirror(m.st, m.at)
+        if (m.st) this.mirror(m.st, m.at)
         this.send({ t: 'pong', seq: m.seq })
         if (this.settleTicks > 0 && --this.settleTicks === 0) {
           // After the role's decision on what the worker read (it was scheduled by those events, before this).
@@ -245,6 +248,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       case 'started':
         this.incarnation = BigInt(m.incarnation)
         this.mirror(m.st, m.at)
+        this.reporting = true
         this.started?.()
         this.started = null
         return

@@ -21,8 +21,9 @@ export interface WorkerInit {
 export interface Snapshot { st: HeartbeatStatus; at: number }
 
 export type FromWorker =
-  /** After every tick's silence check: the state, and a ping the main thread answers with `pong`. */
-  | ({ t: 'tick'; seq: number } & Snapshot)
+  /** After every tick's silence check: the state, and a ping the main thread answers with `pong` (no state
+   *  while the watchdog has muted the heartbeat: a ping per second only). */
+  | ({ t: 'tick'; seq: number; at: number; st?: HeartbeatStatus })
   /** An event of the Heartbeat, with the state right after it (listeners read it synchronously). */
   | ({ t: 'ev'; name: 'peer'; ev: PeerEvent } & Snapshot)
   | ({ t: 'ev'; name: 'link'; ev: LinkEvent } & Snapshot)

@@ -32,6 +32,7 @@ let lastTick = monoMs()
 /** How long the newest pings have gone unanswered, counting only time this thread ran. */
 let unansweredMs = 0
 let mutedSince: number | null = null // wall clock, for the log
+let mutedTicks = 0
 
 const hb = new Heartbeat({
   config: init.config,
@@ -60,7 +61,10 @@ function onTick(): void {
     hb.mute(true)
     log.log('error', `the agent's main thread has not answered for ${Math.round(unansweredMs)} ms: heartbeats stopped, so that the peers see this node as down (watchdog ${init.watchdogMs} ms)`, { watchdogMs: init.watchdogMs })
   }
-  post({ t: 'tick', seq: ++seq, ...snapshot() })
+  // A muted worker's main thread is hung: its reports would pile up unread, so it gets a small ping per
+  // second only (the answer unmutes), and the state again once it answers.
+  if (mutedSince === null) post({ t: 'tick', seq: ++seq, ...snapshot() })
+  else if (++mutedTicks % Math.max(1, Math.round(1000 / intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
 }
 
 function onPong(n: number): void {
