@@ -196,13 +196,16 @@ export class LocalActions {
    *  runs here is taken offline, in the self-fence order, after the actions in flight have ended. Only
    *  what a monitor finds here (anything but notRunning) is touched: the groups now run elsewhere, and an
    *  offline of a cloud resource now held by another node must not be sent from here. */
-  async stopLocal(): Promise<string[]> {
+  async stopLocal(): Promise<{ stopped: string[]; failed: string[] }> {
     await Promise.allSettled([...this.inflight.values()])
     return this.offlineAll(true)
   }
 
-  private async offlineAll(onlyRunning: boolean): Promise<string[]> {
+  /** Offline (clean when offline fails) of this node's resources; `failed`: neither offline nor clean
+   *  answered ok — something may still run. */
+  private async offlineAll(onlyRunning: boolean): Promise<{ stopped: string[]; failed: string[] }> {
     const stopped: string[] = []
+    const failed: string[] = []
     await Promise.all(selfFenceOrder(this.o.input().config, this.o.node).map(async ({ resources }) => {
       for (const r of resources) {
         const rc = this.resourceCfg(r)
@@ -217,11 +220,12 @@ export class LocalActions {
         if (off.status === 'done' && off.answer === 'ok') this.localOnline.delete(r)
         if (off.status !== 'done' || off.answer !== 'ok') {
           const clean = await call('clean')
+          if (clean.status !== 'done' || clean.answer !== 'ok') failed.push(r)
           this.o.log.log('error', `${onlyRunning ? 'stopping' : 'self-fencing'}: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
         } else if (onlyRunning) this.o.log.log('info', `offline ${r}: done/ok (still running here before this node stops or goes to standby)`, { resource: r })
         stopped.push(r)
       }
     }))
-    return stopped
+    return { stopped, failed }
   }
 }

@@ -45,6 +45,9 @@ export interface MoveReport {
   stopped: string[]
   /** Groups still on this node when the time was up. */
   left: string[]
+  /** Local resources that could not be stopped (offline and clean failed): this node does not claim to
+   *  run nothing — no leave or standby is announced, and its peers fence it if it stops. */
+  failed: string[]
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -85,6 +88,10 @@ export class NodeModes {
       const report = await this.moveOff(end)
       const role = this.o.role()
       let acknowledged = true
+      if (role && report.failed.length) {
+        this.o.log.log('error', `not announcing the leave: ${report.failed.join(', ')} could not be stopped here; the peers will fence this node`, { failed: report.failed })
+        return { ...report, acknowledged: false }
+      }
       if (role) {
         await this.o.quiesce(Math.min(end, Date.now() + 10_000))
         role.setMode('leaving')
@@ -110,6 +117,14 @@ export class NodeModes {
         this.o.local.park('this node is in standby')
         this.o.log.log('info', 'standby: moving this node\'s groups to their next node (or stopping them)')
         const report = await this.moveOff(Date.now() + timeoutMs)
+        if (report.failed.length) {
+          // It cannot say it runs nothing: it stays active (the moves done stay done), and says why.
+          this.mode = 'active'
+          await this.persist()
+          this.o.local.park(null)
+          this.o.log.log('error', `standby refused: ${report.failed.join(', ')} could not be stopped here; the node stays active`, { failed: report.failed })
+          return report
+        }
         this.o.role()?.setMode('standby')
         this.o.log.log(report.left.length ? 'warn' : 'info', `in standby: ${describe(report)}`, { ...report })
         return report
@@ -172,8 +187,8 @@ export class NodeModes {
       }
       await sleep(100)
     }
-    const stopped = await this.o.local.stopLocal()
-    return { moved, stopped, left: Date.now() >= end ? left : [] }
+    const { stopped, failed } = await this.o.local.stopLocal()
+    return { moved, stopped, failed, left: Date.now() >= end ? left : [] }
   }
 }
 
@@ -183,5 +198,6 @@ function describe(r: MoveReport): string {
     moves.length ? moves.join(', ') : 'no group ran here',
     ...(r.stopped.length ? [`taken offline here: ${r.stopped.join(', ')}`] : []),
     ...(r.left.length ? [`still here when the time was up: ${r.left.join(', ')}`] : []),
+    ...(r.failed.length ? [`could not be stopped: ${r.failed.join(', ')}`] : []),
   ].join('; ')
 }

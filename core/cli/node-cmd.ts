@@ -35,8 +35,9 @@ export async function nodeCommand(args: string[], o: { socket: string; nodeName:
     io.out(`${r.node}: out of standby; groups may start there again`)
   } else {
     const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) => (to === 'stopped' ? `${g} stopped (no other node can take it)` : `${g} moved to ${to}`))
-    io.out(`${r.node}: in standby; ${moves.length ? moves.join(', ') : 'no group ran there'}`)
+    io.out(`${r.node}: ${r.report?.failed.length ? 'not in standby' : 'in standby'}; ${moves.length ? moves.join(', ') : 'no group ran there'}`)
     if (r.report?.left.length) io.err(`still on ${r.node} when the time was up: ${r.report.left.join(', ')}`)
+    if (r.report?.failed.length) io.err(`${r.node} stays active: ${r.report.failed.join(', ')} could not be stopped there (see its log)`)
   }
-  return r.report?.left.length ? EXIT.TIMEOUT : EXIT.OK
+  return r.report?.failed.length ? EXIT.FAILED : r.report?.left.length ? EXIT.TIMEOUT : EXIT.OK
 }

@@ -12,8 +12,13 @@ t.setTimeout(180_000)
 
 const MAIN: Omit<MainConfig, 'generation'> = {
   types: {},
-  groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+  groups: [
+    { name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false },
+    { name: 'k', nodes: ['n1'], failoverOnFailure: false, autoStart: false, autoFailback: false },
+  ],
   resources: [
+    // Cannot be stopped: its offline and clean fail.
+    { name: 'stuck', type: 'dummy', group: 'k', critical: true, monitored: true, attrs: { offline: 'fail', clean: 'fail' }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
     { name: 'base', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
     { name: 'svc', type: 'process', group: 'g', critical: true, monitored: true, attrs: { argv: ['/bin/sleep', '100000'], stopGraceS: 1 }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
   ],
@@ -83,4 +88,16 @@ t.test('mccs node: usage and unknown nodes are refused, changing nothing', async
   t.equal(r.code, 3, 'unknown node: rejected')
   t.match(r.err, /no node n9/)
   t.equal((await status()).nodes[0]?.membership, 'up', 'nothing changed')
+})
+
+t.test('a node that cannot stop what runs there does not claim standby (it stays active, exit 1)', async (t) => {
+  t.equal((await h.cli('group', 'online', 'k', '--wait', '--timeout', '60')).code, 0)
+  const sb = await h.cli('node', 'standby')
+  t.equal(sb.code, 1, `${sb.out}${sb.err}`)
+  t.match(sb.out, /n1: not in standby/)
+  t.match(sb.err, /n1 stays active: stuck could not be stopped/)
+  t.equal((await status()).nodes[0]?.membership, 'up', 'the node is not shown in standby')
+  const saved = JSON.parse(await readFile(path.join(h.b.stateDir, 'node-mode.json'), 'utf8')) as { mode: string }
+  t.equal(saved.mode, 'active', 'and does not keep it')
+  await agent().pluginState.set('stuck', 'control', { offline: 'ok', clean: 'ok' }) // let the cleanup stop it
 })
