@@ -508,8 +508,8 @@ export class Agent extends EventEmitter {
   }
 
   /** Coordinator: a node that left or went to standby said it runs nothing once it did: the engine marks it
-   *  `fenced` (runs nothing, nothing is placed there, no fence is needed). A node out of standby is probed
-   *  and usable again; a node that left and started again comes back through membershipChanged. */
+   *  `fenced` (runs nothing, nothing is placed there, no fence is needed). A node out of standby, or back
+   *  after its leave, is probed and usable again. */
   private syncParked(): void {
     if (!this.engineActive) return
     for (const n of this.input.nodes) {
@@ -528,8 +528,10 @@ export class Agent extends EventEmitter {
       const was = this.parked.get(n)
       if (!was) continue
       this.parked.delete(n)
-      if (was === 'standby' && ms === 'fenced' && (n === this.node || this.role?.inView(n))) {
-        this.log.log('info', `node ${n} is out of standby: probing it`, { node: n })
+      // Back in our view (out of standby, or started again after its leave): probed, then usable. (A
+      // node that is not in view yet comes back through membershipChanged.)
+      if (ms === 'fenced' && (n === this.node || this.role?.inView(n))) {
+        this.log.log('info', `node ${n} is ${was === 'standby' ? 'out of standby' : 'back'}: probing it`, { node: n })
         this.pushed.delete(n)
         this.dispatch({ type: 'nodeChange', node: n, membership: 'up' })
         this.dispatch({ type: 'start', node: n })
