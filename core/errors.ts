@@ -111,6 +111,11 @@ export const CODES = {
   MCCS_ERR_LICENSE_MISSING: 'no license is installed (limited mode)',
   MCCS_ERR_LICENSE_UNSUPPORTED: 'license kind is not supported by this build',
   MCCS_ERR_LICENSE_KEY: 'license signing key is missing or invalid',
+
+  // --- mirror disk (core/mirror/, issue 15) ---
+  MCCS_ERR_MIRROR_ENGINE: 'the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed',
+  MCCS_ERR_MIRROR_OUTDATED: 'this node\'s mirror data is not known to be up to date; it will not become primary unless forced',
+  MCCS_ERR_MIRROR_ROLE: 'the mirror volume is not in the role this action needs',
 } as const
 
 export type ErrorCode = keyof typeof CODES
