@@ -100,6 +100,9 @@ export const CODES = {
   MCCS_ERR_PASSWORD_CHANGE_REQUIRED: 'the password must be changed first',
   MCCS_ERR_NOT_IMPLEMENTED: 'not implemented yet',
   MCCS_ERR_CONSOLE: 'the web console could not start',
+  MCCS_ERR_TOO_LARGE: 'the request body is larger than this route takes',
+  MCCS_ERR_BUSY: 'the console is busy checking other logins; try again in a moment',
+  MCCS_ERR_ACCOUNT_LOCKED: 'the account is locked for a while after many failed logins',
 
   // --- licenses (core/license/, manual 5.4) ---
   MCCS_ERR_LICENSE_FORMAT: 'license text is malformed',
@@ -112,6 +115,8 @@ export const CODES = {
   MCCS_ERR_LICENSE_UNSUPPORTED: 'license kind is not supported by this build',
   MCCS_ERR_LICENSE_KEY: 'license signing key is missing or invalid',
 
+  // --- logs (core/log/) ---
+  MCCS_ERR_LOG_WRITE: 'a log could not be written (disk full or not writable): lines were dropped or held, and counted',
   // --- mirror disk (core/mirror/, issue 15) ---
   MCCS_ERR_MIRROR_ENGINE: 'the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed',
   MCCS_ERR_MIRROR_OUTDATED: 'this node\'s mirror data is not known to be up to date; it will not become primary unless forced',

@@ -12,19 +12,29 @@
 //     configuration is authoritative; a diverged member refuses to start resources and says why until
 //     it is reconciled (`mccs config reconcile`, or any newer change pushed by the coordinator).
 // hb.json is not replicated: membership itself depends on it (see docs/cluster.md).
-import type { ClusterMode } from './cluster-mode.js'
+import type { Role } from '../cluster/role.js'
 import type { MembershipResult } from '../cluster/membership.js'
 import type { HbView } from '../cluster/packet.js'
 import { configDigest, type ConfigStore } from '../config/store.js'
 import type { MainConfig } from '../engine/model.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
+import type { PeerRpc } from './peer-rpc.js'
+
+/** Configuration replication's peer messages: a change sent to the coordinator, a configuration pushed
+ *  by it, ours asked for. */
+export type ConfigMessage =
+  | { t: 'configCommit'; main: unknown; expectGeneration: number }
+  | { t: 'config'; main: unknown; force?: boolean }
+  | { t: 'configGet' }
 
 export interface ConfigSyncHost {
   node: string
   log: Log
   store: ConfigStore
-  cluster: ClusterMode
+  /** Whom we follow, and where our generation is shown to peers. */
+  role: Role
+  rpc: PeerRpc
   /** The main.json in force changed (committed here or adopted from a peer). */
   changed(): void
 }
@@ -46,21 +56,38 @@ export class ConfigSync {
   /** Settles once a fetch of a newer configuration in progress has ended. */
   settled(): Promise<void> { return this.pulling ?? Promise.resolve() }
 
+  /** Answers the configuration messages of other nodes. */
+  serve(): void {
+    const rpc = this.h.rpc
+    rpc.serve<ConfigMessage>({
+      configCommit: (from, m) => {
+        rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
+        if (typeof m.expectGeneration !== 'number') throw new MccsError('MCCS_ERR_INVALID', 'expectGeneration must be a number', { field: 'expectGeneration' })
+        return this.onConfigCommit(from, m.main, m.expectGeneration)
+      },
+      config: (from, m) => {
+        rpc.assertOurCoordinator(from) // only our coordinator replicates to us
+        return this.onConfigPush(from, m.main, m.force === true)
+      },
+      configGet: () => this.onConfigGet(),
+    })
+  }
+
   /** Shows our configuration to the peers (after load, commit or adoption). */
   announce(): void {
     const m = this.h.store.current().main
-    this.h.cluster.setGeneration(m.generation, configDigest(m))
+    this.h.role.setGeneration(m.generation, configDigest(m))
   }
 
   /** A change made on this node (CLI, console): committed by the coordinator, replicated, then answered. */
   async commit(next: MainConfig, expectGeneration: number): Promise<Readonly<MainConfig>> {
-    const c = this.h.cluster
+    const c = this.h.role
     if (c.isCoordinator()) return this.commitHere(next, expectGeneration)
     const coord = c.coordinator()
     if (!coord || coord === this.h.node) {
       throw new MccsError('MCCS_ERR_NO_QUORUM', 'configuration changes are accepted only on a quorate partition, and this node has no quorum', { subject: this.h.node })
     }
-    const r = await c.request<{ generation: number }>(coord, { t: 'configCommit', main: next, expectGeneration }, 15_000)
+    const r = await this.h.rpc.request<{ generation: number }>(coord, { t: 'configCommit', main: next, expectGeneration } satisfies ConfigMessage, 15_000)
     // The coordinator pushed it to us before answering; if that push was lost, fetch it now.
     if (this.h.store.current().main.generation < r.generation) await this.pullFrom(coord, false)
     return this.h.store.current().main
@@ -89,7 +116,7 @@ export class ConfigSync {
 
   /** `mccs config reconcile`: take the coordinator's configuration, even at the same generation. */
   async reconcile(): Promise<{ generation: number; from: string }> {
-    const coord = this.h.cluster.coordinator()
+    const coord = this.h.role.coordinator()
     if (!coord) throw new MccsError('MCCS_ERR_NO_QUORUM', 'no coordinator to reconcile with: this node has no quorum', { subject: this.h.node })
     if (coord === this.h.node) {
       this.divergedFrom = null
@@ -131,9 +158,9 @@ export class ConfigSync {
     this.announce()
     // Members get it before our engine sees it: the probes it plans for a new resource on a member must
     // find the resource there.
-    const peers = this.h.cluster.partitionPeers()
+    const peers = this.h.role.partitionPeers()
     const results = await Promise.allSettled(peers.map((n) =>
-      this.h.cluster.request(n, { t: 'config', main }, PUSH_TIMEOUT_MS)))
+      this.h.rpc.request(n, { t: 'config', main } satisfies ConfigMessage, PUSH_TIMEOUT_MS)))
     results.forEach((r, i) => {
       // Not fatal: the member fetches it when its heartbeat shows the older generation.
       if (r.status === 'rejected') this.h.log.log('warn', `configuration generation ${main.generation} not pushed to ${peers[i]}: ${(r.reason as Error).message}`, { node: peers[i] })
@@ -145,7 +172,7 @@ export class ConfigSync {
   private pullFrom(node: string, force: boolean): Promise<void> {
     const run = (async () => {
       try {
-        const main = asMain(await this.h.cluster.request<unknown>(node, { t: 'configGet' }, PUSH_TIMEOUT_MS))
+        const main = asMain(await this.h.rpc.request<unknown>(node, { t: 'configGet' } satisfies ConfigMessage, PUSH_TIMEOUT_MS))
         const cur = this.h.store.current().main
         if (main.generation > cur.generation || (force && main.generation === cur.generation)) await this.adopt(main, node, force)
       } catch (err) {

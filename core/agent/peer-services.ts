@@ -7,6 +7,7 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { collectNodeBundle } from '../support/bundle.js'
 import { installLicense, nodeLicenseView } from '../license/store.js'
 import { MccsError } from '../errors.js'
+import type { PeerRpc } from './peer-rpc.js'
 
 export type ServiceMessage =
   | { t: 'support' }
@@ -22,6 +23,12 @@ export class PeerServices {
   private readonly bundles = new Map<string, { data: Buffer; timer: NodeJS.Timeout }>()
 
   constructor(private readonly b: Bootstrap, private readonly status: () => Promise<unknown>) {}
+
+  /** Answers these requests of other nodes over the peer protocol (the wizard's discover is the agent's). */
+  serve(rpc: PeerRpc): void {
+    const answer = (_from: string, m: ServiceMessage) => this.handle(m)
+    rpc.serve<Exclude<ServiceMessage, { t: 'discover' }>>({ support: answer, supportChunk: answer, licenseView: answer, licenseInstall: answer })
+  }
 
   /** Answers another node's request. */
   async handle(m: ServiceMessage): Promise<unknown> {

@@ -3,7 +3,7 @@ import type { HbConfig, MainConfig } from '../engine/model.js'
 import type { EngineState } from '../engine/state.js'
 import type { Notice } from '../engine/plan.js'
 import type { PluginHost } from '../plugins/host.js'
-import type { ClusterMode } from './cluster-mode.js'
+import type { Role } from '../cluster/role.js'
 
 export interface AgentStatus {
   node: string
@@ -43,7 +43,7 @@ export interface ClusterStatus {
   quorum: { reason: string; twoNode: boolean; server: { vote: string; connected: boolean; holder: string[] | null; reason: string } | null }
 }
 
-export function clusterStatus(c: ClusterMode): ClusterStatus {
+export function clusterStatus(c: Role): ClusterStatus {
   const s = c.state()
   return {
     role: s.role, coordinator: s.membership?.coordinator ?? null, partition: s.membership?.partition ?? [],

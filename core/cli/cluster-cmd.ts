@@ -1,7 +1,6 @@
 // mccs cluster key create [--force]: the 256-bit cluster key (config/cluster.key, mode 0600) that
 // authenticates heartbeats and agent-to-agent messages. Copy the same file to every node.
-import { createClusterKey, loadClusterKey } from '../cluster/cluster-key.js'
-import { clusterKeyPath } from '../agent/cluster-mode.js'
+import { clusterKeyPath, createClusterKey, loadClusterKey } from '../cluster/cluster-key.js'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'

@@ -124,10 +124,12 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const privPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
   await writeFile(path.join(root, 'license-signing-key.pem'), privPem, { mode: 0o600 })
+  // The demo's own (empty) settings file: a host's /etc/mccs settings (ports, paths) must not reach it.
+  await writeFile(demoSettings(root), '{}\n', { mode: 0o600 })
   const homes: Record<string, Bootstrap> = {}
   for (const n of DEMO_NODES) {
     const home = path.join(root, n.name)
-    const b = homes[n.name] = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: n.name } })
+    const b = homes[n.name] = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: n.name, MCCS_CONFIG: demoSettings(root) } })
     await mkdir(b.configDir, { recursive: true })
     await mkdir(b.scriptDir, { recursive: true })
     await mkdir(b.stateDir, { recursive: true })
@@ -159,7 +161,7 @@ class DemoAgents {
     const ip = DEMO_NODES.find((n) => n.name === node)!.ip
     const b = this.homes[node]!
     const child = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
-      env: { ...this.env, MCCS_HOME: b.home, MCCS_NODE_NAME: node, MCCS_CONSOLE_LISTEN: ip, MCCS_CONSOLE_PORT: String(this.consolePort) },
+      env: { ...this.env, MCCS_HOME: b.home, MCCS_CONFIG: demoSettings(this.root), MCCS_NODE_NAME: node, MCCS_CONSOLE_LISTEN: ip, MCCS_CONSOLE_PORT: String(this.consolePort) },
       // Its own process group: Ctrl-C reaches the demo only, which takes the group offline before stopping agents.
       stdio: 'ignore', detached: true,
     })
@@ -240,9 +242,12 @@ async function stopLeftovers(homes: Record<string, Bootstrap>): Promise<void> {
   }
 }
 
+const demoSettings = (root: string): string => path.join(root, 'settings.json')
+
 export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) }
   delete env.MCCS_BOOTSTRAP
+  delete env.MCCS_CONFIG
   delete env.NODE_OPTIONS
   const port = o.port ?? DEMO_PORT
   let hbPort: number, consolePort: number, ec2Port: number
@@ -298,7 +303,7 @@ MCCS demo: a two-node cluster on loopback in ${root}
   EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances` : ''}
 In another terminal:
-  export MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
+  export MCCS_CONFIG=${demoSettings(root)} MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
   ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)
   curl http://${ip}:${port}/              # the demo service answers with its node's name
   ./bin/mccs group switch demo --wait    # move it to the other node; also offline, online, lock, clear ...

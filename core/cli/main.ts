@@ -23,7 +23,7 @@ const USAGE = `usage: mccs <command> [options]
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
   license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
-exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config`
+exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const { values, positionals } = parseArgs({

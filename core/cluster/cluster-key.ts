@@ -11,6 +11,9 @@ import { fsyncDir } from '../config/atomic.js'
 
 export const CLUSTER_KEY_BYTES = 32
 
+/** Where a node keeps the key: config/cluster.key. */
+export const clusterKeyPath = (configDir: string): string => join(configDir, 'cluster.key')
+
 export interface CreateKeyOptions {
   /** Replace an existing key file (default: refuse with MCCS_ERR_CLUSTER_KEY_EXISTS). */
   overwrite?: boolean

@@ -4,6 +4,14 @@
 // a peer is down only when all its links are. Packets are authenticated and replay-checked (packet.ts);
 // rejections are counted by reason and visible in status().
 //
+// Freshness (issue 12, finding 5): a packet keeps a (peer, link) up only if it echoes one of this node's own
+// last sends on that link (the last ceil(deadMs / intervalMs) + 1 of them). The peer can only know those
+// values by having received them, so a recording (of an earlier boot, or made before this node restarted)
+// proves nothing, however its clock compares to ours: node clocks need not agree. The window counts sends,
+// not time, so a stall of this process (its sends stop too) does not make the queued packets stale. A packet
+// without such an echo is kept only for its echo (the handshake: we echo its send time back, its next packet
+// echoes ours); it is counted as a replay when its echo is older than a round trip can explain.
+//
 // Events: 'peer' (a peer went up or down, or came back with a new incarnation), 'link' (one (peer, link)
 // changed), 'view' (a peer's piggybacked view changed), 'reject' (a packet was refused).
 
@@ -14,6 +22,7 @@ import { performance } from 'node:perf_hooks'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import type { HbConfig } from '../engine/model.js'
 import type { Log } from '../log/logger.js'
+import { HbStateWriter, loadHbState } from './heartbeat-state.js'
 import {
   HB_DEFAULT_PORT,
   KEY_BYTES,
@@ -23,6 +32,7 @@ import {
   encodeView,
   newIncarnation,
   validateView,
+  type HbEcho,
   type HbPacket,
   type HbView,
 } from './packet.js'
@@ -46,6 +56,12 @@ export interface HeartbeatOptions {
   payload?: HbView
   /** Debug tap: every datagram received, before validation (tests capture packets to replay them). */
   onPacket?: (raw: Buffer, link: string, from: { address: string; port: number }) => void
+  /**
+   * File that keeps this node's last incarnation and the newest incarnation seen from each peer across
+   * restarts (heartbeat-state.ts; the agent uses <state>/heartbeat.json). Without it both live in memory
+   * only: a restart of this node forgets which incarnations of its peers are old.
+   */
+  stateFile?: string
 }
 
 export type RejectReason = 'malformed' | 'version' | 'foreign' | 'auth' | 'replay' | 'misdirected'
@@ -83,6 +99,9 @@ export interface PeerLinkStatus {
   /** Age of the last packet on arrival (includes any clock offset between the nodes), ms. */
   ageMs: number | null
   rx: number
+  /** Authentic packets that did not prove the peer alive (no echo of a recent send of ours): the first
+   *  packets of a handshake, or every packet of a link that works in one direction only. */
+  unconfirmed: number
   /** Wall-clock time of the last state change. */
   since: number
 }
@@ -93,6 +112,11 @@ export interface PeerStatus {
   incarnation: string | null
   links: Record<string, PeerLinkStatus>
   view: HbView | null
+}
+export interface HbStateStatus {
+  file: string | null
+  /** Why the file could not be read or written (null: fine, or no file configured). */
+  error: string | null
 }
 export interface LinkStatus {
   name: string
@@ -113,6 +137,7 @@ export interface HeartbeatStatus {
   links: LinkStatus[]
   peers: PeerStatus[]
   rejected: RejectCounters
+  state: HbStateStatus
 }
 
 interface LinkState {
@@ -122,6 +147,9 @@ interface LinkState {
   socket: dgram.Socket | null
   binding: boolean
   seq: number
+  /** Our last sends' times on this link (ring): an echo of one of them proves the peer heard us lately. */
+  sent: number[]
+  sentNext: number
   tx: number
   rx: number
   sendErrors: number
@@ -135,6 +163,7 @@ interface PeerLink {
   lastHeard: number | null // monotonic ms
   since: number // wall ms
   rx: number
+  unconfirmed: number
   rttMs: number | null
   ageMs: number | null
   // For the echo we send back: the peer's last sentAt and when we received it.
@@ -176,7 +205,11 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private readonly onPacket: HeartbeatOptions['onPacket']
   private readonly links = new Map<string, LinkState>()
   private readonly peers = new Map<string, PeerState>()
-  private readonly guard: ReplayGuard
+  private readonly guard = new ReplayGuard()
+  /** How many of our own last sends on a link an echo may name (covers the dead time). */
+  private readonly echoWindow: number
+  private readonly stateWriter: HbStateWriter | null
+  private stateError: string | null = null
   private readonly rejected: RejectCounters = { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 }
   private payload: Buffer
   private running = false
@@ -209,7 +242,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       }
       this.links.set(l.name, {
         name: l.name, address, port: l.port ?? basePort, socket: null, binding: false,
-        seq: 0, tx: 0, rx: 0, sendErrors: 0, lastError: null, lastErrorLogged: 0,
+        seq: 0, sent: [], sentNext: 0, tx: 0, rx: 0, sendErrors: 0, lastError: null, lastErrorLogged: 0,
       })
     }
     if (this.links.size === 0) {
@@ -221,12 +254,27 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       const links = new Map<string, PeerLink>()
       for (const l of this.links.values()) {
         const a = n.addresses[l.name]
-        if (a) links.set(l.name, { address: a, up: false, lastHeard: null, since: now, rx: 0, rttMs: null, ageMs: null, echoSentAt: null, echoRecvAt: 0 })
+        if (a) links.set(l.name, { address: a, up: false, lastHeard: null, since: now, rx: 0, unconfirmed: 0, rttMs: null, ageMs: null, echoSentAt: null, echoRecvAt: 0 })
       }
       this.peers.set(n.name, { node: n.name, up: false, since: now, incarnation: null, links, view: null, viewRaw: null })
     }
-    this.guard = new ReplayGuard({ staleMs: this.deadMs })
-    this.incarnation = newIncarnation()
+    this.echoWindow = Math.ceil(this.deadMs / this.intervalMs) + 1
+    // Persisted state: our incarnation never goes below the last one used (peers refuse older ones), and
+    // peers' incarnations seen before this start stay "seen".
+    let last: bigint | undefined
+    if (opts.stateFile) {
+      const { state, error } = loadHbState(opts.stateFile, { cluster: this.cluster, node: this.self })
+      last = state.incarnation
+      for (const [node, inc] of state.peers) if (this.peers.has(node)) this.guard.seed(node, inc)
+      if (error) {
+        this.stateError = error
+        this.log?.log('error', 'heartbeat state file ignored', { error })
+      }
+      this.stateWriter = new HbStateWriter(opts.stateFile, (error) => {
+        this.log?.log('error', 'heartbeat state file not saved: a restart of this node may accept a replay of a peer\'s earlier boot', { error })
+      })
+    } else this.stateWriter = null
+    this.incarnation = newIncarnation(Date.now(), last)
     this.payload = encodeView(opts.payload ?? {})
   }
 
@@ -234,6 +282,10 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
+    // Our incarnation is on disk before any packet carries it: if this start's packets were seen and the
+    // clock then went back, the next start must still pick a newer one.
+    await this.saveState()
+    if (!this.running) return
     await Promise.all([...this.links.values()].map((l) => this.bind(l)))
     if (!this.running) return
     // One timer for every link: each tick sends on every link, then checks every (peer, link) for silence.
@@ -253,6 +305,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       if (s) closes.push(new Promise((r) => { try { s.close(() => r()) } catch { r() } }))
     }
     await Promise.all(closes)
+    await this.stateWriter?.idle()
   }
 
   /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */
@@ -300,10 +353,12 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
           rttMs: pl.rttMs === null ? null : round2(pl.rttMs),
           ageMs: pl.ageMs === null ? null : round2(pl.ageMs),
           rx: pl.rx,
+          unconfirmed: pl.unconfirmed,
           since: pl.since,
         }])),
       })),
       rejected: { ...this.rejected },
+      state: { file: this.stateWriter?.file ?? null, error: this.stateWriter?.error ?? this.stateError },
     }
   }
 
@@ -360,6 +415,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     l.seq++
     const sentAt = clock()
     const now = mono()
+    // Every peer on the link gets the same sentAt this tick: one ring entry per tick.
+    l.sent[l.sentNext] = sentAt
+    l.sentNext = (l.sentNext + 1) % this.echoWindow
     let first = true
     for (const p of this.peers.values()) {
       const pl = p.links.get(l.name)
@@ -422,27 +480,36 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       if (pkt.link !== l.name || !peer.links.has(l.name)) {
         throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet of link '${pkt.link}' arrived on link '${l.name}'`, { field: 'link', subject: pkt.sender })
       }
-      this.guard.accept(pkt, now)
+      if (this.guard.accept(pkt).newIncarnation) void this.saveState()
     } catch (e) {
       this.reject(l, rinfo, e)
       return
     }
-    const wall = Date.now()
     const pl = peer.links.get(l.name)!
-    pl.lastHeard = now
-    pl.rx++
+    // Authentic and in order: echo its send time back from now on, fresh or not. This is the handshake
+    // (its next packet echoes ours); it cannot be a lever for a recording, which is in order only until the
+    // sender's first live packet (the sender's sequence numbers only grow).
     pl.echoSentAt = pkt.sentAt
     pl.echoRecvAt = now
-    pl.ageMs = Math.max(0, clock() - pkt.sentAt)
-    if (pkt.echo) {
-      const rtt = Math.max(0, clock() - pkt.echo.sentAt - pkt.echo.holdMs)
-      if (rtt < 60_000) pl.rttMs = pl.rttMs === null ? rtt : pl.rttMs * 0.8 + rtt * 0.2
+    if (!pkt.echo || !l.sent.includes(pkt.echo.sentAt)) {
+      if (pkt.echo && this.staleEcho(pkt.echo)) {
+        this.reject(l, rinfo, new MccsError('MCCS_ERR_HB_REPLAY',
+          'echo names none of our recent sends and is older than a round trip: a recording, not a live packet', { field: 'echo', subject: pkt.sender }))
+      } else pl.unconfirmed++ // first packets of a handshake, a one-way link, or a peer just back from a stall
+      return
     }
+    const wall = Date.now()
+    pl.lastHeard = now
+    pl.rx++
+    pl.ageMs = Math.max(0, clock() - pkt.sentAt)
+    const rtt = Math.max(0, clock() - pkt.echo.sentAt - pkt.echo.holdMs)
+    if (rtt < 60_000) pl.rttMs = pl.rttMs === null ? rtt : pl.rttMs * 0.8 + rtt * 0.2
     const restarted = peer.incarnation !== null && peer.incarnation !== pkt.incarnation
     peer.incarnation = pkt.incarnation
     if (restarted) {
-      // A new boot: what we knew of its links and view belongs to the old one.
-      for (const [name, x] of peer.links) if (name !== l.name) { x.echoSentAt = null; x.rttMs = null }
+      // A new boot: what we knew of its links and view belongs to the old one. (Echoes of its old send times
+      // may stay: the new boot finds them in none of its recent sends and waits for a fresh one.)
+      for (const [name, x] of peer.links) if (name !== l.name) x.rttMs = null
       peer.viewRaw = null
     }
     if (!pl.up) {
@@ -465,6 +532,28 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.emit('peer', { ...this.peerEvent(peer, wall), ...(restarted && wasUp ? { restarted: true } : {}) })
     }
     if (viewChanged) this.emit('view', { node: peer.node, payload: peer.view! })
+  }
+
+  /**
+   * An echo that names none of our recent sends is still explicable when the peer held it for as long as it
+   * is old (it heard nothing newer from us: it was stalled, or we restarted): our send time + its hold time
+   * is then about now. A recording replayed later is older than that by the recording's age. Both times are
+   * ours (the hold is a duration), so clock differences between the nodes play no part.
+   */
+  private staleEcho(e: HbEcho): boolean {
+    const rtt = clock() - e.sentAt - e.holdMs
+    return rtt > this.deadMs || rtt < -this.deadMs
+  }
+
+  /** Saves our incarnation and the peers' newest ones (in the background; no-op without a state file). */
+  private saveState(): Promise<void> {
+    if (!this.stateWriter) return Promise.resolve()
+    const peers = new Map<string, bigint>()
+    for (const node of this.peers.keys()) {
+      const inc = this.guard.incarnationOf(node)
+      if (inc !== undefined) peers.set(node, inc)
+    }
+    return this.stateWriter.save({ cluster: this.cluster, node: this.self, incarnation: this.incarnation, peers })
   }
 
   private reject(l: LinkState, rinfo: dgram.RemoteInfo, e: unknown): void {

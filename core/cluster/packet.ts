@@ -11,7 +11,9 @@
 // Decoding checks the structure (every length against what is left), the version and the cluster name,
 // then the MAC (constant time), then the meaning of each field. A rejection is an MccsError naming the field.
 // Replay protection is a separate, stateful ReplayGuard: per sender and link, a sequence number must grow;
-// an older incarnation of a sender (a previous boot) is refused once a newer one was seen.
+// an incarnation older than the newest seen from a sender (a previous boot) is refused, for good: the newest
+// is persisted by the receiver (heartbeat-state.ts), and a node's own incarnations only grow (newIncarnation's
+// `after`). Freshness (is the sender alive *now*?) is the echo check in heartbeat.ts.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MccsError, type ErrorCode } from '../errors.js'
@@ -90,11 +92,14 @@ function checkKey(key: Buffer): void {
 /**
  * A new per-boot incarnation: 64 bits, the start time in ms (high 44 bits, good until year 2527) and 20 random
  * bits. Random enough that two starts never share one; ordered so that a previous boot's packets are
- * recognisably older than the current boot's (ReplayGuard).
+ * recognisably older than the current boot's (ReplayGuard). `after` is the last incarnation this node used
+ * (persisted): the new one is newer even if the clock went back since, as its peers refuse anything older.
  */
-export function newIncarnation(nowMs: number = Date.now()): bigint {
+export function newIncarnation(nowMs: number = Date.now(), after?: bigint): bigint {
   const rnd = BigInt(randomBytes(4).readUInt32BE(0) & 0xfffff)
-  return ((BigInt(Math.floor(nowMs)) & 0xfffffffffffn) << 20n) | rnd
+  let ms = Math.floor(nowMs)
+  if (after !== undefined && ms <= incarnationTime(after)) ms = incarnationTime(after) + 1
+  return ((BigInt(ms) & 0xfffffffffffn) << 20n) | rnd
 }
 
 /** Start time (ms since the epoch) encoded in an incarnation. */
@@ -301,66 +306,54 @@ function safe(s: string): string {
 
 interface SenderState {
   newest: bigint
-  /** Local time (ms) of the last packet accepted from `newest`. */
-  lastAt: number
-  /** Incarnations seen before `newest` (bounded): refused for good. */
-  older: bigint[]
   /** Highest sequence number accepted per link, for `newest`. */
   seq: Map<string, number>
 }
 
-export interface ReplayGuardOptions {
-  /**
-   * A never-seen incarnation that looks older than the newest (the sender restarted with its clock set back)
-   * is accepted only after the newest has been silent this long (use the dead time). Default 1000 ms.
-   */
-  staleMs?: number
-}
-
 /**
  * Per (sender, incarnation): a sequence number must be larger than the last accepted one on the same link
- * (no reordering window: heartbeats are idempotent, a reordered one is simply dropped); an incarnation older
- * than the newest seen from that sender is refused.
+ * (no reordering window: heartbeats are idempotent, a reordered one is simply dropped). An incarnation older
+ * than the newest seen from that sender is refused whatever happened since: a node's incarnations only grow
+ * (newIncarnation's `after`), so an older one can only be a recording. (Until issue 12 an unseen older one was
+ * accepted once the newest had been silent for the dead time, which let a replayed earlier boot stand in for
+ * a dead node.) `seed` restores the newest incarnations persisted before this process started.
  */
 export class ReplayGuard {
   private readonly senders = new Map<string, SenderState>()
-  private readonly staleMs: number
-  constructor(opts: ReplayGuardOptions = {}) {
-    this.staleMs = opts.staleMs ?? 1000
+
+  /** Sets the newest incarnation known for a sender (from the state file), if newer than what is known. */
+  seed(sender: string, incarnation: bigint): void {
+    const st = this.senders.get(sender)
+    if (!st || incarnation > st.newest) this.senders.set(sender, { newest: incarnation, seq: new Map() })
   }
 
-  /** Accepts and records the packet, or throws MCCS_ERR_HB_REPLAY. `now` is a local monotonic time in ms. */
-  accept(p: Pick<HbPacket, 'sender' | 'link' | 'incarnation' | 'seq'>, now: number): { newIncarnation: boolean } {
+  /** Accepts and records the packet, or throws MCCS_ERR_HB_REPLAY. */
+  accept(p: Pick<HbPacket, 'sender' | 'link' | 'incarnation' | 'seq'>): { newIncarnation: boolean } {
     const st = this.senders.get(p.sender)
-    if (!st) {
-      this.senders.set(p.sender, { newest: p.incarnation, lastAt: now, older: [], seq: new Map([[p.link, p.seq]]) })
+    if (!st || p.incarnation > st.newest) {
+      this.senders.set(p.sender, { newest: p.incarnation, seq: new Map([[p.link, p.seq]]) })
       return { newIncarnation: true }
     }
-    if (p.incarnation === st.newest) {
-      const last = st.seq.get(p.link) ?? 0
-      if (p.seq <= last) {
-        throw new MccsError('MCCS_ERR_HB_REPLAY', `sequence ${p.seq} <= ${last} already seen on link ${p.link}`, { field: 'seq', subject: p.sender })
-      }
-      st.seq.set(p.link, p.seq)
-      st.lastAt = now
-      return { newIncarnation: false }
+    if (p.incarnation < st.newest) {
+      throw new MccsError('MCCS_ERR_HB_REPLAY',
+        `incarnation ${p.incarnation} (started ${isoTime(incarnationTime(p.incarnation))}) is older than ${st.newest} (started ` +
+        `${isoTime(incarnationTime(st.newest))}), already seen from this sender`, { field: 'incarnation', subject: p.sender })
     }
-    if (st.older.includes(p.incarnation)) {
-      throw new MccsError('MCCS_ERR_HB_REPLAY', 'incarnation older than the newest seen from this sender', { field: 'incarnation', subject: p.sender })
+    const last = st.seq.get(p.link) ?? 0
+    if (p.seq <= last) {
+      throw new MccsError('MCCS_ERR_HB_REPLAY', `sequence ${p.seq} <= ${last} already seen on link ${p.link}`, { field: 'seq', subject: p.sender })
     }
-    if (p.incarnation < st.newest && now - st.lastAt < this.staleMs) {
-      throw new MccsError('MCCS_ERR_HB_REPLAY', 'incarnation older than the newest seen from this sender', { field: 'incarnation', subject: p.sender })
-    }
-    st.older.push(st.newest)
-    if (st.older.length > 16) st.older.shift()
-    st.newest = p.incarnation
-    st.lastAt = now
-    st.seq = new Map([[p.link, p.seq]])
-    return { newIncarnation: true }
+    st.seq.set(p.link, p.seq)
+    return { newIncarnation: false }
   }
 
-  /** The newest incarnation accepted from a sender. */
+  /** The newest incarnation accepted from (or seeded for) a sender. */
   incarnationOf(sender: string): bigint | undefined {
     return this.senders.get(sender)?.newest
   }
+}
+
+function isoTime(ms: number): string {
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString()
 }

@@ -1,32 +1,47 @@
 // Agent-to-agent messages (the coordinator sends actions; nodes send results, monitor results and
-// forwarded operator commands). TCP, one JSON object per line, authenticated with the cluster key:
+// forwarded operator commands, and replicate main.json, secrets included). TLS 1.3 over TCP, then one
+// JSON object per line:
 //
-//   client -> server  {"t":"hello","cluster":C,"from":A,"to":B,"nonce":nA}
-//   server -> client  {"t":"hello","from":B,"nonce":nB,"mac":HMAC(key, "srv|C|A|B|nA|nB")}
-//   client -> server  {"t":"auth","mac":HMAC(key, "cli|C|A|B|nA|nB")}
-//   then both ways    {"s":seq,"k":"req"|"res"|"err","id":n,"b":body,"m":HMAC(session, dir|s|k|id|json(b))}
+//   TLS 1.3 handshake with an external PSK (tls.ts): identity "C/A/B" (cluster, client node, server
+//     node; sent in clear), PSK = HKDF(cluster key, "peer-channel C A>B"); no certificates
+//   then both ways    {"k":"req"|"res"|"err","id":n,"b":body}
 //
-// Each side proves it holds the key over fresh nonces (no replay of a handshake); the session key is
-// HMAC(key, "session|nA|nB"); every frame carries the next sequence number of its direction, so a
-// frame cannot be replayed, reordered or moved to another session. Anything malformed closes the
-// connection. Each side sends its requests on its own outbound connection, trying a peer's addresses
-// in link-priority order.
+// Both ends prove the cluster key in the handshake: a client without it fails the PSK binder, a server
+// without it cannot produce its Finished. The server refuses an identity of another cluster, of another
+// server node or of a node not in hb.json (so a connection moved to another node or reflected back
+// fails); refusals are counted and logged. TLS encrypts every frame, and its records cannot be forged,
+// replayed, reordered or moved to another connection; each handshake's fresh X25519 share (psk_dhe_ke)
+// keeps recorded traffic secret even if the cluster key leaks later. A handshake is one round trip, as
+// the HMAC handshake it replaces was, and connections stay open. Each side sends its requests on its own
+// outbound connection, trying a peer's addresses in link-priority order.
 import net from 'node:net'
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import tls from 'node:tls'
 import { MccsError, mccsErrorFromWire } from '../errors.js'
 import { readLines } from '../line-reader.js'
+import { derivePsk, pskAuthenticated, pskClientOptions, pskServerOptions } from './tls.js'
 
 export const PEER_PORT_OFFSET = 4 // default peer port: heartbeat port + 4 (14325)
 const MAX_LINE = 1 << 20
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
-const HEX32 = /^[0-9a-f]{32}$/
-const HEX64 = /^[0-9a-f]{64}$/
+/** Why an inbound handshake failed, for the log line, by Node's error code. */
+const INBOUND_REASONS: Record<string, string> = {
+  ERR_SSL_BINDER_DOES_NOT_VERIFY: 'it does not hold this cluster\'s key',
+  // No PSK offered: the server has no certificate to fall back to.
+  ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM: 'no pre-shared key offered (not an MCCS peer)',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'not TLS (an MCCS agent from before the encrypted channel, or another program)',
+  ERR_SSL_HTTP_REQUEST: 'not TLS (an HTTP request)',
+  ERR_TLS_HANDSHAKE_TIMEOUT: 'no handshake in time',
+}
+/** A refusal of the same kind from the same place is logged at most this often (a scanner or a node
+ *  with another key retries without end; the counters in `rejected` count every one). */
+const REFUSAL_LOG_MS = 60_000
 
 export interface Endpoint { host: string; port: number }
 
 export interface PeerChannelOptions {
   cluster: string
   node: string
+  /** The cluster key (32 bytes): the channel's PSKs are derived from it. */
   key: Buffer
   listen: Endpoint[]
   /** Each peer's addresses, most preferred link first. */
@@ -34,65 +49,62 @@ export interface PeerChannelOptions {
   /** Answers a peer's request; a throw becomes an error reply (its message and code). */
   onRequest: (from: string, body: unknown) => Promise<unknown>
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void
+  /** Bound on a new outbound connection (TCP connect + TLS handshake; default 2000 ms) and on an inbound
+   *  handshake (default 5000 ms). */
   connectTimeoutMs?: number
   /** Whether the heartbeat currently hears the peer on the link of this address: links heard are tried
    *  first, so a new connection does not wait out a connect timeout on a dead link. */
   reachable?: (peer: string, ep: Endpoint) => boolean
 }
 
-interface Session {
-  sock: net.Socket
-  peer: string
-  key: Buffer
-  /** Direction labels for MACs: what we send, what we receive. */
-  out: string
-  in: string
-  sendSeq: number
-  recvSeq: number
-}
+interface Session { sock: tls.TLSSocket; peer: string }
 
-const hmac = (key: Buffer, s: string): Buffer => createHmac('sha256', key).update(s).digest()
-const macHex = (key: Buffer, s: string): string => hmac(key, s).toString('hex')
-function macOk(key: Buffer, s: string, got: unknown): boolean {
-  if (typeof got !== 'string' || !HEX64.test(got)) return false
-  return timingSafeEqual(hmac(key, s), Buffer.from(got, 'hex'))
-}
+/** What an inbound handshake claimed (the PSK identity), kept for the refusal's log line. */
+interface Claim { from?: string; refused?: string }
 
 type LineHandler = (v: Record<string, unknown>) => void
-/** JSON objects, one per line; bad JSON or a non-object ends the connection. */
-function lines(sock: net.Socket, first: LineHandler): { set(h: LineHandler): void } {
-  let onObj = first
-  const parse = (line: string) => {
-    let v: unknown
-    try { v = JSON.parse(line) } catch { sock.destroy(); return }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) { sock.destroy(); return }
-    onObj(v as Record<string, unknown>)
-  }
-  readLines(sock, MAX_LINE, parse)
-  return { set: (h) => { onObj = h } }
-}
 
 export class PeerChannel {
-  private readonly servers: net.Server[] = []
+  private readonly servers: tls.Server[] = []
+  /** Inbound TCP connections, handshaking or not (closed by stop()). */
   private readonly inbound = new Set<net.Socket>()
   private readonly outbound = new Map<string, Promise<Session>>()
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout; peer: string }>()
+  private readonly claims = new WeakMap<tls.TLSSocket, Claim>()
+  private readonly refusals = new Map<string, { at: number; more: number }>()
+  /** Only pairs of hb.json nodes get here (inboundPsk checks first), so this stays small. */
+  private readonly psks = new Map<string, Buffer>()
   private nextId = 1
   private stopped = false
-  /** Frames and handshakes refused, by reason (shown in status). */
-  readonly rejected: Record<'handshake' | 'mac' | 'sequence' | 'malformed', number> = { handshake: 0, mac: 0, sequence: 0, malformed: 0 }
+  /** Refused handshakes, TLS records that failed authentication, and unusable frames. */
+  readonly rejected: Record<'handshake' | 'record' | 'malformed', number> = { handshake: 0, record: 0, malformed: 0 }
 
   constructor(private readonly o: PeerChannelOptions) {
     if (o.key.length !== 32) throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', 'the cluster key must be 32 bytes', { field: 'key' })
   }
 
+  /** The PSK of connections from `from` to `to` in this cluster: one per direction and pair (kept: HKDF
+   *  in Node costs a tenth of a handshake). */
+  private psk(from: string, to: string): Buffer {
+    const id = `${from}>${to}`
+    let k = this.psks.get(id)
+    if (!k) this.psks.set(id, k = derivePsk(this.o.key, `peer-channel ${this.o.cluster} ${id}`))
+    return k
+  }
+
   async start(): Promise<void> {
     for (const ep of this.o.listen) {
-      const server = net.createServer((sock) => this.accept(sock))
+      const server = tls.createServer(pskServerOptions((id, sock) => this.inboundPsk(id, sock), this.o.connectTimeoutMs ?? 5000), (sock) => this.accept(sock))
+      server.on('connection', (raw: net.Socket) => {
+        this.inbound.add(raw)
+        raw.once('close', () => this.inbound.delete(raw))
+      })
+      server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => this.refusedInbound(err, sock))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(ep.port, ep.host, () => { server.off('error', reject); resolve() })
       })
+      server.on('error', (err) => this.o.log?.('error', 'peer channel listener error', { error: err.message }))
       this.servers.push(server)
     }
   }
@@ -122,38 +134,40 @@ export class PeerChannel {
   }
 
   private send(s: Session, k: 'req' | 'res' | 'err', id: number, body: unknown): void {
-    const seq = ++s.sendSeq
-    const b = JSON.stringify(body ?? null)
-    const m = macHex(s.key, `${s.out}|${seq}|${k}|${id}|${b}`)
-    s.sock.write(`{"s":${seq},"k":"${k}","id":${id},"b":${b},"m":"${m}"}\n`)
+    s.sock.write(`{"k":"${k}","id":${id},"b":${JSON.stringify(body ?? null)}}\n`)
   }
 
-  /** Frames after the handshake, both directions. */
-  private frames(s: Session, reader: { set(h: LineHandler): void }): void {
-    reader.set((v) => {
-      const { s: seq, k, id, b, m } = v
-      if (typeof seq !== 'number' || typeof id !== 'number' || (k !== 'req' && k !== 'res' && k !== 'err')) {
-        this.rejected.malformed++
-        s.sock.destroy()
-        return
-      }
-      if (!macOk(s.key, `${s.in}|${seq}|${k}|${id}|${JSON.stringify(b ?? null)}`, m)) {
-        this.rejected.mac++
-        this.o.log?.('warn', 'peer frame failed authentication: connection closed', { peer: s.peer })
-        s.sock.destroy()
-        return
-      }
-      if (seq !== s.recvSeq + 1) {
-        this.rejected.sequence++
-        s.sock.destroy()
-        return
-      }
-      s.recvSeq = seq
+  /** Logs a refusal, at most once per REFUSAL_LOG_MS for the same kind and place (with how many were not logged). */
+  private refusal(key: string, level: 'debug' | 'warn', msg: string, data: Record<string, unknown>): void {
+    const now = Date.now()
+    const r = this.refusals.get(key)
+    if (r && now - r.at < REFUSAL_LOG_MS) { r.more++; return }
+    if (this.refusals.size > 1024) this.refusals.clear() // bounded: a scan from many addresses
+    this.refusals.set(key, { at: now, more: 0 })
+    this.o.log?.(level, msg, { ...data, ...(r?.more ? { notLogged: r.more } : {}) })
+  }
+
+  /** Frames after the handshake, both directions. Anything unusable closes the connection. */
+  private frames(s: Session): void {
+    const { sock } = s
+    const malformed = () => { this.rejected.malformed++; sock.destroy() }
+    sock.on('error', (err: Error & { code?: string }) => {
+      // Node only reports a TLS error after the handshake (the socket stays open): close it here.
+      sock.destroy()
+      // A record that fails its AEAD tag (tampered, replayed, reordered, injected), or the peer's alert
+      // saying so, is an OpenSSL error; a reset or a timeout is not.
+      if (!err.code?.startsWith('ERR_SSL')) return
+      this.rejected.record++
+      this.refusal(`record ${s.peer}`, 'warn', 'peer connection closed: a TLS record failed authentication', { peer: s.peer, error: tlsReason(err) })
+    })
+    const onObj: LineHandler = (v) => {
+      const { k, id, b } = v
+      if (typeof id !== 'number' || (k !== 'req' && k !== 'res' && k !== 'err')) return malformed()
       if (k === 'req') {
         this.o.onRequest(s.peer, b).then(
-          (res) => { if (!s.sock.destroyed) this.send(s, 'res', id, res) },
+          (res) => { if (!sock.destroyed) this.send(s, 'res', id, res) },
           (err: Error & { code?: string; field?: string; subject?: string; data?: unknown }) => {
-            if (!s.sock.destroyed) this.send(s, 'err', id, { message: err.message, code: err.code ?? 'MCCS_ERR_INTERNAL', field: err.field, subject: err.subject, data: err.data })
+            if (!sock.destroyed) this.send(s, 'err', id, { message: err.message, code: err.code ?? 'MCCS_ERR_INTERNAL', field: err.field, subject: err.subject, data: err.data })
           },
         )
         return
@@ -167,37 +181,51 @@ export class PeerChannel {
         // The peer's MccsError, revived: callers handle a remote refusal as they would a local one.
         w.reject(Object.assign(mccsErrorFromWire((b ?? {}) as Record<string, unknown>), { peer: s.peer }))
       }
+    }
+    readLines(sock, MAX_LINE, (line) => {
+      let v: unknown
+      try { v = JSON.parse(line) } catch { return malformed() }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed()
+      onObj(v as Record<string, unknown>)
     })
   }
 
-  /** Server side of the handshake. */
-  private accept(sock: net.Socket): void {
-    sock.setNoDelay(true)
-    sock.on('error', () => {})
-    this.inbound.add(sock)
-    sock.once('close', () => this.inbound.delete(sock))
-    let stage: 'hello' | 'auth' = 'hello'
-    let from = '', nA = '', nB = ''
-    const fail = () => { this.rejected.handshake++; sock.destroy() }
-    const timer = setTimeout(fail, this.o.connectTimeoutMs ?? 5000)
-    sock.once('close', () => clearTimeout(timer))
-    const onLine = (v: Record<string, unknown>) => {
-      if (stage === 'hello') {
-        if (v.t !== 'hello' || v.cluster !== this.o.cluster || v.to !== this.o.node || typeof v.from !== 'string' || !NAME.test(v.from) ||
-          !(v.from in this.o.peers) || typeof v.nonce !== 'string' || !HEX32.test(v.nonce)) return fail()
-        from = v.from
-        nA = v.nonce
-        nB = randomBytes(16).toString('hex')
-        stage = 'auth'
-        sock.write(JSON.stringify({ t: 'hello', from: this.o.node, nonce: nB, mac: macHex(this.o.key, `srv|${this.o.cluster}|${from}|${this.o.node}|${nA}|${nB}`) }) + '\n')
-        return
-      }
-      if (v.t !== 'auth' || !macOk(this.o.key, `cli|${this.o.cluster}|${from}|${this.o.node}|${nA}|${nB}`, v.mac)) return fail()
-      clearTimeout(timer)
-      const s: Session = { sock, peer: from, key: hmac(this.o.key, `session|${nA}|${nB}`), out: `${this.o.node}>${from}`, in: `${from}>${this.o.node}`, sendSeq: 0, recvSeq: 0 }
-      this.frames(s, reader)
+  /** Server side: the PSK for the identity a client names, or null (refused) for one not meant for us. */
+  private inboundPsk(identity: string, sock: tls.TLSSocket): Buffer | null {
+    const [cluster, from, to, ...rest] = identity.split('/')
+    const claim: Claim = {}
+    this.claims.set(sock, claim)
+    if (rest.length || !from || !NAME.test(from) || !to || !NAME.test(to)) claim.refused = 'malformed identity'
+    else if (cluster !== this.o.cluster) claim.refused = 'another cluster'
+    else if (to !== this.o.node) claim.refused = `meant for node ${to}`
+    else if (!Object.hasOwn(this.o.peers, from)) claim.refused = 'not a node of this cluster'
+    if (from && NAME.test(from)) claim.from = from
+    return claim.refused ? null : this.psk(from!, this.o.node)
+  }
+
+  private refusedInbound(err: Error & { code?: string }, sock: tls.TLSSocket): void {
+    this.rejected.handshake++
+    const claim = this.claims.get(sock)
+    const address = sock.remoteAddress ?? '?'
+    const tlsError = err.code?.startsWith('ERR_SSL') === true
+    const reason = claim?.refused ?? INBOUND_REASONS[err.code ?? ''] ?? tlsReason(err)
+    // A connection dropped before its handshake (a port check, our own peer stopping) is not an attack.
+    const level = claim?.refused || tlsError || err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'warn' : 'debug'
+    this.refusal(`in ${address} ${claim?.from ?? ''} ${reason}`, level, `peer connection refused: ${reason}`,
+      { address, ...(claim?.from ? { claimed: claim.from } : {}), ...(err.code ? { code: err.code } : {}) })
+    sock.destroy()
+  }
+
+  /** Server side of an authenticated connection. */
+  private accept(sock: tls.TLSSocket): void {
+    const from = this.claims.get(sock)?.from
+    if (!from || !pskAuthenticated(sock)) { // cannot happen with PSK-only options; refuse rather than assume
+      this.rejected.handshake++
+      sock.destroy()
+      return
     }
-    const reader = lines(sock, onLine)
+    sock.setNoDelay(true)
+    this.frames({ sock, peer: from })
   }
 
   /**
@@ -248,30 +276,46 @@ export class PeerChannel {
   private connect(peer: string, ep: Endpoint): Promise<Session> {
     return new Promise<Session>((resolve, reject) => {
       if (this.stopped) return reject(new MccsError('MCCS_ERR_CANCELLED', 'peer channel stopped'))
-      const sock = net.connect({ host: ep.host, port: ep.port })
-      sock.setNoDelay(true)
-      const nA = randomBytes(16).toString('hex')
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`handshake with ${peer} at ${ep.host}:${ep.port} timed out`)) }, this.o.connectTimeoutMs ?? 2000)
-      sock.once('error', (e) => { clearTimeout(timer); reject(e) })
+      const at = `${ep.host}:${ep.port}`
+      const sock = tls.connect({ host: ep.host, port: ep.port, ...pskClientOptions(`${this.o.cluster}/${this.o.node}/${peer}`, this.psk(this.o.node, peer)) })
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`handshake with ${peer} at ${at} timed out`)) }, this.o.connectTimeoutMs ?? 2000)
+      const refused = (reason: string, code?: string) => {
+        this.rejected.handshake++
+        this.refusal(`out ${peer} ${at} ${reason}`, 'warn', `peer connection to ${peer} refused: ${reason}`, { peer, address: at, ...(code ? { code } : {}) })
+      }
+      let tcpUp = false
+      sock.once('connect', () => { tcpUp = true })
+      sock.once('error', (e: Error & { code?: string }) => {
+        clearTimeout(timer)
+        // A failure after TCP connected and before the handshake ended, other than a reset: the server
+        // refused our PSK (another key, or we are not a node it knows; OpenSSL reports the former as
+        // 'illegal parameter'), or it is not an MCCS peer (a certificate, or no TLS at all).
+        if (tcpUp && e.code !== 'ECONNRESET' && e.code !== 'EPIPE') {
+          refused(e.code === 'ERR_SSL_SSLV3_ALERT_ILLEGAL_PARAMETER' ? `${peer} does not accept our cluster key` : tlsReason(e), e.code)
+        }
+        reject(e)
+      })
       sock.once('close', () => { clearTimeout(timer); reject(new Error(`${peer} closed the connection during the handshake`)) })
-      sock.once('connect', () => sock.write(JSON.stringify({ t: 'hello', cluster: this.o.cluster, from: this.o.node, to: peer, nonce: nA }) + '\n'))
-      const reader = lines(sock, (v) => {
-        if (v.t !== 'hello' || v.from !== peer || typeof v.nonce !== 'string' || !HEX32.test(v.nonce) ||
-          !macOk(this.o.key, `srv|${this.o.cluster}|${this.o.node}|${peer}|${nA}|${v.nonce}`, v.mac)) {
-          this.rejected.handshake++
+      sock.once('secureConnect', () => {
+        if (!pskAuthenticated(sock)) {
+          refused('it did not authenticate with the cluster key')
           sock.destroy()
           return
         }
-        const nB = v.nonce
-        sock.write(JSON.stringify({ t: 'auth', mac: macHex(this.o.key, `cli|${this.o.cluster}|${this.o.node}|${peer}|${nA}|${nB}`) }) + '\n')
         clearTimeout(timer)
         sock.removeAllListeners('close')
         sock.removeAllListeners('error')
-        sock.on('error', () => {})
-        const s: Session = { sock, peer, key: hmac(this.o.key, `session|${nA}|${nB}`), out: `${this.o.node}>${peer}`, in: `${peer}>${this.o.node}`, sendSeq: 0, recvSeq: 0 }
-        this.frames(s, reader)
+        sock.setNoDelay(true)
+        const s: Session = { sock, peer }
+        this.frames(s)
         resolve(s)
       })
     })
   }
+}
+
+/** The reason of an OpenSSL error without its codes and source position ("binder does not verify"). */
+function tlsReason(err: Error): string {
+  const line = String(err.message).split('\n')[0]!
+  return (/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/.exec(line)?.[1] ?? line).slice(0, 200)
 }

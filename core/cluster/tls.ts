@@ -10,10 +10,16 @@
 // material or the new one. openssl works in a private 0700 temp folder inside `dir` that is removed after.
 // Existing material is reused while it is valid: the CA is never replaced (clients pin it); the server
 // certificate is re-issued when it is missing, not signed by the CA, about to expire or lacks a host.
+//
+// Servers whose every client already shares a secret with them (the agent-to-agent channel: every node
+// holds the cluster key) need no certificate: TLS 1.3 with an external pre-shared key derived from that
+// secret (pskServerOptions / pskClientOptions below). Nothing to make, copy or renew; both ends prove
+// the key in the handshake; (EC)DHE on top of the PSK keeps recorded traffic secret if the key leaks later.
 import { execFile } from 'node:child_process'
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto'
+import { X509Certificate, createPrivateKey, hkdfSync, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import tls from 'node:tls'
 import os from 'node:os'
 import path from 'node:path'
 import { MccsError } from '../errors.js'
@@ -211,4 +217,54 @@ export async function loadCa(caOrFile: string): Promise<string> {
   })
   parseCert(pem, caOrFile.includes('-----BEGIN') ? 'ca' : caOrFile)
   return pem
+}
+
+// ---------------------------------------------------------------------------------- TLS-PSK
+
+/**
+ * TLS 1.3 suites for external PSKs. OpenSSL binds a PSK given by callback to SHA-256, so a SHA-384 suite
+ * would not match it (the handshake then falls back to certificates, which PSK servers do not have).
+ * Both are AEAD; TLS 1.3 itself offers nothing else.
+ */
+export const PSK_CIPHERS = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256'
+
+/**
+ * A PSK for one use of a shared 256-bit secret: HKDF-SHA256 with a fixed salt and `context` as info.
+ * The context names the use and its parties, so a PSK of one use or direction proves nothing in another,
+ * and the secret itself (which also keys the heartbeat HMAC) never enters TLS.
+ */
+export function derivePsk(secret: Buffer, context: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'mccs tls-psk v1', context, 32))
+}
+
+/**
+ * Server options for TLS 1.3 with PSKs only: `lookup` gets the identity the client names (sent in clear)
+ * and returns its PSK, or null to refuse. No certificate: a client without the PSK cannot complete the
+ * handshake, and the server cannot be made to fall back to anything else.
+ */
+export function pskServerOptions(lookup: (identity: string, socket: tls.TLSSocket) => Buffer | null, handshakeTimeoutMs: number): tls.TlsOptions {
+  return {
+    minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: PSK_CIPHERS, handshakeTimeout: handshakeTimeoutMs,
+    pskCallback: (socket, identity) => lookup(identity, socket),
+  }
+}
+
+let pskClientContext: tls.SecureContext | undefined
+
+/** Client options for TLS 1.3 with one PSK. Check `pskAuthenticated` on secureConnect before trusting the peer. */
+export function pskClientOptions(identity: string, psk: Buffer): tls.ConnectionOptions {
+  // Made once for every client connection (otherwise Node builds a context for each connect).
+  pskClientContext ??= tls.createSecureContext({ minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: PSK_CIPHERS })
+  return {
+    secureContext: pskClientContext,
+    pskCallback: () => ({ identity, psk }),
+    // A server may ignore the PSK and answer with a certificate, which Node would check against the
+    // public CAs: a stranger with any public certificate would pass. Any certificate is refused.
+    checkServerIdentity: () => new Error('the server offered a certificate; this channel authenticates with its pre-shared key only'),
+  }
+}
+
+/** The handshake used the PSK (TLS 1.3, no certificate): the peer holds the key. */
+export function pskAuthenticated(socket: tls.TLSSocket): boolean {
+  return socket.getProtocol() === 'TLSv1.3' && Object.keys(socket.getPeerCertificate() ?? {}).length === 0
 }

@@ -10,6 +10,7 @@ import { MccsError } from '../errors.js'
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic.js'
 import { invalidConfigError, type ConfigIssue } from './issue.js'
 import { validateHb, validateMain, type TypeCatalog } from './validate.js'
+import { rememberSecrets } from '../support/redact.js'
 
 export const MAIN_FILE = 'main.json'
 export const HB_FILE = 'hb.json'
@@ -147,6 +148,8 @@ export class ConfigStore {
   }
 
   private set(pair: ConfigPair): Readonly<ConfigPair> {
+    // The logs scrub these values wherever they appear, even in a plugin's free text.
+    rememberSecrets(pair, this.opts.types ? (t) => this.opts.types!.attributeSchema(t) : undefined)
     this.state = deepFreeze(pair)
     return this.state
   }

@@ -24,6 +24,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MCCS_ERR_UNAUTHENTICATED: 401,
   MCCS_ERR_LOGIN_FAILED: 401,
   MCCS_ERR_RATE_LIMITED: 429,
+  MCCS_ERR_ACCOUNT_LOCKED: 429,
+  MCCS_ERR_TOO_LARGE: 413,
+  MCCS_ERR_BUSY: 503,
   MCCS_ERR_CSRF: 403,
   MCCS_ERR_PASSWORD_CHANGE_REQUIRED: 403,
   MCCS_ERR_PASSWORD_RULE: 400,
@@ -67,6 +70,16 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   }
   const fe = err as FastifyError & { validation?: ErrorObject[] }
   if (fe?.validation) return reply.code(400).send(validationBody(fe))
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = reply.request.routeOptions.bodyLimit
+    return reply.code(413).send(errorBody('MCCS_ERR_TOO_LARGE', `the body is larger than ${limit} bytes, the most this route takes`, '/'))
+  }
+  if (fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return reply.code(400).send(errorBody('MCCS_ERR_INVALID', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; send a JSON object' : 'the body is not valid JSON (a key named __proto__ or constructor.prototype counts as invalid)', '/'))
+  }
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return reply.code(415).send(errorBody('MCCS_ERR_INVALID', 'send the body as application/json', '/headers/content-type'))
+  }
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return reply.code(fe.statusCode).send(errorBody(fe.statusCode === 404 ? 'MCCS_ERR_NOT_FOUND' : 'MCCS_ERR_INVALID', fe.message))
   }

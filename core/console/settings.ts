@@ -23,7 +23,8 @@ export interface ConsoleSettings {
   /** Where the built console UI is (index.html, assets/). */
   uiDir: string
   session: { idleMs: number; absoluteMs: number }
-  loginLimit: { max: number; windowMs: number }
+  /** Login limits (auth/rate-limit.ts): per address and name, per address, per name (lockout), global. */
+  loginLimit: { max: number; windowMs: number; perAddress: number; perAccount: number; lockoutMs: number; global: number }
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0']
@@ -52,6 +53,6 @@ export function consoleSettings(b: Bootstrap, uiDir: string, env: NodeJS.Process
     oplogFile: path.join(b.logDir, 'operation.log'),
     uiDir,
     session: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 },
-    loginLimit: { max: 5, windowMs: 5 * 60_000 },
+    loginLimit: { max: 5, windowMs: 5 * 60_000, perAddress: 20, perAccount: 20, lockoutMs: 15 * 60_000, global: 100 },
   }
 }

@@ -10,3 +10,4 @@ export type { Action, ActionKind, Notice, NoticeKind, Plan, CommandOutcome } fro
 export type { EngineState, GroupRuntime, ResourceNodeState, NodeState, GroupStateName, ResourceStateName, Membership, LockKind } from './state.js'
 export { resourceState, pendingActions } from './state.js'
 export type { InitialOptions } from './align.js'
+export { selfFenceOrder, type SelfFenceGroup } from './self-fence.js'

@@ -1,34 +1,47 @@
-// The agent's structured log (pino, JSON lines). Secrets never reach it: values under keys that
-// look secret are redacted wherever they sit in the data.
+// The agent's structured log (pino, JSON lines). Secrets never reach it: every message and every value
+// goes through the same redaction as support bundles (core/support/redact.ts). Lines go to a LogSink,
+// which never blocks the event loop and degrades to counting dropped lines when the disk is full.
 import pino from 'pino'
 import type { HostLogger } from '../plugins/host.js'
+import { redactJson, redactText } from '../support/redact.js'
+import { LogSink, type SinkHealth } from './sink.js'
 
 export type Level = 'debug' | 'info' | 'warn' | 'error'
+export type LogHealth = SinkHealth
 export interface Log extends HostLogger {
   child(bindings: Record<string, unknown>): Log
   flush(): void
+  /** Whether lines are written, and how many were dropped and why (a full disk): for the agent's status. */
+  health(): LogHealth
+  /** Stops writing and closes the file. */
+  close(): void
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|credential|private.?key|api.?key|cluster.?key|^key$/i
+/** A longer message or string value is cut (a plugin may log megabytes; the line would only hurt). */
+export const MAX_STRING = 64 * 1024
 
-/** Deep copy with secret-looking keys replaced (pino's redact needs fixed paths; plugin data has none). */
-export function redact(v: unknown, depth = 0): unknown {
-  if (depth > 8 || v === null || typeof v !== 'object') return v
-  if (Array.isArray(v)) return v.map((x) => redact(x, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(x, depth + 1)
-  return out
+function clip(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return v.length > MAX_STRING ? `${v.slice(0, MAX_STRING)}… [${v.length - MAX_STRING} more characters cut]` : v
+  if (v === null || typeof v !== 'object' || depth > 32 || v instanceof Error) return v
+  if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1))
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clip(x, depth + 1)]))
 }
 
-export function createLog(opts: { file?: string; level?: Level; stderr?: boolean } = {}): Log {
-  const dest = opts.file
-    ? pino.destination({ dest: opts.file, mkdir: true, sync: false })
-    : pino.destination({ dest: opts.stderr === false ? '/dev/null' : 2, sync: true })
+export function createLog(opts: { file?: string; level?: Level; stderr?: boolean; retryMs?: number } = {}): Log {
+  const sink = opts.file ? new LogSink({ file: opts.file, ...(opts.retryMs ? { retryMs: opts.retryMs } : {}) })
+    : opts.stderr === false ? null : new LogSink({ fd: 2 })
+  const dest = sink ?? { write: () => true }
   const base = pino({ level: opts.level ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest)
+  const quiet: SinkHealth = { target: 'none', writing: false, droppedLines: 0, droppedTotal: 0 }
   const wrap = (p: pino.Logger): Log => ({
-    log: (level, msg, data) => p[level](data ? (redact(data) as object) : {}, msg),
-    child: (b) => wrap(p.child(redact(b) as object)),
-    flush: () => { try { dest.flushSync() } catch { /* not ready yet */ } },
+    log: (level, msg, data) => {
+      if (!p.isLevelEnabled(level)) return
+      p[level](data ? (redactJson(clip(data)) as object) : {}, redactText(clip(String(msg)) as string))
+    },
+    child: (b) => wrap(p.child(redactJson(clip(b)) as object)),
+    flush: () => sink?.flushSync(),
+    health: () => sink?.health() ?? quiet,
+    close: () => sink?.close(),
   })
   return wrap(base)
 }

@@ -11,6 +11,7 @@ import { checkAnswer, defaultRecoverable } from './contract.js'
 import { loadPluginDir, type LoadedManifest } from './manifest.js'
 import { PermissionSet } from './permissions.js'
 import { PluginSandbox, type ContextMode, type RawOutcome } from './sandbox.js'
+import { LIMITS } from './limits.js'
 import { sysProvider } from './caps/sys.js'
 import { BUILTIN_TYPES } from './builtin-names.js'
 import { builtinPluginsDir } from '../paths.js'
@@ -52,7 +53,7 @@ export interface LoadedPlugin {
   sandbox: PluginSandbox
 }
 
-interface LiveCall { info: CallInfo; plugin: string; ended: boolean; controller?: AbortController }
+interface LiveCall { info: CallInfo; plugin: string; ended: boolean; controller?: AbortController; inflight: number }
 
 // Reasons are shared constants: building an error per call costs more than the call itself.
 const FINISHED = new MccsError('MCCS_ERR_CANCELLED', 'the hook call has ended')
@@ -114,7 +115,8 @@ export class PluginHost {
 
   async register(m: LoadedManifest): Promise<LoadedPlugin> {
     const { manifest } = m
-    if (BUILTIN_TYPES.has(manifest.name) && !(await this.isBuiltinFolder(m.dir, manifest.name))) {
+    const builtin = BUILTIN_TYPES.has(manifest.name) && await this.isBuiltinFolder(m.dir, manifest.name)
+    if (BUILTIN_TYPES.has(manifest.name) && !builtin) {
       throw new MccsError('MCCS_ERR_PLUGIN_NAME_RESERVED',
         `'${manifest.name}' is a built-in type; the plugin at ${m.dir} is not the one shipped in the built-in folder (${this.builtinDir() ?? 'none'}): rename it`,
         { subject: `plugin '${manifest.name}'`, field: '/name' })
@@ -129,9 +131,11 @@ export class PluginHost {
       memoryMb: manifest.limits?.memoryMb ?? this.opts.defaultMemoryMb ?? 64,
       cpuMs: manifest.limits?.hookCpuMs ?? this.opts.defaultHookCpuMs ?? 5000,
       contextMode: this.opts.contextMode ?? 'shared',
+      hostThread: builtin,
       capSpec: this.capSpec,
       bridge: (token, cap, method, argsJson) => this.bridge(manifest.name, token, cap, method, argsJson),
-      log: (token, level, msg, dataJson) => this.pluginLog(token, level, msg, dataJson),
+      log: (token, level, msg, dataJson) => this.pluginLog(manifest.name, token, level, msg, dataJson),
+      onLimit: (message) => this.logger.log('error', `plugin '${manifest.name}' ${message}`, { plugin: manifest.name, limit: 'cpu' }),
       onCatastrophicError: this.opts.onCatastrophicError ?? ((msg) => {
         this.logger.log('error', 'isolated-vm catastrophic error; exiting so the service manager restarts the agent', { msg })
         process.exit(70)
@@ -196,7 +200,7 @@ export class PluginHost {
     const token = `${this.tokenPrefix}${++this.seq}`
     const paths = this.opts.paths ?? { home: '/opt/MCCS', scripts: '/opt/MCCS/script' }
     const log = this.loggerFor(type, req.resource, hook)
-    const live: LiveCall = { plugin: type, ended: false, info: undefined as unknown as CallInfo }
+    const live: LiveCall = { plugin: type, ended: false, inflight: 0, info: undefined as unknown as CallInfo }
     // The abort signal is made only when a capability asks for it (most calls never do).
     const signalOf = (): AbortSignal => (live.controller ??= abortable(live.ended, req.signal)).signal
     live.info = {
@@ -236,6 +240,20 @@ export class PluginHost {
         return result('cancelled', 'failed', { error: 'cancelled (flush)', errorCode: 'MCCS_ERR_CANCELLED' })
       case 'notSupported':
         return result('notSupported', 'failed', { recoverable: false, error: `plugin '${type}' does not implement '${hook}'`, errorCode: 'MCCS_ERR_HOOK_UNKNOWN' })
+      case 'cpuLimit': {
+        const o = outcome as Extract<RawOutcome, { kind: 'cpuLimit' }>
+        const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT',
+          `used more than its CPU budget of ${o.budgetMs} ms (${o.usedMs} ms, counted across the whole hook, awaits included): isolate recycled`,
+          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' })
+        log.error(e.message, { limit: 'cpu' })
+        return result('timeout', 'failed', { error: e.message, errorCode: e.code })
+      }
+      case 'limit': {
+        const o = outcome as Extract<RawOutcome, { kind: 'limit' }>
+        const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT', o.message, { subject: `plugin '${type}' ${hook}()`, field: o.field })
+        log.error(e.message, { limit: o.field })
+        return result('done', 'failed', { recoverable: false, error: e.message, errorCode: e.code })
+      }
       case 'timeout': {
         const o = outcome as Extract<RawOutcome, { kind: 'timeout' }>
         log.warn(`hook timed out after ${req.timeoutMs} ms${o.spinning ? ' (busy in CPU: isolate recycled)' : ''}`)
@@ -304,6 +322,10 @@ export class PluginHost {
     } catch {
       return fail('MCCS_ERR_CAPABILITY_ARGS', `${cap}.${method}: arguments are not JSON`)
     }
+    // The isolate refuses these first (isolate-bootstrap.ts); this is the host's own count.
+    if (live.inflight >= LIMITS.inflight) {
+      return fail('MCCS_ERR_PLUGIN_LIMIT', `${cap}.${method}: more than ${LIMITS.inflight} concurrent capability calls in one hook call`, `${cap}.${method}`)
+    }
     const missing = cap === 'sys' ? null : m.authorize(args, info)
     if (missing) {
       const e = new MccsError('MCCS_ERR_PERMISSION_DENIED',
@@ -311,24 +333,39 @@ export class PluginHost {
       info.log.warn(e.message)
       return fail(e.code, e.message, missing)
     }
+    live.inflight++
     try {
       const value = await m.run(args, info)
       return JSON.stringify({ value: value === undefined ? null : value })
     } catch (err) {
+      if (isMccsError(err) && err.code === 'MCCS_ERR_PLUGIN_LIMIT') info.log.warn(`plugin '${info.plugin}' went past a limit: ${err.message}`, { limit: true })
       if (isMccsError(err)) return fail(err.code, err.message, err.field)
       return fail('MCCS_ERR_CAPABILITY_FAILED', `${cap}.${method}: ${(err as Error)?.message ?? String(err)}`)
+    } finally {
+      live.inflight--
     }
   }
 
-  private pluginLog(token: string, level: string, msg: string, dataJson: string): void {
+  private pluginLog(plugin: string, token: string, level: string, msg: string, dataJson: string): void {
     const live = this.calls.get(token)
-    if (!live) return
+    if (!live || live.plugin !== plugin) return
+    // Sizes are bounded in the isolate (LIMITS); these cuts are a second look that costs nothing.
+    const text = msg.length > LIMITS.logMessage + 64 ? msg.slice(0, LIMITS.logMessage) + ' … [truncated]' : msg
+    if (level === 'limit') {
+      // The sandbox's own report of a limit this call went past (never the plugin's words).
+      live.info.log.warn(`plugin '${plugin}' went past a limit: ${text}`, { limit: true })
+      return
+    }
     const lv = (['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as 'info'
     let data: Record<string, unknown> | undefined
-    try {
-      data = dataJson ? (JSON.parse(dataJson) as Record<string, unknown>) : undefined
-    } catch { /* ignore */ }
-    live.info.log[lv](msg.slice(0, 8192), data)
+    if (dataJson.length <= LIMITS.logData + 64) {
+      try {
+        data = dataJson ? (JSON.parse(dataJson) as Record<string, unknown>) : undefined
+      } catch { /* ignore */ }
+    } else {
+      data = { truncated: true, characters: dataJson.length }
+    }
+    live.info.log[lv](text, data)
   }
 
   private loggerFor(plugin: string, resource: string, hook: string): Logger {

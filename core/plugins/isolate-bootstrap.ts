@@ -6,32 +6,91 @@
 // $1: log Reference (token, level, msg, dataJson), fire-and-forget
 // $2: JSON of [[capabilityName, [methodNames]], ...]
 // $3: done Reference (json of [[token, resultJson], ...]), fire-and-forget
+// $4: JSON of the host-side limits (core/plugins/limits.ts)
 // The host starts calls in batches (all calls issued in one turn of its event loop enter the isolate
 // together) and results come back batched too: each thread hop costs more than a small hook.
+//
+// Limits (issue 12, finding 7) are enforced here, before anything crosses to the host: a string
+// handed across is copied and then parsed on the host's thread, so an oversized log entry, answer or
+// argument list must never leave the isolate. Plugin code cannot reach the bridge references, so these
+// checks cannot be skipped. Once a call has answered, answers to its pending capability calls are
+// dropped here: a detached chain of a finished hook never runs again (the host could not tell when
+// it stops, and must never wait for the isolate's lock while it runs).
 export const BOOTSTRAP = String.raw`
-const bridge = $0, logRef = $1, capSpec = JSON.parse($2), doneRef = $3;
+const bridge = $0, logRef = $1, capSpec = JSON.parse($2), doneRef = $3, L = JSON.parse($4);
 // V8 flags of the host process reach every isolate (--expose-gc adds a global gc, non-configurable
 // but writable): plugins get none.
 if (typeof globalThis.gc === 'function') globalThis.gc = undefined;
 const parse = JSON.parse, stringify = JSON.stringify, assign = Object.assign, freeze = Object.freeze;
-const ErrorCtor = Error, StringCtor = String;
-const call = (token, cap, method, args) =>
-  bridge.apply(undefined, [token, cap, method, stringify(args)], { result: { promise: true } }).then((res) => {
+const ErrorCtor = Error, StringCtor = String, reject = Promise.reject.bind(Promise), PromiseCtor = Promise;
+const sliceOf = Function.prototype.call.bind(String.prototype.slice);
+const cut = (s, max) => s.length > max ? sliceOf(s, 0, max) + ' … [truncated: ' + s.length + ' characters]' : s;
+const never = () => new PromiseCtor(() => {});
+const limitError = (message, field) => { const e = new ErrorCtor(message); e.code = 'MCCS_ERR_PLUGIN_LIMIT'; e.field = field; return e; };
+// A limit hit is reported to the host once per call and kind (level 'limit': the host names the plugin).
+const noteLimit = (acct, kind, message) => {
+  if (acct.noted[kind]) return;
+  acct.noted[kind] = true;
+  try { logRef.applyIgnored(undefined, [acct.token, 'limit', message, '']); } catch {}
+};
+const call = (acct, cap, method, args) => {
+  const what = cap + '.' + method;
+  let json;
+  try { json = stringify(args); } catch (e) { return reject(e); }
+  if (json.length > L.args) {
+    const m = what + ': arguments are ' + json.length + ' characters of JSON, more than the ' + L.args + ' allowed';
+    noteLimit(acct, 'args', m);
+    return reject(limitError(m, what));
+  }
+  if (acct.inflight >= L.inflight) {
+    const m = what + ': more than ' + L.inflight + ' concurrent capability calls in one hook call';
+    noteLimit(acct, 'inflight', m);
+    return reject(limitError(m, what));
+  }
+  if (acct.calls >= L.calls) {
+    const m = what + ': more than ' + L.calls + ' capability calls in one hook call';
+    noteLimit(acct, 'calls', m);
+    return reject(limitError(m, what));
+  }
+  acct.calls++;
+  acct.inflight++;
+  return bridge.apply(undefined, [acct.token, cap, method, json], { result: { promise: true } }).then((res) => {
+    acct.inflight--;
+    if (acct.done) return never();
     const r = parse(res);
     if (r.error) { const e = new ErrorCtor(r.error.message); e.code = r.error.code; if (r.error.field) e.field = r.error.field; throw e; }
     return r.value;
+  }, (err) => {
+    acct.inflight--;
+    if (acct.done) return never();
+    throw err;
   });
-const log = (token, level) => (msg, data) => {
-  try { logRef.applyIgnored(undefined, [token, level, StringCtor(msg), data === undefined ? '' : stringify(data)]); } catch {}
 };
-function makeCtx(token, base) {
+const log = (acct, level) => (msg, data) => {
+  try {
+    if (acct.logs >= L.logEntries) {
+      noteLimit(acct, 'logs', 'more than ' + L.logEntries + ' log entries in one hook call: the rest are dropped');
+      return;
+    }
+    acct.logs++;
+    const m = cut(StringCtor(msg), L.logMessage);
+    let d = '';
+    if (data !== undefined) {
+      try { d = stringify(data); } catch { d = '{"unserialisable":true}'; }
+      if (d === undefined) d = '';
+      if (d.length > L.logData) d = '{"truncated":true,"characters":' + d.length + '}';
+    }
+    logRef.applyIgnored(undefined, [acct.token, level, m, d]);
+  } catch {}
+};
+function makeCtx(token, base, acct) {
   const ctx = assign({}, base);
   for (const [name, methods] of capSpec) {
     const parts = name.split('.');
     let o = ctx;
     for (let i = 0; i < parts.length - 1; i++) o = o[parts[i]] || (o[parts[i]] = {});
     const obj = {};
-    for (const m of methods) obj[m] = (...args) => call(token, name, m, args);
+    for (const m of methods) obj[m] = (...args) => call(acct, name, m, args);
     o[parts[parts.length - 1]] = freeze(obj);
   }
   const pre = base.preload;
@@ -44,12 +103,12 @@ function makeCtx(token, base) {
     ctx.state = freeze({
       get: (k) => Promise.resolve(copy(local[k])),
       all: () => Promise.resolve(copy(local)),
-      set: (k, v) => call(token, 'state', 'set', [k, v]).then(() => { local[k] = copy(v); }),
-      delete: (k) => call(token, 'state', 'delete', [k]).then(() => { delete local[k]; }),
+      set: (k, v) => call(acct, 'state', 'set', [k, v]).then(() => { local[k] = copy(v); }),
+      delete: (k) => call(acct, 'state', 'delete', [k]).then(() => { delete local[k]; }),
     });
   }
-  ctx.log = freeze({ debug: log(token, 'debug'), info: log(token, 'info'), warn: log(token, 'warn'), error: log(token, 'error') });
-  ctx.sleep = (ms) => call(token, 'sys', 'sleep', [ms]);
+  ctx.log = freeze({ debug: log(acct, 'debug'), info: log(acct, 'info'), warn: log(acct, 'warn'), error: log(acct, 'error') });
+  ctx.sleep = (ms) => call(acct, 'sys', 'sleep', [ms]);
   ctx.now = () => Date.now();
   return ctx;
 }
@@ -57,14 +116,22 @@ async function invoke(hook, token, baseJson, argsJson) {
   const mod = globalThis.__mccsPlugin;
   const hooks = mod && (mod.default || mod);
   if (!hooks || typeof hooks[hook] !== 'function') return '{"notSupported":true}';
+  const acct = { token, done: false, inflight: 0, calls: 0, logs: 0, noted: {} };
   try {
-    const ctx = makeCtx(token, parse(baseJson));
+    const ctx = makeCtx(token, parse(baseJson), acct);
     const r = await hooks[hook](ctx, ...parse(argsJson));
-    return stringify({ value: r === undefined ? null : r });
+    acct.done = true;
+    const out = stringify({ value: r === undefined ? null : r });
+    if (out !== undefined && out.length > L.answer) {
+      return stringify({ limit: { field: '(return value)', message: 'the answer is ' + out.length + ' characters of JSON, more than the ' + L.answer + ' allowed' } });
+    }
+    return out;
   } catch (e) {
-    let message;
-    try { message = StringCtor(e && e.message !== undefined ? e.message : e); } catch { message = 'unprintable error'; }
-    return stringify({ thrown: { message, code: e && typeof e.code === 'string' ? e.code : undefined } });
+    acct.done = true;
+    let message, code;
+    try { message = cut(StringCtor(e && e.message !== undefined ? e.message : e), L.error); } catch { message = 'unprintable error'; }
+    try { code = e && typeof e.code === 'string' && e.code.length <= 64 ? e.code : undefined; } catch {}
+    return stringify({ thrown: { message, code } });
   }
 };
 const outbox = [];
@@ -79,6 +146,9 @@ const report = (token, res) => {
 const sentinel = new Promise(() => {});
 async function invokeMany(json) {
   if (json === '__sentinel__') return sentinel;
+  // The host's probe that every task queued before it (answers to capability calls, and the
+  // microtasks they started) has run: see quiet() in sandbox.ts.
+  if (json === '__ping__') return '';
   const items = parse(json);
   // Results that are ready within a few microtask turns go back with this call's own answer (one
   // thread hop for the whole batch); slower ones (waiting on the host) are sent when they finish.

@@ -5,18 +5,31 @@
 //
 // Calls issued in the same turn of the event loop enter the isolate as one batch and their results
 // come back batched: a thread hop costs more than a small hook, and the monitor loop issues many.
-// A batch meeting an idle isolate runs on the host's thread (applySync, no hop) under a small CPU
-// budget up to each hook's first host callback; the rest of a hook, and batches meeting a busy
-// isolate, run on the isolate's own thread. A plugin that overruns the budget is cut, its calls
-// re-run on the isolate's thread, and its later calls always take the hop (docs/plugins.md).
+// For the plugins shipped with MCCS (`hostThread`), a batch meeting an idle isolate runs on the host's
+// thread (applySync, no hop) under a small CPU budget up to each hook's first host callback; the rest
+// of a hook, and batches meeting a busy isolate, run on the isolate's own thread. A plugin that
+// overruns the budget is cut, its calls re-run on the isolate's thread, and its later calls always
+// take the hop (docs/plugins.md). A third-party plugin's code never runs on the host's thread: V8
+// cannot interrupt some of its own operations (JSON.stringify, flattening or copying a string), so a
+// budget there does not bound a hostile plugin: 500 MB through JSON.stringify held the thread for 2 s.
 //
-// Faults: a batch whose synchronous run exceeds the CPU budget is terminated by V8; a call that is
-// still busy in CPU at its wall deadline gets the isolate disposed; an isolate over its memory limit
-// is disposed by isolated-vm. A disposed isolate is recreated on the next call. Calls that were in
-// flight on a dead isolate and are not known culprits re-run once, alone, in a quarantine isolate —
-// so a bad resource costs only itself a failed action (hooks are idempotent by contract).
+// The host's thread enters an isolate only when it is provably quiet: no call of ours inside, no
+// context being made, and a probe (a no-op call queued behind every answer the host sent in) has come
+// back since the last answer — isolated-vm runs an isolate's tasks in order, each with its microtasks,
+// so nothing of the plugin can still be running. Entering a busy isolate would make the host's thread
+// wait for its lock for as long as the plugin likes (issue 12, finding 7).
+//
+// Faults: a batch whose synchronous run exceeds the CPU budget is terminated by V8; the isolate's CPU
+// time is sampled while calls are inside (every CPU_WATCH_MS) and charged to each of them, so a hook
+// that computes after an await is held to the same budget; CPU spent with no call inside (work a
+// finished hook left behind) is held to it too; a call that is still busy in CPU at its wall deadline
+// gets the isolate disposed; an isolate over its memory limit is disposed by isolated-vm. A disposed
+// isolate is recreated on the next call. Calls that were in flight on a dead isolate and are not known
+// culprits re-run once, alone, in a quarantine isolate — so a bad resource costs only itself a failed
+// action (hooks are idempotent by contract).
 import ivm from 'isolated-vm'
 import { BOOTSTRAP } from './isolate-bootstrap.js'
+import { CPU_WATCH_MS, LIMITS } from './limits.js'
 
 export type ContextMode = 'shared' | 'perResource'
 
@@ -24,12 +37,16 @@ export interface SandboxOptions {
   name: string
   code: string
   memoryMb: number
-  /** CPU budget of one synchronous run inside the isolate. */
+  /** CPU budget of one hook call, across all its awaits (and of one synchronous run). */
   cpuMs: number
+  /** The plugin's code may run on the host's thread (plugins shipped with MCCS only). Default false. */
+  hostThread?: boolean
   contextMode: ContextMode
   capSpec: Array<[string, string[]]>
   bridge: (token: string, cap: string, method: string, argsJson: string) => Promise<string>
   log: (token: string, level: string, msg: string, dataJson: string) => void
+  /** A limit the plugin went past that no single call answers for (CPU with no call inside). */
+  onLimit?: (message: string) => void
   onCatastrophicError: (message: string) => void
 }
 
@@ -38,6 +55,8 @@ export type RawOutcome =
   | { kind: 'thrown'; message: string; code?: string }
   | { kind: 'notSupported' }
   | { kind: 'timeout'; spinning: boolean }
+  | { kind: 'cpuLimit'; usedMs: number; budgetMs: number }
+  | { kind: 'limit'; message: string; field: string }
   | { kind: 'memoryExceeded' }
   | { kind: 'crashed'; message: string }
 
@@ -80,9 +99,27 @@ interface Slot {
   dead: boolean
   /** Token of the call we disposed the isolate for, or a word for why. */
   killedBy?: string
+  /** Batches sent through the thread hop and not yet returned, and contexts being made. */
+  hops: number
+  creating: number
+  /** Events after which plugin code may run on the isolate's thread (answers sent in, results
+   *  reported from there), counted; `proven` is the count the last probe came back behind. */
+  seq: number
+  proven: number
+  probe?: 'queued' | 'out'
+  /** CPU watch: the isolate's CPU time at the last sample (ns), each call's CPU so far (ns), the CPU
+   *  used with no call inside (ns, leaking away at half a core), and the sampling timer. */
+  cpuSeen: bigint
+  charged: Map<string, number>
+  idleCpu: number
+  /** Calls that entered while the slot was not quiet: CPU charged to them may be someone else's. */
+  enteredBusy: Set<string>
+  watch?: NodeJS.Timeout
 }
 
 const SHARED = '*'
+
+const LIMITS_JSON = JSON.stringify(LIMITS)
 
 /** Any ready context of a slot (the sentinel lives in one). */
 function entryFor(slot: Slot): Entry | undefined {
@@ -108,7 +145,8 @@ export class PluginSandbox {
   readonly batches = { hostThread: 0, hop: 0 }
 
   constructor(private readonly opts: SandboxOptions) {
-    this.bridgeRef = new ivm.Reference(opts.bridge)
+    this.syncOff = !opts.hostThread
+    this.bridgeRef = new ivm.Reference((token: string, cap: string, method: string, argsJson: string) => this.onBridge(token, cap, method, argsJson))
     this.logRef = new ivm.Reference(opts.log)
     this.doneRef = new ivm.Reference((json: string) => this.onDone(json))
     this.capJson = JSON.stringify(opts.capSpec)
@@ -161,6 +199,105 @@ export class PluginSandbox {
       for (const r of [e.invokeMany, e.start, e.collect]) r.release()
       e.context.release()
     }
+  }
+
+  /** A capability call from an isolate. Its answer lets plugin code run there again: the slot is not
+   *  quiet until a probe has come back behind it. */
+  private async onBridge(token: string, cap: string, method: string, argsJson: string): Promise<string> {
+    const res = await this.opts.bridge(token, cap, method, argsJson)
+    const slot = this.entered.get(token) ?? this.owner.get(token)
+    for (const s of slot ? [slot] : this.liveSlots) this.mayRun(s)
+    return res
+  }
+
+  /** Slots alive now (the current one and any quarantine ones). */
+  private readonly liveSlots = new Set<Slot>()
+
+  /** Notes that plugin code may run on the slot's thread; a probe will tell when it has. */
+  private mayRun(slot: Slot): void {
+    if (slot.dead) return
+    slot.seq++
+    this.watch(slot)
+    if (slot.probe) return
+    slot.probe = 'queued'
+    // After isolated-vm has queued the answer's task (it does so when the promise we return settles).
+    setImmediate(() => this.sendProbe(slot))
+  }
+
+  private sendProbe(slot: Slot): void {
+    const entry = entryFor(slot)
+    if (slot.dead || !entry) { slot.probe = undefined; return }
+    const upTo = slot.seq
+    slot.probe = 'out'
+    ;(entry.invokeMany.apply(undefined, ['__ping__'], { result: { promise: true } }) as Promise<unknown>).then(() => {
+      slot.probe = undefined
+      slot.proven = Math.max(slot.proven, upTo)
+      if (slot.seq !== slot.proven) this.mayRun(slot) // more came in meanwhile: probe again
+    }, () => { slot.probe = undefined })
+  }
+
+  /** Nothing of the plugin can be running on the isolate's thread: the host's thread may enter. */
+  private quiet(slot: Slot): boolean {
+    return slot.inIsolate.size === 0 && slot.hops === 0 && slot.creating === 0 && slot.proven === slot.seq
+  }
+
+  /** Samples the isolate's CPU time while anything may run there (see the file's header). */
+  private watch(slot: Slot): void {
+    if (slot.watch || slot.dead) return
+    slot.cpuSeen = this.cpuOf(slot)
+    slot.watch = setInterval(() => this.sample(slot), CPU_WATCH_MS)
+    slot.watch.unref()
+  }
+
+  private cpuOf(slot: Slot): bigint {
+    try {
+      return slot.isolate.isDisposed ? slot.cpuSeen : slot.isolate.cpuTime
+    } catch {
+      return slot.cpuSeen
+    }
+  }
+
+  private sample(slot: Slot): void {
+    if (slot.dead) { clearInterval(slot.watch); slot.watch = undefined; return }
+    const now = this.cpuOf(slot)
+    const used = Number(now - slot.cpuSeen)
+    slot.cpuSeen = now
+    const budgetNs = this.opts.cpuMs * 1e6
+    if (slot.inIsolate.size > 0) {
+      // Charged to every call inside: with one call it is exact; with several, the first over the
+      // budget recycles the isolate and the others re-run alone in quarantine, where it is exact again.
+      let over: string | undefined
+      for (const t of slot.inIsolate) {
+        const c = (slot.charged.get(t) ?? 0) + used
+        slot.charged.set(t, c)
+        if (c > budgetNs && !over) over = t
+      }
+      if (over) this.overBudget(slot, over, (slot.charged.get(over) ?? 0) / 1e6)
+      return
+    }
+    // No call inside: what runs is left over from finished hooks. Allowed while it averages under
+    // half a core; past that, a whole budget of it recycles the isolate.
+    slot.idleCpu = Math.max(0, slot.idleCpu + used - CPU_WATCH_MS * 0.5e6)
+    if (slot.idleCpu > budgetNs) {
+      const ms = Math.round(slot.idleCpu / 1e6)
+      this.opts.onLimit?.(`kept its isolate busy for ${ms} ms of CPU with no hook call in progress (work a finished hook left running): isolate recycled`)
+      this.kill(slot, 'background CPU')
+      return
+    }
+    if (slot.idleCpu === 0 && this.quiet(slot) && !slot.probe) { clearInterval(slot.watch); slot.watch = undefined }
+  }
+
+  private overBudget(slot: Slot, token: string, usedMs: number): void {
+    if (slot.inIsolate.size === 1 && slot.pending.has(token) && !slot.enteredBusy.has(token)) {
+      this.settle(slot, token, { outcome: { kind: 'cpuLimit', usedMs: Math.round(usedMs), budgetMs: this.opts.cpuMs }, collateral: false })
+      this.kill(slot, token)
+      return
+    }
+    // Not one known culprit: several calls inside, or a call that came in while work a finished hook
+    // left behind may still have been running. Each re-runs alone, where the count is exact.
+    const why = slot.inIsolate.size > 1 ? `${slot.inIsolate.size} calls were inside` : 'work a finished hook left running may have been inside'
+    this.opts.onLimit?.(`kept its isolate busy past the CPU budget of ${this.opts.cpuMs} ms (${why}): isolate recycled, the calls re-run alone`)
+    this.kill(slot, 'cpu budget')
   }
 
   private async quarantine(hook: string, token: string, baseJson: string, argsJson: string, deadline: number): Promise<RawOutcome> {
@@ -222,19 +359,23 @@ export class PluginSandbox {
       if (!live.length || slot.dead) continue
       const budget = Math.max(1, Math.min(this.opts.cpuMs, Math.max(...live.map((p) => p.deadline)) - Date.now()))
       const json = JSON.stringify(live.map((p) => [p.hook, p.token, p.baseJson, p.argsJson]))
-      const idle = slot.inIsolate.size === 0
+      const quiet = this.quiet(slot)
       for (const p of live) {
         slot.inIsolate.add(p.token)
         this.entered.set(p.token, slot)
+        if (!quiet) slot.enteredBusy.add(p.token)
       }
-      if (idle && !this.syncOff) {
+      this.watch(slot)
+      if (quiet && !this.syncOff) {
         this.batches.hostThread++
         this.runSync(slot, entry, live, json, budget)
         continue
       }
       this.batches.hop++
+      slot.hops++
+      const back = () => { slot.hops--; this.mayRun(slot) }
       ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<string>)
-        .then((early) => this.onDone(early), (err: unknown) => this.onBatchError(slot, live, err))
+        .then((early) => { back(); this.onDone(early) }, (err: unknown) => { back(); this.onBatchError(slot, live, err, false, budget === this.opts.cpuMs) })
     }
   }
 
@@ -258,11 +399,11 @@ export class PluginSandbox {
       this.onBatchError(slot, live, err)
       return
     }
-    this.onDone(early)
+    this.onDone(early, true)
   }
 
   /** Batched results from the isolate: [[token, resultJson], ...]. */
-  private onDone(json: string): void {
+  private onDone(json: string, fromHostThread = false): void {
     let batch: Array<[string, string]>
     try {
       batch = JSON.parse(json) as Array<[string, string]>
@@ -270,14 +411,22 @@ export class PluginSandbox {
       return
     }
     for (const [token, res] of batch) {
-      this.entered.get(token)?.inIsolate.delete(token)
+      const from = this.entered.get(token)
+      from?.inIsolate.delete(token)
+      from?.charged.delete(token)
+      from?.enteredBusy.delete(token)
       this.entered.delete(token)
+      // Reported from the isolate's thread: that task may still be running microtasks.
+      if (from && !fromHostThread) this.mayRun(from)
       const slot = this.owner.get(token)
       if (!slot) continue
       let outcome: RawOutcome
       try {
-        const parsed = JSON.parse(res) as { value?: unknown; thrown?: { message: string; code?: string }; notSupported?: true }
+        // Answers are bounded inside the isolate (LIMITS.answer); this is only a second look.
+        if (res.length > LIMITS.answer + 4096) throw new Error('oversized')
+        const parsed = JSON.parse(res) as { value?: unknown; thrown?: { message: string; code?: string }; notSupported?: true; limit?: { message: string; field: string } }
         outcome = parsed.notSupported ? { kind: 'notSupported' }
+          : parsed.limit ? { kind: 'limit', message: String(parsed.limit.message), field: String(parsed.limit.field) }
           : parsed.thrown ? { kind: 'thrown', ...parsed.thrown }
           : { kind: 'value', value: parsed.value }
       } catch {
@@ -295,13 +444,18 @@ export class PluginSandbox {
     if (spinning) this.kill(slot, p.token)
   }
 
-  private onBatchError(slot: Slot, items: Pending[], err: unknown, sentinel = false): void {
+  /** `cpuCut`: the run's timeout was the CPU budget (not what was left of a deadline). */
+  private onBatchError(slot: Slot, items: Pending[], err: unknown, sentinel = false, cpuCut = false): void {
     const message = String((err as Error)?.message ?? err)
     const live = items.filter((p) => slot.pending.has(p.token))
     if (/timed out/i.test(message)) {
       // V8 cut the batch's synchronous run. With one call it is the culprit; with more, all re-run
       // alone. The isolate is recycled either way: the plugin's globals may be half-updated.
-      if (live.length === 1) this.settle(slot, live[0]!.token, { outcome: { kind: 'timeout', spinning: true }, collateral: false })
+      if (live.length === 1) {
+        this.settle(slot, live[0]!.token, {
+          outcome: cpuCut ? { kind: 'cpuLimit', usedMs: this.opts.cpuMs, budgetMs: this.opts.cpuMs } : { kind: 'timeout', spinning: true }, collateral: false,
+        })
+      }
       this.kill(slot, live.length === 1 ? live[0]!.token : 'cpu budget')
       return
     }
@@ -352,6 +506,9 @@ export class PluginSandbox {
       slot.dead = true
       slot.killedBy ??= by
     }
+    clearInterval(slot.watch)
+    slot.watch = undefined
+    this.liveSlots.delete(slot)
     if (this.slot === slot) this.slot = null
     for (const t of slot.inIsolate) this.entered.delete(t)
     if (!slot.isolate.isDisposed) {
@@ -386,7 +543,12 @@ export class PluginSandbox {
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
-      return { isolate, script, contexts: new Map(), pending: new Map(), inIsolate: new Set(), queue: [], flushScheduled: false, dead: false }
+      const slot: Slot = {
+        isolate, script, contexts: new Map(), pending: new Map(), inIsolate: new Set(), queue: [], flushScheduled: false, dead: false,
+        hops: 0, creating: 0, seq: 0, proven: 0, cpuSeen: 0n, charged: new Map(), idleCpu: 0, enteredBusy: new Set(),
+      }
+      this.liveSlots.add(slot)
+      return slot
     } catch (err) {
       isolate.dispose()
       throw err
@@ -396,22 +558,30 @@ export class PluginSandbox {
   private ensureContext(slot: Slot, key: string): Promise<Entry> | Entry {
     const have = slot.contexts.get(key)
     if (have) return have
+    // Plugin code runs on the isolate's thread meanwhile (the bundle's top level): the slot is not quiet.
+    slot.creating++
     const making = (async () => {
-      const context = await slot.isolate.createContext()
-      const fns = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef], {
-        result: { reference: true },
-        timeout: this.opts.cpuMs,
-      }) as ivm.Reference<Function[]>
-      const fn = (i: number) => fns.getSync(i, { reference: true }) as ivm.Reference<Function>
-      const entry = { context, invokeMany: fn(0), start: fn(1), collect: fn(2) }
-      fns.release()
-      await slot.script.run(context, { timeout: this.opts.cpuMs })
-      slot.contexts.set(key, entry)
-      if (!slot.sentinel) {
-        slot.sentinel = true
-        this.armSentinel(slot, entry)
+      try {
+        const context = await slot.isolate.createContext()
+        const fns = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef, LIMITS_JSON], {
+          result: { reference: true },
+          timeout: this.opts.cpuMs,
+        }) as ivm.Reference<Function[]>
+        // Asynchronous gets: a synchronous one would wait for the isolate's lock on the host's thread.
+        const fn = (i: number) => fns.get(i, { reference: true }) as Promise<ivm.Reference<Function>>
+        const [invokeMany, start, collect] = await Promise.all([fn(0), fn(1), fn(2)])
+        const entry = { context, invokeMany, start, collect }
+        fns.release()
+        await slot.script.run(context, { timeout: this.opts.cpuMs })
+        slot.contexts.set(key, entry)
+        if (!slot.sentinel) {
+          slot.sentinel = true
+          this.armSentinel(slot, entry)
+        }
+        return entry
+      } finally {
+        slot.creating--
       }
-      return entry
     })()
     slot.contexts.set(key, making)
     making.catch(() => slot.contexts.delete(key))

@@ -28,6 +28,7 @@ const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-bench-status-'))
 const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1', MCCS_CONSOLE_PORT: String(port), MCCS_CONSOLE_LISTEN: '127.0.0.1' }
 delete env.NODE_OPTIONS
 delete env.MCCS_BOOTSTRAP
+delete env.MCCS_CONFIG
 const b = await loadBootstrap({ cwd: home, env })
 await createInitial(b.configDir, { cluster: 'bench', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
 const main: MainConfig = { generation: 1, groups: [], resources: [], dependencies: [], types: {} }

@@ -35,6 +35,7 @@ export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { sc
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: NODE }
   delete env.MCCS_BOOTSTRAP
+  delete env.MCCS_CONFIG
   // The CLI runs as an operator runs it: without the test runner's loaders.
   delete env.NODE_OPTIONS
   const b = await loadBootstrap({ cwd: home, env })

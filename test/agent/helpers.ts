@@ -18,6 +18,7 @@ export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts:
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
   delete env.MCCS_BOOTSTRAP
+  delete env.MCCS_CONFIG
   // The CLI runs as an operator runs it: without the test runner's loaders.
   delete env.NODE_OPTIONS
   const b = await loadBootstrap({ cwd: home, env })

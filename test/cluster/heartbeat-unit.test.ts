@@ -146,6 +146,9 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
   await h3c.start()
   await until(() => events.get('n1')!.some((e) => e.node === 'n3' && e.restarted), 2000, 'restart event')
   t.ok(h1.isUp('n3'))
+  // The handshake of each new boot (first packets without an echo of a recent send of ours) is not a replay.
+  t.equal(h1.status().rejected.replay, 1, 'restarts counted no replay')
+  t.ok(h1.status().peers.find((p) => p.node === 'n3')!.links.a!.unconfirmed >= 1, 'the handshake packets are counted as unconfirmed')
 })
 
 async function h0start(h: Heartbeat) { await h.start() }

@@ -69,6 +69,13 @@ t.test('incarnations are ordered by start time and unique', async (t) => {
   t.equal(incarnationTime(a), 1_000_000)
   const same = new Set(Array.from({ length: 200 }, () => newIncarnation(5)))
   t.ok(same.size > 190, 'random low bits')
+  // Monotonic per node: after the last one used, even when the clock went back since.
+  const last = newIncarnation(2_000_000)
+  const next = newIncarnation(1_000_000, last)
+  t.ok(next > last, 'newer than the last used although the clock is earlier')
+  t.equal(incarnationTime(next), 2_000_001)
+  t.equal(incarnationTime(newIncarnation(3_000_000, last)), 3_000_000, 'the clock when it is ahead of the last used')
+  for (let i = 0; i < 50; i++) t.ok(newIncarnation(2_000_000, last) > last)
 })
 
 t.test('wrong key, altered bytes and any truncation are rejected', async (t) => {
@@ -180,26 +187,41 @@ t.test('random garbage never throws anything but a coded error', async (t) => {
 })
 
 t.test('replay guard: sequence per (sender, link), incarnation order', async (t) => {
-  const g = new ReplayGuard({ staleMs: 500 })
+  const g = new ReplayGuard()
   const inc1 = newIncarnation(1_000_000)
   const inc2 = newIncarnation(2_000_000)
-  const acc = (sender: string, link: string, incarnation: bigint, seq: number, now: number) => g.accept({ sender, link, incarnation, seq }, now)
-  t.same(acc('n2', 'l0', inc1, 1, 0), { newIncarnation: true })
-  t.same(acc('n2', 'l0', inc1, 2, 10), { newIncarnation: false })
-  t.same(acc('n2', 'l1', inc1, 1, 10), { newIncarnation: false }, 'links count separately')
-  rejects(t, () => acc('n2', 'l0', inc1, 2, 20), 'MCCS_ERR_HB_REPLAY', 'seq', 'duplicate')
-  rejects(t, () => acc('n2', 'l0', inc1, 1, 20), 'MCCS_ERR_HB_REPLAY', 'seq', 'older seq')
-  t.ok(acc('n2', 'l0', inc1, 5, 30), 'gaps are fine')
-  rejects(t, () => acc('n2', 'l0', inc1, 4, 31), 'MCCS_ERR_HB_REPLAY', 'seq', 'reordered by one is dropped too')
-  t.ok(acc('n3', 'l0', inc1, 1, 31), 'senders count separately')
+  const acc = (sender: string, link: string, incarnation: bigint, seq: number) => g.accept({ sender, link, incarnation, seq })
+  t.same(acc('n2', 'l0', inc1, 1), { newIncarnation: true })
+  t.same(acc('n2', 'l0', inc1, 2), { newIncarnation: false })
+  t.same(acc('n2', 'l1', inc1, 1), { newIncarnation: false }, 'links count separately')
+  rejects(t, () => acc('n2', 'l0', inc1, 2), 'MCCS_ERR_HB_REPLAY', 'seq', 'duplicate')
+  rejects(t, () => acc('n2', 'l0', inc1, 1), 'MCCS_ERR_HB_REPLAY', 'seq', 'older seq')
+  t.ok(acc('n2', 'l0', inc1, 5), 'gaps are fine')
+  rejects(t, () => acc('n2', 'l0', inc1, 4), 'MCCS_ERR_HB_REPLAY', 'seq', 'reordered by one is dropped too')
+  t.ok(acc('n3', 'l0', inc1, 1), 'senders count separately')
   // restart: newer incarnation; sequence numbers start over
-  t.same(acc('n2', 'l0', inc2, 1, 40), { newIncarnation: true })
+  t.same(acc('n2', 'l0', inc2, 1), { newIncarnation: true })
   t.equal(g.incarnationOf('n2'), inc2)
-  rejects(t, () => acc('n2', 'l0', inc1, 6, 41), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot')
-  rejects(t, () => acc('n2', 'l1', inc1, 99, 2000), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot, even much later')
-  // a never-seen older incarnation (clock set back on reboot) only once the newest has gone silent
+  rejects(t, () => acc('n2', 'l0', inc1, 6), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot')
+  rejects(t, () => acc('n2', 'l1', inc1, 99), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'previous boot, even much later')
+  // Issue 12, finding 5: a never-seen older incarnation was accepted once the newest had gone silent. A node's
+  // incarnations only grow (persisted), so an older one is a recording: refused, however long the newest is silent.
   const inc0 = newIncarnation(500_000)
-  rejects(t, () => acc('n2', 'l0', inc0, 1, 100), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'older while newest alive')
-  t.same(acc('n2', 'l0', inc0, 1, 40 + 500), { newIncarnation: true }, 'older accepted after the newest went silent')
-  rejects(t, () => acc('n2', 'l0', inc2, 2, 600), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'and the one it replaced is now old')
+  rejects(t, () => acc('n2', 'l0', inc0, 1), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'unseen older incarnation')
+  rejects(t, () => acc('n2', 'l0', inc0, 2), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'still refused')
+  for (let i = 0; i < 40; i++) rejects(t, () => acc('n2', 'l0', newIncarnation(100_000 + i), 1), 'MCCS_ERR_HB_REPLAY', 'incarnation', `older #${i}: no list that could overflow`)
+  t.same(acc('n2', 'l0', inc2, 2), { newIncarnation: false }, 'the newest is still the newest')
+})
+
+t.test('replay guard: seeded from the state file, as after a restart of the receiver', async (t) => {
+  const inc1 = newIncarnation(1_000_000)
+  const inc2 = newIncarnation(2_000_000)
+  const g = new ReplayGuard()
+  g.seed('n2', inc2)
+  g.seed('n2', inc1) // an older seed never lowers it
+  t.equal(g.incarnationOf('n2'), inc2)
+  rejects(t, () => g.accept({ sender: 'n2', link: 'l0', incarnation: inc1, seq: 1e9 }), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'older than the persisted one')
+  t.same(g.accept({ sender: 'n2', link: 'l0', incarnation: inc2, seq: 1 }), { newIncarnation: false }, 'the persisted one itself: not new')
+  const inc3 = newIncarnation(3_000_000)
+  t.same(g.accept({ sender: 'n2', link: 'l1', incarnation: inc3, seq: 1 }), { newIncarnation: true })
 })

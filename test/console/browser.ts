@@ -171,12 +171,21 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true })
 }
 
+const violations = new WeakMap<Page, string[]>()
+
 export async function newPage(browser: Browser, o: { width?: number; height?: number } = {}): Promise<Page> {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: o.width ?? 1400, height: o.height ?? 900 } })
   const page = await ctx.newPage()
   page.setDefaultTimeout(15_000)
+  // What the console's Content-Security-Policy refused (Chromium reports each on the page's console).
+  const seen: string[] = []
+  violations.set(page, seen)
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) seen.push(m.text()) })
   return page
 }
+
+/** Everything the Content-Security-Policy refused on this page so far (an inline style, a script…). */
+export function cspViolations(page: Page): string[] { return [...(violations.get(page) ?? [])] }
 
 /** The first login: mcuser/mccs, then the forced change to `password`; ends on the main screen. */
 export async function firstLogin(page: Page, base: string, password = NEW_PASSWORD): Promise<void> {

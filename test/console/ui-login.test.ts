@@ -2,7 +2,7 @@
 // the first login with mcuser/mccs forces a password change; a weak password is refused with the rule
 // shown; an earlier password cannot be used again; the new password is what logs in afterwards.
 import t from 'tap'
-import { browserUnavailable, startConsoleCluster, launch, newPage, menu } from './browser.js'
+import { browserUnavailable, startConsoleCluster, launch, newPage, menu, cspViolations } from './browser.js'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { hashPassword } from '../../core/console/auth/kdf.js'
@@ -94,6 +94,7 @@ if (why) {
     await page.click('#login-submit')
     await page.waitForSelector('[role=tree]')
     t.equal(await page.locator('#pw-next').count(), 0, 'no forced change after it was done')
+    t.same(cspViolations(page), [], 'nothing the Content-Security-Policy had to refuse')
   })
 
   t.test('an expired password: "Change next time" postpones the change (stored, not asked at the next login)', async (t) => {

@@ -3,7 +3,7 @@
 // the wizards, link a dependency, bring the group online and watch the states turn online live, switch
 // it to the other node, read the manual operation log.
 import t from 'tap'
-import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, pick } from './browser.js'
+import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, pick, cspViolations } from './browser.js'
 
 const why = await browserUnavailable()
 if (why) {
@@ -125,5 +125,6 @@ if (why) {
     const ops = rows.map((r) => `${r[1]} ${r[3]} ${r[4]}`)
     t.ok(ops.some((o) => /^mcuser groupOnline web$/.test(o)), `online of web by mcuser is logged: ${ops.join(' | ')}`)
     t.ok(ops.some((o) => /^mcuser groupSwitch web$/.test(o)), 'the switch is logged')
+    t.same(cspViolations(page), [], 'nothing the Content-Security-Policy had to refuse')
   })
 }

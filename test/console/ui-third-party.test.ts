@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { buildPlugin } from '../../sdk/src/build.js'
 import { packageRoot } from '../../core/paths.js'
-import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu } from './browser.js'
+import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, cspViolations } from './browser.js'
 
 const why = await browserUnavailable()
 if (why) {
@@ -75,5 +75,6 @@ if (why) {
     await page.click('#tb-online')
     await page.waitForSelector('[data-key="resource:hello-file1"] > .tree-row [data-state=online]', { timeout: 30_000 })
     t.ok((await stat(path.join(markerDir, `ui-${process.pid}.marker`))).isFile(), 'the third-party resource created its marker file')
+    t.same(cspViolations(page), [], 'nothing the Content-Security-Policy had to refuse')
   })
 }

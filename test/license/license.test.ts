@@ -161,6 +161,7 @@ t.test('console routes: GET /api/licenses per node, POST installs or answers 400
   t.teardown(() => a.cleanup())
   const app = Fastify()
   app.setErrorHandler((e, _req, reply) => sendError(reply, e))
+  app.addHook('onRequest', async (req) => { Object.assign(req, { mccsSession: { user: 'tester' } }) }) // what the console's guard resolves: the routes log the user
   await registerLicenseRoutes(app, { agent: a.agent })
   t.teardown(() => app.close())
   let r = await app.inject({ method: 'GET', url: '/api/licenses' })

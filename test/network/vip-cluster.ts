@@ -10,7 +10,7 @@ import path from 'node:path'
 
 // The VIP lives on link 0 (eth0, 10.80.0.0/24), the first-priority heartbeat link, so pulling the NIC's link
 // also takes down the coordinator's preferred path to its peers: the actions it sends over a connection that
-// the link loss closes are asked again over link 1 (cluster-mode.ts remoteAction).
+// the link loss closes are asked again over link 1 (peer-rpc.ts remoteAction).
 export const VIP = '10.80.0.100'
 export const NIC = 'eth0'
 export const LINK = 0

@@ -176,8 +176,23 @@ t.test('a lone call runs on the host thread; calls meeting a busy isolate take t
   t.equal(during.status, 'done')
   t.equal(sb.batches.hop, b0.hop + 1, 'an isolate with a call inside: thread hop')
   t.equal((await slow).status, 'done', 'the slow call finished after its host callback')
+  t.equal((await h.call('monitor')).status, 'done', 'right after: the isolate is not yet known to be idle')
+  t.equal(sb.batches.hop, b0.hop + 2, 'so it hops (the isolate may still run what followed the answer)')
+  // A probe queued behind the answers the host sent in shows the isolate idle (sandbox.ts, quiet()).
+  await new Promise((r) => setTimeout(r, 20))
   t.equal((await h.call('monitor')).status, 'done')
-  t.equal(sb.batches.hostThread, b0.hostThread + 3, 'back on the host thread once the isolate is idle')
+  t.equal(sb.batches.hostThread, b0.hostThread + 3, 'back on the host thread once the isolate is known to be idle')
+})
+
+t.test("a third-party plugin's code never runs on the host's thread", async (t) => {
+  const h = await createTestHost({ pluginDir: fixture('greedy') })
+  t.teardown(() => h.dispose())
+  const sb = h.host.get('greedy')!.sandbox
+  for (let i = 0; i < 5; i++) {
+    t.equal((await h.call('monitor')).answer, 'ok')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  t.same(sb.batches, { hostThread: 0, hop: 5 }, 'every batch took the thread hop')
 })
 
 t.test('a hook needing more CPU than the host-thread budget completes on the isolate thread', async (t) => {

@@ -17,7 +17,8 @@ t.test('a support bundle larger than one frame arrives whole; a license view ans
   const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n2' } })
   await createInitial(b.configDir, { cluster: 't', nodes: [{ name: 'n2', address: '127.0.0.1' }] })
   await mkdir(b.logDir, { recursive: true })
-  await writeFile(path.join(b.logDir, 'mccs.log'), randomBytes(1536 * 1024).toString('hex')) // 3 MiB of log, incompressible
+  // 3 MiB of log in 128-character lines, incompressible (a bundle cuts single lines over 256 KiB)
+  await writeFile(path.join(b.logDir, 'mccs.log'), randomBytes(1536 * 1024).toString('hex').replace(/(.{128})/g, '$1\n'))
   const svc = new PeerServices(b, async () => ({ node: 'n2' }))
   let frames = 0
   // As over the wire: JSON both ways, and each answer must fit a 1 MiB frame.

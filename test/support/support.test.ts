@@ -142,6 +142,7 @@ t.test('console routes: collect, list, download; bad input answered 400/404 nami
   t.teardown(() => a.cleanup())
   const app = Fastify()
   app.setErrorHandler((e, _req, reply) => sendError(reply, e))
+  app.addHook('onRequest', async (req) => { Object.assign(req, { mccsSession: { user: 'tester' } }) }) // what the console's guard resolves: the routes log the user
   await registerSupportRoutes(app, { agent: a.agent })
   t.teardown(() => app.close())
   let r = await app.inject({ method: 'POST', url: '/api/support', payload: { nodes: 'all' } })

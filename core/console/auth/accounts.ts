@@ -7,6 +7,7 @@ import path from 'node:path'
 import { writeFileAtomic } from '../../config/atomic.js'
 import { MccsError } from '../../errors.js'
 import { hashPassword, verifyPassword, DEFAULT_KDF, type KdfParams } from './kdf.js'
+import { KdfGate } from './kdf-gate.js'
 import { passwordRuleViolation, MAX_PASSWORD_LENGTH } from './password-rules.js'
 
 export const DEFAULT_USER = 'mcuser'
@@ -28,30 +29,36 @@ interface AccountsFile { version: 1; users: Record<string, Account> }
 /** Why a password change is due: the shipped default, or expiry. */
 export type ChangeReason = 'initial' | 'expired'
 
-export interface AccountsOptions { now?: () => number; kdf?: KdfParams }
+export interface AccountsOptions { now?: () => number; kdf?: KdfParams; gate?: KdfGate }
 
 export class AccountStore {
   private data: AccountsFile = { version: 1, users: {} }
   private readonly now: () => number
   private readonly kdf: KdfParams
   private writing: Promise<void> = Promise.resolve()
+  private readonly changed: Array<(user: string) => void> = []
   /** Compared against when the user is unknown, so a login takes as long either way. */
   private dummyHash = ''
+  /** Every hash computed here goes through it (logins are turned away when it is full). */
+  readonly gate: KdfGate
 
   constructor(readonly file: string, o: AccountsOptions = {}) {
     this.now = o.now ?? Date.now
     this.kdf = o.kdf ?? DEFAULT_KDF
+    this.gate = o.gate ?? new KdfGate()
   }
+
+  private hash(password: string): Promise<string> { return this.gate.run(() => hashPassword(password, this.kdf)) }
 
   /** Reads the file, or creates it with the default account. A damaged file is an error, never reset. */
   async load(): Promise<void> {
-    this.dummyHash = await hashPassword('not a password of anyone', this.kdf)
+    this.dummyHash = await this.hash('not a password of anyone')
     let text: string
     try {
       text = await readFile(this.file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      this.data = { version: 1, users: { [DEFAULT_USER]: { hash: await hashPassword(DEFAULT_PASSWORD, this.kdf), previous: [], changedAt: null } } }
+      this.data = { version: 1, users: { [DEFAULT_USER]: { hash: await this.hash(DEFAULT_PASSWORD), previous: [], changedAt: null } } }
       await this.save()
       return
     }
@@ -76,12 +83,19 @@ export class AccountStore {
     return Object.hasOwn(this.data.users, user) ? this.data.users[user] : undefined
   }
 
-  /** The account if user and password match; the KDF runs whether or not the user exists. */
-  async verify(user: string, password: string): Promise<boolean> {
+  /** Whether user and password match; the KDF runs whether or not the user exists. `login`: refused at
+   *  once (MCCS_ERR_BUSY) when the gate is full, instead of queueing behind other logins. */
+  async verify(user: string, password: string, o: { login?: boolean } = {}): Promise<boolean> {
     if (password.length > MAX_PASSWORD_LENGTH) return false
     const a = this.get(user)
-    const ok = await verifyPassword(password, a?.hash ?? this.dummyHash)
+    const check = () => verifyPassword(password, a?.hash ?? this.dummyHash)
+    const ok = await (o.login ? this.gate.tryRun(check) : this.gate.run(check))
     return ok && a !== undefined
+  }
+
+  /** Whether the account still has the shipped default password (never changed). */
+  hasDefaultPassword(): boolean {
+    return Object.values(this.data.users).some((a) => a.changedAt === null)
   }
 
   /** Why the user must change the password now, or null. */
@@ -116,12 +130,16 @@ export class AccountStore {
     const rule = passwordRuleViolation(next)
     if (rule) throw new MccsError('MCCS_ERR_PASSWORD_RULE', rule, { field: '/next' })
     const a = this.data.users[user]!
-    const used = await Promise.all([a.hash, ...a.previous].map((h) => verifyPassword(next, h)))
+    const used = await Promise.all([a.hash, ...a.previous].map((h) => this.gate.run(() => verifyPassword(next, h))))
     if (used.some(Boolean)) throw new MccsError('MCCS_ERR_PASSWORD_REUSED', 'this password was used before; choose one never used on this account', { field: '/next' })
-    const hash = await hashPassword(next, this.kdf)
+    const hash = await this.hash(next)
     this.data.users[user] = { hash, previous: [...a.previous, a.hash], changedAt: new Date(this.now()).toISOString() }
     await this.save()
+    for (const f of this.changed) f(user)
   }
+
+  /** Called after every password change (the console widens its listeners once no default is left). */
+  onPasswordChanged(f: (user: string) => void): void { this.changed.push(f) }
 
   private save(): Promise<void> {
     const text = JSON.stringify(this.data, null, 2) + '\n'

@@ -6,6 +6,7 @@ import { buildCommand } from '../../cli/ops-cmd.js'
 import type { CommandReply } from '../../agent/agent.js'
 import type { OperatorCommand } from '../../engine/events.js'
 import { MccsError } from '../../errors.js'
+import { audit } from '../audit.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -21,7 +22,16 @@ interface ActionBody { node?: string; persistent?: boolean; off?: boolean; wait?
 export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const run = async (cmd: OperatorCommand | string, body: ActionBody, user: string) => {
     if (typeof cmd === 'string') throw new MccsError('MCCS_ERR_INVALID', cmd, { field: '/params/verb' })
-    const reply = await deps.agent.command({ ...cmd, user } as OperatorCommand, { wait: body.wait === true, timeoutMs: (body.timeoutS ?? 600) * 1000 })
+    const timeoutS = body.timeoutS ?? 600
+    const reply = await deps.agent.command({ ...cmd, user } as OperatorCommand, { wait: body.wait === true, timeoutMs: timeoutS * 1000 })
+    // The command is logged when it is accepted (Agent.command); a command waited for logs how it ended too.
+    if (reply.reached !== undefined) {
+      const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : undefined
+      await audit(deps.agent, {
+        user, command: cmd.type, ...(target ? { target } : {}), result: reply.reached ? 'done' : 'failed',
+        ...(reply.reached ? {} : { reason: `the target state was not reached within ${timeoutS} s, or a fault stopped it` }),
+      })
+    }
     return view(reply)
   }
 

@@ -11,6 +11,8 @@ import { MccsError, isMccsError } from '../../errors.js'
 import type { MainConfig } from '../../engine/model.js'
 import { SHIPPED_DEFAULTS } from '../../engine/model.js'
 import { errorBody, reasonOf, statusOf } from '../http-errors.js'
+import { audit } from '../audit.js'
+import { nestingProblem } from '../json-limits.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -32,6 +34,10 @@ const resourceFields = {
 const force = { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' }, expectGeneration: generation } } as const
 
 type Body = Record<string, unknown> & { expectGeneration?: number }
+
+/** The largest main.json the console imports (about 4,000 resources); `mccs config import` takes larger ones. */
+export const MAX_CONFIG_TEXT = 4 * 1024 * 1024
+const MAX_CONFIG_DEPTH = 64
 
 export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { agent } = deps
@@ -103,26 +109,42 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
   }, async (req, reply) => edit(reply, userOf(req), 'resourceUnlink', { ...req.params }, undefined, { kind: null, name: null, rename: { parent: '/params/parent', child: '/params/child' } }))
 
   app.put<{ Body: { text: string; expectGeneration: number } }>('/api/config', {
+    // The one large body: main.json as text (escaped in the JSON body, hence the margin over MAX_TEXT).
+    bodyLimit: Math.ceil(MAX_CONFIG_TEXT * 1.5),
     schema: {
       summary: 'Replace main.json (validated as a whole; refused unless expectGeneration is in force)',
-      body: { type: 'object', additionalProperties: false, required: ['text', 'expectGeneration'], properties: { text: { type: 'string', maxLength: 8 * 1024 * 1024 }, expectGeneration: generation } },
+      body: { type: 'object', additionalProperties: false, required: ['text', 'expectGeneration'], properties: { text: { type: 'string', maxLength: MAX_CONFIG_TEXT }, expectGeneration: generation } },
     },
   }, async (req, reply) => {
+    const user = userOf(req) // known before anything changes
+    const record = { user, command: 'configReplace', args: { expectGeneration: req.body.expectGeneration } }
+    const refuse = async (status: number, body: ReturnType<typeof errorBody>) => {
+      await audit(agent, { ...record, result: 'rejected', code: body.error.code, reason: body.error.message })
+      return reply.code(status).send(body)
+    }
+    // The text is parsed by a recursive scanner: its nesting is bounded first, like every request body's.
+    const deep = nestingProblem(req.body.text, MAX_CONFIG_DEPTH)
+    if (deep) return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `main.json is ${deep.reason}`, '/text'))
     const parsed = readJson(req.body.text)
     if (!parsed.ok) {
-      return reply.code(400).send(errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
+      return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
     }
     try {
       await agent.applyConfig(parsed.value as MainConfig, req.body.expectGeneration)
     } catch (e) {
       const issues = issuesOf(e)
-      if (!isMccsError(e)) throw e
+      if (!isMccsError(e)) {
+        await audit(agent, { ...record, result: 'failed', code: 'MCCS_ERR_INTERNAL', reason: (e as Error)?.message ?? String(e) }).catch(() => {})
+        throw e
+      }
       const status = e.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409 : statusOf(e.code)
-      return reply.code(status).send(errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
+      return refuse(status, errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
         issues ? { issues: issues.map((i) => ({ field: `/text${i.path}`, message: i.reason })) } : {}))
     }
-    agent.log.log('info', 'configuration replaced from the console', { user: userOf(req), generation: agent.store.current().main.generation })
-    return { generation: agent.store.current().main.generation }
+    const generation = agent.store.current().main.generation
+    await audit(agent, { ...record, args: { ...record.args, generation }, result: 'done' })
+    agent.log.log('info', 'configuration replaced from the console', { user, generation })
+    return { generation }
   })
 
   app.post<{ Params: { node: string }; Body: { name: string } }>('/api/nodes/:node/rename', {

@@ -9,6 +9,8 @@ import type { Bootstrap } from '../../config/bootstrap.js'
 import { MccsError, isMccsError } from '../../errors.js'
 import { installLicense, nodeLicenseView, type LicenseView } from '../../license/store.js'
 import { errorBody, reasonOf, sendError } from '../http-errors.js'
+import { audited } from '../audit.js'
+import { userOf } from './deps.js'
 
 /** The console's error answer (core/console/http-errors.ts). */
 const errorSchema = {
@@ -70,15 +72,18 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
     },
   }, async (req, reply) => {
     const { node, text } = req.body as { node: string; text: string }
+    const user = userOf(req) // known before anything changes
     try {
-      if (!nodes().includes(node)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(node)} is not a node of this cluster`, { field: '/node' })
-      if (node === b.nodeName) {
-        await installLicense(b, text, now())
-        deps.agent.log.log('info', 'license installed', { node })
-        return await nodeLicenseView(b, now())
-      }
-      if (!deps.licensePeers) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `installing a license on ${node} from here is not wired in this agent; install it on ${node}`, { field: '/node' })
-      return await deps.licensePeers.install(node, text)
+      return await audited(deps.agent, { user, command: 'licenseInstall', target: node }, async () => {
+        if (!nodes().includes(node)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(node)} is not a node of this cluster`, { field: '/node' })
+        if (node === b.nodeName) {
+          await installLicense(b, text, now())
+          deps.agent.log.log('info', 'license installed', { node, user })
+          return await nodeLicenseView(b, now())
+        }
+        if (!deps.licensePeers) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `installing a license on ${node} from here is not wired in this agent; install it on ${node}`, { field: '/node' })
+        return await deps.licensePeers.install(node, text)
+      })
     } catch (e) {
       // License refusals are the caller's input: 400 on the body's /text, the message naming the license field.
       if (isMccsError(e) && e.code.startsWith('MCCS_ERR_LICENSE_')) {

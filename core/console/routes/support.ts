@@ -10,6 +10,8 @@ import type { Bootstrap } from '../../config/bootstrap.js'
 import { createSupportBundle, supportStore, type SupportDeps } from '../../support/service.js'
 import { BUNDLE_ID } from '../../support/store.js'
 import { sendError } from '../http-errors.js'
+import { audited } from '../audit.js'
+import { userOf } from './deps.js'
 
 /** The console's error answer (core/console/http-errors.ts). */
 const errorSchema = {
@@ -60,8 +62,10 @@ export async function registerSupportRoutes(app: FastifyInstance, deps: SupportR
       response: { 200: bundleInfo, 400: errorSchema },
     },
   }, async (req, reply) => {
+    const nodes = (req.body as { nodes: 'all' | string[] }).nodes
+    const user = userOf(req) // known before anything is collected
     try {
-      return await createSupportBundle(sd, (req.body as { nodes: 'all' | string[] }).nodes)
+      return await audited(deps.agent, { user, command: 'supportCollect', args: { nodes } }, () => createSupportBundle(sd, nodes))
     } catch (e) {
       return sendError(reply, e)
     }

@@ -47,7 +47,7 @@ export function renderTree(root: HTMLElement): void {
       role: 'treeitem', 'data-key': it.key, 'aria-level': level, 'aria-selected': it.key === current ? 'true' : 'false',
       'aria-expanded': hasKids ? String(open) : undefined, tabindex: it.key === (focusedKey ?? current) ? 0 : -1,
     },
-    h('div', { class: ['tree-row', it.key === current && 'selected'], style: `padding-left:${(level - 1) * 16 + 4}px` },
+    h('div', { class: ['tree-row', it.key === current && 'selected'], style: { 'padding-left': `${(level - 1) * 16 + 4}px` } },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }, hasKids ? (open ? '▾' : '▸') : ' '),
       h('span', { class: 'tree-icon', 'aria-hidden': 'true' }, it.icon), h('span', { class: 'tree-label' }, it.label), it.extra ? h('span', { class: 'tree-extra' }, it.extra) : null),
     open ? h('ul', { role: 'group' }, build(it.children!, level + 1)) : null)

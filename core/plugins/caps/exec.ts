@@ -1,12 +1,13 @@
 // Capability `exec`: run an allow-listed absolute binary with an argv array — never a shell —
-// with a timeout (bounded by the hook's deadline), bounded output, and the whole process group
-// killed when the hook is cancelled.
+// with a timeout (bounded by the hook's deadline), bounded output, a few at a time (exec-slots.ts),
+// and the whole process group killed when the hook is cancelled.
 import { spawn } from 'node:child_process'
 import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import type { ExecRequest, ExecResult } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
 import type { CallInfo, CapabilityProvider } from '../capabilities.js'
+import { execSlots } from './exec-slots.js'
 
 const DEFAULT_OUTPUT = 64 * 1024
 const MAX_OUTPUT = 1024 * 1024
@@ -162,7 +163,13 @@ export const execProvider: CapabilityProvider = {
       run: async ([req], call) => {
         const r = checkExecRequest(req)
         if (call.signal.aborted) throw new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled')
-        const res = await runProcess(r, call.signal, call.deadline)
+        const release = await execSlots.acquire(call.plugin, call.resource, call.signal)
+        let res: ExecResult
+        try {
+          res = await runProcess(r, call.signal, call.deadline)
+        } finally {
+          release()
+        }
         call.log.debug('exec', { file: r.file, args: r.args, code: res.code, signal: res.signal, ms: Math.round(res.durationMs) })
         return res
       },
