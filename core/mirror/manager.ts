@@ -20,7 +20,9 @@ const MP_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
 const attrErr = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field: `/${field}` })
 
 /** Volume config from one node's attributes; throws naming the attribute. */
-export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, runBase: string): VolumeConfig {
+export interface MirrorSecret { cluster: string; key: Buffer }
+
+export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, runBase: string, secret: MirrorSecret): VolumeConfig {
   const port = a.port ?? 7789
   if (!Number.isInteger(port) || (port as number) < 1024 || (port as number) > 65535) throw attrErr('port', 'must be an integer 1024..65535')
   for (const f of ['backing', 'replicationAddress', 'peerAddress'] as const) if (typeof a[f] !== 'string' || !a[f]) throw attrErr(f, 'is required')
@@ -29,6 +31,7 @@ export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, 
     listen: { host: a.replicationAddress as string, port: port as number },
     peer: { host: a.peerAddress as string, port: port as number },
     mode: (a.mode ?? 'sync') as 'sync',
+    secret,
   }
   try {
     return checkConfig(c)
@@ -69,11 +72,15 @@ export const mountedDevice = (mp: string): string | null => {
 
 export class MirrorManager {
   private readonly vols = new Map<string, MirrorVolume>()
-  constructor(private readonly procs: ProcManager, private readonly runBase: string, private readonly log: (m: string, d?: Record<string, unknown>) => void = () => {}) {}
+  /** `secret` answers the cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
+  constructor(private readonly procs: ProcManager, private readonly runBase: string, private readonly secret: () => MirrorSecret | null,
+    private readonly log: (m: string, d?: Record<string, unknown>) => void = () => {}) {}
 
   /** The volume of `resource` for these attributes (a changed configuration replaces the object). */
   volume(resource: string, node: string, attrs: MirrorAttrs): MirrorVolume {
-    const c = configFromAttrs(resource, node, attrs, this.runBase)
+    const secret = this.secret()
+    if (!secret) throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'this node is not part of a cluster (no cluster key): a mirror needs two nodes of one cluster', { subject: resource })
+    const c = configFromAttrs(resource, node, attrs, this.runBase, secret)
     const have = this.vols.get(resource)
     if (have && JSON.stringify(have.c) === JSON.stringify(c)) return have
     have?.close()

@@ -9,6 +9,11 @@
 //              socket → a file in a FUSE mount → losetup → /dev/loopN (no nbd/ublk module on these hosts;
 //              QEMU 7.2's own FUSE export cannot share its node with a mirror job: "resize" permission).
 // Every value put on a qsd command line is validated first (no commas: qsd's key=value syntax).
+//
+// The replication link is NBD over TLS with a pre-shared key (qsd's tls-creds-psk, TLS 1.3 via GnuTLS):
+// PSK = HKDF(cluster key, "mirror-replication <cluster> <resource>"), one per cluster and volume, so
+// a node of another cluster or the key of another volume opens nothing. The key reaches qsd only as a
+// file (<runDir>/tls/keys.psk, 0600 in a 0700 folder), never on a command line.
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -16,6 +21,7 @@ import { execFile } from 'node:child_process'
 import { MccsError } from '../errors.js'
 import type { ProcManager } from '../plugins/caps/proc.js'
 import { withQmp, QmpClient } from './qmp.js'
+import { derivePsk } from '../cluster/tls.js'
 import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord } from './meta.js'
 
 export interface VolumeConfig {
@@ -33,6 +39,8 @@ export interface VolumeConfig {
   /** The other node's replication address. */
   peer: { host: string; port: number }
   mode: 'sync' | 'async'
+  /** The cluster's name and 32-byte key: the replication link's PSK is derived from them. */
+  secret: { cluster: string; key: Buffer }
   /** Host-internal: argv prefix for qsd (the lab runs it inside a network namespace). */
   wrap?: string[]
 }
@@ -60,6 +68,10 @@ const engineErr = (subject: string, reason: string, data?: Record<string, unknow
   new MccsError('MCCS_ERR_MIRROR_ENGINE', reason, { subject, ...(data ? { data } : {}) })
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** The PSK user name qsd sends as the TLS identity (in clear; the key is what proves anything). */
+const PSK_USER = 'mccs'
+export const mirrorPsk = (cluster: string, key: Buffer, resource: string): Buffer => derivePsk(key, `mirror-replication ${cluster} ${resource}`)
+
 /** Checks a config; throws MCCS_ERR_INVALID naming the field. */
 export function checkConfig(c: VolumeConfig): VolumeConfig {
   if (!c || typeof c !== 'object') throw bad('config', 'must be an object')
@@ -76,6 +88,9 @@ export function checkConfig(c: VolumeConfig): VolumeConfig {
     if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw bad(`${f}.port`, 'must be an integer 1..65535')
   }
   if (c.mode !== 'sync' && c.mode !== 'async') throw bad('mode', 'must be sync or async')
+  if (!c.secret || typeof c.secret.cluster !== 'string' || !c.secret.cluster || !Buffer.isBuffer(c.secret.key) || c.secret.key.length !== 32) {
+    throw bad('secret', 'the cluster name and its 32-byte key are required (the replication link is never in clear)')
+  }
   return c
 }
 
@@ -127,6 +142,27 @@ export class MirrorVolume {
   private get peerRecFile(): string { return path.join(this.metaDir, 'peer.rec') }
   private get outRecFile(): string { return path.join(this.c.runDir, 'out.rec') }
   private get roleFile(): string { return path.join(this.c.runDir, 'role') }
+  private get tlsDir(): string { return path.join(this.c.runDir, 'tls') }
+
+  /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
+  private writeKeys(): void {
+    fs.mkdirSync(this.tlsDir, { recursive: true, mode: 0o700 })
+    fs.chmodSync(this.tlsDir, 0o700)
+    const file = path.join(this.tlsDir, 'keys.psk')
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.rmSync(tmp, { force: true })
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)
+    try {
+      fs.writeSync(fd, `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, file)
+  }
+  private tlsArgs(endpoint: 'server' | 'client'): string[] {
+    return ['--object', `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`]
+  }
 
   /** One action at a time per volume. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -140,6 +176,7 @@ export class MirrorVolume {
     fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
     const st = fs.statSync(this.c.backing) // throws ENOENT: named below
     if (!st.isFile() && !st.isBlockDevice()) throw bad('backing', 'must be a regular file or a block device')
+    this.writeKeys()
     if (!fs.existsSync(this.peerRecFile)) writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: null, by: null, at: new Date().toISOString(), reason: 'new volume' })
   }
 
@@ -209,9 +246,9 @@ export class MirrorVolume {
         if (prev?.state === 'SyncTarget') writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
       }
       if (gen) writeGeneration(this.metaDir, { ...gen, role: 'secondary', updatedAt: new Date().toISOString() })
-      await this.startDaemon([QSD, ...this.blockdevArgs(),
+      await this.startDaemon([QSD, ...this.tlsArgs('server'), ...this.blockdevArgs(),
         '--blockdev', `driver=file,node-name=metaf,filename=${this.peerRecFile}`, '--blockdev', 'driver=raw,node-name=meta0,file=metaf',
-        '--nbd-server', `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port}`,
+        '--nbd-server', `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
         '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         '--export', 'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
         ...this.monitorArgs()], 'secondary')
@@ -242,7 +279,7 @@ export class MirrorVolume {
       const base: GenerationRecord | null = gen ?? (peerRec?.generation ? { current: peerRec.generation, history: [], role: 'secondary', updatedAt: peerRec.at } : null)
       const next = bumped(peerRec?.state === 'UpToDate' && peerRec.generation && gen?.role !== 'primary' ? { ...(base as GenerationRecord), current: peerRec.generation } : base)
       writeGeneration(this.metaDir, next)
-      await this.startDaemon([QSD, ...this.blockdevArgs(),
+      await this.startDaemon([QSD, ...this.tlsArgs('client'), ...this.blockdevArgs(),
         '--nbd-server', `addr.type=unix,addr.path=${this.nbdSock}`,
         '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         ...this.monitorArgs()], 'primary')
@@ -265,8 +302,8 @@ export class MirrorVolume {
     if (!(await tcpProbe(this.c.peer.host, this.c.peer.port, 1000))) return false
     await this.dropPeerNodes()
     const server = { type: 'inet', host: this.c.peer.host, port: String(this.c.peer.port) }
-    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peer', server, export: 'vol' })
-    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peermeta', server, export: 'meta' })
+    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peer', server, export: 'vol', 'tls-creds': 'tls0' })
+    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peermeta', server, export: 'meta', 'tls-creds': 'tls0' })
     const gen = readGeneration(this.metaDir)!
     await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
     await q.command('blockdev-mirror', {

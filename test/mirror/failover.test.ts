@@ -17,6 +17,7 @@ import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { MirrorVolume } from '../../core/mirror/volume.js'
 import { isMccsError } from '../../core/errors.js'
+import { TEST_CLUSTER_KEY } from './lab-nodes.js'
 
 const RUNS = Number(process.env.MIRROR_RUNS ?? 3)
 const SIZE = 128 * 1024 * 1024
@@ -52,6 +53,7 @@ function node(lab: Lab, dir: string, i: 0 | 1, procDir: string): Node {
   const vol = new MirrorVolume({
     resource: 'md0', node: name, backing: path.join(dir, `${name}.img`), runDir: path.join(dir, `r${i + 1}`),
     listen: { host: lab.addr(i, 0), port: PORT }, peer: { host: lab.addr(1 - i, 0), port: PORT }, mode: 'sync',
+    secret: { cluster: 'lab', key: TEST_CLUSTER_KEY },
     wrap: ['ip', 'netns', 'exec', lab.ns(i)],
   }, procs)
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
