@@ -70,11 +70,34 @@ export const mountedDevice = (mp: string): string | null => {
   }
 }
 
+export interface MirrorManagerOptions {
+  procs: ProcManager
+  /** Sockets and FUSE mounts, one folder per resource (short: Unix socket paths ≤ 107 bytes). */
+  runBase: string
+  /** The cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
+  secret: () => MirrorSecret | null
+  /** The agent's membership view: every other node is fenced (lets a secondary whose last primary did
+   *  not hand over become primary without force). Default: never. */
+  peerFenced?: () => boolean
+  log?: (m: string, d?: Record<string, unknown>) => void
+}
+
 export class MirrorManager {
   private readonly vols = new Map<string, MirrorVolume>()
-  /** `secret` answers the cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
-  constructor(private readonly procs: ProcManager, private readonly runBase: string, private readonly secret: () => MirrorSecret | null,
-    private readonly log: (m: string, d?: Record<string, unknown>) => void = () => {}) {}
+  private readonly procs: ProcManager
+  private readonly runBase: string
+  private readonly secret: () => MirrorSecret | null
+  private readonly log: (m: string, d?: Record<string, unknown>) => void
+  /** Whether every other node of the cluster is fenced now (the host's evidence, never a plugin's). */
+  readonly peerFenced: () => boolean
+
+  constructor(o: MirrorManagerOptions) {
+    this.procs = o.procs
+    this.runBase = o.runBase
+    this.secret = o.secret
+    this.peerFenced = o.peerFenced ?? (() => false)
+    this.log = o.log ?? (() => {})
+  }
 
   /** The volume of `resource` for these attributes (a changed configuration replaces the object). */
   volume(resource: string, node: string, attrs: MirrorAttrs): MirrorVolume {

@@ -9,8 +9,13 @@
 //                    state UpToDate = "the primary declares you hold every write of generation G".
 //                    A node starting as secondary first resets it to Outdated: until a primary has
 //                    resynced it and said so, its data is not known to be current.
-// Only a node whose peer.rec says UpToDate (or that was primary itself last) may become primary
-// without force.
+//   peer-outdated.json  on the primary: written when it loses its peer (before it writes alone): the
+//                    peer holds at most `generation`; the primary's own generation moved on.
+// "UpToDate" alone proves little once the primary may have gone on without this node (a lost link is
+// invisible from here), so, as DRBD with fencing: a node becomes primary without force only when
+//   - the last primary HANDED OVER (clean demotion while in sync: `handover: true`), or
+//   - its record says UpToDate and the old primary is known fenced (the engine's evidence, peerFenced).
+// A secondary whose daemon starts again (node restart) cannot know what it missed: Outdated.
 import fs from 'node:fs'
 import crypto from 'node:crypto'
 import path from 'node:path'
@@ -18,7 +23,9 @@ import path from 'node:path'
 export const PEER_REC_BYTES = 4096
 
 export type PeerState = 'UpToDate' | 'SyncTarget' | 'Outdated'
-export interface PeerRecord { state: PeerState; generation: string | null; by: string | null; at: string; reason?: string }
+export interface PeerRecord { state: PeerState; generation: string | null; by: string | null; at: string; reason?: string; handover?: boolean }
+/** The primary's note that its peer missed writes: it holds at most `generation`. */
+export interface PeerOutdated { peer: string; generation: string | null; newGeneration: string; since: string; reason: string }
 export interface GenerationRecord { current: string; history: string[]; role: 'primary' | 'secondary'; updatedAt: string }
 
 const HISTORY_MAX = 8
@@ -81,12 +88,18 @@ export function writePeerRecord(file: string, r: PeerRecord): void {
 
 export interface PromoteDecision { ok: boolean; reason: string }
 
-/** May this node become primary without force? Pure: decided from its two records. */
-export function mayPromote(gen: GenerationRecord | null, peer: PeerRecord | null): PromoteDecision {
+/** May this node become primary without force? Pure: decided from its two records and whether the
+ *  old primary is known fenced (host evidence, never the plugin's word). */
+export function mayPromote(gen: GenerationRecord | null, peer: PeerRecord | null, opts: { peerFenced?: boolean } = {}): PromoteDecision {
   // A node that is primary *now* never gets here (the supervisor answers that call as a no-op). One
   // whose record still says primary stopped without a clean demotion: another node may have taken over.
   if (gen?.role === 'primary') return { ok: false, reason: `this node stopped as primary without a clean demotion (a crash?) at generation ${gen.current}; another node may have been primary since` }
-  if (peer?.state === 'UpToDate') return { ok: true, reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at}` }
+  if (peer?.state === 'UpToDate' && peer.handover) return { ok: true, reason: `the last primary (${peer.by ?? '?'}) handed over cleanly with generation ${peer.generation} at ${peer.at}` }
+  if (peer?.state === 'UpToDate' && opts.peerFenced) return { ok: true, reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} and has been fenced since` }
+  if (peer?.state === 'UpToDate') {
+    return { ok: false, reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} while connected, but did not hand over: ` +
+      'it may have gone on writing without this node since (a lost link is invisible from here), or may still be primary. Without force this node becomes primary only after a clean demotion of that node, or once it is fenced' }
+  }
   if (!peer) return { ok: false, reason: 'no primary has ever declared this node\'s data up to date (no peer record)' }
   const since = `since ${peer.at}${peer.reason ? ` (${peer.reason})` : ''}`
   if (peer.state === 'SyncTarget') return { ok: false, reason: `its data is Inconsistent: a resync from ${peer.by ?? 'the primary'} (generation ${peer.generation}) began and did not finish ${since}` }

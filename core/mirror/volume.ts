@@ -22,7 +22,7 @@ import { MccsError } from '../errors.js'
 import type { ProcManager } from '../plugins/caps/proc.js'
 import { withQmp, QmpClient } from './qmp.js'
 import { derivePsk } from '../cluster/tls.js'
-import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord } from './meta.js'
+import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated } from './meta.js'
 
 export interface VolumeConfig {
   resource: string
@@ -52,6 +52,8 @@ export interface VolumeStatus {
   generation: GenerationRecord | null
   /** What the last primary declared about this node's data (secondary side). */
   peerRecord: PeerRecord | null
+  /** Primary: its peer missed writes (since when, what it holds at most). */
+  peerOutdated: PeerOutdated | null
   /** Primary: replication to the peer. */
   replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone'; percent: number | null; job: Record<string, unknown> | null } | null
   attached: { device: string; ok: boolean } | null
@@ -121,6 +123,51 @@ function tcpProbe(host: string, port: number, ms: number): Promise<boolean> {
   })
 }
 
+/** How long the peer has left the process's data unacknowledged, counted in the kernel's RTO timeouts
+ *  and zero-window/no-route probes, over its established TCP connections to `port`: read in the
+ *  process's own network namespace through /proc/<pid>/net. */
+export function unackedTimeouts(pid: number, port: number): number {
+  let worst = 0
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const f of ['tcp', 'tcp6']) {
+    let text: string
+    try {
+      text = fs.readFileSync(`/proc/${pid}/net/${f}`, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/)
+      if (c.length < 7 || c[3] !== '01' || c[2]!.split(':')[1] !== hexPort) continue
+      // Unacknowledged data queued, and RTO timeouts (retrnsmt) or unanswered probes (with the route
+      // gone the kernel probes instead of retransmitting: timer 04, count in the `timeout` column).
+      if ((parseInt(c[4]!.split(':')[0]!, 16) || 0) === 0) continue
+      worst = Math.max(worst, (parseInt(c[6]!, 16) || 0) + (parseInt(c[8]!, 10) || 0))
+    }
+  }
+  return worst
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T
+  } catch {
+    return null
+  }
+}
+
+function writeAtomicJson(file: string, v: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o600)
+  try {
+    fs.writeSync(fd, JSON.stringify(v) + '\n')
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+
 export class MirrorVolume {
   readonly c: VolumeConfig
   readonly metaDir: string
@@ -143,6 +190,8 @@ export class MirrorVolume {
   private get outRecFile(): string { return path.join(this.c.runDir, 'out.rec') }
   private get roleFile(): string { return path.join(this.c.runDir, 'role') }
   private get tlsDir(): string { return path.join(this.c.runDir, 'tls') }
+  private get outdatedFile(): string { return path.join(this.metaDir, 'peer-outdated.json') }
+  private probeFails = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
   private writeKeys(): void {
@@ -230,6 +279,7 @@ export class MirrorVolume {
       if (dev && this.loopBacking(dev) === this.fuseFile) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, { subject: this.c.resource })
       fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true }) // a record left by a crash
       const cleanDemotion = role === 'primary' && daemon.running
+      if (cleanDemotion) await this.handOver()
       if (daemon.running) await this.stopDaemon()
       this.prepare()
       const gen = readGeneration(this.metaDir)
@@ -237,13 +287,14 @@ export class MirrorVolume {
       const at = new Date().toISOString()
       if (cleanDemotion && gen) {
         // It was primary until now and stopped cleanly: it holds every write of its generation.
-        writePeerRecord(this.peerRecFile, { state: 'UpToDate', generation: gen.current, by: this.c.node, at, reason: 'was primary until a clean demotion' })
+        writePeerRecord(this.peerRecFile, { state: 'UpToDate', generation: gen.current, by: this.c.node, at, reason: 'was primary until a clean demotion', handover: true })
       } else if (gen?.role === 'primary') {
         writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: gen.current, by: this.c.node, at, reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since' })
-      } else if (prev?.state !== 'Outdated') {
-        // Until a primary resyncs this node and says so, its data is not known to be current... except
-        // what the last primary declared while connected: a secondary restart alone changes no data.
-        if (prev?.state === 'SyncTarget') writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
+      } else if (prev?.state === 'UpToDate' && !prev.handover && !daemon.running) {
+        // Its daemon was down: the primary may have written without this node meanwhile.
+        writePeerRecord(this.peerRecFile, { ...prev, state: 'Outdated', at, reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node` })
+      } else if (prev?.state === 'SyncTarget') {
+        writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
       }
       if (gen) writeGeneration(this.metaDir, { ...gen, role: 'secondary', updatedAt: new Date().toISOString() })
       await this.startDaemon([QSD, ...this.tlsArgs('server'), ...this.blockdevArgs(),
@@ -258,14 +309,14 @@ export class MirrorVolume {
   }
 
   /** Primary: refuses when this node's data is not known to be current, unless force. */
-  becomePrimary(opts: { force?: boolean } = {}): Promise<VolumeStatus> {
+  becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
     return this.serial(async () => {
       const daemon = await this.procs.status(this.procRes, 'qsd')
       if (this.currentRole() === 'primary' && daemon.running) return this.statusNow()
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const peerRec = readPeerRecord(this.peerRecFile)
-      const d = mayPromote(gen, peerRec)
+      const d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
       if (!d.ok && opts.force !== true) {
         throw new MccsError('MCCS_ERR_MIRROR_OUTDATED',
           `refusing to become primary: ${d.reason}. Its data may miss writes another node acknowledged. ` +
@@ -275,6 +326,8 @@ export class MirrorVolume {
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
       if (daemon.running) await this.stopDaemon()
       fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+      fs.rmSync(this.outdatedFile, { force: true })
+      this.probeFails = 0
       // A new primary period: the peer is not known to have what this node will write.
       const base: GenerationRecord | null = gen ?? (peerRec?.generation ? { current: peerRec.generation, history: [], role: 'secondary', updatedAt: peerRec.at } : null)
       const next = bumped(peerRec?.state === 'UpToDate' && peerRec.generation && gen?.role !== 'primary' ? { ...(base as GenerationRecord), current: peerRec.generation } : base)
@@ -283,8 +336,19 @@ export class MirrorVolume {
         '--nbd-server', `addr.type=unix,addr.path=${this.nbdSock}`,
         '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         ...this.monitorArgs()], 'primary')
-      this.qmp = new QmpClient(this.qmpSock)
-      await this.qmp.connect()
+      // qsd binds the monitor socket a moment before it listens: retry a refused connect briefly.
+      for (let i = 0; ; i++) {
+        const q = new QmpClient(this.qmpSock)
+        try {
+          await q.connect()
+          this.qmp = q
+          break
+        } catch (e) {
+          q.close()
+          if (i >= 50 || !/ECONNREFUSED/.test(String(e))) throw e
+          await sleep(40)
+        }
+      }
       await this.connectPeer().catch((e: unknown) => this.log('mirror: peer not connected', { resource: this.c.resource, error: String(e) }))
       this.startTimer()
       return this.statusNow()
@@ -299,7 +363,7 @@ export class MirrorVolume {
     if (jobs.some((j) => j.device === 'm0')) return true
     // qsd's blockdev-add of an NBD node connects synchronously: probe first so an unreachable peer
     // never stalls the daemon's main loop.
-    if (!(await tcpProbe(this.c.peer.host, this.c.peer.port, 1000))) return false
+    if (!(await this.probePeer())) return false
     await this.dropPeerNodes()
     const server = { type: 'inet', host: this.c.peer.host, port: String(this.c.peer.port) }
     await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peer', server, export: 'vol', 'tls-creds': 'tls0' })
@@ -312,6 +376,12 @@ export class MirrorVolume {
     })
     this.log('mirror: resync to peer started', { resource: this.c.resource, peer: this.c.peer })
     return true
+  }
+
+  /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
+  private async probePeer(): Promise<boolean> {
+    if (!this.c.wrap?.length) return tcpProbe(this.c.peer.host, this.c.peer.port, 1000)
+    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(() => true, () => false)
   }
 
   /** Writes the peer's record through its "meta" export: a backup job from a local 4 KiB file. */
@@ -348,20 +418,65 @@ export class MirrorVolume {
     const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
+    if (m) {
+      // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
+      // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
+      const d = await this.procs.status(this.procRes, 'qsd')
+      const rto = d.pid ? unackedTimeouts(d.pid, this.c.peer.port) : 0
+      this.probeFails = rto >= 3 ? this.probeFails + 1 : 0
+      if (this.probeFails >= 2) return this.peerLost(`the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`)
+    }
     if (m?.ready && state === 'not') {
       const gen = readGeneration(this.metaDir)!
       await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
       fs.writeFileSync(path.join(this.c.runDir, 'peer-uptodate'), gen.current + '\n')
+      fs.rmSync(this.outdatedFile, { force: true })
       this.log('mirror: peer up to date', { resource: this.c.resource, generation: gen.current })
     } else if (!m && state === 'declared') {
-      // The mirror ended (peer lost): what is written from now on is on this node only.
-      fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
-      writeGeneration(this.metaDir, bumped(readGeneration(this.metaDir)))
-      this.log('mirror: peer lost; new generation', { resource: this.c.resource })
-      await this.dropPeerNodes()
+      await this.peerLost('the mirror job ended (the connection to the peer failed)')
     } else if (!m) {
       await this.connectPeer()
     }
+  }
+
+  /** The peer is gone: record it (new generation, peer outdated) BEFORE writes go on without it, then
+   *  cut the stuck connection so the writes waiting on it complete locally. */
+  private async peerLost(reason: string): Promise<void> {
+    const q = this.qmp!
+    this.probeFails = 0
+    const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
+    const gen = readGeneration(this.metaDir)
+    const next = declared ? bumped(gen) : gen!
+    if (declared) writeGeneration(this.metaDir, next)
+    const rec: PeerOutdated = { peer: `${this.c.peer.host}:${this.c.peer.port}`, generation: declared ? gen?.current ?? null : null, newGeneration: next.current, since: new Date().toISOString(), reason }
+    writeAtomicJson(this.outdatedFile, rec)
+    fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+    this.log('mirror: peer lost; it is outdated from now on', { resource: this.c.resource, ...rec })
+    // qsd has no `yank`, and cancelling the job would drain the stuck request inside qsd's main loop
+    // (its monitor hangs): abort the TCP connection from the kernel (ss -K, SOCK_DESTROY) in the
+    // daemon's namespace; the waiting writes then fail on the peer only and complete locally.
+    await run([...(this.c.wrap ?? []), 'ss', '-t', '-K', 'dst', this.c.peer.host, 'dport', '=', `:${this.c.peer.port}`], 5000)
+      .catch((e: unknown) => this.log('mirror: could not abort the connection to the peer', { resource: this.c.resource, error: String(e) }))
+    const end = Date.now() + 5000
+    while (Date.now() < end) {
+      const jobs = await q.command<{ device: string }[]>('query-block-jobs')
+      if (!jobs.some((j) => j.device === 'm0')) break
+      await sleep(50)
+    }
+    const left = await q.command<{ device: string }[]>('query-block-jobs')
+    if (left.some((j) => j.device === 'm0')) await q.command('block-job-cancel', { device: 'm0', force: true }).catch(() => {})
+    await q.command('job-dismiss', { id: 'm0' }).catch(() => {})
+    await this.dropPeerNodes()
+  }
+
+  /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
+  private async handOver(): Promise<void> {
+    if (!this.qmp || !fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) return
+    const jobs = await this.qmp.command<{ device: string; ready: boolean }[]>('query-block-jobs').catch(() => [])
+    if (!jobs.find((j) => j.device === 'm0')?.ready) return
+    const gen = readGeneration(this.metaDir)!
+    await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString(), reason: 'the primary handed over (clean demotion while in sync)', handover: true })
+      .catch((e: unknown) => this.log('mirror: handover record not written', { resource: this.c.resource, error: String(e) }))
   }
 
   private startTimer(): void {
@@ -477,6 +592,7 @@ export class MirrorVolume {
       daemon: { running: d.running, pid: d.pid },
       generation: readGeneration(this.metaDir),
       peerRecord: readPeerRecord(this.peerRecFile),
+      peerOutdated: readJson<PeerOutdated>(this.outdatedFile),
       replication,
       attached: dev ? { device: dev, ok: this.loopBacking(dev) === this.fuseFile && mounted(this.fuseDir) } : null,
     }

@@ -4,7 +4,7 @@
 //   1. A writer on the mounted mirror writes numbered records (write + fdatasync) and logs each
 //      acknowledged number in the root namespace's temp dir; every process of the primary node is
 //      killed with SIGKILL mid-stream; the secondary becomes primary (no force: the old primary had
-//      declared it up to date), fsck, mount: every acknowledged record is there. RUNS times.
+//      declared it up to date and is fenced), fsck, mount: every acknowledged record is there. RUNS times.
 //   4. The crashed node, brought back while nobody else runs, refuses to become primary, saying why
 //      and how to force.
 // The two MirrorVolume objects with their own ProcManager stand for the two agents.
@@ -122,8 +122,11 @@ async function oneRun(t: Test, lab: Lab, run: number): Promise<void> {
   // The dead node's host-wide leftovers (on a real second host they die with it).
   await scrub(a, dir)
 
-  // Failover: the secondary becomes primary without force (the old primary declared it up to date).
-  const sb = await b.vol.becomePrimary()
+  // A crashed primary did not hand over: without evidence that it is fenced the secondary refuses.
+  await t.rejects(b.vol.becomePrimary(), { code: 'MCCS_ERR_MIRROR_OUTDATED' }, 'no handover, no fencing evidence: refused')
+  // Failover as the engine does it: the old primary is fenced (here: every process killed), and the
+  // secondary's record says the old primary declared it up to date: no force needed.
+  const sb = await b.vol.becomePrimary({ peerFenced: true })
   t.equal(sb.role, 'primary')
   t.not(sb.generation?.current, st.generation?.current, 'a new generation starts (peer absent)')
   t.equal(sb.generation?.history[0], st.generation?.current, 'the old primary\'s generation is its history')

@@ -30,7 +30,7 @@ export function mnode(lab: Lab, dir: string, i: 0 | 1, procDir: string, port: nu
     listen: { host: lab.addr(i, 0), port }, peer: { host: lab.addr(1 - i, 0), port }, mode: 'sync',
     secret: { cluster: 'lab', key },
     wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs)
+  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined)
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 

@@ -20,7 +20,6 @@ const missing = [...missingTools(), '/usr/bin/tcpdump', '/usr/bin/qemu-io', '/us
 
 t.test('mirror replication port: TLS-PSK only', { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false }, async (t) => {
   const lab = await createLab({ prefix: `mccs${process.pid}t-`, nodes: 2, links: 1, client: true })
-  t.teardown(() => lab.destroy())
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mt-'))
   images(dir, SIZE)
   const a: MNode = mnode(lab, dir, 0, path.join(dir, 'p1'), PORT)
@@ -30,6 +29,7 @@ t.test('mirror replication port: TLS-PSK only', { skip: !avail.ok ? avail.reason
     if (dump?.pid) killPid(dump.pid)
     for (const n of [a, b]) await scrub(n, dir)
     fs.rmSync(dir, { recursive: true, force: true })
+    await lab.destroy()
   })
   await b.vol.becomeSecondary()
   const url = (exp: string): string => `nbd://${b.addr}:${PORT}/${exp}`

@@ -29,7 +29,9 @@ export function mirrorProvider(mm: MirrorManager): CapabilityProvider {
         const force = (opts as { force?: unknown } | undefined)?.force
         if (force !== undefined && typeof force !== 'boolean') throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be a boolean', { field: 'mirror.becomePrimary: opts.force' })
         if (force) call.log.warn('mirror: becoming primary with force (data not known to be current)')
-        await vol(call).becomePrimary({ force: force === true })
+        // peerFenced comes from the agent's membership, never from the plugin: the engine decides to
+        // promote a secondary whose last primary did not hand over only once that node is fenced.
+        await vol(call).becomePrimary({ force: force === true, peerFenced: mm.peerFenced() })
         return status(call)
       }),
       becomeSecondary: simpleMethod(PERM, async (_a, call) => { await vol(call).becomeSecondary(); return status(call) }),

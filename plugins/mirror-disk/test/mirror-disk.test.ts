@@ -16,7 +16,7 @@ const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 t.test('validate names each bad field; online refuses outdated data', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdp-'))
   const procs = new ProcManager({ stateDir: path.join(dir, 'proc') })
-  const mm = new MirrorManager(procs, path.join(dir, 'run'), () => ({ cluster: 'test', key: Buffer.alloc(32, 7) }))
+  const mm = new MirrorManager({ procs, runBase: path.join(dir, 'run'), secret: () => ({ cluster: 'test', key: Buffer.alloc(32, 7) }) })
   const h = await createTestHost({ pluginDir, fakes: { providers: [mirrorProvider(mm)] } })
   t.teardown(async () => { await h.dispose(); mm.close(); procs.close(); fs.rmSync(dir, { recursive: true, force: true }) })
 
