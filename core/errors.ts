@@ -117,6 +117,10 @@ export const CODES = {
 
   // --- logs (core/log/) ---
   MCCS_ERR_LOG_WRITE: 'a log could not be written (disk full or not writable): lines were dropped or held, and counted',
+  // --- mirror disk (core/mirror/, issue 15) ---
+  MCCS_ERR_MIRROR_ENGINE: 'the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed',
+  MCCS_ERR_MIRROR_OUTDATED: 'this node\'s mirror data is not known to be up to date; it will not become primary unless forced',
+  MCCS_ERR_MIRROR_ROLE: 'the mirror volume is not in the role this action needs',
 } as const
 
 export type ErrorCode = keyof typeof CODES

@@ -14,6 +14,9 @@ have chromium || need+=(chromium)              # console tests (playwright-core 
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
 have ping || need+=(iputils-ping)              # isolation test addresses, nic monitor host checks, network lab tests
 have tcpdump || need+=(tcpdump)                # the peer channel capture test (no secret in clear on TCP 14325)
+have qemu-storage-daemon || need+=(qemu-system-common)   # mirror disk data plane (test/mirror)
+have nbdfuse || need+=(libnbd-bin)             # mirror disk local attach (NBD export -> FUSE file -> loop)
+have mkfs.ext4 || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2

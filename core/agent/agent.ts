@@ -24,6 +24,7 @@ import { PeerServices, fetchSupportBundle, type ServiceMessage } from './peer-se
 import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TIMEOUT_MS, type DiscoverRequest, type DiscoverAnswer } from './wizard-hooks.js'
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
+import { MirrorManager, type MirrorSecret } from '../mirror/manager.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
@@ -65,6 +66,9 @@ export class Agent extends EventEmitter {
   readonly host: PluginHost
   readonly procs: ProcManager
   readonly pluginState: StateStore
+  /** Mirror disks' data plane (issue 15); its replication key is the cluster key, known once start() loaded it. */
+  readonly mirror: MirrorManager
+  private mirrorSecret: MirrorSecret | null = null
   readonly store: ConfigStore
   readonly oplog: OpLog
   private readonly executor: Executor
@@ -91,8 +95,14 @@ export class Agent extends EventEmitter {
     this.log = opts.log ?? createLog({ file: path.join(b.logDir, 'mccs.log') })
     this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: (level, msg, data) => this.log.log(level, msg, { ...data, component: 'proc' }) })
     this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'), this.log)
+    this.mirror = new MirrorManager({
+      procs: this.procs, runBase: path.join(b.stateDir, 'mirror'), secret: () => this.mirrorSecret,
+      // Only the coordinator's engine state is current; elsewhere this answers false (the safe side).
+      peerFenced: () => this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
+      log: (msg, data) => this.log.log('info', msg, { ...data, component: 'mirror' }),
+    })
     this.host = new PluginHost({
-      providers: agentProviders({ bootstrap: b, procs: this.procs, pluginState: this.pluginState }),
+      providers: agentProviders({ bootstrap: b, procs: this.procs, pluginState: this.pluginState, mirror: this.mirror }),
       logger: this.log,
       paths: { home: b.home, scripts: b.scriptDir },
       builtinDir: b.builtinPluginDir,
@@ -156,6 +166,7 @@ export class Agent extends EventEmitter {
       // A cluster: the engine runs on the coordinator only, once membership has settled.
       this.engineActive = false
       const key = await loadClusterKey(clusterKeyPath(b.configDir))
+      this.mirrorSecret = { cluster: hb.cluster, key }
       const role = await Role.create({ hb, self: this.node, key, configDir: b.configDir, hbStateFile: path.join(b.stateDir, 'heartbeat.json'), log: this.log, host: this.roleEvents() })
       const rpc = new PeerRpc({ hb, role, key, log: this.log })
       this.role = role
@@ -186,6 +197,7 @@ export class Agent extends EventEmitter {
     this.local.stopMonitors()
     clearInterval(this.tickTimer)
     await this.saver.flush()
+    this.mirror.close() // the mirror daemons keep running too
     this.procs.close() // services keep running: an agent restart or upgrade must not stop them
     this.host.dispose()
     this.log.log('info', 'agent stopped', { node: this.node })

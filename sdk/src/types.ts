@@ -134,6 +134,7 @@ export interface Capabilities {
   state: StateCapability
   net: NetCapability
   aws: AwsCapabilities
+  mirror: import('./caps-mirror.js').MirrorCapability
 }
 
 export interface HookContext<A extends Attrs = Attrs> extends Capabilities {

@@ -8,11 +8,15 @@ import { procProvider } from './proc-provider.js'
 import type { ProcManager } from './proc.js'
 import { netProvider } from './net.js'
 import { awsEc2Provider } from './aws-ec2.js'
+import { mirrorProvider } from './mirror.js'
+import type { MirrorManager } from '../../mirror/manager.js'
 
 export interface ProviderDeps {
   bootstrap: Bootstrap
   procs: ProcManager
   pluginState: StateStore
+  /** The mirror-disk data plane (issue 15); the capability is offered only when the agent made one. */
+  mirror?: MirrorManager
 }
 
 export function agentProviders(d: ProviderDeps): CapabilityProvider[] {
@@ -22,5 +26,6 @@ export function agentProviders(d: ProviderDeps): CapabilityProvider[] {
     stateProvider(d.pluginState),
     netProvider,
     awsEc2Provider({ settingsFile: `${d.bootstrap.configDir}/aws.json` }),
+    ...(d.mirror ? [mirrorProvider(d.mirror)] : []),
   ]
 }

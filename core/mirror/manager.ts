@@ -1,0 +1,140 @@
+// The agent's mirror volumes on this node, one MirrorVolume per resource, built from the resource's
+// committed attributes for this node (validated: a field error names the attribute). The daemons run
+// under the agent's ProcManager, so they outlive an agent restart and are found again by resource.
+import fs from 'node:fs'
+import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { MccsError } from '../errors.js'
+import type { ProcManager } from '../plugins/caps/proc.js'
+import { MirrorVolume, checkConfig, type VolumeConfig, type VolumeStatus } from './volume.js'
+
+export interface MirrorAttrs {
+  backing?: unknown; replicationAddress?: unknown; peerAddress?: unknown; port?: unknown; mode?: unknown
+  mountPoint?: unknown; fs?: unknown; mountOptions?: unknown
+}
+
+const FS = new Set(['ext4', 'xfs'])
+const OPTS_RE = /^[A-Za-z0-9_=.,:-]{0,200}$/
+const MP_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
+
+const attrErr = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field: `/${field}` })
+
+/** Volume config from one node's attributes; throws naming the attribute. */
+export interface MirrorSecret { cluster: string; key: Buffer }
+
+export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, runBase: string, secret: MirrorSecret): VolumeConfig {
+  const port = a.port ?? 7789
+  if (!Number.isInteger(port) || (port as number) < 1024 || (port as number) > 65535) throw attrErr('port', 'must be an integer 1024..65535')
+  for (const f of ['backing', 'replicationAddress', 'peerAddress'] as const) if (typeof a[f] !== 'string' || !a[f]) throw attrErr(f, 'is required')
+  const c: VolumeConfig = {
+    resource, node, backing: a.backing as string, runDir: path.join(runBase, resource),
+    listen: { host: a.replicationAddress as string, port: port as number },
+    peer: { host: a.peerAddress as string, port: port as number },
+    mode: (a.mode ?? 'sync') as 'sync',
+    secret,
+  }
+  try {
+    return checkConfig(c)
+  } catch (e) {
+    const f = (e as MccsError).field ?? ''
+    const attr = f === 'listen.host' ? 'replicationAddress' : f === 'peer.host' ? 'peerAddress' : f.split('.')[0]
+    throw attrErr(attr ?? 'config', (e as Error).message.replace(/^MCCS_ERR_\w+: \S+: /, ''))
+  }
+}
+
+export function mountFromAttrs(a: MirrorAttrs): { mountPoint: string; fs: string; options: string } {
+  if (typeof a.mountPoint !== 'string' || !MP_RE.test(a.mountPoint) || a.mountPoint.includes('..')) throw attrErr('mountPoint', 'must be an absolute path without ..')
+  const fsType = a.fs ?? 'ext4'
+  if (typeof fsType !== 'string' || !FS.has(fsType)) throw attrErr('fs', 'must be ext4 or xfs')
+  const options = a.mountOptions ?? ''
+  if (typeof options !== 'string' || !OPTS_RE.test(options)) throw attrErr('mountOptions', 'letters, digits and _=.,:- only')
+  return { mountPoint: a.mountPoint, fs: fsType, options }
+}
+
+function run(argv: string[], okCodes = [0]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: 600_000 }, (err, _o, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0
+      if (okCodes.includes(code)) resolve()
+      else reject(new MccsError('MCCS_ERR_MIRROR_ENGINE', `${argv.join(' ')} failed (${code}): ${String(stderr).trim()}`, { subject: argv[0] }))
+    })
+  })
+}
+
+export const mountedDevice = (mp: string): string | null => {
+  try {
+    const l = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').find((x) => x.split(' ')[1] === mp)
+    return l ? l.split(' ')[0]! : null
+  } catch {
+    return null
+  }
+}
+
+export interface MirrorManagerOptions {
+  procs: ProcManager
+  /** Sockets and FUSE mounts, one folder per resource (short: Unix socket paths ≤ 107 bytes). */
+  runBase: string
+  /** The cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
+  secret: () => MirrorSecret | null
+  /** The agent's membership view: every other node is fenced (lets a secondary whose last primary did
+   *  not hand over become primary without force). Default: never. */
+  peerFenced?: () => boolean
+  log?: (m: string, d?: Record<string, unknown>) => void
+}
+
+export class MirrorManager {
+  private readonly vols = new Map<string, MirrorVolume>()
+  private readonly procs: ProcManager
+  private readonly runBase: string
+  private readonly secret: () => MirrorSecret | null
+  private readonly log: (m: string, d?: Record<string, unknown>) => void
+  /** Whether every other node of the cluster is fenced now (the host's evidence, never a plugin's). */
+  readonly peerFenced: () => boolean
+
+  constructor(o: MirrorManagerOptions) {
+    this.procs = o.procs
+    this.runBase = o.runBase
+    this.secret = o.secret
+    this.peerFenced = o.peerFenced ?? (() => false)
+    this.log = o.log ?? (() => {})
+  }
+
+  /** The volume of `resource` for these attributes (a changed configuration replaces the object). */
+  volume(resource: string, node: string, attrs: MirrorAttrs): MirrorVolume {
+    const secret = this.secret()
+    if (!secret) throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'this node is not part of a cluster (no cluster key): a mirror needs two nodes of one cluster', { subject: resource })
+    const c = configFromAttrs(resource, node, attrs, this.runBase, secret)
+    const have = this.vols.get(resource)
+    if (have && JSON.stringify(have.c) === JSON.stringify(c)) return have
+    have?.close()
+    const v = new MirrorVolume(c, this.procs, this.log)
+    this.vols.set(resource, v)
+    return v
+  }
+
+  async mount(v: MirrorVolume, attrs: MirrorAttrs): Promise<void> {
+    const m = mountFromAttrs(attrs)
+    const st = await v.status()
+    if (!st.attached?.ok) throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'the volume is not attached on this node', { subject: v.c.resource })
+    const dev = st.attached.device
+    const cur = mountedDevice(m.mountPoint)
+    if (cur === dev) return
+    if (cur) throw new MccsError('MCCS_ERR_CONFLICT', `${m.mountPoint} already has ${cur} mounted`, { field: '/mountPoint' })
+    // fsck -p: 0 clean, 1 errors corrected; anything else needs an operator.
+    await run(m.fs === 'xfs' ? ['xfs_repair', '-n', dev] : ['e2fsck', '-p', dev], [0, 1])
+    fs.mkdirSync(m.mountPoint, { recursive: true })
+    await run(['mount', '-t', m.fs, ...(m.options ? ['-o', m.options] : []), dev, m.mountPoint])
+  }
+
+  async unmount(attrs: MirrorAttrs): Promise<void> {
+    const m = mountFromAttrs(attrs)
+    if (!mountedDevice(m.mountPoint)) return
+    await run(['umount', m.mountPoint])
+  }
+
+  close(): void {
+    for (const v of this.vols.values()) v.close()
+  }
+}
+
+export type { VolumeStatus }

@@ -1,0 +1,602 @@
+// The data plane of one mirror volume on one node: qemu-storage-daemon (and nbdfuse while attached)
+// run as supervised children of the agent (ProcManager: own session, survive an agent restart).
+//
+//   secondary  qsd exports the backing file ("vol") and the 4 KiB peer record ("meta", see meta.ts)
+//              over NBD on the replication address. Nothing is attached locally.
+//   primary    qsd opens the backing file and exports it on a local Unix socket; a blockdev-mirror job
+//              (copy-mode write-blocking = sync: a write completes once both sides have it;
+//              background = async) copies to the peer's "vol" export. Local attach: nbdfuse on that
+//              socket → a file in a FUSE mount → losetup → /dev/loopN (no nbd/ublk module on these hosts;
+//              QEMU 7.2's own FUSE export cannot share its node with a mirror job: "resize" permission).
+// Every value put on a qsd command line is validated first (no commas: qsd's key=value syntax).
+//
+// The replication link is NBD over TLS with a pre-shared key (qsd's tls-creds-psk, TLS 1.3 via GnuTLS):
+// PSK = HKDF(cluster key, "mirror-replication <cluster> <resource>"), one per cluster and volume, so
+// a node of another cluster or the key of another volume opens nothing. The key reaches qsd only as a
+// file (<runDir>/tls/keys.psk, 0600 in a 0700 folder), never on a command line.
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { MccsError } from '../errors.js'
+import type { ProcManager } from '../plugins/caps/proc.js'
+import { withQmp, QmpClient } from './qmp.js'
+import { derivePsk } from '../cluster/tls.js'
+import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated } from './meta.js'
+
+export interface VolumeConfig {
+  resource: string
+  /** This node's name (written into the peer record). */
+  node: string
+  /** Backing file or block device (absolute). */
+  backing: string
+  /** Folder for generation.json and peer.rec (default: beside a backing file, <backing>.mccs/). */
+  metaDir?: string
+  /** Sockets, fuse mount point; short (Unix socket paths ≤ 107 bytes). */
+  runDir: string
+  /** This node's replication address (listened on as secondary). */
+  listen: { host: string; port: number }
+  /** The other node's replication address. */
+  peer: { host: string; port: number }
+  mode: 'sync' | 'async'
+  /** The cluster's name and 32-byte key: the replication link's PSK is derived from them. */
+  secret: { cluster: string; key: Buffer }
+  /** Host-internal: argv prefix for qsd (the lab runs it inside a network namespace). */
+  wrap?: string[]
+}
+
+export interface VolumeStatus {
+  resource: string
+  role: 'primary' | 'secondary' | 'down'
+  daemon: { running: boolean; pid: number | null }
+  generation: GenerationRecord | null
+  /** What the last primary declared about this node's data (secondary side). */
+  peerRecord: PeerRecord | null
+  /** Primary: its peer missed writes (since when, what it holds at most). */
+  peerOutdated: PeerOutdated | null
+  /** Primary: replication to the peer. */
+  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone'; percent: number | null; job: Record<string, unknown> | null } | null
+  attached: { device: string; ok: boolean } | null
+}
+
+const PATH_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
+const HOST_RE = /^[A-Za-z0-9.:-]{1,253}$/
+const RES_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
+const QSD = '/usr/bin/qemu-storage-daemon'
+const NBDFUSE = '/usr/bin/nbdfuse'
+
+const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
+const engineErr = (subject: string, reason: string, data?: Record<string, unknown>): MccsError =>
+  new MccsError('MCCS_ERR_MIRROR_ENGINE', reason, { subject, ...(data ? { data } : {}) })
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** The PSK user name qsd sends as the TLS identity (in clear; the key is what proves anything). */
+const PSK_USER = 'mccs'
+export const mirrorPsk = (cluster: string, key: Buffer, resource: string): Buffer => derivePsk(key, `mirror-replication ${cluster} ${resource}`)
+
+/** Checks a config; throws MCCS_ERR_INVALID naming the field. */
+export function checkConfig(c: VolumeConfig): VolumeConfig {
+  if (!c || typeof c !== 'object') throw bad('config', 'must be an object')
+  if (typeof c.resource !== 'string' || !RES_RE.test(c.resource)) throw bad('resource', 'must match [A-Za-z0-9_.:@-]{1,128}')
+  if (typeof c.node !== 'string' || !RES_RE.test(c.node)) throw bad('node', 'must match [A-Za-z0-9_.:@-]{1,128}')
+  for (const f of ['backing', 'runDir'] as const) {
+    if (typeof c[f] !== 'string' || !PATH_RE.test(c[f]) || c[f].includes('/../') || c[f].endsWith('/..')) throw bad(f, 'must be an absolute path of letters, digits and _./@+- (no commas, no ..)')
+  }
+  if (c.metaDir !== undefined && (typeof c.metaDir !== 'string' || !PATH_RE.test(c.metaDir) || c.metaDir.includes('..'))) throw bad('metaDir', 'must be an absolute path without ..')
+  if (Buffer.byteLength(path.join(c.runDir, 'qmp.sock')) > 107) throw bad('runDir', 'too long for a Unix socket path (107 bytes)')
+  for (const f of ['listen', 'peer'] as const) {
+    const a = c[f]
+    if (!a || typeof a.host !== 'string' || !HOST_RE.test(a.host)) throw bad(`${f}.host`, 'must be an IP address or host name')
+    if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw bad(`${f}.port`, 'must be an integer 1..65535')
+  }
+  if (c.mode !== 'sync' && c.mode !== 'async') throw bad('mode', 'must be sync or async')
+  if (!c.secret || typeof c.secret.cluster !== 'string' || !c.secret.cluster || !Buffer.isBuffer(c.secret.key) || c.secret.key.length !== 32) {
+    throw bad('secret', 'the cluster name and its 32-byte key are required (the replication link is never in clear)')
+  }
+  return c
+}
+
+function run(argv: string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(engineErr(argv[0]!, `${argv.join(' ')}: ${String(stderr).trim() || err.message}`))
+      else resolve(String(stdout))
+    })
+  })
+}
+
+const mounted = (mp: string): boolean => {
+  try {
+    return fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mp)
+  } catch {
+    return false
+  }
+}
+
+function tcpProbe(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host, port })
+    const done = (v: boolean): void => { clearTimeout(t); s.destroy(); resolve(v) }
+    const t = setTimeout(() => done(false), ms)
+    s.once('connect', () => done(true))
+    s.once('error', () => done(false))
+  })
+}
+
+/** How long the peer has left the process's data unacknowledged, counted in the kernel's RTO timeouts
+ *  and zero-window/no-route probes, over its established TCP connections to `port`: read in the
+ *  process's own network namespace through /proc/<pid>/net. */
+export function unackedTimeouts(pid: number, port: number): number {
+  let worst = 0
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const f of ['tcp', 'tcp6']) {
+    let text: string
+    try {
+      text = fs.readFileSync(`/proc/${pid}/net/${f}`, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/)
+      if (c.length < 7 || c[3] !== '01' || c[2]!.split(':')[1] !== hexPort) continue
+      // Unacknowledged data queued, and RTO timeouts (retrnsmt) or unanswered probes (with the route
+      // gone the kernel probes instead of retransmitting: timer 04, count in the `timeout` column).
+      if ((parseInt(c[4]!.split(':')[0]!, 16) || 0) === 0) continue
+      worst = Math.max(worst, (parseInt(c[6]!, 16) || 0) + (parseInt(c[8]!, 10) || 0))
+    }
+  }
+  return worst
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T
+  } catch {
+    return null
+  }
+}
+
+function writeAtomicJson(file: string, v: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o600)
+  try {
+    fs.writeSync(fd, JSON.stringify(v) + '\n')
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+
+export class MirrorVolume {
+  readonly c: VolumeConfig
+  readonly metaDir: string
+  private readonly procRes: string
+  private qmp: QmpClient | null = null
+  private timer: NodeJS.Timeout | null = null
+  private busy: Promise<unknown> = Promise.resolve()
+
+  constructor(config: VolumeConfig, private readonly procs: ProcManager, private readonly log: (msg: string, data?: Record<string, unknown>) => void = () => {}) {
+    this.c = checkConfig(config)
+    this.metaDir = config.metaDir ?? `${config.backing}.mccs`
+    this.procRes = `mirror.${config.resource}`
+  }
+
+  private get qmpSock(): string { return path.join(this.c.runDir, 'qmp.sock') }
+  private get nbdSock(): string { return path.join(this.c.runDir, 'nbd.sock') }
+  private get fuseDir(): string { return path.join(this.c.runDir, 'fuse') }
+  private get fuseFile(): string { return path.join(this.fuseDir, 'disk') }
+  private get peerRecFile(): string { return path.join(this.metaDir, 'peer.rec') }
+  private get outRecFile(): string { return path.join(this.c.runDir, 'out.rec') }
+  private get roleFile(): string { return path.join(this.c.runDir, 'role') }
+  private get tlsDir(): string { return path.join(this.c.runDir, 'tls') }
+  private get outdatedFile(): string { return path.join(this.metaDir, 'peer-outdated.json') }
+  private probeFails = 0
+
+  /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
+  private writeKeys(): void {
+    fs.mkdirSync(this.tlsDir, { recursive: true, mode: 0o700 })
+    fs.chmodSync(this.tlsDir, 0o700)
+    const file = path.join(this.tlsDir, 'keys.psk')
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.rmSync(tmp, { force: true })
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)
+    try {
+      fs.writeSync(fd, `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, file)
+  }
+  private tlsArgs(endpoint: 'server' | 'client'): string[] {
+    return ['--object', `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`]
+  }
+
+  /** One action at a time per volume. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.busy.then(fn, fn)
+    this.busy = r.catch(() => {})
+    return r
+  }
+
+  private prepare(): void {
+    fs.mkdirSync(this.c.runDir, { recursive: true, mode: 0o700 })
+    fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
+    const st = fs.statSync(this.c.backing) // throws ENOENT: named below
+    if (!st.isFile() && !st.isBlockDevice()) throw bad('backing', 'must be a regular file or a block device')
+    this.writeKeys()
+    if (!fs.existsSync(this.peerRecFile)) writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: null, by: null, at: new Date().toISOString(), reason: 'new volume' })
+  }
+
+  private currentRole(): 'primary' | 'secondary' | 'down' {
+    try {
+      const r = fs.readFileSync(this.roleFile, 'utf8').trim()
+      return r === 'primary' || r === 'secondary' ? r : 'down'
+    } catch {
+      return 'down'
+    }
+  }
+
+  private blockdevArgs(): string[] {
+    return ['--blockdev', `driver=file,node-name=file0,filename=${this.c.backing}`, '--blockdev', 'driver=raw,node-name=disk0,file=file0']
+  }
+  private monitorArgs(): string[] {
+    return ['--chardev', `socket,id=qmp0,path=${this.qmpSock},server=on,wait=off`, '--monitor', 'chardev=qmp0']
+  }
+
+  private async startDaemon(argv: string[], role: 'primary' | 'secondary'): Promise<void> {
+    fs.rmSync(this.qmpSock, { force: true })
+    fs.rmSync(this.nbdSock, { force: true })
+    const st = await this.procs.start(this.procRes, { name: 'qsd', argv: [...(this.c.wrap ?? []), ...argv] })
+    fs.writeFileSync(this.roleFile, role + '\n')
+    // The monitor socket appears once qsd has parsed every option and opened the images.
+    const end = Date.now() + 10_000
+    while (!fs.existsSync(this.qmpSock)) {
+      const s = await this.procs.status(this.procRes, 'qsd')
+      if (!s.running) throw engineErr(this.c.resource, `qemu-storage-daemon exited at start (see ${s.logFile})`, { logFile: st.logFile })
+      if (Date.now() > end) throw engineErr(this.c.resource, 'qemu-storage-daemon did not open its monitor socket within 10 s')
+      await sleep(20)
+    }
+  }
+
+  private async stopDaemon(): Promise<void> {
+    this.stopTimer()
+    this.qmp?.close()
+    this.qmp = null
+    await this.procs.stop(this.procRes, 'qsd', { graceMs: 5000 })
+    fs.rmSync(this.roleFile, { force: true })
+    fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+  }
+
+  /** Secondary: export the backing file and the peer record for the primary. */
+  becomeSecondary(): Promise<VolumeStatus> {
+    return this.serial(async () => {
+      const role = this.currentRole()
+      const daemon = await this.procs.status(this.procRes, 'qsd')
+      if (role === 'secondary' && daemon.running) return this.statusNow()
+      const dev = this.attachedDevice()
+      if (dev && this.loopBacking(dev) === this.fuseFile) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, { subject: this.c.resource })
+      fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true }) // a record left by a crash
+      const cleanDemotion = role === 'primary' && daemon.running
+      if (cleanDemotion) await this.handOver()
+      if (daemon.running) await this.stopDaemon()
+      this.prepare()
+      const gen = readGeneration(this.metaDir)
+      const prev = readPeerRecord(this.peerRecFile)
+      const at = new Date().toISOString()
+      if (cleanDemotion && gen) {
+        // It was primary until now and stopped cleanly: it holds every write of its generation.
+        writePeerRecord(this.peerRecFile, { state: 'UpToDate', generation: gen.current, by: this.c.node, at, reason: 'was primary until a clean demotion', handover: true })
+      } else if (gen?.role === 'primary') {
+        writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: gen.current, by: this.c.node, at, reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since' })
+      } else if (prev?.state === 'UpToDate' && !prev.handover && !daemon.running) {
+        // Its daemon was down: the primary may have written without this node meanwhile.
+        writePeerRecord(this.peerRecFile, { ...prev, state: 'Outdated', at, reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node` })
+      } else if (prev?.state === 'SyncTarget') {
+        writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
+      }
+      if (gen) writeGeneration(this.metaDir, { ...gen, role: 'secondary', updatedAt: new Date().toISOString() })
+      await this.startDaemon([QSD, ...this.tlsArgs('server'), ...this.blockdevArgs(),
+        '--blockdev', `driver=file,node-name=metaf,filename=${this.peerRecFile}`, '--blockdev', 'driver=raw,node-name=meta0,file=metaf',
+        '--nbd-server', `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
+        '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
+        '--export', 'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
+        ...this.monitorArgs()], 'secondary')
+      this.log('mirror: secondary', { resource: this.c.resource })
+      return this.statusNow()
+    })
+  }
+
+  /** Primary: refuses when this node's data is not known to be current, unless force. */
+  becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
+    return this.serial(async () => {
+      const daemon = await this.procs.status(this.procRes, 'qsd')
+      if (this.currentRole() === 'primary' && daemon.running) return this.statusNow()
+      this.prepare()
+      const gen = readGeneration(this.metaDir)
+      const peerRec = readPeerRecord(this.peerRecFile)
+      const d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
+      if (!d.ok && opts.force !== true) {
+        throw new MccsError('MCCS_ERR_MIRROR_OUTDATED',
+          `refusing to become primary: ${d.reason}. Its data may miss writes another node acknowledged. ` +
+          'To bring it online anyway (those writes are then lost for good), force it: `mccs mirror primary <resource> --force` (capability: becomePrimary({ force: true })).',
+          { subject: this.c.resource, data: { generation: gen, peerRecord: peerRec } })
+      }
+      if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
+      if (daemon.running) await this.stopDaemon()
+      fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+      fs.rmSync(this.outdatedFile, { force: true })
+      this.probeFails = 0
+      // A new primary period: the peer is not known to have what this node will write.
+      const base: GenerationRecord | null = gen ?? (peerRec?.generation ? { current: peerRec.generation, history: [], role: 'secondary', updatedAt: peerRec.at } : null)
+      const next = bumped(peerRec?.state === 'UpToDate' && peerRec.generation && gen?.role !== 'primary' ? { ...(base as GenerationRecord), current: peerRec.generation } : base)
+      writeGeneration(this.metaDir, next)
+      await this.startDaemon([QSD, ...this.tlsArgs('client'), ...this.blockdevArgs(),
+        '--nbd-server', `addr.type=unix,addr.path=${this.nbdSock}`,
+        '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
+        ...this.monitorArgs()], 'primary')
+      // qsd binds the monitor socket a moment before it listens: retry a refused connect briefly.
+      for (let i = 0; ; i++) {
+        const q = new QmpClient(this.qmpSock)
+        try {
+          await q.connect()
+          this.qmp = q
+          break
+        } catch (e) {
+          q.close()
+          if (i >= 50 || !/ECONNREFUSED/.test(String(e))) throw e
+          await sleep(40)
+        }
+      }
+      await this.connectPeer().catch((e: unknown) => this.log('mirror: peer not connected', { resource: this.c.resource, error: String(e) }))
+      this.startTimer()
+      return this.statusNow()
+    })
+  }
+
+  /** Primary: connects to the peer's exports and starts the mirror; false when the peer is not there. */
+  private async connectPeer(): Promise<boolean> {
+    const q = this.qmp
+    if (!q) return false
+    const jobs = await q.command<{ device: string }[]>('query-block-jobs')
+    if (jobs.some((j) => j.device === 'm0')) return true
+    // qsd's blockdev-add of an NBD node connects synchronously: probe first so an unreachable peer
+    // never stalls the daemon's main loop.
+    if (!(await this.probePeer())) return false
+    await this.dropPeerNodes()
+    const server = { type: 'inet', host: this.c.peer.host, port: String(this.c.peer.port) }
+    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peer', server, export: 'vol', 'tls-creds': 'tls0' })
+    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peermeta', server, export: 'meta', 'tls-creds': 'tls0' })
+    const gen = readGeneration(this.metaDir)!
+    await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
+    await q.command('blockdev-mirror', {
+      'job-id': 'm0', device: 'disk0', target: 'peer', sync: 'full',
+      'copy-mode': this.c.mode === 'sync' ? 'write-blocking' : 'background',
+    })
+    this.log('mirror: resync to peer started', { resource: this.c.resource, peer: this.c.peer })
+    return true
+  }
+
+  /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
+  private async probePeer(): Promise<boolean> {
+    if (!this.c.wrap?.length) return tcpProbe(this.c.peer.host, this.c.peer.port, 1000)
+    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(() => true, () => false)
+  }
+
+  /** Writes the peer's record through its "meta" export: a backup job from a local 4 KiB file. */
+  private async sendPeerRecord(r: PeerRecord): Promise<void> {
+    const q = this.qmp!
+    fs.writeFileSync(this.outRecFile, encodePeerRecord(r))
+    await q.command('blockdev-del', { 'node-name': 'outrec' }).catch(() => {})
+    await q.command('blockdev-del', { 'node-name': 'outrecf' }).catch(() => {})
+    await q.command('blockdev-add', { driver: 'file', 'node-name': 'outrecf', filename: this.outRecFile })
+    await q.command('blockdev-add', { driver: 'raw', 'node-name': 'outrec', file: 'outrecf', size: PEER_REC_BYTES })
+    await q.command('blockdev-backup', { 'job-id': 'rec', device: 'outrec', target: 'peermeta', sync: 'full', 'auto-dismiss': true })
+    const end = Date.now() + 10_000
+    for (;;) {
+      const jobs = await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')
+      const j = jobs.find((x) => x.id === 'rec')
+      if (!j) break
+      if (j.error) throw engineErr(this.c.resource, `writing the peer record failed: ${j.error}`)
+      if (Date.now() > end) throw engineErr(this.c.resource, 'writing the peer record took more than 10 s')
+      await sleep(20)
+    }
+    await q.command('blockdev-del', { 'node-name': 'outrec' }).catch(() => {})
+    await q.command('blockdev-del', { 'node-name': 'outrecf' }).catch(() => {})
+  }
+
+  private async dropPeerNodes(): Promise<void> {
+    for (const n of ['peer', 'peermeta']) await this.qmp?.command('blockdev-del', { 'node-name': n }).catch(() => {})
+  }
+
+  /** Primary housekeeping: declares the peer UpToDate once the mirror is ready; notices a lost peer
+   *  (the job ended) and starts a new generation; reconnects when the peer is back. */
+  private async tick(): Promise<void> {
+    const q = this.qmp
+    if (!q) return
+    const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
+    const m = jobs.find((j) => j.device === 'm0')
+    const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
+    if (m) {
+      // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
+      // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
+      const d = await this.procs.status(this.procRes, 'qsd')
+      const rto = d.pid ? unackedTimeouts(d.pid, this.c.peer.port) : 0
+      this.probeFails = rto >= 3 ? this.probeFails + 1 : 0
+      if (this.probeFails >= 2) return this.peerLost(`the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`)
+    }
+    if (m?.ready && state === 'not') {
+      const gen = readGeneration(this.metaDir)!
+      await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
+      fs.writeFileSync(path.join(this.c.runDir, 'peer-uptodate'), gen.current + '\n')
+      fs.rmSync(this.outdatedFile, { force: true })
+      this.log('mirror: peer up to date', { resource: this.c.resource, generation: gen.current })
+    } else if (!m && state === 'declared') {
+      await this.peerLost('the mirror job ended (the connection to the peer failed)')
+    } else if (!m) {
+      await this.connectPeer()
+    }
+  }
+
+  /** The peer is gone: record it (new generation, peer outdated) BEFORE writes go on without it, then
+   *  cut the stuck connection so the writes waiting on it complete locally. */
+  private async peerLost(reason: string): Promise<void> {
+    const q = this.qmp!
+    this.probeFails = 0
+    const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
+    const gen = readGeneration(this.metaDir)
+    const next = declared ? bumped(gen) : gen!
+    if (declared) writeGeneration(this.metaDir, next)
+    const rec: PeerOutdated = { peer: `${this.c.peer.host}:${this.c.peer.port}`, generation: declared ? gen?.current ?? null : null, newGeneration: next.current, since: new Date().toISOString(), reason }
+    writeAtomicJson(this.outdatedFile, rec)
+    fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+    this.log('mirror: peer lost; it is outdated from now on', { resource: this.c.resource, ...rec })
+    // qsd has no `yank`, and cancelling the job would drain the stuck request inside qsd's main loop
+    // (its monitor hangs): abort the TCP connection from the kernel (ss -K, SOCK_DESTROY) in the
+    // daemon's namespace; the waiting writes then fail on the peer only and complete locally.
+    await run([...(this.c.wrap ?? []), 'ss', '-t', '-K', 'dst', this.c.peer.host, 'dport', '=', `:${this.c.peer.port}`], 5000)
+      .catch((e: unknown) => this.log('mirror: could not abort the connection to the peer', { resource: this.c.resource, error: String(e) }))
+    const end = Date.now() + 5000
+    while (Date.now() < end) {
+      const jobs = await q.command<{ device: string }[]>('query-block-jobs')
+      if (!jobs.some((j) => j.device === 'm0')) break
+      await sleep(50)
+    }
+    const left = await q.command<{ device: string }[]>('query-block-jobs')
+    if (left.some((j) => j.device === 'm0')) await q.command('block-job-cancel', { device: 'm0', force: true }).catch(() => {})
+    await q.command('job-dismiss', { id: 'm0' }).catch(() => {})
+    await this.dropPeerNodes()
+  }
+
+  /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
+  private async handOver(): Promise<void> {
+    if (!this.qmp || !fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) return
+    const jobs = await this.qmp.command<{ device: string; ready: boolean }[]>('query-block-jobs').catch(() => [])
+    if (!jobs.find((j) => j.device === 'm0')?.ready) return
+    const gen = readGeneration(this.metaDir)!
+    await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString(), reason: 'the primary handed over (clean demotion while in sync)', handover: true })
+      .catch((e: unknown) => this.log('mirror: handover record not written', { resource: this.c.resource, error: String(e) }))
+  }
+
+  private startTimer(): void {
+    this.stopTimer()
+    this.timer = setInterval(() => { void this.serial(() => this.tick()).catch((e: unknown) => this.log('mirror: tick failed', { error: String(e) })) }, 500)
+    this.timer.unref()
+  }
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /** Waits until the peer has been declared up to date (tests, `mccs mirror status --wait`). */
+  async waitInSync(ms: number): Promise<void> {
+    const end = Date.now() + ms
+    while (!fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) {
+      if (Date.now() > end) throw engineErr(this.c.resource, `the peer was not in sync within ${ms} ms`, { status: await this.status() as unknown as Record<string, unknown> })
+      await sleep(100)
+    }
+  }
+
+  private attachedDevice(): string | null {
+    try {
+      const j = JSON.parse(fs.readFileSync(path.join(this.c.runDir, 'attach.json'), 'utf8')) as { device?: string }
+      return typeof j.device === 'string' ? j.device : null
+    } catch {
+      return null
+    }
+  }
+
+  /** Primary only: the volume as a local block device (nbdfuse + loop). Idempotent. */
+  attach(): Promise<string> {
+    return this.serial(async () => {
+      if (this.currentRole() !== 'primary') throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'attach needs this node to be primary', { subject: this.c.resource })
+      const have = this.attachedDevice()
+      if (have && this.loopBacking(have) === this.fuseFile) return have
+      fs.mkdirSync(this.fuseDir, { recursive: true, mode: 0o700 })
+      if (!mounted(this.fuseDir)) {
+        await this.procs.start(this.procRes, { name: 'nbdfuse', argv: [NBDFUSE, this.fuseFile, `nbd+unix:///vol?socket=${this.nbdSock}`] })
+        const end = Date.now() + 10_000
+        while (!(mounted(this.fuseDir) && fs.existsSync(this.fuseFile))) {
+          const s = await this.procs.status(this.procRes, 'nbdfuse')
+          if (!s.running) throw engineErr(this.c.resource, `nbdfuse exited at start (see ${s.logFile})`)
+          if (Date.now() > end) throw engineErr(this.c.resource, 'nbdfuse did not mount within 10 s')
+          await sleep(20)
+        }
+      }
+      const dev = (await run(['losetup', '--find', '--show', this.fuseFile])).trim()
+      if (!/^\/dev\/loop\d+$/.test(dev)) throw engineErr(this.c.resource, `losetup answered ${JSON.stringify(dev)}`)
+      fs.writeFileSync(path.join(this.c.runDir, 'attach.json'), JSON.stringify({ device: dev, at: new Date().toISOString() }) + '\n')
+      return dev
+    })
+  }
+
+  /** The file behind /dev/loopN (null when it has none). */
+  private loopBacking(dev: string): string | null {
+    const n = /^\/dev\/(loop\d+)$/.exec(dev)?.[1]
+    if (!n) return null
+    try {
+      return fs.readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8').trim()
+    } catch {
+      return null
+    }
+  }
+
+  /** Removes the loop device and the FUSE mount (the file system must be unmounted first). */
+  detach(): Promise<void> {
+    return this.serial(async () => {
+      const dev = this.attachedDevice()
+      if (dev && this.loopBacking(dev) === this.fuseFile) await run(['losetup', '-d', dev])
+      fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true })
+      await this.procs.stop(this.procRes, 'nbdfuse', { graceMs: 5000 })
+      if (mounted(this.fuseDir)) await run(['umount', this.fuseDir]).catch(() => run(['umount', '-l', this.fuseDir]))
+    })
+  }
+
+  /** Everything of this volume stopped on this node (clean / agent shutdown of a removed resource). */
+  async stop(): Promise<void> {
+    await this.detach()
+    await this.serial(() => this.stopDaemon())
+  }
+
+  /** Lets go of this volume's timer and monitor connection; the daemons keep running (agent exit). */
+  close(): void {
+    this.stopTimer()
+    this.qmp?.close()
+    this.qmp = null
+  }
+
+  status(): Promise<VolumeStatus> {
+    return this.serial(() => this.statusNow())
+  }
+
+  private async statusNow(): Promise<VolumeStatus> {
+    const d = await this.procs.status(this.procRes, 'qsd')
+    const role = d.running ? this.currentRole() : 'down'
+    let replication: VolumeStatus['replication'] = null
+    if (role === 'primary' && this.qmp) {
+      const jobs = await this.qmp.command<Record<string, unknown>[]>('query-block-jobs').catch(() => [])
+      const m = jobs.find((j) => j.device === 'm0') ?? null
+      const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
+      const len = Number(m?.len ?? 0)
+      replication = {
+        state: !m ? 'Disconnected' : m.ready && declared ? 'Connected' : 'SyncSource',
+        percent: m && len > 0 ? Math.floor((Number(m.offset) / len) * 100) : null,
+        job: m,
+      }
+    }
+    const dev = this.attachedDevice()
+    return {
+      resource: this.c.resource,
+      role,
+      daemon: { running: d.running, pid: d.pid },
+      generation: readGeneration(this.metaDir),
+      peerRecord: readPeerRecord(this.peerRecFile),
+      peerOutdated: readJson<PeerOutdated>(this.outdatedFile),
+      replication,
+      attached: dev ? { device: dev, ok: this.loopBacking(dev) === this.fuseFile && mounted(this.fuseDir) } : null,
+    }
+  }
+}
+
+export { withQmp }

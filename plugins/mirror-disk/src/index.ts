@@ -1,0 +1,96 @@
+// mirror-disk: a replicated block volume that follows its group. All the work is the agent's, through
+// the `mirror` capability (core/plugins/caps/mirror.ts): the plugin orders the steps and reports.
+import { definePlugin, ok, notRunning, failed, invalid, diag, type Diagnostic, type HookAnswer } from '@mccs/sdk'
+import type { MirrorCapability } from '../../../sdk/src/caps-mirror.js'
+
+// ctx.mirror is in the SDK's Capabilities (sdk/src/types.ts); spelled out here so the plugin also
+// type-checks against an SDK build that predates it.
+const mirror = (ctx: object): MirrorCapability => (ctx as { mirror: MirrorCapability }).mirror
+
+interface Attrs {
+  backing: string; replicationAddress: string; peerAddress: string; port?: number; size?: string
+  mode?: 'sync' | 'async'; mountPoint: string; fs?: 'ext4' | 'xfs'; mountOptions?: string
+  [k: string]: unknown
+}
+interface CapError { message?: string; code?: string; field?: string }
+
+const PATH = /^\/[A-Za-z0-9_./@+-]{1,200}$/
+const HOST = /^[A-Za-z0-9.:-]{1,253}$/
+
+function check(a: Attrs, base: string): Diagnostic[] {
+  const d: Diagnostic[] = []
+  for (const f of ['backing', 'mountPoint'] as const) {
+    if (typeof a[f] !== 'string' || !PATH.test(a[f]) || a[f].includes('..')) d.push(diag(`${base}/${f}`, 'must be an absolute path of letters, digits and _./@+- without ..'))
+  }
+  for (const f of ['replicationAddress', 'peerAddress'] as const) {
+    if (typeof a[f] !== 'string' || !HOST.test(a[f])) d.push(diag(`${base}/${f}`, 'must be an IP address or host name'))
+  }
+  if (a.replicationAddress !== undefined && a.replicationAddress === a.peerAddress) d.push(diag(`${base}/peerAddress`, 'must differ from this node\'s replication address'))
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535)) d.push(diag(`${base}/port`, 'must be an integer 1024..65535'))
+  if (a.mode !== undefined && a.mode !== 'sync' && a.mode !== 'async') d.push(diag(`${base}/mode`, 'must be sync or async'))
+  if (a.fs !== undefined && a.fs !== 'ext4' && a.fs !== 'xfs') d.push(diag(`${base}/fs`, 'must be ext4 or xfs'))
+  if (a.mountOptions !== undefined && (typeof a.mountOptions !== 'string' || !/^[A-Za-z0-9_=.,:-]{0,200}$/.test(a.mountOptions))) d.push(diag(`${base}/mountOptions`, 'letters, digits and _=.,:- only'))
+  return d
+}
+
+const why = (e: unknown): string => (e as CapError).message ?? String(e)
+
+export default definePlugin<Attrs>({
+  validate(_ctx, input) {
+    const diags: Diagnostic[] = []
+    const nodes = Object.keys(input.perNode)
+    for (const n of nodes) diags.push(...check(input.perNode[n]!, `/nodes/${n}`))
+    if (nodes.length !== 2) diags.push(diag('/nodes', `a mirror disk needs exactly two nodes (has ${nodes.length})`))
+    return diags.length ? invalid(diags) : ok()
+  },
+
+  async online(ctx): Promise<HookAnswer> {
+    const bad = check(ctx.attrs, '')
+    if (bad.length) return invalid(bad)
+    try {
+      await mirror(ctx).becomePrimary()
+    } catch (e) {
+      // Outdated data: no retry on this node can help; the operator decides (force) or another node takes it.
+      if ((e as CapError).code === 'MCCS_ERR_MIRROR_OUTDATED') return invalid([diag('/', why(e))])
+      return failed(`become primary: ${why(e)}`)
+    }
+    try {
+      const dev = await mirror(ctx).attach()
+      const s = await mirror(ctx).mount()
+      return ok(`primary, ${dev} mounted at ${ctx.attrs.mountPoint}, replication ${s.replication?.state ?? 'unknown'}`, { data: { generation: s.generation?.current, device: dev } })
+    } catch (e) {
+      return failed(`attach/mount: ${why(e)}`)
+    }
+  },
+
+  async offline(ctx): Promise<HookAnswer> {
+    try {
+      await mirror(ctx).unmount()
+      await mirror(ctx).detach()
+      await mirror(ctx).becomeSecondary()
+      return ok('secondary')
+    } catch (e) {
+      return failed(`offline: ${why(e)}`)
+    }
+  },
+
+  async clean(ctx): Promise<HookAnswer> {
+    try {
+      await mirror(ctx).unmount().catch(() => {})
+      await mirror(ctx).detach()
+      await mirror(ctx).becomeSecondary()
+      return ok()
+    } catch (e) {
+      return failed(`clean: ${why(e)}`)
+    }
+  },
+
+  async monitor(ctx): Promise<HookAnswer> {
+    const s = await mirror(ctx).status()
+    const data = { role: s.role, replication: s.replication?.state ?? null, percent: s.replication?.percent ?? null, generation: s.generation?.current ?? null }
+    if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
+    if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
+    if (!s.mount?.mounted) return failed(`${ctx.attrs.mountPoint} is not mounted from ${s.attached.device}`, { data })
+    return ok(`primary, replication ${s.replication?.state ?? 'unknown'}${s.replication?.state === 'SyncSource' ? ` ${s.replication.percent ?? 0} %` : ''}`, { data })
+  },
+})

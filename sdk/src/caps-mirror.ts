@@ -1,0 +1,25 @@
+// The `mirror` capability (permission "mirror"): the mirror-disk data plane of the calling resource on
+// this node (core/plugins/caps/mirror.ts). The agent runs the daemons; the plugin only asks.
+export interface MirrorStatus {
+  resource: string
+  role: 'primary' | 'secondary' | 'down'
+  daemon: { running: boolean; pid: number | null }
+  generation: { current: string; history: string[]; role: string; updatedAt: string } | null
+  peerRecord: { state: 'UpToDate' | 'SyncTarget' | 'Outdated'; generation: string | null; by: string | null; at: string; reason?: string } | null
+  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone'; percent: number | null; job: Record<string, unknown> | null } | null
+  attached: { device: string; ok: boolean } | null
+  mount?: { mountPoint: string; mounted: boolean; device: string | null } | null
+}
+export interface MirrorCapability {
+  status(): Promise<MirrorStatus>
+  /** Refused (MCCS_ERR_MIRROR_OUTDATED) when this node's data is not known to be current, unless force. */
+  becomePrimary(opts?: { force?: boolean }): Promise<MirrorStatus>
+  becomeSecondary(): Promise<MirrorStatus>
+  /** Primary only: the volume as a local block device; returns its path. */
+  attach(): Promise<string>
+  detach(): Promise<void>
+  /** fsck -p then mount the attached device at the resource's mountPoint (fs, mountOptions attributes). */
+  mount(): Promise<MirrorStatus>
+  /** Unmounts the resource's mountPoint (syncs first). */
+  unmount(): Promise<void>
+}
