@@ -51,7 +51,8 @@ const pending = (g: string) => Object.keys(agent().engineState().groups[g]?.pend
 t.test('an action result that arrives while quorum is re-checked is applied once quorum is confirmed', async (t) => {
   // n2 is never heard: the role settles after its wait for all (10 s), then n1 coordinates alone.
   await until(() => role().isCoordinator(), 30_000, 50, 'n1 coordinator')
-  await until(() => groupOn('g') === 'offline' && groupOn('h') === 'offline', 20_000, 50, 'groups probed offline')
+  // Probed offline and idle: a command while the start's probes are still pending is refused as busy.
+  await until(() => groupOn('g') === 'offline' && groupOn('h') === 'offline' && pending('g') === 0 && pending('h') === 0, 20_000, 50, 'groups probed offline')
 
   const on = await agent().command({ type: 'groupOnline', group: 'g', user: 'test' })
   t.equal(on.outcome.status, 'accepted')
