@@ -182,7 +182,7 @@ t.test('a crashed heartbeat thread is a lost heartbeat: every peer is taken as d
   t.equal(a.hb.isUp('n2'), false)
   t.same(a.hb.upPeers(), [])
   t.ok(a.logs.some((x) => x.level === 'error' && /heartbeat thread exited .*every peer is taken as down/.test(x.msg)), 'logged at error')
-  await until(() => b.peers.some((e) => e.node === 'n1' && !e.up), 2000, 'n1 down at n2: it went silent')
+  await until(() => b.peers.some((e) => e.node === 'n1' && !e.up), 5000, 'n1 down at n2: it went silent') // bound for a loaded machine, not a timing check
 })
 
 t.test('the worker bundle: built by scripts/build.ts, without isolated-vm, fastify or the logger', async (t) => {
