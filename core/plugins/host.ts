@@ -251,7 +251,7 @@ export class PluginHost {
       case 'cpuShare': {
         const o = outcome as Extract<RawOutcome, { kind: 'cpuShare' }>
         const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT',
-          `the type is stopped for ${o.stoppedForMs} ms: together its calls used more than its CPU share (${o.share} of a core on average, bursts up to ${o.burstMs} ms)`,
+          `the type was stopped: together its calls used more than its CPU share (${o.share} of a core on average, bursts up to ${o.burstMs} ms); it resumes in ${o.stoppedForMs} ms`,
           { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' })
         return result('crashed', 'failed', { error: e.message, errorCode: e.code })
       }
@@ -310,9 +310,20 @@ export class PluginHost {
   }
 
   dispose(): void {
-    for (const p of this.plugins.values()) p.sandbox.dispose()
+    for (const p of this.plugins.values()) {
+      p.sandbox.dispose()
+      this.disposed.push(p.sandbox)
+    }
     this.plugins.clear()
   }
+
+  /** Resolves once the isolates of every plugin, disposed ones included, have really stopped (or after
+   *  `timeoutMs`): an isolate busy in something V8 cannot interrupt stops a while after its disposal,
+   *  and isolated-vm can crash a process that exits meanwhile. Await it before exiting. */
+  async whenGone(timeoutMs = 5000): Promise<void> {
+    await Promise.all([...this.disposed, ...[...this.plugins.values()].map((p) => p.sandbox)].map((s) => s.whenGone(timeoutMs)))
+  }
+  private readonly disposed: PluginSandbox[] = []
 
   private async bridge(plugin: string, token: string, cap: string, method: string, argsJson: string): Promise<string> {
     const live = this.calls.get(token)

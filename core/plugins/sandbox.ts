@@ -117,6 +117,10 @@ interface Slot {
   /** Calls that entered while the slot was not quiet: CPU charged to them may be someone else's. */
   enteredBusy: Set<string>
   watch?: NodeJS.Timeout
+  /** Settles once the isolate has really stopped (its sentinel is rejected): a disposed isolate's
+   *  thread finishes what V8 cannot interrupt first, and a process that exits meanwhile can crash. */
+  gone: Promise<void>
+  markGone: () => void
 }
 
 const SHARED = '*'
@@ -167,8 +171,12 @@ export class PluginSandbox {
   }
 
   async invoke(hook: string, token: string, resource: string, baseJson: string, argsJson: string, deadline: number): Promise<RawOutcome> {
-    const stoppedFor = this.stoppedUntil - performance.now()
-    if (stoppedFor > 0) return this.shareOutcome(stoppedFor)
+    // A type stopped for its CPU share: a call that can wait for the end of the stop waits; one whose
+    // deadline comes first fails now.
+    for (let stoppedFor = this.stoppedUntil - performance.now(); stoppedFor > 0; stoppedFor = this.stoppedUntil - performance.now()) {
+      if (Date.now() + stoppedFor + 50 > deadline) return this.shareOutcome(stoppedFor)
+      await new Promise((resolve) => setTimeout(resolve, stoppedFor))
+    }
     let slot: Slot
     try {
       slot = await this.ensureSlot()
@@ -220,8 +228,18 @@ export class PluginSandbox {
     return res
   }
 
-  /** Slots alive now (the current one and any quarantine ones). */
+  /** Slots alive now (the current one and any quarantine ones), and disposed ones still stopping. */
   private readonly liveSlots = new Set<Slot>()
+  private readonly dying = new Set<Promise<void>>()
+
+  /** Resolves once every isolate this sandbox disposed has really stopped, or after `timeoutMs`.
+   *  Await it before the process exits (agent stop, end of a test). */
+  async whenGone(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); timer.unref() })
+    await Promise.race([Promise.all([...this.dying]), late])
+    clearTimeout(timer)
+  }
 
   /** Notes that plugin code may run on the slot's thread; a probe will tell when it has. */
   private mayRun(slot: Slot): void {
@@ -312,7 +330,7 @@ export class PluginSandbox {
     const stopFor = (this.burstNs() / 2 - this.cpuAllowance) / 1e6 / CPU_SHARE
     this.stoppedUntil = now + stopFor
     this.opts.onLimit?.(`used more than its CPU share (${CPU_SHARE} of a core on average, bursts up to ${this.burstNs() / 1e6} ms): ` +
-      `its isolates were stopped and its calls fail for the next ${Math.round(stopFor)} ms`)
+      `its isolates were stopped; its calls wait ${Math.round(stopFor)} ms (those whose deadline comes first fail)`)
     for (const s of [...this.liveSlots]) {
       for (const p of [...s.pending.values()]) this.settle(s, p.token, { outcome: this.shareOutcome(stopFor), collateral: false })
       this.kill(s, 'cpu share')
@@ -545,7 +563,12 @@ export class PluginSandbox {
     }
     clearInterval(slot.watch)
     slot.watch = undefined
-    this.liveSlots.delete(slot)
+    if (this.liveSlots.delete(slot)) {
+      // Without a sentinel nothing of the plugin ever ran there.
+      if (!slot.sentinel) slot.markGone()
+      const going = slot.gone.finally(() => this.dying.delete(going))
+      this.dying.add(going)
+    }
     if (this.slot === slot) this.slot = null
     for (const t of slot.inIsolate) this.entered.delete(t)
     if (!slot.isolate.isDisposed) {
@@ -566,7 +589,10 @@ export class PluginSandbox {
   private armSentinel(slot: Slot, entry: Entry | undefined): void {
     if (!entry || slot.dead) return
     ;(entry.invokeMany.apply(undefined, ['__sentinel__'], { result: { promise: true } }) as Promise<unknown>)
-      .catch((err: unknown) => this.onBatchError(slot, [...slot.pending.values()], err, true))
+      .catch((err: unknown) => {
+        if (slot.dead || slot.isolate.isDisposed) slot.markGone()
+        this.onBatchError(slot, [...slot.pending.values()], err, true)
+      })
   }
 
   private async ensureSlot(): Promise<Slot> {
@@ -580,9 +606,11 @@ export class PluginSandbox {
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
+      let markGone = () => {}
+      const gone = new Promise<void>((resolve) => { markGone = resolve })
       const slot: Slot = {
         isolate, script, contexts: new Map(), pending: new Map(), inIsolate: new Set(), queue: [], flushScheduled: false, dead: false,
-        hops: 0, creating: 0, seq: 0, proven: 0, cpuSeen: 0n, charged: new Map(), idleCpu: 0, enteredBusy: new Set(),
+        hops: 0, creating: 0, seq: 0, proven: 0, cpuSeen: 0n, charged: new Map(), idleCpu: 0, enteredBusy: new Set(), gone, markGone,
       }
       this.liveSlots.add(slot)
       return slot

@@ -40,3 +40,20 @@ t.test('the queue is bounded per type; a call that ends stops waiting', async (t
   t.equal(await settled(s.acquire('A', 'r', never)), 'waiting', 'which makes room for another')
   t.equal(await settled(w2), 'waiting')
 })
+
+// core/plugins/caps/spawn-gate.ts: one spawn per turn of the event loop, spaced by what the last cost.
+t.test('spawns take turns of the event loop, spaced by what the last one held it', async (t) => {
+  const { spawnTurn, spawned } = await import('../../core/plugins/caps/spawn-gate.js')
+  let turn = 0
+  let ticking = true
+  const tick = () => { turn++; if (ticking) setImmediate(tick) }
+  setImmediate(tick)
+  const turns = await Promise.all([spawnTurn(), spawnTurn(), spawnTurn()].map((p) => p.then(() => turn)))
+  t.equal(new Set(turns).size, 3, `three spawns, three different turns (${turns.join(', ')})`)
+  spawned(40)
+  const t0 = performance.now()
+  await spawnTurn()
+  const waited = performance.now() - t0
+  ticking = false
+  t.ok(waited >= 35, `after a spawn that held the loop 40 ms, the next waited ${waited.toFixed(1)} ms`)
+})

@@ -1,6 +1,7 @@
 // Capability `exec`: run an allow-listed absolute binary with an argv array — never a shell —
 // with a timeout (bounded by the hook's deadline), bounded output, a few at a time (exec-slots.ts),
-// and the whole process group killed when the hook is cancelled.
+// one spawn per turn of the event loop (spawn-gate.ts), and the whole process group killed when the
+// hook is cancelled.
 import { spawn } from 'node:child_process'
 import { realpathSync } from 'node:fs'
 import path from 'node:path'
@@ -8,6 +9,7 @@ import type { ExecRequest, ExecResult } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
 import type { CallInfo, CapabilityProvider } from '../capabilities.js'
 import { execSlots } from './exec-slots.js'
+import { spawnTurn, spawned } from './spawn-gate.js'
 
 const DEFAULT_OUTPUT = 64 * 1024
 const MAX_OUTPUT = 1024 * 1024
@@ -100,19 +102,26 @@ export function checkExecRequest(v: unknown): Required<Pick<ExecRequest, 'file' 
 }
 
 /** Runs a process to completion. Used by the exec capability and by host code (script type probes). */
-export function runProcess(req: ExecRequest & { args: string[] }, signal: AbortSignal, deadline: number): Promise<ExecResult> {
+export async function runProcess(req: ExecRequest & { args: string[] }, signal: AbortSignal, deadline: number): Promise<ExecResult> {
   const started = performance.now()
+  await spawnTurn()
+  if (signal.aborted || Date.now() >= deadline) {
+    // The call ended while this waited for its turn to spawn: nothing was started.
+    return { code: null, signal: null, timedOut: !signal.aborted, truncated: false, stdout: '', stderr: '', durationMs: performance.now() - started }
+  }
   const cap = req.maxOutputBytes ?? DEFAULT_OUTPUT
   const timeoutMs = Math.max(1, Math.min(req.timeoutMs ?? Infinity, deadline - Date.now()))
   return new Promise((resolve) => {
     const out: Buffer[] = [], err: Buffer[] = []
     let outLen = 0, errLen = 0, truncated = false, timedOut = false, settled = false
+    const forkStart = performance.now()
     const child = spawn(req.file, req.args, {
       shell: false, detached: true, cwd: req.cwd ?? '/',
       // The host's variables win: callers (host code too) can add names, never replace these.
       env: { ...(req.env ?? {}), ...BASE_ENV },
       stdio: [req.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     })
+    spawned(performance.now() - forkStart)
     const take = (buf: Buffer, into: Buffer[], len: number): number => {
       const room = cap - len
       if (room <= 0) { truncated = true; return len }
