@@ -1,6 +1,7 @@
 // The plugin host: loads plugin types, runs their hooks in sandboxes with per-call deadlines,
 // routes capability calls (permission-checked) and reports each result on two axes.
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import path from 'node:path'
 import { readdir, realpath, stat } from 'node:fs/promises'
 import { MccsError, isMccsError } from '../errors.js'
@@ -63,6 +64,8 @@ const nullLogger: HostLogger = { log: () => {} }
 
 function abortable(ended: boolean, outer: AbortSignal | undefined): AbortController {
   const c = new AbortController()
+  // Each capability call in flight may listen (LIMITS.inflight of them): not a leak.
+  setMaxListeners(LIMITS.inflight + 16, c.signal)
   if (ended) c.abort(FINISHED)
   else if (outer?.aborted) c.abort(CANCELLED)
   else outer?.addEventListener('abort', () => c.abort(CANCELLED), { once: true })
