@@ -13,6 +13,7 @@ have chromium || need+=(chromium)              # console tests (playwright-core 
 [ -x /usr/bin/aws ] || need+=(awscli)          # Debian's AWS CLI against the EC2-compatible endpoint
 have arping || need+=(iputils-arping)          # gratuitous ARP / duplicate address detection (net capability)
 have ping || need+=(iputils-ping)              # isolation test addresses, nic monitor host checks, network lab tests
+have gcc || need+=(gcc libc6-dev)             # the exec test builds an LD_PRELOAD library (sandbox escape attempt)
 have tcpdump || need+=(tcpdump)                # the peer channel capture test (no secret in clear on TCP 14325)
 have qemu-storage-daemon || need+=(qemu-system-common)   # mirror disk data plane (test/mirror)
 have nbdfuse || need+=(libnbd-bin)             # mirror disk local attach (NBD export -> FUSE file -> loop)

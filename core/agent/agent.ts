@@ -200,6 +200,8 @@ export class Agent extends EventEmitter {
     this.mirror.close() // the mirror daemons keep running too
     this.procs.close() // services keep running: an agent restart or upgrade must not stop them
     this.host.dispose()
+    // isolated-vm can crash the process if it exits while a disposed isolate still runs (a huge stringify).
+    await this.host.whenGone(3000)
     this.log.log('info', 'agent stopped', { node: this.node })
     this.log.flush()
   }
