@@ -176,7 +176,9 @@ t.test('a crashed heartbeat thread is a lost heartbeat: every peer is taken as d
   const b = node(cfg, 'n2')
   t.teardown(() => Promise.all([a.hb.stop(), b.hb.stop()]))
   await Promise.all([a.hb.start(), b.hb.start()])
-  await until(() => a.hb.isUp('n2'), 5000, 'n2 up at n1')
+  // Both sides up first: n2 confirms n1 an interval after n1 confirms n2 (the echo handshake), and a
+  // peer never seen up has no down event to give.
+  await until(() => a.hb.isUp('n2') && b.hb.isUp('n1'), 5000, 'n2 up at n1 and n1 up at n2')
   await (a.hb as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
   await until(() => a.peers.some((e) => e.node === 'n2' && !e.up), 2000, 'n2 down at n1')
   t.equal(a.hb.isUp('n2'), false)
