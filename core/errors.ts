@@ -121,6 +121,11 @@ export const CODES = {
   MCCS_ERR_MIRROR_ENGINE: 'the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed',
   MCCS_ERR_MIRROR_OUTDATED: 'this node\'s mirror data is not known to be up to date; it will not become primary unless forced',
   MCCS_ERR_MIRROR_ROLE: 'the mirror volume is not in the role this action needs',
+  // --- licenses, continued (issue 17: limited mode enforced, the 7-day rule, floating licenses) ---
+  MCCS_ERR_LICENSE_LIMITED: 'node is in limited mode: no automatic failover or auto-start',
+  MCCS_ERR_LICENSE_STALE: 'full license not verified within the last 7 days (restricted mode after a restart)',
+  MCCS_ERR_LICENSE_SERVER: 'the floating license server cannot be reached or refused the request',
+  MCCS_ERR_LICENSE_SEATS: 'every seat of the floating license is taken',
 } as const
 
 export type ErrorCode = keyof typeof CODES
