@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { buildPlugin } from '../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 

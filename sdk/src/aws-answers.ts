@@ -1,6 +1,6 @@
 // Answers the AWS resource types share: a failed EC2 call as a hook answer, and the wizard's permission
-// check (DryRun per action) as field diagnostics.
-import { failed, diag, ok, unknown } from './index.js'
+// check (DryRun per action) as field diagnostics. Imported as @mccs/sdk/aws-answers (not in the barrel).
+import { failed, diag, ok, unknown } from './answers.js'
 import type { Diagnostic, HookAnswer, HookContext } from './types.js'
 import { cannotKnow, checkPermissions, deniedProblems, ec2ErrorCode, eniChoices, errorText, profileChoices, type Ec2Action, type Ec2Params } from './caps-aws.js'
 

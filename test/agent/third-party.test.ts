@@ -27,7 +27,7 @@ t.before(async () => {
       await cp(path.join(root, 'examples/hello-file'), dest, { recursive: true, filter: (src) => !src.includes('/dist') && !src.includes('node_modules') })
       const env = { ...process.env }
       delete env.NODE_OPTIONS
-      const built = await run(path.join(root, 'sdk/bin/mccs-plugin'), ['build', dest], env)
+      const built = await run(path.join(root, 'sdk/plugin-kit/bin/mccs-plugin'), ['build', dest], env)
       if (built.code !== 0) throw new Error(`mccs-plugin build failed: ${built.err}`)
       await mkdir(markerDir, { recursive: true })
     },

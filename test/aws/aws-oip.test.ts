@@ -1,7 +1,7 @@
 // aws-oip through the real sandbox and the real aws.ec2 provider against the real EC2-compatible endpoint.
 import t from 'tap'
 import { rig, routeIn, eniOf, pluginDir } from './sim-host.js'
-import { createTestHost } from '../../sdk/src/testing.js'
+import { createTestHost } from '@mccs/plugin-kit/testing'
 
 const attrs = (node: string, extra: Record<string, unknown> = {}) => ({ ip: '192.168.100.5', routeTables: ['rtb-0demo1', 'rtb-0demo2'], eni: `eni-${node}`, ...extra })
 const D = '192.168.100.5/32'

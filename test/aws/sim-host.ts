@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEc2Sim, seedForNodes, type Ec2Sim } from '../../core/ec2sim/server.js'
 import { awsEc2Provider, type AwsEc2Provider } from '../../core/plugins/caps/aws-ec2.js'
-import { createTestHost, type TestHost } from '../../sdk/src/testing.js'
+import { createTestHost, type TestHost } from '@mccs/plugin-kit/testing'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const pluginDir = (name: string) => path.join(root, 'plugins', name)

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { PluginHost } from '../../core/plugins/host.js'
 import { execProvider, SAFE_PATH } from '../../core/plugins/caps/exec.js'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import type { ExecRequest, ExecResult, HookResult } from '../../sdk/src/types.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

@@ -6,7 +6,7 @@ import t from 'tap'
 import { cp, mkdtemp, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import { packageRoot } from '../../core/paths.js'
 import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, cspViolations } from './browser.js'
 

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import path from 'node:path'
 import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
-import { createTestHost, type TestHost } from '../../sdk/src/testing.js'
+import { createTestHost, type TestHost } from '@mccs/plugin-kit/testing'
 import { createNetProvider } from '../../core/plugins/caps/net.js'
 import { PermissionSet } from '../../core/plugins/permissions.js'
 import type { CallInfo } from '../../core/plugins/capabilities.js'

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PluginHost } from '../../core/plugins/host.js'
 import { BUILTIN_TYPES } from '../../core/plugins/builtin-names.js'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import { isMccsError } from '../../core/errors.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

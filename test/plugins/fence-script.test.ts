@@ -7,8 +7,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PluginHost } from '../../core/plugins/host.js'
 import { execProvider } from '../../core/plugins/caps/exec.js'
-import { buildPlugin } from '../../sdk/src/build.js'
-import { createTestHost } from '../../sdk/src/testing.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
+import { createTestHost } from '@mccs/plugin-kit/testing'
 import type { HookName, HookResult } from '../../sdk/src/types.js'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../plugins/fence-script')

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, SERVICE_PORT, until } from '../../scripts/lab/agent-cluster.js'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import { ATTACKS, buildPreloadLibrary } from './hostile-setup.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

@@ -2,8 +2,8 @@
 import t from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestHost } from '../../sdk/src/testing.js'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { createTestHost } from '@mccs/plugin-kit/testing'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import { SYNC_BUDGET_MS } from '../../core/plugins/sandbox.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

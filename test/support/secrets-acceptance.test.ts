@@ -12,7 +12,7 @@ import { startTestAgent, res, until } from '../agent/helpers.js'
 import { configEdit } from '../../core/agent/config-edit.js'
 import { collectNodeBundle } from '../../core/support/bundle.js'
 import { untarGz } from '../../core/support/tar.js'
-import { buildPlugin } from '../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import { S, fixturePlugins, processAttrs, vaultAttrs, vaultNodeAttrs, unpackAll, leaks } from './planted.js'
 
 const run = promisify(execFile)

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestHost, type TestHost } from '@mccs/sdk/testing'
+import { createTestHost, type TestHost } from '@mccs/plugin-kit/testing'
 import type { ExecRequest, ExecResult } from '@mccs/sdk'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

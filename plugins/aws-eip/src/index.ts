@@ -4,9 +4,10 @@
 //   monitor  DescribeAddresses (shared, cached on the node holding it): associated with this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, eniChoices, profileChoices,
   type HookContext, type Diagnostic,
 } from '@mccs/sdk'
+import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
 interface Attrs { allocationId: string; eni: string; privateIp?: string; profile?: string; region?: string; [k: string]: unknown }
 interface Address { AllocationId?: string; PublicIp?: string; AssociationId?: string; NetworkInterfaceId?: string; PrivateIpAddress?: string; Tags?: Array<{ Key?: string; Value?: string }> }

@@ -13,9 +13,10 @@
 //            leftover route. Throttled/unreachable EC2 gives unknown, never notRunning.
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, eniChoices, profileChoices,
   type HookContext, type Diagnostic,
 } from '@mccs/sdk'
+import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
 interface Attrs { ip: string; routeTables: string[]; routingControl?: 'overlay' | 'create'; eni: string; profile?: string; region?: string; [k: string]: unknown }
 interface Route { DestinationCidrBlock?: string; NetworkInterfaceId?: string; InstanceId?: string; GatewayId?: string; State?: string }

@@ -4,9 +4,10 @@
 //   monitor  DescribeNetworkInterfaces (shared, cached on the node holding the IP): the IP on this ENI?
 import {
   definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, permissionDiagnostics, ec2Fault, discoverCommon, discoverFault, eniChoices, profileChoices,
+  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, eniChoices, profileChoices,
   type HookContext, type Diagnostic, type Eni,
 } from '@mccs/sdk'
+import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
 interface Attrs { ip: string; eni: string; profile?: string; region?: string; [k: string]: unknown }
 

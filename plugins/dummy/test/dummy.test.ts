@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestHost, type TestHost } from '../../../sdk/src/testing.js'
+import { createTestHost, type TestHost } from '@mccs/plugin-kit/testing'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 

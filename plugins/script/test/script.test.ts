@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { PluginHost } from '../../../core/plugins/host.js'
 import { execProvider } from '../../../core/plugins/caps/exec.js'
 import { StateStore, stateProvider } from '../../../core/plugins/caps/state.js'
-import { buildPlugin } from '../../../sdk/src/build.js'
+import { buildPlugin } from '@mccs/plugin-kit/build'
 import type { HookName, HookResult } from '../../../sdk/src/types.js'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

@@ -4,11 +4,11 @@
 //   const t = await createTestHost({ pluginDir: new URL('..', import.meta.url).pathname })
 //   const r = await t.call('online', { attrs: { port: 80 } })   // r.status === 'done', r.answer === 'ok'
 import path from 'node:path'
+import type { ExecRequest, ExecResult, HookName, HookResult, ProcSpec, ProcStatus } from '@mccs/sdk'
 import { buildPlugin } from './build.js'
-import { PluginHost } from '../../core/plugins/host.js'
-import { simpleMethod, type CallInfo, type CapabilityProvider } from '../../core/plugins/capabilities.js'
-import { execAuthorize, checkExecRequest } from '../../core/plugins/caps/exec.js'
-import type { ExecRequest, ExecResult, HookName, HookResult, ProcSpec, ProcStatus } from './types.js'
+import { PluginHost } from '../../../core/plugins/host.js'
+import { simpleMethod, type CallInfo, type CapabilityProvider } from '../../../core/plugins/capabilities.js'
+import { execAuthorize, checkExecRequest } from '../../../core/plugins/caps/exec.js'
 
 export interface FakeCapabilities {
   /** Answers exec.run (after the real permission check). Default: exit 0, empty output. */

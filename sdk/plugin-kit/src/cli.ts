@@ -1,11 +1,13 @@
 // mccs-plugin init|build|validate — the plugin author's tool.
 import { mkdir, writeFile, readFile, access } from 'node:fs/promises'
 import path from 'node:path'
-import { buildPlugin, PLUGIN_GLOBAL } from './build.js'
-import { loadPluginDir } from '../../core/plugins/manifest.js'
-import { PluginHost } from '../../core/plugins/host.js'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import ivm from 'isolated-vm'
-import { RESOURCE_HOOKS, FENCE_HOOKS, type HookName } from './types.js'
+import { RESOURCE_HOOKS, FENCE_HOOKS, type HookName } from '@mccs/sdk'
+import { buildPlugin, PLUGIN_GLOBAL } from './build.js'
+import { loadPluginDir } from '../../../core/plugins/manifest.js'
+import { PluginHost } from '../../../core/plugins/host.js'
 
 const usage = `usage: mccs-plugin init <dir> [--name <type>] [--kind resource|fence]
        mccs-plugin build <dir> [--minify]
@@ -74,8 +76,13 @@ async function init(dir: string, name: string, kind: 'resource' | 'fence'): Prom
     ? `import { defineFencePlugin, ok, failed } from '@mccs/sdk'\n\nexport default defineFencePlugin({\n  async fence(ctx, target) {\n    ctx.log.info(\`fencing \${target}\`)\n    return failed('not implemented yet')\n  },\n  async status(ctx, target) {\n    return ok()\n  },\n})\n`
     : `import { definePlugin, ok, notRunning } from '@mccs/sdk'\n\ninterface Attrs { message?: string }\n\nexport default definePlugin<Attrs>({\n  async online(ctx) {\n    await ctx.state.set('running', true)\n    ctx.log.info(ctx.attrs.message ?? 'online')\n    return ok()\n  },\n  async offline(ctx) {\n    await ctx.state.set('running', false)\n    return ok()\n  },\n  async monitor(ctx) {\n    return (await ctx.state.get('running')) ? ok() : notRunning('not started')\n  },\n})\n`
   await writeFile(path.join(dir, 'src', 'index.ts'), src)
-  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: `mccs-plugin-${name}`, private: true, type: 'module', devDependencies: { '@mccs/sdk': `^${pkg.version}` } }, null, 2) + '\n')
+  // The plugin's types come from @mccs/sdk; its build and test host from this kit.
+  const version = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version
+  const devDependencies = {
+    '@mccs/sdk': `^${await version(createRequire(import.meta.url).resolve('@mccs/sdk/package.json'))}`,
+    '@mccs/plugin-kit': `^${await version(fileURLToPath(new URL('../package.json', import.meta.url)))}`,
+  }
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: `mccs-plugin-${name}`, private: true, type: 'module', devDependencies }, null, 2) + '\n')
 }
 
 /** The hook names (of `names`) that the bundle's export defines as functions. */

@@ -12,7 +12,7 @@ import { execProvider } from '../../core/plugins/caps/exec.js'
 import { StateStore, stateProvider } from '../../core/plugins/caps/state.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const BIN = path.join(root, 'sdk/bin/mccs-plugin')
+const BIN = path.join(root, 'sdk/plugin-kit/bin/mccs-plugin')
 const example = path.join(root, 'examples/hello-file')
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -42,6 +42,7 @@ t.before(async () => {
   ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-cli-')))
   fs.mkdirSync(path.join(ws, 'node_modules/@mccs'), { recursive: true })
   fs.symlinkSync(path.join(root, 'sdk'), path.join(ws, 'node_modules/@mccs/sdk'))
+  fs.symlinkSync(path.join(root, 'sdk/plugin-kit'), path.join(ws, 'node_modules/@mccs/plugin-kit'))
   template = path.join(ws, 'my-type')
   initRun = await cli(['init', template])
   buildRun = await cli(['build', template])
@@ -64,7 +65,7 @@ t.test('init, then build, then validate: a working plugin', async (t) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'plugin.json'), 'utf8'))
   t.match(manifest, { name: 'my-type', kind: 'resource', engines: { mccs: '^1.0.0' }, main: 'dist/index.js' })
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-  t.match(pkg, { private: true, devDependencies: { '@mccs/sdk': /^\^1\./ } })
+  t.match(pkg, { private: true, devDependencies: { '@mccs/sdk': /^\^1\./, '@mccs/plugin-kit': /^\^1\./ } })
 
   t.equal(buildRun.code, 0, buildRun.stderr)
   t.match(buildRun.stdout, /built my-type 0\.1\.0 -> .*dist\/index\.js/)

@@ -2,12 +2,15 @@
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
 import * as esbuild from 'esbuild'
-import { validateManifest } from '../../core/plugins/manifest.js'
-import type { PluginManifest } from './types.js'
+import type { PluginManifest } from '@mccs/sdk'
+import { validateManifest } from '../../../core/plugins/manifest.js'
 
 export const PLUGIN_GLOBAL = '__mccsPlugin'
+
+// The kit's own @mccs/sdk, entry by entry as its package.json exports them.
+const resolveSdk = createRequire(import.meta.url).resolve
 
 export interface BuildResult { manifest: PluginManifest; outfile: string; bytes: number; warnings: string[] }
 
@@ -31,15 +34,25 @@ export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}):
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
-    // The SDK that builds is the SDK the plugin gets (its helpers are tiny and pure): a plugin folder
-    // anywhere builds without installing @mccs/sdk next to it.
-    alias: { '@mccs/sdk': fileURLToPath(new URL('./index.ts', import.meta.url)) },
     plugins: [{
       name: 'no-node',
       setup(b) {
         b.onResolve({ filter: /^node:|^(fs|net|child_process|os|path|http|https|dgram|crypto|process|worker_threads)$/ }, (a) => ({
           errors: [{ text: `'${a.path}' is a Node module; plugins run sandboxed and reach the world only through ctx capabilities` }],
         }))
+      },
+    }, {
+      // The SDK that builds is the SDK the plugin gets (its helpers are tiny and pure): a plugin folder
+      // anywhere builds without installing @mccs/sdk next to it. Its entries: @mccs/sdk, @mccs/sdk/aws-answers.
+      name: 'mccs-sdk',
+      setup(b) {
+        b.onResolve({ filter: /^@mccs\/sdk(\/|$)/ }, (a) => {
+          try {
+            return { path: resolveSdk(a.path) }
+          } catch (e) {
+            return { errors: [{ text: `'${a.path}' is not an entry of @mccs/sdk: ${(e as Error).message.split('\n')[0]}` }] }
+          }
+        })
       },
     }],
   })
