@@ -7,10 +7,13 @@ import type { NodeName } from './model.js'
 import type { EngineState, GroupRuntime, Membership, NodeState, ResourceNodeState } from './state.js'
 import { freshResourceState, resourceState } from './state.js'
 import { deriveGroupStates } from './group-state.js'
+import { applyIntent, type OperatorIntent } from './intent.js'
 
 export interface InitialOptions {
   /** Membership at start (default: every node up). A `down` node must be fenced before anything moves. */
   membership?: Record<NodeName, Membership>
+  /** The operator's intent to start from (a new coordinator's: intent.ts). */
+  intent?: OperatorIntent
 }
 
 export function initialState(input: EngineInput, opts: InitialOptions = {}): EngineState {
@@ -21,7 +24,8 @@ export function initialState(input: EngineInput, opts: InitialOptions = {}): Eng
     nodes[n] = { membership: m, needsFence: m === 'down' }
   }
   const base: EngineState = { seq: 0, generation: input.config.generation, nodes, groups: {}, resourceGroup: {}, fencing: {}, nextDeadline: null }
-  return { ...base, ...aligned(idx, base) }
+  const s = { ...base, ...aligned(idx, base) }
+  return opts.intent ? applyIntent(s, opts.intent) : s
 }
 
 /** Resources, groups and nodes of `prev` carried over to the configuration of `idx`. */
@@ -57,6 +61,7 @@ export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 
       failoverOnFailure: old && old.failoverConfigured === gi.cfg.failoverOnFailure ? old.failoverOnFailure : gi.cfg.failoverOnFailure,
       failoverConfigured: gi.cfg.failoverOnFailure,
       autoStartPending: old ? old.autoStartPending : gi.cfg.autoStart,
+      ...(old?.operator && (old.operator.node === null || gi.cfg.nodes.includes(old.operator.node)) ? { operator: old.operator } : {}),
       nodes: deriveGroupStates(reader, gi),
       resources: mine,
       pending: { ...(old?.pending ?? {}) },

@@ -71,6 +71,7 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
       const w = d.wgroup(g)
       w.activeNode = n
       w.autoStartPending = false
+      w.operator = { node: n }
       for (const r of gi.order) w.want[r] = true
       return
     }
@@ -79,6 +80,7 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
       w.activeNode = null
       w.want = {}
       w.autoStartPending = false
+      w.operator = { node: null } // held offline: no probe adopts it, no coordinator starts it
       return
     }
     case 'groupSwitch': {
@@ -90,7 +92,9 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
       if (to === from) return no('MCCS_ERR_INVALID', `group is already on ${to}`)
       const bad = placeable(d, gi, to, gi.order, from)
       if (bad) return bad
-      d.wgroup(g).activeNode = to
+      const w = d.wgroup(g)
+      w.activeNode = to
+      w.operator = { node: to }
       return
     }
     case 'groupClear': return clear(d, gi, cmd.node)
@@ -138,6 +142,7 @@ function resourceOnline(d: Draft, gi: GroupIndex, r: string, node?: NodeName): R
   if (bad) return bad
   const w = d.wgroup(g)
   w.activeNode = n
+  w.operator = { node: n }
   for (const x of closure) w.want[x] = true
 }
 
@@ -174,6 +179,7 @@ function flush(d: Draft, gi: GroupIndex): void {
   w.activeNode = null
   w.want = {}
   w.autoStartPending = false
+  delete w.operator // what the probes find is adopted, as the operator asked
   for (const n of gi.cfg.nodes) {
     for (const r of gi.order) {
       const s = d.rs(r, n)

@@ -4,7 +4,7 @@
 import type { Answer, ExecStatus } from '../../sdk/src/types.js'
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
-import { candidate } from './placement.js'
+import { autoTarget } from './license.js'
 
 export interface Observation {
   status: ExecStatus
@@ -45,7 +45,9 @@ function learn(d: Draft, r: string, n: NodeName, o: Observation): void {
   d.notice({ kind: 'probeInconclusive', resource: r, node: n, reason: o.reason ?? `${o.status}/${o.answer}` })
 }
 
-/** A resource runs where the engine believed it did not: adopt it, never start a second copy. */
+/** A resource runs where the engine believed it did not: adopt it, never start a second copy. A group the
+ *  operator took offline is not adopted (issue 14, What 10 and finding 8): the resource is known to run,
+ *  so reconcile takes it down, as Pacemaker stops what it finds running against target-role=Stopped. */
 export function foundOnline(d: Draft, r: string, n: NodeName): void {
   const s = d.wrs(r, n)
   s.state = 'online'
@@ -55,6 +57,10 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
   const g = d.idx.resources.get(r)!.group
   const gs = d.group(g)
   if (!gs) return
+  if (gs.operator?.node === null) {
+    d.notice({ kind: 'foundWhileOffline', group: g, resource: r, node: n, reason: 'found running although the operator took the group offline: taking it down' })
+    return
+  }
   if (gs.activeNode === null || gs.activeNode === n) {
     const w = d.wgroup(g)
     w.activeNode = n
@@ -151,7 +157,8 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
   }
   d.notice({ kind: 'groupFaulted', group: g, resource: r, node: n, reason })
   const gi = d.idx.groups.get(g)!
-  const to = gs.failoverOnFailure ? candidate(d, gi, n) : null
+  const auto = gs.failoverOnFailure ? autoTarget(d, gi, n) : { to: null }
+  const to = auto.to
   const w = d.wgroup(g)
   if (to) {
     w.activeNode = to
@@ -159,9 +166,11 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
   } else {
     w.activeNode = null
     // Start wherever a node becomes usable (another comes back, a fault expires or is cleared), as after
-    // a node loss; with failover off the group stays down until the operator acts.
-    if (gs.failoverOnFailure) w.autoStartPending = true
+    // a node loss; with failover off, or stopped by limited mode (license.ts), the group stays down until
+    // the operator acts.
+    if (gs.failoverOnFailure && auto.blocked === undefined) w.autoStartPending = true
     d.notice({ kind: 'noFailoverTarget', group: g, node: n,
-      reason: gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off' })
+      ...(auto.blocked !== undefined ? { code: 'MCCS_ERR_LICENSE_LIMITED' as const } : {}),
+      reason: auto.blocked ?? (gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off') })
   }
 }

@@ -5,7 +5,8 @@
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import type { Action } from './plan.js'
-import { candidate, nodeUsable, unsafeElsewhere } from './placement.js'
+import { nodeUsable, unsafeElsewhere } from './placement.js'
+import { autoTarget, limitedWhy } from './license.js'
 import { groupStateOn } from './group-state.js'
 import { mayRun } from './state.js'
 
@@ -109,7 +110,9 @@ function autoPlacement(d: Draft, g: string): void {
   const gi = d.idx.groups.get(g)!
   const gs = d.group(g)!
   if (gs.autoStartPending) {
-    const to = gs.activeNode ?? candidate(d, gi)
+    // The node the operator chose (an online or switch a coordinator change interrupted) when it can take it.
+    const chosen = gs.operator?.node
+    const to = gs.activeNode ?? (chosen && nodeUsable(d, gi, chosen) ? chosen : autoTarget(d, gi).to)
     if (to && (gs.activeNode !== null || unsafeElsewhere(d, gi, to) === null)) {
       const w = d.wgroup(g)
       w.autoStartPending = false
@@ -121,7 +124,7 @@ function autoPlacement(d: Draft, g: string): void {
   if (gi.cfg.autoFailback && gs.activeNode !== null && groupStateOn(d, gi, gs.activeNode) === 'online') {
     for (const n of gi.cfg.nodes) {
       if (n === gs.activeNode) break
-      if (nodeUsable(d, gi, n)) {
+      if (nodeUsable(d, gi, n) && limitedWhy(d, n) === undefined && limitedWhy(d, gs.activeNode) === undefined) {
         d.notice({ kind: 'groupFailover', group: g, node: n, reason: `failback from ${gs.activeNode}` })
         d.wgroup(g).activeNode = n
         break

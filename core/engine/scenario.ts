@@ -4,6 +4,7 @@
 import type { MainConfig, ResourceConfig, GroupConfig, DependencyConfig, TypeDefaults } from './model.js'
 import { simulate, type SimEvent, type SimulateOptions, type SimulateResult } from './simulate.js'
 import type { Membership } from './state.js'
+import type { OperatorIntent } from './intent.js'
 
 export interface ScenarioFile {
   description: string
@@ -17,6 +18,10 @@ export interface ScenarioFile {
   }
   types?: Record<string, Partial<TypeDefaults>>
   membership?: Record<string, Membership>
+  /** Nodes in limited mode (no valid license) and why; a `{type: 'license', node, limited}` event changes it. */
+  limited?: Record<string, string>
+  /** The operator's intent a new coordinator starts from (core/engine/intent.ts). */
+  intent?: OperatorIntent
   running?: string[]
   results?: SimulateOptions['results']
   autoComplete?: boolean
@@ -47,6 +52,8 @@ export function runScenario(f: ScenarioFile): SimulateResult {
   const events = f.events.map((e) => ('type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e)) as unknown as SimEvent[]
   const opts: SimulateOptions = {}
   if (f.membership) opts.membership = f.membership
+  if (f.limited) opts.limited = f.limited
+  if (f.intent) opts.intent = f.intent
   if (f.running) opts.running = f.running
   if (f.results) opts.results = f.results
   if (f.autoComplete !== undefined) opts.autoComplete = f.autoComplete

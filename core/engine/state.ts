@@ -49,6 +49,11 @@ export interface GroupRuntime {
   failoverConfigured: boolean
   /** autoStart not done yet: the group starts once every reachable node has been probed. */
   autoStartPending: boolean
+  /** The operator's last word on where the group runs (issue 14, finding 8): `node: null` after groupOffline
+   *  (held offline: nothing adopts or starts it until the operator brings it online or flushes it), a node
+   *  after groupOnline/groupSwitch/resourceOnline. Absent: no word (autoStart and failover decide). Part of
+   *  the operator's intent a new coordinator starts from (intent.ts). */
+  operator?: { node: NodeName | null }
   /** Derived per-node state (recomputed whenever the group is touched). */
   nodes: Record<NodeName, GroupStateName>
   /** resource -> node -> state, for the group's nodes. Kept per group so a step copies only what it touches. */

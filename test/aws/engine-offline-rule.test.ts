@@ -1,9 +1,9 @@
 // Issue 14, What 10, engine side, on an aws-oip group (pure engine steps, no I/O):
 //   - an offline resource stays offline whatever a probe or monitor finds, unless the operator or a rule says
-//     otherwise. The aws-oip plugin now answers notRunning after its own offline, so the OIP lab case passes;
-//     the engine rule itself (policy.ts foundOnline adopts into a group whose activeNode is null) is still
-//     open — for any type whose leftover looks "running" (an OIP whose state mark is lost, a process started
-//     by hand after the operator stopped the group). Marked todo until the engine owner lands it.
+//     otherwise: a group the operator took offline is held offline (GroupRuntime.operator, finding 8), so
+//     policy.ts foundOnline does not adopt a leftover that looks "running" (an OIP whose state mark is lost,
+//     a process started by hand after the operator stopped the group); it is taken down instead. Before that
+//     rule both tests below failed: the group was adopted back (activeNode n1, notice `adopted`).
 //   - adopted resources are monitored like any other (holds today: the engine schedules them; the lab bug was
 //     in the monitor loop, fixed in core/executor/monitor-loop.ts).
 import t from 'tap'
@@ -59,16 +59,14 @@ t.test('setup: online on n1, then offline by the operator', async (t) => {
   t.same([state.groups['g-oip']!.activeNode, state.groups['g-oip']!.nodes], [null, { n1: 'offline', n2: 'offline' }])
 })
 
-const rule = 'engine: core/engine/policy.ts foundOnline adopts into a group whose activeNode is null even when the operator took it offline'
-
-t.test('an offline group is not adopted back by a monitor that finds its leftover running', { todo: rule }, async (t) => {
+t.test('an offline group is not adopted back by a monitor that finds its leftover running', async (t) => {
   const { state, answer } = offlineByOperator()
   const r = run(state, [{ type: 'monitorResult', resource: 'oip', node: 'n1', status: 'done', answer: 'ok', recoverable: true }], answer)
   t.equal(r.state.groups['g-oip']!.activeNode, null, 'the group stays offline (activeNode null)')
   t.notOk(r.notices.includes('adopted'), `no adoption (notices: ${r.notices.join(', ')})`)
 })
 
-t.test('an offline group is not adopted back by an operator probe that finds its leftover running', { todo: rule }, async (t) => {
+t.test('an offline group is not adopted back by an operator probe that finds its leftover running', async (t) => {
   const { state, answer } = offlineByOperator()
   const r = run(state, [{ type: 'groupProbe', group: 'g-oip', user: 'op' }], answer)
   t.equal(r.state.groups['g-oip']!.activeNode, null)
