@@ -11,6 +11,9 @@ export interface EngineInput {
   types: Record<string, Partial<TypeDefaults>>
   /** All nodes of the cluster. */
   nodes: NodeName[]
+  /** Nodes in limited mode (no valid license, manual 5.4) and why; absent or omitted: licensed.
+   *  Such a node takes part in no automatic failover, auto-start or failback (license.ts). */
+  limited?: Readonly<Record<NodeName, string>>
 }
 
 export interface ResourceIndex {

@@ -41,7 +41,9 @@ export class Draft {
   /** Objects created in this step (safe to mutate). */
   private fresh = new WeakSet<object>()
 
-  constructor(readonly idx: ConfigIndex, readonly base: EngineState, readonly now: number) {
+  constructor(readonly idx: ConfigIndex, readonly base: EngineState, readonly now: number,
+    /** EngineInput.limited (read from the input, not the cached index, which outlives it). */
+    readonly limited: Readonly<Record<NodeName, string>> = {}) {
     this.seq = base.seq
     this.generation = base.generation
     this.nextDeadline = base.nextDeadline

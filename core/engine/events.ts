@@ -63,8 +63,11 @@ export interface TickEvent { type: 'tick' }
 /** The agent started on `node` (every up node when omitted): probe everything there before acting. */
 export interface StartEvent { type: 'start'; node?: NodeName }
 
+/** EngineInput.limited changed (a license installed, expired, lost): groups are reconsidered. */
+export interface LicenseChangeEvent { type: 'licenseChange' }
+
 export type EngineEvent =
-  | OperatorCommand | MonitorResultEvent | ActionResultEvent | NodeChangeEvent | TickEvent | StartEvent
+  | OperatorCommand | MonitorResultEvent | ActionResultEvent | NodeChangeEvent | TickEvent | StartEvent | LicenseChangeEvent
 
 const COMMANDS: ReadonlySet<string> = new Set<OperatorCommand['type']>([
   'groupOnline', 'groupOffline', 'groupSwitch', 'groupLock', 'groupUnlock', 'groupClear', 'groupFlush',

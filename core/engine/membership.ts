@@ -4,7 +4,7 @@
 import type { Draft } from './draft.js'
 import type { Membership } from './state.js'
 import type { NodeName } from './model.js'
-import { candidate } from './placement.js'
+import { autoTarget } from './license.js'
 import { confidence } from './policy.js'
 import { expireLost } from './deadlines.js'
 import { expireFault } from './fault-expiry.js'
@@ -81,11 +81,14 @@ export function fenced(d: Draft, n: NodeName): void {
       d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'node lost; group neither fails over nor autostarts' })
       continue
     }
-    const to = candidate(d, gi, n)
+    const { to, blocked } = autoTarget(d, gi, n)
     const wg = d.wgroup(g)
     wg.activeNode = to
     if (to) d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from lost node ${n}` })
-    else {
+    else if (blocked !== undefined) {
+      // Limited mode (license.ts): the group stays down until the operator acts.
+      d.notice({ kind: 'noFailoverTarget', group: g, node: n, code: 'MCCS_ERR_LICENSE_LIMITED', reason: `node lost; ${blocked}` })
+    } else {
       // Start wherever a node becomes usable: the group fails over or autostarts, its target only
       // comes later (another node back, a fault cleared or expired).
       wg.autoStartPending = true

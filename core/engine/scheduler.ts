@@ -27,7 +27,7 @@ export interface StepResult {
 
 export function step(input: EngineInput, state: EngineState, event: EngineEvent, now: number): StepResult {
   const idx = indexConfig(input)
-  const d = new Draft(idx, state, now)
+  const d = new Draft(idx, state, now, input.limited)
   if (state.generation !== input.config.generation) {
     d.replaceAll(aligned(idx, state))
     d.generation = input.config.generation
@@ -45,6 +45,8 @@ export function step(input: EngineInput, state: EngineState, event: EngineEvent,
     case 'nodeChange': onNodeChange(d, event.node, event.membership); break
     case 'start': onStart(d, event.node); break
     case 'tick': onTick(d); break
+    // The license input changed: every group is reconsidered (a pending auto-start may now go ahead).
+    case 'licenseChange': for (const g of idx.groups.keys()) d.touched.add(g); break
     default: outcome = onCommand(d, event)
   }
   // Locked groups are reconciled only to carry out operator commands and their results: the engine

@@ -8,7 +8,7 @@ import type { MainConfig, NodeName, TypeDefaults } from './model.js'
 import type { Action, ActionKind, CommandOutcome, Plan } from './plan.js'
 import type { EngineState } from './state.js'
 import { initialState, type InitialOptions } from './align.js'
-import { step } from './scheduler.js'
+import { step, type EngineInput } from './scheduler.js'
 
 export interface ScriptedResult {
   /** The actions it applies to: every given field must match. */
@@ -36,7 +36,11 @@ export interface CompleteEvent {
   reason?: string
 }
 
-export type SimEvent = (EngineEvent | CompleteEvent) & {
+/** A node's license state changes (installed, expired): EngineInput.limited is updated, then the engine
+ *  steps `licenseChange`. `limited`: why the node is now in limited mode, or null when licensed. */
+export interface LicenseSimEvent { type: 'license'; node: NodeName; limited: string | null }
+
+export type SimEvent = (EngineEvent | CompleteEvent | LicenseSimEvent) & {
   /** Absolute time of the event (ms); default: the previous one's. */
   at?: number
 }
@@ -51,6 +55,8 @@ export interface SimulateOptions extends InitialOptions {
   initial?: EngineState
   /** Bound of steps (events plus fed-back results); past it the run stops with `quiescent: false`. */
   maxSteps?: number
+  /** Nodes in limited mode at the start, and why (EngineInput.limited). */
+  limited?: Record<NodeName, string>
 }
 
 export interface SimStep {
@@ -76,7 +82,7 @@ export function simulate(
   config: MainConfig, types: Record<string, Partial<TypeDefaults>>, nodes: NodeName[],
   events: readonly SimEvent[], opts: SimulateOptions = {},
 ): SimulateResult {
-  const input = { config, types, nodes }
+  let input: EngineInput = { config, types, nodes, ...(opts.limited ? { limited: opts.limited } : {}) }
   let state = opts.initial ?? initialState(input, opts)
   let now = opts.startMs ?? 0
   const maxSteps = opts.maxSteps ?? 100_000
@@ -145,6 +151,12 @@ export function simulate(
       const ev: EngineEvent = { type: 'actionResult', actionId: a.id, status, answer: ans, recoverable: event.recoverable ?? true }
       if (event.reason) ev.reason = event.reason
       apply(i, ev)
+    } else if (event.type === 'license') {
+      const limited = { ...(input.limited ?? {}) }
+      if (event.limited === null) delete limited[event.node]
+      else limited[event.node] = event.limited
+      input = { ...input, limited }
+      apply(i, { type: 'licenseChange' })
     } else apply(i, event as EngineEvent)
     if (opts.autoComplete === false) return
     for (;;) {
