@@ -9,13 +9,11 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { ConfigStore } from '../config/store.js'
 import { configImport } from '../config/commands.js'
 import type { TypeCatalog } from '../config/validate.js'
-import { step, initialState, type EngineInput } from '../engine/scheduler.js'
-import { monitorSchedule } from '../engine/monitor-schedule.js'
-import type { EngineEvent, OperatorCommand } from '../engine/events.js'
-import { isOperatorCommand } from '../engine/events.js'
-import type { Action, CommandOutcome, Notice, Plan } from '../engine/plan.js'
-import { pendingActions, type EngineState } from '../engine/state.js'
-import type { TypeDefaults } from '../engine/model.js'
+import {
+  step, initialState, type EngineInput, monitorSchedule, type EngineEvent, type OperatorCommand,
+  isOperatorCommand, type Action, type CommandOutcome, type Notice, type Plan, pendingActions,
+  type EngineState, type TypeDefaults,
+} from '../engine/index.js'
 import { PluginHost } from '../plugins/host.js'
 import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
@@ -25,6 +23,7 @@ import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TI
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { MirrorManager, type MirrorSecret } from '../mirror/manager.js'
+import { serveMirror, outdateOnPeers, mirrorPeersOf, mirrorAttrsOf } from '../mirror/peer.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
@@ -99,6 +98,9 @@ export class Agent extends EventEmitter {
       procs: this.procs, runBase: path.join(b.stateDir, 'mirror'), secret: () => this.mirrorSecret,
       // Only the coordinator's engine state is current; elsewhere this answers false (the safe side).
       peerFenced: () => this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
+      // A primary that lost its replication link outdates its peer over the peer channel before it writes alone.
+      outdatePeer: (r, rec) => outdateOnPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), r, rec),
+      attrsOf: (r) => mirrorAttrsOf(this.input?.config, r, this.node),
       log: (msg, data) => this.log.log('info', msg, { ...data, component: 'mirror' }),
     })
     this.host = new PluginHost({
@@ -177,6 +179,7 @@ export class Agent extends EventEmitter {
       this.sync.serve()
       new PeerServices(b, () => this.statusAnywhere()).serve(rpc)
       this.serve(rpc)
+      serveMirror(rpc, this.mirror)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here

@@ -5,8 +5,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { execFile } from 'node:child_process'
 import { MccsError } from '../errors.js'
-import type { ProcManager } from '../plugins/caps/proc.js'
+import type { ProcSupervisor } from './supervisor.js'
 import { MirrorVolume, checkConfig, type VolumeConfig, type VolumeStatus } from './volume.js'
+import type { PeerRecord } from './meta.js'
 
 export interface MirrorAttrs {
   backing?: unknown; replicationAddress?: unknown; peerAddress?: unknown; port?: unknown; mode?: unknown
@@ -71,7 +72,7 @@ export const mountedDevice = (mp: string): string | null => {
 }
 
 export interface MirrorManagerOptions {
-  procs: ProcManager
+  procs: ProcSupervisor
   /** Sockets and FUSE mounts, one folder per resource (short: Unix socket paths ≤ 107 bytes). */
   runBase: string
   /** The cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
@@ -79,19 +80,28 @@ export interface MirrorManagerOptions {
   /** The agent's membership view: every other node is fenced (lets a secondary whose last primary did
    *  not hand over become primary without force). Default: never. */
   peerFenced?: () => boolean
+  /** Marks the resource's volume Outdated on the other node(s) over the agents' peer channel (not the
+   *  replication link); rejects when no node holding it confirmed. Without it a primary that loses its
+   *  peer holds its writes until the peer is fenced. */
+  outdatePeer?: (resource: string, rec: PeerRecord) => Promise<void>
+  /** This node's name and the resource's attributes here (for a peer's request about a volume no
+   *  plugin call has opened since the agent started); null when the resource is not configured. */
+  attrsOf?: (resource: string) => { node: string; attrs: MirrorAttrs } | null
   log?: (m: string, d?: Record<string, unknown>) => void
 }
 
 export class MirrorManager {
   private readonly vols = new Map<string, MirrorVolume>()
-  private readonly procs: ProcManager
+  private readonly procs: ProcSupervisor
   private readonly runBase: string
   private readonly secret: () => MirrorSecret | null
   private readonly log: (m: string, d?: Record<string, unknown>) => void
   /** Whether every other node of the cluster is fenced now (the host's evidence, never a plugin's). */
   readonly peerFenced: () => boolean
+  private readonly o: MirrorManagerOptions
 
   constructor(o: MirrorManagerOptions) {
+    this.o = o
     this.procs = o.procs
     this.runBase = o.runBase
     this.secret = o.secret
@@ -107,9 +117,29 @@ export class MirrorManager {
     const have = this.vols.get(resource)
     if (have && JSON.stringify(have.c) === JSON.stringify(c)) return have
     have?.close()
-    const v = new MirrorVolume(c, this.procs, this.log)
+    const outdate = this.o.outdatePeer
+    const v = new MirrorVolume(c, this.procs, this.log, {
+      peerFenced: this.peerFenced,
+      ...(outdate ? { outdatePeer: (rec: PeerRecord) => outdate(resource, rec) } : {}),
+    })
     this.vols.set(resource, v)
     return v
+  }
+
+  /** The known volume of `resource` (opened by a plugin call, or from its configuration here). */
+  known(resource: string): MirrorVolume | null {
+    const have = this.vols.get(resource)
+    if (have) return have
+    const a = this.o.attrsOf?.(resource)
+    return a ? this.volume(resource, a.node, a.attrs) : null
+  }
+
+  /** A peer's request (the primary lost the replication link): this node's copy is Outdated. */
+  async markOutdated(resource: string, rec: PeerRecord): Promise<{ ok: true }> {
+    const v = this.known(resource)
+    if (!v) throw new MccsError('MCCS_ERR_NOT_FOUND', `no mirror volume ${resource} on this node`, { subject: resource })
+    await v.markOutdated(rec)
+    return { ok: true }
   }
 
   async mount(v: MirrorVolume, attrs: MirrorAttrs): Promise<void> {

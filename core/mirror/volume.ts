@@ -15,11 +15,13 @@
 // a node of another cluster or the key of another volume opens nothing. The key reaches qsd only as a
 // file (<runDir>/tls/keys.psk, 0600 in a 0700 folder), never on a command line.
 import fs from 'node:fs'
+import crypto from 'node:crypto'
 import net from 'node:net'
 import path from 'node:path'
 import { execFile } from 'node:child_process'
 import { MccsError } from '../errors.js'
-import type { ProcManager } from '../plugins/caps/proc.js'
+import { writeFileAtomicSync } from '../config/atomic.js'
+import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
 import { derivePsk } from '../cluster/tls.js'
 import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated } from './meta.js'
@@ -45,6 +47,16 @@ export interface VolumeConfig {
   wrap?: string[]
 }
 
+/** What the cluster tells the primary about its peer when the replication link is lost (DRBD's
+ *  fence-peer handler): the host provides them, never the plugin. */
+export interface VolumeHooks {
+  /** Marks the peer's data Outdated over the cluster's own channel (not the replication link);
+   *  resolves once the peer has recorded it, rejects when it cannot be reached or refuses. */
+  outdatePeer?: (rec: PeerRecord) => Promise<void>
+  /** Every other node is fenced (the engine's evidence on the coordinator). */
+  peerFenced?: () => boolean
+}
+
 export interface VolumeStatus {
   resource: string
   role: 'primary' | 'secondary' | 'down'
@@ -55,7 +67,7 @@ export interface VolumeStatus {
   /** Primary: its peer missed writes (since when, what it holds at most). */
   peerOutdated: PeerOutdated | null
   /** Primary: replication to the peer. */
-  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone'; percent: number | null; job: Record<string, unknown> | null } | null
+  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended'; percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string } } | null
   attached: { device: string; ok: boolean } | null
 }
 
@@ -148,24 +160,22 @@ export function unackedTimeouts(pid: number, port: number): number {
   return worst
 }
 
+/** Size of a backing file or block device (a block device's stat size is 0: seek to its end). */
+async function backingSize(fh: fs.promises.FileHandle, file: string): Promise<number> {
+  const st = await fh.stat()
+  if (st.isFile()) return st.size
+  const n = /^\/dev\/([A-Za-z0-9]+)$/.exec(fs.realpathSync(file))?.[1]
+  const sectors = n ? Number(fs.readFileSync(`/sys/class/block/${n}/size`, 'utf8').trim()) : NaN
+  if (!Number.isFinite(sectors)) throw bad('backing', 'cannot read the size of this block device')
+  return sectors * 512
+}
+
 function readJson<T>(file: string): T | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T
   } catch {
     return null
   }
-}
-
-function writeAtomicJson(file: string, v: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  const fd = fs.openSync(tmp, 'w', 0o600)
-  try {
-    fs.writeSync(fd, JSON.stringify(v) + '\n')
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-  fs.renameSync(tmp, file)
 }
 
 export class MirrorVolume {
@@ -175,8 +185,11 @@ export class MirrorVolume {
   private qmp: QmpClient | null = null
   private timer: NodeJS.Timeout | null = null
   private busy: Promise<unknown> = Promise.resolve()
+  /** Writes held (the link to the peer is lost, the peer is neither outdated nor fenced yet). */
+  private suspended: { since: string; reason: string; rec: PeerRecord } | null = null
 
-  constructor(config: VolumeConfig, private readonly procs: ProcManager, private readonly log: (msg: string, data?: Record<string, unknown>) => void = () => {}) {
+  constructor(config: VolumeConfig, private readonly procs: ProcSupervisor, private readonly log: (msg: string, data?: Record<string, unknown>) => void = () => {},
+    private readonly hooks: VolumeHooks = {}) {
     this.c = checkConfig(config)
     this.metaDir = config.metaDir ?? `${config.backing}.mccs`
     this.procRes = `mirror.${config.resource}`
@@ -197,17 +210,7 @@ export class MirrorVolume {
   private writeKeys(): void {
     fs.mkdirSync(this.tlsDir, { recursive: true, mode: 0o700 })
     fs.chmodSync(this.tlsDir, 0o700)
-    const file = path.join(this.tlsDir, 'keys.psk')
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.rmSync(tmp, { force: true })
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)
-    try {
-      fs.writeSync(fd, `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`)
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.renameSync(tmp, file)
+    writeFileAtomicSync(path.join(this.tlsDir, 'keys.psk'), `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`, 0o600)
   }
   private tlsArgs(endpoint: 'server' | 'client'): string[] {
     return ['--object', `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`]
@@ -308,6 +311,23 @@ export class MirrorVolume {
     })
   }
 
+  /** Secondary: the primary lost the replication link and goes on without this node (asked over the
+   *  cluster's own channel): its data is Outdated from now on. Refused while this node is primary. */
+  markOutdated(rec: PeerRecord): Promise<void> {
+    return this.serial(async () => {
+      if (!rec || typeof rec !== 'object' || (rec.generation !== null && (typeof rec.generation !== 'string' || !/^[0-9A-F]{1,32}$/.test(rec.generation)))) throw bad('rec.generation', 'must be a generation id or null')
+      if (typeof rec.by !== 'string' || !RES_RE.test(rec.by)) throw bad('rec.by', 'must be a node name')
+      const daemon = await this.procs.status(this.procRes, 'qsd')
+      if (this.currentRole() === 'primary' && daemon.running) {
+        throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is primary for ${this.c.resource} itself: it cannot be outdated (split brain)`, { subject: this.c.resource })
+      }
+      fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
+      const reason = typeof rec.reason === 'string' ? rec.reason.slice(0, 300) : 'the primary lost the replication link'
+      writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: rec.generation, by: rec.by, at: new Date().toISOString(), reason })
+      this.log('mirror: outdated by the primary', { resource: this.c.resource, by: rec.by, generation: rec.generation })
+    })
+  }
+
   /** Primary: refuses when this node's data is not known to be current, unless force. */
   becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
     return this.serial(async () => {
@@ -316,7 +336,12 @@ export class MirrorVolume {
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const peerRec = readPeerRecord(this.peerRecFile)
-      const d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
+      let d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
+      if (d.ok && !daemon.running && peerRec?.state === 'UpToDate' && !peerRec.handover) {
+        // Its replication daemon was down: the primary may have written without it (a fast-failing
+        // connection lets the primary's writes complete locally at once).
+        d = { ok: false, reason: `its data is Outdated: this node's replication daemon was not running, so ${peerRec.by ?? 'the primary'} may have written without it since generation ${peerRec.generation}` }
+      }
       if (!d.ok && opts.force !== true) {
         throw new MccsError('MCCS_ERR_MIRROR_OUTDATED',
           `refusing to become primary: ${d.reason}. Its data may miss writes another node acknowledged. ` +
@@ -328,6 +353,7 @@ export class MirrorVolume {
       fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
       fs.rmSync(this.outdatedFile, { force: true })
       this.probeFails = 0
+      this.suspended = null
       // A new primary period: the peer is not known to have what this node will write.
       const base: GenerationRecord | null = gen ?? (peerRec?.generation ? { current: peerRec.generation, history: [], role: 'secondary', updatedAt: peerRec.at } : null)
       const next = bumped(peerRec?.state === 'UpToDate' && peerRec.generation && gen?.role !== 'primary' ? { ...(base as GenerationRecord), current: peerRec.generation } : base)
@@ -418,6 +444,7 @@ export class MirrorVolume {
     const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
+    if (this.suspended) return this.whileSuspended(m)
     if (m) {
       // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
       // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
@@ -433,25 +460,81 @@ export class MirrorVolume {
       fs.rmSync(this.outdatedFile, { force: true })
       this.log('mirror: peer up to date', { resource: this.c.resource, generation: gen.current })
     } else if (!m && state === 'declared') {
-      await this.peerLost('the mirror job ended (the connection to the peer failed)')
+      // The connection failed fast (the peer's daemon is gone: RST): qsd completed the writes locally
+      // already; nothing can be held. The peer, whose daemon is down, counts itself Outdated when it
+      // starts again or is asked to become primary (becomePrimary).
+      await this.peerLost('the mirror job ended (the connection to the peer failed)', false)
     } else if (!m) {
       await this.connectPeer()
     }
   }
 
-  /** The peer is gone: record it (new generation, peer outdated) BEFORE writes go on without it, then
-   *  cut the stuck connection so the writes waiting on it complete locally. */
-  private async peerLost(reason: string): Promise<void> {
-    const q = this.qmp!
+  /** The peer is gone: record it (new generation, peer outdated) BEFORE writes go on without it. The
+   *  writes waiting on the dead connection stay held (DRBD: fencing resource-and-stonith, I/O suspended)
+   *  until the peer is known not to become primary with what it has: outdated over the cluster's own
+   *  channel, or fenced. Only then is the stuck connection cut so they complete locally. */
+  private async peerLost(reason: string, held = true): Promise<void> {
     this.probeFails = 0
     const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
     const gen = readGeneration(this.metaDir)
     const next = declared ? bumped(gen) : gen!
     if (declared) writeGeneration(this.metaDir, next)
     const rec: PeerOutdated = { peer: `${this.c.peer.host}:${this.c.peer.port}`, generation: declared ? gen?.current ?? null : null, newGeneration: next.current, since: new Date().toISOString(), reason }
-    writeAtomicJson(this.outdatedFile, rec)
+    writeFileAtomicSync(this.outdatedFile, JSON.stringify(rec) + '\n', 0o600)
     fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
     this.log('mirror: peer lost; it is outdated from now on', { resource: this.c.resource, ...rec })
+    const peerRec: PeerRecord = { state: 'Outdated', generation: rec.generation, by: this.c.node, at: rec.since, reason: `${this.c.node} lost the replication link and goes on without this node (${reason})` }
+    if (!(await this.peerSafe(peerRec)) && held) {
+      // Writes wait on the dead connection: nothing is acknowledged that the peer could miss. The
+      // tick asks again (and lets go once the peer is outdated or fenced).
+      this.suspended = { since: rec.since, reason: `writes held: the peer is neither outdated nor fenced yet (${reason})`, rec: peerRec }
+      this.log('mirror: writes suspended until the peer is outdated or fenced', { resource: this.c.resource, reason })
+      return
+    }
+    await this.release()
+  }
+
+  /** The peer cannot become primary with what it has: it recorded Outdated (over the cluster's own
+   *  channel), or it is fenced. Bounded: the tick runs under the volume's lock. */
+  private async peerSafe(rec: PeerRecord): Promise<boolean> {
+    if (this.hooks.peerFenced?.()) {
+      this.log('mirror: the peer is fenced', { resource: this.c.resource })
+      return true
+    }
+    if (!this.hooks.outdatePeer) return false
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([this.hooks.outdatePeer(rec), new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000) })])
+      this.log('mirror: the peer recorded Outdated', { resource: this.c.resource, generation: rec.generation })
+      return true
+    } catch (e) {
+      this.log('mirror: the peer could not be outdated', { resource: this.c.resource, error: String(e) })
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Suspended: let go once the peer is safe; resume as before if the link came back meanwhile. */
+  private async whileSuspended(m: { device: string; ready: boolean } | undefined): Promise<void> {
+    const s = this.suspended!
+    const d = await this.procs.status(this.procRes, 'qsd')
+    if (m && d.pid && unackedTimeouts(d.pid, this.c.peer.port) === 0) {
+      // The peer acknowledged again: the held writes reached it. Declared again at the next tick with
+      // the new generation (the peer has every write).
+      this.suspended = null
+      fs.rmSync(this.outdatedFile, { force: true })
+      this.log('mirror: the peer answers again; writes resume replicated', { resource: this.c.resource })
+      return
+    }
+    if (!(await this.peerSafe(s.rec))) return
+    this.suspended = null
+    await this.release()
+  }
+
+  /** Cuts the stuck connection to the peer: the writes waiting on it complete locally. */
+  private async release(): Promise<void> {
+    const q = this.qmp!
     // qsd has no `yank`, and cancelling the job would drain the stuck request inside qsd's main loop
     // (its monitor hangs): abort the TCP connection from the kernel (ss -K, SOCK_DESTROY) in the
     // daemon's namespace; the waiting writes then fail on the peer only and complete locally.
@@ -566,6 +649,28 @@ export class MirrorVolume {
     this.qmp = null
   }
 
+  /** SHA-256 (first 16 bytes, hex) of chunks `indexes` of this node's copy, read from the backing file
+   *  (qsd writes through the page cache: what it acknowledged is what a read sees). For verify: only
+   *  the checksums cross the network. */
+  async checksums(chunk: number, indexes: number[]): Promise<{ size: number; chunk: number; sums: Array<string | null> }> {
+    if (!Number.isInteger(chunk) || chunk < 4096 || chunk > 16 << 20 || (chunk & (chunk - 1)) !== 0) throw bad('chunk', 'must be a power of two from 4 KiB to 16 MiB')
+    if (!Array.isArray(indexes) || indexes.length > 4096 || indexes.some((i) => !Number.isInteger(i) || i < 0)) throw bad('indexes', 'must be at most 4096 chunk indexes (integers ≥ 0)')
+    const fh = await fs.promises.open(this.c.backing, 'r')
+    try {
+      const size = await backingSize(fh, this.c.backing)
+      const buf = Buffer.alloc(chunk)
+      const sums: Array<string | null> = []
+      for (const i of indexes) {
+        if (i * chunk >= size) { sums.push(null); continue }
+        const { bytesRead } = await fh.read(buf, 0, Math.min(chunk, size - i * chunk), i * chunk)
+        sums.push(crypto.createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32))
+      }
+      return { size, chunk, sums }
+    } finally {
+      await fh.close()
+    }
+  }
+
   status(): Promise<VolumeStatus> {
     return this.serial(() => this.statusNow())
   }
@@ -580,9 +685,10 @@ export class MirrorVolume {
       const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
       const len = Number(m?.len ?? 0)
       replication = {
-        state: !m ? 'Disconnected' : m.ready && declared ? 'Connected' : 'SyncSource',
+        state: this.suspended ? 'Suspended' : !m ? 'Disconnected' : m.ready && declared ? 'Connected' : 'SyncSource',
         percent: m && len > 0 ? Math.floor((Number(m.offset) / len) * 100) : null,
         job: m,
+        ...(this.suspended ? { suspended: { since: this.suspended.since, reason: this.suspended.reason } } : {}),
       }
     }
     const dev = this.attachedDevice()

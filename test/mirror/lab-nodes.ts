@@ -6,7 +6,7 @@ import crypto from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import type { Lab } from '../../scripts/lab/lab.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
-import { MirrorVolume } from '../../core/mirror/volume.js'
+import { MirrorVolume, type VolumeHooks } from '../../core/mirror/volume.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 export const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -22,7 +22,7 @@ export interface MNode { name: string; ns: string; addr: string; procs: ProcMana
 /** One cluster key per test process: both nodes derive the volume's replication PSK from it. */
 export const TEST_CLUSTER_KEY = crypto.randomBytes(32)
 
-export function mnode(lab: Lab, dir: string, i: 0 | 1, procDir: string, port: number, key: Buffer = TEST_CLUSTER_KEY): MNode {
+export function mnode(lab: Lab, dir: string, i: 0 | 1, procDir: string, port: number, key: Buffer = TEST_CLUSTER_KEY, hooks?: VolumeHooks): MNode {
   const name = `n${i + 1}`
   const procs = new ProcManager({ stateDir: procDir })
   const vol = new MirrorVolume({
@@ -30,7 +30,7 @@ export function mnode(lab: Lab, dir: string, i: 0 | 1, procDir: string, port: nu
     listen: { host: lab.addr(i, 0), port }, peer: { host: lab.addr(1 - i, 0), port }, mode: 'sync',
     secret: { cluster: 'lab', key },
     wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined)
+  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined, hooks)
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 

@@ -2,16 +2,16 @@
 //   1. Clean handover: the primary demotes cleanly while in sync; the secondary becomes primary
 //      without force (it holds every write: the old primary said so as it stepped down).
 //   2. Link cut: the replication link goes down; the primary notices, starts a new generation and
-//      records that its peer is outdated, then goes on writing alone (a write completes). The
-//      primary is killed; the secondary refuses to become primary, saying why and how to force.
-//      With the fencing evidence the engine has (peerFenced) it is not refused... and force works.
+//      records that its peer is outdated, outdates it over the cluster channel, then goes on writing
+//      alone (a write completes). The primary is killed; the secondary refuses to become primary,
+//      saying why and how to force; force works (without the writes made alone).
 import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createLab, labAvailable } from '../../scripts/lab/lab.js'
 import { isMccsError } from '../../core/errors.js'
-import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, type MNode } from './lab-nodes.js'
+import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
 
 const PORT = 17792
 const SIZE = 64 * 1024 * 1024
@@ -22,8 +22,9 @@ t.test('mirror: outdating a secondary that misses writes', { skip: !avail.ok ? a
   const lab = await createLab({ prefix: `mccs${process.pid}o-`, nodes: 2, links: 1 })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mo-'))
   images(dir, SIZE)
-  const a: MNode = mnode(lab, dir, 0, path.join(dir, 'p1'), PORT)
-  const b: MNode = mnode(lab, dir, 1, path.join(dir, 'p2'), PORT)
+  // Each node's "cluster channel" (the agents' peer RPC in production) reaches the other's volume.
+  const a: MNode = mnode(lab, dir, 0, path.join(dir, 'p1'), PORT, TEST_CLUSTER_KEY, { outdatePeer: (rec) => b.vol.markOutdated(rec) })
+  const b: MNode = mnode(lab, dir, 1, path.join(dir, 'p2'), PORT, TEST_CLUSTER_KEY, { outdatePeer: (rec) => a.vol.markOutdated(rec) })
   const kids: number[] = []
   t.teardown(async () => {
     for (const p of kids) killPid(p)
@@ -64,7 +65,8 @@ t.test('mirror: outdating a secondary that misses writes', { skip: !avail.ok ? a
     const timer = setTimeout(() => resolve(null), 30_000)
     w.once('exit', (code) => { clearTimeout(timer); resolve(code) })
   })
-  t.equal(done, 0, 'the write on the primary completes once the peer is declared lost (it went on alone)')
+  t.equal(done, 0, 'the write on the primary completes once the peer is declared lost and outdated over the cluster channel (it went on alone)')
+  t.match((await a.vol.status()).peerRecord, { state: 'Outdated', by: 'n2' }, 'the secondary recorded Outdated before the primary went on')
   const st = await b.vol.status()
   t.not(st.generation?.current, genBefore, 'the primary started a new generation when it lost the peer')
   t.equal(st.generation?.history[0], genBefore, 'the old generation is in its history')
@@ -76,7 +78,7 @@ t.test('mirror: outdating a secondary that misses writes', { skip: !avail.ok ? a
   await sleep(200)
   const err = await a.vol.becomePrimary().then(() => null, (e: unknown) => e)
   t.ok(isMccsError(err, 'MCCS_ERR_MIRROR_OUTDATED'), `the secondary refuses to become primary (${String((err as Error | null)?.message ?? 'it did not refuse')})`)
-  t.match(String((err as Error | null)?.message), /did not hand over/, 'the message says why')
+  t.match(String((err as Error | null)?.message), /Outdated since .*n2 lost the replication link/, 'the message says why')
   t.match(String((err as Error | null)?.message), /--force/, 'the message says how to force')
   t.equal((await a.vol.status()).role, 'secondary', 'it is still secondary')
   // Forcing takes the data as it is: the writes made after the cut are not there.
