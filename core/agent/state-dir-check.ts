@@ -2,10 +2,11 @@
 // state folder used to show only later (a save failing after the engine had acted, a log going blind),
 // when the node already took part in the cluster. The probe does what every state write does (create,
 // write, fsync, rename, fsync the folder) and removes its file, so a mount that accepts only some of
-// these is caught too.
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+// these is caught too. It is the state writers' own writer (config/atomic.ts), so the probe cannot
+// drift from what they do.
+import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { fsyncDir } from '../config/atomic.js'
+import { writeFileAtomic } from '../config/atomic.js'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { MccsError } from '../errors.js'
 
@@ -26,20 +27,10 @@ export async function checkWritableDirs(b: Pick<Bootstrap, 'stateDir' | 'logDir'
 
 async function probe(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o750 })
-  const tmp = path.join(dir, `${PROBE}.${process.pid}.tmp`)
   const done = path.join(dir, `${PROBE}.${process.pid}`)
   try {
-    const fh = await open(tmp, 'w', 0o600)
-    try {
-      await fh.writeFile('probe\n')
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, done)
-    await fsyncDir(dir)
+    await writeFileAtomic(done, 'probe\n', 0o600)
   } finally {
-    await rm(tmp, { force: true }).catch(() => {})
     await rm(done, { force: true }).catch(() => {})
   }
 }

@@ -4,10 +4,10 @@
 
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { lstat, open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { lstat, open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { MccsError } from '../errors.js'
-import { fsyncDir } from '../config/atomic.js'
+import { writeFileAtomic } from '../config/atomic.js'
 
 export const CLUSTER_KEY_BYTES = 32
 
@@ -27,32 +27,17 @@ export async function createClusterKey(file: string, opts: CreateKeyOptions = {}
   if (key.length !== CLUSTER_KEY_BYTES) {
     throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`, { field: 'key', subject: file })
   }
-  if (!opts.overwrite) {
-    const exists = await lstat(file).then(() => true, () => false)
-    if (exists) throw new MccsError('MCCS_ERR_CLUSTER_KEY_EXISTS', 'refusing to replace an existing cluster key', { subject: file })
-  }
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  try {
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    try {
-      await fh.chmod(0o600) // the umask can only narrow the mode, but be explicit
-      await fh.writeFile(key)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    if (!opts.overwrite) {
-      // A second check narrows the race with a concurrent creator; rename itself would replace silently.
-      const exists = await lstat(file).then(() => true, () => false)
-      if (exists) throw new MccsError('MCCS_ERR_CLUSTER_KEY_EXISTS', 'refusing to replace an existing cluster key', { subject: file })
-    }
-    await rename(tmp, file)
-  } catch (e) {
-    await rm(tmp, { force: true })
-    throw e
-  }
-  await fsyncDir(dirname(file))
+  if (!opts.overwrite) await refuseExisting(file)
+  await writeFileAtomic(file, key, 0o600, {
+    // A second check narrows the race with a concurrent creator; rename itself would replace silently.
+    beforeRename: async () => { if (!opts.overwrite) await refuseExisting(file) },
+  })
   return key
+}
+
+async function refuseExisting(file: string): Promise<void> {
+  const exists = await lstat(file).then(() => true, () => false)
+  if (exists) throw new MccsError('MCCS_ERR_CLUSTER_KEY_EXISTS', 'refusing to replace an existing cluster key', { subject: file })
 }
 
 /**

@@ -19,6 +19,7 @@
 import fs from 'node:fs'
 import crypto from 'node:crypto'
 import path from 'node:path'
+import { writeFileAtomicSync } from '../config/atomic.js'
 
 export const PEER_REC_BYTES = 4096
 
@@ -42,7 +43,7 @@ export function readGeneration(dir: string): GenerationRecord | null {
 }
 
 export function writeGeneration(dir: string, r: GenerationRecord): void {
-  writeAtomic(path.join(dir, 'generation.json'), JSON.stringify(r, null, 1) + '\n')
+  writeFileAtomicSync(path.join(dir, 'generation.json'), JSON.stringify(r, null, 1) + '\n', 0o600)
 }
 
 /** The record after this node starts a primary period with no peer known to share its data. */
@@ -104,16 +105,4 @@ export function mayPromote(gen: GenerationRecord | null, peer: PeerRecord | null
   const since = `since ${peer.at}${peer.reason ? ` (${peer.reason})` : ''}`
   if (peer.state === 'SyncTarget') return { ok: false, reason: `its data is Inconsistent: a resync from ${peer.by ?? 'the primary'} (generation ${peer.generation}) began and did not finish ${since}` }
   return { ok: false, reason: `its data is Outdated ${since}; its last known generation is ${gen?.current ?? peer.generation ?? 'none'}` }
-}
-
-function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  const fd = fs.openSync(tmp, 'w', 0o600)
-  try {
-    fs.writeSync(fd, data)
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-  fs.renameSync(tmp, file)
 }

@@ -1,9 +1,9 @@
 // Support bundles kept on this node (<stateDir>/support/) so earlier ones can be downloaded again:
 // <id>.tar.gz plus index.json, newest first, at most `keep` of them (the oldest are deleted).
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { writeFileAtomic, fsyncDir } from '../config/atomic.js'
+import { writeFileAtomic } from '../config/atomic.js'
 import { MccsError } from '../errors.js'
 
 export interface BundleInfo {
@@ -45,12 +45,7 @@ export class SupportStore {
     const run = this.chain.then(async () => {
       if (!BUNDLE_ID.test(info.id)) throw new MccsError('MCCS_ERR_INVALID', 'is not a bundle id', { field: '/id' })
       await mkdir(this.dir, { recursive: true, mode: 0o700 })
-      const file = this.file(info.id)
-      const tmp = `${file}.${process.pid}.tmp`
-      const fh = await open(tmp, 'w', 0o600)
-      try { await fh.writeFile(data); await fh.sync() } finally { await fh.close() }
-      await rename(tmp, file)
-      await fsyncDir(this.dir)
+      await writeFileAtomic(this.file(info.id), data, 0o600)
       const entry: BundleInfo = { ...info, size: data.length }
       const all = [entry, ...(await this.list()).filter((x) => x.id !== info.id)]
       const kept = all.slice(0, this.keep)

@@ -37,6 +37,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
+import { writeFileAtomicSync } from '../../config/atomic.js'
 import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
 import { procUserRefusal, type ProcTarget } from './proc-users.js'
 
@@ -253,19 +254,8 @@ function readExit(dir: string): ExitRec | null {
   return h
 }
 
-/** write, fsync, rename */
-function writeAtomic(file: string, data: string, mode = 0o644): void {
-  const tmp = `${path.dirname(file)}/.${path.basename(file)}.${process.pid}.tmp`
-  rmf(tmp) // a leftover would keep its old mode
-  const fd = fs.openSync(tmp, 'w', mode)
-  try {
-    fs.writeSync(fd, data)
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-  fs.renameSync(tmp, file)
-}
+/** The host's records (spec, stop, exit, reported) survive a crash whole or not at all. */
+const writeAtomic = (file: string, data: string, mode = 0o644): void => writeFileAtomicSync(file, data, mode)
 const exists = (file: string): boolean => fs.existsSync(file)
 const rmf = (file: string): void => fs.rmSync(file, { force: true })
 
