@@ -149,6 +149,23 @@ t.test('build refuses Node modules with a clear message', async (t) => {
   }
 })
 
+t.test('build resolves the SDK\'s entries from the kit, and names an import that is not one', async (t) => {
+  const dir = copy('aws-helpers')
+  // @mccs/sdk/aws-answers (the AWS answer helpers, out of the barrel) bundles with the plugin.
+  fs.writeFileSync(path.join(dir, 'src/index.ts'), "import { definePlugin, ok } from '@mccs/sdk'\nimport { discoverFault } from '@mccs/sdk/aws-answers'\nexport default definePlugin({ online: async () => ok(), offline: async () => ok(), monitor: async () => discoverFault(new Error('x')) })\n")
+  const built = await cli(['build', dir])
+  t.equal(built.code, 0, built.stderr)
+  t.match(fs.readFileSync(path.join(dir, 'dist/index.js'), 'utf8'), /discoverFault/)
+  // The test host is the kit's, not an entry of the contract: refused, naming the import and the file.
+  fs.writeFileSync(path.join(dir, 'src/index.ts'), "import { createTestHost } from '@mccs/sdk/testing'\nimport { definePlugin, ok } from '@mccs/sdk'\nexport default definePlugin({ online: async () => { void createTestHost; return ok() }, offline: async () => ok(), monitor: async () => ok() })\n")
+  fs.rmSync(path.join(dir, 'dist'), { recursive: true, force: true })
+  const refused = await cli(['build', dir])
+  t.not(refused.code, 0)
+  t.match(refused.stderr, "'@mccs/sdk/testing' is not an entry of @mccs/sdk")
+  t.match(refused.stderr, /src\/index\.ts/)
+  t.notOk(fs.existsSync(path.join(dir, 'dist/index.js')), 'no bundle written')
+})
+
 t.test('usage errors', async (t) => {
   const none = await cli(['publish', 'x'])
   t.equal(none.code, 2)

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --no-node-snapshot
-// mccs-plugin: runs the SDK's TypeScript CLI through tsx (isolated-vm, used by `validate`, needs
+// mccs-plugin: runs the plugin kit's TypeScript CLI through tsx (isolated-vm, used by `validate`, needs
 // --no-node-snapshot). CommonJS on purpose: an extensionless ES module entry breaks under tools
 // that hook require().
 ;(async () => {
