@@ -1,0 +1,87 @@
+// The view-change announcement on the wire: `ext.vc` of the heartbeat view (packet.ts), so it is covered by
+// the heartbeat's HMAC, its replay guard and its freshness echo like everything else a heartbeat carries.
+// Compact, so that 16 nodes fit the 1 KiB payload: members and ready members are bit masks over hb.json's
+// node names in sorted order, and `h` (a digest of that list) makes sure both ends index the same list.
+//
+//   { e: epoch, m: members mask, r: ready mask, j: 1 joined | 0, rd: 1 ready | 0, f: floor, h: node-list digest }
+//
+// decodeAnnounce() validates every field at the edge and throws MCCS_ERR_HB_PAYLOAD naming the field; the
+// caller treats a refused announcement as none (the sender then installs nothing with us) and logs it.
+import { createHash } from 'node:crypto'
+import { MccsError } from '../errors.js'
+import type { Announce } from './view.js'
+
+export const MAX_VIEW_NODES = 16
+const KEYS = new Set(['e', 'm', 'r', 'j', 'rd', 'f', 'h'])
+
+export interface WireAnnounce { e: number; m: number; r: number; j: 0 | 1; rd: 0 | 1; f: number; h: string }
+
+/** The node list both ends index masks with: hb.json's names, sorted. */
+export class ViewCodec {
+  readonly names: readonly string[]
+  readonly digest: string
+  private readonly index: Map<string, number>
+
+  constructor(nodes: readonly string[]) {
+    const names = [...new Set(nodes)].sort()
+    if (names.length === 0 || names.length > MAX_VIEW_NODES) {
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `a cluster has 1 to ${MAX_VIEW_NODES} nodes (has ${names.length})`, { field: '/nodes' })
+    }
+    this.names = names
+    this.index = new Map(names.map((n, i) => [n, i]))
+    this.digest = createHash('sha256').update(names.join('\n')).digest('hex').slice(0, 8)
+  }
+
+  private mask(list: readonly string[], field: string): number {
+    let m = 0
+    for (const n of list) {
+      const i = this.index.get(n)
+      if (i === undefined) throw new MccsError('MCCS_ERR_HB_PAYLOAD', `'${n}' is not a node of hb.json`, { field })
+      m |= 1 << i
+    }
+    return m
+  }
+
+  private list(mask: number): string[] {
+    return this.names.filter((_, i) => (mask & (1 << i)) !== 0)
+  }
+
+  encode(a: Announce): WireAnnounce {
+    return {
+      e: a.epoch, m: this.mask(a.members, 'vc/m'), r: this.mask(a.ready, 'vc/r'),
+      j: a.joined ? 1 : 0, rd: a.rd ? 1 : 0, f: a.floor, h: this.digest,
+    }
+  }
+
+  /** Validates what `sender` announced (ext.vc of its heartbeat view). Throws MCCS_ERR_HB_PAYLOAD naming the field. */
+  decode(v: unknown, sender: string, base = 'payload/ext/vc'): Announce {
+    const bad = (f: string, why: string) => new MccsError('MCCS_ERR_HB_PAYLOAD', why, { field: `${base}${f ? '/' + f : ''}`, subject: sender })
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('', 'must be a JSON object')
+    const o = v as Record<string, unknown>
+    for (const k of Object.keys(o)) if (!KEYS.has(k)) throw bad(k, 'unknown field')
+    if (o.h !== this.digest) throw bad('h', `names another node list (${String(o.h)}; ours ${this.digest}): hb.json differs between the nodes`)
+    const int = (k: string, max: number) => {
+      const x = o[k]
+      if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0 || x > max) throw bad(k, `must be an integer from 0 to ${max}`)
+      return x
+    }
+    const all = (1 << this.names.length) - 1
+    const e = int('e', Number.MAX_SAFE_INTEGER)
+    const f = int('f', Number.MAX_SAFE_INTEGER)
+    const m = int('m', all)
+    const r = int('r', all)
+    const flag = (k: string) => {
+      if (o[k] !== 0 && o[k] !== 1) throw bad(k, 'must be 0 or 1')
+      return o[k] === 1
+    }
+    const joined = flag('j')
+    const rd = flag('rd')
+    const si = this.index.get(sender)
+    if (si === undefined) throw bad('', `'${sender}' is not a node of hb.json`)
+    if ((m & (1 << si)) === 0) throw bad('m', `does not contain its sender ${sender}`)
+    if ((r & ~m) !== 0) throw bad('r', 'names a node that is not a member')
+    if (joined && f !== e) throw bad('f', 'must equal the epoch of the view joined')
+    if (f > e) throw bad('f', 'cannot exceed the epoch (a node proposes above its floor)')
+    return { epoch: e, members: this.list(m), ready: this.list(r), joined, rd, floor: f }
+  }
+}
