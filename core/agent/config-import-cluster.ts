@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import type { ConfigStore } from '../config/store.js'
 import { readJson } from '../config/json-text.js'
-import type { MainConfig } from '../engine/model.js'
+import type { MainConfig } from '../engine/index.js'
 import { isMccsError } from '../errors.js'
 
 export async function importIntoCluster(

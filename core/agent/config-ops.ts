@@ -4,9 +4,10 @@
 // resources may run, which nodes and types exist) comes in through OpsContext. The config store
 // validates the whole result again on commit (types, attribute schemas, references).
 
-import type { DependencyConfig, GroupConfig, MainConfig, ResourceConfig, TypeDefaults } from '../engine/model.js'
-import { SHIPPED_DEFAULTS } from '../engine/model.js'
-import { findCycle } from '../engine/graph.js'
+import {
+  type DependencyConfig, type GroupConfig, type MainConfig, type ResourceConfig, type TypeDefaults,
+  SHIPPED_DEFAULTS, findCycle,
+} from '../engine/index.js'
 import { MccsError } from '../errors.js'
 
 /** Resource-type keywords of the product (manual 3.2.2.1: "a reserved keyword, such as network card

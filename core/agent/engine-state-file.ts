@@ -8,8 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { writeFileAtomic } from '../config/atomic.js'
 import { keepAside } from '../config/keep-aside.js'
-import type { EngineState } from '../engine/state.js'
-import { isStickyFault } from '../engine/state.js'
+import { type EngineState, isStickyFault } from '../engine/index.js'
 import type { Log } from '../log/logger.js'
 
 type StateLog = Pick<Log, 'log'>

@@ -5,8 +5,8 @@
 // alive and talking to us, so the fence is withdrawn instead of killing a healthy member (issue 14,
 // finding 2). A cancel during the delay stops it; a device call once issued runs to its end (a power
 // switch left half way tells nothing about the target).
-import type { HbConfig } from '../engine/model.js'
-import type { Action } from '../engine/plan.js'
+import type { Action } from '../engine/index.js'
+import type { HbConfig } from '../config/hb-model.js'
 import type { ActionOutcome } from '../executor/executor.js'
 import type { PluginHost } from '../plugins/host.js'
 import type { Log } from '../log/logger.js'

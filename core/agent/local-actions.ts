@@ -1,12 +1,7 @@
 // What runs on this node's own resources: the actions the engine plans for this node (here, or sent by
 // the coordinator), the monitors of this node's schedule, and self-fencing when quorum is lost. Every
 // plugin hook call on a configured resource goes through here; fencing another node is fencing.ts.
-import type { EngineInput } from '../engine/scheduler.js'
-import type { MonitorResultEvent } from '../engine/events.js'
-import type { Action } from '../engine/plan.js'
-import { resolveAttrs } from '../engine/model.js'
-import type { MonitorEntry } from '../engine/monitor-schedule.js'
-import { selfFenceOrder } from '../engine/self-fence.js'
+import { type EngineInput, type MonitorResultEvent, type Action, resolveAttrs, type MonitorEntry, selfFenceOrder } from '../engine/index.js'
 import type { ActionOutcome } from '../executor/executor.js'
 import { MonitorLoop } from '../executor/monitor-loop.js'
 import type { PluginHost } from '../plugins/host.js'
@@ -145,18 +140,18 @@ export class LocalActions {
     if (a.kind === 'online' && !this.o.quorumFresh()) {
       this.running.delete(a.id)
       this.o.log.log('warn', `online ${a.resource} refused: quorum is no longer certain`, { resource: a.resource })
-      return { status: 'done', answer: 'failed', recoverable: true, reason: 'MCCS_ERR_NO_QUORUM: quorum is no longer certain on this node' }
+      return { status: 'done', answer: 'failed', recoverable: true, code: 'MCCS_ERR_NO_QUORUM', reason: 'quorum is no longer certain on this node' }
     }
     if (a.kind === 'online' && this.parkedWhy) {
       this.running.delete(a.id)
       this.o.log.log('warn', `online ${a.resource} refused: ${this.parkedWhy}`, { resource: a.resource })
-      return { status: 'done', answer: 'failed', recoverable: true, reason: `MCCS_ERR_NODE_UNAVAILABLE: ${this.parkedWhy}` }
+      return { status: 'done', answer: 'failed', recoverable: true, code: 'MCCS_ERR_NODE_UNAVAILABLE', reason: this.parkedWhy }
     }
     const diverged = a.kind === 'online' ? this.o.diverged() : null
     if (diverged) {
       this.running.delete(a.id)
       this.o.log.log('error', `online ${a.resource} refused: ${diverged}`, { resource: a.resource, code: 'MCCS_ERR_CONFIG_DIVERGED' })
-      return { status: 'done', answer: 'failed', recoverable: false, reason: `MCCS_ERR_CONFIG_DIVERGED: ${diverged}` }
+      return { status: 'done', answer: 'failed', recoverable: false, code: 'MCCS_ERR_CONFIG_DIVERGED', reason: diverged }
     }
     try {
       return await this.runHook(a, signal)

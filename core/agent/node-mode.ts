@@ -10,8 +10,7 @@
 // before the groups are moved, so nothing can start behind the move.
 import { readFile } from 'node:fs/promises'
 import { writeFileAtomic } from '../config/atomic.js'
-import type { OperatorCommand } from '../engine/events.js'
-import type { CommandOutcome } from '../engine/plan.js'
+import type { OperatorCommand, CommandOutcome } from '../engine/index.js'
 import type { Role } from '../cluster/role.js'
 import type { Log } from '../log/logger.js'
 import type { AgentStatus } from './status.js'

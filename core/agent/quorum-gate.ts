@@ -5,7 +5,7 @@
 // its group waiting for that action for good (issue 14, finding 1). If quorum is lost instead, the role
 // resigns or self-fences this node and release() hands what waited to that path: the next coordinator
 // learns the truth by probing, and a waiting command is answered "no quorum".
-import type { EngineEvent } from '../engine/events.js'
+import type { EngineEvent } from '../engine/index.js'
 import type { Log } from '../log/logger.js'
 
 interface Held<R> { ev: EngineEvent; at: number; settle?: (r: R | null) => void }

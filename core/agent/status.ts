@@ -1,11 +1,11 @@
 // What `mccs status` shows (crm_mon / hastatus style): nodes, groups and their resources per node.
-import type { HbConfig, MainConfig } from '../engine/model.js'
-import type { EngineState } from '../engine/state.js'
-import type { Notice } from '../engine/plan.js'
+import type { MainConfig, EngineState, Notice } from '../engine/index.js'
+import type { HbConfig } from '../config/hb-model.js'
 import type { PluginHost } from '../plugins/host.js'
 import type { Role } from '../cluster/role.js'
 import type { LogHealth } from '../log/logger.js'
 import type { OpLogHealth } from '../log/oplog.js'
+import type { BookEntry } from '../license/cluster-book.js'
 
 export interface AgentStatus {
   node: string
@@ -31,6 +31,8 @@ export interface AgentStatus {
   notices: Array<Notice & { at: string }>
   /** This node's logs: whether they are written, and what was dropped or held (a full disk). */
   logs?: { agent: LogHealth; operations: OpLogHealth }
+  /** Every node's license as known here: valid, or limited mode (no automatic failover) and why (issue 17). */
+  licenses?: Record<string, BookEntry>
 }
 
 export interface ClusterStatus {

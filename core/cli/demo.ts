@@ -14,10 +14,11 @@ import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
-import type { MainConfig } from '../engine/model.js'
+import type { MainConfig } from '../engine/index.js'
 import type { AgentStatus } from '../agent/status.js'
 import type { CommandReply } from '../agent/agent.js'
 import { currentUser } from '../agent/agent.js'
+import type { ErrorCode } from '../errors.js'
 import { createClusterKey } from '../cluster/cluster-key.js'
 import { issueLicense } from '../license/format.js'
 import { installLicense, TRUSTED_KEYS_FILE } from '../license/store.js'
@@ -201,6 +202,9 @@ async function waitForCluster(homes: Record<string, Bootstrap>, timeoutMs: numbe
   }
 }
 
+/** Refusals that pass once the cluster has settled (a coordinator acts, its first probes end). */
+export const TRANSIENT: ReadonlySet<string> = new Set<ErrorCode>(['MCCS_ERR_GROUP_BUSY', 'MCCS_ERR_NO_QUORUM', 'MCCS_ERR_NOT_COORDINATOR'])
+
 /** Operator commands are refused until a coordinator acts; retry those refusals for a while. */
 async function command(b: Bootstrap, cmd: Record<string, unknown>, timeoutMs: number): Promise<CommandReply> {
   const end = Date.now() + timeoutMs
@@ -209,7 +213,7 @@ async function command(b: Bootstrap, cmd: Record<string, unknown>, timeoutMs: nu
       .catch((e: Error & { code?: string }) => ({ outcome: { status: 'rejected' as const, code: e.code ?? 'MCCS_ERR_INTERNAL', reason: e.message } }) as unknown as CommandReply)
     // Right after it takes over, the coordinator probes every resource (the group is busy meanwhile).
     const o = r.outcome as { status: string; code?: string; reason?: string }
-    const transient = o.code === 'MCCS_ERR_GROUP_BUSY' || /coordinator|quorum/i.test(o.reason ?? '')
+    const transient = o.code !== undefined && TRANSIENT.has(o.code)
     if (o.status !== 'rejected' || Date.now() > end || !transient) return r
     await sleep(500)
   }

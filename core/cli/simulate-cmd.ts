@@ -1,7 +1,7 @@
 // mccs simulate <scenario.json>: the plans the engine would make for a list of events (the operator's
 // dry run). The file format is that of test/scenarios/*/scenario.json (test/scenarios/README.md).
 import { readFile } from 'node:fs/promises'
-import { runScenario, type ScenarioFile } from '../engine/scenario.js'
+import { runScenario, type ScenarioFile } from '../engine/index.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 

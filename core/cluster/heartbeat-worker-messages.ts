@@ -2,7 +2,7 @@
 // heartbeat's worker thread (heartbeat-worker.ts). Types only: the worker imports nothing it does not run.
 import type { MessagePort } from 'node:worker_threads'
 import type { HeartbeatStatus, LinkEvent, PeerEvent, RejectEvent, ViewEvent } from './heartbeat.js'
-import type { HbConfig } from '../engine/model.js'
+import type { HbConfig } from '../config/hb-model.js'
 import type { HbView } from './packet.js'
 
 /** workerData: what the worker needs to build its Heartbeat, and the port it talks on. */

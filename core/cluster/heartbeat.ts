@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
-import type { HbConfig } from '../engine/model.js'
+import type { HbConfig } from '../config/hb-model.js'
 import type { Log } from '../log/logger.js'
 import { HbStateWriter, loadHbState } from './heartbeat-state.js'
 import {

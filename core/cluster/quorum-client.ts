@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 import tls from 'node:tls'
 import { MccsError } from '../errors.js'
-import type { HostLogger } from '../plugins/host.js'
+import type { HostLogger } from '../log/types.js'
 import {
   KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, checkPartition, parseServerMsg, partitionKey,
   type ClientMsg, type ClientVote, type VoteMsg,

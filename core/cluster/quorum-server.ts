@@ -17,7 +17,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import { MccsError, isMccsError } from '../errors.js'
 import { writeFileAtomic } from '../config/atomic.js'
-import type { HostLogger } from '../plugins/host.js'
+import type { HostLogger } from '../log/types.js'
 import { ensureTlsMaterial, type TlsOptions } from './tls.js'
 import {
   KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, choosePartition, macEqual, parseClientMsg, partitionKey,

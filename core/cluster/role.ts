@@ -11,7 +11,7 @@ import { computeMembership, type MembershipResult } from './membership.js'
 import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
 import type { HbView } from './packet.js'
-import type { HbConfig } from '../engine/model.js'
+import type { HbConfig } from '../config/hb-model.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 

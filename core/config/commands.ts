@@ -3,7 +3,7 @@
 
 import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { HbConfig } from '../engine/model.js'
+import type { HbConfig } from './hb-model.js'
 import { isMccsError } from '../errors.js'
 import { formatIssues, issuesOf, type ConfigIssue } from './issue.js'
 import { readJson } from './json-text.js'

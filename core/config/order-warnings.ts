@@ -2,7 +2,7 @@
 // an address sits above its NIC (address depends on nic), and AWS Overlay/Secondary IP types sit
 // between them (address -> aws-oip|aws-sip -> nic); an Elastic IP sits above the NIC (aws-eip -> nic).
 // Pure: (config) => warnings. Edges are parent -> child, "parent depends on child".
-import type { MainConfig } from '../engine/model.js'
+import type { MainConfig } from '../engine/index.js'
 
 export interface OrderWarning {
   /** JSON pointer of the resource concerned in main.json. */

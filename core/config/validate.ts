@@ -2,8 +2,8 @@
 // groups, nodes, types, dependency cycles, type attributes). Every issue is collected; nothing throws
 // half-way. Defaults are applied to a copy, so a valid result is a complete MainConfig / HbConfig.
 
-import type { DependencyConfig, GroupConfig, HbConfig, MainConfig } from '../engine/model.js'
-import { findCycle } from '../engine/graph.js'
+import { type DependencyConfig, type GroupConfig, type MainConfig, findCycle } from '../engine/index.js'
+import type { HbConfig } from './hb-model.js'
 import type { ErrorCode } from '../errors.js'
 import { attributeAjv, configAjv, explainErrors, type ValidateFunction } from './ajv.js'
 import type { ConfigIssue } from './issue.js'

@@ -1,24 +1,19 @@
-// Live updates for the console over Server-Sent Events (GET /api/events):
+// Live updates for the console over Server-Sent Events (GET /api/events, routes/events.ts):
 //   event: status  data: AgentStatus   at connect, then on every change (at most every 100 ms)
 //   event: log     data: {line}        each new line of this node's log
 //   event: oplog   data: OplogEntry    each new manual operation log entry
 // The agent emits 'step' after every engine event: a change is looked for 100 ms after a step, and once
 // a second anyway (a follower node's state changes on the coordinator, which emits nothing here).
 // Watching runs only while at least one client is connected.
-import type { FastifyInstance } from 'fastify'
 import type { Agent } from '../agent/agent.js'
 import type { AgentStatus } from '../agent/status.js'
 import { FileFollower } from './log-files.js'
 import { oplogEntry } from './oplog-view.js'
-import type { RouteDeps } from './routes/deps.js'
 
 export interface EventClient { send(event: string, data: unknown): void }
 
 const MIN_GAP_MS = 100
 const POLL_MS = 1000
-const KEEPALIVE_MS = 15_000
-/** A client that cannot keep up is dropped rather than buffered without end. */
-const MAX_BUFFERED = 8 * 1024 * 1024
 
 export class ConsoleEvents {
   private readonly clients = new Set<EventClient>()
@@ -104,44 +99,4 @@ export class ConsoleEvents {
 /** What counts as a change: everything but the uptime, which changes every second. */
 function keyOf(st: AgentStatus): string {
   return JSON.stringify({ ...st, uptimeS: 0 })
-}
-
-export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.get('/api/events', {
-    schema: { summary: 'Live status, log lines and operation log entries (text/event-stream)' },
-  }, async (_req, reply) => {
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-      ...headersOf(reply.getHeaders()),
-    })
-    res.write(': connected\n\n')
-    let closed = false
-    const client: EventClient = {
-      send: (event, data) => {
-        if (closed) return
-        if (res.writableLength > MAX_BUFFERED) { res.destroy(); return }
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-      },
-    }
-    const keepalive = setInterval(() => { if (!closed) res.write(': keepalive\n\n') }, KEEPALIVE_MS)
-    keepalive.unref()
-    let remove: (() => void) | undefined
-    res.on('close', () => {
-      closed = true
-      clearInterval(keepalive)
-      remove?.()
-    })
-    remove = await deps.events.add(client)
-    if (closed) remove()
-  })
-}
-
-function headersOf(h: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(h)) if (typeof v === 'string' || typeof v === 'number') out[k] = String(v)
-  return out
 }

@@ -8,7 +8,6 @@ import { autoTarget } from './license.js'
 import { confidence } from './policy.js'
 import { expireLost } from './deadlines.js'
 import { expireFault } from './fault-expiry.js'
-import { requestFence } from './results.js'
 
 export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
   const ns = d.node(n)
@@ -50,6 +49,13 @@ function stuckOn(d: Draft, n: NodeName): boolean {
   let stuck = false
   eachResourceOn(d, n, (r) => { if (d.rs(r, n)!.needsFence) stuck = true })
   return stuck
+}
+
+/** Asks the cluster layer to fence `n`, once (a failed fence is retried on tick). */
+export function requestFence(d: Draft, n: NodeName, reason: string): void {
+  if (d.fencePending(n).length) return
+  d.emit({ kind: 'fence', node: n, reason })
+  d.notice({ kind: 'needsFence', node: n, reason })
 }
 
 /** The node is down and provably runs nothing: its resources are offline; its groups may move. */

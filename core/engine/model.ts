@@ -1,4 +1,5 @@
-// The configuration model shared by the engine, the config store, the CLI and the API.
+// The model of main.json shared by the engine, the config store, the CLI and the API (hb.json's is
+// core/config/hb-model.ts: the engine never reads it).
 // Pure data: no I/O here (the engine imports nothing that touches the world).
 
 export type NodeName = string
@@ -63,35 +64,6 @@ export interface MainConfig {
   dependencies: DependencyConfig[]
   /** Cluster-wide overrides of type defaults, by type name. */
   types: Record<string, Partial<TypeDefaults>>
-}
-
-export interface HbLink { name: string; priority: number; port?: number }
-export interface HbNode {
-  name: string
-  /** Address of this node on each link, by link name. */
-  addresses: Record<string, string>
-  votes?: number
-  /** Addresses a node must reach to know it is not the isolated one. */
-  isolationTestAddresses?: string[]
-  /** Fence devices that can fence this node, tried in order (level 1, then 2, ...). */
-  fencing?: Array<{ type: string; attrs?: Record<string, unknown> }>
-}
-export interface HbConfig {
-  generation: number
-  cluster: string
-  nodes: HbNode[]
-  links: HbLink[]
-  timing: { intervalMs: number; deadMs: number }
-  port: number
-  quorum?: HbQuorum
-}
-
-export interface HbQuorum {
-  /** Two-node mode without a quorum server: after every node was seen once, a tie is quorate. */
-  twoNode?: boolean
-  server?: { host: string; port?: number; servername?: string; caFile: string; keyFile: string }
-  /** A node running no resource waits this long before it fences a peer (the active node wins the race). */
-  fenceDelayMs?: number
 }
 
 export function resolvePolicy(

@@ -4,14 +4,16 @@ import type { ActionResultEvent } from './events.js'
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { fault, observe } from './policy.js'
-import { fenced } from './membership.js'
+import { fenced, requestFence } from './membership.js'
 
 export function onActionResult(d: Draft, ev: ActionResultEvent): void {
   const a = d.forget(ev.actionId)
   if (!a) return // cancelled or superseded: the engine no longer waits for it
   const ok = ev.status === 'done' && (ev.answer === 'ok' || ev.answer === 'degraded')
   if (ok) d.started(a.id, a.group)
-  const why = ev.reason ?? `${a.kind} ${ev.status}${ev.status === 'done' ? `/${ev.answer}` : ''}`
+  // A refusal's code leads its text, as in an MccsError's message (what faults, notices and logs show).
+  const said = ev.code && ev.reason !== undefined ? `${ev.code}: ${ev.reason}` : ev.reason
+  const why = said ?? `${a.kind} ${ev.status}${ev.status === 'done' ? `/${ev.answer}` : ''}`
   const r = a.resource
   switch (a.kind) {
     case 'fence':
@@ -84,11 +86,4 @@ function onlineFailed(d: Draft, r: string, n: NodeName, recoverable: boolean, wh
     return
   }
   fault(d, r, n, `online failed: ${why}`, recoverable)
-}
-
-/** Asks the cluster layer to fence `n`, once (a failed fence is retried on tick). */
-export function requestFence(d: Draft, n: NodeName, reason: string): void {
-  if (d.fencePending(n).length) return
-  d.emit({ kind: 'fence', node: n, reason })
-  d.notice({ kind: 'needsFence', node: n, reason })
 }

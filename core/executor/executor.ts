@@ -3,11 +3,12 @@
 // running one (its hook is killed through the call's abort signal). Every action except `cancel` is
 // answered with exactly one actionResult (rule 5) — a cancelled one too, since the engine has already
 // forgotten it and ignores the late result.
-import type { Action, Plan } from '../engine/plan.js'
-import type { ActionResultEvent } from '../engine/events.js'
+import type { Action, Plan, ActionResultEvent } from '../engine/index.js'
 import type { Answer, ExecStatus } from '../../sdk/src/types.js'
+import type { ErrorCode } from '../errors.js'
 
-export interface ActionOutcome { status: ExecStatus; answer: Answer; recoverable: boolean; reason?: string }
+/** `code`: set when the node refused to run the action (the code's words are not repeated in `reason`). */
+export interface ActionOutcome { status: ExecStatus; answer: Answer; recoverable: boolean; code?: ErrorCode; reason?: string }
 export type ActionRunner = (action: Action, signal: AbortSignal) => Promise<ActionOutcome>
 
 interface Entry {
@@ -82,7 +83,7 @@ export class Executor {
   private finish(e: Entry, o: ActionOutcome): void {
     if (e.state === 'running' || e.state === 'waiting') e.state = o.status === 'done' && o.answer === 'ok' ? 'ok' : 'failed'
     const ok = e.state === 'ok'
-    this.report({ type: 'actionResult', actionId: e.action.id, status: o.status, answer: o.answer, recoverable: o.recoverable, ...(o.reason ? { reason: o.reason } : {}) })
+    this.report({ type: 'actionResult', actionId: e.action.id, status: o.status, answer: o.answer, recoverable: o.recoverable, ...(o.code ? { code: o.code } : {}), ...(o.reason ? { reason: o.reason } : {}) })
     if (ok) for (const id of e.dependents) { const d = this.entries.get(id); if (d) this.maybeStart(d) }
     this.prune(e)
   }

@@ -1,9 +1,9 @@
 // The agent's structured log (pino, JSON lines). Secrets never reach it: every message and every value
-// goes through the same redaction as support bundles (core/support/redact.ts). Lines go to a LogSink,
+// goes through the same redaction as support bundles (core/log/redact.ts). Lines go to a LogSink,
 // which never blocks the event loop and degrades to counting dropped lines when the disk is full.
 import pino from 'pino'
-import type { HostLogger } from '../plugins/host.js'
-import { redactJson, redactText } from '../support/redact.js'
+import type { HostLogger } from './types.js'
+import { redactJson, redactText } from './redact.js'
 import { LogSink, type SinkHealth } from './sink.js'
 
 export type Level = 'debug' | 'info' | 'warn' | 'error'

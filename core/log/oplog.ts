@@ -7,7 +7,7 @@
 // and a record saying how many were lost is written first. `health()` says what is held and why.
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import { redactConfig, type SchemaOf } from '../support/redact.js'
+import { redactConfig, type SchemaOf } from './redact.js'
 import { LOG_FILE_MODE } from './sink.js'
 
 export interface OpRecord {

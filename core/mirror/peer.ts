@@ -4,7 +4,7 @@
 import { MccsError } from '../errors.js'
 import type { PeerRecord } from './meta.js'
 import type { MirrorManager, MirrorAttrs } from './manager.js'
-import { resolveAttrs, type MainConfig } from '../engine/model.js'
+import { resolveAttrs, type MainConfig } from '../engine/index.js'
 
 export type MirrorMessage =
   | { t: 'mirrorOutdate'; resource: string; rec: PeerRecord }

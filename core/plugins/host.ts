@@ -16,10 +16,7 @@ import { LIMITS } from './limits.js'
 import { sysProvider } from './caps/sys.js'
 import { BUILTIN_TYPES } from './builtin-names.js'
 import { builtinPluginsDir } from '../paths.js'
-
-export interface HostLogger {
-  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void
-}
+import type { HostLogger } from '../log/types.js'
 
 export interface HostOptions {
   providers: CapabilityProvider[]

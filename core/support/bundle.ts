@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { tar, type TarEntry } from './tar.js'
-import { knownSecrets, redactConfig, redactJsonText, redactLogLine, redactText, rememberSecrets, REDACTED, type SchemaOf, type SecretSet } from './redact.js'
+import { knownSecrets, redactConfig, redactJsonText, redactLogLine, redactText, rememberSecrets, REDACTED, type SchemaOf, type SecretSet } from '../log/redact.js'
 
 /** Never in a bundle, whatever their content: the cluster key, console accounts, private keys. */
 const NEVER = /^(cluster\.key|accounts\.json)$|\.(key|pem|p12|pfx)$/i

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createClusterKey } from '../../core/cluster/cluster-key.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import { createLab, type Lab } from './lab.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

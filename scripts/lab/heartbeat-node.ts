@@ -11,7 +11,7 @@ import { Heartbeat } from '../../core/cluster/heartbeat.js'
 import { loadClusterKey } from '../../core/cluster/cluster-key.js'
 import { computeMembership, type QuorumServerVote } from '../../core/cluster/membership.js'
 import type { HbView } from '../../core/cluster/packet.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 
 const arg = (n: string) => {
   const i = process.argv.indexOf(`--${n}`)

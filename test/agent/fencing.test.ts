@@ -4,7 +4,7 @@
 // a device call once issued runs to its end whatever is cancelled meanwhile.
 import t from 'tap'
 import { Fencing } from '../../core/agent/fencing.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import type { Action } from '../../core/engine/plan.js'
 import type { PluginHost } from '../../core/plugins/host.js'
 import type { Log } from '../../core/log/logger.js'

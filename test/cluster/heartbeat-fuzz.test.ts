@@ -7,7 +7,7 @@ import t from 'tap'
 import { Heartbeat, type PeerEvent } from '../../core/cluster/heartbeat.js'
 import { decodePacket, encodePacket } from '../../core/cluster/packet.js'
 import { isMccsError } from '../../core/errors.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 
 const port = 30000 + (process.pid % 20000)
 const key = randomBytes(32)

@@ -11,7 +11,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { Heartbeat, type HeartbeatOptions, type PeerEvent } from '../../core/cluster/heartbeat.js'
 import { decodePacket, encodePacket, incarnationTime, newIncarnation } from '../../core/cluster/packet.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 
 const port = 20000 + (process.pid % 20000)
 const key = randomBytes(32)

@@ -9,7 +9,7 @@ import t from 'tap'
 import { Heartbeat } from '../../core/cluster/heartbeat.js'
 import { loadHbState } from '../../core/cluster/heartbeat-state.js'
 import { newIncarnation } from '../../core/cluster/packet.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import type { Log } from '../../core/log/logger.js'
 
 const port = 20000 + (process.pid % 20000)

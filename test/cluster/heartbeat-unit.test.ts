@@ -6,7 +6,7 @@ import t from 'tap'
 import { Heartbeat, DEFAULT_TIMING, type PeerEvent } from '../../core/cluster/heartbeat.js'
 import { encodePacket, newIncarnation } from '../../core/cluster/packet.js'
 import { isMccsError } from '../../core/errors.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 
 const port = 20000 + (process.pid % 20000)
 const key = randomBytes(32)

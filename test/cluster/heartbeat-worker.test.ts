@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild'
 import { HeartbeatThread, DEFAULT_WATCHDOG_MS, type HeartbeatThreadOptions } from '../../core/cluster/heartbeat-worker-client.js'
 import type { LinkEvent, PeerEvent } from '../../core/cluster/heartbeat.js'
 import { isMccsError } from '../../core/errors.js'
-import type { HbConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import { packageRoot } from '../../core/paths.js'
 
 const port = 40000 + (process.pid % 20000)

@@ -7,7 +7,8 @@
 // directory, so the parent can warm the next victim while it checks the files the last one left.
 
 import { once } from 'node:events'
-import type { HbConfig, MainConfig } from '../../core/engine/model.js'
+import type { MainConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import { ConfigStore } from '../../core/config/store.js'
 
 const dir = process.argv[2]

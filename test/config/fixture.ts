@@ -4,7 +4,8 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { HbConfig, MainConfig } from '../../core/engine/model.js'
+import type { MainConfig } from '../../core/engine/model.js'
+import type { HbConfig } from '../../core/config/hb-model.js'
 import type { TypeCatalog } from '../../core/config/validate.js'
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))

@@ -1,7 +1,7 @@
-// The one redaction (core/support/redact.ts) rule by rule: what it hides, and what it must leave alone
+// The one redaction (core/log/redact.ts) rule by rule: what it hides, and what it must leave alone
 // (a bundle that hides everything helps nobody).
 import t from 'tap'
-import { isSecretKey, redactText, redactJson, redactConfig, rememberSecrets, SecretSet, REDACTED } from '../../core/support/redact.js'
+import { isSecretKey, redactText, redactJson, redactConfig, rememberSecrets, SecretSet, REDACTED } from '../../core/log/redact.js'
 
 const X = REDACTED
 

@@ -1,17 +1,14 @@
 // Operator commands: POST /api/groups/:group/actions/:verb, /api/resources/:resource/actions/:verb,
-// /api/monitor-all. The command is built exactly as `mccs group|resource <verb>` builds it
-// (core/cli/ops-cmd.ts) and goes through agent.command(), which logs it in the operation log.
+// /api/monitor-all. The command is built by the same function as `mccs group|resource <verb>`
+// (core/agent/operator-commands.ts) and goes through agent.command(), which logs it in the operation log.
 import type { FastifyInstance } from 'fastify'
-import { buildCommand } from '../../cli/ops-cmd.js'
 import type { CommandReply } from '../../agent/agent.js'
-import type { OperatorCommand } from '../../engine/events.js'
+import { buildCommand, GROUP_VERBS, RESOURCE_VERBS } from '../../agent/operator-commands.js'
+import type { OperatorCommand } from '../../engine/index.js'
 import { MccsError } from '../../errors.js'
 import { audit } from '../audit.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
-
-export const GROUP_VERBS = ['online', 'offline', 'switch', 'lock', 'unlock', 'clear', 'flush', 'probe', 'failover'] as const
-export const RESOURCE_VERBS = ['online', 'offline', 'probe', 'activate', 'deactivate'] as const
 
 const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' } as const
 const wait = { type: 'boolean', description: 'answer once the target state is reached (or cannot be)' } as const
@@ -38,7 +35,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): voi
   app.post<{ Params: { group: string; verb: string }; Body: ActionBody }>('/api/groups/:group/actions/:verb', {
     schema: {
       summary: 'A group command (as `mccs group <verb> <group>`)',
-      params: { type: 'object', required: ['group', 'verb'], properties: { group: name, verb: { type: 'string', enum: [...GROUP_VERBS] } } },
+      params: { type: 'object', required: ['group', 'verb'], properties: { group: name, verb: { type: 'string', enum: Object.keys(GROUP_VERBS) } } },
       body: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -51,20 +48,22 @@ export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): voi
     },
   }, async (req) => {
     const b = req.body
-    const cmd = buildCommand('group', req.params.verb, req.params.group, { socket: '', json: true, wait: b.wait === true, ...opt('node', b.node), ...opt('persistent', b.persistent), ...opt('off', b.off) })
-    return run(cmd, b, userOf(req))
+    const user = userOf(req)
+    const cmd = buildCommand('group', req.params.verb, req.params.group, { ...opt('node', b.node), ...opt('persistent', b.persistent), ...opt('off', b.off) }, user)
+    return run(cmd, b, user)
   })
 
   app.post<{ Params: { resource: string; verb: string }; Body: ActionBody }>('/api/resources/:resource/actions/:verb', {
     schema: {
       summary: 'A resource command (as `mccs resource <verb> <resource>`)',
-      params: { type: 'object', required: ['resource', 'verb'], properties: { resource: name, verb: { type: 'string', enum: [...RESOURCE_VERBS] } } },
+      params: { type: 'object', required: ['resource', 'verb'], properties: { resource: name, verb: { type: 'string', enum: Object.keys(RESOURCE_VERBS) } } },
       body: { type: 'object', additionalProperties: false, properties: { node: name, wait, timeoutS } },
     },
   }, async (req) => {
     const b = req.body
-    const cmd = buildCommand('resource', req.params.verb, req.params.resource, { socket: '', json: true, wait: b.wait === true, ...opt('node', b.node) })
-    return run(cmd, b, userOf(req))
+    const user = userOf(req)
+    const cmd = buildCommand('resource', req.params.verb, req.params.resource, opt('node', b.node), user)
+    return run(cmd, b, user)
   })
 
   app.post<{ Body: ActionBody }>('/api/monitor-all', {
@@ -72,7 +71,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): voi
       summary: 'Monitor every resource now (as `mccs monitor-all`)',
       body: { type: 'object', additionalProperties: false, properties: {} },
     },
-  }, async (req) => run(buildCommand('monitor-all', undefined, undefined, { socket: '', json: true, wait: false }), {}, userOf(req)))
+  }, async (req) => run(buildCommand('monitor-all', undefined, undefined, {}, userOf(req)), {}, userOf(req)))
 }
 
 function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {

@@ -8,8 +8,7 @@ import { configEdit, type ConfigEditReply } from '../../agent/config-edit.js'
 import { readJson } from '../../config/json-text.js'
 import { issuesOf } from '../../config/issue.js'
 import { MccsError, isMccsError } from '../../errors.js'
-import type { MainConfig } from '../../engine/model.js'
-import { SHIPPED_DEFAULTS } from '../../engine/model.js'
+import { type MainConfig, SHIPPED_DEFAULTS } from '../../engine/index.js'
 import { errorBody, reasonOf, statusOf } from '../http-errors.js'
 import { audit } from '../audit.js'
 import { nestingProblem } from '../json-limits.js'
@@ -51,9 +50,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     if (r.ok) return { generation: r.generation, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}) }
     const body = refusal(r, { ...at, index })
     // Something named in the path that does not exist is a 404; named in the body, a bad body (400).
-    const status = r.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409
-      : r.code === 'MCCS_ERR_NOT_FOUND' ? (body.error.field?.startsWith('/params/') ? 404 : 400)
-        : statusOf(r.code) === 500 ? 400 : statusOf(r.code)
+    const status = r.code === 'MCCS_ERR_NOT_FOUND' && !body.error.field?.startsWith('/params/') ? statusOf('MCCS_ERR_INVALID') : statusOf(r.code)
     return reply.code(status).send(body)
   }
   const gen = (b: Body) => b.expectGeneration
@@ -124,10 +121,10 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     }
     // The text is parsed by a recursive scanner: its nesting is bounded first, like every request body's.
     const deep = nestingProblem(req.body.text, MAX_CONFIG_DEPTH)
-    if (deep) return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `main.json is ${deep.reason}`, '/text'))
+    if (deep) return refuse(statusOf('MCCS_ERR_CONFIG_SYNTAX'), errorBody('MCCS_ERR_CONFIG_SYNTAX', `main.json is ${deep.reason}`, '/text'))
     const parsed = readJson(req.body.text)
     if (!parsed.ok) {
-      return refuse(400, errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
+      return refuse(statusOf('MCCS_ERR_CONFIG_SYNTAX'), errorBody('MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, '/text'))
     }
     try {
       await agent.applyConfig(parsed.value as MainConfig, req.body.expectGeneration)
@@ -137,8 +134,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
         await audit(agent, { ...record, result: 'failed', code: 'MCCS_ERR_INTERNAL', reason: (e as Error)?.message ?? String(e) }).catch(() => {})
         throw e
       }
-      const status = e.code === 'MCCS_ERR_CONFIG_GENERATION' ? 409 : statusOf(e.code)
-      return refuse(status, errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
+      return refuse(statusOf(e.code), errorBody(e.code, reasonOf(e), e.code === 'MCCS_ERR_CONFIG_GENERATION' ? '/expectGeneration' : '/text',
         issues ? { issues: issues.map((i) => ({ field: `/text${i.path}`, message: i.reason })) } : {}))
     }
     const generation = agent.store.current().main.generation

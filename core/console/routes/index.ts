@@ -8,7 +8,7 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./types.js')).registerTypeRoutes,
   async () => (await import('./actions.js')).registerActionRoutes,
   async () => (await import('./config-edit.js')).registerConfigRoutes,
-  async () => (await import('../events.js')).registerEventRoutes,
+  async () => (await import('./events.js')).registerEventRoutes,
   async () => (await import('./console-page.js')).registerConsolePageRoutes,
   async () => (await import('./support.js')).registerSupportRoutes,
   async () => (await import('./licenses.js')).registerLicenseRoutes,

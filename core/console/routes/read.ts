@@ -1,5 +1,5 @@
 // Read-only routes: GET /api/status, /api/config, /api/oplog, /api/logs, /api/openapi.json.
-import { redactJson } from '../../support/redact.js'
+import { redactJson } from '../../log/redact.js'
 import type { FastifyInstance } from 'fastify'
 import { tailLines } from '../log-files.js'
 import { oplogEntry } from '../oplog-view.js'

@@ -2,7 +2,8 @@
 // (main.json, and hb.json when the agent exports it) and what is selected in the tree. Views
 // subscribe and re-render on change; nothing else holds state.
 import type { AgentStatus } from '../../agent/status.js'
-import type { MainConfig, HbConfig } from '../../engine/model.js'
+import type { MainConfig } from '../../engine/index.js'
+import type { HbConfig } from '../../config/hb-model.js'
 import { api, type Session, type TypeSummary } from './api.js'
 
 export type Selection =

@@ -1,0 +1,136 @@
+// The layer lint (scripts/lint-layers.mjs, run by `npm run lint` in `npm test`): the repository passes it,
+// and a copy of the sources with one forbidden import added fails it, naming the file and the rule.
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+
+const repo = path.resolve(import.meta.dirname, '../..')
+const script = path.join(repo, 'scripts/lint-layers.mjs')
+
+function lint(root: string): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [script, root], { encoding: 'utf8', timeout: 120_000 })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/** A copy of what the lint reads: core/, sdk/src, each plugin's and example's src, the other workspaces' src. */
+function copyOfSources(t: Tap): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'mccs-layers-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  const dirs = ['core', 'sdk/src']
+  for (const top of ['plugins', 'examples']) {
+    for (const p of readdirSync(path.join(repo, top))) dirs.push(`${top}/${p}/src`)
+  }
+  const workspaces = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).workspaces ?? []) as string[]
+  for (const w of workspaces) if (w !== 'sdk') dirs.push(`${w}/src`)
+  cpSync(path.join(repo, 'package.json'), path.join(root, 'package.json'))
+  for (const d of dirs) if (existsSync(path.join(repo, d))) cpSync(path.join(repo, d), path.join(root, d), { recursive: true })
+  return root
+}
+
+type Tap = { teardown(fn: () => void): void }
+
+function add(root: string, file: string, text: string): void {
+  mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
+  writeFileSync(path.join(root, file), text)
+}
+
+t.test('the repository passes the layer lint', async (t) => {
+  const r = lint(repo)
+  t.equal(r.code, 0, r.err)
+  t.match(r.out, /layers: \d+ files checked/)
+})
+
+t.test('an unchanged copy passes, so each failure below comes from the one import added', async (t) => {
+  const r = lint(copyOfSources(t))
+  t.equal(r.code, 0, r.err)
+})
+
+const forbidden: Array<{ name: string; file: string; text: string; why: RegExp }> = [
+  {
+    name: 'the console imports the CLI (a front end imports the other)',
+    file: 'core/console/routes/bad.ts',
+    text: "import { opsCommand } from '../../cli/ops-cmd.js'\nexport const x = opsCommand\n",
+    why: /core\/console\/routes\/bad\.ts:1: console imports cli \(core\/cli\/ops-cmd\.ts\): cli is in a higher layer/,
+  },
+  {
+    name: 'the cluster imports the engine (types count)',
+    file: 'core/cluster/bad.ts',
+    text: "import type { EngineState } from '../engine/index.js'\nexport type X = EngineState\n",
+    why: /core\/cluster\/bad\.ts:1: cluster imports engine \(core\/engine\/index\.ts\): the cluster layer must not depend on the engine/,
+  },
+  {
+    name: 'the cluster imports the agent',
+    file: 'core/cluster/bad.ts',
+    text: "import type { Agent } from '../agent/agent.js'\nexport type X = Agent\n",
+    why: /core\/cluster\/bad\.ts:1: cluster imports agent \(core\/agent\/agent\.ts\): agent is in a higher layer/,
+  },
+  {
+    name: 'the sdk imports core',
+    file: 'sdk/src/bad.ts',
+    text: "import { MccsError } from '../../core/errors.js'\nexport const x = MccsError\n",
+    why: /sdk\/src\/bad\.ts:1: sdk imports base \(core\/errors\.ts\): base is in a higher layer/,
+  },
+  {
+    name: 'the agent reaches inside the engine instead of its public surface',
+    file: 'core/agent/bad.ts',
+    text: "import {\n  step,\n} from '../engine/scheduler.js'\nexport const x = step\n",
+    why: /core\/agent\/bad\.ts:1: imports core\/engine\/scheduler\.ts: outside the engine only its public surface \(core\/engine\/index\.ts\) is imported/,
+  },
+  {
+    name: 'the configuration layer imports the agent above it',
+    file: 'core/config/bad.ts',
+    text: "export async function f() { return (await import('../agent/agent.js')).Agent }\n",
+    why: /core\/config\/bad\.ts:1: config imports agent \(core\/agent\/agent\.ts\): agent is in a higher layer/,
+  },
+  {
+    name: 'two folders of one layer import each other',
+    file: 'core/license/bad.ts',
+    text: "import { derivePsk } from '../cluster/tls.js'\nexport const x = derivePsk\n",
+    why: /core\/license\/bad\.ts:1: license imports cluster \(core\/cluster\/tls\.ts\): cluster is in the same layer/,
+  },
+  {
+    name: 'a core folder that is in no layer',
+    file: 'core/newfolder/x.ts',
+    text: 'export const x = 1\n',
+    why: /core\/newfolder\/x\.ts: core\/newfolder is in no layer/,
+  },
+  {
+    name: 'a plugin imports core',
+    file: 'plugins/dummy/src/bad.ts',
+    text: "import { MccsError } from '../../../core/errors.js'\nexport const x = MccsError\n",
+    why: /plugins\/dummy\/src\/bad\.ts:1: a plugin imports only the sdk and its own files, not core\/errors\.ts/,
+  },
+  {
+    name: 'the engine reads the clock',
+    file: 'core/engine/bad.ts',
+    text: 'export const now = () => Date.now()\n',
+    why: /core\/engine\/bad\.ts:1: reads the clock/,
+  },
+  {
+    name: 'the engine imports a Node builtin',
+    file: 'core/engine/bad.ts',
+    text: "import { readFileSync } from 'node:fs'\nexport const x = readFileSync\n",
+    why: /core\/engine\/bad\.ts:1: imports 'node:fs': the engine may import only engine files, \.\.\/errors\.js and SDK types/,
+  },
+]
+
+for (const c of forbidden) {
+  t.test(`fails when ${c.name}`, async (t) => {
+    const root = copyOfSources(t)
+    add(root, c.file, c.text)
+    const r = lint(root)
+    t.equal(r.code, 1, 'the lint fails')
+    t.match(r.err, c.why)
+  })
+}
+
+t.test('fails on an import circle, naming its files', async (t) => {
+  const root = copyOfSources(t)
+  add(root, 'core/log/circle-a.ts', "import { b } from './circle-b.js'\nexport const a = () => b\n")
+  add(root, 'core/log/circle-b.ts', "import type { a } from './circle-a.js'\nexport const b: typeof a | null = null\n")
+  const r = lint(root)
+  t.equal(r.code, 1)
+  t.match(r.err, /import circle: core\/log\/circle-a\.ts → core\/log\/circle-b\.ts → core\/log\/circle-a\.ts/)
+})
