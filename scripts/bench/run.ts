@@ -94,6 +94,18 @@ row('heartbeat process alone, 3 nodes × 2 links, 100/600 ms', `idle ${hbb.idleC
     row(`false failovers during ${cl.hog.seconds} s of a CPU hog on all ${cl.hog.cores} cores, default timing (100/600 ms)`, `${cl.hog.falseNodeDown} false 'node down', ${cl.hog.groupMoves} group moves, ${cl.hog.fences} fences`, 'none',
       `${cl.hog.probeRounds} probe rounds: ${cl.hog.twoAnswers} with two answers, ${cl.hog.roundsWithoutAnswer} without an answer (probe timeouts under the hog)`)
   } }
+{ const ch = await node('chaos.ts', quick ? ['2', '30'] : ['20', '60'])
+  if (ch.skipped) row('random-fault run', 'skipped', '', String(ch.skipped))
+  else {
+    row(`random-fault run: ${ch.runs} runs × ${ch.seconds} s, 2 and 3 nodes, single and overlapping faults (${ch.faults} faults, ${ch.fences} fences)`,
+      `${ch.overlaps} overlaps / ${ch.badFences} fences of a node in the fencer's view or untouched by any fault / ${ch.liveness} episodes not back within 5 s`, '0 / 0 / 0',
+      `worst VIP outage ${ch.worstOutageMs} ms (goal ≤ 5000)`)
+    for (const [k, v] of Object.entries(ch.byKind as Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }>)) {
+      row(`random-fault run, ${k}: worst outage / median outage when it hit the active node`, `${v.worstOutageMs} / ${v.medianActiveOutageMs ?? '—'} ms (${v.faults} episodes)`,
+        k === 'kill9' || k === 'partition' ? 'worst ≤ 5000, median ≤ 1500 ms' : 'worst ≤ 5000 ms')
+    }
+  }
+}
 { const sf = await node('safety.ts', [quick ? '3' : '20'])
   if (sf.skipped) row('safety checker', 'skipped', '', String(sf.skipped))
   else row(`safety checker: ${sf.runsEach} partitions + ${sf.runsEach} SIGSTOPs (3 dead times) of the active node, 3 real agents`, `${sf.overlaps} overlapping runs, ${sf.resumed} resumes by a faulted node, ${sf.twoAnswers} probe rounds with two answers`, '0 / 0 / 0',

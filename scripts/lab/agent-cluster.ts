@@ -10,6 +10,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { createLab, run, type Lab } from './lab.js'
 import { createClusterKey } from '../../core/cluster/cluster-key.js'
+import { writeDevLicense } from '../../core/license/dev-license.js'
 import { rpc } from '../../core/cli/control-client.js'
 import type { AgentStatus } from '../../core/agent/status.js'
 import { packageRoot } from '../../core/paths.js'
@@ -34,6 +35,8 @@ export interface AgentClusterOptions {
   hb?: (hb: Record<string, unknown> & { nodes: Array<Record<string, unknown>> }) => void
   /** Extra environment per agent (e.g. AWS_SHARED_CREDENTIALS_FILE). */
   env?: (node: string, home: string) => Record<string, string>
+  /** A 30-day term license per node (default); false: none, every node in limited mode (manual 5.4). */
+  licenses?: boolean
 }
 
 export interface ProbeRound { at: number; who: string[] }
@@ -101,6 +104,7 @@ export class AgentCluster {
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
       await createClusterKey(path.join(home, 'config/cluster.key'), { key })
       await writeFile(path.join(home, 'script/fence-lab.sh'), fence)
+      if (this.opts.licenses !== false) await writeDevLicense(path.join(home, 'config'), n)
       await chmod(path.join(home, 'script/fence-lab.sh'), 0o755)
       for (const [rel, content] of Object.entries(this.opts.files?.(n) ?? {})) {
         await mkdir(path.dirname(path.join(home, rel)), { recursive: true })
@@ -112,6 +116,11 @@ export class AgentCluster {
   /** Starts every agent and the prober. */
   start(): void {
     for (const n of this.nodes) this.startAgent(n)
+    this.startProber()
+  }
+
+  /** The prober alone (a caller that starts the agents itself). */
+  startProber(): void {
     const ips = this.nodes.map((n) => this.lab.addr(n, 0))
     const probe = `const ips=${JSON.stringify(ips)};const http=require('http');
       const ask=(ip)=>new Promise((r)=>{const q=http.get({host:ip,port:${SERVICE_PORT},timeout:200},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
