@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 import tls from 'node:tls'
 import { MccsError } from '../errors.js'
+import { LineFramer } from '../line-reader.js'
 import type { HostLogger } from '../log/types.js'
 import {
   KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, checkPartition, parseServerMsg, partitionKey,
@@ -150,7 +151,6 @@ export class QuorumClient extends EventEmitter {
   private connect(): void {
     if (this.stopped) return
     let tcpUp = false
-    let buf = ''
     const nonceHolder = { cnonce: randomBytes(16).toString('hex') }
     const servername = this.opts.servername ?? (isIP(this.opts.host) ? undefined : this.opts.host)
     const socket = tls.connect({
@@ -165,18 +165,13 @@ export class QuorumClient extends EventEmitter {
       this.log.log('debug', 'quorum client: TLS up', { host: this.opts.host })
       this.emit('connected')
     })
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      buf += chunk
-      for (;;) {
-        const i = buf.indexOf('\n')
-        if (i < 0) break
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        if (this.socket !== socket) return
+    const framer = new LineFramer(MAX_LINE)
+    socket.on('data', (chunk: Buffer) => {
+      const ok = framer.push(chunk, (line) => {
+        if (this.socket !== socket) return false
         this.onLine(socket, line, nonceHolder.cnonce, loginTimer)
-      }
-      if (buf.length > MAX_LINE) this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', 'server line too long'))
+      })
+      if (!ok) this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', 'server line too long'))
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const tlsFailure = tcpUp && !socket.authorized && !this.loggedIn

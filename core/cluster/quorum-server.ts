@@ -19,6 +19,7 @@ import { MccsError, isMccsError } from '../errors.js'
 import { writeFileAtomic } from '../config/atomic.js'
 import type { HostLogger } from '../log/types.js'
 import { ensureTlsMaterial, type TlsOptions } from './tls.js'
+import { readLines } from '../line-reader.js'
 import {
   KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, choosePartition, macEqual, parseClientMsg, partitionKey,
   type ServerMsg, type Vote,
@@ -244,19 +245,15 @@ export class QuorumServer extends EventEmitter {
   }
 
   private onControl(sock: net.Socket): void {
-    let buf = ''
-    sock.setEncoding('utf8')
     sock.on('error', () => {})
     sock.setTimeout(10_000, () => sock.destroy())
-    sock.on('data', (chunk: string) => {
-      buf += chunk
-      if (buf.length > MAX_LINE) return void sock.destroy()
-      const i = buf.indexOf('\n')
-      if (i < 0) return
+    // One request per connection: the first line is answered, anything after it is ignored.
+    const reader = readLines(sock, MAX_LINE, (line) => {
+      reader.set(() => {})
       let id: unknown = null
       void (async () => {
         try {
-          const req = JSON.parse(buf.slice(0, i)) as { id?: unknown; method?: unknown }
+          const req = JSON.parse(line) as { id?: unknown; method?: unknown }
           id = req.id ?? null
           if (req.method !== 'status') throw new MccsError('MCCS_ERR_INVALID', `unknown method ${JSON.stringify(req.method)}; try 'status'`, { field: 'method' })
           sock.end(JSON.stringify({ id, ok: true, result: await this.statusWithConfigured() }) + '\n')
@@ -280,23 +277,13 @@ export class QuorumServer extends EventEmitter {
     const authTimer = setTimeout(() => { if (!conn.rec) this.refuse(conn, 'MCCS_ERR_QUORUM_AUTH', 'no login within the time allowed') }, this.authTimeoutMs)
     authTimer.unref()
     socket.once('close', () => clearTimeout(authTimer))
-    let buf = ''
     let busy = Promise.resolve()
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      buf += chunk
-      for (;;) {
-        const i = buf.indexOf('\n')
-        if (i < 0) break
-        const line = buf.slice(0, i).replace(/\r$/, '')
-        buf = buf.slice(i + 1)
-        // Lines are handled one after the other (a login reads the key file).
-        busy = busy.then(() => (conn.closed ? undefined : this.onLine(conn, line)))
-      }
-      if (buf.length > MAX_LINE) {
-        buf = ''
-        busy = busy.then(() => this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `line longer than ${MAX_LINE} bytes`))
-      }
+    readLines(socket, MAX_LINE, (raw) => {
+      const line = raw.replace(/\r$/, '')
+      // Lines are handled one after the other (a login reads the key file).
+      busy = busy.then(() => (conn.closed ? undefined : this.onLine(conn, line)))
+    }, () => {
+      busy = busy.then(() => this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `line longer than ${MAX_LINE} bytes`))
     })
     this.send(conn, { t: 'hello', v: PROTOCOL_VERSION, nonce: conn.nonce })
   }

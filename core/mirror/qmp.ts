@@ -5,6 +5,10 @@
 import net from 'node:net'
 import { EventEmitter } from 'node:events'
 import { MccsError } from '../errors.js'
+import { readLines } from '../line-reader.js'
+
+/** A QMP answer is a few KiB; qsd is our own child, so this only bounds a runaway. */
+const MAX_LINE = 4 * 1024 * 1024
 
 export interface QmpEvent { event: string; data?: Record<string, unknown>; timestamp?: unknown }
 
@@ -12,7 +16,6 @@ interface Pending { id: string; resolve(v: unknown): void; reject(e: Error): voi
 
 export class QmpClient extends EventEmitter {
   private sock: net.Socket | null = null
-  private buf = ''
   private pending: Pending[] = []
   private seq = 0
   private closed = false
@@ -26,14 +29,14 @@ export class QmpClient extends EventEmitter {
   async connect(): Promise<void> {
     const sock = net.createConnection(this.socketPath)
     this.sock = sock
-    sock.setEncoding('utf8')
     const greeting = new Promise<unknown>((resolve, reject) => {
       this.greeted = resolve
       const t = setTimeout(() => reject(this.err('connect', `no QMP greeting within ${this.timeoutMs} ms`)), this.timeoutMs)
       sock.once('error', (e) => { clearTimeout(t); reject(this.err('connect', e.message)) })
       sock.once('connect', () => clearTimeout(t))
     })
-    sock.on('data', (d: string) => this.onData(d))
+    // An oversized line ends the connection (its 'close' fails what is pending).
+    readLines(sock, MAX_LINE, (line) => this.onLine(line))
     sock.on('close', () => this.failAll('the QMP connection closed'))
     sock.on('error', () => { /* close follows */ })
     await greeting
@@ -60,34 +63,29 @@ export class QmpClient extends EventEmitter {
     this.failAll('closed')
   }
 
-  private onData(d: string): void {
-    this.buf += d
-    let nl: number
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl).trim()
-      this.buf = this.buf.slice(nl + 1)
-      if (!line) continue
-      let msg: Record<string, unknown>
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>
-      } catch {
-        continue // QMP never sends a partial object on one line; ignore noise
-      }
-      if ('QMP' in msg) {
-        this.greeted?.(msg)
-        this.greeted = null
-      } else if ('event' in msg) {
-        this.emit('event', msg as unknown as QmpEvent)
-      } else if ('return' in msg || 'error' in msg) {
-        const i = this.pending.findIndex((p) => p.id === msg.id)
-        const p = i >= 0 ? this.pending.splice(i, 1)[0]! : this.pending.shift()
-        if (!p) continue
-        clearTimeout(p.timer)
-        if ('error' in msg) {
-          const e = msg.error as { class?: string; desc?: string }
-          p.reject(this.err(p.cmd, `${e.desc ?? 'error'} (${e.class ?? 'GenericError'})`))
-        } else p.resolve(msg.return)
-      }
+  private onLine(raw: string): void {
+    const line = raw.trim()
+    if (!line) return
+    let msg: Record<string, unknown>
+    try {
+      msg = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      return // QMP never sends a partial object on one line; ignore noise
+    }
+    if ('QMP' in msg) {
+      this.greeted?.(msg)
+      this.greeted = null
+    } else if ('event' in msg) {
+      this.emit('event', msg as unknown as QmpEvent)
+    } else if ('return' in msg || 'error' in msg) {
+      const i = this.pending.findIndex((p) => p.id === msg.id)
+      const p = i >= 0 ? this.pending.splice(i, 1)[0]! : this.pending.shift()
+      if (!p) return
+      clearTimeout(p.timer)
+      if ('error' in msg) {
+        const e = msg.error as { class?: string; desc?: string }
+        p.reject(this.err(p.cmd, `${e.desc ?? 'error'} (${e.class ?? 'GenericError'})`))
+      } else p.resolve(msg.return)
     }
   }
 
