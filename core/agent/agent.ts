@@ -108,11 +108,6 @@ export class Agent extends EventEmitter {
       logger: this.log,
       paths: { home: b.home, scripts: b.scriptDir },
       builtinDir: b.builtinPluginDir,
-      onCatastrophicError: (msg) => {
-        this.log.log('error', 'isolated-vm catastrophic error: exiting so the service manager restarts the agent', { msg })
-        this.log.flush()
-        process.exit(70)
-      },
     })
     const catalog: TypeCatalog = this.catalog = {
       has: (t) => this.host.get(t) !== undefined,

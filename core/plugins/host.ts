@@ -25,7 +25,9 @@ export interface HostOptions {
   contextMode?: ContextMode
   defaultMemoryMb?: number
   defaultHookCpuMs?: number
-  /** Called when isolated-vm reports a catastrophic error: the agent logs and exits (systemd restarts it). */
+  /** Told (after the host has logged it) when isolated-vm lost control of a plugin's isolate. The
+   *  sandbox abandons that isolate and the type goes on in a new one (disabled after
+   *  LOST_ISOLATE_LIMIT losses); the agent keeps running. */
   onCatastrophicError?: (message: string) => void
   /** The folder of the plugins shipped with MCCS (the bootstrap's builtinPluginDir): only its
    *  `<name>/` sub-folders may load under a built-in type's name. Default: this package's plugins/;
@@ -136,10 +138,10 @@ export class PluginHost {
       bridge: (token, cap, method, argsJson) => this.bridge(manifest.name, token, cap, method, argsJson),
       log: (token, level, msg, dataJson) => this.pluginLog(manifest.name, token, level, msg, dataJson),
       onLimit: (message) => this.logger.log('error', `plugin '${manifest.name}' ${message}`, { plugin: manifest.name, limit: 'cpu' }),
-      onCatastrophicError: this.opts.onCatastrophicError ?? ((msg) => {
-        this.logger.log('error', 'isolated-vm catastrophic error; exiting so the service manager restarts the agent', { msg })
-        process.exit(70)
-      }),
+      onCatastrophicError: (msg) => {
+        this.logger.log('error', `plugin '${manifest.name}': isolated-vm lost control of an isolate`, { plugin: manifest.name, error: msg })
+        this.opts.onCatastrophicError?.(msg)
+      },
     })
     try {
       await sandbox.warm()

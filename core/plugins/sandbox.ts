@@ -48,8 +48,15 @@ export interface SandboxOptions {
   log: (token: string, level: string, msg: string, dataJson: string) => void
   /** A limit the plugin went past that no single call answers for (CPU with no call inside). */
   onLimit?: (message: string) => void
+  /** isolated-vm lost control of one of the type's isolates (it could not stop a script within 5 s of
+   *  a timeout — a 100 MiB stringify on a loaded host — or V8's heap ran out). The sandbox has already
+   *  abandoned that isolate and goes on in a fresh one; this tells the host what to log. */
   onCatastrophicError: (message: string) => void
 }
+
+/** Isolates a type may lose to isolated-vm before the type is disabled: each lost one keeps a
+ *  suspended thread and its heap for the life of the process. */
+export const LOST_ISOLATE_LIMIT = 3
 
 export type RawOutcome =
   | { kind: 'value'; value: unknown }
@@ -145,6 +152,11 @@ export class PluginSandbox {
   private readonly entered = new Map<string, Slot>()
   /** Isolates created over this sandbox's life (for status and tests). */
   isolatesCreated = 0
+  /** Isolates isolated-vm lost control of: kept referenced so that no finaliser ever touches them
+   *  (their thread is suspended holding the isolate's lock). */
+  private readonly lost: ivm.Isolate[] = []
+  /** Why the type takes no more calls (too many lost isolates), or null. */
+  private disabled: string | null = null
   /** Set once a batch overran SYNC_BUDGET_MS on the host's thread: calls take the thread hop. */
   syncOff = false
   /** Batches run on the host's thread and through the thread hop (status, tests, bench). */
@@ -177,6 +189,7 @@ export class PluginSandbox {
       if (Date.now() + stoppedFor + 50 > deadline) return this.shareOutcome(stoppedFor)
       await new Promise((resolve) => setTimeout(resolve, stoppedFor))
     }
+    if (this.disabled) return { kind: 'limit', message: this.disabled, field: 'isolate' }
     let slot: Slot
     try {
       slot = await this.ensureSlot()
@@ -196,7 +209,8 @@ export class PluginSandbox {
    *  Releasing them before the process exits matters: isolated-vm aborts the process when a
    *  reference is finalised after Node's environment is gone. */
   dispose(): void {
-    if (this.slot) this.kill(this.slot, 'disposed')
+    // Every live isolate: the current one and any quarantine ones re-running a call alone.
+    for (const slot of [...this.liveSlots]) this.kill(slot, 'disposed')
     this.slot = null
     for (const r of [this.bridgeRef, this.logRef, this.doneRef]) {
       try { r.release() } catch { /* released already */ }
@@ -571,7 +585,8 @@ export class PluginSandbox {
     }
     if (this.slot === slot) this.slot = null
     for (const t of slot.inIsolate) this.entered.delete(t)
-    if (!slot.isolate.isDisposed) {
+    // A lost isolate's suspended thread holds its lock: disposing it could block this thread.
+    if (slot.killedBy !== 'lost' && !slot.isolate.isDisposed) {
       try { slot.isolate.dispose() } catch { /* already gone */ }
     }
     const culprit = slot.killedBy === 'memory' && slot.pending.size === 1
@@ -602,7 +617,8 @@ export class PluginSandbox {
   }
 
   private async newSlot(): Promise<Slot> {
-    const isolate = new ivm.Isolate({ memoryLimit: this.opts.memoryMb, onCatastrophicError: this.opts.onCatastrophicError })
+    let made: Slot | undefined
+    const isolate = new ivm.Isolate({ memoryLimit: this.opts.memoryMb, onCatastrophicError: (msg: string) => this.onLost(isolate, made, msg) })
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
@@ -613,10 +629,35 @@ export class PluginSandbox {
         hops: 0, creating: 0, seq: 0, proven: 0, cpuSeen: 0n, charged: new Map(), idleCpu: 0, enteredBusy: new Set(), gone, markGone,
       }
       this.liveSlots.add(slot)
+      made = slot
       return slot
     } catch (err) {
       isolate.dispose()
       throw err
+    }
+  }
+
+  /** isolated-vm gave up on an isolate and suspended its thread (which holds the isolate's lock):
+   *  never touch it again — no dispose, no sync call, no finaliser — settle its calls as crashed
+   *  and go on in a fresh isolate. Exiting instead (isolated-vm's advice) would let one hostile
+   *  plugin take the node's heartbeat down and get it fenced. */
+  private onLost(isolate: ivm.Isolate, slot: Slot | undefined, message: string): void {
+    this.lost.push(isolate)
+    if (this.lost.length >= LOST_ISOLATE_LIMIT && !this.disabled) {
+      this.disabled = `isolated-vm lost control of ${this.lost.length} of its isolates (${message}): the type is disabled until the agent restarts`
+    }
+    this.opts.onCatastrophicError(`${message}: isolate abandoned${this.disabled ? `; ${this.disabled}` : ', the type goes on in a new one'}`)
+    if (!slot) return
+    slot.dead = true
+    slot.killedBy ??= 'lost'
+    clearInterval(slot.watch)
+    slot.watch = undefined
+    this.liveSlots.delete(slot)
+    slot.markGone() // it never will stop: nobody may wait for it
+    if (this.slot === slot) this.slot = null
+    for (const t of slot.inIsolate) this.entered.delete(t)
+    for (const p of [...slot.pending.values()]) {
+      this.settle(slot, p.token, { outcome: { kind: 'crashed', message: `isolated-vm lost control of the plugin's isolate (${message})` }, collateral: false })
     }
   }
 

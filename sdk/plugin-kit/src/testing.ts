@@ -99,7 +99,6 @@ export async function createTestHost(opts: TestHostOptions): Promise<TestHost> {
     paths: opts.paths ?? { home: '/opt/MCCS', scripts: '/opt/MCCS/script' },
     contextMode: opts.contextMode ?? 'shared',
     logger: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
-    onCatastrophicError: (msg) => { throw new Error(`isolated-vm catastrophic error: ${msg}`) },
   })
   const loaded = await host.load(dir)
   const node = opts.node ?? 'node1'
