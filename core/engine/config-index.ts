@@ -64,7 +64,7 @@ function build(input: EngineInput): ConfigIndex {
   for (const g of config.groups) members.set(g.name, [])
   for (const r of config.resources) {
     const list = members.get(r.group)
-    if (!list) continue // dangling group reference: validate() reports it; the engine ignores the resource
+    if (!list) continue // dangling group reference: the config checker (config/validate.ts) refuses it; the engine ignores the resource
     list.push(r.name)
     resources.set(r.name, {
       cfg: r, group: r.group, parents: [], children: [],

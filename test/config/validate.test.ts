@@ -143,3 +143,34 @@ t.test('hb.json checks', async (t) => {
   t.same(bad((d) => { d.quorum = { tieBreaker: 'coin' } }), ['/quorum/tieBreaker MCCS_ERR_CONFIG_SCHEMA'])
   t.same(bad((d) => { d.nodes[0].isolationTestAddresses = ['10.0.0.254', 'gw.example'] }), [], 'isolation test addresses')
 })
+
+// The cases the engine's second checker (core/engine/validate.ts, removed: nothing but tests called it)
+// covered in test/scenarios/validate-references and cycle-rejected, held against the live checker.
+t.test('references and cycles, as the removed engine checker had them', async (t) => {
+  const issues = (main: object): string[] => {
+    const r = validateMain({ generation: 1, ...main }, { file: 'main.json', hb })
+    return r.ok ? [] : r.errors.map((i) => `${i.path} ${i.code}`)
+  }
+  const res = (name: string, group: string, extra: object = {}) => ({ name, type: 'process', group, attrs: { command: '/bin/true' }, ...extra })
+  t.same(issues({
+    groups: [{ name: 'g1', nodes: ['node1', 'n9'] }, { name: 'g2', nodes: ['node1'] }],
+    resources: [res('a', 'g1', { nodeAttrs: { n7: {} } }), res('b', 'g2'), res('c', 'nope')],
+    dependencies: [{ parent: 'a', child: 'b' }, { parent: 'a', child: 'zz' }],
+  }).sort(), [
+    '/dependencies/0 MCCS_ERR_CONFIG_DEPENDENCY', // across groups
+    '/dependencies/1/child MCCS_ERR_CONFIG_REF',
+    '/groups/0/nodes/1 MCCS_ERR_CONFIG_REF',
+    '/resources/0/nodeAttrs/n7 MCCS_ERR_CONFIG_REF',
+    '/resources/2/group MCCS_ERR_CONFIG_REF',
+  ])
+  const cycle = issues({
+    groups: [{ name: 'g1', nodes: ['node1'] }],
+    resources: [res('a', 'g1'), res('b', 'g1'), res('c', 'g1')],
+    dependencies: [{ parent: 'a', child: 'b' }, { parent: 'b', child: 'c' }, { parent: 'c', child: 'a' }],
+  })
+  t.equal(cycle.length, 1, 'one cycle, one issue')
+  t.match(cycle[0], /^\/dependencies\/[012] MCCS_ERR_DEP_CYCLE$/, 'names a dependency of the cycle')
+  t.same(issues({
+    groups: [{ name: 'g1', nodes: ['node1'] }], resources: [res('a', 'g1')], dependencies: [{ parent: 'a', child: 'a' }],
+  }), ['/dependencies/0 MCCS_ERR_DEP_CYCLE'], 'a self-dependency is a cycle')
+})

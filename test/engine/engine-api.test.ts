@@ -1,7 +1,7 @@
 // monitorSchedule, configuration changes, and rejected commands at the API level.
 
 import t from 'tap'
-import { initialState, monitorSchedule, simulate, step, stuckResources, validate, type EngineInput } from '../../core/engine/index.js'
+import { initialState, monitorSchedule, simulate, step, stuckResources, type EngineInput } from '../../core/engine/index.js'
 import { resourceState } from '../../core/engine/state.js'
 import type { MainConfig, ResourceConfig } from '../../core/engine/model.js'
 
@@ -70,12 +70,6 @@ t.test('commands are rejected as data, never thrown', async (t) => {
   t.same(r.plan.notices[0], { kind: 'commandRejected', command: 'groupSwitch', user: 'alice', code: 'MCCS_ERR_NOT_FOUND', reason: 'no group nope', group: 'nope' })
   t.same(r.plan.actions, [])
   t.equal(r.state, state, 'a rejected command changes nothing')
-})
-
-t.test('validate: a clean configuration has no issues; a self-dependency is a cycle', async (t) => {
-  t.same(validate(config, ['n1', 'n2']), [])
-  const bad = validate({ ...config, dependencies: [{ parent: 'a', child: 'a' }] }, ['n1', 'n2'])
-  t.same(bad.map((i) => [i.field, i.code]), [['/dependencies/0', 'MCCS_ERR_DEP_CYCLE']])
 })
 
 t.test('stuckResources: what a fence of a member is for (a clean failed there)', async (t) => {

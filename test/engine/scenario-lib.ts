@@ -13,7 +13,6 @@ export interface ScenarioFile extends CoreScenario {
   expect: {
     events?: Record<string, EventExpectation>
     final?: FinalExpectation
-    validate?: { field: string; code: string }[]
   }
 }
 

@@ -4,8 +4,7 @@
 import t from 'tap'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { validate } from '../../core/engine/validate.js'
-import { buildConfig, check, loadScenarios, runScenario } from './scenario-lib.js'
+import { check, loadScenarios, runScenario } from './scenario-lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios')
 const scenarios = loadScenarios(root)
@@ -14,10 +13,6 @@ t.ok(scenarios.length >= 45, `at least 45 scenarios (found ${scenarios.length})`
 
 for (const { name, file } of scenarios) {
   t.test(name, async (t) => {
-    if (file.expect.validate) {
-      const got = validate(buildConfig(file.config), file.nodes).map((i) => ({ field: i.field, code: i.code }))
-      t.same(got, file.expect.validate, 'validation issues')
-    }
     const res = runScenario(file)
     const problems = check(file, res)
     t.same(problems, [], `${file.description}\n${problems.join('\n')}`)
