@@ -10,6 +10,7 @@
 //   5. core/engine is pure: it imports only engine files, ../errors.js and SDK types; no Node builtins, no
 //      packages, and no clock, randomness, timers, process or console.
 //   6. A plugin or example (plugins/*/src, examples/*/src) imports only the SDK and its own files.
+//   7. No unused barrel: a core/**/index.ts that no source imports goes (a second door nobody uses).
 // The layers, lowest first. Keep docs/layers.md in step with this table.
 export const LAYERS = [
   ['sdk'], // sdk/src: the plugin contract (types and capability shapes); imports nothing from core
@@ -17,8 +18,8 @@ export const LAYERS = [
   ['engine'], // core/engine: pure decisions (state + event + now → state + plan)
   ['log'], // core/log: the structured log, the operation log, redaction of secrets
   ['config'], // core/config: bootstrap settings, main.json / hb.json schemas, validation, the atomic store
-  ['cluster', 'executor', 'license', 'support', 'ec2sim'], // heartbeat, role, quorum, peer channel | plan runner | licences | support bundles | EC2 simulator
-  ['mirror'], // core/mirror: the mirror disk's volumes
+  ['cluster', 'executor', 'support', 'ec2sim'], // heartbeat, role, quorum, peer channel | plan runner | support bundles | EC2 simulator
+  ['license', 'mirror'], // licences (leases signed with the cluster key) | the mirror disk's volumes (TLS from the cluster)
   ['plugins'], // core/plugins: the plugin host, sandbox and capabilities
   ['agent'], // core/agent: the node's agent around the engine
   ['api'], // core/api: the control socket
@@ -186,6 +187,16 @@ function check(at, from, to, what) {
   else if (b > a) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${to.unit} is in a higher layer`)
   else if (b === a) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${to.unit} is in the same layer (folders of one layer are independent)`)
   else if (NOT_BELOW[from.unit]?.[to.unit]) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${NOT_BELOW[from.unit][to.unit]}`)
+}
+
+// ---- unused barrels ----
+{
+  const imported = new Set([...graph.values()].flatMap((e) => [...e]))
+  for (const f of files) {
+    if (path.basename(f) === 'index.ts' && rel(f).startsWith('core/') && !imported.has(f)) {
+      problems.push(`${rel(f)}: an unused barrel (no source imports it): remove it, or import through it`)
+    }
+  }
 }
 
 // ---- import circles: strongly connected components of the file graph (Tarjan, iterative) ----

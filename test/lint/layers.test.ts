@@ -1,5 +1,5 @@
 // The layer lint (scripts/lint-layers.mjs, run by `npm run lint` in `npm test`): the repository passes it,
-// and a copy of the sources with one forbidden import added fails it, naming the file and the rule.
+// and a copy of the sources with forbidden imports added fails it, naming each file, line and rule.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -42,7 +42,7 @@ t.test('the repository passes the layer lint', async (t) => {
   t.match(r.out, /layers: \d+ files checked/)
 })
 
-t.test('an unchanged copy passes, so each failure below comes from the one import added', async (t) => {
+t.test('an unchanged copy passes, so the failures below come from the imports added', async (t) => {
   const r = lint(copyOfSources(t))
   t.equal(r.code, 0, r.err)
 })
@@ -56,15 +56,15 @@ const forbidden: Array<{ name: string; file: string; text: string; why: RegExp }
   },
   {
     name: 'the cluster imports the engine (types count)',
-    file: 'core/cluster/bad.ts',
+    file: 'core/cluster/bad-engine.ts',
     text: "import type { EngineState } from '../engine/index.js'\nexport type X = EngineState\n",
-    why: /core\/cluster\/bad\.ts:1: cluster imports engine \(core\/engine\/index\.ts\): the cluster layer must not depend on the engine/,
+    why: /core\/cluster\/bad-engine\.ts:1: cluster imports engine \(core\/engine\/index\.ts\): the cluster layer must not depend on the engine/,
   },
   {
     name: 'the cluster imports the agent',
-    file: 'core/cluster/bad.ts',
+    file: 'core/cluster/bad-agent.ts',
     text: "import type { Agent } from '../agent/agent.js'\nexport type X = Agent\n",
-    why: /core\/cluster\/bad\.ts:1: cluster imports agent \(core\/agent\/agent\.ts\): agent is in a higher layer/,
+    why: /core\/cluster\/bad-agent\.ts:1: cluster imports agent \(core\/agent\/agent\.ts\): agent is in a higher layer/,
   },
   {
     name: 'the sdk imports core',
@@ -86,9 +86,9 @@ const forbidden: Array<{ name: string; file: string; text: string; why: RegExp }
   },
   {
     name: 'two folders of one layer import each other',
-    file: 'core/license/bad.ts',
+    file: 'core/executor/bad.ts',
     text: "import { derivePsk } from '../cluster/tls.js'\nexport const x = derivePsk\n",
-    why: /core\/license\/bad\.ts:1: license imports cluster \(core\/cluster\/tls\.ts\): cluster is in the same layer/,
+    why: /core\/executor\/bad\.ts:1: executor imports cluster \(core\/cluster\/tls\.ts\): cluster is in the same layer/,
   },
   {
     name: 'a core folder that is in no layer',
@@ -104,33 +104,35 @@ const forbidden: Array<{ name: string; file: string; text: string; why: RegExp }
   },
   {
     name: 'the engine reads the clock',
-    file: 'core/engine/bad.ts',
+    file: 'core/engine/bad-clock.ts',
     text: 'export const now = () => Date.now()\n',
-    why: /core\/engine\/bad\.ts:1: reads the clock/,
+    why: /core\/engine\/bad-clock\.ts:1: reads the clock/,
   },
   {
     name: 'the engine imports a Node builtin',
-    file: 'core/engine/bad.ts',
+    file: 'core/engine/bad-fs.ts',
     text: "import { readFileSync } from 'node:fs'\nexport const x = readFileSync\n",
-    why: /core\/engine\/bad\.ts:1: imports 'node:fs': the engine may import only engine files, \.\.\/errors\.js and SDK types/,
+    why: /core\/engine\/bad-fs\.ts:1: imports 'node:fs': the engine may import only engine files, \.\.\/errors\.js and SDK types/,
+  },
+  {
+    name: 'a barrel no source imports',
+    file: 'core/log/index.ts',
+    text: "export { createLog } from './logger.js'\n",
+    why: /core\/log\/index\.ts: an unused barrel \(no source imports it\)/,
   },
 ]
 
-for (const c of forbidden) {
-  t.test(`fails when ${c.name}`, async (t) => {
-    const root = copyOfSources(t)
-    add(root, c.file, c.text)
-    const r = lint(root)
-    t.equal(r.code, 1, 'the lint fails')
-    t.match(r.err, c.why)
-  })
-}
-
-t.test('fails on an import circle, naming its files', async (t) => {
+// One copy holds every forbidden import (each in its own file): each rule must name its file and line.
+t.test('a copy with forbidden imports fails, naming each', async (t) => {
   const root = copyOfSources(t)
+  for (const c of forbidden) add(root, c.file, c.text)
   add(root, 'core/log/circle-a.ts', "import { b } from './circle-b.js'\nexport const a = () => b\n")
   add(root, 'core/log/circle-b.ts', "import type { a } from './circle-a.js'\nexport const b: typeof a | null = null\n")
   const r = lint(root)
-  t.equal(r.code, 1)
-  t.match(r.err, /import circle: core\/log\/circle-a\.ts → core\/log\/circle-b\.ts → core\/log\/circle-a\.ts/)
+  t.equal(r.code, 1, 'the lint fails')
+  for (const c of forbidden) t.match(r.err, c.why, c.name)
+  t.match(r.err, /import circle: core\/log\/circle-a\.ts → core\/log\/circle-b\.ts → core\/log\/circle-a\.ts/, 'an import circle (a type import counts)')
+  // Nothing else: every problem printed is one of those added.
+  const lines = r.err.split('\n').slice(1).filter(Boolean)
+  t.equal(lines.length, forbidden.length + 1, lines.join('\n'))
 })
