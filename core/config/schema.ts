@@ -1,4 +1,5 @@
-// JSON Schemas (2020-12) of the configuration files. They mirror core/engine/model.ts field by field;
+// JSON Schemas (2020-12) of the configuration files. They mirror core/engine/model.ts (main.json)
+// and core/config/hb-model.ts (hb.json) field by field;
 // `default`s are applied when a file is loaded, so the rest of MCCS sees complete objects.
 
 export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$'
