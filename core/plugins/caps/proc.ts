@@ -1,18 +1,12 @@
 // The host side of the `proc` capability: managed processes that survive an agent restart, with
 // exit detection by event (inotify), not by poll.
 //
-// Layout: <stateDir>/<resource>/<name>/
-//   spec.json        the validated spec and the resolved launch, env names only: values are secrets
-//                    (written by the host, atomically, 0600)
-//   supervisor.pid   "<pid> <starttime>" of the supervisor (written by the supervisor)
-//   child.pid        "<pid> <starttime>" of the service (written by the supervisor)
-//   exit.hint        {code, signal, status, pid, up}: the supervisor's fast, non-atomic note of the exit
-//                    (builtins only, no fork): what wakes the watch; used once it parses
-//   exit.json        {code, signal, status, pid, at}: the atomic record, right after (written by the host
-//                    with lost: true when the supervisor itself vanished)
-//   stop.json        {at, signal, graceMs}: stop() was asked for; the exit it causes is `expected`
-//   exit.reported    the exit of this run has been emitted (so a re-attaching agent does not emit it twice)
-//   output.log       stdout and stderr of the service (appended; the supervisor adds one line per exit)
+// The manager: start, stop, status, re-attach; exit detection. proc.ts is the door of the capability;
+// the other concerns live beside it:
+//   proc-spec.ts        a spec checked at the edge and resolved for launch
+//   proc-records.ts     the on-disk records of each process (<stateDir>/<resource>/<name>/)
+//   proc-pids.ts        pid identity (pid + start time) and process-group signalling
+//   proc-supervisor.ts  the supervisor script; proc-users.ts who a plugin may run processes as
 // Every "<pid> <starttime>" is checked against /proc/<pid>/stat field 22 before the pid is trusted or
 // signalled: a recycled pid is never taken for ours.
 //
@@ -31,15 +25,18 @@
 // Note for the agent's systemd unit: the services live in the agent's cgroup, so the unit needs
 // KillMode=process (or mixed) or a restart of the agent kills every service.
 import { EventEmitter } from 'node:events'
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
-import { writeFileAtomicSync } from '../../config/atomic.js'
 import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
-import { procUserRefusal, type ProcTarget } from './proc-users.js'
+import { procUserRefusal } from './proc-users.js'
+import { isAlive, killLeftovers, signalGroup, startTimeIso, type PidRec } from './proc-pids.js'
+import { RUN_FILES, readExit, readPidRec, readRecord, readText, writeRecord, type ExitRec, type ProcRecord, type StoredSpec } from './proc-records.js'
+import { NAME_RE, RESOURCE_RE, SUP_ENV, checkName, checkResource, checkStopOptions, findBinary, validateSpec, type Launch } from './proc-spec.js'
+
+export { isAlive } from './proc-pids.js'
 
 export type ProcLogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type ProcLog = (level: ProcLogLevel, msg: string, data?: Record<string, unknown>) => void
@@ -99,28 +96,6 @@ export interface ProcExitEvent {
   lost?: boolean
 }
 
-interface PidRec { pid: number; start: number }
-interface ExitRec {
-  code: number | null
-  signal: string | null
-  status?: number | null
-  /** ISO time of the exit; the supervisor writes `up` instead and the host fills `at` from it. */
-  at: string
-  /** /proc/uptime at the exit, as written by the supervisor. */
-  up?: number
-  pid?: number | null
-  lost?: boolean
-}
-interface Record_ {
-  dir: string
-  spec: StoredSpec | null
-  sup: PidRec | null
-  child: PidRec | null
-  exit: ExitRec | null
-  stopRequested: boolean
-}
-interface StoredSpec { resource: string; spec: Omit<ProcSpec, 'env'>; envNames: string[]; argv: string[]; createdAt: string }
-
 interface Entry {
   key: string
   resource: string
@@ -138,167 +113,11 @@ interface Entry {
   listeners: Set<() => void>
 }
 
-const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/
-const RESOURCE_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
-const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
-const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-const SUP_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }
-const MAX_ARGS = 4096
-const MAX_ARG_BYTES = 128 * 1024
-/** The kernel refuses one "NAME=value" longer than this at exec (MAX_ARG_STRLEN). */
-const MAX_ENV_STRING = 128 * 1024 - 1
-/** The whole environment: argv and environment share the exec's limit (a quarter of the stack limit). */
-const MAX_ENV_BYTES = 256 * 1024
-const MAX_GRACE_MS = 3_600_000
-/** USER_HZ: the unit of /proc/<pid>/stat start times (100 on every Linux architecture in use). */
-const CLK_TCK = 100
-const STOP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'])
-
-const argsError = (field: string, reason: string, subject?: string): MccsError =>
-  new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field, ...(subject ? { subject } : {}) })
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-// ---------- /proc helpers ----------
-
-/** [state, pgrp, starttime] of a pid, or null when it does not exist. */
-function procStat(pid: number): { state: string; pgrp: number; start: number } | null {
-  let s: string
-  try {
-    s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return null
-  }
-  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ')
-  // rest[0] is field 3 (state); field n is rest[n - 3]
-  return { state: rest[0] ?? '?', pgrp: Number(rest[2]), start: Number(rest[19]) }
-}
-
-/** The process recorded as `rec` still runs (same pid, same start time, not a zombie). */
-export function isAlive(rec: PidRec | null): boolean {
-  if (!rec || !(rec.pid > 0)) return false
-  const st = procStat(rec.pid)
-  return st !== null && st.start === rec.start && st.state !== 'Z' && st.state !== 'X'
-}
-
-/** Wall-clock time of a /proc start time: now minus (uptime - start). /proc/uptime and the start
- *  time count on the same clock, which /proc/stat's whole-second btime does not match exactly. */
-function startTimeIso(start: number): string | null {
-  if (!(start > 0)) return null
-  const up = Number((readText('/proc/uptime') ?? '').split(' ')[0])
-  if (!Number.isFinite(up) || up <= 0) return null
-  return new Date(Math.round(Date.now() - (up - start / CLK_TCK) * 1000)).toISOString()
-}
-
-/** Pids of the process group `pgid`, or [] when that group is not ours any more (its number was
- *  recycled: a process with pid == pgid exists but with another start time). */
-function groupMembers(leader: PidRec): number[] {
-  const members: number[] = []
-  let entries: string[]
-  try {
-    entries = fs.readdirSync('/proc')
-  } catch {
-    return []
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue
-    const pid = Number(e)
-    const st = procStat(pid)
-    if (!st || st.pgrp !== leader.pid || st.state === 'Z') continue
-    if (pid === leader.pid && st.start !== leader.start) return []
-    if (st.start < leader.start) return [] // older than our leader: cannot be of our group
-    members.push(pid)
-  }
-  return members
-}
-
-// ---------- small file helpers ----------
-
-function readText(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch {
-    return null
-  }
-}
-function readJson<T>(file: string): T | null {
-  const t = readText(file)
-  if (t === null) return null
-  try {
-    return JSON.parse(t) as T
-  } catch {
-    return null
-  }
-}
-function readPidRec(file: string): PidRec | null {
-  const t = readText(file)
-  if (t === null) return null
-  const [p, s] = t.trim().split(/\s+/)
-  const pid = Number(p)
-  if (!Number.isInteger(pid) || pid <= 0) return null
-  const start = Number(s)
-  return { pid, start: Number.isFinite(start) ? start : 0 }
-}
-/** exit.json, else the supervisor's exit.hint once it parses (with `at` computed from its `up`). */
-function readExit(dir: string): ExitRec | null {
-  const ok = (r: ExitRec | null): r is ExitRec => r !== null && typeof r === 'object' && 'code' in r && 'signal' in r
-  const r = readJson<ExitRec>(path.join(dir, 'exit.json'))
-  if (ok(r)) return r
-  const h = readJson<ExitRec>(path.join(dir, 'exit.hint'))
-  if (!ok(h)) return null
-  if (typeof h.at !== 'string') {
-    const now = Number((readText('/proc/uptime') ?? '').split(' ')[0])
-    h.at = new Date(typeof h.up === 'number' && Number.isFinite(now) ? Date.now() - Math.max(0, now - h.up) * 1000 : Date.now()).toISOString()
-  }
-  delete h.up
-  return h
-}
-
-/** The host's records (spec, stop, exit, reported) survive a crash whole or not at all. */
-const writeAtomic = (file: string, data: string, mode = 0o644): void => writeFileAtomicSync(file, data, mode)
 const exists = (file: string): boolean => fs.existsSync(file)
 const rmf = (file: string): void => fs.rmSync(file, { force: true })
 
-function findBinary(name: string, pathList = SUP_ENV.PATH): string | null {
-  for (const dir of pathList.split(':')) {
-    if (!dir.startsWith('/')) continue
-    const f = path.join(dir, name)
-    try {
-      const st = fs.statSync(f)
-      if (st.isFile()) {
-        fs.accessSync(f, fs.constants.X_OK)
-        return f
-      }
-    } catch {
-      /* next */
-    }
-  }
-  return null
-}
-
-function getent(db: 'passwd' | 'group', key: string): Promise<string[] | null> {
-  return new Promise((resolve) => {
-    execFile('getent', [db, key], { timeout: 5000, env: SUP_ENV }, (err, stdout) => {
-      if (err) return resolve(null)
-      const line = stdout.split('\n')[0]
-      resolve(line ? line.split(':') : null)
-    })
-  })
-}
-
 // ---------- the manager ----------
-
-interface Launch {
-  argv: string[]
-  env: Record<string, string>
-  cwd: string
-  uid: number | null
-  gid: number | null
-  user: string | null
-  argv0Resolved: boolean
-  /** The identity the service gets (the agent's own where the spec names none). */
-  target: ProcTarget
-}
 
 export class ProcManager extends EventEmitter {
   readonly stateDir: string
@@ -351,7 +170,7 @@ export class ProcManager extends EventEmitter {
     const name = spec.name
     return this.withLock(keyOf(resource, name), async () => {
       const dir = this.dirOf(resource, name)
-      let rec = this.read(dir)
+      let rec = readRecord(dir)
       // A supervisor that is starting (agent crashed mid-start) or finishing (service just died).
       if (isAlive(rec.sup) && !isAlive(rec.child) && !rec.exit) {
         rec = await this.settle(resource, name, dir, rec)
@@ -380,17 +199,10 @@ export class ProcManager extends EventEmitter {
     this.assertOpen()
     checkResource(resource)
     checkName(name)
-    const graceMs = opts.graceMs ?? 10_000
-    const signal = opts.signal ?? 'SIGTERM'
-    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
-      throw argsError('graceMs', `must be a number of ms between 0 and ${MAX_GRACE_MS}`)
-    }
-    if (typeof signal !== 'string' || !STOP_SIGNALS.has(signal)) {
-      throw argsError('signal', `must be one of ${[...STOP_SIGNALS].join(', ')}`)
-    }
+    const { graceMs, signal } = checkStopOptions(opts)
     return this.withLock(keyOf(resource, name), async () => {
       const dir = this.dirOf(resource, name)
-      let rec = this.read(dir)
+      let rec = readRecord(dir)
       if (!rec.spec && !rec.child) return this.statusOf(resource, name) // never started: nothing to do
       if (isAlive(rec.sup) && !isAlive(rec.child) && !rec.exit) rec = await this.settle(resource, name, dir, rec)
       const deadline = Date.now() + graceMs
@@ -398,12 +210,12 @@ export class ProcManager extends EventEmitter {
       if (child && isAlive(child)) {
         const entry = this.attach(resource, name, dir, rec)
         entry.stopping = true
-        writeAtomic(path.join(dir, 'stop.json'), JSON.stringify({ at: new Date().toISOString(), signal, graceMs }) + '\n')
+        writeRecord(path.join(dir, 'stop.json'), JSON.stringify({ at: new Date().toISOString(), signal, graceMs }) + '\n')
         this.log('info', 'stopping process', { resource, name, pid: child.pid, signal, graceMs })
-        this.signalGroup(child, signal)
+        signalGroup(child, signal)
         if (!(await this.waitGone(entry, child, graceMs))) {
           this.log('warn', 'process did not stop within the grace time: SIGKILL', { resource, name, pid: child.pid, graceMs })
-          this.signalGroup(child, 'SIGKILL')
+          signalGroup(child, 'SIGKILL')
           if (!(await this.waitGone(entry, child, this.killWaitMs))) {
             throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `pid ${child.pid} survived SIGKILL for ${this.killWaitMs} ms`, {
               subject: `${resource}/${name}`, data: { pid: child.pid },
@@ -414,7 +226,10 @@ export class ProcManager extends EventEmitter {
         await this.waitExited(entry, 1000)
       }
       // Whatever stayed in the service's process group (daemons it forked) goes too.
-      if (child) await this.killLeftovers(resource, name, child, signal, deadline)
+      if (child) {
+        await killLeftovers(child, signal, deadline, this.killWaitMs, `${resource}/${name}`, (members) =>
+          this.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: child.pid, members, signal }))
+      }
       return this.settledStatus(resource, name)
     })
   }
@@ -451,7 +266,7 @@ export class ProcManager extends EventEmitter {
         const dir = this.dirOf(resource, name)
         if (!exists(path.join(dir, 'spec.json'))) continue
         await this.withLock(keyOf(resource, name), async () => {
-          const rec = this.read(dir)
+          const rec = readRecord(dir)
           if (rec.exit) {
             if (!exists(path.join(dir, 'exit.reported'))) this.finish(this.attach(resource, name, dir, rec), rec.exit)
           } else if (isAlive(rec.child) || isAlive(rec.sup)) {
@@ -507,115 +322,9 @@ export class ProcManager extends EventEmitter {
 
   // ----- validation -----
 
-  /** Validates a spec at the edge; throws MCCS_ERR_CAPABILITY_ARGS naming the field. */
-  async validate(spec: ProcSpec): Promise<Launch> {
-    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw argsError('/', 'the spec must be an object')
-    const known = new Set(['name', 'argv', 'env', 'cwd', 'user', 'group'])
-    for (const k of Object.keys(spec)) if (!known.has(k)) throw argsError(`/${k}`, 'unknown field')
-    checkName(spec.name)
-    const { argv } = spec
-    if (!Array.isArray(argv) || argv.length === 0) throw argsError('/argv', 'must be a non-empty array of strings')
-    if (argv.length > MAX_ARGS) throw argsError('/argv', `more than ${MAX_ARGS} arguments`)
-    let bytes = 0
-    argv.forEach((a, i) => {
-      if (typeof a !== 'string') throw argsError(`/argv/${i}`, 'must be a string')
-      if (a.includes('\0')) throw argsError(`/argv/${i}`, 'contains a NUL character')
-      bytes += Buffer.byteLength(a)
-    })
-    if (bytes > MAX_ARG_BYTES) throw argsError('/argv', `more than ${MAX_ARG_BYTES} bytes`)
-
-    const env: Record<string, string> = {}
-    let envBytes = 0
-    if (spec.env !== undefined) {
-      if (spec.env === null || typeof spec.env !== 'object' || Array.isArray(spec.env)) throw argsError('/env', 'must be an object of strings')
-      for (const [k, v] of Object.entries(spec.env)) {
-        if (!ENV_KEY_RE.test(k)) throw argsError(`/env/${k}`, 'name must match [A-Za-z_][A-Za-z0-9_]*')
-        if (typeof v !== 'string') throw argsError(`/env/${k}`, 'must be a string')
-        if (v.includes('\0')) throw argsError(`/env/${k}`, 'contains a NUL character')
-        const n = Buffer.byteLength(k) + 1 + Buffer.byteLength(v)
-        if (n > MAX_ENV_STRING) throw argsError(`/env/${k}`, `more than ${MAX_ENV_STRING} bytes`)
-        envBytes += n + 1
-        env[k] = v
-      }
-      if (envBytes > MAX_ENV_BYTES) throw argsError('/env', `more than ${MAX_ENV_BYTES} bytes in all`)
-    }
-
-    let argv0 = argv[0] as string
-    let argv0Resolved = false
-    if (!argv0.startsWith('/')) {
-      if (argv0.includes('/') || argv0 === '') throw argsError('/argv/0', 'must be an absolute path or a bare command name found in PATH')
-      const found = findBinary(argv0, env.PATH ?? DEFAULT_PATH)
-      if (!found) throw argsError('/argv/0', `command "${argv0}" not found in PATH`)
-      argv0 = found
-      argv0Resolved = true
-    }
-    try {
-      const st = fs.statSync(argv0)
-      if (!st.isFile()) throw argsError('/argv/0', `${argv0} is not a regular file`)
-      fs.accessSync(argv0, fs.constants.X_OK)
-    } catch (e) {
-      if (e instanceof MccsError) throw e
-      throw argsError('/argv/0', `${argv0} does not exist or is not executable`)
-    }
-
-    let cwd = '/'
-    if (spec.cwd !== undefined) {
-      if (typeof spec.cwd !== 'string' || !path.isAbsolute(spec.cwd) || spec.cwd.includes('\0')) throw argsError('/cwd', 'must be an absolute path')
-      let isDir = false
-      try {
-        isDir = fs.statSync(spec.cwd).isDirectory()
-      } catch {
-        /* below */
-      }
-      if (!isDir) throw argsError('/cwd', `${spec.cwd} is not an existing directory`)
-      cwd = spec.cwd
-    }
-
-    let uid: number | null = null
-    let gid: number | null = null
-    let user: string | null = null
-    let home: string | null = null
-    const me = os.userInfo()
-    const myUid = process.getuid?.() ?? 0
-    const myGid = process.getgid?.() ?? 0
-    if (spec.user !== undefined) {
-      if (typeof spec.user !== 'string' || !USER_RE.test(spec.user)) throw argsError('/user', 'must be a user name or a numeric uid')
-      const pw = await getent('passwd', spec.user)
-      if (!pw) throw argsError('/user', `no such user: ${spec.user}`)
-      user = pw[0] ?? spec.user
-      uid = Number(pw[2])
-      gid = Number(pw[3])
-      home = pw[5] || '/'
-    }
-    // An explicit group counts as the user's own only when it is its primary group or lists it as a
-    // member (what --init-groups would give anyway); any other group is a privilege (proc-users.ts).
-    let group: string | undefined
-    let groupIsUsers = true
-    if (spec.group !== undefined) {
-      if (typeof spec.group !== 'string' || !USER_RE.test(spec.group)) throw argsError('/group', 'must be a group name or a numeric gid')
-      const gr = await getent('group', spec.group)
-      if (!gr) throw argsError('/group', `no such group: ${spec.group}`)
-      const primary = gid ?? myGid
-      group = gr[0] ?? spec.group
-      gid = Number(gr[2])
-      groupIsUsers = gid === primary || (gr[3] ?? '').split(',').includes(user ?? me.username)
-    }
-    if ((uid !== null && uid !== myUid) || (gid !== null && gid !== myGid)) {
-      if (myUid !== 0) throw argsError(spec.user !== undefined ? '/user' : '/group', 'running as another user or group needs the agent to run as root')
-      if (!this.bins.setpriv) throw argsError(spec.user !== undefined ? '/user' : '/group', 'setpriv (util-linux) is not installed')
-    }
-
-    const base: Record<string, string> = {
-      PATH: DEFAULT_PATH,
-      HOME: home ?? me.homedir,
-      USER: user ?? me.username,
-      LOGNAME: user ?? me.username,
-      LANG: 'C.UTF-8',
-    }
-    const target: ProcTarget = {
-      user: user ?? me.username, uid: uid ?? myUid, gid: gid ?? myGid, groupIsUsers, ...(group !== undefined ? { group } : {}),
-    }
-    return { argv: [argv0, ...argv.slice(1)], env: { ...base, ...env }, cwd, uid, gid, user, argv0Resolved, target }
+  /** Validates a spec at the edge (proc-spec.ts); throws MCCS_ERR_CAPABILITY_ARGS naming the field. */
+  validate(spec: ProcSpec): Promise<Launch> {
+    return validateSpec(spec, this.bins.setpriv)
   }
 
   // ----- internals -----
@@ -623,10 +332,10 @@ export class ProcManager extends EventEmitter {
   private async launch(resource: string, spec: ProcSpec, l: Launch, dir: string): Promise<ProcStatusEx> {
     const name = spec.name
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
-    for (const f of ['child.pid', 'supervisor.pid', 'exit.hint', 'exit.json', 'exit.reported', 'stop.json']) rmf(path.join(dir, f))
+    for (const f of RUN_FILES) rmf(path.join(dir, f))
     const { env: specEnv, ...rest } = spec
     const stored: StoredSpec = { resource, spec: rest, envNames: Object.keys(specEnv ?? {}), argv: l.argv, createdAt: new Date().toISOString() }
-    writeAtomic(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n', 0o600)
+    writeRecord(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n', 0o600)
     if (l.argv0Resolved) this.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
 
     const old = this.entries.get(keyOf(resource, name))
@@ -736,14 +445,14 @@ export class ProcManager extends EventEmitter {
     }
   }
 
-  private async settle(resource: string, name: string, dir: string, rec: Record_): Promise<Record_> {
+  private async settle(resource: string, name: string, dir: string, rec: ProcRecord): Promise<ProcRecord> {
     const entry = this.attach(resource, name, dir, rec)
     await this.waitFor(entry, 2000, () => {
-      const r = this.read(dir)
+      const r = readRecord(dir)
       return r.exit !== null || isAlive(r.child) || !isAlive(r.sup)
     })
     this.check(entry)
-    return this.read(dir)
+    return readRecord(dir)
   }
 
   private newEntry(resource: string, name: string, dir: string): Entry {
@@ -754,7 +463,7 @@ export class ProcManager extends EventEmitter {
   }
 
   /** The entry watching (resource, name), created (and watching) if needed. */
-  private attach(resource: string, name: string, dir: string, rec: Record_): Entry {
+  private attach(resource: string, name: string, dir: string, rec: ProcRecord): Entry {
     const key = keyOf(resource, name)
     let e = this.entries.get(key)
     if (!e || e.exited) {
@@ -851,7 +560,7 @@ export class ProcManager extends EventEmitter {
     if (!rec) {
       rec = { code: null, signal: null, status: null, at: new Date().toISOString(), pid: e.child?.pid ?? null, lost: true }
       try {
-        writeAtomic(path.join(e.dir, 'exit.json'), JSON.stringify(rec) + '\n')
+        writeRecord(path.join(e.dir, 'exit.json'), JSON.stringify(rec) + '\n')
       } catch {
         /* folder gone */
       }
@@ -860,7 +569,7 @@ export class ProcManager extends EventEmitter {
     const marker = path.join(e.dir, 'exit.reported')
     if (!exists(marker)) {
       try {
-        writeAtomic(marker, new Date().toISOString() + '\n')
+        writeRecord(marker, new Date().toISOString() + '\n')
       } catch {
         /* folder gone */
       }
@@ -908,62 +617,9 @@ export class ProcManager extends EventEmitter {
     })
   }
 
-  /** Signals the process group led by `child` (verified by start time first). */
-  private signalGroup(child: PidRec, signal: string): void {
-    if (!isAlive(child)) return
-    try {
-      process.kill(-child.pid, signal as NodeJS.Signals)
-    } catch {
-      try {
-        process.kill(child.pid, signal as NodeJS.Signals)
-      } catch {
-        /* gone */
-      }
-    }
-  }
-
-  /** Processes left in the service's group after its leader ended: signal, wait until the deadline,
-   *  SIGKILL. */
-  private async killLeftovers(resource: string, name: string, leader: PidRec, signal: string, deadline: number): Promise<void> {
-    let members = groupMembers(leader)
-    if (members.length === 0) return
-    this.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: leader.pid, members, signal })
-    const send = (sig: string): void => {
-      try {
-        process.kill(-leader.pid, sig as NodeJS.Signals)
-      } catch {
-        /* empty */
-      }
-    }
-    send(signal)
-    while (Date.now() < deadline) {
-      await sleep(Math.min(25, Math.max(1, deadline - Date.now())))
-      members = groupMembers(leader)
-      if (members.length === 0) return
-    }
-    send('SIGKILL')
-    const end = Date.now() + this.killWaitMs
-    while (Date.now() < end) {
-      if (groupMembers(leader).length === 0) return
-      await sleep(25)
-    }
-    throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `processes of group ${leader.pid} survived SIGKILL`, { subject: `${resource}/${name}` })
-  }
-
-  private read(dir: string): Record_ {
-    return {
-      dir,
-      spec: readJson<StoredSpec>(path.join(dir, 'spec.json')),
-      sup: readPidRec(path.join(dir, 'supervisor.pid')),
-      child: readPidRec(path.join(dir, 'child.pid')),
-      exit: readExit(dir),
-      stopRequested: exists(path.join(dir, 'stop.json')),
-    }
-  }
-
   private statusOf(resource: string, name: string): ProcStatusEx {
     const dir = this.dirOf(resource, name)
-    const r = this.read(dir)
+    const r = readRecord(dir)
     const running = isAlive(r.child)
     const supAlive = isAlive(r.sup)
     const known = r.spec !== null || r.child !== null
@@ -1004,16 +660,6 @@ export class ProcManager extends EventEmitter {
 
 const keyOf = (resource: string, name: string): string => `${resource}\u0000${name}`
 
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !NAME_RE.test(name) || name === '.' || name === '..') {
-    throw argsError('/name', 'must match [A-Za-z0-9_.-]{1,64} and not be "." or ".."')
-  }
-}
-function checkResource(resource: unknown): asserts resource is string {
-  if (typeof resource !== 'string' || !RESOURCE_RE.test(resource) || resource === '.' || resource === '..') {
-    throw argsError('resource', 'must match [A-Za-z0-9_.:@-]{1,128} and not be "." or ".."')
-  }
-}
 function listDirs(dir: string): string[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
