@@ -37,6 +37,8 @@ import { LocalActions } from './local-actions.js'
 import { Fencing } from './fencing.js'
 import { QuorumGate } from './quorum-gate.js'
 import { NodeModes, type MoveReport } from './node-mode.js'
+import { AgentLicenses } from '../license/agent-licenses.js'
+import type { LicenseView } from '../license/store.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
@@ -86,6 +88,8 @@ export class Agent extends EventEmitter {
   private readonly startedAt = Date.now()
   private readonly recentNotices: Array<Notice & { at: string }> = []
   readonly catalog: TypeCatalog
+  /** This node's license and every node's limited mode, an input of the engine (issue 17). */
+  readonly licenses: AgentLicenses
 
   constructor(readonly opts: AgentOptions) {
     super()
@@ -115,6 +119,15 @@ export class Agent extends EventEmitter {
     }
     this.store = new ConfigStore(b.configDir, { types: catalog })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
+    this.licenses = new AgentLicenses({
+      bootstrap: b, log: this.log, oplog: this.oplog, fetch: (n) => this.licenseOf(n) as Promise<LicenseView>,
+      peers: () => (this.input?.nodes ?? []).filter((n) => n !== this.node && this.role?.inView(n)),
+      changed: () => {
+        if (!this.input) return
+        this.input = { ...this.input, limited: this.licenses.limited() }
+        if (this.engineActive) this.dispatch({ type: 'licenseChange' })
+      },
+    })
     this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'), this.log)
     this.executor = new Executor((a, signal) => this.runAction(a, signal), (ev) => this.dispatch(ev))
     this.gate = new QuorumGate<DispatchResult>({ fresh: () => !this.role || this.role.quorumFresh(), step: (ev) => this.stepNow(ev), log: this.log })
@@ -154,6 +167,7 @@ export class Agent extends EventEmitter {
       this.log.log('warn', 'managed process exited', { resource: ev.resource, process: ev.name, code: ev.code, signal: ev.signal })
       void this.local.monitor(ev.resource)
     })
+    await this.licenses.start()
     this.input = this.engineInput()
     this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'), this.log)
     this.state = restore(initialState(this.input), this.saved)
@@ -191,6 +205,7 @@ export class Agent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.role?.stop()
+    await this.licenses.stop() // a floating seat goes back to the server
     await this.rpc?.stop()
     this.local.stopMonitors()
     clearInterval(this.tickTimer)
@@ -215,6 +230,7 @@ export class Agent extends EventEmitter {
       if (why && (n.membership === 'fenced' || why === 'standby')) n.membership = why
     }
     st.logs = this.logsHere()
+    st.licenses = this.licenses.all()
     return st
   }
 
@@ -397,7 +413,7 @@ export class Agent extends EventEmitter {
 
   private engineInput(): EngineInput {
     const cur = this.store.current()
-    return { config: cur.main as EngineInput['config'], types: this.types, nodes: cur.hb.nodes.map((n) => n.name) }
+    return { config: cur.main as EngineInput['config'], types: this.types, nodes: cur.hb.nodes.map((n) => n.name), limited: this.licenses.limited() }
   }
 
   private notice(n: Notice): void {

@@ -13,14 +13,14 @@ import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { MccsError, isMccsError } from '../errors.js'
 import { issueLicense, LICENSE_TYPES, type LicenseType } from '../license/format.js'
 import { installLicense, nodeLicenseView, TRUSTED_KEYS_FILE } from '../license/store.js'
-import { EXIT } from './exit-codes.js'
+import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 export const LICENSE_USAGE = `usage: mccs license show [--json]
        mccs license install <file>
        mccs license keygen --out <private-key.pem> [--trust]
-       mccs license issue --key <private-key.pem> --node <name> [--type term|nodelock] [--days N | --expires YYYY-MM-DD]
-                          [--host-id ANY|aa:bb:cc:dd:ee:ff] [--licensee TEXT] [--out file]`
+       mccs license issue --key <private-key.pem> --node <name> [--type term|nodelock|floating] [--days N | --expires YYYY-MM-DD]
+                          [--host-id ANY|aa:bb:cc:dd:ee:ff] [--server host:port --count N] [--licensee TEXT] [--out file]`
 
 export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
   let parsed
@@ -30,6 +30,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
       options: {
         json: { type: 'boolean' }, out: { type: 'string' }, key: { type: 'string' }, node: { type: 'string' }, type: { type: 'string' },
         days: { type: 'string' }, expires: { type: 'string' }, 'host-id': { type: 'string' }, licensee: { type: 'string' }, trust: { type: 'boolean' },
+        server: { type: 'string' }, count: { type: 'string' },
       },
     })
   } catch (e) {
@@ -42,7 +43,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
       case 'show': case undefined: {
         const view = await nodeLicenseView(b ?? await loadBootstrap())
         io.out(v.json ? JSON.stringify(view, null, 2)
-          : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}`)
+          : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover or auto-start)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.daysLeft != null ? ` (${view.daysLeft} days left)` : ''}${view.server ? `  server ${view.server}` : ''}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}${view.warning ? `\n  WARNING: ${view.warning}` : ''}`)
         return EXIT.OK
       }
       case 'install': {
@@ -72,7 +73,9 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         if (!v.key) throw new MccsError('MCCS_ERR_INVALID', 'names the Ed25519 private key (PEM) to sign with', { field: '--key' })
         if (!v.node) throw new MccsError('MCCS_ERR_INVALID', 'names the node the license is for', { field: '--node' })
         const type = (v.type ?? 'term') as LicenseType
-        if (!LICENSE_TYPES.includes(type) || type === 'floating') throw new MccsError('MCCS_ERR_LICENSE_TYPE', 'must be term or nodelock', { field: '--type' })
+        if (!LICENSE_TYPES.includes(type)) throw new MccsError('MCCS_ERR_LICENSE_TYPE', 'must be term, nodelock or floating', { field: '--type' })
+        if (type === 'floating' && !v.server) throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its license server as host:port', { field: '--server' })
+        if (type === 'floating' && !v.count) throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its seat count', { field: '--count' })
         const issued = new Date()
         let expires: string | undefined
         if (type === 'term') {
@@ -84,8 +87,9 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
           }
         }
         const text = issueLicense({
-          type, node: v.node, hostId: v['host-id'] ?? (type === 'term' ? 'ANY' : ''), issued: issued.toISOString().replace(/\.\d+Z$/, 'Z'),
+          type, node: v.node, hostId: v['host-id'] ?? (type === 'nodelock' ? '' : 'ANY'), issued: issued.toISOString().replace(/\.\d+Z$/, 'Z'),
           ...(expires ? { expires } : {}), ...(v.licensee ? { licensee: v.licensee } : {}),
+          ...(type === 'floating' ? { server: v.server!, count: Number(v.count) } : {}),
         }, await readFile(v.key, 'utf8'))
         if (v.out) { await writeFile(v.out, text); io.err(`license for ${v.node} written to ${v.out}`) } else io.out(text.trimEnd())
         return EXIT.OK
@@ -96,6 +100,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
     }
   } catch (e) {
     io.err(`mccs license ${sub ?? ''}: ${isMccsError(e) ? e.message : (e as Error).message}`)
-    return isMccsError(e) && (e.code === 'MCCS_ERR_INVALID' || e.code.startsWith('MCCS_ERR_LICENSE_')) ? EXIT.INVALID : EXIT.FAILED
+    // A license the command cannot use is invalid input (6), as its catalogue entry says; anything else failed (1).
+    return isMccsError(e) && (e.code === 'MCCS_ERR_INVALID' || exitOf(e.code, EXIT.FAILED) === EXIT.INVALID) ? EXIT.INVALID : EXIT.FAILED
   }
 }

@@ -23,6 +23,7 @@ const USAGE = `usage: mccs <command> [options]
   ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
   license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
+  license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
 
@@ -111,6 +112,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await (await import('./support-cmd.js')).supportCommand(argv.slice(argv.indexOf('support') + 1), io)
       case 'license':
         return await (await import('./license-cmd.js')).licenseCommand(argv.slice(argv.indexOf('license') + 1), io)
+      case 'license-server':
+        return await (await import('./license-server-cmd.js')).licenseServerCommand(argv.slice(argv.indexOf('license-server') + 1), io)
       case 'ec2-sim':
         return await (await import('./ec2sim-cmd.js')).ec2SimCommand(argv.filter((_, i) => i !== argv.indexOf('ec2-sim')), io)
       default:

@@ -61,7 +61,7 @@ export function parseLicense(text: unknown): License {
     f[k] = v
   })
   for (const k of ['product', 'type', 'node', 'hostId', 'issued', 'keyId', 'signature']) if (!f[k]) throw bad(k, 'is missing')
-  if (f.product !== 'MCCS') throw bad('product', 'must be MCCS')
+  if (f.product !== 'MCCS') throw new MccsError('MCCS_ERR_LICENSE_UNSUPPORTED', `must be MCCS: this is a license for another product (${f.product!.slice(0, 60)})`, { field: '/product' })
   const type = f.type as LicenseType
   if (!LICENSE_TYPES.includes(type)) throw bad('type', `unknown license type ${JSON.stringify(f.type)}; one of ${LICENSE_TYPES.join(', ')}`, 'MCCS_ERR_LICENSE_TYPE')
   if (!NODE.test(f.node!)) throw bad('node', 'is not a node name')

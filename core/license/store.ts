@@ -6,10 +6,12 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { writeFileAtomic } from '../config/atomic.js'
-import { MccsError, isMccsError } from '../errors.js'
+import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import { parseLicense, publicKeys, type License } from './format.js'
 import { licenseProblem, licenseState, type LicenseState } from './state.js'
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
+import { readVerification, recordVerification } from './verify-record.js'
+import { readLease } from './lease-file.js'
 
 export const LICENSE_FILE = 'mccs.lic'
 export const TRUSTED_KEYS_FILE = 'license-keys.pem'
@@ -21,8 +23,16 @@ export interface LicenseView {
   expires: string | null
   hostId: string | null
   valid: boolean
+  /** 'valid' or 'limited' (no automatic failover or auto-start). */
+  mode?: 'valid' | 'limited'
   reason?: string
+  code?: string
+  /** Days until the license (or a floating seat's lease) ends; null: it does not end. */
+  daysLeft?: number | null
+  /** Valid, but ending soon (expiry, the 7-day rule, an unreachable license server). */
+  warning?: string
   licensee?: string
+  server?: string
 }
 
 /** MAC addresses of this host's interfaces (loopback's all-zero one left out). */
@@ -45,7 +55,7 @@ export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
 }
 
 /** The installed license, null when there is none; a file that does not parse is reported, not thrown. */
-export async function readInstalled(configDir: string): Promise<{ license: License | null; problem?: string; text?: string }> {
+export async function readInstalled(configDir: string): Promise<{ license: License | null; problem?: string; code?: ErrorCode; text?: string }> {
   let text: string
   try {
     text = await readFile(path.join(configDir, LICENSE_FILE), 'utf8')
@@ -56,22 +66,33 @@ export async function readInstalled(configDir: string): Promise<{ license: Licen
   try {
     return { license: parseLicense(text), text }
   } catch (e) {
-    return { license: null, problem: `${LICENSE_FILE} is invalid: ${isMccsError(e) ? `${e.field ?? ''} ${e.message.replace(/^.*?: \/\S+: /, '')}` : (e as Error).message}`, text }
+    return { license: null, problem: `${LICENSE_FILE} is invalid: ${isMccsError(e) ? `${e.field ?? ''} ${e.message.replace(/^.*?: \/\S+: /, '')}` : (e as Error).message}`, ...(isMccsError(e) ? { code: e.code } : {}), text }
   }
 }
 
-export async function nodeLicenseState(b: Bootstrap, now = Date.now()): Promise<LicenseState & { license: License | null }> {
+/** This node's license state from what is on disk: the license, the trusted keys, the 7-day rule's
+ *  verification record (a full license) and the agent's lease (a floating one). */
+export async function nodeLicenseState(b: Bootstrap, now = Date.now(), macs = hostMacs()): Promise<LicenseState & { license: License | null }> {
   const inst = await readInstalled(b.configDir)
-  if (inst.problem) return { mode: 'limited', reason: inst.problem, code: 'MCCS_ERR_LICENSE_FORMAT', type: null, expires: null, hostId: null, license: null }
-  return { ...licenseState(now, inst.license, hostMacs(), await trustedKeys(b.configDir), b.nodeName), license: inst.license }
+  if (inst.problem) return { mode: 'limited', reason: inst.problem, code: inst.code ?? 'MCCS_ERR_LICENSE_FORMAT', type: null, expires: null, hostId: null, daysLeft: null, license: null }
+  const l = inst.license
+  const more = {
+    ...(l?.type === 'nodelock' ? { verification: await readVerification(b.stateDir, b.nodeName, l) } : {}),
+    ...(l?.type === 'floating' ? { lease: await readLease(b.stateDir) } : {}),
+  }
+  return { ...licenseState(now, l, macs, await trustedKeys(b.configDir), b.nodeName, more), license: l }
+}
+
+export function toView(node: string, s: LicenseState & { license: License | null }): LicenseView {
+  return {
+    node, type: s.type, expires: s.expires, hostId: s.hostId, valid: s.mode === 'valid', mode: s.mode, daysLeft: s.daysLeft ?? null,
+    ...(s.reason ? { reason: s.reason } : {}), ...(s.code ? { code: s.code } : {}), ...(s.warning ? { warning: s.warning } : {}),
+    ...(s.license?.licensee ? { licensee: s.license.licensee } : {}), ...(s.license?.server ? { server: s.license.server } : {}),
+  }
 }
 
 export async function nodeLicenseView(b: Bootstrap, now = Date.now()): Promise<LicenseView> {
-  const s = await nodeLicenseState(b, now)
-  return {
-    node: b.nodeName, type: s.type, expires: s.expires, hostId: s.hostId, valid: s.mode === 'valid',
-    ...(s.reason ? { reason: s.reason } : {}), ...(s.license?.licensee ? { licensee: s.license.licensee } : {}),
-  }
+  return toView(b.nodeName, await nodeLicenseState(b, now))
 }
 
 /**
@@ -84,5 +105,7 @@ export async function installLicense(b: Bootstrap, text: unknown, now = Date.now
   if (p) throw new MccsError(p.code, p.reason, { field: p.field })
   await mkdir(b.configDir, { recursive: true })
   await writeFileAtomic(path.join(b.configDir, LICENSE_FILE), (text as string).endsWith('\n') ? text as string : `${text as string}\n`, 0o644)
+  // Installing verifies it: the 7-day rule counts from now (a running agent sees the new file and uses it).
+  await recordVerification(b.stateDir, b.nodeName, l, now)
   return l
 }

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { loadBootstrap } from '../../core/config/bootstrap.js'
+import { writeDevLicense } from '../../core/license/dev-license.js'
 import { createInitial, ConfigStore } from '../../core/config/store.js'
 import type { MainConfig } from '../../core/engine/model.js'
 import { rpc } from '../../core/cli/control-client.js'
@@ -21,6 +22,7 @@ delete env.NODE_OPTIONS
 env.MCCS_CONSOLE_DISABLE = '1' // the agent alone (the console's own costs are in the console benches)
 const b = await loadBootstrap({ cwd: home, env })
 await createInitial(b.configDir, { cluster: 'bench', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
+await writeDevLicense(b.configDir, 'n1') // unlicensed: limited mode, no auto-start
 const main: MainConfig = { generation: 1, groups: [], resources: [], dependencies: [], types: {} }
 for (let g = 0; g < n / 10; g++) {
   main.groups.push({ name: `g${g}`, nodes: ['n1'], failoverOnFailure: true, autoStart: true, autoFailback: false })

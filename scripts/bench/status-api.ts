@@ -10,6 +10,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { loadBootstrap } from '../../core/config/bootstrap.js'
+import { writeDevLicense } from '../../core/license/dev-license.js'
 import { createInitial, ConfigStore } from '../../core/config/store.js'
 import type { MainConfig } from '../../core/engine/model.js'
 import { rpc } from '../../core/cli/control-client.js'
@@ -31,6 +32,7 @@ delete env.MCCS_BOOTSTRAP
 delete env.MCCS_CONFIG
 const b = await loadBootstrap({ cwd: home, env })
 await createInitial(b.configDir, { cluster: 'bench', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
+await writeDevLicense(b.configDir, 'n1') // unlicensed: limited mode, no auto-start
 const main: MainConfig = { generation: 1, groups: [], resources: [], dependencies: [], types: {} }
 const per = Math.ceil(n / groups)
 for (let g = 0; g < groups; g++) {

@@ -11,6 +11,7 @@ import type { MainConfig } from '../../core/engine/model.js'
 import { runAgent, type RunningAgent } from '../../core/cli/agent-cmd.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { packageRoot } from '../../core/paths.js'
+import { writeDevLicense } from '../../core/license/dev-license.js'
 
 export interface CliResult { code: number; out: string; err: string }
 
@@ -46,6 +47,7 @@ export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { sc
   }
   const nodes = opts.nodes ?? [NODE]
   await createInitial(b.configDir, { cluster: 'test', nodes: nodes.map((n, i) => ({ name: n, address: `127.0.0.${i + 1}` })) })
+  await writeDevLicense(b.configDir, NODE) // unlicensed: limited mode, no auto-start
   if (main) {
     const store = new ConfigStore(b.configDir)
     await store.load()

@@ -8,13 +8,14 @@ import { createInitial, ConfigStore } from '../../core/config/store.js'
 import type { MainConfig, ResourceConfig } from '../../core/engine/model.js'
 import { runAgent, type RunningAgent } from '../../core/cli/agent-cmd.js'
 import { packageRoot } from '../../core/paths.js'
+import { writeDevLicense } from '../../core/license/dev-license.js'
 
 export interface TestAgent extends RunningAgent { home: string; env: NodeJS.ProcessEnv; cli(...args: string[]): Promise<{ code: number; out: string; err: string }>; cleanup(): Promise<void> }
 
 export const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig =>
   ({ name, type, group: 'g', critical: true, attrs, nodeAttrs: {}, policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 }, monitored: true, ...more })
 
-export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string>; prepare?: (home: string) => Promise<void> } = {}): Promise<TestAgent> {
+export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string>; prepare?: (home: string) => Promise<void>; license?: boolean } = {}): Promise<TestAgent> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
   delete env.MCCS_BOOTSTRAP
@@ -29,6 +30,7 @@ export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts:
   }
   await opts.prepare?.(home)
   await createInitial(b.configDir, { cluster: 'test', nodes: [{ name: 'n1', address: '127.0.0.1' }] })
+  if (opts.license !== false) await writeDevLicense(b.configDir, 'n1') // unlicensed: limited mode, no auto-start
   const store = new ConfigStore(b.configDir)
   await store.load()
   await store.commit({ generation: 1, ...main }, { expectGeneration: 1 })

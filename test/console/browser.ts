@@ -1,6 +1,7 @@
 // Browser tests of the web console: real agents (`node dist/mccs.js agent`, as an operator runs them)
 // with the console on 127.0.0.x and a free port, and headless Chromium driven by playwright-core.
 // One node, or two nodes on loopback in cluster mode (heartbeats on 127.0.0.x, a shared cluster key).
+import { writeDevLicense } from '../../core/license/dev-license.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises'
@@ -105,6 +106,7 @@ export async function startConsoleCluster(o: {
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
       for (const [rel, text] of Object.entries(o.files ?? {})) await writeFile(path.join(home, rel), text, { mode: 0o600 })
       if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
+      await writeDevLicense(path.join(home, 'config'), name) // unlicensed: limited mode, no auto-start
       const address = loopback(i)
       const port = await freePort()
       const env: NodeJS.ProcessEnv = {

@@ -36,6 +36,9 @@ const view = {
   properties: {
     node: { type: 'string' }, type: { type: ['string', 'null'] }, expires: { type: ['string', 'null'] },
     hostId: { type: ['string', 'null'] }, valid: { type: 'boolean' }, reason: { type: 'string' }, licensee: { type: 'string' },
+    // issue 17: limited mode, days left, warnings (expiry, the 7-day rule, a floating license's server)
+    mode: { type: 'string', enum: ['valid', 'limited'] }, code: { type: 'string' }, daysLeft: { type: ['integer', 'null'] },
+    warning: { type: 'string' }, server: { type: 'string' },
   },
 } as const
 

@@ -1,0 +1,98 @@
+// An agent's seat of a floating license (manual 5.4): asked for at start, renewed every third of the
+// lease's term, given back when the agent stops. When the server cannot be reached a running agent keeps
+// its seat until the lease ends (then limited mode); a restarted one has none until the server answers.
+// What it holds is written to <stateDir>/license-lease.json for the node's license state (state.ts).
+import os from 'node:os'
+import path from 'node:path'
+import { loadClusterKey } from '../cluster/cluster-key.js'
+import { isMccsError } from '../errors.js'
+import { leaseRequest, LICENSE_SERVER_KEY_FILE, type LeaseAnswer } from './lease-protocol.js'
+import { clearLease, writeLease } from './lease-file.js'
+import type { Lease } from './state.js'
+
+export interface LeaseClientOptions {
+  server: string
+  holder: string
+  configDir: string
+  stateDir: string
+  log: { log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void }
+  now: () => number
+  /** Called after each change of what is held. */
+  changed: () => void
+  /** How often to ask when no seat is held (and the longest between renewals). */
+  retryMs?: number
+  timeoutMs?: number
+}
+
+export class LeaseClient {
+  readonly server: string
+  private lease: Lease | undefined
+  private id: string | null = null
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private readonly holder: string
+
+  constructor(private readonly o: LeaseClientOptions) {
+    this.server = o.server
+    this.holder = `${o.holder}@${os.hostname()}`
+  }
+
+  start(): void { void this.round() }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => { void this.round() }, ms)
+    this.timer.unref()
+  }
+
+  private async round(): Promise<void> {
+    const retry = this.o.retryMs ?? 10_000
+    const sent = this.o.now()
+    let a: LeaseAnswer
+    try {
+      const key = await loadClusterKey(path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE))
+      a = await leaseRequest(this.server, key, this.id ? { t: 'renew', holder: this.holder, lease: this.id } : { t: 'acquire', holder: this.holder }, this.o.timeoutMs ?? 3000)
+    } catch (e) {
+      const msg = isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : (e as Error).message
+      const held = this.lease?.held === true && this.lease.until > this.o.now() ? this.lease : null
+      // Keep the seat for the rest of its term; after that, or without one, the node is limited.
+      this.set(held ? { ...held, lastError: msg } : { held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `license server ${this.server} cannot be reached: ${msg}` })
+      if (!held) this.id = null
+      this.schedule(held ? Math.min(retry, Math.max(200, held.until - this.o.now())) : retry)
+      return
+    }
+    if (this.stopped) return
+    if (!a.ok) {
+      this.id = null
+      this.set({ held: false, code: a.code, reason: `license server ${this.server}: ${a.message}` })
+      this.schedule(retry)
+      return
+    }
+    if (this.id !== a.lease) this.o.log.log('info', `floating license: seat taken on ${this.server} (${a.used}/${a.seats} in use)`, { server: this.server })
+    this.id = a.lease
+    this.set({ held: true, until: sent + a.termMs, server: this.server })
+    this.schedule(Math.max(100, Math.min(retry, a.termMs / 3)))
+  }
+
+  private set(l: Lease): void {
+    const before = JSON.stringify(this.lease)
+    this.lease = l
+    if (JSON.stringify(l) === before || this.stopped) return
+    void writeLease(this.o.stateDir, l).then(() => this.o.changed(), () => {})
+  }
+
+  /** Gives the seat back (best effort: an unreachable server frees it when the lease ends). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    const id = this.id
+    this.id = null
+    if (id) {
+      try {
+        const key = await loadClusterKey(path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE))
+        await leaseRequest(this.server, key, { t: 'release', holder: this.holder, lease: id }, 2000)
+      } catch { /* the lease ends by itself */ }
+    }
+    await clearLease(this.o.stateDir).catch(() => {})
+  }
+}

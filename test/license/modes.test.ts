@@ -1,0 +1,174 @@
+// Issue 17, acceptance 1: each case gives the right mode and message, as the running agent's license
+// watch sees it (injected clock and MAC addresses, real files): valid, expired, another host, tampered,
+// another product, expiry warning and renewal without a restart, the 7-day rule (restart on day 6 and
+// on day 8, an edited record), and floating licenses against a real license server (TLS-PSK): a seat,
+// server unreachable inside and after the lease, seats exhausted.
+import t from 'tap'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { issueLicense, type LicenseFields } from '../../core/license/format.js'
+import { installLicense, LICENSE_FILE, TRUSTED_KEYS_FILE } from '../../core/license/store.js'
+import { LicenseWatch } from '../../core/license/watch.js'
+import { LicenseServer } from '../../core/license/server.js'
+import { LICENSE_SERVER_KEY_FILE } from '../../core/license/lease-protocol.js'
+import { VERIFY_RECORD_FILE } from '../../core/license/verify-record.js'
+import { loadBootstrap, type Bootstrap } from '../../core/config/bootstrap.js'
+
+const DAY = 86_400_000
+const T0 = Date.parse('2026-06-01T00:00:00Z')
+const MAC = 'aa:bb:cc:00:11:22'
+const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+const PUB = publicKey.export({ type: 'spki', format: 'pem' }) as string
+const PRIV = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+const sign = (f: LicenseFields) => issueLicense(f, PRIV)
+const term = (node = 'n1', issued = T0 - DAY, expires = T0 + 30 * DAY) => sign({ type: 'term', node, hostId: 'ANY', issued: new Date(issued).toISOString(), expires: new Date(expires).toISOString() })
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function home(t: Tap.Test, node = 'n1'): Promise<Bootstrap> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-modes-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const b = await loadBootstrap({ cwd: dir, env: { MCCS_HOME: dir, MCCS_NODE_NAME: node } })
+  await mkdir(b.configDir, { recursive: true })
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), PUB)
+  return b
+}
+
+/** A watch as the agent runs it, on its own clock; its log lines are kept. */
+function watch(t: Tap.Test, b: Bootstrap, now: () => number, more: Partial<ConstructorParameters<typeof LicenseWatch>[0]> = {}) {
+  const lines: string[] = []
+  const ops: Array<{ command: string; result: string; reason?: string }> = []
+  const w = new LicenseWatch({
+    bootstrap: b, now, macs: () => [MAC], intervalMs: 3_600_000,
+    log: { log: (level, msg) => { lines.push(`${level} ${msg}`) } },
+    oplog: { append: async (r) => { ops.push(r) } },
+    ...more,
+  })
+  t.teardown(() => w.stop())
+  return { w, lines, ops }
+}
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+t.test('valid, expired, another host, tampered, another product: mode and message', async (t) => {
+  const b = await home(t)
+  const at = { now: T0 }
+  const { w, lines, ops } = watch(t, b, () => at.now)
+  await writeFile(path.join(b.configDir, LICENSE_FILE), term())
+  await w.start()
+  t.match(w.current(), { mode: 'valid', valid: true, type: 'term', daysLeft: 30 }, 'valid: a term license with 30 days left')
+  t.notOk(w.current().warning)
+
+  at.now = T0 + 31 * DAY
+  await w.check()
+  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /^expires: expired at 2026-07-01/, daysLeft: 0 }, 'expired')
+  t.ok(lines.some((l) => /^error LIMITED MODE on n1: no automatic failover or auto-start — expires: expired at/.test(l)), 'the log says it loudly')
+  t.match(ops.at(-1), { command: 'licenseMode', result: 'failed', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /expired/ }, 'the operation log has the change of mode')
+
+  await writeFile(path.join(b.configDir, LICENSE_FILE), sign({ type: 'nodelock', node: 'n1', hostId: '02:00:00:00:00:99', issued: '2026-05-01' }))
+  await w.check()
+  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_HOST', reason: /02:00:00:00:00:99 is not a MAC address of this node, which has aa:bb:cc:00:11:22 \(a license for another host\)/ }, 'another host')
+
+  at.now = T0
+  await writeFile(path.join(b.configDir, LICENSE_FILE), term().replace(/^expires=.*$/m, 'expires=2099-01-01T00:00:00Z'))
+  await w.check()
+  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SIGNATURE', reason: /does not match the license fields .*tampered/ }, 'tampered: a value changed after signing')
+
+  await writeFile(path.join(b.configDir, LICENSE_FILE), term().replace('product=MCCS', 'product=OTHERHA'))
+  await w.check()
+  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_UNSUPPORTED', reason: /a license for another product \(OTHERHA\)/ }, 'another product')
+
+  await rm(path.join(b.configDir, LICENSE_FILE))
+  await w.check()
+  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_MISSING', reason: 'no license is installed' }, 'missing')
+})
+
+t.test('expiry warnings before the end of a term license; renewal without a restart', async (t) => {
+  const b = await home(t)
+  const at = { now: T0 + 25 * DAY }
+  const { w, lines, ops } = watch(t, b, () => at.now)
+  await writeFile(path.join(b.configDir, LICENSE_FILE), term())
+  await w.start()
+  t.match(w.current(), { mode: 'valid', daysLeft: 5, warning: /license expires in 5 days \(2026-07-01.*renew it/ }, 'a warning 5 days before the end')
+  t.ok(lines.some((l) => /^warn license warning on n1: license expires in 5 days/.test(l)), 'logged as a warning')
+  at.now = T0 + 31 * DAY
+  await w.check()
+  t.equal(w.current().mode, 'limited')
+  // Renew License: a new license installed while the agent runs takes effect at the next check.
+  await installLicense(b, term('n1', at.now - DAY, at.now + 365 * DAY), at.now)
+  await w.check()
+  t.match(w.current(), { mode: 'valid', daysLeft: 365 }, 'valid again without a restart')
+  t.notOk(w.current().warning)
+  t.match(ops.at(-1), { command: 'licenseMode', result: 'done' }, 'the operation log has the return to licensed mode')
+})
+
+t.test('the 7-day rule: a full license verified on day 0, restarts on day 6 and on day 8', async (t) => {
+  const nodelock = sign({ type: 'nodelock', node: 'n1', hostId: MAC, issued: '2026-05-01' })
+  const b6 = await home(t)
+  await installLicense(b6, nodelock, T0, [MAC])
+  const day6 = watch(t, b6, () => T0 + 6 * DAY)
+  await day6.w.start()
+  t.match(day6.w.current(), { mode: 'valid', type: 'nodelock', daysLeft: null, warning: /last verified 6 days ago: a restart after 2026-06-08T00:00:00Z without a new verification gives restricted mode/ }, 'day 6: valid, with the warning (from 3 days before)')
+  await day6.w.check()
+  t.notOk(day6.w.current().warning, 'the running agent verified it again: the 7 days start over')
+
+  const b8 = await home(t)
+  await installLicense(b8, nodelock, T0, [MAC])
+  const day8 = watch(t, b8, () => T0 + 8 * DAY)
+  await day8.w.start()
+  t.match(day8.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /full license last verified 2026-06-01T00:00:00Z, 8 days ago \(more than 7\): restricted mode until it is verified again/ }, 'day 8: restricted mode')
+  await day8.w.check()
+  t.equal(day8.w.current().mode, 'limited', 'a check while running does not lift it: only a new verification does')
+  await installLicense(b8, nodelock, T0 + 8 * DAY, [MAC])
+  await day8.w.check()
+  t.equal(day8.w.current().mode, 'valid', 'mccs license install verifies it again, without a restart')
+
+  // Editing the record's date does not extend the license: its signature is the agent's own.
+  const rec = path.join(b8.stateDir, VERIFY_RECORD_FILE)
+  const j = JSON.parse(await readFile(rec, 'utf8')) as { at: string }
+  await writeFile(rec, JSON.stringify({ ...j, at: new Date(T0 + 30 * DAY).toISOString() }))
+  const edited = watch(t, b8, () => T0 + 9 * DAY)
+  await edited.w.start()
+  t.match(edited.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /record of the last license verification was altered/ }, 'an edited record: restricted mode')
+})
+
+t.test('floating licenses: a seat from the license server, server unreachable inside and after the lease, seats exhausted', async (t) => {
+  const psk = randomBytes(32)
+  const now = Date.now()
+  const floating = (server: string, count: number) => sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(now - DAY).toISOString(), server, count })
+  const srv = new LicenseServer({ licenseText: floating('127.0.0.1:5053', 1), keys: [publicKey], psk, leaseMs: 1500 })
+  const at = await srv.listen()
+  t.teardown(() => srv.close())
+  const server = `127.0.0.1:${at.port}`
+  const setup = async (node: string) => {
+    const b = await home(t, node)
+    await writeFile(path.join(b.configDir, LICENSE_SERVER_KEY_FILE), psk, { mode: 0o600 })
+    await writeFile(path.join(b.configDir, LICENSE_FILE), floating(server, 1))
+    return b
+  }
+  const a = watch(t, await setup('a'), Date.now, { leaseClient: { retryMs: 200 } })
+  await a.w.start()
+  const until = async (f: () => boolean, what: string) => { for (let i = 0; i < 100 && !f(); i++) await sleep(50); t.ok(f(), what) }
+  await until(() => a.w.current().mode === 'valid', 'a takes the one seat')
+  t.match(a.w.current(), { type: 'floating', server, daysLeft: 1 })
+  t.same(srv.holders(), [`a@${os.hostname()}`])
+
+  const b = watch(t, await setup('b'), Date.now, { leaseClient: { retryMs: 200 } })
+  await b.w.start()
+  await until(() => b.w.current().code === 'MCCS_ERR_LICENSE_SEATS', 'b finds every seat taken')
+  t.match(b.w.current(), { mode: 'limited', reason: /all 1 seats are taken \(by a@/ }, 'seats exhausted: limited, with the reason')
+
+  await srv.close()
+  await sleep(300)
+  await a.w.check()
+  t.match(a.w.current(), { mode: 'valid', warning: /license server .* unreachable .*the seat is kept until/ }, 'server unreachable inside the lease: still valid, with a warning')
+  await until(() => a.w.current().mode === 'limited', 'after the lease: limited')
+  t.match(a.w.current(), { code: 'MCCS_ERR_LICENSE_SERVER', reason: /cannot be reached|could not be renewed/ }, 'server unreachable after the lease')
+
+  // A restarted agent has no seat until the server answers.
+  await a.w.stop()
+  const again = watch(t, await setup('a2'), Date.now, { leaseClient: { retryMs: 200 } })
+  await again.w.start()
+  await until(() => /cannot be reached/.test(again.w.current().reason ?? ''), 'restarted while the server is down: limited')
+  t.match(again.w.current(), { mode: 'limited', reason: /cannot be reached/ })
+})
