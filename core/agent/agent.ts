@@ -96,7 +96,7 @@ export class Agent extends EventEmitter {
     const b = opts.bootstrap
     this.node = b.nodeName
     this.log = opts.log ?? createLog({ file: path.join(b.logDir, 'mccs.log') })
-    this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: (level, msg, data) => this.log.log(level, msg, { ...data, component: 'proc' }) })
+    this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: this.log.child({ component: 'proc' }) })
     this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'), this.log)
     this.mirror = new MirrorManager({
       procs: this.procs, runBase: path.join(b.stateDir, 'mirror'), secret: () => this.mirrorSecret,

@@ -66,7 +66,7 @@ export class PeerRpc {
         const link = n && Object.keys(n.addresses).find((l) => n.addresses[l] === ep.host)
         return link ? this.hb.status().peers.find((p) => p.node === peer)?.links[link]?.up === true : false
       },
-      log: (level, msg, data) => o.log.log(level, msg, { ...data, component: 'peer' }),
+      log: o.log.child({ component: 'peer' }),
     })
     this.hb.on('link', (ev: { node: string; link: string; up: boolean }) => {
       const addr = o.hb.nodes.find((x) => x.name === ev.node)?.addresses[ev.link]

@@ -18,6 +18,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { MccsError, mccsErrorFromWire } from '../errors.js'
 import { readLines } from '../line-reader.js'
+import type { HostLogger } from '../log/types.js'
 import { derivePsk, pskAuthenticated, pskClientOptions, pskServerOptions } from './tls.js'
 
 export const PEER_PORT_OFFSET = 4 // default peer port: heartbeat port + 4 (14325)
@@ -48,7 +49,7 @@ export interface PeerChannelOptions {
   peers: Record<string, Endpoint[]>
   /** Answers a peer's request; a throw becomes an error reply (its message and code). */
   onRequest: (from: string, body: unknown) => Promise<unknown>
-  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void
+  log?: HostLogger
   /** Bound on a new outbound connection (TCP connect + TLS handshake; default 2000 ms) and on an inbound
    *  handshake (default 5000 ms). */
   connectTimeoutMs?: number
@@ -104,7 +105,7 @@ export class PeerChannel {
         server.once('error', reject)
         server.listen(ep.port, ep.host, () => { server.off('error', reject); resolve() })
       })
-      server.on('error', (err) => this.o.log?.('error', 'peer channel listener error', { error: err.message }))
+      server.on('error', (err) => this.o.log?.log('error', 'peer channel listener error', { error: err.message }))
       this.servers.push(server)
     }
   }
@@ -144,7 +145,7 @@ export class PeerChannel {
     if (r && now - r.at < REFUSAL_LOG_MS) { r.more++; return }
     if (this.refusals.size > 1024) this.refusals.clear() // bounded: a scan from many addresses
     this.refusals.set(key, { at: now, more: 0 })
-    this.o.log?.(level, msg, { ...data, ...(r?.more ? { notLogged: r.more } : {}) })
+    this.o.log?.log(level, msg, { ...data, ...(r?.more ? { notLogged: r.more } : {}) })
   }
 
   /** Frames after the handshake, both directions. Anything unusable closes the connection. */
@@ -238,7 +239,7 @@ export class PeerChannel {
     if (!have) return
     void have.then((s) => {
       if (s.sock.remoteAddress === host || s.sock.remoteAddress === `::ffff:${host}`) {
-        this.o.log?.('info', `closing the connection to ${peer} over ${host}: that link is down`, { peer, host })
+        this.o.log?.log('info', `closing the connection to ${peer} over ${host}: that link is down`, { peer, host })
         s.sock.destroy()
       }
     }, () => {})

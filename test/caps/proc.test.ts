@@ -523,7 +523,7 @@ t.test('the launcher: exact environment from fd 3, nothing started from a cut st
 t.test('argv[0] given as a bare name is resolved via PATH', async (t) => {
   const { mk } = setup(t)
   const msgs: string[] = []
-  const pm = mk({ log: (_l, m) => msgs.push(m) })
+  const pm = mk({ log: { log: (_l, m) => { msgs.push(m) } } })
   const s = await pm.start('p', { name: 'bare', argv: ['sleep', '1000'] })
   t.equal(s.running, true)
   t.ok(msgs.some((m) => /resolved via PATH/.test(m)), 'logged')

@@ -27,7 +27,7 @@ async function pair(t: Test, o: { keyB?: Buffer; clusterB?: string; peerPortOfB?
   const logs: Record<'a' | 'b', Logged[]> = { a: [], b: [] }
   const seen: unknown[] = [] // requests n2 ran
   const mk = (node: string, cluster: string, k: Buffer, port: number, peers: PeerChannelOptions['peers'], onRequest: PeerChannelOptions['onRequest'], log: Logged[]) =>
-    new PeerChannel({ cluster, node, key: k, listen: [{ host: '127.0.0.1', port }], peers, onRequest, connectTimeoutMs: 1000, log: (level, msg, data) => log.push({ level, msg, data }) })
+    new PeerChannel({ cluster, node, key: k, listen: [{ host: '127.0.0.1', port }], peers, onRequest, connectTimeoutMs: 1000, log: { log: (level, msg, data) => { log.push({ level, msg, data }) } } })
   const a = mk('n1', 'c1', key, pa, { n2: [{ host: '127.0.0.1', port: o.peerPortOfB ?? pb }] }, async (from, body) => ({ at: 'n1', from, body }), logs.a)
   const b = mk('n2', o.clusterB ?? 'c1', o.keyB ?? key, pb, { n1: [{ host: '127.0.0.1', port: pa }] }, async (from, body) => {
     seen.push(body)

@@ -30,6 +30,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { ProcCapability, ProcSpec, ProcStatus } from '../../../sdk/src/types.js'
 import { MccsError } from '../../errors.js'
+import type { HostLogger } from '../../log/types.js'
 import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
 import { procUserRefusal } from './proc-users.js'
 import { isAlive, killLeftovers, signalGroup, startTimeIso, type PidRec } from './proc-pids.js'
@@ -39,11 +40,11 @@ import { NAME_RE, RESOURCE_RE, SUP_ENV, checkName, checkResource, checkStopOptio
 export { isAlive } from './proc-pids.js'
 
 export type ProcLogLevel = 'debug' | 'info' | 'warn' | 'error'
-export type ProcLog = (level: ProcLogLevel, msg: string, data?: Record<string, unknown>) => void
 
 export interface ProcManagerOptions {
   stateDir: string
-  log?: ProcLog
+  /** The agent passes its log's child for this component (log.child({ component: 'proc' })). */
+  log?: HostLogger
   /** Fallback liveness check period (supervisor SIGKILLed, orphaned service). Default 1000 ms. */
   pollMs?: number
   /** How long start() waits for the supervisor to report the service's pid. Default 5000 ms. */
@@ -121,7 +122,7 @@ const rmf = (file: string): void => fs.rmSync(file, { force: true })
 
 export class ProcManager extends EventEmitter {
   readonly stateDir: string
-  private readonly log: ProcLog
+  private readonly log: HostLogger
   private readonly pollMs: number
   private readonly startTimeoutMs: number
   private readonly killWaitMs: number
@@ -139,7 +140,7 @@ export class ProcManager extends EventEmitter {
       throw new MccsError('MCCS_ERR_INVALID', 'must be an absolute path', { field: 'stateDir' })
     }
     this.stateDir = opts.stateDir
-    this.log = opts.log ?? (() => {})
+    this.log = opts.log ?? { log: () => {} }
     this.pollMs = opts.pollMs ?? 1000
     this.startTimeoutMs = opts.startTimeoutMs ?? 5000
     this.killWaitMs = opts.killWaitMs ?? 5000
@@ -178,7 +179,7 @@ export class ProcManager extends EventEmitter {
       if (isAlive(rec.child)) {
         this.attach(resource, name, dir, rec)
         if (rec.spec && JSON.stringify(rec.spec.argv) !== JSON.stringify(launch.argv)) {
-          this.log('warn', 'process already runs with another argv; left as it is', { resource, name, pid: rec.child?.pid })
+          this.log.log('warn', 'process already runs with another argv; left as it is', { resource, name, pid: rec.child?.pid })
         }
         return this.statusOf(resource, name)
       }
@@ -211,10 +212,10 @@ export class ProcManager extends EventEmitter {
         const entry = this.attach(resource, name, dir, rec)
         entry.stopping = true
         writeRecord(path.join(dir, 'stop.json'), JSON.stringify({ at: new Date().toISOString(), signal, graceMs }) + '\n')
-        this.log('info', 'stopping process', { resource, name, pid: child.pid, signal, graceMs })
+        this.log.log('info', 'stopping process', { resource, name, pid: child.pid, signal, graceMs })
         signalGroup(child, signal)
         if (!(await this.waitGone(entry, child, graceMs))) {
-          this.log('warn', 'process did not stop within the grace time: SIGKILL', { resource, name, pid: child.pid, graceMs })
+          this.log.log('warn', 'process did not stop within the grace time: SIGKILL', { resource, name, pid: child.pid, graceMs })
           signalGroup(child, 'SIGKILL')
           if (!(await this.waitGone(entry, child, this.killWaitMs))) {
             throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `pid ${child.pid} survived SIGKILL for ${this.killWaitMs} ms`, {
@@ -228,7 +229,7 @@ export class ProcManager extends EventEmitter {
       // Whatever stayed in the service's process group (daemons it forked) goes too.
       if (child) {
         await killLeftovers(child, signal, deadline, this.killWaitMs, `${resource}/${name}`, (members) =>
-          this.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: child.pid, members, signal }))
+          this.log.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: child.pid, members, signal }))
       }
       return this.settledStatus(resource, name)
     })
@@ -271,7 +272,7 @@ export class ProcManager extends EventEmitter {
             if (!exists(path.join(dir, 'exit.reported'))) this.finish(this.attach(resource, name, dir, rec), rec.exit)
           } else if (isAlive(rec.child) || isAlive(rec.sup)) {
             const entry = this.attach(resource, name, dir, rec)
-            this.log('info', 're-attached to managed process', { resource, name, pid: rec.child?.pid, supervisorPid: rec.sup?.pid })
+            this.log.log('info', 're-attached to managed process', { resource, name, pid: rec.child?.pid, supervisorPid: rec.sup?.pid })
             this.check(entry)
           } else if (rec.child || rec.sup) {
             // Died with its supervisor while no agent watched: the status is unknown.
@@ -336,7 +337,7 @@ export class ProcManager extends EventEmitter {
     const { env: specEnv, ...rest } = spec
     const stored: StoredSpec = { resource, spec: rest, envNames: Object.keys(specEnv ?? {}), argv: l.argv, createdAt: new Date().toISOString() }
     writeRecord(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n', 0o600)
-    if (l.argv0Resolved) this.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
+    if (l.argv0Resolved) this.log.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
 
     const old = this.entries.get(keyOf(resource, name))
     if (old) this.unwatch(old)
@@ -370,12 +371,12 @@ export class ProcManager extends EventEmitter {
     const envStream = cp.stdio[3] as NodeJS.WritableStream & { destroy(): void } | null
     if (envStream) {
       // EPIPE when the launcher died before reading: its exit is reported like any other.
-      envStream.on('error', (err) => this.log('debug', 'environment stream to the launcher closed early', { resource, name, error: String(err) }))
+      envStream.on('error', (err) => this.log.log('debug', 'environment stream to the launcher closed early', { resource, name, error: String(err) }))
       envStream.end(encodeEnv(l.env), () => envStream.destroy())
     }
     entry.cp = cp
     cp.on('error', (err) => {
-      this.log('error', 'supervisor could not be spawned', { resource, name, error: String(err) })
+      this.log.log('error', 'supervisor could not be spawned', { resource, name, error: String(err) })
       entry.supExited = true
       this.check(entry)
     })
@@ -402,7 +403,7 @@ export class ProcManager extends EventEmitter {
     // start() returns once the launch chain (env, setsid, setpriv) has exec'd the service itself.
     const child = entry.child
     await this.waitFor(entry, this.startTimeoutMs, () => !isAlive(child) || this.execDone(child.pid, l.argv[0] as string))
-    this.log('info', 'process started', { resource, name, pid: entry.child.pid, supervisorPid: entry.sup?.pid })
+    this.log.log('info', 'process started', { resource, name, pid: entry.child.pid, supervisorPid: entry.sup?.pid })
     return this.settledStatus(resource, name)
   }
 
@@ -434,7 +435,7 @@ export class ProcManager extends EventEmitter {
     const end = Date.now() + 2000
     while (isAlive(sup) && Date.now() < end) await sleep(2)
     if (isAlive(sup)) {
-      this.log('warn', 'a finished supervisor did not exit; killing it', { resource, name, supervisorPid: sup.pid })
+      this.log.log('warn', 'a finished supervisor did not exit; killing it', { resource, name, supervisorPid: sup.pid })
       try {
         process.kill(sup.pid, 'SIGKILL')
       } catch {
@@ -487,11 +488,11 @@ export class ProcManager extends EventEmitter {
         if (f === null || f === 'exit.hint' || f === 'exit.json' || f === 'child.pid' || f === 'supervisor.pid') this.check(e)
       })
       e.watcher.on('error', (err) => {
-        this.log('warn', 'watch of a process folder failed; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+        this.log.log('warn', 'watch of a process folder failed; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
         this.unwatch(e)
       })
     } catch (err) {
-      this.log('warn', 'cannot watch a process folder; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+      this.log.log('warn', 'cannot watch a process folder; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
     }
   }
 
@@ -531,7 +532,7 @@ export class ProcManager extends EventEmitter {
       else if (isAlive(e.child)) {
         if (!e.orphanLogged) {
           e.orphanLogged = true
-          this.log('warn', 'the supervisor of a managed process vanished; watching the process by polling', {
+          this.log.log('warn', 'the supervisor of a managed process vanished; watching the process by polling', {
             resource: e.resource, name: e.name, pid: e.child?.pid, pollMs: this.pollMs,
           })
         }
@@ -578,7 +579,7 @@ export class ProcManager extends EventEmitter {
         code: rec.code ?? null, signal: rec.signal ?? null, at: rec.at, expected,
         ...(rec.lost ? { lost: true } : {}),
       }
-      this.log(expected ? 'info' : 'warn', expected ? 'process stopped' : 'process exited unexpectedly', { ...ev })
+      this.log.log(expected ? 'info' : 'warn', expected ? 'process stopped' : 'process exited unexpectedly', { ...ev })
       this.emit('exit', ev)
     }
     this.notify(e)
