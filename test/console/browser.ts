@@ -71,6 +71,8 @@ export async function startConsoleCluster(o: {
   env?: Record<string, string>
   /** Files written under each node's home before it starts (path relative to the home -> content). */
   files?: Record<string, string>
+  /** A term license per node (default); false: none (limited mode). */
+  licenses?: boolean
 }): Promise<ConsoleCluster> {
   const count = o.nodes ?? 1
   hostCounter++
@@ -106,7 +108,7 @@ export async function startConsoleCluster(o: {
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
       for (const [rel, text] of Object.entries(o.files ?? {})) await writeFile(path.join(home, rel), text, { mode: 0o600 })
       if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
-      await writeDevLicense(path.join(home, 'config'), name) // unlicensed: limited mode, no auto-start
+      if (o.licenses !== false) await writeDevLicense(path.join(home, 'config'), name) // unlicensed: limited mode, no auto-start
       const address = loopback(i)
       const port = await freePort()
       const env: NodeJS.ProcessEnv = {

@@ -89,4 +89,4 @@ export type JsonSchema = Record<string, unknown>
 export interface ActionReply { accepted: boolean; outcome?: string; message?: string }
 export interface OpEntry { at: string; user: string; node?: string; op?: string; command?: string; target?: string; args?: Record<string, unknown>; result: string; reason?: string }
 export interface SupportBundle { id: string; createdAt: string; nodes: string[]; size: number }
-export interface License { node: string; type: string; expires: string | null; hostId: string; valid: boolean; reason?: string }
+export interface License { node: string; type: string; expires: string | null; hostId: string; valid: boolean; reason?: string; mode?: string; daysLeft?: number | null; warning?: string }

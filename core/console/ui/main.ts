@@ -12,6 +12,7 @@ import { renderTree } from './tree.js'
 import { renderDetail } from './detail.js'
 import { logConsole, fullLogPage } from './logconsole.js'
 import { badge } from './states.js'
+import { licenseBanner } from './license-banner.js'
 
 const root = document.getElementById('app')!
 
@@ -35,13 +36,15 @@ function enter(s: Session): void {
   const tree = h('nav', { class: 'treepane', id: 'tree', 'aria-label': 'Management tree' })
   const detail = h('main', { class: 'detail', id: 'detail' })
   const log = logConsole()
-  replace(root, h('div', { class: 'app' }, header, tb.el, h('div', { class: 'panes' }, tree, detail), log, h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' })))
+  const banner = h('div', { class: 'license-banner', id: 'license-banner' })
+  replace(root, h('div', { class: 'app' }, header, tb.el, banner, h('div', { class: 'panes' }, tree, detail), log, h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' })))
   subscribe(() => {
     tb.update()
     renderTree(tree)
     renderDetail(detail)
     replace(conn, state.connected ? badge('up', 'live updates') : badge('down', 'reconnecting'), state.connected ? ' live' : ' reconnecting…')
     const st = state.status
+    replace(banner, ...licenseBanner(st))
     document.title = st ? `MCCS — ${st.cluster} (${st.node})` : 'MCCS'
   })
   // Types and configuration once; status at once (the stream's first frame may take a moment) and then live.

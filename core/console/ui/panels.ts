@@ -102,14 +102,16 @@ export function preferencesDialog(): void {
   const node = h('select', { id: 'lic-node' }, (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)))
   const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: 'paste the license file here' })
   const licErr = h('div', { class: 'field-error', role: 'alert' })
-  const load = () => api.licenses().then((ls) => replace(lic, ls.length ? ls.map((l) => h('tr', null, h('td', null, l.node), h('td', null, l.type), h('td', null, l.expires ?? 'never'),
-    h('td', null, l.hostId), h('td', null, h('span', { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] }, l.valid ? '✔ valid' : `✖ ${l.reason ?? 'invalid'}`)))) : h('tr', null, h('td', { colspan: 5, class: 'muted' }, 'no license registered'))),
-  (e) => replace(lic, h('tr', null, h('td', { colspan: 5, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message))))
+  // Renew License (manual 5.4.2.2): per node, picks the node below and waits for the new license text.
+  const renew = (n: string) => button('Renew License', () => { node.value = n; text.focus() })
+  const load = () => api.licenses().then((ls) => replace(lic, ls.length ? ls.map((l) => h('tr', null, h('td', null, l.node), h('td', null, l.type), h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : 'never'),
+    h('td', null, l.hostId), h('td', null, h('span', { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] }, l.valid ? (l.warning ? `⚠ ${l.warning}` : '✔ valid') : `✖ limited mode: ${l.reason ?? 'invalid'}`)), h('td', null, renew(l.node)))) : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'no license registered'))),
+  (e) => replace(lic, h('tr', null, h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message))))
   void load()
   d.body.append(
     h('h3', null, 'Console'), h('label', { for: 'pref-loglines' }, 'Lines kept in the log web console'), keep,
     h('h3', null, 'Licenses'),
-    h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Node', 'Type', 'Expires', 'Host ID', 'State'].map((x) => h('th', { scope: 'col' }, x)))), lic),
+    h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Node', 'Type', 'Expires', 'Host ID', 'State', ''].map((x) => h('th', { scope: 'col' }, x)))), lic),
     h('h4', null, 'Register a license'), h('label', { for: 'lic-node' }, 'Node'), node, h('label', { for: 'lic-text' }, 'License'), text, licErr,
     button('Register license', async () => {
       licErr.textContent = ''
