@@ -3,6 +3,7 @@
 //
 //   exec:/usr/sbin/ip        run that absolute binary
 //   exec:scripts/*           run operator scripts inside the install's script/ folder
+//   exec:ocf/*               run OCF resource agents in /usr/lib/ocf/resource.d (only `meta-data` in discover/validate)
 //   exec:attr:<field>        run the binary the operator configured in attribute <field> (string or argv array)
 //   proc                     managed processes of this resource
 //   state                    the resource's small JSON store
@@ -10,7 +11,7 @@
 //   aws.ec2:<Action>         one EC2 API action (issue: AWS types)
 //   mirror                   the mirror-disk replicator's control channel
 export const PERMISSION_PATTERN =
-  '^(exec:(/[^\\s*]+|scripts/\\*|attr:[A-Za-z][A-Za-z0-9_]*)|proc|state|net:(read|write)|aws\\.ec2:[A-Z][A-Za-z0-9]+|mirror)$'
+  '^(exec:(/[^\\s*]+|scripts/\\*|ocf/\\*|attr:[A-Za-z][A-Za-z0-9_]*)|proc|state|net:(read|write)|aws\\.ec2:[A-Z][A-Za-z0-9]+|mirror)$'
 
 const permissionRe = new RegExp(PERMISSION_PATTERN)
 export const isValidPermission = (p: string): boolean => permissionRe.test(p)

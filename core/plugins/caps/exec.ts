@@ -10,6 +10,7 @@ import { MccsError } from '../../errors.js'
 import type { CallInfo, CapabilityProvider } from '../capabilities.js'
 import { execSlots } from './exec-slots.js'
 import { spawnTurn, spawned } from './spawn-gate.js'
+import { isOcfAgent, isMetaDataCall, ocfHostEnv } from './ocf-agents.js'
 
 const DEFAULT_OUTPUT = 64 * 1024
 const MAX_OUTPUT = 1024 * 1024
@@ -50,6 +51,7 @@ export function execAuthorize(args: unknown[], call: CallInfo): string | null {
   const p = call.permissions
   if (p.has(`exec:${file}`)) return null
   if (p.has('exec:scripts/*') && insideDir(file, call.paths.scripts)) return null
+  if (p.has('exec:ocf/*') && isOcfAgent(file) && (ATTR_HOOKS.has(call.hook) || isMetaDataCall(args[0] as ExecRequest))) return null
   // exec:attr trusts the operator's committed configuration; discover and validate get attributes
   // from their caller (the console's wizard, before anything is committed), so it allows nothing there.
   if (!ATTR_HOOKS.has(call.hook)) return `exec:${file}`
@@ -175,7 +177,7 @@ export const execProvider: CapabilityProvider = {
         const release = await execSlots.acquire(call.plugin, call.resource, call.signal)
         let res: ExecResult
         try {
-          res = await runProcess(r, call.signal, call.deadline)
+          res = await runProcess({ ...r, env: { ...(r.env ?? {}), ...ocfHostEnv(r.file) } }, call.signal, call.deadline)
         } finally {
           release()
         }
