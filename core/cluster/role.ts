@@ -118,7 +118,7 @@ export class Role {
         host: qs.host, ...(qs.port ? { port: qs.port } : {}), ...(qs.servername ? { servername: qs.servername } : {}),
         ca: quorum.ca, key: quorum.key, cluster: o.hb.cluster, node: this.self,
         partition: () => this.membership?.partition ?? [this.self],
-        log: { log: (level, msg, data) => o.log.log(level, msg, { ...data, component: 'quorum' }) },
+        log: o.log.child({ component: 'quorum' }),
       })
       this.quorum.on('vote', (v: string, prev: string) => {
         o.log.log(v === 'granted' ? 'info' : 'warn', `quorum server vote: ${v} (was ${prev})`)
