@@ -5,6 +5,7 @@
 // the handshake.
 import tls from 'node:tls'
 import { MccsError, type ErrorCode } from '../errors.js'
+import { readLines } from '../line-reader.js'
 
 export const LICENSE_SERVER_KEY_FILE = 'license-server.key'
 export const PSK_IDENTITY = 'mccs-license-1'
@@ -27,24 +28,21 @@ export function leaseRequest(server: string, key: Buffer, req: LeaseRequest, tim
   const host = server.slice(0, i)
   const port = Number(server.slice(i + 1))
   return new Promise((resolve, reject) => {
-    let buf = ''
+    let answered = false
     const sock = tls.connect({
       host, port, ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2',
       pskCallback: () => ({ psk: key, identity: PSK_IDENTITY }),
       checkServerIdentity: () => undefined, // the PSK authenticates the server
     }, () => { sock.write(JSON.stringify(req) + '\n') })
     const timer = setTimeout(() => { sock.destroy(); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `no answer from ${server} within ${timeoutMs} ms`)) }, timeoutMs)
-    sock.setEncoding('utf8')
-    sock.on('data', (d: string) => {
-      buf += d
-      if (buf.length > MAX_LINE) { sock.destroy(); clearTimeout(timer); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered too much`)); return }
-      const nl = buf.indexOf('\n')
-      if (nl < 0) return
+    const reader = readLines(sock, MAX_LINE, (line) => {
+      reader.set(() => {})
+      answered = true
       clearTimeout(timer)
       sock.end()
-      try { resolve(JSON.parse(buf.slice(0, nl)) as LeaseAnswer) } catch { reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered something that is not JSON`)) }
-    })
+      try { resolve(JSON.parse(line) as LeaseAnswer) } catch { reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered something that is not JSON`)) }
+    }, () => { sock.destroy(); clearTimeout(timer); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered too much`)) })
     sock.on('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `cannot reach ${server}: ${e.code ?? e.message}`)) })
-    sock.on('close', () => { clearTimeout(timer); if (buf.indexOf('\n') < 0) reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} closed the connection (wrong license-server.key?)`)) })
+    sock.on('close', () => { clearTimeout(timer); if (!answered) reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} closed the connection (wrong license-server.key?)`)) })
   })
 }

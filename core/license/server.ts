@@ -10,6 +10,7 @@ import { MccsError } from '../errors.js'
 import { parseLicense, type License } from './format.js'
 import { licenseProblem } from './state.js'
 import { MAX_LINE, PSK_CIPHERS, PSK_IDENTITY, type LeaseAnswer, type LeaseRequest } from './lease-protocol.js'
+import { readLines } from '../line-reader.js'
 
 export interface LicenseServerOptions {
   licenseText: string
@@ -57,17 +58,13 @@ export class LicenseServer {
       ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', pskIdentityHint: PSK_IDENTITY,
       pskCallback: (_sock, identity) => (identity === PSK_IDENTITY ? this.o.psk : null),
     }, (sock) => {
-      let buf = ''
-      sock.setEncoding('utf8')
       sock.setTimeout(5000, () => sock.destroy())
       sock.on('error', () => {})
-      sock.on('data', (d: string) => {
-        buf += d
-        if (buf.length > MAX_LINE) { sock.destroy(); return }
-        const nl = buf.indexOf('\n')
-        if (nl < 0) return
+      // One request per connection: the first line is answered, anything after it is ignored.
+      const reader = readLines(sock, MAX_LINE, (line) => {
+        reader.set(() => {})
         let ans: LeaseAnswer
-        try { ans = this.handle(JSON.parse(buf.slice(0, nl)) as LeaseRequest) } catch { ans = { ok: false, code: 'MCCS_ERR_INVALID', message: 'not a license request' } }
+        try { ans = this.handle(JSON.parse(line) as LeaseRequest) } catch { ans = { ok: false, code: 'MCCS_ERR_INVALID', message: 'not a license request' } }
         sock.end(JSON.stringify(ans) + '\n')
       })
     })
