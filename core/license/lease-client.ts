@@ -2,6 +2,8 @@
 // lease's term, given back when the agent stops. When the server cannot be reached a running agent keeps
 // its seat until the lease ends (then limited mode); a restarted one has none until the server answers.
 // What it holds is written to <stateDir>/license-lease.json for the node's license state (state.ts).
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { loadClusterKey } from '../cluster/cluster-key.js'
@@ -30,14 +32,17 @@ export class LeaseClient {
   private id: string | null = null
   private timer: NodeJS.Timeout | undefined
   private stopped = false
-  private readonly holder: string
+
+  private holder = ''
 
   constructor(private readonly o: LeaseClientOptions) {
     this.server = o.server
-    this.holder = `${o.holder}@${os.hostname()}`
   }
 
-  start(): void { void this.round() }
+  start(): void {
+    // node@host/install: two installations with one node name on one host are two holders.
+    void installId(this.o.stateDir).then((id) => { this.holder = `${this.o.holder}@${os.hostname()}/${id}`; return this.round() })
+  }
 
   private schedule(ms: number): void {
     if (this.stopped) return
@@ -65,7 +70,8 @@ export class LeaseClient {
     if (!a.ok) {
       this.id = null
       this.set({ held: false, code: a.code, reason: `license server ${this.server}: ${a.message}` })
-      this.schedule(retry)
+      // Asked again every renewal period: a seat given back is taken within one.
+      this.schedule(a.termMs ? Math.max(100, Math.min(retry, a.termMs / 3)) : retry)
       return
     }
     if (this.id !== a.lease) this.o.log.log('info', `floating license: seat taken on ${this.server} (${a.used}/${a.seats} in use)`, { server: this.server })
@@ -95,4 +101,17 @@ export class LeaseClient {
     }
     await clearLease(this.o.stateDir).catch(() => {})
   }
+}
+
+/** This installation's id (<stateDir>/license-holder-id, made once). */
+async function installId(stateDir: string): Promise<string> {
+  const file = path.join(stateDir, 'license-holder-id')
+  try {
+    const id = (await readFile(file, 'utf8')).trim()
+    if (/^[0-9a-f]{8}$/.test(id)) return id
+  } catch { /* made below */ }
+  const id = randomBytes(4).toString('hex')
+  await mkdir(stateDir, { recursive: true })
+  await writeFile(file, id + '\n')
+  return id
 }

@@ -20,7 +20,7 @@ export type LeaseRequest =
 
 export type LeaseAnswer =
   | { ok: true; lease: string; termMs: number; seats: number; used: number }
-  | { ok: false; code: ErrorCode; message: string }
+  | { ok: false; code: ErrorCode; message: string; termMs?: number }
 
 /** Sends one request to `server` (host:port) and returns the answer. */
 export function leaseRequest(server: string, key: Buffer, req: LeaseRequest, timeoutMs = 3000): Promise<LeaseAnswer> {

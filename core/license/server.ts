@@ -94,8 +94,8 @@ export class LicenseServer {
 
   /** One request (exported for tests of the seat rules without a socket). */
   handle(req: LeaseRequest): LeaseAnswer {
-    if (!req || typeof req !== 'object' || typeof req.holder !== 'string' || !/^[\w.@:-]{1,200}$/.test(req.holder)) {
-      return { ok: false, code: 'MCCS_ERR_INVALID', message: 'holder: must be node@host' }
+    if (!req || typeof req !== 'object' || typeof req.holder !== 'string' || !/^[\w.@:/-]{1,200}$/.test(req.holder)) {
+      return { ok: false, code: 'MCCS_ERR_INVALID', message: 'holder: must be node@host/id' }
     }
     this.expire()
     const now = this.now()
@@ -117,7 +117,7 @@ export class LicenseServer {
           return granted(have)
         }
         if (this.seats.size >= this.count) {
-          return { ok: false, code: 'MCCS_ERR_LICENSE_SEATS', message: `all ${this.count} seats are taken (by ${[...this.seats.keys()].sort().join(', ')}); a seat comes back when a node stops or its lease ends` }
+          return { ok: false, code: 'MCCS_ERR_LICENSE_SEATS', termMs: this.leaseMs, message: `all ${this.count} seats are taken (by ${[...this.seats.keys()].sort().join(', ')}); a seat comes back when a node stops or its lease ends` }
         }
         const s = { id: randomBytes(8).toString('hex'), until: now + this.leaseMs }
         this.seats.set(req.holder, s)

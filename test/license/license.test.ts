@@ -151,7 +151,7 @@ t.test('mccs license keygen, issue, install, show', async (t) => {
   t.match(r.err, /MCCS_ERR_LICENSE_NODE: \/node: is for node n2, not n1/)
   r = await cli(env, 'license', 'issue', '--key', path.join(home, 'vendor/key.pem'), '--node', 'n1', '--type', 'dongle')
   t.equal(r.code, 6)
-  t.match(r.err, /--type: must be term or nodelock/)
+  t.match(r.err, /--type: must be term, nodelock or floating/)
   r = await cli(env, 'license', 'frobnicate')
   t.equal(r.code, 2)
 })
