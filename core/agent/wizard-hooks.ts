@@ -8,7 +8,9 @@ export const WIZARD_HOOK_TIMEOUT_MS = 15_000
 export const WIZARD_RESOURCE = '_wizard'
 
 export interface DiscoverRequest { type: string; field: string; attrs: Record<string, unknown> }
-export interface DiscoverAnswer { options: Array<{ value: string; label: string }>; answer: string; message?: string }
+/** `schema`: a JSON Schema the plugin made for a field whose form depends on the other fields (x-mccs
+ *  `schemaFrom`, e.g. an OCF agent's parameters from its meta-data), carried in the answer's `data.schema`. */
+export interface DiscoverAnswer { options: Array<{ value: string; label: string }>; answer: string; message?: string; schema?: Record<string, unknown> }
 
 /** Checks a request that came over the wire (another node's console). */
 export function checkDiscoverRequest(m: Record<string, unknown>): DiscoverRequest {
@@ -29,7 +31,8 @@ export function checkDiscoverAnswer(v: unknown, node: string): DiscoverAnswer {
   }
   if (typeof a.answer !== 'string') throw bad('answer', 'must be a string')
   if (a.message !== undefined && typeof a.message !== 'string') throw bad('message', 'must be a string')
-  return { options: a.options, answer: a.answer, ...(a.message !== undefined ? { message: a.message } : {}) }
+  if (a.schema !== undefined && !isObject(a.schema)) throw bad('schema', 'must be a JSON Schema object')
+  return { options: a.options, answer: a.answer, ...(a.message !== undefined ? { message: a.message } : {}), ...(a.schema ? { schema: a.schema } : {}) }
 }
 
 export async function discoverHere(host: PluginHost, node: string, nodes: string[], req: DiscoverRequest): Promise<DiscoverAnswer> {
@@ -37,9 +40,13 @@ export async function discoverHere(host: PluginHost, node: string, nodes: string
   const r = await host.call(req.type, 'discover', { resource: WIZARD_RESOURCE, node, nodes, attrs: req.attrs, timeoutMs: WIZARD_HOOK_TIMEOUT_MS, args: [req.field, req.attrs] })
   host.releaseResource(req.type, WIZARD_RESOURCE)
   const message = r.reason ?? r.error
+  const schema = r.status === 'done' && isObject(r.data) && isObject(r.data.schema) ? r.data.schema : undefined
   return {
     options: (r.choices ?? []).map((c) => ({ value: c.value, label: c.label ?? c.value })),
     answer: r.status === 'done' ? r.answer : 'failed',
     ...(message ? { message } : {}),
+    ...(schema ? { schema } : {}),
   }
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)

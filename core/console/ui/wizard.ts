@@ -2,13 +2,15 @@
 // so a third party's type gets its wizard with no console change. Per-node fields (`scope: "node"`)
 // get one column per node of the group (the manual's Active / StandBy columns); `discover` fields are
 // lists the plugin fills, refreshable; the plugin's validate hook answers under the field it names.
+// An object field with `schemaFrom` gets its own form from a schema the plugin's discover hook makes for
+// the other fields' values (an OCF agent's parameters from its meta-data), rendered by this same code.
 import { h, replace } from './dom.js'
 import { api, ApiError, type JsonSchema } from './api.js'
 
-interface Hints { scope?: string; discover?: string; widget?: string; order?: number; group?: string; secret?: boolean }
+interface Hints { scope?: string; discover?: string; schemaFrom?: string; widget?: string; order?: number; group?: string; secret?: boolean }
 interface Field {
   prop: string; schema: JsonSchema; hints: Hints; title: string; required: boolean
-  kind: 'text' | 'textarea' | 'password' | 'number' | 'boolean' | 'enum' | 'list' | 'map' | 'discover'
+  kind: 'text' | 'textarea' | 'password' | 'number' | 'boolean' | 'enum' | 'list' | 'map' | 'discover' | 'schema'
   perNode: boolean
 }
 export interface Diagnostic { field: string; message: string; hint?: string }
@@ -38,6 +40,7 @@ function resolve(root: JsonSchema, s: JsonSchema): JsonSchema {
 }
 
 function kindOf(s: JsonSchema, hints: Hints): Field['kind'] {
+  if (hints.schemaFrom && s.type === 'object' && hints.scope !== 'node') return 'schema'
   if (hints.discover) return 'discover'
   if (Array.isArray(s.enum)) return 'enum'
   const t = s.type
@@ -65,6 +68,8 @@ const fieldId = (prop: string, node?: string) => `wz-${prop}${node ? `--${node}`
 export function schemaForm(o: {
   type: string; schema: JsonSchema; nodes: string[]
   initial?: FormValues
+  /** Prefix of the element ids (a nested form's fields: `wz-params_ip`). */
+  idPrefix?: string
   /** Called after any edit (the caller debounces remote checks through validateRemote). */
   onEdit?: () => void
 }): SchemaForm {
@@ -75,12 +80,17 @@ export function schemaForm(o: {
   const lists = new Map<string, HTMLElement>()
   const key = (prop: string, node?: string) => (node ? `${prop}@${node}` : prop)
   const general = h('div', { class: 'wz-general field-error', role: 'alert' })
+  const fid = (prop: string, node?: string) => fieldId(`${o.idPrefix ?? ''}${prop}`, node)
+  /** Nested forms of `schemaFrom` fields, with the request that made them. */
+  const subs = new Map<string, { form: SchemaForm; asked: string }>()
+  const subHosts = new Map<string, HTMLElement>()
+  const asking = new Map<string, string>()
 
   const initialValue = (f: Field, node?: string): unknown =>
     node ? o.initial?.nodeAttrs[node]?.[f.prop] ?? (o.initial ? undefined : f.schema.default) : o.initial ? o.initial.attrs[f.prop] : f.schema.default
 
   function control(f: Field, node?: string): HTMLElement {
-    const id = fieldId(f.prop, node)
+    const id = fid(f.prop, node)
     const v = initialValue(f, node)
     const common = { id, name: id, 'data-prop': f.prop, 'data-node': node, 'aria-describedby': `${id}-err`, 'aria-label': node ? `${f.title} on ${node}` : f.title }
     let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
@@ -112,7 +122,13 @@ export function schemaForm(o: {
         input = h('textarea', { ...common, rows: 3, placeholder: 'one item per line', value: Array.isArray(v) ? v.join('\n') : '' })
         break
       case 'map':
+      case 'schema':
+        // A schemaFrom field stays NAME=value lines until (unless) the plugin answers with its schema.
         input = h('textarea', { ...common, rows: 2, placeholder: 'NAME=value, one per line', value: v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join('\n') : '' })
+        if (f.kind === 'schema') {
+          extra = h('div', { class: 'wz-sub', id: `${id}-sub` }, h('span', { class: 'wz-note muted', id: `${id}-note` }))
+          subHosts.set(f.prop, extra)
+        }
         break
       case 'textarea':
         input = h('textarea', { ...common, rows: 3, value: v ?? '' })
@@ -120,7 +136,7 @@ export function schemaForm(o: {
       default:
         input = h('input', { ...common, type: f.kind === 'password' ? 'password' : 'text', value: v ?? '', placeholder: f.schema.default !== undefined ? `default: ${String(f.schema.default)}` : '' })
     }
-    input.addEventListener('input', () => { errOf(f.prop, node).textContent = ''; o.onEdit?.() })
+    input.addEventListener('input', () => { errOf(f.prop, node).textContent = ''; o.onEdit?.(); if (f.kind !== 'schema' && subHosts.size) scheduleSchemas() })
     input.addEventListener('change', () => o.onEdit?.())
     inputs.set(key(f.prop, node), input)
     const err = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', 'data-field': node ? `/nodes/${node}/${f.prop}` : `/${f.prop}` })
@@ -139,7 +155,7 @@ export function schemaForm(o: {
     g && h('tr', { class: 'wz-group-head' }, h('th', { colspan: 1 + (anyPerNode ? o.nodes.length : 1), scope: 'rowgroup' }, g)),
     fs.map((f) => h('tr', { class: 'wz-row', 'data-prop': f.prop },
       h('th', { scope: 'row', class: 'wz-label' },
-        h('label', { for: fieldId(f.prop, f.perNode ? o.nodes[0] : undefined) }, f.title, f.required && h('span', { class: 'req', title: 'required' }, ' *')),
+        h('label', { for: fid(f.prop, f.perNode ? o.nodes[0] : undefined) }, f.title, f.required && h('span', { class: 'req', title: 'required' }, ' *')),
         f.perNode && h('span', { class: 'scope-tag', title: 'may differ per node' }, 'per node'),
         typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description)),
       f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f))))))
@@ -189,6 +205,16 @@ export function schemaForm(o: {
     const attrs: Record<string, unknown> = {}
     const nodeAttrs: Record<string, Record<string, unknown>> = {}
     for (const f of fields) {
+      const sub = subs.get(f.prop)
+      if (sub) {
+        // Per-node values of the nested form: the whole object per node (a node's attributes replace the
+        // global ones key by key, so a node's `params` must carry the global entries too).
+        const v = sub.form.values()
+        if (!v) { bad++; continue }
+        if (Object.keys(v.attrs).length) attrs[f.prop] = v.attrs
+        for (const [n, na] of Object.entries(v.nodeAttrs)) (nodeAttrs[n] ??= {})[f.prop] = { ...v.attrs, ...na }
+        continue
+      }
       for (const node of f.perNode ? o.nodes : [undefined]) {
         const r = read(f, node)
         if (r.error) { errOf(f.prop, node).textContent = r.error; bad++; continue }
@@ -206,6 +232,7 @@ export function schemaForm(o: {
   function clearIssues(): void {
     general.textContent = ''
     for (const e of errors.values()) e.textContent = ''
+    for (const s of subs.values()) s.form.clearIssues()
   }
 
   function showIssues(diags: Diagnostic[]): Diagnostic[] {
@@ -213,12 +240,15 @@ export function schemaForm(o: {
     for (const d of diags) {
       // /nodes/<node>/<prop>, /nodeAttrs/<node>/<prop>, /attrs/<prop>, /<prop>
       const p = d.field.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
-      let prop: string | undefined, node: string | undefined
-      if ((p[0] === 'nodes' || p[0] === 'nodeAttrs' || p[0] === 'perNode') && p.length >= 3) { node = p[1]; prop = p[2] }
-      else if (p[0] === 'attrs' && p.length >= 2) prop = p[1]
-      else prop = p[0]
+      let prop: string | undefined, node: string | undefined, rest: string[]
+      if ((p[0] === 'nodes' || p[0] === 'nodeAttrs' || p[0] === 'perNode') && p.length >= 3) { node = p[1]; prop = p[2]; rest = p.slice(3) }
+      else if (p[0] === 'attrs' && p.length >= 2) { prop = p[1]; rest = p.slice(2) }
+      else { prop = p[0]; rest = p.slice(1) }
       const f = fields.find((x) => x.prop === prop)
       if (!f) { left.push(d); continue }
+      const sub = subs.get(f.prop)
+      // Inside a nested form (…/params/ip): under that form's field.
+      if (sub && rest.length && !sub.form.showIssues([{ ...d, field: `${node ? `/nodes/${node}` : ''}/${rest.join('/')}` }]).length) continue
       const target = errors.get(key(f.prop, f.perNode ? node : undefined))
       if (!target) { left.push(d); continue }
       const text = `${!f.perNode && node ? `on ${node}: ` : ''}${d.message}${d.hint ? ` (${d.hint})` : ''}`
@@ -248,7 +278,7 @@ export function schemaForm(o: {
     const note = notes.get(key(f.prop, node))!
     note.textContent = 'asking the plugin…'
     const partial: Record<string, unknown> = {}
-    for (const x of fields) { const r = read(x, x.perNode ? node ?? o.nodes[0] : undefined); if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value }
+    for (const x of fields) { if (x.kind === 'schema') continue; const r = read(x, x.perNode ? node ?? o.nodes[0] : undefined); if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value }
     try {
       const r = await api.discover(o.type, { field: f.hints.discover!, ...(node ? { node } : {}), attrs: partial })
       const opts = r.options ?? []
@@ -261,7 +291,49 @@ export function schemaForm(o: {
   }
 
   async function refreshDiscover(): Promise<void> {
-    await Promise.all(fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))))
+    await Promise.all([...fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))), loadSchemas()])
+  }
+
+  let schemaTimer: ReturnType<typeof setTimeout> | undefined
+  function scheduleSchemas(): void { clearTimeout(schemaTimer); schemaTimer = setTimeout(() => void loadSchemas(), 400) }
+
+  /** Asks the plugin for each schemaFrom field's schema from the other fields' values (again only when they changed). */
+  async function loadSchemas(): Promise<void> {
+    await Promise.all(fields.filter((f) => f.kind === 'schema').map(async (f) => {
+      const host = subHosts.get(f.prop)!
+      const input = inputs.get(key(f.prop))!
+      const partial: Record<string, unknown> = {}
+      for (const x of fields) { if (x.kind === 'schema') continue; const r = read(x, x.perNode ? o.nodes[0] : undefined); if (r.value !== undefined) partial[x.prop] = r.value }
+      const asked = JSON.stringify(partial)
+      if (subs.get(f.prop)?.asked === asked || asking.get(f.prop) === asked) return
+      asking.set(f.prop, asked)
+      const note = h('span', { class: 'wz-note muted', id: `${fid(f.prop)}-note` }, 'asking the plugin…')
+      if (!subs.has(f.prop)) replace(host, note)
+      try {
+        const r = await api.discover(o.type, { field: f.hints.schemaFrom!, attrs: partial })
+        if (asking.get(f.prop) !== asked) return // a newer question is on its way
+        const schema = r.schema
+        if (!schema || typeof schema.properties !== 'object') {
+          subs.delete(f.prop)
+          input.hidden = false
+          note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : r.message ?? ''
+          replace(host, note)
+          return
+        }
+        const initial = o.initial && { attrs: (o.initial.attrs[f.prop] ?? {}) as Record<string, unknown>, nodeAttrs: Object.fromEntries(o.nodes.map((n) => [n, (o.initial!.nodeAttrs[n]?.[f.prop] ?? {}) as Record<string, unknown>])) }
+        const form = schemaForm({ type: o.type, schema, nodes: o.nodes, idPrefix: `${o.idPrefix ?? ''}${f.prop}.`, ...(initial ? { initial } : {}), ...(o.onEdit ? { onEdit: o.onEdit } : {}) })
+        subs.set(f.prop, { form, asked })
+        input.hidden = true
+        replace(host, h('div', { class: 'wz-sub-head' },
+          typeof schema.title === 'string' && h('strong', null, schema.title),
+          typeof schema.description === 'string' && h('div', { class: 'wz-desc muted' }, schema.description)), form.el)
+        void form.refreshDiscover()
+      } catch (e) {
+        if (asking.get(f.prop) === asked) { note.textContent = `could not ask the plugin: ${(e as Error).message}`; if (!subs.has(f.prop)) replace(host, note) }
+      } finally {
+        if (asking.get(f.prop) === asked) asking.delete(f.prop)
+      }
+    }))
   }
 
   return { el, values, showIssues, clearIssues, validateRemote, refreshDiscover }

@@ -132,7 +132,7 @@ export function paramsSchema(meta: OcfMeta, agent: string): Record<string, unkno
   return {
     type: 'object',
     title: `ocf:${agent}${meta.shortdesc ? ` — ${meta.shortdesc}` : ''}`,
-    description: cap([meta.longdesc, advised.length ? `Advised timeouts: ${advised.map(([a, v]) => `${a} ${v} s`).join(', ')}.` : ''].filter(Boolean).join('\n\n')),
+    description: cap([meta.longdesc.length > 600 ? `${meta.longdesc.slice(0, 600)} …` : meta.longdesc, advised.length ? `Advised timeouts: ${advised.map(([a, v]) => `${a} ${v} s`).join(', ')}.` : ''].filter(Boolean).join('\n\n')),
     additionalProperties: false,
     required: order.filter((p) => p.required).map((p) => p.name),
     properties,
