@@ -39,6 +39,8 @@ import { QuorumGate } from './quorum-gate.js'
 import { NodeModes, type MoveReport } from './node-mode.js'
 import { AgentLicenses } from '../license/agent-licenses.js'
 import type { LicenseView } from '../license/store.js'
+import { IntentSync } from './intent-sync.js'
+import { applyIntent, type OperatorIntent } from '../engine/index.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
@@ -80,6 +82,8 @@ export class Agent extends EventEmitter {
   /** This node's mode: graceful leave, standby. */
   private readonly modes: NodeModes
   private readonly saver: StateSaver
+  /** The operator's intent, replicated to every node (issue 14, finding 8). */
+  private readonly intents: IntentSync
   private state!: EngineState
   private input!: EngineInput
   private types: Record<string, Partial<TypeDefaults>> = {}
@@ -129,6 +133,7 @@ export class Agent extends EventEmitter {
       },
     })
     this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'), this.log)
+    this.intents = new IntentSync({ node: this.node, log: this.log, file: path.join(b.stateDir, 'intent.json') })
     this.executor = new Executor((a, signal) => this.runAction(a, signal), (ev) => this.dispatch(ev))
     this.gate = new QuorumGate<DispatchResult>({ fresh: () => !this.role || this.role.quorumFresh(), step: (ev) => this.stepNow(ev), log: this.log })
     this.local = new LocalActions({
@@ -170,7 +175,8 @@ export class Agent extends EventEmitter {
     await this.licenses.start()
     this.input = this.engineInput()
     this.saved = await readSavedState(path.join(b.stateDir, 'engine.json'), this.log)
-    this.state = restore(initialState(this.input), this.saved)
+    await this.intents.load()
+    this.state = withIntent(restore(initialState(this.input), this.saved), this.intents.startIntent())
     const mode = await this.modes.load()
     const hb = this.store.current().hb
     if (hb.nodes.length > 1) {
@@ -186,6 +192,7 @@ export class Agent extends EventEmitter {
       // Each owner answers its own kinds of peer message.
       this.local.serve(rpc)
       this.sync.serve()
+      this.intents.serve(rpc)
       new PeerServices(b, () => this.statusAnywhere()).serve(rpc)
       this.serve(rpc)
       serveMirror(rpc, this.mirror)
@@ -288,6 +295,8 @@ export class Agent extends EventEmitter {
     this.executor.submit(r.plan)
     // Only locks, faults and flags must survive a restart; they change only with a plan or a command.
     if (!quiet) this.saver.schedule(this.state)
+    // The operator's intent goes to every member when it changed (a command is answered once it is there).
+    if (!quiet) this.intents.track(this.state, this.rpc, () => this.role?.partitionPeers() ?? [])
     if (this.monitorDirty) this.syncMonitors()
     this.emit('step', ev, r)
     return { plan: r.plan, ...(r.outcome ? { outcome: r.outcome } : {}) }
@@ -302,6 +311,7 @@ export class Agent extends EventEmitter {
     const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
     const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
     await this.saver.flush()
+    await this.intents.settled() // on every member before the answer: no coordinator change undoes it
     const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : undefined
     const { type: _t, user, ...args } = cmd as OperatorCommand & Record<string, unknown>
     await this.oplog.append({
@@ -573,7 +583,11 @@ export class Agent extends EventEmitter {
       becomeCoordinator: (_up, down) => {
         const token = ++this.leadToken
         // A newer configuration seen on a member is fetched before the engine runs on ours.
-        void this.sync!.settled().catch(() => {}).then(() => {
+        void this.sync!.settled().catch(() => {}).then(async () => {
+          if (token !== this.leadToken || !this.role?.isCoordinator()) return
+          // What the operator said, from the newest record of the members (intent-sync.ts), not from the
+          // configuration's autoStart: a group taken offline stays offline, a lock holds.
+          const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers())
           if (token !== this.leadToken || !this.role?.isCoordinator()) return
           // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
           // a node outside the partition is down and must be fenced before its groups move.
@@ -581,10 +595,11 @@ export class Agent extends EventEmitter {
           // A node that left or is in standby runs nothing: no fence, nothing placed there.
           const membership = Object.fromEntries(this.input.nodes.map((n) => [n, this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
           for (const n of this.input.nodes) { const why = this.parkReason(n); if (why) this.parked.set(n, why) }
-          this.state = restore(initialState(this.input, { membership }), this.saved)
+          this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
           this.pushed.clear()
           this.engineActive = true
           this.dispatch({ type: 'start' })
+          this.intents.syncMembers(this.rpc!, this.role.partitionPeers())
         })
       },
       resign: () => {
@@ -596,6 +611,7 @@ export class Agent extends EventEmitter {
         this.saved = this.state
       },
       membershipChanged: (up, down) => {
+        if (this.engineActive && this.rpc) this.intents.syncMembers(this.rpc, up)
         this.syncParked() // a node that announced its leave is out without a fence
         for (const n of down) if (this.state.nodes[n]?.membership === 'up' && !this.parkReason(n)) this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
         for (const n of up) {
@@ -623,6 +639,11 @@ export class Agent extends EventEmitter {
     this.executor.cancelAll()
     return this.local.selfFence(reason)
   }
+}
+
+/** The operator's intent over a fresh state (core/engine/intent.ts); without a record, the state as it is. */
+function withIntent(s: EngineState, intent: OperatorIntent | null): EngineState {
+  return intent ? applyIntent(s, intent) : s
 }
 
 export const currentUser = (): string => {
