@@ -266,7 +266,7 @@ export class Agent extends EventEmitter {
   dispatch(ev: EngineEvent): DispatchResult {
     if (!this.engineActive) {
       // Not the coordinator (or no quorum): this node decides nothing.
-      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_CONFLICT' as const, reason: 'this node is not the coordinator' } } : {}) }
+      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NOT_COORDINATOR' as const, reason: 'this node is not the coordinator' } } : {}) }
     }
     if (!this.role) return this.stepNow(ev)
     return this.gate.submit(ev) ?? { plan: { actions: [], notices: [] }, held: true }
@@ -480,16 +480,16 @@ export class Agent extends EventEmitter {
   private serve(rpc: PeerRpc): void {
     rpc.serve<Extract<PeerMessage, { t: 'monitorResult' | 'command' | 'status' }>>({
       monitorResult: (_from, m) => {
-        rpc.assertCoordinator('MCCS_ERR_CONFLICT')
+        rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         this.dispatch(m.ev)
         return { ok: true }
       },
       command: (_from, m) => {
-        rpc.assertCoordinator('MCCS_ERR_CONFLICT')
+        rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         return this.command(m.cmd, { wait: m.wait, ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}) })
       },
       status: () => {
-        rpc.assertCoordinator('MCCS_ERR_CONFLICT')
+        rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         return this.status()
       },
     })

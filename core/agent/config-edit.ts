@@ -150,12 +150,9 @@ async function forgetRemoved(agent: Agent, before: MainConfig, after: MainConfig
   }
 }
 
-/** An MccsError's reason without the "CODE: subject field: " prefix. */
+/** An MccsError's reason, led by its field when that is an argument name the reason does not mention. */
 function reasonOf(e: MccsError): string {
-  const where = [e.subject, e.field].filter(Boolean).join(' ')
-  const prefix = `${e.code}: ${where ? where + ': ' : ''}`
-  const body = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
-  return e.field && !body.includes(e.field) && !e.field.startsWith('/') ? `${e.field}: ${body}` : body
+  return e.field && !e.reason.includes(e.field) && !e.field.startsWith('/') ? `${e.field}: ${e.reason}` : e.reason
 }
 
 /** An issue of the refused configuration, with the resource or group its path points into. */

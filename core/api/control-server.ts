@@ -6,7 +6,7 @@ import { chmod, unlink, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Agent } from '../agent/agent.js'
 import { isOperatorCommand, type OperatorCommand } from '../engine/index.js'
-import { MccsError, isMccsError } from '../errors.js'
+import { MccsError, asMccsError } from '../errors.js'
 import { readLines } from '../line-reader.js'
 import { configEdit } from '../agent/config-edit.js'
 
@@ -40,8 +40,8 @@ async function handle(agent: Agent, line: string): Promise<unknown> {
   try {
     return { id, ok: true, result: await call(agent, req.method, (req.params ?? {}) as Record<string, unknown>) }
   } catch (err) {
-    const e = isMccsError(err) ? err : new MccsError('MCCS_ERR_INTERNAL', String((err as Error)?.message ?? err))
-    return { id, ok: false, error: e.toJSON() }
+    // The catalogue's error shape, as the console answers it (the CLI prints `message`, checks `code`).
+    return { id, ok: false, error: asMccsError(err).toJSON() }
   }
 }
 

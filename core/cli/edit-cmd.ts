@@ -5,7 +5,7 @@ import { currentUser } from '../agent/agent.js'
 import type { ConfigEditReply } from '../agent/config-edit.js'
 import type { ConfigOpName } from '../agent/config-ops.js'
 import { rpc } from './control-client.js'
-import { EXIT } from './exit-codes.js'
+import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 export const EDIT_VERBS = {
@@ -150,11 +150,9 @@ function setFlag(a: Record<string, unknown>, field: string, f: Flags, yes: strin
   if (n) a[field] = false
 }
 
-/** Exit 3 when the change was refused in the current state, 6 when the configuration it makes is invalid. */
+/** Exit 3 when the change was refused in the current state (the catalogue's `exit`), 6 when the configuration it makes is invalid. */
 export function exitCodeOf(code: string): number {
-  return ['MCCS_ERR_CONFLICT', 'MCCS_ERR_NOT_FOUND', 'MCCS_ERR_CONFIG_GENERATION'].includes(code) || code.startsWith('MCCS_ERR_GROUP_')
-    ? EXIT.REJECTED
-    : EXIT.INVALID
+  return exitOf(code, EXIT.INVALID)
 }
 
 export async function editCommand(kind: 'group' | 'resource', positionals: string[], f: Flags, o: { socket: string; json: boolean }, io: CliIO): Promise<number> {

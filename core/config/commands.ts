@@ -134,10 +134,8 @@ function failed(e: unknown): CommandResult {
   const issues = issuesOf(e)
   if (issues) return { ok: false, issues, text: formatIssues(issues) }
   if (isMccsError(e)) {
-    // MccsError's message is "CODE: subject field: reason"; the issue line shows those parts itself.
-    const where = [e.subject, e.field].filter(Boolean).join(' ')
-    const reason = e.message.slice(`${e.code}: ${where ? where + ': ' : ''}`.length)
-    const issue: ConfigIssue = { file: e.subject ?? '', path: e.field ?? '', code: e.code, reason }
+    // The issue line shows the subject and field itself: only the reason goes in.
+    const issue: ConfigIssue = { file: e.subject ?? '', path: e.field ?? '', code: e.code, reason: e.reason }
     return { ok: false, issues: [issue], text: formatIssues([issue]) }
   }
   throw e

@@ -21,7 +21,7 @@ import { consoleSettings, type ConsoleSettings } from './settings.js'
 import { consoleTls, type ConsoleTls } from './tls-cert.js'
 import { ConsoleEvents } from './events.js'
 import { OpenApiCollector } from './openapi.js'
-import { errorBody, sendError, statusOf } from './http-errors.js'
+import { replyError, sendError, statusOf } from './http-errors.js'
 import { nestingProblem } from './json-limits.js'
 import { ROUTE_MODULES } from './routes/index.js'
 import { SESSION_COOKIE } from './routes/auth.js'
@@ -124,7 +124,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     return sendError(reply, err)
   })
   // Nothing of the request is echoed: the path may be anything an attacker chose.
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('MCCS_ERR_NOT_FOUND', `no such route for ${req.method}`)))
+  app.setNotFoundHandler((req, reply) => replyError(reply, 'MCCS_ERR_NOT_FOUND', `no such route for ${req.method}`))
 
   for (const load of ROUTE_MODULES) await (await load())(app, deps)
   await app.ready()

@@ -4,6 +4,7 @@
 import type { Answer, ExecStatus } from '../../sdk/src/types.js'
 import type { Membership } from './state.js'
 import type { NodeName } from './model.js'
+import type { ErrorCode } from '../errors.js'
 
 interface Cmd { user: string }
 
@@ -51,6 +52,8 @@ export interface ActionResultEvent {
   status: ExecStatus
   answer: Answer
   recoverable: boolean
+  /** Why this node refused to run it (no quorum, parked, diverged), when it did; `reason` says more. */
+  code?: ErrorCode
   reason?: string
 }
 

@@ -4,6 +4,7 @@ import { readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { RouteDeps } from './deps.js'
+import { replyError } from '../http-errors.js'
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -32,9 +33,9 @@ export function registerConsolePageRoutes(app: FastifyInstance, deps: RouteDeps)
     // Inside assets/ only, after symlinks too.
     const real = await realpath(file).catch(() => null)
     const realRoot = await realpath(root).catch(() => null)
-    if (!real || !realRoot || !real.startsWith(realRoot + path.sep)) return reply.code(404).send({ error: { code: 'MCCS_ERR_NOT_FOUND', message: 'no such asset' } })
+    if (!real || !realRoot || !real.startsWith(realRoot + path.sep)) return replyError(reply, 'MCCS_ERR_NOT_FOUND', 'no such asset')
     const body = await readFile(real).catch(() => null)
-    if (!body) return reply.code(404).send({ error: { code: 'MCCS_ERR_NOT_FOUND', message: 'no such asset' } })
+    if (!body) return replyError(reply, 'MCCS_ERR_NOT_FOUND', 'no such asset')
     return reply.header('content-type', TYPES[path.extname(real)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body)
   })
 }

@@ -8,7 +8,7 @@ import type { Agent } from '../../agent/agent.js'
 import type { Bootstrap } from '../../config/bootstrap.js'
 import { MccsError, isMccsError } from '../../errors.js'
 import { installLicense, nodeLicenseView, type LicenseView } from '../../license/store.js'
-import { errorBody, reasonOf, sendError } from '../http-errors.js'
+import { replyError, sendError } from '../http-errors.js'
 import { audited } from '../audit.js'
 import { userOf } from './deps.js'
 
@@ -88,10 +88,10 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
         return await deps.licensePeers.install(node, text)
       })
     } catch (e) {
-      // License refusals are the caller's input: 400 on the body's /text, the message naming the license field.
+      // License refusals are about the body's /text (status from the catalogue), the message naming the license field.
       if (isMccsError(e) && e.code.startsWith('MCCS_ERR_LICENSE_')) {
         const inner = e.field && e.field !== '/text' ? `${e.field.slice(1)}: ` : ''
-        return reply.code(400).send(errorBody(e.code, `${inner}${reasonOf(e)}`, '/text'))
+        return replyError(reply, e.code, `${inner}${e.reason}`, '/text')
       }
       return sendError(reply, e)
     }
