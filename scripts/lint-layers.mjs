@@ -20,7 +20,7 @@ export const LAYERS = [
   ['config'], // core/config: bootstrap settings, main.json / hb.json schemas, validation, the atomic store
   ['cluster', 'executor', 'support', 'ec2sim'], // heartbeat, role, quorum, peer channel | plan runner | support bundles | EC2 simulator
   ['license', 'mirror'], // licences (leases signed with the cluster key) | the mirror disk's volumes (TLS from the cluster)
-  ['plugins'], // core/plugins: the plugin host, sandbox and capabilities
+  ['plugins', 'setup'], // core/plugins: the plugin host, sandbox and capabilities | core/setup: first setup, join, uninstall
   ['agent'], // core/agent: the node's agent around the engine
   ['api'], // core/api: the control socket
   ['console'], // core/console: the web console (front end)

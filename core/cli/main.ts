@@ -24,6 +24,9 @@ const USAGE = `usage: mccs <command> [options]
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
   license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
   license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
+  setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
+  node add <name>                    on a member: a one-time token for mccs setup --join on a new host
+  uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
 
@@ -110,6 +113,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'support':
         return await (await import('./support-cmd.js')).supportCommand(argv.slice(argv.indexOf('support') + 1), io)
+      case 'setup':
+        return await (await import('./setup-cmd.js')).setupCommand(argv.slice(argv.indexOf('setup') + 1), io)
+      case 'uninstall':
+        return await (await import('./uninstall-cmd.js')).uninstallCommand(argv.slice(argv.indexOf('uninstall') + 1), io)
       case 'license':
         return await (await import('./license-cmd.js')).licenseCommand(argv.slice(argv.indexOf('license') + 1), io)
       case 'license-server':

@@ -7,10 +7,11 @@ import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-export const NODE_USAGE = 'usage: mccs node standby|unstandby [<node>] [--timeout S] [--json]'
+export const NODE_USAGE = 'usage: mccs node standby|unstandby [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
 
 export async function nodeCommand(args: string[], o: { socket: string; nodeName: string; json: boolean; timeoutS?: number }, io: CliIO): Promise<number> {
   const [verb, node = o.nodeName, ...extra] = args
+  if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
   if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {
     io.err(NODE_USAGE)
     return EXIT.USAGE

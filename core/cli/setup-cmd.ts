@@ -1,0 +1,234 @@
+// mccs setup: the first setup of this node, as the manual's installer asks it (3.2.1: language, single
+// node or cluster; 5.4.2.1: the license now or later), plus the cluster's name, this node's name and its
+// heartbeat links. Interactive on a terminal (or with --interactive), otherwise from flags:
+//   mccs setup --name n1 --cluster c1 --link l0=10.0.0.1 [--link l1=10.1.0.1] [--lang ko|en] [--mode single|cluster]
+//              [--license <file> | --license-later]
+//   mccs setup --join <member address>[:port] --token <t> | --token-file <file|-> [--link l0=<addr>] [--lang ko|en] [--license <file>]
+// and mccs node add <name> on a member (the token the join needs; core/setup/join-server.ts).
+import { readFile } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
+import { formatIssues, issuesOf } from '../config/issue.js'
+import { isMccsError, MccsError } from '../errors.js'
+import { checkLinks, checkName, parseLinkFlag, setupFirstNode, type LinkAnswer, type SetupAnswers } from '../setup/first-node.js'
+import { checkOnHost, hostAddresses } from '../setup/host-addresses.js'
+import { checkLanguage } from '../setup/node-files.js'
+import { joinCluster, type JoinOptions } from '../setup/join-client.js'
+import { offerJoin } from '../setup/join-server.js'
+import { rpc } from './control-client.js'
+import { EXIT } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+export const SETUP_USAGE = `usage: mccs setup                                   (asks, on a terminal)
+       mccs setup --name <node> --cluster <name> --link <link>=<address> [--link ...] [--lang ko|en]
+                  [--mode cluster|single] [--license <file> | --license-later]
+       mccs setup --join <member address>[:port] --token <token> | --token-file <file|-> [--link <link>=<address>]
+                  [--lang ko|en] [--license <file>]
+  --lang      the language of MCCS: ko (Korean, the default) or en (English)
+  --mode      cluster (other nodes join with mccs node add + mccs setup --join; the default) or single (one server)
+  --link      a heartbeat link and this node's address on it, in priority order (first = preferred)
+  --join      join a running cluster through a member where mccs node add <name> waits
+options: --interactive (ask even when not on a terminal)`
+
+const OPTIONS = {
+  lang: { type: 'string' }, mode: { type: 'string' }, name: { type: 'string' }, cluster: { type: 'string' },
+  link: { type: 'string', multiple: true }, license: { type: 'string' }, 'license-later': { type: 'boolean' },
+  join: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, interactive: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const
+
+/** A refusal: the field and the reason, and the exit code the catalogue gives it. */
+function refused(io: CliIO, err: unknown): number {
+  if (!isMccsError(err)) throw err
+  const issues = issuesOf(err)
+  io.err(`mccs setup: refused, nothing changed: ${err.message}${issues?.length ? `\n${formatIssues(issues)}` : ''}`)
+  return exitFor(err)
+}
+
+/** Refusals exit 3, an invalid configuration 6 (the codes scripts rely on; README). */
+const exitFor = (err: MccsError): number => (err.code.startsWith('MCCS_ERR_CONFIG') ? EXIT.INVALID : EXIT.REJECTED)
+
+async function readLicense(file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return undefined
+  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${file}: ${e.code ?? e.message}`, { field: '--license' })
+  })
+}
+
+async function readToken(v: { token?: string; 'token-file'?: string }): Promise<string> {
+  if (v.token !== undefined) return v.token
+  const f = v['token-file']
+  if (f === undefined) throw new MccsError('MCCS_ERR_INVALID', 'give the token mccs node add printed: --token <t> or --token-file <file|->', { field: '--token' })
+  const text = f === '-' ? await readStdin() : await readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${f}: ${e.code ?? e.message}`, { field: '--token-file' })
+  })
+  return text.trim()
+}
+
+async function readStdin(): Promise<string> {
+  let s = ''
+  for await (const c of process.stdin) s += String(c)
+  return s
+}
+
+export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS })
+    if (parsed.positionals.length) throw new Error(`unexpected ${parsed.positionals.join(' ')}`)
+  } catch (e) {
+    io.err(`mccs setup: ${(e as Error).message}\n${SETUP_USAGE}`)
+    return EXIT.USAGE
+  }
+  const v = parsed.values
+  const boot = b ?? await loadBootstrap()
+  const flags = ['name', 'cluster', 'link', 'join', 'mode', 'token', 'token-file'].some((k) => v[k as keyof typeof v] !== undefined)
+  try {
+    if (v.interactive || (!flags && process.stdin.isTTY)) return await interactive(boot, io)
+    if (!flags) {
+      io.err(`mccs setup: not on a terminal: give the answers as flags (or --interactive)\n${SETUP_USAGE}`)
+      return EXIT.USAGE
+    }
+    const links = (v.link ?? []).map((l, i) => parseLinkFlag(l, i))
+    if (v.join !== undefined) {
+      for (const k of ['name', 'cluster', 'mode'] as const) {
+        if (v[k] !== undefined) throw new MccsError('MCCS_ERR_INVALID', `is not for a join: the member's mccs node add <name> names the node, and the cluster is the member's`, { field: `--${k}` })
+      }
+      const o: JoinOptions = { address: v.join, token: await readToken(v), ...(links.length ? { links } : {}) }
+      if (v.lang !== undefined) o.language = v.lang
+      const lic = await readLicense(v.license)
+      if (lic !== undefined) o.license = lic
+      return await join(boot, o, io, v.json === true)
+    }
+    if (v.license !== undefined && v['license-later']) throw new MccsError('MCCS_ERR_INVALID', 'give a license file or --license-later, not both', { field: '--license' })
+    const a: SetupAnswers = { links }
+    if (v.lang !== undefined) a.language = v.lang
+    if (v.mode !== undefined) a.mode = v.mode
+    if (v.name !== undefined) a.name = v.name
+    if (v.cluster !== undefined) a.cluster = v.cluster
+    const lic = await readLicense(v.license)
+    if (lic !== undefined) a.license = lic
+    return await first(boot, a, io, v.json === true)
+  } catch (err) {
+    return refused(io, err)
+  }
+}
+
+async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): Promise<number> {
+  const r = await setupFirstNode(b, a)
+  if (json) { io.out(JSON.stringify(r, null, 2)); return EXIT.OK }
+  io.out(`node ${r.node} set up: cluster ${r.cluster}, ${r.mode === 'single' ? 'single-node cluster' : 'cluster (add nodes with mccs node add <name>)'}, language ${r.language}`)
+  io.out(`  wrote ${r.files.join(', ')}`)
+  if (!r.licensed) io.out('  no license yet: limited mode (no automatic failover or auto-start) until mccs license install <file>')
+  io.out('next: systemctl start mccs_agent   (or run its ExecStart), then mccs status')
+  return EXIT.OK
+}
+
+async function join(b: Bootstrap, o: JoinOptions, io: CliIO, json: boolean): Promise<number> {
+  const r = await joinCluster(b, o)
+  if (json) { io.out(JSON.stringify(r, null, 2)); return EXIT.OK }
+  io.out(`joined cluster ${r.cluster} as ${r.node} (${Object.entries(r.addresses).map(([l, a]) => `${a} on ${l}`).join(', ')}); hb.json generation ${r.generation}, language ${r.language}`)
+  io.out(`next: start this node's agent (systemctl start mccs_agent), and restart the agent of ${r.members.join(', ')} one at a time`)
+  io.out('  (a running agent reads hb.json at its start: until then it does not know the new node)')
+  return EXIT.OK
+}
+
+/** Questions on a terminal (or piped answers with --interactive); each answer is checked before the next. */
+async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
+  const rl = createInterface({ input: process.stdin, terminal: false })
+  const lines = rl[Symbol.asyncIterator]()
+  const ask = async <T>(q: string, def: string | undefined, check: (s: string) => T | Promise<T>): Promise<T> => {
+    for (;;) {
+      process.stdout.write(`${q}${def !== undefined ? ` [${def}]` : ''}: `)
+      const n = await lines.next()
+      if (n.done) throw new MccsError('MCCS_ERR_INVALID', `no answer to "${q}" (input ended)`, { field: 'stdin' })
+      const ans = String(n.value).trim() || def || ''
+      try {
+        return await check(ans)
+      } catch (e) {
+        if (!isMccsError(e)) throw e
+        io.err(`  ${e.reason}`)
+      }
+    }
+  }
+  const yes = (s: string) => {
+    if (/^(y|yes)$/i.test(s)) return true
+    if (/^(n|no)$/i.test(s)) return false
+    throw new MccsError('MCCS_ERR_INVALID', 'answer y or n', { field: 'answer' })
+  }
+  try {
+    const language = await ask('Language / 언어 (ko: 한국어, en: English)', 'ko', (s) => checkLanguage(s))
+    if (await ask('Join a running cluster (mccs node add printed a token on a member)? (y/n)', 'n', yes)) {
+      const address = await ask('Member address', undefined, (s) => s)
+      const token = await ask('Token', undefined, (s) => s)
+      const lic = await ask('License file (empty: install it later)', '', (s) => (s ? readLicense(s) : undefined))
+      return await join(b, { address, token, language, ...(lic !== undefined ? { license: lic } : {}) }, io, false)
+    }
+    const mode = await ask('Single-node cluster (MCCS runs on this one server only)? (y/n)', 'n', yes) ? 'single' : 'cluster'
+    const name = await ask('This node\'s name', b.nodeName, (s) => checkName(s, 'name', 'the node name'))
+    const cluster = await ask('Cluster name', 'mccs', (s) => checkName(s, 'cluster', 'the cluster name'))
+    const have = hostAddresses()
+    const suggest = have.find((a) => a.family === 4 && a.ifname !== 'lo')?.address
+    const links: LinkAnswer[] = []
+    do {
+      const i = links.length
+      const lname = await ask(`Heartbeat link ${i + 1}: name`, `link${i + 1}`, (s) => {
+        checkName(s, 'link', 'a link name')
+        if (links.some((l) => l.name === s)) throw new MccsError('MCCS_ERR_INVALID', `link ${s} is given already`, { field: 'link' })
+        return s
+      })
+      const address = await ask(`  this node's address on ${lname}`, i === 0 ? suggest : undefined, (s) => {
+        checkOnHost(s, lname, have)
+        if (links.some((l) => l.address === s)) throw new MccsError('MCCS_ERR_INVALID', `${s} is link ${links.find((l) => l.address === s)!.name}'s already`, { field: lname })
+        return s
+      })
+      links.push({ name: lname, address })
+    } while (links.length < 8 && await ask('Another heartbeat link? (y/n)', 'n', yes))
+    checkLinks(links, have)
+    const license = await ask('License file (empty: install it later; limited mode until then)', '', (s) => (s ? readLicense(s) : undefined))
+    io.out(`\nnode ${name} of cluster ${cluster} (${mode}), language ${language}, links ${links.map((l) => `${l.name}=${l.address}`).join(' ')}${license ? ', with a license' : ', license later'}`)
+    if (!(await ask('Write this configuration? (y/n)', 'y', yes))) { io.err('nothing written'); return EXIT.FAILED }
+    return await first(b, { language, mode, name, cluster, links, ...(license !== undefined ? { license } : {}) }, io, false)
+  } finally {
+    rl.close()
+  }
+}
+
+export const NODE_ADD_USAGE = 'usage: mccs node add <name> [--timeout S]   (prints a one-time token for mccs setup --join on the new host; waits for it)'
+
+/** mccs node add <name>: on a member, the token for the new host, then waits for its join. */
+export async function nodeAddCommand(args: string[], o: { timeoutS?: number; json: boolean }, io: CliIO): Promise<number> {
+  const [name, ...extra] = args
+  if (!name || extra.length) { io.err(NODE_ADD_USAGE); return EXIT.USAGE }
+  if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0 && o.timeoutS <= 86400)) {
+    io.err('mccs node add: --timeout must be a number of seconds above 0 (at most 86400)')
+    return EXIT.USAGE
+  }
+  const b = await loadBootstrap()
+  try {
+    const done = await offerJoin({
+      b, name, timeoutMs: (o.timeoutS ?? 600) * 1000,
+      say: (m) => io.err(m),
+      offered: (x) => {
+        if (o.json) { io.out(JSON.stringify({ token: x.token, node: x.node, cluster: x.cluster, listen: x.listen, port: x.port })); return }
+        io.out(`join token for ${x.node} (it works once, while this command waits; up to ${o.timeoutS ?? 600} s):`)
+        io.out(`  ${x.token}`)
+        io.out('on the new host (MCCS installed, not set up) run:')
+        io.out(`  mccs setup --join ${x.listen[0]}${x.port === b.heartbeatPort + 5 ? '' : `:${x.port}`} --token ${x.token}`)
+        io.out('  (or --token-file <file>, to keep the token out of the process list)')
+        io.out(`waiting for ${x.node} on ${x.listen.map((a) => `${a}:${x.port}`).join(', ')} ...`)
+      },
+    })
+    const running = await rpc(b.controlSocket, 'status', {}, 3000).then(() => true, () => false)
+    if (o.json) { io.out(JSON.stringify(done)); return EXIT.OK }
+    io.out(`${done.node} joined (${Object.entries(done.addresses).map(([l, a]) => `${a} on ${l}`).join(', ')}); hb.json generation ${done.generation} written on ${b.nodeName}`)
+    if (done.others.length) io.out(`  the other members (${done.others.join(', ')}) need this hb.json too: copy ${b.configDir}/hb.json to each (it holds no secret)`)
+    io.out(`next: ${running ? `restart this node's agent (systemctl restart mccs_agent: it reads hb.json at its start), ` : ''}start ${done.node}'s agent${done.others.length ? ', then restart the other members\' agents one at a time' : ''}`)
+    return EXIT.OK
+  } catch (err) {
+    if (!isMccsError(err)) throw err
+    io.err(`mccs node add: refused: ${err.message}`)
+    return exitFor(err)
+  }
+}
