@@ -27,7 +27,27 @@ export type PeerState = 'UpToDate' | 'SyncTarget' | 'Outdated'
 export interface PeerRecord { state: PeerState; generation: string | null; by: string | null; at: string; reason?: string; handover?: boolean }
 /** The primary's note that its peer missed writes: it holds at most `generation`. */
 export interface PeerOutdated { peer: string; generation: string | null; newGeneration: string; since: string; reason: string }
-export interface GenerationRecord { current: string; history: string[]; role: 'primary' | 'secondary'; updatedAt: string }
+export interface GenerationRecord {
+  current: string; history: string[]; role: 'primary' | 'secondary'; updatedAt: string
+  /** The `at` of the peer record this node started its last primary period from: a record with
+   *  another `at` was written by another primary later (no clock comparison across hosts). */
+  baseRecAt?: string
+}
+/** A secondary's own record, exported read-only ("self") so the primary can tell, before it sends a
+ *  block, what the secondary holds (split brain, partial or full resync). */
+export interface SelfRecord { node: string; gen: GenerationRecord | null; at: string }
+
+/** What a node's copy holds, from its own record and the last peer record written to it. */
+export interface DataGeneration {
+  generation: string | null
+  /** false: a resync into it began and did not finish (Inconsistent). */
+  consistent: boolean
+  /** Exactly that generation (declared UpToDate, or its own after a clean demotion); false: at most
+   *  it (Outdated), or possibly more (it stopped as primary without a clean demotion). */
+  exact: boolean
+  /** Whose word: the primary that wrote the record, or the node itself. */
+  from: string | null
+}
 
 const HISTORY_MAX = 8
 
@@ -50,6 +70,32 @@ export function writeGeneration(dir: string, r: GenerationRecord): void {
 export function bumped(r: GenerationRecord | null): GenerationRecord {
   const history = r ? [r.current, ...r.history].slice(0, HISTORY_MAX) : []
   return { current: newGeneration(), history, role: 'primary', updatedAt: new Date().toISOString() }
+}
+
+export function dataGeneration(node: string, gen: GenerationRecord | null, rec: PeerRecord | null): DataGeneration {
+  if (rec && rec.by && rec.by !== node && rec.generation && rec.at !== gen?.baseRecAt) {
+    return { generation: rec.generation, consistent: rec.state !== 'SyncTarget', exact: rec.state === 'UpToDate', from: rec.by }
+  }
+  if (!gen) return { generation: rec?.generation ?? null, consistent: !!rec?.generation && rec.state !== 'SyncTarget', exact: false, from: rec?.by ?? null }
+  const crashed = gen.role === 'primary' || (rec?.by === node && rec.state !== 'UpToDate')
+  return { generation: gen.current, consistent: true, exact: !crashed, from: node }
+}
+
+export function encodeRecord(r: object): Buffer {
+  const b = Buffer.alloc(PEER_REC_BYTES, 0)
+  const j = Buffer.from(JSON.stringify(r), 'utf8')
+  if (j.length >= PEER_REC_BYTES) throw new Error('record too large')
+  j.copy(b)
+  return b
+}
+
+export function decodeRecord<T>(b: Buffer): T | null {
+  const end = b.indexOf(0)
+  try {
+    return JSON.parse(b.subarray(0, end < 0 ? b.length : end).toString('utf8')) as T
+  } catch {
+    return null
+  }
 }
 
 export function encodePeerRecord(r: PeerRecord): Buffer {

@@ -24,7 +24,7 @@ import { writeFileAtomicSync } from '../config/atomic.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
 import { derivePsk } from '../cluster/tls.js'
-import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated } from './meta.js'
+import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, encodeRecord, decodeRecord, dataGeneration, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated, type SelfRecord } from './meta.js'
 
 export interface VolumeConfig {
   resource: string
@@ -55,6 +55,16 @@ export interface VolumeHooks {
   outdatePeer?: (rec: PeerRecord) => Promise<void>
   /** Every other node is fenced (the engine's evidence on the coordinator). */
   peerFenced?: () => boolean
+  /** The peer's side as its agent reports it over the cluster's channel (split brain: both primary). */
+  peerStatus?: () => Promise<VolumeStatus>
+}
+
+/** Both sides wrote on their own (each was primary): nothing is sent until an operator resolves it. */
+export interface SplitBrain {
+  detectedAt: string
+  local: { node: string; generation: string; history: string[]; dirtyBytes: number | null }
+  peer: { node: string | null; generation: string | null; history: string[]; dirtyBytes: number | null; role?: string }
+  how: string
 }
 
 export interface VolumeStatus {
@@ -67,7 +77,15 @@ export interface VolumeStatus {
   /** Primary: its peer missed writes (since when, what it holds at most). */
   peerOutdated: PeerOutdated | null
   /** Primary: replication to the peer. */
-  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended'; percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string } } | null
+  replication: {
+    state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended' | 'SplitBrain'
+    percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string }
+    /** The running resync: partial (the blocks written since the peer's generation) or full. */
+    resync?: { mode: 'partial' | 'full'; bytes: number; done: number; rateBps: number | null; etaS: number | null; startedAt: string }
+  } | null
+  /** Primary: bytes written since the generation its peer holds (the dirty bitmap). */
+  dirtyBytes: number | null
+  splitBrain: SplitBrain | null
   attached: { device: string; ok: boolean } | null
 }
 
@@ -75,6 +93,8 @@ const PATH_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
 const HOST_RE = /^[A-Za-z0-9.:-]{1,253}$/
 const RES_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
 const QSD = '/usr/bin/qemu-storage-daemon'
+/** Dirty-bitmap granularity: the backup job copies 64 KiB clusters to an NBD target anyway. */
+const BITMAP_GRANULARITY = 65536
 const NBDFUSE = '/usr/bin/nbdfuse'
 
 const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
@@ -170,6 +190,17 @@ async function backingSize(fh: fs.promises.FileHandle, file: string): Promise<nu
   return sectors * 512
 }
 
+/** A 4 KiB record written in place (a daemon may have the file open). */
+function writeRecordFile(file: string, b: Buffer): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600)
+  try {
+    fs.writeSync(fd, b, 0, b.length, 0)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 function readJson<T>(file: string): T | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T
@@ -204,6 +235,13 @@ export class MirrorVolume {
   private get roleFile(): string { return path.join(this.c.runDir, 'role') }
   private get tlsDir(): string { return path.join(this.c.runDir, 'tls') }
   private get outdatedFile(): string { return path.join(this.metaDir, 'peer-outdated.json') }
+  private get selfRecFile(): string { return path.join(this.metaDir, 'self.rec') }
+  private get splitBrainFile(): string { return path.join(this.metaDir, 'split-brain.json') }
+  /** Operator's resolve on the surviving side: the peer generation whose data may be overwritten. */
+  private get discardFile(): string { return path.join(this.metaDir, 'discard-peer.json') }
+  /** Primary: the dirty bitmaps in qsd (memory) and the generation the peer held when they began. */
+  private get bitmapsFile(): string { return path.join(this.c.runDir, 'bitmaps.json') }
+  private get resyncFile(): string { return path.join(this.c.runDir, 'resync.json') }
   private probeFails = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
@@ -270,6 +308,8 @@ export class MirrorVolume {
     await this.procs.stop(this.procRes, 'qsd', { graceMs: 5000 })
     fs.rmSync(this.roleFile, { force: true })
     fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+    fs.rmSync(this.bitmapsFile, { force: true }) // they lived in the daemon's memory
+    fs.rmSync(this.resyncFile, { force: true })
   }
 
   /** Secondary: export the backing file and the peer record for the primary. */
@@ -299,12 +339,16 @@ export class MirrorVolume {
       } else if (prev?.state === 'SyncTarget') {
         writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
       }
-      if (gen) writeGeneration(this.metaDir, { ...gen, role: 'secondary', updatedAt: new Date().toISOString() })
+      const ownGen = gen ? { ...gen, role: 'secondary' as const } : null
+      if (ownGen) writeGeneration(this.metaDir, ownGen)
+      writeRecordFile(this.selfRecFile, encodeRecord({ node: this.c.node, gen: ownGen, at: new Date().toISOString() } satisfies SelfRecord))
       await this.startDaemon([QSD, ...this.tlsArgs('server'), ...this.blockdevArgs(),
         '--blockdev', `driver=file,node-name=metaf,filename=${this.peerRecFile}`, '--blockdev', 'driver=raw,node-name=meta0,file=metaf',
+        '--blockdev', `driver=file,node-name=selff,filename=${this.selfRecFile},read-only=on`, '--blockdev', 'driver=raw,node-name=self0,file=selff,read-only=on',
         '--nbd-server', `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
         '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         '--export', 'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
+        '--export', 'type=nbd,id=self,node-name=self0,name=self,writable=off',
         ...this.monitorArgs()], 'secondary')
       this.log('mirror: secondary', { resource: this.c.resource })
       return this.statusNow()
@@ -355,12 +399,20 @@ export class MirrorVolume {
       this.probeFails = 0
       this.suspended = null
       // A new primary period: the peer is not known to have what this node will write.
-      const base: GenerationRecord | null = gen ?? (peerRec?.generation ? { current: peerRec.generation, history: [], role: 'secondary', updatedAt: peerRec.at } : null)
-      const next = bumped(peerRec?.state === 'UpToDate' && peerRec.generation && gen?.role !== 'primary' ? { ...(base as GenerationRecord), current: peerRec.generation } : base)
+      // Its data's generation (its own, or the one the last primary declared it holds) starts the
+      // history: split-brain detection and partial resync compare lineages.
+      const dg = dataGeneration(this.c.node, gen, peerRec)
+      const base: GenerationRecord | null = dg.generation
+        ? { current: dg.generation, history: gen ? [gen.current, ...gen.history].filter((g) => g !== dg.generation) : [], role: 'secondary', updatedAt: new Date().toISOString() }
+        : gen
+      const next: GenerationRecord = { ...bumped(base), ...(peerRec ? { baseRecAt: peerRec.at } : {}) }
       writeGeneration(this.metaDir, next)
       await this.startDaemon([QSD, ...this.tlsArgs('client'), ...this.blockdevArgs(),
         '--nbd-server', `addr.type=unix,addr.path=${this.nbdSock}`,
-        '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
+        // top0 (raw over disk0) is what the export writes and the mirror copies from; a partial resync's
+        // backup job runs on disk0 below it (a node with a job is busy for another job).
+        '--blockdev', 'driver=raw,node-name=top0,file=disk0',
+        '--export', 'type=nbd,id=vol,node-name=top0,name=vol,writable=on',
         ...this.monitorArgs()], 'primary')
       // qsd binds the monitor socket a moment before it listens: retry a refused connect briefly.
       for (let i = 0; ; i++) {
@@ -375,33 +427,130 @@ export class MirrorVolume {
           await sleep(40)
         }
       }
+      // Every write from now on is tracked: the peer, once it holds this data generation, gets only those.
+      await this.addBitmaps(next.history[0] ?? null, [])
       await this.connectPeer().catch((e: unknown) => this.log('mirror: peer not connected', { resource: this.c.resource, error: String(e) }))
       this.startTimer()
       return this.statusNow()
     })
   }
 
-  /** Primary: connects to the peer's exports and starts the mirror; false when the peer is not there. */
+  /** Primary: connects to the peer's exports and starts the mirror; false when the peer is not there.
+   *  First reads what the peer holds (its "self" and "meta" records): a peer that wrote on its own
+   *  (its generation is not in this node's lineage) is a split brain, and nothing is sent; a peer that
+   *  holds exactly the generation the dirty bitmaps began at gets only the dirty blocks. */
   private async connectPeer(): Promise<boolean> {
     const q = this.qmp
     if (!q) return false
     const jobs = await q.command<{ device: string }[]>('query-block-jobs')
     if (jobs.some((j) => j.device === 'm0')) return true
+    if (fs.existsSync(this.splitBrainFile)) return false
     // qsd's blockdev-add of an NBD node connects synchronously: probe first so an unreachable peer
     // never stalls the daemon's main loop.
     if (!(await this.probePeer())) return false
     await this.dropPeerNodes()
     const server = { type: 'inet', host: this.c.peer.host, port: String(this.c.peer.port) }
-    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peer', server, export: 'vol', 'tls-creds': 'tls0' })
-    await q.command('blockdev-add', { driver: 'nbd', 'node-name': 'peermeta', server, export: 'meta', 'tls-creds': 'tls0' })
+    const nbd = (name: string, exp: string, ro = false) => q.command('blockdev-add', { driver: 'nbd', 'node-name': name, server, export: exp, 'tls-creds': 'tls0', ...(ro ? { 'read-only': true } : {}) })
+    await nbd('peer', 'vol')
+    await nbd('peermeta', 'meta')
+    await nbd('peerself', 'self', true)
+    const self = decodeRecord<SelfRecord>(await this.readPeerBlock('peerself'))
+    const rec = decodeRecord<PeerRecord>(await this.readPeerBlock('peermeta'))
     const gen = readGeneration(this.metaDir)!
+    const lineage = [gen.current, ...gen.history]
+    const dg = dataGeneration(self?.node ?? '?', self?.gen ?? null, rec)
+    const discard = readJson<{ generation: string | null }>(this.discardFile)
+    if (dg.generation && !lineage.includes(dg.generation) && discard?.generation !== dg.generation) {
+      await this.splitBrain({ node: self?.node ?? null, generation: dg.generation, history: self?.gen?.history ?? [], dirtyBytes: null },
+        `the peer holds generation ${dg.generation} (${dg.from === self?.node ? 'written as primary itself' : `declared by ${dg.from}`}), which is not in this node's history`)
+      await this.dropPeerNodes()
+      return false
+    }
+    const bm = readJson<{ since: string | null; names: string[] }>(this.bitmapsFile)
+    const partial = !!bm?.since && dg.consistent && dg.generation === bm.since && discard?.generation !== dg.generation &&
+      (dg.exact || (rec?.by === this.c.node && rec.state === 'Outdated'))
     await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
-    await q.command('blockdev-mirror', {
-      'job-id': 'm0', device: 'disk0', target: 'peer', sync: 'full',
-      'copy-mode': this.c.mode === 'sync' ? 'write-blocking' : 'background',
-    })
-    this.log('mirror: resync to peer started', { resource: this.c.resource, peer: this.c.peer })
+    const copyMode = this.c.mode === 'sync' ? 'write-blocking' : 'background'
+    let bytes = 0
+    if (partial) {
+      // From now on every write goes to both; then the blocks written since the peer's generation are
+      // copied by a backup job over a second connection (the mirror does not share its target).
+      // Order on the peer: the backup's copy-before-write filter sits on disk0, under top0, so an
+      // application write to a block not yet copied first sends the old block, then the write reaches
+      // disk0, then the mirror (above) sends the new one.
+      await q.command('blockdev-mirror', { 'job-id': 'm0', device: 'top0', target: 'peer', sync: 'none', 'copy-mode': copyMode })
+      await nbd('peer2', 'vol')
+      await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: 'rs' }).catch(() => {})
+      await q.command('block-dirty-bitmap-add', { node: 'disk0', name: 'rs', granularity: BITMAP_GRANULARITY, disabled: true })
+      await q.command('block-dirty-bitmap-merge', { node: 'disk0', target: 'rs', bitmaps: bm!.names })
+      bytes = (await this.bitmapCounts())['rs'] ?? 0
+      await q.command('blockdev-backup', { 'job-id': 'rs0', device: 'disk0', target: 'peer2', sync: 'bitmap', bitmap: 'rs', 'bitmap-mode': 'never', 'auto-dismiss': false })
+    } else {
+      await q.command('blockdev-mirror', { 'job-id': 'm0', device: 'top0', target: 'peer', sync: 'full', 'copy-mode': copyMode })
+    }
+    fs.rmSync(this.discardFile, { force: true })
+    writeFileAtomicSync(this.resyncFile, JSON.stringify({ mode: partial ? 'partial' : 'full', bytes, startedAt: new Date().toISOString(), peerGeneration: dg.generation }) + '\n', 0o600)
+    this.log(`mirror: ${partial ? 'partial' : 'full'} resync to peer started`, { resource: this.c.resource, peer: this.c.peer, peerGeneration: dg.generation, bytes })
     return true
+  }
+
+  /** The 4 KiB block of one of the peer's record exports, copied by a backup job into a local file. */
+  private async readPeerBlock(node: string): Promise<Buffer> {
+    const q = this.qmp!
+    const file = path.join(this.c.runDir, 'in.rec')
+    fs.writeFileSync(file, Buffer.alloc(PEER_REC_BYTES))
+    await q.command('blockdev-add', { driver: 'file', 'node-name': 'inrecf', filename: file })
+    await q.command('blockdev-add', { driver: 'raw', 'node-name': 'inrec', file: 'inrecf' })
+    try {
+      await q.command('blockdev-backup', { 'job-id': 'rd', device: node, target: 'inrec', sync: 'full', 'auto-dismiss': false })
+      const end = Date.now() + 10_000
+      for (;;) {
+        const j = (await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')).find((x) => x.id === 'rd')
+        if (!j || j.status === 'concluded') {
+          await q.command('job-dismiss', { id: 'rd' }).catch(() => {})
+          if (j?.error) throw engineErr(this.c.resource, `reading the peer's ${node} record failed: ${j.error}`)
+          break
+        }
+        if (Date.now() > end) throw engineErr(this.c.resource, `reading the peer's ${node} record took more than 10 s`)
+        await sleep(20)
+      }
+    } finally {
+      await q.command('blockdev-del', { 'node-name': 'inrec' }).catch(() => {})
+      await q.command('blockdev-del', { 'node-name': 'inrecf' }).catch(() => {})
+    }
+    return fs.readFileSync(file)
+  }
+
+  /** Dirty bytes per bitmap of disk0. */
+  private async bitmapCounts(): Promise<Record<string, number>> {
+    const nodes = await this.qmp!.command<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; count: number }> }>>('query-named-block-nodes', { flat: true })
+    const d = nodes.find((n) => n['node-name'] === 'disk0')
+    return Object.fromEntries((d?.['dirty-bitmaps'] ?? []).map((b) => [b.name, b.count]))
+  }
+
+  /** Starts a new tracking bitmap: the peer holds `since`; `keep` (the previous one) is kept, because
+   *  a write in flight when the new one began may still be on its way to the peer. */
+  private async addBitmaps(since: string | null, keep: string[]): Promise<void> {
+    const q = this.qmp!
+    const prev = readJson<{ since: string | null; names: string[]; seq: number }>(this.bitmapsFile)
+    const seq = (prev?.seq ?? 0) + 1
+    const name = `d${seq}`
+    await q.command('block-dirty-bitmap-add', { node: 'disk0', name, granularity: BITMAP_GRANULARITY })
+    const names = [...keep, name]
+    for (const old of prev?.names ?? []) if (!names.includes(old)) await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: old }).catch(() => {})
+    writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ since, names, seq }) + '\n', 0o600)
+  }
+
+  private async splitBrain(peer: SplitBrain['peer'], how: string): Promise<void> {
+    const gen = readGeneration(this.metaDir)!
+    const counts = await this.bitmapCounts().catch(() => ({} as Record<string, number>))
+    const sb: SplitBrain = {
+      detectedAt: new Date().toISOString(),
+      local: { node: this.c.node, generation: gen.current, history: gen.history, dirtyBytes: Math.max(0, ...Object.entries(counts).filter(([n]) => n !== 'rs').map(([, c]) => c)) },
+      peer, how,
+    }
+    writeFileAtomicSync(this.splitBrainFile, JSON.stringify(sb) + '\n', 0o600)
+    this.log('mirror: SPLIT BRAIN: both nodes wrote on their own; nothing is sent until `mccs mirror resolve`', { resource: this.c.resource, ...sb })
   }
 
   /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
@@ -433,7 +582,23 @@ export class MirrorVolume {
   }
 
   private async dropPeerNodes(): Promise<void> {
-    for (const n of ['peer', 'peermeta']) await this.qmp?.command('blockdev-del', { 'node-name': n }).catch(() => {})
+    for (const n of ['peer', 'peer2', 'peermeta', 'peerself']) await this.qmp?.command('blockdev-del', { 'node-name': n }).catch(() => {})
+  }
+
+  /** The partial resync's backup job: 'running', 'done' (dismissed, its nodes dropped), 'failed' or 'none'. */
+  private async resyncJob(): Promise<'running' | 'done' | 'failed' | 'none'> {
+    const q = this.qmp!
+    const j = (await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')).find((x) => x.id === 'rs0')
+    if (!j) return 'none'
+    if (j.status !== 'concluded') return 'running'
+    await q.command('job-dismiss', { id: 'rs0' }).catch(() => {})
+    await q.command('blockdev-del', { 'node-name': 'peer2' }).catch(() => {})
+    if (j.error) {
+      this.log('mirror: partial resync failed', { resource: this.c.resource, error: j.error })
+      return 'failed'
+    }
+    await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: 'rs' }).catch(() => {})
+    return 'done'
   }
 
   /** Primary housekeeping: declares the peer UpToDate once the mirror is ready; notices a lost peer
@@ -454,10 +619,16 @@ export class MirrorVolume {
       if (this.probeFails >= 2) return this.peerLost(`the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`)
     }
     if (m?.ready && state === 'not') {
+      const rs = await this.resyncJob()
+      if (rs === 'running') return
+      if (rs === 'failed') return this.peerLost('the partial resync failed (the connection to the peer failed)', false)
       const gen = readGeneration(this.metaDir)!
       await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
       fs.writeFileSync(path.join(this.c.runDir, 'peer-uptodate'), gen.current + '\n')
       fs.rmSync(this.outdatedFile, { force: true })
+      fs.rmSync(this.resyncFile, { force: true })
+      const bm = readJson<{ names: string[] }>(this.bitmapsFile)
+      await this.addBitmaps(gen.current, bm?.names.slice(-1) ?? [])
       this.log('mirror: peer up to date', { resource: this.c.resource, generation: gen.current })
     } else if (!m && state === 'declared') {
       // The connection failed fast (the peer's daemon is gone: RST): qsd completed the writes locally
@@ -465,7 +636,7 @@ export class MirrorVolume {
       // starts again or is asked to become primary (becomePrimary).
       await this.peerLost('the mirror job ended (the connection to the peer failed)', false)
     } else if (!m) {
-      await this.connectPeer()
+      if (!(await this.connectPeer()) && !fs.existsSync(this.splitBrainFile)) await this.checkPeerPrimary()
     }
   }
 
@@ -549,7 +720,22 @@ export class MirrorVolume {
     const left = await q.command<{ device: string }[]>('query-block-jobs')
     if (left.some((j) => j.device === 'm0')) await q.command('block-job-cancel', { device: 'm0', force: true }).catch(() => {})
     await q.command('job-dismiss', { id: 'm0' }).catch(() => {})
+    await q.command('block-job-cancel', { device: 'rs0', force: true }).catch(() => {})
+    await q.command('job-dismiss', { id: 'rs0' }).catch(() => {})
+    await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: 'rs' }).catch(() => {})
+    fs.rmSync(this.resyncFile, { force: true })
     await this.dropPeerNodes()
+  }
+
+  /** Disconnected: is the peer primary too (both wrote on their own)? Asked over the cluster's channel. */
+  private async checkPeerPrimary(): Promise<void> {
+    if (!this.hooks.peerStatus) return
+    const p = await Promise.race([this.hooks.peerStatus(), sleep(3000).then(() => null)]).catch(() => null)
+    if (!p || p.role !== 'primary' || !p.generation) return
+    const gen = readGeneration(this.metaDir)!
+    if (gen.current === p.generation.current) return
+    await this.splitBrain({ node: p.generation ? (p.peerOutdated?.peer ?? null) : null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
+      `the peer is primary too, with generation ${p.generation.current}`)
   }
 
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
@@ -691,10 +877,31 @@ export class MirrorVolume {
         ...(this.suspended ? { suspended: { since: this.suspended.since, reason: this.suspended.reason } } : {}),
       }
     }
+    let dirtyBytes: number | null = null
+    if (role === 'primary' && this.qmp) {
+      const counts = await this.bitmapCounts().catch(() => ({} as Record<string, number>))
+      const names = readJson<{ names: string[] }>(this.bitmapsFile)?.names ?? []
+      dirtyBytes = Math.max(0, ...names.map((n) => counts[n] ?? 0))
+      const rs = readJson<{ mode: 'partial' | 'full'; bytes: number; startedAt: string }>(this.resyncFile)
+      if (replication && rs && replication.state === 'SyncSource') {
+        const jobs = await this.qmp.command<Array<{ id: string; 'current-progress'?: number; 'total-progress'?: number }>>('query-jobs').catch(() => [])
+        const j = jobs.find((x) => x.id === (rs.mode === 'partial' ? 'rs0' : 'm0'))
+        const total = Number(j?.['total-progress'] ?? 0)
+        const done = Number(j?.['current-progress'] ?? 0)
+        const secs = (Date.now() - Date.parse(rs.startedAt)) / 1000
+        const rate = secs > 0.5 && done > 0 ? done / secs : null
+        replication.resync = { mode: rs.mode, bytes: total, done, rateBps: rate ? Math.round(rate) : null, etaS: rate ? Math.round((total - done) / rate) : null, startedAt: rs.startedAt }
+        if (total > 0) replication.percent = Math.floor((done / total) * 100)
+      }
+    }
+    const splitBrain = readJson<SplitBrain>(this.splitBrainFile)
+    if (replication && splitBrain && replication.state === 'Disconnected') replication.state = 'SplitBrain'
     const dev = this.attachedDevice()
     return {
       resource: this.c.resource,
       role,
+      dirtyBytes,
+      splitBrain,
       daemon: { running: d.running, pid: d.pid },
       generation: readGeneration(this.metaDir),
       peerRecord: readPeerRecord(this.peerRecFile),
