@@ -93,13 +93,14 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       self: opts.self, cluster: this.cluster, incarnation: '0', timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
       links: c.links.map((l) => ({ ...l, bound: false, tx: 0, rx: 0, sendErrors: 0, lastError: null })),
       peers: opts.config.nodes.filter((n) => n !== me).map((n) => ({
-        node: n.name, up: false, since: now, incarnation: null, view: null,
+        node: n.name, up: false, since: now, incarnation: null, view: null, ages: { ann: null, lease: null, grant: null },
         links: Object.fromEntries(c.links.filter((l) => n.addresses[l.name]).map((l) => [l.name, {
           up: false, address: n.addresses[l.name]!, lastHeardMs: null, rttMs: null, ageMs: null, rx: 0, unconfirmed: 0, since: now,
         }])),
       })),
       rejected: { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 },
       state: { file: opts.stateFile ?? null, error: null },
+      payloadVc: null,
     }
     this.stAt = this.lastAt = monoMs()
     // The worker learns whether anyone listens to refusals (a flood must not cross threads for nobody).
@@ -202,6 +203,8 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       links: s.links.map((l) => ({ ...l })),
       peers: s.peers.map((p): PeerStatus => ({
         ...p,
+        // Ages as of now: the report is `age` old (leases and grants are judged on the caller's clock).
+        ages: { ann: plus(p.ages.ann, age), lease: plus(p.ages.lease, age), grant: plus(p.ages.grant, age) },
         links: Object.fromEntries(Object.entries(p.links).map(([n, l]) => [n, { ...l, lastHeardMs: l.lastHeardMs === null ? null : Math.round(l.lastHeardMs + age) }])),
       })),
       rejected: { ...s.rejected },
@@ -287,6 +290,8 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.port = null
   }
 }
+
+const plus = (x: number | null, d: number) => (x === null ? null : x + d)
 
 /** The worker's code: the bundle dist/heartbeat-worker.js (scripts/build.ts), or, when running from source,
  *  the TypeScript file next to this one, loaded through tsx's API (tsx's `--import` hook serves the main

@@ -116,6 +116,11 @@ export interface PeerStatus {
   incarnation: string | null
   links: Record<string, PeerLinkStatus>
   view: HbView | null
+  /** What the agreed membership (view.ts) needs of this peer, as ages at the time of the status (ms; null:
+   *  never): `ann`, since its last fresh packet (the one whose view is `view`); `lease`, since our own send
+   *  that the freshest packet carrying that view echoed; `grant`, since we received the newest packet of
+   *  this peer that we echoed while our view announced a joined view (`ext.vc.j`). */
+  ages: { ann: number | null; lease: number | null; grant: number | null }
 }
 export interface HbStateStatus {
   file: string | null
@@ -142,6 +147,8 @@ export interface HeartbeatStatus {
   peers: PeerStatus[]
   rejected: RejectCounters
   state: HbStateStatus
+  /** The view-change announcement (`ext.vc`) of the view this heartbeat sends now, as JSON (null: none). */
+  payloadVc: string | null
 }
 
 interface LinkState {
@@ -183,6 +190,12 @@ interface PeerState {
   links: Map<string, PeerLink>
   view: HbView | null
   viewRaw: string | null
+  /** Mono time of the last fresh packet (the one `view` came from). */
+  acceptedAt: number | null
+  /** Our send time (clock()) echoed by the freshest fresh packet carrying the current view: a lease anchor. */
+  leaseAt: number | null
+  /** Mono time we received the newest packet of this peer that we echoed in a grant (a joined announcement). */
+  grantAt: number | null
 }
 
 const REASON_BY_CODE: Partial<Record<ErrorCode, RejectReason>> = {
@@ -247,7 +260,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
         const a = n.addresses[l.name]
         if (a) links.set(l.name, { address: a, up: false, lastHeard: null, since: now, rx: 0, unconfirmed: 0, rttMs: null, ageMs: null, echoSentAt: null, echoRecvAt: 0 })
       }
-      this.peers.set(n.name, { node: n.name, up: false, since: now, incarnation: null, links, view: null, viewRaw: null })
+      this.peers.set(n.name, { node: n.name, up: false, since: now, incarnation: null, links, view: null, viewRaw: null, acceptedAt: null, leaseAt: null, grantAt: null })
     }
     this.echoWindow = Math.ceil(this.deadMs / this.intervalMs) + 1
     // Persisted state: our incarnation never goes below the last one used (peers refuse older ones), and
@@ -267,7 +280,17 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     } else this.stateWriter = null
     this.incarnation = newIncarnation(Date.now(), last)
     this.payload = encodeView(opts.payload ?? {})
+    this.noteVc(opts.payload ?? {})
   }
+
+  /** Whether the view we send is a grant (a joined view-change announcement), and that announcement. */
+  private noteVc(v: HbView): void {
+    const vc = v.ext?.['vc'] as { j?: unknown } | undefined
+    this.payloadGrant = vc?.j === 1
+    this.payloadVc = vc === undefined ? null : JSON.stringify(vc)
+  }
+  private payloadGrant = false
+  private payloadVc: string | null = null
 
   /** Binds a socket per link and starts the timer. A link whose address is missing is retried every tick. */
   async start(): Promise<void> {
@@ -302,6 +325,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */
   setPayload(v: HbView): void {
     this.payload = encodeView(v)
+    this.noteVc(v)
   }
 
   /** Peers seen up now. */
@@ -322,6 +346,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
 
   status(): HeartbeatStatus {
     const now = mono()
+    const clk = clock()
     return {
       self: this.self,
       cluster: this.cluster,
@@ -337,6 +362,11 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
         since: p.since,
         incarnation: p.incarnation === null ? null : p.incarnation.toString(),
         view: p.view,
+        ages: {
+          ann: p.acceptedAt === null ? null : now - p.acceptedAt,
+          lease: p.leaseAt === null ? null : clk - p.leaseAt,
+          grant: p.grantAt === null ? null : now - p.grantAt,
+        },
         links: Object.fromEntries([...p.links].map(([name, pl]) => [name, {
           up: pl.up,
           address: pl.address,
@@ -350,6 +380,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       })),
       rejected: { ...this.rejected },
       state: { file: this.stateWriter?.file ?? null, error: this.stateWriter?.error ?? this.stateError },
+      payloadVc: this.payloadVc,
     }
   }
 
@@ -423,6 +454,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     for (const p of this.peers.values()) {
       const pl = p.links.get(l.name)
       if (!pl) continue
+      // A joined announcement echoing this peer's packet is a grant it may hold until that packet's send
+      // time + its lease: remember when we received it (view.ts waits it out before leaving the peer out).
+      if (this.payloadGrant && pl.echoSentAt !== null && (p.grantAt === null || pl.echoRecvAt > p.grantAt)) p.grantAt = pl.echoRecvAt
       const buf = encodePacket({
         cluster: this.cluster, sender: this.self, to: p.node, link: l.name,
         incarnation: this.incarnation, seq: l.seq, sentAt,
@@ -527,6 +561,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       peer.viewRaw = raw
       peer.view = pkt.payload
     }
+    // The lease this view gives us runs from the newest of our sends that a packet carrying it echoes.
+    peer.acceptedAt = now
+    if (viewChanged || peer.leaseAt === null || pkt.echo.sentAt > peer.leaseAt) peer.leaseAt = pkt.echo.sentAt
     if (!peer.up || restarted) {
       const wasUp = peer.up
       peer.up = true

@@ -1,16 +1,24 @@
-// This node's role in a cluster of two or more nodes. Heartbeats tell who is up; membership picks the
-// partition, its quorum and its coordinator (the lowest node name of a quorate partition). The role is
-// taken only once membership has settled (wait for all) and held for the stability window; a node
-// without quorum is told to take its resources offline itself (self-fencing) and acts on nothing until
-// it has quorum again. The role owns the heartbeat and the quorum client; it knows nothing of the agent
-// and says what it decided through the ClusterHost callbacks (its role events).
+// This node's role in a cluster of two or more nodes. Heartbeats tell who is up; membership computes the
+// partition this node wants (the best clique of mutually connected nodes, and its quorum); the view change
+// (view.ts, over the heartbeat: ext.vc) makes it an *agreed* view, installed only while every member
+// acknowledges it (issue 14, finding 4). The role follows the installed view: its coordinator is the
+// lowest-named member that announced it is ready (it has settled: wait for all; finding 5), and the engine
+// steps, fences and starts only while that view is installed and quorate (quorumFresh()). A node without
+// quorum is told to take its resources offline itself (self-fencing) and acts on nothing until it has
+// quorum again. The role owns the heartbeat and the quorum client; it knows nothing of the agent and says
+// what it decided through the ClusterHost callbacks (its role events).
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { HeartbeatThread } from './heartbeat-worker-client.js'
-import { computeMembership, type MembershipResult } from './membership.js'
+import { computeMembership, quorum as quorumOf, type MembershipResult } from './membership.js'
+import { monoMs } from './heartbeat-worker-messages.js'
+import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
+import { ViewCodec } from './view-messages.js'
+import { Readmission } from './readmission.js'
 import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
 import type { HbView } from './packet.js'
+import type { HeartbeatStatus } from './heartbeat.js'
 import type { HbConfig } from '../config/hb-model.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
@@ -52,8 +60,9 @@ export interface RoleOptions {
   /** At start, wait for every node this long at most before deciding anything (default 10 s, at least
    *  3 dead times); deciding ends earlier as soon as every node is heard. */
   settleMs?: number
-  /** A quorate membership must hold this long before it is acted on (default: 3 heartbeat intervals). */
-  stableMs?: number
+  /** A view change that has not completed after this long is logged (default 3 dead times). Nothing is taken
+   *  offline for it: a node acts only in an installed view, and the others fence it if they left it out. */
+  limboMs?: number
 }
 
 export class Role {
@@ -70,11 +79,26 @@ export class Role {
   private isolation: { at: number; isolated: boolean; checking: boolean } = { at: 0, isolated: false, checking: false }
   private isolationTimer: NodeJS.Timeout | undefined
   private settleTimer: NodeJS.Timeout | undefined
-  private pendingKey = ''
+  /** The installed view acted on (viewKey), '' when none. */
   private actedKey = ''
-  private stableTimer: NodeJS.Timeout | undefined
-  /** How long a new quorate membership must hold before this node acts on it. */
-  private readonly stableMs: number
+  /** What heartbeats say: the partition this node wants, its quorum (computeMembership). */
+  private desired: MembershipResult | null = null
+  /** The agreed-membership protocol and its wire form. */
+  private readonly view: ViewNode
+  private readonly codec: ViewCodec
+  private ann: Announce | null = null
+  private vcJson = ''
+  private payloadJson = ''
+  private viewTimer: NodeJS.Timeout | undefined
+  private limboTimer: NodeJS.Timeout | undefined
+  private limboSince: number | null = null
+  private readonly limboMs: number
+  /** Peers lost in this run count again only after a hold (flapping peers stay out). */
+  private readonly readmit: Readmission
+  private readmitTimer: NodeJS.Timeout | undefined
+  /** Refused announcements, per peer (logged once per reason). */
+  private readonly refusedVc = new Map<string, string>()
+  private lastWaitLog = ''
   readonly self: string
   private generation = 0
   private digest: string | undefined
@@ -101,7 +125,22 @@ export class Role {
 
   private constructor(private readonly o: RoleOptions, quorum?: { ca: string; key: string }) {
     this.self = o.self
-    this.stableMs = o.stableMs ?? 3 * (o.hb.timing?.intervalMs ?? 100)
+    const dead = o.hb.timing?.deadMs ?? 600
+    this.limboMs = o.limboMs ?? 3 * dead
+    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 16 * dead, forgetMs: 60_000 })
+    this.codec = new ViewCodec(o.hb.nodes.map((n) => n.name))
+    // A grant counts for the holder for 90 % of the dead time after the send of its own that it echoes; the
+    // grantor keeps its promise for the dead time after receiving that echo. Both are durations on one
+    // node's monotonic clock, so the margin only has to cover clock *rates* (far below 10 %); leaving out a
+    // node that has been silent for the dead time costs no wait, and a grant lapses only after as many lost
+    // heartbeats as a link does.
+    this.view = new ViewNode({
+      self: this.self,
+      leaseMs: 0.9 * dead,
+      holdMs: dead,
+      quorate: (ms) => quorumOf(ms, o.hb.nodes, this.tieVote()).quorate,
+      now: monoMs(),
+    })
     const me = o.hb.nodes.find((n) => n.name === this.self)
     if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
     const key = o.key
@@ -117,7 +156,7 @@ export class Role {
       this.quorum = new QuorumClient({
         host: qs.host, ...(qs.port ? { port: qs.port } : {}), ...(qs.servername ? { servername: qs.servername } : {}),
         ca: quorum.ca, key: quorum.key, cluster: o.hb.cluster, node: this.self,
-        partition: () => this.membership?.partition ?? [this.self],
+        partition: () => this.desired?.partition ?? [this.self],
         log: o.log.child({ component: 'quorum' }),
       })
       this.quorum.on('vote', (v: string, prev: string) => {
@@ -149,7 +188,9 @@ export class Role {
 
   stop(): void {
     clearTimeout(this.settleTimer)
-    clearTimeout(this.stableTimer)
+    clearTimeout(this.viewTimer)
+    clearTimeout(this.limboTimer)
+    clearTimeout(this.readmitTimer)
     clearTimeout(this.isolationTimer)
     this.quorum?.stop()
     this.hb.stop()
@@ -158,19 +199,28 @@ export class Role {
   isCoordinator(): boolean { return this.role === 'coordinator' }
   /** The role taken (it follows the membership after the stability window). */
   current(): RoleName { return this.role }
-  /** The last membership decided (null before the first decision). */
+  /** The membership this node acts on: the installed view (null before the first decision). While a view
+   *  change is in progress, the partition wanted, not quorate, without a coordinator. */
   members(): MembershipResult | null { return this.membership }
+  /** The installed view and the view change (status). */
+  viewState(): { installed: { epoch: number; members: readonly string[]; ready: readonly string[] } | null; announced: Announce | null; waitingFor: string | null } {
+    const now = monoMs()
+    const inst = this.view.installed(now, this.facts(this.hb.status(), now))
+    return { installed: inst ? { ...inst.view } : null, announced: this.ann, waitingFor: this.view.waitingFor() }
+  }
 
   /**
-   * Whether our quorate partition still holds right now. Checked before the engine acts and before a
-   * resource starts: after a pause (SIGSTOP, a VM stall) the timers that would notice silent peers may
-   * fire after the work that was due meanwhile, and a node that lost quorum while paused must not act
-   * on its old role. A stale answer schedules a new membership decision.
+   * Whether this node may act now: the view it acts on is still installed (every member's grant fresh on
+   * our clock) and quorate. Checked before the engine steps and before a resource starts: after a pause
+   * (SIGSTOP, a VM stall) the grants have expired by our own clock, and a node that lost its view while
+   * paused must not act on its old role. A stale answer schedules a new decision.
    */
   quorumFresh(): boolean {
     this.hb.checkNow()
-    const m = this.membership
-    const fresh = !!m?.quorate && m.partition.every((n) => n === this.self || this.hb.isUp(n))
+    const now = monoMs()
+    const inst = this.view.acting(now, this.facts(this.hb.status(), now))
+    const fresh = !!inst && viewKey(inst.view) === this.actedKey && (this.role === 'coordinator' || this.role === 'follower') &&
+      inst.view.members.every((n) => n === this.self || this.hb.isUp(n))
     if (!fresh) this.schedule()
     return fresh
   }
@@ -227,7 +277,8 @@ export class Role {
     this.mode = mode
     this.o.log.log('info', `this node announces ${mode === 'leaving' ? 'its leave' : mode === 'standby' ? 'standby' : 'it is active again'}`, { mode })
     if (mode === 'leaving') {
-      clearTimeout(this.stableTimer)
+      this.view.leave() // joins nothing more: its peers install views without it at once
+      clearTimeout(this.limboTimer)
       if (this.role === 'coordinator') this.o.host.resign()
       this.role = 'leaving'
     }
@@ -283,80 +334,196 @@ export class Role {
     const heard = st.peers.filter((p) => p.up).map((p) => p.node)
     const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
     // A peer that announced its leave is out of the membership at once (and out of the `up` we show).
-    const up = this.notePeerModes(heard, views)
-    if (up.length === this.o.hb.nodes.length - 1) this.seenAll = true
+    const present = this.notePeerModes(heard, views)
+    if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
+    // A peer lost in this run counts (and is shown up) again only after its readmission hold.
+    const up = this.readmitted(present)
     let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote() })
+    let isolated = false
     if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
       // A peer is missing: before acting on it, make sure the fault is not on our side.
       const v = this.isolationVerdict()
       if (v === 'pending' && this.settled) return
-      if (v === 'isolated') m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
+      if (v === 'isolated') {
+        isolated = true
+        m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
+      }
     }
-    this.membership = m
-    this.hb.setPayload({ up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate', ...(this.mode !== 'active' ? { ext: { mode: this.mode } } : {}) })
+    this.desired = m
+    // The view change: propose what we want (an isolated node wants no one), join it when allowed.
+    const now = monoMs()
+    const facts = this.facts(st, now)
+    const ann = this.view.step(now, { members: isolated ? [this.self] : m.partition, ready: this.settled && this.mode !== 'leaving' }, facts, st.payloadVc === this.vcJson)
+    const inst = this.view.installed(now, facts)
+    this.membership = this.effective(inst, m)
+    this.announce(ann, up)
+    // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
+    this.wakeForView(now, facts, st.payloadVc === this.vcJson)
+    const waiting = this.view.waitingFor()
+    if (waiting && waiting !== this.lastWaitLog) this.o.log.log('info', `view change waits: ${waiting}`)
+    this.lastWaitLog = waiting ?? ''
     if (this.mode === 'leaving') return // a leaving node decides nothing more
     if (!this.settled) {
       // Every node heard and every node hearing every other: no need to wait longer. (Hearing them is not
       // enough: a peer that does not hear us yet is outside our partition and would be fenced at start.)
       if (m.partition.length === this.o.hb.nodes.length) this.settle()
-      return
     }
-    this.o.host.viewsChanged(m, views, this.role)
-    if (m.quorate) {
-      // Views change one heartbeat at a time, so during a partition a node can briefly compute a
-      // quorate partition that its peers are already leaving (a node still heard that no longer
-      // hears us). Act on a quorate membership only once it has held for a few heartbeats; losing
-      // quorum is acted on at once (taking things offline is always safe).
-      const key = `${m.coordinator}|${m.partition.join(',')}`
-      if (key === this.actedKey) return
-      if (key !== this.pendingKey) {
-        this.pendingKey = key
-        clearTimeout(this.stableTimer)
-        this.stableTimer = setTimeout(() => { this.pendingKey = ''; this.act() }, this.stableMs)
-      }
-      return
-    }
-    this.pendingKey = ''
-    clearTimeout(this.stableTimer)
-    this.act()
+    if (this.settled) this.o.host.viewsChanged(this.membership, views, this.role)
+    this.act(inst, m)
   }
 
-  /** Takes the role the current membership gives this node. */
-  private act(): void {
-    const m = this.membership
-    if (!m || this.mode === 'leaving') return
+  private readmitted(present: string[]): string[] {
+    const now = monoMs()
+    const up = this.readmit.filter(now, present)
+    clearTimeout(this.readmitTimer)
+    const next = this.readmit.nextAt()
+    if (next !== null) {
+      this.readmitTimer = setTimeout(() => this.schedule(), Math.max(1, next - now + 1))
+      this.readmitTimer.unref()
+    }
+    for (const h of this.readmit.held()) {
+      if (!this.heldLogged.has(h.node)) {
+        this.heldLogged.add(h.node)
+        this.o.log.log('info', `node ${h.node} is heard again after a loss: it counts once heard without a break for ${Math.round(h.at - now)} ms`, { node: h.node })
+      }
+    }
+    for (const n of this.heldLogged) if (up.includes(n) || !present.includes(n)) this.heldLogged.delete(n)
+    return up
+  }
+  private readonly heldLogged = new Set<string>()
+
+  /** The membership this node acts on: the installed view, or (during a view change) none quorate. */
+  private effective(inst: Installed | null, m: MembershipResult): MembershipResult {
+    if (!inst) return { ...m, quorate: false, coordinator: null, reason: `view change in progress (${m.reason})` }
+    const q = quorumOf(inst.view.members, this.o.hb.nodes, this.tieVote())
+    const members = new Set(inst.view.members)
+    const reason = inst.quorate ? (q.votes >= q.needed ? `majority: ${q.votes} of ${q.totalVotes} votes` : `tie (${q.votes} of ${q.totalVotes} votes) broken by the ${this.quorum ? 'quorum server' : 'two-node mode'}`) : `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
+    return {
+      partition: [...inst.view.members],
+      excluded: m.partition.concat(m.excluded).filter((n) => !members.has(n)).sort(),
+      ...q,
+      quorate: inst.quorate,
+      coordinator: inst.quorate ? inst.coordinator : null,
+      reason: `${reason}; view ${inst.view.epoch}${inst.coordinator ? '' : ', no member ready yet'}`,
+    }
+  }
+
+  /** What the heartbeat tells of each peer, as the view change needs it (announcements validated here). */
+  private facts(st: HeartbeatStatus, now: number): Record<string, PeerFacts> {
+    const out: Record<string, PeerFacts> = {}
+    for (const p of st.peers) {
+      let ann: Announce | null = null
+      const vc = p.view?.ext?.['vc']
+      if (vc !== undefined) {
+        try {
+          ann = this.codec.decode(vc, p.node)
+          this.refusedVc.delete(p.node)
+        } catch (e) {
+          const why = `${(e as MccsError).field ?? ''}: ${(e as Error).message}`
+          if (this.refusedVc.get(p.node) !== why) {
+            this.refusedVc.set(p.node, why)
+            this.o.log.log('error', `view-change announcement of ${p.node} refused (no view is installed with it until it is valid)`, { node: p.node, field: (e as MccsError).field, error: (e as Error).message })
+          }
+        }
+      }
+      const at = (age: number | null) => (age === null ? null : now - age)
+      out[p.node] = { ann, annAt: ann ? at(p.ages.ann) : null, leaseAt: ann ? at(p.ages.lease) : null, grantAt: at(p.ages.grant) }
+    }
+    return out
+  }
+
+  /** Our heartbeat view: whom we hear, the installed view's coordinator and quorum, and the announcement. */
+  private announce(ann: Announce, up: string[]): void {
+    const m = this.membership!
+    const vc = this.codec.encode(ann)
+    this.ann = ann
+    this.vcJson = JSON.stringify(vc)
+    const ext = { ...(this.mode !== 'active' ? { mode: this.mode } : {}), vc }
+    const payload: HbView = { up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate', ext }
+    const json = JSON.stringify(payload)
+    if (json === this.payloadJson) return
+    this.payloadJson = json
+    this.hb.setPayload(payload)
+  }
+
+  /** Decide again when a join refused for time may be allowed, or once the heartbeat sends our announcement. */
+  private wakeForView(now: number, facts: Record<string, PeerFacts>, final: boolean): void {
+    clearTimeout(this.viewTimer)
+    const at = this.view.wakeAt(facts)
+    let ms = at === null ? null : Math.max(1, at - now + 1)
+    if (!final && this.view.joinedView() === null) ms = Math.min(ms ?? 20, 20)
+    if (ms === null) return
+    this.viewTimer = setTimeout(() => this.schedule(), ms)
+    this.viewTimer.unref()
+  }
+
+  /** Takes the role the installed view gives this node. */
+  private act(inst: Installed | null, m: MembershipResult): void {
+    if (this.mode === 'leaving') return
     const h = this.o.host
-    this.actedKey = `${m.coordinator}|${m.partition.join(',')}`
-    const all = this.o.hb.nodes.map((n) => n.name)
-    const members = new Set(m.partition)
-    const down = all.filter((n) => !members.has(n))
     if (!m.quorate) {
-      if (this.role !== 'inquorate') {
-        const was = this.role
-        this.role = 'inquorate'
-        if (was === 'coordinator') h.resign()
-        this.o.log.log('error', `quorum lost (${m.reason}): taking local resources offline`, { partition: m.partition, votes: m.votes, needed: m.needed })
-        void h.selfFence(`quorum lost: ${m.reason}`)
+      // Losing quorum is acted on at once (taking things offline is always safe).
+      this.clearLimbo()
+      if (this.settled) this.loseQuorum(`quorum lost (${m.reason})`, m)
+      return
+    }
+    if (!inst?.quorate) {
+      // A view change in progress: nothing is decided meanwhile (quorumFresh() is false, engine events wait
+      // in order); what runs here runs on. If the others moved on without us they fence us; taking things
+      // offline here would only add an outage when no one did. A change that lasts is logged.
+      if (this.limboSince === null) {
+        this.limboSince = Date.now()
+        clearTimeout(this.limboTimer)
+        this.limboTimer = setTimeout(() => {
+          // Leases come back without an event: look at the view now, not at the last decision.
+          const now = monoMs()
+          const inst = this.view.acting(now, this.facts(this.hb.status(), now))
+          if (this.limboSince === null || (inst && viewKey(inst.view) === this.actedKey)) { this.limboSince = null; this.schedule(); return }
+          this.o.log.log('warn', `no agreed view for ${this.limboMs} ms: this node decides nothing until its members acknowledge one (${this.view.waitingFor() ?? 'they do not all announce the same view'})`, { wanted: this.desired?.partition })
+        }, this.limboMs)
+        this.limboTimer.unref()
       }
       return
     }
-    if (m.coordinator === this.self) {
+    this.clearLimbo()
+    const key = viewKey(inst.view)
+    if (key === this.actedKey && (this.role === 'coordinator' || this.role === 'follower')) return
+    this.actedKey = key
+    const all = this.o.hb.nodes.map((n) => n.name)
+    const members = new Set(inst.view.members)
+    const down = all.filter((n) => !members.has(n))
+    const partition = [...inst.view.members]
+    if (inst.coordinator === this.self) {
       if (this.role !== 'coordinator') {
         this.role = 'coordinator'
         this.lastUp = members
-        this.o.log.log('info', 'this node is the coordinator', { partition: m.partition, down })
-        h.becomeCoordinator(m.partition, down)
+        this.o.log.log('info', `this node is the coordinator (view ${inst.view.epoch})`, { partition, ready: inst.view.ready, down })
+        h.becomeCoordinator(partition, down)
       } else if (!sameSet(members, this.lastUp)) {
         this.lastUp = members
-        h.membershipChanged(m.partition, down)
+        this.o.log.log('info', `view ${inst.view.epoch} installed`, { partition, down })
+        h.membershipChanged(partition, down)
       }
       return
     }
-    if (this.role !== 'follower') {
-      if (this.role === 'coordinator') h.resign()
-      this.role = 'follower'
-      this.o.log.log('info', `following coordinator ${m.coordinator}`, { partition: m.partition })
-    }
+    if (this.role === 'coordinator') h.resign()
+    if (this.role !== 'follower') this.o.log.log('info', inst.coordinator ? `following coordinator ${inst.coordinator} (view ${inst.view.epoch})` : `in view ${inst.view.epoch}; no member is ready to coordinate yet`, { partition, ready: inst.view.ready })
+    this.role = 'follower'
+  }
+
+  private loseQuorum(why: string, m: MembershipResult): void {
+    this.actedKey = ''
+    if (this.role === 'inquorate') return
+    const was = this.role
+    this.role = 'inquorate'
+    if (was === 'coordinator') this.o.host.resign()
+    this.o.log.log('error', `${why}: taking local resources offline`, { partition: m.partition, votes: m.votes, needed: m.needed })
+    void this.o.host.selfFence(why)
+  }
+
+  private clearLimbo(): void {
+    this.limboSince = null
+    clearTimeout(this.limboTimer)
   }
 }
 

@@ -211,7 +211,7 @@ export function simulate(o: SimOptions): SimResult {
   const names = Array.from({ length: n }, (_, i) => `n${i + 1}`)
   const interval = o.intervalMs ?? 100
   const dead = o.deadMs ?? 600
-  const leaseMs = o.leaseMs ?? 400
+  const leaseMs = o.leaseMs ?? 540 // as the role: 90 % of the dead time
   const holdMs = o.holdMs ?? 600
   const faultMs = o.faultMs ?? 6000
   const afterMs = o.afterMs ?? 5000

@@ -1,0 +1,69 @@
+// Readmission hold for peers that come back after being lost (pure: the clock is passed in). A peer whose
+// heartbeats flap (a NIC that drops most of what it receives: issue 14, finding 4) would otherwise be taken
+// into the wanted partition each time it is heard again, and with equal cliques the tie-break can then keep
+// the flapping node and leave out a healthy one (which the coordinator fences). So a peer that was lost in
+// this run counts as up only once it has been heard without a break for a hold, which doubles with each loss
+// within `forgetMs` of the previous one (up to `maxMs`). A peer never lost counts at once (cluster start),
+// and a peer that is admitted stays admitted while it is heard. Corosync's "consensus" and "join" timeouts
+// play the same part there.
+
+export interface ReadmissionOptions {
+  /** Hold after a first loss (ms). */
+  baseMs: number
+  /** Longest hold (ms). */
+  maxMs: number
+  /** A loss this long after the previous one starts the count again (ms). */
+  forgetMs: number
+}
+
+interface PeerTrack { admitted: boolean; upSince: number | null; lostAt: number | null; losses: number }
+
+export class Readmission {
+  private readonly peers = new Map<string, PeerTrack>()
+
+  constructor(private readonly o: ReadmissionOptions) {}
+
+  /** The peers heard now that count as up. */
+  filter(now: number, heard: readonly string[]): string[] {
+    const h = new Set(heard)
+    for (const [name, p] of this.peers) {
+      if (h.has(name)) continue
+      if (p.admitted || p.upSince !== null) {
+        // Lost (or lost again while on hold).
+        p.losses = p.lostAt !== null && now - p.lostAt < this.o.forgetMs ? p.losses + 1 : 1
+        p.lostAt = now
+        p.admitted = false
+        p.upSince = null
+      }
+    }
+    const out: string[] = []
+    for (const name of heard) {
+      let p = this.peers.get(name)
+      if (!p) this.peers.set(name, (p = { admitted: true, upSince: now, lostAt: null, losses: 0 }))
+      if (p.upSince === null) p.upSince = now
+      if (!p.admitted && now - p.upSince >= this.holdMs(p)) p.admitted = true
+      if (p.admitted) out.push(name)
+    }
+    return out
+  }
+
+  /** When the next held peer may count (null: none held). */
+  nextAt(): number | null {
+    let t: number | null = null
+    for (const p of this.peers.values()) {
+      if (p.admitted || p.upSince === null) continue
+      const at = p.upSince + this.holdMs(p)
+      if (t === null || at < t) t = at
+    }
+    return t
+  }
+
+  /** Peers heard but not counted yet, with when they count. */
+  held(): Array<{ node: string; at: number }> {
+    return [...this.peers].filter(([, p]) => !p.admitted && p.upSince !== null).map(([node, p]) => ({ node, at: p.upSince! + this.holdMs(p) }))
+  }
+
+  private holdMs(p: PeerTrack): number {
+    return Math.min(this.o.maxMs, this.o.baseMs * 2 ** Math.max(0, p.losses - 1))
+  }
+}
