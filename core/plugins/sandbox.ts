@@ -443,7 +443,11 @@ export class PluginSandbox {
       this.batches.hop++
       slot.hops++
       const back = () => { slot.hops--; this.mayRun(slot) }
-      ;(entry.invokeMany.apply(undefined, [json], { timeout: budget, result: { promise: true } }) as Promise<string>)
+      // No isolated-vm timeout here: the CPU watch cuts a run over budget by disposing the isolate.
+      // isolated-vm's own timeout, when V8 cannot stop the script within 5 s (a 100 MiB stringify on
+      // a loaded host), suspends the isolate's thread by signal wherever it is — inside a GC or
+      // holding the platform's task-queue lock — and the agent's thread then waits on that lock forever.
+      ;(entry.invokeMany.apply(undefined, [json], { result: { promise: true } }) as Promise<string>)
         .then((early) => { back(); this.onDone(early) }, (err: unknown) => { back(); this.onBatchError(slot, live, err, false, budget === this.opts.cpuMs) })
     }
   }
@@ -666,19 +670,19 @@ export class PluginSandbox {
     if (have) return have
     // Plugin code runs on the isolate's thread meanwhile (the bundle's top level): the slot is not quiet.
     slot.creating++
+    this.watch(slot) // the top level is cut by the CPU watch, like a hook (no isolated-vm timeout: see flush)
     const making = (async () => {
       try {
         const context = await slot.isolate.createContext()
         const fns = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef, LIMITS_JSON], {
           result: { reference: true },
-          timeout: this.opts.cpuMs,
         }) as ivm.Reference<Function[]>
         // Asynchronous gets: a synchronous one would wait for the isolate's lock on the host's thread.
         const fn = (i: number) => fns.get(i, { reference: true }) as Promise<ivm.Reference<Function>>
         const [invokeMany, start, collect] = await Promise.all([fn(0), fn(1), fn(2)])
         const entry = { context, invokeMany, start, collect }
         fns.release()
-        await slot.script.run(context, { timeout: this.opts.cpuMs })
+        await slot.script.run(context)
         slot.contexts.set(key, entry)
         if (!slot.sentinel) {
           slot.sentinel = true
