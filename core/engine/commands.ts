@@ -12,6 +12,7 @@ import type { CommandOutcome } from './plan.js'
 import { candidate, unsafeElsewhere } from './placement.js'
 import { groupStateOn } from './group-state.js'
 import { freshResourceState, mayRun } from './state.js'
+import { probeNode } from './membership.js'
 
 class Rejection {
   constructor(readonly code: ErrorCode, readonly reason: string) {}
@@ -20,7 +21,7 @@ const no = (code: ErrorCode, reason: string): Rejection => new Rejection(code, r
 
 export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
   const res = run(d, cmd)
-  const subject = 'group' in cmd ? { group: cmd.group } : 'resource' in cmd ? { resource: cmd.resource } : {}
+  const subject = 'group' in cmd ? { group: cmd.group } : 'resource' in cmd ? { resource: cmd.resource } : cmd.type === 'nodeMaintenance' ? { node: cmd.node } : {}
   if (res instanceof Rejection) {
     d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, ...subject })
     return { status: 'rejected', code: res.code, reason: res.reason }
@@ -31,11 +32,14 @@ export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
 
 function run(d: Draft, cmd: OperatorCommand): Rejection | void {
   if (cmd.type === 'monitorAll') return activate(d, [...d.idx.resources.keys()], true)
+  if (cmd.type === 'nodeMaintenance') return maintenance(d, cmd.node, cmd.on)
   if ('resource' in cmd) {
     const ri = d.idx.resources.get(cmd.resource)
     if (!ri) return no('MCCS_ERR_NOT_FOUND', `no resource ${cmd.resource}`)
     const gi = d.idx.groups.get(ri.group)!
     if (gi.cycle) return no('MCCS_ERR_DEP_CYCLE', `dependencies form a cycle: ${gi.cycle.join(' -> ')}`)
+    const held = cmd.type === 'resourceOnline' || cmd.type === 'resourceOffline' ? maintained(d, gi) : undefined
+    if (held) return held
     switch (cmd.type) {
       case 'resourceOnline': return resourceOnline(d, gi, cmd.resource, cmd.node)
       case 'resourceOffline': return resourceOffline(d, gi, cmd.resource)
@@ -58,10 +62,12 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
     case 'groupFailover':
       d.wgroup(g).failoverOnFailure = cmd.enabled
       return
-    case 'groupFlush': return flush(d, gi)
+    case 'groupFlush': return maintained(d, gi) ?? flush(d, gi)
     case 'groupProbe': return probe(d, gi, gi.order)
   }
   if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  const held = cmd.type === 'groupClear' ? undefined : maintained(d, gi)
+  if (held) return held
   switch (cmd.type) {
     case 'groupOnline': {
       const n = cmd.node ?? gs.activeNode ?? candidate(d, gi) ?? firstUp(d, gi)
@@ -109,6 +115,7 @@ function placeable(d: Draft, gi: GroupIndex, n: NodeName, rs: readonly string[],
     return no('MCCS_ERR_GROUP_ONLINE_ELSEWHERE', `group is online on ${gs.activeNode}: use switch`)
   }
   const ns = d.node(n)
+  if (ns?.maintenance) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`)
   if (!ns || ns.membership !== 'up' || ns.needsFence) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is not up`)
   for (const r of rs) {
     const s = d.rs(r, n)
@@ -195,7 +202,7 @@ function flush(d: Draft, gi: GroupIndex): void {
 function probe(d: Draft, gi: GroupIndex, rs: readonly string[], node?: NodeName): Rejection | void {
   if (node && !gi.cfg.nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of group ${gi.cfg.name}`)
   for (const n of node ? [node] : gi.cfg.nodes) {
-    if (!d.isUp(n)) continue
+    if (!d.isUp(n) || d.node(n)?.maintenance) continue
     for (const r of rs) {
       const s = d.rs(r, n)
       if (!s || d.resourcePending(r, n).length) continue
@@ -216,9 +223,39 @@ function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName)
       if (!s || s.monitored === on) continue
       d.wrs(r, n).monitored = on
       // Learn the state now rather than at the next interval.
-      if (on && d.isUp(n) && (s.state === 'online' || s.state === 'offline') && !d.resourcePending(r, n).length) {
+      if (on && d.isUp(n) && !d.node(n)?.maintenance && (s.state === 'online' || s.state === 'offline') && !d.resourcePending(r, n).length) {
         d.emit({ kind: 'monitor', resource: r, node: n, reason: 'monitoring activated' })
       }
     }
   }
+}
+
+/** A group that may still run on a node in maintenance is not changed by the operator's commands there: its
+ *  resources on that node are not managed (Pacemaker's unmanaged resources), so neither stopping them nor
+ *  starting the group elsewhere is safe. */
+function maintained(d: Draft, gi: GroupIndex): Rejection | undefined {
+  for (const n of gi.cfg.nodes) {
+    if (!d.node(n)?.maintenance) continue
+    if (gi.order.some((r) => { const s = d.rs(r, n); return !!s && mayRun(s) })) {
+      return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance and may run part of group ${gi.cfg.name}: its resources there are not managed (mccs node unmaintenance ${n})`)
+    }
+  }
+  return undefined
+}
+
+/** mccs node maintenance|unmaintenance: on, the node's resources are left as they are (monitorSchedule,
+ *  reconcile and probes skip the node); off, every resource there is probed and the engine acts on what it
+ *  finds (adopts what runs where its group belongs, takes down the rest). */
+function maintenance(d: Draft, n: NodeName, on: boolean): Rejection | void {
+  const ns = d.node(n)
+  if (!ns) return no('MCCS_ERR_NOT_FOUND', `no node ${n} in this cluster`)
+  if (!!ns.maintenance === on) return
+  const w = d.wnode(n)
+  if (on) {
+    w.maintenance = true
+  } else {
+    delete w.maintenance
+    if (d.isUp(n)) probeNode(d, n)
+  }
+  for (const g of d.idx.groupsByNode.get(n) ?? []) d.wgroup(g) // reconcile them: placement changed
 }

@@ -32,7 +32,11 @@ export type ResourceCommand =
   | Cmd & { type: 'resourceActivate'; resource: string; monitoring: boolean; node?: NodeName }
   | Cmd & { type: 'monitorAll' }
 
-export type OperatorCommand = GroupCommand | ResourceCommand
+export type NodeCommand =
+  /** Maintenance on (`on`) or off for a node (mccs node maintenance|unmaintenance). */
+  | Cmd & { type: 'nodeMaintenance'; node: NodeName; on: boolean }
+
+export type OperatorCommand = GroupCommand | ResourceCommand | NodeCommand
 
 /** A result of the host's monitor loop (see monitorSchedule). */
 export interface MonitorResultEvent {
@@ -75,7 +79,7 @@ export type EngineEvent =
 const COMMANDS: ReadonlySet<string> = new Set<OperatorCommand['type']>([
   'groupOnline', 'groupOffline', 'groupSwitch', 'groupLock', 'groupUnlock', 'groupClear', 'groupFlush',
   'groupProbe', 'groupFailover', 'resourceOnline', 'resourceOffline', 'resourceProbe', 'resourceActivate',
-  'monitorAll',
+  'monitorAll', 'nodeMaintenance',
 ])
 
 export function isOperatorCommand(e: EngineEvent): e is OperatorCommand {

@@ -1,5 +1,5 @@
 // The operator's intent (issue 14, finding 8): what the operator said about each group — held offline or
-// placed on a node, locked, its failover switch — as plain data taken from the engine state. The agent of
+// placed on a node, locked, its failover switch — and which nodes it put in maintenance, as plain data taken from the engine state. The agent of
 // the coordinator replicates it to every node before it acknowledges a command (core/agent/intent-sync.ts),
 // and a new coordinator starts its engine from it (applyIntent), so no coordinator change overrides what
 // the operator said: a group taken offline stays offline, a lock stays, a switch goes on to the node chosen.
@@ -19,6 +19,8 @@ export interface GroupIntent {
 
 export interface OperatorIntent {
   groups: Record<string, GroupIntent>
+  /** Nodes the operator put in maintenance (absent: none). */
+  nodes?: Record<NodeName, { maintenance?: true }>
 }
 
 /** The intent held in an engine state. Deterministic (groups in the state's order), so two intents compare
@@ -32,7 +34,9 @@ export function intentOf(state: EngineState): OperatorIntent {
     if (gs.failoverOnFailure !== gs.failoverConfigured) gi.failover = { on: gs.failoverOnFailure, configured: gs.failoverConfigured }
     groups[g] = gi
   }
-  return { groups }
+  const nodes: Record<NodeName, { maintenance?: true }> = {}
+  for (const [n, ns] of Object.entries(state.nodes)) if (ns.maintenance) nodes[n] = { maintenance: true }
+  return Object.keys(nodes).length ? { groups, nodes } : { groups }
 }
 
 export function sameIntent(a: OperatorIntent, b: OperatorIntent): boolean {
@@ -51,7 +55,8 @@ export function afterRestart(i: OperatorIntent): OperatorIntent {
     if (gi.failover) out.failover = gi.failover
     groups[g] = out
   }
-  return { groups }
+  // Maintenance is kept like a persistent lock: the operator ends it.
+  return i.nodes ? { groups, nodes: i.nodes } : { groups }
 }
 
 /** A fresh engine state (a new coordinator's, before its start probes) with the operator's intent applied.
@@ -79,7 +84,16 @@ export function applyIntent(state: EngineState, intent: OperatorIntent): EngineS
     }
     groups[g] = w
   }
-  return { ...state, groups }
+  const nodes = { ...state.nodes }
+  for (const [n, ns] of Object.entries(nodes)) {
+    const m = intent.nodes?.[n]?.maintenance === true
+    if (m === !!ns.maintenance) continue
+    const w = { ...ns }
+    if (m) w.maintenance = true
+    else delete w.maintenance
+    nodes[n] = w
+  }
+  return { ...state, groups, nodes }
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -93,6 +107,12 @@ export function intentProblem(v: unknown): string | null {
     if (gi.lock !== undefined && gi.lock !== 'temporary' && gi.lock !== 'persistent') return `/groups/${g}/lock: must be 'temporary' or 'persistent'`
     if (gi.failover !== undefined && (!isObj(gi.failover) || typeof gi.failover.on !== 'boolean' || typeof gi.failover.configured !== 'boolean')) {
       return `/groups/${g}/failover: must be {on, configured} booleans`
+    }
+  }
+  if (v.nodes !== undefined) {
+    if (!isObj(v.nodes)) return '/nodes: must be an object'
+    for (const [n, ni] of Object.entries(v.nodes)) {
+      if (!isObj(ni) || (ni.maintenance !== undefined && ni.maintenance !== true)) return `/nodes/${n}: must be {maintenance: true} or {}`
     }
   }
   return null

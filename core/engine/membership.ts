@@ -148,6 +148,7 @@ export function onTick(d: Draft): void {
 
 /** Marks every (non-faulted) resource on `n` unknown and probes it. */
 export function probeNode(d: Draft, n: NodeName): void {
+  if (d.node(n)?.maintenance) return // left as it is until the maintenance ends (then probed)
   eachResourceOn(d, n, (r) => {
     const s = d.rs(r, n)!
     if (s.state === 'faulted' && s.stopped) return // the fault is kept until clear

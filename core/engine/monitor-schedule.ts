@@ -20,7 +20,8 @@ export function monitorSchedule(
   config: MainConfig, types: Record<string, Partial<TypeDefaults>>, state: EngineState, node: NodeName,
 ): MonitorEntry[] {
   const idx = indexConfig({ config, types, nodes: Object.keys(state.nodes) })
-  if (state.nodes[node]?.membership !== 'up') return []
+  // A node in maintenance is not monitored (what runs there is left as it is).
+  if (state.nodes[node]?.membership !== 'up' || state.nodes[node]?.maintenance) return []
   const out: MonitorEntry[] = []
   for (const [r, ri] of idx.resources) {
     const s = state.groups[ri.group]?.resources[r]?.[node]

@@ -8,7 +8,7 @@ import { mayRun } from './state.js'
 /** A node the group could be brought online on now: up, not awaiting a fence, probed, no fault there. */
 export function nodeUsable(d: Draft, gi: GroupIndex, n: NodeName): boolean {
   const ns = d.node(n)
-  if (!ns || ns.membership !== 'up' || ns.needsFence) return false
+  if (!ns || ns.membership !== 'up' || ns.needsFence || ns.maintenance) return false
   for (const r of gi.order) {
     const s = d.rs(r, n)
     if (!s || s.state === 'unknown' || s.state === 'faulted' || s.needsFence) return false
@@ -23,11 +23,12 @@ export function candidate(d: Draft, gi: GroupIndex, exclude?: NodeName): NodeNam
 }
 
 /** Why the group may not come online on `target` yet: some other node may still run part of it and
- *  the engine cannot take it down there (lost and not fenced, or a clean failed). Null when safe. */
+ *  the engine cannot take it down there (lost and not fenced, a clean failed, or the node is in maintenance).
+ *  Null when safe. */
 export function unsafeElsewhere(d: Draft, gi: GroupIndex, target: NodeName): NodeName | null {
   for (const n of gi.cfg.nodes) {
     if (n === target) continue
-    const up = d.isUp(n)
+    const up = d.isUp(n) && !d.node(n)?.maintenance
     for (const r of gi.order) {
       const s = d.rs(r, n)
       if (!s) continue

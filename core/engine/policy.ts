@@ -19,7 +19,7 @@ const isUp = (o: Observation): boolean => o.status === 'done' && (o.answer === '
 export function observe(d: Draft, r: string, n: NodeName, o: Observation): void {
   const s = d.rs(r, n)
   const ri = d.idx.resources.get(r)
-  if (!s || !ri) return
+  if (!s || !ri || d.node(n)?.maintenance) return // a monitor from before the maintenance: not acted on
   if (d.resourcePending(r, n).some((a) => a.kind === 'online' || a.kind === 'offline' || a.kind === 'clean')) return
   switch (s.state) {
     case 'unknown': return learn(d, r, n, o)

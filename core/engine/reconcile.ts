@@ -18,7 +18,7 @@ export function reconcile(d: Draft, g: string): void {
   // Learn the truth first: probe what is unknown on reachable nodes, and act only once it is known.
   let unknownUp = false
   for (const n of gi.cfg.nodes) {
-    if (!d.isUp(n)) continue
+    if (!d.isUp(n) || d.node(n)?.maintenance) continue // a node in maintenance is not probed
     for (const r of gi.order) {
       const s = d.rs(r, n)
       if (!s || s.state !== 'unknown' || s.needsFence) continue
@@ -40,7 +40,7 @@ export function reconcile(d: Draft, g: string): void {
   const offActions: Action[] = []
   for (const n of gi.cfg.nodes) {
     // A node awaiting a fence is left alone: a stuck resource there may still hold its children.
-    if (!d.isUp(n) || d.node(n)?.needsFence || gi.order.some((r) => d.rs(r, n)?.needsFence)) continue
+    if (!d.isUp(n) || d.node(n)?.needsFence || d.node(n)?.maintenance || gi.order.some((r) => d.rs(r, n)?.needsFence)) continue
     const set = new Set<string>()
     for (const r of gi.order) {
       const s = d.rs(r, n)
@@ -77,7 +77,7 @@ export function reconcile(d: Draft, g: string): void {
   }
 
   // 2. Onlines on the active node, once nothing that may run elsewhere is out of reach.
-  if (target === null || !d.isUp(target) || d.node(target)?.needsFence) return
+  if (target === null || !d.isUp(target) || d.node(target)?.needsFence || d.node(target)?.maintenance) return
   if (unsafeElsewhere(d, gi, target) !== null) return
   const goingDown = off.get(target) ?? new Map<string, string>()
   const staysUp = (r: string): boolean => d.rs(r, target)?.state === 'online' && !goingDown.has(r)

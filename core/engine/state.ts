@@ -66,6 +66,10 @@ export interface NodeState {
   membership: Membership
   /** Lost (or a clean failed there) and not fenced yet: nothing may move off it until it is. */
   needsFence: boolean
+  /** In maintenance (mccs node maintenance, Pacemaker's node maintenance mode): what runs there is left as
+   *  it is — not monitored, not probed, not started or stopped, never moved elsewhere while it may still run
+   *  there; nothing new is placed there. A lost node is still fenced. */
+  maintenance?: true
 }
 
 export interface EngineState {
