@@ -45,6 +45,9 @@ async function runAgent(ctx: HookContext<Attrs>, agent: Agent, action: string, o
   }
 }
 
+/** The run that never happened because no agent file is there (runAgent's exit 5 of its own). */
+const isMissing = (r: ExecResult): boolean => r.code === OCF.ERR_INSTALLED && r.durationMs === 0 && r.stderr.includes('is not installed on')
+
 /** The agent's stderr in the agent log, with the values of secret-looking parameters masked. */
 function logOutput(ctx: HookContext<Attrs>, agent: Agent, action: string, r: ExecResult, params: Record<string, unknown>): void {
   const secrets = Object.entries(params).filter(([k]) => SECRET_NAME.test(k)).map(([, v]) => paramValue(v)).filter((v): v is string => !!v && v.length >= 3)
@@ -170,6 +173,8 @@ export default definePlugin<Attrs>({
     const params = paramsOf(ctx.attrs)
     const r = await runAgent(ctx, agent, 'stop', { params })
     logOutput(ctx, agent, 'stop', r, params)
+    // No agent file here and never started here: there is nothing MCCS could have started to stop.
+    if (isMissing(r) && !(await startedHere(ctx))) return ok(`ocf:${agent.id} is not installed on ${ctx.node}: nothing to stop`)
     const answer = stopAnswer(r)
     if (answer.answer === 'ok') await ctx.state.set('started', false)
     return answer
@@ -195,7 +200,7 @@ export default definePlugin<Attrs>({
     const stop = await runAgent(ctx, agent, 'stop', { params })
     logOutput(ctx, agent, 'stop', stop, params)
     const probe = await runAgent(ctx, agent, 'monitor', { params, interval: '0' })
-    if (classify(probe) === 'notRunning') {
+    if (classify(probe) === 'notRunning' || (isMissing(probe) && !(await startedHere(ctx)))) {
       await ctx.state.set('started', false)
       return ok()
     }

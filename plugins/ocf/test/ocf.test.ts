@@ -65,7 +65,7 @@ if (!installed) {
     t.notOk(fs.existsSync(file))
   })
 
-  t.test('exit codes: validate-all 2 is hard (nothing started), start 1 is soft, an unknown action 3 is hard', async (t) => {
+  t.test('exit codes from the real agent: validate-all exit 2 is a hard failure, with the agent\'s reason, and nothing starts', async (t) => {
     const { h, dir } = await setup(t)
     // validate-all: the state directory is not writable -> OCF_ERR_ARGS (2): hard, start never runs.
     const badDir = { agent: 'heartbeat:Dummy', params: { state: path.join(dir, 'missing-dir/x.state') } }
@@ -123,6 +123,11 @@ if (!installed) {
     const on = await h.call('online', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })
     t.equal(on.answer, 'failed')
     t.equal(on.recoverable, false, 'an agent missing on this node: hard, try another node')
+    const off = await h.call('offline', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })
+    t.equal(off.answer, 'ok', `offline where no agent file is and nothing was started: ${off.reason}`)
+    t.equal((await h.call('clean', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })).answer, 'ok')
+    h.state.set('d4', { started: true })
+    t.equal((await h.call('offline', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })).answer, 'failed', 'but an agent removed after MCCS started it cannot be stopped: failed')
   })
 
   t.test('discover: the installed agents, and a wizard schema from the meta-data', async (t) => {
