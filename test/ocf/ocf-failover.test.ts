@@ -2,7 +2,8 @@
 // og = ocf:heartbeat:Dummy <- ocf:heartbeat:IPaddr2 (a VIP in the lab subnet, inside the namespaces only)
 // <- a process answering on the VIP. A client asks the VIP every 10 ms. kill -9 of the active node (every
 // process in its namespace) moves the group: IPaddr2 brings the address up on n2 and the client's next
-// answers come from n2 (the gratuitous ARP of IPaddr2's send_arp moves the client's ARP cache).
+// answers come from n2 (the gratuitous ARP of IPaddr2's send_arp moves the client's ARP cache). Then a
+// monitor answering 7 (Dummy's state file removed) restarts Dummy in place.
 import t from 'tap'
 import { type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -39,7 +40,7 @@ if (why) {
         groups: [{ name: 'og', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false }],
         resources: [
           {
-            name: 'dummy', type: 'ocf', group: 'og', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
+            name: 'dummy', type: 'ocf', group: 'og', critical: true, monitored: true, policy: { monitorIntervalS: 2, restartLimit: 1 },
             attrs: { agent: 'heartbeat:Dummy' },
             nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { params: { state: dummyState(n) } }])),
           },
@@ -101,5 +102,17 @@ if (why) {
     await new Promise((r) => setTimeout(r, 5000))
     t.equal((await c.status('n2')).groups[0]?.nodes.n2, 'online', 'still online on n2 after a few monitors')
     t.equal(rounds.filter((r) => r.at > back.at && r.who && r.who !== 'n2').length, 0, 'only n2 answered afterwards')
+
+    // Dummy's state file removed behind its back: its monitor exits 7 (not running), a soft failure, and
+    // MCCS restarts it in place (restartLimit 1): stop, start — the agent makes its file again.
+    await rm(dummyState('n2'))
+    const restarted = await until(async () => { const s = await res('n2', 'dummy', 'n2'); return s?.state === 'online' && s.restarts === 1 ? s : undefined }, 30_000, 'Dummy restarted on n2')
+    t.match(restarted, { state: 'online', restarts: 1 }, 'a monitor answering 7 restarted Dummy in place')
+    t.ok(existsSync(dummyState('n2')), 'the restarted agent made its state file again')
+    // Its dependants (IPaddr2, the service) restart with it: the group is whole on n2 again, the VIP answering from n2.
+    await until(async () => (await c.status('n2')).groups[0]?.nodes.n2 === 'online' || undefined, 30_000, 'og online on n2 again')
+    const after = rounds.length
+    await until(async () => rounds.slice(after).find((r) => r.who === 'n2'), 15_000, 'the VIP answering from n2 after the restart')
+    t.pass('the group is online on n2 again and the VIP answers from n2')
   })
 }
