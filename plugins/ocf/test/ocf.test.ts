@@ -53,6 +53,22 @@ if (!installed) {
     t.equal((await h.call('monitor', { resource: 'd1', attrs })).answer, 'notRunning')
   })
 
+  t.test('an agent that starts a daemon (ocf:heartbeat:anything): start returns, the daemon outlives it, stop ends it', async (t) => {
+    const { h, dir } = await setup(t)
+    const pidfile = path.join(dir, 'sleep.pid')
+    const attrs = { agent: 'heartbeat:anything', params: { binfile: '/usr/bin/sleep', cmdline_options: '1000', pidfile, user: 'root' } }
+    t.teardown(() => { try { process.kill(Number(fs.readFileSync(pidfile, 'utf8')), 'SIGKILL') } catch { /* gone */ } })
+    const started = Date.now()
+    const on = await h.call('online', { resource: 'any1', attrs, timeoutMs: 20_000 })
+    t.equal(on.answer, 'ok', on.reason ?? on.error ?? '')
+    t.ok(Date.now() - started < 10_000, `start returned in ${Date.now() - started} ms, not at its timeout`)
+    const pid = Number(fs.readFileSync(pidfile, 'utf8'))
+    t.ok(pid > 1 && fs.existsSync(`/proc/${pid}`), `the daemon (pid ${pid}) runs after start returned`)
+    t.equal((await h.call('monitor', { resource: 'any1', attrs })).answer, 'ok')
+    t.equal((await h.call('offline', { resource: 'any1', attrs, timeoutMs: 20_000 })).answer, 'ok')
+    t.notOk(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 'stop ended it')
+  })
+
   t.test('the agent sees the OCF environment: OCF_ROOT set by the host, instance = resource name, default state file', async (t) => {
     const { h } = await setup(t)
     const res = `ocfenv${process.pid}`
