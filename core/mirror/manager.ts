@@ -39,7 +39,7 @@ export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, 
   } catch (e) {
     const f = (e as MccsError).field ?? ''
     const attr = f === 'listen.host' ? 'replicationAddress' : f === 'peer.host' ? 'peerAddress' : f.split('.')[0]
-    throw attrErr(attr ?? 'config', (e as Error).message.replace(/^MCCS_ERR_\w+: \S+: /, ''))
+    throw attrErr(attr ?? 'config', (e as Partial<MccsError>).reason ?? (e as Error).message)
   }
 }
 
