@@ -16,6 +16,11 @@ export function renderStatus(s: AgentStatus): string {
   }
   const logs = logTrouble(s)
   if (logs) lines.push(logs)
+  // Licensing may stop failover: said before the groups (issue 17).
+  for (const [n, l] of Object.entries(s.licenses ?? {})) {
+    if (!l.valid) lines.push(`LIMITED MODE on ${n} (no automatic failover or auto-start): ${l.reason ?? 'no valid license'}`)
+    else if (l.warning) lines.push(`license warning on ${n}: ${l.warning}`)
+  }
   lines.push('')
   for (const g of s.groups) {
     const where = Object.entries(g.nodes).map(([n, st]) => `${n}:${st}`).join(' ')

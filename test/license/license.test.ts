@@ -189,3 +189,23 @@ t.test('console routes: GET /api/licenses per node, POST installs or answers 400
   r = await app.inject({ method: 'GET', url: '/api/licenses' })
   t.match(r.json(), [{ node: 'n1', valid: true, type: 'term' }])
 })
+
+t.test('mccs status says LIMITED MODE with the reason, and stops saying it once a license is installed', async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} }, { license: false })
+  t.teardown(() => a.cleanup())
+  let r = await a.cli('status')
+  t.equal(r.code, 0, r.err)
+  t.match(r.out, /^LIMITED MODE on n1 \(no automatic failover or auto-start\): no license is installed$/m)
+  const k = pair()
+  await writeFile(path.join(a.agent.opts.bootstrap.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  const now = Date.now()
+  await writeFile(path.join(a.home, 'n1.lic'), issueLicense(term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 2 * 86_400_000).toISOString() }), k.privPem))
+  r = await a.cli('license', 'install', path.join(a.home, 'n1.lic'))
+  t.equal(r.code, 0, r.err)
+  await a.agent.licenses.watch.check() // the agent checks every 5 s; the test need not wait for it
+  r = await a.cli('status')
+  t.notMatch(r.out, /LIMITED MODE/)
+  t.match(r.out, /^license warning on n1: license expires in 2 days/m, 'and warns of the coming expiry')
+  r = await a.cli('license', 'show')
+  t.match(r.out, /node n1: licensed[\s\S]*\(2 days left\)[\s\S]*WARNING: license expires in 2 days/)
+})
