@@ -194,6 +194,11 @@ export class MccsError extends Error {
     if (detail.data !== undefined) this.data = detail.data
   }
 
+  /** Its HTTP status from the catalogue, where fastify looks for it (as on a createError error). */
+  get statusCode(): number {
+    return CATALOGUE[this.code].status
+  }
+
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, field: this.field, subject: this.subject, data: this.data }
   }

@@ -101,6 +101,8 @@ t.test('MccsError keeps the reason as a field; its message and JSON stay as they
   t.equal((e as unknown as { reason?: string }).reason, 'must be a string')
   t.equal(e.message, 'MCCS_ERR_INVALID: n1 params.node: must be a string', 'the message is unchanged')
   t.same(Object.keys(e.toJSON()).sort(), ['code', 'data', 'field', 'message', 'subject'], 'the wire shape is unchanged')
+  t.equal((new MccsError('MCCS_ERR_NO_QUORUM', 'no quorum') as unknown as { statusCode?: number }).statusCode, 503, 'its status, as fastify reads it')
+  t.same(Object.keys(JSON.parse(JSON.stringify(e))).sort(), ['code', 'field', 'message', 'subject'], 'JSON.stringify gives the same fields')
   const back = mccsErrorFromWire(JSON.parse(JSON.stringify(e.toJSON())))
   t.equal(back.message, e.message)
   t.equal((back as unknown as { reason?: string }).reason, 'must be a string', 'a peer\'s error keeps its reason too')
