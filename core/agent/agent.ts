@@ -150,6 +150,7 @@ export class Agent extends EventEmitter {
     this.modes = new NodeModes({
       node: this.node, log: this.log, file: path.join(b.stateDir, 'node-mode.json'), local: this.local, role: () => this.role,
       status: () => this.statusAnywhere(), command: (cmd, o) => this.command(cmd, o), user: `${currentUser()} (mccs agent)`,
+      inMaintenance: () => this.intents.current().intent?.nodes?.[this.node]?.maintenance === true,
       quiesce: async (until) => {
         while (this.engineActive && pendingActions(this.state).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
       },
@@ -235,6 +236,7 @@ export class Agent extends EventEmitter {
     for (const n of st.nodes) {
       const why = this.parkReason(n.name)
       if (why && (n.membership === 'fenced' || why === 'standby')) n.membership = why
+      if (this.state.nodes[n.name]?.maintenance) n.membership = why === 'left' ? 'maintenance (left)' : 'maintenance'
     }
     st.logs = this.logsHere()
     st.licenses = this.licenses.all()
@@ -312,7 +314,8 @@ export class Agent extends EventEmitter {
     const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
     await this.saver.flush()
     await this.intents.settled() // on every member before the answer: no coordinator change undoes it
-    const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : undefined
+    if (cmd.type === 'nodeMaintenance') this.syncParked() // a node that left in maintenance is lost once it ends
+    const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : cmd.type === 'nodeMaintenance' ? cmd.node : undefined
     const { type: _t, user, ...args } = cmd as OperatorCommand & Record<string, unknown>
     await this.oplog.append({
       user, node: this.node, command: cmd.type, ...(target ? { target } : {}), args,
@@ -538,6 +541,8 @@ export class Agent extends EventEmitter {
 
   /** Nodes the engine here treats as running nothing without a fence, and why. */
   private readonly parked = new Map<string, 'left' | 'standby'>()
+  /** Nodes that left while in maintenance: still running what they ran, kept as they were. */
+  private readonly leftInMaintenance = new Set<string>()
 
   /** Why a node runs nothing by its own word (it announced its leave, or is in standby), or null. */
   private parkReason(n: string): 'left' | 'standby' | null {
@@ -553,6 +558,21 @@ export class Agent extends EventEmitter {
     for (const n of this.input.nodes) {
       const why = this.parkReason(n)
       const ms = this.state.nodes[n]?.membership
+      if (why === 'left' && this.state.nodes[n]?.maintenance) {
+        // It left in maintenance with its services running: its groups stay where they are (no fence,
+        // nothing moves) until it is back or the maintenance ends.
+        if (!this.leftInMaintenance.has(n)) this.log.log('info', `node ${n} left in maintenance: what runs there is left as it is`, { node: n })
+        this.leftInMaintenance.add(n)
+        continue
+      }
+      if (why === 'left' && this.leftInMaintenance.delete(n) && ms === 'up') {
+        // The maintenance ended while it was away: what it runs is unknown, so it is a lost node (fenced
+        // before its groups move), not one that runs nothing.
+        this.log.log('warn', `maintenance of ${n} ended while it is away: it may still run services, so it is fenced before its groups move`, { node: n })
+        this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
+        continue
+      }
+      if (!why) this.leftInMaintenance.delete(n)
       if (why) {
         if (this.parked.get(n) !== why || ms !== 'fenced') {
           this.parked.set(n, why)
@@ -593,8 +613,10 @@ export class Agent extends EventEmitter {
           // a node outside the partition is down and must be fenced before its groups move.
           this.input = this.engineInput()
           // A node that left or is in standby runs nothing: no fence, nothing placed there.
-          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
-          for (const n of this.input.nodes) { const why = this.parkReason(n); if (why) this.parked.set(n, why) }
+          // One that left in maintenance still runs what it ran: kept as a member in maintenance (left alone).
+          const keptInMaintenance = (n: string) => this.parkReason(n) === 'left' && intent?.nodes?.[n]?.maintenance === true
+          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, keptInMaintenance(n) ? 'up' as const : this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
+          for (const n of this.input.nodes) { const why = this.parkReason(n); if (why && !keptInMaintenance(n)) this.parked.set(n, why) }
           this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
           this.pushed.clear()
           this.engineActive = true

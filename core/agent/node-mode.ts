@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../config/atomic.js'
 import type { OperatorCommand, CommandOutcome } from '../engine/index.js'
 import type { Role } from '../cluster/role.js'
 import type { Log } from '../log/logger.js'
+import { MccsError } from '../errors.js'
 import type { AgentStatus } from './status.js'
 import type { LocalActions } from './local-actions.js'
 
@@ -35,6 +36,8 @@ export interface NodeModeOptions {
   /** Resolves once this node's engine (if it coordinates) has no action in flight, or at `until`: a leaving
    *  coordinator resigns, and what it carried out for other nodes would be cancelled half way. */
   quiesce: (until: number) => Promise<void>
+  /** The operator put this node in maintenance (the replicated intent): what runs here is left as it is. */
+  inMaintenance: () => boolean
 }
 
 export interface MoveReport {
@@ -83,34 +86,45 @@ export class NodeModes {
     return this.serial(async () => {
       const end = Date.now() + timeoutMs
       this.o.local.park('this node is leaving the cluster')
+      if (this.o.inMaintenance()) {
+        // Maintenance (e.g. upgrading the agent): the services stay as they are, nothing moves; the
+        // coordinator keeps this node's groups where they are until it is back or the maintenance ends.
+        this.o.log.log('info', 'leaving in maintenance: what runs here is left running, no group is moved')
+        return this.announceLeave({ moved: {}, stopped: [], left: [], failed: [] }, end)
+      }
       this.o.log.log('info', 'leaving: moving this node\'s groups to their next node (or stopping them), then announcing the leave')
       const report = await this.moveOff(end)
-      const role = this.o.role()
-      let acknowledged = true
-      if (role && report.failed.length) {
-        this.o.log.log('error', `not announcing the leave: ${report.failed.join(', ')} could not be stopped here; the peers will fence this node`, { failed: report.failed })
-        return { ...report, acknowledged: false }
-      }
-      if (role) {
-        await this.o.quiesce(Math.min(end, Date.now() + 10_000))
-        role.setMode('leaving')
-        // The peers drop us from their views within a heartbeat or two; at most a few dead times.
-        const until = Math.min(end, Date.now() + 3000)
-        while (!role.leaveAcknowledged() && Date.now() < until) await sleep(20)
-        acknowledged = role.leaveAcknowledged()
-        // One more heartbeat interval so the last packets with the announcement reach everyone.
-        await sleep(150)
-      }
-      this.o.log.log(report.left.length || !acknowledged ? 'warn' : 'info',
-        `left the cluster: ${describe(report)}${acknowledged ? '' : '; not every peer acknowledged the leave in time'}`, { ...report, acknowledged })
-      return { ...report, acknowledged }
+      return this.announceLeave(report, end)
     })
+  }
+
+  private async announceLeave(report: MoveReport, end: number): Promise<MoveReport & { acknowledged: boolean }> {
+    const role = this.o.role()
+    let acknowledged = true
+    if (role && report.failed.length) {
+      this.o.log.log('error', `not announcing the leave: ${report.failed.join(', ')} could not be stopped here; the peers will fence this node`, { failed: report.failed })
+      return { ...report, acknowledged: false }
+    }
+    if (role) {
+      await this.o.quiesce(Math.min(end, Date.now() + 10_000))
+      role.setMode('leaving')
+      // The peers drop us from their views within a heartbeat or two; at most a few dead times.
+      const until = Math.min(end, Date.now() + 3000)
+      while (!role.leaveAcknowledged() && Date.now() < until) await sleep(20)
+      acknowledged = role.leaveAcknowledged()
+      // One more heartbeat interval so the last packets with the announcement reach everyone.
+      await sleep(150)
+    }
+    this.o.log.log(report.left.length || !acknowledged ? 'warn' : 'info',
+      `left the cluster: ${describe(report)}${acknowledged ? '' : '; not every peer acknowledged the leave in time'}`, { ...report, acknowledged })
+    return { ...report, acknowledged }
   }
 
   /** mccs node standby | unstandby (on this node). */
   setStandby(on: boolean, timeoutMs: number): Promise<MoveReport | null> {
     return this.serial(async () => {
       if (on) {
+        if (this.o.inMaintenance()) throw new MccsError('MCCS_ERR_CONFLICT', `${this.o.node} is in maintenance: its resources are not managed, so they cannot be moved for standby (mccs node unmaintenance ${this.o.node} first)`, { subject: this.o.node })
         this.mode = 'standby'
         await this.persist()
         this.o.local.park('this node is in standby')

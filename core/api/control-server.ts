@@ -59,6 +59,10 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
         const v = (cmd as unknown as Record<string, unknown>)[k]
         if (v !== undefined && typeof v !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a string', { field: `params.cmd.${k}` })
       }
+      if (cmd.type === 'nodeMaintenance') {
+        if (typeof cmd.node !== 'string' || !cmd.node) throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.cmd.node' })
+        if (typeof cmd.on !== 'boolean') throw new MccsError('MCCS_ERR_INVALID', 'must be true (maintenance) or false (end it)', { field: 'params.cmd.on' })
+      }
       const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : undefined
       return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs ? { timeoutMs } : {}) })
     }

@@ -14,6 +14,7 @@ const USAGE = `usage: mccs <command> [options]
   resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
   monitor-all                        monitor every resource now
   node standby|unstandby [<node>]    move a node's groups away and start nothing there (planned work) | end it
+  node maintenance|unmaintenance [<node>]   leave what runs on a node as it is (not monitored or moved) | end it
   config validate [dir|file]|export|import <file>|reconcile
   simulate <scenario.json>           the plan the engine would run (dry run)
   cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node

@@ -1,17 +1,21 @@
 // mccs node standby|unstandby [<node>]: planned work on a node (Pacemaker's standby). Standby moves the
 // node's groups to their next node (or stops those no other node can take) and starts nothing there until
 // unstandby; the node stays a member (it votes). Kept across an agent restart. Without <node>: this node.
+// mccs node maintenance|unmaintenance [<node>] (Pacemaker's node maintenance mode): what runs on the node is
+// left as it is — not monitored, not started, stopped or moved, nothing new placed there — an operator
+// command through the coordinator's engine, kept in the replicated operator intent; unmaintenance probes it.
 import type { MoveReport } from '../agent/node-mode.js'
 import { currentUser } from '../agent/agent.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-export const NODE_USAGE = 'usage: mccs node standby|unstandby [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
+export const NODE_USAGE = 'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
 
 export async function nodeCommand(args: string[], o: { socket: string; nodeName: string; json: boolean; timeoutS?: number }, io: CliIO): Promise<number> {
   const [verb, node = o.nodeName, ...extra] = args
   if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
+  if ((verb === 'maintenance' || verb === 'unmaintenance') && !extra.length) return maintenance(verb === 'maintenance', node, o, io)
   if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {
     io.err(NODE_USAGE)
     return EXIT.USAGE
@@ -41,4 +45,27 @@ export async function nodeCommand(args: string[], o: { socket: string; nodeName:
     if (r.report?.failed.length) io.err(`${r.node} stays active: ${r.report.failed.join(', ')} could not be stopped there (see its log)`)
   }
   return r.report?.failed.length ? EXIT.FAILED : r.report?.left.length ? EXIT.TIMEOUT : EXIT.OK
+}
+
+async function maintenance(on: boolean, node: string, o: { socket: string; json: boolean }, io: CliIO): Promise<number> {
+  let r: { outcome: { status: string; code?: string; reason?: string } }
+  try {
+    r = await rpc(o.socket, 'command', { cmd: { type: 'nodeMaintenance', node, on, user: currentUser() } }, 60_000)
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (e.code === 'MCCS_ERR_AGENT_DOWN' || e.code === 'MCCS_ERR_INTERNAL' || !e.code?.startsWith('MCCS_ERR_')) throw err
+    io.err(`rejected: ${e.message} (${e.code})`)
+    return EXIT.REJECTED
+  }
+  if (o.json) io.out(JSON.stringify({ node, maintenance: on, outcome: r.outcome }, null, 2))
+  if (r.outcome.status !== 'accepted') {
+    if (!o.json) io.err(`rejected: ${r.outcome.reason} (${r.outcome.code})`)
+    return EXIT.REJECTED
+  }
+  if (!o.json) {
+    io.out(on
+      ? `${node}: in maintenance; what runs there is left as it is (not monitored, not started, stopped or moved)`
+      : `${node}: out of maintenance; its resources are probed and managed again`)
+  }
+  return EXIT.OK
 }
