@@ -131,7 +131,7 @@ export const CATALOGUE = {
   MCCS_ERR_LICENSE_EXPIRED: e('license has expired', 400, 'INVALID'),
   MCCS_ERR_LICENSE_HOST: e('license host id is not a MAC address of this node', 400, 'INVALID'),
   MCCS_ERR_LICENSE_NODE: e('license is for another node', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_MISSING: e('no license is installed (limited mode)', 404, 'INVALID'),
+  MCCS_ERR_LICENSE_MISSING: e('no license is installed (limited mode)', 409, 'INVALID'),
   MCCS_ERR_LICENSE_UNSUPPORTED: e('license kind is not supported by this build', 400, 'INVALID'),
   MCCS_ERR_LICENSE_KEY: e('license signing key is missing or invalid', 500, 'INVALID'),
 
