@@ -23,7 +23,7 @@ import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TI
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { MirrorManager, type MirrorSecret } from '../mirror/manager.js'
-import { serveMirror, outdateOnPeers, mirrorPeersOf, mirrorAttrsOf } from '../mirror/peer.js'
+import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResourcesOf } from '../mirror/peer.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
@@ -106,8 +106,9 @@ export class Agent extends EventEmitter {
       procs: this.procs, runBase: path.join(b.stateDir, 'mirror'), secret: () => this.mirrorSecret,
       // Only the coordinator's engine state is current; elsewhere this answers false (the safe side).
       peerFenced: () => this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
-      // A primary that lost its replication link outdates its peer over the peer channel before it writes alone.
-      outdatePeer: (r, rec) => outdateOnPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), r, rec),
+      // The other copy's node over the peer channel: a primary that lost its replication link outdates it there first.
+      peerRequest: (r, msg, ms) => requestPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), { ...msg, resource: r }, ms),
+      resources: () => mirrorResourcesOf(this.input?.config),
       attrsOf: (r) => mirrorAttrsOf(this.input?.config, r, this.node),
       log: (msg, data) => this.log.log('info', msg, { ...data, component: 'mirror' }),
     })

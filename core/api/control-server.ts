@@ -9,6 +9,7 @@ import { isOperatorCommand, type OperatorCommand } from '../engine/index.js'
 import { MccsError, asMccsError } from '../errors.js'
 import { readLines } from '../line-reader.js'
 import { configEdit } from '../agent/config-edit.js'
+import { mirrorControl } from '../mirror/control.js'
 
 const MAX_LINE = 4 * 1024 * 1024
 
@@ -103,6 +104,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       await agent.pluginState.set(resource, key, value)
       return { resource, key }
     }
+    case 'mirror': // mccs mirror ... (core/mirror/control.ts validates the rest)
+      return mirrorControl(agent.mirror, p)
     default:
       throw new MccsError('MCCS_ERR_INVALID', `unknown method ${JSON.stringify(method)}`, { field: 'method' })
   }

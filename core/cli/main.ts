@@ -24,6 +24,7 @@ const USAGE = `usage: mccs <command> [options]
   ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
   support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
   license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
+  mirror status|verify|resync|resolve|primary   mirror disks' replication (mccs mirror for details)
   license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
   setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
@@ -46,6 +47,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       unset: { type: 'string', multiple: true }, 'unset-policy': { type: 'string', multiple: true },
       critical: { type: 'boolean' }, 'non-critical': { type: 'boolean' }, monitored: { type: 'boolean' }, unmonitored: { type: 'boolean' },
       'expect-generation': { type: 'string' },
+      discard: { type: 'string' }, // mccs mirror resolve
     },
   })
   const [cmd, ...rest] = positionals
@@ -122,6 +124,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await (await import('./license-cmd.js')).licenseCommand(argv.slice(argv.indexOf('license') + 1), io)
       case 'license-server':
         return await (await import('./license-server-cmd.js')).licenseServerCommand(argv.slice(argv.indexOf('license-server') + 1), io)
+      case 'mirror': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./mirror-cmd.js')).mirrorCommand(rest, { socket: b.controlSocket, json, force: values.force === true, ...(typeof values.discard === 'string' ? { discard: values.discard } : {}) }, io)
+      }
       case 'ec2-sim':
         return await (await import('./ec2sim-cmd.js')).ec2SimCommand(argv.filter((_, i) => i !== argv.indexOf('ec2-sim')), io)
       default:

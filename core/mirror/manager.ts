@@ -80,10 +80,12 @@ export interface MirrorManagerOptions {
   /** The agent's membership view: every other node is fenced (lets a secondary whose last primary did
    *  not hand over become primary without force). Default: never. */
   peerFenced?: () => boolean
-  /** Marks the resource's volume Outdated on the other node(s) over the agents' peer channel (not the
-   *  replication link); rejects when no node holding it confirmed. Without it a primary that loses its
-   *  peer holds its writes until the peer is fenced. */
-  outdatePeer?: (resource: string, rec: PeerRecord) => Promise<void>
+  /** One mirror message (core/mirror/peer.ts) to the node holding the resource's other copy, over the
+   *  agents' peer channel (not the replication link). Without it a primary that loses its peer holds
+   *  its writes until the peer is fenced, and a split brain is seen only when the link returns. */
+  peerRequest?: (resource: string, msg: { t: string; [k: string]: unknown }, timeoutMs: number) => Promise<unknown>
+  /** The configured mirror-disk resources (mccs mirror status with no name). */
+  resources?: () => string[]
   /** This node's name and the resource's attributes here (for a peer's request about a volume no
    *  plugin call has opened since the agent started); null when the resource is not configured. */
   attrsOf?: (resource: string) => { node: string; attrs: MirrorAttrs } | null
@@ -117,14 +119,22 @@ export class MirrorManager {
     const have = this.vols.get(resource)
     if (have && JSON.stringify(have.c) === JSON.stringify(c)) return have
     have?.close()
-    const outdate = this.o.outdatePeer
+    const ask = this.o.peerRequest
     const v = new MirrorVolume(c, this.procs, this.log, {
       peerFenced: this.peerFenced,
-      ...(outdate ? { outdatePeer: (rec: PeerRecord) => outdate(resource, rec) } : {}),
+      ...(ask ? {
+        // DRBD's fence-peer: the peer records Outdated before this primary writes without it.
+        outdatePeer: async (rec: PeerRecord) => { await ask(resource, { t: 'mirrorOutdate', resource, rec }, 2500) },
+        peerStatus: async () => await ask(resource, { t: 'mirrorStatus', resource }, 3000) as VolumeStatus,
+      } : {}),
     })
     this.vols.set(resource, v)
     return v
   }
+
+  /** For the operator's commands (core/mirror/control.ts). */
+  get peerRequest() { return this.o.peerRequest }
+  resources(): string[] { return this.o.resources?.() ?? [...this.vols.keys()] }
 
   /** The known volume of `resource` (opened by a plugin call, or from its configuration here). */
   known(resource: string): MirrorVolume | null {

@@ -10,6 +10,7 @@ export type MirrorMessage =
   | { t: 'mirrorOutdate'; resource: string; rec: PeerRecord }
   | { t: 'mirrorStatus'; resource: string }
   | { t: 'mirrorChecksums'; resource: string; chunk: number; indexes: number[] }
+  | { t: 'mirrorResolve'; resource: string; side: 'keep' | 'discard' }
 
 /** What of the agents' peer protocol this needs (core/agent/peer-rpc.ts PeerRpc). */
 export interface PeerLink {
@@ -38,23 +39,27 @@ export function serveMirror(rpc: PeerLink, mm: MirrorManager): void {
       if (!v) throw new MccsError('MCCS_ERR_NOT_FOUND', `no mirror volume ${m.resource} here`, { subject: m.resource })
       return v.checksums(m.chunk, m.indexes)
     },
+    // An operator's resolve on the other node (mccs mirror resolve): this side keeps or discards.
+    mirrorResolve: async (_from: string, m: Extract<MirrorMessage, { t: 'mirrorResolve' }>) => {
+      const v = mm.known(checkResource(m.resource))
+      if (!v) throw new MccsError('MCCS_ERR_NOT_FOUND', `no mirror volume ${m.resource} here`, { subject: m.resource })
+      return v.resolve(m.side)
+    },
   } as Record<string, (from: string, m: never) => unknown>)
 }
 
-/** Asks each of `nodes` (the resource's other nodes) to record Outdated; resolves once one holding
- *  the volume confirmed, rejects when none could. */
-export async function outdateOnPeers(rpc: PeerLink | undefined, nodes: string[], resource: string, rec: PeerRecord, timeoutMs = 2500): Promise<void> {
-  if (!rpc) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', 'no cluster channel on this node', { subject: resource })
+/** One message to the first of `nodes` that answers (the resource's other node). */
+export async function requestPeers(rpc: PeerLink | undefined, nodes: string[], msg: { t: string; resource: string; [k: string]: unknown }, timeoutMs: number): Promise<unknown> {
+  if (!rpc) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', 'no cluster channel on this node', { subject: msg.resource })
   const errors: string[] = []
   for (const n of nodes) {
     try {
-      await rpc.request(n, { t: 'mirrorOutdate', resource, rec } satisfies MirrorMessage, timeoutMs)
-      return
+      return await rpc.request(n, msg, timeoutMs)
     } catch (e) {
       errors.push(`${n}: ${(e as Error).message}`)
     }
   }
-  throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `no peer recorded ${resource} Outdated (${errors.join('; ') || 'no other node'})`, { subject: resource })
+  throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `the other node of ${msg.resource} did not answer (${errors.join('; ') || 'no other node'})`, { subject: msg.resource })
 }
 
 /** The other nodes of a mirror-disk resource's group (where its peer copy lives). */
@@ -68,3 +73,6 @@ export function mirrorAttrsOf(config: MainConfig | undefined, resource: string, 
   const r = config?.resources.find((x) => x.name === resource && x.type === 'mirror-disk')
   return r ? { node: self, attrs: resolveAttrs(r, self) as MirrorAttrs } : null
 }
+
+/** The mirror-disk resources of the configuration. */
+export const mirrorResourcesOf = (config: MainConfig | undefined): string[] => config?.resources.filter((r) => r.type === 'mirror-disk').map((r) => r.name) ?? []

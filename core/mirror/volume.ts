@@ -69,6 +69,7 @@ export interface SplitBrain {
 
 export interface VolumeStatus {
   resource: string
+  node: string
   role: 'primary' | 'secondary' | 'down'
   daemon: { running: boolean; pid: number | null }
   generation: GenerationRecord | null
@@ -95,6 +96,8 @@ const RES_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
 const QSD = '/usr/bin/qemu-storage-daemon'
 /** Dirty-bitmap granularity: the backup job copies 64 KiB clusters to an NBD target anyway. */
 const BITMAP_GRANULARITY = 65536
+/** How long `mccs mirror primary --force` stays valid for the next promotion. */
+const FORCE_ONCE_MS = 15 * 60_000
 const NBDFUSE = '/usr/bin/nbdfuse'
 
 const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
@@ -242,6 +245,8 @@ export class MirrorVolume {
   /** Primary: the dirty bitmaps in qsd (memory) and the generation the peer held when they began. */
   private get bitmapsFile(): string { return path.join(this.c.runDir, 'bitmaps.json') }
   private get resyncFile(): string { return path.join(this.c.runDir, 'resync.json') }
+  /** The operator allowed the next promotion here over data not known to be current. */
+  private get forceOnceFile(): string { return path.join(this.metaDir, 'force-once.json') }
   private probeFails = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
@@ -372,6 +377,76 @@ export class MirrorVolume {
     })
   }
 
+  /** mccs mirror primary <r> --force: the next promotion here (the engine's online, within 15 min)
+   *  goes ahead over data not known to be current. */
+  allowForcedPromotion(user: string): Promise<{ node: string; until: string; note: string }> {
+    return this.serial(async () => {
+      fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
+      const at = new Date()
+      writeFileAtomicSync(this.forceOnceFile, JSON.stringify({ by: user, at: at.toISOString() }) + '\n', 0o600)
+      this.log('mirror: the operator allows a forced promotion here', { resource: this.c.resource, user })
+      return { node: this.c.node, until: new Date(at.getTime() + FORCE_ONCE_MS).toISOString(), note: `now bring ${this.c.resource}'s group online on ${this.c.node}; writes the other node acknowledged and this one lacks are lost` }
+    })
+  }
+
+  /** mccs mirror resync <r> (primary): the peer gets the whole volume again. It is marked SyncTarget
+   *  first (it never counts as current meanwhile), the mirror is ended cleanly (a ready job drains to
+   *  the peer), and the dirty bitmaps are no longer trusted for it. */
+  fullResync(): Promise<{ node: string; started: boolean }> {
+    return this.serial(async () => {
+      if (this.currentRole() !== 'primary' || !this.qmp) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `a resync starts on the primary; ${this.c.node} is not primary for ${this.c.resource}`, { subject: this.c.resource })
+      const q = this.qmp
+      const bm = readJson<{ names: string[]; seq: number }>(this.bitmapsFile)
+      if (bm) writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ ...bm, since: null }) + '\n', 0o600)
+      const jobs = await q.command<{ device: string; ready: boolean }[]>('query-block-jobs')
+      if (jobs.some((j) => j.device === 'm0')) {
+        const gen = readGeneration(this.metaDir)!
+        await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString(), reason: 'a full resync was asked for' })
+        fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
+        await q.command('block-job-cancel', { device: 'rs0', force: true }).catch(() => {})
+        await q.command('block-job-cancel', { device: 'm0' })
+        const end = Date.now() + 30_000
+        while ((await q.command<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'm0')) {
+          if (Date.now() > end) throw engineErr(this.c.resource, 'the mirror job did not end within 30 s')
+          await sleep(50)
+        }
+        await q.command('job-dismiss', { id: 'rs0' }).catch(() => {})
+        await this.dropPeerNodes()
+      }
+      this.log('mirror: full resync asked for', { resource: this.c.resource })
+      return { node: this.c.node, started: true }
+    })
+  }
+
+  /** Ends a split brain (mccs mirror resolve <resource> --discard <node>), on each side:
+   *  keep: this node's data wins; the recorded split brain is cleared and the next connect may send
+   *  the whole volume over the peer's generation (a full resync, nothing merged).
+   *  discard: this node's data is given up; it must be secondary (offline here first); it records
+   *  itself Outdated so it never becomes primary with it, and waits for the full resync. */
+  resolve(side: 'keep' | 'discard'): Promise<{ node: string; side: 'keep' | 'discard'; peerGeneration: string | null }> {
+    return this.serial(async () => {
+      if (side !== 'keep' && side !== 'discard') throw bad('side', 'must be keep or discard')
+      const sb = readJson<SplitBrain>(this.splitBrainFile)
+      const daemon = await this.procs.status(this.procRes, 'qsd')
+      const primary = this.currentRole() === 'primary' && daemon.running
+      if (side === 'discard') {
+        if (primary) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is primary for ${this.c.resource}: take the resource offline on ${this.c.node} first (it becomes secondary), then resolve`, { subject: this.c.resource })
+        fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
+        const gen = readGeneration(this.metaDir)
+        writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: gen?.current ?? null, by: this.c.node, at: new Date().toISOString(), reason: 'split brain resolved: this node\'s data is discarded (a full resync from the peer follows)' })
+        fs.rmSync(this.splitBrainFile, { force: true })
+        this.log('mirror: split brain resolved: this node\'s data is discarded', { resource: this.c.resource })
+        return { node: this.c.node, side, peerGeneration: null }
+      }
+      if (!sb) throw new MccsError('MCCS_ERR_CONFLICT', `no split brain is recorded for ${this.c.resource} on ${this.c.node}`, { subject: this.c.resource })
+      if (!primary) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is not primary for ${this.c.resource}: the side whose data is kept must be primary (online here)`, { subject: this.c.resource })
+      writeFileAtomicSync(this.discardFile, JSON.stringify({ generation: sb.peer.generation, at: new Date().toISOString() }) + '\n', 0o600)
+      fs.rmSync(this.splitBrainFile, { force: true })
+      this.log('mirror: split brain resolved: this node\'s data is kept; the peer gets a full resync', { resource: this.c.resource, peerGeneration: sb.peer.generation })
+      return { node: this.c.node, side, peerGeneration: sb.peer.generation }
+    })
+  }
+
   /** Primary: refuses when this node's data is not known to be current, unless force. */
   becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
     return this.serial(async () => {
@@ -380,6 +455,9 @@ export class MirrorVolume {
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const peerRec = readPeerRecord(this.peerRecFile)
+      const forceOnce = readJson<{ by: string; at: string }>(this.forceOnceFile)
+      if (forceOnce && Date.now() - Date.parse(forceOnce.at) < FORCE_ONCE_MS) opts = { ...opts, force: true }
+      fs.rmSync(this.forceOnceFile, { force: true })
       let d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
       if (d.ok && !daemon.running && peerRec?.state === 'UpToDate' && !peerRec.handover) {
         // Its replication daemon was down: the primary may have written without it (a fast-failing
@@ -389,7 +467,7 @@ export class MirrorVolume {
       if (!d.ok && opts.force !== true) {
         throw new MccsError('MCCS_ERR_MIRROR_OUTDATED',
           `refusing to become primary: ${d.reason}. Its data may miss writes another node acknowledged. ` +
-          'To bring it online anyway (those writes are then lost for good), force it: `mccs mirror primary <resource> --force` (capability: becomePrimary({ force: true })).',
+          `To bring it online anyway (those writes are then lost for good), force it: \`mccs mirror primary ${this.c.resource} --force\` on ${this.c.node}, then bring its group online here (capability: becomePrimary({ force: true })).`,
           { subject: this.c.resource, data: { generation: gen, peerRecord: peerRec } })
       }
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
@@ -734,7 +812,7 @@ export class MirrorVolume {
     if (!p || p.role !== 'primary' || !p.generation) return
     const gen = readGeneration(this.metaDir)!
     if (gen.current === p.generation.current) return
-    await this.splitBrain({ node: p.generation ? (p.peerOutdated?.peer ?? null) : null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
+    await this.splitBrain({ node: p.node ?? null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
       `the peer is primary too, with generation ${p.generation.current}`)
   }
 
@@ -899,6 +977,7 @@ export class MirrorVolume {
     const dev = this.attachedDevice()
     return {
       resource: this.c.resource,
+      node: this.c.node,
       role,
       dirtyBytes,
       splitBrain,

@@ -2,11 +2,21 @@
 // this node (core/plugins/caps/mirror.ts). The agent runs the daemons; the plugin only asks.
 export interface MirrorStatus {
   resource: string
+  node: string
   role: 'primary' | 'secondary' | 'down'
   daemon: { running: boolean; pid: number | null }
   generation: { current: string; history: string[]; role: string; updatedAt: string } | null
   peerRecord: { state: 'UpToDate' | 'SyncTarget' | 'Outdated'; generation: string | null; by: string | null; at: string; reason?: string } | null
-  replication: { state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone'; percent: number | null; job: Record<string, unknown> | null } | null
+  /** Suspended: the link is lost and writes are held until the peer is outdated or fenced.
+   *  SplitBrain: both nodes wrote on their own; nothing is sent until `mccs mirror resolve`. */
+  replication: {
+    state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended' | 'SplitBrain'
+    percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string }
+    resync?: { mode: 'partial' | 'full'; bytes: number; done: number; rateBps: number | null; etaS: number | null; startedAt: string }
+  } | null
+  /** Primary: bytes written since the generation its peer holds. */
+  dirtyBytes: number | null
+  splitBrain: { detectedAt: string; how: string; local: { node: string; generation: string; dirtyBytes: number | null }; peer: { node: string | null; generation: string | null; dirtyBytes: number | null } } | null
   attached: { device: string; ok: boolean } | null
   mount?: { mountPoint: string; mounted: boolean; device: string | null } | null
 }
