@@ -51,9 +51,8 @@ function productionPackages(): string[] {
     for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) {
       try { visit(d, dir) } catch (e) { if (!p.optionalDependencies?.[d]) throw e }
     }
-    for (const d of Object.keys(p.peerDependencies ?? {})) {
-      try { visit(d, dir) } catch (e) { if (!p.peerDependenciesMeta?.[d]?.optional) throw e }
-    }
+    // An optional peer (cosmiconfig's typescript, for .ts settings files MCCS never loads) stays out.
+    for (const d of Object.keys(p.peerDependencies ?? {})) if (!p.peerDependenciesMeta?.[d]?.optional) visit(d, dir)
   }
   for (const d of Object.keys(pkg.dependencies)) visit(d, root)
   return [...seen].sort()
