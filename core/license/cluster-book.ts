@@ -31,7 +31,7 @@ export class LicenseBook {
     this.update()
     // Every second, ask the peers not heard from yet (a node that just came into view: its state must be
     // known before it is lost) and those last heard from more than `intervalMs` ago.
-    this.timer = setInterval(() => { void this.poll(false) }, Math.min(1000, this.o.intervalMs ?? 5000))
+    this.timer = setInterval(() => { this.poll(false).catch(() => {}) }, Math.min(1000, this.o.intervalMs ?? 5000))
     this.timer.unref()
   }
 

@@ -41,7 +41,11 @@ export class LeaseClient {
 
   start(): void {
     // node@host/install: two installations with one node name on one host are two holders.
-    void installId(this.o.stateDir).then((id) => { this.holder = `${this.o.holder}@${os.hostname()}/${id}`; return this.round() })
+    void installId(this.o.stateDir).then((id) => { this.holder = `${this.o.holder}@${os.hostname()}/${id}`; return this.round() }).catch((e: Error) => {
+      // No id (a state folder that cannot be written): no seat, said as the reason, asked again later.
+      this.set({ held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `cannot ask ${this.server} for a seat: ${e.message}` })
+      if (!this.stopped) { this.timer = setTimeout(() => this.start(), this.o.retryMs ?? 10_000); this.timer.unref() }
+    })
   }
 
   private schedule(ms: number): void {
