@@ -23,7 +23,7 @@ import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TI
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { MirrorManager, type MirrorSecret } from '../mirror/manager.js'
-import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResourcesOf } from '../mirror/peer.js'
+import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResourcesOf, mountPointsOf } from '../mirror/peer.js'
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
@@ -109,6 +109,7 @@ export class Agent extends EventEmitter {
       // The other copy's node over the peer channel: a primary that lost its replication link outdates it there first.
       peerRequest: (r, msg, ms) => requestPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), { ...msg, resource: r }, ms),
       resources: () => mirrorResourcesOf(this.input?.config),
+      mountPoints: (r) => mountPointsOf(this.input?.config, r, this.node),
       attrsOf: (r) => mirrorAttrsOf(this.input?.config, r, this.node),
       log: (msg, data) => this.log.log('info', msg, { ...data, component: 'mirror' }),
     })

@@ -8,6 +8,7 @@ import { MccsError } from '../errors.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { MirrorVolume, checkConfig, type VolumeConfig, type VolumeStatus } from './volume.js'
 import type { PeerRecord } from './meta.js'
+import { inspectAttrs, type InspectFinding } from './inspect.js'
 
 export interface MirrorAttrs {
   backing?: unknown; replicationAddress?: unknown; peerAddress?: unknown; port?: unknown; mode?: unknown
@@ -86,6 +87,8 @@ export interface MirrorManagerOptions {
   peerRequest?: (resource: string, msg: { t: string; [k: string]: unknown }, timeoutMs: number) => Promise<unknown>
   /** The configured mirror-disk resources (mccs mirror status with no name). */
   resources?: () => string[]
+  /** Every other resource's mount point on this node (validate: no mount point inside another's). */
+  mountPoints?: (except: string) => Array<{ resource: string; mountPoint: string }>
   /** This node's name and the resource's attributes here (for a peer's request about a volume no
    *  plugin call has opened since the agent started); null when the resource is not configured. */
   attrsOf?: (resource: string) => { node: string; attrs: MirrorAttrs } | null
@@ -130,6 +133,17 @@ export class MirrorManager {
     })
     this.vols.set(resource, v)
     return v
+  }
+
+  /** Validate's host checks of one node's attributes, on this node (core/mirror/inspect.ts). */
+  async inspect(resource: string, attrs: MirrorAttrs & { size?: unknown }): Promise<InspectFinding[]> {
+    const v = this.vols.get(resource)
+    let ownListen = false
+    if (v && v.c.listen.host === attrs.replicationAddress && v.c.listen.port === (attrs.port ?? 7789)) {
+      const s = await v.status()
+      ownListen = s.role === 'secondary' && s.daemon.running
+    }
+    return inspectAttrs(attrs, { ownListen, others: this.o.mountPoints?.(resource) ?? [] })
   }
 
   /** For the operator's commands (core/mirror/control.ts). */

@@ -76,3 +76,14 @@ export function mirrorAttrsOf(config: MainConfig | undefined, resource: string, 
 
 /** The mirror-disk resources of the configuration. */
 export const mirrorResourcesOf = (config: MainConfig | undefined): string[] => config?.resources.filter((r) => r.type === 'mirror-disk').map((r) => r.name) ?? []
+
+/** Every other resource's mount point on `self` (any type whose attributes name one). */
+export function mountPointsOf(config: MainConfig | undefined, except: string, self: string): Array<{ resource: string; mountPoint: string }> {
+  const out: Array<{ resource: string; mountPoint: string }> = []
+  for (const r of config?.resources ?? []) {
+    if (r.name === except) continue
+    const a = resolveAttrs(r, self)
+    for (const k of ['mountPoint', 'mountpoint', 'mount_point', 'mountDir']) if (typeof a[k] === 'string' && (a[k] as string).startsWith('/')) out.push({ resource: r.name, mountPoint: a[k] as string })
+  }
+  return out
+}

@@ -32,4 +32,7 @@ export interface MirrorCapability {
   mount(): Promise<MirrorStatus>
   /** Unmounts the resource's mountPoint (syncs first). */
   unmount(): Promise<void>
+  /** validate: host checks of the attributes proposed for this node (backing exists, big enough, not
+   *  mounted or swap; port free on an address of this node; mount point not inside another's). */
+  inspect(attrs: Record<string, unknown>): Promise<Array<{ field: string; reason: string }>>
 }

@@ -39,6 +39,19 @@ export function mirrorProvider(mm: MirrorManager): CapabilityProvider {
       detach: simpleMethod(PERM, async (_a, call) => { await vol(call).detach() }),
       mount: simpleMethod(PERM, async (_a, call) => { await mm.mount(vol(call), call.attrs as MirrorAttrs); return status(call) }),
       unmount: simpleMethod(PERM, async (_a, call) => { await mm.unmount(call.attrs as MirrorAttrs) }),
+      // validate: host checks of the attributes proposed for THIS node (not yet committed, so passed in;
+      // only what a check needs is read: existence, size and use of the backing, the port, mount points).
+      inspect: simpleMethod(PERM, async ([attrs], call) => {
+        if (!attrs || typeof attrs !== 'object' || Array.isArray(attrs)) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be this node\'s attributes', { field: 'mirror.inspect: attrs' })
+        const a = attrs as Record<string, unknown>
+        const pick = Object.fromEntries(['backing', 'size', 'replicationAddress', 'port', 'mountPoint'].filter((k) => a[k] !== undefined).map((k) => [k, a[k]]))
+        for (const k of ['backing', 'mountPoint'] as const) {
+          const v = pick[k]
+          if (v !== undefined && (typeof v !== 'string' || !/^\/[A-Za-z0-9_./@+-]{1,200}$/.test(v) || v.includes('..'))) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be an absolute path without ..', { field: `mirror.inspect: attrs.${k}` })
+        }
+        if (pick.replicationAddress !== undefined && (typeof pick.replicationAddress !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(pick.replicationAddress))) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be an address', { field: 'mirror.inspect: attrs.replicationAddress' })
+        return mm.inspect(call.resource, pick as MirrorAttrs)
+      }),
     },
   }
 }

@@ -36,11 +36,27 @@ function check(a: Attrs, base: string): Diagnostic[] {
 const why = (e: unknown): string => (e as CapError).message ?? String(e)
 
 export default definePlugin<Attrs>({
-  validate(_ctx, input) {
+  async validate(ctx, input) {
     const diags: Diagnostic[] = []
     const nodes = Object.keys(input.perNode)
     for (const n of nodes) diags.push(...check(input.perNode[n]!, `/nodes/${n}`))
     if (nodes.length !== 2) diags.push(diag('/nodes', `a mirror disk needs exactly two nodes (has ${nodes.length})`))
+    if (nodes.length === 2) {
+      // The two nodes must point at each other on two different addresses.
+      const [x, y] = nodes as [string, string]
+      const ax = input.perNode[x]!
+      const ay = input.perNode[y]!
+      if (ax.replicationAddress && ax.replicationAddress === ay.replicationAddress) diags.push(diag(`/nodes/${y}/replicationAddress`, `${x} and ${y} have the same replication address ${ax.replicationAddress}`))
+      else {
+        if (ax.peerAddress !== ay.replicationAddress) diags.push(diag(`/nodes/${x}/peerAddress`, `must be ${y}'s replication address (${ay.replicationAddress})`))
+        if (ay.peerAddress !== ax.replicationAddress) diags.push(diag(`/nodes/${y}/peerAddress`, `must be ${x}'s replication address (${ax.replicationAddress})`))
+      }
+    }
+    // Host checks on this node, of its own attributes (the other node checks its own when it validates).
+    const here = input.perNode[ctx.node]
+    if (here && !diags.some((d) => d.path.startsWith(`/nodes/${ctx.node}/`))) {
+      for (const f of await mirror(ctx).inspect(here)) diags.push(diag(`/nodes/${ctx.node}/${f.field}`, f.reason))
+    }
     return diags.length ? invalid(diags) : ok()
   },
 
