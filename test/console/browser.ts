@@ -73,17 +73,20 @@ export async function startConsoleCluster(o: {
   files?: Record<string, string>
   /** A term license per node (default); false: none (limited mode). */
   licenses?: boolean
+  /** Changes to hb.json before it is written (e.g. quorum: {twoNode: true}). */
+  hb?: (hb: Record<string, unknown>) => Record<string, unknown>
 }): Promise<ConsoleCluster> {
   const count = o.nodes ?? 1
   hostCounter++
   const names = Array.from({ length: count }, (_, i) => `n${i + 1}`)
   const hbPort = await freePort()
   const key = randomBytes(32)
-  const hb = {
+  const hbBase = {
     generation: 1, cluster: 'console-test', port: hbPort, timing: { intervalMs: 100, deadMs: 1000 },
     links: [{ name: 'lo', priority: 0 }],
     nodes: names.map((n, i) => ({ name: n, addresses: { lo: loopback(i) } })),
   }
+  const hb = o.hb ? o.hb(hbBase) : hbBase
   const main = o.main?.(names) ?? { generation: 1, types: {}, groups: [], resources: [], dependencies: [] }
   const nodes: ConsoleNode[] = []
   const stop = async () => {

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type { EventClient } from '../events.js'
 import type { RouteDeps } from './deps.js'
 
-const KEEPALIVE_MS = 15_000
+/** An `alive` frame this often: the console greys its view when the frames stop (a hung or stopped
+ *  agent keeps the connection open and sends nothing — silence is the only sign). */
+const ALIVE_MS = 500
 /** A client that cannot keep up is dropped rather than buffered without end. */
 const MAX_BUFFERED = 8 * 1024 * 1024
 
@@ -28,7 +30,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
       },
     }
-    const keepalive = setInterval(() => { if (!closed) res.write(': keepalive\n\n') }, KEEPALIVE_MS)
+    const keepalive = setInterval(() => { if (!closed && res.writableLength < MAX_BUFFERED) res.write('event: alive\ndata: {}\n\n') }, ALIVE_MS)
     keepalive.unref()
     let remove: (() => void) | undefined
     res.on('close', () => {

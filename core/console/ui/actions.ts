@@ -6,7 +6,7 @@ import { h } from './dom.js'
 import { api, ApiError, type ActionReply } from './api.js'
 import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupConfig, resourceConfig, loadConfig } from './store.js'
 import { dialog, button, message, confirm, notify } from './dialogs.js'
-import { groupSummary, isUp } from './states.js'
+import { groupView, isUp } from './states.js'
 import { addResourceWizard } from './add-resource.js'
 import { oplogDialog, supportDialog, preferencesDialog, helpDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
 
@@ -73,8 +73,12 @@ function pickNode(title: string, nodes: string[], text: string, o: { confirm?: b
   return d.closed.then(() => chosen)
 }
 
-const groupState = (g: string) => groupSummary(groupStatus(g)?.nodes ?? {})
-const anyFault = (g: string) => groupState(g).state === 'faulted' || (groupStatus(g)?.resources ?? []).some((r) => Object.values(r.nodes).some((n) => n.state === 'faulted' || n.fault))
+/** The group's truthful state (states.ts): where it runs, faults left elsewhere, a lost node's part unknown. */
+const groupState = (g: string) => {
+  const gs = groupStatus(g)
+  return gs && state.status ? groupView(state.status, gs) : { state: 'unknown', text: 'unknown', node: null, faults: [], fencing: [], perNode: {} }
+}
+const anyFault = (g: string) => groupState(g).faults.length > 0 || (groupStatus(g)?.resources ?? []).some((r) => Object.values(r.nodes).some((n) => n.state === 'faulted' || n.fault))
 
 export const COMMANDS: Command[] = [
   // File
@@ -150,8 +154,9 @@ export const COMMANDS: Command[] = [
       if (r) return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => isUp(n.state)) ? `${r} is already online` : true
       const g = selectedGroup()
       if (!g) return 'select a resource group or a resource'
-      const st = groupState(g).state
-      return st === 'offline' || st === 'partial' ? true : `group is ${st}`
+      const v = groupState(g)
+      if (v.state === 'unknown') return v.fencing.length ? `the group's state is unknown while ${v.fencing.join(', ')} is being fenced` : `the group's state is unknown (${v.node ?? 'its node'} is lost)`
+      return v.state === 'offline' || v.state === 'partial' || v.state === 'faulted' && v.faults.length < groupNodes(g).length ? true : `group is ${v.text}`
     },
     run: async () => {
       const r = selectedResource()
@@ -183,7 +188,9 @@ export const COMMANDS: Command[] = [
       const g = selectedGroup()
       if (!g) return NEED_GROUP
       if (groupNodes(g).length < 2) return 'the group has only one node'
-      return isUp(groupState(g).state) ? true : 'the group is not online'
+      const v = groupState(g)
+      if (v.state === 'unknown') return `the group's state is unknown (${v.node ?? 'its node'} is lost)`
+      return isUp(v.state) ? true : 'the group is not online'
     },
     run: async () => {
       const g = selectedGroup()!
@@ -229,6 +236,15 @@ export const COMMANDS: Command[] = [
   { id: 'help', label: 'MCCS manual', menu: 'help', enabled: () => true, run: () => helpDialog() },
   { id: 'about', label: 'About MCCS', menu: 'help', enabled: () => true, run: () => aboutDialog() },
 ]
+
+// A stale view (the agent is not answering: events.ts) may show a state that is no longer true: every
+// command that acts on the cluster waits until the view is live again. Reading and leaving stay possible.
+const WHILE_STALE = new Set(['logout', 'support', 'password', 'oplog', 'preferences', 'help', 'about'])
+for (const c of COMMANDS) {
+  if (WHILE_STALE.has(c.id)) continue
+  const inner = c.enabled.bind(c)
+  c.enabled = () => (state.stale ? `the view is not live: ${state.stale}` : inner())
+}
 
 export const commandLabel = (c: Command): string => (typeof c.label === 'function' ? c.label() : c.label)
 export const TOOLBAR = ['online', 'offline', 'switch', 'lock', 'unlock', 'clear', 'flush', 'probe', '|', 'add-group', 'add-resource', 'monitor-all', '|', 'oplog']

@@ -4,7 +4,7 @@
 import { h, replace } from './dom.js'
 import { api, ApiError, type TypeDetail } from './api.js'
 import { state, select, groupStatus, groupConfig, resourceConfig, resourceStatus, groupOf, groupNodes, loadConfig, type Selection } from './store.js'
-import { badge, groupSummary } from './states.js'
+import { badge, groupView, ROLE_LABEL } from './states.js'
 import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
@@ -84,7 +84,7 @@ function groupStateTable(): Node {
     h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Group'), nodes.map((n) => h('th', { scope: 'col' }, n)), h('th', { scope: 'col' }, 'Lock'), h('th', { scope: 'col' }, 'Failover on failure'))),
     h('tbody', null, st.groups.map((g) => h('tr', { 'data-group': g.name },
       h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'group', name: g.name }) } }, g.name)),
-      nodes.map((n) => h('td', { 'data-node': n }, g.nodes[n] ? badge(g.nodes[n]) : h('span', { class: 'muted' }, 'not a member'))),
+      nodes.map((n) => { const p = groupView(st, g).perNode[n]; return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, 'not a member')) }),
       h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`), h('td', null, g.failoverOnFailure ? 'yes' : 'no')))))
 }
 function clusterAttrs(): Node {
@@ -110,18 +110,22 @@ function resourceStateTable(g: string): Node {
   const gs = groupStatus(g)
   if (!gs) return h('p', { class: 'muted' }, `group ${g} no longer exists`)
   const nodes = groupNodes(g)
-  const sum = groupSummary(gs.nodes)
+  const v = groupView(state.status!, gs)
+  // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
+  const role = (n: string) => { const p = v.perNode[n]; return p ? ROLE_LABEL[p.role] : 'not a member' }
   return h('div', null,
-    h('p', { class: 'group-line' }, 'Group: ', badge(sum.state), sum.node ? ` on ${sum.node}` : '', gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '', gs.busy ? ` · ${gs.busy} action(s) running` : '',
+    h('p', { class: 'group-line' }, 'Group: ', badge(v.state, undefined, v.text), v.node && v.state !== 'unknown' ? ` on ${v.node}` : v.node ? ` (${v.node} is lost and not fenced yet)` : '',
+      v.faults.length > 0 && v.state !== 'faulted' ? h('span', { class: 'fault-mark' }, ` · ⚠ fault left on ${v.faults.join(', ')} (Remove fault indication clears it)`) : '',
+      gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '', gs.busy ? ` · ${gs.busy} action(s) running` : '',
       ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`),
     h('table', { class: 'grid state-grid', id: 'resource-state' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Resource'), h('th', { scope: 'col' }, 'Type'), nodes.map((n, i) => h('th', { scope: 'col' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)'))))),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Resource'), h('th', { scope: 'col' }, 'Type'), nodes.map((n) => h('th', { scope: 'col', 'data-node': n, 'data-role': v.perNode[n]?.role ?? '' }, n, h('span', { class: 'muted' }, ` (${role(n)})`))))),
       h('tbody', null,
-        h('tr', { class: 'group-row', 'data-resource': '' }, h('th', { scope: 'row' }, `${g} (group)`), h('td', null, ''), nodes.map((n) => h('td', { 'data-node': n }, badge(gs.nodes[n])))),
+        h('tr', { class: 'group-row', 'data-resource': '' }, h('th', { scope: 'row' }, `${g} (group)`), h('td', null, ''), nodes.map((n) => { const p = v.perNode[n]; return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : badge(undefined)) })),
         gs.resources.map((r) => h('tr', { 'data-resource': r.name },
           h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'resource', name: r.name }) } }, r.name), r.critical ? '' : h('span', { class: 'muted' }, ' (non-critical)')),
           h('td', null, r.type),
-          nodes.map((n) => { const x = r.nodes[n]; return h('td', { 'data-node': n }, x ? [badge(x.state, x.fault ?? undefined), !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'), x.fault && h('div', { class: 'fault' }, x.fault)] : badge('unknown')) }))))))
+          nodes.map((n) => { const x = r.nodes[n]; const lost = v.perNode[n]?.state === 'unknown'; return h('td', { 'data-node': n }, x ? [lost && x.state !== 'unknown' ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text) : badge(x.state, x.fault ?? undefined), !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'), x.fault && h('div', { class: 'fault' }, x.fault)] : badge('unknown')) }))))))
 }
 
 function dependencyTab(g: string): View {

@@ -14,15 +14,40 @@ export const onOplog = (f: OpListener) => { opListeners.add(f); return () => opL
 
 let source: EventSource | null = null
 
+// Staleness: the agent sends a frame at least every ALIVE_MS (routes/events.ts). A stopped or hung agent
+// keeps its TCP connection open and sends nothing, so silence — not a closed stream — is what tells.
+const STALE_AFTER_MS = 1500
+let lastFrameAt = 0
+let watchdog: ReturnType<typeof setInterval> | undefined
+const frame = () => {
+  lastFrameAt = performance.now()
+  if (state.stale) { state.stale = null; changed() }
+}
+function watch(): void {
+  clearInterval(watchdog)
+  watchdog = setInterval(() => {
+    const node = state.status?.node ?? 'this node'
+    const silent = performance.now() - lastFrameAt
+    const why = !state.connected && silent > STALE_AFTER_MS ? `the connection to the agent on ${node} is lost (reconnecting)`
+      : silent > STALE_AFTER_MS ? `the agent on ${node} is not answering (nothing heard from it for over ${STALE_AFTER_MS / 1000} s)` : null
+    if (why !== state.stale) { state.stale = why; changed() }
+  }, 200)
+}
+
 export function connectEvents(): void {
   source?.close()
   const es = source = new EventSource('/api/events', { withCredentials: true })
-  es.addEventListener('open', () => { state.connected = true; changed() })
+  lastFrameAt = performance.now()
+  watch()
+  es.addEventListener('open', () => { state.connected = true; frame(); changed() })
   es.addEventListener('error', () => { state.connected = false; changed() })
+  es.addEventListener('alive', frame)
   es.addEventListener('status', (e) => {
+    frame()
     try { setStatus(JSON.parse((e as MessageEvent<string>).data) as AgentStatus) } catch { /* a torn frame: the next one replaces it */ }
   })
   es.addEventListener('log', (e) => {
+    frame()
     try { const { line } = JSON.parse((e as MessageEvent<string>).data) as { line: string }; for (const f of logListeners) f(line) } catch { /* ignore */ }
   })
   es.addEventListener('oplog', (e) => {
@@ -30,4 +55,4 @@ export function connectEvents(): void {
   })
 }
 
-export function disconnectEvents(): void { source?.close(); source = null; state.connected = false }
+export function disconnectEvents(): void { source?.close(); source = null; state.connected = false; clearInterval(watchdog); state.stale = null }

@@ -13,6 +13,7 @@ import { renderDetail } from './detail.js'
 import { logConsole, fullLogPage } from './logconsole.js'
 import { badge } from './states.js'
 import { licenseBanner } from './license-banner.js'
+import { eventBanner } from './event-banner.js'
 
 const root = document.getElementById('app')!
 
@@ -37,14 +38,21 @@ function enter(s: Session): void {
   const detail = h('main', { class: 'detail', id: 'detail' })
   const log = logConsole()
   const banner = h('div', { class: 'license-banner', id: 'license-banner' })
-  replace(root, h('div', { class: 'app' }, header, tb.el, banner, h('div', { class: 'panes' }, tree, detail), log, h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' })))
+  // Faults, failovers, fences, a lost node, lost quorum; and, when the agent stops answering, why the view is grey.
+  const events = h('div', { class: 'event-banner', id: 'event-banner', 'aria-live': 'polite' })
+  const staleBar = h('div', { class: 'stale-bar', id: 'stale-reason', role: 'alert' })
+  const app = h('div', { class: 'app' }, header, tb.el, h('div', { class: 'banners' }, staleBar, banner, events), h('div', { class: 'panes' }, tree, detail), log, h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }))
+  replace(root, app)
   subscribe(() => {
     tb.update()
     renderTree(tree)
     renderDetail(detail)
-    replace(conn, state.connected ? badge('up', 'live updates') : badge('down', 'reconnecting'), state.connected ? ' live' : ' reconnecting…')
+    app.classList.toggle('stale', !!state.stale)
+    replace(staleBar, state.stale ? [h('strong', null, 'Not live'), ` — ${state.stale}. What you see may be out of date; commands wait until it answers.`] : '')
+    replace(conn, state.stale ? badge('unknown', state.stale, 'not live') : state.connected ? badge('up', 'live updates') : badge('down', 'reconnecting'), state.stale || !state.connected ? '' : ' live')
     const st = state.status
     replace(banner, ...licenseBanner(st))
+    replace(events, ...eventBanner(st, changed))
     document.title = st ? `MCCS — ${st.cluster} (${st.node})` : 'MCCS'
   })
   // Types and configuration once; status at once (the stream's first frame may take a moment) and then live.

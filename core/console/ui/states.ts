@@ -1,5 +1,8 @@
 // How a state looks: a colour AND an icon AND the word, so it reads at a glance and without colour.
+// And what a group's state truly is (issue 18): where it runs and where it left faults are two facts;
+// a node that is lost and not yet fenced makes its part "unknown / fencing…", never "offline".
 import { h } from './dom.js'
+import type { AgentStatus } from '../../agent/status.js'
 
 const LOOK: Record<string, { icon: string; cls: string }> = {
   online: { icon: '●', cls: 'st-online' },
@@ -17,17 +20,20 @@ const LOOK: Record<string, { icon: string; cls: string }> = {
   fenced: { icon: '⊘', cls: 'st-faulted' },
 }
 
-export function badge(stateName: string | undefined, extra?: string): HTMLElement {
+/** A state badge; `text` replaces the word shown (e.g. "unknown / fencing…"), data-state keeps the state. */
+export function badge(stateName: string | undefined, extra?: string, text?: string): HTMLElement {
   const st = stateName ?? 'unknown'
   const look = LOOK[st] ?? { icon: '•', cls: 'st-unknown' }
-  return h('span', { class: ['badge', look.cls], 'data-state': st, title: extra ? `${st}: ${extra}` : st },
-    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, look.icon), ` ${st}`)
+  return h('span', { class: ['badge', look.cls], 'data-state': st, title: extra ? `${text ?? st}: ${extra}` : text ?? st },
+    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, look.icon), ` ${text ?? st}`)
 }
 
-/** One word for a group across its nodes: where it runs, else the worst state. */
+const RUNNING = ['online', 'partial', 'onlining', 'offlining']
+
+/** One word for a group across its nodes: where it runs (even with a fault left elsewhere), else the worst state. */
 export function groupSummary(nodes: Record<string, string>): { state: string; node: string | null } {
   const entries = Object.entries(nodes)
-  for (const want of ['faulted', 'onlining', 'offlining', 'partial', 'online']) {
+  for (const want of [...RUNNING, 'faulted']) {
     const hit = entries.find(([, s]) => s === want)
     if (hit) return { state: want, node: hit[0] }
   }
@@ -35,3 +41,58 @@ export function groupSummary(nodes: Record<string, string>): { state: string; no
 }
 
 export const isUp = (s: string | undefined): boolean => s === 'online' || s === 'partial' || s === 'onlining'
+
+type GroupStatus = AgentStatus['groups'][number]
+export type Role = 'running' | 'stopping' | 'starting' | 'faulted' | 'lost' | 'fencing' | 'standby'
+export interface NodePart { state: string; text: string; role: Role; why?: string }
+export interface GroupView {
+  /** Where it runs, else unknown (a lost node), else faulted, else offline. */
+  state: string
+  text: string
+  node: string | null
+  /** Nodes where a fault is left (a faulted group or resource): cleared by "Remove fault indication". */
+  faults: string[]
+  /** Lost nodes not yet fenced on which the group may still run. */
+  fencing: string[]
+  perNode: Record<string, NodePart>
+}
+
+const nodeLost = (st: AgentStatus, n: string): { lost: boolean; needsFence: boolean } => {
+  const x = st.nodes.find((y) => y.name === n)
+  const m = x?.membership ?? 'unknown'
+  return { lost: m === 'down' || m === 'lost' || m === 'unknown', needsFence: x?.needsFence ?? false }
+}
+
+/** The truthful view of one group from the status: per node, and at a glance. */
+export function groupView(st: AgentStatus, g: GroupStatus): GroupView {
+  const perNode: Record<string, NodePart> = {}
+  const faults: string[] = []
+  const fencing: string[] = []
+  for (const [n, raw] of Object.entries(g.nodes)) {
+    const res = g.resources.map((r) => r.nodes[n]).filter((x) => x !== undefined)
+    const fault = raw === 'faulted' || res.some((x) => x.state === 'faulted')
+    if (fault) faults.push(n)
+    const { lost, needsFence } = nodeLost(st, n)
+    // A lost node's part is unknown until it is fenced: its resources may still run there.
+    const mayRun = g.activeNode === n || res.some((x) => x.state === 'unknown' || x.needsFence) || RUNNING.includes(raw)
+    if (lost && mayRun) {
+      const f = needsFence || res.some((x) => x.needsFence)
+      if (f) fencing.push(n)
+      perNode[n] = { state: 'unknown', text: f ? 'unknown / fencing…' : 'unknown', role: f ? 'fencing' : 'lost', why: `${n} is lost${f ? ' and not fenced yet' : ''}` }
+      continue
+    }
+    const role: Role = raw === 'offlining' ? 'stopping' : raw === 'onlining' ? 'starting' : isUp(raw) ? 'running' : fault ? 'faulted' : lost ? 'lost' : 'standby'
+    perNode[n] = { state: raw, text: raw, role }
+  }
+  const parts = Object.entries(perNode)
+  const run = RUNNING.map((s) => parts.find(([, p]) => p.state === s)).find((x) => x)
+  if (run) return { state: run[1].state, text: run[1].state, node: run[0], faults, fencing, perNode }
+  const unk = parts.find(([, p]) => p.state === 'unknown')
+  if (unk) return { state: 'unknown', text: unk[1].text, node: unk[0], faults, fencing, perNode }
+  if (faults.length) return { state: 'faulted', text: 'faulted', node: null, faults, fencing, perNode }
+  return { state: parts.length ? 'offline' : 'unknown', text: parts.length ? 'offline' : 'unknown', node: null, faults, fencing, perNode }
+}
+
+export const ROLE_LABEL: Record<Role, string> = {
+  running: 'running', stopping: 'stopping', starting: 'starting', faulted: 'faulted', lost: 'lost', fencing: 'lost, fencing…', standby: 'standby',
+}

@@ -23,11 +23,13 @@ export interface AppState {
   types: TypeSummary[]
   selection: Selection
   connected: boolean
+  /** Why the view may no longer be true (the agent stopped answering), or null while it is live. */
+  stale: string | null
 }
 
 type Listener = (s: AppState) => void
 const listeners = new Set<Listener>()
-export const state: AppState = { session: null, status: null, statusAt: 0, config: null, types: [], selection: { kind: 'cluster' }, connected: false }
+export const state: AppState = { session: null, status: null, statusAt: 0, config: null, types: [], selection: { kind: 'cluster' }, connected: false, stale: null }
 
 export function subscribe(f: Listener): void { listeners.add(f) }
 let scheduled = false

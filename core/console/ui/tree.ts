@@ -3,7 +3,7 @@
 // focused item is kept by its key.
 import { h, replace } from './dom.js'
 import { state, select, type Selection } from './store.js'
-import { badge, groupSummary } from './states.js'
+import { badge, groupSummary, groupView } from './states.js'
 
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
@@ -19,14 +19,18 @@ function items(): Item[] {
     children: [
       {
         key: 'groups', icon: '▣', label: 'Resource groups', children: st.groups.map((g) => {
-          const sum = groupSummary(g.nodes)
+          // Where it runs, and apart from that where it left faults (cleared by Remove fault indication).
+          const v = groupView(st, g)
           return {
             key: `group:${g.name}`, icon: '▣', label: g.name, sel: { kind: 'group', name: g.name } as Selection,
-            extra: h('span', null, badge(sum.state, sum.node ?? undefined), sum.node ? h('span', { class: 'muted' }, ` ${sum.node}`) : null,
+            extra: h('span', null, badge(v.state, v.node ?? undefined, v.text), v.node ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
+              v.faults.length > 0 && v.state !== 'faulted' ? h('span', { class: 'fault-mark', title: `a fault is left on ${v.faults.join(', ')}: Action → Remove fault indication` }, ` ⚠ fault on ${v.faults.join(', ')}`) : null,
               g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null),
             children: g.resources.map((r) => {
-              const on = g.activeNode && r.nodes[g.activeNode] ? r.nodes[g.activeNode]!.state : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
-              return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on), h('span', { class: 'muted' }, ` ${r.type}`)) }
+              const at = v.node ?? g.activeNode
+              const part = at ? v.perNode[at] : undefined
+              const on = part?.state === 'unknown' ? 'unknown' : at && r.nodes[at] ? r.nodes[at]!.state : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
+              return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on, undefined, on === 'unknown' && part ? part.text : undefined), h('span', { class: 'muted' }, ` ${r.type}`)) }
             }),
           }
         }),

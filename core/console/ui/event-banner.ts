@@ -1,0 +1,46 @@
+// The event banner (issue 18): what an operator must not miss, above the tree on every screen — faults,
+// failovers, fences (needed, done, failed), a lost node and lost quorum. Conditions (a lost node, no
+// quorum) stay while they hold; events stay until dismissed. Events come from the status' notices (the
+// coordinator's engine, also written to the log); the ones older than the console's page by more than
+// RECENT_MS are history, not news.
+import { h, type Child } from './dom.js'
+import type { AgentStatus } from '../../agent/status.js'
+
+const RECENT_MS = 10 * 60_000
+const MAX_SHOWN = 6
+const SHOWN: Record<string, { icon: string; level: 'error' | 'warn' | 'info'; label: string }> = {
+  resourceFaulted: { icon: '✖', level: 'error', label: 'Resource fault' },
+  groupFaulted: { icon: '✖', level: 'error', label: 'Group faulted' },
+  groupFailover: { icon: '⇄', level: 'warn', label: 'Failover' },
+  noFailoverTarget: { icon: '✖', level: 'error', label: 'No failover' },
+  needsFence: { icon: '⊘', level: 'error', label: 'Fence needed' },
+  nodeFenced: { icon: '⊘', level: 'warn', label: 'Node fenced' },
+  fenceFailed: { icon: '✖', level: 'error', label: 'Fence failed' },
+  fenceWithdrawn: { icon: '⊘', level: 'info', label: 'Fence withdrawn' },
+}
+const openedAt = Date.now()
+const dismissed = new Set<string>()
+const keyOf = (n: AgentStatus['notices'][number]) => `${n.at}|${n.kind}|${n.group ?? ''}|${n.resource ?? ''}|${n.node ?? ''}`
+
+export function eventBanner(st: AgentStatus | null, rerender: () => void): Child[] {
+  if (!st) return []
+  const out: Child[] = []
+  const line = (kind: string, level: string, icon: string, text: string, dismiss?: string) =>
+    h('div', { class: ['ev-line', `ev-${level}`], 'data-kind': kind, role: level === 'info' ? 'status' : 'alert' },
+      h('span', { class: 'ev-icon', 'aria-hidden': 'true' }, icon), ' ', text,
+      dismiss ? h('button', { type: 'button', class: 'ev-x', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: () => { dismissed.add(dismiss); rerender() } }, '✕') : null)
+  const m = st.membership
+  if (m && !m.quorate) out.push(line('noQuorum', 'error', '⊘', `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`))
+  for (const n of st.nodes) {
+    if (n.name === st.node || !(n.membership === 'down' || n.membership === 'lost')) continue
+    out.push(line('nodeLost', 'error', '✖', `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`))
+  }
+  const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))
+  for (const n of news.slice(-MAX_SHOWN).reverse()) {
+    const look = SHOWN[n.kind]!
+    const t = new Date(n.at).toLocaleTimeString()
+    const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`].filter(Boolean).join(', ')
+    out.push(line(n.kind, look.level, look.icon, `${t} ${look.label}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)))
+  }
+  return out
+}
