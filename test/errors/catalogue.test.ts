@@ -11,6 +11,7 @@ import * as exits from '../../core/cli/exit-codes.js'
 import { exitCodeOf } from '../../core/cli/edit-cmd.js'
 import * as httpErrors from '../../core/console/http-errors.js'
 import { packageRoot } from '../../core/paths.js'
+import type { AwsErrorCode } from '../../sdk/src/caps-aws.js'
 
 const root = packageRoot()
 // (Read loosely so that this file ran against the code before the catalogue had statuses.)
@@ -64,6 +65,14 @@ t.test('each entry has a message, an HTTP error status, and an exit code the CLI
   t.same(bad, [])
   // CODES (code -> message) is the catalogue's messages, for the code that reads them.
   t.same(Object.keys(errors.CODES).sort(), codes.sort())
+})
+
+t.test('the codes the SDK names for plugin authors are catalogue codes', async (t) => {
+  // The SDK imports nothing from core/, so it names its codes itself; this line stops typechecking if they drift.
+  const sdkCodes: ReadonlyArray<errors.ErrorCode> = ['MCCS_ERR_AWS_API', 'MCCS_ERR_AWS_THROTTLED', 'MCCS_ERR_AWS_UNREACHABLE', 'MCCS_ERR_AWS_CONFIG'] satisfies AwsErrorCode[]
+  const all: AwsErrorCode extends errors.ErrorCode ? true : false = true
+  t.ok(all)
+  for (const c of sdkCodes) t.ok(Object.hasOwn(catalogue, c), c)
 })
 
 t.test('no quorum, not coordinator and busy have their own statuses, never 500', async (t) => {
