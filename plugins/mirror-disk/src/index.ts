@@ -54,7 +54,7 @@ export default definePlugin<Attrs>({
     }
     // Host checks on this node, of its own attributes (the other node checks its own when it validates).
     const here = input.perNode[ctx.node]
-    if (here && !diags.some((d) => d.path.startsWith(`/nodes/${ctx.node}/`))) {
+    if (here && !diags.some((d) => (d.path ?? '').startsWith(`/nodes/${ctx.node}/`))) {
       for (const f of await mirror(ctx).inspect(here)) diags.push(diag(`/nodes/${ctx.node}/${f.field}`, f.reason))
     }
     return diags.length ? invalid(diags) : ok()
