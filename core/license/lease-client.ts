@@ -58,8 +58,18 @@ export class LeaseClient {
     const retry = this.o.retryMs ?? 10_000
     const sent = this.o.now()
     let a: LeaseAnswer
+    const keyFile = path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE)
+    let key: Buffer
     try {
-      const key = await loadClusterKey(path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE))
+      key = await loadClusterKey(keyFile)
+    } catch (e) {
+      // Not a server problem: this node lacks the server's key (or it is readable by others).
+      this.id = null
+      this.set({ held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `cannot ask ${this.server} for a seat: ${isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : `${keyFile}: ${(e as Error).message}`} (copy the license server's key there, mode 0600)` })
+      this.schedule(retry)
+      return
+    }
+    try {
       a = await leaseRequest(this.server, key, this.id ? { t: 'renew', holder: this.holder, lease: this.id } : { t: 'acquire', holder: this.holder }, this.o.timeoutMs ?? 3000)
     } catch (e) {
       const msg = isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : (e as Error).message

@@ -170,4 +170,12 @@ t.test('floating licenses: a seat from the license server, server unreachable in
   await again.w.start()
   await until(() => /cannot be reached/.test(again.w.current().reason ?? ''), 'restarted while the server is down: limited')
   t.match(again.w.current(), { mode: 'limited', reason: /cannot be reached/ })
+
+  // A node without the server's key says so (not "server unreachable").
+  const nokey = await home(t, 'nokey')
+  await writeFile(path.join(nokey.configDir, LICENSE_FILE), floating(server, 1))
+  const nk = watch(t, nokey, Date.now, { leaseClient: { retryMs: 200 } })
+  await nk.w.start()
+  await until(() => /license-server\.key/.test(nk.w.current().reason ?? ''), 'no key: the reason names the key file')
+  t.match(nk.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER', reason: /license-server\.key: no such file \(copy the license server's key there, mode 0600\)/ })
 })
