@@ -72,7 +72,35 @@ export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): voi
       body: { type: 'object', additionalProperties: false, properties: {} },
     },
   }, async (req) => run(buildCommand('monitor-all', undefined, undefined, {}, userOf(req)), {}, userOf(req)))
+
+  // Node actions (as `mccs node <verb> <node>`, issue 14 What 7): standby/unstandby run on that node and
+  // answer once its groups have moved (logged there as nodeStandby/nodeUnstandby); maintenance is the
+  // engine's nodeMaintenance command (logged by Agent.command).
+  app.post<{ Params: { node: string; verb: string }; Body: { timeoutS?: number } }>('/api/nodes/:node/actions/:verb', {
+    schema: {
+      summary: 'A node action (as `mccs node <verb> <node>`)',
+      params: { type: 'object', required: ['node', 'verb'], properties: { node: name, verb: { type: 'string', enum: [...NODE_VERBS] } } },
+      body: { type: 'object', additionalProperties: false, properties: { timeoutS: { ...timeoutS, description: 'standby: give up moving the groups after this long (default 120)' } } },
+    },
+  }, async (req) => {
+    const { node, verb } = req.params
+    const user = userOf(req)
+    if (verb === 'maintenance' || verb === 'unmaintenance') {
+      return view(await deps.agent.command({ type: 'nodeMaintenance', node, on: verb === 'maintenance', user }))
+    }
+    const r = await deps.agent.setNodeMode(node, verb === 'standby' ? 'standby' : 'active', user, (req.body?.timeoutS ?? 120) * 1000)
+    const failed = r.report?.failed ?? []
+    const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) => (to === 'stopped' ? `${g} stopped` : `${g} moved to ${to}`))
+    return {
+      accepted: failed.length === 0, node: r.node, mode: r.mode, report: r.report,
+      message: verb === 'unstandby' ? `${node} is out of standby`
+        : failed.length ? `${node} stays active: ${failed.join(', ')} could not be stopped there`
+          : `${node} is in standby${moves.length ? `: ${moves.join(', ')}` : ''}${r.report?.left.length ? `; still there: ${r.report.left.join(', ')}` : ''}`,
+    }
+  })
 }
+
+const NODE_VERBS = ['standby', 'unstandby', 'maintenance', 'unmaintenance'] as const
 
 function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
   return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V }

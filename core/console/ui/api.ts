@@ -65,6 +65,8 @@ export const api = {
   groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
   resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),
   monitorAll: () => call<unknown>('POST', '/api/monitor-all', {}),
+  /** standby | unstandby | maintenance | unmaintenance (as `mccs node <verb> <node>`). */
+  nodeAction: (n: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
   addGroup: (g: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/groups', g),
   editGroup: (g: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/groups/${enc(g)}`, p),
   deleteGroup: (g: string) => call<{ generation: number }>('DELETE', `/api/groups/${enc(g)}`),

@@ -219,6 +219,26 @@ function resourceAttrs(r: string): View {
 }
 
 // ---- node
+/** Planned work on the node (as `mccs node <verb>`): standby moves its groups off, maintenance leaves what
+ *  runs there as it is. Each button is enabled by the node's state, with the reason shown when it is not. */
+function nodeWork(n: string, membership: string): Node {
+  const maint = membership.startsWith('maintenance')
+  const act = (verb: string, what: string) => () => void report(`${what} ${n}`, api.nodeAction(n, verb))
+  const btn = (verb: string, label: string, what: string, why: string | null) => {
+    const b = button(label, act(verb, what), { id: `node-${verb}`, disabled: why !== null })
+    if (why) b.title = why
+    return b
+  }
+  return h('div', { class: 'node-work' },
+    h('h3', null, 'Planned work'),
+    h('p', { class: 'muted' }, 'Standby moves the node\'s groups to their next node and starts nothing there; maintenance leaves what runs there as it is (not monitored, started, stopped or moved).'),
+    h('div', { class: 'btn-row' },
+      btn('standby', 'Standby', 'standby', membership === 'standby' ? 'already in standby' : maint ? 'in maintenance' : membership === 'up' ? null : `the node is ${membership}`),
+      btn('unstandby', 'End standby', 'end standby of', membership === 'standby' ? null : 'not in standby'),
+      btn('maintenance', 'Maintenance', 'maintenance of', maint ? 'already in maintenance' : null),
+      btn('unmaintenance', 'End maintenance', 'end maintenance of', maint ? null : 'not in maintenance')))
+}
+
 function nodeAttrs(n: string): Node {
   const st = state.status!
   const ns = st.nodes.find((x) => x.name === n)
@@ -227,6 +247,7 @@ function nodeAttrs(n: string): Node {
   const links = state.config?.hb?.links ?? []
   return h('div', null,
     kv([['Name', n], ['Membership', badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)], ['This node', n === st.node], ['Needs fencing', ns?.needsFence ?? false], ['Votes', hb?.votes ?? 1]]),
+    nodeWork(n, ns?.membership ?? 'unknown'),
     h('h3', null, 'Heartbeat addresses'),
     links.length ? h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Link', 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', null, links.map((l) => { const x = peer?.links[l.name]; return h('tr', null, h('th', { scope: 'row' }, l.name), h('td', null, hb?.addresses[l.name] ?? '—'), h('td', null, n === st.node ? 'this node' : x ? [badge(x.up ? 'up' : 'down'), x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : ''] : '—')) })))
