@@ -15,6 +15,8 @@ import { isOcfAgent, isMetaDataCall, ocfHostEnv } from './ocf-agents.js'
 const DEFAULT_OUTPUT = 64 * 1024
 const MAX_OUTPUT = 1024 * 1024
 const KILL_GRACE_MS = 2000
+/** After the command exits, how long its output may take to drain before the pipes are let go. */
+const DRAIN_MS = 500
 export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 /** The environment every exec starts from; the host sets it, a plugin cannot change or remove it. */
 export const BASE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: SAFE_PATH, LANG: 'C.UTF-8' })
@@ -135,6 +137,7 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
     child.stderr!.on('data', (b: Buffer) => { errLen = take(b, err, errLen) })
     if (req.input !== undefined) child.stdin!.end(req.input)
     let killTimer: NodeJS.Timeout | undefined
+    let drainTimer: NodeJS.Timeout | undefined
     const killGroup = (sig: NodeJS.Signals) => {
       try { if (child.pid) process.kill(-child.pid, sig) } catch { /* gone */ }
     }
@@ -154,6 +157,7 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
       // The group may still hold children of the command: don't leave them behind.
       if (code === null || timedOut || signal.aborted) killGroup('SIGKILL')
       if (killTimer) clearTimeout(killTimer)
+      if (drainTimer) clearTimeout(drainTimer)
       resolve({
         code, signal: sig, timedOut, truncated,
         stdout: Buffer.concat(out).toString('utf8'),
@@ -162,6 +166,13 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
       })
     }
     child.on('error', (e) => finish(127, null, e))
+    // The command's exit is its answer. A daemon it started (an OCF agent's start, a start script's `&`)
+    // may keep its stdout and stderr open for its whole life: after a short drain stop reading, rather
+    // than wait for the pipes to close until the deadline and then kill the daemon with the group.
+    child.on('exit', (code, sig) => {
+      if (settled) return
+      drainTimer = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); finish(code, sig) }, DRAIN_MS)
+    })
     child.on('close', (code, sig) => finish(code, sig))
   })
 }
@@ -177,7 +188,9 @@ export const execProvider: CapabilityProvider = {
         const release = await execSlots.acquire(call.plugin, call.resource, call.signal)
         let res: ExecResult
         try {
-          res = await runProcess({ ...r, env: { ...(r.env ?? {}), ...ocfHostEnv(r.file) } }, call.signal, call.deadline)
+          // Only a type holding exec:ocf/* can run an agent: the others' execs take no path lookup for it.
+          const env = call.permissions.has('exec:ocf/*') ? { ...(r.env ?? {}), ...ocfHostEnv(r.file) } : r.env
+          res = await runProcess({ ...r, ...(env ? { env } : {}) }, call.signal, call.deadline)
         } finally {
           release()
         }
