@@ -56,7 +56,8 @@ t.test('meta-data -> the wizard schema', async (t) => {
 
 t.test('every agent Debian ships parses into a schema', async (t) => {
   const root = '/usr/lib/ocf/resource.d'
-  const agents = fs.readdirSync(root).flatMap((p) => fs.readdirSync(path.join(root, p)).map((n) => path.join(root, p, n)))
+  // (ocf.test.ts puts a provider of its own there for a while: not Debian's, skipped.)
+  const agents = fs.readdirSync(root).filter((p) => !p.startsWith('mccs-test-')).flatMap((p) => fs.readdirSync(path.join(root, p)).map((n) => path.join(root, p, n)))
     .filter((f) => { try { fs.accessSync(f, fs.constants.X_OK); return fs.statSync(f).isFile() } catch { return false } })
   t.ok(agents.length > 100, `${agents.length} agents`)
   const failures: string[] = []
