@@ -61,6 +61,6 @@ export function runScenario(f: ScenarioFile): SimulateResult {
 }
 
 function isCommand(t: string): boolean {
-  return t.startsWith('group') || t.startsWith('resource') || t === 'monitorAll'
+  return t.startsWith('group') || t.startsWith('resource') || t === 'monitorAll' || t === 'nodeMaintenance'
 }
 
