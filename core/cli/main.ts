@@ -28,6 +28,7 @@ const USAGE = `usage: mccs <command> [options]
   license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
   setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
+  metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
   uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
 options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
@@ -128,6 +129,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./mirror-cmd.js')).mirrorCommand(rest, { socket: b.controlSocket, json, force: values.force === true, ...(typeof values.discard === 'string' ? { discard: values.discard } : {}) }, io)
       }
+      case 'metrics':
+        return await (await import('./metrics-cmd.js')).metricsCommand(rest, io)
       case 'ec2-sim':
         return await (await import('./ec2sim-cmd.js')).ec2SimCommand(argv.filter((_, i) => i !== argv.indexOf('ec2-sim')), io)
       default:

@@ -174,6 +174,9 @@ export class PluginHost {
     return a !== null && a === b
   }
 
+  /** A capability provider by name (the console's /metrics reads the AWS provider's counters). */
+  provider(name: string): CapabilityProvider | undefined { return this.providers.get(name) }
+
   get(type: string): LoadedPlugin | undefined {
     return this.plugins.get(type)
   }

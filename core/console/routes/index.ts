@@ -12,4 +12,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./console-page.js')).registerConsolePageRoutes,
   async () => (await import('./support.js')).registerSupportRoutes,
   async () => (await import('./licenses.js')).registerLicenseRoutes,
+  async () => (await import('./metrics.js')).registerMetricsRoutes,
 ]

@@ -41,6 +41,8 @@ export interface AwsEc2Provider extends CapabilityProvider {
   apiCalls(): Record<string, number>
   /** Retries made after throttling or 5xx answers. */
   retries(): number
+  /** Answers that were throttling errors (each, retried or not). */
+  throttles(): number
   cache: DescribeCache
 }
 
@@ -81,6 +83,7 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
   const cache = new DescribeCache(() => ttl)
   const made = new Map<string, number>()
   let retries = 0
+  let throttles = 0
 
   async function target(call: CallInfo): Promise<AwsTarget> {
     const s = await file.load()
@@ -148,6 +151,7 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
         const status = err.$metadata?.httpStatusCode
         const awsCode = err.Code ?? (status ? err.name : undefined)
         const isThrottle = awsCode !== undefined && THROTTLE.has(awsCode)
+        if (isThrottle) throttles++
         const is5xx = status !== undefined && status >= 500
         const isNetwork = status === undefined && !awsCode
         if (awsCode === 'DryRunOperation') {
@@ -191,6 +195,7 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
     cache,
     apiCalls: () => Object.fromEntries(made),
     retries: () => retries,
+    throttles: () => throttles,
     methods: {
       call: {
         authorize: needs('call'),
