@@ -98,6 +98,8 @@ const QSD = '/usr/bin/qemu-storage-daemon'
 const BITMAP_GRANULARITY = 65536
 /** How long `mccs mirror primary --force` stays valid for the next promotion. */
 const FORCE_ONCE_MS = 15 * 60_000
+/** While in sync, the tracking bitmaps rotate this often (a flap then resends at most ~2 periods). */
+const BITMAP_ROTATE_MS = 30_000
 const NBDFUSE = '/usr/bin/nbdfuse'
 
 const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
@@ -616,7 +618,7 @@ export class MirrorVolume {
     await q.command('block-dirty-bitmap-add', { node: 'disk0', name, granularity: BITMAP_GRANULARITY })
     const names = [...keep, name]
     for (const old of prev?.names ?? []) if (!names.includes(old)) await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: old }).catch(() => {})
-    writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ since, names, seq }) + '\n', 0o600)
+    writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ since, names, seq, rotatedAt: Date.now() }) + '\n', 0o600)
   }
 
   private async splitBrain(peer: SplitBrain['peer'], how: string): Promise<void> {
@@ -708,6 +710,11 @@ export class MirrorVolume {
       const bm = readJson<{ names: string[] }>(this.bitmapsFile)
       await this.addBitmaps(gen.current, bm?.names.slice(-1) ?? [])
       this.log('mirror: peer up to date', { resource: this.c.resource, generation: gen.current })
+    } else if (m?.ready && state === 'declared') {
+      // In sync for a while: the older bitmap holds only writes the peer acknowledged long ago (a write
+      // stuck that long would have been seen as a lost peer): drop it, so a later flap resends less.
+      const bm = readJson<{ since: string | null; names: string[]; rotatedAt?: number }>(this.bitmapsFile)
+      if (bm && bm.names.length > 1 && Date.now() - (bm.rotatedAt ?? 0) > BITMAP_ROTATE_MS) await this.addBitmaps(bm.since, bm.names.slice(-1))
     } else if (!m && state === 'declared') {
       // The connection failed fast (the peer's daemon is gone: RST): qsd completed the writes locally
       // already; nothing can be held. The peer, whose daemon is down, counts itself Outdated when it

@@ -65,6 +65,19 @@ t.test('mirror: a link flap resyncs only the blocks written meanwhile', { skip: 
 
   const v = await verifyVolumes(a.vol, (chunk, idx) => b.vol.checksums(chunk, idx))
   t.same(v.differing, [], `verify: both copies equal (${v.chunks} chunks of ${v.chunk} bytes compared)`)
+  // A second flap with writes going on while the partial resync runs, into the very blocks it copies
+  // (old block sent by the copy-before-write, then the new one by the mirror: the peer must end equal).
+  await lab.linkDown(0, 0)
+  const dirty2 = [...offsets].slice(0, 6)
+  for (const mb of dirty2) await lab.exec(0, ['dd', 'if=/dev/urandom', `of=${dev}`, 'bs=1M', 'count=1', `seek=${mb}`, 'oflag=direct', 'status=none'], { timeoutMs: 60_000 })
+  const script = `end=$(($(date +%s)+4)); while [ $(date +%s) -lt $end ]; do for mb in ${dirty2.join(' ')}; do ` +
+    `dd if=/dev/urandom of=${dev} bs=64k count=1 seek=$((mb*16 + RANDOM % 16)) oflag=direct status=none; done; done`
+  await lab.linkUp(0, 0)
+  await lab.exec(0, ['bash', '-c', script], { timeoutMs: 120_000 })
+  await a.vol.waitInSync(180_000)
+  const v1 = await verifyVolumes(a.vol, (chunk, idx) => b.vol.checksums(chunk, idx))
+  t.same(v1.differing, [], 'verify: both copies equal after a partial resync with concurrent writes into the resynced blocks')
+
   // verify sees a difference when there is one: change one block on the secondary's file behind its back.
   const bfd = fs.openSync(path.join(dir, 'n2.img'), 'r+')
   fs.writeSync(bfd, Buffer.alloc(4096, 0x5a), 0, 4096, 300 << 20)
