@@ -343,24 +343,33 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-/** Every completed fence, with whether its target was in the fencer's view at that moment (from the
- *  fencer's own "node X up|down" lines, 200 ms before the fence completed). */
+/** Every completed fence, with whether its target was in the fencer's view at that moment: its last
+ *  installed view (the members logged with "this node is the coordinator (view N)" or "following
+ *  coordinator X (view N)"), or, from an agent that logs no views, its own "node X up|down" lines
+ *  200 ms before the fence completed. */
 async function fenceLog(c: AgentCluster): Promise<Array<{ fencer: string; target: string; at: number; inView: boolean }>> {
   const out: Array<{ fencer: string; target: string; at: number; inView: boolean }> = []
   for (const fencer of c.nodes) {
     const seen = new Map<string, Array<{ at: number; up: boolean }>>()
+    let view: string[] | null = null
     for (const line of (await c.log(fencer)).split('\n')) {
       if (!line) continue
-      let e: { time?: string; msg?: string }
-      try { e = JSON.parse(line) as { time?: string; msg?: string } } catch { continue }
+      let e: { time?: string; msg?: string; partition?: unknown }
+      try { e = JSON.parse(line) as { time?: string; msg?: string; partition?: unknown } } catch { continue }
       const at = Date.parse(e.time ?? '')
-      const m = /^node (n\d+) (up|down)$/.exec(e.msg ?? '')
+      const msg = e.msg ?? ''
+      if (/^(this node is the coordinator|following coordinator \S+) \(view \d+\)/.test(msg) && Array.isArray(e.partition)) {
+        view = e.partition.map(String)
+        continue
+      }
+      if (/^quorum lost/.test(msg) || /^(re-attached to running processes|agent started)/.test(msg)) view = null
+      const m = /^node (n\d+) (up|down)$/.exec(msg)
       if (m) { const l = seen.get(m[1]!) ?? []; l.push({ at, up: m[2] === 'up' }); seen.set(m[1]!, l); continue }
-      const f = /^fence (n\d+) \(level \d+, [^)]+\): done\/ok/.exec(e.msg ?? '')
+      const f = /^fence (n\d+) \(level \d+, [^)]+\): done\/ok/.exec(msg)
       if (f) {
         const target = f[1]!
         const before = (seen.get(target) ?? []).filter((x) => x.at <= at - 200).at(-1)
-        out.push({ fencer, target, at, inView: before?.up === true })
+        out.push({ fencer, target, at, inView: view ? view.includes(target) : before?.up === true })
       }
     }
   }
