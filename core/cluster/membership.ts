@@ -4,8 +4,11 @@
 // piggyback on their heartbeats (whom each of them sees up). Two nodes are *connected* when each sees the
 // other (a one-way path does not count). Our partition is the best clique of connected nodes that contains
 // us: every member sees every other, so every member can talk to the coordinator and to each other.
-// Cliques are compared by votes, then size, then their sorted member list (the lexicographically smallest
-// wins), so members that share the same views pick the same partition.
+// Cliques are compared by votes, then size, then how many members of the view this node is in now they keep
+// (`prefer`: a returning node must not displace a member of an equal clique — issue 14: a node back from a
+// partition made {n1, n3} as good as the installed {n2, n3}, and the active n2 was fenced), then their sorted
+// member list (the lexicographically smallest wins), so members that share the same views pick the same
+// partition.
 //
 // Quorum: the partition's votes are a strict majority of all votes; an exact tie (half, e.g. one node of
 // two) is broken by the quorum server: quorate only if it granted its vote to this partition. The quorum
@@ -31,6 +34,9 @@ export interface MembershipInput {
   views: Readonly<Record<string, { up?: readonly string[] } | undefined>>
   /** The quorum server's answer for this partition (only used in a tie). */
   quorumServerVote?: QuorumServerVote
+  /** Members of the view this node is in now: among cliques of equal votes and size, the one keeping most
+   *  of them wins. */
+  prefer?: readonly string[]
 }
 
 export interface MembershipResult {
@@ -109,11 +115,16 @@ export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): stri
   return out
 }
 
-function compareCliques(a: string[], b: string[], votes: Map<string, number>): number {
+function compareCliques(a: string[], b: string[], votes: Map<string, number>, prefer?: ReadonlySet<string>): number {
   const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   if (va !== vb) return vb - va
   if (a.length !== b.length) return b.length - a.length
+  if (prefer) {
+    const ka = a.filter((n) => prefer.has(n)).length
+    const kb = b.filter((n) => prefer.has(n)).length
+    if (ka !== kb) return kb - ka
+  }
   for (let i = 0; i < a.length; i++) {
     const c = byName(a[i]!, b[i]!)
     if (c) return c
@@ -139,7 +150,8 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   const votes = votesOf(input.nodes)
   const g = connectivity(input)
   const cliques = maximalCliquesWith(g, input.self)
-  cliques.sort((a, b) => compareCliques(a, b, votes))
+  const prefer = input.prefer ? new Set(input.prefer) : undefined
+  cliques.sort((a, b) => compareCliques(a, b, votes, prefer))
   const partition = cliques[0] ?? [input.self]
   const inPart = new Set(partition)
   const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)

@@ -127,7 +127,7 @@ export class Role {
     this.self = o.self
     const dead = o.hb.timing?.deadMs ?? 600
     this.limboMs = o.limboMs ?? 3 * dead
-    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 16 * dead, forgetMs: 60_000 })
+    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 4 * dead, forgetMs: 20_000 })
     this.codec = new ViewCodec(o.hb.nodes.map((n) => n.name))
     // A grant counts for the holder for 90 % of the dead time after the send of its own that it echoes; the
     // grantor keeps its promise for the dead time after receiving that echo. Both are durations on one
@@ -338,7 +338,7 @@ export class Role {
     if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
     // A peer lost in this run counts (and is shown up) again only after its readmission hold.
     const up = this.readmitted(present)
-    let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote() })
+    let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote(), prefer: this.incumbent })
     let isolated = false
     if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
       // A peer is missing: before acting on it, make sure the fault is not on our side.
@@ -355,6 +355,7 @@ export class Role {
     const facts = this.facts(st, now)
     const ann = this.view.step(now, { members: isolated ? [this.self] : m.partition, ready: this.settled && this.mode !== 'leaving' }, facts, st.payloadVc === this.vcJson)
     const inst = this.view.installed(now, facts)
+    if (inst) this.incumbent = inst.view.members
     this.membership = this.effective(inst, m)
     this.announce(ann, up)
     // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
@@ -391,6 +392,8 @@ export class Role {
     return up
   }
   private readonly heldLogged = new Set<string>()
+  /** Members of the last view installed here: kept in a tie between equal partitions. */
+  private incumbent: readonly string[] | undefined
 
   /** The membership this node acts on: the installed view, or (during a view change) none quorate. */
   private effective(inst: Installed | null, m: MembershipResult): MembershipResult {

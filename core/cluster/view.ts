@@ -113,7 +113,6 @@ export class ViewNode {
   private maxEpoch = 0
   private leaving = false
   private readonly startAt: number
-  private readonly quorateOf = new WeakMap<View, boolean>()
   /** Why the last step could not join (for logs and status). */
   private blocked: string | null = null
 
@@ -227,9 +226,8 @@ export class ViewNode {
       if (!f?.ann?.joined || !sameView(f.ann, v)) return null
       if (f.leaseAt == null || now - f.leaseAt >= this.o.leaseMs) return null
     }
-    let q = this.quorateOf.get(v)
-    if (q === undefined) this.quorateOf.set(v, (q = this.o.quorate(v.members)))
-    return { view: v, quorate: q, coordinator: v.ready[0] ?? null }
+    // Asked each time: a tie's quorum (the quorum server's vote) can change while the view stays.
+    return { view: v, quorate: this.o.quorate(v.members), coordinator: v.ready[0] ?? null }
   }
 
   /** Acting: an installed quorate view. */

@@ -257,3 +257,12 @@ t.test('speed: 16 nodes, dense random views', async (t) => {
   t.ok(ms < 5, `${ms.toFixed(3)} ms per membership computation`)
   t.equal(connectivity({ self: 'x', nodes: [], up: ['y'], views: {} }).size, 1, 'unknown peers are not members')
 })
+
+t.test('equal cliques: the one keeping the members of the current view wins (issue 14)', async (t) => {
+  // n1 is back from a partition: n1–n3 and n2–n3 are connected, n1–n2 not yet. The view was {n2, n3}.
+  const all = ['n1', 'n2', 'n3']
+  const sees = { n1: ['n3'], n2: ['n3'], n3: ['n1', 'n2'] }
+  t.same(computeMembership(inputFor('n3', all, sees)).partition, ['n1', 'n3'], 'without a view: the smallest names')
+  t.same(computeMembership({ ...inputFor('n3', all, sees), prefer: ['n2', 'n3'] }).partition, ['n2', 'n3'], 'the installed view is kept')
+  t.same(computeMembership({ ...inputFor('n3', all, groupsGraph([all])), prefer: ['n2', 'n3'] }).partition, all, 'a bigger clique still wins')
+})

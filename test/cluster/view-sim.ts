@@ -106,6 +106,8 @@ interface NodeSim {
   actUntil: number
   facts: Record<string, PeerFacts>
   lastUp: string[]
+  /** Members of the last view installed here (the role prefers them in a tie). */
+  incumbent: readonly string[] | null
 }
 
 class Heap<T> {
@@ -247,7 +249,7 @@ export function simulate(o: SimOptions): SimResult {
       seq: 0, ring: [], peers: new Map(names.filter((x) => x !== name).map((x) => [x, newPeer()])), view: null, ann: null,
       readyAt: now + 100 + r() * 1400, startedAt: now, queue: [],
       legacyKey: '', legacySince: 0, legacyQuorate: false, legacyPartition: [name], actKey: null, actSince: 0,
-      actUntil: -1, facts: {}, lastUp: [],
+      actUntil: -1, facts: {}, lastUp: [], incumbent: null,
     }
     s.facts = Object.fromEntries(s.peers)
     s.view = new ViewNode({ self: name, leaseMs, holdMs, quorate, now: local(s) })
@@ -285,12 +287,13 @@ export function simulate(o: SimOptions): SimResult {
   const mCache = new Map<string, ReturnType<typeof computeMembership>>()
   const desire = (s: NodeSim) => {
     const up: string[] = []
-    let key = s.name
+    const prefer = s.incumbent ?? undefined
+    let key = `${s.name}/${prefer?.join(',') ?? ''}`
     for (const [x, p] of s.peers) if (p.up) { up.push(x); key += `|${x}:${p.upKey}` }
     let m = mCache.get(key)
     if (!m) {
       const views = Object.fromEntries(up.map((x) => [x, { up: s.peers.get(x)!.upList }]))
-      mCache.set(key, (m = computeMembership({ self: s.name, nodes: nodesCfg, up, views })))
+      mCache.set(key, (m = computeMembership({ self: s.name, nodes: nodesCfg, up, views, ...(prefer ? { prefer } : {}) })))
     }
     return m
   }
@@ -307,6 +310,8 @@ export function simulate(o: SimOptions): SimResult {
     }
     const t = local(s)
     s.ann = s.view!.step(t, { members: m.partition, ready: now >= s.readyAt }, facts(s))
+    const inst = s.view!.installed(t, facts(s))
+    if (inst) s.incumbent = inst.view.members
     const wake = s.view!.wakeAt(facts(s))
     if (wake !== null && wake > t) heap.push(now + (wake - t) / s.rate + 0.01, { k: 'step', node: s.name, inc: s.inc })
   }
