@@ -104,6 +104,17 @@ export default definePlugin<Attrs>({
   async monitor(ctx): Promise<HookAnswer> {
     const s = await mirror(ctx).status()
     const data = { role: s.role, replication: s.replication?.state ?? null, percent: s.replication?.percent ?? null, generation: s.generation?.current ?? null }
+    if (s.role === 'down') {
+      // Offline here means standby: the primary needs this node's copy exported (and a standby that is
+      // not replicated to could never take over). Starting it is safe: nothing runs here, and a later
+      // online replaces it (the capability serialises both).
+      try {
+        await mirror(ctx).becomeSecondary()
+        return notRunning('not primary (secondary started: the copy is exported for the primary)', { data: { ...data, role: 'secondary' } })
+      } catch (e) {
+        return notRunning(`not primary (down; the secondary could not start: ${why(e)})`, { data })
+      }
+    }
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
     if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
     if (!s.mount?.mounted) return failed(`${ctx.attrs.mountPoint} is not mounted from ${s.attached.device}`, { data })

@@ -18,9 +18,12 @@ t.test('validate names each bad field; online refuses outdated data', async (t) 
   const procs = new ProcManager({ stateDir: path.join(dir, 'proc') })
   const mm = new MirrorManager({ procs, runBase: path.join(dir, 'run'), secret: () => ({ cluster: 'test', key: Buffer.alloc(32, 7) }) })
   const h = await createTestHost({ pluginDir, fakes: { providers: [mirrorProvider(mm)] } })
-  t.teardown(async () => { await h.dispose(); mm.close(); procs.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await procs.stop('mirror.md0', 'qsd', { graceMs: 2000 }).catch(() => {})
+    await h.dispose(); mm.close(); procs.close(); fs.rmSync(dir, { recursive: true, force: true })
+  })
 
-  const good = { backing: path.join(dir, 'disk.img'), replicationAddress: '127.0.0.1', peerAddress: '127.0.0.2', mountPoint: path.join(dir, 'mnt') }
+  const good = { backing: path.join(dir, 'disk.img'), replicationAddress: '127.0.0.1', peerAddress: '127.0.0.2', mountPoint: path.join(dir, 'mnt'), port: 17997 }
   const v = await h.call('validate', { args: [{ perNode: {
     n1: { ...good, backing: 'disk.img', port: 80 },
     n2: { ...good, peerAddress: '127.0.0.1', replicationAddress: '127.0.0.1', mode: 'semi' },
@@ -38,6 +41,12 @@ t.test('validate names each bad field; online refuses outdated data', async (t) 
   t.equal((await procs.status('mirror.md0', 'qsd')).running, false, 'no daemon was started')
   const mon = await h.call('monitor', { resource: 'md0', attrs: good })
   t.equal(mon.answer, 'notRunning', JSON.stringify(mon))
+  // A node where the resource is offline is the standby: it must export its copy for the primary, or
+  // the primary never gets a peer and the standby can never take over.
+  t.equal((await procs.status('mirror.md0', 'qsd')).running, true, 'the monitor of the offline resource started the secondary\'s daemon')
+  const mon2 = await h.call('monitor', { resource: 'md0', attrs: good })
+  t.match(mon2.reason ?? '', /secondary/, `and reports it (${mon2.reason})`)
+  t.equal(mon2.answer, 'notRunning', 'still not running as a resource here')
 })
 
 // Acceptance 8: bad input refused at validate with the field named, nothing changed.
