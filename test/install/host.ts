@@ -1,5 +1,5 @@
 // A "host" for install tests: a lab node's network namespace plus a mount namespace of its own in which
-// /usr, /etc, /var and /opt are overlays on a tmpfs. Whatever dpkg or install.sh writes there (the
+// /usr, /etc, /var, /opt and /root are overlays on a tmpfs. Whatever dpkg or install.sh writes there (the
 // package, its unit, dpkg's database, /opt/MCCS) stays in that namespace and is gone with it; the root
 // filesystem is never written. Node, npm and the compilers are removed from the overlay's /usr, so the
 // host has no runtime and no build tools of its own: what runs there came with the artifact.
@@ -20,7 +20,7 @@ export const ABSENT_TOOLS = ['node', 'nodejs', 'npm', 'npx', 'corepack', 'gcc', 
 const HOLDER = `set -e
 T="$1"
 mount -t tmpfs mccs-install-test "$T"
-for d in usr etc var opt; do
+for d in usr etc var opt root; do
   mkdir -p "$T/$d.u" "$T/$d.w"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d.u,workdir=$T/$d.w" "/$d"
 done
@@ -56,8 +56,9 @@ export class Host {
 
   /** Runs argv in the host with a clean environment (plus `env`). */
   exec(argv: string[], o: ExecOptions & { env?: string[]; cwd?: string } = {}): Promise<ExecResult> {
-    const wd = o.cwd ? [`--wd=${o.cwd}`] : []
-    return run(['nsenter', '-t', String(this.holder.pid), '-m', '-n', ...wd, '--', 'env', '-i', ...CLEAN_ENV, ...(o.env ?? []), ...argv], { check: false, timeoutMs: 120_000, ...o })
+    // env -C, not nsenter --wd: nsenter opens that folder before it enters the mount namespace.
+    const wd = o.cwd ? ['-C', o.cwd] : []
+    return run(['nsenter', '-t', String(this.holder.pid), '-m', '-n', '--', 'env', '-i', ...wd, ...CLEAN_ENV, ...(o.env ?? []), ...argv], { check: false, timeoutMs: 120_000, ...o })
   }
 
   /** A shell command line in the host. */
@@ -72,9 +73,9 @@ export class Host {
 
   /** A long-running process in the host (killed by destroy()); env exactly as given. */
   spawn(argv: string[], o: { env: string[]; cwd?: string }): ChildProcess {
-    const wd = o.cwd ? [`--wd=${o.cwd}`] : []
+    const wd = o.cwd ? ['-C', o.cwd] : []
     // setpriv --pdeathsig: it dies with the test even if the test is killed before destroy().
-    const c = spawn('nsenter', ['-t', String(this.holder.pid), '-m', '-n', ...wd, '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'env', '-i', ...o.env, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = spawn('nsenter', ['-t', String(this.holder.pid), '-m', '-n', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'env', '-i', ...wd, ...o.env, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.started.add(c)
     c.on('exit', () => this.started.delete(c))
     return c
