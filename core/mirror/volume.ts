@@ -579,6 +579,11 @@ export class MirrorVolume {
     const q = this.qmp!
     const file = path.join(this.c.runDir, 'in.rec')
     fs.writeFileSync(file, Buffer.alloc(PEER_REC_BYTES))
+    // A read cut short before (a failed tick) may have left its job and nodes: they would block this one.
+    await q.command('job-cancel', { id: 'rd' }).catch(() => {})
+    await q.command('job-dismiss', { id: 'rd' }).catch(() => {})
+    await q.command('blockdev-del', { 'node-name': 'inrec' }).catch(() => {})
+    await q.command('blockdev-del', { 'node-name': 'inrecf' }).catch(() => {})
     await q.command('blockdev-add', { driver: 'file', 'node-name': 'inrecf', filename: file })
     await q.command('blockdev-add', { driver: 'raw', 'node-name': 'inrec', file: 'inrecf' })
     try {
@@ -595,6 +600,7 @@ export class MirrorVolume {
         await sleep(20)
       }
     } finally {
+      await q.command('job-cancel', { id: 'rd' }).catch(() => {})
       await q.command('blockdev-del', { 'node-name': 'inrec' }).catch(() => {})
       await q.command('blockdev-del', { 'node-name': 'inrecf' }).catch(() => {})
     }
@@ -647,6 +653,7 @@ export class MirrorVolume {
     await q.command('blockdev-del', { 'node-name': 'outrecf' }).catch(() => {})
     await q.command('blockdev-add', { driver: 'file', 'node-name': 'outrecf', filename: this.outRecFile })
     await q.command('blockdev-add', { driver: 'raw', 'node-name': 'outrec', file: 'outrecf', size: PEER_REC_BYTES })
+    await q.command('job-cancel', { id: 'rec' }).catch(() => {}) // left by a write cut short
     await q.command('blockdev-backup', { 'job-id': 'rec', device: 'outrec', target: 'peermeta', sync: 'full', 'auto-dismiss': true })
     const end = Date.now() + 10_000
     for (;;) {
