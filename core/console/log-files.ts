@@ -26,6 +26,39 @@ export async function tailLines(file: string, n: number): Promise<string[]> {
   }
 }
 
+/** A page of a log file: up to `n` whole lines that end before byte `before` (default: the end), with the
+ *  byte range they cover — `from` is where to ask for the page before this one (0: the start of the file). */
+export async function linesBefore(file: string, n: number, before?: number): Promise<{ lines: string[]; from: number; to: number; size: number }> {
+  let fh
+  try { fh = await open(file, 'r') } catch { return { lines: [], from: 0, to: 0, size: 0 } }
+  try {
+    const { size } = await fh.stat()
+    const to = Math.min(before ?? size, size)
+    let pos = to
+    let buf = Buffer.alloc(0)
+    // Read back in chunks until n + 1 newlines (the one before the first line) or the start of the file.
+    const newlines = () => { let c = 0; for (const b of buf) if (b === 10) c++; return c }
+    while (pos > 0 && newlines() <= n) {
+      const len = Math.min(CHUNK, pos)
+      pos -= len
+      const chunk = Buffer.alloc(len)
+      await fh.read(chunk, 0, len, pos)
+      buf = Buffer.concat([chunk, buf])
+    }
+    // Cut at line starts: the page begins after a newline (or at the file's start), and ends at `to`,
+    // dropping a partial last line only when `to` is the end of a file still being written.
+    let end = buf.length
+    if (before === undefined && end > 0 && buf[end - 1] !== 10) end = buf.lastIndexOf(10) + 1
+    const starts: number[] = pos === 0 ? [0] : []
+    for (let i = 0; i < end; i++) if (buf[i] === 10 && i + 1 < end) starts.push(i + 1)
+    const first = starts.length > n ? starts[starts.length - n]! : starts[0] ?? end
+    const text = buf.subarray(first, end).toString('utf8')
+    return { lines: text.split('\n').filter((l) => l.length > 0), from: pos + first, to: pos + end, size }
+  } finally {
+    await fh.close()
+  }
+}
+
 export class FileFollower {
   private offset = -1
   private partial = ''

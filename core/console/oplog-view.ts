@@ -1,9 +1,14 @@
 // The manual operation log (logs/operation.log, one JSON line per operator command) as the API shows it.
+// An operator command is logged twice: "accepted" (or "rejected") when the engine answers, then its final
+// result, "done" or "failed" with the reason (command-results.ts). The view pairs them: one entry per
+// command, with `final` once it ended.
 import type { OpRecord } from '../log/oplog.js'
 
 export interface OplogEntry {
   at: string; user: string; node: string; op: string; target: string | null
   args: Record<string, unknown>; result: string; code?: string; reason?: string
+  /** How an accepted command ended. */
+  final?: { result: string; at: string; reason?: string }
 }
 
 /** One line of operation.log as an API entry, or null for a line that is not a record. */
@@ -15,4 +20,24 @@ export function oplogEntry(line: string): OplogEntry | null {
     at: r.at, user: r.user ?? '', node: r.node ?? '', op: r.command, target: r.target ?? null, args: r.args ?? {}, result: r.result ?? '',
     ...(r.code ? { code: r.code } : {}), ...(r.reason ? { reason: r.reason } : {}),
   }
+}
+
+/** The newest accepted entry of the same command, user and target that has no final result yet. */
+export function acceptedFor(list: OplogEntry[], fin: OplogEntry): OplogEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const e = list[i]!
+    if (e.result === 'accepted' && !e.final && e.op === fin.op && e.user === fin.user && e.target === fin.target) return e
+  }
+  return undefined
+}
+
+/** Pairs each final record with its accepted one (a final without one — an older log — stays an entry). */
+export function withFinals(entries: OplogEntry[]): OplogEntry[] {
+  const out: OplogEntry[] = []
+  for (const e of entries) {
+    const acc = (e.result === 'done' || e.result === 'failed') ? acceptedFor(out, e) : undefined
+    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
+    else out.push(e)
+  }
+  return out
 }

@@ -6,7 +6,6 @@ import type { CommandReply } from '../../agent/agent.js'
 import { buildCommand, GROUP_VERBS, RESOURCE_VERBS } from '../../agent/operator-commands.js'
 import type { OperatorCommand } from '../../engine/index.js'
 import { MccsError } from '../../errors.js'
-import { audit } from '../audit.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -21,14 +20,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: RouteDeps): voi
     if (typeof cmd === 'string') throw new MccsError('MCCS_ERR_INVALID', cmd, { field: '/params/verb' })
     const timeoutS = body.timeoutS ?? 600
     const reply = await deps.agent.command({ ...cmd, user } as OperatorCommand, { wait: body.wait === true, timeoutMs: timeoutS * 1000 })
-    // The command is logged when it is accepted (Agent.command); a command waited for logs how it ended too.
-    if (reply.reached !== undefined) {
-      const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : undefined
-      await audit(deps.agent, {
-        user, command: cmd.type, ...(target ? { target } : {}), result: reply.reached ? 'done' : 'failed',
-        ...(reply.reached ? {} : { reason: `the target state was not reached within ${timeoutS} s, or a fault stopped it` }),
-      })
-    }
+    // The command is logged when it is accepted (Agent.command) and how it ended (command-results.ts), waited for or not.
     return view(reply)
   }
 

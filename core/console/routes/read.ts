@@ -1,14 +1,19 @@
 // Read-only routes: GET /api/status, /api/config, /api/oplog, /api/logs, /api/openapi.json.
 import { redactJson } from '../../log/redact.js'
 import type { FastifyInstance } from 'fastify'
-import { tailLines } from '../log-files.js'
+import { tailLines, linesBefore } from '../log-files.js'
 import { oplogEntry } from '../oplog-view.js'
+import { CommandResults } from '../command-results.js'
 import type { RouteDeps } from './deps.js'
 
 const MAX_LINES = 10_000
 
 export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { agent } = deps
+  // The final result of each operator command, for GET /api/oplog (and the live oplog stream).
+  const results = new CommandResults(agent)
+  results.start()
+  app.addHook('onClose', async () => results.stop())
 
   app.get('/api/status', {
     schema: { summary: 'Cluster status: nodes, groups, resources per node (the JSON of `mccs status --json`)' },
@@ -27,18 +32,25 @@ export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void 
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 } } },
     },
   }, async (req) => {
+    // One entry per record: a command's "accepted" and its final "done"/"failed" (command-results.ts) are two.
     const lines = await tailLines(deps.settings.oplogFile, req.query.limit ?? 200)
     return lines.map(oplogEntry).filter((e) => e !== null)
   })
 
-  app.get<{ Querystring: { lines?: number } }>('/api/logs', {
+  app.get<{ Querystring: { lines?: number; before?: number } }>('/api/logs', {
     schema: {
-      summary: "This node's agent log (JSON lines), newest last",
-      querystring: { type: 'object', additionalProperties: false, properties: { lines: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 } } },
+      summary: "This node's agent log (JSON lines), newest last; paged: `from` of one answer is `before` of the older page",
+      querystring: {
+        type: 'object', additionalProperties: false, properties: {
+          lines: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 },
+          before: { type: 'integer', minimum: 0, description: 'byte offset: the lines that end before it (the `from` of a newer page); default the end of the log' },
+        },
+      },
     },
   }, async (req) => {
     agent.log.flush()
-    return { lines: await tailLines(deps.settings.logFile, req.query.lines ?? 200) }
+    // {lines, from, to, size}: the byte range the lines cover and the log's size, so a reader pages back to 0.
+    return linesBefore(deps.settings.logFile, req.query.lines ?? 200, req.query.before)
   })
 
   app.get('/api/openapi.json', {

@@ -61,7 +61,7 @@ export const api = {
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
   config: () => call<{ generation: number; text: string; hb?: unknown }>('GET', '/api/config'),
   oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
-  logs: (lines = 200) => call<{ lines: string[] }>('GET', `/api/logs?lines=${lines}`),
+  logs: (lines = 200, before?: number) => call<LogPage>('GET', `/api/logs?lines=${lines}${before !== undefined ? `&before=${before}` : ''}`),
   groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
   resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),
   monitorAll: () => call<unknown>('POST', '/api/monitor-all', {}),
@@ -89,6 +89,8 @@ export interface TypeSummary { name: string; displayName: string; version: strin
 export interface TypeDetail extends TypeSummary { wizard: JsonSchema; defaults?: Record<string, number> }
 export type JsonSchema = Record<string, unknown>
 export interface ActionReply { accepted: boolean; outcome?: string; message?: string }
-export interface OpEntry { at: string; user: string; node?: string; op?: string; command?: string; target?: string; args?: Record<string, unknown>; result: string; reason?: string }
+export interface OpEntry { at: string; user: string; node?: string; op?: string; command?: string; target?: string | null; args?: Record<string, unknown>; result: string; reason?: string; final?: { result: string; at: string; reason?: string } }
+/** A page of this node's log: `from` is the `before` of the older page (0: the log's start). */
+export interface LogPage { lines: string[]; from: number; to: number; size: number }
 export interface SupportBundle { id: string; createdAt: string; nodes: string[]; size: number }
 export interface License { node: string; type: string; expires: string | null; hostId: string; valid: boolean; reason?: string; mode?: string; daysLeft?: number | null; warning?: string }

@@ -23,12 +23,21 @@ const keep = () => Math.max(50, Math.min(10000, Number(localStorage.getItem('mcc
 export function logConsole(): HTMLElement {
   const out = h('div', { class: 'log-lines', id: 'log-lines', role: 'log', 'aria-live': 'off', tabindex: 0, 'aria-label': 'Log lines' })
   let paused = false
-  const add = (line: string) => {
-    const f = formatLine(line)
+  // Lines are added once per frame: a burst (thousands of lines at once) costs one layout, not one each,
+  // and only the last `keep()` of it are ever built.
+  let queue: string[] = []
+  const flush = () => {
+    const lines = queue.slice(-keep())
+    queue = []
     const atBottom = out.scrollTop + out.clientHeight >= out.scrollHeight - 4
-    out.append(h('div', { class: `log-line lv-${f.level}` }, f.text))
-    while (out.childElementCount > keep()) out.firstElementChild?.remove()
+    out.append(...lines.map((l) => { const f = formatLine(l); return h('div', { class: `log-line lv-${f.level}` }, f.text) }))
+    for (let extra = out.childElementCount - keep(); extra > 0; extra--) out.firstElementChild?.remove()
     if (atBottom && !paused) out.scrollTop = out.scrollHeight
+  }
+  const add = (line: string) => {
+    if (!queue.length) requestAnimationFrame(flush)
+    queue.push(line)
+    if (queue.length > 20_000) queue = queue.slice(-keep())
   }
   api.logs(200).then((r) => { for (const l of r.lines) add(l) }, (e) => add(`(cannot read the log: ${(e as Error).message})`))
   onLog(add)
@@ -41,13 +50,42 @@ export function logConsole(): HTMLElement {
     out)
 }
 
-/** The full-log window: every line the agent gives, plain text. */
+/** The full-log window: this node's whole log, a page at a time (the API gives at most 10,000 lines per
+ *  call): the newest PAGE lines first, then Older prepends the page before, back to the log's first line. */
+const PAGE = 2000
 export async function fullLogPage(root: HTMLElement): Promise<void> {
   document.title = 'MCCS — full log'
-  const pre = h('pre', { class: 'full-log', id: 'full-log' }, 'loading…')
-  replace(root, h('div', { class: 'full-log-page' }, h('h1', null, 'MCCS log (this node)'), pre))
-  try {
-    const r = await api.logs(100000)
-    pre.textContent = r.lines.map((l) => formatLine(l).text).join('\n') || '(empty)'
-  } catch (e) { pre.textContent = `cannot read the log: ${(e as Error).message}` }
+  const out = h('div', { class: 'full-log', id: 'full-log', role: 'log', tabindex: 0, 'aria-label': 'The whole log' })
+  const range = h('span', { id: 'log-range', class: 'muted', role: 'status' }, 'loading…')
+  const err = h('p', { class: 'field-error', role: 'alert' })
+  let from = 0
+  let shown = 0
+  let size = 0
+  const older = button(`◂ Older ${PAGE.toLocaleString()} lines`, () => void load(from), { id: 'log-older', disabled: true })
+  const newest = button('⟳ Newest', () => { replace(out); shown = 0; void load(undefined) }, { id: 'log-newest' })
+  const render = (lines: string[]) => lines.map((l) => { const f = formatLine(l); return h('div', { class: `log-line lv-${f.level}` }, f.text) })
+  async function load(before: number | undefined): Promise<void> {
+    older.disabled = true
+    err.textContent = ''
+    try {
+      const p = await api.logs(PAGE, before)
+      const keepAt = out.scrollHeight - out.scrollTop // older lines go on top: keep the reader's place
+      out.prepend(...render(p.lines))
+      if (before !== undefined) out.scrollTop = out.scrollHeight - keepAt
+      else out.scrollTop = out.scrollHeight
+      from = p.from
+      if (before === undefined) size = p.size
+      shown += p.lines.length
+      older.disabled = from <= 0
+      range.textContent = shown ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})` : 'the log is empty'
+    } catch (e) {
+      err.textContent = `cannot read the log: ${(e as Error).message}`
+      older.disabled = from <= 0 && shown > 0
+    }
+  }
+  replace(root, h('div', { class: 'full-log-page', id: 'full-log-page' },
+    h('div', { class: 'full-log-head' }, h('h1', null, 'MCCS log (this node)'), older, newest, range), err, out))
+  await load(undefined)
 }
+
+const fmtBytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`)

@@ -5,6 +5,7 @@ import { api, ApiError, type OpEntry } from './api.js'
 import { state, select } from './store.js'
 import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
+import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 
 const fmtTime = (iso: string) => { const d = new Date(iso); return Number.isNaN(d.getTime()) ? iso : d.toLocaleString() }
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
@@ -48,21 +49,44 @@ export function addGroupDialog(): void {
 
 export function oplogDialog(): void {
   const d = dialog('Manual operation log', { wide: true, id: 'oplog' })
+  d.el.classList.add('dlg-oplog')
   const tbody = h('tbody')
-  const row = (e: OpEntry) => h('tr', { class: `op-${e.result}` }, h('td', null, fmtTime(e.at)), h('td', null, e.user), h('td', null, e.node ?? ''),
-    h('td', null, e.op ?? e.command ?? ''), h('td', null, e.target ?? ''), h('td', null, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
-    h('td', null, e.result, e.reason ? ` — ${e.reason}` : ''))
-  d.body.append(h('div', { class: 'table-scroll' }, h('table', { class: 'grid' },
+  // One row per command: its "accepted" and its final "done"/"failed" records are paired (oplog-view.ts).
+  let entries: Array<OpEntry & OplogEntry> = []
+  const resultCell = (e: OpEntry) => {
+    const f = e.final
+    if (f) {
+      const secs = (Date.parse(f.at) - Date.parse(e.at)) / 1000
+      return [h('span', { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] }, f.result === 'done' ? '✔ done' : '✖ failed'),
+        Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '', f.reason ? h('div', { class: 'op-reason' }, f.reason) : '']
+    }
+    if (e.result === 'accepted') return [h('span', { class: 'badge st-busy' }, '⋯ accepted'), h('div', { class: 'op-reason muted' }, 'running, or its end was not recorded')]
+    const bad = e.result === 'rejected' || e.result === 'failed'
+    return [h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`), e.reason ? h('div', { class: 'op-reason' }, e.reason) : '']
+  }
+  const row = (e: OpEntry) => h('tr', { 'data-op': e.op ?? e.command ?? '', 'data-target': e.target ?? '', 'data-result': e.final?.result ?? e.result },
+    h('td', { class: 'op-time' }, fmtTime(e.at)), h('td', null, e.user), h('td', null, e.node ?? ''),
+    h('td', null, e.op ?? e.command ?? ''), h('td', { class: 'op-target' }, e.target ?? ''), h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
+    h('td', { class: 'op-result' }, resultCell(e)))
+  const draw = () => replace(tbody, entries.length ? [...entries].reverse().map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')))
+  d.body.append(h('div', { class: 'table-scroll' }, h('table', { class: 'grid oplog-grid' },
+    h('colgroup', null, ['op-c-time', 'op-c-user', 'op-c-node', 'op-c-op', 'op-c-target', 'op-c-args', 'op-c-result'].map((c) => h('col', { class: c }))),
     h('thead', null, h('tr', null, ['Time', 'User', 'Node', 'Operation', 'Target', 'Arguments', 'Result'].map((x) => h('th', { scope: 'col' }, x)))), tbody)))
   d.footer.append(button('Close', () => d.close(), { primary: true }))
   replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
-  api.oplog(500).then((list) => {
-    replace(tbody, [...list].reverse().map(row))
-    if (!list.length) replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')))
-  }, (e) => replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`))))
-  const off = onOplog((e) => { tbody.querySelector('td[colspan]')?.parentElement?.remove(); tbody.prepend(row(e)) })
+  api.oplog(1000).then((list) => { entries = withFinals(list.map(asEntry)); draw() },
+    (e) => replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`))))
+  const off = onOplog((raw) => {
+    const e = asEntry(raw)
+    const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(entries, e) : undefined
+    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
+    else entries.push(e)
+    draw()
+  })
   void d.closed.then(() => off())
 }
+/** The API's entry with the fields the pairing needs. */
+const asEntry = (e: OpEntry): OpEntry & OplogEntry => ({ ...e, op: e.op ?? e.command ?? '', target: e.target ?? null, user: e.user, node: e.node ?? '', args: e.args ?? {} }) as OpEntry & OplogEntry
 
 export function supportDialog(): void {
   const d = dialog('Collect support files', { id: 'support' })
