@@ -575,6 +575,24 @@ export class Agent extends EventEmitter {
         continue
       }
       if (!why) this.leftInMaintenance.delete(n)
+      const inView = n === this.node || this.role?.inView(n) === true
+      if (why === 'standby') {
+        // Standby is a state of its own in the engine (node-mode.ts): a member that runs nothing of ours by its
+        // own word; nothing is placed there, it is still probed and monitored.
+        this.parked.set(n, 'standby')
+        if (!this.state.nodes[n]?.standby) {
+          this.log.log('info', `node ${n} is in standby: it runs nothing, nothing will be started there`, { node: n })
+          this.dispatch({ type: 'nodeMode', node: n, standby: true })
+        }
+        // Away in standby it still runs nothing (no fence); back, it is probed.
+        if (!inView && ms === 'up') this.dispatch({ type: 'nodeChange', node: n, membership: 'fenced' })
+        else if (inView && ms === 'fenced') {
+          this.pushed.delete(n)
+          this.dispatch({ type: 'nodeChange', node: n, membership: 'up' })
+          this.dispatch({ type: 'start', node: n })
+        }
+        continue
+      }
       if (why) {
         if (this.parked.get(n) !== why || ms !== 'fenced') {
           this.parked.set(n, why)
@@ -588,6 +606,10 @@ export class Agent extends EventEmitter {
       const was = this.parked.get(n)
       if (!was) continue
       this.parked.delete(n)
+      if (this.state.nodes[n]?.standby) {
+        this.log.log('info', `node ${n} is out of standby: groups may start there again`, { node: n })
+        this.dispatch({ type: 'nodeMode', node: n, standby: false })
+      }
       // Back in our view (out of standby, or started again after its leave): probed, then usable. (A
       // node that is not in view yet comes back through membershipChanged.)
       if (ms === 'fenced' && (n === this.node || this.role?.inView(n))) {
@@ -617,11 +639,14 @@ export class Agent extends EventEmitter {
           // A node that left or is in standby runs nothing: no fence, nothing placed there.
           // One that left in maintenance still runs what it ran: kept as a member in maintenance (left alone).
           const keptInMaintenance = (n: string) => this.parkReason(n) === 'left' && intent?.nodes?.[n]?.maintenance === true
-          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, keptInMaintenance(n) ? 'up' as const : this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
+          // A member in standby is up (standby is told to the engine below); one away in standby runs nothing.
+          const standby = (n: string) => this.parkReason(n) === 'standby' && (n === this.node || this.role?.inView(n) === true)
+          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, keptInMaintenance(n) || standby(n) ? 'up' as const : this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
           for (const n of this.input.nodes) { const why = this.parkReason(n); if (why && !keptInMaintenance(n)) this.parked.set(n, why) }
           this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
           this.pushed.clear()
           this.engineActive = true
+          for (const n of this.input.nodes) if (standby(n)) this.dispatch({ type: 'nodeMode', node: n, standby: true })
           this.dispatch({ type: 'start' })
           this.intents.syncMembers(this.rpc!, this.role.partitionPeers())
         })

@@ -116,6 +116,7 @@ function placeable(d: Draft, gi: GroupIndex, n: NodeName, rs: readonly string[],
   }
   const ns = d.node(n)
   if (ns?.maintenance) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`)
+  if (ns?.standby) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in standby: nothing is started there (mccs node unstandby ${n})`)
   if (!ns || ns.membership !== 'up' || ns.needsFence) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is not up`)
   for (const r of rs) {
     const s = d.rs(r, n)

@@ -73,8 +73,13 @@ export interface StartEvent { type: 'start'; node?: NodeName }
 /** EngineInput.limited changed (a license installed, expired, lost): groups are reconsidered. */
 export interface LicenseChangeEvent { type: 'licenseChange' }
 
+/** From the cluster layer: the node announced standby (mccs node standby: it moved its groups off and runs
+ *  nothing by its own word) or its end. */
+export interface NodeModeEvent { type: 'nodeMode'; node: NodeName; standby: boolean }
+
 export type EngineEvent =
   | OperatorCommand | MonitorResultEvent | ActionResultEvent | NodeChangeEvent | TickEvent | StartEvent | LicenseChangeEvent
+  | NodeModeEvent
 
 const COMMANDS: ReadonlySet<string> = new Set<OperatorCommand['type']>([
   'groupOnline', 'groupOffline', 'groupSwitch', 'groupLock', 'groupUnlock', 'groupClear', 'groupFlush',

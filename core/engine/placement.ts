@@ -8,7 +8,7 @@ import { mayRun } from './state.js'
 /** A node the group could be brought online on now: up, not awaiting a fence, probed, no fault there. */
 export function nodeUsable(d: Draft, gi: GroupIndex, n: NodeName): boolean {
   const ns = d.node(n)
-  if (!ns || ns.membership !== 'up' || ns.needsFence || ns.maintenance) return false
+  if (!ns || ns.membership !== 'up' || ns.needsFence || ns.maintenance || ns.standby) return false
   for (const r of gi.order) {
     const s = d.rs(r, n)
     if (!s || s.state === 'unknown' || s.state === 'faulted' || s.needsFence) return false

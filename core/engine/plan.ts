@@ -64,7 +64,7 @@ export type NoticeKind =
   /** The node came back before its fence was done: the fence is cancelled, the node probed. */
   | 'fenceWithdrawn'
   | 'adopted'
-  /** Found running in a group the operator took offline: not adopted, taken down. */
+  /** Found running in a group the operator took offline, or on a node in standby: not adopted, taken down. */
   | 'foundWhileOffline'
   | 'concurrencyViolation'
   | 'probeInconclusive'

@@ -61,6 +61,11 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
     d.notice({ kind: 'foundWhileOffline', group: g, resource: r, node: n, reason: 'found running although the operator took the group offline: taking it down' })
     return
   }
+  if (d.node(n)?.standby) {
+    d.wgroup(g) // reconcile takes it down there
+    d.notice({ kind: 'foundWhileOffline', group: g, resource: r, node: n, reason: `found running on ${n}, which is in standby: taking it down` })
+    return
+  }
   if (gs.activeNode === null || gs.activeNode === n) {
     const w = d.wgroup(g)
     w.activeNode = n

@@ -14,6 +14,7 @@ import { onNodeChange, onStart, onTick } from './membership.js'
 import { observe } from './policy.js'
 import { reconcile } from './reconcile.js'
 import { onActionResult } from './results.js'
+import { onNodeMode } from './node-mode.js'
 
 export type { EngineInput } from './config-index.js'
 export { initialState } from './align.js'
@@ -44,6 +45,7 @@ export function step(input: EngineInput, state: EngineState, event: EngineEvent,
     case 'actionResult': onActionResult(d, event); break
     case 'nodeChange': onNodeChange(d, event.node, event.membership); break
     case 'start': onStart(d, event.node); break
+    case 'nodeMode': onNodeMode(d, event.node, event.standby); break
     case 'tick': onTick(d); break
     // The license input changed: every group is reconsidered (a pending auto-start may now go ahead).
     case 'licenseChange': for (const g of idx.groups.keys()) d.touched.add(g); break

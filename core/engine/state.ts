@@ -70,6 +70,10 @@ export interface NodeState {
    *  it is — not monitored, not probed, not started or stopped, never moved elsewhere while it may still run
    *  there; nothing new is placed there. A lost node is still fenced. */
   maintenance?: true
+  /** In standby (the node announced it: mccs node standby): a member that runs nothing of ours by its own
+   *  word — nothing is placed there, a group still aimed at it moves on, and what a probe or monitor finds
+   *  running there is taken down, not adopted. Monitored and probed like any member. */
+  standby?: true
 }
 
 export interface EngineState {
