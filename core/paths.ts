@@ -19,3 +19,8 @@ export function packageRoot(): string {
 }
 
 export const builtinPluginsDir = (): string => path.join(packageRoot(), 'plugins')
+
+/** The installed mccs package's version (package.json): what `mccs --version` and the console's About show. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown'
+}

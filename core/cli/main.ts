@@ -30,7 +30,7 @@ const USAGE = `usage: mccs <command> [options]
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
   metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
   uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
-options: --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
+options: --version  --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
 exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
@@ -39,7 +39,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     options: {
       json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, node: { type: 'string' },
       persistent: { type: 'boolean' }, off: { type: 'boolean' }, plugins: { type: 'string', multiple: true },
-      dir: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      dir: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' },
       // configuration commands (edit-cmd.ts)
       nodes: { type: 'string' }, failover: { type: 'boolean' }, 'no-failover': { type: 'boolean' },
       autostart: { type: 'boolean' }, 'no-autostart': { type: 'boolean' }, failback: { type: 'boolean' }, 'no-failback': { type: 'boolean' },
@@ -56,6 +56,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const pluginDirs = (values.plugins as string[] | undefined) ?? []
   if (values.help && (cmd === 'group' || cmd === 'resource') && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
     io.out((await import('./edit-cmd.js')).EDIT_USAGE)
+    return EXIT.OK
+  }
+  if (values.version || cmd === 'version') {
+    io.out(`mccs ${(await import('../paths.js')).packageVersion()}`)
     return EXIT.OK
   }
   if (values.help || !cmd) {

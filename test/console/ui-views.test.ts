@@ -5,7 +5,8 @@
 //   (done, or failed with the reason), not only "accepted";
 // - the dependency graph draws no edge under an unrelated box, and every label fits inside its box.
 import t from 'tap'
-import { appendFile } from 'node:fs/promises'
+import { appendFile, readFile } from 'node:fs/promises'
+import { packageRoot } from '../../core/paths.js'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, pick } from './browser.js'
@@ -156,6 +157,15 @@ if (why) {
       await page.waitForSelector('#oplog tbody tr[data-result]')
       const dlg = await page.locator('#oplog').boundingBox()
       t.ok(dlg && dlg.width > 1200, `the operation log uses the wide screen (${dlg ? Math.round(dlg.width) : '?'} px)`)
+      await page.keyboard.press('Escape')
+    })
+
+    await t.test('Help → About shows the package version', async (t) => {
+      const { version } = JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+      await menu(page, 'help', 'about')
+      await page.waitForSelector('#about-version')
+      t.match(await page.textContent('#about-version'), `MCCS ${version}`, `About: MCCS ${version}`)
+      t.notMatch(await page.textContent('.dlg-message'), /API version 1\.0\.0/, 'no hard-coded API version')
     })
   })
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { tailLines, linesBefore } from '../log-files.js'
 import { oplogEntry } from '../oplog-view.js'
 import { CommandResults } from '../command-results.js'
+import { packageVersion } from '../../paths.js'
 import type { RouteDeps } from './deps.js'
 
 const MAX_LINES = 10_000
@@ -56,5 +57,5 @@ export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void 
   app.get('/api/openapi.json', {
     config: { auth: 'public' },
     schema: { summary: 'This document' },
-  }, async () => deps.openapi.document({ version: '1.0.0' }))
+  }, async () => deps.openapi.document({ version: packageVersion() }))
 }

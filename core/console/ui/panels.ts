@@ -173,7 +173,7 @@ export function helpDialog(): void {
 
 export function aboutDialog(): void {
   api.openapi().then((doc) => doc.info?.version ?? 'unknown', () => 'unknown').then((v) => message('About MCCS',
-    h('p', null, h('strong', null, 'MCCS'), ` — an open high-availability cluster server. API version ${v}.`),
+    h('p', { id: 'about-version' }, h('strong', null, `MCCS ${v}`), ' — an open high-availability cluster server.'),
     h('p', null, `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`)))
 }
 
