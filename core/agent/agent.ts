@@ -27,6 +27,7 @@ import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResource
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
+import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
 import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
@@ -74,6 +75,8 @@ export class Agent extends EventEmitter {
   private mirrorSecret: MirrorSecret | null = null
   readonly store: ConfigStore
   readonly oplog: OpLog
+  /** Inputs and decisions, on disk before a fence or an online starts (core/log/timeline.ts). */
+  readonly timeline: Timeline
   private readonly executor: Executor
   private readonly local: LocalActions
   private readonly fencing: Fencing
@@ -100,6 +103,7 @@ export class Agent extends EventEmitter {
     const b = opts.bootstrap
     this.node = b.nodeName
     this.log = opts.log ?? createLog({ file: path.join(b.logDir, 'mccs.log') })
+    this.timeline = new Timeline(path.join(b.logDir, TIMELINE_FILE), this.node)
     this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: this.log.child({ component: 'proc' }) })
     this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'), this.log)
     this.mirror = new MirrorManager({
@@ -225,6 +229,7 @@ export class Agent extends EventEmitter {
     this.host.dispose()
     // isolated-vm can crash the process if it exits while a disposed isolate still runs (a huge stringify).
     await this.host.whenGone(3000)
+    await this.timeline.close()
     this.log.log('info', 'agent stopped', { node: this.node })
     this.log.flush()
   }
@@ -296,6 +301,7 @@ export class Agent extends EventEmitter {
     const quiet = (ev.type === 'monitorResult' || ev.type === 'tick') && !r.plan.actions.length && !r.plan.notices.length
     if (!quiet) this.monitorDirty = true
     for (const n of r.plan.notices) this.notice(n)
+    this.timeline.step(ev, r) // before any action of the plan starts
     this.executor.submit(r.plan)
     // Only locks, faults and flags must survive a restart; they change only with a plan or a command.
     if (!quiet) this.saver.schedule(this.state)
@@ -477,6 +483,7 @@ export class Agent extends EventEmitter {
   }
 
   private async runAction(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
+    if (a.kind === 'fence' || a.kind === 'online') await this.timeline.durable() // the decision is on disk first
     return this.runners[a.kind === 'fence' ? 'fence' : a.node !== this.node ? 'remote' : 'local'](a, signal)
   }
 
@@ -673,6 +680,7 @@ export class Agent extends EventEmitter {
       },
       selfFence: (reason) => this.selfFence(reason),
       viewsChanged: (m, views) => {
+        this.timeline.view(m)
         this.sync?.viewsChanged(m, views)
         this.syncParked()
         this.gate.drain() // a membership decision was just made: quorum may be certain again

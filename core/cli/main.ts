@@ -28,6 +28,7 @@ const USAGE = `usage: mccs <command> [options]
   license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
   setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
+  explain <group> [--since 30m]      why a group is where it is / moved / will not start (the event timeline)
   metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
   uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
 options: --version  --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
@@ -133,6 +134,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./mirror-cmd.js')).mirrorCommand(rest, { socket: b.controlSocket, json, force: values.force === true, ...(typeof values.discard === 'string' ? { discard: values.discard } : {}) }, io)
       }
+      case 'explain':
+        return await (await import('./explain-cmd.js')).explainCommand(argv.slice(argv.indexOf('explain') + 1), io)
       case 'metrics':
         return await (await import('./metrics-cmd.js')).metricsCommand(rest, io)
       case 'ec2-sim':
