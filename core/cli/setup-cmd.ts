@@ -3,7 +3,8 @@
 // heartbeat links. Interactive on a terminal (or with --interactive), otherwise from flags:
 //   mccs setup --name n1 --cluster c1 --link l0=10.0.0.1 [--link l1=10.1.0.1] [--lang ko|en] [--mode single|cluster]
 //              [--license <file> | --license-later]
-//   mccs setup --join <member address>[:port] --token <t> | --token-file <file|-> [--link l0=<addr>] [--lang ko|en] [--license <file>]
+//   mccs setup --join <member address>[:port] --token-file <file|-> [--link l0=<addr>] [--lang ko|en] [--license <file>]
+//   (the token is never taken on the command line: any user could read it in the process list and join first)
 // and mccs node add <name> on a member (the token the join needs; core/setup/join-server.ts).
 import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
@@ -23,7 +24,7 @@ import type { CliIO } from './io.js'
 export const SETUP_USAGE = `usage: mccs setup                                   (asks, on a terminal)
        mccs setup --name <node> --cluster <name> --link <link>=<address> [--link ...] [--lang ko|en]
                   [--mode cluster|single] [--license <file> | --license-later]
-       mccs setup --join <member address>[:port] --token <token> | --token-file <file|-> [--link <link>=<address>]
+       mccs setup --join <member address>[:port] --token-file <file|-> [--link <link>=<address>]
                   [--lang ko|en] [--license <file>]
   --lang      the language of MCCS: ko (Korean, the default) or en (English)
   --mode      cluster (other nodes join with mccs node add + mccs setup --join; the default) or single (one server)
@@ -57,9 +58,10 @@ async function readLicense(file: string | undefined): Promise<string | undefined
 }
 
 async function readToken(v: { token?: string; 'token-file'?: string }): Promise<string> {
-  if (v.token !== undefined) return v.token
+  // A secret on the command line is readable by every user of the host (ps) while the join runs.
+  if (v.token !== undefined) throw new MccsError('MCCS_ERR_INVALID', 'a token on the command line shows in the process list: give it with --token-file <file>, or --token-file - to read it from standard input', { field: '--token' })
   const f = v['token-file']
-  if (f === undefined) throw new MccsError('MCCS_ERR_INVALID', 'give the token mccs node add printed: --token <t> or --token-file <file|->', { field: '--token' })
+  if (f === undefined) throw new MccsError('MCCS_ERR_INVALID', 'give the token mccs node add printed with --token-file <file>, or --token-file - (standard input)', { field: '--token-file' })
   const text = f === '-' ? await readStdin() : await readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new MccsError('MCCS_ERR_INVALID', `cannot read ${f}: ${e.code ?? e.message}`, { field: '--token-file' })
   })
@@ -215,8 +217,8 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
         io.out(`join token for ${x.node} (it works once, while this command waits; up to ${o.timeoutS ?? 600} s):`)
         io.out(`  ${x.token}`)
         io.out('on the new host (MCCS installed, not set up) run:')
-        io.out(`  mccs setup --join ${x.listen[0]}${x.port === b.heartbeatPort + 5 ? '' : `:${x.port}`} --token ${x.token}`)
-        io.out('  (or --token-file <file>, to keep the token out of the process list)')
+        io.out(`  mccs setup --join ${x.listen[0]}${x.port === b.heartbeatPort + 5 ? '' : `:${x.port}`} --token-file -`)
+        io.out('  and paste the token (or give a file holding it: --token-file <file>)')
         io.out(`waiting for ${x.node} on ${x.listen.map((a) => `${a}:${x.port}`).join(', ')} ...`)
       },
     })

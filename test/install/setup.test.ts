@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { main } from '../../core/cli/main.js'
@@ -28,6 +29,14 @@ async function home(t: Test): Promise<string> {
 }
 
 /** Runs mccs with MCCS_HOME=h in this process (main()), capturing its output. */
+/** A file holding a join token, as an operator would give it (--token-file). */
+function tokenFile(text: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mccs-token-'))
+  const f = path.join(dir, 'token')
+  writeFileSync(f, text + '\n', { mode: 0o600 })
+  return f
+}
+
 async function mccs(h: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const saved = { home: process.env.MCCS_HOME, name: process.env.MCCS_NODE_NAME }
   process.env.MCCS_HOME = h
@@ -80,9 +89,11 @@ t.test('refusals name the field and the reason and write nothing', async (t) => 
     [['--name', 'n1', '--link', 'l0=127.0.0.1', '--mode', 'pair'], /--mode: 'pair' is not a mode/],
     [['--name', 'n1', '--link', 'l0=127.0.0.1', '--link', 'l0=127.0.0.1'], /--link l0: link l0 is given twice/],
     [['--name', 'n1', '--link', 'l0=127.0.0.1', '--license', '/nonexistent.lic'], /--license: cannot read \/nonexistent\.lic/],
-    [['--join', '127.0.0.1', '--token', 'abc'], /--token: is not a join token/],
-    [['--join', 'nowhere', '--token', newJoinToken().text], /--join: 'nowhere' is not <member address>/],
-    [['--join', '127.0.0.1', '--name', 'x', '--token', newJoinToken().text], /--name: is not for a join/],
+    // A token is never taken on the command line (any user could read it in the process list).
+    [['--join', '127.0.0.1', '--token', newJoinToken().text], /--token: a token on the command line shows in the process list/],
+    [['--join', '127.0.0.1', '--token-file', tokenFile('abc')], /--token: is not a join token/],
+    [['--join', 'nowhere', '--token-file', tokenFile(newJoinToken().text)], /--join: 'nowhere' is not <member address>/],
+    [['--join', '127.0.0.1', '--name', 'x', '--token-file', tokenFile(newJoinToken().text)], /--name: is not for a join/],
   ]
   for (const [args, re] of cases) {
     const h = await home(t)
