@@ -30,10 +30,12 @@ if (!avail.ok) {
     const alive = (n: string) => c.agents[n]!.exitCode === null && c.agents[n]!.signalCode === null
     const t0 = Date.now()
     // The finding's fault, three times (one episode does not always make n2 lose its peers).
-    for (let i = 0; i < EPISODES; i++) {
-      await c.lab.loss('n2', 90, { direction: 'in' })
+    // (The nft command runs in n2's namespace: a fence of n2 at that moment kills it too; try again.)
+    const retry = async (f: () => Promise<void>) => { for (let i = 0; ; i++) { try { return await f() } catch (e) { if (i >= 3) throw e } } }
+    for (let i = 0; i < EPISODES && alive('n2'); i++) {
+      await retry(async () => { await c.lab.clearLoss('n2'); await c.lab.loss('n2', 90, { direction: 'in' }) })
       await sleep(3000)
-      await c.lab.clearLoss('n2')
+      await retry(() => c.lab.clearLoss('n2'))
       await sleep(2000)
     }
     await sleep(4000)
