@@ -195,7 +195,7 @@ export class NodeModes {
           }
           if (reply) this.o.log.log('info', `${g.name} cannot move (${reply.outcome.status === 'rejected' ? reply.outcome.reason : 'not reached'}): stopping it`, { group: g.name })
         }
-        reply = await this.o.command({ type: 'groupOffline', group: g.name, user: this.o.user }, { wait: true, timeoutMs: remaining }).catch(() => null)
+        reply = await this.o.command({ type: 'groupOffline', group: g.name, user: this.o.user, leave: true }, { wait: true, timeoutMs: remaining }).catch(() => null)
         if (reply?.outcome.status === 'accepted') moved[g.name] = 'stopped'
       }
       await sleep(100)

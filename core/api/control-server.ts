@@ -60,6 +60,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
         const v = (cmd as unknown as Record<string, unknown>)[k]
         if (v !== undefined && typeof v !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a string', { field: `params.cmd.${k}` })
       }
+      // Only a graceful stop sets it (core/agent/node-mode.ts): an operator's offline is a hold.
+      if ('leave' in cmd) throw new MccsError('MCCS_ERR_INVALID', 'is set only by a graceful stop of a node', { field: 'params.cmd.leave' })
       if (cmd.type === 'nodeMaintenance') {
         if (typeof cmd.node !== 'string' || !cmd.node) throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.cmd.node' })
         if (typeof cmd.on !== 'boolean') throw new MccsError('MCCS_ERR_INVALID', 'must be true (maintenance) or false (end it)', { field: 'params.cmd.on' })

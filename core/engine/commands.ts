@@ -86,7 +86,10 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
       w.activeNode = null
       w.want = {}
       w.autoStartPending = false
-      w.operator = { node: null } // held offline: no probe adopts it, no coordinator starts it
+      // Held offline: no probe adopts it, no coordinator starts it. A graceful leave's stop is not the
+      // operator's word: the group starts again by its autoStart when the cluster comes back.
+      if (cmd.leave) delete w.operator
+      else w.operator = { node: null }
       return
     }
     case 'groupSwitch': {

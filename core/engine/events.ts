@@ -10,7 +10,7 @@ interface Cmd { user: string }
 
 export type GroupCommand =
   | Cmd & { type: 'groupOnline'; group: string; node?: NodeName }
-  | Cmd & { type: 'groupOffline'; group: string }
+  | Cmd & { type: 'groupOffline'; group: string; /** Stopped by its node's graceful leave (nowhere to move it): not an operator hold. */ leave?: true }
   /** Manual failover; `to` defaults to the next available node by priority. */
   | Cmd & { type: 'groupSwitch'; group: string; to?: NodeName }
   | Cmd & { type: 'groupLock'; group: string; persistent: boolean }
