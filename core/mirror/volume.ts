@@ -164,7 +164,13 @@ function tcpProbe(host: string, port: number, ms: number): Promise<boolean> {
  *  and zero-window/no-route probes, over its established TCP connections to `port`: read in the
  *  process's own network namespace through /proc/<pid>/net. */
 export function unackedTimeouts(pid: number, port: number): number {
+  return tcpToPeer(pid, port).worst
+}
+
+/** Established connections to `port` in the process's namespace, and the worst unacknowledged count. */
+function tcpToPeer(pid: number, port: number): { established: number; worst: number } {
   let worst = 0
+  let established = 0
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
   for (const f of ['tcp', 'tcp6']) {
     let text: string
@@ -176,13 +182,14 @@ export function unackedTimeouts(pid: number, port: number): number {
     for (const line of text.split('\n').slice(1)) {
       const c = line.trim().split(/\s+/)
       if (c.length < 7 || c[3] !== '01' || c[2]!.split(':')[1] !== hexPort) continue
+      established++
       // Unacknowledged data queued, and RTO timeouts (retrnsmt) or unanswered probes (with the route
       // gone the kernel probes instead of retransmitting: timer 04, count in the `timeout` column).
       if ((parseInt(c[4]!.split(':')[0]!, 16) || 0) === 0) continue
       worst = Math.max(worst, (parseInt(c[6]!, 16) || 0) + (parseInt(c[8]!, 10) || 0))
     }
   }
-  return worst
+  return { established, worst }
 }
 
 /** Size of a backing file or block device (a block device's stat size is 0: seek to its end). */
@@ -782,7 +789,8 @@ export class MirrorVolume {
   private async whileSuspended(m: { device: string; ready: boolean } | undefined): Promise<void> {
     const s = this.suspended!
     const d = await this.procs.status(this.procRes, 'qsd')
-    if (m && d.pid && unackedTimeouts(d.pid, this.c.peer.port) === 0) {
+    const tcp = d.pid ? tcpToPeer(d.pid, this.c.peer.port) : { established: 0, worst: 1 }
+    if (m && tcp.established > 0 && tcp.worst === 0) {
       // The peer acknowledged again: the held writes reached it. Declared again at the next tick with
       // the new generation (the peer has every write).
       this.suspended = null

@@ -55,7 +55,7 @@ function node(lab: Lab, dir: string, i: 0 | 1, procDir: string): Node {
     listen: { host: lab.addr(i, 0), port: PORT }, peer: { host: lab.addr(1 - i, 0), port: PORT }, mode: 'sync',
     secret: { cluster: 'lab', key: TEST_CLUSTER_KEY },
     wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs)
+  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${new Date().toISOString()} ${m}`, JSON.stringify(d ?? {})) : undefined)
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 
