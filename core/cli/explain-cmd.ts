@@ -35,53 +35,86 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, m
   const all = mergeTimelines([await readTimeline(path.join(bb.logDir, TIMELINE_FILE)), ...more])
   const resources = (main.resources ?? []).filter((r) => r.group === group).map((r) => r.name)
   const story = entriesFor(group, all, resources).filter((e) => !since || e.wall >= since)
-  if (v.json) { io.out(JSON.stringify({ group, since, entries: story, summary: summarize(group, cfg, story) }, null, 2)); return EXIT.OK }
+  const told = tell(cfg, story)
+  if (v.json) { io.out(JSON.stringify({ group, since, entries: story, placements: Object.fromEntries(told.rules), summary: told.summary }, null, 2)); return EXIT.OK }
   if (!story.length) { io.out(`${group}: nothing in the timeline${since ? ` since ${since}` : ''} (${path.join(bb.logDir, TIMELINE_FILE)})`); return EXIT.OK }
   io.out(`${group} — the timeline${since ? ` since ${since}` : ''} (nodes ${cfg.nodes.join(', ')} in order of preference):`)
-  for (const e of story) io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${e.kind.padEnd(8)} ${line(e, cfg)}`)
+  for (const e of story) {
+    const rule = told.rules.get(e)
+    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${e.kind.padEnd(8)} ${e.text}${rule ? ` → ${rule}` : ''}`)
+  }
   io.out('')
-  for (const l of summarize(group, cfg, story)) io.out(l)
+  for (const l of told.summary) io.out(l)
   return EXIT.OK
 }
 
-/** The rule of a placement: a failover goes to the first usable node of the group's order. */
-function line(e: TimelineEntry, cfg: GroupCfg): string {
-  if (e.kind === 'notice' && e.what === 'groupFailover' && e.target) {
-    const from = /from (?:lost node )?(\S+)/.exec(e.text)?.[1]
-    return `${e.text} → placement rule: the first usable node of ${cfg.name}'s order (${cfg.nodes.join(', ')})${from ? ` other than ${from}` : ''} is ${e.target}`
-  }
-  return e.text
-}
+const dataOf = (e: TimelineEntry) => (e.data ?? {}) as { status?: string; answer?: string; membership?: string; members?: Record<string, string>; partition?: string[] }
+const succeeded = (e: TimelineEntry) => dataOf(e).status === 'done' && dataOf(e).answer === 'ok'
 
-function summarize(group: string, cfg: GroupCfg, story: TimelineEntry[]): string[] {
-  const out: string[] = []
-  const ok = (e: TimelineEntry) => (e.data as { status?: string; answer?: string } | undefined)?.status === 'done' && (e.data as { answer?: string }).answer === 'ok'
-  // Where: the last online that succeeded, unless an offline of that node succeeded after it.
+/** Walks the story keeping which nodes are lost or fenced, and names the rule of each placement: a
+ *  failover notice, or the first online of the group on a node (the first usable node of its order). */
+function tell(cfg: GroupCfg, story: TimelineEntry[]): { rules: Map<TimelineEntry, string>; summary: string[] } {
+  const group = cfg.name
+  const rules = new Map<TimelineEntry, string>()
+  const lost = new Map<string, TimelineEntry>() // node -> the entry that showed it lost
+  const fenced = new Map<string, TimelineEntry>() // node -> its fence result (or notice)
+  let placedOn: string | null = null
+  let lastCommand: TimelineEntry | null = null
   let where: TimelineEntry | null = null
+  let move: { to: string; from: string[]; rule: string; at: TimelineEntry } | null = null
+  const order = cfg.nodes.join(', ')
   for (const e of story) {
-    if (e.group !== group) continue
-    if (e.what === 'onlineResult' && ok(e)) where = e
-    if (e.what === 'offlineResult' && ok(e) && where && e.target === where.target) where = null
+    const d = dataOf(e)
+    if (e.what === 'view' && d.partition) {
+      for (const n of cfg.nodes) if (!d.partition.includes(n)) { if (!lost.has(n)) lost.set(n, e) } else if (!fenced.has(n)) lost.delete(n)
+    }
+    if (e.what === 'start' && d.members) for (const [n, m] of Object.entries(d.members)) if (m === 'down') lost.set(n, e)
+    if (e.what === 'nodeChange' && e.target) {
+      if (d.membership === 'down') lost.set(e.target, e)
+      if (d.membership === 'up') { lost.delete(e.target); fenced.delete(e.target) }
+    }
+    if ((e.what === 'fenceResult' && succeeded(e)) && e.target) fenced.set(e.target, e)
+    if (e.kind === 'input' && e.group === group && e.what !== 'onlineResult' && e.what !== 'offlineResult' && e.what !== 'probeResult' && e.what !== 'monitorResult' && e.what !== 'cleanResult') lastCommand = e
+    if (e.kind === 'notice' && e.what === 'groupFailover' && e.group === group && e.target) {
+      const from = /from (?:lost node )?(\S+)/.exec(e.text)?.[1]
+      const rule = `placement rule: the first usable node of ${group}'s order (${order})${from ? ` other than ${from}` : ''} is ${e.target}`
+      rules.set(e, rule)
+      move = { to: e.target, from: from ? [from] : [], rule, at: e }
+      placedOn = e.target
+    }
+    if (e.kind === 'decision' && e.what === 'online' && e.group === group && e.target && e.target !== placedOn) {
+      placedOn = e.target
+      const gone = cfg.nodes.filter((n) => lost.has(n) || fenced.has(n))
+      const first = cfg.nodes.find((n) => !gone.includes(n))
+      const byCommand = lastCommand && lastCommand.target === e.target ? lastCommand : null
+      const rule = byCommand ? `placed on ${e.target} by the operator's command (${byCommand.text})`
+        : first === e.target ? `placement rule: the first usable node of ${group}'s order (${order})${gone.length ? `, ${gone.map((n) => `${n} ${fenced.has(n) ? 'fenced' : 'lost'}`).join(', ')},` : ''} is ${e.target}`
+          : `placed on ${e.target} (the first node of ${group}'s order not lost or fenced here is ${first ?? 'none'}: it was not usable for the group — a fault, standby or limited mode)`
+      rules.set(e, rule)
+      const from = gone.filter((n) => cfg.nodes.indexOf(n) < cfg.nodes.indexOf(e.target!))
+      if (!byCommand && from.length) move = { to: e.target, from, rule, at: e }
+    }
+    if (e.what === 'onlineResult' && e.group === group && succeeded(e)) where = e
+    if (e.what === 'offlineResult' && e.group === group && succeeded(e) && where && e.target === where.target) where = null
   }
-  out.push(where ? `Why is it here: ${group} was brought online on ${where.target} at ${where.wall} (${where.text}).` : `Why is it here: no successful online of ${group} in this timeline.`)
-  const move = [...story].reverse().find((e) => e.kind === 'notice' && e.what === 'groupFailover' && e.group === group)
+
+  const summary: string[] = []
+  summary.push(where ? `Why is it here: ${group} was brought online on ${where.target} at ${where.wall} (${where.text}).` : `Why is it here: no successful online of ${group} in this timeline.`)
   if (move) {
-    const from = /from (?:lost node )?(\S+)/.exec(move.text)?.[1]
-    const before = story.filter((e) => e.seq <= move.seq || e.wall <= move.wall)
-    const members = (e: TimelineEntry) => (e.data as { members?: Record<string, string> } | undefined)?.members
-    const lost = from ? [...before].reverse().find((e) => (e.what === 'nodeChange' && e.target === from && (e.data as { membership?: string } | undefined)?.membership === 'down') ||
-      (e.what === 'start' && members(e)?.[from] === 'down') || (e.what === 'view' && !((e.data as { partition?: string[] } | undefined)?.partition ?? [from]).includes(from))) : undefined
-    const fence = from ? [...before].reverse().find((e) => e.what === 'fenceResult' && e.target === from) : undefined
-    out.push(`Why did it move: ${move.text}.`)
-    if (lost) out.push(`  ${from} was lost: ${lost.text} (${lost.wall}, seen by ${lost.node}).`)
-    if (fence) out.push(`  ${from} was fenced before the group moved: ${fence.text} (${fence.wall}).`)
-    out.push(`  placement rule: the first usable node of ${group}'s order (${cfg.nodes.join(', ')})${from ? ` other than ${from}` : ''}: ${move.target}.`)
+    summary.push(`Why did it move: ${move.at.kind === 'notice' ? move.at.text : `to ${move.to}, away from ${move.from.join(', ')}`}.`)
+    for (const n of move.from) {
+      const l = lost.get(n)
+      const f = fenced.get(n)
+      if (l) summary.push(`  ${n} was lost: ${l.text} (${l.wall}, seen by ${l.node}).`)
+      if (f) summary.push(`  ${n} was fenced before the group moved: ${f.text} (${f.wall}).`)
+    }
+    summary.push(`  ${move.rule}.`)
   }
   const lastOk = where ? story.indexOf(where) : -1
   const blockers = story.slice(lastOk + 1).filter((e) => e.kind === 'notice' && BLOCKERS.has(e.what) && (e.group === group || e.group === undefined))
   if (blockers.length) {
-    out.push(`Why won't it start${where ? ' elsewhere / again' : ''}:`)
-    for (const e of blockers.slice(-5)) out.push(`  ${e.wall} [${e.node}] ${e.what}: ${e.text}`)
+    summary.push(`Why won't it start${where ? ' elsewhere / again' : ''}:`)
+    for (const e of blockers.slice(-5)) summary.push(`  ${e.wall} [${e.node}] ${e.what}: ${e.text}`)
   }
-  return out
+  return { rules, summary }
 }
