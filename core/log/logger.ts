@@ -15,7 +15,12 @@ export interface Log extends HostLogger {
   health(): LogHealth
   /** Stops writing and closes the file. */
   close(): void
+  /** The level in force for this log and every child of it; setLevel changes it at run time (the console). */
+  level?(): Level
+  setLevel?(level: Level): void
 }
+
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error']
 
 /** A longer message or string value is cut (a plugin may log megabytes; the line would only hurt). */
 export const MAX_STRING = 64 * 1024
@@ -31,17 +36,22 @@ export function createLog(opts: { file?: string; level?: Level; stderr?: boolean
   const sink = opts.file ? new LogSink({ file: opts.file, ...(opts.retryMs ? { retryMs: opts.retryMs } : {}) })
     : opts.stderr === false ? null : new LogSink({ fd: 2 })
   const dest = sink ?? { write: () => true }
-  const base = pino({ level: opts.level ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest)
+  // One level shared by the log and its children (pino children keep the level they were made with), so a
+  // change at run time reaches every component's child log at once.
+  let current: Level = opts.level ?? 'info'
+  const base = pino({ level: 'debug', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest)
   const quiet: SinkHealth = { target: 'none', writing: false, droppedLines: 0, droppedTotal: 0 }
   const wrap = (p: pino.Logger): Log => ({
     log: (level, msg, data) => {
-      if (!p.isLevelEnabled(level)) return
+      if (LEVELS.indexOf(level as Level) < LEVELS.indexOf(current)) return
       p[level](data ? (redactJson(clip(data)) as object) : {}, redactText(clip(String(msg)) as string))
     },
     child: (b) => wrap(p.child(redactJson(clip(b)) as object)),
     flush: () => sink?.flushSync(),
     health: () => sink?.health() ?? quiet,
     close: () => sink?.close(),
+    level: () => current,
+    setLevel: (l) => { current = l },
   })
   return wrap(base)
 }

@@ -122,6 +122,23 @@ if (why) {
       t.ok(wrap.sw <= wrap.cw, `the graph fits the pane at 1280×800 (${wrap.sw} in ${wrap.cw})`)
     })
 
+    await t.test('the log level changes at run time, from the log web console', async (t) => {
+      const probes = async () => (await c.log(0)).split('\n').filter((l) => l.includes('operator command groupProbe')).length
+      await page.waitForSelector('#log-level:not([disabled])')
+      t.equal(await page.inputValue('#log-level'), 'info', 'info at start')
+      await page.selectOption('#log-level', 'warn')
+      await page.waitForFunction(() => /log level of n1: warn/.test(document.querySelector('#toasts')?.textContent ?? ''))
+      await pick(page, 'group:good')
+      await menu(page, 'action', 'probe') // an info line ("operator command groupProbe accepted") the warn level drops
+      await page.waitForFunction(() => /manual detection 'good'/.test(document.querySelector('#toasts')?.textContent ?? ''))
+      await page.selectOption('#log-level', 'info')
+      await page.waitForFunction(() => /log level of n1: info/.test(document.querySelector('#toasts')?.textContent ?? ''))
+      await menu(page, 'action', 'probe')
+      await page.waitForFunction(() => (document.querySelector('#log-lines')?.textContent?.match(/operator command groupProbe/g) ?? []).length >= 1, undefined, { timeout: 15_000 })
+      t.equal(await probes(), 1, 'only the probe made at level info is in the log')
+      t.match(await c.log(0), /log level set to warn \(was info\)/, 'the change itself is logged')
+    })
+
     await t.test('full log: more than 10,000 lines, paged back to the first', async (t) => {
       // More than 10,000 lines in this node's log (the agent appends its own after them). The log web
       // console below receives them all at once and must stay usable (the wide-screen test clicks on).

@@ -61,6 +61,8 @@ export const api = {
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
   config: () => call<{ generation: number; text: string; hb?: unknown }>('GET', '/api/config'),
   oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
+  logLevel: () => call<{ node: string; level: string; levels: string[] }>('GET', '/api/log-level'),
+  setLogLevel: (level: string) => call<{ node: string; level: string; levels: string[] }>('PUT', '/api/log-level', { level }),
   logs: (lines = 200, before?: number) => call<LogPage>('GET', `/api/logs?lines=${lines}${before !== undefined ? `&before=${before}` : ''}`),
   groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
   resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),

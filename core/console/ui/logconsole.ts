@@ -3,7 +3,7 @@
 import { h, replace } from './dom.js'
 import { api } from './api.js'
 import { onLog } from './events.js'
-import { button } from './dialogs.js'
+import { button, notify } from './dialogs.js'
 
 /** pino JSON lines → "12:03:04 INFO message key=value"; other lines as they are. */
 export function formatLine(line: string): { text: string; level: string } {
@@ -42,9 +42,21 @@ export function logConsole(): HTMLElement {
   api.logs(200).then((r) => { for (const l of r.lines) add(l) }, (e) => add(`(cannot read the log: ${(e as Error).message})`))
   onLog(add)
   const pause = button('Pause', () => { paused = !paused; pause.textContent = paused ? 'Follow' : 'Pause' }, { id: 'log-pause' })
+  // The agent log's level on this node, changed at run time (PUT /api/log-level; logged in the operation log).
+  const level = h('select', { id: 'log-level', 'aria-label': 'Log level of this node', title: 'What this node\'s agent writes to its log, from now on', disabled: true })
+  api.logLevel().then((l) => {
+    replace(level, l.levels.map((x) => h('option', { value: x, selected: x === l.level }, x)))
+    level.disabled = false
+  }, () => { level.title = 'this agent cannot change its log level' })
+  level.addEventListener('change', () => {
+    const want = level.value
+    level.disabled = true
+    api.setLogLevel(want).then((l) => { notify(`log level of ${l.node}: ${l.level}`, 'ok') }, (e) => { notify(`log level not changed: ${(e as Error).message}`, 'error'); void api.logLevel().then((l) => { level.value = l.level }) })
+      .finally(() => { level.disabled = false })
+  })
   return h('section', { class: 'logconsole', 'aria-label': 'Log web console' },
     h('div', { class: 'log-head' }, h('h2', null, 'Log web console'),
-      h('div', { class: 'log-tools' }, pause,
+      h('div', { class: 'log-tools' }, h('label', { class: 'log-level-label', for: 'log-level' }, 'Level'), level, pause,
         button('⌫ Clear', () => replace(out), { id: 'log-clear' }),
         button('⤢ View full log', () => { window.open('/main#log', '_blank', 'noopener') }, { id: 'log-full' }))),
     out)
