@@ -94,6 +94,15 @@ row('heartbeat process alone, 3 nodes × 2 links, 100/600 ms', `idle ${hbb.idleC
     row(`false failovers during ${cl.hog.seconds} s of a CPU hog on all ${cl.hog.cores} cores, default timing (100/600 ms)`, `${cl.hog.falseNodeDown} false 'node down', ${cl.hog.groupMoves} group moves, ${cl.hog.fences} fences`, 'none',
       `${cl.hog.probeRounds} probe rounds: ${cl.hog.twoAnswers} with two answers, ${cl.hog.roundsWithoutAnswer} without an answer (probe timeouts under the hog)`)
   } }
+{ const mi = await node('mirror.ts', [])
+  if (mi.skipped) row('mirror disk', 'skipped', '', String(mi.skipped))
+  else {
+    row('mirror disk, sync: 4 KiB random write QD16 / 4 KiB write+fsync, % of the same disk unreplicated',
+      `${mi.percentOfUnreplicated.sync.randwrite} % / ${mi.percentOfUnreplicated.sync.fsync} %`, '≥ 80 %',
+      `${mi.sync.randwrite4kQd16.iops} vs ${mi.local.randwrite4kQd16.iops} IOPS; async ${mi.percentOfUnreplicated.async.randwrite} %`)
+    row('mirror disk: full resync / partial resync after a 16 MiB flap', `${mi.fullResync.mibPerS} MiB/s / ${mi.partialResync.msFromLinkUp} ms from link-up`, '—')
+  }
+}
 { const ch = await node('chaos.ts', quick ? ['2', '30'] : ['20', '60'])
   if (ch.skipped) row('random-fault run', 'skipped', '', String(ch.skipped))
   else {
