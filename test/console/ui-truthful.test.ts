@@ -4,6 +4,7 @@
 // - a fault and a failover raise a banner (and the log web console shows them);
 // - when the node the group runs on is lost and not yet fenced, the group reads "unknown / fencing…",
 //   not "offline", and Online is disabled; the banner names the lost node;
+// - lost quorum raises a banner for as long as it lasts (and the log web console shows it);
 // - when the console's own agent stops answering (SIGSTOP), the view is greyed within 2 s and says why.
 import t from 'tap'
 import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, pick } from './browser.js'
@@ -69,6 +70,30 @@ if (why) {
     await page.waitForSelector('#event-banner [data-kind=nodeLost]')
     t.match(await page.textContent('#event-banner [data-kind=nodeLost]'), /n2/, 'the banner names the lost node')
     resume()
+  })
+
+  t.test('lost quorum: a banner while it lasts, and the log says so', async (t) => {
+    // Two nodes, no quorum server and no two-node mode: n1 alone holds one vote of two.
+    const c = await startConsoleCluster({ nodes: 2 })
+    const n2 = c.nodes[1]!.proc
+    const resume = () => { if (n2.exitCode === null) n2.kill('SIGCONT') }
+    t.teardown(async () => { resume(); await c.stop() })
+    const browser = await launch()
+    t.teardown(() => browser.close())
+    const page = await newPage(browser, { width: 1280, height: 800 })
+    await firstLogin(page, c.base())
+    await page.waitForSelector('[data-key="node:n2"] [data-state=up]', { timeout: 20_000 })
+    t.equal(await page.$('#event-banner [data-kind=noQuorum]'), null, 'no quorum banner while both nodes are up')
+    n2.kill('SIGSTOP')
+    await page.waitForSelector('#event-banner [data-kind=noQuorum]', { timeout: 15_000 })
+    t.match(await page.textContent('#event-banner [data-kind=noQuorum]'), /No quorum.*1\/2/s, 'the banner says no quorum, with the votes')
+    t.match(await page.textContent('#event-banner'), /n2 is lost/, 'and names the lost node')
+    t.equal(await page.getAttribute('[data-key="node:n2"] > .tree-row [data-state]', 'data-state'), 'lost', 'the tree shows n2 lost (not the engine\'s last word, up)')
+    await page.waitForFunction(() => /quorum/i.test(document.querySelector('#log-lines')?.textContent ?? ''), undefined, { timeout: 10_000 })
+    t.pass('the log web console shows the quorum change')
+    resume()
+    await page.waitForSelector('#event-banner:not(:has([data-kind=noQuorum]))', { state: 'attached', timeout: 20_000 })
+    t.pass('the banner goes once quorum is back')
   })
 
   t.test('a console whose own agent does not answer greys out within 2 s and says why', async (t) => {

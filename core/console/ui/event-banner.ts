@@ -5,6 +5,7 @@
 // RECENT_MS are history, not news.
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
+import { nodeLost } from './states.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
@@ -32,7 +33,7 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   const m = st.membership
   if (m && !m.quorate) out.push(line('noQuorum', 'error', '⊘', `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`))
   for (const n of st.nodes) {
-    if (n.name === st.node || !(n.membership === 'down' || n.membership === 'lost')) continue
+    if (n.name === st.node || !nodeLost(st, n.name).lost) continue
     out.push(line('nodeLost', 'error', '✖', `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`))
   }
   const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))

@@ -57,10 +57,20 @@ export interface GroupView {
   perNode: Record<string, NodePart>
 }
 
-const nodeLost = (st: AgentStatus, n: string): { lost: boolean; needsFence: boolean } => {
+/** A node is lost when the engine says so, or when this node's heartbeat no longer hears it: without
+ *  quorum the engine decides nothing and its membership is the last one it knew. */
+export function nodeLost(st: AgentStatus, n: string): { lost: boolean; needsFence: boolean } {
   const x = st.nodes.find((y) => y.name === n)
   const m = x?.membership ?? 'unknown'
-  return { lost: m === 'down' || m === 'lost' || m === 'unknown', needsFence: x?.needsFence ?? false }
+  const unheard = n !== st.node && st.membership?.peers.find((p) => p.node === n)?.up === false
+  return { lost: m === 'down' || m === 'lost' || m === 'unknown' || unheard, needsFence: x?.needsFence ?? false }
+}
+
+/** The word for a node's membership in the tree and the banner: up, lost, or what the engine says. */
+export function nodeState(st: AgentStatus, n: string): string {
+  const m = st.nodes.find((y) => y.name === n)?.membership ?? 'unknown'
+  if (m === 'up' || m === 'member') return nodeLost(st, n).lost ? 'lost' : 'up'
+  return m === 'down' ? 'lost' : m
 }
 
 /** The truthful view of one group from the status: per node, and at a glance. */

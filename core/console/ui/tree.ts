@@ -3,7 +3,7 @@
 // focused item is kept by its key.
 import { h, replace } from './dom.js'
 import { state, select, type Selection } from './store.js'
-import { badge, groupSummary, groupView } from './states.js'
+import { badge, groupSummary, groupView, nodeState } from './states.js'
 
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
@@ -35,7 +35,7 @@ function items(): Item[] {
           }
         }),
       },
-      { key: 'nodes', icon: '▤', label: 'Nodes', children: st.nodes.map((n) => ({ key: `node:${n.name}`, icon: '▤', label: n.name, sel: { kind: 'node', name: n.name } as Selection, extra: h('span', null, badge(n.membership === 'up' || n.membership === 'member' ? 'up' : n.membership), n.name === st.node ? h('span', { class: 'muted' }, ' (this node)') : null) })) },
+      { key: 'nodes', icon: '▤', label: 'Nodes', children: st.nodes.map((n) => ({ key: `node:${n.name}`, icon: '▤', label: n.name, sel: { kind: 'node', name: n.name } as Selection, extra: h('span', null, badge(nodeState(st, n.name)), n.name === st.node ? h('span', { class: 'muted' }, ' (this node)') : null) })) },
       { key: 'types', icon: '▥', label: 'Resource types', sel: { kind: 'types' }, children: state.types.map((t) => ({ key: `type:${t.name}`, icon: '▥', label: t.name, sel: { kind: 'type', name: t.name } as Selection, extra: h('span', { class: 'muted' }, ` ${t.version}${t.kind === 'fence' ? ' (fence)' : ''}`) })) },
     ],
   }]
