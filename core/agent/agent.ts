@@ -28,6 +28,7 @@ import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
 import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
+import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeline-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
 import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
@@ -203,6 +204,7 @@ export class Agent extends EventEmitter {
       new PeerServices(b, () => this.statusAnywhere()).serve(rpc)
       this.serve(rpc)
       serveMirror(rpc, this.mirror)
+      serveTimeline(rpc, this.timeline)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here
@@ -393,6 +395,11 @@ export class Agent extends EventEmitter {
     const c = this.rpc
     if (!c) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node }))
     return fetchSupportBundle((msg, timeoutMs) => c.request(node, msg, timeoutMs))
+  }
+
+  /** This node's timeline and every reachable member's (mccs explain merges them). */
+  timelines(since: unknown): Promise<GatheredTimelines> {
+    return gatherTimelines(this.rpc, this.store.current().hb.nodes.map((n) => n.name), this.node, this.timeline, since)
   }
 
   /** Another node's license, viewed or installed over the peer channel. */

@@ -50,6 +50,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
   switch (method) {
     case 'status':
       return agent.statusAnywhere()
+    case 'timeline':
+      return agent.timelines(p.since ?? null)
     case 'command': {
       const cmd = p.cmd as OperatorCommand
       if (!cmd || typeof cmd !== 'object' || typeof cmd.type !== 'string' || !isOperatorCommand(cmd)) {

@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { TIMELINE_FILE, type TimelineEntry } from '../log/timeline.js'
 import { readTimeline, entriesFor, parseSince, mergeTimelines } from '../log/timeline-read.js'
+import type { GatheredTimelines } from '../agent/timeline-peers.js'
+import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
@@ -15,7 +17,12 @@ export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO t
 interface GroupCfg { name: string; nodes: string[] }
 const BLOCKERS = new Set(['groupFaulted', 'noFailoverTarget', 'commandRejected', 'resourceFaulted', 'lockedNoAction', 'actionFailed', 'fenceFailed', 'onlineRetry', 'concurrencyViolation', 'needsFence'])
 
-export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, more: TimelineEntry[][] = []): Promise<number> {
+/** Every node's timeline through the local agent (it asks the others over the peer channel); null when
+ *  the agent does not answer (then this node's file is read directly). */
+type Gather = (b: Bootstrap, since: string | null) => Promise<GatheredTimelines | null>
+const viaAgent: Gather = (b, since) => rpc<GatheredTimelines>(b.controlSocket, 'timeline', { since }, 20_000).catch(() => null)
+
+export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, gather: Gather = viaAgent): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { since: { type: 'string' }, json: { type: 'boolean' } } })
@@ -32,13 +39,15 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, m
   const main = JSON.parse(await readFile(path.join(bb.configDir, 'main.json'), 'utf8').catch(() => '{}')) as { groups?: GroupCfg[]; resources?: Array<{ name: string; group: string }> }
   const cfg = main.groups?.find((g) => g.name === group)
   if (!cfg) { io.err(`mccs explain: group: no group named '${group}' in the configuration`); return EXIT.REJECTED }
-  const all = mergeTimelines([await readTimeline(path.join(bb.logDir, TIMELINE_FILE)), ...more])
+  const got = await gather(bb, since)
+  const all = mergeTimelines(got ? got.lists : [await readTimeline(path.join(bb.logDir, TIMELINE_FILE))])
+  const scope = got ? `${got.missing.length ? `nodes that answered; not: ${got.missing.map((m) => `${m.node} (${m.reason})`).join(', ')}` : 'every node'}` : `this node only: the agent did not answer, ${path.join(bb.logDir, TIMELINE_FILE)} read`
   const resources = (main.resources ?? []).filter((r) => r.group === group).map((r) => r.name)
   const story = entriesFor(group, all, resources).filter((e) => !since || e.wall >= since)
   const told = tell(cfg, story)
-  if (v.json) { io.out(JSON.stringify({ group, since, entries: story, placements: Object.fromEntries(told.rules), summary: told.summary }, null, 2)); return EXIT.OK }
+  if (v.json) { io.out(JSON.stringify({ group, since, scope, entries: story, placements: Object.fromEntries(told.rules), summary: told.summary }, null, 2)); return EXIT.OK }
   if (!story.length) { io.out(`${group}: nothing in the timeline${since ? ` since ${since}` : ''} (${path.join(bb.logDir, TIMELINE_FILE)})`); return EXIT.OK }
-  io.out(`${group} — the timeline${since ? ` since ${since}` : ''} (nodes ${cfg.nodes.join(', ')} in order of preference):`)
+  io.out(`${group} — the timeline${since ? ` since ${since}` : ''} (${scope}; ${group}'s nodes in order of preference: ${cfg.nodes.join(', ')}):`)
   for (const e of story) {
     const rule = told.rules.get(e)
     io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${e.kind.padEnd(8)} ${e.text}${rule ? ` → ${rule}` : ''}`)

@@ -1,6 +1,6 @@
 // Reading timelines: one node's file (its rotated generation first), entries from several nodes merged
 // in wall-clock order (within one node, its own order: seq), and the entries that concern one group.
-import { readFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import type { TimelineEntry } from './timeline.js'
 
 /** Every entry of a node's timeline file (and its .1), oldest first; torn or foreign lines skipped. */
@@ -15,6 +15,35 @@ export async function readTimeline(file: string): Promise<TimelineEntry[]> {
         if (e && e.v === 1 && typeof e.seq === 'number' && typeof e.wall === 'string' && typeof e.text === 'string') out.push(e)
       } catch { /* a line cut by a power loss: the rest is whole */ }
     }
+  }
+  return out
+}
+
+/** The newest entries of a node's timeline, reading at most `maxBytes` from the end of the file (and of
+ *  its .1 when the file is shorter): what a peer asks for is bounded, whatever the file's size. */
+export async function readTimelineTail(file: string, maxBytes: number, since: string | null = null): Promise<TimelineEntry[]> {
+  const tail = async (f: string, n: number): Promise<{ text: string; whole: boolean }> => {
+    const fh = await open(f, 'r').catch(() => null)
+    if (!fh) return { text: '', whole: true }
+    try {
+      const { size } = await fh.stat()
+      const len = Math.min(size, n)
+      const buf = Buffer.alloc(len)
+      await fh.read(buf, 0, len, size - len)
+      const text = buf.toString('utf8')
+      // A cut at the start is a partial line: dropped.
+      return len < size ? { text: text.slice(text.indexOf('\n') + 1), whole: false } : { text, whole: true }
+    } finally { await fh.close() }
+  }
+  const cur = await tail(file, maxBytes)
+  const older = cur.whole && Buffer.byteLength(cur.text) < maxBytes ? await tail(file + '.1', maxBytes - Buffer.byteLength(cur.text)) : { text: '' }
+  const out: TimelineEntry[] = []
+  for (const line of (older.text + cur.text).split('\n')) {
+    if (!line) continue
+    try {
+      const e = JSON.parse(line) as TimelineEntry
+      if (e && e.v === 1 && typeof e.seq === 'number' && typeof e.wall === 'string' && typeof e.text === 'string' && (!since || e.wall >= since)) out.push(e)
+    } catch { /* torn line */ }
   }
   return out
 }

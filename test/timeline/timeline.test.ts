@@ -8,7 +8,9 @@ import { mkdtemp, mkdir, writeFile, readFile, appendFile, rm } from 'node:fs/pro
 import { initialState, step, type EngineInput, type EngineState, type Action } from '../../core/engine/index.js'
 import type { MainConfig } from '../../core/engine/model.js'
 import { Timeline, TIMELINE_FILE } from '../../core/log/timeline.js'
-import { readTimeline } from '../../core/log/timeline-read.js'
+import { readTimeline, readTimelineTail } from '../../core/log/timeline-read.js'
+import { gatherTimelines } from '../../core/agent/timeline-peers.js'
+import type { PeerRpc } from '../../core/agent/peer-rpc.js'
 import { explainCommand } from '../../core/cli/explain-cmd.js'
 import type { Bootstrap } from '../../core/config/bootstrap.js'
 import { startTestAgent, res, until } from '../agent/helpers.js'
@@ -65,7 +67,7 @@ t.test('after a node loss, mccs explain names the lost node, the view change, th
   t.equal(entries.filter((e) => e.what === 'view').length, 1, 'one view change recorded')
   t.ok(entries.every((e, i) => i === 0 || (e.seq > entries[i - 1]!.seq && e.mono >= entries[i - 1]!.mono)), 'seq and monotonic time only grow')
   const out: string[] = []
-  const code = await explainCommand(['web'], { out: (s) => out.push(s), err: (s) => out.push('ERR ' + s) }, b)
+  const code = await explainCommand(['web'], { out: (s) => out.push(s), err: (s) => out.push('ERR ' + s) }, b, async () => null)
   t.equal(code, 0)
   const text = out.join('\n')
   const at = (re: RegExp) => { const m = re.exec(text); t.ok(m, `explain says ${re}`); return m ? m.index : -1 }
@@ -84,12 +86,12 @@ t.test('after a node loss, mccs explain names the lost node, the view change, th
   t.match(text, /Why did it move: failover from lost node n1\.\n {2}n1 was lost: node n1 lost .*\n {2}n1 was fenced before the group moved: fence n1: done\/ok/)
   // --since in the future: nothing; a bad --since is refused naming the flag.
   const o2: string[] = []
-  await explainCommand(['web', '--since', new Date(Date.now() + 60_000).toISOString()], { out: (s) => o2.push(s), err: (s) => o2.push(s) }, b)
+  await explainCommand(['web', '--since', new Date(Date.now() + 60_000).toISOString()], { out: (s) => o2.push(s), err: (s) => o2.push(s) }, b, async () => null)
   t.match(o2.join(''), /nothing in the timeline since/)
   const o3: string[] = []
-  t.equal(await explainCommand(['web', '--since', 'yesterday'], { out: (s) => o3.push(s), err: (s) => o3.push(s) }, b), 2)
+  t.equal(await explainCommand(['web', '--since', 'yesterday'], { out: (s) => o3.push(s), err: (s) => o3.push(s) }, b, async () => null), 2)
   t.match(o3.join(''), /--since: 'yesterday'/)
-  t.equal(await explainCommand(['nope'], { out: () => {}, err: (s) => o3.push(s) }, b), 3)
+  t.equal(await explainCommand(['nope'], { out: () => {}, err: (s) => o3.push(s) }, b, async () => null), 3)
   t.match(o3.join(''), /no group named 'nope'/)
   // A power loss cut the last line: everything before it is still read.
   await appendFile(path.join(b.logDir, TIMELINE_FILE), '{"v":1,"node":"n2","seq":99')
@@ -127,4 +129,41 @@ esac
   const res0 = entries.find((e) => e.what === 'onlineResult' && e.resource === 's')
   t.ok(dec && res0 && dec.seq < res0.seq, 'decision, then its result')
   t.ok(entries.some((e) => e.what === 'groupOnline' && /operator test: groupOnline g/.test(e.text)), 'the operator command is an input')
+})
+
+t.test('timelines merged across nodes: each answers its own entries, a silent node is named, the story is in wall-clock order', async (t) => {
+  const b = await home(t)
+  // n2 (this node) decided; n3 saw the same loss from its side a moment later; n1 is gone.
+  const mine = new Timeline(path.join(b.logDir, TIMELINE_FILE), 'n2')
+  let st = initialState(input)
+  st = drive(mine, st, { type: 'start' })
+  st = drive(mine, st, { type: 'groupOnline', group: 'web', node: 'n1', user: 'ops' })
+  await new Promise((r) => setTimeout(r, 5))
+  const n3file = path.join(b.logDir, 'n3.jsonl')
+  const theirs = new Timeline(n3file, 'n3')
+  theirs.view({ coordinator: 'n2', partition: ['n2', 'n3'], quorate: true, reason: 'seen from n3' })
+  await theirs.close()
+  await new Promise((r) => setTimeout(r, 5))
+  drive(mine, st, { type: 'nodeChange', node: 'n1', membership: 'down' })
+  await mine.close()
+  const asked: string[] = []
+  const rpc = {
+    request: async (node: string, msg: { t: string; since: string | null }) => {
+      asked.push(`${node}:${msg.t}`)
+      if (node === 'n1') throw new Error('peer n1 not reachable')
+      const own = await readTimelineTail(n3file, 1 << 20, msg.since)
+      return [...own, { ...own[0]!, node: 'n1', text: 'forged by n3' }]
+    },
+  } as unknown as PeerRpc
+  const got = await gatherTimelines(rpc, ['n1', 'n2', 'n3'], 'n2', mine, null)
+  t.same(asked.sort(), ['n1:timeline', 'n3:timeline'])
+  t.same(got.missing.map((m) => m.node), ['n1'], 'the silent node is named')
+  t.notOk(got.lists.flat().some((e) => e.text === 'forged by n3'), "a node's answer carries only its own entries")
+  await t.rejects(gatherTimelines(rpc, ['n3'], 'n2', mine, 'yesterday'), /since/, 'a bad since is refused, naming the field')
+  const out: string[] = []
+  await explainCommand(['web'], { out: (s) => out.push(s), err: (s) => out.push(s) }, b, async () => got)
+  const text = out.join('\n')
+  t.match(text, /nodes that answered; not: n1 \(peer n1 not reachable\)/)
+  const i3 = text.indexOf('[n3] view     view: n2, n3; coordinator n2; quorate (seen from n3)')
+  t.ok(i3 > text.indexOf('operator ops: groupOnline web') && i3 < text.indexOf('node n1 lost'), "n3's view sits between n2's entries by wall time")
 })
