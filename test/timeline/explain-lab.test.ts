@@ -8,6 +8,8 @@ import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
 import { explainCommand } from '../../core/cli/explain-cmd.js'
 import { readTimeline } from '../../core/log/timeline-read.js'
 import path from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 
 const avail = await labAvailable()
 
@@ -48,5 +50,30 @@ if (!avail.ok) {
     const dec = entries.find((e) => e.kind === 'decision' && e.what === 'fence' && e.target === 'n1')
     const res = entries.find((e) => e.what === 'fenceResult' && e.target === 'n1')
     t.ok(dec && res && dec.mono <= res.mono, `fence decided at mono ${dec?.mono} ms, its result at ${res?.mono} ms`)
+  })
+  t.test('a power cut right after n2 decided to fence n1 leaves the decision in its timeline', async (t) => {
+    const c = await AgentCluster.create({ prefix: `mccs${process.pid}y-` })
+    t.teardown(() => c.destroy())
+    // n2's fence device first looks for the decision in n2's timeline (it must be on disk before the
+    // fence starts), then hangs: the fence is in progress when n2 loses its power.
+    const h2 = c.homes.n2!
+    const fence = path.join(h2, 'script/fence-lab.sh')
+    const orig = await readFile(fence, 'utf8')
+    const [shebang, ...rest] = orig.split('\n')
+    await writeFile(fence, [shebang,
+      'if [ "$1" = fence ]; then',
+      `  if grep -q '"kind":"decision","what":"fence","target":"'"$2"'"' '${h2}/logs/timeline.jsonl'; then echo present > '${h2}/fence-saw'; else echo absent > '${h2}/fence-saw'; fi`,
+      '  sleep 60', 'fi', ...rest].join('\n'))
+    c.start()
+    await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
+    await until(async () => (await c.status('n2')).membership?.role === 'follower' || undefined, 20_000, 'n2 following')
+    await c.killNode('n1')
+    await until(async () => existsSync(path.join(h2, 'fence-saw')) || undefined, 30_000, "n2's fence of n1 started")
+    await c.killNode('n2') // the power cut, while the fence runs
+    t.equal((await readFile(path.join(h2, 'fence-saw'), 'utf8')).trim(), 'present', 'the fence decision was in the file when the fence started')
+    const entries = await readTimeline(path.join(h2, 'logs/timeline.jsonl'))
+    const dec = entries.find((e) => e.kind === 'decision' && e.what === 'fence' && e.target === 'n1')
+    t.ok(dec, `n2's timeline keeps the decision: ${dec?.text}`)
+    t.notOk(entries.some((e) => e.what === 'fenceResult' && e.target === 'n1'), 'and no result: the fence never finished')
   })
 }

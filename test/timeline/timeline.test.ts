@@ -5,6 +5,7 @@ import t from 'tap'
 import path from 'node:path'
 import os from 'node:os'
 import { mkdtemp, mkdir, writeFile, readFile, appendFile, rm } from 'node:fs/promises'
+import { readFileSync, existsSync } from 'node:fs'
 import { initialState, step, type EngineInput, type EngineState, type Action } from '../../core/engine/index.js'
 import type { MainConfig } from '../../core/engine/model.js'
 import { Timeline, TIMELINE_FILE } from '../../core/log/timeline.js'
@@ -166,4 +167,18 @@ t.test('timelines merged across nodes: each answers its own entries, a silent no
   t.match(text, /nodes that answered; not: n1 \(peer n1 not reachable\)/)
   const i3 = text.indexOf('[n3] view     view: n2, n3; coordinator n2; quorate (seen from n3)')
   t.ok(i3 > text.indexOf('operator ops: groupOnline web') && i3 < text.indexOf('node n1 lost'), "n3's view sits between n2's entries by wall time")
+})
+
+t.test('durable(): the step is queued at once and on disk when durable() resolves', async (t) => {
+  const b = await home(t)
+  const file = path.join(b.logDir, TIMELINE_FILE)
+  const tl = new Timeline(file, 'n2')
+  const r = step(input, initialState(input), { type: 'start' }, 0)
+  tl.step({ type: 'start' }, r)
+  t.equal(existsSync(file) ? readFileSync(file, 'utf8') : '', '', 'nothing written on the step path itself')
+  await tl.durable()
+  const text = readFileSync(file, 'utf8')
+  t.match(text, /"what":"start"/, 'after durable(): the input is in the file')
+  t.match(text, /"kind":"decision","what":"probe"/, 'and the decisions')
+  await tl.close()
 })
