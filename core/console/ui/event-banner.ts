@@ -34,7 +34,8 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   if (m && !m.quorate) out.push(line('noQuorum', 'error', '⊘', `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`))
   for (const n of st.nodes) {
     if (n.name === st.node || !nodeLost(st, n.name).lost) continue
-    out.push(line('nodeLost', 'error', '✖', `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`))
+    out.push(line('nodeLost', 'error', '✖', n.membership === 'fenced' ? `Node ${n.name} is lost and fenced: it runs nothing until it comes back.`
+      : `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`))
   }
   const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))
   for (const n of news.slice(-MAX_SHOWN).reverse()) {

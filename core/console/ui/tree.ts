@@ -23,14 +23,14 @@ function items(): Item[] {
           const v = groupView(st, g)
           return {
             key: `group:${g.name}`, icon: '▣', label: g.name, sel: { kind: 'group', name: g.name } as Selection,
-            extra: h('span', null, badge(v.state, v.node ?? undefined, v.text), v.node ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
+            extra: h('span', null, badge(v.state, v.node ? (v.state === 'unknown' ? v.perNode[v.node]?.why : `on ${v.node}`) : undefined, v.text), v.node && v.state !== 'unknown' ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
               v.faults.length > 0 && v.state !== 'faulted' ? h('span', { class: 'fault-mark', title: `a fault is left on ${v.faults.join(', ')}: Action → Remove fault indication` }, ` ⚠ fault on ${v.faults.join(', ')}`) : null,
               g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null),
             children: g.resources.map((r) => {
               const at = v.node ?? g.activeNode
               const part = at ? v.perNode[at] : undefined
               const on = part?.state === 'unknown' ? 'unknown' : at && r.nodes[at] ? r.nodes[at]!.state : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
-              return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on, undefined, on === 'unknown' && part ? part.text : undefined), h('span', { class: 'muted' }, ` ${r.type}`)) }
+              return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on, on === 'unknown' && part ? part.why : undefined), h('span', { class: 'muted' }, ` ${r.type}`)) }
             }),
           }
         }),
