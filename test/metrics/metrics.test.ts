@@ -150,6 +150,7 @@ t.test('a scrape parses strictly and matches mccs status at the same moment', as
   t.ok((valueOf(fams, 'mccs_action_duration_seconds_sum', { kind: 'online' }) ?? -1) > 0, 'and took time')
   t.ok((valueOf(fams, 'mccs_notices_total', { kind: 'resourceFaulted' }) ?? 0) >= 1, 'the fault is counted as a notice')
   t.equal(valueOf(fams, 'mccs_aws_api_throttles_total'), 0, 'AWS counters are there (no calls made)')
+  t.equal(valueOf(fams, 'mccs_timeline_write_failures_total'), 0, 'the timeline is written')
 })
 
 t.test('concurrent scrapes share one gathering and do not stall the event loop', async (t) => {

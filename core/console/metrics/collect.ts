@@ -16,6 +16,8 @@ export interface MetricsInput {
   aws: AwsCounters | null
   /** This node's copy of each mirror disk, or null for one whose status did not come in time. */
   mirrors: Array<{ resource: string; status: VolumeStatus | null }>
+  /** This node's event timeline: writes that failed (a full or read-only disk). */
+  timelineFailures?: number
   /** How long the scrape took to gather (seconds). */
   gatherS: number
 }
@@ -154,6 +156,9 @@ export function renderMetrics(m: MetricsInput): string {
     }
     if (v.dirtyBytes !== null) x.add('mccs_mirror_dirty_bytes', { resource: mr.resource }, v.dirtyBytes)
   }
+
+  x.family('mccs_timeline_write_failures_total', 'counter', "Writes of this node's event timeline (docs/timeline.md) that failed: decisions may be missing from it.")
+  if (m.timelineFailures !== undefined) x.add('mccs_timeline_write_failures_total', {}, m.timelineFailures)
 
   x.family('mccs_scrape_duration_seconds', 'gauge', 'Time this scrape took to gather its values.')
     .add('mccs_scrape_duration_seconds', {}, m.gatherS)

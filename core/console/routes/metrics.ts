@@ -45,7 +45,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: RouteDeps): vo
       try { v = agent.mirror.known(resource) } catch { /* not in a cluster: no volume here */ }
       return { resource, status: v ? await within<VolumeStatus>(v.status(), MIRROR_BOUND_MS) : null }
     }))
-    return renderMetrics({ status, counters, aws, mirrors, gatherS: (performance.now() - t0) / 1000 })
+    return renderMetrics({ status, counters, aws, mirrors, timelineFailures: agent.timeline.failures, gatherS: (performance.now() - t0) / 1000 })
   }
   let inFlight: Promise<string> | null = null
 
