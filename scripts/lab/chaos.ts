@@ -20,7 +20,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { AgentCluster, SERVICE_PORT, until } from './agent-cluster.js'
-import { addressOf } from './lab.js'
+import { addressOf, run } from './lab.js'
 import { intervalsOf, overlapsOf, type Interval, type Transition } from './safety.js'
 
 export const CHAOS_KINDS = ['kill9', 'sigstop', 'linkdown', 'loss', 'oneway', 'partition', 'stop'] as const
@@ -155,6 +155,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       void (async () => {
         await sleep(2000)
         if (closing) return
+        // A boot starts from a clean network configuration: the VIP a killed node held is gone.
+        await run(['ip', '-n', lab.ns(n), 'addr', 'del', `${VIP}/24`, 'dev', 'eth0'], { check: false }).catch(() => {})
         await lab.linkUp(n, 0).catch(() => {})
         await lab.linkUp(n, 1).catch(() => {})
         booting.delete(n)
@@ -344,8 +346,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** Every completed fence, with whether its target was in the fencer's view at that moment: its last
- *  installed view (the members logged with "this node is the coordinator (view N)" or "following
- *  coordinator X (view N)"), or, from an agent that logs no views, its own "node X up|down" lines
+ *  installed view (the members logged with "view N installed", "this node is the coordinator (view N)"
+ *  or "following coordinator X (view N)"), or, from an agent that logs no views, its own "node X up|down" lines
  *  200 ms before the fence completed. */
 async function fenceLog(c: AgentCluster): Promise<Array<{ fencer: string; target: string; at: number; inView: boolean }>> {
   const out: Array<{ fencer: string; target: string; at: number; inView: boolean }> = []
@@ -358,7 +360,7 @@ async function fenceLog(c: AgentCluster): Promise<Array<{ fencer: string; target
       try { e = JSON.parse(line) as { time?: string; msg?: string; partition?: unknown } } catch { continue }
       const at = Date.parse(e.time ?? '')
       const msg = e.msg ?? ''
-      if (/^(this node is the coordinator|following coordinator \S+) \(view \d+\)/.test(msg) && Array.isArray(e.partition)) {
+      if (/^((this node is the coordinator|following coordinator \S+) \(view \d+\)|view \d+ installed)/.test(msg) && Array.isArray(e.partition)) {
         view = e.partition.map(String)
         continue
       }
