@@ -69,6 +69,8 @@ if (why) {
     t.match(await page.getAttribute('#tb-online', 'title') ?? '', /fenc|unknown/, 'and the tooltip says why')
     await page.waitForSelector('#event-banner [data-kind=nodeLost]')
     t.match(await page.textContent('#event-banner [data-kind=nodeLost]'), /n2/, 'the banner names the lost node')
+    await page.waitForSelector('#event-banner [data-kind=needsFence]')
+    t.match(await page.textContent('#event-banner [data-kind=needsFence]'), /Fence needed.*n2/s, 'and that n2 must be fenced')
     resume()
   })
 
