@@ -105,10 +105,12 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     if (!req.routeOptions.config?.hidden) reply.header('cache-control', 'no-store')
     guard(deps, req)
   })
-  // A second look right before the handler: nothing but a public route runs without the session the
-  // guard resolved (so the user is known before anything changes).
+  // A second look right before the handler: nothing but a public route (or GET /metrics, which checks its
+  // bearer token first and changes nothing) runs without the session the guard resolved (so the user is
+  // known before anything changes).
   app.addHook('preHandler', async (req) => {
-    if (!req.is404 && (req.routeOptions.config?.auth ?? 'session') !== 'public' && !req.mccsSession) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
+    const auth = req.routeOptions.config?.auth ?? 'session'
+    if (!req.is404 && auth !== 'public' && auth !== 'metrics-token' && !req.mccsSession) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
   })
   // A command without a body is a command with an empty one: required fields are then named.
   app.addHook('preValidation', async (req) => {
@@ -137,7 +139,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
 function guard(deps: RouteDeps, req: FastifyRequest): void {
   if (req.is404) return // no route matched: the not-found handler answers 404 and runs nothing
   const auth: RouteAuth = req.routeOptions.config?.auth ?? 'session'
-  if (auth === 'public') return
+  if (auth === 'public' || auth === 'metrics-token') return // the metrics route checks its bearer token first
   const s = deps.sessions.touch(req.cookies[SESSION_COOKIE])
   if (!s) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
   req.mccsSession = s

@@ -86,6 +86,12 @@ t.test('no path variant, method or forged credential reaches a non-public route 
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), publicKey.export({ type: 'spki', format: 'pem' }) as string)
   const license = issueLicense({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-01-01T00:00:00Z', expires: '2099-01-01T00:00:00Z' }, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  // The new trusted key no longer vouches for the harness's license: the agent's periodic re-check (5 s)
+  // puts n1 in limited mode and writes a licenseMode record. Let that happen before the snapshot, or it
+  // would land in the operation log during the attacks as if a request had caused it.
+  const t0 = Date.now()
+  while (ta.agent.status().licenses?.n1?.mode !== 'limited' && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100))
+  t.equal(ta.agent.status().licenses?.n1?.mode, 'limited', 'the license re-check has seen the new key (settled before the snapshot)')
 
   const settings = { ...consoleSettings(b, path.join(ta.home, 'no-ui'), {}), listen: ['127.0.0.1'], port: 0 }
   const c = await startConsole(ta.agent, settings)

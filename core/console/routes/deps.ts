@@ -10,9 +10,10 @@ import type { ConsoleEvents } from '../events.js'
 import type { OpenApiCollector } from '../openapi.js'
 import { MccsError } from '../../errors.js'
 
-/** Who may call a route: anyone, a session that may still have to change its password, or a full session
- *  (the default: a route that says nothing needs a full session). */
-export const ROUTE_AUTH = ['public', 'pending', 'session'] as const
+/** Who may call a route: anyone, a session that may still have to change its password, a full session
+ *  (the default: a route that says nothing needs a full session), or the holder of the metrics bearer
+ *  token (GET /metrics checks it itself: a scraper has no session). */
+export const ROUTE_AUTH = ['public', 'pending', 'session', 'metrics-token'] as const
 export type RouteAuth = typeof ROUTE_AUTH[number]
 
 declare module 'fastify' {

@@ -51,7 +51,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: RouteDeps): vo
 
   app.get('/metrics', {
     // Outside /api and its session guard; documented in docs/metrics.md rather than the OpenAPI document.
-    config: { auth: 'public', hidden: true },
+    config: { auth: 'metrics-token', hidden: true },
   }, async (req, reply) => {
     const check = await checkMetricsToken(configDir, req.headers.authorization)
     if (check !== 'ok') {
