@@ -96,7 +96,9 @@ export class ConsoleEvents {
   }
 }
 
-/** What counts as a change: everything but the uptime, which changes every second. */
+/** What counts as a change: everything but the uptime, which changes every second, and when each
+ *  license was last checked (every few seconds, whether or not anything changed). */
 function keyOf(st: AgentStatus): string {
-  return JSON.stringify({ ...st, uptimeS: 0 })
+  const licenses = st.licenses ? Object.fromEntries(Object.entries(st.licenses).map(([n, l]) => [n, { ...l, checkedAt: '' }])) : undefined
+  return JSON.stringify({ ...st, uptimeS: 0, ...(licenses ? { licenses } : {}) })
 }
