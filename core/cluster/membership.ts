@@ -6,9 +6,11 @@
 // us: every member sees every other, so every member can talk to the coordinator and to each other.
 // Cliques are compared by votes, then size, then how many members of the view this node is in now they keep
 // (`prefer`: a returning node must not displace a member of an equal clique — issue 14: a node back from a
-// partition made {n1, n3} as good as the installed {n2, n3}, and the active n2 was fenced), then their sorted
-// member list (the lexicographically smallest wins), so members that share the same views pick the same
-// partition.
+// partition made {n1, n3} as good as the installed {n2, n3}, and the active n2 was fenced), then how many
+// peers their members hear (a node that hears little — one-way loss into it — is the one left out: with 90 %
+// of the packets into n1 dropped, {n1, n2} and {n2, n3} were equal and the name rule kept n1 and fenced the
+// healthy n3), then their sorted member list (the lexicographically smallest wins), so members that share
+// the same views pick the same partition.
 //
 // Quorum: the partition's votes are a strict majority of all votes; an exact tie (half, e.g. one node of
 // two) is broken by the quorum server: quorate only if it granted its vote to this partition. The quorum
@@ -115,7 +117,7 @@ export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): stri
   return out
 }
 
-function compareCliques(a: string[], b: string[], votes: Map<string, number>, prefer?: ReadonlySet<string>): number {
+function compareCliques(a: string[], b: string[], votes: Map<string, number>, prefer?: ReadonlySet<string>, hears?: Map<string, number>): number {
   const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   if (va !== vb) return vb - va
@@ -125,11 +127,28 @@ function compareCliques(a: string[], b: string[], votes: Map<string, number>, pr
     const kb = b.filter((n) => prefer.has(n)).length
     if (ka !== kb) return kb - ka
   }
+  if (hears) {
+    const ha = a.reduce((s, n) => s + (hears.get(n) ?? 0), 0)
+    const hb = b.reduce((s, n) => s + (hears.get(n) ?? 0), 0)
+    if (ha !== hb) return hb - ha
+  }
   for (let i = 0; i < a.length; i++) {
     const c = byName(a[i]!, b[i]!)
     if (c) return c
   }
   return 0
+}
+
+/** How many other known nodes each node of the graph hears (sees up): self's own count, a peer's from its
+ *  piggybacked view — the same figures every member has, so they rank cliques alike. */
+function hearing(input: MembershipInput, g: Map<string, Set<string>>): Map<string, number> {
+  const known = new Set(input.nodes.map((n) => n.name))
+  const out = new Map<string, number>()
+  for (const n of g.keys()) {
+    const up = n === input.self ? input.up : (input.views[n]?.up ?? [])
+    out.set(n, new Set(up.filter((x) => known.has(x) && x !== n)).size)
+  }
+  return out
 }
 
 /** Quorum arithmetic for a set of members. */
@@ -151,7 +170,7 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   const g = connectivity(input)
   const cliques = maximalCliquesWith(g, input.self)
   const prefer = input.prefer ? new Set(input.prefer) : undefined
-  cliques.sort((a, b) => compareCliques(a, b, votes, prefer))
+  cliques.sort((a, b) => compareCliques(a, b, votes, prefer, hearing(input, g)))
   const partition = cliques[0] ?? [input.self]
   const inPart = new Set(partition)
   const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)
