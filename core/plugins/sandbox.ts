@@ -157,6 +157,8 @@ export class PluginSandbox {
   private readonly lost: ivm.Isolate[] = []
   /** Why the type takes no more calls (too many lost isolates), or null. */
   private disabled: string | null = null
+  /** Disposed: no new isolate. */
+  private closed = false
   /** Set once a batch overran SYNC_BUDGET_MS on the host's thread: calls take the thread hop. */
   syncOff = false
   /** Batches run on the host's thread and through the thread hop (status, tests, bench). */
@@ -209,6 +211,10 @@ export class PluginSandbox {
    *  Releasing them before the process exits matters: isolated-vm aborts the process when a
    *  reference is finalised after Node's environment is gone. */
   dispose(): void {
+    // No isolate is made after this: a call still waiting (out a CPU-share stop, for its quarantine
+    // re-run) would otherwise start the plugin again in an isolate nobody disposes, and a process with a
+    // running isolate never exits.
+    this.closed = true
     // Every live isolate: the current one and any quarantine ones re-running a call alone.
     for (const slot of [...this.liveSlots]) this.kill(slot, 'disposed')
     this.slot = null
@@ -621,11 +627,13 @@ export class PluginSandbox {
   }
 
   private async newSlot(): Promise<Slot> {
+    if (this.closed) throw new Error("the plugin's sandbox was disposed")
     let made: Slot | undefined
     const isolate = new ivm.Isolate({ memoryLimit: this.opts.memoryMb, onCatastrophicError: (msg: string) => this.onLost(isolate, made, msg) })
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
+      if (this.closed) throw new Error("the plugin's sandbox was disposed")
       let markGone = () => {}
       const gone = new Promise<void>((resolve) => { markGone = resolve })
       const slot: Slot = {
