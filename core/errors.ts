@@ -40,7 +40,7 @@ export const CATALOGUE = {
   MCCS_ERR_CAPABILITY_FAILED: e('capability call failed', 502),
   MCCS_ERR_HOOK_UNKNOWN: e('no such hook', 500),
   MCCS_ERR_CANCELLED: e('cancelled', 409),
-  MCCS_ERR_PLUGIN_NAME_RESERVED: e('a built-in type\'s name; only the plugin shipped in the built-in folder may use it', 500),
+  MCCS_ERR_PLUGIN_NAME_RESERVED: e("a built-in type's name; only the plugin shipped in the built-in folder may use it", 500),
   MCCS_ERR_PLUGIN_LIMIT: e('plugin went past a host-side limit (concurrent calls, log, answer or argument size, CPU)', 500),
   // --- aws.ec2 capability (core/plugins/caps/aws-*.ts); `field` holds EC2's own error code ---
   MCCS_ERR_AWS_CONFIG: e('AWS settings (config/aws.json, profile, region) are missing or invalid', 500),
@@ -108,13 +108,17 @@ export const CATALOGUE = {
   MCCS_ERR_PEER_UNREACHABLE: e('another node cannot be reached on any link', 503),
   MCCS_ERR_PEER_TIMEOUT: e('another node did not answer in time', 504),
   MCCS_ERR_PEER_PROTOCOL: e('another node answered with something this node cannot use', 502),
-  MCCS_ERR_NOT_COORDINATOR: e('not the coordinator: the sender is not this node\'s, or this node is not the cluster\'s (membership is being decided)', 503, 'REJECTED'),
+  MCCS_ERR_NOT_COORDINATOR: e(
+    "not the coordinator: the sender is not this node's, or this node is not the cluster's (membership is being decided)",
+    503,
+    'REJECTED',
+  ),
 
   // --- web console and REST API (core/console/) ---
   MCCS_ERR_UNAUTHENTICATED: e('no valid session (log in first)', 401),
   MCCS_ERR_LOGIN_FAILED: e('wrong user name or password', 401),
   MCCS_ERR_RATE_LIMITED: e('too many failed logins; wait before trying again', 429),
-  MCCS_ERR_CSRF: e('the request lacks the session\'s CSRF token', 403),
+  MCCS_ERR_CSRF: e("the request lacks the session's CSRF token", 403),
   MCCS_ERR_PASSWORD_RULE: e('the new password does not follow the password rules', 400),
   MCCS_ERR_PASSWORD_REUSED: e('the new password was used before', 400),
   MCCS_ERR_PASSWORD_CHANGE_REQUIRED: e('the password must be changed first', 403),
@@ -139,7 +143,7 @@ export const CATALOGUE = {
   MCCS_ERR_LOG_WRITE: e('a log could not be written (disk full or not writable): lines were dropped or held, and counted', 500),
   // --- mirror disk (core/mirror/, issue 15) ---
   MCCS_ERR_MIRROR_ENGINE: e('the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed', 500),
-  MCCS_ERR_MIRROR_OUTDATED: e('this node\'s mirror data is not known to be up to date; it will not become primary unless forced', 409),
+  MCCS_ERR_MIRROR_OUTDATED: e("this node's mirror data is not known to be up to date; it will not become primary unless forced", 409),
   MCCS_ERR_MIRROR_ROLE: e('the mirror volume is not in the role this action needs', 409),
   // --- licenses, continued (issue 17: limited mode enforced, the 7-day rule, floating licenses) ---
   MCCS_ERR_LICENSE_LIMITED: e('node is in limited mode: no automatic failover or auto-start', 409, 'INVALID'),

@@ -52,7 +52,12 @@ export class LineFramer {
  * handler can be swapped mid-stream without losing lines already buffered (a handshake handing over to
  * the framed protocol); once the socket is destroyed no further line is handed out.
  */
-export function readLines(sock: net.Socket, maxLine: number, first: LineHandler, onOversize: () => void = () => sock.destroy()): { set(h: LineHandler): void } {
+export function readLines(
+  sock: net.Socket,
+  maxLine: number,
+  first: LineHandler,
+  onOversize: () => void = () => sock.destroy(),
+): { set(h: LineHandler): void } {
   let onLine = first
   const framer = new LineFramer(maxLine)
   sock.on('data', (chunk: Buffer | string) => {
@@ -63,5 +68,9 @@ export function readLines(sock: net.Socket, maxLine: number, first: LineHandler,
     })
     if (!ok) onOversize()
   })
-  return { set: (h) => { onLine = h } }
+  return {
+    set: (h) => {
+      onLine = h
+    },
+  }
 }

@@ -13,9 +13,16 @@ export async function buildConsole(o: { minify?: boolean } = {}): Promise<void> 
   const out = path.join(root, 'dist/console')
   await mkdir(path.join(out, 'assets'), { recursive: true })
   await esbuild.build({
-    entryPoints: [path.join(ui, 'main.ts')], outfile: path.join(out, 'assets/app.js'),
-    bundle: true, platform: 'browser', format: 'esm', target: ['chrome110', 'firefox110', 'safari16'],
-    minify: o.minify ?? true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none',
+    entryPoints: [path.join(ui, 'main.ts')],
+    outfile: path.join(out, 'assets/app.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    minify: o.minify ?? true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    legalComments: 'none',
   })
   await copyFile(path.join(ui, 'index.html'), path.join(out, 'index.html'))
   await copyFile(path.join(ui, 'console.css'), path.join(out, 'assets/console.css'))

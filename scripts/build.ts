@@ -24,8 +24,13 @@ export async function buildAll(): Promise<void> {
       outdir: path.join(root, 'dist'),
       chunkNames: 'chunks/[name]-[hash]',
       splitting: true,
-      bundle: true, platform: 'node', format: 'esm', target: 'node20',
-      packages: 'external', sourcemap: 'linked', logLevel: 'warning',
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      logLevel: 'warning',
     })
   }
   await (await import('./build-console.js')).buildConsole() // the web console UI -> dist/console/

@@ -8,20 +8,39 @@ import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, m
 
 const out = path.join(packageRoot(), 'docs/screenshots')
 const why = await browserUnavailable()
-if (why) { console.error(`cannot take screenshots: ${why}`); process.exit(1) }
+if (why) {
+  console.error(`cannot take screenshots: ${why}`)
+  process.exit(1)
+}
 await mkdir(out, { recursive: true })
 const c = await startConsoleCluster({
   nodes: 2,
   main: (nodes) => ({
-    generation: 1, types: {},
-    groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }, { name: 'batch', nodes: [...nodes].reverse(), failoverOnFailure: false, autoStart: false, autoFailback: false }],
+    generation: 1,
+    types: {},
+    groups: [
+      { name: 'web', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false },
+      { name: 'batch', nodes: [...nodes].reverse(), failoverOnFailure: false, autoStart: false, autoFailback: false },
+    ],
     resources: [
       { name: 'vip-marker', type: 'dummy', group: 'web', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
       { name: 'config-check', type: 'dummy', group: 'web', critical: false, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
-      { name: 'app', type: 'process', group: 'web', critical: true, attrs: { argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], stopGraceS: 1 }, nodeAttrs: {}, policy: {}, monitored: true },
+      {
+        name: 'app',
+        type: 'process',
+        group: 'web',
+        critical: true,
+        attrs: { argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], stopGraceS: 1 },
+        nodeAttrs: {},
+        policy: {},
+        monitored: true,
+      },
       { name: 'worker', type: 'dummy', group: 'batch', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
     ],
-    dependencies: [{ parent: 'app', child: 'vip-marker' }, { parent: 'app', child: 'config-check' }],
+    dependencies: [
+      { parent: 'app', child: 'vip-marker' },
+      { parent: 'app', child: 'config-check' },
+    ],
   }),
 })
 const browser = await launch()

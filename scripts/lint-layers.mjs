@@ -87,12 +87,20 @@ function importsOf(file, text) {
     } else if (ts.isExportDeclaration(n) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
       const named = n.exportClause && ts.isNamedExports(n.exportClause) ? n.exportClause.elements : null
       add(n, n.moduleSpecifier.text, n.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)))
-    } else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference) && ts.isStringLiteral(n.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(n) &&
+      ts.isExternalModuleReference(n.moduleReference) &&
+      ts.isStringLiteral(n.moduleReference.expression)
+    ) {
       add(n, n.moduleReference.expression.text, n.isTypeOnly)
     } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
       add(n, n.argument.literal.text, true)
-    } else if (ts.isCallExpression(n) && n.arguments.length >= 1 && ts.isStringLiteralLike(n.arguments[0]) &&
-      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) {
+    } else if (
+      ts.isCallExpression(n) &&
+      n.arguments.length >= 1 &&
+      ts.isStringLiteralLike(n.arguments[0]) &&
+      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))
+    ) {
       add(n, n.arguments[0].text, false)
     }
     ts.forEachChild(n, visit)
@@ -113,11 +121,20 @@ function resolve(from, spec) {
 
 // ---- engine purity: what a pure function may not touch ----
 const IMPURE = [
-  [(n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'Date') && n.name.text === 'now', 'reads the clock (time is an input: `now`)'],
+  [
+    (n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'Date') && n.name.text === 'now',
+    'reads the clock (time is an input: `now`)',
+  ],
   [(n) => ts.isNewExpression(n) && isId(n.expression, 'Date'), 'reads the clock (time is an input: `now`)'],
   [(n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'performance') && n.name.text === 'now', 'reads the clock'],
-  [(n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'Math') && n.name.text === 'random', 'uses randomness (plans must be deterministic)'],
-  [(n) => ts.isCallExpression(n) && ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].some((f) => isId(n.expression, f)), 'uses timers'],
+  [
+    (n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'Math') && n.name.text === 'random',
+    'uses randomness (plans must be deterministic)',
+  ],
+  [
+    (n) => ts.isCallExpression(n) && ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].some((f) => isId(n.expression, f)),
+    'uses timers',
+  ],
   [(n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'process'), 'touches process'],
   [(n) => ts.isPropertyAccessExpression(n) && isId(n.expression, 'console'), 'writes to the console'],
 ]
@@ -147,13 +164,17 @@ for (const f of files) {
     if (target && fileSet.has(target)) edges.add(target)
 
     if (from.unit === 'engine') {
-      const ok = target && (target.startsWith(engineDir + path.sep) || target === errorsFile ||
-        (im.typeOnly && rel(target).startsWith('sdk/src/')))
-      if (!ok) problems.push(`${at}: imports '${im.spec}'${im.typeOnly ? ' (type)' : ''}: the engine may import only engine files, ../errors.js and SDK types`)
+      const ok =
+        target && (target.startsWith(engineDir + path.sep) || target === errorsFile || (im.typeOnly && rel(target).startsWith('sdk/src/')))
+      if (!ok)
+        problems.push(
+          `${at}: imports '${im.spec}'${im.typeOnly ? ' (type)' : ''}: the engine may import only engine files, ../errors.js and SDK types`,
+        )
       continue
     }
     if (from.unit === 'plugin') {
-      const ok = !relative ? !/^(\.|\/)/.test(im.spec) && !im.spec.startsWith('mccs')
+      const ok = !relative
+        ? !/^(\.|\/)/.test(im.spec) && !im.spec.startsWith('mccs')
         : target.startsWith(path.join(root, from.dir) + path.sep) || rel(target).startsWith('sdk/src/')
       if (!ok) problems.push(`${at}: a plugin imports only the sdk and its own files, not ${relative ? rel(target) : im.spec}`)
       continue
@@ -172,7 +193,8 @@ for (const f of files) {
   }
   if (from.unit === 'engine') {
     const visit = (n) => {
-      for (const [is, why] of IMPURE) if (is(n)) problems.push(`${name}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${why}`)
+      for (const [is, why] of IMPURE)
+        if (is(n)) problems.push(`${name}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${why}`)
       ts.forEachChild(n, visit)
     }
     visit(sf)
@@ -182,11 +204,17 @@ for (const f of files) {
 function check(at, from, to, what) {
   const a = rank.get(from.unit)
   const b = rank.get(to.unit)
-  if (to.unit === 'plugin') problems.push(`${at}: ${from.unit} imports a plugin (${what}): plugins are loaded by the plugin host, never imported`)
-  else if (b === undefined) return // reported once, as the folder in no layer
+  if (to.unit === 'plugin')
+    problems.push(`${at}: ${from.unit} imports a plugin (${what}): plugins are loaded by the plugin host, never imported`)
+  else if (b === undefined)
+    return // reported once, as the folder in no layer
   else if (b > a) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${to.unit} is in a higher layer`)
-  else if (b === a) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${to.unit} is in the same layer (folders of one layer are independent)`)
-  else if (NOT_BELOW[from.unit]?.[to.unit]) problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${NOT_BELOW[from.unit][to.unit]}`)
+  else if (b === a)
+    problems.push(
+      `${at}: ${from.unit} imports ${to.unit} (${what}): ${to.unit} is in the same layer (folders of one layer are independent)`,
+    )
+  else if (NOT_BELOW[from.unit]?.[to.unit])
+    problems.push(`${at}: ${from.unit} imports ${to.unit} (${what}): ${NOT_BELOW[from.unit][to.unit]}`)
 }
 
 // ---- unused barrels ----
@@ -202,11 +230,18 @@ function check(at, from, to, what) {
 // ---- import circles: strongly connected components of the file graph (Tarjan, iterative) ----
 {
   let index = 0
-  const idx = new Map(), low = new Map(), onStack = new Set(), stack = []
+  const idx = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = []
   for (const start of graph.keys()) {
     if (idx.has(start)) continue
     const work = [[start, [...graph.get(start)].values()]]
-    idx.set(start, index); low.set(start, index); index++; stack.push(start); onStack.add(start)
+    idx.set(start, index)
+    low.set(start, index)
+    index++
+    stack.push(start)
+    onStack.add(start)
     while (work.length) {
       const [v, it] = work[work.length - 1]
       const next = it.next()
@@ -214,17 +249,28 @@ function check(at, from, to, what) {
         const w = next.value
         if (!graph.has(w)) continue
         if (!idx.has(w)) {
-          idx.set(w, index); low.set(w, index); index++; stack.push(w); onStack.add(w)
+          idx.set(w, index)
+          low.set(w, index)
+          index++
+          stack.push(w)
+          onStack.add(w)
           work.push([w, [...graph.get(w)].values()])
         } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)))
         continue
       }
       work.pop()
-      if (work.length) { const u = work[work.length - 1][0]; low.set(u, Math.min(low.get(u), low.get(v))) }
+      if (work.length) {
+        const u = work[work.length - 1][0]
+        low.set(u, Math.min(low.get(u), low.get(v)))
+      }
       if (low.get(v) === idx.get(v)) {
         const scc = []
         let w
-        do { w = stack.pop(); onStack.delete(w); scc.push(w) } while (w !== v)
+        do {
+          w = stack.pop()
+          onStack.delete(w)
+          scc.push(w)
+        } while (w !== v)
         if (scc.length > 1 || graph.get(v).has(v)) problems.push(`import circle: ${circleOf(new Set(scc))}`)
       }
     }
@@ -245,7 +291,10 @@ function circleOf(scc) {
         for (let u = v; u !== null; u = prev.get(u)) cycle.unshift(u)
         return cycle.map(rel).join(' → ')
       }
-      if (!prev.has(w)) { prev.set(w, v); queue.push(w) }
+      if (!prev.has(w)) {
+        prev.set(w, v)
+        queue.push(w)
+      }
     }
   }
   return [...scc].map(rel).join(', ')

@@ -17,21 +17,38 @@
 // depends only on the C/C++ runtime libraries that node and the module link to, and on the host tools MCCS
 // calls (openssl for the console's certificate, iproute2 for the network types, util-linux for setsid).
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PREFIX = '/opt/MCCS'
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; description: string; dependencies: Record<string, string> }
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  name: string
+  version: string
+  description: string
+  dependencies: Record<string, string>
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name)
   return i > 0 ? process.argv[i + 1] : undefined
 }
 
-const sh = (cmd: string, args: string[], cwd = root): string => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+const sh = (cmd: string, args: string[], cwd = root): string =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
 
 /** The production dependency closure of the root package (workspaces' tools excluded), as package folders. */
 function productionPackages(): string[] {
@@ -40,16 +57,29 @@ function productionPackages(): string[] {
     let dir: string | undefined
     for (let d = from; ; d = path.dirname(d)) {
       const cand = path.join(d, 'node_modules', name)
-      if (existsSync(path.join(cand, 'package.json'))) { dir = cand; break }
+      if (existsSync(path.join(cand, 'package.json'))) {
+        dir = cand
+        break
+      }
       if (d === root || path.dirname(d) === d) break
     }
-    if (!dir) throw new Error(`production dependency ${name} (needed by ${path.relative(root, from) || 'mccs'}) is not installed: run npm ci first`)
+    if (!dir)
+      throw new Error(`production dependency ${name} (needed by ${path.relative(root, from) || 'mccs'}) is not installed: run npm ci first`)
     if (seen.has(dir)) return
     seen.add(dir)
     if (name === 'isolated-vm') return // its only dependency (prebuild-install) is for installing, not running
-    const p = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> }
+    const p = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>
+      optionalDependencies?: Record<string, string>
+      peerDependencies?: Record<string, string>
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>
+    }
     for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) {
-      try { visit(d, dir) } catch (e) { if (!p.optionalDependencies?.[d]) throw e }
+      try {
+        visit(d, dir)
+      } catch (e) {
+        if (!p.optionalDependencies?.[d]) throw e
+      }
     }
     // An optional peer (cosmiconfig's typescript, for .ts settings files MCCS never loads) stays out.
     for (const d of Object.keys(p.peerDependencies ?? {})) if (!p.peerDependenciesMeta?.[d]?.optional) visit(d, dir)
@@ -63,12 +93,17 @@ function copyPackage(dir: string, dest: string): void {
   if (path.basename(dir) === 'isolated-vm') {
     // The compiled module and its loader; not the C++ sources or the build's intermediate files.
     mkdirSync(path.join(to, 'out'), { recursive: true })
-    for (const f of ['package.json', 'isolated-vm.js', 'include.js', 'isolated-vm.d.ts', 'LICENSE']) if (existsSync(path.join(dir, f))) copyFileSync(path.join(dir, f), path.join(to, f))
+    for (const f of ['package.json', 'isolated-vm.js', 'include.js', 'isolated-vm.d.ts', 'LICENSE'])
+      if (existsSync(path.join(dir, f))) copyFileSync(path.join(dir, f), path.join(to, f))
     copyFileSync(path.join(dir, 'out/isolated_vm.node'), path.join(to, 'out/isolated_vm.node'))
     return
   }
   // Nested node_modules are separate packages of the closure (copied when they are in it).
-  cpSync(dir, to, { recursive: true, dereference: true, filter: (src) => !(src !== dir && path.basename(src) === 'node_modules' && path.dirname(src) === dir) })
+  cpSync(dir, to, {
+    recursive: true,
+    dereference: true,
+    filter: (src) => !(src !== dir && path.basename(src) === 'node_modules' && path.dirname(src) === dir),
+  })
 }
 
 function write(file: string, text: string, mode = 0o644): void {
@@ -82,7 +117,22 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
   const home = path.join(stage, PREFIX.slice(1))
   const lib = path.join(home, 'lib/mccs')
   mkdirSync(lib, { recursive: true })
-  write(path.join(lib, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, type: 'module', private: true, license: 'Apache-2.0', mccsPluginApi: (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { mccsPluginApi: string }).mccsPluginApi }, null, 2) + '\n')
+  write(
+    path.join(lib, 'package.json'),
+    JSON.stringify(
+      {
+        name: pkg.name,
+        version: pkg.version,
+        description: pkg.description,
+        type: 'module',
+        private: true,
+        license: 'Apache-2.0',
+        mccsPluginApi: (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { mccsPluginApi: string }).mccsPluginApi,
+      },
+      null,
+      2,
+    ) + '\n',
+  )
   cpSync(path.join(root, 'dist'), path.join(lib, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') })
   // Built-in plugins: manifest and bundle (the sandbox loads dist/ only).
   for (const name of readdirNames(path.join(root, 'plugins'))) {
@@ -90,11 +140,13 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
     if (!existsSync(path.join(src, 'plugin.json'))) continue
     mkdirSync(path.join(lib, 'plugins', name), { recursive: true })
     copyFileSync(path.join(src, 'plugin.json'), path.join(lib, 'plugins', name, 'plugin.json'))
-    if (existsSync(path.join(src, 'dist'))) cpSync(path.join(src, 'dist'), path.join(lib, 'plugins', name, 'dist'), { recursive: true, filter: (s) => !s.endsWith('.map') })
+    if (existsSync(path.join(src, 'dist')))
+      cpSync(path.join(src, 'dist'), path.join(lib, 'plugins', name, 'dist'), { recursive: true, filter: (s) => !s.endsWith('.map') })
   }
   for (const dir of productionPackages()) copyPackage(dir, lib)
   mkdirSync(path.join(lib, 'config-templates'), { recursive: true })
-  for (const f of ['mccs_agent.service', 'logrotate.mccs', 'mccs.config.json']) copyFileSync(path.join(root, 'config', f), path.join(lib, 'config-templates', f))
+  for (const f of ['mccs_agent.service', 'logrotate.mccs', 'mccs.config.json'])
+    copyFileSync(path.join(root, 'config', f), path.join(lib, 'config-templates', f))
   write(path.join(lib, 'scripts/install.sh'), readFileSync(path.join(root, 'scripts/install.sh'), 'utf8'), 0o755)
   write(path.join(lib, 'INSTALLED'), `${kind}\n`)
   // The runtime: this node binary, the one isolated-vm's module was built against.
@@ -103,12 +155,20 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
   copyFileSync(node, path.join(home, 'lib/node/bin/node'))
   chmodSync(path.join(home, 'lib/node/bin/node'), 0o755)
   write(path.join(home, 'lib/node/VERSION'), `${process.version} (modules ABI ${process.versions.modules})\n`)
-  write(path.join(home, 'bin/mccs'), `#!/bin/sh\n# The mccs command of this installation (isolated-vm needs --no-node-snapshot).\nexec ${PREFIX}/lib/node/bin/node --no-node-snapshot ${PREFIX}/lib/mccs/dist/mccs.js "$@"\n`, 0o755)
-  write(path.join(home, 'uninstall'), `#!/bin/sh\n# Removes MCCS and keeps config/, script/, logs/, plugins/, state/ and the license; --purge removes them too.\nexec ${PREFIX}/bin/mccs uninstall "$@"\n`, 0o755)
+  write(
+    path.join(home, 'bin/mccs'),
+    `#!/bin/sh\n# The mccs command of this installation (isolated-vm needs --no-node-snapshot).\nexec ${PREFIX}/lib/node/bin/node --no-node-snapshot ${PREFIX}/lib/mccs/dist/mccs.js "$@"\n`,
+    0o755,
+  )
+  write(
+    path.join(home, 'uninstall'),
+    `#!/bin/sh\n# Removes MCCS and keeps config/, script/, logs/, plugins/, state/ and the license; --purge removes them too.\nexec ${PREFIX}/bin/mccs uninstall "$@"\n`,
+    0o755,
+  )
 }
 
 function readdirNames(d: string): string[] {
-  return existsSync(d) ? (execFileSync('ls', ['-1', d], { encoding: 'utf8' }).split('\n').filter(Boolean)) : []
+  return existsSync(d) ? execFileSync('ls', ['-1', d], { encoding: 'utf8' }).split('\n').filter(Boolean) : []
 }
 
 function checkRuntime(): void {
@@ -174,22 +234,25 @@ function buildDeb(out: string, arch: string): string {
   mkdirSync(path.join(stage, 'usr/bin'), { recursive: true })
   execFileSync('ln', ['-s', `${PREFIX}/bin/mccs`, path.join(stage, 'usr/bin/mccs')])
   const size = Number(sh('du', ['-sk', stage]).split('\t')[0])
-  write(path.join(stage, 'DEBIAN/control'), [
-    `Package: mccs`,
-    `Version: ${pkg.version}`,
-    `Architecture: ${arch}`,
-    `Maintainer: MCCS project <mccs@localhost>`,
-    `Installed-Size: ${size}`,
-    // node and isolated_vm.node link only to these (ldd); openssl, iproute2, util-linux are commands MCCS runs.
-    `Depends: libc6 (>= 2.28), libstdc++6 (>= 10), libgcc-s1, openssl, iproute2, util-linux`,
-    `Section: admin`,
-    `Priority: optional`,
-    `Homepage: https://github.com/mccs`,
-    `Description: ${pkg.description}`,
-    ` The MCCS agent (systemd unit mccs_agent), the mccs command, the built-in resource types and the`,
-    ` web console, with the Node.js ${process.version} runtime they run on, under ${PREFIX}.`,
-    '',
-  ].join('\n'))
+  write(
+    path.join(stage, 'DEBIAN/control'),
+    [
+      `Package: mccs`,
+      `Version: ${pkg.version}`,
+      `Architecture: ${arch}`,
+      `Maintainer: MCCS project <mccs@localhost>`,
+      `Installed-Size: ${size}`,
+      // node and isolated_vm.node link only to these (ldd); openssl, iproute2, util-linux are commands MCCS runs.
+      `Depends: libc6 (>= 2.28), libstdc++6 (>= 10), libgcc-s1, openssl, iproute2, util-linux`,
+      `Section: admin`,
+      `Priority: optional`,
+      `Homepage: https://github.com/mccs`,
+      `Description: ${pkg.description}`,
+      ` The MCCS agent (systemd unit mccs_agent), the mccs command, the built-in resource types and the`,
+      ` web console, with the Node.js ${process.version} runtime they run on, under ${PREFIX}.`,
+      '',
+    ].join('\n'),
+  )
   write(path.join(stage, 'DEBIAN/conffiles'), '/etc/logrotate.d/mccs\n')
   for (const [n, text] of Object.entries(DEB_SCRIPTS)) write(path.join(stage, 'DEBIAN', n), text, 0o755)
   const file = path.join(out, `mccs_${pkg.version}_${arch}.deb`)
@@ -206,7 +269,10 @@ function buildTarball(out: string, arch: string): string {
   stageProgram(path.join(top, 'payload'), 'tarball')
   // install.sh copies payload/opt/MCCS/{lib,bin,uninstall}; the unit and logrotate file come from lib/mccs/config-templates.
   write(path.join(top, 'install.sh'), readFileSync(path.join(root, 'scripts/install.sh'), 'utf8'), 0o755)
-  write(path.join(top, 'README'), `MCCS ${pkg.version} for Linux (${arch}), with its Node.js ${process.version} runtime.\n\n  sudo ./install.sh                 install under ${PREFIX}, enable mccs_agent, put mccs on the PATH\n  sudo mccs setup                   first node (or: mccs setup --join <member> --token <t>)\n  sudo systemctl start mccs_agent\n  sudo ${PREFIX}/uninstall [--purge]  remove (keeps config, script, logs unless --purge)\n\nSee docs/install.md in the source tree.\n`)
+  write(
+    path.join(top, 'README'),
+    `MCCS ${pkg.version} for Linux (${arch}), with its Node.js ${process.version} runtime.\n\n  sudo ./install.sh                 install under ${PREFIX}, enable mccs_agent, put mccs on the PATH\n  sudo mccs setup                   first node (or: mccs setup --join <member> --token <t>)\n  sudo systemctl start mccs_agent\n  sudo ${PREFIX}/uninstall [--purge]  remove (keeps config, script, logs unless --purge)\n\nSee docs/install.md in the source tree.\n`,
+  )
   const file = path.join(out, `${name}.tar.gz`)
   sh('tar', ['--owner=0', '--group=0', '--numeric-owner', '-C', stage, '-czf', file, name])
   rmSync(stage, { recursive: true, force: true })

@@ -10,16 +10,34 @@ import { ConfigStore } from '../config/store.js'
 import { configImport } from '../config/commands.js'
 import type { TypeCatalog } from '../config/validate.js'
 import {
-  step, initialState, type EngineInput, monitorSchedule, type EngineEvent, type OperatorCommand,
-  isOperatorCommand, type Action, type CommandOutcome, type Notice, type Plan, pendingActions,
-  type EngineState, type TypeDefaults,
+  step,
+  initialState,
+  type EngineInput,
+  monitorSchedule,
+  type EngineEvent,
+  type OperatorCommand,
+  isOperatorCommand,
+  type Action,
+  type CommandOutcome,
+  type Notice,
+  type Plan,
+  pendingActions,
+  type EngineState,
+  type TypeDefaults,
 } from '../engine/index.js'
 import { PluginHost } from '../plugins/host.js'
 import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
 import { ConfigSync } from './config-sync.js'
 import { PeerServices, fetchSupportBundle, type ServiceMessage } from './peer-services.js'
-import { discoverHere, checkDiscoverRequest, checkDiscoverAnswer, WIZARD_HOOK_TIMEOUT_MS, type DiscoverRequest, type DiscoverAnswer } from './wizard-hooks.js'
+import {
+  discoverHere,
+  checkDiscoverRequest,
+  checkDiscoverAnswer,
+  WIZARD_HOOK_TIMEOUT_MS,
+  type DiscoverRequest,
+  type DiscoverAnswer,
+} from './wizard-hooks.js'
 import { importIntoCluster } from './config-import-cluster.js'
 import { agentProviders } from '../plugins/caps/index.js'
 import { MirrorManager, type MirrorSecret } from '../mirror/manager.js'
@@ -108,9 +126,12 @@ export class Agent extends EventEmitter {
     this.procs = new ProcManager({ stateDir: path.join(b.stateDir, 'proc'), log: this.log.child({ component: 'proc' }) })
     this.pluginState = new StateStore(path.join(b.stateDir, 'plugin-state'), this.log)
     this.mirror = new MirrorManager({
-      procs: this.procs, runBase: path.join(b.stateDir, 'mirror'), secret: () => this.mirrorSecret,
+      procs: this.procs,
+      runBase: path.join(b.stateDir, 'mirror'),
+      secret: () => this.mirrorSecret,
       // Only the coordinator's engine state is current; elsewhere this answers false (the safe side).
-      peerFenced: () => this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
+      peerFenced: () =>
+        this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
       // The other copy's node over the peer channel: a primary that lost its replication link outdates it there first.
       peerRequest: (r, msg, ms) => requestPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), { ...msg, resource: r }, ms),
       resources: () => mirrorResourcesOf(this.input?.config),
@@ -124,14 +145,17 @@ export class Agent extends EventEmitter {
       paths: { home: b.home, scripts: b.scriptDir },
       builtinDir: b.builtinPluginDir,
     })
-    const catalog: TypeCatalog = this.catalog = {
+    const catalog: TypeCatalog = (this.catalog = {
       has: (t) => this.host.get(t) !== undefined,
       attributeSchema: (t) => this.host.get(t)?.manifest.wizard,
-    }
+    })
     this.store = new ConfigStore(b.configDir, { types: catalog })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
     this.licenses = new AgentLicenses({
-      bootstrap: b, log: this.log, oplog: this.oplog, fetch: (n) => this.licenseOf(n) as Promise<LicenseView>,
+      bootstrap: b,
+      log: this.log,
+      oplog: this.oplog,
+      fetch: (n) => this.licenseOf(n) as Promise<LicenseView>,
       peers: () => (this.input?.nodes ?? []).filter((n) => n !== this.node && this.role?.inView(n)),
       changed: () => {
         if (!this.input) return
@@ -141,22 +165,46 @@ export class Agent extends EventEmitter {
     })
     this.saver = new StateSaver(path.join(b.stateDir, 'engine.json'), this.log)
     this.intents = new IntentSync({ node: this.node, log: this.log, file: path.join(b.stateDir, 'intent.json') })
-    this.executor = new Executor((a, signal) => this.runAction(a, signal), (ev) => this.dispatch(ev))
-    this.gate = new QuorumGate<DispatchResult>({ fresh: () => !this.role || this.role.quorumFresh(), step: (ev) => this.stepNow(ev), log: this.log })
+    this.executor = new Executor(
+      (a, signal) => this.runAction(a, signal),
+      (ev) => this.dispatch(ev),
+    )
+    this.gate = new QuorumGate<DispatchResult>({
+      fresh: () => !this.role || this.role.quorumFresh(),
+      step: (ev) => this.stepNow(ev),
+      log: this.log,
+    })
     this.local = new LocalActions({
-      node: this.node, log: this.log, host: this.host, input: () => this.input, monitorTickMs: opts.monitorTickMs ?? 100,
-      report: (ev) => { if (this.engineActive) this.dispatch(ev); else this.rpc?.sendMonitorResult(ev) },
+      node: this.node,
+      log: this.log,
+      host: this.host,
+      input: () => this.input,
+      monitorTickMs: opts.monitorTickMs ?? 100,
+      report: (ev) => {
+        if (this.engineActive) this.dispatch(ev)
+        else this.rpc?.sendMonitorResult(ev)
+      },
       quorumFresh: () => !this.role || this.role.quorumFresh(),
       diverged: () => this.sync?.diverged ?? null,
     })
     this.fencing = new Fencing({
-      node: this.node, log: this.log, host: this.host, hb: () => this.store.current().hb, nodes: () => this.input.nodes,
+      node: this.node,
+      log: this.log,
+      host: this.host,
+      hb: () => this.store.current().hb,
+      nodes: () => this.input.nodes,
       runsResources: () => this.local.runsResources(),
       inView: (n) => this.role?.inView(n) ?? false,
     })
     this.modes = new NodeModes({
-      node: this.node, log: this.log, file: path.join(b.stateDir, 'node-mode.json'), local: this.local, role: () => this.role,
-      status: () => this.statusAnywhere(), command: (cmd, o) => this.command(cmd, o), user: `${currentUser()} (mccs agent)`,
+      node: this.node,
+      log: this.log,
+      file: path.join(b.stateDir, 'node-mode.json'),
+      local: this.local,
+      role: () => this.role,
+      status: () => this.statusAnywhere(),
+      command: (cmd, o) => this.command(cmd, o),
+      user: `${currentUser()} (mccs agent)`,
       inMaintenance: () => this.intents.current().intent?.nodes?.[this.node]?.maintenance === true,
       quiesce: async (until) => {
         while (this.engineActive && pendingActions(this.state).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
@@ -192,7 +240,15 @@ export class Agent extends EventEmitter {
       this.engineActive = false
       const key = await loadClusterKey(clusterKeyPath(b.configDir))
       this.mirrorSecret = { cluster: hb.cluster, key }
-      const role = await Role.create({ hb, self: this.node, key, configDir: b.configDir, hbStateFile: path.join(b.stateDir, 'heartbeat.json'), log: this.log, host: this.roleEvents() })
+      const role = await Role.create({
+        hb,
+        self: this.node,
+        key,
+        configDir: b.configDir,
+        hbStateFile: path.join(b.stateDir, 'heartbeat.json'),
+        log: this.log,
+        host: this.roleEvents(),
+      })
       const rpc = new PeerRpc({ hb, role, key, log: this.log })
       this.role = role
       this.rpc = rpc
@@ -216,7 +272,11 @@ export class Agent extends EventEmitter {
     this.local.startMonitors()
     this.tickTimer = setInterval(() => this.dispatch({ type: 'tick' }), 1000)
     this.tickTimer.unref()
-    this.log.log('info', 'agent started', { node: this.node, cluster: this.store.current().hb.cluster, generation: this.input.config.generation })
+    this.log.log('info', 'agent started', {
+      node: this.node,
+      cluster: this.store.current().hb.cluster,
+      generation: this.input.config.generation,
+    })
   }
 
   async stop(): Promise<void> {
@@ -236,7 +296,9 @@ export class Agent extends EventEmitter {
     this.log.flush()
   }
 
-  engineState(): EngineState { return this.state }
+  engineState(): EngineState {
+    return this.state
+  }
 
   status(): AgentStatus {
     const cur = this.store.current()
@@ -277,7 +339,18 @@ export class Agent extends EventEmitter {
   dispatch(ev: EngineEvent): DispatchResult {
     if (!this.engineActive) {
       // Not the coordinator (or no quorum): this node decides nothing.
-      return { plan: { actions: [], notices: [] }, ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NOT_COORDINATOR' as const, reason: 'this node is not the coordinator' } } : {}) }
+      return {
+        plan: { actions: [], notices: [] },
+        ...(isOperatorCommand(ev)
+          ? {
+              outcome: {
+                status: 'rejected' as const,
+                code: 'MCCS_ERR_NOT_COORDINATOR' as const,
+                reason: 'this node is not the coordinator',
+              },
+            }
+          : {}),
+      }
     }
     if (!this.role) return this.stepNow(ev)
     return this.gate.submit(ev) ?? { plan: { actions: [], notices: [] }, held: true }
@@ -288,10 +361,22 @@ export class Agent extends EventEmitter {
   private dispatchSettled(ev: EngineEvent): Promise<DispatchResult> {
     if (!this.engineActive || !this.role) return Promise.resolve(this.dispatch(ev))
     return new Promise((resolve) => {
-      this.gate.submit(ev, (r) => resolve(r ?? {
-        plan: { actions: [], notices: [] },
-        ...(isOperatorCommand(ev) ? { outcome: { status: 'rejected' as const, code: 'MCCS_ERR_NO_QUORUM' as const, reason: 'quorum was lost while the command waited for it to be confirmed' } } : {}),
-      }))
+      this.gate.submit(ev, (r) =>
+        resolve(
+          r ?? {
+            plan: { actions: [], notices: [] },
+            ...(isOperatorCommand(ev)
+              ? {
+                  outcome: {
+                    status: 'rejected' as const,
+                    code: 'MCCS_ERR_NO_QUORUM' as const,
+                    reason: 'quorum was lost while the command waited for it to be confirmed',
+                  },
+                }
+              : {}),
+          },
+        ),
+      )
     })
   }
 
@@ -318,7 +403,10 @@ export class Agent extends EventEmitter {
   async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number } = {}): Promise<CommandReply> {
     if (this.rpc && !this.engineActive) {
       // The coordinator decides (and logs the command in its operation log).
-      return this.rpc.forward<CommandReply>({ t: 'command', cmd, wait: o.wait === true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }, (o.timeoutMs ?? 600_000) + 10_000)
+      return this.rpc.forward<CommandReply>(
+        { t: 'command', cmd, wait: o.wait === true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
+        (o.timeoutMs ?? 600_000) + 10_000,
+      )
     }
     const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
     const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
@@ -328,11 +416,23 @@ export class Agent extends EventEmitter {
     const target = 'group' in cmd ? cmd.group : 'resource' in cmd ? cmd.resource : cmd.type === 'nodeMaintenance' ? cmd.node : undefined
     const { type: _t, user, ...args } = cmd as OperatorCommand & Record<string, unknown>
     await this.oplog.append({
-      user, node: this.node, command: cmd.type, ...(target ? { target } : {}), args,
-      result: outcome.status, ...(outcome.status === 'rejected' ? { code: outcome.code, reason: outcome.reason } : {}),
+      user,
+      node: this.node,
+      command: cmd.type,
+      ...(target ? { target } : {}),
+      args,
+      result: outcome.status,
+      ...(outcome.status === 'rejected' ? { code: outcome.code, reason: outcome.reason } : {}),
     })
-    this.log.log(outcome.status === 'accepted' ? 'info' : 'warn', `operator command ${cmd.type} ${outcome.status}`, { user, target, ...(outcome.status === 'rejected' ? { reason: outcome.reason } : {}) })
-    if (outcome.status === 'rejected' || !waiter) { waiter?.cancel(); return { outcome } }
+    this.log.log(outcome.status === 'accepted' ? 'info' : 'warn', `operator command ${cmd.type} ${outcome.status}`, {
+      user,
+      target,
+      ...(outcome.status === 'rejected' ? { reason: outcome.reason } : {}),
+    })
+    if (outcome.status === 'rejected' || !waiter) {
+      waiter?.cancel()
+      return { outcome }
+    }
     const reached = await waiter.done
     return { outcome, reached, status: this.status() }
   }
@@ -340,14 +440,21 @@ export class Agent extends EventEmitter {
   /** Waits until the command's target state holds (or a fault shows it cannot). */
   private waitFor(cmd: OperatorCommand, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
     const check = (): boolean | null => {
-      const gname = 'group' in cmd ? cmd.group : 'resource' in cmd ? this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group : undefined
+      const gname =
+        'group' in cmd
+          ? cmd.group
+          : 'resource' in cmd
+            ? this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group
+            : undefined
       const g = gname ? this.state.groups[gname] : undefined
       const busy = g ? Object.keys(g.pending).length > 0 : pendingActions(this.state).length > 0
       if (busy) return null
       if (!g) return true
       const states = Object.values(g.nodes)
       switch (cmd.type) {
-        case 'groupOnline': case 'groupSwitch': case 'resourceOnline':
+        case 'groupOnline':
+        case 'groupSwitch':
+        case 'resourceOnline':
           return states.includes('online') ? true : states.includes('faulted') || states.includes('partial') ? false : null
         case 'groupOffline':
           return states.every((s) => s === 'offline') ? true : states.includes('faulted') ? false : null
@@ -362,9 +469,16 @@ export class Agent extends EventEmitter {
     let timer: NodeJS.Timeout | undefined
     let onStep: (() => void) | undefined
     let onResign: (() => void) | undefined
-    const stop = () => { clearTimeout(timer); if (onStep) this.off('step', onStep); if (onResign) this.off('resigned', onResign) }
+    const stop = () => {
+      clearTimeout(timer)
+      if (onStep) this.off('step', onStep)
+      if (onResign) this.off('resigned', onResign)
+    }
     const done = new Promise<boolean>((resolve) => {
-      const finish = (v: boolean) => { stop(); resolve(v) }
+      const finish = (v: boolean) => {
+        stop()
+        resolve(v)
+      }
       // Judged after every step, starting with the command's own (the listener is added before it).
       onStep = () => {
         const v = check()
@@ -399,26 +513,44 @@ export class Agent extends EventEmitter {
 
   /** This node's timeline and every reachable member's (mccs explain merges them). */
   timelines(since: unknown): Promise<GatheredTimelines> {
-    return gatherTimelines(this.rpc, this.store.current().hb.nodes.map((n) => n.name), this.node, this.timeline, since)
+    return gatherTimelines(
+      this.rpc,
+      this.store.current().hb.nodes.map((n) => n.name),
+      this.node,
+      this.timeline,
+      since,
+    )
   }
 
   /** Another node's license, viewed or installed over the peer channel. */
   licenseOf(node: string, install?: string): Promise<unknown> {
     const c = this.rpc
     if (!c) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node }))
-    return c.request(node, install === undefined ? { t: 'licenseView' } satisfies ServiceMessage : { t: 'licenseInstall', text: install } satisfies ServiceMessage, 15_000)
+    return c.request(
+      node,
+      install === undefined
+        ? ({ t: 'licenseView' } satisfies ServiceMessage)
+        : ({ t: 'licenseInstall', text: install } satisfies ServiceMessage),
+      15_000,
+    )
   }
 
   /** The wizard's discover hook run on another node (its adapters, its ENIs), over the peer channel. */
   async discoverOn(node: string, req: DiscoverRequest): Promise<DiscoverAnswer> {
     const c = this.rpc
     if (!c) throw new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node })
-    return checkDiscoverAnswer(await c.request(node, { t: 'discover', ...req } satisfies ServiceMessage, WIZARD_HOOK_TIMEOUT_MS + 5000), node)
+    return checkDiscoverAnswer(
+      await c.request(node, { t: 'discover', ...req } satisfies ServiceMessage, WIZARD_HOOK_TIMEOUT_MS + 5000),
+      node,
+    )
   }
 
   /** `mccs config reconcile`: a diverged node takes the coordinator's configuration. */
   async reconcileConfig(): Promise<{ generation: number; from: string }> {
-    if (!this.sync) throw new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: there is nothing to reconcile with', { subject: this.node })
+    if (!this.sync)
+      throw new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: there is nothing to reconcile with', {
+        subject: this.node,
+      })
     return this.sync.reconcile()
   }
 
@@ -441,13 +573,22 @@ export class Agent extends EventEmitter {
 
   private engineInput(): EngineInput {
     const cur = this.store.current()
-    return { config: cur.main as EngineInput['config'], types: this.types, nodes: cur.hb.nodes.map((n) => n.name), limited: this.licenses.limited() }
+    return {
+      config: cur.main as EngineInput['config'],
+      types: this.types,
+      nodes: cur.hb.nodes.map((n) => n.name),
+      limited: this.licenses.limited(),
+    }
   }
 
   private notice(n: Notice): void {
     const why = n.kind === 'nodeFenced' && n.node ? this.parked.get(n.node) : undefined
     if (why) n = { ...n, reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : 'standby'}): no fence needed` }
-    const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind) ? 'error' : n.kind === 'commandRejected' || n.kind.startsWith('monitor') ? 'warn' : 'info'
+    const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind)
+      ? 'error'
+      : n.kind === 'commandRejected' || n.kind.startsWith('monitor')
+        ? 'warn'
+        : 'info'
     this.log.log(level, n.reason, { notice: n.kind, group: n.group, resource: n.resource, node: n.node })
     this.recentNotices.push({ ...n, at: new Date().toISOString() })
     if (this.recentNotices.length > 200) this.recentNotices.shift()
@@ -515,14 +656,21 @@ export class Agent extends EventEmitter {
     rpc.serve<Extract<PeerMessage, { t: 'nodeMode' }>>({
       // Another node's operator put this node in standby or out of it (mccs node standby n2 on n1).
       nodeMode: async (_from, m) => {
-        if (m.mode !== 'standby' && m.mode !== 'active') throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'mode' })
+        if (m.mode !== 'standby' && m.mode !== 'active')
+          throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'mode' })
         const timeoutMs = typeof m.timeoutMs === 'number' && m.timeoutMs > 0 ? Math.min(m.timeoutMs, 600_000) : 120_000
         const report = await this.modes.setStandby(m.mode === 'standby', timeoutMs)
         return { node: this.node, mode: m.mode, report }
       },
     })
     rpc.serve<Extract<ServiceMessage, { t: 'discover' }>>({
-      discover: (_from, m) => discoverHere(this.host, this.node, this.store.current().hb.nodes.map((n) => n.name), checkDiscoverRequest(m as unknown as Record<string, unknown>)),
+      discover: (_from, m) =>
+        discoverHere(
+          this.host,
+          this.node,
+          this.store.current().hb.nodes.map((n) => n.name),
+          checkDiscoverRequest(m as unknown as Record<string, unknown>),
+        ),
     })
   }
 
@@ -534,8 +682,14 @@ export class Agent extends EventEmitter {
 
   /** mccs node standby | unstandby <node>: run on that node (over the peer channel when it is another),
    *  logged in this node's operation log. Answers once the node's groups have moved. */
-  async setNodeMode(node: string, mode: 'standby' | 'active', user: string, timeoutMs = 120_000): Promise<{ node: string; mode: string; report: MoveReport | null }> {
-    if (!this.input.nodes.includes(node)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no node ${node} in this cluster`, { subject: node, field: 'node' })
+  async setNodeMode(
+    node: string,
+    mode: 'standby' | 'active',
+    user: string,
+    timeoutMs = 120_000,
+  ): Promise<{ node: string; mode: string; report: MoveReport | null }> {
+    if (!this.input.nodes.includes(node))
+      throw new MccsError('MCCS_ERR_NOT_FOUND', `no node ${node} in this cluster`, { subject: node, field: 'node' })
     const command = mode === 'standby' ? 'nodeStandby' : 'nodeUnstandby'
     try {
       let out: { node: string; mode: string; report: MoveReport | null }
@@ -550,7 +704,16 @@ export class Agent extends EventEmitter {
       return out
     } catch (err) {
       const e = err as MccsError
-      await this.oplog.append({ user, node: this.node, command, target: node, args: {}, result: 'failed', ...(e.code ? { code: e.code } : {}), reason: e.message })
+      await this.oplog.append({
+        user,
+        node: this.node,
+        command,
+        target: node,
+        args: {},
+        result: 'failed',
+        ...(e.code ? { code: e.code } : {}),
+        reason: e.message,
+      })
       throw err
     }
   }
@@ -577,14 +740,19 @@ export class Agent extends EventEmitter {
       if (why === 'left' && this.state.nodes[n]?.maintenance) {
         // It left in maintenance with its services running: its groups stay where they are (no fence,
         // nothing moves) until it is back or the maintenance ends.
-        if (!this.leftInMaintenance.has(n)) this.log.log('info', `node ${n} left in maintenance: what runs there is left as it is`, { node: n })
+        if (!this.leftInMaintenance.has(n))
+          this.log.log('info', `node ${n} left in maintenance: what runs there is left as it is`, { node: n })
         this.leftInMaintenance.add(n)
         continue
       }
       if (why === 'left' && this.leftInMaintenance.delete(n) && ms === 'up') {
         // The maintenance ended while it was away: what it runs is unknown, so it is a lost node (fenced
         // before its groups move), not one that runs nothing.
-        this.log.log('warn', `maintenance of ${n} ended while it is away: it may still run services, so it is fenced before its groups move`, { node: n })
+        this.log.log(
+          'warn',
+          `maintenance of ${n} ended while it is away: it may still run services, so it is fenced before its groups move`,
+          { node: n },
+        )
         this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
         continue
       }
@@ -611,7 +779,13 @@ export class Agent extends EventEmitter {
         if (this.parked.get(n) !== why || ms !== 'fenced') {
           this.parked.set(n, why)
           if (ms !== 'fenced') {
-            this.log.log('info', why === 'left' ? `node ${n} left the cluster: it runs nothing, no fence is needed` : `node ${n} is in standby: it runs nothing, nothing will be started there`, { node: n })
+            this.log.log(
+              'info',
+              why === 'left'
+                ? `node ${n} left the cluster: it runs nothing, no fence is needed`
+                : `node ${n} is in standby: it runs nothing, nothing will be started there`,
+              { node: n },
+            )
             this.dispatch({ type: 'nodeChange', node: n, membership: 'fenced' })
           }
         }
@@ -641,29 +815,45 @@ export class Agent extends EventEmitter {
       becomeCoordinator: (_up, down) => {
         const token = ++this.leadToken
         // A newer configuration seen on a member is fetched before the engine runs on ours.
-        void this.sync!.settled().catch(() => {}).then(async () => {
-          if (token !== this.leadToken || !this.role?.isCoordinator()) return
-          // What the operator said, from the newest record of the members (intent-sync.ts), not from the
-          // configuration's autoStart: a group taken offline stays offline, a lock holds.
-          const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers())
-          if (token !== this.leadToken || !this.role?.isCoordinator()) return
-          // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
-          // a node outside the partition is down and must be fenced before its groups move.
-          this.input = this.engineInput()
-          // A node that left or is in standby runs nothing: no fence, nothing placed there.
-          // One that left in maintenance still runs what it ran: kept as a member in maintenance (left alone).
-          const keptInMaintenance = (n: string) => this.parkReason(n) === 'left' && intent?.nodes?.[n]?.maintenance === true
-          // A member in standby is up (standby is told to the engine below); one away in standby runs nothing.
-          const standby = (n: string) => this.parkReason(n) === 'standby' && (n === this.node || this.role?.inView(n) === true)
-          const membership = Object.fromEntries(this.input.nodes.map((n) => [n, keptInMaintenance(n) || standby(n) ? 'up' as const : this.parkReason(n) ? 'fenced' as const : down.includes(n) ? 'down' as const : 'up' as const]))
-          for (const n of this.input.nodes) { const why = this.parkReason(n); if (why && !keptInMaintenance(n)) this.parked.set(n, why) }
-          this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
-          this.pushed.clear()
-          this.engineActive = true
-          for (const n of this.input.nodes) if (standby(n)) this.dispatch({ type: 'nodeMode', node: n, standby: true })
-          this.dispatch({ type: 'start' })
-          this.intents.syncMembers(this.rpc!, this.role.partitionPeers())
-        })
+        void this.sync!.settled()
+          .catch(() => {})
+          .then(async () => {
+            if (token !== this.leadToken || !this.role?.isCoordinator()) return
+            // What the operator said, from the newest record of the members (intent-sync.ts), not from the
+            // configuration's autoStart: a group taken offline stays offline, a lock holds.
+            const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers())
+            if (token !== this.leadToken || !this.role?.isCoordinator()) return
+            // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
+            // a node outside the partition is down and must be fenced before its groups move.
+            this.input = this.engineInput()
+            // A node that left or is in standby runs nothing: no fence, nothing placed there.
+            // One that left in maintenance still runs what it ran: kept as a member in maintenance (left alone).
+            const keptInMaintenance = (n: string) => this.parkReason(n) === 'left' && intent?.nodes?.[n]?.maintenance === true
+            // A member in standby is up (standby is told to the engine below); one away in standby runs nothing.
+            const standby = (n: string) => this.parkReason(n) === 'standby' && (n === this.node || this.role?.inView(n) === true)
+            const membership = Object.fromEntries(
+              this.input.nodes.map((n) => [
+                n,
+                keptInMaintenance(n) || standby(n)
+                  ? ('up' as const)
+                  : this.parkReason(n)
+                    ? ('fenced' as const)
+                    : down.includes(n)
+                      ? ('down' as const)
+                      : ('up' as const),
+              ]),
+            )
+            for (const n of this.input.nodes) {
+              const why = this.parkReason(n)
+              if (why && !keptInMaintenance(n)) this.parked.set(n, why)
+            }
+            this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
+            this.pushed.clear()
+            this.engineActive = true
+            for (const n of this.input.nodes) if (standby(n)) this.dispatch({ type: 'nodeMode', node: n, standby: true })
+            this.dispatch({ type: 'start' })
+            this.intents.syncMembers(this.rpc!, this.role.partitionPeers())
+          })
       },
       resign: () => {
         this.leadToken++
@@ -676,7 +866,9 @@ export class Agent extends EventEmitter {
       membershipChanged: (up, down) => {
         if (this.engineActive && this.rpc) this.intents.syncMembers(this.rpc, up)
         this.syncParked() // a node that announced its leave is out without a fence
-        for (const n of down) if (this.state.nodes[n]?.membership === 'up' && !this.parkReason(n)) this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
+        for (const n of down)
+          if (this.state.nodes[n]?.membership === 'up' && !this.parkReason(n))
+            this.dispatch({ type: 'nodeChange', node: n, membership: 'down' })
         for (const n of up) {
           if (n !== this.node && this.state.nodes[n]?.membership !== 'up' && !this.parkReason(n)) {
             this.pushed.delete(n)
@@ -711,5 +903,9 @@ function withIntent(s: EngineState, intent: OperatorIntent | null): EngineState 
 }
 
 export const currentUser = (): string => {
-  try { return os.userInfo().username } catch { return `uid:${process.getuid?.() ?? '?'}` }
+  try {
+    return os.userInfo().username
+  } catch {
+    return `uid:${process.getuid?.() ?? '?'}`
+  }
 }

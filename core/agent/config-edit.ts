@@ -21,15 +21,29 @@ export interface ConfigEditRequest {
 }
 
 export type ConfigEditReply =
-  | { ok: true; op: string; target: string; generation: number; previousGeneration: number; summary: string; removed?: OpResult['removed']; warnings?: string[] }
   | {
-    ok: false; op: string; target?: string; generation: number
-    code: ErrorCode; reason: string; field?: string
-    /** When the store refused the result: every issue, with its file and JSON path. */
-    issues?: ConfigIssue[]
-    /** What to print for a human: the reason, or one line per issue. */
-    text: string
-  }
+      ok: true
+      op: string
+      target: string
+      generation: number
+      previousGeneration: number
+      summary: string
+      removed?: OpResult['removed']
+      warnings?: string[]
+    }
+  | {
+      ok: false
+      op: string
+      target?: string
+      generation: number
+      code: ErrorCode
+      reason: string
+      field?: string
+      /** When the store refused the result: every issue, with its file and JSON path. */
+      issues?: ConfigIssue[]
+      /** What to print for a human: the reason, or one line per issue. */
+      text: string
+    }
 
 // One edit at a time per agent: each starts from the configuration the previous one left.
 const queues = new WeakMap<Agent, Promise<unknown>>()
@@ -37,7 +51,10 @@ const queues = new WeakMap<Agent, Promise<unknown>>()
 export function configEdit(agent: Agent, req: ConfigEditRequest): Promise<ConfigEditReply> {
   const prev = queues.get(agent) ?? Promise.resolve()
   const run = prev.then(() => editNow(agent, req))
-  queues.set(agent, run.catch(() => undefined))
+  queues.set(
+    agent,
+    run.catch(() => undefined),
+  )
   return run
 }
 
@@ -47,13 +64,19 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
   const args = typeof req.args === 'object' && req.args !== null ? (req.args as Record<string, unknown>) : {}
   let next: MainConfig | undefined
   // Named before the operation runs, so that a refusal is logged with its target too.
-  const named = req.op.startsWith('group') ? args['group'] : args['resource'] ?? args['parent']
+  const named = req.op.startsWith('group') ? args['group'] : (args['resource'] ?? args['parent'])
   let target = typeof named === 'string' ? named : undefined
   try {
     if (req.expectGeneration !== undefined && req.expectGeneration !== from) {
-      throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `change is based on generation ${req.expectGeneration} but generation ${from} is in force; reload and retry`, {
-        subject: agent.store.mainPath, field: '/generation', data: { expected: req.expectGeneration, current: from },
-      })
+      throw new MccsError(
+        'MCCS_ERR_CONFIG_GENERATION',
+        `change is based on generation ${req.expectGeneration} but generation ${from} is in force; reload and retry`,
+        {
+          subject: agent.store.mainPath,
+          field: '/generation',
+          data: { expected: req.expectGeneration, current: from },
+        },
+      )
     }
     const r = applyConfigOp(cur.main as MainConfig, req.op, req.args, opsContext(agent))
     target = r.target
@@ -64,20 +87,56 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
     agent.log.log('info', `configuration ${req.op} done: ${r.summary}`, { user: req.user, target, generation })
     await forgetRemoved(agent, cur.main as MainConfig, r.next)
     const warnings = orderWarnings(r.next).map((w) => `${w.resource}: ${w.reason}`)
-    return { ok: true, op: req.op, target, generation, previousGeneration: from, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}), ...(warnings.length ? { warnings } : {}) }
+    return {
+      ok: true,
+      op: req.op,
+      target,
+      generation,
+      previousGeneration: from,
+      summary: r.summary,
+      ...(r.removed ? { removed: r.removed } : {}),
+      ...(warnings.length ? { warnings } : {}),
+    }
   } catch (err) {
     if (!isMccsError(err)) {
-      await agent.oplog.append({ user: req.user, node: agent.node, command: req.op, ...(target ? { target } : {}), args, result: 'failed', code: 'MCCS_ERR_INTERNAL', reason: String((err as Error)?.message ?? err) }).catch(() => {})
+      await agent.oplog
+        .append({
+          user: req.user,
+          node: agent.node,
+          command: req.op,
+          ...(target ? { target } : {}),
+          args,
+          result: 'failed',
+          code: 'MCCS_ERR_INTERNAL',
+          reason: String((err as Error)?.message ?? err),
+        })
+        .catch(() => {})
       throw err
     }
     const issues = issuesOf(err)
     const reason = reasonOf(err)
     const text = issues ? issues.map((i) => describeIssue(i, next ?? (cur.main as MainConfig))).join('\n') : `${reason} (${err.code})`
-    await agent.oplog.append({ user: req.user, node: agent.node, command: req.op, ...(target ? { target } : {}), args, result: 'rejected', code: err.code, reason: issues ? text : reason })
+    await agent.oplog.append({
+      user: req.user,
+      node: agent.node,
+      command: req.op,
+      ...(target ? { target } : {}),
+      args,
+      result: 'rejected',
+      code: err.code,
+      reason: issues ? text : reason,
+    })
     agent.log.log('warn', `configuration ${req.op} refused: ${issues ? text : reason}`, { user: req.user, target, code: err.code })
     return {
-      ok: false, op: req.op, ...(target ? { target } : {}), generation: agent.store.current().main.generation,
-      code: err.code, reason, ...(err.field !== undefined ? { field: err.field } : {}), ...(issues ? { issues } : {}), text,
+      ok: false,
+      op: req.op,
+      ...(target ? { target } : {}),
+      generation: agent.store.current().main.generation,
+      code: err.code,
+      reason,
+      ...(err.field !== undefined ? { field: err.field } : {}),
+      ...(issues ? { issues } : {}),
+      text,
     }
   }
 }
@@ -102,7 +161,10 @@ export function resourceActivity(state: EngineState, main: MainConfig, r: string
   const why: string[] = []
   for (const n of g.nodes) {
     const s = resourceState(state, r, n)
-    if (s) { const w = activityOn(s, n); if (w) why.push(w) }
+    if (s) {
+      const w = activityOn(s, n)
+      if (w) why.push(w)
+    }
   }
   const busy = pendingOf(state, cfg.group).filter((a) => a.resource === r)
   if (busy.length) why.push(`busy (${busy.map((a) => `${a.kind} on ${a.node}`).join(', ')} in progress)`)
@@ -123,10 +185,16 @@ export function groupActivity(state: EngineState, main: MainConfig, g: string): 
 
 function activityOn(s: ResourceNodeState, n: NodeName): string | null {
   switch (s.state) {
-    case 'online': case 'onlining': case 'offlining': return `${s.state} on ${n}`
-    case 'faulted': return s.stopped ? null : `faulted on ${n} and not stopped there (it may still run)`
-    case 'unknown': return `in an unknown state on ${n} (not probed yet: it may run)`
-    default: return null
+    case 'online':
+    case 'onlining':
+    case 'offlining':
+      return `${s.state} on ${n}`
+    case 'faulted':
+      return s.stopped ? null : `faulted on ${n} and not stopped there (it may still run)`
+    case 'unknown':
+      return `in an unknown state on ${n} (not probed yet: it may run)`
+    default:
+      return null
   }
 }
 

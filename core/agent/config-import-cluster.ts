@@ -8,18 +8,26 @@ import type { MainConfig } from '../engine/index.js'
 import { isMccsError } from '../errors.js'
 
 export async function importIntoCluster(
-  file: string, store: ConfigStore, commit: (main: MainConfig, expectGeneration: number) => Promise<void>,
+  file: string,
+  store: ConfigStore,
+  commit: (main: MainConfig, expectGeneration: number) => Promise<void>,
 ): Promise<{ ok: boolean; text: string; issues: unknown[] }> {
   const refuse = (path: string, code: string, reason: string) => ({ ok: false, text: '', issues: [{ file, path, code, reason }] })
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => e)
   if (text instanceof Error) return refuse('', 'MCCS_ERR_NOT_FOUND', `cannot read ${file}: ${text.code ?? text.message}`)
   const parsed = readJson(text)
-  if (!parsed.ok) return refuse('', 'MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`)
+  if (!parsed.ok)
+    return refuse('', 'MCCS_ERR_CONFIG_SYNTAX', `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`)
   const b = parsed.value as { main?: unknown; hb?: unknown } | null
-  if (!b || typeof b !== 'object' || typeof b.main !== 'object' || b.main === null) return refuse('/main', 'MCCS_ERR_CONFIG_SCHEMA', 'must hold a main object (as `mccs config export` writes)')
+  if (!b || typeof b !== 'object' || typeof b.main !== 'object' || b.main === null)
+    return refuse('/main', 'MCCS_ERR_CONFIG_SCHEMA', 'must hold a main object (as `mccs config export` writes)')
   const cur = store.current()
   if (b.hb !== undefined && !sameIgnoringGeneration(b.hb, cur.hb)) {
-    return refuse('/hb', 'MCCS_ERR_CONFLICT', 'differs from the hb.json in force: heartbeat configuration is not replicated; stop the agents, change hb.json on every node, start them again')
+    return refuse(
+      '/hb',
+      'MCCS_ERR_CONFLICT',
+      'differs from the hb.json in force: heartbeat configuration is not replicated; stop the agents, change hb.json on every node, start them again',
+    )
   }
   try {
     await commit(b.main as MainConfig, cur.main.generation)
@@ -29,7 +37,11 @@ export async function importIntoCluster(
     return { ok: false, text: '', issues: issues ?? [{ file, path: err.field ?? '', code: err.code, reason: err.message }] }
   }
   const now = store.current().main.generation
-  return { ok: true, text: `imported ${file} through the coordinator: main.json generation ${now} (replicated), hb.json unchanged`, issues: [] }
+  return {
+    ok: true,
+    text: `imported ${file} through the coordinator: main.json generation ${now} (replicated), hb.json unchanged`,
+    issues: [],
+  }
 }
 
 function sameIgnoringGeneration(a: unknown, b: unknown): boolean {

@@ -5,28 +5,47 @@
 // validates the whole result again on commit (types, attribute schemas, references).
 
 import {
-  type DependencyConfig, type GroupConfig, type MainConfig, type ResourceConfig, type TypeDefaults,
-  SHIPPED_DEFAULTS, findCycle,
+  type DependencyConfig,
+  type GroupConfig,
+  type MainConfig,
+  type ResourceConfig,
+  type TypeDefaults,
+  SHIPPED_DEFAULTS,
+  findCycle,
 } from '../engine/index.js'
 import { MccsError } from '../errors.js'
 
 /** Resource-type keywords of the product (manual 3.2.2.1: "a reserved keyword, such as network card
  *  (NIC) or process"); the names of the loaded types are reserved too. Compared case-insensitively. */
 export const RESERVED_NAMES: readonly string[] = Object.freeze([
-  'nic', 'network-card', 'ip', 'network-address', 'process', 'script', 'dummy', 'mirror-disk',
-  'aws-oip', 'aws-sip', 'aws-eip',
+  'nic',
+  'network-card',
+  'ip',
+  'network-address',
+  'process',
+  'script',
+  'dummy',
+  'mirror-disk',
+  'aws-oip',
+  'aws-sip',
+  'aws-eip',
 ])
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
 const POLICY_KEYS = Object.keys(SHIPPED_DEFAULTS) as (keyof TypeDefaults)[]
 
 export type ConfigOpName =
-  | 'groupAdd' | 'groupDelete' | 'groupEdit'
-  | 'resourceAdd' | 'resourceDelete' | 'resourceEdit'
-  | 'resourceLink' | 'resourceUnlink'
+  'groupAdd' | 'groupDelete' | 'groupEdit' | 'resourceAdd' | 'resourceDelete' | 'resourceEdit' | 'resourceLink' | 'resourceUnlink'
 
 export const CONFIG_OPS: readonly ConfigOpName[] = Object.freeze([
-  'groupAdd', 'groupDelete', 'groupEdit', 'resourceAdd', 'resourceDelete', 'resourceEdit', 'resourceLink', 'resourceUnlink',
+  'groupAdd',
+  'groupDelete',
+  'groupEdit',
+  'resourceAdd',
+  'resourceDelete',
+  'resourceEdit',
+  'resourceLink',
+  'resourceUnlink',
 ])
 
 export function isConfigOp(op: unknown): op is ConfigOpName {
@@ -39,9 +58,17 @@ export interface GroupFields {
   autoStart?: boolean
   autoFailback?: boolean
 }
-export interface GroupAddArgs extends GroupFields { group: string; nodes: string[] }
-export interface GroupEditArgs extends GroupFields { group: string }
-export interface GroupDeleteArgs { group: string; force?: boolean }
+export interface GroupAddArgs extends GroupFields {
+  group: string
+  nodes: string[]
+}
+export interface GroupEditArgs extends GroupFields {
+  group: string
+}
+export interface GroupDeleteArgs {
+  group: string
+  force?: boolean
+}
 
 export interface ResourceAddArgs {
   resource: string
@@ -70,8 +97,14 @@ export interface ResourceEditArgs {
   /** Policy overrides to remove (back to the type's value). */
   unsetPolicy?: string[]
 }
-export interface ResourceDeleteArgs { resource: string; force?: boolean }
-export interface LinkArgs { parent: string; child: string }
+export interface ResourceDeleteArgs {
+  resource: string
+  force?: boolean
+}
+export interface LinkArgs {
+  parent: string
+  child: string
+}
 
 export interface ConfigOpArgs {
   groupAdd: GroupAddArgs
@@ -108,7 +141,8 @@ export interface OpResult {
 
 /** Checks the shape of `args` (they come from the control socket) and applies `op` to `main`. */
 export function applyConfigOp(main: MainConfig, op: string, args: unknown, ctx: OpsContext = {}): OpResult {
-  if (!isConfigOp(op)) throw new MccsError('MCCS_ERR_INVALID', `unknown configuration operation (one of ${CONFIG_OPS.join(', ')})`, { field: 'op' })
+  if (!isConfigOp(op))
+    throw new MccsError('MCCS_ERR_INVALID', `unknown configuration operation (one of ${CONFIG_OPS.join(', ')})`, { field: 'op' })
   if (!isObj(args)) throw new MccsError('MCCS_ERR_INVALID', 'must be an object', { field: 'args' })
   const cfg = structuredClone(main) as MainConfig
   cfg.groups ??= []
@@ -116,14 +150,22 @@ export function applyConfigOp(main: MainConfig, op: string, args: unknown, ctx: 
   cfg.dependencies ??= []
   cfg.types ??= {}
   switch (op) {
-    case 'groupAdd': return groupAdd(cfg, parseGroupArgs(args, true) as GroupAddArgs, ctx)
-    case 'groupEdit': return groupEdit(cfg, parseGroupArgs(args, false), ctx)
-    case 'groupDelete': return groupDelete(cfg, { group: needName(args, 'group'), force: optBool(args, 'force') === true }, ctx)
-    case 'resourceAdd': return resourceAdd(cfg, parseResourceAdd(args), ctx)
-    case 'resourceEdit': return resourceEdit(cfg, parseResourceEdit(args), ctx)
-    case 'resourceDelete': return resourceDelete(cfg, { resource: needName(args, 'resource'), force: optBool(args, 'force') === true }, ctx)
-    case 'resourceLink': return link(cfg, { parent: needName(args, 'parent'), child: needName(args, 'child') }, ctx)
-    case 'resourceUnlink': return unlink(cfg, { parent: needName(args, 'parent'), child: needName(args, 'child') })
+    case 'groupAdd':
+      return groupAdd(cfg, parseGroupArgs(args, true) as GroupAddArgs, ctx)
+    case 'groupEdit':
+      return groupEdit(cfg, parseGroupArgs(args, false), ctx)
+    case 'groupDelete':
+      return groupDelete(cfg, { group: needName(args, 'group'), force: optBool(args, 'force') === true }, ctx)
+    case 'resourceAdd':
+      return resourceAdd(cfg, parseResourceAdd(args), ctx)
+    case 'resourceEdit':
+      return resourceEdit(cfg, parseResourceEdit(args), ctx)
+    case 'resourceDelete':
+      return resourceDelete(cfg, { resource: needName(args, 'resource'), force: optBool(args, 'force') === true }, ctx)
+    case 'resourceLink':
+      return link(cfg, { parent: needName(args, 'parent'), child: needName(args, 'child') }, ctx)
+    case 'resourceUnlink':
+      return unlink(cfg, { parent: needName(args, 'parent'), child: needName(args, 'child') })
   }
 }
 
@@ -135,8 +177,11 @@ export function groupAdd(cfg: MainConfig, a: GroupAddArgs, ctx: OpsContext = {})
   }
   checkGroupNodes(a.nodes, ctx)
   const g: GroupConfig = {
-    name: a.group, nodes: [...a.nodes],
-    failoverOnFailure: a.failoverOnFailure ?? true, autoStart: a.autoStart ?? true, autoFailback: a.autoFailback ?? false,
+    name: a.group,
+    nodes: [...a.nodes],
+    failoverOnFailure: a.failoverOnFailure ?? true,
+    autoStart: a.autoStart ?? true,
+    autoFailback: a.autoFailback ?? false,
   }
   cfg.groups.push(g)
   return { next: cfg, target: a.group, summary: `group ${a.group} added (nodes ${g.nodes.join(', ')})` }
@@ -152,7 +197,12 @@ export function groupEdit(cfg: MainConfig, a: GroupEditArgs, ctx: OpsContext = {
   for (const k of ['failoverOnFailure', 'autoStart', 'autoFailback'] as const) {
     if (a[k] !== undefined && a[k] !== g[k]) changes.push(`${k} ${String(a[k])}`)
   }
-  if (!changes.length) throw new MccsError('MCCS_ERR_INVALID', 'nothing to change (give --nodes, --[no-]failover, --[no-]autostart or --[no-]failback with a new value)', { field: 'args', subject: a.group })
+  if (!changes.length)
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      'nothing to change (give --nodes, --[no-]failover, --[no-]autostart or --[no-]failback with a new value)',
+      { field: 'args', subject: a.group },
+    )
   refuseActiveGroup(a.group, 'edit', ctx)
   if (a.nodes !== undefined) g.nodes = [...a.nodes]
   for (const k of ['failoverOnFailure', 'autoStart', 'autoFailback'] as const) if (a[k] !== undefined) g[k] = a[k]!
@@ -163,9 +213,15 @@ export function groupDelete(cfg: MainConfig, a: GroupDeleteArgs, ctx: OpsContext
   findGroup(cfg, a.group)
   const members = cfg.resources.filter((r) => r.group === a.group).map((r) => r.name)
   if (members.length && !a.force) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `still has resources (${members.join(', ')}); delete them first, or use --force to delete them with the group`, {
-      field: 'group', subject: a.group, data: { resources: members },
-    })
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `still has resources (${members.join(', ')}); delete them first, or use --force to delete them with the group`,
+      {
+        field: 'group',
+        subject: a.group,
+        data: { resources: members },
+      },
+    )
   }
   refuseActiveGroup(a.group, 'delete', ctx)
   const gone = new Set(members)
@@ -174,7 +230,8 @@ export function groupDelete(cfg: MainConfig, a: GroupDeleteArgs, ctx: OpsContext
   cfg.resources = cfg.resources.filter((r) => !gone.has(r.name))
   cfg.dependencies = cfg.dependencies.filter((d) => !gone.has(d.parent) && !gone.has(d.child))
   return {
-    next: cfg, target: a.group,
+    next: cfg,
+    target: a.group,
     summary: `group ${a.group} deleted${members.length ? ` with its resources ${members.join(', ')}` : ''}`,
     ...(members.length ? { removed: { resources: members, dependencies: deps } } : {}),
   }
@@ -189,7 +246,9 @@ export function resourceAdd(cfg: MainConfig, a: ResourceAddArgs, ctx: OpsContext
   const nodeAttrs = a.nodeAttrs ?? {}
   checkNodeAttrNodes(nodeAttrs, ctx)
   const r: ResourceConfig = {
-    name: a.resource, type: a.type, group: a.group,
+    name: a.resource,
+    type: a.type,
+    group: a.group,
     critical: a.critical ?? true,
     attrs: { ...(a.attrs ?? {}) },
     nodeAttrs: structuredClone(nodeAttrs),
@@ -203,14 +262,23 @@ export function resourceAdd(cfg: MainConfig, a: ResourceAddArgs, ctx: OpsContext
 export function resourceEdit(cfg: MainConfig, a: ResourceEditArgs, ctx: OpsContext = {}): OpResult {
   const r = findResource(cfg, a.resource)
   const before = JSON.stringify(r)
-  if (a.type !== undefined && a.type !== r.type) { checkType(a.type, ctx); r.type = a.type }
+  if (a.type !== undefined && a.type !== r.type) {
+    checkType(a.type, ctx)
+    r.type = a.type
+  }
   if (a.group !== undefined && a.group !== r.group) {
     findGroup(cfg, a.group, 'group')
     const links = cfg.dependencies.filter((d) => d.parent === r.name || d.child === r.name)
     if (links.length) {
-      throw new MccsError('MCCS_ERR_DEP_GROUP', `cannot move to group "${a.group}" while linked (${links.map(fmtDep).join(', ')}); a dependency links resources of one group: unlink first`, {
-        field: 'group', subject: r.name, data: { dependencies: links },
-      })
+      throw new MccsError(
+        'MCCS_ERR_DEP_GROUP',
+        `cannot move to group "${a.group}" while linked (${links.map(fmtDep).join(', ')}); a dependency links resources of one group: unlink first`,
+        {
+          field: 'group',
+          subject: r.name,
+          data: { dependencies: links },
+        },
+      )
     }
     refuseActiveGroup(a.group, `move ${r.name} into`, ctx)
     r.group = a.group
@@ -226,18 +294,24 @@ export function resourceEdit(cfg: MainConfig, a: ResourceEditArgs, ctx: OpsConte
   for (const u of a.unsetAttrs ?? []) {
     const i = u.indexOf(':')
     if (i < 0) {
-      if (!(u in r.attrs)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${u}" to remove`, { field: `attrs.${u}`, subject: r.name })
+      if (!(u in r.attrs))
+        throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${u}" to remove`, { field: `attrs.${u}`, subject: r.name })
       delete r.attrs[u]
     } else {
       const [n, k] = [u.slice(0, i), u.slice(i + 1)]
       const own = r.nodeAttrs[n]
-      if (!own || !(k in own)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${k}" for node ${n} to remove`, { field: `nodeAttrs.${n}.${k}`, subject: r.name })
+      if (!own || !(k in own))
+        throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${k}" for node ${n} to remove`, {
+          field: `nodeAttrs.${n}.${k}`,
+          subject: r.name,
+        })
       delete own[k]
       if (!Object.keys(own).length) delete r.nodeAttrs[n]
     }
   }
   for (const k of a.unsetPolicy ?? []) {
-    if (!(k in r.policy)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no policy override "${k}" to remove`, { field: `policy.${k}`, subject: r.name })
+    if (!(k in r.policy))
+      throw new MccsError('MCCS_ERR_NOT_FOUND', `no policy override "${k}" to remove`, { field: `policy.${k}`, subject: r.name })
     delete (r.policy as Record<string, unknown>)[k]
   }
   if (JSON.stringify(r) === before) throw new MccsError('MCCS_ERR_INVALID', 'nothing to change', { field: 'args', subject: r.name })
@@ -249,16 +323,23 @@ export function resourceDelete(cfg: MainConfig, a: ResourceDeleteArgs, ctx: OpsC
   findResource(cfg, a.resource)
   const dependents = cfg.dependencies.filter((d) => d.child === a.resource)
   if (dependents.length && !a.force) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `${dependents.map((d) => d.parent).join(', ')} depend${dependents.length === 1 ? 's' : ''} on it; unlink first, or use --force to remove those links with it`, {
-      field: 'resource', subject: a.resource, data: { dependents: dependents.map((d) => d.parent) },
-    })
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `${dependents.map((d) => d.parent).join(', ')} depend${dependents.length === 1 ? 's' : ''} on it; unlink first, or use --force to remove those links with it`,
+      {
+        field: 'resource',
+        subject: a.resource,
+        data: { dependents: dependents.map((d) => d.parent) },
+      },
+    )
   }
   refuseActiveResource(a.resource, 'delete', ctx)
   const deps = cfg.dependencies.filter((d) => d.parent === a.resource || d.child === a.resource)
   cfg.resources = cfg.resources.filter((r) => r.name !== a.resource)
   cfg.dependencies = cfg.dependencies.filter((d) => d.parent !== a.resource && d.child !== a.resource)
   return {
-    next: cfg, target: a.resource,
+    next: cfg,
+    target: a.resource,
     summary: `resource ${a.resource} deleted${deps.length ? ` with its links ${deps.map(fmtDep).join(', ')}` : ''}`,
     ...(deps.length ? { removed: { dependencies: deps } } : {}),
   }
@@ -269,28 +350,48 @@ export function resourceDelete(cfg: MainConfig, a: ResourceDeleteArgs, ctx: OpsC
 export function link(cfg: MainConfig, a: LinkArgs, ctx: OpsContext = {}): OpResult {
   const p = findResource(cfg, a.parent, 'parent')
   const c = findResource(cfg, a.child, 'child')
-  if (a.parent === a.child) throw new MccsError('MCCS_ERR_DEP_CYCLE', `resource "${a.parent}" cannot depend on itself`, { field: 'child', subject: a.parent, data: { cycle: [a.parent, a.parent] } })
-  if (p.group !== c.group) {
-    throw new MccsError('MCCS_ERR_DEP_GROUP', `"${a.parent}" (group ${p.group}) and "${a.child}" (group ${c.group}) are in different groups; a dependency links resources of one group`, {
-      field: 'child', subject: a.parent,
+  if (a.parent === a.child)
+    throw new MccsError('MCCS_ERR_DEP_CYCLE', `resource "${a.parent}" cannot depend on itself`, {
+      field: 'child',
+      subject: a.parent,
+      data: { cycle: [a.parent, a.parent] },
     })
+  if (p.group !== c.group) {
+    throw new MccsError(
+      'MCCS_ERR_DEP_GROUP',
+      `"${a.parent}" (group ${p.group}) and "${a.child}" (group ${c.group}) are in different groups; a dependency links resources of one group`,
+      {
+        field: 'child',
+        subject: a.parent,
+      },
+    )
   }
   if (cfg.dependencies.some((d) => d.parent === a.parent && d.child === a.child)) {
     throw new MccsError('MCCS_ERR_CONFIG_DUPLICATE', `"${a.parent}" already depends on "${a.child}"`, { field: 'child', subject: a.parent })
   }
   const edges = [...cfg.dependencies, { parent: a.parent, child: a.child }]
-  const cycle = findCycle(cfg.resources.map((r) => r.name), edges)
+  const cycle = findCycle(
+    cfg.resources.map((r) => r.name),
+    edges,
+  )
   if (cycle) {
     throw new MccsError('MCCS_ERR_DEP_CYCLE', `linking would make a cycle: ${cycle.join(' -> ')} (each depends on the next)`, {
-      field: 'child', subject: a.parent, data: { cycle },
+      field: 'child',
+      subject: a.parent,
+      data: { cycle },
     })
   }
   // Children come online first: a running parent may not gain a child that is not running with it.
   const pRun = ctx.resourceActivity?.(a.parent) ?? null
   if (pRun && !(ctx.resourceActivity?.(a.child) ?? null)) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `"${a.parent}" is ${pRun} but "${a.child}" is not: a parent must not run without its child; take "${a.parent}" offline first`, {
-      field: 'parent', subject: a.parent,
-    })
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `"${a.parent}" is ${pRun} but "${a.child}" is not: a parent must not run without its child; take "${a.parent}" offline first`,
+      {
+        field: 'parent',
+        subject: a.parent,
+      },
+    )
   }
   cfg.dependencies.push({ parent: a.parent, child: a.child })
   return { next: cfg, target: a.parent, summary: `${a.parent} now depends on ${a.child}` }
@@ -300,7 +401,8 @@ export function unlink(cfg: MainConfig, a: LinkArgs): OpResult {
   findResource(cfg, a.parent, 'parent')
   findResource(cfg, a.child, 'child')
   const i = cfg.dependencies.findIndex((d) => d.parent === a.parent && d.child === a.child)
-  if (i < 0) throw new MccsError('MCCS_ERR_NOT_FOUND', `"${a.parent}" does not depend on "${a.child}"`, { field: 'child', subject: a.parent })
+  if (i < 0)
+    throw new MccsError('MCCS_ERR_NOT_FOUND', `"${a.parent}" does not depend on "${a.child}"`, { field: 'child', subject: a.parent })
   cfg.dependencies.splice(i, 1)
   return { next: cfg, target: a.parent, summary: `${a.parent} no longer depends on ${a.child}` }
 }
@@ -309,32 +411,47 @@ export function unlink(cfg: MainConfig, a: LinkArgs): OpResult {
 
 function findGroup(cfg: MainConfig, name: string, field = 'group'): GroupConfig {
   const g = cfg.groups.find((x) => x.name === name)
-  if (!g) throw new MccsError('MCCS_ERR_NOT_FOUND', `no group named "${name}"${hint(cfg.groups.map((x) => x.name))}`, { field, subject: name })
+  if (!g)
+    throw new MccsError('MCCS_ERR_NOT_FOUND', `no group named "${name}"${hint(cfg.groups.map((x) => x.name))}`, { field, subject: name })
   return g
 }
 
 function findResource(cfg: MainConfig, name: string, field = 'resource'): ResourceConfig {
   const r = cfg.resources.find((x) => x.name === name)
-  if (!r) throw new MccsError('MCCS_ERR_NOT_FOUND', `no resource named "${name}"${hint(cfg.resources.map((x) => x.name))}`, { field, subject: name })
+  if (!r)
+    throw new MccsError('MCCS_ERR_NOT_FOUND', `no resource named "${name}"${hint(cfg.resources.map((x) => x.name))}`, {
+      field,
+      subject: name,
+    })
   return r
 }
 
-const hint = (names: string[]): string => (names.length ? ` (there are: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})` : ' (there are none)')
+const hint = (names: string[]): string =>
+  names.length ? ` (there are: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})` : ' (there are none)'
 
 function checkResourceName(cfg: MainConfig, name: string, ctx: OpsContext): void {
   const lower = name.toLowerCase()
   if (RESERVED_NAMES.includes(lower) || (ctx.types ?? []).some((t) => t.toLowerCase() === lower)) {
-    throw new MccsError('MCCS_ERR_INVALID', `"${name}" is a reserved keyword (a resource type name) and cannot name a resource`, { field: 'resource', subject: name })
+    throw new MccsError('MCCS_ERR_INVALID', `"${name}" is a reserved keyword (a resource type name) and cannot name a resource`, {
+      field: 'resource',
+      subject: name,
+    })
   }
   if (cfg.resources.some((r) => r.name === name)) {
     const other = cfg.resources.find((r) => r.name === name)!
-    throw new MccsError('MCCS_ERR_CONFIG_DUPLICATE', `the name is already used by a resource of group ${other.group}`, { field: 'resource', subject: name })
+    throw new MccsError('MCCS_ERR_CONFIG_DUPLICATE', `the name is already used by a resource of group ${other.group}`, {
+      field: 'resource',
+      subject: name,
+    })
   }
 }
 
 function checkType(type: string, ctx: OpsContext): void {
   if (ctx.types && !ctx.types.includes(type)) {
-    throw new MccsError('MCCS_ERR_CONFIG_REF', `unknown resource type "${type}" (loaded types: ${ctx.types.join(', ') || 'none'})`, { field: 'type', subject: type })
+    throw new MccsError('MCCS_ERR_CONFIG_REF', `unknown resource type "${type}" (loaded types: ${ctx.types.join(', ') || 'none'})`, {
+      field: 'type',
+      subject: type,
+    })
   }
 }
 
@@ -344,26 +461,44 @@ function checkGroupNodes(nodes: string[], ctx: OpsContext): void {
   nodes.forEach((n, i) => {
     if (seen.has(n)) throw new MccsError('MCCS_ERR_CONFIG_DUPLICATE', `node "${n}" is listed twice`, { field: `nodes[${i}]` })
     seen.add(n)
-    if (ctx.nodes && !ctx.nodes.includes(n)) throw new MccsError('MCCS_ERR_CONFIG_REF', `no node named "${n}" in the cluster (nodes: ${ctx.nodes.join(', ')})`, { field: `nodes[${i}]`, subject: n })
+    if (ctx.nodes && !ctx.nodes.includes(n))
+      throw new MccsError('MCCS_ERR_CONFIG_REF', `no node named "${n}" in the cluster (nodes: ${ctx.nodes.join(', ')})`, {
+        field: `nodes[${i}]`,
+        subject: n,
+      })
   })
 }
 
 function checkNodeAttrNodes(nodeAttrs: Record<string, unknown>, ctx: OpsContext): void {
   for (const n of Object.keys(nodeAttrs)) {
     if (ctx.nodes && !ctx.nodes.includes(n)) {
-      throw new MccsError('MCCS_ERR_CONFIG_REF', `per-node attributes for "${n}", which is not a node of the cluster (nodes: ${ctx.nodes.join(', ')})`, { field: `nodeAttrs.${n}`, subject: n })
+      throw new MccsError(
+        'MCCS_ERR_CONFIG_REF',
+        `per-node attributes for "${n}", which is not a node of the cluster (nodes: ${ctx.nodes.join(', ')})`,
+        { field: `nodeAttrs.${n}`, subject: n },
+      )
     }
   }
 }
 
 function refuseActiveGroup(group: string, what: string, ctx: OpsContext): void {
   const why = ctx.groupActivity?.(group) ?? null
-  if (why) throw new MccsError('MCCS_ERR_CONFLICT', `cannot ${what} group ${group}: it is ${why}; take it offline first (mccs group offline ${group} --wait)`, { field: 'group', subject: group })
+  if (why)
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `cannot ${what} group ${group}: it is ${why}; take it offline first (mccs group offline ${group} --wait)`,
+      { field: 'group', subject: group },
+    )
 }
 
 function refuseActiveResource(resource: string, what: string, ctx: OpsContext): void {
   const why = ctx.resourceActivity?.(resource) ?? null
-  if (why) throw new MccsError('MCCS_ERR_CONFLICT', `cannot ${what} resource ${resource}: it is ${why}; take it offline first (mccs resource offline ${resource} --wait)`, { field: 'resource', subject: resource })
+  if (why)
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `cannot ${what} resource ${resource}: it is ${why}; take it offline first (mccs resource offline ${resource} --wait)`,
+      { field: 'resource', subject: resource },
+    )
 }
 
 const fmtDep = (d: DependencyConfig): string => `${d.parent} -> ${d.child}`
@@ -377,7 +512,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 function needName(a: Obj, k: string): string {
   const v = a[k]
   if (typeof v !== 'string' || !v) throw new MccsError('MCCS_ERR_INVALID', 'is missing (a name is required)', { field: `args.${k}` })
-  if (!NAME_RE.test(v)) throw new MccsError('MCCS_ERR_INVALID', `"${v}" is not a valid name (a letter, then up to 63 letters, digits, '_', '.' or '-')`, { field: `args.${k}` })
+  if (!NAME_RE.test(v))
+    throw new MccsError('MCCS_ERR_INVALID', `"${v}" is not a valid name (a letter, then up to 63 letters, digits, '_', '.' or '-')`, {
+      field: `args.${k}`,
+    })
   return v
 }
 
@@ -393,7 +531,8 @@ function optNames(a: Obj, k: string): string[] | undefined {
   if (v === undefined) return undefined
   if (!Array.isArray(v)) throw new MccsError('MCCS_ERR_INVALID', 'must be a list of names', { field: `args.${k}` })
   return v.map((x, i) => {
-    if (typeof x !== 'string' || !NAME_RE.test(x)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(x)} is not a valid name`, { field: `args.${k}[${i}]` })
+    if (typeof x !== 'string' || !NAME_RE.test(x))
+      throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(x)} is not a valid name`, { field: `args.${k}[${i}]` })
     return x
   })
 }
@@ -401,7 +540,8 @@ function optNames(a: Obj, k: string): string[] | undefined {
 function optStrings(a: Obj, k: string): string[] | undefined {
   const v = a[k]
   if (v === undefined) return undefined
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new MccsError('MCCS_ERR_INVALID', 'must be a list of names', { field: `args.${k}` })
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x))
+    throw new MccsError('MCCS_ERR_INVALID', 'must be a list of names', { field: `args.${k}` })
   return v as string[]
 }
 
@@ -426,7 +566,8 @@ function optPolicy(a: Obj): Partial<TypeDefaults> | undefined {
   const v = optObj(a, 'policy')
   if (!v) return undefined
   for (const [k, x] of Object.entries(v)) {
-    if (!(POLICY_KEYS as string[]).includes(k)) throw new MccsError('MCCS_ERR_INVALID', `unknown policy field (one of ${POLICY_KEYS.join(', ')})`, { field: `policy.${k}` })
+    if (!(POLICY_KEYS as string[]).includes(k))
+      throw new MccsError('MCCS_ERR_INVALID', `unknown policy field (one of ${POLICY_KEYS.join(', ')})`, { field: `policy.${k}` })
     if (typeof x !== 'number' || !Number.isFinite(x)) throw new MccsError('MCCS_ERR_INVALID', 'must be a number', { field: `policy.${k}` })
   }
   return v as Partial<TypeDefaults>
@@ -435,7 +576,8 @@ function optPolicy(a: Obj): Partial<TypeDefaults> | undefined {
 function optUnsetPolicy(a: Obj): string[] | undefined {
   const v = optStrings(a, 'unsetPolicy')
   for (const k of v ?? []) {
-    if (!(POLICY_KEYS as string[]).includes(k)) throw new MccsError('MCCS_ERR_INVALID', `unknown policy field (one of ${POLICY_KEYS.join(', ')})`, { field: `policy.${k}` })
+    if (!(POLICY_KEYS as string[]).includes(k))
+      throw new MccsError('MCCS_ERR_INVALID', `unknown policy field (one of ${POLICY_KEYS.join(', ')})`, { field: `policy.${k}` })
   }
   return v
 }
@@ -443,7 +585,8 @@ function optUnsetPolicy(a: Obj): string[] | undefined {
 function parseGroupArgs(a: Obj, adding: boolean): GroupEditArgs {
   const out: GroupEditArgs = { group: needName(a, 'group') }
   const nodes = optNames(a, 'nodes')
-  if (adding && !nodes) throw new MccsError('MCCS_ERR_INVALID', 'is missing: a group needs its nodes in failover order (--nodes n1,n2)', { field: 'nodes' })
+  if (adding && !nodes)
+    throw new MccsError('MCCS_ERR_INVALID', 'is missing: a group needs its nodes in failover order (--nodes n1,n2)', { field: 'nodes' })
   if (nodes) out.nodes = nodes
   for (const k of ['failoverOnFailure', 'autoStart', 'autoFailback'] as const) {
     const v = optBool(a, k)

@@ -24,9 +24,7 @@ import type { PeerRpc } from './peer-rpc.js'
 /** Configuration replication's peer messages: a change sent to the coordinator, a configuration pushed
  *  by it, ours asked for. */
 export type ConfigMessage =
-  | { t: 'configCommit'; main: unknown; expectGeneration: number }
-  | { t: 'config'; main: unknown; force?: boolean }
-  | { t: 'configGet' }
+  { t: 'configCommit'; main: unknown; expectGeneration: number } | { t: 'config'; main: unknown; force?: boolean } | { t: 'configGet' }
 
 export interface ConfigSyncHost {
   node: string
@@ -51,10 +49,14 @@ export class ConfigSync {
   constructor(private readonly h: ConfigSyncHost) {}
 
   /** Why this node must not start resources, or null. */
-  get diverged(): string | null { return this.divergedFrom?.reason ?? null }
+  get diverged(): string | null {
+    return this.divergedFrom?.reason ?? null
+  }
 
   /** Settles once a fetch of a newer configuration in progress has ended. */
-  settled(): Promise<void> { return this.pulling ?? Promise.resolve() }
+  settled(): Promise<void> {
+    return this.pulling ?? Promise.resolve()
+  }
 
   /** Answers the configuration messages of other nodes. */
   serve(): void {
@@ -62,7 +64,8 @@ export class ConfigSync {
     rpc.serve<ConfigMessage>({
       configCommit: (from, m) => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
-        if (typeof m.expectGeneration !== 'number') throw new MccsError('MCCS_ERR_INVALID', 'expectGeneration must be a number', { field: 'expectGeneration' })
+        if (typeof m.expectGeneration !== 'number')
+          throw new MccsError('MCCS_ERR_INVALID', 'expectGeneration must be a number', { field: 'expectGeneration' })
         return this.onConfigCommit(from, m.main, m.expectGeneration)
       },
       config: (from, m) => {
@@ -85,9 +88,17 @@ export class ConfigSync {
     if (c.isCoordinator()) return this.commitHere(next, expectGeneration)
     const coord = c.coordinator()
     if (!coord || coord === this.h.node) {
-      throw new MccsError('MCCS_ERR_NO_QUORUM', 'configuration changes are accepted only on a quorate partition, and this node has no quorum', { subject: this.h.node })
+      throw new MccsError(
+        'MCCS_ERR_NO_QUORUM',
+        'configuration changes are accepted only on a quorate partition, and this node has no quorum',
+        { subject: this.h.node },
+      )
     }
-    const r = await this.h.rpc.request<{ generation: number }>(coord, { t: 'configCommit', main: next, expectGeneration } satisfies ConfigMessage, 15_000)
+    const r = await this.h.rpc.request<{ generation: number }>(
+      coord,
+      { t: 'configCommit', main: next, expectGeneration } satisfies ConfigMessage,
+      15_000,
+    )
     // The coordinator pushed it to us before answering; if that push was lost, fetch it now.
     if (this.h.store.current().main.generation < r.generation) await this.pullFrom(coord, false)
     return this.h.store.current().main
@@ -112,12 +123,15 @@ export class ConfigSync {
     return { generation: next.generation }
   }
 
-  onConfigGet(): Readonly<MainConfig> { return this.h.store.current().main }
+  onConfigGet(): Readonly<MainConfig> {
+    return this.h.store.current().main
+  }
 
   /** `mccs config reconcile`: take the coordinator's configuration, even at the same generation. */
   async reconcile(): Promise<{ generation: number; from: string }> {
     const coord = this.h.role.coordinator()
-    if (!coord) throw new MccsError('MCCS_ERR_NO_QUORUM', 'no coordinator to reconcile with: this node has no quorum', { subject: this.h.node })
+    if (!coord)
+      throw new MccsError('MCCS_ERR_NO_QUORUM', 'no coordinator to reconcile with: this node has no quorum', { subject: this.h.node })
     if (coord === this.h.node) {
       this.divergedFrom = null
       return { generation: this.h.store.current().main.generation, from: coord }
@@ -140,7 +154,11 @@ export class ConfigSync {
         if (n === m.coordinator) this.markDiverged(n)
         else if (m.coordinator === this.h.node && !this.warnedDiverged.has(`${n}@${cur.generation}`)) {
           this.warnedDiverged.add(`${n}@${cur.generation}`)
-          this.h.log.log('error', `node ${n} runs another configuration at generation ${cur.generation}: it will not start resources until reconciled (mccs config reconcile on ${n})`, { node: n })
+          this.h.log.log(
+            'error',
+            `node ${n} runs another configuration at generation ${cur.generation}: it will not start resources until reconciled (mccs config reconcile on ${n})`,
+            { node: n },
+          )
         }
       }
       if (n === m.coordinator && v.generation === cur.generation && v.digest === mine && this.divergedFrom) {
@@ -159,11 +177,15 @@ export class ConfigSync {
     // Members get it before our engine sees it: the probes it plans for a new resource on a member must
     // find the resource there.
     const peers = this.h.role.partitionPeers()
-    const results = await Promise.allSettled(peers.map((n) =>
-      this.h.rpc.request(n, { t: 'config', main } satisfies ConfigMessage, PUSH_TIMEOUT_MS)))
+    const results = await Promise.allSettled(
+      peers.map((n) => this.h.rpc.request(n, { t: 'config', main } satisfies ConfigMessage, PUSH_TIMEOUT_MS)),
+    )
     results.forEach((r, i) => {
       // Not fatal: the member fetches it when its heartbeat shows the older generation.
-      if (r.status === 'rejected') this.h.log.log('warn', `configuration generation ${main.generation} not pushed to ${peers[i]}: ${(r.reason as Error).message}`, { node: peers[i] })
+      if (r.status === 'rejected')
+        this.h.log.log('warn', `configuration generation ${main.generation} not pushed to ${peers[i]}: ${(r.reason as Error).message}`, {
+          node: peers[i],
+        })
     })
     this.h.changed()
     return main
@@ -192,7 +214,10 @@ export class ConfigSync {
     await this.h.store.adoptMain(main, { force })
     this.divergedFrom = null
     this.afterChange()
-    this.h.log.log('info', `configuration generation ${main.generation} taken from ${from} (was ${before})`, { from, generation: main.generation })
+    this.h.log.log('info', `configuration generation ${main.generation} taken from ${from} (was ${before})`, {
+      from,
+      generation: main.generation,
+    })
   }
 
   private afterChange(): void {
@@ -203,7 +228,8 @@ export class ConfigSync {
   private markDiverged(coordinator: string): void {
     if (this.divergedFrom?.node === coordinator) return
     const g = this.h.store.current().main.generation
-    const reason = `this node's configuration differs from coordinator ${coordinator}'s at generation ${g}: ` +
+    const reason =
+      `this node's configuration differs from coordinator ${coordinator}'s at generation ${g}: ` +
       `it starts no resources until reconciled (mccs config reconcile takes the coordinator's)`
     this.divergedFrom = { node: coordinator, reason }
     this.h.log.log('error', reason, { coordinator, generation: g })

@@ -33,9 +33,12 @@ export async function readSavedState(file: string, log: StateLog): Promise<Engin
 
 async function corrupt(file: string, reason: string, log: StateLog): Promise<null> {
   const keptAs = await keepAside(file)
-  log.log('error', `engine state ${file} is unusable (${reason}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}. ` +
-    'Starting from probes: persistent locks and sticky faults recorded in it are lost; re-apply them.',
-  { code: 'MCCS_ERR_STATE_CORRUPT', file, keptAs, reason })
+  log.log(
+    'error',
+    `engine state ${file} is unusable (${reason}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}. ` +
+      'Starting from probes: persistent locks and sticky faults recorded in it are lost; re-apply them.',
+    { code: 'MCCS_ERR_STATE_CORRUPT', file, keptAs, reason },
+  )
   return null
 }
 
@@ -49,7 +52,8 @@ function malformed(v: unknown): string | null {
   for (const [g, gr] of Object.entries(v.groups)) {
     if (!isObj(gr)) return `/groups/${g}: must be an object`
     if (gr.lock !== undefined && typeof gr.lock !== 'string') return `/groups/${g}/lock: must be a string`
-    if (gr.failoverOnFailure !== undefined && typeof gr.failoverOnFailure !== 'boolean') return `/groups/${g}/failoverOnFailure: must be a boolean`
+    if (gr.failoverOnFailure !== undefined && typeof gr.failoverOnFailure !== 'boolean')
+      return `/groups/${g}/failoverOnFailure: must be a boolean`
     if (gr.resources === undefined) continue
     if (!isObj(gr.resources)) return `/groups/${g}/resources: must be an object`
     for (const [r, byNode] of Object.entries(gr.resources)) {
@@ -75,7 +79,8 @@ export function restore(fresh: EngineState, saved: EngineState | null): EngineSt
       for (const [n, rs] of Object.entries(byNode)) {
         const now = cur.resources[r]?.[n]
         if (!now) continue
-        if (isStickyFault(rs)) Object.assign(now, { state: 'faulted', lastFault: rs.lastFault, stopped: rs.stopped, needsFence: rs.needsFence })
+        if (isStickyFault(rs))
+          Object.assign(now, { state: 'faulted', lastFault: rs.lastFault, stopped: rs.stopped, needsFence: rs.needsFence })
         now.monitored = rs.monitored
       }
     }
@@ -89,31 +94,50 @@ export class StateSaver {
   private latest: EngineState | undefined
   private failing = false
 
-  constructor(private readonly file: string, private readonly log?: StateLog, private readonly delayMs = 200) {}
+  constructor(
+    private readonly file: string,
+    private readonly log?: StateLog,
+    private readonly delayMs = 200,
+  ) {}
 
   /** Coalesced save (state changes many times a second under load). */
   schedule(s: EngineState): void {
     this.latest = s
-    if (!this.timer) this.timer = setTimeout(() => { this.timer = undefined; void this.flush() }, this.delayMs)
+    if (!this.timer)
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        void this.flush()
+      }, this.delayMs)
   }
 
   /** Saves now (before acknowledging an operator command). A failed save is logged once, not thrown:
    *  the engine keeps running; only what survives a restart is at risk. */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined }
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
     const s = this.latest
     if (!s) return this.writing
     this.latest = undefined
-    this.writing = this.writing.then(() => writeFileAtomic(this.file, JSON.stringify(s), 0o600)).then(() => {
-      if (this.failing) this.log?.log('info', `engine state ${this.file} is saved again`, { file: this.file })
-      this.failing = false
-    }, (e: unknown) => {
-      if (!this.failing) {
-        this.log?.log('error', `cannot save the engine state to ${this.file}: ${(e as Error).message}; persistent locks and faults will not survive a restart until it can`,
-          { code: 'MCCS_ERR_STATE_DIR', file: this.file })
-      }
-      this.failing = true
-    })
+    this.writing = this.writing
+      .then(() => writeFileAtomic(this.file, JSON.stringify(s), 0o600))
+      .then(
+        () => {
+          if (this.failing) this.log?.log('info', `engine state ${this.file} is saved again`, { file: this.file })
+          this.failing = false
+        },
+        (e: unknown) => {
+          if (!this.failing) {
+            this.log?.log(
+              'error',
+              `cannot save the engine state to ${this.file}: ${(e as Error).message}; persistent locks and faults will not survive a restart until it can`,
+              { code: 'MCCS_ERR_STATE_DIR', file: this.file },
+            )
+          }
+          this.failing = true
+        },
+      )
     return this.writing
   }
 }

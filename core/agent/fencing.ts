@@ -40,13 +40,21 @@ export class Fencing {
     const target = a.node
     const hb = this.o.hb()
     const levels = hb.nodes.find((n) => n.name === target)?.fencing ?? []
-    if (!levels.length) return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
+    if (!levels.length)
+      return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
     const delayMs = fenceDelayMs(hb)
     if (delayMs > 0 && !this.o.runsResources()) {
       this.o.log.log('warn', `fence ${target}: this node runs no resource, waiting ${delayMs} ms first (fence delay)`, { target })
       const aborted = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), delayMs)
-        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(true) }, { once: true })
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer)
+            resolve(true)
+          },
+          { once: true },
+        )
       })
       if (aborted) {
         this.o.log.log('warn', `fence of ${target} cancelled during its delay`, { target })
@@ -55,7 +63,8 @@ export class Fencing {
     }
     const reasons: string[] = []
     for (const [i, dev] of levels.entries()) {
-      if (signal.aborted) return { status: 'cancelled', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled before level ${i + 1}` }
+      if (signal.aborted)
+        return { status: 'cancelled', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled before level ${i + 1}` }
       if (this.o.inView(target)) {
         const reason = `withdrawn: ${target} is a member of this node's view again (it came back before the fence was issued)`
         this.o.log.log('warn', `fence of ${target} withdrawn: it is back in this node's view`, { target, level: i + 1 })
@@ -63,11 +72,20 @@ export class Fencing {
       }
       // Not tied to the action's abort signal: once issued, a device call runs to its end (or its timeout).
       const res = await this.o.host.call(dev.type, 'fence', {
-        resource: `fence-${target}-${i + 1}`, node: this.o.node, nodes: this.o.nodes(), attrs: dev.attrs ?? {}, args: [target],
+        resource: `fence-${target}-${i + 1}`,
+        node: this.o.node,
+        nodes: this.o.nodes(),
+        attrs: dev.attrs ?? {},
+        args: [target],
         timeoutMs: Math.max(1000, a.timeoutMs - 1000),
       })
-      this.o.log.log(res.status === 'done' && res.answer === 'ok' ? 'warn' : 'error', `fence ${target} (level ${i + 1}, ${dev.type}): ${res.status}/${res.answer}`, { reason: res.reason ?? res.error })
-      if (res.status === 'done' && res.answer === 'ok') return { status: 'done', answer: 'ok', recoverable: true, reason: `fenced by ${dev.type}` }
+      this.o.log.log(
+        res.status === 'done' && res.answer === 'ok' ? 'warn' : 'error',
+        `fence ${target} (level ${i + 1}, ${dev.type}): ${res.status}/${res.answer}`,
+        { reason: res.reason ?? res.error },
+      )
+      if (res.status === 'done' && res.answer === 'ok')
+        return { status: 'done', answer: 'ok', recoverable: true, reason: `fenced by ${dev.type}` }
       reasons.push(`level ${i + 1} ${dev.type}: ${res.reason ?? res.error ?? res.answer}`)
     }
     return { status: 'done', answer: 'failed', recoverable: true, reason: reasons.join('; ') }

@@ -19,14 +19,19 @@ import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 import type { PeerRpc } from './peer-rpc.js'
 
-export interface IntentRecord { seq: number; intent: OperatorIntent }
+export interface IntentRecord {
+  seq: number
+  intent: OperatorIntent
+}
 
 /** Its peer messages: a record pushed by the coordinator, a member's record asked for by a new one. */
-export type IntentMessage =
-  | { t: 'intent'; seq: number; intent: unknown }
-  | { t: 'intentGet' }
+export type IntentMessage = { t: 'intent'; seq: number; intent: unknown } | { t: 'intentGet' }
 
-export interface IntentAnswer { seq: number; live: boolean; intent: OperatorIntent | null }
+export interface IntentAnswer {
+  seq: number
+  live: boolean
+  intent: OperatorIntent | null
+}
 
 export interface IntentSyncOptions {
   node: string
@@ -57,16 +62,27 @@ export class IntentSync {
     try {
       text = await readFile(this.o.file, 'utf8')
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.log('error', `operator intent ${this.o.file} cannot be read (${(e as Error).message}): starting without it`, { code: 'MCCS_ERR_STATE_CORRUPT', file: this.o.file })
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.o.log.log('error', `operator intent ${this.o.file} cannot be read (${(e as Error).message}): starting without it`, {
+          code: 'MCCS_ERR_STATE_CORRUPT',
+          file: this.o.file,
+        })
       return
     }
     let v: unknown
-    try { v = JSON.parse(text) } catch { v = null }
+    try {
+      v = JSON.parse(text)
+    } catch {
+      v = null
+    }
     const why = recordProblem(v)
     if (why) {
       const keptAs = await keepAside(this.o.file)
-      this.o.log.log('error', `operator intent ${this.o.file} is unusable (${why}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}. Starting without it: the members' copies are used`,
-        { code: 'MCCS_ERR_STATE_CORRUPT', file: this.o.file, keptAs, reason: why })
+      this.o.log.log(
+        'error',
+        `operator intent ${this.o.file} is unusable (${why}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}. Starting without it: the members' copies are used`,
+        { code: 'MCCS_ERR_STATE_CORRUPT', file: this.o.file, keptAs, reason: why },
+      )
       return
     }
     this.rec = v as IntentRecord
@@ -89,7 +105,8 @@ export class IntentSync {
     rpc.serve<IntentMessage>({
       intent: async (from, m) => {
         rpc.assertOurCoordinator(from)
-        if (typeof m.seq !== 'number' || !Number.isInteger(m.seq) || m.seq < 0) throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number >= 0', { field: 'seq' })
+        if (typeof m.seq !== 'number' || !Number.isInteger(m.seq) || m.seq < 0)
+          throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number >= 0', { field: 'seq' })
         const why = intentProblem(m.intent)
         if (why) throw new MccsError('MCCS_ERR_INVALID', why, { field: 'intent' })
         if (this.rec && m.seq < this.rec.seq) return { seq: this.rec.seq }
@@ -106,12 +123,20 @@ export class IntentSync {
    * engine starts from, and keeps it here (it is pushed on with the next change, or by pushTo).
    */
   async gather(rpc: PeerRpc, peers: string[]): Promise<OperatorIntent | null> {
-    const answers = await Promise.all(peers.map((n) =>
-      rpc.request<IntentAnswer>(n, { t: 'intentGet' } satisfies IntentMessage, this.timeoutMs).then((a) => ({ n, a }), (err: Error) => {
-        this.o.log.log('warn', `operator intent: ${n} did not answer (${err.message}); starting from the newest of the others`, { node: n })
-        return null
-      })))
-    let best: (IntentAnswer & { n: string }) = { ...this.current(), n: this.o.node }
+    const answers = await Promise.all(
+      peers.map((n) =>
+        rpc.request<IntentAnswer>(n, { t: 'intentGet' } satisfies IntentMessage, this.timeoutMs).then(
+          (a) => ({ n, a }),
+          (err: Error) => {
+            this.o.log.log('warn', `operator intent: ${n} did not answer (${err.message}); starting from the newest of the others`, {
+              node: n,
+            })
+            return null
+          },
+        ),
+      ),
+    )
+    let best: IntentAnswer & { n: string } = { ...this.current(), n: this.o.node }
     for (const x of answers) {
       if (!x || typeof x.a?.seq !== 'number' || intentProblem(x.a.intent) !== null) continue
       if (x.a.seq > best.seq || (x.a.seq === best.seq && x.a.live && !best.live)) best = { ...x.a, n: x.n }
@@ -119,7 +144,11 @@ export class IntentSync {
     if (!best.intent) return null
     const intent = best.live ? best.intent : afterRestart(best.intent)
     if (best.n !== this.o.node || !this.live) {
-      this.o.log.log('info', `operator intent: starting from record ${best.seq} of ${best.n}${best.live ? '' : ' (read from disk: the cluster restarted, temporary locks and chosen nodes end)'}`, { from: best.n, seq: best.seq })
+      this.o.log.log(
+        'info',
+        `operator intent: starting from record ${best.seq} of ${best.n}${best.live ? '' : ' (read from disk: the cluster restarted, temporary locks and chosen nodes end)'}`,
+        { from: best.n, seq: best.seq },
+      )
     }
     await this.keep({ seq: best.seq, intent })
     return intent
@@ -162,7 +191,10 @@ export class IntentSync {
       const results = await Promise.allSettled(nodes.map((n) => this.send(rpc, n, rec)))
       results.forEach((r, i) => {
         const n = nodes[i]!
-        if (r.status === 'fulfilled') { this.acked.set(n, rec.seq); return }
+        if (r.status === 'fulfilled') {
+          this.acked.set(n, rec.seq)
+          return
+        }
         // Not fatal: a member that missed it is asked by the next coordinator, or gets it at the next membership change.
         this.acked.delete(n)
         this.o.log.log('warn', `operator intent ${rec.seq} not pushed to ${n}: ${(r.reason as Error).message}`, { node: n, seq: rec.seq })
@@ -193,13 +225,22 @@ export class IntentSync {
   }
 
   private persist(rec: IntentRecord): void {
-    this.writing = this.writing.then(() => writeFileAtomic(this.o.file, JSON.stringify(rec) + '\n', 0o600)).then(() => {
-      if (this.failing) this.o.log.log('info', `operator intent ${this.o.file} is saved again`, { file: this.o.file })
-      this.failing = false
-    }, (e: unknown) => {
-      if (!this.failing) this.o.log.log('error', `cannot save the operator intent to ${this.o.file}: ${(e as Error).message}`, { code: 'MCCS_ERR_STATE_DIR', file: this.o.file })
-      this.failing = true
-    })
+    this.writing = this.writing
+      .then(() => writeFileAtomic(this.o.file, JSON.stringify(rec) + '\n', 0o600))
+      .then(
+        () => {
+          if (this.failing) this.o.log.log('info', `operator intent ${this.o.file} is saved again`, { file: this.o.file })
+          this.failing = false
+        },
+        (e: unknown) => {
+          if (!this.failing)
+            this.o.log.log('error', `cannot save the operator intent to ${this.o.file}: ${(e as Error).message}`, {
+              code: 'MCCS_ERR_STATE_DIR',
+              file: this.o.file,
+            })
+          this.failing = true
+        },
+      )
   }
 }
 

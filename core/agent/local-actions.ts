@@ -45,11 +45,17 @@ export class LocalActions {
     this.monitors = new MonitorLoop({ run: (r) => this.monitor(r), tickMs: o.monitorTickMs })
   }
 
-  startMonitors(): void { this.monitors.start() }
-  stopMonitors(): void { this.monitors.stop() }
+  startMonitors(): void {
+    this.monitors.start()
+  }
+  stopMonitors(): void {
+    this.monitors.stop()
+  }
 
   /** Whether a resource runs here, as last seen (fencing waits its delay when none does). */
-  runsResources(): boolean { return this.localOnline.size > 0 }
+  runsResources(): boolean {
+    return this.localOnline.size > 0
+  }
 
   /** Answers the coordinator's requests for this node (cluster mode). */
   serve(rpc: PeerRpc): void {
@@ -88,7 +94,10 @@ export class LocalActions {
   }
 
   private noteLocal(resource: string, kind: string, ok: boolean, answer: string): void {
-    if (kind === 'offline' || kind === 'clean') { if (ok) this.localOnline.delete(resource); return }
+    if (kind === 'offline' || kind === 'clean') {
+      if (ok) this.localOnline.delete(resource)
+      return
+    }
     if (ok && answer === 'ok') this.localOnline.add(resource)
     else if (answer === 'notRunning' || answer === 'failed') this.localOnline.delete(resource)
   }
@@ -107,16 +116,29 @@ export class LocalActions {
   /** Monitors one resource now (its schedule, or a managed process that exited) and reports the result. */
   async monitor(resource: string): Promise<void> {
     let cfg
-    try { cfg = this.resourceCfg(resource) } catch { return }
+    try {
+      cfg = this.resourceCfg(resource)
+    } catch {
+      return
+    }
     const res = await this.o.host.call(cfg.type, 'monitor', {
-      resource, node: this.o.node, nodes: this.o.input().nodes, attrs: resolveAttrs(cfg, this.o.node),
+      resource,
+      node: this.o.node,
+      nodes: this.o.input().nodes,
+      attrs: resolveAttrs(cfg, this.o.node),
       timeoutMs: this.monitorTimeouts.get(resource) ?? 10_000,
     })
-    if (res.status !== 'done' || res.answer !== 'ok') this.o.log.log('debug', 'monitor', { resource, status: res.status, answer: res.answer, reason: res.reason ?? res.error })
+    if (res.status !== 'done' || res.answer !== 'ok')
+      this.o.log.log('debug', 'monitor', { resource, status: res.status, answer: res.answer, reason: res.reason ?? res.error })
     if (res.status === 'done') this.noteLocal(resource, 'monitor', true, res.answer)
     const ev: MonitorResultEvent = {
-      type: 'monitorResult', resource, node: this.o.node, status: res.status, answer: res.answer, recoverable: res.recoverable,
-      ...(res.reason ?? res.error ? { reason: (res.reason ?? res.error)! } : {}),
+      type: 'monitorResult',
+      resource,
+      node: this.o.node,
+      status: res.status,
+      answer: res.answer,
+      recoverable: res.recoverable,
+      ...((res.reason ?? res.error) ? { reason: (res.reason ?? res.error)! } : {}),
     }
     this.o.report(ev)
   }
@@ -140,7 +162,13 @@ export class LocalActions {
     if (a.kind === 'online' && !this.o.quorumFresh()) {
       this.running.delete(a.id)
       this.o.log.log('warn', `online ${a.resource} refused: quorum is no longer certain`, { resource: a.resource })
-      return { status: 'done', answer: 'failed', recoverable: true, code: 'MCCS_ERR_NO_QUORUM', reason: 'quorum is no longer certain on this node' }
+      return {
+        status: 'done',
+        answer: 'failed',
+        recoverable: true,
+        code: 'MCCS_ERR_NO_QUORUM',
+        reason: 'quorum is no longer certain on this node',
+      }
     }
     if (a.kind === 'online' && this.parkedWhy) {
       this.running.delete(a.id)
@@ -169,13 +197,31 @@ export class LocalActions {
     const cfg = this.resourceCfg(a.resource)
     const hook = a.kind === 'probe' || a.kind === 'monitor' ? 'monitor' : a.kind
     const res = await this.o.host.call(cfg.type, hook as 'online', {
-      resource: a.resource, node: this.o.node, nodes: this.o.input().nodes, attrs: resolveAttrs(cfg, this.o.node), timeoutMs: a.timeoutMs, signal,
+      resource: a.resource,
+      node: this.o.node,
+      nodes: this.o.input().nodes,
+      attrs: resolveAttrs(cfg, this.o.node),
+      timeoutMs: a.timeoutMs,
+      signal,
     })
     if (res.status === 'done') this.noteLocal(a.resource, hook, res.answer === 'ok', res.answer)
-    this.o.log.log(res.status === 'done' && res.answer !== 'failed' ? 'info' : 'warn', `${a.kind} ${a.resource}: ${res.status}/${res.answer}`, {
-      action: a.id, resource: a.resource, group: a.group, ms: Math.round(res.durationMs), reason: res.reason ?? res.error,
-    })
-    return { status: res.status, answer: res.answer, recoverable: res.recoverable, ...(res.reason ?? res.error ? { reason: (res.reason ?? res.error)! } : {}) }
+    this.o.log.log(
+      res.status === 'done' && res.answer !== 'failed' ? 'info' : 'warn',
+      `${a.kind} ${a.resource}: ${res.status}/${res.answer}`,
+      {
+        action: a.id,
+        resource: a.resource,
+        group: a.group,
+        ms: Math.round(res.durationMs),
+        reason: res.reason ?? res.error,
+      },
+    )
+    return {
+      status: res.status,
+      answer: res.answer,
+      recoverable: res.recoverable,
+      ...((res.reason ?? res.error) ? { reason: (res.reason ?? res.error)! } : {}),
+    }
   }
 
   /** Quorum lost: nothing of ours may keep running. Every resource of this node goes offline in the
@@ -201,26 +247,41 @@ export class LocalActions {
   private async offlineAll(onlyRunning: boolean): Promise<{ stopped: string[]; failed: string[] }> {
     const stopped: string[] = []
     const failed: string[] = []
-    await Promise.all(selfFenceOrder(this.o.input().config, this.o.node).map(async ({ resources }) => {
-      for (const r of resources) {
-        const rc = this.resourceCfg(r)
-        const call = (hook: 'offline' | 'clean' | 'monitor') => this.o.host.call(rc.type, hook, {
-          resource: r, node: this.o.node, nodes: this.o.input().nodes, attrs: resolveAttrs(rc, this.o.node), timeoutMs: 30_000,
-        })
-        if (onlyRunning) {
-          const m = await call('monitor')
-          if (m.status === 'done' && m.answer === 'notRunning') { this.localOnline.delete(r); continue }
+    await Promise.all(
+      selfFenceOrder(this.o.input().config, this.o.node).map(async ({ resources }) => {
+        for (const r of resources) {
+          const rc = this.resourceCfg(r)
+          const call = (hook: 'offline' | 'clean' | 'monitor') =>
+            this.o.host.call(rc.type, hook, {
+              resource: r,
+              node: this.o.node,
+              nodes: this.o.input().nodes,
+              attrs: resolveAttrs(rc, this.o.node),
+              timeoutMs: 30_000,
+            })
+          if (onlyRunning) {
+            const m = await call('monitor')
+            if (m.status === 'done' && m.answer === 'notRunning') {
+              this.localOnline.delete(r)
+              continue
+            }
+          }
+          const off = await call('offline')
+          if (off.status === 'done' && off.answer === 'ok') this.localOnline.delete(r)
+          if (off.status !== 'done' || off.answer !== 'ok') {
+            const clean = await call('clean')
+            if (clean.status !== 'done' || clean.answer !== 'ok') failed.push(r)
+            this.o.log.log(
+              'error',
+              `${onlyRunning ? 'stopping' : 'self-fencing'}: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`,
+              { resource: r },
+            )
+          } else if (onlyRunning)
+            this.o.log.log('info', `offline ${r}: done/ok (still running here before this node stops or goes to standby)`, { resource: r })
+          stopped.push(r)
         }
-        const off = await call('offline')
-        if (off.status === 'done' && off.answer === 'ok') this.localOnline.delete(r)
-        if (off.status !== 'done' || off.answer !== 'ok') {
-          const clean = await call('clean')
-          if (clean.status !== 'done' || clean.answer !== 'ok') failed.push(r)
-          this.o.log.log('error', `${onlyRunning ? 'stopping' : 'self-fencing'}: ${r} offline failed (${off.reason ?? off.error}); clean ${clean.status}/${clean.answer}`, { resource: r })
-        } else if (onlyRunning) this.o.log.log('info', `offline ${r}: done/ok (still running here before this node stops or goes to standby)`, { resource: r })
-        stopped.push(r)
-      }
-    }))
+      }),
+    )
     return { stopped, failed }
   }
 }

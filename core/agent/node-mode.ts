@@ -69,7 +69,8 @@ export class NodeModes {
       const v = JSON.parse(await readFile(this.o.file, 'utf8')) as { mode?: unknown }
       this.mode = v.mode === 'standby' ? 'standby' : 'active'
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.log('error', `${this.o.file} cannot be read (${(e as Error).message}): this node starts active`, { file: this.o.file })
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.o.log.log('error', `${this.o.file} cannot be read (${(e as Error).message}): this node starts active`, { file: this.o.file })
       this.mode = 'active'
     }
     if (this.mode === 'standby') {
@@ -79,7 +80,9 @@ export class NodeModes {
     return this.mode
   }
 
-  current(): PersistedMode { return this.mode }
+  current(): PersistedMode {
+    return this.mode
+  }
 
   /** Graceful stop: groups moved away (or stopped), local resources offline, leave announced. */
   leave(timeoutMs: number): Promise<MoveReport & { acknowledged: boolean }> {
@@ -92,7 +95,7 @@ export class NodeModes {
         this.o.log.log('info', 'leaving in maintenance: what runs here is left running, no group is moved')
         return this.announceLeave({ moved: {}, stopped: [], left: [], failed: [] }, end)
       }
-      this.o.log.log('info', 'leaving: moving this node\'s groups to their next node (or stopping them), then announcing the leave')
+      this.o.log.log('info', "leaving: moving this node's groups to their next node (or stopping them), then announcing the leave")
       const report = await this.moveOff(end)
       return this.announceLeave(report, end)
     })
@@ -102,7 +105,11 @@ export class NodeModes {
     const role = this.o.role()
     let acknowledged = true
     if (role && report.failed.length) {
-      this.o.log.log('error', `not announcing the leave: ${report.failed.join(', ')} could not be stopped here; the peers will fence this node`, { failed: report.failed })
+      this.o.log.log(
+        'error',
+        `not announcing the leave: ${report.failed.join(', ')} could not be stopped here; the peers will fence this node`,
+        { failed: report.failed },
+      )
       return { ...report, acknowledged: false }
     }
     if (role) {
@@ -115,8 +122,11 @@ export class NodeModes {
       // One more heartbeat interval so the last packets with the announcement reach everyone.
       await sleep(150)
     }
-    this.o.log.log(report.left.length || !acknowledged ? 'warn' : 'info',
-      `left the cluster: ${describe(report)}${acknowledged ? '' : '; not every peer acknowledged the leave in time'}`, { ...report, acknowledged })
+    this.o.log.log(
+      report.left.length || !acknowledged ? 'warn' : 'info',
+      `left the cluster: ${describe(report)}${acknowledged ? '' : '; not every peer acknowledged the leave in time'}`,
+      { ...report, acknowledged },
+    )
     return { ...report, acknowledged }
   }
 
@@ -124,18 +134,25 @@ export class NodeModes {
   setStandby(on: boolean, timeoutMs: number): Promise<MoveReport | null> {
     return this.serial(async () => {
       if (on) {
-        if (this.o.inMaintenance()) throw new MccsError('MCCS_ERR_CONFLICT', `${this.o.node} is in maintenance: its resources are not managed, so they cannot be moved for standby (mccs node unmaintenance ${this.o.node} first)`, { subject: this.o.node })
+        if (this.o.inMaintenance())
+          throw new MccsError(
+            'MCCS_ERR_CONFLICT',
+            `${this.o.node} is in maintenance: its resources are not managed, so they cannot be moved for standby (mccs node unmaintenance ${this.o.node} first)`,
+            { subject: this.o.node },
+          )
         this.mode = 'standby'
         await this.persist()
         this.o.local.park('this node is in standby')
-        this.o.log.log('info', 'standby: moving this node\'s groups to their next node (or stopping them)')
+        this.o.log.log('info', "standby: moving this node's groups to their next node (or stopping them)")
         const report = await this.moveOff(Date.now() + timeoutMs)
         if (report.failed.length) {
           // It cannot say it runs nothing: it stays active (the moves done stay done), and says why.
           this.mode = 'active'
           await this.persist()
           this.o.local.park(null)
-          this.o.log.log('error', `standby refused: ${report.failed.join(', ')} could not be stopped here; the node stays active`, { failed: report.failed })
+          this.o.log.log('error', `standby refused: ${report.failed.join(', ')} could not be stopped here; the node stays active`, {
+            failed: report.failed,
+          })
           return report
         }
         this.o.role()?.setMode('standby')
@@ -187,15 +204,24 @@ export class NodeModes {
         const remaining = Math.max(1000, end - Date.now())
         let reply: Awaited<ReturnType<NodeModeOptions['command']>> | null = null
         if (state === 'online' || state === 'partial') {
-          reply = await this.o.command({ type: 'groupSwitch', group: g.name, user: this.o.user }, { wait: true, timeoutMs: remaining }).catch(() => null)
+          reply = await this.o
+            .command({ type: 'groupSwitch', group: g.name, user: this.o.user }, { wait: true, timeoutMs: remaining })
+            .catch(() => null)
           if (reply?.outcome.status === 'accepted') {
             const after = await this.o.status().catch(() => null)
             moved[g.name] = after?.groups.find((x) => x.name === g.name)?.activeNode ?? 'moved'
             continue
           }
-          if (reply) this.o.log.log('info', `${g.name} cannot move (${reply.outcome.status === 'rejected' ? reply.outcome.reason : 'not reached'}): stopping it`, { group: g.name })
+          if (reply)
+            this.o.log.log(
+              'info',
+              `${g.name} cannot move (${reply.outcome.status === 'rejected' ? reply.outcome.reason : 'not reached'}): stopping it`,
+              { group: g.name },
+            )
         }
-        reply = await this.o.command({ type: 'groupOffline', group: g.name, user: this.o.user, leave: true }, { wait: true, timeoutMs: remaining }).catch(() => null)
+        reply = await this.o
+          .command({ type: 'groupOffline', group: g.name, user: this.o.user, leave: true }, { wait: true, timeoutMs: remaining })
+          .catch(() => null)
         if (reply?.outcome.status === 'accepted') moved[g.name] = 'stopped'
       }
       await sleep(100)
@@ -206,7 +232,7 @@ export class NodeModes {
 }
 
 function describe(r: MoveReport): string {
-  const moves = Object.entries(r.moved).map(([g, to]) => to === 'stopped' ? `${g} stopped` : `${g} -> ${to}`)
+  const moves = Object.entries(r.moved).map(([g, to]) => (to === 'stopped' ? `${g} stopped` : `${g} -> ${to}`))
   return [
     moves.length ? moves.join(', ') : 'no group ran here',
     ...(r.stopped.length ? [`taken offline here: ${r.stopped.join(', ')}`] : []),

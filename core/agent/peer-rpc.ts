@@ -57,7 +57,9 @@ export class PeerRpc {
     const eps = (addrs: Record<string, string>): Endpoint[] =>
       links.filter((l) => addrs[l.name]).map((l) => ({ host: addrs[l.name]!, port }))
     this.peers = new PeerChannel({
-      cluster: o.hb.cluster, node: this.self, key,
+      cluster: o.hb.cluster,
+      node: this.self,
+      key,
       listen: eps(me.addresses),
       peers: Object.fromEntries(o.hb.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, eps(n.addresses)])),
       onRequest: (from, body) => this.onRequest(from, body),
@@ -83,8 +85,12 @@ export class PeerRpc {
   }
 
   /** Listens before the role starts (started first, as peers may ask as soon as they hear us). */
-  start(): Promise<void> { return this.peers.start() }
-  stop(): Promise<void> { return this.peers.stop() }
+  start(): Promise<void> {
+    return this.peers.start()
+  }
+  stop(): Promise<void> {
+    return this.peers.stop()
+  }
 
   /** A request to one peer over the peer channel (any owner's message kind). */
   request<T>(node: string, msg: { t: string; [field: string]: unknown }, timeoutMs: number): Promise<T> {
@@ -93,7 +99,9 @@ export class PeerRpc {
 
   /** Coordinator: runs an action on another node. */
   async remoteAction(a: Action, signal: AbortSignal): Promise<ActionOutcome> {
-    const onAbort = () => { void this.peers.request(a.node, { t: 'cancel', id: a.id } satisfies PeerMessage, 5000).catch(() => {}) }
+    const onAbort = () => {
+      void this.peers.request(a.node, { t: 'cancel', id: a.id } satisfies PeerMessage, 5000).catch(() => {})
+    }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       // A node that has not yet seen us as its coordinator (it settles on its own clock) refuses:
@@ -122,8 +130,9 @@ export class PeerRpc {
 
   /** Coordinator: the monitor schedule of another node. */
   pushSchedule(node: string, entries: MonitorEntry[]): void {
-    void this.peers.request(node, { t: 'monitors', entries } satisfies PeerMessage, 5000).catch((err: Error) =>
-      this.log.log('warn', `cannot send the monitor schedule to ${node}: ${err.message}`))
+    void this.peers
+      .request(node, { t: 'monitors', entries } satisfies PeerMessage, 5000)
+      .catch((err: Error) => this.log.log('warn', `cannot send the monitor schedule to ${node}: ${err.message}`))
   }
 
   /** Follower: a local monitor result for the coordinator. */
@@ -136,9 +145,15 @@ export class PeerRpc {
   /** Follower: an operator command (or a status request) for the coordinator. */
   forward<T>(msg: PeerMessage, timeoutMs: number): Promise<T> {
     const c = this.role.coordinator()
-    if (!c) return Promise.reject(new MccsError('MCCS_ERR_NO_QUORUM', 'this node has no quorum: no coordinator to send the request to', { subject: this.self }))
+    if (!c)
+      return Promise.reject(
+        new MccsError('MCCS_ERR_NO_QUORUM', 'this node has no quorum: no coordinator to send the request to', { subject: this.self }),
+      )
     // Membership names us but we have not taken the role yet (stability window, or quorum just lost).
-    if (c === this.self) return Promise.reject(new MccsError('MCCS_ERR_NO_QUORUM', 'membership is being decided on this node: retry in a moment', { subject: this.self }))
+    if (c === this.self)
+      return Promise.reject(
+        new MccsError('MCCS_ERR_NO_QUORUM', 'membership is being decided on this node: retry in a moment', { subject: this.self }),
+      )
     return this.peers.request<T>(c, msg, timeoutMs)
   }
 
@@ -161,10 +176,13 @@ export class PeerRpc {
   }
 
   /** Whether `from` is the coordinator of this node's last membership. */
-  isOurCoordinator(from: string): boolean { return from === this.role.coordinator() }
+  isOurCoordinator(from: string): boolean {
+    return from === this.role.coordinator()
+  }
 
   private async onRequest(from: string, m: unknown): Promise<unknown> {
-    if (!m || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'not a peer message', { field: 't' })
+    if (!m || typeof m !== 'object' || typeof (m as { t?: unknown }).t !== 'string')
+      throw new MccsError('MCCS_ERR_INVALID', 'not a peer message', { field: 't' })
     const t = (m as { t: string }).t
     const answer = this.handlers.get(t)
     if (!answer) throw new MccsError('MCCS_ERR_INVALID', `unknown peer message ${JSON.stringify(t)}`, { field: 't' })

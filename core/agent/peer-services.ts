@@ -22,12 +22,20 @@ const KEEP_MS = 120_000
 export class PeerServices {
   private readonly bundles = new Map<string, { data: Buffer; timer: NodeJS.Timeout }>()
 
-  constructor(private readonly b: Bootstrap, private readonly status: () => Promise<unknown>) {}
+  constructor(
+    private readonly b: Bootstrap,
+    private readonly status: () => Promise<unknown>,
+  ) {}
 
   /** Answers these requests of other nodes over the peer protocol (the wizard's discover is the agent's). */
   serve(rpc: PeerRpc): void {
     const answer = (_from: string, m: ServiceMessage) => this.handle(m)
-    rpc.serve<Exclude<ServiceMessage, { t: 'discover' }>>({ support: answer, supportChunk: answer, licenseView: answer, licenseInstall: answer })
+    rpc.serve<Exclude<ServiceMessage, { t: 'discover' }>>({
+      support: answer,
+      supportChunk: answer,
+      licenseView: answer,
+      licenseInstall: answer,
+    })
   }
 
   /** Answers another node's request. */
@@ -44,9 +52,13 @@ export class PeerServices {
       case 'supportChunk': {
         const b = this.bundles.get(String(m.id))
         if (!b) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such support bundle (expired?)', { field: 'id' })
-        if (!Number.isSafeInteger(m.offset) || m.offset < 0 || m.offset > b.data.length) throw new MccsError('MCCS_ERR_INVALID', 'must be an offset inside the bundle', { field: 'offset' })
+        if (!Number.isSafeInteger(m.offset) || m.offset < 0 || m.offset > b.data.length)
+          throw new MccsError('MCCS_ERR_INVALID', 'must be an offset inside the bundle', { field: 'offset' })
         const part = b.data.subarray(m.offset, m.offset + CHUNK)
-        if (m.offset + part.length >= b.data.length) { clearTimeout(b.timer); this.bundles.delete(String(m.id)) }
+        if (m.offset + part.length >= b.data.length) {
+          clearTimeout(b.timer)
+          this.bundles.delete(String(m.id))
+        }
         return { data: part.toString('base64') }
       }
       case 'licenseView':
@@ -63,11 +75,11 @@ export class PeerServices {
 
 /** Fetches another node's support bundle over `request` (the peer channel). */
 export async function fetchSupportBundle(request: (msg: ServiceMessage, timeoutMs: number) => Promise<unknown>): Promise<Buffer> {
-  const { id, size } = await request({ t: 'support' }, 120_000) as { id: string; size: number }
+  const { id, size } = (await request({ t: 'support' }, 120_000)) as { id: string; size: number }
   const parts: Buffer[] = []
   let got = 0
   while (got < size) {
-    const { data } = await request({ t: 'supportChunk', id, offset: got }, 30_000) as { data: string }
+    const { data } = (await request({ t: 'supportChunk', id, offset: got }, 30_000)) as { data: string }
     const part = Buffer.from(data, 'base64')
     if (!part.length) throw new MccsError('MCCS_ERR_INTERNAL', `support bundle ended at ${got} of ${size} bytes`)
     parts.push(part)

@@ -8,7 +8,11 @@
 import type { EngineEvent } from '../engine/index.js'
 import type { Log } from '../log/logger.js'
 
-interface Held<R> { ev: EngineEvent; at: number; settle?: (r: R | null) => void }
+interface Held<R> {
+  ev: EngineEvent
+  at: number
+  settle?: (r: R | null) => void
+}
 
 export interface QuorumGateOptions<R> {
   /** Whether quorum is certain now (asking schedules a membership decision when it is not). */
@@ -28,7 +32,9 @@ export class QuorumGate<R> {
   constructor(private readonly o: QuorumGateOptions<R>) {}
 
   /** Events waiting now. */
-  get waiting(): number { return this.held.length }
+  get waiting(): number {
+    return this.held.length
+  }
 
   /** Steps the event now when quorum is certain and nothing waits before it; otherwise it waits (null).
    *  `settle` is called with the step's result once it is stepped, or with null if it is released. */
@@ -42,7 +48,11 @@ export class QuorumGate<R> {
     if (ev.type === 'tick' && this.held.at(-1)?.ev.type === 'tick' && !settle) return null
     if (!this.held.length) {
       this.since = Date.now()
-      this.o.log.log('warn', `engine events held while quorum is re-checked (membership being re-decided); they are applied in order once it is confirmed`, { event: ev.type })
+      this.o.log.log(
+        'warn',
+        `engine events held while quorum is re-checked (membership being re-decided); they are applied in order once it is confirmed`,
+        { event: ev.type },
+      )
     }
     this.held.push({ ev, at: Date.now(), ...(settle ? { settle } : {}) })
     this.arm()
@@ -54,7 +64,10 @@ export class QuorumGate<R> {
     if (!this.held.length) return
     const n = this.held.length
     while (this.held.length) {
-      if (!this.o.fresh()) { this.arm(); return }
+      if (!this.o.fresh()) {
+        this.arm()
+        return
+      }
       const h = this.held.shift()!
       const r = this.o.step(h.ev)
       h.settle?.(r)
@@ -73,13 +86,20 @@ export class QuorumGate<R> {
     this.held = []
     const kinds: Record<string, number> = {}
     for (const h of held) kinds[h.ev.type] = (kinds[h.ev.type] ?? 0) + 1
-    this.o.log.log('warn', `${held.length} held engine event(s) not applied here: ${why}; the next coordinator probes every node to learn what they reported`, { events: kinds })
+    this.o.log.log(
+      'warn',
+      `${held.length} held engine event(s) not applied here: ${why}; the next coordinator probes every node to learn what they reported`,
+      { events: kinds },
+    )
     for (const h of held) h.settle?.(null)
   }
 
   private arm(): void {
     if (this.timer) return
-    this.timer = setTimeout(() => { this.timer = undefined; this.drain() }, this.o.retryMs ?? 50)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.drain()
+    }, this.o.retryMs ?? 50)
     this.timer.unref()
   }
 }

@@ -14,13 +14,19 @@ const PROBE = '.mccs-write-probe'
 
 /** Throws MCCS_ERR_STATE_DIR naming the setting (field) and the folder (subject) that cannot be written. */
 export async function checkWritableDirs(b: Pick<Bootstrap, 'stateDir' | 'logDir'>): Promise<void> {
-  for (const [field, dir] of [['stateDir', b.stateDir], ['logDir', b.logDir]] as const) {
+  for (const [field, dir] of [
+    ['stateDir', b.stateDir],
+    ['logDir', b.logDir],
+  ] as const) {
     try {
       await probe(dir)
     } catch (e) {
       const err = e as NodeJS.ErrnoException
-      throw new MccsError('MCCS_ERR_STATE_DIR', `cannot write here (${err.message}); the agent does not start without it`,
-        { subject: dir, field, cause: e })
+      throw new MccsError('MCCS_ERR_STATE_DIR', `cannot write here (${err.message}); the agent does not start without it`, {
+        subject: dir,
+        field,
+        cause: e,
+      })
     }
   }
 }

@@ -21,8 +21,13 @@ export interface AgentStatus {
     nodes: Record<string, string>
     busy: number
     resources: Array<{
-      name: string; type: string; critical: boolean
-      nodes: Record<string, { state: string; monitored: boolean; fault: string | null; restarts: number; misses: number; needsFence: boolean }>
+      name: string
+      type: string
+      critical: boolean
+      nodes: Record<
+        string,
+        { state: string; monitored: boolean; fault: string | null; restarts: number; misses: number; needsFence: boolean }
+      >
     }>
   }>
   types: Array<{ name: string; version: string }>
@@ -52,35 +57,75 @@ export interface ClusterStatus {
 export function clusterStatus(c: Role): ClusterStatus {
   const s = c.state()
   return {
-    role: s.role, coordinator: s.membership?.coordinator ?? null, partition: s.membership?.partition ?? [],
-    quorate: s.membership?.quorate ?? false, votes: s.membership ? `${s.membership.votes}/${s.membership.totalVotes}` : '-',
+    role: s.role,
+    coordinator: s.membership?.coordinator ?? null,
+    partition: s.membership?.partition ?? [],
+    quorate: s.membership?.quorate ?? false,
+    votes: s.membership ? `${s.membership.votes}/${s.membership.totalVotes}` : '-',
     peers: s.heartbeat.peers.map((p) => ({
-      node: p.node, up: p.up,
+      node: p.node,
+      up: p.up,
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
     })),
     rejected: { ...s.heartbeat.rejected },
     quorum: {
-      reason: s.membership?.reason ?? 'starting', twoNode: s.twoNode,
-      server: s.quorumServer ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason } : null,
+      reason: s.membership?.reason ?? 'starting',
+      twoNode: s.twoNode,
+      server: s.quorumServer
+        ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason }
+        : null,
     },
   }
 }
 
-export function buildStatus(node: string, main: MainConfig, hb: HbConfig, s: EngineState, host: PluginHost, startedAt: number, notices: Array<Notice & { at: string }>): AgentStatus {
+export function buildStatus(
+  node: string,
+  main: MainConfig,
+  hb: HbConfig,
+  s: EngineState,
+  host: PluginHost,
+  startedAt: number,
+  notices: Array<Notice & { at: string }>,
+): AgentStatus {
   return {
-    node, cluster: hb.cluster, generation: main.generation, uptimeS: Math.round((Date.now() - startedAt) / 1000),
-    nodes: hb.nodes.map((n) => ({ name: n.name, membership: s.nodes[n.name]?.membership ?? 'unknown', needsFence: s.nodes[n.name]?.needsFence ?? false })),
+    node,
+    cluster: hb.cluster,
+    generation: main.generation,
+    uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    nodes: hb.nodes.map((n) => ({
+      name: n.name,
+      membership: s.nodes[n.name]?.membership ?? 'unknown',
+      needsFence: s.nodes[n.name]?.needsFence ?? false,
+    })),
     groups: main.groups.map((g) => {
       const gr = s.groups[g.name]
       return {
-        name: g.name, activeNode: gr?.activeNode ?? null, lock: gr?.lock ?? 'none', failoverOnFailure: gr?.failoverOnFailure ?? g.failoverOnFailure,
-        nodes: { ...(gr?.nodes ?? {}) }, busy: Object.keys(gr?.pending ?? {}).length,
-        resources: main.resources.filter((r) => r.group === g.name).map((r) => ({
-          name: r.name, type: r.type, critical: r.critical,
-          nodes: Object.fromEntries(Object.entries(gr?.resources[r.name] ?? {}).map(([n, rs]) => [n, {
-            state: rs.state, monitored: rs.monitored, fault: rs.lastFault, restarts: rs.restarts, misses: rs.misses, needsFence: rs.needsFence,
-          }])),
-        })),
+        name: g.name,
+        activeNode: gr?.activeNode ?? null,
+        lock: gr?.lock ?? 'none',
+        failoverOnFailure: gr?.failoverOnFailure ?? g.failoverOnFailure,
+        nodes: { ...(gr?.nodes ?? {}) },
+        busy: Object.keys(gr?.pending ?? {}).length,
+        resources: main.resources
+          .filter((r) => r.group === g.name)
+          .map((r) => ({
+            name: r.name,
+            type: r.type,
+            critical: r.critical,
+            nodes: Object.fromEntries(
+              Object.entries(gr?.resources[r.name] ?? {}).map(([n, rs]) => [
+                n,
+                {
+                  state: rs.state,
+                  monitored: rs.monitored,
+                  fault: rs.lastFault,
+                  restarts: rs.restarts,
+                  misses: rs.misses,
+                  needsFence: rs.needsFence,
+                },
+              ]),
+            ),
+          })),
       }
     }),
     types: host.list().map((p) => ({ name: p.manifest.name, version: p.manifest.version })),

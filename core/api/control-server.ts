@@ -18,7 +18,9 @@ export async function startControlServer(agent: Agent, socketPath: string): Prom
   await unlink(socketPath).catch(() => {})
   const server = net.createServer((sock) => {
     readLines(sock, MAX_LINE, (line) => {
-      void handle(agent, line).then((reply) => { if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n') })
+      void handle(agent, line).then((reply) => {
+        if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n')
+      })
     })
     sock.on('error', () => {})
   })
@@ -57,16 +59,20 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       if (!cmd || typeof cmd !== 'object' || typeof cmd.type !== 'string' || !isOperatorCommand(cmd)) {
         throw new MccsError('MCCS_ERR_INVALID', 'is not an operator command', { field: 'params.cmd.type' })
       }
-      if (typeof cmd.user !== 'string' || !cmd.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.cmd.user' })
+      if (typeof cmd.user !== 'string' || !cmd.user)
+        throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.cmd.user' })
       for (const k of ['group', 'resource', 'node', 'to'] as const) {
         const v = (cmd as unknown as Record<string, unknown>)[k]
-        if (v !== undefined && typeof v !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a string', { field: `params.cmd.${k}` })
+        if (v !== undefined && typeof v !== 'string')
+          throw new MccsError('MCCS_ERR_INVALID', 'must be a string', { field: `params.cmd.${k}` })
       }
       // Only a graceful stop sets it (core/agent/node-mode.ts): an operator's offline is a hold.
       if ('leave' in cmd) throw new MccsError('MCCS_ERR_INVALID', 'is set only by a graceful stop of a node', { field: 'params.cmd.leave' })
       if (cmd.type === 'nodeMaintenance') {
-        if (typeof cmd.node !== 'string' || !cmd.node) throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.cmd.node' })
-        if (typeof cmd.on !== 'boolean') throw new MccsError('MCCS_ERR_INVALID', 'must be true (maintenance) or false (end it)', { field: 'params.cmd.on' })
+        if (typeof cmd.node !== 'string' || !cmd.node)
+          throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.cmd.node' })
+        if (typeof cmd.on !== 'boolean')
+          throw new MccsError('MCCS_ERR_INVALID', 'must be true (maintenance) or false (end it)', { field: 'params.cmd.on' })
       }
       const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : undefined
       return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs ? { timeoutMs } : {}) })
@@ -74,7 +80,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
     case 'node.mode': {
       // mccs node standby|unstandby <node> (core/agent/node-mode.ts)
       if (typeof p.node !== 'string' || !p.node) throw new MccsError('MCCS_ERR_INVALID', 'must be a node name', { field: 'params.node' })
-      if (p.mode !== 'standby' && p.mode !== 'active') throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'params.mode' })
+      if (p.mode !== 'standby' && p.mode !== 'active')
+        throw new MccsError('MCCS_ERR_INVALID', "must be 'standby' or 'active'", { field: 'params.mode' })
       if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
       const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? Math.min(p.timeoutMs, 600_000) : undefined
       return agent.setNodeMode(p.node, p.mode, p.user, timeoutMs)
@@ -83,14 +90,16 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       return agent.store.current()
     case 'config.apply': {
       const gen = p.expectGeneration
-      if (typeof gen !== 'number') throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
+      if (typeof gen !== 'number')
+        throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
       await agent.applyConfig(p.main as never, gen)
       return { generation: agent.store.current().main.generation }
     }
     case 'config.reconcile':
       return agent.reconcileConfig()
     case 'config.import': {
-      if (typeof p.file !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be the path of an exported bundle', { field: 'params.file' })
+      if (typeof p.file !== 'string')
+        throw new MccsError('MCCS_ERR_INVALID', 'must be the path of an exported bundle', { field: 'params.file' })
       return agent.importConfig(p.file)
     }
     case 'config.edit': {
@@ -98,7 +107,8 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       if (typeof p.op !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must name the operation', { field: 'params.op' })
       if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
       const gen = p.expectGeneration
-      if (gen !== undefined && (typeof gen !== 'number' || !Number.isSafeInteger(gen))) throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
+      if (gen !== undefined && (typeof gen !== 'number' || !Number.isSafeInteger(gen)))
+        throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
       return configEdit(agent, { op: p.op, args: p.args ?? {}, user: p.user, ...(gen !== undefined ? { expectGeneration: gen } : {}) })
     }
     case 'resource.state': {

@@ -15,7 +15,11 @@ import type net from 'node:net'
 /** How long a planned stop may take to move the groups away (systemd waits 90 s by default). */
 const LEAVE_TIMEOUT_MS = 60_000
 
-export interface RunningAgent { agent: Agent; server: net.Server; stop(): Promise<void> }
+export interface RunningAgent {
+  agent: Agent
+  server: net.Server
+  stop(): Promise<void>
+}
 
 export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean; console?: boolean } = {}): Promise<RunningAgent | number> {
   // First, before anything is loaded or started: a folder the agent cannot write fails now, named, not
@@ -34,16 +38,24 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean;
     await agent.start()
   } catch (err) {
     const issues = issuesOf(err)
-    io.err(issues ? `mccs agent: the configuration in ${b.configDir} is invalid:\n${formatIssues(issues)}` : `mccs agent: ${(err as Error).message}`)
+    io.err(
+      issues
+        ? `mccs agent: the configuration in ${b.configDir} is invalid:\n${formatIssues(issues)}`
+        : `mccs agent: ${(err as Error).message}`,
+    )
     await agent.stop().catch(() => {})
     return issues ? EXIT.INVALID : EXIT.FAILED
   }
   const server = await startControlServer(agent, b.controlSocket)
   // The web console (HTTPS 11080); loaded only when asked for, so tests of the agent alone skip fastify.
   const web = consoleModule ? await consoleModule.startAgentConsole(agent, b) : null
-  if (!opts.quiet) io.err(`mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log${web ? `; console ${web.url}` : ''}`)
+  if (!opts.quiet)
+    io.err(
+      `mccs agent: node ${b.nodeName} running; control socket ${b.controlSocket}; log ${b.logDir}/mccs.log${web ? `; console ${web.url}` : ''}`,
+    )
   return {
-    agent, server,
+    agent,
+    server,
     stop: async () => {
       await web?.close()
       await new Promise<void>((r) => server.close(() => r()))
@@ -65,10 +77,16 @@ export async function agentCommand(io: CliIO): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
-  const done = await Promise.race([running.agent.leave(LEAVE_TIMEOUT_MS).then(() => null, (err: Error) => {
-    io.err(`mccs agent: the leave did not complete (${err.message}); stopping`)
-    return null
-  }), now])
+  const done = await Promise.race([
+    running.agent.leave(LEAVE_TIMEOUT_MS).then(
+      () => null,
+      (err: Error) => {
+        io.err(`mccs agent: the leave did not complete (${err.message}); stopping`)
+        return null
+      },
+    ),
+    now,
+  ])
   if (done) io.err(`mccs agent: ${done} again, stopping now (what still runs here keeps running)`)
   await running.stop()
   return EXIT.OK

@@ -11,7 +11,11 @@ import { table } from './table.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-export interface AwsNeeds { byType: Record<string, string[]>; actions: string[]; policy: Record<string, unknown> }
+export interface AwsNeeds {
+  byType: Record<string, string[]>
+  actions: string[]
+  policy: Record<string, unknown>
+}
 
 async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
   try {
@@ -65,9 +69,14 @@ export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolea
       io.out('no configured resource or fence device uses EC2: no policy needed')
       return EXIT.OK
     }
-    io.out(table(['TYPE', 'EC2 ACTIONS'], Object.entries(needs.byType).map(([t, a]) => [t, a.join(' ')])))
+    io.out(
+      table(
+        ['TYPE', 'EC2 ACTIONS'],
+        Object.entries(needs.byType).map(([t, a]) => [t, a.join(' ')]),
+      ),
+    )
     io.out('')
-    io.out('IAM policy (attach it to the instance role or the profile\'s user):')
+    io.out("IAM policy (attach it to the instance role or the profile's user):")
     io.out(JSON.stringify(needs.policy, null, 2))
     return EXIT.OK
   }
@@ -76,17 +85,32 @@ export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolea
   const provider = awsEc2Provider({ settingsFile: path.join(b.configDir, 'aws.json') })
   const quiet = { debug() {}, info() {}, warn() {}, error() {} }
   const info = {
-    plugin: 'mccs-aws-check', resource: 'aws-check', node: b.nodeName, hook: 'validate', attrs: {},
-    permissions: new PermissionSet(needs.actions.map((a) => `aws.ec2:${a}`)), signal: new AbortController().signal,
-    deadline: Date.now() + 20_000, log: quiet, paths: { home: b.home, scripts: b.scriptDir },
+    plugin: 'mccs-aws-check',
+    resource: 'aws-check',
+    node: b.nodeName,
+    hook: 'validate',
+    attrs: {},
+    permissions: new PermissionSet(needs.actions.map((a) => `aws.ec2:${a}`)),
+    signal: new AbortController().signal,
+    deadline: Date.now() + 20_000,
+    log: quiet,
+    paths: { home: b.home, scripts: b.scriptDir },
   }
-  const rows = await Promise.all(needs.actions.map(async (a) => {
-    const r = await provider.methods.dryRun!.run([a, {}], info) as { allowed: boolean; checked: boolean; code: string }
-    // Without real parameters EC2 may answer a parameter error before the permission check: 'unknown'.
-    const result = r.allowed ? 'allowed' : r.code === 'UnauthorizedOperation' ? 'denied' : r.checked ? 'unknown' : 'not checkable'
-    return { action: a, result, code: r.code }
-  }))
+  const rows = await Promise.all(
+    needs.actions.map(async (a) => {
+      const r = (await provider.methods.dryRun!.run([a, {}], info)) as { allowed: boolean; checked: boolean; code: string }
+      // Without real parameters EC2 may answer a parameter error before the permission check: 'unknown'.
+      const result = r.allowed ? 'allowed' : r.code === 'UnauthorizedOperation' ? 'denied' : r.checked ? 'unknown' : 'not checkable'
+      return { action: a, result, code: r.code }
+    }),
+  )
   if (o.json) io.out(JSON.stringify({ node: b.nodeName, actions: rows }, null, 2))
-  else io.out(table(['ACTION', 'RESULT', 'EC2 ANSWER'], rows.map((r) => [`ec2:${r.action}`, r.result, r.code])))
+  else
+    io.out(
+      table(
+        ['ACTION', 'RESULT', 'EC2 ANSWER'],
+        rows.map((r) => [`ec2:${r.action}`, r.result, r.code]),
+      ),
+    )
   return rows.some((r) => r.result === 'denied') ? EXIT.FAILED : EXIT.OK
 }

@@ -27,10 +27,12 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
       return r.ok ? EXIT.OK : EXIT.INVALID
     }
     if (sub === 'import' && target) {
-      const viaAgent = await rpc<{ ok: boolean; text: string }>(b.controlSocket, 'config.import', { file: target }).catch((e: { code?: string }) => {
-        if (e.code === 'MCCS_ERR_AGENT_DOWN') return undefined
-        throw e
-      })
+      const viaAgent = await rpc<{ ok: boolean; text: string }>(b.controlSocket, 'config.import', { file: target }).catch(
+        (e: { code?: string }) => {
+          if (e.code === 'MCCS_ERR_AGENT_DOWN') return undefined
+          throw e
+        },
+      )
       const r = viaAgent ?? (await configImport(b.configDir, target, { types }))
       if (r.ok) io.out(r.text)
       else io.err(r.text)

@@ -3,10 +3,18 @@ import net from 'node:net'
 import { MccsError } from '../errors.js'
 import { readLines } from '../line-reader.js'
 
-export async function rpc<T = unknown>(socketPath: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 660_000): Promise<T> {
+export async function rpc<T = unknown>(
+  socketPath: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  timeoutMs = 660_000,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const sock = net.connect(socketPath)
-    const timer = setTimeout(() => { sock.destroy(); reject(new MccsError('MCCS_ERR_INTERNAL', `no answer from the agent within ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      sock.destroy()
+      reject(new MccsError('MCCS_ERR_INTERNAL', `no answer from the agent within ${timeoutMs} ms`))
+    }, timeoutMs)
     sock.on('connect', () => sock.write(JSON.stringify({ id: 1, method, params }) + '\n'))
     // The agent is trusted and an answer (a status, a log tail) has no set size: no bound on the line.
     const reader = readLines(sock, Infinity, (line) => {
@@ -19,9 +27,11 @@ export async function rpc<T = unknown>(socketPath: string, method: string, param
     })
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer)
-      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
-        ? Object.assign(new Error(`the agent is not running (no control socket at ${socketPath})`), { code: 'MCCS_ERR_AGENT_DOWN' })
-        : e)
+      reject(
+        e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+          ? Object.assign(new Error(`the agent is not running (no control socket at ${socketPath})`), { code: 'MCCS_ERR_AGENT_DOWN' })
+          : e,
+      )
     })
   })
 }

@@ -30,7 +30,10 @@ import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 export const DEMO_PORT = 18080
-export const DEMO_NODES = [{ name: 'demo1', ip: '127.0.0.1' }, { name: 'demo2', ip: '127.0.0.2' }] as const
+export const DEMO_NODES = [
+  { name: 'demo1', ip: '127.0.0.1' },
+  { name: 'demo2', ip: '127.0.0.2' },
+] as const
 const FIRST_LOGIN = 'first login: mcuser / mccs (you will be asked to choose a new password)'
 
 export interface DemoOptions {
@@ -43,7 +46,8 @@ export interface DemoOptions {
 
 /** The demo group: dummy `marker` <- script `hook` <- process `web` (HTTP on the node's own address). */
 export function demoConfig(port = DEMO_PORT): MainConfig {
-  const server = (ip: string, node: string) => `require('http').createServer((q,s)=>s.end('hello from the MCCS demo on ${node}\\n')).listen(${port},'${ip}')`
+  const server = (ip: string, node: string) =>
+    `require('http').createServer((q,s)=>s.end('hello from the MCCS demo on ${node}\\n')).listen(${port},'${ip}')`
   return {
     generation: 1,
     types: {},
@@ -51,15 +55,41 @@ export function demoConfig(port = DEMO_PORT): MainConfig {
     // the old one was lost (and fenced) starts it on a node it can, which is what moves it.
     groups: [{ name: 'demo', nodes: DEMO_NODES.map((n) => n.name), failoverOnFailure: true, autoStart: true, autoFailback: false }],
     resources: [
-      { name: 'marker', type: 'dummy', group: 'demo', critical: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
-      { name: 'hook', type: 'script', group: 'demo', critical: true, attrs: { onlineScript: 'demo-hook.sh', offlineScript: 'demo-hook.sh', monitorScript: 'demo-hook.sh' }, nodeAttrs: {}, policy: { monitorIntervalS: 5 }, monitored: true },
       {
-        name: 'web', type: 'process', group: 'demo', critical: true, monitored: true, policy: { monitorIntervalS: 5, restartLimit: 1 },
+        name: 'marker',
+        type: 'dummy',
+        group: 'demo',
+        critical: true,
+        attrs: {},
+        nodeAttrs: {},
+        policy: { monitorIntervalS: 5 },
+        monitored: true,
+      },
+      {
+        name: 'hook',
+        type: 'script',
+        group: 'demo',
+        critical: true,
+        attrs: { onlineScript: 'demo-hook.sh', offlineScript: 'demo-hook.sh', monitorScript: 'demo-hook.sh' },
+        nodeAttrs: {},
+        policy: { monitorIntervalS: 5 },
+        monitored: true,
+      },
+      {
+        name: 'web',
+        type: 'process',
+        group: 'demo',
+        critical: true,
+        monitored: true,
+        policy: { monitorIntervalS: 5, restartLimit: 1 },
         attrs: { argv: [process.execPath, '-e', server('127.0.0.1', 'demo1')], stopGraceS: 5 },
         nodeAttrs: Object.fromEntries(DEMO_NODES.map((n) => [n.name, { argv: [process.execPath, '-e', server(n.ip, n.name)] }])),
       },
     ],
-    dependencies: [{ parent: 'hook', child: 'marker' }, { parent: 'web', child: 'hook' }],
+    dependencies: [
+      { parent: 'hook', child: 'marker' },
+      { parent: 'web', child: 'hook' },
+    ],
   }
 }
 
@@ -118,8 +148,17 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
     // other (with two nodes and no tie-breaker, that takes the group offline on both).
     // Two-node mode (docs/cluster.md): after both were seen, a lost node is fenced (fence-demo.sh) and the
     // survivor keeps or takes the group, instead of both sides giving it up.
-    generation: 1, cluster: 'demo', port: hbPort, links: [{ name: 'lo', priority: 0 }], timing: { intervalMs: 250, deadMs: 3000 }, quorum: { twoNode: true },
-    nodes: DEMO_NODES.map((n) => ({ name: n.name, addresses: { lo: n.ip }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' } }] })),
+    generation: 1,
+    cluster: 'demo',
+    port: hbPort,
+    links: [{ name: 'lo', priority: 0 }],
+    timing: { intervalMs: 250, deadMs: 3000 },
+    quorum: { twoNode: true },
+    nodes: DEMO_NODES.map((n) => ({
+      name: n.name,
+      addresses: { lo: n.ip },
+      fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' } }],
+    })),
   }
   // The demo's own license signing key: an open build trusts keys listed in config/license-keys.pem.
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
@@ -130,23 +169,36 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
   const homes: Record<string, Bootstrap> = {}
   for (const n of DEMO_NODES) {
     const home = path.join(root, n.name)
-    const b = homes[n.name] = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: n.name, MCCS_CONFIG: demoSettings(root) } })
+    const b = (homes[n.name] = await loadBootstrap({
+      cwd: home,
+      env: { MCCS_HOME: home, MCCS_NODE_NAME: n.name, MCCS_CONFIG: demoSettings(root) },
+    }))
     await mkdir(b.configDir, { recursive: true })
     await mkdir(b.scriptDir, { recursive: true })
     await mkdir(b.stateDir, { recursive: true })
     await writeFile(path.join(b.configDir, 'hb.json'), JSON.stringify(hb, null, 2) + '\n')
     await writeFile(path.join(b.configDir, 'main.json'), JSON.stringify(demoConfig(port), null, 2) + '\n')
     await createClusterKey(path.join(b.configDir, 'cluster.key'), { key })
-    for (const [name, text] of [['demo-hook.sh', hookScript(home)], ['fence-demo.sh', fenceScript(root)]] as const) {
+    for (const [name, text] of [
+      ['demo-hook.sh', hookScript(home)],
+      ['fence-demo.sh', fenceScript(root)],
+    ] as const) {
       await writeFile(path.join(b.scriptDir, name), text)
       await chmod(path.join(b.scriptDir, name), 0o755)
     }
     await appendFile(path.join(b.configDir, TRUSTED_KEYS_FILE), publicKey.export({ type: 'spki', format: 'pem' }) as string)
     const now = Date.now()
-    const lic = issueLicense({
-      type: 'term', node: n.name, hostId: 'ANY', licensee: 'MCCS demo',
-      issued: new Date(now - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'), expires: new Date(now + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-    }, privPem)
+    const lic = issueLicense(
+      {
+        type: 'term',
+        node: n.name,
+        hostId: 'ANY',
+        licensee: 'MCCS demo',
+        issued: new Date(now - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        expires: new Date(now + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+      privPem,
+    )
     await installLicense(b, lic)
   }
   return homes
@@ -155,35 +207,59 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
 class DemoAgents {
   readonly children: Record<string, ChildProcess> = {}
   stopping = false
-  constructor(private readonly root: string, private readonly homes: Record<string, Bootstrap>, private readonly env: NodeJS.ProcessEnv,
-    private readonly consolePort: number, private readonly io: CliIO) {}
+  constructor(
+    private readonly root: string,
+    private readonly homes: Record<string, Bootstrap>,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly consolePort: number,
+    private readonly io: CliIO,
+  ) {}
 
   async start(node: string): Promise<void> {
     const ip = DEMO_NODES.find((n) => n.name === node)!.ip
     const b = this.homes[node]!
     const child = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
-      env: { ...this.env, MCCS_HOME: b.home, MCCS_CONFIG: demoSettings(this.root), MCCS_NODE_NAME: node, MCCS_CONSOLE_LISTEN: ip, MCCS_CONSOLE_PORT: String(this.consolePort) },
+      env: {
+        ...this.env,
+        MCCS_HOME: b.home,
+        MCCS_CONFIG: demoSettings(this.root),
+        MCCS_NODE_NAME: node,
+        MCCS_CONSOLE_LISTEN: ip,
+        MCCS_CONSOLE_PORT: String(this.consolePort),
+      },
       // Its own process group: Ctrl-C reaches the demo only, which takes the group offline before stopping agents.
-      stdio: 'ignore', detached: true,
+      stdio: 'ignore',
+      detached: true,
     })
     this.children[node] = child
-    if (child.pid) await writeFile(path.join(this.root, `${node}.agent.pid`), `${child.pid} ${await startTime(child.pid).catch(() => '')}\n`)
+    if (child.pid)
+      await writeFile(path.join(this.root, `${node}.agent.pid`), `${child.pid} ${await startTime(child.pid).catch(() => '')}\n`)
     child.once('exit', (code, signal) => {
       if (this.stopping || this.children[node] !== child) return
       // Fenced by the other node (or crashed): like a rebooted machine, it comes back.
       this.io.err(`demo: the agent of ${node} exited (${signal ?? `code ${code}`}); it may have been fenced. Restarting it in 2 s.`)
-      setTimeout(() => { if (!this.stopping) void this.start(node) }, 2000).unref()
+      setTimeout(() => {
+        if (!this.stopping) void this.start(node)
+      }, 2000).unref()
     })
   }
 
   async stop(): Promise<void> {
     this.stopping = true
-    await Promise.all(Object.values(this.children).map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve()
-      const kill = setTimeout(() => c.kill('SIGKILL'), 10_000)
-      c.once('exit', () => { clearTimeout(kill); resolve() })
-      c.kill('SIGTERM')
-    })))
+    await Promise.all(
+      Object.values(this.children).map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve()
+            const kill = setTimeout(() => c.kill('SIGKILL'), 10_000)
+            c.once('exit', () => {
+              clearTimeout(kill)
+              resolve()
+            })
+            c.kill('SIGTERM')
+          }),
+      ),
+    )
   }
 }
 
@@ -195,9 +271,14 @@ async function waitForCluster(homes: Record<string, Bootstrap>, timeoutMs: numbe
     const sts = await Promise.all(DEMO_NODES.map((n) => rpc<AgentStatus>(socket(homes[n.name]!), 'status', {}, 3000).catch(() => null)))
     const st = sts[0]
     // Both settled: one coordinator, one follower, each hearing the other.
-    const settled = sts.every((s) => s?.membership?.quorate && s.membership.peers.every((p) => p.up) && ['coordinator', 'follower'].includes(s.membership.role))
+    const settled = sts.every(
+      (s) => s?.membership?.quorate && s.membership.peers.every((p) => p.up) && ['coordinator', 'follower'].includes(s.membership.role),
+    )
     if (settled && st && new Set(sts.map((s) => s!.membership!.coordinator)).size === 1) return st
-    if (Date.now() > end) throw new Error(`the two demo agents did not form a cluster within ${timeoutMs / 1000} s (see ${DEMO_NODES.map((n) => homes[n.name]!.logDir + '/mccs.log').join(', ')})`)
+    if (Date.now() > end)
+      throw new Error(
+        `the two demo agents did not form a cluster within ${timeoutMs / 1000} s (see ${DEMO_NODES.map((n) => homes[n.name]!.logDir + '/mccs.log').join(', ')})`,
+      )
     await sleep(200)
   }
 }
@@ -209,8 +290,15 @@ export const TRANSIENT: ReadonlySet<string> = new Set<ErrorCode>(['MCCS_ERR_GROU
 async function command(b: Bootstrap, cmd: Record<string, unknown>, timeoutMs: number): Promise<CommandReply> {
   const end = Date.now() + timeoutMs
   for (;;) {
-    const r = await rpc<CommandReply>(socket(b), 'command', { cmd: { ...cmd, user: currentUser() }, wait: true, timeoutMs }, timeoutMs + 15_000)
-      .catch((e: Error & { code?: string }) => ({ outcome: { status: 'rejected' as const, code: e.code ?? 'MCCS_ERR_INTERNAL', reason: e.message } }) as unknown as CommandReply)
+    const r = await rpc<CommandReply>(
+      socket(b),
+      'command',
+      { cmd: { ...cmd, user: currentUser() }, wait: true, timeoutMs },
+      timeoutMs + 15_000,
+    ).catch(
+      (e: Error & { code?: string }) =>
+        ({ outcome: { status: 'rejected' as const, code: e.code ?? 'MCCS_ERR_INTERNAL', reason: e.message } }) as unknown as CommandReply,
+    )
     // Right after it takes over, the coordinator probes every resource (the group is busy meanwhile).
     const o = r.outcome as { status: string; code?: string; reason?: string }
     const transient = o.code !== undefined && TRANSIENT.has(o.code)
@@ -224,9 +312,15 @@ async function consoleAnswers(url: string, ms: number, stopped: () => boolean): 
   const end = Date.now() + ms
   while (Date.now() < end && !stopped()) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(typeof res.statusCode === 'number') })
+      const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+        res.resume()
+        resolve(typeof res.statusCode === 'number')
+      })
       req.on('error', () => resolve(false))
-      req.on('timeout', () => { req.destroy(); resolve(false) })
+      req.on('timeout', () => {
+        req.destroy()
+        resolve(false)
+      })
     })
     if (ok) return true
     await sleep(500)
@@ -239,7 +333,8 @@ async function stopLeftovers(homes: Record<string, Bootstrap>): Promise<void> {
   for (const b of Object.values(homes)) {
     const pm = new ProcManager({ stateDir: path.join(b.stateDir, 'proc') })
     try {
-      for (const s of await pm.reattach().catch(() => [])) if (s.running) await pm.stop(s.resource, s.name, { graceMs: 2000 }).catch(() => {})
+      for (const s of await pm.reattach().catch(() => []))
+        if (s.running) await pm.stop(s.resource, s.name, { graceMs: 2000 }).catch(() => {})
     } finally {
       pm.close()
     }
@@ -269,16 +364,25 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
   const homes = await prepare(root, port, hbPort)
   const agents = new DemoAgents(root, homes, env, consolePort, io)
   let stopped = false
-  const until = o.until ?? new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve())
-    process.once('SIGTERM', () => resolve())
+  const until =
+    o.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve())
+      process.once('SIGTERM', () => resolve())
+    })
+  void until.then(() => {
+    stopped = true
   })
-  void until.then(() => { stopped = true })
   let ec2: { url: string; close(): Promise<void> } | null = null
   try {
     // The EC2-compatible endpoint, for trying the AWS resource types against it.
     const sim = await import('../ec2sim/server.js')
-    ec2 = await sim.startEc2Sim({ host: '127.0.0.1', port: ec2Port, stateFile: path.join(root, 'ec2.json'), seed: sim.seedForNodes(DEMO_NODES.map((n) => n.name)) })
+    ec2 = await sim.startEc2Sim({
+      host: '127.0.0.1',
+      port: ec2Port,
+      stateFile: path.join(root, 'ec2.json'),
+      seed: sim.seedForNodes(DEMO_NODES.map((n) => n.name)),
+    })
   } catch (e) {
     io.err(`demo: the EC2 endpoint did not start: ${(e as Error).message}`)
   }
@@ -288,7 +392,10 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
     await Promise.race([waitForCluster(homes, 60_000), until])
     if (stopped) return EXIT.OK
     // The coordinator starts the group itself (autoStart); ask for it too in case it is not on its way.
-    const online = (s: AgentStatus) => { const g = s.groups.find((x) => x.name === 'demo'); return g?.activeNode && g.nodes[g.activeNode] === 'online' ? g.activeNode : null }
+    const online = (s: AgentStatus) => {
+      const g = s.groups.find((x) => x.name === 'demo')
+      return g?.activeNode && g.nodes[g.activeNode] === 'online' ? g.activeNode : null
+    }
     let st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
     const reply = online(st) ? null : await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
     for (const end = Date.now() + 30_000; ; await sleep(200)) {
@@ -303,9 +410,13 @@ MCCS demo: a two-node cluster on loopback in ${root}
   nodes: ${DEMO_NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}; heartbeats UDP ${hbPort}, agent channel TCP ${hbPort + 4}
   group 'demo' ${where ? `is online on ${where}` : `did not come online (${(reply?.outcome as { reason?: string } | undefined)?.reason ?? 'see the logs'})`}: dummy 'marker' <- script 'hook' <- process 'web'
   licenses: a 30-day term license per node, signed with the demo's own key (${path.join(root, 'license-signing-key.pem')})
-  fencing: script/fence-demo.sh kills only the processes the demo started for the fenced node${ec2 ? `
+  fencing: script/fence-demo.sh kills only the processes the demo started for the fenced node${
+    ec2
+      ? `
   EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances` : ''}
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances`
+      : ''
+  }
 In another terminal:
   export MCCS_CONFIG=${demoSettings(root)} MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
   ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)

@@ -15,7 +15,8 @@ Stops on SIGTERM or SIGINT. See docs/ec2-sim.md.`
 const int = (v: unknown, name: string, min: number, max: number): number | undefined => {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max) throw new MccsError('MCCS_ERR_INVALID', `must be an integer in ${min}..${max}`, { field: `--${name}` })
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max)
+    throw new MccsError('MCCS_ERR_INVALID', `must be an integer in ${min}..${max}`, { field: `--${name}` })
   return n
 }
 
@@ -28,7 +29,11 @@ export function parseListen(v: string, allowRemote: boolean): { host: string; po
   if (host !== 'localhost' && !isIP(host)) throw new MccsError('MCCS_ERR_INVALID', `${host} is not an IP address`, { field: '--listen' })
   const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host)
   if (!loopback && !allowRemote) {
-    throw new MccsError('MCCS_ERR_INVALID', `${host} is not a loopback address; the endpoint accepts test keys, so listening beyond this host needs --allow-remote`, { field: '--listen' })
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      `${host} is not a loopback address; the endpoint accepts test keys, so listening beyond this host needs --allow-remote`,
+      { field: '--listen' },
+    )
   }
   return { host, port }
 }
@@ -37,12 +42,20 @@ export function parseListen(v: string, allowRemote: boolean): { host: string; po
 export async function ec2SimCommand(argv: string[], io: CliIO): Promise<number> {
   let values: Record<string, string | boolean | undefined>
   try {
-    ({ values } = parseArgs({
-      args: argv, allowPositionals: false, strict: true,
+    ;({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
       options: {
-        listen: { type: 'string' }, state: { type: 'string' }, seed: { type: 'string' }, 'latency-ms': { type: 'string' },
-        'throttle-percent': { type: 'string' }, 'transition-ms': { type: 'string' }, 'allow-remote': { type: 'boolean' },
-        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        listen: { type: 'string' },
+        state: { type: 'string' },
+        seed: { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'throttle-percent': { type: 'string' },
+        'transition-ms': { type: 'string' },
+        'allow-remote': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }) as { values: Record<string, string | boolean | undefined> })
   } catch (err) {
@@ -54,7 +67,8 @@ export async function ec2SimCommand(argv: string[], io: CliIO): Promise<number> 
     return EXIT.OK
   }
   try {
-    if (typeof values.listen !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'is required (e.g. 127.0.0.1:4566)', { field: '--listen' })
+    if (typeof values.listen !== 'string')
+      throw new MccsError('MCCS_ERR_INVALID', 'is required (e.g. 127.0.0.1:4566)', { field: '--listen' })
     if (typeof values.state !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'is required (the JSON state file)', { field: '--state' })
     const { host, port } = parseListen(values.listen, values['allow-remote'] === true)
     const latencyMs = int(values['latency-ms'], 'latency-ms', 0, 600_000)
@@ -63,13 +77,24 @@ export async function ec2SimCommand(argv: string[], io: CliIO): Promise<number> 
     const seed = typeof values.seed === 'string' && values.seed !== 'demo' ? path.resolve(values.seed) : 'demo'
     const { startEc2Sim } = await import('../ec2sim/server.js')
     const sim = await startEc2Sim({
-      host, port, stateFile: path.resolve(values.state), seed,
-      ...(latencyMs !== undefined ? { latencyMs } : {}), ...(throttlePercent !== undefined ? { throttlePercent } : {}),
+      host,
+      port,
+      stateFile: path.resolve(values.state),
+      seed,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      ...(throttlePercent !== undefined ? { throttlePercent } : {}),
       ...(transitionMs !== undefined ? { transitionMs } : {}),
     })
-    io.out(values.json ? JSON.stringify({ url: sim.url, stateFile: path.resolve(values.state), pid: process.pid }) : `mccs ec2-sim: listening on ${sim.url}; state ${path.resolve(values.state)}`)
+    io.out(
+      values.json
+        ? JSON.stringify({ url: sim.url, stateFile: path.resolve(values.state), pid: process.pid })
+        : `mccs ec2-sim: listening on ${sim.url}; state ${path.resolve(values.state)}`,
+    )
     await new Promise<void>((resolve) => {
-      const bye = (sig: string) => { io.err(`mccs ec2-sim: ${sig}, stopping`); resolve() }
+      const bye = (sig: string) => {
+        io.err(`mccs ec2-sim: ${sig}, stopping`)
+        resolve()
+      }
       process.once('SIGTERM', () => bye('SIGTERM'))
       process.once('SIGINT', () => bye('SIGINT'))
     })

@@ -32,11 +32,19 @@ export const EDIT_USAGE = `configuration commands:
 
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>
 
-export interface EditRequest { op: ConfigOpName; args: Record<string, unknown>; expectGeneration?: number }
+export interface EditRequest {
+  op: ConfigOpName
+  args: Record<string, unknown>
+  expectGeneration?: number
+}
 
 /** A value given on the command line: JSON when it parses as JSON, else the string itself. */
 export function parseValue(s: string): unknown {
-  try { return JSON.parse(s) as unknown } catch { return s }
+  try {
+    return JSON.parse(s) as unknown
+  } catch {
+    return s
+  }
 }
 
 class UsageError extends Error {}
@@ -54,7 +62,10 @@ function build(kind: 'group' | 'resource', positionals: string[], f: Flags): Edi
   const [verb, name, second] = positionals
   const op = (EDIT_VERBS[kind] as Record<string, ConfigOpName>)[verb ?? '']
   if (!op) throw new UsageError(`unknown verb ${verb ?? ''}`)
-  if (!name) throw new UsageError(`mccs ${kind} ${verb}: the ${kind === 'resource' && (verb === 'link' || verb === 'unlink') ? 'parent' : kind} name is missing`)
+  if (!name)
+    throw new UsageError(
+      `mccs ${kind} ${verb}: the ${kind === 'resource' && (verb === 'link' || verb === 'unlink') ? 'parent' : kind} name is missing`,
+    )
   const out: EditRequest = { op, args: {} }
   const eg = str(f, 'expect-generation')
   if (eg !== undefined) {
@@ -63,36 +74,48 @@ function build(kind: 'group' | 'resource', positionals: string[], f: Flags): Edi
   }
   const a = out.args
   switch (op) {
-    case 'groupAdd': case 'groupEdit': {
+    case 'groupAdd':
+    case 'groupEdit': {
       a['group'] = name
       const nodes = str(f, 'nodes')
-      if (nodes !== undefined) a['nodes'] = nodes.split(',').map((s) => s.trim()).filter(Boolean)
+      if (nodes !== undefined)
+        a['nodes'] = nodes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
       else if (op === 'groupAdd') throw new UsageError('mccs group add: --nodes n1,n2 is required (the failover order)')
       setFlag(a, 'failoverOnFailure', f, 'failover', 'no-failover')
       setFlag(a, 'autoStart', f, 'autostart', 'no-autostart')
       setFlag(a, 'autoFailback', f, 'failback', 'no-failback')
       break
     }
-    case 'groupDelete': case 'resourceDelete':
+    case 'groupDelete':
+    case 'resourceDelete':
       a[kind] = name
       if (f['force'] === true) a['force'] = true
       break
-    case 'resourceLink': case 'resourceUnlink':
+    case 'resourceLink':
+    case 'resourceUnlink':
       if (!second) throw new UsageError(`mccs resource ${verb} <parent> <child>: the child name is missing`)
       a['parent'] = name
       a['child'] = second
       break
-    case 'resourceAdd': case 'resourceEdit': {
+    case 'resourceAdd':
+    case 'resourceEdit': {
       a['resource'] = name
       const type = str(f, 'type')
       const group = str(f, 'group')
-      if (op === 'resourceAdd' && (type === undefined || group === undefined)) throw new UsageError('mccs resource add: --type T and --group G are required')
+      if (op === 'resourceAdd' && (type === undefined || group === undefined))
+        throw new UsageError('mccs resource add: --type T and --group G are required')
       if (type !== undefined) a['type'] = type
       if (group !== undefined) a['group'] = group
       setFlag(a, 'critical', f, 'critical', 'non-critical')
       setFlag(a, 'monitored', f, 'monitored', 'unmonitored')
       const attrs: Record<string, unknown> = {}
-      for (const kv of list(f, 'attr')) { const [k, v] = pair(kv, '--attr'); attrs[k] = v }
+      for (const kv of list(f, 'attr')) {
+        const [k, v] = pair(kv, '--attr')
+        attrs[k] = v
+      }
       if (Object.keys(attrs).length) a['attrs'] = attrs
       const nodeAttrs: Record<string, Record<string, unknown>> = {}
       for (const nkv of list(f, 'node-attr')) {
@@ -103,7 +126,10 @@ function build(kind: 'group' | 'resource', positionals: string[], f: Flags): Edi
       }
       if (Object.keys(nodeAttrs).length) a['nodeAttrs'] = nodeAttrs
       const policy: Record<string, unknown> = {}
-      for (const kv of list(f, 'policy')) { const [k, v] = pair(kv, '--policy'); policy[k] = v }
+      for (const kv of list(f, 'policy')) {
+        const [k, v] = pair(kv, '--policy')
+        policy[k] = v
+      }
       if (Object.keys(policy).length) a['policy'] = policy
       if (op === 'resourceEdit') {
         const unset = list(f, 'unset')
@@ -155,14 +181,23 @@ export function exitCodeOf(code: string): number {
   return exitOf(code, EXIT.INVALID)
 }
 
-export async function editCommand(kind: 'group' | 'resource', positionals: string[], f: Flags, o: { socket: string; json: boolean }, io: CliIO): Promise<number> {
+export async function editCommand(
+  kind: 'group' | 'resource',
+  positionals: string[],
+  f: Flags,
+  o: { socket: string; json: boolean },
+  io: CliIO,
+): Promise<number> {
   const req = buildEdit(kind, positionals, f)
   if (typeof req === 'string') {
     io.err(`${req}\n\n${EDIT_USAGE}`)
     return EXIT.USAGE
   }
   const reply = await rpc<ConfigEditReply>(o.socket, 'config.edit', {
-    op: req.op, args: req.args, user: currentUser(), ...(req.expectGeneration !== undefined ? { expectGeneration: req.expectGeneration } : {}),
+    op: req.op,
+    args: req.args,
+    user: currentUser(),
+    ...(req.expectGeneration !== undefined ? { expectGeneration: req.expectGeneration } : {}),
   })
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.ok) {
@@ -171,9 +206,11 @@ export async function editCommand(kind: 'group' | 'resource', positionals: strin
     return EXIT.OK
   }
   if (!o.json) {
-    io.err(reply.issues
-      ? `mccs ${kind} ${positionals[0]}: refused, the configuration it makes is invalid (generation ${reply.generation} stays in force):\n${reply.text}`
-      : `mccs ${kind} ${positionals[0]}: refused: ${reply.text}`)
+    io.err(
+      reply.issues
+        ? `mccs ${kind} ${positionals[0]}: refused, the configuration it makes is invalid (generation ${reply.generation} stays in force):\n${reply.text}`
+        : `mccs ${kind} ${positionals[0]}: refused: ${reply.text}`,
+    )
   }
   return exitCodeOf(reply.code)
 }

@@ -26,29 +26,50 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
   let parsed
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        json: { type: 'boolean' }, out: { type: 'string' }, key: { type: 'string' }, node: { type: 'string' }, type: { type: 'string' },
-        days: { type: 'string' }, expires: { type: 'string' }, 'host-id': { type: 'string' }, licensee: { type: 'string' }, trust: { type: 'boolean' },
-        server: { type: 'string' }, count: { type: 'string' },
+        json: { type: 'boolean' },
+        out: { type: 'string' },
+        key: { type: 'string' },
+        node: { type: 'string' },
+        type: { type: 'string' },
+        days: { type: 'string' },
+        expires: { type: 'string' },
+        'host-id': { type: 'string' },
+        licensee: { type: 'string' },
+        trust: { type: 'boolean' },
+        server: { type: 'string' },
+        count: { type: 'string' },
       },
     })
   } catch (e) {
     io.err(`mccs license: ${(e as Error).message}\n${LICENSE_USAGE}`)
     return EXIT.USAGE
   }
-  const { values: v, positionals: [sub, ...rest] } = parsed
+  const {
+    values: v,
+    positionals: [sub, ...rest],
+  } = parsed
   try {
     switch (sub) {
-      case 'show': case undefined: {
-        const view = await nodeLicenseView(b ?? await loadBootstrap())
-        io.out(v.json ? JSON.stringify(view, null, 2)
-          : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover or auto-start)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.daysLeft != null ? ` (${view.daysLeft} days left)` : ''}${view.server ? `  server ${view.server}` : ''}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}${view.warning ? `\n  WARNING: ${view.warning}` : ''}`)
+      case 'show':
+      case undefined: {
+        const view = await nodeLicenseView(b ?? (await loadBootstrap()))
+        io.out(
+          v.json
+            ? JSON.stringify(view, null, 2)
+            : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover or auto-start)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.daysLeft != null ? ` (${view.daysLeft} days left)` : ''}${view.server ? `  server ${view.server}` : ''}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}${view.warning ? `\n  WARNING: ${view.warning}` : ''}`,
+        )
         return EXIT.OK
       }
       case 'install': {
-        if (rest.length !== 1) { io.err(LICENSE_USAGE); return EXIT.USAGE }
-        const bb = b ?? await loadBootstrap()
+        if (rest.length !== 1) {
+          io.err(LICENSE_USAGE)
+          return EXIT.USAGE
+        }
+        const bb = b ?? (await loadBootstrap())
         const l = await installLicense(bb, await readFile(rest[0]!, 'utf8'))
         io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
         return EXIT.OK
@@ -62,7 +83,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         await writeFile(`${v.out}.pub`, pub, { flag: 'wx' })
         io.out(`private key ${v.out} (keep it off the cluster), public key ${v.out}.pub`)
         if (v.trust) {
-          const bb = b ?? await loadBootstrap()
+          const bb = b ?? (await loadBootstrap())
           await mkdir(bb.configDir, { recursive: true })
           await appendFile(path.join(bb.configDir, TRUSTED_KEYS_FILE), pub, { mode: 0o644 })
           io.out(`this node now trusts licenses signed with it (${path.join(bb.configDir, TRUSTED_KEYS_FILE)})`)
@@ -73,25 +94,39 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         if (!v.key) throw new MccsError('MCCS_ERR_INVALID', 'names the Ed25519 private key (PEM) to sign with', { field: '--key' })
         if (!v.node) throw new MccsError('MCCS_ERR_INVALID', 'names the node the license is for', { field: '--node' })
         const type = (v.type ?? 'term') as LicenseType
-        if (!LICENSE_TYPES.includes(type)) throw new MccsError('MCCS_ERR_LICENSE_TYPE', 'must be term, nodelock or floating', { field: '--type' })
-        if (type === 'floating' && !v.server) throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its license server as host:port', { field: '--server' })
-        if (type === 'floating' && !v.count) throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its seat count', { field: '--count' })
+        if (!LICENSE_TYPES.includes(type))
+          throw new MccsError('MCCS_ERR_LICENSE_TYPE', 'must be term, nodelock or floating', { field: '--type' })
+        if (type === 'floating' && !v.server)
+          throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its license server as host:port', { field: '--server' })
+        if (type === 'floating' && !v.count)
+          throw new MccsError('MCCS_ERR_INVALID', 'a floating license names its seat count', { field: '--count' })
         const issued = new Date()
         let expires: string | undefined
         if (type === 'term') {
           if (v.expires) expires = v.expires
           else {
             const days = Number(v.days ?? 30)
-            if (!Number.isInteger(days) || days < 1 || days > 3650) throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number of days, 1..3650', { field: '--days' })
+            if (!Number.isInteger(days) || days < 1 || days > 3650)
+              throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number of days, 1..3650', { field: '--days' })
             expires = new Date(issued.getTime() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')
           }
         }
-        const text = issueLicense({
-          type, node: v.node, hostId: v['host-id'] ?? (type === 'nodelock' ? '' : 'ANY'), issued: issued.toISOString().replace(/\.\d+Z$/, 'Z'),
-          ...(expires ? { expires } : {}), ...(v.licensee ? { licensee: v.licensee } : {}),
-          ...(type === 'floating' ? { server: v.server!, count: Number(v.count) } : {}),
-        }, await readFile(v.key, 'utf8'))
-        if (v.out) { await writeFile(v.out, text); io.err(`license for ${v.node} written to ${v.out}`) } else io.out(text.trimEnd())
+        const text = issueLicense(
+          {
+            type,
+            node: v.node,
+            hostId: v['host-id'] ?? (type === 'nodelock' ? '' : 'ANY'),
+            issued: issued.toISOString().replace(/\.\d+Z$/, 'Z'),
+            ...(expires ? { expires } : {}),
+            ...(v.licensee ? { licensee: v.licensee } : {}),
+            ...(type === 'floating' ? { server: v.server!, count: Number(v.count) } : {}),
+          },
+          await readFile(v.key, 'utf8'),
+        )
+        if (v.out) {
+          await writeFile(v.out, text)
+          io.err(`license for ${v.node} written to ${v.out}`)
+        } else io.out(text.trimEnd())
         return EXIT.OK
       }
       default:

@@ -22,12 +22,25 @@ export const LICENSE_SERVER_USAGE = `usage: mccs license-server --license <float
   --keys     PEM public keys trusted to sign the license (default: the vendor key and <configDir>/license-keys.pem)
   --lease-s  how long a seat lasts without a renewal (agents renew every third of it)`
 
-export async function licenseServerCommand(argv: string[], io: CliIO, opts: { onListening?: (s: LicenseServer, at: string) => void; signal?: AbortSignal } = {}): Promise<number> {
+export async function licenseServerCommand(
+  argv: string[],
+  io: CliIO,
+  opts: { onListening?: (s: LicenseServer, at: string) => void; signal?: AbortSignal } = {},
+): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: { license: { type: 'string' }, listen: { type: 'string' }, key: { type: 'string' }, keys: { type: 'string' }, 'lease-s': { type: 'string' }, out: { type: 'string' } },
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        license: { type: 'string' },
+        listen: { type: 'string' },
+        key: { type: 'string' },
+        keys: { type: 'string' },
+        'lease-s': { type: 'string' },
+        out: { type: 'string' },
+      },
     })
   } catch (e) {
     io.err(`mccs license-server: ${(e as Error).message}\n${LICENSE_SERVER_USAGE}`)
@@ -41,22 +54,33 @@ export async function licenseServerCommand(argv: string[], io: CliIO, opts: { on
       io.out(`license server key written to ${v.out} (mode 0600); copy it to every node as config/${LICENSE_SERVER_KEY_FILE}`)
       return EXIT.OK
     }
-    if (positionals.length) { io.err(LICENSE_SERVER_USAGE); return EXIT.USAGE }
+    if (positionals.length) {
+      io.err(LICENSE_SERVER_USAGE)
+      return EXIT.USAGE
+    }
     if (!v.license) throw new MccsError('MCCS_ERR_INVALID', 'names the floating license file', { field: '--license' })
     const listen = v.listen ?? '0.0.0.0:5053'
     const m = /^(.+):(\d{1,5})$/.exec(listen)
     if (!m || Number(m[2]) > 65535) throw new MccsError('MCCS_ERR_INVALID', 'must be host:port', { field: '--listen' })
     const leaseS = v['lease-s'] === undefined ? 30 : Number(v['lease-s'])
-    if (!Number.isFinite(leaseS) || leaseS < 1 || leaseS > 3600) throw new MccsError('MCCS_ERR_INVALID', 'must be 1..3600 seconds', { field: '--lease-s' })
+    if (!Number.isFinite(leaseS) || leaseS < 1 || leaseS > 3600)
+      throw new MccsError('MCCS_ERR_INVALID', 'must be 1..3600 seconds', { field: '--lease-s' })
     const b = !v.key || !v.keys ? await loadBootstrap() : null
     const psk = await loadClusterKey(v.key ?? path.join(b!.configDir, LICENSE_SERVER_KEY_FILE))
     const keys = v.keys ? publicKeys(await readFile(v.keys, 'utf8')) : await trustedKeys(b!.configDir)
     const server = new LicenseServer({
-      licenseText: await readFile(v.license, 'utf8'), keys, psk, host: m[1]!, port: Number(m[2]), leaseMs: Math.round(leaseS * 1000),
+      licenseText: await readFile(v.license, 'utf8'),
+      keys,
+      psk,
+      host: m[1]!,
+      port: Number(m[2]),
+      leaseMs: Math.round(leaseS * 1000),
       log: (msg) => io.out(`${new Date().toISOString()} ${msg}`),
     })
     const at = await server.listen()
-    io.out(`license server on ${at.host}:${at.port}: ${server.count} seats (license ${server.license.server}${server.license.expires ? `, expires ${server.license.expires}` : ''}), lease ${leaseS} s`)
+    io.out(
+      `license server on ${at.host}:${at.port}: ${server.count} seats (license ${server.license.server}${server.license.expires ? `, expires ${server.license.expires}` : ''}), lease ${leaseS} s`,
+    )
     opts.onListening?.(server, `${at.host}:${at.port}`)
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
@@ -68,6 +92,9 @@ export async function licenseServerCommand(argv: string[], io: CliIO, opts: { on
     return EXIT.OK
   } catch (e) {
     io.err(`mccs license-server: ${isMccsError(e) ? e.message : (e as Error).message}`)
-    return isMccsError(e) && (e.code === 'MCCS_ERR_INVALID' || e.code.startsWith('MCCS_ERR_LICENSE_') || e.code.startsWith('MCCS_ERR_CLUSTER_KEY')) ? EXIT.INVALID : EXIT.FAILED
+    return isMccsError(e) &&
+      (e.code === 'MCCS_ERR_INVALID' || e.code.startsWith('MCCS_ERR_LICENSE_') || e.code.startsWith('MCCS_ERR_CLUSTER_KEY'))
+      ? EXIT.INVALID
+      : EXIT.FAILED
   }
 }

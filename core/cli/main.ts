@@ -36,18 +36,41 @@ exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: false,
+    args: argv,
+    allowPositionals: true,
+    strict: false,
     options: {
-      json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, node: { type: 'string' },
-      persistent: { type: 'boolean' }, off: { type: 'boolean' }, plugins: { type: 'string', multiple: true },
-      dir: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' },
+      json: { type: 'boolean' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      node: { type: 'string' },
+      persistent: { type: 'boolean' },
+      off: { type: 'boolean' },
+      plugins: { type: 'string', multiple: true },
+      dir: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
       // configuration commands (edit-cmd.ts)
-      nodes: { type: 'string' }, failover: { type: 'boolean' }, 'no-failover': { type: 'boolean' },
-      autostart: { type: 'boolean' }, 'no-autostart': { type: 'boolean' }, failback: { type: 'boolean' }, 'no-failback': { type: 'boolean' },
-      force: { type: 'boolean' }, type: { type: 'string' }, group: { type: 'string' },
-      attr: { type: 'string', multiple: true }, 'node-attr': { type: 'string', multiple: true }, policy: { type: 'string', multiple: true },
-      unset: { type: 'string', multiple: true }, 'unset-policy': { type: 'string', multiple: true },
-      critical: { type: 'boolean' }, 'non-critical': { type: 'boolean' }, monitored: { type: 'boolean' }, unmonitored: { type: 'boolean' },
+      nodes: { type: 'string' },
+      failover: { type: 'boolean' },
+      'no-failover': { type: 'boolean' },
+      autostart: { type: 'boolean' },
+      'no-autostart': { type: 'boolean' },
+      failback: { type: 'boolean' },
+      'no-failback': { type: 'boolean' },
+      force: { type: 'boolean' },
+      type: { type: 'string' },
+      group: { type: 'string' },
+      attr: { type: 'string', multiple: true },
+      'node-attr': { type: 'string', multiple: true },
+      policy: { type: 'string', multiple: true },
+      unset: { type: 'string', multiple: true },
+      'unset-policy': { type: 'string', multiple: true },
+      critical: { type: 'boolean' },
+      'non-critical': { type: 'boolean' },
+      monitored: { type: 'boolean' },
+      unmonitored: { type: 'boolean' },
       'expect-generation': { type: 'string' },
       discard: { type: 'string' }, // mccs mirror resolve
     },
@@ -69,8 +92,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   }
   try {
     switch (cmd) {
-      case 'plugin':
-      {
+      case 'plugin': {
         // The folders the agent of this install loads (MCCS_HOME, settings file), plus --plugins.
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./plugin-cmd.js')).pluginCommand(rest, { json, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, io)
@@ -78,8 +100,11 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'agent':
         return await (await import('./agent-cmd.js')).agentCommand(io)
       case 'demo':
-        return await (await import('./demo.js')).demoCommand(io, {
-          ...(typeof values.dir === 'string' ? { dir: values.dir } : {}), ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
+        return await (
+          await import('./demo.js')
+        ).demoCommand(io, {
+          ...(typeof values.dir === 'string' ? { dir: values.dir } : {}),
+          ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
         })
       case 'status': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -87,38 +112,69 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         io.out(json ? JSON.stringify(s, null, 2) : (await import('./status-cmd.js')).renderStatus(s))
         return EXIT.OK
       }
-      case 'group': case 'resource': case 'monitor-all': {
+      case 'group':
+      case 'resource':
+      case 'monitor-all': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         if (cmd !== 'monitor-all' && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
           return await (await import('./edit-cmd.js')).editCommand(cmd, rest, values, { socket: b.controlSocket, json }, io)
         }
-        return await (await import('./ops-cmd.js')).opsCommand(cmd, rest, {
-          socket: b.controlSocket, json, wait: values.wait === true,
-          ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
-          ...(typeof values.node === 'string' ? { node: values.node } : {}),
-          persistent: values.persistent === true, off: values.off === true,
-        }, io)
+        return await (
+          await import('./ops-cmd.js')
+        ).opsCommand(
+          cmd,
+          rest,
+          {
+            socket: b.controlSocket,
+            json,
+            wait: values.wait === true,
+            ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
+            ...(typeof values.node === 'string' ? { node: values.node } : {}),
+            persistent: values.persistent === true,
+            off: values.off === true,
+          },
+          io,
+        )
       }
       case 'node': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./node-cmd.js')).nodeCommand(rest, {
-          socket: b.controlSocket, nodeName: b.nodeName, json, ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
-        }, io)
+        return await (
+          await import('./node-cmd.js')
+        ).nodeCommand(
+          rest,
+          {
+            socket: b.controlSocket,
+            nodeName: b.nodeName,
+            json,
+            ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
+          },
+          io,
+        )
       }
       case 'config': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./config-cmd.js')).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json }, io)
+        return await (
+          await import('./config-cmd.js')
+        ).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json }, io)
       }
       case 'cluster': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./cluster-cmd.js')).clusterCommand(rest, b, { force: values.force === true }, io)
       }
-      case 'aws': { const b = await (await import('../config/bootstrap.js')).loadBootstrap(); return await (await import('./aws-cmd.js')).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json }, io) }
+      case 'aws': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./aws-cmd.js')).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json }, io)
+      }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)
       case 'quorum-server': {
         const at = argv.indexOf('quorum-server')
-        return await (await import('./quorum-cmd.js')).quorumServerCommand(argv.filter((_, i) => i !== at), io)
+        return await (
+          await import('./quorum-cmd.js')
+        ).quorumServerCommand(
+          argv.filter((_, i) => i !== at),
+          io,
+        )
       }
       case 'support':
         return await (await import('./support-cmd.js')).supportCommand(argv.slice(argv.indexOf('support') + 1), io)
@@ -132,14 +188,30 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await (await import('./license-server-cmd.js')).licenseServerCommand(argv.slice(argv.indexOf('license-server') + 1), io)
       case 'mirror': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./mirror-cmd.js')).mirrorCommand(rest, { socket: b.controlSocket, json, force: values.force === true, ...(typeof values.discard === 'string' ? { discard: values.discard } : {}) }, io)
+        return await (
+          await import('./mirror-cmd.js')
+        ).mirrorCommand(
+          rest,
+          {
+            socket: b.controlSocket,
+            json,
+            force: values.force === true,
+            ...(typeof values.discard === 'string' ? { discard: values.discard } : {}),
+          },
+          io,
+        )
       }
       case 'explain':
         return await (await import('./explain-cmd.js')).explainCommand(argv.slice(argv.indexOf('explain') + 1), io)
       case 'metrics':
         return await (await import('./metrics-cmd.js')).metricsCommand(rest, io)
       case 'ec2-sim':
-        return await (await import('./ec2sim-cmd.js')).ec2SimCommand(argv.filter((_, i) => i !== argv.indexOf('ec2-sim')), io)
+        return await (
+          await import('./ec2sim-cmd.js')
+        ).ec2SimCommand(
+          argv.filter((_, i) => i !== argv.indexOf('ec2-sim')),
+          io,
+        )
       default:
         io.err(USAGE)
         return EXIT.USAGE
@@ -154,8 +226,13 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
 // Run when this is the entry point (dist/mccs.js via bin/mccs), not when a test imports it.
 const entry = process.argv[1] ?? ''
 if (/(?:^|\/)(?:mccs\.js|main\.ts)$/.test(entry)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
-    process.stderr.write(`mccs: ${(err as Error)?.stack ?? String(err)}\n`)
-    process.exitCode = 1
-  })
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      process.stderr.write(`mccs: ${(err as Error)?.stack ?? String(err)}\n`)
+      process.exitCode = 1
+    },
+  )
 }

@@ -12,18 +12,27 @@ export const METRICS_USAGE = `usage: mccs metrics token create   a new token for
 
 export async function metricsCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
   const [what, sub, ...rest] = argv
-  if (what !== 'token' || !sub || rest.length) { io.err(METRICS_USAGE); return what === 'help' ? EXIT.OK : EXIT.USAGE }
-  const bb = b ?? await loadBootstrap()
+  if (what !== 'token' || !sub || rest.length) {
+    io.err(METRICS_USAGE)
+    return what === 'help' ? EXIT.OK : EXIT.USAGE
+  }
+  const bb = b ?? (await loadBootstrap())
   switch (sub) {
     case 'create': {
       const token = await createMetricsToken(bb.configDir)
       io.out(token)
-      io.err(`metrics token for node ${bb.nodeName} made (its hash is in ${tokenFile(bb.configDir)}); scrape https://<node>:<console port>/metrics with "Authorization: Bearer <token>". It is not shown again.`)
+      io.err(
+        `metrics token for node ${bb.nodeName} made (its hash is in ${tokenFile(bb.configDir)}); scrape https://<node>:<console port>/metrics with "Authorization: Bearer <token>". It is not shown again.`,
+      )
       return EXIT.OK
     }
     case 'show': {
       const info = await metricsTokenInfo(bb.configDir)
-      io.out(info ? `a metrics token is in force on ${bb.nodeName} (made ${info.created})` : `no metrics token on ${bb.nodeName}: /metrics refuses every scrape (mccs metrics token create)`)
+      io.out(
+        info
+          ? `a metrics token is in force on ${bb.nodeName} (made ${info.created})`
+          : `no metrics token on ${bb.nodeName}: /metrics refuses every scrape (mccs metrics token create)`,
+      )
       return EXIT.OK
     }
     case 'revoke': {

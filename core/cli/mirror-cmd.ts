@@ -20,9 +20,9 @@ const mib = (b: number | null | undefined): string => (b == null ? '-' : `${(b /
 export function describeSide(s: VolumeStatus | { error: string }): string {
   if ('error' in s) return `unreachable (${s.error})`
   const rec = s.peerRecord
-  const disk = s.role === 'primary' ? 'UpToDate' : rec?.state === 'SyncTarget' ? 'Inconsistent' : rec?.state ?? 'unknown'
+  const disk = s.role === 'primary' ? 'UpToDate' : rec?.state === 'SyncTarget' ? 'Inconsistent' : (rec?.state ?? 'unknown')
   const r = s.replication
-  let conn = s.role === 'primary' ? r?.state ?? 'Unknown' : s.role === 'secondary' ? 'Secondary' : 'Down'
+  let conn = s.role === 'primary' ? (r?.state ?? 'Unknown') : s.role === 'secondary' ? 'Secondary' : 'Down'
   if (r?.state === 'SyncSource' && r.resync) {
     conn += ` ${r.percent ?? 0} % (${r.resync.mode}, ${mib(r.resync.done)} of ${mib(r.resync.bytes)}${r.resync.rateBps ? `, ${mib(r.resync.rateBps)}/s, ETA ${r.resync.etaS} s` : ''})`
   }
@@ -31,22 +31,46 @@ export function describeSide(s: VolumeStatus | { error: string }): string {
   const parts = [`${s.node}: ${s.role}`, `disk ${disk}`, conn, `generation ${gen}`]
   if (s.role === 'primary') parts.push(`dirty ${mib(s.dirtyBytes)}`)
   if (s.attached) parts.push(`attached ${s.attached.device}${s.attached.ok ? '' : ' (broken)'}`)
-  if (s.splitBrain) parts.push(`SPLIT BRAIN: ${s.splitBrain.local.node} generation ${s.splitBrain.local.generation} (${mib(s.splitBrain.local.dirtyBytes)} written alone) vs ${s.splitBrain.peer.node ?? '?'} generation ${s.splitBrain.peer.generation} (${mib(s.splitBrain.peer.dirtyBytes)}): mccs mirror resolve ${s.resource} --discard <node>`)
+  if (s.splitBrain)
+    parts.push(
+      `SPLIT BRAIN: ${s.splitBrain.local.node} generation ${s.splitBrain.local.generation} (${mib(s.splitBrain.local.dirtyBytes)} written alone) vs ${s.splitBrain.peer.node ?? '?'} generation ${s.splitBrain.peer.generation} (${mib(s.splitBrain.peer.dirtyBytes)}): mccs mirror resolve ${s.resource} --discard <node>`,
+    )
   return parts.join(', ')
 }
 
-export async function mirrorCommand(args: string[], o: { socket: string; json: boolean; force: boolean; discard?: string }, io: CliIO): Promise<number> {
+export async function mirrorCommand(
+  args: string[],
+  o: { socket: string; json: boolean; force: boolean; discard?: string },
+  io: CliIO,
+): Promise<number> {
   const [op, resource, ...extra] = args
-  const usage = (): number => { io.err(MIRROR_USAGE); return EXIT.USAGE }
+  const usage = (): number => {
+    io.err(MIRROR_USAGE)
+    return EXIT.USAGE
+  }
   if (!op || extra.length || !['status', 'verify', 'resync', 'resolve', 'primary'].includes(op)) return usage()
   if (op !== 'status' && !resource) return usage()
-  if (op === 'resolve' && !o.discard) { io.err('mccs mirror resolve: --discard <node> is required (the node whose data is replaced)'); return EXIT.USAGE }
-  if (op === 'primary' && !o.force) { io.err('mccs mirror primary: --force is required (this only ever forces a promotion over data not known to be current)'); return EXIT.USAGE }
+  if (op === 'resolve' && !o.discard) {
+    io.err('mccs mirror resolve: --discard <node> is required (the node whose data is replaced)')
+    return EXIT.USAGE
+  }
+  if (op === 'primary' && !o.force) {
+    io.err('mccs mirror primary: --force is required (this only ever forces a promotion over data not known to be current)')
+    return EXIT.USAGE
+  }
   let out: unknown
   try {
-    out = await rpc(o.socket, 'mirror', {
-      op, ...(resource ? { resource } : {}), ...(o.discard ? { discard: o.discard } : {}), ...(op === 'primary' ? { force: true, user: currentUser() } : {}),
-    }, 15 * 60_000)
+    out = await rpc(
+      o.socket,
+      'mirror',
+      {
+        op,
+        ...(resource ? { resource } : {}),
+        ...(o.discard ? { discard: o.discard } : {}),
+        ...(op === 'primary' ? { force: true, user: currentUser() } : {}),
+      },
+      15 * 60_000,
+    )
   } catch (err) {
     const e = err as Error & { code?: string }
     if (e.code === 'MCCS_ERR_AGENT_DOWN' || !e.code?.startsWith('MCCS_ERR_')) throw err
@@ -61,8 +85,11 @@ export async function mirrorCommand(args: string[], o: { socket: string; json: b
     for (const s of sides) io.out(`${s.resource}\n  ${describeSide(s.local)}\n  ${describeSide(s.peer)}`)
   } else if (op === 'verify') {
     const v = out as VerifyReport & { resource: string; equal: boolean }
-    io.out(v.equal ? `${v.resource}: both copies equal (${v.chunks} chunks of ${mib(v.chunk)}, ${v.ms} ms)`
-      : `${v.resource}: copies DIFFER${v.sizes ? ` (sizes ${v.sizes.local} here, ${v.sizes.peer} on the peer)` : ''}\n${v.differing.map((d) => `  offset ${d.offset} length ${d.length}`).join('\n')}`)
+    io.out(
+      v.equal
+        ? `${v.resource}: both copies equal (${v.chunks} chunks of ${mib(v.chunk)}, ${v.ms} ms)`
+        : `${v.resource}: copies DIFFER${v.sizes ? ` (sizes ${v.sizes.local} here, ${v.sizes.peer} on the peer)` : ''}\n${v.differing.map((d) => `  offset ${d.offset} length ${d.length}`).join('\n')}`,
+    )
     return v.equal ? EXIT.OK : EXIT.FAILED
   } else {
     io.out(JSON.stringify(out))

@@ -10,9 +10,14 @@ import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-export const NODE_USAGE = 'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
+export const NODE_USAGE =
+  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
 
-export async function nodeCommand(args: string[], o: { socket: string; nodeName: string; json: boolean; timeoutS?: number }, io: CliIO): Promise<number> {
+export async function nodeCommand(
+  args: string[],
+  o: { socket: string; nodeName: string; json: boolean; timeoutS?: number },
+  io: CliIO,
+): Promise<number> {
   const [verb, node = o.nodeName, ...extra] = args
   if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
   if ((verb === 'maintenance' || verb === 'unmaintenance') && !extra.length) return maintenance(verb === 'maintenance', node, o, io)
@@ -27,7 +32,12 @@ export async function nodeCommand(args: string[], o: { socket: string; nodeName:
   const timeoutMs = (o.timeoutS ?? 120) * 1000
   let r: { node: string; mode: string; report: MoveReport | null }
   try {
-    r = await rpc(o.socket, 'node.mode', { node, mode: verb === 'standby' ? 'standby' : 'active', user: currentUser(), timeoutMs }, timeoutMs + 30_000)
+    r = await rpc(
+      o.socket,
+      'node.mode',
+      { node, mode: verb === 'standby' ? 'standby' : 'active', user: currentUser(), timeoutMs },
+      timeoutMs + 30_000,
+    )
   } catch (err) {
     const e = err as Error & { code?: string }
     if (e.code === 'MCCS_ERR_AGENT_DOWN' || e.code === 'MCCS_ERR_INTERNAL' || !e.code?.startsWith('MCCS_ERR_')) throw err
@@ -39,8 +49,12 @@ export async function nodeCommand(args: string[], o: { socket: string; nodeName:
   } else if (verb === 'unstandby') {
     io.out(`${r.node}: out of standby; groups may start there again`)
   } else {
-    const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) => (to === 'stopped' ? `${g} stopped (no other node can take it)` : `${g} moved to ${to}`))
-    io.out(`${r.node}: ${r.report?.failed.length ? 'not in standby' : 'in standby'}; ${moves.length ? moves.join(', ') : 'no group ran there'}`)
+    const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) =>
+      to === 'stopped' ? `${g} stopped (no other node can take it)` : `${g} moved to ${to}`,
+    )
+    io.out(
+      `${r.node}: ${r.report?.failed.length ? 'not in standby' : 'in standby'}; ${moves.length ? moves.join(', ') : 'no group ran there'}`,
+    )
     if (r.report?.left.length) io.err(`still on ${r.node} when the time was up: ${r.report.left.join(', ')}`)
     if (r.report?.failed.length) io.err(`${r.node} stays active: ${r.report.failed.join(', ')} could not be stopped there (see its log)`)
   }
@@ -63,9 +77,11 @@ async function maintenance(on: boolean, node: string, o: { socket: string; json:
     return EXIT.REJECTED
   }
   if (!o.json) {
-    io.out(on
-      ? `${node}: in maintenance; what runs there is left as it is (not monitored, not started, stopped or moved)`
-      : `${node}: out of maintenance; its resources are probed and managed again`)
+    io.out(
+      on
+        ? `${node}: in maintenance; what runs there is left as it is (not monitored, not started, stopped or moved)`
+        : `${node}: out of maintenance; its resources are probed and managed again`,
+    )
   }
   return EXIT.OK
 }

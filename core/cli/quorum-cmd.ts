@@ -26,7 +26,8 @@ async function defaultDir(): Promise<string> {
 const int = (v: unknown, name: string, min: number, max: number): number | undefined => {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!Number.isInteger(n) || n < min || n > max) throw new MccsError('MCCS_ERR_INVALID', `--${name} must be an integer in ${min}..${max}`, { field: `--${name}` })
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new MccsError('MCCS_ERR_INVALID', `--${name} must be an integer in ${min}..${max}`, { field: `--${name}` })
   return n
 }
 
@@ -35,12 +36,21 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
   let values: Record<string, string | boolean | string[] | undefined>
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+    ;({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        json: { type: 'boolean' }, dir: { type: 'string' }, port: { type: 'string' }, listen: { type: 'string' },
-        host: { type: 'string', multiple: true }, 'interval-ms': { type: 'string' }, 'timeout-ms': { type: 'string' },
-        'key-file': { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        dir: { type: 'string' },
+        port: { type: 'string' },
+        listen: { type: 'string' },
+        host: { type: 'string', multiple: true },
+        'interval-ms': { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        'key-file': { type: 'string' },
+        force: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }))
   } catch (err) {
@@ -65,23 +75,44 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
       }
       case 'add-cluster': {
         const name = rest[0]
-        if (!name) { io.err(QUORUM_USAGE); return EXIT.USAGE }
+        if (!name) {
+          io.err(QUORUM_USAGE)
+          return EXIT.USAGE
+        }
         const { addCluster } = await import('../cluster/quorum-server.js')
         const { ensureTlsMaterial } = await import('../cluster/tls.js')
         let key: string | undefined
-        if (typeof values['key-file'] === 'string') key = (await (await import('node:fs/promises')).readFile(values['key-file'], 'utf8')).trim()
+        if (typeof values['key-file'] === 'string')
+          key = (await (await import('node:fs/promises')).readFile(values['key-file'], 'utf8')).trim()
         const k = await addCluster(dir, name, key, { force: values.force === true })
         const m = await ensureTlsMaterial(path.join(dir, 'tls'), { label: 'quorum server', ...(hosts ? { hosts } : {}) })
         if (values.json) {
-          io.out(JSON.stringify({ cluster: name, key: k, keyFile: path.join(dir, 'clusters', `${name}.key`), caFile: m.caCertFile, caFingerprint: m.caFingerprint }, null, 2))
+          io.out(
+            JSON.stringify(
+              {
+                cluster: name,
+                key: k,
+                keyFile: path.join(dir, 'clusters', `${name}.key`),
+                caFile: m.caCertFile,
+                caFingerprint: m.caFingerprint,
+              },
+              null,
+              2,
+            ),
+          )
         } else {
-          io.out(`cluster ${name} added. Give every node of the cluster:\n  quorum key   ${k}\n  CA file      ${m.caCertFile}\n  CA SHA-256   ${m.caFingerprint}`)
+          io.out(
+            `cluster ${name} added. Give every node of the cluster:\n  quorum key   ${k}\n  CA file      ${m.caCertFile}\n  CA SHA-256   ${m.caFingerprint}`,
+          )
         }
         return EXIT.OK
       }
       case 'remove-cluster': {
         const name = rest[0]
-        if (!name) { io.err(QUORUM_USAGE); return EXIT.USAGE }
+        if (!name) {
+          io.err(QUORUM_USAGE)
+          return EXIT.USAGE
+        }
         await (await import('../cluster/quorum-server.js')).removeCluster(dir, name)
         io.out(`cluster ${name} removed (its nodes can no longer log in)`)
         return EXIT.OK
@@ -104,16 +135,23 @@ async function run(dir: string, values: Record<string, unknown>, hosts: string[]
   const log = createLog({ level: 'info' })
   const intervalMs = int(values['interval-ms'], 'interval-ms', 10, 600_000)
   const server = await QuorumServer.start({
-    dir, port: int(values.port, 'port', 0, 65535) ?? QUORUM_PORT, host: typeof values.listen === 'string' ? values.listen : '0.0.0.0',
+    dir,
+    port: int(values.port, 'port', 0, 65535) ?? QUORUM_PORT,
+    host: typeof values.listen === 'string' ? values.listen : '0.0.0.0',
     ...(intervalMs !== undefined ? { intervalMs } : {}),
     ...(values['timeout-ms'] !== undefined ? { timeoutMs: int(values['timeout-ms'], 'timeout-ms', 20, 3_600_000)! } : {}),
     ...(hosts ? { tls: { hosts } } : {}),
     log,
   })
   const s = server.status()
-  io.out(`mccs quorum-server: listening on ${server.address}:${server.port}; state ${dir}; CA ${path.join(dir, 'tls', 'ca.crt')} (SHA-256 ${s.server.caFingerprint ?? '?'})`)
+  io.out(
+    `mccs quorum-server: listening on ${server.address}:${server.port}; state ${dir}; CA ${path.join(dir, 'tls', 'ca.crt')} (SHA-256 ${s.server.caFingerprint ?? '?'})`,
+  )
   await new Promise<void>((resolve) => {
-    const bye = (sig: string) => { io.err(`mccs quorum-server: ${sig}, stopping`); resolve() }
+    const bye = (sig: string) => {
+      io.err(`mccs quorum-server: ${sig}, stopping`)
+      resolve()
+    }
     process.once('SIGTERM', () => bye('SIGTERM'))
     process.once('SIGINT', () => bye('SIGINT'))
   })
@@ -140,19 +178,36 @@ const list = (p: string[] | null | undefined) => (p && p.length ? `{${p.join(','
 
 /** The manual's "Quorum state" view as text. */
 export function renderQuorumStatus(s: QuorumServerStatus): string {
-  const out = [`quorum server ${s.server.address}:${s.server.port} (pid ${s.server.pid})  interval ${s.server.intervalMs} ms  timeout ${s.server.timeoutMs} ms`]
+  const out = [
+    `quorum server ${s.server.address}:${s.server.port} (pid ${s.server.pid})  interval ${s.server.intervalMs} ms  timeout ${s.server.timeoutMs} ms`,
+  ]
   if (s.server.caFingerprint) out.push(`CA SHA-256 ${s.server.caFingerprint}`)
   if (!s.clusters.length) out.push('', 'no clusters (mccs quorum-server add-cluster <name>)')
   for (const c of s.clusters) {
-    const vote = c.holder ? `${list(c.holder)}${c.pending ? ' (pending: waiting for the previous holder)' : ''} since ${c.holderSince}` : 'nobody'
+    const vote = c.holder
+      ? `${list(c.holder)}${c.pending ? ' (pending: waiting for the previous holder)' : ''} since ${c.holderSince}`
+      : 'nobody'
     out.push('', `cluster ${c.name}${c.configured ? '' : ' (key removed)'}: vote held by ${vote}`)
     if (!c.clients.length) {
       out.push('  no clients')
       continue
     }
-    out.push(table(['NODE', 'CONNECTED', 'ADDRESS', 'PARTITION', 'VOTE', 'LAST REPORT'], c.clients.map((x) => [
-      x.node, x.connected ? 'yes' : 'no', x.address, list(x.partition), x.vote ?? '-', x.lastReportMsAgo === null ? '-' : `${x.lastReportMsAgo} ms ago`,
-    ])).split('\n').map((l) => '  ' + l).join('\n'))
+    out.push(
+      table(
+        ['NODE', 'CONNECTED', 'ADDRESS', 'PARTITION', 'VOTE', 'LAST REPORT'],
+        c.clients.map((x) => [
+          x.node,
+          x.connected ? 'yes' : 'no',
+          x.address,
+          list(x.partition),
+          x.vote ?? '-',
+          x.lastReportMsAgo === null ? '-' : `${x.lastReportMsAgo} ms ago`,
+        ]),
+      )
+        .split('\n')
+        .map((l) => '  ' + l)
+        .join('\n'),
+    )
   }
   return out.join('\n')
 }

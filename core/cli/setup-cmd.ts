@@ -33,9 +33,17 @@ export const SETUP_USAGE = `usage: mccs setup                                   
 options: --interactive (ask even when not on a terminal)`
 
 const OPTIONS = {
-  lang: { type: 'string' }, mode: { type: 'string' }, name: { type: 'string' }, cluster: { type: 'string' },
-  link: { type: 'string', multiple: true }, license: { type: 'string' }, 'license-later': { type: 'boolean' },
-  join: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, interactive: { type: 'boolean' },
+  lang: { type: 'string' },
+  mode: { type: 'string' },
+  name: { type: 'string' },
+  cluster: { type: 'string' },
+  link: { type: 'string', multiple: true },
+  license: { type: 'string' },
+  'license-later': { type: 'boolean' },
+  join: { type: 'string' },
+  token: { type: 'string' },
+  'token-file': { type: 'string' },
+  interactive: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const
 
@@ -59,12 +67,25 @@ async function readLicense(file: string | undefined): Promise<string | undefined
 
 async function readToken(v: { token?: string; 'token-file'?: string }): Promise<string> {
   // A secret on the command line is readable by every user of the host (ps) while the join runs.
-  if (v.token !== undefined) throw new MccsError('MCCS_ERR_INVALID', 'a token on the command line shows in the process list: give it with --token-file <file>, or --token-file - to read it from standard input', { field: '--token' })
+  if (v.token !== undefined)
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      'a token on the command line shows in the process list: give it with --token-file <file>, or --token-file - to read it from standard input',
+      { field: '--token' },
+    )
   const f = v['token-file']
-  if (f === undefined) throw new MccsError('MCCS_ERR_INVALID', 'give the token mccs node add printed with --token-file <file>, or --token-file - (standard input)', { field: '--token-file' })
-  const text = f === '-' ? await readStdin() : await readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${f}: ${e.code ?? e.message}`, { field: '--token-file' })
-  })
+  if (f === undefined)
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      'give the token mccs node add printed with --token-file <file>, or --token-file - (standard input)',
+      { field: '--token-file' },
+    )
+  const text =
+    f === '-'
+      ? await readStdin()
+      : await readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new MccsError('MCCS_ERR_INVALID', `cannot read ${f}: ${e.code ?? e.message}`, { field: '--token-file' })
+        })
   return text.trim()
 }
 
@@ -84,7 +105,7 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
     return EXIT.USAGE
   }
   const v = parsed.values
-  const boot = b ?? await loadBootstrap()
+  const boot = b ?? (await loadBootstrap())
   const flags = ['name', 'cluster', 'link', 'join', 'mode', 'token', 'token-file'].some((k) => v[k as keyof typeof v] !== undefined)
   try {
     if (v.interactive || (!flags && process.stdin.isTTY)) return await interactive(boot, io)
@@ -95,7 +116,12 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
     const links = (v.link ?? []).map((l, i) => parseLinkFlag(l, i))
     if (v.join !== undefined) {
       for (const k of ['name', 'cluster', 'mode'] as const) {
-        if (v[k] !== undefined) throw new MccsError('MCCS_ERR_INVALID', `is not for a join: the member's mccs node add <name> names the node, and the cluster is the member's`, { field: `--${k}` })
+        if (v[k] !== undefined)
+          throw new MccsError(
+            'MCCS_ERR_INVALID',
+            `is not for a join: the member's mccs node add <name> names the node, and the cluster is the member's`,
+            { field: `--${k}` },
+          )
       }
       const o: JoinOptions = { address: v.join, token: await readToken(v), ...(links.length ? { links } : {}) }
       if (v.lang !== undefined) o.language = v.lang
@@ -103,7 +129,8 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
       if (lic !== undefined) o.license = lic
       return await join(boot, o, io, v.json === true)
     }
-    if (v.license !== undefined && v['license-later']) throw new MccsError('MCCS_ERR_INVALID', 'give a license file or --license-later, not both', { field: '--license' })
+    if (v.license !== undefined && v['license-later'])
+      throw new MccsError('MCCS_ERR_INVALID', 'give a license file or --license-later, not both', { field: '--license' })
     const a: SetupAnswers = { links }
     if (v.lang !== undefined) a.language = v.lang
     if (v.mode !== undefined) a.mode = v.mode
@@ -119,8 +146,13 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
 
 async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): Promise<number> {
   const r = await setupFirstNode(b, a)
-  if (json) { io.out(JSON.stringify(r, null, 2)); return EXIT.OK }
-  io.out(`node ${r.node} set up: cluster ${r.cluster}, ${r.mode === 'single' ? 'single-node cluster' : 'cluster (add nodes with mccs node add <name>)'}, language ${r.language}`)
+  if (json) {
+    io.out(JSON.stringify(r, null, 2))
+    return EXIT.OK
+  }
+  io.out(
+    `node ${r.node} set up: cluster ${r.cluster}, ${r.mode === 'single' ? 'single-node cluster' : 'cluster (add nodes with mccs node add <name>)'}, language ${r.language}`,
+  )
   io.out(`  wrote ${r.files.join(', ')}`)
   if (!r.licensed) io.out('  no license yet: limited mode (no automatic failover or auto-start) until mccs license install <file>')
   io.out('next: systemctl start mccs_agent   (or run its ExecStart), then mccs status')
@@ -129,8 +161,15 @@ async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): P
 
 async function join(b: Bootstrap, o: JoinOptions, io: CliIO, json: boolean): Promise<number> {
   const r = await joinCluster(b, o)
-  if (json) { io.out(JSON.stringify(r, null, 2)); return EXIT.OK }
-  io.out(`joined cluster ${r.cluster} as ${r.node} (${Object.entries(r.addresses).map(([l, a]) => `${a} on ${l}`).join(', ')}); hb.json generation ${r.generation}, language ${r.language}`)
+  if (json) {
+    io.out(JSON.stringify(r, null, 2))
+    return EXIT.OK
+  }
+  io.out(
+    `joined cluster ${r.cluster} as ${r.node} (${Object.entries(r.addresses)
+      .map(([l, a]) => `${a} on ${l}`)
+      .join(', ')}); hb.json generation ${r.generation}, language ${r.language}`,
+  )
   io.out(`next: start this node's agent (systemctl start mccs_agent), and restart the agent of ${r.members.join(', ')} one at a time`)
   io.out('  (a running agent reads hb.json at its start: until then it does not know the new node)')
   return EXIT.OK
@@ -167,8 +206,8 @@ async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
       const lic = await ask('License file (empty: install it later)', '', (s) => (s ? readLicense(s) : undefined))
       return await join(b, { address, token, language, ...(lic !== undefined ? { license: lic } : {}) }, io, false)
     }
-    const mode = await ask('Single-node cluster (MCCS runs on this one server only)? (y/n)', 'n', yes) ? 'single' : 'cluster'
-    const name = await ask('This node\'s name', b.nodeName, (s) => checkName(s, 'name', 'the node name'))
+    const mode = (await ask('Single-node cluster (MCCS runs on this one server only)? (y/n)', 'n', yes)) ? 'single' : 'cluster'
+    const name = await ask("This node's name", b.nodeName, (s) => checkName(s, 'name', 'the node name'))
     const cluster = await ask('Cluster name', 'mccs', (s) => checkName(s, 'cluster', 'the cluster name'))
     const have = hostAddresses()
     const suggest = have.find((a) => a.family === 4 && a.ifname !== 'lo')?.address
@@ -182,27 +221,39 @@ async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
       })
       const address = await ask(`  this node's address on ${lname}`, i === 0 ? suggest : undefined, (s) => {
         checkOnHost(s, lname, have)
-        if (links.some((l) => l.address === s)) throw new MccsError('MCCS_ERR_INVALID', `${s} is link ${links.find((l) => l.address === s)!.name}'s already`, { field: lname })
+        if (links.some((l) => l.address === s))
+          throw new MccsError('MCCS_ERR_INVALID', `${s} is link ${links.find((l) => l.address === s)!.name}'s already`, { field: lname })
         return s
       })
       links.push({ name: lname, address })
-    } while (links.length < 8 && await ask('Another heartbeat link? (y/n)', 'n', yes))
+    } while (links.length < 8 && (await ask('Another heartbeat link? (y/n)', 'n', yes)))
     checkLinks(links, have)
-    const license = await ask('License file (empty: install it later; limited mode until then)', '', (s) => (s ? readLicense(s) : undefined))
-    io.out(`\nnode ${name} of cluster ${cluster} (${mode}), language ${language}, links ${links.map((l) => `${l.name}=${l.address}`).join(' ')}${license ? ', with a license' : ', license later'}`)
-    if (!(await ask('Write this configuration? (y/n)', 'y', yes))) { io.err('nothing written'); return EXIT.FAILED }
+    const license = await ask('License file (empty: install it later; limited mode until then)', '', (s) =>
+      s ? readLicense(s) : undefined,
+    )
+    io.out(
+      `\nnode ${name} of cluster ${cluster} (${mode}), language ${language}, links ${links.map((l) => `${l.name}=${l.address}`).join(' ')}${license ? ', with a license' : ', license later'}`,
+    )
+    if (!(await ask('Write this configuration? (y/n)', 'y', yes))) {
+      io.err('nothing written')
+      return EXIT.FAILED
+    }
     return await first(b, { language, mode, name, cluster, links, ...(license !== undefined ? { license } : {}) }, io, false)
   } finally {
     rl.close()
   }
 }
 
-export const NODE_ADD_USAGE = 'usage: mccs node add <name> [--timeout S]   (prints a one-time token for mccs setup --join on the new host; waits for it)'
+export const NODE_ADD_USAGE =
+  'usage: mccs node add <name> [--timeout S]   (prints a one-time token for mccs setup --join on the new host; waits for it)'
 
 /** mccs node add <name>: on a member, the token for the new host, then waits for its join. */
 export async function nodeAddCommand(args: string[], o: { timeoutS?: number; json: boolean }, io: CliIO): Promise<number> {
   const [name, ...extra] = args
-  if (!name || extra.length) { io.err(NODE_ADD_USAGE); return EXIT.USAGE }
+  if (!name || extra.length) {
+    io.err(NODE_ADD_USAGE)
+    return EXIT.USAGE
+  }
   if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0 && o.timeoutS <= 86400)) {
     io.err('mccs node add: --timeout must be a number of seconds above 0 (at most 86400)')
     return EXIT.USAGE
@@ -210,10 +261,15 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
   const b = await loadBootstrap()
   try {
     const done = await offerJoin({
-      b, name, timeoutMs: (o.timeoutS ?? 600) * 1000,
+      b,
+      name,
+      timeoutMs: (o.timeoutS ?? 600) * 1000,
       say: (m) => io.err(m),
       offered: (x) => {
-        if (o.json) { io.out(JSON.stringify({ token: x.token, node: x.node, cluster: x.cluster, listen: x.listen, port: x.port })); return }
+        if (o.json) {
+          io.out(JSON.stringify({ token: x.token, node: x.node, cluster: x.cluster, listen: x.listen, port: x.port }))
+          return
+        }
         io.out(`join token for ${x.node} (it works once, while this command waits; up to ${o.timeoutS ?? 600} s):`)
         io.out(`  ${x.token}`)
         io.out('on the new host (MCCS installed, not set up) run:')
@@ -222,11 +278,26 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
         io.out(`waiting for ${x.node} on ${x.listen.map((a) => `${a}:${x.port}`).join(', ')} ...`)
       },
     })
-    const running = await rpc(b.controlSocket, 'status', {}, 3000).then(() => true, () => false)
-    if (o.json) { io.out(JSON.stringify(done)); return EXIT.OK }
-    io.out(`${done.node} joined (${Object.entries(done.addresses).map(([l, a]) => `${a} on ${l}`).join(', ')}); hb.json generation ${done.generation} written on ${b.nodeName}`)
-    if (done.others.length) io.out(`  the other members (${done.others.join(', ')}) need this hb.json too: copy ${b.configDir}/hb.json to each (it holds no secret)`)
-    io.out(`next: ${running ? `restart this node's agent (systemctl restart mccs_agent: it reads hb.json at its start), ` : ''}start ${done.node}'s agent${done.others.length ? ', then restart the other members\' agents one at a time' : ''}`)
+    const running = await rpc(b.controlSocket, 'status', {}, 3000).then(
+      () => true,
+      () => false,
+    )
+    if (o.json) {
+      io.out(JSON.stringify(done))
+      return EXIT.OK
+    }
+    io.out(
+      `${done.node} joined (${Object.entries(done.addresses)
+        .map(([l, a]) => `${a} on ${l}`)
+        .join(', ')}); hb.json generation ${done.generation} written on ${b.nodeName}`,
+    )
+    if (done.others.length)
+      io.out(
+        `  the other members (${done.others.join(', ')}) need this hb.json too: copy ${b.configDir}/hb.json to each (it holds no secret)`,
+      )
+    io.out(
+      `next: ${running ? `restart this node's agent (systemctl restart mccs_agent: it reads hb.json at its start), ` : ''}start ${done.node}'s agent${done.others.length ? ", then restart the other members' agents one at a time" : ''}`,
+    )
     return EXIT.OK
   } catch (err) {
     if (!isMccsError(err)) throw err

@@ -29,10 +29,14 @@ export async function simulateCommand(args: string[], o: { json: boolean }, io: 
   for (const s of r.steps) {
     const ev = s.event as unknown as Record<string, unknown>
     const what = [ev.group, ev.resource, ev.node, ev.answer].filter((x) => typeof x === 'string').join(' ')
-    io.out(`@${s.now}ms ${s.event.type}${what ? ' ' + what : ''}${s.outcome?.status === 'rejected' ? `  REJECTED: ${s.outcome.reason} (${s.outcome.code})` : ''}`)
+    io.out(
+      `@${s.now}ms ${s.event.type}${what ? ' ' + what : ''}${s.outcome?.status === 'rejected' ? `  REJECTED: ${s.outcome.reason} (${s.outcome.code})` : ''}`,
+    )
     for (const a of s.plan.actions) {
       const after = a.after.map((id) => label.get(id) ?? id)
-      io.out(`  ${a.id.padEnd(5)} ${a.kind === 'cancel' ? `cancel ${label.get(a.target ?? '') ?? a.target}` : label.get(a.id)}${after.length ? `   after ${after.join(', ')}` : ''}`)
+      io.out(
+        `  ${a.id.padEnd(5)} ${a.kind === 'cancel' ? `cancel ${label.get(a.target ?? '') ?? a.target}` : label.get(a.id)}${after.length ? `   after ${after.join(', ')}` : ''}`,
+      )
     }
     for (const n of s.plan.notices) io.out(`  ! ${n.kind}: ${n.reason}`)
   }

@@ -8,9 +8,13 @@ export function renderStatus(s: AgentStatus): string {
   lines.push('nodes: ' + s.nodes.map((n) => `${n.name} ${n.membership}${n.needsFence ? ' (needs fencing)' : ''}`).join(', '))
   const m = s.membership
   if (m) {
-    lines.push(`this node: ${m.role}; coordinator ${m.coordinator ?? 'none'}; partition ${m.partition.join(',')} (${m.quorate ? 'quorate' : 'NO QUORUM'}, votes ${m.votes})`)
+    lines.push(
+      `this node: ${m.role}; coordinator ${m.coordinator ?? 'none'}; partition ${m.partition.join(',')} (${m.quorate ? 'quorate' : 'NO QUORUM'}, votes ${m.votes})`,
+    )
     for (const p of m.peers) {
-      const links = Object.entries(p.links).map(([l, x]) => `${l} ${x.up ? 'up' : 'DOWN'}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`).join(', ')
+      const links = Object.entries(p.links)
+        .map(([l, x]) => `${l} ${x.up ? 'up' : 'DOWN'}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`)
+        .join(', ')
       lines.push(`  heartbeat ${p.node}: ${p.up ? 'up' : 'DOWN'} (${links})`)
     }
   }
@@ -23,18 +27,35 @@ export function renderStatus(s: AgentStatus): string {
   }
   lines.push('')
   for (const g of s.groups) {
-    const where = Object.entries(g.nodes).map(([n, st]) => `${n}:${st}`).join(' ')
-    const flags = [g.lock !== 'none' ? `LOCKED(${g.lock})` : '', g.failoverOnFailure ? '' : 'no-failover', g.busy ? `${g.busy} action(s) running` : ''].filter(Boolean).join(' ')
+    const where = Object.entries(g.nodes)
+      .map(([n, st]) => `${n}:${st}`)
+      .join(' ')
+    const flags = [
+      g.lock !== 'none' ? `LOCKED(${g.lock})` : '',
+      g.failoverOnFailure ? '' : 'no-failover',
+      g.busy ? `${g.busy} action(s) running` : '',
+    ]
+      .filter(Boolean)
+      .join(' ')
     lines.push(`group ${g.name}  ${where}${g.activeNode ? `  active on ${g.activeNode}` : ''}${flags ? '  ' + flags : ''}`)
     const nodes = [...new Set(g.resources.flatMap((r) => Object.keys(r.nodes)))]
-    lines.push(table(['  RESOURCE', 'TYPE', ...nodes.map((n) => n.toUpperCase()), 'FAULT'], g.resources.map((r) => [
-      `  ${r.name}${r.critical ? '' : ' (non-critical)'}`, r.type,
-      ...nodes.map((n) => {
-        const x = r.nodes[n]
-        return x ? `${x.state}${x.monitored ? '' : ' (unmonitored)'}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
-      }),
-      Object.entries(r.nodes).map(([n, x]) => (x.fault ? `${n}: ${x.fault}` : '')).filter(Boolean).join('; ') || '',
-    ])))
+    lines.push(
+      table(
+        ['  RESOURCE', 'TYPE', ...nodes.map((n) => n.toUpperCase()), 'FAULT'],
+        g.resources.map((r) => [
+          `  ${r.name}${r.critical ? '' : ' (non-critical)'}`,
+          r.type,
+          ...nodes.map((n) => {
+            const x = r.nodes[n]
+            return x ? `${x.state}${x.monitored ? '' : ' (unmonitored)'}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
+          }),
+          Object.entries(r.nodes)
+            .map(([n, x]) => (x.fault ? `${n}: ${x.fault}` : ''))
+            .filter(Boolean)
+            .join('; ') || '',
+        ]),
+      ),
+    )
     lines.push('')
   }
   if (!s.groups.length) lines.push('no groups configured')
@@ -43,11 +64,13 @@ export function renderStatus(s: AgentStatus): string {
 
 /** One line when this node's logs are not being written (a full disk): what is lost or held, since when. */
 export function logTrouble(s: AgentStatus): string | null {
-  const a = s.logs?.agent, o = s.logs?.operations
+  const a = s.logs?.agent,
+    o = s.logs?.operations
   const parts: string[] = []
-  if (a && (!a.writing && a.target !== 'none' || a.droppedLines > 0)) {
+  if (a && ((!a.writing && a.target !== 'none') || a.droppedLines > 0)) {
     parts.push(`${a.target}: ${a.reason ?? 'not written'}${a.since ? ` since ${a.since}` : ''}, ${a.droppedTotal} line(s) dropped`)
   }
-  if (o && (o.held > 0 || o.lost > 0)) parts.push(`operation log: ${o.held} record(s) held${o.lost ? `, ${o.lost} lost` : ''}${o.code ? ` (${o.code})` : ''}`)
+  if (o && (o.held > 0 || o.lost > 0))
+    parts.push(`operation log: ${o.held} record(s) held${o.lost ? `, ${o.lost} lost` : ''}${o.code ? ` (${o.code})` : ''}`)
   return parts.length ? `LOGS NOT WRITTEN: ${parts.join('; ')}` : null
 }

@@ -18,31 +18,54 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
   let o: { out?: string; json?: boolean }
   let args: string[]
   try {
-    const p = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { out: { type: 'string' }, json: { type: 'boolean' } } })
+    const p = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { out: { type: 'string' }, json: { type: 'boolean' } },
+    })
     o = p.values
     args = p.positionals
   } catch (e) {
     io.err(`mccs support: ${(e as Error).message}\n${SUPPORT_USAGE}`)
     return EXIT.USAGE
   }
-  const b = bootstrap ?? await loadBootstrap()
+  const b = bootstrap ?? (await loadBootstrap())
   if (args[0] === 'list') {
     const list = await new SupportStore(b.stateDir).list()
-    io.out(o.json ? JSON.stringify(list, null, 2) : list.map((x) => `${x.id}  ${x.createdAt}  ${x.nodes.join(',')}  ${x.size} bytes`).join('\n') || 'no support bundles kept on this node')
+    io.out(
+      o.json
+        ? JSON.stringify(list, null, 2)
+        : list.map((x) => `${x.id}  ${x.createdAt}  ${x.nodes.join(',')}  ${x.size} bytes`).join('\n') ||
+            'no support bundles kept on this node',
+    )
     return EXIT.OK
   }
-  if (args.length) { io.err(SUPPORT_USAGE); return EXIT.USAGE }
+  if (args.length) {
+    io.err(SUPPORT_USAGE)
+    return EXIT.USAGE
+  }
   // The node list only names this node: other nodes' files come through the agent's peer channel (console).
-  const nodes = await new ConfigStore(b.configDir).load().then((c) => c.hb.nodes.map((n) => n.name), () => [b.nodeName])
-  const info = await createSupportBundle({
-    bootstrap: b,
-    status: () => rpc(b.controlSocket, 'status', {}, 10_000),
-    clusterNodes: () => nodes.includes(b.nodeName) ? nodes : [...nodes, b.nodeName],
-  }, [b.nodeName])
+  const nodes = await new ConfigStore(b.configDir).load().then(
+    (c) => c.hb.nodes.map((n) => n.name),
+    () => [b.nodeName],
+  )
+  const info = await createSupportBundle(
+    {
+      bootstrap: b,
+      status: () => rpc(b.controlSocket, 'status', {}, 10_000),
+      clusterNodes: () => (nodes.includes(b.nodeName) ? nodes : [...nodes, b.nodeName]),
+    },
+    [b.nodeName],
+  )
   const src = path.join(new SupportStore(b.stateDir).dir, `${info.id}.tar.gz`)
   const out = path.resolve(o.out ?? `mccs-support-${b.nodeName}-${info.id}.tar.gz`)
   await copyFile(src, out)
-  io.out(o.json ? JSON.stringify({ ...info, file: out }, null, 2) : `support bundle ${info.id} (${info.size} bytes, node ${info.nodes.join(', ')}) written to ${out}`)
+  io.out(
+    o.json
+      ? JSON.stringify({ ...info, file: out }, null, 2)
+      : `support bundle ${info.id} (${info.size} bytes, node ${info.nodes.join(', ')}) written to ${out}`,
+  )
   for (const u of info.unreachable) io.err(`not collected: ${u.node}: ${u.reason}`)
   return info.nodes.length ? EXIT.OK : EXIT.FAILED
 }

@@ -11,7 +11,8 @@ import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-export const UNINSTALL_USAGE = 'usage: mccs uninstall [--purge]   (keeps config/, script/, logs/, plugins/, state/ and the license unless --purge)'
+export const UNINSTALL_USAGE =
+  'usage: mccs uninstall [--purge]   (keeps config/, script/, logs/, plugins/, state/ and the license unless --purge)'
 
 export async function uninstallCommand(argv: string[], io: CliIO): Promise<number> {
   let purge = false
@@ -32,12 +33,20 @@ export async function uninstallCommand(argv: string[], io: CliIO): Promise<numbe
     return EXIT.REJECTED
   }
   const b = await loadBootstrap()
-  const running = await rpc(b.controlSocket, 'status', {}, 3000).then(() => true, () => false)
+  const running = await rpc(b.controlSocket, 'status', {}, 3000).then(
+    () => true,
+    () => false,
+  )
   if (running && !existsSync('/run/systemd/system')) {
-    io.err(`mccs uninstall: this node's agent is running (it answers on ${b.controlSocket}); stop it first (systemctl stop mccs_agent, or end its process)`)
+    io.err(
+      `mccs uninstall: this node's agent is running (it answers on ${b.controlSocket}); stop it first (systemctl stop mccs_agent, or end its process)`,
+    )
     return EXIT.REJECTED
   }
   const r = spawnSync(argvRemove[0]!, argvRemove.slice(1), { stdio: 'inherit' })
-  if (r.error) { io.err(`mccs uninstall: ${argvRemove.join(' ')}: ${r.error.message}`); return EXIT.FAILED }
+  if (r.error) {
+    io.err(`mccs uninstall: ${argvRemove.join(' ')}: ${r.error.message}`)
+    return EXIT.FAILED
+  }
   return r.status === 0 ? EXIT.OK : EXIT.FAILED
 }

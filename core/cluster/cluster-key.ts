@@ -25,18 +25,26 @@ export interface CreateKeyOptions {
 export async function createClusterKey(file: string, opts: CreateKeyOptions = {}): Promise<Buffer> {
   const key = opts.key ?? randomBytes(CLUSTER_KEY_BYTES)
   if (key.length !== CLUSTER_KEY_BYTES) {
-    throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`, { field: 'key', subject: file })
+    throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`, {
+      field: 'key',
+      subject: file,
+    })
   }
   if (!opts.overwrite) await refuseExisting(file)
   await writeFileAtomic(file, key, 0o600, {
     // A second check narrows the race with a concurrent creator; rename itself would replace silently.
-    beforeRename: async () => { if (!opts.overwrite) await refuseExisting(file) },
+    beforeRename: async () => {
+      if (!opts.overwrite) await refuseExisting(file)
+    },
   })
   return key
 }
 
 async function refuseExisting(file: string): Promise<void> {
-  const exists = await lstat(file).then(() => true, () => false)
+  const exists = await lstat(file).then(
+    () => true,
+    () => false,
+  )
   if (exists) throw new MccsError('MCCS_ERR_CLUSTER_KEY_EXISTS', 'refusing to replace an existing cluster key', { subject: file })
 }
 
@@ -51,7 +59,8 @@ export async function loadClusterKey(file: string): Promise<Buffer> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new MccsError('MCCS_ERR_CLUSTER_KEY_MISSING', 'no such file', { subject: file, cause: e })
-    if (code === 'ELOOP') throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', 'is a symbolic link; give the real file', { subject: file, cause: e })
+    if (code === 'ELOOP')
+      throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', 'is a symbolic link; give the real file', { subject: file, cause: e })
     throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `cannot be opened (${code ?? String(e)})`, { subject: file, cause: e })
   }
   try {
@@ -74,7 +83,10 @@ export async function loadClusterKey(file: string): Promise<Buffer> {
     const buf = Buffer.alloc(CLUSTER_KEY_BYTES + 1)
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
     if (bytesRead !== CLUSTER_KEY_BYTES) {
-      throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `read ${bytesRead} bytes; a cluster key is ${CLUSTER_KEY_BYTES} bytes`, { field: 'size', subject: file })
+      throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', `read ${bytesRead} bytes; a cluster key is ${CLUSTER_KEY_BYTES} bytes`, {
+        field: 'size',
+        subject: file,
+      })
     }
     return buf.subarray(0, CLUSTER_KEY_BYTES)
   } finally {

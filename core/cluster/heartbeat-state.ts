@@ -20,7 +20,8 @@ const U64 = /^(0|[1-9][0-9]{0,19})$/
 const MAX_U64 = 0xffffffffffffffffn
 
 function u64(v: unknown, field: string): bigint {
-  if (typeof v !== 'string' || !U64.test(v) || BigInt(v) > MAX_U64) throw new Error(`${field}: must be an unsigned 64-bit integer as a decimal string`)
+  if (typeof v !== 'string' || !U64.test(v) || BigInt(v) > MAX_U64)
+    throw new Error(`${field}: must be an unsigned 64-bit integer as a decimal string`)
   return BigInt(v)
 }
 
@@ -73,10 +74,14 @@ export class HbStateWriter {
 
   /** Queues the content; returns once it (or newer content) is on disk, or failed. Never throws. */
   save(s: { cluster: string; node: string; incarnation: bigint; peers: Map<string, bigint> }): Promise<void> {
-    const text = JSON.stringify({
-      version: 1, cluster: s.cluster, node: s.node, incarnation: s.incarnation.toString(),
-      peers: Object.fromEntries([...s.peers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, v]) => [n, v.toString()])),
-    }) + '\n'
+    const text =
+      JSON.stringify({
+        version: 1,
+        cluster: s.cluster,
+        node: s.node,
+        incarnation: s.incarnation.toString(),
+        peers: Object.fromEntries([...s.peers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, v]) => [n, v.toString()])),
+      }) + '\n'
     if (text === this.written && !this.writing) return Promise.resolve()
     this.pending = text
     return this.run()

@@ -23,13 +23,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 import { packageRoot } from '../paths.js'
-import {
-  checkHeartbeatOptions,
-  type HeartbeatEvents,
-  type HeartbeatOptions,
-  type HeartbeatStatus,
-  type PeerStatus,
-} from './heartbeat.js'
+import { checkHeartbeatOptions, type HeartbeatEvents, type HeartbeatOptions, type HeartbeatStatus, type PeerStatus } from './heartbeat.js'
 import { monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
 import { encodeView, type HbView } from './packet.js'
 
@@ -80,24 +74,54 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.deadMs = c.deadMs
     this.watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS
     if (!(this.watchdogMs === 0 || this.watchdogMs > this.deadMs)) {
-      throw new MccsError('MCCS_ERR_HB_CONFIG', `watchdogMs (${this.watchdogMs}) must be 0 or exceed deadMs (${this.deadMs})`, { field: 'watchdogMs' })
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `watchdogMs (${this.watchdogMs}) must be 0 or exceed deadMs (${this.deadMs})`, {
+        field: 'watchdogMs',
+      })
     }
     this.log = opts.log
     this.init = {
-      config: opts.config, self: opts.self, key: new Uint8Array(opts.key), watchdogMs: this.watchdogMs,
-      ...(opts.stateFile ? { stateFile: opts.stateFile } : {}), ...(opts.payload ? { payload: opts.payload } : {}),
+      config: opts.config,
+      self: opts.self,
+      key: new Uint8Array(opts.key),
+      watchdogMs: this.watchdogMs,
+      ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
+      ...(opts.payload ? { payload: opts.payload } : {}),
     }
     const now = Date.now()
     const me = opts.config.nodes.find((n) => n.name === opts.self)!
     this.st = {
-      self: opts.self, cluster: this.cluster, incarnation: '0', timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
+      self: opts.self,
+      cluster: this.cluster,
+      incarnation: '0',
+      timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
       links: c.links.map((l) => ({ ...l, bound: false, tx: 0, rx: 0, sendErrors: 0, lastError: null })),
-      peers: opts.config.nodes.filter((n) => n !== me).map((n) => ({
-        node: n.name, up: false, since: now, incarnation: null, view: null, ages: { ann: null, lease: null, grant: null },
-        links: Object.fromEntries(c.links.filter((l) => n.addresses[l.name]).map((l) => [l.name, {
-          up: false, address: n.addresses[l.name]!, lastHeardMs: null, rttMs: null, ageMs: null, rx: 0, unconfirmed: 0, since: now,
-        }])),
-      })),
+      peers: opts.config.nodes
+        .filter((n) => n !== me)
+        .map((n) => ({
+          node: n.name,
+          up: false,
+          since: now,
+          incarnation: null,
+          view: null,
+          ages: { ann: null, lease: null, grant: null },
+          links: Object.fromEntries(
+            c.links
+              .filter((l) => n.addresses[l.name])
+              .map((l) => [
+                l.name,
+                {
+                  up: false,
+                  address: n.addresses[l.name]!,
+                  lastHeardMs: null,
+                  rttMs: null,
+                  ageMs: null,
+                  rx: 0,
+                  unconfirmed: 0,
+                  since: now,
+                },
+              ]),
+          ),
+        })),
       rejected: { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 },
       state: { file: opts.stateFile ?? null, error: null },
       payloadVc: null,
@@ -105,8 +129,12 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.stAt = this.lastAt = monoMs()
     // The worker learns whether anyone listens to refusals (a flood must not cross threads for nobody).
     const plain = this as EventEmitter
-    plain.on('newListener', (name: string) => { if (name === 'reject' && this.listenerCount('reject') === 0) this.send({ t: 'rejects', on: true }) })
-    plain.on('removeListener', (name: string) => { if (name === 'reject' && this.listenerCount('reject') === 0) this.send({ t: 'rejects', on: false }) })
+    plain.on('newListener', (name: string) => {
+      if (name === 'reject' && this.listenerCount('reject') === 0) this.send({ t: 'rejects', on: true })
+    })
+    plain.on('removeListener', (name: string) => {
+      if (name === 'reject' && this.listenerCount('reject') === 0) this.send({ t: 'rejects', on: false })
+    })
   }
 
   /** Starts the worker thread, which binds a socket per link and starts ticking. */
@@ -129,9 +157,13 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.port = port1
     port1.on('message', (m: FromWorker) => this.apply(m))
     w.on('error', (e) => this.lost(`the heartbeat thread failed: ${e.message}`))
-    w.on('exit', (code) => { if (this.running && !this.stopping) this.lost(`the heartbeat thread exited (code ${code})`) })
+    w.on('exit', (code) => {
+      if (this.running && !this.stopping) this.lost(`the heartbeat thread exited (code ${code})`)
+    })
     if (this.listenerCount('reject') > 0) this.send({ t: 'rejects', on: true })
-    const started = new Promise<void>((r) => { this.started = r })
+    const started = new Promise<void>((r) => {
+      this.started = r
+    })
     this.send({ t: 'start' })
     await started
   }
@@ -141,7 +173,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.stopping ??= (async () => {
       const w = this.worker
       if (w && this.port) {
-        const done = new Promise<void>((r) => { this.stopped = r })
+        const done = new Promise<void>((r) => {
+          this.stopped = r
+        })
         this.send({ t: 'stop' })
         // The worker closes its sockets and finishes writing its state file; a worker that cannot is ended.
         await Promise.race([done, new Promise((r) => setTimeout(r, 2000).unref())])
@@ -190,7 +224,8 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   checkNow(): void {
     const port = this.port
     if (!port) return
-    for (let m = receiveMessageOnPort(port); m; m = this.port === port ? receiveMessageOnPort(port) : undefined) this.apply(m.message as FromWorker)
+    for (let m = receiveMessageOnPort(port); m; m = this.port === port ? receiveMessageOnPort(port) : undefined)
+      this.apply(m.message as FromWorker)
   }
 
   status(): HeartbeatStatus & { thread: { watchdogMs: number; reportAgeMs: number; settling: boolean } } {
@@ -205,7 +240,12 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
         ...p,
         // Ages as of now: the report is `age` old (leases and grants are judged on the caller's clock).
         ages: { ann: plus(p.ages.ann, age), lease: plus(p.ages.lease, age), grant: plus(p.ages.grant, age) },
-        links: Object.fromEntries(Object.entries(p.links).map(([n, l]) => [n, { ...l, lastHeardMs: l.lastHeardMs === null ? null : Math.round(l.lastHeardMs + age) }])),
+        links: Object.fromEntries(
+          Object.entries(p.links).map(([n, l]) => [
+            n,
+            { ...l, lastHeardMs: l.lastHeardMs === null ? null : Math.round(l.lastHeardMs + age) },
+          ]),
+        ),
       })),
       rejected: { ...s.rejected },
       state: { ...s.state },
@@ -233,7 +273,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
         this.send({ t: 'pong', seq: m.seq })
         if (this.settleTicks > 0 && --this.settleTicks === 0) {
           // After the role's decision on what the worker read (it was scheduled by those events, before this).
-          setImmediate(() => { if (this.settleTicks === 0) this.settling = false })
+          setImmediate(() => {
+            if (this.settleTicks === 0) this.settling = false
+          })
         }
         return
       case 'ev':
@@ -277,12 +319,22 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     const at = Date.now()
     for (const p of this.st.peers) {
       for (const [name, l] of Object.entries(p.links)) {
-        if (l.up) { l.up = false; l.since = at; this.emit('link', { node: p.node, link: name, up: false, at }) }
+        if (l.up) {
+          l.up = false
+          l.since = at
+          this.emit('link', { node: p.node, link: name, up: false, at })
+        }
       }
       if (p.up) {
         p.up = false
         p.since = at
-        this.emit('peer', { node: p.node, up: false, at, links: Object.fromEntries(Object.keys(p.links).map((n) => [n, false])), incarnation: p.incarnation })
+        this.emit('peer', {
+          node: p.node,
+          up: false,
+          at,
+          links: Object.fromEntries(Object.keys(p.links).map((n) => [n, false])),
+          incarnation: p.incarnation,
+        })
       }
     }
     this.worker = null
@@ -303,7 +355,8 @@ function workerEntry(): { code: string | URL; eval: boolean } {
   const api = import.meta.resolve('tsx/esm/api')
   return {
     eval: true,
-    code: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)}))` +
+    code:
+      `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)}))` +
       '.catch((e) => { process.exitCode = 70; throw e })',
   }
 }
@@ -322,6 +375,8 @@ function installTestStall(log: Pick<Log, 'log'> | undefined): void {
   process.on(sig as NodeJS.Signals, () => {
     log?.log('warn', `test stall: blocking the main event loop for ${ms} ms (MCCS_TEST_STALL_SIGNAL)`)
     const end = monoMs() + ms
-    while (monoMs() < end) { /* busy */ }
+    while (monoMs() < end) {
+      /* busy */
+    }
   })
 }

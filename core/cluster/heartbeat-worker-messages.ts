@@ -18,12 +18,15 @@ export interface WorkerInit {
 }
 
 /** A snapshot of the worker's state: its status, and when it was taken (ms, the process's monotonic clock). */
-export interface Snapshot { st: HeartbeatStatus; at: number }
+export interface Snapshot {
+  st: HeartbeatStatus
+  at: number
+}
 
 export type FromWorker =
   /** After every tick's silence check: the state, and a ping the main thread answers with `pong` (no state
    *  while the watchdog has muted the heartbeat: a ping per second only). */
-  | ({ t: 'tick'; seq: number; at: number; st?: HeartbeatStatus })
+  | { t: 'tick'; seq: number; at: number; st?: HeartbeatStatus }
   /** An event of the Heartbeat, with the state right after it (listeners read it synchronously). */
   | ({ t: 'ev'; name: 'peer'; ev: PeerEvent } & Snapshot)
   | ({ t: 'ev'; name: 'link'; ev: LinkEvent } & Snapshot)
@@ -35,11 +38,7 @@ export type FromWorker =
   | { t: 'stopped'; at: number }
 
 export type ToWorker =
-  | { t: 'start' }
-  | { t: 'stop' }
-  | { t: 'payload'; view: HbView }
-  | { t: 'pong'; seq: number }
-  | { t: 'rejects'; on: boolean }
+  { t: 'start' } | { t: 'stop' } | { t: 'payload'; view: HbView } | { t: 'pong'; seq: number } | { t: 'rejects'; on: boolean }
 
 /** The process's monotonic clock in ms: the same in every thread (performance.now() is per thread). */
 export function monoMs(): number {

@@ -59,7 +59,11 @@ function onTick(): void {
   if (init.watchdogMs > 0 && mutedSince === null && unansweredMs >= init.watchdogMs) {
     mutedSince = Date.now()
     hb.mute(true)
-    log.log('error', `the agent's main thread has not answered for ${Math.round(unansweredMs)} ms: heartbeats stopped, so that the peers see this node as down (watchdog ${init.watchdogMs} ms)`, { watchdogMs: init.watchdogMs })
+    log.log(
+      'error',
+      `the agent's main thread has not answered for ${Math.round(unansweredMs)} ms: heartbeats stopped, so that the peers see this node as down (watchdog ${init.watchdogMs} ms)`,
+      { watchdogMs: init.watchdogMs },
+    )
   }
   // A muted worker's main thread is hung: its reports would pile up unread, so it gets a small ping per
   // second only (the answer unmutes), and the state again once it answers.
@@ -96,11 +100,19 @@ function raisePriority(): void {
     os.setPriority(tid, want)
     log.log('info', `heartbeat thread ${tid} runs at nice ${os.getPriority(tid)}`, { tid })
   } catch (e) {
-    log.log('warn', `heartbeat thread ${tid}: priority not raised, it runs at nice ${safeNice(tid)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { tid })
+    log.log(
+      'warn',
+      `heartbeat thread ${tid}: priority not raised, it runs at nice ${safeNice(tid)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { tid },
+    )
   }
 }
 function safeNice(tid: number): number | string {
-  try { return os.getPriority(tid) } catch { return '?' }
+  try {
+    return os.getPriority(tid)
+  } catch {
+    return '?'
+  }
 }
 
 const forwardReject = (ev: RejectEvent) => post({ t: 'reject', ev, at: monoMs() })
@@ -110,9 +122,14 @@ hb.on('view', (ev) => post({ t: 'ev', name: 'view', ev, ...snapshot() }))
 
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
-    case 'pong': return onPong(m.seq)
+    case 'pong':
+      return onPong(m.seq)
     case 'payload':
-      try { hb.setPayload(m.view) } catch (e) { log.log('error', 'heartbeat view refused', { error: (e as Error).message }) }
+      try {
+        hb.setPayload(m.view)
+      } catch (e) {
+        log.log('error', 'heartbeat view refused', { error: (e as Error).message })
+      }
       return
     case 'rejects':
       hb.off('reject', forwardReject)
@@ -121,7 +138,9 @@ port.on('message', (m: ToWorker) => {
     case 'start':
       raisePriority()
       lastTick = monoMs()
-      void hb.start().catch((e: Error) => log.log('error', 'heartbeat start failed', { error: e.message }))
+      void hb
+        .start()
+        .catch((e: Error) => log.log('error', 'heartbeat start failed', { error: e.message }))
         .then(() => post({ t: 'started', incarnation: hb.incarnation.toString(), ...snapshot() }))
       return
     case 'stop':

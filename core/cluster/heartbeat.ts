@@ -82,9 +82,24 @@ export interface PeerEvent {
   /** The peer came back with a new incarnation (it restarted) while we still saw it up. */
   restarted?: boolean
 }
-export interface LinkEvent { node: string; link: string; up: boolean; at: number }
-export interface ViewEvent { node: string; payload: HbView }
-export interface RejectEvent { link: string; from: string; reason: RejectReason; code: ErrorCode; field?: string; message: string }
+export interface LinkEvent {
+  node: string
+  link: string
+  up: boolean
+  at: number
+}
+export interface ViewEvent {
+  node: string
+  payload: HbView
+}
+export interface RejectEvent {
+  link: string
+  from: string
+  reason: RejectReason
+  code: ErrorCode
+  field?: string
+  message: string
+}
 
 export interface HeartbeatEvents {
   peer: [PeerEvent]
@@ -248,8 +263,19 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     this.deadMs = checked.deadMs
     for (const l of checked.links) {
       this.links.set(l.name, {
-        name: l.name, address: l.address, port: l.port, socket: null, binding: false,
-        seq: 0, sent: [], sentNext: 0, tx: 0, rx: 0, sendErrors: 0, lastError: null, lastErrorLogged: 0,
+        name: l.name,
+        address: l.address,
+        port: l.port,
+        socket: null,
+        binding: false,
+        seq: 0,
+        sent: [],
+        sentNext: 0,
+        tx: 0,
+        rx: 0,
+        sendErrors: 0,
+        lastError: null,
+        lastErrorLogged: 0,
       })
     }
     const now = Date.now()
@@ -258,9 +284,32 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       const links = new Map<string, PeerLink>()
       for (const l of this.links.values()) {
         const a = n.addresses[l.name]
-        if (a) links.set(l.name, { address: a, up: false, lastHeard: null, since: now, rx: 0, unconfirmed: 0, rttMs: null, ageMs: null, echoSentAt: null, echoRecvAt: 0 })
+        if (a)
+          links.set(l.name, {
+            address: a,
+            up: false,
+            lastHeard: null,
+            since: now,
+            rx: 0,
+            unconfirmed: 0,
+            rttMs: null,
+            ageMs: null,
+            echoSentAt: null,
+            echoRecvAt: 0,
+          })
       }
-      this.peers.set(n.name, { node: n.name, up: false, since: now, incarnation: null, links, view: null, viewRaw: null, acceptedAt: null, leaseAt: null, grantAt: null })
+      this.peers.set(n.name, {
+        node: n.name,
+        up: false,
+        since: now,
+        incarnation: null,
+        links,
+        view: null,
+        viewRaw: null,
+        acceptedAt: null,
+        leaseAt: null,
+        grantAt: null,
+      })
     }
     this.echoWindow = Math.ceil(this.deadMs / this.intervalMs) + 1
     // Persisted state: our incarnation never goes below the last one used (peers refuse older ones), and
@@ -275,7 +324,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
         this.log?.log('error', 'heartbeat state file ignored', { error })
       }
       this.stateWriter = new HbStateWriter(opts.stateFile, (error) => {
-        this.log?.log('error', 'heartbeat state file not saved: a restart of this node may accept a replay of a peer\'s earlier boot', { error })
+        this.log?.log('error', "heartbeat state file not saved: a restart of this node may accept a replay of a peer's earlier boot", {
+          error,
+        })
       })
     } else this.stateWriter = null
     this.incarnation = newIncarnation(Date.now(), last)
@@ -316,7 +367,16 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     for (const l of this.links.values()) {
       const s = l.socket
       l.socket = null
-      if (s) closes.push(new Promise((r) => { try { s.close(() => r()) } catch { r() } }))
+      if (s)
+        closes.push(
+          new Promise((r) => {
+            try {
+              s.close(() => r())
+            } catch {
+              r()
+            }
+          }),
+        )
     }
     await Promise.all(closes)
     await this.stateWriter?.idle()
@@ -353,8 +413,14 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       incarnation: this.incarnation.toString(),
       timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
       links: [...this.links.values()].map((l) => ({
-        name: l.name, address: l.address, port: l.port, bound: l.socket !== null && !l.binding,
-        tx: l.tx, rx: l.rx, sendErrors: l.sendErrors, lastError: l.lastError,
+        name: l.name,
+        address: l.address,
+        port: l.port,
+        bound: l.socket !== null && !l.binding,
+        tx: l.tx,
+        rx: l.rx,
+        sendErrors: l.sendErrors,
+        lastError: l.lastError,
       })),
       peers: [...this.peers.values()].map((p) => ({
         node: p.node,
@@ -367,16 +433,21 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
           lease: p.leaseAt === null ? null : clk - p.leaseAt,
           grant: p.grantAt === null ? null : now - p.grantAt,
         },
-        links: Object.fromEntries([...p.links].map(([name, pl]) => [name, {
-          up: pl.up,
-          address: pl.address,
-          lastHeardMs: pl.lastHeard === null ? null : Math.round(now - pl.lastHeard),
-          rttMs: pl.rttMs === null ? null : round2(pl.rttMs),
-          ageMs: pl.ageMs === null ? null : round2(pl.ageMs),
-          rx: pl.rx,
-          unconfirmed: pl.unconfirmed,
-          since: pl.since,
-        }])),
+        links: Object.fromEntries(
+          [...p.links].map(([name, pl]) => [
+            name,
+            {
+              up: pl.up,
+              address: pl.address,
+              lastHeardMs: pl.lastHeard === null ? null : Math.round(now - pl.lastHeard),
+              rttMs: pl.rttMs === null ? null : round2(pl.rttMs),
+              ageMs: pl.ageMs === null ? null : round2(pl.ageMs),
+              rx: pl.rx,
+              unconfirmed: pl.unconfirmed,
+              since: pl.since,
+            },
+          ]),
+        ),
       })),
       rejected: { ...this.rejected },
       state: { file: this.stateWriter?.file ?? null, error: this.stateWriter?.error ?? this.stateError },
@@ -401,11 +472,18 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     } catch (e) {
       l.binding = false
       this.noteError(l, `bind ${l.address}:${l.port}: ${(e as Error).message}`)
-      try { s.close() } catch { /* never bound */ }
+      try {
+        s.close()
+      } catch {
+        /* never bound */
+      }
       return
     }
     l.binding = false
-    if (!this.running) { s.close(); return }
+    if (!this.running) {
+      s.close()
+      return
+    }
     s.on('error', (e) => this.noteError(l, `socket: ${e.message}`))
     s.on('message', (msg, rinfo) => this.receive(l, msg, rinfo))
     l.socket = s
@@ -415,7 +493,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private noteError(l: LinkState, msg: string): void {
     l.lastError = msg
     const t = mono()
-    if (t - l.lastErrorLogged > 10_000) { // at most one log line per link per 10 s
+    if (t - l.lastErrorLogged > 10_000) {
+      // at most one log line per link per 10 s
       l.lastErrorLogged = t
       this.log?.log('warn', 'heartbeat link error', { link: l.name, error: msg })
     }
@@ -440,7 +519,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
    * While muted, ticks send nothing (receiving and silence checks go on), so the peers see this node go
    * silent: the worker thread's watchdog mutes the heartbeat of an agent whose main thread hangs.
    */
-  mute(on: boolean): void { this.muted = on }
+  mute(on: boolean): void {
+    this.muted = on
+  }
 
   private send(l: LinkState): void {
     const s = l.socket!
@@ -457,19 +538,30 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       // A joined announcement echoing this peer's packet is a grant it may hold until that packet's send
       // time + its lease: remember when we received it (view.ts waits it out before leaving the peer out).
       if (this.payloadGrant && pl.echoSentAt !== null && (p.grantAt === null || pl.echoRecvAt > p.grantAt)) p.grantAt = pl.echoRecvAt
-      const buf = encodePacket({
-        cluster: this.cluster, sender: this.self, to: p.node, link: l.name,
-        incarnation: this.incarnation, seq: l.seq, sentAt,
-        echo: pl.echoSentAt === null ? null : { sentAt: pl.echoSentAt, holdMs: now - pl.echoRecvAt },
-        payload: this.payload,
-      }, this.key)
+      const buf = encodePacket(
+        {
+          cluster: this.cluster,
+          sender: this.self,
+          to: p.node,
+          link: l.name,
+          incarnation: this.incarnation,
+          seq: l.seq,
+          sentAt,
+          echo: pl.echoSentAt === null ? null : { sentAt: pl.echoSentAt, holdMs: now - pl.echoRecvAt },
+          payload: this.payload,
+        },
+        this.key,
+      )
       l.tx++
       // A send callback costs a trip through the event loop; only the tick's first send on a link has one
       // (a link that cannot send fails them all): sendErrors counts ticks whose sends failed.
       if (first) {
         first = false
         s.send(buf, l.port, pl.address, (e) => {
-          if (e) { l.sendErrors++; this.noteError(l, `send to ${p.node} (${pl.address}): ${e.message}`) }
+          if (e) {
+            l.sendErrors++
+            this.noteError(l, `send to ${p.node} (${pl.address}): ${e.message}`)
+          }
         })
       } else s.send(buf, l.port, pl.address)
     }
@@ -477,7 +569,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
 
   /** Declares silent peers dead now (not at the next timer tick): after the process was paused, the
    *  timers that would have noticed may not have run before other work does. */
-  checkNow(): void { this.checkSilence() }
+  checkNow(): void {
+    this.checkSilence()
+  }
 
   private checkSilence(): void {
     const now = mono()
@@ -507,15 +601,22 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     this.onPacket?.(msg, l.name, { address: rinfo.address, port: rinfo.port })
     // Refusing what an outsider can send costs no exception (a flood of bad packets: docs/heartbeat.md).
     const d = tryDecodePacket(msg, this.key, { cluster: this.cluster })
-    if ('reject' in d) { this.reject(l, rinfo, d.reject); return }
+    if ('reject' in d) {
+      this.reject(l, rinfo, d.reject)
+      return
+    }
     const pkt: HbPacket = d.packet
     let peer: PeerState | undefined
     try {
       peer = this.peers.get(pkt.sender)
       if (!peer) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', 'sender is not a node of this cluster', { field: 'sender' })
-      if (pkt.to !== this.self) throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet is for '${pkt.to}'`, { field: 'to', subject: pkt.sender })
+      if (pkt.to !== this.self)
+        throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet is for '${pkt.to}'`, { field: 'to', subject: pkt.sender })
       if (pkt.link !== l.name || !peer.links.has(l.name)) {
-        throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet of link '${pkt.link}' arrived on link '${l.name}'`, { field: 'link', subject: pkt.sender })
+        throw new MccsError('MCCS_ERR_HB_MISDIRECTED', `packet of link '${pkt.link}' arrived on link '${l.name}'`, {
+          field: 'link',
+          subject: pkt.sender,
+        })
       }
       if (this.guard.accept(pkt).newIncarnation) void this.saveState()
     } catch (e) {
@@ -530,8 +631,15 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     pl.echoRecvAt = now
     if (!pkt.echo || !l.sent.includes(pkt.echo.sentAt)) {
       if (pkt.echo && this.staleEcho(pkt.echo)) {
-        this.reject(l, rinfo, new MccsError('MCCS_ERR_HB_REPLAY',
-          'echo names none of our recent sends and is older than a round trip: a recording, not a live packet', { field: 'echo', subject: pkt.sender }))
+        this.reject(
+          l,
+          rinfo,
+          new MccsError(
+            'MCCS_ERR_HB_REPLAY',
+            'echo names none of our recent sends and is older than a round trip: a recording, not a live packet',
+            { field: 'echo', subject: pkt.sender },
+          ),
+        )
       } else pl.unconfirmed++ // first packets of a handshake, a one-way link, or a peer just back from a stall
       return
     }
@@ -634,7 +742,13 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
 }
 
 function isReject(r: unknown): r is HbReject {
-  return typeof r === 'object' && r !== null && !(r instanceof Error) && typeof (r as HbReject).code === 'string' && typeof (r as HbReject).reason === 'string'
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    !(r instanceof Error) &&
+    typeof (r as HbReject).code === 'string' &&
+    typeof (r as HbReject).reason === 'string'
+  )
 }
 
 /**
@@ -643,7 +757,9 @@ function isReject(r: unknown): r is HbReject {
  * where it is passed.
  */
 export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 'self' | 'key'>): {
-  intervalMs: number; deadMs: number; links: Array<{ name: string; address: string; port: number }>
+  intervalMs: number
+  deadMs: number
+  links: Array<{ name: string; address: string; port: number }>
 } {
   const cfg = opts.config
   if (!Buffer.isBuffer(opts.key) || opts.key.length !== KEY_BYTES) {
@@ -662,12 +778,16 @@ export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 's
     const address = me.addresses[l.name]
     if (!address) continue
     if (!isIP(address)) {
-      throw new MccsError('MCCS_ERR_HB_CONFIG', `address '${address}' is not an IP address`, { field: `/nodes/${opts.self}/addresses/${l.name}` })
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `address '${address}' is not an IP address`, {
+        field: `/nodes/${opts.self}/addresses/${l.name}`,
+      })
     }
     links.push({ name: l.name, address, port: l.port ?? basePort })
   }
   if (links.length === 0) {
-    throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' has no address on any heartbeat link`, { field: `/nodes/${opts.self}/addresses` })
+    throw new MccsError('MCCS_ERR_HB_CONFIG', `node '${opts.self}' has no address on any heartbeat link`, {
+      field: `/nodes/${opts.self}/addresses`,
+    })
   }
   return { intervalMs, deadMs, links }
 }

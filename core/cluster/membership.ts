@@ -102,7 +102,10 @@ export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): stri
     for (const u of [...p, ...x]) {
       let c = 0
       for (const w of nb(u)) if (p.has(w)) c++
-      if (c > best) { best = c; pivot = u }
+      if (c > best) {
+        best = c
+        pivot = u
+      }
     }
     for (const u of [...p].sort(byName)) {
       if (nb(pivot).has(u)) continue
@@ -117,7 +120,13 @@ export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): stri
   return out
 }
 
-function compareCliques(a: string[], b: string[], votes: Map<string, number>, prefer?: ReadonlySet<string>, hears?: Map<string, number>): number {
+function compareCliques(
+  a: string[],
+  b: string[],
+  votes: Map<string, number>,
+  prefer?: ReadonlySet<string>,
+  hears?: Map<string, number>,
+): number {
   const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   if (va !== vb) return vb - va
@@ -179,9 +188,11 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   let reason: string
   if (q.totalVotes === 0) reason = 'no node has a vote'
   else if (q.votes >= q.needed) reason = `majority: ${q.votes} of ${q.totalVotes} votes`
-  else if (q.tie) reason = qs === 'granted'
-    ? `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`
-    : `tie (${q.votes} of ${q.totalVotes} votes); quorum server ${qs === 'denied' ? 'denied its vote' : 'not available'}`
+  else if (q.tie)
+    reason =
+      qs === 'granted'
+        ? `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`
+        : `tie (${q.votes} of ${q.totalVotes} votes); quorum server ${qs === 'denied' ? 'denied its vote' : 'not available'}`
   else reason = `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
   return { partition, excluded, ...q, coordinator, reason }
 }

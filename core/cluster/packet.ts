@@ -140,7 +140,8 @@ export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD'
     out.generation = o.generation
   }
   if (o.digest !== undefined) {
-    if (typeof o.digest !== 'string' || !/^[0-9a-f]{16}$/.test(o.digest)) throw err(code, `${base}/digest`, 'must be 16 lowercase hex digits')
+    if (typeof o.digest !== 'string' || !/^[0-9a-f]{16}$/.test(o.digest))
+      throw err(code, `${base}/digest`, 'must be 16 lowercase hex digits')
     out.digest = o.digest
   }
   if (o.quorum !== undefined) {
@@ -181,7 +182,8 @@ export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
   if (!Number.isSafeInteger(p.seq) || p.seq < 1) throw err('MCCS_ERR_INVALID', 'seq', 'must be an integer >= 1')
   if (!Number.isFinite(p.sentAt) || p.sentAt < 0) throw err('MCCS_ERR_INVALID', 'sentAt', 'must be a finite time >= 0')
   const payload = Buffer.isBuffer(p.payload) ? p.payload : encodeView(p.payload)
-  if (payload.length > MAX_PAYLOAD_BYTES) throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${payload.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${payload.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
   const size = FIXED_BYTES + nameBufs.reduce((a, b) => a + b.length, 0) + payload.length + MAC_BYTES
   const buf = Buffer.allocUnsafe(size)
   let o = 0
@@ -257,10 +259,19 @@ export function tryDecodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect):
   // The names: a length byte each, then the bytes. `null` and `truncated` say why one could not be read.
   let truncated: string | null = null
   const readName = (field: string): string | null => {
-    if (o + 1 > end) { truncated = `truncated: needs 1 more bytes, ${Math.max(0, end - o)} left before the MAC`; return null }
+    if (o + 1 > end) {
+      truncated = `truncated: needs 1 more bytes, ${Math.max(0, end - o)} left before the MAC`
+      return null
+    }
     const len = buf.readUInt8(o++)
-    if (len < 1 || len > MAX_NAME_BYTES) { truncated = `length ${len}; names are 1..${MAX_NAME_BYTES} bytes`; return null }
-    if (o + len > end) { truncated = `truncated: needs ${len} more bytes, ${Math.max(0, end - o)} left before the MAC`; return null }
+    if (len < 1 || len > MAX_NAME_BYTES) {
+      truncated = `length ${len}; names are 1..${MAX_NAME_BYTES} bytes`
+      return null
+    }
+    if (o + len > end) {
+      truncated = `truncated: needs ${len} more bytes, ${Math.max(0, end - o)} left before the MAC`
+      return null
+    }
     const s = buf.toString('latin1', o, o + len)
     o += len
     return s
@@ -277,7 +288,13 @@ export function tryDecodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect):
   const link = readName('link')
   if (link === null) return no('link', truncated!)
   // incarnation, seq, sentAt (8 each), echo (16), payload length (2)
-  for (const [field, n] of [['incarnation', 8], ['seq', 8], ['sentAt', 8], ['echo', 16], ['payloadLength', 2]] as const) {
+  for (const [field, n] of [
+    ['incarnation', 8],
+    ['seq', 8],
+    ['sentAt', 8],
+    ['echo', 16],
+    ['payloadLength', 2],
+  ] as const) {
     if (o + n > end) return no(field, `truncated: needs ${n} more bytes, ${Math.max(0, end - o)} left before the MAC`)
     o += n
   }
@@ -293,20 +310,28 @@ export function tryDecodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect):
 
   // Authenticate before trusting the contents.
   const mac = createHmac('sha256', key).update(buf.subarray(0, end)).digest()
-  if (!timingSafeEqual(mac, buf.subarray(end))) return no('mac', 'MAC does not match (wrong cluster key or altered packet)', 'MCCS_ERR_HB_AUTH')
+  if (!timingSafeEqual(mac, buf.subarray(end)))
+    return no('mac', 'MAC does not match (wrong cluster key or altered packet)', 'MCCS_ERR_HB_AUTH')
 
   // Behind the MAC: only a holder of the cluster key gets here, so exceptions are affordable.
   try {
     return { packet: checkAuthentic(buf, fixed, payloadStart, end, { version, flags, cluster, sender, to, link }) }
   } catch (e) {
     const m = e instanceof MccsError ? e : bad('payload', String(e))
-    return { reject: { code: m.code, field: m.field ?? 'payload', reason: m.message, ...(m.subject ? { subject: m.subject } : {}), error: m } }
+    return {
+      reject: { code: m.code, field: m.field ?? 'payload', reason: m.message, ...(m.subject ? { subject: m.subject } : {}), error: m },
+    }
   }
 }
 
 /** The fields of an authenticated packet, each checked for its meaning. Throws MccsError naming the field. */
-function checkAuthentic(buf: Buffer, o: number, payloadStart: number, end: number,
-  h: { version: number; flags: number; cluster: string; sender: string; to: string; link: string }): HbPacket {
+function checkAuthentic(
+  buf: Buffer,
+  o: number,
+  payloadStart: number,
+  end: number,
+  h: { version: number; flags: number; cluster: string; sender: string; to: string; link: string },
+): HbPacket {
   const { version, flags, cluster, sender, to, link } = h
   const incarnation = buf.readBigUInt64BE(o)
   const seqBig = buf.readBigUInt64BE(o + 8)
@@ -375,13 +400,19 @@ export class ReplayGuard {
       return { newIncarnation: true }
     }
     if (p.incarnation < st.newest) {
-      throw new MccsError('MCCS_ERR_HB_REPLAY',
+      throw new MccsError(
+        'MCCS_ERR_HB_REPLAY',
         `incarnation ${p.incarnation} (started ${isoTime(incarnationTime(p.incarnation))}) is older than ${st.newest} (started ` +
-        `${isoTime(incarnationTime(st.newest))}), already seen from this sender`, { field: 'incarnation', subject: p.sender })
+          `${isoTime(incarnationTime(st.newest))}), already seen from this sender`,
+        { field: 'incarnation', subject: p.sender },
+      )
     }
     const last = st.seq.get(p.link) ?? 0
     if (p.seq <= last) {
-      throw new MccsError('MCCS_ERR_HB_REPLAY', `sequence ${p.seq} <= ${last} already seen on link ${p.link}`, { field: 'seq', subject: p.sender })
+      throw new MccsError('MCCS_ERR_HB_REPLAY', `sequence ${p.seq} <= ${last} already seen on link ${p.link}`, {
+        field: 'seq',
+        subject: p.sender,
+      })
     }
     st.seq.set(p.link, p.seq)
     return { newIncarnation: false }

@@ -26,7 +26,7 @@ const MAX_LINE = 1 << 20
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
 /** Why an inbound handshake failed, for the log line, by Node's error code. */
 const INBOUND_REASONS: Record<string, string> = {
-  ERR_SSL_BINDER_DOES_NOT_VERIFY: 'it does not hold this cluster\'s key',
+  ERR_SSL_BINDER_DOES_NOT_VERIFY: "it does not hold this cluster's key",
   // No PSK offered: the server has no certificate to fall back to.
   ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM: 'no pre-shared key offered (not an MCCS peer)',
   ERR_SSL_WRONG_VERSION_NUMBER: 'not TLS (an MCCS agent from before the encrypted channel, or another program)',
@@ -37,7 +37,10 @@ const INBOUND_REASONS: Record<string, string> = {
  *  with another key retries without end; the counters in `rejected` count every one). */
 const REFUSAL_LOG_MS = 60_000
 
-export interface Endpoint { host: string; port: number }
+export interface Endpoint {
+  host: string
+  port: number
+}
 
 export interface PeerChannelOptions {
   cluster: string
@@ -58,10 +61,16 @@ export interface PeerChannelOptions {
   reachable?: (peer: string, ep: Endpoint) => boolean
 }
 
-interface Session { sock: tls.TLSSocket; peer: string }
+interface Session {
+  sock: tls.TLSSocket
+  peer: string
+}
 
 /** What an inbound handshake claimed (the PSK identity), kept for the refusal's log line. */
-interface Claim { from?: string; refused?: string }
+interface Claim {
+  from?: string
+  refused?: string
+}
 
 type LineHandler = (v: Record<string, unknown>) => void
 
@@ -89,13 +98,16 @@ export class PeerChannel {
   private psk(from: string, to: string): Buffer {
     const id = `${from}>${to}`
     let k = this.psks.get(id)
-    if (!k) this.psks.set(id, k = derivePsk(this.o.key, `peer-channel ${this.o.cluster} ${id}`))
+    if (!k) this.psks.set(id, (k = derivePsk(this.o.key, `peer-channel ${this.o.cluster} ${id}`)))
     return k
   }
 
   async start(): Promise<void> {
     for (const ep of this.o.listen) {
-      const server = tls.createServer(pskServerOptions((id, sock) => this.inboundPsk(id, sock), this.o.connectTimeoutMs ?? 5000), (sock) => this.accept(sock))
+      const server = tls.createServer(
+        pskServerOptions((id, sock) => this.inboundPsk(id, sock), this.o.connectTimeoutMs ?? 5000),
+        (sock) => this.accept(sock),
+      )
       server.on('connection', (raw: net.Socket) => {
         this.inbound.add(raw)
         raw.once('close', () => this.inbound.delete(raw))
@@ -103,7 +115,10 @@ export class PeerChannel {
       server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => this.refusedInbound(err, sock))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
-        server.listen(ep.port, ep.host, () => { server.off('error', reject); resolve() })
+        server.listen(ep.port, ep.host, () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
       server.on('error', (err) => this.o.log?.log('error', 'peer channel listener error', { error: err.message }))
       this.servers.push(server)
@@ -112,9 +127,16 @@ export class PeerChannel {
 
   async stop(): Promise<void> {
     this.stopped = true
-    for (const w of this.waiting.values()) { clearTimeout(w.timer); w.reject(new MccsError('MCCS_ERR_CANCELLED', 'peer channel stopped')) }
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer)
+      w.reject(new MccsError('MCCS_ERR_CANCELLED', 'peer channel stopped'))
+    }
     this.waiting.clear()
-    for (const s of this.outbound.values()) s.then((x) => x.sock.destroy(), () => {})
+    for (const s of this.outbound.values())
+      s.then(
+        (x) => x.sock.destroy(),
+        () => {},
+      )
     this.outbound.clear()
     for (const s of this.inbound) s.destroy()
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
@@ -142,7 +164,10 @@ export class PeerChannel {
   private refusal(key: string, level: 'debug' | 'warn', msg: string, data: Record<string, unknown>): void {
     const now = Date.now()
     const r = this.refusals.get(key)
-    if (r && now - r.at < REFUSAL_LOG_MS) { r.more++; return }
+    if (r && now - r.at < REFUSAL_LOG_MS) {
+      r.more++
+      return
+    }
     if (this.refusals.size > 1024) this.refusals.clear() // bounded: a scan from many addresses
     this.refusals.set(key, { at: now, more: 0 })
     this.o.log?.log(level, msg, { ...data, ...(r?.more ? { notLogged: r.more } : {}) })
@@ -151,7 +176,10 @@ export class PeerChannel {
   /** Frames after the handshake, both directions. Anything unusable closes the connection. */
   private frames(s: Session): void {
     const { sock } = s
-    const malformed = () => { this.rejected.malformed++; sock.destroy() }
+    const malformed = () => {
+      this.rejected.malformed++
+      sock.destroy()
+    }
     sock.on('error', (err: Error & { code?: string }) => {
       // Node only reports a TLS error after the handshake (the socket stays open): close it here.
       sock.destroy()
@@ -159,16 +187,28 @@ export class PeerChannel {
       // saying so, is an OpenSSL error; a reset or a timeout is not.
       if (!err.code?.startsWith('ERR_SSL')) return
       this.rejected.record++
-      this.refusal(`record ${s.peer}`, 'warn', 'peer connection closed: a TLS record failed authentication', { peer: s.peer, error: tlsReason(err) })
+      this.refusal(`record ${s.peer}`, 'warn', 'peer connection closed: a TLS record failed authentication', {
+        peer: s.peer,
+        error: tlsReason(err),
+      })
     })
     const onObj: LineHandler = (v) => {
       const { k, id, b } = v
       if (typeof id !== 'number' || (k !== 'req' && k !== 'res' && k !== 'err')) return malformed()
       if (k === 'req') {
         this.o.onRequest(s.peer, b).then(
-          (res) => { if (!sock.destroyed) this.send(s, 'res', id, res) },
+          (res) => {
+            if (!sock.destroyed) this.send(s, 'res', id, res)
+          },
           (err: Error & { code?: string; field?: string; subject?: string; data?: unknown }) => {
-            if (!sock.destroyed) this.send(s, 'err', id, { message: err.message, code: err.code ?? 'MCCS_ERR_INTERNAL', field: err.field, subject: err.subject, data: err.data })
+            if (!sock.destroyed)
+              this.send(s, 'err', id, {
+                message: err.message,
+                code: err.code ?? 'MCCS_ERR_INTERNAL',
+                field: err.field,
+                subject: err.subject,
+                data: err.data,
+              })
           },
         )
         return
@@ -185,7 +225,11 @@ export class PeerChannel {
     }
     readLines(sock, MAX_LINE, (line) => {
       let v: unknown
-      try { v = JSON.parse(line) } catch { return malformed() }
+      try {
+        v = JSON.parse(line)
+      } catch {
+        return malformed()
+      }
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed()
       onObj(v as Record<string, unknown>)
     })
@@ -212,15 +256,19 @@ export class PeerChannel {
     const reason = claim?.refused ?? INBOUND_REASONS[err.code ?? ''] ?? tlsReason(err)
     // A connection dropped before its handshake (a port check, our own peer stopping) is not an attack.
     const level = claim?.refused || tlsError || err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'warn' : 'debug'
-    this.refusal(`in ${address} ${claim?.from ?? ''} ${reason}`, level, `peer connection refused: ${reason}`,
-      { address, ...(claim?.from ? { claimed: claim.from } : {}), ...(err.code ? { code: err.code } : {}) })
+    this.refusal(`in ${address} ${claim?.from ?? ''} ${reason}`, level, `peer connection refused: ${reason}`, {
+      address,
+      ...(claim?.from ? { claimed: claim.from } : {}),
+      ...(err.code ? { code: err.code } : {}),
+    })
     sock.destroy()
   }
 
   /** Server side of an authenticated connection. */
   private accept(sock: tls.TLSSocket): void {
     const from = this.claims.get(sock)?.from
-    if (!from || !pskAuthenticated(sock)) { // cannot happen with PSK-only options; refuse rather than assume
+    if (!from || !pskAuthenticated(sock)) {
+      // cannot happen with PSK-only options; refuse rather than assume
       this.rejected.handshake++
       sock.destroy()
       return
@@ -237,12 +285,15 @@ export class PeerChannel {
   dropVia(peer: string, host: string): void {
     const have = this.outbound.get(peer)
     if (!have) return
-    void have.then((s) => {
-      if (s.sock.remoteAddress === host || s.sock.remoteAddress === `::ffff:${host}`) {
-        this.o.log?.log('info', `closing the connection to ${peer} over ${host}: that link is down`, { peer, host })
-        s.sock.destroy()
-      }
-    }, () => {})
+    void have.then(
+      (s) => {
+        if (s.sock.remoteAddress === host || s.sock.remoteAddress === `::ffff:${host}`) {
+          this.o.log?.log('info', `closing the connection to ${peer} over ${host}: that link is down`, { peer, host })
+          s.sock.destroy()
+        }
+      },
+      () => {},
+    )
   }
 
   /** Our outbound session to a peer (made on first use, remade after a failure). */
@@ -262,15 +313,27 @@ export class PeerChannel {
           last = err as Error
         }
       }
-      throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last?.message ?? 'no address'}`, { subject: peer })
+      throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last?.message ?? 'no address'}`, {
+        subject: peer,
+      })
     })()
     this.outbound.set(peer, p)
-    p.then((s) => s.sock.once('close', () => {
-      if (this.outbound.get(peer) === p) this.outbound.delete(peer)
-      for (const [id, w] of this.waiting) {
-        if (w.peer === peer) { clearTimeout(w.timer); this.waiting.delete(id); w.reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `connection to ${peer} closed`, { subject: peer })) }
-      }
-    }), () => { if (this.outbound.get(peer) === p) this.outbound.delete(peer) })
+    p.then(
+      (s) =>
+        s.sock.once('close', () => {
+          if (this.outbound.get(peer) === p) this.outbound.delete(peer)
+          for (const [id, w] of this.waiting) {
+            if (w.peer === peer) {
+              clearTimeout(w.timer)
+              this.waiting.delete(id)
+              w.reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `connection to ${peer} closed`, { subject: peer }))
+            }
+          }
+        }),
+      () => {
+        if (this.outbound.get(peer) === p) this.outbound.delete(peer)
+      },
+    )
     return p
   }
 
@@ -278,14 +341,27 @@ export class PeerChannel {
     return new Promise<Session>((resolve, reject) => {
       if (this.stopped) return reject(new MccsError('MCCS_ERR_CANCELLED', 'peer channel stopped'))
       const at = `${ep.host}:${ep.port}`
-      const sock = tls.connect({ host: ep.host, port: ep.port, ...pskClientOptions(`${this.o.cluster}/${this.o.node}/${peer}`, this.psk(this.o.node, peer)) })
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`handshake with ${peer} at ${at} timed out`)) }, this.o.connectTimeoutMs ?? 2000)
+      const sock = tls.connect({
+        host: ep.host,
+        port: ep.port,
+        ...pskClientOptions(`${this.o.cluster}/${this.o.node}/${peer}`, this.psk(this.o.node, peer)),
+      })
+      const timer = setTimeout(() => {
+        sock.destroy()
+        reject(new Error(`handshake with ${peer} at ${at} timed out`))
+      }, this.o.connectTimeoutMs ?? 2000)
       const refused = (reason: string, code?: string) => {
         this.rejected.handshake++
-        this.refusal(`out ${peer} ${at} ${reason}`, 'warn', `peer connection to ${peer} refused: ${reason}`, { peer, address: at, ...(code ? { code } : {}) })
+        this.refusal(`out ${peer} ${at} ${reason}`, 'warn', `peer connection to ${peer} refused: ${reason}`, {
+          peer,
+          address: at,
+          ...(code ? { code } : {}),
+        })
       }
       let tcpUp = false
-      sock.once('connect', () => { tcpUp = true })
+      sock.once('connect', () => {
+        tcpUp = true
+      })
       sock.once('error', (e: Error & { code?: string }) => {
         clearTimeout(timer)
         // A failure after TCP connected and before the handshake ended, other than a reset: the server
@@ -296,7 +372,10 @@ export class PeerChannel {
         }
         reject(e)
       })
-      sock.once('close', () => { clearTimeout(timer); reject(new Error(`${peer} closed the connection during the handshake`)) })
+      sock.once('close', () => {
+        clearTimeout(timer)
+        reject(new Error(`${peer} closed the connection during the handshake`))
+      })
       sock.once('secureConnect', () => {
         if (!pskAuthenticated(sock)) {
           refused('it did not authenticate with the cluster key')

@@ -14,8 +14,18 @@ import { MccsError } from '../errors.js'
 import { LineFramer } from '../line-reader.js'
 import type { HostLogger } from '../log/types.js'
 import {
-  KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, checkPartition, parseServerMsg, partitionKey,
-  type ClientMsg, type ClientVote, type VoteMsg,
+  KEY_RE,
+  MAX_LINE,
+  NAME_RE,
+  PROTOCOL_VERSION,
+  QUORUM_PORT,
+  authMac,
+  checkPartition,
+  parseServerMsg,
+  partitionKey,
+  type ClientMsg,
+  type ClientVote,
+  type VoteMsg,
 } from './quorum-protocol.js'
 
 export interface QuorumClientOptions {
@@ -78,10 +88,13 @@ export class QuorumClient extends EventEmitter {
 
   constructor(private readonly opts: QuorumClientOptions) {
     super()
-    if (!NAME_RE.test(opts.cluster)) throw new MccsError('MCCS_ERR_INVALID', `'${opts.cluster}' is not a cluster name`, { field: 'cluster' })
+    if (!NAME_RE.test(opts.cluster))
+      throw new MccsError('MCCS_ERR_INVALID', `'${opts.cluster}' is not a cluster name`, { field: 'cluster' })
     if (!NAME_RE.test(opts.node)) throw new MccsError('MCCS_ERR_INVALID', `'${opts.node}' is not a node name`, { field: 'node' })
-    if (!KEY_RE.test(opts.key)) throw new MccsError('MCCS_ERR_INVALID', 'a quorum key is 32..512 printable characters without spaces', { field: 'key' })
-    if (!opts.ca.includes('-----BEGIN CERTIFICATE-----')) throw new MccsError('MCCS_ERR_TLS_MATERIAL', 'ca must be a PEM certificate', { field: 'ca' })
+    if (!KEY_RE.test(opts.key))
+      throw new MccsError('MCCS_ERR_INVALID', 'a quorum key is 32..512 printable characters without spaces', { field: 'key' })
+    if (!opts.ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new MccsError('MCCS_ERR_TLS_MATERIAL', 'ca must be a PEM certificate', { field: 'ca' })
     this.intervalMs = opts.intervalMs ?? 1000
     this.timeoutMs = 5 * this.intervalMs
     this.log = opts.log ?? nullLog
@@ -99,8 +112,13 @@ export class QuorumClient extends EventEmitter {
 
   state(): QuorumClientState {
     return {
-      vote: this.vote(), connected: this.socket !== null && !this.socket.destroyed, loggedIn: this.loggedIn, holder: this.holder,
-      reason: this.reason, lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null, reconnects: this.reconnects,
+      vote: this.vote(),
+      connected: this.socket !== null && !this.socket.destroyed,
+      loggedIn: this.loggedIn,
+      holder: this.holder,
+      reason: this.reason,
+      lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null,
+      reconnects: this.reconnects,
     }
   }
 
@@ -154,13 +172,21 @@ export class QuorumClient extends EventEmitter {
     const nonceHolder = { cnonce: randomBytes(16).toString('hex') }
     const servername = this.opts.servername ?? (isIP(this.opts.host) ? undefined : this.opts.host)
     const socket = tls.connect({
-      host: this.opts.host, port: this.opts.port ?? QUORUM_PORT, ca: [this.opts.ca], minVersion: 'TLSv1.2', rejectUnauthorized: true,
+      host: this.opts.host,
+      port: this.opts.port ?? QUORUM_PORT,
+      ca: [this.opts.ca],
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: true,
       ...(servername ? { servername } : {}),
     })
     this.socket = socket
-    const loginTimer = setTimeout(() => this.fail(socket, new MccsError('MCCS_ERR_QUORUM_UNREACHABLE', `no login within ${this.opts.connectTimeoutMs ?? 5000} ms`)),
-      this.opts.connectTimeoutMs ?? 5000)
-    socket.once('connect', () => { tcpUp = true })
+    const loginTimer = setTimeout(
+      () => this.fail(socket, new MccsError('MCCS_ERR_QUORUM_UNREACHABLE', `no login within ${this.opts.connectTimeoutMs ?? 5000} ms`)),
+      this.opts.connectTimeoutMs ?? 5000,
+    )
+    socket.once('connect', () => {
+      tcpUp = true
+    })
     socket.once('secureConnect', () => {
       this.log.log('debug', 'quorum client: TLS up', { host: this.opts.host })
       this.emit('connected')
@@ -176,7 +202,13 @@ export class QuorumClient extends EventEmitter {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const tlsFailure = tcpUp && !socket.authorized && !this.loggedIn
       const code = tlsFailure ? 'MCCS_ERR_QUORUM_TLS' : 'MCCS_ERR_QUORUM_UNREACHABLE'
-      this.fail(socket, new MccsError(code, `${this.opts.host}:${this.opts.port ?? QUORUM_PORT}: ${err.message}`, { cause: err, data: { errno: err.code } }))
+      this.fail(
+        socket,
+        new MccsError(code, `${this.opts.host}:${this.opts.port ?? QUORUM_PORT}: ${err.message}`, {
+          cause: err,
+          data: { errno: err.code },
+        }),
+      )
     })
     socket.on('close', () => {
       clearTimeout(loginTimer)
@@ -194,7 +226,8 @@ export class QuorumClient extends EventEmitter {
     }
     switch (msg.t) {
       case 'hello': {
-        if (msg.v !== PROTOCOL_VERSION) return this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', `server speaks protocol ${msg.v}`))
+        if (msg.v !== PROTOCOL_VERSION)
+          return this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', `server speaks protocol ${msg.v}`))
         const { cluster, node, key } = this.opts
         this.write(socket, { t: 'auth', v: PROTOCOL_VERSION, cluster, node, cnonce, mac: authMac(key, cluster, node, msg.nonce, cnonce) })
         return
@@ -266,7 +299,10 @@ export class QuorumClient extends EventEmitter {
     if (this.leaseTimer) clearTimeout(this.leaseTimer)
     const ms = this.leaseUntil - performance.now()
     if (ms <= 0) return
-    this.leaseTimer = setTimeout(() => { this.leaseTimer = null; this.changed() }, ms + 1)
+    this.leaseTimer = setTimeout(() => {
+      this.leaseTimer = null
+      this.changed()
+    }, ms + 1)
     this.leaseTimer.unref()
   }
 
@@ -307,7 +343,10 @@ export class QuorumClient extends EventEmitter {
     this.attempts++
     this.reconnects++
     if (this.retryTimer) clearTimeout(this.retryTimer)
-    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.connect() }, delay)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      this.connect()
+    }, delay)
     this.retryTimer.unref()
   }
 }

@@ -52,23 +52,60 @@ export const KEY_RE = /^[\x21-\x7e]{32,512}$/
 export type Vote = 'granted' | 'denied'
 export type ClientVote = Vote | 'none'
 
-export interface HelloMsg { t: 'hello'; v: number; nonce: string }
-export interface WelcomeMsg { t: 'welcome'; v: number; cluster: string; node: string; intervalMs: number; timeoutMs: number }
-export interface VoteMsg { t: 'vote'; vseq: number; seq: number; vote: Vote; partition: string[]; holder: string[] | null; reason: string }
-export interface ErrorMsg { t: 'error'; code: string; message: string }
+export interface HelloMsg {
+  t: 'hello'
+  v: number
+  nonce: string
+}
+export interface WelcomeMsg {
+  t: 'welcome'
+  v: number
+  cluster: string
+  node: string
+  intervalMs: number
+  timeoutMs: number
+}
+export interface VoteMsg {
+  t: 'vote'
+  vseq: number
+  seq: number
+  vote: Vote
+  partition: string[]
+  holder: string[] | null
+  reason: string
+}
+export interface ErrorMsg {
+  t: 'error'
+  code: string
+  message: string
+}
 export type ServerMsg = HelloMsg | WelcomeMsg | VoteMsg | ErrorMsg
 
-export interface AuthMsg { t: 'auth'; v: number; cluster: string; node: string; cnonce: string; mac: string }
-export interface ReportMsg { t: 'report'; seq: number; ack: number; partition: string[] }
+export interface AuthMsg {
+  t: 'auth'
+  v: number
+  cluster: string
+  node: string
+  cnonce: string
+  mac: string
+}
+export interface ReportMsg {
+  t: 'report'
+  seq: number
+  ack: number
+  partition: string[]
+}
 export type ClientMsg = AuthMsg | ReportMsg
 
 export function authMac(key: string, cluster: string, node: string, nonce: string, cnonce: string): string {
   return createHmac('sha256', Buffer.from(key, 'utf8'))
-    .update(`mccs-quorum-auth-v1\n${cluster}\n${node}\n${nonce}\n${cnonce}`).digest('hex')
+    .update(`mccs-quorum-auth-v1\n${cluster}\n${node}\n${nonce}\n${cnonce}`)
+    .digest('hex')
 }
 
 export function macEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8'), y = Buffer.from(b, 'utf8')
+  const x = Buffer.from(a, 'utf8'),
+    y = Buffer.from(b, 'utf8')
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
@@ -98,8 +135,10 @@ const int = (o: Record<string, unknown>, k: string, min = 0, max = Number.MAX_SA
 
 /** A partition as reported: distinct valid node names, sorted. */
 export function checkPartition(v: unknown, field = 'partition'): string[] {
-  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PARTITION) throw bad(field, `must be an array of 1..${MAX_PARTITION} node names`)
-  for (const [i, n] of v.entries()) if (typeof n !== 'string' || !NAME_RE.test(n)) throw bad(`${field}[${i}]`, `must be a node name (${NAME_RE.source})`)
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PARTITION)
+    throw bad(field, `must be an array of 1..${MAX_PARTITION} node names`)
+  for (const [i, n] of v.entries())
+    if (typeof n !== 'string' || !NAME_RE.test(n)) throw bad(`${field}[${i}]`, `must be a node name (${NAME_RE.source})`)
   const set = [...new Set(v as string[])].sort(cmp)
   if (set.length !== v.length) throw bad(field, 'names a node twice')
   return set
@@ -110,7 +149,14 @@ export function parseClientMsg(line: string): ClientMsg {
   switch (o.t) {
     case 'auth':
       if (o.v !== PROTOCOL_VERSION) throw bad('v', `protocol version ${PROTOCOL_VERSION} is the only one spoken here`)
-      return { t: 'auth', v: PROTOCOL_VERSION, cluster: str(o, 'cluster', NAME_RE), node: str(o, 'node', NAME_RE), cnonce: str(o, 'cnonce', HEX_RE), mac: str(o, 'mac', /^[0-9a-f]{64}$/) }
+      return {
+        t: 'auth',
+        v: PROTOCOL_VERSION,
+        cluster: str(o, 'cluster', NAME_RE),
+        node: str(o, 'node', NAME_RE),
+        cnonce: str(o, 'cnonce', HEX_RE),
+        mac: str(o, 'mac', /^[0-9a-f]{64}$/),
+      }
     case 'report':
       return { t: 'report', seq: int(o, 'seq', 1), ack: int(o, 'ack'), partition: checkPartition(o.partition) }
     default:
@@ -124,16 +170,32 @@ export function parseServerMsg(line: string): ServerMsg {
     case 'hello':
       return { t: 'hello', v: int(o, 'v'), nonce: str(o, 'nonce', HEX_RE) }
     case 'welcome':
-      return { t: 'welcome', v: int(o, 'v'), cluster: str(o, 'cluster', NAME_RE), node: str(o, 'node', NAME_RE), intervalMs: int(o, 'intervalMs', 1), timeoutMs: int(o, 'timeoutMs', 1) }
+      return {
+        t: 'welcome',
+        v: int(o, 'v'),
+        cluster: str(o, 'cluster', NAME_RE),
+        node: str(o, 'node', NAME_RE),
+        intervalMs: int(o, 'intervalMs', 1),
+        timeoutMs: int(o, 'timeoutMs', 1),
+      }
     case 'vote': {
       if (o.vote !== 'granted' && o.vote !== 'denied') throw bad('vote', "must be 'granted' or 'denied'")
       return {
-        t: 'vote', vseq: int(o, 'vseq', 1), seq: int(o, 'seq'), vote: o.vote, partition: Array.isArray(o.partition) ? checkPartition(o.partition) : [],
-        holder: o.holder === null || o.holder === undefined ? null : checkPartition(o.holder, 'holder'), reason: typeof o.reason === 'string' ? o.reason.slice(0, 500) : '',
+        t: 'vote',
+        vseq: int(o, 'vseq', 1),
+        seq: int(o, 'seq'),
+        vote: o.vote,
+        partition: Array.isArray(o.partition) ? checkPartition(o.partition) : [],
+        holder: o.holder === null || o.holder === undefined ? null : checkPartition(o.holder, 'holder'),
+        reason: typeof o.reason === 'string' ? o.reason.slice(0, 500) : '',
       }
     }
     case 'error':
-      return { t: 'error', code: typeof o.code === 'string' ? o.code.slice(0, 64) : 'MCCS_ERR_QUORUM_PROTOCOL', message: typeof o.message === 'string' ? o.message.slice(0, 1000) : '' }
+      return {
+        t: 'error',
+        code: typeof o.code === 'string' ? o.code.slice(0, 64) : 'MCCS_ERR_QUORUM_PROTOCOL',
+        message: typeof o.message === 'string' ? o.message.slice(0, 1000) : '',
+      }
     default:
       throw bad('t', `unknown message type ${JSON.stringify(o.t)}`)
   }
@@ -161,6 +223,8 @@ export function choosePartition(reports: ReadonlyArray<readonly string[]>, holde
     lowest: p[0]!,
   })
   const ranked = [...byKey.values()].map((p) => ({ p, r: rank(p) }))
-  ranked.sort((a, b) => b.r.size - a.r.size || b.r.holds - a.r.holds || cmp(a.r.lowest, b.r.lowest) || cmp(partitionKey(a.p), partitionKey(b.p)))
+  ranked.sort(
+    (a, b) => b.r.size - a.r.size || b.r.holds - a.r.holds || cmp(a.r.lowest, b.r.lowest) || cmp(partitionKey(a.p), partitionKey(b.p)),
+  )
   return [...ranked[0]!.p]
 }

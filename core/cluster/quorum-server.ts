@@ -21,8 +21,18 @@ import type { HostLogger } from '../log/types.js'
 import { ensureTlsMaterial, type TlsOptions } from './tls.js'
 import { readLines } from '../line-reader.js'
 import {
-  KEY_RE, MAX_LINE, NAME_RE, PROTOCOL_VERSION, QUORUM_PORT, authMac, choosePartition, macEqual, parseClientMsg, partitionKey,
-  type ServerMsg, type Vote,
+  KEY_RE,
+  MAX_LINE,
+  NAME_RE,
+  PROTOCOL_VERSION,
+  QUORUM_PORT,
+  authMac,
+  choosePartition,
+  macEqual,
+  parseClientMsg,
+  partitionKey,
+  type ServerMsg,
+  type Vote,
 } from './quorum-protocol.js'
 
 export interface QuorumServerOptions {
@@ -68,7 +78,15 @@ export interface QuorumClusterStatus {
   clients: QuorumClientStatus[]
 }
 export interface QuorumServerStatus {
-  server: { address: string; port: number; intervalMs: number; timeoutMs: number; startedAt: string; caFingerprint: string | null; pid: number }
+  server: {
+    address: string
+    port: number
+    intervalMs: number
+    timeoutMs: number
+    startedAt: string
+    caFingerprint: string | null
+    pid: number
+  }
   clusters: QuorumClusterStatus[]
 }
 
@@ -95,25 +113,41 @@ interface NodeRec {
   /** Told "granted" and not yet shown (by `ack`) that it read a later "denied". */
   grantOutstanding: boolean
 }
-interface ClusterState { name: string; nodes: Map<string, NodeRec>; holder: string[] | null; holderSince: number | null; pending: boolean }
+interface ClusterState {
+  name: string
+  nodes: Map<string, NodeRec>
+  holder: string[] | null
+  holderSince: number | null
+  pending: boolean
+}
 
 const nullLog: HostLogger = { log: () => {} }
 
 export const clusterKeyFile = (dir: string, cluster: string): string => path.join(dir, 'clusters', `${cluster}.key`)
 
 function checkClusterName(name: string): void {
-  if (!NAME_RE.test(name)) throw new MccsError('MCCS_ERR_INVALID', `'${name}' is not a cluster name (${NAME_RE.source})`, { field: 'cluster' })
+  if (!NAME_RE.test(name))
+    throw new MccsError('MCCS_ERR_INVALID', `'${name}' is not a cluster name (${NAME_RE.source})`, { field: 'cluster' })
 }
 
 /** Adds a cluster: writes its quorum key (0600). Returns the key (generated unless given). */
 export async function addCluster(dir: string, cluster: string, key?: string, opts: { force?: boolean } = {}): Promise<string> {
   checkClusterName(cluster)
   const k = key ?? randomBytes(32).toString('hex')
-  if (!KEY_RE.test(k)) throw new MccsError('MCCS_ERR_INVALID', 'a quorum key is 32..512 printable characters without spaces', { field: 'key' })
+  if (!KEY_RE.test(k))
+    throw new MccsError('MCCS_ERR_INVALID', 'a quorum key is 32..512 printable characters without spaces', { field: 'key' })
   const file = clusterKeyFile(dir, cluster)
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-  if (!opts.force && (await lstat(file).then(() => true, () => false))) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `cluster '${cluster}' already has a key (${file}); use --force to replace it`, { field: 'cluster' })
+  if (
+    !opts.force &&
+    (await lstat(file).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    throw new MccsError('MCCS_ERR_CONFLICT', `cluster '${cluster}' already has a key (${file}); use --force to replace it`, {
+      field: 'cluster',
+    })
   }
   await writeFileAtomic(file, k + '\n', 0o600)
   return k
@@ -126,7 +160,11 @@ export async function removeCluster(dir: string, cluster: string): Promise<void>
 
 export async function listClusters(dir: string): Promise<string[]> {
   const names = await readdir(path.join(dir, 'clusters')).catch(() => [] as string[])
-  return names.filter((n) => n.endsWith('.key')).map((n) => n.slice(0, -4)).filter((n) => NAME_RE.test(n)).sort()
+  return names
+    .filter((n) => n.endsWith('.key'))
+    .map((n) => n.slice(0, -4))
+    .filter((n) => NAME_RE.test(n))
+    .sort()
 }
 
 async function readKey(dir: string, cluster: string): Promise<string | undefined> {
@@ -163,7 +201,9 @@ export class QuorumServer extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 5 * this.intervalMs
     this.authTimeoutMs = opts.authTimeoutMs ?? 5000
     if (!(this.intervalMs > 0) || !(this.timeoutMs > this.intervalMs)) {
-      throw new MccsError('MCCS_ERR_INVALID', `timeout (${this.timeoutMs} ms) must exceed the report interval (${this.intervalMs} ms)`, { field: 'timeoutMs' })
+      throw new MccsError('MCCS_ERR_INVALID', `timeout (${this.timeoutMs} ms) must exceed the report interval (${this.intervalMs} ms)`, {
+        field: 'timeoutMs',
+      })
     }
   }
 
@@ -184,12 +224,13 @@ export class QuorumServer extends EventEmitter {
     let key: string, cert: string
     const t = this.opts.tls
     if (t && 'key' in t && 'cert' in t) {
-      ({ key, cert } = t)
+      ;({ key, cert } = t)
     } else {
       const m = await ensureTlsMaterial(path.join(dir, 'tls'), { label: 'quorum server', ...(t ?? {}) })
       ;({ key, cert } = m)
       this.caFingerprint = m.caFingerprint
-      if (m.created.ca) this.log.log('info', 'quorum server: new CA made; copy it to the cluster nodes', { ca: m.caCertFile, fingerprint: m.caFingerprint })
+      if (m.created.ca)
+        this.log.log('info', 'quorum server: new CA made; copy it to the cluster nodes', { ca: m.caCertFile, fingerprint: m.caFingerprint })
     }
     const server = tls.createServer({ key, cert, minVersion: 'TLSv1.2' }, (socket) => this.onConnection(socket))
     server.maxConnections = 4096
@@ -211,10 +252,17 @@ export class QuorumServer extends EventEmitter {
     this.address = a.address
     if (this.opts.controlSocket !== false) await this.listenControl(this.opts.controlSocket ?? path.join(dir, 'quorum-server.sock'))
     const tick = Math.max(10, Math.min(this.intervalMs, this.timeoutMs / 4))
-    this.timer = setInterval(() => { for (const c of this.clusters.values()) this.evaluate(c) }, tick)
+    this.timer = setInterval(() => {
+      for (const c of this.clusters.values()) this.evaluate(c)
+    }, tick)
     this.timer.unref()
     this.startedAt = new Date()
-    this.log.log('info', 'quorum server listening', { address: this.address, port: this.port, intervalMs: this.intervalMs, timeoutMs: this.timeoutMs })
+    this.log.log('info', 'quorum server listening', {
+      address: this.address,
+      port: this.port,
+      intervalMs: this.intervalMs,
+      timeoutMs: this.timeoutMs,
+    })
   }
 
   private async listenControl(file: string): Promise<void> {
@@ -226,10 +274,14 @@ export class QuorumServer extends EventEmitter {
     if (st) {
       const alive = await new Promise<boolean>((resolve) => {
         const c = net.connect(file)
-        c.once('connect', () => { c.destroy(); resolve(true) })
+        c.once('connect', () => {
+          c.destroy()
+          resolve(true)
+        })
         c.once('error', () => resolve(false))
       })
-      if (alive) throw new MccsError('MCCS_ERR_CONFLICT', `another quorum server is running with this folder (${file} answers)`, { field: 'dir' })
+      if (alive)
+        throw new MccsError('MCCS_ERR_CONFLICT', `another quorum server is running with this folder (${file} answers)`, { field: 'dir' })
       if (!st.isSocket()) throw new MccsError('MCCS_ERR_CONFLICT', `${file} exists and is not a socket`, { field: 'controlSocket' })
       await unlink(file)
     }
@@ -237,7 +289,10 @@ export class QuorumServer extends EventEmitter {
     control.on('error', (err) => this.log.log('error', 'quorum server: control socket error', { error: err.message }))
     await new Promise<void>((resolve, reject) => {
       control.once('error', reject)
-      control.listen(file, () => { control.off('error', reject); resolve() })
+      control.listen(file, () => {
+        control.off('error', reject)
+        resolve()
+      })
     })
     await chmod(file, 0o600)
     this.control = control
@@ -255,7 +310,8 @@ export class QuorumServer extends EventEmitter {
         try {
           const req = JSON.parse(line) as { id?: unknown; method?: unknown }
           id = req.id ?? null
-          if (req.method !== 'status') throw new MccsError('MCCS_ERR_INVALID', `unknown method ${JSON.stringify(req.method)}; try 'status'`, { field: 'method' })
+          if (req.method !== 'status')
+            throw new MccsError('MCCS_ERR_INVALID', `unknown method ${JSON.stringify(req.method)}; try 'status'`, { field: 'method' })
           sock.end(JSON.stringify({ id, ok: true, result: await this.statusWithConfigured() }) + '\n')
         } catch (err) {
           const e = isMccsError(err) ? err : new MccsError('MCCS_ERR_INVALID', 'request is not JSON', { field: '(line)' })
@@ -268,23 +324,36 @@ export class QuorumServer extends EventEmitter {
   // ---------- client connections ----------
 
   private onConnection(socket: tls.TLSSocket): void {
-    const conn: Conn = { socket, address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, nonce: randomBytes(32).toString('hex'), rec: null, closed: false }
+    const conn: Conn = {
+      socket,
+      address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      nonce: randomBytes(32).toString('hex'),
+      rec: null,
+      closed: false,
+    }
     this.conns.add(conn)
     socket.setNoDelay(true)
     socket.setKeepAlive(true, Math.max(1000, this.intervalMs))
     socket.on('error', (err) => this.log.log('debug', 'quorum client socket error', { from: conn.address, error: err.message }))
     socket.on('close', () => this.onClose(conn))
-    const authTimer = setTimeout(() => { if (!conn.rec) this.refuse(conn, 'MCCS_ERR_QUORUM_AUTH', 'no login within the time allowed') }, this.authTimeoutMs)
+    const authTimer = setTimeout(() => {
+      if (!conn.rec) this.refuse(conn, 'MCCS_ERR_QUORUM_AUTH', 'no login within the time allowed')
+    }, this.authTimeoutMs)
     authTimer.unref()
     socket.once('close', () => clearTimeout(authTimer))
     let busy = Promise.resolve()
-    readLines(socket, MAX_LINE, (raw) => {
-      const line = raw.replace(/\r$/, '')
-      // Lines are handled one after the other (a login reads the key file).
-      busy = busy.then(() => (conn.closed ? undefined : this.onLine(conn, line)))
-    }, () => {
-      busy = busy.then(() => this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `line longer than ${MAX_LINE} bytes`))
-    })
+    readLines(
+      socket,
+      MAX_LINE,
+      (raw) => {
+        const line = raw.replace(/\r$/, '')
+        // Lines are handled one after the other (a login reads the key file).
+        busy = busy.then(() => (conn.closed ? undefined : this.onLine(conn, line)))
+      },
+      () => {
+        busy = busy.then(() => this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `line longer than ${MAX_LINE} bytes`))
+      },
+    )
     this.send(conn, { t: 'hello', v: PROTOCOL_VERSION, nonce: conn.nonce })
   }
 
@@ -295,7 +364,12 @@ export class QuorumServer extends EventEmitter {
       msg = parseClientMsg(line)
     } catch (err) {
       const e = err as MccsError
-      this.log.log('warn', 'quorum server: bad message; connection closed', { from: conn.address, node: conn.rec?.node, cluster: conn.rec?.cluster, error: e.message })
+      this.log.log('warn', 'quorum server: bad message; connection closed', {
+        from: conn.address,
+        node: conn.rec?.node,
+        cluster: conn.rec?.cluster,
+        error: e.message,
+      })
       return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', e.message)
     }
     if (msg.t === 'auth') {
@@ -304,7 +378,12 @@ export class QuorumServer extends EventEmitter {
       // The same work and the same answer whether the cluster is unknown or the key is wrong.
       const expected = authMac(key ?? 'x'.repeat(64), msg.cluster, msg.node, conn.nonce, msg.cnonce)
       if (!key || !macEqual(expected, msg.mac)) {
-        this.log.log('warn', 'quorum server: login refused', { from: conn.address, cluster: msg.cluster, node: msg.node, why: key ? 'wrong key' : 'unknown cluster' })
+        this.log.log('warn', 'quorum server: login refused', {
+          from: conn.address,
+          cluster: msg.cluster,
+          node: msg.node,
+          why: key ? 'wrong key' : 'unknown cluster',
+        })
         return this.refuse(conn, 'MCCS_ERR_QUORUM_AUTH', 'unknown cluster or wrong key')
       }
       if (conn.closed) return
@@ -313,8 +392,10 @@ export class QuorumServer extends EventEmitter {
     }
     const rec = conn.rec
     if (!rec) return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', 'log in first (auth)')
-    if (!msg.partition.includes(rec.node)) return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `the partition must include the reporting node '${rec.node}'`)
-    if (msg.seq <= rec.seq && rec.conn === conn && rec.partition) return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', 'report sequence numbers must grow')
+    if (!msg.partition.includes(rec.node))
+      return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', `the partition must include the reporting node '${rec.node}'`)
+    if (msg.seq <= rec.seq && rec.conn === conn && rec.partition)
+      return this.refuse(conn, 'MCCS_ERR_QUORUM_PROTOCOL', 'report sequence numbers must grow')
     rec.seq = msg.seq
     rec.lastSeen = this.now()
     if (rec.lastSent === 'denied' && rec.grantOutstanding && msg.ack >= rec.revokeSeq) rec.grantOutstanding = false
@@ -334,7 +415,20 @@ export class QuorumServer extends EventEmitter {
       this.refuse(rec.conn, 'MCCS_ERR_CONFLICT', 'replaced by a newer connection of the same node')
     }
     if (!rec) {
-      rec = { cluster, node, conn: null, connectedSince: null, partition: null, key: null, lastSeen: this.now(), seq: 0, vseq: 0, lastSent: null, revokeSeq: 0, grantOutstanding: false }
+      rec = {
+        cluster,
+        node,
+        conn: null,
+        connectedSince: null,
+        partition: null,
+        key: null,
+        lastSeen: this.now(),
+        seq: 0,
+        vseq: 0,
+        lastSent: null,
+        revokeSeq: 0,
+        grantOutstanding: false,
+      }
       c.nodes.set(node, rec)
     }
     rec.conn = conn
@@ -354,7 +448,11 @@ export class QuorumServer extends EventEmitter {
     if (rec && rec.conn === conn) {
       rec.conn = null
       rec.connectedSince = null
-      this.log.log('info', 'quorum client disconnected; its part of the vote lapses after the timeout', { cluster: rec.cluster, node: rec.node, timeoutMs: this.timeoutMs })
+      this.log.log('info', 'quorum client disconnected; its part of the vote lapses after the timeout', {
+        cluster: rec.cluster,
+        node: rec.node,
+        timeoutMs: this.timeoutMs,
+      })
       this.emit('client', { cluster: rec.cluster, node: rec.node, connected: false })
     }
   }
@@ -386,10 +484,17 @@ export class QuorumServer extends EventEmitter {
       }
     }
     const reporting = [...c.nodes.values()].filter((r) => r.partition)
-    const winner = choosePartition(reporting.map((r) => r.partition!), c.holder)
+    const winner = choosePartition(
+      reporting.map((r) => r.partition!),
+      c.holder,
+    )
     const wkey = winner ? partitionKey(winner) : null
     if (wkey !== (c.holder ? partitionKey(c.holder) : null)) {
-      this.log.log('info', winner ? 'quorum: vote goes to a partition' : 'quorum: no partition holds the vote', { cluster: c.name, partition: winner, previous: c.holder })
+      this.log.log('info', winner ? 'quorum: vote goes to a partition' : 'quorum: no partition holds the vote', {
+        cluster: c.name,
+        partition: winner,
+        previous: c.holder,
+      })
       c.holder = winner
       c.holderSince = winner ? Date.now() : null
       this.emit('holder', { cluster: c.name, holder: winner })
@@ -403,8 +508,10 @@ export class QuorumServer extends EventEmitter {
       const grant = r.key === wkey && !c.pending
       const vote: Vote = grant ? 'granted' : 'denied'
       if (vote === r.lastSent && r !== replyTo) continue
-      const reason = grant ? 'this partition holds the vote'
-        : r.key === wkey ? `waiting for ${blockers.join(', ')} to give the vote up`
+      const reason = grant
+        ? 'this partition holds the vote'
+        : r.key === wkey
+          ? `waiting for ${blockers.join(', ')} to give the vote up`
           : `the vote is held by partition [${winner?.join(', ') ?? ''}]`
       r.vseq++
       if (vote === 'granted') r.grantOutstanding = true
@@ -418,28 +525,46 @@ export class QuorumServer extends EventEmitter {
 
   status(): QuorumServerStatus {
     const now = this.now()
-    const clusters: QuorumClusterStatus[] = [...this.clusters.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => {
-      const hk = c.holder ? partitionKey(c.holder) : null
-      const parts = new Map<string, { nodes: string[]; reportedBy: string[]; vote: boolean }>()
-      const recs = [...c.nodes.values()].sort((a, b) => (a.node < b.node ? -1 : 1))
-      for (const r of recs) {
-        if (!r.partition) continue
-        const p = parts.get(r.key!) ?? { nodes: r.partition, reportedBy: [], vote: r.key === hk && !c.pending }
-        p.reportedBy.push(r.node)
-        parts.set(r.key!, p)
-      }
-      return {
-        name: c.name, configured: true, holder: c.holder, holderSince: c.holderSince ? new Date(c.holderSince).toISOString() : null, pending: c.pending,
-        partitions: [...parts.values()],
-        clients: recs.map((r) => ({
-          node: r.node, connected: r.conn !== null, address: r.conn?.address ?? null, partition: r.partition ?? [], vote: r.lastSent,
-          lastReportMsAgo: r.partition ? Math.round(now - r.lastSeen) : null,
-          connectedSince: r.connectedSince ? new Date(r.connectedSince).toISOString() : null,
-        })),
-      }
-    })
+    const clusters: QuorumClusterStatus[] = [...this.clusters.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((c) => {
+        const hk = c.holder ? partitionKey(c.holder) : null
+        const parts = new Map<string, { nodes: string[]; reportedBy: string[]; vote: boolean }>()
+        const recs = [...c.nodes.values()].sort((a, b) => (a.node < b.node ? -1 : 1))
+        for (const r of recs) {
+          if (!r.partition) continue
+          const p = parts.get(r.key!) ?? { nodes: r.partition, reportedBy: [], vote: r.key === hk && !c.pending }
+          p.reportedBy.push(r.node)
+          parts.set(r.key!, p)
+        }
+        return {
+          name: c.name,
+          configured: true,
+          holder: c.holder,
+          holderSince: c.holderSince ? new Date(c.holderSince).toISOString() : null,
+          pending: c.pending,
+          partitions: [...parts.values()],
+          clients: recs.map((r) => ({
+            node: r.node,
+            connected: r.conn !== null,
+            address: r.conn?.address ?? null,
+            partition: r.partition ?? [],
+            vote: r.lastSent,
+            lastReportMsAgo: r.partition ? Math.round(now - r.lastSeen) : null,
+            connectedSince: r.connectedSince ? new Date(r.connectedSince).toISOString() : null,
+          })),
+        }
+      })
     return {
-      server: { address: this.address, port: this.port, intervalMs: this.intervalMs, timeoutMs: this.timeoutMs, startedAt: this.startedAt.toISOString(), caFingerprint: this.caFingerprint, pid: process.pid },
+      server: {
+        address: this.address,
+        port: this.port,
+        intervalMs: this.intervalMs,
+        timeoutMs: this.timeoutMs,
+        startedAt: this.startedAt.toISOString(),
+        caFingerprint: this.caFingerprint,
+        pid: process.pid,
+      },
       clusters,
     }
   }
@@ -450,7 +575,8 @@ export class QuorumServer extends EventEmitter {
     const configured = new Set(await listClusters(this.opts.dir))
     for (const c of s.clusters) c.configured = configured.has(c.name)
     for (const name of configured) {
-      if (!s.clusters.some((c) => c.name === name)) s.clusters.push({ name, configured: true, holder: null, holderSince: null, pending: false, partitions: [], clients: [] })
+      if (!s.clusters.some((c) => c.name === name))
+        s.clusters.push({ name, configured: true, holder: null, holderSince: null, pending: false, partitions: [], clients: [] })
     }
     s.clusters.sort((a, b) => (a.name < b.name ? -1 : 1))
     return s

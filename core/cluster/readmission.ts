@@ -16,7 +16,12 @@ export interface ReadmissionOptions {
   forgetMs: number
 }
 
-interface PeerTrack { admitted: boolean; upSince: number | null; lostAt: number | null; losses: number }
+interface PeerTrack {
+  admitted: boolean
+  upSince: number | null
+  lostAt: number | null
+  losses: number
+}
 
 export class Readmission {
   private readonly peers = new Map<string, PeerTrack>()
@@ -60,7 +65,9 @@ export class Readmission {
 
   /** Peers heard but not counted yet, with when they count. */
   held(): Array<{ node: string; at: number }> {
-    return [...this.peers].filter(([, p]) => !p.admitted && p.upSince !== null).map(([node, p]) => ({ node, at: p.upSince! + this.holdMs(p) }))
+    return [...this.peers]
+      .filter(([, p]) => !p.admitted && p.upSince !== null)
+      .map(([node, p]) => ({ node, at: p.upSince! + this.holdMs(p) }))
   }
 
   private holdMs(p: PeerTrack): number {

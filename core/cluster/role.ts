@@ -115,15 +115,19 @@ export class Role {
     const qs = o.hb.quorum?.server
     let quorum: { ca: string; key: string } | undefined
     if (qs) {
-      const read = (f: string, field: string) => readFile(path.resolve(o.configDir, f), 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw new MccsError('MCCS_ERR_HB_CONFIG', `cannot read ${f}: ${e.code ?? e.message}`, { field })
-      })
+      const read = (f: string, field: string) =>
+        readFile(path.resolve(o.configDir, f), 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new MccsError('MCCS_ERR_HB_CONFIG', `cannot read ${f}: ${e.code ?? e.message}`, { field })
+        })
       quorum = { ca: await read(qs.caFile, '/quorum/server/caFile'), key: (await read(qs.keyFile, '/quorum/server/keyFile')).trim() }
     }
     return new Role(o, quorum)
   }
 
-  private constructor(private readonly o: RoleOptions, quorum?: { ca: string; key: string }) {
+  private constructor(
+    private readonly o: RoleOptions,
+    quorum?: { ca: string; key: string },
+  ) {
     this.self = o.self
     const dead = o.hb.timing?.deadMs ?? 600
     this.limboMs = o.limboMs ?? 3 * dead
@@ -147,15 +151,24 @@ export class Role {
     // The heartbeat runs in a thread of its own: nothing on this thread can delay it past the dead time.
     this.hb = new HeartbeatThread({ config: o.hb, self: this.self, key, log: o.log, stateFile: o.hbStateFile })
     this.hb.on('peer', (ev) => {
-      o.log.log(ev.up ? 'info' : 'warn', `node ${ev.node} ${ev.up ? 'up' : 'down'}`, { node: ev.node, links: ev.links, restarted: ev.restarted })
+      o.log.log(ev.up ? 'info' : 'warn', `node ${ev.node} ${ev.up ? 'up' : 'down'}`, {
+        node: ev.node,
+        links: ev.links,
+        restarted: ev.restarted,
+      })
       this.schedule()
     })
     this.hb.on('view', () => this.schedule())
     const qs = o.hb.quorum?.server
     if (qs && quorum) {
       this.quorum = new QuorumClient({
-        host: qs.host, ...(qs.port ? { port: qs.port } : {}), ...(qs.servername ? { servername: qs.servername } : {}),
-        ca: quorum.ca, key: quorum.key, cluster: o.hb.cluster, node: this.self,
+        host: qs.host,
+        ...(qs.port ? { port: qs.port } : {}),
+        ...(qs.servername ? { servername: qs.servername } : {}),
+        ca: quorum.ca,
+        key: quorum.key,
+        cluster: o.hb.cluster,
+        node: this.self,
         partition: () => this.desired?.partition ?? [this.self],
         log: o.log.child({ component: 'quorum' }),
       })
@@ -196,14 +209,24 @@ export class Role {
     this.hb.stop()
   }
 
-  isCoordinator(): boolean { return this.role === 'coordinator' }
+  isCoordinator(): boolean {
+    return this.role === 'coordinator'
+  }
   /** The role taken (it follows the membership after the stability window). */
-  current(): RoleName { return this.role }
+  current(): RoleName {
+    return this.role
+  }
   /** The membership this node acts on: the installed view (null before the first decision). While a view
    *  change is in progress, the partition wanted, not quorate, without a coordinator. */
-  members(): MembershipResult | null { return this.membership }
+  members(): MembershipResult | null {
+    return this.membership
+  }
   /** The installed view and the view change (status). */
-  viewState(): { installed: { epoch: number; members: readonly string[]; ready: readonly string[] } | null; announced: Announce | null; waitingFor: string | null } {
+  viewState(): {
+    installed: { epoch: number; members: readonly string[]; ready: readonly string[] } | null
+    announced: Announce | null
+    waitingFor: string | null
+  } {
     const now = monoMs()
     const inst = this.view.installed(now, this.facts(this.hb.status(), now))
     return { installed: inst ? { ...inst.view } : null, announced: this.ann, waitingFor: this.view.waitingFor() }
@@ -219,20 +242,37 @@ export class Role {
     this.hb.checkNow()
     const now = monoMs()
     const inst = this.view.acting(now, this.facts(this.hb.status(), now))
-    const fresh = !!inst && viewKey(inst.view) === this.actedKey && (this.role === 'coordinator' || this.role === 'follower') &&
+    const fresh =
+      !!inst &&
+      viewKey(inst.view) === this.actedKey &&
+      (this.role === 'coordinator' || this.role === 'follower') &&
       inst.view.members.every((n) => n === this.self || this.hb.isUp(n))
     if (!fresh) this.schedule()
     return fresh
   }
-  coordinator(): string | null { return this.membership?.coordinator ?? null }
+  coordinator(): string | null {
+    return this.membership?.coordinator ?? null
+  }
   /** Whether `node` is a member of this node's current view: heard, and mutually connected with every
    *  member of our partition. A fence must never be issued against such a node (it is alive and talking
    *  to us; issue 14, finding 2). */
   inView(node: string): boolean {
     return node !== this.self && !!this.membership?.partition.includes(node)
   }
-  state(): { role: string; membership: MembershipResult | null; heartbeat: ReturnType<HeartbeatThread['status']>; quorumServer: ReturnType<QuorumClient['state']> | null; twoNode: boolean } {
-    return { role: this.role, membership: this.membership, heartbeat: this.hb.status(), quorumServer: this.quorum?.state() ?? null, twoNode: this.o.hb.quorum?.twoNode === true }
+  state(): {
+    role: string
+    membership: MembershipResult | null
+    heartbeat: ReturnType<HeartbeatThread['status']>
+    quorumServer: ReturnType<QuorumClient['state']> | null
+    twoNode: boolean
+  } {
+    return {
+      role: this.role,
+      membership: this.membership,
+      heartbeat: this.hb.status(),
+      quorumServer: this.quorum?.state() ?? null,
+      twoNode: this.o.hb.quorum?.twoNode === true,
+    }
   }
 
   /** A tie (half the votes) is broken by the quorum server, or in two-node mode once both nodes were seen. */
@@ -250,7 +290,8 @@ export class Role {
       void probeIsolation(this.isolationAddresses).then((r) => {
         const was = iso.isolated
         this.isolation = { at: Date.now(), isolated: r.reachable === null, checking: false }
-        if (r.reachable === null && !was) this.o.log.log('error', `isolated: none of the isolation test addresses answers (${r.tried.join(', ')})`, { ms: r.ms })
+        if (r.reachable === null && !was)
+          this.o.log.log('error', `isolated: none of the isolation test addresses answers (${r.tried.join(', ')})`, { ms: r.ms })
         if (r.reachable !== null && was) this.o.log.log('info', `no longer isolated: ${r.reachable} answers`)
         this.schedule()
         // While a peer is missing, ask again every second (the verdict may change either way).
@@ -275,7 +316,11 @@ export class Role {
   setMode(mode: NodeMode): void {
     if (this.mode === mode) return
     this.mode = mode
-    this.o.log.log('info', `this node announces ${mode === 'leaving' ? 'its leave' : mode === 'standby' ? 'standby' : 'it is active again'}`, { mode })
+    this.o.log.log(
+      'info',
+      `this node announces ${mode === 'leaving' ? 'its leave' : mode === 'standby' ? 'standby' : 'it is active again'}`,
+      { mode },
+    )
     if (mode === 'leaving') {
       this.view.leave() // joins nothing more: its peers install views without it at once
       clearTimeout(this.limboTimer)
@@ -284,11 +329,17 @@ export class Role {
     }
     this.schedule()
   }
-  nodeMode(): NodeMode { return this.mode }
+  nodeMode(): NodeMode {
+    return this.mode
+  }
   /** Whether the node announced its leave (and has not been heard since without it). */
-  hasLeft(node: string): boolean { return this.left.has(node) }
+  hasLeft(node: string): boolean {
+    return this.left.has(node)
+  }
   /** Whether the node is in standby (this node included). */
-  inStandby(node: string): boolean { return node === this.self ? this.mode === 'standby' : this.standby.has(node) }
+  inStandby(node: string): boolean {
+    return node === this.self ? this.mode === 'standby' : this.standby.has(node)
+  }
   /** Whether every peer still heard has taken this node out of its view (its `up` no longer names us). */
   leaveAcknowledged(): boolean {
     const { heard, views } = this.lastHeard
@@ -303,7 +354,8 @@ export class Role {
     for (const n of heard) {
       const mode = views[n]?.ext?.['mode']
       if (mode === 'leaving') {
-        if (!this.left.has(n)) this.o.log.log('info', `node ${n} announced its leave: it runs nothing and leaves the membership without a fence`, { node: n })
+        if (!this.left.has(n))
+          this.o.log.log('info', `node ${n} announced its leave: it runs nothing and leaves the membership without a fence`, { node: n })
         this.left.add(n)
         if (this.standby.has(n)) standby.add(n) // it comes back in standby
         continue
@@ -326,7 +378,10 @@ export class Role {
 
   private schedule(): void {
     if (this.recompute) return
-    this.recompute = setImmediate(() => { this.recompute = null; this.decide() })
+    this.recompute = setImmediate(() => {
+      this.recompute = null
+      this.decide()
+    })
   }
 
   private decide(): void {
@@ -338,7 +393,14 @@ export class Role {
     if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
     // A peer lost in this run counts (and is shown up) again only after its readmission hold.
     const up = this.readmitted(present)
-    let m = computeMembership({ self: this.self, nodes: this.o.hb.nodes, up, views, quorumServerVote: this.tieVote(), prefer: this.incumbent })
+    let m = computeMembership({
+      self: this.self,
+      nodes: this.o.hb.nodes,
+      up,
+      views,
+      quorumServerVote: this.tieVote(),
+      prefer: this.incumbent,
+    })
     let isolated = false
     if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
       // A peer is missing: before acting on it, make sure the fault is not on our side.
@@ -353,7 +415,12 @@ export class Role {
     // The view change: propose what we want (an isolated node wants no one), join it when allowed.
     const now = monoMs()
     const facts = this.facts(st, now)
-    const ann = this.view.step(now, { members: isolated ? [this.self] : m.partition, ready: this.settled && this.mode !== 'leaving' }, facts, st.payloadVc === this.vcJson)
+    const ann = this.view.step(
+      now,
+      { members: isolated ? [this.self] : m.partition, ready: this.settled && this.mode !== 'leaving' },
+      facts,
+      st.payloadVc === this.vcJson,
+    )
     const inst = this.view.installed(now, facts)
     if (inst) this.incumbent = inst.view.members
     this.membership = this.effective(inst, m)
@@ -385,7 +452,11 @@ export class Role {
     for (const h of this.readmit.held()) {
       if (!this.heldLogged.has(h.node)) {
         this.heldLogged.add(h.node)
-        this.o.log.log('info', `node ${h.node} is heard again after a loss: it counts once heard without a break for ${Math.round(h.at - now)} ms`, { node: h.node })
+        this.o.log.log(
+          'info',
+          `node ${h.node} is heard again after a loss: it counts once heard without a break for ${Math.round(h.at - now)} ms`,
+          { node: h.node },
+        )
       }
     }
     for (const n of this.heldLogged) if (up.includes(n) || !present.includes(n)) this.heldLogged.delete(n)
@@ -400,10 +471,17 @@ export class Role {
     if (!inst) return { ...m, quorate: false, coordinator: null, reason: `view change in progress (${m.reason})` }
     const q = quorumOf(inst.view.members, this.o.hb.nodes, this.tieVote())
     const members = new Set(inst.view.members)
-    const reason = inst.quorate ? (q.votes >= q.needed ? `majority: ${q.votes} of ${q.totalVotes} votes` : `tie (${q.votes} of ${q.totalVotes} votes) broken by the ${this.quorum ? 'quorum server' : 'two-node mode'}`) : `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
+    const reason = inst.quorate
+      ? q.votes >= q.needed
+        ? `majority: ${q.votes} of ${q.totalVotes} votes`
+        : `tie (${q.votes} of ${q.totalVotes} votes) broken by the ${this.quorum ? 'quorum server' : 'two-node mode'}`
+      : `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
     return {
       partition: [...inst.view.members],
-      excluded: m.partition.concat(m.excluded).filter((n) => !members.has(n)).sort(),
+      excluded: m.partition
+        .concat(m.excluded)
+        .filter((n) => !members.has(n))
+        .sort(),
       ...q,
       quorate: inst.quorate,
       coordinator: inst.quorate ? inst.coordinator : null,
@@ -425,7 +503,11 @@ export class Role {
           const why = `${(e as MccsError).field ?? ''}: ${(e as Error).message}`
           if (this.refusedVc.get(p.node) !== why) {
             this.refusedVc.set(p.node, why)
-            this.o.log.log('error', `view-change announcement of ${p.node} refused (no view is installed with it until it is valid)`, { node: p.node, field: (e as MccsError).field, error: (e as Error).message })
+            this.o.log.log('error', `view-change announcement of ${p.node} refused (no view is installed with it until it is valid)`, {
+              node: p.node,
+              field: (e as MccsError).field,
+              error: (e as Error).message,
+            })
           }
         }
       }
@@ -442,7 +524,14 @@ export class Role {
     this.ann = ann
     this.vcJson = JSON.stringify(vc)
     const ext = { ...(this.mode !== 'active' ? { mode: this.mode } : {}), vc }
-    const payload: HbView = { up, coordinator: m.coordinator, generation: this.generation, ...(this.digest ? { digest: this.digest } : {}), quorum: m.quorate ? 'quorate' : 'inquorate', ext }
+    const payload: HbView = {
+      up,
+      coordinator: m.coordinator,
+      generation: this.generation,
+      ...(this.digest ? { digest: this.digest } : {}),
+      quorum: m.quorate ? 'quorate' : 'inquorate',
+      ext,
+    }
     const json = JSON.stringify(payload)
     if (json === this.payloadJson) return
     this.payloadJson = json
@@ -481,8 +570,16 @@ export class Role {
           // Leases come back without an event: look at the view now, not at the last decision.
           const now = monoMs()
           const inst = this.view.acting(now, this.facts(this.hb.status(), now))
-          if (this.limboSince === null || (inst && viewKey(inst.view) === this.actedKey)) { this.limboSince = null; this.schedule(); return }
-          this.o.log.log('warn', `no agreed view for ${this.limboMs} ms: this node decides nothing until its members acknowledge one (${this.view.waitingFor() ?? 'they do not all announce the same view'})`, { wanted: this.desired?.partition })
+          if (this.limboSince === null || (inst && viewKey(inst.view) === this.actedKey)) {
+            this.limboSince = null
+            this.schedule()
+            return
+          }
+          this.o.log.log(
+            'warn',
+            `no agreed view for ${this.limboMs} ms: this node decides nothing until its members acknowledge one (${this.view.waitingFor() ?? 'they do not all announce the same view'})`,
+            { wanted: this.desired?.partition },
+          )
         }, this.limboMs)
         this.limboTimer.unref()
       }
@@ -510,7 +607,14 @@ export class Role {
       return
     }
     if (this.role === 'coordinator') h.resign()
-    if (this.role !== 'follower') this.o.log.log('info', inst.coordinator ? `following coordinator ${inst.coordinator} (view ${inst.view.epoch})` : `in view ${inst.view.epoch}; no member is ready to coordinate yet`, { partition, ready: inst.view.ready })
+    if (this.role !== 'follower')
+      this.o.log.log(
+        'info',
+        inst.coordinator
+          ? `following coordinator ${inst.coordinator} (view ${inst.view.epoch})`
+          : `in view ${inst.view.epoch}; no member is ready to coordinate yet`,
+        { partition, ready: inst.view.ready },
+      )
     this.role = 'follower'
   }
 

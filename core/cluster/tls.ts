@@ -84,17 +84,28 @@ function checkHosts(hosts: string[]): string[] {
 
 function run(bin: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { cwd, env: { PATH: SAFE_PATH, LANG: 'C', OPENSSL_CONF: '/dev/null' }, timeout: 60_000, shell: false },
+    execFile(
+      bin,
+      args,
+      { cwd, env: { PATH: SAFE_PATH, LANG: 'C', OPENSSL_CONF: '/dev/null' }, timeout: 60_000, shell: false },
       (err, _stdout, stderr) => {
         if (!err) return resolve()
         const e = err as NodeJS.ErrnoException
         if (e.code === 'ENOENT') {
-          reject(new MccsError('MCCS_ERR_TLS_OPENSSL', `'${bin}' not found: install Debian's openssl package`, { field: 'openssl', cause: err }))
+          reject(
+            new MccsError('MCCS_ERR_TLS_OPENSSL', `'${bin}' not found: install Debian's openssl package`, { field: 'openssl', cause: err }),
+          )
         } else {
-          reject(new MccsError('MCCS_ERR_TLS_OPENSSL', `${bin} ${args[0]} failed: ${String(stderr).trim().split('\n').slice(-3).join(' | ') || e.message}`,
-            { field: 'openssl', cause: err }))
+          reject(
+            new MccsError(
+              'MCCS_ERR_TLS_OPENSSL',
+              `${bin} ${args[0]} failed: ${String(stderr).trim().split('\n').slice(-3).join(' | ') || e.message}`,
+              { field: 'openssl', cause: err },
+            ),
+          )
         }
-      })
+      },
+    )
   })
 }
 
@@ -124,16 +135,21 @@ export async function ensureTlsMaterial(dir: string, opts: TlsOptions = {}): Pro
   const hosts = checkHosts(opts.hosts ?? defaultHosts())
   const bin = opts.openssl ?? 'openssl'
   const f = {
-    caKey: path.join(dir, 'ca.key'), caCrt: path.join(dir, 'ca.crt'),
-    key: path.join(dir, 'server.key'), crt: path.join(dir, 'server.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    caCrt: path.join(dir, 'ca.crt'),
+    key: path.join(dir, 'server.key'),
+    crt: path.join(dir, 'server.crt'),
   }
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const created = { ca: false, cert: false }
   let caKey = await readIf(f.caKey)
   let caCert = await readIf(f.caCrt)
   if ((caKey === undefined) !== (caCert === undefined)) {
-    throw new MccsError('MCCS_ERR_TLS_MATERIAL', `has only half of the CA (${caKey ? 'ca.crt' : 'ca.key'} is missing); restore it or remove both to make a new CA (clients must then get the new ca.crt)`,
-      { subject: dir })
+    throw new MccsError(
+      'MCCS_ERR_TLS_MATERIAL',
+      `has only half of the CA (${caKey ? 'ca.crt' : 'ca.key'} is missing); restore it or remove both to make a new CA (clients must then get the new ca.crt)`,
+      { subject: dir },
+    )
   }
   let key = await readIf(f.key)
   let cert = await readIf(f.crt)
@@ -142,7 +158,11 @@ export async function ensureTlsMaterial(dir: string, opts: TlsOptions = {}): Pro
     const ca = parseCert(caCert!, f.caCrt)
     const c = parseCert(cert!, f.crt)
     let keyMatches = false
-    try { keyMatches = c.checkPrivateKey(createPrivateKey(key!)) } catch { /* re-issued below */ }
+    try {
+      keyMatches = c.checkPrivateKey(createPrivateKey(key!))
+    } catch {
+      /* re-issued below */
+    }
     needCert = !keyMatches || !c.verify(ca.publicKey) || Date.parse(c.validTo) - Date.now() < RENEW_BEFORE_MS || !coversAll(c, hosts)
   }
   if (!needCert) {
@@ -156,12 +176,30 @@ export async function ensureTlsMaterial(dir: string, opts: TlsOptions = {}): Pro
     if (caKey === undefined) {
       const id = randomBytes(4).toString('hex')
       await run(bin, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', w('ca.key')], work)
-      await run(bin, ['req', '-x509', '-new', '-key', w('ca.key'), '-sha256', '-days', String(opts.caDays ?? 3650),
-        '-subj', `/O=MCCS/CN=MCCS ${opts.label ?? 'server'} CA ${id}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-        '-addext', 'subjectKeyIdentifier=hash',
-        '-out', w('ca.crt')], work)
+      await run(
+        bin,
+        [
+          'req',
+          '-x509',
+          '-new',
+          '-key',
+          w('ca.key'),
+          '-sha256',
+          '-days',
+          String(opts.caDays ?? 3650),
+          '-subj',
+          `/O=MCCS/CN=MCCS ${opts.label ?? 'server'} CA ${id}`,
+          '-addext',
+          'basicConstraints=critical,CA:TRUE,pathlen:0',
+          '-addext',
+          'keyUsage=critical,keyCertSign,cRLSign',
+          '-addext',
+          'subjectKeyIdentifier=hash',
+          '-out',
+          w('ca.crt'),
+        ],
+        work,
+      )
       caKey = await readFile(w('ca.key'), 'utf8')
       caCert = await readFile(w('ca.crt'), 'utf8')
       created.ca = true
@@ -170,22 +208,48 @@ export async function ensureTlsMaterial(dir: string, opts: TlsOptions = {}): Pro
       await writeFile(w('ca.crt'), caCert!)
     }
     const san = hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',')
-    await writeFile(w('ext.cnf'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=${san}`,
-      'authorityKeyIdentifier=keyid',
-      'subjectKeyIdentifier=hash',
-      '',
-    ].join('\n'))
+    await writeFile(
+      w('ext.cnf'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=${san}`,
+        'authorityKeyIdentifier=keyid',
+        'subjectKeyIdentifier=hash',
+        '',
+      ].join('\n'),
+    )
     const cn = opts.commonName ?? hosts[0]!
     if (!(isIP(cn) || HOST_RE.test(cn))) throw new MccsError('MCCS_ERR_INVALID', `'${cn}' is not a host name`, { field: 'commonName' })
     await run(bin, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', w('server.key')], work)
     await run(bin, ['req', '-new', '-key', w('server.key'), '-subj', `/O=MCCS/CN=${cn}`, '-out', w('server.csr')], work)
-    await run(bin, ['x509', '-req', '-in', w('server.csr'), '-CA', w('ca.crt'), '-CAkey', w('ca.key'),
-      '-set_serial', '0x' + randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'), '-days', String(opts.certDays ?? 825),
-      '-sha256', '-extfile', w('ext.cnf'), '-out', w('server.crt')], work)
+    await run(
+      bin,
+      [
+        'x509',
+        '-req',
+        '-in',
+        w('server.csr'),
+        '-CA',
+        w('ca.crt'),
+        '-CAkey',
+        w('ca.key'),
+        '-set_serial',
+        '0x' +
+          randomBytes(16)
+            .toString('hex')
+            .replace(/^[89a-f]/, '1'),
+        '-days',
+        String(opts.certDays ?? 825),
+        '-sha256',
+        '-extfile',
+        w('ext.cnf'),
+        '-out',
+        w('server.crt'),
+      ],
+      work,
+    )
     key = await readFile(w('server.key'), 'utf8')
     cert = await readFile(w('server.crt'), 'utf8')
     created.cert = true
@@ -202,19 +266,41 @@ export async function ensureTlsMaterial(dir: string, opts: TlsOptions = {}): Pro
   return material(dir, f, caCert!, cert, key, hosts, created)
 }
 
-function material(dir: string, f: { caKey: string; caCrt: string; key: string; crt: string }, caCert: string, cert: string, key: string,
-  hosts: string[], created: TlsMaterial['created']): TlsMaterial {
+function material(
+  dir: string,
+  f: { caKey: string; caCrt: string; key: string; crt: string },
+  caCert: string,
+  cert: string,
+  key: string,
+  hosts: string[],
+  created: TlsMaterial['created'],
+): TlsMaterial {
   return {
-    dir, caCertFile: f.caCrt, caKeyFile: f.caKey, certFile: f.crt, keyFile: f.key, caCert, cert, key, hosts, created,
-    caFingerprint: parseCert(caCert, f.caCrt).fingerprint256, certFingerprint: parseCert(cert, f.crt).fingerprint256,
+    dir,
+    caCertFile: f.caCrt,
+    caKeyFile: f.caKey,
+    certFile: f.crt,
+    keyFile: f.key,
+    caCert,
+    cert,
+    key,
+    hosts,
+    created,
+    caFingerprint: parseCert(caCert, f.caCrt).fingerprint256,
+    certFingerprint: parseCert(cert, f.crt).fingerprint256,
   }
 }
 
 /** Reads a PEM CA certificate a client pins (a file path or the PEM text itself). */
 export async function loadCa(caOrFile: string): Promise<string> {
-  const pem = caOrFile.includes('-----BEGIN') ? caOrFile : await readFile(caOrFile, 'utf8').catch((err: unknown) => {
-    throw new MccsError('MCCS_ERR_TLS_MATERIAL', `cannot read the CA certificate: ${(err as Error).message}`, { subject: caOrFile, cause: err })
-  })
+  const pem = caOrFile.includes('-----BEGIN')
+    ? caOrFile
+    : await readFile(caOrFile, 'utf8').catch((err: unknown) => {
+        throw new MccsError('MCCS_ERR_TLS_MATERIAL', `cannot read the CA certificate: ${(err as Error).message}`, {
+          subject: caOrFile,
+          cause: err,
+        })
+      })
   parseCert(pem, caOrFile.includes('-----BEGIN') ? 'ca' : caOrFile)
   return pem
 }
@@ -242,9 +328,15 @@ export function derivePsk(secret: Buffer, context: string): Buffer {
  * and returns its PSK, or null to refuse. No certificate: a client without the PSK cannot complete the
  * handshake, and the server cannot be made to fall back to anything else.
  */
-export function pskServerOptions(lookup: (identity: string, socket: tls.TLSSocket) => Buffer | null, handshakeTimeoutMs: number): tls.TlsOptions {
+export function pskServerOptions(
+  lookup: (identity: string, socket: tls.TLSSocket) => Buffer | null,
+  handshakeTimeoutMs: number,
+): tls.TlsOptions {
   return {
-    minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: PSK_CIPHERS, handshakeTimeout: handshakeTimeoutMs,
+    minVersion: 'TLSv1.3',
+    maxVersion: 'TLSv1.3',
+    ciphers: PSK_CIPHERS,
+    handshakeTimeout: handshakeTimeoutMs,
     pskCallback: (socket, identity) => lookup(identity, socket),
   }
 }

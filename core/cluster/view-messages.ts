@@ -14,7 +14,15 @@ import type { Announce } from './view.js'
 export const MAX_VIEW_NODES = 16
 const KEYS = new Set(['e', 'm', 'r', 'j', 'rd', 'f', 'h'])
 
-export interface WireAnnounce { e: number; m: number; r: number; j: 0 | 1; rd: 0 | 1; f: number; h: string }
+export interface WireAnnounce {
+  e: number
+  m: number
+  r: number
+  j: 0 | 1
+  rd: 0 | 1
+  f: number
+  h: string
+}
 
 /** The node list both ends index masks with: hb.json's names, sorted. */
 export class ViewCodec {
@@ -48,18 +56,25 @@ export class ViewCodec {
 
   encode(a: Announce): WireAnnounce {
     return {
-      e: a.epoch, m: this.mask(a.members, 'vc/m'), r: this.mask(a.ready, 'vc/r'),
-      j: a.joined ? 1 : 0, rd: a.rd ? 1 : 0, f: a.floor, h: this.digest,
+      e: a.epoch,
+      m: this.mask(a.members, 'vc/m'),
+      r: this.mask(a.ready, 'vc/r'),
+      j: a.joined ? 1 : 0,
+      rd: a.rd ? 1 : 0,
+      f: a.floor,
+      h: this.digest,
     }
   }
 
   /** Validates what `sender` announced (ext.vc of its heartbeat view). Throws MCCS_ERR_HB_PAYLOAD naming the field. */
   decode(v: unknown, sender: string, base = 'payload/ext/vc'): Announce {
-    const bad = (f: string, why: string) => new MccsError('MCCS_ERR_HB_PAYLOAD', why, { field: `${base}${f ? '/' + f : ''}`, subject: sender })
+    const bad = (f: string, why: string) =>
+      new MccsError('MCCS_ERR_HB_PAYLOAD', why, { field: `${base}${f ? '/' + f : ''}`, subject: sender })
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('', 'must be a JSON object')
     const o = v as Record<string, unknown>
     for (const k of Object.keys(o)) if (!KEYS.has(k)) throw bad(k, 'unknown field')
-    if (o.h !== this.digest) throw bad('h', `names another node list (${String(o.h)}; ours ${this.digest}): hb.json differs between the nodes`)
+    if (o.h !== this.digest)
+      throw bad('h', `names another node list (${String(o.h)}; ours ${this.digest}): hb.json differs between the nodes`)
     const int = (k: string, max: number) => {
       const x = o[k]
       if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0 || x > max) throw bad(k, `must be an integer from 0 to ${max}`)

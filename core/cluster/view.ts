@@ -139,9 +139,10 @@ export class ViewNode {
     if (this.leaving) return this.announce(desire.ready)
     const members = isSortedSet(desire.members) ? desire.members : [...new Set(desire.members)].sort()
     const prop = this.prop
-    const ready = prop && readyMatches(prop.ready, members, this.self, desire.ready, peers)
-      ? prop.ready
-      : members.filter((x) => (x === this.self ? desire.ready : peers[x]?.ann?.rd === true))
+    const ready =
+      prop && readyMatches(prop.ready, members, this.self, desire.ready, peers)
+        ? prop.ready
+        : members.filter((x) => (x === this.self ? desire.ready : peers[x]?.ann?.rd === true))
     if (!prop || !sameList(prop.members, members) || !sameList(prop.ready, ready)) {
       // What we want changed: a new epoch, above anything seen, and out of the view we were in (at once).
       this.maxEpoch++
@@ -191,24 +192,38 @@ export class ViewNode {
     const p = this.prop ?? { epoch: this.maxEpoch, members: [this.self], ready: [] }
     const joined = this.joined && !this.leaving
     const a = this.last
-    if (a && a.epoch === p.epoch && a.members === p.members && a.ready === p.ready && a.joined === joined && a.rd === rd && a.floor === this.floor) return a
+    if (
+      a &&
+      a.epoch === p.epoch &&
+      a.members === p.members &&
+      a.ready === p.ready &&
+      a.joined === joined &&
+      a.rd === rd &&
+      a.floor === this.floor
+    )
+      return a
     return (this.last = { epoch: p.epoch, members: p.members, ready: p.ready, joined, rd, floor: this.floor })
   }
   private last: Announce | null = null
 
   /** The view we are joined to (null: between views). */
-  joinedView(): View | null { return this.joined && !this.leaving ? this.prop : null }
+  joinedView(): View | null {
+    return this.joined && !this.leaving ? this.prop : null
+  }
   /** Why the last attempt to join was refused (null: joined, or nothing to join). */
-  waitingFor(): string | null { return this.joined ? null : this.blocked }
+  waitingFor(): string | null {
+    return this.joined ? null : this.blocked
+  }
   /** The earliest time a join refused for time (start, a grant) may be allowed: wake up then. */
   wakeAt(peers: Readonly<Record<string, PeerFacts | undefined>>): number | null {
     if (this.joined || this.leaving || !this.prop) return null
     let t = this.startAt + this.o.holdMs
     const last = this.lastJoined
-    if (last) for (const x of last.members) {
-      const g = peers[x]?.grantAt
-      if (g != null && !this.prop.members.includes(x)) t = Math.max(t, g + this.o.holdMs)
-    }
+    if (last)
+      for (const x of last.members) {
+        const g = peers[x]?.grantAt
+        if (g != null && !this.prop.members.includes(x)) t = Math.max(t, g + this.o.holdMs)
+      }
     return t
   }
 
@@ -243,11 +258,20 @@ function isSortedSet(a: readonly string[]): boolean {
 }
 
 /** Whether `ready` is still exactly the ready members of `members` (no new array when nothing changed). */
-function readyMatches(ready: readonly string[], members: readonly string[], self: string, selfReady: boolean, peers: Readonly<Record<string, PeerFacts | undefined>>): boolean {
+function readyMatches(
+  ready: readonly string[],
+  members: readonly string[],
+  self: string,
+  selfReady: boolean,
+  peers: Readonly<Record<string, PeerFacts | undefined>>,
+): boolean {
   let i = 0
   for (const x of members) {
     const rd = x === self ? selfReady : peers[x]?.ann?.rd === true
-    if (rd) { if (ready[i] !== x) return false; i++ }
+    if (rd) {
+      if (ready[i] !== x) return false
+      i++
+    }
   }
   return i === ready.length
 }

@@ -33,7 +33,11 @@ export function attributeAjv(): InstanceType<typeof Ajv2020> {
 
 export type { ValidateFunction }
 
-export interface SchemaError { path: string; reason: string; keyword: string }
+export interface SchemaError {
+  path: string
+  reason: string
+  keyword: string
+}
 
 /** Ajv errors -> one error per problem, with the pointer to the offending (or missing) value. */
 export function explainErrors(errors: readonly ErrorObject[] | null | undefined): SchemaError[] {
@@ -47,7 +51,10 @@ export function explainErrors(errors: readonly ErrorObject[] | null | undefined)
     if (e.keyword === 'pattern' && e.schemaPath.includes('/propertyNames/')) continue
     const x = explain(e)
     const key = `${x.path}\0${x.reason}`
-    if (!seen.has(key)) { seen.add(key); out.push(x) }
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push(x)
+    }
   }
   return out
 }
@@ -64,11 +71,22 @@ function explain(e: ErrorObject): SchemaError {
     case 'propertyNames':
       return { ...base, path: at(p['propertyName']), reason: `'${String(p['propertyName'])}' is not a valid name: ${NAME_RULE}` }
     case 'pattern':
-      return { ...base, path: e.instancePath, reason: p['pattern'] === NAME_PATTERN ? `${show(e.data)} is not a valid name: ${NAME_RULE}` : `${show(e.data)} must match pattern ${String(p['pattern'])}` }
+      return {
+        ...base,
+        path: e.instancePath,
+        reason:
+          p['pattern'] === NAME_PATTERN
+            ? `${show(e.data)} is not a valid name: ${NAME_RULE}`
+            : `${show(e.data)} must match pattern ${String(p['pattern'])}`,
+      }
     case 'type':
       return { ...base, path: e.instancePath, reason: `must be ${String(p['type'])}, not ${kind(e.data)} ${show(e.data)}` }
     case 'enum':
-      return { ...base, path: e.instancePath, reason: `must be one of ${(p['allowedValues'] as unknown[]).map(show).join(', ')}, not ${show(e.data)}` }
+      return {
+        ...base,
+        path: e.instancePath,
+        reason: `must be one of ${(p['allowedValues'] as unknown[]).map(show).join(', ')}, not ${show(e.data)}`,
+      }
     case 'const':
       return { ...base, path: e.instancePath, reason: `must be ${show(p['allowedValue'])}, not ${show(e.data)}` }
     case 'format':
@@ -82,7 +100,11 @@ function explain(e: ErrorObject): SchemaError {
       return { ...base, path: e.instancePath, reason: `${show(e.data)} must be one of: ${branches.join(', ')}` }
     }
     case 'uniqueItems':
-      return { ...base, path: `${e.instancePath}/${Math.max(Number(p['i']), Number(p['j']))}`, reason: `duplicate of item ${Math.min(Number(p['i']), Number(p['j']))}` }
+      return {
+        ...base,
+        path: `${e.instancePath}/${Math.max(Number(p['i']), Number(p['j']))}`,
+        reason: `duplicate of item ${Math.min(Number(p['i']), Number(p['j']))}`,
+      }
     default:
       return { ...base, path: e.instancePath, reason: `${e.message ?? 'is invalid'} (value ${show(e.data)})` }
   }

@@ -73,7 +73,11 @@ const SETTINGS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    home: path, configDir: path, stateDir: path, logDir: path, scriptDir: path,
+    home: path,
+    configDir: path,
+    stateDir: path,
+    logDir: path,
+    scriptDir: path,
     pluginDirs: { type: 'array', items: path, maxItems: 64 },
     builtinPluginDir: { anyOf: [path, { type: 'null' }] },
     nodeName: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' },
@@ -87,13 +91,20 @@ const checkSettings = configAjv().compile(SETTINGS_SCHEMA)
 type Settings = Partial<Omit<Bootstrap, 'source'>>
 const PATH_KEYS = ['home', 'configDir', 'stateDir', 'logDir', 'scriptDir', 'controlSocket', 'builtinPluginDir'] as const
 
-export async function loadBootstrap(opts: { cwd?: string; file?: string; env?: NodeJS.ProcessEnv; systemDir?: string } = {}): Promise<Bootstrap> {
+export async function loadBootstrap(
+  opts: { cwd?: string; file?: string; env?: NodeJS.ProcessEnv; systemDir?: string } = {},
+): Promise<Bootstrap> {
   const cwd = resolve(opts.cwd ?? process.cwd())
   const env = opts.env ?? process.env
   const { settings: fromEnv, used } = readEnv(env, cwd)
-  const named = opts.file !== undefined ? { file: opts.file, field: 'file' }
-    : env[ENV_FILE] ? { file: env[ENV_FILE], field: ENV_FILE }
-      : env[ENV_FILE_OLD] ? { file: env[ENV_FILE_OLD], field: ENV_FILE_OLD } : null
+  const named =
+    opts.file !== undefined
+      ? { file: opts.file, field: 'file' }
+      : env[ENV_FILE]
+        ? { file: env[ENV_FILE], field: ENV_FILE }
+        : env[ENV_FILE_OLD]
+          ? { file: env[ENV_FILE_OLD], field: ENV_FILE_OLD }
+          : null
   const { settings: fromFile, file } = named
     ? await readNamedFile(resolve(cwd, named.file), named.field)
     : await findSettingsFile([opts.systemDir ?? SYSTEM_DIR, fromEnv.configDir ?? join(fromEnv.home ?? DEFAULT_HOME, 'config')])
@@ -119,7 +130,9 @@ export async function loadBootstrap(opts: { cwd?: string; file?: string; env?: N
   }
   // sun_path is 108 bytes on Linux; a longer path fails only later, at listen(), and cryptically.
   if (Buffer.byteLength(b.controlSocket) > 107) {
-    fail(fromEnv.controlSocket ? 'environment' : file ?? 'defaults', [{ path: '/controlSocket', reason: `path is longer than 107 bytes (a Unix socket limit): ${b.controlSocket}` }])
+    fail(fromEnv.controlSocket ? 'environment' : (file ?? 'defaults'), [
+      { path: '/controlSocket', reason: `path is longer than 107 bytes (a Unix socket limit): ${b.controlSocket}` },
+    ])
   }
   return b
 }
@@ -140,7 +153,10 @@ async function findSettingsFile(dirs: string[]): Promise<FileSettings> {
 /** The file MCCS_CONFIG (or the `file` option) names: it must exist and be JSON or YAML. */
 async function readNamedFile(file: string, field: string): Promise<FileSettings> {
   if (!LOADERS[extname(file)]) {
-    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'a settings file must be JSON (.json) or YAML (.yaml, .yml); code is never loaded', { subject: file, field })
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'a settings file must be JSON (.json) or YAML (.yaml, .yml); code is never loaded', {
+      subject: file,
+      field,
+    })
   }
   return (await readSettingsFile(file, false))!
 }
@@ -183,7 +199,10 @@ function readEnv(env: NodeJS.ProcessEnv, cwd: string): { settings: Settings; use
   }
   if (!checkSettings(raw)) {
     const back = Object.fromEntries(Object.entries(ENV_VARS).map(([n, k]) => [k, n]))
-    fail('environment', explainErrors(checkSettings.errors).map((e) => ({ ...e, reason: `${back[e.path.split('/')[1] ?? ''] ?? ''}: ${e.reason}` })))
+    fail(
+      'environment',
+      explainErrors(checkSettings.errors).map((e) => ({ ...e, reason: `${back[e.path.split('/')[1] ?? ''] ?? ''}: ${e.reason}` })),
+    )
   }
   return { settings: absolutize(raw as Settings, cwd), used }
 }
@@ -203,13 +222,19 @@ function fail(subject: string, errors: { path: string; reason: string }[]): neve
   const first = issues[0]
   const reason = issues.length === 1 && first ? first.reason : issues.map((i) => `${i.path}: ${i.reason}`).join('; ')
   throw new MccsError('MCCS_ERR_BOOTSTRAP', reason, {
-    subject, ...(first ? { field: first.path } : {}), data: { issues },
+    subject,
+    ...(first ? { field: first.path } : {}),
+    data: { issues },
   })
 }
 
 /** Host names may carry a domain or characters a node name may not; keep the first label, made valid. */
 function defaultNodeName(): string {
-  const h = hostname().split('.')[0]?.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) ?? ''
+  const h =
+    hostname()
+      .split('.')[0]
+      ?.replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 64) ?? ''
   return /^[A-Za-z]/.test(h) ? h : `node-${h}`.slice(0, 64)
 }
 
@@ -221,8 +246,13 @@ export function findBuiltinPluginDir(): string | null {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }
-      if (pkg.name === 'mccs' && existsSync(join(dir, 'plugins'))) { builtinCache = join(dir, 'plugins'); break }
-    } catch { /* not here */ }
+      if (pkg.name === 'mccs' && existsSync(join(dir, 'plugins'))) {
+        builtinCache = join(dir, 'plugins')
+        break
+      }
+    } catch {
+      /* not here */
+    }
     if (dirname(dir) === dir) break
   }
   return builtinCache

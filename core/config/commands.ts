@@ -29,7 +29,10 @@ export interface ValidateResult extends CommandResult {
  * hb.json beside it when there is one).
  */
 export async function configValidate(target: string, opts: { types?: TypeCatalog } = {}): Promise<ValidateResult> {
-  const isDir = await stat(target).then((s) => s.isDirectory(), () => false)
+  const isDir = await stat(target).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
   if (isDir) return validatePair(join(target, MAIN_FILE), join(target, HB_FILE), opts.types)
   const text = await readFile(target, 'utf8').catch((e: NodeJS.ErrnoException) => e)
   if (text instanceof Error) return result([target], [missing(target, text)], '')
@@ -43,14 +46,20 @@ export async function configValidate(target: string, opts: { types?: TypeCatalog
     return result([target], issues, pair ? summary(pair) : '')
   }
   const besideHb = join(dirname(target), HB_FILE)
-  const hasHb = await stat(besideHb).then((s) => s.isFile(), () => false)
+  const hasHb = await stat(besideHb).then(
+    (s) => s.isFile(),
+    () => false,
+  )
   if (hasHb && besideHb !== target) return validatePair(target, besideHb, opts.types)
   const main = validateMain(text, { file: target, ...(opts.types ? { types: opts.types } : {}) })
   return result([target], main.ok ? [] : main.errors, main.ok ? summary({ main: main.config }) : '')
 }
 
 /** `mccs config export`: the configuration of a directory (or of a running store) as one JSON document. */
-export async function configExport(source: string | ConfigStore, opts: { types?: TypeCatalog } = {}): Promise<CommandResult & { bundle?: ConfigBundle }> {
+export async function configExport(
+  source: string | ConfigStore,
+  opts: { types?: TypeCatalog } = {},
+): Promise<CommandResult & { bundle?: ConfigBundle }> {
   try {
     const store = typeof source === 'string' ? new ConfigStore(source, opts) : source
     if (typeof source === 'string') await store.load()
@@ -71,13 +80,28 @@ export async function configImport(
   if (text instanceof Error) return result([file], [missing(file, text)], '')
   const parsed = readJson(text)
   if (!parsed.ok) {
-    return result([file], [{ file, path: '', code: 'MCCS_ERR_CONFIG_SYNTAX', reason: `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`, line: parsed.error.line, column: parsed.error.column }], '')
+    return result(
+      [file],
+      [
+        {
+          file,
+          path: '',
+          code: 'MCCS_ERR_CONFIG_SYNTAX',
+          reason: `line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.reason}`,
+          line: parsed.error.line,
+          column: parsed.error.column,
+        },
+      ],
+      '',
+    )
   }
   try {
     const store = typeof target === 'string' ? new ConfigStore(target, { ...(opts.types ? { types: opts.types } : {}) }) : target
     const config = await store.import(parsed.value, { file, ...(opts.expectGeneration ? { expectGeneration: opts.expectGeneration } : {}) })
     return {
-      ok: true, issues: [], config,
+      ok: true,
+      issues: [],
+      config,
       text: `imported ${file} into ${store.dir}: main.json generation ${config.main.generation}, hb.json generation ${config.hb.generation}`,
     }
   } catch (e) {
@@ -89,18 +113,29 @@ export async function configImport(
 
 async function validatePair(mainPath: string, hbPath: string, types: TypeCatalog | undefined): Promise<ValidateResult> {
   const issues: ConfigIssue[] = []
-  const read = (p: string) => readFile(p, 'utf8').catch((e: NodeJS.ErrnoException) => { issues.push(missing(p, e)); return undefined })
+  const read = (p: string) =>
+    readFile(p, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      issues.push(missing(p, e))
+      return undefined
+    })
   const hbText = await read(hbPath)
   const mainText = await read(mainPath)
   const hb = hbText === undefined ? undefined : validateHb(hbText, { file: hbPath })
   if (hb && !hb.ok) issues.push(...hb.errors)
   const hbConfig: HbConfig | undefined = hb?.ok ? hb.config : undefined
-  const main = mainText === undefined ? undefined : validateMain(mainText, { file: mainPath, ...(hbConfig ? { hb: hbConfig } : {}), ...(types ? { types } : {}) })
+  const main =
+    mainText === undefined
+      ? undefined
+      : validateMain(mainText, { file: mainPath, ...(hbConfig ? { hb: hbConfig } : {}), ...(types ? { types } : {}) })
   if (main && !main.ok) issues.push(...main.errors)
   return result([hbPath, mainPath], issues, main?.ok && hbConfig ? summary({ main: main.config, hb: hbConfig }) : '')
 }
 
-function validateBundle(b: { main: unknown; hb: unknown }, file: string, types: TypeCatalog | undefined): { issues: ConfigIssue[]; pair?: ConfigPair } {
+function validateBundle(
+  b: { main: unknown; hb: unknown },
+  file: string,
+  types: TypeCatalog | undefined,
+): { issues: ConfigIssue[]; pair?: ConfigPair } {
   const hb = validateHb(b.hb, { file })
   const issues = hb.ok ? [] : hb.errors.map((i) => ({ ...i, path: `/hb${i.path}` }))
   const main = validateMain(b.main, { file, ...(hb.ok ? { hb: hb.config } : {}), ...(types ? { types } : {}) })
@@ -114,8 +149,12 @@ function isBundle(v: unknown): v is { main: unknown; hb: unknown } {
 
 function summary(p: Partial<ConfigPair>): string {
   const parts: string[] = []
-  if (p.main) parts.push(`main.json generation ${p.main.generation}: ${p.main.groups.length} groups, ${p.main.resources.length} resources, ${p.main.dependencies.length} dependencies`)
-  if (p.hb) parts.push(`hb.json generation ${p.hb.generation}: cluster ${p.hb.cluster}, ${p.hb.nodes.length} nodes, ${p.hb.links.length} links`)
+  if (p.main)
+    parts.push(
+      `main.json generation ${p.main.generation}: ${p.main.groups.length} groups, ${p.main.resources.length} resources, ${p.main.dependencies.length} dependencies`,
+    )
+  if (p.hb)
+    parts.push(`hb.json generation ${p.hb.generation}: cluster ${p.hb.cluster}, ${p.hb.nodes.length} nodes, ${p.hb.links.length} links`)
   // Valid, but against the manual's order for network resources (address -> aws-oip|aws-sip -> nic).
   if (p.main) for (const w of orderWarnings(p.main)) parts.push(`warning: ${w.path} (${w.resource}): ${w.reason}`)
   return parts.join('\n')
@@ -127,7 +166,12 @@ function result(files: string[], issues: ConfigIssue[], okText: string): Validat
 }
 
 function missing(file: string, e: NodeJS.ErrnoException): ConfigIssue {
-  return { file, path: '', code: 'MCCS_ERR_CONFIG_MISSING', reason: e.code === 'ENOENT' ? 'file does not exist' : `cannot be read: ${e.message}` }
+  return {
+    file,
+    path: '',
+    code: 'MCCS_ERR_CONFIG_MISSING',
+    reason: e.code === 'ENOENT' ? 'file does not exist' : `cannot be read: ${e.message}`,
+  }
 }
 
 function failed(e: unknown): CommandResult {

@@ -2,7 +2,11 @@
 // the cluster layer (heartbeat, role), the agent (fencing, peers) and the config store; never by the
 // engine, which learns of membership only through events.
 
-export interface HbLink { name: string; priority: number; port?: number }
+export interface HbLink {
+  name: string
+  priority: number
+  port?: number
+}
 export interface HbNode {
   name: string
   /** Address of this node on each link, by link name. */

@@ -10,9 +10,7 @@ export interface JsonProblem {
   pointer?: string
 }
 
-export type JsonRead =
-  | { ok: true; value: unknown; duplicates: JsonProblem[] }
-  | { ok: false; error: JsonProblem }
+export type JsonRead = { ok: true; value: unknown; duplicates: JsonProblem[] } | { ok: false; error: JsonProblem }
 
 export function readJson(text: string): JsonRead {
   const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
@@ -26,7 +24,11 @@ export function readJson(text: string): JsonRead {
   return {
     ok: true,
     value: JSON.parse(s),
-    duplicates: scanner.duplicates.map((d) => ({ reason: `key ${JSON.stringify(d.key)} is given twice`, pointer: d.pointer, ...lineColumn(s, d.at) })),
+    duplicates: scanner.duplicates.map((d) => ({
+      reason: `key ${JSON.stringify(d.key)} is given twice`,
+      pointer: d.pointer,
+      ...lineColumn(s, d.at),
+    })),
   }
 }
 
@@ -38,13 +40,21 @@ export function lineColumn(s: string, at: number): { line: number; column: numbe
   let line = 1
   let start = 0
   for (let i = 0; i < at && i < s.length; i++) {
-    if (s.charCodeAt(i) === 10) { line++; start = i + 1 }
+    if (s.charCodeAt(i) === 10) {
+      line++
+      start = i + 1
+    }
   }
   return { line, column: at - start + 1 }
 }
 
 class ScanError extends Error {
-  constructor(readonly at: number, readonly reason: string) { super(reason) }
+  constructor(
+    readonly at: number,
+    readonly reason: string,
+  ) {
+    super(reason)
+  }
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
@@ -60,7 +70,9 @@ class Scanner {
     if (this.i < this.s.length) this.fail('unexpected text after the end of the JSON document')
   }
 
-  private fail(reason: string, at = this.i): never { throw new ScanError(at, reason) }
+  private fail(reason: string, at = this.i): never {
+    throw new ScanError(at, reason)
+  }
 
   private ws(): void {
     while (this.i < this.s.length && ' \t\n\r'.includes(this.s[this.i]!)) this.i++
@@ -72,7 +84,10 @@ class Scanner {
     if (c === undefined) this.fail('unexpected end of input')
     if (c === '{') return this.object(ptr)
     if (c === '[') return this.array(ptr)
-    if (c === '"') { this.string(); return }
+    if (c === '"') {
+      this.string()
+      return
+    }
     if (c === 't') return this.literal('true')
     if (c === 'f') return this.literal('false')
     if (c === 'n') return this.literal('null')
@@ -83,7 +98,10 @@ class Scanner {
   private object(ptr: string): void {
     this.i++
     this.ws()
-    if (this.s[this.i] === '}') { this.i++; return }
+    if (this.s[this.i] === '}') {
+      this.i++
+      return
+    }
     const seen = new Set<string>()
     for (;;) {
       this.ws()
@@ -99,8 +117,14 @@ class Scanner {
       this.value(child)
       this.ws()
       const c = this.s[this.i]
-      if (c === ',') { this.i++; continue }
-      if (c === '}') { this.i++; return }
+      if (c === ',') {
+        this.i++
+        continue
+      }
+      if (c === '}') {
+        this.i++
+        return
+      }
       this.fail(c === undefined ? "unexpected end of input: missing '}'" : "expected ',' or '}' after a property value")
     }
   }
@@ -108,13 +132,22 @@ class Scanner {
   private array(ptr: string): void {
     this.i++
     this.ws()
-    if (this.s[this.i] === ']') { this.i++; return }
+    if (this.s[this.i] === ']') {
+      this.i++
+      return
+    }
     for (let n = 0; ; n++) {
       this.value(`${ptr}/${n}`)
       this.ws()
       const c = this.s[this.i]
-      if (c === ',') { this.i++; continue }
-      if (c === ']') { this.i++; return }
+      if (c === ',') {
+        this.i++
+        continue
+      }
+      if (c === ']') {
+        this.i++
+        return
+      }
       this.fail(c === undefined ? "unexpected end of input: missing ']'" : "expected ',' or ']' after an array element")
     }
   }
@@ -126,11 +159,18 @@ class Scanner {
     for (;;) {
       const c = this.s[this.i]
       if (c === undefined) this.fail('unterminated string', start)
-      if (c === '"') { this.i++; return out }
+      if (c === '"') {
+        this.i++
+        return out
+      }
       if (c === '\\') {
         const e = this.s[this.i + 1]
         const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
-        if (e !== undefined && e in simple) { out += simple[e]; this.i += 2; continue }
+        if (e !== undefined && e in simple) {
+          out += simple[e]
+          this.i += 2
+          continue
+        }
         if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(this.s.slice(this.i + 2, this.i + 6))) {
           out += String.fromCharCode(parseInt(this.s.slice(this.i + 2, this.i + 6), 16))
           this.i += 6

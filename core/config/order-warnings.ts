@@ -46,21 +46,38 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
     const sub = below(r.name)
     const nicsBelow = [...sub].filter((n) => typeOf(n) === NIC_TYPE && byName.get(n)!.group === r.group)
     if (r.type === ADDRESS_TYPE) {
-      if (!nicsBelow.length) warn(r.name, `address '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is address -> nic (the NIC is checked first and its faults move the group)`)
+      if (!nicsBelow.length)
+        warn(
+          r.name,
+          `address '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is address -> nic (the NIC is checked first and its faults move the group)`,
+        )
       const awsInGroup = cfg.resources.filter((x) => x.group === r.group && isBetween(x.type))
       for (const x of awsInGroup) {
-        if (below(x.name).has(r.name)) warn(x.name, `${x.type} '${x.name}' depends on address '${r.name}': the manual's order is address -> ${x.type} -> nic (otherwise the address may not be reachable)`)
-        else if (!sub.has(x.name)) warn(r.name, `address '${r.name}' does not depend on ${x.type} '${x.name}' of its group: the manual's order is address -> ${x.type} -> nic`)
+        if (below(x.name).has(r.name))
+          warn(
+            x.name,
+            `${x.type} '${x.name}' depends on address '${r.name}': the manual's order is address -> ${x.type} -> nic (otherwise the address may not be reachable)`,
+          )
+        else if (!sub.has(x.name))
+          warn(
+            r.name,
+            `address '${r.name}' does not depend on ${x.type} '${x.name}' of its group: the manual's order is address -> ${x.type} -> nic`,
+          )
       }
     }
     if (r.type === NIC_TYPE) {
       for (const n of sub) {
         const t = typeOf(n)
-        if (t === ADDRESS_TYPE || isBetween(t) || isAboveNic(t)) warn(r.name, `nic '${r.name}' depends on ${t} '${n}': the NIC belongs at the bottom (${t} -> nic)`)
+        if (t === ADDRESS_TYPE || isBetween(t) || isAboveNic(t))
+          warn(r.name, `nic '${r.name}' depends on ${t} '${n}': the NIC belongs at the bottom (${t} -> nic)`)
       }
     }
     if (isBetween(r.type) || isAboveNic(r.type)) {
-      if (!nicsBelow.length) warn(r.name, `${r.type} '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is ${isBetween(r.type) ? `address -> ${r.type} -> nic` : `${r.type} -> nic`}`)
+      if (!nicsBelow.length)
+        warn(
+          r.name,
+          `${r.type} '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is ${isBetween(r.type) ? `address -> ${r.type} -> nic` : `${r.type} -> nic`}`,
+        )
     }
   }
   return out

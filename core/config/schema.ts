@@ -118,9 +118,12 @@ export const HB_SCHEMA = {
           votes: { type: 'integer', minimum: 0, maximum: 16 },
           isolationTestAddresses: { type: 'array', items: address, maxItems: 16, uniqueItems: true },
           fencing: {
-            type: 'array', maxItems: 4,
+            type: 'array',
+            maxItems: 4,
             items: {
-              type: 'object', additionalProperties: false, required: ['type'],
+              type: 'object',
+              additionalProperties: false,
+              required: ['type'],
               properties: { type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' }, attrs: { type: 'object' } },
             },
           },
@@ -158,14 +161,34 @@ export const HB_SCHEMA = {
       properties: {
         twoNode: { type: 'boolean' },
         server: {
-          type: 'object', additionalProperties: false, required: ['host', 'caFile', 'keyFile'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['host', 'caFile', 'keyFile'],
           properties: {
-            host: address, port, servername: { type: 'string', minLength: 1, maxLength: 253 },
-            caFile: { type: 'string', minLength: 1, maxLength: 4096, description: "the quorum server's CA certificate (tls/ca.crt), relative to the config folder or absolute" },
-            keyFile: { type: 'string', minLength: 1, maxLength: 4096, description: "the cluster's quorum key as add-cluster printed it, relative to the config folder or absolute" },
+            host: address,
+            port,
+            servername: { type: 'string', minLength: 1, maxLength: 253 },
+            caFile: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 4096,
+              description: "the quorum server's CA certificate (tls/ca.crt), relative to the config folder or absolute",
+            },
+            keyFile: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 4096,
+              description: "the cluster's quorum key as add-cluster printed it, relative to the config folder or absolute",
+            },
           },
         },
-        fenceDelayMs: { type: 'integer', minimum: 0, maximum: 120000, description: 'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node mode, 0 otherwise: with a quorum server or a majority only one side fences)' },
+        fenceDelayMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 120000,
+          description:
+            'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node mode, 0 otherwise: with a quorum server or a majority only one side fences)',
+        },
       },
     },
   },

@@ -18,7 +18,10 @@ export const HB_FILE = 'hb.json'
 /** Journal of an import in progress: both files change, so a crash between the two renames is rolled forward. */
 export const PENDING_FILE = 'import.pending.json'
 
-export interface ConfigPair { main: MainConfig; hb: HbConfig }
+export interface ConfigPair {
+  main: MainConfig
+  hb: HbConfig
+}
 /** The `mccs config export` document. */
 export type ConfigBundle = ConfigPair
 
@@ -32,10 +35,17 @@ export class ConfigStore {
   /** Serializes loads and writes: two commits never interleave their renames. */
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(readonly dir: string, private readonly opts: StoreOptions = {}) {}
+  constructor(
+    readonly dir: string,
+    private readonly opts: StoreOptions = {},
+  ) {}
 
-  get mainPath(): string { return join(this.dir, MAIN_FILE) }
-  get hbPath(): string { return join(this.dir, HB_FILE) }
+  get mainPath(): string {
+    return join(this.dir, MAIN_FILE)
+  }
+  get hbPath(): string {
+    return join(this.dir, HB_FILE)
+  }
 
   /**
    * Reads and validates both files and makes them the configuration in force. When they are invalid
@@ -50,7 +60,8 @@ export class ConfigStore {
       const hb = hbText === undefined ? undefined : validateHb(hbText, { file: this.hbPath })
       if (hb && !hb.ok) issues.push(...hb.errors)
       const mainText = await readConfigFile(this.mainPath, issues)
-      const main = mainText === undefined ? undefined : validateMain(mainText, { file: this.mainPath, ...this.ctx(hb?.ok ? hb.config : undefined) })
+      const main =
+        mainText === undefined ? undefined : validateMain(mainText, { file: this.mainPath, ...this.ctx(hb?.ok ? hb.config : undefined) })
       if (main && !main.ok) issues.push(...main.errors)
       if (!hb?.ok || !main?.ok) throw invalidConfigError(this.dir, issues)
       return this.set({ main: main.config, hb: hb.config })
@@ -84,9 +95,15 @@ export class ConfigStore {
       const cur = this.current()
       const gen = next.generation
       if (!(gen > cur.main.generation || (o.force && gen === cur.main.generation))) {
-        throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `replicated configuration generation ${gen} is not newer than generation ${cur.main.generation} in force`, {
-          subject: this.mainPath, field: '/generation', data: { expected: cur.main.generation + 1, current: cur.main.generation },
-        })
+        throw new MccsError(
+          'MCCS_ERR_CONFIG_GENERATION',
+          `replicated configuration generation ${gen} is not newer than generation ${cur.main.generation} in force`,
+          {
+            subject: this.mainPath,
+            field: '/generation',
+            data: { expected: cur.main.generation + 1, current: cur.main.generation },
+          },
+        )
       }
       const v = validateMain(next, { file: this.mainPath, ...this.ctx(cur.hb) })
       if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
@@ -124,7 +141,14 @@ export class ConfigStore {
       const file = o.file ?? 'bundle'
       const b = bundle as Partial<Record<'main' | 'hb', unknown>> | null
       if (typeof b !== 'object' || b === null || typeof b.main !== 'object' || typeof b.hb !== 'object') {
-        throw invalidConfigError(file, [{ file, path: '', code: 'MCCS_ERR_CONFIG_SCHEMA', reason: 'must be an object with "main" and "hb" objects (the output of mccs config export)' }])
+        throw invalidConfigError(file, [
+          {
+            file,
+            path: '',
+            code: 'MCCS_ERR_CONFIG_SCHEMA',
+            reason: 'must be an object with "main" and "hb" objects (the output of mccs config export)',
+          },
+        ])
       }
       const gen = {
         main: this.state?.main.generation ?? (await peekGeneration(this.mainPath)),
@@ -170,7 +194,10 @@ export class ConfigStore {
 
   /** Writes an imported pair (skipping a file already at its target generation), then drops the journal. */
   private async applyPair(next: ConfigPair): Promise<void> {
-    for (const [name, value] of [[HB_FILE, next.hb], [MAIN_FILE, next.main]] as const) {
+    for (const [name, value] of [
+      [HB_FILE, next.hb],
+      [MAIN_FILE, next.main],
+    ] as const) {
       const path = join(this.dir, name)
       const onDisk = await readFile(path, 'utf8').catch(() => undefined)
       if (onDisk !== undefined && generationOf(onDisk) === value.generation) continue
@@ -186,7 +213,11 @@ export class ConfigStore {
     const text = await readFile(path, 'utf8').catch(() => undefined)
     if (text === undefined) return
     let pending: Partial<ConfigPair> = {}
-    try { pending = JSON.parse(text) as Partial<ConfigPair> } catch { /* cannot happen (atomic write); dropped below */ }
+    try {
+      pending = JSON.parse(text) as Partial<ConfigPair>
+    } catch {
+      /* cannot happen (atomic write); dropped below */
+    }
     // Types were checked at import time; a plugin missing now must not leave hb new and main old.
     const hb = validateHb(pending.hb, { file: path })
     const main = hb.ok ? validateMain(pending.main, { file: path, hb: hb.config }) : undefined
@@ -203,7 +234,12 @@ export async function createInitial(
   await mkdir(dir, { recursive: true })
   if (!o.force) {
     for (const f of [MAIN_FILE, HB_FILE]) {
-      if (await stat(join(dir, f)).then(() => true, () => false)) {
+      if (
+        await stat(join(dir, f)).then(
+          () => true,
+          () => false,
+        )
+      ) {
         throw new MccsError('MCCS_ERR_CONFLICT', `${f} already exists; refusing to overwrite a configuration`, { subject: join(dir, f) })
       }
     }
@@ -225,9 +261,15 @@ function serialize(v: unknown): string {
 
 function checkGeneration(file: string, expected: number, current: number): void {
   if (expected !== current) {
-    throw new MccsError('MCCS_ERR_CONFIG_GENERATION', `change is based on generation ${expected} but generation ${current} is in force; reload and retry`, {
-      subject: file, field: '/generation', data: { expected, current },
-    })
+    throw new MccsError(
+      'MCCS_ERR_CONFIG_GENERATION',
+      `change is based on generation ${expected} but generation ${current} is in force; reload and retry`,
+      {
+        subject: file,
+        field: '/generation',
+        data: { expected, current },
+      },
+    )
   }
 }
 
@@ -236,7 +278,12 @@ async function readConfigFile(path: string, issues: ConfigIssue[]): Promise<stri
     return await readFile(path, 'utf8')
   } catch (e) {
     const err = e as NodeJS.ErrnoException
-    issues.push({ file: path, path: '', code: 'MCCS_ERR_CONFIG_MISSING', reason: err.code === 'ENOENT' ? 'file does not exist' : `cannot be read: ${err.message}` })
+    issues.push({
+      file: path,
+      path: '',
+      code: 'MCCS_ERR_CONFIG_MISSING',
+      reason: err.code === 'ENOENT' ? 'file does not exist' : `cannot be read: ${err.message}`,
+    })
     return undefined
   }
 }
@@ -276,8 +323,11 @@ export function configDigest(main: Readonly<MainConfig>): string {
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v)
 }

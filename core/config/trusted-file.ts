@@ -10,7 +10,10 @@ import { open, realpath, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { MccsError } from '../errors.js'
 
-export interface TrustedRead { text: string; real: string }
+export interface TrustedRead {
+  text: string
+  real: string
+}
 
 /** The text of `file`, or MCCS_ERR_BOOTSTRAP_UNSAFE naming (as field) the path that someone else could change.
  *  A missing file throws the fs error (ENOENT) so the caller can tell "absent" from "refused". */

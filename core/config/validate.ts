@@ -109,8 +109,7 @@ type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 /** Array members that are objects, with their index (the schema reports the others). */
-const items = (v: unknown): { i: number; v: Obj }[] =>
-  Array.isArray(v) ? v.flatMap((x, i) => (isObj(x) ? [{ i, v: x }] : [])) : []
+const items = (v: unknown): { i: number; v: Obj }[] => (Array.isArray(v) ? v.flatMap((x, i) => (isObj(x) ? [{ i, v: x }] : [])) : [])
 
 /** name -> first definition; later ones are reported as duplicates. */
 function byName(list: { i: number; v: Obj }[], base: string, what: string, c: Collector): Map<string, { i: number; v: Obj }> {
@@ -134,7 +133,8 @@ function checkMain(main: Obj, ctx: MainContext, c: Collector): void {
     for (const g of items(main['groups'])) {
       const nodes = Array.isArray(g.v['nodes']) ? g.v['nodes'] : []
       nodes.forEach((n, j) => {
-        if (typeof n === 'string' && !hbNodes.has(n)) c.add(`/groups/${g.i}/nodes/${j}`, 'MCCS_ERR_CONFIG_REF', `no node named "${n}" in hb.json`)
+        if (typeof n === 'string' && !hbNodes.has(n))
+          c.add(`/groups/${g.i}/nodes/${j}`, 'MCCS_ERR_CONFIG_REF', `no node named "${n}" in hb.json`)
       })
     }
   }
@@ -146,7 +146,8 @@ function checkMain(main: Obj, ctx: MainContext, c: Collector): void {
     if (group !== undefined && !g) c.add(`${at}/group`, 'MCCS_ERR_CONFIG_REF', `no group named "${group}"`)
     if (hbNodes && isObj(r.v['nodeAttrs'])) {
       for (const n of Object.keys(r.v['nodeAttrs'])) {
-        if (!hbNodes.has(n)) c.add(`${at}/nodeAttrs/${seg(n)}`, 'MCCS_ERR_CONFIG_REF', `per-node attributes for "${n}", which is not a node in hb.json`)
+        if (!hbNodes.has(n))
+          c.add(`${at}/nodeAttrs/${seg(n)}`, 'MCCS_ERR_CONFIG_REF', `per-node attributes for "${n}", which is not a node in hb.json`)
       }
     }
     const type = str(r.v['type'])
@@ -176,19 +177,35 @@ function checkDependencies(deps: { i: number; v: Obj }[], resources: Map<string,
     const child = str(d.v['child'])
     if (parent === undefined || child === undefined) continue
     let ok = true
-    for (const [end, name] of [['parent', parent], ['child', child]] as const) {
-      if (!resources.has(name)) { c.add(`${at}/${end}`, 'MCCS_ERR_CONFIG_REF', `no resource named "${name}"`); ok = false }
+    for (const [end, name] of [
+      ['parent', parent],
+      ['child', child],
+    ] as const) {
+      if (!resources.has(name)) {
+        c.add(`${at}/${end}`, 'MCCS_ERR_CONFIG_REF', `no resource named "${name}"`)
+        ok = false
+      }
     }
-    if (parent === child) { c.add(at, 'MCCS_ERR_DEP_CYCLE', `resource "${parent}" cannot depend on itself`); continue }
+    if (parent === child) {
+      c.add(at, 'MCCS_ERR_DEP_CYCLE', `resource "${parent}" cannot depend on itself`)
+      continue
+    }
     const key = `${parent}\0${child}`
     const prev = seen.get(key)
-    if (prev !== undefined) { c.add(at, 'MCCS_ERR_CONFIG_DUPLICATE', `same dependency as /dependencies/${prev}`); continue }
+    if (prev !== undefined) {
+      c.add(at, 'MCCS_ERR_CONFIG_DUPLICATE', `same dependency as /dependencies/${prev}`)
+      continue
+    }
     seen.set(key, d.i)
     if (!ok) continue
     const pg = str(resources.get(parent)?.v['group'])
     const cg = str(resources.get(child)?.v['group'])
     if (pg !== cg) {
-      c.add(at, 'MCCS_ERR_CONFIG_DEPENDENCY', `"${parent}" (group ${pg}) and "${child}" (group ${cg}) are in different groups; a dependency links resources of one group`)
+      c.add(
+        at,
+        'MCCS_ERR_CONFIG_DEPENDENCY',
+        `"${parent}" (group ${pg}) and "${child}" (group ${cg}) are in different groups; a dependency links resources of one group`,
+      )
       continue
     }
     edges.push({ parent, child, i: d.i })
@@ -241,7 +258,15 @@ function nodeScoped(schema: object): Set<string> {
  * Validates attrs merged with nodeAttrs[node] for each node of the group (what a hook will see there),
  * and points each error to where the value is, or to where a missing one belongs.
  */
-function checkAttrs(r: Obj, at: string, type: string, group: Partial<GroupConfig> | undefined, hbNodes: Set<string> | undefined, types: TypeCatalog, c: Collector): void {
+function checkAttrs(
+  r: Obj,
+  at: string,
+  type: string,
+  group: Partial<GroupConfig> | undefined,
+  hbNodes: Set<string> | undefined,
+  types: TypeCatalog,
+  c: Collector,
+): void {
   const schema = types.attributeSchema(type)
   if (!schema) return
   const validate = compile(schema)
@@ -253,7 +278,9 @@ function checkAttrs(r: Obj, at: string, type: string, group: Partial<GroupConfig
   const nodeAttrs = isObj(r['nodeAttrs']) ? r['nodeAttrs'] : {}
   const perNode = nodeScoped(schema)
   // Unknown nodes are reported once as such, not again as missing attributes.
-  const nodes = Array.isArray(group?.nodes) ? group.nodes.filter((n): n is string => typeof n === 'string' && (!hbNodes || hbNodes.has(n))) : []
+  const nodes = Array.isArray(group?.nodes)
+    ? group.nodes.filter((n): n is string => typeof n === 'string' && (!hbNodes || hbNodes.has(n)))
+    : []
   const targets = nodes.length > 0 ? nodes : [undefined]
   // (where, reason) -> nodes it happens on: a global mistake is reported once, a per-node one names its nodes.
   const found = new Map<string, { where: string; reason: string; on: string[] }>()
@@ -289,7 +316,10 @@ function checkHb(hb: Obj, c: Collector): void {
     const addresses = isObj(n.v['addresses']) ? n.v['addresses'] : {}
     for (const [link, addr] of Object.entries(addresses)) {
       const at = `/nodes/${n.i}/addresses/${seg(link)}`
-      if (!links.has(link)) { c.add(at, 'MCCS_ERR_CONFIG_REF', `no link named "${link}" in /links`); continue }
+      if (!links.has(link)) {
+        c.add(at, 'MCCS_ERR_CONFIG_REF', `no link named "${link}" in /links`)
+        continue
+      }
       if (typeof addr !== 'string') continue
       const key = `${link}\0${addr.toLowerCase()}`
       const other = owner.get(key)
@@ -298,14 +328,30 @@ function checkHb(hb: Obj, c: Collector): void {
     }
   }
   const votes = nodes.map((n) => n.v['votes'])
-  if (votes.length > 0 && votes.every((v) => v === 0)) c.add('/nodes', 'MCCS_ERR_CONFIG_SCHEMA', 'no node has a vote: the cluster could never be quorate')
+  if (votes.length > 0 && votes.every((v) => v === 0))
+    c.add('/nodes', 'MCCS_ERR_CONFIG_SCHEMA', 'no node has a vote: the cluster could never be quorate')
   const timing = hb['timing']
-  if (isObj(timing) && typeof timing['intervalMs'] === 'number' && typeof timing['deadMs'] === 'number' && timing['deadMs'] < 2 * timing['intervalMs']) {
-    c.add('/timing/deadMs', 'MCCS_ERR_CONFIG_SCHEMA', `must be at least twice intervalMs (${2 * timing['intervalMs']} ms): one late heartbeat must not declare a node dead`)
+  if (
+    isObj(timing) &&
+    typeof timing['intervalMs'] === 'number' &&
+    typeof timing['deadMs'] === 'number' &&
+    timing['deadMs'] < 2 * timing['intervalMs']
+  ) {
+    c.add(
+      '/timing/deadMs',
+      'MCCS_ERR_CONFIG_SCHEMA',
+      `must be at least twice intervalMs (${2 * timing['intervalMs']} ms): one late heartbeat must not declare a node dead`,
+    )
   }
   const quorum = hb['quorum']
   if (isObj(quorum) && quorum['twoNode'] === true) {
-    if (nodes.length !== 2) c.add('/quorum/twoNode', 'MCCS_ERR_CONFIG_SCHEMA', `is for clusters of exactly two nodes (this one has ${nodes.length}): a larger cluster has a majority`)
-    if (quorum['server'] !== undefined) c.add('/quorum/twoNode', 'MCCS_ERR_CONFIG_SCHEMA', 'cannot be combined with a quorum server: the server breaks the tie; choose one')
+    if (nodes.length !== 2)
+      c.add(
+        '/quorum/twoNode',
+        'MCCS_ERR_CONFIG_SCHEMA',
+        `is for clusters of exactly two nodes (this one has ${nodes.length}): a larger cluster has a majority`,
+      )
+    if (quorum['server'] !== undefined)
+      c.add('/quorum/twoNode', 'MCCS_ERR_CONFIG_SCHEMA', 'cannot be combined with a quorum server: the server breaks the tie; choose one')
   }
 }

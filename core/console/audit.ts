@@ -18,10 +18,17 @@ export async function audited<T>(agent: Agent, r: Omit<AuditRecord, 'result'>, c
   try {
     value = await change()
   } catch (e) {
-    await audit(agent, { ...r, result: isMccsError(e) ? 'rejected' : 'failed', code: isMccsError(e) ? e.code : 'MCCS_ERR_INTERNAL', reason: (e as Error)?.message ?? String(e) }).catch(() => {})
+    await audit(agent, {
+      ...r,
+      result: isMccsError(e) ? 'rejected' : 'failed',
+      code: isMccsError(e) ? e.code : 'MCCS_ERR_INTERNAL',
+      reason: (e as Error)?.message ?? String(e),
+    }).catch(() => {})
     throw e
   }
   // The change is made: a log that cannot be written is reported in the agent log, not as the change failing.
-  await audit(agent, { ...r, result: 'done' }).catch((e: unknown) => agent.log.log('error', 'operation log not written', { command: r.command, user: r.user, error: (e as Error).message }))
+  await audit(agent, { ...r, result: 'done' }).catch((e: unknown) =>
+    agent.log.log('error', 'operation log not written', { command: r.command, user: r.user, error: (e as Error).message }),
+  )
   return value
 }

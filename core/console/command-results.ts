@@ -12,19 +12,41 @@ import { tailLines } from './log-files.js'
 /** A command that has not ended by then is logged as failed (the engine's own deadlines are shorter). */
 const GIVE_UP_MS = 10 * 60_000
 /** Notices that say why a command did not reach its target. */
-const WHY = new Set(['resourceFaulted', 'groupFaulted', 'actionFailed', 'noFailoverTarget', 'fenceFailed', 'onlineRetry', 'actionLost', 'lockedNoAction'])
+const WHY = new Set([
+  'resourceFaulted',
+  'groupFaulted',
+  'actionFailed',
+  'noFailoverTarget',
+  'fenceFailed',
+  'onlineRetry',
+  'actionLost',
+  'lockedNoAction',
+])
 
-interface Pending { cmd: OperatorCommand; group: string | undefined; target: string | undefined; at: number; why: string[]; timer: NodeJS.Timeout }
+interface Pending {
+  cmd: OperatorCommand
+  group: string | undefined
+  target: string | undefined
+  at: number
+  why: string[]
+  timer: NodeJS.Timeout
+}
 type Final = { result: 'done' | 'failed'; reason?: string }
 
 export class CommandResults {
   private readonly pending = new Set<Pending>()
   private readonly onStep = (ev: EngineEvent, r: { plan: Plan; outcome?: { status: string } }) => this.step(ev, r)
-  private readonly onResign = () => { for (const p of [...this.pending]) this.finish(p, { result: 'failed', reason: 'this node stopped deciding (no longer the coordinator) before the command ended' }) }
+  private readonly onResign = () => {
+    for (const p of [...this.pending])
+      this.finish(p, { result: 'failed', reason: 'this node stopped deciding (no longer the coordinator) before the command ended' })
+  }
 
   constructor(private readonly agent: Agent) {}
 
-  start(): void { this.agent.on('step', this.onStep); this.agent.on('resigned', this.onResign) }
+  start(): void {
+    this.agent.on('step', this.onStep)
+    this.agent.on('resigned', this.onResign)
+  }
   stop(): void {
     this.agent.off('step', this.onStep)
     this.agent.off('resigned', this.onResign)
@@ -34,9 +56,24 @@ export class CommandResults {
 
   private step(ev: EngineEvent, r: { plan: Plan; outcome?: { status: string } }): void {
     if (isOperatorCommand(ev) && r.outcome?.status === 'accepted') {
-      const group = 'group' in ev ? ev.group : 'resource' in ev ? this.agent.store.current().main.resources.find((x) => x.name === ev.resource)?.group : undefined
+      const group =
+        'group' in ev
+          ? ev.group
+          : 'resource' in ev
+            ? this.agent.store.current().main.resources.find((x) => x.name === ev.resource)?.group
+            : undefined
       const target = 'group' in ev ? ev.group : 'resource' in ev ? ev.resource : ev.type === 'nodeMaintenance' ? ev.node : undefined
-      const p: Pending = { cmd: ev, group, target, at: Date.now(), why: [], timer: setTimeout(() => this.finish(p, { result: 'failed', reason: `no final state within ${GIVE_UP_MS / 60_000} minutes` }), GIVE_UP_MS) }
+      const p: Pending = {
+        cmd: ev,
+        group,
+        target,
+        at: Date.now(),
+        why: [],
+        timer: setTimeout(
+          () => this.finish(p, { result: 'failed', reason: `no final state within ${GIVE_UP_MS / 60_000} minutes` }),
+          GIVE_UP_MS,
+        ),
+      }
       p.timer.unref()
       this.pending.add(p)
     }
@@ -45,7 +82,11 @@ export class CommandResults {
       for (const n of r.plan.notices) if (WHY.has(n.kind) && (!p.group || n.group === p.group)) p.why.push(n.reason)
     }
     let st: AgentStatus
-    try { st = this.agent.status() } catch { return }
+    try {
+      st = this.agent.status()
+    } catch {
+      return
+    }
     for (const p of [...this.pending]) {
       const f = judge(p, st)
       if (f) this.finish(p, f)
@@ -64,10 +105,35 @@ export class CommandResults {
     const until = Date.now() + 10_000
     while (Date.now() < until) {
       const recent = await tailLines(this.agent.oplog.file, 200)
-      if (recent.some((l) => { try { const x = JSON.parse(l) as Record<string, unknown>; return x.command === command && x.user === user && x.result === 'accepted' && (x.target ?? undefined) === p.target && Date.parse(String(x.at)) >= p.at - 5000 } catch { return false } })) break
+      if (
+        recent.some((l) => {
+          try {
+            const x = JSON.parse(l) as Record<string, unknown>
+            return (
+              x.command === command &&
+              x.user === user &&
+              x.result === 'accepted' &&
+              (x.target ?? undefined) === p.target &&
+              Date.parse(String(x.at)) >= p.at - 5000
+            )
+          } catch {
+            return false
+          }
+        })
+      )
+        break
       await new Promise((r) => setTimeout(r, 50))
     }
-    await this.agent.oplog.append({ user, node: this.agent.node, command, ...(p.target ? { target: p.target } : {}), args, result: f.result, ...(f.reason ? { reason: f.reason } : {}) })
+    await this.agent.oplog
+      .append({
+        user,
+        node: this.agent.node,
+        command,
+        ...(p.target ? { target: p.target } : {}),
+        args,
+        result: f.result,
+        ...(f.reason ? { reason: f.reason } : {}),
+      })
       .catch((e: unknown) => this.agent.log.log('error', 'operation log not written', { command, user, error: (e as Error).message }))
   }
 }
@@ -83,19 +149,30 @@ function judge(p: Pending, st: AgentStatus): Final | null {
   const where = (s: string) => states.filter(([, x]) => x === s).map(([n]) => n)
   const cmd = p.cmd
   switch (cmd.type) {
-    case 'groupOnline': case 'groupSwitch': {
+    case 'groupOnline':
+    case 'groupSwitch': {
       const want = cmd.type === 'groupSwitch' ? cmd.to : cmd.node
       const on = where('online')
-      if (on.length && (!want || on.includes(want) || cmd.type === 'groupOnline')) return { result: 'done', reason: `online on ${on.join(', ')}${p.why.length ? ` (after: ${why()})` : ''}` }
+      if (on.length && (!want || on.includes(want) || cmd.type === 'groupOnline'))
+        return { result: 'done', reason: `online on ${on.join(', ')}${p.why.length ? ` (after: ${why()})` : ''}` }
       return failed(`the group is ${states.map(([n, s]) => `${s} on ${n}`).join(', ') || 'not placed'}`)
     }
     case 'resourceOnline': {
       const r = g?.resources.find((x) => x.name === cmd.resource)
-      const on = Object.entries(r?.nodes ?? {}).filter(([, x]) => x.state === 'online').map(([n]) => n)
+      const on = Object.entries(r?.nodes ?? {})
+        .filter(([, x]) => x.state === 'online')
+        .map(([n]) => n)
       return on.length ? { result: 'done', reason: `online on ${on.join(', ')}` } : failed(`${cmd.resource} is not online`)
     }
     case 'groupOffline':
-      return states.every(([, s]) => s === 'offline') ? { result: 'done' } : failed(`the group is ${states.filter(([, s]) => s !== 'offline').map(([n, s]) => `${s} on ${n}`).join(', ')}`)
+      return states.every(([, s]) => s === 'offline')
+        ? { result: 'done' }
+        : failed(
+            `the group is ${states
+              .filter(([, s]) => s !== 'offline')
+              .map(([n, s]) => `${s} on ${n}`)
+              .join(', ')}`,
+          )
     case 'resourceOffline': {
       const r = g?.resources.find((x) => x.name === cmd.resource)
       const up = Object.entries(r?.nodes ?? {}).filter(([, x]) => x.state !== 'offline')

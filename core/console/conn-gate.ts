@@ -23,7 +23,14 @@ export const GATE_DEFAULTS: GateLimits = { perHostRate: 20, perHostBurst: 40, gl
 class Bucket {
   private tokens: number
   private at: number
-  constructor(private readonly rate: number, private readonly burst: number, now: number) { this.tokens = burst; this.at = now }
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst
+    this.at = now
+  }
   take(now: number): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate)
     this.at = now
@@ -31,7 +38,9 @@ class Bucket {
     this.tokens -= 1
     return true
   }
-  full(now: number): boolean { return this.tokens + ((now - this.at) / 1000) * this.rate >= this.burst }
+  full(now: number): boolean {
+    return this.tokens + ((now - this.at) / 1000) * this.rate >= this.burst
+  }
 }
 
 export class ConnectionGate {
@@ -41,7 +50,10 @@ export class ConnectionGate {
   /** Connections closed unserved, by reason (status and tests). */
   readonly refused = { host: 0, global: 0, open: 0 }
 
-  constructor(private readonly l: GateLimits = GATE_DEFAULTS, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly l: GateLimits = GATE_DEFAULTS,
+    private readonly now: () => number = Date.now,
+  ) {
     this.global = new Bucket(l.globalRate, l.globalBurst, now())
   }
 
@@ -49,9 +61,15 @@ export class ConnectionGate {
   attach(server: net.Server): void {
     server.on('connection', (sock: net.Socket) => {
       const why = this.admit(sock.remoteAddress ?? '')
-      if (why) { this.refused[why]++; sock.destroy(); return }
+      if (why) {
+        this.refused[why]++
+        sock.destroy()
+        return
+      }
       this.open++
-      sock.once('close', () => { this.open-- })
+      sock.once('close', () => {
+        this.open--
+      })
     })
   }
 

@@ -10,7 +10,9 @@ import type { AgentStatus } from '../agent/status.js'
 import { FileFollower } from './log-files.js'
 import { oplogEntry } from './oplog-view.js'
 
-export interface EventClient { send(event: string, data: unknown): void }
+export interface EventClient {
+  send(event: string, data: unknown): void
+}
 
 const MIN_GAP_MS = 100
 const POLL_MS = 1000
@@ -27,12 +29,15 @@ export class ConsoleEvents {
   private followers: FileFollower[] = []
   private readonly onStep = () => this.schedule()
 
-  constructor(private readonly agent: Agent, private readonly files: { log: string; oplog: string }) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly files: { log: string; oplog: string },
+  ) {}
 
   async add(c: EventClient): Promise<() => void> {
     this.clients.add(c)
     if (this.clients.size === 1) await this.startWatching()
-    const st = this.lastStatus ?? await this.agent.statusAnywhere()
+    const st = this.lastStatus ?? (await this.agent.statusAnywhere())
     c.send('status', st)
     return () => {
       this.clients.delete(c)
@@ -40,7 +45,9 @@ export class ConsoleEvents {
     }
   }
 
-  get clientCount(): number { return this.clients.size }
+  get clientCount(): number {
+    return this.clients.size
+  }
 
   private broadcast(event: string, data: unknown): void {
     for (const c of this.clients) c.send(event, data)
@@ -52,7 +59,10 @@ export class ConsoleEvents {
     this.poller.unref()
     this.followers = [
       new FileFollower(this.files.log, (line) => this.broadcast('log', { line })),
-      new FileFollower(this.files.oplog, (line) => { const e = oplogEntry(line); if (e) this.broadcast('oplog', e) }),
+      new FileFollower(this.files.oplog, (line) => {
+        const e = oplogEntry(line)
+        if (e) this.broadcast('oplog', e)
+      }),
     ]
     await Promise.all(this.followers.map((f) => f.start()))
     const st = await this.agent.statusAnywhere()
@@ -74,11 +84,17 @@ export class ConsoleEvents {
   private schedule(): void {
     if (this.pending) return
     const wait = Math.max(0, this.lastCheck + MIN_GAP_MS - Date.now())
-    this.pending = setTimeout(() => { this.pending = undefined; void this.check() }, wait)
+    this.pending = setTimeout(() => {
+      this.pending = undefined
+      void this.check()
+    }, wait)
   }
 
   private async check(): Promise<void> {
-    if (this.checking) { this.recheck = true; return }
+    if (this.checking) {
+      this.recheck = true
+      return
+    }
     this.checking = true
     try {
       this.lastCheck = Date.now()
@@ -89,9 +105,14 @@ export class ConsoleEvents {
         this.lastStatus = st
         this.broadcast('status', st)
       }
-    } catch { /* the next step or poll tries again */ } finally {
+    } catch {
+      /* the next step or poll tries again */
+    } finally {
       this.checking = false
-      if (this.recheck) { this.recheck = false; this.schedule() }
+      if (this.recheck) {
+        this.recheck = false
+        this.schedule()
+      }
     }
   }
 }

@@ -10,7 +10,10 @@ import type { ErrorObject } from 'ajv'
 /** The status of a code: the catalogue's (core/errors.ts), the one place that maps codes to statuses. */
 export { statusOf }
 
-export interface ErrorBody { error: { code: string; message: string; field?: string; subject?: string }; issues?: Array<{ field: string; message: string }> }
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; subject?: string }
+  issues?: Array<{ field: string; message: string }>
+}
 
 /** The reason of an MccsError, without its "CODE: subject field: " prefix. */
 export function reasonOf(e: MccsError): string {
@@ -32,13 +35,27 @@ export function validationBody(err: FastifyError & { validation?: ErrorObject[];
 }
 
 /** Answers an error body with its code's status. */
-export function replyError(reply: FastifyReply, code: ErrorCode, message: string, field?: string, extra: Partial<ErrorBody> = {}): FastifyReply {
+export function replyError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message: string,
+  field?: string,
+  extra: Partial<ErrorBody> = {},
+): FastifyReply {
   return reply.code(statusOf(code)).send(errorBody(code, message, field, extra))
 }
 
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (isMccsError(err)) {
-    return replyError(reply, err.code, err.reason, err.field, err.subject ? { error: { code: err.code, message: err.reason, ...(err.field !== undefined ? { field: err.field } : {}), subject: err.subject } } : {})
+    return replyError(
+      reply,
+      err.code,
+      err.reason,
+      err.field,
+      err.subject
+        ? { error: { code: err.code, message: err.reason, ...(err.field !== undefined ? { field: err.field } : {}), subject: err.subject } }
+        : {},
+    )
   }
   const fe = err as FastifyError & { validation?: ErrorObject[] }
   if (fe?.validation) return reply.code(statusOf('MCCS_ERR_INVALID')).send(validationBody(fe))
@@ -47,14 +64,23 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
     return replyError(reply, 'MCCS_ERR_TOO_LARGE', `the body is larger than ${limit} bytes, the most this route takes`, '/')
   }
   if (fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return replyError(reply, 'MCCS_ERR_INVALID', fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; send a JSON object' : 'the body is not valid JSON (a key named __proto__ or constructor.prototype counts as invalid)', '/')
+    return replyError(
+      reply,
+      'MCCS_ERR_INVALID',
+      fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'the body is empty; send a JSON object'
+        : 'the body is not valid JSON (a key named __proto__ or constructor.prototype counts as invalid)',
+      '/',
+    )
   }
   // fastify's own client errors keep fastify's status (415 for a body that is not JSON, 405, ...).
   if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && typeof fe.statusCode === 'number') {
     return reply.code(fe.statusCode).send(errorBody('MCCS_ERR_INVALID', 'send the body as application/json', '/headers/content-type'))
   }
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return reply.code(fe.statusCode).send(errorBody(fe.statusCode === statusOf('MCCS_ERR_NOT_FOUND') ? 'MCCS_ERR_NOT_FOUND' : 'MCCS_ERR_INVALID', fe.message))
+    return reply
+      .code(fe.statusCode)
+      .send(errorBody(fe.statusCode === statusOf('MCCS_ERR_NOT_FOUND') ? 'MCCS_ERR_NOT_FOUND' : 'MCCS_ERR_INVALID', fe.message))
   }
   return replyError(reply, 'MCCS_ERR_INTERNAL', 'internal error (see the agent log)')
 }

@@ -18,7 +18,8 @@ export function nestingProblem(text: string, maxDepth: number): NestingProblem |
   let expectKey = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c === 0x22) { // a string: jump to its closing quote (one not escaped by an odd run of backslashes)
+    if (c === 0x22) {
+      // a string: jump to its closing quote (one not escaped by an odd run of backslashes)
       let end = i
       for (;;) {
         end = text.indexOf('"', end + 1)
@@ -27,18 +28,28 @@ export function nestingProblem(text: string, maxDepth: number): NestingProblem |
         while (text.charCodeAt(end - 1 - bs) === 0x5c) bs++
         if (bs % 2 === 0) break
       }
-      if (depth === 1 && !rootIsArray && expectKey) { member = text.slice(i + 1, Math.min(end, i + 201)); expectKey = false }
+      if (depth === 1 && !rootIsArray && expectKey) {
+        member = text.slice(i + 1, Math.min(end, i + 201))
+        expectKey = false
+      }
       i = end
-    } else if (c === 0x5b || c === 0x7b) { // [ {
+    } else if (c === 0x5b || c === 0x7b) {
+      // [ {
       depth++
-      if (depth === 1) { rootIsArray = c === 0x5b; member = rootIsArray ? 0 : null; expectKey = !rootIsArray }
+      if (depth === 1) {
+        rootIsArray = c === 0x5b
+        member = rootIsArray ? 0 : null
+        expectKey = !rootIsArray
+      }
       if (depth > maxDepth) {
         const field = member === null ? '/' : `/${String(member).replace(/~/g, '~0').replace(/\//g, '~1')}`
         return { field, reason: `nested deeper than ${maxDepth} levels (arrays and objects inside each other)` }
       }
-    } else if (c === 0x5d || c === 0x7d) { // ] }
+    } else if (c === 0x5d || c === 0x7d) {
+      // ] }
       depth--
-    } else if (c === 0x2c && depth === 1) { // , between top-level members
+    } else if (c === 0x2c && depth === 1) {
+      // , between top-level members
       if (rootIsArray) member = (member as number) + 1
       else expectKey = true
     }

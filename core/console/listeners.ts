@@ -10,9 +10,15 @@ import type { ConsoleTls } from './tls-cert.js'
 import { ConnectionGate, GATE_DEFAULTS, type GateLimits } from './conn-gate.js'
 
 export const CONSOLE_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':')
 
 /** The addresses to listen on while a default password is left: the loopback ones given, a wildcard as
@@ -42,7 +48,13 @@ export class ConsoleListeners {
   readonly gate: ConnectionGate
   private readonly limits: GateLimits
 
-  constructor(private readonly tls: ConsoleTls, private readonly handler: Handler, private readonly listen: string[], port: number, limits: GateLimits = GATE_DEFAULTS) {
+  constructor(
+    private readonly tls: ConsoleTls,
+    private readonly handler: Handler,
+    private readonly listen: string[],
+    port: number,
+    limits: GateLimits = GATE_DEFAULTS,
+  ) {
     this.port = port
     this.limits = limits
     this.gate = new ConnectionGate(limits)
@@ -81,12 +93,27 @@ export class ConsoleListeners {
   private async bind(addresses: string[]): Promise<void> {
     for (const address of addresses) {
       // A handshake not finished in 10 s (default 120 s) or headers not sent in 10 s lose their slot.
-      const server = https.createServer({ key: this.tls.key, cert: this.tls.cert, minVersion: 'TLSv1.2', ciphers: CONSOLE_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 60_000 }, this.handler)
+      const server = https.createServer(
+        {
+          key: this.tls.key,
+          cert: this.tls.cert,
+          minVersion: 'TLSv1.2',
+          ciphers: CONSOLE_CIPHERS,
+          honorCipherOrder: true,
+          handshakeTimeout: 10_000,
+          headersTimeout: 10_000,
+          requestTimeout: 60_000,
+        },
+        this.handler,
+      )
       server.maxConnections = this.limits.maxOpen + 1 // the gate refuses first, with a count; this is the backstop
       this.gate.attach(server)
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
-        server.listen(this.port, address, () => { server.off('error', reject); resolve() })
+        server.listen(this.port, address, () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
       this.servers.push(server)
       const a = server.address() as { address: string; port: number }
@@ -98,7 +125,15 @@ export class ConsoleListeners {
   async close(): Promise<void> {
     const all = [...this.servers, ...this.retired]
     for (const s of all) s.closeAllConnections()
-    await Promise.all(all.map((s) => new Promise<void>((r) => { if (s.listening) s.close(() => r()); else r() })))
+    await Promise.all(
+      all.map(
+        (s) =>
+          new Promise<void>((r) => {
+            if (s.listening) s.close(() => r())
+            else r()
+          }),
+      ),
+    )
     this.servers = []
     this.retired = []
   }

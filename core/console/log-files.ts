@@ -7,7 +7,11 @@ const CHUNK = 64 * 1024
 /** The last `n` lines of a file (newest last); [] when it does not exist. */
 export async function tailLines(file: string, n: number): Promise<string[]> {
   let fh
-  try { fh = await open(file, 'r') } catch { return [] }
+  try {
+    fh = await open(file, 'r')
+  } catch {
+    return []
+  }
   try {
     const { size } = await fh.stat()
     let pos = size
@@ -28,16 +32,28 @@ export async function tailLines(file: string, n: number): Promise<string[]> {
 
 /** A page of a log file: up to `n` whole lines that end before byte `before` (default: the end), with the
  *  byte range they cover — `from` is where to ask for the page before this one (0: the start of the file). */
-export async function linesBefore(file: string, n: number, before?: number): Promise<{ lines: string[]; from: number; to: number; size: number }> {
+export async function linesBefore(
+  file: string,
+  n: number,
+  before?: number,
+): Promise<{ lines: string[]; from: number; to: number; size: number }> {
   let fh
-  try { fh = await open(file, 'r') } catch { return { lines: [], from: 0, to: 0, size: 0 } }
+  try {
+    fh = await open(file, 'r')
+  } catch {
+    return { lines: [], from: 0, to: 0, size: 0 }
+  }
   try {
     const { size } = await fh.stat()
     const to = Math.min(before ?? size, size)
     let pos = to
     let buf = Buffer.alloc(0)
     // Read back in chunks until n + 1 newlines (the one before the first line) or the start of the file.
-    const newlines = () => { let c = 0; for (const b of buf) if (b === 10) c++; return c }
+    const newlines = () => {
+      let c = 0
+      for (const b of buf) if (b === 10) c++
+      return c
+    }
     while (pos > 0 && newlines() <= n) {
       const len = Math.min(CHUNK, pos)
       pos -= len
@@ -51,7 +67,7 @@ export async function linesBefore(file: string, n: number, before?: number): Pro
     if (before === undefined && end > 0 && buf[end - 1] !== 10) end = buf.lastIndexOf(10) + 1
     const starts: number[] = pos === 0 ? [0] : []
     for (let i = 0; i < end; i++) if (buf[i] === 10 && i + 1 < end) starts.push(i + 1)
-    const first = starts.length > n ? starts[starts.length - n]! : starts[0] ?? end
+    const first = starts.length > n ? starts[starts.length - n]! : (starts[0] ?? end)
     const text = buf.subarray(first, end).toString('utf8')
     return { lines: text.split('\n').filter((l) => l.length > 0), from: pos + first, to: pos + end, size }
   } finally {
@@ -65,22 +81,37 @@ export class FileFollower {
   private timer: NodeJS.Timeout | undefined
   private reading = false
 
-  constructor(readonly file: string, private readonly onLine: (line: string) => void, private readonly intervalMs = 200) {}
+  constructor(
+    readonly file: string,
+    private readonly onLine: (line: string) => void,
+    private readonly intervalMs = 200,
+  ) {}
 
   async start(): Promise<void> {
-    this.offset = await stat(this.file).then((s) => s.size, () => 0)
+    this.offset = await stat(this.file).then(
+      (s) => s.size,
+      () => 0,
+    )
     this.timer = setInterval(() => void this.poll(), this.intervalMs)
     this.timer.unref()
   }
 
-  stop(): void { clearInterval(this.timer) }
+  stop(): void {
+    clearInterval(this.timer)
+  }
 
   async poll(): Promise<void> {
     if (this.reading) return
     this.reading = true
     try {
-      const size = await stat(this.file).then((s) => s.size, () => 0)
-      if (size < this.offset) { this.offset = 0; this.partial = '' }
+      const size = await stat(this.file).then(
+        (s) => s.size,
+        () => 0,
+      )
+      if (size < this.offset) {
+        this.offset = 0
+        this.partial = ''
+      }
       if (size === this.offset) return
       const fh = await open(this.file, 'r')
       try {
@@ -94,7 +125,9 @@ export class FileFollower {
       } finally {
         await fh.close()
       }
-    } catch { /* the file is being rotated: next poll */ } finally {
+    } catch {
+      /* the file is being rotated: next poll */
+    } finally {
       this.reading = false
     }
   }

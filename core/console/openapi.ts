@@ -3,7 +3,12 @@
 // `hidden` (the console page and its assets) are left out; `public` ones carry `security: []`.
 import type { RouteOptions } from 'fastify'
 
-interface Op { method: string; url: string; schema: Record<string, unknown>; auth: string }
+interface Op {
+  method: string
+  url: string
+  schema: Record<string, unknown>
+  auth: string
+}
 
 export class OpenApiCollector {
   private readonly ops: Op[] = []
@@ -14,7 +19,12 @@ export class OpenApiCollector {
     if (cfg.hidden || !r.url.startsWith('/api/')) return
     for (const m of [r.method].flat()) {
       if (m === 'HEAD' || m === 'OPTIONS') continue // fastify adds HEAD for every GET
-      this.ops.push({ method: m.toLowerCase(), url: r.url, schema: (r.schema ?? {}) as Record<string, unknown>, auth: cfg.auth ?? 'session' })
+      this.ops.push({
+        method: m.toLowerCase(),
+        url: r.url,
+        schema: (r.schema ?? {}) as Record<string, unknown>,
+        auth: cfg.auth ?? 'session',
+      })
     }
   }
 
@@ -24,7 +34,10 @@ export class OpenApiCollector {
       const p = op.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
       const s = op.schema
       const parameters: unknown[] = []
-      for (const [part, where] of [['params', 'path'], ['querystring', 'query']] as const) {
+      for (const [part, where] of [
+        ['params', 'path'],
+        ['querystring', 'query'],
+      ] as const) {
         const sch = s[part] as { properties?: Record<string, unknown>; required?: string[] } | undefined
         for (const [name, schema] of Object.entries(sch?.properties ?? {})) {
           parameters.push({ name, in: where, required: where === 'path' || (sch?.required ?? []).includes(name), schema })
@@ -32,13 +45,17 @@ export class OpenApiCollector {
       }
       const mutating = op.method !== 'get'
       const operation: Record<string, unknown> = {
-        operationId: `${op.method}${p.replace(/[{}]/g, '').split(/[/-]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}`,
+        operationId: `${op.method}${p
+          .replace(/[{}]/g, '')
+          .split(/[/-]/)
+          .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+          .join('')}`,
         ...(s['summary'] ? { summary: s['summary'] } : {}),
         ...(s['description'] ? { description: s['description'] } : {}),
         ...(parameters.length ? { parameters } : {}),
         ...(s['body'] ? { requestBody: { required: true, content: { 'application/json': { schema: s['body'] } } } } : {}),
         responses: {
-          ...(s['x-responses'] as Record<string, unknown> ?? { 200: { description: 'OK (JSON)' } }),
+          ...((s['x-responses'] as Record<string, unknown>) ?? { 200: { description: 'OK (JSON)' } }),
           ...(op.auth === 'public' ? {} : { 401: ref('Error', 'no valid session') }),
           ...(mutating && op.auth !== 'public' ? { 403: ref('Error', 'CSRF token missing, or the password must be changed first') } : {}),
           400: ref('Error', 'a bad request; error.field is the JSON pointer of the offending value'),
@@ -60,9 +77,14 @@ export class OpenApiCollector {
         },
         schemas: {
           Error: {
-            type: 'object', required: ['error'],
+            type: 'object',
+            required: ['error'],
             properties: {
-              error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
+              error: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+              },
               issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
             },
           },

@@ -5,8 +5,15 @@
 import type { OpRecord } from '../log/oplog.js'
 
 export interface OplogEntry {
-  at: string; user: string; node: string; op: string; target: string | null
-  args: Record<string, unknown>; result: string; code?: string; reason?: string
+  at: string
+  user: string
+  node: string
+  op: string
+  target: string | null
+  args: Record<string, unknown>
+  result: string
+  code?: string
+  reason?: string
   /** How an accepted command ended. */
   final?: { result: string; at: string; reason?: string }
 }
@@ -14,11 +21,22 @@ export interface OplogEntry {
 /** One line of operation.log as an API entry, or null for a line that is not a record. */
 export function oplogEntry(line: string): OplogEntry | null {
   let r: Partial<OpRecord>
-  try { r = JSON.parse(line) as Partial<OpRecord> } catch { return null }
+  try {
+    r = JSON.parse(line) as Partial<OpRecord>
+  } catch {
+    return null
+  }
   if (!r || typeof r.command !== 'string' || typeof r.at !== 'string') return null
   return {
-    at: r.at, user: r.user ?? '', node: r.node ?? '', op: r.command, target: r.target ?? null, args: r.args ?? {}, result: r.result ?? '',
-    ...(r.code ? { code: r.code } : {}), ...(r.reason ? { reason: r.reason } : {}),
+    at: r.at,
+    user: r.user ?? '',
+    node: r.node ?? '',
+    op: r.command,
+    target: r.target ?? null,
+    args: r.args ?? {},
+    result: r.result ?? '',
+    ...(r.code ? { code: r.code } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
   }
 }
 
@@ -35,7 +53,7 @@ export function acceptedFor(list: OplogEntry[], fin: OplogEntry): OplogEntry | u
 export function withFinals(entries: OplogEntry[]): OplogEntry[] {
   const out: OplogEntry[] = []
   for (const e of entries) {
-    const acc = (e.result === 'done' || e.result === 'failed') ? acceptedFor(out, e) : undefined
+    const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(out, e) : undefined
     if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
     else out.push(e)
   }

@@ -35,7 +35,8 @@ export const MAX_BODY_DEPTH = 32
 const HSTS = 'max-age=31536000'
 /** The UI is one script and one stylesheet from /main/assets (no inline script, style or eval; styles set
  *  through the CSSOM), talking to its own origin (fetch, EventSource). Everything else is refused. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -45,9 +46,17 @@ export interface ConsoleOptions {
 }
 
 /** One route as the router holds it (every method of it, HEAD ones included). */
-export interface RouteInfo { method: string; url: string; auth: string | undefined }
+export interface RouteInfo {
+  method: string
+  url: string
+  auth: string | undefined
+}
 
-export interface ConsoleApp { app: FastifyInstance; deps: RouteDeps; routes: RouteInfo[] }
+export interface ConsoleApp {
+  app: FastifyInstance
+  deps: RouteDeps
+  routes: RouteInfo[]
+}
 
 /** The fastify app with every route, not listening (tests use app.inject). */
 export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<ConsoleApp> {
@@ -56,7 +65,11 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   await accounts.load()
   const openapi = new OpenApiCollector()
   const deps: RouteDeps = {
-    agent, settings, accounts, now, openapi,
+    agent,
+    settings,
+    accounts,
+    now,
+    openapi,
     sessions: await SessionStore.open({ ...settings.session, now, file: settings.sessionsFile }),
     limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
     events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
@@ -64,14 +77,33 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   // The router matches the decoded path exactly: no trailing-slash, duplicate-slash, case or `;` leniency,
   // so one path has one route. Who may call a route comes from the route the router matched (guard).
   const app = Fastify({
-    logger: false, bodyLimit: DEFAULT_BODY_LIMIT, trustProxy: false, exposeHeadRoutes: true,
+    logger: false,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    trustProxy: false,
+    exposeHeadRoutes: true,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
   })
 
   // Bodies are checked strictly (no type coercion, unknown properties refused); path and query
   // parameters are strings on the wire and are coerced.
-  const bodyAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: false, useDefaults: true, removeAdditional: false, formats: FORMATS })
-  const paramAjv = new Ajv2020({ allErrors: false, strict: false, verbose: true, coerceTypes: true, useDefaults: true, removeAdditional: false, formats: FORMATS })
+  const bodyAjv = new Ajv2020({
+    allErrors: false,
+    strict: false,
+    verbose: true,
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: false,
+    formats: FORMATS,
+  })
+  const paramAjv = new Ajv2020({
+    allErrors: false,
+    strict: false,
+    verbose: true,
+    coerceTypes: true,
+    useDefaults: true,
+    removeAdditional: false,
+    formats: FORMATS,
+  })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object))
 
   // JSON only (a form's text/plain is refused with 415), each route's body limit (routes set their own
@@ -85,14 +117,17 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   })
 
   // Pending session writes land before the app is closed (an agent stop, a test removing the home).
-  app.addHook('onClose', async () => { await deps.sessions.flush() })
+  app.addHook('onClose', async () => {
+    await deps.sessions.flush()
+  })
   app.decorateRequest('mccsSession', null)
   app.addHook('onRoute', openapi.onRoute)
   const routes: RouteInfo[] = []
   app.addHook('onRoute', (r) => {
     const auth = r.config?.auth
     // A misspelt marking must not quietly become something else: refused when the app is built.
-    if (auth !== undefined && !ROUTE_AUTH.includes(auth)) throw new MccsError('MCCS_ERR_INTERNAL', `route ${r.url}: config.auth must be one of ${ROUTE_AUTH.join(', ')}`)
+    if (auth !== undefined && !ROUTE_AUTH.includes(auth))
+      throw new MccsError('MCCS_ERR_INTERNAL', `route ${r.url}: config.auth must be one of ${ROUTE_AUTH.join(', ')}`)
     for (const m of [r.method].flat()) routes.push({ method: m, url: r.url, auth })
   })
   await app.register(cookie)
@@ -110,7 +145,8 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   // known before anything changes).
   app.addHook('preHandler', async (req) => {
     const auth = req.routeOptions.config?.auth ?? 'session'
-    if (!req.is404 && auth !== 'public' && auth !== 'metrics-token' && !req.mccsSession) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
+    if (!req.is404 && auth !== 'public' && auth !== 'metrics-token' && !req.mccsSession)
+      throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
   })
   // A command without a body is a command with an empty one: required fields are then named.
   app.addHook('preValidation', async (req) => {
@@ -118,8 +154,17 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   })
   app.setErrorHandler((err, req, reply) => {
     const code = (err as { code?: string }).code
-    if (!(err instanceof MccsError) && !(err as { validation?: unknown }).validation && !((err as { statusCode?: number }).statusCode! < 500)) {
-      agent.log.log('error', 'console request failed', { method: req.method, url: req.url.split('?')[0], error: (err as Error).message, code })
+    if (
+      !(err instanceof MccsError) &&
+      !(err as { validation?: unknown }).validation &&
+      !((err as { statusCode?: number }).statusCode! < 500)
+    ) {
+      agent.log.log('error', 'console request failed', {
+        method: req.method,
+        url: req.url.split('?')[0],
+        error: (err as Error).message,
+        code,
+      })
     } else if (err instanceof MccsError && statusOf(err.code) >= 500 && err.code !== 'MCCS_ERR_NOT_IMPLEMENTED') {
       agent.log.log('error', 'console request failed', { method: req.method, url: req.url.split('?')[0], error: err.message })
     }
@@ -144,7 +189,11 @@ function guard(deps: RouteDeps, req: FastifyRequest): void {
   if (!s) throw new MccsError('MCCS_ERR_UNAUTHENTICATED', 'no valid session: log in (POST /api/login)')
   req.mccsSession = s
   if (!SAFE_METHODS.has(req.method) && !csrfMatches(s, req.headers[CSRF_HEADER])) {
-    throw new MccsError('MCCS_ERR_CSRF', `send the session's CSRF token (from POST /api/login or GET /api/session) in the ${CSRF_HEADER} header`, { field: CSRF_HEADER })
+    throw new MccsError(
+      'MCCS_ERR_CSRF',
+      `send the session's CSRF token (from POST /api/login or GET /api/session) in the ${CSRF_HEADER} header`,
+      { field: CSRF_HEADER },
+    )
   }
   if (auth === 'session' && deps.accounts.changeDue(s.user) !== null) {
     throw new MccsError('MCCS_ERR_PASSWORD_CHANGE_REQUIRED', 'change the password first (POST /api/password)', { subject: s.user })
@@ -167,7 +216,13 @@ export interface RunningConsole extends ConsoleApp {
 export async function startConsole(agent: Agent, settings: ConsoleSettings, o: ConsoleOptions = {}): Promise<RunningConsole> {
   const tls = await consoleTls(settings)
   const built = await buildConsole(agent, settings, o)
-  const listeners = new ConsoleListeners(tls, (req, res) => built.app.routing(req, res), settings.listen, settings.port, settings.connections)
+  const listeners = new ConsoleListeners(
+    tls,
+    (req, res) => built.app.routing(req, res),
+    settings.listen,
+    settings.port,
+    settings.connections,
+  )
   const close = async () => {
     await listeners.close()
     await built.app.close()
@@ -176,22 +231,33 @@ export async function startConsole(agent: Agent, settings: ConsoleSettings, o: C
     await listeners.start(built.deps.accounts.hasDefaultPassword())
   } catch (e) {
     await close()
-    throw new MccsError('MCCS_ERR_CONSOLE', `cannot listen on port ${settings.port}: ${(e as Error).message}`, { subject: settings.listen.join(','), cause: e })
+    throw new MccsError('MCCS_ERR_CONSOLE', `cannot listen on port ${settings.port}: ${(e as Error).message}`, {
+      subject: settings.listen.join(','),
+      cause: e,
+    })
   }
   if (!listeners.wide) {
     agent.log.log('warn', 'web console on loopback only until the default password is changed', {
-      listening: listeners.addresses.map((a) => a.address), configured: settings.listen,
+      listening: listeners.addresses.map((a) => a.address),
+      configured: settings.listen,
       how: `log in as ${DEFAULT_USER} on the node itself (https://127.0.0.1:${listeners.addresses[0]!.port}/main, or through ssh -L) and change the password`,
     })
     built.deps.accounts.onPasswordChanged(() => {
       if (built.deps.accounts.hasDefaultPassword()) return
       listeners.widen().then(
-        () => agent.log.log('info', 'web console listening', { addresses: listeners.addresses, reason: 'the default password was changed' }),
-        (e: unknown) => agent.log.log('error', 'web console stays on loopback: cannot listen on the configured addresses', { configured: settings.listen, error: (e as Error).message }))
+        () =>
+          agent.log.log('info', 'web console listening', { addresses: listeners.addresses, reason: 'the default password was changed' }),
+        (e: unknown) =>
+          agent.log.log('error', 'web console stays on loopback: cannot listen on the configured addresses', {
+            configured: settings.listen,
+            error: (e as Error).message,
+          }),
+      )
     })
   }
   const first = listeners.addresses[0]!
-  const host = first.address === '0.0.0.0' || first.address === '::' ? 'localhost' : first.address.includes(':') ? `[${first.address}]` : first.address
+  const host =
+    first.address === '0.0.0.0' || first.address === '::' ? 'localhost' : first.address.includes(':') ? `[${first.address}]` : first.address
   return { ...built, tls, addresses: listeners.addresses, url: `https://${host}:${first.port}/main`, gate: listeners.gate, close }
 }
 
@@ -202,8 +268,16 @@ export async function startAgentConsole(agent: Agent, b: Bootstrap, env: NodeJS.
     const settings = consoleSettings(b, path.join(packageRoot(), 'dist', 'console'), env)
     if (!settings.enabled) return null
     const c = await startConsole(agent, settings)
-    agent.log.log('info', 'web console listening', { addresses: c.addresses, fingerprint: c.tls.fingerprint, ...(c.tls.caFingerprint ? { caFingerprint: c.tls.caFingerprint } : {}) })
-    if (c.tls.newCa) agent.log.log('warn', 'web console certificate made under a new CA; browsers that trusted an earlier ca.crt must trust this one', { caFile: path.join(settings.tlsDir, 'ca.crt'), caFingerprint: c.tls.caFingerprint })
+    agent.log.log('info', 'web console listening', {
+      addresses: c.addresses,
+      fingerprint: c.tls.fingerprint,
+      ...(c.tls.caFingerprint ? { caFingerprint: c.tls.caFingerprint } : {}),
+    })
+    if (c.tls.newCa)
+      agent.log.log('warn', 'web console certificate made under a new CA; browsers that trusted an earlier ca.crt must trust this one', {
+        caFile: path.join(settings.tlsDir, 'ca.crt'),
+        caFingerprint: c.tls.caFingerprint,
+      })
     return c
   } catch (e) {
     agent.log.log('error', 'web console not started', { error: (e as Error).message })

@@ -33,14 +33,21 @@ export interface ConsoleSettings {
 export const DEFAULT_LISTEN = ['0.0.0.0']
 
 export function consoleSettings(b: Bootstrap, uiDir: string, env: NodeJS.ProcessEnv = process.env): ConsoleSettings {
-  const listen = (env.MCCS_CONSOLE_LISTEN ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const listen = (env.MCCS_CONSOLE_LISTEN ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const a of listen) {
-    if (!isIP(a)) throw new MccsError('MCCS_ERR_BOOTSTRAP', `'${a}' is not an IP address`, { subject: 'environment', field: 'MCCS_CONSOLE_LISTEN' })
+    if (!isIP(a))
+      throw new MccsError('MCCS_ERR_BOOTSTRAP', `'${a}' is not an IP address`, { subject: 'environment', field: 'MCCS_CONSOLE_LISTEN' })
   }
   const cert = env.MCCS_CONSOLE_CERT || null
   const key = env.MCCS_CONSOLE_KEY || null
   if (!!cert !== !!key) {
-    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'give both the certificate and the key, or neither', { subject: 'environment', field: cert ? 'MCCS_CONSOLE_KEY' : 'MCCS_CONSOLE_CERT' })
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'give both the certificate and the key, or neither', {
+      subject: 'environment',
+      field: cert ? 'MCCS_CONSOLE_KEY' : 'MCCS_CONSOLE_CERT',
+    })
   }
   const disable = env.MCCS_CONSOLE_DISABLE
   return {

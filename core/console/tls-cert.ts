@@ -9,25 +9,41 @@ import { MccsError } from '../errors.js'
 import type { ConsoleSettings } from './settings.js'
 
 export interface ConsoleTls {
-  cert: string; key: string; ca: string | null; fingerprint: string; selfSigned: boolean
+  cert: string
+  key: string
+  ca: string | null
+  fingerprint: string
+  selfSigned: boolean
   /** The CA's fingerprint, and whether a new CA was made at this start (operators must trust it anew). */
-  caFingerprint?: string; newCa?: boolean
+  caFingerprint?: string
+  newCa?: boolean
 }
 
 export async function consoleTls(s: ConsoleSettings): Promise<ConsoleTls> {
   if (s.certFile && s.keyFile) {
     let cert: string, key: string
     try {
-      [cert, key] = await Promise.all([readFile(s.certFile, 'utf8'), readFile(s.keyFile, 'utf8')])
+      ;[cert, key] = await Promise.all([readFile(s.certFile, 'utf8'), readFile(s.keyFile, 'utf8')])
       createPrivateKey(key)
       const x = new X509Certificate(cert)
       return { cert, key, ca: null, fingerprint: x.fingerprint256, selfSigned: false }
     } catch (e) {
-      throw new MccsError('MCCS_ERR_TLS_MATERIAL', `cannot use the console certificate: ${(e as Error).message}`, { subject: `${s.certFile}, ${s.keyFile}`, cause: e })
+      throw new MccsError('MCCS_ERR_TLS_MATERIAL', `cannot use the console certificate: ${(e as Error).message}`, {
+        subject: `${s.certFile}, ${s.keyFile}`,
+        cause: e,
+      })
     }
   }
   // The certificate names this host and every address the console listens on.
   const hosts = [...new Set([...defaultHosts(), ...s.listen.filter((a) => a !== '0.0.0.0' && a !== '::')])]
   const m = await ensureConsoleCert(s.tlsDir, hosts)
-  return { cert: m.cert + m.caCert, key: m.key, ca: m.caCert, fingerprint: m.certFingerprint, selfSigned: true, caFingerprint: m.caFingerprint, newCa: m.created }
+  return {
+    cert: m.cert + m.caCert,
+    key: m.key,
+    ca: m.caCert,
+    fingerprint: m.certFingerprint,
+    selfSigned: true,
+    caFingerprint: m.caFingerprint,
+    newCa: m.created,
+  }
 }

@@ -9,7 +9,12 @@ import { discoverHere, WIZARD_HOOK_TIMEOUT_MS, WIZARD_RESOURCE } from '../agent/
 
 export function listTypes(agent: Agent) {
   return agent.host.list().map(({ manifest: m }) => ({
-    name: m.name, displayName: m.displayName, version: m.version, kind: m.kind, description: m.description ?? '', permissions: m.permissions,
+    name: m.name,
+    displayName: m.displayName,
+    version: m.version,
+    kind: m.kind,
+    description: m.description ?? '',
+    permissions: m.permissions,
   }))
 }
 
@@ -28,7 +33,11 @@ export async function discover(agent: Agent, type: string, req: { field: string;
   loaded(agent, type)
   const node = req.node ?? agent.node
   const nodes = agent.store.current().hb.nodes.map((n) => n.name)
-  if (!nodes.includes(node)) throw new MccsError('MCCS_ERR_NOT_FOUND', `'${node}' is not a node of this cluster (${nodes.join(', ')})`, { field: '/node', subject: node })
+  if (!nodes.includes(node))
+    throw new MccsError('MCCS_ERR_NOT_FOUND', `'${node}' is not a node of this cluster (${nodes.join(', ')})`, {
+      field: '/node',
+      subject: node,
+    })
   const ask = { type, field: req.field, attrs: req.attrs }
   // A list is filled where it applies: another node's adapters come from that node.
   return node === agent.node ? discoverHere(agent.host, node, nodes, ask) : agent.discoverOn(node, ask)
@@ -41,17 +50,27 @@ export async function validateAttrs(agent: Agent, type: string, perNode: Record<
   const known = new Set(agent.store.current().hb.nodes.map((n) => n.name))
   const diagnostics: Array<{ field: string; message: string; hint?: string }> = []
   for (const node of Object.keys(perNode)) {
-    if (!known.has(node)) diagnostics.push({ field: `/perNode/${node}`, message: `'${node}' is not a node of this cluster (${[...known].join(', ')})` })
+    if (!known.has(node))
+      diagnostics.push({ field: `/perNode/${node}`, message: `'${node}' is not a node of this cluster (${[...known].join(', ')})` })
   }
   let check = schemaCache.get(p.manifest.wizard)
-  if (!check) { check = attributeAjv().compile(p.manifest.wizard); schemaCache.set(p.manifest.wizard, check) }
+  if (!check) {
+    check = attributeAjv().compile(p.manifest.wizard)
+    schemaCache.set(p.manifest.wizard, check)
+  }
   for (const [node, attrs] of Object.entries(perNode)) {
     // ajv's useDefaults fills in defaults: check a copy.
-    if (!check(structuredClone(attrs))) for (const e of explainErrors(check.errors)) diagnostics.push({ field: `/perNode/${node}${e.path}`, message: e.reason })
+    if (!check(structuredClone(attrs)))
+      for (const e of explainErrors(check.errors)) diagnostics.push({ field: `/perNode/${node}${e.path}`, message: e.reason })
   }
   if (diagnostics.length === 0) {
     const r = await agent.host.call(type, 'validate', {
-      resource: WIZARD_RESOURCE, node: agent.node, nodes: [...known], attrs: perNode[agent.node] ?? {}, timeoutMs: WIZARD_HOOK_TIMEOUT_MS, args: [{ perNode }],
+      resource: WIZARD_RESOURCE,
+      node: agent.node,
+      nodes: [...known],
+      attrs: perNode[agent.node] ?? {},
+      timeoutMs: WIZARD_HOOK_TIMEOUT_MS,
+      args: [{ perNode }],
     })
     agent.host.releaseResource(type, WIZARD_RESOURCE)
     if (r.status === 'done') {
@@ -60,7 +79,8 @@ export async function validateAttrs(agent: Agent, type: string, perNode: Record<
         const field = (d.path ?? '').replace(/^\/nodes\//, '/perNode/') || '/perNode'
         diagnostics.push({ field, message: d.summary, ...(d.detail ? { hint: d.detail } : {}) })
       }
-      if (r.answer !== 'ok' && !(r.diagnostics ?? []).length) diagnostics.push({ field: '/perNode', message: r.reason ?? `the type answered ${r.answer}` })
+      if (r.answer !== 'ok' && !(r.diagnostics ?? []).length)
+        diagnostics.push({ field: '/perNode', message: r.reason ?? `the type answered ${r.answer}` })
     } else if (r.status !== 'notSupported') {
       diagnostics.push({ field: '/perNode', message: `the type's validate hook did not answer (${r.status}: ${r.error ?? ''})` })
     }

@@ -8,7 +8,10 @@ import type { Filter } from './query.js'
 export type FilterFields<T> = Record<string, (r: T) => Array<string | undefined>>
 
 function wildcard(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`)
 }
 
@@ -29,10 +32,12 @@ export function applyFilters<T>(items: T[], filters: Filter[], fields: FilterFie
     }
     return { get, res: f.values.map(wildcard) }
   })
-  return items.filter((r) => compiled.every(({ get, res }) => {
-    const vals = get(r).filter((v): v is string => v !== undefined)
-    return vals.some((v) => res.some((re) => re.test(v)))
-  }))
+  return items.filter((r) =>
+    compiled.every(({ get, res }) => {
+      const vals = get(r).filter((v): v is string => v !== undefined)
+      return vals.some((v) => res.some((re) => re.test(v)))
+    }),
+  )
 }
 
 /** Resources named by id: every id must exist, else the kind's NotFound error naming the missing ones. */
@@ -40,7 +45,10 @@ export function selectByIds<T>(items: T[], ids: string[], id: (r: T) => string, 
   if (!ids.length) return items
   const missingIds = ids.filter((x) => !items.some((r) => id(r) === x))
   if (missingIds.length) {
-    throw new Ec2Error(code, `The ${what}${missingIds.length > 1 ? 's' : ''} '${missingIds.join(', ')}' ${missingIds.length > 1 ? 'do' : 'does'} not exist`)
+    throw new Ec2Error(
+      code,
+      `The ${what}${missingIds.length > 1 ? 's' : ''} '${missingIds.join(', ')}' ${missingIds.length > 1 ? 'do' : 'does'} not exist`,
+    )
   }
   return items.filter((r) => ids.includes(id(r)))
 }

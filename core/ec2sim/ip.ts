@@ -11,7 +11,11 @@ export function formatIp(n: number): string {
   return [24, 16, 8, 0].map((b) => Math.floor(n / 2 ** b) % 256).join('.')
 }
 
-export interface Cidr { base: number; bits: number; size: number }
+export interface Cidr {
+  base: number
+  bits: number
+  size: number
+}
 
 /** A CIDR block whose address is the network address (10.0.0.0/16, not 10.0.0.5/16); null otherwise. */
 export function parseCidr(s: string): Cidr | null {

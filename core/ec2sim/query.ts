@@ -3,7 +3,10 @@
 import { Ec2Error, invalidValue, missing } from './errors.js'
 import { parseCidr, parseIp } from './ip.js'
 
-export interface Filter { name: string; values: string[] }
+export interface Filter {
+  name: string
+  values: string[]
+}
 
 const ID_PATTERN = /^[0-9A-Za-z][0-9A-Za-z_-]*$/
 
@@ -16,7 +19,9 @@ export class Params {
     return new Params(map)
   }
 
-  has(name: string): boolean { return this.map.has(name) }
+  has(name: string): boolean {
+    return this.map.has(name)
+  }
 
   str(name: string): string | undefined {
     return this.map.get(name)
@@ -65,10 +70,12 @@ export class Params {
       else f.values.push([Number(m[3]), v])
       byIndex.set(Number(m[1]), f)
     }
-    return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([i, f]) => {
-      if (!f.name) throw missing(`Filter.${i}.Name`)
-      return { name: f.name, values: f.values.sort((a, b) => a[0] - b[0]).map(([, v]) => v) }
-    })
+    return [...byIndex.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([i, f]) => {
+        if (!f.name) throw missing(`Filter.${i}.Name`)
+        return { name: f.name, values: f.values.sort((a, b) => a[0] - b[0]).map(([, v]) => v) }
+      })
   }
 
   /** An id such as `rtb-0abc`; a wrong prefix or character is `<Kind>.Malformed` as in EC2. */

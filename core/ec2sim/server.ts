@@ -75,7 +75,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
-  if (typeof o.stateFile !== 'string' || !o.stateFile) throw new MccsError('MCCS_ERR_INVALID', 'a state file path is needed', { field: 'stateFile' })
+  if (typeof o.stateFile !== 'string' || !o.stateFile)
+    throw new MccsError('MCCS_ERR_INVALID', 'a state file path is needed', { field: 'stateFile' })
   const port = checkInt(o.port ?? 0, 'port', 0, 65535)!
   const transitionMs = checkInt(o.transitionMs ?? 500, 'transitionMs', 0, 3_600_000)!
   checkFaults(o)
@@ -86,7 +87,8 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
 
   let state = await loadState(o.stateFile)
   if (!state) {
-    const seed: SeedSpec = o.seed === undefined || o.seed === 'demo' ? demoSeed() : typeof o.seed === 'string' ? await loadSeedFile(o.seed) : o.seed
+    const seed: SeedSpec =
+      o.seed === undefined || o.seed === 'demo' ? demoSeed() : typeof o.seed === 'string' ? await loadSeedFile(o.seed) : o.seed
     state = seedToState(seed)
   }
   const st: Ec2State = state
@@ -99,24 +101,34 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
     if (timer) clearTimeout(timer)
     const at = nextTransition(st)
     if (at === undefined) return
-    timer = setTimeout(() => {
-      timer = undefined
-      if (advance(st, Date.now())) void writer.save().catch(() => undefined)
-      schedule()
-    }, Math.max(0, at - Date.now()) + 5)
+    timer = setTimeout(
+      () => {
+        timer = undefined
+        if (advance(st, Date.now())) void writer.save().catch(() => undefined)
+        schedule()
+      },
+      Math.max(0, at - Date.now()) + 5,
+    )
     timer.unref()
   }
   schedule()
 
   async function answer(req: IncomingMessage, requestId: string): Promise<{ status: number; body: string }> {
     const url = new URL(req.url ?? '/', 'http://endpoint')
-    if (req.method !== 'GET' && req.method !== 'POST') throw new Ec2Error('InvalidRequest', `HTTP method ${req.method} is not supported; use POST or GET.`)
+    if (req.method !== 'GET' && req.method !== 'POST')
+      throw new Ec2Error('InvalidRequest', `HTTP method ${req.method} is not supported; use POST or GET.`)
     const body = await readBody(req)
     // Parameters: the form body of a POST plus the query string (without presigning parameters).
-    const text = [...url.searchParams].filter(([k]) => !k.startsWith('X-Amz-')).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    const text = [...url.searchParams]
+      .filter(([k]) => !k.startsWith('X-Amz-'))
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     if (req.method === 'POST' && body.length) {
       const ct = String(req.headers['content-type'] ?? '')
-      if (!/^application\/x-www-form-urlencoded/i.test(ct)) throw new Ec2Error('InvalidRequest', `Content-Type ${ct || '(none)'} is not supported; EC2 takes application/x-www-form-urlencoded.`)
+      if (!/^application\/x-www-form-urlencoded/i.test(ct))
+        throw new Ec2Error(
+          'InvalidRequest',
+          `Content-Type ${ct || '(none)'} is not supported; EC2 takes application/x-www-form-urlencoded.`,
+        )
       text.unshift(body.toString('utf8'))
     }
     const p = Params.parse(text.join('&'))
@@ -126,15 +138,24 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
 
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v
-    const { key } = await verifySigV4({ method: req.method, host: headers.host ?? '', path: url.pathname, query: url.searchParams, headers, body }, keys())
-    if (throttlePercent > 0 && Math.random() * 100 < throttlePercent) throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503)
+    const { key } = await verifySigV4(
+      { method: req.method, host: headers.host ?? '', path: url.pathname, query: url.searchParams, headers, body },
+      keys(),
+    )
+    if (throttlePercent > 0 && Math.random() * 100 < throttlePercent)
+      throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503)
     if (!action) throw new Ec2Error('MissingAction', 'The request must contain the parameter Action.')
     const def = ACTIONS[action]
     if (!def) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`)
     if (!allowed(key, action)) {
-      throw new Ec2Error('UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:iam::${st.accountId}:user/${key.accessKeyId} is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`, 403)
+      throw new Ec2Error(
+        'UnauthorizedOperation',
+        `You are not authorized to perform this operation. User: arn:aws:iam::${st.accountId}:user/${key.accessKeyId} is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`,
+        403,
+      )
     }
-    if (def.dryRun === false && p.has('DryRun')) throw new Ec2Error('UnknownParameter', `The parameter DryRun is not recognized by ${action}.`)
+    if (def.dryRun === false && p.has('DryRun'))
+      throw new Ec2Error('UnknownParameter', `The parameter DryRun is not recognized by ${action}.`)
     if (p.bool('DryRun')) throw new Ec2Error('DryRunOperation', MUTATING_DRYRUN, 412)
     const now = Date.now()
     advance(st, now)
@@ -153,20 +174,31 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
 
   const server = createServer((req, res: ServerResponse) => {
     const requestId = randomUUID()
-    void answer(req, requestId).catch((e: unknown) => {
-      if (e instanceof Ec2Error) return { status: e.status, body: errorXml(e.code, e.message, requestId) }
-      return { status: 500, body: errorXml('InternalError', `An internal error has occurred: ${(e as Error)?.message ?? String(e)}`, requestId) }
-    }).then(async (r) => {
-      await writer.save().catch((e: unknown) => {
-        r = { status: 500, body: errorXml('InternalError', `state could not be saved: ${(e as Error).message}`, requestId) }
+    void answer(req, requestId)
+      .catch((e: unknown) => {
+        if (e instanceof Ec2Error) return { status: e.status, body: errorXml(e.code, e.message, requestId) }
+        return {
+          status: 500,
+          body: errorXml('InternalError', `An internal error has occurred: ${(e as Error)?.message ?? String(e)}`, requestId),
+        }
       })
-      res.writeHead(r.status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(r.body) })
-      res.end(r.body)
-    })
+      .then(async (r) => {
+        await writer.save().catch((e: unknown) => {
+          r = { status: 500, body: errorXml('InternalError', `state could not be saved: ${(e as Error).message}`, requestId) }
+        })
+        res.writeHead(r.status, {
+          'content-type': 'text/xml;charset=UTF-8',
+          'x-amzn-requestid': requestId,
+          'content-length': Buffer.byteLength(r.body),
+        })
+        res.end(r.body)
+      })
   })
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new MccsError('MCCS_ERR_INVALID', `cannot listen on ${host}:${port}: ${e.message}`, { field: 'listen', cause: e })))
+    server.once('error', (e) =>
+      reject(new MccsError('MCCS_ERR_INVALID', `cannot listen on ${host}:${port}: ${e.message}`, { field: 'listen', cause: e })),
+    )
     server.listen(port, host, () => resolve())
   })
   const addr = server.address()
@@ -175,7 +207,10 @@ export async function startEc2Sim(o: Ec2SimOptions): Promise<Ec2Sim> {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     async close() {
       if (timer) clearTimeout(timer)
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections() })
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
       if (advance(st, Date.now())) await writer.save()
       await writer.save()
     },

@@ -10,11 +10,21 @@ import type { SimKey } from './types.js'
 /** node:crypto behind the Checksum interface the signer wants (a hash, or an HMAC when given a secret). */
 export class NodeSha256 implements Checksum {
   private h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>
-  constructor(private readonly secret?: SourceData) { this.h = this.fresh() }
-  private fresh() { return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuf(this.secret)) }
-  update(data: Uint8Array): void { this.h.update(data) }
-  async digest(): Promise<Uint8Array> { return new Uint8Array(this.h.digest()) }
-  reset(): void { this.h = this.fresh() }
+  constructor(private readonly secret?: SourceData) {
+    this.h = this.fresh()
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuf(this.secret))
+  }
+  update(data: Uint8Array): void {
+    this.h.update(data)
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest())
+  }
+  reset(): void {
+    this.h = this.fresh()
+  }
 }
 
 function toBuf(d: SourceData): Buffer {
@@ -32,10 +42,14 @@ export interface IncomingSigned {
   body: Buffer
 }
 
-export interface Verified { key: SimKey; region: string }
+export interface Verified {
+  key: SimKey
+  region: string
+}
 
 const SKEW_MS = 15 * 60_000
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})$/
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})$/
 
 const authFailure = () => new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
 
@@ -62,7 +76,12 @@ export async function verifySigV4(req: IncomingSigned, keys: SimKey[], now = Dat
     if (!Number.isInteger(expiresS) || expiresS < 1 || expiresS > 604_800) throw authFailure()
   } else {
     const h = req.headers.authorization
-    if (!h) throw new Ec2Error('MissingAuthenticationToken', 'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.', 401)
+    if (!h)
+      throw new Ec2Error(
+        'MissingAuthenticationToken',
+        'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.',
+        401,
+      )
     const m = AUTH.exec(h)
     if (!m) throw new Ec2Error('IncompleteSignature', 'The request signature does not conform to AWS standards.', 400)
     ;[, accessKeyId, scopeDate, region, service] = m as unknown as [string, string, string, string, string]
@@ -74,12 +93,18 @@ export async function verifySigV4(req: IncomingSigned, keys: SimKey[], now = Dat
   if (!key) throw authFailure()
   if (service !== 'ec2') throw authFailure()
   const date = parseAmzDate(amzDate)
-  if (!date || !amzDate!.startsWith(scopeDate)) throw new Ec2Error('IncompleteSignature', 'X-Amz-Date is missing or does not match the credential scope date.', 400)
+  if (!date || !amzDate!.startsWith(scopeDate))
+    throw new Ec2Error('IncompleteSignature', 'X-Amz-Date is missing or does not match the credential scope date.', 400)
   if (!signedHeaders.includes('host')) throw new Ec2Error('IncompleteSignature', 'The host header must be signed.', 400)
   if (presigned) {
-    if (now > date.getTime() + expiresS! * 1000) throw new Ec2Error('RequestExpired', `Request has expired (signed at ${amzDate}, valid ${expiresS} s).`, 400)
+    if (now > date.getTime() + expiresS! * 1000)
+      throw new Ec2Error('RequestExpired', `Request has expired (signed at ${amzDate}, valid ${expiresS} s).`, 400)
   } else if (Math.abs(now - date.getTime()) > SKEW_MS) {
-    throw new Ec2Error('RequestExpired', `Request has expired. Timestamp ${amzDate} is more than 15 minutes away from the server time.`, 400)
+    throw new Ec2Error(
+      'RequestExpired',
+      `Request has expired. Timestamp ${amzDate} is more than 15 minutes away from the server time.`,
+      400,
+    )
   }
   const headers: Record<string, string> = {}
   for (const name of signedHeaders) {
@@ -98,8 +123,23 @@ export async function verifySigV4(req: IncomingSigned, keys: SimKey[], now = Dat
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
   }
   const [hostname, port] = req.host.split(':')
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: key.secretAccessKey }, region, service: 'ec2', sha256: NodeSha256, applyChecksum: false })
-  const base = { method: req.method, protocol: 'http:', hostname: hostname ?? '', ...(port ? { port: Number(port) } : {}), path: req.path, query, headers, body: req.body.length ? req.body : undefined }
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey: key.secretAccessKey },
+    region,
+    service: 'ec2',
+    sha256: NodeSha256,
+    applyChecksum: false,
+  })
+  const base = {
+    method: req.method,
+    protocol: 'http:',
+    hostname: hostname ?? '',
+    ...(port ? { port: Number(port) } : {}),
+    path: req.path,
+    query,
+    headers,
+    body: req.body.length ? req.body : undefined,
+  }
   let expected: string
   if (presigned) {
     for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders']) delete query[k]
@@ -112,7 +152,11 @@ export async function verifySigV4(req: IncomingSigned, keys: SimKey[], now = Dat
   const a = Buffer.from(expected, 'utf8')
   const b = Buffer.from(signature, 'utf8')
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new Ec2Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', 403)
+    throw new Ec2Error(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+      403,
+    )
   }
   return { key, region }
 }

@@ -36,11 +36,21 @@ export function allEnis(state: Ec2State): Array<{ inst: InstanceState; eni: EniS
 }
 
 export function findEni(state: Ec2State, id: string): { inst: InstanceState; eni: EniState } {
-  return allEnis(state).find((x) => x.eni.id === id) ?? (() => { throw notFound('InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', id) })()
+  return (
+    allEnis(state).find((x) => x.eni.id === id) ??
+    (() => {
+      throw notFound('InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', id)
+    })()
+  )
 }
 
 export function findInstance(state: Ec2State, id: string): InstanceState {
-  return state.instances.find((i) => i.id === id) ?? (() => { throw notFound('InvalidInstanceID.NotFound', 'instance ID', id) })()
+  return (
+    state.instances.find((i) => i.id === id) ??
+    (() => {
+      throw notFound('InvalidInstanceID.NotFound', 'instance ID', id)
+    })()
+  )
 }
 
 export function subnetOf(state: Ec2State, id: string): Ec2State['subnets'][number] {
@@ -64,7 +74,10 @@ export async function loadState(file: string): Promise<Ec2State | undefined> {
     throw new MccsError('MCCS_ERR_INVALID', `state file is not JSON: ${(e as Error).message}`, { subject: file, field: 'stateFile' })
   }
   if (s?.format !== 'mccs-ec2sim/1' || !Array.isArray(s.instances) || !Array.isArray(s.routeTables) || !Array.isArray(s.addresses)) {
-    throw new MccsError('MCCS_ERR_INVALID', 'state file is not an mccs ec2-sim state (format mccs-ec2sim/1)', { subject: file, field: 'format' })
+    throw new MccsError('MCCS_ERR_INVALID', 'state file is not an mccs ec2-sim state (format mccs-ec2sim/1)', {
+      subject: file,
+      field: 'format',
+    })
   }
   s.calls ??= {}
   return s
@@ -77,15 +90,23 @@ export async function loadState(file: string): Promise<Ec2State | undefined> {
 export class StateWriter {
   private running: Promise<void> | null = null
   private queued: Promise<void> | null = null
-  constructor(private readonly file: string, private readonly snapshot: () => string) {}
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => string,
+  ) {}
 
   save(): Promise<void> {
     if (this.queued) return this.queued
-    if (!this.running) return (this.running = this.write().finally(() => { this.running = null }))
-    this.queued = this.running.catch(() => undefined).then(() => {
-      this.queued = null
-      return this.save()
-    })
+    if (!this.running)
+      return (this.running = this.write().finally(() => {
+        this.running = null
+      }))
+    this.queued = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null
+        return this.save()
+      })
     return this.queued
   }
 

@@ -11,12 +11,17 @@ const esc = (s: string): string =>
 function el(name: string, v: XmlValue): string {
   if (v === undefined || v === null) return ''
   if (Array.isArray(v)) return v.length ? `<${name}>${v.map((x) => el('item', x)).join('')}</${name}>` : `<${name}/>`
-  if (typeof v === 'object') return `<${name}>${Object.entries(v).map(([k, x]) => el(k, x)).join('')}</${name}>`
+  if (typeof v === 'object')
+    return `<${name}>${Object.entries(v)
+      .map(([k, x]) => el(k, x))
+      .join('')}</${name}>`
   return `<${name}>${esc(String(v))}</${name}>`
 }
 
 export function responseXml(action: string, requestId: string, body: Record<string, XmlValue>): string {
-  const inner = Object.entries(body).map(([k, v]) => el(k, v)).join('')
+  const inner = Object.entries(body)
+    .map(([k, v]) => el(k, v))
+    .join('')
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_XMLNS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`
 }
 

@@ -23,7 +23,15 @@ export function initialState(input: EngineInput, opts: InitialOptions = {}): Eng
     const m = opts.membership?.[n] ?? 'up'
     nodes[n] = { membership: m, needsFence: m === 'down' }
   }
-  const base: EngineState = { seq: 0, generation: input.config.generation, nodes, groups: {}, resourceGroup: {}, fencing: {}, nextDeadline: null }
+  const base: EngineState = {
+    seq: 0,
+    generation: input.config.generation,
+    nodes,
+    groups: {},
+    resourceGroup: {},
+    fencing: {},
+    nextDeadline: null,
+  }
   const s = { ...base, ...aligned(idx, base) }
   return opts.intent ? applyIntent(s, opts.intent) : s
 }
@@ -39,8 +47,8 @@ export function aligned(idx: ConfigIndex, prev: EngineState): Pick<EngineState, 
     const perNode: Record<NodeName, ResourceNodeState> = {}
     for (const n of idx.groups.get(ri.group)!.cfg.nodes) {
       if (!nodes[n]) continue
-      perNode[n] = resourceState(prev, r, n) ??
-        freshResourceState(ri.cfg.monitored, nodes[n]!.membership === 'fenced' ? 'offline' : 'unknown')
+      perNode[n] =
+        resourceState(prev, r, n) ?? freshResourceState(ri.cfg.monitored, nodes[n]!.membership === 'fenced' ? 'offline' : 'unknown')
     }
     resources[r] = perNode
   }

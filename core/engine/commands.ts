@@ -15,13 +15,23 @@ import { freshResourceState, mayRun } from './state.js'
 import { probeNode } from './membership.js'
 
 class Rejection {
-  constructor(readonly code: ErrorCode, readonly reason: string) {}
+  constructor(
+    readonly code: ErrorCode,
+    readonly reason: string,
+  ) {}
 }
 const no = (code: ErrorCode, reason: string): Rejection => new Rejection(code, reason)
 
 export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
   const res = run(d, cmd)
-  const subject = 'group' in cmd ? { group: cmd.group } : 'resource' in cmd ? { resource: cmd.resource } : cmd.type === 'nodeMaintenance' ? { node: cmd.node } : {}
+  const subject =
+    'group' in cmd
+      ? { group: cmd.group }
+      : 'resource' in cmd
+        ? { resource: cmd.resource }
+        : cmd.type === 'nodeMaintenance'
+          ? { node: cmd.node }
+          : {}
   if (res instanceof Rejection) {
     d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, ...subject })
     return { status: 'rejected', code: res.code, reason: res.reason }
@@ -41,10 +51,14 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
     const held = cmd.type === 'resourceOnline' || cmd.type === 'resourceOffline' ? maintained(d, gi) : undefined
     if (held) return held
     switch (cmd.type) {
-      case 'resourceOnline': return resourceOnline(d, gi, cmd.resource, cmd.node)
-      case 'resourceOffline': return resourceOffline(d, gi, cmd.resource)
-      case 'resourceProbe': return probe(d, gi, [cmd.resource], cmd.node)
-      case 'resourceActivate': return activate(d, [cmd.resource], cmd.monitoring, cmd.node)
+      case 'resourceOnline':
+        return resourceOnline(d, gi, cmd.resource, cmd.node)
+      case 'resourceOffline':
+        return resourceOffline(d, gi, cmd.resource)
+      case 'resourceProbe':
+        return probe(d, gi, [cmd.resource], cmd.node)
+      case 'resourceActivate':
+        return activate(d, [cmd.resource], cmd.monitoring, cmd.node)
     }
   }
   const gi = d.idx.groups.get(cmd.group)
@@ -62,8 +76,10 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
     case 'groupFailover':
       d.wgroup(g).failoverOnFailure = cmd.enabled
       return
-    case 'groupFlush': return maintained(d, gi) ?? flush(d, gi)
-    case 'groupProbe': return probe(d, gi, gi.order)
+    case 'groupFlush':
+      return maintained(d, gi) ?? flush(d, gi)
+    case 'groupProbe':
+      return probe(d, gi, gi.order)
   }
   if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
   const held = cmd.type === 'groupClear' ? undefined : maintained(d, gi)
@@ -106,7 +122,8 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
       w.operator = { node: to }
       return
     }
-    case 'groupClear': return clear(d, gi, cmd.node)
+    case 'groupClear':
+      return clear(d, gi, cmd.node)
   }
 }
 
@@ -118,7 +135,8 @@ function placeable(d: Draft, gi: GroupIndex, n: NodeName, rs: readonly string[],
     return no('MCCS_ERR_GROUP_ONLINE_ELSEWHERE', `group is online on ${gs.activeNode}: use switch`)
   }
   const ns = d.node(n)
-  if (ns?.maintenance) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`)
+  if (ns?.maintenance)
+    return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`)
   if (ns?.standby) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in standby: nothing is started there (mccs node unstandby ${n})`)
   if (!ns || ns.membership !== 'up' || ns.needsFence) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is not up`)
   for (const r of rs) {
@@ -227,7 +245,13 @@ function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName)
       if (!s || s.monitored === on) continue
       d.wrs(r, n).monitored = on
       // Learn the state now rather than at the next interval.
-      if (on && d.isUp(n) && !d.node(n)?.maintenance && (s.state === 'online' || s.state === 'offline') && !d.resourcePending(r, n).length) {
+      if (
+        on &&
+        d.isUp(n) &&
+        !d.node(n)?.maintenance &&
+        (s.state === 'online' || s.state === 'offline') &&
+        !d.resourcePending(r, n).length
+      ) {
         d.emit({ kind: 'monitor', resource: r, node: n, reason: 'monitoring activated' })
       }
     }
@@ -240,8 +264,16 @@ function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName)
 function maintained(d: Draft, gi: GroupIndex): Rejection | undefined {
   for (const n of gi.cfg.nodes) {
     if (!d.node(n)?.maintenance) continue
-    if (gi.order.some((r) => { const s = d.rs(r, n); return !!s && mayRun(s) })) {
-      return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance and may run part of group ${gi.cfg.name}: its resources there are not managed (mccs node unmaintenance ${n})`)
+    if (
+      gi.order.some((r) => {
+        const s = d.rs(r, n)
+        return !!s && mayRun(s)
+      })
+    ) {
+      return no(
+        'MCCS_ERR_NODE_UNAVAILABLE',
+        `${n} is in maintenance and may run part of group ${gi.cfg.name}: its resources there are not managed (mccs node unmaintenance ${n})`,
+      )
     }
   }
   return undefined

@@ -67,7 +67,10 @@ function build(input: EngineInput): ConfigIndex {
     if (!list) continue // dangling group reference: the config checker (config/validate.ts) refuses it; the engine ignores the resource
     list.push(r.name)
     resources.set(r.name, {
-      cfg: r, group: r.group, parents: [], children: [],
+      cfg: r,
+      group: r.group,
+      parents: [],
+      children: [],
       policy: resolvePolicy(types[r.type], config.types[r.type], r.policy),
     })
   }

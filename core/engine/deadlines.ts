@@ -33,8 +33,13 @@ export function expireLost(d: Draft): void {
 function lost(d: Draft, a: Action): void {
   const what = a.kind === 'fence' ? `fence of ${a.node}` : `${a.kind} of ${a.resource ?? '?'} on ${a.node}`
   const reason = `${what}: no result within ${Math.round(a.timeoutMs / 1000)} s + ${DEADLINE_MARGIN_MS / 1000} s`
-  d.notice({ kind: 'actionLost', node: a.node, reason: `${reason}${a.kind === 'fence' ? '' : '; probing'}`,
-    ...(a.group ? { group: a.group } : {}), ...(a.resource ? { resource: a.resource } : {}) })
+  d.notice({
+    kind: 'actionLost',
+    node: a.node,
+    reason: `${reason}${a.kind === 'fence' ? '' : '; probing'}`,
+    ...(a.group ? { group: a.group } : {}),
+    ...(a.resource ? { resource: a.resource } : {}),
+  })
   d.cancel(a.id, reason, a.group) // stops it should it still run; a late result is ignored
   // What waited on it may have run too (the executor starts it on the result the engine never got).
   const dependents = d.cancelDependents(a.id, a.group, reason)

@@ -41,9 +41,13 @@ export class Draft {
   /** Objects created in this step (safe to mutate). */
   private fresh = new WeakSet<object>()
 
-  constructor(readonly idx: ConfigIndex, readonly base: EngineState, readonly now: number,
+  constructor(
+    readonly idx: ConfigIndex,
+    readonly base: EngineState,
+    readonly now: number,
     /** EngineInput.limited (read from the input, not the cached index, which outlives it). */
-    readonly limited: Readonly<Record<NodeName, string>> = {}) {
+    readonly limited: Readonly<Record<NodeName, string>> = {},
+  ) {
     this.seq = base.seq
     this.generation = base.generation
     this.nextDeadline = base.nextDeadline
@@ -171,7 +175,12 @@ export class Draft {
     const id = `a${++this.seq}`
     const group = spec.group ?? (spec.resource ? this.idx.resources.get(spec.resource)?.group : undefined)
     const a: Action = {
-      id, kind: spec.kind, node: spec.node, timeoutMs: this.timeoutFor(spec), after: spec.after ?? [], reason: spec.reason,
+      id,
+      kind: spec.kind,
+      node: spec.node,
+      timeoutMs: this.timeoutFor(spec),
+      after: spec.after ?? [],
+      reason: spec.reason,
     }
     if (spec.resource !== undefined) a.resource = spec.resource
     if (group !== undefined) a.group = group
@@ -285,10 +294,14 @@ export class Draft {
     const p = spec.resource ? this.idx.resources.get(spec.resource)?.policy : undefined
     if (!p) return FENCE_TIMEOUT_MS
     switch (spec.kind) {
-      case 'online': return p.onlineTimeoutS * 1000
-      case 'offline': return p.offlineTimeoutS * 1000
-      case 'clean': return p.cleanTimeoutS * 1000
-      default: return p.monitorTimeoutS * 1000
+      case 'online':
+        return p.onlineTimeoutS * 1000
+      case 'offline':
+        return p.offlineTimeoutS * 1000
+      case 'clean':
+        return p.cleanTimeoutS * 1000
+      default:
+        return p.monitorTimeoutS * 1000
     }
   }
 
@@ -297,8 +310,14 @@ export class Draft {
       const gi = this.idx.groups.get(g)
       if (gi && this.group(g)) this.wgroup(g).nodes = deriveGroupStates(this, gi)
     }
-    const unchanged = !this.groups && !this.nodes && !this.fencing && !this.resourceGroup &&
-      this.seq === this.base.seq && this.generation === this.base.generation && this.nextDeadline === this.base.nextDeadline
+    const unchanged =
+      !this.groups &&
+      !this.nodes &&
+      !this.fencing &&
+      !this.resourceGroup &&
+      this.seq === this.base.seq &&
+      this.generation === this.base.generation &&
+      this.nextDeadline === this.base.nextDeadline
     if (unchanged) return this.base // the host can skip persisting
     const out: EngineState = {
       seq: this.seq,

@@ -6,35 +6,41 @@ import type { Membership } from './state.js'
 import type { NodeName } from './model.js'
 import type { ErrorCode } from '../errors.js'
 
-interface Cmd { user: string }
+interface Cmd {
+  user: string
+}
 
 export type GroupCommand =
-  | Cmd & { type: 'groupOnline'; group: string; node?: NodeName }
-  | Cmd & { type: 'groupOffline'; group: string; /** Stopped by its node's graceful leave (nowhere to move it): not an operator hold. */ leave?: true }
+  | (Cmd & { type: 'groupOnline'; group: string; node?: NodeName })
+  | (Cmd & {
+      type: 'groupOffline'
+      group: string
+      /** Stopped by its node's graceful leave (nowhere to move it): not an operator hold. */ leave?: true
+    })
   /** Manual failover; `to` defaults to the next available node by priority. */
-  | Cmd & { type: 'groupSwitch'; group: string; to?: NodeName }
-  | Cmd & { type: 'groupLock'; group: string; persistent: boolean }
-  | Cmd & { type: 'groupUnlock'; group: string }
+  | (Cmd & { type: 'groupSwitch'; group: string; to?: NodeName })
+  | (Cmd & { type: 'groupLock'; group: string; persistent: boolean })
+  | (Cmd & { type: 'groupUnlock'; group: string })
   /** Clear faults and counters (on one node, or every node of the group); probes to learn the truth. */
-  | Cmd & { type: 'groupClear'; group: string; node?: NodeName }
+  | (Cmd & { type: 'groupClear'; group: string; node?: NodeName })
   /** "Command initialization": cancel everything in flight, then probe and adopt what is found. */
-  | Cmd & { type: 'groupFlush'; group: string }
-  | Cmd & { type: 'groupProbe'; group: string }
+  | (Cmd & { type: 'groupFlush'; group: string })
+  | (Cmd & { type: 'groupProbe'; group: string })
   /** The manual's "group failover on failure" switch. */
-  | Cmd & { type: 'groupFailover'; group: string; enabled: boolean }
+  | (Cmd & { type: 'groupFailover'; group: string; enabled: boolean })
 
 export type ResourceCommand =
   /** Brings the resource's children up first. */
-  | Cmd & { type: 'resourceOnline'; resource: string; node?: NodeName }
+  | (Cmd & { type: 'resourceOnline'; resource: string; node?: NodeName })
   /** Takes the resource's parents down first. */
-  | Cmd & { type: 'resourceOffline'; resource: string }
-  | Cmd & { type: 'resourceProbe'; resource: string; node?: NodeName }
-  | Cmd & { type: 'resourceActivate'; resource: string; monitoring: boolean; node?: NodeName }
-  | Cmd & { type: 'monitorAll' }
+  | (Cmd & { type: 'resourceOffline'; resource: string })
+  | (Cmd & { type: 'resourceProbe'; resource: string; node?: NodeName })
+  | (Cmd & { type: 'resourceActivate'; resource: string; monitoring: boolean; node?: NodeName })
+  | (Cmd & { type: 'monitorAll' })
 
 export type NodeCommand =
   /** Maintenance on (`on`) or off for a node (mccs node maintenance|unmaintenance). */
-  | Cmd & { type: 'nodeMaintenance'; node: NodeName; on: boolean }
+  Cmd & { type: 'nodeMaintenance'; node: NodeName; on: boolean }
 
 export type OperatorCommand = GroupCommand | ResourceCommand | NodeCommand
 
@@ -62,29 +68,55 @@ export interface ActionResultEvent {
 }
 
 /** From the cluster layer. `fenced`: the node is down and provably runs nothing. */
-export interface NodeChangeEvent { type: 'nodeChange'; node: NodeName; membership: Membership }
+export interface NodeChangeEvent {
+  type: 'nodeChange'
+  node: NodeName
+  membership: Membership
+}
 
 /** Time passes (confidence intervals, fence retries). */
-export interface TickEvent { type: 'tick' }
+export interface TickEvent {
+  type: 'tick'
+}
 
 /** The agent started on `node` (every up node when omitted): probe everything there before acting. */
-export interface StartEvent { type: 'start'; node?: NodeName }
+export interface StartEvent {
+  type: 'start'
+  node?: NodeName
+}
 
 /** EngineInput.limited changed (a license installed, expired, lost): groups are reconsidered. */
-export interface LicenseChangeEvent { type: 'licenseChange' }
+export interface LicenseChangeEvent {
+  type: 'licenseChange'
+}
 
 /** From the cluster layer: the node announced standby (mccs node standby: it moved its groups off and runs
  *  nothing by its own word) or its end. */
-export interface NodeModeEvent { type: 'nodeMode'; node: NodeName; standby: boolean }
+export interface NodeModeEvent {
+  type: 'nodeMode'
+  node: NodeName
+  standby: boolean
+}
 
 export type EngineEvent =
-  | OperatorCommand | MonitorResultEvent | ActionResultEvent | NodeChangeEvent | TickEvent | StartEvent | LicenseChangeEvent
-  | NodeModeEvent
+  OperatorCommand | MonitorResultEvent | ActionResultEvent | NodeChangeEvent | TickEvent | StartEvent | LicenseChangeEvent | NodeModeEvent
 
 const COMMANDS: ReadonlySet<string> = new Set<OperatorCommand['type']>([
-  'groupOnline', 'groupOffline', 'groupSwitch', 'groupLock', 'groupUnlock', 'groupClear', 'groupFlush',
-  'groupProbe', 'groupFailover', 'resourceOnline', 'resourceOffline', 'resourceProbe', 'resourceActivate',
-  'monitorAll', 'nodeMaintenance',
+  'groupOnline',
+  'groupOffline',
+  'groupSwitch',
+  'groupLock',
+  'groupUnlock',
+  'groupClear',
+  'groupFlush',
+  'groupProbe',
+  'groupFailover',
+  'resourceOnline',
+  'resourceOffline',
+  'resourceProbe',
+  'resourceActivate',
+  'monitorAll',
+  'nodeMaintenance',
 ])
 
 export function isOperatorCommand(e: EngineEvent): e is OperatorCommand {

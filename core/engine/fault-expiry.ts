@@ -21,7 +21,12 @@ export function expireFault(d: Draft, r: string, n: NodeName, limitS: number): v
   if (!d.isUp(n) || d.node(n)!.needsFence || d.resourcePending(r, n).length) return
   Object.assign(d.wrs(r, n), freshResourceState(s.monitored, 'unknown'), { probeSent: true })
   const group = d.idx.resources.get(r)!.group
-  d.notice({ kind: 'faultExpired', group, resource: r, node: n,
-    reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}` })
+  d.notice({
+    kind: 'faultExpired',
+    group,
+    resource: r,
+    node: n,
+    reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}`,
+  })
   d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
 }

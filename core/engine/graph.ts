@@ -1,6 +1,9 @@
 // Dependency graph helpers (pure). Edges point parent -> child: "parent depends on child".
 
-export interface Edge { parent: string; child: string }
+export interface Edge {
+  parent: string
+  child: string
+}
 
 /** Returns one cycle as a list of names (first == last), or null when the graph is a DAG. */
 export function findCycle(nodes: Iterable<string>, edges: readonly Edge[]): string[] | null {

@@ -7,7 +7,16 @@ export { monitorSchedule, type MonitorEntry } from './monitor-schedule.js'
 export type { EngineEvent, OperatorCommand, MonitorResultEvent, ActionResultEvent, NodeChangeEvent } from './events.js'
 export { isOperatorCommand } from './events.js'
 export type { Action, ActionKind, Notice, NoticeKind, Plan, CommandOutcome } from './plan.js'
-export type { EngineState, GroupRuntime, ResourceNodeState, NodeState, GroupStateName, ResourceStateName, Membership, LockKind } from './state.js'
+export type {
+  EngineState,
+  GroupRuntime,
+  ResourceNodeState,
+  NodeState,
+  GroupStateName,
+  ResourceStateName,
+  Membership,
+  LockKind,
+} from './state.js'
 export { resourceState, pendingActions, stuckResources, isStickyFault } from './state.js'
 export type { InitialOptions } from './align.js'
 export { selfFenceOrder, type SelfFenceGroup } from './self-fence.js'

@@ -103,9 +103,14 @@ export function intentProblem(v: unknown): string | null {
   if (!isObj(v) || !isObj(v.groups)) return '/groups: must be an object'
   for (const [g, gi] of Object.entries(v.groups)) {
     if (!isObj(gi)) return `/groups/${g}: must be an object`
-    if (gi.target !== undefined && gi.target !== null && typeof gi.target !== 'string') return `/groups/${g}/target: must be a node name or null`
-    if (gi.lock !== undefined && gi.lock !== 'temporary' && gi.lock !== 'persistent') return `/groups/${g}/lock: must be 'temporary' or 'persistent'`
-    if (gi.failover !== undefined && (!isObj(gi.failover) || typeof gi.failover.on !== 'boolean' || typeof gi.failover.configured !== 'boolean')) {
+    if (gi.target !== undefined && gi.target !== null && typeof gi.target !== 'string')
+      return `/groups/${g}/target: must be a node name or null`
+    if (gi.lock !== undefined && gi.lock !== 'temporary' && gi.lock !== 'persistent')
+      return `/groups/${g}/lock: must be 'temporary' or 'persistent'`
+    if (
+      gi.failover !== undefined &&
+      (!isObj(gi.failover) || typeof gi.failover.on !== 'boolean' || typeof gi.failover.configured !== 'boolean')
+    ) {
       return `/groups/${g}/failover: must be {on, configured} booleans`
     }
   }

@@ -47,7 +47,9 @@ function withdrawFence(d: Draft, n: NodeName): void {
 /** A clean failed on `n`: only fencing the node makes that resource safe. */
 function stuckOn(d: Draft, n: NodeName): boolean {
   let stuck = false
-  eachResourceOn(d, n, (r) => { if (d.rs(r, n)!.needsFence) stuck = true })
+  eachResourceOn(d, n, (r) => {
+    if (d.rs(r, n)!.needsFence) stuck = true
+  })
   return stuck
 }
 

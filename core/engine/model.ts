@@ -54,7 +54,10 @@ export interface GroupConfig {
 }
 
 /** `parent` depends on `child`: the child comes online first and goes offline last. */
-export interface DependencyConfig { parent: string; child: string }
+export interface DependencyConfig {
+  parent: string
+  child: string
+}
 
 export interface MainConfig {
   /** Monotonic; every accepted change increments it. */

@@ -17,7 +17,10 @@ export interface MonitorEntry {
  *  offlineMonitorIntervalS (finds a resource started outside the cluster). Transitional and faulted
  *  resources are not monitored (their action, or an operator clear, decides). */
 export function monitorSchedule(
-  config: MainConfig, types: Record<string, Partial<TypeDefaults>>, state: EngineState, node: NodeName,
+  config: MainConfig,
+  types: Record<string, Partial<TypeDefaults>>,
+  state: EngineState,
+  node: NodeName,
 ): MonitorEntry[] {
   const idx = indexConfig({ config, types, nodes: Object.keys(state.nodes) })
   // A node in maintenance is not monitored (what runs there is left as it is).

@@ -90,9 +90,10 @@ export interface Notice {
   reason: string
 }
 
-export interface Plan { actions: Action[]; notices: Notice[] }
+export interface Plan {
+  actions: Action[]
+  notices: Notice[]
+}
 
 /** The answer to an operator command. */
-export type CommandOutcome =
-  | { status: 'accepted' }
-  | { status: 'rejected'; code: ErrorCode; reason: string }
+export type CommandOutcome = { status: 'accepted' } | { status: 'rejected'; code: ErrorCode; reason: string }

@@ -22,12 +22,15 @@ export function observe(d: Draft, r: string, n: NodeName, o: Observation): void 
   if (!s || !ri || d.node(n)?.maintenance) return // a monitor from before the maintenance: not acted on
   if (d.resourcePending(r, n).some((a) => a.kind === 'online' || a.kind === 'offline' || a.kind === 'clean')) return
   switch (s.state) {
-    case 'unknown': return learn(d, r, n, o)
+    case 'unknown':
+      return learn(d, r, n, o)
     case 'offline':
       if (isUp(o)) foundOnline(d, r, n)
       return
-    case 'online': return judge(d, r, n, o)
-    default: return // faulted holds until clear; transitional states wait for their action
+    case 'online':
+      return judge(d, r, n, o)
+    default:
+      return // faulted holds until clear; transitional states wait for their action
   }
 }
 
@@ -58,12 +61,24 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
   const gs = d.group(g)
   if (!gs) return
   if (gs.operator?.node === null) {
-    d.notice({ kind: 'foundWhileOffline', group: g, resource: r, node: n, reason: 'found running although the operator took the group offline: taking it down' })
+    d.notice({
+      kind: 'foundWhileOffline',
+      group: g,
+      resource: r,
+      node: n,
+      reason: 'found running although the operator took the group offline: taking it down',
+    })
     return
   }
   if (d.node(n)?.standby) {
     d.wgroup(g) // reconcile takes it down there
-    d.notice({ kind: 'foundWhileOffline', group: g, resource: r, node: n, reason: `found running on ${n}, which is in standby: taking it down` })
+    d.notice({
+      kind: 'foundWhileOffline',
+      group: g,
+      resource: r,
+      node: n,
+      reason: `found running on ${n}, which is in standby: taking it down`,
+    })
     return
   }
   if (gs.activeNode === null || gs.activeNode === n) {
@@ -72,8 +87,13 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
     w.want[r] = true
     d.notice({ kind: 'adopted', group: g, resource: r, node: n, reason: 'found online: adopted' })
   } else {
-    d.notice({ kind: 'concurrencyViolation', group: g, resource: r, node: n,
-      reason: `online here while the group belongs on ${gs.activeNode}` })
+    d.notice({
+      kind: 'concurrencyViolation',
+      group: g,
+      resource: r,
+      node: n,
+      reason: `online here while the group belongs on ${gs.activeNode}`,
+    })
   }
 }
 
@@ -174,8 +194,12 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
     // a node loss; with failover off, or stopped by limited mode (license.ts), the group stays down until
     // the operator acts.
     if (gs.failoverOnFailure && auto.blocked === undefined) w.autoStartPending = true
-    d.notice({ kind: 'noFailoverTarget', group: g, node: n,
+    d.notice({
+      kind: 'noFailoverTarget',
+      group: g,
+      node: n,
       ...(auto.blocked !== undefined ? { code: 'MCCS_ERR_LICENSE_LIMITED' as const } : {}),
-      reason: auto.blocked ?? (gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off') })
+      reason: auto.blocked ?? (gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off'),
+    })
   }
 }

@@ -45,9 +45,7 @@ export function reconcile(d: Draft, g: string): void {
     for (const r of gi.order) {
       const s = d.rs(r, n)
       if (!s || s.state === 'unknown') continue
-      const need = n !== target
-        ? mayRun(s)
-        : (s.state === 'online' && !gs.want[r]) || (s.state === 'faulted' && !s.stopped)
+      const need = n !== target ? mayRun(s) : (s.state === 'online' && !gs.want[r]) || (s.state === 'faulted' && !s.stopped)
       if (need) set.add(r)
     }
     if (!set.size) continue
@@ -66,7 +64,10 @@ export function reconcile(d: Draft, g: string): void {
     for (let i = gi.order.length - 1; i >= 0; i--) {
       const r = gi.order[i]!
       if (!set.has(r)) continue
-      const after = d.idx.resources.get(r)!.parents.filter((p) => ids.has(p)).map((p) => ids.get(p)!)
+      const after = d.idx.resources
+        .get(r)!
+        .parents.filter((p) => ids.has(p))
+        .map((p) => ids.get(p)!)
       const a = d.emit({ kind: 'offline', resource: r, node: n, after, reason: offlineReason(d, g, r, n, target) })
       ids.set(r, a.id)
       offActions.push(a)
@@ -97,7 +98,10 @@ export function reconcile(d: Draft, g: string): void {
     if (!children.every((c) => staysUp(c) || on.has(c))) continue
     const childIds = children.filter((c) => on.has(c)).map((c) => on.get(c)!)
     const a = d.emit({
-      kind: 'online', resource: r, node: target, after: childIds.length ? childIds : sinks,
+      kind: 'online',
+      resource: r,
+      node: target,
+      after: childIds.length ? childIds : sinks,
       reason: s.state === 'faulted' ? 'restart in place' : 'wanted online',
     })
     on.set(r, a.id)

@@ -65,7 +65,8 @@ function wentOffline(d: Draft, r: string, n: NodeName): void {
   s.healthySince = null
   s.misses = 0
   s.timeouts = 0
-  if (s.state === 'faulted' && !s.restart) s.stopped = true // the fault stays until clear
+  if (s.state === 'faulted' && !s.restart)
+    s.stopped = true // the fault stays until clear
   else {
     s.state = 'offline'
     s.restart = false
@@ -81,8 +82,13 @@ function onlineFailed(d: Draft, r: string, n: NodeName, recoverable: boolean, wh
   if (recoverable && !locked && s.onlineRetries < ri.policy.onlineRetryLimit) {
     s.onlineRetries++
     s.state = 'offline' // online is idempotent: the re-plan simply calls it again
-    d.notice({ kind: 'onlineRetry', group: ri.group, resource: r, node: n,
-      reason: `retry ${s.onlineRetries}/${ri.policy.onlineRetryLimit}: ${why}` })
+    d.notice({
+      kind: 'onlineRetry',
+      group: ri.group,
+      resource: r,
+      node: n,
+      reason: `retry ${s.onlineRetries}/${ri.policy.onlineRetryLimit}: ${why}`,
+    })
     return
   }
   fault(d, r, n, `online failed: ${why}`, recoverable)

@@ -34,10 +34,20 @@ export function buildConfig(c: ScenarioFile['config']): MainConfig {
   return {
     generation: c.generation ?? 1,
     groups: c.groups.map((g) => ({
-      nodes: [], failoverOnFailure: true, autoStart: false, autoFailback: false, ...g,
+      nodes: [],
+      failoverOnFailure: true,
+      autoStart: false,
+      autoFailback: false,
+      ...g,
     })),
     resources: c.resources.map((r) => ({
-      type: 'dummy', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true, ...r,
+      type: 'dummy',
+      critical: true,
+      attrs: {},
+      nodeAttrs: {},
+      policy: {},
+      monitored: true,
+      ...r,
     })),
     dependencies: (c.dependencies ?? []).map((d) => {
       if (typeof d !== 'string') return d
@@ -49,7 +59,9 @@ export function buildConfig(c: ScenarioFile['config']): MainConfig {
 }
 
 export function runScenario(f: ScenarioFile): SimulateResult {
-  const events = f.events.map((e) => ('type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e)) as unknown as SimEvent[]
+  const events = f.events.map((e) =>
+    'type' in e && isCommand(String(e['type'])) && !('user' in e) ? { ...e, user: 'scenario' } : e,
+  ) as unknown as SimEvent[]
   const opts: SimulateOptions = {}
   if (f.membership) opts.membership = f.membership
   if (f.limited) opts.limited = f.limited
@@ -63,4 +75,3 @@ export function runScenario(f: ScenarioFile): SimulateResult {
 function isCommand(t: string): boolean {
   return t.startsWith('group') || t.startsWith('resource') || t === 'monitorAll' || t === 'nodeMaintenance'
 }
-

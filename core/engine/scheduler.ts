@@ -42,14 +42,27 @@ export function step(input: EngineInput, state: EngineState, event: EngineEvent,
       if (s?.monitored) observe(d, event.resource, event.node, event)
       break
     }
-    case 'actionResult': onActionResult(d, event); break
-    case 'nodeChange': onNodeChange(d, event.node, event.membership); break
-    case 'start': onStart(d, event.node); break
-    case 'nodeMode': onNodeMode(d, event.node, event.standby); break
-    case 'tick': onTick(d); break
+    case 'actionResult':
+      onActionResult(d, event)
+      break
+    case 'nodeChange':
+      onNodeChange(d, event.node, event.membership)
+      break
+    case 'start':
+      onStart(d, event.node)
+      break
+    case 'nodeMode':
+      onNodeMode(d, event.node, event.standby)
+      break
+    case 'tick':
+      onTick(d)
+      break
     // The license input changed: every group is reconsidered (a pending auto-start may now go ahead).
-    case 'licenseChange': for (const g of idx.groups.keys()) d.touched.add(g); break
-    default: outcome = onCommand(d, event)
+    case 'licenseChange':
+      for (const g of idx.groups.keys()) d.touched.add(g)
+      break
+    default:
+      outcome = onCommand(d, event)
   }
   // Locked groups are reconciled only to carry out operator commands and their results: the engine
   // never moves them on its own. Unlock by itself starts nothing.

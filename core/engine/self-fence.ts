@@ -14,8 +14,16 @@ export interface SelfFenceGroup {
 /** Every group that lists `node`, with its resources in offline order. Groups are independent of each
  *  other (a dependency links resources of one group), so they may be taken offline in parallel. */
 export function selfFenceOrder(config: MainConfig, node: NodeName): SelfFenceGroup[] {
-  return config.groups.filter((g) => g.nodes.includes(node)).map((g) => {
-    const names = config.resources.filter((r) => r.group === g.name).map((r) => r.name)
-    return { group: g.name, resources: onlineOrder(names, config.dependencies.filter((d) => names.includes(d.parent))).reverse() }
-  })
+  return config.groups
+    .filter((g) => g.nodes.includes(node))
+    .map((g) => {
+      const names = config.resources.filter((r) => r.group === g.name).map((r) => r.name)
+      return {
+        group: g.name,
+        resources: onlineOrder(
+          names,
+          config.dependencies.filter((d) => names.includes(d.parent)),
+        ).reverse(),
+      }
+    })
 }

@@ -38,7 +38,11 @@ export interface CompleteEvent {
 
 /** A node's license state changes (installed, expired): EngineInput.limited is updated, then the engine
  *  steps `licenseChange`. `limited`: why the node is now in limited mode, or null when licensed. */
-export interface LicenseSimEvent { type: 'license'; node: NodeName; limited: string | null }
+export interface LicenseSimEvent {
+  type: 'license'
+  node: NodeName
+  limited: string | null
+}
 
 export type SimEvent = (EngineEvent | CompleteEvent | LicenseSimEvent) & {
   /** Absolute time of the event (ms); default: the previous one's. */
@@ -79,8 +83,11 @@ export interface SimulateResult {
 }
 
 export function simulate(
-  config: MainConfig, types: Record<string, Partial<TypeDefaults>>, nodes: NodeName[],
-  events: readonly SimEvent[], opts: SimulateOptions = {},
+  config: MainConfig,
+  types: Record<string, Partial<TypeDefaults>>,
+  nodes: NodeName[],
+  events: readonly SimEvent[],
+  opts: SimulateOptions = {},
 ): SimulateResult {
   let input: EngineInput = { config, types, nodes, ...(opts.limited ? { limited: opts.limited } : {}) }
   let state = opts.initial ?? initialState(input, opts)
@@ -180,6 +187,10 @@ export function simulate(
 }
 
 function matches(a: Action, m: ScriptedResult['match']): boolean {
-  return (m.kind === undefined || m.kind === a.kind) && (m.resource === undefined || m.resource === a.resource) &&
-    (m.node === undefined || m.node === a.node) && (m.group === undefined || m.group === a.group)
+  return (
+    (m.kind === undefined || m.kind === a.kind) &&
+    (m.resource === undefined || m.resource === a.resource) &&
+    (m.node === undefined || m.node === a.node) &&
+    (m.group === undefined || m.group === a.group)
+  )
 }

@@ -117,8 +117,19 @@ export function pendingActions(state: EngineState): Action[] {
 
 export function freshResourceState(monitored: boolean, state: ResourceStateName = 'unknown'): ResourceNodeState {
   return {
-    state, monitored, misses: 0, timeouts: 0, restarts: 0, onlineRetries: 0, healthySince: null,
-    lastFault: null, faultedAt: null, needsFence: false, restart: false, stopped: false, probeSent: false,
+    state,
+    monitored,
+    misses: 0,
+    timeouts: 0,
+    restarts: 0,
+    onlineRetries: 0,
+    healthySince: null,
+    lastFault: null,
+    faultedAt: null,
+    needsFence: false,
+    restart: false,
+    stopped: false,
+    probeSent: false,
   }
 }
 
@@ -129,6 +140,11 @@ export function isStickyFault(s: ResourceNodeState): boolean {
 
 /** Something of the resource may run there (the engine must take it down before anything moves). */
 export function mayRun(s: ResourceNodeState): boolean {
-  return s.state === 'online' || s.state === 'onlining' || s.state === 'offlining' || s.state === 'unknown' ||
+  return (
+    s.state === 'online' ||
+    s.state === 'onlining' ||
+    s.state === 'offlining' ||
+    s.state === 'unknown' ||
     (s.state === 'faulted' && !s.stopped)
+  )
 }

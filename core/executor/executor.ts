@@ -8,7 +8,13 @@ import type { Answer, ExecStatus } from '../../sdk/src/types.js'
 import type { ErrorCode } from '../errors.js'
 
 /** `code`: set when the node refused to run the action (the code's words are not repeated in `reason`). */
-export interface ActionOutcome { status: ExecStatus; answer: Answer; recoverable: boolean; code?: ErrorCode; reason?: string }
+export interface ActionOutcome {
+  status: ExecStatus
+  answer: Answer
+  recoverable: boolean
+  code?: ErrorCode
+  reason?: string
+}
 export type ActionRunner = (action: Action, signal: AbortSignal) => Promise<ActionOutcome>
 
 interface Entry {
@@ -22,7 +28,10 @@ interface Entry {
 export class Executor {
   private readonly entries = new Map<string, Entry>()
 
-  constructor(private readonly run: ActionRunner, private readonly report: (ev: ActionResultEvent) => void) {}
+  constructor(
+    private readonly run: ActionRunner,
+    private readonly report: (ev: ActionResultEvent) => void,
+  ) {}
 
   submit(plan: Plan): void {
     for (const a of plan.actions) if (a.kind === 'cancel' && a.target) this.cancel(a.target)
@@ -76,15 +85,28 @@ export class Executor {
     }
     outcome.then(
       (o) => this.finish(e, e.controller?.signal.aborted && o.status !== 'done' ? { ...o, status: 'cancelled' } : o),
-      (err: unknown) => this.finish(e, { status: 'crashed', answer: 'failed', recoverable: true, reason: String((err as Error)?.message ?? err) }),
+      (err: unknown) =>
+        this.finish(e, { status: 'crashed', answer: 'failed', recoverable: true, reason: String((err as Error)?.message ?? err) }),
     )
   }
 
   private finish(e: Entry, o: ActionOutcome): void {
     if (e.state === 'running' || e.state === 'waiting') e.state = o.status === 'done' && o.answer === 'ok' ? 'ok' : 'failed'
     const ok = e.state === 'ok'
-    this.report({ type: 'actionResult', actionId: e.action.id, status: o.status, answer: o.answer, recoverable: o.recoverable, ...(o.code ? { code: o.code } : {}), ...(o.reason ? { reason: o.reason } : {}) })
-    if (ok) for (const id of e.dependents) { const d = this.entries.get(id); if (d) this.maybeStart(d) }
+    this.report({
+      type: 'actionResult',
+      actionId: e.action.id,
+      status: o.status,
+      answer: o.answer,
+      recoverable: o.recoverable,
+      ...(o.code ? { code: o.code } : {}),
+      ...(o.reason ? { reason: o.reason } : {}),
+    })
+    if (ok)
+      for (const id of e.dependents) {
+        const d = this.entries.get(id)
+        if (d) this.maybeStart(d)
+      }
     this.prune(e)
   }
 
@@ -93,7 +115,10 @@ export class Executor {
     const waiting = e.dependents.some((id) => this.entries.get(id)?.state === 'waiting')
     if (e.state !== 'waiting' && e.state !== 'running' && !waiting) {
       this.entries.delete(e.action.id)
-      for (const dep of e.action.after) { const d = this.entries.get(dep); if (d) this.prune(d) }
+      for (const dep of e.action.after) {
+        const d = this.entries.get(dep)
+        if (d) this.prune(d)
+      }
     }
   }
 }

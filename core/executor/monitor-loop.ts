@@ -2,22 +2,30 @@
 // every monitor that is due; each resource gets a random phase within its interval (jitter), so the
 // load spreads over the interval while the monitors due in one tick enter their sandbox as one batch
 // (a timer and a thread hop per monitor would cost more than the monitors themselves).
-export interface MonitorEntry { intervalMs: number; due: number; running: boolean }
+export interface MonitorEntry {
+  intervalMs: number
+  due: number
+  running: boolean
+}
 
 export class MonitorLoop {
   private readonly entries = new Map<string, MonitorEntry>()
   private timer: NodeJS.Timeout | undefined
   private started = false
 
-  constructor(private readonly opts: {
-    /** Starts one monitor; the loop does not start another for the key until it settles. */
-    run: (key: string) => Promise<unknown>
-    tickMs?: number
-    now?: () => number
-    random?: () => number
-  }) {}
+  constructor(
+    private readonly opts: {
+      /** Starts one monitor; the loop does not start another for the key until it settles. */
+      run: (key: string) => Promise<unknown>
+      tickMs?: number
+      now?: () => number
+      random?: () => number
+    },
+  ) {}
 
-  private now(): number { return (this.opts.now ?? Date.now)() }
+  private now(): number {
+    return (this.opts.now ?? Date.now)()
+  }
 
   /** Adds or re-times a resource's monitor. A new entry starts at a random phase of its interval. */
   set(key: string, intervalMs: number): void {
@@ -86,9 +94,12 @@ export class MonitorLoop {
       // Keep the resource's phase; if the loop fell behind, start counting again from now.
       e.due = e.due + e.intervalMs > n ? e.due + e.intervalMs : n + e.intervalMs
       started++
-      this.opts.run(key).catch(() => {}).finally(() => {
-        e.running = false
-      })
+      this.opts
+        .run(key)
+        .catch(() => {})
+        .finally(() => {
+          e.running = false
+        })
     }
     return started
   }

@@ -25,13 +25,20 @@ export class AgentLicenses {
 
   constructor(o: AgentLicensesOptions) {
     this.watch = new LicenseWatch({
-      bootstrap: o.bootstrap, log: o.log, ...(o.oplog ? { oplog: o.oplog } : {}), ...(o.now ? { now: o.now } : {}),
+      bootstrap: o.bootstrap,
+      log: o.log,
+      ...(o.oplog ? { oplog: o.oplog } : {}),
+      ...(o.now ? { now: o.now } : {}),
       ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}),
       onChange: () => this.book.update(),
     })
     this.book = new LicenseBook({
-      self: o.bootstrap.nodeName, own: () => this.watch.current(), peers: o.peers, fetch: o.fetch,
-      changed: () => o.changed(), ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}),
+      self: o.bootstrap.nodeName,
+      own: () => this.watch.current(),
+      peers: o.peers,
+      fetch: o.fetch,
+      changed: () => o.changed(),
+      ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}),
     })
   }
 
@@ -46,8 +53,12 @@ export class AgentLicenses {
   }
 
   /** EngineInput.limited: nodes in limited mode and why. */
-  limited(): Readonly<Record<string, string>> { return this.book.limited() }
+  limited(): Readonly<Record<string, string>> {
+    return this.book.limited()
+  }
 
   /** The status' `licenses`: every node's license as known here. */
-  all(): Record<string, BookEntry> { return this.book.all() }
+  all(): Record<string, BookEntry> {
+    return this.book.all()
+  }
 }

@@ -31,11 +31,18 @@ export class LicenseBook {
     this.update()
     // Every second, ask the peers not heard from yet (a node that just came into view: its state must be
     // known before it is lost) and those last heard from more than `intervalMs` ago.
-    this.timer = setInterval(() => { this.poll(false).catch(() => {}) }, Math.min(1000, this.o.intervalMs ?? 5000))
+    this.timer = setInterval(
+      () => {
+        this.poll(false).catch(() => {})
+      },
+      Math.min(1000, this.o.intervalMs ?? 5000),
+    )
     this.timer.unref()
   }
 
-  stop(): void { clearInterval(this.timer) }
+  stop(): void {
+    clearInterval(this.timer)
+  }
 
   /** What the status shows: every node heard of, by name. */
   all(): Record<string, BookEntry> {
@@ -44,13 +51,16 @@ export class LicenseBook {
   }
 
   /** Nodes in limited mode and why (the same object while nothing changes). */
-  limited(): Readonly<Record<string, string>> { return this.limitedMap }
+  limited(): Readonly<Record<string, string>> {
+    return this.limitedMap
+  }
 
   /** This node's own view changed (its LicenseWatch), or a peer answered. */
   update(): void {
     this.views.set(this.o.self, { ...this.o.own(), checkedAt: new Date().toISOString() })
     const next: Record<string, string> = {}
-    for (const [n, v] of this.views) if (v.mode === 'limited' || (v.mode === undefined && !v.valid)) next[n] = v.reason ?? 'no valid license'
+    for (const [n, v] of this.views)
+      if (v.mode === 'limited' || (v.mode === undefined && !v.valid)) next[n] = v.reason ?? 'no valid license'
     if (JSON.stringify(next) === JSON.stringify(this.limitedMap)) return
     this.limitedMap = next
     this.o.changed(next)
@@ -62,12 +72,20 @@ export class LicenseBook {
     this.polling = true
     const due = Date.now() - (this.o.intervalMs ?? 5000)
     try {
-      await Promise.all(this.o.peers().filter((n) => n !== this.o.self && (all || !this.views.has(n) || Date.parse(this.views.get(n)!.checkedAt) <= due)).map(async (n) => {
-        try {
-          const v = await this.o.fetch(n)
-          if (v && typeof v === 'object' && typeof v.valid === 'boolean') this.views.set(n, { ...v, node: n, checkedAt: new Date().toISOString() })
-        } catch { /* unreachable: the last state heard stands */ }
-      }))
+      await Promise.all(
+        this.o
+          .peers()
+          .filter((n) => n !== this.o.self && (all || !this.views.has(n) || Date.parse(this.views.get(n)!.checkedAt) <= due))
+          .map(async (n) => {
+            try {
+              const v = await this.o.fetch(n)
+              if (v && typeof v === 'object' && typeof v.valid === 'boolean')
+                this.views.set(n, { ...v, node: n, checkedAt: new Date().toISOString() })
+            } catch {
+              /* unreachable: the last state heard stands */
+            }
+          }),
+      )
       this.update()
     } finally {
       this.polling = false

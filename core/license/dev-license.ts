@@ -9,14 +9,24 @@ import path from 'node:path'
 import { issueLicense } from './format.js'
 import { LICENSE_FILE, TRUSTED_KEYS_FILE } from './store.js'
 
-export async function writeDevLicense(configDir: string, node: string, o: { days?: number; now?: number; licensee?: string } = {}): Promise<string> {
+export async function writeDevLicense(
+  configDir: string,
+  node: string,
+  o: { days?: number; now?: number; licensee?: string } = {},
+): Promise<string> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const now = o.now ?? Date.now()
-  const text = issueLicense({
-    type: 'term', node, hostId: 'ANY', licensee: o.licensee ?? 'MCCS test',
-    issued: new Date(now - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-    expires: new Date(now + (o.days ?? 30) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-  }, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  const text = issueLicense(
+    {
+      type: 'term',
+      node,
+      hostId: 'ANY',
+      licensee: o.licensee ?? 'MCCS test',
+      issued: new Date(now - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      expires: new Date(now + (o.days ?? 30) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
+    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  )
   await mkdir(configDir, { recursive: true })
   await appendFile(path.join(configDir, TRUSTED_KEYS_FILE), publicKey.export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 })
   await writeFile(path.join(configDir, LICENSE_FILE), text, { mode: 0o644 })

@@ -41,16 +41,26 @@ export class LeaseClient {
 
   start(): void {
     // node@host/install: two installations with one node name on one host are two holders.
-    void installId(this.o.stateDir).then((id) => { this.holder = `${this.o.holder}@${os.hostname()}/${id}`; return this.round() }).catch((e: Error) => {
-      // No id (a state folder that cannot be written): no seat, said as the reason, asked again later.
-      this.set({ held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `cannot ask ${this.server} for a seat: ${e.message}` })
-      if (!this.stopped) { this.timer = setTimeout(() => this.start(), this.o.retryMs ?? 10_000); this.timer.unref() }
-    })
+    void installId(this.o.stateDir)
+      .then((id) => {
+        this.holder = `${this.o.holder}@${os.hostname()}/${id}`
+        return this.round()
+      })
+      .catch((e: Error) => {
+        // No id (a state folder that cannot be written): no seat, said as the reason, asked again later.
+        this.set({ held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `cannot ask ${this.server} for a seat: ${e.message}` })
+        if (!this.stopped) {
+          this.timer = setTimeout(() => this.start(), this.o.retryMs ?? 10_000)
+          this.timer.unref()
+        }
+      })
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return
-    this.timer = setTimeout(() => { void this.round() }, ms)
+    this.timer = setTimeout(() => {
+      void this.round()
+    }, ms)
     this.timer.unref()
   }
 
@@ -65,17 +75,30 @@ export class LeaseClient {
     } catch (e) {
       // Not a server problem: this node lacks the server's key (or it is readable by others).
       this.id = null
-      this.set({ held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `cannot ask ${this.server} for a seat: ${isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : `${keyFile}: ${(e as Error).message}`} (copy the license server's key there, mode 0600)` })
+      this.set({
+        held: false,
+        code: 'MCCS_ERR_LICENSE_SERVER',
+        reason: `cannot ask ${this.server} for a seat: ${isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : `${keyFile}: ${(e as Error).message}`} (copy the license server's key there, mode 0600)`,
+      })
       this.schedule(retry)
       return
     }
     try {
-      a = await leaseRequest(this.server, key, this.id ? { t: 'renew', holder: this.holder, lease: this.id } : { t: 'acquire', holder: this.holder }, this.o.timeoutMs ?? 3000)
+      a = await leaseRequest(
+        this.server,
+        key,
+        this.id ? { t: 'renew', holder: this.holder, lease: this.id } : { t: 'acquire', holder: this.holder },
+        this.o.timeoutMs ?? 3000,
+      )
     } catch (e) {
       const msg = isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : (e as Error).message
       const held = this.lease?.held === true && this.lease.until > this.o.now() ? this.lease : null
       // Keep the seat for the rest of its term; after that, or without one, the node is limited.
-      this.set(held ? { ...held, lastError: msg } : { held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `license server ${this.server} cannot be reached: ${msg}` })
+      this.set(
+        held
+          ? { ...held, lastError: msg }
+          : { held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `license server ${this.server} cannot be reached: ${msg}` },
+      )
       if (!held) this.id = null
       this.schedule(held ? Math.min(retry, Math.max(200, held.until - this.o.now())) : retry)
       return
@@ -88,7 +111,8 @@ export class LeaseClient {
       this.schedule(a.termMs ? Math.max(100, Math.min(retry, a.termMs / 3)) : retry)
       return
     }
-    if (this.id !== a.lease) this.o.log.log('info', `floating license: seat taken on ${this.server} (${a.used}/${a.seats} in use)`, { server: this.server })
+    if (this.id !== a.lease)
+      this.o.log.log('info', `floating license: seat taken on ${this.server} (${a.used}/${a.seats} in use)`, { server: this.server })
     this.id = a.lease
     this.set({ held: true, until: sent + a.termMs, server: this.server })
     this.schedule(Math.max(100, Math.min(retry, a.termMs / 3)))
@@ -98,7 +122,10 @@ export class LeaseClient {
     const before = JSON.stringify(this.lease)
     this.lease = l
     if (JSON.stringify(l) === before || this.stopped) return
-    void writeLease(this.o.stateDir, l).then(() => this.o.changed(), () => {})
+    void writeLease(this.o.stateDir, l).then(
+      () => this.o.changed(),
+      () => {},
+    )
   }
 
   /** Gives the seat back (best effort: an unreachable server frees it when the lease ends). */
@@ -111,7 +138,9 @@ export class LeaseClient {
       try {
         const key = await loadClusterKey(path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE))
         await leaseRequest(this.server, key, { t: 'release', holder: this.holder, lease: id }, 2000)
-      } catch { /* the lease ends by itself */ }
+      } catch {
+        /* the lease ends by itself */
+      }
     }
     await clearLease(this.o.stateDir).catch(() => {})
   }
@@ -123,7 +152,9 @@ async function installId(stateDir: string): Promise<string> {
   try {
     const id = (await readFile(file, 'utf8')).trim()
     if (/^[0-9a-f]{8}$/.test(id)) return id
-  } catch { /* made below */ }
+  } catch {
+    /* made below */
+  }
   const id = randomBytes(4).toString('hex')
   await mkdir(stateDir, { recursive: true })
   await writeFile(file, id + '\n')

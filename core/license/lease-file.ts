@@ -20,7 +20,8 @@ export async function readLease(stateDir: string): Promise<Lease | undefined> {
   if (v.held === true && typeof v.until === 'number' && typeof v.server === 'string') {
     return { held: true, until: v.until, server: v.server, ...(typeof v.lastError === 'string' ? { lastError: v.lastError } : {}) }
   }
-  if (v.held === false && typeof v.code === 'string' && v.code in CODES && typeof v.reason === 'string') return { held: false, code: v.code as ErrorCode, reason: v.reason }
+  if (v.held === false && typeof v.code === 'string' && v.code in CODES && typeof v.reason === 'string')
+    return { held: false, code: v.code as ErrorCode, reason: v.reason }
   return undefined
 }
 

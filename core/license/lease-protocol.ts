@@ -14,9 +14,7 @@ export const PSK_CIPHERS = 'PSK-AES256-GCM-SHA384:PSK-CHACHA20-POLY1305'
 export const MAX_LINE = 4096
 
 export type LeaseRequest =
-  | { t: 'acquire'; holder: string }
-  | { t: 'renew'; holder: string; lease: string }
-  | { t: 'release'; holder: string; lease: string }
+  { t: 'acquire'; holder: string } | { t: 'renew'; holder: string; lease: string } | { t: 'release'; holder: string; lease: string }
 
 export type LeaseAnswer =
   | { ok: true; lease: string; termMs: number; seats: number; used: number }
@@ -29,20 +27,51 @@ export function leaseRequest(server: string, key: Buffer, req: LeaseRequest, tim
   const port = Number(server.slice(i + 1))
   return new Promise((resolve, reject) => {
     let answered = false
-    const sock = tls.connect({
-      host, port, ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2',
-      pskCallback: () => ({ psk: key, identity: PSK_IDENTITY }),
-      checkServerIdentity: () => undefined, // the PSK authenticates the server
-    }, () => { sock.write(JSON.stringify(req) + '\n') })
-    const timer = setTimeout(() => { sock.destroy(); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `no answer from ${server} within ${timeoutMs} ms`)) }, timeoutMs)
-    const reader = readLines(sock, MAX_LINE, (line) => {
-      reader.set(() => {})
-      answered = true
+    const sock = tls.connect(
+      {
+        host,
+        port,
+        ciphers: PSK_CIPHERS,
+        minVersion: 'TLSv1.2',
+        maxVersion: 'TLSv1.2',
+        pskCallback: () => ({ psk: key, identity: PSK_IDENTITY }),
+        checkServerIdentity: () => undefined, // the PSK authenticates the server
+      },
+      () => {
+        sock.write(JSON.stringify(req) + '\n')
+      },
+    )
+    const timer = setTimeout(() => {
+      sock.destroy()
+      reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `no answer from ${server} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const reader = readLines(
+      sock,
+      MAX_LINE,
+      (line) => {
+        reader.set(() => {})
+        answered = true
+        clearTimeout(timer)
+        sock.end()
+        try {
+          resolve(JSON.parse(line) as LeaseAnswer)
+        } catch {
+          reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered something that is not JSON`))
+        }
+      },
+      () => {
+        sock.destroy()
+        clearTimeout(timer)
+        reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered too much`))
+      },
+    )
+    sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer)
-      sock.end()
-      try { resolve(JSON.parse(line) as LeaseAnswer) } catch { reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered something that is not JSON`)) }
-    }, () => { sock.destroy(); clearTimeout(timer); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} answered too much`)) })
-    sock.on('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `cannot reach ${server}: ${e.code ?? e.message}`)) })
-    sock.on('close', () => { clearTimeout(timer); if (!answered) reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} closed the connection (wrong license-server.key?)`)) })
+      reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `cannot reach ${server}: ${e.code ?? e.message}`))
+    })
+    sock.on('close', () => {
+      clearTimeout(timer)
+      if (!answered) reject(new MccsError('MCCS_ERR_LICENSE_SERVER', `${server} closed the connection (wrong license-server.key?)`))
+    })
   })
 }

@@ -25,7 +25,10 @@ export interface LicenseServerOptions {
   log?: (msg: string, data?: Record<string, unknown>) => void
 }
 
-interface Seat { id: string; until: number }
+interface Seat {
+  id: string
+  until: number
+}
 
 export class LicenseServer {
   readonly license: License
@@ -36,16 +39,22 @@ export class LicenseServer {
 
   constructor(private readonly o: LicenseServerOptions) {
     this.license = parseLicense(o.licenseText)
-    if (this.license.type !== 'floating') throw new MccsError('MCCS_ERR_LICENSE_TYPE', `a license server serves a floating license, not a ${this.license.type} one`, { field: '/type' })
+    if (this.license.type !== 'floating')
+      throw new MccsError('MCCS_ERR_LICENSE_TYPE', `a license server serves a floating license, not a ${this.license.type} one`, {
+        field: '/type',
+      })
     this.now = o.now ?? Date.now
     const p = licenseProblem(this.now(), this.license, { hostMacs: [], keys: o.keys })
     if (p && p.code !== 'MCCS_ERR_LICENSE_HOST') throw new MccsError(p.code, p.reason, { field: p.field })
     this.leaseMs = o.leaseMs ?? 30_000
-    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 500 || this.leaseMs > 3600_000) throw new MccsError('MCCS_ERR_INVALID', 'must be 500 ms .. 1 h', { field: 'leaseMs' })
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 500 || this.leaseMs > 3600_000)
+      throw new MccsError('MCCS_ERR_INVALID', 'must be 500 ms .. 1 h', { field: 'leaseMs' })
     if (o.psk.length !== 32) throw new MccsError('MCCS_ERR_INVALID', 'must be 32 bytes', { field: 'psk' })
   }
 
-  get count(): number { return this.license.count! }
+  get count(): number {
+    return this.license.count!
+  }
 
   /** Holders with a live seat. */
   holders(): string[] {
@@ -54,20 +63,30 @@ export class LicenseServer {
   }
 
   async listen(): Promise<{ host: string; port: number }> {
-    this.server = tls.createServer({
-      ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', pskIdentityHint: PSK_IDENTITY,
-      pskCallback: (_sock, identity) => (identity === PSK_IDENTITY ? this.o.psk : null),
-    }, (sock) => {
-      sock.setTimeout(5000, () => sock.destroy())
-      sock.on('error', () => {})
-      // One request per connection: the first line is answered, anything after it is ignored.
-      const reader = readLines(sock, MAX_LINE, (line) => {
-        reader.set(() => {})
-        let ans: LeaseAnswer
-        try { ans = this.handle(JSON.parse(line) as LeaseRequest) } catch { ans = { ok: false, code: 'MCCS_ERR_INVALID', message: 'not a license request' } }
-        sock.end(JSON.stringify(ans) + '\n')
-      })
-    })
+    this.server = tls.createServer(
+      {
+        ciphers: PSK_CIPHERS,
+        minVersion: 'TLSv1.2',
+        maxVersion: 'TLSv1.2',
+        pskIdentityHint: PSK_IDENTITY,
+        pskCallback: (_sock, identity) => (identity === PSK_IDENTITY ? this.o.psk : null),
+      },
+      (sock) => {
+        sock.setTimeout(5000, () => sock.destroy())
+        sock.on('error', () => {})
+        // One request per connection: the first line is answered, anything after it is ignored.
+        const reader = readLines(sock, MAX_LINE, (line) => {
+          reader.set(() => {})
+          let ans: LeaseAnswer
+          try {
+            ans = this.handle(JSON.parse(line) as LeaseRequest)
+          } catch {
+            ans = { ok: false, code: 'MCCS_ERR_INVALID', message: 'not a license request' }
+          }
+          sock.end(JSON.stringify(ans) + '\n')
+        })
+      },
+    )
     this.server.on('tlsClientError', () => {}) // a wrong key: the handshake fails, nothing else happens
     const host = this.o.host ?? '127.0.0.1'
     await new Promise<void>((resolve, reject) => {
@@ -79,7 +98,10 @@ export class LicenseServer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => { if (this.server) this.server.close(() => resolve()); else resolve() })
+    return new Promise((resolve) => {
+      if (this.server) this.server.close(() => resolve())
+      else resolve()
+    })
   }
 
   private expire(): void {
@@ -100,7 +122,8 @@ export class LicenseServer {
     this.expire()
     const now = this.now()
     const lic = this.license
-    if (lic.expires && Date.parse(lic.expires) <= now) return { ok: false, code: 'MCCS_ERR_LICENSE_EXPIRED', message: `the floating license expired at ${lic.expires}` }
+    if (lic.expires && Date.parse(lic.expires) <= now)
+      return { ok: false, code: 'MCCS_ERR_LICENSE_EXPIRED', message: `the floating license expired at ${lic.expires}` }
     const have = this.seats.get(req.holder)
     const granted = (s: Seat): LeaseAnswer => ({ ok: true, lease: s.id, termMs: this.leaseMs, seats: this.count, used: this.seats.size })
     switch (req.t) {
@@ -112,12 +135,18 @@ export class LicenseServer {
         return { ok: true, lease: req.lease, termMs: 0, seats: this.count, used: this.seats.size }
       case 'renew':
       case 'acquire': {
-        if (have) { // a renewal, or an agent asking again for the seat it holds
+        if (have) {
+          // a renewal, or an agent asking again for the seat it holds
           have.until = now + this.leaseMs
           return granted(have)
         }
         if (this.seats.size >= this.count) {
-          return { ok: false, code: 'MCCS_ERR_LICENSE_SEATS', termMs: this.leaseMs, message: `all ${this.count} seats are taken (by ${[...this.seats.keys()].sort().join(', ')}); a seat comes back when a node stops or its lease ends` }
+          return {
+            ok: false,
+            code: 'MCCS_ERR_LICENSE_SEATS',
+            termMs: this.leaseMs,
+            message: `all ${this.count} seats are taken (by ${[...this.seats.keys()].sort().join(', ')}); a seat comes back when a node stops or its lease ends`,
+          }
         }
         const s = { id: randomBytes(8).toString('hex'), until: now + this.leaseMs }
         this.seats.set(req.holder, s)

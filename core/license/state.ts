@@ -14,7 +14,11 @@ export const VERIFY_WARN_MS = 3 * DAY_MS
 /** Warnings start this long before a term license expires. */
 export const EXPIRY_WARN_MS = 14 * DAY_MS
 
-export interface LicenseProblem { code: ErrorCode; field: string; reason: string }
+export interface LicenseProblem {
+  code: ErrorCode
+  field: string
+  reason: string
+}
 
 export interface LicenseState {
   mode: 'valid' | 'limited'
@@ -34,9 +38,7 @@ export interface LicenseState {
 export type Verification = { at: number } | { tampered: string } | null
 
 /** A floating license's seat, as the agent's lease client holds it (lease-client.ts). */
-export type Lease =
-  | { held: true; until: number; server: string; lastError?: string }
-  | { held: false; code: ErrorCode; reason: string }
+export type Lease = { held: true; until: number; server: string; lastError?: string } | { held: false; code: ErrorCode; reason: string }
 
 export interface StateContext {
   node?: string
@@ -50,38 +52,78 @@ export interface StateContext {
 
 /** The first reason `l` does not license `node` at `now`, or null. Floating licenses are checked for
  *  form and trust here; their seat is the lease's business (licenseState). */
-export function licenseProblem(now: number, l: License, ctx: { node?: string; hostMacs: string[]; keys: KeyObject[] }): LicenseProblem | null {
+export function licenseProblem(
+  now: number,
+  l: License,
+  ctx: { node?: string; hostMacs: string[]; keys: KeyObject[] },
+): LicenseProblem | null {
   const sig = checkSignature(l, ctx.keys)
-  if (!sig.ok) return { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/signature', reason: `${sig.reason} (tampered, or signed by another vendor)` }
+  if (!sig.ok)
+    return { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/signature', reason: `${sig.reason} (tampered, or signed by another vendor)` }
   // A floating license is shared by the nodes that take a seat from its server: it names no one node.
-  if (ctx.node !== undefined && l.type !== 'floating' && l.node !== ctx.node) return { code: 'MCCS_ERR_LICENSE_NODE', field: '/node', reason: `is for node ${l.node}, not ${ctx.node}` }
+  if (ctx.node !== undefined && l.type !== 'floating' && l.node !== ctx.node)
+    return { code: 'MCCS_ERR_LICENSE_NODE', field: '/node', reason: `is for node ${l.node}, not ${ctx.node}` }
   if (l.hostId !== 'ANY' && !ctx.hostMacs.map((m) => m.toLowerCase()).includes(l.hostId)) {
-    return { code: 'MCCS_ERR_LICENSE_HOST', field: '/hostId', reason: `${l.hostId} is not a MAC address of this node, which has ${ctx.hostMacs.join(', ') || 'none found'} (a license for another host)` }
+    return {
+      code: 'MCCS_ERR_LICENSE_HOST',
+      field: '/hostId',
+      reason: `${l.hostId} is not a MAC address of this node, which has ${ctx.hostMacs.join(', ') || 'none found'} (a license for another host)`,
+    }
   }
-  if (Date.parse(l.issued) > now + DAY_MS) return { code: 'MCCS_ERR_LICENSE_FORMAT', field: '/issued', reason: `is in the future (${l.issued}); check this node's clock` }
-  if (l.expires && Date.parse(l.expires) <= now) return { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/expires', reason: `expired at ${l.expires}` }
+  if (Date.parse(l.issued) > now + DAY_MS)
+    return { code: 'MCCS_ERR_LICENSE_FORMAT', field: '/issued', reason: `is in the future (${l.issued}); check this node's clock` }
+  if (l.expires && Date.parse(l.expires) <= now)
+    return { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/expires', reason: `expired at ${l.expires}` }
   return null
 }
 
 const days = (ms: number): number => Math.max(0, Math.ceil(ms / DAY_MS))
 const date = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 
-export function licenseState(now: number, license: License | null, hostMacs: string[], keys: KeyObject[], node?: string, more: Pick<StateContext, 'verification' | 'lease'> = {}): LicenseState {
-  if (!license) return { mode: 'limited', reason: 'no license is installed', code: 'MCCS_ERR_LICENSE_MISSING', type: null, expires: null, hostId: null, daysLeft: null }
+export function licenseState(
+  now: number,
+  license: License | null,
+  hostMacs: string[],
+  keys: KeyObject[],
+  node?: string,
+  more: Pick<StateContext, 'verification' | 'lease'> = {},
+): LicenseState {
+  if (!license)
+    return {
+      mode: 'limited',
+      reason: 'no license is installed',
+      code: 'MCCS_ERR_LICENSE_MISSING',
+      type: null,
+      expires: null,
+      hostId: null,
+      daysLeft: null,
+    }
   const p = licenseProblem(now, license, { hostMacs, keys, ...(node !== undefined ? { node } : {}) })
   const exp = license.expires ? Date.parse(license.expires) : null
-  const base = { type: license.type, expires: license.expires ?? null, hostId: license.hostId, daysLeft: exp === null ? null : days(exp - now) }
+  const base = {
+    type: license.type,
+    expires: license.expires ?? null,
+    hostId: license.hostId,
+    daysLeft: exp === null ? null : days(exp - now),
+  }
   if (p) return { mode: 'limited', reason: `${p.field.slice(1)}: ${p.reason}`, code: p.code, ...base }
   const limited = (code: ErrorCode, reason: string): LicenseState => ({ mode: 'limited', reason, code, ...base })
   let warning: string | undefined
   if (license.type === 'nodelock' && more.verification !== undefined) {
     const v = more.verification
     // No record yet: the agent verifies it now and records that (first start with this license).
-    if (v && 'tampered' in v) return limited('MCCS_ERR_LICENSE_STALE', `the record of the last license verification was altered (${v.tampered}): verify the license again with mccs license install`)
+    if (v && 'tampered' in v)
+      return limited(
+        'MCCS_ERR_LICENSE_STALE',
+        `the record of the last license verification was altered (${v.tampered}): verify the license again with mccs license install`,
+      )
     if (v) {
       const age = now - v.at
       if (age > VERIFY_WINDOW_MS) {
-        return limited('MCCS_ERR_LICENSE_STALE', `full license last verified ${date(v.at)}, ${Math.floor(age / DAY_MS)} days ago (more than 7): restricted mode until it is verified again (mccs license install, or Renew License in the console)`)
+        return limited(
+          'MCCS_ERR_LICENSE_STALE',
+          `full license last verified ${date(v.at)}, ${Math.floor(age / DAY_MS)} days ago (more than 7): restricted mode until it is verified again (mccs license install, or Renew License in the console)`,
+        )
       }
       if (age > VERIFY_WINDOW_MS - VERIFY_WARN_MS) {
         warning = `full license last verified ${Math.floor(age / DAY_MS)} days ago: a restart after ${date(v.at + VERIFY_WINDOW_MS)} without a new verification gives restricted mode (no automatic failover)`
@@ -92,8 +134,13 @@ export function licenseState(now: number, license: License | null, hostMacs: str
     const l = more.lease
     if (!l) return limited('MCCS_ERR_LICENSE_SERVER', `no seat from the license server ${license.server} yet`)
     if (!l.held) return limited(l.code, l.reason)
-    if (l.until <= now) return limited('MCCS_ERR_LICENSE_SERVER', `the seat's lease from ${l.server} ended at ${date(l.until)} and could not be renewed${l.lastError ? ` (${l.lastError})` : ''}`)
-    if (l.lastError) warning = `license server ${l.server} unreachable (${l.lastError}): the seat is kept until ${date(l.until)}, then limited mode`
+    if (l.until <= now)
+      return limited(
+        'MCCS_ERR_LICENSE_SERVER',
+        `the seat's lease from ${l.server} ended at ${date(l.until)} and could not be renewed${l.lastError ? ` (${l.lastError})` : ''}`,
+      )
+    if (l.lastError)
+      warning = `license server ${l.server} unreachable (${l.lastError}): the seat is kept until ${date(l.until)}, then limited mode`
     if (exp === null || l.until < exp) base.daysLeft = days(l.until - now)
   }
   if (exp !== null && exp - now <= EXPIRY_WARN_MS && license.type !== 'floating') {

@@ -49,13 +49,18 @@ export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
   try {
     keys.push(...publicKeys(await readFile(path.join(configDir, TRUSTED_KEYS_FILE), 'utf8')))
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new MccsError('MCCS_ERR_LICENSE_KEY', `cannot read the trusted license keys: ${(e as Error).message}`, { subject: path.join(configDir, TRUSTED_KEYS_FILE) })
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new MccsError('MCCS_ERR_LICENSE_KEY', `cannot read the trusted license keys: ${(e as Error).message}`, {
+        subject: path.join(configDir, TRUSTED_KEYS_FILE),
+      })
   }
   return keys
 }
 
 /** The installed license, null when there is none; a file that does not parse is reported, not thrown. */
-export async function readInstalled(configDir: string): Promise<{ license: License | null; problem?: string; code?: ErrorCode; text?: string }> {
+export async function readInstalled(
+  configDir: string,
+): Promise<{ license: License | null; problem?: string; code?: ErrorCode; text?: string }> {
   let text: string
   try {
     text = await readFile(path.join(configDir, LICENSE_FILE), 'utf8')
@@ -66,15 +71,34 @@ export async function readInstalled(configDir: string): Promise<{ license: Licen
   try {
     return { license: parseLicense(text), text }
   } catch (e) {
-    return { license: null, problem: `${LICENSE_FILE} is invalid: ${isMccsError(e) ? `${e.field ?? ''} ${e.message.replace(/^.*?: \/\S+: /, '')}` : (e as Error).message}`, ...(isMccsError(e) ? { code: e.code } : {}), text }
+    return {
+      license: null,
+      problem: `${LICENSE_FILE} is invalid: ${isMccsError(e) ? `${e.field ?? ''} ${e.message.replace(/^.*?: \/\S+: /, '')}` : (e as Error).message}`,
+      ...(isMccsError(e) ? { code: e.code } : {}),
+      text,
+    }
   }
 }
 
 /** This node's license state from what is on disk: the license, the trusted keys, the 7-day rule's
  *  verification record (a full license) and the agent's lease (a floating one). */
-export async function nodeLicenseState(b: Bootstrap, now = Date.now(), macs = hostMacs()): Promise<LicenseState & { license: License | null }> {
+export async function nodeLicenseState(
+  b: Bootstrap,
+  now = Date.now(),
+  macs = hostMacs(),
+): Promise<LicenseState & { license: License | null }> {
   const inst = await readInstalled(b.configDir)
-  if (inst.problem) return { mode: 'limited', reason: inst.problem, code: inst.code ?? 'MCCS_ERR_LICENSE_FORMAT', type: null, expires: null, hostId: null, daysLeft: null, license: null }
+  if (inst.problem)
+    return {
+      mode: 'limited',
+      reason: inst.problem,
+      code: inst.code ?? 'MCCS_ERR_LICENSE_FORMAT',
+      type: null,
+      expires: null,
+      hostId: null,
+      daysLeft: null,
+      license: null,
+    }
   const l = inst.license
   const more = {
     ...(l?.type === 'nodelock' ? { verification: await readVerification(b.stateDir, b.nodeName, l) } : {}),
@@ -85,9 +109,18 @@ export async function nodeLicenseState(b: Bootstrap, now = Date.now(), macs = ho
 
 export function toView(node: string, s: LicenseState & { license: License | null }): LicenseView {
   return {
-    node, type: s.type, expires: s.expires, hostId: s.hostId, valid: s.mode === 'valid', mode: s.mode, daysLeft: s.daysLeft ?? null,
-    ...(s.reason ? { reason: s.reason } : {}), ...(s.code ? { code: s.code } : {}), ...(s.warning ? { warning: s.warning } : {}),
-    ...(s.license?.licensee ? { licensee: s.license.licensee } : {}), ...(s.license?.server ? { server: s.license.server } : {}),
+    node,
+    type: s.type,
+    expires: s.expires,
+    hostId: s.hostId,
+    valid: s.mode === 'valid',
+    mode: s.mode,
+    daysLeft: s.daysLeft ?? null,
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.code ? { code: s.code } : {}),
+    ...(s.warning ? { warning: s.warning } : {}),
+    ...(s.license?.licensee ? { licensee: s.license.licensee } : {}),
+    ...(s.license?.server ? { server: s.license.server } : {}),
   }
 }
 
@@ -104,7 +137,11 @@ export async function installLicense(b: Bootstrap, text: unknown, now = Date.now
   const p = licenseProblem(now, l, { node: b.nodeName, hostMacs: macs, keys: await trustedKeys(b.configDir) })
   if (p) throw new MccsError(p.code, p.reason, { field: p.field })
   await mkdir(b.configDir, { recursive: true })
-  await writeFileAtomic(path.join(b.configDir, LICENSE_FILE), (text as string).endsWith('\n') ? text as string : `${text as string}\n`, 0o644)
+  await writeFileAtomic(
+    path.join(b.configDir, LICENSE_FILE),
+    (text as string).endsWith('\n') ? (text as string) : `${text as string}\n`,
+    0o644,
+  )
   // Installing verifies it: the 7-day rule counts from now (a running agent sees the new file and uses it).
   await recordVerification(b.stateDir, b.nodeName, l, now)
   return l

@@ -48,10 +48,15 @@ export async function readVerification(stateDir: string, node: string, l: Licens
     return { tampered: `cannot read ${VERIFY_RECORD_FILE}: ${(e as Error).message}` }
   }
   let rec: { license?: unknown; at?: unknown; mac?: unknown }
-  try { rec = JSON.parse(raw) as typeof rec } catch { return { tampered: `${VERIFY_RECORD_FILE} is not JSON` } }
+  try {
+    rec = JSON.parse(raw) as typeof rec
+  } catch {
+    return { tampered: `${VERIFY_RECORD_FILE} is not JSON` }
+  }
   if (rec.license !== licenseId(l)) return null // a record of a previous license: this one is new here
   const key = await agentKey(stateDir, false)
-  if (!key || typeof rec.at !== 'string' || typeof rec.mac !== 'string') return { tampered: `${VERIFY_RECORD_FILE} is incomplete or the agent's key is gone` }
+  if (!key || typeof rec.at !== 'string' || typeof rec.mac !== 'string')
+    return { tampered: `${VERIFY_RECORD_FILE} is incomplete or the agent's key is gone` }
   const want = Buffer.from(mac(key, node, licenseId(l), rec.at))
   const got = Buffer.from(rec.mac)
   if (want.length !== got.length || !timingSafeEqual(want, got)) return { tampered: `${VERIFY_RECORD_FILE} does not match its signature` }
@@ -63,5 +68,9 @@ export async function readVerification(stateDir: string, node: string, l: Licens
 export async function recordVerification(stateDir: string, node: string, l: License, now: number): Promise<void> {
   const key = (await agentKey(stateDir, true))!
   const at = new Date(now).toISOString()
-  await writeFileAtomic(path.join(stateDir, VERIFY_RECORD_FILE), JSON.stringify({ license: licenseId(l), at, mac: mac(key, node, licenseId(l), at) }) + '\n', 0o600)
+  await writeFileAtomic(
+    path.join(stateDir, VERIFY_RECORD_FILE),
+    JSON.stringify({ license: licenseId(l), at, mac: mac(key, node, licenseId(l), at) }) + '\n',
+    0o600,
+  )
 }

@@ -20,7 +20,18 @@ export interface LicenseWatchOptions {
   bootstrap: Bootstrap
   log: { log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void }
   /** The manual operation log: each change of mode is an entry. */
-  oplog?: { append(r: { user: string; node: string; command: string; target?: string; args?: Record<string, unknown>; result: 'done' | 'failed'; code?: string; reason?: string }): Promise<void> }
+  oplog?: {
+    append(r: {
+      user: string
+      node: string
+      command: string
+      target?: string
+      args?: Record<string, unknown>
+      result: 'done' | 'failed'
+      code?: string
+      reason?: string
+    }): Promise<void>
+  }
   now?: () => number
   macs?: () => string[]
   intervalMs?: number
@@ -44,13 +55,17 @@ export class LicenseWatch {
     this.view = { node, type: null, expires: null, hostId: null, valid: false, mode: 'limited', reason: 'not checked yet', daysLeft: null }
   }
 
-  current(): LicenseView { return this.view }
+  current(): LicenseView {
+    return this.view
+  }
 
   /** A restarted agent holds no seat of a floating license until the server gives it one (manual 5.4). */
   async start(): Promise<void> {
     await clearLease(this.o.bootstrap.stateDir)
     await this.check()
-    this.timer = setInterval(() => { void this.check() }, this.o.intervalMs ?? 5000)
+    this.timer = setInterval(() => {
+      void this.check()
+    }, this.o.intervalMs ?? 5000)
     this.timer.unref()
   }
 
@@ -64,9 +79,13 @@ export class LicenseWatch {
 
   /** Checks now (one check at a time; a caller during a check waits for it). */
   check(): Promise<void> {
-    this.running ??= this.evaluate().catch((e) => {
-      this.o.log.log('error', `license check failed: ${(e as Error).message}`)
-    }).finally(() => { this.running = null })
+    this.running ??= this.evaluate()
+      .catch((e) => {
+        this.o.log.log('error', `license check failed: ${(e as Error).message}`)
+      })
+      .finally(() => {
+        this.running = null
+      })
     return this.running
   }
 
@@ -77,7 +96,10 @@ export class LicenseWatch {
     let s = await nodeLicenseState(b, now, macs)
     const l = s.license
     if (l?.type === 'floating') this.ensureLease(l)
-    else if (this.lease) { await this.lease.stop(); this.lease = null }
+    else if (this.lease) {
+      await this.lease.stop()
+      this.lease = null
+    }
     if (l?.type === 'nodelock' && s.mode === 'valid') {
       // Verified now: recorded (the first time on this node, then hourly), so that a restart within 7 days keeps it.
       const v: Verification = await readVerification(b.stateDir, b.nodeName, l)
@@ -93,8 +115,16 @@ export class LicenseWatch {
     if (this.lease?.server === l.server) return
     void this.lease?.stop()
     this.lease = new LeaseClient({
-      server: l.server!, holder: this.o.bootstrap.nodeName, configDir: this.o.bootstrap.configDir, stateDir: this.o.bootstrap.stateDir,
-      log: this.o.log, now: this.now, changed: () => { void this.check() }, ...this.o.leaseClient,
+      server: l.server!,
+      holder: this.o.bootstrap.nodeName,
+      configDir: this.o.bootstrap.configDir,
+      stateDir: this.o.bootstrap.stateDir,
+      log: this.o.log,
+      now: this.now,
+      changed: () => {
+        void this.check()
+      },
+      ...this.o.leaseClient,
     })
     this.lease.start()
   }
@@ -107,15 +137,31 @@ export class LicenseWatch {
       const first = this.lastKey === ''
       this.lastKey = key
       if (v.mode === 'limited') {
-        this.o.log.log('error', `LIMITED MODE on ${node}: no automatic failover or auto-start — ${v.reason}`, { node, code: v.code, license: v.type })
+        this.o.log.log('error', `LIMITED MODE on ${node}: no automatic failover or auto-start — ${v.reason}`, {
+          node,
+          code: v.code,
+          license: v.type,
+        })
       } else {
-        this.o.log.log('info', `license valid on ${node}: ${v.type}${v.expires ? `, expires ${v.expires} (${v.daysLeft} days left)` : ''}`, { node, license: v.type })
+        this.o.log.log(
+          'info',
+          `license valid on ${node}: ${v.type}${v.expires ? `, expires ${v.expires} (${v.daysLeft} days left)` : ''}`,
+          { node, license: v.type },
+        )
       }
       if (!first || v.mode === 'limited') {
-        void this.o.oplog?.append({
-          user: 'mccs agent', node, command: 'licenseMode', target: node, args: { mode: v.mode, type: v.type, daysLeft: v.daysLeft ?? null },
-          result: v.mode === 'valid' ? 'done' : 'failed', ...(v.code ? { code: v.code } : {}), ...(v.reason ? { reason: v.reason } : {}),
-        }).catch(() => {})
+        void this.o.oplog
+          ?.append({
+            user: 'mccs agent',
+            node,
+            command: 'licenseMode',
+            target: node,
+            args: { mode: v.mode, type: v.type, daysLeft: v.daysLeft ?? null },
+            result: v.mode === 'valid' ? 'done' : 'failed',
+            ...(v.code ? { code: v.code } : {}),
+            ...(v.reason ? { reason: v.reason } : {}),
+          })
+          .catch(() => {})
       }
     }
     if ((v.warning ?? '') !== this.lastWarning) {

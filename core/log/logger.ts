@@ -33,8 +33,11 @@ function clip(v: unknown, depth = 0): unknown {
 }
 
 export function createLog(opts: { file?: string; level?: Level; stderr?: boolean; retryMs?: number } = {}): Log {
-  const sink = opts.file ? new LogSink({ file: opts.file, ...(opts.retryMs ? { retryMs: opts.retryMs } : {}) })
-    : opts.stderr === false ? null : new LogSink({ fd: 2 })
+  const sink = opts.file
+    ? new LogSink({ file: opts.file, ...(opts.retryMs ? { retryMs: opts.retryMs } : {}) })
+    : opts.stderr === false
+      ? null
+      : new LogSink({ fd: 2 })
   const dest = sink ?? { write: () => true }
   // One level shared by the log and its children (pino children keep the level they were made with), so a
   // change at run time reaches every component's child log at once.
@@ -51,7 +54,9 @@ export function createLog(opts: { file?: string; level?: Level; stderr?: boolean
     health: () => sink?.health() ?? quiet,
     close: () => sink?.close(),
     level: () => current,
-    setLevel: (l) => { current = l },
+    setLevel: (l) => {
+      current = l
+    },
   })
   return wrap(base)
 }

@@ -50,7 +50,10 @@ export class OpLog {
   private timer: NodeJS.Timeout | undefined
   private lastNode = ''
 
-  constructor(readonly file: string, private readonly o: OpLogOptions = {}) {}
+  constructor(
+    readonly file: string,
+    private readonly o: OpLogOptions = {},
+  ) {}
 
   /** Resolves once the record is on disk, or held because the log cannot be written now; never rejects. */
   append(r: Omit<OpRecord, 'at'> & { at?: string }): Promise<void> {
@@ -62,7 +65,13 @@ export class OpLog {
   }
 
   health(): OpLogHealth {
-    return { file: this.file, held: this.held.length, lost: this.lost, ...(this.code ? { code: this.code } : {}), ...(this.since ? { since: this.since.toISOString() } : {}) }
+    return {
+      file: this.file,
+      held: this.held.length,
+      lost: this.lost,
+      ...(this.code ? { code: this.code } : {}),
+      ...(this.since ? { since: this.since.toISOString() } : {}),
+    }
   }
 
   /** Closes the file; held records stay held (a later append or retry reopens it). */
@@ -75,7 +84,10 @@ export class OpLog {
   }
 
   private async write(line: string): Promise<void> {
-    if (this.held.length > 0) { this.hold(line); return } // order: behind the ones already waiting
+    if (this.held.length > 0) {
+      this.hold(line)
+      return
+    } // order: behind the ones already waiting
     try {
       await this.appendNow(line)
     } catch (e) {
@@ -97,10 +109,17 @@ export class OpLog {
   private async retry(): Promise<void> {
     try {
       if (this.lost > 0) {
-        await this.appendNow(JSON.stringify({
-          at: new Date().toISOString(), user: 'mccs', node: this.lastNode, command: 'operationLog', result: 'failed', code: 'MCCS_ERR_LOG_WRITE',
-          reason: `${this.lost} operation records lost: ${this.code === 'ENOSPC' || this.code === 'EDQUOT' ? 'disk full' : `write error ${this.code}`} since ${this.since?.toISOString()}`,
-        }) + '\n')
+        await this.appendNow(
+          JSON.stringify({
+            at: new Date().toISOString(),
+            user: 'mccs',
+            node: this.lastNode,
+            command: 'operationLog',
+            result: 'failed',
+            code: 'MCCS_ERR_LOG_WRITE',
+            reason: `${this.lost} operation records lost: ${this.code === 'ENOSPC' || this.code === 'EDQUOT' ? 'disk full' : `write error ${this.code}`} since ${this.since?.toISOString()}`,
+          }) + '\n',
+        )
         this.lost = 0
       }
       while (this.held.length > 0) {
@@ -117,7 +136,10 @@ export class OpLog {
 
   private arm(): void {
     if (this.timer) return
-    this.timer = setTimeout(() => { this.timer = undefined; this.queue = this.queue.then(() => this.retry()) }, this.o.retryMs ?? 5000)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.queue = this.queue.then(() => this.retry())
+    }, this.o.retryMs ?? 5000)
     this.timer.unref()
   }
 
@@ -127,7 +149,7 @@ export class OpLog {
       await mkdir(path.dirname(this.file), { recursive: true, mode: 0o750 })
       const fh = await open(this.file, 'a', LOG_FILE_MODE)
       const st = await fh.stat()
-      if (st.isFile() && (st.mode & 0o777 & ~LOG_FILE_MODE)) await fh.chmod(st.mode & LOG_FILE_MODE)
+      if (st.isFile() && st.mode & 0o777 & ~LOG_FILE_MODE) await fh.chmod(st.mode & LOG_FILE_MODE)
       this.fh = fh
     }
     const buf = Buffer.from((this.torn ? '\n' : '') + text)

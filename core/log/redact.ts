@@ -11,14 +11,31 @@ export const REDACTED = '[redacted]'
 
 // --- (b) key names -------------------------------------------------------------------------------
 /** Searched in the lower-cased name with separators removed (dbPassword, PGPASSWORD, AWS_SECRET_ACCESS_KEY). */
-const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'credential', 'apikey', 'privatekey', 'accesskey', 'authorization', 'cookie', 'sessionid']
+const SECRET_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'credential',
+  'apikey',
+  'privatekey',
+  'accesskey',
+  'authorization',
+  'cookie',
+  'sessionid',
+]
 /** Whole words only (DB_PASS, MYSQL_PWD, clusterKey, sshKey, REDIS_AUTH; not monkey, passive, keyboard). */
 const SECRET_WORDS = new Set(['pass', 'pwd', 'pw', 'key', 'auth', 'cred', 'creds', 'pin', 'otp'])
 
 export function isSecretKey(name: string): boolean {
   const compact = name.toLowerCase().replace(/[^a-z0-9]/g, '')
   if (SECRET_PARTS.some((p) => compact.includes(p))) return true
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/)
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
   return words.some((w) => SECRET_WORDS.has(w))
 }
 
@@ -27,7 +44,12 @@ export function isSecretKey(name: string): boolean {
  * password:), so MCCS_ERR_CLUSTER_KEY_MISSING: or --password-file /path keep their value.
  */
 export function isSecretName(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
   const last = words[words.length - 1] ?? ''
   return SECRET_WORDS.has(last) || SECRET_PARTS.some((p) => last.includes(p))
 }
@@ -48,7 +70,9 @@ export class SecretSet {
     this.sorted = undefined
   }
 
-  get size(): number { return this.values.size }
+  get size(): number {
+    return this.values.size
+  }
 
   copy(): SecretSet {
     const c = new SecretSet()
@@ -61,7 +85,10 @@ export class SecretSet {
     this.sorted ??= [...this.values].sort((a, b) => b.length - a.length)
     // indexOf per value: linear in the text for each value, unlike one big alternation.
     for (const v of this.sorted) {
-      if (s.includes(v)) { onSecret?.(v); s = s.split(v).join(REDACTED) }
+      if (s.includes(v)) {
+        onSecret?.(v)
+        s = s.split(v).join(REDACTED)
+      }
     }
     return s
   }
@@ -114,7 +141,10 @@ export function redactText(s: string, o: RedactOptions = {}): string {
   const seen = o.onSecret ?? (() => {})
   s = (o.known ?? knownSecrets).scrub(s, o.onSecret)
   if (!/[-:=@]|bearer|[A-Za-z0-9+/_]{20}/i.test(s)) return s // nothing below can match: most log lines end here
-  s = s.replace(PEM, (_m, kind: string) => { seen(_m); return `-----BEGIN ${kind}PRIVATE KEY-----${REDACTED}-----END ${kind}PRIVATE KEY-----` })
+  s = s.replace(PEM, (_m, kind: string) => {
+    seen(_m)
+    return `-----BEGIN ${kind}PRIVATE KEY-----${REDACTED}-----END ${kind}PRIVATE KEY-----`
+  })
   s = s.replace(URL_USERINFO, (m, scheme: string, user: string, pw: string) => {
     if (isRedacted(pw)) return m
     seen(pw)
@@ -139,7 +169,10 @@ export function redactText(s: string, o: RedactOptions = {}): string {
     return `${pre}${dashes}${name}${gap}${REDACTED}`
   })
   s = s.replace(DASH_P_GLUED, (m, pre: string, v: string) => (isRedacted(v) ? m : `${pre}-p${REDACTED}`))
-  s = s.replace(AWS_KEY_ID, (m) => { seen(m); return REDACTED })
+  s = s.replace(AWS_KEY_ID, (m) => {
+    seen(m)
+    return REDACTED
+  })
   s = s.replace(B64_40, (m) => (looksRandom(m) ? (seen(m), REDACTED) : m))
   s = s.replace(TOKEN_32, (m) => (looksRandom(m) ? (seen(m), REDACTED) : m))
   return s
@@ -172,7 +205,12 @@ export function redactJson(v: unknown, o: RedactOptions = {}, depth = 0): unknow
   if (depth > MAX_DEPTH) return `${REDACTED} (nested too deep)`
   if (v instanceof Error) {
     const code = (v as NodeJS.ErrnoException).code
-    return { type: v.name, message: redactText(v.message, o), ...(code ? { code } : {}), ...(v.stack ? { stack: redactText(v.stack, o) } : {}) }
+    return {
+      type: v.name,
+      message: redactText(v.message, o),
+      ...(code ? { code } : {}),
+      ...(v.stack ? { stack: redactText(v.stack, o) } : {}),
+    }
   }
   if (Array.isArray(v)) {
     return v.map((x, i) => {
@@ -207,7 +245,8 @@ function isSecretSchema(s: Schema): boolean {
 function deref(s: Schema, root: Schema): Schema {
   for (let i = 0; i < 8 && typeof s.$ref === 'string' && s.$ref.startsWith('#/'); i++) {
     let t: unknown = root
-    for (const part of s.$ref.slice(2).split('/')) t = t && typeof t === 'object' ? (t as Schema)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined
+    for (const part of s.$ref.slice(2).split('/'))
+      t = t && typeof t === 'object' ? (t as Schema)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined
     if (!t || typeof t !== 'object') break
     const { $ref: _ref, ...rest } = s
     s = { ...(t as Schema), ...rest }
@@ -233,7 +272,14 @@ function bySchema(v: unknown, schema: unknown, root: Schema, o: RedactOptions, d
     const out: Record<string, unknown> = {}
     for (const [k, x] of Object.entries(v)) {
       let sub: unknown = Object.hasOwn(props, k) ? props[k] : undefined
-      if (sub === undefined) sub = patterns.find(([p]) => { try { return new RegExp(p, 'u').test(k) } catch { return false } })?.[1]
+      if (sub === undefined)
+        sub = patterns.find(([p]) => {
+          try {
+            return new RegExp(p, 'u').test(k)
+          } catch {
+            return false
+          }
+        })?.[1]
       if (sub === undefined && typeof s.additionalProperties === 'object') sub = s.additionalProperties
       out[k] = bySchema(x, sub, root, o, depth + 1)
     }
@@ -247,11 +293,12 @@ function byTypeSchemas(v: unknown, schemaOf: SchemaOf, o: RedactOptions, depth =
   if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return v
   if (Array.isArray(v)) return v.map((x) => byTypeSchemas(x, schemaOf, o, depth + 1))
   const rec = v as Record<string, unknown>
-  const schema = typeof rec.type === 'string' ? schemaOf(rec.type) as Schema | undefined : undefined
+  const schema = typeof rec.type === 'string' ? (schemaOf(rec.type) as Schema | undefined) : undefined
   const out: Record<string, unknown> = {}
   for (const [k, x] of Object.entries(rec)) {
     if (schema && k === 'attrs') out[k] = bySchema(x, schema, schema, o)
-    else if (schema && k === 'nodeAttrs' && x && typeof x === 'object') out[k] = Object.fromEntries(Object.entries(x).map(([n, a]) => [n, bySchema(a, schema, schema, o)]))
+    else if (schema && k === 'nodeAttrs' && x && typeof x === 'object')
+      out[k] = Object.fromEntries(Object.entries(x).map(([n, a]) => [n, bySchema(a, schema, schema, o)]))
     else out[k] = byTypeSchemas(x, schemaOf, o, depth + 1)
   }
   return out
@@ -268,7 +315,11 @@ export function rememberSecrets(config: unknown, schemaOf?: SchemaOf, into: Secr
 }
 
 /** JSON text -> redacted JSON text; text that is not JSON is not included (it might hold anything). */
-export function redactJsonText(text: string, schemaOf?: SchemaOf, o: RedactOptions = {}): { ok: true; text: string } | { ok: false; reason: string } {
+export function redactJsonText(
+  text: string,
+  schemaOf?: SchemaOf,
+  o: RedactOptions = {},
+): { ok: true; text: string } | { ok: false; reason: string } {
   let v: unknown
   try {
     v = JSON.parse(text)
@@ -281,7 +332,11 @@ export function redactJsonText(text: string, schemaOf?: SchemaOf, o: RedactOptio
 /** One line of a log: a JSON line redacted as data, anything else as text. */
 export function redactLogLine(line: string, o: RedactOptions = {}): string {
   if (line.startsWith('{')) {
-    try { return JSON.stringify(redactJson(JSON.parse(line), o)) } catch { /* not JSON after all */ }
+    try {
+      return JSON.stringify(redactJson(JSON.parse(line), o))
+    } catch {
+      /* not JSON after all */
+    }
   }
   return redactText(line, o)
 }

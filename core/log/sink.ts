@@ -46,7 +46,13 @@ export interface SinkOptions {
 }
 
 const reasonOf = (code: string | undefined): string =>
-  code === 'ENOSPC' || code === 'EDQUOT' ? 'disk full' : code === 'EFBIG' ? 'file too large' : code === 'EBACKLOG' ? 'log writer behind' : `write error ${code ?? 'unknown'}`
+  code === 'ENOSPC' || code === 'EDQUOT'
+    ? 'disk full'
+    : code === 'EFBIG'
+      ? 'file too large'
+      : code === 'EBACKLOG'
+        ? 'log writer behind'
+        : `write error ${code ?? 'unknown'}`
 
 export class LogSink {
   private fd: number | null = null
@@ -73,12 +79,17 @@ export class LogSink {
     else this.open()
   }
 
-  get target(): string { return this.o.file ?? 'stderr' }
+  get target(): string {
+    return this.o.file ?? 'stderr'
+  }
 
   /** pino's stream interface: one serialized line. Never throws, never blocks. */
   write(line: string): boolean {
     if (this.closed) return true
-    if (this.failing || this.fd === null) { this.drop(1); return true }
+    if (this.failing || this.fd === null) {
+      this.drop(1)
+      return true
+    }
     if (this.queued + line.length > this.maxBacklog) {
       if (!this.code) this.code = 'EBACKLOG'
       this.since ??= new Date()
@@ -93,8 +104,12 @@ export class LogSink {
 
   health(): SinkHealth {
     return {
-      target: this.target, writing: !this.failing && this.fd !== null, droppedLines: this.dropped, droppedTotal: this.droppedTotal,
-      ...(this.code ? { reason: reasonOf(this.code), code: this.code } : {}), ...(this.since ? { since: this.since.toISOString() } : {}),
+      target: this.target,
+      writing: !this.failing && this.fd !== null,
+      droppedLines: this.dropped,
+      droppedTotal: this.droppedTotal,
+      ...(this.code ? { reason: reasonOf(this.code), code: this.code } : {}),
+      ...(this.since ? { since: this.since.toISOString() } : {}),
     }
   }
 
@@ -105,7 +120,10 @@ export class LogSink {
    */
   flushSync(): void {
     if (this.failing || this.fd === null || this.queue.length === 0) return
-    if (this.busy && !exiting) { flushAtExit.add(this); return }
+    if (this.busy && !exiting) {
+      flushAtExit.add(this)
+      return
+    }
     const text = this.takeQueue()
     try {
       const buf = Buffer.from(text)
@@ -125,7 +143,13 @@ export class LogSink {
   }
 
   private closeFd(): void {
-    if (this.o.fd === undefined && this.fd !== null) { try { fs.closeSync(this.fd) } catch { /* already gone */ } }
+    if (this.o.fd === undefined && this.fd !== null) {
+      try {
+        fs.closeSync(this.fd)
+      } catch {
+        /* already gone */
+      }
+    }
     this.fd = null
   }
 
@@ -136,7 +160,7 @@ export class LogSink {
       const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, LOG_FILE_MODE)
       const st = fs.fstatSync(fd)
       // Narrow, never widen; a device (e.g. /dev/null) keeps its mode.
-      if (st.isFile() && (st.mode & 0o777 & ~LOG_FILE_MODE)) fs.fchmodSync(fd, st.mode & LOG_FILE_MODE)
+      if (st.isFile() && st.mode & 0o777 & ~LOG_FILE_MODE) fs.fchmodSync(fd, st.mode & LOG_FILE_MODE)
       this.fd = fd
       narrowRotations(file)
     } catch (e) {
@@ -160,27 +184,51 @@ export class LogSink {
 
   /** First the newline that ends a torn line and the report of dropped lines, then the queued lines. */
   private drain(): void {
-    if (this.closed || this.fd === null) { this.busy = false; this.closeFd(); return }
-    if (this.torn || this.dropped > 0) {
-      const head = (this.torn ? '\n' : '') + (this.dropped > 0 ? this.notice() : '')
-      this.writeAll(Buffer.from(head), (ok) => {
-        if (!ok) return
-        this.dropped = 0
-        this.code = undefined
-        this.since = undefined
-        this.drain()
-      }, 0)
+    if (this.closed || this.fd === null) {
+      this.busy = false
+      this.closeFd()
       return
     }
-    if (this.queue.length === 0) { this.busy = false; return }
+    if (this.torn || this.dropped > 0) {
+      const head = (this.torn ? '\n' : '') + (this.dropped > 0 ? this.notice() : '')
+      this.writeAll(
+        Buffer.from(head),
+        (ok) => {
+          if (!ok) return
+          this.dropped = 0
+          this.code = undefined
+          this.since = undefined
+          this.drain()
+        },
+        0,
+      )
+      return
+    }
+    if (this.queue.length === 0) {
+      this.busy = false
+      return
+    }
     const text = this.takeQueue()
-    this.writeAll(Buffer.from(text), (ok) => { if (ok) { this.busy = false; this.kick() } }, countLines(text))
+    this.writeAll(
+      Buffer.from(text),
+      (ok) => {
+        if (ok) {
+          this.busy = false
+          this.kick()
+        }
+      },
+      countLines(text),
+    )
   }
 
   /** Writes buf fully (a short write continues); on failure the lines in it count as dropped. */
   private writeAll(buf: Buffer, done: (ok: boolean) => void, lines: number, off = 0): void {
     fs.write(this.fd!, buf, off, buf.length - off, null, (err, n) => {
-      if (this.closed) { this.busy = false; this.closeFd(); return }
+      if (this.closed) {
+        this.busy = false
+        this.closeFd()
+        return
+      }
       if (err) {
         if ((err.code === 'EAGAIN' || err.code === 'EINTR') && !this.closed) {
           // A full pipe (stderr): try the rest again shortly; nothing is lost.
@@ -194,7 +242,10 @@ export class LogSink {
         return
       }
       off += n
-      if (off < buf.length) { this.writeAll(buf, done, lines, off); return }
+      if (off < buf.length) {
+        this.writeAll(buf, done, lines, off)
+        return
+      }
       this.torn = false
       done(true)
     })
@@ -214,7 +265,10 @@ export class LogSink {
     this.since ??= new Date()
     if (first) {
       if (this.o.onTrouble) this.o.onTrouble(this.health())
-      else if (this.o.fd === undefined) process.stderr.write(`mccs: ${this.target}: ${reasonOf(this.code)} (${this.code}); log lines are dropped and counted until it can be written again\n`)
+      else if (this.o.fd === undefined)
+        process.stderr.write(
+          `mccs: ${this.target}: ${reasonOf(this.code)} (${this.code}); log lines are dropped and counted until it can be written again\n`,
+        )
     }
     clearTimeout(this.timer)
     if (!this.closed) {
@@ -232,10 +286,17 @@ export class LogSink {
   }
 
   private notice(): string {
-    return JSON.stringify({
-      level: 40, time: new Date().toISOString(), pid: process.pid, msg: `${this.dropped} lines dropped: ${reasonOf(this.code)}`,
-      dropped: this.dropped, code: this.code, ...(this.since ? { since: this.since.toISOString() } : {}),
-    }) + '\n'
+    return (
+      JSON.stringify({
+        level: 40,
+        time: new Date().toISOString(),
+        pid: process.pid,
+        msg: `${this.dropped} lines dropped: ${reasonOf(this.code)}`,
+        dropped: this.dropped,
+        code: this.code,
+        ...(this.since ? { since: this.since.toISOString() } : {}),
+      }) + '\n'
+    )
   }
 }
 
@@ -250,13 +311,19 @@ function narrowRotations(file: string): void {
   const dir = path.dirname(file)
   const base = path.basename(file) + '.'
   let names: string[]
-  try { names = fs.readdirSync(dir) } catch { return }
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return
+  }
   for (const n of names) {
     if (!n.startsWith(base)) continue
     try {
       const p = path.join(dir, n)
       const st = fs.lstatSync(p)
-      if (st.isFile() && (st.mode & 0o777 & ~LOG_FILE_MODE)) fs.chmodSync(p, st.mode & LOG_FILE_MODE)
-    } catch { /* gone meanwhile, or not ours to change */ }
+      if (st.isFile() && st.mode & 0o777 & ~LOG_FILE_MODE) fs.chmodSync(p, st.mode & LOG_FILE_MODE)
+    } catch {
+      /* gone meanwhile, or not ours to change */
+    }
   }
 }

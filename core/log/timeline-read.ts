@@ -13,7 +13,9 @@ export async function readTimeline(file: string): Promise<TimelineEntry[]> {
       try {
         const e = JSON.parse(line) as TimelineEntry
         if (e && e.v === 1 && typeof e.seq === 'number' && typeof e.wall === 'string' && typeof e.text === 'string') out.push(e)
-      } catch { /* a line cut by a power loss: the rest is whole */ }
+      } catch {
+        /* a line cut by a power loss: the rest is whole */
+      }
     }
   }
   return out
@@ -33,17 +35,30 @@ export async function readTimelineTail(file: string, maxBytes: number, since: st
       const text = buf.toString('utf8')
       // A cut at the start is a partial line: dropped.
       return len < size ? { text: text.slice(text.indexOf('\n') + 1), whole: false } : { text, whole: true }
-    } finally { await fh.close() }
+    } finally {
+      await fh.close()
+    }
   }
   const cur = await tail(file, maxBytes)
-  const older = cur.whole && Buffer.byteLength(cur.text) < maxBytes ? await tail(file + '.1', maxBytes - Buffer.byteLength(cur.text)) : { text: '' }
+  const older =
+    cur.whole && Buffer.byteLength(cur.text) < maxBytes ? await tail(file + '.1', maxBytes - Buffer.byteLength(cur.text)) : { text: '' }
   const out: TimelineEntry[] = []
   for (const line of (older.text + cur.text).split('\n')) {
     if (!line) continue
     try {
       const e = JSON.parse(line) as TimelineEntry
-      if (e && e.v === 1 && typeof e.seq === 'number' && typeof e.wall === 'string' && typeof e.text === 'string' && (!since || e.wall >= since)) out.push(e)
-    } catch { /* torn line */ }
+      if (
+        e &&
+        e.v === 1 &&
+        typeof e.seq === 'number' &&
+        typeof e.wall === 'string' &&
+        typeof e.text === 'string' &&
+        (!since || e.wall >= since)
+      )
+        out.push(e)
+    } catch {
+      /* torn line */
+    }
   }
   return out
 }
@@ -54,14 +69,31 @@ export function mergeTimelines(lists: TimelineEntry[][]): TimelineEntry[] {
   return all.sort((a, b) => (a.node === b.node ? a.seq - b.seq : a.wall < b.wall ? -1 : a.wall > b.wall ? 1 : a.node < b.node ? -1 : 1))
 }
 
-const NODE_WIDE = new Set(['start', 'nodeChange', 'view', 'nodeMode', 'licenseChange', 'fence', 'fenceResult', 'nodeFenced', 'needsFence', 'fenceFailed', 'fenceWithdrawn'])
+const NODE_WIDE = new Set([
+  'start',
+  'nodeChange',
+  'view',
+  'nodeMode',
+  'licenseChange',
+  'fence',
+  'fenceResult',
+  'nodeFenced',
+  'needsFence',
+  'fenceFailed',
+  'fenceWithdrawn',
+])
 
 /** What concerns `group`: its own entries, its resources' (known from the decisions that name both),
  *  and what happens to nodes (views, losses, fences), which is what moves groups. */
 export function entriesFor(group: string, entries: TimelineEntry[], resources: string[] = []): TimelineEntry[] {
   const mine = new Set(resources)
   for (const e of entries) if (e.group === group && e.resource) mine.add(e.resource)
-  return entries.filter((e) => e.group === group || (e.resource !== undefined && mine.has(e.resource) && e.group === undefined) || (e.group === undefined && e.resource === undefined && NODE_WIDE.has(e.what)))
+  return entries.filter(
+    (e) =>
+      e.group === group ||
+      (e.resource !== undefined && mine.has(e.resource) && e.group === undefined) ||
+      (e.group === undefined && e.resource === undefined && NODE_WIDE.has(e.what)),
+  )
 }
 
 /** `--since`: an ISO time, or an age such as 90s, 15m, 2h, 1d. */

@@ -44,36 +44,81 @@ export interface TimelineEntry {
 export const monoNow = (): number => Number(process.hrtime.bigint() / 1000n) / 1000
 
 /** What the timeline needs of an event and of a step: a description in plain words. */
-function describeInput(ev: EngineEvent, actions: Map<string, Action>, st: EngineState): Omit<TimelineEntry, 'v' | 'node' | 'seq' | 'mono' | 'wall'> | null {
+function describeInput(
+  ev: EngineEvent,
+  actions: Map<string, Action>,
+  st: EngineState,
+): Omit<TimelineEntry, 'v' | 'node' | 'seq' | 'mono' | 'wall'> | null {
   switch (ev.type) {
-    case 'tick': return null
+    case 'tick':
+      return null
     case 'start': {
       const members = Object.fromEntries(Object.entries(st.nodes).map(([n, s]) => [n, s.membership]))
-      const lost = Object.entries(members).filter(([, m]) => m === 'down').map(([n]) => n)
-      return { kind: 'view', what: 'start', ...(ev.node ? { target: ev.node } : {}), data: { members },
-        text: ev.node ? `node ${ev.node} joined: probing it` : `engine started here (view: ${Object.entries(members).map(([n, m]) => `${n} ${m}`).join(', ')})${lost.length ? `; lost: ${lost.join(', ')}` : ''}` }
+      const lost = Object.entries(members)
+        .filter(([, m]) => m === 'down')
+        .map(([n]) => n)
+      return {
+        kind: 'view',
+        what: 'start',
+        ...(ev.node ? { target: ev.node } : {}),
+        data: { members },
+        text: ev.node
+          ? `node ${ev.node} joined: probing it`
+          : `engine started here (view: ${Object.entries(members)
+              .map(([n, m]) => `${n} ${m}`)
+              .join(', ')})${lost.length ? `; lost: ${lost.join(', ')}` : ''}`,
+      }
     }
     case 'nodeChange':
-      return { kind: 'view', what: 'nodeChange', target: ev.node, data: { membership: ev.membership },
-        text: ev.membership === 'down' ? `node ${ev.node} lost (left the view)` : ev.membership === 'up' ? `node ${ev.node} back in the view` : `node ${ev.node} ${ev.membership}` }
+      return {
+        kind: 'view',
+        what: 'nodeChange',
+        target: ev.node,
+        data: { membership: ev.membership },
+        text:
+          ev.membership === 'down'
+            ? `node ${ev.node} lost (left the view)`
+            : ev.membership === 'up'
+              ? `node ${ev.node} back in the view`
+              : `node ${ev.node} ${ev.membership}`,
+      }
     case 'nodeMode':
       return { kind: 'input', what: 'nodeMode', target: ev.node, text: `node ${ev.node} ${ev.standby ? 'entered' : 'left'} standby` }
-    case 'licenseChange': return { kind: 'input', what: 'licenseChange', text: 'licences changed' }
+    case 'licenseChange':
+      return { kind: 'input', what: 'licenseChange', text: 'licences changed' }
     case 'monitorResult':
-      return { kind: 'input', what: 'monitorResult', resource: ev.resource, target: ev.node, data: { status: ev.status, answer: ev.answer },
-        text: `monitor of ${ev.resource} on ${ev.node}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}` }
+      return {
+        kind: 'input',
+        what: 'monitorResult',
+        resource: ev.resource,
+        target: ev.node,
+        data: { status: ev.status, answer: ev.answer },
+        text: `monitor of ${ev.resource} on ${ev.node}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}`,
+      }
     case 'actionResult': {
       const a = actions.get(ev.actionId)
       const what = a ? `${a.kind} ${a.kind === 'fence' ? a.node : `${a.resource ?? a.group ?? ''} on ${a.node}`}` : `action ${ev.actionId}`
-      return { kind: 'input', what: a ? `${a.kind}Result` : 'actionResult', ...(a?.group ? { group: a.group } : {}), ...(a?.resource ? { resource: a.resource } : {}), ...(a ? { target: a.node } : {}),
+      return {
+        kind: 'input',
+        what: a ? `${a.kind}Result` : 'actionResult',
+        ...(a?.group ? { group: a.group } : {}),
+        ...(a?.resource ? { resource: a.resource } : {}),
+        ...(a ? { target: a.node } : {}),
         data: { id: ev.actionId, status: ev.status, answer: ev.answer, ...(ev.code ? { code: ev.code } : {}) },
-        text: `${what}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}` }
+        text: `${what}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}`,
+      }
     }
     default: {
       // An operator command.
       const c = ev as EngineEvent & { group?: string; resource?: string; node?: string; user?: string }
-      return { kind: 'input', what: c.type, ...(c.group ? { group: c.group } : {}), ...(c.resource ? { resource: c.resource } : {}), ...(c.node ? { target: c.node } : {}),
-        text: `operator ${c.user ?? '?'}: ${c.type}${c.group ? ` ${c.group}` : ''}${c.resource ? ` ${c.resource}` : ''}${c.node ? ` (node ${c.node})` : ''}` }
+      return {
+        kind: 'input',
+        what: c.type,
+        ...(c.group ? { group: c.group } : {}),
+        ...(c.resource ? { resource: c.resource } : {}),
+        ...(c.node ? { target: c.node } : {}),
+        text: `operator ${c.user ?? '?'}: ${c.type}${c.group ? ` ${c.group}` : ''}${c.resource ? ` ${c.resource}` : ''}${c.node ? ` (node ${c.node})` : ''}`,
+      }
     }
   }
 }
@@ -90,7 +135,10 @@ export class Timeline {
   failures = 0
   lastError: string | null = null
 
-  constructor(readonly file: string, readonly node: string) {}
+  constructor(
+    readonly file: string,
+    readonly node: string,
+  ) {}
 
   /** One engine step: its input (unless it changed nothing), then what the engine concluded (notices:
    *  a node fenced, a failover and why), then the actions it planned. Returns at once. */
@@ -100,16 +148,33 @@ export class Timeline {
     const input = describeInput(ev, this.actions, r.state)
     if (input) this.add(input)
     for (const n of r.plan.notices) {
-      this.add({ kind: 'notice', what: n.kind, ...(n.group ? { group: n.group } : {}), ...(n.resource ? { resource: n.resource } : {}), ...(n.node ? { target: n.node } : {}),
-        ...(n.code ? { data: { code: n.code } } : {}), text: n.reason })
+      this.add({
+        kind: 'notice',
+        what: n.kind,
+        ...(n.group ? { group: n.group } : {}),
+        ...(n.resource ? { resource: n.resource } : {}),
+        ...(n.node ? { target: n.node } : {}),
+        ...(n.code ? { data: { code: n.code } } : {}),
+        text: n.reason,
+      })
     }
     for (const a of r.plan.actions) {
-      if (a.kind === 'cancel') { this.add({ kind: 'decision', what: 'cancel', text: `cancel ${a.target ?? '?'}: ${a.reason}`, data: { id: a.id, target: a.target } }); continue }
+      if (a.kind === 'cancel') {
+        this.add({ kind: 'decision', what: 'cancel', text: `cancel ${a.target ?? '?'}: ${a.reason}`, data: { id: a.id, target: a.target } })
+        continue
+      }
       if (this.actions.size >= KEEP_ACTIONS) this.actions.delete(this.actions.keys().next().value!)
       this.actions.set(a.id, a)
       const obj = a.kind === 'fence' ? `node ${a.node}` : `${a.resource ?? a.group ?? ''} on ${a.node}`
-      this.add({ kind: 'decision', what: a.kind, ...(a.group ? { group: a.group } : {}), ...(a.resource ? { resource: a.resource } : {}), target: a.node,
-        data: { id: a.id, ...(a.after.length ? { after: a.after } : {}) }, text: `${a.kind} ${obj}: ${a.reason}` })
+      this.add({
+        kind: 'decision',
+        what: a.kind,
+        ...(a.group ? { group: a.group } : {}),
+        ...(a.resource ? { resource: a.resource } : {}),
+        target: a.node,
+        data: { id: a.id, ...(a.after.length ? { after: a.after } : {}) },
+        text: `${a.kind} ${obj}: ${a.reason}`,
+      })
     }
   }
 
@@ -119,8 +184,12 @@ export class Timeline {
     const key = JSON.stringify([v.coordinator, v.partition, v.quorate])
     if (key === this.lastView) return
     this.lastView = key
-    this.add({ kind: 'view', what: 'view', data: { coordinator: v.coordinator, partition: v.partition, quorate: v.quorate },
-      text: `view: ${v.partition.join(', ') || '(none)'}; coordinator ${v.coordinator ?? 'none'}; ${v.quorate ? 'quorate' : 'NOT quorate'}${v.reason ? ` (${v.reason})` : ''}` })
+    this.add({
+      kind: 'view',
+      what: 'view',
+      data: { coordinator: v.coordinator, partition: v.partition, quorate: v.quorate },
+      text: `view: ${v.partition.join(', ') || '(none)'}; coordinator ${v.coordinator ?? 'none'}; ${v.quorate ? 'quorate' : 'NOT quorate'}${v.reason ? ` (${v.reason})` : ''}`,
+    })
   }
 
   /** Resolves once everything added so far is on disk (fsync'd), or after DURABLE_BOUND_MS. */
@@ -129,7 +198,10 @@ export class Timeline {
     const done = this.flush()
     return new Promise((resolve) => {
       const t = setTimeout(resolve, boundMs)
-      done.then(() => { clearTimeout(t); resolve() })
+      done.then(() => {
+        clearTimeout(t)
+        resolve()
+      })
     })
   }
 
@@ -151,17 +223,25 @@ export class Timeline {
     if (!this.queue.length) return Promise.resolve()
     const batch = this.queue.join('')
     this.queue = []
-    this.writing = this.write(batch).catch((e: unknown) => {
-      this.failures++
-      this.lastError = (e as Error).message
-      this.fh?.close().catch(() => {})
-      this.fh = null
-    }).finally(() => { this.writing = null })
+    this.writing = this.write(batch)
+      .catch((e: unknown) => {
+        this.failures++
+        this.lastError = (e as Error).message
+        this.fh?.close().catch(() => {})
+        this.fh = null
+      })
+      .finally(() => {
+        this.writing = null
+      })
     return this.writing
   }
 
   private async write(batch: string): Promise<void> {
-    if (this.size < 0) this.size = await stat(this.file).then((s) => s.size, () => 0)
+    if (this.size < 0)
+      this.size = await stat(this.file).then(
+        (s) => s.size,
+        () => 0,
+      )
     if (this.size > TIMELINE_MAX_BYTES) {
       await this.fh?.close().catch(() => {})
       this.fh = null

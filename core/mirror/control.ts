@@ -7,7 +7,7 @@ import { verifyVolumes, type VerifyReport } from './verify.js'
 import type { VolumeStatus } from './volume.js'
 
 export const MIRROR_OPS = ['status', 'verify', 'resync', 'resolve', 'primary'] as const
-export type MirrorOp = typeof MIRROR_OPS[number]
+export type MirrorOp = (typeof MIRROR_OPS)[number]
 
 /** Sends one mirror message to the node holding the other copy of `resource`. */
 export type PeerRequest = (resource: string, msg: { t: string; [k: string]: unknown }, timeoutMs: number) => Promise<unknown>
@@ -15,13 +15,19 @@ export type PeerRequest = (resource: string, msg: { t: string; [k: string]: unkn
 const RES_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
 const invalid = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
 
-export interface MirrorSides { resource: string; local: VolumeStatus; peer: VolumeStatus | { error: string } }
+export interface MirrorSides {
+  resource: string
+  local: VolumeStatus
+  peer: VolumeStatus | { error: string }
+}
 
 export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown>): Promise<unknown> {
   const peer: PeerRequest | undefined = mm.peerRequest
   const op = p.op
-  if (typeof op !== 'string' || !(MIRROR_OPS as readonly string[]).includes(op)) throw invalid('params.op', `must be one of ${MIRROR_OPS.join(', ')}`)
-  if (p.resource !== undefined && (typeof p.resource !== 'string' || !RES_RE.test(p.resource))) throw invalid('params.resource', 'must be a resource name')
+  if (typeof op !== 'string' || !(MIRROR_OPS as readonly string[]).includes(op))
+    throw invalid('params.op', `must be one of ${MIRROR_OPS.join(', ')}`)
+  if (p.resource !== undefined && (typeof p.resource !== 'string' || !RES_RE.test(p.resource)))
+    throw invalid('params.resource', 'must be a resource name')
   const name = p.resource as string | undefined
   const vol = (r: string) => {
     const v = mm.known(r)
@@ -30,7 +36,7 @@ export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown
   }
   const ask = async <T>(r: string, msg: { t: string; [k: string]: unknown }, timeoutMs: number): Promise<T> => {
     if (!peer) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', 'no cluster channel on this node', { subject: r })
-    return await peer(r, { ...msg, resource: r }, timeoutMs) as T
+    return (await peer(r, { ...msg, resource: r }, timeoutMs)) as T
   }
   switch (op as MirrorOp) {
     case 'status': {
@@ -45,7 +51,9 @@ export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown
     }
     case 'verify': {
       if (!name) throw invalid('params.resource', 'is required')
-      const report: VerifyReport = await verifyVolumes(vol(name), (chunk, indexes) => ask(name, { t: 'mirrorChecksums', chunk, indexes }, 60_000))
+      const report: VerifyReport = await verifyVolumes(vol(name), (chunk, indexes) =>
+        ask(name, { t: 'mirrorChecksums', chunk, indexes }, 60_000),
+      )
       return { resource: name, ...report, equal: report.differing.length === 0 && !report.sizes }
     }
     case 'resync': {
@@ -54,7 +62,8 @@ export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown
     }
     case 'resolve': {
       if (!name) throw invalid('params.resource', 'is required')
-      if (typeof p.discard !== 'string' || !RES_RE.test(p.discard)) throw invalid('params.discard', 'must name the node whose data is discarded')
+      if (typeof p.discard !== 'string' || !RES_RE.test(p.discard))
+        throw invalid('params.discard', 'must name the node whose data is discarded')
       const here = vol(name).c.node
       // The discarded side first: it refuses while primary, and then nothing has changed anywhere.
       if (p.discard === here) {
@@ -68,7 +77,8 @@ export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown
     }
     case 'primary': {
       if (!name) throw invalid('params.resource', 'is required')
-      if (p.force !== true) throw invalid('params.force', 'must be true: this only ever forces a promotion over data not known to be current')
+      if (p.force !== true)
+        throw invalid('params.force', 'must be true: this only ever forces a promotion over data not known to be current')
       if (typeof p.user !== 'string' || !p.user) throw invalid('params.user', 'must name the user')
       return vol(name).allowForcedPromotion(p.user)
     }

@@ -11,8 +11,14 @@ import type { PeerRecord } from './meta.js'
 import { inspectAttrs, type InspectFinding } from './inspect.js'
 
 export interface MirrorAttrs {
-  backing?: unknown; replicationAddress?: unknown; peerAddress?: unknown; port?: unknown; mode?: unknown
-  mountPoint?: unknown; fs?: unknown; mountOptions?: unknown
+  backing?: unknown
+  replicationAddress?: unknown
+  peerAddress?: unknown
+  port?: unknown
+  mode?: unknown
+  mountPoint?: unknown
+  fs?: unknown
+  mountOptions?: unknown
 }
 
 const FS = new Set(['ext4', 'xfs'])
@@ -22,14 +28,22 @@ const MP_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
 const attrErr = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field: `/${field}` })
 
 /** Volume config from one node's attributes; throws naming the attribute. */
-export interface MirrorSecret { cluster: string; key: Buffer }
+export interface MirrorSecret {
+  cluster: string
+  key: Buffer
+}
 
 export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, runBase: string, secret: MirrorSecret): VolumeConfig {
   const port = a.port ?? 7789
-  if (!Number.isInteger(port) || (port as number) < 1024 || (port as number) > 65535) throw attrErr('port', 'must be an integer 1024..65535')
-  for (const f of ['backing', 'replicationAddress', 'peerAddress'] as const) if (typeof a[f] !== 'string' || !a[f]) throw attrErr(f, 'is required')
+  if (!Number.isInteger(port) || (port as number) < 1024 || (port as number) > 65535)
+    throw attrErr('port', 'must be an integer 1024..65535')
+  for (const f of ['backing', 'replicationAddress', 'peerAddress'] as const)
+    if (typeof a[f] !== 'string' || !a[f]) throw attrErr(f, 'is required')
   const c: VolumeConfig = {
-    resource, node, backing: a.backing as string, runDir: path.join(runBase, resource),
+    resource,
+    node,
+    backing: a.backing as string,
+    runDir: path.join(runBase, resource),
     listen: { host: a.replicationAddress as string, port: port as number },
     peer: { host: a.peerAddress as string, port: port as number },
     mode: (a.mode ?? 'sync') as 'sync',
@@ -45,7 +59,8 @@ export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, 
 }
 
 export function mountFromAttrs(a: MirrorAttrs): { mountPoint: string; fs: string; options: string } {
-  if (typeof a.mountPoint !== 'string' || !MP_RE.test(a.mountPoint) || a.mountPoint.includes('..')) throw attrErr('mountPoint', 'must be an absolute path without ..')
+  if (typeof a.mountPoint !== 'string' || !MP_RE.test(a.mountPoint) || a.mountPoint.includes('..'))
+    throw attrErr('mountPoint', 'must be an absolute path without ..')
   const fsType = a.fs ?? 'ext4'
   if (typeof fsType !== 'string' || !FS.has(fsType)) throw attrErr('fs', 'must be ext4 or xfs')
   const options = a.mountOptions ?? ''
@@ -58,14 +73,20 @@ function run(argv: string[], okCodes = [0]): Promise<void> {
     execFile(argv[0]!, argv.slice(1), { timeout: 600_000 }, (err, _o, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0
       if (okCodes.includes(code)) resolve()
-      else reject(new MccsError('MCCS_ERR_MIRROR_ENGINE', `${argv.join(' ')} failed (${code}): ${String(stderr).trim()}`, { subject: argv[0] }))
+      else
+        reject(
+          new MccsError('MCCS_ERR_MIRROR_ENGINE', `${argv.join(' ')} failed (${code}): ${String(stderr).trim()}`, { subject: argv[0] }),
+        )
     })
   })
 }
 
 export const mountedDevice = (mp: string): string | null => {
   try {
-    const l = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').find((x) => x.split(' ')[1] === mp)
+    const l = fs
+      .readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .find((x) => x.split(' ')[1] === mp)
     return l ? l.split(' ')[0]! : null
   } catch {
     return null
@@ -117,7 +138,12 @@ export class MirrorManager {
   /** The volume of `resource` for these attributes (a changed configuration replaces the object). */
   volume(resource: string, node: string, attrs: MirrorAttrs): MirrorVolume {
     const secret = this.secret()
-    if (!secret) throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'this node is not part of a cluster (no cluster key): a mirror needs two nodes of one cluster', { subject: resource })
+    if (!secret)
+      throw new MccsError(
+        'MCCS_ERR_MIRROR_ROLE',
+        'this node is not part of a cluster (no cluster key): a mirror needs two nodes of one cluster',
+        { subject: resource },
+      )
     const c = configFromAttrs(resource, node, attrs, this.runBase, secret)
     const have = this.vols.get(resource)
     if (have && JSON.stringify(have.c) === JSON.stringify(c)) return have
@@ -125,11 +151,15 @@ export class MirrorManager {
     const ask = this.o.peerRequest
     const v = new MirrorVolume(c, this.procs, this.log, {
       peerFenced: this.peerFenced,
-      ...(ask ? {
-        // DRBD's fence-peer: the peer records Outdated before this primary writes without it.
-        outdatePeer: async (rec: PeerRecord) => { await ask(resource, { t: 'mirrorOutdate', resource, rec }, 2500) },
-        peerStatus: async () => await ask(resource, { t: 'mirrorStatus', resource }, 3000) as VolumeStatus,
-      } : {}),
+      ...(ask
+        ? {
+            // DRBD's fence-peer: the peer records Outdated before this primary writes without it.
+            outdatePeer: async (rec: PeerRecord) => {
+              await ask(resource, { t: 'mirrorOutdate', resource, rec }, 2500)
+            },
+            peerStatus: async () => (await ask(resource, { t: 'mirrorStatus', resource }, 3000)) as VolumeStatus,
+          }
+        : {}),
     })
     this.vols.set(resource, v)
     return v
@@ -147,8 +177,12 @@ export class MirrorManager {
   }
 
   /** For the operator's commands (core/mirror/control.ts). */
-  get peerRequest() { return this.o.peerRequest }
-  resources(): string[] { return this.o.resources?.() ?? [...this.vols.keys()] }
+  get peerRequest() {
+    return this.o.peerRequest
+  }
+  resources(): string[] {
+    return this.o.resources?.() ?? [...this.vols.keys()]
+  }
 
   /** The known volume of `resource` (opened by a plugin call, or from its configuration here). */
   known(resource: string): MirrorVolume | null {

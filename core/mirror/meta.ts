@@ -24,18 +24,38 @@ import { writeFileAtomicSync } from '../config/atomic.js'
 export const PEER_REC_BYTES = 4096
 
 export type PeerState = 'UpToDate' | 'SyncTarget' | 'Outdated'
-export interface PeerRecord { state: PeerState; generation: string | null; by: string | null; at: string; reason?: string; handover?: boolean }
+export interface PeerRecord {
+  state: PeerState
+  generation: string | null
+  by: string | null
+  at: string
+  reason?: string
+  handover?: boolean
+}
 /** The primary's note that its peer missed writes: it holds at most `generation`. */
-export interface PeerOutdated { peer: string; generation: string | null; newGeneration: string; since: string; reason: string }
+export interface PeerOutdated {
+  peer: string
+  generation: string | null
+  newGeneration: string
+  since: string
+  reason: string
+}
 export interface GenerationRecord {
-  current: string; history: string[]; role: 'primary' | 'secondary'; updatedAt: string
+  current: string
+  history: string[]
+  role: 'primary' | 'secondary'
+  updatedAt: string
   /** The `at` of the peer record this node started its last primary period from: a record with
    *  another `at` was written by another primary later (no clock comparison across hosts). */
   baseRecAt?: string
 }
 /** A secondary's own record, exported read-only ("self") so the primary can tell, before it sends a
  *  block, what the secondary holds (split brain, partial or full resync). */
-export interface SelfRecord { node: string; gen: GenerationRecord | null; at: string }
+export interface SelfRecord {
+  node: string
+  gen: GenerationRecord | null
+  at: string
+}
 
 /** What a node's copy holds, from its own record and the last peer record written to it. */
 export interface DataGeneration {
@@ -76,7 +96,13 @@ export function dataGeneration(node: string, gen: GenerationRecord | null, rec: 
   if (rec && rec.by && rec.by !== node && rec.generation && rec.at !== gen?.baseRecAt) {
     return { generation: rec.generation, consistent: rec.state !== 'SyncTarget', exact: rec.state === 'UpToDate', from: rec.by }
   }
-  if (!gen) return { generation: rec?.generation ?? null, consistent: !!rec?.generation && rec.state !== 'SyncTarget', exact: false, from: rec?.by ?? null }
+  if (!gen)
+    return {
+      generation: rec?.generation ?? null,
+      consistent: !!rec?.generation && rec.state !== 'SyncTarget',
+      exact: false,
+      from: rec?.by ?? null,
+    }
   const crashed = gen.role === 'primary' || (rec?.by === node && rec.state !== 'UpToDate')
   return { generation: gen.current, consistent: true, exact: !crashed, from: node }
 }
@@ -133,22 +159,42 @@ export function writePeerRecord(file: string, r: PeerRecord): void {
   }
 }
 
-export interface PromoteDecision { ok: boolean; reason: string }
+export interface PromoteDecision {
+  ok: boolean
+  reason: string
+}
 
 /** May this node become primary without force? Pure: decided from its two records and whether the
  *  old primary is known fenced (host evidence, never the plugin's word). */
 export function mayPromote(gen: GenerationRecord | null, peer: PeerRecord | null, opts: { peerFenced?: boolean } = {}): PromoteDecision {
   // A node that is primary *now* never gets here (the supervisor answers that call as a no-op). One
   // whose record still says primary stopped without a clean demotion: another node may have taken over.
-  if (gen?.role === 'primary') return { ok: false, reason: `this node stopped as primary without a clean demotion (a crash?) at generation ${gen.current}; another node may have been primary since` }
-  if (peer?.state === 'UpToDate' && peer.handover) return { ok: true, reason: `the last primary (${peer.by ?? '?'}) handed over cleanly with generation ${peer.generation} at ${peer.at}` }
-  if (peer?.state === 'UpToDate' && opts.peerFenced) return { ok: true, reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} and has been fenced since` }
+  if (gen?.role === 'primary')
+    return {
+      ok: false,
+      reason: `this node stopped as primary without a clean demotion (a crash?) at generation ${gen.current}; another node may have been primary since`,
+    }
+  if (peer?.state === 'UpToDate' && peer.handover)
+    return { ok: true, reason: `the last primary (${peer.by ?? '?'}) handed over cleanly with generation ${peer.generation} at ${peer.at}` }
+  if (peer?.state === 'UpToDate' && opts.peerFenced)
+    return {
+      ok: true,
+      reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} and has been fenced since`,
+    }
   if (peer?.state === 'UpToDate') {
-    return { ok: false, reason: `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} while connected, but did not hand over: ` +
-      'it may have gone on writing without this node since (a lost link is invisible from here), or may still be primary. Without force this node becomes primary only after a clean demotion of that node, or once it is fenced' }
+    return {
+      ok: false,
+      reason:
+        `the last primary (${peer.by ?? '?'}) declared this node up to date with generation ${peer.generation} at ${peer.at} while connected, but did not hand over: ` +
+        'it may have gone on writing without this node since (a lost link is invisible from here), or may still be primary. Without force this node becomes primary only after a clean demotion of that node, or once it is fenced',
+    }
   }
-  if (!peer) return { ok: false, reason: 'no primary has ever declared this node\'s data up to date (no peer record)' }
+  if (!peer) return { ok: false, reason: "no primary has ever declared this node's data up to date (no peer record)" }
   const since = `since ${peer.at}${peer.reason ? ` (${peer.reason})` : ''}`
-  if (peer.state === 'SyncTarget') return { ok: false, reason: `its data is Inconsistent: a resync from ${peer.by ?? 'the primary'} (generation ${peer.generation}) began and did not finish ${since}` }
+  if (peer.state === 'SyncTarget')
+    return {
+      ok: false,
+      reason: `its data is Inconsistent: a resync from ${peer.by ?? 'the primary'} (generation ${peer.generation}) began and did not finish ${since}`,
+    }
   return { ok: false, reason: `its data is Outdated ${since}; its last known generation is ${gen?.current ?? peer.generation ?? 'none'}` }
 }

@@ -49,7 +49,12 @@ export function serveMirror(rpc: PeerLink, mm: MirrorManager): void {
 }
 
 /** One message to the first of `nodes` that answers (the resource's other node). */
-export async function requestPeers(rpc: PeerLink | undefined, nodes: string[], msg: { t: string; resource: string; [k: string]: unknown }, timeoutMs: number): Promise<unknown> {
+export async function requestPeers(
+  rpc: PeerLink | undefined,
+  nodes: string[],
+  msg: { t: string; resource: string; [k: string]: unknown },
+  timeoutMs: number,
+): Promise<unknown> {
   if (!rpc) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', 'no cluster channel on this node', { subject: msg.resource })
   const errors: string[] = []
   for (const n of nodes) {
@@ -59,7 +64,11 @@ export async function requestPeers(rpc: PeerLink | undefined, nodes: string[], m
       errors.push(`${n}: ${(e as Error).message}`)
     }
   }
-  throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `the other node of ${msg.resource} did not answer (${errors.join('; ') || 'no other node'})`, { subject: msg.resource })
+  throw new MccsError(
+    'MCCS_ERR_PEER_UNREACHABLE',
+    `the other node of ${msg.resource} did not answer (${errors.join('; ') || 'no other node'})`,
+    { subject: msg.resource },
+  )
 }
 
 /** The other nodes of a mirror-disk resource's group (where its peer copy lives). */
@@ -75,15 +84,21 @@ export function mirrorAttrsOf(config: MainConfig | undefined, resource: string, 
 }
 
 /** The mirror-disk resources of the configuration. */
-export const mirrorResourcesOf = (config: MainConfig | undefined): string[] => config?.resources.filter((r) => r.type === 'mirror-disk').map((r) => r.name) ?? []
+export const mirrorResourcesOf = (config: MainConfig | undefined): string[] =>
+  config?.resources.filter((r) => r.type === 'mirror-disk').map((r) => r.name) ?? []
 
 /** Every other resource's mount point on `self` (any type whose attributes name one). */
-export function mountPointsOf(config: MainConfig | undefined, except: string, self: string): Array<{ resource: string; mountPoint: string }> {
+export function mountPointsOf(
+  config: MainConfig | undefined,
+  except: string,
+  self: string,
+): Array<{ resource: string; mountPoint: string }> {
   const out: Array<{ resource: string; mountPoint: string }> = []
   for (const r of config?.resources ?? []) {
     if (r.name === except) continue
     const a = resolveAttrs(r, self)
-    for (const k of ['mountPoint', 'mountpoint', 'mount_point', 'mountDir']) if (typeof a[k] === 'string' && (a[k] as string).startsWith('/')) out.push({ resource: r.name, mountPoint: a[k] as string })
+    for (const k of ['mountPoint', 'mountpoint', 'mount_point', 'mountDir'])
+      if (typeof a[k] === 'string' && (a[k] as string).startsWith('/')) out.push({ resource: r.name, mountPoint: a[k] as string })
   }
   return out
 }

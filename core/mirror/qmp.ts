@@ -10,9 +10,19 @@ import { readLines } from '../line-reader.js'
 /** A QMP answer is a few KiB; qsd is our own child, so this only bounds a runaway. */
 const MAX_LINE = 4 * 1024 * 1024
 
-export interface QmpEvent { event: string; data?: Record<string, unknown>; timestamp?: unknown }
+export interface QmpEvent {
+  event: string
+  data?: Record<string, unknown>
+  timestamp?: unknown
+}
 
-interface Pending { id: string; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout; cmd: string }
+interface Pending {
+  id: string
+  resolve(v: unknown): void
+  reject(e: Error): void
+  timer: NodeJS.Timeout
+  cmd: string
+}
 
 export class QmpClient extends EventEmitter {
   private sock: net.Socket | null = null
@@ -21,7 +31,10 @@ export class QmpClient extends EventEmitter {
   private closed = false
   private greeted: ((v: unknown) => void) | null = null
 
-  constructor(readonly socketPath: string, private readonly timeoutMs = 10_000) {
+  constructor(
+    readonly socketPath: string,
+    private readonly timeoutMs = 10_000,
+  ) {
     super()
   }
 
@@ -32,13 +45,18 @@ export class QmpClient extends EventEmitter {
     const greeting = new Promise<unknown>((resolve, reject) => {
       this.greeted = resolve
       const t = setTimeout(() => reject(this.err('connect', `no QMP greeting within ${this.timeoutMs} ms`)), this.timeoutMs)
-      sock.once('error', (e) => { clearTimeout(t); reject(this.err('connect', e.message)) })
+      sock.once('error', (e) => {
+        clearTimeout(t)
+        reject(this.err('connect', e.message))
+      })
       sock.once('connect', () => clearTimeout(t))
     })
     // An oversized line ends the connection (its 'close' fails what is pending).
     readLines(sock, MAX_LINE, (line) => this.onLine(line))
     sock.on('close', () => this.failAll('the QMP connection closed'))
-    sock.on('error', () => { /* close follows */ })
+    sock.on('error', () => {
+      /* close follows */
+    })
     await greeting
     await this.command('qmp_capabilities')
   }

@@ -24,7 +24,23 @@ import { writeFileAtomicSync } from '../config/atomic.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
 import { derivePsk } from '../cluster/tls.js'
-import { bumped, mayPromote, readGeneration, readPeerRecord, writeGeneration, writePeerRecord, encodePeerRecord, encodeRecord, decodeRecord, dataGeneration, PEER_REC_BYTES, type PeerRecord, type GenerationRecord, type PeerOutdated, type SelfRecord } from './meta.js'
+import {
+  bumped,
+  mayPromote,
+  readGeneration,
+  readPeerRecord,
+  writeGeneration,
+  writePeerRecord,
+  encodePeerRecord,
+  encodeRecord,
+  decodeRecord,
+  dataGeneration,
+  PEER_REC_BYTES,
+  type PeerRecord,
+  type GenerationRecord,
+  type PeerOutdated,
+  type SelfRecord,
+} from './meta.js'
 
 export interface VolumeConfig {
   resource: string
@@ -80,7 +96,9 @@ export interface VolumeStatus {
   /** Primary: replication to the peer. */
   replication: {
     state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended' | 'SplitBrain'
-    percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string }
+    percent: number | null
+    job: Record<string, unknown> | null
+    suspended?: { since: string; reason: string }
     /** The running resync: partial (the blocks written since the peer's generation) or full. */
     resync?: { mode: 'partial' | 'full'; bytes: number; done: number; rateBps: number | null; etaS: number | null; startedAt: string }
   } | null
@@ -109,7 +127,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The PSK user name qsd sends as the TLS identity (in clear; the key is what proves anything). */
 const PSK_USER = 'mccs'
-export const mirrorPsk = (cluster: string, key: Buffer, resource: string): Buffer => derivePsk(key, `mirror-replication ${cluster} ${resource}`)
+export const mirrorPsk = (cluster: string, key: Buffer, resource: string): Buffer =>
+  derivePsk(key, `mirror-replication ${cluster} ${resource}`)
 
 /** Checks a config; throws MCCS_ERR_INVALID naming the field. */
 export function checkConfig(c: VolumeConfig): VolumeConfig {
@@ -117,9 +136,11 @@ export function checkConfig(c: VolumeConfig): VolumeConfig {
   if (typeof c.resource !== 'string' || !RES_RE.test(c.resource)) throw bad('resource', 'must match [A-Za-z0-9_.:@-]{1,128}')
   if (typeof c.node !== 'string' || !RES_RE.test(c.node)) throw bad('node', 'must match [A-Za-z0-9_.:@-]{1,128}')
   for (const f of ['backing', 'runDir'] as const) {
-    if (typeof c[f] !== 'string' || !PATH_RE.test(c[f]) || c[f].includes('/../') || c[f].endsWith('/..')) throw bad(f, 'must be an absolute path of letters, digits and _./@+- (no commas, no ..)')
+    if (typeof c[f] !== 'string' || !PATH_RE.test(c[f]) || c[f].includes('/../') || c[f].endsWith('/..'))
+      throw bad(f, 'must be an absolute path of letters, digits and _./@+- (no commas, no ..)')
   }
-  if (c.metaDir !== undefined && (typeof c.metaDir !== 'string' || !PATH_RE.test(c.metaDir) || c.metaDir.includes('..'))) throw bad('metaDir', 'must be an absolute path without ..')
+  if (c.metaDir !== undefined && (typeof c.metaDir !== 'string' || !PATH_RE.test(c.metaDir) || c.metaDir.includes('..')))
+    throw bad('metaDir', 'must be an absolute path without ..')
   if (Buffer.byteLength(path.join(c.runDir, 'qmp.sock')) > 107) throw bad('runDir', 'too long for a Unix socket path (107 bytes)')
   for (const f of ['listen', 'peer'] as const) {
     const a = c[f]
@@ -127,7 +148,13 @@ export function checkConfig(c: VolumeConfig): VolumeConfig {
     if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw bad(`${f}.port`, 'must be an integer 1..65535')
   }
   if (c.mode !== 'sync' && c.mode !== 'async') throw bad('mode', 'must be sync or async')
-  if (!c.secret || typeof c.secret.cluster !== 'string' || !c.secret.cluster || !Buffer.isBuffer(c.secret.key) || c.secret.key.length !== 32) {
+  if (
+    !c.secret ||
+    typeof c.secret.cluster !== 'string' ||
+    !c.secret.cluster ||
+    !Buffer.isBuffer(c.secret.key) ||
+    c.secret.key.length !== 32
+  ) {
     throw bad('secret', 'the cluster name and its 32-byte key are required (the replication link is never in clear)')
   }
   return c
@@ -144,7 +171,10 @@ function run(argv: string[], timeoutMs = 30_000): Promise<string> {
 
 const mounted = (mp: string): boolean => {
   try {
-    return fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mp)
+    return fs
+      .readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === mp)
   } catch {
     return false
   }
@@ -153,7 +183,11 @@ const mounted = (mp: string): boolean => {
 function tcpProbe(host: string, port: number, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createConnection({ host, port })
-    const done = (v: boolean): void => { clearTimeout(t); s.destroy(); resolve(v) }
+    const done = (v: boolean): void => {
+      clearTimeout(t)
+      s.destroy()
+      resolve(v)
+    }
     const t = setTimeout(() => done(false), ms)
     s.once('connect', () => done(true))
     s.once('error', () => done(false))
@@ -231,41 +265,82 @@ export class MirrorVolume {
   /** Writes held (the link to the peer is lost, the peer is neither outdated nor fenced yet). */
   private suspended: { since: string; reason: string; rec: PeerRecord } | null = null
 
-  constructor(config: VolumeConfig, private readonly procs: ProcSupervisor, private readonly log: (msg: string, data?: Record<string, unknown>) => void = () => {},
-    private readonly hooks: VolumeHooks = {}) {
+  constructor(
+    config: VolumeConfig,
+    private readonly procs: ProcSupervisor,
+    private readonly log: (msg: string, data?: Record<string, unknown>) => void = () => {},
+    private readonly hooks: VolumeHooks = {},
+  ) {
     this.c = checkConfig(config)
     this.metaDir = config.metaDir ?? `${config.backing}.mccs`
     this.procRes = `mirror.${config.resource}`
   }
 
-  private get qmpSock(): string { return path.join(this.c.runDir, 'qmp.sock') }
-  private get nbdSock(): string { return path.join(this.c.runDir, 'nbd.sock') }
-  private get fuseDir(): string { return path.join(this.c.runDir, 'fuse') }
-  private get fuseFile(): string { return path.join(this.fuseDir, 'disk') }
-  private get peerRecFile(): string { return path.join(this.metaDir, 'peer.rec') }
-  private get outRecFile(): string { return path.join(this.c.runDir, 'out.rec') }
-  private get roleFile(): string { return path.join(this.c.runDir, 'role') }
-  private get tlsDir(): string { return path.join(this.c.runDir, 'tls') }
-  private get outdatedFile(): string { return path.join(this.metaDir, 'peer-outdated.json') }
-  private get selfRecFile(): string { return path.join(this.metaDir, 'self.rec') }
-  private get splitBrainFile(): string { return path.join(this.metaDir, 'split-brain.json') }
+  private get qmpSock(): string {
+    return path.join(this.c.runDir, 'qmp.sock')
+  }
+  private get nbdSock(): string {
+    return path.join(this.c.runDir, 'nbd.sock')
+  }
+  private get fuseDir(): string {
+    return path.join(this.c.runDir, 'fuse')
+  }
+  private get fuseFile(): string {
+    return path.join(this.fuseDir, 'disk')
+  }
+  private get peerRecFile(): string {
+    return path.join(this.metaDir, 'peer.rec')
+  }
+  private get outRecFile(): string {
+    return path.join(this.c.runDir, 'out.rec')
+  }
+  private get roleFile(): string {
+    return path.join(this.c.runDir, 'role')
+  }
+  private get tlsDir(): string {
+    return path.join(this.c.runDir, 'tls')
+  }
+  private get outdatedFile(): string {
+    return path.join(this.metaDir, 'peer-outdated.json')
+  }
+  private get selfRecFile(): string {
+    return path.join(this.metaDir, 'self.rec')
+  }
+  private get splitBrainFile(): string {
+    return path.join(this.metaDir, 'split-brain.json')
+  }
   /** Operator's resolve on the surviving side: the peer generation whose data may be overwritten. */
-  private get discardFile(): string { return path.join(this.metaDir, 'discard-peer.json') }
+  private get discardFile(): string {
+    return path.join(this.metaDir, 'discard-peer.json')
+  }
   /** Primary: the dirty bitmaps in qsd (memory) and the generation the peer held when they began. */
-  private get bitmapsFile(): string { return path.join(this.c.runDir, 'bitmaps.json') }
-  private get resyncFile(): string { return path.join(this.c.runDir, 'resync.json') }
+  private get bitmapsFile(): string {
+    return path.join(this.c.runDir, 'bitmaps.json')
+  }
+  private get resyncFile(): string {
+    return path.join(this.c.runDir, 'resync.json')
+  }
   /** The operator allowed the next promotion here over data not known to be current. */
-  private get forceOnceFile(): string { return path.join(this.metaDir, 'force-once.json') }
+  private get forceOnceFile(): string {
+    return path.join(this.metaDir, 'force-once.json')
+  }
   private probeFails = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
   private writeKeys(): void {
     fs.mkdirSync(this.tlsDir, { recursive: true, mode: 0o700 })
     fs.chmodSync(this.tlsDir, 0o700)
-    writeFileAtomicSync(path.join(this.tlsDir, 'keys.psk'), `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`, 0o600)
+    writeFileAtomicSync(
+      path.join(this.tlsDir, 'keys.psk'),
+      `${PSK_USER}:${mirrorPsk(this.c.secret.cluster, this.c.secret.key, this.c.resource).toString('hex')}\n`,
+      0o600,
+    )
   }
   private tlsArgs(endpoint: 'server' | 'client'): string[] {
-    return ['--object', `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`]
+    return [
+      '--object',
+      `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`,
+    ]
   }
 
   /** One action at a time per volume. */
@@ -281,7 +356,14 @@ export class MirrorVolume {
     const st = fs.statSync(this.c.backing) // throws ENOENT: named below
     if (!st.isFile() && !st.isBlockDevice()) throw bad('backing', 'must be a regular file or a block device')
     this.writeKeys()
-    if (!fs.existsSync(this.peerRecFile)) writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: null, by: null, at: new Date().toISOString(), reason: 'new volume' })
+    if (!fs.existsSync(this.peerRecFile))
+      writePeerRecord(this.peerRecFile, {
+        state: 'Outdated',
+        generation: null,
+        by: null,
+        at: new Date().toISOString(),
+        reason: 'new volume',
+      })
   }
 
   private currentRole(): 'primary' | 'secondary' | 'down' {
@@ -333,7 +415,10 @@ export class MirrorVolume {
       const daemon = await this.procs.status(this.procRes, 'qsd')
       if (role === 'secondary' && daemon.running) return this.statusNow()
       const dev = this.attachedDevice()
-      if (dev && this.loopBacking(dev) === this.fuseFile) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, { subject: this.c.resource })
+      if (dev && this.loopBacking(dev) === this.fuseFile)
+        throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, {
+          subject: this.c.resource,
+        })
       fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true }) // a record left by a crash
       const cleanDemotion = role === 'primary' && daemon.running
       if (cleanDemotion) await this.handOver()
@@ -344,26 +429,61 @@ export class MirrorVolume {
       const at = new Date().toISOString()
       if (cleanDemotion && gen) {
         // It was primary until now and stopped cleanly: it holds every write of its generation.
-        writePeerRecord(this.peerRecFile, { state: 'UpToDate', generation: gen.current, by: this.c.node, at, reason: 'was primary until a clean demotion', handover: true })
+        writePeerRecord(this.peerRecFile, {
+          state: 'UpToDate',
+          generation: gen.current,
+          by: this.c.node,
+          at,
+          reason: 'was primary until a clean demotion',
+          handover: true,
+        })
       } else if (gen?.role === 'primary') {
-        writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: gen.current, by: this.c.node, at, reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since' })
+        writePeerRecord(this.peerRecFile, {
+          state: 'Outdated',
+          generation: gen.current,
+          by: this.c.node,
+          at,
+          reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since',
+        })
       } else if (prev?.state === 'UpToDate' && !prev.handover && !daemon.running) {
         // Its daemon was down: the primary may have written without this node meanwhile.
-        writePeerRecord(this.peerRecFile, { ...prev, state: 'Outdated', at, reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node` })
+        writePeerRecord(this.peerRecFile, {
+          ...prev,
+          state: 'Outdated',
+          at,
+          reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node`,
+        })
       } else if (prev?.state === 'SyncTarget') {
         writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
       }
       const ownGen = gen ? { ...gen, role: 'secondary' as const } : null
       if (ownGen) writeGeneration(this.metaDir, ownGen)
       writeRecordFile(this.selfRecFile, encodeRecord({ node: this.c.node, gen: ownGen, at: new Date().toISOString() } satisfies SelfRecord))
-      await this.startDaemon([QSD, ...this.tlsArgs('server'), ...this.blockdevArgs(),
-        '--blockdev', `driver=file,node-name=metaf,filename=${this.peerRecFile}`, '--blockdev', 'driver=raw,node-name=meta0,file=metaf',
-        '--blockdev', `driver=file,node-name=selff,filename=${this.selfRecFile},read-only=on`, '--blockdev', 'driver=raw,node-name=self0,file=selff,read-only=on',
-        '--nbd-server', `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
-        '--export', 'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
-        '--export', 'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
-        '--export', 'type=nbd,id=self,node-name=self0,name=self,writable=off',
-        ...this.monitorArgs()], 'secondary')
+      await this.startDaemon(
+        [
+          QSD,
+          ...this.tlsArgs('server'),
+          ...this.blockdevArgs(),
+          '--blockdev',
+          `driver=file,node-name=metaf,filename=${this.peerRecFile}`,
+          '--blockdev',
+          'driver=raw,node-name=meta0,file=metaf',
+          '--blockdev',
+          `driver=file,node-name=selff,filename=${this.selfRecFile},read-only=on`,
+          '--blockdev',
+          'driver=raw,node-name=self0,file=selff,read-only=on',
+          '--nbd-server',
+          `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
+          '--export',
+          'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
+          '--export',
+          'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
+          '--export',
+          'type=nbd,id=self,node-name=self0,name=self,writable=off',
+          ...this.monitorArgs(),
+        ],
+        'secondary',
+      )
       this.log('mirror: secondary', { resource: this.c.resource })
       return this.statusNow()
     })
@@ -373,11 +493,20 @@ export class MirrorVolume {
    *  cluster's own channel): its data is Outdated from now on. Refused while this node is primary. */
   markOutdated(rec: PeerRecord): Promise<void> {
     return this.serial(async () => {
-      if (!rec || typeof rec !== 'object' || (rec.generation !== null && (typeof rec.generation !== 'string' || !/^[0-9A-F]{1,32}$/.test(rec.generation)))) throw bad('rec.generation', 'must be a generation id or null')
+      if (
+        !rec ||
+        typeof rec !== 'object' ||
+        (rec.generation !== null && (typeof rec.generation !== 'string' || !/^[0-9A-F]{1,32}$/.test(rec.generation)))
+      )
+        throw bad('rec.generation', 'must be a generation id or null')
       if (typeof rec.by !== 'string' || !RES_RE.test(rec.by)) throw bad('rec.by', 'must be a node name')
       const daemon = await this.procs.status(this.procRes, 'qsd')
       if (this.currentRole() === 'primary' && daemon.running) {
-        throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is primary for ${this.c.resource} itself: it cannot be outdated (split brain)`, { subject: this.c.resource })
+        throw new MccsError(
+          'MCCS_ERR_MIRROR_ROLE',
+          `${this.c.node} is primary for ${this.c.resource} itself: it cannot be outdated (split brain)`,
+          { subject: this.c.resource },
+        )
       }
       fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
       const reason = typeof rec.reason === 'string' ? rec.reason.slice(0, 300) : 'the primary lost the replication link'
@@ -394,7 +523,11 @@ export class MirrorVolume {
       const at = new Date()
       writeFileAtomicSync(this.forceOnceFile, JSON.stringify({ by: user, at: at.toISOString() }) + '\n', 0o600)
       this.log('mirror: the operator allows a forced promotion here', { resource: this.c.resource, user })
-      return { node: this.c.node, until: new Date(at.getTime() + FORCE_ONCE_MS).toISOString(), note: `now bring ${this.c.resource}'s group online on ${this.c.node}; writes the other node acknowledged and this one lacks are lost` }
+      return {
+        node: this.c.node,
+        until: new Date(at.getTime() + FORCE_ONCE_MS).toISOString(),
+        note: `now bring ${this.c.resource}'s group online on ${this.c.node}; writes the other node acknowledged and this one lacks are lost`,
+      }
     })
   }
 
@@ -403,14 +536,25 @@ export class MirrorVolume {
    *  the peer), and the dirty bitmaps are no longer trusted for it. */
   fullResync(): Promise<{ node: string; started: boolean }> {
     return this.serial(async () => {
-      if (this.currentRole() !== 'primary' || !this.qmp) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `a resync starts on the primary; ${this.c.node} is not primary for ${this.c.resource}`, { subject: this.c.resource })
+      if (this.currentRole() !== 'primary' || !this.qmp)
+        throw new MccsError(
+          'MCCS_ERR_MIRROR_ROLE',
+          `a resync starts on the primary; ${this.c.node} is not primary for ${this.c.resource}`,
+          { subject: this.c.resource },
+        )
       const q = this.qmp
       const bm = readJson<{ names: string[]; seq: number }>(this.bitmapsFile)
       if (bm) writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ ...bm, since: null }) + '\n', 0o600)
       const jobs = await q.command<{ device: string; ready: boolean }[]>('query-block-jobs')
       if (jobs.some((j) => j.device === 'm0')) {
         const gen = readGeneration(this.metaDir)!
-        await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString(), reason: 'a full resync was asked for' })
+        await this.sendPeerRecord({
+          state: 'SyncTarget',
+          generation: gen.current,
+          by: this.c.node,
+          at: new Date().toISOString(),
+          reason: 'a full resync was asked for',
+        })
         fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
         await q.command('block-job-cancel', { device: 'rs0', force: true }).catch(() => {})
         await q.command('block-job-cancel', { device: 'm0' })
@@ -439,19 +583,41 @@ export class MirrorVolume {
       const daemon = await this.procs.status(this.procRes, 'qsd')
       const primary = this.currentRole() === 'primary' && daemon.running
       if (side === 'discard') {
-        if (primary) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is primary for ${this.c.resource}: take the resource offline on ${this.c.node} first (it becomes secondary), then resolve`, { subject: this.c.resource })
+        if (primary)
+          throw new MccsError(
+            'MCCS_ERR_MIRROR_ROLE',
+            `${this.c.node} is primary for ${this.c.resource}: take the resource offline on ${this.c.node} first (it becomes secondary), then resolve`,
+            { subject: this.c.resource },
+          )
         fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 })
         const gen = readGeneration(this.metaDir)
-        writePeerRecord(this.peerRecFile, { state: 'Outdated', generation: gen?.current ?? null, by: this.c.node, at: new Date().toISOString(), reason: 'split brain resolved: this node\'s data is discarded (a full resync from the peer follows)' })
+        writePeerRecord(this.peerRecFile, {
+          state: 'Outdated',
+          generation: gen?.current ?? null,
+          by: this.c.node,
+          at: new Date().toISOString(),
+          reason: "split brain resolved: this node's data is discarded (a full resync from the peer follows)",
+        })
         fs.rmSync(this.splitBrainFile, { force: true })
-        this.log('mirror: split brain resolved: this node\'s data is discarded', { resource: this.c.resource })
+        this.log("mirror: split brain resolved: this node's data is discarded", { resource: this.c.resource })
         return { node: this.c.node, side, peerGeneration: null }
       }
-      if (!sb) throw new MccsError('MCCS_ERR_CONFLICT', `no split brain is recorded for ${this.c.resource} on ${this.c.node}`, { subject: this.c.resource })
-      if (!primary) throw new MccsError('MCCS_ERR_MIRROR_ROLE', `${this.c.node} is not primary for ${this.c.resource}: the side whose data is kept must be primary (online here)`, { subject: this.c.resource })
+      if (!sb)
+        throw new MccsError('MCCS_ERR_CONFLICT', `no split brain is recorded for ${this.c.resource} on ${this.c.node}`, {
+          subject: this.c.resource,
+        })
+      if (!primary)
+        throw new MccsError(
+          'MCCS_ERR_MIRROR_ROLE',
+          `${this.c.node} is not primary for ${this.c.resource}: the side whose data is kept must be primary (online here)`,
+          { subject: this.c.resource },
+        )
       writeFileAtomicSync(this.discardFile, JSON.stringify({ generation: sb.peer.generation, at: new Date().toISOString() }) + '\n', 0o600)
       fs.rmSync(this.splitBrainFile, { force: true })
-      this.log('mirror: split brain resolved: this node\'s data is kept; the peer gets a full resync', { resource: this.c.resource, peerGeneration: sb.peer.generation })
+      this.log("mirror: split brain resolved: this node's data is kept; the peer gets a full resync", {
+        resource: this.c.resource,
+        peerGeneration: sb.peer.generation,
+      })
       return { node: this.c.node, side, peerGeneration: sb.peer.generation }
     })
   }
@@ -471,13 +637,18 @@ export class MirrorVolume {
       if (d.ok && !daemon.running && peerRec?.state === 'UpToDate' && !peerRec.handover) {
         // Its replication daemon was down: the primary may have written without it (a fast-failing
         // connection lets the primary's writes complete locally at once).
-        d = { ok: false, reason: `its data is Outdated: this node's replication daemon was not running, so ${peerRec.by ?? 'the primary'} may have written without it since generation ${peerRec.generation}` }
+        d = {
+          ok: false,
+          reason: `its data is Outdated: this node's replication daemon was not running, so ${peerRec.by ?? 'the primary'} may have written without it since generation ${peerRec.generation}`,
+        }
       }
       if (!d.ok && opts.force !== true) {
-        throw new MccsError('MCCS_ERR_MIRROR_OUTDATED',
+        throw new MccsError(
+          'MCCS_ERR_MIRROR_OUTDATED',
           `refusing to become primary: ${d.reason}. Its data may miss writes another node acknowledged. ` +
-          `To bring it online anyway (those writes are then lost for good), force it: \`mccs mirror primary ${this.c.resource} --force\` on ${this.c.node}, then bring its group online here (capability: becomePrimary({ force: true })).`,
-          { subject: this.c.resource, data: { generation: gen, peerRecord: peerRec } })
+            `To bring it online anyway (those writes are then lost for good), force it: \`mccs mirror primary ${this.c.resource} --force\` on ${this.c.node}, then bring its group online here (capability: becomePrimary({ force: true })).`,
+          { subject: this.c.resource, data: { generation: gen, peerRecord: peerRec } },
+        )
       }
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
       if (daemon.running) await this.stopDaemon()
@@ -490,17 +661,32 @@ export class MirrorVolume {
       // history: split-brain detection and partial resync compare lineages.
       const dg = dataGeneration(this.c.node, gen, peerRec)
       const base: GenerationRecord | null = dg.generation
-        ? { current: dg.generation, history: gen ? [gen.current, ...gen.history].filter((g) => g !== dg.generation) : [], role: 'secondary', updatedAt: new Date().toISOString() }
+        ? {
+            current: dg.generation,
+            history: gen ? [gen.current, ...gen.history].filter((g) => g !== dg.generation) : [],
+            role: 'secondary',
+            updatedAt: new Date().toISOString(),
+          }
         : gen
       const next: GenerationRecord = { ...bumped(base), ...(peerRec ? { baseRecAt: peerRec.at } : {}) }
       writeGeneration(this.metaDir, next)
-      await this.startDaemon([QSD, ...this.tlsArgs('client'), ...this.blockdevArgs(),
-        '--nbd-server', `addr.type=unix,addr.path=${this.nbdSock}`,
-        // top0 (raw over disk0) is what the export writes and the mirror copies from; a partial resync's
-        // backup job runs on disk0 below it (a node with a job is busy for another job).
-        '--blockdev', 'driver=raw,node-name=top0,file=disk0',
-        '--export', 'type=nbd,id=vol,node-name=top0,name=vol,writable=on',
-        ...this.monitorArgs()], 'primary')
+      await this.startDaemon(
+        [
+          QSD,
+          ...this.tlsArgs('client'),
+          ...this.blockdevArgs(),
+          '--nbd-server',
+          `addr.type=unix,addr.path=${this.nbdSock}`,
+          // top0 (raw over disk0) is what the export writes and the mirror copies from; a partial resync's
+          // backup job runs on disk0 below it (a node with a job is busy for another job).
+          '--blockdev',
+          'driver=raw,node-name=top0,file=disk0',
+          '--export',
+          'type=nbd,id=vol,node-name=top0,name=vol,writable=on',
+          ...this.monitorArgs(),
+        ],
+        'primary',
+      )
       // qsd binds the monitor socket a moment before it listens: retry a refused connect briefly.
       for (let i = 0; ; i++) {
         const q = new QmpClient(this.qmpSock)
@@ -516,7 +702,9 @@ export class MirrorVolume {
       }
       // Every write from now on is tracked: the peer, once it holds this data generation, gets only those.
       await this.addBitmaps(next.history[0] ?? null, [])
-      await this.connectPeer().catch((e: unknown) => this.log('mirror: peer not connected', { resource: this.c.resource, error: String(e) }))
+      await this.connectPeer().catch((e: unknown) =>
+        this.log('mirror: peer not connected', { resource: this.c.resource, error: String(e) }),
+      )
       this.startTimer()
       return this.statusNow()
     })
@@ -537,7 +725,15 @@ export class MirrorVolume {
     if (!(await this.probePeer())) return false
     await this.dropPeerNodes()
     const server = { type: 'inet', host: this.c.peer.host, port: String(this.c.peer.port) }
-    const nbd = (name: string, exp: string, ro = false) => q.command('blockdev-add', { driver: 'nbd', 'node-name': name, server, export: exp, 'tls-creds': 'tls0', ...(ro ? { 'read-only': true } : {}) })
+    const nbd = (name: string, exp: string, ro = false) =>
+      q.command('blockdev-add', {
+        driver: 'nbd',
+        'node-name': name,
+        server,
+        export: exp,
+        'tls-creds': 'tls0',
+        ...(ro ? { 'read-only': true } : {}),
+      })
     await nbd('peer', 'vol')
     await nbd('peermeta', 'meta')
     await nbd('peerself', 'self', true)
@@ -548,13 +744,19 @@ export class MirrorVolume {
     const dg = dataGeneration(self?.node ?? '?', self?.gen ?? null, rec)
     const discard = readJson<{ generation: string | null }>(this.discardFile)
     if (dg.generation && !lineage.includes(dg.generation) && discard?.generation !== dg.generation) {
-      await this.splitBrain({ node: self?.node ?? null, generation: dg.generation, history: self?.gen?.history ?? [], dirtyBytes: null },
-        `the peer holds generation ${dg.generation} (${dg.from === self?.node ? 'written as primary itself' : `declared by ${dg.from}`}), which is not in this node's history`)
+      await this.splitBrain(
+        { node: self?.node ?? null, generation: dg.generation, history: self?.gen?.history ?? [], dirtyBytes: null },
+        `the peer holds generation ${dg.generation} (${dg.from === self?.node ? 'written as primary itself' : `declared by ${dg.from}`}), which is not in this node's history`,
+      )
       await this.dropPeerNodes()
       return false
     }
     const bm = readJson<{ since: string | null; names: string[] }>(this.bitmapsFile)
-    const partial = !!bm?.since && dg.consistent && dg.generation === bm.since && discard?.generation !== dg.generation &&
+    const partial =
+      !!bm?.since &&
+      dg.consistent &&
+      dg.generation === bm.since &&
+      discard?.generation !== dg.generation &&
       (dg.exact || (rec?.by === this.c.node && rec.state === 'Outdated'))
     await this.sendPeerRecord({ state: 'SyncTarget', generation: gen.current, by: this.c.node, at: new Date().toISOString() })
     const copyMode = this.c.mode === 'sync' ? 'write-blocking' : 'background'
@@ -571,13 +773,31 @@ export class MirrorVolume {
       await q.command('block-dirty-bitmap-add', { node: 'disk0', name: 'rs', granularity: BITMAP_GRANULARITY, disabled: true })
       await q.command('block-dirty-bitmap-merge', { node: 'disk0', target: 'rs', bitmaps: bm!.names })
       bytes = (await this.bitmapCounts())['rs'] ?? 0
-      await q.command('blockdev-backup', { 'job-id': 'rs0', device: 'disk0', target: 'peer2', sync: 'bitmap', bitmap: 'rs', 'bitmap-mode': 'never', 'auto-dismiss': false })
+      await q.command('blockdev-backup', {
+        'job-id': 'rs0',
+        device: 'disk0',
+        target: 'peer2',
+        sync: 'bitmap',
+        bitmap: 'rs',
+        'bitmap-mode': 'never',
+        'auto-dismiss': false,
+      })
     } else {
       await q.command('blockdev-mirror', { 'job-id': 'm0', device: 'top0', target: 'peer', sync: 'full', 'copy-mode': copyMode })
     }
     fs.rmSync(this.discardFile, { force: true })
-    writeFileAtomicSync(this.resyncFile, JSON.stringify({ mode: partial ? 'partial' : 'full', bytes, startedAt: new Date().toISOString(), peerGeneration: dg.generation }) + '\n', 0o600)
-    this.log(`mirror: ${partial ? 'partial' : 'full'} resync to peer started`, { resource: this.c.resource, peer: this.c.peer, peerGeneration: dg.generation, bytes })
+    writeFileAtomicSync(
+      this.resyncFile,
+      JSON.stringify({ mode: partial ? 'partial' : 'full', bytes, startedAt: new Date().toISOString(), peerGeneration: dg.generation }) +
+        '\n',
+      0o600,
+    )
+    this.log(`mirror: ${partial ? 'partial' : 'full'} resync to peer started`, {
+      resource: this.c.resource,
+      peer: this.c.peer,
+      peerGeneration: dg.generation,
+      bytes,
+    })
     return true
   }
 
@@ -616,7 +836,10 @@ export class MirrorVolume {
 
   /** Dirty bytes per bitmap of disk0. */
   private async bitmapCounts(): Promise<Record<string, number>> {
-    const nodes = await this.qmp!.command<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; count: number }> }>>('query-named-block-nodes', { flat: true })
+    const nodes = await this.qmp!.command<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; count: number }> }>>(
+      'query-named-block-nodes',
+      { flat: true },
+    )
     const d = nodes.find((n) => n['node-name'] === 'disk0')
     return Object.fromEntries((d?.['dirty-bitmaps'] ?? []).map((b) => [b.name, b.count]))
   }
@@ -630,26 +853,44 @@ export class MirrorVolume {
     const name = `d${seq}`
     await q.command('block-dirty-bitmap-add', { node: 'disk0', name, granularity: BITMAP_GRANULARITY })
     const names = [...keep, name]
-    for (const old of prev?.names ?? []) if (!names.includes(old)) await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: old }).catch(() => {})
+    for (const old of prev?.names ?? [])
+      if (!names.includes(old)) await q.command('block-dirty-bitmap-remove', { node: 'disk0', name: old }).catch(() => {})
     writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ since, names, seq, rotatedAt: Date.now() }) + '\n', 0o600)
   }
 
   private async splitBrain(peer: SplitBrain['peer'], how: string): Promise<void> {
     const gen = readGeneration(this.metaDir)!
-    const counts = await this.bitmapCounts().catch(() => ({} as Record<string, number>))
+    const counts = await this.bitmapCounts().catch(() => ({}) as Record<string, number>)
     const sb: SplitBrain = {
       detectedAt: new Date().toISOString(),
-      local: { node: this.c.node, generation: gen.current, history: gen.history, dirtyBytes: Math.max(0, ...Object.entries(counts).filter(([n]) => n !== 'rs').map(([, c]) => c)) },
-      peer, how,
+      local: {
+        node: this.c.node,
+        generation: gen.current,
+        history: gen.history,
+        dirtyBytes: Math.max(
+          0,
+          ...Object.entries(counts)
+            .filter(([n]) => n !== 'rs')
+            .map(([, c]) => c),
+        ),
+      },
+      peer,
+      how,
     }
     writeFileAtomicSync(this.splitBrainFile, JSON.stringify(sb) + '\n', 0o600)
-    this.log('mirror: SPLIT BRAIN: both nodes wrote on their own; nothing is sent until `mccs mirror resolve`', { resource: this.c.resource, ...sb })
+    this.log('mirror: SPLIT BRAIN: both nodes wrote on their own; nothing is sent until `mccs mirror resolve`', {
+      resource: this.c.resource,
+      ...sb,
+    })
   }
 
   /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
   private async probePeer(): Promise<boolean> {
     if (!this.c.wrap?.length) return tcpProbe(this.c.peer.host, this.c.peer.port, 1000)
-    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(() => true, () => false)
+    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(
+      () => true,
+      () => false,
+    )
   }
 
   /** Writes the peer's record through its "meta" export: a backup job from a local 4 KiB file. */
@@ -710,7 +951,10 @@ export class MirrorVolume {
       const d = await this.procs.status(this.procRes, 'qsd')
       const rto = d.pid ? unackedTimeouts(d.pid, this.c.peer.port) : 0
       this.probeFails = rto >= 3 ? this.probeFails + 1 : 0
-      if (this.probeFails >= 2) return this.peerLost(`the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`)
+      if (this.probeFails >= 2)
+        return this.peerLost(
+          `the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`,
+        )
     }
     if (m?.ready && state === 'not') {
       const rs = await this.resyncJob()
@@ -728,7 +972,8 @@ export class MirrorVolume {
       // In sync for a while: the older bitmap holds only writes the peer acknowledged long ago (a write
       // stuck that long would have been seen as a lost peer): drop it, so a later flap resends less.
       const bm = readJson<{ since: string | null; names: string[]; rotatedAt?: number }>(this.bitmapsFile)
-      if (bm && bm.names.length > 1 && Date.now() - (bm.rotatedAt ?? 0) > BITMAP_ROTATE_MS) await this.addBitmaps(bm.since, bm.names.slice(-1))
+      if (bm && bm.names.length > 1 && Date.now() - (bm.rotatedAt ?? 0) > BITMAP_ROTATE_MS)
+        await this.addBitmaps(bm.since, bm.names.slice(-1))
     } else if (!m && state === 'declared') {
       // The connection failed fast (the peer's daemon is gone: RST): qsd completed the writes locally
       // already; nothing can be held. The peer, whose daemon is down, counts itself Outdated when it
@@ -749,11 +994,23 @@ export class MirrorVolume {
     const gen = readGeneration(this.metaDir)
     const next = declared ? bumped(gen) : gen!
     if (declared) writeGeneration(this.metaDir, next)
-    const rec: PeerOutdated = { peer: `${this.c.peer.host}:${this.c.peer.port}`, generation: declared ? gen?.current ?? null : null, newGeneration: next.current, since: new Date().toISOString(), reason }
+    const rec: PeerOutdated = {
+      peer: `${this.c.peer.host}:${this.c.peer.port}`,
+      generation: declared ? (gen?.current ?? null) : null,
+      newGeneration: next.current,
+      since: new Date().toISOString(),
+      reason,
+    }
     writeFileAtomicSync(this.outdatedFile, JSON.stringify(rec) + '\n', 0o600)
     fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
     this.log('mirror: peer lost; it is outdated from now on', { resource: this.c.resource, ...rec })
-    const peerRec: PeerRecord = { state: 'Outdated', generation: rec.generation, by: this.c.node, at: rec.since, reason: `${this.c.node} lost the replication link and goes on without this node (${reason})` }
+    const peerRec: PeerRecord = {
+      state: 'Outdated',
+      generation: rec.generation,
+      by: this.c.node,
+      at: rec.since,
+      reason: `${this.c.node} lost the replication link and goes on without this node (${reason})`,
+    }
     if (!(await this.peerSafe(peerRec)) && held) {
       // Writes wait on the dead connection: nothing is acknowledged that the peer could miss. The
       // tick asks again (and lets go once the peer is outdated or fenced).
@@ -774,7 +1031,12 @@ export class MirrorVolume {
     if (!this.hooks.outdatePeer) return false
     let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([this.hooks.outdatePeer(rec), new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000) })])
+      await Promise.race([
+        this.hooks.outdatePeer(rec),
+        new Promise((_r, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000)
+        }),
+      ])
       this.log('mirror: the peer recorded Outdated', { resource: this.c.resource, generation: rec.generation })
       return true
     } catch (e) {
@@ -809,8 +1071,9 @@ export class MirrorVolume {
     // qsd has no `yank`, and cancelling the job would drain the stuck request inside qsd's main loop
     // (its monitor hangs): abort the TCP connection from the kernel (ss -K, SOCK_DESTROY) in the
     // daemon's namespace; the waiting writes then fail on the peer only and complete locally.
-    await run([...(this.c.wrap ?? []), 'ss', '-t', '-K', 'dst', this.c.peer.host, 'dport', '=', `:${this.c.peer.port}`], 5000)
-      .catch((e: unknown) => this.log('mirror: could not abort the connection to the peer', { resource: this.c.resource, error: String(e) }))
+    await run([...(this.c.wrap ?? []), 'ss', '-t', '-K', 'dst', this.c.peer.host, 'dport', '=', `:${this.c.peer.port}`], 5000).catch(
+      (e: unknown) => this.log('mirror: could not abort the connection to the peer', { resource: this.c.resource, error: String(e) }),
+    )
     const end = Date.now() + 5000
     while (Date.now() < end) {
       const jobs = await q.command<{ device: string }[]>('query-block-jobs')
@@ -834,8 +1097,10 @@ export class MirrorVolume {
     if (!p || p.role !== 'primary' || !p.generation) return
     const gen = readGeneration(this.metaDir)!
     if (gen.current === p.generation.current) return
-    await this.splitBrain({ node: p.node ?? null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
-      `the peer is primary too, with generation ${p.generation.current}`)
+    await this.splitBrain(
+      { node: p.node ?? null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
+      `the peer is primary too, with generation ${p.generation.current}`,
+    )
   }
 
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
@@ -844,13 +1109,21 @@ export class MirrorVolume {
     const jobs = await this.qmp.command<{ device: string; ready: boolean }[]>('query-block-jobs').catch(() => [])
     if (!jobs.find((j) => j.device === 'm0')?.ready) return
     const gen = readGeneration(this.metaDir)!
-    await this.sendPeerRecord({ state: 'UpToDate', generation: gen.current, by: this.c.node, at: new Date().toISOString(), reason: 'the primary handed over (clean demotion while in sync)', handover: true })
-      .catch((e: unknown) => this.log('mirror: handover record not written', { resource: this.c.resource, error: String(e) }))
+    await this.sendPeerRecord({
+      state: 'UpToDate',
+      generation: gen.current,
+      by: this.c.node,
+      at: new Date().toISOString(),
+      reason: 'the primary handed over (clean demotion while in sync)',
+      handover: true,
+    }).catch((e: unknown) => this.log('mirror: handover record not written', { resource: this.c.resource, error: String(e) }))
   }
 
   private startTimer(): void {
     this.stopTimer()
-    this.timer = setInterval(() => { void this.serial(() => this.tick()).catch((e: unknown) => this.log('mirror: tick failed', { error: String(e) })) }, 500)
+    this.timer = setInterval(() => {
+      void this.serial(() => this.tick()).catch((e: unknown) => this.log('mirror: tick failed', { error: String(e) }))
+    }, 500)
     this.timer.unref()
   }
   private stopTimer(): void {
@@ -862,7 +1135,10 @@ export class MirrorVolume {
   async waitInSync(ms: number): Promise<void> {
     const end = Date.now() + ms
     while (!fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) {
-      if (Date.now() > end) throw engineErr(this.c.resource, `the peer was not in sync within ${ms} ms`, { status: await this.status() as unknown as Record<string, unknown> })
+      if (Date.now() > end)
+        throw engineErr(this.c.resource, `the peer was not in sync within ${ms} ms`, {
+          status: (await this.status()) as unknown as Record<string, unknown>,
+        })
       await sleep(100)
     }
   }
@@ -879,7 +1155,8 @@ export class MirrorVolume {
   /** Primary only: the volume as a local block device (nbdfuse + loop). Idempotent. */
   attach(): Promise<string> {
     return this.serial(async () => {
-      if (this.currentRole() !== 'primary') throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'attach needs this node to be primary', { subject: this.c.resource })
+      if (this.currentRole() !== 'primary')
+        throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'attach needs this node to be primary', { subject: this.c.resource })
       const have = this.attachedDevice()
       if (have && this.loopBacking(have) === this.fuseFile) return have
       fs.mkdirSync(this.fuseDir, { recursive: true, mode: 0o700 })
@@ -939,15 +1216,20 @@ export class MirrorVolume {
    *  (qsd writes through the page cache: what it acknowledged is what a read sees). For verify: only
    *  the checksums cross the network. */
   async checksums(chunk: number, indexes: number[]): Promise<{ size: number; chunk: number; sums: Array<string | null> }> {
-    if (!Number.isInteger(chunk) || chunk < 4096 || chunk > 16 << 20 || (chunk & (chunk - 1)) !== 0) throw bad('chunk', 'must be a power of two from 4 KiB to 16 MiB')
-    if (!Array.isArray(indexes) || indexes.length > 4096 || indexes.some((i) => !Number.isInteger(i) || i < 0)) throw bad('indexes', 'must be at most 4096 chunk indexes (integers ≥ 0)')
+    if (!Number.isInteger(chunk) || chunk < 4096 || chunk > 16 << 20 || (chunk & (chunk - 1)) !== 0)
+      throw bad('chunk', 'must be a power of two from 4 KiB to 16 MiB')
+    if (!Array.isArray(indexes) || indexes.length > 4096 || indexes.some((i) => !Number.isInteger(i) || i < 0))
+      throw bad('indexes', 'must be at most 4096 chunk indexes (integers ≥ 0)')
     const fh = await fs.promises.open(this.c.backing, 'r')
     try {
       const size = await backingSize(fh, this.c.backing)
       const buf = Buffer.alloc(chunk)
       const sums: Array<string | null> = []
       for (const i of indexes) {
-        if (i * chunk >= size) { sums.push(null); continue }
+        if (i * chunk >= size) {
+          sums.push(null)
+          continue
+        }
         const { bytesRead } = await fh.read(buf, 0, Math.min(chunk, size - i * chunk), i * chunk)
         sums.push(crypto.createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32))
       }
@@ -979,18 +1261,27 @@ export class MirrorVolume {
     }
     let dirtyBytes: number | null = null
     if (role === 'primary' && this.qmp) {
-      const counts = await this.bitmapCounts().catch(() => ({} as Record<string, number>))
+      const counts = await this.bitmapCounts().catch(() => ({}) as Record<string, number>)
       const names = readJson<{ names: string[] }>(this.bitmapsFile)?.names ?? []
       dirtyBytes = Math.max(0, ...names.map((n) => counts[n] ?? 0))
       const rs = readJson<{ mode: 'partial' | 'full'; bytes: number; startedAt: string }>(this.resyncFile)
       if (replication && rs && replication.state === 'SyncSource') {
-        const jobs = await this.qmp.command<Array<{ id: string; 'current-progress'?: number; 'total-progress'?: number }>>('query-jobs').catch(() => [])
+        const jobs = await this.qmp
+          .command<Array<{ id: string; 'current-progress'?: number; 'total-progress'?: number }>>('query-jobs')
+          .catch(() => [])
         const j = jobs.find((x) => x.id === (rs.mode === 'partial' ? 'rs0' : 'm0'))
         const total = Number(j?.['total-progress'] ?? 0)
         const done = Number(j?.['current-progress'] ?? 0)
         const secs = (Date.now() - Date.parse(rs.startedAt)) / 1000
         const rate = secs > 0.5 && done > 0 ? done / secs : null
-        replication.resync = { mode: rs.mode, bytes: total, done, rateBps: rate ? Math.round(rate) : null, etaS: rate ? Math.round((total - done) / rate) : null, startedAt: rs.startedAt }
+        replication.resync = {
+          mode: rs.mode,
+          bytes: total,
+          done,
+          rateBps: rate ? Math.round(rate) : null,
+          etaS: rate ? Math.round((total - done) / rate) : null,
+          startedAt: rs.startedAt,
+        }
         if (total > 0) replication.percent = Math.floor((done / total) * 100)
       }
     }

@@ -3,5 +3,16 @@
 // one would receive every resource of that type, attributes and all. Only the plugin in the built-in
 // folder's <name>/ sub-folder may load under such a name (core/plugins/host.ts).
 export const BUILTIN_TYPES: ReadonlySet<string> = new Set([
-  'address', 'aws-eip', 'aws-oip', 'aws-sip', 'dummy', 'fence-aws', 'fence-script', 'mirror-disk', 'nic', 'ocf', 'process', 'script',
+  'address',
+  'aws-eip',
+  'aws-oip',
+  'aws-sip',
+  'dummy',
+  'fence-aws',
+  'fence-script',
+  'mirror-disk',
+  'nic',
+  'ocf',
+  'process',
+  'script',
 ])

@@ -46,8 +46,12 @@ export function checkAnswer(hook: HookName, v: unknown): Checked {
       if (typeof x.summary !== 'string' || !x.summary) return bad(`diagnostics[${i}].summary`, 'must be a non-empty string')
       if (x.path !== undefined && typeof x.path !== 'string') return bad(`diagnostics[${i}].path`, 'must be a JSON pointer string')
       if (x.detail !== undefined && typeof x.detail !== 'string') return bad(`diagnostics[${i}].detail`, 'must be a string')
-      diags.push({ severity: x.severity, summary: x.summary.slice(0, MAX_REASON),
-        ...(x.path !== undefined ? { path: x.path as string } : {}), ...(x.detail !== undefined ? { detail: (x.detail as string).slice(0, MAX_REASON) } : {}) })
+      diags.push({
+        severity: x.severity,
+        summary: x.summary.slice(0, MAX_REASON),
+        ...(x.path !== undefined ? { path: x.path as string } : {}),
+        ...(x.detail !== undefined ? { detail: (x.detail as string).slice(0, MAX_REASON) } : {}),
+      })
     }
     out.diagnostics = diags
   }
@@ -55,7 +59,8 @@ export function checkAnswer(hook: HookName, v: unknown): Checked {
   if (r.choices !== undefined) {
     if (!Array.isArray(r.choices) || r.choices.length > 10000) return bad('choices', 'must be an array')
     for (const [i, c] of r.choices.entries()) {
-      if (typeof c !== 'object' || c === null || typeof (c as { value?: unknown }).value !== 'string') return bad(`choices[${i}].value`, 'must be a string')
+      if (typeof c !== 'object' || c === null || typeof (c as { value?: unknown }).value !== 'string')
+        return bad(`choices[${i}].value`, 'must be a string')
       const label = (c as { label?: unknown }).label
       if (label !== undefined && typeof label !== 'string') return bad(`choices[${i}].label`, 'must be a string')
     }

@@ -53,7 +53,13 @@ export interface LoadedPlugin {
   sandbox: PluginSandbox
 }
 
-interface LiveCall { info: CallInfo; plugin: string; ended: boolean; controller?: AbortController; inflight: number }
+interface LiveCall {
+  info: CallInfo
+  plugin: string
+  ended: boolean
+  controller?: AbortController
+  inflight: number
+}
 
 // Reasons are shared constants: building an error per call costs more than the call itself.
 const FINISHED = new MccsError('MCCS_ERR_CANCELLED', 'the hook call has ended')
@@ -117,15 +123,20 @@ export class PluginHost {
 
   async register(m: LoadedManifest): Promise<LoadedPlugin> {
     const { manifest } = m
-    const builtin = BUILTIN_TYPES.has(manifest.name) && await this.isBuiltinFolder(m.dir, manifest.name)
+    const builtin = BUILTIN_TYPES.has(manifest.name) && (await this.isBuiltinFolder(m.dir, manifest.name))
     if (BUILTIN_TYPES.has(manifest.name) && !builtin) {
-      throw new MccsError('MCCS_ERR_PLUGIN_NAME_RESERVED',
+      throw new MccsError(
+        'MCCS_ERR_PLUGIN_NAME_RESERVED',
         `'${manifest.name}' is a built-in type; the plugin at ${m.dir} is not the one shipped in the built-in folder (${this.builtinDir() ?? 'none'}): rename it`,
-        { subject: `plugin '${manifest.name}'`, field: '/name' })
+        { subject: `plugin '${manifest.name}'`, field: '/name' },
+      )
     }
     if (this.plugins.has(manifest.name)) {
-      throw new MccsError('MCCS_ERR_PLUGIN_DUPLICATE', `type '${manifest.name}' is already loaded from ${this.plugins.get(manifest.name)!.dir}`,
-        { subject: `plugin '${manifest.name}'`, field: '/name' })
+      throw new MccsError(
+        'MCCS_ERR_PLUGIN_DUPLICATE',
+        `type '${manifest.name}' is already loaded from ${this.plugins.get(manifest.name)!.dir}`,
+        { subject: `plugin '${manifest.name}'`, field: '/name' },
+      )
     }
     const sandbox = new PluginSandbox({
       name: manifest.name,
@@ -147,8 +158,10 @@ export class PluginHost {
       await sandbox.warm()
     } catch (err) {
       sandbox.dispose()
-      throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `bundle ${manifest.main} failed to evaluate: ${(err as Error).message}`,
-        { subject: `plugin '${manifest.name}'`, field: '/main' })
+      throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `bundle ${manifest.main} failed to evaluate: ${(err as Error).message}`, {
+        subject: `plugin '${manifest.name}'`,
+        field: '/main',
+      })
     }
     const p: LoadedPlugin = { manifest, dir: m.dir, permissions: new PermissionSet(manifest.permissions, manifest.procUsers), sandbox }
     this.plugins.set(manifest.name, p)
@@ -175,7 +188,9 @@ export class PluginHost {
   }
 
   /** A capability provider by name (the console's /metrics reads the AWS provider's counters). */
-  provider(name: string): CapabilityProvider | undefined { return this.providers.get(name) }
+  provider(name: string): CapabilityProvider | undefined {
+    return this.providers.get(name)
+  }
 
   get(type: string): LoadedPlugin | undefined {
     return this.plugins.get(type)
@@ -190,13 +205,27 @@ export class PluginHost {
     const started = performance.now()
     const plugin = this.plugins.get(type)
     const result = (status: ExecStatus, answer: HookResult['answer'], extra: Partial<HookResult> = {}): HookResult => ({
-      status, answer, recoverable: extra.recoverable ?? defaultRecoverable(answer), plugin: type, hook,
-      durationMs: performance.now() - started, ...extra,
+      status,
+      answer,
+      recoverable: extra.recoverable ?? defaultRecoverable(answer),
+      plugin: type,
+      hook,
+      durationMs: performance.now() - started,
+      ...extra,
     })
-    if (!plugin) return result('notSupported', 'failed', { recoverable: false, error: `no resource type '${type}' is loaded`, errorCode: 'MCCS_ERR_NOT_FOUND' })
+    if (!plugin)
+      return result('notSupported', 'failed', {
+        recoverable: false,
+        error: `no resource type '${type}' is loaded`,
+        errorCode: 'MCCS_ERR_NOT_FOUND',
+      })
     const allowed = plugin.manifest.kind === 'fence' ? FENCE_HOOKS : RESOURCE_HOOKS
     if (!allowed.includes(hook)) {
-      return result('notSupported', 'failed', { recoverable: false, error: `${plugin.manifest.kind} plugins have no '${hook}' hook`, errorCode: 'MCCS_ERR_HOOK_UNKNOWN' })
+      return result('notSupported', 'failed', {
+        recoverable: false,
+        error: `${plugin.manifest.kind} plugins have no '${hook}' hook`,
+        errorCode: 'MCCS_ERR_HOOK_UNKNOWN',
+      })
     }
     if (req.signal?.aborted) return result('cancelled', 'failed', { error: 'cancelled before start', errorCode: 'MCCS_ERR_CANCELLED' })
 
@@ -209,8 +238,18 @@ export class PluginHost {
     // The abort signal is made only when a capability asks for it (most calls never do).
     const signalOf = (): AbortSignal => (live.controller ??= abortable(live.ended, req.signal)).signal
     live.info = {
-      plugin: type, resource: req.resource, node: req.node, hook, attrs: req.attrs, permissions: plugin.permissions,
-      get signal() { return signalOf() }, deadline, log, paths,
+      plugin: type,
+      resource: req.resource,
+      node: req.node,
+      hook,
+      attrs: req.attrs,
+      permissions: plugin.permissions,
+      get signal() {
+        return signalOf()
+      },
+      deadline,
+      log,
+      paths,
     }
     const info = live.info
     this.calls.set(token, live)
@@ -224,7 +263,15 @@ export class PluginHost {
       }
     }
     const base = JSON.stringify({
-      resource: req.resource, type, node: req.node, nodes: req.nodes ?? [req.node], attrs: req.attrs, hook, deadline, paths, preload,
+      resource: req.resource,
+      type,
+      node: req.node,
+      nodes: req.nodes ?? [req.node],
+      attrs: req.attrs,
+      hook,
+      deadline,
+      paths,
+      preload,
     })
     let outcome: RawOutcome | 'cancelled'
     try {
@@ -244,20 +291,28 @@ export class PluginHost {
       case 'cancelled':
         return result('cancelled', 'failed', { error: 'cancelled (flush)', errorCode: 'MCCS_ERR_CANCELLED' })
       case 'notSupported':
-        return result('notSupported', 'failed', { recoverable: false, error: `plugin '${type}' does not implement '${hook}'`, errorCode: 'MCCS_ERR_HOOK_UNKNOWN' })
+        return result('notSupported', 'failed', {
+          recoverable: false,
+          error: `plugin '${type}' does not implement '${hook}'`,
+          errorCode: 'MCCS_ERR_HOOK_UNKNOWN',
+        })
       case 'cpuLimit': {
         const o = outcome as Extract<RawOutcome, { kind: 'cpuLimit' }>
-        const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT',
+        const e = new MccsError(
+          'MCCS_ERR_PLUGIN_LIMIT',
           `used more than its CPU budget of ${o.budgetMs} ms (${o.usedMs} ms, counted across the whole hook, awaits included): isolate recycled`,
-          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' })
+          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' },
+        )
         log.error(e.message, { limit: 'cpu' })
         return result('timeout', 'failed', { error: e.message, errorCode: e.code })
       }
       case 'cpuShare': {
         const o = outcome as Extract<RawOutcome, { kind: 'cpuShare' }>
-        const e = new MccsError('MCCS_ERR_PLUGIN_LIMIT',
+        const e = new MccsError(
+          'MCCS_ERR_PLUGIN_LIMIT',
           `the type was stopped: together its calls used more than its CPU share (${o.share} of a core on average, bursts up to ${o.burstMs} ms); it resumes in ${o.stoppedForMs} ms`,
-          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' })
+          { subject: `plugin '${type}' ${hook}()`, field: 'limits.hookCpuMs' },
+        )
         return result('crashed', 'failed', { error: e.message, errorCode: e.code })
       }
       case 'limit': {
@@ -269,7 +324,10 @@ export class PluginHost {
       case 'timeout': {
         const o = outcome as Extract<RawOutcome, { kind: 'timeout' }>
         log.warn(`hook timed out after ${req.timeoutMs} ms${o.spinning ? ' (busy in CPU: isolate recycled)' : ''}`)
-        return result('timeout', 'failed', { error: `'${hook}' did not finish within ${req.timeoutMs} ms`, errorCode: 'MCCS_ERR_CANCELLED' })
+        return result('timeout', 'failed', {
+          error: `'${hook}' did not finish within ${req.timeoutMs} ms`,
+          errorCode: 'MCCS_ERR_CANCELLED',
+        })
       }
       case 'memoryExceeded':
         log.error('plugin exceeded its memory limit; isolate disposed and recreated')
@@ -281,12 +339,18 @@ export class PluginHost {
       case 'thrown': {
         const o = outcome as Extract<RawOutcome, { kind: 'thrown' }>
         log.warn(`hook threw: ${o.message}`, ctxErr)
-        return result('crashed', 'failed', { error: `plugin '${type}' ${hook} threw: ${o.message}`, ...(o.code ? { errorCode: o.code } : {}) })
+        return result('crashed', 'failed', {
+          error: `plugin '${type}' ${hook} threw: ${o.message}`,
+          ...(o.code ? { errorCode: o.code } : {}),
+        })
       }
       case 'value': {
         const checked = checkAnswer(hook, (outcome as Extract<RawOutcome, { kind: 'value' }>).value)
         if (!checked.ok) {
-          const e = new MccsError('MCCS_ERR_PLUGIN_CONTRACT', checked.reason, { subject: `plugin '${type}' ${hook}()`, field: checked.field })
+          const e = new MccsError('MCCS_ERR_PLUGIN_CONTRACT', checked.reason, {
+            subject: `plugin '${type}' ${hook}()`,
+            field: checked.field,
+          })
           log.error(e.message)
           return result('done', 'failed', { recoverable: false, error: e.message, errorCode: e.code })
         }
@@ -347,12 +411,19 @@ export class PluginHost {
     }
     // The isolate refuses these first (isolate-bootstrap.ts); this is the host's own count.
     if (live.inflight >= LIMITS.inflight) {
-      return fail('MCCS_ERR_PLUGIN_LIMIT', `${cap}.${method}: more than ${LIMITS.inflight} concurrent capability calls in one hook call`, `${cap}.${method}`)
+      return fail(
+        'MCCS_ERR_PLUGIN_LIMIT',
+        `${cap}.${method}: more than ${LIMITS.inflight} concurrent capability calls in one hook call`,
+        `${cap}.${method}`,
+      )
     }
     const missing = cap === 'sys' ? null : m.authorize(args, info)
     if (missing) {
-      const e = new MccsError('MCCS_ERR_PERMISSION_DENIED',
-        `${cap}.${method} needs permission '${missing}', which plugin.json does not declare`, { subject: `plugin '${info.plugin}'`, field: '/permissions' })
+      const e = new MccsError(
+        'MCCS_ERR_PERMISSION_DENIED',
+        `${cap}.${method} needs permission '${missing}', which plugin.json does not declare`,
+        { subject: `plugin '${info.plugin}'`, field: '/permissions' },
+      )
       info.log.warn(e.message)
       return fail(e.code, e.message, missing)
     }
@@ -361,7 +432,8 @@ export class PluginHost {
       const value = await m.run(args, info)
       return JSON.stringify({ value: value === undefined ? null : value })
     } catch (err) {
-      if (isMccsError(err) && err.code === 'MCCS_ERR_PLUGIN_LIMIT') info.log.warn(`plugin '${info.plugin}' went past a limit: ${err.message}`, { limit: true })
+      if (isMccsError(err) && err.code === 'MCCS_ERR_PLUGIN_LIMIT')
+        info.log.warn(`plugin '${info.plugin}' went past a limit: ${err.message}`, { limit: true })
       if (isMccsError(err)) return fail(err.code, err.message, err.field)
       return fail('MCCS_ERR_CAPABILITY_FAILED', `${cap}.${method}: ${(err as Error)?.message ?? String(err)}`)
     } finally {
@@ -384,7 +456,9 @@ export class PluginHost {
     if (dataJson.length <= LIMITS.logData + 64) {
       try {
         data = dataJson ? (JSON.parse(dataJson) as Record<string, unknown>) : undefined
-      } catch { /* ignore */ }
+      } catch {
+        /* ignore */
+      }
     } else {
       data = { truncated: true, characters: dataJson.length }
     }

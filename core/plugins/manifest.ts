@@ -10,10 +10,20 @@ import { PERMISSION_PATTERN } from './permissions.js'
 import { PROC_USER_PATTERN } from './caps/proc-users.js'
 
 const policyProps = Object.fromEntries(
-  ['monitorIntervalS', 'monitorTimeoutS', 'offlineMonitorIntervalS', 'onlineTimeoutS', 'offlineTimeoutS', 'cleanTimeoutS',
-    'toleranceLimit', 'monitorTimeoutLimit', 'restartLimit', 'onlineRetryLimit', 'confidenceIntervalS',
-    'failureTimeoutS']
-    .map((k) => [k, { type: 'number', minimum: 0, maximum: 86400 }]),
+  [
+    'monitorIntervalS',
+    'monitorTimeoutS',
+    'offlineMonitorIntervalS',
+    'onlineTimeoutS',
+    'offlineTimeoutS',
+    'cleanTimeoutS',
+    'toleranceLimit',
+    'monitorTimeoutLimit',
+    'restartLimit',
+    'onlineRetryLimit',
+    'confidenceIntervalS',
+    'failureTimeoutS',
+  ].map((k) => [k, { type: 'number', minimum: 0, maximum: 86400 }]),
 )
 
 export const MANIFEST_SCHEMA = {
@@ -29,7 +39,9 @@ export const MANIFEST_SCHEMA = {
     version: { type: 'string', minLength: 5, maxLength: 64 },
     kind: { enum: ['resource', 'fence'] },
     engines: {
-      type: 'object', required: ['mccs'], additionalProperties: false,
+      type: 'object',
+      required: ['mccs'],
+      additionalProperties: false,
       properties: { mccs: { type: 'string', minLength: 1, maxLength: 64 } },
     },
     main: { type: 'string', pattern: '^(?!/)(?!.*\\.\\.)[A-Za-z0-9_./-]+\\.js$' },
@@ -38,14 +50,16 @@ export const MANIFEST_SCHEMA = {
     procUsers: { type: 'array', uniqueItems: true, maxItems: 64, items: { type: 'string', pattern: PROC_USER_PATTERN } },
     defaults: { type: 'object', additionalProperties: false, properties: policyProps },
     limits: {
-      type: 'object', additionalProperties: false,
+      type: 'object',
+      additionalProperties: false,
       properties: {
         memoryMb: { type: 'integer', minimum: 8, maximum: 1024 },
         hookCpuMs: { type: 'integer', minimum: 10, maximum: 600000 },
       },
     },
     wizard: {
-      type: 'object', required: ['type', 'properties'],
+      type: 'object',
+      required: ['type', 'properties'],
       properties: { type: { const: 'object' }, properties: { type: 'object' } },
     },
   },
@@ -78,12 +92,22 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
     }
     const more = checkManifest.errors!.length > 1 ? ` (and ${checkManifest.errors!.length - 1} more)` : ''
     throw new MccsError('MCCS_ERR_MANIFEST', reason + more, {
-      subject, field, data: { errors: checkManifest.errors!.map((x: { instancePath: string; message?: string }) => ({ path: x.instancePath, message: x.message })) },
+      subject,
+      field,
+      data: {
+        errors: checkManifest.errors!.map((x: { instancePath: string; message?: string }) => ({
+          path: x.instancePath,
+          message: x.message,
+        })),
+      },
     })
   }
   const m = doc as unknown as PluginManifest
   if (m.procUsers !== undefined && !m.permissions.includes('proc')) {
-    throw new MccsError('MCCS_ERR_MANIFEST', "declares users for processes but the plugin does not hold the 'proc' permission", { subject, field: '/procUsers' })
+    throw new MccsError('MCCS_ERR_MANIFEST', "declares users for processes but the plugin does not hold the 'proc' permission", {
+      subject,
+      field: '/procUsers',
+    })
   }
   if (!semver.valid(m.version)) {
     throw new MccsError('MCCS_ERR_MANIFEST', `'${m.version}' is not a semantic version`, { subject, field: '/version' })
@@ -92,8 +116,11 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
     throw new MccsError('MCCS_ERR_MANIFEST', `'${m.engines.mccs}' is not a semver range`, { subject, field: '/engines/mccs' })
   }
   if (!semver.satisfies(PLUGIN_API_VERSION, m.engines.mccs)) {
-    throw new MccsError('MCCS_ERR_ENGINE_INCOMPATIBLE',
-      `needs MCCS plugin API ${m.engines.mccs}, this agent provides ${PLUGIN_API_VERSION}`, { subject, field: '/engines/mccs' })
+    throw new MccsError(
+      'MCCS_ERR_ENGINE_INCOMPATIBLE',
+      `needs MCCS plugin API ${m.engines.mccs}, this agent provides ${PLUGIN_API_VERSION}`,
+      { subject, field: '/engines/mccs' },
+    )
   }
   try {
     wizardAjv.compile(m.wizard)
@@ -103,7 +130,11 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
   return m
 }
 
-export interface LoadedManifest { manifest: PluginManifest; dir: string; code: string }
+export interface LoadedManifest {
+  manifest: PluginManifest
+  dir: string
+  code: string
+}
 
 /** Reads and validates `<dir>/plugin.json` and its bundle. */
 export async function loadPluginDir(dir: string): Promise<LoadedManifest> {
@@ -112,13 +143,19 @@ export async function loadPluginDir(dir: string): Promise<LoadedManifest> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `cannot read ${file}: ${(err as Error).message}`, { subject: `plugin at ${dir}`, field: 'plugin.json' })
+    throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `cannot read ${file}: ${(err as Error).message}`, {
+      subject: `plugin at ${dir}`,
+      field: 'plugin.json',
+    })
   }
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (err) {
-    throw new MccsError('MCCS_ERR_MANIFEST', `plugin.json is not valid JSON: ${(err as Error).message}`, { subject: `plugin at ${dir}`, field: '/' })
+    throw new MccsError('MCCS_ERR_MANIFEST', `plugin.json is not valid JSON: ${(err as Error).message}`, {
+      subject: `plugin at ${dir}`,
+      field: '/',
+    })
   }
   const manifest = validateManifest(doc, `at ${dir}`)
   const main = path.join(dir, manifest.main)
@@ -127,7 +164,8 @@ export async function loadPluginDir(dir: string): Promise<LoadedManifest> {
     code = await readFile(main, 'utf8')
   } catch {
     throw new MccsError('MCCS_ERR_PLUGIN_LOAD', `bundle ${manifest.main} not found (run mccs-plugin build)`, {
-      subject: `plugin '${manifest.name}'`, field: '/main',
+      subject: `plugin '${manifest.name}'`,
+      field: '/main',
     })
   }
   return { manifest, dir, code }

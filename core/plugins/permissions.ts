@@ -19,7 +19,10 @@ export const isValidPermission = (p: string): boolean => permissionRe.test(p)
 export class PermissionSet {
   private readonly set: ReadonlySet<string>
   /** `procUsers` of the manifest: who `proc.start` may run as (core/plugins/caps/proc-users.ts). */
-  constructor(readonly list: readonly string[], readonly procUsers: readonly string[] = []) {
+  constructor(
+    readonly list: readonly string[],
+    readonly procUsers: readonly string[] = [],
+  ) {
     this.set = new Set(list)
   }
   has(p: string): boolean {

@@ -69,7 +69,10 @@ export type RawOutcome =
   | { kind: 'memoryExceeded' }
   | { kind: 'crashed'; message: string }
 
-interface Settled { outcome: RawOutcome; collateral: boolean }
+interface Settled {
+  outcome: RawOutcome
+  collateral: boolean
+}
 
 interface Pending {
   hook: string
@@ -172,7 +175,9 @@ export class PluginSandbox {
   constructor(private readonly opts: SandboxOptions) {
     this.syncOff = !opts.hostThread
     this.cpuAllowance = this.burstNs()
-    this.bridgeRef = new ivm.Reference((token: string, cap: string, method: string, argsJson: string) => this.onBridge(token, cap, method, argsJson))
+    this.bridgeRef = new ivm.Reference((token: string, cap: string, method: string, argsJson: string) =>
+      this.onBridge(token, cap, method, argsJson),
+    )
     this.logRef = new ivm.Reference(opts.log)
     this.doneRef = new ivm.Reference((json: string) => this.onDone(json))
     this.capJson = JSON.stringify(opts.capSpec)
@@ -219,13 +224,22 @@ export class PluginSandbox {
     for (const slot of [...this.liveSlots]) this.kill(slot, 'disposed')
     this.slot = null
     for (const r of [this.bridgeRef, this.logRef, this.doneRef]) {
-      try { r.release() } catch { /* released already */ }
+      try {
+        r.release()
+      } catch {
+        /* released already */
+      }
     }
   }
 
   stats(): { isolates: number; alive: boolean; contexts: number; heap?: ivm.HeapStatistics } {
     const s = this.slot && !this.slot.dead ? this.slot : null
-    return { isolates: this.isolatesCreated, alive: !!s, contexts: s?.contexts.size ?? 0, ...(s ? { heap: s.isolate.getHeapStatisticsSync() } : {}) }
+    return {
+      isolates: this.isolatesCreated,
+      alive: !!s,
+      contexts: s?.contexts.size ?? 0,
+      ...(s ? { heap: s.isolate.getHeapStatisticsSync() } : {}),
+    }
   }
 
   /** Drops a resource's context (resource deleted). */
@@ -256,7 +270,10 @@ export class PluginSandbox {
    *  Await it before the process exits (agent stop, end of a test). */
   async whenGone(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); timer.unref() })
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+      timer.unref()
+    })
     await Promise.race([Promise.all([...this.dying]), late])
     clearTimeout(timer)
   }
@@ -274,14 +291,22 @@ export class PluginSandbox {
 
   private sendProbe(slot: Slot): void {
     const entry = entryFor(slot)
-    if (slot.dead || !entry) { slot.probe = undefined; return }
+    if (slot.dead || !entry) {
+      slot.probe = undefined
+      return
+    }
     const upTo = slot.seq
     slot.probe = 'out'
-    ;(entry.invokeMany.apply(undefined, ['__ping__'], { result: { promise: true } }) as Promise<unknown>).then(() => {
-      slot.probe = undefined
-      slot.proven = Math.max(slot.proven, upTo)
-      if (slot.seq !== slot.proven) this.mayRun(slot) // more came in meanwhile: probe again
-    }, () => { slot.probe = undefined })
+    ;(entry.invokeMany.apply(undefined, ['__ping__'], { result: { promise: true } }) as Promise<unknown>).then(
+      () => {
+        slot.probe = undefined
+        slot.proven = Math.max(slot.proven, upTo)
+        if (slot.seq !== slot.proven) this.mayRun(slot) // more came in meanwhile: probe again
+      },
+      () => {
+        slot.probe = undefined
+      },
+    )
   }
 
   /** Nothing of the plugin can be running on the isolate's thread: the host's thread may enter. */
@@ -306,7 +331,11 @@ export class PluginSandbox {
   }
 
   private sample(slot: Slot): void {
-    if (slot.dead) { clearInterval(slot.watch); slot.watch = undefined; return }
+    if (slot.dead) {
+      clearInterval(slot.watch)
+      slot.watch = undefined
+      return
+    }
     const now = this.cpuOf(slot)
     const used = Number(now - slot.cpuSeen)
     slot.cpuSeen = now
@@ -329,11 +358,16 @@ export class PluginSandbox {
     slot.idleCpu = Math.max(0, slot.idleCpu + used - CPU_WATCH_MS * 0.5e6)
     if (slot.idleCpu > budgetNs) {
       const ms = Math.round(slot.idleCpu / 1e6)
-      this.opts.onLimit?.(`kept its isolate busy for ${ms} ms of CPU with no hook call in progress (work a finished hook left running): isolate recycled`)
+      this.opts.onLimit?.(
+        `kept its isolate busy for ${ms} ms of CPU with no hook call in progress (work a finished hook left running): isolate recycled`,
+      )
       this.kill(slot, 'background CPU')
       return
     }
-    if (slot.idleCpu === 0 && this.quiet(slot) && !slot.probe) { clearInterval(slot.watch); slot.watch = undefined }
+    if (slot.idleCpu === 0 && this.quiet(slot) && !slot.probe) {
+      clearInterval(slot.watch)
+      slot.watch = undefined
+    }
   }
 
   private burstNs(): number {
@@ -349,8 +383,10 @@ export class PluginSandbox {
     // Stopped until the allowance is back at half (one call budget): every call now fails at once.
     const stopFor = (this.burstNs() / 2 - this.cpuAllowance) / 1e6 / CPU_SHARE
     this.stoppedUntil = now + stopFor
-    this.opts.onLimit?.(`used more than its CPU share (${CPU_SHARE} of a core on average, bursts up to ${this.burstNs() / 1e6} ms): ` +
-      `its isolates were stopped; its calls wait ${Math.round(stopFor)} ms (those whose deadline comes first fail)`)
+    this.opts.onLimit?.(
+      `used more than its CPU share (${CPU_SHARE} of a core on average, bursts up to ${this.burstNs() / 1e6} ms): ` +
+        `its isolates were stopped; its calls wait ${Math.round(stopFor)} ms (those whose deadline comes first fail)`,
+    )
     for (const s of [...this.liveSlots]) {
       for (const p of [...s.pending.values()]) this.settle(s, p.token, { outcome: this.shareOutcome(stopFor), collateral: false })
       this.kill(s, 'cpu share')
@@ -370,8 +406,11 @@ export class PluginSandbox {
     }
     // Not one known culprit: several calls inside, or a call that came in while work a finished hook
     // left behind may still have been running. Each re-runs alone, where the count is exact.
-    const why = slot.inIsolate.size > 1 ? `${slot.inIsolate.size} calls were inside` : 'work a finished hook left running may have been inside'
-    this.opts.onLimit?.(`kept its isolate busy past the CPU budget of ${this.opts.cpuMs} ms (${why}): isolate recycled, the calls re-run alone`)
+    const why =
+      slot.inIsolate.size > 1 ? `${slot.inIsolate.size} calls were inside` : 'work a finished hook left running may have been inside'
+    this.opts.onLimit?.(
+      `kept its isolate busy past the CPU budget of ${this.opts.cpuMs} ms (${why}): isolate recycled, the calls re-run alone`,
+    )
     this.kill(slot, 'cpu budget')
   }
 
@@ -448,13 +487,24 @@ export class PluginSandbox {
       }
       this.batches.hop++
       slot.hops++
-      const back = () => { slot.hops--; this.mayRun(slot) }
+      const back = () => {
+        slot.hops--
+        this.mayRun(slot)
+      }
       // No isolated-vm timeout here: the CPU watch cuts a run over budget by disposing the isolate.
       // isolated-vm's own timeout, when V8 cannot stop the script within 5 s (a 100 MiB stringify on
       // a loaded host), suspends the isolate's thread by signal wherever it is — inside a GC or
       // holding the platform's task-queue lock — and the agent's thread then waits on that lock forever.
-      ;(entry.invokeMany.apply(undefined, [json], { result: { promise: true } }) as Promise<string>)
-        .then((early) => { back(); this.onDone(early) }, (err: unknown) => { back(); this.onBatchError(slot, live, err, false, budget === this.opts.cpuMs) })
+      ;(entry.invokeMany.apply(undefined, [json], { result: { promise: true } }) as Promise<string>).then(
+        (early) => {
+          back()
+          this.onDone(early)
+        },
+        (err: unknown) => {
+          back()
+          this.onBatchError(slot, live, err, false, budget === this.opts.cpuMs)
+        },
+      )
     }
   }
 
@@ -503,11 +553,19 @@ export class PluginSandbox {
       try {
         // Answers are bounded inside the isolate (LIMITS.answer); this is only a second look.
         if (res.length > LIMITS.answer + 4096) throw new Error('oversized')
-        const parsed = JSON.parse(res) as { value?: unknown; thrown?: { message: string; code?: string }; notSupported?: true; limit?: { message: string; field: string } }
-        outcome = parsed.notSupported ? { kind: 'notSupported' }
-          : parsed.limit ? { kind: 'limit', message: String(parsed.limit.message), field: String(parsed.limit.field) }
-          : parsed.thrown ? { kind: 'thrown', ...parsed.thrown }
-          : { kind: 'value', value: parsed.value }
+        const parsed = JSON.parse(res) as {
+          value?: unknown
+          thrown?: { message: string; code?: string }
+          notSupported?: true
+          limit?: { message: string; field: string }
+        }
+        outcome = parsed.notSupported
+          ? { kind: 'notSupported' }
+          : parsed.limit
+            ? { kind: 'limit', message: String(parsed.limit.message), field: String(parsed.limit.field) }
+            : parsed.thrown
+              ? { kind: 'thrown', ...parsed.thrown }
+              : { kind: 'value', value: parsed.value }
       } catch {
         outcome = { kind: 'crashed', message: 'unreadable result from the isolate' }
       }
@@ -532,7 +590,8 @@ export class PluginSandbox {
       // alone. The isolate is recycled either way: the plugin's globals may be half-updated.
       if (live.length === 1) {
         this.settle(slot, live[0]!.token, {
-          outcome: cpuCut ? { kind: 'cpuLimit', usedMs: this.opts.cpuMs, budgetMs: this.opts.cpuMs } : { kind: 'timeout', spinning: true }, collateral: false,
+          outcome: cpuCut ? { kind: 'cpuLimit', usedMs: this.opts.cpuMs, budgetMs: this.opts.cpuMs } : { kind: 'timeout', spinning: true },
+          collateral: false,
         })
       }
       this.kill(slot, live.length === 1 ? live[0]!.token : 'cpu budget')
@@ -544,7 +603,9 @@ export class PluginSandbox {
       setTimeout(() => {
         if (slot.isolate.isDisposed || slot.dead) this.onBatchError(slot, items, new Error('isolate disposed'))
         else if (sentinel) this.armSentinel(slot, entryFor(slot))
-        else for (const p of items.filter((x) => slot.pending.has(x.token))) this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
+        else
+          for (const p of items.filter((x) => slot.pending.has(x.token)))
+            this.settle(slot, p.token, { outcome: { kind: 'crashed', message }, collateral: false })
       }, 20)
       return
     }
@@ -597,14 +658,27 @@ export class PluginSandbox {
     for (const t of slot.inIsolate) this.entered.delete(t)
     // A lost isolate's suspended thread holds its lock: disposing it could block this thread.
     if (slot.killedBy !== 'lost' && !slot.isolate.isDisposed) {
-      try { slot.isolate.dispose() } catch { /* already gone */ }
+      try {
+        slot.isolate.dispose()
+      } catch {
+        /* already gone */
+      }
     }
     const culprit = slot.killedBy === 'memory' && slot.pending.size === 1
     for (const p of [...slot.pending.values()]) {
-      this.settle(slot, p.token, culprit
-        ? { outcome: { kind: 'memoryExceeded' }, collateral: false }
-        : { outcome: { kind: 'crashed', message: `the plugin's isolate was recycled (${slot.killedBy === 'memory' ? 'memory limit' : 'another call'})` },
-            collateral: slot.killedBy !== 'disposed' })
+      this.settle(
+        slot,
+        p.token,
+        culprit
+          ? { outcome: { kind: 'memoryExceeded' }, collateral: false }
+          : {
+              outcome: {
+                kind: 'crashed',
+                message: `the plugin's isolate was recycled (${slot.killedBy === 'memory' ? 'memory limit' : 'another call'})`,
+              },
+              collateral: slot.killedBy !== 'disposed',
+            },
+      )
     }
   }
 
@@ -613,11 +687,10 @@ export class PluginSandbox {
    *  of ours is inside the isolate at that moment. */
   private armSentinel(slot: Slot, entry: Entry | undefined): void {
     if (!entry || slot.dead) return
-    ;(entry.invokeMany.apply(undefined, ['__sentinel__'], { result: { promise: true } }) as Promise<unknown>)
-      .catch((err: unknown) => {
-        if (slot.dead || slot.isolate.isDisposed) slot.markGone()
-        this.onBatchError(slot, [...slot.pending.values()], err, true)
-      })
+    ;(entry.invokeMany.apply(undefined, ['__sentinel__'], { result: { promise: true } }) as Promise<unknown>).catch((err: unknown) => {
+      if (slot.dead || slot.isolate.isDisposed) slot.markGone()
+      this.onBatchError(slot, [...slot.pending.values()], err, true)
+    })
   }
 
   private async ensureSlot(): Promise<Slot> {
@@ -629,16 +702,37 @@ export class PluginSandbox {
   private async newSlot(): Promise<Slot> {
     if (this.closed) throw new Error("the plugin's sandbox was disposed")
     let made: Slot | undefined
-    const isolate = new ivm.Isolate({ memoryLimit: this.opts.memoryMb, onCatastrophicError: (msg: string) => this.onLost(isolate, made, msg) })
+    const isolate = new ivm.Isolate({
+      memoryLimit: this.opts.memoryMb,
+      onCatastrophicError: (msg: string) => this.onLost(isolate, made, msg),
+    })
     this.isolatesCreated++
     try {
       const script = await isolate.compileScript(this.opts.code, { filename: `file:///plugins/${this.opts.name}.js` })
       if (this.closed) throw new Error("the plugin's sandbox was disposed")
       let markGone = () => {}
-      const gone = new Promise<void>((resolve) => { markGone = resolve })
+      const gone = new Promise<void>((resolve) => {
+        markGone = resolve
+      })
       const slot: Slot = {
-        isolate, script, contexts: new Map(), pending: new Map(), inIsolate: new Set(), queue: [], flushScheduled: false, dead: false,
-        hops: 0, creating: 0, seq: 0, proven: 0, cpuSeen: 0n, charged: new Map(), idleCpu: 0, enteredBusy: new Set(), gone, markGone,
+        isolate,
+        script,
+        contexts: new Map(),
+        pending: new Map(),
+        inIsolate: new Set(),
+        queue: [],
+        flushScheduled: false,
+        dead: false,
+        hops: 0,
+        creating: 0,
+        seq: 0,
+        proven: 0,
+        cpuSeen: 0n,
+        charged: new Map(),
+        idleCpu: 0,
+        enteredBusy: new Set(),
+        gone,
+        markGone,
       }
       this.liveSlots.add(slot)
       made = slot
@@ -658,7 +752,9 @@ export class PluginSandbox {
     if (this.lost.length >= LOST_ISOLATE_LIMIT && !this.disabled) {
       this.disabled = `isolated-vm lost control of ${this.lost.length} of its isolates (${message}): the type is disabled until the agent restarts`
     }
-    this.opts.onCatastrophicError(`${message}: isolate abandoned${this.disabled ? `; ${this.disabled}` : ', the type goes on in a new one'}`)
+    this.opts.onCatastrophicError(
+      `${message}: isolate abandoned${this.disabled ? `; ${this.disabled}` : ', the type goes on in a new one'}`,
+    )
     if (!slot) return
     slot.dead = true
     slot.killedBy ??= 'lost'
@@ -669,7 +765,10 @@ export class PluginSandbox {
     if (this.slot === slot) this.slot = null
     for (const t of slot.inIsolate) this.entered.delete(t)
     for (const p of [...slot.pending.values()]) {
-      this.settle(slot, p.token, { outcome: { kind: 'crashed', message: `isolated-vm lost control of the plugin's isolate (${message})` }, collateral: false })
+      this.settle(slot, p.token, {
+        outcome: { kind: 'crashed', message: `isolated-vm lost control of the plugin's isolate (${message})` },
+        collateral: false,
+      })
     }
   }
 
@@ -682,9 +781,9 @@ export class PluginSandbox {
     const making = (async () => {
       try {
         const context = await slot.isolate.createContext()
-        const fns = await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef, LIMITS_JSON], {
+        const fns = (await context.evalClosure(BOOTSTRAP, [this.bridgeRef, this.logRef, this.capJson, this.doneRef, LIMITS_JSON], {
           result: { reference: true },
-        }) as ivm.Reference<Function[]>
+        })) as ivm.Reference<Function[]>
         // Asynchronous gets: a synchronous one would wait for the isolate's lock on the host's thread.
         const fn = (i: number) => fns.get(i, { reference: true }) as Promise<ivm.Reference<Function>>
         const [invokeMany, start, collect] = await Promise.all([fn(0), fn(1), fn(2)])

@@ -21,7 +21,10 @@ import { exists, WrittenFiles } from './written-files.js'
 
 const NAME = new RegExp(NAME_PATTERN)
 
-export interface LinkAnswer { name: string; address: string }
+export interface LinkAnswer {
+  name: string
+  address: string
+}
 
 export interface SetupAnswers {
   language?: string
@@ -35,10 +38,22 @@ export interface SetupAnswers {
   license?: string
 }
 
-export interface SetupResult { node: string; cluster: string; language: Language; mode: 'single' | 'cluster'; files: string[]; licensed: boolean }
+export interface SetupResult {
+  node: string
+  cluster: string
+  language: Language
+  mode: 'single' | 'cluster'
+  files: string[]
+  licensed: boolean
+}
 
 export function checkName(v: string | undefined, field: string, what: string): string {
-  if (!v || !NAME.test(v)) throw new MccsError('MCCS_ERR_INVALID', `${what} '${v ?? ''}' must start with a letter and hold only letters, digits, '_', '.', '-' (at most 64)`, { field })
+  if (!v || !NAME.test(v))
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      `${what} '${v ?? ''}' must start with a letter and hold only letters, digits, '_', '.', '-' (at most 64)`,
+      { field },
+    )
   return v
 }
 
@@ -50,7 +65,10 @@ export function parseLinkFlag(v: string, i: number): LinkAnswer {
 
 /** Checks the links: names valid and distinct, each address on this host and used once. */
 export function checkLinks(links: LinkAnswer[], have: HostAddress[] = hostAddresses()): LinkAnswer[] {
-  if (!links.length) throw new MccsError('MCCS_ERR_INVALID', 'give at least one heartbeat link: --link <name>=<this node\'s address on it>', { field: '--link' })
+  if (!links.length)
+    throw new MccsError('MCCS_ERR_INVALID', "give at least one heartbeat link: --link <name>=<this node's address on it>", {
+      field: '--link',
+    })
   if (links.length > 8) throw new MccsError('MCCS_ERR_INVALID', 'at most 8 heartbeat links', { field: '--link' })
   const names = new Set<string>()
   const addrs = new Set<string>()
@@ -58,7 +76,10 @@ export function checkLinks(links: LinkAnswer[], have: HostAddress[] = hostAddres
     checkName(l.name, `--link ${l.name}`, 'a link name')
     if (names.has(l.name)) throw new MccsError('MCCS_ERR_INVALID', `link ${l.name} is given twice`, { field: `--link ${l.name}` })
     checkOnHost(l.address, `--link ${l.name}`, have)
-    if (addrs.has(l.address)) throw new MccsError('MCCS_ERR_INVALID', `${l.address} is given for two links; each link is its own network`, { field: `--link ${l.name}` })
+    if (addrs.has(l.address))
+      throw new MccsError('MCCS_ERR_INVALID', `${l.address} is given for two links; each link is its own network`, {
+        field: `--link ${l.name}`,
+      })
     names.add(l.name)
     addrs.add(l.address)
   }
@@ -75,21 +96,35 @@ export async function refuseConfigured(b: Bootstrap): Promise<void> {
         try {
           const hb = JSON.parse(await readFile(p, 'utf8')) as HbConfig
           who = ` (cluster ${hb.cluster}, nodes ${hb.nodes.map((n) => n.name).join(', ')})`
-        } catch { /* named without */ }
+        } catch {
+          /* named without */
+        }
       }
-      throw new MccsError('MCCS_ERR_CONFLICT', `this node is already set up: ${p} exists${who}. A reinstall keeps the configuration; to start over, mccs uninstall --purge first`, { subject: p })
+      throw new MccsError(
+        'MCCS_ERR_CONFLICT',
+        `this node is already set up: ${p} exists${who}. A reinstall keeps the configuration; to start over, mccs uninstall --purge first`,
+        { subject: p },
+      )
     }
   }
 }
 
 /** Builds and validates the first node's hb.json and main.json. */
-export function firstNodeConfig(o: { cluster: string; node: string; links: LinkAnswer[]; port: number; configDir: string }): { hb: HbConfig; main: MainConfig } {
+export function firstNodeConfig(o: { cluster: string; node: string; links: LinkAnswer[]; port: number; configDir: string }): {
+  hb: HbConfig
+  main: MainConfig
+} {
   const hbFile = path.join(o.configDir, HB_FILE)
-  const hb = validateHb({
-    generation: 1, cluster: o.cluster, port: o.port,
-    links: o.links.map((l, i) => ({ name: l.name, priority: i })),
-    nodes: [{ name: o.node, addresses: Object.fromEntries(o.links.map((l) => [l.name, l.address])) }],
-  }, { file: hbFile })
+  const hb = validateHb(
+    {
+      generation: 1,
+      cluster: o.cluster,
+      port: o.port,
+      links: o.links.map((l, i) => ({ name: l.name, priority: i })),
+      nodes: [{ name: o.node, addresses: Object.fromEntries(o.links.map((l) => [l.name, l.address])) }],
+    },
+    { file: hbFile },
+  )
   if (!hb.ok) throw invalidConfigError(hbFile, hb.errors)
   const main = validateMain({ generation: 1 }, { file: path.join(o.configDir, MAIN_FILE), hb: hb.config })
   if (!main.ok) throw invalidConfigError(path.join(o.configDir, MAIN_FILE), main.errors)
@@ -99,7 +134,10 @@ export function firstNodeConfig(o: { cluster: string; node: string; links: LinkA
 export async function setupFirstNode(b: Bootstrap, a: SetupAnswers): Promise<SetupResult> {
   const language = checkLanguage(a.language)
   const mode = a.mode ?? 'cluster'
-  if (mode !== 'single' && mode !== 'cluster') throw new MccsError('MCCS_ERR_INVALID', `'${mode}' is not a mode: single (one server) or cluster (other nodes join later)`, { field: '--mode' })
+  if (mode !== 'single' && mode !== 'cluster')
+    throw new MccsError('MCCS_ERR_INVALID', `'${mode}' is not a mode: single (one server) or cluster (other nodes join later)`, {
+      field: '--mode',
+    })
   const node = checkName(a.name ?? b.nodeName, '--name', 'the node name')
   const cluster = checkName(a.cluster ?? 'mccs', '--cluster', 'the cluster name')
   const links = checkLinks(a.links)

@@ -5,7 +5,12 @@ import { isIP } from 'node:net'
 import os from 'node:os'
 import { MccsError } from '../errors.js'
 
-export interface HostAddress { address: string; ifname: string; cidr: string | null; family: 4 | 6 }
+export interface HostAddress {
+  address: string
+  ifname: string
+  cidr: string | null
+  family: 4 | 6
+}
 
 /** Every address on this host's interfaces (loopback too: tests and one-host demos use it). */
 export function hostAddresses(): HostAddress[] {
@@ -23,7 +28,11 @@ export function hostAddresses(): HostAddress[] {
 export function checkOnHost(address: string, field: string, have: HostAddress[] = hostAddresses()): string {
   if (!isIP(address)) throw new MccsError('MCCS_ERR_INVALID', `'${address}' is not an IP address`, { field })
   if (!have.some((a) => a.address === address)) {
-    const list = have.filter((a) => a.ifname !== 'lo').map((a) => `${a.address} (${a.ifname})`).join(', ') || 'none but loopback'
+    const list =
+      have
+        .filter((a) => a.ifname !== 'lo')
+        .map((a) => `${a.address} (${a.ifname})`)
+        .join(', ') || 'none but loopback'
     throw new MccsError('MCCS_ERR_INVALID', `${address} is not an address of this host (its addresses: ${list})`, { field })
   }
   return address

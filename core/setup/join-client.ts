@@ -35,13 +35,23 @@ export interface JoinOptions {
   connectTimeoutMs?: number
 }
 
-export interface JoinResult { node: string; cluster: string; language: Language; addresses: Record<string, string>; generation: number; members: string[] }
+export interface JoinResult {
+  node: string
+  cluster: string
+  language: Language
+  addresses: Record<string, string>
+  generation: number
+  members: string[]
+}
 
 export function parseEndpoint(v: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined] : /^([^:]+)(?::(\d+))?$/.exec(v))
   const host = m?.[1]
   const port = m?.[2] ? Number(m[2]) : defaultPort
-  if (!host || !isIP(host) || !(port >= 1 && port <= 65535)) throw new MccsError('MCCS_ERR_INVALID', `'${v}' is not <member address>[:port] (an IP address of a member on a heartbeat link)`, { field: '--join' })
+  if (!host || !isIP(host) || !(port >= 1 && port <= 65535))
+    throw new MccsError('MCCS_ERR_INVALID', `'${v}' is not <member address>[:port] (an IP address of a member on a heartbeat link)`, {
+      field: '--join',
+    })
   return { host, port }
 }
 
@@ -50,20 +60,41 @@ function connect(host: string, port: number, token: ReturnType<typeof parseJoinT
   return new Promise((resolve, reject) => {
     const sock = tls.connect({ host, port, ...pskClientOptions(joinIdentity(token), joinPsk(token)) })
     let tcpUp = false
-    const timer = setTimeout(() => { sock.destroy(); reject(new MccsError('MCCS_ERR_PEER_TIMEOUT', `no answer from ${at} within ${Math.round(timeoutMs / 1000)} s`, { field: '--join' })) }, timeoutMs)
-    sock.once('connect', () => { tcpUp = true })
+    const timer = setTimeout(() => {
+      sock.destroy()
+      reject(new MccsError('MCCS_ERR_PEER_TIMEOUT', `no answer from ${at} within ${Math.round(timeoutMs / 1000)} s`, { field: '--join' }))
+    }, timeoutMs)
+    sock.once('connect', () => {
+      tcpUp = true
+    })
     sock.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       if (!tcpUp) {
-        reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `nothing accepts joins at ${at} (${e.code ?? e.message}): run mccs node add <name> on a member; a token works once, and only while that command waits`, { field: '--join' }))
+        reject(
+          new MccsError(
+            'MCCS_ERR_PEER_UNREACHABLE',
+            `nothing accepts joins at ${at} (${e.code ?? e.message}): run mccs node add <name> on a member; a token works once, and only while that command waits`,
+            { field: '--join' },
+          ),
+        )
       } else {
-        reject(new MccsError('MCCS_ERR_INVALID', `${at} refused the token: it is wrong, already used or expired (mccs node add prints a new one)`, { field: '--token' }))
+        reject(
+          new MccsError(
+            'MCCS_ERR_INVALID',
+            `${at} refused the token: it is wrong, already used or expired (mccs node add prints a new one)`,
+            { field: '--token' },
+          ),
+        )
       }
     })
     sock.once('secureConnect', () => {
       clearTimeout(timer)
       sock.removeAllListeners('error')
-      if (!pskAuthenticated(sock)) { sock.destroy(); reject(new MccsError('MCCS_ERR_INVALID', `${at} did not prove the token`, { field: '--token' })); return }
+      if (!pskAuthenticated(sock)) {
+        sock.destroy()
+        reject(new MccsError('MCCS_ERR_INVALID', `${at} did not prove the token`, { field: '--token' }))
+        return
+      }
       resolve(sock)
     })
   })
@@ -84,13 +115,23 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
     conv.send({ t: 'hello', v: JOIN_VERSION })
     const offer = await conv.expect('offer', STEP_MS, host)
     await checkNodeNameWins(b, offer.node)
-    for (const g of given) if (!offer.links.some((l) => l.name === g.name)) throw new MccsError('MCCS_ERR_INVALID', `cluster ${offer.cluster} has no link ${g.name} (its links: ${offer.links.map((l) => l.name).join(', ')})`, { field: `--link ${g.name}` })
+    for (const g of given)
+      if (!offer.links.some((l) => l.name === g.name))
+        throw new MccsError(
+          'MCCS_ERR_INVALID',
+          `cluster ${offer.cluster} has no link ${g.name} (its links: ${offer.links.map((l) => l.name).join(', ')})`,
+          { field: `--link ${g.name}` },
+        )
     const addresses: Record<string, string> = {}
     for (const l of offer.links) {
       const g = given.find((x) => x.name === l.name)
       const found = g ? checkOnHost(g.address, `--link ${l.name}`, have) : sameSubnet(l.member, have)?.address
       if (!found) {
-        throw new MccsError('MCCS_ERR_INVALID', `no address of this host is in the subnet of ${offer.cluster}'s link ${l.name} (member address ${l.member}); give --link ${l.name}=<this host's address on it>`, { field: `--link ${l.name}` })
+        throw new MccsError(
+          'MCCS_ERR_INVALID',
+          `no address of this host is in the subnet of ${offer.cluster}'s link ${l.name} (member address ${l.member}); give --link ${l.name}=<this host's address on it>`,
+          { field: `--link ${l.name}` },
+        )
       }
       addresses[l.name] = found
     }
@@ -100,11 +141,13 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
     const hb = validateHb(gift.hb, { file: hbFile })
     if (!hb.ok) throw invalidConfigError(hbFile, hb.errors)
     const me = hb.config.nodes.find((n) => n.name === offer.node)
-    if (!me || JSON.stringify(me.addresses) !== JSON.stringify(addresses)) throw new MccsError('MCCS_ERR_PEER_PROTOCOL', 'the member sent an hb.json without this node as asked', { subject: host })
+    if (!me || JSON.stringify(me.addresses) !== JSON.stringify(addresses))
+      throw new MccsError('MCCS_ERR_PEER_PROTOCOL', 'the member sent an hb.json without this node as asked', { subject: host })
     const main = validateMain(gift.main, { file: path.join(b.configDir, MAIN_FILE), hb: hb.config })
     if (!main.ok) throw invalidConfigError(path.join(b.configDir, MAIN_FILE), main.errors)
     const key = Buffer.from(String(gift.key), 'base64')
-    if (key.length !== CLUSTER_KEY_BYTES) throw new MccsError('MCCS_ERR_PEER_PROTOCOL', 'the member sent a cluster key of the wrong size', { subject: host })
+    if (key.length !== CLUSTER_KEY_BYTES)
+      throw new MccsError('MCCS_ERR_PEER_PROTOCOL', 'the member sent a cluster key of the wrong size', { subject: host })
     try {
       await w.mkdirs(b.configDir)
       for (const d of [b.stateDir, b.logDir, b.scriptDir]) await w.mkdirs(d)
@@ -112,7 +155,8 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
       w.note(clusterKeyPath(b.configDir))
       for (const [rel, data] of Object.entries(gift.files ?? {})) {
         const f = path.resolve(b.configDir, rel)
-        if (await exists(f)) throw new MccsError('MCCS_ERR_CONFLICT', `${f} exists already; hb.json names it as a quorum file`, { subject: f })
+        if (await exists(f))
+          throw new MccsError('MCCS_ERR_CONFLICT', `${f} exists already; hb.json names it as a quorum file`, { subject: f })
         await w.create(f, Buffer.from(data, 'base64'), 0o600)
       }
       await w.create(hbFile, JSON.stringify(hb.config, null, 2) + '\n', 0o644)
@@ -130,7 +174,14 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
     conv.send({ t: 'written' })
     const done = await conv.expect('done', STEP_MS, host)
     written = true
-    return { node: offer.node, cluster: offer.cluster, language, addresses, generation: done.generation, members: hb.config.nodes.map((n) => n.name).filter((n) => n !== offer.node) }
+    return {
+      node: offer.node,
+      cluster: offer.cluster,
+      language,
+      addresses,
+      generation: done.generation,
+      members: hb.config.nodes.map((n) => n.name).filter((n) => n !== offer.node),
+    }
   } finally {
     if (!written) await w.rollback()
     conv.close()

@@ -17,8 +17,20 @@ import { CODES, MccsError, type ErrorCode } from '../errors.js'
 export const JOIN_VERSION = 1
 const MAX_LINE = 1 << 20
 
-export interface Offer { t: 'offer'; cluster: string; node: string; links: Array<{ name: string; priority: number; member: string }>; port: number }
-export interface ConfigGift { t: 'config'; hb: unknown; main: unknown; key: string; files: Record<string, string> }
+export interface Offer {
+  t: 'offer'
+  cluster: string
+  node: string
+  links: Array<{ name: string; priority: number; member: string }>
+  port: number
+}
+export interface ConfigGift {
+  t: 'config'
+  hb: unknown
+  main: unknown
+  key: string
+  files: Record<string, string>
+}
 export type JoinMessage =
   | { t: 'hello'; v: number }
   | Offer
@@ -40,22 +52,39 @@ export class JoinConversation {
     sock.on('data', (chunk: Buffer) => {
       const ok = framer.push(chunk, (line) => {
         let v: unknown
-        try { v = JSON.parse(line) } catch { v = null }
-        if (!v || typeof v !== 'object' || typeof (v as { t?: unknown }).t !== 'string') { sock.destroy(); return false }
+        try {
+          v = JSON.parse(line)
+        } catch {
+          v = null
+        }
+        if (!v || typeof v !== 'object' || typeof (v as { t?: unknown }).t !== 'string') {
+          sock.destroy()
+          return false
+        }
         this.deliver(v as JoinMessage)
       })
       if (!ok) sock.destroy()
     })
-    const end = () => { this.ended = true; this.waiter?.(null); this.waiter = null }
+    const end = () => {
+      this.ended = true
+      this.waiter?.(null)
+      this.waiter = null
+    }
     sock.on('close', end)
     sock.on('error', end)
   }
 
   private deliver(m: JoinMessage): void {
-    if (this.waiter) { const w = this.waiter; this.waiter = null; w(m) } else this.queue.push(m)
+    if (this.waiter) {
+      const w = this.waiter
+      this.waiter = null
+      w(m)
+    } else this.queue.push(m)
   }
 
-  send(m: JoinMessage): void { if (!this.sock.destroyed) this.sock.write(JSON.stringify(m) + '\n') }
+  send(m: JoinMessage): void {
+    if (!this.sock.destroyed) this.sock.write(JSON.stringify(m) + '\n')
+  }
 
   /** The next message, or null when the connection ended or `timeoutMs` passed. */
   next(timeoutMs: number): Promise<JoinMessage | null> {
@@ -63,21 +92,36 @@ export class JoinConversation {
     if (q) return Promise.resolve(q)
     if (this.ended) return Promise.resolve(null)
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.waiter = null; resolve(null) }, timeoutMs)
-      this.waiter = (m) => { clearTimeout(timer); resolve(m) }
+      const timer = setTimeout(() => {
+        this.waiter = null
+        resolve(null)
+      }, timeoutMs)
+      this.waiter = (m) => {
+        clearTimeout(timer)
+        resolve(m)
+      }
     })
   }
 
   /** The next message, which must be of kind `t` (a refusal becomes its MccsError). */
   async expect<T extends JoinMessage['t']>(t: T, timeoutMs: number, peer: string): Promise<Extract<JoinMessage, { t: T }>> {
     const m = await this.next(timeoutMs)
-    if (!m) throw new MccsError('MCCS_ERR_PEER_TIMEOUT', `${peer} ended the join or did not answer within ${Math.round(timeoutMs / 1000)} s`, { subject: peer })
+    if (!m)
+      throw new MccsError('MCCS_ERR_PEER_TIMEOUT', `${peer} ended the join or did not answer within ${Math.round(timeoutMs / 1000)} s`, {
+        subject: peer,
+      })
     if (m.t === 'refused') {
-      throw new MccsError(Object.hasOwn(CODES, m.code) ? m.code as ErrorCode : 'MCCS_ERR_CONFLICT', m.reason, { subject: peer, ...(m.field ? { field: m.field } : {}) })
+      throw new MccsError(Object.hasOwn(CODES, m.code) ? (m.code as ErrorCode) : 'MCCS_ERR_CONFLICT', m.reason, {
+        subject: peer,
+        ...(m.field ? { field: m.field } : {}),
+      })
     }
     if (m.t !== t) throw new MccsError('MCCS_ERR_PEER_PROTOCOL', `expected '${t}', got '${m.t}'`, { subject: peer })
     return m as Extract<JoinMessage, { t: T }>
   }
 
-  close(): void { this.sock.end(); setTimeout(() => this.sock.destroy(), 1000).unref() }
+  close(): void {
+    this.sock.end()
+    setTimeout(() => this.sock.destroy(), 1000).unref()
+  }
 }

@@ -27,8 +27,19 @@ import { readSetupRecord } from './node-files.js'
 
 const STEP_MS = 30_000
 
-export interface JoinOffered { token: string; node: string; cluster: string; listen: string[]; port: number }
-export interface JoinDone { node: string; addresses: Record<string, string>; generation: number; others: string[] }
+export interface JoinOffered {
+  token: string
+  node: string
+  cluster: string
+  listen: string[]
+  port: number
+}
+export interface JoinDone {
+  node: string
+  addresses: Record<string, string>
+  generation: number
+  others: string[]
+}
 
 export interface NodeAddOptions {
   b: Bootstrap
@@ -44,15 +55,24 @@ export interface NodeAddOptions {
 
 /** Checks the name can be added (before any token exists): valid, free, and a cluster-mode node. */
 export async function checkNodeAdd(b: Bootstrap, name: string): Promise<ConfigPair> {
-  checkName(name, 'name', 'the new node\'s name')
+  checkName(name, 'name', "the new node's name")
   const store = new ConfigStore(b.configDir)
   const cur = await store.load()
   const rec = await readSetupRecord(b.configDir)
   if (rec?.mode === 'single') {
-    throw new MccsError('MCCS_ERR_CONFLICT', 'this node was set up as a single-node cluster (mccs setup --mode single): it takes no other node', { subject: b.nodeName })
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      'this node was set up as a single-node cluster (mccs setup --mode single): it takes no other node',
+      { subject: b.nodeName },
+    )
   }
-  if (!cur.hb.nodes.some((n) => n.name === b.nodeName)) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${b.nodeName}) is not in hb.json`, { field: '/nodes' })
-  if (cur.hb.nodes.some((n) => n.name === name)) throw new MccsError('MCCS_ERR_CONFLICT', `node name ${name} is already taken in cluster ${cur.hb.cluster}`, { field: 'name', subject: name })
+  if (!cur.hb.nodes.some((n) => n.name === b.nodeName))
+    throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${b.nodeName}) is not in hb.json`, { field: '/nodes' })
+  if (cur.hb.nodes.some((n) => n.name === name))
+    throw new MccsError('MCCS_ERR_CONFLICT', `node name ${name} is already taken in cluster ${cur.hb.cluster}`, {
+      field: 'name',
+      subject: name,
+    })
   if (cur.hb.nodes.length >= 16) throw new MccsError('MCCS_ERR_CONFLICT', 'a cluster has at most 16 nodes', { field: 'name' })
   return cur
 }
@@ -77,12 +97,18 @@ export function hbWithNode(cur: ConfigPair, node: HbNode, file: string): HbConfi
 
 /** The new node's addresses as the joiner proposes them: every link, IP addresses, none in use. */
 export function checkJoinAddresses(hb: HbConfig, addresses: unknown): Record<string, string> {
-  if (!addresses || typeof addresses !== 'object' || Array.isArray(addresses)) throw new MccsError('MCCS_ERR_INVALID', 'must map each link to an address', { field: 'addresses' })
+  if (!addresses || typeof addresses !== 'object' || Array.isArray(addresses))
+    throw new MccsError('MCCS_ERR_INVALID', 'must map each link to an address', { field: 'addresses' })
   const a = addresses as Record<string, unknown>
-  for (const k of Object.keys(a)) if (!hb.links.some((l) => l.name === k)) throw new MccsError('MCCS_ERR_INVALID', `the cluster has no link ${k} (its links: ${hb.links.map((l) => l.name).join(', ')})`, { field: `addresses.${k}` })
+  for (const k of Object.keys(a))
+    if (!hb.links.some((l) => l.name === k))
+      throw new MccsError('MCCS_ERR_INVALID', `the cluster has no link ${k} (its links: ${hb.links.map((l) => l.name).join(', ')})`, {
+        field: `addresses.${k}`,
+      })
   for (const l of hb.links) {
     const v = a[l.name]
-    if (typeof v !== 'string' || !isIP(v)) throw new MccsError('MCCS_ERR_INVALID', `needs this host's IP address on link ${l.name}`, { field: `addresses.${l.name}` })
+    if (typeof v !== 'string' || !isIP(v))
+      throw new MccsError('MCCS_ERR_INVALID', `needs this host's IP address on link ${l.name}`, { field: `addresses.${l.name}` })
     const user = hb.nodes.find((n) => Object.values(n.addresses).includes(v))
     if (user) throw new MccsError('MCCS_ERR_CONFLICT', `${v} is node ${user.name}'s address`, { field: `addresses.${l.name}` })
   }
@@ -104,44 +130,76 @@ export async function offerJoin(o: NodeAddOptions): Promise<JoinDone> {
   const key = await loadClusterKey(clusterKeyPath(b.configDir))
   const token = o.token ?? newJoinToken()
   const port = first.hb.port + JOIN_PORT_OFFSET
-  const ordered = [...first.hb.links].sort((x, y) => x.priority - y.priority).map((l) => self.addresses[l.name]).filter((x): x is string => !!x)
+  const ordered = [...first.hb.links]
+    .sort((x, y) => x.priority - y.priority)
+    .map((l) => self.addresses[l.name])
+    .filter((x): x is string => !!x)
   const listen = [...new Set(ordered)]
   const servers: tls.Server[] = []
   let busy = false
   let finish!: (r: JoinDone) => void
   let fail!: (e: Error) => void
-  const result = new Promise<JoinDone>((res, rej) => { finish = res; fail = rej })
+  const result = new Promise<JoinDone>((res, rej) => {
+    finish = res
+    fail = rej
+  })
 
   const serve = async (sock: tls.TLSSocket): Promise<void> => {
-    if (!pskAuthenticated(sock)) { sock.destroy(); return }
+    if (!pskAuthenticated(sock)) {
+      sock.destroy()
+      return
+    }
     const conv = new JoinConversation(sock)
     const from = sock.remoteAddress ?? '?'
     try {
       const hello = await conv.expect('hello', STEP_MS, from)
-      if (hello.v !== JOIN_VERSION) throw new MccsError('MCCS_ERR_PEER_PROTOCOL', `join protocol ${hello.v} is not ${JOIN_VERSION}: install the same MCCS version on the new host`, { field: 'v' })
+      if (hello.v !== JOIN_VERSION)
+        throw new MccsError(
+          'MCCS_ERR_PEER_PROTOCOL',
+          `join protocol ${hello.v} is not ${JOIN_VERSION}: install the same MCCS version on the new host`,
+          { field: 'v' },
+        )
       if (busy) throw new MccsError('MCCS_ERR_CONFLICT', 'another join with this token is in progress')
       busy = true
       try {
         const store = new ConfigStore(b.configDir)
         let cur = await store.load() // read again: the agent may have changed main.json since the token was made
         conv.send({
-          t: 'offer', cluster: cur.hb.cluster, node: o.name, port: cur.hb.port,
-          links: [...cur.hb.links].sort((x, y) => x.priority - y.priority).map((l) => ({ name: l.name, priority: l.priority, member: self.addresses[l.name] ?? '' })),
+          t: 'offer',
+          cluster: cur.hb.cluster,
+          node: o.name,
+          port: cur.hb.port,
+          links: [...cur.hb.links]
+            .sort((x, y) => x.priority - y.priority)
+            .map((l) => ({ name: l.name, priority: l.priority, member: self.addresses[l.name] ?? '' })),
         })
         const join = await conv.expect('join', STEP_MS, from)
         cur = await store.load()
-        if (cur.hb.nodes.some((n) => n.name === o.name)) throw new MccsError('MCCS_ERR_CONFLICT', `node name ${o.name} is already taken in cluster ${cur.hb.cluster}`, { field: 'name', subject: o.name })
+        if (cur.hb.nodes.some((n) => n.name === o.name))
+          throw new MccsError('MCCS_ERR_CONFLICT', `node name ${o.name} is already taken in cluster ${cur.hb.cluster}`, {
+            field: 'name',
+            subject: o.name,
+          })
         const addresses = checkJoinAddresses(cur.hb, join.addresses)
         const next = hbWithNode(cur, { name: o.name, addresses }, store.hbPath)
         conv.send({ t: 'config', hb: next, main: cur.main, key: key.toString('base64'), files: await sharedFiles(cur.hb, b.configDir) })
         const written = await conv.next(STEP_MS)
         if (written?.t !== 'written') {
-          throw new MccsError('MCCS_ERR_CONFLICT', `the new host did not write the configuration${written?.t === 'failed' ? `: ${written.reason}` : ''}; nothing changed here`, { subject: from })
+          throw new MccsError(
+            'MCCS_ERR_CONFLICT',
+            `the new host did not write the configuration${written?.t === 'failed' ? `: ${written.reason}` : ''}; nothing changed here`,
+            { subject: from },
+          )
         }
         const hb = await store.commitHb(next, { expectGeneration: cur.hb.generation })
         conv.send({ t: 'done', generation: hb.generation })
         conv.close()
-        finish({ node: o.name, addresses, generation: hb.generation, others: cur.hb.nodes.map((n) => n.name).filter((n) => n !== b.nodeName) })
+        finish({
+          node: o.name,
+          addresses,
+          generation: hb.generation,
+          others: cur.hb.nodes.map((n) => n.name).filter((n) => n !== b.nodeName),
+        })
       } finally {
         busy = false
       }
@@ -155,18 +213,40 @@ export async function offerJoin(o: NodeAddOptions): Promise<JoinDone> {
 
   try {
     for (const host of listen) {
-      const server = tls.createServer(pskServerOptions((id) => (id === joinIdentity(token) ? joinPsk(token) : null), 10_000), (s) => { void serve(s) })
+      const server = tls.createServer(
+        pskServerOptions((id) => (id === joinIdentity(token) ? joinPsk(token) : null), 10_000),
+        (s) => {
+          void serve(s)
+        },
+      )
       server.on('tlsClientError', (err: Error & { code?: string }, s: tls.TLSSocket) => {
         o.say?.(`join attempt from ${s.remoteAddress ?? '?'} refused: it does not hold this token (${err.code ?? err.message})`)
       })
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (e: NodeJS.ErrnoException) => reject(new MccsError('MCCS_ERR_CONFLICT', `cannot listen for the join on ${host}:${port}: ${e.code ?? e.message}`, { field: 'listen', cause: e })))
+        server.once('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            new MccsError('MCCS_ERR_CONFLICT', `cannot listen for the join on ${host}:${port}: ${e.code ?? e.message}`, {
+              field: 'listen',
+              cause: e,
+            }),
+          ),
+        )
         server.listen(port, host, () => resolve())
       })
       servers.push(server)
     }
     o.offered({ token: token.text, node: o.name, cluster: first.hb.cluster, listen, port })
-    const timer = setTimeout(() => fail(new MccsError('MCCS_ERR_PEER_TIMEOUT', `no new host joined within ${Math.round(o.timeoutMs / 1000)} s; the token is void (run mccs node add again)`, { subject: o.name })), o.timeoutMs)
+    const timer = setTimeout(
+      () =>
+        fail(
+          new MccsError(
+            'MCCS_ERR_PEER_TIMEOUT',
+            `no new host joined within ${Math.round(o.timeoutMs / 1000)} s; the token is void (run mccs node add again)`,
+            { subject: o.name },
+          ),
+        ),
+      o.timeoutMs,
+    )
     try {
       return await result
     } finally {

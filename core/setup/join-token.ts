@@ -9,7 +9,11 @@ import { MccsError } from '../errors.js'
 export const JOIN_PORT_OFFSET = 5 // the join listener: heartbeat port + 5 (14326); the peer channel is + 4
 const TOKEN_RE = /^mccs1\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$/
 
-export interface JoinToken { id: string; secret: Buffer; text: string }
+export interface JoinToken {
+  id: string
+  secret: Buffer
+  text: string
+}
 
 export function newJoinToken(): JoinToken {
   const id = randomBytes(8).toString('hex')
@@ -19,7 +23,10 @@ export function newJoinToken(): JoinToken {
 
 export function parseJoinToken(text: string | undefined): JoinToken {
   const m = TOKEN_RE.exec((text ?? '').trim())
-  if (!m) throw new MccsError('MCCS_ERR_INVALID', 'is not a join token (mccs node add on a member prints one: mccs1.<id>.<secret>)', { field: '--token' })
+  if (!m)
+    throw new MccsError('MCCS_ERR_INVALID', 'is not a join token (mccs node add on a member prints one: mccs1.<id>.<secret>)', {
+      field: '--token',
+    })
   return { id: m[1]!, secret: Buffer.from(m[2]!, 'base64url'), text: m[0] }
 }
 

@@ -25,7 +25,10 @@ export interface SetupRecord {
 
 export function checkLanguage(v: string | undefined): Language {
   const l = v ?? 'ko'
-  if (!(LANGUAGES as readonly string[]).includes(l)) throw new MccsError('MCCS_ERR_INVALID', `'${l}' is not a language MCCS offers: ko (Korean, the default) or en (English)`, { field: '--lang' })
+  if (!(LANGUAGES as readonly string[]).includes(l))
+    throw new MccsError('MCCS_ERR_INVALID', `'${l}' is not a language MCCS offers: ko (Korean, the default) or en (English)`, {
+      field: '--lang',
+    })
   return l as Language
 }
 
@@ -46,13 +49,19 @@ export const settingsFile = (b: Bootstrap): string => path.join(b.configDir, SET
  */
 export async function checkNodeNameWins(b: Bootstrap, name: string): Promise<void> {
   if (b.source.env.includes('MCCS_NODE_NAME') && b.nodeName !== name) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `MCCS_NODE_NAME says this node is ${b.nodeName}; unset it or set up ${b.nodeName}`, { field: '--name' })
+    throw new MccsError('MCCS_ERR_CONFLICT', `MCCS_NODE_NAME says this node is ${b.nodeName}; unset it or set up ${b.nodeName}`, {
+      field: '--name',
+    })
   }
   const mine = settingsFile(b)
   if (b.source.file && b.source.file !== mine) {
     const text = await readFile(b.source.file, 'utf8').catch(() => '')
     if (/nodeName/.test(text) && b.nodeName !== name) {
-      throw new MccsError('MCCS_ERR_CONFLICT', `the settings file ${b.source.file} names this node ${b.nodeName}; change it there or set up ${b.nodeName}`, { field: '--name' })
+      throw new MccsError(
+        'MCCS_ERR_CONFLICT',
+        `the settings file ${b.source.file} names this node ${b.nodeName}; change it there or set up ${b.nodeName}`,
+        { field: '--name' },
+      )
     }
   }
 }

@@ -25,7 +25,11 @@ export function uninstallArgv(o: { purge: boolean; root?: string }): string[] {
   const root = o.root ?? packageRoot()
   const kind = installKind(root)
   if (!kind) {
-    throw new MccsError('MCCS_ERR_CONFLICT', `this mccs runs from ${root}, which is not an installed package (a source tree): there is nothing to uninstall`, { subject: root })
+    throw new MccsError(
+      'MCCS_ERR_CONFLICT',
+      `this mccs runs from ${root}, which is not an installed package (a source tree): there is nothing to uninstall`,
+      { subject: root },
+    )
   }
   return kind === 'deb'
     ? ['dpkg', o.purge ? '--purge' : '--remove', 'mccs']

@@ -21,10 +21,14 @@ export class WrittenFiles {
   }
 
   /** Something else to undo (a file that existed and was changed: its old text is written back). */
-  onRollback(fn: () => Promise<unknown>): void { this.undo.push(fn) }
+  onRollback(fn: () => Promise<unknown>): void {
+    this.undo.push(fn)
+  }
 
   /** Notes a file written by another function (the cluster key, the license) for the rollback. */
-  note(file: string): void { this.made.push(file) }
+  note(file: string): void {
+    this.made.push(file)
+  }
 
   async mkdirs(dir: string, mode = 0o755): Promise<void> {
     const missing: string[] = []
@@ -43,9 +47,14 @@ export class WrittenFiles {
     this.undo.length = 0
   }
 
-  get files(): readonly string[] { return this.made }
+  get files(): readonly string[] {
+    return this.made
+  }
 }
 
 export async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false)
+  return stat(p).then(
+    () => true,
+    () => false,
+  )
 }

@@ -11,7 +11,17 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { tar, type TarEntry } from './tar.js'
-import { knownSecrets, redactConfig, redactJsonText, redactLogLine, redactText, rememberSecrets, REDACTED, type SchemaOf, type SecretSet } from '../log/redact.js'
+import {
+  knownSecrets,
+  redactConfig,
+  redactJsonText,
+  redactLogLine,
+  redactText,
+  rememberSecrets,
+  REDACTED,
+  type SchemaOf,
+  type SecretSet,
+} from '../log/redact.js'
 
 /** Never in a bundle, whatever their content: the cluster key, console accounts, private keys. */
 const NEVER = /^(cluster\.key|accounts\.json)$|\.(key|pem|p12|pfx)$/i
@@ -43,7 +53,14 @@ export interface CollectOptions {
 export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buffer; manifest: NodeManifest }> {
   const b = o.bootstrap
   const now = o.now ?? new Date()
-  const m: NodeManifest = { node: b.nodeName, createdAt: now.toISOString(), mccsVersion: o.mccsVersion ?? 'unknown', files: [], excluded: [], errors: [] }
+  const m: NodeManifest = {
+    node: b.nodeName,
+    createdAt: now.toISOString(),
+    mccsVersion: o.mccsVersion ?? 'unknown',
+    files: [],
+    excluded: [],
+    errors: [],
+  }
   const entries: TarEntry[] = []
   const add = (rel: string, data: Buffer | string, note?: string) => {
     const buf = typeof data === 'string' ? Buffer.from(data) : data
@@ -56,7 +73,13 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
   const known = knownSecrets.copy()
   for (const name of ['hb.json', 'main.json', 'hb.json.prev', 'main.json.prev']) {
     const text = await readFile(path.join(b.configDir, name), 'utf8').catch(() => null)
-    if (text !== null) { try { rememberSecrets(JSON.parse(text), schemaOf, known) } catch { /* not JSON: not collected either */ } }
+    if (text !== null) {
+      try {
+        rememberSecrets(JSON.parse(text), schemaOf, known)
+      } catch {
+        /* not JSON: not collected either */
+      }
+    }
   }
   const clusterKey = await readFile(path.join(b.configDir, 'cluster.key')).catch(() => null)
   if (clusterKey?.length) for (const enc of ['hex', 'base64', 'base64url'] as const) known.add(clusterKey.toString(enc))
@@ -65,9 +88,15 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
   // config/: every JSON file redacted; the license file as is (it is signed, not secret).
   for (const name of await list(b.configDir, m, 'config')) {
     const rel = `config/${name}`
-    if (NEVER.test(name)) { m.excluded.push({ path: rel, reason: 'secret (key, accounts): never collected' }); continue }
+    if (NEVER.test(name)) {
+      m.excluded.push({ path: rel, reason: 'secret (key, accounts): never collected' })
+      continue
+    }
     const full = path.join(b.configDir, name)
-    if (!(await isFile(full))) { m.excluded.push({ path: rel, reason: 'not a regular file (folders under config/ may hold keys)' }); continue }
+    if (!(await isFile(full))) {
+      m.excluded.push({ path: rel, reason: 'not a regular file (folders under config/ may hold keys)' })
+      continue
+    }
     if (name.endsWith('.json')) {
       const text = await readText(full, m, rel)
       if (text === null) continue
@@ -86,12 +115,19 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
     const rel = `config/settings/${path.basename(b.source.file)}`
     const text = await readText(b.source.file, m, rel)
     if (text !== null) {
-      const r = b.source.file.endsWith('.json') || b.source.file.endsWith('rc') ? redactJsonText(text, undefined, ro) : { ok: false as const, reason: 'settings file is not JSON; left out so no secret leaks' }
+      const r =
+        b.source.file.endsWith('.json') || b.source.file.endsWith('rc')
+          ? redactJsonText(text, undefined, ro)
+          : { ok: false as const, reason: 'settings file is not JSON; left out so no secret leaks' }
       if (r.ok) add(rel, r.text, 'secrets redacted')
       else m.excluded.push({ path: rel, reason: r.reason })
     }
   }
-  add('config/settings/effective.json', JSON.stringify(redactConfig(b, undefined, ro), null, 2) + '\n', 'the settings this node runs with (paths, ports, sources)')
+  add(
+    'config/settings/effective.json',
+    JSON.stringify(redactConfig(b, undefined, ro), null, 2) + '\n',
+    'the settings this node runs with (paths, ports, sources)',
+  )
 
   // logs/: the agent log with its rotations (gzip'd ones unpacked, redacted, packed again) and the operation log.
   for (const name of await list(b.logDir, m, 'logs')) {
@@ -99,7 +135,8 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
     const rel = `logs/${name}`
     if (name.endsWith('.gz')) {
       const data = await readGzTail(path.join(b.logDir, name), m, rel)
-      if (data) add(rel, await gzipAsync(Buffer.from(await redactLines(data.text, ro))), ['secrets redacted', data.note].filter(Boolean).join('; '))
+      if (data)
+        add(rel, await gzipAsync(Buffer.from(await redactLines(data.text, ro))), ['secrets redacted', data.note].filter(Boolean).join('; '))
     } else {
       const data = await readTail(path.join(b.logDir, name), m, rel)
       if (data) add(rel, await redactLines(data.buf.toString('utf8'), ro), ['secrets redacted', data.note].filter(Boolean).join('; '))
@@ -109,12 +146,25 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
   // script/: operator scripts (manual: support files include user-defined scripts), secret-looking values redacted.
   let scripts = 0
   for (const rel of await walk(b.scriptDir, m)) {
-    if (NEVER.test(path.basename(rel))) { m.excluded.push({ path: `script/${rel}`, reason: 'secret (key): never collected' }); continue }
-    if (++scripts > MAX_SCRIPTS) { m.excluded.push({ path: `script/${rel}`, reason: `more than ${MAX_SCRIPTS} files in script/` }); continue }
+    if (NEVER.test(path.basename(rel))) {
+      m.excluded.push({ path: `script/${rel}`, reason: 'secret (key): never collected' })
+      continue
+    }
+    if (++scripts > MAX_SCRIPTS) {
+      m.excluded.push({ path: `script/${rel}`, reason: `more than ${MAX_SCRIPTS} files in script/` })
+      continue
+    }
     const data = await readTail(path.join(b.scriptDir, rel), m, `script/${rel}`)
     if (!data) continue
-    if (data.buf.includes(0)) { m.excluded.push({ path: `script/${rel}`, reason: 'binary file: cannot be redacted, so not collected' }); continue }
-    add(`script/${rel}`, await redactLines(data.buf.toString('utf8'), ro, false), ['secret-looking values redacted', data.note].filter(Boolean).join('; '))
+    if (data.buf.includes(0)) {
+      m.excluded.push({ path: `script/${rel}`, reason: 'binary file: cannot be redacted, so not collected' })
+      continue
+    }
+    add(
+      `script/${rel}`,
+      await redactLines(data.buf.toString('utf8'), ro, false),
+      ['secret-looking values redacted', data.note].filter(Boolean).join('; '),
+    )
   }
 
   try {
@@ -125,7 +175,11 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
   }
 
   // The process list: command lines redacted like log text (no /proc/<pid>/environ is ever read).
-  add('processinfo.txt', await redactLines(await cmd(['ps', '-eo', 'pid,ppid,pgid,user,lstart,etime,pcpu,rss,stat,args', '--sort=pid'], m), ro, false), 'command lines redacted')
+  add(
+    'processinfo.txt',
+    await redactLines(await cmd(['ps', '-eo', 'pid,ppid,pgid,user,lstart,etime,pcpu,rss,stat,args', '--sort=pid'], m), ro, false),
+    'command lines redacted',
+  )
   add('system/uname.txt', redactText(await cmd(['uname', '-a'], m), ro))
   add('system/ip-addr.json', redactText(await cmd(['ip', '-j', 'addr'], m), ro))
   add('system/ip-route.txt', redactText(await cmd(['ip', 'route'], m), ro))
@@ -134,15 +188,30 @@ export async function collectNodeBundle(o: CollectOptions): Promise<{ data: Buff
   add('system/uptime.txt', await cmd(['uptime'], m))
   const osRelease = await readText('/etc/os-release', m, 'system/os-release')
   if (osRelease !== null) add('system/os-release', osRelease)
-  add('system/node.json', JSON.stringify({
-    hostname: os.hostname(), node: process.version, versions: process.versions, arch: process.arch, cpus: os.cpus().length,
-    loadavg: os.loadavg(), totalMem: os.totalmem(), freeMem: os.freemem(), uptimeS: os.uptime(),
-  }, null, 2) + '\n')
+  add(
+    'system/node.json',
+    JSON.stringify(
+      {
+        hostname: os.hostname(),
+        node: process.version,
+        versions: process.versions,
+        arch: process.arch,
+        cpus: os.cpus().length,
+        loadavg: os.loadavg(),
+        totalMem: os.totalmem(),
+        freeMem: os.freemem(),
+        uptimeS: os.uptime(),
+      },
+      null,
+      2,
+    ) + '\n',
+  )
 
   // Last guard: the cluster key's raw bytes nowhere (its text forms are known values above).
   if (clusterKey?.length) {
     for (const e of entries) {
-      if (e.data.includes(clusterKey)) e.data = Buffer.from(e.data.toString('latin1').split(clusterKey.toString('latin1')).join(REDACTED), 'latin1')
+      if (e.data.includes(clusterKey))
+        e.data = Buffer.from(e.data.toString('latin1').split(clusterKey.toString('latin1')).join(REDACTED), 'latin1')
     }
   }
   for (const e of m.errors) e.message = redactText(e.message, ro)
@@ -157,13 +226,20 @@ async function typeSchemas(dirs: string[]): Promise<SchemaOf> {
   const schemas = new Map<string, object>()
   for (const dir of dirs) {
     let names: string[]
-    try { names = await readdir(dir) } catch { continue }
+    try {
+      names = await readdir(dir)
+    } catch {
+      continue
+    }
     for (const n of names) {
       try {
         const man = JSON.parse(await readFile(path.join(dir, n, 'plugin.json'), 'utf8')) as { name?: unknown; wizard?: unknown }
         // The first folder wins, as when the agent loads plugins.
-        if (typeof man.name === 'string' && man.wizard && typeof man.wizard === 'object' && !schemas.has(man.name)) schemas.set(man.name, man.wizard)
-      } catch { /* not a plugin folder, or a broken manifest: the agent refuses it too */ }
+        if (typeof man.name === 'string' && man.wizard && typeof man.wizard === 'object' && !schemas.has(man.name))
+          schemas.set(man.name, man.wizard)
+      } catch {
+        /* not a plugin folder, or a broken manifest: the agent refuses it too */
+      }
     }
   }
   return (type) => schemas.get(type)
@@ -181,7 +257,10 @@ async function redactLines(text: string, o: { known: SecretSet }, json = true): 
     if (l.length > MAX_LINE) l = `${l.slice(0, MAX_LINE)}… [${l.length - MAX_LINE} characters cut]`
     out.push(json ? redactLogLine(l, o) : redactText(l, o))
     since += l.length
-    if (since > 512 * 1024) { since = 0; await yieldLoop() }
+    if (since > 512 * 1024) {
+      since = 0
+      await yieldLoop()
+    }
   }
   return out.join('\n')
 }
@@ -196,7 +275,11 @@ async function list(dir: string, m: NodeManifest, what: string): Promise<string[
 }
 
 async function isFile(p: string): Promise<boolean> {
-  try { return (await stat(p)).isFile() } catch { return false }
+  try {
+    return (await stat(p)).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** Regular files under dir, relative, sorted; symlinks are not followed (they may point anywhere). */
@@ -211,7 +294,7 @@ async function walk(dir: string, m: NodeManifest, rel = ''): Promise<string[]> {
   const out: string[] = []
   for (const d of names.sort((a, b) => a.name.localeCompare(b.name))) {
     const r = rel ? `${rel}/${d.name}` : d.name
-    if (d.isDirectory()) out.push(...await walk(dir, m, r))
+    if (d.isDirectory()) out.push(...(await walk(dir, m, r)))
     else if (d.isFile()) out.push(r)
     else m.excluded.push({ path: `script/${r}`, reason: 'not a regular file' })
   }

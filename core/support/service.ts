@@ -26,10 +26,14 @@ export type NodeSelection = 'all' | string[]
 /** Checks a request's node list against the cluster; the error names the offending entry. */
 export function resolveNodes(sel: unknown, cluster: string[]): string[] {
   if (sel === 'all') return [...cluster]
-  if (!Array.isArray(sel) || sel.length === 0) throw new MccsError('MCCS_ERR_INVALID', "must be 'all' or a non-empty list of node names", { field: '/nodes' })
+  if (!Array.isArray(sel) || sel.length === 0)
+    throw new MccsError('MCCS_ERR_INVALID', "must be 'all' or a non-empty list of node names", { field: '/nodes' })
   const out: string[] = []
   sel.forEach((n, i) => {
-    if (typeof n !== 'string' || !cluster.includes(n)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(n)} is not a node of this cluster (${cluster.join(', ')})`, { field: `/nodes/${i}` })
+    if (typeof n !== 'string' || !cluster.includes(n))
+      throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(n)} is not a node of this cluster (${cluster.join(', ')})`, {
+        field: `/nodes/${i}`,
+      })
     if (!out.includes(n)) out.push(n)
   })
   return out
@@ -45,23 +49,32 @@ export async function createSupportBundle(deps: SupportDeps, sel: NodeSelection,
   const entries: TarEntry[] = []
   const collected: string[] = []
   const unreachable: BundleInfo['unreachable'] = []
-  await Promise.all(nodes.map(async (node) => {
-    try {
-      let data: Buffer
-      if (node === self) {
-        data = (await collectNodeBundle({ bootstrap: deps.bootstrap, status: deps.status, now, ...(deps.mccsVersion ? { mccsVersion: deps.mccsVersion } : {}) })).data
-      } else if (deps.collectFromPeers) {
-        data = await deps.collectFromPeers(node)
-        checkNodeBundle(data, node)
-      } else {
-        throw new Error('collecting from other nodes is not wired in this agent (no peer channel for support files)')
+  await Promise.all(
+    nodes.map(async (node) => {
+      try {
+        let data: Buffer
+        if (node === self) {
+          data = (
+            await collectNodeBundle({
+              bootstrap: deps.bootstrap,
+              status: deps.status,
+              now,
+              ...(deps.mccsVersion ? { mccsVersion: deps.mccsVersion } : {}),
+            })
+          ).data
+        } else if (deps.collectFromPeers) {
+          data = await deps.collectFromPeers(node)
+          checkNodeBundle(data, node)
+        } else {
+          throw new Error('collecting from other nodes is not wired in this agent (no peer channel for support files)')
+        }
+        entries.push({ name: `${node}.tar.gz`, data, mtime: now })
+        collected.push(node)
+      } catch (e) {
+        unreachable.push({ node, reason: (e as Error).message })
       }
-      entries.push({ name: `${node}.tar.gz`, data, mtime: now })
-      collected.push(node)
-    } catch (e) {
-      unreachable.push({ node, reason: (e as Error).message })
-    }
-  }))
+    }),
+  )
   const order = (a: string, b: string) => nodes.indexOf(a) - nodes.indexOf(b)
   collected.sort(order)
   unreachable.sort((a, b) => order(a.node, b.node))

@@ -23,12 +23,18 @@ export class SupportStore {
   readonly dir: string
   private chain: Promise<unknown> = Promise.resolve()
 
-  constructor(stateDir: string, readonly keep = DEFAULT_KEEP) {
+  constructor(
+    stateDir: string,
+    readonly keep = DEFAULT_KEEP,
+  ) {
     this.dir = path.join(stateDir, 'support')
   }
 
   static newId(now: Date): string {
-    return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
+    return `${now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
   }
 
   async list(): Promise<BundleInfo[]> {
@@ -60,11 +66,16 @@ export class SupportStore {
   /** The file of a kept bundle; MCCS_ERR_NOT_FOUND for an unknown or malformed id. */
   async path(id: string): Promise<string> {
     if (!BUNDLE_ID.test(id)) throw new MccsError('MCCS_ERR_INVALID', 'is not a bundle id (yyyymmddThhmmssZ-xxxxxx)', { field: '/id' })
-    if (!(await this.list()).some((x) => x.id === id)) throw new MccsError('MCCS_ERR_NOT_FOUND', `no support bundle ${id} is kept on this node`, { field: '/id' })
+    if (!(await this.list()).some((x) => x.id === id))
+      throw new MccsError('MCCS_ERR_NOT_FOUND', `no support bundle ${id} is kept on this node`, { field: '/id' })
     const file = this.file(id)
-    await stat(file).catch(() => { throw new MccsError('MCCS_ERR_NOT_FOUND', `support bundle ${id} is listed but its file is gone`, { field: '/id' }) })
+    await stat(file).catch(() => {
+      throw new MccsError('MCCS_ERR_NOT_FOUND', `support bundle ${id} is listed but its file is gone`, { field: '/id' })
+    })
     return file
   }
 
-  private file(id: string): string { return path.join(this.dir, `${id}.tar.gz`) }
+  private file(id: string): string {
+    return path.join(this.dir, `${id}.tar.gz`)
+  }
 }

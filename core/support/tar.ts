@@ -2,7 +2,12 @@
 // and Debian's `tar -tzf` reads what it writes. gzip comes from node:zlib.
 import { gzipSync, gunzipSync } from 'node:zlib'
 
-export interface TarEntry { name: string; data: Buffer; mode?: number; mtime?: Date }
+export interface TarEntry {
+  name: string
+  data: Buffer
+  mode?: number
+  mtime?: Date
+}
 
 const BLOCK = 512
 
@@ -63,13 +68,23 @@ export function untar(buf: Buffer): TarEntry[] {
   for (let off = 0; off + BLOCK <= buf.length;) {
     const h = buf.subarray(off, off + BLOCK)
     if (h.every((b) => b === 0)) break
-    const str = (s: number, n: number) => h.subarray(s, s + n).toString('utf8').replace(/\0.*$/s, '')
+    const str = (s: number, n: number) =>
+      h
+        .subarray(s, s + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '')
     const size = parseInt(str(124, 12).trim() || '0', 8)
     const prefix = str(345, 155)
     const name = prefix ? `${prefix}/${str(0, 100)}` : str(0, 100)
     const type = str(156, 1)
     const data = buf.subarray(off + BLOCK, off + BLOCK + size)
-    if (type === '0' || type === '') out.push({ name, data: Buffer.from(data), mode: parseInt(str(100, 8).trim() || '0', 8), mtime: new Date(parseInt(str(136, 12).trim() || '0', 8) * 1000) })
+    if (type === '0' || type === '')
+      out.push({
+        name,
+        data: Buffer.from(data),
+        mode: parseInt(str(100, 8).trim() || '0', 8),
+        mtime: new Date(parseInt(str(136, 12).trim() || '0', 8) * 1000),
+      })
     off += BLOCK + Math.ceil(size / BLOCK) * BLOCK
   }
   return out

@@ -27,7 +27,16 @@ const main: MainConfig = { generation: 1, groups: [], resources: [], dependencie
 for (let g = 0; g < n / 10; g++) {
   main.groups.push({ name: `g${g}`, nodes: ['n1'], failoverOnFailure: true, autoStart: true, autoFailback: false })
   for (let r = 0; r < 10; r++) {
-    main.resources.push({ name: `g${g}r${r}`, type: 'dummy', group: `g${g}`, critical: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: intervalS }, monitored: true })
+    main.resources.push({
+      name: `g${g}r${r}`,
+      type: 'dummy',
+      group: `g${g}`,
+      critical: true,
+      attrs: {},
+      nodeAttrs: {},
+      policy: { monitorIntervalS: intervalS },
+      monitored: true,
+    })
     if (r) main.dependencies.push({ parent: `g${g}r${r}`, child: `g${g}r${r - 1}` })
   }
 }
@@ -60,7 +69,18 @@ try {
   const hz = 100 // USER_HZ on Linux
   st = await rpc<AgentStatus>(b.controlSocket, 'status')
   const onlineAtEnd = st.groups.filter((g) => Object.values(g.nodes).includes('online')).length
-  console.log(JSON.stringify({ what: 'agentIdle', resources: n, intervalS, bringUpS: upS, cpuPctOneCore: ((z.ticks - a.ticks) / hz / wall) * 100, rssMb: z.rssMb, onlineGroupsAtEnd: onlineAtEnd, groups: st.groups.length }))
+  console.log(
+    JSON.stringify({
+      what: 'agentIdle',
+      resources: n,
+      intervalS,
+      bringUpS: upS,
+      cpuPctOneCore: ((z.ticks - a.ticks) / hz / wall) * 100,
+      rssMb: z.rssMb,
+      onlineGroupsAtEnd: onlineAtEnd,
+      groups: st.groups.length,
+    }),
+  )
 } finally {
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))

@@ -7,18 +7,33 @@ import { runChaos, CHAOS_KINDS, type ChaosReport } from '../lab/chaos.js'
 const runs = Number(process.argv[2] ?? 20)
 const seconds = Number(process.argv[3] ?? 60)
 const avail = await labAvailable()
-if (!avail.ok) { console.log(JSON.stringify({ skipped: avail.reason })); process.exit(0) }
+if (!avail.ok) {
+  console.log(JSON.stringify({ skipped: avail.reason }))
+  process.exit(0)
+}
 const reports: ChaosReport[] = []
 for (let i = 0; i < runs; i++) {
   const nodes = i % 2 === 0 ? 3 : 2
   const overlap = Math.floor(i / 2) % 2 === 1
-  const r = await runChaos({ prefix: `mccs${process.pid}k${i}-`, nodes, seconds, seed: i + 1, overlap, log: (m) => console.error(`run ${i + 1} (${nodes} nodes${overlap ? ', overlapping' : ''}): ${m}`) })
+  const r = await runChaos({
+    prefix: `mccs${process.pid}k${i}-`,
+    nodes,
+    seconds,
+    seed: i + 1,
+    overlap,
+    log: (m) => console.error(`run ${i + 1} (${nodes} nodes${overlap ? ', overlapping' : ''}): ${m}`),
+  })
   reports.push(r)
-  console.error(`run ${i + 1}: overlaps ${r.overlaps.length + r.twoAnswers + r.vipTwoHolders}, bad fences ${r.badFences.length}, liveness ${r.liveness.length}`)
+  console.error(
+    `run ${i + 1}: overlaps ${r.overlaps.length + r.twoAnswers + r.vipTwoHolders}, bad fences ${r.badFences.length}, liveness ${r.liveness.length}`,
+  )
   for (const f of r.badFences) console.error(`  bad fence: ${JSON.stringify(f)}`)
   for (const l of r.liveness) console.error(`  liveness: episode ${l.episode + 1} back ${l.backAfterEndMs} ms after its end`)
 }
-const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : null }
+const med = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length ? s[Math.floor(s.length / 2)]! : null
+}
 const byKind: Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }> = {}
 for (const k of CHAOS_KINDS) {
   // An episode is charged to its first fault's kind (in overlapping runs a second fault adds to it).
@@ -29,13 +44,16 @@ for (const k of CHAOS_KINDS) {
     medianActiveOutageMs: med(eps.filter((e) => e.faults[0]!.active && e.outageMs > 0).map((e) => e.outageMs)),
   }
 }
-console.log(JSON.stringify({
-  runs, seconds,
-  faults: reports.reduce((n, r) => n + r.episodes.reduce((m, e) => m + e.faults.length, 0), 0),
-  overlaps: reports.reduce((n, r) => n + r.overlaps.length + r.twoAnswers + r.vipTwoHolders, 0),
-  badFences: reports.reduce((n, r) => n + r.badFences.length, 0),
-  fences: reports.reduce((n, r) => n + r.fences.length, 0),
-  liveness: reports.reduce((n, r) => n + r.liveness.length, 0),
-  worstOutageMs: Math.max(0, ...reports.flatMap((r) => r.episodes.map((e) => e.outageMs))),
-  byKind,
-}))
+console.log(
+  JSON.stringify({
+    runs,
+    seconds,
+    faults: reports.reduce((n, r) => n + r.episodes.reduce((m, e) => m + e.faults.length, 0), 0),
+    overlaps: reports.reduce((n, r) => n + r.overlaps.length + r.twoAnswers + r.vipTwoHolders, 0),
+    badFences: reports.reduce((n, r) => n + r.badFences.length, 0),
+    fences: reports.reduce((n, r) => n + r.fences.length, 0),
+    liveness: reports.reduce((n, r) => n + r.liveness.length, 0),
+    worstOutageMs: Math.max(0, ...reports.flatMap((r) => r.episodes.map((e) => e.outageMs))),
+    byKind,
+  }),
+)

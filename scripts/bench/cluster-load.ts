@@ -11,13 +11,22 @@ import os from 'node:os'
 import { labAvailable, run } from '../lab/lab.js'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
 
-const arg = (n: string, d: number) => { const i = process.argv.indexOf(`--${n}`); return i >= 0 ? Number(process.argv[i + 1]) : d }
+const arg = (n: string, d: number) => {
+  const i = process.argv.indexOf(`--${n}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : d
+}
 const idleS = arg('idle', 20)
 const hogS = arg('hog', 60)
 const avail = await labAvailable()
-if (!avail.ok) { console.log(JSON.stringify({ skipped: avail.reason })); process.exit(0) }
+if (!avail.ok) {
+  console.log(JSON.stringify({ skipped: avail.reason }))
+  process.exit(0)
+}
 
-const ticks = async (pid: number) => { const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' '); return Number(s[11]) + Number(s[12]) }
+const ticks = async (pid: number) => {
+  const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+  return Number(s[11]) + Number(s[12])
+}
 const hz = 100
 const hogs: ChildProcess[] = []
 const c = await AgentCluster.create({ prefix: `mccs${process.pid}b-` })
@@ -27,11 +36,17 @@ try {
   await until(async () => ((await c.status('n3')).membership?.role === 'follower' ? true : undefined), 30_000, 'n3 following')
   await new Promise((r) => setTimeout(r, 3000))
   for (const n of c.nodes) {
-    await c.lab.exec(n, ['nft', '-f', '-'], { input: 'table inet mccsbench {\n chain o {\n  type filter hook output priority 0;\n  udp dport 14321 counter\n }\n chain i {\n  type filter hook input priority 0;\n  udp dport 14321 counter\n }\n}\n' })
+    await c.lab.exec(n, ['nft', '-f', '-'], {
+      input:
+        'table inet mccsbench {\n chain o {\n  type filter hook output priority 0;\n  udp dport 14321 counter\n }\n chain i {\n  type filter hook input priority 0;\n  udp dport 14321 counter\n }\n}\n',
+    })
   }
   const counters = async (n: string) => {
-    const j = JSON.parse((await c.lab.exec(n, ['nft', '-j', 'list', 'table', 'inet', 'mccsbench'])).stdout) as { nftables: Array<{ rule?: { chain: string; expr: Array<{ counter?: { bytes: number; packets: number } }> } }> }
-    const by = (ch: string) => j.nftables.find((x) => x.rule?.chain === ch)?.rule?.expr.find((e) => e.counter)?.counter ?? { bytes: 0, packets: 0 }
+    const j = JSON.parse((await c.lab.exec(n, ['nft', '-j', 'list', 'table', 'inet', 'mccsbench'])).stdout) as {
+      nftables: Array<{ rule?: { chain: string; expr: Array<{ counter?: { bytes: number; packets: number } }> } }>
+    }
+    const by = (ch: string) =>
+      j.nftables.find((x) => x.rule?.chain === ch)?.rule?.expr.find((e) => e.counter)?.counter ?? { bytes: 0, packets: 0 }
     return { tx: by('o'), rx: by('i') }
   }
   const pids = Object.fromEntries(c.nodes.map((n) => [n, c.agents[n]!.pid!]))
@@ -42,11 +57,12 @@ try {
   const secs = (Date.now() - t0) / 1000
   const idle: Record<string, unknown> = {}
   for (const n of c.nodes) {
-    const cpu = ((await ticks(pids[n]!)) - cpu0[n]!) / hz / secs * 100
+    const cpu = (((await ticks(pids[n]!)) - cpu0[n]!) / hz / secs) * 100
     const nn = await counters(n)
     idle[n] = {
       cpuPct: Number(cpu.toFixed(2)),
-      txBytesPerS: Math.round((nn.tx.bytes - net0[n]!.tx.bytes) / secs), rxBytesPerS: Math.round((nn.rx.bytes - net0[n]!.rx.bytes) / secs),
+      txBytesPerS: Math.round((nn.tx.bytes - net0[n]!.tx.bytes) / secs),
+      rxBytesPerS: Math.round((nn.rx.bytes - net0[n]!.rx.bytes) / secs),
       txPacketsPerS: Math.round((nn.tx.packets - net0[n]!.tx.packets) / secs),
     }
   }
@@ -55,7 +71,12 @@ try {
   const from = c.rounds.length
   for (let i = 0; i < os.cpus().length; i++) hogs.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }))
   await new Promise((r) => setTimeout(r, hogS * 1000))
-  for (const h of hogs) try { process.kill(h.pid!, 'SIGKILL') } catch { /* gone */ }
+  for (const h of hogs)
+    try {
+      process.kill(h.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
   await new Promise((r) => setTimeout(r, 2000))
   let peerDown = 0
   let fences = 0
@@ -65,14 +86,34 @@ try {
     fences += (added.match(/"msg":"fence n\d/g) ?? []).length
   }
   const during = c.rounds.slice(from)
-  const moves = during.filter((r, i) => i > 0 && r.who.length === 1 && during[i - 1]!.who.length === 1 && r.who[0] !== during[i - 1]!.who[0]).length
+  const moves = during.filter(
+    (r, i) => i > 0 && r.who.length === 1 && during[i - 1]!.who.length === 1 && r.who[0] !== during[i - 1]!.who[0],
+  ).length
   const gaps = during.filter((r) => r.who.length === 0).length
-  console.log(JSON.stringify({
-    idleS, idle, timing: '100/600',
-    hog: { seconds: hogS, cores: os.cpus().length, falseNodeDown: peerDown, fences, groupMoves: moves, roundsWithoutAnswer: gaps, twoAnswers: during.filter((r) => r.who.length > 1).length, probeRounds: during.length },
-  }))
+  console.log(
+    JSON.stringify({
+      idleS,
+      idle,
+      timing: '100/600',
+      hog: {
+        seconds: hogS,
+        cores: os.cpus().length,
+        falseNodeDown: peerDown,
+        fences,
+        groupMoves: moves,
+        roundsWithoutAnswer: gaps,
+        twoAnswers: during.filter((r) => r.who.length > 1).length,
+        probeRounds: during.length,
+      },
+    }),
+  )
 } finally {
-  for (const h of hogs) try { process.kill(h.pid!, 'SIGKILL') } catch { /* gone */ }
+  for (const h of hogs)
+    try {
+      process.kill(h.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
   await c.destroy()
   void run
 }

@@ -11,7 +11,16 @@ const config: MainConfig = { generation: 1, groups: [], resources: [], dependenc
 for (let g = 0; g < groups; g++) {
   config.groups.push({ name: `g${g}`, nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false })
   for (let r = 0; r < per; r++) {
-    config.resources.push({ name: `g${g}r${r}`, type: 'dummy', group: `g${g}`, critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true })
+    config.resources.push({
+      name: `g${g}r${r}`,
+      type: 'dummy',
+      group: `g${g}`,
+      critical: true,
+      attrs: {},
+      nodeAttrs: {},
+      policy: {},
+      monitored: true,
+    })
     if (r > 0) config.dependencies.push({ parent: `g${g}r${r}`, child: `g${g}r${r - 1}` })
   }
 }
@@ -21,7 +30,10 @@ const t0 = performance.now()
 const sim = simulate(config, {}, nodes, [{ type: 'start' }], { maxSteps: 10_000_000 })
 const settleMs = performance.now() - t0
 const online = Object.values(sim.state.groups).filter((g) => Object.values(g.nodes).includes('online')).length
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]! }
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!
+}
 const time = (mk: (i: number) => Parameters<typeof step>[2]): number[] => {
   const out: number[] = []
   for (let i = 0; i < 200; i++) {
@@ -31,10 +43,33 @@ const time = (mk: (i: number) => Parameters<typeof step>[2]): number[] => {
   }
   return out
 }
-const fault = time((i) => ({ type: 'monitorResult', resource: `g${i % groups}r${per >> 1}`, node: 'n1', status: 'done', answer: 'notRunning', recoverable: true }))
-const healthy = time((i) => ({ type: 'monitorResult', resource: `g${i % groups}r${per >> 1}`, node: 'n1', status: 'done', answer: 'ok', recoverable: true }))
-const cmd = time((i) => ({ type: 'groupSwitch', group: `g${i % groups}`, user: 'bench' }))
-console.log(JSON.stringify({
-  what: 'engine', groups, resources: groups * per, onlineGroups: online, bringUpAllMs: settleMs,
-  faultMedianMs: pct(fault, 0.5), faultP99Ms: pct(fault, 0.99), healthyMedianMs: pct(healthy, 0.5), switchMedianMs: pct(cmd, 0.5),
+const fault = time((i) => ({
+  type: 'monitorResult',
+  resource: `g${i % groups}r${per >> 1}`,
+  node: 'n1',
+  status: 'done',
+  answer: 'notRunning',
+  recoverable: true,
 }))
+const healthy = time((i) => ({
+  type: 'monitorResult',
+  resource: `g${i % groups}r${per >> 1}`,
+  node: 'n1',
+  status: 'done',
+  answer: 'ok',
+  recoverable: true,
+}))
+const cmd = time((i) => ({ type: 'groupSwitch', group: `g${i % groups}`, user: 'bench' }))
+console.log(
+  JSON.stringify({
+    what: 'engine',
+    groups,
+    resources: groups * per,
+    onlineGroups: online,
+    bringUpAllMs: settleMs,
+    faultMedianMs: pct(fault, 0.5),
+    faultP99Ms: pct(fault, 0.99),
+    healthyMedianMs: pct(healthy, 0.5),
+    switchMedianMs: pct(cmd, 0.5),
+  }),
+)

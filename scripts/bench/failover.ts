@@ -31,7 +31,10 @@ for (let i = 0; i < runs; i++) {
     const back = await until(async () => c.rounds.find((r) => r.at > t0 && r.who.some((w) => w !== 'n1')), 30_000, 'a survivor answering')
     failover.push(back.at - t0)
     await new Promise((r) => setTimeout(r, 300))
-    const down = (await c.log('n2')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { time: string; msg: string })
+    const down = (await c.log('n2'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { time: string; msg: string })
       .find((l) => l.msg === 'node n1 down' && Date.parse(l.time) >= t0)
     if (down) detect.push(Date.parse(down.time) - t0)
     violations += c.rounds.filter((r) => r.who.length > 1).length
@@ -40,10 +43,22 @@ for (let i = 0; i < runs; i++) {
     await qs?.cleanup()
   }
 }
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN }
-console.log(JSON.stringify({
-  what: 'failover', runs, ...timing, nodes: withQs ? '2 + quorum server' : '3',
-  detectMedianMs: pct(detect, 0.5), detectMaxMs: Math.max(...detect),
-  failoverMedianMs: pct(failover, 0.5), failoverP95Ms: pct(failover, 0.95), failoverMaxMs: Math.max(...failover), failoverMinMs: Math.min(...failover),
-  violations,
-}))
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN
+}
+console.log(
+  JSON.stringify({
+    what: 'failover',
+    runs,
+    ...timing,
+    nodes: withQs ? '2 + quorum server' : '3',
+    detectMedianMs: pct(detect, 0.5),
+    detectMaxMs: Math.max(...detect),
+    failoverMedianMs: pct(failover, 0.5),
+    failoverP95Ms: pct(failover, 0.95),
+    failoverMaxMs: Math.max(...failover),
+    failoverMinMs: Math.min(...failover),
+    violations,
+  }),
+)

@@ -42,10 +42,18 @@ const runner = process.argv.includes('--tsx') ? 'tsx' : 'bundle'
 const c: HbCluster = await createHbCluster({ prefix: `mccs${process.pid}-`, nodes: 3, links: 2, timing, runner })
 const hogs: ChildProcess[] = []
 const cleanup = async () => {
-  for (const h of hogs) if (h.pid && h.exitCode === null) try { process.kill(h.pid, 'SIGKILL') } catch { /* gone */ }
+  for (const h of hogs)
+    if (h.pid && h.exitCode === null)
+      try {
+        process.kill(h.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
   await c.destroy()
 }
-process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
+process.on('SIGINT', () => {
+  void cleanup().then(() => process.exit(130))
+})
 try {
   await Promise.all(c.nodes.map((n) => c.start(n)))
   await c.allUp()
@@ -67,12 +75,21 @@ try {
     const mark = Object.fromEntries(c.nodes.map((n) => [n, c.proc(n).events.length]))
     for (let i = 0; i < os.cpus().length; i++) hogs.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }))
     await sleep(hogS * 1000)
-    for (const h of hogs) try { process.kill(h.pid!, 'SIGKILL') } catch { /* gone */ }
+    for (const h of hogs)
+      try {
+        process.kill(h.pid!, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
     const evs = c.nodes.flatMap((n) => c.proc(n).events.slice(mark[n]))
-    const lags = await Promise.all(c.nodes.map(async (n) => {
-      const st = (await c.proc(n).request<{ status: { peers: { links: Record<string, { rttMs: number | null }> }[] } }>({ cmd: 'status' })).status
-      return st.peers.flatMap((p) => Object.values(p.links).map((l) => l.rttMs ?? 0))
-    }))
+    const lags = await Promise.all(
+      c.nodes.map(async (n) => {
+        const st = (
+          await c.proc(n).request<{ status: { peers: { links: Record<string, { rttMs: number | null }> }[] } }>({ cmd: 'status' })
+        ).status
+        return st.peers.flatMap((p) => Object.values(p.links).map((l) => l.rttMs ?? 0))
+      }),
+    )
     hog = {
       seconds: hogS,
       spinners: hogs.length,
@@ -92,25 +109,34 @@ try {
     await sleep(200 + Math.random() * timing.intervalMs) // a random phase against the heartbeat timers
     const t0 = Date.now()
     c.proc(victim).kill('SIGKILL')
-    const evs = await Promise.all(observers.map((o) =>
-      c.proc(o).waitFor((e) => e.ev === 'peer' && e.node === victim && !e.up, 10_000, `${victim} down`, mark[o])))
+    const evs = await Promise.all(
+      observers.map((o) => c.proc(o).waitFor((e) => e.ev === 'peer' && e.node === victim && !e.up, 10_000, `${victim} down`, mark[o])),
+    )
     for (const e of evs) samples.push(e.at - t0)
     await c.proc(victim).exited
     await c.start(victim)
     await c.allUp()
   }
-  console.log(JSON.stringify({
-    what: 'heartbeat',
-    nodes: 3,
-    links: 2,
-    timing,
-    runner,
-    detection: { trials, observations: samples.length, medianMs: median(samples), maxMs: Math.max(...samples), minMs: Math.min(...samples) },
-    idleCpuPct: Math.round(idleCpuPct * 1000) / 1000,
-    idleSeconds: idleS,
-    rssMb: Math.round(rss * 10) / 10,
-    ...(hog ? { hog } : {}),
-  }))
+  console.log(
+    JSON.stringify({
+      what: 'heartbeat',
+      nodes: 3,
+      links: 2,
+      timing,
+      runner,
+      detection: {
+        trials,
+        observations: samples.length,
+        medianMs: median(samples),
+        maxMs: Math.max(...samples),
+        minMs: Math.min(...samples),
+      },
+      idleCpuPct: Math.round(idleCpuPct * 1000) / 1000,
+      idleSeconds: idleS,
+      rssMb: Math.round(rss * 10) / 10,
+      ...(hog ? { hog } : {}),
+    }),
+  )
 } finally {
   await cleanup()
 }

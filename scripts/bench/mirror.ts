@@ -26,17 +26,32 @@ if (!avail.ok || missing.length) {
 function node(lab: Lab, dir: string, i: 0 | 1, mode: 'sync' | 'async', peer: MNode | null): MNode {
   const name = `n${i + 1}`
   const procs = new ProcManager({ stateDir: path.join(dir, `p${i + 1}`) })
-  const vol = new MirrorVolume({
-    resource: 'md0', node: name, backing: path.join(dir, `${name}.img`), runDir: path.join(dir, `r${i + 1}`),
-    listen: { host: lab.addr(i, 0), port: PORT }, peer: { host: lab.addr(1 - i, 0), port: PORT }, mode,
-    secret: { cluster: 'bench', key: TEST_CLUSTER_KEY }, wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs, undefined, peer ? { outdatePeer: (rec) => peer.vol.markOutdated(rec) } : {})
+  const vol = new MirrorVolume(
+    {
+      resource: 'md0',
+      node: name,
+      backing: path.join(dir, `${name}.img`),
+      runDir: path.join(dir, `r${i + 1}`),
+      listen: { host: lab.addr(i, 0), port: PORT },
+      peer: { host: lab.addr(1 - i, 0), port: PORT },
+      mode,
+      secret: { cluster: 'bench', key: TEST_CLUSTER_KEY },
+      wrap: ['ip', 'netns', 'exec', lab.ns(i)],
+    },
+    procs,
+    undefined,
+    peer ? { outdatePeer: (rec) => peer.vol.markOutdated(rec) } : {},
+  )
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 
 async function fio(lab: Lab, args: string[]): Promise<{ iops: number; latUs: number }> {
-  const r = await lab.exec(0, ['fio', '--output-format=json', `--runtime=${secs}`, '--time_based', '--group_reporting', ...args], { timeoutMs: (secs + 120) * 1000 })
-  const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: Array<{ write: { iops: number; clat_ns?: { mean: number }; lat_ns?: { mean: number } } }> }
+  const r = await lab.exec(0, ['fio', '--output-format=json', `--runtime=${secs}`, '--time_based', '--group_reporting', ...args], {
+    timeoutMs: (secs + 120) * 1000,
+  })
+  const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+    jobs: Array<{ write: { iops: number; clat_ns?: { mean: number }; lat_ns?: { mean: number } } }>
+  }
   const w = j.jobs[0]!.write
   return { iops: Math.round(w.iops), latUs: Math.round((w.lat_ns?.mean ?? w.clat_ns?.mean ?? 0) / 1000) }
 }
@@ -47,7 +62,10 @@ const lab = await createLab({ prefix: `mccsb${process.pid}-`, nodes: 2, links: 1
 try {
   for (const cfg of ['local', 'sync', 'async'] as Config[]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mb-'))
-    for (const n of ['n1.img', 'n2.img']) { fs.writeFileSync(path.join(dir, n), ''); fs.truncateSync(path.join(dir, n), SIZE) }
+    for (const n of ['n1.img', 'n2.img']) {
+      fs.writeFileSync(path.join(dir, n), '')
+      fs.truncateSync(path.join(dir, n), SIZE)
+    }
     if (cfg === 'sync') {
       // Data to copy at the first resync (the resync rate).
       const fd = fs.openSync(path.join(dir, 'n1.img'), 'r+')
@@ -67,14 +85,33 @@ try {
       sh(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', dev])
       fs.mkdirSync(a.mnt, { recursive: true })
       sh(['mount', dev, a.mnt])
-      const rand = await fio(lab, ['--name=rand', `--filename=${a.mnt}/rand`, '--size=128M', '--rw=randwrite', '--bs=4k', '--iodepth=16', '--ioengine=libaio', '--direct=1'])
-      const fsync = await fio(lab, ['--name=fsync', `--filename=${a.mnt}/fsync`, '--size=32M', '--rw=write', '--bs=4k', '--ioengine=sync', '--fsync=1'])
+      const rand = await fio(lab, [
+        '--name=rand',
+        `--filename=${a.mnt}/rand`,
+        '--size=128M',
+        '--rw=randwrite',
+        '--bs=4k',
+        '--iodepth=16',
+        '--ioengine=libaio',
+        '--direct=1',
+      ])
+      const fsync = await fio(lab, [
+        '--name=fsync',
+        `--filename=${a.mnt}/fsync`,
+        '--size=32M',
+        '--rw=write',
+        '--bs=4k',
+        '--ioengine=sync',
+        '--fsync=1',
+      ])
       out[cfg] = { randwrite4kQd16: rand, write4kFsync: fsync }
       console.error(`${cfg}: 4k randwrite QD16 ${rand.iops} IOPS (${rand.latUs} µs), 4k write+fsync ${fsync.iops}/s (${fsync.latUs} µs)`)
       if (cfg === 'sync' && b) {
         // Partial resync: cut the link, write 16 MiB (direct, 1 MiB blocks), restore, time until UpToDate.
         await lab.linkDown(0, 0)
-        await lab.exec(0, ['dd', 'if=/dev/urandom', `of=${a.mnt}/flap`, 'bs=1M', 'count=16', 'oflag=direct', 'conv=fsync', 'status=none'], { timeoutMs: 120_000 })
+        await lab.exec(0, ['dd', 'if=/dev/urandom', `of=${a.mnt}/flap`, 'bs=1M', 'count=16', 'oflag=direct', 'conv=fsync', 'status=none'], {
+          timeoutMs: 120_000,
+        })
         const t1 = Date.now()
         await lab.linkUp(0, 0)
         await a.vol.waitInSync(300_000)
@@ -87,8 +124,12 @@ try {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   }
-  const ratio = (c: Config, k: 'randwrite4kQd16' | 'write4kFsync') => +(((out[c] as any)[k].iops / (out.local as any)[k].iops) * 100).toFixed(1)
-  out.percentOfUnreplicated = { sync: { randwrite: ratio('sync', 'randwrite4kQd16'), fsync: ratio('sync', 'write4kFsync') }, async: { randwrite: ratio('async', 'randwrite4kQd16'), fsync: ratio('async', 'write4kFsync') } }
+  const ratio = (c: Config, k: 'randwrite4kQd16' | 'write4kFsync') =>
+    +(((out[c] as any)[k].iops / (out.local as any)[k].iops) * 100).toFixed(1)
+  out.percentOfUnreplicated = {
+    sync: { randwrite: ratio('sync', 'randwrite4kQd16'), fsync: ratio('sync', 'write4kFsync') },
+    async: { randwrite: ratio('async', 'randwrite4kQd16'), fsync: ratio('async', 'write4kFsync') },
+  }
 } finally {
   await lab.destroy()
 }

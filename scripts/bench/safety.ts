@@ -5,13 +5,28 @@ import { runSafety } from '../lab/safety.js'
 
 const runsEach = Number(process.argv[2] ?? 20)
 const avail = await labAvailable()
-if (!avail.ok) { console.log(JSON.stringify({ skipped: avail.reason })); process.exit(0) }
+if (!avail.ok) {
+  console.log(JSON.stringify({ skipped: avail.reason }))
+  process.exit(0)
+}
 const r = await runSafety({ prefix: `mccs${process.pid}y-`, kinds: ['partition', 'sigstop'], runsEach, log: (m) => console.error(m) })
-const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? 0 }
+const med = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? 0
+}
 const of = (k: string) => r.runs.filter((x) => x.kind === k).map((x) => x.outageMs)
-console.log(JSON.stringify({
-  runsEach, runs: r.runs.length, overlaps: r.overlaps.length, resumed: r.resumed.length, twoAnswers: r.twoAnswers, probeRounds: r.probeRounds,
-  intervals: r.intervals.length,
-  partitionOutageMedianMs: med(of('partition')), partitionOutageMaxMs: Math.max(...of('partition')),
-  sigstopOutageMedianMs: med(of('sigstop')), sigstopOutageMaxMs: Math.max(...of('sigstop')),
-}))
+console.log(
+  JSON.stringify({
+    runsEach,
+    runs: r.runs.length,
+    overlaps: r.overlaps.length,
+    resumed: r.resumed.length,
+    twoAnswers: r.twoAnswers,
+    probeRounds: r.probeRounds,
+    intervals: r.intervals.length,
+    partitionOutageMedianMs: med(of('partition')),
+    partitionOutageMaxMs: Math.max(...of('partition')),
+    sigstopOutageMedianMs: med(of('sigstop')),
+    sigstopOutageMaxMs: Math.max(...of('sigstop')),
+  }),
+)

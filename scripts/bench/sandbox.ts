@@ -14,7 +14,10 @@ import os from 'node:os'
 
 const [what = 'warm', arg1 = '', arg2 = ''] = process.argv.slice(2)
 const dummy = path.join(packageRoot(), 'plugins/dummy')
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]! }
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!
+}
 const rssMb = () => process.memoryUsage().rss / 2 ** 20
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mccs-bench-'))
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }))
@@ -39,7 +42,11 @@ if (what === 'warm') {
   await h.load(path.join(packageRoot(), 'scripts/bench/fixtures/echo'))
   const req = { resource: 'r1', node: 'n1', attrs: {}, timeoutMs: 5000 }
   const out: Record<string, unknown> = { what }
-  for (const [type, hook, label] of [['echo', 'online', 'noCallback'], ['echo', 'monitor', 'oneCallback'], ['dummy', 'monitor', 'dummyMonitor']] as const) {
+  for (const [type, hook, label] of [
+    ['echo', 'online', 'noCallback'],
+    ['echo', 'monitor', 'oneCallback'],
+    ['dummy', 'monitor', 'dummyMonitor'],
+  ] as const) {
     for (let i = 0; i < 3000; i++) await h.call(type, hook, req)
     const lat: number[] = []
     for (let i = 0; i < 20000; i++) {
@@ -53,7 +60,9 @@ if (what === 'warm') {
   const iso = new ivm.Isolate({ memoryLimit: 32 })
   const ctx = await iso.createContext()
   const cb = new ivm.Reference(async () => 'x')
-  const fn = (await ctx.evalClosure('return async () => { await $0.apply(undefined, [], { result: { promise: true } }) }', [cb], { result: { reference: true } })) as ivm.Reference<Function>
+  const fn = (await ctx.evalClosure('return async () => { await $0.apply(undefined, [], { result: { promise: true } }) }', [cb], {
+    result: { reference: true },
+  })) as ivm.Reference<Function>
   for (let i = 0; i < 3000; i++) await fn.apply(undefined, [], { result: { promise: true } })
   const lat: number[] = []
   for (let i = 0; i < 20000; i++) {
@@ -69,8 +78,15 @@ if (what === 'warm') {
   const times: number[] = []
   for (let i = 0; i < 50; i++) {
     const sb = new PluginSandbox({
-      name: 'dummy', code: loaded.code, memoryMb: 32, cpuMs: 1000, contextMode: 'shared', capSpec: [['state', ['get', 'set', 'delete', 'all']]],
-      bridge: async () => '{"value":null}', log: () => {}, onCatastrophicError: () => process.exit(70),
+      name: 'dummy',
+      code: loaded.code,
+      memoryMb: 32,
+      cpuMs: 1000,
+      contextMode: 'shared',
+      capSpec: [['state', ['get', 'set', 'delete', 'all']]],
+      bridge: async () => '{"value":null}',
+      log: () => {},
+      onCatastrophicError: () => process.exit(70),
     })
     const t0 = performance.now()
     await sb.warm()
@@ -87,8 +103,15 @@ if (what === 'warm') {
   const sbs: PluginSandbox[] = []
   for (let i = 0; i < n; i++) {
     const sb = new PluginSandbox({
-      name: `dummy${i}`, code: loaded.code, memoryMb: 32, cpuMs: 1000, contextMode: 'perResource', capSpec: [['state', ['get', 'set', 'delete', 'all']]],
-      bridge: async () => '{"value":null}', log: () => {}, onCatastrophicError: () => process.exit(70),
+      name: `dummy${i}`,
+      code: loaded.code,
+      memoryMb: 32,
+      cpuMs: 1000,
+      contextMode: 'perResource',
+      capSpec: [['state', ['get', 'set', 'delete', 'all']]],
+      bridge: async () => '{"value":null}',
+      log: () => {},
+      onCatastrophicError: () => process.exit(70),
     })
     await sb.warm()
     sbs.push(sb)
@@ -103,7 +126,15 @@ if (what === 'warm') {
   for (let i = 0; i < 1000; i++) await h.call('dummy', 'monitor', { resource: `r${i}`, node: 'n1', attrs: {}, timeoutMs: 5000 })
   const perContextKb = (sb.stats().heap!.used_heap_size - h0) / 1000 / 1024
   const rssPerContextKb = ((rssMb() - r1) * 1024) / 1000
-  console.log(JSON.stringify({ what, perIsolateRssMb: perIsolateMb, heapPerIsolateKb, perContextHeapKb: perContextKb, perContextRssKb: rssPerContextKb }))
+  console.log(
+    JSON.stringify({
+      what,
+      perIsolateRssMb: perIsolateMb,
+      heapPerIsolateKb,
+      perContextHeapKb: perContextKb,
+      perContextRssKb: rssPerContextKb,
+    }),
+  )
   for (const s of sbs) s.dispose()
   h.dispose()
 } else if (what === 'monitor') {
@@ -113,13 +144,15 @@ if (what === 'warm') {
   const h = await host(mode)
   const seconds = 10
   for (let i = 0; i < n; i++) await h.call('dummy', 'online', { resource: `r${i}`, node: 'n1', attrs: {}, timeoutMs: 5000 })
-  let calls = 0, failures = 0
+  let calls = 0,
+    failures = 0
   // The agent's own monitor loop (100 ms ticks, random phase per resource).
   const loop = new MonitorLoop({
-    run: (key) => h.call('dummy', 'monitor', { resource: key, node: 'n1', attrs: {}, timeoutMs: 5000 }).then((r) => {
-      calls++
-      if (r.answer !== 'ok') failures++
-    }),
+    run: (key) =>
+      h.call('dummy', 'monitor', { resource: key, node: 'n1', attrs: {}, timeoutMs: 5000 }).then((r) => {
+        calls++
+        if (r.answer !== 'ok') failures++
+      }),
   })
   for (let i = 0; i < n; i++) loop.set(`r${i}`, 1000)
   loop.start()
@@ -131,7 +164,17 @@ if (what === 'warm') {
   const cpu = process.cpuUsage(c0)
   const wall = performance.now() - t0
   loop.stop()
-  console.log(JSON.stringify({ what, n, mode, cpuPctOneCore: ((cpu.user + cpu.system) / 1000 / wall) * 100, callsPerS: calls / (wall / 1000), failures, rssMb: rssMb() }))
+  console.log(
+    JSON.stringify({
+      what,
+      n,
+      mode,
+      cpuPctOneCore: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      callsPerS: calls / (wall / 1000),
+      failures,
+      rssMb: rssMb(),
+    }),
+  )
   h.dispose()
 }
 process.exit(0)

@@ -20,13 +20,23 @@ import { packageRoot } from '../../core/paths.js'
 const n = Number(process.argv[2] ?? 1000)
 const requests = Number(process.argv[3] ?? 1000)
 const groups = 50
-if (!Number.isInteger(n) || n < groups || !Number.isInteger(requests) || requests < 1) throw new Error('usage: status-api.ts [resources >= 50] [requests >= 1]')
+if (!Number.isInteger(n) || n < groups || !Number.isInteger(requests) || requests < 1)
+  throw new Error('usage: status-api.ts [resources >= 50] [requests >= 1]')
 
 const port = await new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as net.AddressInfo).port
+    s.close(() => resolve(p))
+  })
 })
 const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-bench-status-'))
-const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1', MCCS_CONSOLE_PORT: String(port), MCCS_CONSOLE_LISTEN: '127.0.0.1' }
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  MCCS_HOME: home,
+  MCCS_NODE_NAME: 'n1',
+  MCCS_CONSOLE_PORT: String(port),
+  MCCS_CONSOLE_LISTEN: '127.0.0.1',
+}
 delete env.NODE_OPTIONS
 delete env.MCCS_BOOTSTRAP
 delete env.MCCS_CONFIG
@@ -38,7 +48,16 @@ const per = Math.ceil(n / groups)
 for (let g = 0; g < groups; g++) {
   main.groups.push({ name: `g${g}`, nodes: ['n1'], failoverOnFailure: true, autoStart: true, autoFailback: false })
   for (let r = 0; r < per && g * per + r < n; r++) {
-    main.resources.push({ name: `g${g}r${r}`, type: 'dummy', group: `g${g}`, critical: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 10 }, monitored: true })
+    main.resources.push({
+      name: `g${g}r${r}`,
+      type: 'dummy',
+      group: `g${g}`,
+      critical: true,
+      attrs: {},
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 10 },
+      monitored: true,
+    })
     if (r) main.dependencies.push({ parent: `g${g}r${r}`, child: `g${g}r${r - 1}` })
   }
 }
@@ -55,19 +74,30 @@ function call(method: string, url: string, body?: unknown): Promise<{ status: nu
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body)
     const t0 = performance.now()
-    const req = https.request({
-      host: '127.0.0.1', port, path: url, method, agent,
-      headers: { ...(cookie ? { cookie } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}), ...(data ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => {
-        const set = res.headers['set-cookie']?.find((c) => c.startsWith('mccs_session='))
-        if (set) cookie = set.split(';')[0]!
-        resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - t0 })
-      })
-    })
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: url,
+        method,
+        agent,
+        headers: {
+          ...(cookie ? { cookie } : {}),
+          ...(csrf ? { 'x-csrf-token': csrf } : {}),
+          ...(data ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => (text += c))
+        res.on('end', () => {
+          const set = res.headers['set-cookie']?.find((c) => c.startsWith('mccs_session='))
+          if (set) cookie = set.split(';')[0]!
+          resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - t0 })
+        })
+      },
+    )
     req.on('error', reject)
     req.end(data)
   })
@@ -105,10 +135,20 @@ try {
   const wall = (performance.now() - w0) / 1000
   ms.sort((a, b) => a - b)
   const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!
-  console.log(JSON.stringify({
-    what: 'statusApi', resources: n, groups, requests, p50Ms: +q(0.5).toFixed(2), p90Ms: +q(0.9).toFixed(2), p99Ms: +q(0.99).toFixed(2),
-    maxMs: +ms[ms.length - 1]!.toFixed(2), bodyBytes: bytes, perS: +(requests / wall).toFixed(1),
-  }))
+  console.log(
+    JSON.stringify({
+      what: 'statusApi',
+      resources: n,
+      groups,
+      requests,
+      p50Ms: +q(0.5).toFixed(2),
+      p90Ms: +q(0.9).toFixed(2),
+      p99Ms: +q(0.99).toFixed(2),
+      maxMs: +ms[ms.length - 1]!.toFixed(2),
+      bodyBytes: bytes,
+      perS: +(requests / wall).toFixed(1),
+    }),
+  )
 } finally {
   agent.destroy()
   child.kill('SIGTERM')

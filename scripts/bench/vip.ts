@@ -46,8 +46,16 @@ for (let i = 0; i < runs; i++) {
 }
 const sorted = [...failover].sort((a, b) => a - b)
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
-console.log(JSON.stringify({
-  what: 'vip', runs, ...timing,
-  failoverMedianMs: pct(0.5), failoverP95Ms: pct(0.95), failoverMaxMs: sorted.at(-1), failoverMinMs: sorted[0],
-  arpFollowed, startFailures,
-}))
+console.log(
+  JSON.stringify({
+    what: 'vip',
+    runs,
+    ...timing,
+    failoverMedianMs: pct(0.5),
+    failoverP95Ms: pct(0.95),
+    failoverMaxMs: sorted.at(-1),
+    failoverMinMs: sorted[0],
+    arpFollowed,
+    startFailures,
+  }),
+)

@@ -39,15 +39,22 @@ export interface AgentClusterOptions {
   licenses?: boolean
 }
 
-export interface ProbeRound { at: number; who: string[] }
+export interface ProbeRound {
+  at: number
+  who: string[]
+}
 
 export class AgentCluster {
   readonly homes: Record<string, string> = {}
   readonly agents: Record<string, ChildProcess> = {}
   readonly rounds: ProbeRound[] = []
   private prober: ChildProcess | undefined
-  private constructor(readonly lab: Lab, readonly nodes: string[], private readonly env: NodeJS.ProcessEnv,
-    private readonly opts: AgentClusterOptions) {}
+  private constructor(
+    readonly lab: Lab,
+    readonly nodes: string[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly opts: AgentClusterOptions,
+  ) {}
 
   static async create(o: AgentClusterOptions): Promise<AgentCluster> {
     const n = o.nodes ?? 3
@@ -70,34 +77,54 @@ export class AgentCluster {
     const { lab, nodes } = this
     const key = randomBytes(32)
     const hb = {
-      generation: 1, cluster: 'lab', port: 14321, timing,
-      links: [{ name: 'l0', priority: 0 }, { name: 'l1', priority: 1 }],
-      nodes: nodes.map((n) => ({ name: n, addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) }, fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }] })),
+      generation: 1,
+      cluster: 'lab',
+      port: 14321,
+      timing,
+      links: [
+        { name: 'l0', priority: 0 },
+        { name: 'l1', priority: 1 },
+      ],
+      nodes: nodes.map((n) => ({
+        name: n,
+        addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) },
+        fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' } }],
+      })),
     }
     this.opts.hb?.(hb as Parameters<NonNullable<AgentClusterOptions['hb']>>[0])
     const rec = this.opts.transitions
-    const server = (n: string) => rec
-      ? `const fs=require('fs');const rec=(e)=>fs.appendFileSync(${JSON.stringify(rec)},JSON.stringify({node:'${n}',ev:e,at:Date.now()})+'\\n');` +
-        `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
-        `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
-      : `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
+    const server = (n: string) =>
+      rec
+        ? `const fs=require('fs');const rec=(e)=>fs.appendFileSync(${JSON.stringify(rec)},JSON.stringify({node:'${n}',ev:e,at:Date.now()})+'\\n');` +
+          `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
+          `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
+        : `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
     const main = this.opts.main?.(lab, nodes) ?? {
-      generation: 1, types: {},
+      generation: 1,
+      types: {},
       groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
-      resources: [{
-        name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
-        attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
-        nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
-      }],
+      resources: [
+        {
+          name: 'svc',
+          type: 'process',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
+          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+        },
+      ],
       dependencies: [],
     }
     const prefix = lab.ns('n1').slice(0, -2)
-    const pids = this.opts.fence === 'services'
-      ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
-      : `pids() { ip netns pids "$ns"; }`
+    const pids =
+      this.opts.fence === 'services'
+        ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
+        : `pids() { ip netns pids "$ns"; }`
     const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
     for (const n of nodes) {
-      const home = this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`))
+      const home = (this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`)))
       await mkdir(path.join(home, 'config'), { recursive: true })
       await mkdir(path.join(home, 'script'), { recursive: true })
       await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
@@ -126,12 +153,20 @@ export class AgentCluster {
       const ask=(ip)=>new Promise((r)=>{const q=http.get({host:ip,port:${SERVICE_PORT},timeout:200},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
       (async()=>{for(;;){const at=Date.now();const w=(await Promise.all(ips.map(ask))).filter(Boolean);process.stdout.write(JSON.stringify({at,who:w})+'\\n');await new Promise((r)=>setTimeout(r,10))}})()`
     this.prober = this.lab.spawn('client', [process.execPath, '-e', probe], { env: this.env, stdio: ['ignore', 'pipe', 'ignore'] })
-    createInterface({ input: this.prober.stdout! }).on('line', (l) => { try { this.rounds.push(JSON.parse(l) as ProbeRound) } catch { /* partial line */ } })
+    createInterface({ input: this.prober.stdout! }).on('line', (l) => {
+      try {
+        this.rounds.push(JSON.parse(l) as ProbeRound)
+      } catch {
+        /* partial line */
+      }
+    })
   }
 
   startAgent(n: string): void {
-    this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'],
-      { env: { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n }, stdio: 'ignore' })
+    this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
+      env: { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n },
+      stdio: 'ignore',
+    })
   }
 
   status(n: string): Promise<AgentStatus> {
@@ -141,7 +176,13 @@ export class AgentCluster {
   /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. */
   async killNode(n: string): Promise<void> {
     const pids = (await run(['ip', 'netns', 'pids', this.lab.ns(n)], { check: false })).stdout.split('\n').filter(Boolean)
-    for (const p of pids) { try { process.kill(Number(p), 'SIGKILL') } catch { /* gone */ } }
+    for (const p of pids) {
+      try {
+        process.kill(Number(p), 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   log(n: string): Promise<string> {

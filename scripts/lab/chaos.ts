@@ -64,7 +64,13 @@ export interface Episode {
   backAfterEndMs: number | null
 }
 
-export interface FenceRecord { fencer: string; target: string; at: number; inView: boolean; healthy: boolean }
+export interface FenceRecord {
+  fencer: string
+  target: string
+  at: number
+  inView: boolean
+  healthy: boolean
+}
 
 export interface ChaosReport {
   seed: number
@@ -111,7 +117,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   // otherwise keep answering for the VIP). The run boots the node again (links up, agent started).
   const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
   const c = await AgentCluster.create({
-    prefix: o.prefix, nodes: o.nodes, timing: { intervalMs: 100, deadMs: 600 },
+    prefix: o.prefix,
+    nodes: o.nodes,
+    timing: { intervalMs: 100, deadMs: 600 },
     files: () => ({ 'script/fence-lab.sh': fence }),
     hb: (hb) => {
       // Two nodes: two-node mode with the client's addresses as isolation test addresses (the
@@ -122,18 +130,43 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
     },
     main: (_lab, nodes) => ({
-      generation: 1, types: {},
+      generation: 1,
+      types: {},
       groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
       resources: [
-        { name: 'nic0', type: 'nic', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 1 }, attrs: { device: 'eth0' } },
-        { name: 'vip', type: 'address', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 }, attrs: { address: `${VIP}/24`, nic: 'eth0', outbound: 'None' } },
         {
-          name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
+          name: 'nic0',
+          type: 'nic',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 1 },
+          attrs: { device: 'eth0' },
+        },
+        {
+          name: 'vip',
+          type: 'address',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { address: `${VIP}/24`, nic: 'eth0', outbound: 'None' },
+        },
+        {
+          name: 'svc',
+          type: 'process',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
           attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 1 },
           nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
         },
       ],
-      dependencies: [{ parent: 'vip', child: 'nic0' }, { parent: 'svc', child: 'vip' }],
+      dependencies: [
+        { parent: 'vip', child: 'nic0' },
+        { parent: 'svc', child: 'vip' },
+      ],
     }),
   })
   const lab = c.lab
@@ -164,7 +197,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       })()
     })
   }
-  const alive = (n: string) => { const a = c.agents[n]; return !!a && a.exitCode === null && a.signalCode === null }
+  const alive = (n: string) => {
+    const a = c.agents[n]
+    return !!a && a.exitCode === null && a.signalCode === null
+  }
   const episodes: Episode[] = []
   try {
     for (const n of c.nodes) startAgent(n)
@@ -173,20 +209,35 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const ask=()=>new Promise((r)=>{const q=http.get({host:'${VIP}',port:${SERVICE_PORT},timeout:200,agent:false},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
       (async()=>{for(;;){const at=Date.now();const w=await ask();process.stdout.write(JSON.stringify({at,who:w})+'\\n');await new Promise((r)=>setTimeout(r,10))}})()`
     vipProber = lab.spawn('client', [process.execPath, '-e', probe], { stdio: ['ignore', 'pipe', 'ignore'] })
-    createInterface({ input: vipProber.stdout! }).on('line', (l) => { try { vipRounds.push(JSON.parse(l) as { at: number; who: string | null }) } catch { /* partial */ } })
+    createInterface({ input: vipProber.stdout! }).on('line', (l) => {
+      try {
+        vipRounds.push(JSON.parse(l) as { at: number; who: string | null })
+      } catch {
+        /* partial */
+      }
+    })
     // Who holds the VIP on an up interface, every 200 ms, from the root namespace (a fence kills
     // everything inside a node's namespace, this included).
     const loop = `while :; do for n in ${c.nodes.join(' ')}; do if ip -n ${o.prefix}$n -o -4 addr show up to ${VIP}/32 2>/dev/null | grep -q .; then printf "%s " $n; fi; done; echo .; sleep 0.2; done`
     sampler = spawn('sh', ['-c', loop], { stdio: ['ignore', 'pipe', 'ignore'] })
-    createInterface({ input: sampler.stdout! }).on('line', (l) => holders.push({ at: Date.now(), nodes: l.split(' ').filter((x) => x && x !== '.') }))
+    createInterface({ input: sampler.stdout! }).on('line', (l) =>
+      holders.push({ at: Date.now(), nodes: l.split(' ').filter((x) => x && x !== '.') }),
+    )
 
-    const answering = () => { const r = vipRounds.at(-1); return r && r.who && Date.now() - r.at < 500 ? r.who : null }
+    const answering = () => {
+      const r = vipRounds.at(-1)
+      return r && r.who && Date.now() - r.at < 500 ? r.who : null
+    }
     await until(async () => answering() ?? undefined, 90_000, 'the VIP answering')
     // Everyone joined before the first fault.
-    await until(async () => {
-      const s = await c.status(c.nodes[0]!)
-      return s.nodes.every((n) => n.membership === 'up') || undefined
-    }, 60_000, 'every node up')
+    await until(
+      async () => {
+        const s = await c.status(c.nodes[0]!)
+        return s.nodes.every((n) => n.membership === 'up') || undefined
+      },
+      60_000,
+      'every node up',
+    )
     await sleep(2000)
 
     const t0 = Date.now()
@@ -202,17 +253,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const other = c.nodes.filter((n) => n !== victim)
         if (others.length && other.length) plan.push({ kind: pick(others), node: pick(other), delay: between(300, 1500) })
       }
-      const faults = await Promise.all(plan.map(async (p) => {
-        await sleep(p.delay)
-        return inject(p.kind, p.node, p.node === running)
-      }))
+      const faults = await Promise.all(
+        plan.map(async (p) => {
+          await sleep(p.delay)
+          return inject(p.kind, p.node, p.node === running)
+        }),
+      )
       const end = Math.max(...faults.map((f) => f.end))
       // Liveness: the VIP answers within LIVENESS_MS of the last fault's end.
       let back: number | null = null
       const deadline = end + Math.max(LIVENESS_MS, 6000)
       while (Date.now() < deadline) {
         const r = vipRounds.filter((x) => x.at >= end).find((x) => x.who)
-        if (r) { back = r.at - end; break }
+        if (r) {
+          back = r.at - end
+          break
+        }
         await sleep(50)
       }
       const stillOut = vipRounds.filter((x) => x.at >= epStart && x.at <= end).every((x) => !x.who)
@@ -225,12 +281,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       let from: number | null = null
       for (const r of rounds) {
         if (!r.who) from ??= r.at
-        else if (from !== null) { worst = Math.max(worst, r.at - from); from = null }
+        else if (from !== null) {
+          worst = Math.max(worst, r.at - from)
+          from = null
+        }
       }
       if (from !== null) worst = Math.max(worst, (rounds.at(-1)?.at ?? from) - from)
-      const ep: Episode = { faults, start: epStart, end, outageMs: worst, backAfterEndMs: back === null ? null : (stillOut || back > 0 ? back : 0) }
+      const ep: Episode = {
+        faults,
+        start: epStart,
+        end,
+        outageMs: worst,
+        backAfterEndMs: back === null ? null : stillOut || back > 0 ? back : 0,
+      }
       episodes.push(ep)
-      say(`#${episodes.length} ${faults.map((f) => `${f.kind}@${f.node}${f.active ? '*' : ''} ${f.detail}`).join(' + ')}: outage ${worst} ms, back ${back === null ? 'NOT' : `${back} ms`} after the end`)
+      say(
+        `#${episodes.length} ${faults.map((f) => `${f.kind}@${f.node}${f.active ? '*' : ''} ${f.detail}`).join(' + ')}: outage ${worst} ms, back ${back === null ? 'NOT' : `${back} ms`} after the end`,
+      )
       // Quiet time: every agent running again and a few seconds of calm before the next episode.
       await until(async () => c.nodes.every(alive) || undefined, 30_000, 'every agent running').catch(() => {})
       await sleep(between(2500, 4000))
@@ -240,7 +307,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const endAt = Date.now()
     const fencesRaw = await fenceLog(c)
     const trans = await readTransitions(file)
-    const intervals = intervalsOf(trans, fencesRaw.map((f) => ({ node: f.target, at: f.at })), endAt)
+    const intervals = intervalsOf(
+      trans,
+      fencesRaw.map((f) => ({ node: f.target, at: f.at })),
+      endAt,
+    )
     const allFaults = episodes.flatMap((e) => e.faults)
     const fences = fencesRaw.map((f) => ({
       ...f,
@@ -248,10 +319,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }))
     const twoInRound = c.rounds.filter((r) => r.who.length > 1).length
     return {
-      seed: o.seed, nodes: o.nodes, overlap: o.overlap, episodes, intervals, overlaps: overlapsOf(intervals),
-      twoAnswers: twoInRound, vipTwoHolders: holders.filter((h) => h.nodes.length > 1).length,
-      fences, badFences: fences.filter((f) => f.inView || f.healthy),
-      liveness: episodes.map((e, i) => ({ episode: i, backAfterEndMs: e.backAfterEndMs })).filter((x) => x.backAfterEndMs === null || x.backAfterEndMs > LIVENESS_MS),
+      seed: o.seed,
+      nodes: o.nodes,
+      overlap: o.overlap,
+      episodes,
+      intervals,
+      overlaps: overlapsOf(intervals),
+      twoAnswers: twoInRound,
+      vipTwoHolders: holders.filter((h) => h.nodes.length > 1).length,
+      fences,
+      badFences: fences.filter((f) => f.inView || f.healthy),
+      liveness: episodes
+        .map((e, i) => ({ episode: i, backAfterEndMs: e.backAfterEndMs }))
+        .filter((x) => x.backAfterEndMs === null || x.backAfterEndMs > LIVENESS_MS),
       probeRounds: vipRounds.length,
     }
   } finally {
@@ -260,7 +340,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     sampler?.kill('SIGKILL')
     if (process.env.MCCS_DEBUG_LAB) {
       const { writeFile } = await import('node:fs/promises')
-      for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `chaos-${o.seed}-${n}.log`), await c.log(n)).catch(() => {})
+      for (const n of c.nodes)
+        await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `chaos-${o.seed}-${n}.log`), await c.log(n)).catch(() => {})
     }
     await c.destroy()
     await rm(dir, { recursive: true, force: true })
@@ -331,7 +412,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const a = c.agents[node]
         if (a && a.exitCode === null && a.signalCode === null) {
           a.kill('SIGTERM')
-          await new Promise<void>((r) => { const t = setTimeout(r, 30_000); a.once('exit', () => { clearTimeout(t); r() }) })
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, 30_000)
+            a.once('exit', () => {
+              clearTimeout(t)
+              r()
+            })
+          })
         }
         const ms = between(1500, 4000)
         detail = `${Date.now() - start} ms to stop, down ${ms} ms`
@@ -357,16 +444,28 @@ async function fenceLog(c: AgentCluster): Promise<Array<{ fencer: string; target
     for (const line of (await c.log(fencer)).split('\n')) {
       if (!line) continue
       let e: { time?: string; msg?: string; partition?: unknown }
-      try { e = JSON.parse(line) as { time?: string; msg?: string; partition?: unknown } } catch { continue }
+      try {
+        e = JSON.parse(line) as { time?: string; msg?: string; partition?: unknown }
+      } catch {
+        continue
+      }
       const at = Date.parse(e.time ?? '')
       const msg = e.msg ?? ''
-      if (/^((this node is the coordinator|following coordinator \S+) \(view \d+\)|view \d+ installed)/.test(msg) && Array.isArray(e.partition)) {
+      if (
+        /^((this node is the coordinator|following coordinator \S+) \(view \d+\)|view \d+ installed)/.test(msg) &&
+        Array.isArray(e.partition)
+      ) {
         view = e.partition.map(String)
         continue
       }
       if (/^quorum lost/.test(msg) || /^(re-attached to running processes|agent started)/.test(msg)) view = null
       const m = /^node (n\d+) (up|down)$/.exec(msg)
-      if (m) { const l = seen.get(m[1]!) ?? []; l.push({ at, up: m[2] === 'up' }); seen.set(m[1]!, l); continue }
+      if (m) {
+        const l = seen.get(m[1]!) ?? []
+        l.push({ at, up: m[2] === 'up' })
+        seen.set(m[1]!, l)
+        continue
+      }
       const f = /^fence (n\d+) \(level \d+, [^)]+\): done\/ok/.exec(msg)
       if (f) {
         const target = f[1]!
@@ -380,5 +479,8 @@ async function fenceLog(c: AgentCluster): Promise<Array<{ fencer: string; target
 
 async function readTransitions(file: string): Promise<Transition[]> {
   const text = await readFile(file, 'utf8').catch(() => '')
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Transition)
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Transition)
 }

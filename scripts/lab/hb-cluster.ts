@@ -23,20 +23,35 @@ export class HbProc {
   private waiters: { pred: (e: Ev) => boolean; resolve: (e: Ev) => void }[] = []
   private nextId = 1
   stderr = ''
-  constructor(readonly node: string, readonly child: ChildProcess) {
+  constructor(
+    readonly node: string,
+    readonly child: ChildProcess,
+  ) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let e: Ev
-      try { e = JSON.parse(line) as Ev } catch { return }
+      try {
+        e = JSON.parse(line) as Ev
+      } catch {
+        return
+      }
       e.recvAt = Date.now()
       this.events.push(e)
       this.waiters = this.waiters.filter((w) => (w.pred(e) ? (w.resolve(e), false) : true))
     })
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr = (this.stderr + d).slice(-4000) })
-    child.stdin!.on('error', () => { /* exited */ })
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-4000)
+    })
+    child.stdin!.on('error', () => {
+      /* exited */
+    })
     this.exited = new Promise((r) => child.on('exit', (code) => r(code)))
   }
-  get pid(): number { return this.child.pid! }
-  get alive(): boolean { return this.child.exitCode === null && this.child.signalCode === null }
+  get pid(): number {
+    return this.child.pid!
+  }
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
 
   /** Resolves with the first event (already seen from index `from`, or future) matching pred. */
   waitFor(pred: (e: Ev) => boolean, timeoutMs: number, what = 'event', from = 0): Promise<Ev> {
@@ -47,7 +62,10 @@ export class HbProc {
         this.waiters = this.waiters.filter((w) => w.resolve !== done)
         reject(new Error(`${this.node}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-500)}`))
       }, timeoutMs)
-      const done = (e: Ev) => { clearTimeout(t); resolve(e) }
+      const done = (e: Ev) => {
+        clearTimeout(t)
+        resolve(e)
+      }
       this.waiters.push({ pred, resolve: done })
     })
   }
@@ -62,7 +80,12 @@ export class HbProc {
   }
 
   kill(sig: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.alive) try { process.kill(this.pid, sig) } catch { /* gone */ }
+    if (this.alive)
+      try {
+        process.kill(this.pid, sig)
+      } catch {
+        /* gone */
+      }
   }
 }
 
@@ -83,10 +106,20 @@ export interface HbClusterOptions {
 
 export class HbCluster {
   readonly procs = new Map<string, HbProc>()
-  constructor(readonly lab: Lab, readonly dir: string, readonly config: HbConfig, readonly hbFile: string,
-    readonly keyFile: string, readonly key: Buffer, private readonly tap: boolean, private readonly bundle: string | null = null) {}
+  constructor(
+    readonly lab: Lab,
+    readonly dir: string,
+    readonly config: HbConfig,
+    readonly hbFile: string,
+    readonly keyFile: string,
+    readonly key: Buffer,
+    private readonly tap: boolean,
+    private readonly bundle: string | null = null,
+  ) {}
 
-  get nodes(): string[] { return this.lab.nodeNames }
+  get nodes(): string[] {
+    return this.lab.nodeNames
+  }
   proc(node: string): HbProc {
     const p = this.procs.get(node)
     if (!p) throw new Error(`no heartbeat process for ${node}`)
@@ -97,7 +130,16 @@ export class HbCluster {
   async start(node: string, timeoutMs = 15_000): Promise<HbProc> {
     const old = this.procs.get(node)
     if (old?.alive) throw new Error(`${node} is already running`)
-    const argv = [process.execPath, ...(this.bundle ? [this.bundle] : ['--import', 'tsx', RUNNER]), '--hb', this.hbFile, '--key', this.keyFile, '--self', node]
+    const argv = [
+      process.execPath,
+      ...(this.bundle ? [this.bundle] : ['--import', 'tsx', RUNNER]),
+      '--hb',
+      this.hbFile,
+      '--key',
+      this.keyFile,
+      '--self',
+      node,
+    ]
     if (this.tap) argv.push('--tap')
     const env = { ...process.env }
     delete env.NODE_OPTIONS // tap's loaders and coverage hooks stay out of the lab's processes
@@ -106,7 +148,9 @@ export class HbCluster {
     this.procs.set(node, p)
     await Promise.race([
       p.waitFor((e) => e.ev === 'ready', timeoutMs, 'ready'),
-      p.exited.then((c) => { throw new Error(`${node} exited (${c}) before ready: ${p.stderr}`) }),
+      p.exited.then((c) => {
+        throw new Error(`${node} exited (${c}) before ready: ${p.stderr}`)
+      }),
     ])
     return p
   }
@@ -116,10 +160,13 @@ export class HbCluster {
     const running = [...this.procs.values()].filter((p) => p.alive)
     const t0 = Date.now()
     for (;;) {
-      const sts = await Promise.all(running.map((p) => p.request<{ status: { peers: { node: string; up: boolean }[] } }>({ cmd: 'status' })))
+      const sts = await Promise.all(
+        running.map((p) => p.request<{ status: { peers: { node: string; up: boolean }[] } }>({ cmd: 'status' })),
+      )
       const ok = sts.every((s, i) => running.every((q) => q === running[i] || s.status.peers.find((x) => x.node === q.node)?.up))
       if (ok) return
-      if (Date.now() - t0 > timeoutMs) throw new Error(`not all up within ${timeoutMs} ms: ${JSON.stringify(sts.map((s) => s.status.peers.map((x) => [x.node, x.up])))}`)
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`not all up within ${timeoutMs} ms: ${JSON.stringify(sts.map((s) => s.status.peers.map((x) => [x.node, x.up])))}`)
       await sleep(50)
     }
   }
@@ -166,8 +213,14 @@ export async function createHbCluster(opts: HbClusterOptions): Promise<HbCluster
       bundle = path.join(dir, 'heartbeat-node.mjs')
       const esbuild = await import('esbuild')
       await esbuild.build({
-        entryPoints: [RUNNER], outfile: bundle, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-        packages: 'external', logLevel: 'warning',
+        entryPoints: [RUNNER],
+        outfile: bundle,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        logLevel: 'warning',
       })
     }
     return new HbCluster(lab, dir, config, hbFile, keyFile, key, opts.tap ?? false, bundle)

@@ -38,14 +38,21 @@ const hb = new Heartbeat({
   config,
   self,
   key,
-  ...(tap ? { onPacket: (raw: Buffer, link: string, from: { address: string }) => {
-    const n = byAddress.get(from.address)
-    if (n) captured.set(`${n}/${link}`, Buffer.from(raw))
-  } } : {}),
+  ...(tap
+    ? {
+        onPacket: (raw: Buffer, link: string, from: { address: string }) => {
+          const n = byAddress.get(from.address)
+          if (n) captured.set(`${n}/${link}`, Buffer.from(raw))
+        },
+      }
+    : {}),
 })
 let extra: HbView = {}
 const refresh = () => hb.setPayload({ ...extra, up: hb.upPeers().sort() })
-hb.on('peer', (e) => { refresh(); out({ ev: 'peer', ...e }) })
+hb.on('peer', (e) => {
+  refresh()
+  out({ ev: 'peer', ...e })
+})
 hb.on('link', (e) => out({ ev: 'link', ...e }))
 hb.on('view', (e) => out({ ev: 'view', ...e }))
 hb.on('reject', (e) => out({ ev: 'reject', ...e }))
@@ -55,10 +62,15 @@ out({ ev: 'ready', node: self, pid: process.pid, incarnation: hb.incarnation.toS
 const rl = createInterface({ input: process.stdin })
 rl.on('line', (line) => {
   let m: { id?: number; cmd?: string; qs?: QuorumServerVote; from?: string; link?: string; payload?: HbView }
-  try { m = JSON.parse(line) } catch { return out({ ev: 'error', error: 'bad command line' }) }
+  try {
+    m = JSON.parse(line)
+  } catch {
+    return out({ ev: 'error', error: 'bad command line' })
+  }
   try {
     switch (m.cmd) {
-      case 'status': return out({ ev: 'reply', id: m.id, status: hb.status() })
+      case 'status':
+        return out({ ev: 'reply', id: m.id, status: hb.status() })
       case 'membership': {
         const r = computeMembership({ self, nodes: config.nodes, up: hb.upPeers(), views: hb.views(), quorumServerVote: m.qs ?? 'none' })
         return out({ ev: 'reply', id: m.id, membership: r })
@@ -71,13 +83,16 @@ rl.on('line', (line) => {
         extra = m.payload ?? {}
         refresh()
         return out({ ev: 'reply', id: m.id, ok: true })
-      default: return out({ ev: 'reply', id: m.id, error: `unknown command ${m.cmd}` })
+      default:
+        return out({ ev: 'reply', id: m.id, error: `unknown command ${m.cmd}` })
     }
   } catch (e) {
     out({ ev: 'reply', id: m.id, error: e instanceof Error ? e.message : String(e) })
   }
 })
-const stop = () => { void hb.stop().then(() => process.exit(0)) }
+const stop = () => {
+  void hb.stop().then(() => process.exit(0))
+}
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
 rl.on('close', stop)

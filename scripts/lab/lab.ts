@@ -34,7 +34,11 @@ export interface LabOptions {
 /** A node by 0-based index, by name (`n1`…), or `client`. */
 export type NodeRef = number | string
 
-export interface ExecResult { code: number; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 export interface ExecOptions {
   /** Written to stdin. */
   input?: string
@@ -53,7 +57,12 @@ export interface LossOptions {
   direction?: 'in' | 'out' | 'both'
 }
 
-interface LossRule { percent: number; port: number; link: number | null; direction: 'in' | 'out' | 'both' }
+interface LossRule {
+  percent: number
+  port: number
+  link: number | null
+  direction: 'in' | 'out' | 'both'
+}
 
 export const CLIENT = 'client'
 const HAVE_SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].some((f) => existsSync(f))
@@ -69,10 +78,17 @@ export function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult>
     const c = cpSpawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    c.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    c.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    c.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    c.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
     const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
-    c.on('error', (e) => { clearTimeout(timer); reject(e) })
+    c.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
     c.on('close', (code, sig) => {
       clearTimeout(timer)
       const r = { code: code ?? (sig ? 128 : 1), stdout, stderr }
@@ -80,7 +96,9 @@ export function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult>
         reject(new Error(`${argv.join(' ')} exited ${code ?? sig}: ${stderr.trim() || stdout.trim()}`))
       } else resolve(r)
     })
-    c.stdin!.on('error', () => { /* command exited before reading */ })
+    c.stdin!.on('error', () => {
+      /* command exited before reading */
+    })
     c.stdin!.end(opts.input ?? '')
   })
 }
@@ -201,7 +219,11 @@ export class Lab {
     this.destroyed = true
     for (const c of this.children) {
       if (c.exitCode === null && c.signalCode === null && c.pid) {
-        try { process.kill(c.pid, 'SIGKILL') } catch { /* gone */ }
+        try {
+          process.kill(c.pid, 'SIGKILL')
+        } catch {
+          /* gone */
+        }
       }
     }
     this.children.clear()
@@ -256,13 +278,15 @@ export class Lab {
    */
   async partition(groups: NodeRef[][], opts: { links?: number[] } = {}): Promise<void> {
     const seen = new Set<number>()
-    this.groups = groups.map((g) => g.map((n) => {
-      const i = this.index(n)
-      const k = i === 'client' ? -1 : i
-      if (seen.has(k)) throw new Error(`node ${String(n)} is in two partition groups`)
-      seen.add(k)
-      return k
-    }))
+    this.groups = groups.map((g) =>
+      g.map((n) => {
+        const i = this.index(n)
+        const k = i === 'client' ? -1 : i
+        if (seen.has(k)) throw new Error(`node ${String(n)} is in two partition groups`)
+        seen.add(k)
+        return k
+      }),
+    )
     this.partitionLinks = opts.links ?? null
     await this.applySwitchRules()
   }
@@ -286,24 +310,27 @@ export class Lab {
 
   private async applySwitchRules(): Promise<void> {
     const portOf = (i: number, l: number) => `"${i === -1 ? `cle${l}` : `n${i + 1}e${l}`}"`
-    await Promise.all([...Array(this.linkCount).keys()].map(async (l) => {
-      const rules: string[] = []
-      if (this.groups && (this.partitionLinks === null || this.partitionLinks.includes(l))) {
-        for (const a of this.groups) for (const b of this.groups) {
-          if (a === b || !a.length || !b.length) continue
-          rules.push(`iifname { ${a.map((i) => portOf(i, l)).join(', ')} } oifname { ${b.map((i) => portOf(i, l)).join(', ')} } drop`)
+    await Promise.all(
+      [...Array(this.linkCount).keys()].map(async (l) => {
+        const rules: string[] = []
+        if (this.groups && (this.partitionLinks === null || this.partitionLinks.includes(l))) {
+          for (const a of this.groups)
+            for (const b of this.groups) {
+              if (a === b || !a.length || !b.length) continue
+              rules.push(`iifname { ${a.map((i) => portOf(i, l)).join(', ')} } oifname { ${b.map((i) => portOf(i, l)).join(', ')} } drop`)
+            }
         }
-      }
-      for (const c of this.cuts) {
-        if (c.links && !c.links.includes(l)) continue
-        rules.push(`iifname ${portOf(c.from, l)} oifname ${portOf(c.to, l)} drop`)
-      }
-      await nftReplace(this.switchNs(l), 'bridge', 'mccs_lab', [
-        'chain forward { type filter hook forward priority 0; policy accept;',
-        ...rules.map((r) => `  ${r}`),
-        '}',
-      ])
-    }))
+        for (const c of this.cuts) {
+          if (c.links && !c.links.includes(l)) continue
+          rules.push(`iifname ${portOf(c.from, l)} oifname ${portOf(c.to, l)} drop`)
+        }
+        await nftReplace(this.switchNs(l), 'bridge', 'mccs_lab', [
+          'chain forward { type filter hook forward priority 0; policy accept;',
+          ...rules.map((r) => `  ${r}`),
+          '}',
+        ])
+      }),
+    )
   }
 
   /** Random loss of UDP packets to `port` in a node's namespace (`numgen random mod 100 < percent drop`). */
@@ -358,7 +385,10 @@ async function nftReplace(ns: string, family: string, table: string, body: strin
 
 export async function listNamespaces(): Promise<string[]> {
   const r = await run(['ip', 'netns', 'list'], { check: false })
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean)
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean)
 }
 
 const OWN = (prefix: string) => new RegExp(`^${prefix.replace(/[-]/g, '\\-')}(sw\\d+|n\\d+|cl)$`)
@@ -408,7 +438,10 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
 /** True when `ip`, `nft` and network namespaces are usable (root). */
 export async function labAvailable(): Promise<{ ok: boolean; reason?: string }> {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'needs root' }
-  for (const bin of [['ip', '-V'], ['nft', '--version']]) {
+  for (const bin of [
+    ['ip', '-V'],
+    ['nft', '--version'],
+  ]) {
     const r = await run(bin, { check: false }).catch(() => null)
     if (!r || r.code !== 0) return { ok: false, reason: `${bin[0]} is missing (apt-get install iproute2 nftables)` }
   }
@@ -427,14 +460,21 @@ async function cli(argv: string[]): Promise<number> {
     return i >= 0 ? opts[i + 1] : undefined
   }
   const prefix = flag('prefix') ?? 'mccslab-'
-  const labOf = () => new Lab({ prefix, nodes: Number(flag('nodes') ?? 16), links: Number(flag('links') ?? 8), client: opts.includes('--client') })
+  const labOf = () =>
+    new Lab({ prefix, nodes: Number(flag('nodes') ?? 16), links: Number(flag('links') ?? 8), client: opts.includes('--client') })
   switch (cmd) {
     case 'up': {
-      const lab = await createLab({ prefix, nodes: Number(flag('nodes') ?? 3), links: Number(flag('links') ?? 2), client: opts.includes('--client') })
+      const lab = await createLab({
+        prefix,
+        nodes: Number(flag('nodes') ?? 3),
+        links: Number(flag('links') ?? 2),
+        client: opts.includes('--client'),
+      })
       for (const n of lab.nodeNames) {
         console.log(`${lab.ns(n)}\t${[...Array(lab.linkCount).keys()].map((l) => `eth${l}=${lab.addr(n, l)}`).join(' ')}`)
       }
-      if (lab.hasClient) console.log(`${lab.ns(CLIENT)}\t${[...Array(lab.linkCount).keys()].map((l) => `eth${l}=${lab.addr(CLIENT, l)}`).join(' ')}`)
+      if (lab.hasClient)
+        console.log(`${lab.ns(CLIENT)}\t${[...Array(lab.linkCount).keys()].map((l) => `eth${l}=${lab.addr(CLIENT, l)}`).join(' ')}`)
       return 0
     }
     case 'down': {
@@ -461,8 +501,13 @@ async function cli(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  cli(process.argv.slice(2)).then((c) => { process.exitCode = c }, (e) => {
-    console.error(e instanceof Error ? e.message : e)
-    process.exitCode = 1
-  })
+  cli(process.argv.slice(2)).then(
+    (c) => {
+      process.exitCode = c
+    },
+    (e) => {
+      console.error(e instanceof Error ? e.message : e)
+      process.exitCode = 1
+    },
+  )
 }

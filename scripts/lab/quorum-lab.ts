@@ -27,14 +27,35 @@ export async function labQuorumServer(cluster = 'lab'): Promise<LabQuorumServer>
   const ca = await readFile(tls.caCertFile, 'utf8')
   return {
     options: {
-      hb: (hb) => { hb.quorum = { server: { host, port: QS_PORT, caFile: 'quorum/ca.crt', keyFile: `quorum/${cluster}.key` } } },
+      hb: (hb) => {
+        hb.quorum = { server: { host, port: QS_PORT, caFile: 'quorum/ca.crt', keyFile: `quorum/${cluster}.key` } }
+      },
       files: () => ({ 'config/quorum/ca.crt': ca, [`config/quorum/${cluster}.key`]: key }),
     },
     start(c) {
       const env = { ...process.env }
       delete env.NODE_OPTIONS
-      c.lab.spawn('client', [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'quorum-server', 'run',
-        '--dir', dir, '--listen', host, '--port', String(QS_PORT), '--interval-ms', '200', '--timeout-ms', '1000'], { env, stdio: 'ignore' })
+      c.lab.spawn(
+        'client',
+        [
+          process.execPath,
+          '--no-node-snapshot',
+          path.join(packageRoot(), 'dist/mccs.js'),
+          'quorum-server',
+          'run',
+          '--dir',
+          dir,
+          '--listen',
+          host,
+          '--port',
+          String(QS_PORT),
+          '--interval-ms',
+          '200',
+          '--timeout-ms',
+          '1000',
+        ],
+        { env, stdio: 'ignore' },
+      )
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   }

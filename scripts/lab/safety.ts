@@ -15,9 +15,25 @@ import { AgentCluster, until } from './agent-cluster.js'
 
 export type FaultKind = 'partition' | 'sigstop'
 
-export interface Transition { node: string; ev: 'up' | 'down'; at: number }
-export interface Interval { node: string; from: number; to: number; end: 'down' | 'fenced' | 'running' }
-export interface RunRecord { kind: FaultKind; victim: string; to: string; faultAt: number; recoveredAt: number; outageMs: number }
+export interface Transition {
+  node: string
+  ev: 'up' | 'down'
+  at: number
+}
+export interface Interval {
+  node: string
+  from: number
+  to: number
+  end: 'down' | 'fenced' | 'running'
+}
+export interface RunRecord {
+  kind: FaultKind
+  victim: string
+  to: string
+  faultAt: number
+  recoveredAt: number
+  outageMs: number
+}
 export interface SafetyReport {
   runs: RunRecord[]
   intervals: Interval[]
@@ -34,8 +50,10 @@ export interface SafetyReport {
 export function intervalsOf(trans: Transition[], fences: Array<{ node: string; at: number }>, end: number): Interval[] {
   const out: Interval[] = []
   const open = new Map<string, number>()
-  const events = [...trans.map((x) => ({ ...x, kind: x.ev as string })), ...fences.map((f) => ({ node: f.node, at: f.at, kind: 'fenced' }))]
-    .sort((a, b) => a.at - b.at || (a.kind === 'up' ? 1 : -1))
+  const events = [
+    ...trans.map((x) => ({ ...x, kind: x.ev as string })),
+    ...fences.map((f) => ({ node: f.node, at: f.at, kind: 'fenced' })),
+  ].sort((a, b) => a.at - b.at || (a.kind === 'up' ? 1 : -1))
   for (const e of events) {
     const from = open.get(e.node)
     if (e.kind === 'up') {
@@ -94,12 +112,21 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
     await until(async () => (c.rounds.at(-1)?.who.length === 1 ? true : undefined), 90_000, 'the service answering from one node')
     const stable = async () => {
       // Every node back in one quorate partition, the group online on one node and answering.
-      await until(async () => {
-        const s = await c.status('n1')
-        const g = s.groups[0]
-        const ok = s.membership?.partition.length === 3 && s.nodes.every((n) => n.membership === 'up') && g && Object.values(g.nodes).filter((x) => x === 'online').length === 1 && g.busy === 0
-        return ok && c.rounds.at(-1)?.who.length === 1 ? true : undefined
-      }, 60_000, 'the cluster stable again')
+      await until(
+        async () => {
+          const s = await c.status('n1')
+          const g = s.groups[0]
+          const ok =
+            s.membership?.partition.length === 3 &&
+            s.nodes.every((n) => n.membership === 'up') &&
+            g &&
+            Object.values(g.nodes).filter((x) => x === 'online').length === 1 &&
+            g.busy === 0
+          return ok && c.rounds.at(-1)?.who.length === 1 ? true : undefined
+        },
+        60_000,
+        'the cluster stable again',
+      )
     }
     for (const kind of o.kinds) {
       for (let i = 0; i < o.runsEach; i++) {
@@ -112,7 +139,11 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
         } else {
           c.agents[victim]!.kill('SIGSTOP')
         }
-        const back = await until(async () => c.rounds.slice(from).find((r) => r.who.length > 0 && !r.who.includes(victim)), 30_000, `the service moved off ${victim}`)
+        const back = await until(
+          async () => c.rounds.slice(from).find((r) => r.who.length > 0 && !r.who.includes(victim)),
+          30_000,
+          `the service moved off ${victim}`,
+        )
         if (kind === 'partition') {
           await new Promise((r) => setTimeout(r, 1000))
           await c.lab.heal()
@@ -124,7 +155,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
         await stable()
         // The victim was not given the group back (no failback): any start of its service after the fault is a resume.
         const trans = await readTransitions(file)
-        for (const t of trans) if (t.node === victim && t.ev === 'up' && t.at > faultAt) resumed.push({ run: runs.length, node: victim, at: t.at })
+        for (const t of trans)
+          if (t.node === victim && t.ev === 'up' && t.at > faultAt) resumed.push({ run: runs.length, node: victim, at: t.at })
         runs.push({ kind, victim, to: back.who[0]!, faultAt, recoveredAt: back.at, outageMs: back.at - faultAt })
         say(`${kind} #${i + 1}: ${victim} -> ${back.who[0]} in ${back.at - faultAt} ms (resumed ${Date.now() - resumedAt} ms ago)`)
       }
@@ -132,8 +164,12 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
     const end = Date.now()
     const intervals = intervalsOf(await readTransitions(file), await fencesFromLogs(c), end)
     return {
-      runs, intervals, overlaps: overlapsOf(intervals), resumed,
-      twoAnswers: c.rounds.filter((r) => r.who.length > 1).length, probeRounds: c.rounds.length,
+      runs,
+      intervals,
+      overlaps: overlapsOf(intervals),
+      resumed,
+      twoAnswers: c.rounds.filter((r) => r.who.length > 1).length,
+      probeRounds: c.rounds.length,
     }
   } finally {
     if (process.env.MCCS_DEBUG_LAB) {
@@ -147,5 +183,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
 
 async function readTransitions(file: string): Promise<Transition[]> {
   const text = await readFile(file, 'utf8').catch(() => '')
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Transition)
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Transition)
 }

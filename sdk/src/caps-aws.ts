@@ -14,10 +14,22 @@
 
 /** EC2 actions the built-in AWS types use (any `^[A-Z][A-Za-z0-9]+$` action may be called if permitted). */
 export type Ec2Action =
-  | 'DescribeVpcs' | 'DescribeSubnets' | 'DescribeRouteTables' | 'DescribeNetworkInterfaces' | 'DescribeAddresses'
-  | 'DescribeInstances' | 'CreateRoute' | 'ReplaceRoute' | 'DeleteRoute' | 'ModifyNetworkInterfaceAttribute'
-  | 'AssignPrivateIpAddresses' | 'UnassignPrivateIpAddresses' | 'AssociateAddress' | 'DisassociateAddress'
-  | 'StopInstances' | 'StartInstances'
+  | 'DescribeVpcs'
+  | 'DescribeSubnets'
+  | 'DescribeRouteTables'
+  | 'DescribeNetworkInterfaces'
+  | 'DescribeAddresses'
+  | 'DescribeInstances'
+  | 'CreateRoute'
+  | 'ReplaceRoute'
+  | 'DeleteRoute'
+  | 'ModifyNetworkInterfaceAttribute'
+  | 'AssignPrivateIpAddresses'
+  | 'UnassignPrivateIpAddresses'
+  | 'AssociateAddress'
+  | 'DisassociateAddress'
+  | 'StopInstances'
+  | 'StartInstances'
   | (string & {})
 
 /** Plain JSON (what crosses into the sandbox). */
@@ -36,7 +48,10 @@ export type AwsErrorCode =
   /** No usable settings or credentials (aws.json, profile, instance role). */
   | 'MCCS_ERR_AWS_CONFIG'
 
-export interface AwsCallError extends Error { code: AwsErrorCode | string; field?: string }
+export interface AwsCallError extends Error {
+  code: AwsErrorCode | string
+  field?: string
+}
 
 export interface DryRunResult {
   action: string
@@ -110,59 +125,98 @@ export const nameTag = (o: { Tags?: Array<{ Key?: string; Value?: string }> } | 
   o?.Tags?.find((t) => t.Key === 'Name')?.Value
 
 /** DryRun of every action a resource needs; each reported allowed/denied. */
-export async function checkPermissions(ec2: AwsEc2Capability, checks: Array<{ action: Ec2Action; params: Ec2Params }>): Promise<DryRunResult[]> {
+export async function checkPermissions(
+  ec2: AwsEc2Capability,
+  checks: Array<{ action: Ec2Action; params: Ec2Params }>,
+): Promise<DryRunResult[]> {
   return Promise.all(checks.map((c) => ec2.dryRun(c.action, c.params)))
 }
 
 // ---------- checks and wizard lists shared by the AWS types ----------
 
-export interface Eni { NetworkInterfaceId: string; SubnetId?: string; VpcId?: string; PrivateIpAddress?: string; SourceDestCheck?: boolean;
-  PrivateIpAddresses?: Array<{ PrivateIpAddress?: string; Primary?: boolean }>; Attachment?: { InstanceId?: string }; TagSet?: Array<{ Key?: string; Value?: string }>; Description?: string }
+export interface Eni {
+  NetworkInterfaceId: string
+  SubnetId?: string
+  VpcId?: string
+  PrivateIpAddress?: string
+  SourceDestCheck?: boolean
+  PrivateIpAddresses?: Array<{ PrivateIpAddress?: string; Primary?: boolean }>
+  Attachment?: { InstanceId?: string }
+  TagSet?: Array<{ Key?: string; Value?: string }>
+  Description?: string
+}
 
 /** Per-node ENIs: each set, no ENI on two nodes, each known to EC2. Returns the diagnostics (as
  *  { path, summary, detail? }) and the ENIs found, by node. */
-export async function checkNodeEnis(ec2: AwsEc2Capability, perNode: Record<string, { eni?: unknown }>):
-  Promise<{ problems: Array<{ path: string; summary: string; detail?: string }>; enis: Record<string, Eni> }> {
+export async function checkNodeEnis(
+  ec2: AwsEc2Capability,
+  perNode: Record<string, { eni?: unknown }>,
+): Promise<{ problems: Array<{ path: string; summary: string; detail?: string }>; enis: Record<string, Eni> }> {
   const problems: Array<{ path: string; summary: string; detail?: string }> = []
   const enis: Record<string, Eni> = {}
   const owner = new Map<string, string>()
   for (const [node, a] of Object.entries(perNode)) {
-    if (typeof a.eni !== 'string' || !/^eni-[0-9a-zA-Z]+$/.test(a.eni)) { problems.push({ path: `/nodes/${node}/eni`, summary: 'must be an ENI id like eni-0123abcd' }); continue }
+    if (typeof a.eni !== 'string' || !/^eni-[0-9a-zA-Z]+$/.test(a.eni)) {
+      problems.push({ path: `/nodes/${node}/eni`, summary: 'must be an ENI id like eni-0123abcd' })
+      continue
+    }
     const first = owner.get(a.eni)
-    if (first) { problems.push({ path: `/nodes/${node}/eni`, summary: `ENI ${a.eni} is also set for node ${first}`, detail: 'each node needs its own network interface' }); continue }
+    if (first) {
+      problems.push({
+        path: `/nodes/${node}/eni`,
+        summary: `ENI ${a.eni} is also set for node ${first}`,
+        detail: 'each node needs its own network interface',
+      })
+      continue
+    }
     owner.set(a.eni, node)
   }
-  await Promise.all([...owner].map(async ([id, node]) => {
-    try {
-      const r = await ec2.describe('DescribeNetworkInterfaces', { NetworkInterfaceIds: [id] })
-      const e = (r.NetworkInterfaces as Eni[] | undefined)?.[0]
-      if (e) enis[node] = e
-      else problems.push({ path: `/nodes/${node}/eni`, summary: `ENI ${id} does not exist` })
-    } catch (err) {
-      const code = ec2ErrorCode(err)
-      if (code?.endsWith('NotFound')) problems.push({ path: `/nodes/${node}/eni`, summary: `ENI ${id} does not exist (${code})` })
-      else throw err
-    }
-  }))
+  await Promise.all(
+    [...owner].map(async ([id, node]) => {
+      try {
+        const r = await ec2.describe('DescribeNetworkInterfaces', { NetworkInterfaceIds: [id] })
+        const e = (r.NetworkInterfaces as Eni[] | undefined)?.[0]
+        if (e) enis[node] = e
+        else problems.push({ path: `/nodes/${node}/eni`, summary: `ENI ${id} does not exist` })
+      } catch (err) {
+        const code = ec2ErrorCode(err)
+        if (code?.endsWith('NotFound')) problems.push({ path: `/nodes/${node}/eni`, summary: `ENI ${id} does not exist (${code})` })
+        else throw err
+      }
+    }),
+  )
   return { problems, enis }
 }
 
 /** A profile diagnostic for every denied action, naming it; a warning for each that EC2 cannot dry-run. */
-export function deniedProblems(node: string, profile: string, results: DryRunResult[]): Array<{ path: string; summary: string; detail?: string; severity: 'error' | 'warning' }> {
-  return results.filter((r) => !r.allowed).map((r) => ({
-    path: `/nodes/${node}/profile`,
-    summary: r.checked ? `profile ${profile} may not call ec2:${r.action} (${r.code})` : `ec2:${r.action} cannot be checked in advance (EC2 has no DryRun for it)`,
-    severity: r.checked ? 'error' as const : 'warning' as const,
-    ...(r.message ? { detail: r.message } : {}),
-  }))
+export function deniedProblems(
+  node: string,
+  profile: string,
+  results: DryRunResult[],
+): Array<{ path: string; summary: string; detail?: string; severity: 'error' | 'warning' }> {
+  return results
+    .filter((r) => !r.allowed)
+    .map((r) => ({
+      path: `/nodes/${node}/profile`,
+      summary: r.checked
+        ? `profile ${profile} may not call ec2:${r.action} (${r.code})`
+        : `ec2:${r.action} cannot be checked in advance (EC2 has no DryRun for it)`,
+      severity: r.checked ? ('error' as const) : ('warning' as const),
+      ...(r.message ? { detail: r.message } : {}),
+    }))
 }
 
 /** discover: the region's ENIs, labelled with their Name tag, instance and private IP. */
 export async function eniChoices(ec2: AwsEc2Capability, instanceId?: string): Promise<Array<{ value: string; label: string }>> {
-  const r = await ec2.call('DescribeNetworkInterfaces', instanceId ? { Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] } : {})
+  const r = await ec2.call(
+    'DescribeNetworkInterfaces',
+    instanceId ? { Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] } : {},
+  )
   return ((r.NetworkInterfaces ?? []) as Eni[]).map((e) => ({
     value: e.NetworkInterfaceId,
-    label: [nameTag({ Tags: e.TagSet }) ?? e.Description, e.Attachment?.InstanceId, e.PrivateIpAddress].filter(Boolean).join(' — ') || e.NetworkInterfaceId,
+    label:
+      [nameTag({ Tags: e.TagSet }) ?? e.Description, e.Attachment?.InstanceId, e.PrivateIpAddress].filter(Boolean).join(' — ') ||
+      e.NetworkInterfaceId,
   }))
 }
 

@@ -6,17 +6,30 @@ export interface MirrorStatus {
   role: 'primary' | 'secondary' | 'down'
   daemon: { running: boolean; pid: number | null }
   generation: { current: string; history: string[]; role: string; updatedAt: string } | null
-  peerRecord: { state: 'UpToDate' | 'SyncTarget' | 'Outdated'; generation: string | null; by: string | null; at: string; reason?: string } | null
+  peerRecord: {
+    state: 'UpToDate' | 'SyncTarget' | 'Outdated'
+    generation: string | null
+    by: string | null
+    at: string
+    reason?: string
+  } | null
   /** Suspended: the link is lost and writes are held until the peer is outdated or fenced.
    *  SplitBrain: both nodes wrote on their own; nothing is sent until `mccs mirror resolve`. */
   replication: {
     state: 'Connected' | 'SyncSource' | 'Disconnected' | 'StandAlone' | 'Suspended' | 'SplitBrain'
-    percent: number | null; job: Record<string, unknown> | null; suspended?: { since: string; reason: string }
+    percent: number | null
+    job: Record<string, unknown> | null
+    suspended?: { since: string; reason: string }
     resync?: { mode: 'partial' | 'full'; bytes: number; done: number; rateBps: number | null; etaS: number | null; startedAt: string }
   } | null
   /** Primary: bytes written since the generation its peer holds. */
   dirtyBytes: number | null
-  splitBrain: { detectedAt: string; how: string; local: { node: string; generation: string; dirtyBytes: number | null }; peer: { node: string | null; generation: string | null; dirtyBytes: number | null } } | null
+  splitBrain: {
+    detectedAt: string
+    how: string
+    local: { node: string; generation: string; dirtyBytes: number | null }
+    peer: { node: string | null; generation: string | null; dirtyBytes: number | null }
+  } | null
   attached: { device: string; ok: boolean } | null
   mount?: { mountPoint: string; mounted: boolean; device: string | null } | null
 }

@@ -84,7 +84,10 @@ export interface AddAddressResult {
   kernelAnnounce?: boolean
 }
 
-export interface AddressRef { iface: string; address: string }
+export interface AddressRef {
+  iface: string
+  address: string
+}
 
 export interface ProbeRequest {
   iface: string
@@ -111,7 +114,11 @@ export interface AnnounceRequest {
 }
 /** tool 'kernel': IPv6 without ndisend, the kernel announced the address itself when its DAD completed
  *  (addAddress with announce); sent and scheduled are then 0. */
-export interface AnnounceResult { sent: number; scheduled: number; tool: string }
+export interface AnnounceResult {
+  sent: number
+  scheduled: number
+  tool: string
+}
 
 export interface PingRequest {
   host: string
@@ -120,7 +127,11 @@ export interface PingRequest {
   /** Send from this interface. */
   iface?: string
 }
-export interface PingResult { host: string; reachable: boolean; rttMs: number | null }
+export interface PingResult {
+  host: string
+  reachable: boolean
+  rttMs: number | null
+}
 
 export interface NetCapability {
   /** net:read */
@@ -193,7 +204,8 @@ export function parseIPv6(v: string): number[] | null {
   }
   if (s.includes('::')) {
     const [a, b] = s.split('::') as [string, string]
-    const pa = part(a), pb = part(b)
+    const pa = part(a),
+      pb = part(b)
     if (!pa || !pb || pa.length + pb.length >= 8) return null
     return [...pa, ...Array<number>(8 - pa.length - pb.length).fill(0), ...pb]
   }
@@ -201,7 +213,10 @@ export function parseIPv6(v: string): number[] | null {
   return all && all.length === 8 ? all : null
 }
 
-export interface ParsedIp { family: 4 | 6; address: string }
+export interface ParsedIp {
+  family: 4 | 6
+  address: string
+}
 /** An IPv4 or IPv6 address (no prefix), or null. */
 export function parseIp(v: unknown): ParsedIp | null {
   if (typeof v !== 'string') return null
@@ -210,7 +225,10 @@ export function parseIp(v: unknown): ParsedIp | null {
   return null
 }
 
-export interface ParsedCidr extends ParsedIp { prefixLength: number; cidr: string }
+export interface ParsedCidr extends ParsedIp {
+  prefixLength: number
+  cidr: string
+}
 /** `address/prefix` with a prefix that fits the family, or null. */
 export function parseIpCidr(v: unknown): ParsedCidr | null {
   if (typeof v !== 'string') return null
@@ -224,13 +242,15 @@ export function parseIpCidr(v: unknown): ParsedCidr | null {
 
 /** Both addresses in the same subnet of the given prefix length (same family). */
 export function sameSubnet(a: string, b: string, prefixLength: number): boolean {
-  const x = parseIp(a), y = parseIp(b)
+  const x = parseIp(a),
+    y = parseIp(b)
   if (!x || !y || x.family !== y.family) return false
   if (x.family === 4) {
     const mask = prefixLength === 0 ? 0 : (~0 << (32 - prefixLength)) >>> 0
-    return ((parseIPv4(x.address)! & mask) >>> 0) === ((parseIPv4(y.address)! & mask) >>> 0)
+    return (parseIPv4(x.address)! & mask) >>> 0 === (parseIPv4(y.address)! & mask) >>> 0
   }
-  const ga = parseIPv6(x.address)!, gb = parseIPv6(y.address)!
+  const ga = parseIPv6(x.address)!,
+    gb = parseIPv6(y.address)!
   for (let i = 0, left = prefixLength; i < 8 && left > 0; i++, left -= 16) {
     const bits = Math.min(16, left)
     const mask = (0xffff << (16 - bits)) & 0xffff
@@ -241,7 +261,8 @@ export function sameSubnet(a: string, b: string, prefixLength: number): boolean 
 
 /** Two spellings of one address compare equal (`fd00::1` = `fd00:0:0::1`). */
 export function sameIp(a: string, b: string): boolean {
-  const x = parseIp(a), y = parseIp(b)
+  const x = parseIp(a),
+    y = parseIp(b)
   if (!x || !y || x.family !== y.family) return false
   return x.family === 4 ? x.address === y.address : parseIPv6(x.address)!.join() === parseIPv6(y.address)!.join()
 }

@@ -6,9 +6,7 @@ import type { AwsCapabilities } from './caps-aws.js'
 
 export const PLUGIN_API_VERSION = '1.0.0'
 
-export type HookName =
-  | 'validate' | 'discover' | 'online' | 'offline' | 'monitor' | 'clean'
-  | 'fence' | 'status'
+export type HookName = 'validate' | 'discover' | 'online' | 'offline' | 'monitor' | 'clean' | 'fence' | 'status'
 
 export const RESOURCE_HOOKS: readonly HookName[] = ['validate', 'discover', 'online', 'offline', 'monitor', 'clean']
 export const FENCE_HOOKS: readonly HookName[] = ['validate', 'discover', 'fence', 'status']
@@ -28,7 +26,10 @@ export interface Diagnostic {
   path?: string
 }
 
-export interface Choice { value: string; label?: string }
+export interface Choice {
+  value: string
+  label?: string
+}
 
 /** What a hook returns (build it with the helpers in `@mccs/sdk`: ok(), notRunning(), ...). */
 export interface HookAnswer {
@@ -88,7 +89,9 @@ export interface ExecResult {
   truncated: boolean
   durationMs: number
 }
-export interface ExecCapability { run(req: ExecRequest): Promise<ExecResult> }
+export interface ExecCapability {
+  run(req: ExecRequest): Promise<ExecResult>
+}
 
 export interface ProcSpec {
   /** A name unique within the resource (a resource may manage several processes). */

@@ -15,15 +15,33 @@ export interface UiHints {
 
 type Schema = Record<string, unknown>
 const withUi = (s: Schema, title: string, ui: UiHints | undefined, description?: string): Schema => ({
-  ...s, title, ...(description ? { description } : {}), ...(ui ? { 'x-mccs': ui } : {}),
+  ...s,
+  title,
+  ...(description ? { description } : {}),
+  ...(ui ? { 'x-mccs': ui } : {}),
 })
 
 export const field = {
-  string: (title: string, o: { ui?: UiHints; description?: string; pattern?: string; minLength?: number; maxLength?: number; enum?: string[]; default?: string; format?: string } = {}): Schema => {
+  string: (
+    title: string,
+    o: {
+      ui?: UiHints
+      description?: string
+      pattern?: string
+      minLength?: number
+      maxLength?: number
+      enum?: string[]
+      default?: string
+      format?: string
+    } = {},
+  ): Schema => {
     const { ui, description, ...rest } = o
     return withUi({ type: 'string', ...rest }, title, ui, description)
   },
-  integer: (title: string, o: { ui?: UiHints; description?: string; minimum?: number; maximum?: number; default?: number } = {}): Schema => {
+  integer: (
+    title: string,
+    o: { ui?: UiHints; description?: string; minimum?: number; maximum?: number; default?: number } = {},
+  ): Schema => {
     const { ui, description, ...rest } = o
     return withUi({ type: 'integer', ...rest }, title, ui, description)
   },
@@ -31,7 +49,10 @@ export const field = {
     const { ui, description, ...rest } = o
     return withUi({ type: 'boolean', ...rest }, title, ui, description)
   },
-  stringList: (title: string, o: { ui?: UiHints; description?: string; minItems?: number; maxItems?: number; items?: Schema } = {}): Schema => {
+  stringList: (
+    title: string,
+    o: { ui?: UiHints; description?: string; minItems?: number; maxItems?: number; items?: Schema } = {},
+  ): Schema => {
     const { ui, description, items, ...rest } = o
     return withUi({ type: 'array', items: items ?? { type: 'string' }, ...rest }, title, ui, description)
   },

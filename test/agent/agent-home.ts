@@ -13,7 +13,11 @@ import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { packageRoot } from '../../core/paths.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
 
-export interface CliResult { code: number; out: string; err: string }
+export interface CliResult {
+  code: number
+  out: string
+  err: string
+}
 
 export interface AgentHome {
   home: string
@@ -32,7 +36,10 @@ export interface AgentHome {
 
 export const NODE = 'n1'
 
-export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string>; nodes?: string[] } = {}): Promise<AgentHome> {
+export async function makeHome(
+  main?: Omit<MainConfig, 'generation'>,
+  opts: { scripts?: Record<string, string>; nodes?: string[] } = {},
+): Promise<AgentHome> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: NODE }
   delete env.MCCS_BOOTSTRAP
@@ -55,11 +62,21 @@ export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { sc
   }
   const bin = path.join(packageRoot(), 'bin/mccs')
   const h: AgentHome = {
-    home, env, b, running: undefined,
+    home,
+    env,
+    b,
+    running: undefined,
     async tryStart() {
       if (h.running) throw new Error('an agent already runs on this home')
       const lines: string[] = []
-      const io = { out: (s: string) => { lines.push(s) }, err: (s: string) => { lines.push(s) } }
+      const io = {
+        out: (s: string) => {
+          lines.push(s)
+        },
+        err: (s: string) => {
+          lines.push(s)
+        },
+      }
       const r = await runAgent(b, io, { quiet: true })
       if (typeof r === 'number') return { code: r, err: lines.join('\n') }
       h.running = r
@@ -75,11 +92,12 @@ export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { sc
       h.running = undefined
       if (r) await r.stop()
     },
-    cli: (...args) => new Promise((resolve) => {
-      execFile(bin, args, { env, timeout: 120_000 }, (err, out, errOut) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })
-      })
-    }),
+    cli: (...args) =>
+      new Promise((resolve) => {
+        execFile(bin, args, { env, timeout: 120_000 }, (err, out, errOut) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })
+        })
+      }),
     async cleanup() {
       const r = h.running
       if (r) {
@@ -104,7 +122,12 @@ export async function makeHome(main?: Omit<MainConfig, 'generation'>, opts: { sc
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export async function until<T>(f: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, stepMs = 10, what = 'condition'): Promise<T> {
+export async function until<T>(
+  f: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+  stepMs = 10,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await f()
@@ -116,5 +139,8 @@ export async function until<T>(f: () => T | undefined | false | null | Promise<T
 
 /** Lines of a JSON-lines log file. */
 export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T)
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T)
 }

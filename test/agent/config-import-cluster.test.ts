@@ -11,13 +11,21 @@ import { MccsError } from '../../core/errors.js'
 t.test('import in a cluster', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-import-cluster-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await createInitial(dir, { cluster: 'c', nodes: [{ name: 'n1', address: '10.0.0.1' }, { name: 'n2', address: '10.0.0.2' }] })
+  await createInitial(dir, {
+    cluster: 'c',
+    nodes: [
+      { name: 'n1', address: '10.0.0.1' },
+      { name: 'n2', address: '10.0.0.2' },
+    ],
+  })
   const store = new ConfigStore(dir)
   await store.load()
   const bundle = store.export()
   const file = path.join(dir, 'bundle.json')
   const commits: Array<{ gen: number; groups: number }> = []
-  const commit = async (main: { groups: unknown[] }, gen: number) => { commits.push({ gen, groups: main.groups.length }) }
+  const commit = async (main: { groups: unknown[] }, gen: number) => {
+    commits.push({ gen, groups: main.groups.length })
+  }
 
   await writeFile(file, JSON.stringify({ ...bundle, main: { ...bundle.main, groups: [{ name: 'g', nodes: ['n1', 'n2'] }] } }))
   const ok = await importIntoCluster(file, store, commit as never)
@@ -36,7 +44,13 @@ t.test('import in a cluster', async (t) => {
   t.match((await importIntoCluster(file, store, commit as never)).issues, [{ path: '/main', code: 'MCCS_ERR_CONFIG_SCHEMA' }])
   t.match((await importIntoCluster(path.join(dir, 'missing.json'), store, commit as never)).issues, [{ code: 'MCCS_ERR_NOT_FOUND' }])
 
-  const refuse = async () => { throw new MccsError('MCCS_ERR_NO_QUORUM', 'no quorum') }
+  const refuse = async () => {
+    throw new MccsError('MCCS_ERR_NO_QUORUM', 'no quorum')
+  }
   await writeFile(file, JSON.stringify(bundle))
-  t.match((await importIntoCluster(file, store, refuse)).issues, [{ code: 'MCCS_ERR_NO_QUORUM' }], "the coordinator's refusal is the result")
+  t.match(
+    (await importIntoCluster(file, store, refuse)).issues,
+    [{ code: 'MCCS_ERR_NO_QUORUM' }],
+    "the coordinator's refusal is the result",
+  )
 })

@@ -18,7 +18,9 @@ t.before(async () => {
   h = await makeHome(undefined, { nodes: [NODE] })
   await h.start()
 })
-t.teardown(async () => { await h?.cleanup() })
+t.teardown(async () => {
+  await h?.cleanup()
+})
 
 const generation = () => h.running!.agent.store.current().main.generation
 const exported = async (): Promise<ConfigPair> => {
@@ -38,8 +40,25 @@ t.test('a group built from nothing with add and link commands', async (t) => {
   t.match(r.out, /group web added .*generation/)
   await ok(t, 'resource', 'add', 'base', '--type', 'dummy', '--group', 'web')
   await ok(t, 'resource', 'add', 'hook', '--type', 'dummy', '--group', 'web', '--node-attr', `${NODE}:note=hello`, '--non-critical')
-  r = await ok(t, 'resource', 'add', 'svc', '--type', 'process', '--group', 'web',
-    '--attr', 'argv=["/bin/sleep","100000"]', '--attr', 'stopGraceS=1', '--policy', 'monitorIntervalS=1', '--policy', 'restartLimit=1', '--json')
+  r = await ok(
+    t,
+    'resource',
+    'add',
+    'svc',
+    '--type',
+    'process',
+    '--group',
+    'web',
+    '--attr',
+    'argv=["/bin/sleep","100000"]',
+    '--attr',
+    'stopGraceS=1',
+    '--policy',
+    'monitorIntervalS=1',
+    '--policy',
+    'restartLimit=1',
+    '--json',
+  )
   const reply = JSON.parse(r.out) as { ok: boolean; generation: number; previousGeneration: number; target: string }
   t.match(reply, { ok: true, target: 'svc' }, '--json prints the agent reply')
   t.equal(reply.generation, reply.previousGeneration + 1)
@@ -55,7 +74,10 @@ t.test('a group built from nothing with add and link commands', async (t) => {
   const hook = main.resources.find((x) => x.name === 'hook')!
   t.same(hook.nodeAttrs, { [NODE]: { note: 'hello' } }, 'a per-node attribute, a plain string')
   t.equal(hook.critical, false)
-  t.same(main.dependencies, [{ parent: 'svc', child: 'hook' }, { parent: 'hook', child: 'base' }])
+  t.same(main.dependencies, [
+    { parent: 'svc', child: 'hook' },
+    { parent: 'hook', child: 'base' },
+  ])
 
   await ok(t, 'group', 'edit', 'web', '--failback')
   await ok(t, 'resource', 'edit', 'hook', '--attr', 'delayMs=10', '--unset', `${NODE}:note`)
@@ -69,7 +91,13 @@ t.test('a group built from nothing with add and link commands', async (t) => {
   // covered by test/agent/config-ops-unit.test.ts.
   await ok(t, 'group', 'add', 'spare', '--nodes', NODE, '--no-failover')
   await ok(t, 'group', 'edit', 'spare', '--failover', '--no-autostart')
-  t.same((await exported()).main.groups[1], { name: 'spare', nodes: [NODE], failoverOnFailure: true, autoStart: false, autoFailback: false })
+  t.same((await exported()).main.groups[1], {
+    name: 'spare',
+    nodes: [NODE],
+    failoverOnFailure: true,
+    autoStart: false,
+    autoFailback: false,
+  })
   const same = await h.cli('group', 'edit', 'spare', '--failover')
   t.equal(same.code, 6, 'an edit that changes nothing is refused')
   t.match(same.err, /nothing to change/)
@@ -81,7 +109,25 @@ t.test('invalid changes are refused with the reason, and the configuration stays
   const before = JSON.stringify((await exported()).main)
 
   // Independent refusals, sent together (the agent takes configuration changes one at a time).
-  const [cycle, json, type, missing, badValue, reserved, nic, taken, groupTaken, node, groupNode, policy, attr, unknownRes, unknownGroup, stale, usage] = await Promise.all([
+  const [
+    cycle,
+    json,
+    type,
+    missing,
+    badValue,
+    reserved,
+    nic,
+    taken,
+    groupTaken,
+    node,
+    groupNode,
+    policy,
+    attr,
+    unknownRes,
+    unknownGroup,
+    stale,
+    usage,
+  ] = await Promise.all([
     h.cli('resource', 'link', 'base', 'svc'),
     h.cli('resource', 'link', 'base', 'hook', '--json'),
     h.cli('resource', 'add', 'x1', '--type', 'nosuch', '--group', 'web'),
@@ -112,7 +158,11 @@ t.test('invalid changes are refused with the reason, and the configuration stays
   t.match(type.err, /MCCS_ERR_CONFIG_REF/)
 
   t.equal(missing.code, 6, 'missing required attribute')
-  t.match(missing.err, /main\.json: \/resources\/3\/attrs\/argv: required attribute 'argv' is missing \(MCCS_ERR_CONFIG_ATTRS\) \[resource p2\]/, 'names the attribute path')
+  t.match(
+    missing.err,
+    /main\.json: \/resources\/3\/attrs\/argv: required attribute 'argv' is missing \(MCCS_ERR_CONFIG_ATTRS\) \[resource p2\]/,
+    'names the attribute path',
+  )
 
   t.equal(badValue.code, 6)
   t.match(badValue.err, /\/resources\/3\/attrs\/argv\/0/, 'a bad value names its path')
@@ -213,7 +263,7 @@ t.test('offline, then delete with --force', async (t) => {
 // Engine (core/engine/align.ts, aligned()): on every new configuration generation the runtime
 // failover-on-failure switch is reset from the group's configuration, so an operator's
 // `mccs group failover <g> --off` is silently undone by any unrelated configuration change.
-t.test('an unrelated configuration change keeps the operator\'s failover switch', async (t) => {
+t.test("an unrelated configuration change keeps the operator's failover switch", async (t) => {
   await ok(t, 'group', 'add', 'fo', '--nodes', NODE, '--no-autostart')
   await ok(t, 'group', 'failover', 'fo', '--off')
   t.equal(h.running!.agent.engineState().groups['fo']?.failoverOnFailure, false, 'switched off')
@@ -226,10 +276,14 @@ t.test('an unrelated configuration change keeps the operator\'s failover switch'
 t.test('every command is in the operation log with its user', async (t) => {
   const user = os.userInfo().username
   const ops = jsonLines<{ user: string; node: string; command: string; target?: string; result: string; code?: string }>(
-    await readFile(path.join(h.home, 'logs/operation.log'), 'utf8'))
+    await readFile(path.join(h.home, 'logs/operation.log'), 'utf8'),
+  )
   const cfg = ops.filter((o) => /^(group|resource)(Add|Edit|Delete|Link|Unlink)$/.test(o.command))
   t.ok(cfg.length >= 35, `${cfg.length} configuration commands logged`)
-  t.ok(cfg.every((o) => o.user === user && o.node === NODE), 'each with the user and the node')
+  t.ok(
+    cfg.every((o) => o.user === user && o.node === NODE),
+    'each with the user and the node',
+  )
   const find = (command: string, target: string, result: string, code?: string) =>
     cfg.some((o) => o.command === command && o.target === target && o.result === result && (!code || o.code === code))
   t.ok(find('groupAdd', 'web', 'done'))
@@ -243,5 +297,8 @@ t.test('every command is in the operation log with its user', async (t) => {
   t.ok(find('resourceDelete', 'base', 'done'))
   t.ok(find('resourceUnlink', 'svc', 'done'))
   t.ok(find('groupDelete', 'web', 'done'))
-  t.ok(ops.some((o) => o.command === 'groupOnline' && o.user === user), 'operator commands are there too')
+  t.ok(
+    ops.some((o) => o.command === 'groupOnline' && o.user === user),
+    'operator commands are there too',
+  )
 })

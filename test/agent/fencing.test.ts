@@ -9,11 +9,18 @@ import type { Action } from '../../core/engine/plan.js'
 import type { PluginHost } from '../../core/plugins/host.js'
 import type { Log } from '../../core/log/logger.js'
 
-interface Line { level: string; msg: string }
+interface Line {
+  level: string
+  msg: string
+}
 
 function setup(o: { delayMs: number; runsResources?: boolean; deviceMs?: number; levels?: number }) {
   const lines: Line[] = []
-  const log = { log: (level: string, msg: string) => { lines.push({ level, msg }) } } as unknown as Log
+  const log = {
+    log: (level: string, msg: string) => {
+      lines.push({ level, msg })
+    },
+  } as unknown as Log
   const calls: Array<{ type: string; target: unknown; signal: AbortSignal | undefined; ended?: number }> = []
   const host = {
     call: async (type: string, hook: string, req: { args: unknown[]; signal?: AbortSignal }) => {
@@ -26,16 +33,37 @@ function setup(o: { delayMs: number; runsResources?: boolean; deviceMs?: number;
   } as unknown as PluginHost
   const levels = Array.from({ length: o.levels ?? 1 }, (_, i) => ({ type: i + 1 < (o.levels ?? 1) ? 'dev-fail' : 'dev' }))
   const hb = {
-    generation: 1, cluster: 'c', port: 14321, timing: { intervalMs: 100, deadMs: 600 }, links: [{ name: 'l', priority: 0 }],
+    generation: 1,
+    cluster: 'c',
+    port: 14321,
+    timing: { intervalMs: 100, deadMs: 600 },
+    links: [{ name: 'l', priority: 0 }],
     quorum: { twoNode: true, fenceDelayMs: o.delayMs },
-    nodes: [{ name: 'n1', addresses: { l: '10.0.0.1' } }, { name: 'n2', addresses: { l: '10.0.0.2' }, fencing: levels }],
+    nodes: [
+      { name: 'n1', addresses: { l: '10.0.0.1' } },
+      { name: 'n2', addresses: { l: '10.0.0.2' }, fencing: levels },
+    ],
   } as unknown as HbConfig
   let member = false
   const f = new Fencing({
-    node: 'n1', log, host, hb: () => hb, nodes: () => ['n1', 'n2'], runsResources: () => o.runsResources ?? false, inView: (n) => n === 'n2' && member,
+    node: 'n1',
+    log,
+    host,
+    hb: () => hb,
+    nodes: () => ['n1', 'n2'],
+    runsResources: () => o.runsResources ?? false,
+    inView: (n) => n === 'n2' && member,
   })
   const action: Action = { id: 'a1', kind: 'fence', node: 'n2', timeoutMs: 30_000, after: [], reason: 'n2 was lost' }
-  return { f, calls, lines, action, setMember: (v: boolean) => { member = v } }
+  return {
+    f,
+    calls,
+    lines,
+    action,
+    setMember: (v: boolean) => {
+      member = v
+    },
+  }
 }
 
 t.test('a target that comes back during the fence delay is withdrawn, not fenced', async (t) => {
@@ -45,7 +73,10 @@ t.test('a target that comes back during the fence delay is withdrawn, not fenced
   const out = await p
   t.equal(s.calls.length, 0, 'no fence device was called')
   t.match(out, { status: 'cancelled', answer: 'failed', reason: /^withdrawn: n2 is a member of this node's view again/ })
-  t.ok(s.lines.some((l) => l.msg === "fence of n2 withdrawn: it is back in this node's view"), 'logged')
+  t.ok(
+    s.lines.some((l) => l.msg === "fence of n2 withdrawn: it is back in this node's view"),
+    'logged',
+  )
 })
 
 t.test('a target still out of the view after the delay is fenced', async (t) => {
@@ -54,7 +85,10 @@ t.test('a target still out of the view after the delay is fenced', async (t) => 
   const out = await s.f.fence(s.action, new AbortController().signal)
   t.ok(Date.now() - t0 >= 190, 'the node running nothing waited its delay')
   t.match(out, { status: 'done', answer: 'ok' })
-  t.same(s.calls.map((c) => [c.type, c.target]), [['dev', 'n2']])
+  t.same(
+    s.calls.map((c) => [c.type, c.target]),
+    [['dev', 'n2']],
+  )
 })
 
 t.test('a node that runs resources fences at once, but never a member of its view', async (t) => {
@@ -85,7 +119,7 @@ t.test('a device call once issued is not aborted half way; the next level is not
   ac.abort()
   s.setMember(true)
   const out = await p
-  t.equal(s.calls[0]!.signal, undefined, 'the device call is not tied to the action\'s abort signal')
+  t.equal(s.calls[0]!.signal, undefined, "the device call is not tied to the action's abort signal")
   t.ok(s.calls[0]!.ended, 'level 1 ran to its end')
   t.equal(s.calls.length, 1, 'level 2 was not tried')
   t.match(out, { status: 'cancelled', reason: /cancelled before level 2/ })

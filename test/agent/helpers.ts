@@ -10,12 +10,29 @@ import { runAgent, type RunningAgent } from '../../core/cli/agent-cmd.js'
 import { packageRoot } from '../../core/paths.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
 
-export interface TestAgent extends RunningAgent { home: string; env: NodeJS.ProcessEnv; cli(...args: string[]): Promise<{ code: number; out: string; err: string }>; cleanup(): Promise<void> }
+export interface TestAgent extends RunningAgent {
+  home: string
+  env: NodeJS.ProcessEnv
+  cli(...args: string[]): Promise<{ code: number; out: string; err: string }>
+  cleanup(): Promise<void>
+}
 
-export const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig =>
-  ({ name, type, group: 'g', critical: true, attrs, nodeAttrs: {}, policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 }, monitored: true, ...more })
+export const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig => ({
+  name,
+  type,
+  group: 'g',
+  critical: true,
+  attrs,
+  nodeAttrs: {},
+  policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 },
+  monitored: true,
+  ...more,
+})
 
-export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts: { scripts?: Record<string, string>; prepare?: (home: string) => Promise<void>; license?: boolean } = {}): Promise<TestAgent> {
+export async function startTestAgent(
+  main: Omit<MainConfig, 'generation'>,
+  opts: { scripts?: Record<string, string>; prepare?: (home: string) => Promise<void>; license?: boolean } = {},
+): Promise<TestAgent> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-agent-'))
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: 'n1' }
   delete env.MCCS_BOOTSTRAP
@@ -39,15 +56,21 @@ export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts:
   if (typeof running === 'number') throw new Error(`agent did not start: exit ${running}`)
   const bin = path.join(packageRoot(), 'bin/mccs')
   return {
-    ...running, home, env,
-    cli: (...args) => new Promise((resolve) => {
-      execFile(bin, args, { env, timeout: 120_000 }, (err, out, errOut) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })
-      })
-    }),
+    ...running,
+    home,
+    env,
+    cli: (...args) =>
+      new Promise((resolve) => {
+        execFile(bin, args, { env, timeout: 120_000 }, (err, out, errOut) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })
+        })
+      }),
     cleanup: async () => {
       // Stop what the test started: take groups offline, then the agent, then remove the home.
-      for (const g of main.groups) await running.agent.command({ type: 'groupOffline', group: g.name, user: 'test' }, { wait: true, timeoutMs: 20_000 }).catch(() => {})
+      for (const g of main.groups)
+        await running.agent
+          .command({ type: 'groupOffline', group: g.name, user: 'test' }, { wait: true, timeoutMs: 20_000 })
+          .catch(() => {})
       await running.stop()
       await rm(home, { recursive: true, force: true })
     },
@@ -56,7 +79,11 @@ export async function startTestAgent(main: Omit<MainConfig, 'generation'>, opts:
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export async function until<T>(f: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, stepMs = 10): Promise<T> {
+export async function until<T>(
+  f: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+  stepMs = 10,
+): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await f()

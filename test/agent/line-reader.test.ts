@@ -18,14 +18,20 @@ async function pair(t: Test): Promise<{ client: net.Socket; lines: string[]; clo
   let closed = false
   const server = net.createServer((sock) => {
     sock.on('error', () => {})
-    sock.on('close', () => { closed = true })
+    sock.on('close', () => {
+      closed = true
+    })
     readLines(sock, MAX, (l) => lines.push(l))
   })
   await new Promise<void>((r) => server.listen(sockPath, r))
   const client = net.connect(sockPath)
   client.on('error', () => {})
   await new Promise((r) => client.once('connect', r))
-  t.teardown(() => { client.destroy(); server.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(() => {
+    client.destroy()
+    server.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
   return { client, lines, closed: () => closed }
 }
 
@@ -82,13 +88,41 @@ t.test('LineFramer: lines across chunks, multi-byte characters split between chu
   const f = new LineFramer(10)
   const got: string[] = []
   const bytes = Buffer.from('ab\nü€\n', 'utf8')
-  for (const b of bytes) t.equal(f.push(Buffer.from([b]), (l) => { got.push(l) }), true)
+  for (const b of bytes)
+    t.equal(
+      f.push(Buffer.from([b]), (l) => {
+        got.push(l)
+      }),
+      true,
+    )
   t.same(got, ['ab', 'ü€'], 'one byte at a time')
   got.length = 0
-  t.equal(f.push('1\n2\n3\n', (l) => { got.push(l); return l !== '2' }), true)
+  t.equal(
+    f.push('1\n2\n3\n', (l) => {
+      got.push(l)
+      return l !== '2'
+    }),
+    true,
+  )
   t.same(got, ['1', '2'], 'a handler answering false stops the chunk')
-  t.equal(f.push('0123456789\n', (l) => { got.push(l) }), true, '10 bytes fit a 10-byte limit')
-  t.equal(f.push('0123456789a', () => {}), false, 'an unfinished 11-byte line is over')
-  t.equal(f.push('b\nnext\n', (l) => { got.push(l) }), true, 'after an overflow the framer starts empty')
+  t.equal(
+    f.push('0123456789\n', (l) => {
+      got.push(l)
+    }),
+    true,
+    '10 bytes fit a 10-byte limit',
+  )
+  t.equal(
+    f.push('0123456789a', () => {}),
+    false,
+    'an unfinished 11-byte line is over',
+  )
+  t.equal(
+    f.push('b\nnext\n', (l) => {
+      got.push(l)
+    }),
+    true,
+    'after an overflow the framer starts empty',
+  )
   t.same(got.slice(-2), ['b', 'next'])
 })

@@ -17,7 +17,16 @@ const MAIN: Omit<MainConfig, 'generation'> = {
   groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
   resources: [
     { name: 'base', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
-    { name: 'svc', type: 'process', group: 'g', critical: true, monitored: true, attrs: { argv: ['/bin/sleep', '100000'], stopGraceS: 1 }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
+    {
+      name: 'svc',
+      type: 'process',
+      group: 'g',
+      critical: true,
+      monitored: true,
+      attrs: { argv: ['/bin/sleep', '100000'], stopGraceS: 1 },
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 1 },
+    },
   ],
   dependencies: [{ parent: 'svc', child: 'base' }],
 }
@@ -34,7 +43,14 @@ t.teardown(async () => {
 
 const agent = () => h.running!.agent
 const svcPid = async () => (await agent().procs.status('svc', 'main')).pid
-const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 const status = async (): Promise<AgentStatus> => JSON.parse((await h.cli('status', '--json')).out) as AgentStatus
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -54,7 +70,10 @@ t.test('in maintenance a dead service is not acted on; the group cannot be stopp
   t.equal(g.resources['svc']!['n1']!.state, 'online', 'not judged: the engine still holds what it knew')
   t.equal(g.resources['svc']!['n1']!.restarts, 0, 'no restart')
   t.notOk((await svcPid()) && alive((await svcPid())!), 'nothing started it again')
-  t.notOk((await status()).notices.some((n) => n.kind === 'resourceFaulted'), 'no fault')
+  t.notOk(
+    (await status()).notices.some((n) => n.kind === 'resourceFaulted'),
+    'no fault',
+  )
 
   const off = await h.cli('group', 'offline', 'g')
   t.equal(off.code, 3, 'the operator cannot stop the group while its node is in maintenance')
@@ -63,7 +82,15 @@ t.test('in maintenance a dead service is not acted on; the group cannot be stopp
   const u = await h.cli('node', 'unmaintenance')
   t.equal(u.code, 0, u.err)
   t.match(u.out, /n1: out of maintenance/)
-  await until(async () => { const p = await svcPid(); return p && p !== pid && alive(p) ? p : undefined }, 20_000, 50, 'svc probed, found dead and started again')
+  await until(
+    async () => {
+      const p = await svcPid()
+      return p && p !== pid && alive(p) ? p : undefined
+    },
+    20_000,
+    50,
+    'svc probed, found dead and started again',
+  )
   t.equal((await status()).nodes.find((n) => n.name === 'n1')?.membership, 'up')
   const ops = await readFile(path.join(h.home, 'logs/operation.log'), 'utf8')
   t.match(ops, /"command":"nodeMaintenance","target":"n1","args":\{"node":"n1","on":true\},"result":"accepted"/)

@@ -18,9 +18,27 @@ const MAIN: Omit<MainConfig, 'generation'> = {
   ],
   resources: [
     // Cannot be stopped: its offline and clean fail.
-    { name: 'stuck', type: 'dummy', group: 'k', critical: true, monitored: true, attrs: { offline: 'fail', clean: 'fail' }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
+    {
+      name: 'stuck',
+      type: 'dummy',
+      group: 'k',
+      critical: true,
+      monitored: true,
+      attrs: { offline: 'fail', clean: 'fail' },
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 1 },
+    },
     { name: 'base', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
-    { name: 'svc', type: 'process', group: 'g', critical: true, monitored: true, attrs: { argv: ['/bin/sleep', '100000'], stopGraceS: 1 }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
+    {
+      name: 'svc',
+      type: 'process',
+      group: 'g',
+      critical: true,
+      monitored: true,
+      attrs: { argv: ['/bin/sleep', '100000'], stopGraceS: 1 },
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 1 },
+    },
   ],
   dependencies: [{ parent: 'svc', child: 'base' }],
 }
@@ -30,11 +48,20 @@ t.before(async () => {
   h = await makeHome(MAIN)
   await h.start()
 })
-t.teardown(async () => { await h?.cleanup() })
+t.teardown(async () => {
+  await h?.cleanup()
+})
 
 const agent = () => h.running!.agent
 const svcPid = async () => (await agent().procs.status('svc', 'main')).pid
-const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 const status = async (): Promise<AgentStatus> => JSON.parse((await h.cli('status', '--json')).out) as AgentStatus
 
 t.test('a planned stop of a single node stops its groups (no other node can take them)', async (t) => {

@@ -23,8 +23,26 @@ const MAIN: Omit<MainConfig, 'generation'> = {
     { name: 'h', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false },
   ],
   resources: [
-    { name: 'slow', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: { online: 'slow', delayMs: 1500 }, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
-    { name: 'quick', type: 'dummy', group: 'h', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
+    {
+      name: 'slow',
+      type: 'dummy',
+      group: 'g',
+      critical: true,
+      monitored: true,
+      attrs: { online: 'slow', delayMs: 1500 },
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 1 },
+    },
+    {
+      name: 'quick',
+      type: 'dummy',
+      group: 'h',
+      critical: true,
+      monitored: true,
+      attrs: {},
+      nodeAttrs: {},
+      policy: { monitorIntervalS: 1 },
+    },
   ],
   dependencies: [],
 }
@@ -41,7 +59,9 @@ t.before(async () => {
   await createClusterKey(path.join(h.b.configDir, 'cluster.key'))
   await h.start()
 })
-t.teardown(async () => { await h?.cleanup() })
+t.teardown(async () => {
+  await h?.cleanup()
+})
 
 const agent = (): Agent => h.running!.agent
 const role = (): Role => (agent() as unknown as { role: Role }).role
@@ -52,7 +72,12 @@ t.test('an action result that arrives while quorum is re-checked is applied once
   // n2 is never heard: the role settles after its wait for all (10 s), then n1 coordinates alone.
   await until(() => role().isCoordinator(), 30_000, 50, 'n1 coordinator')
   // Probed offline and idle: a command while the start's probes are still pending is refused as busy.
-  await until(() => groupOn('g') === 'offline' && groupOn('h') === 'offline' && pending('g') === 0 && pending('h') === 0, 20_000, 50, 'groups probed offline')
+  await until(
+    () => groupOn('g') === 'offline' && groupOn('h') === 'offline' && pending('g') === 0 && pending('h') === 0,
+    20_000,
+    50,
+    'groups probed offline',
+  )
 
   const on = await agent().command({ type: 'groupOnline', group: 'g', user: 'test' })
   t.equal(on.outcome.status, 'accepted')
@@ -62,19 +87,25 @@ t.test('an action result that arrives while quorum is re-checked is applied once
   let fresh = false
   const real = r.quorumFresh.bind(r)
   r.quorumFresh = () => fresh && real()
-  t.teardown(() => { r.quorumFresh = real })
+  t.teardown(() => {
+    r.quorumFresh = real
+  })
   await sleep(2000)
   t.equal(groupOn('g'), 'onlining', 'nothing is applied while quorum is not certain')
   t.equal(pending('g'), 1, 'the online is still awaited by the engine')
   // An operator command sent meanwhile waits in order behind the held events.
   const cmd = agent().command({ type: 'groupOnline', group: 'h', user: 'test' })
   let answered = false
-  void cmd.then(() => { answered = true })
+  void cmd.then(() => {
+    answered = true
+  })
   await sleep(300)
   t.equal(answered, false, 'the command is not answered while quorum is re-checked')
 
   fresh = true // quorum confirmed
-  await until(() => groupOn('g') === 'online', 5000, 10, 'g online').catch((e: Error) => t.fail(`${e.message}: g is ${groupOn('g')}, ${pending('g')} action(s) pending`))
+  await until(() => groupOn('g') === 'online', 5000, 10, 'g online').catch((e: Error) =>
+    t.fail(`${e.message}: g is ${groupOn('g')}, ${pending('g')} action(s) pending`),
+  )
   t.equal(groupOn('g'), 'online', 'the held result was applied: g is online')
   t.equal(pending('g'), 0, 'no action left pending')
   const reply = await cmd
@@ -83,15 +114,24 @@ t.test('an action result that arrives while quorum is re-checked is applied once
 
   await h.running!.agent.log.flush?.()
   const log = jsonLines<{ msg: string; event?: string }>(await readFile(path.join(h.b.logDir, 'mccs.log'), 'utf8'))
-  t.same(log.filter((l) => /engine step skipped/.test(l.msg)), [], 'no event was skipped')
-  t.ok(log.some((l) => /held while quorum is re-checked/.test(l.msg)), 'the wait is logged')
+  t.same(
+    log.filter((l) => /engine step skipped/.test(l.msg)),
+    [],
+    'no event was skipped',
+  )
+  t.ok(
+    log.some((l) => /held while quorum is re-checked/.test(l.msg)),
+    'the wait is logged',
+  )
 })
 
 t.test('if quorum is lost instead, what waited goes to the self-fence path: a waiting command is answered "no quorum"', async (t) => {
   const r = role()
   const real = r.quorumFresh.bind(r)
   r.quorumFresh = () => false
-  t.teardown(() => { r.quorumFresh = real })
+  t.teardown(() => {
+    r.quorumFresh = real
+  })
   const cmd = agent().command({ type: 'groupOffline', group: 'h', user: 'test' })
   await sleep(200)
   // What the role does when its partition is no longer quorate.
@@ -99,6 +139,12 @@ t.test('if quorum is lost instead, what waited goes to the self-fence path: a wa
   const reply = await cmd
   t.match(reply.outcome, { status: 'rejected', code: 'MCCS_ERR_NO_QUORUM' }, 'the waiting command is rejected, not lost')
   const log = jsonLines<{ msg: string }>(await readFile(path.join(h.b.logDir, 'mccs.log'), 'utf8'))
-  t.ok(log.some((l) => /held engine event\(s\) not applied here: self-fencing/.test(l.msg)), 'the release is logged')
-  t.ok(log.some((l) => /self-fenced: local resources taken offline/.test(l.msg)), 'local resources were taken offline')
+  t.ok(
+    log.some((l) => /held engine event\(s\) not applied here: self-fencing/.test(l.msg)),
+    'the release is logged',
+  )
+  t.ok(
+    log.some((l) => /self-fenced: local resources taken offline/.test(l.msg)),
+    'local resources were taken offline',
+  )
 })

@@ -10,15 +10,29 @@ import { resourceState } from '../../core/engine/state.js'
 import type { MainConfig, ResourceConfig } from '../../core/engine/model.js'
 import type { AgentStatus } from '../../core/agent/status.js'
 
-const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig =>
-  ({ name, type, group: 'g', critical: true, attrs, nodeAttrs: {}, policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 }, monitored: true, ...more })
+const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig => ({
+  name,
+  type,
+  group: 'g',
+  critical: true,
+  attrs,
+  nodeAttrs: {},
+  policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60 },
+  monitored: true,
+  ...more,
+})
 
 const MAIN: Omit<MainConfig, 'generation'> = {
   types: {},
   groups: [{ name: 'g', nodes: [NODE], failoverOnFailure: true, autoStart: false, autoFailback: false }],
   resources: [
     res('base', 'dummy', {}),
-    res('svc', 'process', { argv: ['/bin/sleep', '100000'], stopGraceS: 1 }, { policy: { monitorIntervalS: 1, restartLimit: 1, confidenceIntervalS: 3600 } }),
+    res(
+      'svc',
+      'process',
+      { argv: ['/bin/sleep', '100000'], stopGraceS: 1 },
+      { policy: { monitorIntervalS: 1, restartLimit: 1, confidenceIntervalS: 3600 } },
+    ),
   ],
   dependencies: [{ parent: 'svc', child: 'base' }],
 }
@@ -31,13 +45,22 @@ t.before(async () => {
   h = await makeHome(MAIN)
   await h.start()
 })
-t.teardown(async () => { await h?.cleanup() })
+t.teardown(async () => {
+  await h?.cleanup()
+})
 
 const agent = () => h.running!.agent
 const groupState = () => agent().engineState().groups['g']?.nodes[NODE]
 const rstate = (r: string) => resourceState(agent().engineState(), r, NODE)
 const svcPid = async (): Promise<number | null> => (await agent().procs.status('svc', 'main')).pid
-const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 const status = async (): Promise<AgentStatus> => {
   const r = await h.cli('status', '--json')
   if (r.code !== 0) throw new Error(`mccs status: ${r.err}`)
@@ -64,7 +87,9 @@ t.test('a running service is re-attached after an agent restart, not started twi
   await h.stop()
   t.ok(alive(pid!), 'stopping the agent leaves the service running')
   await h.start()
-  await until(() => groupState() === 'online', 20_000, 20, 'group online after the start probe').catch((e: Error) => t.fail(`${e.message}; group is ${groupState()}, svc ${rstate('svc')?.state}, base ${rstate('base')?.state}`))
+  await until(() => groupState() === 'online', 20_000, 20, 'group online after the start probe').catch((e: Error) =>
+    t.fail(`${e.message}; group is ${groupState()}, svc ${rstate('svc')?.state}, base ${rstate('base')?.state}`),
+  )
   t.equal(groupState(), 'online', 'the group shows online after the start probe')
   t.equal(await svcPid(), pid, 'same pid: re-attached')
   await sleep(1500) // a few monitor rounds: nothing may restart it
@@ -72,12 +97,26 @@ t.test('a running service is re-attached after an agent restart, not started twi
   const acts = (await sinceStart()).filter((l) => /^(online|offline|clean) (svc|base):/.test(l.msg)).map((l) => l.msg)
   t.same(acts, [], 'no online/offline/clean action after the restart')
   const st = await status()
-  t.match(st.groups.find((g) => g.name === 'g'), { name: 'g', nodes: { [NODE]: 'online' } }, 'mccs status shows it online')
+  t.match(
+    st.groups.find((g) => g.name === 'g'),
+    { name: 'g', nodes: { [NODE]: 'online' } },
+    'mccs status shows it online',
+  )
 
   // Exit detection still works on the re-attached process: restartLimit 1 restarts it in place.
   process.kill(pid!, 'SIGKILL')
-  const pid2 = await until(async () => { const p = await svcPid(); return p && p !== pid && rstate('svc')?.state === 'online' ? p : null }, 20_000, 20, 'svc restarted after the kill')
-    .catch((e: Error) => { t.fail(`${e.message}; svc is ${rstate('svc')?.state}`); return null })
+  const pid2 = await until(
+    async () => {
+      const p = await svcPid()
+      return p && p !== pid && rstate('svc')?.state === 'online' ? p : null
+    },
+    20_000,
+    20,
+    'svc restarted after the kill',
+  ).catch((e: Error) => {
+    t.fail(`${e.message}; svc is ${rstate('svc')?.state}`)
+    return null
+  })
   t.ok(pid2, `restarted in place as pid ${pid2}`)
   t.equal(rstate('svc')?.restarts, 1, 'one restart counted')
   t.equal(groupState(), 'online')
@@ -106,10 +145,20 @@ t.test('a fault survives a restart until mccs group clear', async (t) => {
   if (rstate('svc')?.restarts !== 1) {
     // The restart counter did not survive the agent restart: use it up first.
     process.kill(pid!, 'SIGKILL')
-    await until(async () => { const p = await svcPid(); return p && p !== pid && rstate('svc')?.state === 'online' }, 20_000, 20, 'restart in place')
+    await until(
+      async () => {
+        const p = await svcPid()
+        return p && p !== pid && rstate('svc')?.state === 'online'
+      },
+      20_000,
+      20,
+      'restart in place',
+    )
   }
   process.kill((await svcPid())!, 'SIGKILL')
-  await until(() => groupState() === 'faulted', 20_000, 20, 'group faulted').catch((e: Error) => t.fail(`${e.message}; group ${groupState()}, svc ${rstate('svc')?.state}`))
+  await until(() => groupState() === 'faulted', 20_000, 20, 'group faulted').catch((e: Error) =>
+    t.fail(`${e.message}; group ${groupState()}, svc ${rstate('svc')?.state}`),
+  )
   await until(() => Object.keys(agent().engineState().groups['g']?.pending ?? {}).length === 0, 20_000, 20, 'nothing in flight')
   const fault = rstate('svc')?.lastFault
   t.ok(fault, `svc faulted: ${fault}`)
@@ -135,9 +184,24 @@ t.test('a bad mccs config import into a running agent is refused and changes not
   const bundle = JSON.parse(exp.out) as { main: MainConfig; hb: unknown }
   const cases: Array<[string, string, RegExp]> = [
     ['syntax', '{ "main": { "generation": 1, }', /MCCS_ERR_CONFIG_SYNTAX/],
-    ['unknown type', JSON.stringify({ ...bundle, main: { ...bundle.main, resources: [...bundle.main.resources, res('x', 'nosuch', {})] } }), /\/main\/resources\/2\/type: unknown resource type "nosuch"/],
-    ['missing attribute', JSON.stringify({ ...bundle, main: { ...bundle.main, resources: [res('svc', 'process', {})] } }), /\/main\/resources\/0\/attrs\/argv: required attribute 'argv' is missing/],
-    ['cycle', JSON.stringify({ ...bundle, main: { ...bundle.main, dependencies: [...bundle.main.dependencies, { parent: 'base', child: 'svc' }] } }), /MCCS_ERR_DEP_CYCLE/],
+    [
+      'unknown type',
+      JSON.stringify({ ...bundle, main: { ...bundle.main, resources: [...bundle.main.resources, res('x', 'nosuch', {})] } }),
+      /\/main\/resources\/2\/type: unknown resource type "nosuch"/,
+    ],
+    [
+      'missing attribute',
+      JSON.stringify({ ...bundle, main: { ...bundle.main, resources: [res('svc', 'process', {})] } }),
+      /\/main\/resources\/0\/attrs\/argv: required attribute 'argv' is missing/,
+    ],
+    [
+      'cycle',
+      JSON.stringify({
+        ...bundle,
+        main: { ...bundle.main, dependencies: [...bundle.main.dependencies, { parent: 'base', child: 'svc' }] },
+      }),
+      /MCCS_ERR_DEP_CYCLE/,
+    ],
   ]
   for (const [name, text, expect] of cases) {
     const file = path.join(h.home, `bad-${name.replace(/ /g, '-')}.json`)
@@ -148,7 +212,11 @@ t.test('a bad mccs config import into a running agent is refused and changes not
   }
   const after = await status()
   t.equal(after.generation, before.generation, 'same generation')
-  t.same(after.groups.map((g) => [g.name, g.nodes, g.resources.map((r) => r.name)]), before.groups.map((g) => [g.name, g.nodes, g.resources.map((r) => r.name)]), 'same groups and states')
+  t.same(
+    after.groups.map((g) => [g.name, g.nodes, g.resources.map((r) => r.name)]),
+    before.groups.map((g) => [g.name, g.nodes, g.resources.map((r) => r.name)]),
+    'same groups and states',
+  )
   t.equal(groupState(), 'online', 'the group still runs')
   const main = JSON.parse(await readFile(path.join(h.b.configDir, 'main.json'), 'utf8')) as MainConfig
   t.equal(main.generation, before.generation, 'main.json on disk unchanged')
@@ -157,11 +225,31 @@ t.test('a bad mccs config import into a running agent is refused and changes not
 // --- (d) bad configuration files at agent start ---
 
 const BAD: Array<{ name: string; main: (m: MainConfig) => string; expect: Array<[string, RegExp]> }> = [
-  { name: 'syntax error', main: (m) => JSON.stringify(m, null, 2).replace('"groups": [', '"groups": [,'), expect: [['/', /MCCS_ERR_CONFIG_SYNTAX/]] },
-  { name: 'unknown type', main: (m) => JSON.stringify({ ...m, resources: [m.resources[0], { ...m.resources[1], type: 'nosuch' }] }), expect: [['/resources/1/type', /unknown resource type "nosuch"/]] },
-  { name: 'missing required attribute', main: (m) => JSON.stringify({ ...m, resources: [m.resources[0], { ...m.resources[1], attrs: { stopGraceS: 1 } }] }), expect: [['/resources/1/attrs/argv', /required attribute 'argv' is missing/]] },
-  { name: 'cycle', main: (m) => JSON.stringify({ ...m, dependencies: [...m.dependencies, { parent: 'base', child: 'svc' }] }), expect: [['/dependencies/', /cycle: (svc -> base -> svc|base -> svc -> base)/]] },
-  { name: 'per-node value for an unknown node', main: (m) => JSON.stringify({ ...m, resources: [{ ...m.resources[0], nodeAttrs: { n9: { note: 'x' } } }, m.resources[1]] }), expect: [['/resources/0/nodeAttrs/n9', /not a node in hb\.json/]] },
+  {
+    name: 'syntax error',
+    main: (m) => JSON.stringify(m, null, 2).replace('"groups": [', '"groups": [,'),
+    expect: [['/', /MCCS_ERR_CONFIG_SYNTAX/]],
+  },
+  {
+    name: 'unknown type',
+    main: (m) => JSON.stringify({ ...m, resources: [m.resources[0], { ...m.resources[1], type: 'nosuch' }] }),
+    expect: [['/resources/1/type', /unknown resource type "nosuch"/]],
+  },
+  {
+    name: 'missing required attribute',
+    main: (m) => JSON.stringify({ ...m, resources: [m.resources[0], { ...m.resources[1], attrs: { stopGraceS: 1 } }] }),
+    expect: [['/resources/1/attrs/argv', /required attribute 'argv' is missing/]],
+  },
+  {
+    name: 'cycle',
+    main: (m) => JSON.stringify({ ...m, dependencies: [...m.dependencies, { parent: 'base', child: 'svc' }] }),
+    expect: [['/dependencies/', /cycle: (svc -> base -> svc|base -> svc -> base)/]],
+  },
+  {
+    name: 'per-node value for an unknown node',
+    main: (m) => JSON.stringify({ ...m, resources: [{ ...m.resources[0], nodeAttrs: { n9: { note: 'x' } } }, m.resources[1]] }),
+    expect: [['/resources/0/nodeAttrs/n9', /not a node in hb\.json/]],
+  },
 ]
 
 t.test('bad configuration files stop the agent at start with file, JSON path and reason', async (t) => {

@@ -20,18 +20,31 @@ const marker = `/tmp/mccs-test-marker-${process.pid}`
 
 let a: TestAgent
 t.before(async () => {
-  a = await startTestAgent({
-    types: {},
-    groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
-    resources: [
-      res('base', 'dummy', {}),
-      res('hook', 'script', { onlineScript: 'hook.sh', offlineScript: 'hook.sh', monitorScript: 'hook.sh' }),
-      res('svc', 'process', { argv: ['/bin/sleep', '100000'], stopGraceS: 2 }, { policy: { monitorIntervalS: 1, restartLimit: 1, confidenceIntervalS: 3600 } }),
-    ],
-    dependencies: [{ parent: 'hook', child: 'base' }, { parent: 'svc', child: 'hook' }],
-  }, { scripts: { 'hook.sh': hookScript(marker) } })
+  a = await startTestAgent(
+    {
+      types: {},
+      groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+      resources: [
+        res('base', 'dummy', {}),
+        res('hook', 'script', { onlineScript: 'hook.sh', offlineScript: 'hook.sh', monitorScript: 'hook.sh' }),
+        res(
+          'svc',
+          'process',
+          { argv: ['/bin/sleep', '100000'], stopGraceS: 2 },
+          { policy: { monitorIntervalS: 1, restartLimit: 1, confidenceIntervalS: 3600 } },
+        ),
+      ],
+      dependencies: [
+        { parent: 'hook', child: 'base' },
+        { parent: 'svc', child: 'hook' },
+      ],
+    },
+    { scripts: { 'hook.sh': hookScript(marker) } },
+  )
 })
-t.teardown(async () => { await a?.cleanup() })
+t.teardown(async () => {
+  await a?.cleanup()
+})
 
 const svcPid = async (): Promise<number> => {
   const st = await a.agent.procs.status('svc', 'main')
@@ -44,7 +57,10 @@ t.test('group online --wait brings resources up children first', async (t) => {
   const r = await a.cli('group', 'online', 'g', '--wait', '--timeout', '60')
   t.equal(r.code, 0, r.err + r.out)
   t.match(r.out, /group g\s+n1:online/)
-  const log = (await readFile(path.join(a.home, 'logs/mccs.log'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; time: string })
+  const log = (await readFile(path.join(a.home, 'logs/mccs.log'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string; time: string })
   const order = log.filter((l) => /^online \w+: done\/ok/.test(l.msg)).map((l) => l.msg.split(' ')[1]!.replace(':', ''))
   t.same(order, ['base', 'hook', 'svc'], 'base, then hook, then svc')
   const op = await readFile(path.join(a.home, 'logs/operation.log'), 'utf8')
@@ -96,7 +112,8 @@ t.test('flush during a 30 s online returns in under 1 s and kills the hook', asy
   t.equal(resState('hook'), 'onlining')
   await sleep(300)
   // Time inside the agent: from the flush command's step until the group has nothing in flight.
-  let cmdAt = 0, quietAt = 0
+  let cmdAt = 0,
+    quietAt = 0
   const onStep = (ev: { type: string }) => {
     if (ev.type === 'groupFlush') cmdAt = performance.now()
     if (cmdAt && !quietAt && Object.keys(a.agent.engineState().groups.g!.pending).length === 0) quietAt = performance.now()

@@ -15,23 +15,32 @@ t.teardown(async () => {
 })
 
 t.test('a full log folder shows in mccs status, and clears when space returns', async (t) => {
-  a = await startTestAgent({
-    types: {},
-    groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
-    resources: [res('base', 'dummy', {})],
-    dependencies: [],
-  }, {
-    prepare: async (home) => {
-      logs = path.join(home, 'logs')
-      await mkdir(logs, { recursive: true })
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', logs])
+  a = await startTestAgent(
+    {
+      types: {},
+      groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+      resources: [res('base', 'dummy', {})],
+      dependencies: [],
     },
-  })
+    {
+      prepare: async (home) => {
+        logs = path.join(home, 'logs')
+        await mkdir(logs, { recursive: true })
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', logs])
+      },
+    },
+  )
   const fill = path.join(logs, 'fill')
   // Fill what is left (dd stops at ENOSPC), then make the agent log: commands are logged and oplogged.
-  try { execFileSync('dd', ['if=/dev/zero', `of=${fill}`, 'bs=4k'], { stdio: 'ignore' }) } catch { /* ENOSPC ends it */ }
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${fill}`, 'bs=4k'], { stdio: 'ignore' })
+  } catch {
+    /* ENOSPC ends it */
+  }
   // The last partly used page of mccs.log still takes a few lines: command until lines are dropped.
-  let failed = 0, i = 0, json: { logs: { agent: { droppedTotal: number; writing: boolean } } }
+  let failed = 0,
+    i = 0,
+    json: { logs: { agent: { droppedTotal: number; writing: boolean } } }
   for (; i < 60; i++) {
     if ((await a.cli('group', i % 2 ? 'offline' : 'online', 'g', '--wait')).code !== 0) failed++
     json = JSON.parse((await a.cli('status', '--json')).out)

@@ -43,11 +43,18 @@ t.test('monitor budget: 20 resources monitored in one round cost one DescribeRou
   for (let i = 1; i <= 20; i++) t.equal((await r.host.call('online', { attrs: oip(i), node: 'n1', resource: `oip${i}` })).answer, 'ok')
   await new Promise((res) => setTimeout(res, 1600)) // let the cache expire
   r.sim.resetCalls()
-  const round = await Promise.all(Array.from({ length: 20 }, (_, k) => r.host.call('monitor', { attrs: oip(k + 1), node: 'n1', resource: `oip${k + 1}` })))
-  t.ok(round.every((m) => m.answer === 'ok'), round.map((m) => m.answer).join())
+  const round = await Promise.all(
+    Array.from({ length: 20 }, (_, k) => r.host.call('monitor', { attrs: oip(k + 1), node: 'n1', resource: `oip${k + 1}` })),
+  )
+  t.ok(
+    round.every((m) => m.answer === 'ok'),
+    round.map((m) => m.answer).join(),
+  )
   t.same(r.sim.calls(), { DescribeRouteTables: 1 }, 'one API call for the whole round')
   // A second round within the cache window costs nothing.
-  const again = await Promise.all(Array.from({ length: 20 }, (_, k) => r.host.call('monitor', { attrs: oip(k + 1), node: 'n1', resource: `oip${k + 1}` })))
+  const again = await Promise.all(
+    Array.from({ length: 20 }, (_, k) => r.host.call('monitor', { attrs: oip(k + 1), node: 'n1', resource: `oip${k + 1}` })),
+  )
   t.ok(again.every((m) => m.answer === 'ok'))
   t.same(r.sim.calls(), { DescribeRouteTables: 1 })
 })
@@ -56,20 +63,37 @@ t.test('the capability refuses undeclared actions, unknown parameters and bad se
   const r = await rig(t, 'aws-oip', { build: false })
   const { writeFileSync } = await import('node:fs')
   const path = await import('node:path')
-  const info = (attrs: Record<string, unknown> = {}) => ({
-    plugin: 'x', resource: 'r', node: 'n1', hook: 'online', attrs, signal: new AbortController().signal, deadline: Date.now() + 5000,
-    log: { debug() {}, info() {}, warn() {}, error() {} }, paths: { home: r.home, scripts: r.home },
-    permissions: { has: (p: string) => p === 'aws.ec2:DescribeVpcs', withPrefix: () => ['aws.ec2:DescribeVpcs'] },
-  }) as never
+  const info = (attrs: Record<string, unknown> = {}) =>
+    ({
+      plugin: 'x',
+      resource: 'r',
+      node: 'n1',
+      hook: 'online',
+      attrs,
+      signal: new AbortController().signal,
+      deadline: Date.now() + 5000,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      paths: { home: r.home, scripts: r.home },
+      permissions: { has: (p: string) => p === 'aws.ec2:DescribeVpcs', withPrefix: () => ['aws.ec2:DescribeVpcs'] },
+    }) as never
   const m = r.provider.methods
   t.equal(m.call!.authorize(['StopInstances', {}], info()), 'aws.ec2:StopInstances')
   t.equal(m.call!.authorize(['DescribeVpcs', {}], info()), null)
-  await t.rejects(m.call!.run(['DescribeVpcs', { VpcIdz: ['x'] }], info()), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'aws.ec2.params.VpcIdz' })
+  await t.rejects(m.call!.run(['DescribeVpcs', { VpcIdz: ['x'] }], info()), {
+    code: 'MCCS_ERR_CAPABILITY_ARGS',
+    field: 'aws.ec2.params.VpcIdz',
+  })
   await t.rejects(m.call!.run(['describe vpcs', {}], info()), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'aws.ec2.call: action' })
   await t.rejects(m.call!.run(['DescribeVpcs', {}], info({ region: 'mars' })), { code: 'MCCS_ERR_AWS_CONFIG', field: 'region' })
-  await t.rejects(m.call!.run(['DescribeVpcs', { VpcIds: ['vpc-0nope'] }], info()), { code: 'MCCS_ERR_AWS_API', field: 'InvalidVpcID.NotFound' })
+  await t.rejects(m.call!.run(['DescribeVpcs', { VpcIds: ['vpc-0nope'] }], info()), {
+    code: 'MCCS_ERR_AWS_API',
+    field: 'InvalidVpcID.NotFound',
+  })
   writeFileSync(path.join(r.home, 'config/aws.json'), JSON.stringify({ region: 'us-east-1', endpoint: 'ftp://x' }))
   await t.rejects(m.call!.run(['DescribeVpcs', {}], info()), { code: 'MCCS_ERR_AWS_CONFIG', field: '/endpoint' })
-  writeFileSync(path.join(r.home, 'config/aws.json'), JSON.stringify({ region: 'us-east-1', endpoint: r.sim.url, profile: 'limited', secret: 1 }))
+  writeFileSync(
+    path.join(r.home, 'config/aws.json'),
+    JSON.stringify({ region: 'us-east-1', endpoint: r.sim.url, profile: 'limited', secret: 1 }),
+  )
   await t.rejects(m.call!.run(['DescribeVpcs', {}], info()), { code: 'MCCS_ERR_AWS_CONFIG', field: '/secret' })
 })

@@ -18,14 +18,20 @@ if (!avail.ok) {
   t.test('OIP, SIP and EIP groups switch n1 -> n2 -> n1; the VPC follows each move', async (t) => {
     const L = await awsLab(`mccs${process.pid}a-`)
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of L.c.nodes) writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `aws-${n}.log`), await L.c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of L.c.nodes) writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `aws-${n}.log`), await L.c.log(n))
       await L.destroy()
     })
     L.c.start()
     const groups = GROUPS
-    const onlineOn = async (n: string) => { const s = await L.c.status('n1'); return groups.every((g) => s.groups.find((x) => x.name === g)?.nodes[n] === 'online') }
-    await until(async () => onlineOn('n1'), 60_000, 'the AWS groups online on n1')
-      .catch(async (e) => { for (const n of L.c.nodes) t.comment(`${n}: ${JSON.stringify(await L.c.status(n).catch((x: Error) => x.message))}`); throw e })
+    const onlineOn = async (n: string) => {
+      const s = await L.c.status('n1')
+      return groups.every((g) => s.groups.find((x) => x.name === g)?.nodes[n] === 'online')
+    }
+    await until(async () => onlineOn('n1'), 60_000, 'the AWS groups online on n1').catch(async (e) => {
+      for (const n of L.c.nodes) t.comment(`${n}: ${JSON.stringify(await L.c.status(n).catch((x: Error) => x.message))}`)
+      throw e
+    })
     t.same(L.where(), { oip: 'eni-n1', sip: 'eni-n1', eip: 'eni-n1' }, 'started on n1: route, secondary IP and EIP on eni-n1')
     const report: string[] = []
     for (const to of ['n2', 'n1']) {
@@ -35,11 +41,15 @@ if (!avail.ok) {
         t.ok(r.reply.reached, `${g} reached ${to} in ${r.ms} ms`)
         report.push(`${g} -> ${to}: ${r.ms} ms, ${r.total} API calls ${JSON.stringify(r.calls)}`)
       }
-      t.same(L.where(), { oip: `eni-${to}`, sip: `eni-${to}`, eip: `eni-${to}` }, `after the moves to ${to}, the VPC shows everything on eni-${to}`)
+      t.same(
+        L.where(),
+        { oip: `eni-${to}`, sip: `eni-${to}`, eip: `eni-${to}` },
+        `after the moves to ${to}, the VPC shows everything on eni-${to}`,
+      )
     }
     t.comment(report.join('\n'))
     writeFileSync(path.join(os.tmpdir(), `mccs-aws-failover-${process.pid}.txt`), report.join('\n'))
-    const log = await L.c.log('n1') + await L.c.log('n2')
+    const log = (await L.c.log('n1')) + (await L.c.log('n2'))
     t.match(log, /aws ec2 ReplaceRoute: ok in \d+ ms/, 'the agents log each EC2 call with its latency')
     t.notMatch(log, /aws_secret_access_key|secretAccessKey|"test"\s*,\s*"test"/, 'no secret in the logs')
   })

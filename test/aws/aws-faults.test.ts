@@ -20,7 +20,8 @@ type Lab = Awaited<ReturnType<typeof awsLab>>
 async function open(t: Test, tag: string, o: Parameters<typeof awsLab>[1] = {}): Promise<Lab> {
   const L = await awsLab(`mccs${process.pid}${tag}-`, { groups: ['g-oip'], policy, ...o })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of L.c.nodes) writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `aws-faults-${tag}-${n}.log`), await L.c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of L.c.nodes) writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `aws-faults-${tag}-${n}.log`), await L.c.log(n))
     await L.destroy()
   })
   return L
@@ -29,7 +30,11 @@ async function open(t: Test, tag: string, o: Parameters<typeof awsLab>[1] = {}):
 /** g-oip's state per node, as the coordinator shows it (asked through any node that answers). */
 async function oipGroup(L: Lab): Promise<Record<string, string>> {
   for (const n of L.c.nodes) {
-    try { return (await L.c.status(n)).groups.find((g) => g.name === 'g-oip')!.nodes } catch { /* ask the next */ }
+    try {
+      return (await L.c.status(n)).groups.find((g) => g.name === 'g-oip')!.nodes
+    } catch {
+      /* ask the next */
+    }
   }
   return {}
 }
@@ -40,8 +45,21 @@ const onlineOn = async (L: Lab, n: string) => (await oipGroup(L))[n] === 'online
 async function waitFor<T>(t: Test, L: Lab, f: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
   return until(f, ms, what).catch(async (e: Error) => {
     for (const n of L.c.nodes) {
-      t.comment(`${n}: ${JSON.stringify(await L.c.status(n).then((s) => ({ groups: s.groups, membership: s.membership?.role, notices: s.notices.slice(-8) })).catch((x: Error) => x.message))}`)
-      t.comment(`${n} log tail:\n${(await L.c.log(n)).split('\n').filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`)
+      t.comment(
+        `${n}: ${JSON.stringify(
+          await L.c
+            .status(n)
+            .then((s) => ({ groups: s.groups, membership: s.membership?.role, notices: s.notices.slice(-8) }))
+            .catch((x: Error) => x.message),
+        )}`,
+      )
+      t.comment(
+        `${n} log tail:\n${(await L.c.log(n))
+          .split('\n')
+          .filter((l) => !l.includes('"level":20'))
+          .slice(-15)
+          .join('\n')}`,
+      )
     }
     throw e
   })
@@ -83,7 +101,9 @@ if (!avail.ok) {
       // The route already targets the holder when the cluster starts (a previous life): the coordinator's
       // probes find it and adopt the group there, without an online.
       const L = await open(t, `fb${holder.slice(1)}`, {
-        seed: (s) => { for (const r of s.routeTables) r.routes.push({ destinationCidrBlock: OIP, networkInterfaceId: `eni-${holder}` }) },
+        seed: (s) => {
+          for (const r of s.routeTables) r.routes.push({ destinationCidrBlock: OIP, networkInterfaceId: `eni-${holder}` })
+        },
       })
       L.c.start()
       await waitFor(t, L, () => onlineOn(L, holder), 60_000, `g-oip adopted on ${holder}`)
@@ -91,17 +111,25 @@ if (!avail.ok) {
       t.notOk(calls0.ReplaceRoute ?? calls0.CreateRoute, 'adopted: no route was changed to get there')
       await sleep(3000) // the schedule settles; the adopted resource has been monitored by now
       const moved = Date.now()
-      for (const rtb of ['rtb-0demo1', 'rtb-0demo2']) await L.ec2('ReplaceRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: `eni-${other}` })
+      for (const rtb of ['rtb-0demo1', 'rtb-0demo2'])
+        await L.ec2('ReplaceRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: `eni-${other}` })
       t.equal(L.where().oip, `eni-${other}`, 'someone moved the route away')
       // Noticed: the group's state and the VPC agree again — online where the route points (a failover, or a
       // restart in place that points the route back) — within a few monitor rounds.
-      const agreed = await until(async () => {
-        const g = await oipGroup(L)
-        const on = Object.keys(g).filter((n) => g[n] === 'online')
-        return on.length === 1 && L.where().oip === `eni-${on[0]}` ? on[0] : undefined
-      }, 20_000, 'the group and the route agree').catch(() => undefined)
-      t.ok(agreed, `noticed ${Date.now() - moved} ms after the first route moved: ${JSON.stringify(await oipGroup(L))}, route ${L.where().oip}`)
-      const log = await L.c.log(holder) + await L.c.log(other)
+      const agreed = await until(
+        async () => {
+          const g = await oipGroup(L)
+          const on = Object.keys(g).filter((n) => g[n] === 'online')
+          return on.length === 1 && L.where().oip === `eni-${on[0]}` ? on[0] : undefined
+        },
+        20_000,
+        'the group and the route agree',
+      ).catch(() => undefined)
+      t.ok(
+        agreed,
+        `noticed ${Date.now() - moved} ms after the first route moved: ${JSON.stringify(await oipGroup(L))}, route ${L.where().oip}`,
+      )
+      const log = (await L.c.log(holder)) + (await L.c.log(other))
       t.match(log, /does not target|not ours|targets eni-/, 'the monitor said where the route points')
     })
   }
@@ -115,30 +143,65 @@ if (!avail.ok) {
     // what runs outside the cluster is the rule here.
     const L = await open(t, 'fbm', { group: { autoStart: false } })
     L.c.start()
-    await waitFor(t, L, async () => { const g = await oipGroup(L); return g.n1 === 'offline' && g.n2 === 'offline' }, 60_000, 'g-oip probed offline on both nodes')
-    for (const rtb of ['rtb-0demo1', 'rtb-0demo2']) await L.ec2('CreateRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n1' })
+    await waitFor(
+      t,
+      L,
+      async () => {
+        const g = await oipGroup(L)
+        return g.n1 === 'offline' && g.n2 === 'offline'
+      },
+      60_000,
+      'g-oip probed offline on both nodes',
+    )
+    for (const rtb of ['rtb-0demo1', 'rtb-0demo2'])
+      await L.ec2('CreateRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n1' })
     await waitFor(t, L, () => onlineOn(L, 'n1'), 20_000, 'g-oip adopted on n1 by its monitor')
     await sleep(3000)
     const moved = Date.now()
-    for (const rtb of ['rtb-0demo1', 'rtb-0demo2']) await L.ec2('ReplaceRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n2' })
-    const agreed = await until(async () => {
-      const g = await oipGroup(L)
-      const on = Object.keys(g).filter((n) => g[n] === 'online')
-      return on.length === 1 && L.where().oip === `eni-${on[0]}` ? on[0] : undefined
-    }, 20_000, 'the group and the route agree').catch(() => undefined)
-    t.ok(agreed, `noticed ${Date.now() - moved} ms after the first route moved: ${JSON.stringify(await oipGroup(L))}, route ${L.where().oip}`)
+    for (const rtb of ['rtb-0demo1', 'rtb-0demo2'])
+      await L.ec2('ReplaceRoute', { RouteTableId: rtb, DestinationCidrBlock: OIP, NetworkInterfaceId: 'eni-n2' })
+    const agreed = await until(
+      async () => {
+        const g = await oipGroup(L)
+        const on = Object.keys(g).filter((n) => g[n] === 'online')
+        return on.length === 1 && L.where().oip === `eni-${on[0]}` ? on[0] : undefined
+      },
+      20_000,
+      'the group and the route agree',
+    ).catch(() => undefined)
+    t.ok(
+      agreed,
+      `noticed ${Date.now() - moved} ms after the first route moved: ${JSON.stringify(await oipGroup(L))}, route ${L.where().oip}`,
+    )
   })
 
   t.test('(c) an agent resumed after SIGSTOP does not pull the route back after its node was fenced', async (t) => {
-    const L = await open(t, 'fc', { fence: 'services', hb: (hb) => { hb.quorum = { twoNode: true } } })
+    const L = await open(t, 'fc', {
+      fence: 'services',
+      hb: (hb) => {
+        hb.quorum = { twoNode: true }
+      },
+    })
     L.c.start()
     await waitFor(t, L, () => onlineOn(L, 'n1'), 60_000, 'g-oip online on n1')
     await waitFor(t, L, async () => (await L.c.status('n2')).membership?.quorate, 30_000, 'n2 in the quorate membership')
     t.equal(L.where().oip, 'eni-n1')
     const pid = L.c.agents.n1!.pid!
     process.kill(pid, 'SIGSTOP')
-    t.teardown(() => { try { process.kill(pid, 'SIGCONT') } catch { /* gone */ } })
-    await waitFor(t, L, async () => L.where().oip === 'eni-n2' && (await L.c.status('n2')).groups.find((g) => g.name === 'g-oip')?.nodes.n2 === 'online', 60_000, 'n2 fenced n1 and took the group')
+    t.teardown(() => {
+      try {
+        process.kill(pid, 'SIGCONT')
+      } catch {
+        /* gone */
+      }
+    })
+    await waitFor(
+      t,
+      L,
+      async () => L.where().oip === 'eni-n2' && (await L.c.status('n2')).groups.find((g) => g.name === 'g-oip')?.nodes.n2 === 'online',
+      60_000,
+      'n2 fenced n1 and took the group',
+    )
     await sleep(3000) // n1's monitors are well overdue
     const logBefore = (await L.c.log('n1')).length
     process.kill(pid, 'SIGCONT')
@@ -148,8 +211,11 @@ if (!avail.ok) {
       if (L.where().oip !== 'eni-n2') wrong.push(Date.now() - resumed)
       await sleep(25)
     }
-    t.same(wrong.length ? [`${wrong.length} samples from +${wrong[0]} ms to +${wrong[wrong.length - 1]} ms`] : [], [],
-      'the route stays on the node that holds the group for 12 s after the resume')
+    t.same(
+      wrong.length ? [`${wrong.length} samples from +${wrong[0]} ms to +${wrong[wrong.length - 1]} ms`] : [],
+      [],
+      'the route stays on the node that holds the group for 12 s after the resume',
+    )
     t.notMatch((await L.c.log('n1')).slice(logBefore), /aws ec2 (ReplaceRoute|CreateRoute): ok/, 'n1 changed no route after its resume')
   })
 }

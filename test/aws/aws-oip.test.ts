@@ -3,7 +3,12 @@ import t from 'tap'
 import { rig, routeIn, eniOf, pluginDir } from './sim-host.js'
 import { createTestHost } from '@mccs/plugin-kit/testing'
 
-const attrs = (node: string, extra: Record<string, unknown> = {}) => ({ ip: '192.168.100.5', routeTables: ['rtb-0demo1', 'rtb-0demo2'], eni: `eni-${node}`, ...extra })
+const attrs = (node: string, extra: Record<string, unknown> = {}) => ({
+  ip: '192.168.100.5',
+  routeTables: ['rtb-0demo1', 'rtb-0demo2'],
+  eni: `eni-${node}`,
+  ...extra,
+})
 const D = '192.168.100.5/32'
 
 t.test('online routes the IP to this node, is idempotent, and a second node takes it over (overlay)', async (t) => {
@@ -33,7 +38,10 @@ t.test('online routes the IP to this node, is idempotent, and a second node take
   const m1 = await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })
   t.equal(m1.answer, 'notRunning', 'n1 sees the route elsewhere and does not pull it back')
   t.equal(routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId, 'eni-n2')
-  t.ok(n2.logs.some((l) => /aws ec2 ReplaceRoute: ok in \d+ ms/.test(l.msg)), 'every call is logged with its latency')
+  t.ok(
+    n2.logs.some((l) => /aws ec2 ReplaceRoute: ok in \d+ ms/.test(l.msg)),
+    'every call is logged with its latency',
+  )
 })
 
 t.test('create/delete routing control deletes the routes offline', async (t) => {
@@ -47,7 +55,8 @@ t.test('create/delete routing control deletes the routes offline', async (t) => 
   t.equal((await r.host.call('monitor', { attrs: a, node: 'n1' })).answer, 'notRunning')
 })
 
-const writes = (c: Record<string, number>) => (c.ReplaceRoute ?? 0) + (c.CreateRoute ?? 0) + (c.DeleteRoute ?? 0) + (c.ModifyNetworkInterfaceAttribute ?? 0)
+const writes = (c: Record<string, number>) =>
+  (c.ReplaceRoute ?? 0) + (c.CreateRoute ?? 0) + (c.DeleteRoute ?? 0) + (c.ModifyNetworkInterfaceAttribute ?? 0)
 
 t.test('monitor only observes: drift on the node that brought the IP online is reported, never repaired', async (t) => {
   const r = await rig(t, 'aws-oip')
@@ -62,10 +71,16 @@ t.test('monitor only observes: drift on the node that brought the IP online is r
   t.match(m.reason, /rtb-0demo2: eni-n2/, 'naming the table and where its route points')
   t.equal(writes(r.sim.calls()), 0, 'the monitor changed nothing in EC2')
   t.equal(routeIn(r.sim, 'rtb-0demo2', D)?.networkInterfaceId, 'eni-n2', 'the route stays where it was put')
-  t.ok(r.host.logs.some((l) => l.level === 'warn' && /route drift for 192\.168\.100\.5\/32: rtb-0demo2: eni-n2/.test(l.msg)), 'logged as drift')
+  t.ok(
+    r.host.logs.some((l) => l.level === 'warn' && /route drift for 192\.168\.100\.5\/32: rtb-0demo2: eni-n2/.test(l.msg)),
+    'logged as drift',
+  )
   t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning')
   t.equal(r.host.logs.filter((l) => /route drift/.test(l.msg)).length, 1, 'a lasting drift is logged once')
-  t.notOk(r.host.logs.some((l) => /repairing|drift repaired/.test(l.msg)), 'no repair is attempted or announced')
+  t.notOk(
+    r.host.logs.some((l) => /repairing|drift repaired/.test(l.msg)),
+    'no repair is attempted or announced',
+  )
 })
 
 t.test('a node whose group moved away while it was paused (SIGSTOP, then fenced) does not pull the route back', async (t) => {
@@ -97,9 +112,15 @@ t.test('taken offline here, the overlay route left in place: the monitor (and a 
   t.equal(m.answer, 'notRunning', 'offline stays offline: a route that still targets us is not a resource running here')
   t.match(m.reason, /taken offline/)
   t.equal(writes(r.sim.calls()), 0)
-  t.same(Object.keys(r.host.state.get('r1') ?? {}), ['offline'], 'the resource\'s state keeps the offline mark (and no online claim)')
+  t.same(Object.keys(r.host.state.get('r1') ?? {}), ['offline'], "the resource's state keeps the offline mark (and no online claim)")
   // The mark is kept in the resource's state, which survives an agent restart: a new agent's probe agrees.
-  const restarted = await createTestHost({ pluginDir: pluginDir('aws-oip'), build: false, nodes: ['n1', 'n2'], node: 'n1', fakes: { providers: [r.provider] } })
+  const restarted = await createTestHost({
+    pluginDir: pluginDir('aws-oip'),
+    build: false,
+    nodes: ['n1', 'n2'],
+    node: 'n1',
+    fakes: { providers: [r.provider] },
+  })
   t.teardown(() => restarted.dispose())
   restarted.state.set('r1', structuredClone(r.host.state.get('r1')!))
   t.equal((await restarted.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning', 'after a restart too')
@@ -116,13 +137,18 @@ t.test('a route that targets a node which never had the resource is adopted (sta
   const n2 = (await r.node('n2')).host
   t.equal((await n2.call('online', { attrs: attrs('n2'), node: 'n2' })).answer, 'ok')
   n2.state.clear() // as on a node that never ran it: no record either way
-  t.equal((await n2.call('monitor', { attrs: attrs('n2'), node: 'n2' })).answer, 'ok', 'the route targets n2: running there (adopted by the engine)')
+  t.equal(
+    (await n2.call('monitor', { attrs: attrs('n2'), node: 'n2' })).answer,
+    'ok',
+    'the route targets n2: running there (adopted by the engine)',
+  )
   t.equal((await r.host.call('monitor', { attrs: attrs('n1'), node: 'n1' })).answer, 'notRunning')
 })
 
 t.test('validate refuses with the field named', async (t) => {
   const r = await rig(t, 'aws-oip')
-  const v = async (perNode: Record<string, Record<string, unknown>>, node = 'n1') => r.host.call('validate', { attrs: perNode[node], node, args: [{ perNode }] })
+  const v = async (perNode: Record<string, Record<string, unknown>>, node = 'n1') =>
+    r.host.call('validate', { attrs: perNode[node], node, args: [{ perNode }] })
   const good = await v({ n1: attrs('n1'), n2: attrs('n2') })
   t.same([good.status, good.answer], ['done', 'ok'], JSON.stringify(good.diagnostics))
   const inside = await v({ n1: attrs('n1', { ip: '10.0.3.7' }), n2: attrs('n2', { ip: '10.0.3.7' }) })
@@ -130,23 +156,35 @@ t.test('validate refuses with the field named', async (t) => {
   t.match(inside.diagnostics, [{ path: '/ip', summary: /inside CIDR 10\.0\.0\.0\/16 of vpc-0demo/ }])
   const same = await v({ n1: attrs('n1'), n2: attrs('n1') })
   t.match(same.diagnostics, [{ path: '/nodes/n2/eni', summary: /also set for node n1/ }])
-  const rtb = await v({ n1: attrs('n1', { routeTables: ['rtb-0demo1', 'rtb-0nope'] }), n2: attrs('n2', { routeTables: ['rtb-0demo1', 'rtb-0nope'] }) })
+  const rtb = await v({
+    n1: attrs('n1', { routeTables: ['rtb-0demo1', 'rtb-0nope'] }),
+    n2: attrs('n2', { routeTables: ['rtb-0demo1', 'rtb-0nope'] }),
+  })
   t.match(rtb.diagnostics, [{ path: '/routeTables/1', summary: /rtb-0nope does not exist/ }])
   const eni = await v({ n1: attrs('n1'), n2: attrs('n2', { eni: 'eni-0gone' }) })
   t.match(eni.diagnostics, [{ path: '/nodes/n2/eni', summary: /does not exist/ }])
   const limited = await v({ n1: attrs('n1', { profile: 'limited' }), n2: attrs('n2') })
   t.equal(limited.answer, 'invalid')
   const denied = (limited.diagnostics ?? []).map((d) => d.summary)
-  t.ok(denied.some((s) => /profile limited may not call ec2:ReplaceRoute \(UnauthorizedOperation\)/.test(s)), denied.join('\n'))
+  t.ok(
+    denied.some((s) => /profile limited may not call ec2:ReplaceRoute \(UnauthorizedOperation\)/.test(s)),
+    denied.join('\n'),
+  )
   t.ok(denied.some((s) => /ec2:ModifyNetworkInterfaceAttribute/.test(s)))
-  t.notOk(denied.some((s) => /DescribeRouteTables/.test(s)), 'allowed actions are not reported as denied')
+  t.notOk(
+    denied.some((s) => /DescribeRouteTables/.test(s)),
+    'allowed actions are not reported as denied',
+  )
   t.ok((limited.diagnostics ?? []).every((d) => d.path === '/nodes/n1/profile'))
 })
 
 t.test('discover lists route tables with Name tags, ENIs and profiles', async (t) => {
   const r = await rig(t, 'aws-oip')
   const rt = await r.host.call('discover', { attrs: {}, args: ['routeTables', {}] })
-  t.match(rt.choices, [{ value: 'rtb-0demo1', label: /^main/ }, { value: 'rtb-0demo2', label: /^private/ }])
+  t.match(rt.choices, [
+    { value: 'rtb-0demo1', label: /^main/ },
+    { value: 'rtb-0demo2', label: /^private/ },
+  ])
   const en = await r.host.call('discover', { attrs: {}, args: ['eni', {}] })
   t.match(en.choices, [{ value: 'eni-n1', label: /n1-eth0 — i-n1 — 10\.0\.1\.10/ }, { value: 'eni-n2' }])
   const pr = await r.host.call('discover', { attrs: {}, args: ['profile', {}] })

@@ -26,7 +26,8 @@ t.test('aws-sip: online assigns, the other node takes it with AllowReassignment,
 
 t.test('aws-sip validate: outside the subnet, the same ENI twice, a profile lacking a permission', async (t) => {
   const r = await rig(t, 'aws-sip')
-  const v = (perNode: Record<string, Record<string, unknown>>) => r.host.call('validate', { attrs: perNode.n1, node: 'n1', args: [{ perNode }] })
+  const v = (perNode: Record<string, Record<string, unknown>>) =>
+    r.host.call('validate', { attrs: perNode.n1, node: 'n1', args: [{ perNode }] })
   const good = await v({ n1: { ip: '10.0.1.50', eni: 'eni-n1' }, n2: { ip: '10.0.1.50', eni: 'eni-n2' } })
   t.equal(good.answer, 'ok', JSON.stringify(good.diagnostics))
   t.ok((good.diagnostics ?? []).every((d) => d.severity === 'warning'))
@@ -41,10 +42,13 @@ t.test('aws-sip validate: outside the subnet, the same ENI twice, a profile lack
   // nothing is assigned), never as allowed.
   const lim = await v({ n1: { ip: '10.0.1.50', eni: 'eni-n1', profile: 'limited' }, n2: { ip: '10.0.1.50', eni: 'eni-n2' } })
   t.equal(lim.answer, 'ok')
-  t.same((lim.diagnostics ?? []).map((d) => [d.severity, d.path, d.summary]), [
-    ['warning', '/nodes/n1/profile', 'ec2:AssignPrivateIpAddresses cannot be checked in advance (EC2 has no DryRun for it)'],
-    ['warning', '/nodes/n1/profile', 'ec2:UnassignPrivateIpAddresses cannot be checked in advance (EC2 has no DryRun for it)'],
-  ])
+  t.same(
+    (lim.diagnostics ?? []).map((d) => [d.severity, d.path, d.summary]),
+    [
+      ['warning', '/nodes/n1/profile', 'ec2:AssignPrivateIpAddresses cannot be checked in advance (EC2 has no DryRun for it)'],
+      ['warning', '/nodes/n1/profile', 'ec2:UnassignPrivateIpAddresses cannot be checked in advance (EC2 has no DryRun for it)'],
+    ],
+  )
   t.same(eniOf(r.sim, 'eni-n1')?.secondaryPrivateIps, [], 'validation assigned nothing')
   t.notOk(r.sim.calls().AssignPrivateIpAddresses, 'and sent no assign call')
 })
@@ -66,12 +70,16 @@ t.test('aws-eip: associate, move with AllowReassociation, disassociate; validati
   t.notOk(addr()?.networkInterfaceId, 'disassociated')
   t.equal((await n2.call('offline', { attrs: a('n2'), node: 'n2' })).answer, 'ok', 'offline twice')
 
-  const v = (perNode: Record<string, Record<string, unknown>>) => r.host.call('validate', { attrs: perNode.n1, node: 'n1', args: [{ perNode }] })
+  const v = (perNode: Record<string, Record<string, unknown>>) =>
+    r.host.call('validate', { attrs: perNode.n1, node: 'n1', args: [{ perNode }] })
   t.equal((await v({ n1: a('n1'), n2: a('n2') })).answer, 'ok')
   const unknownEip = await v({ n1: { ...a('n1'), allocationId: 'eipalloc-0nope' }, n2: { ...a('n2'), allocationId: 'eipalloc-0nope' } })
   t.match(unknownEip.diagnostics, [{ path: '/allocationId', summary: /does not exist/ }])
   const lim = await v({ n1: { ...a('n1'), profile: 'limited' }, n2: a('n2') })
-  t.match(lim.diagnostics, [{ path: '/nodes/n1/profile', summary: /ec2:AssociateAddress/ }, { path: '/nodes/n1/profile', summary: /ec2:DisassociateAddress/ }])
+  t.match(lim.diagnostics, [
+    { path: '/nodes/n1/profile', summary: /ec2:AssociateAddress/ },
+    { path: '/nodes/n1/profile', summary: /ec2:DisassociateAddress/ },
+  ])
   const choices = await r.host.call('discover', { attrs: {}, args: ['allocationId', {}] })
   t.match(choices.choices, [{ value: 'eipalloc-0demo1', label: /203\.0\.113\.10/ }, { value: 'eipalloc-0demo2' }])
 })

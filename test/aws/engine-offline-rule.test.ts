@@ -16,10 +16,22 @@ const input: EngineInput = {
   nodes: ['n1', 'n2'],
   types: { 'aws-oip': { monitorIntervalS: 10, monitorTimeoutS: 20, toleranceLimit: 1 } },
   config: {
-    generation: 1, types: {}, dependencies: [],
+    generation: 1,
+    types: {},
+    dependencies: [],
     groups: [{ name: 'g-oip', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false }],
-    resources: [{ name: 'oip', type: 'aws-oip', group: 'g-oip', critical: true, monitored: true, policy: {},
-      attrs: { ip: '192.168.77.7', routeTables: ['rtb-0demo1'] }, nodeAttrs: { n1: { eni: 'eni-n1' }, n2: { eni: 'eni-n2' } } }],
+    resources: [
+      {
+        name: 'oip',
+        type: 'aws-oip',
+        group: 'g-oip',
+        critical: true,
+        monitored: true,
+        policy: {},
+        attrs: { ip: '192.168.77.7', routeTables: ['rtb-0demo1'] },
+        nodeAttrs: { n1: { eni: 'eni-n1' }, n2: { eni: 'eni-n2' } },
+      },
+    ],
   },
 }
 

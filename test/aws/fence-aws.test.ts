@@ -33,8 +33,16 @@ t.test('fence fails for a node without an instance, at the deadline, or without 
   const lim = await r.host.call('fence', { attrs: { ...attrs, profile: 'limited' }, node: 'n1', args: ['n1'] })
   t.same([lim.answer, lim.recoverable], ['failed', false])
   t.match(lim.reason, /UnauthorizedOperation/)
-  const v = await r.host.call('validate', { attrs: { ...attrs, profile: 'limited' }, node: 'n1', args: [{ perNode: { n1: { ...attrs, profile: 'limited' } } }] })
+  const v = await r.host.call('validate', {
+    attrs: { ...attrs, profile: 'limited' },
+    node: 'n1',
+    args: [{ perNode: { n1: { ...attrs, profile: 'limited' } } }],
+  })
   t.match(v.diagnostics, [{ path: '/nodes/n1/profile', summary: /ec2:StopInstances/ }])
-  const bad = await r.host.call('validate', { attrs, node: 'n1', args: [{ perNode: { n1: { instances: { n1: 'i-n1', n2: 'i-0gone' } } } }] })
+  const bad = await r.host.call('validate', {
+    attrs,
+    node: 'n1',
+    args: [{ perNode: { n1: { instances: { n1: 'i-n1', n2: 'i-0gone' } } } }],
+  })
   t.match(bad.diagnostics, [{ path: '/instances/n2', summary: /does not exist/ }])
 })

@@ -34,7 +34,7 @@ fs.symlinkSync(path.join(scripts, 'ok.sh'), path.join(scripts, 'link-in.sh'))
 // A child that starts a grandchild and waits: $1 is where the grandchild's pid goes.
 script(path.join(scripts, 'spawner.sh'), '/bin/sleep 30 &\necho $! > "$1"\nwait')
 // The same, but the grandchild ignores SIGTERM: only the SIGKILL after the grace period ends it.
-script(path.join(scripts, 'stubborn.sh'), "(trap '' TERM; exec /bin/sleep 30) &\necho $! > \"$1\"\nwait")
+script(path.join(scripts, 'stubborn.sh'), '(trap \'\' TERM; exec /bin/sleep 30) &\necho $! > "$1"\nwait')
 // 200 000 bytes on stdout and on stderr.
 script(path.join(scripts, 'noisy.sh'), 'i=0; while [ $i -lt 200 ]; do printf "%01000d" 0; printf "%01000d" 0 >&2; i=$((i+1)); done')
 
@@ -46,8 +46,14 @@ t.before(async () => {
   host = new PluginHost({
     providers: [execProvider],
     paths: { home: base, scripts },
-    logger: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
-    onCatastrophicError: (m) => { throw new Error(m) },
+    logger: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
+    onCatastrophicError: (m) => {
+      throw new Error(m)
+    },
   })
   await host.load(fixture)
 })
@@ -56,9 +62,15 @@ t.teardown(() => {
   fs.rmSync(base, { recursive: true, force: true })
 })
 
-function call(req: ExecRequest | Record<string, unknown>, o: { attrs?: Record<string, unknown>; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HookResult> {
+function call(
+  req: ExecRequest | Record<string, unknown>,
+  o: { attrs?: Record<string, unknown>; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<HookResult> {
   return host.call('exec-probe', 'online', {
-    resource: 'r1', node: 'node1', attrs: { req, ...(o.attrs ?? {}) }, timeoutMs: o.timeoutMs ?? 10000,
+    resource: 'r1',
+    node: 'node1',
+    attrs: { req, ...(o.attrs ?? {}) },
+    timeoutMs: o.timeoutMs ?? 10000,
     ...(o.signal ? { signal: o.signal } : {}),
   })
 }
@@ -98,7 +110,9 @@ function pidsOf(argv: string[]): number[] {
     try {
       const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0$/, '')
       if (cmd === want && alive(Number(d))) found.push(Number(d))
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return found
 }
@@ -135,14 +149,21 @@ t.test('an undeclared binary is refused with the permission it lacks', async (t)
   t.equal(errorOf(rel).code, 'MCCS_ERR_CAPABILITY_ARGS', 'a relative file is bad input, not a PATH lookup')
   const badArgs = await call({ file: '/usr/bin/printf', args: 'x y' } as unknown as ExecRequest)
   t.equal(errorOf(badArgs).code, 'MCCS_ERR_CAPABILITY_ARGS', 'args must be an array')
-  t.ok(logs.some((l) => l.level === 'warn' && l.msg.includes('exec:/usr/bin/id')), 'refusals are logged')
+  t.ok(
+    logs.some((l) => l.level === 'warn' && l.msg.includes('exec:/usr/bin/id')),
+    'refusals are logged',
+  )
 })
 
 t.test('exec:scripts/* allows scripts inside the scripts folder only', async (t) => {
   const ok = await ran(t, { file: path.join(scripts, 'ok.sh'), args: ['arg1'] })
   t.equal(ok.stdout, 'inside arg1\ncwd=/\n', 'runs, with / as the default cwd')
   t.equal((await ran(t, { file: path.join(scripts, 'sub/deeper.sh') })).stdout, 'deeper\n', 'subfolders count as inside')
-  t.equal((await ran(t, { file: path.join(scripts, 'link-in.sh'), args: ['x'] })).stdout.split('\n')[0], 'inside x', 'a symlink to a script inside is fine')
+  t.equal(
+    (await ran(t, { file: path.join(scripts, 'link-in.sh'), args: ['x'] })).stdout.split('\n')[0],
+    'inside x',
+    'a symlink to a script inside is fine',
+  )
   await denied(t, { file: path.join(scripts, 'link-out.sh') }, {}, 'symlink pointing outside')
   await denied(t, { file: `${scripts}/../outside/evil.sh` }, {}, '../ escape')
   await denied(t, { file: `${scripts}/sub/../../outside/evil.sh` }, {}, 'deeper ../ escape')
@@ -155,7 +176,10 @@ t.test('exec:scripts/* allows scripts inside the scripts folder only', async (t)
 })
 
 t.test('exec:attr:<field> allows exactly the binary the operator configured', async (t) => {
-  t.equal((await ran(t, { file: '/usr/bin/id', args: ['-u'] }, { attrs: { command: '/usr/bin/id' } })).stdout.trim(), String(process.getuid!()))
+  t.equal(
+    (await ran(t, { file: '/usr/bin/id', args: ['-u'] }, { attrs: { command: '/usr/bin/id' } })).stdout.trim(),
+    String(process.getuid!()),
+  )
   await ran(t, { file: '/usr/bin/id', args: ['-u'] }, { attrs: { command: ['/usr/bin/id', '-u'] } })
   await denied(t, { file: '/usr/bin/whoami' }, { attrs: { command: '/usr/bin/id' } }, 'another binary')
   await denied(t, { file: '/usr/bin/id' }, { attrs: { command: '/usr/bin/id2' } }, 'prefix of the configured one')
@@ -171,7 +195,10 @@ t.test('exec:attr:<field> allows exactly the binary the operator configured', as
 t.test('exec:attr:<field> does not authorise in discover or validate (caller-supplied attributes)', async (t) => {
   for (const hook of ['discover', 'validate'] as const) {
     const r = await host.call('exec-probe', hook, {
-      resource: '_wizard', node: 'node1', attrs: { req: { file: '/usr/bin/id', args: ['-u'] }, command: '/usr/bin/id' }, timeoutMs: 10000,
+      resource: '_wizard',
+      node: 'node1',
+      attrs: { req: { file: '/usr/bin/id', args: ['-u'] }, command: '/usr/bin/id' },
+      timeoutMs: 10000,
       args: hook === 'validate' ? [{ perNode: { node1: { command: '/usr/bin/id' } } }] : ['x', {}],
     })
     t.not(r.answer, 'ok', `${hook}: not run (${r.answer}: ${r.reason ?? r.error ?? ''})`)
@@ -179,7 +206,11 @@ t.test('exec:attr:<field> does not authorise in discover or validate (caller-sup
     t.equal(errorOf(r)?.field, 'exec:/usr/bin/id', `${hook}: names the permission`)
   }
   const declared = await host.call('exec-probe', 'discover', {
-    resource: '_wizard', node: 'node1', attrs: { req: { file: '/usr/bin/printf', args: ['x'] } }, timeoutMs: 10000, args: ['x', {}],
+    resource: '_wizard',
+    node: 'node1',
+    attrs: { req: { file: '/usr/bin/printf', args: ['x'] } },
+    timeoutMs: 10000,
+    args: ['x', {}],
   })
   t.equal(declared.answer, 'ok', 'an exact exec permission still works in discover')
 })
@@ -195,7 +226,13 @@ t.test('a timeout kills the whole process group', async (t) => {
   const pid = await readPid(pidFile)
   t.ok(pid > 1, `grandchild pid ${pid}`)
   t.ok(await waitFor(() => !alive(pid), 500), 'the grandchild sleep is gone')
-  t.teardown(() => { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
 })
 
 t.test('a grandchild ignoring SIGTERM gets SIGKILL after the grace period', async (t) => {
@@ -206,7 +243,13 @@ t.test('a grandchild ignoring SIGTERM gets SIGKILL after the grace period', asyn
   t.equal(r.timedOut, true)
   t.ok(took < 4000, `returned after ${took} ms (timeout + 2 s grace)`)
   const pid = await readPid(pidFile)
-  t.teardown(() => { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   t.ok(await waitFor(() => !alive(pid), 500), 'the stubborn grandchild is gone')
 })
 
@@ -232,7 +275,13 @@ t.test('cancelling the hook kills a running sleep within 1 s', async (t) => {
   const pending = call({ file: argv[0]!, args: [argv[1]!] }, { timeoutMs: 60000, signal: ac.signal })
   t.ok(await waitFor(() => pidsOf(argv).length === 1, 3000), 'the sleep runs')
   const [pid] = pidsOf(argv)
-  t.teardown(() => { try { process.kill(pid!, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   const t0 = Date.now()
   ac.abort()
   const r = await pending
@@ -253,13 +302,21 @@ t.test("a hook deadline kills the exec's processes too", async (t) => {
 t.test("the environment is clean: nothing of the agent's leaks", async (t) => {
   const secret = `s3cret-${randomBytes(6).toString('hex')}`
   process.env.MCCS_TEST_SECRET = secret
-  t.teardown(() => { delete process.env.MCCS_TEST_SECRET })
+  t.teardown(() => {
+    delete process.env.MCCS_TEST_SECRET
+  })
   const r = await ran(t, { file: '/usr/bin/env', args: ['-0'], env: { MCCS_FOO: 'bar baz', OCF_RESKEY_x: '1' } })
   // tap's coverage tracker (@tapjs/processinfo) wraps child_process.spawn in this test process and adds
   // its own variables to every child: they are the harness's, not the agent's.
-  const harness = (k: string, v: string) => k.startsWith('_TAPJS_PROCESSINFO_') || (k === 'NODE_OPTIONS' && v.includes('@tapjs/processinfo'))
-  const env = Object.fromEntries(r.stdout.split('\0').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
-    .filter(([k, v]) => !harness(k!, v!)))
+  const harness = (k: string, v: string) =>
+    k.startsWith('_TAPJS_PROCESSINFO_') || (k === 'NODE_OPTIONS' && v.includes('@tapjs/processinfo'))
+  const env = Object.fromEntries(
+    r.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      .filter(([k, v]) => !harness(k!, v!)),
+  )
   t.notOk('MCCS_TEST_SECRET' in env)
   t.notOk(r.stdout.includes(secret), 'the secret value appears nowhere')
   t.same(Object.keys(env).sort(), ['LANG', 'MCCS_FOO', 'OCF_RESKEY_x', 'PATH'], 'only PATH, LANG and what the plugin passed')
@@ -279,8 +336,11 @@ t.test('LD_PRELOAD and other loader/interpreter variables are refused; the libra
   const marker = path.join(base, `preloaded-${randomBytes(4).toString('hex')}`)
   const src = path.join(base, 'evil.c')
   const so = path.join(base, 'evil.so')
-  fs.writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {\n` +
-    `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) { fputs("preloaded\\n", f); fclose(f); }\n}\n`)
+  fs.writeFileSync(
+    src,
+    `#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {\n` +
+      `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) { fputs("preloaded\\n", f); fclose(f); }\n}\n`,
+  )
   const { execFileSync } = await import('node:child_process')
   execFileSync(gcc, ['-shared', '-fPIC', '-o', so, src])
   // The library works: loaded by hand, it writes the marker (so its absence below means something).
@@ -299,10 +359,42 @@ t.test('LD_PRELOAD and other loader/interpreter variables are refused; the libra
 
   // The other ways an environment turns a trusted binary into the plugin's code (or changes which
   // binary runs): each refused, none reaches the child.
-  for (const name of ['LD_LIBRARY_PATH', 'LD_AUDIT', 'ld_preload', 'PATH', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS', 'PS4',
-    'PYTHONPATH', 'PYTHONSTARTUP', 'PERL5OPT', 'PERL5LIB', 'RUBYOPT', 'NODE_OPTIONS', 'GCONV_PATH', 'LOCPATH', 'HOSTALIASES',
-    'LANG', 'LC_ALL', 'HOME', 'XDG_CONFIG_HOME', 'OPENSSL_CONF', 'GIT_SSH_COMMAND', 'PAGER', 'SYSTEMD_PAGER', 'OCF_ROOT',
-    'OCF_FUNCTIONS_DIR', 'MCCS_HOME', 'MCCS_CONFIG', 'MCCS_BOOTSTRAP', 'MCCS_PLUGIN_DIRS', 'FOO', '__proto__']) {
+  for (const name of [
+    'LD_LIBRARY_PATH',
+    'LD_AUDIT',
+    'ld_preload',
+    'PATH',
+    'BASH_ENV',
+    'ENV',
+    'IFS',
+    'SHELLOPTS',
+    'PS4',
+    'PYTHONPATH',
+    'PYTHONSTARTUP',
+    'PERL5OPT',
+    'PERL5LIB',
+    'RUBYOPT',
+    'NODE_OPTIONS',
+    'GCONV_PATH',
+    'LOCPATH',
+    'HOSTALIASES',
+    'LANG',
+    'LC_ALL',
+    'HOME',
+    'XDG_CONFIG_HOME',
+    'OPENSSL_CONF',
+    'GIT_SSH_COMMAND',
+    'PAGER',
+    'SYSTEMD_PAGER',
+    'OCF_ROOT',
+    'OCF_FUNCTIONS_DIR',
+    'MCCS_HOME',
+    'MCCS_CONFIG',
+    'MCCS_BOOTSTRAP',
+    'MCCS_PLUGIN_DIRS',
+    'FOO',
+    '__proto__',
+  ]) {
     const x = await call({ file: '/usr/bin/env', args: [], env: { [name]: so } })
     t.equal(errorOf(x).code, 'MCCS_ERR_CAPABILITY_ARGS', `${name}: refused`)
     t.equal(errorOf(x).field, `exec.run: env.${name}`, `${name}: named`)

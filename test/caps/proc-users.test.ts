@@ -25,8 +25,15 @@ const isRoot = process.getuid?.() === 0
 const needRoot = { skip: isRoot ? false : 'switching users needs root' }
 
 const manifest = (more: Record<string, unknown> = {}): Record<string, unknown> => ({
-  name: 'runner', displayName: 'Runner', version: '1.0.0', kind: 'resource', engines: { mccs: '^1.0.0' },
-  main: 'dist/index.js', permissions: ['proc'], wizard: { type: 'object', properties: {} }, ...more,
+  name: 'runner',
+  displayName: 'Runner',
+  version: '1.0.0',
+  kind: 'resource',
+  engines: { mccs: '^1.0.0' },
+  main: 'dist/index.js',
+  permissions: ['proc'],
+  wizard: { type: 'object', properties: {} },
+  ...more,
 })
 
 function refused(t: Test, doc: unknown, field: string, what: string): Error | undefined {
@@ -66,7 +73,11 @@ t.test('procUserRefusal: root only by name, groups count', async (t) => {
   t.equal(procUserRefusal(['root'], rootT), null)
   t.match(procUserRefusal(['*'], { ...nobody, uid: 0, user: 'toor' }), /needs "root"/, 'uid 0 under another name is root')
   t.match(procUserRefusal(['*'], { ...nobody, gid: 0, group: 'root' }), /needs "root"/, 'group 0')
-  t.match(procUserRefusal(['*', 'nobody'], { ...nobody, gid: 6, group: 'disk', groupIsUsers: false }), /group 'disk' \(gid 6, not one of the user's groups\).*needs "root"/, 'a foreign group')
+  t.match(
+    procUserRefusal(['*', 'nobody'], { ...nobody, gid: 6, group: 'disk', groupIsUsers: false }),
+    /group 'disk' \(gid 6, not one of the user's groups\).*needs "root"/,
+    'a foreign group',
+  )
 })
 
 /** A copy of the built-in process plugin under another name, with other procUsers (undefined: the
@@ -95,10 +106,20 @@ async function hostWith(t: Test, procUsers: string[] | undefined): Promise<{ h: 
         for (const f of ['child.pid', 'supervisor.pid']) {
           let rec: { pid: number; start: number } | null = null
           try {
-            const [p, s] = fs.readFileSync(path.join(state, res, name, f), 'utf8').trim().split(/\s+/)
+            const [p, s] = fs
+              .readFileSync(path.join(state, res, name, f), 'utf8')
+              .trim()
+              .split(/\s+/)
             rec = { pid: Number(p), start: Number(s) }
-          } catch { /* none */ }
-          if (rec && isAlive(rec)) try { process.kill(f === 'child.pid' ? -rec.pid : rec.pid, 'SIGKILL') } catch { /* gone */ }
+          } catch {
+            /* none */
+          }
+          if (rec && isAlive(rec))
+            try {
+              process.kill(f === 'child.pid' ? -rec.pid : rec.pid, 'SIGKILL')
+            } catch {
+              /* gone */
+            }
         }
       }
     }
@@ -108,7 +129,13 @@ async function hostWith(t: Test, procUsers: string[] | undefined): Promise<{ h: 
 }
 
 /** online must be refused as invalid at /user, with nothing started and nothing written. */
-async function refusedOnline(t: Test, x: { h: TestHost; pm: ProcManager; state: string }, resource: string, attrs: Record<string, unknown>, why: RegExp): Promise<void> {
+async function refusedOnline(
+  t: Test,
+  x: { h: TestHost; pm: ProcManager; state: string },
+  resource: string,
+  attrs: Record<string, unknown>,
+  why: RegExp,
+): Promise<void> {
   const r = await x.h.call('online', { resource, attrs: { argv: [SLEEP, '1000'], ...attrs } })
   t.equal(r.answer, 'invalid', `${resource}: refused (${r.reason ?? r.diagnostics?.[0]?.summary})`)
   t.equal(r.diagnostics?.[0]?.path, '/user', `${resource}: the diagnostic points at the user`)
@@ -124,7 +151,10 @@ t.test('procUsers ["*"]: any user but root; root, group 0 and foreign groups ref
   await refusedOnline(t, x, 'as-uid0', { user: '0' }, /needs "root"/)
   await refusedOnline(t, x, 'group-root', { user: 'nobody', group: 'root' }, /group 'root' \(gid 0\b.*needs "root"/)
   await refusedOnline(t, x, 'group-disk', { user: 'nobody', group: 'disk' }, /group 'disk'.*not one of the user's groups.*needs "root"/)
-  t.ok(x.h.logs.some((l) => /proc\.start refused/.test(l.msg)), 'the refusal is logged as a warning')
+  t.ok(
+    x.h.logs.some((l) => /proc\.start refused/.test(l.msg)),
+    'the refusal is logged as a warning',
+  )
 
   const on = await x.h.call('online', { resource: 'as-nobody', attrs: { argv: [SLEEP, '1000'], user: 'nobody' } })
   t.equal(on.answer, 'ok', on.reason ?? '')
@@ -166,13 +196,16 @@ t.test("a spec's LD_PRELOAD reaches the service only, never a link of the launch
   if (cc) {
     // A library that records who loaded it: uid and program name, one line per process.
     const src = path.join(work, 'rec.c')
-    fs.writeFileSync(src, `#include <stdio.h>
+    fs.writeFileSync(
+      src,
+      `#include <stdio.h>
 #include <unistd.h>
 __attribute__((constructor)) static void rec(void) {
   char comm[64] = ""; FILE *c = fopen("/proc/self/comm", "r"); if (c) { if (!fgets(comm, sizeof comm, c)) comm[0] = 0; fclose(c); }
   FILE *f = fopen(${JSON.stringify(record)}, "a"); if (f) { fprintf(f, "%d %s", (int)getuid(), comm); fclose(f); }
 }
-`)
+`,
+    )
     lib = path.join(work, 'rec.so')
     const r = spawnSync(cc, ['-shared', '-fPIC', '-o', lib, src], { encoding: 'utf8' })
     t.equal(r.status, 0, `compiled the recording library: ${r.stderr}`)
@@ -193,7 +226,12 @@ __attribute__((constructor)) static void rec(void) {
 t.test('mccs plugin list / info show the users a type may run processes as', async (t) => {
   const capture = async (args: string[], json = false): Promise<string> => {
     let out = ''
-    const code = await pluginCommand(args, { json, pluginDirs: [] }, { out: (s: string) => { out += s + '\n' }, err: () => {} } as never)
+    const code = await pluginCommand(args, { json, pluginDirs: [] }, {
+      out: (s: string) => {
+        out += s + '\n'
+      },
+      err: () => {},
+    } as never)
     t.equal(code, 0, `mccs plugin ${args.join(' ')}`)
     return out
   }

@@ -37,24 +37,50 @@ function pidRec(file: string): { pid: number; start: number } | null {
 }
 
 /** A fresh state dir, with a teardown that kills every supervisor and service recorded in it. */
-function setup(t: Test): { dir: string; managers: ProcManager[]; mk: (o?: Partial<ConstructorParameters<typeof ProcManager>[0]>) => ProcManager } {
+function setup(t: Test): {
+  dir: string
+  managers: ProcManager[]
+  mk: (o?: Partial<ConstructorParameters<typeof ProcManager>[0]>) => ProcManager
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-proc-'))
   const managers: ProcManager[] = []
   t.teardown(() => {
     for (const m of managers) m.close()
-    const dirs = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+    const dirs = (d: string): string[] =>
+      fs
+        .readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
     for (const res of dirs(dir)) {
       for (const name of dirs(path.join(dir, res))) {
         const d = path.join(dir, res, name)
         const child = pidRec(path.join(d, 'child.pid'))
         const sup = pidRec(path.join(d, 'supervisor.pid'))
         if (child && isAlive(child)) {
-          try { process.kill(-child.pid, 'SIGKILL') } catch { try { process.kill(child.pid, 'SIGKILL') } catch { /* gone */ } }
+          try {
+            process.kill(-child.pid, 'SIGKILL')
+          } catch {
+            try {
+              process.kill(child.pid, 'SIGKILL')
+            } catch {
+              /* gone */
+            }
+          }
         }
-        if (sup && isAlive(sup)) try { process.kill(sup.pid, 'SIGKILL') } catch { /* gone */ }
+        if (sup && isAlive(sup))
+          try {
+            process.kill(sup.pid, 'SIGKILL')
+          } catch {
+            /* gone */
+          }
         for (const f of ['extra.pid']) {
           const e = pidRec(path.join(d, f))
-          if (e && isAlive(e)) try { process.kill(e.pid, 'SIGKILL') } catch { /* gone */ }
+          if (e && isAlive(e))
+            try {
+              process.kill(e.pid, 'SIGKILL')
+            } catch {
+              /* gone */
+            }
         }
       }
     }
@@ -116,9 +142,16 @@ t.test('start, idempotent start, status, own process group, supervisor reaped', 
 
   const s2 = await pm.start('web', { name: 'main', argv: [SLEEP, '1000'] })
   t.equal(s2.pid, pid, 'second start returns the same pid')
-  const sleeps = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return stat(Number(p))[0] !== 'Z' && Number(stat(Number(p))[1]) === s1.supervisorPid } catch { return false }
-  })
+  const sleeps = fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return stat(Number(p))[0] !== 'Z' && Number(stat(Number(p))[1]) === s1.supervisorPid
+      } catch {
+        return false
+      }
+    })
   t.equal(sleeps.length, 1, 'the supervisor has exactly one child')
 
   const st3 = await pm.status('web', 'main')
@@ -169,7 +202,12 @@ t.test('stop: SIGTERM, expected exit, idempotent', async (t) => {
   t.equal(st.running, false)
   t.equal(st.exitSignal, 'SIGTERM')
   t.equal(st.expected, true)
-  t.notOk(isAlive({ pid: s.pid as number, start: Number(stat(process.pid)[19]) }) && fs.existsSync(`/proc/${s.pid}`) && stat(s.pid as number)[0] !== 'Z', 'gone')
+  t.notOk(
+    isAlive({ pid: s.pid as number, start: Number(stat(process.pid)[19]) }) &&
+      fs.existsSync(`/proc/${s.pid}`) &&
+      stat(s.pid as number)[0] !== 'Z',
+    'gone',
+  )
   t.equal(events.length, 1, 'one exit event')
   t.equal(events[0]?.expected, true, 'marked expected')
   t.equal(events[0]?.signal, 'SIGTERM')
@@ -233,7 +271,10 @@ t.test('re-attach after an agent restart: same pid, kill still detected < 100 ms
   const events: ProcExitEvent[] = []
   pm2.on('exit', (e) => events.push(e))
   const list = await pm2.reattach()
-  t.same(list.map((x) => [x.name, x.running]).sort(), [['a', true], ['b', true]])
+  t.same(list.map((x) => [x.name, x.running]).sort(), [
+    ['a', true],
+    ['b', true],
+  ])
   t.equal(list.find((x) => x.name === 'a')?.pid, s.pid, 'same pid')
   t.equal(events.length, 0, 'no exit reported for live processes')
   const again = await pm2.start('app', { name: 'a', argv: [SLEEP, '1000'] })
@@ -298,7 +339,15 @@ t.test('pid reuse guard: a recorded pid with another start time is not ours', as
   fs.mkdirSync(d, { recursive: true })
   // The test runner's own pid, recorded with a wrong start time: alive, but not "ours".
   const realStart = Number(stat(process.pid)[19])
-  fs.writeFileSync(path.join(d, 'spec.json'), JSON.stringify({ resource: 'reuse', spec: { name: 'p', argv: [SLEEP, '1000'] }, argv: [SLEEP, '1000'], createdAt: new Date().toISOString() }))
+  fs.writeFileSync(
+    path.join(d, 'spec.json'),
+    JSON.stringify({
+      resource: 'reuse',
+      spec: { name: 'p', argv: [SLEEP, '1000'] },
+      argv: [SLEEP, '1000'],
+      createdAt: new Date().toISOString(),
+    }),
+  )
   fs.writeFileSync(path.join(d, 'child.pid'), `${process.pid} ${realStart + 12345}\n`)
   fs.writeFileSync(path.join(d, 'supervisor.pid'), `${process.pid} ${realStart + 12345}\n`)
   t.equal(isAlive({ pid: process.pid, start: realStart }), true)
@@ -336,14 +385,21 @@ t.test('the service survives the exit of the agent that started it', async (t) =
   const { dir } = setup(t)
   const script = path.join(dir, 'agent.mts')
   const procTs = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../core/plugins/caps/proc.ts')
-  fs.writeFileSync(script, [
-    `import { ProcManager } from ${JSON.stringify(procTs)}`,
-    `const pm = new ProcManager({ stateDir: ${JSON.stringify(dir)} })`,
-    `const s = await pm.start('agent', { name: 'svc', argv: [${JSON.stringify(SLEEP)}, '1000'] })`,
-    `console.log(JSON.stringify(s))`,
-    `pm.close()`,
-  ].join('\n'))
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: path.resolve(path.dirname(procTs), '../../..'), encoding: 'utf8', timeout: 30_000 })
+  fs.writeFileSync(
+    script,
+    [
+      `import { ProcManager } from ${JSON.stringify(procTs)}`,
+      `const pm = new ProcManager({ stateDir: ${JSON.stringify(dir)} })`,
+      `const s = await pm.start('agent', { name: 'svc', argv: [${JSON.stringify(SLEEP)}, '1000'] })`,
+      `console.log(JSON.stringify(s))`,
+      `pm.close()`,
+    ].join('\n'),
+  )
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    cwd: path.resolve(path.dirname(procTs), '../../..'),
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   t.equal(r.status, 0, r.stderr)
   const s = JSON.parse(r.stdout.trim().split('\n').pop() as string)
   t.equal(s.running, true)
@@ -380,11 +436,15 @@ t.test('output.log, exit code, clean env, cwd', async (t) => {
   const { mk, dir } = setup(t)
   const pm = mk()
   process.env.MCCS_TEST_AGENT_SECRET = 'leak'
-  t.teardown(() => { delete process.env.MCCS_TEST_AGENT_SECRET })
+  t.teardown(() => {
+    delete process.env.MCCS_TEST_AGENT_SECRET
+  })
   const exit = nextExit(pm)
   const s = await pm.start('o', {
-    name: 'log', argv: [SH, '-c', 'echo "out $FOO $(pwd) [$MCCS_TEST_AGENT_SECRET] $PATH"; echo err >&2; exit 3', 'ignored'],
-    env: { FOO: 'a b;$(x)' }, cwd: dir,
+    name: 'log',
+    argv: [SH, '-c', 'echo "out $FOO $(pwd) [$MCCS_TEST_AGENT_SECRET] $PATH"; echo err >&2; exit 3', 'ignored'],
+    env: { FOO: 'a b;$(x)' },
+    cwd: dir,
   })
   const e = await exit
   t.equal(e.code, 3)
@@ -410,7 +470,9 @@ function allCmdlines(): Array<{ pid: number; args: string }> {
     if (!/^\d+$/.test(e)) continue
     try {
       out.push({ pid: Number(e), args: fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ') })
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out
 }
@@ -435,7 +497,11 @@ t.test('env values never appear on a command line (ps), in the state folder or i
     MULTI: `  first line\nplanted-secret-ml-${tag}\n\nlast \\ 'q' "d" $(x) \`y\`  `,
     EMPTY: '',
     // names a shell loader could confuse with its own variables
-    k: `planted-secret-k-${tag}`, v: 'v', n: 'n', IFS: ' x', PWD: '/planted',
+    k: `planted-secret-k-${tag}`,
+    v: 'v',
+    n: 'n',
+    IFS: ' x',
+    PWD: '/planted',
   }
   const secrets = [planted.DB_PASS, planted.MYSQL_PWD, `planted-secret-ml-${tag}`, planted.k]
   const hits = new Set<string>()
@@ -463,16 +529,25 @@ t.test('env values never appear on a command line (ps), in the state folder or i
 
   const env = environOf(s.pid as number)
   for (const [k, v] of Object.entries(planted)) t.equal(env.get(k), v, `the process sees ${k} verbatim`)
-  t.same([...env.keys()].sort(), [...new Set([...Object.keys(planted), 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG'])].sort(),
-    'and nothing else than the clean base and the spec')
+  t.same(
+    [...env.keys()].sort(),
+    [...new Set([...Object.keys(planted), 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG'])].sort(),
+    'and nothing else than the clean base and the spec',
+  )
 
   const sup = environOf(s.supervisorPid as number)
-  for (const sec of secrets) t.notOk([...sup.values()].some((v) => v.includes(sec)), 'the supervisor\'s own environment holds no planted value')
+  for (const sec of secrets)
+    t.notOk(
+      [...sup.values()].some((v) => v.includes(sec)),
+      "the supervisor's own environment holds no planted value",
+    )
   for (const pid of [s.pid as number, s.supervisorPid as number]) {
     t.equal(fs.statSync(`/proc/${pid}/environ`).mode & 0o077, 0, `/proc/${pid}/environ is not readable by group or others`)
   }
   if (isRoot) {
-    const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', `/proc/${s.pid}/environ`], { encoding: 'utf8' })
+    const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', `/proc/${s.pid}/environ`], {
+      encoding: 'utf8',
+    })
     t.not(other.status, 0, 'another local user cannot read the environment of the service')
     t.notOk(other.stdout.includes(planted.DB_PASS))
   }
@@ -491,8 +566,12 @@ function runLauncher(shell: string[], stream: string, argv: string[]): Promise<{
     const cp = spawn('env', ['-i', ...shell, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, ...argv], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
-    cp.stdout?.on('data', (d) => { out += d })
-    cp.stderr?.on('data', (d) => { err += d })
+    cp.stdout?.on('data', (d) => {
+      out += d
+    })
+    cp.stderr?.on('data', (d) => {
+      err += d
+    })
     const s3 = cp.stdio[3] as NodeJS.WritableStream
     s3.on('error', () => {})
     s3.end(stream)
@@ -504,7 +583,12 @@ t.test('the launcher: exact environment from fd 3, nothing started from a cut st
   const env = { A: 'x y', B: 'two\nlines\n', C: '', D: '--', PATH: '/nowhere' }
   const r = await runLauncher([SH], encodeEnv(env), ['/usr/bin/env', '-0'])
   t.equal(r.code, 0, r.err)
-  const got = Object.fromEntries(r.out.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  const got = Object.fromEntries(
+    r.out
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  )
   t.same(got, env, 'exactly the streamed variables, verbatim')
   const stream = encodeEnv({ A: 'a', SECRET: 'b' })
   const cut = await runLauncher([SH], stream.slice(0, stream.length - 2), ['/usr/bin/env'])
@@ -523,10 +607,19 @@ t.test('the launcher: exact environment from fd 3, nothing started from a cut st
 t.test('argv[0] given as a bare name is resolved via PATH', async (t) => {
   const { mk } = setup(t)
   const msgs: string[] = []
-  const pm = mk({ log: { log: (_l, m) => { msgs.push(m) } } })
+  const pm = mk({
+    log: {
+      log: (_l, m) => {
+        msgs.push(m)
+      },
+    },
+  })
   const s = await pm.start('p', { name: 'bare', argv: ['sleep', '1000'] })
   t.equal(s.running, true)
-  t.ok(msgs.some((m) => /resolved via PATH/.test(m)), 'logged')
+  t.ok(
+    msgs.some((m) => /resolved via PATH/.test(m)),
+    'logged',
+  )
   await pm.stop('p', 'bare', { graceMs: 1000 })
 })
 
@@ -550,7 +643,11 @@ t.test('bad specs are rejected with the field named', async (t) => {
     ['env value type', { name: 'a', argv: [SLEEP], env: { A: 1 } }, '/env/A'],
     ['env value NUL', { name: 'a', argv: [SLEEP], env: { A: 'x\0' } }, '/env/A'],
     ['env string too long for exec', { name: 'a', argv: [SLEEP], env: { BIG: 'x'.repeat(128 * 1024) } }, '/env/BIG'],
-    ['env too large in all', { name: 'a', argv: [SLEEP], env: Object.fromEntries([1, 2, 3].map((i) => [`V${i}`, 'x'.repeat(100 * 1024)])) }, '/env'],
+    [
+      'env too large in all',
+      { name: 'a', argv: [SLEEP], env: Object.fromEntries([1, 2, 3].map((i) => [`V${i}`, 'x'.repeat(100 * 1024)])) },
+      '/env',
+    ],
     ['cwd relative', { name: 'a', argv: [SLEEP], cwd: 'tmp' }, '/cwd'],
     ['cwd missing', { name: 'a', argv: [SLEEP], cwd: path.join(dir, 'nope') }, '/cwd'],
     ['no such user', { name: 'a', argv: [SLEEP], user: 'no-such-user-mccs' }, '/user'],
@@ -598,6 +695,8 @@ t.test('concurrent starts of the same process start one copy', async (t) => {
 t.teardown(() => {
   if (latencies.length) {
     const sorted = [...latencies].sort((a, b) => a - b)
-    t.comment(`exit-detection latency ms: min ${sorted[0]?.toFixed(1)} median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} max ${sorted[sorted.length - 1]?.toFixed(1)} (n=${sorted.length})`)
+    t.comment(
+      `exit-detection latency ms: min ${sorted[0]?.toFixed(1)} median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} max ${sorted[sorted.length - 1]?.toFixed(1)} (n=${sorted.length})`,
+    )
   }
 })

@@ -14,7 +14,8 @@ const avail = await labAvailable()
 async function cluster(t: Test, tag: string): Promise<AgentCluster> {
   const c = await AgentCluster.create({ prefix: `mccs${process.pid}${tag}-` })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
     await c.destroy()
   })
   c.start()
@@ -34,14 +35,25 @@ if (!avail.ok) {
     t.equal(st.membership?.coordinator, 'n1')
     t.same(st.membership?.partition, c.nodes)
     // n2 takes its role after its own settle time and stability window, possibly after n1 started the group.
-    const s2 = await until(async () => { const x = await c.status('n2'); return x.membership?.role === 'follower' ? x : undefined }, 10_000, 'n2 following')
+    const s2 = await until(
+      async () => {
+        const x = await c.status('n2')
+        return x.membership?.role === 'follower' ? x : undefined
+      },
+      10_000,
+      'n2 following',
+    )
     t.equal(s2.membership?.role, 'follower', 'n2 follows')
     t.equal(s2.groups[0]?.nodes.n1, 'online', 'a follower shows the cluster state from the coordinator')
 
     const from = c.rounds.length
     const t0 = Date.now()
     await c.killNode('n1')
-    const back = await until(async () => c.rounds.slice(from).find((r) => r.at > t0 && r.who.some((w) => w !== 'n1')), 30_000, 'the service back on a survivor')
+    const back = await until(
+      async () => c.rounds.slice(from).find((r) => r.at > t0 && r.who.some((w) => w !== 'n1')),
+      30_000,
+      'the service back on a survivor',
+    )
     const outage = back.at - t0
     t.same(back.who, ['n2'], 'the next node by priority took the group')
     t.ok(outage < 5000, `kill -9 of every n1 process to the first answer from n2: ${outage} ms`)
@@ -76,9 +88,16 @@ if (!avail.ok) {
     const back = await until(async () => c.rounds.slice(from).find((r) => r.who.includes('n2')), 30_000, 'the service on n2')
     t.ok(back.at - t0 < 5000, `SIGSTOP to the first answer from n2: ${back.at - t0} ms`)
     await new Promise((r) => setTimeout(r, 1800 - (Date.now() - t0)))
-    try { agent.kill('SIGCONT') } catch { /* fenced: it is gone */ }
+    try {
+      agent.kill('SIGCONT')
+    } catch {
+      /* fenced: it is gone */
+    }
     await new Promise((r) => setTimeout(r, 1500))
-    t.notOk(c.rounds.slice(from).some((r) => r.who.includes('n1') && r.at > back.at), 'n1 never answered again')
+    t.notOk(
+      c.rounds.slice(from).some((r) => r.who.includes('n1') && r.at > back.at),
+      'n1 never answered again',
+    )
     t.equal(twoAtOnce(c).length, 0, `${c.rounds.length} probe rounds, none with two answers`)
   })
 }

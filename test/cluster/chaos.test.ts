@@ -16,11 +16,11 @@ if (!avail.ok) {
     const r = await runChaos({ prefix: `mccs${process.pid}c-`, nodes: 3, seconds: 40, seed: 1, overlap: false, log: (m) => t.comment(m) })
     const kinds = new Set(r.episodes.flatMap((e) => e.faults.map((f) => f.kind)))
     t.ok(r.episodes.length >= 5, `${r.episodes.length} episodes (${[...kinds].join(', ')})`)
-    t.same(r.overlaps, [], 'no two nodes ran the service at once (services\' own records, cut at fences)')
+    t.same(r.overlaps, [], "no two nodes ran the service at once (services' own records, cut at fences)")
     t.equal(r.twoAnswers, 0, 'no probe round answered by two nodes')
     t.equal(r.vipTwoHolders, 0, 'no sample with the VIP on two up interfaces')
     t.same(r.badFences, [], `no fence of a member of the fencer's view or of a node no fault touched (${r.fences.length} fences)`)
-    t.same(r.liveness, [], 'the VIP answered within 5 s of every episode\'s end')
+    t.same(r.liveness, [], "the VIP answered within 5 s of every episode's end")
     t.ok(r.probeRounds > 1000, `${r.probeRounds} VIP probe rounds`)
   })
 }

@@ -18,7 +18,8 @@ if (!avail.ok) {
   t.test('configuration replication', async (t) => {
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}r-` })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `repl-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `repl-${n}.log`), await c.log(n))
       await c.destroy()
     })
     c.start()
@@ -27,7 +28,8 @@ if (!avail.ok) {
     const edit = (n: string, op: string, args: Record<string, unknown>) =>
       rpc<{ ok: boolean; generation: number; code?: string; text?: string }>(sock(n), 'config.edit', { op, args, user: 'tester' }, 20_000)
     const role = async (n: string) => (await c.status(n)).membership?.role
-    for (const n of c.nodes) await until(async () => ['coordinator', 'follower'].includes((await role(n)) ?? '') || undefined, 30_000, `${n} in the cluster`)
+    for (const n of c.nodes)
+      await until(async () => ['coordinator', 'follower'].includes((await role(n)) ?? '') || undefined, 30_000, `${n} in the cluster`)
 
     // A change on a follower goes through the coordinator and reaches every member before the answer.
     const r1 = await edit('n2', 'groupAdd', { group: 'extra', nodes: ['n1', 'n2', 'n3'], autoStart: false })
@@ -36,7 +38,10 @@ if (!avail.ok) {
     for (const n of c.nodes) {
       const e = await exported(n)
       t.equal(e.main.generation, 2, `${n} runs generation 2`)
-      t.ok(e.main.groups.some((g) => g.name === 'extra'), `${n} has the new group`)
+      t.ok(
+        e.main.groups.some((g) => g.name === 'extra'),
+        `${n} has the new group`,
+      )
     }
 
     // n3 down: a change made meanwhile reaches it when it returns.
@@ -48,9 +53,20 @@ if (!avail.ok) {
     const onDisk = JSON.parse(await readFile(path.join(c.homes.n3!, 'config/main.json'), 'utf8')) as { generation: number }
     t.equal(onDisk.generation, 2, 'n3 (down) still has generation 2 on disk')
     // The coordinator fences n3 (the lab's fence kills everything in its namespace): restart it after that.
-    await until(async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership === 'fenced' || undefined, 15_000, 'n3 fenced')
+    await until(
+      async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership === 'fenced' || undefined,
+      15_000,
+      'n3 fenced',
+    )
     c.startAgent('n3')
-    const back = await until(async () => { const e = await exported('n3'); return e.main.generation === 3 ? e : undefined }, 30_000, 'n3 at generation 3')
+    const back = await until(
+      async () => {
+        const e = await exported('n3')
+        return e.main.generation === 3 ? e : undefined
+      },
+      30_000,
+      'n3 at generation 3',
+    )
     t.equal(back.main.groups.find((g) => g.name === 'extra')?.autoFailback, true, 'n3 took the change made while it was down')
     t.match(await c.log('n3'), /configuration generation 3 taken from n[12] \(was 2\)/)
 
@@ -58,25 +74,59 @@ if (!avail.ok) {
     const n3In = async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership
     await until(async () => (await n3In()) === 'up' || undefined, 15_000, 'n1 seeing n3 up again')
     await c.killNode('n3')
-    await until(async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership === 'fenced' || undefined, 15_000, 'n3 fenced')
+    await until(
+      async () => (await c.status('n1')).nodes.find((n) => n.name === 'n3')?.membership === 'fenced' || undefined,
+      15_000,
+      'n3 fenced',
+    )
     const file = path.join(c.homes.n3!, 'config/main.json')
     const mine = JSON.parse(await readFile(file, 'utf8')) as ConfigPair['main']
     mine.groups = mine.groups.map((g) => (g.name === 'extra' ? { ...g, autoFailback: false } : g))
     await writeFile(file, JSON.stringify(mine, null, 2))
     c.startAgent('n3')
-    const div = await until(async () => { const s = await c.status('n3'); return s.membership?.configDiverged ? s : undefined }, 30_000, 'n3 reporting divergence')
+    const div = await until(
+      async () => {
+        const s = await c.status('n3')
+        return s.membership?.configDiverged ? s : undefined
+      },
+      30_000,
+      'n3 reporting divergence',
+    )
     t.match(div.membership?.configDiverged, /differs from coordinator n1's at generation 3/)
     // n1 says so once n3 is back in its partition, which can come after n3's own report.
-    await until(async () => /node n3 runs another configuration at generation 3/.test(await c.log('n1')) || undefined, 15_000, 'n1 logging that n3 diverged')
+    await until(
+      async () => /node n3 runs another configuration at generation 3/.test(await c.log('n1')) || undefined,
+      15_000,
+      'n1 logging that n3 diverged',
+    )
     // A diverged node starts nothing: switching the group to it fails there (not recoverable) and names why.
     await until(async () => (await n3In()) === 'up' || undefined, 15_000, 'n1 seeing n3 up')
     // (Accepted once n3's start probes are done: until then the engine answers 'actions in progress'.)
-    await until(async () => (await rpc<{ outcome: { status: string } }>(sock('n1'), 'command',
-      { cmd: { type: 'groupSwitch', group: 'web', to: 'n3', user: 'tester' } }, 10_000)).outcome.status === 'accepted' || undefined, 20_000, 'the switch to n3 accepted')
-    await until(async () => /online svc refused: this node's configuration differs/.test(await c.log('n3')) || undefined, 20_000, 'n3 refusing online')
+    await until(
+      async () =>
+        (
+          await rpc<{ outcome: { status: string } }>(
+            sock('n1'),
+            'command',
+            { cmd: { type: 'groupSwitch', group: 'web', to: 'n3', user: 'tester' } },
+            10_000,
+          )
+        ).outcome.status === 'accepted' || undefined,
+      20_000,
+      'the switch to n3 accepted',
+    )
+    await until(
+      async () => /online svc refused: this node's configuration differs/.test(await c.log('n3')) || undefined,
+      20_000,
+      'n3 refusing online',
+    )
     const svc = (await c.status('n1')).groups[0]?.resources[0]?.nodes.n3
     t.match(svc?.fault ?? '', /MCCS_ERR_CONFIG_DIVERGED/, 'the fault on n3 names the divergence')
-    await until(async () => c.rounds.at(-1)?.who.length === 1 && !c.rounds.at(-1)?.who.includes('n3') || undefined, 20_000, 'the service answering from n1 or n2')
+    await until(
+      async () => (c.rounds.at(-1)?.who.length === 1 && !c.rounds.at(-1)?.who.includes('n3')) || undefined,
+      20_000,
+      'the service answering from n1 or n2',
+    )
     const rec = await rpc<{ generation: number; from: string }>(sock('n3'), 'config.reconcile', {}, 10_000)
     t.same(rec, { generation: 3, from: 'n1' })
     t.equal((await c.status('n3')).membership?.configDiverged, null, 'reconciled')

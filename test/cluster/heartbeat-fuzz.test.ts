@@ -15,7 +15,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cfg: HbConfig = {
   // A long dead time: the three nodes and the fuzzer share this process's event loop (and CI runs two test
   // files at once), so a slow turn must not look like a lost node. Detection speed is tested elsewhere.
-  generation: 1, cluster: 'fuzz', port, timing: { intervalMs: 100, deadMs: 3000 },
+  generation: 1,
+  cluster: 'fuzz',
+  port,
+  timing: { intervalMs: 100, deadMs: 3000 },
   links: [{ name: 'a', priority: 0 }],
   nodes: [1, 2, 3].map((i) => ({ name: `n${i}`, addresses: { a: `127.0.3.${i}` } })),
 }
@@ -23,21 +26,48 @@ const cfg: HbConfig = {
 // Deterministic PRNG: a failure names its seed.
 function prng(seed: number) {
   let s = seed >>> 0
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let x = s; x = Math.imul(x ^ (x >>> 15), x | 1); x ^= x + Math.imul(x ^ (x >>> 7), x | 61); return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32 }
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let x = s
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32
+  }
 }
 
 t.test('the decoder never crashes and never accepts a changed packet', async (t) => {
   const rnd = prng(42)
-  const real = encodePacket({ cluster: 'fuzz', sender: 'n2', to: 'n1', link: 'a', incarnation: 7n, seq: 1, sentAt: Date.now(), echo: null, payload: { up: ['n1', 'n3'], coordinator: 'n1', generation: 3 } }, key)
-  let accepted = 0, refused = 0, other = 0
+  const real = encodePacket(
+    {
+      cluster: 'fuzz',
+      sender: 'n2',
+      to: 'n1',
+      link: 'a',
+      incarnation: 7n,
+      seq: 1,
+      sentAt: Date.now(),
+      echo: null,
+      payload: { up: ['n1', 'n3'], coordinator: 'n1', generation: 3 },
+    },
+    key,
+  )
+  let accepted = 0,
+    refused = 0,
+    other = 0
   for (let i = 0; i < 100_000; i++) {
     let b: Buffer
     const kind = i % 4
-    if (kind === 0) { b = Buffer.from(real); for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) b[Math.floor(rnd() * b.length)]! ^= 1 << Math.floor(rnd() * 8) }
-    else if (kind === 1) b = real.subarray(0, Math.floor(rnd() * real.length))
+    if (kind === 0) {
+      b = Buffer.from(real)
+      for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) b[Math.floor(rnd() * b.length)]! ^= 1 << Math.floor(rnd() * 8)
+    } else if (kind === 1) b = real.subarray(0, Math.floor(rnd() * real.length))
     else if (kind === 2) b = randomBytes(Math.floor(rnd() * 1500))
-    else { b = Buffer.concat([real, randomBytes(1 + Math.floor(rnd() * 40))]) }
-    if (b.equals(real)) { b = Buffer.concat([b, Buffer.from([0])]) } // two flips of one bit restore it: keep it altered
+    else {
+      b = Buffer.concat([real, randomBytes(1 + Math.floor(rnd() * 40))])
+    }
+    if (b.equals(real)) {
+      b = Buffer.concat([b, Buffer.from([0])])
+    } // two flips of one bit restore it: keep it altered
     try {
       decodePacket(b, key, { cluster: 'fuzz' })
       accepted++
@@ -56,10 +86,19 @@ t.test('100,000 bad datagrams at a live node change no membership', async (t) =>
   const hbs = cfg.nodes.map((n) => new Heartbeat({ config: cfg, self: n.name, key }))
   const changes: PeerEvent[] = []
   let captured: Buffer | undefined
-  const hb1 = new Heartbeat({ config: cfg, self: 'n1', key, onPacket: (raw) => { captured ??= Buffer.from(raw) } })
+  const hb1 = new Heartbeat({
+    config: cfg,
+    self: 'n1',
+    key,
+    onPacket: (raw) => {
+      captured ??= Buffer.from(raw)
+    },
+  })
   hbs[0] = hb1
   for (const h of hbs) await h.start()
-  t.teardown(() => { for (const h of hbs) h.stop() })
+  t.teardown(() => {
+    for (const h of hbs) h.stop()
+  })
   const t0 = Date.now()
   while (!hb1.status().peers.every((p) => p.up)) {
     if (Date.now() - t0 > 5000) throw new Error('peers did not come up')
@@ -69,7 +108,10 @@ t.test('100,000 bad datagrams at a live node change no membership', async (t) =>
   const before = hb1.status().rejected
   const rnd = prng(7)
   const real = captured!
-  const foreign = encodePacket({ cluster: 'fuzz', sender: 'n2', to: 'n1', link: 'a', incarnation: 1n, seq: 1e9, sentAt: Date.now(), echo: null, payload: {} }, randomBytes(32))
+  const foreign = encodePacket(
+    { cluster: 'fuzz', sender: 'n2', to: 'n1', link: 'a', incarnation: 1n, seq: 1e9, sentAt: Date.now(), echo: null, payload: {} },
+    randomBytes(32),
+  )
   // Sent from n2's address, as an attacker on the heartbeat network would, at ~20,000 packets/s: the
   // batches are sent between two turns of this process's event loop (the nodes live in it too).
   const sock = dgram.createSocket('udp4')
@@ -80,11 +122,21 @@ t.test('100,000 bad datagrams at a live node change no membership', async (t) =>
   for (let i = 0; i < N; i++) {
     let b: Buffer
     switch (i % 5) {
-      case 0: b = Buffer.from(real); b[Math.floor(rnd() * b.length)]! ^= 1 << Math.floor(rnd() * 8); break
-      case 1: b = real.subarray(0, Math.floor(rnd() * real.length)); break
-      case 2: b = randomBytes(1 + Math.floor(rnd() * 1400)); break
-      case 3: b = real; break // a replay
-      default: b = foreign
+      case 0:
+        b = Buffer.from(real)
+        b[Math.floor(rnd() * b.length)]! ^= 1 << Math.floor(rnd() * 8)
+        break
+      case 1:
+        b = real.subarray(0, Math.floor(rnd() * real.length))
+        break
+      case 2:
+        b = randomBytes(1 + Math.floor(rnd() * 1400))
+        break
+      case 3:
+        b = real
+        break // a replay
+      default:
+        b = foreign
     }
     sock.send(b, port, '127.0.3.1')
     if (i % 100 === 99) await sleep(5)
@@ -93,7 +145,10 @@ t.test('100,000 bad datagrams at a live node change no membership', async (t) =>
   const after = hb1.status()
   const rejected = Object.entries(after.rejected).reduce((a, [k, v]) => a + v - (before[k as keyof typeof before] ?? 0), 0)
   t.equal(changes.length, 0, `no peer went down or up (${changes.map((c) => `${c.node}:${c.up}`).join(',')})`)
-  t.ok(after.peers.every((p) => p.up), 'every peer still up')
+  t.ok(
+    after.peers.every((p) => p.up),
+    'every peer still up',
+  )
   t.ok(rejected >= 100_000, `${rejected} of ${N} datagrams received and rejected (the rest dropped by the kernel's socket buffer)`)
   t.equal(after.rejected.auth - before.auth > 0 && after.rejected.replay - before.replay > 0, true, JSON.stringify(after.rejected))
 })

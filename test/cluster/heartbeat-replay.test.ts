@@ -23,7 +23,10 @@ const cfg: HbConfig = {
   generation: 1,
   cluster: 'replay',
   nodes: [1, 2].map((i) => ({ name: `n${i}`, addresses: { a: `127.0.5.${i}`, b: `127.0.6.${i}` } })),
-  links: [{ name: 'a', priority: 0 }, { name: 'b', priority: 1, port: port + 1 }],
+  links: [
+    { name: 'a', priority: 0 },
+    { name: 'b', priority: 1, port: port + 1 },
+  ],
   timing,
   port,
 }
@@ -38,7 +41,10 @@ async function until(fn: () => boolean, ms = 3000, what = 'condition'): Promise<
   }
 }
 
-interface Captured { raw: Buffer; link: string }
+interface Captured {
+  raw: Buffer
+  link: string
+}
 
 /** One boot of a node, on its state file; `capture` records every datagram it receives (its tap). */
 function boot(self: string, stateFile: string, capture?: Captured[]): Heartbeat {
@@ -55,7 +61,9 @@ async function attacker(t: Test, node: string): Promise<(c: Captured, to: string
     await new Promise<void>((r) => s.bind(0, addrOf(node, link), () => r()))
     socks.set(link, s)
   }
-  t.teardown(() => { for (const s of socks.values()) s.close() })
+  t.teardown(() => {
+    for (const s of socks.values()) s.close()
+  })
   return (c, to) => new Promise<void>((r) => socks.get(c.link)!.send(c.raw, portOf(c.link), addrOf(to, c.link), () => r()))
 }
 
@@ -63,7 +71,10 @@ async function attacker(t: Test, node: string): Promise<(c: Captured, to: string
 async function replay(send: (c: Captured, to: string) => Promise<void>, capture: Captured[], to: string): Promise<number> {
   let n = 0
   for (let i = 0; i < capture.length; i += 2) {
-    for (const c of capture.slice(i, i + 2)) { await send(c, to); n++ }
+    for (const c of capture.slice(i, i + 2)) {
+      await send(c, to)
+      n++
+    }
     await sleep(timing.intervalMs)
   }
   return n
@@ -72,11 +83,19 @@ async function replay(send: (c: Captured, to: string) => Promise<void>, capture:
 t.test('replay of an earlier boot after the receiver and the sender restarted: rejected, the peer goes down', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'mccs-hb-replay-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const f1 = path.join(dir, 'n1.json'), f2 = path.join(dir, 'n2.json')
+  const f1 = path.join(dir, 'n1.json'),
+    f2 = path.join(dir, 'n2.json')
   const running = new Set<Heartbeat>()
   t.teardown(() => Promise.all([...running].map((h) => h.stop())))
-  const run = async (h: Heartbeat) => { running.add(h); await h.start(); return h }
-  const halt = async (h: Heartbeat) => { await h.stop(); running.delete(h) }
+  const run = async (h: Heartbeat) => {
+    running.add(h)
+    await h.start()
+    return h
+  }
+  const halt = async (h: Heartbeat) => {
+    await h.stop()
+    running.delete(h)
+  }
 
   // Boot 1 of both nodes: n1 records what n2 sends it for ~1.5 s.
   const capture: Captured[] = []
@@ -109,8 +128,13 @@ t.test('replay of an earlier boot after the receiver and the sender restarted: r
 
   const down = events.find((e) => e.node === 'n2' && !e.up)
   t.ok(down, `n2 declared down during the ${replayMs} ms replay`)
-  if (down) t.ok(down.at - t0 <= timing.deadMs + timing.intervalMs + SLACK, `n2 down ${down.at - t0} ms after it died (dead time ${timing.deadMs})`)
-  t.same(events.filter((e) => e.up).map((e) => e.incarnation), [], 'the replay never brought n2 back up')
+  if (down)
+    t.ok(down.at - t0 <= timing.deadMs + timing.intervalMs + SLACK, `n2 down ${down.at - t0} ms after it died (dead time ${timing.deadMs})`)
+  t.same(
+    events.filter((e) => e.up).map((e) => e.incarnation),
+    [],
+    'the replay never brought n2 back up',
+  )
   t.notOk(r2.isUp('n2'), 'n2 is down at the end of the replay')
   const rejected = r2.status().rejected.replay - before
   t.ok(rejected >= sent - 2, `replayed packets counted as replay: ${rejected} of ${sent}`)
@@ -119,11 +143,19 @@ t.test('replay of an earlier boot after the receiver and the sender restarted: r
 t.test('replay after a receiver restart that never saw the newer incarnation: stale, rejected', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'mccs-hb-replay-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const f1 = path.join(dir, 'n1.json'), f2 = path.join(dir, 'n2.json')
+  const f1 = path.join(dir, 'n1.json'),
+    f2 = path.join(dir, 'n2.json')
   const running = new Set<Heartbeat>()
   t.teardown(() => Promise.all([...running].map((h) => h.stop())))
-  const run = async (h: Heartbeat) => { running.add(h); await h.start(); return h }
-  const halt = async (h: Heartbeat) => { await h.stop(); running.delete(h) }
+  const run = async (h: Heartbeat) => {
+    running.add(h)
+    await h.start()
+    return h
+  }
+  const halt = async (h: Heartbeat) => {
+    await h.stop()
+    running.delete(h)
+  }
 
   const capture: Captured[] = []
   const r1 = await run(boot('n1', f1, capture))
@@ -139,12 +171,14 @@ t.test('replay after a receiver restart that never saw the newer incarnation: st
   await halt(r1)
   await halt(s1)
   const sniffed: Captured[] = []
-  const sniffers = await Promise.all(['a', 'b'].map(async (link) => {
-    const s = dgram.createSocket('udp4')
-    s.on('message', (raw) => sniffed.push({ raw: Buffer.from(raw), link }))
-    await new Promise<void>((r) => s.bind(portOf(link), addrOf('n1', link), () => r()))
-    return s
-  }))
+  const sniffers = await Promise.all(
+    ['a', 'b'].map(async (link) => {
+      const s = dgram.createSocket('udp4')
+      s.on('message', (raw) => sniffed.push({ raw: Buffer.from(raw), link }))
+      await new Promise<void>((r) => s.bind(portOf(link), addrOf('n1', link), () => r()))
+      return s
+    }),
+  )
   const s2 = await run(boot('n2', f2))
   await sleep(600)
   await halt(s2)
@@ -167,11 +201,19 @@ t.test('replay after a receiver restart that never saw the newer incarnation: st
 t.test('an older incarnation is refused after a restart of the receiver, even with a fresh echo', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'mccs-hb-replay-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const f1 = path.join(dir, 'n1.json'), f2 = path.join(dir, 'n2.json')
+  const f1 = path.join(dir, 'n1.json'),
+    f2 = path.join(dir, 'n2.json')
   const running = new Set<Heartbeat>()
   t.teardown(() => Promise.all([...running].map((h) => h.stop())))
-  const run = async (h: Heartbeat) => { running.add(h); await h.start(); return h }
-  const halt = async (h: Heartbeat) => { await h.stop(); running.delete(h) }
+  const run = async (h: Heartbeat) => {
+    running.add(h)
+    await h.start()
+    return h
+  }
+  const halt = async (h: Heartbeat) => {
+    await h.stop()
+    running.delete(h)
+  }
 
   const r1 = await run(boot('n1', f1))
   const s1 = await run(boot('n2', f2))
@@ -193,10 +235,20 @@ t.test('an older incarnation is refused after a restart of the receiver, even wi
   const fromR2 = decodePacket(heard.at(-1)!, key, { cluster: 'replay' })
   const rejects: string[] = []
   r2.on('reject', (e) => rejects.push(`${e.reason}:${e.field}`))
-  const forged = encodePacket({
-    cluster: 'replay', sender: 'n2', to: 'n1', link: 'a', incarnation: s1.incarnation, seq: 1e6, sentAt: fromR2.sentAt,
-    echo: { sentAt: fromR2.sentAt, holdMs: 1 }, payload: {},
-  }, key)
+  const forged = encodePacket(
+    {
+      cluster: 'replay',
+      sender: 'n2',
+      to: 'n1',
+      link: 'a',
+      incarnation: s1.incarnation,
+      seq: 1e6,
+      sentAt: fromR2.sentAt,
+      echo: { sentAt: fromR2.sentAt, holdMs: 1 },
+      payload: {},
+    },
+    key,
+  )
   await new Promise<void>((r) => listen.send(forged, port, addrOf('n1', 'a'), () => r()))
   await until(() => rejects.length > 0, 2000, 'rejection')
   t.same(rejects, ['replay:incarnation'], 'refused: an incarnation older than one seen before the restart')

@@ -17,9 +17,16 @@ import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
 const avail = await labAvailable()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface Entry { time: string; msg: string; [k: string]: unknown }
+interface Entry {
+  time: string
+  msg: string
+  [k: string]: unknown
+}
 const entries = async (c: AgentCluster, n: string, re: RegExp): Promise<Entry[]> =>
-  (await c.log(n)).split('\n').filter((l) => re.test(l)).map((l) => JSON.parse(l) as Entry)
+  (await c.log(n))
+    .split('\n')
+    .filter((l) => re.test(l))
+    .map((l) => JSON.parse(l) as Entry)
 
 async function cluster(t: Test, tag: string, stallMs: Record<string, number>): Promise<AgentCluster> {
   const c = await AgentCluster.create({
@@ -27,13 +34,15 @@ async function cluster(t: Test, tag: string, stallMs: Record<string, number>): P
     env: (n) => ({ MCCS_TEST_STALL_SIGNAL: 'SIGUSR2', MCCS_TEST_STALL_MS: String(stallMs[n] ?? 2000) }),
   })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `stall-${tag}-${n}.log`), await c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `stall-${tag}-${n}.log`), await c.log(n))
     await c.destroy()
   })
   c.start()
   await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
   await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
-  for (const n of ['n2', 'n3']) await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
+  for (const n of ['n2', 'n3'])
+    await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
   return c
 }
 
@@ -43,16 +52,27 @@ async function nobodyHurt(t: Test, c: AgentCluster, from: number, o: { judges?: 
   for (const n of c.nodes) {
     if (!o.judges || o.judges.includes(n)) {
       const down = await entries(c, n, /"msg":"node n\d down"/)
-      t.same(down.map((e) => e.msg), [], `${n} declared nobody down`)
+      t.same(
+        down.map((e) => e.msg),
+        [],
+        `${n} declared nobody down`,
+      )
     }
-    t.same((await entries(c, n, /"msg":"fence n\d/)).map((e) => e.msg), [], `${n} fenced nobody`)
+    t.same(
+      (await entries(c, n, /"msg":"fence n\d/)).map((e) => e.msg),
+      [],
+      `${n} fenced nobody`,
+    )
     t.equal(c.agents[n]!.exitCode, null, `${n}'s agent is alive`)
   }
   const rounds = c.rounds.slice(from)
   t.ok(rounds.length > 100, `${rounds.length} probe rounds`)
   t.same(rounds.filter((r) => r.who.some((w) => w !== 'n1')).length, 0, 'no other node answered: no failover')
   const missed = rounds.filter((r) => r.who.length === 0).length
-  t.ok(missed <= (o.missed ?? 0), `the service answered from n1 in ${rounds.length - missed} of ${rounds.length} rounds (${o.missed ?? 0} may be missed)`)
+  t.ok(
+    missed <= (o.missed ?? 0),
+    `the service answered from n1 in ${rounds.length - missed} of ${rounds.length} rounds (${o.missed ?? 0} may be missed)`,
+  )
   const st = await c.status('n1')
   t.same(st.membership?.partition, ['n1', 'n2', 'n3'], 'n1 still sees everyone')
   t.equal(st.groups[0]?.nodes.n1, 'online', 'web still online on n1')
@@ -105,10 +125,14 @@ if (!avail.ok) {
   t.test('a flood of garbage packets on 14321 (both links of the coordinator): nobody declared down or fenced', async (t) => {
     const c = await cluster(t, 'f', {})
     const from = c.rounds.length
-    const flood = c.lab.spawn('client', [process.execPath, '-e', FLOOD, '5000', c.lab.addr('n1', 0), c.lab.addr('n1', 1)],
-      { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const flood = c.lab.spawn('client', [process.execPath, '-e', FLOOD, '5000', c.lab.addr('n1', 0), c.lab.addr('n1', 1)], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
-    flood.stdout!.on('data', (d: Buffer) => { out += d })
+    flood.stdout!.on('data', (d: Buffer) => {
+      out += d
+    })
     await new Promise((r) => flood.once('exit', r))
     const sent = (JSON.parse(out.trim() || '{"sent":0}') as { sent: number }).sent
     await sleep(1000)
@@ -138,7 +162,11 @@ if (!avail.ok) {
     await sleep(1000)
     // The peers may have seen n1 silent for 600 ms (their check runs every 100 ms) and back a moment later.
     await nobodyHurt(t, c, from, { judges: ['n1'] })
-    t.same((await entries(c, 'n1', /quorum lost/)).map((e) => e.msg), [], 'n1 never lost quorum')
+    t.same(
+      (await entries(c, 'n1', /quorum lost/)).map((e) => e.msg),
+      [],
+      'n1 never lost quorum',
+    )
   })
 
   t.test('a main loop blocked past the watchdog (8 s > 5 s): the node is declared down and fenced', async (t) => {
@@ -151,9 +179,18 @@ if (!avail.ok) {
     t.comment(`SIGUSR2 to n3 -> n1 logs n3 down: ${after} ms`)
     t.ok(after >= 4500, `n3 was carried by its heartbeat thread until the watchdog stopped it (${after} ms >= 4500)`)
     t.ok(after < 8000, `and declared down before its main loop came back (${after} ms < 8000)`)
-    await until(async () => (await entries(c, 'n1', /fence n3 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined, 15_000, 'n1 fencing n3')
+    await until(
+      async () => (await entries(c, 'n1', /fence n3 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined,
+      15_000,
+      'n1 fencing n3',
+    )
     t.pass('n1 fenced n3')
     t.same(c.rounds.slice(from).filter((r) => r.who.join() !== 'n1').length, 0, 'the service stayed on n1')
-    for (const n of ['n1', 'n2']) t.same((await entries(c, n, /"msg":"node n[12] down"/)).map((e) => e.msg), [], `${n} saw no other node down`)
+    for (const n of ['n1', 'n2'])
+      t.same(
+        (await entries(c, n, /"msg":"node n[12] down"/)).map((e) => e.msg),
+        [],
+        `${n} saw no other node down`,
+      )
   })
 }

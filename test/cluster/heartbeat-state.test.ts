@@ -16,7 +16,10 @@ const port = 20000 + (process.pid % 20000)
 const key = randomBytes(32)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cfg: HbConfig = {
-  generation: 1, cluster: 'st', port, timing: { intervalMs: 20, deadMs: 200 },
+  generation: 1,
+  cluster: 'st',
+  port,
+  timing: { intervalMs: 20, deadMs: 200 },
   links: [{ name: 'a', priority: 0 }],
   nodes: [1, 2].map((i) => ({ name: `n${i}`, addresses: { a: `127.0.7.${i}` } })),
 }
@@ -31,7 +34,12 @@ async function until(fn: () => boolean, ms = 3000, what = 'condition'): Promise<
 
 function memLog(): Log & { lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> } {
   const lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> = []
-  return { lines, log: (level: string, msg: string, data?: Record<string, unknown>) => { lines.push({ level, msg, ...(data ? { data } : {}) }) } } as never
+  return {
+    lines,
+    log: (level: string, msg: string, data?: Record<string, unknown>) => {
+      lines.push({ level, msg, ...(data ? { data } : {}) })
+    },
+  } as never
 }
 
 t.test('written at start and on a new peer incarnation, not per packet', async (t) => {
@@ -42,7 +50,13 @@ t.test('written at start and on a new peer incarnation, not per packet', async (
   const h2 = new Heartbeat({ config: cfg, self: 'n2', key })
   t.teardown(() => Promise.all([h1.stop(), h2.stop()]))
   await h1.start()
-  t.same(JSON.parse(await readFile(f1, 'utf8')), { version: 1, cluster: 'st', node: 'n1', incarnation: h1.incarnation.toString(), peers: {} })
+  t.same(JSON.parse(await readFile(f1, 'utf8')), {
+    version: 1,
+    cluster: 'st',
+    node: 'n1',
+    incarnation: h1.incarnation.toString(),
+    peers: {},
+  })
   t.equal((await stat(f1)).mode & 0o777, 0o600)
   await h2.start()
   await until(() => h1.isUp('n2'), 3000, 'n2 up')
@@ -92,7 +106,10 @@ t.test('an invalid or foreign file is named in the log and status, and replaced'
   const h = new Heartbeat({ config: cfg, self: 'n1', key, stateFile: f, log })
   t.teardown(() => h.stop())
   t.match(h.status().state.error, /invalid, ignored and rewritten/)
-  t.ok(log.lines.some((l) => l.level === 'error' && /heartbeat state file/.test(l.msg)), 'logged')
+  t.ok(
+    log.lines.some((l) => l.level === 'error' && /heartbeat state file/.test(l.msg)),
+    'logged',
+  )
   await h.start()
   t.equal((JSON.parse(await readFile(f, 'utf8')) as { incarnation: string }).incarnation, h.incarnation.toString(), 'rewritten at start')
 })

@@ -18,7 +18,10 @@ function config(n = 3, extra: Partial<HbConfig> = {}): HbConfig {
     generation: 1,
     cluster: 'unit',
     nodes: Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, addresses: { a: `127.0.1.${i + 1}`, b: `127.0.2.${i + 1}` } })),
-    links: [{ name: 'a', priority: 0 }, { name: 'b', priority: 1, port: port + 1 }],
+    links: [
+      { name: 'a', priority: 0 },
+      { name: 'b', priority: 1, port: port + 1 },
+    ],
     timing,
     port,
     ...extra,
@@ -35,7 +38,12 @@ async function until(fn: () => boolean, ms = 3000, what = 'condition'): Promise<
 
 t.test('config errors are named', async (t) => {
   const bad = (fn: () => unknown, code: string) => {
-    try { fn(); t.fail('accepted') } catch (e) { t.ok(isMccsError(e) && e.code === code, `${code}: ${(e as Error).message}`) }
+    try {
+      fn()
+      t.fail('accepted')
+    } catch (e) {
+      t.ok(isMccsError(e) && e.code === code, `${code}: ${(e as Error).message}`)
+    }
   }
   bad(() => new Heartbeat({ config: config(), self: 'nx', key }), 'MCCS_ERR_HB_CONFIG')
   bad(() => new Heartbeat({ config: config(), self: 'n1', key: Buffer.alloc(8) }), 'MCCS_ERR_CLUSTER_KEY_INVALID')
@@ -46,7 +54,11 @@ t.test('config errors are named', async (t) => {
   const d = config()
   d.nodes[0]!.addresses = { a: 'host.example' }
   bad(() => new Heartbeat({ config: d, self: 'n1', key }), 'MCCS_ERR_HB_CONFIG')
-  const hb = new Heartbeat({ config: { cluster: 'x', nodes: [{ name: 'n1', addresses: { a: '127.0.0.1' } }], links: [{ name: 'a', priority: 0 }] }, self: 'n1', key })
+  const hb = new Heartbeat({
+    config: { cluster: 'x', nodes: [{ name: 'n1', addresses: { a: '127.0.0.1' } }], links: [{ name: 'a', priority: 0 }] },
+    self: 'n1',
+    key,
+  })
   t.same(hb.status().timing, DEFAULT_TIMING, 'shipped timing when hb.json has none')
   t.equal(hb.status().links[0]!.port, 14321)
   bad(() => hb.setPayload({ ext: { x: 'y'.repeat(2000) } }), 'MCCS_ERR_HB_PAYLOAD')
@@ -71,7 +83,9 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
 
   // views travel
   const seen: unknown[] = []
-  h1.on('view', (v) => { if (v.node === 'n2') seen.push(v.payload) })
+  h1.on('view', (v) => {
+    if (v.node === 'n2') seen.push(v.payload)
+  })
   h2.setPayload({ up: ['n1', 'n3'], coordinator: 'n1', generation: 5, quorum: 'quorate' })
   await until(() => h1.views().n2?.generation === 5, 2000, 'view')
   t.same(seen.at(-1), { up: ['n1', 'n3'], coordinator: 'n1', generation: 5, quorum: 'quorate' })
@@ -91,10 +105,22 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
   t.teardown(() => s.close())
   await new Promise<void>((r) => s.bind(0, '127.0.1.9', () => r()))
   const send = (b: Buffer) => new Promise<void>((r) => s.send(b, port, '127.0.1.1', () => r()))
-  const pkt = (over: Record<string, unknown> = {}, k = key) => encodePacket({
-    cluster: 'unit', sender: 'n2', to: 'n1', link: 'a', incarnation: BigInt(st.peers.find((p) => p.node === 'n2')!.incarnation!),
-    seq: 1, sentAt: Date.now(), echo: null, payload: {}, ...over,
-  }, k)
+  const pkt = (over: Record<string, unknown> = {}, k = key) =>
+    encodePacket(
+      {
+        cluster: 'unit',
+        sender: 'n2',
+        to: 'n1',
+        link: 'a',
+        incarnation: BigInt(st.peers.find((p) => p.node === 'n2')!.incarnation!),
+        seq: 1,
+        sentAt: Date.now(),
+        echo: null,
+        payload: {},
+        ...over,
+      },
+      k,
+    )
   const rejects: string[] = []
   h1.on('reject', (e) => rejects.push(e.reason))
   await send(Buffer.from('hello'))
@@ -134,7 +160,10 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
   t.teardown(() => h3b.stop())
   await h3b.start()
   await until(() => h1.isUp('n3'), 2000, 'n3 back')
-  const back = events.get('n1')!.filter((e) => e.node === 'n3').at(-1)!
+  const back = events
+    .get('n1')!
+    .filter((e) => e.node === 'n3')
+    .at(-1)!
   t.equal(back.up, true)
   t.equal(back.incarnation, h3b.incarnation.toString())
   t.not(back.incarnation, down.incarnation)
@@ -151,7 +180,9 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
   t.ok(h1.status().peers.find((p) => p.node === 'n3')!.links.a!.unconfirmed >= 1, 'the handshake packets are counted as unconfirmed')
 })
 
-async function h0start(h: Heartbeat) { await h.start() }
+async function h0start(h: Heartbeat) {
+  await h.start()
+}
 
 t.test('a link whose address is missing is retried, and counted', async (t) => {
   const cfg = config(2)

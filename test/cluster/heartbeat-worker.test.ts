@@ -18,14 +18,22 @@ import { packageRoot } from '../../core/paths.js'
 const port = 40000 + (process.pid % 20000)
 const key = randomBytes(32)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const block = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end) { /* the main thread is busy */ } }
+const block = (ms: number) => {
+  const end = performance.now() + ms
+  while (performance.now() < end) {
+    /* the main thread is busy */
+  }
+}
 
 function config(n = 2): HbConfig {
   return {
     generation: 1,
     cluster: 'thread',
     nodes: Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, addresses: { a: `127.0.3.${i + 1}`, b: `127.0.4.${i + 1}` } })),
-    links: [{ name: 'a', priority: 0 }, { name: 'b', priority: 1 }],
+    links: [
+      { name: 'a', priority: 0 },
+      { name: 'b', priority: 1 },
+    ],
     timing: { intervalMs: 100, deadMs: 600 },
     port,
   }
@@ -39,12 +47,26 @@ async function until(fn: () => boolean, ms = 5000, what = 'condition'): Promise<
   }
 }
 
-interface Logged { level: string; msg: string; data?: Record<string, unknown> }
+interface Logged {
+  level: string
+  msg: string
+  data?: Record<string, unknown>
+}
 function node(cfg: HbConfig, self: string, o: Partial<HeartbeatThreadOptions> = {}) {
   const logs: Logged[] = []
   const peers: PeerEvent[] = []
   const links: LinkEvent[] = []
-  const hb = new HeartbeatThread({ config: cfg, self, key, log: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } }, ...o })
+  const hb = new HeartbeatThread({
+    config: cfg,
+    self,
+    key,
+    log: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
+    ...o,
+  })
   hb.on('peer', (e) => peers.push(e))
   hb.on('link', (e) => links.push(e))
   return { hb, logs, peers, links }
@@ -52,18 +74,30 @@ function node(cfg: HbConfig, self: string, o: Partial<HeartbeatThreadOptions> = 
 
 t.test('the same checks and surface as the in-thread Heartbeat', async (t) => {
   const bad = (fn: () => unknown, code: string) => {
-    try { fn(); t.fail('accepted') } catch (e) { t.ok(isMccsError(e) && e.code === code, `${code}: ${(e as Error).message}`) }
+    try {
+      fn()
+      t.fail('accepted')
+    } catch (e) {
+      t.ok(isMccsError(e) && e.code === code, `${code}: ${(e as Error).message}`)
+    }
   }
   bad(() => new HeartbeatThread({ config: config(), self: 'nx', key }), 'MCCS_ERR_HB_CONFIG')
   bad(() => new HeartbeatThread({ config: config(), self: 'n1', key: Buffer.alloc(8) }), 'MCCS_ERR_CLUSTER_KEY_INVALID')
-  bad(() => new HeartbeatThread({ config: { ...config(), timing: { intervalMs: 100, deadMs: 100 } }, self: 'n1', key }), 'MCCS_ERR_HB_CONFIG')
+  bad(
+    () => new HeartbeatThread({ config: { ...config(), timing: { intervalMs: 100, deadMs: 100 } }, self: 'n1', key }),
+    'MCCS_ERR_HB_CONFIG',
+  )
   bad(() => new HeartbeatThread({ config: config(), self: 'n1', key, watchdogMs: 300 }), 'MCCS_ERR_HB_CONFIG')
   bad(() => new HeartbeatThread({ config: config(), self: 'n1', key, payload: { ext: { x: 'y'.repeat(2000) } } }), 'MCCS_ERR_HB_PAYLOAD')
   const hb = new HeartbeatThread({ config: config(), self: 'n1', key })
   bad(() => hb.setPayload({ ext: { x: 'y'.repeat(2000) } }), 'MCCS_ERR_HB_PAYLOAD')
   t.equal(hb.watchdogMs, DEFAULT_WATCHDOG_MS, 'watchdog 5 s by default')
   const st = hb.status()
-  t.same(st.peers.map((p) => [p.node, p.up, Object.keys(p.links)]), [['n2', false, ['a', 'b']]], 'status before start: peers down')
+  t.same(
+    st.peers.map((p) => [p.node, p.up, Object.keys(p.links)]),
+    [['n2', false, ['a', 'b']]],
+    'status before start: peers down',
+  )
   t.same(hb.upPeers(), [])
   t.equal(hb.isUp('n2'), false)
   await hb.stop() // never started: nothing to stop
@@ -81,17 +115,31 @@ t.test('two nodes come up through their threads; events, views, status, stop', a
   await until(() => b.hb.views().n1?.generation === 7, 2000, "n1's view at n2")
   a.hb.setPayload({ generation: 8, up: ['n2'] })
   await until(() => b.hb.views().n1?.generation === 8, 2000, "n1's new view at n2")
-  t.same(a.peers.map((e) => [e.node, e.up]), [['n2', true]], 'one peer event at n1')
+  t.same(
+    a.peers.map((e) => [e.node, e.up]),
+    [['n2', true]],
+    'one peer event at n1',
+  )
   t.same(new Set(a.links.map((e) => `${e.link}:${e.up}`)), new Set(['a:true', 'b:true']), 'both links up at n1')
   await sleep(300)
   const st = a.hb.status()
   const l = st.peers[0]!.links.a!
   t.ok(l.up && l.rx > 0 && l.lastHeardMs !== null && l.lastHeardMs < 300, `link a: rx ${l.rx}, last heard ${l.lastHeardMs} ms ago`)
   t.equal(st.incarnation, a.hb.incarnation.toString())
-  t.ok(st.links.every((x) => x.bound && x.tx > 0), 'both sockets bound and sending')
+  t.ok(
+    st.links.every((x) => x.bound && x.tx > 0),
+    'both sockets bound and sending',
+  )
   t.ok(st.thread.reportAgeMs < 250, `the mirror is ${st.thread.reportAgeMs} ms old`)
-  t.ok(a.logs.some((x) => /heartbeat thread \d+ runs at nice -14|priority not raised/.test(x.msg)), 'the thread says its priority')
-  if (process.getuid?.() === 0) t.ok(a.logs.some((x) => /runs at nice -14/.test(x.msg)), 'as root the thread runs at nice -14')
+  t.ok(
+    a.logs.some((x) => /heartbeat thread \d+ runs at nice -14|priority not raised/.test(x.msg)),
+    'the thread says its priority',
+  )
+  if (process.getuid?.() === 0)
+    t.ok(
+      a.logs.some((x) => /runs at nice -14/.test(x.msg)),
+      'as root the thread runs at nice -14',
+    )
 
   // A refused packet reaches a 'reject' listener; the counters are in the status.
   const rejects: string[] = []
@@ -109,7 +157,7 @@ t.test('two nodes come up through their threads; events, views, status, stop', a
   t.equal(a.hb.isUp('n2'), false)
 })
 
-t.test("a 2 s stall of the main thread: the threads keep heartbeating, nobody is declared down", async (t) => {
+t.test('a 2 s stall of the main thread: the threads keep heartbeating, nobody is declared down', async (t) => {
   const cfg = config()
   const a = node(cfg, 'n1')
   const b = node(cfg, 'n2')
@@ -122,12 +170,19 @@ t.test("a 2 s stall of the main thread: the threads keep heartbeating, nobody is
   // Right after the stall, before this thread's loop has read a single message: the worker's latest report
   // is taken at once, and it says the peer is up.
   a.hb.checkNow()
-  t.ok(a.hb.isUp('n2'), 'isUp right after the stall (checkNow takes the worker\'s latest report)')
+  t.ok(a.hb.isUp('n2'), "isUp right after the stall (checkNow takes the worker's latest report)")
   t.ok(a.hb.status().peers[0]!.links.a!.lastHeardMs! < 300, 'and the peer was heard moments ago')
   await sleep(1000)
   t.equal(a.peers.length + b.peers.length, before, 'no peer event on either side')
-  t.same([...a.links, ...b.links].filter((e) => !e.up), [], 'no link went down')
-  t.notOk([...a.logs, ...b.logs].some((x) => /has not answered/.test(x.msg)), 'the watchdog (5 s) did not fire')
+  t.same(
+    [...a.links, ...b.links].filter((e) => !e.up),
+    [],
+    'no link went down',
+  )
+  t.notOk(
+    [...a.logs, ...b.logs].some((x) => /has not answered/.test(x.msg)),
+    'the watchdog (5 s) did not fire',
+  )
 })
 
 t.test('a main thread hung past the watchdog: its heartbeats stop, the peer declares it down, it comes back', async (t) => {
@@ -145,7 +200,11 @@ t.test('a main thread hung past the watchdog: its heartbeats stop, the peer decl
   const down = b.peers.find((e) => e.node === 'n1' && !e.up)!
   const after = down.at - t0
   t.ok(after >= 1000 + 500 && after < 2500, `n2's worker declared n1 down ${after} ms into the stall (watchdog 1000 + dead time 600)`)
-  t.same(a.peers.filter((e) => !e.up), [], 'n1 did not declare n2 down (its worker kept hearing it)')
+  t.same(
+    a.peers.filter((e) => !e.up),
+    [],
+    'n1 did not declare n2 down (its worker kept hearing it)',
+  )
   const muted = a.logs.find((x) => /main thread has not answered/.test(x.msg))
   t.ok(muted && muted.level === 'error', `n1 logged: ${muted?.msg}`)
   await until(() => a.logs.some((x) => /answers again: heartbeats resumed/.test(x.msg)), 2000, 'the resume log')
@@ -162,7 +221,7 @@ t.test('the state file is written by the worker; a restart picks a newer incarna
   await until(() => existsSync(file), 3000, 'the state file')
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { incarnation: string; node: string }
   t.equal(saved.node, 'n1')
-  t.equal(saved.incarnation, first.hb.incarnation.toString(), 'this start\'s incarnation is on disk')
+  t.equal(saved.incarnation, first.hb.incarnation.toString(), "this start's incarnation is on disk")
   await first.hb.stop()
   const second = node(cfg, 'n1', { stateFile: file })
   await second.hb.start()
@@ -183,21 +242,39 @@ t.test('a crashed heartbeat thread is a lost heartbeat: every peer is taken as d
   await until(() => a.peers.some((e) => e.node === 'n2' && !e.up), 2000, 'n2 down at n1')
   t.equal(a.hb.isUp('n2'), false)
   t.same(a.hb.upPeers(), [])
-  t.ok(a.logs.some((x) => x.level === 'error' && /heartbeat thread exited .*every peer is taken as down/.test(x.msg)), 'logged at error')
+  t.ok(
+    a.logs.some((x) => x.level === 'error' && /heartbeat thread exited .*every peer is taken as down/.test(x.msg)),
+    'logged at error',
+  )
   await until(() => b.peers.some((e) => e.node === 'n1' && !e.up), 5000, 'n1 down at n2: it went silent') // bound for a loaded machine, not a timing check
 })
 
 t.test('the worker bundle: built by scripts/build.ts, without isolated-vm, fastify or the logger', async (t) => {
   const r = await esbuild.build({
     entryPoints: [path.join(packageRoot(), 'core/cluster/heartbeat-worker.ts')],
-    bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, metafile: true, logLevel: 'silent',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   })
   const inputs = Object.keys(r.metafile.inputs)
   const external = Object.values(r.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path))
   t.comment(`worker inputs: ${inputs.join(', ')}; external: ${[...new Set(external)].join(', ')}`)
-  t.notOk(external.some((x) => /isolated-vm|fastify|pino|ajv/.test(x)), 'no heavy package is imported')
-  t.ok(external.every((x) => x.startsWith('node:')), 'only node: built-ins')
-  t.notOk(inputs.some((x) => /plugins\/|console\/|log\/|agent\//.test(x)), 'no plugin host, console, logger or agent code')
+  t.notOk(
+    external.some((x) => /isolated-vm|fastify|pino|ajv/.test(x)),
+    'no heavy package is imported',
+  )
+  t.ok(
+    external.every((x) => x.startsWith('node:')),
+    'only node: built-ins',
+  )
+  t.notOk(
+    inputs.some((x) => /plugins\/|console\/|log\/|agent\//.test(x)),
+    'no plugin host, console, logger or agent code',
+  )
   const dist = path.join(packageRoot(), 'dist/heartbeat-worker.js')
   t.ok(existsSync(dist), 'dist/heartbeat-worker.js exists (npm run build)')
   if (existsSync(dist)) t.notMatch(readFileSync(dist, 'utf8'), /isolated-vm/, 'and does not load isolated-vm')

@@ -17,7 +17,12 @@ if (!avail.ok) {
   const SLACK = 100 // scheduling on a busy 2-vCPU test machine
   let c!: HbCluster
   const P = (n: string): HbProc => c.proc(n)
-  type Status = { status: { peers: { node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null }> }[]; rejected: Record<string, number> } }
+  type Status = {
+    status: {
+      peers: { node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null }> }[]
+      rejected: Record<string, number>
+    }
+  }
   const status = async (n: string) => (await P(n).request<Status>({ cmd: 'status' })).status
   const isDown = (node: string, mark: Record<string, number>) => (obs: string) =>
     P(obs).waitFor((e: Ev) => e.ev === 'peer' && e.node === node && e.up === false, 5000, `${node} down at ${obs}`, mark[obs] ?? 0)
@@ -36,8 +41,15 @@ if (!avail.ok) {
       const st = await status(n)
       for (const p of st.peers) {
         t.equal(p.up, true, `${n} sees ${p.node}`)
-        t.same(Object.values(p.links).map((l) => l.up), [true, true], `${n} sees both links of ${p.node}`)
-        t.ok(Object.values(p.links).every((l) => l.rttMs !== null && l.rttMs < 50), `${n}->${p.node} rtt measured`)
+        t.same(
+          Object.values(p.links).map((l) => l.up),
+          [true, true],
+          `${n} sees both links of ${p.node}`,
+        )
+        t.ok(
+          Object.values(p.links).every((l) => l.rttMs !== null && l.rttMs < 50),
+          `${n}->${p.node} rtt measured`,
+        )
       }
     }
   })
@@ -52,7 +64,13 @@ if (!avail.ok) {
       t.same({ l0: p3.links.l0!.up, l1: p3.links.l1!.up }, { l0: true, l1: false }, `${obs} shows n3's l1 down`)
     }
     await sleep(timing.deadMs)
-    for (const n of c.nodes) t.notOk(P(n).events.slice(m[n]).some((e) => e.ev === 'peer' && !e.up), `${n}: no peer down`)
+    for (const n of c.nodes)
+      t.notOk(
+        P(n)
+          .events.slice(m[n])
+          .some((e) => e.ev === 'peer' && !e.up),
+        `${n}: no peer down`,
+      )
     const m2 = marks()
     await c.lab.linkUp('n3', 1)
     for (const obs of ['n1', 'n2']) {
@@ -91,7 +109,10 @@ if (!avail.ok) {
     }
     const med = median(samples)
     const max = Math.max(...samples)
-    t.ok(max <= bound + SLACK, `kill -9 detection at intervalMs ${timing.intervalMs} / deadMs ${timing.deadMs}: median ${med} ms, max ${max} ms, min ${Math.min(...samples)} ms over ${samples.length} observations`)
+    t.ok(
+      max <= bound + SLACK,
+      `kill -9 detection at intervalMs ${timing.intervalMs} / deadMs ${timing.deadMs}: median ${med} ms, max ${max} ms, min ${Math.min(...samples)} ms over ${samples.length} observations`,
+    )
     t.ok(med >= timing.deadMs - timing.intervalMs - 20, `not faster than the dead time allows (median ${med})`)
   })
 
@@ -100,18 +121,42 @@ if (!avail.ok) {
     const captured = (await P('n1').request<{ packet: string | null }>({ cmd: 'captured', from: 'n2', link: 'l0' })).packet
     t.ok(captured, 'n1 captured a packet of n2')
     const real = Buffer.from(captured!, 'base64')
-    const forged = encodePacket({
-      cluster: 'lab', sender: 'n2', to: 'n1', link: 'l0', incarnation: 1n, seq: 1e12, sentAt: Date.now(), echo: null, payload: { up: [] },
-    }, randomBytes(32))
+    const forged = encodePacket(
+      {
+        cluster: 'lab',
+        sender: 'n2',
+        to: 'n1',
+        link: 'l0',
+        incarnation: 1n,
+        seq: 1e12,
+        sentAt: Date.now(),
+        echo: null,
+        payload: { up: [] },
+      },
+      randomBytes(32),
+    )
     const truncated = real.subarray(0, real.length - 10)
     // Sent from inside n2's namespace, from n2's own address.
-    const SEND = `const d=require('dgram').createSocket('udp4');const [a,...b]=process.argv.slice(1);let k=0;` +
+    const SEND =
+      `const d=require('dgram').createSocket('udp4');const [a,...b]=process.argv.slice(1);let k=0;` +
       `d.bind(0,'${c.lab.addr('n2', 0)}',()=>{for(const x of b)d.send(Buffer.from(x,'base64'),14321,a,()=>{if(++k===b.length)d.close()})})`
     const m = marks()
-    await c.lab.exec('n2', [process.execPath, '-e', SEND, c.lab.addr('n1', 0), forged.toString('base64'), real.toString('base64'), truncated.toString('base64')])
+    await c.lab.exec('n2', [
+      process.execPath,
+      '-e',
+      SEND,
+      c.lab.addr('n1', 0),
+      forged.toString('base64'),
+      real.toString('base64'),
+      truncated.toString('base64'),
+    ])
     await P('n1').waitFor((e) => e.ev === 'reject' && e.reason === 'malformed', 3000, 'truncated rejected', m.n1)
     await sleep(200)
-    const rej = P('n1').events.slice(m.n1).filter((e) => e.ev === 'reject').map((e) => `${e.reason}:${e.field}`).sort()
+    const rej = P('n1')
+      .events.slice(m.n1)
+      .filter((e) => e.ev === 'reject')
+      .map((e) => `${e.reason}:${e.field}`)
+      .sort()
     // The truncated packet fails the first length check it reaches: which one depends on the payload's size.
     t.equal(rej.length, 3, `three rejections: ${rej.join(', ')}`)
     t.equal(rej[0], 'auth:mac', 'the forged packet fails its MAC')
@@ -121,7 +166,12 @@ if (!avail.ok) {
     t.equal(after.auth! - before.auth!, 1, 'forged counted')
     t.equal(after.replay! - before.replay!, 1, 'replay counted')
     t.equal(after.malformed! - before.malformed!, 1, 'truncated counted')
-    t.notOk(P('n1').events.slice(m.n1).some((e) => e.ev === 'peer'), 'membership unchanged')
+    t.notOk(
+      P('n1')
+        .events.slice(m.n1)
+        .some((e) => e.ev === 'peer'),
+      'membership unchanged',
+    )
   })
 
   t.test('30 % loss causes no false down', async (t) => {
@@ -129,11 +179,19 @@ if (!avail.ok) {
     await c.lab.loss('n1', 30, { link: 1 }) // both directions on n1's l1
     await sleep(6000)
     await c.lab.clearLoss('n1')
-    const lFlaps = c.nodes.flatMap((n) => P(n).events.slice(m[n]).filter((e) => e.ev === 'link' && !e.up))
+    const lFlaps = c.nodes.flatMap((n) =>
+      P(n)
+        .events.slice(m[n])
+        .filter((e) => e.ev === 'link' && !e.up),
+    )
     await c.lab.loss('n1', 30) // every link, both directions
     await sleep(5000)
     await c.lab.clearLoss('n1')
-    const downs = c.nodes.flatMap((n) => P(n).events.slice(m[n]).filter((e) => e.ev === 'peer' && !e.up))
+    const downs = c.nodes.flatMap((n) =>
+      P(n)
+        .events.slice(m[n])
+        .filter((e) => e.ev === 'peer' && !e.up),
+    )
     t.same(downs, [], 'no peer declared down')
     t.ok(lFlaps.length <= 2, `link flaps on the lossy link over 6 s: ${lFlaps.length} (P(6 losses in a row) = 0.07 %)`)
     await c.allUp()
@@ -148,7 +206,9 @@ if (!avail.ok) {
     P('n1').kill('SIGCONT')
     await Promise.all(['n2', 'n3'].map((o) => P(o).waitFor((e) => e.ev === 'peer' && e.node === 'n1' && e.up, 3000, 'n1 back', m[o])))
     await sleep(timing.deadMs)
-    const blamed = P('n1').events.slice(m.n1).filter((e) => (e.ev === 'peer' || e.ev === 'link') && !e.up)
+    const blamed = P('n1')
+      .events.slice(m.n1)
+      .filter((e) => (e.ev === 'peer' || e.ev === 'link') && !e.up)
     t.same(blamed, [], 'n1 declared nobody down after its own stall')
     await c.allUp()
   })
@@ -157,7 +217,12 @@ if (!avail.ok) {
     const m = marks()
     await c.lab.partition([['n1'], ['n2', 'n3']])
     await Promise.all([isDown('n2', m)('n1'), isDown('n3', m)('n1'), isDown('n1', m)('n2'), isDown('n1', m)('n3')])
-    t.notOk(P('n2').events.slice(m.n2).some((e) => e.ev === 'peer' && e.node === 'n3' && !e.up), 'n2 keeps n3')
+    t.notOk(
+      P('n2')
+        .events.slice(m.n2)
+        .some((e) => e.ev === 'peer' && e.node === 'n3' && !e.up),
+      'n2 keeps n3',
+    )
     type M = { membership: { partition: string[]; quorate: boolean; coordinator: string | null } }
     const want: Record<string, M['membership']> = {
       n1: { partition: ['n1'], quorate: false, coordinator: null },

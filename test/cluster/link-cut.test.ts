@@ -16,13 +16,15 @@ if (!avail.ok) {
   t.test('one heartbeat link of n2 cut: no failover, link state shown, actions still reach n2', async (t) => {
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}l-` })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `link-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `link-${n}.log`), await c.log(n))
       await c.destroy()
     })
     c.start()
     await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
     await until(async () => (await c.status('n2')).membership?.role === 'follower' || undefined, 20_000, 'n2 following')
-    const link = async (n: string, peer: string, l: string) => (await c.status(n)).membership?.peers.find((p) => p.node === peer)?.links[l]?.up
+    const link = async (n: string, peer: string, l: string) =>
+      (await c.status(n)).membership?.peers.find((p) => p.node === peer)?.links[l]?.up
 
     const from = c.rounds.length
     await c.lab.linkDown('n2', 0)
@@ -33,12 +35,19 @@ if (!avail.ok) {
     t.same(st.membership?.partition, ['n1', 'n2', 'n3'], 'n2 is still a member')
     t.equal(st.nodes.find((n) => n.name === 'n2')?.membership, 'up', 'n2 not declared down')
     t.equal(st.groups[0]?.nodes.n1, 'online', 'no failover: web still online on n1')
-    t.notOk(c.rounds.slice(from).some((r) => r.who.join() !== 'n1'), 'the service answered from n1 only, every round')
+    t.notOk(
+      c.rounds.slice(from).some((r) => r.who.join() !== 'n1'),
+      'the service answered from n1 only, every round',
+    )
 
     // An action for n2 while its first-priority link is down: the group switches to n2.
     const sock = path.join(c.homes.n1!, 'state/mccs.sock')
-    const r = await rpc<{ outcome: { status: string }; reached?: boolean }>(sock, 'command',
-      { cmd: { type: 'groupSwitch', group: 'web', to: 'n2', user: 'tester' }, wait: true, timeoutMs: 20_000 }, 30_000)
+    const r = await rpc<{ outcome: { status: string }; reached?: boolean }>(
+      sock,
+      'command',
+      { cmd: { type: 'groupSwitch', group: 'web', to: 'n2', user: 'tester' }, wait: true, timeoutMs: 20_000 },
+      30_000,
+    )
     t.equal(r.outcome.status, 'accepted')
     t.equal(r.reached, true, 'the switch to n2 completed over l1')
     t.equal((await c.status('n1')).groups[0]?.nodes.n2, 'online')

@@ -24,9 +24,21 @@ function rng(seed: number) {
 }
 
 /** `sees[a]` = whom a sees up. Builds node a's input: its own up set and the views of those peers. */
-function inputFor(self: string, all: string[], sees: Record<string, string[]>, qs: QuorumServerVote = 'none', votes: Record<string, number> = {}): MembershipInput {
+function inputFor(
+  self: string,
+  all: string[],
+  sees: Record<string, string[]>,
+  qs: QuorumServerVote = 'none',
+  votes: Record<string, number> = {},
+): MembershipInput {
   const up = sees[self] ?? []
-  return { self, nodes: nodesOf(all, votes), up, views: Object.fromEntries(up.map((p) => [p, { up: sees[p] ?? [] }])), quorumServerVote: qs }
+  return {
+    self,
+    nodes: nodesOf(all, votes),
+    up,
+    views: Object.fromEntries(up.map((p) => [p, { up: sees[p] ?? [] }])),
+    quorumServerVote: qs,
+  }
 }
 
 /** Fully connected inside each group, nothing across. */
@@ -79,7 +91,11 @@ t.test('two nodes need the quorum server in a split', async (t) => {
   const both = groupsGraph([all])
   t.equal(computeMembership(inputFor('a', all, both)).quorate, true, 'both up: majority 2 of 2')
   const split = groupsGraph([['a'], ['b']])
-  for (const [qs, want] of [['granted', true], ['denied', false], ['none', false]] as const) {
+  for (const [qs, want] of [
+    ['granted', true],
+    ['denied', false],
+    ['none', false],
+  ] as const) {
     const r = computeMembership(inputFor('a', all, split, qs))
     t.equal(r.tie, true)
     t.equal(r.quorate, want, `quorum server ${qs}`)
@@ -88,7 +104,10 @@ t.test('two nodes need the quorum server in a split', async (t) => {
   }
   // Four nodes split 2|2: a tie as well.
   const four = ['a', 'b', 'c', 'd']
-  const s22 = groupsGraph([['a', 'b'], ['c', 'd']])
+  const s22 = groupsGraph([
+    ['a', 'b'],
+    ['c', 'd'],
+  ])
   t.equal(computeMembership(inputFor('c', four, s22, 'granted')).quorate, true)
   t.equal(computeMembership(inputFor('a', four, s22, 'denied')).quorate, false)
 })
@@ -103,7 +122,11 @@ t.test('votes: weighted nodes and zero-vote nodes', async (t) => {
   const r = computeMembership(inputFor('a', all, groupsGraph([all]), 'granted', zero))
   t.equal(r.quorate, false)
   t.match(r.reason, /no node has a vote/)
-  t.same(quorum(['a', 'a', 'zzz'], nodesOf(all)), { votes: 1, totalVotes: 3, needed: 2, tie: false, quorate: false }, 'duplicates and unknown names count nothing extra')
+  t.same(
+    quorum(['a', 'a', 'zzz'], nodesOf(all)),
+    { votes: 1, totalVotes: 3, needed: 2, tie: false, quorate: false },
+    'duplicates and unknown names count nothing extra',
+  )
 })
 
 t.test('asymmetric: one-way visibility is not a connection', async (t) => {
@@ -124,7 +147,9 @@ t.test('asymmetric: one-way visibility is not a connection', async (t) => {
 t.test('a stale view of a peer we no longer see is ignored', async (t) => {
   const all = ['n1', 'n2', 'n3']
   const input: MembershipInput = {
-    self: 'n1', nodes: nodesOf(all), up: ['n2'],
+    self: 'n1',
+    nodes: nodesOf(all),
+    up: ['n2'],
     views: { n2: { up: ['n1'] }, n3: { up: ['n1', 'n2'] } },
   }
   t.same(computeMembership(input).partition, ['n1', 'n2'])
@@ -133,8 +158,16 @@ t.test('a stale view of a peer we no longer see is ignored', async (t) => {
 })
 
 t.test('clique search', async (t) => {
-  const g = new Map([['a', new Set(['b', 'c'])], ['b', new Set(['a', 'c'])], ['c', new Set(['a', 'b', 'd'])], ['d', new Set(['c'])]])
-  t.same(maximalCliquesWith(g, 'c').sort(), [['a', 'b', 'c'], ['c', 'd']])
+  const g = new Map([
+    ['a', new Set(['b', 'c'])],
+    ['b', new Set(['a', 'c'])],
+    ['c', new Set(['a', 'b', 'd'])],
+    ['d', new Set(['c'])],
+  ])
+  t.same(maximalCliquesWith(g, 'c').sort(), [
+    ['a', 'b', 'c'],
+    ['c', 'd'],
+  ])
   t.same(maximalCliquesWith(g, 'd'), [['c', 'd']])
   t.same(maximalCliquesWith(g, 'zz'), [['zz']])
 })
@@ -195,18 +228,20 @@ t.test('random views: invariants', async (t) => {
     }
     // Without the quorum server, two quorate partitions always share a voting member.
     const quorate = [...results.values()].filter((x) => x.quorate)
-    for (const a of quorate) for (const b of quorate) {
-      if (!a.partition.some((m) => b.partition.includes(m) && (c.votes[m] ?? 1) > 0)) {
-        t.fail(`case ${i}: disjoint quorate partitions ${a.partition} / ${b.partition}`)
+    for (const a of quorate)
+      for (const b of quorate) {
+        if (!a.partition.some((m) => b.partition.includes(m) && (c.votes[m] ?? 1) > 0)) {
+          t.fail(`case ${i}: disjoint quorate partitions ${a.partition} / ${b.partition}`)
+        }
       }
-    }
     // Symmetric partitions: every member of a group computes exactly its group, and at most one group is quorate.
     if (c.groups) {
       for (const grp of c.groups) {
         const sorted = [...grp].sort()
         for (const m of grp) {
           checks++
-          if (results.get(m)!.partition.join() !== sorted.join()) t.fail(`case ${i}: ${m} computed ${results.get(m)!.partition} not ${sorted}`)
+          if (results.get(m)!.partition.join() !== sorted.join())
+            t.fail(`case ${i}: ${m} computed ${results.get(m)!.partition} not ${sorted}`)
           if (results.get(m)!.coordinator !== (results.get(m)!.quorate ? sorted[0] : null)) t.fail(`case ${i}: coordinator`)
         }
       }
@@ -216,7 +251,9 @@ t.test('random views: invariants', async (t) => {
       const tied = c.groups.filter((grp) => results.get(grp[0]!)!.tie)
       if (tied.length) {
         const winner = tied[0]!
-        const withQs = c.groups.filter((grp) => computeMembership(inputFor(grp[0]!, c.all, c.sees, grp === winner ? 'granted' : 'denied', c.votes)).quorate)
+        const withQs = c.groups.filter(
+          (grp) => computeMembership(inputFor(grp[0]!, c.all, c.sees, grp === winner ? 'granted' : 'denied', c.votes)).quorate,
+        )
         if (withQs.length > 1) t.fail(`case ${i}: quorum server made ${withQs.length} quorate`)
       }
     }
@@ -264,7 +301,11 @@ t.test('equal cliques: the one keeping the members of the current view wins (iss
   const sees = { n1: ['n3'], n2: ['n3'], n3: ['n1', 'n2'] }
   t.same(computeMembership(inputFor('n3', all, sees)).partition, ['n1', 'n3'], 'without a view: the smallest names')
   t.same(computeMembership({ ...inputFor('n3', all, sees), prefer: ['n2', 'n3'] }).partition, ['n2', 'n3'], 'the installed view is kept')
-  t.same(computeMembership({ ...inputFor('n3', all, groupsGraph([all])), prefer: ['n2', 'n3'] }).partition, all, 'a bigger clique still wins')
+  t.same(
+    computeMembership({ ...inputFor('n3', all, groupsGraph([all])), prefer: ['n2', 'n3'] }).partition,
+    all,
+    'a bigger clique still wins',
+  )
 })
 
 t.test('equal cliques that keep as much of the view: the one whose members hear more wins (issue 14, finding 4)', async (t) => {
@@ -277,7 +318,11 @@ t.test('equal cliques that keep as much of the view: the one whose members hear 
   const view = { prefer: all }
   t.same(computeMembership({ ...inputFor('n2', all, sees), ...view }).partition, ['n2', 'n3'], 'n2 keeps n3, not the deaf n1')
   t.same(computeMembership({ ...inputFor('n3', all, sees), ...view }).partition, ['n2', 'n3'], 'n3 agrees')
-  t.same(computeMembership({ ...inputFor('n1', all, sees), ...view }).partition, ['n1', 'n2'], 'n1 can only see {n1, n2}: it is outvoted by the view change')
+  t.same(
+    computeMembership({ ...inputFor('n1', all, sees), ...view }).partition,
+    ['n1', 'n2'],
+    'n1 can only see {n1, n2}: it is outvoted by the view change',
+  )
   // The view still comes first: a returning node that hears everyone does not displace an installed member.
   const back = { n1: ['n2', 'n3'], n2: ['n3'], n3: ['n1', 'n2'] }
   t.same(computeMembership({ ...inputFor('n3', all, back), prefer: ['n2', 'n3'] }).partition, ['n2', 'n3'], 'the installed view is kept')

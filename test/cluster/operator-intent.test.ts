@@ -23,16 +23,23 @@ function cli(c: AgentCluster, node: string, ...args: string[]): Promise<{ code: 
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: c.homes[node]!, MCCS_NODE_NAME: node }
   delete env.NODE_OPTIONS
   delete env.MCCS_CONFIG
-  return new Promise((resolve) => execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 120_000 },
-    (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })))
+  return new Promise((resolve) =>
+    execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 120_000 }, (err, out, errOut) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }),
+    ),
+  )
 }
 
 /** The coordinator as `n` sees it, once `n` is in a quorate partition of `size` nodes. */
 async function coordinator(c: AgentCluster, n: string, size: number): Promise<string> {
-  return until(async () => {
-    const m = (await c.status(n)).membership
-    return m?.quorate && m.partition.length === size && m.coordinator && m.role !== 'starting' ? m.coordinator : undefined
-  }, 30_000, `${n} in a quorate partition of ${size}`)
+  return until(
+    async () => {
+      const m = (await c.status(n)).membership
+      return m?.quorate && m.partition.length === size && m.coordinator && m.role !== 'starting' ? m.coordinator : undefined
+    },
+    30_000,
+    `${n} in a quorate partition of ${size}`,
+  )
 }
 
 /** Kills the service process (not the agent) in node `n`'s namespace. */
@@ -42,7 +49,14 @@ async function killService(c: AgentCluster, n: string): Promise<number> {
   for (const p of pids) {
     const cmd = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')
     // The service itself (its supervisor's command line also holds the argv).
-    if (cmd.startsWith(process.execPath) && cmd.includes('createServer')) { try { process.kill(Number(p), 'SIGKILL'); killed++ } catch { /* gone */ } }
+    if (cmd.startsWith(process.execPath) && cmd.includes('createServer')) {
+      try {
+        process.kill(Number(p), 'SIGKILL')
+        killed++
+      } catch {
+        /* gone */
+      }
+    }
   }
   return killed
 }
@@ -55,24 +69,35 @@ if (!avail.ok) {
 } else {
   t.test('3 nodes: offline, the switch target and a lock survive the coordinator being killed -9', async (t) => {
     const c = await AgentCluster.create({
-      prefix: `mccs${process.pid}o-`, nodes: 3,
+      prefix: `mccs${process.pid}o-`,
+      nodes: 3,
       main: (_lab, nodes) => {
         // The service takes 3 s to stop on SIGTERM, so a switch can be caught half way.
-        const server = (n: string) => `process.on('SIGTERM',()=>setTimeout(()=>process.exit(0),3000));require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
+        const server = (n: string) =>
+          `process.on('SIGTERM',()=>setTimeout(()=>process.exit(0),3000));require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
         return {
-          generation: 1, types: {},
+          generation: 1,
+          types: {},
           groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
-          resources: [{
-            name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 1 },
-            attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 5 },
-            nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
-          }],
+          resources: [
+            {
+              name: 'svc',
+              type: 'process',
+              group: 'web',
+              critical: true,
+              monitored: true,
+              policy: { monitorIntervalS: 1 },
+              attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 5 },
+              nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+            },
+          ],
           dependencies: [],
         }
       },
     })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `o-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `o-${n}.log`), await c.log(n))
       await c.destroy()
     })
     c.start()
@@ -90,7 +115,11 @@ if (!avail.ok) {
     let from = Date.now()
     // A follower answers status from its own (stale) engine state: wait until n2 coordinates.
     t.equal(await coordinator(c, 'n2', 2), 'n2', 'n2 coordinates')
-    await until(async () => (await c.status('n2')).nodes.find((x) => x.name === 'n1')?.membership === 'fenced' || undefined, 30_000, 'n1 fenced by the new coordinator')
+    await until(
+      async () => (await c.status('n2')).nodes.find((x) => x.name === 'n1')?.membership === 'fenced' || undefined,
+      30_000,
+      'n1 fenced by the new coordinator',
+    )
     await sleep(5000) // probes done, autoStart would have acted by now
     let st = await c.status('n2')
     t.same(answering(c, from), [], 'the group stayed offline on the new coordinator')
@@ -128,7 +157,14 @@ if (!avail.ok) {
     c.startAgent(coord)
     await coordinator(c, coord, 3)
     // The rejoined node may coordinate again: its start probes settle first.
-    const g = await until(async () => { const x = (await c.status('n3')).groups[0]; return x && x.busy === 0 && x.activeNode !== null ? x : undefined }, 15_000, 'web placed')
+    const g = await until(
+      async () => {
+        const x = (await c.status('n3')).groups[0]
+        return x && x.busy === 0 && x.activeNode !== null ? x : undefined
+      },
+      15_000,
+      'web placed',
+    )
     if (g.activeNode !== 'n3') {
       t.equal((await cli(c, 'n3', 'group', 'switch', 'web', '--node', 'n3', '--wait', '--timeout', '30')).code, 0, 'on n3 before part 3')
     }
@@ -140,13 +176,18 @@ if (!avail.ok) {
     if (process.env.MCCS_DEBUG_LAB) {
       for (const n of c.nodes) {
         const pids = (await run(['ip', 'netns', 'pids', c.lab.ns(n)], { check: false })).stdout.split('\n').filter(Boolean)
-        for (const p of pids) t.comment(n, p, (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').slice(0, 80))
+        for (const p of pids)
+          t.comment(n, p, (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').slice(0, 80))
       }
     }
     await c.killNode(coord2)
     const survivor = ['n1', 'n2'].find((n) => n !== coord2)!
     t.equal(await coordinator(c, survivor, 2), survivor, `${survivor} coordinates`)
-    await until(async () => (await c.status(survivor)).nodes.find((x) => x.name === coord2)?.membership === 'fenced' || undefined, 30_000, `${coord2} fenced by the new coordinator`)
+    await until(
+      async () => (await c.status(survivor)).nodes.find((x) => x.name === coord2)?.membership === 'fenced' || undefined,
+      30_000,
+      `${coord2} fenced by the new coordinator`,
+    )
     await until(async () => (await c.status(survivor)).groups[0]?.busy === 0 || undefined, 10_000, 'web idle')
     st = await c.status(survivor)
     t.equal(st.groups[0]?.lock, 'temporary', 'the new coordinator shows the lock')

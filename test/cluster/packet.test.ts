@@ -86,7 +86,11 @@ t.test('wrong key, altered bytes and any truncation are rejected', async (t) => 
   for (let i = 0; i < buf.length; i++) {
     const b = Buffer.from(buf)
     b[i] = b[i]! ^ 0x41
-    try { decodePacket(b, key, expect) } catch (e) { if (isMccsError(e)) refused++ }
+    try {
+      decodePacket(b, key, expect)
+    } catch (e) {
+      if (isMccsError(e)) refused++
+    }
   }
   t.equal(refused, buf.length, 'every single-byte change is refused')
   for (let n = 0; n < buf.length; n++) {
@@ -105,14 +109,18 @@ t.test('wrong key, altered bytes and any truncation are rejected', async (t) => 
 
 t.test('header fields: magic, version, flags, cluster', async (t) => {
   const buf = encodePacket(base(), key)
-  const m = Buffer.from(buf); m.write('XXXX', 0)
+  const m = Buffer.from(buf)
+  m.write('XXXX', 0)
   rejects(t, () => decodePacket(m, key, expect), 'MCCS_ERR_HB_PACKET', 'magic')
-  const v = Buffer.from(buf); v[4] = 9
+  const v = Buffer.from(buf)
+  v[4] = 9
   rejects(t, () => decodePacket(remac(v), key, expect), 'MCCS_ERR_HB_VERSION', 'version')
-  const f = Buffer.from(buf); f[5] = 0x81
+  const f = Buffer.from(buf)
+  f[5] = 0x81
   rejects(t, () => decodePacket(remac(f), key, expect), 'MCCS_ERR_HB_PACKET', 'flags')
   rejects(t, () => decodePacket(buf, key, { cluster: 'test' }), 'MCCS_ERR_HB_FOREIGN', 'cluster')
-  const z = Buffer.from(buf); z[6] = 0 // cluster name length 0
+  const z = Buffer.from(buf)
+  z[6] = 0 // cluster name length 0
   rejects(t, () => decodePacket(remac(z), key, expect), 'MCCS_ERR_HB_PACKET', 'cluster')
 })
 
@@ -126,17 +134,103 @@ function offsets(p: HbPacketFields) {
 t.test('fields behind the MAC are validated and named', async (t) => {
   const p = base()
   const off = offsets(p)
-  const edit = (fn: (b: Buffer) => void, q = p) => { const b = encodePacket(q, key); fn(b); return remac(b) }
-  rejects(t, () => decodePacket(edit((b) => b.writeBigUInt64BE(0n, off.seq)), key, expect), 'MCCS_ERR_HB_PACKET', 'seq')
-  rejects(t, () => decodePacket(edit((b) => b.writeBigUInt64BE(1n << 60n, off.seq)), key, expect), 'MCCS_ERR_HB_PACKET', 'seq')
-  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(NaN, off.sentAt)), key, expect), 'MCCS_ERR_HB_PACKET', 'sentAt')
-  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(-1, off.echo)), key, expect), 'MCCS_ERR_HB_PACKET', 'echo/sentAt')
-  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(Infinity, off.hold)), key, expect), 'MCCS_ERR_HB_PACKET', 'echo/holdMs')
+  const edit = (fn: (b: Buffer) => void, q = p) => {
+    const b = encodePacket(q, key)
+    fn(b)
+    return remac(b)
+  }
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeBigUInt64BE(0n, off.seq)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'seq',
+  )
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeBigUInt64BE(1n << 60n, off.seq)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'seq',
+  )
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeDoubleBE(NaN, off.sentAt)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'sentAt',
+  )
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeDoubleBE(-1, off.echo)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'echo/sentAt',
+  )
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeDoubleBE(Infinity, off.hold)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'echo/holdMs',
+  )
   const ne = base({ echo: null })
-  rejects(t, () => decodePacket(edit((b) => b.writeDoubleBE(5, offsets(ne).echo), ne), key, expect), 'MCCS_ERR_HB_PACKET', 'echo')
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeDoubleBE(5, offsets(ne).echo), ne),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'echo',
+  )
   // sender name with a space (same length)
-  rejects(t, () => decodePacket(edit((b) => { b[6 + 1 + 4 + 1] = 0x20 }), key, expect), 'MCCS_ERR_HB_PACKET', 'sender')
-  rejects(t, () => decodePacket(edit((b) => b.writeUInt16BE(2000, off.plen)), key, expect), 'MCCS_ERR_HB_PACKET', 'payloadLength')
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => {
+          b[6 + 1 + 4 + 1] = 0x20
+        }),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'sender',
+  )
+  rejects(
+    t,
+    () =>
+      decodePacket(
+        edit((b) => b.writeUInt16BE(2000, off.plen)),
+        key,
+        expect,
+      ),
+    'MCCS_ERR_HB_PACKET',
+    'payloadLength',
+  )
   // payload that is not JSON / not an object / with bad members
   const withPayload = (json: string) => {
     const q = base({ payload: Buffer.from(json) })
@@ -180,7 +274,10 @@ t.test('random garbage never throws anything but a coded error', async (t) => {
     try {
       decodePacket(b, key, expect)
     } catch (e) {
-      if (!isMccsError(e)) { t.fail(`non-coded error: ${String(e)}`); return }
+      if (!isMccsError(e)) {
+        t.fail(`non-coded error: ${String(e)}`)
+        return
+      }
     }
   }
   t.pass('3000 random inputs')
@@ -209,7 +306,14 @@ t.test('replay guard: sequence per (sender, link), incarnation order', async (t)
   const inc0 = newIncarnation(500_000)
   rejects(t, () => acc('n2', 'l0', inc0, 1), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'unseen older incarnation')
   rejects(t, () => acc('n2', 'l0', inc0, 2), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'still refused')
-  for (let i = 0; i < 40; i++) rejects(t, () => acc('n2', 'l0', newIncarnation(100_000 + i), 1), 'MCCS_ERR_HB_REPLAY', 'incarnation', `older #${i}: no list that could overflow`)
+  for (let i = 0; i < 40; i++)
+    rejects(
+      t,
+      () => acc('n2', 'l0', newIncarnation(100_000 + i), 1),
+      'MCCS_ERR_HB_REPLAY',
+      'incarnation',
+      `older #${i}: no list that could overflow`,
+    )
   t.same(acc('n2', 'l0', inc2, 2), { newIncarnation: false }, 'the newest is still the newest')
 })
 
@@ -220,7 +324,13 @@ t.test('replay guard: seeded from the state file, as after a restart of the rece
   g.seed('n2', inc2)
   g.seed('n2', inc1) // an older seed never lowers it
   t.equal(g.incarnationOf('n2'), inc2)
-  rejects(t, () => g.accept({ sender: 'n2', link: 'l0', incarnation: inc1, seq: 1e9 }), 'MCCS_ERR_HB_REPLAY', 'incarnation', 'older than the persisted one')
+  rejects(
+    t,
+    () => g.accept({ sender: 'n2', link: 'l0', incarnation: inc1, seq: 1e9 }),
+    'MCCS_ERR_HB_REPLAY',
+    'incarnation',
+    'older than the persisted one',
+  )
   t.same(g.accept({ sender: 'n2', link: 'l0', incarnation: inc2, seq: 1 }), { newIncarnation: false }, 'the persisted one itself: not new')
   const inc3 = newIncarnation(3_000_000)
   t.same(g.accept({ sender: 'n2', link: 'l1', incarnation: inc3, seq: 1 }), { newIncarnation: true })

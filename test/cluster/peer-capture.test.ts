@@ -21,7 +21,9 @@ const tcpdump = (await run(['sh', '-c', 'command -v tcpdump'], { check: false })
 function pcapStats(buf: Buffer): { packets: number; bytes: number } {
   if (buf.length < 24) return { packets: 0, bytes: 0 }
   const le = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d
-  let off = 24, packets = 0, bytes = 0
+  let off = 24,
+    packets = 0,
+    bytes = 0
   while (off + 16 <= buf.length) {
     const incl = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
     off += 16 + incl
@@ -32,20 +34,40 @@ function pcapStats(buf: Buffer): { packets: number; bytes: number } {
 }
 
 if (!avail.ok || !tcpdump) {
-  t.test('no secret on the agent channel', { skip: !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : 'tcpdump missing (scripts/test-deps.sh installs it)' }, async () => {})
+  t.test(
+    'no secret on the agent channel',
+    { skip: !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : 'tcpdump missing (scripts/test-deps.sh installs it)' },
+    async () => {},
+  )
 } else {
   t.test('a configuration change with a secret crosses TCP 14325 without the secret in clear', async (t) => {
-    const c = await AgentCluster.create({ prefix: `mccs${process.pid}y-`, nodes: 2, hb: (hb) => { hb.quorum = { twoNode: true } } })
+    const c = await AgentCluster.create({
+      prefix: `mccs${process.pid}y-`,
+      nodes: 2,
+      hb: (hb) => {
+        hb.quorum = { twoNode: true }
+      },
+    })
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-capture-'))
     const pcap = path.join(dir, 'peer.pcap')
     // -Z root: tcpdump would otherwise open the file as user tcpdump, in a folder only root may write.
-    const dump = c.lab.spawn('n1', [tcpdump, '-i', 'any', '--immediate-mode', '-U', '-s', '0', '-n', '-Z', 'root', '-w', pcap, 'tcp port 14325'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const dump = c.lab.spawn(
+      'n1',
+      [tcpdump, '-i', 'any', '--immediate-mode', '-U', '-s', '0', '-n', '-Z', 'root', '-w', pcap, 'tcp port 14325'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
     let dumpErr = ''
-    dump.stderr!.on('data', (d: Buffer) => { dumpErr += d.toString() })
+    dump.stderr!.on('data', (d: Buffer) => {
+      dumpErr += d.toString()
+    })
     const dumpExit = new Promise<void>((r) => dump.once('exit', () => r()))
     t.teardown(async () => {
-      if (dump.exitCode === null) { dump.kill('SIGKILL'); await dumpExit }
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `capture-${n}.log`), await c.log(n))
+      if (dump.exitCode === null) {
+        dump.kill('SIGKILL')
+        await dumpExit
+      }
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `capture-${n}.log`), await c.log(n))
       await c.destroy()
       await rm(dir, { recursive: true, force: true })
     })
@@ -62,27 +84,39 @@ if (!avail.ok || !tcpdump) {
     const g = await edit('groupAdd', { group: 'vault', nodes: ['n1', 'n2'], autoStart: false })
     t.ok(g.ok, `groupAdd on the follower: ${g.text ?? ''}`)
     const r = await edit('resourceAdd', {
-      resource: 'db', type: 'process', group: 'vault',
+      resource: 'db',
+      type: 'process',
+      group: 'vault',
       attrs: { argv: ['/bin/sleep', '3600'], env: { DB_PASS: marker } },
     })
     t.ok(r.ok, `resourceAdd with a secret in env, on the follower: ${r.text ?? ''}`)
 
     // Both nodes really have the secret: the change crossed the channel (n2 -> coordinator n1 -> n2).
     const mainOf = (n: string) => readFile(path.join(c.homes[n]!, 'config/main.json'), 'utf8')
-    for (const n of c.nodes) await until(async () => (await mainOf(n)).includes(marker) || undefined, 20_000, `${n} holding the new configuration`)
+    for (const n of c.nodes)
+      await until(async () => (await mainOf(n)).includes(marker) || undefined, 20_000, `${n} holding the new configuration`)
     const mainLen = Buffer.byteLength(await mainOf('n1'))
 
     await new Promise((r) => setTimeout(r, 500)) // packets are handed over and written one by one; room for the last ones
     dump.kill('SIGINT')
     await dumpExit
     // tcpdump's own count at exit: every packet the filter took was written (none lost in its buffers).
-    const counts = /(\d+) packets? captured\s+(\d+) packets? received by filter\s+(\d+) packets? dropped by kernel/.exec(dumpErr.replace(/\n/g, ' '))
-    t.ok(counts && counts[1] === counts[2] && counts[3] === '0', `the capture is complete: ${dumpErr.trim().split('\n').slice(-3).join('; ')}`)
+    const counts = /(\d+) packets? captured\s+(\d+) packets? received by filter\s+(\d+) packets? dropped by kernel/.exec(
+      dumpErr.replace(/\n/g, ' '),
+    )
+    t.ok(
+      counts && counts[1] === counts[2] && counts[3] === '0',
+      `the capture is complete: ${dumpErr.trim().split('\n').slice(-3).join('; ')}`,
+    )
     const raw = await readFile(pcap)
     if (process.env.MCCS_DEBUG_LAB) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, 'capture-peer.pcap'), raw)
     const st = pcapStats(raw)
     t.ok(st.bytes > mainLen, `capture holds ${st.packets} packets, ${st.bytes} bytes on TCP 14325 (main.json is ${mainLen} bytes)`)
-    const forms = { text: Buffer.from(marker), hex: Buffer.from(Buffer.from(marker).toString('hex')), base64: Buffer.from(Buffer.from(marker).toString('base64').slice(0, 24)) }
+    const forms = {
+      text: Buffer.from(marker),
+      hex: Buffer.from(Buffer.from(marker).toString('hex')),
+      base64: Buffer.from(Buffer.from(marker).toString('base64').slice(0, 24)),
+    }
     for (const [form, bytes] of Object.entries(forms)) t.equal(raw.indexOf(bytes), -1, `the secret is not in the capture (${form})`)
     // The same capture holds no part of main.json's text either (a resource name is not secret, but shows
     // the whole payload is unreadable, not only the marked value).

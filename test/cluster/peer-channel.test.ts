@@ -15,28 +15,76 @@ import { PeerChannel, type PeerChannelOptions } from '../../core/cluster/peer-ch
 import { derivePsk, pskAuthenticated, pskClientOptions } from '../../core/cluster/tls.js'
 import { MccsError } from '../../core/errors.js'
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
-})
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
+  })
 
-interface Logged { level: string; msg: string; data?: Record<string, unknown> }
+interface Logged {
+  level: string
+  msg: string
+  data?: Record<string, unknown>
+}
 
 async function pair(t: Test, o: { keyB?: Buffer; clusterB?: string; peerPortOfB?: number } = {}) {
   const key = randomBytes(32)
   const [pa, pb] = [await freePort(), await freePort()]
   const logs: Record<'a' | 'b', Logged[]> = { a: [], b: [] }
   const seen: unknown[] = [] // requests n2 ran
-  const mk = (node: string, cluster: string, k: Buffer, port: number, peers: PeerChannelOptions['peers'], onRequest: PeerChannelOptions['onRequest'], log: Logged[]) =>
-    new PeerChannel({ cluster, node, key: k, listen: [{ host: '127.0.0.1', port }], peers, onRequest, connectTimeoutMs: 1000, log: { log: (level, msg, data) => { log.push({ level, msg, data }) } } })
-  const a = mk('n1', 'c1', key, pa, { n2: [{ host: '127.0.0.1', port: o.peerPortOfB ?? pb }] }, async (from, body) => ({ at: 'n1', from, body }), logs.a)
-  const b = mk('n2', o.clusterB ?? 'c1', o.keyB ?? key, pb, { n1: [{ host: '127.0.0.1', port: pa }] }, async (from, body) => {
-    seen.push(body)
-    if ((body as { fail?: boolean })?.fail) throw new MccsError('MCCS_ERR_GROUP_LOCKED', 'group g is locked', { field: 'group' })
-    return { at: 'n2', from, body }
-  }, logs.b)
+  const mk = (
+    node: string,
+    cluster: string,
+    k: Buffer,
+    port: number,
+    peers: PeerChannelOptions['peers'],
+    onRequest: PeerChannelOptions['onRequest'],
+    log: Logged[],
+  ) =>
+    new PeerChannel({
+      cluster,
+      node,
+      key: k,
+      listen: [{ host: '127.0.0.1', port }],
+      peers,
+      onRequest,
+      connectTimeoutMs: 1000,
+      log: {
+        log: (level, msg, data) => {
+          log.push({ level, msg, data })
+        },
+      },
+    })
+  const a = mk(
+    'n1',
+    'c1',
+    key,
+    pa,
+    { n2: [{ host: '127.0.0.1', port: o.peerPortOfB ?? pb }] },
+    async (from, body) => ({ at: 'n1', from, body }),
+    logs.a,
+  )
+  const b = mk(
+    'n2',
+    o.clusterB ?? 'c1',
+    o.keyB ?? key,
+    pb,
+    { n1: [{ host: '127.0.0.1', port: pa }] },
+    async (from, body) => {
+      seen.push(body)
+      if ((body as { fail?: boolean })?.fail) throw new MccsError('MCCS_ERR_GROUP_LOCKED', 'group g is locked', { field: 'group' })
+      return { at: 'n2', from, body }
+    },
+    logs.b,
+  )
   await a.start()
   await b.start()
-  t.teardown(async () => { await a.stop(); await b.stop() })
+  t.teardown(async () => {
+    await a.stop()
+    await b.stop()
+  })
   return { a, b, pa, pb, key, logs, seen }
 }
 
@@ -52,15 +100,33 @@ async function relay(t: Test, port: number) {
     c.on('data', (d: Buffer) => {
       chunks.push(Buffer.from(d))
       wire.push(Buffer.from(d))
-      if (state.tamper && d.length > 8) { d = Buffer.from(d); d[d.length - 3]! ^= 0x01 }
+      if (state.tamper && d.length > 8) {
+        d = Buffer.from(d)
+        d[d.length - 3]! ^= 0x01
+      }
       s.write(d)
     })
-    s.on('data', (d: Buffer) => { wire.push(Buffer.from(d)); c.write(d) })
-    const end = () => { c.destroy(); s.destroy() }
-    c.on('close', end); s.on('close', end); c.on('error', end); s.on('error', end)
+    s.on('data', (d: Buffer) => {
+      wire.push(Buffer.from(d))
+      c.write(d)
+    })
+    const end = () => {
+      c.destroy()
+      s.destroy()
+    }
+    c.on('close', end)
+    s.on('close', end)
+    c.on('error', end)
+    s.on('error', end)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  t.teardown(() => new Promise<void>((r) => { server.close(() => r()); server.unref() }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r())
+        server.unref()
+      }),
+  )
   return { port: (server.address() as net.AddressInfo).port, sent, wire: () => Buffer.concat(wire), state }
 }
 
@@ -69,7 +135,11 @@ t.test('requests and replies both ways, in order', async (t) => {
   t.same(await a.request('n2', { hello: 1 }), { at: 'n2', from: 'n1', body: { hello: 1 } })
   t.same(await b.request('n1', [1, 2, 3]), { at: 'n1', from: 'n2', body: [1, 2, 3] })
   const many = await Promise.all(Array.from({ length: 200 }, (_, i) => a.request<{ body: number }>('n2', i)))
-  t.same(many.map((r) => r.body), Array.from({ length: 200 }, (_, i) => i), '200 concurrent requests all answered')
+  t.same(
+    many.map((r) => r.body),
+    Array.from({ length: 200 }, (_, i) => i),
+    '200 concurrent requests all answered',
+  )
   t.same({ ...a.rejected }, { handshake: 0, record: 0, malformed: 0 })
 })
 
@@ -82,10 +152,27 @@ t.test('nothing of a request or its answer is readable on the wire (TLS 1.3)', a
   const pb = await freePort()
   const r = await relay(t, pb)
   const key = randomBytes(32)
-  const n2 = new PeerChannel({ cluster: 'c1', node: 'n2', key, listen: [{ host: '127.0.0.1', port: pb }], peers: { n1: [] }, onRequest: async (_f, body) => ({ echo: body }) })
-  const n1 = new PeerChannel({ cluster: 'c1', node: 'n1', key, listen: [], peers: { n2: [{ host: '127.0.0.1', port: r.port }] }, onRequest: async () => null })
+  const n2 = new PeerChannel({
+    cluster: 'c1',
+    node: 'n2',
+    key,
+    listen: [{ host: '127.0.0.1', port: pb }],
+    peers: { n1: [] },
+    onRequest: async (_f, body) => ({ echo: body }),
+  })
+  const n1 = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key,
+    listen: [],
+    peers: { n2: [{ host: '127.0.0.1', port: r.port }] },
+    onRequest: async () => null,
+  })
   await n2.start()
-  t.teardown(async () => { await n1.stop(); await n2.stop() })
+  t.teardown(async () => {
+    await n1.stop()
+    await n2.stop()
+  })
   const secret = `DB_PASS=${randomBytes(12).toString('hex')}`
   t.same(await n1.request('n2', { env: secret }), { echo: { env: secret } }, 'answered through the relay')
   const wire = r.wire()
@@ -102,8 +189,16 @@ t.test('a peer with another cluster key is refused at the handshake, and the ref
   t.same(seen, [], 'n2 ran nothing')
   t.ok(a.rejected.handshake >= 1 && b.rejected.handshake >= 1, JSON.stringify({ a: a.rejected, b: b.rejected }))
   const srv = logs.b.find((l) => /peer connection refused/.test(l.msg))
-  t.match(srv, { level: 'warn', msg: /does not hold this cluster's key/, data: { claimed: 'n1', address: /127\.0\.0\.1/ } }, 'the server names who tried, from where, and why')
-  t.match(logs.a.find((l) => /peer connection to n2 refused/.test(l.msg)), { level: 'warn', msg: /does not accept our cluster key/ }, 'the client logs it too')
+  t.match(
+    srv,
+    { level: 'warn', msg: /does not hold this cluster's key/, data: { claimed: 'n1', address: /127\.0\.0\.1/ } },
+    'the server names who tried, from where, and why',
+  )
+  t.match(
+    logs.a.find((l) => /peer connection to n2 refused/.test(l.msg)),
+    { level: 'warn', msg: /does not accept our cluster key/ },
+    'the client logs it too',
+  )
   // Retries are counted, not logged again and again.
   for (let i = 0; i < 5; i++) await a.request('n2', 'x', 2000).catch(() => {})
   t.equal(logs.b.filter((l) => /peer connection refused/.test(l.msg)).length, 1, 'one log line for repeated refusals')
@@ -119,13 +214,25 @@ t.test('the same key in another cluster, a node not in hb.json, a connection mea
   // A raw client with the right key, naming itself n3 (not a peer of n2), asking for n3 at n2's port, or
   // n2's own connection reflected back to it.
   const x = await pair(t)
-  const tryAs = (identity: string, psk: Buffer) => new Promise<string>((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port: x.pb, ...pskClientOptions(identity, psk) }, () => { resolve('connected'); s.destroy() })
-    s.on('error', (e: Error & { code?: string }) => resolve(e.code ?? e.message))
-  })
-  t.equal(await tryAs('c1/n3/n2', derivePsk(x.key, 'peer-channel c1 n3>n2')), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'a node not in hb.json')
+  const tryAs = (identity: string, psk: Buffer) =>
+    new Promise<string>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: x.pb, ...pskClientOptions(identity, psk) }, () => {
+        resolve('connected')
+        s.destroy()
+      })
+      s.on('error', (e: Error & { code?: string }) => resolve(e.code ?? e.message))
+    })
+  t.equal(
+    await tryAs('c1/n3/n2', derivePsk(x.key, 'peer-channel c1 n3>n2')),
+    'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    'a node not in hb.json',
+  )
   t.equal(await tryAs('c1/n1/n3', derivePsk(x.key, 'peer-channel c1 n1>n3')), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'meant for n3')
-  t.equal(await tryAs('c1/n2/n1', derivePsk(x.key, 'peer-channel c1 n2>n1')), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'n2 reflected to itself')
+  t.equal(
+    await tryAs('c1/n2/n1', derivePsk(x.key, 'peer-channel c1 n2>n1')),
+    'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    'n2 reflected to itself',
+  )
   t.equal(await tryAs('c1/n1/n2', derivePsk(x.key, 'peer-channel c1 n1>n2')), 'connected', 'the right identity and key connect')
   const msgs = x.logs.b.map((l) => l.msg).join('\n')
   t.match(msgs, /not a node of this cluster/)
@@ -151,8 +258,29 @@ t.test('the old clear-text handshake is refused; nothing is answered in clear', 
 t.test('a server that answers with a certificate instead of the PSK is refused by the client', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mccs-peer-cert-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k'), '-out', path.join(dir, 'c'),
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2'], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', OPENSSL_CONF: '/dev/null' } })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'k'),
+      '-out',
+      path.join(dir, 'c'),
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', OPENSSL_CONF: '/dev/null' } },
+  )
   const cert = readFileSync(path.join(dir, 'c'), 'utf8')
   const impostor = tls.createServer({ key: readFileSync(path.join(dir, 'k'), 'utf8'), cert, minVersion: 'TLSv1.3' }, (s) => s.end())
   impostor.on('tlsClientError', () => {})
@@ -162,11 +290,22 @@ t.test('a server that answers with a certificate instead of the PSK is refused b
   // Even with the impostor's certificate trusted (as a publicly signed one would be), the client refuses it.
   const outcome = await new Promise<string>((resolve) => {
     const trusting = tls.createSecureContext({ ca: [cert], minVersion: 'TLSv1.3' })
-    const s = tls.connect({ host: '127.0.0.1', port, ...pskClientOptions('c1/n1/n2', randomBytes(32)), secureContext: trusting }, () => { resolve(pskAuthenticated(s) ? 'accepted' : 'connected without PSK'); s.destroy() })
+    const s = tls.connect({ host: '127.0.0.1', port, ...pskClientOptions('c1/n1/n2', randomBytes(32)), secureContext: trusting }, () => {
+      resolve(pskAuthenticated(s) ? 'accepted' : 'connected without PSK')
+      s.destroy()
+    })
     s.on('error', (e) => resolve(`refused: ${e.message}`))
   })
   t.match(outcome, /^refused: the server offered a certificate/)
-  const a = new PeerChannel({ cluster: 'c1', node: 'n1', key: randomBytes(32), listen: [], peers: { n2: [{ host: '127.0.0.1', port }] }, onRequest: async () => null, connectTimeoutMs: 1000 })
+  const a = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key: randomBytes(32),
+    listen: [],
+    peers: { n2: [{ host: '127.0.0.1', port }] },
+    onRequest: async () => null,
+    connectTimeoutMs: 1000,
+  })
   t.teardown(() => a.stop())
   await t.rejects(a.request('n2', 'x', 2000), { code: 'MCCS_ERR_PEER_UNREACHABLE' })
   t.equal(a.rejected.handshake, 1)
@@ -177,10 +316,30 @@ t.test('a tampered record closes the connection; a replayed session runs nothing
   const r = await relay(t, pb)
   const key = randomBytes(32)
   const ran: unknown[] = []
-  const n2 = new PeerChannel({ cluster: 'c1', node: 'n2', key, listen: [{ host: '127.0.0.1', port: pb }], peers: { n1: [] }, onRequest: async (_f, body) => { ran.push(body); return 'ok' } })
-  const n1 = new PeerChannel({ cluster: 'c1', node: 'n1', key, listen: [], peers: { n2: [{ host: '127.0.0.1', port: r.port }] }, onRequest: async () => null })
+  const n2 = new PeerChannel({
+    cluster: 'c1',
+    node: 'n2',
+    key,
+    listen: [{ host: '127.0.0.1', port: pb }],
+    peers: { n1: [] },
+    onRequest: async (_f, body) => {
+      ran.push(body)
+      return 'ok'
+    },
+  })
+  const n1 = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key,
+    listen: [],
+    peers: { n2: [{ host: '127.0.0.1', port: r.port }] },
+    onRequest: async () => null,
+  })
   await n2.start()
-  t.teardown(async () => { await n1.stop(); await n2.stop() })
+  t.teardown(async () => {
+    await n1.stop()
+    await n2.stop()
+  })
   t.equal(await n1.request('n2', 'first'), 'ok')
   // Replay: the first connection's client bytes (handshake and request) sent again on a new connection.
   const recorded = Buffer.concat(r.sent[0]!)
@@ -203,10 +362,32 @@ t.test('a tampered record closes the connection; a replayed session runs nothing
 t.test('the next link is tried when the first is dead', async (t) => {
   const key = randomBytes(32)
   const [dead, live, pa] = [await freePort(), await freePort(), await freePort()]
-  const b = new PeerChannel({ cluster: 'c1', node: 'n2', key, listen: [{ host: '127.0.0.1', port: live }], peers: { n1: [] }, onRequest: async () => 'pong' })
-  const a = new PeerChannel({ cluster: 'c1', node: 'n1', key, listen: [{ host: '127.0.0.1', port: pa }], peers: { n2: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: live }] }, onRequest: async () => 'x' })
+  const b = new PeerChannel({
+    cluster: 'c1',
+    node: 'n2',
+    key,
+    listen: [{ host: '127.0.0.1', port: live }],
+    peers: { n1: [] },
+    onRequest: async () => 'pong',
+  })
+  const a = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key,
+    listen: [{ host: '127.0.0.1', port: pa }],
+    peers: {
+      n2: [
+        { host: '127.0.0.1', port: dead },
+        { host: '127.0.0.1', port: live },
+      ],
+    },
+    onRequest: async () => 'x',
+  })
   await b.start()
   await a.start()
-  t.teardown(async () => { await a.stop(); await b.stop() })
+  t.teardown(async () => {
+    await a.stop()
+    await b.stop()
+  })
   t.equal(await a.request('n2', 'ping'), 'pong')
 })

@@ -18,21 +18,36 @@ if (!avail.ok) {
     t.teardown(() => qs.cleanup())
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}q-`, nodes: 2, ...qs.options })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `qs-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `qs-${n}.log`), await c.log(n))
       await c.destroy()
     })
     qs.start(c)
     c.start()
     await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
-    const q = await until(async () => { const s = await c.status('n2'); return s.membership?.quorum.server?.vote === 'granted' ? s : undefined }, 20_000, 'n2 granted')
+    const q = await until(
+      async () => {
+        const s = await c.status('n2')
+        return s.membership?.quorum.server?.vote === 'granted' ? s : undefined
+      },
+      20_000,
+      'n2 granted',
+    )
     t.equal(q.membership?.quorum.server?.connected, true, 'status shows the quorum server connected')
 
     const from = c.rounds.length
     const t0 = Date.now()
     await c.killNode('n1')
-    const back = await until(async () => c.rounds.slice(from).find((r) => r.at > t0 && r.who.includes('n2')), 30_000, 'the service answering from n2')
-    t.ok(back.at - t0 < 5000, `kill -9 of n1 to the first answer from n2: ${back.at - t0} ms (no fence delay: only one side can be quorate)`)
+    const back = await until(
+      async () => c.rounds.slice(from).find((r) => r.at > t0 && r.who.includes('n2')),
+      30_000,
+      'the service answering from n2',
+    )
+    t.ok(
+      back.at - t0 < 5000,
+      `kill -9 of n1 to the first answer from n2: ${back.at - t0} ms (no fence delay: only one side can be quorate)`,
+    )
     const st = await c.status('n2')
     t.equal(st.membership?.quorate, true, 'n2 alone is quorate with the server vote')
     t.equal(st.membership?.quorum.server?.vote, 'granted')

@@ -43,8 +43,18 @@ async function setup(t: Test, clusters: string[] = ['c1']) {
   for (const c of clusters) keys[c] = await addCluster(dir, c)
   const logs: Array<{ level: string; msg: string; data?: Record<string, unknown> }> = []
   const server = await QuorumServer.start({
-    dir, port: 0, host: '127.0.0.1', intervalMs: INTERVAL, timeoutMs: TIMEOUT, authTimeoutMs: 1000,
-    tls: { key: material.key, cert: material.cert }, log: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
+    dir,
+    port: 0,
+    host: '127.0.0.1',
+    intervalMs: INTERVAL,
+    timeoutMs: TIMEOUT,
+    authTimeoutMs: 1000,
+    tls: { key: material.key, cert: material.cert },
+    log: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
   })
   const clients: QuorumClient[] = []
   t.teardown(async () => {
@@ -53,8 +63,15 @@ async function setup(t: Test, clusters: string[] = ['c1']) {
   })
   const client = (cluster: string, node: string, partition: string[], o: { key?: string; ca?: string; host?: string } = {}) => {
     const c = new QuorumClient({
-      host: o.host ?? '127.0.0.1', port: server.port, ca: o.ca ?? material.caCert, cluster, node, key: o.key ?? keys[cluster] ?? 'k'.repeat(64),
-      partition, intervalMs: INTERVAL, backoff: { minMs: 50, maxMs: 200 },
+      host: o.host ?? '127.0.0.1',
+      port: server.port,
+      ca: o.ca ?? material.caCert,
+      cluster,
+      node,
+      key: o.key ?? keys[cluster] ?? 'k'.repeat(64),
+      partition,
+      intervalMs: INTERVAL,
+      backoff: { minMs: 50, maxMs: 200 },
     })
     clients.push(c)
     return c.start()
@@ -88,15 +105,30 @@ async function raw(port: number) {
     }
   })
   s.on('error', () => {})
-  s.on('close', () => { closed = true })
+  s.on('close', () => {
+    closed = true
+  })
   await new Promise((r) => s.once('secureConnect', r))
   await waitFor(() => lines.length > 0)
   return {
-    s, lines, get closed() { return closed },
+    s,
+    lines,
+    get closed() {
+      return closed
+    },
     send: (x: string | Buffer) => s.write(x),
     login: (cluster: string, node: string, key: string) => {
       const nonce = lines[0]!.nonce as string
-      s.write(JSON.stringify({ t: 'auth', v: 1, cluster, node, cnonce: 'ab'.repeat(8), mac: authMac(key, cluster, node, nonce, 'ab'.repeat(8)) }) + '\n')
+      s.write(
+        JSON.stringify({
+          t: 'auth',
+          v: 1,
+          cluster,
+          node,
+          cnonce: 'ab'.repeat(8),
+          mac: authMac(key, cluster, node, nonce, 'ab'.repeat(8)),
+        }) + '\n',
+      )
     },
   }
 }
@@ -107,8 +139,28 @@ t.test('the vote rule (ffsplit) on its own', async (t) => {
   t.same(choosePartition([['n1'], ['n2']], ['n2']), ['n2'], 'tie: the holder keeps it')
   t.same(choosePartition([['n1'], ['n2'], ['n2']], ['n2']), ['n2'], 'several reporters of one partition count once')
   t.same(choosePartition([['n3'], ['n1', 'n2']], ['n3']), ['n1', 'n2'], 'more nodes win over the holder')
-  t.same(choosePartition([['a', 'b'], ['c', 'd']], ['a', 'b', 'c', 'd']), ['a', 'b'], 'an even split of the holder: lowest name')
-  t.same(choosePartition([['a', 'b'], ['c', 'd']], ['c', 'd', 'e']), ['c', 'd'], 'the part sharing more nodes with the holder')
+  t.same(
+    choosePartition(
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      ['a', 'b', 'c', 'd'],
+    ),
+    ['a', 'b'],
+    'an even split of the holder: lowest name',
+  )
+  t.same(
+    choosePartition(
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      ['c', 'd', 'e'],
+    ),
+    ['c', 'd'],
+    'the part sharing more nodes with the holder',
+  )
   t.same(choosePartition([['n10'], ['n9']], null), ['n10'], 'plain code-unit order, the same on every host')
 })
 
@@ -121,7 +173,10 @@ t.test('two clusters at once; a 2-node split {n1}|{n2}: exactly one side is gran
   const w = watchExclusive([[n1], [n2]])
   const a = s.client('c2', 'a', ['a', 'b'])
   const b = s.client('c2', 'b', ['a', 'b'])
-  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'), `c1: n1 (the holder) granted, n2 denied (${n1.vote()}/${n2.vote()})`)
+  t.ok(
+    await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'),
+    `c1: n1 (the holder) granted, n2 denied (${n1.vote()}/${n2.vote()})`,
+  )
   t.ok(await waitFor(() => a.vote() === 'granted' && b.vote() === 'granted'), 'c2 (not split): both nodes granted, independently of c1')
   await sleep(5 * INTERVAL)
   w.stop()
@@ -129,10 +184,27 @@ t.test('two clusters at once; a 2-node split {n1}|{n2}: exactly one side is gran
   t.same([n1.vote(), n2.vote(), a.vote(), b.vote()], ['granted', 'denied', 'granted', 'granted'], 'stable')
   t.match(n2.state(), { holder: ['n1'], loggedIn: true })
   const st = s.server.status()
-  t.same(st.clusters.map((c) => [c.name, c.holder, c.clients.map((x) => [x.node, x.connected, x.vote])]), [
-    ['c1', ['n1'], [['n1', true, 'granted'], ['n2', true, 'denied']]],
-    ['c2', ['a', 'b'], [['a', true, 'granted'], ['b', true, 'granted']]],
-  ])
+  t.same(
+    st.clusters.map((c) => [c.name, c.holder, c.clients.map((x) => [x.node, x.connected, x.vote])]),
+    [
+      [
+        'c1',
+        ['n1'],
+        [
+          ['n1', true, 'granted'],
+          ['n2', true, 'denied'],
+        ],
+      ],
+      [
+        'c2',
+        ['a', 'b'],
+        [
+          ['a', true, 'granted'],
+          ['b', true, 'granted'],
+        ],
+      ],
+    ],
+  )
 })
 
 t.test('on a tie the holder keeps the vote', async (t) => {
@@ -155,7 +227,10 @@ t.test('a larger partition wins over a smaller one (3 nodes), after the holder g
   const n1 = s.client('c1', 'n1', ['n1', 'n2'])
   const n2 = s.client('c1', 'n2', ['n1', 'n2'])
   const w = watchExclusive([[n1, n2], [n3]])
-  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'granted' && n3.vote() === 'denied'), '{n1,n2} takes the vote from {n3}')
+  t.ok(
+    await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'granted' && n3.vote() === 'denied'),
+    '{n1,n2} takes the vote from {n3}',
+  )
   await sleep(4 * INTERVAL)
   w.stop()
   t.same(w.violations, [], 'never both partitions at once')
@@ -193,11 +268,19 @@ t.test('a client that disconnects loses the vote after the timeout; the other si
   t.equal(n1.vote(), 'none', 'a stopped client holds nothing')
   await sleep(TIMEOUT / 2)
   t.equal(n2.vote(), 'denied', 'within the timeout the vote stays with the vanished holder')
-  t.match(s.server.status().clusters[0]!.clients.find((c) => c.node === 'n1'), { connected: false }, 'status shows n1 disconnected')
+  t.match(
+    s.server.status().clusters[0]!.clients.find((c) => c.node === 'n1'),
+    { connected: false },
+    'status shows n1 disconnected',
+  )
   t.ok(await waitFor(() => n2.vote() === 'granted'), 'then n2 gets it')
   const took = performance.now() - gone
   t.ok(took >= TIMEOUT - 50, `not before the timeout (${Math.round(took)} ms)`)
-  t.same(s.server.status().clusters[0]!.clients.map((c) => c.node), ['n2'], 'n1 forgotten')
+  t.same(
+    s.server.status().clusters[0]!.clients.map((c) => c.node),
+    ['n2'],
+    'n1 forgotten',
+  )
 })
 
 t.test('a connected node that stops reporting loses the vote after the timeout too', async (t) => {
@@ -223,15 +306,32 @@ t.test('a client whose server goes silent says "none" when its lease runs out', 
     sock.on('data', (d: string) => {
       for (const line of d.split('\n').filter(Boolean)) {
         const m = JSON.parse(line) as { t: string; seq?: number }
-        if (m.t === 'auth') sock.write(JSON.stringify({ t: 'welcome', v: 1, cluster: 'c1', node: 'n1', intervalMs: INTERVAL, timeoutMs: TIMEOUT }) + '\n')
-        if (m.t === 'report' && ++n === 1) sock.write(JSON.stringify({ t: 'vote', vseq: 1, seq: m.seq, vote: 'granted', partition: ['n1'], holder: ['n1'], reason: 'x' }) + '\n')
+        if (m.t === 'auth')
+          sock.write(JSON.stringify({ t: 'welcome', v: 1, cluster: 'c1', node: 'n1', intervalMs: INTERVAL, timeoutMs: TIMEOUT }) + '\n')
+        if (m.t === 'report' && ++n === 1)
+          sock.write(
+            JSON.stringify({ t: 'vote', vseq: 1, seq: m.seq, vote: 'granted', partition: ['n1'], holder: ['n1'], reason: 'x' }) + '\n',
+          )
       }
     })
     sock.on('error', () => {})
   })
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()))
-  const c = new QuorumClient({ host: '127.0.0.1', port: (fake.address() as { port: number }).port, ca: material.caCert, cluster: 'c1', node: 'n1', key: 'k'.repeat(64), partition: ['n1'], intervalMs: INTERVAL, backoff: { minMs: 5000, maxMs: 5000 } })
-  t.teardown(async () => { await c.stop(); await new Promise((r) => fake.close(r)) })
+  const c = new QuorumClient({
+    host: '127.0.0.1',
+    port: (fake.address() as { port: number }).port,
+    ca: material.caCert,
+    cluster: 'c1',
+    node: 'n1',
+    key: 'k'.repeat(64),
+    partition: ['n1'],
+    intervalMs: INTERVAL,
+    backoff: { minMs: 5000, maxMs: 5000 },
+  })
+  t.teardown(async () => {
+    await c.stop()
+    await new Promise((r) => fake.close(r))
+  })
   const votes: string[] = []
   c.on('vote', (v) => votes.push(v))
   c.start()
@@ -259,8 +359,15 @@ t.test('wrong key and unknown cluster are refused; the server goes on', async (t
   t.equal(bad.state().loggedIn, false)
   const good = s.client('c1', 'n2', ['n2'])
   t.ok(await waitFor(() => good.vote() === 'granted'), 'a good client still gets served')
-  t.same(s.server.status().clusters.map((c) => [c.name, c.clients.map((x) => x.node)]), [['c1', ['n2']]], 'refused clients left no trace')
-  t.ok(s.logs.some((l) => l.msg === 'quorum server: login refused' && l.data?.why === 'wrong key'), 'the server log says why')
+  t.same(
+    s.server.status().clusters.map((c) => [c.name, c.clients.map((x) => x.node)]),
+    [['c1', ['n2']]],
+    'refused clients left no trace',
+  )
+  t.ok(
+    s.logs.some((l) => l.msg === 'quorum server: login refused' && l.data?.why === 'wrong key'),
+    'the server log says why',
+  )
   t.notOk(JSON.stringify(s.logs).includes(s.keys.c1!), 'the key never reaches the log')
   // A key added later works without a restart.
   await addCluster(s.dir, 'late', 'z'.repeat(64))
@@ -278,14 +385,22 @@ t.test('garbage is refused line by line without hurting the server', async (t) =
     ['binary junk', Buffer.from([0, 1, 2, 255, 254, 10]), () => {}],
     ['a line longer than 16 KiB', 'x'.repeat(20_000), () => {}],
     ['an auth with a bad field', '{"t":"auth","v":1,"cluster":"../etc","node":"n1","cnonce":"abababababababab","mac":"00"}\n', () => {}],
-    ['a partition without the reporter', '', (r) => {
-      r.login('c1', 'n1', s.keys.c1!)
-      r.send('{"t":"report","seq":1,"ack":0,"partition":["n2"]}\n')
-    }],
-    ['a partition with 65 nodes', '', (r) => {
-      r.login('c1', 'n1', s.keys.c1!)
-      r.send(JSON.stringify({ t: 'report', seq: 1, ack: 0, partition: Array.from({ length: 65 }, (_, i) => `n${i}`) }) + '\n')
-    }],
+    [
+      'a partition without the reporter',
+      '',
+      (r) => {
+        r.login('c1', 'n1', s.keys.c1!)
+        r.send('{"t":"report","seq":1,"ack":0,"partition":["n2"]}\n')
+      },
+    ],
+    [
+      'a partition with 65 nodes',
+      '',
+      (r) => {
+        r.login('c1', 'n1', s.keys.c1!)
+        r.send(JSON.stringify({ t: 'report', seq: 1, ack: 0, partition: Array.from({ length: 65 }, (_, i) => `n${i}`) }) + '\n')
+      },
+    ],
   ]
   for (const [what, payload, act] of cases) {
     const r = await raw(s.server.port)
@@ -304,7 +419,10 @@ t.test('garbage is refused line by line without hurting the server', async (t) =
   t.pass('a non-TLS peer is dropped')
   const good = s.client('c1', 'n1', ['n1'])
   t.ok(await waitFor(() => good.vote() === 'granted'), 'the server still serves')
-  t.same(s.server.status().clusters[0]!.clients.map((c) => c.node), ['n1'])
+  t.same(
+    s.server.status().clusters[0]!.clients.map((c) => c.node),
+    ['n1'],
+  )
 })
 
 t.test("the client verifies the server's certificate", async (t) => {
@@ -316,7 +434,18 @@ t.test("the client verifies the server's certificate", async (t) => {
   t.equal(codes[0], 'MCCS_ERR_QUORUM_TLS', 'a client pinned to another CA refuses the server')
   t.equal(wrongCa.vote(), 'none')
   t.match(wrongCa.state().lastError, { code: 'MCCS_ERR_QUORUM_TLS' })
-  const wrongName = new QuorumClient({ host: '127.0.0.1', servername: 'quorum.example.org', port: s.server.port, ca: material.caCert, cluster: 'c1', node: 'n2', key: s.keys.c1!, partition: ['n2'], intervalMs: INTERVAL, backoff: { minMs: 1000, maxMs: 1000 } })
+  const wrongName = new QuorumClient({
+    host: '127.0.0.1',
+    servername: 'quorum.example.org',
+    port: s.server.port,
+    ca: material.caCert,
+    cluster: 'c1',
+    node: 'n2',
+    key: s.keys.c1!,
+    partition: ['n2'],
+    intervalMs: INTERVAL,
+    backoff: { minMs: 1000, maxMs: 1000 },
+  })
   t.teardown(() => wrongName.stop())
   const nameCodes: string[] = []
   wrongName.on('error', (e: MccsError) => nameCodes.push(e.code))
@@ -330,7 +459,8 @@ t.test("the client verifies the server's certificate", async (t) => {
 
 t.test('mccs quorum-server: add-cluster, status, run (a real process)', async (t) => {
   const dir = path.join(root, 'cli')
-  const out: string[] = [], err: string[] = []
+  const out: string[] = [],
+    err: string[] = []
   const io = { out: (x: string) => out.push(x), err: (x: string) => err.push(x) }
   t.equal(await main(['quorum-server', 'add-cluster', 'prod', '--dir', dir, '--host', '127.0.0.1', '--json'], io), 0, err.join('\n'))
   const added = JSON.parse(out.pop()!) as { key: string; caFile: string; keyFile: string }
@@ -345,22 +475,60 @@ t.test('mccs quorum-server: add-cluster, status, run (a real process)', async (t
   err.length = 0
 
   const mainTs = fileURLToPath(new URL('../../core/cli/main.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', mainTs, 'quorum-server', '--port', '0', '--listen', '127.0.0.1', '--dir', dir,
-    '--host', '127.0.0.1', '--interval-ms', String(INTERVAL), '--timeout-ms', String(TIMEOUT)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = '', stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d })
-  child.stderr.on('data', (d: Buffer) => { stderr += d })
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      mainTs,
+      'quorum-server',
+      '--port',
+      '0',
+      '--listen',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--interval-ms',
+      String(INTERVAL),
+      '--timeout-ms',
+      String(TIMEOUT),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let stdout = '',
+    stderr = ''
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d
+  })
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
   t.ok(await waitFor(() => /listening on 127\.0\.0\.1:(\d+)/.test(stdout), 20_000), `server up: ${stdout}${stderr}`)
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(stdout)![1])
   const ca = fs.readFileSync(added.caFile, 'utf8')
-  const c = new QuorumClient({ host: '127.0.0.1', port, ca, cluster: 'prod', node: 'alpha', key: added.key, partition: ['alpha'], intervalMs: INTERVAL })
+  const c = new QuorumClient({
+    host: '127.0.0.1',
+    port,
+    ca,
+    cluster: 'prod',
+    node: 'alpha',
+    key: added.key,
+    partition: ['alpha'],
+    intervalMs: INTERVAL,
+  })
   t.teardown(() => c.stop())
   c.start()
   t.ok(await waitFor(() => c.vote() === 'granted'), 'a node of the cluster gets the vote')
   t.equal(await main(['quorum-server', 'status', '--dir', dir, '--json'], io), 0, err.join('\n'))
-  const st = JSON.parse(out.pop()!) as { clusters: Array<{ name: string; holder: string[]; clients: Array<{ node: string; connected: boolean; vote: string }> }> }
+  const st = JSON.parse(out.pop()!) as {
+    clusters: Array<{ name: string; holder: string[]; clients: Array<{ node: string; connected: boolean; vote: string }> }>
+  }
   t.match(st.clusters, [{ name: 'prod', holder: ['alpha'], clients: [{ node: 'alpha', connected: true, vote: 'granted' }] }])
   t.equal(await main(['--json', 'quorum-server', 'status', '--dir', dir], io), 0, '--json before the command works too')
   out.pop()

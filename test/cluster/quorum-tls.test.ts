@@ -58,7 +58,11 @@ t.test('refusals: half a CA, bad hosts, no openssl', async (t) => {
   const dir = fresh()
   await ensureTlsMaterial(dir, { hosts: ['127.0.0.1'] })
   fs.rmSync(path.join(dir, 'ca.key'))
-  await t.rejects(ensureTlsMaterial(dir, { hosts: ['127.0.0.1'] }), { code: 'MCCS_ERR_TLS_MATERIAL' }, 'never silently replaces a pinned CA')
+  await t.rejects(
+    ensureTlsMaterial(dir, { hosts: ['127.0.0.1'] }),
+    { code: 'MCCS_ERR_TLS_MATERIAL' },
+    'never silently replaces a pinned CA',
+  )
   for (const hosts of [['a b'], ['x\nsubjectAltName=DNS:evil'], ['ok', '-bad'], []]) {
     await t.rejects(ensureTlsMaterial(fresh(), { hosts }), { code: 'MCCS_ERR_INVALID' }, JSON.stringify(hosts))
   }

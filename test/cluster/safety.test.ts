@@ -6,13 +6,39 @@ import { labAvailable } from '../../scripts/lab/lab.js'
 import { runSafety, intervalsOf, overlapsOf } from '../../scripts/lab/safety.js'
 
 t.test('the checker itself finds an overlap and cuts intervals at fences', async (t) => {
-  const iv = intervalsOf([
-    { node: 'n1', ev: 'up', at: 0 }, { node: 'n2', ev: 'up', at: 100 }, { node: 'n2', ev: 'down', at: 200 },
-    { node: 'n3', ev: 'up', at: 300 },
-  ], [{ node: 'n1', at: 250 }], 1000)
-  t.same(iv.map((x) => [x.node, x.from, x.to, x.end]), [['n1', 0, 250, 'fenced'], ['n2', 100, 200, 'down'], ['n3', 300, 1000, 'running']])
+  const iv = intervalsOf(
+    [
+      { node: 'n1', ev: 'up', at: 0 },
+      { node: 'n2', ev: 'up', at: 100 },
+      { node: 'n2', ev: 'down', at: 200 },
+      { node: 'n3', ev: 'up', at: 300 },
+    ],
+    [{ node: 'n1', at: 250 }],
+    1000,
+  )
+  t.same(
+    iv.map((x) => [x.node, x.from, x.to, x.end]),
+    [
+      ['n1', 0, 250, 'fenced'],
+      ['n2', 100, 200, 'down'],
+      ['n3', 300, 1000, 'running'],
+    ],
+  )
   t.equal(overlapsOf(iv).length, 1, 'n1 (0-250) and n2 (100-200) overlap')
-  t.equal(overlapsOf(intervalsOf([{ node: 'n1', ev: 'up', at: 0 }, { node: 'n1', ev: 'down', at: 50 }, { node: 'n2', ev: 'up', at: 60 }], [], 100)).length, 0)
+  t.equal(
+    overlapsOf(
+      intervalsOf(
+        [
+          { node: 'n1', ev: 'up', at: 0 },
+          { node: 'n1', ev: 'down', at: 50 },
+          { node: 'n2', ev: 'up', at: 60 },
+        ],
+        [],
+        100,
+      ),
+    ).length,
+    0,
+  )
 })
 
 const avail = await labAvailable()

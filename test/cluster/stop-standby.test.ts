@@ -17,8 +17,11 @@ function cli(c: AgentCluster, node: string, ...args: string[]): Promise<{ code: 
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: c.homes[node]!, MCCS_NODE_NAME: node }
   delete env.NODE_OPTIONS
   delete env.MCCS_CONFIG
-  return new Promise((resolve) => execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 120_000 },
-    (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })))
+  return new Promise((resolve) =>
+    execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 120_000 }, (err, out, errOut) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }),
+    ),
+  )
 }
 async function stopAgent(c: AgentCluster, n: string): Promise<void> {
   const child = c.agents[n]!
@@ -28,7 +31,11 @@ async function stopAgent(c: AgentCluster, n: string): Promise<void> {
   if (code !== 0) throw new Error(`the agent of ${n} did not exit 0 within 30 s of SIGTERM (${code})`)
 }
 const fences = async (c: AgentCluster) =>
-  (await Promise.all(c.nodes.map(async (n) => (await c.log(n)).split('\n').filter((l) => /"msg":"fence n\d+ \(level|"msg":"fencing n\d+ with/.test(l))))).flat()
+  (
+    await Promise.all(
+      c.nodes.map(async (n) => (await c.log(n)).split('\n').filter((l) => /"msg":"fence n\d+ \(level|"msg":"fencing n\d+ with/.test(l))),
+    )
+  ).flat()
 
 if (!avail.ok) {
   t.test('node standby', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
@@ -36,13 +43,15 @@ if (!avail.ok) {
   t.test('3 nodes: standby of the active node moves its group and keeps it away; unstandby; nobody is fenced', async (t) => {
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}y-`, nodes: 3 })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `y-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `y-${n}.log`), await c.log(n))
       await c.destroy()
     })
     c.start()
     await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
-    for (const n of ['n2', 'n3']) await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
+    for (const n of ['n2', 'n3'])
+      await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
 
     // Asked on n2 for n1 (the active node and the coordinator).
     const from = c.rounds.length
@@ -54,7 +63,16 @@ if (!avail.ok) {
     t.ok(moved, 'the service answers from n2')
     const gaps = c.rounds.slice(from).filter((x) => x.at >= t0)
     let worst = 0
-    for (let i = 1; i < gaps.length; i++) if (gaps[i]!.who.length) worst = Math.max(worst, gaps[i]!.at - (gaps.slice(0, i).reverse().find((x) => x.who.length)?.at ?? t0))
+    for (let i = 1; i < gaps.length; i++)
+      if (gaps[i]!.who.length)
+        worst = Math.max(
+          worst,
+          gaps[i]!.at -
+            (gaps
+              .slice(0, i)
+              .reverse()
+              .find((x) => x.who.length)?.at ?? t0),
+        )
     t.ok(worst <= 1000, `one switch: the service was silent at most ${worst} ms`)
     t.equal(c.rounds.slice(from).filter((x) => x.who.length > 1).length, 0, 'never two answers in one round')
     let st = await c.status('n2')
@@ -77,7 +95,11 @@ if (!avail.ok) {
     await stopAgent(c, 'n1')
     c.startAgent('n1')
     await until(async () => (await c.status('n1')).membership?.partition.length === 3 || undefined, 30_000, 'n1 back in a full partition')
-    await until(async () => (await c.status('n3')).nodes.find((x) => x.name === 'n1')?.membership === 'standby' || undefined, 10_000, 'n1 still in standby after its restart')
+    await until(
+      async () => (await c.status('n3')).nodes.find((x) => x.name === 'n1')?.membership === 'standby' || undefined,
+      10_000,
+      'n1 still in standby after its restart',
+    )
     t.pass('n1 is still in standby after its agent restarted')
     await new Promise((r) => setTimeout(r, 1500))
     t.equal(c.rounds.slice(from2).filter((x) => x.who.includes('n1')).length, 0, 'still nothing on n1')
@@ -86,7 +108,11 @@ if (!avail.ok) {
     // Unstandby: n1 is probed and usable again (the group stays where it is: no failback).
     const u = await cli(c, 'n3', 'node', 'unstandby', 'n1')
     t.equal(u.code, 0, `mccs node unstandby n1: ${u.out}${u.err}`)
-    await until(async () => (await c.status('n3')).nodes.find((x) => x.name === 'n1')?.membership === 'up' || undefined, 10_000, 'n1 up again')
+    await until(
+      async () => (await c.status('n3')).nodes.find((x) => x.name === 'n1')?.membership === 'up' || undefined,
+      10_000,
+      'n1 up again',
+    )
     const sw = await cli(c, 'n3', 'group', 'switch', 'web', '--node', 'n1', '--wait', '--timeout', '30')
     t.equal(sw.code, 0, `the group can be switched to n1 again: ${sw.err}`)
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')

@@ -15,29 +15,45 @@ const avail = await labAvailable()
 
 async function cluster(t: Test, tag: string, nodes: number): Promise<AgentCluster> {
   const c = await AgentCluster.create({
-    prefix: `mccs${process.pid}${tag}-`, nodes,
-    ...(nodes === 2 ? { hb: (hb: Record<string, unknown>) => { hb.quorum = { twoNode: true } } } : {}),
+    prefix: `mccs${process.pid}${tag}-`,
+    nodes,
+    ...(nodes === 2
+      ? {
+          hb: (hb: Record<string, unknown>) => {
+            hb.quorum = { twoNode: true }
+          },
+        }
+      : {}),
   })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
     await c.destroy()
   })
   c.start()
   await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
   await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
-  for (const n of c.nodes.slice(1)) await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
+  for (const n of c.nodes.slice(1))
+    await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 15_000, `${n} following`)
   return c
 }
 
 const lines = async (c: AgentCluster, n: string, re: RegExp) => (await c.log(n)).split('\n').filter((l) => re.test(l))
 /** Fences issued anywhere (the lab's fence script kills every process of the target's namespace). */
-const fences = async (c: AgentCluster) => (await Promise.all(c.nodes.map((n) => lines(c, n, /"msg":"fence n\d+ \(level|"msg":"fencing n\d+ with/)))).flat()
+const fences = async (c: AgentCluster) =>
+  (await Promise.all(c.nodes.map((n) => lines(c, n, /"msg":"fence n\d+ \(level|"msg":"fencing n\d+ with/)))).flat()
 
 /** SIGTERM to a node's agent; resolves with its exit code and how long it took. */
-async function stopAgent(c: AgentCluster, n: string, boundMs = 60_000): Promise<{ code: number | null; signal: string | null; ms: number }> {
+async function stopAgent(
+  c: AgentCluster,
+  n: string,
+  boundMs = 60_000,
+): Promise<{ code: number | null; signal: string | null; ms: number }> {
   const child = c.agents[n]!
   const t0 = Date.now()
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   child.kill('SIGTERM')
   const r = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), boundMs))])
   if (!r) throw new Error(`the agent of ${n} did not exit within ${boundMs} ms of SIGTERM`)
@@ -73,11 +89,19 @@ async function stopAndStartStandby(t: Test, c: AgentCluster, n: string): Promise
 
   c.startAgent(n)
   await until(async () => (await c.status(n)).membership?.role === 'follower' || undefined, 30_000, `${n} following again`)
-  await until(async () => (await c.status('n1')).nodes.find((x) => x.name === n)?.membership === 'up' || undefined, 10_000, `${n} up in n1's engine`)
+  await until(
+    async () => (await c.status('n1')).nodes.find((x) => x.name === n)?.membership === 'up' || undefined,
+    10_000,
+    `${n} up in n1's engine`,
+  )
   await new Promise((r) => setTimeout(r, 1500))
   t.same(await fences(c), [], `nobody was fenced after ${n} rejoined`)
   t.equal(c.agents[n]!.exitCode, null, `${n}'s new agent runs`)
-  t.equal(c.rounds.slice(from).filter((r) => r.who.join() !== 'n1' && r.who.length).length, 0, 'the service never answered from another node')
+  t.equal(
+    c.rounds.slice(from).filter((r) => r.who.join() !== 'n1' && r.who.length).length,
+    0,
+    'the service never answered from another node',
+  )
 }
 
 async function stopAndStartActive(t: Test, c: AgentCluster): Promise<void> {
@@ -90,24 +114,41 @@ async function stopAndStartActive(t: Test, c: AgentCluster): Promise<void> {
   t.ok(silence <= 1000, `one switch: the service was silent at most ${silence} ms (≤ 1000)`)
   t.ok(moved.at - t0 < 10_000, `SIGTERM to the first answer from n2: ${moved.at - t0} ms`)
   t.equal(c.rounds.slice(from).filter((r) => r.who.length > 1).length, 0, 'never two answers in one round')
-  t.notOk(c.rounds.slice(from).some((r) => r.who.includes('n1') && r.at > moved.at), 'n1 no longer answers once n2 does')
+  t.notOk(
+    c.rounds.slice(from).some((r) => r.who.includes('n1') && r.at > moved.at),
+    'n1 no longer answers once n2 does',
+  )
   await until(async () => (await c.status('n2')).membership?.coordinator === 'n2' || undefined, 5000, 'n2 coordinator')
   await new Promise((r) => setTimeout(r, 2000))
   const st = await c.status('n2')
   t.equal(st.nodes.find((x) => x.name === 'n1')?.membership, 'left', 'n2 shows n1 as left')
   t.equal(st.groups[0]?.nodes.n2, 'online', 'web online on n2')
   t.same(await fences(c), [], 'nobody was fenced')
-  t.comment(`stop of the active node: agent exit after ${stop.ms} ms, longest silence ${silence} ms, first answer from n2 after ${moved.at - t0} ms`)
+  t.comment(
+    `stop of the active node: agent exit after ${stop.ms} ms, longest silence ${silence} ms, first answer from n2 after ${moved.at - t0} ms`,
+  )
 
   const back = c.rounds.length
   c.startAgent('n1')
-  await until(async () => (await c.status('n1')).membership?.partition.length === c.nodes.length || undefined, 30_000, 'n1 back in a full partition')
-  await until(async () => (await c.status('n2')).nodes.find((x) => x.name === 'n1')?.membership === 'up' || undefined, 15_000, 'n1 up in the engine')
+  await until(
+    async () => (await c.status('n1')).membership?.partition.length === c.nodes.length || undefined,
+    30_000,
+    'n1 back in a full partition',
+  )
+  await until(
+    async () => (await c.status('n2')).nodes.find((x) => x.name === 'n1')?.membership === 'up' || undefined,
+    15_000,
+    'n1 up in the engine',
+  )
   await new Promise((r) => setTimeout(r, 2000))
   t.same(await fences(c), [], 'nobody was fenced after n1 rejoined')
   t.equal(c.agents.n1!.exitCode, null, "n1's new agent runs")
   const after = c.rounds.slice(back)
-  t.equal(after.filter((r) => r.who.length !== 1 || r.who[0] !== 'n2').length, 0, 'the service stayed on n2 (no failback), one answer per round')
+  t.equal(
+    after.filter((r) => r.who.length !== 1 || r.who[0] !== 'n2').length,
+    0,
+    'the service stayed on n2 (no failback), one answer per round',
+  )
 }
 
 if (!avail.ok) {

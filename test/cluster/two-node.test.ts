@@ -12,14 +12,16 @@ const avail = await labAvailable()
 
 async function twoNodes(t: Test, tag: string, isolation: boolean): Promise<AgentCluster> {
   const c = await AgentCluster.create({
-    prefix: `mccs${process.pid}${tag}-`, nodes: 2,
+    prefix: `mccs${process.pid}${tag}-`,
+    nodes: 2,
     hb: (hb) => {
       hb.quorum = { twoNode: true }
       if (isolation) for (const n of hb.nodes) n.isolationTestAddresses = [addressOf('client', 0), addressOf('client', 1)]
     },
   })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `${tag}-${n}.log`), await c.log(n))
     await c.destroy()
   })
   c.start()
@@ -30,7 +32,10 @@ async function twoNodes(t: Test, tag: string, isolation: boolean): Promise<Agent
 }
 
 const entries = async (c: AgentCluster, n: string, re: RegExp) =>
-  (await c.log(n)).split('\n').filter((l) => re.test(l)).map((l) => JSON.parse(l) as { time: string; msg: string })
+  (await c.log(n))
+    .split('\n')
+    .filter((l) => re.test(l))
+    .map((l) => JSON.parse(l) as { time: string; msg: string })
 
 if (!avail.ok) {
   t.test('two-node clusters in the lab', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
@@ -40,13 +45,20 @@ if (!avail.ok) {
     t.equal((await c.status('n1')).membership?.quorum.twoNode, true, 'status shows two-node mode')
     const from = c.rounds.length
     await c.lab.partition([['n1'], ['n2']])
-    await until(async () => (await entries(c, 'n1', /fence n2 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined, 15_000, 'n1 fencing n2')
+    await until(
+      async () => (await entries(c, 'n1', /fence n2 \(level 1, fence-script\): done\/ok/)).length > 0 || undefined,
+      15_000,
+      'n1 fencing n2',
+    )
     // n2 waited (it runs nothing) and was fenced meanwhile: it never fenced n1.
     t.same(await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/), [], 'n2 never fenced n1')
     // n2 runs nothing: if it got as far as fencing n1 before n1 fenced it, it first waited the fence delay.
     const delayed = await entries(c, 'n2', /waiting 5000 ms first \(fence delay\)/)
     const ran = await entries(c, 'n2', /fencing n1 with/)
-    t.ok(ran.length === 0 || (delayed[0] !== undefined && delayed[0].time <= ran[0]!.time), `n2 did not fence n1 without its delay (delay logged ${delayed.length}×, fence script started ${ran.length}×)`)
+    t.ok(
+      ran.length === 0 || (delayed[0] !== undefined && delayed[0].time <= ran[0]!.time),
+      `n2 did not fence n1 without its delay (delay logged ${delayed.length}×, fence script started ${ran.length}×)`,
+    )
     await new Promise((r) => setTimeout(r, 1000))
     const after = c.rounds.slice(from)
     t.ok(after.length > 50, `${after.length} probe rounds during the split`)
@@ -65,7 +77,8 @@ if (!avail.ok) {
     const selfFenced = await entries(c, 'n1', /self-fenced: local resources taken offline/)
     const online2 = await entries(c, 'n2', /online svc: done\/ok/)
     t.ok(selfFenced.length > 0 && online2.length > 0, 'n1 self-fenced, n2 brought svc online')
-    if (selfFenced[0] && online2[0]) t.ok(selfFenced[0].time < online2[0].time, `n1 stopped svc (${selfFenced[0].time}) before n2 started it (${online2[0].time})`)
+    if (selfFenced[0] && online2[0])
+      t.ok(selfFenced[0].time < online2[0].time, `n1 stopped svc (${selfFenced[0].time}) before n2 started it (${online2[0].time})`)
     t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'the isolated node fenced nobody')
     t.match(await c.log('n2'), /fence n1 \(level 1, fence-script\): done\/ok/, 'n2 fenced n1 before starting the group')
   })

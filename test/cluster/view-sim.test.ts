@@ -19,36 +19,54 @@ const CONVERGE_BOUND_MS = 3000
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
 
-t.test(`random schedules (${SCHEDULES}): never two installed quorate views acting at once; one view everywhere after the heal`, async (t) => {
-  const t0 = Date.now()
-  const bad: SimResult[] = []
-  const slow: SimResult[] = []
-  const conv: number[] = []
-  let packets = 0
-  let views = 0
-  for (let seed = FIRST; seed < FIRST + SCHEDULES; seed++) {
-    const r = simulate({ seed, wire: seed % 20 === 0 })
-    packets += r.packets
-    views += r.views
-    if (r.violations.length) bad.push(r)
-    if (r.convergedMs === null || r.convergedMs > CONVERGE_BOUND_MS) slow.push(r)
-    else conv.push(r.convergedMs)
-  }
-  conv.sort((a, b) => a - b)
-  t.comment(`${SCHEDULES} schedules in ${Date.now() - t0} ms: ${packets} heartbeats, ${views} views installed; ` +
-    `after the heal one view everywhere in median ${Math.round(pct(conv, 0.5))} ms, p99 ${Math.round(pct(conv, 0.99))} ms, max ${Math.round(conv.at(-1) ?? NaN)} ms`)
-  t.same(bad.map((r) => ({ seed: r.seed, nodes: r.nodes, first: r.violations[0] })), [], 'no instant with two quorate views acting')
-  t.same(slow.map((r) => ({ seed: r.seed, nodes: r.nodes, convergedMs: r.convergedMs })), [], `converged within ${CONVERGE_BOUND_MS} ms of the heal`)
-})
+t.test(
+  `random schedules (${SCHEDULES}): never two installed quorate views acting at once; one view everywhere after the heal`,
+  async (t) => {
+    const t0 = Date.now()
+    const bad: SimResult[] = []
+    const slow: SimResult[] = []
+    const conv: number[] = []
+    let packets = 0
+    let views = 0
+    for (let seed = FIRST; seed < FIRST + SCHEDULES; seed++) {
+      const r = simulate({ seed, wire: seed % 20 === 0 })
+      packets += r.packets
+      views += r.views
+      if (r.violations.length) bad.push(r)
+      if (r.convergedMs === null || r.convergedMs > CONVERGE_BOUND_MS) slow.push(r)
+      else conv.push(r.convergedMs)
+    }
+    conv.sort((a, b) => a - b)
+    t.comment(
+      `${SCHEDULES} schedules in ${Date.now() - t0} ms: ${packets} heartbeats, ${views} views installed; ` +
+        `after the heal one view everywhere in median ${Math.round(pct(conv, 0.5))} ms, p99 ${Math.round(pct(conv, 0.99))} ms, max ${Math.round(conv.at(-1) ?? NaN)} ms`,
+    )
+    t.same(
+      bad.map((r) => ({ seed: r.seed, nodes: r.nodes, first: r.violations[0] })),
+      [],
+      'no instant with two quorate views acting',
+    )
+    t.same(
+      slow.map((r) => ({ seed: r.seed, nodes: r.nodes, convergedMs: r.convergedMs })),
+      [],
+      `converged within ${CONVERGE_BOUND_MS} ms of the heal`,
+    )
+  },
+)
 
 t.test('the checker catches the decision rule before issue 14 (computed partition held 3 heartbeats) on the same schedules', async (t) => {
   let hit = 0
   let first: SimResult | undefined
   for (let seed = FIRST; seed < FIRST + 200; seed++) {
     const r = simulate({ seed, policy: 'legacy' })
-    if (r.violations.length) { hit++; first ??= r }
+    if (r.violations.length) {
+      hit++
+      first ??= r
+    }
   }
-  t.comment(`legacy rule: two quorate partitions acting at once in ${hit} of 200 schedules; first: seed ${first?.seed} ${JSON.stringify(first?.violations[0])}`)
+  t.comment(
+    `legacy rule: two quorate partitions acting at once in ${hit} of 200 schedules; first: seed ${first?.seed} ${JSON.stringify(first?.violations[0])}`,
+  )
   t.ok(hit > 0, 'the same schedules break the unagreed rule')
 })
 
@@ -68,10 +86,16 @@ t.test('finding 4: 90 % of the heartbeats into n2 dropped for 3 s (3 nodes)', as
   let example = ''
   for (let seed = 1; seed <= 100; seed++) {
     const old = simulate({ seed, nodes: 3, policy: 'legacy', faults, faultMs: 4000, afterMs: 3000 })
-    if (old.violations.length) { legacy++; example ||= JSON.stringify(old.violations[0]) }
+    if (old.violations.length) {
+      legacy++
+      example ||= JSON.stringify(old.violations[0])
+    }
     const r = simulate({ seed, nodes: 3, faults, faultMs: 4000, afterMs: 3000, wire: true })
     t.same(r.violations, [], `seed ${seed}: never two views acting`)
-    t.ok(r.convergedMs !== null && r.convergedMs < CONVERGE_BOUND_MS, `seed ${seed}: one view everywhere after the loss ends (${r.convergedMs} ms)`)
+    t.ok(
+      r.convergedMs !== null && r.convergedMs < CONVERGE_BOUND_MS,
+      `seed ${seed}: one view everywhere after the loss ends (${r.convergedMs} ms)`,
+    )
   }
   t.comment(`before (computed partitions, no agreement): two partitions acting at once in ${legacy} of 100 runs, e.g. ${example}`)
   t.ok(legacy > 0, 'the old rule shows the finding on this schedule')
@@ -95,7 +119,12 @@ const H = 600
 const quorate = (n: number) => (ms: readonly string[]) => ms.length * 2 > n
 
 /** Facts as a peer's heartbeat would give them: `ann` received at `at`, echoing our send at `echo`. */
-const fact = (ann: Announce | null, at: number, echo = at, grantAt: number | null = at): PeerFacts => ({ ann, annAt: ann ? at : null, leaseAt: ann ? echo : null, grantAt })
+const fact = (ann: Announce | null, at: number, echo = at, grantAt: number | null = at): PeerFacts => ({
+  ann,
+  annAt: ann ? at : null,
+  leaseAt: ann ? echo : null,
+  grantAt,
+})
 
 t.test('a view is installed only once every member announced it joined; coordinator = lowest ready member', async (t) => {
   const a = new ViewNode({ self: 'a', leaseMs: L, holdMs: H, quorate: quorate(3), now: 0 })
@@ -149,7 +178,11 @@ t.test('leaving out a member waits until every grant it may hold has expired, un
   t.match(a.waitingFor(), /c may still hold a grant/)
   t.equal(a.wakeAt(peersAt(now, b1, 1000, 1000)), 1000 + H)
   t.equal(a.step(1000 + H - 1, { members: ['a', 'b'], ready: true }, peersAt(1000 + H - 1, b1, 1000, 1000)).joined, false)
-  t.equal(a.step(1000 + H, { members: ['a', 'b'], ready: true }, peersAt(1000 + H, b1, 1000, 1000)).joined, true, 'joined once the grant expired')
+  t.equal(
+    a.step(1000 + H, { members: ['a', 'b'], ready: true }, peersAt(1000 + H, b1, 1000, 1000)).joined,
+    true,
+    'joined once the grant expired',
+  )
 
   // The same, but c announced (after our last grant) that it left the view: no wait.
   const x = new ViewNode({ self: 'a', leaseMs: L, holdMs: H, quorate: quorate(3), now: -H })
@@ -158,14 +191,26 @@ t.test('leaving out a member waits until every grant it may hold has expired, un
   const w2 = x.step(1000, { members: all, ready: true }, { b: fact(bw, 1000), c: fact(bw, 1000) })
   t.equal(w2.joined, true)
   const cLeft: Announce = { epoch: w2.epoch + 1, members: ['b', 'c'], ready: [], joined: false, rd: true, floor: w2.epoch }
-  t.equal(x.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bw, 1100), c: fact(cLeft, 1050, 1050, 1000) }).joined, true, 'released by its floor')
+  t.equal(
+    x.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bw, 1100), c: fact(cLeft, 1050, 1050, 1000) }).joined,
+    true,
+    'released by its floor',
+  )
   // ... but not when a grant went out after what it said.
   const y = new ViewNode({ self: 'a', leaseMs: L, holdMs: H, quorate: quorate(3), now: -H })
   const u1 = y.step(0, { members: all, ready: true }, {})
   const bu = joinedBy('b', { ...u1, ready: ['a'] })
   y.step(1000, { members: all, ready: true }, { b: fact(bu, 1000), c: fact(bu, 1000) })
-  t.equal(y.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bu, 1100), c: fact(cLeft, 1000, 1000, 1090) }).joined, false, 'a later grant: wait')
-  t.equal(y.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bu, 1100), c: fact(cLeft, 1000, 1000, 1090) }, false).joined, false, 'not while grants are not final')
+  t.equal(
+    y.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bu, 1100), c: fact(cLeft, 1000, 1000, 1090) }).joined,
+    false,
+    'a later grant: wait',
+  )
+  t.equal(
+    y.step(1100, { members: ['a', 'b'], ready: true }, { b: fact(bu, 1100), c: fact(cLeft, 1000, 1000, 1090) }, false).joined,
+    false,
+    'not while grants are not final',
+  )
 })
 
 t.test('a leaving node joins nothing more', async (t) => {
@@ -185,7 +230,11 @@ t.test('announcements on the wire: compact, validated field by field', async (t)
   const ann: Announce = { epoch: 2 ** 40, members: names, ready: names.slice(0, 7), joined: true, rd: true, floor: 2 ** 40 }
   const w = codec.encode(ann)
   t.same(codec.decode(JSON.parse(JSON.stringify(w)), names[3]!), ann, 'round trip')
-  t.ok(encodeView({ up: names.slice(1), coordinator: names[0], generation: 12, quorum: 'quorate', ext: { vc: w, mode: 'standby' } }).length <= 1024, '16 nodes fit the 1 KiB view with the announcement')
+  t.ok(
+    encodeView({ up: names.slice(1), coordinator: names[0], generation: 12, quorum: 'quorate', ext: { vc: w, mode: 'standby' } }).length <=
+      1024,
+    '16 nodes fit the 1 KiB view with the announcement',
+  )
   const refuse = (v: unknown, field: string, sender = names[0]!) => {
     try {
       codec.decode(v, sender)

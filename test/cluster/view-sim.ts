@@ -42,7 +42,10 @@ export type Fault =
   | { kind: 'pause'; node: string; at: number; ms: number }
   | { kind: 'crash'; node: string; at: number; ms: number }
 
-export interface Violation { t: number; acting: Record<string, string> }
+export interface Violation {
+  t: number
+  acting: Record<string, string>
+}
 export interface SimResult {
   seed: number
   nodes: number
@@ -66,7 +69,17 @@ export function rng(seed: number): () => number {
   }
 }
 
-interface Packet { from: string; to: string; inc: number; seq: number; sentAt: number; echo: number | null; ann: Announce | null; wire: unknown; up: string[] }
+interface Packet {
+  from: string
+  to: string
+  inc: number
+  seq: number
+  sentAt: number
+  echo: number | null
+  ann: Announce | null
+  wire: unknown
+  up: string[]
+}
 
 interface PeerSim extends PeerFacts {
   inc: number
@@ -113,7 +126,9 @@ interface NodeSim {
 class Heap<T> {
   private a: Array<{ t: number; s: number; v: T }> = []
   private n = 0
-  get size() { return this.a.length }
+  get size() {
+    return this.a.length
+  }
   push(t: number, v: T) {
     const a = this.a
     a.push({ t, s: this.n++, v })
@@ -134,7 +149,8 @@ class Heap<T> {
       a[0] = last
       let i = 0
       for (;;) {
-        const l = 2 * i + 1, r = l + 1
+        const l = 2 * i + 1,
+          r = l + 1
         let m = i
         if (l < a.length && less(a[l]!, a[m]!)) m = l
         if (r < a.length && less(a[r]!, a[m]!)) m = r
@@ -186,10 +202,12 @@ export function randomFaults(r: () => number, names: string[], faultMs: number):
       const side = names.filter(() => r() < 0.5)
       if (!side.length || side.length === names.length) continue
       const oneWay = r() < 0.3
-      for (const a of side) for (const b of names) if (!side.includes(b)) {
-        out.push({ kind: 'loss', from: a, to: b, p: 1, at, ms })
-        if (!oneWay) out.push({ kind: 'loss', from: b, to: a, p: 1, at, ms })
-      }
+      for (const a of side)
+        for (const b of names)
+          if (!side.includes(b)) {
+            out.push({ kind: 'loss', from: a, to: b, p: 1, at, ms })
+            if (!oneWay) out.push({ kind: 'loss', from: b, to: a, p: 1, at, ms })
+          }
     } else if (x < 0.67) {
       // Loss into one node from everyone (the finding: 90 % of the heartbeats into n2).
       const n = pick()
@@ -240,16 +258,45 @@ export function simulate(o: SimOptions): SimResult {
 
   const local = (s: NodeSim) => s.off + now * s.rate
   const newPeer = (): PeerSim => ({
-    ann: null, annAt: null, leaseAt: null, grantAt: null, inc: -1, lastSeq: 0, echoSentAt: null, echoRecvAt: 0,
-    lastAccepted: null, up: false, upList: [], upKey: '',
+    ann: null,
+    annAt: null,
+    leaseAt: null,
+    grantAt: null,
+    inc: -1,
+    lastSeq: 0,
+    echoSentAt: null,
+    echoRecvAt: 0,
+    lastAccepted: null,
+    up: false,
+    upList: [],
+    upKey: '',
   })
   const boot = (name: string, inc: number, prev?: NodeSim): NodeSim => {
     const s: NodeSim = {
-      name, alive: true, pausedUntil: 0, inc, off: prev?.off ?? r() * 1e6, rate: prev?.rate ?? 1 + (r() - 0.5) * 0.02,
-      seq: 0, ring: [], peers: new Map(names.filter((x) => x !== name).map((x) => [x, newPeer()])), view: null, ann: null,
-      readyAt: now + 100 + r() * 1400, startedAt: now, queue: [],
-      legacyKey: '', legacySince: 0, legacyQuorate: false, legacyPartition: [name], actKey: null, actSince: 0,
-      actUntil: -1, facts: {}, lastUp: [], incumbent: null,
+      name,
+      alive: true,
+      pausedUntil: 0,
+      inc,
+      off: prev?.off ?? r() * 1e6,
+      rate: prev?.rate ?? 1 + (r() - 0.5) * 0.02,
+      seq: 0,
+      ring: [],
+      peers: new Map(names.filter((x) => x !== name).map((x) => [x, newPeer()])),
+      view: null,
+      ann: null,
+      readyAt: now + 100 + r() * 1400,
+      startedAt: now,
+      queue: [],
+      legacyKey: '',
+      legacySince: 0,
+      legacyQuorate: false,
+      legacyPartition: [name],
+      actKey: null,
+      actSince: 0,
+      actUntil: -1,
+      facts: {},
+      lastUp: [],
+      incumbent: null,
     }
     s.facts = Object.fromEntries(s.peers)
     s.view = new ViewNode({ self: name, leaseMs, holdMs, quorate, now: local(s) })
@@ -260,10 +307,11 @@ export function simulate(o: SimOptions): SimResult {
 
   // Faults as time windows, looked up per packet.
   const byPair = new Map<string, Fault[]>()
-  for (const f of faults) if (f.kind === 'loss' || f.kind === 'delay') {
-    const k = `${f.from}>${f.to}`
-    byPair.set(k, [...(byPair.get(k) ?? []), f])
-  }
+  for (const f of faults)
+    if (f.kind === 'loss' || f.kind === 'delay') {
+      const k = `${f.from}>${f.to}`
+      byPair.set(k, [...(byPair.get(k) ?? []), f])
+    }
   const lossP = (from: string, to: string): number => {
     const fs = healed || !byPair.size ? undefined : byPair.get(`${from}>${to}`)
     if (!fs) return 0
@@ -289,7 +337,11 @@ export function simulate(o: SimOptions): SimResult {
     const up: string[] = []
     const prefer = s.incumbent ?? undefined
     let key = `${s.name}/${prefer?.join(',') ?? ''}`
-    for (const [x, p] of s.peers) if (p.up) { up.push(x); key += `|${x}:${p.upKey}` }
+    for (const [x, p] of s.peers)
+      if (p.up) {
+        up.push(x)
+        key += `|${x}:${p.upKey}`
+      }
     let m = mCache.get(key)
     if (!m) {
       const views = Object.fromEntries(up.map((x) => [x, { up: s.peers.get(x)!.upList }]))
@@ -303,7 +355,10 @@ export function simulate(o: SimOptions): SimResult {
     const m = desire(s)
     if (policy === 'legacy') {
       const key = m.quorate ? m.partition.join(',') : ''
-      if (key !== s.legacyKey) { s.legacyKey = key; s.legacySince = now }
+      if (key !== s.legacyKey) {
+        s.legacyKey = key
+        s.legacySince = now
+      }
       s.legacyPartition = m.partition
       s.legacyQuorate = m.quorate
       return
@@ -352,7 +407,17 @@ export function simulate(o: SimOptions): SimResult {
       if (ann?.joined && p.echoSentAt !== null) p.grantAt = Math.max(p.grantAt ?? -Infinity, p.echoRecvAt)
       packets++
       if (r() < lossP(s.name, to)) continue
-      const pkt: Packet = { from: s.name, to, inc: s.inc, seq: s.seq, sentAt: t, echo: p.echoSentAt, ann, wire: ann && codec ? codec.encode(ann) : null, up: s.lastUp }
+      const pkt: Packet = {
+        from: s.name,
+        to,
+        inc: s.inc,
+        seq: s.seq,
+        sentAt: t,
+        echo: p.echoSentAt,
+        ann,
+        wire: ann && codec ? codec.encode(ann) : null,
+        up: s.lastUp,
+      }
       heap.push(now + 0.2 + r() * 2 + extraDelay(s.name, to), { k: 'deliver', p: pkt })
     }
   }
@@ -365,7 +430,13 @@ export function simulate(o: SimOptions): SimResult {
   const receive = (s: NodeSim, pkt: Packet): boolean => {
     const p = s.peers.get(pkt.from)!
     if (pkt.inc < p.inc) return false // an older incarnation: refused
-    if (pkt.inc > p.inc) { p.inc = pkt.inc; p.lastSeq = 0; p.ann = null; p.annAt = null; p.leaseAt = null }
+    if (pkt.inc > p.inc) {
+      p.inc = pkt.inc
+      p.lastSeq = 0
+      p.ann = null
+      p.annAt = null
+      p.leaseAt = null
+    }
     if (pkt.seq <= p.lastSeq) return false
     p.lastSeq = pkt.seq
     const t = local(s)
@@ -374,11 +445,25 @@ export function simulate(o: SimOptions): SimResult {
     if (pkt.echo === null || !s.ring.includes(pkt.echo)) return false // unconfirmed
     p.lastAccepted = t
     p.up = true
-    if (p.upList !== pkt.up) { p.upList = pkt.up; p.upKey = pkt.up.join(',') }
+    if (p.upList !== pkt.up) {
+      p.upList = pkt.up
+      p.upKey = pkt.up.join(',')
+    }
     const ann = codec && pkt.wire ? codec.decode(pkt.wire, pkt.from) : pkt.ann
-    const same = ann === p.ann || ann && p.ann && ann.joined === p.ann.joined && ann.floor === p.ann.floor && ann.rd === p.ann.rd &&
-      ann.epoch === p.ann.epoch && ann.members.join() === p.ann.members.join() && ann.ready.join() === p.ann.ready.join()
-    if (!same) { p.ann = ann; p.leaseAt = pkt.echo } else p.leaseAt = Math.max(p.leaseAt ?? -Infinity, pkt.echo)
+    const same =
+      ann === p.ann ||
+      (ann &&
+        p.ann &&
+        ann.joined === p.ann.joined &&
+        ann.floor === p.ann.floor &&
+        ann.rd === p.ann.rd &&
+        ann.epoch === p.ann.epoch &&
+        ann.members.join() === p.ann.members.join() &&
+        ann.ready.join() === p.ann.ready.join())
+    if (!same) {
+      p.ann = ann
+      p.leaseAt = pkt.echo
+    } else p.leaseAt = Math.max(p.leaseAt ?? -Infinity, pkt.echo)
     p.annAt = t
     return !same
   }
@@ -450,7 +535,10 @@ export function simulate(o: SimOptions): SimResult {
       case 'deliver': {
         const s = nodes.get(v.p.to)!
         if (!s.alive) break
-        if (s.pausedUntil > now) { s.queue.push(v.p); break }
+        if (s.pausedUntil > now) {
+          s.queue.push(v.p)
+          break
+        }
         if (receive(s, v.p)) decide(s)
         break
       }
@@ -491,7 +579,10 @@ export function simulate(o: SimOptions): SimResult {
         healed = true
         for (const s of nodes.values()) {
           if (!s.alive) nodes.set(s.name, boot(s.name, s.inc + 1, s))
-          if (s.pausedUntil > now) { s.pausedUntil = now; heap.push(now, { k: 'resume', node: s.name }) }
+          if (s.pausedUntil > now) {
+            s.pausedUntil = now
+            heap.push(now, { k: 'resume', node: s.name })
+          }
         }
         break
       }

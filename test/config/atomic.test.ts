@@ -24,9 +24,18 @@ function traceSyncFsync(t: Test): Array<{ op: string; file: string }> {
     fds.set(fd, String(p))
     return fd
   }) as typeof fs.openSync
-  fs.fsyncSync = ((fd: number) => { trace.push({ op: 'fsync', file: fds.get(fd) ?? `fd ${fd}` }); fsyncSync(fd) }) as typeof fs.fsyncSync
-  fs.renameSync = ((a: fs.PathLike, b: fs.PathLike) => { trace.push({ op: 'rename', file: String(b) }); renameSync(a, b) }) as typeof fs.renameSync
-  fs.closeSync = ((fd: number) => { fds.delete(fd); closeSync(fd) }) as typeof fs.closeSync
+  fs.fsyncSync = ((fd: number) => {
+    trace.push({ op: 'fsync', file: fds.get(fd) ?? `fd ${fd}` })
+    fsyncSync(fd)
+  }) as typeof fs.fsyncSync
+  fs.renameSync = ((a: fs.PathLike, b: fs.PathLike) => {
+    trace.push({ op: 'rename', file: String(b) })
+    renameSync(a, b)
+  }) as typeof fs.renameSync
+  fs.closeSync = ((fd: number) => {
+    fds.delete(fd)
+    closeSync(fd)
+  }) as typeof fs.closeSync
   t.teardown(() => Object.assign(fs, { openSync, fsyncSync, renameSync, closeSync }))
   return trace
 }
@@ -40,8 +49,14 @@ t.test('a mirror generation record is durable when writeGeneration returns: file
   const file = path.join(dir, 'generation.json')
   const renamed = trace.findIndex((x) => x.op === 'rename' && x.file === file)
   t.ok(renamed > 0, 'the record is renamed into place')
-  t.ok(trace.slice(0, renamed).some((x) => x.op === 'fsync' && path.dirname(x.file) === dir && isTempFile(path.basename(x.file))), 'its temp file is fsynced before the rename')
-  t.ok(trace.slice(renamed + 1).some((x) => x.op === 'fsync' && x.file === dir), 'the folder is fsynced after the rename (else a power loss can undo it)')
+  t.ok(
+    trace.slice(0, renamed).some((x) => x.op === 'fsync' && path.dirname(x.file) === dir && isTempFile(path.basename(x.file))),
+    'its temp file is fsynced before the rename',
+  )
+  t.ok(
+    trace.slice(renamed + 1).some((x) => x.op === 'fsync' && x.file === dir),
+    'the folder is fsynced after the rename (else a power loss can undo it)',
+  )
   t.same(fs.readdirSync(dir), ['generation.json'], 'no temp file is left')
 })
 
@@ -49,12 +64,17 @@ t.test('writeFileAtomicSync: the same steps, the exact mode, bytes or text', asy
   const dir = tmpdir(t)
   const trace = traceSyncFsync(t)
   const old = process.umask(0o077)
-  t.teardown(() => { process.umask(old) })
+  t.teardown(() => {
+    process.umask(old)
+  })
   const file = path.join(dir, 'a.bin')
   writeFileAtomicSync(file, Buffer.from([1, 2, 3]), 0o644)
   t.same([...fs.readFileSync(file)], [1, 2, 3])
   t.equal(fs.statSync(file).mode & 0o777, 0o644, 'the mode asked for, whatever the umask')
-  t.same(trace.map((x) => x.op), ['fsync', 'rename', 'fsync'])
+  t.same(
+    trace.map((x) => x.op),
+    ['fsync', 'rename', 'fsync'],
+  )
   t.equal(trace[2]!.file, dir)
   writeFileAtomicSync(file, 'text\n', 0o600)
   t.equal(fs.readFileSync(file, 'utf8'), 'text\n')
@@ -65,7 +85,9 @@ t.test('writeFileAtomicSync: the same steps, the exact mode, bytes or text', asy
 t.test('writeFileAtomic: the exact mode whatever the umask, no temp file left', async (t) => {
   const dir = tmpdir(t)
   const old = process.umask(0o077)
-  t.teardown(() => { process.umask(old) })
+  t.teardown(() => {
+    process.umask(old)
+  })
   const cert = path.join(dir, 'node.crt')
   await writeFileAtomic(cert, 'public\n', 0o644)
   t.equal(fs.statSync(cert).mode & 0o777, 0o644, 'a certificate is readable as asked even under umask 077')
@@ -81,7 +103,14 @@ t.test('a failed write leaves the old file and no temp file', async (t) => {
   const dir = tmpdir(t)
   const file = path.join(dir, 'state.json')
   await writeFileAtomic(file, 'old\n', 0o600)
-  await t.rejects(writeFileAtomic(file, 'new\n', 0o600, { beforeRename: async () => { throw new Error('refused') } }), /refused/)
+  await t.rejects(
+    writeFileAtomic(file, 'new\n', 0o600, {
+      beforeRename: async () => {
+        throw new Error('refused')
+      },
+    }),
+    /refused/,
+  )
   t.equal(fs.readFileSync(file, 'utf8'), 'old\n')
   t.same(fs.readdirSync(dir), ['state.json'])
   // A directory where the file should be: the rename fails, the temp file goes.

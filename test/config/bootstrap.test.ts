@@ -14,8 +14,14 @@ const load = (root: string, opts: Parameters<typeof loadBootstrap>[0] = {}) => l
 t.test('defaults: everything under /opt/MCCS', async (t) => {
   const b = await load(await project(t), { env: {} })
   t.match(b, {
-    home: '/opt/MCCS', configDir: '/opt/MCCS/config', stateDir: '/opt/MCCS/state', logDir: '/opt/MCCS/logs',
-    scriptDir: '/opt/MCCS/script', controlSocket: '/opt/MCCS/state/mccs.sock', consolePort: 11080, heartbeatPort: 14321,
+    home: '/opt/MCCS',
+    configDir: '/opt/MCCS/config',
+    stateDir: '/opt/MCCS/state',
+    logDir: '/opt/MCCS/logs',
+    scriptDir: '/opt/MCCS/script',
+    controlSocket: '/opt/MCCS/state/mccs.sock',
+    consolePort: 11080,
+    heartbeatPort: 14321,
     source: { file: null, env: [] },
   })
   t.equal(b.pluginDirs[0], '/opt/MCCS/plugins')
@@ -28,8 +34,14 @@ t.test('MCCS_HOME moves every derived path', async (t) => {
   const cwd = await project(t)
   const b = await load(cwd, { env: { MCCS_HOME: 'run' } })
   const home = join(cwd, 'run')
-  t.match(b, { home, configDir: join(home, 'config'), stateDir: join(home, 'state'), logDir: join(home, 'logs'),
-    scriptDir: join(home, 'script'), controlSocket: join(home, 'state', 'mccs.sock') })
+  t.match(b, {
+    home,
+    configDir: join(home, 'config'),
+    stateDir: join(home, 'state'),
+    logDir: join(home, 'logs'),
+    scriptDir: join(home, 'script'),
+    controlSocket: join(home, 'state', 'mccs.sock'),
+  })
   t.equal(b.pluginDirs[0], join(home, 'plugins'))
 })
 
@@ -59,7 +71,9 @@ for (const [name, content] of [
 
 t.test('settings files are not looked for where cosmiconfig looked: the working directory and above', async (t) => {
   for (const [name, content] of [
-    ['mccs.config.json', '{"consolePort": 18080}'], ['.mccsrc', 'consolePort: 18080\n'], ['.mccsrc.yaml', 'consolePort: 18080\n'],
+    ['mccs.config.json', '{"consolePort": 18080}'],
+    ['.mccsrc', 'consolePort: 18080\n'],
+    ['.mccsrc.yaml', 'consolePort: 18080\n'],
     ['package.json', '{"name": "x", "mccs": {"consolePort": 18080}}'],
   ] as const) {
     const root = await project(t)
@@ -74,13 +88,28 @@ t.test('settings files are not looked for where cosmiconfig looked: the working 
 
 t.test('precedence: defaults < file < environment; explicit paths beat derived ones', async (t) => {
   const root = await project(t)
-  await writeFile(join(root, 'mccs.config.json'), JSON.stringify({
-    home: '/srv/mccs', stateDir: '/var/lib/mccs', nodeName: 'alpha', heartbeatPort: 15000, pluginDirs: ['p1', '/abs/p2'], builtinPluginDir: null,
-  }))
+  await writeFile(
+    join(root, 'mccs.config.json'),
+    JSON.stringify({
+      home: '/srv/mccs',
+      stateDir: '/var/lib/mccs',
+      nodeName: 'alpha',
+      heartbeatPort: 15000,
+      pluginDirs: ['p1', '/abs/p2'],
+      builtinPluginDir: null,
+    }),
+  )
   const b = await load(root, { env: { MCCS_NODE_NAME: 'beta', MCCS_CONSOLE_PORT: '12000', MCCS_LOG_DIR: '/tmp/l' } })
   t.match(b, {
-    home: '/srv/mccs', configDir: '/srv/mccs/config', stateDir: '/var/lib/mccs', logDir: '/tmp/l', controlSocket: '/var/lib/mccs/mccs.sock',
-    nodeName: 'beta', consolePort: 12000, heartbeatPort: 15000, builtinPluginDir: null,
+    home: '/srv/mccs',
+    configDir: '/srv/mccs/config',
+    stateDir: '/var/lib/mccs',
+    logDir: '/tmp/l',
+    controlSocket: '/var/lib/mccs/mccs.sock',
+    nodeName: 'beta',
+    consolePort: 12000,
+    heartbeatPort: 15000,
+    builtinPluginDir: null,
   })
   t.same(b.pluginDirs, [join(root, 'p1'), '/abs/p2'], 'built-in disabled')
   t.same(b.source.env.sort(), ['MCCS_CONSOLE_PORT', 'MCCS_LOG_DIR', 'MCCS_NODE_NAME'])
@@ -98,7 +127,11 @@ t.test('an explicit file (option, MCCS_CONFIG or its earlier name MCCS_BOOTSTRAP
   t.equal((await load(root, { file: 'other.yaml', env: {} })).consolePort, 2)
   t.equal((await load(root, { env: { MCCS_CONFIG: join(root, 'other.yaml') } })).consolePort, 2)
   t.equal((await load(root, { env: { MCCS_BOOTSTRAP: join(root, 'other.yaml') } })).consolePort, 2)
-  t.equal((await load(root, { env: { MCCS_CONFIG: join(root, 'third.json'), MCCS_BOOTSTRAP: join(root, 'other.yaml') } })).consolePort, 3, 'MCCS_CONFIG first')
+  t.equal(
+    (await load(root, { env: { MCCS_CONFIG: join(root, 'third.json'), MCCS_BOOTSTRAP: join(root, 'other.yaml') } })).consolePort,
+    3,
+    'MCCS_CONFIG first',
+  )
   await writeFile(join(root, 'empty.yaml'), '')
   t.equal((await load(root, { file: 'empty.yaml', env: {} })).consolePort, 11080, 'an empty file sets nothing')
 })
@@ -114,15 +147,26 @@ t.test('bad settings are refused naming the source, the field and the reason', a
   ])
   const root2 = await project(t)
   await t.rejects(load(root2, { env: { MCCS_HEARTBEAT_PORT: 'udp' } }), {
-    code: 'MCCS_ERR_BOOTSTRAP', subject: 'environment', field: '/heartbeatPort', message: /MCCS_HEARTBEAT_PORT: must be integer/,
+    code: 'MCCS_ERR_BOOTSTRAP',
+    subject: 'environment',
+    field: '/heartbeatPort',
+    message: /MCCS_HEARTBEAT_PORT: must be integer/,
   })
   await t.rejects(load(root2, { env: { MCCS_NODE_NAME: 'bad name' } }), { code: 'MCCS_ERR_BOOTSTRAP', field: '/nodeName' })
   await t.rejects(load(root2, { env: { MCCS_STATE_DIR: '/' + 'x'.repeat(120) } }), { code: 'MCCS_ERR_BOOTSTRAP', field: '/controlSocket' })
   await writeFile(join(root2, 'mccs.config.json'), '{"home": ')
-  await t.rejects(load(root2, { env: {} }), { code: 'MCCS_ERR_BOOTSTRAP', subject: join(root2, 'mccs.config.json'), message: /cannot parse/ })
+  await t.rejects(load(root2, { env: {} }), {
+    code: 'MCCS_ERR_BOOTSTRAP',
+    subject: join(root2, 'mccs.config.json'),
+    message: /cannot parse/,
+  })
   await writeFile(join(root2, 'mccs.config.json'), '{}')
   await writeFile(join(root2, 'list.yaml'), '- a\n- b\n')
-  await t.rejects(load(root2, { file: 'list.yaml', env: {} }), { code: 'MCCS_ERR_BOOTSTRAP', subject: join(root2, 'list.yaml'), message: /must be object/ })
+  await t.rejects(load(root2, { file: 'list.yaml', env: {} }), {
+    code: 'MCCS_ERR_BOOTSTRAP',
+    subject: join(root2, 'list.yaml'),
+    message: /must be object/,
+  })
   await writeFile(join(root2, 'big.json'), JSON.stringify({ nodeName: 'a', pad: 'x'.repeat(70_000) }))
   await t.rejects(load(root2, { file: 'big.json', env: {} }), { code: 'MCCS_ERR_BOOTSTRAP', message: /larger than 65536 bytes/ })
   await t.rejects(load(root2, { file: 'missing.json', env: {} }), { code: 'MCCS_ERR_BOOTSTRAP' })

@@ -35,18 +35,35 @@ async function helperCommand(out: string): Promise<string[]> {
 }
 
 async function prepare(dir: string): Promise<void> {
-  await createInitial(dir, { cluster: 'crash', nodes: [{ name: 'n1', address: '10.0.0.1' }, { name: 'n2', address: '10.0.0.2' }] })
+  await createInitial(dir, {
+    cluster: 'crash',
+    nodes: [
+      { name: 'n1', address: '10.0.0.1' },
+      { name: 'n2', address: '10.0.0.2' },
+    ],
+  })
   const s = new ConfigStore(dir)
   await s.load()
-  await s.commit({
-    generation: 0,
-    groups: [{ name: 'g', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false }],
-    resources: [{ name: 'r', type: 'dummy', group: 'g', critical: true, attrs: { gen: 2 }, nodeAttrs: {}, policy: {}, monitored: true }],
-    dependencies: [], types: {},
-  }, { expectGeneration: 1 })
+  await s.commit(
+    {
+      generation: 0,
+      groups: [{ name: 'g', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false }],
+      resources: [{ name: 'r', type: 'dummy', group: 'g', critical: true, attrs: { gen: 2 }, nodeAttrs: {}, policy: {}, monitored: true }],
+      dependencies: [],
+      types: {},
+    },
+    { expectGeneration: 1 },
+  )
 }
 
-interface Stats { kills: number; inFlight: number; leftTemp: number; maxTemps: number; main: number; hb: number }
+interface Stats {
+  kills: number
+  inFlight: number
+  leftTemp: number
+  maxTemps: number
+  main: number
+  hb: number
+}
 
 /** Kills a committing child `kills` times on one directory; returns a failure text or the stats. */
 async function killLoop(dir: string, cmd: string[], kills: number, live: Set<() => void>): Promise<string | Stats> {
@@ -57,7 +74,12 @@ async function killLoop(dir: string, cmd: string[], kills: number, live: Set<() 
     const c = spawn(process.execPath, [...cmd, dir, '--wait'], { stdio: ['pipe', 'pipe', 'pipe'], env })
     const kill = () => c.kill('SIGKILL')
     live.add(kill)
-    const closed = new Promise<void>((resolve) => c.on('close', () => { live.delete(kill); resolve() }))
+    const closed = new Promise<void>((resolve) =>
+      c.on('close', () => {
+        live.delete(kill)
+        resolve()
+      }),
+    )
     return { c, kill, closed }
   }
   let next = start()
@@ -67,9 +89,14 @@ async function killLoop(dir: string, cmd: string[], kills: number, live: Set<() 
     next = k + 1 < kills ? start() : next
     let out = ''
     let err = ''
-    c.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+    c.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d
+    })
     const committing = new Promise<void>((resolve) => {
-      c.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('\nmain ')) resolve() })
+      c.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d
+        if (out.includes('\nmain ')) resolve()
+      })
       void closed.then(resolve)
     })
     c.stdin.end('go\n')
@@ -84,7 +111,8 @@ async function killLoop(dir: string, cmd: string[], kills: number, live: Set<() 
     const lines = out.trim().split('\n')
     const ready = /^ready (\d+) (\d+)$/.exec(lines[0] ?? '')
     if (!ready) return `helper did not start: ${out} ${err}`
-    if (Number(ready[1]) !== st.main || Number(ready[2]) !== st.hb) return `kill ${k}: restart loaded ${ready[1]}/${ready[2]}, disk had ${st.main}/${st.hb}`
+    if (Number(ready[1]) !== st.main || Number(ready[2]) !== st.hb)
+      return `kill ${k}: restart loaded ${ready[1]}/${ready[2]}, disk had ${st.main}/${st.hb}`
     const ack = { main: st.main, hb: st.hb }
     for (const l of lines.slice(1)) {
       const m = /^(main|hb) (\d+)$/.exec(l)
@@ -97,11 +125,14 @@ async function killLoop(dir: string, cmd: string[], kills: number, live: Set<() 
     if (!main.ok) return `kill ${k}: main.json invalid: ${JSON.stringify(main.errors)}`
     const g = main.config.generation
     if (g !== ack.main && g !== ack.main + 1) return `kill ${k}: main.json generation ${g}, last acknowledged ${ack.main}`
-    if (hb.config.generation !== ack.hb && hb.config.generation !== ack.hb + 1) return `kill ${k}: hb.json generation ${hb.config.generation}, last acknowledged ${ack.hb}`
-    if (main.config.resources[0]?.attrs['gen'] !== g) return `kill ${k}: content of generation ${String(main.config.resources[0]?.attrs['gen'])} under generation ${g}`
+    if (hb.config.generation !== ack.hb && hb.config.generation !== ack.hb + 1)
+      return `kill ${k}: hb.json generation ${hb.config.generation}, last acknowledged ${ack.hb}`
+    if (main.config.resources[0]?.attrs['gen'] !== g)
+      return `kill ${k}: content of generation ${String(main.config.resources[0]?.attrs['gen'])} under generation ${g}`
     const prev = validateMain(await readFile(join(dir, 'main.json.prev'), 'utf8'), { file: 'main.json.prev' })
     // .prev is written first: it is the generation before main.json's, or equal when the kill fell between the renames.
-    if (!prev.ok || (prev.config.generation !== g - 1 && prev.config.generation !== g)) return `kill ${k}: main.json.prev invalid or out of step`
+    if (!prev.ok || (prev.config.generation !== g - 1 && prev.config.generation !== g))
+      return `kill ${k}: main.json.prev invalid or out of step`
 
     const temps = (await readdir(dir)).filter(isTempFile).length
     if (temps > 1) return `kill ${k}: ${temps} temp files (stale ones are not cleaned)`
@@ -119,7 +150,9 @@ t.test(`${KILLS} SIGKILLs during commits never leave a torn or lost configuratio
   const work = await tempDir(t)
   const cmd = await helperCommand(work)
   const live = new Set<() => void>()
-  t.teardown(() => { for (const kill of live) kill() })
+  t.teardown(() => {
+    for (const kill of live) kill()
+  })
   const dirs = Array.from({ length: WORKERS }, (_, w) => join(work, `config${w}`))
   await Promise.all(dirs.map(prepare))
 
@@ -129,9 +162,18 @@ t.test(`${KILLS} SIGKILLs during commits never leave a torn or lost configuratio
   for (const r of results) if (typeof r === 'string') t.fail(r)
   const stats = results.filter((r): r is Stats => typeof r !== 'string')
   const sum = (f: (s: Stats) => number) => stats.reduce((a, s) => a + f(s), 0)
-  t.equal(sum((s) => s.kills), KILLS, 'every kill checked')
-  t.ok(stats.every((s) => s.main >= 2 + KILLS / WORKERS), 'every run committed before it was killed')
-  t.comment(`${sum((s) => s.kills)} kills in ${seconds.toFixed(1)} s; main generations reached ${stats.map((s) => s.main).join(', ')}` +
-    `, hb ${stats.map((s) => s.hb).join(', ')}; ${sum((s) => s.inFlight)} kills landed after a rename but before the ack; ` +
-    `${sum((s) => s.leftTemp)} left a temp file (max ${Math.max(...stats.map((s) => s.maxTemps))} at once, removed at the next load)`)
+  t.equal(
+    sum((s) => s.kills),
+    KILLS,
+    'every kill checked',
+  )
+  t.ok(
+    stats.every((s) => s.main >= 2 + KILLS / WORKERS),
+    'every run committed before it was killed',
+  )
+  t.comment(
+    `${sum((s) => s.kills)} kills in ${seconds.toFixed(1)} s; main generations reached ${stats.map((s) => s.main).join(', ')}` +
+      `, hb ${stats.map((s) => s.hb).join(', ')}; ${sum((s) => s.inFlight)} kills landed after a rename but before the ack; ` +
+      `${sum((s) => s.leftTemp)} left a temp file (max ${Math.max(...stats.map((s) => s.maxTemps))} at once, removed at the next load)`,
+  )
 })

@@ -14,11 +14,18 @@ export const VALID_DIR = join(FIXTURES, 'valid')
 const S = 'https://json-schema.org/draft/2020-12/schema'
 export const TYPE_SCHEMAS: Record<string, object> = {
   nic: {
-    $schema: S, type: 'object', additionalProperties: false, required: ['device'],
+    $schema: S,
+    type: 'object',
+    additionalProperties: false,
+    required: ['device'],
     properties: { device: { type: 'string', minLength: 1, 'x-mccs': { scope: 'node', discover: 'nics' } } },
   },
   vip: {
-    $schema: S, $id: 'urn:mccs:vip', type: 'object', additionalProperties: false, required: ['ip', 'nic'],
+    $schema: S,
+    $id: 'urn:mccs:vip',
+    type: 'object',
+    additionalProperties: false,
+    required: ['ip', 'nic'],
     properties: {
       ip: { type: 'string', format: 'ipv4' },
       mask: { type: 'integer', minimum: 1, maximum: 32, default: 24 },
@@ -26,7 +33,10 @@ export const TYPE_SCHEMAS: Record<string, object> = {
     },
   },
   process: {
-    $schema: S, type: 'object', additionalProperties: false, required: ['command'],
+    $schema: S,
+    type: 'object',
+    additionalProperties: false,
+    required: ['command'],
     properties: { command: { type: 'string', pattern: '^/' }, args: { type: 'array', items: { type: 'string' } } },
   },
 }

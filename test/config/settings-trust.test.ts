@@ -28,7 +28,10 @@ async function plantedDir(t: { teardown(fn: () => unknown): void }): Promise<{ d
   const names = ['.mccsrc.cjs', '.mccsrc.js', 'mccs.config.js', 'mccs.config.cjs', '.config/config.cjs', '.config/mccsrc.cjs']
   await mkdir(join(d, '.config'))
   for (const n of names) {
-    await writeFile(join(d, n), `require('node:fs').writeFileSync(${JSON.stringify(join(d, 'MARKER-' + n.replace('/', '_')))}, 'ran as ' + process.getuid()); module.exports = { consolePort: 1 }\n`)
+    await writeFile(
+      join(d, n),
+      `require('node:fs').writeFileSync(${JSON.stringify(join(d, 'MARKER-' + n.replace('/', '_')))}, 'ran as ' + process.getuid()); module.exports = { consolePort: 1 }\n`,
+    )
   }
   const markers = () => names.map((n) => 'MARKER-' + n.replace('/', '_')).filter((m) => existsSync(join(d, m)))
   return { dir: d, markers }
@@ -37,7 +40,8 @@ async function plantedDir(t: { teardown(fn: () => unknown): void }): Promise<{ d
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--no-node-snapshot', '--import', TSX, MAIN, ...args], { cwd, env, timeout: 120_000 }, (err, out, errOut) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }))
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }),
+    )
   })
 }
 
@@ -57,8 +61,11 @@ t.test('a settings file planted in the working directory is neither run nor read
   t.equal(b.consolePort, 11080, 'nothing from the working directory was used')
   t.equal(b.source.file, null)
 
-  for (const [name, text] of [['mccs.config.json', '{"consolePort": 2}'], ['.mccsrc', 'consolePort: 3\n'],
-    ['package.json', '{"name": "planted", "mccs": {"consolePort": 4}}']] as const) {
+  for (const [name, text] of [
+    ['mccs.config.json', '{"consolePort": 2}'],
+    ['.mccsrc', 'consolePort: 3\n'],
+    ['package.json', '{"name": "planted", "mccs": {"consolePort": 4}}'],
+  ] as const) {
     const d = await dir(t, 0o1777)
     await writeFile(join(d, name), text)
     const sub = join(d, 'below')
@@ -79,7 +86,7 @@ t.test('the real CLI (status, config validate) run by root below a planted folde
   t.same(markers(), [], 'no planted file ran')
 })
 
-t.test('settings come from /etc/mccs, then the home\'s config folder; MCCS_CONFIG names one file', async (t) => {
+t.test("settings come from /etc/mccs, then the home's config folder; MCCS_CONFIG names one file", async (t) => {
   const etc = await dir(t)
   const home = await dir(t)
   await mkdir(join(home, 'config'), { mode: 0o755 })
@@ -99,17 +106,25 @@ t.test('settings come from /etc/mccs, then the home\'s config folder; MCCS_CONFI
   const named = await loadBootstrap({ env: { MCCS_HOME: home, MCCS_CONFIG: join(other, 'n1.yml') }, systemDir: etc })
   t.equal(named.source.file, join(other, 'n1.yml'))
   t.equal(named.consolePort, 12003)
-  await t.rejects(loadBootstrap({ env: { MCCS_CONFIG: join(other, 'missing.json') }, systemDir: etc }),
-    { code: 'MCCS_ERR_BOOTSTRAP', subject: join(other, 'missing.json') }, 'a named file must exist')
+  await t.rejects(
+    loadBootstrap({ env: { MCCS_CONFIG: join(other, 'missing.json') }, systemDir: etc }),
+    { code: 'MCCS_ERR_BOOTSTRAP', subject: join(other, 'missing.json') },
+    'a named file must exist',
+  )
 })
 
 t.test('only data formats: a named .cjs/.js file is refused and not run', async (t) => {
   const d = await dir(t)
   for (const name of ['s.cjs', 's.js', 's.mjs', 's.ts', 'mccsrc']) {
     const marker = join(d, `ran-${name}`)
-    await writeFile(join(d, name), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')\nmodule.exports = {}\n`, { mode: 0o644 })
-    await t.rejects(loadBootstrap({ env: { MCCS_CONFIG: join(d, name) }, systemDir: d }),
-      { code: 'MCCS_ERR_BOOTSTRAP', subject: join(d, name), field: 'MCCS_CONFIG' }, name)
+    await writeFile(join(d, name), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')\nmodule.exports = {}\n`, {
+      mode: 0o644,
+    })
+    await t.rejects(
+      loadBootstrap({ env: { MCCS_CONFIG: join(d, name) }, systemDir: d }),
+      { code: 'MCCS_ERR_BOOTSTRAP', subject: join(d, name), field: 'MCCS_CONFIG' },
+      name,
+    )
     t.notOk(existsSync(marker), `${name} did not run`)
   }
 })
@@ -119,7 +134,10 @@ t.test('a settings file another user can change is refused, naming the path and 
   const file = join(etc, 'mccs.config.json')
   await writeFile(file, '{"consolePort": 12004}')
 
-  for (const [mode, why] of [[0o664, /writable by its group/], [0o646, /writable by others/]] as const) {
+  for (const [mode, why] of [
+    [0o664, /writable by its group/],
+    [0o646, /writable by others/],
+  ] as const) {
     await chmod(file, mode)
     const err = await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e)
     t.match(err, { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', subject: file, field: file, message: why }, `file mode ${mode.toString(8)}`)
@@ -128,25 +146,37 @@ t.test('a settings file another user can change is refused, naming the path and 
   t.equal((await loadBootstrap({ env: {}, systemDir: etc })).consolePort, 12004, 'mode 0644, owned by root: used')
 
   await chmod(etc, 0o775)
-  t.match(await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
-    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', subject: file, field: etc, message: /writable by its group/ }, 'its folder group-writable')
+  t.match(
+    await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
+    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', subject: file, field: etc, message: /writable by its group/ },
+    'its folder group-writable',
+  )
   await chmod(etc, 0o1777)
-  t.match(await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
-    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: etc, message: /writable by others/ }, 'its folder like /tmp (sticky does not help)')
+  t.match(
+    await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
+    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: etc, message: /writable by others/ },
+    'its folder like /tmp (sticky does not help)',
+  )
   await chmod(etc, 0o755)
 
   if (process.getuid?.() === 0) {
     await chown(file, 65534, 65534)
-    t.match(await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
-      { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: file, message: /owned by uid 65534/ }, 'owned by another user')
+    t.match(
+      await loadBootstrap({ env: {}, systemDir: etc }).catch((e: unknown) => e),
+      { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: file, message: /owned by uid 65534/ },
+      'owned by another user',
+    )
     await chown(file, 0, 0)
     const parent = await dir(t, 0o755)
     const nested = join(parent, 'etc')
     await mkdir(nested, { mode: 0o755 })
     await writeFile(join(nested, 'mccs.config.json'), '{}', { mode: 0o644 })
     await chown(parent, 65534, 65534)
-    t.match(await loadBootstrap({ env: {}, systemDir: nested }).catch((e: unknown) => e),
-      { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: parent, message: /owned by uid 65534/ }, 'a folder above owned by another user (it could swap the folder)')
+    t.match(
+      await loadBootstrap({ env: {}, systemDir: nested }).catch((e: unknown) => e),
+      { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: parent, message: /owned by uid 65534/ },
+      'a folder above owned by another user (it could swap the folder)',
+    )
   }
 
   // A link in a safe place to a file in an unsafe one: the file that would be read is judged.
@@ -154,8 +184,11 @@ t.test('a settings file another user can change is refused, naming the path and 
   await writeFile(join(unsafe, 'evil.json'), '{"consolePort": 12005}', { mode: 0o644 })
   const safe = await dir(t, 0o755)
   await symlink(join(unsafe, 'evil.json'), join(safe, 'mccs.config.json'))
-  t.match(await loadBootstrap({ env: {}, systemDir: safe }).catch((e: unknown) => e),
-    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: unsafe }, 'a symbolic link does not launder an unsafe file')
+  t.match(
+    await loadBootstrap({ env: {}, systemDir: safe }).catch((e: unknown) => e),
+    { code: 'MCCS_ERR_BOOTSTRAP_UNSAFE', field: unsafe },
+    'a symbolic link does not launder an unsafe file',
+  )
 
   // The CLI says why and changes nothing.
   await chmod(file, 0o666)

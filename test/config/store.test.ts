@@ -63,7 +63,10 @@ t.test('concurrent commits chained on generations all land in order', async (t) 
   const store = await loaded(t)
   const base = structuredClone(store.current().main) as MainConfig
   const all = await Promise.all(Array.from({ length: 20 }, (_, k) => store.commit(base, { expectGeneration: 7 + k })))
-  t.same(all.map((m) => m.generation), Array.from({ length: 20 }, (_, k) => 8 + k))
+  t.same(
+    all.map((m) => m.generation),
+    Array.from({ length: 20 }, (_, k) => 8 + k),
+  )
   t.equal(JSON.parse(await readFile(store.mainPath, 'utf8')).generation, 27)
   t.same((await readdir(store.dir)).sort(), ['hb.json', 'main.json', 'main.json.prev'], 'no temp files left')
 })
@@ -183,13 +186,25 @@ t.test('load removes temp files of dead writers only', async (t) => {
 t.test('missing files are reported as such', async (t) => {
   const dir = await tempDir(t)
   const err = await new ConfigStore(dir).load().catch((e: unknown) => e)
-  t.same(issuesOf(err)?.map((i) => [i.file, i.code]), [[join(dir, 'hb.json'), 'MCCS_ERR_CONFIG_MISSING'], [join(dir, 'main.json'), 'MCCS_ERR_CONFIG_MISSING']])
+  t.same(
+    issuesOf(err)?.map((i) => [i.file, i.code]),
+    [
+      [join(dir, 'hb.json'), 'MCCS_ERR_CONFIG_MISSING'],
+      [join(dir, 'main.json'), 'MCCS_ERR_CONFIG_MISSING'],
+    ],
+  )
   t.throws(() => new ConfigStore(dir).current(), { code: 'MCCS_ERR_CONFIG_MISSING' })
 })
 
 t.test('createInitial writes a minimal valid pair and will not overwrite one', async (t) => {
   const dir = join(await tempDir(t), 'config')
-  const pair = await createInitial(dir, { cluster: 'c1', nodes: [{ name: 'a', address: '10.0.0.1' }, { name: 'b', address: '10.0.0.2' }] })
+  const pair = await createInitial(dir, {
+    cluster: 'c1',
+    nodes: [
+      { name: 'a', address: '10.0.0.1' },
+      { name: 'b', address: '10.0.0.2' },
+    ],
+  })
   t.equal(pair.main.generation, 1)
   t.same(pair.main.groups, [])
   t.same(pair.hb.links, [{ name: 'link1', priority: 0 }])

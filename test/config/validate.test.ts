@@ -76,7 +76,10 @@ t.test('a type-level error that differs per node names the node', async (t) => {
   d.resources[1].nodeAttrs = { node2: { nic: 5 } }
   const r = validateMain(d, { file: 'main.json', hb, types: TYPES })
   if (r.ok) return t.fail('accepted')
-  t.same(r.errors.map((i) => i.path), ['/resources/1/nodeAttrs/node2/nic'])
+  t.same(
+    r.errors.map((i) => i.path),
+    ['/resources/1/nodeAttrs/node2/nic'],
+  )
 })
 
 t.test('without hb or types only the file itself is checked', async (t) => {
@@ -96,7 +99,10 @@ t.test('syntax errors carry line and column', async (t) => {
   ]
   for (const [text, line, column, reason] of cases) {
     const r = validateMain(text, { file: 'main.json' })
-    if (r.ok) { t.fail(`accepted ${text}`); continue }
+    if (r.ok) {
+      t.fail(`accepted ${text}`)
+      continue
+    }
     t.match(r.errors, [{ path: '', code: 'MCCS_ERR_CONFIG_SYNTAX', line, column, reason }], text)
   }
 })
@@ -123,25 +129,122 @@ t.test('hb.json checks', async (t) => {
     const r = validateHb(d, { file: 'hb.json' })
     return r.ok ? [] : r.errors.map((i) => `${i.path} ${i.code}`)
   }
-  t.same(bad((d) => { d.nodes[1].name = 'node1' }), ['/nodes/1/name MCCS_ERR_CONFIG_DUPLICATE'])
-  t.same(bad((d) => { d.links.push({ name: 'lan', priority: 3 }) }), ['/links/2/name MCCS_ERR_CONFIG_DUPLICATE'])
-  t.same(bad((d) => { d.nodes[0].addresses.wan = '10.9.0.1' }), ['/nodes/0/addresses/wan MCCS_ERR_CONFIG_REF'])
-  t.same(bad((d) => { d.nodes[1].addresses.lan = '10.0.0.1' }), ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_DUPLICATE'])
-  t.same(bad((d) => { d.nodes[1].addresses.lan = 'not an address' }), ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.timing = { intervalMs: 500, deadMs: 600 } }), ['/timing/deadMs MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.timing = { intervalMs: 1 } }), ['/timing/intervalMs MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.port = 70000 }), ['/port MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { delete d.cluster }), ['/cluster MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.nodes[0].votes = 0; d.nodes[1].votes = 0 }), ['/nodes MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.nodes[0].addresses.lan = 'fd00::1'; d.nodes[1].addresses.lan = 'node2.example' }), [], 'IPv6 and host names are addresses')
+  t.same(
+    bad((d) => {
+      d.nodes[1].name = 'node1'
+    }),
+    ['/nodes/1/name MCCS_ERR_CONFIG_DUPLICATE'],
+  )
+  t.same(
+    bad((d) => {
+      d.links.push({ name: 'lan', priority: 3 })
+    }),
+    ['/links/2/name MCCS_ERR_CONFIG_DUPLICATE'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[0].addresses.wan = '10.9.0.1'
+    }),
+    ['/nodes/0/addresses/wan MCCS_ERR_CONFIG_REF'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[1].addresses.lan = '10.0.0.1'
+    }),
+    ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_DUPLICATE'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[1].addresses.lan = 'not an address'
+    }),
+    ['/nodes/1/addresses/lan MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.timing = { intervalMs: 500, deadMs: 600 }
+    }),
+    ['/timing/deadMs MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.timing = { intervalMs: 1 }
+    }),
+    ['/timing/intervalMs MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.port = 70000
+    }),
+    ['/port MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      delete d.cluster
+    }),
+    ['/cluster MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[0].votes = 0
+      d.nodes[1].votes = 0
+    }),
+    ['/nodes MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[0].addresses.lan = 'fd00::1'
+      d.nodes[1].addresses.lan = 'node2.example'
+    }),
+    [],
+    'IPv6 and host names are addresses',
+  )
   // quorum of two-node clusters
-  t.same(bad((d) => { d.quorum = { twoNode: true, fenceDelayMs: 3000 } }), [], 'two-node mode with two nodes')
-  t.same(bad((d) => { d.quorum = { twoNode: true }; d.nodes.push({ name: 'node3', addresses: { lan: '10.0.0.3' } }) }), ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.quorum = { twoNode: true, server: { host: '10.0.0.9', caFile: 'q/ca.crt', keyFile: 'q/key' } } }), ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.quorum = { server: { host: '10.0.0.9', caFile: 'q/ca.crt' } } }), ['/quorum/server/keyFile MCCS_ERR_CONFIG_SCHEMA'], 'the quorum key file is required')
-  t.same(bad((d) => { d.quorum = { fenceDelayMs: -1 } }), ['/quorum/fenceDelayMs MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.quorum = { tieBreaker: 'coin' } }), ['/quorum/tieBreaker MCCS_ERR_CONFIG_SCHEMA'])
-  t.same(bad((d) => { d.nodes[0].isolationTestAddresses = ['10.0.0.254', 'gw.example'] }), [], 'isolation test addresses')
+  t.same(
+    bad((d) => {
+      d.quorum = { twoNode: true, fenceDelayMs: 3000 }
+    }),
+    [],
+    'two-node mode with two nodes',
+  )
+  t.same(
+    bad((d) => {
+      d.quorum = { twoNode: true }
+      d.nodes.push({ name: 'node3', addresses: { lan: '10.0.0.3' } })
+    }),
+    ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.quorum = { twoNode: true, server: { host: '10.0.0.9', caFile: 'q/ca.crt', keyFile: 'q/key' } }
+    }),
+    ['/quorum/twoNode MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.quorum = { server: { host: '10.0.0.9', caFile: 'q/ca.crt' } }
+    }),
+    ['/quorum/server/keyFile MCCS_ERR_CONFIG_SCHEMA'],
+    'the quorum key file is required',
+  )
+  t.same(
+    bad((d) => {
+      d.quorum = { fenceDelayMs: -1 }
+    }),
+    ['/quorum/fenceDelayMs MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.quorum = { tieBreaker: 'coin' }
+    }),
+    ['/quorum/tieBreaker MCCS_ERR_CONFIG_SCHEMA'],
+  )
+  t.same(
+    bad((d) => {
+      d.nodes[0].isolationTestAddresses = ['10.0.0.254', 'gw.example']
+    }),
+    [],
+    'isolation test addresses',
+  )
 })
 
 // The cases the engine's second checker (core/engine/validate.ts, removed: nothing but tests called it)
@@ -151,26 +254,51 @@ t.test('references and cycles, as the removed engine checker had them', async (t
     const r = validateMain({ generation: 1, ...main }, { file: 'main.json', hb })
     return r.ok ? [] : r.errors.map((i) => `${i.path} ${i.code}`)
   }
-  const res = (name: string, group: string, extra: object = {}) => ({ name, type: 'process', group, attrs: { command: '/bin/true' }, ...extra })
-  t.same(issues({
-    groups: [{ name: 'g1', nodes: ['node1', 'n9'] }, { name: 'g2', nodes: ['node1'] }],
-    resources: [res('a', 'g1', { nodeAttrs: { n7: {} } }), res('b', 'g2'), res('c', 'nope')],
-    dependencies: [{ parent: 'a', child: 'b' }, { parent: 'a', child: 'zz' }],
-  }).sort(), [
-    '/dependencies/0 MCCS_ERR_CONFIG_DEPENDENCY', // across groups
-    '/dependencies/1/child MCCS_ERR_CONFIG_REF',
-    '/groups/0/nodes/1 MCCS_ERR_CONFIG_REF',
-    '/resources/0/nodeAttrs/n7 MCCS_ERR_CONFIG_REF',
-    '/resources/2/group MCCS_ERR_CONFIG_REF',
-  ])
+  const res = (name: string, group: string, extra: object = {}) => ({
+    name,
+    type: 'process',
+    group,
+    attrs: { command: '/bin/true' },
+    ...extra,
+  })
+  t.same(
+    issues({
+      groups: [
+        { name: 'g1', nodes: ['node1', 'n9'] },
+        { name: 'g2', nodes: ['node1'] },
+      ],
+      resources: [res('a', 'g1', { nodeAttrs: { n7: {} } }), res('b', 'g2'), res('c', 'nope')],
+      dependencies: [
+        { parent: 'a', child: 'b' },
+        { parent: 'a', child: 'zz' },
+      ],
+    }).sort(),
+    [
+      '/dependencies/0 MCCS_ERR_CONFIG_DEPENDENCY', // across groups
+      '/dependencies/1/child MCCS_ERR_CONFIG_REF',
+      '/groups/0/nodes/1 MCCS_ERR_CONFIG_REF',
+      '/resources/0/nodeAttrs/n7 MCCS_ERR_CONFIG_REF',
+      '/resources/2/group MCCS_ERR_CONFIG_REF',
+    ],
+  )
   const cycle = issues({
     groups: [{ name: 'g1', nodes: ['node1'] }],
     resources: [res('a', 'g1'), res('b', 'g1'), res('c', 'g1')],
-    dependencies: [{ parent: 'a', child: 'b' }, { parent: 'b', child: 'c' }, { parent: 'c', child: 'a' }],
+    dependencies: [
+      { parent: 'a', child: 'b' },
+      { parent: 'b', child: 'c' },
+      { parent: 'c', child: 'a' },
+    ],
   })
   t.equal(cycle.length, 1, 'one cycle, one issue')
   t.match(cycle[0], /^\/dependencies\/[012] MCCS_ERR_DEP_CYCLE$/, 'names a dependency of the cycle')
-  t.same(issues({
-    groups: [{ name: 'g1', nodes: ['node1'] }], resources: [res('a', 'g1')], dependencies: [{ parent: 'a', child: 'a' }],
-  }), ['/dependencies/0 MCCS_ERR_DEP_CYCLE'], 'a self-dependency is a cycle')
+  t.same(
+    issues({
+      groups: [{ name: 'g1', nodes: ['node1'] }],
+      resources: [res('a', 'g1')],
+      dependencies: [{ parent: 'a', child: 'a' }],
+    }),
+    ['/dependencies/0 MCCS_ERR_DEP_CYCLE'],
+    'a self-dependency is a cycle',
+  )
 })

@@ -17,14 +17,21 @@ t.test('console changes are in the operation log with their user and outcome', a
   const b = h.ta.agent.opts.bootstrap
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), publicKey.export({ type: 'spki', format: 'pem' }) as string)
-  const license = issueLicense({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-01-01T00:00:00Z', expires: '2099-01-01T00:00:00Z' }, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  const license = issueLicense(
+    { type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-01-01T00:00:00Z', expires: '2099-01-01T00:00:00Z' },
+    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  )
 
   const c = await readyClient(h)
   const cfg = await c.req('GET', '/api/config')
   const main = JSON.parse(cfg.body.text)
   main.groups[0].autoFailback = true
   t.equal((await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: cfg.body.generation })).status, 200)
-  t.equal((await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: cfg.body.generation })).status, 409, 'a stale import is refused')
+  t.equal(
+    (await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: cfg.body.generation })).status,
+    409,
+    'a stale import is refused',
+  )
   t.equal((await c.req('POST', '/api/licenses', { node: 'n1', text: license })).status, 200)
   t.equal((await c.req('POST', '/api/licenses', { node: 'n1', text: 'type=dongle\n' })).status, 400)
   t.equal((await c.req('POST', '/api/support', { nodes: 'all' })).status, 200)
@@ -36,7 +43,14 @@ t.test('console changes are in the operation log with their user and outcome', a
   await c.login('mcuser', SECOND)
   t.equal((await c.req('POST', '/api/password/postpone')).status, 204)
 
-  const log = (await c.req('GET', '/api/oplog?limit=100')).body as Array<{ user: string; op: string; target: string | null; result: string; code?: string; args: Record<string, unknown> }>
+  const log = (await c.req('GET', '/api/oplog?limit=100')).body as Array<{
+    user: string
+    op: string
+    target: string | null
+    result: string
+    code?: string
+    args: Record<string, unknown>
+  }>
   const seen = log.map((e) => `${e.user} ${e.op} ${e.target ?? '-'} ${e.result}${e.code ? ' ' + e.code : ''}`)
   t.comment(seen.join('\n'))
   for (const want of [
@@ -50,7 +64,8 @@ t.test('console changes are in the operation log with their user and outcome', a
     'mcuser groupOnline g done',
     'mcuser passwordChange mcuser rejected MCCS_ERR_INVALID',
     'mcuser passwordPostpone mcuser done',
-  ]) t.ok(seen.includes(want), `logged: ${want}`)
+  ])
+    t.ok(seen.includes(want), `logged: ${want}`)
   const replaced = log.find((e) => e.op === 'configReplace' && e.result === 'done')!
   t.equal(replaced.args.generation, cfg.body.generation + 1, 'the import names the generation it made')
   const signature = /^signature=(.+)$/m.exec(license)![1]!

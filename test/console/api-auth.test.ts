@@ -47,9 +47,17 @@ t.test('first login forces a password change; weak passwords are refused with th
   t.equal(wrongCurrent.status, 400)
   t.equal(wrongCurrent.body.error.field, '/current')
 
-  t.equal((await c.req('POST', '/api/password', { current: 'mccs', next: 'abcdefgh1!xy' })).status, 204, '12 characters with lower, digit, special')
+  t.equal(
+    (await c.req('POST', '/api/password', { current: 'mccs', next: 'abcdefgh1!xy' })).status,
+    204,
+    '12 characters with lower, digit, special',
+  )
   t.equal((await c.req('GET', '/api/status')).status, 200, 'the API answers after the change')
-  t.equal((await c.req('POST', '/api/password', { current: 'abcdefgh1!xy', next: 'abcdefghijklm1' })).status, 204, '14 characters with lower and digit')
+  t.equal(
+    (await c.req('POST', '/api/password', { current: 'abcdefgh1!xy', next: 'abcdefghijklm1' })).status,
+    204,
+    '14 characters with lower and digit',
+  )
   t.equal((await c.req('POST', '/api/password', { current: 'abcdefghijklm1', next: SECOND })).status, 204)
   for (const earlier of ['abcdefgh1!xy', 'abcdefghijklm1', SECOND]) {
     const again = await c.req('POST', '/api/password', { current: SECOND, next: earlier })
@@ -103,7 +111,10 @@ t.test('login rate limit: 5 failures per user and address in 5 minutes, then 429
   const limited = await c.login('mcuser', FIRST)
   t.equal(limited.status, 429, 'even the right password is refused now')
   t.equal(limited.body.error.code, 'MCCS_ERR_RATE_LIMITED')
-  t.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 300, `Retry-After ${limited.headers['retry-after']}`)
+  t.ok(
+    Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 300,
+    `Retry-After ${limited.headers['retry-after']}`,
+  )
   t.equal((await new Client(h, '10.0.0.8').login('mcuser', FIRST)).status, 200, 'another address is not blocked')
   h.advance(5 * 60_000 + 1000)
   t.equal((await c.login('mcuser', FIRST)).status, 200, 'allowed again after the window')
@@ -115,7 +126,12 @@ t.test('forged, expired and ended sessions are refused; CSRF token required on c
   const c = await readyClient(h)
   t.equal((await c.req('GET', '/api/status')).status, 200)
 
-  for (const forged of [randomBytes(32).toString('base64url'), 'x', c.cookie!.slice(0, -1) + (c.cookie!.endsWith('A') ? 'B' : 'A'), '../../etc']) {
+  for (const forged of [
+    randomBytes(32).toString('base64url'),
+    'x',
+    c.cookie!.slice(0, -1) + (c.cookie!.endsWith('A') ? 'B' : 'A'),
+    '../../etc',
+  ]) {
     const r = await c.req('GET', '/api/status', undefined, { cookie: forged })
     t.equal(r.status, 401, `forged id refused: ${forged}`)
     t.equal(r.body.error.code, 'MCCS_ERR_UNAUTHENTICATED')
@@ -126,7 +142,11 @@ t.test('forged, expired and ended sessions are refused; CSRF token required on c
   const noToken = await c.req('POST', '/api/monitor-all', {}, { csrf: null })
   t.equal(noToken.status, 403)
   t.equal(noToken.body.error.code, 'MCCS_ERR_CSRF')
-  t.equal((await c.req('POST', '/api/monitor-all', {}, { csrf: c.csrf!.replace(/.$/, (x) => (x === 'a' ? 'b' : 'a')) })).body.error.code, 'MCCS_ERR_CSRF', 'wrong token')
+  t.equal(
+    (await c.req('POST', '/api/monitor-all', {}, { csrf: c.csrf!.replace(/.$/, (x) => (x === 'a' ? 'b' : 'a')) })).body.error.code,
+    'MCCS_ERR_CSRF',
+    'wrong token',
+  )
   const other = await readyClient(h, SECOND).catch(() => undefined)
   t.equal(other, undefined, 'the default password no longer logs in')
   const c2 = new Client(h)
@@ -145,7 +165,10 @@ t.test('forged, expired and ended sessions are refused; CSRF token required on c
 
   // Absolute expiry: even a busy session ends 60 minutes after login.
   await c.login('mcuser', FIRST)
-  for (let i = 0; i < 6; i++) { h.advance(9 * 60_000); t.equal((await c.req('GET', '/api/session')).status, 200) }
+  for (let i = 0; i < 6; i++) {
+    h.advance(9 * 60_000)
+    t.equal((await c.req('GET', '/api/session')).status, 200)
+  }
   h.advance(7 * 60_000)
   t.equal((await c.req('GET', '/api/session')).status, 401, 'absolute expiry')
 

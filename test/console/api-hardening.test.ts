@@ -14,9 +14,12 @@ import { consoleTls } from '../../core/console/tls-cert.js'
 import { ensureTlsMaterial } from '../../core/cluster/tls.js'
 import { harness, Client, readyClient } from './api-helpers.js'
 
-const openssl = (args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
-  execFile('openssl', args, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }))
-})
+const openssl = (args: string[]) =>
+  new Promise<{ code: number; out: string }>((resolve) => {
+    execFile('openssl', args, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    )
+  })
 
 t.test('every answer carries a Content-Security-Policy without inline script or style', async (t) => {
   const h = await harness()
@@ -24,9 +27,15 @@ t.test('every answer carries a Content-Security-Policy without inline script or 
   const anon = new Client(h)
   const c = await readyClient(h)
   const answers = [
-    await anon.req('GET', '/'), await anon.req('GET', '/main'), await anon.req('GET', '/main/assets/app.js'),
-    await anon.req('GET', '/api/openapi.json'), await anon.req('GET', '/api/status'), await anon.req('GET', '/nosuch'),
-    await anon.login('mcuser', 'wrong'), await c.req('GET', '/api/status'), await c.req('POST', '/api/groups', { name: 'x' }),
+    await anon.req('GET', '/'),
+    await anon.req('GET', '/main'),
+    await anon.req('GET', '/main/assets/app.js'),
+    await anon.req('GET', '/api/openapi.json'),
+    await anon.req('GET', '/api/status'),
+    await anon.req('GET', '/nosuch'),
+    await anon.login('mcuser', 'wrong'),
+    await c.req('GET', '/api/status'),
+    await c.req('POST', '/api/groups', { name: 'x' }),
   ]
   for (const a of answers) {
     const csp = String(a.headers['content-security-policy'] ?? '')
@@ -62,17 +71,31 @@ t.test('TLS: only ECDHE with AEAD suites; CBC and SHA-1 suites refused', async (
   const c = await startConsole(ta.agent, settings)
   t.teardown(() => c.close())
   const port = c.addresses[0]!.port
-  const hello = (o: tls.ConnectionOptions) => new Promise<string>((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: c.tls.ca!, servername: 'localhost', ...o }, () => { const r = `${s.getProtocol()} ${s.getCipher().standardName}`; s.end(); resolve(r) })
-    s.on('error', (e) => resolve(`refused: ${(e as NodeJS.ErrnoException).code ?? e.message}`))
-  })
+  const hello = (o: tls.ConnectionOptions) =>
+    new Promise<string>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca: c.tls.ca!, servername: 'localhost', ...o }, () => {
+        const r = `${s.getProtocol()} ${s.getCipher().standardName}`
+        s.end()
+        resolve(r)
+      })
+      s.on('error', (e) => resolve(`refused: ${(e as NodeJS.ErrnoException).code ?? e.message}`))
+    })
   t.match(await hello({}), /^TLSv1\.3 /, 'TLS 1.3 by default')
-  for (const cbc of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'AES128-GCM-SHA256']) {
+  for (const cbc of [
+    'ECDHE-ECDSA-AES128-SHA',
+    'ECDHE-ECDSA-AES256-SHA',
+    'ECDHE-ECDSA-AES128-SHA256',
+    'ECDHE-ECDSA-AES256-SHA384',
+    'AES128-GCM-SHA256',
+  ]) {
     t.match(await hello({ maxVersion: 'TLSv1.2', ciphers: cbc }), /^refused/, `TLS 1.2 with only ${cbc}: refused`)
   }
   // Every TLS 1.2 suite this OpenSSL knows, offered one at a time: only ECDHE + GCM/ChaCha20 are accepted.
   const accepted: string[] = []
-  for (const name of tls.getCiphers().map((x) => x.toUpperCase()).filter((x) => !x.startsWith('TLS_'))) {
+  for (const name of tls
+    .getCiphers()
+    .map((x) => x.toUpperCase())
+    .filter((x) => !x.startsWith('TLS_'))) {
     const r = await hello({ maxVersion: 'TLSv1.2', ciphers: name })
     if (!r.startsWith('refused')) accepted.push(r)
   }
@@ -103,7 +126,8 @@ t.test('the console CA: name constraints, no private key kept on the node, old m
   const verified = await openssl(['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'server.crt')])
   t.equal(verified.code, 0, `the server certificate verifies under the constrained CA: ${verified.out.trim()}`)
   t.equal(first.ca, await readFile(path.join(dir, 'ca.crt'), 'utf8'))
-  for (const f of await import('node:fs/promises').then((m) => m.readdir(dir))) t.notMatch(f, /^\.openssl-|ca\.key/, `nothing of the CA key left: ${f}`)
+  for (const f of await import('node:fs/promises').then((m) => m.readdir(dir)))
+    t.notMatch(f, /^\.openssl-|ca\.key/, `nothing of the CA key left: ${f}`)
 
   const again = await consoleTls(settings)
   t.equal(again.fingerprint, first.fingerprint, 'reused while valid')

@@ -18,29 +18,48 @@ export interface Harness extends ConsoleApp {
 }
 
 export async function harness(opts: { groups?: boolean; settings?: Partial<ConsoleSettings> } = {}): Promise<Harness> {
-  const ta = await startTestAgent(opts.groups ? {
-    groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
-    resources: [res('d0', 'dummy', {})],
-    dependencies: [],
-    types: {},
-  } : { groups: [], resources: [], dependencies: [], types: {} })
+  const ta = await startTestAgent(
+    opts.groups
+      ? {
+          groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
+          resources: [res('d0', 'dummy', {})],
+          dependencies: [],
+          types: {},
+        }
+      : { groups: [], resources: [], dependencies: [], types: {} },
+  )
   const b = ta.agent.opts.bootstrap
   const settings = { ...consoleSettings(b, path.join(ta.home, 'no-ui'), {}), listen: ['127.0.0.1'], port: 0, ...opts.settings }
   let offset = 0
   const built = await buildConsole(ta.agent, settings, { now: () => Date.now() + offset })
   return {
-    ...built, ta, settings,
-    advance: (ms) => { offset += ms },
-    cleanup: async () => { await built.app.close(); await ta.cleanup() },
+    ...built,
+    ta,
+    settings,
+    advance: (ms) => {
+      offset += ms
+    },
+    cleanup: async () => {
+      await built.app.close()
+      await ta.cleanup()
+    },
   }
 }
 
-export interface Reply { status: number; body: any; headers: LightMyRequestResponse['headers']; raw: LightMyRequestResponse }
+export interface Reply {
+  status: number
+  body: any
+  headers: LightMyRequestResponse['headers']
+  raw: LightMyRequestResponse
+}
 
 export class Client {
   cookie: string | undefined
   csrf: string | undefined
-  constructor(readonly h: ConsoleApp, readonly ip = '127.0.0.1') {}
+  constructor(
+    readonly h: ConsoleApp,
+    readonly ip = '127.0.0.1',
+  ) {}
 
   async req(method: string, url: string, body?: unknown, o: { csrf?: string | null; cookie?: string | null } = {}): Promise<Reply> {
     const headers: Record<string, string> = {}
@@ -49,9 +68,19 @@ export class Client {
     if (cookie) headers.cookie = `mccs_session=${cookie}`
     if (csrf) headers['x-csrf-token'] = csrf
     if (body !== undefined) headers['content-type'] = 'application/json'
-    const r = await this.h.app.inject({ method: method as 'GET', url, headers, remoteAddress: this.ip, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) })
+    const r = await this.h.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      remoteAddress: this.ip,
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    })
     let parsed: unknown = r.body
-    try { parsed = r.body ? JSON.parse(r.body) : undefined } catch { /* not JSON */ }
+    try {
+      parsed = r.body ? JSON.parse(r.body) : undefined
+    } catch {
+      /* not JSON */
+    }
     return { status: r.statusCode, body: parsed, headers: r.headers, raw: r }
   }
 

@@ -9,12 +9,18 @@ import { startTestAgent, res, until } from '../agent/helpers.js'
 import { startConsole } from '../../core/console/server.js'
 import { consoleSettings } from '../../core/console/settings.js'
 
-interface R { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface R {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+}
 
 t.test('HTTPS on 127.0.0.1, HSTS, no plain HTTP, SSE status after a change', async (t) => {
   const ta = await startTestAgent({
     groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
-    resources: [res('d0', 'dummy', {})], dependencies: [], types: {},
+    resources: [res('d0', 'dummy', {})],
+    dependencies: [],
+    types: {},
   })
   t.teardown(() => ta.cleanup())
   const b = ta.agent.opts.bootstrap
@@ -30,18 +36,35 @@ t.test('HTTPS on 127.0.0.1, HSTS, no plain HTTP, SSE status after a change', asy
   const ca = c.tls.ca!
   let cookie = ''
   let csrf = ''
-  const call = (method: string, p: string, body?: unknown): Promise<R> => new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body)
-    const req = https.request({ host: '127.0.0.1', port, path: p, method, ca, servername: 'localhost',
-      headers: { ...(cookie ? { cookie } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}), ...(data ? { 'content-type': 'application/json' } : {}) } }, (r) => {
-      let text = ''
-      r.setEncoding('utf8')
-      r.on('data', (d) => { text += d })
-      r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: text }))
+  const call = (method: string, p: string, body?: unknown): Promise<R> =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body)
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: p,
+          method,
+          ca,
+          servername: 'localhost',
+          headers: {
+            ...(cookie ? { cookie } : {}),
+            ...(csrf ? { 'x-csrf-token': csrf } : {}),
+            ...(data ? { 'content-type': 'application/json' } : {}),
+          },
+        },
+        (r) => {
+          let text = ''
+          r.setEncoding('utf8')
+          r.on('data', (d) => {
+            text += d
+          })
+          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: text }))
+        },
+      )
+      req.on('error', reject)
+      req.end(data)
     })
-    req.on('error', reject)
-    req.end(data)
-  })
 
   const login = await call('POST', '/api/login', { user: 'mcuser', password: 'mccs' })
   t.equal(login.status, 200, 'TLS verified against the console CA')
@@ -55,14 +78,20 @@ t.test('HTTPS on 127.0.0.1, HSTS, no plain HTTP, SSE status after a change', asy
   const plain = await new Promise<string>((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/api/openapi.json', timeout: 3000 }, (r) => resolve(`answered ${r.statusCode}`))
     req.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code ?? e.message}`))
-    req.on('timeout', () => { req.destroy(); resolve('timeout') })
+    req.on('timeout', () => {
+      req.destroy()
+      resolve('timeout')
+    })
   })
   t.notMatch(plain, /^answered 200/, `plain HTTP: ${plain}`)
 
   // SSE: one status at connect, then one after the group goes online; log and oplog lines as they come.
   const events: Array<{ event: string; data: any; at: number }> = []
   const sse = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: '/api/events', ca, servername: 'localhost', headers: { cookie, accept: 'text/event-stream' } }, resolve)
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/api/events', ca, servername: 'localhost', headers: { cookie, accept: 'text/event-stream' } },
+      resolve,
+    )
     req.on('error', reject)
     req.end()
   })
@@ -108,24 +137,45 @@ t.test('runAgent({console: true}) starts the console from the environment settin
   const { makeHome } = await import('../agent/agent-home.js')
   const { runAgent } = await import('../../core/cli/agent-cmd.js')
   const net = await import('node:net')
-  const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) }) })
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
   const h = await makeHome()
   t.teardown(() => h.cleanup())
   const saved = { listen: process.env.MCCS_CONSOLE_LISTEN, disable: process.env.MCCS_CONSOLE_DISABLE }
   process.env.MCCS_CONSOLE_LISTEN = '127.0.0.1'
   delete process.env.MCCS_CONSOLE_DISABLE
   t.teardown(() => {
-    if (saved.listen === undefined) delete process.env.MCCS_CONSOLE_LISTEN; else process.env.MCCS_CONSOLE_LISTEN = saved.listen
+    if (saved.listen === undefined) delete process.env.MCCS_CONSOLE_LISTEN
+    else process.env.MCCS_CONSOLE_LISTEN = saved.listen
     if (saved.disable !== undefined) process.env.MCCS_CONSOLE_DISABLE = saved.disable
   })
   const lines: string[] = []
-  const running = await runAgent({ ...h.b, consolePort: port }, { out: () => {}, err: (s) => { lines.push(s) } }, { console: true })
+  const running = await runAgent(
+    { ...h.b, consolePort: port },
+    {
+      out: () => {},
+      err: (s) => {
+        lines.push(s)
+      },
+    },
+    { console: true },
+  )
   if (typeof running === 'number') throw new Error(`agent exit ${running}`)
   h.running = running
   t.match(lines.join('\n'), new RegExp(`console https://127\\.0\\.0\\.1:${port}/main`), 'the agent prints the console URL')
-  const get = () => new Promise<number>((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port, path: '/api/openapi.json', rejectUnauthorized: false }, (r) => { r.resume(); resolve(r.statusCode!) }).on('error', reject)
-  })
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port, path: '/api/openapi.json', rejectUnauthorized: false }, (r) => {
+          r.resume()
+          resolve(r.statusCode!)
+        })
+        .on('error', reject)
+    })
   t.equal(await get(), 200)
   await h.stop()
   await t.rejects(get(), 'nothing listens once the agent stopped')

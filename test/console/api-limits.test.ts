@@ -29,10 +29,16 @@ t.test('hostile bodies are refused without blocking the event loop', async (t) =
   const h = await harness()
   t.teardown(() => h.cleanup())
   const c = await readyClient(h)
-  const inject = (url: string, payload: string | Buffer, o: { method?: string; session?: boolean } = {}) => h.app.inject({
-    method: (o.method ?? 'POST') as 'POST', url, payload,
-    headers: { 'content-type': 'application/json', ...(o.session ? { cookie: `mccs_session=${c.cookie}`, 'x-csrf-token': c.csrf! } : {}) },
-  })
+  const inject = (url: string, payload: string | Buffer, o: { method?: string; session?: boolean } = {}) =>
+    h.app.inject({
+      method: (o.method ?? 'POST') as 'POST',
+      url,
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        ...(o.session ? { cookie: `mccs_session=${c.cookie}`, 'x-csrf-token': c.csrf! } : {}),
+      },
+    })
 
   // The finding: 9 MiB of '[' on the public login, one and then four at once. (Payloads are made before
   // the measurement: building them is the test's work, not the agent's.)
@@ -44,7 +50,10 @@ t.test('hostile bodies are refused without blocking the event loop', async (t) =
   t.ok(one.maxMs < 100, `event loop stayed responsive (${one.maxMs.toFixed(1)} ms)`)
   const four = await worstDelay(() => Promise.all([1, 2, 3, 4].map(() => inject('/api/login', nine))))
   t.comment(`four in parallel: worst event-loop delay ${four.maxMs.toFixed(1)} ms`)
-  t.same(four.value.map((r) => r.statusCode), [413, 413, 413, 413])
+  t.same(
+    four.value.map((r) => r.statusCode),
+    [413, 413, 413, 413],
+  )
   t.ok(four.maxMs < 100, `event loop stayed responsive (${four.maxMs.toFixed(1)} ms)`)
 
   // Small enough for the route but deeply nested: refused by the depth scan before JSON.parse, naming the reason.
@@ -69,7 +78,11 @@ t.test('hostile bodies are refused without blocking the event loop', async (t) =
   t.equal(inText.value.statusCode, 400)
   t.equal(JSON.parse(inText.value.body).error.field, '/text')
   t.ok(inText.maxMs < 100, `event loop stayed responsive (${inText.maxMs.toFixed(1)} ms)`)
-  t.equal((await inject('/api/config', nested(7 * MiB), { method: 'PUT', session: true })).statusCode, 413, 'the configuration import is bounded too')
+  t.equal(
+    (await inject('/api/config', nested(7 * MiB), { method: 'PUT', session: true })).statusCode,
+    413,
+    'the configuration import is bounded too',
+  )
   const tooBig = await inject('/api/groups', JSON.stringify({ name: 'g1', nodes: ['n1'], pad: 'x'.repeat(2 * MiB) }), { session: true })
   t.equal(tooBig.statusCode, 413, 'a group body of 2 MiB is more than that route takes')
   t.equal(h.ta.agent.store.current().main.generation, gen, 'nothing changed')
@@ -83,8 +96,12 @@ t.test('a flood of logins with random user names does not starve an operator com
   const h = await harness({ groups: true })
   t.teardown(() => h.cleanup())
   const c = await readyClient(h)
-  const flood = Array.from({ length: 500 }, (_, i) => new Client(h, `10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 200)}`)
-    .login(randomBytes(6).toString('hex'), randomBytes(9).toString('base64')))
+  const flood = Array.from({ length: 500 }, (_, i) =>
+    new Client(h, `10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 200)}`).login(
+      randomBytes(6).toString('hex'),
+      randomBytes(9).toString('base64'),
+    ),
+  )
   await new Promise((r) => setTimeout(r, 50))
   const started = Date.now()
   const lock = await c.req('POST', '/api/groups/g/actions/lock', {})
@@ -99,7 +116,10 @@ t.test('a flood of logins with random user names does not starve an operator com
   const byStatus: Record<number, number> = {}
   for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1
   t.comment(`flood answers: ${JSON.stringify(byStatus)}`)
-  t.ok(answers.every((a) => [401, 429, 503].includes(a.status)), 'every flood login refused (401 wrong, 429 limited, 503 busy)')
+  t.ok(
+    answers.every((a) => [401, 429, 503].includes(a.status)),
+    'every flood login refused (401 wrong, 429 limited, 503 busy)',
+  )
   t.ok((byStatus[503] ?? 0) + (byStatus[429] ?? 0) > 0, 'the excess was turned away at once rather than queued')
   const busy = answers.find((a) => a.status === 503)
   if (busy) {
@@ -126,7 +146,11 @@ t.test('login limits: per address, per account (a lockout that says when it ends
   t.equal(locked.body.error.code, 'MCCS_ERR_ACCOUNT_LOCKED')
   t.match(locked.body.error.message, /locked .* until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/)
   t.ok(Number(locked.headers['retry-after']) > 0, 'Retry-After says how long')
-  t.equal((await new Client(h, '127.0.0.1').login('mcuser', 'limit-test1!ok')).status, 200, 'from this host (loopback) the operator still logs in')
+  t.equal(
+    (await new Client(h, '127.0.0.1').login('mcuser', 'limit-test1!ok')).status,
+    200,
+    'from this host (loopback) the operator still logs in',
+  )
   h.ta.agent.log.flush()
   const log = await readFile(h.settings.logFile, 'utf8')
   t.match(log, /console account locked/, 'the lockout is logged')
@@ -137,7 +161,10 @@ t.test('login limits: per address, per account (a lockout that says when it ends
   const statuses: number[] = []
   for (let i = 0; i < 120; i++) statuses.push((await new Client(h, `100.64.${i >> 4}.${(i & 15) + 1}`).login(`n${i}`, 'x')).status)
   t.equal(statuses.at(-1), 429, 'past the global limit every remote login is turned away')
-  t.match((await new Client(h, '100.64.200.1').login('mcuser', 'limit-test1!ok')).body.error.message, /all addresses|every address|console-wide/)
+  t.match(
+    (await new Client(h, '100.64.200.1').login('mcuser', 'limit-test1!ok')).body.error.message,
+    /all addresses|every address|console-wide/,
+  )
   t.equal((await new Client(h, '127.0.0.1').login('mcuser', 'limit-test1!ok')).status, 200, 'loopback still logs in')
 })
 
@@ -148,7 +175,12 @@ t.test('the log does not hold what was typed at the login form', async (t) => {
   const typedPassword = 'correct horse battery'
   t.equal((await new Client(h).login(typedName, typedPassword)).status, 401)
   t.equal((await new Client(h).login('mcuser', typedPassword)).status, 401)
-  await h.app.inject({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' }, payload: `{"user":"${typedName}","password":"${typedPassword}` })
+  await h.app.inject({
+    method: 'POST',
+    url: '/api/login',
+    headers: { 'content-type': 'application/json' },
+    payload: `{"user":"${typedName}","password":"${typedPassword}`,
+  })
   h.ta.agent.log.flush()
   const log = await readFile(h.settings.logFile, 'utf8')
   t.match(log, /console login failed/)

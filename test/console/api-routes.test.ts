@@ -12,12 +12,25 @@ t.test('every route of /api/openapi.json refuses an unauthenticated call', async
   t.equal(doc.status, 200, 'the document needs no session')
   t.equal(doc.body.openapi, '3.1.0')
   const ops: Array<{ method: string; path: string; op: any }> = []
-  for (const [p, methods] of Object.entries<any>(doc.body.paths)) for (const [m, op] of Object.entries<any>(methods)) ops.push({ method: m, path: p, op })
+  for (const [p, methods] of Object.entries<any>(doc.body.paths))
+    for (const [m, op] of Object.entries<any>(methods)) ops.push({ method: m, path: p, op })
   t.ok(ops.length >= 28, `${ops.length} operations documented`)
-  const publicOps = ops.filter((o) => o.op.security.length === 0).map((o) => `${o.method} ${o.path}`).sort()
+  const publicOps = ops
+    .filter((o) => o.op.security.length === 0)
+    .map((o) => `${o.method} ${o.path}`)
+    .sort()
   t.same(publicOps, ['get /api/openapi.json', 'post /api/login'], 'only login and the document are public')
-  for (const want of ['post /api/groups/{group}/actions/{verb}', 'put /api/config', 'get /api/events', 'post /api/types/{type}/validate', 'delete /api/dependencies/{parent}/{child}']) {
-    t.ok(ops.some((o) => `${o.method} ${o.path}` === want), `documented: ${want}`)
+  for (const want of [
+    'post /api/groups/{group}/actions/{verb}',
+    'put /api/config',
+    'get /api/events',
+    'post /api/types/{type}/validate',
+    'delete /api/dependencies/{parent}/{child}',
+  ]) {
+    t.ok(
+      ops.some((o) => `${o.method} ${o.path}` === want),
+      `documented: ${want}`,
+    )
   }
   // Every operation, with a forged cookie and without one, with a valid-looking body: 401 before anything runs.
   const forged = 'A'.repeat(43)
@@ -63,14 +76,22 @@ t.test('bad bodies and parameters get 400 naming the field', async (t) => {
   }
   const login = await new Client(h).req('POST', '/api/login', { user: 'mcuser' }, { cookie: null, csrf: null })
   t.equal(login.body.error.field, '/password')
-  const notJson = await h.app.inject({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' }, payload: '{"user":' })
+  const notJson = await h.app.inject({
+    method: 'POST',
+    url: '/api/login',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"user":',
+  })
   t.equal(notJson.statusCode, 400)
   t.equal(JSON.parse(notJson.body).error.code, 'MCCS_ERR_INVALID')
   // A refusal of the configuration itself names the field in the body too.
   const badType = await c.req('POST', '/api/resources', { name: 'r1', type: 'nosuchtype', group: 'nogroup', attrs: {} })
   t.equal(badType.status, 400)
   t.ok(badType.body.issues.length >= 1, JSON.stringify(badType.body))
-  t.ok(badType.body.issues.some((i: { field: string }) => i.field === '/type' || i.field === '/group'), 'issues point into the body')
+  t.ok(
+    badType.body.issues.some((i: { field: string }) => i.field === '/type' || i.field === '/group'),
+    'issues point into the body',
+  )
   const syntax = await c.req('PUT', '/api/config', { text: '{"groups": [', expectGeneration: 1 })
   t.equal(syntax.status, 400)
   t.equal(syntax.body.error.field, '/text')
@@ -93,13 +114,28 @@ t.test('a group created, a resource added and brought online through the API sho
   t.equal(dup.status, 400)
   t.equal(dup.body.error.code, 'MCCS_ERR_CONFIG_DUPLICATE')
   t.equal(dup.body.error.field, '/name')
-  const r1 = await c.req('POST', '/api/resources', { name: 'base', type: 'dummy', group: 'web', attrs: {}, policy: { monitorIntervalS: 1 } })
+  const r1 = await c.req('POST', '/api/resources', {
+    name: 'base',
+    type: 'dummy',
+    group: 'web',
+    attrs: {},
+    policy: { monitorIntervalS: 1 },
+  })
   t.equal(r1.status, 200, JSON.stringify(r1.body))
-  const r2 = await c.req('POST', '/api/resources', { name: 'top', type: 'dummy', group: 'web', attrs: { delayMs: 10 }, nodeAttrs: { n1: { note: 'on n1' } } })
+  const r2 = await c.req('POST', '/api/resources', {
+    name: 'top',
+    type: 'dummy',
+    group: 'web',
+    attrs: { delayMs: 10 },
+    nodeAttrs: { n1: { note: 'on n1' } },
+  })
   t.equal(r2.status, 200, JSON.stringify(r2.body))
   const badAttr = await c.req('POST', '/api/resources', { name: 'bad', type: 'dummy', group: 'web', attrs: { online: 'sideways' } })
   t.equal(badAttr.status, 400)
-  t.ok(badAttr.body.issues.some((i: { field: string }) => i.field.startsWith('/attrs/online') || i.field.includes('online')), JSON.stringify(badAttr.body.issues))
+  t.ok(
+    badAttr.body.issues.some((i: { field: string }) => i.field.startsWith('/attrs/online') || i.field.includes('online')),
+    JSON.stringify(badAttr.body.issues),
+  )
   t.equal((await c.req('POST', '/api/dependencies', { parent: 'top', child: 'base' })).status, 200)
   const stale = await c.req('PATCH', '/api/groups/web', { autoFailback: true, expectGeneration: gen1 })
   t.equal(stale.status, 409, 'an edit from an older generation is refused')
@@ -112,7 +148,10 @@ t.test('a group created, a resource added and brought online through the API sho
   const web = st.body.groups.find((x: { name: string }) => x.name === 'web')
   t.equal(web.activeNode, 'n1')
   t.equal(web.nodes.n1, 'online')
-  t.same(web.resources.map((r: { name: string; nodes: Record<string, { state: string }> }) => [r.name, r.nodes.n1?.state]).sort(), [['base', 'online'], ['top', 'online']])
+  t.same(web.resources.map((r: { name: string; nodes: Record<string, { state: string }> }) => [r.name, r.nodes.n1?.state]).sort(), [
+    ['base', 'online'],
+    ['top', 'online'],
+  ])
 
   // Refused commands are answers, not errors.
   const refused = await c.req('POST', '/api/groups/nosuch/actions/online', {})
@@ -135,7 +174,9 @@ t.test('a group created, a resource added and brought online through the API sho
   // The operation log has the console user's commands, newest last.
   const ops = await c.req('GET', '/api/oplog?limit=50')
   t.equal(ops.status, 200)
-  const mine = ops.body.filter((e: { user: string }) => e.user === 'mcuser').map((e: { op: string; target: string; result: string }) => `${e.op} ${e.target} ${e.result}`)
+  const mine = ops.body
+    .filter((e: { user: string }) => e.user === 'mcuser')
+    .map((e: { op: string; target: string; result: string }) => `${e.op} ${e.target} ${e.result}`)
   t.ok(mine.includes('groupAdd web done'), mine.join('\n'))
   t.ok(mine.includes('groupOnline web accepted'))
   t.ok(mine.includes('groupOnline nosuch rejected'))
@@ -148,7 +189,10 @@ t.test('a group created, a resource added and brought online through the API sho
   const cfg = await c.req('GET', '/api/config')
   const main = JSON.parse(cfg.body.text)
   t.equal(main.generation, cfg.body.generation)
-  t.ok(Array.isArray(cfg.body.hb?.nodes) && cfg.body.hb.nodes.length > 0, 'hb.json comes along (nodes, links, fencing) for the node screens')
+  t.ok(
+    Array.isArray(cfg.body.hb?.nodes) && cfg.body.hb.nodes.length > 0,
+    'hb.json comes along (nodes, links, fencing) for the node screens',
+  )
   main.groups[0].autoFailback = true
   const put = await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: cfg.body.generation })
   t.equal(put.status, 200, JSON.stringify(put.body))
@@ -159,7 +203,10 @@ t.test('a group created, a resource added and brought online through the API sho
   main.groups[0].nodes = ['n7']
   const invalid = await c.req('PUT', '/api/config', { text: JSON.stringify(main), expectGeneration: put.body.generation })
   t.equal(invalid.status, 400)
-  t.ok(invalid.body.issues.some((i: { field: string }) => i.field.startsWith('/text/groups/0/nodes')), JSON.stringify(invalid.body.issues))
+  t.ok(
+    invalid.body.issues.some((i: { field: string }) => i.field.startsWith('/text/groups/0/nodes')),
+    JSON.stringify(invalid.body.issues),
+  )
 })
 
 t.test('types and the wizard hooks', async (t) => {

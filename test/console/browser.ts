@@ -21,7 +21,8 @@ export const NEW_PASSWORD = 'console-Pass1!x'
  *  under a second): a concurrent `npm run build` of the agent may have just removed dist/. */
 export async function browserUnavailable(): Promise<string | null> {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (scripts/test-deps.sh installs it)`
-  if (!existsSync(path.join(packageRoot(), 'dist/console/index.html'))) await (await import('../../scripts/build-console.js')).buildConsole()
+  if (!existsSync(path.join(packageRoot(), 'dist/console/index.html')))
+    await (await import('../../scripts/build-console.js')).buildConsole()
   if (!existsSync(path.join(packageRoot(), 'dist/mccs.js'))) return 'the agent is not built: run npm run build'
   return null
 }
@@ -30,7 +31,10 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer()
     s.once('error', reject)
-    s.listen(0, host, () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+    s.listen(0, host, () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
   })
 }
 
@@ -39,15 +43,28 @@ export function httpsGet(url: string): Promise<{ status: number; body: string } 
   return new Promise((resolve) => {
     const q = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (r) => {
       let b = ''
-      r.on('data', (d) => { b += d })
+      r.on('data', (d) => {
+        b += d
+      })
       r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }))
     })
     q.on('error', () => resolve(null))
-    q.on('timeout', () => { q.destroy(); resolve(null) })
+    q.on('timeout', () => {
+      q.destroy()
+      resolve(null)
+    })
   })
 }
 
-export interface ConsoleNode { name: string; home: string; address: string; port: number; url: string; proc: ChildProcess; output: string[] }
+export interface ConsoleNode {
+  name: string
+  home: string
+  address: string
+  port: number
+  url: string
+  proc: ChildProcess
+  output: string[]
+}
 export interface ConsoleCluster {
   nodes: ConsoleNode[]
   /** https://<address>:<port> of node i. */
@@ -82,7 +99,10 @@ export async function startConsoleCluster(o: {
   const hbPort = await freePort()
   const key = randomBytes(32)
   const hbBase = {
-    generation: 1, cluster: 'console-test', port: hbPort, timing: { intervalMs: 100, deadMs: 1000 },
+    generation: 1,
+    cluster: 'console-test',
+    port: hbPort,
+    timing: { intervalMs: 100, deadMs: 1000 },
     links: [{ name: 'lo', priority: 0 }],
     nodes: names.map((n, i) => ({ name: n, addresses: { lo: loopback(i) } })),
   }
@@ -93,7 +113,10 @@ export async function startConsoleCluster(o: {
     for (const n of nodes) {
       if (n.proc.exitCode === null && n.proc.signalCode === null) {
         n.proc.kill('SIGTERM')
-        const gone = await Promise.race([new Promise((r) => n.proc.once('exit', () => r(true))), new Promise((r) => setTimeout(() => r(false), 8000))])
+        const gone = await Promise.race([
+          new Promise((r) => n.proc.once('exit', () => r(true))),
+          new Promise((r) => setTimeout(() => r(false), 8000)),
+        ])
         if (!gone) n.proc.kill('SIGKILL')
       }
     }
@@ -115,12 +138,20 @@ export async function startConsoleCluster(o: {
       const address = loopback(i)
       const port = await freePort()
       const env: NodeJS.ProcessEnv = {
-        ...process.env, MCCS_HOME: home, MCCS_NODE_NAME: name, MCCS_CONSOLE_PORT: String(port), MCCS_CONSOLE_LISTEN: address,
-        ...(o.pluginDirs?.length ? { MCCS_PLUGIN_DIRS: o.pluginDirs.join(':') } : {}), ...o.env,
+        ...process.env,
+        MCCS_HOME: home,
+        MCCS_NODE_NAME: name,
+        MCCS_CONSOLE_PORT: String(port),
+        MCCS_CONSOLE_LISTEN: address,
+        ...(o.pluginDirs?.length ? { MCCS_PLUGIN_DIRS: o.pluginDirs.join(':') } : {}),
+        ...o.env,
       }
       delete env.NODE_OPTIONS
       delete env.MCCS_BOOTSTRAP
-      const proc = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const proc = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       const output: string[] = []
       proc.stdout!.on('data', (d) => output.push(String(d)))
       proc.stderr!.on('data', (d) => output.push(String(d)))
@@ -132,7 +163,12 @@ export async function startConsoleCluster(o: {
         if (n.proc.exitCode !== null) throw new Error(`agent ${n.name} exited ${n.proc.exitCode}: ${n.output.join('')}`)
         if (Date.now() > end) {
           const log = await readFile(path.join(n.home, 'logs/mccs.log'), 'utf8').catch(() => '')
-          throw new Error(`console of ${n.name} did not answer in 30 s: ${n.output.join('')}\n${log.split('\n').filter((l) => /"level":[456]0/.test(l)).join('\n')}`)
+          throw new Error(
+            `console of ${n.name} did not answer in 30 s: ${n.output.join('')}\n${log
+              .split('\n')
+              .filter((l) => /"level":[456]0/.test(l))
+              .join('\n')}`,
+          )
         }
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -142,7 +178,8 @@ export async function startConsoleCluster(o: {
     throw e
   }
   return {
-    nodes, stop,
+    nodes,
+    stop,
     base: (i = 0) => `https://${nodes[i]!.address}:${nodes[i]!.port}`,
     log: (i = 0) => readFile(path.join(nodes[i]!.home, 'logs/mccs.log'), 'utf8').catch(() => ''),
   }
@@ -157,7 +194,7 @@ async function killManaged(home: string): Promise<void> {
     const out: string[] = []
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = path.join(d, e.name)
-      if (e.isDirectory()) out.push(...await walk(p))
+      if (e.isDirectory()) out.push(...(await walk(p)))
       else if (e.name === 'child.pid' || e.name === 'supervisor.pid') out.push(p)
     }
     return out
@@ -169,8 +206,18 @@ async function killManaged(home: string): Promise<void> {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     if (!stat || fields[19] !== startText) continue // field 22 of /proc/<pid>/stat: not our process any more
-    if (f.endsWith('child.pid')) { try { process.kill(-pid, 'SIGKILL') } catch { /* no group */ } }
-    try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+    if (f.endsWith('child.pid')) {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        /* no group */
+      }
+    }
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -187,12 +234,16 @@ export async function newPage(browser: Browser, o: { width?: number; height?: nu
   // What the console's Content-Security-Policy refused (Chromium reports each on the page's console).
   const seen: string[] = []
   violations.set(page, seen)
-  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) seen.push(m.text()) })
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) seen.push(m.text())
+  })
   return page
 }
 
 /** Everything the Content-Security-Policy refused on this page so far (an inline style, a script…). */
-export function cspViolations(page: Page): string[] { return [...(violations.get(page) ?? [])] }
+export function cspViolations(page: Page): string[] {
+  return [...(violations.get(page) ?? [])]
+}
 
 /** The first login: mcuser/mccs, then the forced change to `password`; ends on the main screen. */
 export async function firstLogin(page: Page, base: string, password = NEW_PASSWORD): Promise<void> {

@@ -16,13 +16,21 @@ import type { AgentStatus } from '../../core/agent/status.js'
 const root = packageRoot()
 const IPS = { demo1: '127.0.0.1', demo2: '127.0.0.2' } as const
 
-const tcpFree = (host: string, port: number) => new Promise<boolean>((resolve) => {
-  const s = net.createServer().once('error', () => resolve(false)).listen(port, host, () => s.close(() => resolve(true)))
-})
-const udpFree = (host: string, port: number) => new Promise<boolean>((resolve) => {
-  const s = dgram.createSocket('udp4').once('error', () => { s.close(); resolve(false) })
-  s.bind(port, host, () => s.close(() => resolve(true)))
-})
+const tcpFree = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .listen(port, host, () => s.close(() => resolve(true)))
+  })
+const udpFree = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = dgram.createSocket('udp4').once('error', () => {
+      s.close()
+      resolve(false)
+    })
+    s.bind(port, host, () => s.close(() => resolve(true)))
+  })
 async function freePort(check: (p: number) => Promise<boolean>): Promise<number> {
   for (;;) {
     const p = 20000 + Math.floor(Math.random() * 40000)
@@ -53,19 +61,35 @@ async function processesUsing(dir: string): Promise<number[]> {
   return out
 }
 
-const get = (url: string) => new Promise<string>((resolve, reject) => {
-  http.get(url, { timeout: 3000 }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)) }).on('error', reject)
-})
+const get = (url: string) =>
+  new Promise<string>((resolve, reject) => {
+    http
+      .get(url, { timeout: 3000 }, (res) => {
+        let b = ''
+        res.on('data', (d) => (b += d))
+        res.on('end', () => resolve(b))
+      })
+      .on('error', reject)
+  })
 
 t.test('mccs demo: two agents, the group online on one node and seen from the other; Ctrl-C leaves nothing', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-demo-test-'))
   const svcPort = await freePort((p) => both(tcpFree, p))
   const consolePort = await freePort((p) => both(tcpFree, p))
   const hbPort = await freePort(async (p) => (await both(udpFree, p)) && (await both(tcpFree, p + 4)))
-  const env: NodeJS.ProcessEnv = { ...process.env, MCCS_CONSOLE_PORT: String(consolePort), MCCS_DEMO_HB_PORT: String(hbPort), MCCS_DEMO_EC2_PORT: '0' }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MCCS_CONSOLE_PORT: String(consolePort),
+    MCCS_DEMO_HB_PORT: String(hbPort),
+    MCCS_DEMO_EC2_PORT: '0',
+  }
   delete env.NODE_OPTIONS
   delete env.MCCS_HOME
-  const demo = spawn(process.execPath, ['--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'demo', '--dir', dir, '--port', String(svcPort)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const demo = spawn(
+    process.execPath,
+    ['--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'demo', '--dir', dir, '--port', String(svcPort)],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let out = ''
   let err = ''
   demo.stdout!.on('data', (d) => (out += d))
@@ -74,7 +98,13 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   t.teardown(async () => {
     // Whatever happened, nothing the demo started outlives the test.
     if (demo.exitCode === null) demo.kill('SIGKILL')
-    for (const p of await processesUsing(dir)) { try { process.kill(p, 'SIGKILL') } catch { /* gone */ } }
+    for (const p of await processesUsing(dir)) {
+      try {
+        process.kill(p, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
     await rm(dir, { recursive: true, force: true })
   })
   const waitFor = async (what: RegExp, ms: number) => {
@@ -90,10 +120,15 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   const active = (m?.[1] ?? 'demo1') as keyof typeof IPS
   const other = active === 'demo1' ? 'demo2' : 'demo1'
 
-  const cli = (node: string, ...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-    execFile(path.join(root, 'bin/mccs'), args, { env: { ...env, MCCS_HOME: path.join(dir, node), MCCS_NODE_NAME: node }, timeout: 30_000 },
-      (e, o, er) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: o, err: er }))
-  })
+  const cli = (node: string, ...args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(
+        path.join(root, 'bin/mccs'),
+        args,
+        { env: { ...env, MCCS_HOME: path.join(dir, node), MCCS_NODE_NAME: node }, timeout: 30_000 },
+        (e, o, er) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: o, err: er }),
+      )
+    })
   const r = await cli(other, 'status', '--json')
   t.equal(r.code, 0, r.err)
   const st = JSON.parse(r.out) as AgentStatus
@@ -102,15 +137,28 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   t.equal(g?.activeNode, active, `the other node sees the group active on ${active}`)
   t.equal(g?.nodes[active], 'online')
   t.equal(g?.nodes[other], 'offline', 'and offline on itself: never on two nodes')
-  t.same(st.nodes.map((n) => [n.name, n.membership]), [['demo1', 'up'], ['demo2', 'up']])
-  t.equal(await get(`http://${IPS[active]}:${svcPort}/`), `hello from the MCCS demo on ${active}\n`, 'the demo service answers from the active node')
+  t.same(
+    st.nodes.map((n) => [n.name, n.membership]),
+    [
+      ['demo1', 'up'],
+      ['demo2', 'up'],
+    ],
+  )
+  t.equal(
+    await get(`http://${IPS[active]}:${svcPort}/`),
+    `hello from the MCCS demo on ${active}\n`,
+    'the demo service answers from the active node',
+  )
   await t.rejects(get(`http://${IPS[other]}:${svcPort}/`), 'and not from the other')
 
   const lic = await cli(other, 'license', 'show', '--json')
   t.match(JSON.parse(lic.out), { node: other, type: 'term', hostId: 'ANY', valid: true }, 'a temporary license is installed')
 
   // The fence device refuses anything but a demo node, and reports a running node as not fenced.
-  const fence = (...a: string[]) => new Promise<number>((resolve) => execFile(path.join(dir, other, 'script/fence-demo.sh'), a, (e) => resolve(e ? Number(e.code ?? 1) : 0)))
+  const fence = (...a: string[]) =>
+    new Promise<number>((resolve) =>
+      execFile(path.join(dir, other, 'script/fence-demo.sh'), a, (e) => resolve(e ? Number(e.code ?? 1) : 0)),
+    )
   t.equal(await fence('status', 'other-host'), 2)
   t.equal(await fence('status', active), 1, 'the active node runs demo processes')
 
@@ -128,7 +176,8 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   for (const p of await processesUsing(dir)) started.add(p)
   const procDir = path.join(dir, active, 'state/proc/web')
   for (const name of await readdir(procDir)) {
-    for (const f of ['supervisor.pid', 'child.pid']) started.add(Number((await readFile(path.join(procDir, name, f), 'utf8')).split(' ')[0]))
+    for (const f of ['supervisor.pid', 'child.pid'])
+      started.add(Number((await readFile(path.join(procDir, name, f), 'utf8')).split(' ')[0]))
   }
   t.ok(started.size >= 5, `demo, two agents, the service and its supervisor (${[...started].join(' ')})`)
   t.ok([...started].every(alive), 'all running before Ctrl-C')
@@ -140,7 +189,10 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   process.kill(hungPid, 'SIGSTOP')
   let moved = false
   while (!moved && Date.now() - t0 < 40_000) {
-    moved = await get(`http://${IPS[other]}:${svcPort}/`).then((b) => b === `hello from the MCCS demo on ${other}\n`, () => false)
+    moved = await get(`http://${IPS[other]}:${svcPort}/`).then(
+      (b) => b === `hello from the MCCS demo on ${other}\n`,
+      () => false,
+    )
     if (!moved) await new Promise((r) => setTimeout(r, 200))
   }
   t.ok(moved, `the service answers from ${other} after ${Date.now() - t0} ms`)
@@ -157,6 +209,6 @@ t.test('mccs demo: two agents, the group online on one node and seen from the ot
   // SIGKILLed processes take a moment to go; give them 5 s.
   for (const end = Date.now() + 5000; [...started].some(alive) && Date.now() < end;) await new Promise((r) => setTimeout(r, 100))
   t.same([...started].filter(alive), [], 'no process the demo started is left')
-  t.same(await processesUsing(dir), [], 'no process uses the demo\'s files')
+  t.same(await processesUsing(dir), [], "no process uses the demo's files")
   await t.rejects(get(`http://${IPS[active]}:${svcPort}/`), 'the demo service is gone')
 })

@@ -101,7 +101,10 @@ if (why) {
     // An account whose password was set 91 days ago (the agent reads accounts.json at start).
     const day = 86_400_000
     const old = 'old-Passw0rd!ok'
-    const accounts = { version: 1, users: { mcuser: { hash: await hashPassword(old), previous: [], changedAt: new Date(Date.now() - 91 * day).toISOString() } } }
+    const accounts = {
+      version: 1,
+      users: { mcuser: { hash: await hashPassword(old), previous: [], changedAt: new Date(Date.now() - 91 * day).toISOString() } },
+    }
     const c = await startConsoleCluster({ files: { 'config/accounts.json': JSON.stringify(accounts) } })
     t.teardown(() => c.stop())
     const browser = await launch()

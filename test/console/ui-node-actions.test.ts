@@ -53,7 +53,7 @@ if (why) {
     await pick(page, 'node:n2')
     await page.waitForSelector('#node-standby:not([disabled])')
     t.ok(await page.isDisabled('#node-unstandby'), 'end standby is disabled while n2 is active')
-    t.match(await page.getAttribute('#node-unstandby', 'title') ?? '', /not in standby/)
+    t.match((await page.getAttribute('#node-unstandby', 'title')) ?? '', /not in standby/)
 
     await page.click('#node-standby')
     await page.waitForSelector('[data-key="node:n2"] [data-state=standby]', { timeout: 60_000 })

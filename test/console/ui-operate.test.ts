@@ -29,7 +29,7 @@ if (why) {
     // Edit → Add group.
     await menu(page, 'edit', 'add-group')
     await page.fill('#ag-name', 'web')
-    t.ok(await page.isChecked('#ag-node-n1') && await page.isChecked('#ag-node-n2'), 'both nodes offered, in order')
+    t.ok((await page.isChecked('#ag-node-n1')) && (await page.isChecked('#ag-node-n2')), 'both nodes offered, in order')
     await page.click('#ag-add')
     await page.waitForSelector('[data-key="group:web"]')
     t.pass('group web appears in the tree')
@@ -44,7 +44,11 @@ if (why) {
     // The 'note' list is filled on each node by the type's discover hook: n2's column by n2, over the peer channel.
     for (const n of ['n1', 'n2']) {
       await page.waitForSelector(`#wz-note--${n}-note[data-count]`)
-      t.same(await page.$$eval(`#wz-note--${n}-list option`, (os) => os.map((o) => (o as HTMLOptionElement).value)), [`on ${n}`], `${n}'s list discovered on ${n}`)
+      t.same(
+        await page.$$eval(`#wz-note--${n}-list option`, (os) => os.map((o) => (o as HTMLOptionElement).value)),
+        [`on ${n}`],
+        `${n}'s list discovered on ${n}`,
+      )
     }
     await page.fill('#wz-note--n1', 'active side')
     await page.fill('#wz-note--n2', 'standby side')
@@ -60,7 +64,11 @@ if (why) {
     await page.fill('#wz-argv', 'node\n-e\n1')
     await page.click('#ar-add')
     await page.waitForSelector('#wz-argv-err:not(:empty)')
-    t.match(await page.textContent('#wz-argv-err'), /first item must be an absolute path/, 'the schema rule is shown under the Command field')
+    t.match(
+      await page.textContent('#wz-argv-err'),
+      /first item must be an absolute path/,
+      'the schema rule is shown under the Command field',
+    )
     await page.fill('#wz-argv', [process.execPath, '-e', 'setInterval(() => {}, 1000)'].join('\n'))
     await page.fill('#wz-stopGraceS', '1')
     await page.click('#ar-add')
@@ -82,13 +90,15 @@ if (why) {
     await menu(page, 'action', 'probe')
     await page.click('#tab-state')
     for (const r of ['dummy1', 'process1']) {
-      for (const n of ['n1', 'n2']) await page.waitForSelector(`#resource-state tr[data-resource=${r}] td[data-node=${n}] [data-state=offline]`)
+      for (const n of ['n1', 'n2'])
+        await page.waitForSelector(`#resource-state tr[data-resource=${r}] td[data-node=${n}] [data-state=offline]`)
     }
 
     // Online from the toolbar; the page watches the group's state change without reloading.
     await page.evaluate(() => {
       const w = window as unknown as { seen: string[]; marker: number }
-      w.seen = []; w.marker = 42
+      w.seen = []
+      w.marker = 42
       new MutationObserver(() => {
         const s = document.querySelector('[data-key="group:web"] > .tree-row [data-state]')?.getAttribute('data-state')
         if (s && w.seen.at(-1) !== s) w.seen.push(s)
@@ -101,7 +111,10 @@ if (why) {
     await page.waitForSelector('[data-key="group:web"] > .tree-row [data-state=online]', { timeout: 30_000 })
     await page.waitForSelector('[data-key="resource:process1"] > .tree-row [data-state=online]')
     await page.waitForSelector('[data-key="resource:dummy1"] > .tree-row [data-state=online]')
-    const seen = await page.evaluate(() => { const w = window as unknown as { seen: string[]; marker: number }; return { seen: w.seen, marker: w.marker } })
+    const seen = await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; marker: number }
+      return { seen: w.seen, marker: w.marker }
+    })
     t.equal(seen.marker, 42, 'no page reload: the states came over the live stream')
     t.equal(seen.seen.at(-1), 'online', `states the tree showed: ${seen.seen.join(' → ')}`)
     t.match(await page.textContent('[data-key="group:web"] > .tree-row'), /n1/, 'online on n1')
@@ -121,10 +134,18 @@ if (why) {
     // Action → View manual operation logs: the console's operations, by this user.
     await menu(page, 'action', 'oplog')
     await page.waitForSelector('#oplog tbody tr:not(:has(td[colspan]))')
-    const rows = await page.$$eval('#oplog tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))
+    const rows = await page.$$eval('#oplog tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    )
     const ops = rows.map((r) => `${r[1]} ${r[3]} ${r[4]}`)
-    t.ok(ops.some((o) => /^mcuser groupOnline web$/.test(o)), `online of web by mcuser is logged: ${ops.join(' | ')}`)
-    t.ok(ops.some((o) => /^mcuser groupSwitch web$/.test(o)), 'the switch is logged')
+    t.ok(
+      ops.some((o) => /^mcuser groupOnline web$/.test(o)),
+      `online of web by mcuser is logged: ${ops.join(' | ')}`,
+    )
+    t.ok(
+      ops.some((o) => /^mcuser groupSwitch web$/.test(o)),
+      'the switch is logged',
+    )
     t.same(cspViolations(page), [], 'nothing the Content-Security-Policy had to refuse')
   })
 }

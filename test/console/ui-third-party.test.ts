@@ -26,7 +26,13 @@ if (why) {
 
     const c = await startConsoleCluster({
       pluginDirs: [plugins],
-      main: (nodes) => ({ generation: 1, types: {}, groups: [{ name: 'files', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }], resources: [], dependencies: [] }),
+      main: (nodes) => ({
+        generation: 1,
+        types: {},
+        groups: [{ name: 'files', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
+        resources: [],
+        dependencies: [],
+      }),
     })
     t.teardown(() => c.stop())
     const browser = await launch()
@@ -40,7 +46,11 @@ if (why) {
     await page.waitForSelector('#wz-dir--n1')
     t.equal(await page.inputValue('#ar-name'), 'hello-file1', 'a name is suggested from the type')
     t.match(await page.textContent('.ar-typeinfo'), /marker file/, "the plugin's description is shown")
-    t.same(await page.$$eval('.wz-group-head th', (ths) => ths.map((x) => x.textContent)), ['Marker', 'Advanced'], "fields under the schema's x-mccs groups")
+    t.same(
+      await page.$$eval('.wz-group-head th', (ths) => ths.map((x) => x.textContent)),
+      ['Marker', 'Advanced'],
+      "fields under the schema's x-mccs groups",
+    )
     t.equal(await page.textContent('tr[data-prop=dir] label'), 'Directory *', 'title from the schema, required marked')
     t.match(await page.textContent('tr[data-prop=dir] .scope-tag'), /per node/, 'dir is a per-node field')
     t.match(await page.getAttribute('#wz-fileName', 'placeholder'), /hello\.marker/, 'the default is shown')
@@ -51,7 +61,10 @@ if (why) {
     const options = await page.$$eval('#wz-dir--n1-list option', (os) => os.map((o) => (o as HTMLOptionElement).value))
     t.ok(options.includes('/tmp'), `discovered: ${options.join(', ')}`)
     // Refresh asks again.
-    await page.$eval('#wz-dir--n1-note', (e) => { e.removeAttribute('data-count'); e.textContent = '' })
+    await page.$eval('#wz-dir--n1-note', (e) => {
+      e.removeAttribute('data-count')
+      e.textContent = ''
+    })
     await page.click('[data-refresh="wz-dir--n1"]')
     await page.waitForSelector('#wz-dir--n1-note[data-count]')
     t.match(await page.textContent('#wz-dir--n1-note'), /\d+ found/)

@@ -19,16 +19,33 @@ if (why) {
       // Two-node mode: n1 alone stays quorate when n2 is lost, so it is the one waiting to fence n2.
       hb: (hb) => ({ ...hb, quorum: { twoNode: true } }),
       main: (nodes) => ({
-        generation: 1, types: {},
+        generation: 1,
+        types: {},
         groups: [{ name: 'app', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
         // svc cannot start on n1: the group's online there faults it, and MCCS fails the group over to n2.
-        resources: [{ name: 'svc', type: 'dummy', group: 'app', critical: true, attrs: {}, nodeAttrs: { n1: { online: 'fail' } }, policy: { restartLimit: 0 }, monitored: true }],
+        resources: [
+          {
+            name: 'svc',
+            type: 'dummy',
+            group: 'app',
+            critical: true,
+            attrs: {},
+            nodeAttrs: { n1: { online: 'fail' } },
+            policy: { restartLimit: 0 },
+            monitored: true,
+          },
+        ],
         dependencies: [],
       }),
     })
     const n2 = c.nodes[1]!.proc
-    const resume = () => { if (n2.exitCode === null) n2.kill('SIGCONT') }
-    t.teardown(async () => { resume(); await c.stop() })
+    const resume = () => {
+      if (n2.exitCode === null) n2.kill('SIGCONT')
+    }
+    t.teardown(async () => {
+      resume()
+      await c.stop()
+    })
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser, { width: 1280, height: 800 })
@@ -48,7 +65,7 @@ if (why) {
     t.match(await page.textContent(`${groupRow} .fault-mark`), /n1/, 'a fault mark naming n1')
     t.equal(await page.isDisabled('#tb-switch'), false, 'Switch is enabled while the group runs on n2')
     t.equal(await page.isDisabled('#tb-clear'), false, 'Remove fault indication is enabled too')
-    t.match(await page.textContent('#resource-state thead'), /n2.*running/s, 'n2\'s column is labelled as where the group runs')
+    t.match(await page.textContent('#resource-state thead'), /n2.*running/s, "n2's column is labelled as where the group runs")
     t.notMatch(await page.textContent('#resource-state thead'), /\(active\)|\(standby\)/, 'no labels by configured order')
     t.match(await page.textContent('.group-line'), /online on n2/, 'the group line: online on n2')
     t.match(await page.textContent('.group-line'), /fault.*n1/s, 'the group line: a fault left on n1')
@@ -56,7 +73,10 @@ if (why) {
     // A banner for the fault and the failover, and the log web console shows the failover too.
     await page.waitForSelector('#event-banner [data-kind=groupFailover]')
     t.match(await page.textContent('#event-banner'), /svc.*n1/s, 'the banner names the faulted resource and node')
-    t.ok(await page.$('#event-banner [data-kind=resourceFaulted], #event-banner [data-kind=groupFaulted]'), 'the fault has its own banner line')
+    t.ok(
+      await page.$('#event-banner [data-kind=resourceFaulted], #event-banner [data-kind=groupFaulted]'),
+      'the fault has its own banner line',
+    )
     await page.waitForFunction(() => /notice=groupFailover|failover/i.test(document.querySelector('#log-lines')?.textContent ?? ''))
     t.pass('the log web console shows the failover')
 
@@ -65,8 +85,8 @@ if (why) {
     await page.waitForSelector(`${groupRow} [data-state=unknown]`, { timeout: 15_000 })
     t.match(await page.textContent(groupRow), /fencing/, 'the tree: unknown / fencing…')
     t.notMatch(await page.textContent(groupRow), /offline/, 'never "offline" while its node is not fenced')
-    t.equal(await page.isDisabled('#tb-online'), true, 'Online is disabled while the group\'s node is being fenced')
-    t.match(await page.getAttribute('#tb-online', 'title') ?? '', /fenc|unknown/, 'and the tooltip says why')
+    t.equal(await page.isDisabled('#tb-online'), true, "Online is disabled while the group's node is being fenced")
+    t.match((await page.getAttribute('#tb-online', 'title')) ?? '', /fenc|unknown/, 'and the tooltip says why')
     await page.waitForSelector('#event-banner [data-kind=nodeLost]')
     t.match(await page.textContent('#event-banner [data-kind=nodeLost]'), /n2/, 'the banner names the lost node')
     await page.waitForSelector('#event-banner [data-kind=needsFence]')
@@ -78,8 +98,13 @@ if (why) {
     // Two nodes, no quorum server and no two-node mode: n1 alone holds one vote of two.
     const c = await startConsoleCluster({ nodes: 2 })
     const n2 = c.nodes[1]!.proc
-    const resume = () => { if (n2.exitCode === null) n2.kill('SIGCONT') }
-    t.teardown(async () => { resume(); await c.stop() })
+    const resume = () => {
+      if (n2.exitCode === null) n2.kill('SIGCONT')
+    }
+    t.teardown(async () => {
+      resume()
+      await c.stop()
+    })
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser, { width: 1280, height: 800 })
@@ -90,8 +115,14 @@ if (why) {
     await page.waitForSelector('#event-banner [data-kind=noQuorum]', { timeout: 15_000 })
     t.match(await page.textContent('#event-banner [data-kind=noQuorum]'), /No quorum.*1\/2/s, 'the banner says no quorum, with the votes')
     t.match(await page.textContent('#event-banner'), /n2 is lost/, 'and names the lost node')
-    t.equal(await page.getAttribute('[data-key="node:n2"] > .tree-row [data-state]', 'data-state'), 'lost', 'the tree shows n2 lost (not the engine\'s last word, up)')
-    await page.waitForFunction(() => /quorum/i.test(document.querySelector('#log-lines')?.textContent ?? ''), undefined, { timeout: 10_000 })
+    t.equal(
+      await page.getAttribute('[data-key="node:n2"] > .tree-row [data-state]', 'data-state'),
+      'lost',
+      "the tree shows n2 lost (not the engine's last word, up)",
+    )
+    await page.waitForFunction(() => /quorum/i.test(document.querySelector('#log-lines')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    })
     t.pass('the log web console shows the quorum change')
     resume()
     await page.waitForSelector('#event-banner:not(:has([data-kind=noQuorum]))', { state: 'attached', timeout: 20_000 })
@@ -101,8 +132,13 @@ if (why) {
   t.test('a console whose own agent does not answer greys out within 2 s and says why', async (t) => {
     const c = await startConsoleCluster({ nodes: 1 })
     const agent = c.nodes[0]!.proc
-    const resume = () => { if (agent.exitCode === null) agent.kill('SIGCONT') }
-    t.teardown(async () => { resume(); await c.stop() })
+    const resume = () => {
+      if (agent.exitCode === null) agent.kill('SIGCONT')
+    }
+    t.teardown(async () => {
+      resume()
+      await c.stop()
+    })
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser, { width: 1280, height: 800 })
@@ -113,8 +149,9 @@ if (why) {
     await page.evaluate(() => {
       const w = window as unknown as { staleAt: number }
       w.staleAt = 0
-      new MutationObserver(() => { if (!w.staleAt && document.querySelector('.app.stale')) w.staleAt = Date.now() })
-        .observe(document.body, { subtree: true, attributes: true, attributeFilter: ['class'] })
+      new MutationObserver(() => {
+        if (!w.staleAt && document.querySelector('.app.stale')) w.staleAt = Date.now()
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['class'] })
     })
     const stoppedAt = Date.now()
     agent.kill('SIGSTOP')

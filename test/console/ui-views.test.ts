@@ -19,7 +19,14 @@ function graphFaults(page: Page) {
     const boxes = [...document.querySelectorAll<SVGGElement>('#dep-graph g.dep-node')].map((g) => {
       const r = g.querySelector('rect')!
       const m = /translate\(([-\d.]+),\s*([-\d.]+)\)/.exec(g.getAttribute('transform') ?? '')!
-      return { name: g.dataset.resource!, x: Number(m[1]), y: Number(m[2]), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')), g }
+      return {
+        name: g.dataset.resource!,
+        x: Number(m[1]),
+        y: Number(m[2]),
+        w: Number(r.getAttribute('width')),
+        h: Number(r.getAttribute('height')),
+        g,
+      }
     })
     const crossings: string[] = []
     for (const e of document.querySelectorAll<SVGPathElement>('#dep-graph path.dep-edge')) {
@@ -29,7 +36,10 @@ function graphFaults(page: Page) {
         const p = e.getPointAtLength(l)
         for (const b of boxes) {
           if (b.name === from || b.name === to) continue
-          if (p.x > b.x + 1 && p.x < b.x + b.w - 1 && p.y > b.y + 1 && p.y < b.y + b.h - 1) { crossings.push(`${from}->${to} under ${b.name}`); break }
+          if (p.x > b.x + 1 && p.x < b.x + b.w - 1 && p.y > b.y + 1 && p.y < b.y + b.h - 1) {
+            crossings.push(`${from}->${to} under ${b.name}`)
+            break
+          }
         }
       }
     }
@@ -37,7 +47,8 @@ function graphFaults(page: Page) {
     for (const b of boxes) {
       for (const tx of b.g.querySelectorAll<SVGTextElement>('text')) {
         const bb = tx.getBBox()
-        if (bb.x < 0 || bb.x + bb.width > b.w || bb.y < 0 || bb.y + bb.height > b.h) overflows.push(`${b.name}: "${tx.textContent}" (${Math.round(bb.x + bb.width)} > ${b.w})`)
+        if (bb.x < 0 || bb.x + bb.width > b.w || bb.y < 0 || bb.y + bb.height > b.h)
+          overflows.push(`${b.name}: "${tx.textContent}" (${Math.round(bb.x + bb.width)} > ${b.w})`)
       }
     }
     const names = boxes.map((b) => b.g.querySelector('.dep-name')?.textContent)
@@ -54,7 +65,8 @@ if (why) {
     const c = await startConsoleCluster({
       nodes: 1,
       main: () => ({
-        generation: 1, types: {},
+        generation: 1,
+        types: {},
         groups: [
           { name: 'good', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false },
           { name: 'bad', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false },
@@ -63,11 +75,33 @@ if (why) {
           { name: 'marker', type: 'dummy', group: 'good', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
           { name: 'hook', type: 'dummy', group: 'good', critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
           { name: long, type: 'dummy', group: 'good', critical: false, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true },
-          { name: 'web', type: 'process', group: 'good', critical: true, attrs: { argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], stopGraceS: 1 }, nodeAttrs: {}, policy: {}, monitored: true },
-          { name: 'broken', type: 'dummy', group: 'bad', critical: true, attrs: { online: 'fail' }, nodeAttrs: {}, policy: { restartLimit: 0 }, monitored: true },
+          {
+            name: 'web',
+            type: 'process',
+            group: 'good',
+            critical: true,
+            attrs: { argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], stopGraceS: 1 },
+            nodeAttrs: {},
+            policy: {},
+            monitored: true,
+          },
+          {
+            name: 'broken',
+            type: 'dummy',
+            group: 'bad',
+            critical: true,
+            attrs: { online: 'fail' },
+            nodeAttrs: {},
+            policy: { restartLimit: 0 },
+            monitored: true,
+          },
         ],
         // web -> marker skips a level: drawn straight, it runs under hook's box.
-        dependencies: [{ parent: 'hook', child: 'marker' }, { parent: 'web', child: 'hook' }, { parent: 'web', child: 'marker' }],
+        dependencies: [
+          { parent: 'hook', child: 'marker' },
+          { parent: 'web', child: 'hook' },
+          { parent: 'web', child: 'marker' },
+        ],
       }),
     })
     t.teardown(() => c.stop())
@@ -86,14 +120,21 @@ if (why) {
     await page.waitForSelector('[data-key="group:bad"] > .tree-row [data-state=faulted]', { timeout: 30_000 })
 
     await t.test('the main screen fits 1280×800', async (t) => {
-      const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth, sh: document.documentElement.scrollHeight, ih: innerHeight }))
+      const m = await page.evaluate(() => ({
+        sw: document.documentElement.scrollWidth,
+        iw: innerWidth,
+        sh: document.documentElement.scrollHeight,
+        ih: innerHeight,
+      }))
       t.ok(m.sw <= m.iw && m.sh <= m.ih, `no page scrollbars (${m.sw}×${m.sh} in ${m.iw}×${m.ih})`)
       t.ok(await page.isVisible('#log-lines'), 'the log web console is on screen')
     })
 
     await t.test('operation log: Result on screen, final result of each command', async (t) => {
       // Closed whatever happens, so the next views are reachable.
-      t.teardown(async () => { if (await page.$('#oplog')) await page.keyboard.press('Escape') })
+      t.teardown(async () => {
+        if (await page.$('#oplog')) await page.keyboard.press('Escape')
+      })
       await menu(page, 'action', 'oplog')
       await page.waitForSelector('#oplog tbody tr[data-op=groupOnline][data-target=good][data-result=done]', { timeout: 30_000 })
       await page.waitForSelector('#oplog tbody tr[data-op=groupOnline][data-target=bad][data-result=failed]', { timeout: 30_000 })
@@ -104,7 +145,10 @@ if (why) {
       t.match(bad, /dummy told to fail online/, `with the reason: ${bad}`)
       // The Result column is inside the viewport, and the dialog needs no sideways scrolling to read it.
       const head = await page.locator('#oplog th', { hasText: 'Result' }).boundingBox()
-      t.ok(head && head.x >= 0 && head.x + head.width <= 1280, `Result header on screen (${head ? Math.round(head.x + head.width) : '?'} of 1280)`)
+      t.ok(
+        head && head.x >= 0 && head.x + head.width <= 1280,
+        `Result header on screen (${head ? Math.round(head.x + head.width) : '?'} of 1280)`,
+      )
       const scroll = await page.$eval('#oplog .table-scroll', (el) => ({ sw: el.scrollWidth, cw: el.clientWidth }))
       t.ok(scroll.sw <= scroll.cw, `no sideways scroll in the operation log (${scroll.sw} in ${scroll.cw})`)
     })
@@ -134,7 +178,11 @@ if (why) {
       await page.selectOption('#log-level', 'info')
       await page.waitForFunction(() => /log level of n1: info/.test(document.querySelector('#toasts')?.textContent ?? ''))
       await menu(page, 'action', 'probe')
-      await page.waitForFunction(() => (document.querySelector('#log-lines')?.textContent?.match(/operator command groupProbe/g) ?? []).length >= 1, undefined, { timeout: 15_000 })
+      await page.waitForFunction(
+        () => (document.querySelector('#log-lines')?.textContent?.match(/operator command groupProbe/g) ?? []).length >= 1,
+        undefined,
+        { timeout: 15_000 },
+      )
       t.equal(await probes(), 1, 'only the probe made at level info is in the log')
       t.match(await c.log(0), /log level set to warn \(was info\)/, 'the change itself is logged')
     })
@@ -142,9 +190,12 @@ if (why) {
     await t.test('full log: more than 10,000 lines, paged back to the first', async (t) => {
       // More than 10,000 lines in this node's log (the agent appends its own after them). The log web
       // console below receives them all at once and must stay usable (the wide-screen test clicks on).
-      const seed = Array.from({ length: SEED }, (_, i) => JSON.stringify({ level: 30, time: Date.now(), msg: `seed line ${i}` })).join('\n') + '\n'
+      const seed =
+        Array.from({ length: SEED }, (_, i) => JSON.stringify({ level: 30, time: Date.now(), msg: `seed line ${i}` })).join('\n') + '\n'
       await appendFile(path.join(c.nodes[0]!.home, 'logs/mccs.log'), seed)
-      await page.waitForFunction(() => /seed line 11999/.test(document.querySelector('#log-lines')?.textContent ?? ''), undefined, { timeout: 20_000 })
+      await page.waitForFunction(() => /seed line 11999/.test(document.querySelector('#log-lines')?.textContent ?? ''), undefined, {
+        timeout: 20_000,
+      })
       const log = await page.context().newPage()
       await log.goto(`${c.base()}/main#log`)
       await log.waitForSelector('#full-log .log-line')
@@ -159,7 +210,7 @@ if (why) {
       const count = await log.locator('#full-log .log-line').count()
       t.ok(count > SEED, `${count} lines shown (more than ${SEED})`)
       t.match(await log.textContent('#full-log .log-line >> nth=0'), /./, 'the first line is shown')
-      t.ok(await log.locator('#full-log .log-line', { hasText: /seed line 0$/ }).count() === 1, 'seed line 0 is reached, once')
+      t.ok((await log.locator('#full-log .log-line', { hasText: /seed line 0$/ }).count()) === 1, 'seed line 0 is reached, once')
       t.match(await log.textContent('#log-range'), /\d/, 'the page says which lines it shows')
       await log.close()
     })
@@ -167,7 +218,11 @@ if (why) {
     await t.test('a wide screen (2560×1440) uses its width', async (t) => {
       await page.setViewportSize({ width: 2560, height: 1440 })
       await page.waitForTimeout(300)
-      const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth, detail: document.querySelector('#detail')!.getBoundingClientRect().width }))
+      const m = await page.evaluate(() => ({
+        sw: document.documentElement.scrollWidth,
+        iw: innerWidth,
+        detail: document.querySelector('#detail')!.getBoundingClientRect().width,
+      }))
       t.ok(m.sw <= m.iw, 'no page scrollbar')
       t.ok(m.detail > 1800, `the detail screen takes the width (${Math.round(m.detail)} px)`)
       await menu(page, 'action', 'oplog')

@@ -22,12 +22,25 @@ t.test('runs in the foreground, prints its URL, stops on SIGTERM', async (t) => 
   const seedFile = path.join(dir, 'seed.json')
   fs.writeFileSync(seedFile, JSON.stringify(seedForNodes(['n1', 'n2', 'n3'])))
   const stateFile = path.join(dir, 'state.json')
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'ec2-sim', '--listen', '127.0.0.1:0', '--state', stateFile, '--seed', seedFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'ec2-sim', '--listen', '127.0.0.1:0', '--state', stateFile, '--seed', seedFile, '--json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let exited = false
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => { exited = true; r(code) }))
-  t.teardown(() => { if (!exited) child.kill('SIGKILL') })
+  const exit = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      exited = true
+      r(code)
+    }),
+  )
+  t.teardown(() => {
+    if (!exited) child.kill('SIGKILL')
+  })
   let stderr = ''
-  child.stderr.on('data', (d) => { stderr += d })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
     child.stdout.on('data', (d) => {
@@ -42,10 +55,16 @@ t.test('runs in the foreground, prints its URL, stops on SIGTERM', async (t) => 
   const ec2 = client(info.url)
   const rt = await ec2.send(new DescribeRouteTablesCommand({}))
   t.equal(rt.RouteTables?.length, 2)
-  await ec2.send(new CreateRouteCommand({ RouteTableId: 'rtb-0demo1', DestinationCidrBlock: '192.168.7.7/32', NetworkInterfaceId: 'eni-n3' }))
+  await ec2.send(
+    new CreateRouteCommand({ RouteTableId: 'rtb-0demo1', DestinationCidrBlock: '192.168.7.7/32', NetworkInterfaceId: 'eni-n3' }),
+  )
   const onDisk = JSON.parse(fs.readFileSync(stateFile, 'utf8'))
   t.same(onDisk.calls, { DescribeRouteTables: 1, CreateRoute: 1 }, 'a separate process reads call counts from the state file')
-  t.same(onDisk.instances.map((i: { id: string }) => i.id), ['i-n1', 'i-n2', 'i-n3'], 'seeded from the file')
+  t.same(
+    onDisk.instances.map((i: { id: string }) => i.id),
+    ['i-n1', 'i-n2', 'i-n3'],
+    'seeded from the file',
+  )
   t.equal(onDisk.routeTables[0].routes[1].networkInterfaceId, 'eni-n3')
   child.kill('SIGTERM')
   t.equal(await exit, 0, 'exits 0 on SIGTERM')

@@ -25,7 +25,11 @@ export async function sim(t: Test, o: Partial<Ec2SimOptions> = {}): Promise<Ec2S
   return Object.assign(s, { stateFile })
 }
 
-export function client(url: string, key = { accessKeyId: 'test', secretAccessKey: 'test' }, extra: Record<string, unknown> = {}): EC2Client {
+export function client(
+  url: string,
+  key = { accessKeyId: 'test', secretAccessKey: 'test' },
+  extra: Record<string, unknown> = {},
+): EC2Client {
   return new EC2Client({ endpoint: url, region: 'us-east-1', credentials: key, maxAttempts: 1, ...extra })
 }
 
@@ -41,14 +45,36 @@ export async function failure(p: Promise<unknown>): Promise<{ name: string; stat
 }
 
 /** POSTs `body` signed as the SDK would (or with the given secret), and returns status and XML. */
-export async function rawCall(url: string, body: string | Buffer, o: { secret?: string; contentType?: string; date?: Date } = {}): Promise<{ status: number; text: string }> {
+export async function rawCall(
+  url: string,
+  body: string | Buffer,
+  o: { secret?: string; contentType?: string; date?: Date } = {},
+): Promise<{ status: number; text: string }> {
   const u = new URL(url)
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'test', secretAccessKey: o.secret ?? 'test' }, region: 'us-east-1', service: 'ec2', sha256: NodeSha256 })
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/', query: {},
-    headers: { host: u.host, 'content-type': o.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8' }, body,
-  }, o.date ? { signingDate: o.date } : {})
-  const res = await fetch(url + '/', { method: 'POST', headers: signed.headers, body: typeof body === 'string' ? body : new Uint8Array(body) })
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: 'test', secretAccessKey: o.secret ?? 'test' },
+    region: 'us-east-1',
+    service: 'ec2',
+    sha256: NodeSha256,
+  })
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: '/',
+      query: {},
+      headers: { host: u.host, 'content-type': o.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+    },
+    o.date ? { signingDate: o.date } : {},
+  )
+  const res = await fetch(url + '/', {
+    method: 'POST',
+    headers: signed.headers,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  })
   return { status: res.status, text: await res.text() }
 }
 

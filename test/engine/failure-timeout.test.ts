@@ -17,12 +17,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const nic = validateManifest(JSON.parse(readFileSync(join(root, 'plugins/nic/plugin.json'), 'utf8')), 'nic')
 
 t.test('main.json: failureTimeoutS is a policy field, 0 (off) allowed, negative refused', async (t) => {
-  const main = (v: unknown) => ({ generation: 1, groups: [{ name: 'g1', nodes: ['n1'] }],
-    resources: [{ name: 'r1', type: 'dummy', group: 'g1', policy: { failureTimeoutS: v } }], types: { nic: { failureTimeoutS: v } } })
+  const main = (v: unknown) => ({
+    generation: 1,
+    groups: [{ name: 'g1', nodes: ['n1'] }],
+    resources: [{ name: 'r1', type: 'dummy', group: 'g1', policy: { failureTimeoutS: v } }],
+    types: { nic: { failureTimeoutS: v } },
+  })
   for (const v of [0, 30]) t.ok(validateMain(main(v), { file: 'main.json' }).ok, `${v} accepted`)
   const bad = validateMain(main(-1), { file: 'main.json' })
   t.notOk(bad.ok, '-1 refused')
-  if (!bad.ok) t.ok(bad.errors.some((e) => e.path === '/resources/0/policy/failureTimeoutS'), `names the field: ${JSON.stringify(bad.errors.map((e) => e.path))}`)
+  if (!bad.ok)
+    t.ok(
+      bad.errors.some((e) => e.path === '/resources/0/policy/failureTimeoutS'),
+      `names the field: ${JSON.stringify(bad.errors.map((e) => e.path))}`,
+    )
 })
 
 t.test('defaults: off for every type, on for nic', async (t) => {
@@ -35,14 +43,29 @@ t.test('the engine, with the shipped nic type: a link fault expires, an address 
   const s = nic.defaults!.failureTimeoutS!
   const config = buildConfig({
     groups: [{ name: 'g1', nodes: ['n1', 'n2'] }],
-    resources: [{ name: 'nic', type: 'nic', group: 'g1' }, { name: 'addr', type: 'address', group: 'g1' }],
+    resources: [
+      { name: 'nic', type: 'nic', group: 'g1' },
+      { name: 'addr', type: 'address', group: 'g1' },
+    ],
     dependencies: ['addr>nic'],
   })
-  const fault = (r: string, at: number): SimEvent =>
-    ({ type: 'monitorResult', resource: r, node: 'n1', status: 'done', answer: 'failed', recoverable: false, at })
-  const run = (r: string, tickAt: number) => simulate(config, { nic: nic.defaults! }, ['n1', 'n2'],
-    [{ type: 'start' }, { type: 'groupOnline', group: 'g1', user: 't' }, fault(r, 1000), { type: 'tick', at: tickAt }],
-    { membership: { n2: 'fenced' } })
+  const fault = (r: string, at: number): SimEvent => ({
+    type: 'monitorResult',
+    resource: r,
+    node: 'n1',
+    status: 'done',
+    answer: 'failed',
+    recoverable: false,
+    at,
+  })
+  const run = (r: string, tickAt: number) =>
+    simulate(
+      config,
+      { nic: nic.defaults! },
+      ['n1', 'n2'],
+      [{ type: 'start' }, { type: 'groupOnline', group: 'g1', user: 't' }, fault(r, 1000), { type: 'tick', at: tickAt }],
+      { membership: { n2: 'fenced' } },
+    )
 
   const early = run('nic', 1000 + s * 1000 - 1)
   t.equal(resourceState(early.state, 'nic', 'n1')?.state, 'faulted', `nic still faulted ${s} s - 1 ms after the fault`)
@@ -51,7 +74,10 @@ t.test('the engine, with the shipped nic type: a link fault expires, an address 
   t.equal(resourceState(back.state, 'nic', 'n1')?.state, 'online', 'nic fault expired: online again')
   t.equal(back.state.groups['g1']!.activeNode, 'n1')
   t.same(back.running, ['addr@n1', 'nic@n1'], 'the group runs again on the only live node, without an operator')
-  t.ok(back.steps.some((x) => x.plan.notices.some((n) => n.kind === 'faultExpired' && n.resource === 'nic')), 'faultExpired notice')
+  t.ok(
+    back.steps.some((x) => x.plan.notices.some((n) => n.kind === 'faultExpired' && n.resource === 'nic')),
+    'faultExpired notice',
+  )
 
   const addr = run('addr', 3_600_000)
   t.equal(resourceState(addr.state, 'addr', 'n1')?.state, 'faulted', 'an address fault holds after an hour (type default off)')

@@ -5,13 +5,24 @@
 // offline", so after both agents restarted the new coordinator never started it (38 s down, then the run
 // ended). Pure engine steps here: start, the leave's offline, the record a restarted cluster starts from.
 import t from 'tap'
-import { step, initialState, intentOf, afterRestart, applyIntent, type EngineInput, type EngineState, type Action } from '../../core/engine/index.js'
+import {
+  step,
+  initialState,
+  intentOf,
+  afterRestart,
+  applyIntent,
+  type EngineInput,
+  type EngineState,
+  type Action,
+} from '../../core/engine/index.js'
 
 const input: EngineInput = {
   nodes: ['n1', 'n2'],
   types: {},
   config: {
-    generation: 1, types: {}, dependencies: [],
+    generation: 1,
+    types: {},
+    dependencies: [],
     groups: [{ name: 'g', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false }],
     resources: [{ name: 'r', type: 'dummy', group: 'g', critical: true, monitored: true, policy: {}, attrs: {}, nodeAttrs: {} }],
   },

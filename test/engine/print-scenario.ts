@@ -8,7 +8,28 @@ const f = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) as Scenar
 const res = runScenario(f)
 console.log(JSON.stringify(digest(res), null, 1))
 const st = res.state
-console.log('resources', JSON.stringify(Object.fromEntries(Object.values(st.groups).flatMap((g) => Object.entries(g.resources)).flatMap(([r, m]) => Object.entries(m).map(([n, s]) => [`${r}@${n}`, s.state])))))
-console.log('groups', JSON.stringify(Object.fromEntries(Object.entries(st.groups).map(([g, s]) => [g, { active: s.activeNode, lock: s.lock, nodes: s.nodes }]))))
-console.log('running', JSON.stringify(res.running), 'quiescent', res.quiescent, 'inFlight', res.inFlight.map((a) => `${a.kind} ${a.resource}@${a.node}`))
+console.log(
+  'resources',
+  JSON.stringify(
+    Object.fromEntries(
+      Object.values(st.groups)
+        .flatMap((g) => Object.entries(g.resources))
+        .flatMap(([r, m]) => Object.entries(m).map(([n, s]) => [`${r}@${n}`, s.state])),
+    ),
+  ),
+)
+console.log(
+  'groups',
+  JSON.stringify(
+    Object.fromEntries(Object.entries(st.groups).map(([g, s]) => [g, { active: s.activeNode, lock: s.lock, nodes: s.nodes }])),
+  ),
+)
+console.log(
+  'running',
+  JSON.stringify(res.running),
+  'quiescent',
+  res.quiescent,
+  'inFlight',
+  res.inFlight.map((a) => `${a.kind} ${a.resource}@${a.node}`),
+)
 console.log('problems', check(f, res))

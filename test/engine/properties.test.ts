@@ -35,15 +35,30 @@ function randomConfig(rng: Rng): { input: EngineInput; parents: Map<string, stri
   const groups = Array.from({ length: groupCount }, (_, i) => {
     const gn = [...nodes].sort(() => rng.next() - 0.5)
     return {
-      name: `g${i}`, nodes: gn.slice(0, 1 + rng.int(gn.length)), failoverOnFailure: rng.chance(0.7),
-      autoStart: rng.chance(0.5), autoFailback: rng.chance(0.2),
+      name: `g${i}`,
+      nodes: gn.slice(0, 1 + rng.int(gn.length)),
+      failoverOnFailure: rng.chance(0.7),
+      autoStart: rng.chance(0.5),
+      autoFailback: rng.chance(0.2),
     }
   })
   const count = 1 + rng.int(12)
   const resources = Array.from({ length: count }, (_, i) => ({
-    name: `r${i}`, type: 'dummy', group: groups[rng.int(groupCount)]!.name, critical: rng.chance(0.8), attrs: {}, nodeAttrs: {},
+    name: `r${i}`,
+    type: 'dummy',
+    group: groups[rng.int(groupCount)]!.name,
+    critical: rng.chance(0.8),
+    attrs: {},
+    nodeAttrs: {},
     monitored: rng.chance(0.9),
-    policy: { toleranceLimit: rng.int(2), restartLimit: rng.int(3), onlineRetryLimit: rng.int(2), monitorTimeoutLimit: 1 + rng.int(3), confidenceIntervalS: 30, failureTimeoutS: rng.pick([0, 0, 30]) },
+    policy: {
+      toleranceLimit: rng.int(2),
+      restartLimit: rng.int(3),
+      onlineRetryLimit: rng.int(2),
+      monitorTimeoutLimit: 1 + rng.int(3),
+      confidenceIntervalS: 30,
+      failureTimeoutS: rng.pick([0, 0, 30]),
+    },
   }))
   const dependencies: { parent: string; child: string }[] = []
   // Edges only from a later to an earlier resource of the same group: always a DAG.
@@ -55,8 +70,14 @@ function randomConfig(rng: Rng): { input: EngineInput; parents: Map<string, stri
   const config: MainConfig = { generation: 1, groups, resources, dependencies, types: {} }
   const parents = new Map<string, string[]>()
   const children = new Map<string, string[]>()
-  for (const r of resources) { parents.set(r.name, []); children.set(r.name, []) }
-  for (const d of dependencies) { parents.get(d.child)!.push(d.parent); children.get(d.parent)!.push(d.child) }
+  for (const r of resources) {
+    parents.set(r.name, [])
+    children.set(r.name, [])
+  }
+  for (const d of dependencies) {
+    parents.get(d.child)!.push(d.parent)
+    children.get(d.parent)!.push(d.child)
+  }
   return { input: { config, types: {}, nodes }, parents, children }
 }
 
@@ -83,13 +104,16 @@ function apply(run: Run, ev: EngineEvent): void {
   const before = run.state
   const res = step(run.input, run.state, ev, run.now)
   run.state = res.state
-  run.trace.push(`${JSON.stringify(ev)} -> ${res.plan.actions.map((a) => `${a.id}:${a.kind} ${a.resource ?? ''}@${a.node}${a.after.length ? `<${a.after}` : ''}${a.target ? `>${a.target}` : ''}`).join(' ')} | ${res.plan.notices.map((n) => `${n.kind} ${n.resource ?? n.group ?? ''}@${n.node ?? ''}`).join(', ')}`)
+  run.trace.push(
+    `${JSON.stringify(ev)} -> ${res.plan.actions.map((a) => `${a.id}:${a.kind} ${a.resource ?? ''}@${a.node}${a.after.length ? `<${a.after}` : ''}${a.target ? `>${a.target}` : ''}`).join(' ')} | ${res.plan.notices.map((n) => `${n.kind} ${n.resource ?? n.group ?? ''}@${n.node ?? ''}`).join(', ')}`,
+  )
   if (run.trace.length > 60) run.trace.shift()
   // nextDeadline is a lower bound of the deadlines in flight (a quiet tick trusts it and looks no further).
   const bound = res.state.nextDeadline
   if (bound !== undefined) {
     for (const a of pendingActions(res.state)) {
-      if (bound === null || a.deadline === undefined || a.deadline < bound) run.violations.push(`${a.id} due at ${a.deadline}, before nextDeadline ${bound}`)
+      if (bound === null || a.deadline === undefined || a.deadline < bound)
+        run.violations.push(`${a.id} due at ${a.deadline}, before nextDeadline ${bound}`)
     }
   }
   // A locked group is moved only by operator commands (and the results of their actions).
@@ -147,8 +171,14 @@ function settle(run: Run, rng: Rng, failP: number, lossP = 0): boolean {
       ok = true
       answer = run.running.has(key) ? 'ok' : 'notRunning'
     }
-    if (ok && a.kind === 'online') { run.done.add(key); run.running.add(key) }
-    if (ok && (a.kind === 'offline' || a.kind === 'clean')) { run.done.delete(key); run.running.delete(key) }
+    if (ok && a.kind === 'online') {
+      run.done.add(key)
+      run.running.add(key)
+    }
+    if (ok && (a.kind === 'offline' || a.kind === 'clean')) {
+      run.done.delete(key)
+      run.running.delete(key)
+    }
     if (ok && a.kind === 'fence') {
       for (const x of [...run.done]) if (x.endsWith(`@${a.node}`)) run.done.delete(x)
       for (const x of [...run.running]) if (x.endsWith(`@${a.node}`)) run.running.delete(x)
@@ -174,11 +204,21 @@ function randomEvent(run: Run, rng: Rng): EngineEvent {
       const res = rng.pick(rs)
       const node = rng.pick(config.groups.find((y) => y.name === res.group)!.nodes.filter((m) => run.up.has(m)))
       const key = `${res.name}@${node}`
-      if (rng.chance(0.3)) { run.running.delete(key); run.done.delete(key) } // the world breaks it
+      if (rng.chance(0.3)) {
+        run.running.delete(key)
+        run.done.delete(key)
+      } // the world breaks it
       const st = rng.int(10)
       if (st === 0) return { type: 'monitorResult', resource: res.name, node, status: 'timeout', answer: 'unknown', recoverable: true }
       if (st === 1) return { type: 'monitorResult', resource: res.name, node, status: 'done', answer: 'unknown', recoverable: true }
-      return { type: 'monitorResult', resource: res.name, node, status: 'done', answer: run.running.has(key) ? 'ok' : 'notRunning', recoverable: rng.chance(0.9) }
+      return {
+        type: 'monitorResult',
+        resource: res.name,
+        node,
+        status: 'done',
+        answer: run.running.has(key) ? 'ok' : 'notRunning',
+        recoverable: rng.chance(0.9),
+      }
     }
   }
   if (roll < 40) return { type: 'tick' }
@@ -198,11 +238,17 @@ function randomEvent(run: Run, rng: Rng): EngineEvent {
     return { type: 'nodeChange', node: n, membership: m }
   }
   const cmds: EngineEvent[] = [
-    { type: 'groupOnline', group: g, user }, { type: 'groupOnline', group: g, node: n, user },
-    { type: 'groupOffline', group: g, user }, { type: 'groupSwitch', group: g, user },
-    { type: 'groupLock', group: g, persistent: rng.chance(0.5), user }, { type: 'groupUnlock', group: g, user },
-    { type: 'groupClear', group: g, user }, { type: 'groupFlush', group: g, user }, { type: 'groupProbe', group: g, user },
-    { type: 'resourceOnline', resource: r, user }, { type: 'resourceOffline', resource: r, user },
+    { type: 'groupOnline', group: g, user },
+    { type: 'groupOnline', group: g, node: n, user },
+    { type: 'groupOffline', group: g, user },
+    { type: 'groupSwitch', group: g, user },
+    { type: 'groupLock', group: g, persistent: rng.chance(0.5), user },
+    { type: 'groupUnlock', group: g, user },
+    { type: 'groupClear', group: g, user },
+    { type: 'groupFlush', group: g, user },
+    { type: 'groupProbe', group: g, user },
+    { type: 'resourceOnline', resource: r, user },
+    { type: 'resourceOffline', resource: r, user },
     { type: 'groupFailover', group: g, enabled: rng.chance(0.5), user },
   ]
   return rng.pick(cmds)
@@ -215,8 +261,18 @@ t.test('random DAGs, faults and commands keep the invariants', async (t) => {
     const rng = prng(seed)
     const { input, parents, children } = randomConfig(rng)
     const run: Run = {
-      input, state: initialState(input), now: 0, inFlight: [], succeeded: new Set(), done: new Set(), running: new Set(),
-      up: new Set(input.nodes), violations: [], trace: [], parents, children,
+      input,
+      state: initialState(input),
+      now: 0,
+      inFlight: [],
+      succeeded: new Set(),
+      done: new Set(),
+      running: new Set(),
+      up: new Set(input.nodes),
+      violations: [],
+      trace: [],
+      parents,
+      children,
       groupOf: new Map(input.config.resources.map((x) => [x.name, x.group])),
     }
     const failP = rng.pick([0, 0.05, 0.2])
@@ -231,12 +287,16 @@ t.test('random DAGs, faults and commands keep the invariants', async (t) => {
     }
     if (!quiet) run.violations.push('feedback loop did not reach quiescence within 3000 results')
     // Quiescent: nothing the engine waits for is left unanswered, nothing stuck behind a failed action.
-    if (quiet && run.inFlight.some((a) => run.up.has(a.node))) run.violations.push(`stuck actions: ${run.inFlight.map((a) => `${a.kind} ${a.resource}@${a.node}`).join(', ')}`)
+    if (quiet && run.inFlight.some((a) => run.up.has(a.node)))
+      run.violations.push(`stuck actions: ${run.inFlight.map((a) => `${a.kind} ${a.resource}@${a.node}`).join(', ')}`)
     const waiting = pendingActions(run.state)
-    if (quiet && run.inFlight.length === 0 && waiting.length) run.violations.push(`engine still waits for ${waiting.map((a) => a.id).join(', ')}`)
+    if (quiet && run.inFlight.length === 0 && waiting.length)
+      run.violations.push(`engine still waits for ${waiting.map((a) => a.id).join(', ')}`)
     if (seed % 97 === 0) t.same(JSON.parse(JSON.stringify(run.state)), run.state, `seed ${seed}: state is plain JSON`)
     if (run.violations.length) {
-      t.fail(`seed ${seed}: ${run.violations.slice(0, 5).join('\n')}\nconfig: ${JSON.stringify({ groups: input.config.groups, deps: input.config.dependencies, res: input.config.resources.map((x) => `${x.name}:${x.group}${x.critical ? '' : ' (non-critical)'}`) })}\ntrace:\n${run.trace.join('\n')}`)
+      t.fail(
+        `seed ${seed}: ${run.violations.slice(0, 5).join('\n')}\nconfig: ${JSON.stringify({ groups: input.config.groups, deps: input.config.dependencies, res: input.config.resources.map((x) => `${x.name}:${x.group}${x.critical ? '' : ' (non-critical)'}`) })}\ntrace:\n${run.trace.join('\n')}`,
+      )
       break
     }
   }
@@ -252,8 +312,18 @@ t.test('lost results never leave the engine waiting past a deadline', async (t) 
     const rng = prng(seed * 104729)
     const { input, parents, children } = randomConfig(rng)
     const run: Run = {
-      input, state: initialState(input), now: 0, inFlight: [], succeeded: new Set(), done: new Set(), running: new Set(),
-      up: new Set(input.nodes), violations: [], trace: [], parents, children,
+      input,
+      state: initialState(input),
+      now: 0,
+      inFlight: [],
+      succeeded: new Set(),
+      done: new Set(),
+      running: new Set(),
+      up: new Set(input.nodes),
+      violations: [],
+      trace: [],
+      parents,
+      children,
       groupOf: new Map(input.config.resources.map((x) => [x.name, x.group])),
     }
     const lossP = rng.pick([0.05, 0.2])
@@ -275,11 +345,17 @@ t.test('lost results never leave the engine waiting past a deadline', async (t) 
       lostCount += run.trace.slice(before).join('').split('actionLost').length - 1
       quiet = settle(run, rng, 0, 0)
       const overdue = pendingActions(run.state).filter((a) => (a.deadline ?? 0) <= run.now)
-      if (overdue.length) run.violations.push(`still waiting past the deadline after a tick: ${overdue.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')}`)
+      if (overdue.length)
+        run.violations.push(
+          `still waiting past the deadline after a tick: ${overdue.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')}`,
+        )
     }
     if (!quiet) run.violations.push('feedback loop did not reach quiescence within 3000 results')
     const left = pendingActions(run.state).filter((a) => run.up.has(a.node) || a.kind === 'fence')
-    if (quiet && left.length) run.violations.push(`engine still waits for ${left.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')} after the ticks`)
+    if (quiet && left.length)
+      run.violations.push(
+        `engine still waits for ${left.map((a) => `${a.id} ${a.kind} ${a.resource ?? ''}@${a.node}`).join(', ')} after the ticks`,
+      )
     if (run.violations.length) {
       t.fail(`seed ${seed * 104729}: ${run.violations.slice(0, 5).join('\n')}\ntrace:\n${run.trace.join('\n')}`)
       break
@@ -299,7 +375,12 @@ t.test('offline order is the reverse of online order, for random DAGs', async (t
       const queue = [...actions]
       while (queue.length) {
         const a = queue.shift()!
-        const res = step(inp, state, { type: 'actionResult', actionId: a.id, status: 'done', answer: a.kind === 'probe' ? 'notRunning' : 'ok', recoverable: true }, 0)
+        const res = step(
+          inp,
+          state,
+          { type: 'actionResult', actionId: a.id, status: 'done', answer: a.kind === 'probe' ? 'notRunning' : 'ok', recoverable: true },
+          0,
+        )
         state = res.state
         queue.push(...res.plan.actions)
       }
@@ -320,8 +401,13 @@ t.test('offline order is the reverse of online order, for random DAGs', async (t
       }
       const onR = on.plan.actions.map((a) => a.resource).sort()
       const offR = off.plan.actions.map((a) => a.resource).sort()
-      if (JSON.stringify(onR) !== JSON.stringify(offR) || JSON.stringify(edges(on.plan.actions, false)) !== JSON.stringify(edges(off.plan.actions, true))) {
-        t.fail(`seed ${seed} group ${g.name}: ${JSON.stringify(onR)} ${JSON.stringify(offR)} ${JSON.stringify(on.outcome)} online ${JSON.stringify(edges(on.plan.actions, false))} vs offline reversed ${JSON.stringify(edges(off.plan.actions, true))}`)
+      if (
+        JSON.stringify(onR) !== JSON.stringify(offR) ||
+        JSON.stringify(edges(on.plan.actions, false)) !== JSON.stringify(edges(off.plan.actions, true))
+      ) {
+        t.fail(
+          `seed ${seed} group ${g.name}: ${JSON.stringify(onR)} ${JSON.stringify(offR)} ${JSON.stringify(on.outcome)} online ${JSON.stringify(edges(on.plan.actions, false))} vs offline reversed ${JSON.stringify(edges(off.plan.actions, true))}`,
+        )
         return
       }
     }

@@ -50,7 +50,14 @@ export function actionKeys(res: SimulateResult): Map<string, string> {
   const keys = new Map<string, string>()
   for (const s of res.steps) {
     for (const a of s.plan.actions) {
-      keys.set(a.id, a.kind === 'cancel' ? `cancel ${keys.get(a.target ?? '') ?? a.target}` : a.kind === 'fence' ? `fence ${a.node}` : `${a.kind} ${a.resource ?? a.group ?? ''}@${a.node}`)
+      keys.set(
+        a.id,
+        a.kind === 'cancel'
+          ? `cancel ${keys.get(a.target ?? '') ?? a.target}`
+          : a.kind === 'fence'
+            ? `fence ${a.node}`
+            : `${a.kind} ${a.resource ?? a.group ?? ''}@${a.node}`,
+      )
     }
   }
   return keys
@@ -59,7 +66,10 @@ export function actionKeys(res: SimulateResult): Map<string, string> {
 export function normAction(a: Action, keys: Map<string, string>): string {
   const k = keys.get(a.id)!
   if (!a.after.length) return k
-  return `${k} after ${a.after.map((x) => keys.get(x) ?? `?${x}`).sort().join(', ')}`
+  return `${k} after ${a.after
+    .map((x) => keys.get(x) ?? `?${x}`)
+    .sort()
+    .join(', ')}`
 }
 
 export function normNotice(n: Notice): string {
@@ -91,7 +101,8 @@ export function check(f: ScenarioFile, res: SimulateResult): string[] {
     const ev = JSON.stringify(f.events[Number(i)])
     if (exp.plan) diffSet(`event ${i} ${ev} plan`, exp.plan, got.plan, problems)
     if (exp.all) diffSet(`event ${i} ${ev} all actions`, exp.all, got.all, problems)
-    for (const n of exp.notices ?? []) if (!got.notices.includes(n)) problems.push(`event ${i} ${ev}: missing notice "${n}"; got:\n    ${got.notices.join('\n    ')}`)
+    for (const n of exp.notices ?? [])
+      if (!got.notices.includes(n)) problems.push(`event ${i} ${ev}: missing notice "${n}"; got:\n    ${got.notices.join('\n    ')}`)
     for (const n of exp.noNotices ?? []) if (got.notices.includes(n)) problems.push(`event ${i} ${ev}: unexpected notice "${n}"`)
     if (exp.outcome && exp.outcome !== got.outcome) problems.push(`event ${i} ${ev}: outcome expected ${exp.outcome}, got ${got.outcome}`)
   }
@@ -118,7 +129,13 @@ export function check(f: ScenarioFile, res: SimulateResult): string[] {
     }
     if (fin.running) diffSet('final running', fin.running, res.running, problems)
     const keys = actionKeys(res)
-    if (fin.inFlight) diffSet('final in flight', fin.inFlight, res.inFlight.map((a) => keys.get(a.id)!), problems)
+    if (fin.inFlight)
+      diffSet(
+        'final in flight',
+        fin.inFlight,
+        res.inFlight.map((a) => keys.get(a.id)!),
+        problems,
+      )
     if ((fin.quiescent ?? true) !== res.quiescent) problems.push(`quiescent: expected ${fin.quiescent ?? true}, got ${res.quiescent}`)
   }
   return problems
@@ -128,6 +145,15 @@ function diffSet(what: string, want: string[], got: string[], problems: string[]
   const a = [...want].sort()
   const b = [...got].sort()
   if (JSON.stringify(a) === JSON.stringify(b)) return
-  const missing = a.filter((x) => { const i = b.indexOf(x); if (i >= 0) { b.splice(i, 1); return false } return true })
-  problems.push(`${what} differs:\n  - missing: ${JSON.stringify(missing)}\n  + extra:   ${JSON.stringify(b)}\n  (got all: ${JSON.stringify([...got].sort())})`)
+  const missing = a.filter((x) => {
+    const i = b.indexOf(x)
+    if (i >= 0) {
+      b.splice(i, 1)
+      return false
+    }
+    return true
+  })
+  problems.push(
+    `${what} differs:\n  - missing: ${JSON.stringify(missing)}\n  + extra:   ${JSON.stringify(b)}\n  (got all: ${JSON.stringify([...got].sort())})`,
+  )
 }

@@ -6,7 +6,14 @@ import { selfFenceOrder } from '../../core/engine/index.js'
 import type { MainConfig, ResourceConfig } from '../../core/engine/model.js'
 
 const res = (name: string, group: string): ResourceConfig => ({
-  name, type: 'x', group, critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true,
+  name,
+  type: 'x',
+  group,
+  critical: true,
+  attrs: {},
+  nodeAttrs: {},
+  policy: {},
+  monitored: true,
 })
 const group = (name: string, nodes: string[]) => ({ name, nodes, failoverOnFailure: true, autoStart: false, autoFailback: false })
 
@@ -15,9 +22,21 @@ const group = (name: string, nodes: string[]) => ({ name, nodes, failoverOnFailu
 const config: MainConfig = {
   generation: 1,
   groups: [group('web', ['n1', 'n2']), group('db', ['n2', 'n3']), group('tools', ['n1'])],
-  resources: [res('nic', 'web'), res('process', 'web'), res('address', 'web'), res('shipper', 'web'),
-    res('disk', 'db'), res('pg', 'db'), res('cron', 'tools'), res('backup', 'tools')],
-  dependencies: [{ parent: 'process', child: 'address' }, { parent: 'address', child: 'nic' }, { parent: 'pg', child: 'disk' }],
+  resources: [
+    res('nic', 'web'),
+    res('process', 'web'),
+    res('address', 'web'),
+    res('shipper', 'web'),
+    res('disk', 'db'),
+    res('pg', 'db'),
+    res('cron', 'tools'),
+    res('backup', 'tools'),
+  ],
+  dependencies: [
+    { parent: 'process', child: 'address' },
+    { parent: 'address', child: 'nic' },
+    { parent: 'pg', child: 'disk' },
+  ],
   types: {},
 }
 

@@ -12,7 +12,16 @@ function bigConfig(groups: number, per: number): MainConfig {
   for (let g = 0; g < groups; g++) {
     config.groups.push({ name: `g${g}`, nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: true, autoFailback: false })
     for (let r = 0; r < per; r++) {
-      config.resources.push({ name: `g${g}r${r}`, type: 'dummy', group: `g${g}`, critical: true, attrs: {}, nodeAttrs: {}, policy: {}, monitored: true })
+      config.resources.push({
+        name: `g${g}r${r}`,
+        type: 'dummy',
+        group: `g${g}`,
+        critical: true,
+        attrs: {},
+        nodeAttrs: {},
+        policy: {},
+        monitored: true,
+      })
       if (r > 0) config.dependencies.push({ parent: `g${g}r${r}`, child: `g${g}r${r - 1}` })
     }
   }
@@ -41,7 +50,12 @@ t.test('one event on 1,000 groups x 10 resources plans fast', async (t) => {
   for (let i = 0; i < 50; i++) {
     now += 1000
     const t0 = performance.now()
-    const res = step(input, state, { type: 'monitorResult', resource: `g${i}r5`, node: 'n1', status: 'done', answer: 'notRunning', recoverable: true }, now)
+    const res = step(
+      input,
+      state,
+      { type: 'monitorResult', resource: `g${i}r5`, node: 'n1', status: 'done', answer: 'notRunning', recoverable: true },
+      now,
+    )
     times.push(performance.now() - t0)
     t.ok(res.plan.actions.length > 0, 'a fault plans a failover')
   }

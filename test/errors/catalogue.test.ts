@@ -16,7 +16,8 @@ import type { AwsErrorCode } from '../../sdk/src/caps-aws.js'
 const root = packageRoot()
 // (Read loosely so that this file ran against the code before the catalogue had statuses.)
 type Entry = { message: string; status: number; exit?: string }
-const catalogue: Record<string, Entry> = (errors as unknown as { CATALOGUE?: Record<string, { message: string; status: number; exit?: string }> }).CATALOGUE ??
+const catalogue: Record<string, Entry> =
+  (errors as unknown as { CATALOGUE?: Record<string, { message: string; status: number; exit?: string }> }).CATALOGUE ??
   Object.fromEntries(Object.entries(errors.CODES).map(([c, message]): [string, Entry] => [c, { message, status: NaN }]))
 const statusOf = (errors as unknown as { statusOf?: (code: string) => number }).statusOf ?? httpErrors.statusOf
 
@@ -34,7 +35,11 @@ function sources(): string[] {
   walk(path.join(root, 'core'))
   for (const p of readdirSync(path.join(root, 'plugins'))) {
     const src = path.join(root, 'plugins', p, 'src')
-    try { if (statSync(src).isDirectory()) walk(src) } catch { /* no src */ }
+    try {
+      if (statSync(src).isDirectory()) walk(src)
+    } catch {
+      /* no src */
+    }
   }
   walk(path.join(root, 'sdk/src'))
   return out
@@ -69,7 +74,12 @@ t.test('each entry has a message, an HTTP error status, and an exit code the CLI
 
 t.test('the codes the SDK names for plugin authors are catalogue codes', async (t) => {
   // The SDK imports nothing from core/, so it names its codes itself; this line stops typechecking if they drift.
-  const sdkCodes: ReadonlyArray<errors.ErrorCode> = ['MCCS_ERR_AWS_API', 'MCCS_ERR_AWS_THROTTLED', 'MCCS_ERR_AWS_UNREACHABLE', 'MCCS_ERR_AWS_CONFIG'] satisfies AwsErrorCode[]
+  const sdkCodes: ReadonlyArray<errors.ErrorCode> = [
+    'MCCS_ERR_AWS_API',
+    'MCCS_ERR_AWS_THROTTLED',
+    'MCCS_ERR_AWS_UNREACHABLE',
+    'MCCS_ERR_AWS_CONFIG',
+  ] satisfies AwsErrorCode[]
   const all: AwsErrorCode extends errors.ErrorCode ? true : false = true
   t.ok(all)
   for (const c of sdkCodes) t.ok(Object.hasOwn(catalogue, c), c)
@@ -98,9 +108,11 @@ t.test('no other file holds a code -> status table or answers a fixed status', a
     const rel = path.relative(root, f)
     // errors.ts is the catalogue; the EC2 simulator answers EC2's own XML errors, not MCCS codes.
     if (rel === 'core/errors.ts' || rel.startsWith('core/ec2sim/')) continue
-    strip(readFileSync(f, 'utf8')).split('\n').forEach((line, i) => {
-      for (const [re, why] of rules) if (re.test(line)) found.push(`${rel}:${i + 1}: ${why}: ${line.trim().slice(0, 120)}`)
-    })
+    strip(readFileSync(f, 'utf8'))
+      .split('\n')
+      .forEach((line, i) => {
+        for (const [re, why] of rules) if (re.test(line)) found.push(`${rel}:${i + 1}: ${why}: ${line.trim().slice(0, 120)}`)
+      })
   }
   t.same(found, [], 'statuses come from the catalogue (statusOf / replyError)')
 })
@@ -110,11 +122,15 @@ t.test('MccsError keeps the reason as a field; its message and JSON stay as they
   t.equal((e as unknown as { reason?: string }).reason, 'must be a string')
   t.equal(e.message, 'MCCS_ERR_INVALID: n1 params.node: must be a string', 'the message is unchanged')
   t.same(Object.keys(e.toJSON()).sort(), ['code', 'data', 'field', 'message', 'subject'], 'the wire shape is unchanged')
-  t.equal((new MccsError('MCCS_ERR_NO_QUORUM', 'no quorum') as unknown as { statusCode?: number }).statusCode, 503, 'its status, as fastify reads it')
+  t.equal(
+    (new MccsError('MCCS_ERR_NO_QUORUM', 'no quorum') as unknown as { statusCode?: number }).statusCode,
+    503,
+    'its status, as fastify reads it',
+  )
   t.same(Object.keys(JSON.parse(JSON.stringify(e))).sort(), ['code', 'field', 'message', 'subject'], 'JSON.stringify gives the same fields')
   const back = mccsErrorFromWire(JSON.parse(JSON.stringify(e.toJSON())))
   t.equal(back.message, e.message)
-  t.equal((back as unknown as { reason?: string }).reason, 'must be a string', 'a peer\'s error keeps its reason too')
+  t.equal((back as unknown as { reason?: string }).reason, 'must be a string', "a peer's error keeps its reason too")
   t.equal((mccsErrorFromWire({ code: 'MCCS_ERR_INTERNAL', message: 'plain text' }) as unknown as { reason?: string }).reason, 'plain text')
 })
 
@@ -124,11 +140,13 @@ t.test('the CLI takes its exit codes from the catalogue', async (t) => {
   t.equal(exitOf?.('MCCS_ERR_AGENT_DOWN', EXIT.FAILED), EXIT.AGENT_DOWN)
   t.equal(exitOf?.('MCCS_ERR_QUORUM_SERVER_DOWN', EXIT.FAILED), EXIT.AGENT_DOWN)
   t.equal(exitOf?.('MCCS_ERR_LICENSE_EXPIRED', EXIT.FAILED), EXIT.INVALID)
-  t.equal(exitOf?.('MCCS_ERR_PEER_TIMEOUT', EXIT.FAILED), EXIT.FAILED, 'no exit in the entry: the command\'s own')
+  t.equal(exitOf?.('MCCS_ERR_PEER_TIMEOUT', EXIT.FAILED), EXIT.FAILED, "no exit in the entry: the command's own")
   t.equal(exitOf?.(undefined, EXIT.FAILED), EXIT.FAILED)
   // `mccs group|resource add|edit|...`: unchanged for the codes it mapped before...
-  for (const c of ['MCCS_ERR_CONFLICT', 'MCCS_ERR_NOT_FOUND', 'MCCS_ERR_CONFIG_GENERATION', 'MCCS_ERR_GROUP_BUSY', 'MCCS_ERR_GROUP_LOCKED']) t.equal(exitCodeOf(c), EXIT.REJECTED, c)
-  for (const c of ['MCCS_ERR_INVALID', 'MCCS_ERR_CONFIG_SCHEMA', 'MCCS_ERR_CONFIG_REF', 'MCCS_ERR_DEP_CYCLE']) t.equal(exitCodeOf(c), EXIT.INVALID, c)
+  for (const c of ['MCCS_ERR_CONFLICT', 'MCCS_ERR_NOT_FOUND', 'MCCS_ERR_CONFIG_GENERATION', 'MCCS_ERR_GROUP_BUSY', 'MCCS_ERR_GROUP_LOCKED'])
+    t.equal(exitCodeOf(c), EXIT.REJECTED, c)
+  for (const c of ['MCCS_ERR_INVALID', 'MCCS_ERR_CONFIG_SCHEMA', 'MCCS_ERR_CONFIG_REF', 'MCCS_ERR_DEP_CYCLE'])
+    t.equal(exitCodeOf(c), EXIT.INVALID, c)
   // ...and a refusal for want of quorum or coordinator is "rejected" (3), not "invalid configuration" (6).
   t.equal(exitCodeOf('MCCS_ERR_NO_QUORUM'), EXIT.REJECTED, 'no quorum')
   t.equal(exitCodeOf('MCCS_ERR_NOT_COORDINATOR'), EXIT.REJECTED, 'not coordinator')

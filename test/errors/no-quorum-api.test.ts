@@ -21,7 +21,9 @@ t.setTimeout(120_000)
 const MAIN: Omit<MainConfig, 'generation'> = {
   types: {},
   groups: [{ name: 'g', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: false, autoFailback: false }],
-  resources: [{ name: 'd0', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } }],
+  resources: [
+    { name: 'd0', type: 'dummy', group: 'g', critical: true, monitored: true, attrs: {}, nodeAttrs: {}, policy: { monitorIntervalS: 1 } },
+  ],
   dependencies: [],
 }
 
@@ -68,21 +70,34 @@ t.test('console: a configuration change without quorum answers 503, not 400 or 5
   t.equal(add.status, 503, `add a group (body ${JSON.stringify(add.body)})`)
   t.equal(add.body?.error?.code, 'MCCS_ERR_NO_QUORUM')
   const cur = agent().store.current().main
-  const put = await c.req('PUT', '/api/config', { text: JSON.stringify({ ...cur, groups: [...cur.groups, { ...cur.groups[0]!, name: 'g3' }] }), expectGeneration: cur.generation })
+  const put = await c.req('PUT', '/api/config', {
+    text: JSON.stringify({ ...cur, groups: [...cur.groups, { ...cur.groups[0]!, name: 'g3' }] }),
+    expectGeneration: cur.generation,
+  })
   t.equal(put.status, 503, `replace main.json (body ${JSON.stringify(put.body)})`)
   t.equal(put.body?.error?.code, 'MCCS_ERR_NO_QUORUM')
   t.equal(agent().store.current().main.generation, cur.generation, 'nothing changed')
 })
 
 t.test('control socket: the same refusal, same fields as before', async (t) => {
-  const err = await rpc(h.b.controlSocket, 'command', { cmd: { type: 'groupOnline', group: 'g', user: 'test' } }).then(() => null, (e: Error & { code?: string }) => e)
+  const err = await rpc(h.b.controlSocket, 'command', { cmd: { type: 'groupOnline', group: 'g', user: 'test' } }).then(
+    () => null,
+    (e: Error & { code?: string }) => e,
+  )
   t.equal(err?.code, 'MCCS_ERR_NO_QUORUM')
   t.match(err?.message, /^MCCS_ERR_NO_QUORUM: n1: /, 'the CLI prints the message as before')
 })
 
 t.test('CLI: a configuration command refused for want of quorum exits 3 (rejected), not 6 (invalid configuration)', async (t) => {
   const out: string[] = []
-  const io = { out: (s: string) => { out.push(s) }, err: (s: string) => { out.push(s) } }
+  const io = {
+    out: (s: string) => {
+      out.push(s)
+    },
+    err: (s: string) => {
+      out.push(s)
+    },
+  }
   const code = await editCommand('group', ['add', 'g2'], { nodes: 'n1' }, { socket: h.b.controlSocket, json: false }, io)
   t.equal(code, EXIT.REJECTED, out.join('\n'))
   t.match(out.join('\n'), /refused: .*quorum.*\(MCCS_ERR_NO_QUORUM\)/)
@@ -93,6 +108,9 @@ t.test('not the coordinator is its own code, as an outcome and as a peer refusal
   t.match(d.outcome, { status: 'rejected', code: 'MCCS_ERR_NOT_COORDINATOR' }, 'the engine loop of a non-coordinator refuses a command')
   // A command forwarded to n1 by a node that still takes it for the coordinator.
   const peer = (agent() as unknown as { rpc: { onRequest(from: string, m: unknown): Promise<unknown> } }).rpc
-  const err = await peer.onRequest('n2', { t: 'command', cmd: { type: 'groupOnline', group: 'g', user: 'test' }, wait: false }).then(() => null, (e: Error & { code?: string }) => e)
+  const err = await peer.onRequest('n2', { t: 'command', cmd: { type: 'groupOnline', group: 'g', user: 'test' }, wait: false }).then(
+    () => null,
+    (e: Error & { code?: string }) => e,
+  )
   t.equal(err?.code, 'MCCS_ERR_NOT_COORDINATOR')
 })

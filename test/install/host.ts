@@ -33,16 +33,27 @@ exec sleep 100000
 
 export class Host {
   private readonly started = new Set<ChildProcess>()
-  private constructor(readonly lab: Lab, readonly node: string, readonly holder: ChildProcess, private readonly tmp: string) {}
+  private constructor(
+    readonly lab: Lab,
+    readonly node: string,
+    readonly holder: ChildProcess,
+    private readonly tmp: string,
+  ) {}
 
   static async create(lab: Lab, node: string): Promise<Host> {
     const tmp = await mkdtemp(path.join(os.tmpdir(), `mccs-host-${node}-`))
-    const holder = lab.spawn(node, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', HOLDER, 'holder', tmp], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const holder = lab.spawn(node, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', HOLDER, 'holder', tmp], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let err = ''
-    holder.stderr!.on('data', (d: Buffer) => { err += String(d) })
+    holder.stderr!.on('data', (d: Buffer) => {
+      err += String(d)
+    })
     const ready = await new Promise<boolean>((resolve) => {
       const rl = createInterface({ input: holder.stdout! })
-      rl.on('line', (l) => { if (l === 'ready') resolve(true) })
+      rl.on('line', (l) => {
+        if (l === 'ready') resolve(true)
+      })
       holder.once('exit', () => resolve(false))
       setTimeout(() => resolve(false), 30_000).unref()
     })
@@ -58,7 +69,11 @@ export class Host {
   exec(argv: string[], o: ExecOptions & { env?: string[]; cwd?: string } = {}): Promise<ExecResult> {
     // env -C, not nsenter --wd: nsenter opens that folder before it enters the mount namespace.
     const wd = o.cwd ? ['-C', o.cwd] : []
-    return run(['nsenter', '-t', String(this.holder.pid), '-m', '-n', '--', 'env', '-i', ...wd, ...CLEAN_ENV, ...(o.env ?? []), ...argv], { check: false, timeoutMs: 120_000, ...o })
+    return run(['nsenter', '-t', String(this.holder.pid), '-m', '-n', '--', 'env', '-i', ...wd, ...CLEAN_ENV, ...(o.env ?? []), ...argv], {
+      check: false,
+      timeoutMs: 120_000,
+      ...o,
+    })
   }
 
   /** A shell command line in the host. */
@@ -75,15 +90,32 @@ export class Host {
   spawn(argv: string[], o: { env: string[]; cwd?: string }): ChildProcess {
     const wd = o.cwd ? ['-C', o.cwd] : []
     // setpriv --pdeathsig: it dies with the test even if the test is killed before destroy().
-    const c = spawn('nsenter', ['-t', String(this.holder.pid), '-m', '-n', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'env', '-i', ...wd, ...o.env, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = spawn(
+      'nsenter',
+      ['-t', String(this.holder.pid), '-m', '-n', '--', 'setpriv', '--pdeathsig', 'KILL', '--', 'env', '-i', ...wd, ...o.env, ...argv],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     this.started.add(c)
     c.on('exit', () => this.started.delete(c))
     return c
   }
 
   async destroy(): Promise<void> {
-    for (const c of this.started) if (c.pid && c.exitCode === null && c.signalCode === null) { try { process.kill(c.pid, 'SIGKILL') } catch { /* gone */ } }
-    if (this.holder.pid && this.holder.exitCode === null) { try { process.kill(this.holder.pid, 'SIGKILL') } catch { /* gone */ } }
+    for (const c of this.started)
+      if (c.pid && c.exitCode === null && c.signalCode === null) {
+        try {
+          process.kill(c.pid, 'SIGKILL')
+        } catch {
+          /* gone */
+        }
+      }
+    if (this.holder.pid && this.holder.exitCode === null) {
+      try {
+        process.kill(this.holder.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
     await new Promise((r) => setTimeout(r, 200))
     await rm(this.tmp, { recursive: true, force: true }).catch(() => {})
   }

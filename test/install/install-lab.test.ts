@@ -22,11 +22,19 @@ t.setTimeout(1_500_000) // building the artifact copies ~150 MB and compresses i
 
 const root = packageRoot()
 const avail = await labAvailable()
-const missing = ['dpkg-deb', 'nsenter', 'unshare', 'setpriv', 'systemd-analyze'].filter((b) => !['/usr/bin', '/bin', '/usr/sbin'].some((d) => existsSync(path.join(d, b))))
+const missing = ['dpkg-deb', 'nsenter', 'unshare', 'setpriv', 'systemd-analyze'].filter(
+  (b) => !['/usr/bin', '/bin', '/usr/sbin'].some((d) => existsSync(path.join(d, b))),
+)
 const overlay = existsSync('/proc/filesystems') && (await import('node:fs')).readFileSync('/proc/filesystems', 'utf8').includes('overlay')
-const skip = !avail.ok ? `network-namespace lab unavailable: ${avail.reason}`
-  : missing.length ? `missing ${missing.join(', ')}` : !overlay ? 'no overlayfs in this kernel'
-    : !existsSync(path.join(root, 'dist/mccs.js')) ? 'dist/mccs.js is missing (npm run build)' : undefined
+const skip = !avail.ok
+  ? `network-namespace lab unavailable: ${avail.reason}`
+  : missing.length
+    ? `missing ${missing.join(', ')}`
+    : !overlay
+      ? 'no overlayfs in this kernel'
+      : !existsSync(path.join(root, 'dist/mccs.js'))
+        ? 'dist/mccs.js is missing (npm run build)'
+        : undefined
 
 if (skip) {
   t.test('install, setup, join, uninstall on clean hosts', { skip }, async () => {})
@@ -45,19 +53,32 @@ if (skip) {
   const logs = new Map<Host, string[]>()
 
   // Built once, by the script `npm run package` runs (dist is built by pretest/build).
-  const built = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--out', path.join(work, 'release'), '--no-build'],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 1 << 24 })
+  const built = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/package.ts', '--out', path.join(work, 'release'), '--no-build'],
+    { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 1 << 24 },
+  )
   const files = await readdir(path.join(work, 'release'))
-  const deb = path.join(work, 'release', files.find((f) => f.endsWith('.deb'))!)
-  const tarball = path.join(work, 'release', files.find((f) => f.endsWith('.tar.gz'))!)
+  const deb = path.join(
+    work,
+    'release',
+    files.find((f) => f.endsWith('.deb'))!,
+  )
+  const tarball = path.join(
+    work,
+    'release',
+    files.find((f) => f.endsWith('.tar.gz'))!,
+  )
 
   const ok = async (h: Host, args: string[], what: string): Promise<string> => {
     const r = await h.mccs(args)
     if (r.code !== 0) throw new Error(`${what}: mccs ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`)
     return r.stdout
   }
-  const status = async (h: Host) => JSON.parse(await ok(h, ['status', '--json'], 'status')) as import('../../core/agent/status.js').AgentStatus
-  const configListing = async (h: Host) => (await h.sh('ls -la --time-style=+%s.%N /opt/MCCS/config 2>&1; cat /opt/MCCS/config/hb.json 2>/dev/null')).stdout
+  const status = async (h: Host) =>
+    JSON.parse(await ok(h, ['status', '--json'], 'status')) as import('../../core/agent/status.js').AgentStatus
+  const configListing = async (h: Host) =>
+    (await h.sh('ls -la --time-style=+%s.%N /opt/MCCS/config 2>&1; cat /opt/MCCS/config/hb.json 2>/dev/null')).stdout
 
   /** Starts the agent exactly as the installed unit says (systemd is not PID 1 here). */
   const startAgent = async (h: Host): Promise<void> => {
@@ -85,8 +106,15 @@ if (skip) {
     t.match(info.stdout, /Package: mccs/)
     t.notMatch(info.stdout, /Depends:.*nodejs/, 'Node travels with the package: no nodejs dependency (Debian 12 has 18)')
     const list = (await promisify(execFile)('dpkg-deb', ['--contents', deb], { maxBuffer: 1 << 26 })).stdout
-    for (const f of ['./opt/MCCS/lib/node/bin/node', './opt/MCCS/lib/mccs/dist/mccs.js', './opt/MCCS/lib/mccs/node_modules/isolated-vm/out/isolated_vm.node',
-      './opt/MCCS/lib/mccs/plugins/dummy/plugin.json', './lib/systemd/system/mccs_agent.service', './usr/bin/mccs', './opt/MCCS/uninstall']) {
+    for (const f of [
+      './opt/MCCS/lib/node/bin/node',
+      './opt/MCCS/lib/mccs/dist/mccs.js',
+      './opt/MCCS/lib/mccs/node_modules/isolated-vm/out/isolated_vm.node',
+      './opt/MCCS/lib/mccs/plugins/dummy/plugin.json',
+      './lib/systemd/system/mccs_agent.service',
+      './usr/bin/mccs',
+      './opt/MCCS/uninstall',
+    ]) {
       t.ok(list.includes(f), `the package holds ${f}`)
     }
     t.notOk(/node_modules\/(typescript|esbuild|tsx|tap)\//.test(list), 'no build or test tool in the package')
@@ -113,12 +141,41 @@ if (skip) {
   t.test('non-interactive setup makes a healthy single-node cluster, its agent started as the unit says', async (t) => {
     // The operator's own license key (an open build: mccs license keygen --trust), a license for n1 and n2.
     await ok(h1!, ['license', 'keygen', '--out', '/root/lic.key', '--trust'], 'keygen')
-    for (const n of ['n1', 'n2']) await ok(h1!, ['license', 'issue', '--key', '/root/lic.key', '--node', n, '--days', '30', '--out', `/opt/MCCS/script/${n}.lic`], 'issue')
-    const out = await ok(h1!, ['setup', '--name', 'n1', '--cluster', 'lab', '--link', `l0=${lab.addr('n1', 0)}`, '--link', `l1=${lab.addr('n1', 1)}`, '--lang', 'en', '--license', '/opt/MCCS/script/n1.lic'], 'setup')
+    for (const n of ['n1', 'n2'])
+      await ok(
+        h1!,
+        ['license', 'issue', '--key', '/root/lic.key', '--node', n, '--days', '30', '--out', `/opt/MCCS/script/${n}.lic`],
+        'issue',
+      )
+    const out = await ok(
+      h1!,
+      [
+        'setup',
+        '--name',
+        'n1',
+        '--cluster',
+        'lab',
+        '--link',
+        `l0=${lab.addr('n1', 0)}`,
+        '--link',
+        `l1=${lab.addr('n1', 1)}`,
+        '--lang',
+        'en',
+        '--license',
+        '/opt/MCCS/script/n1.lic',
+      ],
+      'setup',
+    )
     t.match(out, /node n1 set up: cluster lab/)
-    const hb = JSON.parse((await h1!.sh('cat /opt/MCCS/config/hb.json')).stdout) as { nodes: Array<{ name: string; addresses: Record<string, string> }> }
+    const hb = JSON.parse((await h1!.sh('cat /opt/MCCS/config/hb.json')).stdout) as {
+      nodes: Array<{ name: string; addresses: Record<string, string> }>
+    }
     t.same(hb.nodes, [{ name: 'n1', addresses: { l0: lab.addr('n1', 0), l1: lab.addr('n1', 1) } }])
-    t.match((await h1!.sh('cat /opt/MCCS/config/setup.json')).stdout, /"language": "en"/, 'the language chosen is kept in the configuration')
+    t.match(
+      (await h1!.sh('cat /opt/MCCS/config/setup.json')).stdout,
+      /"language": "en"/,
+      'the language chosen is kept in the configuration',
+    )
     t.equal((await h1!.sh('stat -c %a /opt/MCCS/config/cluster.key')).stdout.trim(), '600', 'the cluster key only root reads')
     t.equal((await h1!.mccs(['config', 'validate'])).code, 0, 'mccs config validate passes')
     await startAgent(h1!)
@@ -128,7 +185,10 @@ if (skip) {
     t.equal(on.code, 0, `mccs group online g --wait: ${on.stderr}${on.stdout}`)
     const s = await status(h1!)
     t.equal(s.node, 'n1')
-    t.same(s.nodes.map((n) => [n.name, n.needsFence]), [['n1', false]])
+    t.same(
+      s.nodes.map((n) => [n.name, n.needsFence]),
+      [['n1', false]],
+    )
     t.equal(s.licenses?.n1?.valid, true, 'licensed, not in limited mode')
     const text = await ok(h1!, ['status'], 'status')
     t.match(text, /cluster lab\s+node n1/, 'mccs status answers')
@@ -139,7 +199,7 @@ if (skip) {
     const taken = await h1!.mccs(['node', 'add', 'n1', '--timeout', '5'])
     t.equal(taken.code, 3, 'a node name already taken')
     t.match(taken.stderr, /node name n1 is already taken/)
-    t.equal(await configListing(h1!), before1, 'the member\'s configuration is unchanged')
+    t.equal(await configListing(h1!), before1, "the member's configuration is unchanged")
 
     const bad = await h2!.mccs(['setup', '--name', 'n2', '--cluster', 'lab', '--link', 'l0=10.80.0.99'])
     t.equal(bad.code, 3, 'a link address not on the host')
@@ -152,13 +212,23 @@ if (skip) {
 
   let token = ''
   t.test('mccs node add + mccs setup --join: a two-node cluster; a wrong or used token is refused', async (t) => {
-    const add = h1!.spawn(['mccs', 'node', 'add', 'n2', '--timeout', '300'], { env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'] })
+    const add = h1!.spawn(['mccs', 'node', 'add', 'n2', '--timeout', '300'], {
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
+    })
     let addOut = ''
-    add.stdout!.on('data', (d: Buffer) => { addOut += String(d) })
-    add.stderr!.on('data', (d: Buffer) => { addOut += String(d) })
+    add.stdout!.on('data', (d: Buffer) => {
+      addOut += String(d)
+    })
+    add.stderr!.on('data', (d: Buffer) => {
+      addOut += String(d)
+    })
     const addDone = new Promise<number | null>((r) => add.once('exit', (c) => r(c)))
     token = await until(async () => /mccs1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}/.exec(addOut)?.[0], 60_000, 'the join token')
-    t.match(addOut, new RegExp(`mccs setup --join ${lab.addr('n1', 0).replace(/\./g, '\\.')} --token-file -`), 'it prints the command for the new host')
+    t.match(
+      addOut,
+      new RegExp(`mccs setup --join ${lab.addr('n1', 0).replace(/\./g, '\\.')} --token-file -`),
+      'it prints the command for the new host',
+    )
 
     // n2 trusts the operator's license key (as it would after mccs license keygen --trust there).
     await h2!.sh(`cat > /opt/MCCS/config/license-keys.pem <<'EOF'\n${(await h1!.sh('cat /opt/MCCS/config/license-keys.pem')).stdout}EOF`)
@@ -174,16 +244,36 @@ if (skip) {
     t.match(nowhere.stderr, /not an address of this host/)
     t.equal(await configListing(h2!), before2, 'nothing written on n2')
 
-    const j = await h2!.mccs(['setup', '--join', lab.addr('n1', 0), '--token-file', '-', '--lang', 'en', '--license', '/root/n2.lic'], { input: token })
+    const j = await h2!.mccs(['setup', '--join', lab.addr('n1', 0), '--token-file', '-', '--lang', 'en', '--license', '/root/n2.lic'], {
+      input: token,
+    })
     t.equal(j.code, 0, `the join: ${j.stderr}`)
-    t.match(j.stdout, new RegExp(`joined cluster lab as n2 \\(${lab.addr('n2', 0).replace(/\./g, '\\.')} on l0, ${lab.addr('n2', 1).replace(/\./g, '\\.')} on l1\\)`), 'its addresses found by subnet')
+    t.match(
+      j.stdout,
+      new RegExp(
+        `joined cluster lab as n2 \\(${lab.addr('n2', 0).replace(/\./g, '\\.')} on l0, ${lab.addr('n2', 1).replace(/\./g, '\\.')} on l1\\)`,
+      ),
+      'its addresses found by subnet',
+    )
     t.equal(await addDone, 0, `mccs node add ends: ${addOut}`)
     t.match(addOut, /n2 joined/)
-    t.equal((await h1!.sh('cat /opt/MCCS/config/cluster.key | sha256sum')).stdout, (await h2!.sh('cat /opt/MCCS/config/cluster.key | sha256sum')).stdout, 'n2 has the cluster key')
+    t.equal(
+      (await h1!.sh('cat /opt/MCCS/config/cluster.key | sha256sum')).stdout,
+      (await h2!.sh('cat /opt/MCCS/config/cluster.key | sha256sum')).stdout,
+      'n2 has the cluster key',
+    )
     t.equal((await h2!.sh('stat -c %a /opt/MCCS/config/cluster.key')).stdout.trim(), '600')
     for (const h of [h1!, h2!]) {
-      const hb = JSON.parse((await h.sh('cat /opt/MCCS/config/hb.json')).stdout) as { generation: number; nodes: Array<{ name: string }>; quorum?: { twoNode?: boolean } }
-      t.same([hb.generation, hb.nodes.map((n) => n.name), hb.quorum?.twoNode], [2, ['n1', 'n2'], true], `${h.node}: hb.json generation 2 with both nodes, two-node quorum`)
+      const hb = JSON.parse((await h.sh('cat /opt/MCCS/config/hb.json')).stdout) as {
+        generation: number
+        nodes: Array<{ name: string }>
+        quorum?: { twoNode?: boolean }
+      }
+      t.same(
+        [hb.generation, hb.nodes.map((n) => n.name), hb.quorum?.twoNode],
+        [2, ['n1', 'n2'], true],
+        `${h.node}: hb.json generation 2 with both nodes, two-node quorum`,
+      )
     }
 
     // The token is used up: a third host cannot join with it.
@@ -198,17 +288,25 @@ if (skip) {
     await stopAgent(h1!)
     await startAgent(h1!)
     await startAgent(h2!)
-    await until(async () => {
-      const s = await status(h1!)
-      return (s.membership?.quorate && s.membership.partition.join() === 'n1,n2') || undefined
-    }, 90_000, 'n1 and n2 in one quorate partition')
+    await until(
+      async () => {
+        const s = await status(h1!)
+        return (s.membership?.quorate && s.membership.partition.join() === 'n1,n2') || undefined
+      },
+      90_000,
+      'n1 and n2 in one quorate partition',
+    )
     t.pass('two-node cluster formed')
   })
 
   t.test('a group moves between the two nodes', async (t) => {
     // n1's graceful stop (SIGTERM) stopped g: a single node had nowhere to move it. That stop is not the
     // operator's word (no offline hold), so g starts again by its autoStart once n1 is back.
-    await until(async () => (await status(h1!)).groups.find((g) => g.name === 'g')?.nodes.n1 === 'online' || undefined, 60_000, 'g online again on n1 by its autoStart')
+    await until(
+      async () => (await status(h1!)).groups.find((g) => g.name === 'g')?.nodes.n1 === 'online' || undefined,
+      60_000,
+      'g online again on n1 by its autoStart',
+    )
     t.pass('after the graceful stop and the restart, g started again by its autoStart')
     // A group's node list changes while it is offline.
     await ok(h1!, ['group', 'offline', 'g', '--wait', '--timeout', '60'], 'group offline')
@@ -250,8 +348,14 @@ if (skip) {
     const top = path.join(dir, (await readdir(dir))[0]!)
     const inst = await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })
     t.equal(inst.code, 0, `install.sh: ${inst.stderr}`)
-    t.equal((await h3!.sh('readlink /usr/local/bin/mccs; readlink /etc/systemd/system/multi-user.target.wants/mccs_agent.service')).stdout.trim().split('\n').join(' '),
-      '/opt/MCCS/bin/mccs /etc/systemd/system/mccs_agent.service', 'mccs on the PATH, the unit enabled')
+    t.equal(
+      (await h3!.sh('readlink /usr/local/bin/mccs; readlink /etc/systemd/system/multi-user.target.wants/mccs_agent.service')).stdout
+        .trim()
+        .split('\n')
+        .join(' '),
+      '/opt/MCCS/bin/mccs /etc/systemd/system/mccs_agent.service',
+      'mccs on the PATH, the unit enabled',
+    )
     t.equal((await h3!.exec(['systemd-analyze', 'verify', '/etc/systemd/system/mccs_agent.service'])).code, 0, 'the unit verifies')
     await ok(h3!, ['setup', '--mode', 'single', '--name', 'n3', '--cluster', 'solo', '--link', `l0=${lab.addr('n3', 0)}`], 'setup n3')
     await h3!.sh('echo "#!/bin/sh" > /opt/MCCS/script/mine.sh')
@@ -260,8 +364,16 @@ if (skip) {
     t.match(single.stderr, /single-node cluster/)
     const u3 = await h3!.exec(['/opt/MCCS/uninstall'])
     t.equal(u3.code, 0, `/opt/MCCS/uninstall (the manual's uninstaller): ${u3.stderr}`)
-    t.equal((await h3!.sh('ls /opt/MCCS; command -v mccs')).stdout.trim().split('\n').sort().join(' '), 'config logs plugins script state', 'program gone, folders kept')
-    t.equal((await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes('configuration kept'), true, 'a reinstall reuses it')
+    t.equal(
+      (await h3!.sh('ls /opt/MCCS; command -v mccs')).stdout.trim().split('\n').sort().join(' '),
+      'config logs plugins script state',
+      'program gone, folders kept',
+    )
+    t.equal(
+      (await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes('configuration kept'),
+      true,
+      'a reinstall reuses it',
+    )
     t.match(await ok(h3!, ['config', 'validate'], 'validate'), /^valid: /)
     t.equal((await h3!.sh('cat /opt/MCCS/script/mine.sh')).stdout.trim(), '#!/bin/sh', 'scripts kept')
     t.equal((await h3!.mccs(['uninstall', '--purge'])).code, 0, 'mccs uninstall --purge')

@@ -44,10 +44,18 @@ async function mccs(h: string, argv: string[]): Promise<{ code: number; out: str
   let out = ''
   let err = ''
   try {
-    const code = await main(argv, { out: (s) => { out += s + '\n' }, err: (s) => { err += s + '\n' } })
+    const code = await main(argv, {
+      out: (s) => {
+        out += s + '\n'
+      },
+      err: (s) => {
+        err += s + '\n'
+      },
+    })
     return { code, out, err }
   } finally {
-    if (saved.home === undefined) delete process.env.MCCS_HOME; else process.env.MCCS_HOME = saved.home
+    if (saved.home === undefined) delete process.env.MCCS_HOME
+    else process.env.MCCS_HOME = saved.home
     if (saved.name !== undefined) process.env.MCCS_NODE_NAME = saved.name
   }
 }
@@ -62,11 +70,17 @@ t.test('non-interactive setup writes a valid hb.json, main.json, cluster key, no
   t.same(pair.hb.nodes, [{ name: 'alpha', addresses: { l0: '127.0.0.1' } }])
   t.same(pair.hb.links, [{ name: 'l0', priority: 0 }])
   t.equal(pair.main.generation, 1)
-  t.equal((await loadClusterKey(path.join(h, 'config/cluster.key'))).length, 32, 'a 256-bit key, mode 0600 (loadClusterKey refuses any other)')
+  t.equal(
+    (await loadClusterKey(path.join(h, 'config/cluster.key'))).length,
+    32,
+    'a 256-bit key, mode 0600 (loadClusterKey refuses any other)',
+  )
   process.env.MCCS_HOME = h
   try {
     t.equal((await loadBootstrap()).nodeName, 'alpha', 'the agent will call itself alpha (settings file), whatever the host name')
-  } finally { delete process.env.MCCS_HOME }
+  } finally {
+    delete process.env.MCCS_HOME
+  }
   t.match(JSON.parse(await readFile(path.join(h, 'config/setup.json'), 'utf8')), { language: 'en', mode: 'cluster' })
   const again = await mccs(h, ['setup', '--name', 'alpha', '--cluster', 'c1', '--link', 'l0=127.0.0.1'])
   t.equal(again.code, 3, 'a second setup is refused')
@@ -115,27 +129,45 @@ t.test('a license that does not check out undoes the whole setup', async (t) => 
   t.same(await readdir(h), [], 'key, hb.json, main.json, folders: all removed again')
 })
 
-t.test('interactive setup asks the installer\'s questions, re-asks a bad answer, and writes the same files', async (t) => {
+t.test("interactive setup asks the installer's questions, re-asks a bad answer, and writes the same files", async (t) => {
   const h = await home(t)
   const answers = ['en', 'n', 'n', 'beta', 'c2', 'l0', '10.255.254.253', '127.0.0.1', 'n', '', 'y', ''].join('\n')
-  const c = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(packageRoot(), 'core/cli/main.ts'), 'setup', '--interactive'], {
-    env: { ...process.env, MCCS_HOME: h, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  const c = spawn(
+    process.execPath,
+    ['--no-node-snapshot', '--import', 'tsx', path.join(packageRoot(), 'core/cli/main.ts'), 'setup', '--interactive'],
+    {
+      env: { ...process.env, MCCS_HOME: h, NODE_OPTIONS: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   let err = ''
-  c.stdout.on('data', (d: Buffer) => { out += String(d) })
-  c.stderr.on('data', (d: Buffer) => { err += String(d) })
+  c.stdout.on('data', (d: Buffer) => {
+    out += String(d)
+  })
+  c.stderr.on('data', (d: Buffer) => {
+    err += String(d)
+  })
   c.stdin.end(answers + '\n')
   const code = await new Promise<number | null>((r) => c.on('exit', r))
   t.equal(code, 0, err)
-  for (const q of [/Language \/ 언어 \(ko: 한국어, en: English\) \[ko\]/, /Join a running cluster/, /Single-node cluster/, /This node's name/, /Cluster name \[mccs\]/, /Heartbeat link 1: name \[link1\]/, /License file/]) t.match(out, q)
+  for (const q of [
+    /Language \/ 언어 \(ko: 한국어, en: English\) \[ko\]/,
+    /Join a running cluster/,
+    /Single-node cluster/,
+    /This node's name/,
+    /Cluster name \[mccs\]/,
+    /Heartbeat link 1: name \[link1\]/,
+    /License file/,
+  ])
+    t.match(out, q)
   t.match(err, /10\.255\.254\.253 is not an address of this host/, 'a wrong address is refused and asked again')
   const pair = await new ConfigStore(path.join(h, 'config')).load()
   t.same([pair.hb.cluster, pair.hb.nodes], ['c2', [{ name: 'beta', addresses: { l0: '127.0.0.1' } }]])
   t.match(JSON.parse(await readFile(path.join(h, 'config/setup.json'), 'utf8')), { language: 'en', mode: 'cluster' })
 })
 
-t.test('join pieces: token, endpoint, the member\'s address checks, the new hb.json', async (t) => {
+t.test("join pieces: token, endpoint, the member's address checks, the new hb.json", async (t) => {
   const tok = newJoinToken()
   t.same(parseJoinToken(` ${tok.text}\n`).secret, tok.secret, 'a token survives copy and paste')
   t.throws(() => parseJoinToken(tok.text.slice(0, -1)), { code: 'MCCS_ERR_INVALID', field: '--token' })
@@ -148,20 +180,41 @@ t.test('join pieces: token, endpoint, the member\'s address checks, the new hb.j
   t.equal(sameSubnet('fd00:1::5', [{ address: 'fd00:1::9', ifname: 'e', cidr: 'fd00:1::9/64', family: 6 }])?.address, 'fd00:1::9')
 
   const hb: HbConfig = {
-    generation: 4, cluster: 'c', port: 14321, timing: { intervalMs: 100, deadMs: 600 },
-    links: [{ name: 'a', priority: 0 }, { name: 'b', priority: 1 }],
+    generation: 4,
+    cluster: 'c',
+    port: 14321,
+    timing: { intervalMs: 100, deadMs: 600 },
+    links: [
+      { name: 'a', priority: 0 },
+      { name: 'b', priority: 1 },
+    ],
     nodes: [{ name: 'n1', addresses: { a: '10.0.0.1', b: '10.1.0.1' } }],
   }
   const main = { generation: 7, groups: [], resources: [], dependencies: [], types: {} } as unknown as MainConfig
-  t.throws(() => checkJoinAddresses(hb, { a: '10.0.0.2' }), { code: 'MCCS_ERR_INVALID', field: 'addresses.b' }, 'every link needs an address')
-  t.throws(() => checkJoinAddresses(hb, { a: '10.0.0.2', b: '10.1.0.1' }), { code: 'MCCS_ERR_CONFLICT', field: 'addresses.b' }, 'an address of another node')
-  t.throws(() => checkJoinAddresses(hb, { a: '10.0.0.2', b: '10.1.0.2', c: '1.1.1.1' }), { code: 'MCCS_ERR_INVALID', field: 'addresses.c' }, 'a link the cluster lacks')
+  t.throws(
+    () => checkJoinAddresses(hb, { a: '10.0.0.2' }),
+    { code: 'MCCS_ERR_INVALID', field: 'addresses.b' },
+    'every link needs an address',
+  )
+  t.throws(
+    () => checkJoinAddresses(hb, { a: '10.0.0.2', b: '10.1.0.1' }),
+    { code: 'MCCS_ERR_CONFLICT', field: 'addresses.b' },
+    'an address of another node',
+  )
+  t.throws(
+    () => checkJoinAddresses(hb, { a: '10.0.0.2', b: '10.1.0.2', c: '1.1.1.1' }),
+    { code: 'MCCS_ERR_INVALID', field: 'addresses.c' },
+    'a link the cluster lacks',
+  )
   const two = hbWithNode({ hb, main }, { name: 'n2', addresses: checkJoinAddresses(hb, { a: '10.0.0.2', b: '10.1.0.2' }) }, 'hb.json')
   t.equal(two.generation, 5, 'one generation up')
   t.same(two.quorum, { twoNode: true }, 'a second node without a quorum server: two-node mode')
   const three = hbWithNode({ hb: two, main }, { name: 'n3', addresses: { a: '10.0.0.3', b: '10.1.0.3' } }, 'hb.json')
   t.equal(three.quorum, undefined, 'a third node: a majority decides, two-node mode goes')
-  t.same(three.nodes.map((n) => n.name), ['n1', 'n2', 'n3'])
+  t.same(
+    three.nodes.map((n) => n.name),
+    ['n1', 'n2', 'n3'],
+  )
 })
 
 t.test('uninstall from a source tree is refused: nothing is installed', async (t) => {

@@ -16,7 +16,14 @@ import { createInitial } from '../../core/config/store.js'
 import { runAgent, type RunningAgent } from '../../core/cli/agent-cmd.js'
 import { packageRoot } from '../../core/paths.js'
 
-const freePort = () => new Promise<number>((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) }) })
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
+  })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('2 seats, 3 agents: the third is limited until a seat comes back', async (t) => {
@@ -27,20 +34,51 @@ t.test('2 seats, 3 agents: the third is limited until a seat comes back', async 
   const psk = randomBytes(32)
   const port = await freePort()
   const server = `127.0.0.1:${port}`
-  const lic = issueLicense({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - 3600_000).toISOString(), server, count: 2, licensee: 'ACME' },
-    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  const lic = issueLicense(
+    {
+      type: 'floating',
+      node: 'pool',
+      hostId: 'ANY',
+      issued: new Date(Date.now() - 3600_000).toISOString(),
+      server,
+      count: 2,
+      licensee: 'ACME',
+    },
+    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  )
   await writeFile(path.join(dir, 'floating.lic'), lic)
   await writeFile(path.join(dir, 'server.key'), psk, { mode: 0o600 })
   await writeFile(path.join(dir, 'trusted.pem'), pub)
 
   const env: NodeJS.ProcessEnv = { ...process.env, MCCS_HOME: path.join(dir, 'srv') }
   delete env.NODE_OPTIONS
-  const srv: ChildProcess = spawn(path.join(packageRoot(), 'bin/mccs'), ['license-server', '--license', path.join(dir, 'floating.lic'), '--listen', server,
-    '--key', path.join(dir, 'server.key'), '--keys', path.join(dir, 'trusted.pem'), '--lease-s', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const srv: ChildProcess = spawn(
+    path.join(packageRoot(), 'bin/mccs'),
+    [
+      'license-server',
+      '--license',
+      path.join(dir, 'floating.lic'),
+      '--listen',
+      server,
+      '--key',
+      path.join(dir, 'server.key'),
+      '--keys',
+      path.join(dir, 'trusted.pem'),
+      '--lease-s',
+      '3',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let srvOut = ''
-  srv.stdout!.on('data', (d) => { srvOut += String(d) })
-  srv.stderr!.on('data', (d) => { srvOut += String(d) })
-  t.teardown(() => { srv.kill('SIGTERM') })
+  srv.stdout!.on('data', (d) => {
+    srvOut += String(d)
+  })
+  srv.stderr!.on('data', (d) => {
+    srvOut += String(d)
+  })
+  t.teardown(() => {
+    srv.kill('SIGTERM')
+  })
   for (let i = 0; i < 200 && !/license server on/.test(srvOut); i++) await sleep(50)
   t.match(srvOut, /license server on 127\.0\.0\.1:\d+: 2 seats/, 'the server holds 2 seats')
 
@@ -65,7 +103,11 @@ t.test('2 seats, 3 agents: the third is limited until a seat comes back', async 
   t.match(lic3('a'), { mode: 'valid', type: 'floating', server }, 'a holds a seat')
   t.match(lic3('b'), { mode: 'valid', type: 'floating', server }, 'b holds a seat')
   for (let i = 0; i < 100 && lic3('c').code !== 'MCCS_ERR_LICENSE_SEATS'; i++) await sleep(50)
-  t.match(lic3('c'), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SEATS', reason: /all 2 seats are taken \(by a@.*, b@/ }, 'c is in limited mode, with the reason')
+  t.match(
+    lic3('c'),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_SEATS', reason: /all 2 seats are taken \(by a@.*, b@/ },
+    'c is in limited mode, with the reason',
+  )
 
   // a stops: its seat goes back, and c takes it within one renewal period (1 s), plus the 5 s at most
   // its license watch takes to read what its lease client holds (here it reads at once on a change).

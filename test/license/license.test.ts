@@ -19,10 +19,21 @@ import { packageRoot } from '../../core/paths.js'
 
 const pair = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  return { pub: publicKey, pubPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, privPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
+  return {
+    pub: publicKey,
+    pubPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    privPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  }
 }
 const NOW = Date.parse('2026-06-01T00:00:00Z')
-const term = (over: Partial<LicenseFields> = {}): LicenseFields => ({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-05-01T00:00:00Z', expires: '2026-07-01T00:00:00Z', ...over })
+const term = (over: Partial<LicenseFields> = {}): LicenseFields => ({
+  type: 'term',
+  node: 'n1',
+  hostId: 'ANY',
+  issued: '2026-05-01T00:00:00Z',
+  expires: '2026-07-01T00:00:00Z',
+  ...over,
+})
 const MAC_HERE = 'aa:bb:cc:00:11:22'
 
 function refusal(t: Test, f: () => unknown, code: string, field: string) {
@@ -41,7 +52,13 @@ t.test('a signed term license is valid until it expires, then the node is in lim
   const text = issueLicense(term(), k.privPem)
   t.match(text, /^type=term$/m)
   const l = parseLicense(text)
-  t.same(licenseState(NOW, l, [], [k.pub], 'n1'), { mode: 'valid', type: 'term', expires: '2026-07-01T00:00:00Z', hostId: 'ANY', daysLeft: 30 })
+  t.same(licenseState(NOW, l, [], [k.pub], 'n1'), {
+    mode: 'valid',
+    type: 'term',
+    expires: '2026-07-01T00:00:00Z',
+    hostId: 'ANY',
+    daysLeft: 30,
+  })
   const later = licenseState(Date.parse('2026-07-02T00:00:00Z'), l, [], [k.pub], 'n1')
   t.equal(later.mode, 'limited')
   t.equal(later.code, 'MCCS_ERR_LICENSE_EXPIRED')
@@ -69,7 +86,7 @@ t.test('an altered license or one signed by an untrusted key is refused at the s
   t.equal(vendorOnly.mode, 'limited')
 })
 
-t.test('a nodelock license needs one of this node\'s MAC addresses', async (t) => {
+t.test("a nodelock license needs one of this node's MAC addresses", async (t) => {
   const k = pair()
   const l = parseLicense(issueLicense({ type: 'nodelock', node: 'n1', hostId: MAC_HERE.toUpperCase(), issued: '2026-05-01' }, k.privPem))
   t.equal(l.hostId, MAC_HERE, 'host ids are compared in lower case')
@@ -77,7 +94,10 @@ t.test('a nodelock license needs one of this node\'s MAC addresses', async (t) =
   t.equal(licenseState(Date.parse('2036-01-01'), l, [MAC_HERE], [k.pub], 'n1').mode, 'valid', 'a full license does not expire')
   const elsewhere = licenseState(NOW, l, ['02:00:00:00:00:01'], [k.pub], 'n1')
   t.same([elsewhere.mode, elsewhere.code], ['limited', 'MCCS_ERR_LICENSE_HOST'])
-  t.match(elsewhere.reason, /aa:bb:cc:00:11:22 is not a MAC address of this node, which has 02:00:00:00:00:01 \(a license for another host\)/)
+  t.match(
+    elsewhere.reason,
+    /aa:bb:cc:00:11:22 is not a MAC address of this node, which has 02:00:00:00:00:01 \(a license for another host\)/,
+  )
   const otherNode = licenseState(NOW, l, [MAC_HERE], [k.pub], 'n2')
   t.equal(otherNode.code, 'MCCS_ERR_LICENSE_NODE')
 })
@@ -95,7 +115,12 @@ t.test('malformed licenses are refused naming the field', async (t) => {
   refusal(t, () => parseLicense(good.replace(/^signature=.*$/m, 'signature=abc')), 'MCCS_ERR_LICENSE_FORMAT', '/signature')
   refusal(t, () => parseLicense('just some words'), 'MCCS_ERR_LICENSE_FORMAT', '/text')
   refusal(t, () => parseLicense(''), 'MCCS_ERR_LICENSE_FORMAT', '/text')
-  refusal(t, () => issueLicense({ type: 'nodelock', node: 'n1', hostId: 'ANY', issued: '2026-05-01' }, k.privPem), 'MCCS_ERR_LICENSE_FORMAT', '/hostId')
+  refusal(
+    t,
+    () => issueLicense({ type: 'nodelock', node: 'n1', hostId: 'ANY', issued: '2026-05-01' }, k.privPem),
+    'MCCS_ERR_LICENSE_FORMAT',
+    '/hostId',
+  )
 })
 
 t.test('install on a node: checked, written only when it licenses this node', async (t) => {
@@ -104,27 +129,49 @@ t.test('install on a node: checked, written only when it licenses this node', as
   const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n1' } })
   const k = pair()
   await mkdir(b.configDir, { recursive: true })
-  const untrusted = issueLicense(term({ issued: new Date(Date.now() - 86_400_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString() }), k.privPem)
+  const untrusted = issueLicense(
+    term({ issued: new Date(Date.now() - 86_400_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString() }),
+    k.privPem,
+  )
   await t.rejects(installLicense(b, untrusted), { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/signature' })
   await t.rejects(stat(path.join(b.configDir, LICENSE_FILE)), { code: 'ENOENT' }, 'nothing written')
   t.match(await nodeLicenseView(b), { node: 'n1', valid: false, reason: /no license/ })
   await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
-  await t.rejects(installLicense(b, issueLicense(term({ node: 'n2', issued: new Date(Date.now() - 86_400_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString() }), k.privPem)), { code: 'MCCS_ERR_LICENSE_NODE', field: '/node' })
-  await t.rejects(installLicense(b, issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem)), { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/expires' })
+  await t.rejects(
+    installLicense(
+      b,
+      issueLicense(
+        term({
+          node: 'n2',
+          issued: new Date(Date.now() - 86_400_000).toISOString(),
+          expires: new Date(Date.now() + 86_400_000).toISOString(),
+        }),
+        k.privPem,
+      ),
+    ),
+    { code: 'MCCS_ERR_LICENSE_NODE', field: '/node' },
+  )
+  await t.rejects(installLicense(b, issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem)), {
+    code: 'MCCS_ERR_LICENSE_EXPIRED',
+    field: '/expires',
+  })
   const l = await installLicense(b, untrusted)
   t.equal(l.type, 'term')
   t.equal(await readFile(path.join(b.configDir, LICENSE_FILE), 'utf8'), untrusted)
   t.match(await nodeLicenseView(b), { node: 'n1', type: 'term', hostId: 'ANY', valid: true })
-  t.notOk('reason' in await nodeLicenseView(b))
+  t.notOk('reason' in (await nodeLicenseView(b)))
   // a broken file on disk puts the node in limited mode with the reason, it does not crash the reader
   await writeFile(path.join(b.configDir, LICENSE_FILE), 'type=term\n')
   t.match(await nodeLicenseView(b), { valid: false, reason: /mccs\.lic is invalid/ })
   t.ok(Array.isArray(hostMacs()))
 })
 
-const cli = (env: NodeJS.ProcessEnv, ...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-  execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 60_000 }, (err, out, errOut) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }))
-})
+const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    execFile(path.join(packageRoot(), 'bin/mccs'), args, { env, timeout: 60_000 }, (err, out, errOut) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut }),
+    )
+  })
 
 t.test('mccs license keygen, issue, install, show', async (t) => {
   const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-cli-'))
@@ -137,7 +184,21 @@ t.test('mccs license keygen, issue, install, show', async (t) => {
   r = await cli(env, 'license', 'keygen', '--out', path.join(home, 'vendor/key.pem'), '--trust')
   t.equal(r.code, 0, r.err)
   t.equal((await stat(path.join(home, 'vendor/key.pem'))).mode & 0o777, 0o600, 'private key readable by its owner only')
-  r = await cli(env, 'license', 'issue', '--key', path.join(home, 'vendor/key.pem'), '--node', 'n1', '--days', '10', '--licensee', 'ACME', '--out', path.join(home, 'n1.lic'))
+  r = await cli(
+    env,
+    'license',
+    'issue',
+    '--key',
+    path.join(home, 'vendor/key.pem'),
+    '--node',
+    'n1',
+    '--days',
+    '10',
+    '--licensee',
+    'ACME',
+    '--out',
+    path.join(home, 'n1.lic'),
+  )
   t.equal(r.code, 0, r.err)
   r = await cli(env, 'license', 'install', path.join(home, 'n1.lic'))
   t.equal(r.code, 0, r.err)
@@ -161,20 +222,49 @@ t.test('console routes: GET /api/licenses per node, POST installs or answers 400
   t.teardown(() => a.cleanup())
   const app = Fastify()
   app.setErrorHandler((e, _req, reply) => sendError(reply, e))
-  app.addHook('onRequest', async (req) => { Object.assign(req, { mccsSession: { user: 'tester' } }) }) // what the console's guard resolves: the routes log the user
+  app.addHook('onRequest', async (req) => {
+    Object.assign(req, { mccsSession: { user: 'tester' } })
+  }) // what the console's guard resolves: the routes log the user
   await registerLicenseRoutes(app, { agent: a.agent })
   t.teardown(() => app.close())
   let r = await app.inject({ method: 'GET', url: '/api/licenses' })
   t.equal(r.statusCode, 200)
-  t.same(r.json(), [{ node: 'n1', type: null, expires: null, hostId: null, valid: false, mode: 'limited', daysLeft: null, reason: 'no license is installed', code: 'MCCS_ERR_LICENSE_MISSING' }])
+  t.same(r.json(), [
+    {
+      node: 'n1',
+      type: null,
+      expires: null,
+      hostId: null,
+      valid: false,
+      mode: 'limited',
+      daysLeft: null,
+      reason: 'no license is installed',
+      code: 'MCCS_ERR_LICENSE_MISSING',
+    },
+  ])
   const k = pair()
   await writeFile(path.join(a.agent.opts.bootstrap.configDir, TRUSTED_KEYS_FILE), k.pubPem)
   const now = Date.now()
-  const text = issueLicense(term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 86_400_000).toISOString() }), k.privPem)
-  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1', text: text.replace('hostId=ANY', 'hostId=02:00:00:00:00:99') } })
+  const text = issueLicense(
+    term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 86_400_000).toISOString() }),
+    k.privPem,
+  )
+  r = await app.inject({
+    method: 'POST',
+    url: '/api/licenses',
+    payload: { node: 'n1', text: text.replace('hostId=ANY', 'hostId=02:00:00:00:00:99') },
+  })
   t.equal(r.statusCode, 400)
-  t.match(r.json(), { error: { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/text', message: /^signature: signature does not match/ } }, 'a field changed after signing')
-  r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'n1', text: issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem) } })
+  t.match(
+    r.json(),
+    { error: { code: 'MCCS_ERR_LICENSE_SIGNATURE', field: '/text', message: /^signature: signature does not match/ } },
+    'a field changed after signing',
+  )
+  r = await app.inject({
+    method: 'POST',
+    url: '/api/licenses',
+    payload: { node: 'n1', text: issueLicense(term({ issued: '2020-01-01', expires: '2020-02-01' }), k.privPem) },
+  })
   t.equal(r.statusCode, 400)
   t.match(r.json(), { error: { code: 'MCCS_ERR_LICENSE_EXPIRED', field: '/text', message: /^expires: expired at 2020-02-01/ } })
   r = await app.inject({ method: 'POST', url: '/api/licenses', payload: { node: 'nX', text } })
@@ -199,7 +289,10 @@ t.test('mccs status says LIMITED MODE with the reason, and stops saying it once 
   const k = pair()
   await writeFile(path.join(a.agent.opts.bootstrap.configDir, TRUSTED_KEYS_FILE), k.pubPem)
   const now = Date.now()
-  await writeFile(path.join(a.home, 'n1.lic'), issueLicense(term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 2 * 86_400_000).toISOString() }), k.privPem))
+  await writeFile(
+    path.join(a.home, 'n1.lic'),
+    issueLicense(term({ issued: new Date(now - 60_000).toISOString(), expires: new Date(now + 2 * 86_400_000).toISOString() }), k.privPem),
+  )
   r = await a.cli('license', 'install', path.join(a.home, 'n1.lic'))
   t.equal(r.code, 0, r.err)
   await a.agent.licenses.watch.check() // the agent checks every 5 s; the test need not wait for it

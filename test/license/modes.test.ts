@@ -23,7 +23,8 @@ const { publicKey, privateKey } = generateKeyPairSync('ed25519')
 const PUB = publicKey.export({ type: 'spki', format: 'pem' }) as string
 const PRIV = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 const sign = (f: LicenseFields) => issueLicense(f, PRIV)
-const term = (node = 'n1', issued = T0 - DAY, expires = T0 + 30 * DAY) => sign({ type: 'term', node, hostId: 'ANY', issued: new Date(issued).toISOString(), expires: new Date(expires).toISOString() })
+const term = (node = 'n1', issued = T0 - DAY, expires = T0 + 30 * DAY) =>
+  sign({ type: 'term', node, hostId: 'ANY', issued: new Date(issued).toISOString(), expires: new Date(expires).toISOString() })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function home(t: Test, node = 'n1'): Promise<Bootstrap> {
@@ -40,9 +41,20 @@ function watch(t: Test, b: Bootstrap, now: () => number, more: Partial<Construct
   const lines: string[] = []
   const ops: Array<{ command: string; result: string; reason?: string }> = []
   const w = new LicenseWatch({
-    bootstrap: b, now, macs: () => [MAC], intervalMs: 3_600_000,
-    log: { log: (level, msg) => { lines.push(`${level} ${msg}`) } },
-    oplog: { append: async (r) => { ops.push(r) } },
+    bootstrap: b,
+    now,
+    macs: () => [MAC],
+    intervalMs: 3_600_000,
+    log: {
+      log: (level, msg) => {
+        lines.push(`${level} ${msg}`)
+      },
+    },
+    oplog: {
+      append: async (r) => {
+        ops.push(r)
+      },
+    },
     ...more,
   })
   t.teardown(() => w.stop())
@@ -60,22 +72,52 @@ t.test('valid, expired, another host, tampered, another product: mode and messag
 
   at.now = T0 + 31 * DAY
   await w.check()
-  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /^expires: expired at 2026-07-01/, daysLeft: 0 }, 'expired')
-  t.ok(lines.some((l) => /^error LIMITED MODE on n1: no automatic failover or auto-start — expires: expired at/.test(l)), 'the log says it loudly')
-  t.match(ops.at(-1), { command: 'licenseMode', result: 'failed', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /expired/ }, 'the operation log has the change of mode')
+  t.match(
+    w.current(),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /^expires: expired at 2026-07-01/, daysLeft: 0 },
+    'expired',
+  )
+  t.ok(
+    lines.some((l) => /^error LIMITED MODE on n1: no automatic failover or auto-start — expires: expired at/.test(l)),
+    'the log says it loudly',
+  )
+  t.match(
+    ops.at(-1),
+    { command: 'licenseMode', result: 'failed', code: 'MCCS_ERR_LICENSE_EXPIRED', reason: /expired/ },
+    'the operation log has the change of mode',
+  )
 
-  await writeFile(path.join(b.configDir, LICENSE_FILE), sign({ type: 'nodelock', node: 'n1', hostId: '02:00:00:00:00:99', issued: '2026-05-01' }))
+  await writeFile(
+    path.join(b.configDir, LICENSE_FILE),
+    sign({ type: 'nodelock', node: 'n1', hostId: '02:00:00:00:00:99', issued: '2026-05-01' }),
+  )
   await w.check()
-  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_HOST', reason: /02:00:00:00:00:99 is not a MAC address of this node, which has aa:bb:cc:00:11:22 \(a license for another host\)/ }, 'another host')
+  t.match(
+    w.current(),
+    {
+      mode: 'limited',
+      code: 'MCCS_ERR_LICENSE_HOST',
+      reason: /02:00:00:00:00:99 is not a MAC address of this node, which has aa:bb:cc:00:11:22 \(a license for another host\)/,
+    },
+    'another host',
+  )
 
   at.now = T0
   await writeFile(path.join(b.configDir, LICENSE_FILE), term().replace(/^expires=.*$/m, 'expires=2099-01-01T00:00:00Z'))
   await w.check()
-  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SIGNATURE', reason: /does not match the license fields .*tampered/ }, 'tampered: a value changed after signing')
+  t.match(
+    w.current(),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_SIGNATURE', reason: /does not match the license fields .*tampered/ },
+    'tampered: a value changed after signing',
+  )
 
   await writeFile(path.join(b.configDir, LICENSE_FILE), term().replace('product=MCCS', 'product=OTHERHA'))
   await w.check()
-  t.match(w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_UNSUPPORTED', reason: /a license for another product \(OTHERHA\)/ }, 'another product')
+  t.match(
+    w.current(),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_UNSUPPORTED', reason: /a license for another product \(OTHERHA\)/ },
+    'another product',
+  )
 
   await rm(path.join(b.configDir, LICENSE_FILE))
   await w.check()
@@ -88,8 +130,15 @@ t.test('expiry warnings before the end of a term license; renewal without a rest
   const { w, lines, ops } = watch(t, b, () => at.now)
   await writeFile(path.join(b.configDir, LICENSE_FILE), term())
   await w.start()
-  t.match(w.current(), { mode: 'valid', daysLeft: 5, warning: /license expires in 5 days \(2026-07-01.*renew it/ }, 'a warning 5 days before the end')
-  t.ok(lines.some((l) => /^warn license warning on n1: license expires in 5 days/.test(l)), 'logged as a warning')
+  t.match(
+    w.current(),
+    { mode: 'valid', daysLeft: 5, warning: /license expires in 5 days \(2026-07-01.*renew it/ },
+    'a warning 5 days before the end',
+  )
+  t.ok(
+    lines.some((l) => /^warn license warning on n1: license expires in 5 days/.test(l)),
+    'logged as a warning',
+  )
   at.now = T0 + 31 * DAY
   await w.check()
   t.equal(w.current().mode, 'limited')
@@ -107,7 +156,16 @@ t.test('the 7-day rule: a full license verified on day 0, restarts on day 6 and 
   await installLicense(b6, nodelock, T0, [MAC])
   const day6 = watch(t, b6, () => T0 + 6 * DAY)
   await day6.w.start()
-  t.match(day6.w.current(), { mode: 'valid', type: 'nodelock', daysLeft: null, warning: /last verified 6 days ago: a restart after 2026-06-08T00:00:00Z without a new verification gives restricted mode/ }, 'day 6: valid, with the warning (from 3 days before)')
+  t.match(
+    day6.w.current(),
+    {
+      mode: 'valid',
+      type: 'nodelock',
+      daysLeft: null,
+      warning: /last verified 6 days ago: a restart after 2026-06-08T00:00:00Z without a new verification gives restricted mode/,
+    },
+    'day 6: valid, with the warning (from 3 days before)',
+  )
   await day6.w.check()
   t.notOk(day6.w.current().warning, 'the running agent verified it again: the 7 days start over')
 
@@ -115,7 +173,15 @@ t.test('the 7-day rule: a full license verified on day 0, restarts on day 6 and 
   await installLicense(b8, nodelock, T0, [MAC])
   const day8 = watch(t, b8, () => T0 + 8 * DAY)
   await day8.w.start()
-  t.match(day8.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /full license last verified 2026-06-01T00:00:00Z, 8 days ago \(more than 7\): restricted mode until it is verified again/ }, 'day 8: restricted mode')
+  t.match(
+    day8.w.current(),
+    {
+      mode: 'limited',
+      code: 'MCCS_ERR_LICENSE_STALE',
+      reason: /full license last verified 2026-06-01T00:00:00Z, 8 days ago \(more than 7\): restricted mode until it is verified again/,
+    },
+    'day 8: restricted mode',
+  )
   await day8.w.check()
   t.equal(day8.w.current().mode, 'limited', 'a check while running does not lift it: only a new verification does')
   await installLicense(b8, nodelock, T0 + 8 * DAY, [MAC])
@@ -128,13 +194,18 @@ t.test('the 7-day rule: a full license verified on day 0, restarts on day 6 and 
   await writeFile(rec, JSON.stringify({ ...j, at: new Date(T0 + 30 * DAY).toISOString() }))
   const edited = watch(t, b8, () => T0 + 9 * DAY)
   await edited.w.start()
-  t.match(edited.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /record of the last license verification was altered/ }, 'an edited record: restricted mode')
+  t.match(
+    edited.w.current(),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /record of the last license verification was altered/ },
+    'an edited record: restricted mode',
+  )
 })
 
 t.test('floating licenses: a seat from the license server, server unreachable inside and after the lease, seats exhausted', async (t) => {
   const psk = randomBytes(32)
   const now = Date.now()
-  const floating = (server: string, count: number) => sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(now - DAY).toISOString(), server, count })
+  const floating = (server: string, count: number) =>
+    sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(now - DAY).toISOString(), server, count })
   const srv = new LicenseServer({ licenseText: floating('127.0.0.1:5053', 1), keys: [publicKey], psk, leaseMs: 1500 })
   const at = await srv.listen()
   t.teardown(() => srv.close())
@@ -147,7 +218,10 @@ t.test('floating licenses: a seat from the license server, server unreachable in
   }
   const a = watch(t, await setup('a'), Date.now, { leaseClient: { retryMs: 200 } })
   await a.w.start()
-  const until = async (f: () => boolean, what: string) => { for (let i = 0; i < 100 && !f(); i++) await sleep(50); t.ok(f(), what) }
+  const until = async (f: () => boolean, what: string) => {
+    for (let i = 0; i < 100 && !f(); i++) await sleep(50)
+    t.ok(f(), what)
+  }
   await until(() => a.w.current().mode === 'valid', 'a takes the one seat')
   t.match(a.w.current(), { type: 'floating', server, daysLeft: 1 })
   t.match(srv.holders(), [new RegExp(`^a@${os.hostname()}\/[0-9a-f]{8}$`)])
@@ -160,9 +234,17 @@ t.test('floating licenses: a seat from the license server, server unreachable in
   await srv.close()
   await sleep(300)
   await a.w.check()
-  t.match(a.w.current(), { mode: 'valid', warning: /license server .* unreachable .*the seat is kept until/ }, 'server unreachable inside the lease: still valid, with a warning')
+  t.match(
+    a.w.current(),
+    { mode: 'valid', warning: /license server .* unreachable .*the seat is kept until/ },
+    'server unreachable inside the lease: still valid, with a warning',
+  )
   await until(() => a.w.current().mode === 'limited', 'after the lease: limited')
-  t.match(a.w.current(), { code: 'MCCS_ERR_LICENSE_SERVER', reason: /cannot be reached|could not be renewed/ }, 'server unreachable after the lease')
+  t.match(
+    a.w.current(),
+    { code: 'MCCS_ERR_LICENSE_SERVER', reason: /cannot be reached|could not be renewed/ },
+    'server unreachable after the lease',
+  )
 
   // A restarted agent has no seat until the server answers.
   await a.w.stop()
@@ -177,5 +259,9 @@ t.test('floating licenses: a seat from the license server, server unreachable in
   const nk = watch(t, nokey, Date.now, { leaseClient: { retryMs: 200 } })
   await nk.w.start()
   await until(() => /license-server\.key/.test(nk.w.current().reason ?? ''), 'no key: the reason names the key file')
-  t.match(nk.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER', reason: /license-server\.key: no such file \(copy the license server's key there, mode 0600\)/ })
+  t.match(nk.w.current(), {
+    mode: 'limited',
+    code: 'MCCS_ERR_LICENSE_SERVER',
+    reason: /license-server\.key: no such file \(copy the license server's key there, mode 0600\)/,
+  })
 })

@@ -14,7 +14,11 @@ import { isMccsError } from '../../core/errors.js'
 const { publicKey, privateKey } = generateKeyPairSync('ed25519')
 const PRIV = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 const T0 = Date.parse('2026-06-01T00:00:00Z')
-const floating = (over: Partial<LicenseFields> = {}) => issueLicense({ type: 'floating', node: 'pool', hostId: 'ANY', issued: '2026-05-01T00:00:00Z', server: 'lic.example:5053', count: 2, ...over }, PRIV)
+const floating = (over: Partial<LicenseFields> = {}) =>
+  issueLicense(
+    { type: 'floating', node: 'pool', hostId: 'ANY', issued: '2026-05-01T00:00:00Z', server: 'lic.example:5053', count: 2, ...over },
+    PRIV,
+  )
 
 t.test('seats: given up to the count, kept by renewal, back on release or when the lease ends', async (t) => {
   const at = { now: T0 }
@@ -23,8 +27,17 @@ t.test('seats: given up to the count, kept by renewal, back on release or when t
   const b = s.handle({ t: 'acquire', holder: 'b@h/2' })
   t.match(a, { ok: true, termMs: 30_000, seats: 2, used: 1 })
   t.match(b, { ok: true, used: 2 })
-  t.match(s.handle({ t: 'acquire', holder: 'c@h/3' }), { ok: false, code: 'MCCS_ERR_LICENSE_SEATS', termMs: 30_000, message: /all 2 seats are taken \(by a@h\/1, b@h\/2\)/ })
-  t.match(s.handle({ t: 'acquire', holder: 'a@h/1' }), { ok: true, lease: (a as { lease: string }).lease }, 'asking again for a held seat gives the same seat')
+  t.match(s.handle({ t: 'acquire', holder: 'c@h/3' }), {
+    ok: false,
+    code: 'MCCS_ERR_LICENSE_SEATS',
+    termMs: 30_000,
+    message: /all 2 seats are taken \(by a@h\/1, b@h\/2\)/,
+  })
+  t.match(
+    s.handle({ t: 'acquire', holder: 'a@h/1' }),
+    { ok: true, lease: (a as { lease: string }).lease },
+    'asking again for a held seat gives the same seat',
+  )
   at.now += 20_000
   t.match(s.handle({ t: 'renew', holder: 'a@h/1', lease: (a as { lease: string }).lease }), { ok: true })
   at.now += 20_000 // b not renewed for 40 s: its lease ended, a's runs until T0 + 50 s
@@ -37,20 +50,48 @@ t.test('seats: given up to the count, kept by renewal, back on release or when t
   t.match(s.handle({ t: 'acquire', holder: 'bad holder!' }), { ok: false, code: 'MCCS_ERR_INVALID', message: /^holder:/ })
   t.match(s.handle({ t: 'nope', holder: 'a@h/1' } as never), { ok: false, code: 'MCCS_ERR_INVALID', message: /^t:/ })
   const clock = { now: T0 }
-  const expiring = new LicenseServer({ licenseText: floating({ expires: '2026-07-01T00:00:00Z' }), keys: [publicKey], psk: randomBytes(32), now: () => clock.now })
+  const expiring = new LicenseServer({
+    licenseText: floating({ expires: '2026-07-01T00:00:00Z' }),
+    keys: [publicKey],
+    psk: randomBytes(32),
+    now: () => clock.now,
+  })
   t.match(expiring.handle({ t: 'acquire', holder: 'a@h/1' }), { ok: true })
   clock.now = Date.parse('2026-07-02T00:00:00Z')
-  t.match(expiring.handle({ t: 'renew', holder: 'a@h/1', lease: 'x' }), { ok: false, code: 'MCCS_ERR_LICENSE_EXPIRED', message: /expired at 2026-07-01/ }, 'no seat from an expired floating license')
+  t.match(
+    expiring.handle({ t: 'renew', holder: 'a@h/1', lease: 'x' }),
+    { ok: false, code: 'MCCS_ERR_LICENSE_EXPIRED', message: /expired at 2026-07-01/ },
+    'no seat from an expired floating license',
+  )
 })
 
 t.test('the server serves only a valid floating license signed by a trusted key', async (t) => {
   const psk = randomBytes(32)
   const refuse = (f: () => unknown, code: string, field: string) => {
-    try { f(); t.fail(`expected ${code}`) } catch (e) { t.ok(isMccsError(e)); t.match(e, { code, field }) }
+    try {
+      f()
+      t.fail(`expected ${code}`)
+    } catch (e) {
+      t.ok(isMccsError(e))
+      t.match(e, { code, field })
+    }
   }
-  refuse(() => new LicenseServer({ licenseText: issueLicense({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-05-01', expires: '2099-01-01' }, PRIV), keys: [publicKey], psk }), 'MCCS_ERR_LICENSE_TYPE', '/type')
+  refuse(
+    () =>
+      new LicenseServer({
+        licenseText: issueLicense({ type: 'term', node: 'n1', hostId: 'ANY', issued: '2026-05-01', expires: '2099-01-01' }, PRIV),
+        keys: [publicKey],
+        psk,
+      }),
+    'MCCS_ERR_LICENSE_TYPE',
+    '/type',
+  )
   refuse(() => new LicenseServer({ licenseText: floating(), keys: [], psk }), 'MCCS_ERR_LICENSE_SIGNATURE', '/signature')
-  refuse(() => new LicenseServer({ licenseText: floating({ expires: '2026-05-02T00:00:00Z' }), keys: [publicKey], psk }), 'MCCS_ERR_LICENSE_EXPIRED', '/expires')
+  refuse(
+    () => new LicenseServer({ licenseText: floating({ expires: '2026-05-02T00:00:00Z' }), keys: [publicKey], psk }),
+    'MCCS_ERR_LICENSE_EXPIRED',
+    '/expires',
+  )
   refuse(() => new LicenseServer({ licenseText: floating(), keys: [publicKey], psk, leaseMs: 10 }), 'MCCS_ERR_INVALID', 'leaseMs')
 })
 
@@ -60,7 +101,9 @@ t.test('TLS-PSK: a client with the key gets a seat; one without it gets nothing'
   const { port } = await s.listen()
   t.teardown(() => s.close())
   t.match(await leaseRequest(`127.0.0.1:${port}`, psk, { t: 'acquire', holder: 'a@h/1' }), { ok: true, seats: 2 })
-  await t.rejects(leaseRequest(`127.0.0.1:${port}`, randomBytes(32), { t: 'acquire', holder: 'x@h/9' }), { code: 'MCCS_ERR_LICENSE_SERVER' })
+  await t.rejects(leaseRequest(`127.0.0.1:${port}`, randomBytes(32), { t: 'acquire', holder: 'x@h/9' }), {
+    code: 'MCCS_ERR_LICENSE_SERVER',
+  })
   t.same(s.holders(), ['a@h/1'], 'the wrong key took no seat')
 })
 
@@ -72,7 +115,14 @@ t.test('mccs license-server refuses bad input naming the field', async (t) => {
   const run = async (...argv: string[]) => {
     const err: string[] = []
     const out: string[] = []
-    const code = await licenseServerCommand(argv, { out: (s) => { out.push(s) }, err: (s) => { err.push(s) } })
+    const code = await licenseServerCommand(argv, {
+      out: (s) => {
+        out.push(s)
+      },
+      err: (s) => {
+        err.push(s)
+      },
+    })
     return { code, err: err.join('\n'), out: out.join('\n') }
   }
   let r = await run('keygen', '--out', path.join(dir, 'srv.key'))
@@ -91,7 +141,16 @@ t.test('mccs license-server refuses bad input naming the field', async (t) => {
   t.equal(r.code, 2)
   const ac = new AbortController()
   let listening = ''
-  const done = licenseServerCommand([...base, '--listen', '127.0.0.1:0'], { out: () => {}, err: () => {} }, { signal: ac.signal, onListening: (_s, a) => { listening = a } })
+  const done = licenseServerCommand(
+    [...base, '--listen', '127.0.0.1:0'],
+    { out: () => {}, err: () => {} },
+    {
+      signal: ac.signal,
+      onListening: (_s, a) => {
+        listening = a
+      },
+    },
+  )
   for (let i = 0; i < 100 && !listening; i++) await new Promise((res) => setTimeout(res, 20))
   t.match(listening, /^127\.0\.0\.1:\d+$/, 'it listens')
   ac.abort()

@@ -14,7 +14,10 @@ if (why) {
 } else {
   t.test('limited mode banner; Renew License in Preferences; expiry warning', async (t) => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-    const c = await startConsoleCluster({ licenses: false, files: { [`config/${TRUSTED_KEYS_FILE}`]: publicKey.export({ type: 'spki', format: 'pem' }) as string } })
+    const c = await startConsoleCluster({
+      licenses: false,
+      files: { [`config/${TRUSTED_KEYS_FILE}`]: publicKey.export({ type: 'spki', format: 'pem' }) as string },
+    })
     t.teardown(() => c.stop())
     const browser = await launch()
     t.teardown(() => browser.close())
@@ -22,18 +25,34 @@ if (why) {
     await firstLogin(page, c.base())
     await page.waitForSelector('#license-banner .lic-limited')
     const text = await page.textContent('#license-banner')
-    t.match(text, /n1: LIMITED MODE — no automatic failover or auto-start\. no license is installed/, 'the banner names the node, the mode and the reason')
+    t.match(
+      text,
+      /n1: LIMITED MODE — no automatic failover or auto-start\. no license is installed/,
+      'the banner names the node, the mode and the reason',
+    )
 
     // Renew License: a license that ends in 3 days, pasted in Preferences for n1.
     const now = Date.now()
-    const lic = issueLicense({ type: 'term', node: 'n1', hostId: 'ANY', issued: new Date(now - 3600_000).toISOString(), expires: new Date(now + 3 * 86_400_000 - 60_000).toISOString() },
-      privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+    const lic = issueLicense(
+      {
+        type: 'term',
+        node: 'n1',
+        hostId: 'ANY',
+        issued: new Date(now - 3600_000).toISOString(),
+        expires: new Date(now + 3 * 86_400_000 - 60_000).toISOString(),
+      },
+      privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    )
     await menu(page, 'window', 'preferences')
     await page.click('#preferences button:has-text("Renew License")')
     await page.fill('#lic-text', lic)
     await page.click('#preferences button:has-text("Register license")')
     await page.waitForSelector('#license-banner .lic-warning', { timeout: 20_000 })
     t.equal(await page.locator('#license-banner .lic-limited').count(), 0, 'the limited-mode banner is gone without a reload')
-    t.match(await page.textContent('#license-banner'), /n1: license warning — license expires in 3 days .* \(3 days left\)/, 'an expiry warning with the days left')
+    t.match(
+      await page.textContent('#license-banner'),
+      /n1: license warning — license expires in 3 days .* \(3 days left\)/,
+      'an expiry warning with the days left',
+    )
   })
 }

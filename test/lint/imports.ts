@@ -5,13 +5,21 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import path from 'node:path'
 
-export interface ImportRef { file: string; spec: string; typeOnly: boolean; resolved: string | null }
+export interface ImportRef {
+  file: string
+  spec: string
+  typeOnly: boolean
+  resolved: string | null
+}
 
-const importRe = /^\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]/gm
+const importRe =
+  /^\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]/gm
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/
 
 export function importsOf(file: string): ImportRef[] {
-  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1')
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:])\/\/.*$/gm, '$1')
   const out: ImportRef[] = []
   for (const m of code.matchAll(importRe)) {
     const spec = (m[2] ?? m[3] ?? m[4] ?? m[5])!
@@ -55,9 +63,11 @@ export function contractViolations(sdkDir: string, coreDir: string, kitDir: stri
       if (i.resolved && inside(i.resolved, coreDir)) problems.push(`${rel}: the plugin contract imports nothing from core/`)
       else if (i.resolved && inside(i.resolved, kitDir)) problems.push(`${rel}: the plugin contract imports nothing from the plugin kit`)
       else if (i.resolved && !inside(i.resolved, sdkDir)) problems.push(`${rel}: the plugin contract imports nothing outside its package`)
-      else if (isTest(f)) continue // the contract's own tests may use tap and Node
+      else if (isTest(f))
+        continue // the contract's own tests may use tap and Node
       else if (packageOf(i.spec)) problems.push(`${rel}: the plugin contract imports no package (the bundle runs in the sandbox)`)
-      else if (i.spec.startsWith('node:') || (!i.spec.startsWith('.') && packageOf(i.spec) === null)) problems.push(`${rel}: the plugin contract imports no Node module (the bundle runs in the sandbox)`)
+      else if (i.spec.startsWith('node:') || (!i.spec.startsWith('.') && packageOf(i.spec) === null))
+        problems.push(`${rel}: the plugin contract imports no Node module (the bundle runs in the sandbox)`)
     }
   }
   return problems
@@ -79,9 +89,18 @@ export function packagesReached(entries: string[], aliases: Record<string, strin
         continue
       }
       const alias = Object.entries(aliases).find(([, dir]) => inside(i.resolved!, dir))
-      if (alias) { if (!found.has(alias[0])) found.set(alias[0], file); continue }
+      if (alias) {
+        if (!found.has(alias[0])) found.set(alias[0], file)
+        continue
+      }
       const ts = i.resolved.replace(/\.js$/, '.ts')
-      const target = [ts, i.resolved].find((p) => { try { return statSync(p).isFile() } catch { return false } })
+      const target = [ts, i.resolved].find((p) => {
+        try {
+          return statSync(p).isFile()
+        } catch {
+          return false
+        }
+      })
       if (!target) throw new Error(`${file}: cannot find '${i.spec}'`)
       if (SOURCE.test(target)) visit(target)
     }

@@ -131,7 +131,11 @@ t.test('a copy with forbidden imports fails, naming each', async (t) => {
   const r = lint(root)
   t.equal(r.code, 1, 'the lint fails')
   for (const c of forbidden) t.match(r.err, c.why, c.name)
-  t.match(r.err, /import circle: core\/log\/circle-a\.ts → core\/log\/circle-b\.ts → core\/log\/circle-a\.ts/, 'an import circle (a type import counts)')
+  t.match(
+    r.err,
+    /import circle: core\/log\/circle-a\.ts → core\/log\/circle-b\.ts → core\/log\/circle-a\.ts/,
+    'an import circle (a type import counts)',
+  )
   // Nothing else: every problem printed is one of those added.
   const lines = r.err.split('\n').slice(1).filter(Boolean)
   t.equal(lines.length, forbidden.length + 1, lines.join('\n'))

@@ -32,8 +32,21 @@ t.test('the kit is a workspace package of its own, the contract package has no b
 })
 
 t.test('the barrel re-exports the contract, not the AWS answer helpers; those have their own entry', async (t) => {
-  const barrel = await import('@mccs/sdk') as Record<string, unknown>
-  for (const name of ['definePlugin', 'defineFencePlugin', 'ok', 'notRunning', 'degraded', 'failed', 'unknown', 'invalid', 'diag', 'attributes', 'checkPermissions', 'parseIpCidr']) {
+  const barrel = (await import('@mccs/sdk')) as Record<string, unknown>
+  for (const name of [
+    'definePlugin',
+    'defineFencePlugin',
+    'ok',
+    'notRunning',
+    'degraded',
+    'failed',
+    'unknown',
+    'invalid',
+    'diag',
+    'attributes',
+    'checkPermissions',
+    'parseIpCidr',
+  ]) {
     t.type(barrel[name], 'function', `@mccs/sdk exports ${name}`)
   }
   t.type(barrel.field, 'object', '@mccs/sdk exports the wizard field helpers')
@@ -42,7 +55,7 @@ t.test('the barrel re-exports the contract, not the AWS answer helpers; those ha
   // A variable keeps tsc from resolving the entry at compile time: the first run of this test, before
   // the entry existed, had to fail here rather than fail to typecheck.
   const entry = '@mccs/sdk/aws-answers'
-  const aws = await import(entry) as Record<string, unknown>
+  const aws = (await import(entry)) as Record<string, unknown>
   for (const name of helpers) t.type(aws[name], 'function', `@mccs/sdk/aws-answers exports ${name}`)
 })
 
@@ -55,16 +68,22 @@ t.test('the check finds each kind of forbidden import (it can fail)', async (t) 
   for (const d of [path.join(sdk, 'src'), path.join(sdk, 'bin'), path.join(kit, 'src'), core]) fs.mkdirSync(d, { recursive: true })
   fs.writeFileSync(path.join(sdk, 'src/types.ts'), 'export interface A { a: number }\n')
   fs.writeFileSync(path.join(sdk, 'src/index.ts'), "export * from './types.js'\n// import { x } from '../../core/x.js'\n")
-  fs.writeFileSync(path.join(kit, 'src/build.ts'), "import { PluginHost } from '../../../core/plugins/host.js'\nimport * as esbuild from 'esbuild'\n")
+  fs.writeFileSync(
+    path.join(kit, 'src/build.ts'),
+    "import { PluginHost } from '../../../core/plugins/host.js'\nimport * as esbuild from 'esbuild'\n",
+  )
   t.same(contractViolations(sdk, core, kit), [], 'clean contract (a comment and the kit do not count)')
 
-  fs.writeFileSync(path.join(sdk, 'src/bad.ts'), [
-    "import type { MccsError } from '../../core/errors.js'",
-    "export { buildPlugin } from '../plugin-kit/src/build.js'",
-    "import * as esbuild from 'esbuild'",
-    "import { readFile } from 'node:fs/promises'",
-    "const later = () => import('../../core/x.js')",
-  ].join('\n'))
+  fs.writeFileSync(
+    path.join(sdk, 'src/bad.ts'),
+    [
+      "import type { MccsError } from '../../core/errors.js'",
+      "export { buildPlugin } from '../plugin-kit/src/build.js'",
+      "import * as esbuild from 'esbuild'",
+      "import { readFile } from 'node:fs/promises'",
+      "const later = () => import('../../core/x.js')",
+    ].join('\n'),
+  )
   fs.writeFileSync(path.join(sdk, 'bin/tool'), "const { main } = require('../../core/cli.js')\n")
   const found = contractViolations(sdk, core, kit)
   t.match(found, [

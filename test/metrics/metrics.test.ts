@@ -18,15 +18,20 @@ async function setup(t: Test) {
       { name: 'bad', nodes: ['n1'], failoverOnFailure: true, autoStart: false, autoFailback: false },
     ],
     resources: [res('d0', 'dummy', {}), res('d1', 'dummy', {}), res('b0', 'dummy', { online: 'fail' }, { group: 'bad' })],
-    dependencies: [], types: {},
+    dependencies: [],
+    types: {},
   })
   const b = ta.agent.opts.bootstrap
   const settings = { ...consoleSettings(b, path.join(ta.home, 'no-ui'), {}), listen: ['127.0.0.1'], port: 0 }
   const built = await buildConsole(ta.agent, settings)
-  t.teardown(async () => { await built.app.close(); await ta.cleanup() })
+  t.teardown(async () => {
+    await built.app.close()
+    await ta.cleanup()
+  })
   const scrape = (headers: Record<string, string> = {}) => built.app.inject({ method: 'GET', url: '/metrics', headers })
   const token = async () => {
-    const out: string[] = [], err: string[] = []
+    const out: string[] = [],
+      err: string[] = []
     const code = await metricsCommand(['token', 'create'], { out: (s) => out.push(s), err: (s) => err.push(s) }, b)
     t.equal(code, 0, 'mccs metrics token create succeeds')
     return out.join('').trim()
@@ -53,7 +58,13 @@ t.test('the parser used here refuses what the format forbids', async (t) => {
 t.test('refused scrapes: 401 and nothing changes', async (t) => {
   const { ta, b, scrape, token } = await setup(t)
   const sessions = path.join(b.stateDir, 'console-sessions.json')
-  const before = { conf: (await readdir(b.configDir)).sort(), sess: await stat(sessions).then((s) => s.mtimeMs, () => null) }
+  const before = {
+    conf: (await readdir(b.configDir)).sort(),
+    sess: await stat(sessions).then(
+      (s) => s.mtimeMs,
+      () => null,
+    ),
+  }
   const stepsBefore = ta.agent.engineState().seq ?? null
   let r = await scrape()
   t.equal(r.statusCode, 401, 'no token configured, none sent: 401')
@@ -70,8 +81,11 @@ t.test('refused scrapes: 401 and nothing changes', async (t) => {
   t.equal((await stat(path.join(b.configDir, 'metrics-token.json'))).mode & 0o777, 0o600, 'readable by root only')
   const conf = (await readdir(b.configDir)).sort()
   for (const [why, h] of [
-    ['none', {}], ['wrong token', { authorization: 'Bearer mccsm_' + 'B'.repeat(43) }], ['not bearer', { authorization: `Basic ${tok}` }],
-    ['token with junk', { authorization: `Bearer ${tok}x` }], ['session cookie only', { cookie: 'mccs_session=' + 'A'.repeat(43) }],
+    ['none', {}],
+    ['wrong token', { authorization: 'Bearer mccsm_' + 'B'.repeat(43) }],
+    ['not bearer', { authorization: `Basic ${tok}` }],
+    ['token with junk', { authorization: `Bearer ${tok}x` }],
+    ['session cookie only', { cookie: 'mccs_session=' + 'A'.repeat(43) }],
   ] as Array<[string, Record<string, string>]>) {
     const x = await scrape(h)
     t.equal(x.statusCode, 401, `${why}: 401`)
@@ -80,7 +94,14 @@ t.test('refused scrapes: 401 and nothing changes', async (t) => {
   }
   t.same((await readdir(b.configDir)).sort(), conf, 'the config folder is unchanged by refused scrapes')
   t.same(before.conf.concat('metrics-token.json').sort(), conf, 'only the token file was added (by the command)')
-  t.equal(await stat(sessions).then((s) => s.mtimeMs, () => null), before.sess, 'the sessions file is untouched')
+  t.equal(
+    await stat(sessions).then(
+      (s) => s.mtimeMs,
+      () => null,
+    ),
+    before.sess,
+    'the sessions file is untouched',
+  )
   t.equal(ta.agent.engineState().seq ?? null, stepsBefore, 'the engine saw nothing')
   t.equal((await scrape({ authorization: `Bearer ${tok}` })).statusCode, 200, 'the right token: 200')
   // A new token replaces the old one; a revoked token stops working at once.
@@ -100,7 +121,13 @@ t.test('a scrape parses strictly and matches mccs status at the same moment', as
   t.equal(on.reached, true, 'g online')
   await ta.agent.command({ type: 'groupOnline', group: 'bad', user: 'test' }, { wait: true, timeoutMs: 30_000 })
   // Settled: nothing in flight, the faulted group stays faulted (no auto-restart of a failed online).
-  await until(() => ta.agent.status().groups.every((g) => g.busy === 0) && ta.agent.status().groups.find((g) => g.name === 'bad')!.resources[0]!.nodes.n1!.fault !== null, 30_000, 50)
+  await until(
+    () =>
+      ta.agent.status().groups.every((g) => g.busy === 0) &&
+      ta.agent.status().groups.find((g) => g.name === 'bad')!.resources[0]!.nodes.n1!.fault !== null,
+    30_000,
+    50,
+  )
   // The same moment: status before and after the scrape agree, so the scrape saw that state.
   let s1: AgentStatus, s2: AgentStatus, r
   for (let i = 0; ; i++) {
@@ -129,20 +156,49 @@ t.test('a scrape parses strictly and matches mccs status at the same moment', as
   t.equal(valueOf(fams, 'mccs_groups_total'), s.groups.length)
   t.equal(valueOf(fams, 'mccs_resources_total'), 3)
   const groupLines = samplesOf(fams, 'mccs_groups')
-  t.equal(groupLines.length, s.groups.reduce((a, g) => a + Object.keys(g.nodes).length, 0))
+  t.equal(
+    groupLines.length,
+    s.groups.reduce((a, g) => a + Object.keys(g.nodes).length, 0),
+  )
   for (const g of s.groups) {
-    for (const [n, st] of Object.entries(g.nodes)) t.equal(valueOf(fams, 'mccs_groups', { name: g.name, node: n, state: st }), 1, `group ${g.name} ${st} on ${n}`)
+    for (const [n, st] of Object.entries(g.nodes))
+      t.equal(valueOf(fams, 'mccs_groups', { name: g.name, node: n, state: st }), 1, `group ${g.name} ${st} on ${n}`)
     t.equal(valueOf(fams, 'mccs_group_pending_actions', { name: g.name }), g.busy)
     t.equal(valueOf(fams, 'mccs_group_locked', { name: g.name, lock: g.lock }), 1)
     if (g.activeNode) t.equal(valueOf(fams, 'mccs_group_active', { name: g.name, node: g.activeNode }), 1)
-    for (const rr of g.resources) for (const [n, rs] of Object.entries(rr.nodes)) {
-      t.equal(valueOf(fams, 'mccs_resources', { id: rr.name, group: g.name, type: rr.type, node: n, state: rs.state, monitored: String(rs.monitored), faulted: String(rs.fault !== null) }), 1, `resource ${rr.name} ${rs.state} on ${n}`)
-      t.equal(valueOf(fams, 'mccs_fail_count', { resource: rr.name, node: n }), rs.restarts, `fail count of ${rr.name}`)
-      t.equal(valueOf(fams, 'mccs_monitor_misses', { resource: rr.name, node: n }), rs.misses)
-    }
+    for (const rr of g.resources)
+      for (const [n, rs] of Object.entries(rr.nodes)) {
+        t.equal(
+          valueOf(fams, 'mccs_resources', {
+            id: rr.name,
+            group: g.name,
+            type: rr.type,
+            node: n,
+            state: rs.state,
+            monitored: String(rs.monitored),
+            faulted: String(rs.fault !== null),
+          }),
+          1,
+          `resource ${rr.name} ${rs.state} on ${n}`,
+        )
+        t.equal(valueOf(fams, 'mccs_fail_count', { resource: rr.name, node: n }), rs.restarts, `fail count of ${rr.name}`)
+        t.equal(valueOf(fams, 'mccs_monitor_misses', { resource: rr.name, node: n }), rs.misses)
+      }
   }
   t.equal(s.groups.find((g) => g.name === 'g')!.nodes.n1, 'online', 'the status this was compared with has g online')
-  t.equal(valueOf(fams, 'mccs_resources', { id: 'b0', group: 'bad', type: 'dummy', node: 'n1', state: s.groups.find((g) => g.name === 'bad')!.resources[0]!.nodes.n1!.state, monitored: 'true', faulted: 'true' }), 1, 'the failed resource shows faulted')
+  t.equal(
+    valueOf(fams, 'mccs_resources', {
+      id: 'b0',
+      group: 'bad',
+      type: 'dummy',
+      node: 'n1',
+      state: s.groups.find((g) => g.name === 'bad')!.resources[0]!.nodes.n1!.state,
+      monitored: 'true',
+      faulted: 'true',
+    }),
+    1,
+    'the failed resource shows faulted',
+  )
   // Engine counters: two good onlines and the failed one, with durations.
   t.ok((valueOf(fams, 'mccs_action_results_total', { kind: 'online', status: 'done' }) ?? 0) >= 3, 'online results counted')
   const onlines = valueOf(fams, 'mccs_action_duration_seconds_count', { kind: 'online' }) ?? 0
@@ -156,10 +212,18 @@ t.test('a scrape parses strictly and matches mccs status at the same moment', as
 t.test('concurrent scrapes share one gathering and do not stall the event loop', async (t) => {
   const { scrape, token } = await setup(t)
   const auth = { authorization: `Bearer ${await token()}` }
-  let maxGap = 0, last = performance.now()
-  const iv = setInterval(() => { const n = performance.now(); maxGap = Math.max(maxGap, n - last); last = n }, 5)
+  let maxGap = 0,
+    last = performance.now()
+  const iv = setInterval(() => {
+    const n = performance.now()
+    maxGap = Math.max(maxGap, n - last)
+    last = n
+  }, 5)
   const rs = await Promise.all(Array.from({ length: 50 }, () => scrape(auth)))
   clearInterval(iv)
-  t.ok(rs.every((r) => r.statusCode === 200), '50 concurrent scrapes answered')
+  t.ok(
+    rs.every((r) => r.statusCode === 200),
+    '50 concurrent scrapes answered',
+  )
   t.ok(maxGap < 250, `the event loop kept turning (longest gap ${maxGap.toFixed(0)} ms)`)
 })

@@ -2,8 +2,17 @@
 // anything a Prometheus server would refuse or that the format's rules forbid (a family split by another,
 // TYPE after a sample, a repeated series, a bad escape, a histogram whose buckets are not cumulative or
 // lack +Inf / _sum / _count), naming the line.
-export interface Sample { name: string; labels: Record<string, string>; value: number }
-export interface Family { name: string; type: string; help: string | null; samples: Sample[] }
+export interface Sample {
+  name: string
+  labels: Record<string, string>
+  value: number
+}
+export interface Family {
+  name: string
+  type: string
+  help: string | null
+  samples: Sample[]
+}
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
@@ -51,7 +60,10 @@ function parseLabels(s: string, at: string): { labels: Record<string, string>; r
     for (;;) {
       const c = s[i]
       if (c === undefined) throw new Error(`${at}: unterminated value of label ${key}`)
-      if (c === '"') { i++; break }
+      if (c === '"') {
+        i++
+        break
+      }
       if (c === '\n') throw new Error(`${at}: raw newline in label ${key}`)
       if (c === '\\') {
         const n = s[i + 1]
@@ -68,7 +80,10 @@ function parseLabels(s: string, at: string): { labels: Record<string, string>; r
     if (!LABEL.test(key) || key.startsWith('__')) throw new Error(`${at}: label name ${key} is reserved or invalid`)
     if (key in labels) throw new Error(`${at}: label ${key} repeated`)
     labels[key] = v
-    if (s[i] === ',') { i++; continue }
+    if (s[i] === ',') {
+      i++
+      continue
+    }
     if (s[i] !== '}') throw new Error(`${at}: expected , or } after label ${key}`)
   }
 }
@@ -97,7 +112,7 @@ export function parseExposition(text: string): Map<string, Family> {
       if (!NAME.test(name)) throw new Error(`${at}: bad metric name ${name}`)
       const fam = families.get(name) ?? { name, type: 'untyped', help: null, samples: [] }
       if (fam.samples.length) throw new Error(`${at}: ${kw} of ${name} after its samples`)
-      if (current !== name && (closed.has(name))) throw new Error(`${at}: ${name} described twice`)
+      if (current !== name && closed.has(name)) throw new Error(`${at}: ${name} described twice`)
       if (current && current !== name) closed.add(current)
       current = name
       if (kw === 'TYPE') {
@@ -119,7 +134,8 @@ export function parseExposition(text: string): Map<string, Family> {
     let labels: Record<string, string> = {}
     if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, at))
     const parts = rest.split(' ')
-    if (parts[0] !== '' || parts.length < 2 || parts.length > 3) throw new Error(`${at}: expected one space, a value and an optional timestamp`)
+    if (parts[0] !== '' || parts.length < 2 || parts.length > 3)
+      throw new Error(`${at}: expected one space, a value and an optional timestamp`)
     const value = parseValue(parts[1]!, at)
     if (parts[2] !== undefined && !/^-?\d+$/.test(parts[2])) throw new Error(`${at}: bad timestamp`)
     const fam = familyOf(name, types)
@@ -141,17 +157,25 @@ export function parseExposition(text: string): Map<string, Family> {
 
 function checkHistogram(f: Family): void {
   const groups = new Map<string, Sample[]>()
-  const keyOf = (l: Record<string, string>) => JSON.stringify(Object.entries(l).filter(([k]) => k !== 'le').sort())
+  const keyOf = (l: Record<string, string>) =>
+    JSON.stringify(
+      Object.entries(l)
+        .filter(([k]) => k !== 'le')
+        .sort(),
+    )
   for (const s of f.samples) groups.set(keyOf(s.labels), [...(groups.get(keyOf(s.labels)) ?? []), s])
   for (const [k, ss] of groups) {
-    const buckets = ss.filter((s) => s.name === `${f.name}_bucket`).map((s) => ({ le: parseValue(s.labels.le!, `${f.name}${k}`), v: s.value }))
+    const buckets = ss
+      .filter((s) => s.name === `${f.name}_bucket`)
+      .map((s) => ({ le: parseValue(s.labels.le!, `${f.name}${k}`), v: s.value }))
     const count = ss.find((s) => s.name === `${f.name}_count`)
     if (!ss.some((s) => s.name === `${f.name}_sum`) || !count) throw new Error(`histogram ${f.name}${k}: _sum or _count missing`)
     const inf = buckets.find((b) => b.le === Infinity)
     if (!inf) throw new Error(`histogram ${f.name}${k}: no +Inf bucket`)
     if (inf.v !== count.value) throw new Error(`histogram ${f.name}${k}: +Inf bucket ${inf.v} != _count ${count.value}`)
     const sorted = [...buckets].sort((a, b) => a.le - b.le)
-    for (let i = 1; i < sorted.length; i++) if (sorted[i]!.v < sorted[i - 1]!.v) throw new Error(`histogram ${f.name}${k}: buckets not cumulative at le=${sorted[i]!.le}`)
+    for (let i = 1; i < sorted.length; i++)
+      if (sorted[i]!.v < sorted[i - 1]!.v) throw new Error(`histogram ${f.name}${k}: buckets not cumulative at le=${sorted[i]!.le}`)
   }
 }
 
@@ -160,7 +184,8 @@ export function valueOf(fams: Map<string, Family>, name: string, labels: Record<
   for (const f of fams.values()) {
     for (const s of f.samples) {
       if (s.name !== name) continue
-      const a = Object.entries(s.labels).sort(), b = Object.entries(labels).sort()
+      const a = Object.entries(s.labels).sort(),
+        b = Object.entries(labels).sort()
       if (JSON.stringify(a) === JSON.stringify(b)) return s.value
     }
   }
@@ -168,4 +193,5 @@ export function valueOf(fams: Map<string, Family>, name: string, labels: Record<
 }
 
 /** Every sample of a metric name. */
-export const samplesOf = (fams: Map<string, Family>, name: string): Sample[] => [...fams.values()].flatMap((f) => f.samples.filter((s) => s.name === name))
+export const samplesOf = (fams: Map<string, Family>, name: string): Sample[] =>
+  [...fams.values()].flatMap((f) => f.samples.filter((s) => s.name === name))

@@ -28,10 +28,18 @@ const missing = ['/usr/bin/qemu-storage-daemon', '/usr/bin/nbdfuse', '/usr/sbin/
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-const mountedAt = (mp: string): boolean => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mp)
+const mountedAt = (mp: string): boolean =>
+  fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === mp)
 const killPid = (pid: number | null | undefined): void => {
   if (!pid) return
-  try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    /* gone */
+  }
 }
 
 // The writer: one record per line, padded to 64 bytes; each fdatasync'd, then its number appended to
@@ -45,29 +53,60 @@ for (let i = 0; ; i++) {
   fs.writeSync(ad, i + '\\n')
 }`
 
-interface Node { name: string; ns: string; addr: string; procs: ProcManager; vol: MirrorVolume; mnt: string }
+interface Node {
+  name: string
+  ns: string
+  addr: string
+  procs: ProcManager
+  vol: MirrorVolume
+  mnt: string
+}
 
 function node(lab: Lab, dir: string, i: 0 | 1, procDir: string): Node {
   const name = `n${i + 1}`
   const procs = new ProcManager({ stateDir: procDir })
-  const vol = new MirrorVolume({
-    resource: 'md0', node: name, backing: path.join(dir, `${name}.img`), runDir: path.join(dir, `r${i + 1}`),
-    listen: { host: lab.addr(i, 0), port: PORT }, peer: { host: lab.addr(1 - i, 0), port: PORT }, mode: 'sync',
-    secret: { cluster: 'lab', key: TEST_CLUSTER_KEY },
-    wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${new Date().toISOString()} ${m}`, JSON.stringify(d ?? {})) : undefined)
+  const vol = new MirrorVolume(
+    {
+      resource: 'md0',
+      node: name,
+      backing: path.join(dir, `${name}.img`),
+      runDir: path.join(dir, `r${i + 1}`),
+      listen: { host: lab.addr(i, 0), port: PORT },
+      peer: { host: lab.addr(1 - i, 0), port: PORT },
+      mode: 'sync',
+      secret: { cluster: 'lab', key: TEST_CLUSTER_KEY },
+      wrap: ['ip', 'netns', 'exec', lab.ns(i)],
+    },
+    procs,
+    process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${new Date().toISOString()} ${m}`, JSON.stringify(d ?? {})) : undefined,
+  )
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 
 /** Undoes what a node left on this host: mount, loop, fuse mount, processes (by pid). */
 async function scrub(n: Node, dir: string): Promise<void> {
-  if (mountedAt(n.mnt)) try { sh(['umount', '-l', n.mnt]) } catch { /* gone */ }
+  if (mountedAt(n.mnt))
+    try {
+      sh(['umount', '-l', n.mnt])
+    } catch {
+      /* gone */
+    }
   for (const l of sh(['losetup', '-a']).split('\n')) {
     const m = /^(\/dev\/loop\d+):.*\((.*)\)/.exec(l)
-    if (m && m[2]!.startsWith(dir)) try { sh(['losetup', '-d', m[1]!]) } catch { /* gone */ }
+    if (m && m[2]!.startsWith(dir))
+      try {
+        sh(['losetup', '-d', m[1]!])
+      } catch {
+        /* gone */
+      }
   }
   const fuse = path.join(n.vol.c.runDir, 'fuse')
-  if (mountedAt(fuse)) try { sh(['umount', '-l', fuse]) } catch { /* gone */ }
+  if (mountedAt(fuse))
+    try {
+      sh(['umount', '-l', fuse])
+    } catch {
+      /* gone */
+    }
   for (const p of ['qsd', 'nbdfuse']) {
     const s = await n.procs.status('mirror.md0', p).catch(() => null)
     killPid(s?.supervisorPid)
@@ -129,12 +168,15 @@ async function oneRun(t: Test, lab: Lab, run: number): Promise<void> {
   const sb = await b.vol.becomePrimary({ peerFenced: true })
   t.equal(sb.role, 'primary')
   t.not(sb.generation?.current, st.generation?.current, 'a new generation starts (peer absent)')
-  t.equal(sb.generation?.history[0], st.generation?.current, 'the old primary\'s generation is its history')
+  t.equal(sb.generation?.history[0], st.generation?.current, "the old primary's generation is its history")
   const dev2 = await b.vol.attach()
   const fsck = execFileSync('e2fsck', ['-p', dev2], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   t.ok(fsck !== undefined, 'fsck -p passes (journal replayed)')
   sh(['mount', dev2, b.mnt])
-  const lines = fs.readFileSync(path.join(b.mnt, 'records'), 'utf8').split('\n').filter((l) => /^record \d{8}\.+$/.test(l))
+  const lines = fs
+    .readFileSync(path.join(b.mnt, 'records'), 'utf8')
+    .split('\n')
+    .filter((l) => /^record \d{8}\.+$/.test(l))
   const have = new Set(lines.map((l) => Number(l.slice(7, 15))))
   const lost = acked.filter((n) => !have.has(n))
   t.same(lost, [], `run ${run}: every acknowledged record is on the new primary (${acked.length} acked, ${have.size} found)`)
@@ -148,18 +190,28 @@ async function oneRun(t: Test, lab: Lab, run: number): Promise<void> {
   await sleep(200)
   a = node(lab, dir, 0, path.join(dir, 'p1b'))
   nodes.push(a)
-  const err = await a.vol.becomePrimary().then(() => null, (e: unknown) => e)
+  const err = await a.vol.becomePrimary().then(
+    () => null,
+    (e: unknown) => e,
+  )
   t.ok(isMccsError(err, 'MCCS_ERR_MIRROR_OUTDATED'), 'the crashed old primary refuses to become primary')
   t.match(String((err as Error).message), /without a clean demotion/, 'the message says why')
   t.match(String((err as Error).message), /--force/, 'the message says how to force')
   await a.vol.becomeSecondary()
-  const err2 = await a.vol.becomePrimary().then(() => null, (e: unknown) => e)
+  const err2 = await a.vol.becomePrimary().then(
+    () => null,
+    (e: unknown) => e,
+  )
   t.ok(isMccsError(err2, 'MCCS_ERR_MIRROR_OUTDATED'), 'and still refuses after starting as secondary')
   t.match(String((err2 as Error).message), /Outdated/, 'its data is called Outdated')
 }
 
-t.test('mirror disk: acknowledged writes survive kill -9 of the primary (sync); outdated node refuses', { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')} (scripts/test-deps.sh)` : false }, async (t) => {
-  const lab = await createLab({ prefix: `mccs${process.pid}m-`, nodes: 2, links: 1 })
-  t.teardown(() => lab.destroy())
-  for (let r = 1; r <= RUNS; r++) await t.test(`run ${r}`, (tt) => oneRun(tt, lab, r))
-})
+t.test(
+  'mirror disk: acknowledged writes survive kill -9 of the primary (sync); outdated node refuses',
+  { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')} (scripts/test-deps.sh)` : false },
+  async (t) => {
+    const lab = await createLab({ prefix: `mccs${process.pid}m-`, nodes: 2, links: 1 })
+    t.teardown(() => lab.destroy())
+    for (let r = 1; r <= RUNS; r++) await t.test(`run ${r}`, (tt) => oneRun(tt, lab, r))
+  },
+)

@@ -21,7 +21,14 @@ const SIZE = 64 * 1024 * 1024
 const avail = await labAvailable()
 const missing = missingTools()
 
-interface Pair { a: MNode; b: MNode; dir: string; channelUp: boolean; aSeesPeerFenced: boolean; kids: number[] }
+interface Pair {
+  a: MNode
+  b: MNode
+  dir: string
+  channelUp: boolean
+  aSeesPeerFenced: boolean
+  kids: number[]
+}
 
 /** a primary, b secondary, in sync, ext4 mounted on a with a file written before the cut. The "cluster
  *  channel" of a reaches b's volume directly while channelUp (the agents' peer RPC in production). */
@@ -64,68 +71,91 @@ function writeOnA(lab: Lab, p: Pair, name: string, ms: number): { done: Promise<
   p.kids.push(w.pid!)
   const done = new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => resolve(null), ms)
-    w.once('exit', (code) => { clearTimeout(timer); resolve(code) })
+    w.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
   })
   return { done, pid: w.pid! }
 }
 
 /** b takes over after a's death, as the engine would (a fenced); returns what b holds or the refusal. */
 async function takeOver(p: Pair): Promise<{ err: unknown; files: string[] }> {
-  const err = await p.b.vol.becomePrimary({ peerFenced: true }).then(() => null, (e: unknown) => e)
+  const err = await p.b.vol.becomePrimary({ peerFenced: true }).then(
+    () => null,
+    (e: unknown) => e,
+  )
   if (err) return { err, files: [] }
   const dev = await p.b.vol.attach()
   sh(['e2fsck', '-p', dev])
   sh(['mount', dev, p.b.mnt])
-  const files = fs.readdirSync(p.b.mnt).filter((f) => f !== 'lost+found').sort()
+  const files = fs
+    .readdirSync(p.b.mnt)
+    .filter((f) => f !== 'lost+found')
+    .sort()
   sh(['umount', p.b.mnt])
   await p.b.vol.detach()
   return { err: null, files }
 }
 
-t.test('mirror: no acknowledged write lost after a link cut and the primary\'s death', { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false }, async (t) => {
-  const lab = await createLab({ prefix: `mccs${process.pid}f-`, nodes: 2, links: 1 })
-  t.teardown(() => lab.destroy())
+t.test(
+  "mirror: no acknowledged write lost after a link cut and the primary's death",
+  { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false },
+  async (t) => {
+    const lab = await createLab({ prefix: `mccs${process.pid}f-`, nodes: 2, links: 1 })
+    t.teardown(() => lab.destroy())
 
-  await t.test('cluster channel up: the peer is outdated before the primary writes alone', async (t) => {
-    const p = await pair(t, lab, 'a')
-    await lab.linkDown(0, 0)
-    const w = writeOnA(lab, p, 'alone', 30_000)
-    t.equal(await w.done, 0, 'the write completes on the primary')
-    t.match((await p.b.vol.status()).peerRecord, { state: 'Outdated', by: 'n1' }, 'the peer was marked Outdated (by the primary, over the cluster channel) before')
-    await crash(p.a, [w.pid])
-    await lab.linkUp(0, 0)
-    const r = await takeOver(p)
-    t.ok(isMccsError(r.err, 'MCCS_ERR_MIRROR_OUTDATED'), `the peer refuses to take over even with the fencing evidence (${r.err ? String((r.err as Error).message).slice(0, 160) : `it took over with ${r.files.join(', ')}: the acknowledged write "alone" is lost`})`)
-    t.match(String((r.err as Error | null)?.message), /--force/, 'the refusal says how to force')
-  })
+    await t.test('cluster channel up: the peer is outdated before the primary writes alone', async (t) => {
+      const p = await pair(t, lab, 'a')
+      await lab.linkDown(0, 0)
+      const w = writeOnA(lab, p, 'alone', 30_000)
+      t.equal(await w.done, 0, 'the write completes on the primary')
+      t.match(
+        (await p.b.vol.status()).peerRecord,
+        { state: 'Outdated', by: 'n1' },
+        'the peer was marked Outdated (by the primary, over the cluster channel) before',
+      )
+      await crash(p.a, [w.pid])
+      await lab.linkUp(0, 0)
+      const r = await takeOver(p)
+      t.ok(
+        isMccsError(r.err, 'MCCS_ERR_MIRROR_OUTDATED'),
+        `the peer refuses to take over even with the fencing evidence (${r.err ? String((r.err as Error).message).slice(0, 160) : `it took over with ${r.files.join(', ')}: the acknowledged write "alone" is lost`})`,
+      )
+      t.match(String((r.err as Error | null)?.message), /--force/, 'the refusal says how to force')
+    })
 
-  await t.test('peer unreachable everywhere: the write is never acknowledged, nothing acknowledged is lost', async (t) => {
-    const p = await pair(t, lab, 'b')
-    p.channelUp = false
-    await lab.linkDown(0, 0)
-    const w = writeOnA(lab, p, 'frozen', 8000)
-    const acked = (await w.done) === 0
-    t.equal(acked, false, 'the write is not acknowledged while the peer is neither outdated nor fenced (8 s)')
-    await crash(p.a, [w.pid])
-    await lab.linkUp(0, 0)
-    const r = await takeOver(p)
-    t.equal(r.err, null, `the peer takes over with the fencing evidence (${String((r.err as Error | null)?.message ?? '')})`)
-    t.ok(r.files.includes('before-cut'), 'with every write acknowledged before the cut')
-    t.ok(!acked || r.files.includes('frozen'), `and the write acknowledged after the cut, if it was (${acked ? 'acknowledged' : 'not acknowledged'}; on the new primary: ${r.files.join(', ')})`)
-  })
+    await t.test('peer unreachable everywhere: the write is never acknowledged, nothing acknowledged is lost', async (t) => {
+      const p = await pair(t, lab, 'b')
+      p.channelUp = false
+      await lab.linkDown(0, 0)
+      const w = writeOnA(lab, p, 'frozen', 8000)
+      const acked = (await w.done) === 0
+      t.equal(acked, false, 'the write is not acknowledged while the peer is neither outdated nor fenced (8 s)')
+      await crash(p.a, [w.pid])
+      await lab.linkUp(0, 0)
+      const r = await takeOver(p)
+      t.equal(r.err, null, `the peer takes over with the fencing evidence (${String((r.err as Error | null)?.message ?? '')})`)
+      t.ok(r.files.includes('before-cut'), 'with every write acknowledged before the cut')
+      t.ok(
+        !acked || r.files.includes('frozen'),
+        `and the write acknowledged after the cut, if it was (${acked ? 'acknowledged' : 'not acknowledged'}; on the new primary: ${r.files.join(', ')})`,
+      )
+    })
 
-  await t.test('peer unreachable, then reported fenced: the frozen write completes', async (t) => {
-    const p = await pair(t, lab, 'c')
-    p.channelUp = false
-    await lab.linkDown(0, 0)
-    const w = writeOnA(lab, p, 'later', 6000)
-    const early = await Promise.race([w.done, sleep(5000).then(() => 'pending' as const)])
-    t.equal(early, 'pending', 'frozen while the peer is neither outdated nor fenced')
-    p.aSeesPeerFenced = true
-    t.equal(await w.done, 0, 'completes once the cluster reports the peer fenced')
-    t.equal((await p.a.vol.status()).replication?.state, 'Disconnected', 'the primary goes on alone')
-    await lab.linkUp(0, 0)
-    sh(['umount', p.a.mnt])
-    await p.a.vol.detach()
-  })
-})
+    await t.test('peer unreachable, then reported fenced: the frozen write completes', async (t) => {
+      const p = await pair(t, lab, 'c')
+      p.channelUp = false
+      await lab.linkDown(0, 0)
+      const w = writeOnA(lab, p, 'later', 6000)
+      const early = await Promise.race([w.done, sleep(5000).then(() => 'pending' as const)])
+      t.equal(early, 'pending', 'frozen while the peer is neither outdated nor fenced')
+      p.aSeesPeerFenced = true
+      t.equal(await w.done, 0, 'completes once the cluster reports the peer fenced')
+      t.equal((await p.a.vol.status()).replication?.state, 'Disconnected', 'the primary goes on alone')
+      await lab.linkUp(0, 0)
+      sh(['umount', p.a.mnt])
+      await p.a.vol.detach()
+    })
+  },
+)

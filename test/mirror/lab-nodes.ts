@@ -10,39 +10,88 @@ import { MirrorVolume, type VolumeHooks } from '../../core/mirror/volume.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 export const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-export const mountedAt = (mp: string): boolean => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mp)
+export const mountedAt = (mp: string): boolean =>
+  fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === mp)
 export const killPid = (pid: number | null | undefined): void => {
   if (!pid) return
-  try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    /* gone */
+  }
 }
-export const missingTools = (): string[] => ['/usr/bin/qemu-storage-daemon', '/usr/bin/nbdfuse', '/usr/sbin/mkfs.ext4', '/usr/sbin/losetup'].filter((f) => !fs.existsSync(f))
+export const missingTools = (): string[] =>
+  ['/usr/bin/qemu-storage-daemon', '/usr/bin/nbdfuse', '/usr/sbin/mkfs.ext4', '/usr/sbin/losetup'].filter((f) => !fs.existsSync(f))
 
-export interface MNode { name: string; ns: string; addr: string; procs: ProcManager; vol: MirrorVolume; mnt: string }
+export interface MNode {
+  name: string
+  ns: string
+  addr: string
+  procs: ProcManager
+  vol: MirrorVolume
+  mnt: string
+}
 
 /** One cluster key per test process: both nodes derive the volume's replication PSK from it. */
 export const TEST_CLUSTER_KEY = crypto.randomBytes(32)
 
-export function mnode(lab: Lab, dir: string, i: 0 | 1, procDir: string, port: number, key: Buffer = TEST_CLUSTER_KEY, hooks?: VolumeHooks): MNode {
+export function mnode(
+  lab: Lab,
+  dir: string,
+  i: 0 | 1,
+  procDir: string,
+  port: number,
+  key: Buffer = TEST_CLUSTER_KEY,
+  hooks?: VolumeHooks,
+): MNode {
   const name = `n${i + 1}`
   const procs = new ProcManager({ stateDir: procDir })
-  const vol = new MirrorVolume({
-    resource: 'md0', node: name, backing: path.join(dir, `${name}.img`), runDir: path.join(dir, `r${i + 1}`),
-    listen: { host: lab.addr(i, 0), port }, peer: { host: lab.addr(1 - i, 0), port }, mode: 'sync',
-    secret: { cluster: 'lab', key },
-    wrap: ['ip', 'netns', 'exec', lab.ns(i)],
-  }, procs, process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined, hooks)
+  const vol = new MirrorVolume(
+    {
+      resource: 'md0',
+      node: name,
+      backing: path.join(dir, `${name}.img`),
+      runDir: path.join(dir, `r${i + 1}`),
+      listen: { host: lab.addr(i, 0), port },
+      peer: { host: lab.addr(1 - i, 0), port },
+      mode: 'sync',
+      secret: { cluster: 'lab', key },
+      wrap: ['ip', 'netns', 'exec', lab.ns(i)],
+    },
+    procs,
+    process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined,
+    hooks,
+  )
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
 }
 
 /** Undoes what a node left on this host: mount, loop, fuse mount, processes (by pid). */
 export async function scrub(n: MNode, dir: string): Promise<void> {
-  if (mountedAt(n.mnt)) try { sh(['umount', '-l', n.mnt]) } catch { /* gone */ }
+  if (mountedAt(n.mnt))
+    try {
+      sh(['umount', '-l', n.mnt])
+    } catch {
+      /* gone */
+    }
   for (const l of sh(['losetup', '-a']).split('\n')) {
     const m = /^(\/dev\/loop\d+):.*\((.*)\)/.exec(l)
-    if (m && m[2]!.startsWith(dir)) try { sh(['losetup', '-d', m[1]!]) } catch { /* gone */ }
+    if (m && m[2]!.startsWith(dir))
+      try {
+        sh(['losetup', '-d', m[1]!])
+      } catch {
+        /* gone */
+      }
   }
   const fuse = path.join(n.vol.c.runDir, 'fuse')
-  if (mountedAt(fuse)) try { sh(['umount', '-l', fuse]) } catch { /* gone */ }
+  if (mountedAt(fuse))
+    try {
+      sh(['umount', '-l', fuse])
+    } catch {
+      /* gone */
+    }
   for (const p of ['qsd', 'nbdfuse']) {
     const s = await n.procs.status('mirror.md0', p).catch(() => null)
     killPid(s?.supervisorPid)

@@ -27,78 +27,120 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | null | u
   }
 }
 
-const sums = async (v: MirrorVolume): Promise<Array<string | null>> => (await v.checksums(1 << 20, Array.from({ length: SIZE >> 20 }, (_, i) => i))).sums
+const sums = async (v: MirrorVolume): Promise<Array<string | null>> =>
+  (
+    await v.checksums(
+      1 << 20,
+      Array.from({ length: SIZE >> 20 }, (_, i) => i),
+    )
+  ).sums
 
-t.test('mirror: split brain reported, nothing merged, resolve ends it', { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false }, async (t) => {
-  const lab = await createLab({ prefix: `mccs${process.pid}s-`, nodes: 2, links: 1 })
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ms-'))
-  images(dir, SIZE)
-  let partitioned = false
-  // The cluster channel: down while partitioned (each side then sees the other as fenced/gone, as a
-  // misconfigured or forced cluster would), back with the link.
-  const peerOf = (n: () => MNode) => ({
-    outdatePeer: async () => { throw new Error('peer unreachable') },
-    peerFenced: () => partitioned,
-    peerStatus: async (): Promise<VolumeStatus> => { if (partitioned) throw new Error('peer unreachable'); return n().vol.status() },
-  })
-  const a: MNode = mnode(lab, dir, 0, path.join(dir, 'p1'), PORT, TEST_CLUSTER_KEY, peerOf(() => b))
-  const b: MNode = mnode(lab, dir, 1, path.join(dir, 'p2'), PORT, TEST_CLUSTER_KEY, peerOf(() => a))
-  t.teardown(async () => {
-    await lab.linkUp(0, 0).catch(() => {})
-    for (const n of [a, b]) await scrub(n, dir)
-    fs.rmSync(dir, { recursive: true, force: true })
-    await lab.destroy()
-  })
-  fs.mkdirSync(a.mnt)
-  fs.mkdirSync(b.mnt)
-  await b.vol.becomeSecondary()
-  await a.vol.becomePrimary({ force: true })
-  await a.vol.waitInSync(60_000)
-  const da = await a.vol.attach()
-  sh(['mkfs.ext4', '-q', '-F', da])
-  sh(['mount', da, a.mnt])
-  fs.writeFileSync(path.join(a.mnt, 'common'), 'both\n')
-  sh(['sync'])
+t.test(
+  'mirror: split brain reported, nothing merged, resolve ends it',
+  { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false },
+  async (t) => {
+    const lab = await createLab({ prefix: `mccs${process.pid}s-`, nodes: 2, links: 1 })
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ms-'))
+    images(dir, SIZE)
+    let partitioned = false
+    // The cluster channel: down while partitioned (each side then sees the other as fenced/gone, as a
+    // misconfigured or forced cluster would), back with the link.
+    const peerOf = (n: () => MNode) => ({
+      outdatePeer: async () => {
+        throw new Error('peer unreachable')
+      },
+      peerFenced: () => partitioned,
+      peerStatus: async (): Promise<VolumeStatus> => {
+        if (partitioned) throw new Error('peer unreachable')
+        return n().vol.status()
+      },
+    })
+    const a: MNode = mnode(
+      lab,
+      dir,
+      0,
+      path.join(dir, 'p1'),
+      PORT,
+      TEST_CLUSTER_KEY,
+      peerOf(() => b),
+    )
+    const b: MNode = mnode(
+      lab,
+      dir,
+      1,
+      path.join(dir, 'p2'),
+      PORT,
+      TEST_CLUSTER_KEY,
+      peerOf(() => a),
+    )
+    t.teardown(async () => {
+      await lab.linkUp(0, 0).catch(() => {})
+      for (const n of [a, b]) await scrub(n, dir)
+      fs.rmSync(dir, { recursive: true, force: true })
+      await lab.destroy()
+    })
+    fs.mkdirSync(a.mnt)
+    fs.mkdirSync(b.mnt)
+    await b.vol.becomeSecondary()
+    await a.vol.becomePrimary({ force: true })
+    await a.vol.waitInSync(60_000)
+    const da = await a.vol.attach()
+    sh(['mkfs.ext4', '-q', '-F', da])
+    sh(['mount', da, a.mnt])
+    fs.writeFileSync(path.join(a.mnt, 'common'), 'both\n')
+    sh(['sync'])
 
-  // Partition; each side primary on its own, each writes.
-  partitioned = true
-  await lab.linkDown(0, 0)
-  await lab.exec(0, ['sh', '-c', `echo n1 > ${a.mnt}/n1-only && sync -f ${a.mnt}/n1-only`], { timeoutMs: 30_000 })
-  sh(['umount', a.mnt])
-  const fb = await b.vol.becomePrimary({ force: true })
-  t.equal(fb.role, 'primary', 'n2 forced to primary during the partition')
-  const db = await b.vol.attach()
-  sh(['e2fsck', '-p', db])
-  sh(['mount', db, b.mnt])
-  fs.writeFileSync(path.join(b.mnt, 'n2-only'), 'n2\n')
-  sh(['umount', b.mnt])
-  const before = { a: await sums(a.vol), b: await sums(b.vol) }
-  const genA = (await a.vol.status()).generation!.current
-  const genB = (await b.vol.status()).generation!.current
+    // Partition; each side primary on its own, each writes.
+    partitioned = true
+    await lab.linkDown(0, 0)
+    await lab.exec(0, ['sh', '-c', `echo n1 > ${a.mnt}/n1-only && sync -f ${a.mnt}/n1-only`], { timeoutMs: 30_000 })
+    sh(['umount', a.mnt])
+    const fb = await b.vol.becomePrimary({ force: true })
+    t.equal(fb.role, 'primary', 'n2 forced to primary during the partition')
+    const db = await b.vol.attach()
+    sh(['e2fsck', '-p', db])
+    sh(['mount', db, b.mnt])
+    fs.writeFileSync(path.join(b.mnt, 'n2-only'), 'n2\n')
+    sh(['umount', b.mnt])
+    const before = { a: await sums(a.vol), b: await sums(b.vol) }
+    const genA = (await a.vol.status()).generation!.current
+    const genB = (await b.vol.status()).generation!.current
 
-  // Reconnect.
-  partitioned = false
-  await lab.linkUp(0, 0)
-  const sa = await until('split brain on n1', 20_000, async () => (await a.vol.status()).splitBrain)
-  const sb = await until('split brain on n2', 20_000, async () => (await b.vol.status()).splitBrain)
-  t.match(sa, { local: { node: 'n1', generation: genA }, peer: { node: 'n2', generation: genB } }, `n1 reports the split brain with both generations (${sa.how})`)
-  t.match(sb, { local: { node: 'n2', generation: genB }, peer: { node: 'n1', generation: genA } }, 'n2 too')
-  t.ok((sa.local.dirtyBytes ?? 0) > 0 && (sb.local.dirtyBytes ?? 0) > 0, `with the bytes each wrote on its own (n1 ${sa.local.dirtyBytes}, n2 ${sb.local.dirtyBytes})`)
-  t.equal((await a.vol.status()).replication?.state, 'SplitBrain', 'replication state: SplitBrain')
-  await sleep(3000)
-  t.same(await sums(a.vol), before.a, 'n1\'s data is unchanged')
-  t.same(await sums(b.vol), before.b, 'n2\'s data is unchanged')
+    // Reconnect.
+    partitioned = false
+    await lab.linkUp(0, 0)
+    const sa = await until('split brain on n1', 20_000, async () => (await a.vol.status()).splitBrain)
+    const sb = await until('split brain on n2', 20_000, async () => (await b.vol.status()).splitBrain)
+    t.match(
+      sa,
+      { local: { node: 'n1', generation: genA }, peer: { node: 'n2', generation: genB } },
+      `n1 reports the split brain with both generations (${sa.how})`,
+    )
+    t.match(sb, { local: { node: 'n2', generation: genB }, peer: { node: 'n1', generation: genA } }, 'n2 too')
+    t.ok(
+      (sa.local.dirtyBytes ?? 0) > 0 && (sb.local.dirtyBytes ?? 0) > 0,
+      `with the bytes each wrote on its own (n1 ${sa.local.dirtyBytes}, n2 ${sb.local.dirtyBytes})`,
+    )
+    t.equal((await a.vol.status()).replication?.state, 'SplitBrain', 'replication state: SplitBrain')
+    await sleep(3000)
+    t.same(await sums(a.vol), before.a, "n1's data is unchanged")
+    t.same(await sums(b.vol), before.b, "n2's data is unchanged")
 
-  // Resolve: discard n2 (offline there first: it refuses while primary), keep n1.
-  await t.rejects(b.vol.resolve('discard'), { code: 'MCCS_ERR_MIRROR_ROLE' }, 'the side to discard refuses while primary')
-  await b.vol.detach()
-  await b.vol.becomeSecondary()
-  await b.vol.resolve('discard')
-  await a.vol.resolve('keep')
-  await a.vol.waitInSync(60_000)
-  t.equal((await a.vol.status()).splitBrain, null, 'no split brain any more')
-  const v = await verifyVolumes(a.vol, (c, i) => b.vol.checksums(c, i))
-  t.same(v.differing, [], 'verify: both copies equal after resolve')
-  t.same(await sums(a.vol), before.a, 'n1\'s data was kept as it was')
-  await t.rejects(b.vol.becomePrimary(), { code: 'MCCS_ERR_MIRROR_OUTDATED' }, 'n2 does not become primary on its own (no handover, n1 not fenced)')
-})
+    // Resolve: discard n2 (offline there first: it refuses while primary), keep n1.
+    await t.rejects(b.vol.resolve('discard'), { code: 'MCCS_ERR_MIRROR_ROLE' }, 'the side to discard refuses while primary')
+    await b.vol.detach()
+    await b.vol.becomeSecondary()
+    await b.vol.resolve('discard')
+    await a.vol.resolve('keep')
+    await a.vol.waitInSync(60_000)
+    t.equal((await a.vol.status()).splitBrain, null, 'no split brain any more')
+    const v = await verifyVolumes(a.vol, (c, i) => b.vol.checksums(c, i))
+    t.same(v.differing, [], 'verify: both copies equal after resolve')
+    t.same(await sums(a.vol), before.a, "n1's data was kept as it was")
+    await t.rejects(
+      b.vol.becomePrimary(),
+      { code: 'MCCS_ERR_MIRROR_OUTDATED' },
+      'n2 does not become primary on its own (no handover, n1 not fenced)',
+    )
+  },
+)

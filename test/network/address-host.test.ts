@@ -23,12 +23,18 @@ async function snapshot(lab: Lab, node: string): Promise<string> {
 
 /** The source address a peer (the client namespace) sees for a TCP connection opened from `node`. */
 async function sourceSeenByPeer(lab: Lab, node: string): Promise<string> {
-  const server = lab.spawn('client', [process.execPath, '-e',
-    "require('net').createServer((s)=>{s.end(s.remoteAddress)}).listen(18099,'0.0.0.0',()=>console.log('ready'))"], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const server = lab.spawn(
+    'client',
+    [process.execPath, '-e', "require('net').createServer((s)=>{s.end(s.remoteAddress)}).listen(18099,'0.0.0.0',()=>console.log('ready'))"],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  )
   try {
     await new Promise<void>((res) => server.stdout!.once('data', () => res()))
-    const r = await lab.exec(node, [process.execPath, '-e',
-      "const s=require('net').connect(18099,'10.80.0.250');let b='';s.on('data',(d)=>b+=d);s.on('end',()=>console.log(b))"])
+    const r = await lab.exec(node, [
+      process.execPath,
+      '-e',
+      "const s=require('net').connect(18099,'10.80.0.250');let b='';s.on('data',(d)=>b+=d);s.on('end',()=>console.log(b))",
+    ])
     return r.stdout.trim().replace(/^::ffff:/, '')
   } finally {
     server.kill('SIGKILL')
@@ -36,7 +42,11 @@ async function sourceSeenByPeer(lab: Lab, node: string): Promise<string> {
 }
 
 async function host(t: Test, lab: Lab, node: string, plugin: 'address' | 'nic'): Promise<TestHost> {
-  const h = await createTestHost({ pluginDir: path.join(root, 'plugins', plugin), node, fakes: { providers: [createNetProvider({ netns: lab.ns(node) })] } })
+  const h = await createTestHost({
+    pluginDir: path.join(root, 'plugins', plugin),
+    node,
+    fakes: { providers: [createNetProvider({ netns: lab.ns(node) })] },
+  })
   t.teardown(() => h.dispose())
   return h
 }
@@ -52,20 +62,40 @@ if (!avail.ok) {
   t.test('capability edge: permissions and arguments are checked, errors name the field', async (t) => {
     const p = createNetProvider({ netns: lab.ns('n1') })
     const call = (perms: string[]): CallInfo => ({
-      plugin: 'x', resource: 'r', node: 'n1', hook: 'online', attrs: {}, permissions: new PermissionSet(perms),
-      signal: new AbortController().signal, deadline: Date.now() + 5000, log: { debug() {}, info() {}, warn() {}, error() {} }, paths: { home: '/', scripts: '/' },
+      plugin: 'x',
+      resource: 'r',
+      node: 'n1',
+      hook: 'online',
+      attrs: {},
+      permissions: new PermissionSet(perms),
+      signal: new AbortController().signal,
+      deadline: Date.now() + 5000,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      paths: { home: '/', scripts: '/' },
     })
     t.equal(p.methods.addAddress!.authorize([], call(['net:read'])), 'net:write')
     t.equal(p.methods.links!.authorize([], call([])), 'net:read')
-    await t.rejects(p.methods.addAddress!.run([{ iface: 'eth0;id', address: '10.80.0.5/24' }], call(['net:write'])), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'net.addAddress: iface' })
-    await t.rejects(p.methods.addAddress!.run([{ iface: 'eth0', address: '10.80.0.5' }], call(['net:write'])), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'net.addAddress: address' })
-    await t.rejects(p.methods.setMac!.run([{ iface: 'eth0', mac: '01:00:5e:00:00:01' }], call(['net:write'])), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'net.setMac: mac' })
-    await t.rejects(p.methods.probe!.run([{ iface: 'eth0', address: 'fd00::1' }], call(['net:read'])), { code: 'MCCS_ERR_CAPABILITY_ARGS', field: 'net.probe: address' })
-    const links = await p.methods.links!.run([], call(['net:read'])) as { name: string; carrier: boolean }[]
-    t.same(links.map((l) => l.name).sort(), ['eth0', 'lo'], 'the namespace\'s links, not the root namespace\'s')
-    const ping = await p.methods.ping!.run([{ host: '10.80.0.250', timeoutMs: 1000 }], call(['net:read'])) as { reachable: boolean }
+    await t.rejects(p.methods.addAddress!.run([{ iface: 'eth0;id', address: '10.80.0.5/24' }], call(['net:write'])), {
+      code: 'MCCS_ERR_CAPABILITY_ARGS',
+      field: 'net.addAddress: iface',
+    })
+    await t.rejects(p.methods.addAddress!.run([{ iface: 'eth0', address: '10.80.0.5' }], call(['net:write'])), {
+      code: 'MCCS_ERR_CAPABILITY_ARGS',
+      field: 'net.addAddress: address',
+    })
+    await t.rejects(p.methods.setMac!.run([{ iface: 'eth0', mac: '01:00:5e:00:00:01' }], call(['net:write'])), {
+      code: 'MCCS_ERR_CAPABILITY_ARGS',
+      field: 'net.setMac: mac',
+    })
+    await t.rejects(p.methods.probe!.run([{ iface: 'eth0', address: 'fd00::1' }], call(['net:read'])), {
+      code: 'MCCS_ERR_CAPABILITY_ARGS',
+      field: 'net.probe: address',
+    })
+    const links = (await p.methods.links!.run([], call(['net:read']))) as { name: string; carrier: boolean }[]
+    t.same(links.map((l) => l.name).sort(), ['eth0', 'lo'], "the namespace's links, not the root namespace's")
+    const ping = (await p.methods.ping!.run([{ host: '10.80.0.250', timeoutMs: 1000 }], call(['net:read']))) as { reachable: boolean }
     t.equal(ping.reachable, true)
-    const dead = await p.methods.ping!.run([{ host: '10.80.0.77', timeoutMs: 300 }], call(['net:read'])) as { reachable: boolean }
+    const dead = (await p.methods.ping!.run([{ host: '10.80.0.77', timeoutMs: 300 }], call(['net:read']))) as { reachable: boolean }
     t.equal(dead.reachable, false)
   })
 
@@ -101,7 +131,11 @@ if (!avail.ok) {
     t.equal((await h.call('offline', { attrs: { device: 'eth0' } })).answer, 'ok')
   })
 
-  for (const [outbound, expectSource] of [['None', '10.80.0.1'], ['SkipAsSource', '10.80.0.1'], ['Replacement', VIP]] as const) {
+  for (const [outbound, expectSource] of [
+    ['None', '10.80.0.1'],
+    ['SkipAsSource', '10.80.0.1'],
+    ['Replacement', VIP],
+  ] as const) {
     t.test(`address, outbound ${outbound}: a peer sees ${expectSource}; offline leaves nothing behind`, async (t) => {
       const h = await host(t, lab, 'n1', 'address')
       const attrs = { address: `${VIP}/24`, nic: 'eth0', outbound }
@@ -114,7 +148,7 @@ if (!avail.ok) {
       t.equal((await lab.exec('client', ['ping', '-c', '1', '-W', '1', VIP], { check: false })).code, 0, 'the client reaches the VIP')
       t.equal(await sourceSeenByPeer(lab, 'n1'), expectSource)
       const addrs = (await lab.exec('n1', ['ip', '-j', 'addr', 'show', 'eth0'])).stdout
-      if (outbound === 'Replacement') t.notMatch(addrs, /"10\.80\.0\.1"/, 'the NIC\'s own address is gone while online')
+      if (outbound === 'Replacement') t.notMatch(addrs, /"10\.80\.0\.1"/, "the NIC's own address is gone while online")
       if (outbound === 'SkipAsSource') t.match(addrs, /"local":"10\.80\.0\.100",[^}]*"deprecated":true,"noprefixroute":true/)
       const off = await h.call('offline', { attrs })
       t.equal(off.answer, 'ok', off.reason ?? '')
@@ -125,14 +159,17 @@ if (!avail.ok) {
     })
   }
 
-  t.test('address, IPv6: the kernel\'s DAD completes before online answers; offline leaves nothing behind', async (t) => {
+  t.test("address, IPv6: the kernel's DAD completes before online answers; offline leaves nothing behind", async (t) => {
     const h = await host(t, lab, 'n1', 'address')
     const attrs = { address: 'fd00:80::100/64', nic: 'eth0' }
     const before = await snapshot(lab, 'n1')
     const on = await h.call('online', { attrs, timeoutMs: 10_000 })
     t.equal(on.answer, 'ok', on.reason ?? '')
-    const a = (JSON.parse((await lab.exec('n1', ['ip', '-j', '-6', 'addr', 'show', 'eth0'])).stdout) as { addr_info: { local: string; tentative?: boolean }[] }[])[0]!.addr_info
-      .find((x) => x.local === 'fd00:80::100')
+    const a = (
+      JSON.parse((await lab.exec('n1', ['ip', '-j', '-6', 'addr', 'show', 'eth0'])).stdout) as {
+        addr_info: { local: string; tentative?: boolean }[]
+      }[]
+    )[0]!.addr_info.find((x) => x.local === 'fd00:80::100')
     t.ok(a && !a.tentative, 'usable (not tentative) when online answers')
     t.equal((await h.call('monitor', { attrs })).answer, 'ok')
     t.equal((await h.call('offline', { attrs })).answer, 'ok')
@@ -146,8 +183,11 @@ if (!avail.ok) {
     t.teardown(() => lab.exec('client', ['ip', '-6', 'addr', 'del', 'fd00:80::250/64', 'dev', 'eth0']))
     const vip = 'fd00:80::101'
     const attrs = { address: `${vip}/64`, nic: 'eth0' }
-    const mac = async (n: string) => (JSON.parse((await lab.exec(n, ['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { address: string }[])[0]!.address
-    const neigh = async () => (JSON.parse((await lab.exec('client', ['ip', '-j', '-6', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout) as { lladdr?: string }[])[0]?.lladdr
+    const mac = async (n: string) =>
+      (JSON.parse((await lab.exec(n, ['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { address: string }[])[0]!.address
+    const neigh = async () =>
+      (JSON.parse((await lab.exec('client', ['ip', '-j', '-6', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout) as { lladdr?: string }[])[0]
+        ?.lladdr
     const h1 = await host(t, lab, 'n1', 'address')
     const h2 = await host(t, lab, 'n2', 'address')
     const on1 = await h1.call('online', { attrs, timeoutMs: 10_000 })
@@ -160,7 +200,7 @@ if (!avail.ok) {
     t.equal(on2.answer, 'ok', on2.reason ?? '')
     // The NA leaves when DAD completes, before online answers; give the client a moment to process it.
     const end = Date.now() + 2000
-    while (await neigh() !== await mac('n2') && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+    while ((await neigh()) !== (await mac('n2')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
     t.equal(await neigh(), await mac('n2'), "the client's cache now holds n2's MAC, with no ping and no flush")
     t.equal((await h2.call('offline', { attrs })).answer, 'ok')
   })
@@ -201,12 +241,19 @@ if (!avail.ok) {
 
   t.test('address validation names the node and the field', async (t) => {
     const h = await host(t, lab, 'n1', 'address')
-    const v = await h.call('validate', { args: [{ perNode: { n1: { address: '10.80.0.1/24', nic: 'eth0' }, n2: { address: '10.80.0.300/24', nic: 'eth0' } } }] })
+    const v = await h.call('validate', {
+      args: [{ perNode: { n1: { address: '10.80.0.1/24', nic: 'eth0' }, n2: { address: '10.80.0.300/24', nic: 'eth0' } } }],
+    })
     t.equal(v.answer, 'invalid')
-    t.same(v.diagnostics?.map((d) => d.path), ['/nodes/n2/address'])
+    t.same(
+      v.diagnostics?.map((d) => d.path),
+      ['/nodes/n2/address'],
+    )
     const own = await h.call('validate', { args: [{ perNode: { n1: { address: '10.80.0.1/24', nic: 'eth0' } } }] })
     t.match(own.diagnostics?.[0]?.summary, /already a fixed address of n1/)
-    const mac = await h.call('validate', { args: [{ perNode: { n1: { address: `${VIP}/24`, nic: 'eth0', virtualMac: '49-88-03-00-00-01', outbound: 'Both' } } }] })
+    const mac = await h.call('validate', {
+      args: [{ perNode: { n1: { address: `${VIP}/24`, nic: 'eth0', virtualMac: '49-88-03-00-00-01', outbound: 'Both' } } }],
+    })
     t.same(mac.diagnostics?.map((d) => d.path).sort(), ['/nodes/n1/outbound', '/nodes/n1/virtualMac'])
   })
 }

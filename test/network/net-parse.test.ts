@@ -6,13 +6,16 @@ import { isInterfaceName, isUnicastMac, normalizeMac, parseIpCidr, parseIp, pars
 import { generateVirtualMac } from '../../plugins/address/src/attrs.js'
 
 // Captured from iproute2 6.1 in a lab namespace.
-const LINK = '[{"ifindex":2,"link_index":3,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"operstate":"UP","link_type":"ether","address":"3E:4c:04:0e:da:51","linkinfo":{"info_kind":"veth"}},' +
+const LINK =
+  '[{"ifindex":2,"link_index":3,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"operstate":"UP","link_type":"ether","address":"3E:4c:04:0e:da:51","linkinfo":{"info_kind":"veth"}},' +
   '{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"operstate":"UNKNOWN","link_type":"loopback","address":"00:00:00:00:00:00"},' +
   '{"ifindex":4,"ifname":"eth2","flags":["BROADCAST","MULTICAST","SLAVE","UP"],"mtu":1500,"operstate":"DOWN","link_type":"ether","address":"aa:bb:cc:dd:ee:01","master":"bond0","linkinfo":{"info_slave_kind":"bond"}}]'
-const ADDR = '[{"ifindex":2,"ifname":"eth0","addr_info":[{"family":"inet","local":"10.80.0.1","prefixlen":24,"scope":"global","label":"eth0","valid_life_time":4294967295,"preferred_life_time":4294967295},' +
+const ADDR =
+  '[{"ifindex":2,"ifname":"eth0","addr_info":[{"family":"inet","local":"10.80.0.1","prefixlen":24,"scope":"global","label":"eth0","valid_life_time":4294967295,"preferred_life_time":4294967295},' +
   '{"family":"inet","local":"10.80.0.101","prefixlen":24,"scope":"global","secondary":true,"deprecated":true,"noprefixroute":true,"label":"eth0","valid_life_time":4294967295,"preferred_life_time":4294967295},' +
   '{"family":"inet6","local":"fe80::3c4c:4ff:fe0e:da51","prefixlen":64,"scope":"link","tentative":true,"valid_life_time":4294967295,"preferred_life_time":4294967295}]}]'
-const ROUTE = '[{"dst":"10.80.0.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"10.80.0.1","flags":[]},{"dst":"default","gateway":"10.80.0.254","dev":"eth0","metric":100,"flags":[]}]'
+const ROUTE =
+  '[{"dst":"10.80.0.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"10.80.0.1","flags":[]},{"dst":"default","gateway":"10.80.0.254","dev":"eth0","metric":100,"flags":[]}]'
 
 t.test('links: up, carrier, kind, bonding slave, loopback', async (t) => {
   const [eth0, lo, eth2] = parseLinks(LINK)
@@ -43,14 +46,33 @@ t.test('routes and their re-add argv', async (t) => {
 })
 
 t.test('addAddress argv: SkipAsSource is noprefixroute + preferred_lft 0; nodad only for IPv6', async (t) => {
-  t.same(addAddressArgs({ iface: 'eth0', address: '10.80.0.100/24', nodad: true, noprefixroute: true, deprecated: true }),
-    ['-4', 'addr', 'add', '10.80.0.100/24', 'dev', 'eth0', 'noprefixroute', 'preferred_lft', '0'])
-  t.same(addAddressArgs({ iface: 'eth0', address: 'fd00::10/64', nodad: true }), ['-6', 'addr', 'add', 'fd00::10/64', 'dev', 'eth0', 'nodad'])
+  t.same(addAddressArgs({ iface: 'eth0', address: '10.80.0.100/24', nodad: true, noprefixroute: true, deprecated: true }), [
+    '-4',
+    'addr',
+    'add',
+    '10.80.0.100/24',
+    'dev',
+    'eth0',
+    'noprefixroute',
+    'preferred_lft',
+    '0',
+  ])
+  t.same(addAddressArgs({ iface: 'eth0', address: 'fd00::10/64', nodad: true }), [
+    '-6',
+    'addr',
+    'add',
+    'fd00::10/64',
+    'dev',
+    'eth0',
+    'nodad',
+  ])
 })
 
 t.test('arping and ping output', async (t) => {
-  t.same(parseArpReplies('ARPING 10.80.0.100 from 0.0.0.0 eth0\nUnicast reply from 10.80.0.100 [3E:4C:04:0E:DA:51]  0.548ms\nSent 1 probes\n'),
-    [{ ip: '10.80.0.100', mac: '3e:4c:04:0e:da:51' }])
+  t.same(
+    parseArpReplies('ARPING 10.80.0.100 from 0.0.0.0 eth0\nUnicast reply from 10.80.0.100 [3E:4C:04:0E:DA:51]  0.548ms\nSent 1 probes\n'),
+    [{ ip: '10.80.0.100', mac: '3e:4c:04:0e:da:51' }],
+  )
   t.same(parseArpReplies('Sent 1 probes (1 broadcast(s))\nReceived 0 response(s)\n'), [])
   t.equal(parsePingRtt('64 bytes from 10.80.0.100: icmp_seq=1 ttl=64 time=0.116 ms'), 0.116)
   t.equal(parsePingRtt('1 packets transmitted, 0 received'), null)
@@ -61,7 +83,8 @@ t.test('edge checks: interface names, IPs, CIDRs, MACs', async (t) => {
   for (const ok of ['eth0', 'bond0.100', 'enp0s31f6', 'veth@x']) t.ok(isInterfaceName(ok), ok)
   for (const bad of ['', 'a'.repeat(16), 'eth0;id', 'eth 0', '../x', '.', 'a/b', 5]) t.notOk(isInterfaceName(bad), String(bad))
   t.same(parseIpCidr('10.80.0.100/24'), { family: 4, address: '10.80.0.100', prefixLength: 24, cidr: '10.80.0.100/24' })
-  for (const bad of ['10.80.0.100', '10.80.0.256/24', '10.80.0.1/33', '010.1.1.1/8', 'fd00::1/129', 'x/24', '10.80.0.1/024']) t.equal(parseIpCidr(bad), null, bad)
+  for (const bad of ['10.80.0.100', '10.80.0.256/24', '10.80.0.1/33', '010.1.1.1/8', 'fd00::1/129', 'x/24', '10.80.0.1/024'])
+    t.equal(parseIpCidr(bad), null, bad)
   t.equal(parseIpCidr('FD00::10/64')?.address, 'fd00::10')
   t.same(parseIPv6('::ffff:10.0.0.1'), [0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001])
   t.equal(parseIPv6('1::2::3'), null)

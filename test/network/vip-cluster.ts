@@ -27,12 +27,18 @@ export interface VipClusterOptions {
   timing?: { intervalMs: number; deadMs: number }
 }
 
-export interface VipRound { at: number; who: string | null }
+export interface VipRound {
+  at: number
+  who: string | null
+}
 
 export class VipCluster {
   readonly rounds: VipRound[] = []
   private prober: ChildProcess | undefined
-  private constructor(readonly c: AgentCluster, readonly lab: Lab) {}
+  private constructor(
+    readonly c: AgentCluster,
+    readonly lab: Lab,
+  ) {}
 
   static async create(o: VipClusterOptions): Promise<VipCluster> {
     const groupNodes = o.groupNodes ?? ['n1', 'n2']
@@ -41,24 +47,53 @@ export class VipCluster {
     // stops answering for the VIP (a killed agent's namespace would otherwise keep the address).
     const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
     const c = await AgentCluster.create({
-      prefix: o.prefix, nodes: o.nodes ?? 3, timing: o.timing ?? { intervalMs: 100, deadMs: 600 },
+      prefix: o.prefix,
+      nodes: o.nodes ?? 3,
+      timing: o.timing ?? { intervalMs: 100, deadMs: 600 },
       files: () => ({ 'script/fence-lab.sh': fence }),
       main: (_lab, nodes) => ({
-        generation: 1, types: {},
+        generation: 1,
+        types: {},
         groups: [{ name: 'web', nodes: groupNodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
         resources: [
-          { name: 'nic0', type: 'nic', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 1 }, attrs: { device: NIC } },
           {
-            name: 'vip', type: 'address', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
-            attrs: { address: `${VIP}/24`, nic: NIC, outbound: o.outbound ?? 'None', ...(o.virtualMac ? { virtualMac: o.virtualMac } : {}) },
+            name: 'nic0',
+            type: 'nic',
+            group: 'web',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 1 },
+            attrs: { device: NIC },
           },
           {
-            name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
+            name: 'vip',
+            type: 'address',
+            group: 'web',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2 },
+            attrs: {
+              address: `${VIP}/24`,
+              nic: NIC,
+              outbound: o.outbound ?? 'None',
+              ...(o.virtualMac ? { virtualMac: o.virtualMac } : {}),
+            },
+          },
+          {
+            name: 'svc',
+            type: 'process',
+            group: 'web',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2 },
             attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 1 },
             nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
           },
         ],
-        dependencies: [{ parent: 'vip', child: 'nic0' }, { parent: 'svc', child: 'vip' }],
+        dependencies: [
+          { parent: 'vip', child: 'nic0' },
+          { parent: 'svc', child: 'vip' },
+        ],
       }),
     })
     return new VipCluster(c, c.lab)
@@ -70,7 +105,13 @@ export class VipCluster {
       const ask=()=>new Promise((r)=>{const q=http.get({host:'${VIP}',port:${SERVICE_PORT},timeout:200,agent:false},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
       (async()=>{for(;;){const at=Date.now();const w=await ask();process.stdout.write(JSON.stringify({at,who:w})+'\\n');await new Promise((r)=>setTimeout(r,10))}})()`
     this.prober = this.lab.spawn('client', [process.execPath, '-e', probe], { stdio: ['ignore', 'pipe', 'ignore'] })
-    createInterface({ input: this.prober.stdout! }).on('line', (l) => { try { this.rounds.push(JSON.parse(l) as VipRound) } catch { /* partial */ } })
+    createInterface({ input: this.prober.stdout! }).on('line', (l) => {
+      try {
+        this.rounds.push(JSON.parse(l) as VipRound)
+      } catch {
+        /* partial */
+      }
+    })
   }
 
   /** The hardware address the client has for the VIP (its ARP cache), or null. */
@@ -85,7 +126,12 @@ export class VipCluster {
   }
 
   command(node: string, cmd: Record<string, unknown>): Promise<unknown> {
-    return rpc(path.join(this.c.homes[node]!, 'state/mccs.sock'), 'command', { cmd: { user: 'test', ...cmd }, wait: true, timeoutMs: 20_000 }, 40_000)
+    return rpc(
+      path.join(this.c.homes[node]!, 'state/mccs.sock'),
+      'command',
+      { cmd: { user: 'test', ...cmd }, wait: true, timeoutMs: 20_000 },
+      40_000,
+    )
   }
 
   async destroy(): Promise<void> {

@@ -15,7 +15,8 @@ const avail = await labAvailable()
 async function start(t: Test, tag: string, o: { groupNodes?: string[]; virtualMac?: string }): Promise<VipCluster> {
   const v = await VipCluster.create({ prefix: `mccs${process.pid}${tag}-`, ...o })
   t.teardown(async () => {
-    if (process.env.MCCS_DEBUG_LAB) for (const n of v.c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `vip-${tag}-${n}.log`), await v.c.log(n))
+    if (process.env.MCCS_DEBUG_LAB)
+      for (const n of v.c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `vip-${tag}-${n}.log`), await v.c.log(n))
     await v.destroy()
   })
   v.start()
@@ -55,14 +56,23 @@ if (!avail.ok) {
     const outage = back.at - t0
     t.ok(outage < 6000, `kill -9 of n1 to the first answer from the VIP on n2: ${outage} ms`)
     t.equal(await v.clientMacForVip(), macs.n2, 'the client ARP cache follows the gratuitous ARP, no flush')
-    t.notOk(v.rounds.slice(from).some((r) => r.at > back.at && r.who === 'n1'), 'n1 never answers again')
+    t.notOk(
+      v.rounds.slice(from).some((r) => r.at > back.at && r.who === 'n1'),
+      'n1 never answers again',
+    )
 
     // Pull n2's NIC link: the NIC faults and the group moves to n3.
     const from2 = v.rounds.length
     const t1 = Date.now()
     await v.lab.linkDown('n2', LINK)
-    const moved = await until(async () => v.rounds.slice(from2).find((r) => r.at > t1 && r.who === 'n3'), 30_000, 'the VIP answering from n3')
-      .catch(async (e) => { t.comment(JSON.stringify(await v.c.status('n3'))); throw e })
+    const moved = await until(
+      async () => v.rounds.slice(from2).find((r) => r.at > t1 && r.who === 'n3'),
+      30_000,
+      'the VIP answering from n3',
+    ).catch(async (e) => {
+      t.comment(JSON.stringify(await v.c.status('n3')))
+      throw e
+    })
     t.pass(`link down on n2 to the first answer from n3: ${moved.at - t1} ms`)
     const nic = await stateOf(v, 'n3', 'nic0', 'n2')
     t.match(nic?.fault ?? '', new RegExp(`${NIC} is administratively down`), `the NIC on n2 is faulted: ${JSON.stringify(nic)}`)
@@ -73,8 +83,21 @@ if (!avail.ok) {
     await v.lab.linkUp('n2', LINK)
     // The clear is refused while the engine still has actions in flight for the group (e.g. the monitor
     // that found the link back): ask again until it is accepted, as an operator would.
-    await until(async () => ((await v.command('n3', { type: 'groupClear', group: 'web', node: 'n2' })) as { outcome?: { status?: string } }).outcome?.status === 'accepted' || undefined, 20_000, 'the clear accepted')
-    await until(async () => { const s = await stateOf(v, 'n3', 'nic0', 'n2'); return s && !s.fault ? s : undefined }, 20_000, 'the NIC fault on n2 cleared')
+    await until(
+      async () =>
+        ((await v.command('n3', { type: 'groupClear', group: 'web', node: 'n2' })) as { outcome?: { status?: string } }).outcome?.status ===
+          'accepted' || undefined,
+      20_000,
+      'the clear accepted',
+    )
+    await until(
+      async () => {
+        const s = await stateOf(v, 'n3', 'nic0', 'n2')
+        return s && !s.fault ? s : undefined
+      },
+      20_000,
+      'the NIC fault on n2 cleared',
+    )
     const g = (await v.c.status('n3')).groups[0]!
     t.equal(g.nodes.n3, 'online', 'the group stays on n3')
     t.notMatch(g.nodes.n2 ?? '', /fault/i, `n2 back to normal for the group: ${g.nodes.n2}`)

@@ -11,12 +11,19 @@ t.test('exit is the answer: a daemon holding the pipes neither delays it nor is 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-exec-daemon-'))
   const pidFile = path.join(dir, 'pid')
   t.teardown(() => {
-    try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL') } catch { /* gone */ }
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL')
+    } catch {
+      /* gone */
+    }
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const t0 = Date.now()
-  const r = await runProcess({ file: '/bin/sh', args: ['-c', `echo starting; /bin/sleep 1000 & echo $! > ${pidFile}; echo started >&2; exit 0`], timeoutMs: 10_000 },
-    new AbortController().signal, Date.now() + 10_000)
+  const r = await runProcess(
+    { file: '/bin/sh', args: ['-c', `echo starting; /bin/sleep 1000 & echo $! > ${pidFile}; echo started >&2; exit 0`], timeoutMs: 10_000 },
+    new AbortController().signal,
+    Date.now() + 10_000,
+  )
   const took = Date.now() - t0
   t.equal(r.code, 0)
   t.equal(r.timedOut, false, 'not a timeout')

@@ -10,7 +10,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, cspViolations } from '../console/browser.js'
 
-const why = await browserUnavailable() ?? (existsSync('/usr/lib/ocf/resource.d/heartbeat/IPaddr2') ? null : "Debian's resource-agents is not installed (scripts/test-deps.sh)")
+const why =
+  (await browserUnavailable()) ??
+  (existsSync('/usr/lib/ocf/resource.d/heartbeat/IPaddr2') ? null : "Debian's resource-agents is not installed (scripts/test-deps.sh)")
 if (why) {
   t.test('ocf wizard', { skip: why }, async () => {})
 } else {
@@ -18,7 +20,13 @@ if (why) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-ocf-ui-'))
     t.teardown(() => rm(dir, { recursive: true, force: true }))
     const c = await startConsoleCluster({
-      main: (nodes) => ({ generation: 1, types: {}, groups: [{ name: 'og', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }], resources: [], dependencies: [] }),
+      main: (nodes) => ({
+        generation: 1,
+        types: {},
+        groups: [{ name: 'og', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
+        resources: [],
+        dependencies: [],
+      }),
     })
     t.teardown(() => c.stop())
     const browser = await launch()
@@ -36,12 +44,24 @@ if (why) {
     // IPaddr2: its parameters from its meta-data.
     await page.fill('#wz-agent', 'heartbeat:IPaddr2')
     await page.waitForSelector('#wz-params_ip')
-    t.equal((await page.textContent('tr[data-prop=ip] label'))?.trim(), 'IPv4 or IPv6 address (ip) *', 'title from shortdesc, required marked')
+    t.equal(
+      (await page.textContent('tr[data-prop=ip] label'))?.trim(),
+      'IPv4 or IPv6 address (ip) *',
+      'title from shortdesc, required marked',
+    )
     t.match(await page.textContent('tr[data-prop=ip] .wz-desc'), /dotted quad notation/, 'longdesc shown')
     t.equal(await page.getAttribute('#wz-params_arp_count', 'type'), 'number', 'an integer parameter is a number field')
-    t.same(await page.$$eval('#wz-params_lvs_support option', (os) => os.map((o) => o.textContent)), ['(default: false)', 'true', 'false'], 'a boolean is a choice showing its default')
+    t.same(
+      await page.$$eval('#wz-params_lvs_support option', (os) => os.map((o) => o.textContent)),
+      ['(default: false)', 'true', 'false'],
+      'a boolean is a choice showing its default',
+    )
     t.match(await page.textContent('tr[data-prop=preferred_lft] .wz-desc'), /Default: forever/)
-    t.equal(await page.inputValue('#wz-params_preferred_lft'), '', 'defaults are not prefilled (nothing saved that the agent computes itself)')
+    t.equal(
+      await page.inputValue('#wz-params_preferred_lft'),
+      '',
+      'defaults are not prefilled (nothing saved that the agent computes itself)',
+    )
     t.match(await page.textContent('.wz-sub-head'), /ocf:heartbeat:IPaddr2 — Manages virtual IPv4 and IPv6 addresses/)
     t.match(await page.textContent('.wz-sub-head'), /Advised timeouts: start 20 s, stop 20 s, monitor 20 s/)
     const groups = await page.$$eval('#wz-params-sub .wz-group-head th', (ths) => ths.map((x) => x.textContent))

@@ -11,13 +11,21 @@ import { buildPlugin } from '@mccs/plugin-kit/build'
 t.test("another node's schema must be an object", async (t) => {
   const schema = { type: 'object', properties: { ip: { type: 'string' } } }
   t.same(checkDiscoverAnswer({ options: [], answer: 'ok', schema }, 'n2'), { options: [], answer: 'ok', schema })
-  for (const bad of [[], 'x', 3, null]) t.throws(() => checkDiscoverAnswer({ options: [], answer: 'ok', schema: bad }, 'n2'), { code: 'MCCS_ERR_PEER_PROTOCOL', field: 'schema' })
+  for (const bad of [[], 'x', 3, null])
+    t.throws(() => checkDiscoverAnswer({ options: [], answer: 'ok', schema: bad }, 'n2'), {
+      code: 'MCCS_ERR_PEER_PROTOCOL',
+      field: 'schema',
+    })
 })
 
 t.test("the ocf type's params schema reaches the console's answer", async (t) => {
   const dir = path.join(packageRoot(), 'plugins/ocf')
   await buildPlugin(dir)
-  const host = new PluginHost({ providers: [execProvider], paths: { home: '/opt/MCCS', scripts: '/opt/MCCS/script' }, logger: { log: () => {} } })
+  const host = new PluginHost({
+    providers: [execProvider],
+    paths: { home: '/opt/MCCS', scripts: '/opt/MCCS/script' },
+    logger: { log: () => {} },
+  })
   t.teardown(() => host.dispose())
   await host.load(dir)
   const a = await discoverHere(host, 'n1', ['n1'], { type: 'ocf', field: 'params', attrs: { agent: 'heartbeat:Dummy' } })

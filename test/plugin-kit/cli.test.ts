@@ -15,15 +15,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(root, 'sdk/plugin-kit/bin/mccs-plugin')
 const example = path.join(root, 'examples/hello-file')
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
 /** Runs `mccs-plugin <args>`. Through env(1) without NODE_OPTIONS: tap's coverage tracker puts its own
  *  --import there for every child, and its require hook cannot load the extensionless ESM bin. */
 function cli(args: string[], cwd = root): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, '--no-node-snapshot', BIN, ...args], { cwd, timeout: 60000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      '/usr/bin/env',
+      ['-u', 'NODE_OPTIONS', process.execPath, '--no-node-snapshot', BIN, ...args],
+      { cwd, timeout: 60000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -47,7 +56,9 @@ t.before(async () => {
   initRun = await cli(['init', template])
   buildRun = await cli(['build', template])
 })
-t.teardown(() => { if (ws) fs.rmSync(ws, { recursive: true, force: true }) })
+t.teardown(() => {
+  if (ws) fs.rmSync(ws, { recursive: true, force: true })
+})
 
 /** A copy of the built template plugin, under another folder name (the plugin keeps its name). */
 function copy(name: string): string {
@@ -101,9 +112,27 @@ t.test('init refuses to overwrite an existing plugin', async (t) => {
 t.test('validate names the field and the reason of a broken manifest', async (t) => {
   const dir = copy('broken')
   const cases: Array<[string, (d: Record<string, unknown>) => void, RegExp[]]> = [
-    ['bad version', (d) => { d.version = '1.0' }, [/MCCS_ERR_MANIFEST/, /\/version/, /semver|semantic|characters/]],
-    ['unknown permission', (d) => { d.permissions = ['state', 'fs:write'] }, [/MCCS_ERR_MANIFEST/, /\/permissions\/1/, /'fs:write'/]],
-    ['future engine', (d) => { d.engines = { mccs: '^2.0.0' } }, [/MCCS_ERR_ENGINE_INCOMPATIBLE/, /\/engines\/mccs/]],
+    [
+      'bad version',
+      (d) => {
+        d.version = '1.0'
+      },
+      [/MCCS_ERR_MANIFEST/, /\/version/, /semver|semantic|characters/],
+    ],
+    [
+      'unknown permission',
+      (d) => {
+        d.permissions = ['state', 'fs:write']
+      },
+      [/MCCS_ERR_MANIFEST/, /\/permissions\/1/, /'fs:write'/],
+    ],
+    [
+      'future engine',
+      (d) => {
+        d.engines = { mccs: '^2.0.0' }
+      },
+      [/MCCS_ERR_ENGINE_INCOMPATIBLE/, /\/engines\/mccs/],
+    ],
   ]
   const file = path.join(dir, 'plugin.json')
   const good = fs.readFileSync(file, 'utf8')
@@ -128,7 +157,10 @@ t.test('validate reports a missing bundle and missing required hooks', async (t)
   t.not(r0.code, 0, 'not built')
   t.match(r0.stderr, /MCCS_ERR_PLUGIN_LOAD/)
   t.match(r0.stderr, /\/main/)
-  fs.writeFileSync(path.join(dir, 'src/index.ts'), "import { definePlugin, ok } from '@mccs/sdk'\nexport default { online: async () => ok(), offline: async () => ok() } as unknown as ReturnType<typeof definePlugin>\n")
+  fs.writeFileSync(
+    path.join(dir, 'src/index.ts'),
+    "import { definePlugin, ok } from '@mccs/sdk'\nexport default { online: async () => ok(), offline: async () => ok() } as unknown as ReturnType<typeof definePlugin>\n",
+  )
   t.equal((await cli(['build', dir])).code, 0)
   const r = await cli(['validate', dir])
   t.equal(r.code, 1)
@@ -138,7 +170,10 @@ t.test('validate reports a missing bundle and missing required hooks', async (t)
 t.test('build refuses Node modules with a clear message', async (t) => {
   const dir = copy('sneaky')
   for (const mod of ['node:fs', 'child_process']) {
-    fs.writeFileSync(path.join(dir, 'src/index.ts'), `import * as m from '${mod}'\nimport { definePlugin, ok } from '@mccs/sdk'\nexport default definePlugin({ online: async () => { void m; return ok() }, offline: async () => ok(), monitor: async () => ok() })\n`)
+    fs.writeFileSync(
+      path.join(dir, 'src/index.ts'),
+      `import * as m from '${mod}'\nimport { definePlugin, ok } from '@mccs/sdk'\nexport default definePlugin({ online: async () => { void m; return ok() }, offline: async () => ok(), monitor: async () => ok() })\n`,
+    )
     fs.rmSync(path.join(dir, 'dist'), { recursive: true, force: true })
     const r = await cli(['build', dir])
     t.not(r.code, 0, `${mod}: non-zero exit`)
@@ -149,15 +184,21 @@ t.test('build refuses Node modules with a clear message', async (t) => {
   }
 })
 
-t.test('build resolves the SDK\'s entries from the kit, and names an import that is not one', async (t) => {
+t.test("build resolves the SDK's entries from the kit, and names an import that is not one", async (t) => {
   const dir = copy('aws-helpers')
   // @mccs/sdk/aws-answers (the AWS answer helpers, out of the barrel) bundles with the plugin.
-  fs.writeFileSync(path.join(dir, 'src/index.ts'), "import { definePlugin, ok } from '@mccs/sdk'\nimport { discoverFault } from '@mccs/sdk/aws-answers'\nexport default definePlugin({ online: async () => ok(), offline: async () => ok(), monitor: async () => discoverFault(new Error('x')) })\n")
+  fs.writeFileSync(
+    path.join(dir, 'src/index.ts'),
+    "import { definePlugin, ok } from '@mccs/sdk'\nimport { discoverFault } from '@mccs/sdk/aws-answers'\nexport default definePlugin({ online: async () => ok(), offline: async () => ok(), monitor: async () => discoverFault(new Error('x')) })\n",
+  )
   const built = await cli(['build', dir])
   t.equal(built.code, 0, built.stderr)
   t.match(fs.readFileSync(path.join(dir, 'dist/index.js'), 'utf8'), /discoverFault/)
   // The test host is the kit's, not an entry of the contract: refused, naming the import and the file.
-  fs.writeFileSync(path.join(dir, 'src/index.ts'), "import { createTestHost } from '@mccs/sdk/testing'\nimport { definePlugin, ok } from '@mccs/sdk'\nexport default definePlugin({ online: async () => { void createTestHost; return ok() }, offline: async () => ok(), monitor: async () => ok() })\n")
+  fs.writeFileSync(
+    path.join(dir, 'src/index.ts'),
+    "import { createTestHost } from '@mccs/sdk/testing'\nimport { definePlugin, ok } from '@mccs/sdk'\nexport default definePlugin({ online: async () => { void createTestHost; return ok() }, offline: async () => ok(), monitor: async () => ok() })\n",
+  )
   fs.rmSync(path.join(dir, 'dist'), { recursive: true, force: true })
   const refused = await cli(['build', dir])
   t.not(refused.code, 0)
@@ -187,7 +228,9 @@ t.test('examples/hello-file builds with the CLI and does real work in a real Plu
   const host = new PluginHost({
     providers: [execProvider, stateProvider(new StateStore(path.join(base, 'state')))],
     paths: { home: base, scripts: path.join(base, 'script') },
-    onCatastrophicError: (m) => { throw new Error(m) },
+    onCatastrophicError: (m) => {
+      throw new Error(m)
+    },
   })
   t.teardown(() => host.dispose())
   const loaded = await host.load(example)

@@ -10,14 +10,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const kitDir = path.join(root, 'sdk/plugin-kit')
 
 t.test('the dependencies are exactly the packages the kit loads', async (t) => {
-  const kit = JSON.parse(fs.readFileSync(path.join(kitDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; bin?: Record<string, string> }
+  const kit = JSON.parse(fs.readFileSync(path.join(kitDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>
+    bin?: Record<string, string>
+  }
   const reached = packagesReached(sourceFiles(kitDir), { '@mccs/sdk': path.join(root, 'sdk/src') })
   // Found through the relative imports into core/: the walk follows them.
   t.match(reached.get('isolated-vm'), /sdk\/plugin-kit\/src\/cli\.ts$/)
   t.match(reached.get('ajv'), /core\/plugins\/manifest\.ts$/)
   t.match(reached.get('tsx'), /sdk\/plugin-kit\/bin\/mccs-plugin/)
-  t.same(Object.keys(kit.dependencies ?? {}).sort(), [...reached.keys()].sort(),
-    [...reached].map(([p, f]) => `${p} (${path.relative(root, f)})`).join(', '))
+  t.same(
+    Object.keys(kit.dependencies ?? {}).sort(),
+    [...reached.keys()].sort(),
+    [...reached].map(([p, f]) => `${p} (${path.relative(root, f)})`).join(', '),
+  )
   // Each dependency resolves from the kit's folder, as its bin and sources load them.
   for (const dep of Object.keys(kit.dependencies ?? {})) {
     t.ok(fs.existsSync(path.join(root, 'node_modules', dep, 'package.json')), `${dep} installed`)

@@ -22,15 +22,21 @@ t.before(async () => {
 })
 
 t.test('the reserved names are exactly the built-in plugins', async (t) => {
-  const shipped = fs.readdirSync(builtin).filter((d) => fs.existsSync(path.join(builtin, d, 'plugin.json')))
-    .map((d) => (JSON.parse(fs.readFileSync(path.join(builtin, d, 'plugin.json'), 'utf8')) as { name: string }).name).sort()
+  const shipped = fs
+    .readdirSync(builtin)
+    .filter((d) => fs.existsSync(path.join(builtin, d, 'plugin.json')))
+    .map((d) => (JSON.parse(fs.readFileSync(path.join(builtin, d, 'plugin.json'), 'utf8')) as { name: string }).name)
+    .sort()
   t.same([...BUILTIN_TYPES].sort(), shipped)
 })
 
-t.test("a third-party plugin named like a built-in type is refused at load, named", async (t) => {
+t.test('a third-party plugin named like a built-in type is refused at load, named', async (t) => {
   const host = new PluginHost({ providers: [], builtinDir: builtin })
   t.teardown(() => host.dispose())
-  const err = await host.load(impostor).then(() => null, (e: unknown) => e)
+  const err = await host.load(impostor).then(
+    () => null,
+    (e: unknown) => e,
+  )
   t.ok(isMccsError(err), `refused: ${String(err)}`)
   if (!isMccsError(err)) return
   t.equal(err.code, 'MCCS_ERR_PLUGIN_NAME_RESERVED')
@@ -47,7 +53,10 @@ t.test("in the agent's order (plugin folders first, the built-in folder last) th
   const host = new PluginHost({ providers: [], builtinDir: builtin })
   t.teardown(() => host.dispose())
   const first = await host.loadAll(third)
-  t.same(first.errors.map((e) => [e.code, e.field]), [['MCCS_ERR_PLUGIN_NAME_RESERVED', '/name']])
+  t.same(
+    first.errors.map((e) => [e.code, e.field]),
+    [['MCCS_ERR_PLUGIN_NAME_RESERVED', '/name']],
+  )
   await host.loadAll(builtin)
   t.equal(host.get('process')?.dir, path.join(builtin, 'process'), 'process is the built-in one')
   t.not(host.get('process')?.manifest.version, '9.9.9')
@@ -60,8 +69,15 @@ t.test('a copy of a built-in plugin outside the built-in folder is not the built
   const host = new PluginHost({ providers: [], builtinDir: builtin })
   t.teardown(() => host.dispose())
   const { errors } = await host.loadAll(copy)
-  t.same(errors.map((e) => e.code), ['MCCS_ERR_PLUGIN_NAME_RESERVED'])
+  t.same(
+    errors.map((e) => e.code),
+    ['MCCS_ERR_PLUGIN_NAME_RESERVED'],
+  )
   const none = new PluginHost({ providers: [], builtinDir: null })
   t.teardown(() => none.dispose())
-  t.same((await none.loadAll(copy)).errors.map((e) => e.code), ['MCCS_ERR_PLUGIN_NAME_RESERVED'], 'with no built-in folder, no plugin may take the names')
+  t.same(
+    (await none.loadAll(copy)).errors.map((e) => e.code),
+    ['MCCS_ERR_PLUGIN_NAME_RESERVED'],
+    'with no built-in folder, no plugin may take the names',
+  )
 })

@@ -7,7 +7,13 @@ import { isMccsError } from '../../core/errors.js'
 const limits = { perResource: 2, perType: 3, global: 4, queuePerType: 2 }
 const never = new AbortController().signal
 const settled = async <T>(p: Promise<T>): Promise<'granted' | 'waiting' | string> => {
-  const r = await Promise.race([p.then(() => 'granted', (e: unknown) => (isMccsError(e) ? e.code : String(e))), new Promise<string>((res) => setTimeout(() => res('waiting'), 10))])
+  const r = await Promise.race([
+    p.then(
+      () => 'granted',
+      (e: unknown) => (isMccsError(e) ? e.code : String(e)),
+    ),
+    new Promise<string>((res) => setTimeout(() => res('waiting'), 10)),
+  ])
   return r
 }
 
@@ -46,7 +52,10 @@ t.test('spawns take turns of the event loop, spaced by what the last one held it
   const { spawnTurn, spawned } = await import('../../core/plugins/caps/spawn-gate.js')
   let turn = 0
   let ticking = true
-  const tick = () => { turn++; if (ticking) setImmediate(tick) }
+  const tick = () => {
+    turn++
+    if (ticking) setImmediate(tick)
+  }
   setImmediate(tick)
   const turns = await Promise.all([spawnTurn(), spawnTurn(), spawnTurn()].map((p) => p.then(() => turn)))
   t.equal(new Set(turns).size, 3, `three spawns, three different turns (${turns.join(', ')})`)

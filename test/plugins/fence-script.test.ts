@@ -13,7 +13,11 @@ import type { HookName, HookResult } from '../../sdk/src/types.js'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../plugins/fence-script')
 
-interface Line { level: string; msg: string; data?: Record<string, unknown> }
+interface Line {
+  level: string
+  msg: string
+  data?: Record<string, unknown>
+}
 
 async function setup(t: Test) {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-fence-')))
@@ -23,8 +27,14 @@ async function setup(t: Test) {
   const host = new PluginHost({
     providers: [execProvider],
     paths: { home: base, scripts },
-    logger: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
-    onCatastrophicError: (m) => { throw new Error(m) },
+    logger: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
+    onCatastrophicError: (m) => {
+      throw new Error(m)
+    },
   })
   await host.load(pluginDir)
   t.teardown(() => {
@@ -38,11 +48,20 @@ async function setup(t: Test) {
     fs.chmodSync(f, 0o755)
   }
   const call = (hook: HookName, attrs: Record<string, unknown>, args: unknown[], o: { timeoutMs?: number } = {}): Promise<HookResult> =>
-    host.call('fence-script', hook, { resource: 'fence1', node: 'node1', nodes: ['node1', 'node2'], attrs, timeoutMs: o.timeoutMs ?? 5000, args })
+    host.call('fence-script', hook, {
+      resource: 'fence1',
+      node: 'node1',
+      nodes: ['node1', 'node2'],
+      attrs,
+      timeoutMs: o.timeoutMs ?? 5000,
+      args,
+    })
   return { base, scripts, logs, write, call, host }
 }
 
-t.before(async () => { await buildPlugin(pluginDir) })
+t.before(async () => {
+  await buildPlugin(pluginDir)
+})
 
 const attrs = { script: 'fence.sh' }
 
@@ -51,7 +70,11 @@ t.test('the manifest: a fence plugin with exec:scripts/* and a wizard', async (t
   const m = s.host.get('fence-script')!.manifest
   t.equal(m.kind, 'fence')
   t.same(m.permissions, ['exec:scripts/*'])
-  t.match(m.wizard, { type: 'object', required: ['script'], properties: { script: { type: 'string' }, plugs: { type: 'object' }, params: { 'x-mccs': { scope: 'node' } } } })
+  t.match(m.wizard, {
+    type: 'object',
+    required: ['script'],
+    properties: { script: { type: 'string' }, plugs: { type: 'object' }, params: { 'x-mccs': { scope: 'node' } } },
+  })
   const r = await s.call('online', attrs, [])
   t.same([r.status, r.errorCode], ['notSupported', 'MCCS_ERR_HOOK_UNKNOWN'], 'resource hooks do not exist on a fence type')
 })
@@ -90,15 +113,26 @@ t.test('status: exit 0 means the target is off (notRunning), anything else faile
 t.test('arguments, plug and parameters reach the script as argv and environment (no shell)', async (t) => {
   const s = await setup(t)
   const out = path.join(s.base, 'env.out')
-  s.write('fence.sh', `{ printf '%s|' "$@"; echo; echo "action=$MCCS_FENCE_ACTION target=$MCCS_FENCE_TARGET plug=$MCCS_FENCE_PLUG device=$MCCS_FENCE_DEVICE node=$MCCS_NODE"; echo "region=$MCCS_PARAM_region"; echo "secret=$MCCS_TEST_SECRET"; } > '${out}'`)
+  s.write(
+    'fence.sh',
+    `{ printf '%s|' "$@"; echo; echo "action=$MCCS_FENCE_ACTION target=$MCCS_FENCE_TARGET plug=$MCCS_FENCE_PLUG device=$MCCS_FENCE_DEVICE node=$MCCS_NODE"; echo "region=$MCCS_PARAM_region"; echo "secret=$MCCS_TEST_SECRET"; } > '${out}'`,
+  )
   process.env.MCCS_TEST_SECRET = 'must-not-leak'
-  t.teardown(() => { delete process.env.MCCS_TEST_SECRET })
-  const r = await s.call('fence', { ...attrs, args: ['--hard', 'a b; $(id)'], plugs: { node2: 'i-0abc', node1: 'i-0def' }, params: { region: 'eu-west-1' } }, ['node2'])
+  t.teardown(() => {
+    delete process.env.MCCS_TEST_SECRET
+  })
+  const r = await s.call(
+    'fence',
+    { ...attrs, args: ['--hard', 'a b; $(id)'], plugs: { node2: 'i-0abc', node1: 'i-0def' }, params: { region: 'eu-west-1' } },
+    ['node2'],
+  )
   t.equal(r.answer, 'ok', r.reason ?? '')
   t.same(fs.readFileSync(out, 'utf8').split('\n'), [
     'fence|node2|--hard|a b; $(id)|',
     'action=fence target=node2 plug=i-0abc device=fence1 node=node1',
-    'region=eu-west-1', 'secret=', '',
+    'region=eu-west-1',
+    'secret=',
+    '',
   ])
 })
 
@@ -147,9 +181,18 @@ t.test('validate names the wrong field per node', async (t) => {
   })
   t.equal(bad.answer, 'invalid')
   t.same(bad.diagnostics?.map((d) => d.path).sort(), [
-    '/nodes/node1/script', '/nodes/node2/args', '/nodes/node2/params/1bad', '/nodes/node2/params/ok', '/nodes/node2/plugs/-x', '/nodes/node2/plugs/node1',
+    '/nodes/node1/script',
+    '/nodes/node2/args',
+    '/nodes/node2/params/1bad',
+    '/nodes/node2/params/ok',
+    '/nodes/node2/plugs/-x',
+    '/nodes/node2/plugs/node1',
   ])
-  t.same((await v({ node1: {} })).diagnostics?.map((d) => d.path), ['/nodes/node1/script'], 'script is required')
+  t.same(
+    (await v({ node1: {} })).diagnostics?.map((d) => d.path),
+    ['/nodes/node1/script'],
+    'script is required',
+  )
 })
 
 t.test('the SDK test host runs it too (fake exec)', async (t) => {
@@ -157,11 +200,19 @@ t.test('the SDK test host runs it too (fake exec)', async (t) => {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-fence-fake-')))
   fs.writeFileSync(path.join(base, 'fence.sh'), '#!/bin/sh\nexit 99\n', { mode: 0o755 })
   const th = await createTestHost({
-    pluginDir, build: false, paths: { home: base, scripts: base },
+    pluginDir,
+    build: false,
+    paths: { home: base, scripts: base },
     fakes: { exec: (req) => ({ code: req.args?.[0] === 'fence' ? 0 : 3 }) },
   })
-  t.teardown(() => { th.dispose(); fs.rmSync(base, { recursive: true, force: true }) })
+  t.teardown(() => {
+    th.dispose()
+    fs.rmSync(base, { recursive: true, force: true })
+  })
   t.equal((await th.call('fence', { attrs, args: ['node2'] })).answer, 'ok')
   t.equal((await th.call('status', { attrs, args: ['node2'] })).answer, 'failed')
-  t.ok(th.logs.some((l) => l.msg === 'fencing node2 with fence.sh' && l.level === 'warn'), 'the fence is logged')
+  t.ok(
+    th.logs.some((l) => l.msg === 'fencing node2 with fence.sh' && l.level === 'warn'),
+    'the fence is logged',
+  )
 })

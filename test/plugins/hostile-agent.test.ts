@@ -24,25 +24,37 @@ t.before(async () => {
   await buildPlugin(fixture('hostile'))
   await buildPlugin(fixture('hostile-name'))
   lib = buildPreloadLibrary()
-  a = await startTestAgent({
-    types: {},
-    groups: [
-      { name: 'good', nodes: ['n1'], failoverOnFailure: false, autoStart: true, autoFailback: false },
-      { name: 'bad', nodes: ['n1'], failoverOnFailure: false, autoStart: true, autoFailback: false },
-    ],
-    resources: [
-      res('sib', 'dummy', {}, { group: 'good' }),
-      ...ATTACKS.map((attack) => res(`evil-${attack}`, 'hostile', { attack, mib: 100, preload: lib.so }, {
-        group: 'bad', critical: false, policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60, toleranceLimit: 1000, monitorTimeoutLimit: 1000 },
-      })),
-    ],
-    dependencies: [],
-  }, {
-    prepare: async (home) => {
-      fs.cpSync(fixture('hostile'), path.join(home, 'plugins/hostile'), { recursive: true })
-      fs.cpSync(fixture('hostile-name'), path.join(home, 'plugins/impostor'), { recursive: true })
+  a = await startTestAgent(
+    {
+      types: {},
+      groups: [
+        { name: 'good', nodes: ['n1'], failoverOnFailure: false, autoStart: true, autoFailback: false },
+        { name: 'bad', nodes: ['n1'], failoverOnFailure: false, autoStart: true, autoFailback: false },
+      ],
+      resources: [
+        res('sib', 'dummy', {}, { group: 'good' }),
+        ...ATTACKS.map((attack) =>
+          res(
+            `evil-${attack}`,
+            'hostile',
+            { attack, mib: 100, preload: lib.so },
+            {
+              group: 'bad',
+              critical: false,
+              policy: { monitorIntervalS: 1, offlineMonitorIntervalS: 60, toleranceLimit: 1000, monitorTimeoutLimit: 1000 },
+            },
+          ),
+        ),
+      ],
+      dependencies: [],
     },
-  })
+    {
+      prepare: async (home) => {
+        fs.cpSync(fixture('hostile'), path.join(home, 'plugins/hostile'), { recursive: true })
+        fs.cpSync(fixture('hostile-name'), path.join(home, 'plugins/impostor'), { recursive: true })
+      },
+    },
+  )
 })
 t.teardown(async () => {
   await a?.cleanup()
@@ -75,14 +87,25 @@ t.test('a hostile plugin attacking all at once leaves the agent and a sibling re
   const lf = loop.stop()
   delay.disable()
   const ms = (ns: number) => Math.round(ns / 1e6)
-  const figures = { ...lf, p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max), statusRpcWorstMs: Math.round(rpcWorst) }
+  const figures = {
+    ...lf,
+    p50Ms: ms(delay.percentile(50)),
+    p99Ms: ms(delay.percentile(99)),
+    maxMs: ms(delay.max),
+    statusRpcWorstMs: Math.round(rpcWorst),
+  }
   t.comment(`event-loop delay during ${ATTACK_S} s of attacks: ${JSON.stringify(figures)}`)
 
-  t.ok(figures.heldMaxMs + figures.blockedMaxMs < 250, `the agent's thread was never held by work or blocked (longest stretches ${figures.heldMaxMs} / ${figures.blockedMaxMs} ms)`)
+  t.ok(
+    figures.heldMaxMs + figures.blockedMaxMs < 250,
+    `the agent's thread was never held by work or blocked (longest stretches ${figures.heldMaxMs} / ${figures.blockedMaxMs} ms)`,
+  )
   t.ok(figures.maxGapMs < 600, `the agent's event loop never waited a dead time, 600 ms (longest gap ${figures.maxGapMs} ms)`)
   t.equal(st.code, 0, 'the agent answers its CLI')
-  t.ok(sib.length > 20 && sib.every((s) => s.state === 'online' && s.fault === null && s.misses === 0),
-    `the sibling resource stayed online with no fault and no missed monitor (${sib.length} samples)`)
+  t.ok(
+    sib.length > 20 && sib.every((s) => s.state === 'online' && s.fault === null && s.misses === 0),
+    `the sibling resource stayed online with no fault and no missed monitor (${sib.length} samples)`,
+  )
 
   const log = fs.readFileSync(path.join(a.home, 'logs/mccs.log'), 'utf8')
   t.notOk(fs.existsSync(lib.marker), 'the LD_PRELOAD library never loaded')
@@ -93,7 +116,9 @@ t.test('a hostile plugin attacking all at once leaves the agent and a sibling re
   // now and then, a shared isolate may hit its memory limit): limits.test.ts checks each one alone.
   const limitLines = log.split('\n').filter((l) => /MCCS_ERR_PLUGIN_LIMIT|went past a limit|CPU share/.test(l) && /hostile/.test(l))
   t.ok(limitLines.length > 0, `the plugin is named in ${limitLines.length} log lines about its limits`)
-  t.comment(`limit kinds logged: ${[...new Set(limitLines.map((l) => (/CPU share|CPU budget|concurrent capability calls|answer is|arguments are|log entries|truncated/.exec(l) ?? ['other'])[0]))].join(', ')}`)
+  t.comment(
+    `limit kinds logged: ${[...new Set(limitLines.map((l) => (/CPU share|CPU budget|concurrent capability calls|answer is|arguments are|log entries|truncated/.exec(l) ?? ['other'])[0]))].join(', ')}`,
+  )
   const longest = log.split('\n').reduce((n, l) => Math.max(n, l.length), 0)
   t.ok(longest < 64 * 1024, `no log line carries the plugin's bulk (longest ${longest} characters)`)
   // Operator commands still work while the plugin keeps attacking (its own resources stay unknown: their

@@ -34,42 +34,64 @@ if (!avail.ok) {
     }
     const server = (n: string) => `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
     const c = await AgentCluster.create({
-      prefix: `mccs${process.pid}hp-`, nodes: 2,
-      hb: (hb) => { hb.quorum = { twoNode: true } },
+      prefix: `mccs${process.pid}hp-`,
+      nodes: 2,
+      hb: (hb) => {
+        hb.quorum = { twoNode: true }
+      },
       files: () => pluginFiles,
       main: (_lab, nodes) => ({
-        generation: 1, types: {},
+        generation: 1,
+        types: {},
         groups: [
           { name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false },
           { name: 'bad', nodes: ['n1'], failoverOnFailure: false, autoStart: true, autoFailback: false },
         ],
         resources: [
           {
-            name: 'svc', type: 'process', group: 'web', critical: true, monitored: true, policy: { monitorIntervalS: 2 },
-            attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 }, nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+            name: 'svc',
+            type: 'process',
+            group: 'web',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2 },
+            attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
+            nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
           },
           ...ATTACKS.map((attack) => ({
-            name: `evil-${attack}`, type: 'hostile', group: 'bad', critical: false, monitored: true,
+            name: `evil-${attack}`,
+            type: 'hostile',
+            group: 'bad',
+            critical: false,
+            monitored: true,
             policy: { monitorIntervalS: 1, toleranceLimit: 1000, monitorTimeoutLimit: 1000 },
-            attrs: { attack, mib: 100, preload: lib.so }, nodeAttrs: {},
+            attrs: { attack, mib: 100, preload: lib.so },
+            nodeAttrs: {},
           })),
         ],
         dependencies: [],
       }),
     })
     t.teardown(async () => {
-      if (process.env.MCCS_DEBUG_LAB) for (const n of c.nodes) fs.writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `hostile-${n}.log`), await c.log(n))
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) fs.writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `hostile-${n}.log`), await c.log(n))
       await c.destroy()
     })
     c.start()
-    await until(async () => (await c.status('n1')).groups.find((g) => g.name === 'web')?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
+    await until(
+      async () => (await c.status('n1')).groups.find((g) => g.name === 'web')?.nodes.n1 === 'online' || undefined,
+      60_000,
+      'web online on n1',
+    )
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1')
     await until(async () => (await c.status('n2')).membership?.role === 'follower' || undefined, 15_000, 'n2 following')
 
     // The attack runs from the start (the hostile resources' probes and monitors); watch it for ATTACK_S.
     const from = c.rounds.length
     const t0 = Date.now()
-    let heardWorst = 0, rpcWorst = 0, samples = 0
+    let heardWorst = 0,
+      rpcWorst = 0,
+      samples = 0
     const n1Seen = new Set<string>()
     while (Date.now() - t0 < ATTACK_S * 1000) {
       const s2 = await c.status('n2')
@@ -86,12 +108,21 @@ if (!avail.ok) {
       await new Promise((r) => setTimeout(r, 200))
     }
     const rounds = c.rounds.slice(from)
-    const figures = { samples, n1SeenByN2: [...n1Seen], lastHeardWorstMs: Math.round(heardWorst), n1StatusRpcWorstMs: Math.round(rpcWorst), probeRounds: rounds.length }
+    const figures = {
+      samples,
+      n1SeenByN2: [...n1Seen],
+      lastHeardWorstMs: Math.round(heardWorst),
+      n1StatusRpcWorstMs: Math.round(rpcWorst),
+      probeRounds: rounds.length,
+    }
     t.comment(`during ${ATTACK_S} s of attacks: ${JSON.stringify(figures)}`)
 
     t.same([...n1Seen].sort(), ['up'], 'n2 saw n1 up in every sample')
     t.ok(heardWorst < 600, `n2 never went a dead time without hearing n1 on a link (worst ${Math.round(heardWorst)} ms)`)
-    t.ok(rounds.length > 100 && rounds.every((r) => r.who.join() === 'n1'), `the service answered from n1, and only n1, in all ${rounds.length} probe rounds`)
+    t.ok(
+      rounds.length > 100 && rounds.every((r) => r.who.join() === 'n1'),
+      `the service answered from n1, and only n1, in all ${rounds.length} probe rounds`,
+    )
     const log2 = await c.log('n2')
     t.notMatch(log2, /fenc(e|ing) n1/, 'n2 never fenced n1')
     const log1 = await c.log('n1')

@@ -6,8 +6,20 @@ import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 
 export const ATTACKS = [
-  'preload', 'execFlood', 'hugeLog', 'hugeLogData', 'hugeAnswer', 'hugeData', 'hugeThrow', 'hugeArgs', 'hugeState',
-  'spinAfterAwait', 'slicedSpin', 'backgroundSpin', 'chainSpin', 'spinOnAnswer',
+  'preload',
+  'execFlood',
+  'hugeLog',
+  'hugeLogData',
+  'hugeAnswer',
+  'hugeData',
+  'hugeThrow',
+  'hugeArgs',
+  'hugeState',
+  'spinAfterAwait',
+  'slicedSpin',
+  'backgroundSpin',
+  'chainSpin',
+  'spinOnAnswer',
 ] as const
 
 /** Builds the library; gcc must be there (scripts/test-deps.sh): a missing one fails the test. */
@@ -16,8 +28,11 @@ export function buildPreloadLibrary(): { so: string; marker: string; dir: string
   if (!gcc) throw new Error('gcc is needed to build the LD_PRELOAD test library (apt-get install gcc libc6-dev)')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-preload-'))
   const marker = path.join(dir, 'PRELOADED')
-  fs.writeFileSync(path.join(dir, 'evil.c'), `#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {\n` +
-    `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) { fputs("preloaded\\n", f); fclose(f); }\n}\n`)
+  fs.writeFileSync(
+    path.join(dir, 'evil.c'),
+    `#include <stdio.h>\n__attribute__((constructor)) static void evil(void) {\n` +
+      `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) { fputs("preloaded\\n", f); fclose(f); }\n}\n`,
+  )
   execFileSync(gcc, ['-shared', '-fPIC', '-o', path.join(dir, 'evil.so'), path.join(dir, 'evil.c')])
   fs.chmodSync(dir, 0o755)
   return { so: path.join(dir, 'evil.so'), marker, dir }
@@ -57,7 +72,8 @@ export function watchLoop(everyMs = 5): { stop(): LoopFigures } {
     const gap = now - last
     f.maxGapMs = Math.max(f.maxGapMs, gap)
     if (s && lastS) {
-      const run = s.runMs - lastS.runMs, wait = s.waitMs - lastS.waitMs
+      const run = s.runMs - lastS.runMs,
+        wait = s.waitMs - lastS.waitMs
       f.heldMaxMs = Math.max(f.heldMaxMs, Math.min(gap, run))
       f.waitMaxMs = Math.max(f.waitMaxMs, Math.min(gap, wait))
       f.blockedMaxMs = Math.max(f.blockedMaxMs, gap - run - wait)
@@ -70,7 +86,12 @@ export function watchLoop(everyMs = 5): { stop(): LoopFigures } {
   return {
     stop: () => {
       clearInterval(timer)
-      return { maxGapMs: Math.round(f.maxGapMs), heldMaxMs: Math.round(f.heldMaxMs), blockedMaxMs: Math.round(f.blockedMaxMs), waitMaxMs: Math.round(f.waitMaxMs) }
+      return {
+        maxGapMs: Math.round(f.maxGapMs),
+        heldMaxMs: Math.round(f.heldMaxMs),
+        blockedMaxMs: Math.round(f.blockedMaxMs),
+        waitMaxMs: Math.round(f.waitMaxMs),
+      }
     },
   }
 }

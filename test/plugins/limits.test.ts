@@ -38,7 +38,10 @@ async function freshHost(t: Test): Promise<void> {
   const mine = h
   // Disposed isolates may still be finishing what V8 cannot interrupt (a 200 MiB JSON.stringify):
   // the process must not exit before they stop.
-  t.teardown(async () => { mine.dispose(); await mine.host.whenGone() })
+  t.teardown(async () => {
+    mine.dispose()
+    await mine.host.whenGone()
+  })
   await h.host.load(fixture('greedy'))
 }
 t.before(async () => {
@@ -46,7 +49,13 @@ t.before(async () => {
   await buildPlugin(fixture('hostile'))
 })
 
-interface Attack { result: HookResult; tookMs: number; loopMaxMs: number; heldMaxMs: number; neighbour: { calls: number; bad: number; maxMs: number } }
+interface Attack {
+  result: HookResult
+  tookMs: number
+  loopMaxMs: number
+  heldMaxMs: number
+  neighbour: { calls: number; bad: number; maxMs: number }
+}
 
 /** Runs one attack with the loop timer and the neighbour going; both keep going 300 ms after it. */
 async function attack(name: string, attrs: Record<string, unknown> = {}, timeoutMs = 10_000, resource = 'h'): Promise<Attack> {
@@ -86,12 +95,16 @@ async function attack(name: string, attrs: Record<string, unknown> = {}, timeout
 }
 
 function healthy(t: Test, a: Attack) {
-  t.ok(a.heldMaxMs < LOOP_LIMIT_MS, `the host's thread was never held (longest stretch of work between two turns of its loop: ${a.heldMaxMs} ms)`)
+  t.ok(
+    a.heldMaxMs < LOOP_LIMIT_MS,
+    `the host's thread was never held (longest stretch of work between two turns of its loop: ${a.heldMaxMs} ms)`,
+  )
   t.ok(a.loopMaxMs < DEAD_MS, `the host's event loop never waited a dead time (longest gap ${a.loopMaxMs} ms)`)
   t.equal(a.neighbour.bad, 0, `the other type's ${a.neighbour.calls} monitor calls all answered ok`)
   t.ok(a.neighbour.maxMs < DEAD_MS, `the other type's slowest call took ${Math.round(a.neighbour.maxMs)} ms`)
 }
-const logged = (re: RegExp) => h.logs.some((l) => (l.level === 'error' || l.level === 'warn') && l.data?.plugin === 'hostile' && re.test(l.msg.slice(0, 2000)))
+const logged = (re: RegExp) =>
+  h.logs.some((l) => (l.level === 'error' || l.level === 'warn') && l.data?.plugin === 'hostile' && re.test(l.msg.slice(0, 2000)))
 
 t.test('1,000 concurrent exec.run calls: a few run, the rest are refused without crossing to the host', async (t) => {
   await freshHost(t)
@@ -100,7 +113,11 @@ t.test('1,000 concurrent exec.run calls: a few run, the rest are refused without
   t.equal(a.result.answer, 'ok', `the hook answered (${a.result.status} ${(a.result.error ?? '').slice(0, 200)}) after ${a.tookMs} ms`)
   const tally = (a.result.data as { tally?: Record<string, number> } | undefined)?.tally ?? {}
   t.ok((tally.ran ?? 0) > 0 && (tally.ran ?? 0) <= 64, `${tally.ran} ran`)
-  t.equal((tally.ran ?? 0) + (tally.MCCS_ERR_PLUGIN_LIMIT ?? 0), 1000, `the rest refused with MCCS_ERR_PLUGIN_LIMIT: ${JSON.stringify(tally)}`)
+  t.equal(
+    (tally.ran ?? 0) + (tally.MCCS_ERR_PLUGIN_LIMIT ?? 0),
+    1000,
+    `the rest refused with MCCS_ERR_PLUGIN_LIMIT: ${JSON.stringify(tally)}`,
+  )
   t.ok(logged(/concurrent/), 'the refusal is logged against the plugin')
 })
 
@@ -128,7 +145,10 @@ t.test("a 100 MiB log entry's data is replaced by a marker", async (t) => {
   t.ok(/truncated/.test(data.slice(0, 2000)), `with a marker: ${data.slice(0, 200)}`)
 })
 
-for (const [name, what] of [['hugeAnswer', 'a 200 MiB reason'], ['hugeData', '200 MiB of data']] as const) {
+for (const [name, what] of [
+  ['hugeAnswer', 'a 200 MiB reason'],
+  ['hugeData', '200 MiB of data'],
+] as const) {
   t.test(`an answer with ${what} fails the call with MCCS_ERR_PLUGIN_LIMIT, never read by the host`, async (t) => {
     await freshHost(t)
     const a = await attack(name)
@@ -152,7 +172,10 @@ t.test('a thrown error with a 200 MiB message is cut', async (t) => {
   t.ok(inLog < 10_000, `its longest log entry is ${inLog} characters`)
 })
 
-for (const [name, cap] of [['hugeArgs', 'exec.run'], ['hugeState', 'state.set']] as const) {
+for (const [name, cap] of [
+  ['hugeArgs', 'exec.run'],
+  ['hugeState', 'state.set'],
+] as const) {
   t.test(`200 MiB of arguments to ${cap} are refused inside the sandbox`, async (t) => {
     await freshHost(t)
     const a = await attack(name)
@@ -162,7 +185,6 @@ for (const [name, cap] of [['hugeArgs', 'exec.run'], ['hugeState', 'state.set']]
     t.ok((a.result.error ?? '').slice(0, 1000).includes(cap), `the error names ${cap}`)
   })
 }
-
 
 for (const name of ['spinAfterAwait', 'slicedSpin'] as const) {
   t.test(`${name}: CPU after an await counts against the hook's CPU budget (3000 ms here)`, async (t) => {
@@ -190,17 +212,22 @@ t.test('many resources spinning at once: the type is held to its CPU share, then
   manifest.limits.hookCpuMs = 500
   fs.writeFileSync(path.join(dir, 'plugin.json'), JSON.stringify(manifest))
   const fresh = await createTestHost({ pluginDir: dir, build: false, fakes: { providers: [execProvider] } })
-  t.teardown(async () => { fresh.dispose(); await fresh.host.whenGone() })
+  t.teardown(async () => {
+    fresh.dispose()
+    await fresh.host.whenGone()
+  })
   const WINDOW_MS = 5000
   const cpu0 = process.cpuUsage()
   const w0 = Date.now()
   const results: HookResult[] = []
-  await Promise.all(Array.from({ length: 6 }, async (_, i) => {
-    while (Date.now() - w0 < WINDOW_MS) {
-      results.push(await fresh.call('monitor', { resource: `spin${i}`, attrs: { attack: 'slicedSpin' }, timeoutMs: 10_000 }))
-      await new Promise((res) => setTimeout(res, 100)) // as a monitor loop would: not a busy loop of refused calls
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => {
+      while (Date.now() - w0 < WINDOW_MS) {
+        results.push(await fresh.call('monitor', { resource: `spin${i}`, attrs: { attack: 'slicedSpin' }, timeoutMs: 10_000 }))
+        await new Promise((res) => setTimeout(res, 100)) // as a monitor loop would: not a busy loop of refused calls
+      }
+    }),
+  )
   const wall = Date.now() - w0
   const used = process.cpuUsage(cpu0)
   const cpuMs = Math.round((used.user + used.system) / 1000)
@@ -210,7 +237,10 @@ t.test('many resources spinning at once: the type is held to its CPU share, then
   t.ok(cpuMs < allowed, `the process used ${cpuMs} ms of CPU in ${wall} ms (allowed ${allowed})`)
   const stopped = results.filter((r) => r.errorCode === 'MCCS_ERR_PLUGIN_LIMIT' && /CPU share/.test((r.error ?? '').slice(0, 500)))
   t.ok(stopped.length > 0, `calls were stopped for the type's CPU share (${stopped.length} of ${results.length})`)
-  t.ok(fresh.logs.some((l) => l.level === 'error' && /CPU share/.test(l.msg) && l.data?.plugin === 'hostile'), 'the stop is logged, naming the plugin')
+  t.ok(
+    fresh.logs.some((l) => l.level === 'error' && /CPU share/.test(l.msg) && l.data?.plugin === 'hostile'),
+    'the stop is logged, naming the plugin',
+  )
 })
 
 // Each with a host of its own: before the fix the host's thread waited forever for the isolate's lock.
@@ -227,7 +257,11 @@ for (const [name, what, own, log] of leftBehind) {
     const t0 = Date.now()
     const next = await attack('none', {}, 5000, 'h3')
     healthy(t, next)
-    t.equal(next.result.answer, 'ok', `the next call answered (${next.result.status} ${(next.result.error ?? '').slice(0, 200)}) after ${Date.now() - t0} ms`)
+    t.equal(
+      next.result.answer,
+      'ok',
+      `the next call answered (${next.result.status} ${(next.result.error ?? '').slice(0, 200)}) after ${Date.now() - t0} ms`,
+    )
     if (log) t.ok(logged(log), `logged against the plugin (${log})`)
     const later = await h.call('monitor', { resource: 'h4', attrs: { attack: 'none' } })
     t.equal(later.answer, 'ok', 'and the type keeps answering')

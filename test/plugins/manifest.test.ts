@@ -15,7 +15,16 @@ const good = () => ({
   kind: 'resource',
   engines: { mccs: '^1.0.0' },
   main: 'dist/index.js',
-  permissions: ['state', 'exec:/usr/bin/true', 'exec:scripts/*', 'exec:attr:command', 'proc', 'net:read', 'aws.ec2:DescribeRouteTables', 'mirror'],
+  permissions: [
+    'state',
+    'exec:/usr/bin/true',
+    'exec:scripts/*',
+    'exec:attr:command',
+    'proc',
+    'net:read',
+    'aws.ec2:DescribeRouteTables',
+    'mirror',
+  ],
   defaults: { monitorIntervalS: 10 },
   wizard: { type: 'object', properties: { port: { type: 'integer', 'x-mccs': { scope: 'node' } } } },
 })
@@ -51,7 +60,13 @@ async function refusedAsync(t: Test, p: Promise<unknown>, code: string, field: s
   return undefined
 }
 
-function tmpPlugin(t: Test, manifest: unknown, bundle: string | null = 'var __mccsPlugin = { default: { online: async () => ({ answer: "ok" }), offline: async () => ({ answer: "ok" }), monitor: async () => ({ answer: "ok" }) } };'): string {
+function tmpPlugin(
+  t: Test,
+  manifest: unknown,
+  bundle:
+    | string
+    | null = 'var __mccsPlugin = { default: { online: async () => ({ answer: "ok" }), offline: async () => ({ answer: "ok" }), monitor: async () => ({ answer: "ok" }) } };',
+): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-manifest-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.writeFileSync(path.join(dir, 'plugin.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest))
@@ -110,12 +125,35 @@ t.test('wrong types', async (t) => {
 
 t.test('an unknown field is refused, also inside engines and defaults', async (t) => {
   refused(t, () => validateManifest({ ...good(), permision: ['state'] }, LABEL), 'MCCS_ERR_MANIFEST', '/permision', 'typo at top level')
-  refused(t, () => validateManifest({ ...good(), engines: { mccs: '^1.0.0', node: '>=20' } }, LABEL), 'MCCS_ERR_MANIFEST', '/engines/node', 'engines.node')
-  refused(t, () => validateManifest({ ...good(), defaults: { monitorInterval: 5 } }, LABEL), 'MCCS_ERR_MANIFEST', '/defaults/monitorInterval', 'defaults typo')
+  refused(
+    t,
+    () => validateManifest({ ...good(), engines: { mccs: '^1.0.0', node: '>=20' } }, LABEL),
+    'MCCS_ERR_MANIFEST',
+    '/engines/node',
+    'engines.node',
+  )
+  refused(
+    t,
+    () => validateManifest({ ...good(), defaults: { monitorInterval: 5 } }, LABEL),
+    'MCCS_ERR_MANIFEST',
+    '/defaults/monitorInterval',
+    'defaults typo',
+  )
 })
 
 t.test('an unknown permission string is quoted in the message', async (t) => {
-  for (const p of ['fs:write', 'exec:usr/bin/ip', 'exec:/usr/bin/*', 'exec:scripts/foo', 'exec:attr:1x', 'net:admin', 'aws.ec2:*', 'aws.s3:GetObject', 'STATE', 'exec:/usr/bin/ip -a']) {
+  for (const p of [
+    'fs:write',
+    'exec:usr/bin/ip',
+    'exec:/usr/bin/*',
+    'exec:scripts/foo',
+    'exec:attr:1x',
+    'net:admin',
+    'aws.ec2:*',
+    'aws.s3:GetObject',
+    'STATE',
+    'exec:/usr/bin/ip -a',
+  ]) {
     const doc = { ...good(), permissions: ['state', p] }
     const e = refused(t, () => validateManifest(doc, LABEL), 'MCCS_ERR_MANIFEST', '/permissions/1', p)
     t.ok(e?.message.includes(`'${p}'`), `message quotes '${p}': ${e?.message}`)
@@ -134,14 +172,20 @@ t.test('version must be semver; engines.mccs a valid range', async (t) => {
     refused(t, () => validateManifest({ ...good(), version }, LABEL), 'MCCS_ERR_MANIFEST', '/version', version)
   }
   t.ok(validateManifest({ ...good(), version: '1.0.0-beta.1+build.5' }, LABEL), 'prerelease and build metadata are semver')
-  for (const mccs of ['not a range!', '^^1', '>=1.0.0 <'] ) {
+  for (const mccs of ['not a range!', '^^1', '>=1.0.0 <']) {
     refused(t, () => validateManifest({ ...good(), engines: { mccs } }, LABEL), 'MCCS_ERR_MANIFEST', '/engines/mccs', mccs)
   }
 })
 
 t.test('engines.mccs is checked against the plugin API version', async (t) => {
   for (const mccs of ['^2.0.0', '>=2', '~0.9.0', '<1.0.0']) {
-    const e = refused(t, () => validateManifest({ ...good(), engines: { mccs } }, LABEL), 'MCCS_ERR_ENGINE_INCOMPATIBLE', '/engines/mccs', mccs)
+    const e = refused(
+      t,
+      () => validateManifest({ ...good(), engines: { mccs } }, LABEL),
+      'MCCS_ERR_ENGINE_INCOMPATIBLE',
+      '/engines/mccs',
+      mccs,
+    )
     t.match(e?.message, "plugin 'hello'")
   }
   for (const mccs of ['^1.0.0', '>=1.0.0 <2', '1.x', '*']) {
@@ -158,7 +202,10 @@ t.test('the wizard must be a valid JSON Schema', async (t) => {
   for (const wizard of bad) {
     refused(t, () => validateManifest({ ...good(), wizard }, LABEL), 'MCCS_ERR_MANIFEST', '/wizard', JSON.stringify(wizard))
   }
-  const hints = { type: 'object', properties: { nic: { type: 'string', 'x-mccs': { scope: 'node', discover: 'nics', widget: 'select', order: 1, group: 'Net' } } } }
+  const hints = {
+    type: 'object',
+    properties: { nic: { type: 'string', 'x-mccs': { scope: 'node', discover: 'nics', widget: 'select', order: 1, group: 'Net' } } },
+  }
   t.ok(validateManifest({ ...good(), wizard: hints }, LABEL), 'x-mccs hints are allowed')
 })
 
@@ -177,7 +224,12 @@ t.test('loadPluginDir: unreadable, invalid JSON, missing bundle', async (t) => {
 })
 
 t.test('PluginHost: duplicate type names, bundles that throw at load', async (t) => {
-  const host = new PluginHost({ providers: [], onCatastrophicError: (m) => { throw new Error(m) } })
+  const host = new PluginHost({
+    providers: [],
+    onCatastrophicError: (m) => {
+      throw new Error(m)
+    },
+  })
   t.teardown(() => host.dispose())
   const a = tmpPlugin(t, good())
   const b = tmpPlugin(t, { ...good(), version: '2.0.0' })
@@ -193,7 +245,11 @@ t.test('PluginHost: duplicate type names, bundles that throw at load', async (t)
   t.match(e3?.message, 'boom at load')
   const syntax = tmpPlugin(t, { ...good(), name: 'syntax' }, 'var __mccsPlugin = { default: {')
   await refusedAsync(t, host.load(syntax), 'MCCS_ERR_PLUGIN_LOAD', '/main', 'bundle does not parse')
-  t.same(host.list().map((p) => p.manifest.name), ['hello'], 'refused plugins are not registered')
+  t.same(
+    host.list().map((p) => p.manifest.name),
+    ['hello'],
+    'refused plugins are not registered',
+  )
 
   const r = await host.call('thrower', 'monitor', { resource: 'r', node: 'n', attrs: {}, timeoutMs: 1000 })
   t.same([r.status, r.errorCode], ['notSupported', 'MCCS_ERR_NOT_FOUND'], 'a refused type is not callable')
@@ -214,6 +270,15 @@ t.test('loadAll collects refusals and loads the rest', async (t) => {
   const host = new PluginHost({ providers: [] })
   t.teardown(() => host.dispose())
   const { loaded, errors } = await host.loadAll(root)
-  t.same(loaded.map((p) => p.manifest.name), ['hello'])
-  t.same(errors.map((e) => [e.code, e.field]), [['MCCS_ERR_ENGINE_INCOMPATIBLE', '/engines/mccs'], ['MCCS_ERR_PLUGIN_LOAD', '/main']])
+  t.same(
+    loaded.map((p) => p.manifest.name),
+    ['hello'],
+  )
+  t.same(
+    errors.map((e) => [e.code, e.field]),
+    [
+      ['MCCS_ERR_ENGINE_INCOMPATIBLE', '/engines/mccs'],
+      ['MCCS_ERR_PLUGIN_LOAD', '/main'],
+    ],
+  )
 })

@@ -16,8 +16,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 t.test('a lost isolate fails its calls and the type goes on; too many losses disable the type', async (t) => {
   const h = await createTestHost({ pluginDir: path.join(here, '../../plugins/dummy') })
-  t.teardown(async () => { h.dispose(); await h.host.whenGone() })
-  const sandbox = h.host.get(h.type)!.sandbox as unknown as { slot: { isolate: unknown } | null; onLost(i: unknown, s: unknown, m: string): void }
+  t.teardown(async () => {
+    h.dispose()
+    await h.host.whenGone()
+  })
+  const sandbox = h.host.get(h.type)!.sandbox as unknown as {
+    slot: { isolate: unknown } | null
+    onLost(i: unknown, s: unknown, m: string): void
+  }
   t.equal((await h.call('monitor', { resource: 'r1' })).status, 'done', 'the type answers')
   for (let i = 1; i <= LOST_ISOLATE_LIMIT; i++) {
     const slot = sandbox.slot!

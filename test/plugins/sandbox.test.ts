@@ -201,8 +201,13 @@ t.test('a hook needing more CPU than the host-thread budget completes on the iso
   const sb = h.host.get('dummy')!.sandbox
   await h.call('monitor')
   // How long the host's event loop stalls while the plugin burns 150 ms of CPU.
-  let last = performance.now(), worst = 0
-  const tick = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now }, 1)
+  let last = performance.now(),
+    worst = 0
+  const tick = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - last)
+    last = now
+  }, 1)
   t.teardown(() => clearInterval(tick))
   const r = await h.call('monitor', { resource: 'busy', attrs: { monitor: 'busy', delayMs: 150 }, timeoutMs: 5000 })
   clearInterval(tick)

@@ -8,7 +8,13 @@ t.test('support and license routes in the console: session, CSRF, answers', asyn
   const h = await harness()
   t.teardown(() => h.cleanup())
   const anon = new Client(h)
-  for (const [m, u] of [['GET', '/api/support'], ['POST', '/api/support'], ['GET', '/api/support/20260101T000000Z-abcdef'], ['GET', '/api/licenses'], ['POST', '/api/licenses']] as const) {
+  for (const [m, u] of [
+    ['GET', '/api/support'],
+    ['POST', '/api/support'],
+    ['GET', '/api/support/20260101T000000Z-abcdef'],
+    ['GET', '/api/licenses'],
+    ['POST', '/api/licenses'],
+  ] as const) {
     const r = await anon.req(m, u, m === 'POST' ? { nodes: 'all', node: 'n1', text: 'x' } : undefined)
     t.equal(r.status, 401, `${m} ${u} without a session`)
   }
@@ -21,7 +27,10 @@ t.test('support and license routes in the console: session, CSRF, answers', asyn
   t.match(r.body, { nodes: ['n1'], unreachable: [] })
   const id = r.body.id as string
   r = await c.req('GET', '/api/support')
-  t.same(r.body.map((x: { id: string }) => x.id), [id])
+  t.same(
+    r.body.map((x: { id: string }) => x.id),
+    [id],
+  )
   r = await c.req('GET', `/api/support/${id}`)
   t.equal(r.status, 200)
   t.equal(r.headers['content-type'], 'application/gzip')

@@ -18,7 +18,12 @@ t.test('a support bundle larger than one frame arrives whole; a license view ans
   await createInitial(b.configDir, { cluster: 't', nodes: [{ name: 'n2', address: '127.0.0.1' }] })
   await mkdir(b.logDir, { recursive: true })
   // 3 MiB of log in 128-character lines, incompressible (a bundle cuts single lines over 256 KiB)
-  await writeFile(path.join(b.logDir, 'mccs.log'), randomBytes(1536 * 1024).toString('hex').replace(/(.{128})/g, '$1\n'))
+  await writeFile(
+    path.join(b.logDir, 'mccs.log'),
+    randomBytes(1536 * 1024)
+      .toString('hex')
+      .replace(/(.{128})/g, '$1\n'),
+  )
   const svc = new PeerServices(b, async () => ({ node: 'n2' }))
   let frames = 0
   // As over the wire: JSON both ways, and each answer must fit a 1 MiB frame.
@@ -37,7 +42,7 @@ t.test('a support bundle larger than one frame arrives whole; a license view ans
   t.match(stdout, /manifest\.json/)
   t.notMatch(stdout, /cluster\.key/, 'no cluster key')
   await t.rejects(svc.handle({ t: 'supportChunk', id: 'nope', offset: 0 }), { code: 'MCCS_ERR_NOT_FOUND' })
-  const lic = await svc.handle({ t: 'licenseView' }) as { node: string; valid: boolean }
+  const lic = (await svc.handle({ t: 'licenseView' })) as { node: string; valid: boolean }
   t.equal(lic.node, 'n2')
   t.equal(lic.valid, false, 'no license installed: limited')
   await t.rejects(svc.handle({ t: 'licenseInstall', text: 'type=term\n' }), /MCCS_ERR_LICENSE/)

@@ -54,8 +54,12 @@ export const pem = `-----BEGIN PRIVATE KEY-----\n${S.pemBody.replace(/(.{64})/g,
 export const processAttrs = {
   argv: ['/bin/sh', '-c', 'exec sleep 600', 'svc', `--password=${S.argvPassword}`, '-p', S.argvDashP, '--token', S.argvToken],
   env: {
-    DB_HOST: 'db.example', APP_MODE: 'production', DB_PASS: S.envDbPass, MYSQL_PWD: S.envMysqlPwd,
-    AWS_SECRET_ACCESS_KEY: S.envAwsSecret, AWS_ACCESS_KEY_ID: S.envAwsKeyId,
+    DB_HOST: 'db.example',
+    APP_MODE: 'production',
+    DB_PASS: S.envDbPass,
+    MYSQL_PWD: S.envMysqlPwd,
+    AWS_SECRET_ACCESS_KEY: S.envAwsSecret,
+    AWS_ACCESS_KEY_ID: S.envAwsKeyId,
     DATABASE_URL: `postgres://app:${S.envUrlPassword}@db.example:5432/app`,
   },
 }

@@ -19,21 +19,32 @@ const run = promisify(execFile)
 
 t.test('planted secrets: none in the logs, none in a support bundle, no env value in ps', async (t) => {
   await buildPlugin(path.join(fixturePlugins, 'vault'))
-  const a = await startTestAgent({
-    groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: false, autoStart: false, autoFailback: false }],
-    resources: [res('db', 'process', processAttrs)],
-    dependencies: [],
-    types: {},
-  }, { prepare: (home) => cp(path.join(fixturePlugins, 'vault'), path.join(home, 'plugins/vault'), { recursive: true }) })
+  const a = await startTestAgent(
+    {
+      groups: [{ name: 'g', nodes: ['n1'], failoverOnFailure: false, autoStart: false, autoFailback: false }],
+      resources: [res('db', 'process', processAttrs)],
+      dependencies: [],
+      types: {},
+    },
+    { prepare: (home) => cp(path.join(fixturePlugins, 'vault'), path.join(home, 'plugins/vault'), { recursive: true }) },
+  )
   t.teardown(() => a.cleanup())
   const logFile = path.join(a.home, 'logs/mccs.log')
   const opFile = path.join(a.home, 'logs/operation.log')
 
   // An operator adds a resource whose attributes the type marks secret (recorded in the operation log).
-  const added = await configEdit(a.agent, { op: 'resourceAdd', user: 'admin', args: { resource: 'vault1', type: 'vault', group: 'g', attrs: vaultAttrs, nodeAttrs: vaultNodeAttrs } })
+  const added = await configEdit(a.agent, {
+    op: 'resourceAdd',
+    user: 'admin',
+    args: { resource: 'vault1', type: 'vault', group: 'g', attrs: vaultAttrs, nodeAttrs: vaultNodeAttrs },
+  })
   t.match(added, { ok: true }, 'vault1 added')
   // A refused edit logs its arguments too.
-  const refused = await configEdit(a.agent, { op: 'resourceEdit', user: 'admin', args: { resource: 'vault1', attrs: { phrase: S.schemaPhrase, nosuch: `postgres://x:${S.envUrlPassword}@h` } } })
+  const refused = await configEdit(a.agent, {
+    op: 'resourceEdit',
+    user: 'admin',
+    args: { resource: 'vault1', attrs: { phrase: S.schemaPhrase, nosuch: `postgres://x:${S.envUrlPassword}@h` } },
+  })
   t.match(refused, { ok: false }, 'an edit with an unknown attribute is refused')
   const r = await a.agent.command({ type: 'groupOnline', group: 'g', user: 'admin' }, { wait: true, timeoutMs: 60_000 })
   t.equal(r.reached, true, 'group g online: the process and the vault run')
@@ -43,11 +54,30 @@ t.test('planted secrets: none in the logs, none in a support bundle, no env valu
   // The logs: the plugin's careless lines are there, its secrets are not.
   const log = await readFile(logFile, 'utf8')
   const ops = await readFile(opFile, 'utf8')
-  t.same(leaks([['mccs.log', Buffer.from(log)], ['operation.log', Buffer.from(ops)]]), [], 'no planted secret in mccs.log or operation.log')
-  t.match(log, /unsealing with phrase \[redacted\] and seal \[redacted\]/, 'the plugin\'s free-text line, scrubbed')
-  t.match(log, /vault online with /, 'the plugin\'s attribute dump, redacted')
-  const add = ops.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.command === 'resourceAdd')
-  t.match(add, { user: 'admin', target: 'vault1', args: { attrs: { user: 'svc', phrase: '[redacted]', pin: '[redacted]', options: { region: 'eu-central-1' } } } }, 'the operation log keeps who added what')
+  t.same(
+    leaks([
+      ['mccs.log', Buffer.from(log)],
+      ['operation.log', Buffer.from(ops)],
+    ]),
+    [],
+    'no planted secret in mccs.log or operation.log',
+  )
+  t.match(log, /unsealing with phrase \[redacted\] and seal \[redacted\]/, "the plugin's free-text line, scrubbed")
+  t.match(log, /vault online with /, "the plugin's attribute dump, redacted")
+  const add = ops
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((x) => x.command === 'resourceAdd')
+  t.match(
+    add,
+    {
+      user: 'admin',
+      target: 'vault1',
+      args: { attrs: { user: 'svc', phrase: '[redacted]', pin: '[redacted]', options: { region: 'eu-central-1' } } },
+    },
+    'the operation log keeps who added what',
+  )
   for (const f of [logFile, opFile]) t.equal((await stat(f)).mode & 0o777, 0o640, `${path.basename(f)} is 0640`)
 
   // A bundle made as an operator makes it (`mccs support`: another process, which reads the
@@ -57,12 +87,19 @@ t.test('planted secrets: none in the logs, none in a support bundle, no env valu
   t.equal(cli.code, 0, cli.err)
   const outer = await readFile(out)
   const inCli = unpackAll(outer)
-  t.ok(inCli.some(([n]) => n.endsWith('n1/logs/mccs.log')) && inCli.some(([n]) => n.endsWith('n1/processinfo.txt')), 'the CLI bundle has the log and the process list')
+  t.ok(
+    inCli.some(([n]) => n.endsWith('n1/logs/mccs.log')) && inCli.some(([n]) => n.endsWith('n1/processinfo.txt')),
+    'the CLI bundle has the log and the process list',
+  )
   t.same(leaks(inCli), [], 'no planted secret in the bundle `mccs support` made')
   const own = unpackAll((await collectNodeBundle({ bootstrap: a.agent.opts.bootstrap, status: async () => a.agent.status() })).data)
   t.same(leaks(own), [], 'no planted secret in the bundle the agent made')
   const ps = own.find(([n]) => n === 'n1/processinfo.txt')![1].toString()
-  t.match(ps, /exec sleep 600 svc --password=\[redacted\] -p \[redacted\] --token \[redacted\]/, 'the managed process is in the process list, its argv redacted')
+  t.match(
+    ps,
+    /exec sleep 600 svc --password=\[redacted\] -p \[redacted\] --token \[redacted\]/,
+    'the managed process is in the process list, its argv redacted',
+  )
   t.ok(untarGz(outer).some((e) => e.name === 'manifest.json'))
 
   // ps: every local user can read command lines. The env values must not be on any of them.
@@ -70,8 +107,18 @@ t.test('planted secrets: none in the logs, none in a support bundle, no env valu
   // descriptor or a 0600 file, not `env -i VAR=value …`), owned by another helper: until it lands this
   // assertion fails, and says which values it saw.
   const { stdout } = await run('ps', ['-eo', 'args'], { maxBuffer: 16 << 20 })
-  const envValues = { envDbPass: S.envDbPass, envMysqlPwd: S.envMysqlPwd, envAwsSecret: S.envAwsSecret, envAwsKeyId: S.envAwsKeyId, envUrlPassword: S.envUrlPassword }
-  t.same(leaks([['ps -eo args', Buffer.from(stdout)]], envValues), [], 'no env value of the process resource on any command line (needs the supervisor change)')
+  const envValues = {
+    envDbPass: S.envDbPass,
+    envMysqlPwd: S.envMysqlPwd,
+    envAwsSecret: S.envAwsSecret,
+    envAwsKeyId: S.envAwsKeyId,
+    envUrlPassword: S.envUrlPassword,
+  }
+  t.same(
+    leaks([['ps -eo args', Buffer.from(stdout)]], envValues),
+    [],
+    'no env value of the process resource on any command line (needs the supervisor change)',
+  )
   // …while the service did get them (its own environ, readable by its owner and root only).
   if (process.getuid?.() === 0) {
     const holders = []

@@ -31,7 +31,11 @@ if (!avail.ok) {
     const text = out.join('\n')
     t.comment(text)
     // From the kill on: the last view without n1, the engine's start naming n1 lost, the fence, its result, the failover.
-    const at = (re: RegExp, from = 0) => { const i = text.slice(from).search(re); t.ok(i >= 0, `explain says ${re}`); return i < 0 ? -1 : from + i }
+    const at = (re: RegExp, from = 0) => {
+      const i = text.slice(from).search(re)
+      t.ok(i >= 0, `explain says ${re}`)
+      return i < 0 ? -1 : from + i
+    }
     // n2's own view (with a rebuilt dist, n3's entries are merged in too, by wall time).
     const view = text.lastIndexOf('[n2] view     view: n2, n3; coordinator n2; quorate')
     t.ok(view >= 0, 'the view change without n1 (n2 coordinator)')
@@ -60,20 +64,34 @@ if (!avail.ok) {
     const fence = path.join(h2, 'script/fence-lab.sh')
     const orig = await readFile(fence, 'utf8')
     const [shebang, ...rest] = orig.split('\n')
-    await writeFile(fence, [shebang,
-      'if [ "$1" = fence ]; then',
-      `  if grep -q '"kind":"decision","what":"fence","target":"'"$2"'"' '${h2}/logs/timeline.jsonl'; then echo present > '${h2}/fence-saw'; else echo absent > '${h2}/fence-saw'; fi`,
-      '  sleep 60', 'fi', ...rest].join('\n'))
+    await writeFile(
+      fence,
+      [
+        shebang,
+        'if [ "$1" = fence ]; then',
+        `  if grep -q '"kind":"decision","what":"fence","target":"'"$2"'"' '${h2}/logs/timeline.jsonl'; then echo present > '${h2}/fence-saw'; else echo absent > '${h2}/fence-saw'; fi`,
+        '  sleep 60',
+        'fi',
+        ...rest,
+      ].join('\n'),
+    )
     c.start()
     await until(async () => (await c.status('n1')).groups[0]?.nodes.n1 === 'online' || undefined, 60_000, 'web online on n1')
     await until(async () => (await c.status('n2')).membership?.role === 'follower' || undefined, 20_000, 'n2 following')
     await c.killNode('n1')
     await until(async () => existsSync(path.join(h2, 'fence-saw')) || undefined, 30_000, "n2's fence of n1 started")
     await c.killNode('n2') // the power cut, while the fence runs
-    t.equal((await readFile(path.join(h2, 'fence-saw'), 'utf8')).trim(), 'present', 'the fence decision was in the file when the fence started')
+    t.equal(
+      (await readFile(path.join(h2, 'fence-saw'), 'utf8')).trim(),
+      'present',
+      'the fence decision was in the file when the fence started',
+    )
     const entries = await readTimeline(path.join(h2, 'logs/timeline.jsonl'))
     const dec = entries.find((e) => e.kind === 'decision' && e.what === 'fence' && e.target === 'n1')
     t.ok(dec, `n2's timeline keeps the decision: ${dec?.text}`)
-    t.notOk(entries.some((e) => e.what === 'fenceResult' && e.target === 'n1'), 'and no result: the fence never finished')
+    t.notOk(
+      entries.some((e) => e.what === 'fenceResult' && e.target === 'n1'),
+      'and no result: the fence never finished',
+    )
   })
 }

@@ -24,12 +24,19 @@ export interface Account {
   postponedAt?: string
 }
 
-interface AccountsFile { version: 1; users: Record<string, Account> }
+interface AccountsFile {
+  version: 1
+  users: Record<string, Account>
+}
 
 /** Why a password change is due: the shipped default, or expiry. */
 export type ChangeReason = 'initial' | 'expired'
 
-export interface AccountsOptions { now?: () => number; kdf?: KdfParams; gate?: KdfGate }
+export interface AccountsOptions {
+  now?: () => number
+  kdf?: KdfParams
+  gate?: KdfGate
+}
 
 export class AccountStore {
   private data: AccountsFile = { version: 1, users: {} }
@@ -42,13 +49,18 @@ export class AccountStore {
   /** Every hash computed here goes through it (logins are turned away when it is full). */
   readonly gate: KdfGate
 
-  constructor(readonly file: string, o: AccountsOptions = {}) {
+  constructor(
+    readonly file: string,
+    o: AccountsOptions = {},
+  ) {
     this.now = o.now ?? Date.now
     this.kdf = o.kdf ?? DEFAULT_KDF
     this.gate = o.gate ?? new KdfGate()
   }
 
-  private hash(password: string): Promise<string> { return this.gate.run(() => hashPassword(password, this.kdf)) }
+  private hash(password: string): Promise<string> {
+    return this.gate.run(() => hashPassword(password, this.kdf))
+  }
 
   /** Reads the file, or creates it with the default account. A damaged file is an error, never reset. */
   async load(): Promise<void> {
@@ -63,21 +75,29 @@ export class AccountStore {
       return
     }
     let doc: unknown
-    try { doc = JSON.parse(text) } catch (e) {
+    try {
+      doc = JSON.parse(text)
+    } catch (e) {
       throw new MccsError('MCCS_ERR_CONFIG_SYNTAX', `is not valid JSON: ${(e as Error).message}`, { subject: this.file })
     }
     const users = (doc as AccountsFile | null)?.users
-    if (!users || typeof users !== 'object') throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject: this.file, field: '/users' })
+    if (!users || typeof users !== 'object')
+      throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject: this.file, field: '/users' })
     for (const [name, a] of Object.entries(users)) {
       if (typeof a?.hash !== 'string' || !Array.isArray(a.previous) || !(a.changedAt === null || typeof a.changedAt === 'string')) {
-        throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must have hash, previous[] and changedAt', { subject: this.file, field: `/users/${name}` })
+        throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must have hash, previous[] and changedAt', {
+          subject: this.file,
+          field: `/users/${name}`,
+        })
       }
     }
     this.data = doc as AccountsFile
     await chmod(this.file, 0o600) // an operator's copy may have come with looser permissions
   }
 
-  users(): string[] { return Object.keys(this.data.users) }
+  users(): string[] {
+    return Object.keys(this.data.users)
+  }
 
   get(user: string): Readonly<Account> | undefined {
     return Object.hasOwn(this.data.users, user) ? this.data.users[user] : undefined
@@ -115,10 +135,15 @@ export class AccountStore {
 
   async postpone(user: string): Promise<void> {
     if (!this.canPostpone(user)) {
-      throw new MccsError('MCCS_ERR_CONFLICT', this.changeDue(user) === 'initial'
-        ? 'the default password must be changed now; it cannot be postponed'
-        : this.changeDue(user) === null ? 'the password is not due for a change' : 'the change was postponed once already; change the password now',
-      { field: '/postpone', subject: user })
+      throw new MccsError(
+        'MCCS_ERR_CONFLICT',
+        this.changeDue(user) === 'initial'
+          ? 'the default password must be changed now; it cannot be postponed'
+          : this.changeDue(user) === null
+            ? 'the password is not due for a change'
+            : 'the change was postponed once already; change the password now',
+        { field: '/postpone', subject: user },
+      )
     }
     this.data.users[user]!.postponedAt = new Date(this.now()).toISOString()
     await this.save()
@@ -131,7 +156,10 @@ export class AccountStore {
     if (rule) throw new MccsError('MCCS_ERR_PASSWORD_RULE', rule, { field: '/next' })
     const a = this.data.users[user]!
     const used = await Promise.all([a.hash, ...a.previous].map((h) => this.gate.run(() => verifyPassword(next, h))))
-    if (used.some(Boolean)) throw new MccsError('MCCS_ERR_PASSWORD_REUSED', 'this password was used before; choose one never used on this account', { field: '/next' })
+    if (used.some(Boolean))
+      throw new MccsError('MCCS_ERR_PASSWORD_REUSED', 'this password was used before; choose one never used on this account', {
+        field: '/next',
+      })
     const hash = await this.hash(next)
     this.data.users[user] = { hash, previous: [...a.previous, a.hash], changedAt: new Date(this.now()).toISOString() }
     await this.save()
@@ -139,7 +167,9 @@ export class AccountStore {
   }
 
   /** Called after every password change (the console widens its listeners once no default is left). */
-  onPasswordChanged(f: (user: string) => void): void { this.changed.push(f) }
+  onPasswordChanged(f: (user: string) => void): void {
+    this.changed.push(f)
+  }
 
   private save(): Promise<void> {
     const text = JSON.stringify(this.data, null, 2) + '\n'

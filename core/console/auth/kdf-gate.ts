@@ -9,7 +9,10 @@ import { MccsError } from '../../errors.js'
 export class KdfGate {
   private active = 0
   private readonly waiting: Array<() => void> = []
-  constructor(readonly maxActive = 1, readonly maxWaiting = 8) {}
+  constructor(
+    readonly maxActive = 1,
+    readonly maxWaiting = 8,
+  ) {}
 
   /** Runs `f` in turn; refuses with MCCS_ERR_BUSY when the queue is full (logins). */
   tryRun<T>(f: () => Promise<T>): Promise<T> {
@@ -27,10 +30,13 @@ export class KdfGate {
       return await f()
     } finally {
       const next = this.waiting.shift()
-      if (next) next() // the slot passes on; `active` stays the same
+      if (next)
+        next() // the slot passes on; `active` stays the same
       else this.active--
     }
   }
 
-  get load(): { active: number; waiting: number } { return { active: this.active, waiting: this.waiting.length } }
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length }
+  }
 }

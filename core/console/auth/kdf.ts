@@ -3,7 +3,11 @@
 //   scrypt$<log2 N>$<r>$<p>$<salt base64url>$<hash base64url>
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
-export interface KdfParams { logN: number; r: number; p: number }
+export interface KdfParams {
+  logN: number
+  r: number
+  p: number
+}
 /** N = 2^15, r = 8: 32 MiB and about 50-100 ms per hash on a server core (see docs/console.md). */
 export const DEFAULT_KDF: KdfParams = { logN: 15, r: 8, p: 1 }
 const KEY_LEN = 32
@@ -11,7 +15,9 @@ const KEY_LEN = 32
 function derive(password: string, salt: Buffer, k: KdfParams): Promise<Buffer> {
   const N = 2 ** k.logN
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, KEY_LEN, { N, r: k.r, p: k.p, maxmem: 256 * N * k.r }, (err, key) => (err ? reject(err) : resolve(key)))
+    scrypt(password.normalize('NFC'), salt, KEY_LEN, { N, r: k.r, p: k.p, maxmem: 256 * N * k.r }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    )
   })
 }
 

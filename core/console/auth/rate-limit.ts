@@ -21,12 +21,12 @@ export interface RateLimitOptions {
   now?: () => number
 }
 
-export type LoginRefusal =
-  | { kind: 'pair' | 'address' | 'global'; waitS: number }
-  | { kind: 'locked'; waitS: number; until: number }
+export type LoginRefusal = { kind: 'pair' | 'address' | 'global'; waitS: number } | { kind: 'locked'; waitS: number; until: number }
 
 /** What a failure set off: the name's lockout starting now. */
-export interface FailureEffect { lockedUntil?: number }
+export interface FailureEffect {
+  lockedUntil?: number
+}
 
 /** Entries kept per map before expired ones are swept (a flood of names cannot grow memory without end). */
 const SWEEP_AT = 10_000
@@ -54,7 +54,10 @@ function expand6(ip: string): string[] {
 
 class Window {
   private readonly hits = new Map<string, number[]>()
-  constructor(private readonly windowMs: number, private readonly now: () => number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
 
   recent(key: string): number[] {
     const since = this.now() - this.windowMs
@@ -80,7 +83,9 @@ class Window {
     return list.length
   }
 
-  clear(key: string): void { this.hits.delete(key) }
+  clear(key: string): void {
+    this.hits.delete(key)
+  }
 }
 
 export class LoginRateLimit {
@@ -99,7 +104,9 @@ export class LoginRateLimit {
     this.all = new Window(o.windowMs, this.now)
   }
 
-  private static name(user: string): string { return user.normalize('NFC').toLowerCase() }
+  private static name(user: string): string {
+    return user.normalize('NFC').toLowerCase()
+  }
 
   /** Why a login (or a password check) must be refused now without looking at the password, or null. */
   check(user: string, ip: string): LoginRefusal | null {
@@ -140,5 +147,7 @@ export class LoginRateLimit {
   }
 
   /** A successful login clears its own pair only: failures from elsewhere keep counting. */
-  succeed(user: string, ip: string): void { this.pairs.clear(`${hostOf(ip)}\0${LoginRateLimit.name(user)}`) }
+  succeed(user: string, ip: string): void {
+    this.pairs.clear(`${hostOf(ip)}\0${LoginRateLimit.name(user)}`)
+  }
 }

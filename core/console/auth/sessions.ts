@@ -17,7 +17,12 @@ export interface Session {
   ip: string
 }
 
-export interface SessionOptions { idleMs: number; absoluteMs: number; now?: () => number; file?: string }
+export interface SessionOptions {
+  idleMs: number
+  absoluteMs: number
+  now?: () => number
+  file?: string
+}
 
 /** Last-seen times reach the file at most this often. */
 const TOUCH_WRITE_MS = 5000
@@ -29,13 +34,18 @@ export class SessionStore {
   private readonly now: () => number
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
-  constructor(readonly o: SessionOptions) { this.now = o.now ?? Date.now }
+  constructor(readonly o: SessionOptions) {
+    this.now = o.now ?? Date.now
+  }
 
   /** A store that reads the sessions kept in `o.file` (if any) and keeps them there. */
   static async open(o: SessionOptions): Promise<SessionStore> {
     const store = new SessionStore(o)
     if (o.file) {
-      const doc = await readFile(o.file, 'utf8').then((t) => JSON.parse(t) as unknown, () => null)
+      const doc = await readFile(o.file, 'utf8').then(
+        (t) => JSON.parse(t) as unknown,
+        () => null,
+      )
       if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
         for (const [k, v] of Object.entries(doc as Record<string, unknown>)) if (isSession(v) && ID_RE.test(k)) store.sessions.set(k, v) // keys: SHA-256 in base64url, 43 characters too
       }
@@ -46,23 +56,36 @@ export class SessionStore {
 
   /** Writes pending changes now (the console's close). */
   async flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; this.write() }
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+      this.write()
+    }
     await this.writing
   }
 
   private save(delayMs: number): void {
     if (!this.o.file || this.timer) return
-    this.timer = setTimeout(() => { this.timer = null; this.write() }, delayMs)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.write()
+    }, delayMs)
     this.timer.unref()
   }
 
   private write(): void {
     const file = this.o.file!
     const text = JSON.stringify(Object.fromEntries(this.sessions))
-    this.writing = this.writing.then(() => writeFileAtomic(file, text, 0o600)).catch(() => { /* kept in memory; retried with the next change */ })
+    this.writing = this.writing
+      .then(() => writeFileAtomic(file, text, 0o600))
+      .catch(() => {
+        /* kept in memory; retried with the next change */
+      })
   }
 
-  private static key(id: string): string { return createHash('sha256').update(id).digest('base64url') }
+  private static key(id: string): string {
+    return createHash('sha256').update(id).digest('base64url')
+  }
 
   create(user: string, ip: string): { id: string; session: Session } {
     this.sweep()
@@ -81,13 +104,18 @@ export class SessionStore {
     const s = this.sessions.get(key)
     if (!s) return undefined
     const t = this.now()
-    if (this.expiresAt(s) <= t) { this.sessions.delete(key); return undefined }
+    if (this.expiresAt(s) <= t) {
+      this.sessions.delete(key)
+      return undefined
+    }
     s.lastSeen = t
     this.save(TOUCH_WRITE_MS)
     return s
   }
 
-  expiresAt(s: Session): number { return Math.min(s.lastSeen + this.o.idleMs, s.createdAt + this.o.absoluteMs) }
+  expiresAt(s: Session): number {
+    return Math.min(s.lastSeen + this.o.idleMs, s.createdAt + this.o.absoluteMs)
+  }
 
   destroy(id: string | undefined): void {
     if (id && this.sessions.delete(SessionStore.key(id))) this.saveNow()
@@ -102,11 +130,16 @@ export class SessionStore {
   /** A logout or a password change reaches the file at once, even if a last-seen write is waiting. */
   private saveNow(): void {
     if (!this.o.file) return
-    if (this.timer) { clearTimeout(this.timer); this.timer = null }
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
     this.write()
   }
 
-  get size(): number { return this.sessions.size }
+  get size(): number {
+    return this.sessions.size
+  }
 
   private sweep(): void {
     const t = this.now()
@@ -116,6 +149,13 @@ export class SessionStore {
 
 function isSession(v: unknown): v is Session {
   const s = v as Partial<Session> | null
-  return !!s && typeof s === 'object' && typeof s.user === 'string' && typeof s.csrfToken === 'string' && typeof s.ip === 'string' &&
-    Number.isFinite(s.createdAt) && Number.isFinite(s.lastSeen)
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.user === 'string' &&
+    typeof s.csrfToken === 'string' &&
+    typeof s.ip === 'string' &&
+    Number.isFinite(s.createdAt) &&
+    Number.isFinite(s.lastSeen)
+  )
 }

@@ -8,7 +8,11 @@ import type { VolumeStatus } from '../../mirror/volume.js'
 import { Exposition } from './exposition.js'
 import type { EngineCounters } from './observer.js'
 
-export interface AwsCounters { apiCalls: Record<string, number>; retries: number; throttles: number }
+export interface AwsCounters {
+  apiCalls: Record<string, number>
+  retries: number
+  throttles: number
+}
 
 export interface MetricsInput {
   status: AgentStatus
@@ -28,15 +32,24 @@ export function renderMetrics(m: MetricsInput): string {
   const s = m.status
   const x = new Exposition()
   const node = s.node
-  x.family('mccs_info', 'gauge', 'Always 1: the node answering and its cluster.')
-    .add('mccs_info', { node, cluster: s.cluster }, 1)
-  x.family('mccs_config_generation', 'gauge', 'Generation of the configuration (main.json) in force.')
-    .add('mccs_config_generation', {}, s.generation)
-  x.family('mccs_uptime_seconds', 'gauge', 'Seconds since the agent that answered status started.')
-    .add('mccs_uptime_seconds', {}, s.uptimeS)
+  x.family('mccs_info', 'gauge', 'Always 1: the node answering and its cluster.').add('mccs_info', { node, cluster: s.cluster }, 1)
+  x.family('mccs_config_generation', 'gauge', 'Generation of the configuration (main.json) in force.').add(
+    'mccs_config_generation',
+    {},
+    s.generation,
+  )
+  x.family('mccs_uptime_seconds', 'gauge', 'Seconds since the agent that answered status started.').add(
+    'mccs_uptime_seconds',
+    {},
+    s.uptimeS,
+  )
 
   // Nodes (ha_cluster_pacemaker_nodes / _nodes_total).
-  x.family('mccs_nodes', 'gauge', 'The configured nodes; one line per node, value 1, status as mccs status shows it (up, down, fenced, standby, left, maintenance, unknown).')
+  x.family(
+    'mccs_nodes',
+    'gauge',
+    'The configured nodes; one line per node, value 1, status as mccs status shows it (up, down, fenced, standby, left, maintenance, unknown).',
+  )
   for (const n of s.nodes) x.add('mccs_nodes', { name: n.name, status: n.membership }, 1)
   x.family('mccs_nodes_total', 'gauge', 'Number of configured nodes.').add('mccs_nodes_total', {}, s.nodes.length)
   x.family('mccs_node_needs_fence', 'gauge', '1 while a node must be fenced before its groups can move.')
@@ -63,7 +76,8 @@ export function renderMetrics(m: MetricsInput): string {
     for (const p of ms.partition) x.add('mccs_view_member', { name: p }, 1)
     x.add('mccs_quorate', {}, b(ms.quorate))
     const [held, total] = ms.votes.split('/').map(Number)
-    if (Number.isFinite(held) && Number.isFinite(total)) x.add('mccs_quorum_votes', { type: 'votes' }, held!).add('mccs_quorum_votes', { type: 'total' }, total!)
+    if (Number.isFinite(held) && Number.isFinite(total))
+      x.add('mccs_quorum_votes', { type: 'votes' }, held!).add('mccs_quorum_votes', { type: 'total' }, total!)
     if (ms.quorum.server) x.add('mccs_quorum_server_connected', {}, b(ms.quorum.server.connected))
     for (const p of ms.peers) {
       x.add('mccs_peer_up', { peer: p.node }, b(p.up))
@@ -85,10 +99,18 @@ export function renderMetrics(m: MetricsInput): string {
   x.family('mccs_group_locked', 'gauge', "A group's lock (none, temporary, persistent) as a label, value 1.")
   x.family('mccs_group_pending_actions', 'gauge', 'Actions of a group in flight.')
   x.family('mccs_groups_total', 'gauge', 'Number of configured groups.').add('mccs_groups_total', {}, s.groups.length)
-  x.family('mccs_resources', 'gauge', 'A resource on a node (value 1): its state there, whether monitored, and faulted (a fault is recorded).')
+  x.family(
+    'mccs_resources',
+    'gauge',
+    'A resource on a node (value 1): its state there, whether monitored, and faulted (a fault is recorded).',
+  )
   x.family('mccs_resources_total', 'gauge', 'Number of configured resources.')
   x.family('mccs_fail_count', 'gauge', 'Local restarts of a resource on a node since its last clear (the engine counts failures this way).')
-  x.family('mccs_monitor_misses', 'gauge', 'Consecutive monitor results that said the resource is not running (below the confidence limit).')
+  x.family(
+    'mccs_monitor_misses',
+    'gauge',
+    'Consecutive monitor results that said the resource is not running (below the confidence limit).',
+  )
   let resources = 0
   for (const g of s.groups) {
     for (const [n, st] of Object.entries(g.nodes)) x.add('mccs_groups', { name: g.name, node: n, state: st }, 1)
@@ -98,7 +120,11 @@ export function renderMetrics(m: MetricsInput): string {
     for (const r of g.resources) {
       resources++
       for (const [n, rs] of Object.entries(r.nodes)) {
-        x.add('mccs_resources', { id: r.name, group: g.name, type: r.type, node: n, state: rs.state, monitored: rs.monitored, faulted: rs.fault !== null }, 1)
+        x.add(
+          'mccs_resources',
+          { id: r.name, group: g.name, type: r.type, node: n, state: rs.state, monitored: rs.monitored, faulted: rs.fault !== null },
+          1,
+        )
         x.add('mccs_fail_count', { resource: r.name, node: n }, rs.restarts)
         x.add('mccs_monitor_misses', { resource: r.name, node: n }, rs.misses)
       }
@@ -114,14 +140,28 @@ export function renderMetrics(m: MetricsInput): string {
   const c = m.counters
   x.family('mccs_engine_steps_total', 'counter', 'Engine steps (events) on this node.')
   x.family('mccs_action_results_total', 'counter', 'Actions finished on the engine of this node, by kind and executor status.')
-  x.family('mccs_action_duration_seconds', 'histogram', 'Time from an action starting (its plan, or its last predecessor finishing) to its result, by kind.')
+  x.family(
+    'mccs_action_duration_seconds',
+    'histogram',
+    'Time from an action starting (its plan, or its last predecessor finishing) to its result, by kind.',
+  )
   x.family('mccs_fences_total', 'counter', 'Fence actions finished, by fenced node and result (ok, failed, timeout...).')
-  x.family('mccs_notices_total', 'counter', 'Decisions and events the engine reported, by kind (groupFailover, resourceFaulted, nodeFenced...).')
+  x.family(
+    'mccs_notices_total',
+    'counter',
+    'Decisions and events the engine reported, by kind (groupFailover, resourceFaulted, nodeFenced...).',
+  )
   if (c) {
     x.add('mccs_engine_steps_total', {}, c.steps)
-    for (const [k, v] of c.actionResults) { const [kind, status] = k.split('\0'); x.add('mccs_action_results_total', { kind: kind!, status: status! }, v) }
+    for (const [k, v] of c.actionResults) {
+      const [kind, status] = k.split('\0')
+      x.add('mccs_action_results_total', { kind: kind!, status: status! }, v)
+    }
     for (const [kind, h] of c.durations) x.histogram('mccs_action_duration_seconds', { kind }, h)
-    for (const [k, v] of c.fences) { const [target, result] = k.split('\0'); x.add('mccs_fences_total', { node: target!, result: result! }, v) }
+    for (const [k, v] of c.fences) {
+      const [target, result] = k.split('\0')
+      x.add('mccs_fences_total', { node: target!, result: result! }, v)
+    }
     for (const [kind, v] of c.notices) x.add('mccs_notices_total', { kind }, v)
   }
 
@@ -136,9 +176,17 @@ export function renderMetrics(m: MetricsInput): string {
   }
 
   // Mirror disks, this node's copy (ha_cluster_drbd_resources / _connections_sync).
-  x.family('mccs_mirror_status_up', 'gauge', "1 when this node's mirror status answered within the scrape's bound; 0 if not (the other mirror lines are then absent).")
+  x.family(
+    'mccs_mirror_status_up',
+    'gauge',
+    "1 when this node's mirror status answered within the scrape's bound; 0 if not (the other mirror lines are then absent).",
+  )
   x.family('mccs_mirror_role', 'gauge', "This node's role for a mirror disk (primary, secondary, down), value 1.")
-  x.family('mccs_mirror_replication', 'gauge', "Primary: replication state to the peer (Connected, SyncSource, Disconnected, Suspended...), value 1.")
+  x.family(
+    'mccs_mirror_replication',
+    'gauge',
+    'Primary: replication state to the peer (Connected, SyncSource, Disconnected, Suspended...), value 1.',
+  )
   x.family('mccs_mirror_sync_percent', 'gauge', 'Primary: how much of the peer copy is in sync, 0-100 (absent when unknown).')
   x.family('mccs_mirror_dirty_bytes', 'gauge', 'Primary: bytes written since the generation the peer holds (the lag).')
   x.family('mccs_mirror_resync_remaining_bytes', 'gauge', 'Primary: bytes left of the running resync.')
@@ -152,15 +200,27 @@ export function renderMetrics(m: MetricsInput): string {
     if (v.replication) {
       x.add('mccs_mirror_replication', { resource: mr.resource, state: v.replication.state }, 1)
       if (v.replication.percent !== null) x.add('mccs_mirror_sync_percent', { resource: mr.resource }, v.replication.percent)
-      if (v.replication.resync) x.add('mccs_mirror_resync_remaining_bytes', { resource: mr.resource }, Math.max(0, v.replication.resync.bytes - v.replication.resync.done))
+      if (v.replication.resync)
+        x.add(
+          'mccs_mirror_resync_remaining_bytes',
+          { resource: mr.resource },
+          Math.max(0, v.replication.resync.bytes - v.replication.resync.done),
+        )
     }
     if (v.dirtyBytes !== null) x.add('mccs_mirror_dirty_bytes', { resource: mr.resource }, v.dirtyBytes)
   }
 
-  x.family('mccs_timeline_write_failures_total', 'counter', "Writes of this node's event timeline (docs/timeline.md) that failed: decisions may be missing from it.")
+  x.family(
+    'mccs_timeline_write_failures_total',
+    'counter',
+    "Writes of this node's event timeline (docs/timeline.md) that failed: decisions may be missing from it.",
+  )
   if (m.timelineFailures !== undefined) x.add('mccs_timeline_write_failures_total', {}, m.timelineFailures)
 
-  x.family('mccs_scrape_duration_seconds', 'gauge', 'Time this scrape took to gather its values.')
-    .add('mccs_scrape_duration_seconds', {}, m.gatherS)
+  x.family('mccs_scrape_duration_seconds', 'gauge', 'Time this scrape took to gather its values.').add(
+    'mccs_scrape_duration_seconds',
+    {},
+    m.gatherS,
+  )
   return x.text()
 }

@@ -22,13 +22,24 @@ export function formatValue(v: number): string {
 function labelText(labels: Labels): string {
   const keys = Object.keys(labels)
   if (!keys.length) return ''
-  return '{' + keys.map((k) => {
-    if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`metrics: bad label name ${k}`)
-    return `${k}="${escLabel(String(labels[k]))}"`
-  }).join(',') + '}'
+  return (
+    '{' +
+    keys
+      .map((k) => {
+        if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`metrics: bad label name ${k}`)
+        return `${k}="${escLabel(String(labels[k]))}"`
+      })
+      .join(',') +
+    '}'
+  )
 }
 
-interface FamilyDef { type: MetricType; help: string; lines: string[]; series: Set<string> }
+interface FamilyDef {
+  type: MetricType
+  help: string
+  lines: string[]
+  series: Set<string>
+}
 
 export class Exposition {
   private readonly families = new Map<string, FamilyDef>()

@@ -14,7 +14,12 @@ export const DURATION_BOUNDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 const KEEP_FINISHED = 2000
 const KEEP_PENDING = 10_000
 
-export interface Histogram { bounds: number[]; counts: number[]; sum: number; count: number }
+export interface Histogram {
+  bounds: number[]
+  counts: number[]
+  sum: number
+  count: number
+}
 
 export class EngineCounters {
   readonly actionResults = new Map<string, number>() // `${kind}\0${status}`
@@ -30,7 +35,9 @@ export class EngineCounters {
     agent.on('step', this.onStep)
   }
 
-  close(): void { this.agent.off('step', this.onStep) }
+  close(): void {
+    this.agent.off('step', this.onStep)
+  }
 
   /** One engine step (exposed for tests with a chosen clock). */
   step(ev: EngineEvent, r: StepResult, now: number): void {
@@ -65,4 +72,6 @@ export class EngineCounters {
   }
 }
 
-function bump(m: Map<string, number>, k: string): void { m.set(k, (m.get(k) ?? 0) + 1) }
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1)
+}

@@ -11,7 +11,10 @@ export const TOKEN_FILE = 'metrics-token.json'
 const PREFIX = 'mccsm_'
 const TOKEN_RE = /^mccsm_[A-Za-z0-9_-]{43}$/
 
-interface TokenRecord { sha256: string; created: string }
+interface TokenRecord {
+  sha256: string
+  created: string
+}
 
 export const tokenFile = (configDir: string) => path.join(configDir, TOKEN_FILE)
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
@@ -27,7 +30,10 @@ export async function createMetricsToken(configDir: string, now = new Date()): P
 /** Removes the token: every scrape is refused until a new one is made. Whether there was one. */
 export async function revokeMetricsToken(configDir: string): Promise<boolean> {
   const f = tokenFile(configDir)
-  const had = await readFile(f).then(() => true, () => false)
+  const had = await readFile(f).then(
+    () => true,
+    () => false,
+  )
   await rm(f, { force: true })
   return had
 }
@@ -41,7 +47,9 @@ export async function metricsTokenInfo(configDir: string): Promise<{ created: st
 async function readRecord(configDir: string): Promise<TokenRecord | null> {
   try {
     const j = JSON.parse(await readFile(tokenFile(configDir), 'utf8')) as Partial<TokenRecord>
-    return typeof j.sha256 === 'string' && /^[0-9a-f]{64}$/.test(j.sha256) && typeof j.created === 'string' ? { sha256: j.sha256, created: j.created } : null
+    return typeof j.sha256 === 'string' && /^[0-9a-f]{64}$/.test(j.sha256) && typeof j.created === 'string'
+      ? { sha256: j.sha256, created: j.created }
+      : null
   } catch {
     return null
   }

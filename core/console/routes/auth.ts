@@ -32,86 +32,117 @@ export function sessionView(deps: RouteDeps, s: Session) {
 export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const log = deps.agent.log
 
-  app.post<{ Body: { user: string; password: string } }>('/api/login', {
-    config: { auth: 'public' },
-    bodyLimit: SMALL_BODY, // public: a user name and a password, nothing more is read
-    schema: {
-      summary: 'Log in: sets the mccs_session cookie and returns the CSRF token',
-      body: { type: 'object', additionalProperties: false, required: ['user', 'password'], properties: { user, password } },
+  app.post<{ Body: { user: string; password: string } }>(
+    '/api/login',
+    {
+      config: { auth: 'public' },
+      bodyLimit: SMALL_BODY, // public: a user name and a password, nothing more is read
+      schema: {
+        summary: 'Log in: sets the mccs_session cookie and returns the CSRF token',
+        body: { type: 'object', additionalProperties: false, required: ['user', 'password'], properties: { user, password } },
+      },
     },
-  }, async (req, reply) => {
-    const { user: name, password: pw } = req.body
-    refuseIfLimited(deps, reply, name, req.ip)
-    let ok: boolean
-    try {
-      ok = await deps.accounts.verify(name, pw, { login: true })
-    } catch (e) {
-      if (e instanceof MccsError && e.code === 'MCCS_ERR_BUSY') reply.header('retry-after', '1')
-      throw e
-    }
-    if (!ok) {
-      const effect = deps.limiter.fail(name, req.ip)
-      log.log('warn', 'console login failed', { user: loggedName(deps, name), ip: req.ip })
-      if (effect.lockedUntil) lockedLog(deps, name, effect.lockedUntil)
-      throw new MccsError('MCCS_ERR_LOGIN_FAILED', 'wrong user name or password')
-    }
-    // mcuser/mccs is in the manual: until it is changed it opens a session only from the node itself
-    // (the console listens on loopback only meanwhile; this holds behind a proxy or tunnel too).
-    if (deps.accounts.changeDue(name) === 'initial' && !isLoopback(req.ip)) {
-      log.log('warn', 'console login with the shipped default password refused from the network', { user: name, ip: req.ip })
-      const port = deps.settings.port || 11080
-      throw new MccsError('MCCS_ERR_PASSWORD_CHANGE_REQUIRED', `the shipped default password is accepted only from the node itself: open https://127.0.0.1:${port}/main ` +
-        `on the node (for example through ssh -L ${port}:127.0.0.1:${port} <node>) and change it there`, { subject: name })
-    }
-    deps.limiter.succeed(name, req.ip)
-    const { id, session } = deps.sessions.create(name, req.ip)
-    log.log('info', 'console login', { user: name, ip: req.ip })
-    reply.setCookie(SESSION_COOKIE, id, COOKIE)
-    return sessionView(deps, session)
-  })
-
-  app.post('/api/logout', {
-    config: { auth: 'pending' },
-    bodyLimit: SMALL_BODY,
-    schema: { summary: 'Log out: ends the session' },
-  }, async (req, reply) => {
-    log.log('info', 'console logout', { user: sessionOf(req).user, ip: req.ip })
-    deps.sessions.destroy(req.cookies[SESSION_COOKIE])
-    reply.clearCookie(SESSION_COOKIE, COOKIE)
-    return reply.code(204).send()
-  })
-
-  app.get('/api/session', {
-    config: { auth: 'pending' },
-    schema: { summary: 'The session: user, whether the password must be changed, CSRF token, expiry' },
-  }, async (req) => sessionView(deps, sessionOf(req)))
-
-  app.post<{ Body: { current: string; next: string } }>('/api/password', {
-    config: { auth: 'pending' },
-    bodyLimit: SMALL_BODY,
-    schema: {
-      summary: 'Change the password (rules: docs/console.md); ends the user\'s other sessions',
-      body: { type: 'object', additionalProperties: false, required: ['current', 'next'], properties: { current: password, next: { type: 'string', maxLength: 256 } } },
+    async (req, reply) => {
+      const { user: name, password: pw } = req.body
+      refuseIfLimited(deps, reply, name, req.ip)
+      let ok: boolean
+      try {
+        ok = await deps.accounts.verify(name, pw, { login: true })
+      } catch (e) {
+        if (e instanceof MccsError && e.code === 'MCCS_ERR_BUSY') reply.header('retry-after', '1')
+        throw e
+      }
+      if (!ok) {
+        const effect = deps.limiter.fail(name, req.ip)
+        log.log('warn', 'console login failed', { user: loggedName(deps, name), ip: req.ip })
+        if (effect.lockedUntil) lockedLog(deps, name, effect.lockedUntil)
+        throw new MccsError('MCCS_ERR_LOGIN_FAILED', 'wrong user name or password')
+      }
+      // mcuser/mccs is in the manual: until it is changed it opens a session only from the node itself
+      // (the console listens on loopback only meanwhile; this holds behind a proxy or tunnel too).
+      if (deps.accounts.changeDue(name) === 'initial' && !isLoopback(req.ip)) {
+        log.log('warn', 'console login with the shipped default password refused from the network', { user: name, ip: req.ip })
+        const port = deps.settings.port || 11080
+        throw new MccsError(
+          'MCCS_ERR_PASSWORD_CHANGE_REQUIRED',
+          `the shipped default password is accepted only from the node itself: open https://127.0.0.1:${port}/main ` +
+            `on the node (for example through ssh -L ${port}:127.0.0.1:${port} <node>) and change it there`,
+          { subject: name },
+        )
+      }
+      deps.limiter.succeed(name, req.ip)
+      const { id, session } = deps.sessions.create(name, req.ip)
+      log.log('info', 'console login', { user: name, ip: req.ip })
+      reply.setCookie(SESSION_COOKIE, id, COOKIE)
+      return sessionView(deps, session)
     },
-  }, async (req, reply) => changePassword(deps, req, reply))
+  )
 
-  app.post('/api/password/postpone', {
-    config: { auth: 'pending' },
-    bodyLimit: SMALL_BODY,
-    schema: { summary: '"Change next time": postpones an expired password\'s change once, for another 90 days' },
-  }, async (req, reply) => {
-    const s = sessionOf(req)
-    await audited(deps.agent, { user: s.user, command: 'passwordPostpone', target: s.user }, () => deps.accounts.postpone(s.user))
-    log.log('info', 'console password change postponed', { user: s.user })
-    return reply.code(204).send()
-  })
+  app.post(
+    '/api/logout',
+    {
+      config: { auth: 'pending' },
+      bodyLimit: SMALL_BODY,
+      schema: { summary: 'Log out: ends the session' },
+    },
+    async (req, reply) => {
+      log.log('info', 'console logout', { user: sessionOf(req).user, ip: req.ip })
+      deps.sessions.destroy(req.cookies[SESSION_COOKIE])
+      reply.clearCookie(SESSION_COOKIE, COOKIE)
+      return reply.code(204).send()
+    },
+  )
+
+  app.get(
+    '/api/session',
+    {
+      config: { auth: 'pending' },
+      schema: { summary: 'The session: user, whether the password must be changed, CSRF token, expiry' },
+    },
+    async (req) => sessionView(deps, sessionOf(req)),
+  )
+
+  app.post<{ Body: { current: string; next: string } }>(
+    '/api/password',
+    {
+      config: { auth: 'pending' },
+      bodyLimit: SMALL_BODY,
+      schema: {
+        summary: "Change the password (rules: docs/console.md); ends the user's other sessions",
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['current', 'next'],
+          properties: { current: password, next: { type: 'string', maxLength: 256 } },
+        },
+      },
+    },
+    async (req, reply) => changePassword(deps, req, reply),
+  )
+
+  app.post(
+    '/api/password/postpone',
+    {
+      config: { auth: 'pending' },
+      bodyLimit: SMALL_BODY,
+      schema: { summary: '"Change next time": postpones an expired password\'s change once, for another 90 days' },
+    },
+    async (req, reply) => {
+      const s = sessionOf(req)
+      await audited(deps.agent, { user: s.user, command: 'passwordPostpone', target: s.user }, () => deps.accounts.postpone(s.user))
+      log.log('info', 'console password change postponed', { user: s.user })
+      return reply.code(204).send()
+    },
+  )
 }
 
 async function changePassword(deps: RouteDeps, req: FastifyRequest<{ Body: { current: string; next: string } }>, reply: FastifyReply) {
   const s = sessionOf(req)
   refuseIfLimited(deps, reply, s.user, req.ip)
   try {
-    await audited(deps.agent, { user: s.user, command: 'passwordChange', target: s.user }, () => deps.accounts.change(s.user, req.body.current, req.body.next))
+    await audited(deps.agent, { user: s.user, command: 'passwordChange', target: s.user }, () =>
+      deps.accounts.change(s.user, req.body.current, req.body.next),
+    )
   } catch (e) {
     if (e instanceof MccsError && e.field === '/current') {
       const effect = deps.limiter.fail(s.user, req.ip)
@@ -133,14 +164,27 @@ function refuseIfLimited(deps: RouteDeps, reply: FastifyReply, name: string, ip:
   const window = `${Math.round(windowMs / 60_000)} minutes`
   switch (r.kind) {
     case 'locked':
-      throw new MccsError('MCCS_ERR_ACCOUNT_LOCKED', `this account is locked after ${deps.settings.loginLimit.perAccount} failed logins until ${new Date(r.until).toISOString().replace(/\.\d+Z$/, 'Z')} (in ${r.waitS} s); ` +
-        'the right password is refused too until then. A login from the node itself (127.0.0.1, e.g. through an SSH tunnel) is still allowed', { subject: name })
+      throw new MccsError(
+        'MCCS_ERR_ACCOUNT_LOCKED',
+        `this account is locked after ${deps.settings.loginLimit.perAccount} failed logins until ${new Date(r.until).toISOString().replace(/\.\d+Z$/, 'Z')} (in ${r.waitS} s); ` +
+          'the right password is refused too until then. A login from the node itself (127.0.0.1, e.g. through an SSH tunnel) is still allowed',
+        { subject: name },
+      )
     case 'global':
-      throw new MccsError('MCCS_ERR_RATE_LIMITED', `more than ${global} failed logins on this console from all addresses in ${window}; logins are refused for ${r.waitS} s (from the node itself they are still allowed)`)
+      throw new MccsError(
+        'MCCS_ERR_RATE_LIMITED',
+        `more than ${global} failed logins on this console from all addresses in ${window}; logins are refused for ${r.waitS} s (from the node itself they are still allowed)`,
+      )
     case 'address':
-      throw new MccsError('MCCS_ERR_RATE_LIMITED', `more than ${perAddress} failed logins from this address in ${window}; try again in ${r.waitS} s`)
+      throw new MccsError(
+        'MCCS_ERR_RATE_LIMITED',
+        `more than ${perAddress} failed logins from this address in ${window}; try again in ${r.waitS} s`,
+      )
     default:
-      throw new MccsError('MCCS_ERR_RATE_LIMITED', `${max} failed logins for this user from this address in ${window}; try again in ${r.waitS} s`)
+      throw new MccsError(
+        'MCCS_ERR_RATE_LIMITED',
+        `${max} failed logins for this user from this address in ${window}; try again in ${r.waitS} s`,
+      )
   }
 }
 
@@ -156,7 +200,9 @@ function loggedName(deps: RouteDeps, name: string): string {
 
 function lockedLog(deps: RouteDeps, name: string, until: number): void {
   deps.agent.log.log('warn', 'console account locked', {
-    user: loggedName(deps, name), failures: deps.settings.loginLimit.perAccount, until: new Date(until).toISOString(),
+    user: loggedName(deps, name),
+    failures: deps.settings.loginLimit.perAccount,
+    until: new Date(until).toISOString(),
     note: 'logins for this name are refused until then, except from the node itself',
   })
 }

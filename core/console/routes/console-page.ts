@@ -7,9 +7,17 @@ import type { RouteDeps } from './deps.js'
 import { replyError } from '../http-errors.js'
 
 const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.txt': 'text/plain; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
 }
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MCCS</title></head>
@@ -36,6 +44,9 @@ export function registerConsolePageRoutes(app: FastifyInstance, deps: RouteDeps)
     if (!real || !realRoot || !real.startsWith(realRoot + path.sep)) return replyError(reply, 'MCCS_ERR_NOT_FOUND', 'no such asset')
     const body = await readFile(real).catch(() => null)
     if (!body) return replyError(reply, 'MCCS_ERR_NOT_FOUND', 'no such asset')
-    return reply.header('content-type', TYPES[path.extname(real)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body)
+    return reply
+      .header('content-type', TYPES[path.extname(real)] ?? 'application/octet-stream')
+      .header('cache-control', 'no-cache')
+      .send(body)
   })
 }

@@ -14,7 +14,7 @@ import { MccsError } from '../../errors.js'
  *  (the default: a route that says nothing needs a full session), or the holder of the metrics bearer
  *  token (GET /metrics checks it itself: a scraper has no session). */
 export const ROUTE_AUTH = ['public', 'pending', 'session', 'metrics-token'] as const
-export type RouteAuth = typeof ROUTE_AUTH[number]
+export type RouteAuth = (typeof ROUTE_AUTH)[number]
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -10,37 +10,46 @@ const ALIVE_MS = 500
 const MAX_BUFFERED = 8 * 1024 * 1024
 
 export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.get('/api/events', {
-    schema: { summary: 'Live status, log lines and operation log entries (text/event-stream)' },
-  }, async (_req, reply) => {
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-      ...headersOf(reply.getHeaders()),
-    })
-    res.write(': connected\n\n')
-    let closed = false
-    const client: EventClient = {
-      send: (event, data) => {
-        if (closed) return
-        if (res.writableLength > MAX_BUFFERED) { res.destroy(); return }
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-      },
-    }
-    const keepalive = setInterval(() => { if (!closed && res.writableLength < MAX_BUFFERED) res.write('event: alive\ndata: {}\n\n') }, ALIVE_MS)
-    keepalive.unref()
-    let remove: (() => void) | undefined
-    res.on('close', () => {
-      closed = true
-      clearInterval(keepalive)
-      remove?.()
-    })
-    remove = await deps.events.add(client)
-    if (closed) remove()
-  })
+  app.get(
+    '/api/events',
+    {
+      schema: { summary: 'Live status, log lines and operation log entries (text/event-stream)' },
+    },
+    async (_req, reply) => {
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        ...headersOf(reply.getHeaders()),
+      })
+      res.write(': connected\n\n')
+      let closed = false
+      const client: EventClient = {
+        send: (event, data) => {
+          if (closed) return
+          if (res.writableLength > MAX_BUFFERED) {
+            res.destroy()
+            return
+          }
+          res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+        },
+      }
+      const keepalive = setInterval(() => {
+        if (!closed && res.writableLength < MAX_BUFFERED) res.write('event: alive\ndata: {}\n\n')
+      }, ALIVE_MS)
+      keepalive.unref()
+      let remove: (() => void) | undefined
+      res.on('close', () => {
+        closed = true
+        clearInterval(keepalive)
+        remove?.()
+      })
+      remove = await deps.events.add(client)
+      if (closed) remove()
+    },
+  )
 }
 
 function headersOf(h: Record<string, unknown>): Record<string, string> {

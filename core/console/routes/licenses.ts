@@ -14,8 +14,15 @@ import { userOf } from './deps.js'
 
 /** The console's error answer (core/console/http-errors.ts). */
 const errorSchema = {
-  type: 'object', required: ['error'],
-  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, subject: { type: 'string' } } } },
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, subject: { type: 'string' } },
+    },
+  },
 } as const
 
 export interface LicensePeers {
@@ -34,11 +41,19 @@ const view = {
   type: 'object',
   required: ['node', 'type', 'expires', 'hostId', 'valid'],
   properties: {
-    node: { type: 'string' }, type: { type: ['string', 'null'] }, expires: { type: ['string', 'null'] },
-    hostId: { type: ['string', 'null'] }, valid: { type: 'boolean' }, reason: { type: 'string' }, licensee: { type: 'string' },
+    node: { type: 'string' },
+    type: { type: ['string', 'null'] },
+    expires: { type: ['string', 'null'] },
+    hostId: { type: ['string', 'null'] },
+    valid: { type: 'boolean' },
+    reason: { type: 'string' },
+    licensee: { type: 'string' },
     // issue 17: limited mode, days left, warnings (expiry, the 7-day rule, a floating license's server)
-    mode: { type: 'string', enum: ['valid', 'limited'] }, code: { type: 'string' }, daysLeft: { type: ['integer', 'null'] },
-    warning: { type: 'string' }, server: { type: 'string' },
+    mode: { type: 'string', enum: ['valid', 'limited'] },
+    code: { type: 'string' },
+    daysLeft: { type: ['integer', 'null'] },
+    warning: { type: 'string' },
+    server: { type: 'string' },
   },
 } as const
 
@@ -47,53 +62,86 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
   const now = deps.now ?? Date.now
   const nodes = () => deps.agent.store.current().hb.nodes.map((n) => n.name)
   // Other nodes over the peer channel (Agent.licenseOf) unless a test wires its own.
-  deps = { ...deps, licensePeers: deps.licensePeers ?? {
-    view: async (node) => (await deps.agent.licenseOf(node)) as LicenseView,
-    install: async (node, text) => (await deps.agent.licenseOf(node, text)) as LicenseView,
-  } }
-
-  app.get('/api/licenses', {
-    schema: { summary: 'License state of every node (valid, or limited with the reason)', response: { 200: { type: 'array', items: view } } },
-  }, async () => Promise.all(nodes().map(async (node): Promise<LicenseView> => {
-    if (node === b.nodeName) return nodeLicenseView(b, now())
-    if (!deps.licensePeers) return { node, type: null, expires: null, hostId: null, valid: false, reason: 'unknown: reading other nodes\' licenses is not wired in this agent' }
-    try {
-      return await deps.licensePeers.view(node)
-    } catch (e) {
-      return { node, type: null, expires: null, hostId: null, valid: false, reason: `unknown: ${(e as Error).message}` }
-    }
-  })))
-
-  app.post('/api/licenses', {
-    schema: {
-      summary: 'Install (or renew) the license of a node',
-      body: {
-        type: 'object', additionalProperties: false, required: ['node', 'text'],
-        properties: { node: { type: 'string', minLength: 1, maxLength: 64 }, text: { type: 'string', minLength: 1, maxLength: 16384 } },
-      },
-      response: { 200: view, 400: errorSchema, 503: errorSchema },
+  deps = {
+    ...deps,
+    licensePeers: deps.licensePeers ?? {
+      view: async (node) => (await deps.agent.licenseOf(node)) as LicenseView,
+      install: async (node, text) => (await deps.agent.licenseOf(node, text)) as LicenseView,
     },
-  }, async (req, reply) => {
-    const { node, text } = req.body as { node: string; text: string }
-    const user = userOf(req) // known before anything changes
-    try {
-      return await audited(deps.agent, { user, command: 'licenseInstall', target: node }, async () => {
-        if (!nodes().includes(node)) throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(node)} is not a node of this cluster`, { field: '/node' })
-        if (node === b.nodeName) {
-          await installLicense(b, text, now())
-          deps.agent.log.log('info', 'license installed', { node, user })
-          return await nodeLicenseView(b, now())
+  }
+
+  app.get(
+    '/api/licenses',
+    {
+      schema: {
+        summary: 'License state of every node (valid, or limited with the reason)',
+        response: { 200: { type: 'array', items: view } },
+      },
+    },
+    async () =>
+      Promise.all(
+        nodes().map(async (node): Promise<LicenseView> => {
+          if (node === b.nodeName) return nodeLicenseView(b, now())
+          if (!deps.licensePeers)
+            return {
+              node,
+              type: null,
+              expires: null,
+              hostId: null,
+              valid: false,
+              reason: "unknown: reading other nodes' licenses is not wired in this agent",
+            }
+          try {
+            return await deps.licensePeers.view(node)
+          } catch (e) {
+            return { node, type: null, expires: null, hostId: null, valid: false, reason: `unknown: ${(e as Error).message}` }
+          }
+        }),
+      ),
+  )
+
+  app.post(
+    '/api/licenses',
+    {
+      schema: {
+        summary: 'Install (or renew) the license of a node',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['node', 'text'],
+          properties: { node: { type: 'string', minLength: 1, maxLength: 64 }, text: { type: 'string', minLength: 1, maxLength: 16384 } },
+        },
+        response: { 200: view, 400: errorSchema, 503: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { node, text } = req.body as { node: string; text: string }
+      const user = userOf(req) // known before anything changes
+      try {
+        return await audited(deps.agent, { user, command: 'licenseInstall', target: node }, async () => {
+          if (!nodes().includes(node))
+            throw new MccsError('MCCS_ERR_INVALID', `${JSON.stringify(node)} is not a node of this cluster`, { field: '/node' })
+          if (node === b.nodeName) {
+            await installLicense(b, text, now())
+            deps.agent.log.log('info', 'license installed', { node, user })
+            return await nodeLicenseView(b, now())
+          }
+          if (!deps.licensePeers)
+            throw new MccsError(
+              'MCCS_ERR_PEER_UNREACHABLE',
+              `installing a license on ${node} from here is not wired in this agent; install it on ${node}`,
+              { field: '/node' },
+            )
+          return await deps.licensePeers.install(node, text)
+        })
+      } catch (e) {
+        // License refusals are about the body's /text (status from the catalogue), the message naming the license field.
+        if (isMccsError(e) && e.code.startsWith('MCCS_ERR_LICENSE_')) {
+          const inner = e.field && e.field !== '/text' ? `${e.field.slice(1)}: ` : ''
+          return replyError(reply, e.code, `${inner}${e.reason}`, '/text')
         }
-        if (!deps.licensePeers) throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `installing a license on ${node} from here is not wired in this agent; install it on ${node}`, { field: '/node' })
-        return await deps.licensePeers.install(node, text)
-      })
-    } catch (e) {
-      // License refusals are about the body's /text (status from the catalogue), the message naming the license field.
-      if (isMccsError(e) && e.code.startsWith('MCCS_ERR_LICENSE_')) {
-        const inner = e.field && e.field !== '/text' ? `${e.field.slice(1)}: ` : ''
-        return replyError(reply, e.code, `${inner}${e.reason}`, '/text')
+        return sendError(reply, e)
       }
-      return sendError(reply, e)
-    }
-  })
+    },
+  )
 }

@@ -12,27 +12,41 @@ export function registerLogLevelRoutes(app: FastifyInstance, deps: RouteDeps): v
   const log = deps.agent.log
   const current = (): Level => log.level?.() ?? 'info'
 
-  app.get('/api/log-level', {
-    schema: { summary: "This node's agent log level (debug, info, warn, error)" },
-  }, async () => ({ node: deps.agent.node, level: current(), levels: LEVELS }))
-
-  app.put<{ Body: { level: Level } }>('/api/log-level', {
-    schema: {
-      summary: "Change this node's agent log level now (until the agent restarts)",
-      body: { type: 'object', additionalProperties: false, required: ['level'], properties: { level: { type: 'string', enum: [...LEVELS] } } },
+  app.get(
+    '/api/log-level',
+    {
+      schema: { summary: "This node's agent log level (debug, info, warn, error)" },
     },
-  }, async (req) => {
-    const { level } = req.body
-    if (!log.setLevel) throw new MccsError('MCCS_ERR_INVALID', 'this agent\'s log cannot change its level at run time', { field: '/body/level' })
-    const before = current()
-    await audited(deps.agent, { user: userOf(req), command: 'logLevel', target: deps.agent.node, args: { level, before } }, async () => {
-      // Said at info while info is still written: before a raise, after a lowering.
-      const say = () => log.log('info', `log level set to ${level} (was ${before})`, { user: userOf(req) })
-      const raising = LEVELS.indexOf(level) > LEVELS.indexOf(before)
-      if (raising) say()
-      log.setLevel!(level)
-      if (!raising) say()
-    })
-    return { node: deps.agent.node, level: current(), levels: LEVELS }
-  })
+    async () => ({ node: deps.agent.node, level: current(), levels: LEVELS }),
+  )
+
+  app.put<{ Body: { level: Level } }>(
+    '/api/log-level',
+    {
+      schema: {
+        summary: "Change this node's agent log level now (until the agent restarts)",
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['level'],
+          properties: { level: { type: 'string', enum: [...LEVELS] } },
+        },
+      },
+    },
+    async (req) => {
+      const { level } = req.body
+      if (!log.setLevel)
+        throw new MccsError('MCCS_ERR_INVALID', "this agent's log cannot change its level at run time", { field: '/body/level' })
+      const before = current()
+      await audited(deps.agent, { user: userOf(req), command: 'logLevel', target: deps.agent.node, args: { level, before } }, async () => {
+        // Said at info while info is still written: before a raise, after a lowering.
+        const say = () => log.log('info', `log level set to ${level} (was ${before})`, { user: userOf(req) })
+        const raising = LEVELS.indexOf(level) > LEVELS.indexOf(before)
+        if (raising) say()
+        log.setLevel!(level)
+        if (!raising) say()
+      })
+      return { node: deps.agent.node, level: current(), levels: LEVELS }
+    },
+  )
 }

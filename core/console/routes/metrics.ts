@@ -25,7 +25,16 @@ const REFUSAL: Record<Exclude<TokenCheck, 'ok'>, string> = {
 function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(null), ms)
-    p.then((v) => { clearTimeout(t); resolve(v) }, () => { clearTimeout(t); resolve(null) })
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      () => {
+        clearTimeout(t)
+        resolve(null)
+      },
+    )
   })
 }
 
@@ -39,28 +48,48 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: RouteDeps): vo
     const t0 = performance.now()
     const status = await agent.statusAnywhere()
     const p = agent.host.provider('aws.ec2') as AwsEc2Provider | undefined
-    const aws: AwsCounters | null = p && typeof p.apiCalls === 'function' ? { apiCalls: p.apiCalls(), retries: p.retries(), throttles: p.throttles() } : null
-    const mirrors = await Promise.all(agent.mirror.resources().map(async (resource) => {
-      let v: ReturnType<typeof agent.mirror.known> = null
-      try { v = agent.mirror.known(resource) } catch { /* not in a cluster: no volume here */ }
-      return { resource, status: v ? await within<VolumeStatus>(v.status(), MIRROR_BOUND_MS) : null }
-    }))
-    return renderMetrics({ status, counters, aws, mirrors, timelineFailures: agent.timeline.failures, gatherS: (performance.now() - t0) / 1000 })
+    const aws: AwsCounters | null =
+      p && typeof p.apiCalls === 'function' ? { apiCalls: p.apiCalls(), retries: p.retries(), throttles: p.throttles() } : null
+    const mirrors = await Promise.all(
+      agent.mirror.resources().map(async (resource) => {
+        let v: ReturnType<typeof agent.mirror.known> = null
+        try {
+          v = agent.mirror.known(resource)
+        } catch {
+          /* not in a cluster: no volume here */
+        }
+        return { resource, status: v ? await within<VolumeStatus>(v.status(), MIRROR_BOUND_MS) : null }
+      }),
+    )
+    return renderMetrics({
+      status,
+      counters,
+      aws,
+      mirrors,
+      timelineFailures: agent.timeline.failures,
+      gatherS: (performance.now() - t0) / 1000,
+    })
   }
   let inFlight: Promise<string> | null = null
 
-  app.get('/metrics', {
-    // Outside /api and its session guard; documented in docs/metrics.md rather than the OpenAPI document.
-    config: { auth: 'metrics-token', hidden: true },
-  }, async (req, reply) => {
-    const check = await checkMetricsToken(configDir, req.headers.authorization)
-    if (check !== 'ok') {
-      reply.header('www-authenticate', 'Bearer realm="mccs-metrics"')
-      throw new MccsError('MCCS_ERR_UNAUTHENTICATED', REFUSAL[check], { field: 'authorization' })
-    }
-    inFlight ??= gather().finally(() => { inFlight = null })
-    const text = await inFlight
-    reply.header('cache-control', 'no-store').type(CONTENT_TYPE)
-    return text
-  })
+  app.get(
+    '/metrics',
+    {
+      // Outside /api and its session guard; documented in docs/metrics.md rather than the OpenAPI document.
+      config: { auth: 'metrics-token', hidden: true },
+    },
+    async (req, reply) => {
+      const check = await checkMetricsToken(configDir, req.headers.authorization)
+      if (check !== 'ok') {
+        reply.header('www-authenticate', 'Bearer realm="mccs-metrics"')
+        throw new MccsError('MCCS_ERR_UNAUTHENTICATED', REFUSAL[check], { field: 'authorization' })
+      }
+      inFlight ??= gather().finally(() => {
+        inFlight = null
+      })
+      const text = await inFlight
+      reply.header('cache-control', 'no-store').type(CONTENT_TYPE)
+      return text
+    },
+  )
 }

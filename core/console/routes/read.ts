@@ -16,46 +16,79 @@ export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void 
   results.start()
   app.addHook('onClose', async () => results.stop())
 
-  app.get('/api/status', {
-    schema: { summary: 'Cluster status: nodes, groups, resources per node (the JSON of `mccs status --json`)' },
-  }, async () => agent.statusAnywhere())
-
-  app.get('/api/config', {
-    schema: { summary: 'The configuration in force: main.json text and its generation, and hb.json (read-only here; fence device secrets redacted)' },
-  }, async () => {
-    const { main, hb } = agent.store.current()
-    return { generation: main.generation, text: JSON.stringify(main, null, 2) + '\n', hb: redactJson(hb) }
-  })
-
-  app.get<{ Querystring: { limit?: number } }>('/api/oplog', {
-    schema: {
-      summary: 'The manual operation log, newest last',
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 } } },
+  app.get(
+    '/api/status',
+    {
+      schema: { summary: 'Cluster status: nodes, groups, resources per node (the JSON of `mccs status --json`)' },
     },
-  }, async (req) => {
-    // One entry per record: a command's "accepted" and its final "done"/"failed" (command-results.ts) are two.
-    const lines = await tailLines(deps.settings.oplogFile, req.query.limit ?? 200)
-    return lines.map(oplogEntry).filter((e) => e !== null)
-  })
+    async () => agent.statusAnywhere(),
+  )
 
-  app.get<{ Querystring: { lines?: number; before?: number } }>('/api/logs', {
-    schema: {
-      summary: "This node's agent log (JSON lines), newest last; paged: `from` of one answer is `before` of the older page",
-      querystring: {
-        type: 'object', additionalProperties: false, properties: {
-          lines: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 },
-          before: { type: 'integer', minimum: 0, description: 'byte offset: the lines that end before it (the `from` of a newer page); default the end of the log' },
+  app.get(
+    '/api/config',
+    {
+      schema: {
+        summary:
+          'The configuration in force: main.json text and its generation, and hb.json (read-only here; fence device secrets redacted)',
+      },
+    },
+    async () => {
+      const { main, hb } = agent.store.current()
+      return { generation: main.generation, text: JSON.stringify(main, null, 2) + '\n', hb: redactJson(hb) }
+    },
+  )
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/oplog',
+    {
+      schema: {
+        summary: 'The manual operation log, newest last',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 } },
         },
       },
     },
-  }, async (req) => {
-    agent.log.flush()
-    // {lines, from, to, size}: the byte range the lines cover and the log's size, so a reader pages back to 0.
-    return linesBefore(deps.settings.logFile, req.query.lines ?? 200, req.query.before)
-  })
+    async (req) => {
+      // One entry per record: a command's "accepted" and its final "done"/"failed" (command-results.ts) are two.
+      const lines = await tailLines(deps.settings.oplogFile, req.query.limit ?? 200)
+      return lines.map(oplogEntry).filter((e) => e !== null)
+    },
+  )
 
-  app.get('/api/openapi.json', {
-    config: { auth: 'public' },
-    schema: { summary: 'This document' },
-  }, async () => deps.openapi.document({ version: packageVersion() }))
+  app.get<{ Querystring: { lines?: number; before?: number } }>(
+    '/api/logs',
+    {
+      schema: {
+        summary: "This node's agent log (JSON lines), newest last; paged: `from` of one answer is `before` of the older page",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            lines: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 },
+            before: {
+              type: 'integer',
+              minimum: 0,
+              description: 'byte offset: the lines that end before it (the `from` of a newer page); default the end of the log',
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      agent.log.flush()
+      // {lines, from, to, size}: the byte range the lines cover and the log's size, so a reader pages back to 0.
+      return linesBefore(deps.settings.logFile, req.query.lines ?? 200, req.query.before)
+    },
+  )
+
+  app.get(
+    '/api/openapi.json',
+    {
+      config: { auth: 'public' },
+      schema: { summary: 'This document' },
+    },
+    async () => deps.openapi.document({ version: packageVersion() }),
+  )
 }

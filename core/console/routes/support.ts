@@ -15,8 +15,15 @@ import { userOf } from './deps.js'
 
 /** The console's error answer (core/console/http-errors.ts). */
 const errorSchema = {
-  type: 'object', required: ['error'],
-  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, subject: { type: 'string' } } } },
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, subject: { type: 'string' } },
+    },
+  },
 } as const
 
 export interface SupportRouteDeps {
@@ -30,7 +37,9 @@ const bundleInfo = {
   type: 'object',
   required: ['id', 'createdAt', 'nodes', 'size'],
   properties: {
-    id: { type: 'string' }, createdAt: { type: 'string' }, size: { type: 'integer' },
+    id: { type: 'string' },
+    createdAt: { type: 'string' },
+    size: { type: 'integer' },
     nodes: { type: 'array', items: { type: 'string' } },
     unreachable: { type: 'array', items: { type: 'object', properties: { node: { type: 'string' }, reason: { type: 'string' } } } },
   },
@@ -52,44 +61,63 @@ export async function registerSupportRoutes(app: FastifyInstance, deps: SupportR
   const store = supportStore(sd)
   sd.store = store
 
-  app.post('/api/support', {
-    schema: {
-      summary: 'Collect support files from all nodes or the ones named',
-      body: {
-        type: 'object', additionalProperties: false, required: ['nodes'],
-        properties: { nodes: { anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: NODE_NAME } }] } },
+  app.post(
+    '/api/support',
+    {
+      schema: {
+        summary: 'Collect support files from all nodes or the ones named',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['nodes'],
+          properties: {
+            nodes: {
+              anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: NODE_NAME } }],
+            },
+          },
+        },
+        response: { 200: bundleInfo, 400: errorSchema },
       },
-      response: { 200: bundleInfo, 400: errorSchema },
     },
-  }, async (req, reply) => {
-    const nodes = (req.body as { nodes: 'all' | string[] }).nodes
-    const user = userOf(req) // known before anything is collected
-    try {
-      return await audited(deps.agent, { user, command: 'supportCollect', args: { nodes } }, () => createSupportBundle(sd, nodes))
-    } catch (e) {
-      return sendError(reply, e)
-    }
-  })
-
-  app.get('/api/support', {
-    schema: { summary: 'Support bundles kept on this node, newest first', response: { 200: { type: 'array', items: bundleInfo } } },
-  }, async () => store.list())
-
-  app.get('/api/support/:id', {
-    schema: {
-      summary: 'Download a support bundle (tar.gz)',
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: BUNDLE_ID.source } } },
-      response: { 400: errorSchema, 404: errorSchema },
+    async (req, reply) => {
+      const nodes = (req.body as { nodes: 'all' | string[] }).nodes
+      const user = userOf(req) // known before anything is collected
+      try {
+        return await audited(deps.agent, { user, command: 'supportCollect', args: { nodes } }, () => createSupportBundle(sd, nodes))
+      } catch (e) {
+        return sendError(reply, e)
+      }
     },
-  }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    try {
-      const file = await store.path(id)
-      return reply.type('application/gzip')
-        .header('content-disposition', `attachment; filename="mccs-support-${id}.tar.gz"`)
-        .send(createReadStream(file))
-    } catch (e) {
-      return sendError(reply, e)
-    }
-  })
+  )
+
+  app.get(
+    '/api/support',
+    {
+      schema: { summary: 'Support bundles kept on this node, newest first', response: { 200: { type: 'array', items: bundleInfo } } },
+    },
+    async () => store.list(),
+  )
+
+  app.get(
+    '/api/support/:id',
+    {
+      schema: {
+        summary: 'Download a support bundle (tar.gz)',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: BUNDLE_ID.source } } },
+        response: { 400: errorSchema, 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string }
+      try {
+        const file = await store.path(id)
+        return reply
+          .type('application/gzip')
+          .header('content-disposition', `attachment; filename="mccs-support-${id}.tar.gz"`)
+          .send(createReadStream(file))
+      } catch (e) {
+        return sendError(reply, e)
+      }
+    },
+  )
 }

@@ -8,7 +8,16 @@ import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupC
 import { dialog, button, message, confirm, notify } from './dialogs.js'
 import { groupView, isUp } from './states.js'
 import { addResourceWizard } from './add-resource.js'
-import { oplogDialog, supportDialog, preferencesDialog, helpDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
+import {
+  oplogDialog,
+  supportDialog,
+  preferencesDialog,
+  helpDialog,
+  aboutDialog,
+  heartbeatDialog,
+  addGroupDialog,
+  passwordDialog,
+} from './panels.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
 export interface Command {
@@ -50,7 +59,11 @@ export async function report(what: string, p: Promise<ActionReply | unknown>): P
 export function showError(what: string, e: unknown): void {
   const ae = e instanceof ApiError ? e : null
   if (ae && (ae.status === 404 || ae.status === 501) && !ae.code.startsWith('MCCS_ERR_NOT_FOUND')) {
-    void message(`${what}: not available`, `This agent does not offer this function: ${ae.message}`, h('p', { class: 'muted' }, `(${ae.code})`))
+    void message(
+      `${what}: not available`,
+      `This agent does not offer this function: ${ae.message}`,
+      h('p', { class: 'muted' }, `(${ae.code})`),
+    )
     return
   }
   notify(`${what}: ${ae ? `${ae.message}${ae.field ? ` [${ae.field}]` : ''} (${ae.code})` : (e as Error).message}`, 'error')
@@ -63,45 +76,90 @@ function groupVerb(verb: string, what: string, body: Record<string, unknown> = {
 
 /** Asks for a node (online on / switch to); resolves null when cancelled. */
 function pickNode(title: string, nodes: string[], text: string, o: { confirm?: boolean } = {}): Promise<string | null> {
-  if (!nodes.length) { notify(`${title}: no node to choose`, 'error'); return Promise.resolve(null) }
+  if (!nodes.length) {
+    notify(`${title}: no node to choose`, 'error')
+    return Promise.resolve(null)
+  }
   if (nodes.length === 1 && !o.confirm) return Promise.resolve(nodes[0]!)
   const d = dialog(title)
-  const sel = h('select', { id: 'pick-node' }, nodes.map((n) => h('option', { value: n }, n)))
+  const sel = h(
+    'select',
+    { id: 'pick-node' },
+    nodes.map((n) => h('option', { value: n }, n)),
+  )
   let chosen: string | null = null
   d.body.append(h('label', { for: 'pick-node' }, text), sel)
-  d.footer.append(button('Cancel', () => d.close()), button('OK', () => { chosen = sel.value; d.close() }, { primary: true, id: 'pick-node-ok' }))
+  d.footer.append(
+    button('Cancel', () => d.close()),
+    button(
+      'OK',
+      () => {
+        chosen = sel.value
+        d.close()
+      },
+      { primary: true, id: 'pick-node-ok' },
+    ),
+  )
   return d.closed.then(() => chosen)
 }
 
 /** The group's truthful state (states.ts): where it runs, faults left elsewhere, a lost node's part unknown. */
 const groupState = (g: string) => {
   const gs = groupStatus(g)
-  return gs && state.status ? groupView(state.status, gs) : { state: 'unknown', text: 'unknown', node: null, faults: [], fencing: [], perNode: {} }
+  return gs && state.status
+    ? groupView(state.status, gs)
+    : { state: 'unknown', text: 'unknown', node: null, faults: [], fencing: [], perNode: {} }
 }
-const anyFault = (g: string) => groupState(g).faults.length > 0 || (groupStatus(g)?.resources ?? []).some((r) => Object.values(r.nodes).some((n) => n.state === 'faulted' || n.fault))
+const anyFault = (g: string) =>
+  groupState(g).faults.length > 0 ||
+  (groupStatus(g)?.resources ?? []).some((r) => Object.values(r.nodes).some((n) => n.state === 'faulted' || n.fault))
 
 export const COMMANDS: Command[] = [
   // File
-  { id: 'logout', label: 'Logout', menu: 'file', enabled: () => true, run: async () => { await api.logout().catch(() => {}); location.reload() } },
+  {
+    id: 'logout',
+    label: 'Logout',
+    menu: 'file',
+    enabled: () => true,
+    run: async () => {
+      await api.logout().catch(() => {})
+      location.reload()
+    },
+  },
   { id: 'support', label: 'Collect support files…', menu: 'file', enabled: () => true, run: () => supportDialog() },
   { id: 'password', label: 'Change password…', menu: 'file', enabled: () => true, run: () => passwordDialog() },
   // Edit
   { id: 'add-group', label: 'Add group…', menu: 'edit', icon: '⊞', enabled: () => true, run: () => addGroupDialog() },
   {
-    id: 'delete-group', label: 'Delete group', menu: 'edit', enabled: () => (state.selection.kind === 'group' ? true : NEED_GROUP),
+    id: 'delete-group',
+    label: 'Delete group',
+    menu: 'edit',
+    enabled: () => (state.selection.kind === 'group' ? true : NEED_GROUP),
     run: async () => {
       const g = selectedGroup()!
-      if (isUp(groupState(g).state) && !(await confirm('Delete group', `Group '${g}' is ${groupState(g).state}. Take it offline first; delete anyway?`, 'Delete'))) return
+      if (
+        isUp(groupState(g).state) &&
+        !(await confirm('Delete group', `Group '${g}' is ${groupState(g).state}. Take it offline first; delete anyway?`, 'Delete'))
+      )
+        return
       if (!(await confirm('Delete group', `Delete group '${g}' and its resources from the configuration?`, 'Delete'))) return
       if (await report(`delete group '${g}'`, api.deleteGroup(g))) select({ kind: 'cluster' })
     },
   },
   {
-    id: 'add-resource', label: 'Add resource…', menu: 'edit', icon: '⊕', separatorBefore: true,
-    enabled: () => (state.status?.groups.length ? true : 'add a resource group first'), run: () => addResourceWizard(selectedGroup()),
+    id: 'add-resource',
+    label: 'Add resource…',
+    menu: 'edit',
+    icon: '⊕',
+    separatorBefore: true,
+    enabled: () => (state.status?.groups.length ? true : 'add a resource group first'),
+    run: () => addResourceWizard(selectedGroup()),
   },
   {
-    id: 'delete-resource', label: 'Delete resource', menu: 'edit', enabled: () => (selectedResource() ? true : 'select a resource in the tree'),
+    id: 'delete-resource',
+    label: 'Delete resource',
+    menu: 'edit',
+    enabled: () => (selectedResource() ? true : 'select a resource in the tree'),
     run: async () => {
       const r = selectedResource()!
       if (!(await confirm('Delete resource', `Delete resource '${r}' (and its dependency links)?`, 'Delete'))) return
@@ -110,53 +168,113 @@ export const COMMANDS: Command[] = [
     },
   },
   {
-    id: 'activate', menu: 'edit',
-    label: () => { const r = selectedResource(); return r && resourceConfig(r)?.monitored === false ? 'Resource activation (start monitoring)' : 'Resource deactivation (stop monitoring)' },
+    id: 'activate',
+    menu: 'edit',
+    label: () => {
+      const r = selectedResource()
+      return r && resourceConfig(r)?.monitored === false
+        ? 'Resource activation (start monitoring)'
+        : 'Resource deactivation (stop monitoring)'
+    },
     enabled: () => (selectedResource() ? true : 'select a resource in the tree'),
     run: () => {
       const r = selectedResource()!
       const on = resourceConfig(r)?.monitored === false
-      return void report(`${on ? 'activate' : 'deactivate'} monitoring of '${r}'`, api.resourceAction(r, on ? 'activate' : 'deactivate', {})).then(() => loadConfig().catch(() => {}))
+      return void report(
+        `${on ? 'activate' : 'deactivate'} monitoring of '${r}'`,
+        api.resourceAction(r, on ? 'activate' : 'deactivate', {}),
+      ).then(() => loadConfig().catch(() => {}))
     },
   },
-  { id: 'monitor-all', label: 'Monitor all resources', menu: 'edit', icon: '⟳', enabled: () => true, run: () => void report('monitor all resources', api.monitorAll()) },
   {
-    id: 'failover-on-failure', label: 'Group failover on failure…', menu: 'edit', separatorBefore: true, enabled: () => (selectedGroup() ? true : NEED_GROUP),
+    id: 'monitor-all',
+    label: 'Monitor all resources',
+    menu: 'edit',
+    icon: '⟳',
+    enabled: () => true,
+    run: () => void report('monitor all resources', api.monitorAll()),
+  },
+  {
+    id: 'failover-on-failure',
+    label: 'Group failover on failure…',
+    menu: 'edit',
+    separatorBefore: true,
+    enabled: () => (selectedGroup() ? true : NEED_GROUP),
     run: async () => {
       const g = selectedGroup()!
       const d = dialog(`Failover on failure: ${g}`)
-      const cb = h('input', { type: 'checkbox', id: 'fof', checked: groupConfig(g)?.failoverOnFailure ?? groupStatus(g)?.failoverOnFailure ?? true })
+      const cb = h('input', {
+        type: 'checkbox',
+        id: 'fof',
+        checked: groupConfig(g)?.failoverOnFailure ?? groupStatus(g)?.failoverOnFailure ?? true,
+      })
       d.body.append(h('label', { class: 'check' }, cb, ' Fail the group over to another node when a critical resource fails'))
-      d.footer.append(button('Cancel', () => d.close()), button('Save', async () => {
-        if (await report(`failover on failure of '${g}' ${cb.checked ? 'on' : 'off'}`, api.editGroup(g, { failoverOnFailure: cb.checked }))) d.close()
-      }, { primary: true, id: 'fof-save' }))
+      d.footer.append(
+        button('Cancel', () => d.close()),
+        button(
+          'Save',
+          async () => {
+            if (
+              await report(
+                `failover on failure of '${g}' ${cb.checked ? 'on' : 'off'}`,
+                api.editGroup(g, { failoverOnFailure: cb.checked }),
+              )
+            )
+              d.close()
+          },
+          { primary: true, id: 'fof-save' },
+        ),
+      )
     },
   },
   { id: 'heartbeat', label: 'Edit heartbeat configuration…', menu: 'edit', enabled: () => true, run: () => heartbeatDialog() },
   {
-    id: 'rename-node', label: 'Rename node…', menu: 'edit', enabled: () => (state.selection.kind === 'node' ? true : 'select a node in the tree'),
+    id: 'rename-node',
+    label: 'Rename node…',
+    menu: 'edit',
+    enabled: () => (state.selection.kind === 'node' ? true : 'select a node in the tree'),
     run: async () => {
       const n = (state.selection as { name: string }).name
       const d = dialog(`Rename node ${n}`)
       const inp = h('input', { id: 'rename-to', value: n, pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' })
       d.body.append(h('label', { for: 'rename-to' }, 'New name'), inp)
-      d.footer.append(button('Cancel', () => d.close()), button('Rename', async () => {
-        d.close()
-        try { await api.renameNode(n, inp.value.trim()); notify(`node ${n} renamed to ${inp.value.trim()}`, 'ok') } catch (e) { showError(`rename node ${n}`, e) }
-      }, { primary: true }))
+      d.footer.append(
+        button('Cancel', () => d.close()),
+        button(
+          'Rename',
+          async () => {
+            d.close()
+            try {
+              await api.renameNode(n, inp.value.trim())
+              notify(`node ${n} renamed to ${inp.value.trim()}`, 'ok')
+            } catch (e) {
+              showError(`rename node ${n}`, e)
+            }
+          },
+          { primary: true },
+        ),
+      )
     },
   },
   // Action
   {
-    id: 'online', label: 'Online', menu: 'action', icon: '▶',
+    id: 'online',
+    label: 'Online',
+    menu: 'action',
+    icon: '▶',
     enabled: () => {
       const r = selectedResource()
       if (r) return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => isUp(n.state)) ? `${r} is already online` : true
       const g = selectedGroup()
       if (!g) return 'select a resource group or a resource'
       const v = groupState(g)
-      if (v.state === 'unknown') return v.fencing.length ? `the group's state is unknown while ${v.fencing.join(', ')} is being fenced` : `the group's state is unknown (${v.node ?? 'its node'} is lost)`
-      return v.state === 'offline' || v.state === 'partial' || v.state === 'faulted' && v.faults.length < groupNodes(g).length ? true : `group is ${v.text}`
+      if (v.state === 'unknown')
+        return v.fencing.length
+          ? `the group's state is unknown while ${v.fencing.join(', ')} is being fenced`
+          : `the group's state is unknown (${v.node ?? 'its node'} is lost)`
+      return v.state === 'offline' || v.state === 'partial' || (v.state === 'faulted' && v.faults.length < groupNodes(g).length)
+        ? true
+        : `group is ${v.text}`
     },
     run: async () => {
       const r = selectedResource()
@@ -167,7 +285,10 @@ export const COMMANDS: Command[] = [
     },
   },
   {
-    id: 'offline', label: 'Offline', menu: 'action', icon: '■',
+    id: 'offline',
+    label: 'Offline',
+    menu: 'action',
+    icon: '■',
     enabled: () => {
       const r = selectedResource()
       if (r) return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => n.state !== 'offline') ? true : `${r} is offline`
@@ -183,7 +304,10 @@ export const COMMANDS: Command[] = [
     },
   },
   {
-    id: 'switch', label: 'Group manual failover…', menu: 'action', icon: '⇄',
+    id: 'switch',
+    label: 'Group manual failover…',
+    menu: 'action',
+    icon: '⇄',
     enabled: () => {
       const g = selectedGroup()
       if (!g) return NEED_GROUP
@@ -195,42 +319,104 @@ export const COMMANDS: Command[] = [
     run: async () => {
       const g = selectedGroup()!
       const from = groupState(g).node
-      const node = await pickNode(`Manual failover: ${g}`, groupNodes(g).filter((n) => n !== from), `Move '${g}' from ${from ?? '?'} to`, { confirm: true })
+      const node = await pickNode(
+        `Manual failover: ${g}`,
+        groupNodes(g).filter((n) => n !== from),
+        `Move '${g}' from ${from ?? '?'} to`,
+        { confirm: true },
+      )
       if (node) await groupVerb('switch', `switch to ${node}`, { node })
     },
   },
   {
-    id: 'lock', label: 'Group lock…', menu: 'action', icon: '⊠', separatorBefore: true,
-    enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : groupStatus(g)?.lock === 'none' ? true : 'already locked' },
+    id: 'lock',
+    label: 'Group lock…',
+    menu: 'action',
+    icon: '⊠',
+    separatorBefore: true,
+    enabled: () => {
+      const g = selectedGroup()
+      return !g ? NEED_GROUP : groupStatus(g)?.lock === 'none' ? true : 'already locked'
+    },
     run: async () => {
       const g = selectedGroup()!
       const d = dialog(`Lock ${g}`)
       const temp = h('input', { type: 'radio', name: 'lock-kind', id: 'lock-temp', value: 'temporary', checked: true })
       const pers = h('input', { type: 'radio', name: 'lock-kind', id: 'lock-pers', value: 'persistent' })
-      d.body.append(h('p', null, 'A locked group is not failed over or restarted by MCCS.'),
-        h('label', { class: 'check' }, temp, ' Temporary (until the agent restarts)'), h('label', { class: 'check' }, pers, ' Persistent'))
-      d.footer.append(button('Cancel', () => d.close()), button('Lock', () => { d.close(); void groupVerb('lock', 'lock', { persistent: pers.checked }) }, { primary: true, id: 'lock-ok' }))
+      d.body.append(
+        h('p', null, 'A locked group is not failed over or restarted by MCCS.'),
+        h('label', { class: 'check' }, temp, ' Temporary (until the agent restarts)'),
+        h('label', { class: 'check' }, pers, ' Persistent'),
+      )
+      d.footer.append(
+        button('Cancel', () => d.close()),
+        button(
+          'Lock',
+          () => {
+            d.close()
+            void groupVerb('lock', 'lock', { persistent: pers.checked })
+          },
+          { primary: true, id: 'lock-ok' },
+        ),
+      )
     },
   },
-  { id: 'unlock', label: 'Unlock', menu: 'action', icon: '⊡', enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : groupStatus(g)?.lock !== 'none' ? true : 'not locked' }, run: () => void groupVerb('unlock', 'unlock') },
   {
-    id: 'clear', label: 'Remove fault indication', menu: 'action', icon: '✚',
-    enabled: () => { const g = selectedGroup(); return !g ? NEED_GROUP : anyFault(g) ? true : 'no fault to remove' },
+    id: 'unlock',
+    label: 'Unlock',
+    menu: 'action',
+    icon: '⊡',
+    enabled: () => {
+      const g = selectedGroup()
+      return !g ? NEED_GROUP : groupStatus(g)?.lock !== 'none' ? true : 'not locked'
+    },
+    run: () => void groupVerb('unlock', 'unlock'),
+  },
+  {
+    id: 'clear',
+    label: 'Remove fault indication',
+    menu: 'action',
+    icon: '✚',
+    enabled: () => {
+      const g = selectedGroup()
+      return !g ? NEED_GROUP : anyFault(g) ? true : 'no fault to remove'
+    },
     run: () => void groupVerb('clear', 'remove fault'),
   },
   {
-    id: 'flush', label: 'Command initialization', menu: 'action', icon: '↺',
+    id: 'flush',
+    label: 'Command initialization',
+    menu: 'action',
+    icon: '↺',
     enabled: () => (selectedGroup() ? true : NEED_GROUP),
     run: async () => {
       const g = selectedGroup()!
-      if (await confirm('Command initialization', `Cancel every command in progress on '${g}' and reset its resources' states?`, 'Initialize')) await groupVerb('flush', 'command initialization')
+      if (
+        await confirm('Command initialization', `Cancel every command in progress on '${g}' and reset its resources' states?`, 'Initialize')
+      )
+        await groupVerb('flush', 'command initialization')
     },
   },
   {
-    id: 'probe', label: 'Manual detection', menu: 'action', icon: '⌕', enabled: onGroupOrResource,
-    run: () => { const r = selectedResource(); return r ? void report(`detect '${r}'`, api.resourceAction(r, 'probe', {})) : void groupVerb('probe', 'manual detection') },
+    id: 'probe',
+    label: 'Manual detection',
+    menu: 'action',
+    icon: '⌕',
+    enabled: onGroupOrResource,
+    run: () => {
+      const r = selectedResource()
+      return r ? void report(`detect '${r}'`, api.resourceAction(r, 'probe', {})) : void groupVerb('probe', 'manual detection')
+    },
   },
-  { id: 'oplog', label: 'View manual operation logs', menu: 'action', icon: '☰', separatorBefore: true, enabled: () => true, run: () => oplogDialog() },
+  {
+    id: 'oplog',
+    label: 'View manual operation logs',
+    menu: 'action',
+    icon: '☰',
+    separatorBefore: true,
+    enabled: () => true,
+    run: () => oplogDialog(),
+  },
   // Window / Help
   { id: 'preferences', label: 'Preferences and licenses…', menu: 'window', enabled: () => true, run: () => preferencesDialog() },
   { id: 'help', label: 'MCCS manual', menu: 'help', enabled: () => true, run: () => helpDialog() },
@@ -247,4 +433,19 @@ for (const c of COMMANDS) {
 }
 
 export const commandLabel = (c: Command): string => (typeof c.label === 'function' ? c.label() : c.label)
-export const TOOLBAR = ['online', 'offline', 'switch', 'lock', 'unlock', 'clear', 'flush', 'probe', '|', 'add-group', 'add-resource', 'monitor-all', '|', 'oplog']
+export const TOOLBAR = [
+  'online',
+  'offline',
+  'switch',
+  'lock',
+  'unlock',
+  'clear',
+  'flush',
+  'probe',
+  '|',
+  'add-group',
+  'add-resource',
+  'monitor-all',
+  '|',
+  'oplog',
+]

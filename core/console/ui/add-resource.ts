@@ -11,9 +11,17 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   const d = dialog('Add resource', { wide: true, id: 'add-resource' })
   const types = (state.types.length ? state.types : await api.types().catch(() => [])).filter((t) => t.kind !== 'fence')
   const groups = state.status?.groups.map((g) => g.name) ?? []
-  const typeSel = h('select', { id: 'ar-type' }, h('option', { value: '' }, '— choose a resource type —'),
-    types.map((t) => h('option', { value: t.name }, `${t.displayName} (${t.name} ${t.version})`)))
-  const groupSel = h('select', { id: 'ar-group' }, groups.map((g) => h('option', { value: g, selected: g === preferGroup }, g)))
+  const typeSel = h(
+    'select',
+    { id: 'ar-type' },
+    h('option', { value: '' }, '— choose a resource type —'),
+    types.map((t) => h('option', { value: t.name }, `${t.displayName} (${t.name} ${t.version})`)),
+  )
+  const groupSel = h(
+    'select',
+    { id: 'ar-group' },
+    groups.map((g) => h('option', { value: g, selected: g === preferGroup }, g)),
+  )
   const nameIn = h('input', { id: 'ar-name', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$', 'aria-describedby': 'ar-name-err' })
   const nameErr = h('div', { class: 'field-error', id: 'ar-name-err', role: 'alert' })
   const critical = h('input', { type: 'checkbox', id: 'ar-critical', checked: true })
@@ -24,27 +32,59 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   let form: SchemaForm | null = null
   let detail: TypeDetail | null = null
   let nameTouched = false
-  nameIn.addEventListener('input', () => { nameTouched = true; nameErr.textContent = '' })
+  nameIn.addEventListener('input', () => {
+    nameTouched = true
+    nameErr.textContent = ''
+  })
 
-  d.body.append(h('div', { class: 'ar-head' },
-    h('div', null, h('label', { for: 'ar-type' }, 'Resource type'), typeSel),
-    h('div', null, h('label', { for: 'ar-group' }, 'Resource group'), groupSel),
-    h('div', null, h('label', { for: 'ar-name' }, 'Resource name'), nameIn, nameErr),
-    h('div', { class: 'ar-flags' }, h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'), h('label', { class: 'check' }, monitored, ' Monitored'))),
-  typeInfo, formHost, topErr)
+  d.body.append(
+    h(
+      'div',
+      { class: 'ar-head' },
+      h('div', null, h('label', { for: 'ar-type' }, 'Resource type'), typeSel),
+      h('div', null, h('label', { for: 'ar-group' }, 'Resource group'), groupSel),
+      h('div', null, h('label', { for: 'ar-name' }, 'Resource name'), nameIn, nameErr),
+      h(
+        'div',
+        { class: 'ar-flags' },
+        h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
+        h('label', { class: 'check' }, monitored, ' Monitored'),
+      ),
+    ),
+    typeInfo,
+    formHost,
+    topErr,
+  )
 
   let timer: ReturnType<typeof setTimeout> | undefined
-  const scheduleCheck = () => { clearTimeout(timer); timer = setTimeout(() => void form?.validateRemote(), 400) }
+  const scheduleCheck = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => void form?.validateRemote(), 400)
+  }
 
   async function render(): Promise<void> {
     const type = typeSel.value
-    if (!nameTouched || !nameIn.value) { nameIn.value = type ? suggestName(type, state.status?.groups.flatMap((g) => g.resources.map((r) => r.name)) ?? []) : ''; nameTouched = false }
-    if (!type) { form = null; replace(formHost, h('p', { class: 'muted' }, 'Choose a resource type to see its attributes.')); return }
+    if (!nameTouched || !nameIn.value) {
+      nameIn.value = type ? suggestName(type, state.status?.groups.flatMap((g) => g.resources.map((r) => r.name)) ?? []) : ''
+      nameTouched = false
+    }
+    if (!type) {
+      form = null
+      replace(formHost, h('p', { class: 'muted' }, 'Choose a resource type to see its attributes.'))
+      return
+    }
     replace(formHost, h('p', { class: 'muted' }, 'loading the type…'))
     try {
       detail = await api.type(type)
-    } catch (e) { replace(formHost, h('p', { class: 'field-error' }, `cannot load type ${type}: ${(e as Error).message}`)); return }
-    replace(typeInfo, detail.description ? h('p', null, detail.description) : '', h('p', null, 'Permissions: ', (detail.permissions ?? []).join(', ') || 'none'))
+    } catch (e) {
+      replace(formHost, h('p', { class: 'field-error' }, `cannot load type ${type}: ${(e as Error).message}`))
+      return
+    }
+    replace(
+      typeInfo,
+      detail.description ? h('p', null, detail.description) : '',
+      h('p', null, 'Permissions: ', (detail.permissions ?? []).join(', ') || 'none'),
+    )
     form = schemaForm({ type, schema: detail.wizard, nodes: groupNodes(groupSel.value), onEdit: scheduleCheck })
     replace(formHost, form.el)
     void form.refreshDiscover()
@@ -53,20 +93,50 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   groupSel.addEventListener('change', () => void render())
 
   const add = button('Add', () => void submit(), { primary: true, id: 'ar-add' })
-  d.footer.append(button('Check', () => void form?.validateRemote().then((ok) => { if (ok) notify('the plugin accepts these attributes', 'ok') }), { id: 'ar-check' }),
-    button('Cancel', () => d.close()), add)
+  d.footer.append(
+    button(
+      'Check',
+      () =>
+        void form?.validateRemote().then((ok) => {
+          if (ok) notify('the plugin accepts these attributes', 'ok')
+        }),
+      { id: 'ar-check' },
+    ),
+    button('Cancel', () => d.close()),
+    add,
+  )
 
   async function submit(): Promise<void> {
     topErr.textContent = ''
     nameErr.textContent = ''
-    if (!form || !detail) { topErr.textContent = 'Choose a resource type.'; return }
-    if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(nameIn.value)) { nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'; return }
+    if (!form || !detail) {
+      topErr.textContent = 'Choose a resource type.'
+      return
+    }
+    if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(nameIn.value)) {
+      nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'
+      return
+    }
     const v = form.values()
-    if (!v) { topErr.textContent = 'Fix the fields marked below.'; return }
+    if (!v) {
+      topErr.textContent = 'Fix the fields marked below.'
+      return
+    }
     add.disabled = true
     try {
-      if (!(await form.validateRemote())) { topErr.textContent = 'The resource type refused these attributes (see the messages under the fields).'; return }
-      await api.addResource({ name: nameIn.value, type: typeSel.value, group: groupSel.value, attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked, monitored: monitored.checked })
+      if (!(await form.validateRemote())) {
+        topErr.textContent = 'The resource type refused these attributes (see the messages under the fields).'
+        return
+      }
+      await api.addResource({
+        name: nameIn.value,
+        type: typeSel.value,
+        group: groupSel.value,
+        attrs: v.attrs,
+        nodeAttrs: v.nodeAttrs,
+        critical: critical.checked,
+        monitored: monitored.checked,
+      })
       notify(`resource '${nameIn.value}' added to '${groupSel.value}'`, 'ok')
       d.close()
       await loadConfig().catch(() => {})
@@ -75,9 +145,12 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
       const ae = e instanceof ApiError ? e : null
       const issues = ae ? [...ae.issues, ...(ae.field ? [{ field: ae.field, message: ae.message }] : [])] : []
       const left = form.showIssues(issues.filter((i) => !/^\/(name|group|type)$/.test(i.field)))
-      for (const i of issues.filter((x) => /^\/(name|group|type)$/.test(x.field))) (i.field === '/name' ? nameErr : topErr).textContent = i.message
+      for (const i of issues.filter((x) => /^\/(name|group|type)$/.test(x.field)))
+        (i.field === '/name' ? nameErr : topErr).textContent = i.message
       topErr.textContent ||= ae ? `${ae.message} (${ae.code})${left.length ? '' : ''}` : (e as Error).message
-    } finally { add.disabled = false }
+    } finally {
+      add.disabled = false
+    }
   }
   if (preferGroup) groupSel.value = preferGroup
 }

@@ -3,8 +3,15 @@
 import type { AgentStatus } from '../../agent/status.js'
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string,
-    readonly issues: Array<{ field: string; message: string }> = []) { super(message) }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly issues: Array<{ field: string; message: string }> = [],
+  ) {
+    super(message)
+  }
 }
 
 export interface Session {
@@ -20,8 +27,12 @@ export interface Session {
 
 let csrf = ''
 let onUnauthorized: () => void = () => {}
-export function setCsrf(token: string): void { csrf = token }
-export function whenUnauthorized(f: () => void): void { onUnauthorized = f }
+export function setCsrf(token: string): void {
+  csrf = token
+}
+export function whenUnauthorized(f: () => void): void {
+  onUnauthorized = f
+}
 
 export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
@@ -36,12 +47,21 @@ export async function call<T>(method: string, url: string, body?: unknown): Prom
   if (res.status === 204) return undefined as T
   const text = await res.text()
   let data: unknown = undefined
-  try { data = text ? JSON.parse(text) : undefined } catch { /* not JSON: reported below */ }
+  try {
+    data = text ? JSON.parse(text) : undefined
+  } catch {
+    /* not JSON: reported below */
+  }
   if (!res.ok) {
-    const e = (data as { error?: { code?: string; message?: string; field?: string }; issues?: Array<{ field: string; message: string }> } | undefined)
-    const err = new ApiError(res.status, e?.error?.code ?? `HTTP_${res.status}`,
+    const e = data as
+      { error?: { code?: string; message?: string; field?: string }; issues?: Array<{ field: string; message: string }> } | undefined
+    const err = new ApiError(
+      res.status,
+      e?.error?.code ?? `HTTP_${res.status}`,
       e?.error?.message ?? (res.status === 404 ? `${method} ${url} does not exist on this agent` : `${res.status} ${res.statusText}`),
-      e?.error?.field, e?.issues ?? [])
+      e?.error?.field,
+      e?.issues ?? [],
+    )
     if (res.status === 401 && !url.endsWith('/api/login')) onUnauthorized()
     throw err
   }
@@ -63,12 +83,16 @@ export const api = {
   oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
   logLevel: () => call<{ node: string; level: string; levels: string[] }>('GET', '/api/log-level'),
   setLogLevel: (level: string) => call<{ node: string; level: string; levels: string[] }>('PUT', '/api/log-level', { level }),
-  logs: (lines = 200, before?: number) => call<LogPage>('GET', `/api/logs?lines=${lines}${before !== undefined ? `&before=${before}` : ''}`),
-  groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
-  resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),
+  logs: (lines = 200, before?: number) =>
+    call<LogPage>('GET', `/api/logs?lines=${lines}${before !== undefined ? `&before=${before}` : ''}`),
+  groupAction: (g: string, verb: string, body: Record<string, unknown> = {}) =>
+    call<ActionReply>('POST', `/api/groups/${enc(g)}/actions/${verb}`, body),
+  resourceAction: (r: string, verb: string, body: Record<string, unknown> = {}) =>
+    call<ActionReply>('POST', `/api/resources/${enc(r)}/actions/${verb}`, body),
   monitorAll: () => call<unknown>('POST', '/api/monitor-all', {}),
   /** standby | unstandby | maintenance | unmaintenance (as `mccs node <verb> <node>`). */
-  nodeAction: (n: string, verb: string, body: Record<string, unknown> = {}) => call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
+  nodeAction: (n: string, verb: string, body: Record<string, unknown> = {}) =>
+    call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
   addGroup: (g: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/groups', g),
   editGroup: (g: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/groups/${enc(g)}`, p),
   deleteGroup: (g: string) => call<{ generation: number }>('DELETE', `/api/groups/${enc(g)}`),
@@ -77,8 +101,16 @@ export const api = {
   deleteResource: (r: string) => call<{ generation: number }>('DELETE', `/api/resources/${enc(r)}`),
   link: (parent: string, child: string) => call<{ generation: number }>('POST', '/api/dependencies', { parent, child }),
   unlink: (parent: string, child: string) => call<{ generation: number }>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
-  discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) => call<{ options: Array<{ value: string; label?: string }>; answer?: string; message?: string; schema?: JsonSchema }>('POST', `/api/types/${enc(t)}/discover`, body),
-  validate: (t: string, perNode: Record<string, Record<string, unknown>>) => call<{ ok: boolean; diagnostics: Array<{ field: string; message: string; hint?: string }> }>('POST', `/api/types/${enc(t)}/validate`, { perNode }),
+  discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) =>
+    call<{ options: Array<{ value: string; label?: string }>; answer?: string; message?: string; schema?: JsonSchema }>(
+      'POST',
+      `/api/types/${enc(t)}/discover`,
+      body,
+    ),
+  validate: (t: string, perNode: Record<string, Record<string, unknown>>) =>
+    call<{ ok: boolean; diagnostics: Array<{ field: string; message: string; hint?: string }> }>('POST', `/api/types/${enc(t)}/validate`, {
+      perNode,
+    }),
   renameNode: (n: string, name: string) => call<unknown>('POST', `/api/nodes/${enc(n)}/rename`, { name }),
   supportList: () => call<SupportBundle[]>('GET', '/api/support'),
   supportCollect: (nodes: 'all' | string[]) => call<SupportBundle>('POST', '/api/support', { nodes }),
@@ -87,12 +119,57 @@ export const api = {
   openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
 }
 
-export interface TypeSummary { name: string; displayName: string; version: string; kind: string; description?: string; permissions: string[] }
-export interface TypeDetail extends TypeSummary { wizard: JsonSchema; defaults?: Record<string, number> }
+export interface TypeSummary {
+  name: string
+  displayName: string
+  version: string
+  kind: string
+  description?: string
+  permissions: string[]
+}
+export interface TypeDetail extends TypeSummary {
+  wizard: JsonSchema
+  defaults?: Record<string, number>
+}
 export type JsonSchema = Record<string, unknown>
-export interface ActionReply { accepted: boolean; outcome?: string; message?: string }
-export interface OpEntry { at: string; user: string; node?: string; op?: string; command?: string; target?: string | null; args?: Record<string, unknown>; result: string; reason?: string; final?: { result: string; at: string; reason?: string } }
+export interface ActionReply {
+  accepted: boolean
+  outcome?: string
+  message?: string
+}
+export interface OpEntry {
+  at: string
+  user: string
+  node?: string
+  op?: string
+  command?: string
+  target?: string | null
+  args?: Record<string, unknown>
+  result: string
+  reason?: string
+  final?: { result: string; at: string; reason?: string }
+}
 /** A page of this node's log: `from` is the `before` of the older page (0: the log's start). */
-export interface LogPage { lines: string[]; from: number; to: number; size: number }
-export interface SupportBundle { id: string; createdAt: string; nodes: string[]; size: number }
-export interface License { node: string; type: string; expires: string | null; hostId: string; valid: boolean; reason?: string; mode?: string; daysLeft?: number | null; warning?: string }
+export interface LogPage {
+  lines: string[]
+  from: number
+  to: number
+  size: number
+}
+export interface SupportBundle {
+  id: string
+  createdAt: string
+  nodes: string[]
+  size: number
+}
+export interface License {
+  node: string
+  type: string
+  expires: string | null
+  hostId: string
+  valid: boolean
+  reason?: string
+  mode?: string
+  daysLeft?: number | null
+  warning?: string
+}

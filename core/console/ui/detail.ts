@@ -3,76 +3,169 @@
 // selection and configuration generation, so a live update never wipes what the operator is typing.
 import { h, replace } from './dom.js'
 import { api, ApiError, type TypeDetail } from './api.js'
-import { state, select, groupStatus, groupConfig, resourceConfig, resourceStatus, groupOf, groupNodes, loadConfig, type Selection } from './store.js'
+import {
+  state,
+  select,
+  groupStatus,
+  groupConfig,
+  resourceConfig,
+  resourceStatus,
+  groupOf,
+  groupNodes,
+  loadConfig,
+  type Selection,
+} from './store.js'
 import { badge, groupView, ROLE_LABEL } from './states.js'
 import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 
-interface View { el: HTMLElement; update?(): void }
-interface Tab { id: string; label: string; build(): View }
+interface View {
+  el: HTMLElement
+  update?(): void
+}
+interface Tab {
+  id: string
+  label: string
+  build(): View
+}
 const activeTab = new Map<string, string>()
 let mounted: { key: string; view: View } | null = null
 const typeCache = new Map<string, Promise<TypeDetail>>()
 export const typeDetail = (t: string): Promise<TypeDetail> => {
   let p = typeCache.get(t)
-  if (!p) { p = api.type(t); typeCache.set(t, p); p.catch(() => typeCache.delete(t)) }
+  if (!p) {
+    p = api.type(t)
+    typeCache.set(t, p)
+    p.catch(() => typeCache.delete(t))
+  }
   return p
 }
 
 const live = (render: () => Node | Node[]): View => {
   const el = h('div', { class: 'tab-live' })
-  const update = () => { const n = render(); replace(el, ...(Array.isArray(n) ? n : [n])) }
+  const update = () => {
+    const n = render()
+    replace(el, ...(Array.isArray(n) ? n : [n]))
+  }
   update()
   return { el, update }
 }
 const kv = (rows: Array<[string, Node | string | number | boolean | null | undefined]>) =>
-  h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v === undefined || v === null || v === '' ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : v instanceof Node ? v : String(v))]))
+  h(
+    'dl',
+    { class: 'kv' },
+    rows.map(([k, v]) => [
+      h('dt', null, k),
+      h(
+        'dd',
+        null,
+        v === undefined || v === null || v === '' ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : v instanceof Node ? v : String(v),
+      ),
+    ]),
+  )
 
 function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
   switch (sel.kind) {
-    case 'cluster': return { title: `Cluster ${state.status?.cluster ?? ''}`, tabs: [
-      { id: 'groups', label: 'Resource group state', build: () => live(groupStateTable) },
-      { id: 'attrs', label: 'Cluster attribute', build: () => live(clusterAttrs) },
-      { id: 'quorum', label: 'Quorum state', build: () => live(quorumView) }] }
-    case 'group': return { title: `Resource group ${sel.name}`, tabs: [
-      { id: 'state', label: 'Resource state', build: () => live(() => resourceStateTable(sel.name)) },
-      { id: 'deps', label: 'Resource dependency', build: () => dependencyTab(sel.name) },
-      { id: 'props', label: 'Resource group property', build: () => groupProps(sel.name) }] }
-    case 'resource': return { title: `Resource ${sel.name}`, tabs: [
-      { id: 'state', label: 'Resource state', build: () => live(() => oneResourceState(sel.name)) },
-      { id: 'attrs', label: 'Resource attribute', build: () => resourceAttrs(sel.name) }] }
-    case 'node': return { title: `Node ${sel.name}`, tabs: [{ id: 'attrs', label: 'Node attribute', build: () => live(() => nodeAttrs(sel.name)) }] }
-    case 'types': return { title: 'Resource types', tabs: [{ id: 'list', label: 'Resource types', build: () => live(typeList) }] }
-    case 'type': return { title: `Resource type ${sel.name}`, tabs: [
-      { id: 'state', label: 'Resource state', build: () => live(() => typeResources(sel.name)) },
-      { id: 'attrs', label: 'Resource type attribute', build: () => typeAttrs(sel.name) }] }
+    case 'cluster':
+      return {
+        title: `Cluster ${state.status?.cluster ?? ''}`,
+        tabs: [
+          { id: 'groups', label: 'Resource group state', build: () => live(groupStateTable) },
+          { id: 'attrs', label: 'Cluster attribute', build: () => live(clusterAttrs) },
+          { id: 'quorum', label: 'Quorum state', build: () => live(quorumView) },
+        ],
+      }
+    case 'group':
+      return {
+        title: `Resource group ${sel.name}`,
+        tabs: [
+          { id: 'state', label: 'Resource state', build: () => live(() => resourceStateTable(sel.name)) },
+          { id: 'deps', label: 'Resource dependency', build: () => dependencyTab(sel.name) },
+          { id: 'props', label: 'Resource group property', build: () => groupProps(sel.name) },
+        ],
+      }
+    case 'resource':
+      return {
+        title: `Resource ${sel.name}`,
+        tabs: [
+          { id: 'state', label: 'Resource state', build: () => live(() => oneResourceState(sel.name)) },
+          { id: 'attrs', label: 'Resource attribute', build: () => resourceAttrs(sel.name) },
+        ],
+      }
+    case 'node':
+      return { title: `Node ${sel.name}`, tabs: [{ id: 'attrs', label: 'Node attribute', build: () => live(() => nodeAttrs(sel.name)) }] }
+    case 'types':
+      return { title: 'Resource types', tabs: [{ id: 'list', label: 'Resource types', build: () => live(typeList) }] }
+    case 'type':
+      return {
+        title: `Resource type ${sel.name}`,
+        tabs: [
+          { id: 'state', label: 'Resource state', build: () => live(() => typeResources(sel.name)) },
+          { id: 'attrs', label: 'Resource type attribute', build: () => typeAttrs(sel.name) },
+        ],
+      }
   }
 }
 
 export function renderDetail(root: HTMLElement): void {
-  if (!state.status) { replace(root, h('p', { class: 'muted' }, 'waiting for the agent…')); return }
+  if (!state.status) {
+    replace(root, h('p', { class: 'muted' }, 'waiting for the agent…'))
+    return
+  }
   const sel = state.selection
   const { title, tabs } = tabsFor(sel)
   const kind = sel.kind
   const tabId = tabs.some((t) => t.id === activeTab.get(kind)) ? activeTab.get(kind)! : tabs[0]!.id
   const key = `${JSON.stringify(sel)}|${tabId}|${state.config?.generation ?? 0}`
-  if (mounted?.key === key && root.contains(mounted.view.el)) { mounted.view.update?.(); return }
+  if (mounted?.key === key && root.contains(mounted.view.el)) {
+    mounted.view.update?.()
+    return
+  }
   const tab = tabs.find((t) => t.id === tabId)!
   const view = tab.build()
   mounted = { key, view }
-  const tablist = h('div', { role: 'tablist', class: 'tabs', 'aria-label': title }, tabs.map((t) => {
-    const b = h('button', { type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-selected': String(t.id === tabId), tabindex: t.id === tabId ? 0 : -1, 'aria-controls': 'tabpanel' }, t.label)
-    b.addEventListener('click', () => { activeTab.set(kind, t.id); renderDetail(root) })
-    b.addEventListener('keydown', (e) => {
-      const i = tabs.indexOf(t)
-      const go = e.key === 'ArrowRight' ? tabs[(i + 1) % tabs.length] : e.key === 'ArrowLeft' ? tabs[(i - 1 + tabs.length) % tabs.length] : null
-      if (go) { e.preventDefault(); activeTab.set(kind, go.id); renderDetail(root); root.querySelector<HTMLElement>(`#tab-${go.id}`)?.focus() }
-    })
-    return b
-  }))
-  replace(root, h('h2', { class: 'detail-title' }, title), tablist, h('div', { role: 'tabpanel', id: 'tabpanel', 'aria-labelledby': `tab-${tabId}`, class: 'tabpanel' }, view.el))
+  const tablist = h(
+    'div',
+    { role: 'tablist', class: 'tabs', 'aria-label': title },
+    tabs.map((t) => {
+      const b = h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${t.id}`,
+          'aria-selected': String(t.id === tabId),
+          tabindex: t.id === tabId ? 0 : -1,
+          'aria-controls': 'tabpanel',
+        },
+        t.label,
+      )
+      b.addEventListener('click', () => {
+        activeTab.set(kind, t.id)
+        renderDetail(root)
+      })
+      b.addEventListener('keydown', (e) => {
+        const i = tabs.indexOf(t)
+        const go =
+          e.key === 'ArrowRight' ? tabs[(i + 1) % tabs.length] : e.key === 'ArrowLeft' ? tabs[(i - 1 + tabs.length) % tabs.length] : null
+        if (go) {
+          e.preventDefault()
+          activeTab.set(kind, go.id)
+          renderDetail(root)
+          root.querySelector<HTMLElement>(`#tab-${go.id}`)?.focus()
+        }
+      })
+      return b
+    }),
+  )
+  replace(
+    root,
+    h('h2', { class: 'detail-title' }, title),
+    tablist,
+    h('div', { role: 'tabpanel', id: 'tabpanel', 'aria-labelledby': `tab-${tabId}`, class: 'tabpanel' }, view.el),
+  )
 }
 
 // ---- cluster
@@ -80,29 +173,153 @@ function groupStateTable(): Node {
   const st = state.status!
   if (!st.groups.length) return h('p', { class: 'muted' }, 'No resource groups yet: Edit → Add group.')
   const nodes = st.nodes.map((n) => n.name)
-  return h('table', { class: 'grid state-grid', id: 'group-state' },
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Group'), nodes.map((n) => h('th', { scope: 'col' }, n)), h('th', { scope: 'col' }, 'Lock'), h('th', { scope: 'col' }, 'Failover on failure'))),
-    h('tbody', null, st.groups.map((g) => h('tr', { 'data-group': g.name },
-      h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'group', name: g.name }) } }, g.name)),
-      nodes.map((n) => { const p = groupView(st, g).perNode[n]; return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, 'not a member')) }),
-      h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`), h('td', null, g.failoverOnFailure ? 'yes' : 'no')))))
+  return h(
+    'table',
+    { class: 'grid state-grid', id: 'group-state' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, 'Group'),
+        nodes.map((n) => h('th', { scope: 'col' }, n)),
+        h('th', { scope: 'col' }, 'Lock'),
+        h('th', { scope: 'col' }, 'Failover on failure'),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      st.groups.map((g) =>
+        h(
+          'tr',
+          { 'data-group': g.name },
+          h(
+            'th',
+            { scope: 'row' },
+            h(
+              'a',
+              {
+                href: '#',
+                onclick: (e: Event) => {
+                  e.preventDefault()
+                  select({ kind: 'group', name: g.name })
+                },
+              },
+              g.name,
+            ),
+          ),
+          nodes.map((n) => {
+            const p = groupView(st, g).perNode[n]
+            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, 'not a member'))
+          }),
+          h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`),
+          h('td', null, g.failoverOnFailure ? 'yes' : 'no'),
+        ),
+      ),
+    ),
+  )
 }
 function clusterAttrs(): Node {
   const st = state.status!
   const hb = state.config?.hb
-  return h('div', null, kv([['Cluster name', st.cluster], ['This node', st.node], ['Configuration generation', st.generation], ['Agent uptime', `${st.uptimeS} s`],
-    ['Nodes', st.nodes.map((n) => n.name).join(', ')], ['Heartbeat', hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
-    ['Resource types', st.types.map((t) => `${t.name} ${t.version}`).join(', ')]]),
-  st.notices.length ? h('div', null, h('h3', null, 'Recent notices'), h('ul', { class: 'notices' }, [...st.notices].reverse().slice(0, 10).map((n) => h('li', null, h('span', { class: 'muted' }, new Date(n.at).toLocaleTimeString()), ' ', (n as unknown as { text?: string; message?: string }).text ?? (n as unknown as { message?: string }).message ?? JSON.stringify(n))))) : null)
+  return h(
+    'div',
+    null,
+    kv([
+      ['Cluster name', st.cluster],
+      ['This node', st.node],
+      ['Configuration generation', st.generation],
+      ['Agent uptime', `${st.uptimeS} s`],
+      ['Nodes', st.nodes.map((n) => n.name).join(', ')],
+      ['Heartbeat', hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
+      ['Resource types', st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
+    ]),
+    st.notices.length
+      ? h(
+          'div',
+          null,
+          h('h3', null, 'Recent notices'),
+          h(
+            'ul',
+            { class: 'notices' },
+            [...st.notices]
+              .reverse()
+              .slice(0, 10)
+              .map((n) =>
+                h(
+                  'li',
+                  null,
+                  h('span', { class: 'muted' }, new Date(n.at).toLocaleTimeString()),
+                  ' ',
+                  (n as unknown as { text?: string; message?: string }).text ??
+                    (n as unknown as { message?: string }).message ??
+                    JSON.stringify(n),
+                ),
+              ),
+          ),
+        )
+      : null,
+  )
 }
 function quorumView(): Node {
   const m = state.status!.membership
-  if (!m) return h('p', { class: 'muted' }, 'Single-node cluster: no quorum is configured (quorum applies when the cluster has two or more nodes).')
-  return h('div', null, kv([['Quorum', badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')], ['Votes', m.votes], ['Role of this node', m.role], ['Coordinator', m.coordinator], ['Partition', m.partition.join(', ')]]),
+  if (!m)
+    return h(
+      'p',
+      { class: 'muted' },
+      'Single-node cluster: no quorum is configured (quorum applies when the cluster has two or more nodes).',
+    )
+  return h(
+    'div',
+    null,
+    kv([
+      ['Quorum', badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
+      ['Votes', m.votes],
+      ['Role of this node', m.role],
+      ['Coordinator', m.coordinator],
+      ['Partition', m.partition.join(', ')],
+    ]),
     h('h3', null, 'Peers and heartbeat links'),
-    h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Peer', 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, m.peers.map((p) => h('tr', null, h('th', { scope: 'row' }, p.node), h('td', null, badge(p.up ? 'up' : 'down')),
-        h('td', null, Object.entries(p.links).map(([l, x]) => h('span', { class: 'link-chip' }, badge(x.up ? 'up' : 'down'), ` ${l}${x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : ''}`))))))))
+    h(
+      'table',
+      { class: 'grid' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Peer', 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        m.peers.map((p) =>
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'row' }, p.node),
+            h('td', null, badge(p.up ? 'up' : 'down')),
+            h(
+              'td',
+              null,
+              Object.entries(p.links).map(([l, x]) =>
+                h(
+                  'span',
+                  { class: 'link-chip' },
+                  badge(x.up ? 'up' : 'down'),
+                  ` ${l}${x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : ''}`,
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  )
 }
 
 // ---- group
@@ -112,45 +329,180 @@ function resourceStateTable(g: string): Node {
   const nodes = groupNodes(g)
   const v = groupView(state.status!, gs)
   // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
-  const role = (n: string) => { const p = v.perNode[n]; return p ? ROLE_LABEL[p.role] : 'not a member' }
-  return h('div', null,
-    h('p', { class: 'group-line' }, 'Group: ', badge(v.state, undefined, v.text), v.node && v.state !== 'unknown' ? ` on ${v.node}` : v.node ? ` (${v.node} is lost and not fenced yet)` : '',
-      v.faults.length > 0 && v.state !== 'faulted' ? h('span', { class: 'fault-mark' }, ` · ⚠ fault left on ${v.faults.join(', ')} (Remove fault indication clears it)`) : '',
-      gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '', gs.busy ? ` · ${gs.busy} action(s) running` : '',
-      ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`),
-    h('table', { class: 'grid state-grid', id: 'resource-state' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Resource'), h('th', { scope: 'col' }, 'Type'), nodes.map((n) => h('th', { scope: 'col', 'data-node': n, 'data-role': v.perNode[n]?.role ?? '' }, n, h('span', { class: 'muted' }, ` (${role(n)})`))))),
-      h('tbody', null,
-        h('tr', { class: 'group-row', 'data-resource': '' }, h('th', { scope: 'row' }, `${g} (group)`), h('td', null, ''), nodes.map((n) => { const p = v.perNode[n]; return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : badge(undefined)) })),
-        gs.resources.map((r) => h('tr', { 'data-resource': r.name },
-          h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'resource', name: r.name }) } }, r.name), r.critical ? '' : h('span', { class: 'muted' }, ' (non-critical)')),
-          h('td', null, r.type),
-          nodes.map((n) => { const x = r.nodes[n]; const lost = v.perNode[n]?.state === 'unknown'; return h('td', { 'data-node': n }, x ? [lost && x.state !== 'unknown' ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text) : badge(x.state, x.fault ?? undefined), !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'), x.fault && h('div', { class: 'fault' }, x.fault)] : badge('unknown')) }))))))
+  const role = (n: string) => {
+    const p = v.perNode[n]
+    return p ? ROLE_LABEL[p.role] : 'not a member'
+  }
+  return h(
+    'div',
+    null,
+    h(
+      'p',
+      { class: 'group-line' },
+      'Group: ',
+      badge(v.state, undefined, v.text),
+      v.node && v.state !== 'unknown' ? ` on ${v.node}` : v.node ? ` (${v.node} is lost and not fenced yet)` : '',
+      v.faults.length > 0 && v.state !== 'faulted'
+        ? h('span', { class: 'fault-mark' }, ` · ⚠ fault left on ${v.faults.join(', ')} (Remove fault indication clears it)`)
+        : '',
+      gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '',
+      gs.busy ? ` · ${gs.busy} action(s) running` : '',
+      ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`,
+    ),
+    h(
+      'table',
+      { class: 'grid state-grid', id: 'resource-state' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, 'Resource'),
+          h('th', { scope: 'col' }, 'Type'),
+          nodes.map((n) =>
+            h(
+              'th',
+              { scope: 'col', 'data-node': n, 'data-role': v.perNode[n]?.role ?? '' },
+              n,
+              h('span', { class: 'muted' }, ` (${role(n)})`),
+            ),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        h(
+          'tr',
+          { class: 'group-row', 'data-resource': '' },
+          h('th', { scope: 'row' }, `${g} (group)`),
+          h('td', null, ''),
+          nodes.map((n) => {
+            const p = v.perNode[n]
+            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : badge(undefined))
+          }),
+        ),
+        gs.resources.map((r) =>
+          h(
+            'tr',
+            { 'data-resource': r.name },
+            h(
+              'th',
+              { scope: 'row' },
+              h(
+                'a',
+                {
+                  href: '#',
+                  onclick: (e: Event) => {
+                    e.preventDefault()
+                    select({ kind: 'resource', name: r.name })
+                  },
+                },
+                r.name,
+              ),
+              r.critical ? '' : h('span', { class: 'muted' }, ' (non-critical)'),
+            ),
+            h('td', null, r.type),
+            nodes.map((n) => {
+              const x = r.nodes[n]
+              const lost = v.perNode[n]?.state === 'unknown'
+              return h(
+                'td',
+                { 'data-node': n },
+                x
+                  ? [
+                      lost && x.state !== 'unknown'
+                        ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text)
+                        : badge(x.state, x.fault ?? undefined),
+                      !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'),
+                      x.fault && h('div', { class: 'fault' }, x.fault),
+                    ]
+                  : badge('unknown'),
+              )
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
 }
 
 function dependencyTab(g: string): View {
   const graphHost = h('div', { id: 'dep-graph' })
   const deps = () => (state.config?.main.dependencies ?? []).filter((d) => resourceConfig(d.parent)?.group === g)
   const names = () => groupStatus(g)?.resources.map((r) => r.name) ?? []
-  const parent = h('select', { id: 'dep-parent', 'aria-label': 'Parent (depends on the child)' }, names().map((n) => h('option', { value: n }, n)))
-  const child = h('select', { id: 'dep-child', 'aria-label': 'Child (comes online first)' }, names().map((n, i) => h('option', { value: n, selected: i === 1 }, n)))
+  const parent = h(
+    'select',
+    { id: 'dep-parent', 'aria-label': 'Parent (depends on the child)' },
+    names().map((n) => h('option', { value: n }, n)),
+  )
+  const child = h(
+    'select',
+    { id: 'dep-child', 'aria-label': 'Child (comes online first)' },
+    names().map((n, i) => h('option', { value: n, selected: i === 1 }, n)),
+  )
   const err = h('div', { class: 'field-error', role: 'alert', id: 'dep-error' })
   const list = h('ul', { class: 'plain dep-list' })
   const update = () => {
     const gs = groupStatus(g)
     replace(graphHost, gs ? dependencyGraph(gs.resources, deps(), gs.activeNode, (r) => select({ kind: 'resource', name: r })) : '')
-    replace(list, deps().length ? deps().map((d) => h('li', null, `${d.parent} depends on ${d.child} `,
-      button('Unlink', () => void report(`unlink ${d.parent} → ${d.child}`, api.unlink(d.parent, d.child)).then(() => loadConfig()), {}))) : h('li', { class: 'muted' }, 'no dependencies'))
+    replace(
+      list,
+      deps().length
+        ? deps().map((d) =>
+            h(
+              'li',
+              null,
+              `${d.parent} depends on ${d.child} `,
+              button(
+                'Unlink',
+                () => void report(`unlink ${d.parent} → ${d.child}`, api.unlink(d.parent, d.child)).then(() => loadConfig()),
+                {},
+              ),
+            ),
+          )
+        : h('li', { class: 'muted' }, 'no dependencies'),
+    )
   }
   update()
-  const el = h('div', null, h('p', { class: 'muted' }, 'A parent depends on its child: the child comes online first and goes offline last. Arrows point from parent to child.'),
+  const el = h(
+    'div',
+    null,
+    h(
+      'p',
+      { class: 'muted' },
+      'A parent depends on its child: the child comes online first and goes offline last. Arrows point from parent to child.',
+    ),
     graphHost,
-    h('div', { class: 'dep-form' }, parent, h('span', null, ' depends on '), child,
-      button('Link', async () => {
-        err.textContent = ''
-        if (parent.value === child.value) { err.textContent = 'a resource cannot depend on itself'; return }
-        try { await api.link(parent.value, child.value); notify(`${parent.value} now depends on ${child.value}`, 'ok'); await loadConfig() } catch (e) { err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message }
-      }, { primary: true, id: 'dep-link' })), err, list)
+    h(
+      'div',
+      { class: 'dep-form' },
+      parent,
+      h('span', null, ' depends on '),
+      child,
+      button(
+        'Link',
+        async () => {
+          err.textContent = ''
+          if (parent.value === child.value) {
+            err.textContent = 'a resource cannot depend on itself'
+            return
+          }
+          try {
+            await api.link(parent.value, child.value)
+            notify(`${parent.value} now depends on ${child.value}`, 'ok')
+            await loadConfig()
+          } catch (e) {
+            err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
+          }
+        },
+        { primary: true, id: 'dep-link' },
+      ),
+    ),
+    err,
+    list,
+  )
   return { el, update }
 }
 
@@ -161,26 +513,83 @@ function groupProps(g: string): View {
   let order = [...cfg.nodes, ...all.filter((n) => !cfg.nodes.includes(n))]
   const chosen = new Set(cfg.nodes)
   const list = h('ol', { class: 'node-order' })
-  const draw = () => replace(list, order.map((n, i) => {
-    const cb = h('input', { type: 'checkbox', checked: chosen.has(n), id: `gp-node-${n}`, onchange: () => { if (cb.checked) chosen.add(n); else chosen.delete(n) } })
-    return h('li', null, h('label', { class: 'check' }, cb, ` ${n}`),
-      button('↑', () => { if (i > 0) { order = [...order]; [order[i - 1], order[i]] = [order[i]!, order[i - 1]!]; draw() } }, { disabled: i === 0 }),
-      button('↓', () => { if (i < order.length - 1) { order = [...order]; [order[i + 1], order[i]] = [order[i]!, order[i + 1]!]; draw() } }, { disabled: i === order.length - 1 }))
-  }))
+  const draw = () =>
+    replace(
+      list,
+      order.map((n, i) => {
+        const cb = h('input', {
+          type: 'checkbox',
+          checked: chosen.has(n),
+          id: `gp-node-${n}`,
+          onchange: () => {
+            if (cb.checked) chosen.add(n)
+            else chosen.delete(n)
+          },
+        })
+        return h(
+          'li',
+          null,
+          h('label', { class: 'check' }, cb, ` ${n}`),
+          button(
+            '↑',
+            () => {
+              if (i > 0) {
+                order = [...order]
+                ;[order[i - 1], order[i]] = [order[i]!, order[i - 1]!]
+                draw()
+              }
+            },
+            { disabled: i === 0 },
+          ),
+          button(
+            '↓',
+            () => {
+              if (i < order.length - 1) {
+                order = [...order]
+                ;[order[i + 1], order[i]] = [order[i]!, order[i + 1]!]
+                draw()
+              }
+            },
+            { disabled: i === order.length - 1 },
+          ),
+        )
+      }),
+    )
   draw()
   const fof = h('input', { type: 'checkbox', id: 'gp-fof', checked: cfg.failoverOnFailure })
   const auto = h('input', { type: 'checkbox', id: 'gp-auto', checked: cfg.autoStart })
   const back = h('input', { type: 'checkbox', id: 'gp-back', checked: cfg.autoFailback })
   const err = h('div', { class: 'field-error', role: 'alert' })
-  return { el: h('div', { class: 'form' }, h('h3', null, 'Nodes in failover order'), list,
-    h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'), h('label', { class: 'check' }, auto, ' Start automatically'),
-    h('label', { class: 'check' }, back, ' Fail back to the preferred node'), err,
-    button('Save', async () => {
-      err.textContent = ''
-      const nodes = order.filter((n) => chosen.has(n))
-      if (!nodes.length) { err.textContent = 'choose at least one node'; return }
-      try { await api.editGroup(g, { nodes, failoverOnFailure: fof.checked, autoStart: auto.checked, autoFailback: back.checked }); notify(`group '${g}' saved`, 'ok') } catch (e) { err.textContent = e instanceof ApiError ? `${e.message}${e.field ? ` [${e.field}]` : ''}` : (e as Error).message }
-    }, { primary: true, id: 'gp-save' })) }
+  return {
+    el: h(
+      'div',
+      { class: 'form' },
+      h('h3', null, 'Nodes in failover order'),
+      list,
+      h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
+      h('label', { class: 'check' }, auto, ' Start automatically'),
+      h('label', { class: 'check' }, back, ' Fail back to the preferred node'),
+      err,
+      button(
+        'Save',
+        async () => {
+          err.textContent = ''
+          const nodes = order.filter((n) => chosen.has(n))
+          if (!nodes.length) {
+            err.textContent = 'choose at least one node'
+            return
+          }
+          try {
+            await api.editGroup(g, { nodes, failoverOnFailure: fof.checked, autoStart: auto.checked, autoFailback: back.checked })
+            notify(`group '${g}' saved`, 'ok')
+          } catch (e) {
+            err.textContent = e instanceof ApiError ? `${e.message}${e.field ? ` [${e.field}]` : ''}` : (e as Error).message
+          }
+        },
+        { primary: true, id: 'gp-save' },
+      ),
+    ),
+  }
 }
 
 // ---- resource
@@ -188,33 +597,105 @@ function oneResourceState(r: string): Node {
   const rs = resourceStatus(r)
   if (!rs) return h('p', { class: 'muted' }, `resource ${r} no longer exists`)
   const g = groupOf(r)!
-  return h('div', null, kv([['Group', g], ['Type', rs.type], ['Critical', rs.critical], ['Monitoring', resourceConfig(r)?.monitored !== false ? 'active' : 'inactive']]),
-    h('table', { class: 'grid state-grid', id: 'one-resource-state' },
-      h('thead', null, h('tr', null, ['Node', 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, groupNodes(g).map((n) => { const x = rs.nodes[n]; return h('tr', { 'data-node': n }, h('th', { scope: 'row' }, n), h('td', null, badge(x?.state)), h('td', null, x ? (x.monitored ? 'yes' : 'no') : '—'), h('td', null, x?.fault ?? ''), h('td', null, x?.restarts ?? ''), h('td', null, x?.misses ?? '')) }))))
+  return h(
+    'div',
+    null,
+    kv([
+      ['Group', g],
+      ['Type', rs.type],
+      ['Critical', rs.critical],
+      ['Monitoring', resourceConfig(r)?.monitored !== false ? 'active' : 'inactive'],
+    ]),
+    h(
+      'table',
+      { class: 'grid state-grid', id: 'one-resource-state' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Node', 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        groupNodes(g).map((n) => {
+          const x = rs.nodes[n]
+          return h(
+            'tr',
+            { 'data-node': n },
+            h('th', { scope: 'row' }, n),
+            h('td', null, badge(x?.state)),
+            h('td', null, x ? (x.monitored ? 'yes' : 'no') : '—'),
+            h('td', null, x?.fault ?? ''),
+            h('td', null, x?.restarts ?? ''),
+            h('td', null, x?.misses ?? ''),
+          )
+        }),
+      ),
+    ),
+  )
 }
 
 function resourceAttrs(r: string): View {
   const el = h('div', { class: 'form' }, h('p', { class: 'muted' }, 'loading…'))
   const cfg = resourceConfig(r)
   if (!cfg) return { el: h('p', { class: 'muted' }, 'loading the configuration…') }
-  void typeDetail(cfg.type).then((t) => {
-    const form = schemaForm({ type: cfg.type, schema: t.wizard, nodes: groupNodes(cfg.group), initial: { attrs: cfg.attrs, nodeAttrs: cfg.nodeAttrs } })
-    const critical = h('input', { type: 'checkbox', id: 'ra-critical', checked: cfg.critical })
-    const err = h('div', { class: 'field-error', role: 'alert', id: 'ra-error' })
-    replace(el, h('p', null, `Type ${t.displayName} (${t.name} ${t.version}), group ${cfg.group}.`), form.el,
-      h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
-      Object.keys(cfg.policy).length ? h('p', { class: 'muted' }, `Policy overrides: ${Object.entries(cfg.policy).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`) : null,
-      err, h('div', { class: 'row-buttons' }, button('Check', () => void form.validateRemote()), button('Save', async () => {
-        err.textContent = ''
-        const v = form.values()
-        if (!v || !(await form.validateRemote())) { err.textContent = 'Fix the fields marked above.'; return }
-        try { await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked }); notify(`resource '${r}' saved`, 'ok') } catch (e) {
-          if (e instanceof ApiError && e.issues.length) form.showIssues(e.issues)
-          err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
-        }
-      }, { primary: true, id: 'ra-save' })))
-  }, (e) => replace(el, h('p', { class: 'field-error' }, `cannot load type ${cfg.type}: ${(e as Error).message}`)))
+  void typeDetail(cfg.type).then(
+    (t) => {
+      const form = schemaForm({
+        type: cfg.type,
+        schema: t.wizard,
+        nodes: groupNodes(cfg.group),
+        initial: { attrs: cfg.attrs, nodeAttrs: cfg.nodeAttrs },
+      })
+      const critical = h('input', { type: 'checkbox', id: 'ra-critical', checked: cfg.critical })
+      const err = h('div', { class: 'field-error', role: 'alert', id: 'ra-error' })
+      replace(
+        el,
+        h('p', null, `Type ${t.displayName} (${t.name} ${t.version}), group ${cfg.group}.`),
+        form.el,
+        h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
+        Object.keys(cfg.policy).length
+          ? h(
+              'p',
+              { class: 'muted' },
+              `Policy overrides: ${Object.entries(cfg.policy)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(', ')}`,
+            )
+          : null,
+        err,
+        h(
+          'div',
+          { class: 'row-buttons' },
+          button('Check', () => void form.validateRemote()),
+          button(
+            'Save',
+            async () => {
+              err.textContent = ''
+              const v = form.values()
+              if (!v || !(await form.validateRemote())) {
+                err.textContent = 'Fix the fields marked above.'
+                return
+              }
+              try {
+                await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
+                notify(`resource '${r}' saved`, 'ok')
+              } catch (e) {
+                if (e instanceof ApiError && e.issues.length) form.showIssues(e.issues)
+                err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
+              }
+            },
+            { primary: true, id: 'ra-save' },
+          ),
+        ),
+      )
+    },
+    (e) => replace(el, h('p', { class: 'field-error' }, `cannot load type ${cfg.type}: ${(e as Error).message}`)),
+  )
   return { el }
 }
 
@@ -229,14 +710,35 @@ function nodeWork(n: string, membership: string): Node {
     if (why) b.title = why
     return b
   }
-  return h('div', { class: 'node-work' },
+  return h(
+    'div',
+    { class: 'node-work' },
     h('h3', null, 'Planned work'),
-    h('p', { class: 'muted' }, 'Standby moves the node\'s groups to their next node and starts nothing there; maintenance leaves what runs there as it is (not monitored, started, stopped or moved).'),
-    h('div', { class: 'btn-row' },
-      btn('standby', 'Standby', 'standby', membership === 'standby' ? 'already in standby' : maint ? 'in maintenance' : membership === 'up' ? null : `the node is ${membership}`),
+    h(
+      'p',
+      { class: 'muted' },
+      "Standby moves the node's groups to their next node and starts nothing there; maintenance leaves what runs there as it is (not monitored, started, stopped or moved).",
+    ),
+    h(
+      'div',
+      { class: 'btn-row' },
+      btn(
+        'standby',
+        'Standby',
+        'standby',
+        membership === 'standby'
+          ? 'already in standby'
+          : maint
+            ? 'in maintenance'
+            : membership === 'up'
+              ? null
+              : `the node is ${membership}`,
+      ),
       btn('unstandby', 'End standby', 'end standby of', membership === 'standby' ? null : 'not in standby'),
       btn('maintenance', 'Maintenance', 'maintenance of', maint ? 'already in maintenance' : null),
-      btn('unmaintenance', 'End maintenance', 'end maintenance of', maint ? null : 'not in maintenance')))
+      btn('unmaintenance', 'End maintenance', 'end maintenance of', maint ? null : 'not in maintenance'),
+    ),
+  )
 }
 
 function nodeAttrs(n: string): Node {
@@ -245,44 +747,227 @@ function nodeAttrs(n: string): Node {
   const hb = state.config?.hb?.nodes.find((x) => x.name === n)
   const peer = st.membership?.peers.find((p) => p.node === n)
   const links = state.config?.hb?.links ?? []
-  return h('div', null,
-    kv([['Name', n], ['Membership', badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)], ['This node', n === st.node], ['Needs fencing', ns?.needsFence ?? false], ['Votes', hb?.votes ?? 1]]),
+  return h(
+    'div',
+    null,
+    kv([
+      ['Name', n],
+      ['Membership', badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)],
+      ['This node', n === st.node],
+      ['Needs fencing', ns?.needsFence ?? false],
+      ['Votes', hb?.votes ?? 1],
+    ]),
     nodeWork(n, ns?.membership ?? 'unknown'),
     h('h3', null, 'Heartbeat addresses'),
-    links.length ? h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Link', 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, links.map((l) => { const x = peer?.links[l.name]; return h('tr', null, h('th', { scope: 'row' }, l.name), h('td', null, hb?.addresses[l.name] ?? '—'), h('td', null, n === st.node ? 'this node' : x ? [badge(x.up ? 'up' : 'down'), x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : ''] : '—')) })))
+    links.length
+      ? h(
+          'table',
+          { class: 'grid' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Link', 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            links.map((l) => {
+              const x = peer?.links[l.name]
+              return h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, l.name),
+                h('td', null, hb?.addresses[l.name] ?? '—'),
+                h(
+                  'td',
+                  null,
+                  n === st.node
+                    ? 'this node'
+                    : x
+                      ? [badge(x.up ? 'up' : 'down'), x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : '']
+                      : '—',
+                ),
+              )
+            }),
+          ),
+        )
       : h('p', { class: 'muted' }, 'not exported by this agent'),
     h('h3', null, 'Self-fencing'),
-    h('p', null, 'Without quorum this node takes its resources offline by itself. Isolation test addresses (a node that reaches none of them knows it is the isolated one): ',
-      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : 'none configured'),
+    h(
+      'p',
+      null,
+      'Without quorum this node takes its resources offline by itself. Isolation test addresses (a node that reaches none of them knows it is the isolated one): ',
+      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : 'none configured',
+    ),
     h('h3', null, 'Remote fencing'),
-    hb?.fencing?.length ? h('ol', null, hb.fencing.map((f, i) => h('li', null, `level ${i + 1}: ${f.type}`, f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''))) : h('p', { class: 'muted' }, hb ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.' : 'not exported by this agent'))
+    hb?.fencing?.length
+      ? h(
+          'ol',
+          null,
+          hb.fencing.map((f, i) =>
+            h('li', null, `level ${i + 1}: ${f.type}`, f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''),
+          ),
+        )
+      : h(
+          'p',
+          { class: 'muted' },
+          hb
+            ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.'
+            : 'not exported by this agent',
+        ),
+  )
 }
 
 // ---- types
 function typeList(): Node {
-  return h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Type', 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', null, state.types.map((t) => h('tr', null, h('th', { scope: 'row' }, h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); select({ kind: 'type', name: t.name }) } }, t.name)),
-      h('td', null, t.displayName), h('td', null, t.version), h('td', null, t.kind), h('td', null, t.permissions.join(', ') || 'none')))))
+  return h(
+    'table',
+    { class: 'grid' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ['Type', 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      state.types.map((t) =>
+        h(
+          'tr',
+          null,
+          h(
+            'th',
+            { scope: 'row' },
+            h(
+              'a',
+              {
+                href: '#',
+                onclick: (e: Event) => {
+                  e.preventDefault()
+                  select({ kind: 'type', name: t.name })
+                },
+              },
+              t.name,
+            ),
+          ),
+          h('td', null, t.displayName),
+          h('td', null, t.version),
+          h('td', null, t.kind),
+          h('td', null, t.permissions.join(', ') || 'none'),
+        ),
+      ),
+    ),
+  )
 }
 function typeResources(t: string): Node {
   const rs = (state.status?.groups ?? []).flatMap((g) => g.resources.filter((r) => r.type === t).map((r) => ({ g, r })))
   if (!rs.length) return h('p', { class: 'muted' }, `No resource of type ${t}.`)
-  return h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Resource', 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', null, rs.map(({ g, r }) => h('tr', null, h('th', { scope: 'row' }, r.name), h('td', null, g.name), h('td', null, Object.entries(r.nodes).map(([n, x]) => h('span', { class: 'link-chip' }, `${n}: `, badge(x.state))))))))
+  return h(
+    'table',
+    { class: 'grid' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ['Resource', 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rs.map(({ g, r }) =>
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row' }, r.name),
+          h('td', null, g.name),
+          h(
+            'td',
+            null,
+            Object.entries(r.nodes).map(([n, x]) => h('span', { class: 'link-chip' }, `${n}: `, badge(x.state))),
+          ),
+        ),
+      ),
+    ),
+  )
 }
 function typeAttrs(t: string): View {
   const el = h('div', null, h('p', { class: 'muted' }, 'loading…'))
-  void typeDetail(t).then((d) => {
-    const props = Object.entries((d.wizard.properties ?? {}) as Record<string, Record<string, unknown>>)
-    const overrides = state.config?.main.types[t] ?? {}
-    replace(el, kv([['Name', d.displayName], ['Version', d.version], ['Kind', d.kind], ['Description', d.description ?? ''], ['Permissions', d.permissions.join(', ') || 'none'],
-      ['Defaults', Object.entries(d.defaults ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')], ['Cluster overrides', Object.entries(overrides).map(([k, v]) => `${k}=${String(v)}`).join(', ')]]),
-    h('h3', null, 'Attributes'),
-    h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Attribute', 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, props.map(([k, s]) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, String(s.title ?? '')), h('td', null, String(s.type ?? (s.$ref ? 'choice' : ''))),
-        h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? 'per node' : 'global'), h('td', null, String(s.description ?? '')))))),
-    h('p', { class: 'muted' }, 'Changing type attributes for the whole cluster is done in main.json "types" (Edit → configuration import) — the console has no API for it yet.'))
-  }, (e) => { showError(`type ${t}`, e); replace(el, h('p', { class: 'field-error' }, (e as Error).message)) })
+  void typeDetail(t).then(
+    (d) => {
+      const props = Object.entries((d.wizard.properties ?? {}) as Record<string, Record<string, unknown>>)
+      const overrides = state.config?.main.types[t] ?? {}
+      replace(
+        el,
+        kv([
+          ['Name', d.displayName],
+          ['Version', d.version],
+          ['Kind', d.kind],
+          ['Description', d.description ?? ''],
+          ['Permissions', d.permissions.join(', ') || 'none'],
+          [
+            'Defaults',
+            Object.entries(d.defaults ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', '),
+          ],
+          [
+            'Cluster overrides',
+            Object.entries(overrides)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(', '),
+          ],
+        ]),
+        h('h3', null, 'Attributes'),
+        h(
+          'table',
+          { class: 'grid' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Attribute', 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            props.map(([k, s]) =>
+              h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, k),
+                h('td', null, String(s.title ?? '')),
+                h('td', null, String(s.type ?? (s.$ref ? 'choice' : ''))),
+                h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? 'per node' : 'global'),
+                h('td', null, String(s.description ?? '')),
+              ),
+            ),
+          ),
+        ),
+        h(
+          'p',
+          { class: 'muted' },
+          'Changing type attributes for the whole cluster is done in main.json "types" (Edit → configuration import) — the console has no API for it yet.',
+        ),
+      )
+    },
+    (e) => {
+      showError(`type ${t}`, e)
+      replace(el, h('p', { class: 'field-error' }, (e as Error).message))
+    },
+  )
   return { el }
 }

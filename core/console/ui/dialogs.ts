@@ -2,20 +2,42 @@
 // it. Notices (toasts) are an aria-live list at the bottom right, above the log console.
 import { h, append, type Child } from './dom.js'
 
-export interface DialogHandle { el: HTMLElement; body: HTMLElement; footer: HTMLElement; close(): void; closed: Promise<void> }
+export interface DialogHandle {
+  el: HTMLElement
+  body: HTMLElement
+  footer: HTMLElement
+  close(): void
+  closed: Promise<void>
+}
 
 export function dialog(title: string, o: { wide?: boolean; id?: string } = {}): DialogHandle {
   const before = document.activeElement as HTMLElement | null
   const body = h('div', { class: 'dlg-body' })
   const footer = h('div', { class: 'dlg-footer' })
   const titleId = `dlg-title-${Math.random().toString(36).slice(2, 8)}`
-  const box = h('div', { class: ['dlg', o.wide && 'dlg-wide'], role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, ...(o.id ? { id: o.id } : {}) },
-    h('div', { class: 'dlg-head' }, h('h2', { id: titleId }, title),
-      h('button', { class: 'dlg-x', type: 'button', 'aria-label': 'Close', onclick: () => close() }, '✕')),
-    body, footer)
+  const box = h(
+    'div',
+    {
+      class: ['dlg', o.wide && 'dlg-wide'],
+      role: 'dialog',
+      'aria-modal': 'true',
+      'aria-labelledby': titleId,
+      ...(o.id ? { id: o.id } : {}),
+    },
+    h(
+      'div',
+      { class: 'dlg-head' },
+      h('h2', { id: titleId }, title),
+      h('button', { class: 'dlg-x', type: 'button', 'aria-label': 'Close', onclick: () => close() }, '✕'),
+    ),
+    body,
+    footer,
+  )
   const backdrop = h('div', { class: 'backdrop' }, box)
   let done!: () => void
-  const closed = new Promise<void>((r) => { done = r })
+  const closed = new Promise<void>((r) => {
+    done = r
+  })
   const close = () => {
     backdrop.remove()
     document.removeEventListener('keydown', onKey, true)
@@ -23,13 +45,25 @@ export function dialog(title: string, o: { wide?: boolean; id?: string } = {}): 
     done()
   }
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close() }
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      e.stopPropagation()
+      close()
+    }
     if (e.key === 'Tab') {
-      const f = [...box.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex="0"]')].filter((x) => !(x as HTMLButtonElement).disabled)
+      const f = [...box.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex="0"]')].filter(
+        (x) => !(x as HTMLButtonElement).disabled,
+      )
       if (!f.length) return
-      const first = f[0]!, last = f[f.length - 1]!
-      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus() }
-      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus() }
+      const first = f[0]!,
+        last = f[f.length - 1]!
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault()
+        last.focus()
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault()
+        first.focus()
+      }
     }
   }
   document.addEventListener('keydown', onKey, true)
@@ -38,15 +72,26 @@ export function dialog(title: string, o: { wide?: boolean; id?: string } = {}): 
   return { el: box, body, footer, close, closed }
 }
 
-export function button(label: string, onclick: () => void, o: { primary?: boolean; id?: string; disabled?: boolean } = {}): HTMLButtonElement {
-  return h('button', { type: 'button', class: ['btn', o.primary && 'btn-primary'], onclick, ...(o.id ? { id: o.id } : {}), disabled: o.disabled }, label)
+export function button(
+  label: string,
+  onclick: () => void,
+  o: { primary?: boolean; id?: string; disabled?: boolean } = {},
+): HTMLButtonElement {
+  return h(
+    'button',
+    { type: 'button', class: ['btn', o.primary && 'btn-primary'], onclick, ...(o.id ? { id: o.id } : {}), disabled: o.disabled },
+    label,
+  )
 }
 
 /** A message box: the answer to a menu item, an error, an unavailable function. */
 export function message(title: string, ...content: Child[]): Promise<void> {
   const d = dialog(title)
   d.el.classList.add('dlg-message')
-  append(d.body, content.map((c) => (typeof c === 'string' ? h('p', null, c) : c)))
+  append(
+    d.body,
+    content.map((c) => (typeof c === 'string' ? h('p', null, c) : c)),
+  )
   d.footer.append(button('OK', () => d.close(), { primary: true }))
   return d.closed
 }
@@ -55,7 +100,17 @@ export function confirm(title: string, text: string, okLabel = 'OK'): Promise<bo
   const d = dialog(title)
   let ok = false
   d.body.append(h('p', null, text))
-  d.footer.append(button('Cancel', () => d.close()), button(okLabel, () => { ok = true; d.close() }, { primary: true }))
+  d.footer.append(
+    button('Cancel', () => d.close()),
+    button(
+      okLabel,
+      () => {
+        ok = true
+        d.close()
+      },
+      { primary: true },
+    ),
+  )
   return d.closed.then(() => ok)
 }
 
@@ -63,9 +118,13 @@ let toasts: HTMLElement | null = null
 export function notify(text: string, kind: 'info' | 'error' | 'ok' = 'info'): void {
   toasts ??= document.getElementById('toasts')
   if (!toasts) return
-  const t = h('div', { class: ['toast', `toast-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
-    h('span', { 'aria-hidden': 'true' }, kind === 'error' ? '✖ ' : kind === 'ok' ? '✔ ' : 'ℹ '), text,
-    h('button', { class: 'toast-x', type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '✕'))
+  const t = h(
+    'div',
+    { class: ['toast', `toast-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
+    h('span', { 'aria-hidden': 'true' }, kind === 'error' ? '✖ ' : kind === 'ok' ? '✔ ' : 'ℹ '),
+    text,
+    h('button', { class: 'toast-x', type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '✕'),
+  )
   toasts.append(t)
   while (toasts.children.length > 4) toasts.firstElementChild?.remove()
   setTimeout(() => t.remove(), kind === 'error' ? 15_000 : 6000)

@@ -30,8 +30,9 @@ function setAttrs(el: Element, attrs: Attrs | null | undefined): void {
     else if (k === 'checked' && 'checked' in el) (el as HTMLInputElement).checked = Boolean(v)
     // Styles through the CSSOM, never a style="" attribute: the Content-Security-Policy (style-src 'self')
     // refuses inline style attributes, not properties set on element.style.
-    else if (k === 'style' && typeof v === 'object') for (const [p, val] of Object.entries(v as Record<string, string>)) (el as HTMLElement).style.setProperty(p, val)
-    else if (k === 'style') throw new Error('h(): give style as {property: value} (the console\'s CSP refuses style attributes)')
+    else if (k === 'style' && typeof v === 'object')
+      for (const [p, val] of Object.entries(v as Record<string, string>)) (el as HTMLElement).style.setProperty(p, val)
+    else if (k === 'style') throw new Error("h(): give style as {property: value} (the console's CSP refuses style attributes)")
     else el.setAttribute(k, v === true ? '' : String(v))
   }
 }

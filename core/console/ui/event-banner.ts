@@ -27,21 +27,59 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   if (!st) return []
   const out: Child[] = []
   const line = (kind: string, level: string, icon: string, text: string, dismiss?: string) =>
-    h('div', { class: ['ev-line', `ev-${level}`], 'data-kind': kind, role: level === 'info' ? 'status' : 'alert' },
-      h('span', { class: 'ev-icon', 'aria-hidden': 'true' }, icon), ' ', text,
-      dismiss ? h('button', { type: 'button', class: 'ev-x', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: () => { dismissed.add(dismiss); rerender() } }, '✕') : null)
+    h(
+      'div',
+      { class: ['ev-line', `ev-${level}`], 'data-kind': kind, role: level === 'info' ? 'status' : 'alert' },
+      h('span', { class: 'ev-icon', 'aria-hidden': 'true' }, icon),
+      ' ',
+      text,
+      dismiss
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'ev-x',
+              'aria-label': 'Dismiss',
+              title: 'Dismiss',
+              onclick: () => {
+                dismissed.add(dismiss)
+                rerender()
+              },
+            },
+            '✕',
+          )
+        : null,
+    )
   const m = st.membership
-  if (m && !m.quorate) out.push(line('noQuorum', 'error', '⊘', `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`))
+  if (m && !m.quorate)
+    out.push(
+      line(
+        'noQuorum',
+        'error',
+        '⊘',
+        `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`,
+      ),
+    )
   for (const n of st.nodes) {
     if (n.name === st.node || !nodeLost(st, n.name).lost) continue
-    out.push(line('nodeLost', 'error', '✖', n.membership === 'fenced' ? `Node ${n.name} is lost and fenced: it runs nothing until it comes back.`
-      : `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`))
+    out.push(
+      line(
+        'nodeLost',
+        'error',
+        '✖',
+        n.membership === 'fenced'
+          ? `Node ${n.name} is lost and fenced: it runs nothing until it comes back.`
+          : `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`,
+      ),
+    )
   }
   const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))
   for (const n of news.slice(-MAX_SHOWN).reverse()) {
     const look = SHOWN[n.kind]!
     const t = new Date(n.at).toLocaleTimeString()
-    const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`].filter(Boolean).join(', ')
+    const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`]
+      .filter(Boolean)
+      .join(', ')
     out.push(line(n.kind, look.level, look.icon, `${t} ${look.label}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)))
   }
   return out

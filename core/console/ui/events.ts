@@ -9,8 +9,14 @@ type LogListener = (line: string) => void
 type OpListener = (e: OpEntry) => void
 const logListeners = new Set<LogListener>()
 const opListeners = new Set<OpListener>()
-export const onLog = (f: LogListener) => { logListeners.add(f); return () => logListeners.delete(f) }
-export const onOplog = (f: OpListener) => { opListeners.add(f); return () => opListeners.delete(f) }
+export const onLog = (f: LogListener) => {
+  logListeners.add(f)
+  return () => logListeners.delete(f)
+}
+export const onOplog = (f: OpListener) => {
+  opListeners.add(f)
+  return () => opListeners.delete(f)
+}
 
 let source: EventSource | null = null
 
@@ -21,38 +27,75 @@ let lastFrameAt = 0
 let watchdog: ReturnType<typeof setInterval> | undefined
 const frame = () => {
   lastFrameAt = performance.now()
-  if (state.stale) { state.stale = null; changed() }
+  if (state.stale) {
+    state.stale = null
+    changed()
+  }
 }
 function watch(): void {
   clearInterval(watchdog)
   watchdog = setInterval(() => {
     const node = state.status?.node ?? 'this node'
     const silent = performance.now() - lastFrameAt
-    const why = !state.connected && silent > STALE_AFTER_MS ? `the connection to the agent on ${node} is lost (reconnecting)`
-      : silent > STALE_AFTER_MS ? `the agent on ${node} is not answering (nothing heard from it for over ${STALE_AFTER_MS / 1000} s)` : null
-    if (why !== state.stale) { state.stale = why; changed() }
+    const why =
+      !state.connected && silent > STALE_AFTER_MS
+        ? `the connection to the agent on ${node} is lost (reconnecting)`
+        : silent > STALE_AFTER_MS
+          ? `the agent on ${node} is not answering (nothing heard from it for over ${STALE_AFTER_MS / 1000} s)`
+          : null
+    if (why !== state.stale) {
+      state.stale = why
+      changed()
+    }
   }, 200)
 }
 
 export function connectEvents(): void {
   source?.close()
-  const es = source = new EventSource('/api/events', { withCredentials: true })
+  const es = (source = new EventSource('/api/events', { withCredentials: true }))
   lastFrameAt = performance.now()
   watch()
-  es.addEventListener('open', () => { state.connected = true; frame(); changed() })
-  es.addEventListener('error', () => { state.connected = false; changed() })
+  es.addEventListener('open', () => {
+    state.connected = true
+    frame()
+    changed()
+  })
+  es.addEventListener('error', () => {
+    state.connected = false
+    changed()
+  })
   es.addEventListener('alive', frame)
   es.addEventListener('status', (e) => {
     frame()
-    try { setStatus(JSON.parse((e as MessageEvent<string>).data) as AgentStatus) } catch { /* a torn frame: the next one replaces it */ }
+    try {
+      setStatus(JSON.parse((e as MessageEvent<string>).data) as AgentStatus)
+    } catch {
+      /* a torn frame: the next one replaces it */
+    }
   })
   es.addEventListener('log', (e) => {
     frame()
-    try { const { line } = JSON.parse((e as MessageEvent<string>).data) as { line: string }; for (const f of logListeners) f(line) } catch { /* ignore */ }
+    try {
+      const { line } = JSON.parse((e as MessageEvent<string>).data) as { line: string }
+      for (const f of logListeners) f(line)
+    } catch {
+      /* ignore */
+    }
   })
   es.addEventListener('oplog', (e) => {
-    try { const entry = JSON.parse((e as MessageEvent<string>).data) as OpEntry; for (const f of opListeners) f(entry) } catch { /* ignore */ }
+    try {
+      const entry = JSON.parse((e as MessageEvent<string>).data) as OpEntry
+      for (const f of opListeners) f(entry)
+    } catch {
+      /* ignore */
+    }
   })
 }
 
-export function disconnectEvents(): void { source?.close(); source = null; state.connected = false; clearInterval(watchdog); state.stale = null }
+export function disconnectEvents(): void {
+  source?.close()
+  source = null
+  state.connected = false
+  clearInterval(watchdog)
+  state.stale = null
+}

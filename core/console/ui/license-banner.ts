@@ -8,10 +8,24 @@ export function licenseBanner(st: AgentStatus | null): Child[] {
   const out: Child[] = []
   for (const [node, l] of Object.entries(st?.licenses ?? {})) {
     if (l.mode === 'limited' || (l.mode === undefined && !l.valid)) {
-      out.push(h('div', { class: 'lic-limited', role: 'alert' }, h('strong', null, `${node}: LIMITED MODE`), ` — no automatic failover or auto-start. ${l.reason ?? ''} `,
-        'Install a license: Window → Preferences → Licenses, or mccs license install.'))
+      out.push(
+        h(
+          'div',
+          { class: 'lic-limited', role: 'alert' },
+          h('strong', null, `${node}: LIMITED MODE`),
+          ` — no automatic failover or auto-start. ${l.reason ?? ''} `,
+          'Install a license: Window → Preferences → Licenses, or mccs license install.',
+        ),
+      )
     } else if (l.warning) {
-      out.push(h('div', { class: 'lic-warning', role: 'status' }, h('strong', null, `${node}: license warning`), ` — ${l.warning}${l.daysLeft != null ? ` (${l.daysLeft} day${l.daysLeft === 1 ? '' : 's'} left)` : ''}`))
+      out.push(
+        h(
+          'div',
+          { class: 'lic-warning', role: 'status' },
+          h('strong', null, `${node}: license warning`),
+          ` — ${l.warning}${l.daysLeft != null ? ` (${l.daysLeft} day${l.daysLeft === 1 ? '' : 's'} left)` : ''}`,
+        ),
+      )
     }
   }
   return out

@@ -9,9 +9,15 @@ import { button, notify } from './dialogs.js'
 export function formatLine(line: string): { text: string; level: string } {
   try {
     const j = JSON.parse(line) as Record<string, unknown>
-    const lv = typeof j.level === 'number' ? ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[j.level] ?? String(j.level) : String(j.level ?? 'info')
+    const lv =
+      typeof j.level === 'number'
+        ? (({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[j.level] ??
+          String(j.level))
+        : String(j.level ?? 'info')
     const t = typeof j.time === 'number' || typeof j.time === 'string' ? new Date(j.time).toLocaleTimeString() : ''
-    const rest = Object.entries(j).filter(([k]) => !['level', 'time', 'msg', 'pid', 'hostname', 'v'].includes(k)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    const rest = Object.entries(j)
+      .filter(([k]) => !['level', 'time', 'msg', 'pid', 'hostname', 'v'].includes(k))
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     return { text: `${t} ${lv.toUpperCase().padEnd(5)} ${String(j.msg ?? '')}${rest.length ? `  ${rest.join(' ')}` : ''}`, level: lv }
   } catch {
     return { text: line, level: /error|fail/i.test(line) ? 'error' : 'info' }
@@ -30,7 +36,12 @@ export function logConsole(): HTMLElement {
     const lines = queue.slice(-keep())
     queue = []
     const atBottom = out.scrollTop + out.clientHeight >= out.scrollHeight - 4
-    out.append(...lines.map((l) => { const f = formatLine(l); return h('div', { class: `log-line lv-${f.level}` }, f.text) }))
+    out.append(
+      ...lines.map((l) => {
+        const f = formatLine(l)
+        return h('div', { class: `log-line lv-${f.level}` }, f.text)
+      }),
+    )
     for (let extra = out.childElementCount - keep(); extra > 0; extra--) out.firstElementChild?.remove()
     if (atBottom && !paused) out.scrollTop = out.scrollHeight
   }
@@ -39,27 +50,85 @@ export function logConsole(): HTMLElement {
     queue.push(line)
     if (queue.length > 20_000) queue = queue.slice(-keep())
   }
-  api.logs(200).then((r) => { for (const l of r.lines) add(l) }, (e) => add(`(cannot read the log: ${(e as Error).message})`))
+  api.logs(200).then(
+    (r) => {
+      for (const l of r.lines) add(l)
+    },
+    (e) => add(`(cannot read the log: ${(e as Error).message})`),
+  )
   onLog(add)
-  const pause = button('Pause', () => { paused = !paused; pause.textContent = paused ? 'Follow' : 'Pause' }, { id: 'log-pause' })
+  const pause = button(
+    'Pause',
+    () => {
+      paused = !paused
+      pause.textContent = paused ? 'Follow' : 'Pause'
+    },
+    { id: 'log-pause' },
+  )
   // The agent log's level on this node, changed at run time (PUT /api/log-level; logged in the operation log).
-  const level = h('select', { id: 'log-level', 'aria-label': 'Log level of this node', title: 'What this node\'s agent writes to its log, from now on', disabled: true })
-  api.logLevel().then((l) => {
-    replace(level, l.levels.map((x) => h('option', { value: x, selected: x === l.level }, x)))
-    level.disabled = false
-  }, () => { level.title = 'this agent cannot change its log level' })
+  const level = h('select', {
+    id: 'log-level',
+    'aria-label': 'Log level of this node',
+    title: "What this node's agent writes to its log, from now on",
+    disabled: true,
+  })
+  api.logLevel().then(
+    (l) => {
+      replace(
+        level,
+        l.levels.map((x) => h('option', { value: x, selected: x === l.level }, x)),
+      )
+      level.disabled = false
+    },
+    () => {
+      level.title = 'this agent cannot change its log level'
+    },
+  )
   level.addEventListener('change', () => {
     const want = level.value
     level.disabled = true
-    api.setLogLevel(want).then((l) => { notify(`log level of ${l.node}: ${l.level}`, 'ok') }, (e) => { notify(`log level not changed: ${(e as Error).message}`, 'error'); void api.logLevel().then((l) => { level.value = l.level }) })
-      .finally(() => { level.disabled = false })
+    api
+      .setLogLevel(want)
+      .then(
+        (l) => {
+          notify(`log level of ${l.node}: ${l.level}`, 'ok')
+        },
+        (e) => {
+          notify(`log level not changed: ${(e as Error).message}`, 'error')
+          void api.logLevel().then((l) => {
+            level.value = l.level
+          })
+        },
+      )
+      .finally(() => {
+        level.disabled = false
+      })
   })
-  return h('section', { class: 'logconsole', 'aria-label': 'Log web console' },
-    h('div', { class: 'log-head' }, h('h2', null, 'Log web console'),
-      h('div', { class: 'log-tools' }, h('label', { class: 'log-level-label', for: 'log-level' }, 'Level'), level, pause,
+  return h(
+    'section',
+    { class: 'logconsole', 'aria-label': 'Log web console' },
+    h(
+      'div',
+      { class: 'log-head' },
+      h('h2', null, 'Log web console'),
+      h(
+        'div',
+        { class: 'log-tools' },
+        h('label', { class: 'log-level-label', for: 'log-level' }, 'Level'),
+        level,
+        pause,
         button('⌫ Clear', () => replace(out), { id: 'log-clear' }),
-        button('⤢ View full log', () => { window.open('/main#log', '_blank', 'noopener') }, { id: 'log-full' }))),
-    out)
+        button(
+          '⤢ View full log',
+          () => {
+            window.open('/main#log', '_blank', 'noopener')
+          },
+          { id: 'log-full' },
+        ),
+      ),
+    ),
+    out,
+  )
 }
 
 /** The full-log window: this node's whole log, a page at a time (the API gives at most 10,000 lines per
@@ -74,8 +143,20 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
   let shown = 0
   let size = 0
   const older = button(`◂ Older ${PAGE.toLocaleString()} lines`, () => void load(from), { id: 'log-older', disabled: true })
-  const newest = button('⟳ Newest', () => { replace(out); shown = 0; void load(undefined) }, { id: 'log-newest' })
-  const render = (lines: string[]) => lines.map((l) => { const f = formatLine(l); return h('div', { class: `log-line lv-${f.level}` }, f.text) })
+  const newest = button(
+    '⟳ Newest',
+    () => {
+      replace(out)
+      shown = 0
+      void load(undefined)
+    },
+    { id: 'log-newest' },
+  )
+  const render = (lines: string[]) =>
+    lines.map((l) => {
+      const f = formatLine(l)
+      return h('div', { class: `log-line lv-${f.level}` }, f.text)
+    })
   async function load(before: number | undefined): Promise<void> {
     older.disabled = true
     err.textContent = ''
@@ -89,15 +170,26 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
       if (before === undefined) size = p.size
       shown += p.lines.length
       older.disabled = from <= 0
-      range.textContent = shown ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})` : 'the log is empty'
+      range.textContent = shown
+        ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})`
+        : 'the log is empty'
     } catch (e) {
       err.textContent = `cannot read the log: ${(e as Error).message}`
       older.disabled = from <= 0 && shown > 0
     }
   }
-  replace(root, h('div', { class: 'full-log-page', id: 'full-log-page' },
-    h('div', { class: 'full-log-head' }, h('h1', null, 'MCCS log (this node)'), older, newest, range), err, out))
+  replace(
+    root,
+    h(
+      'div',
+      { class: 'full-log-page', id: 'full-log-page' },
+      h('div', { class: 'full-log-head' }, h('h1', null, 'MCCS log (this node)'), older, newest, range),
+      err,
+      out,
+    ),
+  )
   await load(undefined)
 }
 
-const fmtBytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`)
+const fmtBytes = (n: number) =>
+  n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`

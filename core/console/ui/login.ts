@@ -8,25 +8,34 @@ export function loginScreen(root: HTMLElement, done: (s: Session) => void): void
   const pass = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const err = h('p', { id: 'login-error', class: 'field-error', role: 'alert' })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'login-submit' }, 'Log in')
-  const form = h('form', { class: 'login-box', 'aria-labelledby': 'login-title' },
+  const form = h(
+    'form',
+    { class: 'login-box', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ' MCCS web console'),
     h('p', { class: 'muted' }, `Cluster management on ${location.host}`),
-    h('label', { for: 'login-user' }, 'User ID'), user,
-    h('label', { for: 'login-password' }, 'Password'), pass,
-    err, submit)
+    h('label', { for: 'login-user' }, 'User ID'),
+    user,
+    h('label', { for: 'login-password' }, 'Password'),
+    pass,
+    err,
+    submit,
+  )
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     submit.disabled = true
     err.textContent = ''
-    api.login(user.value.trim(), pass.value).then((s) => {
-      setCsrf(s.csrfToken)
-      if (s.mustChangePassword) passwordScreen(root, s, pass.value, done)
-      else done(s)
-    }, (e: unknown) => {
-      err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong user ID or password.' : (e as Error).message
-      submit.disabled = false
-      pass.select()
-    })
+    api.login(user.value.trim(), pass.value).then(
+      (s) => {
+        setCsrf(s.csrfToken)
+        if (s.mustChangePassword) passwordScreen(root, s, pass.value, done)
+        else done(s)
+      },
+      (e: unknown) => {
+        err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong user ID or password.' : (e as Error).message
+        submit.disabled = false
+        pass.select()
+      },
+    )
   })
   replace(root, h('div', { class: 'login-page' }, form))
   pass.focus()
@@ -41,41 +50,66 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, 'Change password')
   // "Change next time" (manual 5.2): only for an expired password, once; the default one must change now.
   const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, 'Change next time') : null
-  const why = s.passwordChangeReason === 'expired'
-    ? `User ${s.user}: your password is more than 90 days old.${s.canPostpone ? ' Change it now, or choose "Change next time" to be asked again in 90 days.' : ' It was postponed once already: change it now.'}`
-    : `User ${s.user}: a new password is required before you continue.`
-  const form = h('form', { class: 'login-box', 'aria-labelledby': 'pw-title' },
+  const why =
+    s.passwordChangeReason === 'expired'
+      ? `User ${s.user}: your password is more than 90 days old.${s.canPostpone ? ' Change it now, or choose "Change next time" to be asked again in 90 days.' : ' It was postponed once already: change it now.'}`
+      : `User ${s.user}: a new password is required before you continue.`
+  const form = h(
+    'form',
+    { class: 'login-box', 'aria-labelledby': 'pw-title' },
     h('h1', { id: 'pw-title' }, 'Change your password'),
     h('p', { class: 'muted', id: 'pw-why' }, why),
-    h('label', { for: 'pw-current' }, 'Current password'), cur,
-    h('label', { for: 'pw-next' }, 'New password'), next,
-    h('label', { for: 'pw-again' }, 'New password again'), again,
-    err, h('div', { class: 'button-row' }, submit, later))
+    h('label', { for: 'pw-current' }, 'Current password'),
+    cur,
+    h('label', { for: 'pw-next' }, 'New password'),
+    next,
+    h('label', { for: 'pw-again' }, 'New password again'),
+    again,
+    err,
+    h('div', { class: 'button-row' }, submit, later),
+  )
   later?.addEventListener('click', () => {
     later.disabled = true
-    api.postponePasswordChange().then(() => api.session()).then((fresh) => {
-      setCsrf(fresh.csrfToken)
-      done(fresh)
-    }, (e: unknown) => {
-      err.textContent = (e as Error).message
-      later.disabled = false
-    })
+    api
+      .postponePasswordChange()
+      .then(() => api.session())
+      .then(
+        (fresh) => {
+          setCsrf(fresh.csrfToken)
+          done(fresh)
+        },
+        (e: unknown) => {
+          err.textContent = (e as Error).message
+          later.disabled = false
+        },
+      )
   })
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     err.textContent = ''
-    if (next.value !== again.value) { err.textContent = 'The two new passwords differ.'; again.focus(); return }
+    if (next.value !== again.value) {
+      err.textContent = 'The two new passwords differ.'
+      again.focus()
+      return
+    }
     submit.disabled = true
-    api.changePassword(cur.value, next.value).then(() => api.session()).then((fresh) => {
-      setCsrf(fresh.csrfToken)
-      done(fresh)
-    }, (e: unknown) => {
-      const ae = e instanceof ApiError ? e : null
-      err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
-      err.dataset.code = ae?.code ?? ''
-      submit.disabled = false
-      next.select()
-    })
+    api
+      .changePassword(cur.value, next.value)
+      .then(() => api.session())
+      .then(
+        (fresh) => {
+          setCsrf(fresh.csrfToken)
+          done(fresh)
+        },
+        (e: unknown) => {
+          const ae = e instanceof ApiError ? e : null
+          err.textContent =
+            ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+          err.dataset.code = ae?.code ?? ''
+          submit.disabled = false
+          next.select()
+        },
+      )
   })
   replace(root, h('div', { class: 'login-page' }, form))
   next.focus()

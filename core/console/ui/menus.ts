@@ -6,13 +6,19 @@ import { COMMANDS, commandLabel, type Menu, type Command } from './actions.js'
 import { notify } from './dialogs.js'
 
 const MENUS: Array<{ id: Menu; label: string; key: string }> = [
-  { id: 'file', label: 'File', key: 'f' }, { id: 'edit', label: 'Edit', key: 'e' }, { id: 'action', label: 'Action', key: 'a' },
-  { id: 'window', label: 'Window', key: 'w' }, { id: 'help', label: 'Help', key: 'h' },
+  { id: 'file', label: 'File', key: 'f' },
+  { id: 'edit', label: 'Edit', key: 'e' },
+  { id: 'action', label: 'Action', key: 'a' },
+  { id: 'window', label: 'Window', key: 'w' },
+  { id: 'help', label: 'Help', key: 'h' },
 ]
 
 export function runCommand(c: Command): void {
   const ok = c.enabled()
-  if (ok !== true) { notify(`${commandLabel(c)}: not possible now — ${ok}`, 'info'); return }
+  if (ok !== true) {
+    notify(`${commandLabel(c)}: not possible now — ${ok}`, 'info')
+    return
+  }
   void Promise.resolve(c.run()).catch((e: unknown) => notify(`${commandLabel(c)}: ${(e as Error).message}`, 'error'))
 }
 
@@ -37,9 +43,23 @@ export function menuBar(): HTMLElement {
     for (const c of COMMANDS.filter((x) => x.menu === m.id)) {
       const ok = c.enabled()
       if (c.separatorBefore) popup.append(h('li', { role: 'separator', class: 'menu-sep' }))
-      const li = h('li', { role: 'menuitem', tabindex: -1, 'data-command': c.id, 'aria-disabled': ok === true ? 'false' : 'true', title: ok === true ? '' : ok },
-        h('span', { class: 'menu-icon', 'aria-hidden': 'true' }, c.icon ?? ''), commandLabel(c))
-      li.addEventListener('click', (e) => { e.stopPropagation(); close(true); runCommand(c) })
+      const li = h(
+        'li',
+        {
+          role: 'menuitem',
+          tabindex: -1,
+          'data-command': c.id,
+          'aria-disabled': ok === true ? 'false' : 'true',
+          title: ok === true ? '' : ok,
+        },
+        h('span', { class: 'menu-icon', 'aria-hidden': 'true' }, c.icon ?? ''),
+        commandLabel(c),
+      )
+      li.addEventListener('click', (e) => {
+        e.stopPropagation()
+        close(true)
+        runCommand(c)
+      })
       popup.append(li)
     }
     tops[index]!.after(popup)
@@ -48,14 +68,41 @@ export function menuBar(): HTMLElement {
     if (focusFirst) items()[0]?.focus()
   }
   MENUS.forEach((m, i) => {
-    const b = h('button', { type: 'button', class: 'menu-top', role: 'menuitem', 'aria-haspopup': 'true', 'aria-expanded': 'false', id: `menubtn-${m.id}`, tabindex: i === 0 ? 0 : -1 },
-      h('u', null, m.label[0]!), m.label.slice(1))
-    b.addEventListener('click', (e) => { e.stopPropagation(); if (open?.index === i) close(); else openMenu(i, false) })
-    b.addEventListener('mouseenter', () => { if (open && open.index !== i) openMenu(i, false) })
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        class: 'menu-top',
+        role: 'menuitem',
+        'aria-haspopup': 'true',
+        'aria-expanded': 'false',
+        id: `menubtn-${m.id}`,
+        tabindex: i === 0 ? 0 : -1,
+      },
+      h('u', null, m.label[0]!),
+      m.label.slice(1),
+    )
+    b.addEventListener('click', (e) => {
+      e.stopPropagation()
+      if (open?.index === i) close()
+      else openMenu(i, false)
+    })
+    b.addEventListener('mouseenter', () => {
+      if (open && open.index !== i) openMenu(i, false)
+    })
     b.addEventListener('keydown', (e) => {
-      if (e.key === 'ArrowDown' || e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openMenu(i) }
-      if (e.key === 'ArrowRight') { e.preventDefault(); tops[(i + 1) % tops.length]!.focus() }
-      if (e.key === 'ArrowLeft') { e.preventDefault(); tops[(i + tops.length - 1) % tops.length]!.focus() }
+      if (e.key === 'ArrowDown' || e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault()
+        openMenu(i)
+      }
+      if (e.key === 'ArrowRight') {
+        e.preventDefault()
+        tops[(i + 1) % tops.length]!.focus()
+      }
+      if (e.key === 'ArrowLeft') {
+        e.preventDefault()
+        tops[(i + tops.length - 1) % tops.length]!.focus()
+      }
     })
     tops.push(b)
     bar.append(h('div', { class: 'menu-wrap' }, b))
@@ -64,21 +111,41 @@ export function menuBar(): HTMLElement {
     if (!open) return
     const list = items()
     const at = list.indexOf(document.activeElement as HTMLElement)
-    if (e.key === 'ArrowDown') { e.preventDefault(); list[(at + 1) % list.length]?.focus() }
-    else if (e.key === 'ArrowUp') { e.preventDefault(); list[(at - 1 + list.length) % list.length]?.focus() }
-    else if (e.key === 'ArrowRight') { e.preventDefault(); openMenu((open.index + 1) % MENUS.length) }
-    else if (e.key === 'ArrowLeft') { e.preventDefault(); openMenu((open.index + MENUS.length - 1) % MENUS.length) }
-    else if (e.key === 'Escape') { e.preventDefault(); close(true) }
-    else if (e.key === 'Tab') close()
-    else if ((e.key === 'Enter' || e.key === ' ') && at >= 0) { e.preventDefault(); list[at]!.click() }
-    else if (e.key === 'Home') { e.preventDefault(); list[0]?.focus() }
-    else if (e.key === 'End') { e.preventDefault(); list.at(-1)?.focus() }
+    if (e.key === 'ArrowDown') {
+      e.preventDefault()
+      list[(at + 1) % list.length]?.focus()
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault()
+      list[(at - 1 + list.length) % list.length]?.focus()
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault()
+      openMenu((open.index + 1) % MENUS.length)
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault()
+      openMenu((open.index + MENUS.length - 1) % MENUS.length)
+    } else if (e.key === 'Escape') {
+      e.preventDefault()
+      close(true)
+    } else if (e.key === 'Tab') close()
+    else if ((e.key === 'Enter' || e.key === ' ') && at >= 0) {
+      e.preventDefault()
+      list[at]!.click()
+    } else if (e.key === 'Home') {
+      e.preventDefault()
+      list[0]?.focus()
+    } else if (e.key === 'End') {
+      e.preventDefault()
+      list.at(-1)?.focus()
+    }
   })
   document.addEventListener('click', () => close())
   document.addEventListener('keydown', (e) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return
     const i = MENUS.findIndex((m) => m.key === e.key.toLowerCase())
-    if (i >= 0) { e.preventDefault(); openMenu(i) }
+    if (i >= 0) {
+      e.preventDefault()
+      openMenu(i)
+    }
   })
   return bar
 }
@@ -87,10 +154,17 @@ export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
   const el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Frequent operations' })
   const buttons: Array<{ c: Command; b: HTMLButtonElement }> = []
   for (const id of ids) {
-    if (id === '|') { el.append(h('span', { class: 'tb-sep', role: 'separator' })); continue }
+    if (id === '|') {
+      el.append(h('span', { class: 'tb-sep', role: 'separator' }))
+      continue
+    }
     const c = COMMANDS.find((x) => x.id === id)!
-    const b = h('button', { type: 'button', class: 'tb-btn', id: `tb-${c.id}`, 'data-command': c.id },
-      h('span', { class: 'tb-icon', 'aria-hidden': 'true' }, c.icon ?? ''), h('span', { class: 'tb-label' }, shortLabel(c)))
+    const b = h(
+      'button',
+      { type: 'button', class: 'tb-btn', id: `tb-${c.id}`, 'data-command': c.id },
+      h('span', { class: 'tb-icon', 'aria-hidden': 'true' }, c.icon ?? ''),
+      h('span', { class: 'tb-label' }, shortLabel(c)),
+    )
     b.addEventListener('click', () => runCommand(c))
     buttons.push({ c, b })
     el.append(b)
@@ -99,8 +173,14 @@ export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
   el.addEventListener('keydown', (e) => {
     const list = buttons.map((x) => x.b).filter((b) => !b.disabled)
     const at = list.indexOf(document.activeElement as HTMLButtonElement)
-    if (e.key === 'ArrowRight') { e.preventDefault(); list[(at + 1) % list.length]?.focus() }
-    if (e.key === 'ArrowLeft') { e.preventDefault(); list[(at - 1 + list.length) % list.length]?.focus() }
+    if (e.key === 'ArrowRight') {
+      e.preventDefault()
+      list[(at + 1) % list.length]?.focus()
+    }
+    if (e.key === 'ArrowLeft') {
+      e.preventDefault()
+      list[(at - 1 + list.length) % list.length]?.focus()
+    }
   })
   const update = () => {
     for (const { c, b } of buttons) {
@@ -113,7 +193,16 @@ export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
 }
 
 function shortLabel(c: Command): string {
-  const map: Record<string, string> = { switch: 'Switch', lock: 'Lock', clear: 'Clear fault', flush: 'Initialize', probe: 'Detect', 'add-group': 'Add group', 'add-resource': 'Add resource', 'monitor-all': 'Monitor all', oplog: 'Op. log' }
+  const map: Record<string, string> = {
+    switch: 'Switch',
+    lock: 'Lock',
+    clear: 'Clear fault',
+    flush: 'Initialize',
+    probe: 'Detect',
+    'add-group': 'Add group',
+    'add-resource': 'Add resource',
+    'monitor-all': 'Monitor all',
+    oplog: 'Op. log',
+  }
   return map[c.id] ?? commandLabel(c)
 }
-

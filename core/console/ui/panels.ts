@@ -7,7 +7,10 @@ import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 
-const fmtTime = (iso: string) => { const d = new Date(iso); return Number.isNaN(d.getTime()) ? iso : d.toLocaleString() }
+const fmtTime = (iso: string) => {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
+}
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
 
 export function addGroupDialog(): void {
@@ -22,29 +25,58 @@ export function addGroupDialog(): void {
   const back = h('input', { type: 'checkbox', id: 'ag-failback' })
   const err = h('div', { class: 'field-error', role: 'alert', id: 'ag-error' })
   d.body.append(
-    h('label', { for: 'ag-name' }, 'Group name'), name, nameErr,
-    h('fieldset', null, h('legend', null, 'Nodes (in failover order: the first is preferred)'),
-      boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)), nodesErr),
+    h('label', { for: 'ag-name' }, 'Group name'),
+    name,
+    nameErr,
+    h(
+      'fieldset',
+      null,
+      h('legend', null, 'Nodes (in failover order: the first is preferred)'),
+      boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
+      nodesErr,
+    ),
     h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
     h('label', { class: 'check' }, auto, ' Start automatically when the cluster starts'),
-    h('label', { class: 'check' }, back, ' Move back to the preferred node when it returns'), err)
-  d.footer.append(button('Cancel', () => d.close()), button('Add', async () => {
-    nameErr.textContent = nodesErr.textContent = err.textContent = ''
-    const chosen = boxes.filter((b) => b.checked).map((b) => b.value)
-    if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name.value)) { nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'; return }
-    if (!chosen.length) { nodesErr.textContent = 'choose at least one node'; return }
-    try {
-      await api.addGroup({ name: name.value, nodes: chosen, failoverOnFailure: fof.checked, autoStart: auto.checked, autoFailback: back.checked })
-      notify(`group '${name.value}' added`, 'ok')
-      d.close()
-      select({ kind: 'group', name: name.value })
-    } catch (e) {
-      const ae = e instanceof ApiError ? e : null
-      const issues = ae ? [...ae.issues, ...(ae.field ? [{ field: ae.field, message: ae.message }] : [])] : []
-      for (const i of issues) (i.field.startsWith('/name') ? nameErr : i.field.startsWith('/nodes') ? nodesErr : err).textContent = i.message
-      if (!issues.length) err.textContent = ae ? `${ae.message} (${ae.code})` : (e as Error).message
-    }
-  }, { primary: true, id: 'ag-add' }))
+    h('label', { class: 'check' }, back, ' Move back to the preferred node when it returns'),
+    err,
+  )
+  d.footer.append(
+    button('Cancel', () => d.close()),
+    button(
+      'Add',
+      async () => {
+        nameErr.textContent = nodesErr.textContent = err.textContent = ''
+        const chosen = boxes.filter((b) => b.checked).map((b) => b.value)
+        if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name.value)) {
+          nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'
+          return
+        }
+        if (!chosen.length) {
+          nodesErr.textContent = 'choose at least one node'
+          return
+        }
+        try {
+          await api.addGroup({
+            name: name.value,
+            nodes: chosen,
+            failoverOnFailure: fof.checked,
+            autoStart: auto.checked,
+            autoFailback: back.checked,
+          })
+          notify(`group '${name.value}' added`, 'ok')
+          d.close()
+          select({ kind: 'group', name: name.value })
+        } catch (e) {
+          const ae = e instanceof ApiError ? e : null
+          const issues = ae ? [...ae.issues, ...(ae.field ? [{ field: ae.field, message: ae.message }] : [])] : []
+          for (const i of issues)
+            (i.field.startsWith('/name') ? nameErr : i.field.startsWith('/nodes') ? nodesErr : err).textContent = i.message
+          if (!issues.length) err.textContent = ae ? `${ae.message} (${ae.code})` : (e as Error).message
+        }
+      },
+      { primary: true, id: 'ag-add' },
+    ),
+  )
 }
 
 export function oplogDialog(): void {
@@ -57,25 +89,80 @@ export function oplogDialog(): void {
     const f = e.final
     if (f) {
       const secs = (Date.parse(f.at) - Date.parse(e.at)) / 1000
-      return [h('span', { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] }, f.result === 'done' ? '✔ done' : '✖ failed'),
-        Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '', f.reason ? h('div', { class: 'op-reason' }, f.reason) : '']
+      return [
+        h('span', { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] }, f.result === 'done' ? '✔ done' : '✖ failed'),
+        Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '',
+        f.reason ? h('div', { class: 'op-reason' }, f.reason) : '',
+      ]
     }
-    if (e.result === 'accepted') return [h('span', { class: 'badge st-busy' }, '⋯ accepted'), h('div', { class: 'op-reason muted' }, 'running, or its end was not recorded')]
+    if (e.result === 'accepted')
+      return [
+        h('span', { class: 'badge st-busy' }, '⋯ accepted'),
+        h('div', { class: 'op-reason muted' }, 'running, or its end was not recorded'),
+      ]
     const bad = e.result === 'rejected' || e.result === 'failed'
-    return [h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`), e.reason ? h('div', { class: 'op-reason' }, e.reason) : '']
+    return [
+      h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`),
+      e.reason ? h('div', { class: 'op-reason' }, e.reason) : '',
+    ]
   }
-  const row = (e: OpEntry) => h('tr', { 'data-op': e.op ?? e.command ?? '', 'data-target': e.target ?? '', 'data-result': e.final?.result ?? e.result },
-    h('td', { class: 'op-time' }, fmtTime(e.at)), h('td', null, e.user), h('td', null, e.node ?? ''),
-    h('td', null, e.op ?? e.command ?? ''), h('td', { class: 'op-target' }, e.target ?? ''), h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
-    h('td', { class: 'op-result' }, resultCell(e)))
-  const draw = () => replace(tbody, entries.length ? [...entries].reverse().map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')))
-  d.body.append(h('div', { class: 'table-scroll' }, h('table', { class: 'grid oplog-grid' },
-    h('colgroup', null, ['op-c-time', 'op-c-user', 'op-c-node', 'op-c-op', 'op-c-target', 'op-c-args', 'op-c-result'].map((c) => h('col', { class: c }))),
-    h('thead', null, h('tr', null, ['Time', 'User', 'Node', 'Operation', 'Target', 'Arguments', 'Result'].map((x) => h('th', { scope: 'col' }, x)))), tbody)))
+  const row = (e: OpEntry) =>
+    h(
+      'tr',
+      { 'data-op': e.op ?? e.command ?? '', 'data-target': e.target ?? '', 'data-result': e.final?.result ?? e.result },
+      h('td', { class: 'op-time' }, fmtTime(e.at)),
+      h('td', null, e.user),
+      h('td', null, e.node ?? ''),
+      h('td', null, e.op ?? e.command ?? ''),
+      h('td', { class: 'op-target' }, e.target ?? ''),
+      h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
+      h('td', { class: 'op-result' }, resultCell(e)),
+    )
+  const draw = () =>
+    replace(
+      tbody,
+      entries.length
+        ? [...entries].reverse().map(row)
+        : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')),
+    )
+  d.body.append(
+    h(
+      'div',
+      { class: 'table-scroll' },
+      h(
+        'table',
+        { class: 'grid oplog-grid' },
+        h(
+          'colgroup',
+          null,
+          ['op-c-time', 'op-c-user', 'op-c-node', 'op-c-op', 'op-c-target', 'op-c-args', 'op-c-result'].map((c) => h('col', { class: c })),
+        ),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Time', 'User', 'Node', 'Operation', 'Target', 'Arguments', 'Result'].map((x) => h('th', { scope: 'col' }, x)),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+  )
   d.footer.append(button('Close', () => d.close(), { primary: true }))
   replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
-  api.oplog(1000).then((list) => { entries = withFinals(list.map(asEntry)); draw() },
-    (e) => replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`))))
+  api.oplog(1000).then(
+    (list) => {
+      entries = withFinals(list.map(asEntry))
+      draw()
+    },
+    (e) =>
+      replace(
+        tbody,
+        h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
+      ),
+  )
   const off = onOplog((raw) => {
     const e = asEntry(raw)
     const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(entries, e) : undefined
@@ -86,7 +173,9 @@ export function oplogDialog(): void {
   void d.closed.then(() => off())
 }
 /** The API's entry with the fields the pairing needs. */
-const asEntry = (e: OpEntry): OpEntry & OplogEntry => ({ ...e, op: e.op ?? e.command ?? '', target: e.target ?? null, user: e.user, node: e.node ?? '', args: e.args ?? {} }) as OpEntry & OplogEntry
+const asEntry = (e: OpEntry): OpEntry & OplogEntry =>
+  ({ ...e, op: e.op ?? e.command ?? '', target: e.target ?? null, user: e.user, node: e.node ?? '', args: e.args ?? {} }) as OpEntry &
+    OplogEntry
 
 export function supportDialog(): void {
   const d = dialog('Collect support files', { id: 'support' })
@@ -96,85 +185,294 @@ export function supportDialog(): void {
   const boxes = nodes.map((n) => h('input', { type: 'checkbox', value: n, id: `sup-${n}` }))
   const list = h('ul', { class: 'plain', id: 'sup-list' })
   const out = h('div', { role: 'status', id: 'sup-out' })
-  d.body.append(h('p', null, 'Logs, configuration and system information of the chosen nodes, in one archive.'),
-    h('label', { class: 'check' }, all, ' All nodes'), h('label', { class: 'check' }, some, ' Only these nodes:'),
-    h('div', { class: 'indent' }, boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`))), out,
-    h('h3', null, 'Earlier bundles'), list)
-  const refresh = () => api.supportList().then((bs) => replace(list, bs.length ? bs.map((b) => h('li', null,
-    h('a', { href: `/api/support/${encodeURIComponent(b.id)}`, download: `mccs-support-${b.id}.tar.gz` }, fmtTime(b.createdAt)),
-    ` — ${b.nodes.join(', ')}, ${(b.size / 1024).toFixed(0)} KiB`)) : h('li', { class: 'muted' }, 'none yet')),
-  (e) => replace(list, h('li', { class: unavailable(e) ? 'muted' : 'field-error' }, unavailable(e) ? 'Support bundles are not available on this agent.' : (e as Error).message)))
+  d.body.append(
+    h('p', null, 'Logs, configuration and system information of the chosen nodes, in one archive.'),
+    h('label', { class: 'check' }, all, ' All nodes'),
+    h('label', { class: 'check' }, some, ' Only these nodes:'),
+    h(
+      'div',
+      { class: 'indent' },
+      boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
+    ),
+    out,
+    h('h3', null, 'Earlier bundles'),
+    list,
+  )
+  const refresh = () =>
+    api.supportList().then(
+      (bs) =>
+        replace(
+          list,
+          bs.length
+            ? bs.map((b) =>
+                h(
+                  'li',
+                  null,
+                  h(
+                    'a',
+                    { href: `/api/support/${encodeURIComponent(b.id)}`, download: `mccs-support-${b.id}.tar.gz` },
+                    fmtTime(b.createdAt),
+                  ),
+                  ` — ${b.nodes.join(', ')}, ${(b.size / 1024).toFixed(0)} KiB`,
+                ),
+              )
+            : h('li', { class: 'muted' }, 'none yet'),
+        ),
+      (e) =>
+        replace(
+          list,
+          h(
+            'li',
+            { class: unavailable(e) ? 'muted' : 'field-error' },
+            unavailable(e) ? 'Support bundles are not available on this agent.' : (e as Error).message,
+          ),
+        ),
+    )
   void refresh()
-  d.footer.append(button('Close', () => d.close()), button('OK', async () => {
-    const chosen = all.checked ? 'all' as const : boxes.filter((b) => b.checked).map((b) => b.value)
-    if (chosen !== 'all' && !chosen.length) { out.textContent = 'Choose at least one node.'; return }
-    out.textContent = 'collecting…'
-    try {
-      const b = await api.supportCollect(chosen)
-      replace(out, 'Ready: ', h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, 'download the bundle'), ` (${(b.size / 1024).toFixed(0)} KiB)`)
-      void refresh()
-    } catch (e) {
-      out.textContent = unavailable(e) ? `Support file collection is not available on this agent: ${(e as Error).message}` : `Collection failed: ${(e as Error).message}`
-    }
-  }, { primary: true, id: 'sup-ok' }))
+  d.footer.append(
+    button('Close', () => d.close()),
+    button(
+      'OK',
+      async () => {
+        const chosen = all.checked ? ('all' as const) : boxes.filter((b) => b.checked).map((b) => b.value)
+        if (chosen !== 'all' && !chosen.length) {
+          out.textContent = 'Choose at least one node.'
+          return
+        }
+        out.textContent = 'collecting…'
+        try {
+          const b = await api.supportCollect(chosen)
+          replace(
+            out,
+            'Ready: ',
+            h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, 'download the bundle'),
+            ` (${(b.size / 1024).toFixed(0)} KiB)`,
+          )
+          void refresh()
+        } catch (e) {
+          out.textContent = unavailable(e)
+            ? `Support file collection is not available on this agent: ${(e as Error).message}`
+            : `Collection failed: ${(e as Error).message}`
+        }
+      },
+      { primary: true, id: 'sup-ok' },
+    ),
+  )
 }
 
 export function preferencesDialog(): void {
   const d = dialog('Preferences', { wide: true, id: 'preferences' })
-  const keep = h('input', { type: 'number', id: 'pref-loglines', min: 50, max: 10000, value: localStorage.getItem('mccs.logLines') ?? '500' })
+  const keep = h('input', {
+    type: 'number',
+    id: 'pref-loglines',
+    min: 50,
+    max: 10000,
+    value: localStorage.getItem('mccs.logLines') ?? '500',
+  })
   const lic = h('tbody')
-  const node = h('select', { id: 'lic-node' }, (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)))
+  const node = h(
+    'select',
+    { id: 'lic-node' },
+    (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
+  )
   const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: 'paste the license file here' })
   const licErr = h('div', { class: 'field-error', role: 'alert' })
   // Renew License (manual 5.4.2.2): per node, picks the node below and waits for the new license text.
-  const renew = (n: string) => button('Renew License', () => { node.value = n; text.focus() })
-  const load = () => api.licenses().then((ls) => replace(lic, ls.length ? ls.map((l) => h('tr', null, h('td', null, l.node), h('td', null, l.type), h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : 'never'),
-    h('td', null, l.hostId), h('td', null, h('span', { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] }, l.valid ? (l.warning ? `⚠ ${l.warning}` : '✔ valid') : `✖ limited mode: ${l.reason ?? 'invalid'}`)), h('td', null, renew(l.node)))) : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'no license registered'))),
-  (e) => replace(lic, h('tr', null, h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message))))
+  const renew = (n: string) =>
+    button('Renew License', () => {
+      node.value = n
+      text.focus()
+    })
+  const load = () =>
+    api.licenses().then(
+      (ls) =>
+        replace(
+          lic,
+          ls.length
+            ? ls.map((l) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', null, l.node),
+                  h('td', null, l.type),
+                  h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : 'never'),
+                  h('td', null, l.hostId),
+                  h(
+                    'td',
+                    null,
+                    h(
+                      'span',
+                      { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] },
+                      l.valid ? (l.warning ? `⚠ ${l.warning}` : '✔ valid') : `✖ limited mode: ${l.reason ?? 'invalid'}`,
+                    ),
+                  ),
+                  h('td', null, renew(l.node)),
+                ),
+              )
+            : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'no license registered')),
+        ),
+      (e) =>
+        replace(
+          lic,
+          h(
+            'tr',
+            null,
+            h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message),
+          ),
+        ),
+    )
   void load()
   d.body.append(
-    h('h3', null, 'Console'), h('label', { for: 'pref-loglines' }, 'Lines kept in the log web console'), keep,
+    h('h3', null, 'Console'),
+    h('label', { for: 'pref-loglines' }, 'Lines kept in the log web console'),
+    keep,
     h('h3', null, 'Licenses'),
-    h('table', { class: 'grid' }, h('thead', null, h('tr', null, ['Node', 'Type', 'Expires', 'Host ID', 'State', ''].map((x) => h('th', { scope: 'col' }, x)))), lic),
-    h('h4', null, 'Register a license'), h('label', { for: 'lic-node' }, 'Node'), node, h('label', { for: 'lic-text' }, 'License'), text, licErr,
+    h(
+      'table',
+      { class: 'grid' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Node', 'Type', 'Expires', 'Host ID', 'State', ''].map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      lic,
+    ),
+    h('h4', null, 'Register a license'),
+    h('label', { for: 'lic-node' }, 'Node'),
+    node,
+    h('label', { for: 'lic-text' }, 'License'),
+    text,
+    licErr,
     button('Register license', async () => {
       licErr.textContent = ''
-      try { await api.addLicense(node.value, text.value); notify(`license registered on ${node.value}`, 'ok'); text.value = ''; void load() } catch (e) { licErr.textContent = (e as Error).message }
-    }))
-  d.footer.append(button('Cancel', () => d.close()), button('Save', () => {
-    const n = Number(keep.value)
-    if (!Number.isInteger(n) || n < 50 || n > 10000) { notify('Lines kept: a whole number from 50 to 10000', 'error'); return }
-    localStorage.setItem('mccs.logLines', String(n))
-    d.close()
-  }, { primary: true }))
+      try {
+        await api.addLicense(node.value, text.value)
+        notify(`license registered on ${node.value}`, 'ok')
+        text.value = ''
+        void load()
+      } catch (e) {
+        licErr.textContent = (e as Error).message
+      }
+    }),
+  )
+  d.footer.append(
+    button('Cancel', () => d.close()),
+    button(
+      'Save',
+      () => {
+        const n = Number(keep.value)
+        if (!Number.isInteger(n) || n < 50 || n > 10000) {
+          notify('Lines kept: a whole number from 50 to 10000', 'error')
+          return
+        }
+        localStorage.setItem('mccs.logLines', String(n))
+        d.close()
+      },
+      { primary: true },
+    ),
+  )
 }
 
 export function heartbeatDialog(): void {
   const hb = state.config?.hb
-  const view = hb ? h('div', null,
-    h('p', null, `Cluster ${hb.cluster}, heartbeat port ${hb.port}, every ${hb.timing.intervalMs} ms, a node is lost after ${hb.timing.deadMs} ms of silence on all links.`),
-    h('table', { class: 'grid' }, h('thead', null, h('tr', null, h('th', null, 'Node'), hb.links.map((l) => h('th', null, `${l.name} (priority ${l.priority})`)))),
-      h('tbody', null, hb.nodes.map((n) => h('tr', null, h('th', { scope: 'row' }, n.name), hb.links.map((l) => h('td', null, n.addresses[l.name] ?? '—')))))))
+  const view = hb
+    ? h(
+        'div',
+        null,
+        h(
+          'p',
+          null,
+          `Cluster ${hb.cluster}, heartbeat port ${hb.port}, every ${hb.timing.intervalMs} ms, a node is lost after ${hb.timing.deadMs} ms of silence on all links.`,
+        ),
+        h(
+          'table',
+          { class: 'grid' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'Node'),
+              hb.links.map((l) => h('th', null, `${l.name} (priority ${l.priority})`)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            hb.nodes.map((n) =>
+              h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, n.name),
+                hb.links.map((l) => h('td', null, n.addresses[l.name] ?? '—')),
+              ),
+            ),
+          ),
+        ),
+      )
     : h('p', { class: 'muted' }, 'This agent does not export hb.json through its API.')
-  void message('Heartbeat configuration', view,
-    h('p', null, 'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.'))
+  void message(
+    'Heartbeat configuration',
+    view,
+    h(
+      'p',
+      null,
+      'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.',
+    ),
+  )
 }
 
 export function helpDialog(): void {
-  void message('MCCS manual — the console',
-    h('ul', null,
-      h('li', null, 'Management tree (left): the cluster, its resource groups with their resources, the nodes and the resource types. Select one to see it in the detail screen.'),
+  void message(
+    'MCCS manual — the console',
+    h(
+      'ul',
+      null,
+      h(
+        'li',
+        null,
+        'Management tree (left): the cluster, its resource groups with their resources, the nodes and the resource types. Select one to see it in the detail screen.',
+      ),
       h('li', null, 'Toolbar: the frequent operations; a disabled button tells why in its tooltip.'),
       h('li', null, 'Menus: Alt+F / Alt+E / Alt+A / Alt+W / Alt+H open them; arrows move, Enter runs, Escape closes.'),
-      h('li', null, 'States: ● online (green), ○ offline (grey), ▲▼ changing (blue), ◑ partial (amber), ✖ faulted (red), ? unknown (purple).'),
-      h('li', null, 'Log web console (bottom): live lines from this node; Clear empties the view only; View full opens the whole log in a new window.')),
-    h('p', null, 'The full operator manual is docs/console-guide.md in the MCCS distribution.'))
+      h(
+        'li',
+        null,
+        'States: ● online (green), ○ offline (grey), ▲▼ changing (blue), ◑ partial (amber), ✖ faulted (red), ? unknown (purple).',
+      ),
+      h(
+        'li',
+        null,
+        'Log web console (bottom): live lines from this node; Clear empties the view only; View full opens the whole log in a new window.',
+      ),
+    ),
+    h('p', null, 'The full operator manual is docs/console-guide.md in the MCCS distribution.'),
+  )
 }
 
 export function aboutDialog(): void {
-  api.openapi().then((doc) => doc.info?.version ?? 'unknown', () => 'unknown').then((v) => message('About MCCS',
-    h('p', { id: 'about-version' }, h('strong', null, `MCCS ${v}`), ' — an open high-availability cluster server.'),
-    h('p', null, `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`)))
+  api
+    .openapi()
+    .then(
+      (doc) => doc.info?.version ?? 'unknown',
+      () => 'unknown',
+    )
+    .then((v) =>
+      message(
+        'About MCCS',
+        h('p', { id: 'about-version' }, h('strong', null, `MCCS ${v}`), ' — an open high-availability cluster server.'),
+        h(
+          'p',
+          null,
+          `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`,
+        ),
+      ),
+    )
 }
 
 /** File → Change password: the same rules and refusals as the forced change. */
@@ -184,19 +482,37 @@ export function passwordDialog(): void {
   const next = h('input', { id: 'cp-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'cp-error' })
   const again = h('input', { id: 'cp-again', type: 'password', autocomplete: 'new-password' })
   const err = h('div', { class: 'field-error', id: 'cp-error', role: 'alert' })
-  d.body.append(h('label', { for: 'cp-current' }, 'Current password'), cur, h('label', { for: 'cp-next' }, 'New password'), next,
-    h('label', { for: 'cp-again' }, 'New password again'), again, err)
-  d.footer.append(button('Cancel', () => d.close()), button('Change', async () => {
-    err.textContent = ''
-    if (next.value !== again.value) { err.textContent = 'The two new passwords differ.'; return }
-    try {
-      await api.changePassword(cur.value, next.value)
-      notify('password changed', 'ok')
-      d.close()
-    } catch (e) {
-      const ae = e instanceof ApiError ? e : null
-      err.dataset.code = ae?.code ?? ''
-      err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
-    }
-  }, { primary: true, id: 'cp-submit' }))
+  d.body.append(
+    h('label', { for: 'cp-current' }, 'Current password'),
+    cur,
+    h('label', { for: 'cp-next' }, 'New password'),
+    next,
+    h('label', { for: 'cp-again' }, 'New password again'),
+    again,
+    err,
+  )
+  d.footer.append(
+    button('Cancel', () => d.close()),
+    button(
+      'Change',
+      async () => {
+        err.textContent = ''
+        if (next.value !== again.value) {
+          err.textContent = 'The two new passwords differ.'
+          return
+        }
+        try {
+          await api.changePassword(cur.value, next.value)
+          notify('password changed', 'ok')
+          d.close()
+        } catch (e) {
+          const ae = e instanceof ApiError ? e : null
+          err.dataset.code = ae?.code ?? ''
+          err.textContent =
+            ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+        }
+      },
+      { primary: true, id: 'cp-submit' },
+    ),
+  )
 }

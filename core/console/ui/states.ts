@@ -24,8 +24,12 @@ const LOOK: Record<string, { icon: string; cls: string }> = {
 export function badge(stateName: string | undefined, extra?: string, text?: string): HTMLElement {
   const st = stateName ?? 'unknown'
   const look = LOOK[st] ?? { icon: '•', cls: 'st-unknown' }
-  return h('span', { class: ['badge', look.cls], 'data-state': st, title: extra ? `${text ?? st}: ${extra}` : text ?? st },
-    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, look.icon), ` ${text ?? st}`)
+  return h(
+    'span',
+    { class: ['badge', look.cls], 'data-state': st, title: extra ? `${text ?? st}: ${extra}` : (text ?? st) },
+    h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, look.icon),
+    ` ${text ?? st}`,
+  )
 }
 
 const RUNNING = ['online', 'partial', 'onlining', 'offlining']
@@ -44,7 +48,12 @@ export const isUp = (s: string | undefined): boolean => s === 'online' || s === 
 
 type GroupStatus = AgentStatus['groups'][number]
 export type Role = 'running' | 'stopping' | 'starting' | 'faulted' | 'lost' | 'fencing' | 'standby'
-export interface NodePart { state: string; text: string; role: Role; why?: string }
+export interface NodePart {
+  state: string
+  text: string
+  role: Role
+  why?: string
+}
 export interface GroupView {
   /** Where it runs, else unknown (a lost node), else faulted, else offline. */
   state: string
@@ -88,10 +97,26 @@ export function groupView(st: AgentStatus, g: GroupStatus): GroupView {
     if (lost && mayRun) {
       const f = needsFence || res.some((x) => x.needsFence)
       if (f) fencing.push(n)
-      perNode[n] = { state: 'unknown', text: f ? 'unknown / fencing…' : 'unknown', role: f ? 'fencing' : 'lost', why: `${n} is lost${f ? ' and not fenced yet' : ''}` }
+      perNode[n] = {
+        state: 'unknown',
+        text: f ? 'unknown / fencing…' : 'unknown',
+        role: f ? 'fencing' : 'lost',
+        why: `${n} is lost${f ? ' and not fenced yet' : ''}`,
+      }
       continue
     }
-    const role: Role = raw === 'offlining' ? 'stopping' : raw === 'onlining' ? 'starting' : isUp(raw) ? 'running' : fault ? 'faulted' : lost ? 'lost' : 'standby'
+    const role: Role =
+      raw === 'offlining'
+        ? 'stopping'
+        : raw === 'onlining'
+          ? 'starting'
+          : isUp(raw)
+            ? 'running'
+            : fault
+              ? 'faulted'
+              : lost
+                ? 'lost'
+                : 'standby'
     perNode[n] = { state: raw, text: raw, role }
   }
   const parts = Object.entries(perNode)
@@ -104,5 +129,11 @@ export function groupView(st: AgentStatus, g: GroupStatus): GroupView {
 }
 
 export const ROLE_LABEL: Record<Role, string> = {
-  running: 'running', stopping: 'stopping', starting: 'starting', faulted: 'faulted', lost: 'lost', fencing: 'lost, fencing…', standby: 'standby',
+  running: 'running',
+  stopping: 'stopping',
+  starting: 'starting',
+  faulted: 'faulted',
+  lost: 'lost',
+  fencing: 'lost, fencing…',
+  standby: 'standby',
 }

@@ -29,18 +29,35 @@ export interface AppState {
 
 type Listener = (s: AppState) => void
 const listeners = new Set<Listener>()
-export const state: AppState = { session: null, status: null, statusAt: 0, config: null, types: [], selection: { kind: 'cluster' }, connected: false, stale: null }
+export const state: AppState = {
+  session: null,
+  status: null,
+  statusAt: 0,
+  config: null,
+  types: [],
+  selection: { kind: 'cluster' },
+  connected: false,
+  stale: null,
+}
 
-export function subscribe(f: Listener): void { listeners.add(f) }
+export function subscribe(f: Listener): void {
+  listeners.add(f)
+}
 let scheduled = false
 /** Coalesces changes into one render per animation frame. */
 export function changed(): void {
   if (scheduled) return
   scheduled = true
-  requestAnimationFrame(() => { scheduled = false; for (const f of listeners) f(state) })
+  requestAnimationFrame(() => {
+    scheduled = false
+    for (const f of listeners) f(state)
+  })
 }
 
-export function select(sel: Selection): void { state.selection = sel; changed() }
+export function select(sel: Selection): void {
+  state.selection = sel
+  changed()
+}
 
 export function setStatus(s: AgentStatus): void {
   state.status = s
@@ -61,7 +78,9 @@ export function loadConfig(): Promise<void> {
       const hb = (c.hb ?? ('hb' in parsed ? parsed.hb : null)) as HbConfig | null
       state.config = { main, hb, generation: c.generation ?? main.generation }
       changed()
-    } finally { loading = null }
+    } finally {
+      loading = null
+    }
   })()
   return loading
 }

@@ -8,82 +8,185 @@ import { badge, groupSummary, groupView, nodeState } from './states.js'
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
 
-interface Item { key: string; label: string; sel?: Selection; extra?: HTMLElement | null; children?: Item[]; icon: string }
+interface Item {
+  key: string
+  label: string
+  sel?: Selection
+  extra?: HTMLElement | null
+  children?: Item[]
+  icon: string
+}
 
 function items(): Item[] {
   const st = state.status
   if (!st) return []
-  return [{
-    key: 'cluster', icon: '◆', label: `Cluster ${st.cluster}`, sel: { kind: 'cluster' },
-    extra: st.membership ? badge(st.membership.quorate ? 'up' : 'down', st.membership.quorate ? 'quorate' : 'no quorum') : null,
-    children: [
-      {
-        key: 'groups', icon: '▣', label: 'Resource groups', children: st.groups.map((g) => {
-          // Where it runs, and apart from that where it left faults (cleared by Remove fault indication).
-          const v = groupView(st, g)
-          return {
-            key: `group:${g.name}`, icon: '▣', label: g.name, sel: { kind: 'group', name: g.name } as Selection,
-            extra: h('span', null, badge(v.state, v.node ? (v.state === 'unknown' ? v.perNode[v.node]?.why : `on ${v.node}`) : undefined, v.text), v.node && v.state !== 'unknown' ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
-              v.faults.length > 0 && v.state !== 'faulted' ? h('span', { class: 'fault-mark', title: `a fault is left on ${v.faults.join(', ')}: Action → Remove fault indication` }, ` ⚠ fault on ${v.faults.join(', ')}`) : null,
-              g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null),
-            children: g.resources.map((r) => {
-              const at = v.node ?? g.activeNode
-              const part = at ? v.perNode[at] : undefined
-              const on = part?.state === 'unknown' ? 'unknown' : at && r.nodes[at] ? r.nodes[at]!.state : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
-              return { key: `resource:${r.name}`, icon: '◇', label: r.name, sel: { kind: 'resource', name: r.name } as Selection, extra: h('span', null, badge(on, on === 'unknown' && part ? part.why : undefined), h('span', { class: 'muted' }, ` ${r.type}`)) }
-            }),
-          }
-        }),
-      },
-      { key: 'nodes', icon: '▤', label: 'Nodes', children: st.nodes.map((n) => ({ key: `node:${n.name}`, icon: '▤', label: n.name, sel: { kind: 'node', name: n.name } as Selection, extra: h('span', null, badge(nodeState(st, n.name)), n.name === st.node ? h('span', { class: 'muted' }, ' (this node)') : null) })) },
-      { key: 'types', icon: '▥', label: 'Resource types', sel: { kind: 'types' }, children: state.types.map((t) => ({ key: `type:${t.name}`, icon: '▥', label: t.name, sel: { kind: 'type', name: t.name } as Selection, extra: h('span', { class: 'muted' }, ` ${t.version}${t.kind === 'fence' ? ' (fence)' : ''}`) })) },
-    ],
-  }]
+  return [
+    {
+      key: 'cluster',
+      icon: '◆',
+      label: `Cluster ${st.cluster}`,
+      sel: { kind: 'cluster' },
+      extra: st.membership ? badge(st.membership.quorate ? 'up' : 'down', st.membership.quorate ? 'quorate' : 'no quorum') : null,
+      children: [
+        {
+          key: 'groups',
+          icon: '▣',
+          label: 'Resource groups',
+          children: st.groups.map((g) => {
+            // Where it runs, and apart from that where it left faults (cleared by Remove fault indication).
+            const v = groupView(st, g)
+            return {
+              key: `group:${g.name}`,
+              icon: '▣',
+              label: g.name,
+              sel: { kind: 'group', name: g.name } as Selection,
+              extra: h(
+                'span',
+                null,
+                badge(v.state, v.node ? (v.state === 'unknown' ? v.perNode[v.node]?.why : `on ${v.node}`) : undefined, v.text),
+                v.node && v.state !== 'unknown' ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
+                v.faults.length > 0 && v.state !== 'faulted'
+                  ? h(
+                      'span',
+                      { class: 'fault-mark', title: `a fault is left on ${v.faults.join(', ')}: Action → Remove fault indication` },
+                      ` ⚠ fault on ${v.faults.join(', ')}`,
+                    )
+                  : null,
+                g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null,
+              ),
+              children: g.resources.map((r) => {
+                const at = v.node ?? g.activeNode
+                const part = at ? v.perNode[at] : undefined
+                const on =
+                  part?.state === 'unknown'
+                    ? 'unknown'
+                    : at && r.nodes[at]
+                      ? r.nodes[at]!.state
+                      : groupSummary(Object.fromEntries(Object.entries(r.nodes).map(([n, x]) => [n, x.state]))).state
+                return {
+                  key: `resource:${r.name}`,
+                  icon: '◇',
+                  label: r.name,
+                  sel: { kind: 'resource', name: r.name } as Selection,
+                  extra: h(
+                    'span',
+                    null,
+                    badge(on, on === 'unknown' && part ? part.why : undefined),
+                    h('span', { class: 'muted' }, ` ${r.type}`),
+                  ),
+                }
+              }),
+            }
+          }),
+        },
+        {
+          key: 'nodes',
+          icon: '▤',
+          label: 'Nodes',
+          children: st.nodes.map((n) => ({
+            key: `node:${n.name}`,
+            icon: '▤',
+            label: n.name,
+            sel: { kind: 'node', name: n.name } as Selection,
+            extra: h('span', null, badge(nodeState(st, n.name)), n.name === st.node ? h('span', { class: 'muted' }, ' (this node)') : null),
+          })),
+        },
+        {
+          key: 'types',
+          icon: '▥',
+          label: 'Resource types',
+          sel: { kind: 'types' },
+          children: state.types.map((t) => ({
+            key: `type:${t.name}`,
+            icon: '▥',
+            label: t.name,
+            sel: { kind: 'type', name: t.name } as Selection,
+            extra: h('span', { class: 'muted' }, ` ${t.version}${t.kind === 'fence' ? ' (fence)' : ''}`),
+          })),
+        },
+      ],
+    },
+  ]
 }
 
 export function renderTree(root: HTMLElement): void {
   const focusedKey = (document.activeElement as HTMLElement | null)?.closest?.('[role=treeitem]')?.getAttribute('data-key')
   const current = keyOf(state.selection)
-  const build = (list: Item[], level: number): HTMLElement[] => list.map((it) => {
-    const hasKids = !!it.children?.length
-    const open = hasKids && !collapsed.has(it.key)
-    const li = h('li', {
-      role: 'treeitem', 'data-key': it.key, 'aria-level': level, 'aria-selected': it.key === current ? 'true' : 'false',
-      'aria-expanded': hasKids ? String(open) : undefined, tabindex: it.key === (focusedKey ?? current) ? 0 : -1,
-    },
-    h('div', { class: ['tree-row', it.key === current && 'selected'], style: { 'padding-left': `${(level - 1) * 16 + 4}px` } },
-      h('span', { class: 'twisty', 'aria-hidden': 'true' }, hasKids ? (open ? '▾' : '▸') : ' '),
-      h('span', { class: 'tree-icon', 'aria-hidden': 'true' }, it.icon), h('span', { class: 'tree-label' }, it.label), it.extra ? h('span', { class: 'tree-extra' }, it.extra) : null),
-    open ? h('ul', { role: 'group' }, build(it.children!, level + 1)) : null)
-    li.querySelector('.tree-row')!.addEventListener('click', (e) => {
-      e.stopPropagation()
-      if ((e.target as HTMLElement).classList.contains('twisty') && hasKids) toggle(it.key)
-      else if (it.sel) select(it.sel)
-      else if (hasKids) toggle(it.key)
-      li.focus()
+  const build = (list: Item[], level: number): HTMLElement[] =>
+    list.map((it) => {
+      const hasKids = !!it.children?.length
+      const open = hasKids && !collapsed.has(it.key)
+      const li = h(
+        'li',
+        {
+          role: 'treeitem',
+          'data-key': it.key,
+          'aria-level': level,
+          'aria-selected': it.key === current ? 'true' : 'false',
+          'aria-expanded': hasKids ? String(open) : undefined,
+          tabindex: it.key === (focusedKey ?? current) ? 0 : -1,
+        },
+        h(
+          'div',
+          { class: ['tree-row', it.key === current && 'selected'], style: { 'padding-left': `${(level - 1) * 16 + 4}px` } },
+          h('span', { class: 'twisty', 'aria-hidden': 'true' }, hasKids ? (open ? '▾' : '▸') : ' '),
+          h('span', { class: 'tree-icon', 'aria-hidden': 'true' }, it.icon),
+          h('span', { class: 'tree-label' }, it.label),
+          it.extra ? h('span', { class: 'tree-extra' }, it.extra) : null,
+        ),
+        open ? h('ul', { role: 'group' }, build(it.children!, level + 1)) : null,
+      )
+      li.querySelector('.tree-row')!.addEventListener('click', (e) => {
+        e.stopPropagation()
+        if ((e.target as HTMLElement).classList.contains('twisty') && hasKids) toggle(it.key)
+        else if (it.sel) select(it.sel)
+        else if (hasKids) toggle(it.key)
+        li.focus()
+      })
+      return li
     })
-    return li
-  })
   const ul = h('ul', { role: 'tree', 'aria-label': 'Management tree', class: 'tree' }, build(items(), 1))
   ul.addEventListener('keydown', onKey)
   replace(root, ul)
   if (focusedKey) ul.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus()
-  function toggle(k: string) { if (collapsed.has(k)) collapsed.delete(k); else collapsed.add(k); renderTree(root) }
+  function toggle(k: string) {
+    if (collapsed.has(k)) collapsed.delete(k)
+    else collapsed.add(k)
+    renderTree(root)
+  }
   function onKey(e: KeyboardEvent) {
     const all = [...ul.querySelectorAll<HTMLElement>('[role=treeitem]')]
     const cur = (document.activeElement as HTMLElement).closest<HTMLElement>('[role=treeitem]')
     const at = cur ? all.indexOf(cur) : -1
-    const move = (i: number) => { const t = all[Math.max(0, Math.min(all.length - 1, i))]; if (t) { all.forEach((x) => x.setAttribute('tabindex', '-1')); t.setAttribute('tabindex', '0'); t.focus() } }
-    if (e.key === 'ArrowDown') { e.preventDefault(); move(at + 1) }
-    else if (e.key === 'ArrowUp') { e.preventDefault(); move(at - 1) }
-    else if (e.key === 'Home') { e.preventDefault(); move(0) }
-    else if (e.key === 'End') { e.preventDefault(); move(all.length - 1) }
-    else if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && cur) {
+    const move = (i: number) => {
+      const t = all[Math.max(0, Math.min(all.length - 1, i))]
+      if (t) {
+        all.forEach((x) => x.setAttribute('tabindex', '-1'))
+        t.setAttribute('tabindex', '0')
+        t.focus()
+      }
+    }
+    if (e.key === 'ArrowDown') {
+      e.preventDefault()
+      move(at + 1)
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault()
+      move(at - 1)
+    } else if (e.key === 'Home') {
+      e.preventDefault()
+      move(0)
+    } else if (e.key === 'End') {
+      e.preventDefault()
+      move(all.length - 1)
+    } else if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && cur) {
       e.preventDefault()
       const k = cur.dataset.key!
       const exp = cur.getAttribute('aria-expanded')
       if (e.key === 'ArrowRight' && exp === 'false') toggle(k)
       else if (e.key === 'ArrowLeft' && exp === 'true') toggle(k)
-    } else if ((e.key === 'Enter' || e.key === ' ') && cur) { e.preventDefault(); (cur.querySelector('.tree-row') as HTMLElement).click() }
+    } else if ((e.key === 'Enter' || e.key === ' ') && cur) {
+      e.preventDefault()
+      ;(cur.querySelector('.tree-row') as HTMLElement).click()
+    }
   }
 }

@@ -7,14 +7,33 @@
 import { h, replace } from './dom.js'
 import { api, ApiError, type JsonSchema } from './api.js'
 
-interface Hints { scope?: string; discover?: string; schemaFrom?: string; widget?: string; order?: number; group?: string; secret?: boolean }
+interface Hints {
+  scope?: string
+  discover?: string
+  schemaFrom?: string
+  widget?: string
+  order?: number
+  group?: string
+  secret?: boolean
+}
 interface Field {
-  prop: string; schema: JsonSchema; hints: Hints; title: string; required: boolean
+  prop: string
+  schema: JsonSchema
+  hints: Hints
+  title: string
+  required: boolean
   kind: 'text' | 'textarea' | 'password' | 'number' | 'boolean' | 'enum' | 'list' | 'map' | 'discover' | 'schema'
   perNode: boolean
 }
-export interface Diagnostic { field: string; message: string; hint?: string }
-export interface FormValues { attrs: Record<string, unknown>; nodeAttrs: Record<string, Record<string, unknown>> }
+export interface Diagnostic {
+  field: string
+  message: string
+  hint?: string
+}
+export interface FormValues {
+  attrs: Record<string, unknown>
+  nodeAttrs: Record<string, Record<string, unknown>>
+}
 
 export interface SchemaForm {
   el: HTMLElement
@@ -34,7 +53,8 @@ function resolve(root: JsonSchema, s: JsonSchema): JsonSchema {
   const ref = s.$ref
   if (typeof ref !== 'string' || !ref.startsWith('#/')) return s
   let target: unknown = root
-  for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+  for (const part of ref.slice(2).split('/'))
+    target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
   const { $ref: _drop, ...rest } = s
   return { ...resolve(root, (target as JsonSchema | undefined) ?? {}), ...rest }
 }
@@ -56,17 +76,29 @@ function kindOf(s: JsonSchema, hints: Hints): Field['kind'] {
 export function fieldsOf(schema: JsonSchema): Field[] {
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>
   const required = new Set((schema.required as string[] | undefined) ?? [])
-  return Object.entries(props).map(([prop, raw], i) => {
-    const s = resolve(schema, raw)
-    const hints = hintsOf(s)
-    return { prop, schema: s, hints: { order: 1000 + i, ...hints }, title: typeof s.title === 'string' ? s.title : prop, required: required.has(prop), kind: kindOf(s, hints), perNode: hints.scope === 'node' }
-  }).sort((a, b) => (a.hints.order ?? 0) - (b.hints.order ?? 0))
+  return Object.entries(props)
+    .map(([prop, raw], i) => {
+      const s = resolve(schema, raw)
+      const hints = hintsOf(s)
+      return {
+        prop,
+        schema: s,
+        hints: { order: 1000 + i, ...hints },
+        title: typeof s.title === 'string' ? s.title : prop,
+        required: required.has(prop),
+        kind: kindOf(s, hints),
+        perNode: hints.scope === 'node',
+      }
+    })
+    .sort((a, b) => (a.hints.order ?? 0) - (b.hints.order ?? 0))
 }
 
 const fieldId = (prop: string, node?: string) => `wz-${prop}${node ? `--${node}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_')
 
 export function schemaForm(o: {
-  type: string; schema: JsonSchema; nodes: string[]
+  type: string
+  schema: JsonSchema
+  nodes: string[]
   initial?: FormValues
   /** Prefix of the element ids (a nested form's fields: `wz-params_ip`). */
   idPrefix?: string
@@ -87,12 +119,23 @@ export function schemaForm(o: {
   const asking = new Map<string, string>()
 
   const initialValue = (f: Field, node?: string): unknown =>
-    node ? o.initial?.nodeAttrs[node]?.[f.prop] ?? (o.initial ? undefined : f.schema.default) : o.initial ? o.initial.attrs[f.prop] : f.schema.default
+    node
+      ? (o.initial?.nodeAttrs[node]?.[f.prop] ?? (o.initial ? undefined : f.schema.default))
+      : o.initial
+        ? o.initial.attrs[f.prop]
+        : f.schema.default
 
   function control(f: Field, node?: string): HTMLElement {
     const id = fid(f.prop, node)
     const v = initialValue(f, node)
-    const common = { id, name: id, 'data-prop': f.prop, 'data-node': node, 'aria-describedby': `${id}-err`, 'aria-label': node ? `${f.title} on ${node}` : f.title }
+    const common = {
+      id,
+      name: id,
+      'data-prop': f.prop,
+      'data-node': node,
+      'aria-describedby': `${id}-err`,
+      'aria-label': node ? `${f.title} on ${node}` : f.title,
+    }
     let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
     let extra: HTMLElement | null = null
     switch (f.kind) {
@@ -100,22 +143,58 @@ export function schemaForm(o: {
         input = h('input', { ...common, type: 'checkbox', checked: v === true })
         break
       case 'number':
-        input = h('input', { ...common, type: 'number', step: f.schema.type === 'integer' ? 1 : 'any', min: f.schema.minimum, max: f.schema.maximum, value: v ?? '' })
+        input = h('input', {
+          ...common,
+          type: 'number',
+          step: f.schema.type === 'integer' ? 1 : 'any',
+          min: f.schema.minimum,
+          max: f.schema.maximum,
+          value: v ?? '',
+        })
         break
       case 'enum':
-        input = h('select', common, h('option', { value: '' }, f.schema.default !== undefined ? `(default: ${String(f.schema.default)})` : '— choose —'),
-          ...(f.schema.enum as unknown[]).map((x) => h('option', { value: String(x), selected: x === v && x !== f.schema.default }, String(x))))
+        input = h(
+          'select',
+          common,
+          h('option', { value: '' }, f.schema.default !== undefined ? `(default: ${String(f.schema.default)})` : '— choose —'),
+          ...(f.schema.enum as unknown[]).map((x) =>
+            h('option', { value: String(x), selected: x === v && x !== f.schema.default }, String(x)),
+          ),
+        )
         break
       case 'discover': {
         // A text field with the plugin's choices as its list: pick one, or type a value it did not find.
         const list = h('datalist', { id: `${id}-list` })
         lists.set(key(f.prop, node), list)
-        input = h('input', { ...common, type: 'text', list: `${id}-list`, 'data-discover': f.hints.discover, value: v ?? '', placeholder: 'choose from the list or type', autocomplete: 'off' })
+        input = h('input', {
+          ...common,
+          type: 'text',
+          list: `${id}-list`,
+          'data-discover': f.hints.discover,
+          value: v ?? '',
+          placeholder: 'choose from the list or type',
+          autocomplete: 'off',
+        })
         const note = h('span', { class: 'wz-note muted', id: `${id}-note` })
         notes.set(key(f.prop, node), note)
-        extra = h('span', { class: 'wz-discover' }, list,
-          h('button', { type: 'button', class: 'btn btn-small', title: 'Ask the plugin for the choices again', 'aria-label': `Refresh ${f.title}${node ? ` on ${node}` : ''}`, 'data-refresh': id,
-            onclick: () => void discoverOne(f, node) }, '↻ Refresh'), note)
+        extra = h(
+          'span',
+          { class: 'wz-discover' },
+          list,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-small',
+              title: 'Ask the plugin for the choices again',
+              'aria-label': `Refresh ${f.title}${node ? ` on ${node}` : ''}`,
+              'data-refresh': id,
+              onclick: () => void discoverOne(f, node),
+            },
+            '↻ Refresh',
+          ),
+          note,
+        )
         break
       }
       case 'list':
@@ -124,7 +203,17 @@ export function schemaForm(o: {
       case 'map':
       case 'schema':
         // A schemaFrom field stays NAME=value lines until (unless) the plugin answers with its schema.
-        input = h('textarea', { ...common, rows: 2, placeholder: 'NAME=value, one per line', value: v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join('\n') : '' })
+        input = h('textarea', {
+          ...common,
+          rows: 2,
+          placeholder: 'NAME=value, one per line',
+          value:
+            v && typeof v === 'object'
+              ? Object.entries(v)
+                  .map(([k, x]) => `${k}=${String(x)}`)
+                  .join('\n')
+              : '',
+        })
         if (f.kind === 'schema') {
           extra = h('div', { class: 'wz-sub', id: `${id}-sub` }, h('span', { class: 'wz-note muted', id: `${id}-note` }))
           subHosts.set(f.prop, extra)
@@ -134,12 +223,26 @@ export function schemaForm(o: {
         input = h('textarea', { ...common, rows: 3, value: v ?? '' })
         break
       default:
-        input = h('input', { ...common, type: f.kind === 'password' ? 'password' : 'text', value: v ?? '', placeholder: f.schema.default !== undefined ? `default: ${String(f.schema.default)}` : '' })
+        input = h('input', {
+          ...common,
+          type: f.kind === 'password' ? 'password' : 'text',
+          value: v ?? '',
+          placeholder: f.schema.default !== undefined ? `default: ${String(f.schema.default)}` : '',
+        })
     }
-    input.addEventListener('input', () => { errOf(f.prop, node).textContent = ''; o.onEdit?.(); if (f.kind !== 'schema' && subHosts.size) scheduleSchemas() })
+    input.addEventListener('input', () => {
+      errOf(f.prop, node).textContent = ''
+      o.onEdit?.()
+      if (f.kind !== 'schema' && subHosts.size) scheduleSchemas()
+    })
     input.addEventListener('change', () => o.onEdit?.())
     inputs.set(key(f.prop, node), input)
-    const err = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', 'data-field': node ? `/nodes/${node}/${f.prop}` : `/${f.prop}` })
+    const err = h('div', {
+      class: 'field-error',
+      id: `${id}-err`,
+      role: 'alert',
+      'data-field': node ? `/nodes/${node}/${f.prop}` : `/${f.prop}`,
+    })
     errors.set(key(f.prop, node), err)
     return h('div', { class: 'wz-cell' }, h('div', { class: 'wz-ctl' }, input, extra), err)
   }
@@ -147,18 +250,47 @@ export function schemaForm(o: {
 
   // Fields grouped under their x-mccs group heading, in order of first appearance.
   const groups = new Map<string, Field[]>()
-  for (const f of fields) { const g = f.hints.group ?? ''; groups.set(g, [...(groups.get(g) ?? []), f]) }
+  for (const f of fields) {
+    const g = f.hints.group ?? ''
+    groups.set(g, [...(groups.get(g) ?? []), f])
+  }
   const anyPerNode = fields.some((f) => f.perNode)
-  const head = h('tr', null, h('th', { scope: 'col' }, 'Attribute'),
-    anyPerNode ? o.nodes.map((n, i) => h('th', { scope: 'col', class: 'wz-nodecol' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)'))) : h('th', { scope: 'col' }, 'Value'))
-  const sections = [...groups].map(([g, fs]) => h('tbody', { class: 'wz-group' },
-    g && h('tr', { class: 'wz-group-head' }, h('th', { colspan: 1 + (anyPerNode ? o.nodes.length : 1), scope: 'rowgroup' }, g)),
-    fs.map((f) => h('tr', { class: 'wz-row', 'data-prop': f.prop },
-      h('th', { scope: 'row', class: 'wz-label' },
-        h('label', { for: fid(f.prop, f.perNode ? o.nodes[0] : undefined) }, f.title, f.required && h('span', { class: 'req', title: 'required' }, ' *')),
-        f.perNode && h('span', { class: 'scope-tag', title: 'may differ per node' }, 'per node'),
-        typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description)),
-      f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f))))))
+  const head = h(
+    'tr',
+    null,
+    h('th', { scope: 'col' }, 'Attribute'),
+    anyPerNode
+      ? o.nodes.map((n, i) =>
+          h('th', { scope: 'col', class: 'wz-nodecol' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)')),
+        )
+      : h('th', { scope: 'col' }, 'Value'),
+  )
+  const sections = [...groups].map(([g, fs]) =>
+    h(
+      'tbody',
+      { class: 'wz-group' },
+      g && h('tr', { class: 'wz-group-head' }, h('th', { colspan: 1 + (anyPerNode ? o.nodes.length : 1), scope: 'rowgroup' }, g)),
+      fs.map((f) =>
+        h(
+          'tr',
+          { class: 'wz-row', 'data-prop': f.prop },
+          h(
+            'th',
+            { scope: 'row', class: 'wz-label' },
+            h(
+              'label',
+              { for: fid(f.prop, f.perNode ? o.nodes[0] : undefined) },
+              f.title,
+              f.required && h('span', { class: 'req', title: 'required' }, ' *'),
+            ),
+            f.perNode && h('span', { class: 'scope-tag', title: 'may differ per node' }, 'per node'),
+            typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description),
+          ),
+          f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f)),
+        ),
+      ),
+    ),
+  )
   const el = h('div', { class: 'wz-form' }, general, h('table', { class: 'wz-table' }, h('thead', null, head), sections))
 
   function read(f: Field, node?: string): { value?: unknown; error?: string } {
@@ -176,10 +308,15 @@ export function schemaForm(o: {
         return { value: n }
       }
       case 'list': {
-        const items = raw.split('\n').map((x) => x.replace(/\r$/, '')).filter((x, i, a) => x !== '' || a.slice(i).some((y) => y !== ''))
+        const items = raw
+          .split('\n')
+          .map((x) => x.replace(/\r$/, ''))
+          .filter((x, i, a) => x !== '' || a.slice(i).some((y) => y !== ''))
         const first = (f.schema.prefixItems as JsonSchema[] | undefined)?.[0]?.pattern
-        if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0])) return { error: first === '^/' ? 'the first item must be an absolute path (start with /)' : `the first item must match ${first}` }
-        if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems) return { error: `needs at least ${f.schema.minItems} item(s)` }
+        if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0]))
+          return { error: first === '^/' ? 'the first item must be an absolute path (start with /)' : `the first item must match ${first}` }
+        if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems)
+          return { error: `needs at least ${f.schema.minItems} item(s)` }
         return { value: items }
       }
       case 'map': {
@@ -192,8 +329,15 @@ export function schemaForm(o: {
         return { value: out }
       }
       default: {
-        if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw)) return { error: f.schema.pattern === '^/' ? 'must be an absolute path (start with /)' : `does not match the expected form ${f.schema.pattern}` }
-        if (typeof f.schema.maxLength === 'number' && raw.length > f.schema.maxLength) return { error: `must be at most ${f.schema.maxLength} characters` }
+        if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw))
+          return {
+            error:
+              f.schema.pattern === '^/'
+                ? 'must be an absolute path (start with /)'
+                : `does not match the expected form ${f.schema.pattern}`,
+          }
+        if (typeof f.schema.maxLength === 'number' && raw.length > f.schema.maxLength)
+          return { error: `must be at most ${f.schema.maxLength} characters` }
         return { value: raw }
       }
     }
@@ -210,16 +354,26 @@ export function schemaForm(o: {
         // Per-node values of the nested form: the whole object per node (a node's attributes replace the
         // global ones key by key, so a node's `params` must carry the global entries too).
         const v = sub.form.values()
-        if (!v) { bad++; continue }
+        if (!v) {
+          bad++
+          continue
+        }
         if (Object.keys(v.attrs).length) attrs[f.prop] = v.attrs
         for (const [n, na] of Object.entries(v.nodeAttrs)) (nodeAttrs[n] ??= {})[f.prop] = { ...v.attrs, ...na }
         continue
       }
       for (const node of f.perNode ? o.nodes : [undefined]) {
         const r = read(f, node)
-        if (r.error) { errOf(f.prop, node).textContent = r.error; bad++; continue }
+        if (r.error) {
+          errOf(f.prop, node).textContent = r.error
+          bad++
+          continue
+        }
         if (r.value === undefined) {
-          if (f.required) { errOf(f.prop, node).textContent = node ? `required on ${node}` : 'required'; bad++ }
+          if (f.required) {
+            errOf(f.prop, node).textContent = node ? `required on ${node}` : 'required'
+            bad++
+          }
           continue
         }
         if (node) (nodeAttrs[node] ??= {})[f.prop] = r.value
@@ -239,18 +393,36 @@ export function schemaForm(o: {
     const left: Diagnostic[] = []
     for (const d of diags) {
       // /nodes/<node>/<prop>, /nodeAttrs/<node>/<prop>, /attrs/<prop>, /<prop>
-      const p = d.field.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
+      const p = d.field
+        .split('/')
+        .slice(1)
+        .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
       let prop: string | undefined, node: string | undefined, rest: string[]
-      if ((p[0] === 'nodes' || p[0] === 'nodeAttrs' || p[0] === 'perNode') && p.length >= 3) { node = p[1]; prop = p[2]; rest = p.slice(3) }
-      else if (p[0] === 'attrs' && p.length >= 2) { prop = p[1]; rest = p.slice(2) }
-      else { prop = p[0]; rest = p.slice(1) }
+      if ((p[0] === 'nodes' || p[0] === 'nodeAttrs' || p[0] === 'perNode') && p.length >= 3) {
+        node = p[1]
+        prop = p[2]
+        rest = p.slice(3)
+      } else if (p[0] === 'attrs' && p.length >= 2) {
+        prop = p[1]
+        rest = p.slice(2)
+      } else {
+        prop = p[0]
+        rest = p.slice(1)
+      }
       const f = fields.find((x) => x.prop === prop)
-      if (!f) { left.push(d); continue }
+      if (!f) {
+        left.push(d)
+        continue
+      }
       const sub = subs.get(f.prop)
       // Inside a nested form (…/params/ip): under that form's field.
-      if (sub && rest.length && !sub.form.showIssues([{ ...d, field: `${node ? `/nodes/${node}` : ''}/${rest.join('/')}` }]).length) continue
+      if (sub && rest.length && !sub.form.showIssues([{ ...d, field: `${node ? `/nodes/${node}` : ''}/${rest.join('/')}` }]).length)
+        continue
       const target = errors.get(key(f.prop, f.perNode ? node : undefined))
-      if (!target) { left.push(d); continue }
+      if (!target) {
+        left.push(d)
+        continue
+      }
       const text = `${!f.perNode && node ? `on ${node}: ` : ''}${d.message}${d.hint ? ` (${d.hint})` : ''}`
       target.textContent = target.textContent ? `${target.textContent}; ${text}` : text
     }
@@ -267,7 +439,10 @@ export function schemaForm(o: {
       showIssues(r.diagnostics ?? [])
       return r.ok
     } catch (e) {
-      if (e instanceof ApiError && e.status === 400 && e.issues.length) { showIssues(e.issues); return false }
+      if (e instanceof ApiError && e.status === 400 && e.issues.length) {
+        showIssues(e.issues)
+        return false
+      }
       general.textContent = `The plugin's check could not run: ${(e as Error).message}`
       return false
     }
@@ -278,12 +453,20 @@ export function schemaForm(o: {
     const note = notes.get(key(f.prop, node))!
     note.textContent = 'asking the plugin…'
     const partial: Record<string, unknown> = {}
-    for (const x of fields) { if (x.kind === 'schema') continue; const r = read(x, x.perNode ? node ?? o.nodes[0] : undefined); if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value }
+    for (const x of fields) {
+      if (x.kind === 'schema') continue
+      const r = read(x, x.perNode ? (node ?? o.nodes[0]) : undefined)
+      if (r.value !== undefined && x.prop !== f.prop) partial[x.prop] = r.value
+    }
     try {
       const r = await api.discover(o.type, { field: f.hints.discover!, ...(node ? { node } : {}), attrs: partial })
       const opts = r.options ?? []
-      replace(list, opts.map((x) => h('option', { value: x.value, label: x.label ?? x.value })))
-      note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : `${opts.length} found`
+      replace(
+        list,
+        opts.map((x) => h('option', { value: x.value, label: x.label ?? x.value })),
+      )
+      note.textContent =
+        r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : `${opts.length} found`
       note.dataset.count = String(opts.length)
     } catch (e) {
       note.textContent = `could not ask the plugin: ${(e as Error).message}`
@@ -291,49 +474,84 @@ export function schemaForm(o: {
   }
 
   async function refreshDiscover(): Promise<void> {
-    await Promise.all([...fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))), loadSchemas()])
+    await Promise.all([
+      ...fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))),
+      loadSchemas(),
+    ])
   }
 
   let schemaTimer: ReturnType<typeof setTimeout> | undefined
-  function scheduleSchemas(): void { clearTimeout(schemaTimer); schemaTimer = setTimeout(() => void loadSchemas(), 400) }
+  function scheduleSchemas(): void {
+    clearTimeout(schemaTimer)
+    schemaTimer = setTimeout(() => void loadSchemas(), 400)
+  }
 
   /** Asks the plugin for each schemaFrom field's schema from the other fields' values (again only when they changed). */
   async function loadSchemas(): Promise<void> {
-    await Promise.all(fields.filter((f) => f.kind === 'schema').map(async (f) => {
-      const host = subHosts.get(f.prop)!
-      const input = inputs.get(key(f.prop))!
-      const partial: Record<string, unknown> = {}
-      for (const x of fields) { if (x.kind === 'schema') continue; const r = read(x, x.perNode ? o.nodes[0] : undefined); if (r.value !== undefined) partial[x.prop] = r.value }
-      const asked = JSON.stringify(partial)
-      if (subs.get(f.prop)?.asked === asked || asking.get(f.prop) === asked) return
-      asking.set(f.prop, asked)
-      const note = h('span', { class: 'wz-note muted', id: `${fid(f.prop)}-note` }, 'asking the plugin…')
-      if (!subs.has(f.prop)) replace(host, note)
-      try {
-        const r = await api.discover(o.type, { field: f.hints.schemaFrom!, attrs: partial })
-        if (asking.get(f.prop) !== asked) return // a newer question is on its way
-        const schema = r.schema
-        if (!schema || typeof schema.properties !== 'object') {
-          subs.delete(f.prop)
-          input.hidden = false
-          note.textContent = r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : r.message ?? ''
-          replace(host, note)
-          return
-        }
-        const initial = o.initial && { attrs: (o.initial.attrs[f.prop] ?? {}) as Record<string, unknown>, nodeAttrs: Object.fromEntries(o.nodes.map((n) => [n, (o.initial!.nodeAttrs[n]?.[f.prop] ?? {}) as Record<string, unknown>])) }
-        const form = schemaForm({ type: o.type, schema, nodes: o.nodes, idPrefix: `${o.idPrefix ?? ''}${f.prop}.`, ...(initial ? { initial } : {}), ...(o.onEdit ? { onEdit: o.onEdit } : {}) })
-        subs.set(f.prop, { form, asked })
-        input.hidden = true
-        replace(host, h('div', { class: 'wz-sub-head' },
-          typeof schema.title === 'string' && h('strong', null, schema.title),
-          typeof schema.description === 'string' && h('div', { class: 'wz-desc muted' }, schema.description)), form.el)
-        void form.refreshDiscover()
-      } catch (e) {
-        if (asking.get(f.prop) === asked) { note.textContent = `could not ask the plugin: ${(e as Error).message}`; if (!subs.has(f.prop)) replace(host, note) }
-      } finally {
-        if (asking.get(f.prop) === asked) asking.delete(f.prop)
-      }
-    }))
+    await Promise.all(
+      fields
+        .filter((f) => f.kind === 'schema')
+        .map(async (f) => {
+          const host = subHosts.get(f.prop)!
+          const input = inputs.get(key(f.prop))!
+          const partial: Record<string, unknown> = {}
+          for (const x of fields) {
+            if (x.kind === 'schema') continue
+            const r = read(x, x.perNode ? o.nodes[0] : undefined)
+            if (r.value !== undefined) partial[x.prop] = r.value
+          }
+          const asked = JSON.stringify(partial)
+          if (subs.get(f.prop)?.asked === asked || asking.get(f.prop) === asked) return
+          asking.set(f.prop, asked)
+          const note = h('span', { class: 'wz-note muted', id: `${fid(f.prop)}-note` }, 'asking the plugin…')
+          if (!subs.has(f.prop)) replace(host, note)
+          try {
+            const r = await api.discover(o.type, { field: f.hints.schemaFrom!, attrs: partial })
+            if (asking.get(f.prop) !== asked) return // a newer question is on its way
+            const schema = r.schema
+            if (!schema || typeof schema.properties !== 'object') {
+              subs.delete(f.prop)
+              input.hidden = false
+              note.textContent =
+                r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : (r.message ?? '')
+              replace(host, note)
+              return
+            }
+            const initial = o.initial && {
+              attrs: (o.initial.attrs[f.prop] ?? {}) as Record<string, unknown>,
+              nodeAttrs: Object.fromEntries(o.nodes.map((n) => [n, (o.initial!.nodeAttrs[n]?.[f.prop] ?? {}) as Record<string, unknown>])),
+            }
+            const form = schemaForm({
+              type: o.type,
+              schema,
+              nodes: o.nodes,
+              idPrefix: `${o.idPrefix ?? ''}${f.prop}.`,
+              ...(initial ? { initial } : {}),
+              ...(o.onEdit ? { onEdit: o.onEdit } : {}),
+            })
+            subs.set(f.prop, { form, asked })
+            input.hidden = true
+            replace(
+              host,
+              h(
+                'div',
+                { class: 'wz-sub-head' },
+                typeof schema.title === 'string' && h('strong', null, schema.title),
+                typeof schema.description === 'string' && h('div', { class: 'wz-desc muted' }, schema.description),
+              ),
+              form.el,
+            )
+            void form.refreshDiscover()
+          } catch (e) {
+            if (asking.get(f.prop) === asked) {
+              note.textContent = `could not ask the plugin: ${(e as Error).message}`
+              if (!subs.has(f.prop)) replace(host, note)
+            }
+          } finally {
+            if (asking.get(f.prop) === asked) asking.delete(f.prop)
+          }
+        }),
+    )
   }
 
   return { el, values, showIssues, clearIssues, validateRemote, refreshDiscover }

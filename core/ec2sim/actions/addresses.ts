@@ -9,35 +9,69 @@ import { tagSet } from '../xml.js'
 import type { ActionDef } from './context.js'
 
 const clear = (a: AddressState) => {
-  delete a.associationId; delete a.networkInterfaceId; delete a.instanceId; delete a.privateIp
+  delete a.associationId
+  delete a.networkInterfaceId
+  delete a.instanceId
+  delete a.privateIp
 }
 
 function byPublicIp(state: Ec2State, p: Params, name: string): AddressState {
   const ip = p.req(name)
   if (parseIp(ip) === null) throw invalidValue(name, ip, 'This is not a valid IPv4 address.')
-  return state.addresses.find((a) => a.publicIp === ip) ?? (() => { throw new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`) })()
+  return (
+    state.addresses.find((a) => a.publicIp === ip) ??
+    (() => {
+      throw new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`)
+    })()
+  )
 }
 
 export const DescribeAddresses: ActionDef = {
   mutating: false,
   run({ state, p }) {
-    let list = selectByIds(state.addresses, p.ids('AllocationId', 'eipalloc', 'InvalidAllocationID.Malformed'), (a) => a.allocationId, 'InvalidAllocationID.NotFound', 'allocation ID')
+    let list = selectByIds(
+      state.addresses,
+      p.ids('AllocationId', 'eipalloc', 'InvalidAllocationID.Malformed'),
+      (a) => a.allocationId,
+      'InvalidAllocationID.NotFound',
+      'allocation ID',
+    )
     const ips = p.list('PublicIp')
-    ips.forEach((ip, i) => { if (parseIp(ip) === null) throw invalidValue(`PublicIp.${i + 1}`, ip, 'This is not a valid IPv4 address.') })
+    ips.forEach((ip, i) => {
+      if (parseIp(ip) === null) throw invalidValue(`PublicIp.${i + 1}`, ip, 'This is not a valid IPv4 address.')
+    })
     const unknown = ips.filter((ip) => !state.addresses.some((a) => a.publicIp === ip))
     if (unknown.length) throw new Ec2Error('InvalidAddress.NotFound', `Address '${unknown.join(', ')}' not found.`)
     if (ips.length) list = list.filter((a) => ips.includes(a.publicIp))
-    list = applyFilters(list, p.filters(), {
-      'allocation-id': (a) => [a.allocationId], 'public-ip': (a) => [a.publicIp], 'association-id': (a) => [a.associationId],
-      'network-interface-id': (a) => [a.networkInterfaceId], 'instance-id': (a) => [a.instanceId], 'private-ip-address': (a) => [a.privateIp],
-      'domain': () => ['vpc'], 'network-interface-owner-id': (a) => [a.networkInterfaceId ? state.accountId : undefined],
-      'network-border-group': () => [state.region],
-    }, (a) => ({ Name: a.name }))
+    list = applyFilters(
+      list,
+      p.filters(),
+      {
+        'allocation-id': (a) => [a.allocationId],
+        'public-ip': (a) => [a.publicIp],
+        'association-id': (a) => [a.associationId],
+        'network-interface-id': (a) => [a.networkInterfaceId],
+        'instance-id': (a) => [a.instanceId],
+        'private-ip-address': (a) => [a.privateIp],
+        domain: () => ['vpc'],
+        'network-interface-owner-id': (a) => [a.networkInterfaceId ? state.accountId : undefined],
+        'network-border-group': () => [state.region],
+      },
+      (a) => ({ Name: a.name }),
+    )
     return {
       addressesSet: list.map((a) => ({
-        publicIp: a.publicIp, allocationId: a.allocationId, domain: 'vpc', instanceId: a.instanceId, associationId: a.associationId,
-        networkInterfaceId: a.networkInterfaceId, networkInterfaceOwnerId: a.networkInterfaceId ? state.accountId : undefined,
-        privateIpAddress: a.privateIp, tagSet: tagSet(a.name), publicIpv4Pool: 'amazon', networkBorderGroup: state.region,
+        publicIp: a.publicIp,
+        allocationId: a.allocationId,
+        domain: 'vpc',
+        instanceId: a.instanceId,
+        associationId: a.associationId,
+        networkInterfaceId: a.networkInterfaceId,
+        networkInterfaceOwnerId: a.networkInterfaceId ? state.accountId : undefined,
+        privateIpAddress: a.privateIp,
+        tagSet: tagSet(a.name),
+        publicIpv4Pool: 'amazon',
+        networkBorderGroup: state.region,
       })),
     }
   },
@@ -49,7 +83,11 @@ export const AssociateAddress: ActionDef = {
     const allocId = p.id('AllocationId', 'eipalloc', 'InvalidAllocationID.Malformed')
     let addr: AddressState
     if (allocId !== undefined) {
-      addr = state.addresses.find((a) => a.allocationId === allocId) ?? (() => { throw notFound('InvalidAllocationID.NotFound', 'allocation ID', allocId) })()
+      addr =
+        state.addresses.find((a) => a.allocationId === allocId) ??
+        (() => {
+          throw notFound('InvalidAllocationID.NotFound', 'allocation ID', allocId)
+        })()
     } else if (p.has('PublicIp')) {
       addr = byPublicIp(state, p, 'PublicIp')
     } else {
@@ -57,12 +95,17 @@ export const AssociateAddress: ActionDef = {
     }
     const eniId = p.id('NetworkInterfaceId', 'eni', 'InvalidNetworkInterfaceID.Malformed')
     const instId = p.id('InstanceId', 'i', 'InvalidInstanceID.Malformed')
-    if (eniId === undefined && instId === undefined) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId or NetworkInterfaceId')
-    if (eniId !== undefined && instId !== undefined) throw new Ec2Error('InvalidParameterCombination', 'InstanceId and NetworkInterfaceId cannot both be given')
-    const { inst, eni } = eniId !== undefined ? findEni(state, eniId) : (() => {
-      const i = findInstance(state, instId!)
-      return { inst: i, eni: i.enis[0]! }
-    })()
+    if (eniId === undefined && instId === undefined)
+      throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId or NetworkInterfaceId')
+    if (eniId !== undefined && instId !== undefined)
+      throw new Ec2Error('InvalidParameterCombination', 'InstanceId and NetworkInterfaceId cannot both be given')
+    const { inst, eni } =
+      eniId !== undefined
+        ? findEni(state, eniId)
+        : (() => {
+            const i = findInstance(state, instId!)
+            return { inst: i, eni: i.enis[0]! }
+          })()
     const privateIp = p.str('PrivateIpAddress') ?? eni.privateIp
     if (parseIp(privateIp) === null) throw invalidValue('PrivateIpAddress', privateIp, 'This is not a valid IPv4 address.')
     if (privateIp !== eni.privateIp && !eni.secondaryPrivateIps.includes(privateIp)) {
@@ -74,7 +117,10 @@ export const AssociateAddress: ActionDef = {
     const reassoc = p.bool('AllowReassociation') ?? true
     const elsewhere = addr.associationId !== undefined && (addr.networkInterfaceId !== eni.id || addr.privateIp !== privateIp)
     if (!reassoc && elsewhere) {
-      throw new Ec2Error('Resource.AlreadyAssociated', `resource ${addr.allocationId} is already associated with associate-id ${addr.associationId}`)
+      throw new Ec2Error(
+        'Resource.AlreadyAssociated',
+        `resource ${addr.allocationId} is already associated with associate-id ${addr.associationId}`,
+      )
     }
     const occupant = state.addresses.find((a) => a !== addr && a.networkInterfaceId === eni.id && a.privateIp === privateIp)
     if (occupant) clear(occupant)

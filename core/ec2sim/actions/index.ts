@@ -7,11 +7,23 @@ import { CreateRoute, DeleteRoute, DescribeRouteTables, ReplaceRoute } from './r
 import { DescribeSubnets, DescribeVpcs } from './vpcs.js'
 
 export const ACTIONS: Record<string, ActionDef | undefined> = {
-  DescribeVpcs, DescribeSubnets,
-  DescribeRouteTables, CreateRoute, ReplaceRoute, DeleteRoute,
-  DescribeNetworkInterfaces, ModifyNetworkInterfaceAttribute, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
-  DescribeAddresses, AssociateAddress, DisassociateAddress,
-  DescribeInstances, DescribeInstanceStatus, StopInstances, StartInstances,
+  DescribeVpcs,
+  DescribeSubnets,
+  DescribeRouteTables,
+  CreateRoute,
+  ReplaceRoute,
+  DeleteRoute,
+  DescribeNetworkInterfaces,
+  ModifyNetworkInterfaceAttribute,
+  AssignPrivateIpAddresses,
+  UnassignPrivateIpAddresses,
+  DescribeAddresses,
+  AssociateAddress,
+  DisassociateAddress,
+  DescribeInstances,
+  DescribeInstanceStatus,
+  StopInstances,
+  StartInstances,
 }
 
 export type { ActionContext, ActionDef } from './context.js'

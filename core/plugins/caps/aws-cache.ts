@@ -10,7 +10,11 @@
 // again on their own so one bad resource cannot make the others' monitors fail.
 import type { Logger } from '../../../sdk/src/types.js'
 
-export interface IdSpec { param: string; list: string; id: string }
+export interface IdSpec {
+  param: string
+  list: string
+  id: string
+}
 
 export const ID_LISTS: Record<string, IdSpec> = {
   DescribeRouteTables: { param: 'RouteTableIds', list: 'RouteTables', id: 'RouteTableId' },
@@ -23,18 +27,40 @@ export const ID_LISTS: Record<string, IdSpec> = {
 /** Window in which describes are collected into one call. */
 export const COALESCE_MS = 5
 
-export interface FetchCtx { deadline: number; log: Logger; shared: number }
+export interface FetchCtx {
+  deadline: number
+  log: Logger
+  shared: number
+}
 export type Fetch = (params: Record<string, unknown>, ctx: FetchCtx) => Promise<Record<string, unknown>>
 
-interface Waiter { ids: string[]; deadline: number; log: Logger; resolve: (v: Record<string, unknown>) => void; reject: (e: unknown) => void }
-interface Batch { waiters: Waiter[]; timer: NodeJS.Timeout; fetch: Fetch; rest: Record<string, unknown> }
-interface Entry { at: number; gen: number; value: unknown }
+interface Waiter {
+  ids: string[]
+  deadline: number
+  log: Logger
+  resolve: (v: Record<string, unknown>) => void
+  reject: (e: unknown) => void
+}
+interface Batch {
+  waiters: Waiter[]
+  timer: NodeJS.Timeout
+  fetch: Fetch
+  rest: Record<string, unknown>
+}
+interface Entry {
+  at: number
+  gen: number
+  value: unknown
+}
 
 /** Stable JSON (sorted keys) so equal parameters make equal keys. */
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v) ?? 'null'
 }
@@ -42,8 +68,8 @@ export function stableJson(v: unknown): string {
 const isNotFound = (e: unknown) => /NotFound$/.test(String((e as { field?: string })?.field ?? ''))
 
 export class DescribeCache {
-  private readonly items = new Map<string, Entry>()      // target|action|rest|id -> item (or null: absent)
-  private readonly whole = new Map<string, Entry>()      // target|action|params -> whole result
+  private readonly items = new Map<string, Entry>() // target|action|rest|id -> item (or null: absent)
+  private readonly whole = new Map<string, Entry>() // target|action|params -> whole result
   private readonly inflight = new Map<string, Promise<unknown>>()
   private readonly batches = new Map<string, Batch>()
   private readonly gens = new Map<string, number>()
@@ -52,7 +78,9 @@ export class DescribeCache {
 
   constructor(private readonly defaultTtlMs: () => number) {}
 
-  private gen(target: string): number { return this.gens.get(target) ?? 0 }
+  private gen(target: string): number {
+    return this.gens.get(target) ?? 0
+  }
 
   /** Drops what is known about one target (after a mutating call). */
   invalidate(target: string): void {
@@ -60,7 +88,13 @@ export class DescribeCache {
     for (const m of [this.items, this.whole]) for (const k of m.keys()) if (k.startsWith(`${target}|`)) m.delete(k)
   }
 
-  async describe(target: string, action: string, params: Record<string, unknown>, o: { maxAgeMs?: number; deadline: number; log: Logger }, fetch: Fetch): Promise<Record<string, unknown>> {
+  async describe(
+    target: string,
+    action: string,
+    params: Record<string, unknown>,
+    o: { maxAgeMs?: number; deadline: number; log: Logger },
+    fetch: Fetch,
+  ): Promise<Record<string, unknown>> {
     const maxAge = o.maxAgeMs ?? this.defaultTtlMs()
     const spec = ID_LISTS[action]
     const ids = spec ? params[spec.param] : undefined
@@ -92,8 +126,16 @@ export class DescribeCache {
     return p
   }
 
-  private byIds(target: string, action: string, spec: IdSpec, ids: string[], rest: Record<string, unknown>, maxAge: number,
-    o: { deadline: number; log: Logger }, fetch: Fetch): Promise<Record<string, unknown>> {
+  private byIds(
+    target: string,
+    action: string,
+    spec: IdSpec,
+    ids: string[],
+    rest: Record<string, unknown>,
+    maxAge: number,
+    o: { deadline: number; log: Logger },
+    fetch: Fetch,
+  ): Promise<Record<string, unknown>> {
     const base = `${target}|${action}|${stableJson(rest)}`
     const now = Date.now()
     const fresh = ids.map((id) => this.items.get(`${base}|${id}`)).filter((e): e is Entry => !!e && now - e.at <= maxAge)
@@ -102,10 +144,15 @@ export class DescribeCache {
       let b = this.batches.get(base)
       if (!b) {
         const batch: Batch = {
-          waiters: [], fetch, rest,
-          timer: setTimeout(() => { this.batches.delete(base); void this.run(target, action, spec, base, batch) }, COALESCE_MS),
+          waiters: [],
+          fetch,
+          rest,
+          timer: setTimeout(() => {
+            this.batches.delete(base)
+            void this.run(target, action, spec, base, batch)
+          }, COALESCE_MS),
         }
-        this.batches.set(base, b = batch)
+        this.batches.set(base, (b = batch))
       }
       b.waiters.push({ ids, deadline: o.deadline, log: o.log, resolve, reject })
     })
@@ -124,7 +171,9 @@ export class DescribeCache {
     const ids = [...new Set(waiters.flatMap((w) => w.ids))]
     const g = this.gen(target)
     const deadline = Math.max(...waiters.map((w) => w.deadline))
-    const res = await this.count(action, () => b.fetch({ ...b.rest, [spec.param]: ids }, { deadline, log: waiters[0]!.log, shared: waiters.length }))
+    const res = await this.count(action, () =>
+      b.fetch({ ...b.rest, [spec.param]: ids }, { deadline, log: waiters[0]!.log, shared: waiters.length }),
+    )
     const at = Date.now()
     const list = Array.isArray(res[spec.list]) ? (res[spec.list] as Record<string, unknown>[]) : []
     const seen = new Set<string>()

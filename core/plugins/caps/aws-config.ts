@@ -30,13 +30,16 @@ export const REGION_RE = /^[a-z]{2}(-[a-z0-9]+){1,3}-\d{1,2}$/
 export const DEFAULT_CACHE_TTL_MS = 1500
 const FIELDS = new Set(['profile', 'region', 'endpoint', 'cacheTtlMs'])
 
-const bad = (where: string, field: string, reason: string) =>
-  new MccsError('MCCS_ERR_AWS_CONFIG', reason, { subject: where, field })
+const bad = (where: string, field: string, reason: string) => new MccsError('MCCS_ERR_AWS_CONFIG', reason, { subject: where, field })
 
 export function checkEndpoint(v: unknown, where: string, field = 'endpoint'): string {
   if (typeof v !== 'string') throw bad(where, field, 'must be an http(s) URL string')
   let u: URL
-  try { u = new URL(v) } catch { throw bad(where, field, `'${v}' is not a URL`) }
+  try {
+    u = new URL(v)
+  } catch {
+    throw bad(where, field, `'${v}' is not a URL`)
+  }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw bad(where, field, 'must be an http:// or https:// URL')
   if (u.username || u.password) throw bad(where, field, 'must not carry credentials')
   return v
@@ -44,16 +47,20 @@ export function checkEndpoint(v: unknown, where: string, field = 'endpoint'): st
 
 /** Checks the content of aws.json (already parsed). */
 export function checkFileSettings(v: unknown, where: string): AwsFileSettings {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(where, '/', 'must be a JSON object { profile?, region, endpoint? }')
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw bad(where, '/', 'must be a JSON object { profile?, region, endpoint? }')
   const o = v as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!FIELDS.has(k)) throw bad(where, `/${k}`, 'is not an aws.json field (profile, region, endpoint, cacheTtlMs)')
+  for (const k of Object.keys(o))
+    if (!FIELDS.has(k)) throw bad(where, `/${k}`, 'is not an aws.json field (profile, region, endpoint, cacheTtlMs)')
   const out: AwsFileSettings = {}
   if (o.profile !== undefined) {
-    if (typeof o.profile !== 'string' || !PROFILE_RE.test(o.profile)) throw bad(where, '/profile', 'must be a profile name (letters, digits, _ . + @ -; 1-64)')
+    if (typeof o.profile !== 'string' || !PROFILE_RE.test(o.profile))
+      throw bad(where, '/profile', 'must be a profile name (letters, digits, _ . + @ -; 1-64)')
     out.profile = o.profile
   }
   if (o.region !== undefined) {
-    if (typeof o.region !== 'string' || !REGION_RE.test(o.region)) throw bad(where, '/region', `must be an AWS region like eu-west-1 (got ${JSON.stringify(o.region)})`)
+    if (typeof o.region !== 'string' || !REGION_RE.test(o.region))
+      throw bad(where, '/region', `must be an AWS region like eu-west-1 (got ${JSON.stringify(o.region)})`)
     out.region = o.region
   }
   if (o.endpoint !== undefined) out.endpoint = checkEndpoint(o.endpoint, where, '/endpoint')
@@ -97,12 +104,14 @@ export function resolveTarget(file: AwsFileSettings, attrs: Record<string, unkno
   const where = `resource '${resource}'`
   let profile = file.profile
   if (attrs.profile !== undefined && attrs.profile !== '') {
-    if (typeof attrs.profile !== 'string' || !PROFILE_RE.test(attrs.profile)) throw bad(where, 'profile', 'must be a profile name (letters, digits, _ . + @ -; 1-64)')
+    if (typeof attrs.profile !== 'string' || !PROFILE_RE.test(attrs.profile))
+      throw bad(where, 'profile', 'must be a profile name (letters, digits, _ . + @ -; 1-64)')
     profile = attrs.profile
   }
   let region = file.region
   if (attrs.region !== undefined && attrs.region !== '') {
-    if (typeof attrs.region !== 'string' || !REGION_RE.test(attrs.region)) throw bad(where, 'region', `must be an AWS region like eu-west-1 (got ${JSON.stringify(attrs.region)})`)
+    if (typeof attrs.region !== 'string' || !REGION_RE.test(attrs.region))
+      throw bad(where, 'region', `must be an AWS region like eu-west-1 (got ${JSON.stringify(attrs.region)})`)
     region = attrs.region
   }
   if (!region) throw bad(where, 'region', 'no region: set "region" in config/aws.json or the resource attribute region')

@@ -18,7 +18,15 @@ import { DescribeCache, type FetchCtx } from './aws-cache.js'
 
 const ACTION_RE = /^[A-Z][A-Za-z0-9]{1,63}$/
 /** EC2 error codes that mean "slow down, try again". */
-const THROTTLE = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'RequestThrottledException', 'TooManyRequestsException', 'SlowDown'])
+const THROTTLE = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+])
 const BACKOFF_BASE_MS = 100
 const BACKOFF_CAP_MS = 4000
 /** Network failures (refused, reset) are retried this often; throttling until the deadline. */
@@ -27,7 +35,9 @@ const NETWORK_ATTEMPTS = 3
 const DEADLINE_MARGIN_MS = 150
 
 type Sdk = typeof import('@aws-sdk/client-ec2')
-interface Client { send(cmd: unknown, o: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> }
+interface Client {
+  send(cmd: unknown, o: { abortSignal: AbortSignal }): Promise<Record<string, unknown>>
+}
 
 export interface AwsEc2Options {
   /** <home>/config/aws.json */
@@ -49,7 +59,8 @@ export interface AwsEc2Provider extends CapabilityProvider {
 const argsError = (field: string, reason: string) => new MccsError('MCCS_ERR_CAPABILITY_ARGS', reason, { field: `aws.ec2.${field}` })
 
 function checkAction(v: unknown, method: string): string {
-  if (typeof v !== 'string' || !ACTION_RE.test(v)) throw argsError(`${method}: action`, 'must be an EC2 action name like DescribeRouteTables')
+  if (typeof v !== 'string' || !ACTION_RE.test(v))
+    throw argsError(`${method}: action`, 'must be an EC2 action name like DescribeRouteTables')
   return v
 }
 function checkParams(v: unknown, method: string): Record<string, unknown> {
@@ -59,12 +70,19 @@ function checkParams(v: unknown, method: string): Record<string, unknown> {
   return v as Record<string, unknown>
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
-  if (signal.aborted) return reject(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
-  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-  const onAbort = () => { clearTimeout(t); reject(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled')) }
-  signal.addEventListener('abort', onAbort, { once: true })
-})
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 
 /** What the plugin gets: the SDK's output without its metadata, as plain JSON. */
 const plain = (out: Record<string, unknown>): Record<string, unknown> => {
@@ -117,14 +135,21 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
   }
 
   /** One logical call: attempts with backoff until it succeeds, fails for good, or the deadline comes. */
-  async function send(t: AwsTarget, action: string, params: Record<string, unknown>, x: FetchCtx & { signal?: AbortSignal }): Promise<Record<string, unknown>> {
+  async function send(
+    t: AwsTarget,
+    action: string,
+    params: Record<string, unknown>,
+    x: FetchCtx & { signal?: AbortSignal },
+  ): Promise<Record<string, unknown>> {
     const key = targetKey(t)
     const c = await client(t)
     const Cmd = (sdk as unknown as Record<string, new (p: unknown) => unknown>)[`${action}Command`]
     if (typeof Cmd !== 'function') throw argsError('action', `'${action}' is not an EC2 action`)
     // The SDK drops parameters its model does not know; a misspelt one must not pass silently.
     const members = inputMembers(action)
-    if (members) for (const k of Object.keys(params)) if (!members.includes(k)) throw argsError(`params.${k}`, `is not a parameter of ${action} (${members.join(', ')})`)
+    if (members)
+      for (const k of Object.keys(params))
+        if (!members.includes(k)) throw argsError(`params.${k}`, `is not a parameter of ${action} (${members.join(', ')})`)
     const where = { region: t.region, ...(t.endpoint ? { endpoint: t.endpoint } : {}), profile: t.profile ?? 'instance-role' }
     const signal = x.signal ?? new AbortController().signal
     for (let attempt = 1; ; attempt++) {
@@ -134,15 +159,22 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
         await sleep(wait, signal)
       }
       const room = x.deadline - Date.now() - DEADLINE_MARGIN_MS / 2
-      if (room <= 0) throw new MccsError('MCCS_ERR_AWS_UNREACHABLE', `EC2 ${action}: no time left before the hook's deadline`, { field: 'deadline' })
+      if (room <= 0)
+        throw new MccsError('MCCS_ERR_AWS_UNREACHABLE', `EC2 ${action}: no time left before the hook's deadline`, { field: 'deadline' })
       const t0 = performance.now()
       made.set(action, (made.get(action) ?? 0) + 1)
       try {
         const out = await c.send(new Cmd(params), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(room)]) })
         const ms = Math.round(performance.now() - t0)
         const meta = out.$metadata as { requestId?: string } | undefined
-        x.log.info(`aws ec2 ${action}: ok in ${ms} ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
-          { action, ms, attempt, ...(x.shared > 1 ? { sharedBy: x.shared } : {}), ...(meta?.requestId ? { requestId: meta.requestId } : {}), ...where })
+        x.log.info(`aws ec2 ${action}: ok in ${ms} ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`, {
+          action,
+          ms,
+          attempt,
+          ...(x.shared > 1 ? { sharedBy: x.shared } : {}),
+          ...(meta?.requestId ? { requestId: meta.requestId } : {}),
+          ...where,
+        })
         return plain(out)
       } catch (e) {
         const ms = Math.round(performance.now() - t0)
@@ -156,14 +188,18 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
         const isNetwork = status === undefined && !awsCode
         if (awsCode === 'DryRunOperation') {
           x.log.info(`aws ec2 ${action} (dry run): allowed in ${ms} ms`, { action, ms, attempt, dryRun: true, ...where })
-          throw Object.assign(new MccsError('MCCS_ERR_AWS_API', `EC2 ${action}: DryRunOperation`, { field: 'DryRunOperation' }), { awsMessage: err.message })
+          throw Object.assign(new MccsError('MCCS_ERR_AWS_API', `EC2 ${action}: DryRunOperation`, { field: 'DryRunOperation' }), {
+            awsMessage: err.message,
+          })
         }
         const what = awsCode ?? (err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timeout' : (err.code ?? err.name))
         const retry = isThrottle || is5xx || (isNetwork && attempt < NETWORK_ATTEMPTS)
         if (!retry) {
           x.log.warn(`aws ec2 ${action}: ${what} in ${ms} ms`, { action, ms, attempt, error: what, ...where })
           if (isNetwork) throw new MccsError('MCCS_ERR_AWS_UNREACHABLE', `EC2 ${action}: ${what}: ${err.message}`, { field: what })
-          throw Object.assign(new MccsError('MCCS_ERR_AWS_API', `EC2 ${action}: ${awsCode}: ${err.message}`, { field: awsCode! }), { awsMessage: err.message })
+          throw Object.assign(new MccsError('MCCS_ERR_AWS_API', `EC2 ${action}: ${awsCode}: ${err.message}`, { field: awsCode! }), {
+            awsMessage: err.message,
+          })
         }
         // Full jitter: spreads the retries of many resources (and nodes) instead of synchronising them.
         const delay = Math.max(20, Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1))))
@@ -174,21 +210,37 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
         }
         if (isThrottle) notBefore.set(key, Math.max(notBefore.get(key) ?? 0, Date.now() + delay / 2))
         retries++
-        x.log.warn(`aws ec2 ${action}: ${what} in ${ms} ms; retry ${attempt} in ${delay} ms`, { action, ms, attempt, error: what, retryInMs: delay, ...where })
+        x.log.warn(`aws ec2 ${action}: ${what} in ${ms} ms; retry ${attempt} in ${delay} ms`, {
+          action,
+          ms,
+          attempt,
+          error: what,
+          retryInMs: delay,
+          ...where,
+        })
         await sleep(delay, signal)
       }
     }
   }
 
   const throttled = (action: string, attempts: number, what: string) =>
-    new MccsError('MCCS_ERR_AWS_THROTTLED', `EC2 ${action}: still ${what} after ${attempts} attempt(s) when the deadline came`, { field: 'RequestLimitExceeded' })
+    new MccsError('MCCS_ERR_AWS_THROTTLED', `EC2 ${action}: still ${what} after ${attempts} attempt(s) when the deadline came`, {
+      field: 'RequestLimitExceeded',
+    })
 
-  const needs = (method: string): CapabilityMethod['authorize'] => (args, call) => {
-    const a = args[0]
-    if (typeof a !== 'string' || !ACTION_RE.test(a)) return null // run() rejects it with the field named
-    return call.permissions.has(`aws.ec2:${a}`) ? null : `aws.ec2:${a}`
-  }
-  const ctxOf = (call: CallInfo): FetchCtx & { signal: AbortSignal } => ({ deadline: call.deadline, log: call.log, shared: 1, signal: call.signal })
+  const needs =
+    (method: string): CapabilityMethod['authorize'] =>
+    (args, call) => {
+      const a = args[0]
+      if (typeof a !== 'string' || !ACTION_RE.test(a)) return null // run() rejects it with the field named
+      return call.permissions.has(`aws.ec2:${a}`) ? null : `aws.ec2:${a}`
+    }
+  const ctxOf = (call: CallInfo): FetchCtx & { signal: AbortSignal } => ({
+    deadline: call.deadline,
+    log: call.log,
+    shared: 1,
+    signal: call.signal,
+  })
 
   return {
     name: 'aws.ec2',
@@ -200,7 +252,8 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
       call: {
         authorize: needs('call'),
         run: async ([a, p], call) => {
-          const action = checkAction(a, 'call'), params = checkParams(p, 'call')
+          const action = checkAction(a, 'call'),
+            params = checkParams(p, 'call')
           const t = await target(call)
           try {
             return await send(t, action, params, ctxOf(call))
@@ -212,41 +265,68 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
       describe: {
         authorize: needs('describe'),
         run: async ([a, p, o], call) => {
-          const action = checkAction(a, 'describe'), params = checkParams(p, 'describe')
-          if (!action.startsWith('Describe')) throw argsError('describe: action', `only Describe* actions are cached; use aws.ec2.call('${action}')`)
+          const action = checkAction(a, 'describe'),
+            params = checkParams(p, 'describe')
+          if (!action.startsWith('Describe'))
+            throw argsError('describe: action', `only Describe* actions are cached; use aws.ec2.call('${action}')`)
           let maxAgeMs: number | undefined
           if (o !== undefined && o !== null) {
             const m = (o as { maxAgeMs?: unknown }).maxAgeMs
-            if (typeof o !== 'object' || (m !== undefined && (typeof m !== 'number' || m < 0 || m > 10_000))) throw argsError('describe: opts.maxAgeMs', 'must be a number 0..10000')
+            if (typeof o !== 'object' || (m !== undefined && (typeof m !== 'number' || m < 0 || m > 10_000)))
+              throw argsError('describe: opts.maxAgeMs', 'must be a number 0..10000')
             maxAgeMs = m as number | undefined
           }
           const t = await target(call)
           // A shared fetch serves several hooks: it is bounded by the latest deadline, not by one hook's
           // signal; each caller still stops waiting at its own deadline.
-          const shared = cache.describe(targetKey(t), action, params, { ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), deadline: call.deadline, log: call.log },
-            (params, x) => send(t, action, params, x))
+          const shared = cache.describe(
+            targetKey(t),
+            action,
+            params,
+            { ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), deadline: call.deadline, log: call.log },
+            (params, x) => send(t, action, params, x),
+          )
           return await raceSignal(shared, call.signal)
         },
       },
       dryRun: {
         authorize: needs('dryRun'),
         run: async ([a, p], call) => {
-          const action = checkAction(a, 'dryRun'), params = checkParams(p, 'dryRun')
+          const action = checkAction(a, 'dryRun'),
+            params = checkParams(p, 'dryRun')
           const t = await target(call)
           sdk ??= await import('@aws-sdk/client-ec2')
           // Some actions (AssignPrivateIpAddresses, UnassignPrivateIpAddresses) have no DryRun: the SDK would
           // drop the flag and really make the call. Those are reported as not checkable, never sent.
           if (!inputMembers(action)?.includes('DryRun')) {
-            return { action, allowed: false, checked: false, code: 'DryRunUnsupported', message: `EC2 has no DryRun for ${action}: its permission can only be seen when it is used` }
+            return {
+              action,
+              allowed: false,
+              checked: false,
+              code: 'DryRunUnsupported',
+              message: `EC2 has no DryRun for ${action}: its permission can only be seen when it is used`,
+            }
           }
           try {
             await send(t, action, { ...params, DryRun: true }, ctxOf(call))
             // EC2 never carries out a dry run; an endpoint that did is reported, not trusted.
-            return { action, allowed: false, checked: true, code: 'DryRunIgnored', message: 'the endpoint carried out the call instead of a dry run' }
+            return {
+              action,
+              allowed: false,
+              checked: true,
+              code: 'DryRunIgnored',
+              message: 'the endpoint carried out the call instead of a dry run',
+            }
           } catch (e) {
             const err = e as MccsError & { awsMessage?: string }
             if (err.code !== 'MCCS_ERR_AWS_API') throw e
-            return { action, allowed: err.field === 'DryRunOperation', checked: true, code: err.field ?? 'unknown', ...(err.awsMessage ? { message: err.awsMessage } : {}) }
+            return {
+              action,
+              allowed: err.field === 'DryRunOperation',
+              checked: true,
+              code: err.field ?? 'unknown',
+              ...(err.awsMessage ? { message: err.awsMessage } : {}),
+            }
           }
         },
       },
@@ -277,8 +357,10 @@ async function listProfiles(): Promise<string[]> {
     const text = await readFile(f, 'utf8').catch(() => '')
     for (const m of text.matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)) {
       const n = m[1]!
-      if (isConfig) { if (n === 'default') names.add(n); else if (n.startsWith('profile ')) names.add(n.slice(8).trim()) }
-      else names.add(n)
+      if (isConfig) {
+        if (n === 'default') names.add(n)
+        else if (n.startsWith('profile ')) names.add(n.slice(8).trim())
+      } else names.add(n)
     }
   }
   return [...names].sort()
@@ -289,7 +371,16 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled'))
     signal.addEventListener('abort', onAbort, { once: true })
-    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v) }, (e) => { signal.removeEventListener('abort', onAbort); reject(e) })
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
   })
 }
 

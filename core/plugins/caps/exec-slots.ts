@@ -5,7 +5,11 @@
 import { MccsError } from '../../errors.js'
 import { EXEC_SLOTS } from '../limits.js'
 
-interface Waiter { type: string; key: string; grant(): void }
+interface Waiter {
+  type: string
+  key: string
+  grant(): void
+}
 
 export class ExecSlots {
   private running = 0
@@ -25,14 +29,29 @@ export class ExecSlots {
     if (this.fits(type, key)) return Promise.resolve(this.take(type, key))
     const queued = this.waitingByType.get(type) ?? 0
     if (queued >= this.limits.queuePerType) {
-      return Promise.reject(new MccsError('MCCS_ERR_PLUGIN_LIMIT',
-        `more than ${this.limits.queuePerType} exec calls of type '${type}' waiting for one of its ${this.limits.perType} concurrent slots`, { field: 'exec.run' }))
+      return Promise.reject(
+        new MccsError(
+          'MCCS_ERR_PLUGIN_LIMIT',
+          `more than ${this.limits.queuePerType} exec calls of type '${type}' waiting for one of its ${this.limits.perType} concurrent slots`,
+          { field: 'exec.run' },
+        ),
+      )
     }
     return new Promise((resolve, reject) => {
-      const w: Waiter = { type, key, grant: () => { signal.removeEventListener('abort', onAbort); resolve(this.take(type, key)) } }
+      const w: Waiter = {
+        type,
+        key,
+        grant: () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve(this.take(type, key))
+        },
+      }
       const onAbort = () => {
         const i = this.waiting.indexOf(w)
-        if (i >= 0) { this.waiting.splice(i, 1); this.count(this.waitingByType, type, -1) }
+        if (i >= 0) {
+          this.waiting.splice(i, 1)
+          this.count(this.waitingByType, type, -1)
+        }
         reject(new MccsError('MCCS_ERR_CANCELLED', 'the hook call ended while its exec waited for a slot'))
       }
       signal.addEventListener('abort', onAbort, { once: true })
@@ -42,11 +61,16 @@ export class ExecSlots {
   }
 
   /** Processes running now (tests, status). */
-  get active(): number { return this.running }
+  get active(): number {
+    return this.running
+  }
 
   private fits(type: string, key: string): boolean {
-    return this.running < this.limits.global && (this.byType.get(type) ?? 0) < this.limits.perType
-      && (this.byResource.get(key) ?? 0) < this.limits.perResource
+    return (
+      this.running < this.limits.global &&
+      (this.byType.get(type) ?? 0) < this.limits.perType &&
+      (this.byResource.get(key) ?? 0) < this.limits.perResource
+    )
   }
 
   private take(type: string, key: string): () => void {
@@ -66,9 +90,12 @@ export class ExecSlots {
 
   /** Grants freed slots to the first waiters that fit (a resource at its own limit does not block others). */
   private next(): void {
-    for (let i = 0; i < this.waiting.length && this.running < this.limits.global; ) {
+    for (let i = 0; i < this.waiting.length && this.running < this.limits.global;) {
       const w = this.waiting[i]!
-      if (!this.fits(w.type, w.key)) { i++; continue }
+      if (!this.fits(w.type, w.key)) {
+        i++
+        continue
+      }
       this.waiting.splice(i, 1)
       this.count(this.waitingByType, w.type, -1)
       w.grant()

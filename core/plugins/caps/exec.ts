@@ -29,15 +29,18 @@ export const BASE_ENV: Readonly<Record<string, string>> = Object.freeze({ PATH: 
 const ENV_ALLOWED = /^(MCCS_[A-Za-z0-9_]+|OCF_RESKEY_[A-Za-z0-9_]+|OCF_RESOURCE_(INSTANCE|TYPE|PROVIDER))$/
 // … minus the names the mccs command reads itself (its settings: an allowed `mccs` binary or a script
 // calling it must not be pointed at the plugin's files).
-const ENV_MCCS_OWN = /^MCCS_(HOME|BOOTSTRAP|CONFIG[A-Z0-9_]*|NODE_NAME|CONTROL_SOCKET|[A-Z0-9_]*_DIRS?|[A-Z0-9_]*_PORT|CONSOLE_[A-Z0-9_]*|DEMO_[A-Z0-9_]*|DEBUG_[A-Z0-9_]*)$/
+const ENV_MCCS_OWN =
+  /^MCCS_(HOME|BOOTSTRAP|CONFIG[A-Z0-9_]*|NODE_NAME|CONTROL_SOCKET|[A-Z0-9_]*_DIRS?|[A-Z0-9_]*_PORT|CONSOLE_[A-Z0-9_]*|DEMO_[A-Z0-9_]*|DEBUG_[A-Z0-9_]*)$/
 const MAX_ENV_VARS = 256
 const MAX_ENV_VALUE = 32 * 1024
 
 /** Why a plugin may not set this variable, or null when it may. */
 export function envNameRefusal(name: string): string | null {
   if (!ENV_ALLOWED.test(name)) {
-    return 'may not be set by a plugin: only MCCS_*, OCF_RESKEY_* and OCF_RESOURCE_{INSTANCE,TYPE,PROVIDER} are passed ' +
+    return (
+      'may not be set by a plugin: only MCCS_*, OCF_RESKEY_* and OCF_RESOURCE_{INSTANCE,TYPE,PROVIDER} are passed ' +
       '(the host sets PATH and LANG; loader, shell and interpreter variables such as LD_PRELOAD are never passed)'
+    )
   }
   if (ENV_MCCS_OWN.test(name)) return "is one of the mccs command's own settings and may not be set by a plugin"
   return null
@@ -97,7 +100,8 @@ export function checkExecRequest(v: unknown): Required<Pick<ExecRequest, 'file' 
     }
   }
   if (r.cwd !== undefined && (typeof r.cwd !== 'string' || !path.isAbsolute(r.cwd))) throw bad('cwd', 'must be an absolute path')
-  if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0))) throw bad('timeoutMs', 'must be a positive number')
+  if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0)))
+    throw bad('timeoutMs', 'must be a positive number')
   if (r.maxOutputBytes !== undefined && (typeof r.maxOutputBytes !== 'number' || r.maxOutputBytes < 0 || r.maxOutputBytes > MAX_OUTPUT)) {
     throw bad('maxOutputBytes', `must be 0..${MAX_OUTPUT}`)
   }
@@ -111,16 +115,31 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
   await spawnTurn()
   if (signal.aborted || Date.now() >= deadline) {
     // The call ended while this waited for its turn to spawn: nothing was started.
-    return { code: null, signal: null, timedOut: !signal.aborted, truncated: false, stdout: '', stderr: '', durationMs: performance.now() - started }
+    return {
+      code: null,
+      signal: null,
+      timedOut: !signal.aborted,
+      truncated: false,
+      stdout: '',
+      stderr: '',
+      durationMs: performance.now() - started,
+    }
   }
   const cap = req.maxOutputBytes ?? DEFAULT_OUTPUT
   const timeoutMs = Math.max(1, Math.min(req.timeoutMs ?? Infinity, deadline - Date.now()))
   return new Promise((resolve) => {
-    const out: Buffer[] = [], err: Buffer[] = []
-    let outLen = 0, errLen = 0, truncated = false, timedOut = false, settled = false
+    const out: Buffer[] = [],
+      err: Buffer[] = []
+    let outLen = 0,
+      errLen = 0,
+      truncated = false,
+      timedOut = false,
+      settled = false
     const forkStart = performance.now()
     const child = spawn(req.file, req.args, {
-      shell: false, detached: true, cwd: req.cwd ?? '/',
+      shell: false,
+      detached: true,
+      cwd: req.cwd ?? '/',
       // The host's variables win: callers (host code too) can add names, never replace these.
       env: { ...(req.env ?? {}), ...BASE_ENV },
       stdio: [req.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -128,25 +147,39 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
     spawned(performance.now() - forkStart)
     const take = (buf: Buffer, into: Buffer[], len: number): number => {
       const room = cap - len
-      if (room <= 0) { truncated = true; return len }
+      if (room <= 0) {
+        truncated = true
+        return len
+      }
       if (buf.length > room) truncated = true
       into.push(buf.subarray(0, room))
       return len + Math.min(room, buf.length)
     }
-    child.stdout!.on('data', (b: Buffer) => { outLen = take(b, out, outLen) })
-    child.stderr!.on('data', (b: Buffer) => { errLen = take(b, err, errLen) })
+    child.stdout!.on('data', (b: Buffer) => {
+      outLen = take(b, out, outLen)
+    })
+    child.stderr!.on('data', (b: Buffer) => {
+      errLen = take(b, err, errLen)
+    })
     if (req.input !== undefined) child.stdin!.end(req.input)
     let killTimer: NodeJS.Timeout | undefined
     let drainTimer: NodeJS.Timeout | undefined
     const killGroup = (sig: NodeJS.Signals) => {
-      try { if (child.pid) process.kill(-child.pid, sig) } catch { /* gone */ }
+      try {
+        if (child.pid) process.kill(-child.pid, sig)
+      } catch {
+        /* gone */
+      }
     }
     const stop = () => {
       killGroup('SIGTERM')
       killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS)
       killTimer.unref()
     }
-    const timer = setTimeout(() => { timedOut = true; stop() }, timeoutMs)
+    const timer = setTimeout(() => {
+      timedOut = true
+      stop()
+    }, timeoutMs)
     const onAbort = () => stop()
     signal.addEventListener('abort', onAbort, { once: true })
     const finish = (code: number | null, sig: string | null, spawnError?: Error) => {
@@ -159,7 +192,10 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
       if (killTimer) clearTimeout(killTimer)
       if (drainTimer) clearTimeout(drainTimer)
       resolve({
-        code, signal: sig, timedOut, truncated,
+        code,
+        signal: sig,
+        timedOut,
+        truncated,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: spawnError ? `cannot run ${req.file}: ${spawnError.message}` : Buffer.concat(err).toString('utf8'),
         durationMs: performance.now() - started,
@@ -171,7 +207,11 @@ export async function runProcess(req: ExecRequest & { args: string[] }, signal: 
     // than wait for the pipes to close until the deadline and then kill the daemon with the group.
     child.on('exit', (code, sig) => {
       if (settled) return
-      drainTimer = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); finish(code, sig) }, DRAIN_MS)
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        finish(code, sig)
+      }, DRAIN_MS)
     })
     child.on('close', (code, sig) => finish(code, sig))
   })

@@ -132,6 +132,7 @@ export function badRouteField(r: unknown): string | null {
   for (const f of ['dev', 'protocol', 'scope', 'type'] as const) {
     if (x[f] !== undefined && (typeof x[f] !== 'string' || !/^[A-Za-z0-9_.@-]{1,32}$/.test(x[f] as string))) return f
   }
-  if (x.metric !== undefined && !(Number.isInteger(x.metric) && (x.metric as number) >= 0 && (x.metric as number) <= 0xffffffff)) return 'metric'
+  if (x.metric !== undefined && !(Number.isInteger(x.metric) && (x.metric as number) >= 0 && (x.metric as number) <= 0xffffffff))
+    return 'metric'
   return null
 }

@@ -4,7 +4,15 @@
 // child is bounded by the call's deadline and killed (whole process group) when the hook is cancelled.
 // Reads need `net:read`, changes `net:write`. Every argument is checked here, at the edge.
 import type {
-  AddAddressRequest, AddressRef, AnnounceRequest, AnnounceResult, NetRoute, PingRequest, PingResult, ProbeRequest, ProbeResult,
+  AddAddressRequest,
+  AddressRef,
+  AnnounceRequest,
+  AnnounceResult,
+  NetRoute,
+  PingRequest,
+  PingResult,
+  ProbeRequest,
+  ProbeResult,
 } from '../../../sdk/src/caps-net.js'
 import { isInterfaceName, isUnicastMac, normalizeMac, parseIpCidr, parseIp } from '../../../sdk/src/caps-net.js'
 import type { ExecResult } from '../../../sdk/src/types.js'
@@ -72,7 +80,7 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
   /** Switches on the kernel's unsolicited NAs for a link; false (and a warning) when it cannot. */
   const ndiscNotifyOn = async (dev: string, call: CallInfo): Promise<boolean> => {
     const key = ndiscNotifyKey(dev)
-    if (await sysctlRead(key, call) === '1') return true
+    if ((await sysctlRead(key, call)) === '1') return true
     const r = await run(tool('sysctl', 'sysctl'), ['-q', '-w', `${key}=1`], call.signal, call.deadline)
     call.log.debug('net', { method: 'addAddress', sysctl: `${key}=1`, code: r.code })
     if (r.code !== 0) call.log.warn(`cannot switch on IPv6 announcements on ${dev}: ${stderrOf(r)}`)
@@ -120,7 +128,8 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
       addAddress: simpleMethod('net:write', async ([req], call) => {
         const r = obj('addAddress', req)
         const dev = iface('addAddress', r.iface)
-        if (!parseIpCidr(r.address)) throw bad('addAddress', 'address', 'must be an IPv4 or IPv6 address with a prefix length, e.g. 10.0.0.5/24')
+        if (!parseIpCidr(r.address))
+          throw bad('addAddress', 'address', 'must be an IPv4 or IPv6 address with a prefix length, e.g. 10.0.0.5/24')
         for (const f of ['nodad', 'noprefixroute', 'deprecated', 'announce'] as const) {
           if (r[f] !== undefined && typeof r[f] !== 'boolean') throw bad('addAddress', f, 'must be true or false')
         }
@@ -169,10 +178,16 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
         const dev = iface('probe', r.iface)
         const addr = parseIp(r.address)
         if (!addr) throw bad('probe', 'address', 'must be an IP address without prefix')
-        if (addr.family !== 4) throw bad('probe', 'address', 'ARP probes are IPv4 only (IPv6 addresses get the kernel\'s own DAD)')
+        if (addr.family !== 4) throw bad('probe', 'address', "ARP probes are IPv4 only (IPv6 addresses get the kernel's own DAD)")
         const timeoutMs = ms('probe', r.timeoutMs, 'timeoutMs', 500, 50, 10_000)
         const res = await run(tool('arping', 'probe'), probeArgs(dev, addr.address), call.signal, call.deadline, timeoutMs)
-        call.log.debug('net', { method: 'probe', address: addr.address, code: res.code, timedOut: res.timedOut, ms: Math.round(res.durationMs) })
+        call.log.debug('net', {
+          method: 'probe',
+          address: addr.address,
+          code: res.code,
+          timedOut: res.timedOut,
+          ms: Math.round(res.durationMs),
+        })
         if (call.signal.aborted) throw new MccsError('MCCS_ERR_CANCELLED', 'hook cancelled')
         // Ended by our timeout: nobody answered in time. Exit 1 in DAD mode: someone answered.
         if (res.timedOut || res.code === 0) return { duplicate: false, replies: [] }
@@ -182,7 +197,10 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
       }),
       ping: simpleMethod('net:read', async ([req], call): Promise<PingResult> => {
         const r = obj('ping', req) as Partial<PingRequest>
-        if (typeof r.host !== 'string' || !(parseIp(r.host) || /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*$/.test(r.host))) {
+        if (
+          typeof r.host !== 'string' ||
+          !(parseIp(r.host) || /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*$/.test(r.host))
+        ) {
           throw bad('ping', 'host', 'must be an IP address or a host name')
         }
         const dev = r.iface === undefined ? undefined : iface('ping', r.iface)
@@ -205,22 +223,31 @@ export function createNetProvider(opts: NetProviderOptions = {}): CapabilityProv
         if (addr.family === 6 && !findTool(TOOLS.ndisend)) {
           // Debian 12 has no ndisend and Node no raw ICMPv6 socket: the kernel's own NA (sent when DAD
           // completed, see addAddress announce) is the announcement, if it is switched on for the link.
-          if (await sysctlRead(ndiscNotifyKey(dev), call) === '1') return { sent: 0, scheduled: 0, tool: 'kernel' }
+          if ((await sysctlRead(ndiscNotifyKey(dev), call)) === '1') return { sent: 0, scheduled: 0, tool: 'kernel' }
           throw failed('announce', `ndisend is not installed and the kernel does not announce on ${dev} (ndisc_notify is off)`)
         }
-        const [name, file, args] = addr.family === 4
-          ? ['arping', tool('arping', 'announce'), garpArgs(dev, addr.address)] as const
-          : ['ndisend', tool('ndisend', 'announce'), unaArgs(dev, addr.address)] as const
+        const [name, file, args] =
+          addr.family === 4
+            ? (['arping', tool('arping', 'announce'), garpArgs(dev, addr.address)] as const)
+            : (['ndisend', tool('ndisend', 'announce'), unaArgs(dev, addr.address)] as const)
         // Each packet is its own short-lived process: iputils takes whole-second intervals only, and
         // the hook must not wait for the burst. Background packets outlive the hook on purpose, each
         // bounded by its own 3 s deadline.
         const send = () => run(file, args, new AbortController().signal, Date.now() + 3000, 3000)
         const first = send()
-        const early = await Promise.race([first, new Promise<null>((res) => { setTimeout(() => res(null), FIRST_PACKET_MS).unref() })])
-        if (early && early.code !== 0 && !early.timedOut) throw failed('announce', `${name} on ${dev}: ${stderrOf(early) || `exit ${early.code}`}`)
+        const early = await Promise.race([
+          first,
+          new Promise<null>((res) => {
+            setTimeout(() => res(null), FIRST_PACKET_MS).unref()
+          }),
+        ])
+        if (early && early.code !== 0 && !early.timedOut)
+          throw failed('announce', `${name} on ${dev}: ${stderrOf(early) || `exit ${early.code}`}`)
         for (let i = 1; i < count; i++) {
           setTimeout(() => {
-            void send().then((x) => { if (x.code !== 0 && !x.timedOut) call.log.warn(`${name} on ${dev} failed: ${stderrOf(x)}`) })
+            void send().then((x) => {
+              if (x.code !== 0 && !x.timedOut) call.log.warn(`${name} on ${dev} failed: ${stderrOf(x)}`)
+            })
           }, i * intervalMs).unref()
         }
         call.log.debug('net', { method: 'announce', address: addr.address, iface: dev, count, intervalMs })

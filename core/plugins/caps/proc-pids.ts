@@ -4,7 +4,10 @@ import fs from 'node:fs'
 import { MccsError } from '../../errors.js'
 
 /** "<pid> <starttime>" as the supervisor records it; start is /proc/<pid>/stat field 22. */
-export interface PidRec { pid: number; start: number }
+export interface PidRec {
+  pid: number
+  start: number
+}
 
 /** USER_HZ: the unit of /proc/<pid>/stat start times (100 on every Linux architecture in use). */
 const CLK_TCK = 100
@@ -87,8 +90,14 @@ export function signalGroup(child: PidRec, signal: string): void {
 /** Processes left in the service's group after its leader ended: signal, wait until the deadline,
  *  SIGKILL, wait `killWaitMs` more. `onFound` hears who was there (for the log); MCCS_ERR_PROC_STOP_FAILED
  *  names `subject` when some survive. */
-export async function killLeftovers(leader: PidRec, signal: string, deadline: number, killWaitMs: number, subject: string,
-  onFound: (members: number[]) => void): Promise<void> {
+export async function killLeftovers(
+  leader: PidRec,
+  signal: string,
+  deadline: number,
+  killWaitMs: number,
+  subject: string,
+  onFound: (members: number[]) => void,
+): Promise<void> {
   let members = groupMembers(leader)
   if (members.length === 0) return
   onFound(members)

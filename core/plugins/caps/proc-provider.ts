@@ -46,7 +46,9 @@ export function procProvider(pm: ProcManager): CapabilityProvider {
           if (typeof o.graceMs === 'number' && o.graceMs > room) {
             call.log.warn(`proc.stop: grace ${o.graceMs} ms cut to ${room} ms by the hook's deadline`)
           }
-          return toPlugin(await pm.stop(call.resource, name as string, { graceMs, ...(o.signal !== undefined ? { signal: o.signal as string } : {}) }))
+          return toPlugin(
+            await pm.stop(call.resource, name as string, { graceMs, ...(o.signal !== undefined ? { signal: o.signal as string } : {}) }),
+          )
         },
       },
       status: {

@@ -37,7 +37,13 @@ export interface ProcRecord {
   exit: ExitRec | null
   stopRequested: boolean
 }
-export interface StoredSpec { resource: string; spec: Omit<ProcSpec, 'env'>; envNames: string[]; argv: string[]; createdAt: string }
+export interface StoredSpec {
+  resource: string
+  spec: Omit<ProcSpec, 'env'>
+  envNames: string[]
+  argv: string[]
+  createdAt: string
+}
 
 /** The files of one run, removed before the next starts (spec.json and output.log stay). */
 export const RUN_FILES = ['child.pid', 'supervisor.pid', 'exit.hint', 'exit.json', 'exit.reported', 'stop.json'] as const
@@ -76,7 +82,9 @@ export function readExit(dir: string): ExitRec | null {
   if (!ok(h)) return null
   if (typeof h.at !== 'string') {
     const now = uptimeSeconds()
-    h.at = new Date(typeof h.up === 'number' && Number.isFinite(now) ? Date.now() - Math.max(0, now - h.up) * 1000 : Date.now()).toISOString()
+    h.at = new Date(
+      typeof h.up === 'number' && Number.isFinite(now) ? Date.now() - Math.max(0, now - h.up) * 1000 : Date.now(),
+    ).toISOString()
   }
   delete h.up
   return h

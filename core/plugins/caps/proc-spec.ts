@@ -62,7 +62,8 @@ export async function validateSpec(spec: ProcSpec, setpriv: string | null): Prom
   const env: Record<string, string> = {}
   let envBytes = 0
   if (spec.env !== undefined) {
-    if (spec.env === null || typeof spec.env !== 'object' || Array.isArray(spec.env)) throw argsError('/env', 'must be an object of strings')
+    if (spec.env === null || typeof spec.env !== 'object' || Array.isArray(spec.env))
+      throw argsError('/env', 'must be an object of strings')
     for (const [k, v] of Object.entries(spec.env)) {
       if (!ENV_KEY_RE.test(k)) throw argsError(`/env/${k}`, 'name must match [A-Za-z_][A-Za-z0-9_]*')
       if (typeof v !== 'string') throw argsError(`/env/${k}`, 'must be a string')
@@ -95,7 +96,8 @@ export async function validateSpec(spec: ProcSpec, setpriv: string | null): Prom
 
   let cwd = '/'
   if (spec.cwd !== undefined) {
-    if (typeof spec.cwd !== 'string' || !path.isAbsolute(spec.cwd) || spec.cwd.includes('\0')) throw argsError('/cwd', 'must be an absolute path')
+    if (typeof spec.cwd !== 'string' || !path.isAbsolute(spec.cwd) || spec.cwd.includes('\0'))
+      throw argsError('/cwd', 'must be an absolute path')
     let isDir = false
     try {
       isDir = fs.statSync(spec.cwd).isDirectory()
@@ -136,7 +138,8 @@ export async function validateSpec(spec: ProcSpec, setpriv: string | null): Prom
     groupIsUsers = gid === primary || (gr[3] ?? '').split(',').includes(user ?? me.username)
   }
   if ((uid !== null && uid !== myUid) || (gid !== null && gid !== myGid)) {
-    if (myUid !== 0) throw argsError(spec.user !== undefined ? '/user' : '/group', 'running as another user or group needs the agent to run as root')
+    if (myUid !== 0)
+      throw argsError(spec.user !== undefined ? '/user' : '/group', 'running as another user or group needs the agent to run as root')
     if (!setpriv) throw argsError(spec.user !== undefined ? '/user' : '/group', 'setpriv (util-linux) is not installed')
   }
 
@@ -148,7 +151,11 @@ export async function validateSpec(spec: ProcSpec, setpriv: string | null): Prom
     LANG: 'C.UTF-8',
   }
   const target: ProcTarget = {
-    user: user ?? me.username, uid: uid ?? myUid, gid: gid ?? myGid, groupIsUsers, ...(group !== undefined ? { group } : {}),
+    user: user ?? me.username,
+    uid: uid ?? myUid,
+    gid: gid ?? myGid,
+    groupIsUsers,
+    ...(group !== undefined ? { group } : {}),
   }
   return { argv: [argv0, ...argv.slice(1)], env: { ...base, ...env }, cwd, uid, gid, user, argv0Resolved, target }
 }

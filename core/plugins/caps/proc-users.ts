@@ -23,7 +23,7 @@ export interface ProcTarget {
 
 /** How the target reads in a refusal: `user 'nobody' (uid 65534) with group 'disk' (gid 6)`. */
 export function describeTarget(t: ProcTarget): string {
-  const g = t.group !== undefined ? ` with group '${t.group}' (gid ${t.gid}${t.groupIsUsers ? '' : ', not one of the user\'s groups'})` : ''
+  const g = t.group !== undefined ? ` with group '${t.group}' (gid ${t.gid}${t.groupIsUsers ? '' : ", not one of the user's groups"})` : ''
   return `user '${t.user}' (uid ${t.uid})${g}`
 }
 
@@ -35,9 +35,11 @@ export function procUserRefusal(users: readonly string[], t: ProcTarget): string
   const who = describeTarget(t)
   if (users.length === 0) return `plugin.json declares no procUsers, so this plugin may start no process (asked: ${who})`
   if (isPrivileged(t)) {
-    return users.includes('root') ? null
+    return users.includes('root')
+      ? null
       : `starting a process as ${who} needs "root" in plugin.json's procUsers (declared: ${users.join(', ')})`
   }
-  return users.includes('*') || users.includes(t.user) ? null
+  return users.includes('*') || users.includes(t.user)
+    ? null
     : `starting a process as ${who} needs "${t.user}" or "*" in plugin.json's procUsers (declared: ${users.join(', ')})`
 }

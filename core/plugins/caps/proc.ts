@@ -34,8 +34,28 @@ import type { HostLogger } from '../../log/types.js'
 import { LAUNCH_NAME, LAUNCH_SCRIPT, SUPERVISOR_NAME, SUPERVISOR_SCRIPT, encodeEnv } from './proc-supervisor.js'
 import { procUserRefusal } from './proc-users.js'
 import { isAlive, killLeftovers, signalGroup, startTimeIso, type PidRec } from './proc-pids.js'
-import { RUN_FILES, readExit, readPidRec, readRecord, readText, writeRecord, type ExitRec, type ProcRecord, type StoredSpec } from './proc-records.js'
-import { NAME_RE, RESOURCE_RE, SUP_ENV, checkName, checkResource, checkStopOptions, findBinary, validateSpec, type Launch } from './proc-spec.js'
+import {
+  RUN_FILES,
+  readExit,
+  readPidRec,
+  readRecord,
+  readText,
+  writeRecord,
+  type ExitRec,
+  type ProcRecord,
+  type StoredSpec,
+} from './proc-records.js'
+import {
+  NAME_RE,
+  RESOURCE_RE,
+  SUP_ENV,
+  checkName,
+  checkResource,
+  checkStopOptions,
+  findBinary,
+  validateSpec,
+  type Launch,
+} from './proc-spec.js'
 
 export { isAlive } from './proc-pids.js'
 
@@ -219,7 +239,8 @@ export class ProcManager extends EventEmitter {
           signalGroup(child, 'SIGKILL')
           if (!(await this.waitGone(entry, child, this.killWaitMs))) {
             throw new MccsError('MCCS_ERR_PROC_STOP_FAILED', `pid ${child.pid} survived SIGKILL for ${this.killWaitMs} ms`, {
-              subject: `${resource}/${name}`, data: { pid: child.pid },
+              subject: `${resource}/${name}`,
+              data: { pid: child.pid },
             })
           }
         }
@@ -229,7 +250,14 @@ export class ProcManager extends EventEmitter {
       // Whatever stayed in the service's process group (daemons it forked) goes too.
       if (child) {
         await killLeftovers(child, signal, deadline, this.killWaitMs, `${resource}/${name}`, (members) =>
-          this.log.log('info', 'signalling processes left in the group of a stopped process', { resource, name, pgid: child.pid, members, signal }))
+          this.log.log('info', 'signalling processes left in the group of a stopped process', {
+            resource,
+            name,
+            pgid: child.pid,
+            members,
+            signal,
+          }),
+        )
       }
       return this.settledStatus(resource, name)
     })
@@ -335,7 +363,13 @@ export class ProcManager extends EventEmitter {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
     for (const f of RUN_FILES) rmf(path.join(dir, f))
     const { env: specEnv, ...rest } = spec
-    const stored: StoredSpec = { resource, spec: rest, envNames: Object.keys(specEnv ?? {}), argv: l.argv, createdAt: new Date().toISOString() }
+    const stored: StoredSpec = {
+      resource,
+      spec: rest,
+      envNames: Object.keys(specEnv ?? {}),
+      argv: l.argv,
+      createdAt: new Date().toISOString(),
+    }
     writeRecord(path.join(dir, 'spec.json'), JSON.stringify(stored, null, 2) + '\n', 0o600)
     if (l.argv0Resolved) this.log.log('info', `argv[0] "${spec.argv[0]}" resolved via PATH to ${l.argv[0]}`, { resource, name })
 
@@ -362,16 +396,32 @@ export class ProcManager extends EventEmitter {
         }
       }
       // No environment value on any command line: the launcher reads them from fd 3 (see proc-supervisor.ts).
-      const args = ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir,
-        this.bins.env, '-i', '--default-signal', this.bins.setsid, ...priv, this.bins.sh, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, ...l.argv]
+      const args = [
+        '-c',
+        SUPERVISOR_SCRIPT,
+        SUPERVISOR_NAME,
+        dir,
+        this.bins.env,
+        '-i',
+        '--default-signal',
+        this.bins.setsid,
+        ...priv,
+        this.bins.sh,
+        '-c',
+        LAUNCH_SCRIPT,
+        LAUNCH_NAME,
+        ...l.argv,
+      ]
       cp = spawn(this.bins.sh, args, { detached: true, stdio: ['ignore', fd, fd, 'pipe'], cwd: l.cwd, env: SUP_ENV })
     } finally {
       fs.closeSync(fd)
     }
-    const envStream = cp.stdio[3] as NodeJS.WritableStream & { destroy(): void } | null
+    const envStream = cp.stdio[3] as (NodeJS.WritableStream & { destroy(): void }) | null
     if (envStream) {
       // EPIPE when the launcher died before reading: its exit is reported like any other.
-      envStream.on('error', (err) => this.log.log('debug', 'environment stream to the launcher closed early', { resource, name, error: String(err) }))
+      envStream.on('error', (err) =>
+        this.log.log('debug', 'environment stream to the launcher closed early', { resource, name, error: String(err) }),
+      )
       envStream.end(encodeEnv(l.env), () => envStream.destroy())
     }
     entry.cp = cp
@@ -395,10 +445,20 @@ export class ProcManager extends EventEmitter {
     })
     entry.sup ??= readPidRec(path.join(dir, 'supervisor.pid'))
     if (!entry.child) {
-      if (!ok && cp.pid) try { process.kill(cp.pid, 'SIGKILL') } catch { /* gone */ }
-      throw new MccsError('MCCS_ERR_PROC_START_FAILED', ok ? 'the supervisor ended before starting the process' : `the supervisor did not report a pid within ${this.startTimeoutMs} ms`, {
-        subject: `${resource}/${name}`, data: { logFile },
-      })
+      if (!ok && cp.pid)
+        try {
+          process.kill(cp.pid, 'SIGKILL')
+        } catch {
+          /* gone */
+        }
+      throw new MccsError(
+        'MCCS_ERR_PROC_START_FAILED',
+        ok ? 'the supervisor ended before starting the process' : `the supervisor did not report a pid within ${this.startTimeoutMs} ms`,
+        {
+          subject: `${resource}/${name}`,
+          data: { logFile },
+        },
+      )
     }
     // start() returns once the launch chain (env, setsid, setpriv) has exec'd the service itself.
     const child = entry.child
@@ -458,8 +518,19 @@ export class ProcManager extends EventEmitter {
 
   private newEntry(resource: string, name: string, dir: string): Entry {
     return {
-      key: keyOf(resource, name), resource, name, dir, watcher: null, sup: null, child: null, cp: null,
-      supExited: false, exited: false, stopping: false, orphanLogged: false, listeners: new Set(),
+      key: keyOf(resource, name),
+      resource,
+      name,
+      dir,
+      watcher: null,
+      sup: null,
+      child: null,
+      cp: null,
+      supExited: false,
+      exited: false,
+      stopping: false,
+      orphanLogged: false,
+      listeners: new Set(),
     }
   }
 
@@ -488,11 +559,19 @@ export class ProcManager extends EventEmitter {
         if (f === null || f === 'exit.hint' || f === 'exit.json' || f === 'child.pid' || f === 'supervisor.pid') this.check(e)
       })
       e.watcher.on('error', (err) => {
-        this.log.log('warn', 'watch of a process folder failed; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+        this.log.log('warn', 'watch of a process folder failed; falling back to polling', {
+          resource: e.resource,
+          name: e.name,
+          error: String(err),
+        })
         this.unwatch(e)
       })
     } catch (err) {
-      this.log.log('warn', 'cannot watch a process folder; falling back to polling', { resource: e.resource, name: e.name, error: String(err) })
+      this.log.log('warn', 'cannot watch a process folder; falling back to polling', {
+        resource: e.resource,
+        name: e.name,
+        error: String(err),
+      })
     }
   }
 
@@ -533,7 +612,10 @@ export class ProcManager extends EventEmitter {
         if (!e.orphanLogged) {
           e.orphanLogged = true
           this.log.log('warn', 'the supervisor of a managed process vanished; watching the process by polling', {
-            resource: e.resource, name: e.name, pid: e.child?.pid, pollMs: this.pollMs,
+            resource: e.resource,
+            name: e.name,
+            pid: e.child?.pid,
+            pollMs: this.pollMs,
           })
         }
       } else this.finish(e, null)
@@ -575,8 +657,13 @@ export class ProcManager extends EventEmitter {
         /* folder gone */
       }
       const ev: ProcExitEvent = {
-        resource: e.resource, name: e.name, pid: rec.pid ?? e.child?.pid ?? null,
-        code: rec.code ?? null, signal: rec.signal ?? null, at: rec.at, expected,
+        resource: e.resource,
+        name: e.name,
+        pid: rec.pid ?? e.child?.pid ?? null,
+        code: rec.code ?? null,
+        signal: rec.signal ?? null,
+        at: rec.at,
+        expected,
         ...(rec.lost ? { lost: true } : {}),
       }
       this.log.log(expected ? 'info' : 'warn', expected ? 'process stopped' : 'process exited unexpectedly', { ...ev })
@@ -663,7 +750,10 @@ const keyOf = (resource: string, name: string): string => `${resource}\u0000${na
 
 function listDirs(dir: string): string[] {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
   } catch {
     return []
   }

@@ -10,11 +10,14 @@ let queue: Promise<void> = Promise.resolve()
 
 /** Resolves when this caller may spawn: in a turn of its own, after the spacing the last spawn earned. */
 export function spawnTurn(): Promise<void> {
-  const turn = queue.then(() => new Promise<void>((resolve) => {
-    const wait = nextAt - performance.now()
-    if (wait > 0) setTimeout(resolve, wait)
-    else setImmediate(resolve)
-  }))
+  const turn = queue.then(
+    () =>
+      new Promise<void>((resolve) => {
+        const wait = nextAt - performance.now()
+        if (wait > 0) setTimeout(resolve, wait)
+        else setImmediate(resolve)
+      }),
+  )
   queue = turn
   return turn
 }

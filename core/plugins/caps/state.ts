@@ -17,7 +17,10 @@ export class StateStore {
   private readonly cache = new Map<string, Record<string, unknown>>()
   private readonly queues = new Map<string, Promise<void>>()
   private readonly loading = new Map<string, Promise<Record<string, unknown>>>()
-  constructor(private readonly dir: string, private readonly log: Pick<Log, 'log'> = stderrLog) {}
+  constructor(
+    private readonly dir: string,
+    private readonly log: Pick<Log, 'log'> = stderrLog,
+  ) {}
 
   async all(resource: string): Promise<Record<string, unknown>> {
     const have = this.cache.get(resource)
@@ -25,10 +28,12 @@ export class StateStore {
     // One read per resource even when hooks ask at once: a corrupt file is kept aside (and logged) once.
     let loading = this.loading.get(resource)
     if (!loading) {
-      loading = this.load(resource).then((data) => {
-        if (!this.cache.has(resource)) this.cache.set(resource, data)
-        return this.cache.get(resource)!
-      }).finally(() => this.loading.delete(resource))
+      loading = this.load(resource)
+        .then((data) => {
+          if (!this.cache.has(resource)) this.cache.set(resource, data)
+          return this.cache.get(resource)!
+        })
+        .finally(() => this.loading.delete(resource))
       this.loading.set(resource, loading)
     }
     return await loading
@@ -41,7 +46,10 @@ export class StateStore {
       text = await readFile(file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}
-      throw new MccsError('MCCS_ERR_CAPABILITY_FAILED', `the resource's state file ${file} cannot be read: ${(e as Error).message}`, { subject: resource, field: 'state' })
+      throw new MccsError('MCCS_ERR_CAPABILITY_FAILED', `the resource's state file ${file} cannot be read: ${(e as Error).message}`, {
+        subject: resource,
+        field: 'state',
+      })
     }
     let parsed: unknown
     try {
@@ -65,7 +73,9 @@ export class StateStore {
     else next[key] = value
     const text = JSON.stringify(next)
     if (text === undefined || Buffer.byteLength(text) > STATE_MAX_BYTES) {
-      throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', `the resource's state would exceed ${STATE_MAX_BYTES} bytes`, { field: `state.set: ${key}` })
+      throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', `the resource's state would exceed ${STATE_MAX_BYTES} bytes`, {
+        field: `state.set: ${key}`,
+      })
     }
     this.cache.set(resource, next)
     await this.write(resource, text)
@@ -83,8 +93,11 @@ export class StateStore {
 
   private async corrupt(resource: string, file: string, reason: string): Promise<Record<string, unknown>> {
     const keptAs = await keepAside(file)
-    this.log.log('error', `plugin state of ${resource} (${file}) is unusable (${reason}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}; the plugin starts from an empty state`,
-      { code: 'MCCS_ERR_STATE_CORRUPT', resource, file, keptAs, reason })
+    this.log.log(
+      'error',
+      `plugin state of ${resource} (${file}) is unusable (${reason}); ${keptAs ? `kept as ${keptAs}` : 'could not be moved aside'}; the plugin starts from an empty state`,
+      { code: 'MCCS_ERR_STATE_CORRUPT', resource, file, keptAs, reason },
+    )
     return {}
   }
 
@@ -98,13 +111,20 @@ export class StateStore {
       await mkdir(this.dir, { recursive: true })
       await writeFileAtomic(this.file(resource), text, 0o600)
     })
-    this.queues.set(resource, next.catch(() => {}))
+    this.queues.set(
+      resource,
+      next.catch(() => {}),
+    )
     return next
   }
 }
 
 /** Without the agent's log (tests, the SDK's test host): the error still reaches someone. */
-const stderrLog: Pick<Log, 'log'> = { log: (level, msg) => { process.stderr.write(`mccs ${level}: ${msg}\n`) } }
+const stderrLog: Pick<Log, 'log'> = {
+  log: (level, msg) => {
+    process.stderr.write(`mccs ${level}: ${msg}\n`)
+  },
+}
 
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY.test(key)) {

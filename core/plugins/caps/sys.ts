@@ -8,7 +8,8 @@ export const sysProvider: CapabilityProvider = {
     sleep: {
       authorize: () => null,
       run: ([ms], call) => {
-        if (typeof ms !== 'number' || !(ms >= 0)) throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be a number of ms >= 0', { field: 'sleep(ms)' })
+        if (typeof ms !== 'number' || !(ms >= 0))
+          throw new MccsError('MCCS_ERR_CAPABILITY_ARGS', 'must be a number of ms >= 0', { field: 'sleep(ms)' })
         // sleep(0) yields to the host and back (no timer: Node's setTimeout(0) waits >= 1 ms).
         if (ms === 0) return Promise.resolve()
         const signal = call.signal
@@ -19,7 +20,14 @@ export const sysProvider: CapabilityProvider = {
           // (Waking it early at the deadline let the hook carry on as if the delay had elapsed and
           // report success, racing the host's own deadline.) The call's end aborts the signal.
           const t = ms < call.deadline - Date.now() ? setTimeout(resolve, ms) : undefined
-          signal.addEventListener('abort', () => { clearTimeout(t); cancelled() }, { once: true })
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t)
+              cancelled()
+            },
+            { once: true },
+          )
         })
       },
     },

@@ -39,7 +39,10 @@ function checkAttrs(a: Partial<Attrs>, at: string): Diagnostic[] {
   const d: Diagnostic[] = []
   if (typeof a.dir !== 'string' || !a.dir.startsWith('/')) d.push(diag(`${at}/dir`, 'must be an absolute directory'))
   else if (a.dir.split('/').includes('..')) d.push(diag(`${at}/dir`, "must not contain '..'"))
-  if (a.fileName !== undefined && (typeof a.fileName !== 'string' || !SAFE_NAME.test(a.fileName) || a.fileName === '.' || a.fileName === '..')) {
+  if (
+    a.fileName !== undefined &&
+    (typeof a.fileName !== 'string' || !SAFE_NAME.test(a.fileName) || a.fileName === '.' || a.fileName === '..')
+  ) {
     d.push(diag(`${at}/fileName`, 'must be a plain file name', 'letters, digits, _ . - only; no /'))
   }
   return d

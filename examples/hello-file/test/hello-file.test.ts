@@ -20,13 +20,26 @@ function fakeWorld() {
     const args = req.args ?? []
     const target = args[args.length - 1]!
     switch (req.file) {
-      case '/usr/bin/touch': files.add(target); return { code: 0 }
-      case '/usr/bin/rm': files.delete(target); return { code: 0 }
-      case '/usr/bin/test': return { code: files.has(target) ? 0 : 1 }
-      default: return { code: 127, stderr: `cannot run ${req.file}: ENOENT` }
+      case '/usr/bin/touch':
+        files.add(target)
+        return { code: 0 }
+      case '/usr/bin/rm':
+        files.delete(target)
+        return { code: 0 }
+      case '/usr/bin/test':
+        return { code: files.has(target) ? 0 : 1 }
+      default:
+        return { code: 127, stderr: `cannot run ${req.file}: ENOENT` }
     }
   }
-  return { files, calls, exec, hang: (v: boolean) => { hang = v } }
+  return {
+    files,
+    calls,
+    exec,
+    hang: (v: boolean) => {
+      hang = v
+    },
+  }
 }
 
 let built = false
@@ -47,13 +60,20 @@ t.test('online creates the marker, monitor sees it, offline removes it', async (
   const on = await h.call('online', { attrs })
   t.same([on.status, on.answer], ['done', 'ok'], on.error ?? on.reason ?? '')
   t.ok(w.files.has('/srv/app/up.marker'))
-  t.same(w.calls[1], { file: '/usr/bin/touch', args: ['--', '/srv/app/up.marker'], timeoutMs: w.calls[1]!.timeoutMs }, 'argv array, no shell')
+  t.same(
+    w.calls[1],
+    { file: '/usr/bin/touch', args: ['--', '/srv/app/up.marker'], timeoutMs: w.calls[1]!.timeoutMs },
+    'argv array, no shell',
+  )
   t.equal((await h.call('monitor', { attrs })).answer, 'ok')
   const off = await h.call('offline', { attrs })
   t.equal(off.answer, 'ok')
   t.notOk(w.files.has('/srv/app/up.marker'))
   t.equal((await h.call('monitor', { attrs })).answer, 'notRunning')
-  t.ok(h.logs.some((l) => l.msg.includes('marker /srv/app/up.marker created')), 'the hook logged through ctx.log')
+  t.ok(
+    h.logs.some((l) => l.msg.includes('marker /srv/app/up.marker created')),
+    'the hook logged through ctx.log',
+  )
 })
 
 t.test('online and offline are idempotent', async (t) => {
@@ -82,7 +102,11 @@ t.test('a monitor that cannot find out says unknown, never notRunning', async (t
 
 t.test('a failed touch is a failed online; a missing binary is not recoverable', async (t) => {
   const { h } = await setup(t)
-  const h2 = await createTestHost({ pluginDir, build: false, fakes: { exec: () => ({ code: 127, stderr: 'cannot run /usr/bin/touch: ENOENT' }) } })
+  const h2 = await createTestHost({
+    pluginDir,
+    build: false,
+    fakes: { exec: () => ({ code: 127, stderr: 'cannot run /usr/bin/touch: ENOENT' }) },
+  })
   t.teardown(() => h2.dispose())
   const r = await h2.call('online', { attrs })
   t.same([r.status, r.answer, r.recoverable], ['done', 'failed', false])

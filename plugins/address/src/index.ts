@@ -2,7 +2,19 @@
 // outbound mode, add the address, announce it (first gratuitous ARP at once, the rest of the burst in
 // the background). Offline/clean = undo exactly what the record says. Monitor = the address is on the
 // right link (and the virtual MAC is set). Linux mapping of the outbound modes: docs/network.md.
-import { definePlugin, ok, notRunning, failed, invalid, diag, normalizeMac, sameIp, type Diagnostic, type HookAnswer, type HookContext } from '@mccs/sdk'
+import {
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  invalid,
+  diag,
+  normalizeMac,
+  sameIp,
+  type Diagnostic,
+  type HookAnswer,
+  type HookContext,
+} from '@mccs/sdk'
 import { check, generateVirtualMac, vipOf, type Attrs } from './attrs.js'
 import { KEY, undo, type Applied } from './undo.js'
 
@@ -10,7 +22,10 @@ const DEFAULT_DAD_MS = 500
 /** IPv6: how long online waits for the kernel's DAD to finish (tentative -> usable). */
 const V6_DAD_WAIT_MS = 3000
 
-interface CapError { message?: string; code?: string }
+interface CapError {
+  message?: string
+  code?: string
+}
 const msg = (e: unknown) => (e as CapError)?.message ?? String(e)
 
 async function save(ctx: HookContext<Attrs>, rec: Applied): Promise<void> {
@@ -40,8 +55,10 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
     const p = await ctx.net.probe({ iface: a.nic, address: vip.address, timeoutMs: a.dadTimeoutMs ?? DEFAULT_DAD_MS })
     if (p.duplicate) {
       const who = p.replies.map((r) => `${r.ip} at ${r.mac}`).join(', ')
-      return failed(`address conflict: ${vip.address} is already in use on ${a.nic}'s network (answered by ${who}); not brought online`,
-        { recoverable: false, data: { conflict: p.replies } })
+      return failed(`address conflict: ${vip.address} is already in use on ${a.nic}'s network (answered by ${who}); not brought online`, {
+        recoverable: false,
+        data: { conflict: p.replies },
+      })
     }
   }
 
@@ -67,7 +84,13 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
   }
   const skip = a.outbound === 'SkipAsSource'
   // IPv6: the kernel announces the address itself when its DAD completes (no ndisend on Debian 12).
-  const added = await ctx.net.addAddress({ iface: a.nic, address: vip.cidr, noprefixroute: skip, deprecated: skip, ...(vip.family === 6 ? { announce: true } : {}) })
+  const added = await ctx.net.addAddress({
+    iface: a.nic,
+    address: vip.cidr,
+    noprefixroute: skip,
+    deprecated: skip,
+    ...(vip.family === 6 ? { announce: true } : {}),
+  })
 
   if (vip.family === 6) {
     // The kernel runs DAD for IPv6: wait until the address is usable, refuse it if DAD failed.
@@ -75,7 +98,9 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
       const x = (await ctx.net.addresses({ iface: a.nic })).find((y) => sameIp(y.address, vip.address))
       if (x?.dadfailed) {
         await undo(ctx, rec)
-        return failed(`address conflict: the kernel's duplicate address detection failed for ${vip.address} on ${a.nic}`, { recoverable: false })
+        return failed(`address conflict: the kernel's duplicate address detection failed for ${vip.address} on ${a.nic}`, {
+          recoverable: false,
+        })
       }
       if (!x?.tentative || Date.now() > end) break
       await ctx.sleep(100)
@@ -84,15 +109,19 @@ async function bringOnline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
   let announced = ''
   try {
     const an = await ctx.net.announce({ iface: a.nic, address: vip.address, count: a.garpCount ?? 3, intervalMs: a.garpIntervalMs ?? 400 })
-    announced = an.tool === 'kernel' ? ', announced by the kernel when its DAD completed'
-      : `, announced with ${an.tool} (${an.sent} sent, ${an.scheduled} to follow)`
+    announced =
+      an.tool === 'kernel'
+        ? ', announced by the kernel when its DAD completed'
+        : `, announced with ${an.tool} (${an.sent} sent, ${an.scheduled} to follow)`
   } catch (e) {
     // The address works without it; neighbours learn it at their next ARP/ND lookup.
     ctx.log.warn(`announcing ${vip.address} failed: ${msg(e)}`)
     announced = `, not announced: ${msg(e)}`
   }
-  return ok(`${vip.cidr} on ${a.nic}${added.added ? '' : ' (already there)'}${vmac ? `, MAC ${vmac}` : ''}, outbound ${a.outbound ?? 'None'}${announced}`,
-    { data: { iface: a.nic, address: vip.cidr, mac: vmac ?? link.mac } })
+  return ok(
+    `${vip.cidr} on ${a.nic}${added.added ? '' : ' (already there)'}${vmac ? `, MAC ${vmac}` : ''}, outbound ${a.outbound ?? 'None'}${announced}`,
+    { data: { iface: a.nic, address: vip.cidr, mac: vmac ?? link.mac } },
+  )
 }
 
 async function takeOffline(ctx: HookContext<Attrs>): Promise<HookAnswer> {
@@ -120,7 +149,13 @@ export default definePlugin<Attrs>({
       const own = (await ctx.net.addresses()).find((x) => sameIp(x.address, vip.address))
       if (own) {
         const rec = await ctx.state.get<Applied>(KEY)
-        if (!rec) diags.push(diag(`/nodes/${ctx.node}/address`, `${vip.address} is already a fixed address of ${ctx.node} (${own.iface}): a virtual IP must be free`))
+        if (!rec)
+          diags.push(
+            diag(
+              `/nodes/${ctx.node}/address`,
+              `${vip.address} is already a fixed address of ${ctx.node} (${own.iface}): a virtual IP must be free`,
+            ),
+          )
       }
     }
     return diags.length ? invalid(diags) : ok()
@@ -133,10 +168,12 @@ export default definePlugin<Attrs>({
     }
     if (field !== 'nic') return failed(`nothing to discover for '${field}'`, { recoverable: false })
     const [links, addrs] = await Promise.all([ctx.net.links(), ctx.net.addresses()])
-    const choices = links.filter((l) => !l.loopback && l.slaveKind !== 'bond').map((l) => {
-      const own = addrs.filter((x) => x.iface === l.name && x.scope !== 'link').map((x) => x.cidr)
-      return { value: l.name, label: `${l.name} / ${own.length ? own.join(', ') : 'no address'}` }
-    })
+    const choices = links
+      .filter((l) => !l.loopback && l.slaveKind !== 'bond')
+      .map((l) => {
+        const own = addrs.filter((x) => x.iface === l.name && x.scope !== 'link').map((x) => x.cidr)
+        return { value: l.name, label: `${l.name} / ${own.length ? own.join(', ') : 'no address'}` }
+      })
     return ok(`${choices.length} network cards on ${ctx.node}`, { choices })
   },
 

@@ -27,7 +27,13 @@ export async function undo(ctx: HookContext<Attrs>, rec: Applied): Promise<strin
   const r = await ctx.net.removeAddress({ iface: rec.iface, address: rec.cidr })
   if (r.removed) done.push(`removed ${rec.cidr}`)
   for (const a of rec.removed) {
-    const x = await ctx.net.addAddress({ iface: rec.iface, address: a.cidr, nodad: a.nodad, noprefixroute: a.noprefixroute, deprecated: a.deprecated })
+    const x = await ctx.net.addAddress({
+      iface: rec.iface,
+      address: a.cidr,
+      nodad: a.nodad,
+      noprefixroute: a.noprefixroute,
+      deprecated: a.deprecated,
+    })
     if (x.added) done.push(`restored ${a.cidr}`)
   }
   if (rec.routesBefore.length) {

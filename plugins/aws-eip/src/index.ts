@@ -3,22 +3,55 @@
 //   offline  DisassociateAddress when it is associated with this node's ENI
 //   monitor  DescribeAddresses (shared, cached on the node holding it): associated with this ENI?
 import {
-  definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, isIpv4, nameTag, checkNodeEnis, eniChoices, profileChoices,
-  type HookContext, type Diagnostic,
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  unknown,
+  invalid,
+  diag,
+  cannotKnow,
+  ec2ErrorCode,
+  errorText,
+  isIpv4,
+  nameTag,
+  checkNodeEnis,
+  eniChoices,
+  profileChoices,
+  type HookContext,
+  type Diagnostic,
 } from '@mccs/sdk'
 import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
-interface Attrs { allocationId: string; eni: string; privateIp?: string; profile?: string; region?: string; [k: string]: unknown }
-interface Address { AllocationId?: string; PublicIp?: string; AssociationId?: string; NetworkInterfaceId?: string; PrivateIpAddress?: string; Tags?: Array<{ Key?: string; Value?: string }> }
+interface Attrs {
+  allocationId: string
+  eni: string
+  privateIp?: string
+  profile?: string
+  region?: string
+  [k: string]: unknown
+}
+interface Address {
+  AllocationId?: string
+  PublicIp?: string
+  AssociationId?: string
+  NetworkInterfaceId?: string
+  PrivateIpAddress?: string
+  Tags?: Array<{ Key?: string; Value?: string }>
+}
 
 const ownedHere = new Set<string>()
 
 async function address(ctx: HookContext<Attrs>, fresh: boolean): Promise<Address | undefined> {
-  const r = await ctx.aws.ec2.describe('DescribeAddresses', { AllocationIds: [ctx.attrs.allocationId] }, fresh ? { maxAgeMs: 0 } : undefined)
+  const r = await ctx.aws.ec2.describe(
+    'DescribeAddresses',
+    { AllocationIds: [ctx.attrs.allocationId] },
+    fresh ? { maxAgeMs: 0 } : undefined,
+  )
   return (r.Addresses as Address[] | undefined)?.[0]
 }
-const ours = (a: Address | undefined, at: Attrs) => a?.NetworkInterfaceId === at.eni && (!at.privateIp || a.PrivateIpAddress === at.privateIp)
+const ours = (a: Address | undefined, at: Attrs) =>
+  a?.NetworkInterfaceId === at.eni && (!at.privateIp || a.PrivateIpAddress === at.privateIp)
 
 const fault = ec2Fault
 
@@ -36,23 +69,27 @@ export default definePlugin<Attrs>({
         const r = await ctx.aws.ec2.describe('DescribeAddresses', { AllocationIds: [alloc] })
         if (!(r.Addresses as Address[] | undefined)?.length) diags.push(diag('/allocationId', `Elastic IP ${alloc} does not exist`))
       } catch (e) {
-        if (ec2ErrorCode(e)?.endsWith('NotFound')) diags.push(diag('/allocationId', `Elastic IP ${alloc} does not exist (${ec2ErrorCode(e)})`))
+        if (ec2ErrorCode(e)?.endsWith('NotFound'))
+          diags.push(diag('/allocationId', `Elastic IP ${alloc} does not exist (${ec2ErrorCode(e)})`))
         else throw e
       }
       for (const [node, a] of Object.entries(perNode)) {
         if (a.privateIp === undefined) continue
         const e = enis[node]
         if (!isIpv4(a.privateIp)) diags.push(diag(`/nodes/${node}/privateIp`, 'must be an IPv4 address'))
-        else if (e && !e.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === a.privateIp)) diags.push(diag(`/nodes/${node}/privateIp`, `${a.privateIp} is not an address of ${e.NetworkInterfaceId}`))
+        else if (e && !e.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === a.privateIp))
+          diags.push(diag(`/nodes/${node}/privateIp`, `${a.privateIp} is not an address of ${e.NetworkInterfaceId}`))
       }
       const mine = perNode[ctx.node] ?? any
       const eni = String(mine.eni ?? '')
-      diags.push(...await permissionDiagnostics(ctx, [
-        { action: 'DescribeAddresses', params: { AllocationIds: [alloc] } },
-        { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
-        { action: 'AssociateAddress', params: { AllocationId: alloc, NetworkInterfaceId: eni, AllowReassociation: true } },
-        { action: 'DisassociateAddress', params: { AssociationId: 'eipassoc-00000000' } },
-      ]))
+      diags.push(
+        ...(await permissionDiagnostics(ctx, [
+          { action: 'DescribeAddresses', params: { AllocationIds: [alloc] } },
+          { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
+          { action: 'AssociateAddress', params: { AllocationId: alloc, NetworkInterfaceId: eni, AllowReassociation: true } },
+          { action: 'DisassociateAddress', params: { AssociationId: 'eipassoc-00000000' } },
+        ])),
+      )
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }
@@ -63,9 +100,16 @@ export default definePlugin<Attrs>({
     try {
       if (field === 'allocationId') {
         const r = await ctx.aws.ec2.call('DescribeAddresses', {})
-        return ok(undefined, { choices: ((r.Addresses ?? []) as Address[]).filter((a) => a.AllocationId).map((a) => ({
-          value: a.AllocationId!, label: [a.PublicIp, nameTag(a), a.NetworkInterfaceId ? `on ${a.NetworkInterfaceId}` : 'unassociated'].filter(Boolean).join(' — '),
-        })) })
+        return ok(undefined, {
+          choices: ((r.Addresses ?? []) as Address[])
+            .filter((a) => a.AllocationId)
+            .map((a) => ({
+              value: a.AllocationId!,
+              label: [a.PublicIp, nameTag(a), a.NetworkInterfaceId ? `on ${a.NetworkInterfaceId}` : 'unassociated']
+                .filter(Boolean)
+                .join(' — '),
+            })),
+        })
       }
       return await discoverCommon(ctx, field, partial)
     } catch (e) {
@@ -82,7 +126,12 @@ export default definePlugin<Attrs>({
         ownedHere.add(ctx.resource)
         return ok(`${a.PublicIp} already on ${eni}`)
       }
-      await ctx.aws.ec2.call('AssociateAddress', { AllocationId: allocationId, NetworkInterfaceId: eni, AllowReassociation: true, ...(privateIp ? { PrivateIpAddress: privateIp } : {}) })
+      await ctx.aws.ec2.call('AssociateAddress', {
+        AllocationId: allocationId,
+        NetworkInterfaceId: eni,
+        AllowReassociation: true,
+        ...(privateIp ? { PrivateIpAddress: privateIp } : {}),
+      })
       ownedHere.add(ctx.resource)
       ctx.log.info(`${a.PublicIp} associated with ${eni}${a.NetworkInterfaceId ? ` (was on ${a.NetworkInterfaceId})` : ''}`)
       return ok(`${a.PublicIp} associated with ${eni}`, { data: { publicIp: a.PublicIp ?? null, eni } })
@@ -105,13 +154,18 @@ export default definePlugin<Attrs>({
     }
   },
 
-  async clean(ctx) { ownedHere.delete(ctx.resource); return ok() },
+  async clean(ctx) {
+    ownedHere.delete(ctx.resource)
+    return ok()
+  },
 
   async monitor(ctx) {
     try {
       const a = await address(ctx, !ownedHere.has(ctx.resource))
       if (!a) return failed(`Elastic IP ${ctx.attrs.allocationId} does not exist`, { recoverable: false })
-      return ours(a, ctx.attrs) ? ok(`${a.PublicIp} on ${ctx.attrs.eni}`) : notRunning(`${a.PublicIp} is ${a.NetworkInterfaceId ? `on ${a.NetworkInterfaceId}` : 'not associated'}`)
+      return ours(a, ctx.attrs)
+        ? ok(`${a.PublicIp} on ${ctx.attrs.eni}`)
+        : notRunning(`${a.PublicIp} is ${a.NetworkInterfaceId ? `on ${a.NetworkInterfaceId}` : 'not associated'}`)
     } catch (e) {
       if (cannotKnow(e)) return unknown(`cannot ask EC2 now: ${errorText(e)}`)
       return fault('DescribeAddresses', e)

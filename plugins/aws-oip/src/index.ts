@@ -12,21 +12,56 @@
 //            notRunning whatever the route says, so an offline group is never adopted back from its own
 //            leftover route. Throttled/unreachable EC2 gives unknown, never notRunning.
 import {
-  definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, nameTag, checkNodeEnis, eniChoices, profileChoices,
-  type HookContext, type Diagnostic,
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  unknown,
+  invalid,
+  diag,
+  cannotKnow,
+  ec2ErrorCode,
+  errorText,
+  inCidr,
+  isIpv4,
+  nameTag,
+  checkNodeEnis,
+  eniChoices,
+  profileChoices,
+  type HookContext,
+  type Diagnostic,
 } from '@mccs/sdk'
 import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
-interface Attrs { ip: string; routeTables: string[]; routingControl?: 'overlay' | 'create'; eni: string; profile?: string; region?: string; [k: string]: unknown }
-interface Route { DestinationCidrBlock?: string; NetworkInterfaceId?: string; InstanceId?: string; GatewayId?: string; State?: string }
-interface RouteTable { RouteTableId: string; VpcId?: string; Routes?: Route[]; Tags?: Array<{ Key?: string; Value?: string }> }
+interface Attrs {
+  ip: string
+  routeTables: string[]
+  routingControl?: 'overlay' | 'create'
+  eni: string
+  profile?: string
+  region?: string
+  [k: string]: unknown
+}
+interface Route {
+  DestinationCidrBlock?: string
+  NetworkInterfaceId?: string
+  InstanceId?: string
+  GatewayId?: string
+  State?: string
+}
+interface RouteTable {
+  RouteTableId: string
+  VpcId?: string
+  Routes?: Route[]
+  Tags?: Array<{ Key?: string; Value?: string }>
+}
 
 const dest = (ip: string) => (ip.endsWith('/32') ? ip : `${ip}/32`)
 const bareIp = (ip: string) => ip.replace(/\/32$/, '')
 /** The resource's state (ctx.state, kept across agent restarts): `online` {eni, at} while this node holds
  *  it, `offline` {at} once it was taken offline (or cleaned) here — the overlay route may still target us. */
-const ONLINE = 'online', OFFLINE = 'offline'
+const ONLINE = 'online',
+  OFFLINE = 'offline'
 /** The drift last logged per resource (this isolate's lifetime), so a lasting drift is logged once. */
 const driftLogged = new Map<string, string>()
 
@@ -40,12 +75,17 @@ const routeOf = (t: RouteTable, d: string) => t.Routes?.find((r) => r.Destinatio
 
 /** Points every table's route at this ENI; returns what was changed. */
 async function pointRoutes(ctx: HookContext<Attrs>, found: RouteTable[]): Promise<string[]> {
-  const d = dest(ctx.attrs.ip), eni = ctx.attrs.eni
+  const d = dest(ctx.attrs.ip),
+    eni = ctx.attrs.eni
   const changed: string[] = []
   const byId = new Map(found.map((t) => [t.RouteTableId, t]))
   for (const id of ctx.attrs.routeTables) {
     const t = byId.get(id)
-    if (!t) throw Object.assign(new Error(`route table ${id} does not exist`), { code: 'MCCS_ERR_AWS_API', field: 'InvalidRouteTableID.NotFound' })
+    if (!t)
+      throw Object.assign(new Error(`route table ${id} does not exist`), {
+        code: 'MCCS_ERR_AWS_API',
+        field: 'InvalidRouteTableID.NotFound',
+      })
     const r = routeOf(t, d)
     if (r?.NetworkInterfaceId === eni && r.State !== 'blackhole') continue
     const params = { RouteTableId: id, DestinationCidrBlock: d, NetworkInterfaceId: eni }
@@ -78,29 +118,53 @@ export default definePlugin<Attrs>({
     try {
       const { problems, enis } = await checkNodeEnis(ctx.aws.ec2, perNode)
       diags.push(...problems.map((p) => diag(p.path, p.summary, p.detail)))
-      const vpcIds = [...new Set(Object.values(enis).map((e) => e.VpcId).filter((v): v is string => !!v))]
-      if (vpcIds.length > 1) diags.push(diag('/nodes', `the nodes' ENIs are in different VPCs (${vpcIds.join(', ')})`, 'an overlay IP routes inside one VPC'))
+      const vpcIds = [
+        ...new Set(
+          Object.values(enis)
+            .map((e) => e.VpcId)
+            .filter((v): v is string => !!v),
+        ),
+      ]
+      if (vpcIds.length > 1)
+        diags.push(diag('/nodes', `the nodes' ENIs are in different VPCs (${vpcIds.join(', ')})`, 'an overlay IP routes inside one VPC'))
       if (vpcIds.length) {
         const r = await ctx.aws.ec2.describe('DescribeVpcs', { VpcIds: vpcIds })
-        for (const v of (r.Vpcs ?? []) as Array<{ VpcId: string; CidrBlock?: string; CidrBlockAssociationSet?: Array<{ CidrBlock?: string }> }>) {
+        for (const v of (r.Vpcs ?? []) as Array<{
+          VpcId: string
+          CidrBlock?: string
+          CidrBlockAssociationSet?: Array<{ CidrBlock?: string }>
+        }>) {
           const cidrs = new Set([v.CidrBlock, ...(v.CidrBlockAssociationSet ?? []).map((c) => c.CidrBlock)].filter((c): c is string => !!c))
-          for (const c of cidrs) if (inCidr(ip, c)) diags.push(diag('/ip', `${ip} lies inside CIDR ${c} of ${v.VpcId}`, 'an overlay IP must be outside every CIDR of the VPC (use aws-sip for an address inside it)'))
+          for (const c of cidrs)
+            if (inCidr(ip, c))
+              diags.push(
+                diag(
+                  '/ip',
+                  `${ip} lies inside CIDR ${c} of ${v.VpcId}`,
+                  'an overlay IP must be outside every CIDR of the VPC (use aws-sip for an address inside it)',
+                ),
+              )
         }
       }
-      await Promise.all(tablesWanted.map(async (id: string, i: number) => {
-        try {
-          const r = await ctx.aws.ec2.describe('DescribeRouteTables', { RouteTableIds: [id] })
-          const t = (r.RouteTables as RouteTable[] | undefined)?.[0]
-          if (!t) diags.push(diag(`/routeTables/${i}`, `route table ${id} does not exist`))
-          else if (vpcIds.length === 1 && t.VpcId && t.VpcId !== vpcIds[0]) diags.push(diag(`/routeTables/${i}`, `route table ${id} is in ${t.VpcId}, not in the ENIs' VPC ${vpcIds[0]}`))
-        } catch (e) {
-          if (ec2ErrorCode(e)?.endsWith('NotFound')) diags.push(diag(`/routeTables/${i}`, `route table ${id} does not exist (${ec2ErrorCode(e)})`))
-          else throw e
-        }
-      }))
+      await Promise.all(
+        tablesWanted.map(async (id: string, i: number) => {
+          try {
+            const r = await ctx.aws.ec2.describe('DescribeRouteTables', { RouteTableIds: [id] })
+            const t = (r.RouteTables as RouteTable[] | undefined)?.[0]
+            if (!t) diags.push(diag(`/routeTables/${i}`, `route table ${id} does not exist`))
+            else if (vpcIds.length === 1 && t.VpcId && t.VpcId !== vpcIds[0])
+              diags.push(diag(`/routeTables/${i}`, `route table ${id} is in ${t.VpcId}, not in the ENIs' VPC ${vpcIds[0]}`))
+          } catch (e) {
+            if (ec2ErrorCode(e)?.endsWith('NotFound'))
+              diags.push(diag(`/routeTables/${i}`, `route table ${id} does not exist (${ec2ErrorCode(e)})`))
+            else throw e
+          }
+        }),
+      )
       // The permissions, with this node's identity: every action this resource will make.
       const mine = perNode[ctx.node] ?? any
-      const t0 = tablesWanted[0]!, eni = String(mine.eni ?? '')
+      const t0 = tablesWanted[0]!,
+        eni = String(mine.eni ?? '')
       const route = { RouteTableId: t0, DestinationCidrBlock: dest(ip), NetworkInterfaceId: eni }
       const checks = [
         { action: 'DescribeRouteTables', params: { RouteTableIds: [t0] } },
@@ -109,9 +173,11 @@ export default definePlugin<Attrs>({
         { action: 'ReplaceRoute', params: route },
         { action: 'CreateRoute', params: route },
         { action: 'ModifyNetworkInterfaceAttribute', params: { NetworkInterfaceId: eni, SourceDestCheck: { Value: false } } },
-        ...(mine.routingControl === 'create' ? [{ action: 'DeleteRoute', params: { RouteTableId: t0, DestinationCidrBlock: dest(ip) } }] : []),
+        ...(mine.routingControl === 'create'
+          ? [{ action: 'DeleteRoute', params: { RouteTableId: t0, DestinationCidrBlock: dest(ip) } }]
+          : []),
       ]
-      diags.push(...await permissionDiagnostics(ctx, checks))
+      diags.push(...(await permissionDiagnostics(ctx, checks)))
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }
@@ -122,7 +188,12 @@ export default definePlugin<Attrs>({
     try {
       if (field === 'routeTables') {
         const r = await ctx.aws.ec2.call('DescribeRouteTables', {})
-        return ok(undefined, { choices: ((r.RouteTables ?? []) as RouteTable[]).map((t) => ({ value: t.RouteTableId, label: `${nameTag(t) ?? '(no name)'} — ${t.VpcId ?? ''}` })) })
+        return ok(undefined, {
+          choices: ((r.RouteTables ?? []) as RouteTable[]).map((t) => ({
+            value: t.RouteTableId,
+            label: `${nameTag(t) ?? '(no name)'} — ${t.VpcId ?? ''}`,
+          })),
+        })
       }
       return await discoverCommon(ctx, field, partial)
     } catch (e) {
@@ -144,7 +215,9 @@ export default definePlugin<Attrs>({
       await ctx.state.set(ONLINE, { eni, at: ctx.now() })
       await ctx.state.delete(OFFLINE)
       if (changed.length) ctx.log.info(`${dest(ctx.attrs.ip)} now routed to ${eni}: ${changed.join('; ')}`)
-      return ok(changed.length ? `routes to ${eni}: ${changed.join('; ')}` : `routes already target ${eni}`, { data: { eni, routeTables: ctx.attrs.routeTables, changed } })
+      return ok(changed.length ? `routes to ${eni}: ${changed.join('; ')}` : `routes already target ${eni}`, {
+        data: { eni, routeTables: ctx.attrs.routeTables, changed },
+      })
     } catch (e) {
       return fault(`online ${dest(ctx.attrs.ip)} -> ${eni}`, e)
     }
@@ -177,9 +250,12 @@ export default definePlugin<Attrs>({
   },
 
   async monitor(ctx) {
-    const d = dest(ctx.attrs.ip), eni = ctx.attrs.eni
+    const d = dest(ctx.attrs.ip),
+      eni = ctx.attrs.eni
     if (await ctx.state.get(OFFLINE)) {
-      return notRunning(`${d} was taken offline on this node${(ctx.attrs.routingControl ?? 'overlay') === 'overlay' ? ' (overlay: a route left for the next node is not the IP running here)' : ''}`)
+      return notRunning(
+        `${d} was taken offline on this node${(ctx.attrs.routingControl ?? 'overlay') === 'overlay' ? ' (overlay: a route left for the next node is not the IP running here)' : ''}`,
+      )
     }
     const held = !!(await ctx.state.get(ONLINE))
     let found: RouteTable[]
@@ -200,7 +276,12 @@ export default definePlugin<Attrs>({
       driftLogged.delete(ctx.resource)
       return ok(`${d} -> ${eni} in ${ctx.attrs.routeTables.length} route table(s)`)
     }
-    const what = drift.map((id) => { const r = byId.get(id) && routeOf(byId.get(id)!, d); return `${id}: ${r ? (r.State === 'blackhole' && r.NetworkInterfaceId === eni ? `${eni} (blackhole)` : (r.NetworkInterfaceId ?? r.InstanceId ?? r.GatewayId ?? 'blackhole')) : 'no route'}` }).join('; ')
+    const what = drift
+      .map((id) => {
+        const r = byId.get(id) && routeOf(byId.get(id)!, d)
+        return `${id}: ${r ? (r.State === 'blackhole' && r.NetworkInterfaceId === eni ? `${eni} (blackhole)` : (r.NetworkInterfaceId ?? r.InstanceId ?? r.GatewayId ?? 'blackhole')) : 'no route'}`
+      })
+      .join('; ')
     // Never repaired here: the engine acts on the result (see the header). Logged once per change: a node
     // the group left while it was paused keeps its claim until its next offline, and monitors on.
     if (held && driftLogged.get(ctx.resource) !== what) ctx.log.warn(`route drift for ${d}: ${what}; reported, not repaired by the monitor`)

@@ -3,19 +3,46 @@
 //   offline  UnassignPrivateIpAddresses if this ENI has it
 //   monitor  DescribeNetworkInterfaces (shared, cached on the node holding the IP): the IP on this ENI?
 import {
-  definePlugin, ok, notRunning, failed, unknown, invalid, diag,
-  cannotKnow, ec2ErrorCode, errorText, inCidr, isIpv4, parseCidr, ipv4ToInt, checkNodeEnis, eniChoices, profileChoices,
-  type HookContext, type Diagnostic, type Eni,
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  unknown,
+  invalid,
+  diag,
+  cannotKnow,
+  ec2ErrorCode,
+  errorText,
+  inCidr,
+  isIpv4,
+  parseCidr,
+  ipv4ToInt,
+  checkNodeEnis,
+  eniChoices,
+  profileChoices,
+  type HookContext,
+  type Diagnostic,
+  type Eni,
 } from '@mccs/sdk'
 import { permissionDiagnostics, ec2Fault, discoverCommon, discoverFault } from '@mccs/sdk/aws-answers'
 
-interface Attrs { ip: string; eni: string; profile?: string; region?: string; [k: string]: unknown }
+interface Attrs {
+  ip: string
+  eni: string
+  profile?: string
+  region?: string
+  [k: string]: unknown
+}
 
 /** Held by this node in this isolate's lifetime: its monitor may use the shared cache. */
 const ownedHere = new Set<string>()
 
 async function eniNow(ctx: HookContext<Attrs>, fresh: boolean): Promise<Eni | undefined> {
-  const r = await ctx.aws.ec2.describe('DescribeNetworkInterfaces', { NetworkInterfaceIds: [ctx.attrs.eni] }, fresh ? { maxAgeMs: 0 } : undefined)
+  const r = await ctx.aws.ec2.describe(
+    'DescribeNetworkInterfaces',
+    { NetworkInterfaceIds: [ctx.attrs.eni] },
+    fresh ? { maxAgeMs: 0 } : undefined,
+  )
   return (r.NetworkInterfaces as Eni[] | undefined)?.[0]
 }
 const has = (e: Eni | undefined, ip: string) => !!e?.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip && !p.Primary)
@@ -32,16 +59,32 @@ export default definePlugin<Attrs>({
     try {
       const { problems, enis } = await checkNodeEnis(ctx.aws.ec2, perNode)
       diags.push(...problems.map((p) => diag(p.path, p.summary, p.detail)))
-      const subnetIds = [...new Set(Object.values(enis).map((e) => e.SubnetId).filter((s): s is string => !!s))]
+      const subnetIds = [
+        ...new Set(
+          Object.values(enis)
+            .map((e) => e.SubnetId)
+            .filter((s): s is string => !!s),
+        ),
+      ]
       if (subnetIds.length) {
         const r = await ctx.aws.ec2.describe('DescribeSubnets', { SubnetIds: subnetIds })
-        const cidr = new Map(((r.Subnets ?? []) as Array<{ SubnetId: string; CidrBlock?: string }>).map((s) => [s.SubnetId, s.CidrBlock ?? '']))
+        const cidr = new Map(
+          ((r.Subnets ?? []) as Array<{ SubnetId: string; CidrBlock?: string }>).map((s) => [s.SubnetId, s.CidrBlock ?? '']),
+        )
         for (const [node, e] of Object.entries(enis)) {
           const c = cidr.get(e.SubnetId ?? '') ?? ''
-          if (!inCidr(ip, c)) diags.push(diag('/ip', `${ip} is outside subnet ${e.SubnetId} (${c}) of ${node}'s ENI ${e.NetworkInterfaceId}`, 'a secondary private IP cannot leave its subnet: every node\'s ENI must be in a subnet that holds it'))
+          if (!inCidr(ip, c))
+            diags.push(
+              diag(
+                '/ip',
+                `${ip} is outside subnet ${e.SubnetId} (${c}) of ${node}'s ENI ${e.NetworkInterfaceId}`,
+                "a secondary private IP cannot leave its subnet: every node's ENI must be in a subnet that holds it",
+              ),
+            )
           else {
             // AWS keeps the first four addresses and the last one of every subnet.
-            const p = parseCidr(c)!, n = ipv4ToInt(ip)
+            const p = parseCidr(c)!,
+              n = ipv4ToInt(ip)
             if (n - p.base < 4 || n === p.base + p.size - 1) diags.push(diag('/ip', `${ip} is reserved by AWS in subnet ${c}`))
           }
           if (e.PrivateIpAddress === ip) diags.push(diag('/ip', `${ip} is the primary IP of ${node}'s ENI ${e.NetworkInterfaceId}`))
@@ -49,12 +92,14 @@ export default definePlugin<Attrs>({
       }
       const mine = perNode[ctx.node] ?? any
       const eni = String(mine.eni ?? '')
-      diags.push(...await permissionDiagnostics(ctx, [
-        { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
-        { action: 'DescribeSubnets', params: {} },
-        { action: 'AssignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip], AllowReassignment: true } },
-        { action: 'UnassignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip] } },
-      ]))
+      diags.push(
+        ...(await permissionDiagnostics(ctx, [
+          { action: 'DescribeNetworkInterfaces', params: { NetworkInterfaceIds: [eni] } },
+          { action: 'DescribeSubnets', params: {} },
+          { action: 'AssignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip], AllowReassignment: true } },
+          { action: 'UnassignPrivateIpAddresses', params: { NetworkInterfaceId: eni, PrivateIpAddresses: [ip] } },
+        ])),
+      )
     } catch (e) {
       diags.push(diag(`/nodes/${ctx.node}/profile`, `cannot check against EC2 from ${ctx.node}: ${errorText(e)}`))
     }
@@ -94,12 +139,16 @@ export default definePlugin<Attrs>({
       return ok(`${ip} unassigned from ${eni}`)
     } catch (e) {
       // Moved away meanwhile: nothing of ours is left to take down.
-      if (ec2ErrorCode(e) === 'InvalidParameterValue' && /not assigned|does not have/i.test(errorText(e))) return ok(`${ip} is not on ${eni}`)
+      if (ec2ErrorCode(e) === 'InvalidParameterValue' && /not assigned|does not have/i.test(errorText(e)))
+        return ok(`${ip} is not on ${eni}`)
       return fault(`unassign ${ip} from ${eni}`, e)
     }
   },
 
-  async clean(ctx) { ownedHere.delete(ctx.resource); return ok() },
+  async clean(ctx) {
+    ownedHere.delete(ctx.resource)
+    return ok()
+  },
 
   async monitor(ctx) {
     const { ip, eni } = ctx.attrs

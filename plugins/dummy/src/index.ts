@@ -8,7 +8,15 @@ import { definePlugin, ok, notRunning, failed, invalid, diag, type HookContext }
 
 type Mode = 'ok' | 'fail' | 'hang' | 'slow' | 'flap' | 'spin' | 'busy' | 'leak' | 'throw' | 'garbage'
 type Hook = 'online' | 'offline' | 'monitor' | 'clean'
-interface Attrs { online?: Mode; offline?: Mode; monitor?: Mode; clean?: Mode; delayMs?: number; note?: string; [k: string]: unknown }
+interface Attrs {
+  online?: Mode
+  offline?: Mode
+  monitor?: Mode
+  clean?: Mode
+  delayMs?: number
+  note?: string
+  [k: string]: unknown
+}
 const MODES = ['ok', 'fail', 'hang', 'slow', 'flap', 'spin', 'busy', 'leak', 'throw', 'garbage']
 
 async function mode(ctx: HookContext<Attrs>, hook: Hook): Promise<Mode> {
@@ -19,22 +27,35 @@ async function mode(ctx: HookContext<Attrs>, hook: Hook): Promise<Mode> {
 /** Applies a misbehaviour; returns a final answer, or null to carry on normally. */
 async function misbehave(ctx: HookContext<Attrs>, m: Mode): Promise<ReturnType<typeof ok> | null> {
   switch (m) {
-    case 'fail': return failed(`dummy told to fail ${ctx.hook}`)
-    case 'hang': await new Promise(() => {}); return null
-    case 'slow': await ctx.sleep(ctx.attrs.delayMs ?? 1000); return null
-    case 'spin': for (;;) { /* burn CPU until the host cuts us */ }
+    case 'fail':
+      return failed(`dummy told to fail ${ctx.hook}`)
+    case 'hang':
+      await new Promise(() => {})
+      return null
+    case 'slow':
+      await ctx.sleep(ctx.attrs.delayMs ?? 1000)
+      return null
+    case 'spin':
+      for (;;) {
+        /* burn CPU until the host cuts us */
+      }
     case 'busy': {
       const end = Date.now() + (ctx.attrs.delayMs ?? 1000)
-      while (Date.now() < end) { /* CPU-bound work that ends */ }
+      while (Date.now() < end) {
+        /* CPU-bound work that ends */
+      }
       return null
     }
     case 'leak': {
       const hoard: unknown[] = []
       for (;;) hoard.push(new Array(1e5).fill(hoard.length))
     }
-    case 'throw': throw new Error(`dummy told to throw in ${ctx.hook}`)
-    case 'garbage': return { answer: 'maybe' } as unknown as ReturnType<typeof ok>
-    default: return null
+    case 'throw':
+      throw new Error(`dummy told to throw in ${ctx.hook}`)
+    case 'garbage':
+      return { answer: 'maybe' } as unknown as ReturnType<typeof ok>
+    default:
+      return null
   }
 }
 

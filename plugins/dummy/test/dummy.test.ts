@@ -84,6 +84,9 @@ t.test('validate rejects an unknown mode, naming the node and hook', async (t) =
   t.equal(good.answer, 'ok')
   const bad = await h.call('validate', { args: [{ perNode: { node1: { online: 'ok' }, node2: { monitor: 'explode', clean: 'nope' } } }] })
   t.same([bad.status, bad.answer, bad.recoverable], ['done', 'invalid', false])
-  t.same(bad.diagnostics?.map((d) => d.path), ['/nodes/node2/monitor', '/nodes/node2/clean'])
+  t.same(
+    bad.diagnostics?.map((d) => d.path),
+    ['/nodes/node2/monitor', '/nodes/node2/clean'],
+  )
   t.match(bad.diagnostics?.[0]?.summary, /explode/)
 })

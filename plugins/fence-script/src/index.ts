@@ -7,7 +7,13 @@
 // MCCS_FENCE_DEVICE (the fence device's name), MCCS_NODE (the node running the script), MCCS_PARAM_<name>.
 import { defineFencePlugin, ok, notRunning, failed, invalid, diag, type HookContext, type HookAnswer, type Diagnostic } from '@mccs/sdk'
 
-interface Attrs { script: string; args?: string[]; plugs?: Record<string, string>; params?: Record<string, string>; [k: string]: unknown }
+interface Attrs {
+  script: string
+  args?: string[]
+  plugs?: Record<string, string>
+  params?: Record<string, string>
+  [k: string]: unknown
+}
 
 const SAFE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/
 const NODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
@@ -18,7 +24,10 @@ const safeScript = (v: unknown): v is string => typeof v === 'string' && SAFE.te
 
 async function run(ctx: HookContext<Attrs>, action: 'fence' | 'status', target: string) {
   const env: Record<string, string> = {
-    MCCS_FENCE_ACTION: action, MCCS_FENCE_TARGET: target, MCCS_FENCE_DEVICE: ctx.resource, MCCS_NODE: ctx.node,
+    MCCS_FENCE_ACTION: action,
+    MCCS_FENCE_TARGET: target,
+    MCCS_FENCE_DEVICE: ctx.resource,
+    MCCS_NODE: ctx.node,
   }
   const plug = ctx.attrs.plugs?.[target]
   if (typeof plug === 'string') env.MCCS_FENCE_PLUG = plug
@@ -29,8 +38,12 @@ async function run(ctx: HookContext<Attrs>, action: 'fence' | 'status', target: 
     env,
     timeoutMs: Math.max(1, ctx.deadline - Date.now() - 50),
   })
-  for (const [stream, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
-    for (const line of text.split('\n').filter(Boolean).slice(0, 200)) ctx.log.info(`${ctx.attrs.script} ${action} ${target}: ${line}`, { stream })
+  for (const [stream, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
+    for (const line of text.split('\n').filter(Boolean).slice(0, 200))
+      ctx.log.info(`${ctx.attrs.script} ${action} ${target}: ${line}`, { stream })
   }
   return r
 }
@@ -43,8 +56,10 @@ function describe(r: { code: number | null; signal: string | null; timedOut: boo
 
 /** A target the script can be given safely: a node name (never an option like `-rf`). */
 function badTarget(ctx: HookContext<Attrs>, target: unknown): HookAnswer | null {
-  if (typeof target !== 'string' || !NODE.test(target)) return failed(`fence target ${JSON.stringify(target)} is not a node name`, { recoverable: false })
-  if (!safeScript(ctx.attrs.script)) return failed(`script ${JSON.stringify(ctx.attrs.script)} is not a file inside the script/ folder`, { recoverable: false })
+  if (typeof target !== 'string' || !NODE.test(target))
+    return failed(`fence target ${JSON.stringify(target)} is not a node name`, { recoverable: false })
+  if (!safeScript(ctx.attrs.script))
+    return failed(`script ${JSON.stringify(ctx.attrs.script)} is not a file inside the script/ folder`, { recoverable: false })
   return null
 }
 
@@ -53,12 +68,14 @@ export default defineFencePlugin<Attrs>({
     const diags: Diagnostic[] = []
     for (const [node, a] of Object.entries(input.perNode)) {
       const at = (f: string) => `/nodes/${node}/${f}`
-      if (!safeScript(a.script)) diags.push(diag(at('script'), 'must name a file inside the script/ folder', 'letters, digits, _ . - and / only; no ..'))
+      if (!safeScript(a.script))
+        diags.push(diag(at('script'), 'must name a file inside the script/ folder', 'letters, digits, _ . - and / only; no ..'))
       if (a.args !== undefined && (!Array.isArray(a.args) || a.args.some((x) => typeof x !== 'string' || x.includes('\0')))) {
         diags.push(diag(at('args'), 'must be a list of strings'))
       }
       if (a.plugs !== undefined) {
-        if (typeof a.plugs !== 'object' || a.plugs === null || Array.isArray(a.plugs)) diags.push(diag(at('plugs'), 'must map node names to strings'))
+        if (typeof a.plugs !== 'object' || a.plugs === null || Array.isArray(a.plugs))
+          diags.push(diag(at('plugs'), 'must map node names to strings'))
         else {
           for (const [n, v] of Object.entries(a.plugs)) {
             if (!NODE.test(n)) diags.push(diag(at(`plugs/${n}`), 'is not a node name'))
@@ -67,10 +84,12 @@ export default defineFencePlugin<Attrs>({
         }
       }
       if (a.params !== undefined) {
-        if (typeof a.params !== 'object' || a.params === null || Array.isArray(a.params)) diags.push(diag(at('params'), 'must map names to strings'))
+        if (typeof a.params !== 'object' || a.params === null || Array.isArray(a.params))
+          diags.push(diag(at('params'), 'must map names to strings'))
         else {
           for (const [k, v] of Object.entries(a.params)) {
-            if (!PARAM.test(k)) diags.push(diag(at(`params/${k}`), 'is not a valid variable name', 'letters, digits and _; not starting with a digit'))
+            if (!PARAM.test(k))
+              diags.push(diag(at(`params/${k}`), 'is not a valid variable name', 'letters, digits and _; not starting with a digit'))
             else if (typeof v !== 'string' || v.includes('\0')) diags.push(diag(at(`params/${k}`), 'must be a string'))
           }
         }
@@ -85,7 +104,10 @@ export default defineFencePlugin<Attrs>({
     ctx.log.warn(`fencing ${target} with ${ctx.attrs.script}`)
     const r = await run(ctx, 'fence', target)
     if (r.code === 0) return ok(`${target} fenced`, { data: { target, durationMs: r.durationMs } })
-    return failed(`${ctx.attrs.script} fence ${target}: ${describe(r)}`, { recoverable: r.code !== MISSING, data: { target, code: r.code, timedOut: r.timedOut } })
+    return failed(`${ctx.attrs.script} fence ${target}: ${describe(r)}`, {
+      recoverable: r.code !== MISSING,
+      data: { target, code: r.code, timedOut: r.timedOut },
+    })
   },
 
   async status(ctx, target) {
@@ -93,6 +115,9 @@ export default defineFencePlugin<Attrs>({
     if (refused) return refused
     const r = await run(ctx, 'status', target)
     if (r.code === 0) return notRunning(`${target} is off`, { data: { target, off: true } })
-    return failed(`${ctx.attrs.script} status ${target}: not confirmed off (${describe(r)})`, { recoverable: r.code !== MISSING, data: { target, off: false, code: r.code } })
+    return failed(`${ctx.attrs.script} status ${target}: not confirmed off (${describe(r)})`, {
+      recoverable: r.code !== MISSING,
+      data: { target, off: false, code: r.code },
+    })
   },
 })

@@ -8,11 +8,22 @@ import type { MirrorCapability } from '../../../sdk/src/caps-mirror.js'
 const mirror = (ctx: object): MirrorCapability => (ctx as { mirror: MirrorCapability }).mirror
 
 interface Attrs {
-  backing: string; replicationAddress: string; peerAddress: string; port?: number; size?: string
-  mode?: 'sync' | 'async'; mountPoint: string; fs?: 'ext4' | 'xfs'; mountOptions?: string
+  backing: string
+  replicationAddress: string
+  peerAddress: string
+  port?: number
+  size?: string
+  mode?: 'sync' | 'async'
+  mountPoint: string
+  fs?: 'ext4' | 'xfs'
+  mountOptions?: string
   [k: string]: unknown
 }
-interface CapError { message?: string; code?: string; field?: string }
+interface CapError {
+  message?: string
+  code?: string
+  field?: string
+}
 
 const PATH = /^\/[A-Za-z0-9_./@+-]{1,200}$/
 const HOST = /^[A-Za-z0-9.:-]{1,253}$/
@@ -20,16 +31,20 @@ const HOST = /^[A-Za-z0-9.:-]{1,253}$/
 function check(a: Attrs, base: string): Diagnostic[] {
   const d: Diagnostic[] = []
   for (const f of ['backing', 'mountPoint'] as const) {
-    if (typeof a[f] !== 'string' || !PATH.test(a[f]) || a[f].includes('..')) d.push(diag(`${base}/${f}`, 'must be an absolute path of letters, digits and _./@+- without ..'))
+    if (typeof a[f] !== 'string' || !PATH.test(a[f]) || a[f].includes('..'))
+      d.push(diag(`${base}/${f}`, 'must be an absolute path of letters, digits and _./@+- without ..'))
   }
   for (const f of ['replicationAddress', 'peerAddress'] as const) {
     if (typeof a[f] !== 'string' || !HOST.test(a[f])) d.push(diag(`${base}/${f}`, 'must be an IP address or host name'))
   }
-  if (a.replicationAddress !== undefined && a.replicationAddress === a.peerAddress) d.push(diag(`${base}/peerAddress`, 'must differ from this node\'s replication address'))
-  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535)) d.push(diag(`${base}/port`, 'must be an integer 1024..65535'))
+  if (a.replicationAddress !== undefined && a.replicationAddress === a.peerAddress)
+    d.push(diag(`${base}/peerAddress`, "must differ from this node's replication address"))
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535))
+    d.push(diag(`${base}/port`, 'must be an integer 1024..65535'))
   if (a.mode !== undefined && a.mode !== 'sync' && a.mode !== 'async') d.push(diag(`${base}/mode`, 'must be sync or async'))
   if (a.fs !== undefined && a.fs !== 'ext4' && a.fs !== 'xfs') d.push(diag(`${base}/fs`, 'must be ext4 or xfs'))
-  if (a.mountOptions !== undefined && (typeof a.mountOptions !== 'string' || !/^[A-Za-z0-9_=.,:-]{0,200}$/.test(a.mountOptions))) d.push(diag(`${base}/mountOptions`, 'letters, digits and _=.,:- only'))
+  if (a.mountOptions !== undefined && (typeof a.mountOptions !== 'string' || !/^[A-Za-z0-9_=.,:-]{0,200}$/.test(a.mountOptions)))
+    d.push(diag(`${base}/mountOptions`, 'letters, digits and _=.,:- only'))
   return d
 }
 
@@ -46,10 +61,13 @@ export default definePlugin<Attrs>({
       const [x, y] = nodes as [string, string]
       const ax = input.perNode[x]!
       const ay = input.perNode[y]!
-      if (ax.replicationAddress && ax.replicationAddress === ay.replicationAddress) diags.push(diag(`/nodes/${y}/replicationAddress`, `${x} and ${y} have the same replication address ${ax.replicationAddress}`))
+      if (ax.replicationAddress && ax.replicationAddress === ay.replicationAddress)
+        diags.push(diag(`/nodes/${y}/replicationAddress`, `${x} and ${y} have the same replication address ${ax.replicationAddress}`))
       else {
-        if (ax.peerAddress !== ay.replicationAddress) diags.push(diag(`/nodes/${x}/peerAddress`, `must be ${y}'s replication address (${ay.replicationAddress})`))
-        if (ay.peerAddress !== ax.replicationAddress) diags.push(diag(`/nodes/${y}/peerAddress`, `must be ${x}'s replication address (${ax.replicationAddress})`))
+        if (ax.peerAddress !== ay.replicationAddress)
+          diags.push(diag(`/nodes/${x}/peerAddress`, `must be ${y}'s replication address (${ay.replicationAddress})`))
+        if (ay.peerAddress !== ax.replicationAddress)
+          diags.push(diag(`/nodes/${y}/peerAddress`, `must be ${x}'s replication address (${ax.replicationAddress})`))
       }
     }
     // Host checks on this node, of its own attributes (the other node checks its own when it validates).
@@ -73,7 +91,9 @@ export default definePlugin<Attrs>({
     try {
       const dev = await mirror(ctx).attach()
       const s = await mirror(ctx).mount()
-      return ok(`primary, ${dev} mounted at ${ctx.attrs.mountPoint}, replication ${s.replication?.state ?? 'unknown'}`, { data: { generation: s.generation?.current, device: dev } })
+      return ok(`primary, ${dev} mounted at ${ctx.attrs.mountPoint}, replication ${s.replication?.state ?? 'unknown'}`, {
+        data: { generation: s.generation?.current, device: dev },
+      })
     } catch (e) {
       return failed(`attach/mount: ${why(e)}`)
     }
@@ -92,7 +112,9 @@ export default definePlugin<Attrs>({
 
   async clean(ctx): Promise<HookAnswer> {
     try {
-      await mirror(ctx).unmount().catch(() => {})
+      await mirror(ctx)
+        .unmount()
+        .catch(() => {})
       await mirror(ctx).detach()
       await mirror(ctx).becomeSecondary()
       return ok()
@@ -103,7 +125,12 @@ export default definePlugin<Attrs>({
 
   async monitor(ctx): Promise<HookAnswer> {
     const s = await mirror(ctx).status()
-    const data = { role: s.role, replication: s.replication?.state ?? null, percent: s.replication?.percent ?? null, generation: s.generation?.current ?? null }
+    const data = {
+      role: s.role,
+      replication: s.replication?.state ?? null,
+      percent: s.replication?.percent ?? null,
+      generation: s.generation?.current ?? null,
+    }
     if (s.role === 'down') {
       // Offline here means standby: the primary needs this node's copy exported (and a standby that is
       // not replicated to could never take over). Starting it is safe: nothing runs here, and a later
@@ -118,6 +145,9 @@ export default definePlugin<Attrs>({
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
     if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
     if (!s.mount?.mounted) return failed(`${ctx.attrs.mountPoint} is not mounted from ${s.attached.device}`, { data })
-    return ok(`primary, replication ${s.replication?.state ?? 'unknown'}${s.replication?.state === 'SyncSource' ? ` ${s.replication.percent ?? 0} %` : ''}`, { data })
+    return ok(
+      `primary, replication ${s.replication?.state ?? 'unknown'}${s.replication?.state === 'SyncSource' ? ` ${s.replication.percent ?? 0} %` : ''}`,
+      { data },
+    )
   },
 })

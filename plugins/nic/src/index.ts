@@ -3,9 +3,27 @@
 // standby node's monitor would claim a NIC that is merely present). Monitor checks link up + carrier
 // and, when `hosts` is set, that at least one host answers a ping (VCS NetworkHosts, MCCS isolation
 // test addresses): a live port behind a dead switch still shows a carrier.
-import { definePlugin, ok, notRunning, failed, invalid, diag, isInterfaceName, parseIp, type Diagnostic, type HookAnswer, type HookContext, type NetLink } from '@mccs/sdk'
+import {
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  invalid,
+  diag,
+  isInterfaceName,
+  parseIp,
+  type Diagnostic,
+  type HookAnswer,
+  type HookContext,
+  type NetLink,
+} from '@mccs/sdk'
 
-interface Attrs { device: string; hosts?: string[]; pingTimeoutMs?: number; [k: string]: unknown }
+interface Attrs {
+  device: string
+  hosts?: string[]
+  pingTimeoutMs?: number
+  [k: string]: unknown
+}
 
 const ONLINE = 'online'
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*$/
@@ -25,7 +43,11 @@ function check(a: Attrs, base: string): Diagnostic[] {
   else if (RESERVED.has(a.device)) d.push(diag(`${base}/device`, `'${a.device}' is reserved (loopback) and cannot be a cluster NIC`))
   if (a.hosts !== undefined) {
     if (!Array.isArray(a.hosts)) d.push(diag(`${base}/hosts`, 'must be a list of addresses'))
-    else a.hosts.forEach((h, i) => { if (typeof h !== 'string' || !(parseIp(h) || HOST.test(h))) d.push(diag(`${base}/hosts/${i}`, 'must be an IP address or a host name')) })
+    else
+      a.hosts.forEach((h, i) => {
+        if (typeof h !== 'string' || !(parseIp(h) || HOST.test(h)))
+          d.push(diag(`${base}/hosts/${i}`, 'must be an IP address or a host name'))
+      })
   }
   if (a.pingTimeoutMs !== undefined && (typeof a.pingTimeoutMs !== 'number' || a.pingTimeoutMs < 50 || a.pingTimeoutMs > 10000)) {
     d.push(diag(`${base}/pingTimeoutMs`, 'must be 50..10000 ms'))
@@ -44,7 +66,9 @@ function linkFault(l: NetLink | null, device: string, node: string): string | nu
 async function hostsAnswer(ctx: HookContext<Attrs>): Promise<{ ok: boolean; detail: string }> {
   const hosts = ctx.attrs.hosts ?? []
   const budget = Math.max(50, Math.min(ctx.attrs.pingTimeoutMs ?? 1000, ctx.deadline - Date.now() - 200))
-  const res = await Promise.all(hosts.map((host) => ctx.net.ping({ host, timeoutMs: budget }).catch(() => ({ host, reachable: false, rttMs: null }))))
+  const res = await Promise.all(
+    hosts.map((host) => ctx.net.ping({ host, timeoutMs: budget }).catch(() => ({ host, reachable: false, rttMs: null }))),
+  )
   const up = res.filter((r) => r.reachable)
   return up.length
     ? { ok: true, detail: `${up.length}/${hosts.length} hosts answer` }
@@ -71,10 +95,12 @@ export default definePlugin<Attrs>({
   async discover(ctx, field) {
     if (field !== 'device') return failed(`nothing to discover for '${field}'`, { recoverable: false })
     const [links, addrs] = await Promise.all([ctx.net.links(), ctx.net.addresses()])
-    const choices = links.filter((l) => !refusal(l)).map((l) => {
-      const mine = addrs.filter((a) => a.iface === l.name && a.scope !== 'link').map((a) => a.cidr)
-      return { value: l.name, label: `${l.name} / ${mine.length ? mine.join(', ') : 'no address'}` }
-    })
+    const choices = links
+      .filter((l) => !refusal(l))
+      .map((l) => {
+        const mine = addrs.filter((a) => a.iface === l.name && a.scope !== 'link').map((a) => a.cidr)
+        return { value: l.name, label: `${l.name} / ${mine.length ? mine.join(', ') : 'no address'}` }
+      })
     return ok(`${choices.length} adapters on ${ctx.node}`, { choices })
   },
 

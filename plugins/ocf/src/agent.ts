@@ -3,7 +3,12 @@
 export const AGENT_DIR = '/usr/lib/ocf/resource.d'
 export const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/
 
-export interface Agent { provider: string; name: string; id: string; path: string }
+export interface Agent {
+  provider: string
+  name: string
+  id: string
+  path: string
+}
 
 /** provider:name (an `ocf:` prefix allowed, as Pacemaker writes it) -> the agent's file, or why not. */
 export function parseAgent(v: unknown): Agent | string {
@@ -16,4 +21,3 @@ export function parseAgent(v: unknown): Agent | string {
   }
   return { provider: provider!, name: name!, id: `${provider}:${name}`, path: `${AGENT_DIR}/${provider}/${name}` }
 }
-

@@ -8,14 +8,30 @@
 import { ok, notRunning, degraded, failed, invalid, diag, type HookAnswer } from '@mccs/sdk'
 
 export const OCF = {
-  SUCCESS: 0, ERR_GENERIC: 1, ERR_ARGS: 2, ERR_UNIMPLEMENTED: 3, ERR_PERM: 4, ERR_INSTALLED: 5, ERR_CONFIGURED: 6,
-  NOT_RUNNING: 7, RUNNING_PROMOTED: 8, FAILED_PROMOTED: 9, DEGRADED: 190, DEGRADED_PROMOTED: 191,
+  SUCCESS: 0,
+  ERR_GENERIC: 1,
+  ERR_ARGS: 2,
+  ERR_UNIMPLEMENTED: 3,
+  ERR_PERM: 4,
+  ERR_INSTALLED: 5,
+  ERR_CONFIGURED: 6,
+  NOT_RUNNING: 7,
+  RUNNING_PROMOTED: 8,
+  FAILED_PROMOTED: 9,
+  DEGRADED: 190,
+  DEGRADED_PROMOTED: 191,
 } as const
 
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(OCF).map(([k, v]) => [v, `OCF_${k}`]))
 const HARD: ReadonlySet<number> = new Set([OCF.ERR_ARGS, OCF.ERR_UNIMPLEMENTED, OCF.ERR_PERM, OCF.ERR_INSTALLED])
 
-export interface AgentRun { code: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string }
+export interface AgentRun {
+  code: number | null
+  signal: string | null
+  timedOut: boolean
+  stdout: string
+  stderr: string
+}
 
 /** "exit 2 (OCF_ERR_ARGS): <the agent's exit reason>" — what an operator reads. */
 export function describeRun(action: string, r: AgentRun, timeoutS?: number): string {
@@ -30,7 +46,12 @@ export function describeRun(action: string, r: AgentRun, timeoutS?: number): str
 export function exitReason(stderr: string): string | undefined {
   const lines = stderr.split('\n').filter((l) => l.includes('ocf-exit-reason:'))
   const last = lines.at(-1)
-  return last ? last.slice(last.indexOf('ocf-exit-reason:') + 'ocf-exit-reason:'.length).trim().slice(0, 1000) : undefined
+  return last
+    ? last
+        .slice(last.indexOf('ocf-exit-reason:') + 'ocf-exit-reason:'.length)
+        .trim()
+        .slice(0, 1000)
+    : undefined
 }
 
 export type Severity = 'ok' | 'notRunning' | 'soft' | 'hard' | 'fatal' | 'degraded'
@@ -38,25 +59,38 @@ export type Severity = 'ok' | 'notRunning' | 'soft' | 'hard' | 'fatal' | 'degrad
 export function classify(r: AgentRun): Severity {
   if (r.timedOut || r.code === null) return 'soft'
   switch (r.code) {
-    case OCF.SUCCESS: case OCF.RUNNING_PROMOTED: return 'ok'
-    case OCF.NOT_RUNNING: return 'notRunning'
-    case OCF.ERR_CONFIGURED: return 'fatal'
-    case OCF.DEGRADED: case OCF.DEGRADED_PROMOTED: return 'degraded'
-    default: return HARD.has(r.code) ? 'hard' : 'soft'
+    case OCF.SUCCESS:
+    case OCF.RUNNING_PROMOTED:
+      return 'ok'
+    case OCF.NOT_RUNNING:
+      return 'notRunning'
+    case OCF.ERR_CONFIGURED:
+      return 'fatal'
+    case OCF.DEGRADED:
+    case OCF.DEGRADED_PROMOTED:
+      return 'degraded'
+    default:
+      return HARD.has(r.code) ? 'hard' : 'soft'
   }
 }
 
-const fatal = (reason: string): HookAnswer => invalid([diag('/params', reason, 'the agent answered OCF_ERR_CONFIGURED: its configuration is wrong on every node')], reason)
+const fatal = (reason: string): HookAnswer =>
+  invalid([diag('/params', reason, 'the agent answered OCF_ERR_CONFIGURED: its configuration is wrong on every node')], reason)
 
 /** start: 0 (and 8, 190/191) up; 7 is a failed start (soft); hard and fatal as above. */
 export function startAnswer(r: AgentRun, timeoutS?: number): HookAnswer {
   const why = describeRun('start', r, timeoutS)
   switch (classify(r)) {
-    case 'ok': return ok()
-    case 'degraded': return degraded(why)
-    case 'fatal': return fatal(why)
-    case 'hard': return failed(why, { recoverable: false })
-    default: return failed(why)
+    case 'ok':
+      return ok()
+    case 'degraded':
+      return degraded(why)
+    case 'fatal':
+      return fatal(why)
+    case 'hard':
+      return failed(why, { recoverable: false })
+    default:
+      return failed(why)
   }
 }
 
@@ -71,11 +105,17 @@ export function stopAnswer(r: AgentRun, timeoutS?: number): HookAnswer {
 export function monitorAnswer(r: AgentRun, timeoutS?: number): HookAnswer {
   const why = describeRun('monitor', r, timeoutS)
   switch (classify(r)) {
-    case 'ok': return ok(r.code === OCF.RUNNING_PROMOTED ? 'running (the agent reports it promoted)' : undefined)
-    case 'notRunning': return notRunning(why)
-    case 'degraded': return degraded(why)
-    case 'fatal': return fatal(why)
-    case 'hard': return failed(why, { recoverable: false })
-    default: return failed(why)
+    case 'ok':
+      return ok(r.code === OCF.RUNNING_PROMOTED ? 'running (the agent reports it promoted)' : undefined)
+    case 'notRunning':
+      return notRunning(why)
+    case 'degraded':
+      return degraded(why)
+    case 'fatal':
+      return fatal(why)
+    case 'hard':
+      return failed(why, { recoverable: false })
+    default:
+      return failed(why)
   }
 }

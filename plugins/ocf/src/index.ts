@@ -4,12 +4,27 @@
 // an agent action is a command with a deadline, not a service; the agent starts its own daemons).
 // online = meta-data check of the params, validate-all, start; offline = stop; monitor = monitor (a probe,
 // interval 0, where MCCS did not start it); clean = stop again, then a probe. Exit codes: exit-codes.ts.
-import { definePlugin, ok, notRunning, failed, invalid, diag, type HookContext, type HookAnswer, type Diagnostic, type ExecResult } from '@mccs/sdk'
+import {
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  invalid,
+  diag,
+  type HookContext,
+  type HookAnswer,
+  type Diagnostic,
+  type ExecResult,
+} from '@mccs/sdk'
 import { parseMetaData, paramsSchema, checkParams, paramValue, advisedTimeoutS, type OcfMeta } from './meta-data.js'
 import { parseAgent, SEGMENT, AGENT_DIR, type Agent } from './agent.js'
 import { OCF, describeRun, monitorAnswer, startAnswer, stopAnswer, classify } from './exit-codes.js'
 
-interface Attrs { agent: string; params?: Record<string, unknown>; [k: string]: unknown }
+interface Attrs {
+  agent: string
+  params?: Record<string, unknown>
+  [k: string]: unknown
+}
 
 const LS = '/usr/bin/ls'
 /** Leaves the agent time to answer for itself before the hook's own deadline cuts it. */
@@ -23,7 +38,12 @@ const SECRET_NAME = /pass(w(or)?d)?$|password|passwd|secret|token/i
 const budget = (ctx: HookContext<Attrs>): number => Math.max(1, ctx.deadline - Date.now() - MARGIN_MS)
 
 /** One agent action. A file the exec capability refuses (not an installed agent) reads as exit 5. */
-async function runAgent(ctx: HookContext<Attrs>, agent: Agent, action: string, o: { params?: Record<string, unknown>; interval?: string; maxOutputBytes?: number } = {}): Promise<ExecResult> {
+async function runAgent(
+  ctx: HookContext<Attrs>,
+  agent: Agent,
+  action: string,
+  o: { params?: Record<string, unknown>; interval?: string; maxOutputBytes?: number } = {},
+): Promise<ExecResult> {
   const timeoutMs = budget(ctx)
   const env: Record<string, string> = {}
   if (action !== 'meta-data') {
@@ -36,12 +56,25 @@ async function runAgent(ctx: HookContext<Attrs>, agent: Agent, action: string, o
     if (o.interval !== undefined) env.OCF_RESKEY_CRM_meta_interval = o.interval
   }
   try {
-    return await ctx.exec.run({ file: agent.path, args: [action], env, timeoutMs, ...(o.maxOutputBytes ? { maxOutputBytes: o.maxOutputBytes } : {}) })
+    return await ctx.exec.run({
+      file: agent.path,
+      args: [action],
+      env,
+      timeoutMs,
+      ...(o.maxOutputBytes ? { maxOutputBytes: o.maxOutputBytes } : {}),
+    })
   } catch (e) {
     const err = e as { code?: string; message?: string }
     if (err.code !== 'MCCS_ERR_PERMISSION_DENIED') throw e
-    return { code: OCF.ERR_INSTALLED, signal: null, timedOut: false, truncated: false, stdout: '', durationMs: 0,
-      stderr: `ocf-exit-reason:ocf:${agent.id} is not installed on ${ctx.node} (no agent at ${agent.path})` }
+    return {
+      code: OCF.ERR_INSTALLED,
+      signal: null,
+      timedOut: false,
+      truncated: false,
+      stdout: '',
+      durationMs: 0,
+      stderr: `ocf-exit-reason:ocf:${agent.id} is not installed on ${ctx.node} (no agent at ${agent.path})`,
+    }
   }
 }
 
@@ -50,7 +83,10 @@ const isMissing = (r: ExecResult): boolean => r.code === OCF.ERR_INSTALLED && r.
 
 /** The agent's stderr in the agent log, with the values of secret-looking parameters masked. */
 function logOutput(ctx: HookContext<Attrs>, agent: Agent, action: string, r: ExecResult, params: Record<string, unknown>): void {
-  const secrets = Object.entries(params).filter(([k]) => SECRET_NAME.test(k)).map(([, v]) => paramValue(v)).filter((v): v is string => !!v && v.length >= 3)
+  const secrets = Object.entries(params)
+    .filter(([k]) => SECRET_NAME.test(k))
+    .map(([, v]) => paramValue(v))
+    .filter((v): v is string => !!v && v.length >= 3)
   const level = r.code === 0 ? 'debug' : 'info'
   for (const line of r.stderr.split('\n').filter(Boolean).slice(-50)) {
     ctx.log[level](`ocf:${agent.id} ${action}: ${secrets.reduce((l, s) => l.split(s).join('***'), line)}`)
@@ -66,7 +102,8 @@ async function metaData(ctx: HookContext<Attrs>, agent: Agent): Promise<OcfMeta 
   const hit = metaCache.get(agent.path)
   if (hit && Date.now() - hit.at < META_TTL_MS) return hit.meta
   const r = await runAgent(ctx, agent, 'meta-data', { maxOutputBytes: 1024 * 1024 })
-  if (r.code === OCF.ERR_INSTALLED && r.stderr.includes('is not installed')) return `ocf:${agent.id} is not an installed OCF agent on ${ctx.node} (no ${agent.path})`
+  if (r.code === OCF.ERR_INSTALLED && r.stderr.includes('is not installed'))
+    return `ocf:${agent.id} is not an installed OCF agent on ${ctx.node} (no ${agent.path})`
   if (r.code !== 0 || r.timedOut) return `ocf:${agent.id} meta-data failed on ${ctx.node}: ${describeRun('meta-data', r)}`
   if (r.truncated) return `ocf:${agent.id} meta-data is larger than 1 MiB`
   try {
@@ -78,7 +115,8 @@ async function metaData(ctx: HookContext<Attrs>, agent: Agent): Promise<OcfMeta 
   }
 }
 
-const paramsOf = (a: Attrs): Record<string, unknown> => (a.params && typeof a.params === 'object' && !Array.isArray(a.params) ? a.params : {})
+const paramsOf = (a: Attrs): Record<string, unknown> =>
+  a.params && typeof a.params === 'object' && !Array.isArray(a.params) ? a.params : {}
 
 /** Diagnostics for one node's attributes: the agent installed, its params as its meta-data declares. */
 async function check(ctx: HookContext<Attrs>, a: Attrs, at: string): Promise<Diagnostic[]> {
@@ -95,7 +133,11 @@ async function installedAgents(ctx: HookContext<Attrs>): Promise<string[]> {
   const top = await ls(AGENT_DIR)
   if (top.code !== 0) return []
   const out: string[] = []
-  for (const p of top.stdout.split('\n').filter((l) => l.endsWith('/')).map((l) => l.slice(0, -1)).filter((p) => SEGMENT.test(p))) {
+  for (const p of top.stdout
+    .split('\n')
+    .filter((l) => l.endsWith('/'))
+    .map((l) => l.slice(0, -1))
+    .filter((p) => SEGMENT.test(p))) {
     const r = await ls(`${AGENT_DIR}/${p}`)
     // -F marks executables with '*' (and follows symlinks with -L): helper files without x are not agents.
     for (const l of r.stdout.split('\n')) if (l.endsWith('*') && SEGMENT.test(l.slice(0, -1))) out.push(`${p}:${l.slice(0, -1)}`)
@@ -106,10 +148,12 @@ async function installedAgents(ctx: HookContext<Attrs>): Promise<string[]> {
 /** The wizard's schema for the agent's parameters, within the answer's data budget (long texts shortened). */
 function fitSchema(schema: Record<string, unknown>): Record<string, unknown> {
   for (const max of [Infinity, 600, 200, 0]) {
-    const props = Object.fromEntries(Object.entries(schema.properties as Record<string, Record<string, unknown>>).map(([k, p]) => {
-      const d = typeof p.description === 'string' ? p.description : ''
-      return [k, max === Infinity || d.length <= max ? p : { ...p, description: max ? `${d.slice(0, max)} …` : undefined }]
-    }))
+    const props = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, Record<string, unknown>>).map(([k, p]) => {
+        const d = typeof p.description === 'string' ? p.description : ''
+        return [k, max === Infinity || d.length <= max ? p : { ...p, description: max ? `${d.slice(0, max)} …` : undefined }]
+      }),
+    )
     const s = { ...schema, properties: props }
     if (JSON.stringify(s).length <= MAX_SCHEMA_JSON) return s
   }
@@ -122,14 +166,16 @@ const startedHere = async (ctx: HookContext<Attrs>): Promise<boolean> => (await 
 export default definePlugin<Attrs>({
   async validate(ctx, { perNode }) {
     const diags: Diagnostic[] = []
-    for (const [node, a] of Object.entries(perNode)) diags.push(...await check(ctx, a, `/nodes/${node}`))
+    for (const [node, a] of Object.entries(perNode)) diags.push(...(await check(ctx, a, `/nodes/${node}`)))
     return diags.length ? invalid(diags) : ok()
   },
 
   async discover(ctx, field, partial) {
     if (field === 'agents') {
       const agents = await installedAgents(ctx)
-      return agents.length ? ok(`${agents.length} agents in ${AGENT_DIR}`, { choices: agents.map((value) => ({ value })) }) : failed(`no OCF agent is installed on ${ctx.node} (${AGENT_DIR} is empty or missing: install resource-agents)`)
+      return agents.length
+        ? ok(`${agents.length} agents in ${AGENT_DIR}`, { choices: agents.map((value) => ({ value })) })
+        : failed(`no OCF agent is installed on ${ctx.node} (${AGENT_DIR} is empty or missing: install resource-agents)`)
     }
     if (field === 'params') {
       if (partial.agent === undefined || partial.agent === '') return ok('choose an agent first')
@@ -152,7 +198,10 @@ export default definePlugin<Attrs>({
     const problems = checkParams(meta, agent.id, params)
     if (problems.length) return invalid(problems.map((p) => diag(`/params/${p.param}`, `'${p.param}' ${p.summary}`, p.detail)))
     const advised = advisedTimeoutS(meta, 'start')
-    if (advised && budget(ctx) < advised * 1000) ctx.log.warn(`ocf:${agent.id}: the online timeout leaves ${Math.round(budget(ctx) / 1000)} s, less than the agent's advised start timeout (${advised} s)`)
+    if (advised && budget(ctx) < advised * 1000)
+      ctx.log.warn(
+        `ocf:${agent.id}: the online timeout leaves ${Math.round(budget(ctx) / 1000)} s, less than the agent's advised start timeout (${advised} s)`,
+      )
 
     const v = await runAgent(ctx, agent, 'validate-all', { params })
     logOutput(ctx, agent, 'validate-all', v, params)

@@ -17,7 +17,13 @@ export interface OcfParam {
   options?: string[]
 }
 
-export interface OcfAction { name: string; timeoutS?: number; intervalS?: number; depth?: string; role?: string }
+export interface OcfAction {
+  name: string
+  timeoutS?: number
+  intervalS?: number
+  depth?: string
+  role?: string
+}
 
 export interface OcfMeta {
   name: string
@@ -56,7 +62,9 @@ export function parseMetaData(xml: string): OcfMeta {
   if (root.name !== 'resource-agent') throw new Error(`the root element is <${root.name}>, not <resource-agent>`)
   const params = childrenNamed(child(root, 'parameters'), 'parameter').map((p): OcfParam => {
     const content = child(p, 'content')
-    const options = childrenNamed(content, 'option').map((o) => o.attrs.value).filter((v): v is string => typeof v === 'string')
+    const options = childrenNamed(content, 'option')
+      .map((o) => o.attrs.value)
+      .filter((v): v is string => typeof v === 'string')
     return {
       name: p.attrs.name ?? '',
       required: p.attrs.required === '1' || OCF_TRUE.test(p.attrs.required ?? ''),
@@ -106,13 +114,19 @@ const SECRET_NAME = /pass(w(or)?d)?$|password|passwd|secret|token/i
 export function paramsSchema(meta: OcfMeta, agent: string): Record<string, unknown> {
   const usable = meta.params.filter((p) => PARAM_NAME.test(p.name))
   const properties: Record<string, unknown> = {}
-  const order = [...usable.filter((p) => p.required), ...usable.filter((p) => !p.required && !p.deprecated), ...usable.filter((p) => !p.required && p.deprecated)]
+  const order = [
+    ...usable.filter((p) => p.required),
+    ...usable.filter((p) => !p.required && !p.deprecated),
+    ...usable.filter((p) => !p.required && p.deprecated),
+  ]
   for (const [i, p] of order.entries()) {
     const notes = [
       p.default !== undefined && p.default !== '' ? `Default: ${p.default}.` : '',
       p.unique ? 'Must be unique across the cluster.' : '',
       p.deprecated ? 'Deprecated.' : '',
-    ].filter(Boolean).join(' ')
+    ]
+      .filter(Boolean)
+      .join(' ')
     const description = cap([p.longdesc && p.longdesc !== p.shortdesc ? p.longdesc : '', notes].filter(Boolean).join('\n\n'))
     const title = `${p.shortdesc || p.name} (${p.name})`
     const hints: Record<string, unknown> = { order: i + 1, group: p.required ? 'Required' : p.deprecated ? 'Deprecated' : 'Optional' }
@@ -125,21 +139,33 @@ export function paramsSchema(meta: OcfMeta, agent: string): Record<string, unkno
       if (SECRET_NAME.test(p.name)) Object.assign(hints, { secret: true, widget: 'password' })
     }
     // A select shows "(default: …)" for its empty entry: there a default is safe, nothing is saved.
-    if (s.enum && p.default !== undefined && p.default !== '') s.default = p.type === 'boolean' ? (OCF_TRUE.test(p.default) ? 'true' : 'false') : p.default
+    if (s.enum && p.default !== undefined && p.default !== '')
+      s.default = p.type === 'boolean' ? (OCF_TRUE.test(p.default) ? 'true' : 'false') : p.default
     properties[p.name] = { ...s, title, ...(description ? { description } : {}), 'x-mccs': hints }
   }
   const advised = ['start', 'stop', 'monitor'].map((a) => [a, advisedTimeoutS(meta, a)] as const).filter(([, v]) => v !== undefined)
   return {
     type: 'object',
     title: `ocf:${agent}${meta.shortdesc ? ` — ${meta.shortdesc}` : ''}`,
-    description: cap([meta.longdesc.length > 600 ? `${meta.longdesc.slice(0, 600)} …` : meta.longdesc, advised.length ? `Advised timeouts: ${advised.map(([a, v]) => `${a} ${v} s`).join(', ')}.` : ''].filter(Boolean).join('\n\n')),
+    description: cap(
+      [
+        meta.longdesc.length > 600 ? `${meta.longdesc.slice(0, 600)} …` : meta.longdesc,
+        advised.length ? `Advised timeouts: ${advised.map(([a, v]) => `${a} ${v} s`).join(', ')}.` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    ),
     additionalProperties: false,
     required: order.filter((p) => p.required).map((p) => p.name),
     properties,
   }
 }
 
-export interface ParamProblem { param: string; summary: string; detail?: string }
+export interface ParamProblem {
+  param: string
+  summary: string
+  detail?: string
+}
 
 /** The string an agent receives for a value (OCF parameters are environment variables). */
 export function paramValue(v: unknown): string | undefined {
@@ -156,15 +182,28 @@ export function checkParams(meta: OcfMeta, agent: string, params: Record<string,
   for (const [name, v] of Object.entries(params)) {
     const p = known.get(name)
     if (!p) {
-      problems.push({ param: name, summary: `is not a parameter of ocf:${agent}`, detail: `its parameters: ${[...known.keys()].join(', ') || 'none'}` })
+      problems.push({
+        param: name,
+        summary: `is not a parameter of ocf:${agent}`,
+        detail: `its parameters: ${[...known.keys()].join(', ') || 'none'}`,
+      })
       continue
     }
     const s = paramValue(v)
-    if (s === undefined) { problems.push({ param: name, summary: 'must be a string, a number or true/false' }); continue }
-    if (s.includes('\0')) { problems.push({ param: name, summary: 'must not contain a NUL character' }); continue }
-    if (p.type === 'integer' && s !== '' && !/^-?\d+$/.test(s)) problems.push({ param: name, summary: `must be a whole number (got ${JSON.stringify(s)})` })
-    if (p.type === 'boolean' && s !== '' && !OCF_BOOLEAN.test(s)) problems.push({ param: name, summary: `must be true or false (got ${JSON.stringify(s)})` })
-    if (p.type === 'select' && p.options && !p.options.includes(s)) problems.push({ param: name, summary: `must be one of ${p.options.join(', ')} (got ${JSON.stringify(s)})` })
+    if (s === undefined) {
+      problems.push({ param: name, summary: 'must be a string, a number or true/false' })
+      continue
+    }
+    if (s.includes('\0')) {
+      problems.push({ param: name, summary: 'must not contain a NUL character' })
+      continue
+    }
+    if (p.type === 'integer' && s !== '' && !/^-?\d+$/.test(s))
+      problems.push({ param: name, summary: `must be a whole number (got ${JSON.stringify(s)})` })
+    if (p.type === 'boolean' && s !== '' && !OCF_BOOLEAN.test(s))
+      problems.push({ param: name, summary: `must be true or false (got ${JSON.stringify(s)})` })
+    if (p.type === 'select' && p.options && !p.options.includes(s))
+      problems.push({ param: name, summary: `must be one of ${p.options.join(', ')} (got ${JSON.stringify(s)})` })
   }
   for (const p of meta.params) {
     if (p.required && (params[p.name] === undefined || paramValue(params[p.name]) === '')) {

@@ -47,11 +47,17 @@ export function parseXml(src: string): XmlElement {
     let quote = ''
     for (i += '<!DOCTYPE'.length; i < src.length; i++) {
       const c = src[i]!
-      if (quote) { if (c === quote) quote = ''; continue }
+      if (quote) {
+        if (c === quote) quote = ''
+        continue
+      }
       if (c === '"' || c === "'") quote = c
       else if (c === '[') depth++
       else if (c === ']') depth--
-      else if (c === '>' && depth <= 0) { i++; return }
+      else if (c === '>' && depth <= 0) {
+        i++
+        return
+      }
     }
     fail('unterminated DOCTYPE')
   }
@@ -71,7 +77,9 @@ export function parseXml(src: string): XmlElement {
     i += m![0].length
     return m![0]
   }
-  const skipBlank = (): void => { while (i < src.length && /\s/.test(src[i]!)) i++ }
+  const skipBlank = (): void => {
+    while (i < src.length && /\s/.test(src[i]!)) i++
+  }
 
   const element = (depth: number): XmlElement => {
     if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH}`)
@@ -81,8 +89,14 @@ export function parseXml(src: string): XmlElement {
     const el: XmlElement = { name: readName(), attrs: Object.create(null) as Record<string, string>, children: [], text: '' }
     for (;;) {
       skipBlank()
-      if (src.startsWith('/>', i)) { i += 2; return el }
-      if (src[i] === '>') { i++; break }
+      if (src.startsWith('/>', i)) {
+        i += 2
+        return el
+      }
+      if (src[i] === '>') {
+        i++
+        break
+      }
       const attr = readName()
       skipBlank()
       if (src[i] !== '=') fail(`attribute ${attr} without a value`)
@@ -111,7 +125,10 @@ export function parseXml(src: string): XmlElement {
         el.text = text.join('')
         return el
       }
-      if (src.startsWith('<!--', i)) { skipPast('-->', 'comment'); continue }
+      if (src.startsWith('<!--', i)) {
+        skipPast('-->', 'comment')
+        continue
+      }
       if (src.startsWith('<![CDATA[', i)) {
         const end = src.indexOf(']]>', i)
         if (end < 0) fail('unterminated CDATA')
@@ -119,8 +136,14 @@ export function parseXml(src: string): XmlElement {
         i = end + 3
         continue
       }
-      if (src.startsWith('<?', i)) { skipPast('?>', 'processing instruction'); continue }
-      if (src[i] === '<') { el.children.push(element(depth + 1)); continue }
+      if (src.startsWith('<?', i)) {
+        skipPast('?>', 'processing instruction')
+        continue
+      }
+      if (src[i] === '<') {
+        el.children.push(element(depth + 1))
+        continue
+      }
       const next = src.indexOf('<', i)
       const end = next < 0 ? src.length : next
       text.push(decodeEntities(src.slice(i, end)))

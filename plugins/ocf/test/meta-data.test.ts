@@ -50,22 +50,45 @@ t.test('meta-data -> the wizard schema', async (t) => {
   t.same(s.properties.db_password?.['x-mccs'], { order: 3, group: 'Optional', secret: true, widget: 'password' })
   t.equal((s.properties.old?.['x-mccs'] as { group: string }).group, 'Deprecated')
   t.match(s.description, /Advised timeouts: start 60 s, monitor 20 s\./, 'the monitor without a role')
-  t.same(checkParams(m, 'x:S', { need: 'y', mode: 'slow', old: '4' }).map((p) => p.param), ['mode'])
-  t.same(checkParams(m, 'x:S', { need: '' }).map((p) => p.param), ['need'], 'an empty required value is missing')
+  t.same(
+    checkParams(m, 'x:S', { need: 'y', mode: 'slow', old: '4' }).map((p) => p.param),
+    ['mode'],
+  )
+  t.same(
+    checkParams(m, 'x:S', { need: '' }).map((p) => p.param),
+    ['need'],
+    'an empty required value is missing',
+  )
 })
 
 t.test('every agent Debian ships parses into a schema', async (t) => {
   const root = '/usr/lib/ocf/resource.d'
   // (ocf.test.ts puts a provider of its own there for a while: not Debian's, skipped.)
-  const agents = fs.readdirSync(root).filter((p) => !p.startsWith('mccs-test-')).flatMap((p) => fs.readdirSync(path.join(root, p)).map((n) => path.join(root, p, n)))
-    .filter((f) => { try { fs.accessSync(f, fs.constants.X_OK); return fs.statSync(f).isFile() } catch { return false } })
+  const agents = fs
+    .readdirSync(root)
+    .filter((p) => !p.startsWith('mccs-test-'))
+    .flatMap((p) => fs.readdirSync(path.join(root, p)).map((n) => path.join(root, p, n)))
+    .filter((f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK)
+        return fs.statSync(f).isFile()
+      } catch {
+        return false
+      }
+    })
   t.ok(agents.length > 100, `${agents.length} agents`)
   const failures: string[] = []
   for (const f of agents) {
     let xml: string
     try {
-      xml = execFileSync(f, ['meta-data'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', OCF_ROOT: '/usr/lib/ocf' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).toString()
-    } catch { continue } // an agent whose meta-data needs what is not installed here: not the reader's concern
+      xml = execFileSync(f, ['meta-data'], {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', OCF_ROOT: '/usr/lib/ocf' },
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString()
+    } catch {
+      continue
+    } // an agent whose meta-data needs what is not installed here: not the reader's concern
     try {
       const m = parseMetaData(xml)
       paramsSchema(m, path.basename(f))
@@ -78,21 +101,56 @@ t.test('every agent Debian ships parses into a schema', async (t) => {
 })
 
 t.test('exit codes as Pacemaker treats them', async (t) => {
-  const r = (code: number | null, o: { timedOut?: boolean; stderr?: string } = {}) => ({ code, signal: null, stdout: '', stderr: o.stderr ?? '', timedOut: o.timedOut ?? false })
-  const mon = (c: number) => { const a = monitorAnswer(r(c)); return `${a.answer}${a.answer === 'failed' ? `/${a.recoverable ? 'soft' : 'hard'}` : ''}` }
-  t.same([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 190, 191, 42].map(mon),
-    ['ok', 'failed/soft', 'failed/hard', 'failed/hard', 'failed/hard', 'failed/hard', 'invalid', 'notRunning', 'ok', 'failed/soft', 'degraded', 'degraded', 'failed/soft'])
+  const r = (code: number | null, o: { timedOut?: boolean; stderr?: string } = {}) => ({
+    code,
+    signal: null,
+    stdout: '',
+    stderr: o.stderr ?? '',
+    timedOut: o.timedOut ?? false,
+  })
+  const mon = (c: number) => {
+    const a = monitorAnswer(r(c))
+    return `${a.answer}${a.answer === 'failed' ? `/${a.recoverable ? 'soft' : 'hard'}` : ''}`
+  }
+  t.same([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 190, 191, 42].map(mon), [
+    'ok',
+    'failed/soft',
+    'failed/hard',
+    'failed/hard',
+    'failed/hard',
+    'failed/hard',
+    'invalid',
+    'notRunning',
+    'ok',
+    'failed/soft',
+    'degraded',
+    'degraded',
+    'failed/soft',
+  ])
   t.match(monitorAnswer(r(8)).reason, /promoted/)
   t.equal(startAnswer(r(7)).answer, 'failed', 'a start that leaves it not running failed')
   t.equal(startAnswer(r(6)).answer, 'invalid')
-  t.same([0, 7].map((c) => stopAnswer(r(c)).answer), ['ok', 'ok'], 'stop: stopped, or was not running')
-  t.same([1, 5].map((c) => stopAnswer(r(c)).recoverable), [true, false])
+  t.same(
+    [0, 7].map((c) => stopAnswer(r(c)).answer),
+    ['ok', 'ok'],
+    'stop: stopped, or was not running',
+  )
+  t.same(
+    [1, 5].map((c) => stopAnswer(r(c)).recoverable),
+    [true, false],
+  )
   t.equal(stopAnswer(r(null, { timedOut: true })).answer, 'failed')
   t.match(startAnswer(r(1, { stderr: 'x\nocf-exit-reason:disk full\n' })).reason, /start: exit 1 \(OCF_ERR_GENERIC\): disk full/)
   t.match(startAnswer(r(null, { timedOut: true }), 20).reason, /start timed out after 20 s/)
 })
 
 t.test('agent names', async (t) => {
-  t.same(parseAgent('ocf:heartbeat:IPaddr2'), { provider: 'heartbeat', name: 'IPaddr2', id: 'heartbeat:IPaddr2', path: '/usr/lib/ocf/resource.d/heartbeat/IPaddr2' })
-  for (const bad of ['', 'Dummy', 'a:b:c', 'heartbeat:..', 'heartbeat:.hidden', 'x:a/b', 'x:a b', 7]) t.type(parseAgent(bad), 'string', String(bad))
+  t.same(parseAgent('ocf:heartbeat:IPaddr2'), {
+    provider: 'heartbeat',
+    name: 'IPaddr2',
+    id: 'heartbeat:IPaddr2',
+    path: '/usr/lib/ocf/resource.d/heartbeat/IPaddr2',
+  })
+  for (const bad of ['', 'Dummy', 'a:b:c', 'heartbeat:..', 'heartbeat:.hidden', 'x:a/b', 'x:a b', 7])
+    t.type(parseAgent(bad), 'string', String(bad))
 })

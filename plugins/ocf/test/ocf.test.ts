@@ -17,7 +17,10 @@ const installed = fs.existsSync(DUMMY)
 async function setup(t: Test): Promise<{ h: TestHost; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-ocf-'))
   const h = await createTestHost({ pluginDir, fakes: { providers: [execProvider] } })
-  t.teardown(() => { h.dispose(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(() => {
+    h.dispose()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
   return { h, dir }
 }
 
@@ -63,7 +66,9 @@ if (!installed) {
     fs.mkdirSync(providerDir, { recursive: true })
     t.teardown(() => fs.rmSync(providerDir, { recursive: true, force: true }))
     const pidfile = path.join(dir, 'daemon.pid')
-    fs.writeFileSync(path.join(providerDir, 'Daemon'), `#!/bin/sh
+    fs.writeFileSync(
+      path.join(providerDir, 'Daemon'),
+      `#!/bin/sh
 : \${OCF_FUNCTIONS_DIR=\${OCF_ROOT}/lib/heartbeat}
 . \${OCF_FUNCTIONS_DIR}/ocf-shellfuncs
 running() { [ -f "$OCF_RESKEY_pidfile" ] && kill -0 "$(cat "$OCF_RESKEY_pidfile")" 2>/dev/null; }
@@ -75,9 +80,17 @@ monitor) running && exit $OCF_SUCCESS; exit $OCF_NOT_RUNNING ;;
 validate-all) exit $OCF_SUCCESS ;;
 *) exit $OCF_ERR_UNIMPLEMENTED ;;
 esac
-`, { mode: 0o755 })
+`,
+      { mode: 0o755 },
+    )
     const attrs = { agent: `${provider}:Daemon`, params: { pidfile } }
-    t.teardown(() => { try { process.kill(Number(fs.readFileSync(pidfile, 'utf8')), 'SIGKILL') } catch { /* gone */ } })
+    t.teardown(() => {
+      try {
+        process.kill(Number(fs.readFileSync(pidfile, 'utf8')), 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    })
     const started = Date.now()
     const on = await h.call('online', { resource: 'dmn', attrs, timeoutMs: 20_000 })
     t.equal(on.answer, 'ok', on.reason ?? on.error ?? '')
@@ -102,16 +115,19 @@ esac
     t.notOk(fs.existsSync(file))
   })
 
-  t.test('exit codes from the real agent: validate-all exit 2 is a hard failure, with the agent\'s reason, and nothing starts', async (t) => {
-    const { h, dir } = await setup(t)
-    // validate-all: the state directory is not writable -> OCF_ERR_ARGS (2): hard, start never runs.
-    const badDir = { agent: 'heartbeat:Dummy', params: { state: path.join(dir, 'missing-dir/x.state') } }
-    const v = await h.call('online', { resource: 'd2', attrs: badDir })
-    t.equal(v.answer, 'failed')
-    t.equal(v.recoverable, false, 'OCF_ERR_ARGS is a hard error: not retried on this node')
-    t.match(v.reason, /validate-all: exit 2 \(OCF_ERR_ARGS\): State file .* is not writable \(nothing started\)/, v.reason ?? '')
-    t.notOk(fs.existsSync(path.join(dir, 'missing-dir')), 'start did not run')
-  })
+  t.test(
+    "exit codes from the real agent: validate-all exit 2 is a hard failure, with the agent's reason, and nothing starts",
+    async (t) => {
+      const { h, dir } = await setup(t)
+      // validate-all: the state directory is not writable -> OCF_ERR_ARGS (2): hard, start never runs.
+      const badDir = { agent: 'heartbeat:Dummy', params: { state: path.join(dir, 'missing-dir/x.state') } }
+      const v = await h.call('online', { resource: 'd2', attrs: badDir })
+      t.equal(v.answer, 'failed')
+      t.equal(v.recoverable, false, 'OCF_ERR_ARGS is a hard error: not retried on this node')
+      t.match(v.reason, /validate-all: exit 2 \(OCF_ERR_ARGS\): State file .* is not writable \(nothing started\)/, v.reason ?? '')
+      t.notOk(fs.existsSync(path.join(dir, 'missing-dir')), 'start did not run')
+    },
+  )
 
   t.test('params are checked against the meta-data: unknown refused, required named, kinds checked', async (t) => {
     const { h, dir } = await setup(t)
@@ -129,7 +145,9 @@ esac
     t.match(by['/nodes/node2/params/arp_count'], /must be a whole number/)
     t.equal(Object.keys(by).length, 4, `exactly these: ${JSON.stringify(by)}`)
 
-    const good = await h.call('validate', { args: [{ perNode: { node1: { agent: 'heartbeat:Dummy', params: { state: path.join(dir, 's'), fake: 3 } } } }] })
+    const good = await h.call('validate', {
+      args: [{ perNode: { node1: { agent: 'heartbeat:Dummy', params: { state: path.join(dir, 's'), fake: 3 } } } }],
+    })
     t.equal(good.answer, 'ok', JSON.stringify(good.diagnostics))
 
     // online refuses the same (configuration written without the wizard), naming the field, starting nothing.
@@ -164,7 +182,11 @@ esac
     t.equal(off.answer, 'ok', `offline where no agent file is and nothing was started: ${off.reason}`)
     t.equal((await h.call('clean', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })).answer, 'ok')
     h.state.set('d4', { started: true })
-    t.equal((await h.call('offline', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })).answer, 'failed', 'but an agent removed after MCCS started it cannot be stopped: failed')
+    t.equal(
+      (await h.call('offline', { resource: 'd4', attrs: { agent: 'heartbeat:NoSuchAgent' } })).answer,
+      'failed',
+      'but an agent removed after MCCS started it cannot be stopped: failed',
+    )
   })
 
   t.test('discover: the installed agents, and a wizard schema from the meta-data', async (t) => {
@@ -173,11 +195,15 @@ esac
     t.equal(list.answer, 'ok', list.reason ?? '')
     const values = (list.choices ?? []).map((c) => c.value)
     t.ok(values.includes('heartbeat:Dummy') && values.includes('heartbeat:IPaddr2'), `${values.length} agents`)
-    t.notOk(values.some((v) => !/^[A-Za-z0-9_][A-Za-z0-9_.+-]*:[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(v)), 'only provider:name entries')
+    t.notOk(
+      values.some((v) => !/^[A-Za-z0-9_][A-Za-z0-9_.+-]*:[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(v)),
+      'only provider:name entries',
+    )
 
     const d = await h.call('discover', { args: ['params', { agent: 'heartbeat:IPaddr2' }] })
     t.equal(d.answer, 'ok', d.reason ?? '')
-    const schema = (d.data as { schema: { required: string[]; properties: Record<string, Record<string, unknown>>; description: string } }).schema
+    const schema = (d.data as { schema: { required: string[]; properties: Record<string, Record<string, unknown>>; description: string } })
+      .schema
     t.same(schema.required, ['ip'])
     t.equal(schema.properties.ip?.title, 'IPv4 or IPv6 address (ip)')
     t.equal(schema.properties.arp_count?.type, 'integer')
@@ -196,12 +222,23 @@ esac
     // whoever fills the wizard) is refused by the host.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-ocf-rogue-'))
     t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-    fs.writeFileSync(path.join(dir, 'plugin.json'), JSON.stringify({
-      name: 'ocf-rogue', displayName: 'rogue', version: '1.0.0', kind: 'resource', engines: { mccs: '^1.0.0' },
-      main: 'dist/index.js', permissions: ['exec:ocf/*'], wizard: { type: 'object', properties: {} },
-    }))
+    fs.writeFileSync(
+      path.join(dir, 'plugin.json'),
+      JSON.stringify({
+        name: 'ocf-rogue',
+        displayName: 'rogue',
+        version: '1.0.0',
+        kind: 'resource',
+        engines: { mccs: '^1.0.0' },
+        main: 'dist/index.js',
+        permissions: ['exec:ocf/*'],
+        wizard: { type: 'object', properties: {} },
+      }),
+    )
     fs.mkdirSync(path.join(dir, 'dist'))
-    fs.writeFileSync(path.join(dir, 'dist/index.js'), `globalThis.__mccsPlugin = {
+    fs.writeFileSync(
+      path.join(dir, 'dist/index.js'),
+      `globalThis.__mccsPlugin = {
       online: async () => ({ answer: 'ok' }), offline: async () => ({ answer: 'ok' }), monitor: async () => ({ answer: 'ok' }),
       discover: async (ctx, field) => {
         const env = field === 'env' ? { OCF_RESKEY_state: '/tmp/x' } : {}
@@ -209,11 +246,16 @@ esac
         try { const r = await ctx.exec.run({ file: '${DUMMY}', args, env }); return { answer: 'ok', reason: 'ran ' + r.code } }
         catch (e) { return { answer: 'failed', reason: e.code + ' ' + e.field } }
       },
-    }`)
+    }`,
+    )
     const h = await createTestHost({ pluginDir: dir, build: false, fakes: { providers: [execProvider] } })
     t.teardown(() => h.dispose())
     t.equal((await h.call('discover', { args: ['meta', {}] })).reason, 'ran 0', 'meta-data is allowed')
-    t.match((await h.call('discover', { args: ['start', {}] })).reason, /^MCCS_ERR_PERMISSION_DENIED exec:\/usr\/lib\/ocf\/resource\.d\/heartbeat\/Dummy/, 'start is refused')
+    t.match(
+      (await h.call('discover', { args: ['start', {}] })).reason,
+      /^MCCS_ERR_PERMISSION_DENIED exec:\/usr\/lib\/ocf\/resource\.d\/heartbeat\/Dummy/,
+      'start is refused',
+    )
     t.match((await h.call('discover', { args: ['env', {}] })).reason, /^MCCS_ERR_PERMISSION_DENIED/, 'meta-data with parameters is refused')
   })
 }

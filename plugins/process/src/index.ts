@@ -3,7 +3,19 @@
 // exit known at once, kept across agent restarts). Monitor asks the supervisor's record, then runs the
 // optional health command through `exec` (permission exec:attr:healthCommand: only the binary the
 // operator put in healthCommand[0]).
-import { definePlugin, ok, notRunning, failed, invalid, diag, type Diagnostic, type HookAnswer, type HookContext, type ProcSpec, type ProcStatus } from '@mccs/sdk'
+import {
+  definePlugin,
+  ok,
+  notRunning,
+  failed,
+  invalid,
+  diag,
+  type Diagnostic,
+  type HookAnswer,
+  type HookContext,
+  type ProcSpec,
+  type ProcStatus,
+} from '@mccs/sdk'
 
 interface Attrs {
   argv: string[]
@@ -33,14 +45,18 @@ function check(a: Attrs, base: string): Diagnostic[] {
   const d: Diagnostic[] = []
   if (!isStrArray(a.argv) || a.argv.length === 0) d.push(diag(`${base}/argv`, 'must be a non-empty list of strings'))
   else {
-    if (!a.argv[0]!.startsWith('/')) d.push(diag(`${base}/argv/0`, 'must be an absolute path', 'the program is run without a shell and without PATH lookup'))
-    a.argv.forEach((x, i) => { if (x.includes('\0')) d.push(diag(`${base}/argv/${i}`, 'contains a NUL character')) })
+    if (!a.argv[0]!.startsWith('/'))
+      d.push(diag(`${base}/argv/0`, 'must be an absolute path', 'the program is run without a shell and without PATH lookup'))
+    a.argv.forEach((x, i) => {
+      if (x.includes('\0')) d.push(diag(`${base}/argv/${i}`, 'contains a NUL character'))
+    })
   }
   if (a.env !== undefined) {
     if (typeof a.env !== 'object' || a.env === null || Array.isArray(a.env)) d.push(diag(`${base}/env`, 'must be an object of strings'))
     else {
       for (const [k, v] of Object.entries(a.env)) {
-        if (!ENV_KEY.test(k)) d.push(diag(`${base}/env/${k}`, 'is not a valid variable name', 'letters, digits and _; not starting with a digit'))
+        if (!ENV_KEY.test(k))
+          d.push(diag(`${base}/env/${k}`, 'is not a valid variable name', 'letters, digits and _; not starting with a digit'))
         else if (typeof v !== 'string' || v.includes('\0')) d.push(diag(`${base}/env/${k}`, 'must be a string without NUL'))
       }
     }
@@ -54,7 +70,8 @@ function check(a: Attrs, base: string): Diagnostic[] {
     d.push(diag(`${base}/stopGraceS`, 'must be a number of seconds between 0 and 3600'))
   }
   if (a.healthCommand !== undefined) {
-    if (!isStrArray(a.healthCommand) || a.healthCommand.length === 0) d.push(diag(`${base}/healthCommand`, 'must be a non-empty list of strings'))
+    if (!isStrArray(a.healthCommand) || a.healthCommand.length === 0)
+      d.push(diag(`${base}/healthCommand`, 'must be a non-empty list of strings'))
     else if (!a.healthCommand[0]!.startsWith('/')) d.push(diag(`${base}/healthCommand/0`, 'must be an absolute path'))
   }
   if (a.healthTimeoutS !== undefined && (typeof a.healthTimeoutS !== 'number' || !(a.healthTimeoutS > 0) || a.healthTimeoutS > 3600)) {
@@ -80,11 +97,21 @@ function describeExit(s: ProcStatus): string {
   return 'not running'
 }
 
-const statusData = (s: ProcStatus): Record<string, unknown> =>
-  ({ pid: s.pid, startedAt: s.startedAt, logFile: s.logFile, exitCode: s.exitCode, exitSignal: s.exitSignal, exitedAt: s.exitedAt })
+const statusData = (s: ProcStatus): Record<string, unknown> => ({
+  pid: s.pid,
+  startedAt: s.startedAt,
+  logFile: s.logFile,
+  exitCode: s.exitCode,
+  exitSignal: s.exitSignal,
+  exitedAt: s.exitedAt,
+})
 
 /** An error thrown by a capability call, as the bridge delivers it (code, field). */
-interface CapError { message?: string; code?: string; field?: string }
+interface CapError {
+  message?: string
+  code?: string
+  field?: string
+}
 
 export default definePlugin<Attrs>({
   validate(_ctx, input) {
@@ -163,6 +190,8 @@ export default definePlugin<Attrs>({
     if (r.code === 0) return ok(`running, pid ${s.pid}, healthy`, { data: statusData(s) })
     const why = r.timedOut ? `timed out after ${timeoutS} s` : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`
     const out = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0]
-    return failed(`health command ${why}${out ? `: ${out.slice(0, 200)}` : ''}`, { data: { ...statusData(s), health: { code: r.code, signal: r.signal, timedOut: r.timedOut } } })
+    return failed(`health command ${why}${out ? `: ${out.slice(0, 200)}` : ''}`, {
+      data: { ...statusData(s), health: { code: r.code, signal: r.signal, timedOut: r.timedOut } },
+    })
   },
 })

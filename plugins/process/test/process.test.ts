@@ -18,7 +18,10 @@ const isRoot = process.getuid?.() === 0
 function nextExit(pm: ProcManager, ms = 5000): Promise<ProcExitEvent> {
   return new Promise((resolve, reject) => {
     const to = setTimeout(() => reject(new Error('no exit event')), ms)
-    pm.once('exit', (e: ProcExitEvent) => { clearTimeout(to); resolve(e) })
+    pm.once('exit', (e: ProcExitEvent) => {
+      clearTimeout(to)
+      resolve(e)
+    })
   })
 }
 
@@ -34,11 +37,20 @@ async function setup(t: Test): Promise<{ h: TestHost; pm: ProcManager; dir: stri
         for (const f of ['child.pid', 'supervisor.pid']) {
           let rec: { pid: number; start: number } | null = null
           try {
-            const [p, s] = fs.readFileSync(path.join(dir, res, name, f), 'utf8').trim().split(/\s+/)
+            const [p, s] = fs
+              .readFileSync(path.join(dir, res, name, f), 'utf8')
+              .trim()
+              .split(/\s+/)
             rec = { pid: Number(p), start: Number(s) }
-          } catch { /* none */ }
+          } catch {
+            /* none */
+          }
           if (rec && isAlive(rec)) {
-            try { process.kill(f === 'child.pid' ? -rec.pid : rec.pid, 'SIGKILL') } catch { /* gone */ }
+            try {
+              process.kill(f === 'child.pid' ? -rec.pid : rec.pid, 'SIGKILL')
+            } catch {
+              /* gone */
+            }
           }
         }
       }
@@ -149,10 +161,14 @@ t.test('env, cwd and user reach the process', { skip: isRoot ? false : 'needs ro
 t.test('bad attributes: validate and online answer invalid with the field path', async (t) => {
   const { h } = await setup(t)
   const v = await h.call('validate', {
-    args: [{ perNode: {
-      n1: { argv: ['sleep', '1'], env: { '1X': 'a' }, healthCommand: ['true'], stopGraceS: -1, cwd: '/srv' },
-      n2: { argv: ['sleep', '1'], env: { '1X': 'a' }, healthCommand: ['true'], stopGraceS: -1, cwd: 'srv' },
-    } }],
+    args: [
+      {
+        perNode: {
+          n1: { argv: ['sleep', '1'], env: { '1X': 'a' }, healthCommand: ['true'], stopGraceS: -1, cwd: '/srv' },
+          n2: { argv: ['sleep', '1'], env: { '1X': 'a' }, healthCommand: ['true'], stopGraceS: -1, cwd: 'srv' },
+        },
+      },
+    ],
   })
   t.equal(v.answer, 'invalid')
   const paths = (v.diagnostics ?? []).map((d) => d.path).sort()

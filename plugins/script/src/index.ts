@@ -3,14 +3,24 @@
 // The script gets the action as $1 (like OCF agents) and OCF_RESKEY_<param> for each parameter.
 import { definePlugin, ok, notRunning, failed, invalid, diag, type HookContext, type HookAnswer } from '@mccs/sdk'
 
-interface Attrs { onlineScript: string; offlineScript: string; monitorScript?: string; args?: string[]; params?: Record<string, string>; [k: string]: unknown }
+interface Attrs {
+  onlineScript: string
+  offlineScript: string
+  monitorScript?: string
+  args?: string[]
+  params?: Record<string, string>
+  [k: string]: unknown
+}
 const OCF_NOT_RUNNING = 7
 const SAFE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/
 
 async function run(ctx: HookContext<Attrs>, script: string, action: string) {
   const env: Record<string, string> = {
-    MCCS_RESOURCE: ctx.resource, MCCS_NODE: ctx.node, MCCS_ACTION: action,
-    OCF_RESOURCE_INSTANCE: ctx.resource, OCF_RESOURCE_TYPE: 'script',
+    MCCS_RESOURCE: ctx.resource,
+    MCCS_NODE: ctx.node,
+    MCCS_ACTION: action,
+    OCF_RESOURCE_INSTANCE: ctx.resource,
+    OCF_RESOURCE_TYPE: 'script',
   }
   for (const [k, v] of Object.entries(ctx.attrs.params ?? {})) env[`OCF_RESKEY_${k}`] = v
   const r = await ctx.exec.run({
@@ -19,7 +29,10 @@ async function run(ctx: HookContext<Attrs>, script: string, action: string) {
     env,
     timeoutMs: Math.max(1, ctx.deadline - Date.now() - 50),
   })
-  for (const [stream, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
     for (const line of text.split('\n').filter(Boolean).slice(0, 200)) ctx.log.info(`${script} ${action}: ${line}`, { stream })
   }
   return r
@@ -63,7 +76,8 @@ export default definePlugin<Attrs>({
   },
   async monitor(ctx): Promise<HookAnswer> {
     // Without a monitor script the last successful online/offline is the best knowledge we have.
-    if (!ctx.attrs.monitorScript) return (await ctx.state.get('started')) ? ok('no monitor script: started by MCCS') : notRunning('not started by MCCS')
+    if (!ctx.attrs.monitorScript)
+      return (await ctx.state.get('started')) ? ok('no monitor script: started by MCCS') : notRunning('not started by MCCS')
     const r = await run(ctx, ctx.attrs.monitorScript, 'monitor')
     if (r.code === 0) return ok()
     if (r.code === OCF_NOT_RUNNING) return notRunning(`${ctx.attrs.monitorScript}: not running (exit 7)`)

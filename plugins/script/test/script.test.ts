@@ -14,7 +14,11 @@ import type { HookName, HookResult } from '../../../sdk/src/types.js'
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-interface Line { level: string; msg: string; data?: Record<string, unknown> }
+interface Line {
+  level: string
+  msg: string
+  data?: Record<string, unknown>
+}
 
 async function setup(t: Test) {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-script-')))
@@ -24,8 +28,14 @@ async function setup(t: Test) {
   const host = new PluginHost({
     providers: [execProvider, stateProvider(new StateStore(path.join(base, 'state')))],
     paths: { home: base, scripts },
-    logger: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
-    onCatastrophicError: (m) => { throw new Error(m) },
+    logger: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
+    onCatastrophicError: (m) => {
+      throw new Error(m)
+    },
   })
   await host.load(pluginDir)
   t.teardown(() => {
@@ -38,12 +48,25 @@ async function setup(t: Test) {
     fs.writeFileSync(f, `#!/bin/sh\n${body}\n`)
     fs.chmodSync(f, 0o755)
   }
-  const call = (hook: HookName, attrs: Record<string, unknown>, o: { timeoutMs?: number; resource?: string; args?: unknown[] } = {}): Promise<HookResult> =>
-    host.call('script', hook, { resource: o.resource ?? 'app', node: 'node1', nodes: ['node1', 'node2'], attrs, timeoutMs: o.timeoutMs ?? 5000, args: o.args ?? [] })
+  const call = (
+    hook: HookName,
+    attrs: Record<string, unknown>,
+    o: { timeoutMs?: number; resource?: string; args?: unknown[] } = {},
+  ): Promise<HookResult> =>
+    host.call('script', hook, {
+      resource: o.resource ?? 'app',
+      node: 'node1',
+      nodes: ['node1', 'node2'],
+      attrs,
+      timeoutMs: o.timeoutMs ?? 5000,
+      args: o.args ?? [],
+    })
   return { base, scripts, logs, write, call, host }
 }
 
-t.before(async () => { await buildPlugin(pluginDir) })
+t.before(async () => {
+  await buildPlugin(pluginDir)
+})
 
 const attrs = { onlineScript: 'start.sh', offlineScript: 'stop.sh', monitorScript: 'check.sh' }
 
@@ -53,7 +76,13 @@ t.test('exit codes: online 0 is ok; monitor 0 ok, 7 notRunning, other failed', a
   s.write('stop.sh', 'exit 0')
   const on = await s.call('online', attrs)
   t.same([on.status, on.answer], ['done', 'ok'], on.error ?? on.reason ?? '')
-  for (const [code, answer] of [[0, 'ok'], [7, 'notRunning'], [1, 'failed'], [2, 'failed'], [127, 'failed']] as const) {
+  for (const [code, answer] of [
+    [0, 'ok'],
+    [7, 'notRunning'],
+    [1, 'failed'],
+    [2, 'failed'],
+    [127, 'failed'],
+  ] as const) {
     s.write('check.sh', `exit ${code}`)
     const r = await s.call('monitor', attrs)
     t.equal(r.status, 'done')
@@ -92,9 +121,17 @@ t.test('a script that sleeps past the timeout fails with "timed out" within the 
   // host's deadline wins: the call is a host-side timeout instead. Both end the hook in time.
   if (r.status === 'done') t.match(r.reason, /timed out/, 'the plugin says why')
   else t.equal(r.status, 'timeout', `host deadline won (${took} ms)`)
-  const sleeping = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
-    try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `/bin/sleep\0${marker}\0` } catch { return false }
-  })
+  const sleeping = () =>
+    fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .some((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `/bin/sleep\0${marker}\0`
+        } catch {
+          return false
+        }
+      })
   const end = Date.now() + 1000
   while (sleeping() && Date.now() < end) await new Promise((res) => setTimeout(res, 20))
   t.notOk(sleeping(), "the script's sleep was killed")
@@ -120,13 +157,23 @@ t.test("the script's output lines reach the host logger", async (t) => {
 t.test('OCF_RESKEY_<param> variables, the action and the arguments arrive', async (t) => {
   const s = await setup(t)
   const out = path.join(s.base, 'env.out')
-  s.write('start.sh', `{ echo "action=$1 rest=$2,$3"; echo "color=$OCF_RESKEY_color"; echo "spaced=$OCF_RESKEY_spaced"; echo "res=$OCF_RESOURCE_INSTANCE type=$OCF_RESOURCE_TYPE node=$MCCS_NODE"; echo "secret=$MCCS_TEST_SECRET"; } > '${out}'`)
+  s.write(
+    'start.sh',
+    `{ echo "action=$1 rest=$2,$3"; echo "color=$OCF_RESKEY_color"; echo "spaced=$OCF_RESKEY_spaced"; echo "res=$OCF_RESOURCE_INSTANCE type=$OCF_RESOURCE_TYPE node=$MCCS_NODE"; echo "secret=$MCCS_TEST_SECRET"; } > '${out}'`,
+  )
   process.env.MCCS_TEST_SECRET = 'must-not-leak'
-  t.teardown(() => { delete process.env.MCCS_TEST_SECRET })
+  t.teardown(() => {
+    delete process.env.MCCS_TEST_SECRET
+  })
   const r = await s.call('online', { ...attrs, args: ['--fast', 'two words'], params: { color: 'blue', spaced: 'a b; $(id)' } })
   t.equal(r.answer, 'ok', r.reason ?? '')
   t.same(fs.readFileSync(out, 'utf8').split('\n'), [
-    'action=start rest=--fast,two words', 'color=blue', 'spaced=a b; $(id)', 'res=app type=script node=node1', 'secret=', '',
+    'action=start rest=--fast,two words',
+    'color=blue',
+    'spaced=a b; $(id)',
+    'res=app type=script node=node1',
+    'secret=',
+    '',
   ])
 })
 
@@ -140,9 +187,16 @@ t.test('validate rejects paths out of the script folder with a diagnostic path',
   t.equal(bad.recoverable, false)
   t.same(bad.diagnostics?.map((d) => d.path).sort(), ['/nodes/node2/monitorScript', '/nodes/node2/onlineScript'])
   const dots = await v({ node1: { onlineScript: 'a/../../x', offlineScript: 'stop.sh' } })
-  t.same(dots.diagnostics?.map((d) => d.path), ['/nodes/node1/onlineScript'])
+  t.same(
+    dots.diagnostics?.map((d) => d.path),
+    ['/nodes/node1/onlineScript'],
+  )
   const missing = await v({ node1: { onlineScript: 'start.sh' } })
-  t.same(missing.diagnostics?.map((d) => d.path), ['/nodes/node1/offlineScript'], 'offlineScript is required')
+  t.same(
+    missing.diagnostics?.map((d) => d.path),
+    ['/nodes/node1/offlineScript'],
+    'offlineScript is required',
+  )
 })
 
 t.test('without a monitorScript, monitor reflects the last online/offline', async (t) => {
@@ -158,7 +212,10 @@ t.test('without a monitorScript, monitor reflects the last online/offline', asyn
   t.equal((await s.call('monitor', a)).answer, 'notRunning')
   // The state store is on disk: a new host (agent restart) still knows.
   await s.call('online', a)
-  const again = new PluginHost({ providers: [execProvider, stateProvider(new StateStore(path.join(s.base, 'state')))], paths: { home: s.base, scripts: s.scripts } })
+  const again = new PluginHost({
+    providers: [execProvider, stateProvider(new StateStore(path.join(s.base, 'state')))],
+    paths: { home: s.base, scripts: s.scripts },
+  })
   t.teardown(() => again.dispose())
   await again.load(pluginDir)
   const r = await again.call('script', 'monitor', { resource: 'app', node: 'node1', attrs: a, timeoutMs: 5000 })

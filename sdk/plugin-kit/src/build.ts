@@ -12,7 +12,12 @@ export const PLUGIN_GLOBAL = '__mccsPlugin'
 // The kit's own @mccs/sdk, entry by entry as its package.json exports them.
 const resolveSdk = createRequire(import.meta.url).resolve
 
-export interface BuildResult { manifest: PluginManifest; outfile: string; bytes: number; warnings: string[] }
+export interface BuildResult {
+  manifest: PluginManifest
+  outfile: string
+  bytes: number
+  warnings: string[]
+}
 
 export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}): Promise<BuildResult> {
   const root = path.resolve(dir)
@@ -34,27 +39,30 @@ export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}):
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
-    plugins: [{
-      name: 'no-node',
-      setup(b) {
-        b.onResolve({ filter: /^node:|^(fs|net|child_process|os|path|http|https|dgram|crypto|process|worker_threads)$/ }, (a) => ({
-          errors: [{ text: `'${a.path}' is a Node module; plugins run sandboxed and reach the world only through ctx capabilities` }],
-        }))
+    plugins: [
+      {
+        name: 'no-node',
+        setup(b) {
+          b.onResolve({ filter: /^node:|^(fs|net|child_process|os|path|http|https|dgram|crypto|process|worker_threads)$/ }, (a) => ({
+            errors: [{ text: `'${a.path}' is a Node module; plugins run sandboxed and reach the world only through ctx capabilities` }],
+          }))
+        },
       },
-    }, {
-      // The SDK that builds is the SDK the plugin gets (its helpers are tiny and pure): a plugin folder
-      // anywhere builds without installing @mccs/sdk next to it. Its entries: @mccs/sdk, @mccs/sdk/aws-answers.
-      name: 'mccs-sdk',
-      setup(b) {
-        b.onResolve({ filter: /^@mccs\/sdk(\/|$)/ }, (a) => {
-          try {
-            return { path: resolveSdk(a.path) }
-          } catch (e) {
-            return { errors: [{ text: `'${a.path}' is not an entry of @mccs/sdk: ${(e as Error).message.split('\n')[0]}` }] }
-          }
-        })
+      {
+        // The SDK that builds is the SDK the plugin gets (its helpers are tiny and pure): a plugin folder
+        // anywhere builds without installing @mccs/sdk next to it. Its entries: @mccs/sdk, @mccs/sdk/aws-answers.
+        name: 'mccs-sdk',
+        setup(b) {
+          b.onResolve({ filter: /^@mccs\/sdk(\/|$)/ }, (a) => {
+            try {
+              return { path: resolveSdk(a.path) }
+            } catch (e) {
+              return { errors: [{ text: `'${a.path}' is not an entry of @mccs/sdk: ${(e as Error).message.split('\n')[0]}` }] }
+            }
+          })
+        },
       },
-    }],
+    ],
   })
   const bytes = Object.values(res.metafile!.outputs)[0]?.bytes ?? 0
   return { manifest, outfile, bytes, warnings: res.warnings.map((w) => w.text) }

@@ -33,7 +33,11 @@ export interface TestHostOptions {
   contextMode?: 'shared' | 'perResource'
 }
 
-export interface LogLine { level: string; msg: string; data?: Record<string, unknown> }
+export interface LogLine {
+  level: string
+  msg: string
+  data?: Record<string, unknown>
+}
 
 export interface TestHost {
   host: PluginHost
@@ -41,12 +45,23 @@ export interface TestHost {
   /** The in-memory state store, by resource. */
   state: Map<string, Record<string, unknown>>
   logs: LogLine[]
-  call(hook: HookName, req?: { resource?: string; attrs?: Record<string, unknown>; timeoutMs?: number; args?: unknown[]; node?: string; signal?: AbortSignal }): Promise<HookResult>
+  call(
+    hook: HookName,
+    req?: { resource?: string; attrs?: Record<string, unknown>; timeoutMs?: number; args?: unknown[]; node?: string; signal?: AbortSignal },
+  ): Promise<HookResult>
   dispose(): void
 }
 
-const stopped = (name: string): ProcStatus =>
-  ({ name, running: false, pid: null, startedAt: null, exitCode: null, exitSignal: null, exitedAt: null, logFile: null })
+const stopped = (name: string): ProcStatus => ({
+  name,
+  running: false,
+  pid: null,
+  startedAt: null,
+  exitCode: null,
+  exitSignal: null,
+  exitedAt: null,
+  logFile: null,
+})
 
 export async function createTestHost(opts: TestHostOptions): Promise<TestHost> {
   const dir = path.resolve(opts.pluginDir)
@@ -72,17 +87,27 @@ export async function createTestHost(opts: TestHostOptions): Promise<TestHost> {
     {
       name: 'proc',
       methods: {
-        start: simpleMethod('proc', async ([spec], c) => (fakes.proc?.start ? fakes.proc.start(spec as ProcSpec, c) : stopped((spec as ProcSpec).name))),
-        stop: simpleMethod('proc', async ([name, o], c) => (fakes.proc?.stop ? fakes.proc.stop(name as string, o, c) : stopped(name as string))),
-        status: simpleMethod('proc', async ([name], c) => (fakes.proc?.status ? fakes.proc.status(name as string, c) : stopped(name as string))),
+        start: simpleMethod('proc', async ([spec], c) =>
+          fakes.proc?.start ? fakes.proc.start(spec as ProcSpec, c) : stopped((spec as ProcSpec).name),
+        ),
+        stop: simpleMethod('proc', async ([name, o], c) =>
+          fakes.proc?.stop ? fakes.proc.stop(name as string, o, c) : stopped(name as string),
+        ),
+        status: simpleMethod('proc', async ([name], c) =>
+          fakes.proc?.status ? fakes.proc.status(name as string, c) : stopped(name as string),
+        ),
       },
     },
     {
       name: 'state',
       methods: {
         get: simpleMethod('state', async ([k], c) => bag(c.resource)[k as string]),
-        set: simpleMethod('state', async ([k, v], c) => { bag(c.resource)[k as string] = v }),
-        delete: simpleMethod('state', async ([k], c) => { delete bag(c.resource)[k as string] }),
+        set: simpleMethod('state', async ([k, v], c) => {
+          bag(c.resource)[k as string] = v
+        }),
+        delete: simpleMethod('state', async ([k], c) => {
+          delete bag(c.resource)[k as string]
+        }),
         all: simpleMethod('state', async (_a, c) => ({ ...bag(c.resource) })),
       },
       // As the agent's store does: reads are served in the isolate from a snapshot taken per call.
@@ -98,17 +123,29 @@ export async function createTestHost(opts: TestHostOptions): Promise<TestHost> {
     providers,
     paths: opts.paths ?? { home: '/opt/MCCS', scripts: '/opt/MCCS/script' },
     contextMode: opts.contextMode ?? 'shared',
-    logger: { log: (level, msg, data) => { logs.push({ level, msg, ...(data ? { data } : {}) }) } },
+    logger: {
+      log: (level, msg, data) => {
+        logs.push({ level, msg, ...(data ? { data } : {}) })
+      },
+    },
   })
   const loaded = await host.load(dir)
   const node = opts.node ?? 'node1'
   return {
-    host, type: loaded.manifest.name, state, logs,
-    call: (hook, req = {}) => host.call(loaded.manifest.name, hook, {
-      resource: req.resource ?? 'r1', node: req.node ?? node, nodes: opts.nodes ?? [node],
-      attrs: req.attrs ?? {}, timeoutMs: req.timeoutMs ?? 5000, args: req.args ?? [],
-      ...(req.signal ? { signal: req.signal } : {}),
-    }),
+    host,
+    type: loaded.manifest.name,
+    state,
+    logs,
+    call: (hook, req = {}) =>
+      host.call(loaded.manifest.name, hook, {
+        resource: req.resource ?? 'r1',
+        node: req.node ?? node,
+        nodes: opts.nodes ?? [node],
+        attrs: req.attrs ?? {},
+        timeoutMs: req.timeoutMs ?? 5000,
+        args: req.args ?? [],
+        ...(req.signal ? { signal: req.signal } : {}),
+      }),
     dispose: () => host.dispose(),
   }
 }
