@@ -1,0 +1,34 @@
+// The formatter (issue 13, What 7): `npm run lint` runs `prettier --check .` with the repository's settings
+// (.prettierrc.json, width 140). The repository passes; a file written in another style fails, named.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+
+const repo = path.resolve(import.meta.dirname, '../..')
+const prettier = path.join(repo, 'node_modules/prettier/bin/prettier.cjs')
+
+function check(cwd: string, ...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [prettier, '--check', ...args], { cwd, encoding: 'utf8', timeout: 240_000 })
+  return { code: r.status, out: r.stdout + r.stderr }
+}
+
+t.test('npm run lint runs the formatter over the repository', async (t) => {
+  const pkg = (await import(path.join(repo, 'package.json'), { with: { type: 'json' } })).default as { scripts: Record<string, string> }
+  t.match(pkg.scripts.lint, /prettier --check/, 'the lint script checks the format')
+  const r = check(repo, '--log-level', 'warn', '.')
+  t.equal(r.code, 0, `the repository is formatted ${r.out.slice(0, 2000)}`)
+})
+
+t.test('a file in another style fails the check, named', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mccs-format-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  copyFileSync(path.join(repo, '.prettierrc.json'), path.join(dir, '.prettierrc.json'))
+  writeFileSync(path.join(dir, 'good.ts'), "export const a = { b: 'c' }\n")
+  t.equal(check(dir, 'good.ts').code, 0, 'a file in the repository style passes')
+  writeFileSync(path.join(dir, 'bad.ts'), 'export const a = { "b": "c" };\n')
+  const r = check(dir, 'bad.ts')
+  t.not(r.code, 0, 'double quotes and a semicolon fail')
+  t.match(r.out, /bad\.ts/, 'the output names the file')
+})
