@@ -13,6 +13,7 @@ import { HeartbeatThread } from './heartbeat-worker-client.js'
 import { computeMembership, quorum as quorumOf, type MembershipResult } from './membership.js'
 import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
+import { EdgeGrace } from './edge-grace.js'
 import { ViewCodec } from './view-messages.js'
 import { Readmission } from './readmission.js'
 import { QuorumClient } from './quorum-client.js'
@@ -95,6 +96,8 @@ export class Role {
   private readonly limboMs: number
   /** Peers lost in this run count again only after a hold (flapping peers stay out). */
   private readonly readmit: Readmission
+  private readonly edgeGrace: EdgeGrace
+  private readonly dead: number
   private readmitTimer: NodeJS.Timeout | undefined
   /** Refused announcements, per peer (logged once per reason). */
   private readonly refusedVc = new Map<string, string>()
@@ -131,7 +134,9 @@ export class Role {
     this.self = o.self
     const dead = o.hb.timing?.deadMs ?? 600
     this.limboMs = o.limboMs ?? 3 * dead
-    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 4 * dead, forgetMs: 20_000 })
+    this.dead = dead
+    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 4 * dead, forgetMs: 20_000, quickMs: dead })
+    this.edgeGrace = new EdgeGrace(dead)
     this.codec = new ViewCodec(o.hb.nodes.map((n) => n.name))
     // A grant counts for the holder for 90 % of the dead time after the send of its own that it echoes; the
     // grantor keeps its promise for the dead time after receiving that echo. Both are durations on one
@@ -204,6 +209,7 @@ export class Role {
     clearTimeout(this.viewTimer)
     clearTimeout(this.limboTimer)
     clearTimeout(this.readmitTimer)
+    clearTimeout(this.graceTimer)
     clearTimeout(this.isolationTimer)
     this.quorum?.stop()
     this.hb.stop()
@@ -391,13 +397,22 @@ export class Role {
     // A peer that announced its leave is out of the membership at once (and out of the `up` we show).
     const present = this.notePeerModes(heard, views)
     if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
-    // A peer lost in this run counts (and is shown up) again only after its readmission hold.
-    const up = this.readmitted(present)
+    const now = monoMs()
+    const facts = this.facts(st, now)
+    // A peer lost in this run counts (and is shown up) again only after its readmission hold, unless it was
+    // a member of the view installed here until a moment ago and is back at once (a pause: readmission.ts).
+    const until = this.view.installedUntil(facts)
+    const joined = this.view.joinedView()
+    const inView = new Set(joined && until !== null && now - until <= this.dead ? joined.members : [])
+    const up = this.readmitted(present, now, inView)
+    // An edge between members of the installed view that a peer stops reporting is missing only after a grace.
+    const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent) : views
+    this.wakeForGrace(now)
     let m = computeMembership({
       self: this.self,
       nodes: this.o.hb.nodes,
       up,
-      views,
+      views: graced,
       quorumServerVote: this.tieVote(),
       prefer: this.incumbent,
     })
@@ -413,8 +428,6 @@ export class Role {
     }
     this.desired = m
     // The view change: propose what we want (an isolated node wants no one), join it when allowed.
-    const now = monoMs()
-    const facts = this.facts(st, now)
     const ann = this.view.step(
       now,
       { members: isolated ? [this.self] : m.partition, ready: this.settled && this.mode !== 'leaving' },
@@ -440,9 +453,17 @@ export class Role {
     this.act(inst, m)
   }
 
-  private readmitted(present: string[]): string[] {
-    const now = monoMs()
-    const up = this.readmit.filter(now, present)
+  private wakeForGrace(now: number): void {
+    clearTimeout(this.graceTimer)
+    const at = this.edgeGrace.nextAt(now)
+    if (at === null) return
+    this.graceTimer = setTimeout(() => this.schedule(), Math.max(1, at - now + 1))
+    this.graceTimer.unref()
+  }
+  private graceTimer: NodeJS.Timeout | undefined
+
+  private readmitted(present: string[], now: number, inView: ReadonlySet<string>): string[] {
+    const up = this.readmit.filter(now, present, inView)
     clearTimeout(this.readmitTimer)
     const next = this.readmit.nextAt()
     if (next !== null) {

@@ -245,6 +245,25 @@ export class ViewNode {
     return { view: v, quorate: this.o.quorate(v.members), coordinator: v.ready[0] ?? null }
   }
 
+  /**
+   * Until when the view we are joined to is installed by the grants held now: the earliest lease expiry among
+   * its other members, each announcing this same view joined (a time in the past once a lease ran out; null
+   * when we are not joined, or a member announces something else). A member lost while its view was installed
+   * a moment ago was only paused (readmission.ts).
+   */
+  installedUntil(peers: Readonly<Record<string, PeerFacts | undefined>>): number | null {
+    const v = this.joinedView()
+    if (!v) return null
+    let until = Infinity
+    for (const x of v.members) {
+      if (x === this.self) continue
+      const f = peers[x]
+      if (!f?.ann?.joined || !sameView(f.ann, v) || f.leaseAt == null) return null
+      until = Math.min(until, f.leaseAt + this.o.leaseMs)
+    }
+    return until
+  }
+
   /** Acting: an installed quorate view. */
   acting(now: number, peers: Readonly<Record<string, PeerFacts | undefined>>): Installed | null {
     const i = this.installed(now, peers)

@@ -37,3 +37,29 @@ t.test('a loss long after the previous one starts the count again', async (t) =>
   t.same(r.filter(31_010, ['b']), ['b'], 'the base hold again')
   t.equal(r.nextAt(), null, 'nobody held')
 })
+
+t.test('finding 6: a member of the installed view back within quickMs counts at once, and the blip is no loss', async (t) => {
+  const r = new Readmission({ baseMs: 1200, maxMs: 4800, forgetMs: 60_000, quickMs: 600 })
+  const view = new Set(['b', 'c'])
+  r.filter(0, ['b', 'c'], view)
+  for (let i = 1; i <= 12; i++) {
+    const at = i * 1500
+    t.same(r.filter(at, ['c'], view), ['c'], `pause ${i}: b lost`)
+    t.same(r.filter(at + 150, ['b', 'c'], view), ['b', 'c'], `pause ${i}: b back 150 ms later counts at once`)
+  }
+  t.same(r.held(), [], 'nobody held')
+  // Back too late: held, and the hold is the first one (the blips were not counted).
+  r.filter(30_000, ['c'], view)
+  t.same(r.filter(30_700, ['b', 'c'], view), ['c'], 'back 700 ms after the loss (> quickMs): held')
+  t.equal(r.nextAt(), 30_700 + 1200, 'the base hold: the twelve blips did not double it')
+})
+
+t.test('a peer lost while not in the installed view (a flapping NIC left out) is held as before', async (t) => {
+  const r = new Readmission({ baseMs: 1200, maxMs: 4800, forgetMs: 60_000, quickMs: 600 })
+  r.filter(0, ['b', 'c'], new Set(['b', 'c']))
+  r.filter(100, ['c'], new Set(['c']))
+  t.same(r.filter(150, ['b', 'c'], new Set(['c'])), ['c'], 'b back at once, but it was not in the view: held')
+  // Lost while on hold (not admitted): no quick return either, even if a view lists it.
+  r.filter(200, ['c'], new Set(['b', 'c']))
+  t.same(r.filter(250, ['b', 'c'], new Set(['b', 'c'])), ['c'], 'lost again while held: held')
+})

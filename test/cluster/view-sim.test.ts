@@ -149,6 +149,10 @@ t.test('a view is installed only once every member announced it joined; coordina
   t.ok(inst, 'installed once all joined')
   t.equal(inst?.coordinator, 'a')
   t.equal(a.acting(now + L, { b: fact(b2, now), c: fact(c2, now) }), null, 'a grant older than the lease does not count')
+  // installedUntil (readmission's quick return, finding 6): the earliest lease expiry, in the past too.
+  t.equal(a.installedUntil({ b: fact(b2, now - 50), c: fact(c2, now) }), now - 50 + L, 'installed until the oldest lease runs out')
+  t.equal(a.installedUntil({ b: fact(b2, now - 5000), c: fact(c2, now) }), now - 5000 + L, 'a lease that ran out: a time in the past')
+  t.equal(a.installedUntil({ b: fact(b2, now), c: fact({ ...c, epoch: ann.epoch }, now) }), null, 'a member not joined: null')
 
   // finding 5: a restarted lowest-named node is a member but not the coordinator until it is ready.
   const z = new ViewNode({ self: 'b', leaseMs: L, holdMs: H, quorate: quorate(3), now: 0 })

@@ -1,0 +1,47 @@
+// Edge grace (core/cluster/edge-grace.ts, issue 14, finding 6): an edge between members of the installed
+// view that a peer stops reporting counts as missing only after the grace; a flapping edge is dropped after
+// the grace counted from its first loss; edges of non-members are passed through.
+import t from 'tap'
+import { EdgeGrace } from '../../core/cluster/edge-grace.js'
+import { computeMembership } from '../../core/cluster/membership.js'
+
+const nodes = [{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }]
+const keep = ['n1', 'n2', 'n3']
+
+t.test('n3 stops hearing n1 for a moment: n1 and n2 keep {n1, n2, n3}; past the grace the view shrinks', async (t) => {
+  const g = new EdgeGrace(600)
+  const full = { n2: { up: ['n1', 'n3'] }, n3: { up: ['n1', 'n2'] } }
+  const blip = { n2: { up: ['n1', 'n3'] }, n3: { up: ['n2'] } }
+  const at = (now: number, views: typeof full) =>
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: g.apply(now, views, keep), prefer: keep }).partition
+  t.same(at(0, full), keep)
+  t.same(
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: blip, prefer: keep }).partition,
+    ['n1', 'n2'],
+    'without the grace: n3 is left out at once',
+  )
+  t.same(at(100, blip), keep, 'n3 lost n1 100 ms ago: all three')
+  t.equal(g.nextAt(100), 700, 'the edge counts as missing at 700')
+  t.same(at(250, full), keep, 'n3 hears n1 again')
+  t.same(at(699, blip), keep, 'missing again: the grace still counts from 100 (the edge was back only 449 ms)')
+  t.same(at(700, blip), ['n1', 'n2'], 'at 100 + 600: missing, the view shrinks (a flapping edge is not held for ever)')
+  t.equal(g.nextAt(700), null, 'nothing held')
+  t.same(at(800, full), keep, 'back')
+  t.same(at(1400, full), keep, 'present for the grace: forgotten')
+  t.same(at(1500, blip), keep, 'a new loss: a new grace')
+})
+
+t.test('only edges between members of the installed view; a peer not heard is not graced', async (t) => {
+  const g = new EdgeGrace(600)
+  const views = { n2: { up: ['n1'] }, n3: { up: ['n1'] } }
+  g.apply(0, { n2: { up: ['n1', 'n3'] }, n3: { up: ['n1', 'n2'] } }, ['n1', 'n2'])
+  const out = g.apply(100, views, ['n1', 'n2'])
+  t.same(out.n3, { up: ['n1'] }, 'n3 is not in the view: its edges as reported')
+  t.same(out.n2, { up: ['n1'] }, 'n3 is not in the view: n2 not hearing it is not graced')
+  t.not(out, views, 'a copy')
+  const g2 = new EdgeGrace(600)
+  g2.apply(0, { n2: { up: ['n1', 'n3'] }, n3: { up: ['n1', 'n2'] } }, keep)
+  const out2 = g2.apply(100, { n2: { up: ['n1', 'n3'] } }, keep)
+  t.same(Object.keys(out2), ['n2'], 'n3 not heard by this node: nothing put back for it')
+  t.same(views, { n2: { up: ['n1'] }, n3: { up: ['n1'] } }, 'the input is not changed')
+})
