@@ -179,8 +179,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const heldDown = new Set<string>()
   const booting = new Set<string>()
   let closing = false
+  const started: Array<{ node: string; at: number }> = []
   const startAgent = (n: string) => {
     c.startAgent(n)
+    started.push({ node: n, at: Date.now() })
     const me = c.agents[n]!
     me.once('exit', () => {
       if (closing || heldDown.has(n) || c.agents[n] !== me || booting.has(n)) return
@@ -313,9 +315,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       endAt,
     )
     const allFaults = episodes.flatMap((e) => e.faults)
+    // A node powered off by a fence is not healthy until it has booted and had time to be heard again: a
+    // coordinator of a later view that fences it meanwhile harms nothing (it cannot know the node is off).
+    const bootAfter = (n: string, at: number) => started.find((s) => s.node === n && s.at > at)?.at ?? Infinity
+    const offAfterFence = (f: { target: string; at: number }) =>
+      fencesRaw.some((g) => g.target === f.target && g.at < f.at && f.at <= bootAfter(g.target, g.at) + 8000)
     const fences = fencesRaw.map((f) => ({
       ...f,
-      healthy: !allFaults.some((x) => x.affected.includes(f.target) && x.start - 1000 <= f.at && f.at <= x.end + 8000),
+      healthy: !offAfterFence(f) && !allFaults.some((x) => x.affected.includes(f.target) && x.start - 1000 <= f.at && f.at <= x.end + 8000),
     }))
     const twoInRound = c.rounds.filter((r) => r.who.length > 1).length
     return {
