@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Agent } from './agent.js'
-import { orderWarnings } from '../config/order-warnings.js'
+import { orderWarnings, type OrderWarning } from '../config/order-warnings.js'
 import { applyConfigOp, type OpsContext, type OpResult } from './config-ops.js'
 import { type MainConfig, type NodeName, type EngineState, type ResourceNodeState, resourceState } from '../engine/index.js'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
@@ -29,7 +29,8 @@ export type ConfigEditReply =
       previousGeneration: number
       summary: string
       removed?: OpResult['removed']
-      warnings?: string[]
+      /** The configuration's warnings after the change (core/config/order-warnings.ts), every one in force. */
+      warnings?: OrderWarning[]
     }
   | {
       ok: false
@@ -86,7 +87,7 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
     await agent.oplog.append({ user: req.user, node: agent.node, command: req.op, target, args, result: 'done' })
     agent.log.log('info', `configuration ${req.op} done: ${r.summary}`, { user: req.user, target, generation })
     await forgetRemoved(agent, cur.main as MainConfig, r.next)
-    const warnings = orderWarnings(r.next).map((w) => `${w.resource}: ${w.reason}`)
+    const warnings = orderWarnings(r.next)
     return {
       ok: true,
       op: req.op,

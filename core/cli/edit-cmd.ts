@@ -202,7 +202,7 @@ export async function editCommand(
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.ok) {
     if (!o.json) io.out(`${reply.summary} (configuration generation ${reply.generation})`)
-    if (!o.json) for (const w of reply.warnings ?? []) io.err(`warning: ${w}`)
+    if (!o.json) for (const w of reply.warnings ?? []) io.err(`warning: ${w.resource}: ${w.reason}`)
     return EXIT.OK
   }
   if (!o.json) {

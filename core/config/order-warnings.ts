@@ -1,8 +1,11 @@
-// Warnings when a group's dependencies contradict the manual's order for network resources (3.2.6):
-// an address sits above its NIC (address depends on nic), and AWS Overlay/Secondary IP types sit
-// between them (address -> aws-oip|aws-sip -> nic); an Elastic IP sits above the NIC (aws-eip -> nic).
+// Warnings when a group's network resources contradict the manual (3.2.6): the order — an address sits
+// above its NIC (address depends on nic), AWS Overlay/Secondary IP types sit between them (address ->
+// aws-oip|aws-sip -> nic), an Elastic IP sits above the NIC (aws-eip -> nic) — and what the types cannot
+// see of each other: an address's per-node NIC is the device of the nic resource below it, and an
+// Overlay/Secondary IP is configured on the node by an address resource above it. The one source of
+// these warnings for `mccs config validate`, the CLI's edits and the console's REST answers.
 // Pure: (config) => warnings. Edges are parent -> child, "parent depends on child".
-import type { MainConfig } from '../engine/index.js'
+import { resolveAttrs, type MainConfig } from '../engine/index.js'
 
 export interface OrderWarning {
   /** JSON pointer of the resource concerned in main.json. */
@@ -18,7 +21,8 @@ export const BETWEEN_TYPES = ['aws-oip', 'aws-sip'] as const
 /** Types that must sit directly above a NIC, without an address below them. */
 export const ABOVE_NIC_TYPES = ['aws-eip'] as const
 
-type Cfg = Pick<MainConfig, 'resources' | 'dependencies'>
+/** Groups are optional: without them, an address's NIC is compared on the nodes its attributes name. */
+type Cfg = Pick<MainConfig, 'resources' | 'dependencies'> & Partial<Pick<MainConfig, 'groups'>>
 
 export function orderWarnings(cfg: Cfg): OrderWarning[] {
   const out: OrderWarning[] = []
@@ -51,6 +55,7 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
           r.name,
           `address '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is address -> nic (the NIC is checked first and its faults move the group)`,
         )
+      nicMismatch(r, nicsBelow)
       const awsInGroup = cfg.resources.filter((x) => x.group === r.group && isBetween(x.type))
       for (const x of awsInGroup) {
         if (below(x.name).has(r.name))
@@ -79,6 +84,50 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
           `${r.type} '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is ${isBetween(r.type) ? `address -> ${r.type} -> nic` : `${r.type} -> nic`}`,
         )
     }
+    if (isBetween(r.type)) ipWithoutAddress(r)
   }
   return out
+
+  /** The address's `nic` on each node against the `device` of the nic resources below it there. */
+  function nicMismatch(r: Res, nics: string[]): void {
+    if (!nics.length) return
+    const nodes = new Set(cfg.groups?.find((g) => g.name === r.group)?.nodes ?? [])
+    for (const n of [r.name, ...nics]) for (const node of Object.keys(byName.get(n)!.nodeAttrs ?? {})) nodes.add(node)
+    // Without any node known, the cluster-wide values are compared.
+    const on = (x: Res, node: string | null) => (node === null ? x.attrs : resolveAttrs(x, node))
+    const wrong: string[] = []
+    for (const node of nodes.size ? [...nodes] : [null]) {
+      const mine = on(r, node)['nic']
+      if (typeof mine !== 'string') continue
+      const devices = nics.map((n) => [n, on(byName.get(n)!, node)['device']] as const).filter(([, d]) => typeof d === 'string')
+      if (!devices.length || devices.some(([, d]) => d === mine)) continue
+      const theirs = devices.map(([n, d]) => `nic '${n}' has device '${String(d)}'`).join(', ')
+      wrong.push(`'${mine}'${node === null ? '' : ` on ${node}`} where ${theirs}`)
+    }
+    if (wrong.length)
+      warn(
+        r.name,
+        `address '${r.name}' is on network card ${wrong.join('; ')}: the address must be on the NIC that its nic resource checks (otherwise a NIC fault does not move it)`,
+      )
+  }
+
+  /** An Overlay/Secondary IP only routes or assigns the IP in the VPC: an address resource above it configures it on the node. */
+  function ipWithoutAddress(r: Res): void {
+    const ip = ipOf(r.attrs['ip'])
+    if (!ip) return
+    const above = cfg.resources.filter((x) => x.type === ADDRESS_TYPE && x.group === r.group && below(x.name).has(r.name))
+    if (above.some((x) => ipOf(x.attrs['address']) === ip)) return
+    const others = above.filter((x) => ipOf(x.attrs['address'])).map((x) => `'${x.name}' above it holds ${ipOf(x.attrs['address'])}`)
+    warn(
+      r.name,
+      `${r.type} '${r.name}' moves ${ip} but no address resource above it holds that IP${others.length ? ` (address ${others.join(', address ')})` : ''}: the manual's order is address -> ${r.type} -> nic, with the address configuring ${ip} on the active node`,
+    )
+  }
+}
+
+type Res = Cfg['resources'][number]
+
+/** The IP of an `ip` or `address` attribute, without its prefix length. */
+function ipOf(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v.split('/')[0]!.toLowerCase() : undefined
 }

@@ -3,6 +3,9 @@
 import t from 'tap'
 import { harness, Client, readyClient } from './api-helpers.js'
 import { until } from '../agent/helpers.js'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { packageRoot } from '../../core/paths.js'
 
 t.test('every route of /api/openapi.json refuses an unauthenticated call', async (t) => {
   const h = await harness()
@@ -11,6 +14,9 @@ t.test('every route of /api/openapi.json refuses an unauthenticated call', async
   const doc = await anon.req('GET', '/api/openapi.json')
   t.equal(doc.status, 200, 'the document needs no session')
   t.equal(doc.body.openapi, '3.1.0')
+  // The package's version (issue 18, What 6; the About dialog shows it): not a hard-coded one.
+  const pkg = JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  t.equal(doc.body.info.version, pkg.version, `info.version is the package version ${pkg.version}`)
   const ops: Array<{ method: string; path: string; op: any }> = []
   for (const [p, methods] of Object.entries<any>(doc.body.paths))
     for (const [m, op] of Object.entries<any>(methods)) ops.push({ method: m, path: p, op })

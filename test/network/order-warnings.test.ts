@@ -72,3 +72,57 @@ t.test('aws-eip needs a NIC below it; a NIC in another group does not count', as
     ['eip'],
   )
 })
+
+// Issue 18, What 7: an address must sit on the NIC its nic resource checks, on every node.
+t.test("an address whose per-node NIC differs from the nic resource's device is named, with the node", async (t) => {
+  const group = { name: 'g', nodes: ['n1', 'n2'], failoverOnFailure: true, autoStart: false, autoFailback: false }
+  const nic = { ...res('public', 'nic'), attrs: { device: 'eth0' }, nodeAttrs: { n2: { device: 'ens5' } } }
+  const right = { ...res('vip', 'address'), attrs: { address: '10.80.0.100/24', nic: 'eth0' }, nodeAttrs: { n2: { nic: 'ens5' } } }
+  const wrong = { ...right, nodeAttrs: { n2: { nic: 'eth0' } } }
+  t.same(
+    orderWarnings({ groups: [group], resources: [nic, right], dependencies: [dep('vip', 'public')] }),
+    [],
+    'the same NIC on both nodes',
+  )
+  const w = orderWarnings({ groups: [group], resources: [nic, wrong], dependencies: [dep('vip', 'public')] })
+  t.equal(w.length, 1, JSON.stringify(w))
+  t.equal(w[0]!.resource, 'vip')
+  t.equal(w[0]!.path, '/resources/1')
+  t.match(w[0]!.reason, /'eth0' on n2/)
+  t.match(w[0]!.reason, /nic 'public'.*'ens5'/)
+  t.notMatch(w[0]!.reason, /n1/, 'n1 agrees and is not named')
+  // Through an Overlay IP between them (address -> aws-oip -> nic) the NIC below is found too.
+  const oip = { ...res('oip', 'aws-oip'), attrs: { ip: '10.80.0.100' } }
+  const via = orderWarnings({ groups: [group], resources: [nic, wrong, oip], dependencies: [dep('vip', 'oip'), dep('oip', 'public')] })
+  t.same(
+    via.map((x) => x.resource),
+    ['vip'],
+  )
+})
+
+// Issue 18, What 7: an Overlay or Secondary IP only routes or assigns the IP; an address resource above it
+// must configure it on the node.
+t.test('an aws-oip or aws-sip whose IP no address resource above it holds is named', async (t) => {
+  const nic = { ...res('public', 'nic'), attrs: { device: 'eth0' } }
+  const vip = (ip: string) => ({ ...res('vip', 'address'), attrs: { address: `${ip}/24`, nic: 'eth0' } })
+  const oip = { ...res('oip', 'aws-oip'), attrs: { ip: '10.80.0.100/32' } }
+  const sip = { ...res('sip', 'aws-sip'), attrs: { ip: '172.31.0.50' } }
+  t.same(
+    orderWarnings({ resources: [nic, vip('10.80.0.100'), oip], dependencies: [dep('vip', 'oip'), dep('oip', 'public')] }),
+    [],
+    'the address above holds the Overlay IP',
+  )
+  const alone = orderWarnings({ resources: [nic, sip], dependencies: [dep('sip', 'public')] })
+  t.same(
+    alone.map((x) => x.resource),
+    ['sip'],
+  )
+  t.match(alone[0]!.reason, /aws-sip 'sip'.*172\.31\.0\.50.*no address resource above it/)
+  const other = orderWarnings({ resources: [nic, vip('10.80.0.101'), oip], dependencies: [dep('vip', 'oip'), dep('oip', 'public')] })
+  t.same(
+    other.map((x) => x.resource),
+    ['oip'],
+  )
+  t.match(other[0]!.reason, /10\.80\.0\.100/)
+  t.match(other[0]!.reason, /'vip' above it holds 10\.80\.0\.101/)
+})

@@ -50,6 +50,50 @@ const force = {
 
 type Body = Record<string, unknown> & { expectGeneration?: number }
 
+/** The answer of every configuration change (OpenAPI only: fastify does not serialize by it). */
+const changed = {
+  200: {
+    description:
+      'Done. warnings: what the configuration in force now contradicts in the manual (address -> aws-oip|aws-sip -> nic, aws-eip -> nic, ' +
+      "an address on another NIC than its nic resource's device, an Overlay/Secondary IP without an address above it); the same as the CLI prints",
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['generation', 'summary', 'warnings'],
+          properties: {
+            generation: { type: 'integer' },
+            summary: { type: 'string' },
+            removed: {
+              type: 'object',
+              description: 'what a forced delete removed with it',
+              properties: {
+                resources: { type: 'array', items: { type: 'string' } },
+                dependencies: {
+                  type: 'array',
+                  items: { type: 'object', properties: { parent: { type: 'string' }, child: { type: 'string' } } },
+                },
+              },
+            },
+            warnings: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['resource', 'field', 'message'],
+                properties: {
+                  resource: { type: 'string' },
+                  field: { type: 'string', description: 'main.json#/resources/<index>' },
+                  message: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const
+
 /** The largest main.json the console imports (about 4,000 resources); `mccs config import` takes larger ones. */
 export const MAX_CONFIG_TEXT = 4 * 1024 * 1024
 const MAX_CONFIG_DEPTH = 64
@@ -70,7 +114,14 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     const found = at.name ? list.findIndex((x) => x.name === at.name) : -1
     const index = at.kind ? (found >= 0 ? found : list.length) : -1
     const r = await configEdit(agent, { op, args, user, ...(expectGeneration !== undefined ? { expectGeneration } : {}) })
-    if (r.ok) return { generation: r.generation, summary: r.summary, ...(r.removed ? { removed: r.removed } : {}) }
+    if (r.ok)
+      return {
+        generation: r.generation,
+        summary: r.summary,
+        ...(r.removed ? { removed: r.removed } : {}),
+        // What `mccs group|resource add|edit|link` prints as warnings: the change is made, but against the manual.
+        warnings: (r.warnings ?? []).map((w) => ({ resource: w.resource, field: `main.json#${w.path}`, message: w.reason })),
+      }
     const body = refusal(r, { ...at, index })
     // Something named in the path that does not exist is a 404; named in the body, a bad body (400).
     const status =
@@ -88,6 +139,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Add a group',
+        'x-responses': changed,
         body: { type: 'object', additionalProperties: false, required: ['name', 'nodes'], properties: { name, ...groupFields } },
       },
     },
@@ -106,6 +158,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Change a group',
+        'x-responses': changed,
         params: { type: 'object', required: ['group'], properties: { group: name } },
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: groupFields },
       },
@@ -123,6 +176,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Delete a group (force: with its resources)',
+        'x-responses': changed,
         params: { type: 'object', required: ['group'], properties: { group: name } },
         querystring: force,
       },
@@ -140,6 +194,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Add a resource',
+        'x-responses': changed,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -163,6 +218,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Change a resource (attrs, nodeAttrs and policy are merged over the current values)',
+        'x-responses': changed,
         params: { type: 'object', required: ['resource'], properties: { resource: name } },
         body: {
           type: 'object',
@@ -194,6 +250,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Delete a resource (force: with its dependencies)',
+        'x-responses': changed,
         params: { type: 'object', required: ['resource'], properties: { resource: name } },
         querystring: force,
       },
@@ -214,6 +271,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Link two resources: parent depends on child',
+        'x-responses': changed,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -230,6 +288,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     {
       schema: {
         summary: 'Remove a dependency',
+        'x-responses': changed,
         params: { type: 'object', required: ['parent', 'child'], properties: { parent: name, child: name } },
       },
     },

@@ -8,6 +8,7 @@ import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupC
 import { dialog, button, message, confirm, notify } from './dialogs.js'
 import { groupView, isUp } from './states.js'
 import { addResourceWizard } from './add-resource.js'
+import { showConfigWarnings } from './config-warnings.js'
 import {
   oplogDialog,
   supportDialog,
@@ -49,6 +50,7 @@ export async function report(what: string, p: Promise<ActionReply | unknown>): P
       return false
     }
     notify(`${what}: ${r && typeof r === 'object' && 'message' in r && r.message ? r.message : 'accepted'}`, 'ok')
+    showConfigWarnings(what, r) // a configuration change's answer (delete, unlink, edit) carries its warnings
     return true
   } catch (e) {
     showError(what, e)

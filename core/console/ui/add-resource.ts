@@ -6,6 +6,7 @@ import { api, ApiError, type TypeDetail } from './api.js'
 import { state, select, groupNodes, loadConfig } from './store.js'
 import { dialog, button, notify } from './dialogs.js'
 import { schemaForm, suggestName, type SchemaForm } from './wizard.js'
+import { showConfigWarnings } from './config-warnings.js'
 
 export async function addResourceWizard(preferGroup?: string): Promise<void> {
   const d = dialog('Add resource', { wide: true, id: 'add-resource' })
@@ -128,7 +129,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
         topErr.textContent = 'The resource type refused these attributes (see the messages under the fields).'
         return
       }
-      await api.addResource({
+      const done = await api.addResource({
         name: nameIn.value,
         type: typeSel.value,
         group: groupSel.value,
@@ -138,6 +139,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
         monitored: monitored.checked,
       })
       notify(`resource '${nameIn.value}' added to '${groupSel.value}'`, 'ok')
+      showConfigWarnings(`resource '${nameIn.value}' added`, done)
       d.close()
       await loadConfig().catch(() => {})
       select({ kind: 'resource', name: nameIn.value })

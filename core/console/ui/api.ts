@@ -93,14 +93,14 @@ export const api = {
   /** standby | unstandby | maintenance | unmaintenance (as `mccs node <verb> <node>`). */
   nodeAction: (n: string, verb: string, body: Record<string, unknown> = {}) =>
     call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
-  addGroup: (g: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/groups', g),
-  editGroup: (g: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/groups/${enc(g)}`, p),
-  deleteGroup: (g: string) => call<{ generation: number }>('DELETE', `/api/groups/${enc(g)}`),
-  addResource: (r: Record<string, unknown>) => call<{ generation: number }>('POST', '/api/resources', r),
-  editResource: (r: string, p: Record<string, unknown>) => call<{ generation: number }>('PATCH', `/api/resources/${enc(r)}`, p),
-  deleteResource: (r: string) => call<{ generation: number }>('DELETE', `/api/resources/${enc(r)}`),
-  link: (parent: string, child: string) => call<{ generation: number }>('POST', '/api/dependencies', { parent, child }),
-  unlink: (parent: string, child: string) => call<{ generation: number }>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
+  addGroup: (g: Record<string, unknown>) => call<ConfigChange>('POST', '/api/groups', g),
+  editGroup: (g: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/groups/${enc(g)}`, p),
+  deleteGroup: (g: string) => call<ConfigChange>('DELETE', `/api/groups/${enc(g)}`),
+  addResource: (r: Record<string, unknown>) => call<ConfigChange>('POST', '/api/resources', r),
+  editResource: (r: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/resources/${enc(r)}`, p),
+  deleteResource: (r: string) => call<ConfigChange>('DELETE', `/api/resources/${enc(r)}`),
+  link: (parent: string, child: string) => call<ConfigChange>('POST', '/api/dependencies', { parent, child }),
+  unlink: (parent: string, child: string) => call<ConfigChange>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
   discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) =>
     call<{ options: Array<{ value: string; label?: string }>; answer?: string; message?: string; schema?: JsonSchema }>(
       'POST',
@@ -132,6 +132,20 @@ export interface TypeDetail extends TypeSummary {
   defaults?: Record<string, number>
 }
 export type JsonSchema = Record<string, unknown>
+/** A configuration change's answer (routes/config-edit.ts). */
+export interface ConfigChange {
+  generation: number
+  summary: string
+  removed?: { resources?: string[]; dependencies?: Array<{ parent: string; child: string }> }
+  /** Every configuration warning in force after the change; [] when none. */
+  warnings: ConfigWarning[]
+}
+export interface ConfigWarning {
+  resource: string
+  /** main.json#/resources/<index> */
+  field: string
+  message: string
+}
 export interface ActionReply {
   accepted: boolean
   outcome?: string

@@ -20,6 +20,7 @@ import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
+import { showConfigWarnings } from './config-warnings.js'
 
 interface View {
   el: HTMLElement
@@ -490,8 +491,9 @@ function dependencyTab(g: string): View {
             return
           }
           try {
-            await api.link(parent.value, child.value)
+            const done = await api.link(parent.value, child.value)
             notify(`${parent.value} now depends on ${child.value}`, 'ok')
+            showConfigWarnings(`${parent.value} linked to ${child.value}`, done)
             await loadConfig()
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
@@ -580,8 +582,14 @@ function groupProps(g: string): View {
             return
           }
           try {
-            await api.editGroup(g, { nodes, failoverOnFailure: fof.checked, autoStart: auto.checked, autoFailback: back.checked })
+            const done = await api.editGroup(g, {
+              nodes,
+              failoverOnFailure: fof.checked,
+              autoStart: auto.checked,
+              autoFailback: back.checked,
+            })
             notify(`group '${g}' saved`, 'ok')
+            showConfigWarnings(`group '${g}' saved`, done)
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message}${e.field ? ` [${e.field}]` : ''}` : (e as Error).message
           }
@@ -682,8 +690,9 @@ function resourceAttrs(r: string): View {
                 return
               }
               try {
-                await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
+                const done = await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
                 notify(`resource '${r}' saved`, 'ok')
+                showConfigWarnings(`resource '${r}' saved`, done)
               } catch (e) {
                 if (e instanceof ApiError && e.issues.length) form.showIssues(e.issues)
                 err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message

@@ -115,17 +115,22 @@ export function confirm(title: string, text: string, okLabel = 'OK'): Promise<bo
 }
 
 let toasts: HTMLElement | null = null
-export function notify(text: string, kind: 'info' | 'error' | 'ok' = 'info'): void {
+/** A notice at the bottom right. Errors stay 15 s, others 6 s; a warning stays until dismissed or replaced
+ *  (`id`: a notice of the same id is replaced, so a newer answer never sits beside an outdated one). */
+export function notify(text: Child, kind: 'info' | 'error' | 'ok' | 'warn' = 'info', o: { id?: string } = {}): HTMLElement | null {
   toasts ??= document.getElementById('toasts')
-  if (!toasts) return
+  if (!toasts) return null
+  if (o.id) document.getElementById(o.id)?.remove()
   const t = h(
     'div',
-    { class: ['toast', `toast-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
-    h('span', { 'aria-hidden': 'true' }, kind === 'error' ? '✖ ' : kind === 'ok' ? '✔ ' : 'ℹ '),
-    text,
+    { class: ['toast', `toast-${kind}`], role: kind === 'error' || kind === 'warn' ? 'alert' : 'status', id: o.id },
+    h('span', { 'aria-hidden': 'true' }, kind === 'error' ? '✖ ' : kind === 'ok' ? '✔ ' : kind === 'warn' ? '⚠ ' : 'ℹ '),
+    h('div', { class: 'toast-text' }, text),
     h('button', { class: 'toast-x', type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '✕'),
   )
   toasts.append(t)
-  while (toasts.children.length > 4) toasts.firstElementChild?.remove()
-  setTimeout(() => t.remove(), kind === 'error' ? 15_000 : 6000)
+  // At most 4 notices: the oldest passing ones go first, a warning only when nothing else is left.
+  while (toasts.children.length > 4) (toasts.querySelector(':scope > :not(.toast-warn)') ?? toasts.firstElementChild)?.remove()
+  if (kind !== 'warn') setTimeout(() => t.remove(), kind === 'error' ? 15_000 : 6000)
+  return t
 }

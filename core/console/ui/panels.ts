@@ -5,6 +5,7 @@ import { api, ApiError, type OpEntry } from './api.js'
 import { state, select } from './store.js'
 import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
+import { showConfigWarnings } from './config-warnings.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 
 const fmtTime = (iso: string) => {
@@ -56,7 +57,7 @@ export function addGroupDialog(): void {
           return
         }
         try {
-          await api.addGroup({
+          const done = await api.addGroup({
             name: name.value,
             nodes: chosen,
             failoverOnFailure: fof.checked,
@@ -64,6 +65,7 @@ export function addGroupDialog(): void {
             autoFailback: back.checked,
           })
           notify(`group '${name.value}' added`, 'ok')
+          showConfigWarnings(`group '${name.value}' added`, done)
           d.close()
           select({ kind: 'group', name: name.value })
         } catch (e) {

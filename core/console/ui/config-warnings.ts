@@ -1,0 +1,32 @@
+// The configuration warnings of a change's answer (issue 18, What 7): the same list `mccs resource add`
+// etc. print (core/config/order-warnings.ts), shown as one warning notice that stays until dismissed.
+// Each answer carries every warning in force, so it replaces the previous notice, and an answer with none
+// removes it (the operator fixed what it said).
+import { h } from './dom.js'
+import { notify } from './dialogs.js'
+import type { ConfigWarning } from './api.js'
+
+const ID = 'config-warnings'
+
+/** After `what` was done: the answer's warnings, if it is a configuration change's answer. */
+export function showConfigWarnings(what: string, answer: unknown): void {
+  const list = (answer as { warnings?: unknown } | null | undefined)?.warnings
+  if (!Array.isArray(list)) return
+  const warnings = list as ConfigWarning[]
+  if (!warnings.length) {
+    document.getElementById(ID)?.remove()
+    return
+  }
+  notify(
+    [
+      h('strong', null, `${what}: saved, with ${warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`}`),
+      h(
+        'ul',
+        null,
+        warnings.map((w) => h('li', { 'data-resource': w.resource }, w.message)),
+      ),
+    ],
+    'warn',
+    { id: ID },
+  )
+}
