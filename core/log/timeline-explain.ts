@@ -53,10 +53,12 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
   const rules = new Map<TimelineEntry, string>()
   const lost = new Map<string, TimelineEntry>() // node -> the entry that showed it lost
   const fenced = new Map<string, TimelineEntry>() // node -> its fence result (or notice)
+  const faulted = new Map<string, TimelineEntry>() // 'node|resource' -> its last fault there, until it starts or is cleaned there
   let placedOn: string | null = null
   let lastCommand: TimelineEntry | null = null
   let where: TimelineEntry | null = null
-  let move: { to: string; from: string[]; rule: string; at: TimelineEntry } | null = null
+  // faults: what the group's resources said when they failed on the nodes it left (known when it moved).
+  let move: { to: string; from: string[]; rule: string; at: TimelineEntry; faults: Map<string, TimelineEntry> } | null = null
   const order = cfg.nodes.join(', ')
   for (const e of story) {
     const d = dataOf(e)
@@ -75,6 +77,9 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
       }
     }
     if (e.what === 'fenceResult' && succeeded(e) && e.target) fenced.set(e.target, e)
+    if (e.kind === 'notice' && e.what === 'resourceFaulted' && e.group === group && e.target) faulted.set(`${e.target}|${e.resource}`, e)
+    if ((e.what === 'onlineResult' || e.what === 'cleanResult') && e.group === group && succeeded(e) && e.target)
+      faulted.delete(`${e.target}|${e.resource}`)
     if (
       e.kind === 'input' &&
       e.group === group &&
@@ -89,7 +94,7 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
       const from = /from (?:lost node )?(\S+)/.exec(e.text)?.[1]
       const rule = `placement rule: the first usable node of ${group}'s order (${order})${from ? ` other than ${from}` : ''} is ${e.target}`
       rules.set(e, rule)
-      move = { to: e.target, from: from ? [from] : [], rule, at: e }
+      move = { to: e.target, from: from ? [from] : [], rule, at: e, faults: new Map(faulted) }
       placedOn = e.target
     }
     if (e.kind === 'decision' && e.what === 'online' && e.group === group && e.target && e.target !== placedOn) {
@@ -104,7 +109,7 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
           : `placed on ${e.target} (the first node of ${group}'s order not lost or fenced here is ${first ?? 'none'}: it was not usable for the group — a fault, standby or limited mode)`
       rules.set(e, rule)
       const from = gone.filter((n) => cfg.nodes.indexOf(n) < cfg.nodes.indexOf(e.target!))
-      if (!byCommand && from.length) move = { to: e.target, from, rule, at: e }
+      if (!byCommand && from.length) move = { to: e.target, from, rule, at: e, faults: new Map(faulted) }
     }
     if (e.what === 'onlineResult' && e.group === group && succeeded(e)) where = e
     if (e.what === 'offlineResult' && e.group === group && succeeded(e) && where && e.target === where.target) where = null
@@ -123,6 +128,8 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
       const f = fenced.get(n)
       if (l) summary.push(`  ${n} was lost: ${l.text} (${l.wall}, seen by ${l.node}).`)
       if (f) summary.push(`  ${n} was fenced before the group moved: ${f.text} (${f.wall}).`)
+      for (const x of move.faults.values())
+        if (x.target === n) summary.push(`  ${x.resource ?? 'a resource'} faulted on ${n}: ${x.text} (${x.wall}, seen by ${x.node}).`)
     }
     summary.push(`  ${move.rule}.`)
   }
