@@ -127,6 +127,16 @@ if (why) {
     )
     t.match(text(rows[order[3]!]!), /placement rule: .* is n2/, 'the failover row names its rule')
 
+    // What one read of the merged timeline costs here (both nodes asked), for the report.
+    const took = await page.evaluate(async () => {
+      const t0 = performance.now()
+      const r = await fetch('/api/timeline?group=app', { credentials: 'same-origin' })
+      const j = (await r.json()) as { total: number; missing: unknown[] }
+      return { ms: performance.now() - t0, total: j.total, missing: j.missing.length }
+    })
+    t.equal(took.missing, 0, 'both nodes answered')
+    t.comment(`GET /api/timeline?group=app: ${took.total} entries from 2 nodes in ${took.ms.toFixed(1)} ms`)
+
     // The cluster's Timeline explains every group (here one) the same way.
     await pick(page, 'cluster')
     await page.click('#tab-timeline')

@@ -14,6 +14,8 @@ const SINCE: Array<[string, string]> = [
   ['6h', 'the last 6 hours'],
   ['1d', 'the last day'],
 ]
+/** The least time between two fetches the live status causes (Refresh and Since ask at once). */
+const MIN_GAP_MS = 2000
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 /** Local date and time to the millisecond: entries a few ms apart must read in order. */
 const fmtWall = (iso: string) => {
@@ -61,6 +63,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
   let again = false
   let seen = fingerprint(group)
   let timer: ReturnType<typeof setTimeout> | null = null
+  let lastLoad = 0
 
   async function load(): Promise<void> {
     if (inFlight) {
@@ -68,6 +71,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
       return
     }
     inFlight = true
+    lastLoad = Date.now()
     el.setAttribute('aria-busy', 'true')
     try {
       render(await api.timeline({ group, since: since.value || undefined }))
@@ -158,12 +162,16 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
       const f = fingerprint(group)
       if (f === seen) return
       seen = f
-      // A burst of status frames (an online's steps) is one fetch.
+      // A burst of status frames (an online's steps) is one fetch, and a busy cluster costs every node
+      // one timeline read per MIN_GAP_MS per open view at most.
       if (timer) return
-      timer = setTimeout(() => {
-        timer = null
-        if (el.isConnected) void load()
-      }, 400)
+      timer = setTimeout(
+        () => {
+          timer = null
+          if (el.isConnected) void load()
+        },
+        Math.max(400, lastLoad + MIN_GAP_MS - Date.now()),
+      )
     },
   }
 }
