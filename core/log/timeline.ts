@@ -110,7 +110,9 @@ function describeInput(
     }
     default: {
       // An operator command.
-      const c = ev as EngineEvent & { group?: string; resource?: string; node?: string; user?: string }
+      const c0 = ev as EngineEvent & { group?: string; resource?: string; node?: string; to?: string; user?: string }
+      // A switch names its destination `to`: the node the operator sent the group to, like an online's `node`.
+      const c = { ...c0, node: c0.node ?? c0.to }
       return {
         kind: 'input',
         what: c.type,

@@ -1,6 +1,9 @@
 // The REST client: same-origin fetch with the session cookie, the CSRF token on every change, and
 // one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
 import type { AgentStatus } from '../../agent/status.js'
+import type { TimelineReply } from '../routes/timeline.js'
+
+export type { TimelineReply }
 
 export class ApiError extends Error {
   constructor(
@@ -116,6 +119,15 @@ export const api = {
   supportCollect: (nodes: 'all' | string[]) => call<SupportBundle>('POST', '/api/support', { nodes }),
   licenses: () => call<License[]>('GET', '/api/licenses'),
   addLicense: (node: string, text: string) => call<License>('POST', '/api/licenses', { node, text }),
+  timeline: (q: { group: string | null; since?: string; limit?: number }) =>
+    call<TimelineReply>(
+      'GET',
+      `/api/timeline?${new URLSearchParams({
+        ...(q.group ? { group: q.group } : {}),
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.limit ? { limit: String(q.limit) } : {}),
+      }).toString()}`,
+    ),
   openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
 }
 

@@ -21,6 +21,7 @@ import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
+import { timelineTab } from './timeline-view.js'
 
 interface View {
   el: HTMLElement
@@ -76,6 +77,7 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
           { id: 'groups', label: 'Resource group state', build: () => live(groupStateTable) },
           { id: 'attrs', label: 'Cluster attribute', build: () => live(clusterAttrs) },
           { id: 'quorum', label: 'Quorum state', build: () => live(quorumView) },
+          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(null) },
         ],
       }
     case 'group':
@@ -85,6 +87,7 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
           { id: 'state', label: 'Resource state', build: () => live(() => resourceStateTable(sel.name)) },
           { id: 'deps', label: 'Resource dependency', build: () => dependencyTab(sel.name) },
           { id: 'props', label: 'Resource group property', build: () => groupProps(sel.name) },
+          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(sel.name) },
         ],
       }
     case 'resource':
