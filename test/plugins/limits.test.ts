@@ -33,8 +33,21 @@ const mainRunMs = (): number | null => {
 
 // Each test gets a host of its own (freshHost): the type's CPU allowance is shared by its calls.
 let h: TestHost
-async function freshHost(t: Test): Promise<void> {
-  h = await createTestHost({ pluginDir: fixture('hostile'), build: false, fakes: { providers: [execProvider] } })
+/** `hookCpuMs`: a copy of the hostile fixture with this CPU budget. The size limits' tests use a large one:
+ *  building 200 MiB in the isolate took more than the fixture's 3000 ms on a loaded machine (CI), and the
+ *  CPU budget then cut the call before the size limit under test was reached. */
+async function freshHost(t: Test, hookCpuMs?: number): Promise<void> {
+  let pluginDir = fixture('hostile')
+  if (hookCpuMs) {
+    pluginDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-limits-'))
+    const dir = pluginDir
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+    fs.cpSync(fixture('hostile'), dir, { recursive: true })
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'plugin.json'), 'utf8')) as { limits: Record<string, number> }
+    manifest.limits.hookCpuMs = hookCpuMs
+    fs.writeFileSync(path.join(dir, 'plugin.json'), JSON.stringify(manifest))
+  }
+  h = await createTestHost({ pluginDir, build: false, fakes: { providers: [execProvider] } })
   const mine = h
   // Disposed isolates may still be finishing what V8 cannot interrupt (a 200 MiB JSON.stringify):
   // the process must not exit before they stop.
@@ -150,8 +163,8 @@ for (const [name, what] of [
   ['hugeData', '200 MiB of data'],
 ] as const) {
   t.test(`an answer with ${what} fails the call with MCCS_ERR_PLUGIN_LIMIT, never read by the host`, async (t) => {
-    await freshHost(t)
-    const a = await attack(name)
+    await freshHost(t, 60_000)
+    const a = await attack(name, {}, 60_000)
     healthy(t, a)
     t.equal(a.result.answer, 'failed')
     const size = JSON.stringify(a.result).length
@@ -177,8 +190,8 @@ for (const [name, cap] of [
   ['hugeState', 'state.set'],
 ] as const) {
   t.test(`200 MiB of arguments to ${cap} are refused inside the sandbox`, async (t) => {
-    await freshHost(t)
-    const a = await attack(name)
+    await freshHost(t, 60_000)
+    const a = await attack(name, {}, 60_000)
     healthy(t, a)
     t.equal(a.result.status, 'crashed')
     t.equal(a.result.errorCode, 'MCCS_ERR_PLUGIN_LIMIT', (a.result.error ?? '').slice(0, 300))
