@@ -239,7 +239,9 @@ t.test('durable(): the step is queued at once and on disk when durable() resolve
   const r = step(input, initialState(input), { type: 'start' }, 0)
   tl.step({ type: 'start' }, r)
   t.equal(existsSync(file) ? readFileSync(file, 'utf8') : '', '', 'nothing written on the step path itself')
-  await tl.durable()
+  // A long bound: the default (DURABLE_BOUND_MS, so that a hung disk cannot hold an action) was shorter than
+  // one fdatasync in a loaded full run, and durable() then resolved before the decisions were written.
+  await tl.durable(30_000)
   const text = readFileSync(file, 'utf8')
   t.match(text, /"what":"start"/, 'after durable(): the input is in the file')
   t.match(text, /"kind":"decision","what":"probe"/, 'and the decisions')
