@@ -23,6 +23,7 @@ import { MccsError } from '../errors.js'
 import { writeFileAtomicSync } from '../config/atomic.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
+import { assertReleased } from './mounts.js'
 import { derivePsk } from '../cluster/tls.js'
 import {
   bumped,
@@ -1192,7 +1193,12 @@ export class MirrorVolume {
   detach(): Promise<void> {
     return this.serial(async () => {
       const dev = this.attachedDevice()
-      if (dev && this.loopBacking(dev) === this.fuseFile) await run(['losetup', '-d', dev])
+      // losetup -d on a device still in use only marks it for autoclear and answers 0: the file system
+      // (mounted here or in another mount namespace) would live on over a volume going secondary.
+      if (dev && this.loopBacking(dev) === this.fuseFile) {
+        assertReleased(dev)
+        await run(['losetup', '-d', dev])
+      }
       fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true })
       await this.procs.stop(this.procRes, 'nbdfuse', { graceMs: 5000 })
       if (mounted(this.fuseDir)) await run(['umount', this.fuseDir]).catch(() => run(['umount', '-l', this.fuseDir]))

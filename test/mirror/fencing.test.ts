@@ -14,7 +14,7 @@ import path from 'node:path'
 import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { isMccsError } from '../../core/errors.js'
 import type { PeerRecord } from '../../core/mirror/meta.js'
-import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
+import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, unmount, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
 
 const PORT = 17793
 const SIZE = 64 * 1024 * 1024
@@ -93,7 +93,7 @@ async function takeOver(p: Pair): Promise<{ err: unknown; files: string[] }> {
     .readdirSync(p.b.mnt)
     .filter((f) => f !== 'lost+found')
     .sort()
-  sh(['umount', p.b.mnt])
+  await unmount(p.b)
   await p.b.vol.detach()
   return { err: null, files }
 }
@@ -154,7 +154,7 @@ t.test(
       t.equal(await w.done, 0, 'completes once the cluster reports the peer fenced')
       t.equal((await p.a.vol.status()).replication?.state, 'Disconnected', 'the primary goes on alone')
       await lab.linkUp(0, 0)
-      sh(['umount', p.a.mnt])
+      await unmount(p.a)
       await p.a.vol.detach()
     })
   },

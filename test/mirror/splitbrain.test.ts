@@ -10,7 +10,8 @@ import path from 'node:path'
 import { createLab, labAvailable } from '../../scripts/lab/lab.js'
 import { verifyVolumes } from '../../core/mirror/verify.js'
 import type { MirrorVolume, VolumeStatus } from '../../core/mirror/volume.js'
-import { mnode, scrub, images, sh, sleep, missingTools, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
+import { spawn } from 'node:child_process'
+import { mnode, scrub, images, sh, sleep, killPid, missingTools, unmount, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
 
 const PORT = 17795
 const SIZE = 64 * 1024 * 1024
@@ -87,6 +88,13 @@ t.test(
     const da = await a.vol.attach()
     sh(['mkfs.ext4', '-q', '-F', da])
     sh(['mount', da, a.mnt])
+    // Another program takes its own mount namespace while n1's file system is mounted (`ip netns exec`
+    // does, as another lab test's agent did in CI; so does a service with PrivateTmp=): it holds a copy
+    // of the mount, and ends while the split brain is pending.
+    const other = spawn('unshare', ['-m', '--propagation', 'slave', 'sleep', '600'], { stdio: 'ignore' })
+    t.teardown(() => killPid(other.pid))
+    const otherNs = `/proc/${other.pid}/mountinfo`
+    await until('the other namespace has its copy', 5000, async () => fs.readFileSync(otherNs, 'utf8').includes(` ${a.mnt} `))
     fs.writeFileSync(path.join(a.mnt, 'common'), 'both\n')
     sh(['sync'])
 
@@ -94,15 +102,24 @@ t.test(
     partitioned = true
     await lab.linkDown(0, 0)
     await lab.exec(0, ['sh', '-c', `echo n1 > ${a.mnt}/n1-only && sync -f ${a.mnt}/n1-only`], { timeoutMs: 30_000 })
-    sh(['umount', a.mnt])
+    await unmount(a)
+    t.notOk(
+      fs.readFileSync(otherNs, 'utf8').includes(` ${a.mnt} `),
+      "n1's unmount also ended the other namespace's copy of its file system",
+    )
     const fb = await b.vol.becomePrimary({ force: true })
     t.equal(fb.role, 'primary', 'n2 forced to primary during the partition')
     const db = await b.vol.attach()
     sh(['e2fsck', '-p', db])
     sh(['mount', db, b.mnt])
     fs.writeFileSync(path.join(b.mnt, 'n2-only'), 'n2\n')
-    sh(['umount', b.mnt])
+    await unmount(b)
     const before = { a: await sums(a.vol), b: await sums(b.vol) }
+    // The other program ends: had n1's file system lived on in its copy, its unmount (journal
+    // checkpoint, superblock) would land on n1's data only now.
+    const gone = new Promise((r) => other.once('exit', r))
+    killPid(other.pid)
+    await gone
     const genA = (await a.vol.status()).generation!.current
     const genB = (await b.vol.status()).generation!.current
 
