@@ -46,6 +46,25 @@ t.test(
     let partitioned = false
     // The cluster channel: down while partitioned (each side then sees the other as fenced/gone, as a
     // misconfigured or forced cluster would), back with the link.
+    // Both sides ask each other at the same moment (each call waits up to 2 s for the other side's):
+    // what a loaded host does by chance (CI: split brain on n1 not seen within 20 s) happens every time.
+    let waiting: (() => void) | null = null
+    const together = (): Promise<void> =>
+      new Promise((r) => {
+        if (waiting) {
+          waiting()
+          waiting = null
+          return r()
+        }
+        const t = setTimeout(() => {
+          waiting = null
+          r()
+        }, 2000)
+        waiting = () => {
+          clearTimeout(t)
+          r()
+        }
+      })
     const peerOf = (n: () => MNode) => ({
       outdatePeer: async () => {
         throw new Error('peer unreachable')
@@ -53,6 +72,7 @@ t.test(
       peerFenced: () => partitioned,
       peerStatus: async (): Promise<VolumeStatus> => {
         if (partitioned) throw new Error('peer unreachable')
+        await together()
         return n().vol.status()
       },
     })
@@ -126,8 +146,10 @@ t.test(
     // Reconnect.
     partitioned = false
     await lab.linkUp(0, 0)
+    const up = Date.now()
     const sa = await until('split brain on n1', 20_000, async () => (await a.vol.status()).splitBrain)
     const sb = await until('split brain on n2', 20_000, async () => (await b.vol.status()).splitBrain)
+    t.comment(`split brain seen ${Date.parse(sa.detectedAt) - up} ms (n1), ${Date.parse(sb.detectedAt) - up} ms (n2) after the reconnect`)
     t.match(
       sa,
       { local: { node: 'n1', generation: genA }, peer: { node: 'n2', generation: genB } },
