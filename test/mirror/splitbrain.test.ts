@@ -9,6 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { createLab, labAvailable } from '../../scripts/lab/lab.js'
 import { verifyVolumes } from '../../core/mirror/verify.js'
+import { MirrorWitness } from '../../scripts/lab/mirror-witness.js'
+import { mirrorVerdict } from '../../scripts/lab/safety.js'
 import type { MirrorVolume, VolumeStatus } from '../../core/mirror/volume.js'
 import { spawn } from 'node:child_process'
 import { mnode, scrub, images, sh, sleep, killPid, missingTools, unmount, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
@@ -102,6 +104,9 @@ t.test(
     })
     fs.mkdirSync(a.mnt)
     fs.mkdirSync(b.mnt)
+    // The safety checker's mirror witness (issue 15, acceptance 6) must see the forced split brain.
+    const witness = new MirrorWitness({ n1: lab.ns(0), n2: lab.ns(1) }).start()
+    t.teardown(() => witness.stop())
     await b.vol.becomeSecondary()
     await a.vol.becomePrimary({ force: true })
     await a.vol.waitInSync(60_000)
@@ -127,6 +132,7 @@ t.test(
       fs.readFileSync(otherNs, 'utf8').includes(` ${a.mnt} `),
       "n1's unmount also ended the other namespace's copy of its file system",
     )
+    const forcedAt = Date.now()
     const fb = await b.vol.becomePrimary({ force: true })
     t.equal(fb.role, 'primary', 'n2 forced to primary during the partition')
     const db = await b.vol.attach()
@@ -169,6 +175,15 @@ t.test(
     await t.rejects(b.vol.resolve('discard'), { code: 'MCCS_ERR_MIRROR_ROLE' }, 'the side to discard refuses while primary')
     await b.vol.detach()
     await b.vol.becomeSecondary()
+    const demotedAt = Date.now()
+    const mv = mirrorVerdict(await witness.stop(), [], Date.now())
+    t.same(
+      mv.overlaps.map(([x, y]) => [x.node, y.node]),
+      [['n1', 'n2']],
+      `the safety checker finds the two primaries (${witness.samples} samples)`,
+    )
+    const [, n2p] = mv.overlaps[0] ?? []
+    t.ok(n2p && n2p.from >= forcedAt && n2p.to <= demotedAt, "n2's primary lasted from its forced promotion to its demotion")
     await b.vol.resolve('discard')
     await a.vol.resolve('keep')
     await a.vol.waitInSync(60_000)
