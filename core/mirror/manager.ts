@@ -9,6 +9,7 @@ import type { ProcSupervisor } from './supervisor.js'
 import { MirrorVolume, checkConfig, type VolumeConfig, type VolumeStatus } from './volume.js'
 import type { PeerRecord } from './meta.js'
 import { inspectAttrs, type InspectFinding } from './inspect.js'
+import { unmountEverywhere } from './mounts.js'
 
 export interface MirrorAttrs {
   backing?: unknown
@@ -214,10 +215,13 @@ export class MirrorManager {
     await run(['mount', '-t', m.fs, ...(m.options ? ['-o', m.options] : []), dev, m.mountPoint])
   }
 
-  async unmount(attrs: MirrorAttrs): Promise<void> {
+  /** Unmounts the volume's file system here and every copy of it in other mount namespaces (see
+   *  mounts.ts): only then is it shut down and its last writes on the volume. */
+  async unmount(v: MirrorVolume, attrs: MirrorAttrs): Promise<void> {
     const m = mountFromAttrs(attrs)
-    if (!mountedDevice(m.mountPoint)) return
-    await run(['umount', m.mountPoint])
+    const a = (await v.status()).attached
+    if (a?.ok) return unmountEverywhere(m.mountPoint, a.device)
+    if (mountedDevice(m.mountPoint)) await run(['umount', m.mountPoint])
   }
 
   close(): void {

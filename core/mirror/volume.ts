@@ -23,6 +23,7 @@ import { MccsError } from '../errors.js'
 import { writeFileAtomicSync } from '../config/atomic.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
+import { assertReleased } from './mounts.js'
 import { derivePsk } from '../cluster/tls.js'
 import {
   bumped,
@@ -261,6 +262,7 @@ export class MirrorVolume {
   private readonly procRes: string
   private qmp: QmpClient | null = null
   private timer: NodeJS.Timeout | null = null
+  private ticking = false
   private busy: Promise<unknown> = Promise.resolve()
   /** Writes held (the link to the peer is lost, the peer is neither outdated nor fenced yet). */
   private suspended: { since: string; reason: string; rec: PeerRecord } | null = null
@@ -938,7 +940,7 @@ export class MirrorVolume {
 
   /** Primary housekeeping: declares the peer UpToDate once the mirror is ready; notices a lost peer
    *  (the job ended) and starts a new generation; reconnects when the peer is back. */
-  private async tick(): Promise<void> {
+  private async tick(): Promise<void | 'ask-peer'> {
     const q = this.qmp
     if (!q) return
     const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
@@ -980,7 +982,8 @@ export class MirrorVolume {
       // starts again or is asked to become primary (becomePrimary).
       await this.peerLost('the mirror job ended (the connection to the peer failed)', false)
     } else if (!m) {
-      if (!(await this.connectPeer()) && !fs.existsSync(this.splitBrainFile)) await this.checkPeerPrimary()
+      // Whether the peer is primary too is asked after the tick, outside the volume's lock (see startTimer).
+      if (!(await this.connectPeer()) && !fs.existsSync(this.splitBrainFile)) return 'ask-peer'
     }
   }
 
@@ -1090,17 +1093,26 @@ export class MirrorVolume {
     await this.dropPeerNodes()
   }
 
-  /** Disconnected: is the peer primary too (both wrote on their own)? Asked over the cluster's channel. */
+  /** Disconnected: is the peer primary too (both wrote on their own)? Asked over the cluster's channel,
+   *  NOT under this volume's lock: the peer answers under its own lock, and its tick may at that moment
+   *  be asking this node the same (each then waited for the other until its timeout, every time: the
+   *  split brain went unseen). The answer is recorded under the lock, if this side is still disconnected. */
   private async checkPeerPrimary(): Promise<void> {
     if (!this.hooks.peerStatus) return
     const p = await Promise.race([this.hooks.peerStatus(), sleep(3000).then(() => null)]).catch(() => null)
     if (!p || p.role !== 'primary' || !p.generation) return
-    const gen = readGeneration(this.metaDir)!
-    if (gen.current === p.generation.current) return
-    await this.splitBrain(
-      { node: p.node ?? null, generation: p.generation.current, history: p.generation.history, dirtyBytes: p.dirtyBytes, role: p.role },
-      `the peer is primary too, with generation ${p.generation.current}`,
-    )
+    const pg = p.generation
+    await this.serial(async () => {
+      const q = this.qmp
+      if (!q || this.currentRole() !== 'primary' || fs.existsSync(this.splitBrainFile)) return
+      if ((await q.command<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'm0')) return
+      const gen = readGeneration(this.metaDir)!
+      if (gen.current === pg.current) return
+      await this.splitBrain(
+        { node: p.node ?? null, generation: pg.current, history: pg.history, dirtyBytes: p.dirtyBytes, role: p.role },
+        `the peer is primary too, with generation ${pg.current}`,
+      )
+    })
   }
 
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
@@ -1122,7 +1134,16 @@ export class MirrorVolume {
   private startTimer(): void {
     this.stopTimer()
     this.timer = setInterval(() => {
-      void this.serial(() => this.tick()).catch((e: unknown) => this.log('mirror: tick failed', { error: String(e) }))
+      // A slow tick (a probe, the peer's answer) is not queued again and again behind itself: the
+      // backlog would delay every status and operator action of this volume.
+      if (this.ticking) return
+      this.ticking = true
+      void this.serial(() => this.tick())
+        .then((next) => (next === 'ask-peer' ? this.checkPeerPrimary() : undefined))
+        .catch((e: unknown) => this.log('mirror: tick failed', { error: String(e) }))
+        .finally(() => {
+          this.ticking = false
+        })
     }, 500)
     this.timer.unref()
   }
@@ -1192,7 +1213,12 @@ export class MirrorVolume {
   detach(): Promise<void> {
     return this.serial(async () => {
       const dev = this.attachedDevice()
-      if (dev && this.loopBacking(dev) === this.fuseFile) await run(['losetup', '-d', dev])
+      // losetup -d on a device still in use only marks it for autoclear and answers 0: the file system
+      // (mounted here or in another mount namespace) would live on over a volume going secondary.
+      if (dev && this.loopBacking(dev) === this.fuseFile) {
+        assertReleased(dev)
+        await run(['losetup', '-d', dev])
+      }
       fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true })
       await this.procs.stop(this.procRes, 'nbdfuse', { graceMs: 5000 })
       if (mounted(this.fuseDir)) await run(['umount', this.fuseDir]).catch(() => run(['umount', '-l', this.fuseDir]))

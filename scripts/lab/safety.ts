@@ -81,6 +81,18 @@ export function overlapsOf(iv: Interval[]): Array<[Interval, Interval]> {
   return bad
 }
 
+/** The mirror disk (issue 15, acceptance 6): never primary on two nodes at once. `primaries` are the
+ *  witness's transitions (mirror-witness.ts: a node's primary daemon appears / is gone), cut at a node's
+ *  fence as the services' are. */
+export function mirrorVerdict(
+  primaries: Transition[],
+  fences: Array<{ node: string; at: number }>,
+  end: number,
+): { intervals: Interval[]; overlaps: Array<[Interval, Interval]> } {
+  const intervals = intervalsOf(primaries, fences, end)
+  return { intervals, overlaps: overlapsOf(intervals) }
+}
+
 async function fencesFromLogs(c: AgentCluster): Promise<Array<{ node: string; at: number }>> {
   const out: Array<{ node: string; at: number }> = []
   for (const n of c.nodes) {

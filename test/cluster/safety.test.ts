@@ -3,7 +3,7 @@
 // again. `npm test` runs 3 of each (MCCS_SAFETY_RUNS to change); `npm run bench` runs 20 of each.
 import t from 'tap'
 import { labAvailable } from '../../scripts/lab/lab.js'
-import { runSafety, intervalsOf, overlapsOf } from '../../scripts/lab/safety.js'
+import { runSafety, intervalsOf, overlapsOf, mirrorVerdict } from '../../scripts/lab/safety.js'
 
 t.test('the checker itself finds an overlap and cuts intervals at fences', async (t) => {
   const iv = intervalsOf(
@@ -38,6 +38,35 @@ t.test('the checker itself finds an overlap and cuts intervals at fences', async
       ),
     ).length,
     0,
+  )
+})
+
+t.test('the checker finds a mirror primary on two nodes at once, and none in a clean switch', async (t) => {
+  const both = mirrorVerdict(
+    [
+      { node: 'n1', ev: 'up', at: 0 },
+      { node: 'n2', ev: 'up', at: 500 },
+      { node: 'n1', ev: 'down', at: 600 },
+    ],
+    [],
+    1000,
+  )
+  t.same(
+    both.overlaps.map(([a, b]) => [a.node, b.node]),
+    [['n1', 'n2']],
+    'n1 primary 0-600 and n2 from 500: an overlap',
+  )
+  t.same(
+    mirrorVerdict(
+      [
+        { node: 'n1', ev: 'up', at: 0 },
+        { node: 'n2', ev: 'up', at: 500 },
+      ],
+      [{ node: 'n1', at: 400 }],
+      1000,
+    ).overlaps,
+    [],
+    "n1's primary ends at its fence (400), before n2's begins",
   )
 })
 

@@ -17,7 +17,7 @@ import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { MirrorVolume } from '../../core/mirror/volume.js'
 import { isMccsError } from '../../core/errors.js'
-import { TEST_CLUSTER_KEY } from './lab-nodes.js'
+import { TEST_CLUSTER_KEY, unmount } from './lab-nodes.js'
 
 const RUNS = Number(process.env.MIRROR_RUNS ?? 3)
 const SIZE = 128 * 1024 * 1024
@@ -180,7 +180,7 @@ async function oneRun(t: Test, lab: Lab, run: number): Promise<void> {
   const have = new Set(lines.map((l) => Number(l.slice(7, 15))))
   const lost = acked.filter((n) => !have.has(n))
   t.same(lost, [], `run ${run}: every acknowledged record is on the new primary (${acked.length} acked, ${have.size} found)`)
-  sh(['umount', b.mnt])
+  await unmount(b)
   await b.vol.detach()
 
   // Acceptance 4: the crashed node comes back alone (the new primary is gone too): it must refuse.

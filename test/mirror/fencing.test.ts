@@ -12,9 +12,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
+import { MirrorWitness } from '../../scripts/lab/mirror-witness.js'
+import { mirrorVerdict } from '../../scripts/lab/safety.js'
 import { isMccsError } from '../../core/errors.js'
 import type { PeerRecord } from '../../core/mirror/meta.js'
-import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
+import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, unmount, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
 
 const PORT = 17793
 const SIZE = 64 * 1024 * 1024
@@ -93,7 +95,7 @@ async function takeOver(p: Pair): Promise<{ err: unknown; files: string[] }> {
     .readdirSync(p.b.mnt)
     .filter((f) => f !== 'lost+found')
     .sort()
-  sh(['umount', p.b.mnt])
+  await unmount(p.b)
   await p.b.vol.detach()
   return { err: null, files }
 }
@@ -104,6 +106,9 @@ t.test(
   async (t) => {
     const lab = await createLab({ prefix: `mccs${process.pid}f-`, nodes: 2, links: 1 })
     t.teardown(() => lab.destroy())
+    // The safety checker's mirror witness (issue 15, acceptance 6) watches the daemons throughout.
+    const witness = new MirrorWitness({ n1: lab.ns(0), n2: lab.ns(1) }).start()
+    t.teardown(() => witness.stop())
 
     await t.test('cluster channel up: the peer is outdated before the primary writes alone', async (t) => {
       const p = await pair(t, lab, 'a')
@@ -154,8 +159,15 @@ t.test(
       t.equal(await w.done, 0, 'completes once the cluster reports the peer fenced')
       t.equal((await p.a.vol.status()).replication?.state, 'Disconnected', 'the primary goes on alone')
       await lab.linkUp(0, 0)
-      sh(['umount', p.a.mnt])
+      await unmount(p.a)
       await p.a.vol.detach()
     })
+
+    const v = mirrorVerdict(await witness.stop(), [], Date.now())
+    t.ok(
+      v.intervals.some((i) => i.node === 'n2'),
+      `the witness saw the takeover (${witness.samples} samples; primary intervals: ${v.intervals.map((i) => `${i.node} ${i.to - i.from} ms`).join(', ')})`,
+    )
+    t.same(v.overlaps, [], 'never primary on two nodes at once')
   },
 )

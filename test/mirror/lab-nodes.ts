@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import type { Lab } from '../../scripts/lab/lab.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { MirrorVolume, type VolumeHooks } from '../../core/mirror/volume.js'
+import { MirrorManager } from '../../core/mirror/manager.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 export const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -66,6 +67,13 @@ export function mnode(
     hooks,
   )
   return { name, ns: lab.ns(i), addr: lab.addr(i, 0), procs, vol, mnt: path.join(dir, `m${i + 1}`) }
+}
+
+/** Unmounts the node's file system as the plugin's offline does (the agent's MirrorManager): here and
+ *  every copy another mount namespace took of it, so it is shut down when this resolves. */
+export async function unmount(n: { vol: MirrorVolume; mnt: string; procs: ProcManager }): Promise<void> {
+  const mm = new MirrorManager({ procs: n.procs, runBase: path.dirname(n.vol.c.runDir), secret: () => n.vol.c.secret })
+  await mm.unmount(n.vol, { mountPoint: n.mnt })
 }
 
 /** Undoes what a node left on this host: mount, loop, fuse mount, processes (by pid). */

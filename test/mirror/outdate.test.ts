@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createLab, labAvailable } from '../../scripts/lab/lab.js'
 import { isMccsError } from '../../core/errors.js'
-import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
+import { mnode, scrub, crash, images, sh, sleep, killPid, missingTools, unmount, TEST_CLUSTER_KEY, type MNode } from './lab-nodes.js'
 
 const PORT = 17792
 const SIZE = 64 * 1024 * 1024
@@ -46,7 +46,7 @@ t.test(
     sh(['mkfs.ext4', '-q', '-F', dev])
     sh(['mount', dev, a.mnt])
     fs.writeFileSync(path.join(a.mnt, 'before-handover'), 'one\n')
-    sh(['umount', a.mnt])
+    await unmount(a)
     await a.vol.detach()
     await a.vol.becomeSecondary()
     t.match(
@@ -115,7 +115,7 @@ t.test(
     sh(['mount', dev3, a.mnt])
     t.equal(fs.readFileSync(path.join(a.mnt, 'before-cut'), 'utf8'), 'two\n', 'what was written before the cut is there')
     t.equal(fs.existsSync(path.join(a.mnt, 'after-cut')), false, 'what the old primary wrote alone is not (that is why it refused)')
-    sh(['umount', a.mnt])
+    await unmount(a)
     await a.vol.detach()
   },
 )

@@ -51,7 +51,7 @@ export function mirrorProvider(mm: MirrorManager): CapabilityProvider {
         return status(call)
       }),
       unmount: simpleMethod(PERM, async (_a, call) => {
-        await mm.unmount(call.attrs as MirrorAttrs)
+        await mm.unmount(vol(call), call.attrs as MirrorAttrs)
       }),
       // validate: host checks of the attributes proposed for THIS node (not yet committed, so passed in;
       // only what a check needs is read: existence, size and use of the backing, the port, mount points).
