@@ -12,6 +12,7 @@ import type { HbConfig, HbNode } from './hb-model.js'
 import { MccsError } from '../errors.js'
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic.js'
 import { invalidConfigError, type ConfigIssue } from './issue.js'
+import { readJson } from './json-text.js'
 import { validateHb, validateMain, type TypeCatalog } from './validate.js'
 import { rememberSecrets } from '../log/redact.js'
 import type { HostLogger } from '../log/types.js'
@@ -246,8 +247,9 @@ export class ConfigStore {
     const to = SCHEMA_VERSION[kind]
     const path = join(this.dir, kind === 'main' ? MAIN_FILE : HB_FILE)
     const { backup, fresh } = await this.keepOlder(kind, from, text)
-    const r = readVersion(kind, JSON.parse(text) as Record<string, unknown>, path, 'v1')
-    if (!r.ok) return // cannot happen: the text was validated just before
+    const parsed = readJson(text) // as validation read it (a byte order mark, for one, is fine)
+    const r = parsed.ok ? readVersion(kind, parsed.value as Record<string, unknown>, path, 'v1') : undefined
+    if (!r?.ok) return // cannot happen: the text was validated just before
     await writeFileAtomic(path, serialize(versionedFile(kind, r.doc)))
     this.opts.log?.log(
       'info',

@@ -113,6 +113,15 @@ for (const file of ['main.json', 'hb.json'] as const) {
   })
 }
 
+t.test('a version 1 file with a byte order mark is migrated too', async (t) => {
+  const dir = await dirWith(t, V1_DIR)
+  const text = '\ufeff' + (await readFile(join(dir, 'main.json'), 'utf8'))
+  await writeFile(join(dir, 'main.json'), text)
+  await new ConfigStore(dir, { types: TYPES }).load()
+  t.equal(await readFile(join(dir, 'main.json.v1'), 'utf8'), text, 'the original as it was')
+  t.equal(JSON.parse(await readFile(join(dir, 'main.json'), 'utf8')).schemaVersion, 2)
+})
+
 t.test('a schemaVersion that is not a version is a schema error', async (t) => {
   for (const bad of ['2', 0, -1, 1.5, null]) {
     const r = validateMain(JSON.stringify({ schemaVersion: bad, generation: 1 }), { file: 'main.json' })
