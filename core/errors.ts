@@ -71,6 +71,7 @@ export const CATALOGUE = {
   MCCS_ERR_CONFIG_ATTRS: e("resource attributes do not match the type's attribute schema", 400, 'INVALID'),
   MCCS_ERR_CONFIG_MISSING: e('configuration file is missing', 500),
   MCCS_ERR_CONFIG_INVALID: e('configuration is invalid (see data.issues)', 400, 'INVALID'),
+  MCCS_ERR_CONFIG_VERSION: e('configuration has a newer schema version than this agent reads', 400, 'INVALID'),
   MCCS_ERR_BOOTSTRAP: e('agent bootstrap settings are invalid', 500),
   MCCS_ERR_BOOTSTRAP_UNSAFE: e('settings file refused: it or a folder above can be changed by a user other than root or the caller', 500),
   MCCS_ERR_STATE_CORRUPT: e('a state file could not be used; it was kept aside and the agent went on from a fresh state', 500),

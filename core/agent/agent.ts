@@ -149,7 +149,7 @@ export class Agent extends EventEmitter {
       has: (t) => this.host.get(t) !== undefined,
       attributeSchema: (t) => this.host.get(t)?.manifest.wizard,
     })
-    this.store = new ConfigStore(b.configDir, { types: catalog })
+    this.store = new ConfigStore(b.configDir, { types: catalog, log: this.log })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
     this.licenses = new AgentLicenses({
       bootstrap: b,

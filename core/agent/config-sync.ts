@@ -11,20 +11,29 @@
 //   - Same generation, other digest: diverged (a file edited by hand on one node). The coordinator's
 //     configuration is authoritative; a diverged member refuses to start resources and says why until
 //     it is reconciled (`mccs config reconcile`, or any newer change pushed by the coordinator).
+//   - The schema version travels beside main (`schemaVersion` in the message, not in main, which agents
+//     from before the field refuse as an unknown property; version 2's content is version 1's, so they
+//     read it as it is). A configuration of a newer version than this agent reads is refused, logged,
+//     and the local one kept; one without a version is of version 1 and is migrated.
 // hb.json is not replicated: membership itself depends on it (see docs/cluster.md).
 import type { Role } from '../cluster/role.js'
 import type { MembershipResult } from '../cluster/membership.js'
 import type { HbView } from '../cluster/packet.js'
 import { configDigest, type ConfigStore } from '../config/store.js'
+import { invalidConfigError } from '../config/issue.js'
+import { readVersion, SCHEMA_VERSION, VERSION_FIELD, versionedFile } from '../config/schema-version.js'
 import type { MainConfig } from '../engine/index.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 import type { PeerRpc } from './peer-rpc.js'
 
 /** Configuration replication's peer messages: a change sent to the coordinator, a configuration pushed
- *  by it, ours asked for. */
+ *  by it, ours asked for. `schemaVersion` is main's schema version (absent: 1, an agent from before the
+ *  field); in configGet, the highest the asker reads (absent: it wants main without the field). */
 export type ConfigMessage =
-  { t: 'configCommit'; main: unknown; expectGeneration: number } | { t: 'config'; main: unknown; force?: boolean } | { t: 'configGet' }
+  | { t: 'configCommit'; main: unknown; expectGeneration: number; schemaVersion?: number }
+  | { t: 'config'; main: unknown; force?: boolean; schemaVersion?: number }
+  | { t: 'configGet'; schemaVersion?: number }
 
 export interface ConfigSyncHost {
   node: string
@@ -45,6 +54,8 @@ export class ConfigSync {
   private pulling: Promise<void> | null = null
   private lastPullFailure = 0
   private readonly warnedDiverged = new Set<string>()
+  /** node@generation of configurations refused for a newer schema version (not fetched again). */
+  private readonly refusedNewer = new Set<string>()
 
   constructor(private readonly h: ConfigSyncHost) {}
 
@@ -66,13 +77,13 @@ export class ConfigSync {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         if (typeof m.expectGeneration !== 'number')
           throw new MccsError('MCCS_ERR_INVALID', 'expectGeneration must be a number', { field: 'expectGeneration' })
-        return this.onConfigCommit(from, m.main, m.expectGeneration)
+        return this.onConfigCommit(from, withVersion(m.main, m.schemaVersion), m.expectGeneration)
       },
       config: (from, m) => {
         rpc.assertOurCoordinator(from) // only our coordinator replicates to us
-        return this.onConfigPush(from, m.main, m.force === true)
+        return this.onConfigPush(from, withVersion(m.main, m.schemaVersion), m.force === true)
       },
-      configGet: () => this.onConfigGet(),
+      configGet: (_from, m) => this.onConfigGet(m.schemaVersion !== undefined),
     })
   }
 
@@ -84,6 +95,7 @@ export class ConfigSync {
 
   /** A change made on this node (CLI, console): committed by the coordinator, replicated, then answered. */
   async commit(next: MainConfig, expectGeneration: number): Promise<Readonly<MainConfig>> {
+    next = this.ownVersion(next)
     const c = this.h.role
     if (c.isCoordinator()) return this.commitHere(next, expectGeneration)
     const coord = c.coordinator()
@@ -96,7 +108,7 @@ export class ConfigSync {
     }
     const r = await this.h.rpc.request<{ generation: number }>(
       coord,
-      { t: 'configCommit', main: next, expectGeneration } satisfies ConfigMessage,
+      { t: 'configCommit', main: next, expectGeneration, schemaVersion: SCHEMA_VERSION.main } satisfies ConfigMessage,
       15_000,
     )
     // The coordinator pushed it to us before answering; if that push was lost, fetch it now.
@@ -104,16 +116,18 @@ export class ConfigSync {
     return this.h.store.current().main
   }
 
-  /** Coordinator: a change from a member. */
+  /** Coordinator: a change from a member (its main.json document, schemaVersion included). */
   async onConfigCommit(from: string, main: unknown, expectGeneration: number): Promise<{ generation: number }> {
-    const m = await this.commitHere(asMain(main), expectGeneration)
+    const doc = this.readable(asMain(main), from)
+    const m = await this.commitHere(doc, expectGeneration, 'v1')
     this.h.log.log('info', `configuration change from ${from} committed as generation ${m.generation}`, { from, generation: m.generation })
     return { generation: m.generation }
   }
 
-  /** Member: the coordinator's configuration (after a commit, or to reconcile us). */
+  /** Member: the coordinator's configuration (after a commit, or to reconcile us): its main.json
+   *  document, schemaVersion included. */
   async onConfigPush(from: string, main: unknown, force: boolean): Promise<{ generation: number; diverged?: boolean }> {
-    const next = asMain(main)
+    const next = this.readable(asMain(main), from)
     const cur = this.h.store.current().main
     if (next.generation < cur.generation || (next.generation === cur.generation && !force)) {
       if (next.generation === cur.generation && configDigest(next) !== configDigest(cur)) this.markDiverged(from)
@@ -123,8 +137,12 @@ export class ConfigSync {
     return { generation: next.generation }
   }
 
-  onConfigGet(): Readonly<MainConfig> {
-    return this.h.store.current().main
+  /** Ours, with its schemaVersion for an asker that reads the field; without it for an agent from before
+   *  the field (which reads version 2's content as version 1; a version whose content it could not read
+   *  would have to refuse such an asker here). */
+  onConfigGet(versioned: boolean): unknown {
+    const main = this.h.store.current().main
+    return versioned ? versionedFile('main', main) : main
   }
 
   /** `mccs config reconcile`: take the coordinator's configuration, even at the same generation. */
@@ -166,19 +184,26 @@ export class ConfigSync {
         this.divergedFrom = null
       }
     }
-    if (newest && !this.pulling && Date.now() - this.lastPullFailure > PULL_RETRY_MS) {
+    if (
+      newest &&
+      !this.refusedNewer.has(`${newest.node}@${newest.generation}`) &&
+      !this.pulling &&
+      Date.now() - this.lastPullFailure > PULL_RETRY_MS
+    ) {
       void this.pullFrom(newest.node, false).catch(() => {})
     }
   }
 
-  private async commitHere(next: MainConfig, expectGeneration: number): Promise<Readonly<MainConfig>> {
-    const main = await this.h.store.commit(next, { expectGeneration })
+  private async commitHere(next: MainConfig, expectGeneration: number, unversioned?: 'v1'): Promise<Readonly<MainConfig>> {
+    const main = await this.h.store.commit(next, { expectGeneration, ...(unversioned ? { unversioned } : {}) })
     this.announce()
     // Members get it before our engine sees it: the probes it plans for a new resource on a member must
     // find the resource there.
     const peers = this.h.role.partitionPeers()
     const results = await Promise.allSettled(
-      peers.map((n) => this.h.rpc.request(n, { t: 'config', main } satisfies ConfigMessage, PUSH_TIMEOUT_MS)),
+      peers.map((n) =>
+        this.h.rpc.request(n, { t: 'config', main, schemaVersion: SCHEMA_VERSION.main } satisfies ConfigMessage, PUSH_TIMEOUT_MS),
+      ),
     )
     results.forEach((r, i) => {
       // Not fatal: the member fetches it when its heartbeat shows the older generation.
@@ -194,7 +219,12 @@ export class ConfigSync {
   private pullFrom(node: string, force: boolean): Promise<void> {
     const run = (async () => {
       try {
-        const main = asMain(await this.h.rpc.request<unknown>(node, { t: 'configGet' } satisfies ConfigMessage, PUSH_TIMEOUT_MS))
+        const reply = await this.h.rpc.request<unknown>(
+          node,
+          { t: 'configGet', schemaVersion: SCHEMA_VERSION.main } satisfies ConfigMessage,
+          PUSH_TIMEOUT_MS,
+        )
+        const main = this.readable(asMain(reply), node)
         const cur = this.h.store.current().main
         if (main.generation > cur.generation || (force && main.generation === cur.generation)) await this.adopt(main, node, force)
       } catch (err) {
@@ -207,6 +237,36 @@ export class ConfigSync {
     })()
     this.pulling = run
     return run
+  }
+
+  /** A change made here is of this agent's version; one that names its version (an imported file) is
+   *  brought to it first, or refused here when newer, before it goes to the coordinator. */
+  private ownVersion(next: MainConfig): MainConfig {
+    if (!(VERSION_FIELD in next)) return next
+    const r = readVersion('main', next as unknown as Record<string, unknown>, 'main.json (the change)', 'v1')
+    if (!r.ok) throw invalidConfigError(r.issue.file, [r.issue])
+    return r.doc as unknown as MainConfig
+  }
+
+  /**
+   * A peer's main.json document, refused here when its schema version is newer than this agent reads:
+   * logged (once per node and generation), the local configuration kept, and not fetched again from that
+   * node at that generation (a newer agent's configuration does not become readable by asking again).
+   */
+  private readable(doc: MainConfig, from: string): MainConfig {
+    const r = readVersion('main', doc as unknown as Record<string, unknown>, `main.json from ${from}`, 'v1')
+    if (r.ok || r.issue.code !== 'MCCS_ERR_CONFIG_VERSION') return doc // the store reports any other problem
+    const key = `${from}@${doc.generation}`
+    if (!this.refusedNewer.has(key)) {
+      this.refusedNewer.add(key)
+      this.h.log.log(
+        'error',
+        `configuration generation ${doc.generation} from ${from} refused: schemaVersion ${r.issue.found} is newer than this agent reads ` +
+          `(up to ${r.issue.supported}); this node keeps generation ${this.h.store.current().main.generation} until it is upgraded`,
+        { from, generation: doc.generation, schemaVersion: r.issue.found, supported: r.issue.supported },
+      )
+    }
+    throw invalidConfigError(r.issue.file, [r.issue])
   }
 
   private async adopt(main: MainConfig, from: string, force: boolean): Promise<void> {
@@ -234,6 +294,12 @@ export class ConfigSync {
     this.divergedFrom = { node: coordinator, reason }
     this.h.log.log('error', reason, { coordinator, generation: g })
   }
+}
+
+/** A pushed main with the message's schemaVersion put in, as in the file (a version in main itself stays). */
+function withVersion(main: unknown, schemaVersion: unknown): unknown {
+  if (schemaVersion === undefined || !main || typeof main !== 'object' || Array.isArray(main) || VERSION_FIELD in main) return main
+  return { ...main, schemaVersion }
 }
 
 function asMain(v: unknown): MainConfig {

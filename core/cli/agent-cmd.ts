@@ -9,6 +9,7 @@ import { Agent } from '../agent/agent.js'
 import { checkWritableDirs } from '../agent/state-dir-check.js'
 import { startControlServer } from '../api/control-server.js'
 import { EXIT } from './exit-codes.js'
+import { isMccsError } from '../errors.js'
 import type { CliIO } from './io.js'
 import type net from 'node:net'
 
@@ -40,7 +41,7 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean;
     const issues = issuesOf(err)
     io.err(
       issues
-        ? `mccs agent: the configuration in ${b.configDir} is invalid:\n${formatIssues(issues)}`
+        ? `mccs agent: the configuration in ${b.configDir} ${isMccsError(err, 'MCCS_ERR_CONFIG_VERSION') ? 'was written by a newer MCCS' : 'is invalid'}:\n${formatIssues(issues)}`
         : `mccs agent: ${(err as Error).message}`,
     )
     await agent.stop().catch(() => {})

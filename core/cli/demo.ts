@@ -14,6 +14,7 @@ import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
+import { versionedFile } from '../config/schema-version.js'
 import type { MainConfig } from '../engine/index.js'
 import type { AgentStatus } from '../agent/status.js'
 import type { CommandReply } from '../agent/agent.js'
@@ -176,8 +177,8 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
     await mkdir(b.configDir, { recursive: true })
     await mkdir(b.scriptDir, { recursive: true })
     await mkdir(b.stateDir, { recursive: true })
-    await writeFile(path.join(b.configDir, 'hb.json'), JSON.stringify(hb, null, 2) + '\n')
-    await writeFile(path.join(b.configDir, 'main.json'), JSON.stringify(demoConfig(port), null, 2) + '\n')
+    await writeFile(path.join(b.configDir, 'hb.json'), JSON.stringify(versionedFile('hb', hb), null, 2) + '\n')
+    await writeFile(path.join(b.configDir, 'main.json'), JSON.stringify(versionedFile('main', demoConfig(port)), null, 2) + '\n')
     await createClusterKey(path.join(b.configDir, 'cluster.key'), { key })
     for (const [name, text] of [
       ['demo-hook.sh', hookScript(home)],

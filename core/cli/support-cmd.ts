@@ -46,7 +46,7 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
     return EXIT.USAGE
   }
   // The node list only names this node: other nodes' files come through the agent's peer channel (console).
-  const nodes = await new ConfigStore(b.configDir).load().then(
+  const nodes = await new ConfigStore(b.configDir, { migrateOnLoad: false }).load().then(
     (c) => c.hb.nodes.map((n) => n.name),
     () => [b.nodeName],
   )

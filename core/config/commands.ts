@@ -61,7 +61,8 @@ export async function configExport(
   opts: { types?: TypeCatalog } = {},
 ): Promise<CommandResult & { bundle?: ConfigBundle }> {
   try {
-    const store = typeof source === 'string' ? new ConfigStore(source, opts) : source
+    // An export reads: an older file is migrated in memory, not rewritten.
+    const store = typeof source === 'string' ? new ConfigStore(source, { ...opts, migrateOnLoad: false }) : source
     if (typeof source === 'string') await store.load()
     const bundle = store.export()
     return { ok: true, issues: [], bundle, text: JSON.stringify(bundle, null, 2) }
@@ -136,9 +137,10 @@ function validateBundle(
   file: string,
   types: TypeCatalog | undefined,
 ): { issues: ConfigIssue[]; pair?: ConfigPair } {
-  const hb = validateHb(b.hb, { file })
+  // As store.import reads it: a part without a schemaVersion is of version 1.
+  const hb = validateHb(b.hb, { file, unversioned: 'v1' })
   const issues = hb.ok ? [] : hb.errors.map((i) => ({ ...i, path: `/hb${i.path}` }))
-  const main = validateMain(b.main, { file, ...(hb.ok ? { hb: hb.config } : {}), ...(types ? { types } : {}) })
+  const main = validateMain(b.main, { file, unversioned: 'v1', ...(hb.ok ? { hb: hb.config } : {}), ...(types ? { types } : {}) })
   if (!main.ok) issues.push(...main.errors.map((i) => ({ ...i, path: `/main${i.path}` })))
   return hb.ok && main.ok ? { issues, pair: { main: main.config, hb: hb.config } } : { issues }
 }

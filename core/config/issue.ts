@@ -13,6 +13,9 @@ export interface ConfigIssue {
   /** Position in the file text, for syntax errors and duplicate keys. */
   line?: number
   column?: number
+  /** For a schema version this agent does not read (MCCS_ERR_CONFIG_VERSION): the file's, and the highest it reads. */
+  found?: number
+  supported?: number
 }
 
 /** `file: /json/path: reason (CODE)`, the line format of `mccs config validate`. */
@@ -26,6 +29,15 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
 
 /** The error thrown when a load or a commit is refused; the issues travel in `data.issues`. */
 export function invalidConfigError(subject: string, issues: ConfigIssue[]): MccsError {
+  // A newer file is not an invalid one: say that first, with its own code (the other issues are not looked for).
+  const newer = issues.find((i) => i.code === 'MCCS_ERR_CONFIG_VERSION')
+  if (newer) {
+    return new MccsError('MCCS_ERR_CONFIG_VERSION', newer.reason, {
+      subject: newer.file,
+      field: newer.path,
+      data: { issues, version: newer.found, supported: newer.supported },
+    })
+  }
   const first = issues[0]
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
   return new MccsError('MCCS_ERR_CONFIG_INVALID', first ? `${first.reason} [${first.code}]${more}` : 'invalid', {

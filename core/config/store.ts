@@ -1,17 +1,22 @@
 // The configuration in force on this node: main.json and hb.json in one directory, each with a
 // generation. Changes are validated first, refused when based on a stale generation, and written
 // atomically one at a time; the previous file is kept as `<file>.prev` for manual recovery.
+// Each file carries a schema version (schema-version.ts): an older file is migrated when loaded, its
+// original kept as `<file>.v<old version>`; a newer one is refused and left as it is.
 
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { MainConfig } from '../engine/index.js'
 import type { HbConfig, HbNode } from './hb-model.js'
 import { MccsError } from '../errors.js'
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic.js'
 import { invalidConfigError, type ConfigIssue } from './issue.js'
+import { readJson } from './json-text.js'
 import { validateHb, validateMain, type TypeCatalog } from './validate.js'
 import { rememberSecrets } from '../log/redact.js'
+import type { HostLogger } from '../log/types.js'
+import { readVersion, SCHEMA_VERSION, VERSION_FIELD, versionedFile, type ConfigKind } from './schema-version.js'
 
 export const MAIN_FILE = 'main.json'
 export const HB_FILE = 'hb.json'
@@ -28,10 +33,17 @@ export type ConfigBundle = ConfigPair
 export interface StoreOptions {
   /** When given, resource types and attributes are checked against the loaded plugins. */
   types?: TypeCatalog
+  /** Where a migration of an older file is reported. */
+  log?: HostLogger
+  /** false: an older file is migrated in memory only, and rewritten (with its backup) at the next change
+   *  through this store. For readers that must not write (an export, a support bundle). Default true. */
+  migrateOnLoad?: boolean
 }
 
 export class ConfigStore {
   private state: Readonly<ConfigPair> | undefined
+  /** Files of an older schema version loaded but not rewritten yet (migrateOnLoad false): their text. */
+  private older: Partial<Record<ConfigKind, { from: number; text: string }>> = {}
   /** Serializes loads and writes: two commits never interleave their renames. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -64,6 +76,16 @@ export class ConfigStore {
         mainText === undefined ? undefined : validateMain(mainText, { file: this.mainPath, ...this.ctx(hb?.ok ? hb.config : undefined) })
       if (main && !main.ok) issues.push(...main.errors)
       if (!hb?.ok || !main?.ok) throw invalidConfigError(this.dir, issues)
+      // Both files are readable before either is rewritten: a newer hb.json leaves an older main.json as it was.
+      this.older = {}
+      for (const [kind, from, text] of [
+        ['hb', hb.from, hbText!],
+        ['main', main.from, mainText!],
+      ] as const) {
+        if (from >= SCHEMA_VERSION[kind]) continue
+        if (this.opts.migrateOnLoad === false) this.older[kind] = { from, text }
+        else await this.migrateFile(kind, from, text)
+      }
       return this.set({ main: main.config, hb: hb.config })
     })
   }
@@ -74,12 +96,18 @@ export class ConfigStore {
     return this.state
   }
 
-  /** Replaces main.json with `next` as generation expectGeneration + 1. */
-  commit(next: MainConfig, o: { expectGeneration: number }): Promise<Readonly<MainConfig>> {
+  /**
+   * Replaces main.json with `next` as generation expectGeneration + 1. `unversioned: 'v1'` when `next`
+   * came from a peer (without a schemaVersion it is of version 1); by default it is this agent's own.
+   */
+  commit(next: MainConfig, o: { expectGeneration: number; unversioned?: 'v1' | 'current' }): Promise<Readonly<MainConfig>> {
     return this.serial(async () => {
       const cur = this.current()
       checkGeneration(this.mainPath, o.expectGeneration, cur.main.generation)
-      const v = validateMain({ ...next, generation: cur.main.generation + 1 }, { file: this.mainPath, ...this.ctx(cur.hb) })
+      const v = validateMain(
+        { ...next, generation: cur.main.generation + 1 },
+        { file: this.mainPath, unversioned: o.unversioned ?? 'current', ...this.ctx(cur.hb) },
+      )
       if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
       await this.replace(MAIN_FILE, cur.main, v.config)
       return this.set({ main: v.config, hb: cur.hb }).main
@@ -89,11 +117,15 @@ export class ConfigStore {
   /**
    * Installs main.json as another node committed it (configuration replication): kept at its own
    * generation, which must be newer than ours — or equal with `force` (reconciling a diverged node).
+   * `next` is the peer's document: without a schemaVersion it is of version 1; a newer version than
+   * this agent reads is refused (MCCS_ERR_CONFIG_VERSION) and nothing changes.
    */
-  adoptMain(next: MainConfig, o: { force?: boolean } = {}): Promise<Readonly<MainConfig>> {
+  adoptMain(next: unknown, o: { force?: boolean } = {}): Promise<Readonly<MainConfig>> {
     return this.serial(async () => {
       const cur = this.current()
-      const gen = next.generation
+      const v = validateMain(next, { file: this.mainPath, unversioned: 'v1', ...this.ctx(cur.hb) })
+      if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
+      const gen = v.config.generation
       if (!(gen > cur.main.generation || (o.force && gen === cur.main.generation))) {
         throw new MccsError(
           'MCCS_ERR_CONFIG_GENERATION',
@@ -105,8 +137,6 @@ export class ConfigStore {
           },
         )
       }
-      const v = validateMain(next, { file: this.mainPath, ...this.ctx(cur.hb) })
-      if (!v.ok) throw invalidConfigError(this.mainPath, v.errors)
       await this.replace(MAIN_FILE, cur.main, v.config)
       return this.set({ main: v.config, hb: cur.hb }).main
     })
@@ -156,13 +186,20 @@ export class ConfigStore {
       }
       if (o.expectGeneration?.main !== undefined) checkGeneration(this.mainPath, o.expectGeneration.main, gen.main)
       if (o.expectGeneration?.hb !== undefined) checkGeneration(this.hbPath, o.expectGeneration.hb, gen.hb)
-      const hb = validateHb({ ...b.hb, generation: gen.hb + 1 }, { file })
+      // A bundle is a file: without a schemaVersion in main or hb, that part is of version 1.
+      const hb = validateHb({ ...b.hb, generation: gen.hb + 1 }, { file, unversioned: 'v1' })
       const issues = hb.ok ? [] : hb.errors.map((i) => ({ ...i, path: `/hb${i.path}` }))
-      const main = validateMain({ ...b.main, generation: gen.main + 1 }, { file, ...this.ctx(hb.ok ? hb.config : undefined) })
+      const main = validateMain(
+        { ...b.main, generation: gen.main + 1 },
+        { file, unversioned: 'v1', ...this.ctx(hb.ok ? hb.config : undefined) },
+      )
       if (!main.ok) issues.push(...main.errors.map((i) => ({ ...i, path: `/main${i.path}` })))
       if (!hb.ok || !main.ok) throw invalidConfigError(file, issues)
       const next = { main: main.config, hb: hb.config }
-      await writeFileAtomic(join(this.dir, PENDING_FILE), serialize(next))
+      await writeFileAtomic(
+        join(this.dir, PENDING_FILE),
+        serialize({ main: versionedFile('main', next.main), hb: versionedFile('hb', next.hb) }),
+      )
       await this.applyPair(next)
       return this.set(next)
     })
@@ -186,10 +223,50 @@ export class ConfigStore {
   }
 
   /** `.prev` first: after a crash between the two renames both hold the old config, which is fine. */
-  private async replace(name: string, prev: unknown, next: unknown): Promise<void> {
+  private async replace(name: typeof MAIN_FILE | typeof HB_FILE, prev: unknown, next: object): Promise<void> {
+    const kind: ConfigKind = name === MAIN_FILE ? 'main' : 'hb'
+    const older = this.older[kind]
+    if (older) await this.keepOlder(kind, older.from, older.text)
+    delete this.older[kind]
     // A raw string is the previous file's text, kept as it was even if it does not parse.
-    if (prev !== undefined) await writeFileAtomic(join(this.dir, `${name}.prev`), typeof prev === 'string' ? prev : serialize(prev))
-    await writeFileAtomic(join(this.dir, name), serialize(next))
+    if (prev !== undefined)
+      await writeFileAtomic(
+        join(this.dir, `${name}.prev`),
+        typeof prev === 'string' ? prev : serialize(versionedFile(kind, prev as object)),
+      )
+    await writeFileAtomic(join(this.dir, name), serialize(versionedFile(kind, next)))
+  }
+
+  /**
+   * A file of an older schema version, just loaded, is rewritten at the current one. Its original text
+   * is kept first as `<file>.v<version>` (an earlier copy of that version is never replaced: it is the
+   * one the operator may need to go back to the older agent). The migrated file keeps the operator's
+   * text as written (no defaults filled in) and its generation: its content is the same configuration.
+   */
+  private async migrateFile(kind: ConfigKind, from: number, text: string): Promise<void> {
+    const to = SCHEMA_VERSION[kind]
+    const path = join(this.dir, kind === 'main' ? MAIN_FILE : HB_FILE)
+    const { backup, fresh } = await this.keepOlder(kind, from, text)
+    const parsed = readJson(text) // as validation read it (a byte order mark, for one, is fine)
+    const r = parsed.ok ? readVersion(kind, parsed.value as Record<string, unknown>, path, 'v1') : undefined
+    if (!r?.ok) return // cannot happen: the text was validated just before
+    await writeFileAtomic(path, serialize(versionedFile(kind, r.doc)))
+    this.opts.log?.log(
+      'info',
+      `${basename(path)} migrated from schema version ${from} to ${to}; the original is ${fresh ? 'kept' : 'not kept again (an earlier copy is)'} in ${backup}`,
+      { file: path, from, to, backup },
+    )
+  }
+
+  /** Writes `<file>.v<from>` with the older file's text, unless a copy of that version is there already. */
+  private async keepOlder(kind: ConfigKind, from: number, text: string): Promise<{ backup: string; fresh: boolean }> {
+    const backup = `${join(this.dir, kind === 'main' ? MAIN_FILE : HB_FILE)}.v${from}`
+    const fresh = await stat(backup).then(
+      () => false,
+      () => true,
+    )
+    if (fresh) await writeFileAtomic(backup, text)
+    return { backup, fresh }
   }
 
   /** Writes an imported pair (skipping a file already at its target generation), then drops the journal. */
@@ -219,8 +296,11 @@ export class ConfigStore {
       /* cannot happen (atomic write); dropped below */
     }
     // Types were checked at import time; a plugin missing now must not leave hb new and main old.
-    const hb = validateHb(pending.hb, { file: path })
-    const main = hb.ok ? validateMain(pending.main, { file: path, hb: hb.config }) : undefined
+    const hb = validateHb(pending.hb, { file: path, unversioned: 'v1' })
+    const main = hb.ok ? validateMain(pending.main, { file: path, unversioned: 'v1', hb: hb.config }) : undefined
+    // A journal a newer agent wrote is its to finish: refused, kept (an older one would drop it below).
+    const newer = [...(hb.ok ? [] : hb.errors), ...(main && !main.ok ? main.errors : [])]
+    if (newer.some((i) => i.code === 'MCCS_ERR_CONFIG_VERSION')) throw invalidConfigError(path, newer)
     if (hb.ok && main?.ok) await this.applyPair({ main: main.config, hb: hb.config })
     else await rm(path, { force: true }) // never applied: the old pair is still whole
   }
@@ -250,8 +330,8 @@ export async function createInitial(
   if (!hb.ok) throw invalidConfigError(join(dir, HB_FILE), hb.errors)
   const main = validateMain({ generation: 1 }, { file: join(dir, MAIN_FILE), hb: hb.config })
   if (!main.ok) throw invalidConfigError(join(dir, MAIN_FILE), main.errors)
-  await writeFileAtomic(join(dir, HB_FILE), serialize(hb.config))
-  await writeFileAtomic(join(dir, MAIN_FILE), serialize(main.config))
+  await writeFileAtomic(join(dir, HB_FILE), serialize(versionedFile('hb', hb.config)))
+  await writeFileAtomic(join(dir, MAIN_FILE), serialize(versionedFile('main', main.config)))
   return { main: main.config, hb: hb.config }
 }
 
@@ -317,7 +397,9 @@ function deepFreeze<T>(v: T): T {
 /** A short digest of a configuration's content (its canonical JSON): nodes at the same generation
  *  whose digests differ have diverged. */
 export function configDigest(main: Readonly<MainConfig>): string {
-  return createHash('sha256').update(canonicalJson(main)).digest('hex').slice(0, 16)
+  // Without the schema version: agents of neighbouring versions running one configuration agree.
+  const { [VERSION_FIELD]: _v, ...content } = main as Readonly<MainConfig> & { [VERSION_FIELD]?: unknown }
+  return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16)
 }
 
 function canonicalJson(v: unknown): string {

@@ -9,6 +9,7 @@ import { attributeAjv, configAjv, explainErrors, type ValidateFunction } from '.
 import type { ConfigIssue } from './issue.js'
 import { pointerSegment as seg, readJson } from './json-text.js'
 import { HB_SCHEMA, MAIN_SCHEMA } from './schema.js'
+import { readVersion, type ConfigKind } from './schema-version.js'
 
 /** What the plugin host knows about resource types (the store does not load plugins itself). */
 export interface TypeCatalog {
@@ -17,11 +18,19 @@ export interface TypeCatalog {
   attributeSchema(type: string): object | undefined
 }
 
-export type Validated<T> = { ok: true; config: T } | { ok: false; errors: ConfigIssue[] }
+/** `from`: the schema version the document had (the config is at the current one, without the field). */
+export type Validated<T> = { ok: true; config: T; from: number } | { ok: false; errors: ConfigIssue[] }
 
-export interface MainContext {
+export interface FileContext {
   /** Named in every issue. */
   file: string
+  /** The schema version of a document without `schemaVersion`: 'v1' for what was read from a file or
+   *  received from a peer; 'current' for a configuration this agent built. Default: 'v1' for text,
+   *  'current' for a parsed value. */
+  unversioned?: 'v1' | 'current'
+}
+
+export interface MainContext extends FileContext {
   /** When given, group nodes and per-node attributes must name its nodes. */
   hb?: HbConfig
   /** When given, resource types must exist and attributes must match their schema. */
@@ -41,16 +50,16 @@ function compiledSchemas(): { main: ValidateFunction; hb: ValidateFunction } {
 /** `doc` is the file text (string or bytes) or an already parsed value. */
 export function validateMain(doc: unknown, ctx: MainContext): Validated<MainConfig> {
   const c = new Collector(ctx.file)
-  const value = c.read(doc)
+  const value = c.version('main', c.read(doc), ctx.unversioned ?? defaultUnversioned(doc))
   if (value === UNREADABLE) return c.result()
   c.schema(compiledSchemas().main, value)
   if (isObj(value)) checkMain(value, ctx, c)
   return c.result(value as MainConfig)
 }
 
-export function validateHb(doc: unknown, ctx: { file: string }): Validated<HbConfig> {
+export function validateHb(doc: unknown, ctx: FileContext): Validated<HbConfig> {
   const c = new Collector(ctx.file)
-  const value = c.read(doc)
+  const value = c.version('hb', c.read(doc), ctx.unversioned ?? defaultUnversioned(doc))
   if (value === UNREADABLE) return c.result()
   c.schema(compiledSchemas().hb, value)
   if (isObj(value)) checkHb(value, c)
@@ -61,10 +70,27 @@ export function validateHb(doc: unknown, ctx: { file: string }): Validated<HbCon
 
 const UNREADABLE = Symbol('unreadable')
 
+const defaultUnversioned = (doc: unknown): 'v1' | 'current' => (typeof doc === 'string' || doc instanceof Uint8Array ? 'v1' : 'current')
+
 class Collector {
   readonly issues: ConfigIssue[] = []
   private readonly seen = new Set<string>()
+  /** The schema version the document had. */
+  private from = 0
   constructor(private readonly file: string) {}
+
+  /** Brings an object to the current schema version (without the field). A version this agent cannot
+   *  read stops here: checking a newer format against this one's schema would only list its novelties. */
+  version(kind: ConfigKind, value: unknown, missing: 'v1' | 'current'): unknown {
+    if (value === UNREADABLE || !isObj(value)) return value // the schema says what is wrong with a non-object
+    const r = readVersion(kind, value, this.file, missing)
+    if (!r.ok) {
+      this.issues.push(r.issue)
+      return UNREADABLE
+    }
+    this.from = r.from
+    return r.doc
+  }
 
   add(path: string, code: ErrorCode, reason: string, pos?: { line: number; column: number }): void {
     const key = `${path}\0${code}\0${reason}`
@@ -101,7 +127,9 @@ class Collector {
   }
 
   result<T>(value?: T): Validated<T> {
-    return this.issues.length === 0 && value !== undefined ? { ok: true, config: value } : { ok: false, errors: this.issues }
+    return this.issues.length === 0 && value !== undefined
+      ? { ok: true, config: value, from: this.from }
+      : { ok: false, errors: this.issues }
   }
 }
 

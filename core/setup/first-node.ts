@@ -10,6 +10,7 @@ import { HB_FILE, MAIN_FILE } from '../config/store.js'
 import { NAME_PATTERN } from '../config/schema.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
+import { versionedFile } from '../config/schema-version.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { MainConfig } from '../engine/index.js'
 import { clusterKeyPath, createClusterKey } from '../cluster/cluster-key.js'
@@ -150,8 +151,8 @@ export async function setupFirstNode(b: Bootstrap, a: SetupAnswers): Promise<Set
     for (const d of [b.stateDir, b.logDir, b.scriptDir]) await w.mkdirs(d)
     await createClusterKey(clusterKeyPath(b.configDir))
     w.note(clusterKeyPath(b.configDir))
-    await w.create(path.join(b.configDir, HB_FILE), JSON.stringify(hb, null, 2) + '\n', 0o644)
-    await w.create(path.join(b.configDir, MAIN_FILE), JSON.stringify(main, null, 2) + '\n', 0o644)
+    await w.create(path.join(b.configDir, HB_FILE), JSON.stringify(versionedFile('hb', hb), null, 2) + '\n', 0o644)
+    await w.create(path.join(b.configDir, MAIN_FILE), JSON.stringify(versionedFile('main', main), null, 2) + '\n', 0o644)
     await writeNodeFiles(b, w, node, { language, mode, at: new Date().toISOString() })
     if (a.license !== undefined) {
       const lic = path.join(b.configDir, LICENSE_FILE)

@@ -11,6 +11,7 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { HB_FILE, MAIN_FILE } from '../config/store.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
+import { versionedFile } from '../config/schema-version.js'
 import { CLUSTER_KEY_BYTES, clusterKeyPath, createClusterKey } from '../cluster/cluster-key.js'
 import { pskAuthenticated, pskClientOptions } from '../cluster/tls.js'
 import { installLicense, LICENSE_FILE } from '../license/store.js'
@@ -138,12 +139,13 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
     conv.send({ t: 'join', addresses })
     const gift = await conv.expect('config', STEP_MS, host)
     const hbFile = path.join(b.configDir, HB_FILE)
-    const hb = validateHb(gift.hb, { file: hbFile })
+    // Without a schemaVersion, the member is from before the field: its files are of version 1.
+    const hb = validateHb(gift.hb, { file: hbFile, unversioned: 'v1' })
     if (!hb.ok) throw invalidConfigError(hbFile, hb.errors)
     const me = hb.config.nodes.find((n) => n.name === offer.node)
     if (!me || JSON.stringify(me.addresses) !== JSON.stringify(addresses))
       throw new MccsError('MCCS_ERR_PEER_PROTOCOL', 'the member sent an hb.json without this node as asked', { subject: host })
-    const main = validateMain(gift.main, { file: path.join(b.configDir, MAIN_FILE), hb: hb.config })
+    const main = validateMain(gift.main, { file: path.join(b.configDir, MAIN_FILE), unversioned: 'v1', hb: hb.config })
     if (!main.ok) throw invalidConfigError(path.join(b.configDir, MAIN_FILE), main.errors)
     const key = Buffer.from(String(gift.key), 'base64')
     if (key.length !== CLUSTER_KEY_BYTES)
@@ -159,8 +161,8 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
           throw new MccsError('MCCS_ERR_CONFLICT', `${f} exists already; hb.json names it as a quorum file`, { subject: f })
         await w.create(f, Buffer.from(data, 'base64'), 0o600)
       }
-      await w.create(hbFile, JSON.stringify(hb.config, null, 2) + '\n', 0o644)
-      await w.create(path.join(b.configDir, MAIN_FILE), JSON.stringify(main.config, null, 2) + '\n', 0o644)
+      await w.create(hbFile, JSON.stringify(versionedFile('hb', hb.config), null, 2) + '\n', 0o644)
+      await w.create(path.join(b.configDir, MAIN_FILE), JSON.stringify(versionedFile('main', main.config), null, 2) + '\n', 0o644)
       await writeNodeFiles(b, w, offer.node, { language, mode: 'cluster', at: new Date().toISOString(), joinedVia: `${host}:${port}` })
       if (o.license !== undefined) {
         const lic = path.join(b.configDir, LICENSE_FILE)

@@ -16,6 +16,7 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { ConfigStore, type ConfigPair } from '../config/store.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
+import { versionedFile } from '../config/schema-version.js'
 import type { HbConfig, HbNode } from '../config/hb-model.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
 import { pskAuthenticated, pskServerOptions } from '../cluster/tls.js'
@@ -182,7 +183,14 @@ export async function offerJoin(o: NodeAddOptions): Promise<JoinDone> {
           })
         const addresses = checkJoinAddresses(cur.hb, join.addresses)
         const next = hbWithNode(cur, { name: o.name, addresses }, store.hbPath)
-        conv.send({ t: 'config', hb: next, main: cur.main, key: key.toString('base64'), files: await sharedFiles(cur.hb, b.configDir) })
+        // As files are: with their schema versions, so a joiner that cannot read them refuses them.
+        conv.send({
+          t: 'config',
+          hb: versionedFile('hb', next),
+          main: versionedFile('main', cur.main),
+          key: key.toString('base64'),
+          files: await sharedFiles(cur.hb, b.configDir),
+        })
         const written = await conv.next(STEP_MS)
         if (written?.t !== 'written') {
           throw new MccsError(

@@ -37,6 +37,9 @@ export interface AgentClusterOptions {
   env?: (node: string, home: string) => Record<string, string>
   /** A 30-day term license per node (default); false: none, every node in limited mode (manual 5.4). */
   licenses?: boolean
+  /** The MCCS build (folder holding dist/ and plugins/) a node's agent runs, e.g. an earlier release for
+   *  mixed-version tests; default: this checkout's. */
+  build?: (node: string) => string
 }
 
 export interface ProbeRound {
@@ -163,7 +166,8 @@ export class AgentCluster {
   }
 
   startAgent(n: string): void {
-    this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
+    const root = this.opts.build?.(n) ?? packageRoot()
+    this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'agent'], {
       env: { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n },
       stdio: 'ignore',
     })

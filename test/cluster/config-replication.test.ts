@@ -31,6 +31,14 @@ if (!avail.ok) {
     for (const n of c.nodes)
       await until(async () => ['coordinator', 'follower'].includes((await role(n)) ?? '') || undefined, 30_000, `${n} in the cluster`)
 
+    // The lab writes version 1 files (no schemaVersion): each agent migrated them and kept the originals.
+    for (const n of c.nodes) {
+      const dir = path.join(c.homes[n]!, 'config')
+      t.equal(JSON.parse(await readFile(path.join(dir, 'main.json'), 'utf8')).schemaVersion, 2, `${n}: main.json at schema version 2`)
+      t.notOk('schemaVersion' in JSON.parse(await readFile(path.join(dir, 'main.json.v1'), 'utf8')), `${n}: main.json.v1 is the original`)
+      t.match(await c.log(n), /main\.json migrated from schema version 1 to 2; the original is kept in /)
+    }
+
     // A change on a follower goes through the coordinator and reaches every member before the answer.
     const r1 = await edit('n2', 'groupAdd', { group: 'extra', nodes: ['n1', 'n2', 'n3'], autoStart: false })
     t.ok(r1.ok, `groupAdd on follower n2: ${r1.text ?? ''}`)

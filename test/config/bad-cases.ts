@@ -27,7 +27,7 @@ export const BAD_MAIN: BadCase[] = [
     edit: (t) => t.replace('"critical": false,', '"critical": false,,'),
     path: '',
     code: 'MCCS_ERR_CONFIG_SYNTAX',
-    reason: /^line 13, column 75: expected a double-quoted property name/,
+    reason: /^line 14, column 75: expected a double-quoted property name/,
   },
   {
     name: 'unknown type',

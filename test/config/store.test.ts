@@ -161,13 +161,14 @@ t.test('an import interrupted between its two renames is finished at the next lo
   next.main.groups[0]!.autoStart = false
   // The crash happened after the journal and the hb.json rename, before main.json was replaced.
   await writeFile(join(store.dir, PENDING_FILE), JSON.stringify(next))
-  await writeFile(store.hbPath, JSON.stringify(next.hb))
+  const hbText = JSON.stringify({ schemaVersion: 2, ...next.hb }) // as the store writes it
+  await writeFile(store.hbPath, hbText)
   const after = await new ConfigStore(store.dir, { types: TYPES }).load()
   t.equal(after.main.generation, 8)
   t.equal(after.main.groups[0]?.autoStart, false)
   t.equal(after.hb.timing.intervalMs, 300)
   t.notOk((await readdir(store.dir)).includes(PENDING_FILE))
-  t.equal(await readFile(store.hbPath, 'utf8'), JSON.stringify(next.hb), 'hb.json was not rewritten: already at its target')
+  t.equal(await readFile(store.hbPath, 'utf8'), hbText, 'hb.json was not rewritten: already at its target')
   t.equal(JSON.parse(await readFile(`${store.mainPath}.prev`, 'utf8')).generation, 7)
 })
 
