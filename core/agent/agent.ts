@@ -45,6 +45,7 @@ import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResource
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
+import { LogLevel, LOG_LEVEL_FILE } from './log-level.js'
 import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
 import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeline-peers.js'
 import { MccsError } from '../errors.js'
@@ -94,6 +95,8 @@ export class Agent extends EventEmitter {
   private mirrorSecret: MirrorSecret | null = null
   readonly store: ConfigStore
   readonly oplog: OpLog
+  /** This node's log level, changed at run time and kept across restarts (log-level.ts). */
+  readonly logLevel: LogLevel
   /** Inputs and decisions, on disk before a fence or an online starts (core/log/timeline.ts). */
   readonly timeline: Timeline
   private readonly executor: Executor
@@ -151,6 +154,7 @@ export class Agent extends EventEmitter {
     })
     this.store = new ConfigStore(b.configDir, { types: catalog })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
+    this.logLevel = new LogLevel({ file: path.join(b.stateDir, LOG_LEVEL_FILE), node: this.node, log: this.log, oplog: this.oplog })
     this.licenses = new AgentLicenses({
       bootstrap: b,
       log: this.log,
@@ -214,6 +218,7 @@ export class Agent extends EventEmitter {
 
   async start(): Promise<void> {
     const b = this.opts.bootstrap
+    await this.logLevel.load() // first: what follows is logged at the level the operator chose
     for (const dir of b.pluginDirs) {
       const { loaded, errors } = await this.host.loadAll(dir)
       for (const e of errors) this.log.log('error', 'plugin refused', { error: e.message, code: e.code })
