@@ -135,7 +135,10 @@ export async function startConsoleCluster(o: {
       await mkdir(path.join(home, 'config'), { recursive: true })
       await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
-      for (const [rel, text] of Object.entries(o.files ?? {})) await writeFile(path.join(home, rel), text, { mode: 0o600 })
+      for (const [rel, text] of Object.entries(o.files ?? {})) {
+        await mkdir(path.dirname(path.join(home, rel)), { recursive: true })
+        await writeFile(path.join(home, rel), text, { mode: 0o600 })
+      }
       if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
       if (o.licenses !== false) await writeDevLicense(path.join(home, 'config'), name) // unlicensed: limited mode, no auto-start
       const address = loopback(i)

@@ -14,4 +14,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./licenses.js')).registerLicenseRoutes,
   async () => (await import('./metrics.js')).registerMetricsRoutes,
   async () => (await import('./log-level.js')).registerLogLevelRoutes,
+  async () => (await import('./help.js')).registerHelpRoutes,
 ]

@@ -116,6 +116,7 @@ export const api = {
   supportCollect: (nodes: 'all' | string[]) => call<SupportBundle>('POST', '/api/support', { nodes }),
   licenses: () => call<License[]>('GET', '/api/licenses'),
   addLicense: (node: string, text: string) => call<License>('POST', '/api/licenses', { node, text }),
+  consoleGuide: () => call<{ name: string; markdown: string }>('GET', '/api/help/console-guide'),
   openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
 }
 

@@ -1,5 +1,5 @@
 // The dialogs behind File, Edit, Action, Window and Help that are more than one call: add group,
-// manual operation log, support files, preferences with licenses, heartbeat view, help, about.
+// manual operation log, support files, preferences with licenses, heartbeat view, about (help: help.ts).
 import { h, replace } from './dom.js'
 import { api, ApiError, type OpEntry } from './api.js'
 import { state, select } from './store.js'
@@ -167,6 +167,9 @@ export function oplogDialog(): void {
   )
   const off = onOplog((raw) => {
     const e = asEntry(raw)
+    // A record written while the list was fetched comes in both: shown once.
+    const same = (x: { at: string; result: string }) => x.at === e.at && x.result === e.result
+    if (entries.some((x) => x.op === e.op && x.user === e.user && x.target === e.target && (same(x) || (x.final && same(x.final))))) return
     const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(entries, e) : undefined
     if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
     else entries.push(e)
@@ -426,34 +429,6 @@ export function heartbeatDialog(): void {
       null,
       'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.',
     ),
-  )
-}
-
-export function helpDialog(): void {
-  void message(
-    'MCCS manual — the console',
-    h(
-      'ul',
-      null,
-      h(
-        'li',
-        null,
-        'Management tree (left): the cluster, its resource groups with their resources, the nodes and the resource types. Select one to see it in the detail screen.',
-      ),
-      h('li', null, 'Toolbar: the frequent operations; a disabled button tells why in its tooltip.'),
-      h('li', null, 'Menus: Alt+F / Alt+E / Alt+A / Alt+W / Alt+H open them; arrows move, Enter runs, Escape closes.'),
-      h(
-        'li',
-        null,
-        'States: ● online (green), ○ offline (grey), ▲▼ changing (blue), ◑ partial (amber), ✖ faulted (red), ? unknown (purple).',
-      ),
-      h(
-        'li',
-        null,
-        'Log web console (bottom): live lines from this node; Clear empties the view only; View full opens the whole log in a new window.',
-      ),
-    ),
-    h('p', null, 'The full operator manual is docs/console-guide.md in the MCCS distribution.'),
   )
 }
 
