@@ -48,6 +48,7 @@ import { OpLog } from '../log/oplog.js'
 import { LogLevel, LOG_LEVEL_FILE } from './log-level.js'
 import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
 import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeline-peers.js'
+import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
 import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
@@ -266,6 +267,7 @@ export class Agent extends EventEmitter {
       this.serve(rpc)
       serveMirror(rpc, this.mirror)
       serveTimeline(rpc, this.timeline)
+      serveOplog(rpc, this.node, this.oplog)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here
@@ -405,7 +407,7 @@ export class Agent extends EventEmitter {
   }
 
   /** An operator command (CLI, API, console): logged in the operation log, persisted before the reply. */
-  async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number } = {}): Promise<CommandReply> {
+  async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number; via?: string } = {}): Promise<CommandReply> {
     if (this.rpc && !this.engineActive) {
       // The coordinator decides (and logs the command in its operation log).
       return this.rpc.forward<CommandReply>(
@@ -424,6 +426,7 @@ export class Agent extends EventEmitter {
       user,
       node: this.node,
       command: cmd.type,
+      ...(o.via && o.via !== this.node ? { via: o.via } : {}),
       ...(target ? { target } : {}),
       args,
       result: outcome.status,
@@ -524,6 +527,17 @@ export class Agent extends EventEmitter {
       this.node,
       this.timeline,
       since,
+    )
+  }
+
+  /** The newest operation log records of this node and every reachable member (the console's log dialog). */
+  oplogs(limit: unknown): Promise<GatheredOplogs> {
+    return gatherOplogs(
+      this.rpc,
+      this.store.current().hb.nodes.map((n) => n.name),
+      this.node,
+      this.oplog,
+      limit,
     )
   }
 
@@ -649,9 +663,9 @@ export class Agent extends EventEmitter {
         this.dispatch(m.ev)
         return { ok: true }
       },
-      command: (_from, m) => {
+      command: (from, m) => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
-        return this.command(m.cmd, { wait: m.wait, ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}) })
+        return this.command(m.cmd, { wait: m.wait, ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}), via: from })
       },
       status: () => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')

@@ -1,7 +1,8 @@
 // Issue 18, What 6 in headless Chromium against real agents: the log level changed from the log web console
 // is in the operation log and still in force after the agent restarts; Help → Help shows the console guide;
 // the Quorum state tab shows the tie-breaker — a warning when neither a quorum server nor two-node mode is
-// set, and the quorum server's connection, vote and holder when one is, live as the server goes away.
+// set, and the quorum server's connection, vote and holder when one is, live as the server goes away; the
+// manual operation log shows every node's records with a node filter, on a follower's console too.
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -78,6 +79,35 @@ if (why) {
       await page.waitForSelector('[data-key="node:n1"] [data-state=up]', { timeout: 30_000 })
       await quorumTab(page)
       t.match(await page.textContent('#quorum-server'), /Neither a quorum server nor two-node mode is set/)
+    })
+
+    await t.test("the operation logs of every node, with a node filter, on a follower's console", async (t) => {
+      // Monitor all from n2's console: n1 (the coordinator) decides it and logs it, given on n2. First n2
+      // follows n1 again (it restarted above).
+      await page.waitForFunction(
+        () => /Role of this node\s*follower\s*Coordinator\s*n1/.test(document.querySelector('.tabpanel')?.textContent ?? ''),
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      )
+      await menu(page, 'edit', 'monitor-all')
+      await toast(page, /monitor all resources: accepted/)
+      await menu(page, 'action', 'oplog')
+      const forwarded = page.locator('#oplog tr[data-op=monitorAll][data-node=n1][data-via=n2]')
+      await forwarded.waitFor()
+      t.match(await forwarded.textContent(), /n1\s*given on n2/, "the coordinator's record, shown on n2's console")
+      const own = page.locator('#oplog tr[data-op=logLevel][data-node=n2]')
+      t.equal(await own.count(), 1, "n2's own record beside it")
+      await page.selectOption('#oplog-node', 'n1')
+      t.equal(await forwarded.count(), 1, 'n1: what n1 logged')
+      t.equal(await own.count(), 0, "n1: not n2's own")
+      await page.selectOption('#oplog-node', 'n2')
+      t.equal(await forwarded.count(), 1, 'n2: also what was given on n2')
+      t.equal(await own.count(), 1)
+      t.equal(await page.locator('#oplog tbody tr[data-node=n1]:not([data-via=n2])').count(), 0, 'n2: nothing else of n1')
+      t.equal(await page.textContent('#oplog-missing'), '', 'every node answered')
+      await page.keyboard.press('Escape')
     })
   })
 
