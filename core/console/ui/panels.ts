@@ -188,8 +188,11 @@ export function oplogDialog(): void {
           h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
         ),
     )
-  void load()
-  const poll = setInterval(() => void load(), 5000)
+  // One fetch at a time: a node that does not answer holds one up to 5 s.
+  let loading: Promise<void> | null = load().finally(() => (loading = null))
+  const poll = setInterval(() => {
+    loading ??= load().finally(() => (loading = null))
+  }, 5000)
   const off = onOplog((raw) => {
     const e = asEntry(raw)
     // A record written while the list was fetched comes in both: shown once.
