@@ -45,8 +45,10 @@ import { serveMirror, requestPeers, mirrorPeersOf, mirrorAttrsOf, mirrorResource
 import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
+import { LogLevel, LOG_LEVEL_FILE } from './log-level.js'
 import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
 import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeline-peers.js'
+import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
 import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
@@ -94,6 +96,8 @@ export class Agent extends EventEmitter {
   private mirrorSecret: MirrorSecret | null = null
   readonly store: ConfigStore
   readonly oplog: OpLog
+  /** This node's log level, changed at run time and kept across restarts (log-level.ts). */
+  readonly logLevel: LogLevel
   /** Inputs and decisions, on disk before a fence or an online starts (core/log/timeline.ts). */
   readonly timeline: Timeline
   private readonly executor: Executor
@@ -151,6 +155,7 @@ export class Agent extends EventEmitter {
     })
     this.store = new ConfigStore(b.configDir, { types: catalog, log: this.log })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
+    this.logLevel = new LogLevel({ file: path.join(b.stateDir, LOG_LEVEL_FILE), node: this.node, log: this.log, oplog: this.oplog })
     this.licenses = new AgentLicenses({
       bootstrap: b,
       log: this.log,
@@ -214,6 +219,7 @@ export class Agent extends EventEmitter {
 
   async start(): Promise<void> {
     const b = this.opts.bootstrap
+    await this.logLevel.load() // first: what follows is logged at the level the operator chose
     for (const dir of b.pluginDirs) {
       const { loaded, errors } = await this.host.loadAll(dir)
       for (const e of errors) this.log.log('error', 'plugin refused', { error: e.message, code: e.code })
@@ -261,6 +267,7 @@ export class Agent extends EventEmitter {
       this.serve(rpc)
       serveMirror(rpc, this.mirror)
       serveTimeline(rpc, this.timeline)
+      serveOplog(rpc, this.node, this.oplog)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here
@@ -400,7 +407,7 @@ export class Agent extends EventEmitter {
   }
 
   /** An operator command (CLI, API, console): logged in the operation log, persisted before the reply. */
-  async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number } = {}): Promise<CommandReply> {
+  async command(cmd: OperatorCommand, o: { wait?: boolean; timeoutMs?: number; via?: string } = {}): Promise<CommandReply> {
     if (this.rpc && !this.engineActive) {
       // The coordinator decides (and logs the command in its operation log).
       return this.rpc.forward<CommandReply>(
@@ -419,6 +426,7 @@ export class Agent extends EventEmitter {
       user,
       node: this.node,
       command: cmd.type,
+      ...(o.via && o.via !== this.node ? { via: o.via } : {}),
       ...(target ? { target } : {}),
       args,
       result: outcome.status,
@@ -519,6 +527,17 @@ export class Agent extends EventEmitter {
       this.node,
       this.timeline,
       since,
+    )
+  }
+
+  /** The newest operation log records of this node and every reachable member (the console's log dialog). */
+  oplogs(limit: unknown): Promise<GatheredOplogs> {
+    return gatherOplogs(
+      this.rpc,
+      this.store.current().hb.nodes.map((n) => n.name),
+      this.node,
+      this.oplog,
+      limit,
     )
   }
 
@@ -644,9 +663,9 @@ export class Agent extends EventEmitter {
         this.dispatch(m.ev)
         return { ok: true }
       },
-      command: (_from, m) => {
+      command: (from, m) => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
-        return this.command(m.cmd, { wait: m.wait, ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}) })
+        return this.command(m.cmd, { wait: m.wait, ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}), via: from })
       },
       status: () => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')

@@ -118,6 +118,12 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       await agent.pluginState.set(resource, key, value)
       return { resource, key }
     }
+    case 'log.level': {
+      // mccs log-level [<level>]: this node's agent log level, shown or changed (core/agent/log-level.ts validates it)
+      if (p.level === undefined) return agent.logLevel.info()
+      if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
+      return agent.logLevel.set(p.level, p.user)
+    }
     case 'mirror': // mccs mirror ... (core/mirror/control.ts validates the rest)
       return mirrorControl(agent.mirror, p)
     default:

@@ -29,6 +29,7 @@ const USAGE = `usage: mccs <command> [options]
   setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
   explain <group> [--since 30m]      why a group is where it is / moved / will not start (the event timeline)
+  log-level [debug|info|warn|error]  this node's agent log level: shown, or changed now (kept across restarts)
   metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
   uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
 options: --version  --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
@@ -200,6 +201,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           },
           io,
         )
+      }
+      case 'log-level': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./log-level-cmd.js')).logLevelCommand(rest, { socket: b.controlSocket, json }, io)
       }
       case 'explain':
         return await (await import('./explain-cmd.js')).explainCommand(argv.slice(argv.indexOf('explain') + 1), io)

@@ -8,6 +8,8 @@ export interface OplogEntry {
   at: string
   user: string
   node: string
+  /** The node the command was given on, when another node's engine decided it. */
+  via?: string
   op: string
   target: string | null
   args: Record<string, unknown>
@@ -26,11 +28,17 @@ export function oplogEntry(line: string): OplogEntry | null {
   } catch {
     return null
   }
+  return recordEntry(r)
+}
+
+/** One record (a line parsed, or another node's answer) as an API entry, or null when it is not one. */
+export function recordEntry(r: Partial<OpRecord>): OplogEntry | null {
   if (!r || typeof r.command !== 'string' || typeof r.at !== 'string') return null
   return {
     at: r.at,
     user: r.user ?? '',
     node: r.node ?? '',
+    ...(typeof r.via === 'string' ? { via: r.via } : {}),
     op: r.command,
     target: r.target ?? null,
     args: r.args ?? {},

@@ -15,6 +15,8 @@ export interface OpRecord {
   user: string
   node: string
   command: string
+  /** The node the operator gave the command on, when another node's engine decided it (a follower forwards). */
+  via?: string
   target?: string
   args?: Record<string, unknown>
   result: 'accepted' | 'rejected' | 'done' | 'failed'

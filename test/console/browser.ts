@@ -64,12 +64,15 @@ export interface ConsoleNode {
   url: string
   proc: ChildProcess
   output: string[]
+  env: NodeJS.ProcessEnv
 }
 export interface ConsoleCluster {
   nodes: ConsoleNode[]
   /** https://<address>:<port> of node i. */
   base(i?: number): string
   log(i?: number): Promise<string>
+  /** Stops node i's agent (SIGTERM, a planned stop) and starts it again in the same home; waits for its console. */
+  restart(i?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -132,7 +135,10 @@ export async function startConsoleCluster(o: {
       await mkdir(path.join(home, 'config'), { recursive: true })
       await writeFile(path.join(home, 'config/hb.json'), JSON.stringify(hb, null, 2))
       await writeFile(path.join(home, 'config/main.json'), JSON.stringify(main, null, 2))
-      for (const [rel, text] of Object.entries(o.files ?? {})) await writeFile(path.join(home, rel), text, { mode: 0o600 })
+      for (const [rel, text] of Object.entries(o.files ?? {})) {
+        await mkdir(path.dirname(path.join(home, rel)), { recursive: true })
+        await writeFile(path.join(home, rel), text, { mode: 0o600 })
+      }
       if (count > 1) await createClusterKey(path.join(home, 'config/cluster.key'), { key })
       if (o.licenses !== false) await writeDevLicense(path.join(home, 'config'), name) // unlicensed: limited mode, no auto-start
       const address = loopback(i)
@@ -148,31 +154,10 @@ export async function startConsoleCluster(o: {
       }
       delete env.NODE_OPTIONS
       delete env.MCCS_BOOTSTRAP
-      const proc = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
       const output: string[] = []
-      proc.stdout!.on('data', (d) => output.push(String(d)))
-      proc.stderr!.on('data', (d) => output.push(String(d)))
-      nodes.push({ name, home, address, port, url: `https://${address}:${port}/main`, proc, output })
+      nodes.push({ name, home, address, port, url: `https://${address}:${port}/main`, proc: spawnAgent(env, output), output, env })
     }
-    for (const n of nodes) {
-      const end = Date.now() + 30_000
-      while (!(await httpsGet(`https://${n.address}:${n.port}/api/openapi.json`))) {
-        if (n.proc.exitCode !== null) throw new Error(`agent ${n.name} exited ${n.proc.exitCode}: ${n.output.join('')}`)
-        if (Date.now() > end) {
-          const log = await readFile(path.join(n.home, 'logs/mccs.log'), 'utf8').catch(() => '')
-          throw new Error(
-            `console of ${n.name} did not answer in 30 s: ${n.output.join('')}\n${log
-              .split('\n')
-              .filter((l) => /"level":[456]0/.test(l))
-              .join('\n')}`,
-          )
-        }
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    }
+    for (const n of nodes) await consoleUp(n)
   } catch (e) {
     await stop()
     throw e
@@ -182,6 +167,44 @@ export async function startConsoleCluster(o: {
     stop,
     base: (i = 0) => `https://${nodes[i]!.address}:${nodes[i]!.port}`,
     log: (i = 0) => readFile(path.join(nodes[i]!.home, 'logs/mccs.log'), 'utf8').catch(() => ''),
+    restart: async (i = 0) => {
+      const n = nodes[i]!
+      if (n.proc.exitCode === null && n.proc.signalCode === null) {
+        const gone = new Promise((r) => n.proc.once('exit', r))
+        n.proc.kill('SIGTERM')
+        await gone
+      }
+      n.proc = spawnAgent(n.env, n.output)
+      await consoleUp(n)
+    },
+  }
+}
+
+function spawnAgent(env: NodeJS.ProcessEnv, output: string[]): ChildProcess {
+  const proc = spawn(process.execPath, ['--no-node-snapshot', path.join(packageRoot(), 'dist/mccs.js'), 'agent'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  proc.stdout!.on('data', (d) => output.push(String(d)))
+  proc.stderr!.on('data', (d) => output.push(String(d)))
+  return proc
+}
+
+/** Waits (30 s at most) until node n's console answers. */
+async function consoleUp(n: ConsoleNode): Promise<void> {
+  const end = Date.now() + 30_000
+  while (!(await httpsGet(`https://${n.address}:${n.port}/api/openapi.json`))) {
+    if (n.proc.exitCode !== null) throw new Error(`agent ${n.name} exited ${n.proc.exitCode}: ${n.output.join('')}`)
+    if (Date.now() > end) {
+      const log = await readFile(path.join(n.home, 'logs/mccs.log'), 'utf8').catch(() => '')
+      throw new Error(
+        `console of ${n.name} did not answer in 30 s: ${n.output.join('')}\n${log
+          .split('\n')
+          .filter((l) => /"level":[456]0/.test(l))
+          .join('\n')}`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 

@@ -15,4 +15,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./metrics.js')).registerMetricsRoutes,
   async () => (await import('./log-level.js')).registerLogLevelRoutes,
   async () => (await import('./timeline.js')).registerTimelineRoutes,
+  async () => (await import('./help.js')).registerHelpRoutes,
 ]

@@ -1,8 +1,8 @@
-// Read-only routes: GET /api/status, /api/config, /api/oplog, /api/logs, /api/openapi.json.
+// Read-only routes: GET /api/status, /api/config, /api/oplog, /api/oplog/all, /api/logs, /api/openapi.json.
 import { redactJson } from '../../log/redact.js'
 import type { FastifyInstance } from 'fastify'
 import { tailLines, linesBefore } from '../log-files.js'
-import { oplogEntry } from '../oplog-view.js'
+import { oplogEntry, recordEntry } from '../oplog-view.js'
 import { CommandResults } from '../command-results.js'
 import { packageVersion } from '../../paths.js'
 import type { RouteDeps } from './deps.js'
@@ -54,6 +54,25 @@ export function registerReadRoutes(app: FastifyInstance, deps: RouteDeps): void 
       // One entry per record: a command's "accepted" and its final "done"/"failed" (command-results.ts) are two.
       const lines = await tailLines(deps.settings.oplogFile, req.query.limit ?? 200)
       return lines.map(oplogEntry).filter((e) => e !== null)
+    },
+  )
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/oplog/all',
+    {
+      schema: {
+        summary:
+          "Every node's manual operation log (issue 18, What 6): each reachable node's newest `limit` records, merged by time; the nodes that did not answer are named",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LINES, default: 200 } },
+        },
+      },
+    },
+    async (req) => {
+      const g = await agent.oplogs(req.query.limit ?? 200)
+      return { entries: g.records.map(recordEntry).filter((e) => e !== null), nodes: g.nodes, missing: g.missing }
     },
   )
 

@@ -9,16 +9,8 @@ import { dialog, button, message, confirm, notify } from './dialogs.js'
 import { groupView, isUp } from './states.js'
 import { addResourceWizard } from './add-resource.js'
 import { showConfigWarnings } from './config-warnings.js'
-import {
-  oplogDialog,
-  supportDialog,
-  preferencesDialog,
-  helpDialog,
-  aboutDialog,
-  heartbeatDialog,
-  addGroupDialog,
-  passwordDialog,
-} from './panels.js'
+import { oplogDialog, supportDialog, preferencesDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
+import { helpDialog } from './help.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
 export interface Command {

@@ -84,6 +84,8 @@ export const api = {
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
   config: () => call<{ generation: number; text: string; hb?: unknown }>('GET', '/api/config'),
   oplog: (limit = 200) => call<OpEntry[]>('GET', `/api/oplog?limit=${limit}`),
+  oplogAll: (limit = 200) =>
+    call<{ entries: OpEntry[]; nodes: string[]; missing: Array<{ node: string; reason: string }> }>('GET', `/api/oplog/all?limit=${limit}`),
   logLevel: () => call<{ node: string; level: string; levels: string[] }>('GET', '/api/log-level'),
   setLogLevel: (level: string) => call<{ node: string; level: string; levels: string[] }>('PUT', '/api/log-level', { level }),
   logs: (lines = 200, before?: number) =>
@@ -128,6 +130,7 @@ export const api = {
         ...(q.limit ? { limit: String(q.limit) } : {}),
       }).toString()}`,
     ),
+  consoleGuide: () => call<{ name: string; markdown: string }>('GET', '/api/help/console-guide'),
   openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
 }
 
@@ -167,6 +170,8 @@ export interface OpEntry {
   at: string
   user: string
   node?: string
+  /** The node the command was given on, when another node's engine decided it. */
+  via?: string
   op?: string
   command?: string
   target?: string | null

@@ -284,7 +284,9 @@ function quorumView(): Node {
       ['Role of this node', m.role],
       ['Coordinator', m.coordinator],
       ['Partition', m.partition.join(', ')],
+      ['Why', m.quorum?.reason],
     ]),
+    tieBreaker(m),
     h('h3', null, 'Peers and heartbeat links'),
     h(
       'table',
@@ -324,6 +326,52 @@ function quorumView(): Node {
       ),
     ),
   )
+}
+
+/** How a tie is broken (issue 18, What 6): the quorum server's connection, vote and holder, two-node mode, or neither. */
+function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership']>): Node {
+  const q = m.quorum
+  const cfg = state.config?.hb?.quorum?.server
+  const title = h('h3', null, 'Tie-breaker')
+  if (q?.server)
+    return h(
+      'div',
+      { id: 'quorum-server' },
+      title,
+      kv([
+        ['Quorum server', cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
+        ['Connected', badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
+        ['Vote', h('span', { class: 'quorum-vote' }, VOTE_TEXT[q.server.vote] ?? q.server.vote)],
+        ['Holder', q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
+        ['Server says', q.server.reason],
+      ]),
+    )
+  if (q?.twoNode)
+    return h(
+      'div',
+      { id: 'quorum-server' },
+      title,
+      h(
+        'p',
+        null,
+        'Two-node mode: no quorum server; once both nodes were seen, either one alone keeps quorum (the fence decides a split).',
+      ),
+    )
+  return h(
+    'div',
+    { id: 'quorum-server' },
+    title,
+    h(
+      'p',
+      { class: 'quorum-none', role: 'note' },
+      'Neither a quorum server nor two-node mode is set: only a partition with more than half of the votes keeps quorum, and in an even split no side runs anything. Set quorum.server or quorum.twoNode in hb.json.',
+    ),
+  )
+}
+const VOTE_TEXT: Record<string, string> = {
+  granted: 'granted to this partition',
+  denied: 'given to another partition',
+  none: 'none (no answer within the lease)',
 }
 
 // ---- group

@@ -65,11 +65,11 @@ export function logConsole(): HTMLElement {
     },
     { id: 'log-pause' },
   )
-  // The agent log's level on this node, changed at run time (PUT /api/log-level; logged in the operation log).
+  // The agent log's level on this node, changed at run time and kept across restarts (PUT /api/log-level; in the operation log).
   const level = h('select', {
     id: 'log-level',
     'aria-label': 'Log level of this node',
-    title: "What this node's agent writes to its log, from now on",
+    title: "What this node's agent writes to its log, from now on (kept across restarts)",
     disabled: true,
   })
   api.logLevel().then(

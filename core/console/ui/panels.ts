@@ -1,5 +1,5 @@
 // The dialogs behind File, Edit, Action, Window and Help that are more than one call: add group,
-// manual operation log, support files, preferences with licenses, heartbeat view, help, about.
+// manual operation log, support files, preferences with licenses, heartbeat view, about (help: help.ts).
 import { h, replace } from './dom.js'
 import { api, ApiError, type OpEntry } from './api.js'
 import { state, select } from './store.js'
@@ -111,22 +111,42 @@ export function oplogDialog(): void {
   const row = (e: OpEntry) =>
     h(
       'tr',
-      { 'data-op': e.op ?? e.command ?? '', 'data-target': e.target ?? '', 'data-result': e.final?.result ?? e.result },
+      {
+        'data-op': e.op ?? e.command ?? '',
+        'data-target': e.target ?? '',
+        'data-result': e.final?.result ?? e.result,
+        'data-node': e.node ?? '',
+        ...(e.via ? { 'data-via': e.via } : {}),
+      },
       h('td', { class: 'op-time' }, fmtTime(e.at)),
       h('td', null, e.user),
-      h('td', null, e.node ?? ''),
+      h('td', null, e.node ?? '', e.via ? h('div', { class: 'muted' }, `given on ${e.via}`) : ''),
       h('td', null, e.op ?? e.command ?? ''),
       h('td', { class: 'op-target' }, e.target ?? ''),
       h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
       h('td', { class: 'op-result' }, resultCell(e)),
     )
-  const draw = () =>
+  // Every node's log (the manual: "for each node"), filtered by node: a command counts for the node that
+  // recorded it and for the node it was given on (a follower's commands are decided and logged by the coordinator).
+  const filter = h(
+    'select',
+    { id: 'oplog-node', 'aria-label': 'Node' },
+    h('option', { value: '' }, 'All nodes'),
+    (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
+  )
+  const missing = h('p', { id: 'oplog-missing', class: 'field-error', role: 'status' })
+  const shown = () => (filter.value ? entries.filter((e) => e.node === filter.value || e.via === filter.value) : entries)
+  const draw = () => {
+    const list = shown()
     replace(
       tbody,
-      entries.length
-        ? [...entries].reverse().map(row)
+      list.length
+        ? [...list].reverse().map(row)
         : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')),
     )
+  }
+  filter.addEventListener('change', draw)
+  d.body.append(h('div', { class: 'oplog-tools' }, h('label', { for: 'oplog-node' }, 'Node '), filter), missing)
   d.body.append(
     h(
       'div',
@@ -154,25 +174,39 @@ export function oplogDialog(): void {
   )
   d.footer.append(button('Close', () => d.close(), { primary: true }))
   replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
-  api.oplog(1000).then(
-    (list) => {
-      entries = withFinals(list.map(asEntry))
-      draw()
-    },
-    (e) =>
-      replace(
-        tbody,
-        h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
-      ),
-  )
+  // The live stream carries this node's records; other nodes' are fetched again every few seconds while open.
+  const load = () =>
+    api.oplogAll(1000).then(
+      (r) => {
+        entries = withFinals(r.entries.map(asEntry))
+        missing.textContent = r.missing.map((m) => `No answer from ${m.node}: ${m.reason}`).join(' · ')
+        draw()
+      },
+      (e) =>
+        replace(
+          tbody,
+          h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
+        ),
+    )
+  // One fetch at a time: a node that does not answer holds one up to 5 s.
+  let loading: Promise<void> | null = load().finally(() => (loading = null))
+  const poll = setInterval(() => {
+    loading ??= load().finally(() => (loading = null))
+  }, 5000)
   const off = onOplog((raw) => {
     const e = asEntry(raw)
+    // A record written while the list was fetched comes in both: shown once.
+    const same = (x: { at: string; result: string }) => x.at === e.at && x.result === e.result
+    if (entries.some((x) => x.op === e.op && x.user === e.user && x.target === e.target && (same(x) || (x.final && same(x.final))))) return
     const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(entries, e) : undefined
     if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
     else entries.push(e)
     draw()
   })
-  void d.closed.then(() => off())
+  void d.closed.then(() => {
+    off()
+    clearInterval(poll)
+  })
 }
 /** The API's entry with the fields the pairing needs. */
 const asEntry = (e: OpEntry): OpEntry & OplogEntry =>
@@ -426,34 +460,6 @@ export function heartbeatDialog(): void {
       null,
       'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.',
     ),
-  )
-}
-
-export function helpDialog(): void {
-  void message(
-    'MCCS manual — the console',
-    h(
-      'ul',
-      null,
-      h(
-        'li',
-        null,
-        'Management tree (left): the cluster, its resource groups with their resources, the nodes and the resource types. Select one to see it in the detail screen.',
-      ),
-      h('li', null, 'Toolbar: the frequent operations; a disabled button tells why in its tooltip.'),
-      h('li', null, 'Menus: Alt+F / Alt+E / Alt+A / Alt+W / Alt+H open them; arrows move, Enter runs, Escape closes.'),
-      h(
-        'li',
-        null,
-        'States: ● online (green), ○ offline (grey), ▲▼ changing (blue), ◑ partial (amber), ✖ faulted (red), ? unknown (purple).',
-      ),
-      h(
-        'li',
-        null,
-        'Log web console (bottom): live lines from this node; Clear empties the view only; View full opens the whole log in a new window.',
-      ),
-    ),
-    h('p', null, 'The full operator manual is docs/console-guide.md in the MCCS distribution.'),
   )
 }
 

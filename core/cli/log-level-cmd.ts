@@ -1,0 +1,30 @@
+// mccs log-level [<level>]: this node's agent log level, shown, or changed at once and kept across restarts
+// (the console's Level select in the log web console does the same; both are in the operation log).
+import type { LogLevelInfo } from '../agent/log-level.js'
+import { currentUser } from '../agent/agent.js'
+import { LEVELS } from '../log/logger.js'
+import { rpc } from './control-client.js'
+import { EXIT, exitOf } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+export const LOG_LEVEL_USAGE = `usage: mccs log-level [${LEVELS.join('|')}] [--json]`
+
+export async function logLevelCommand(args: string[], o: { socket: string; json: boolean }, io: CliIO): Promise<number> {
+  if (args.length > 1) {
+    io.err(LOG_LEVEL_USAGE)
+    return EXIT.USAGE
+  }
+  const [level] = args
+  let r: LogLevelInfo & { before?: string }
+  try {
+    r = await rpc<typeof r>(o.socket, 'log.level', level === undefined ? {} : { level, user: currentUser() }, 30_000)
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    io.err(`mccs log-level: ${e.message}`) // the catalogue's message names the field
+    return e.code === 'MCCS_ERR_AGENT_DOWN' ? EXIT.AGENT_DOWN : e.code === 'MCCS_ERR_INVALID' ? EXIT.USAGE : exitOf(e.code, EXIT.FAILED)
+  }
+  if (o.json) io.out(JSON.stringify(r))
+  else if (r.before === undefined) io.out(`${r.node}: log level ${r.level} (one of ${r.levels.join(', ')})`)
+  else io.out(`${r.node}: log level ${r.level} (was ${r.before}); kept across restarts`)
+  return EXIT.OK
+}
