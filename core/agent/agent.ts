@@ -831,7 +831,7 @@ export class Agent extends EventEmitter {
   /** The role events: what this node does when its role in the cluster changes. */
   private roleEvents(): ClusterHost {
     return {
-      becomeCoordinator: (_up, down) => {
+      becomeCoordinator: () => {
         const token = ++this.leadToken
         // A newer configuration seen on a member is fetched before the engine runs on ours.
         void this.sync!.settled()
@@ -843,7 +843,14 @@ export class Agent extends EventEmitter {
             const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers())
             if (token !== this.leadToken || !this.role?.isCoordinator()) return
             // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
-            // a node outside the partition is down and must be fenced before its groups move.
+            // a node outside the partition is down and must be fenced before its groups move. The partition
+            // as it is now, not as it was when this node became coordinator: a membership change while the
+            // configuration settled or the intent was gathered (a member partitioned away, whose answer
+            // then timed out) came before the engine existed, and the engine would have taken that member
+            // for up, probed it, never fenced it and never moved its groups (safety lab: the service never
+            // came back after the second partition).
+            const inPartition = new Set([this.node, ...this.role.partitionPeers()])
+            const down = (n: string) => !inPartition.has(n)
             this.input = this.engineInput()
             // A node that left or is in standby runs nothing: no fence, nothing placed there.
             // One that left in maintenance still runs what it ran: kept as a member in maintenance (left alone).
@@ -857,7 +864,7 @@ export class Agent extends EventEmitter {
                   ? ('up' as const)
                   : this.parkReason(n)
                     ? ('fenced' as const)
-                    : down.includes(n)
+                    : down(n)
                       ? ('down' as const)
                       : ('up' as const),
               ]),
