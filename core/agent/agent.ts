@@ -840,7 +840,7 @@ export class Agent extends EventEmitter {
             if (token !== this.leadToken || !this.role?.isCoordinator()) return
             // What the operator said, from the newest record of the members (intent-sync.ts), not from the
             // configuration's autoStart: a group taken offline stays offline, a lock holds.
-            const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers())
+            const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers(), (n) => this.role?.inView(n) === true)
             if (token !== this.leadToken || !this.role?.isCoordinator()) return
             // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
             // a node outside the partition is down and must be fenced before its groups move. The partition

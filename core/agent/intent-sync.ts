@@ -122,20 +122,39 @@ export class IntentSync {
    * bounded by timeoutMs). A live record wins over one of the same seq read from disk. Returns what the
    * engine starts from, and keeps it here (it is pushed on with the next change, or by pushTo).
    */
-  async gather(rpc: PeerRpc, peers: string[]): Promise<OperatorIntent | null> {
+  async gather(rpc: PeerRpc, peers: string[], stillMember: (n: string) => boolean = () => true): Promise<OperatorIntent | null> {
+    // A member that leaves the partition meanwhile is not waited for (its connection's timeout is 2 s per
+    // link): every intent the operator was told is done is on every member (settled()), so the members
+    // that stay hold it too.
+    const left = new Map<string, () => void>()
+    const gone = (n: string) =>
+      new Promise<null>((resolve) => {
+        left.set(n, () => resolve(null))
+      })
+    const watch = setInterval(() => {
+      for (const [n, done] of left)
+        if (!stillMember(n)) {
+          this.o.log.log('info', `operator intent: ${n} left the partition; not waiting for its answer`, { node: n })
+          left.delete(n)
+          done()
+        }
+    }, 50)
     const answers = await Promise.all(
       peers.map((n) =>
-        rpc.request<IntentAnswer>(n, { t: 'intentGet' } satisfies IntentMessage, this.timeoutMs).then(
-          (a) => ({ n, a }),
-          (err: Error) => {
-            this.o.log.log('warn', `operator intent: ${n} did not answer (${err.message}); starting from the newest of the others`, {
-              node: n,
-            })
-            return null
-          },
-        ),
+        Promise.race([
+          rpc.request<IntentAnswer>(n, { t: 'intentGet' } satisfies IntentMessage, this.timeoutMs).then(
+            (a) => ({ n, a }),
+            (err: Error) => {
+              this.o.log.log('warn', `operator intent: ${n} did not answer (${err.message}); starting from the newest of the others`, {
+                node: n,
+              })
+              return null
+            },
+          ),
+          gone(n),
+        ]),
       ),
-    )
+    ).finally(() => clearInterval(watch))
     let best: IntentAnswer & { n: string } = { ...this.current(), n: this.o.node }
     for (const x of answers) {
       if (!x || typeof x.a?.seq !== 'number' || intentProblem(x.a.intent) !== null) continue
