@@ -123,13 +123,16 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
     c.start()
     await until(async () => (c.rounds.at(-1)?.who.length === 1 ? true : undefined), 90_000, 'the service answering from one node')
     const stable = async () => {
-      // Every node back in one quorate partition, the group online on one node and answering.
+      // Every node back in one quorate partition, the group online on one node and answering. Asked of every
+      // node: a victim just resumed from SIGSTOP still answers with the view it had before its pause, so
+      // asking n1 alone started the next fault while n1 was still held out by its peers.
       await until(
         async () => {
-          const s = await c.status('n1')
+          const all = await Promise.all(c.nodes.map((n) => c.status(n)))
+          const s = all[0]!
           const g = s.groups[0]
           const ok =
-            s.membership?.partition.length === 3 &&
+            all.every((x) => x.membership?.partition.length === 3 && x.membership.quorate) &&
             s.nodes.every((n) => n.membership === 'up') &&
             g &&
             Object.values(g.nodes).filter((x) => x === 'online').length === 1 &&
