@@ -84,7 +84,9 @@ function setup(t: Test): {
         }
       }
     }
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) // a supervisor may still be writing its exit file
+    // A supervisor may still be writing its exit file: retried for up to 5 s (0.5 s was not enough in a
+    // loaded full run: ENOTEMPTY on the log folder).
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 })
   })
   const mk = (o: Partial<ConstructorParameters<typeof ProcManager>[0]> = {}): ProcManager => {
     const m = new ProcManager({ stateDir: dir, ...o })

@@ -88,6 +88,13 @@ if (!avail.ok || !haveCommit) {
       /not pushed to|runs another configuration|refused: schemaVersion/,
       'n1 pushed every change and reports no divergence and no refusal',
     )
-    t.notMatch(await c.log('n3'), /differs from coordinator|cannot fetch the configuration/, 'n3 neither')
+    // A fetch that raced the push of the same generation is refused as "not newer than generation N in force"
+    // by the earlier agent (seen in a full run): the configuration was already there, nothing diverged.
+    const n3Problems = (await c.log('n3'))
+      .split('\n')
+      .filter(
+        (l) => /differs from coordinator|cannot fetch the configuration/.test(l) && !/is not newer than generation \d+ in force/.test(l),
+      )
+    t.same(n3Problems, [], 'n3 neither')
   })
 }
