@@ -11,23 +11,38 @@
 // to failover after a node's loss), and an edge is held only between members of the view installed last.
 // An edge that comes and goes keeps the time it first went missing until it has been present for the grace
 // again, so a flapping edge is dropped after the grace, not held for ever.
+//
+// A pending edge (seventh session, random-fault seed 6): a peer that hears this node again but holds it out
+// for its readmission hold (readmission.ts: twice the dead time after a first loss) says so in its heartbeat
+// (`ext.hd`). This node resumed from a pause longer than the quick-return window; cutting that edge after the
+// plain grace made it install a view alone and, as the active node of a two-node cluster, fence the healthy
+// peer that was only waiting for its hold to end. Such an edge is held for `pendingMs` more (the longest
+// readmission hold): the peer is alive, hears us and will count us; meanwhile no view is installed here, so
+// nothing is decided and what runs here runs on.
 
 export class EdgeGrace {
   /** "p>q" -> when p's view first stopped listing q. */
   private readonly missingSince = new Map<string, number>()
   /** "p>q" -> since when p's view lists q again (the missing time is forgotten after the grace). */
   private readonly backSince = new Map<string, number>()
+  /** "p>q" -> when the edge counts as missing, for the edges held now. */
+  private readonly deadline = new Map<string, number>()
 
-  constructor(private readonly graceMs: number) {}
+  constructor(
+    private readonly graceMs: number,
+    private readonly pendingMs = 0,
+  ) {}
 
   /**
    * The peers' views with each edge between two of `keep` that went missing less than the grace ago put
-   * back. `views` is not changed; peers outside `keep` are passed through as they are.
+   * back. `views` is not changed; peers outside `keep` are passed through as they are. `pending`: the edges
+   * ("p>q") whose peer p reports hearing q while it holds q out; they get `pendingMs` more.
    */
   apply<V extends { up?: readonly string[] }>(
     now: number,
     views: Readonly<Record<string, V | undefined>>,
     keep: readonly string[],
+    pending: ReadonlySet<string> = new Set(),
   ): Record<string, V | undefined> {
     const out: Record<string, V | undefined> = { ...views }
     const seen = new Set<string>()
@@ -54,13 +69,16 @@ export class EdgeGrace {
         this.backSince.delete(k)
         const from = since ?? now
         this.missingSince.set(k, from)
-        if (now - from < this.graceMs) added.push(q)
+        const until = from + this.graceMs + (pending.has(k) ? this.pendingMs : 0)
+        this.deadline.set(k, until)
+        if (now < until) added.push(q)
       }
       if (added.length) out[p] = { ...v, up: [...(v.up ?? []), ...added].sort() }
     }
     // Edges of peers not heard now, or no longer both in the view, start afresh.
     for (const k of [...this.missingSince.keys()]) if (!seen.has(k)) this.missingSince.delete(k)
     for (const k of [...this.backSince.keys()]) if (!seen.has(k)) this.backSince.delete(k)
+    for (const k of [...this.deadline.keys()]) if (!this.missingSince.has(k) || this.backSince.has(k)) this.deadline.delete(k)
     return out
   }
 
@@ -69,7 +87,7 @@ export class EdgeGrace {
     let t: number | null = null
     for (const [k, since] of this.missingSince) {
       if (this.backSince.has(k)) continue
-      const at = since + this.graceMs
+      const at = this.deadline.get(k) ?? since + this.graceMs
       if (at > now && (t === null || at < t)) t = at
     }
     return t

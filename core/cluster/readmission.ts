@@ -81,6 +81,11 @@ export class Readmission {
     return out
   }
 
+  /** Forgets a peer's losses: it counts at once when heard next (a node back from a planned leave). */
+  forget(name: string): void {
+    this.peers.delete(name)
+  }
+
   /** When the next held peer may count (null: none held). */
   nextAt(): number | null {
     let t: number | null = null

@@ -135,8 +135,10 @@ export class Role {
     const dead = o.hb.timing?.deadMs ?? 600
     this.limboMs = o.limboMs ?? 3 * dead
     this.dead = dead
-    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: 4 * dead, forgetMs: 20_000, quickMs: dead })
-    this.edgeGrace = new EdgeGrace(dead)
+    const maxHold = 4 * dead
+    this.readmit = new Readmission({ baseMs: 2 * dead, maxMs: maxHold, forgetMs: 20_000, quickMs: dead })
+    // A peer that holds us out counts us within its longest hold: the edge to it waits that long on top.
+    this.edgeGrace = new EdgeGrace(dead, maxHold)
     this.codec = new ViewCodec(o.hb.nodes.map((n) => n.name))
     // A grant counts for the holder for 90 % of the dead time after the send of its own that it echoes; the
     // grantor keeps its promise for the dead time after receiving that echo. Both are durations on one
@@ -366,7 +368,11 @@ export class Role {
         if (this.standby.has(n)) standby.add(n) // it comes back in standby
         continue
       }
-      if (this.left.delete(n)) this.o.log.log('info', `node ${n} is back (it had left the cluster)`, { node: n })
+      if (this.left.delete(n)) {
+        // A planned leave and a restart are not a flapping link: the node counts at once, as at cluster start.
+        this.readmit.forget(n)
+        this.o.log.log('info', `node ${n} is back (it had left the cluster)`, { node: n })
+      }
       if (mode === 'standby') standby.add(n)
       present.push(n)
     }
@@ -405,8 +411,13 @@ export class Role {
     const joined = this.view.joinedView()
     const inView = new Set(joined && until !== null && now - until <= this.dead ? joined.members : [])
     const up = this.readmitted(present, now, inView)
-    // An edge between members of the installed view that a peer stops reporting is missing only after a grace.
-    const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent) : views
+    const held = this.readmit
+      .held()
+      .map((h) => h.node)
+      .filter((n) => present.includes(n))
+    // An edge between members of the installed view that a peer stops reporting is missing only after a grace,
+    // longer when the peer says it hears us and only holds us out (edge-grace.ts).
+    const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent, this.pendingEdges(views)) : views
     this.wakeForGrace(now)
     let m = computeMembership({
       self: this.self,
@@ -437,7 +448,7 @@ export class Role {
     const inst = this.view.installed(now, facts)
     if (inst) this.incumbent = inst.view.members
     this.membership = this.effective(inst, m)
-    this.announce(ann, up)
+    this.announce(ann, up, held)
     // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
     this.wakeForView(now, facts, st.payloadVc === this.vcJson)
     const waiting = this.view.waitingFor()
@@ -447,7 +458,9 @@ export class Role {
     if (!this.settled) {
       // Every node heard and every node hearing every other: no need to wait longer. (Hearing them is not
       // enough: a peer that does not hear us yet is outside our partition and would be fenced at start.)
-      if (m.partition.length === this.o.hb.nodes.length) this.settle()
+      // A peer that announced its leave runs nothing and is not waited for.
+      const gone = [...this.left].filter((n) => !m.partition.includes(n)).length
+      if (m.partition.length + gone === this.o.hb.nodes.length) this.settle()
     }
     if (this.settled) this.o.host.viewsChanged(this.membership, views, this.role)
     this.act(inst, m)
@@ -538,13 +551,38 @@ export class Role {
     return out
   }
 
-  /** Our heartbeat view: whom we hear, the installed view's coordinator and quorum, and the announcement. */
-  private announce(ann: Announce, up: string[]): void {
+  /** The edges "p>self" of peers that hear this node but hold it out for their readmission hold (`ext.hd`). */
+  private pendingEdges(views: Record<string, HbView>): Set<string> {
+    const out = new Set<string>()
+    for (const [p, v] of Object.entries(views)) {
+      const hd = v.ext?.['hd']
+      if (hd === undefined) continue
+      try {
+        if (this.codec.decodeHeld(hd, p).includes(this.self)) out.add(`${p}>${this.self}`)
+        this.refusedHeld.delete(p)
+      } catch (e) {
+        if (!this.refusedHeld.has(p)) {
+          this.refusedHeld.add(p)
+          this.o.log.log('error', `held-peers field of ${p} refused (ignored)`, {
+            node: p,
+            field: (e as MccsError).field,
+            error: (e as Error).message,
+          })
+        }
+      }
+    }
+    return out
+  }
+  private readonly refusedHeld = new Set<string>()
+
+  /** Our heartbeat view: whom we hear (and whom we hear but hold out), the installed view's coordinator and
+   *  quorum, and the announcement. */
+  private announce(ann: Announce, up: string[], held: string[]): void {
     const m = this.membership!
     const vc = this.codec.encode(ann)
     this.ann = ann
     this.vcJson = JSON.stringify(vc)
-    const ext = { ...(this.mode !== 'active' ? { mode: this.mode } : {}), vc }
+    const ext = { ...(this.mode !== 'active' ? { mode: this.mode } : {}), vc, ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}) }
     const payload: HbView = {
       up,
       coordinator: m.coordinator,

@@ -54,6 +54,20 @@ export class ViewCodec {
     return this.names.filter((_, i) => (mask & (1 << i)) !== 0)
   }
 
+  /** The peers this node hears but holds out for their readmission hold (`ext.hd`), as a mask. */
+  encodeHeld(list: readonly string[]): number {
+    return this.mask(list, 'ext/hd')
+  }
+
+  /** Validates the held mask `sender` sent (`ext.hd`). Throws MCCS_ERR_HB_PAYLOAD naming the field. */
+  decodeHeld(v: unknown, sender: string): string[] {
+    const all = (1 << this.names.length) - 1
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > all) {
+      throw new MccsError('MCCS_ERR_HB_PAYLOAD', `must be an integer from 0 to ${all}`, { field: 'payload/ext/hd', subject: sender })
+    }
+    return this.list(v)
+  }
+
   encode(a: Announce): WireAnnounce {
     return {
       e: a.epoch,

@@ -45,3 +45,27 @@ t.test('only edges between members of the installed view; a peer not heard is no
   t.same(Object.keys(out2), ['n2'], 'n3 not heard by this node: nothing put back for it')
   t.same(views, { n2: { up: ['n1'] }, n3: { up: ['n1'] } }, 'the input is not changed')
 })
+
+t.test('a pending edge (the peer hears us but holds us out) is kept for the pending time on top of the grace', async (t) => {
+  // Random-fault seed 6: n1 (active, two nodes) resumed from a 1.6 s pause; n2 heard it again but held it for
+  // 1.2 s; n1 cut the edge after the plain grace, installed a view alone and fenced the healthy n2.
+  const nodes2 = [{ name: 'n1' }, { name: 'n2' }]
+  const g = new EdgeGrace(600, 2400)
+  const pending = new Set(['n2>n1'])
+  const at = (now: number, p: ReadonlySet<string>) =>
+    computeMembership({
+      self: 'n1',
+      nodes: nodes2,
+      up: ['n2'],
+      views: g.apply(now, { n2: { up: [] } }, ['n1', 'n2'], p),
+      prefer: ['n1', 'n2'],
+    }).partition
+  t.same(at(0, pending), ['n1', 'n2'])
+  t.same(at(700, pending), ['n1', 'n2'], 'past the plain grace: still held (n2 holds n1 out, it hears it)')
+  t.equal(g.nextAt(700), 3000, 'held until 0 + 600 + 2400')
+  t.same(at(2999, pending), ['n1', 'n2'])
+  t.same(at(3000, pending), ['n1'], 'bounded: past the pending time the edge is missing')
+  const g2 = new EdgeGrace(600, 2400)
+  g2.apply(0, { n2: { up: [] } }, ['n1', 'n2'])
+  t.same(g2.apply(700, { n2: { up: [] } }, ['n1', 'n2']).n2, { up: [] }, 'not pending: missing after the plain grace')
+})

@@ -82,4 +82,25 @@ if (!avail.ok) {
     t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'the isolated node fenced nobody')
     t.match(await c.log('n2'), /fence n1 \(level 1, fence-script\): done\/ok/, 'n2 fenced n1 before starting the group')
   })
+
+  t.test('the active node paused 1.6 s (past the dead time) resumes: it fences nobody and keeps the service', async (t) => {
+    // Random-fault seed 6: n2 heard n1 again but held it out for its readmission hold (1.2 s); n1 cut that
+    // edge after the plain grace, installed a view alone and, as the active node, fenced the healthy n2.
+    const c = await twoNodes(t, 'p', true)
+    const from = c.rounds.length
+    c.agents.n1!.kill('SIGSTOP')
+    await new Promise((r) => setTimeout(r, 1600))
+    c.agents.n1!.kill('SIGCONT')
+    await until(
+      async () => ((await c.status('n2')).membership?.partition.length === 2 && (await c.status('n1')).membership?.quorate) || undefined,
+      15_000,
+      'both nodes in one view again',
+    )
+    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (5 s)
+    t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'n1 fenced nobody')
+    t.same(await entries(c, 'n2', /fence n1 .*done\/ok/), [], "n2's fence of n1 was withdrawn")
+    t.equal(c.agents.n1!.exitCode, null, "n1's agent runs")
+    t.equal(c.agents.n2!.exitCode, null, "n2's agent runs")
+    t.equal(c.rounds.slice(from).filter((r) => r.who.some((w) => w !== 'n1')).length, 0, 'the service answered from n1 alone')
+  })
 }
