@@ -904,6 +904,12 @@ export class Agent extends EventEmitter {
         }
       },
       selfFence: (reason) => this.selfFence(reason),
+      memberSelfFenced: (n) => {
+        if (!this.engineActive || this.parkReason(n)) return
+        // Like an agent restart there: its actions ended, its resources went offline; probe it.
+        this.pushed.delete(n)
+        this.dispatch({ type: 'start', node: n })
+      },
       viewsChanged: (m, views) => {
         this.timeline.view(m)
         this.sync?.viewsChanged(m, views)

@@ -19,6 +19,8 @@ export interface LocalActionsOptions {
   report: (ev: MonitorResultEvent) => void
   /** Whether quorum still holds right now (asked before a resource starts; always true on a single node). */
   quorumFresh: () => boolean
+  /** How long an online waits for quorum to be confirmed before it is refused (ms; default 2000). */
+  quorumWaitMs?: number
   /** Why this node must not start resources (its configuration diverged), or null. */
   diverged: () => string | null
   /** Monitor loop tick (ms). */
@@ -159,7 +161,7 @@ export class LocalActions {
     if (outer.aborted) controller.abort()
     else outer.addEventListener('abort', () => controller.abort(), { once: true })
     this.running.set(a.id, controller)
-    if (a.kind === 'online' && !this.o.quorumFresh()) {
+    if (a.kind === 'online' && !(await this.quorumConfirmed(signal))) {
       this.running.delete(a.id)
       this.o.log.log('warn', `online ${a.resource} refused: quorum is no longer certain`, { resource: a.resource })
       return {
@@ -186,6 +188,19 @@ export class LocalActions {
     } finally {
       this.running.delete(a.id)
     }
+  }
+
+  /** Quorum certain now, or confirmed within the wait. A membership re-check (a peer fenced a moment ago,
+   *  a view change) lasts a few heartbeats; refusing the online at once made it a resource fault and moved
+   *  the group (random-fault seed 15). If quorum is lost instead, the role self-fences and the abort ends
+   *  the wait. */
+  private async quorumConfirmed(signal: AbortSignal): Promise<boolean> {
+    const until = Date.now() + (this.o.quorumWaitMs ?? 2000)
+    while (!this.o.quorumFresh()) {
+      if (signal.aborted || Date.now() >= until) return false
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return !signal.aborted
   }
 
   cancel(id: string): void {

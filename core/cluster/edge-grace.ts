@@ -12,13 +12,15 @@
 // An edge that comes and goes keeps the time it first went missing until it has been present for the grace
 // again, so a flapping edge is dropped after the grace, not held for ever.
 //
-// A pending edge (seventh session, random-fault seed 6): a peer that hears this node again but holds it out
-// for its readmission hold (readmission.ts: twice the dead time after a first loss) says so in its heartbeat
-// (`ext.hd`). This node resumed from a pause longer than the quick-return window; cutting that edge after the
-// plain grace made it install a view alone and, as the active node of a two-node cluster, fence the healthy
-// peer that was only waiting for its hold to end. Such an edge is held for `pendingMs` more (the longest
-// readmission hold): the peer is alive, hears us and will count us; meanwhile no view is installed here, so
-// nothing is decided and what runs here runs on.
+// A pending edge (random-fault seeds 6 and 15): a peer p that hears q again but holds it out for its
+// readmission hold (readmission.ts: twice the dead time after a first loss) says so in its heartbeat
+// (`ext.hd`). Seed 6: n1 resumed from a pause longer than the quick-return window; cutting the edge n2>n1
+// after the plain grace made it install a view alone and, as the active node of a two-node cluster, fence the
+// healthy n2, which was only waiting for its hold to end. Seed 15: n2 and n3 held each other after a loss on
+// n2; the resumed coordinator n1 saw no edge between them, chose {n1, n2} and fenced the healthy n3. Such an
+// edge is held for `pendingMs` more (the longest readmission hold): both ends are alive and will count each
+// other. Meanwhile the members propose different views, none is installed, nothing is decided, and what runs
+// runs on; a peer that is really lost stops being heard and its edges end with the plain grace.
 
 export class EdgeGrace {
   /** "p>q" -> when p's view first stopped listing q. */
@@ -69,7 +71,9 @@ export class EdgeGrace {
         this.backSince.delete(k)
         const from = since ?? now
         this.missingSince.set(k, from)
-        const until = from + this.graceMs + (pending.has(k) ? this.pendingMs : 0)
+        // Once reported pending in this missing spell, the longer wait stays (a peer that hears q only now and
+        // then would otherwise flip the edge, and with it the partition we propose).
+        const until = Math.max(this.deadline.get(k) ?? 0, from + this.graceMs + (pending.has(k) ? this.pendingMs : 0))
         this.deadline.set(k, until)
         if (now < until) added.push(q)
       }
@@ -78,7 +82,7 @@ export class EdgeGrace {
     // Edges of peers not heard now, or no longer both in the view, start afresh.
     for (const k of [...this.missingSince.keys()]) if (!seen.has(k)) this.missingSince.delete(k)
     for (const k of [...this.backSince.keys()]) if (!seen.has(k)) this.backSince.delete(k)
-    for (const k of [...this.deadline.keys()]) if (!this.missingSince.has(k) || this.backSince.has(k)) this.deadline.delete(k)
+    for (const k of [...this.deadline.keys()]) if (!this.missingSince.has(k)) this.deadline.delete(k)
     return out
   }
 

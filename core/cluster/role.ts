@@ -44,6 +44,9 @@ export interface ClusterHost {
   selfFence(reason: string): Promise<void>
   /** Every membership decision, with the peers' views (generation and digest of their configuration). */
   viewsChanged(m: MembershipResult, views: Record<string, HbView>, role: string): void
+  /** Still the coordinator: member `node` took its resources offline since we last heard (it lost quorum
+   *  and self-fenced, then came back into a view with the same members). What ran there is unknown. */
+  memberSelfFenced(node: string): void
 }
 
 export interface RoleOptions {
@@ -402,6 +405,7 @@ export class Role {
     const views = Object.fromEntries(st.peers.filter((p) => p.up && p.view).map((p) => [p.node, p.view!]))
     // A peer that announced its leave is out of the membership at once (and out of the `up` we show).
     const present = this.notePeerModes(heard, views)
+    this.noteSelfFences(views)
     if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
     const now = monoMs()
     const facts = this.facts(st, now)
@@ -416,7 +420,7 @@ export class Role {
       .map((h) => h.node)
       .filter((n) => present.includes(n))
     // An edge between members of the installed view that a peer stops reporting is missing only after a grace,
-    // longer when the peer says it hears us and only holds us out (edge-grace.ts).
+    // longer when the peer says it hears the other end and only holds it out (edge-grace.ts).
     const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent, this.pendingEdges(views)) : views
     this.wakeForGrace(now)
     let m = computeMembership({
@@ -551,14 +555,40 @@ export class Role {
     return out
   }
 
-  /** The edges "p>self" of peers that hear this node but hold it out for their readmission hold (`ext.hd`). */
+  /** Notes each peer's self-fence count (`ext.sf`); a rise is a member to probe again (selfFencedPeers). */
+  private noteSelfFences(views: Record<string, HbView>): void {
+    for (const [p, v] of Object.entries(views)) {
+      const sf = v.ext?.['sf'] ?? 0
+      if (typeof sf !== 'number' || !Number.isSafeInteger(sf) || sf < 0) {
+        if (!this.refusedHeld.has(`sf:${p}`)) {
+          this.refusedHeld.add(`sf:${p}`)
+          this.o.log.log('error', `self-fence count of ${p} refused (ignored)`, {
+            node: p,
+            field: 'payload/ext/sf',
+            error: 'must be a non-negative integer',
+          })
+        }
+        continue
+      }
+      const was = this.peerSelfFences.get(p)
+      this.peerSelfFences.set(p, sf)
+      // A first sight, or a lower count (its agent restarted, which the view change handles), is no news.
+      if (was !== undefined && sf > was) this.selfFencedPeers.add(p)
+    }
+  }
+  private selfFences = 0
+  private readonly peerSelfFences = new Map<string, number>()
+  /** Peers seen self-fencing since this node last acted as coordinator on them. */
+  private readonly selfFencedPeers = new Set<string>()
+
+  /** The edges "p>q" of peers p that hear q but hold it out for their readmission hold (`ext.hd`). */
   private pendingEdges(views: Record<string, HbView>): Set<string> {
     const out = new Set<string>()
     for (const [p, v] of Object.entries(views)) {
       const hd = v.ext?.['hd']
       if (hd === undefined) continue
       try {
-        if (this.codec.decodeHeld(hd, p).includes(this.self)) out.add(`${p}>${this.self}`)
+        for (const q of this.codec.decodeHeld(hd, p)) if (q !== p) out.add(`${p}>${q}`)
         this.refusedHeld.delete(p)
       } catch (e) {
         if (!this.refusedHeld.has(p)) {
@@ -582,7 +612,12 @@ export class Role {
     const vc = this.codec.encode(ann)
     this.ann = ann
     this.vcJson = JSON.stringify(vc)
-    const ext = { ...(this.mode !== 'active' ? { mode: this.mode } : {}), vc, ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}) }
+    const ext = {
+      ...(this.mode !== 'active' ? { mode: this.mode } : {}),
+      vc,
+      ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}),
+      ...(this.selfFences ? { sf: this.selfFences } : {}),
+    }
     const payload: HbView = {
       up,
       coordinator: m.coordinator,
@@ -646,7 +681,10 @@ export class Role {
     }
     this.clearLimbo()
     const key = viewKey(inst.view)
-    if (key === this.actedKey && (this.role === 'coordinator' || this.role === 'follower')) return
+    if (key === this.actedKey && (this.role === 'coordinator' || this.role === 'follower')) {
+      if (this.role === 'coordinator') this.probeSelfFenced(inst)
+      return
+    }
     this.actedKey = key
     const all = this.o.hb.nodes.map((n) => n.name)
     const members = new Set(inst.view.members)
@@ -656,6 +694,7 @@ export class Role {
       if (this.role !== 'coordinator') {
         this.role = 'coordinator'
         this.lastUp = members
+        this.selfFencedPeers.clear() // a new coordinator probes every node
         this.o.log.log('info', `this node is the coordinator (view ${inst.view.epoch})`, { partition, ready: inst.view.ready, down })
         h.becomeCoordinator(partition, down)
       } else if (!sameSet(members, this.lastUp)) {
@@ -663,6 +702,7 @@ export class Role {
         this.o.log.log('info', `view ${inst.view.epoch} installed`, { partition, down })
         h.membershipChanged(partition, down)
       }
+      this.probeSelfFenced(inst)
       return
     }
     if (this.role === 'coordinator') h.resign()
@@ -677,11 +717,25 @@ export class Role {
     this.role = 'follower'
   }
 
+  /** A member that self-fenced while we kept a view with the same members (random-fault seed 15: it went
+   *  unprobed for 30 s while the engine believed its group ran there) is probed like a restarted agent. */
+  private probeSelfFenced(inst: Installed): void {
+    for (const n of [...this.selfFencedPeers]) {
+      if (!inst.view.members.includes(n)) continue
+      this.selfFencedPeers.delete(n)
+      this.o.log.log('warn', `node ${n} took its resources offline (it lost quorum) and is back in view ${inst.view.epoch}: probing it`, {
+        node: n,
+      })
+      this.o.host.memberSelfFenced(n)
+    }
+  }
+
   private loseQuorum(why: string, m: MembershipResult): void {
     this.actedKey = ''
     if (this.role === 'inquorate') return
     const was = this.role
     this.role = 'inquorate'
+    this.selfFences++ // told in our heartbeat (ext.sf): the coordinator probes us when we are back
     if (was === 'coordinator') this.o.host.resign()
     this.o.log.log('error', `${why}: taking local resources offline`, { partition: m.partition, votes: m.votes, needed: m.needed })
     void this.o.host.selfFence(why)

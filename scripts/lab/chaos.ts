@@ -398,6 +398,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
       case 'oneway': {
         detail = '90 % into it 3 s'
+        // Two nodes: the node that stops hearing its peer cannot tell it from a dead one (there is no third
+        // vote), so either side may be fenced; the active side wins the race by the fence delay.
+        if (two) affected = [...c.nodes]
         await lab.loss(node, 90, { direction: 'in' })
         await sleep(3000)
         await lab.clearLoss(node)

@@ -69,3 +69,24 @@ t.test('a pending edge (the peer hears us but holds us out) is kept for the pend
   g2.apply(0, { n2: { up: [] } }, ['n1', 'n2'])
   t.same(g2.apply(700, { n2: { up: [] } }, ['n1', 'n2']).n2, { up: [] }, 'not pending: missing after the plain grace')
 })
+
+t.test('seed 15: a pending edge between two peers keeps the third from choosing; once pending, the longer wait stays', async (t) => {
+  // n2 and n3 hear each other again after a loss on n2 but hold each other out; the resumed n1 chose {n1, n2}
+  // and fenced the healthy n3.
+  const g = new EdgeGrace(600, 2400)
+  const views = { n2: { up: ['n1'] }, n3: { up: ['n1'] } }
+  const at = (now: number, p: ReadonlySet<string>) =>
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: g.apply(now, views, keep, p), prefer: keep }).partition
+  const both = new Set(['n2>n3', 'n3>n2'])
+  t.same(at(0, both), keep)
+  t.same(at(1000, both), keep, 'past the plain grace: still all three')
+  t.same(at(1500, new Set()), keep, 'the peers stopped reporting it pending for a moment: the longer wait stays')
+  t.same(at(3000, both), ['n1', 'n2'], 'bounded: at 0 + 600 + 2400 the edge is missing')
+  const plain = new EdgeGrace(600, 2400)
+  plain.apply(0, views, keep)
+  t.same(
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: plain.apply(700, views, keep), prefer: keep }).partition,
+    ['n1', 'n2'],
+    'without the report: left out after the plain grace',
+  )
+})

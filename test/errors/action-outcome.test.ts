@@ -41,6 +41,7 @@ function local(o: { quorum?: boolean; diverged?: string | null } = {}): LocalAct
     input: () => input,
     report: () => {},
     quorumFresh: () => o.quorum ?? true,
+    quorumWaitMs: 0, // refused at once (the wait is test/agent/online-quorum-wait.test.ts)
     diverged: () => o.diverged ?? null,
     monitorTickMs: 1000,
   })
