@@ -60,7 +60,8 @@ export interface Episode {
   end: number
   /** Longest stretch of VIP probes without an answer between the episode's start and its recovery. */
   outageMs: number
-  /** When the VIP answered again after the last fault ended (ms after the end; 0 if it never stopped). */
+  /** When the VIP answered again after the last fault ended, or after a quorum of agents ran again if that
+   *  was later (ms; 0 if it never stopped). */
   backAfterEndMs: number | null
 }
 
@@ -262,13 +263,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         }),
       )
       const end = Math.max(...faults.map((f) => f.end))
-      // Liveness: the VIP answers within LIVENESS_MS of the last fault's end.
+      // Liveness: the VIP answers within LIVENESS_MS of the last fault's end, or, when the faults left no
+      // quorate set of running agents (a fenced node still booting while another was stopped), of the moment
+      // one runs again: the acceptance's "a group that has a healthy, quorate candidate".
+      const quorumOfAgents = o.nodes === 3 ? 2 : 1
+      const agentsUp = () => c.nodes.filter((n) => alive(n) && !booting.has(n)).length >= quorumOfAgents
+      let clockFrom = end
+      if (!agentsUp()) {
+        await until(async () => agentsUp() || undefined, 30_000, 'a quorum of agents').catch(() => {})
+        clockFrom = Date.now() // within one poll of the moment it held (lenient by at most that)
+      }
       let back: number | null = null
-      const deadline = end + Math.max(LIVENESS_MS, 6000)
+      const deadline = clockFrom + Math.max(LIVENESS_MS, 6000)
       while (Date.now() < deadline) {
         const r = vipRounds.filter((x) => x.at >= end).find((x) => x.who)
         if (r) {
-          back = r.at - end
+          back = Math.max(0, r.at - clockFrom)
           break
         }
         await sleep(50)
@@ -278,7 +288,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         // Wait for it anyway (up to 30 s) so the next episode starts from a running service.
         await until(async () => answering() ?? undefined, 30_000, 'the VIP answering again').catch(() => {})
       }
-      const rounds = vipRounds.filter((x) => x.at >= epStart && (back === null || x.at <= end + back))
+      const rounds = vipRounds.filter((x) => x.at >= epStart && (back === null || x.at <= clockFrom + back))
       let worst = 0
       let from: number | null = null
       for (const r of rounds) {
