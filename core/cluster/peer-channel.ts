@@ -56,6 +56,8 @@ export interface PeerChannelOptions {
   /** Bound on a new outbound connection (TCP connect + TLS handshake; default 2000 ms) and on an inbound
    *  handshake (default 5000 ms). */
   connectTimeoutMs?: number
+  /** A link that has not answered after this long gets company: the next link is tried too (default 250 ms). */
+  connectStaggerMs?: number
   /** Whether the heartbeat currently hears the peer on the link of this address: links heard are tried
    *  first, so a new connection does not wait out a connect timeout on a dead link. */
   reachable?: (peer: string, ep: Endpoint) => boolean
@@ -304,19 +306,7 @@ export class PeerChannel {
     const up = this.o.reachable
     const eps = up ? [...all.filter((e) => up(peer, e)), ...all.filter((e) => !up(peer, e))] : all
     if (!eps?.length) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no addresses for node ${peer}`, { subject: peer }))
-    const p = (async () => {
-      let last: Error | undefined
-      for (const ep of eps) {
-        try {
-          return await this.connect(peer, ep)
-        } catch (err) {
-          last = err as Error
-        }
-      }
-      throw new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last?.message ?? 'no address'}`, {
-        subject: peer,
-      })
-    })()
+    const p = this.connectAny(peer, eps)
     this.outbound.set(peer, p)
     p.then(
       (s) =>
@@ -335,6 +325,45 @@ export class PeerChannel {
       },
     )
     return p
+  }
+
+  /**
+   * Connects over the first link that answers. Links are tried in order, but the next one starts when the
+   * previous fails or after `staggerMs` without an answer, whichever comes first (as Happy Eyeballs does):
+   * a link that swallows packets (cable pulled, far side paused) used to cost its whole connect timeout,
+   * 2 s, before the next was tried, and a new coordinator's intent gather waited that long per link for a
+   * member that had just been partitioned away. The sessions that lose the race are closed.
+   */
+  private connectAny(peer: string, eps: Endpoint[]): Promise<Session> {
+    const staggerMs = this.o.connectStaggerMs ?? 250
+    return new Promise<Session>((resolve, reject) => {
+      let won: Session | null = null
+      let failed = 0
+      let last: Error | undefined
+      let next = 0
+      let timer: NodeJS.Timeout | undefined
+      const start = () => {
+        clearTimeout(timer)
+        if (won || next >= eps.length) return
+        const ep = eps[next++]!
+        if (next < eps.length) timer = setTimeout(start, staggerMs)
+        this.connect(peer, ep).then(
+          (s) => {
+            if (won) return void s.sock.destroy()
+            won = s
+            clearTimeout(timer)
+            resolve(s)
+          },
+          (err: Error) => {
+            last = err
+            if (++failed === eps.length)
+              reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last.message}`, { subject: peer }))
+            else start()
+          },
+        )
+      }
+      start()
+    })
   }
 
   private connect(peer: string, ep: Endpoint): Promise<Session> {

@@ -391,3 +391,48 @@ t.test('the next link is tried when the first is dead', async (t) => {
   })
   t.equal(await a.request('n2', 'ping'), 'pong')
 })
+
+t.test('a link that swallows the handshake costs no connect timeout: the next link is tried after the stagger', async (t) => {
+  // A new coordinator's intent gather waited 2 s per link (the connect timeout) for a member partitioned
+  // away, before the next link was even tried (safety lab, partition recoveries of 4.3 s).
+  const key = randomBytes(32)
+  const [live, pa] = [await freePort(), await freePort()]
+  const held: net.Socket[] = []
+  const hole = net.createServer((sock) => held.push(sock)) // accepts, never answers
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', () => r()))
+  const holePort = (hole.address() as net.AddressInfo).port
+  const b = new PeerChannel({
+    cluster: 'c1',
+    node: 'n2',
+    key,
+    listen: [{ host: '127.0.0.1', port: live }],
+    peers: { n1: [] },
+    onRequest: async () => 'pong',
+  })
+  const a = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key,
+    listen: [{ host: '127.0.0.1', port: pa }],
+    peers: {
+      n2: [
+        { host: '127.0.0.1', port: holePort },
+        { host: '127.0.0.1', port: live },
+      ],
+    },
+    onRequest: async () => 'x',
+    connectTimeoutMs: 2000,
+  })
+  await b.start()
+  await a.start()
+  t.teardown(async () => {
+    await a.stop()
+    await b.stop()
+    for (const s of held) s.destroy()
+    hole.close()
+  })
+  const t0 = Date.now()
+  t.equal(await a.request('n2', 'ping', 1500), 'pong')
+  const ms = Date.now() - t0
+  t.ok(ms < 1000, `answered over the second link in ${ms} ms (the first link's connect timeout is 2000 ms)`)
+})
