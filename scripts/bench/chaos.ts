@@ -34,16 +34,25 @@ const med = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length ? s[Math.floor(s.length / 2)]! : null
 }
-const byKind: Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }> = {}
-for (const k of CHAOS_KINDS) {
-  // An episode is charged to its first fault's kind (in overlapping runs a second fault adds to it).
-  const eps = reports.flatMap((r) => r.episodes).filter((e) => e.faults[0]!.kind === k)
-  byKind[k] = {
-    faults: eps.length,
-    worstOutageMs: Math.max(0, ...eps.map((e) => e.outageMs)),
-    medianActiveOutageMs: med(eps.filter((e) => e.faults[0]!.active && e.outageMs > 0).map((e) => e.outageMs)),
+type KindRow = { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }
+const rowsOf = (rs: ChaosReport[]): Record<string, KindRow> => {
+  const out: Record<string, KindRow> = {}
+  for (const k of CHAOS_KINDS) {
+    // An episode is charged to its first fault's kind (in overlapping runs a second fault adds to it).
+    const eps = rs.flatMap((r) => r.episodes).filter((e) => e.faults[0]!.kind === k)
+    out[k] = {
+      faults: eps.length,
+      worstOutageMs: Math.max(0, ...eps.map((e) => e.outageMs)),
+      medianActiveOutageMs: med(eps.filter((e) => e.faults[0]!.active && e.outageMs > 0).map((e) => e.outageMs)),
+    }
   }
+  return out
 }
+const byKind = rowsOf(reports)
+// Two nodes: the standby waits out the two-node fence delay before it fences a silent active node, so
+// medians there include it; three nodes and single faults are the failover rows' conditions.
+const byKind3Single = rowsOf(reports.filter((r) => r.nodes === 3 && !r.overlap))
+const byKind2 = rowsOf(reports.filter((r) => r.nodes === 2))
 console.log(
   JSON.stringify({
     runs,
@@ -54,6 +63,9 @@ console.log(
     fences: reports.reduce((n, r) => n + r.fences.length, 0),
     liveness: reports.reduce((n, r) => n + r.liveness.length, 0),
     worstOutageMs: Math.max(0, ...reports.flatMap((r) => r.episodes.map((e) => e.outageMs))),
+    fencesInView: reports.reduce((n, r) => n + r.badFences.filter((f) => f.inView).length, 0),
     byKind,
+    byKind3Single,
+    byKind2,
   }),
 )
