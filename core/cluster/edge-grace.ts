@@ -18,7 +18,12 @@ export class EdgeGrace {
   /** "p>q" -> since when p's view lists q again (the missing time is forgotten after the grace). */
   private readonly backSince = new Map<string, number>()
 
-  constructor(private readonly graceMs: number) {}
+  constructor(private graceMs: number) {}
+
+  /** A new grace (the dead time changed live). */
+  setGrace(ms: number): void {
+    this.graceMs = ms
+  }
 
   /**
    * The peers' views with each edge between two of `keep` that went missing less than the grace ago put
