@@ -30,6 +30,7 @@ import { StateStore } from '../plugins/caps/state.js'
 import { ProcManager } from '../plugins/caps/proc.js'
 import { ConfigSync } from './config-sync.js'
 import { HbSync, type HbChangeResult } from './hb-sync.js'
+import { checkHbChange } from './hb-change.js'
 import type { HbConfig } from '../config/hb-model.js'
 import { PeerServices, fetchSupportBundle, type ServiceMessage } from './peer-services.js'
 import {
@@ -588,6 +589,11 @@ export class Agent extends EventEmitter {
 
   /** `mccs hb ...`, the console's heartbeat dialog: a live hb.json change through the coordinator (hb-sync.ts). */
   hbChange(change: unknown, o: { user: string; expectGeneration?: unknown }): Promise<HbChangeResult> {
+    try {
+      checkHbChange(change) // the change's own fields first, wherever it is given
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
     if (!this.hbSync)
       return Promise.reject(
         new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: change hb.json and restart the agent', {
