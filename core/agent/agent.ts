@@ -619,6 +619,7 @@ export class Agent extends EventEmitter {
     const gone = prev.nodes.filter((n) => !next.nodes.some((x) => x.name === n.name)).map((n) => n.name)
     for (const n of gone) {
       this.parked.delete(n)
+      this.parkSent.delete(n)
       this.leftInMaintenance.delete(n)
       this.pushed.delete(n)
     }
@@ -800,6 +801,9 @@ export class Agent extends EventEmitter {
 
   /** Nodes the engine here treats as running nothing without a fence, and why. */
   private readonly parked = new Map<string, 'left' | 'standby' | 'joining'>()
+  /** The reason a node's `fenced` (runs nothing) was last dispatched for, until the node is unparked or the
+   *  engine starts again (a new coordinator's engine starts from the parked nodes itself). */
+  private readonly parkSent = new Map<string, 'left' | 'standby' | 'joining'>()
   /** Nodes that left while in maintenance: still running what they ran, kept as they were. */
   private readonly leftInMaintenance = new Set<string>()
 
@@ -859,7 +863,10 @@ export class Agent extends EventEmitter {
       if (why) {
         if (this.parked.get(n) !== why || ms !== 'fenced') {
           this.parked.set(n, why)
-          if (ms !== 'fenced') {
+          // Once per reason: while engine events are held (a view change), the state still shows the node
+          // as before, and every decision meanwhile would ask again (hundreds of events in 0.2 s were seen).
+          if (ms !== 'fenced' && this.parkSent.get(n) !== why) {
+            this.parkSent.set(n, why)
             this.log.log(
               'info',
               why === 'left'
@@ -875,6 +882,7 @@ export class Agent extends EventEmitter {
         continue
       }
       const was = this.parked.get(n)
+      this.parkSent.delete(n)
       if (!was) continue
       this.parked.delete(n)
       if (this.state.nodes[n]?.standby) {
@@ -939,6 +947,7 @@ export class Agent extends EventEmitter {
             }
             this.state = withIntent(restore(initialState(this.input, { membership }), this.saved), intent)
             this.pushed.clear()
+            this.parkSent.clear()
             this.engineActive = true
             for (const n of this.input.nodes) if (standby(n)) this.dispatch({ type: 'nodeMode', node: n, standby: true })
             this.dispatch({ type: 'start' })

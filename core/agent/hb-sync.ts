@@ -194,7 +194,16 @@ export class HbSync {
       )
     }
     const prev = cur.hb
-    await store.adoptHb(next)
+    try {
+      await store.adoptHb(next)
+    } catch (err) {
+      // Not written here (a disk error): nobody commits it; the members withdraw what they prepared.
+      role.abortConfig()
+      await Promise.allSettled(
+        members.map((n) => rpc.request(n, { t: 'hbAbort', generation: next.generation } satisfies HbMessage, PREPARE_TIMEOUT_MS)),
+      )
+      throw err
+    }
     role.commitConfig(next)
     await this.h.changed(prev, next)
     const commits = await Promise.allSettled(

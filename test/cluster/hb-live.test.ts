@@ -257,6 +257,9 @@ if (!avail.ok) {
       const st = await c.status('n1')
       t.equal(st.membership?.quorate, true, 'n1 quorate')
       t.same(st.membership?.partition, ['n1', 'n2'], 'view {n1, n2}')
+      // Said (and sent to the engine) once per reason, not at every decision while events were held.
+      const parkedLines = await lines(c, 'n1', /"msg":"node n3 (was added|left the cluster: it runs nothing)/)
+      t.ok(parkedLines.length <= 4, `n1 parked n3 once per reason (${parkedLines.length} log lines)`)
       await steady(t, c, t2, 'after the node was removed')
       await steady(t, c, t0, 'over the whole run')
       t.comment(`whole run: ${c.rounds.filter((r) => r.at >= t0).length} probe rounds, longest silence ${longestSilence(c.rounds, t0)} ms`)
