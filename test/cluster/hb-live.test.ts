@@ -1,7 +1,8 @@
 // Issue 16, What 3 / acceptance 2 and 5: live heartbeat configuration. A running 2-node cluster (real agents
 // from dist/ in the namespace lab, group `web` online on n1, a client probing the service every 10 ms) grows
 // to 3 nodes and back, gains and loses a heartbeat link, and changes its timing (100/600 → 200/1000 → 100/600)
-// — each change through the coordinator in two phases — with no false failover (the service answers from
+// and its fence delay (while n3 is stopped: n3 fetches the change it missed when it is back) — each change
+// through the coordinator in two phases — with no false failover (the service answers from
 // n1 alone, never silent beyond the bound below) and nobody fenced. Then the refusals: timing out of range,
 // a link address not on its host, removing a running node, a stale generation: each refused with its
 // field and reason, and hb.json unchanged on every node.
@@ -39,7 +40,7 @@ const hbOf = async (c: AgentCluster, n: string) =>
     timing: { intervalMs: number; deadMs: number }
     links: Array<{ name: string }>
     nodes: Array<{ name: string }>
-    quorum?: { twoNode?: boolean }
+    quorum?: { twoNode?: boolean; fenceDelayMs?: number }
   }
 const lines = async (c: AgentCluster, n: string, re: RegExp) => (await c.log(n)).split('\n').filter((l) => re.test(l))
 /** Fences issued anywhere, and fences the engine asked for (the lab's fence script kills the target's namespace). */
@@ -234,15 +235,27 @@ if (!avail.ok) {
       t.equal(running.code, 'MCCS_ERR_CONFLICT', `removing a running node refused: ${running.message}`)
       t.equal(running.field, 'name')
       t.equal((await hbOf(c, 'n2')).generation, g, 'nothing changed')
-      const child = c.agents.n3!
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM') // the graceful stop: it leaves without a fence
-      await exited
-      await until(
-        async () => (await c.status('n1')).nodes.find((x) => x.name === 'n3')?.membership === 'left' || undefined,
-        10_000,
-        'n3 left',
-      )
+      const stopN3 = async () => {
+        const child = c.agents.n3!
+        const exited = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM') // the graceful stop: it leaves without a fence
+        await exited
+        await until(
+          async () => (await c.status('n1')).nodes.find((x) => x.name === 'n3')?.membership === 'left' || undefined,
+          10_000,
+          'n3 left',
+        )
+      }
+      await stopN3()
+      // A member that missed a change takes it when it is back: n3 is away while the fence delay changes.
+      g = (await change(c, 'n1', { op: 'setQuorum', fenceDelayMs: 2000 })).generation
+      await allAt(c, ['n1', 'n2'], g)
+      t.equal((await hbOf(c, 'n3')).generation, g - 1, 'n3, stopped, still has the generation before')
+      c.startAgent('n3')
+      await allAt(c, ['n3'], g)
+      t.equal((await hbOf(c, 'n3')).quorum?.fenceDelayMs, 2000, 'n3 fetched the change it missed (file and heartbeat)')
+      await until(async () => (await c.status('n3')).membership?.role === 'follower' || undefined, 30_000, 'n3 following again')
+      await stopN3()
       const r = await change(c, 'n2', { op: 'removeNode', name: 'n3' })
       g = r.generation
       await allAt(c, ['n1', 'n2'], g)
