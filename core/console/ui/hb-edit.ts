@@ -8,10 +8,10 @@ import { button, notify } from './dialogs.js'
 import type { HbConfig } from '../../config/hb-model.js'
 
 export function hbTimingForm(hb: HbConfig, done: () => void): HTMLElement {
-  const num = (v: number, label: string) =>
-    h('input', { type: 'number', min: '20', step: '10', value: String(v), 'aria-label': label }) as HTMLInputElement
-  const interval = num(hb.timing.intervalMs, 'Heartbeat interval (ms)')
-  const dead = num(hb.timing.deadMs, 'Dead time (ms)')
+  const num = (id: string, v: number, label: string) =>
+    h('input', { id, type: 'number', min: '20', step: '10', value: String(v), 'aria-label': label }) as HTMLInputElement
+  const interval = num('hb-interval', hb.timing.intervalMs, 'Heartbeat interval (ms)')
+  const dead = num('hb-dead', hb.timing.deadMs, 'Dead time (ms)')
   const apply = button(
     'Apply timing',
     () => {
@@ -33,7 +33,7 @@ export function hbTimingForm(hb: HbConfig, done: () => void): HTMLElement {
           apply.disabled = false
         })
     },
-    { primary: true },
+    { primary: true, id: 'hb-apply' },
   )
   return h('p', null, h('label', null, 'Interval (ms) ', interval), ' ', h('label', null, 'Dead time (ms) ', dead), ' ', apply)
 }
