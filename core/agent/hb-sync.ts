@@ -312,11 +312,14 @@ export class HbSync {
     this.withdraw(generation, `not committed within ${PREPARE_TTL_MS / 1000} s: generation ${this.h.store.current().hb.generation} stays`)
   }
 
-  /** After every membership decision: a member of our quorate partition with a newer hb.json gives it to us. */
+  /** After every membership decision: a member of our quorate partition with a newer hb.json gives it to us.
+   *  Without quorum, any peer heard that shows a newer one does: only a coordinator commits a generation, so
+   *  a newer one is the cluster's, and a node whose hb.json is too old to join a view (its node list lacks a
+   *  node added meanwhile) would otherwise never get it. */
   viewsChanged(m: MembershipResult, views: Record<string, HbView>): void {
-    if (!m.quorate || this.pulling || this.running || Date.now() - this.lastPullFailure < 1000) return
+    if (this.pulling || this.running || Date.now() - this.lastPullFailure < 1000) return
     const cur = this.h.store.current().hb.generation
-    for (const n of m.partition) {
+    for (const n of m.quorate ? m.partition : Object.keys(views).sort()) {
       if (n === this.h.node || hbGenerationOf(views[n]) <= cur) continue
       if (this.pending && hbGenerationOf(views[n]) === this.pending.hb.generation) {
         // It committed what we prepared: the commit to us was lost.
@@ -342,6 +345,7 @@ export class HbSync {
       const doc = await this.h.rpc.request<unknown>(node, { t: 'hbGet' } satisfies HbMessage, PREPARE_TIMEOUT_MS)
       const next = this.readable(doc, node)
       if (next.generation <= this.h.store.current().hb.generation) return
+      this.checkOwn(next) // one that removed this node, or moved it off this host, is not taken
       if (this.pending) {
         clearTimeout(this.pending.timer)
         this.pending = null

@@ -88,7 +88,8 @@ export class Role {
   private readonly view: ViewNode
   private codec: ViewCodec
   /** Other node lists whose announcements are read during a live hb.json change (the list being prepared,
-   *  or the one just replaced): peers change over one by one, and none must look mute meanwhile. */
+   *  or the one just replaced, kept until the next change): peers change over one by one, and none must look
+   *  mute meanwhile — nor a member that missed the commit, until it has fetched it. */
   private decoders: ViewCodec[] = []
   /** The hb.json in force here (a live change replaces it: reconfigure()). */
   private cfg: HbConfig
@@ -403,7 +404,6 @@ export class Role {
     this.holdTimer = setTimeout(
       () => {
         if (this.prepared) return // the next change sets its own
-        this.decoders = []
         this.retime(deadOf(this.cfg), deadOf(this.cfg), deadOf(this.cfg))
       },
       3 * longer + 10_000,
