@@ -588,19 +588,31 @@ export class Agent extends EventEmitter {
   }
 
   /** `mccs hb ...`, the console's heartbeat dialog: a live hb.json change through the coordinator (hb-sync.ts). */
-  hbChange(change: unknown, o: { user: string; expectGeneration?: unknown }): Promise<HbChangeResult> {
+  async hbChange(change: unknown, o: { user: string; expectGeneration?: unknown }): Promise<HbChangeResult> {
+    if (this.hbSync) return this.hbSync.change(change, o) // checks, runs and records it
+    const args = change && typeof change === 'object' && !Array.isArray(change) ? (change as Record<string, unknown>) : {}
+    let e: MccsError
     try {
       checkHbChange(change) // the change's own fields first, wherever it is given
+      e = new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: change hb.json and restart the agent', {
+        subject: this.node,
+      })
     } catch (err) {
-      return Promise.reject(err as Error)
+      e = err as MccsError
     }
-    if (!this.hbSync)
-      return Promise.reject(
-        new MccsError('MCCS_ERR_CONFLICT', 'this node is not part of a cluster: change hb.json and restart the agent', {
-          subject: this.node,
-        }),
-      )
-    return this.hbSync.change(change, o)
+    await this.oplog
+      .append({
+        user: o.user,
+        node: this.node,
+        command: `hb.${typeof args.op === 'string' ? args.op : 'change'}`,
+        target: 'hb.json',
+        args,
+        result: 'rejected',
+        code: e.code,
+        reason: e.reason,
+      })
+      .catch(() => {})
+    throw e
   }
 
   /** Why the engine here would lose track of `node` if it were removed now, or null. */
