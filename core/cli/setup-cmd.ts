@@ -171,6 +171,10 @@ async function join(b: Bootstrap, o: JoinOptions, io: CliIO, json: boolean): Pro
       .map(([l, a]) => `${a} on ${l}`)
       .join(', ')}); hb.json generation ${r.generation}, language ${r.language}`,
   )
+  if (r.live) {
+    io.out(`next: start this node's agent (systemctl start mccs_agent); ${r.members.join(', ')} already know this node`)
+    return EXIT.OK
+  }
   io.out(`next: start this node's agent (systemctl start mccs_agent), and restart the agent of ${r.members.join(', ')} one at a time`)
   io.out('  (a running agent reads hb.json at its start: until then it does not know the new node)')
   return EXIT.OK

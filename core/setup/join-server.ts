@@ -208,7 +208,7 @@ export async function offerJoin(o: NodeAddOptions): Promise<JoinDone> {
         const generation = o.commit
           ? await o.commit({ name: o.name, addresses }, cur.hb.generation)
           : (await store.commitHb(next, { expectGeneration: cur.hb.generation })).generation
-        conv.send({ t: 'done', generation })
+        conv.send({ t: 'done', generation, ...(o.commit ? { live: true } : {}) })
         conv.close()
         finish({
           node: o.name,
