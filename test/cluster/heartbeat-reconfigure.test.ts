@@ -149,4 +149,13 @@ t.test('a live change is checked at the edge: field and reason', async (t) => {
   t.equal(next.generation, 2, 'the next generation')
   t.same(next.timing, { intervalMs: 200, deadMs: 1000 })
   t.equal(hb.generation, 1, 'the configuration in force is not touched')
+  const fenced = structuredClone(hb)
+  fenced.nodes[0]!.fencing = [{ type: 'fence-script', attrs: { script: 'fence.sh' } }]
+  const added = applyHbChange(
+    { hb: fenced, main },
+    checkHbChange({ op: 'addNode', name: 'n4', addresses: { a: '127.0.1.4' }, fencingLike: 'n1' }),
+    'hb.json',
+  )
+  t.same(added.nodes.find((n) => n.name === 'n4')?.fencing, fenced.nodes[0]!.fencing, "an added node gets n1's fence devices (fencingLike)")
+  t.equal(added.quorum?.twoNode, undefined, 'four nodes: no two-node mode')
 })
