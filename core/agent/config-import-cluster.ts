@@ -26,7 +26,7 @@ export async function importIntoCluster(
     return refuse(
       '/hb',
       'MCCS_ERR_CONFLICT',
-      'differs from the hb.json in force: heartbeat configuration is not replicated; stop the agents, change hb.json on every node, start them again',
+      'differs from the hb.json in force: an import changes main.json only; change the heartbeat configuration with mccs hb (nodes, links, timing: live, through the coordinator)',
     )
   }
   try {

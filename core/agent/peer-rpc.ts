@@ -50,30 +50,49 @@ export class PeerRpc {
     this.self = o.role.self
     this.log = o.log
     const key = o.key
-    const me = o.hb.nodes.find((n) => n.name === this.self)
-    if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
-    const links = [...o.hb.links].sort((a, b) => a.priority - b.priority)
-    const port = (o.hb.port ?? 14321) + PEER_PORT_OFFSET
-    const eps = (addrs: Record<string, string>): Endpoint[] =>
-      links.filter((l) => addrs[l.name]).map((l) => ({ host: addrs[l.name]!, port }))
+    this.cfg = o.hb
+    const { listen, peers } = this.endpoints(o.hb)
     this.peers = new PeerChannel({
       cluster: o.hb.cluster,
       node: this.self,
       key,
-      listen: eps(me.addresses),
-      peers: Object.fromEntries(o.hb.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, eps(n.addresses)])),
+      listen,
+      peers,
       onRequest: (from, body) => this.onRequest(from, body),
       reachable: (peer, ep) => {
-        const n = o.hb.nodes.find((x) => x.name === peer)
+        const n = this.cfg.nodes.find((x) => x.name === peer)
         const link = n && Object.keys(n.addresses).find((l) => n.addresses[l] === ep.host)
         return link ? this.hb.status().peers.find((p) => p.node === peer)?.links[link]?.up === true : false
       },
       log: o.log.child({ component: 'peer' }),
     })
     this.hb.on('link', (ev: { node: string; link: string; up: boolean }) => {
-      const addr = o.hb.nodes.find((x) => x.name === ev.node)?.addresses[ev.link]
+      const addr = this.cfg.nodes.find((x) => x.name === ev.node)?.addresses[ev.link]
       if (!ev.up && addr) this.peers.dropVia(ev.node, addr)
     })
+  }
+
+  private cfg: HbConfig
+
+  /** This node's listening endpoints and each peer's, most preferred link first. */
+  private endpoints(hb: HbConfig): { listen: Endpoint[]; peers: Record<string, Endpoint[]> } {
+    const me = hb.nodes.find((n) => n.name === this.self)
+    if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
+    const links = [...hb.links].sort((a, b) => a.priority - b.priority)
+    const port = (hb.port ?? 14321) + PEER_PORT_OFFSET
+    const eps = (addrs: Record<string, string>): Endpoint[] =>
+      links.filter((l) => addrs[l.name]).map((l) => ({ host: addrs[l.name]!, port }))
+    return {
+      listen: eps(me.addresses),
+      peers: Object.fromEntries(hb.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, eps(n.addresses)])),
+    }
+  }
+
+  /** A new hb.json in force (live change): the channel follows its nodes and links. */
+  async reconfigure(hb: HbConfig): Promise<void> {
+    const { listen, peers } = this.endpoints(hb)
+    this.cfg = hb
+    await this.peers.reconfigure(listen, peers)
   }
 
   /** An owner's answers to its message kinds. Registered before start; a kind has one owner. */

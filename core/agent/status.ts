@@ -48,6 +48,9 @@ export interface ClusterStatus {
   votes: string
   peers: Array<{ node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }> }>
   rejected: Record<string, number>
+  /** The heartbeat timing in force here (a live change passes through a transitional one) and hb.json's generation. */
+  timing?: { intervalMs: number; deadMs: number }
+  hbGeneration?: number
   /** Why this node starts no resources (its configuration diverged from the coordinator's), or null. */
   configDiverged?: string | null
   /** Quorum state: how a tie is broken (quorum server's vote, or two-node mode), and why the partition is (not) quorate. */
@@ -68,6 +71,8 @@ export function clusterStatus(c: Role): ClusterStatus {
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
     })),
     rejected: { ...s.heartbeat.rejected },
+    timing: { ...s.heartbeat.timing },
+    hbGeneration: c.config().generation,
     quorum: {
       reason: s.membership?.reason ?? 'starting',
       twoNode: s.twoNode,

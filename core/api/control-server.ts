@@ -111,6 +111,14 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
         throw new MccsError('MCCS_ERR_INVALID', 'must be the generation the change was made from', { field: 'params.expectGeneration' })
       return configEdit(agent, { op: p.op, args: p.args ?? {}, user: p.user, ...(gen !== undefined ? { expectGeneration: gen } : {}) })
     }
+    case 'hb.change': {
+      // mccs hb ..., mccs node remove: a live hb.json change (core/agent/hb-change.ts validates the change)
+      if (typeof p.user !== 'string' || !p.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'params.user' })
+      return agent.hbChange(p.change, {
+        user: p.user,
+        ...(p.expectGeneration !== undefined ? { expectGeneration: p.expectGeneration } : {}),
+      })
+    }
     case 'resource.state': {
       const { resource, key, value } = p
       if (typeof resource !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be a resource name', { field: 'params.resource' })

@@ -28,6 +28,8 @@ const USAGE = `usage: mccs <command> [options]
   license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
   setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
   node add <name>                    on a member: a one-time token for mccs setup --join on a new host
+  node remove <name>                 take a stopped node out of the running cluster (live hb.json change)
+  hb show | set-timing | set-quorum | link add|remove | node add|remove   live heartbeat configuration (mccs hb --help)
   explain <group> [--since 30m]      why a group is where it is / moved / will not start (the event timeline)
   log-level [debug|info|warn|error]  this node's agent log level: shown, or changed now (kept across restarts)
   metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
@@ -81,6 +83,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const pluginDirs = (values.plugins as string[] | undefined) ?? []
   if (values.help && (cmd === 'group' || cmd === 'resource') && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
     io.out((await import('./edit-cmd.js')).EDIT_USAGE)
+    return EXIT.OK
+  }
+  if (values.help && cmd === 'hb') {
+    io.out((await import('./hb-cmd.js')).HB_USAGE)
     return EXIT.OK
   }
   if (values.version || cmd === 'version') {
@@ -201,6 +207,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           },
           io,
         )
+      }
+      case 'hb': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (await import('./hb-cmd.js')).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket }, io)
       }
       case 'log-level': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()

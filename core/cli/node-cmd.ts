@@ -11,7 +11,7 @@ import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 export const NODE_USAGE =
-  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S]'
+  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S] | mccs node remove <name>'
 
 export async function nodeCommand(
   args: string[],
@@ -20,6 +20,7 @@ export async function nodeCommand(
 ): Promise<number> {
   const [verb, node = o.nodeName, ...extra] = args
   if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
+  if (verb === 'remove') return (await import('./hb-cmd.js')).hbCommand(['node', 'remove', ...args.slice(1)], o, io) // live hb.json change
   if ((verb === 'maintenance' || verb === 'unmaintenance') && !extra.length) return maintenance(verb === 'maintenance', node, o, io)
   if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {
     io.err(NODE_USAGE)

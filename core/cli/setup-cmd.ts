@@ -18,6 +18,7 @@ import { checkLanguage } from '../setup/node-files.js'
 import { joinCluster, type JoinOptions } from '../setup/join-client.js'
 import { offerJoin } from '../setup/join-server.js'
 import { rpc } from './control-client.js'
+import { currentUser } from '../agent/agent.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
@@ -170,6 +171,10 @@ async function join(b: Bootstrap, o: JoinOptions, io: CliIO, json: boolean): Pro
       .map(([l, a]) => `${a} on ${l}`)
       .join(', ')}); hb.json generation ${r.generation}, language ${r.language}`,
   )
+  if (r.live) {
+    io.out(`next: start this node's agent (systemctl start mccs_agent); ${r.members.join(', ')} already know this node`)
+    return EXIT.OK
+  }
   io.out(`next: start this node's agent (systemctl start mccs_agent), and restart the agent of ${r.members.join(', ')} one at a time`)
   io.out('  (a running agent reads hb.json at its start: until then it does not know the new node)')
   return EXIT.OK
@@ -260,9 +265,25 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
   }
   const b = await loadBootstrap()
   try {
+    // A running agent of a cluster takes the new node live (mccs hb node add, through the coordinator).
+    const inForce = await rpc<{ hb: { nodes: unknown[] } }>(b.controlSocket, 'config.export', {}, 3000).catch(() => null)
+    const live = !!inForce && inForce.hb.nodes.length > 1
     const done = await offerJoin({
       b,
       name,
+      ...(live
+        ? {
+            commit: async (node, expectGeneration) =>
+              (
+                await rpc<{ generation: number }>(
+                  b.controlSocket,
+                  'hb.change',
+                  { change: { op: 'addNode', name: node.name, addresses: node.addresses }, user: currentUser(), expectGeneration },
+                  60_000,
+                )
+              ).generation,
+          }
+        : {}),
       timeoutMs: (o.timeoutS ?? 600) * 1000,
       say: (m) => io.err(m),
       offered: (x) => {
@@ -284,6 +305,15 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
     )
     if (o.json) {
       io.out(JSON.stringify(done))
+      return EXIT.OK
+    }
+    if (done.live) {
+      io.out(
+        `${done.node} joined (${Object.entries(done.addresses)
+          .map(([l, a]) => `${a} on ${l}`)
+          .join(', ')}); hb.json generation ${done.generation} in force on every member`,
+      )
+      io.out(`next: start ${done.node}'s agent (systemctl start mccs_agent on it); no other agent needs a restart`)
       return EXIT.OK
     }
     io.out(

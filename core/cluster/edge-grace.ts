@@ -31,9 +31,15 @@ export class EdgeGrace {
   private readonly deadline = new Map<string, number>()
 
   constructor(
-    private readonly graceMs: number,
-    private readonly pendingMs = 0,
+    private graceMs: number,
+    private pendingMs = 0,
   ) {}
+
+  /** A new grace and pending time (the dead time changed live). */
+  setGrace(ms: number, pendingMs = this.pendingMs): void {
+    this.graceMs = ms
+    this.pendingMs = pendingMs
+  }
 
   /**
    * The peers' views with each edge between two of `keep` that went missing less than the grace ago put

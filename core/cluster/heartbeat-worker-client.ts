@@ -40,8 +40,8 @@ export interface HeartbeatThreadOptions extends Omit<HeartbeatOptions, 'onPacket
 export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   readonly self: string
   readonly cluster: string
-  readonly intervalMs: number
-  readonly deadMs: number
+  intervalMs: number
+  deadMs: number
   readonly watchdogMs: number
   /** This start's incarnation (0n until the worker has started). */
   incarnation = 0n
@@ -188,6 +188,20 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     })()
     await this.stopping
     this.stopping = null
+  }
+
+  /** A new hb.json in force, live (the worker applies it; heartbeat.ts reconfigure()). Checked here first, so
+   *  a configuration the heartbeat would refuse fails on the caller's thread. */
+  reconfigure(config: HeartbeatThreadOptions['config']): void {
+    const c = checkHeartbeatOptions({ config, self: this.self, key: Buffer.from(this.init.key) })
+    if (this.watchdogMs !== 0 && this.watchdogMs <= c.deadMs)
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `deadMs (${c.deadMs}) must stay below the watchdog (${this.watchdogMs} ms)`, {
+        field: '/timing/deadMs',
+      })
+    this.intervalMs = c.intervalMs
+    this.deadMs = c.deadMs
+    this.init.config = config // a start after this one begins with it
+    this.send({ t: 'reconfigure', config })
   }
 
   /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */

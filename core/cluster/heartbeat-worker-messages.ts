@@ -38,7 +38,13 @@ export type FromWorker =
   | { t: 'stopped'; at: number }
 
 export type ToWorker =
-  { t: 'start' } | { t: 'stop' } | { t: 'payload'; view: HbView } | { t: 'pong'; seq: number } | { t: 'rejects'; on: boolean }
+  | { t: 'start' }
+  | { t: 'stop' }
+  | { t: 'payload'; view: HbView }
+  | { t: 'pong'; seq: number }
+  | { t: 'rejects'; on: boolean }
+  /** A new hb.json in force (live heartbeat configuration, issue 16): nodes, links, timing. */
+  | { t: 'reconfigure'; config: WorkerInit['config'] }
 
 /** The process's monotonic clock in ms: the same in every thread (performance.now() is per thread). */
 export function monoMs(): number {

@@ -43,7 +43,6 @@ const hb = new Heartbeat({
   ...(init.payload ? { payload: init.payload } : {}),
   onTick,
 })
-const intervalMs = hb.intervalMs
 
 function snapshot() {
   return { st: hb.status(), at: monoMs() }
@@ -53,7 +52,7 @@ function onTick(): void {
   const now = monoMs()
   // A tick much later than its interval means this thread did not run meanwhile (the process was paused,
   // or starved): that time says nothing about the main thread, so at most two intervals of it count.
-  const ran = Math.min(now - lastTick, 2 * intervalMs)
+  const ran = Math.min(now - lastTick, 2 * hb.intervalMs)
   lastTick = now
   unansweredMs = answered < seq ? unansweredMs + ran : 0
   if (init.watchdogMs > 0 && mutedSince === null && unansweredMs >= init.watchdogMs) {
@@ -68,7 +67,7 @@ function onTick(): void {
   // A muted worker's main thread is hung: its reports would pile up unread, so it gets a small ping per
   // second only (the answer unmutes), and the state again once it answers.
   if (mutedSince === null) post({ t: 'tick', seq: ++seq, ...snapshot() })
-  else if (++mutedTicks % Math.max(1, Math.round(1000 / intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
+  else if (++mutedTicks % Math.max(1, Math.round(1000 / hb.intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
 }
 
 function onPong(n: number): void {
@@ -130,6 +129,15 @@ port.on('message', (m: ToWorker) => {
       } catch (e) {
         log.log('error', 'heartbeat view refused', { error: (e as Error).message })
       }
+      return
+    case 'reconfigure':
+      try {
+        hb.reconfigure(m.config)
+        log.log('info', 'heartbeat configuration applied', { timing: { intervalMs: hb.intervalMs, deadMs: hb.deadMs } })
+      } catch (e) {
+        log.log('error', 'heartbeat configuration refused', { error: (e as Error).message })
+      }
+      post({ t: 'tick', seq: ++seq, ...snapshot() }) // the main thread sees the new peers and links at once
       return
     case 'rejects':
       hb.off('reject', forwardReject)

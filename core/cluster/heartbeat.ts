@@ -230,8 +230,9 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   readonly self: string
   readonly cluster: string
   readonly incarnation: bigint
-  readonly intervalMs: number
-  readonly deadMs: number
+  /** The timing in force (reconfigure() changes it live). */
+  intervalMs: number
+  deadMs: number
   private readonly key: Buffer
   private readonly log: Pick<Log, 'log'> | undefined
   private readonly onPacket: HeartbeatOptions['onPacket']
@@ -240,7 +241,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private readonly peers = new Map<string, PeerState>()
   private readonly guard = new ReplayGuard()
   /** How many of our own last sends on a link an echo may name (covers the dead time). */
-  private readonly echoWindow: number
+  private echoWindow: number
   private readonly stateWriter: HbStateWriter | null
   private stateError: string | null = null
   private readonly rejected: RejectCounters = { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 }
@@ -261,55 +262,16 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     this.onTick = opts.onTick
     this.intervalMs = checked.intervalMs
     this.deadMs = checked.deadMs
-    for (const l of checked.links) {
-      this.links.set(l.name, {
-        name: l.name,
-        address: l.address,
-        port: l.port,
-        socket: null,
-        binding: false,
-        seq: 0,
-        sent: [],
-        sentNext: 0,
-        tx: 0,
-        rx: 0,
-        sendErrors: 0,
-        lastError: null,
-        lastErrorLogged: 0,
-      })
-    }
+    for (const l of checked.links) this.links.set(l.name, newLinkState(l))
     const now = Date.now()
     for (const n of cfg.nodes) {
       if (n.name === opts.self) continue
       const links = new Map<string, PeerLink>()
       for (const l of this.links.values()) {
         const a = n.addresses[l.name]
-        if (a)
-          links.set(l.name, {
-            address: a,
-            up: false,
-            lastHeard: null,
-            since: now,
-            rx: 0,
-            unconfirmed: 0,
-            rttMs: null,
-            ageMs: null,
-            echoSentAt: null,
-            echoRecvAt: 0,
-          })
+        if (a) links.set(l.name, newPeerLink(a, now))
       }
-      this.peers.set(n.name, {
-        node: n.name,
-        up: false,
-        since: now,
-        incarnation: null,
-        links,
-        view: null,
-        viewRaw: null,
-        acceptedAt: null,
-        leaseAt: null,
-        grantAt: null,
-      })
+      this.peers.set(n.name, newPeerState(n.name, links, now))
     }
     this.echoWindow = Math.ceil(this.deadMs / this.intervalMs) + 1
     // Persisted state: our incarnation never goes below the last one used (peers refuse older ones), and
@@ -380,6 +342,79 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     }
     await Promise.all(closes)
     await this.stateWriter?.idle()
+  }
+
+  /**
+   * A new hb.json in force (issue 16, What 3: live heartbeat configuration): nodes, links and timing change
+   * without a restart. Links of ours that are gone are closed, new ones bound; peers that are gone are
+   * forgotten, new ones start unheard (down, never "lost": the role does not count a new node missing);
+   * a peer's links follow its addresses (a changed address starts unheard). The timing takes effect at
+   * once: the echo window keeps our latest sends, the timer restarts at the new interval. Which timing to
+   * pass while the nodes change over is the caller's choice (the role passes the larger dead time first).
+   */
+  reconfigure(config: HeartbeatOptions['config']): void {
+    const checked = checkHeartbeatOptions({ config, self: this.self, key: this.key })
+    if (config.cluster !== this.cluster)
+      throw new MccsError('MCCS_ERR_HB_CONFIG', 'the cluster name cannot change in a running cluster', { field: '/cluster' })
+    const wall = Date.now()
+    const want = new Map(checked.links.map((l) => [l.name, l]))
+    for (const [name, l] of [...this.links]) {
+      const w = want.get(name)
+      if (w && w.address === l.address && w.port === l.port) continue
+      this.links.delete(name)
+      const sock = l.socket
+      l.socket = null
+      if (sock) {
+        try {
+          sock.close()
+        } catch {
+          /* closed */
+        }
+      }
+      this.log?.log('info', 'heartbeat link closed (hb.json changed)', { link: name, address: l.address })
+    }
+    for (const w of checked.links) {
+      if (this.links.has(w.name)) continue
+      const l = newLinkState(w)
+      this.links.set(w.name, l)
+      if (this.running) void this.bind(l)
+    }
+    const nodes = new Map(config.nodes.filter((n) => n.name !== this.self).map((n) => [n.name, n]))
+    for (const name of [...this.peers.keys()]) if (!nodes.has(name)) this.peers.delete(name)
+    for (const n of nodes.values()) {
+      let p = this.peers.get(n.name)
+      if (!p) this.peers.set(n.name, (p = newPeerState(n.name, new Map(), wall)))
+      for (const [name, pl] of [...p.links]) {
+        if (!this.links.has(name) || n.addresses[name] !== pl.address) p.links.delete(name)
+      }
+      for (const l of this.links.values()) {
+        const a = n.addresses[l.name]
+        if (a && !p.links.has(l.name)) p.links.set(l.name, newPeerLink(a, wall))
+      }
+      if (p.up && ![...p.links.values()].some((x) => x.up)) {
+        p.up = false
+        p.since = wall
+        this.log?.log('warn', 'peer down: no link left that hears it (hb.json changed)', { node: p.node })
+        this.emit('peer', this.peerEvent(p, wall))
+      }
+    }
+    const intervalChanged = checked.intervalMs !== this.intervalMs
+    this.intervalMs = checked.intervalMs
+    this.deadMs = checked.deadMs
+    const window = Math.ceil(this.deadMs / this.intervalMs) + 1
+    if (window !== this.echoWindow) {
+      for (const l of this.links.values()) {
+        // Oldest first, then the newest `window` of them: an echo of a recent send stays valid.
+        const ordered = [...l.sent.slice(l.sentNext), ...l.sent.slice(0, l.sentNext)].filter((x) => x !== undefined).slice(-window)
+        l.sent = ordered
+        l.sentNext = ordered.length % window
+      }
+      this.echoWindow = window
+    }
+    if (intervalChanged && this.timer) {
+      clearInterval(this.timer)
+      this.timer = setInterval(() => this.tick(), this.intervalMs)
+    }
   }
 
   /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */
@@ -480,8 +515,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       return
     }
     l.binding = false
-    if (!this.running) {
-      s.close()
+    if (!this.running || this.links.get(l.name) !== l) {
+      s.close() // stopped, or the link was removed or changed meanwhile (reconfigure)
       return
     }
     s.on('error', (e) => this.noteError(l, `socket: ${e.message}`))
@@ -738,6 +773,54 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       links: Object.fromEntries([...p.links].map(([n, x]) => [n, x.up])),
       incarnation: p.incarnation === null ? null : p.incarnation.toString(),
     }
+  }
+}
+
+function newLinkState(l: { name: string; address: string; port: number }): LinkState {
+  return {
+    name: l.name,
+    address: l.address,
+    port: l.port,
+    socket: null,
+    binding: false,
+    seq: 0,
+    sent: [],
+    sentNext: 0,
+    tx: 0,
+    rx: 0,
+    sendErrors: 0,
+    lastError: null,
+    lastErrorLogged: 0,
+  }
+}
+
+function newPeerLink(address: string, now: number): PeerLink {
+  return {
+    address,
+    up: false,
+    lastHeard: null,
+    since: now,
+    rx: 0,
+    unconfirmed: 0,
+    rttMs: null,
+    ageMs: null,
+    echoSentAt: null,
+    echoRecvAt: 0,
+  }
+}
+
+function newPeerState(node: string, links: Map<string, PeerLink>, now: number): PeerState {
+  return {
+    node,
+    up: false,
+    since: now,
+    incarnation: null,
+    links,
+    view: null,
+    viewRaw: null,
+    acceptedAt: null,
+    leaseAt: null,
+    grantAt: null,
   }
 }
 

@@ -105,7 +105,52 @@ export class PeerChannel {
   }
 
   async start(): Promise<void> {
-    for (const ep of this.o.listen) {
+    for (const ep of this.o.listen) await this.listenOn(ep)
+  }
+
+  /**
+   * A new hb.json in force (live change, issue 16): listens on this node's new addresses and stops listening
+   * on the ones gone; a peer removed is refused from now on, and its session closed; a peer's new addresses
+   * are used by its next session. A listener that cannot start is reported and the rest goes on (the
+   * heartbeat of that link fails in the same way and says so).
+   */
+  async reconfigure(listen: Endpoint[], peers: Record<string, Endpoint[]>): Promise<void> {
+    const key = (e: Endpoint) => `${e.host}:${e.port}`
+    const want = new Set(listen.map(key))
+    for (const [i, server] of [...this.servers.entries()].reverse()) {
+      const a = server.address()
+      const k = a && typeof a === 'object' ? `${a.address}:${a.port}` : ''
+      if (want.has(k)) continue
+      this.servers.splice(i, 1)
+      server.close()
+    }
+    const have = new Set(
+      this.servers.map((x) => {
+        const a = x.address()
+        return a && typeof a === 'object' ? `${a.address}:${a.port}` : ''
+      }),
+    )
+    for (const ep of listen) {
+      if (have.has(key(ep))) continue
+      await this.listenOn(ep).catch((e: Error) =>
+        this.o.log?.log('error', `peer channel: cannot listen on ${key(ep)}: ${e.message}`, { host: ep.host, port: ep.port }),
+      )
+    }
+    for (const p of Object.keys(this.o.peers)) {
+      if (peers[p]) continue
+      const s = this.outbound.get(p)
+      this.outbound.delete(p)
+      void s?.then(
+        (x) => x.sock.destroy(),
+        () => {},
+      )
+    }
+    this.o.peers = peers
+    this.o.listen = listen
+  }
+
+  private async listenOn(ep: Endpoint): Promise<void> {
+    {
       const server = tls.createServer(
         pskServerOptions((id, sock) => this.inboundPsk(id, sock), this.o.connectTimeoutMs ?? 5000),
         (sock) => this.accept(sock),

@@ -40,7 +40,12 @@ interface PeerTrack {
 export class Readmission {
   private readonly peers = new Map<string, PeerTrack>()
 
-  constructor(private readonly o: ReadmissionOptions) {}
+  constructor(private o: ReadmissionOptions) {}
+
+  /** New hold times (the dead time changed live); peers keep their history. */
+  retime(o: ReadmissionOptions): void {
+    this.o = o
+  }
 
   /** The peers heard now that count as up. `inView`: the members of the view installed here now. */
   filter(now: number, heard: readonly string[], inView: ReadonlySet<string> = new Set()): string[] {

@@ -79,7 +79,7 @@ export class Role {
   private readonly quorum: QuorumClient | undefined
   /** Every node has been heard once since start (two-node mode's wait for all). */
   private seenAll = false
-  private readonly isolationAddresses: readonly string[]
+  private isolationAddresses: readonly string[]
   private isolation: { at: number; isolated: boolean; checking: boolean } = { at: 0, isolated: false, checking: false }
   private isolationTimer: NodeJS.Timeout | undefined
   private settleTimer: NodeJS.Timeout | undefined
@@ -89,18 +89,29 @@ export class Role {
   private desired: MembershipResult | null = null
   /** The agreed-membership protocol and its wire form. */
   private readonly view: ViewNode
-  private readonly codec: ViewCodec
+  private codec: ViewCodec
+  /** Other node lists whose announcements are read during a live hb.json change (the list being prepared,
+   *  or the one just replaced, kept until the next change): peers change over one by one, and none must look
+   *  mute meanwhile — nor a member that missed the commit, until it has fetched it. */
+  private decoders: ViewCodec[] = []
+  /** The hb.json in force here (a live change replaces it: reconfigure()). */
+  private cfg: HbConfig
+  /** Nodes added by a live change and not heard since: not counted missing (no fence, no "down"). */
+  private readonly joining = new Set<string>()
+  /** A prepared change's timing, until it is committed or aborted (transitional: see prepareConfig). */
+  private prepared: HbConfig | null = null
+  private holdTimer: NodeJS.Timeout | undefined
   private ann: Announce | null = null
   private vcJson = ''
   private payloadJson = ''
   private viewTimer: NodeJS.Timeout | undefined
   private limboTimer: NodeJS.Timeout | undefined
   private limboSince: number | null = null
-  private readonly limboMs: number
+  private limboMs: number
   /** Peers lost in this run count again only after a hold (flapping peers stay out). */
   private readonly readmit: Readmission
   private readonly edgeGrace: EdgeGrace
-  private readonly dead: number
+  private dead: number
   private readmitTimer: NodeJS.Timeout | undefined
   /** Refused announcements, per peer (logged once per reason). */
   private readonly refusedVc = new Map<string, string>()
@@ -135,6 +146,7 @@ export class Role {
     quorum?: { ca: string; key: string },
   ) {
     this.self = o.self
+    this.cfg = o.hb
     const dead = o.hb.timing?.deadMs ?? 600
     this.limboMs = o.limboMs ?? 3 * dead
     this.dead = dead
@@ -152,7 +164,7 @@ export class Role {
       self: this.self,
       leaseMs: 0.9 * dead,
       holdMs: dead,
-      quorate: (ms) => quorumOf(ms, o.hb.nodes, this.tieVote()).quorate,
+      quorate: (ms) => quorumOf(ms, this.cfg.nodes, this.tieVote()).quorate,
       now: monoMs(),
     })
     const me = o.hb.nodes.find((n) => n.name === this.self)
@@ -194,7 +206,7 @@ export class Role {
   async start(): Promise<void> {
     await this.hb.start()
     this.quorum?.start()
-    const dead = this.o.hb.timing?.deadMs ?? 600
+    const dead = this.cfg.timing?.deadMs ?? 600
     // Wait for all (corosync's wait_for_all): decide nothing until every node is heard or the wait is
     // over. A node whose agent is still starting (plugins load, a busy host) must not look dead and be
     // fenced at start; a node that is really down delays the first decision by this wait only.
@@ -216,6 +228,7 @@ export class Role {
     clearTimeout(this.readmitTimer)
     clearTimeout(this.graceTimer)
     clearTimeout(this.isolationTimer)
+    clearTimeout(this.holdTimer)
     this.quorum?.stop()
     this.hb.stop()
   }
@@ -282,14 +295,14 @@ export class Role {
       membership: this.membership,
       heartbeat: this.hb.status(),
       quorumServer: this.quorum?.state() ?? null,
-      twoNode: this.o.hb.quorum?.twoNode === true,
+      twoNode: this.cfg.quorum?.twoNode === true,
     }
   }
 
   /** A tie (half the votes) is broken by the quorum server, or in two-node mode once both nodes were seen. */
   private tieVote(): 'granted' | 'denied' | 'none' {
     if (this.quorum) return this.quorum.vote()
-    return this.o.hb.quorum?.twoNode && this.seenAll ? 'granted' : 'none'
+    return this.cfg.quorum?.twoNode && this.seenAll ? 'granted' : 'none'
   }
 
   /** 'pending' while the isolation test addresses are being asked; a verdict holds for one second. */
@@ -313,6 +326,118 @@ export class Role {
     }
     // A verdict older than a second is not trusted: the peer may have gone missing just now.
     return 'pending'
+  }
+
+  /** The hb.json in force here. */
+  config(): Readonly<HbConfig> {
+    return this.cfg
+  }
+  /** A node added by a live change that has not been heard yet (it never joined: not missing). */
+  isJoining(node: string): boolean {
+    return this.joining.has(node)
+  }
+
+  /**
+   * Live hb.json change, phase 1 (issue 16, What 3; core/agent/hb-sync.ts runs the two phases). Nothing of
+   * the membership changes yet; what must hold on every member before any of them commits is put in place:
+   *   - announcements indexed by the new node list are read (a committed peer must not look mute here);
+   *   - the timing becomes the transitional one: the shorter interval and the longer dead time of the two.
+   *     Until every member has it, a node judges each peer with at least the dead time that peer's interval
+   *     was chosen for; after the commit each takes the new timing, and a node still prepared sends at
+   *     least as often as the new interval and waits at least the new dead time. So no node ever judges a
+   *     peer with a dead time shorter than the one meant for the interval the peer sends at.
+   *   - view leases shrink to 90 % of the shorter dead time and the grantor's hold grows to the longer one
+   *     (a grant never outlives the promise behind it, whichever of the two a peer runs).
+   */
+  prepareConfig(next: HbConfig): void {
+    const cur = this.cfg
+    const ti = transitional(cur.timing, next.timing)
+    this.hb.reconfigure({ ...cur, timing: ti })
+    this.prepared = next
+    this.decoders = [new ViewCodec(next.nodes.map((n) => n.name))]
+    this.retime(ti.deadMs, Math.min(deadOf(cur), deadOf(next)), Math.max(deadOf(cur), deadOf(next)))
+    this.o.log.log('info', `hb.json generation ${next.generation} prepared`, { timing: ti })
+  }
+
+  /** Phase 1 undone (the change was refused elsewhere, or never committed): the timing in force again. */
+  abortConfig(): void {
+    if (!this.prepared) return
+    const g = this.prepared.generation
+    this.prepared = null
+    this.decoders = []
+    this.hb.reconfigure(this.cfg)
+    this.retime(deadOf(this.cfg), deadOf(this.cfg), deadOf(this.cfg))
+    this.o.log.log('info', `hb.json generation ${g} withdrawn: generation ${this.cfg.generation} stays in force`)
+  }
+
+  /** Whether a change is prepared here and not yet committed (its generation), or null. */
+  preparedGeneration(): number | null {
+    return this.prepared?.generation ?? null
+  }
+
+  /**
+   * Live hb.json change, phase 2: the new configuration is in force here. The heartbeat takes the new
+   * nodes, links and timing; announcements are indexed by the new node list (the old one is still read
+   * until the others have changed over); a node added is not counted missing before it is first heard; the
+   * grantor's hold stays at the longer dead time for a while (a peer that is still prepared holds grants
+   * that long at most).
+   */
+  commitConfig(next: HbConfig): void {
+    const prev = this.cfg
+    const before = new Set(prev.nodes.map((n) => n.name))
+    const after = new Set(next.nodes.map((n) => n.name))
+    this.hb.reconfigure(next)
+    this.cfg = next
+    this.prepared = null
+    const oldCodec = this.codec
+    this.codec = new ViewCodec([...after])
+    this.decoders = oldCodec.digest === this.codec.digest ? [] : [oldCodec]
+    for (const n of after) if (!before.has(n) && n !== this.self) this.joining.add(n)
+    for (const n of before) {
+      if (after.has(n)) continue
+      this.joining.delete(n)
+      this.left.delete(n)
+      this.standby.delete(n)
+    }
+    const me = next.nodes.find((n) => n.name === this.self)
+    this.isolationAddresses = me?.isolationTestAddresses ?? []
+    const longer = Math.max(deadOf(prev), deadOf(next))
+    this.retime(deadOf(next), deadOf(next), longer)
+    clearTimeout(this.holdTimer)
+    // Every member is prepared before any commits, and commits follow within seconds: after a few of the
+    // longer dead times no peer holds a grant of the transitional timing any more.
+    this.holdTimer = setTimeout(
+      () => {
+        if (this.prepared) return // the next change sets its own
+        this.retime(deadOf(this.cfg), deadOf(this.cfg), deadOf(this.cfg))
+      },
+      3 * longer + 10_000,
+    )
+    this.holdTimer.unref()
+    this.o.log.log('info', `hb.json generation ${next.generation} in force`, {
+      timing: next.timing,
+      nodes: [...after],
+      links: next.links.map((l) => l.name),
+    })
+    this.schedule()
+  }
+
+  /** Times that follow the dead time: the view's lease (90 % of `leaseDead`) and hold, the readmission
+   *  hold, the edge grace, the limbo log. */
+  private retime(dead: number, leaseDead: number, holdDead: number): void {
+    this.dead = dead
+    this.limboMs = this.o.limboMs ?? 3 * dead
+    this.view.setTimes(0.9 * leaseDead, holdDead)
+    this.readmit.retime({ baseMs: 2 * dead, maxMs: 4 * dead, forgetMs: 20_000, quickMs: dead })
+    this.edgeGrace.setGrace(dead, 4 * dead)
+  }
+
+  /** A peer's announcement, read with our node list or, during a live change, with the other one. */
+  private decodeVc(vc: unknown, node: string): Announce {
+    const h = (vc as { h?: unknown } | null)?.h
+    const other = h !== this.codec.digest ? this.decoders.find((c) => c.digest === h) : undefined
+    // A view naming a node this list lacks is read as it is: it is not ours, so nothing is installed with it.
+    return (other ?? this.codec).decode(vc, node)
   }
 
   /** The configuration this node runs, shown to peers in its heartbeat view. */
@@ -415,7 +540,8 @@ export class Role {
       if (was !== undefined && was !== p.incarnation) this.readmit.forget(p.node)
       this.incarnations.set(p.node, p.incarnation)
     }
-    if (present.length === this.o.hb.nodes.length - 1) this.seenAll = true
+    for (const n of present) if (this.joining.delete(n)) this.o.log.log('info', `node ${n} joined the cluster`, { node: n })
+    if (present.length === this.cfg.nodes.length - 1) this.seenAll = true
     const now = monoMs()
     const facts = this.facts(st, now)
     // A peer lost in this run counts (and is shown up) again only after its readmission hold, unless it was
@@ -434,14 +560,14 @@ export class Role {
     this.wakeForGrace(now)
     let m = computeMembership({
       self: this.self,
-      nodes: this.o.hb.nodes,
+      nodes: this.cfg.nodes,
       up,
       views: graced,
       quorumServerVote: this.tieVote(),
       prefer: this.incumbent,
     })
     let isolated = false
-    if (this.isolationAddresses.length && m.partition.length < this.o.hb.nodes.length) {
+    if (this.isolationAddresses.length && m.partition.length < this.cfg.nodes.length) {
       // A peer is missing: before acting on it, make sure the fault is not on our side.
       const v = this.isolationVerdict()
       if (v === 'pending' && this.settled) return
@@ -473,7 +599,7 @@ export class Role {
       // enough: a peer that does not hear us yet is outside our partition and would be fenced at start.)
       // A peer that announced its leave runs nothing and is not waited for.
       const gone = [...this.left].filter((n) => !m.partition.includes(n)).length
-      if (m.partition.length + gone === this.o.hb.nodes.length) this.settle()
+      if (m.partition.length + gone === this.cfg.nodes.length) this.settle()
     }
     if (this.settled) this.o.host.viewsChanged(this.membership, views, this.role)
     this.act(inst, m)
@@ -516,7 +642,7 @@ export class Role {
   /** The membership this node acts on: the installed view, or (during a view change) none quorate. */
   private effective(inst: Installed | null, m: MembershipResult): MembershipResult {
     if (!inst) return { ...m, quorate: false, coordinator: null, reason: `view change in progress (${m.reason})` }
-    const q = quorumOf(inst.view.members, this.o.hb.nodes, this.tieVote())
+    const q = quorumOf(inst.view.members, this.cfg.nodes, this.tieVote())
     const members = new Set(inst.view.members)
     const reason = inst.quorate
       ? q.votes >= q.needed
@@ -544,7 +670,7 @@ export class Role {
       const vc = p.view?.ext?.['vc']
       if (vc !== undefined) {
         try {
-          ann = this.codec.decode(vc, p.node)
+          ann = this.decodeVc(vc, p.node)
           this.refusedVc.delete(p.node)
         } catch (e) {
           const why = `${(e as MccsError).field ?? ''}: ${(e as Error).message}`
@@ -596,7 +722,9 @@ export class Role {
     const out = new Set<string>()
     for (const [p, v] of Object.entries(views)) {
       const hd = v.ext?.['hd']
-      if (hd === undefined) continue
+      // The mask indexes the sender's node list: read it only when that list is ours (a live hb.json change
+      // may be half way).
+      if (hd === undefined || (v.ext?.['vc'] as { h?: unknown } | undefined)?.h !== this.codec.digest) continue
       try {
         for (const q of this.codec.decodeHeld(hd, p)) if (q !== p) out.add(`${p}>${q}`)
         this.refusedHeld.delete(p)
@@ -622,9 +750,11 @@ export class Role {
     const vc = this.codec.encode(ann)
     this.ann = ann
     this.vcJson = JSON.stringify(vc)
+    // hbg: the hb.json generation in force here (a member that missed a live change fetches it: hb-sync.ts).
     const ext = {
       ...(this.mode !== 'active' ? { mode: this.mode } : {}),
       vc,
+      hbg: this.cfg.generation,
       ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}),
       ...(this.selfFences ? { sf: this.selfFences } : {}),
     }
@@ -696,7 +826,7 @@ export class Role {
       return
     }
     this.actedKey = key
-    const all = this.o.hb.nodes.map((n) => n.name)
+    const all = this.cfg.nodes.map((n) => n.name)
     const members = new Set(inst.view.members)
     const down = all.filter((n) => !members.has(n))
     const partition = [...inst.view.members]
@@ -755,6 +885,15 @@ export class Role {
     this.limboSince = null
     clearTimeout(this.limboTimer)
   }
+}
+
+const deadOf = (h: HbConfig): number => h.timing?.deadMs ?? 600
+
+/** The timing both ends of a change can live with: the shorter interval, the longer dead time. */
+export function transitional(a: HbConfig['timing'], b: HbConfig['timing']): HbConfig['timing'] {
+  const ai = a?.intervalMs ?? 100
+  const bi = b?.intervalMs ?? 100
+  return { intervalMs: Math.min(ai, bi), deadMs: Math.max(a?.deadMs ?? 600, b?.deadMs ?? 600) }
 }
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {

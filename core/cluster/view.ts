@@ -101,7 +101,7 @@ export const viewKey = (v: View): string => `${v.epoch}:${v.members.join(',')}:$
 
 export class ViewNode {
   readonly self: string
-  private readonly o: ViewOptions
+  private o: ViewOptions
   /** What we propose (and, when `joined`, are in). */
   private prop: View | null = null
   private joined = false
@@ -120,6 +120,15 @@ export class ViewNode {
     this.o = o
     this.self = o.self
     this.startAt = o.now
+  }
+
+  /**
+   * New lease and hold times (the dead time changed live, issue 16). Safe only when every grant this node
+   * holds is shorter than what its grantors promise: the role raises the hold before the lease, and lowers
+   * the lease before the hold (role.ts reconfigure()).
+   */
+  setTimes(leaseMs: number, holdMs: number): void {
+    this.o = { ...this.o, leaseMs, holdMs }
   }
 
   /** Stops joining anything, for good (the node announces its leave). */

@@ -156,6 +156,26 @@ export class ConfigStore {
     })
   }
 
+  /** hb.json as replicated by the coordinator (a live change, issue 16): written as it is, generation
+   *  included, when newer than ours; refused when older or equal, or when main.json would not be valid with it. */
+  adoptHb(next: HbConfig): Promise<Readonly<HbConfig>> {
+    return this.serial(async () => {
+      const cur = this.current()
+      if (!(next.generation > cur.hb.generation))
+        throw new MccsError(
+          'MCCS_ERR_CONFIG_GENERATION',
+          `hb.json generation ${next.generation} is not newer than generation ${cur.hb.generation} in force`,
+          { field: '/generation' },
+        )
+      const v = validateHb(next, { file: this.hbPath })
+      if (!v.ok) throw invalidConfigError(this.hbPath, v.errors)
+      const m = validateMain(cur.main, { file: this.mainPath, ...this.ctx(v.config) })
+      if (!m.ok) throw invalidConfigError(this.hbPath, m.errors)
+      await this.replace(HB_FILE, cur.hb, v.config)
+      return this.set({ main: cur.main, hb: v.config }).hb
+    })
+  }
+
   /** Both files in one JSON document (`mccs config export`). */
   export(): ConfigBundle {
     return structuredClone(this.current()) as ConfigBundle

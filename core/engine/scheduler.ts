@@ -29,7 +29,8 @@ export interface StepResult {
 export function step(input: EngineInput, state: EngineState, event: EngineEvent, now: number): StepResult {
   const idx = indexConfig(input)
   const d = new Draft(idx, state, now, input.limited)
-  if (state.generation !== input.config.generation) {
+  // A new main.json, or a new node list (hb.json changed live, issue 16): the state follows the configuration.
+  if (state.generation !== input.config.generation || !sameNodes(state, input)) {
     d.replaceAll(aligned(idx, state))
     d.generation = input.config.generation
     for (const g of idx.groups.keys()) d.touched.add(g)
@@ -78,4 +79,9 @@ export function step(input: EngineInput, state: EngineState, event: EngineEvent,
   const out: StepResult = { state: d.finish(), plan: { actions, notices: d.notices } }
   if (outcome) out.outcome = outcome
   return out
+}
+
+function sameNodes(state: EngineState, input: EngineInput): boolean {
+  const have = Object.keys(state.nodes)
+  return have.length === input.nodes.length && input.nodes.every((n) => n in state.nodes)
 }

@@ -42,6 +42,8 @@ export interface JoinResult {
   language: Language
   addresses: Record<string, string>
   generation: number
+  /** The running cluster took this node in at once: only this node's agent needs starting. */
+  live: boolean
   members: string[]
 }
 
@@ -182,6 +184,7 @@ export async function joinCluster(b: Bootstrap, o: JoinOptions): Promise<JoinRes
       language,
       addresses,
       generation: done.generation,
+      live: done.live === true,
       members: hb.config.nodes.map((n) => n.name).filter((n) => n !== offer.node),
     }
   } finally {

@@ -39,7 +39,9 @@ export type JoinMessage =
   | { t: 'refused'; code: string; field?: string; reason: string }
   | { t: 'written' }
   | { t: 'failed'; reason: string }
-  | { t: 'done'; generation: number }
+  /** live: the running cluster took the new node in at once (a live hb.json change); absent: an older member,
+   *  or one whose agents read it at their next start. */
+  | { t: 'done'; generation: number; live?: boolean }
 
 /** Reads and writes messages on an established socket; next() waits for the next one (or the end). */
 export class JoinConversation {

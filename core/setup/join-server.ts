@@ -5,9 +5,9 @@
 // old one kept as hb.json.prev). A join that is refused (a name taken meanwhile, an address in use) can be
 // retried with the same token; the first join that completes uses it up, and the listener closes.
 //
-// A running agent reads hb.json at its start only (its heartbeat, membership and peer channel are built
-// from it), so the new node takes part once the agents restart one by one; nothing here touches the
-// running agents. Other members of a larger cluster need the same hb.json (see docs/install.md).
+// With the member's agent running in a cluster, the new node is added by a live hb.json change through the
+// coordinator (commit option: every member takes it at once, no restart). Otherwise (no agent, or a single
+// node growing to two) the member's file is written and the agents take it at their next start.
 import tls from 'node:tls'
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
@@ -39,6 +39,8 @@ export interface JoinDone {
   node: string
   addresses: Record<string, string>
   generation: number
+  /** Taken into the running cluster at once (a live hb.json change), not only written to this member's file. */
+  live: boolean
   others: string[]
 }
 
@@ -52,6 +54,10 @@ export interface NodeAddOptions {
   say?(msg: string): void
   /** A token given by the caller (tests); a fresh one otherwise. */
   token?: JoinToken
+  /** Takes the new node into the running cluster (the agent's live hb.json change through the coordinator,
+   *  issue 16, What 3) and answers the generation in force; without it, this member's hb.json file is written
+   *  and the agents take it at their next start. */
+  commit?: (node: HbNode, expectGeneration: number) => Promise<number>
 }
 
 /** Checks the name can be added (before any token exists): valid, free, and a cluster-mode node. */
@@ -199,13 +205,16 @@ export async function offerJoin(o: NodeAddOptions): Promise<JoinDone> {
             { subject: from },
           )
         }
-        const hb = await store.commitHb(next, { expectGeneration: cur.hb.generation })
-        conv.send({ t: 'done', generation: hb.generation })
+        const generation = o.commit
+          ? await o.commit({ name: o.name, addresses }, cur.hb.generation)
+          : (await store.commitHb(next, { expectGeneration: cur.hb.generation })).generation
+        conv.send({ t: 'done', generation, ...(o.commit ? { live: true } : {}) })
         conv.close()
         finish({
           node: o.name,
           addresses,
-          generation: hb.generation,
+          generation,
+          live: !!o.commit,
           others: cur.hb.nodes.map((n) => n.name).filter((n) => n !== b.nodeName),
         })
       } finally {

@@ -20,6 +20,11 @@ export const SERVICE_PORT = 18080
 export interface AgentClusterOptions {
   prefix: string
   nodes?: number
+  /** How many of the nodes (the first ones) hb.json and the default group name at first (default: all); the
+   *  others have a namespace and a home, for a node added later (live hb.json change). */
+  members?: number
+  /** Links in the lab (default 2); hb.json names l0 and l1 only. */
+  labLinks?: number
   timing?: { intervalMs: number; deadMs: number }
   /** The cluster configuration (config/main.json) instead of the default group `web`. */
   main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
@@ -61,7 +66,7 @@ export class AgentCluster {
 
   static async create(o: AgentClusterOptions): Promise<AgentCluster> {
     const n = o.nodes ?? 3
-    const lab = await createLab({ prefix: o.prefix, nodes: n, links: 2, client: true })
+    const lab = await createLab({ prefix: o.prefix, nodes: n, links: o.labLinks ?? 2, client: true })
     const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}`)
     const env = { ...process.env }
     delete env.NODE_OPTIONS
@@ -77,7 +82,8 @@ export class AgentCluster {
   }
 
   private async writeHomes(timing: { intervalMs: number; deadMs: number }): Promise<void> {
-    const { lab, nodes } = this
+    const { lab } = this
+    const nodes = this.nodes.slice(0, this.opts.members ?? this.nodes.length)
     const key = randomBytes(32)
     const hb = {
       generation: 1,
@@ -126,7 +132,7 @@ export class AgentCluster {
         ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
         : `pids() { ip netns pids "$ns"; }`
     const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
-    for (const n of nodes) {
+    for (const n of this.nodes) {
       const home = (this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`)))
       await mkdir(path.join(home, 'config'), { recursive: true })
       await mkdir(path.join(home, 'script'), { recursive: true })

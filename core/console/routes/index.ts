@@ -14,6 +14,7 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./licenses.js')).registerLicenseRoutes,
   async () => (await import('./metrics.js')).registerMetricsRoutes,
   async () => (await import('./log-level.js')).registerLogLevelRoutes,
+  async () => (await import('./hb.js')).registerHbRoutes,
   async () => (await import('./timeline.js')).registerTimelineRoutes,
   async () => (await import('./help.js')).registerHelpRoutes,
 ]

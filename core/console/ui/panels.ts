@@ -6,6 +6,7 @@ import { state, select } from './store.js'
 import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
 import { showConfigWarnings } from './config-warnings.js'
+import { hbTimingForm } from './hb-edit.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 
 const fmtTime = (iso: string) => {
@@ -455,11 +456,8 @@ export function heartbeatDialog(): void {
   void message(
     'Heartbeat configuration',
     view,
-    h(
-      'p',
-      null,
-      'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.',
-    ),
+    hb ? hbTimingForm(hb, () => {}) : '',
+    h('p', null, 'Nodes and links change live with mccs hb (link add|remove, node add|remove) or POST /api/hb/change.'),
   )
 }
 

@@ -1,0 +1,220 @@
+// A live change of hb.json (issue 16, What 3): what an operator may ask for, checked at the edge (every field
+// named with its reason), and the hb.json it makes. Pure apart from the validators of core/config: the
+// runtime conditions (is the node to remove still running, is a link the only one a peer is heard on, is an
+// address this host's) are checked where they can be known, in hb-sync.ts.
+import { isIP } from 'node:net'
+import type { HbConfig, HbNode } from '../config/hb-model.js'
+import type { ConfigPair } from '../config/store.js'
+import { validateHb, validateMain } from '../config/validate.js'
+import { invalidConfigError } from '../config/issue.js'
+import { MccsError } from '../errors.js'
+import { checkName } from '../setup/first-node.js'
+import { DEFAULT_WATCHDOG_MS } from '../cluster/heartbeat-worker-client.js'
+
+export type HbChange =
+  | { op: 'setTiming'; intervalMs: number; deadMs: number }
+  | { op: 'setQuorum'; fenceDelayMs: number | null }
+  | { op: 'addLink'; name: string; priority: number; addresses: Record<string, string> }
+  | { op: 'removeLink'; name: string }
+  | { op: 'addNode'; name: string; addresses: Record<string, string>; fencingLike?: string }
+  | { op: 'removeNode'; name: string }
+
+export const HB_OPS = ['setTiming', 'setQuorum', 'addLink', 'removeLink', 'addNode', 'removeNode'] as const
+
+const bad = (field: string, why: string) => new MccsError('MCCS_ERR_INVALID', why, { field })
+
+function int(o: Record<string, unknown>, k: string, min: number, max: number): number {
+  const v = o[k]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw bad(k, `must be an integer from ${min} to ${max}`)
+  return v
+}
+
+function addressMap(v: unknown, field: string): Record<string, string> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(field, 'must map names to IP addresses')
+  const out: Record<string, string> = {}
+  for (const [k, a] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof a !== 'string' || !isIP(a)) throw bad(`${field}.${k}`, `'${String(a)}' is not an IP address`)
+    out[k] = a
+  }
+  return out
+}
+
+/** The change as asked (REST body, control socket params, peer message): its shape, types and ranges. */
+export function checkHbChange(v: unknown): HbChange {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('change', 'must be a JSON object')
+  const o = v as Record<string, unknown>
+  const op = o.op
+  if (typeof op !== 'string' || !(HB_OPS as readonly string[]).includes(op)) throw bad('op', `must be one of ${HB_OPS.join(', ')}`)
+  const known: Record<string, string[]> = {
+    setTiming: ['intervalMs', 'deadMs'],
+    setQuorum: ['fenceDelayMs'],
+    addLink: ['name', 'priority', 'addresses'],
+    removeLink: ['name'],
+    addNode: ['name', 'addresses', 'fencingLike'],
+    removeNode: ['name'],
+  }
+  for (const k of Object.keys(o)) if (k !== 'op' && !known[op]!.includes(k)) throw bad(k, `is not a field of ${op}`)
+  switch (op) {
+    case 'setTiming': {
+      const intervalMs = int(o, 'intervalMs', 20, 10_000)
+      // The heartbeat thread's watchdog mutes a node whose main thread hangs for 5 s: a dead time at or above
+      // it would let a hung agent's thread keep it "alive".
+      const deadMs = int(o, 'deadMs', 60, DEFAULT_WATCHDOG_MS - 1)
+      if (deadMs < 2 * intervalMs)
+        throw bad('deadMs', `must be at least twice intervalMs (${2 * intervalMs} ms): one late heartbeat must not declare a node dead`)
+      return { op, intervalMs, deadMs }
+    }
+    case 'setQuorum':
+      return { op, fenceDelayMs: o.fenceDelayMs === null ? null : int(o, 'fenceDelayMs', 0, 600_000) }
+    case 'addLink':
+      return {
+        op,
+        name: checkName(o.name as string, 'name', "the link's name"),
+        priority: int(o, 'priority', 0, 1000),
+        addresses: addressMap(o.addresses, 'addresses'),
+      }
+    case 'removeLink':
+    case 'removeNode':
+      if (typeof o.name !== 'string' || !o.name) throw bad('name', 'must be a name')
+      return { op, name: o.name }
+    case 'addNode':
+      if (o.fencingLike !== undefined && typeof o.fencingLike !== 'string') throw bad('fencingLike', 'must be a node name')
+      return {
+        op,
+        name: checkName(o.name as string, 'name', "the new node's name"),
+        addresses: addressMap(o.addresses, 'addresses'),
+        ...(typeof o.fencingLike === 'string' ? { fencingLike: o.fencingLike } : {}),
+      }
+  }
+  throw bad('op', `must be one of ${HB_OPS.join(', ')}`)
+}
+
+/** Two-node mode follows the node count when no quorum server decides (as `mccs node add` sets it). */
+function twoNodeFollows(next: HbConfig): void {
+  const q = { ...(next.quorum ?? {}) }
+  if (!q.server) {
+    if (next.nodes.length === 2) q.twoNode = true
+    else delete q.twoNode
+  }
+  if (Object.keys(q).length) next.quorum = q
+  else delete next.quorum
+}
+
+function addressUser(hb: HbConfig, a: string): HbNode | undefined {
+  return hb.nodes.find((n) => Object.values(n.addresses).includes(a))
+}
+
+/** The hb.json the change makes from the one in force (generation + 1), validated with main.json. */
+export function applyHbChange(cur: ConfigPair, c: HbChange, file: string): HbConfig {
+  const next = structuredClone(cur.hb) as HbConfig
+  next.generation = cur.hb.generation + 1
+  const link = (name: string) => next.links.find((l) => l.name === name)
+  const node = (name: string) => next.nodes.find((n) => n.name === name)
+  switch (c.op) {
+    case 'setTiming':
+      next.timing = { intervalMs: c.intervalMs, deadMs: c.deadMs }
+      break
+    case 'setQuorum': {
+      const q = { ...(next.quorum ?? {}) }
+      if (c.fenceDelayMs === null) delete q.fenceDelayMs
+      else q.fenceDelayMs = c.fenceDelayMs
+      next.quorum = q
+      if (!Object.keys(q).length) delete next.quorum
+      break
+    }
+    case 'addLink': {
+      if (link(c.name)) throw new MccsError('MCCS_ERR_CONFLICT', `the cluster already has a link ${c.name}`, { field: 'name' })
+      for (const k of Object.keys(c.addresses))
+        if (!node(k)) throw bad(`addresses.${k}`, `the cluster has no node ${k} (its nodes: ${next.nodes.map((n) => n.name).join(', ')})`)
+      const seen = new Set<string>()
+      for (const n of next.nodes) {
+        const a = c.addresses[n.name]
+        if (!a) throw bad(`addresses.${n.name}`, `needs node ${n.name}'s address on link ${c.name}`)
+        const user = addressUser(next, a)
+        if (user || seen.has(a))
+          throw new MccsError('MCCS_ERR_CONFLICT', `${a} is already node ${user?.name ?? 'another'}'s address`, {
+            field: `addresses.${n.name}`,
+          })
+        seen.add(a)
+      }
+      next.links.push({ name: c.name, priority: c.priority })
+      for (const n of next.nodes) n.addresses[c.name] = c.addresses[n.name]!
+      break
+    }
+    case 'removeLink': {
+      if (!link(c.name)) throw new MccsError('MCCS_ERR_NOT_FOUND', `the cluster has no link ${c.name}`, { field: 'name' })
+      if (next.links.length === 1)
+        throw new MccsError('MCCS_ERR_CONFLICT', `${c.name} is the only heartbeat link: a cluster needs one`, { field: 'name' })
+      next.links = next.links.filter((l) => l.name !== c.name)
+      for (const n of next.nodes) {
+        delete n.addresses[c.name]
+        if (!Object.keys(n.addresses).length)
+          throw new MccsError('MCCS_ERR_CONFLICT', `node ${n.name} has no address on any other link`, { field: 'name' })
+      }
+      break
+    }
+    case 'addNode': {
+      if (node(c.name))
+        throw new MccsError('MCCS_ERR_CONFLICT', `node name ${c.name} is already taken in cluster ${next.cluster}`, { field: 'name' })
+      if (next.nodes.length >= 16) throw new MccsError('MCCS_ERR_CONFLICT', 'a cluster has at most 16 nodes', { field: 'name' })
+      for (const k of Object.keys(c.addresses))
+        if (!link(k)) throw bad(`addresses.${k}`, `the cluster has no link ${k} (its links: ${next.links.map((l) => l.name).join(', ')})`)
+      for (const l of next.links) {
+        const a = c.addresses[l.name]
+        if (!a) throw bad(`addresses.${l.name}`, `needs the new node's address on link ${l.name}`)
+        const user = addressUser(next, a)
+        if (user) throw new MccsError('MCCS_ERR_CONFLICT', `${a} is node ${user.name}'s address`, { field: `addresses.${l.name}` })
+      }
+      const like = c.fencingLike === undefined ? undefined : node(c.fencingLike)
+      if (c.fencingLike !== undefined && !like) throw bad('fencingLike', `the cluster has no node ${c.fencingLike}`)
+      next.nodes.push({
+        name: c.name,
+        addresses: { ...c.addresses },
+        ...(like?.fencing ? { fencing: structuredClone(like.fencing) } : {}),
+      })
+      twoNodeFollows(next)
+      break
+    }
+    case 'removeNode': {
+      if (!node(c.name)) throw new MccsError('MCCS_ERR_NOT_FOUND', `the cluster has no node ${c.name}`, { field: 'name' })
+      if (next.nodes.length <= 2)
+        throw new MccsError(
+          'MCCS_ERR_CONFLICT',
+          'a cluster keeps at least two nodes (a single node is set up with mccs setup --mode single)',
+          {
+            field: 'name',
+          },
+        )
+      next.nodes = next.nodes.filter((n) => n.name !== c.name)
+      twoNodeFollows(next)
+      break
+    }
+  }
+  const v = validateHb(next, { file })
+  if (!v.ok) throw invalidConfigError(file, v.errors)
+  const m = validateMain(cur.main, { file, hb: v.config })
+  if (!m.ok) throw invalidConfigError(file, m.errors)
+  return v.config
+}
+
+/** In words, for the operation log and answers. */
+export function describeHbChange(c: HbChange): string {
+  switch (c.op) {
+    case 'setTiming':
+      return `heartbeat timing ${c.intervalMs} / ${c.deadMs} ms`
+    case 'setQuorum':
+      return `fence delay ${c.fenceDelayMs === null ? 'default' : `${c.fenceDelayMs} ms`}`
+    case 'addLink':
+      return `link ${c.name} added (${Object.entries(c.addresses)
+        .map(([n, a]) => `${n}=${a}`)
+        .join(', ')})`
+    case 'removeLink':
+      return `link ${c.name} removed`
+    case 'addNode':
+      return `node ${c.name} added (${Object.entries(c.addresses)
+        .map(([l, a]) => `${l}=${a}`)
+        .join(', ')})`
+    case 'removeNode':
+      return `node ${c.name} removed`
+  }
+}
