@@ -68,6 +68,9 @@ if (!avail.ok || !haveCommit) {
       const main = JSON.parse(await readFile(path.join(c.homes[n]!, 'config/main.json'), 'utf8')) as { schemaVersion?: number }
       t.equal(main.schemaVersion, 2, `${n} migrated main.json to schema version 2`)
       t.ok(existsSync(path.join(c.homes[n]!, 'config/main.json.v1')), `${n} kept main.json.v1`)
+      const hb = JSON.parse(await readFile(path.join(c.homes[n]!, 'config/hb.json'), 'utf8')) as { schemaVersion?: number }
+      t.equal(hb.schemaVersion, 2, `${n} migrated hb.json to schema version 2`)
+      t.ok(existsSync(path.join(c.homes[n]!, 'config/hb.json.v1')), `${n} kept hb.json.v1`)
     }
     await new Promise((r) => setTimeout(r, 2000))
 
