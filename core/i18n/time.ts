@@ -5,15 +5,16 @@ import type { Locale } from './messages.js'
 
 const pad = (n: number) => String(n).padStart(2, '0')
 
-/** ms since the epoch (or an ISO string) → the product's date and time; unparseable input comes back as it was. */
-export function formatTime(locale: Locale, at: number | string): string {
+/** ms since the epoch (or an ISO string) → the product's date and time; unparseable input comes back as it
+ *  was. `ms`: with milliseconds (the timeline, where entries a few ms apart must read in order). */
+export function formatTime(locale: Locale, at: number | string, o: { ms?: boolean } = {}): string {
   const d = new Date(at)
   if (Number.isNaN(d.getTime())) return String(at)
   const date =
     locale === 'ko'
       ? `${d.getFullYear()}. ${pad(d.getMonth() + 1)}. ${pad(d.getDate())}.`
       : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
-  return `${date} ${clock(d)}`
+  return `${date} ${clock(d)}${o.ms ? `.${String(d.getMilliseconds()).padStart(3, '0')}` : ''}`
 }
 
 /** The time of day only (the live log and banners, where the date is today's). */

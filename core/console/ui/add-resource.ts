@@ -7,6 +7,7 @@ import { state, select, groupNodes, loadConfig } from './store.js'
 import { dialog, button, notify } from './dialogs.js'
 import { schemaForm, suggestName, type SchemaForm } from './wizard.js'
 import { showConfigWarnings } from './config-warnings.js'
+import { tr } from './i18n.js'
 
 export async function addResourceWizard(preferGroup?: string): Promise<void> {
   const d = dialog('Add resource', { wide: true, id: 'add-resource' })
@@ -93,7 +94,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   typeSel.addEventListener('change', () => void render())
   groupSel.addEventListener('change', () => void render())
 
-  const add = button('Add', () => void submit(), { primary: true, id: 'ar-add' })
+  const add = button(tr('ui.btn.add'), () => void submit(), { primary: true, id: 'ar-add' })
   d.footer.append(
     button(
       'Check',
@@ -103,7 +104,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
         }),
       { id: 'ar-check' },
     ),
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     add,
   )
 

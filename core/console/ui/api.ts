@@ -2,6 +2,8 @@
 // one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
 import type { AgentStatus } from '../../agent/status.js'
 import type { TimelineReply } from '../routes/timeline.js'
+import { lang } from './i18n.js'
+import type { Locale } from '../../i18n/messages.js'
 
 export type { TimelineReply }
 
@@ -26,6 +28,9 @@ export interface Session {
   canPostpone: boolean
   csrfToken: string
   expiresAt: string
+  /** The user's console language (their Preferences, else the product's), and the product's. */
+  lang: Locale
+  productLang: Locale
 }
 
 let csrf = ''
@@ -38,7 +43,8 @@ export function whenUnauthorized(f: () => void): void {
 }
 
 export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' }
+  // Errors come back in the language the console shows (the server prefers the user's saved choice).
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': lang() }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET') headers['x-csrf-token'] = csrf
   let res: Response
@@ -77,6 +83,7 @@ export const api = {
   session: () => call<Session>('GET', '/api/session'),
   login: (user: string, password: string) => call<Session>('POST', '/api/login', { user, password }),
   logout: () => call<void>('POST', '/api/logout', {}),
+  setLanguage: (l: Locale) => call<Session>('PUT', '/api/preferences', { lang: l }),
   changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
   postponePasswordChange: () => call<void>('POST', '/api/password/postpone'),
   status: () => call<AgentStatus>('GET', '/api/status'),

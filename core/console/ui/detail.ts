@@ -15,13 +15,15 @@ import {
   loadConfig,
   type Selection,
 } from './store.js'
-import { badge, groupView, ROLE_LABEL } from './states.js'
+import { badge, groupView, roleLabel } from './states.js'
 import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
+import { fmtClock } from './i18n.js'
+import { tr } from './i18n.js'
 
 interface View {
   el: HTMLElement
@@ -255,7 +257,7 @@ function clusterAttrs(): Node {
                 h(
                   'li',
                   null,
-                  h('span', { class: 'muted' }, new Date(n.at).toLocaleTimeString()),
+                  h('span', { class: 'muted' }, fmtClock(n.at)),
                   ' ',
                   (n as unknown as { text?: string; message?: string }).text ??
                     (n as unknown as { message?: string }).message ??
@@ -383,7 +385,7 @@ function resourceStateTable(g: string): Node {
   // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
   const role = (n: string) => {
     const p = v.perNode[n]
-    return p ? ROLE_LABEL[p.role] : 'not a member'
+    return p ? roleLabel(p.role) : 'not a member'
   }
   return h(
     'div',
@@ -624,7 +626,7 @@ function groupProps(g: string): View {
       h('label', { class: 'check' }, back, ' Fail back to the preferred node'),
       err,
       button(
-        'Save',
+        tr('ui.btn.save'),
         async () => {
           err.textContent = ''
           const nodes = order.filter((n) => chosen.has(n))
@@ -732,7 +734,7 @@ function resourceAttrs(r: string): View {
           { class: 'row-buttons' },
           button('Check', () => void form.validateRemote()),
           button(
-            'Save',
+            tr('ui.btn.save'),
             async () => {
               err.textContent = ''
               const v = form.values()

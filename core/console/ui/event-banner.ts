@@ -6,6 +6,7 @@
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
 import { nodeLost } from './states.js'
+import { fmtClock } from './i18n.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
@@ -76,7 +77,7 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))
   for (const n of news.slice(-MAX_SHOWN).reverse()) {
     const look = SHOWN[n.kind]!
-    const t = new Date(n.at).toLocaleTimeString()
+    const t = fmtClock(n.at)
     const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`]
       .filter(Boolean)
       .join(', ')

@@ -4,6 +4,7 @@ import { h, replace, type Child } from './dom.js'
 import { api } from './api.js'
 import { dialog, button } from './dialogs.js'
 import { parseMarkdown, type Block, type Inline } from './markdown.js'
+import { tr } from './i18n.js'
 
 const inlines = (xs: Inline[]): Child[] =>
   xs.map((x) =>
@@ -70,7 +71,7 @@ export function helpDialog(): void {
     h('p', { class: 'muted' }, 'loading the console guide…'),
   )
   d.body.append(body)
-  d.footer.append(button('Close', () => d.close(), { primary: true }))
+  d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
   api.consoleGuide().then(
     (g) => {
       replace(body, parseMarkdown(g.markdown).map(block))

@@ -4,6 +4,7 @@ import { h, replace } from './dom.js'
 import { api } from './api.js'
 import { onLog } from './events.js'
 import { button, notify } from './dialogs.js'
+import { fmtClock } from './i18n.js'
 
 /** pino JSON lines → "12:03:04 INFO message key=value"; other lines as they are. */
 export function formatLine(line: string): { text: string; level: string } {
@@ -14,7 +15,7 @@ export function formatLine(line: string): { text: string; level: string } {
         ? (({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[j.level] ??
           String(j.level))
         : String(j.level ?? 'info')
-    const t = typeof j.time === 'number' || typeof j.time === 'string' ? new Date(j.time).toLocaleTimeString() : ''
+    const t = typeof j.time === 'number' || typeof j.time === 'string' ? fmtClock(j.time) : ''
     const rest = Object.entries(j)
       .filter(([k]) => !['level', 'time', 'msg', 'pid', 'hostname', 'v'].includes(k))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

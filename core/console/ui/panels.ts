@@ -7,11 +7,8 @@ import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
+import { fmtTime, tr, lang, setLang } from './i18n.js'
 
-const fmtTime = (iso: string) => {
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
-}
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
 
 export function addGroupDialog(): void {
@@ -42,9 +39,9 @@ export function addGroupDialog(): void {
     err,
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Add',
+      tr('ui.btn.add'),
       async () => {
         nameErr.textContent = nodesErr.textContent = err.textContent = ''
         const chosen = boxes.filter((b) => b.checked).map((b) => b.value)
@@ -172,7 +169,7 @@ export function oplogDialog(): void {
       ),
     ),
   )
-  d.footer.append(button('Close', () => d.close(), { primary: true }))
+  d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
   replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
   // The live stream carries this node's records; other nodes' are fetched again every few seconds while open.
   const load = () =>
@@ -266,9 +263,9 @@ export function supportDialog(): void {
     )
   void refresh()
   d.footer.append(
-    button('Close', () => d.close()),
+    button(tr('ui.btn.close'), () => d.close()),
     button(
-      'OK',
+      tr('ui.btn.ok'),
       async () => {
         const chosen = all.checked ? ('all' as const) : boxes.filter((b) => b.checked).map((b) => b.value)
         if (chosen !== 'all' && !chosen.length) {
@@ -297,7 +294,7 @@ export function supportDialog(): void {
 }
 
 export function preferencesDialog(): void {
-  const d = dialog('Preferences', { wide: true, id: 'preferences' })
+  const d = dialog(tr('ui.pref.title'), { wide: true, id: 'preferences' })
   const keep = h('input', {
     type: 'number',
     id: 'pref-loglines',
@@ -305,17 +302,23 @@ export function preferencesDialog(): void {
     max: 10000,
     value: localStorage.getItem('mccs.logLines') ?? '500',
   })
+  // The console language, kept per user on the agent (PUT /api/preferences).
+  const language = h(
+    'select',
+    { id: 'pref-lang' },
+    (['ko', 'en'] as const).map((l) => h('option', { value: l, selected: l === lang() }, tr(`ui.lang.${l}`))),
+  )
   const lic = h('tbody')
   const node = h(
     'select',
     { id: 'lic-node' },
     (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
   )
-  const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: 'paste the license file here' })
+  const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: tr('ui.lic.paste') })
   const licErr = h('div', { class: 'field-error', role: 'alert' })
   // Renew License (manual 5.4.2.2): per node, picks the node below and waits for the new license text.
   const renew = (n: string) =>
-    button('Renew License', () => {
+    button(tr('ui.lic.renew'), () => {
       node.value = n
       text.focus()
     })
@@ -331,7 +334,7 @@ export function preferencesDialog(): void {
                   null,
                   h('td', null, l.node),
                   h('td', null, l.type),
-                  h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : 'never'),
+                  h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : tr('ui.lic.never')),
                   h('td', null, l.hostId),
                   h(
                     'td',
@@ -339,30 +342,37 @@ export function preferencesDialog(): void {
                     h(
                       'span',
                       { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] },
-                      l.valid ? (l.warning ? `⚠ ${l.warning}` : '✔ valid') : `✖ limited mode: ${l.reason ?? 'invalid'}`,
+                      l.valid
+                        ? l.warning
+                          ? `⚠ ${l.warning}`
+                          : `✔ ${tr('ui.lic.valid')}`
+                        : `✖ ${tr('ui.lic.limited', { reason: l.reason ?? tr('ui.lic.invalid') })}`,
                     ),
                   ),
                   h('td', null, renew(l.node)),
                 ),
               )
-            : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'no license registered')),
+            : h('tr', null, h('td', { colspan: 6, class: 'muted' }, tr('ui.lic.none'))),
         ),
       (e) =>
         replace(
           lic,
-          h(
-            'tr',
-            null,
-            h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message),
-          ),
+          h('tr', null, h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? tr('ui.lic.unavailable') : (e as Error).message)),
         ),
     )
   void load()
   d.body.append(
-    h('h3', null, 'Console'),
-    h('label', { for: 'pref-loglines' }, 'Lines kept in the log web console'),
+    h('h3', null, tr('ui.pref.console')),
+    h('label', { for: 'pref-lang' }, tr('ui.pref.language')),
+    language,
+    h(
+      'p',
+      { class: 'muted' },
+      tr('ui.pref.languageHelp', { user: state.session?.user ?? '', product: tr(`ui.lang.${state.session?.productLang ?? 'en'}`) }),
+    ),
+    h('label', { for: 'pref-loglines' }, tr('ui.pref.logLines')),
     keep,
-    h('h3', null, 'Licenses'),
+    h('h3', null, tr('ui.lic.title')),
     h(
       'table',
       { class: 'grid' },
@@ -372,22 +382,24 @@ export function preferencesDialog(): void {
         h(
           'tr',
           null,
-          ['Node', 'Type', 'Expires', 'Host ID', 'State', ''].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.lic.node'), tr('ui.lic.type'), tr('ui.lic.expires'), tr('ui.lic.hostId'), tr('ui.lic.state'), ''].map((x) =>
+            h('th', { scope: 'col' }, x),
+          ),
         ),
       ),
       lic,
     ),
-    h('h4', null, 'Register a license'),
-    h('label', { for: 'lic-node' }, 'Node'),
+    h('h4', null, tr('ui.lic.register')),
+    h('label', { for: 'lic-node' }, tr('ui.lic.node')),
     node,
-    h('label', { for: 'lic-text' }, 'License'),
+    h('label', { for: 'lic-text' }, tr('ui.lic.license')),
     text,
     licErr,
-    button('Register license', async () => {
+    button(tr('ui.lic.registerBtn'), async () => {
       licErr.textContent = ''
       try {
         await api.addLicense(node.value, text.value)
-        notify(`license registered on ${node.value}`, 'ok')
+        notify(tr('ui.lic.registered', { node: node.value }), 'ok')
         text.value = ''
         void load()
       } catch (e) {
@@ -396,17 +408,26 @@ export function preferencesDialog(): void {
     }),
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Save',
-      () => {
+      tr('ui.btn.save'),
+      async () => {
         const n = Number(keep.value)
         if (!Number.isInteger(n) || n < 50 || n > 10000) {
-          notify('Lines kept: a whole number from 50 to 10000', 'error')
+          notify(tr('ui.pref.linesRule'), 'error')
           return
         }
         localStorage.setItem('mccs.logLines', String(n))
-        d.close()
+        const chosen = language.value === 'ko' ? 'ko' : 'en'
+        if (chosen === lang()) return d.close()
+        try {
+          const fresh = await api.setLanguage(chosen)
+          d.close()
+          if (state.session) state.session = { ...state.session, lang: fresh.lang }
+          setLang(fresh.lang) // the main screen is built again in it (main.ts)
+        } catch (e) {
+          notify((e as Error).message, 'error')
+        }
       },
       { primary: true },
     ),
@@ -500,7 +521,7 @@ export function passwordDialog(): void {
     err,
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
       'Change',
       async () => {

@@ -6,6 +6,8 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TimelineReply } from './api.js'
 import { state, groupStatus } from './store.js'
 import { button } from './dialogs.js'
+import { fmtTime, fmtClock } from './i18n.js'
+import { tr } from './i18n.js'
 
 const SINCE: Array<[string, string]> = [
   ['', 'everything kept'],
@@ -18,11 +20,7 @@ const SINCE: Array<[string, string]> = [
 const MIN_GAP_MS = 2000
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 /** Local date and time to the millisecond: entries a few ms apart must read in order. */
-const fmtWall = (iso: string) => {
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return iso
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
-}
+const fmtWall = (iso: string) => fmtTime(iso, { ms: true })
 
 /** What in the status means the timeline has grown: the group's states, the nodes, the newest notice. */
 function fingerprint(group: string | null): string {
@@ -50,7 +48,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
       { class: 'tl-bar' },
       h('label', null, 'Since ', since),
       ' ',
-      button('Refresh', () => void load(), { id: 'tl-refresh' }),
+      button(tr('ui.btn.refresh'), () => void load(), { id: 'tl-refresh' }),
       ' ',
       updated,
     ),
@@ -75,7 +73,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     el.setAttribute('aria-busy', 'true')
     try {
       render(await api.timeline({ group, since: since.value || undefined }))
-      updated.textContent = `updated ${new Date().toLocaleTimeString()}; follows the live state`
+      updated.textContent = `updated ${fmtClock(Date.now())}; follows the live state`
     } catch (e) {
       updated.textContent = ''
       const msg = e instanceof ApiError ? e.message : String(e)
