@@ -119,7 +119,8 @@ let toasts: HTMLElement | null = null
 /** A notice at the bottom right. Errors stay 15 s, others 6 s; a warning stays until dismissed or replaced
  *  (`id`: a notice of the same id is replaced, so a newer answer never sits beside an outdated one). */
 export function notify(text: Child, kind: 'info' | 'error' | 'ok' | 'warn' = 'info', o: { id?: string } = {}): HTMLElement | null {
-  toasts ??= document.getElementById('toasts')
+  // Looked up again after a language switch builds the screen anew.
+  if (!toasts?.isConnected) toasts = document.getElementById('toasts')
   if (!toasts) return null
   if (o.id) document.getElementById(o.id)?.remove()
   const t = h(
