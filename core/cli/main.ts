@@ -51,6 +51,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       dir: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      lang: { type: 'string' },
       version: { type: 'boolean', short: 'V' },
       // configuration commands (edit-cmd.ts)
       nodes: { type: 'string' },
@@ -110,7 +111,11 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'status': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         const s = await (await import('./control-client.js')).rpc<import('../agent/status.js').AgentStatus>(b.controlSocket, 'status')
-        io.out(json ? JSON.stringify(s, null, 2) : (await import('./status-cmd.js')).renderStatus(s))
+        io.out(
+          json
+            ? JSON.stringify(s, null, 2)
+            : (await import('./status-cmd.js')).renderStatus(s, await (await import('./lang.js')).cliLocale(values.lang)),
+        )
         return EXIT.OK
       }
       case 'group':
@@ -223,9 +228,20 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     }
   } catch (err) {
     const e = err as Error & { code?: string }
-    io.err(`mccs ${cmd}: ${e.message}`)
+    io.err(await errorLine(cmd, e, values.lang))
     return e.code === 'MCCS_ERR_AGENT_DOWN' ? EXIT.AGENT_DOWN : EXIT.FAILED
   }
+}
+
+/** The error line of a failed command: as it always was in English; in another language the catalogue's
+ *  title in it leads (the code and the reason follow unchanged). */
+async function errorLine(cmd: string, e: Error & { code?: string }, flag: unknown): Promise<string> {
+  const { cliLocale } = await import('./lang.js')
+  const { isErrorCode, messageOf } = await import('../errors.js')
+  const locale = await cliLocale(flag).catch(() => 'en' as const)
+  if (locale === 'en' || !isErrorCode(e.code)) return `mccs ${cmd}: ${e.message}`
+  const { t } = await import('../i18n/messages.js')
+  return t(locale, 'cli.error', { command: cmd, title: messageOf(e.code, locale), message: e.message })
 }
 
 // Run when this is the entry point (dist/mccs.js via bin/mccs), not when a test imports it.
