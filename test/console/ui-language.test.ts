@@ -65,6 +65,19 @@ if (why) {
     t.equal(koErr.body.error.code, 'MCCS_ERR_INVALID')
     t.match(koErr.body.error.message, /^입력값이 올바르지 않습니다 — \/lang: must be one of/, 'the title in Korean, the reason after it')
 
+    // A wizard in Korean: the console's own labels, and the plugin's labels and help from its locale file.
+    await menu(page, 'edit', 'add-resource')
+    await page.waitForSelector('#ar-type')
+    t.match(await page.textContent('#add-resource'), /리소스 타입/)
+    t.match(await page.textContent('#ar-type option[value=process]'), /^프로세스 \(process /, 'the type list from the plugin locale')
+    await page.selectOption('#ar-type', 'process')
+    await page.waitForFunction(() => /명령/.test(document.querySelector('#add-resource .ar-form')?.textContent ?? ''))
+    const form = (await page.textContent('#add-resource .ar-form')) ?? ''
+    t.match(form, /실행 사용자/, "the process plugin's field titles in Korean")
+    t.match(form, /셸을 거치지 않습니다/, 'and its help')
+    await page.keyboard.press('Escape')
+    await page.waitForSelector('#add-resource', { state: 'detached' })
+
     // Window → Preferences → English.
     await menu(page, 'window', 'preferences')
     await page.selectOption('#pref-lang', 'en')
@@ -74,13 +87,22 @@ if (why) {
     t.match(await tree(), /Resource groups/, 'the tree in English')
     t.match(await page.textContent('#menubtn-action'), /Action/, 'the menu bar in English')
     t.notMatch(await page.textContent('.app'), /리소스|클러스터|노드/, 'no Korean left on the main screen')
+    await menu(page, 'edit', 'add-resource')
+    await page.waitForSelector('#ar-type option[value=process]', { state: 'attached' })
+    t.match(await page.textContent('#ar-type option[value=process]'), /^Process \(process /, 'the type list in English again')
+    await page.keyboard.press('Escape')
+    await page.waitForSelector('#add-resource', { state: 'detached' })
 
     // Kept for the user: a reload comes back in English, and the API answers in English (as before).
     await page.reload()
     await page.waitForSelector('[data-key="group:web"]')
     t.match(await tree(), /Cluster console-test/, 'English after a reload')
     const enErr = await apiError('ko')
-    t.equal(enErr.body.error.message, '/lang: must be one of "ko", "en", not "fr"', "the user's choice wins over the header; English as before")
+    t.equal(
+      enErr.body.error.message,
+      '/lang: must be one of "ko", "en", not "fr"',
+      "the user's choice wins over the header; English as before",
+    )
 
     // And back to 한국어.
     await menu(page, 'window', 'preferences')

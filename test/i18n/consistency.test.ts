@@ -45,3 +45,20 @@ t.test('the checks fail on a broken copy (they are not vacuous)', async (t) => {
     'ui.cmd.online',
   ])
 })
+
+t.test('every built-in plugin and example with locale files loads (all keys in every declared locale)', async (t) => {
+  const { loadPluginLocales } = await import('../../core/plugins/plugin-locales.js')
+  const { validateManifest } = await import('../../core/plugins/manifest.js')
+  const { readdirSync, existsSync } = await import('node:fs')
+  const path = await import('node:path')
+  const dirs = ['plugins', 'examples'].flatMap((top) =>
+    readdirSync(path.join(packageRoot(), top)).map((d) => path.join(packageRoot(), top, d)),
+  )
+  let withLocales = 0
+  for (const dir of dirs.filter((d) => existsSync(path.join(d, 'plugin.json')))) {
+    const m = validateManifest(JSON.parse(readFileSync(path.join(dir, 'plugin.json'), 'utf8')), dir)
+    const l = await loadPluginLocales(dir, m)
+    if (Object.keys(l).length) withLocales++
+  }
+  t.ok(withLocales >= 6, `plugins with their own ko and en texts: ${withLocales}`)
+})

@@ -22,8 +22,7 @@ import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
-import { fmtClock } from './i18n.js'
-import { tr } from './i18n.js'
+import { fmtClock, tr, lang } from './i18n.js'
 
 interface View {
   el: HTMLElement
@@ -37,12 +36,14 @@ interface Tab {
 const activeTab = new Map<string, string>()
 let mounted: { key: string; view: View } | null = null
 const typeCache = new Map<string, Promise<TypeDetail>>()
+/** A type's manifest in the console's language (a plugin may carry its own labels per language). */
 export const typeDetail = (t: string): Promise<TypeDetail> => {
-  let p = typeCache.get(t)
+  const key = `${lang()}:${t}`
+  let p = typeCache.get(key)
   if (!p) {
     p = api.type(t)
-    typeCache.set(t, p)
-    p.catch(() => typeCache.delete(t))
+    typeCache.set(key, p)
+    p.catch(() => typeCache.delete(key))
   }
   return p
 }

@@ -43,7 +43,16 @@ async function start(): Promise<void> {
 // A language switch (Preferences) builds the main screen again; the session and the store stay.
 let entered = false
 whenLanguageChanges(() => {
-  if (entered && state.session) enter(state.session)
+  if (!entered || !state.session) return
+  enter(state.session)
+  // Type names and descriptions may come from the plugins' own locale files.
+  void api.types().then(
+    (t) => {
+      state.types = t
+      changed()
+    },
+    () => {},
+  )
 })
 
 function enter(s: Session): void {
