@@ -75,42 +75,45 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
   switch (sel.kind) {
     case 'cluster':
       return {
-        title: `Cluster ${state.status?.cluster ?? ''}`,
+        title: tr('ui.d.clusterTitle', { name: state.status?.cluster ?? '' }),
         tabs: [
-          { id: 'groups', label: 'Resource group state', build: () => live(groupStateTable) },
-          { id: 'attrs', label: 'Cluster attribute', build: () => live(clusterAttrs) },
-          { id: 'quorum', label: 'Quorum state', build: () => live(quorumView) },
-          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(null) },
+          { id: 'groups', label: tr('ui.d.resource-group-state'), build: () => live(groupStateTable) },
+          { id: 'attrs', label: tr('ui.d.cluster-attribute'), build: () => live(clusterAttrs) },
+          { id: 'quorum', label: tr('ui.d.quorum-state'), build: () => live(quorumView) },
+          { id: 'timeline', label: tr('ui.d.timeline-why'), build: () => timelineTab(null) },
         ],
       }
     case 'group':
       return {
-        title: `Resource group ${sel.name}`,
+        title: tr('ui.d.groupTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => resourceStateTable(sel.name)) },
-          { id: 'deps', label: 'Resource dependency', build: () => dependencyTab(sel.name) },
-          { id: 'props', label: 'Resource group property', build: () => groupProps(sel.name) },
-          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => resourceStateTable(sel.name)) },
+          { id: 'deps', label: tr('ui.d.resource-dependency'), build: () => dependencyTab(sel.name) },
+          { id: 'props', label: tr('ui.d.resource-group-property'), build: () => groupProps(sel.name) },
+          { id: 'timeline', label: tr('ui.d.timeline-why'), build: () => timelineTab(sel.name) },
         ],
       }
     case 'resource':
       return {
-        title: `Resource ${sel.name}`,
+        title: tr('ui.d.resourceTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => oneResourceState(sel.name)) },
-          { id: 'attrs', label: 'Resource attribute', build: () => resourceAttrs(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => oneResourceState(sel.name)) },
+          { id: 'attrs', label: tr('ui.d.resource-attribute'), build: () => resourceAttrs(sel.name) },
         ],
       }
     case 'node':
-      return { title: `Node ${sel.name}`, tabs: [{ id: 'attrs', label: 'Node attribute', build: () => live(() => nodeAttrs(sel.name)) }] }
+      return {
+        title: tr('ui.d.nodeTitle', { name: sel.name }),
+        tabs: [{ id: 'attrs', label: tr('ui.d.node-attribute'), build: () => live(() => nodeAttrs(sel.name)) }],
+      }
     case 'types':
-      return { title: 'Resource types', tabs: [{ id: 'list', label: 'Resource types', build: () => live(typeList) }] }
+      return { title: tr('ui.d.resource-types'), tabs: [{ id: 'list', label: tr('ui.d.resource-types'), build: () => live(typeList) }] }
     case 'type':
       return {
-        title: `Resource type ${sel.name}`,
+        title: tr('ui.d.typeTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => typeResources(sel.name)) },
-          { id: 'attrs', label: 'Resource type attribute', build: () => typeAttrs(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => typeResources(sel.name)) },
+          { id: 'attrs', label: tr('ui.d.resource-type-attribute'), build: () => typeAttrs(sel.name) },
         ],
       }
   }
@@ -189,10 +192,10 @@ function groupStateTable(): Node {
       h(
         'tr',
         null,
-        h('th', { scope: 'col' }, 'Group'),
+        h('th', { scope: 'col' }, tr('ui.d.group')),
         nodes.map((n) => h('th', { scope: 'col' }, n)),
-        h('th', { scope: 'col' }, 'Lock'),
-        h('th', { scope: 'col' }, 'Failover on failure'),
+        h('th', { scope: 'col' }, tr('ui.d.lock')),
+        h('th', { scope: 'col' }, tr('ui.d.failover-on-failure')),
       ),
     ),
     h(
@@ -219,7 +222,7 @@ function groupStateTable(): Node {
           ),
           nodes.map((n) => {
             const p = groupView(st, g).perNode[n]
-            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, 'not a member'))
+            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, tr('ui.d.notMember')))
           }),
           h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`),
           h('td', null, g.failoverOnFailure ? 'yes' : 'no'),
@@ -235,19 +238,19 @@ function clusterAttrs(): Node {
     'div',
     null,
     kv([
-      ['Cluster name', st.cluster],
-      ['This node', st.node],
-      ['Configuration generation', st.generation],
-      ['Agent uptime', `${st.uptimeS} s`],
-      ['Nodes', st.nodes.map((n) => n.name).join(', ')],
-      ['Heartbeat', hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
-      ['Resource types', st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
+      [tr('ui.d.cluster-name'), st.cluster],
+      [tr('ui.d.this-node'), st.node],
+      [tr('ui.d.configuration-generation'), st.generation],
+      [tr('ui.d.agent-uptime'), `${st.uptimeS} s`],
+      [tr('ui.d.nodes'), st.nodes.map((n) => n.name).join(', ')],
+      [tr('ui.d.heartbeat'), hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
+      [tr('ui.d.resource-types'), st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
     ]),
     st.notices.length
       ? h(
           'div',
           null,
-          h('h3', null, 'Recent notices'),
+          h('h3', null, tr('ui.d.recent-notices')),
           h(
             'ul',
             { class: 'notices' },
@@ -282,15 +285,15 @@ function quorumView(): Node {
     'div',
     null,
     kv([
-      ['Quorum', badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
-      ['Votes', m.votes],
-      ['Role of this node', m.role],
-      ['Coordinator', m.coordinator],
-      ['Partition', m.partition.join(', ')],
-      ['Why', m.quorum?.reason],
+      [tr('ui.d.quorum'), badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
+      [tr('ui.d.votes'), m.votes],
+      [tr('ui.d.role-of-this-node'), m.role],
+      [tr('ui.d.coordinator'), m.coordinator],
+      [tr('ui.d.partition'), m.partition.join(', ')],
+      [tr('ui.d.why'), m.quorum?.reason],
     ]),
     tieBreaker(m),
-    h('h3', null, 'Peers and heartbeat links'),
+    h('h3', null, tr('ui.d.peers-and-heartbeat-links')),
     h(
       'table',
       { class: 'grid' },
@@ -300,7 +303,7 @@ function quorumView(): Node {
         h(
           'tr',
           null,
-          ['Peer', 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.peer'), 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
         ),
       ),
       h(
@@ -335,18 +338,18 @@ function quorumView(): Node {
 function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership']>): Node {
   const q = m.quorum
   const cfg = state.config?.hb?.quorum?.server
-  const title = h('h3', null, 'Tie-breaker')
+  const title = h('h3', null, tr('ui.d.tie-breaker'))
   if (q?.server)
     return h(
       'div',
       { id: 'quorum-server' },
       title,
       kv([
-        ['Quorum server', cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
-        ['Connected', badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
-        ['Vote', h('span', { class: 'quorum-vote' }, VOTE_TEXT[q.server.vote] ?? q.server.vote)],
-        ['Holder', q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
-        ['Server says', q.server.reason],
+        [tr('ui.d.quorum-server'), cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
+        [tr('ui.d.connected'), badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
+        [tr('ui.d.vote'), h('span', { class: 'quorum-vote' }, VOTE_TEXT[q.server.vote] ?? q.server.vote)],
+        [tr('ui.d.holder'), q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
+        [tr('ui.d.server-says'), q.server.reason],
       ]),
     )
   if (q?.twoNode)
@@ -386,7 +389,7 @@ function resourceStateTable(g: string): Node {
   // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
   const role = (n: string) => {
     const p = v.perNode[n]
-    return p ? roleLabel(p.role) : 'not a member'
+    return p ? roleLabel(p.role) : tr('ui.d.notMember')
   }
   return h(
     'div',
@@ -413,8 +416,8 @@ function resourceStateTable(g: string): Node {
         h(
           'tr',
           null,
-          h('th', { scope: 'col' }, 'Resource'),
-          h('th', { scope: 'col' }, 'Type'),
+          h('th', { scope: 'col' }, tr('ui.d.resource')),
+          h('th', { scope: 'col' }, tr('ui.d.type')),
           nodes.map((n) =>
             h(
               'th',
@@ -431,7 +434,7 @@ function resourceStateTable(g: string): Node {
         h(
           'tr',
           { class: 'group-row', 'data-resource': '' },
-          h('th', { scope: 'row' }, `${g} (group)`),
+          h('th', { scope: 'row' }, tr('ui.d.groupSuffix', { name: g })),
           h('td', null, ''),
           nodes.map((n) => {
             const p = v.perNode[n]
@@ -620,7 +623,7 @@ function groupProps(g: string): View {
     el: h(
       'div',
       { class: 'form' },
-      h('h3', null, 'Nodes in failover order'),
+      h('h3', null, tr('ui.d.nodes-in-failover-order')),
       list,
       h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
       h('label', { class: 'check' }, auto, ' Start automatically'),
@@ -663,10 +666,10 @@ function oneResourceState(r: string): Node {
     'div',
     null,
     kv([
-      ['Group', g],
-      ['Type', rs.type],
-      ['Critical', rs.critical],
-      ['Monitoring', resourceConfig(r)?.monitored !== false ? 'active' : 'inactive'],
+      [tr('ui.d.group'), g],
+      [tr('ui.d.type'), rs.type],
+      [tr('ui.d.critical'), rs.critical],
+      [tr('ui.d.monitoring'), resourceConfig(r)?.monitored !== false ? tr('ui.d.active') : tr('ui.d.inactive')],
     ]),
     h(
       'table',
@@ -677,7 +680,7 @@ function oneResourceState(r: string): Node {
         h(
           'tr',
           null,
-          ['Node', 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.node'), 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
         ),
       ),
       h(
@@ -776,7 +779,7 @@ function nodeWork(n: string, membership: string): Node {
   return h(
     'div',
     { class: 'node-work' },
-    h('h3', null, 'Planned work'),
+    h('h3', null, tr('ui.d.planned-work')),
     h(
       'p',
       { class: 'muted' },
@@ -814,14 +817,14 @@ function nodeAttrs(n: string): Node {
     'div',
     null,
     kv([
-      ['Name', n],
-      ['Membership', badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)],
-      ['This node', n === st.node],
-      ['Needs fencing', ns?.needsFence ?? false],
-      ['Votes', hb?.votes ?? 1],
+      [tr('ui.d.name'), n],
+      [tr('ui.d.membership'), badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)],
+      [tr('ui.d.this-node'), n === st.node],
+      [tr('ui.d.needs-fencing'), ns?.needsFence ?? false],
+      [tr('ui.d.votes'), hb?.votes ?? 1],
     ]),
     nodeWork(n, ns?.membership ?? 'unknown'),
-    h('h3', null, 'Heartbeat addresses'),
+    h('h3', null, tr('ui.d.heartbeat-addresses')),
     links.length
       ? h(
           'table',
@@ -832,7 +835,7 @@ function nodeAttrs(n: string): Node {
             h(
               'tr',
               null,
-              ['Link', 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.link'), 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
@@ -859,14 +862,14 @@ function nodeAttrs(n: string): Node {
           ),
         )
       : h('p', { class: 'muted' }, 'not exported by this agent'),
-    h('h3', null, 'Self-fencing'),
+    h('h3', null, tr('ui.d.self-fencing')),
     h(
       'p',
       null,
       'Without quorum this node takes its resources offline by itself. Isolation test addresses (a node that reaches none of them knows it is the isolated one): ',
       hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : 'none configured',
     ),
-    h('h3', null, 'Remote fencing'),
+    h('h3', null, tr('ui.d.remote-fencing')),
     hb?.fencing?.length
       ? h(
           'ol',
@@ -896,7 +899,7 @@ function typeList(): Node {
       h(
         'tr',
         null,
-        ['Type', 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.type'), 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
       ),
     ),
     h(
@@ -942,7 +945,7 @@ function typeResources(t: string): Node {
       h(
         'tr',
         null,
-        ['Resource', 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.resource'), 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
       ),
     ),
     h(
@@ -973,25 +976,25 @@ function typeAttrs(t: string): View {
       replace(
         el,
         kv([
-          ['Name', d.displayName],
-          ['Version', d.version],
-          ['Kind', d.kind],
-          ['Description', d.description ?? ''],
-          ['Permissions', d.permissions.join(', ') || 'none'],
+          [tr('ui.d.name'), d.displayName],
+          [tr('ui.d.version'), d.version],
+          [tr('ui.d.kind'), d.kind],
+          [tr('ui.d.description'), d.description ?? ''],
+          [tr('ui.d.permissions'), d.permissions.join(', ') || 'none'],
           [
-            'Defaults',
+            tr('ui.d.defaults'),
             Object.entries(d.defaults ?? {})
               .map(([k, v]) => `${k}=${v}`)
               .join(', '),
           ],
           [
-            'Cluster overrides',
+            tr('ui.d.cluster-overrides'),
             Object.entries(overrides)
               .map(([k, v]) => `${k}=${String(v)}`)
               .join(', '),
           ],
         ]),
-        h('h3', null, 'Attributes'),
+        h('h3', null, tr('ui.d.attributes')),
         h(
           'table',
           { class: 'grid' },
@@ -1001,7 +1004,7 @@ function typeAttrs(t: string): View {
             h(
               'tr',
               null,
-              ['Attribute', 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.attribute'), 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
