@@ -397,15 +397,15 @@ function resourceStateTable(g: string): Node {
     h(
       'p',
       { class: 'group-line' },
-      'Group: ',
+      tr('ui.gl.group'),
       badge(v.state, undefined, v.text),
-      v.node && v.state !== 'unknown' ? ` on ${v.node}` : v.node ? ` (${v.node} is lost and not fenced yet)` : '',
+      v.node && v.state !== 'unknown' ? tr('ui.gl.on', { node: v.node }) : v.node ? tr('ui.gl.lost', { node: v.node }) : '',
       v.faults.length > 0 && v.state !== 'faulted'
-        ? h('span', { class: 'fault-mark' }, ` · ⚠ fault left on ${v.faults.join(', ')} (Remove fault indication clears it)`)
+        ? h('span', { class: 'fault-mark' }, tr('ui.gl.fault', { nodes: v.faults.join(', ') }))
         : '',
-      gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '',
-      gs.busy ? ` · ${gs.busy} action(s) running` : '',
-      ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`,
+      gs.lock !== 'none' ? tr('ui.gl.locked', { kind: gs.lock }) : '',
+      gs.busy ? tr('ui.gl.busy', { n: gs.busy }) : '',
+      tr('ui.gl.fof', { value: tr(gs.failoverOnFailure ? 'ui.gl.yes' : 'ui.gl.no') }),
     ),
     h(
       'table',
@@ -459,7 +459,7 @@ function resourceStateTable(g: string): Node {
                 },
                 r.name,
               ),
-              r.critical ? '' : h('span', { class: 'muted' }, ' (non-critical)'),
+              r.critical ? '' : h('span', { class: 'muted' }, ` ${tr('ui.gl.nonCritical')}`),
             ),
             h('td', null, r.type),
             nodes.map((n) => {

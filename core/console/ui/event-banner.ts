@@ -6,7 +6,7 @@
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
 import { nodeLost } from './states.js'
-import { fmtClock } from './i18n.js'
+import { fmtClock, tr, trOr } from './i18n.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
@@ -40,8 +40,8 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
             {
               type: 'button',
               class: 'ev-x',
-              'aria-label': 'Dismiss',
-              title: 'Dismiss',
+              'aria-label': tr('ui.btn.dismiss'),
+              title: tr('ui.btn.dismiss'),
               onclick: () => {
                 dismissed.add(dismiss)
                 rerender()
@@ -54,12 +54,7 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   const m = st.membership
   if (m && !m.quorate)
     out.push(
-      line(
-        'noQuorum',
-        'error',
-        '⊘',
-        `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`,
-      ),
+      line('noQuorum', 'error', '⊘', `${tr('ui.ev.noQuorum', { votes: m.votes })}${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`),
     )
   for (const n of st.nodes) {
     if (n.name === st.node || !nodeLost(st, n.name).lost) continue
@@ -69,8 +64,8 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
         'error',
         '✖',
         n.membership === 'fenced'
-          ? `Node ${n.name} is lost and fenced: it runs nothing until it comes back.`
-          : `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`,
+          ? tr('ui.ev.lostFenced', { node: n.name })
+          : `${tr('ui.ev.lost', { node: n.name })}${n.needsFence ? tr('ui.ev.lostUnknown') : ''}.`,
       ),
     )
   }
@@ -78,10 +73,16 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   for (const n of news.slice(-MAX_SHOWN).reverse()) {
     const look = SHOWN[n.kind]!
     const t = fmtClock(n.at)
-    const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`]
+    const what = [
+      n.group && tr('ui.ev.group', { name: n.group }),
+      n.resource && tr('ui.ev.resource', { name: n.resource }),
+      n.node && tr('ui.ev.node', { name: n.node }),
+    ]
       .filter(Boolean)
       .join(', ')
-    out.push(line(n.kind, look.level, look.icon, `${t} ${look.label}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)))
+    out.push(
+      line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, look.label)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
+    )
   }
   return out
 }

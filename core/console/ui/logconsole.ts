@@ -4,7 +4,7 @@ import { h, replace } from './dom.js'
 import { api } from './api.js'
 import { onLog } from './events.js'
 import { button, notify } from './dialogs.js'
-import { fmtClock } from './i18n.js'
+import { fmtClock, tr, whenLanguageChanges } from './i18n.js'
 
 /** pino JSON lines → "12:03:04 INFO message key=value"; other lines as they are. */
 export function formatLine(line: string): { text: string; level: string } {
@@ -59,18 +59,18 @@ export function logConsole(): HTMLElement {
   )
   onLog(add)
   const pause = button(
-    'Pause',
+    tr('ui.log.pause'),
     () => {
       paused = !paused
-      pause.textContent = paused ? 'Follow' : 'Pause'
+      pause.textContent = tr(paused ? 'ui.log.follow' : 'ui.log.pause')
     },
     { id: 'log-pause' },
   )
   // The agent log's level on this node, changed at run time and kept across restarts (PUT /api/log-level; in the operation log).
   const level = h('select', {
     id: 'log-level',
-    'aria-label': 'Log level of this node',
-    title: "What this node's agent writes to its log, from now on (kept across restarts)",
+    'aria-label': tr('ui.log.levelAria'),
+    title: tr('ui.log.levelTitle'),
     disabled: true,
   })
   api.logLevel().then(
@@ -82,7 +82,7 @@ export function logConsole(): HTMLElement {
       level.disabled = false
     },
     () => {
-      level.title = 'this agent cannot change its log level'
+      level.title = tr('ui.log.levelCannot')
     },
   )
   level.addEventListener('change', () => {
@@ -92,10 +92,10 @@ export function logConsole(): HTMLElement {
       .setLogLevel(want)
       .then(
         (l) => {
-          notify(`log level of ${l.node}: ${l.level}`, 'ok')
+          notify(tr('ui.log.levelChanged', { node: l.node, level: l.level }), 'ok')
         },
         (e) => {
-          notify(`log level not changed: ${(e as Error).message}`, 'error')
+          notify(tr('ui.log.levelNotChanged', { message: (e as Error).message }), 'error')
           void api.logLevel().then((l) => {
             level.value = l.level
           })
@@ -105,22 +105,25 @@ export function logConsole(): HTMLElement {
         level.disabled = false
       })
   })
-  return h(
+  const title = h('h2', null, tr('ui.log.title'))
+  const levelLabel = h('label', { class: 'log-level-label', for: 'log-level' }, tr('ui.log.level'))
+  const clear = button(tr('ui.log.clear'), () => replace(out), { id: 'log-clear' })
+  const section = h(
     'section',
-    { class: 'logconsole', 'aria-label': 'Log web console' },
+    { class: 'logconsole', 'aria-label': tr('ui.log.title') },
     h(
       'div',
       { class: 'log-head' },
-      h('h2', null, 'Log web console'),
+      title,
       h(
         'div',
         { class: 'log-tools' },
-        h('label', { class: 'log-level-label', for: 'log-level' }, 'Level'),
+        levelLabel,
         level,
         pause,
-        button('⌫ Clear', () => replace(out), { id: 'log-clear' }),
+        clear,
         button(
-          '⤢ View full log',
+          tr('ui.log.full'),
           () => {
             window.open('/main#log', '_blank', 'noopener')
           },
@@ -130,6 +133,19 @@ export function logConsole(): HTMLElement {
     ),
     out,
   )
+  // The pane outlives a language switch (it keeps its lines): its words follow the language.
+  const full = section.querySelector<HTMLElement>('#log-full')
+  whenLanguageChanges(() => {
+    title.textContent = tr('ui.log.title')
+    section.setAttribute('aria-label', tr('ui.log.title'))
+    levelLabel.textContent = tr('ui.log.level')
+    level.setAttribute('aria-label', tr('ui.log.levelAria'))
+    level.title = tr('ui.log.levelTitle')
+    pause.textContent = tr(paused ? 'ui.log.follow' : 'ui.log.pause')
+    clear.textContent = tr('ui.log.clear')
+    if (full) full.textContent = tr('ui.log.full')
+  })
+  return section
 }
 
 /** The full-log window: this node's whole log, a page at a time (the API gives at most 10,000 lines per

@@ -4,7 +4,7 @@
 import { h } from './dom.js'
 import { COMMANDS, commandLabel, type Menu, type Command } from './actions.js'
 import { notify } from './dialogs.js'
-import { tr } from './i18n.js'
+import { tr, trOr } from './i18n.js'
 import type { MessageKey } from '../../i18n/messages.js'
 
 const MENUS: Array<{ id: Menu; labelKey: MessageKey; key: string }> = [
@@ -153,7 +153,7 @@ export function menuBar(): HTMLElement {
 }
 
 export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
-  const el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Frequent operations' })
+  const el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': tr('ui.tb.aria') })
   const buttons: Array<{ c: Command; b: HTMLButtonElement }> = []
   for (const id of ids) {
     if (id === '|') {
@@ -194,17 +194,7 @@ export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
   return { el, update }
 }
 
+/** The toolbar's short word for a command (ui.tb.<id>), else the command's label. */
 function shortLabel(c: Command): string {
-  const map: Record<string, string> = {
-    switch: 'Switch',
-    lock: 'Lock',
-    clear: 'Clear fault',
-    flush: 'Initialize',
-    probe: 'Detect',
-    'add-group': 'Add group',
-    'add-resource': 'Add resource',
-    'monitor-all': 'Monitor all',
-    oplog: 'Op. log',
-  }
-  return map[c.id] ?? commandLabel(c)
+  return trOr(`ui.tb.${c.id}`, commandLabel(c))
 }
