@@ -5,7 +5,7 @@ import { EXIT } from './exit-codes.js'
 
 const USAGE = `usage: mccs <command> [options]
   agent                              run this node's agent (foreground)
-  demo                               a local one-node demo cluster (what npm start runs)
+  demo [--lang ko|en]                a local one-node demo cluster (what npm start runs), in Korean or English
   status                             groups, resources per node, faults, locks
   group <verb> <group>               online|offline|switch|lock|unlock|clear|flush|probe|failover
   resource <verb> <resource>         online|offline|probe|activate|deactivate
@@ -107,6 +107,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         ).demoCommand(io, {
           ...(typeof values.dir === 'string' ? { dir: values.dir } : {}),
           ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
+          ...(values.lang !== undefined ? { lang: await (await import('./lang.js')).cliLocale(values.lang) } : {}),
         })
       case 'status': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()

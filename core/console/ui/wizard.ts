@@ -259,12 +259,17 @@ export function schemaForm(o: {
   const head = h(
     'tr',
     null,
-    h('th', { scope: 'col' }, 'Attribute'),
+    h('th', { scope: 'col' }, tr('ui.wz.attribute')),
     anyPerNode
       ? o.nodes.map((n, i) =>
-          h('th', { scope: 'col', class: 'wz-nodecol' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)')),
+          h(
+            'th',
+            { scope: 'col', class: 'wz-nodecol' },
+            n,
+            h('span', { class: 'muted' }, ` ${tr(i === 0 ? 'ui.wz.activeCol' : 'ui.wz.standbyCol')}`),
+          ),
         )
-      : h('th', { scope: 'col' }, 'Value'),
+      : h('th', { scope: 'col' }, tr('ui.wz.value')),
   )
   const sections = [...groups].map(([g, fs]) =>
     h(
