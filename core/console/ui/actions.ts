@@ -238,12 +238,12 @@ export const COMMANDS: Command[] = [
       d.footer.append(
         button(tr('ui.btn.cancel'), () => d.close()),
         button(
-          'Rename',
+          tr('ui.btn.rename'),
           async () => {
             d.close()
             try {
               await api.renameNode(n, inp.value.trim())
-              notify(`node ${n} renamed to ${inp.value.trim()}`, 'ok')
+              notify(tr('ui.rename.done', { node: n, name: inp.value.trim() }), 'ok')
             } catch (e) {
               showError(`rename node ${n}`, e)
             }
@@ -351,7 +351,7 @@ export const COMMANDS: Command[] = [
       d.footer.append(
         button(tr('ui.btn.cancel'), () => d.close()),
         button(
-          'Lock',
+          tr('ui.btn.lock'),
           () => {
             d.close()
             void groupVerb('lock', 'lock', { persistent: pers.checked })

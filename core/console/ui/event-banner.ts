@@ -10,15 +10,16 @@ import { fmtClock, tr, trOr } from './i18n.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
-const SHOWN: Record<string, { icon: string; level: 'error' | 'warn' | 'info'; label: string }> = {
-  resourceFaulted: { icon: '✖', level: 'error', label: 'Resource fault' },
-  groupFaulted: { icon: '✖', level: 'error', label: 'Group faulted' },
-  groupFailover: { icon: '⇄', level: 'warn', label: 'Failover' },
-  noFailoverTarget: { icon: '✖', level: 'error', label: 'No failover' },
-  needsFence: { icon: '⊘', level: 'error', label: 'Fence needed' },
-  nodeFenced: { icon: '⊘', level: 'warn', label: 'Node fenced' },
-  fenceFailed: { icon: '✖', level: 'error', label: 'Fence failed' },
-  fenceWithdrawn: { icon: '⊘', level: 'info', label: 'Fence withdrawn' },
+/** The notices shown, with their look; the words are ui.ev.<kind> in the locale files. */
+const SHOWN: Record<string, { icon: string; level: 'error' | 'warn' | 'info' }> = {
+  resourceFaulted: { icon: '✖', level: 'error' },
+  groupFaulted: { icon: '✖', level: 'error' },
+  groupFailover: { icon: '⇄', level: 'warn' },
+  noFailoverTarget: { icon: '✖', level: 'error' },
+  needsFence: { icon: '⊘', level: 'error' },
+  nodeFenced: { icon: '⊘', level: 'warn' },
+  fenceFailed: { icon: '✖', level: 'error' },
+  fenceWithdrawn: { icon: '⊘', level: 'info' },
 }
 const openedAt = Date.now()
 const dismissed = new Set<string>()
@@ -81,7 +82,7 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
       .filter(Boolean)
       .join(', ')
     out.push(
-      line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, look.label)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
+      line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, n.kind)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
     )
   }
   return out

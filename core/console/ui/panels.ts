@@ -12,7 +12,7 @@ import { fmtTime, tr, lang, setLang } from './i18n.js'
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
 
 export function addGroupDialog(): void {
-  const d = dialog('Add resource group', { id: 'add-group' })
+  const d = dialog(tr('ui.ag.title'), { id: 'add-group' })
   const nodes = state.status?.nodes.map((n) => n.name) ?? []
   const name = h('input', { id: 'ag-name', 'aria-describedby': 'ag-name-err' })
   const nameErr = h('div', { class: 'field-error', id: 'ag-name-err', role: 'alert' })
@@ -23,19 +23,19 @@ export function addGroupDialog(): void {
   const back = h('input', { type: 'checkbox', id: 'ag-failback' })
   const err = h('div', { class: 'field-error', role: 'alert', id: 'ag-error' })
   d.body.append(
-    h('label', { for: 'ag-name' }, 'Group name'),
+    h('label', { for: 'ag-name' }, tr('ui.ag.name')),
     name,
     nameErr,
     h(
       'fieldset',
       null,
-      h('legend', null, 'Nodes (in failover order: the first is preferred)'),
+      h('legend', null, tr('ui.ag.nodes')),
       boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
       nodesErr,
     ),
-    h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
-    h('label', { class: 'check' }, auto, ' Start automatically when the cluster starts'),
-    h('label', { class: 'check' }, back, ' Move back to the preferred node when it returns'),
+    h('label', { class: 'check' }, fof, ` ${tr('ui.ag.fof')}`),
+    h('label', { class: 'check' }, auto, ` ${tr('ui.ag.auto')}`),
+    h('label', { class: 'check' }, back, ` ${tr('ui.ag.back')}`),
     err,
   )
   d.footer.append(
@@ -46,11 +46,11 @@ export function addGroupDialog(): void {
         nameErr.textContent = nodesErr.textContent = err.textContent = ''
         const chosen = boxes.filter((b) => b.checked).map((b) => b.value)
         if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name.value)) {
-          nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'
+          nameErr.textContent = tr('ui.ar.nameRule')
           return
         }
         if (!chosen.length) {
-          nodesErr.textContent = 'choose at least one node'
+          nodesErr.textContent = tr('ui.ag.nodesRule')
           return
         }
         try {
@@ -61,7 +61,7 @@ export function addGroupDialog(): void {
             autoStart: auto.checked,
             autoFailback: back.checked,
           })
-          notify(`group '${name.value}' added`, 'ok')
+          notify(tr('ui.ag.added', { name: name.value }), 'ok')
           showConfigWarnings(`group '${name.value}' added`, done)
           d.close()
           select({ kind: 'group', name: name.value })
@@ -79,7 +79,7 @@ export function addGroupDialog(): void {
 }
 
 export function oplogDialog(): void {
-  const d = dialog('Manual operation log', { wide: true, id: 'oplog' })
+  const d = dialog(tr('ui.op.title'), { wide: true, id: 'oplog' })
   d.el.classList.add('dlg-oplog')
   const tbody = h('tbody')
   // One row per command: its "accepted" and its final "done"/"failed" records are paired (oplog-view.ts).
@@ -89,16 +89,17 @@ export function oplogDialog(): void {
     if (f) {
       const secs = (Date.parse(f.at) - Date.parse(e.at)) / 1000
       return [
-        h('span', { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] }, f.result === 'done' ? '✔ done' : '✖ failed'),
+        h(
+          'span',
+          { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] },
+          f.result === 'done' ? tr('ui.op.done') : tr('ui.op.failed'),
+        ),
         Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '',
         f.reason ? h('div', { class: 'op-reason' }, f.reason) : '',
       ]
     }
     if (e.result === 'accepted')
-      return [
-        h('span', { class: 'badge st-busy' }, '⋯ accepted'),
-        h('div', { class: 'op-reason muted' }, 'running, or its end was not recorded'),
-      ]
+      return [h('span', { class: 'badge st-busy' }, tr('ui.op.accepted')), h('div', { class: 'op-reason muted' }, tr('ui.op.running'))]
     const bad = e.result === 'rejected' || e.result === 'failed'
     return [
       h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`),
@@ -117,7 +118,7 @@ export function oplogDialog(): void {
       },
       h('td', { class: 'op-time' }, fmtTime(e.at)),
       h('td', null, e.user),
-      h('td', null, e.node ?? '', e.via ? h('div', { class: 'muted' }, `given on ${e.via}`) : ''),
+      h('td', null, e.node ?? '', e.via ? h('div', { class: 'muted' }, tr('ui.op.givenOn', { node: e.via })) : ''),
       h('td', null, e.op ?? e.command ?? ''),
       h('td', { class: 'op-target' }, e.target ?? ''),
       h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
@@ -127,23 +128,18 @@ export function oplogDialog(): void {
   // recorded it and for the node it was given on (a follower's commands are decided and logged by the coordinator).
   const filter = h(
     'select',
-    { id: 'oplog-node', 'aria-label': 'Node' },
-    h('option', { value: '' }, 'All nodes'),
+    { id: 'oplog-node', 'aria-label': tr('ui.lic.node') },
+    h('option', { value: '' }, tr('ui.op.allNodes')),
     (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
   )
   const missing = h('p', { id: 'oplog-missing', class: 'field-error', role: 'status' })
   const shown = () => (filter.value ? entries.filter((e) => e.node === filter.value || e.via === filter.value) : entries)
   const draw = () => {
     const list = shown()
-    replace(
-      tbody,
-      list.length
-        ? [...list].reverse().map(row)
-        : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')),
-    )
+    replace(tbody, list.length ? [...list].reverse().map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted' }, tr('ui.op.none'))))
   }
   filter.addEventListener('change', draw)
-  d.body.append(h('div', { class: 'oplog-tools' }, h('label', { for: 'oplog-node' }, 'Node '), filter), missing)
+  d.body.append(h('div', { class: 'oplog-tools' }, h('label', { for: 'oplog-node' }, tr('ui.op.nodeFilter')), filter), missing)
   d.body.append(
     h(
       'div',
@@ -162,7 +158,9 @@ export function oplogDialog(): void {
           h(
             'tr',
             null,
-            ['Time', 'User', 'Node', 'Operation', 'Target', 'Arguments', 'Result'].map((x) => h('th', { scope: 'col' }, x)),
+            (['time', 'user', 'node', 'operation', 'target', 'arguments', 'result'] as const).map((x) =>
+              h('th', { scope: 'col' }, tr(`ui.op.col.${x}`)),
+            ),
           ),
         ),
         tbody,
@@ -170,19 +168,19 @@ export function oplogDialog(): void {
     ),
   )
   d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
-  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
+  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, tr('ui.op.loading'))))
   // The live stream carries this node's records; other nodes' are fetched again every few seconds while open.
   const load = () =>
     api.oplogAll(1000).then(
       (r) => {
         entries = withFinals(r.entries.map(asEntry))
-        missing.textContent = r.missing.map((m) => `No answer from ${m.node}: ${m.reason}`).join(' · ')
+        missing.textContent = r.missing.map((m) => tr('ui.op.noAnswer', { node: m.node, reason: m.reason })).join(' · ')
         draw()
       },
       (e) =>
         replace(
           tbody,
-          h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
+          h('tr', null, h('td', { colspan: 7, class: 'field-error' }, tr('ui.op.cannotRead', { message: (e as Error).message }))),
         ),
     )
   // One fetch at a time: a node that does not answer holds one up to 5 s.
@@ -211,7 +209,7 @@ const asEntry = (e: OpEntry): OpEntry & OplogEntry =>
     OplogEntry
 
 export function supportDialog(): void {
-  const d = dialog('Collect support files', { id: 'support' })
+  const d = dialog(tr('ui.sup.title'), { id: 'support' })
   const nodes = state.status?.nodes.map((n) => n.name) ?? []
   const all = h('input', { type: 'radio', name: 'sup', id: 'sup-all', checked: true })
   const some = h('input', { type: 'radio', name: 'sup', id: 'sup-some' })
@@ -219,7 +217,7 @@ export function supportDialog(): void {
   const list = h('ul', { class: 'plain', id: 'sup-list' })
   const out = h('div', { role: 'status', id: 'sup-out' })
   d.body.append(
-    h('p', null, 'Logs, configuration and system information of the chosen nodes, in one archive.'),
+    h('p', null, tr('ui.sup.what')),
     h('label', { class: 'check' }, all, ' All nodes'),
     h('label', { class: 'check' }, some, ' Only these nodes:'),
     h(
@@ -228,7 +226,7 @@ export function supportDialog(): void {
       boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
     ),
     out,
-    h('h3', null, 'Earlier bundles'),
+    h('h3', null, tr('ui.sup.earlier')),
     list,
   )
   const refresh = () =>
@@ -249,16 +247,12 @@ export function supportDialog(): void {
                   ` — ${b.nodes.join(', ')}, ${(b.size / 1024).toFixed(0)} KiB`,
                 ),
               )
-            : h('li', { class: 'muted' }, 'none yet'),
+            : h('li', { class: 'muted' }, tr('ui.sup.noneYet')),
         ),
       (e) =>
         replace(
           list,
-          h(
-            'li',
-            { class: unavailable(e) ? 'muted' : 'field-error' },
-            unavailable(e) ? 'Support bundles are not available on this agent.' : (e as Error).message,
-          ),
+          h('li', { class: unavailable(e) ? 'muted' : 'field-error' }, unavailable(e) ? tr('ui.sup.unavailable') : (e as Error).message),
         ),
     )
   void refresh()
@@ -269,23 +263,23 @@ export function supportDialog(): void {
       async () => {
         const chosen = all.checked ? ('all' as const) : boxes.filter((b) => b.checked).map((b) => b.value)
         if (chosen !== 'all' && !chosen.length) {
-          out.textContent = 'Choose at least one node.'
+          out.textContent = tr('ui.sup.chooseNode')
           return
         }
-        out.textContent = 'collecting…'
+        out.textContent = tr('ui.sup.collecting')
         try {
           const b = await api.supportCollect(chosen)
           replace(
             out,
-            'Ready: ',
+            tr('ui.sup.ready'),
             h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, 'download the bundle'),
             ` (${(b.size / 1024).toFixed(0)} KiB)`,
           )
           void refresh()
         } catch (e) {
           out.textContent = unavailable(e)
-            ? `Support file collection is not available on this agent: ${(e as Error).message}`
-            : `Collection failed: ${(e as Error).message}`
+            ? tr('ui.sup.notAvailable', { message: (e as Error).message })
+            : tr('ui.sup.failed', { message: (e as Error).message })
         }
       },
       { primary: true, id: 'sup-ok' },
@@ -440,11 +434,7 @@ export function heartbeatDialog(): void {
     ? h(
         'div',
         null,
-        h(
-          'p',
-          null,
-          `Cluster ${hb.cluster}, heartbeat port ${hb.port}, every ${hb.timing.intervalMs} ms, a node is lost after ${hb.timing.deadMs} ms of silence on all links.`,
-        ),
+        h('p', null, tr('ui.hb.summary', { cluster: hb.cluster, port: hb.port, interval: hb.timing.intervalMs, dead: hb.timing.deadMs })),
         h(
           'table',
           { class: 'grid' },
@@ -454,8 +444,8 @@ export function heartbeatDialog(): void {
             h(
               'tr',
               null,
-              h('th', null, 'Node'),
-              hb.links.map((l) => h('th', null, `${l.name} (priority ${l.priority})`)),
+              h('th', null, tr('ui.lic.node')),
+              hb.links.map((l) => h('th', null, tr('ui.hb.priority', { link: l.name, priority: l.priority }))),
             ),
           ),
           h(
@@ -472,16 +462,8 @@ export function heartbeatDialog(): void {
           ),
         ),
       )
-    : h('p', { class: 'muted' }, 'This agent does not export hb.json through its API.')
-  void message(
-    'Heartbeat configuration',
-    view,
-    h(
-      'p',
-      null,
-      'Editing the heartbeat configuration from the console is not available yet: this agent has no API for hb.json. Edit config/hb.json on every node and restart the agents, or use `mccs config import`.',
-    ),
-  )
+    : h('p', { class: 'muted' }, tr('ui.hb.noExport'))
+  void message(tr('ui.hb.title'), view, h('p', null, tr('ui.hb.noEdit')))
 }
 
 export function aboutDialog(): void {
@@ -493,12 +475,12 @@ export function aboutDialog(): void {
     )
     .then((v) =>
       message(
-        'About MCCS',
-        h('p', { id: 'about-version' }, h('strong', null, `MCCS ${v}`), ' — an open high-availability cluster server.'),
+        tr('ui.about.title'),
+        h('p', { id: 'about-version' }, h('strong', null, 'MCCS', ` ${v}`), tr('ui.about.what')),
         h(
           'p',
           null,
-          `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`,
+          tr('ui.about.connected', { node: state.status?.node ?? '?', cluster: state.status?.cluster ?? '?', types: state.types.length }),
         ),
       ),
     )
@@ -506,33 +488,33 @@ export function aboutDialog(): void {
 
 /** File → Change password: the same rules and refusals as the forced change. */
 export function passwordDialog(): void {
-  const d = dialog('Change password', { id: 'password' })
+  const d = dialog(tr('ui.cp.title'), { id: 'password' })
   const cur = h('input', { id: 'cp-current', type: 'password', autocomplete: 'current-password' })
   const next = h('input', { id: 'cp-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'cp-error' })
   const again = h('input', { id: 'cp-again', type: 'password', autocomplete: 'new-password' })
   const err = h('div', { class: 'field-error', id: 'cp-error', role: 'alert' })
   d.body.append(
-    h('label', { for: 'cp-current' }, 'Current password'),
+    h('label', { for: 'cp-current' }, tr('ui.pw.current')),
     cur,
-    h('label', { for: 'cp-next' }, 'New password'),
+    h('label', { for: 'cp-next' }, tr('ui.pw.next')),
     next,
-    h('label', { for: 'cp-again' }, 'New password again'),
+    h('label', { for: 'cp-again' }, tr('ui.pw.again')),
     again,
     err,
   )
   d.footer.append(
     button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Change',
+      tr('ui.cp.change'),
       async () => {
         err.textContent = ''
         if (next.value !== again.value) {
-          err.textContent = 'The two new passwords differ.'
+          err.textContent = tr('ui.pw.differ')
           return
         }
         try {
           await api.changePassword(cur.value, next.value)
-          notify('password changed', 'ok')
+          notify(tr('ui.cp.changed'), 'ok')
           d.close()
         } catch (e) {
           const ae = e instanceof ApiError ? e : null

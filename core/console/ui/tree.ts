@@ -159,7 +159,7 @@ export function renderTree(root: HTMLElement): void {
       })
       return li
     })
-  const ul = h('ul', { role: 'tree', 'aria-label': 'Management tree', class: 'tree' }, build(items(), 1))
+  const ul = h('ul', { role: 'tree', 'aria-label': tr('ui.tree.label'), class: 'tree' }, build(items(), 1))
   ul.addEventListener('keydown', onKey)
   replace(root, ul)
   if (focusedKey) ul.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus()
