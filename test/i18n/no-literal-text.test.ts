@@ -12,6 +12,7 @@ const DONE = [
   'add-resource.ts',
   'dialogs.ts',
   'event-banner.ts',
+  'license-banner.ts',
   'login.ts',
   'main.ts',
   'menus.ts',

@@ -269,7 +269,7 @@ export const COMMANDS: Command[] = [
       if (v.state === 'unknown')
         return v.fencing.length
           ? tr('ui.why.unknownFencing', { nodes: v.fencing.join(', ') })
-          : tr('ui.why.unknownLost', { node: v.node ?? '?' })
+          : tr('ui.why.unknownLost', { node: v.node ?? tr('ui.why.itsNode') })
       return v.state === 'offline' || v.state === 'partial' || (v.state === 'faulted' && v.faults.length < groupNodes(g).length)
         ? true
         : tr('ui.why.groupIs', { state: stateWord(v.text) })
@@ -313,7 +313,7 @@ export const COMMANDS: Command[] = [
       if (!g) return NEED_GROUP()
       if (groupNodes(g).length < 2) return tr('ui.why.oneNode')
       const v = groupState(g)
-      if (v.state === 'unknown') return tr('ui.why.unknownLost', { node: v.node ?? '?' })
+      if (v.state === 'unknown') return tr('ui.why.unknownLost', { node: v.node ?? tr('ui.why.itsNode') })
       return isUp(v.state) ? true : tr('ui.why.notOnline')
     },
     run: async () => {
