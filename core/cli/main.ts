@@ -2,38 +2,11 @@
 import { parseArgs } from 'node:util'
 import { stdio, type CliIO } from './io.js'
 import { EXIT } from './exit-codes.js'
+import { t } from '../i18n/messages.js'
 
-const USAGE = `usage: mccs <command> [options]
-  agent                              run this node's agent (foreground)
-  demo [--lang ko|en]                a local one-node demo cluster (what npm start runs), in Korean or English
-  status                             groups, resources per node, faults, locks
-  group <verb> <group>               online|offline|switch|lock|unlock|clear|flush|probe|failover
-  resource <verb> <resource>         online|offline|probe|activate|deactivate
-  group add|edit|delete <group>      configuration: mccs group add g --nodes n1,n2 [--no-failover] [--no-autostart] [--failback]
-  resource add|edit|delete <r>       configuration: mccs resource add r --type T --group G [--attr k=v]... [--node-attr n:k=v]...
-  resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
-  monitor-all                        monitor every resource now
-  node standby|unstandby [<node>]    move a node's groups away and start nothing there (planned work) | end it
-  node maintenance|unmaintenance [<node>]   leave what runs on a node as it is (not monitored or moved) | end it
-  config validate [dir|file]|export|import <file>|reconcile
-  simulate <scenario.json>           the plan the engine would run (dry run)
-  cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
-  plugin list | plugin info <type>   loaded resource types
-  aws policy [--json] | aws check    the minimal IAM policy of the configured AWS resources; DryRun of each action here
-  quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
-  ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
-  support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
-  license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
-  mirror status|verify|resync|resolve|primary   mirror disks' replication (mccs mirror for details)
-  license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
-  setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
-  node add <name>                    on a member: a one-time token for mccs setup --join on a new host
-  explain <group> [--since 30m]      why a group is where it is / moved / will not start (the event timeline)
-  log-level [debug|info|warn|error]  this node's agent log level: shown, or changed now (kept across restarts)
-  metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
-  uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
-options: --version  --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
-exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
+/** The usage text: cli.usage in the locale files (Korean or English, as the command speaks). */
+const usage = async (flag: unknown): Promise<string> =>
+  t(await (await import('./lang.js')).cliLocale(flag).catch(() => 'en' as const), 'cli.usage')
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -89,7 +62,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     return EXIT.OK
   }
   if (values.help || !cmd) {
-    io.out(USAGE)
+    io.out(await usage(values.lang))
     return cmd || values.help ? EXIT.OK : EXIT.USAGE
   }
   try {
@@ -139,6 +112,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
             ...(typeof values.node === 'string' ? { node: values.node } : {}),
             persistent: values.persistent === true,
             off: values.off === true,
+            locale: await (await import('./lang.js')).cliLocale(values.lang),
           },
           io,
         )
@@ -224,7 +198,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           io,
         )
       default:
-        io.err(USAGE)
+        io.err(await usage(values.lang))
         return EXIT.USAGE
     }
   } catch (err) {

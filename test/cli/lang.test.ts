@@ -140,3 +140,20 @@ t.test('an error in Korean leads with the title, keeps the code and the reason; 
     'Korean title, then the code and the reason',
   )
 })
+
+t.test('the usage text in the asked language', async (t) => {
+  const { main } = await import('../../core/cli/main.js')
+  const run = async (argv: string[]) => {
+    const out: string[] = []
+    const code = await main(argv, { out: (s) => out.push(s), err: (s) => out.push(s) })
+    return { code, text: out.join('\n') }
+  }
+  const en = await run(['--help', '--lang', 'en'])
+  t.equal(en.code, 0)
+  t.match(en.text, /^usage: mccs <command> \[options\]\n {2}agent {30}run this node's agent \(foreground\)/)
+  t.match(en.text, /\nexit codes: 0 ok, 1 target not reached/)
+  const ko = await run(['--help', '--lang', 'ko'])
+  t.match(ko.text, /^사용법: mccs <명령> \[옵션\]\n {2}agent {30}이 노드의 에이전트 실행/)
+  t.match(ko.text, /\n종료 코드: 0 성공/)
+  t.equal(ko.text.split('\n').length, en.text.split('\n').length, 'the same lines in both')
+})
