@@ -1,26 +1,11 @@
-// Issue 18, acceptance 3 (in part): the console files that are fully localized show no English text written in
-// the code: a text child of h(), a label, title, aria-label or placeholder, a notice, a dialog title or a
-// button caption must come from tr(). The check covers the files listed below (docs/i18n.md says which parts
-// are not translated yet); a file joins the list once it is done, so the list only grows.
+// Issue 18, acceptance 3: no English text written in the console's code. In every file of core/console/ui a
+// text child of h(), a label, title, aria-label or placeholder, a notice, a dialog title, a button caption or
+// a textContent must come from tr() (the locale files). A heuristic over the source: it reads the positions
+// where a user reads text; docs/i18n.md lists what is still English elsewhere.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { packageRoot } from '../../core/paths.js'
-
-const DONE = [
-  'actions.ts',
-  'add-resource.ts',
-  'dialogs.ts',
-  'event-banner.ts',
-  'license-banner.ts',
-  'login.ts',
-  'main.ts',
-  'menus.ts',
-  'panels.ts',
-  'states.ts',
-  'tree.ts',
-  'wizard.ts',
-]
 
 /** Quoted text with an English word of three letters or more (a code word such as an id or a class is not
  *  text: those are skipped by the positions below, which are where the user reads). */
@@ -50,10 +35,12 @@ export function englishIn(text: string): string[] {
   return out
 }
 
-t.test('the localized console files show no English text of their own', async (t) => {
+t.test('the console files show no English text of their own', async (t) => {
   const ui = path.join(packageRoot(), 'core/console/ui')
   const found: Record<string, string[]> = {}
-  for (const f of DONE) {
+  const files = readdirSync(ui).filter((f) => f.endsWith('.ts'))
+  t.ok(files.length > 20, `${files.length} files`)
+  for (const f of files) {
     const hits = englishIn(readFileSync(path.join(ui, f), 'utf8'))
     if (hits.length) found[f] = hits
   }

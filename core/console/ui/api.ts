@@ -2,7 +2,7 @@
 // one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
 import type { AgentStatus } from '../../agent/status.js'
 import type { TimelineReply } from '../routes/timeline.js'
-import { lang } from './i18n.js'
+import { lang, tr } from './i18n.js'
 import type { Locale } from '../../i18n/messages.js'
 
 export type { TimelineReply }
@@ -51,7 +51,7 @@ export async function call<T>(method: string, url: string, body?: unknown): Prom
   try {
     res = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   } catch (err) {
-    throw new ApiError(0, 'MCCS_ERR_NETWORK', `the agent did not answer (${(err as Error).message})`)
+    throw new ApiError(0, 'MCCS_ERR_NETWORK', tr('ui.api.network', { message: (err as Error).message }))
   }
   if (res.status === 204) return undefined as T
   const text = await res.text()
@@ -67,14 +67,14 @@ export async function call<T>(method: string, url: string, body?: unknown): Prom
     const err = new ApiError(
       res.status,
       e?.error?.code ?? `HTTP_${res.status}`,
-      e?.error?.message ?? (res.status === 404 ? `${method} ${url} does not exist on this agent` : `${res.status} ${res.statusText}`),
+      e?.error?.message ?? (res.status === 404 ? tr('ui.api.noRoute', { method, url }) : `${res.status} ${res.statusText}`),
       e?.error?.field,
       e?.issues ?? [],
     )
     if (res.status === 401 && !url.endsWith('/api/login')) onUnauthorized()
     throw err
   }
-  if (data === undefined && text) throw new ApiError(res.status, 'MCCS_ERR_BAD_REPLY', `${url} answered with something that is not JSON`)
+  if (data === undefined && text) throw new ApiError(res.status, 'MCCS_ERR_BAD_REPLY', tr('ui.api.notJson', { url }))
   return data as T
 }
 

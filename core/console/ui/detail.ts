@@ -121,7 +121,7 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
 
 export function renderDetail(root: HTMLElement): void {
   if (!state.status) {
-    replace(root, h('p', { class: 'muted' }, 'waiting for the agent…'))
+    replace(root, h('p', { class: 'muted' }, tr('ui.dd.waiting')))
     return
   }
   const sel = state.selection
@@ -181,7 +181,7 @@ export function renderDetail(root: HTMLElement): void {
 // ---- cluster
 function groupStateTable(): Node {
   const st = state.status!
-  if (!st.groups.length) return h('p', { class: 'muted' }, 'No resource groups yet: Edit → Add group.')
+  if (!st.groups.length) return h('p', { class: 'muted' }, tr('ui.dd.noGroups'))
   const nodes = st.nodes.map((n) => n.name)
   return h(
     'table',
@@ -275,12 +275,7 @@ function clusterAttrs(): Node {
 }
 function quorumView(): Node {
   const m = state.status!.membership
-  if (!m)
-    return h(
-      'p',
-      { class: 'muted' },
-      'Single-node cluster: no quorum is configured (quorum applies when the cluster has two or more nodes).',
-    )
+  if (!m) return h('p', { class: 'muted' }, tr('ui.dd.single'))
   return h(
     'div',
     null,
@@ -352,27 +347,8 @@ function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership'
         [tr('ui.d.server-says'), q.server.reason],
       ]),
     )
-  if (q?.twoNode)
-    return h(
-      'div',
-      { id: 'quorum-server' },
-      title,
-      h(
-        'p',
-        null,
-        'Two-node mode: no quorum server; once both nodes were seen, either one alone keeps quorum (the fence decides a split).',
-      ),
-    )
-  return h(
-    'div',
-    { id: 'quorum-server' },
-    title,
-    h(
-      'p',
-      { class: 'quorum-none', role: 'note' },
-      'Neither a quorum server nor two-node mode is set: only a partition with more than half of the votes keeps quorum, and in an even split no side runs anything. Set quorum.server or quorum.twoNode in hb.json.',
-    ),
-  )
+  if (q?.twoNode) return h('div', { id: 'quorum-server' }, title, h('p', null, tr('ui.dd.twoNode')))
+  return h('div', { id: 'quorum-server' }, title, h('p', { class: 'quorum-none', role: 'note' }, tr('ui.dd.neither')))
 }
 const VOTE_TEXT: Record<string, string> = {
   granted: 'granted to this partition',
@@ -383,7 +359,7 @@ const VOTE_TEXT: Record<string, string> = {
 // ---- group
 function resourceStateTable(g: string): Node {
   const gs = groupStatus(g)
-  if (!gs) return h('p', { class: 'muted' }, `group ${g} no longer exists`)
+  if (!gs) return h('p', { class: 'muted' }, tr('ui.dd.groupGone', { name: g }))
   const nodes = groupNodes(g)
   const v = groupView(state.status!, gs)
   // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
@@ -473,7 +449,7 @@ function resourceStateTable(g: string): Node {
                       lost && x.state !== 'unknown'
                         ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text)
                         : badge(x.state, x.fault ?? undefined),
-                      !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'),
+                      !x.monitored && h('span', { class: 'muted' }, ` ${tr('ui.dd.notMonitored')}`),
                       x.fault && h('div', { class: 'fault' }, x.fault),
                     ]
                   : badge('unknown'),
@@ -492,12 +468,12 @@ function dependencyTab(g: string): View {
   const names = () => groupStatus(g)?.resources.map((r) => r.name) ?? []
   const parent = h(
     'select',
-    { id: 'dep-parent', 'aria-label': 'Parent (depends on the child)' },
+    { id: 'dep-parent', 'aria-label': tr('ui.dd.parentAria') },
     names().map((n) => h('option', { value: n }, n)),
   )
   const child = h(
     'select',
-    { id: 'dep-child', 'aria-label': 'Child (comes online first)' },
+    { id: 'dep-child', 'aria-label': tr('ui.dd.childAria') },
     names().map((n, i) => h('option', { value: n, selected: i === 1 }, n)),
   )
   const err = h('div', { class: 'field-error', role: 'alert', id: 'dep-error' })
@@ -512,44 +488,40 @@ function dependencyTab(g: string): View {
             h(
               'li',
               null,
-              `${d.parent} depends on ${d.child} `,
+              tr('ui.dd.dependsOn', { parent: d.parent, child: d.child }),
               button(
-                'Unlink',
+                tr('ui.dd.unlink'),
                 () => void report(`unlink ${d.parent} → ${d.child}`, api.unlink(d.parent, d.child)).then(() => loadConfig()),
                 {},
               ),
             ),
           )
-        : h('li', { class: 'muted' }, 'no dependencies'),
+        : h('li', { class: 'muted' }, tr('ui.dd.noDeps')),
     )
   }
   update()
   const el = h(
     'div',
     null,
-    h(
-      'p',
-      { class: 'muted' },
-      'A parent depends on its child: the child comes online first and goes offline last. Arrows point from parent to child.',
-    ),
+    h('p', { class: 'muted' }, tr('ui.dd.depHelp')),
     graphHost,
     h(
       'div',
       { class: 'dep-form' },
       parent,
-      h('span', null, ' depends on '),
+      h('span', null, tr('ui.dd.dependsWord')),
       child,
       button(
-        'Link',
+        tr('ui.dd.link'),
         async () => {
           err.textContent = ''
           if (parent.value === child.value) {
-            err.textContent = 'a resource cannot depend on itself'
+            err.textContent = tr('ui.dd.self')
             return
           }
           try {
             const done = await api.link(parent.value, child.value)
-            notify(`${parent.value} now depends on ${child.value}`, 'ok')
+            notify(tr('ui.dd.nowDepends', { parent: parent.value, child: child.value }), 'ok')
             showConfigWarnings(`${parent.value} linked to ${child.value}`, done)
             await loadConfig()
           } catch (e) {
@@ -567,7 +539,7 @@ function dependencyTab(g: string): View {
 
 function groupProps(g: string): View {
   const cfg = groupConfig(g)
-  if (!cfg) return { el: h('p', { class: 'muted' }, 'loading the configuration…') }
+  if (!cfg) return { el: h('p', { class: 'muted' }, tr('ui.dd.loadingConfig')) }
   const all = state.status?.nodes.map((n) => n.name) ?? []
   let order = [...cfg.nodes, ...all.filter((n) => !cfg.nodes.includes(n))]
   const chosen = new Set(cfg.nodes)
@@ -635,7 +607,7 @@ function groupProps(g: string): View {
           err.textContent = ''
           const nodes = order.filter((n) => chosen.has(n))
           if (!nodes.length) {
-            err.textContent = 'choose at least one node'
+            err.textContent = tr('ui.ag.nodesRule')
             return
           }
           try {
@@ -645,8 +617,8 @@ function groupProps(g: string): View {
               autoStart: auto.checked,
               autoFailback: back.checked,
             })
-            notify(`group '${g}' saved`, 'ok')
-            showConfigWarnings(`group '${g}' saved`, done)
+            notify(tr('ui.dd.groupSaved', { name: g }), 'ok')
+            showConfigWarnings(tr('ui.dd.groupSaved', { name: g }), done)
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message}${e.field ? ` [${e.field}]` : ''}` : (e as Error).message
           }
@@ -660,7 +632,7 @@ function groupProps(g: string): View {
 // ---- resource
 function oneResourceState(r: string): Node {
   const rs = resourceStatus(r)
-  if (!rs) return h('p', { class: 'muted' }, `resource ${r} no longer exists`)
+  if (!rs) return h('p', { class: 'muted' }, tr('ui.dd.resourceGone', { name: r }))
   const g = groupOf(r)!
   return h(
     'div',
@@ -705,9 +677,9 @@ function oneResourceState(r: string): Node {
 }
 
 function resourceAttrs(r: string): View {
-  const el = h('div', { class: 'form' }, h('p', { class: 'muted' }, 'loading…'))
+  const el = h('div', { class: 'form' }, h('p', { class: 'muted' }, tr('ui.dd.loading')))
   const cfg = resourceConfig(r)
-  if (!cfg) return { el: h('p', { class: 'muted' }, 'loading the configuration…') }
+  if (!cfg) return { el: h('p', { class: 'muted' }, tr('ui.dd.loadingConfig')) }
   void typeDetail(cfg.type).then(
     (t) => {
       const form = schemaForm({
@@ -720,7 +692,7 @@ function resourceAttrs(r: string): View {
       const err = h('div', { class: 'field-error', role: 'alert', id: 'ra-error' })
       replace(
         el,
-        h('p', null, `Type ${t.displayName} (${t.name} ${t.version}), group ${cfg.group}.`),
+        h('p', null, tr('ui.dd.typeLine', { type: t.displayName, name: t.name, version: t.version, group: cfg.group })),
         form.el,
         h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
         Object.keys(cfg.policy).length
@@ -736,20 +708,20 @@ function resourceAttrs(r: string): View {
         h(
           'div',
           { class: 'row-buttons' },
-          button('Check', () => void form.validateRemote()),
+          button(tr('ui.ar.check'), () => void form.validateRemote()),
           button(
             tr('ui.btn.save'),
             async () => {
               err.textContent = ''
               const v = form.values()
               if (!v || !(await form.validateRemote())) {
-                err.textContent = 'Fix the fields marked above.'
+                err.textContent = tr('ui.dd.fixAbove')
                 return
               }
               try {
                 const done = await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
-                notify(`resource '${r}' saved`, 'ok')
-                showConfigWarnings(`resource '${r}' saved`, done)
+                notify(tr('ui.dd.resourceSaved', { name: r }), 'ok')
+                showConfigWarnings(tr('ui.dd.resourceSaved', { name: r }), done)
               } catch (e) {
                 if (e instanceof ApiError && e.issues.length) form.showIssues(e.issues)
                 err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
@@ -760,7 +732,7 @@ function resourceAttrs(r: string): View {
         ),
       )
     },
-    (e) => replace(el, h('p', { class: 'field-error' }, `cannot load type ${cfg.type}: ${(e as Error).message}`)),
+    (e) => replace(el, h('p', { class: 'field-error' }, tr('ui.dd.cannotLoadType', { type: cfg.type, message: (e as Error).message }))),
   )
   return { el }
 }
@@ -861,13 +833,13 @@ function nodeAttrs(n: string): Node {
             }),
           ),
         )
-      : h('p', { class: 'muted' }, 'not exported by this agent'),
+      : h('p', { class: 'muted' }, tr('ui.dd.notExported')),
     h('h3', null, tr('ui.d.self-fencing')),
     h(
       'p',
       null,
-      'Without quorum this node takes its resources offline by itself. Isolation test addresses (a node that reaches none of them knows it is the isolated one): ',
-      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : 'none configured',
+      tr('ui.dd.selfFence'),
+      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : tr('ui.dd.noneConfigured'),
     ),
     h('h3', null, tr('ui.d.remote-fencing')),
     hb?.fencing?.length
@@ -875,15 +847,13 @@ function nodeAttrs(n: string): Node {
           'ol',
           null,
           hb.fencing.map((f, i) =>
-            h('li', null, `level ${i + 1}: ${f.type}`, f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''),
+            h('li', null, tr('ui.dd.level', { n: i + 1, type: f.type }), f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''),
           ),
         )
       : h(
           'p',
           { class: 'muted' },
-          hb
-            ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.'
-            : 'not exported by this agent',
+          hb ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.' : tr('ui.dd.notExported'),
         ),
   )
 }
@@ -935,7 +905,7 @@ function typeList(): Node {
 }
 function typeResources(t: string): Node {
   const rs = (state.status?.groups ?? []).flatMap((g) => g.resources.filter((r) => r.type === t).map((r) => ({ g, r })))
-  if (!rs.length) return h('p', { class: 'muted' }, `No resource of type ${t}.`)
+  if (!rs.length) return h('p', { class: 'muted' }, tr('ui.dd.noResourceOfType', { type: t }))
   return h(
     'table',
     { class: 'grid' },
@@ -968,7 +938,7 @@ function typeResources(t: string): Node {
   )
 }
 function typeAttrs(t: string): View {
-  const el = h('div', null, h('p', { class: 'muted' }, 'loading…'))
+  const el = h('div', null, h('p', { class: 'muted' }, tr('ui.dd.loading')))
   void typeDetail(t).then(
     (d) => {
       const props = Object.entries((d.wizard.properties ?? {}) as Record<string, Record<string, unknown>>)
@@ -1017,17 +987,13 @@ function typeAttrs(t: string): View {
                 h('th', { scope: 'row' }, k),
                 h('td', null, String(s.title ?? '')),
                 h('td', null, String(s.type ?? (s.$ref ? 'choice' : ''))),
-                h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? 'per node' : 'global'),
+                h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? tr('ui.dd.perNode') : tr('ui.dd.global')),
                 h('td', null, String(s.description ?? '')),
               ),
             ),
           ),
         ),
-        h(
-          'p',
-          { class: 'muted' },
-          'Changing type attributes for the whole cluster is done in main.json "types" (Edit → configuration import) — the console has no API for it yet.',
-        ),
+        h('p', { class: 'muted' }, tr('ui.dd.typeAttrs')),
       )
     },
     (e) => {

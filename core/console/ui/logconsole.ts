@@ -28,7 +28,14 @@ export function formatLine(line: string): { text: string; level: string } {
 const keep = () => Math.max(50, Math.min(10000, Number(localStorage.getItem('mccs.logLines') ?? '500') || 500))
 
 export function logConsole(): HTMLElement {
-  const out = h('div', { class: 'log-lines', id: 'log-lines', role: 'log', 'aria-live': 'off', tabindex: 0, 'aria-label': 'Log lines' })
+  const out = h('div', {
+    class: 'log-lines',
+    id: 'log-lines',
+    role: 'log',
+    'aria-live': 'off',
+    tabindex: 0,
+    'aria-label': tr('ui.full.linesAria'),
+  })
   let paused = false
   // Lines are added once per frame: a burst (thousands of lines at once) costs one layout, not one each,
   // and only the last `keep()` of it are ever built.
@@ -153,15 +160,15 @@ export function logConsole(): HTMLElement {
 const PAGE = 2000
 export async function fullLogPage(root: HTMLElement): Promise<void> {
   document.title = 'MCCS — full log'
-  const out = h('div', { class: 'full-log', id: 'full-log', role: 'log', tabindex: 0, 'aria-label': 'The whole log' })
-  const range = h('span', { id: 'log-range', class: 'muted', role: 'status' }, 'loading…')
+  const out = h('div', { class: 'full-log', id: 'full-log', role: 'log', tabindex: 0, 'aria-label': tr('ui.full.wholeAria') })
+  const range = h('span', { id: 'log-range', class: 'muted', role: 'status' }, tr('ui.full.loading'))
   const err = h('p', { class: 'field-error', role: 'alert' })
   let from = 0
   let shown = 0
   let size = 0
-  const older = button(`◂ Older ${PAGE.toLocaleString()} lines`, () => void load(from), { id: 'log-older', disabled: true })
+  const older = button(tr('ui.full.older', { n: PAGE.toLocaleString() }), () => void load(from), { id: 'log-older', disabled: true })
   const newest = button(
-    '⟳ Newest',
+    tr('ui.full.newest'),
     () => {
       replace(out)
       shown = 0
@@ -191,7 +198,7 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
         ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})`
         : 'the log is empty'
     } catch (e) {
-      err.textContent = `cannot read the log: ${(e as Error).message}`
+      err.textContent = tr('ui.full.cannotRead', { message: (e as Error).message })
       older.disabled = from <= 0 && shown > 0
     }
   }
@@ -200,7 +207,7 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
     h(
       'div',
       { class: 'full-log-page', id: 'full-log-page' },
-      h('div', { class: 'full-log-head' }, h('h1', null, 'MCCS log (this node)'), older, newest, range),
+      h('div', { class: 'full-log-head' }, h('h1', null, tr('ui.full.title')), older, newest, range),
       err,
       out,
     ),

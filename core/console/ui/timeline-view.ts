@@ -6,8 +6,7 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TimelineReply } from './api.js'
 import { state, groupStatus } from './store.js'
 import { button } from './dialogs.js'
-import { fmtTime, fmtClock } from './i18n.js'
-import { tr } from './i18n.js'
+import { fmtTime, fmtClock, tr } from './i18n.js'
 
 const SINCE: Array<[string, string]> = [
   ['', 'everything kept'],
@@ -36,8 +35,8 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     { id: 'tl-since' },
     SINCE.map(([v, label]) => h('option', { value: v }, label)),
   )
-  const updated = h('span', { class: 'muted', id: 'tl-updated', 'aria-live': 'polite' }, 'loading…')
-  const why = h('section', { id: 'tl-why', class: 'tl-why', 'aria-label': 'Why' })
+  const updated = h('span', { class: 'muted', id: 'tl-updated', 'aria-live': 'polite' }, tr('ui.tl.loading'))
+  const why = h('section', { id: 'tl-why', class: 'tl-why', 'aria-label': tr('ui.tl.why') })
   const missing = h('p', { id: 'tl-missing', class: 'field-error', role: 'status' })
   const events = h('div', { id: 'tl-events' })
   const el = h(
@@ -46,7 +45,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     h(
       'div',
       { class: 'tl-bar' },
-      h('label', null, 'Since ', since),
+      h('label', null, tr('ui.tl.since'), since),
       ' ',
       button(tr('ui.btn.refresh'), () => void load(), { id: 'tl-refresh' }),
       ' ',
@@ -73,11 +72,11 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     el.setAttribute('aria-busy', 'true')
     try {
       render(await api.timeline({ group, since: since.value || undefined }))
-      updated.textContent = `updated ${fmtClock(Date.now())}; follows the live state`
+      updated.textContent = tr('ui.tl.updated', { time: fmtClock(Date.now()) })
     } catch (e) {
       updated.textContent = ''
       const msg = e instanceof ApiError ? e.message : String(e)
-      replace(why, h('p', { class: 'field-error', role: 'alert' }, `The timeline could not be read: ${msg}`))
+      replace(why, h('p', { class: 'field-error', role: 'alert' }, tr('ui.tl.cannotRead', { message: msg })))
     } finally {
       inFlight = false
       el.removeAttribute('aria-busy')
@@ -106,7 +105,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
               ),
             ),
           )
-        : h('p', { class: 'muted' }, 'No resource groups yet.'),
+        : h('p', { class: 'muted' }, tr('ui.tl.noGroups')),
     )
     missing.textContent = r.missing.length
       ? `Not in this view (did not answer): ${r.missing.map((m) => `${m.node} (${m.reason})`).join(', ')}`
