@@ -142,7 +142,7 @@ export const COMMANDS: Command[] = [
       )
         return
       if (!(await confirm(tr('ui.cmd.delete-group'), tr('ui.delgroup.confirm', { group: g }), tr('ui.btn.delete')))) return
-      if (await report(`delete group '${g}'`, api.deleteGroup(g))) select({ kind: 'cluster' })
+      if (await report(tr('ui.what.deleteGroup', { name: g }), api.deleteGroup(g))) select({ kind: 'cluster' })
     },
   },
   {
@@ -163,7 +163,8 @@ export const COMMANDS: Command[] = [
       const r = selectedResource()!
       if (!(await confirm(tr('ui.cmd.delete-resource'), tr('ui.delres.confirm', { name: r }), tr('ui.btn.delete')))) return
       const g = groupOf(r)
-      if (await report(`delete resource '${r}'`, api.deleteResource(r))) select(g ? { kind: 'group', name: g } : { kind: 'cluster' })
+      if (await report(tr('ui.what.deleteResource', { name: r }), api.deleteResource(r)))
+        select(g ? { kind: 'group', name: g } : { kind: 'cluster' })
     },
   },
   {
@@ -178,7 +179,7 @@ export const COMMANDS: Command[] = [
       const r = selectedResource()!
       const on = resourceConfig(r)?.monitored === false
       return void report(
-        `${on ? 'activate' : 'deactivate'} monitoring of '${r}'`,
+        tr(on ? 'ui.what.activate' : 'ui.what.deactivate', { name: r }),
         api.resourceAction(r, on ? 'activate' : 'deactivate', {}),
       ).then(() => loadConfig().catch(() => {}))
     },
@@ -189,7 +190,7 @@ export const COMMANDS: Command[] = [
     menu: 'edit',
     icon: '⟳',
     enabled: () => true,
-    run: () => void report('monitor all resources', api.monitorAll()),
+    run: () => void report(tr('ui.what.monitorAll'), api.monitorAll()),
   },
   {
     id: 'failover-on-failure',
@@ -213,7 +214,7 @@ export const COMMANDS: Command[] = [
           async () => {
             if (
               await report(
-                `failover on failure of '${g}' ${cb.checked ? 'on' : 'off'}`,
+                tr('ui.what.fof', { name: g, value: tr(cb.checked ? 'ui.gl.yes' : 'ui.gl.no') }),
                 api.editGroup(g, { failoverOnFailure: cb.checked }),
               )
             )
@@ -245,7 +246,7 @@ export const COMMANDS: Command[] = [
               await api.renameNode(n, inp.value.trim())
               notify(tr('ui.rename.done', { node: n, name: inp.value.trim() }), 'ok')
             } catch (e) {
-              showError(`rename node ${n}`, e)
+              showError(tr('ui.what.renameNode', { node: n }), e)
             }
           },
           { primary: true },
@@ -276,10 +277,10 @@ export const COMMANDS: Command[] = [
     },
     run: async () => {
       const r = selectedResource()
-      if (r) return void report(`online '${r}'`, api.resourceAction(r, 'online', {}))
+      if (r) return void report(`${tr('ui.what.online')} '${r}'`, api.resourceAction(r, 'online', {}))
       const g = selectedGroup()!
       const node = await pickNode(tr('ui.online.title', { group: g }), groupNodes(g), tr('ui.online.on', { group: g }))
-      if (node) await groupVerb('online', 'online', { node })
+      if (node) await groupVerb('online', tr('ui.what.online'), { node })
     },
   },
   {
@@ -297,10 +298,10 @@ export const COMMANDS: Command[] = [
     },
     run: async () => {
       const r = selectedResource()
-      if (r) return void report(`offline '${r}'`, api.resourceAction(r, 'offline', {}))
+      if (r) return void report(`${tr('ui.what.offline')} '${r}'`, api.resourceAction(r, 'offline', {}))
       const g = selectedGroup()!
       if (await confirm(tr('ui.cmd.offline'), tr('ui.offline.confirm', { group: g }), tr('ui.cmd.offline')))
-        await groupVerb('offline', 'offline')
+        await groupVerb('offline', tr('ui.what.offline'))
     },
   },
   {
@@ -325,7 +326,7 @@ export const COMMANDS: Command[] = [
         tr('ui.switch.to', { group: g, from: from ?? '?' }),
         { confirm: true },
       )
-      if (node) await groupVerb('switch', `switch to ${node}`, { node })
+      if (node) await groupVerb('switch', tr('ui.what.switchTo', { node }), { node })
     },
   },
   {
@@ -354,7 +355,7 @@ export const COMMANDS: Command[] = [
           tr('ui.btn.lock'),
           () => {
             d.close()
-            void groupVerb('lock', 'lock', { persistent: pers.checked })
+            void groupVerb('lock', tr('ui.what.lock'), { persistent: pers.checked })
           },
           { primary: true, id: 'lock-ok' },
         ),
@@ -370,7 +371,7 @@ export const COMMANDS: Command[] = [
       const g = selectedGroup()
       return !g ? NEED_GROUP() : groupStatus(g)?.lock !== 'none' ? true : tr('ui.why.notLocked')
     },
-    run: () => void groupVerb('unlock', 'unlock'),
+    run: () => void groupVerb('unlock', tr('ui.what.unlock')),
   },
   {
     id: 'clear',
@@ -381,7 +382,7 @@ export const COMMANDS: Command[] = [
       const g = selectedGroup()
       return !g ? NEED_GROUP() : anyFault(g) ? true : tr('ui.why.noFault')
     },
-    run: () => void groupVerb('clear', 'remove fault'),
+    run: () => void groupVerb('clear', tr('ui.what.removeFault')),
   },
   {
     id: 'flush',
@@ -392,7 +393,7 @@ export const COMMANDS: Command[] = [
     run: async () => {
       const g = selectedGroup()!
       if (await confirm(tr('ui.cmd.flush'), tr('ui.flush.confirm', { group: g }), tr('ui.btn.initialize')))
-        await groupVerb('flush', 'command initialization')
+        await groupVerb('flush', tr('ui.what.flush'))
     },
   },
   {
@@ -403,7 +404,9 @@ export const COMMANDS: Command[] = [
     enabled: onGroupOrResource,
     run: () => {
       const r = selectedResource()
-      return r ? void report(`detect '${r}'`, api.resourceAction(r, 'probe', {})) : void groupVerb('probe', 'manual detection')
+      return r
+        ? void report(`${tr('ui.what.detect')} '${r}'`, api.resourceAction(r, 'probe', {}))
+        : void groupVerb('probe', tr('ui.what.probe'))
     },
   },
   {

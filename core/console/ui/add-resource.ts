@@ -140,7 +140,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
         monitored: monitored.checked,
       })
       notify(tr('ui.ar.added', { name: nameIn.value, group: groupSel.value }), 'ok')
-      showConfigWarnings(`resource '${nameIn.value}' added`, done)
+      showConfigWarnings(tr('ui.ar.addedShort', { name: nameIn.value }), done)
       d.close()
       await loadConfig().catch(() => {})
       select({ kind: 'resource', name: nameIn.value })

@@ -15,14 +15,14 @@ import {
   loadConfig,
   type Selection,
 } from './store.js'
-import { badge, groupView, roleLabel } from './states.js'
+import { badge, groupView, roleLabel, stateWord } from './states.js'
 import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
-import { fmtClock, tr, lang } from './i18n.js'
+import { fmtClock, tr, trOr, lang } from './i18n.js'
 
 interface View {
   el: HTMLElement
@@ -342,7 +342,7 @@ function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership'
       kv([
         [tr('ui.d.quorum-server'), cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
         [tr('ui.d.connected'), badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
-        [tr('ui.d.vote'), h('span', { class: 'quorum-vote' }, VOTE_TEXT[q.server.vote] ?? q.server.vote)],
+        [tr('ui.d.vote'), h('span', { class: 'quorum-vote' }, voteText(q.server.vote))],
         [tr('ui.d.holder'), q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
         [tr('ui.d.server-says'), q.server.reason],
       ]),
@@ -350,11 +350,8 @@ function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership'
   if (q?.twoNode) return h('div', { id: 'quorum-server' }, title, h('p', null, tr('ui.dd.twoNode')))
   return h('div', { id: 'quorum-server' }, title, h('p', { class: 'quorum-none', role: 'note' }, tr('ui.dd.neither')))
 }
-const VOTE_TEXT: Record<string, string> = {
-  granted: 'granted to this partition',
-  denied: 'given to another partition',
-  none: 'none (no answer within the lease)',
-}
+/** The quorum server's vote in words: ui.vote.<vote>. */
+const voteText = (v: string): string => trOr(`ui.vote.${v}`, v)
 
 // ---- group
 function resourceStateTable(g: string): Node {
@@ -447,7 +444,11 @@ function resourceStateTable(g: string): Node {
                 x
                   ? [
                       lost && x.state !== 'unknown'
-                        ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text)
+                        ? badge(
+                            'unknown',
+                            tr('ui.dd.lastHeard', { state: stateWord(x.state), why: v.perNode[n]!.why ?? '' }),
+                            v.perNode[n]!.text,
+                          )
                         : badge(x.state, x.fault ?? undefined),
                       !x.monitored && h('span', { class: 'muted' }, ` ${tr('ui.dd.notMonitored')}`),
                       x.fault && h('div', { class: 'fault' }, x.fault),
@@ -491,7 +492,10 @@ function dependencyTab(g: string): View {
               tr('ui.dd.dependsOn', { parent: d.parent, child: d.child }),
               button(
                 tr('ui.dd.unlink'),
-                () => void report(`unlink ${d.parent} → ${d.child}`, api.unlink(d.parent, d.child)).then(() => loadConfig()),
+                () =>
+                  void report(tr('ui.what.unlink', { parent: d.parent, child: d.child }), api.unlink(d.parent, d.child)).then(() =>
+                    loadConfig(),
+                  ),
                 {},
               ),
             ),
@@ -522,7 +526,7 @@ function dependencyTab(g: string): View {
           try {
             const done = await api.link(parent.value, child.value)
             notify(tr('ui.dd.nowDepends', { parent: parent.value, child: child.value }), 'ok')
-            showConfigWarnings(`${parent.value} linked to ${child.value}`, done)
+            showConfigWarnings(tr('ui.what.linked', { parent: parent.value, child: child.value }), done)
             await loadConfig()
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
@@ -752,29 +756,25 @@ function nodeWork(n: string, membership: string): Node {
     'div',
     { class: 'node-work' },
     h('h3', null, tr('ui.d.planned-work')),
-    h(
-      'p',
-      { class: 'muted' },
-      "Standby moves the node's groups to their next node and starts nothing there; maintenance leaves what runs there as it is (not monitored, started, stopped or moved).",
-    ),
+    h('p', { class: 'muted' }, tr('ui.work.help')),
     h(
       'div',
       { class: 'btn-row' },
       btn(
         'standby',
-        'Standby',
+        tr('ui.work.standby'),
         'standby',
         membership === 'standby'
-          ? 'already in standby'
+          ? tr('ui.work.alreadyStandby')
           : maint
-            ? 'in maintenance'
+            ? tr('ui.work.inMaintenance')
             : membership === 'up'
               ? null
-              : `the node is ${membership}`,
+              : tr('ui.work.nodeIs', { state: stateWord(membership) }),
       ),
-      btn('unstandby', 'End standby', 'end standby of', membership === 'standby' ? null : 'not in standby'),
-      btn('maintenance', 'Maintenance', 'maintenance of', maint ? 'already in maintenance' : null),
-      btn('unmaintenance', 'End maintenance', 'end maintenance of', maint ? null : 'not in maintenance'),
+      btn('unstandby', tr('ui.work.unstandby'), 'end standby of', membership === 'standby' ? null : tr('ui.work.notStandby')),
+      btn('maintenance', tr('ui.work.maintenance'), 'maintenance of', maint ? tr('ui.work.alreadyMaintenance') : null),
+      btn('unmaintenance', tr('ui.work.unmaintenance'), 'end maintenance of', maint ? null : tr('ui.work.notMaintenance')),
     ),
   )
 }
@@ -824,7 +824,7 @@ function nodeAttrs(n: string): Node {
                   'td',
                   null,
                   n === st.node
-                    ? 'this node'
+                    ? tr('ui.stale.thisNode')
                     : x
                       ? [badge(x.up ? 'up' : 'down'), x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : '']
                       : '—',
@@ -997,7 +997,7 @@ function typeAttrs(t: string): View {
       )
     },
     (e) => {
-      showError(`type ${t}`, e)
+      showError(tr('ui.what.type', { name: t }), e)
       replace(el, h('p', { class: 'field-error' }, (e as Error).message))
     },
   )

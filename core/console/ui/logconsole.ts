@@ -62,7 +62,7 @@ export function logConsole(): HTMLElement {
     (r) => {
       for (const l of r.lines) add(l)
     },
-    (e) => add(`(cannot read the log: ${(e as Error).message})`),
+    (e) => add(tr('ui.log.cannotRead', { message: (e as Error).message })),
   )
   onLog(add)
   const pause = button(
@@ -195,8 +195,10 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
       shown += p.lines.length
       older.disabled = from <= 0
       range.textContent = shown
-        ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})`
-        : 'the log is empty'
+        ? from > 0
+          ? tr('ui.full.shownOlder', { shown: shown.toLocaleString(), older: fmtBytes(from), size: fmtBytes(size) })
+          : tr('ui.full.shownAll', { shown: shown.toLocaleString(), size: fmtBytes(size) })
+        : tr('ui.full.empty')
     } catch (e) {
       err.textContent = tr('ui.full.cannotRead', { message: (e as Error).message })
       older.disabled = from <= 0 && shown > 0

@@ -62,7 +62,7 @@ export function addGroupDialog(): void {
             autoFailback: back.checked,
           })
           notify(tr('ui.ag.added', { name: name.value }), 'ok')
-          showConfigWarnings(`group '${name.value}' added`, done)
+          showConfigWarnings(tr('ui.ag.added', { name: name.value }), done)
           d.close()
           select({ kind: 'group', name: name.value })
         } catch (e) {
@@ -272,7 +272,7 @@ export function supportDialog(): void {
           replace(
             out,
             tr('ui.sup.ready'),
-            h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, 'download the bundle'),
+            h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, tr('ui.sup.download')),
             ` (${(b.size / 1024).toFixed(0)} KiB)`,
           )
           void refresh()
@@ -519,8 +519,7 @@ export function passwordDialog(): void {
         } catch (e) {
           const ae = e instanceof ApiError ? e : null
           err.dataset.code = ae?.code ?? ''
-          err.textContent =
-            ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+          err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? tr('ui.pw.reused', { message: ae.message }) : (e as Error).message
         }
       },
       { primary: true, id: 'cp-submit' },

@@ -6,15 +6,10 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TimelineReply } from './api.js'
 import { state, groupStatus } from './store.js'
 import { button } from './dialogs.js'
-import { fmtTime, fmtClock, tr } from './i18n.js'
+import { fmtTime, fmtClock, tr, trOr } from './i18n.js'
 
-const SINCE: Array<[string, string]> = [
-  ['', 'everything kept'],
-  ['15m', 'the last 15 minutes'],
-  ['1h', 'the last hour'],
-  ['6h', 'the last 6 hours'],
-  ['1d', 'the last day'],
-]
+/** The Since choices; their words are ui.tl.since.<value> ('all' for everything kept). */
+const SINCE = ['', '15m', '1h', '6h', '1d']
 /** The least time between two fetches the live status causes (Refresh and Since ask at once). */
 const MIN_GAP_MS = 2000
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
@@ -33,7 +28,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
   const since = h(
     'select',
     { id: 'tl-since' },
-    SINCE.map(([v, label]) => h('option', { value: v }, label)),
+    SINCE.map((v) => h('option', { value: v }, trOr(`ui.tl.since.${v || 'all'}`, v))),
   )
   const updated = h('span', { class: 'muted', id: 'tl-updated', 'aria-live': 'polite' }, tr('ui.tl.loading'))
   const why = h('section', { id: 'tl-why', class: 'tl-why', 'aria-label': tr('ui.tl.why') })
@@ -91,7 +86,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     el.dataset.loaded = String(Date.now())
     replace(
       why,
-      h('h3', null, group ? `Why ${group} is where it is` : 'Why the groups are where they are'),
+      h('h3', null, group ? tr('ui.tl.whyGroup', { group }) : tr('ui.tl.whyAll')),
       r.explanation.length
         ? r.explanation.map((x) =>
             h(
@@ -107,9 +102,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
           )
         : h('p', { class: 'muted' }, tr('ui.tl.noGroups')),
     )
-    missing.textContent = r.missing.length
-      ? `Not in this view (did not answer): ${r.missing.map((m) => `${m.node} (${m.reason})`).join(', ')}`
-      : ''
+    missing.textContent = r.missing.length ? tr('ui.tl.missing', { nodes: r.missing.map((m) => `${m.node} (${m.reason})`).join(', ') }) : ''
     if (!r.entries.length) {
       replace(events, h('p', { class: 'muted' }, `Nothing in the timeline${r.since ? ` since ${fmtWall(r.since)}` : ''}.`))
       return
