@@ -5,7 +5,9 @@
 // Each entry is its code's whole truth, in the shape of fastify's createError(code, message, status):
 // the catalogue message, the HTTP status every API answers with it (core/console/http-errors.ts takes it
 // from here; no other file maps codes to statuses: test/errors/catalogue.test.ts checks), and, where the
-// CLI maps the code, the name of its exit code (core/cli/exit-codes.ts). Append with e(message, status[, exit]).
+// CLI maps the code, the name of its exit code (core/cli/exit-codes.ts). Append with e(status[, exit]), and
+// put the message under err.<code> in every locale file of core/i18n (en.json, ko.json).
+import { t, type Locale, type MessageKey } from './i18n/messages.js'
 
 /** The CLI exit codes an entry may name (their numbers are in core/cli/exit-codes.ts, above this file). */
 export type ExitName = 'FAILED' | 'REJECTED' | 'AGENT_DOWN' | 'INVALID' | 'STATE_DIR'
@@ -18,148 +20,154 @@ export interface CatalogueEntry {
   readonly exit?: ExitName
 }
 
-function e(message: string, status: number, exit?: ExitName): CatalogueEntry {
-  return exit ? { message, status, exit } : { message, status }
+function e(status: number, exit?: ExitName): Omit<CatalogueEntry, 'message'> {
+  return exit ? { status, exit } : { status }
 }
 
-export const CATALOGUE = {
+const ENTRIES = {
   // --- generic input validation ---
-  MCCS_ERR_INVALID: e('invalid input', 400),
-  MCCS_ERR_NOT_FOUND: e('not found', 404, 'REJECTED'),
-  MCCS_ERR_CONFLICT: e('conflicts with the current state', 409, 'REJECTED'),
-  MCCS_ERR_INTERNAL: e('internal error', 500),
+  MCCS_ERR_INVALID: e(400),
+  MCCS_ERR_NOT_FOUND: e(404, 'REJECTED'),
+  MCCS_ERR_CONFLICT: e(409, 'REJECTED'),
+  MCCS_ERR_INTERNAL: e(500),
 
   // --- plugins: manifest, load, sandbox, capabilities ---
-  MCCS_ERR_MANIFEST: e('plugin manifest is invalid', 500),
-  MCCS_ERR_ENGINE_INCOMPATIBLE: e('plugin needs another MCCS plugin API version', 500),
-  MCCS_ERR_PLUGIN_LOAD: e('plugin could not be loaded', 500),
-  MCCS_ERR_PLUGIN_DUPLICATE: e('a plugin with this type name is already loaded', 500),
-  MCCS_ERR_PLUGIN_CONTRACT: e('plugin returned a value that breaks the hook contract', 502),
-  MCCS_ERR_PERMISSION_DENIED: e('plugin lacks the permission for this capability', 500),
-  MCCS_ERR_CAPABILITY_ARGS: e('capability called with invalid arguments', 500),
-  MCCS_ERR_CAPABILITY_FAILED: e('capability call failed', 502),
-  MCCS_ERR_HOOK_UNKNOWN: e('no such hook', 500),
-  MCCS_ERR_CANCELLED: e('cancelled', 409),
-  MCCS_ERR_PLUGIN_NAME_RESERVED: e("a built-in type's name; only the plugin shipped in the built-in folder may use it", 500),
-  MCCS_ERR_PLUGIN_LIMIT: e('plugin went past a host-side limit (concurrent calls, log, answer or argument size, CPU)', 500),
+  MCCS_ERR_MANIFEST: e(500),
+  MCCS_ERR_ENGINE_INCOMPATIBLE: e(500),
+  MCCS_ERR_PLUGIN_LOAD: e(500),
+  MCCS_ERR_PLUGIN_DUPLICATE: e(500),
+  MCCS_ERR_PLUGIN_CONTRACT: e(502),
+  MCCS_ERR_PERMISSION_DENIED: e(500),
+  MCCS_ERR_CAPABILITY_ARGS: e(500),
+  MCCS_ERR_CAPABILITY_FAILED: e(502),
+  MCCS_ERR_HOOK_UNKNOWN: e(500),
+  MCCS_ERR_CANCELLED: e(409),
+  MCCS_ERR_PLUGIN_NAME_RESERVED: e(500),
+  MCCS_ERR_PLUGIN_LIMIT: e(500),
   // --- aws.ec2 capability (core/plugins/caps/aws-*.ts); `field` holds EC2's own error code ---
-  MCCS_ERR_AWS_CONFIG: e('AWS settings (config/aws.json, profile, region) are missing or invalid', 500),
-  MCCS_ERR_AWS_API: e('the EC2 API refused the call', 502),
-  MCCS_ERR_AWS_THROTTLED: e('the EC2 API was still throttling when the deadline came', 503),
-  MCCS_ERR_AWS_UNREACHABLE: e('the EC2 endpoint could not be reached in time', 504),
+  MCCS_ERR_AWS_CONFIG: e(500),
+  MCCS_ERR_AWS_API: e(502),
+  MCCS_ERR_AWS_THROTTLED: e(503),
+  MCCS_ERR_AWS_UNREACHABLE: e(504),
 
   // --- engine / model ---
-  MCCS_ERR_DEP_CYCLE: e('dependencies form a cycle', 400, 'INVALID'),
-  MCCS_ERR_GROUP_LOCKED: e('group is locked', 409, 'REJECTED'),
-  MCCS_ERR_GROUP_BUSY: e('group has actions in progress', 409, 'REJECTED'),
-  MCCS_ERR_GROUP_OFFLINE: e('group is not online', 409, 'REJECTED'),
-  MCCS_ERR_GROUP_ONLINE_ELSEWHERE: e('group is online on another node', 409, 'REJECTED'),
-  MCCS_ERR_GROUP_FAULTED: e('group or resource is faulted on that node', 409, 'REJECTED'),
-  MCCS_ERR_NODE_UNAVAILABLE: e('node cannot take the group now', 409, 'REJECTED'),
-  MCCS_ERR_FENCE_PENDING: e('a node that may still run the group is not fenced yet', 409, 'REJECTED'),
-  MCCS_ERR_DEP_GROUP: e('dependency links resources of different groups', 400, 'INVALID'),
+  MCCS_ERR_DEP_CYCLE: e(400, 'INVALID'),
+  MCCS_ERR_GROUP_LOCKED: e(409, 'REJECTED'),
+  MCCS_ERR_GROUP_BUSY: e(409, 'REJECTED'),
+  MCCS_ERR_GROUP_OFFLINE: e(409, 'REJECTED'),
+  MCCS_ERR_GROUP_ONLINE_ELSEWHERE: e(409, 'REJECTED'),
+  MCCS_ERR_GROUP_FAULTED: e(409, 'REJECTED'),
+  MCCS_ERR_NODE_UNAVAILABLE: e(409, 'REJECTED'),
+  MCCS_ERR_FENCE_PENDING: e(409, 'REJECTED'),
+  MCCS_ERR_DEP_GROUP: e(400, 'INVALID'),
 
   // --- configuration ---
-  MCCS_ERR_CONFIG_SYNTAX: e('configuration file is not valid JSON', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_SCHEMA: e('configuration does not match its schema', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_REF: e('configuration refers to something that does not exist', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_GENERATION: e('configuration generation conflict', 409, 'REJECTED'),
-  MCCS_ERR_NO_QUORUM: e("this node's partition has no quorum", 503, 'REJECTED'),
-  MCCS_ERR_CONFIG_DIVERGED: e("this node's configuration differs from the cluster's at the same generation", 409, 'REJECTED'),
-  MCCS_ERR_CONFIG_DUPLICATE: e('a name or key is defined twice in the configuration', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_DEPENDENCY: e('dependency links resources that cannot depend on each other', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_ATTRS: e("resource attributes do not match the type's attribute schema", 400, 'INVALID'),
-  MCCS_ERR_CONFIG_MISSING: e('configuration file is missing', 500),
-  MCCS_ERR_CONFIG_INVALID: e('configuration is invalid (see data.issues)', 400, 'INVALID'),
-  MCCS_ERR_CONFIG_VERSION: e('configuration has a newer schema version than this agent reads', 400, 'INVALID'),
-  MCCS_ERR_BOOTSTRAP: e('agent bootstrap settings are invalid', 500),
-  MCCS_ERR_BOOTSTRAP_UNSAFE: e('settings file refused: it or a folder above can be changed by a user other than root or the caller', 500),
-  MCCS_ERR_STATE_CORRUPT: e('a state file could not be used; it was kept aside and the agent went on from a fresh state', 500),
-  MCCS_ERR_STATE_DIR: e('a folder the agent must write (state, logs) is missing or not writable', 500, 'STATE_DIR'),
+  MCCS_ERR_CONFIG_SYNTAX: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_SCHEMA: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_REF: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_GENERATION: e(409, 'REJECTED'),
+  MCCS_ERR_NO_QUORUM: e(503, 'REJECTED'),
+  MCCS_ERR_CONFIG_DIVERGED: e(409, 'REJECTED'),
+  MCCS_ERR_CONFIG_DUPLICATE: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_DEPENDENCY: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_ATTRS: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_MISSING: e(500),
+  MCCS_ERR_CONFIG_INVALID: e(400, 'INVALID'),
+  MCCS_ERR_CONFIG_VERSION: e(400, 'INVALID'),
+  MCCS_ERR_BOOTSTRAP: e(500),
+  MCCS_ERR_BOOTSTRAP_UNSAFE: e(500),
+  MCCS_ERR_STATE_CORRUPT: e(500),
+  MCCS_ERR_STATE_DIR: e(500, 'STATE_DIR'),
 
   // --- proc: managed processes (core/plugins/caps/proc.ts) ---
-  MCCS_ERR_PROC_UNSUPPORTED: e('managed processes need sh, env (coreutils) and setsid (util-linux) on this host', 500),
-  MCCS_ERR_PROC_START_FAILED: e('managed process could not be started', 500),
-  MCCS_ERR_PROC_STOP_FAILED: e('managed process did not stop', 500),
+  MCCS_ERR_PROC_UNSUPPORTED: e(500),
+  MCCS_ERR_PROC_START_FAILED: e(500),
+  MCCS_ERR_PROC_STOP_FAILED: e(500),
 
   // --- quorum / fencing (core/cluster/quorum-*.ts, core/cluster/tls.ts, plugins/fence-script) ---
-  MCCS_ERR_TLS_OPENSSL: e('the openssl command is missing or failed while making TLS material', 500),
-  MCCS_ERR_TLS_MATERIAL: e('TLS certificate or key is missing, unreadable or invalid', 500),
-  MCCS_ERR_QUORUM_AUTH: e('quorum server refused the client (unknown cluster or wrong cluster key)', 502),
-  MCCS_ERR_QUORUM_PROTOCOL: e('quorum protocol message is invalid', 502),
-  MCCS_ERR_QUORUM_TLS: e('TLS handshake with the quorum server failed (certificate not trusted or wrong host)', 502),
-  MCCS_ERR_QUORUM_UNREACHABLE: e('quorum server cannot be reached', 503),
-  MCCS_ERR_QUORUM_SERVER_DOWN: e('quorum server is not running (no control socket)', 503, 'AGENT_DOWN'),
+  MCCS_ERR_TLS_OPENSSL: e(500),
+  MCCS_ERR_TLS_MATERIAL: e(500),
+  MCCS_ERR_QUORUM_AUTH: e(502),
+  MCCS_ERR_QUORUM_PROTOCOL: e(502),
+  MCCS_ERR_QUORUM_TLS: e(502),
+  MCCS_ERR_QUORUM_UNREACHABLE: e(503),
+  MCCS_ERR_QUORUM_SERVER_DOWN: e(503, 'AGENT_DOWN'),
 
   // --- cluster: heartbeat packets and links, cluster key, membership (core/cluster/) ---
-  MCCS_ERR_HB_PACKET: e('heartbeat packet is malformed', 400),
-  MCCS_ERR_HB_VERSION: e('heartbeat packet has an unsupported protocol version', 400),
-  MCCS_ERR_HB_FOREIGN: e('heartbeat packet belongs to another cluster', 400),
-  MCCS_ERR_HB_AUTH: e('heartbeat packet failed authentication (wrong cluster key or altered)', 400),
-  MCCS_ERR_HB_REPLAY: e('heartbeat packet is a replay or comes from an older incarnation of its sender', 400),
-  MCCS_ERR_HB_MISDIRECTED: e('heartbeat packet names an unknown sender, another receiver or another link', 400),
-  MCCS_ERR_HB_PAYLOAD: e('heartbeat payload is invalid or larger than 1 KiB', 400),
-  MCCS_ERR_HB_CONFIG: e('heartbeat configuration cannot be used on this node', 500),
-  MCCS_ERR_CLUSTER_KEY_MISSING: e('cluster key file is missing', 500),
-  MCCS_ERR_CLUSTER_KEY_INVALID: e('cluster key file is not a 256-bit key', 500),
-  MCCS_ERR_CLUSTER_KEY_MODE: e('cluster key file is readable by group or others (needs mode 0600)', 500),
-  MCCS_ERR_CLUSTER_KEY_EXISTS: e('cluster key file already exists', 409),
+  MCCS_ERR_HB_PACKET: e(400),
+  MCCS_ERR_HB_VERSION: e(400),
+  MCCS_ERR_HB_FOREIGN: e(400),
+  MCCS_ERR_HB_AUTH: e(400),
+  MCCS_ERR_HB_REPLAY: e(400),
+  MCCS_ERR_HB_MISDIRECTED: e(400),
+  MCCS_ERR_HB_PAYLOAD: e(400),
+  MCCS_ERR_HB_CONFIG: e(500),
+  MCCS_ERR_CLUSTER_KEY_MISSING: e(500),
+  MCCS_ERR_CLUSTER_KEY_INVALID: e(500),
+  MCCS_ERR_CLUSTER_KEY_MODE: e(500),
+  MCCS_ERR_CLUSTER_KEY_EXISTS: e(409),
 
   // --- agent-to-agent channel (core/cluster/peer-channel.ts) ---
-  MCCS_ERR_PEER_UNREACHABLE: e('another node cannot be reached on any link', 503),
-  MCCS_ERR_PEER_TIMEOUT: e('another node did not answer in time', 504),
-  MCCS_ERR_PEER_PROTOCOL: e('another node answered with something this node cannot use', 502),
-  MCCS_ERR_NOT_COORDINATOR: e(
-    "not the coordinator: the sender is not this node's, or this node is not the cluster's (membership is being decided)",
-    503,
-    'REJECTED',
-  ),
+  MCCS_ERR_PEER_UNREACHABLE: e(503),
+  MCCS_ERR_PEER_TIMEOUT: e(504),
+  MCCS_ERR_PEER_PROTOCOL: e(502),
+  MCCS_ERR_NOT_COORDINATOR: e(503, 'REJECTED'),
 
   // --- web console and REST API (core/console/) ---
-  MCCS_ERR_UNAUTHENTICATED: e('no valid session (log in first)', 401),
-  MCCS_ERR_LOGIN_FAILED: e('wrong user name or password', 401),
-  MCCS_ERR_RATE_LIMITED: e('too many failed logins; wait before trying again', 429),
-  MCCS_ERR_CSRF: e("the request lacks the session's CSRF token", 403),
-  MCCS_ERR_PASSWORD_RULE: e('the new password does not follow the password rules', 400),
-  MCCS_ERR_PASSWORD_REUSED: e('the new password was used before', 400),
-  MCCS_ERR_PASSWORD_CHANGE_REQUIRED: e('the password must be changed first', 403),
-  MCCS_ERR_NOT_IMPLEMENTED: e('not implemented yet', 501),
-  MCCS_ERR_CONSOLE: e('the web console could not start', 500),
-  MCCS_ERR_TOO_LARGE: e('the request body is larger than this route takes', 413),
-  MCCS_ERR_BUSY: e('the console is busy checking other logins; try again in a moment', 503),
-  MCCS_ERR_ACCOUNT_LOCKED: e('the account is locked for a while after many failed logins', 429),
+  MCCS_ERR_UNAUTHENTICATED: e(401),
+  MCCS_ERR_LOGIN_FAILED: e(401),
+  MCCS_ERR_RATE_LIMITED: e(429),
+  MCCS_ERR_CSRF: e(403),
+  MCCS_ERR_PASSWORD_RULE: e(400),
+  MCCS_ERR_PASSWORD_REUSED: e(400),
+  MCCS_ERR_PASSWORD_CHANGE_REQUIRED: e(403),
+  MCCS_ERR_NOT_IMPLEMENTED: e(501),
+  MCCS_ERR_CONSOLE: e(500),
+  MCCS_ERR_TOO_LARGE: e(413),
+  MCCS_ERR_BUSY: e(503),
+  MCCS_ERR_ACCOUNT_LOCKED: e(429),
 
   // --- licenses (core/license/, manual 5.4) ---
-  MCCS_ERR_LICENSE_FORMAT: e('license text is malformed', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_TYPE: e('unknown license type', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_SIGNATURE: e('license signature is invalid or made by an untrusted key', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_EXPIRED: e('license has expired', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_HOST: e('license host id is not a MAC address of this node', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_NODE: e('license is for another node', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_MISSING: e('no license is installed (limited mode)', 409, 'INVALID'),
-  MCCS_ERR_LICENSE_UNSUPPORTED: e('license kind is not supported by this build', 400, 'INVALID'),
-  MCCS_ERR_LICENSE_KEY: e('license signing key is missing or invalid', 500, 'INVALID'),
+  MCCS_ERR_LICENSE_FORMAT: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_TYPE: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_SIGNATURE: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_EXPIRED: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_HOST: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_NODE: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_MISSING: e(409, 'INVALID'),
+  MCCS_ERR_LICENSE_UNSUPPORTED: e(400, 'INVALID'),
+  MCCS_ERR_LICENSE_KEY: e(500, 'INVALID'),
 
   // --- logs (core/log/) ---
-  MCCS_ERR_LOG_WRITE: e('a log could not be written (disk full or not writable): lines were dropped or held, and counted', 500),
+  MCCS_ERR_LOG_WRITE: e(500),
   // --- mirror disk (core/mirror/, issue 15) ---
-  MCCS_ERR_MIRROR_ENGINE: e('the mirror data plane (qemu-storage-daemon, nbdfuse, losetup) failed', 500),
-  MCCS_ERR_MIRROR_OUTDATED: e("this node's mirror data is not known to be up to date; it will not become primary unless forced", 409),
-  MCCS_ERR_MIRROR_ROLE: e('the mirror volume is not in the role this action needs', 409),
+  MCCS_ERR_MIRROR_ENGINE: e(500),
+  MCCS_ERR_MIRROR_OUTDATED: e(409),
+  MCCS_ERR_MIRROR_ROLE: e(409),
   // --- licenses, continued (issue 17: limited mode enforced, the 7-day rule, floating licenses) ---
-  MCCS_ERR_LICENSE_LIMITED: e('node is in limited mode: no automatic failover or auto-start', 409, 'INVALID'),
-  MCCS_ERR_LICENSE_STALE: e('full license not verified within the last 7 days (restricted mode after a restart)', 409, 'INVALID'),
-  MCCS_ERR_LICENSE_SERVER: e('the floating license server cannot be reached or refused the request', 502, 'INVALID'),
-  MCCS_ERR_LICENSE_SEATS: e('every seat of the floating license is taken', 409, 'INVALID'),
+  MCCS_ERR_LICENSE_LIMITED: e(409, 'INVALID'),
+  MCCS_ERR_LICENSE_STALE: e(409, 'INVALID'),
+  MCCS_ERR_LICENSE_SERVER: e(502, 'INVALID'),
+  MCCS_ERR_LICENSE_SEATS: e(409, 'INVALID'),
   // --- front ends, raised on the client side (core/cli/control-client.ts, core/console/ui/api.ts) ---
-  MCCS_ERR_AGENT_DOWN: e('no agent answers on the control socket (the agent is not running)', 503, 'AGENT_DOWN'),
-  MCCS_ERR_NETWORK: e('the agent did not answer the browser (network error)', 503),
-  MCCS_ERR_BAD_REPLY: e('the agent answered with something that is not JSON', 502),
-} as const satisfies Record<`MCCS_ERR_${string}`, CatalogueEntry>
+  MCCS_ERR_AGENT_DOWN: e(503, 'AGENT_DOWN'),
+  MCCS_ERR_NETWORK: e(503),
+  MCCS_ERR_BAD_REPLY: e(502),
+} as const satisfies Record<`MCCS_ERR_${string}`, Omit<CatalogueEntry, 'message'>>
 
-export type ErrorCode = keyof typeof CATALOGUE
+/** Each entry with its English message, from core/i18n/en.json (key err.<code>): one text per code and locale. */
+export const CATALOGUE = Object.fromEntries(
+  Object.entries(ENTRIES).map(([code, x]) => [code, { message: t('en', `err.${code}` as MessageKey), ...x }]),
+) as { readonly [C in keyof typeof ENTRIES]: CatalogueEntry }
 
-/** Code -> catalogue message. */
+export type ErrorCode = keyof typeof ENTRIES
+
+/** The catalogue message of a code in a locale (the API answers in the caller's, the CLI in the product's). */
+export function messageOf(code: ErrorCode, locale: Locale): string {
+  return t(locale, `err.${code}` as MessageKey)
+}
+
+/** Code -> catalogue message (English). */
 export const CODES = Object.fromEntries(Object.entries(CATALOGUE).map(([c, x]) => [c, x.message])) as { readonly [C in ErrorCode]: string }
 
 export function isErrorCode(code: unknown): code is ErrorCode {

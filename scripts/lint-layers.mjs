@@ -14,6 +14,7 @@
 // The layers, lowest first. Keep docs/layers.md in step with this table.
 export const LAYERS = [
   ['sdk'], // sdk/src: the plugin contract (types and capability shapes); imports nothing from core
+  ['i18n'], // core/i18n: the locale files (ko, en), t(), locale choice, the one date/time format; imports nothing from core
   ['base'], // core/errors.ts, core/paths.ts, core/line-reader.ts: the error catalogue and small helpers
   ['engine'], // core/engine: pure decisions (state + event + now → state + plan)
   ['log'], // core/log: the structured log, the operation log, redaction of secrets

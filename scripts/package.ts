@@ -142,6 +142,9 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
     copyFileSync(path.join(src, 'plugin.json'), path.join(lib, 'plugins', name, 'plugin.json'))
     if (existsSync(path.join(src, 'dist')))
       cpSync(path.join(src, 'dist'), path.join(lib, 'plugins', name, 'dist'), { recursive: true, filter: (s) => !s.endsWith('.map') })
+    // Its own wizard labels and help per language (manifest `locales`).
+    if (existsSync(path.join(src, 'locales')))
+      cpSync(path.join(src, 'locales'), path.join(lib, 'plugins', name, 'locales'), { recursive: true })
   }
   for (const dir of productionPackages()) copyPackage(dir, lib)
   mkdirSync(path.join(lib, 'config-templates'), { recursive: true })

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, mkdir, writeFile, chmod, readFile, appendFile } from 'node:fs/promises'
+import type { Locale } from '../i18n/messages.js'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
@@ -43,6 +44,8 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv
   /** Resolves when the demo should stop (default: SIGINT or SIGTERM). */
   until?: Promise<void>
+  /** The product language the demo's nodes are set up with (setup.json); absent: none recorded (English). */
+  lang?: Locale
 }
 
 /** The demo group: dummy `marker` <- script `hook` <- process `web` (HTTP on the node's own address). */
@@ -142,7 +145,7 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
 }
 
 /** Writes both homes: hb.json, main.json, the shared key, scripts, a trusted demo license key and licenses. */
-async function prepare(root: string, port: number, hbPort: number): Promise<Record<string, Bootstrap>> {
+async function prepare(root: string, port: number, hbPort: number, lang?: Locale): Promise<Record<string, Bootstrap>> {
   const key = randomBytes(32)
   const hb = {
     // Forgiving timing: a laptop busy building or a shared CI core must not make the two nodes lose each
@@ -180,6 +183,12 @@ async function prepare(root: string, port: number, hbPort: number): Promise<Reco
     await writeFile(path.join(b.configDir, 'hb.json'), JSON.stringify(versionedFile('hb', hb), null, 2) + '\n')
     await writeFile(path.join(b.configDir, 'main.json'), JSON.stringify(versionedFile('main', demoConfig(port)), null, 2) + '\n')
     await createClusterKey(path.join(b.configDir, 'cluster.key'), { key })
+    // As `mccs setup --lang` records it: the console's and the command's language on this node.
+    if (lang)
+      await writeFile(
+        path.join(b.configDir, 'setup.json'),
+        JSON.stringify({ language: lang, mode: 'cluster', at: new Date().toISOString() }) + '\n',
+      )
     for (const [name, text] of [
       ['demo-hook.sh', hookScript(home)],
       ['fence-demo.sh', fenceScript(root)],
@@ -362,7 +371,7 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
   }
   const root = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'mccs-demo-')))
   await mkdir(root, { recursive: true })
-  const homes = await prepare(root, port, hbPort)
+  const homes = await prepare(root, port, hbPort, o.lang)
   const agents = new DemoAgents(root, homes, env, consolePort, io)
   let stopped = false
   const until =

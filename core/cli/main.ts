@@ -2,40 +2,11 @@
 import { parseArgs } from 'node:util'
 import { stdio, type CliIO } from './io.js'
 import { EXIT } from './exit-codes.js'
+import { t } from '../i18n/messages.js'
 
-const USAGE = `usage: mccs <command> [options]
-  agent                              run this node's agent (foreground)
-  demo                               a local one-node demo cluster (what npm start runs)
-  status                             groups, resources per node, faults, locks
-  group <verb> <group>               online|offline|switch|lock|unlock|clear|flush|probe|failover
-  resource <verb> <resource>         online|offline|probe|activate|deactivate
-  group add|edit|delete <group>      configuration: mccs group add g --nodes n1,n2 [--no-failover] [--no-autostart] [--failback]
-  resource add|edit|delete <r>       configuration: mccs resource add r --type T --group G [--attr k=v]... [--node-attr n:k=v]...
-  resource link|unlink <parent> <child>   parent depends on child   (mccs group add --help for all flags)
-  monitor-all                        monitor every resource now
-  node standby|unstandby [<node>]    move a node's groups away and start nothing there (planned work) | end it
-  node maintenance|unmaintenance [<node>]   leave what runs on a node as it is (not monitored or moved) | end it
-  config validate [dir|file]|export|import <file>|reconcile
-  simulate <scenario.json>           the plan the engine would run (dry run)
-  cluster key create [--force]       the cluster key (config/cluster.key) to copy to every node
-  plugin list | plugin info <type>   loaded resource types
-  aws policy [--json] | aws check    the minimal IAM policy of the configured AWS resources; DryRun of each action here
-  quorum-server [status|add-cluster <c>|remove-cluster <c>]   the quorum server (tie-breaker; --port 14322 --dir D)
-  ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]   EC2-compatible endpoint for tests and the demo
-  support [--out file] | support list   this node's support files (config redacted, logs, scripts, status, system)
-  license show|install <file>|keygen|issue   this node's license; limited mode without one (mccs license help)
-  mirror status|verify|resync|resolve|primary   mirror disks' replication (mccs mirror for details)
-  license-server --license <floating.lic> [--listen host:port] | keygen --out <file>   the floating license server
-  setup [--name N --cluster C --link l=addr ...] | setup --join <member> --token <t>   first setup of this node (asks on a terminal)
-  node add <name>                    on a member: a one-time token for mccs setup --join on a new host
-  node remove <name>                 take a stopped node out of the running cluster (live hb.json change)
-  hb show | set-timing | set-quorum | link add|remove | node add|remove   live heartbeat configuration (mccs hb --help)
-  explain <group> [--since 30m]      why a group is where it is / moved / will not start (the event timeline)
-  log-level [debug|info|warn|error]  this node's agent log level: shown, or changed now (kept across restarts)
-  metrics token create|show|revoke   the bearer token of GET /metrics (Prometheus) on the console port
-  uninstall [--purge]                remove MCCS; keeps config, script, logs and the license unless --purge
-options: --version  --json  --wait [--timeout S]  --node N  --persistent (lock)  --off (failover)  --plugins <dir>
-exit codes: 0 ok, 1 target not reached, 2 usage, 3 rejected, 4 agent not running, 5 timeout, 6 invalid config, 7 state folder not writable`
+/** The usage text: cli.usage in the locale files (Korean or English, as the command speaks). */
+const usage = async (flag: unknown): Promise<string> =>
+  t(await (await import('./lang.js')).cliLocale(flag).catch(() => 'en' as const), 'cli.usage')
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -53,6 +24,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       dir: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      lang: { type: 'string' },
       version: { type: 'boolean', short: 'V' },
       // configuration commands (edit-cmd.ts)
       nodes: { type: 'string' },
@@ -94,7 +66,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     return EXIT.OK
   }
   if (values.help || !cmd) {
-    io.out(USAGE)
+    io.out(await usage(values.lang))
     return cmd || values.help ? EXIT.OK : EXIT.USAGE
   }
   try {
@@ -112,11 +84,16 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         ).demoCommand(io, {
           ...(typeof values.dir === 'string' ? { dir: values.dir } : {}),
           ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
+          ...(values.lang !== undefined ? { lang: await (await import('./lang.js')).cliLocale(values.lang) } : {}),
         })
       case 'status': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         const s = await (await import('./control-client.js')).rpc<import('../agent/status.js').AgentStatus>(b.controlSocket, 'status')
-        io.out(json ? JSON.stringify(s, null, 2) : (await import('./status-cmd.js')).renderStatus(s))
+        io.out(
+          json
+            ? JSON.stringify(s, null, 2)
+            : (await import('./status-cmd.js')).renderStatus(s, await (await import('./lang.js')).cliLocale(values.lang)),
+        )
         return EXIT.OK
       }
       case 'group':
@@ -139,6 +116,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
             ...(typeof values.node === 'string' ? { node: values.node } : {}),
             persistent: values.persistent === true,
             off: values.off === true,
+            locale: await (await import('./lang.js')).cliLocale(values.lang),
           },
           io,
         )
@@ -228,14 +206,25 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           io,
         )
       default:
-        io.err(USAGE)
+        io.err(await usage(values.lang))
         return EXIT.USAGE
     }
   } catch (err) {
     const e = err as Error & { code?: string }
-    io.err(`mccs ${cmd}: ${e.message}`)
+    io.err(await errorLine(cmd, e, values.lang))
     return e.code === 'MCCS_ERR_AGENT_DOWN' ? EXIT.AGENT_DOWN : EXIT.FAILED
   }
+}
+
+/** The error line of a failed command: as it always was in English; in another language the catalogue's
+ *  title in it leads (the code and the reason follow unchanged). */
+async function errorLine(cmd: string, e: Error & { code?: string }, flag: unknown): Promise<string> {
+  const { cliLocale } = await import('./lang.js')
+  const { isErrorCode, messageOf } = await import('../errors.js')
+  const locale = await cliLocale(flag).catch(() => 'en' as const)
+  if (locale === 'en' || !isErrorCode(e.code)) return `mccs ${cmd}: ${e.message}`
+  const { t } = await import('../i18n/messages.js')
+  return t(locale, 'cli.error', { command: cmd, title: messageOf(e.code, locale), message: e.message })
 }
 
 // Run when this is the entry point (dist/mccs.js via bin/mccs), not when a test imports it.

@@ -6,12 +6,15 @@ import { rpc } from './control-client.js'
 import { renderStatus } from './status-cmd.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export interface OpsOptions extends CommandOptions {
   socket: string
   json: boolean
   wait: boolean
   timeoutS?: number
+  /** The language of the human lines (--json is the same in every language). */
+  locale?: Locale
 }
 
 export async function opsCommand(kind: CommandKind, args: string[], o: OpsOptions, io: CliIO): Promise<number> {
@@ -24,14 +27,14 @@ export async function opsCommand(kind: CommandKind, args: string[], o: OpsOption
   const reply = await rpc<CommandReply>(o.socket, 'command', { cmd, wait: o.wait, timeoutMs }, timeoutMs + 30_000)
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.outcome.status === 'rejected') {
-    if (!o.json) io.err(`rejected: ${reply.outcome.reason} (${reply.outcome.code})`)
+    if (!o.json) io.err(t(o.locale ?? 'en', 'cli.ops.rejected', { reason: reply.outcome.reason, code: reply.outcome.code }))
     return EXIT.REJECTED
   }
   if (!o.wait) {
-    if (!o.json) io.out(`${cmd.type} accepted`)
+    if (!o.json) io.out(t(o.locale ?? 'en', 'cli.ops.accepted', { command: cmd.type }))
     return EXIT.OK
   }
-  if (!o.json && reply.status) io.out(renderStatus(reply.status))
+  if (!o.json && reply.status) io.out(renderStatus(reply.status, o.locale))
   if (reply.reached) return EXIT.OK
   const stillBusy = reply.status?.groups.some((g) => g.busy > 0)
   return stillBusy ? EXIT.TIMEOUT : EXIT.FAILED

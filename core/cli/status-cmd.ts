@@ -1,53 +1,73 @@
 // mccs status: groups, resources per node, states, faults and locks at a glance.
 import type { AgentStatus } from '../agent/status.js'
 import { table } from './table.js'
+import { t, type Locale } from '../i18n/messages.js'
 
-export function renderStatus(s: AgentStatus): string {
+export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
   const lines: string[] = []
-  lines.push(`cluster ${s.cluster}  node ${s.node}  config generation ${s.generation}  up ${s.uptimeS}s`)
-  lines.push('nodes: ' + s.nodes.map((n) => `${n.name} ${n.membership}${n.needsFence ? ' (needs fencing)' : ''}`).join(', '))
+  const m_ = (k: Parameters<typeof t>[1], p?: Parameters<typeof t>[2]) => t(locale, k, p)
+  // A state word in the locale (an unknown word is shown as it is).
+  const w = (x: string) => {
+    const s = t(locale, `cli.state.${x}` as Parameters<typeof t>[1])
+    return s.startsWith('cli.state.') ? x : s
+  }
+  lines.push(m_('cli.status.head', { cluster: s.cluster, node: s.node, generation: s.generation, uptime: s.uptimeS }))
+  lines.push(
+    m_('cli.status.nodes') +
+      s.nodes.map((n) => `${n.name} ${w(n.membership)}${n.needsFence ? m_('cli.status.needsFence') : ''}`).join(', '),
+  )
   const m = s.membership
   if (m) {
     lines.push(
-      `this node: ${m.role}; coordinator ${m.coordinator ?? 'none'}; partition ${m.partition.join(',')} (${m.quorate ? 'quorate' : 'NO QUORUM'}, votes ${m.votes})`,
+      m_('cli.status.thisNode', {
+        role: w(m.role),
+        coordinator: m.coordinator ?? m_('cli.status.none'),
+        partition: m.partition.join(','),
+        quorum: m_(m.quorate ? 'cli.status.quorate' : 'cli.status.noQuorum'),
+        votes: m.votes,
+      }),
     )
     for (const p of m.peers) {
       const links = Object.entries(p.links)
-        .map(([l, x]) => `${l} ${x.up ? 'up' : 'DOWN'}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`)
+        .map(([l, x]) => `${l} ${w(x.up ? 'up' : 'DOWN')}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`)
         .join(', ')
-      lines.push(`  heartbeat ${p.node}: ${p.up ? 'up' : 'DOWN'} (${links})`)
+      lines.push(m_('cli.status.heartbeat', { node: p.node, state: w(p.up ? 'up' : 'DOWN'), links }))
     }
   }
   const logs = logTrouble(s)
   if (logs) lines.push(logs)
   // Licensing may stop failover: said before the groups (issue 17).
   for (const [n, l] of Object.entries(s.licenses ?? {})) {
-    if (!l.valid) lines.push(`LIMITED MODE on ${n} (no automatic failover or auto-start): ${l.reason ?? 'no valid license'}`)
-    else if (l.warning) lines.push(`license warning on ${n}: ${l.warning}`)
+    if (!l.valid) lines.push(m_('cli.status.limited', { node: n, reason: l.reason ?? m_('cli.status.noLicense') }))
+    else if (l.warning) lines.push(m_('cli.status.licWarn', { node: n, warning: l.warning }))
   }
   lines.push('')
   for (const g of s.groups) {
     const where = Object.entries(g.nodes)
-      .map(([n, st]) => `${n}:${st}`)
+      .map(([n, st]) => `${n}:${w(st)}`)
       .join(' ')
     const flags = [
-      g.lock !== 'none' ? `LOCKED(${g.lock})` : '',
-      g.failoverOnFailure ? '' : 'no-failover',
-      g.busy ? `${g.busy} action(s) running` : '',
+      g.lock !== 'none' ? m_('cli.status.locked', { kind: g.lock }) : '',
+      g.failoverOnFailure ? '' : m_('cli.status.noFailover'),
+      g.busy ? m_('cli.status.busy', { count: g.busy }) : '',
     ]
       .filter(Boolean)
       .join(' ')
-    lines.push(`group ${g.name}  ${where}${g.activeNode ? `  active on ${g.activeNode}` : ''}${flags ? '  ' + flags : ''}`)
+    lines.push(
+      m_('cli.status.group', { name: g.name, where }) +
+        (g.activeNode ? m_('cli.status.activeOn', { node: g.activeNode }) : '') +
+        (flags ? '  ' + flags : ''),
+    )
     const nodes = [...new Set(g.resources.flatMap((r) => Object.keys(r.nodes)))]
     lines.push(
       table(
-        ['  RESOURCE', 'TYPE', ...nodes.map((n) => n.toUpperCase()), 'FAULT'],
+        [m_('cli.status.colResource'), m_('cli.status.colType'), ...nodes.map((n) => n.toUpperCase()), m_('cli.status.colFault')],
         g.resources.map((r) => [
-          `  ${r.name}${r.critical ? '' : ' (non-critical)'}`,
+          `  ${r.name}${r.critical ? '' : m_('cli.status.nonCritical')}`,
           r.type,
           ...nodes.map((n) => {
             const x = r.nodes[n]
-            return x ? `${x.state}${x.monitored ? '' : ' (unmonitored)'}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
+            return x ? `${w(x.state)}${x.monitored ? '' : m_('cli.status.unmonitored')}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
           }),
           Object.entries(r.nodes)
             .map(([n, x]) => (x.fault ? `${n}: ${x.fault}` : ''))
@@ -58,7 +78,7 @@ export function renderStatus(s: AgentStatus): string {
     )
     lines.push('')
   }
-  if (!s.groups.length) lines.push('no groups configured')
+  if (!s.groups.length) lines.push(m_('cli.status.noGroups'))
   return lines.join('\n')
 }
 

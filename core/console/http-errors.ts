@@ -3,7 +3,8 @@
 // The status of a code is its catalogue entry's (core/errors.ts); fastify's own errors (validation,
 // bad JSON, body too large) are translated into the same shape.
 import type { FastifyError, FastifyReply } from 'fastify'
-import { MccsError, isMccsError, statusOf, type ErrorCode } from '../errors.js'
+import { MccsError, isErrorCode, isMccsError, messageOf, statusOf, type ErrorCode } from '../errors.js'
+import type { Locale } from '../i18n/messages.js'
 import { explainErrors } from '../config/ajv.js'
 import type { ErrorObject } from 'ajv'
 
@@ -32,6 +33,14 @@ export function validationBody(err: FastifyError & { validation?: ErrorObject[];
   const prefix = part === 'body' ? '' : part === 'querystring' ? '/query' : `/${part}`
   const field = `${prefix}${first?.path ?? ''}` || '/'
   return errorBody('MCCS_ERR_INVALID', first ? `${field}: ${first.reason}` : err.message, field)
+}
+
+/** An error body for a caller of another language: the code's catalogue message in that language leads,
+ *  the reason (which names the field and the values) follows; code, field and subject are unchanged. */
+export function localizeErrorBody(payload: unknown, lang: Locale): unknown {
+  const err = (payload as Partial<ErrorBody> | null)?.error
+  if (!err || typeof err.message !== 'string' || !isErrorCode(err.code)) return payload
+  return { ...(payload as ErrorBody), error: { ...err, message: `${messageOf(err.code, lang)} — ${err.message}` } }
 }
 
 /** Answers an error body with its code's status. */

@@ -21,7 +21,8 @@ import { consoleSettings, type ConsoleSettings } from './settings.js'
 import { consoleTls, type ConsoleTls } from './tls-cert.js'
 import { ConsoleEvents } from './events.js'
 import { OpenApiCollector } from './openapi.js'
-import { replyError, sendError, statusOf } from './http-errors.js'
+import { replyError, sendError, statusOf, localizeErrorBody } from './http-errors.js'
+import { productLanguage, requestLanguage } from './language.js'
 import { nestingProblem } from './json-limits.js'
 import { ROUTE_MODULES } from './routes/index.js'
 import { SESSION_COOKIE } from './routes/auth.js'
@@ -70,6 +71,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     accounts,
     now,
     openapi,
+    productLang: await productLanguage(agent.opts.bootstrap.configDir),
     sessions: await SessionStore.open({ ...settings.session, now, file: settings.sessionsFile }),
     limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
     events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
@@ -151,6 +153,13 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   // A command without a body is a command with an empty one: required fields are then named.
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) req.body = {}
+  })
+  // Error answers in the caller's language: the catalogue's title in it before the reason. English
+  // answers stay exactly as they were (clients and tests read them).
+  app.addHook('preSerialization', async (req, reply, payload) => {
+    if (reply.statusCode < 400) return payload
+    const lang = requestLanguage(deps.accounts, deps.productLang, req)
+    return lang === 'en' ? payload : localizeErrorBody(payload, lang)
   })
   app.setErrorHandler((err, req, reply) => {
     const code = (err as { code?: string }).code

@@ -5,17 +5,23 @@
 import type { Agent } from '../agent/agent.js'
 import { attributeAjv, explainErrors, type ValidateFunction } from '../config/ajv.js'
 import { MccsError } from '../errors.js'
+import type { Locale } from '../i18n/messages.js'
 import { discoverHere, WIZARD_HOOK_TIMEOUT_MS, WIZARD_RESOURCE } from '../agent/wizard-hooks.js'
 
-export function listTypes(agent: Agent) {
-  return agent.host.list().map(({ manifest: m }) => ({
-    name: m.name,
-    displayName: m.displayName,
-    version: m.version,
-    kind: m.kind,
-    description: m.description ?? '',
-    permissions: m.permissions,
-  }))
+/** The type list in a language: a plugin's own locale file gives its display name and description. */
+export function listTypes(agent: Agent, lang: Locale = 'en') {
+  return agent.host.list().map((p) => {
+    const m = p.manifest
+    const own = p.locales?.[lang]
+    return {
+      name: m.name,
+      displayName: own?.displayName ?? m.displayName,
+      version: m.version,
+      kind: m.kind,
+      description: own?.description ?? m.description ?? '',
+      permissions: m.permissions,
+    }
+  })
 }
 
 function loaded(agent: Agent, type: string) {
@@ -24,9 +30,30 @@ function loaded(agent: Agent, type: string) {
   return p
 }
 
-export function typeInfo(agent: Agent, type: string) {
-  const m = loaded(agent, type).manifest
-  return { ...m, description: m.description ?? '' }
+/** A type's manifest; in a language its plugin declares, the display name, description and each wizard
+ *  field's title and description from the plugin's locale file (the schema itself is unchanged). */
+export function typeInfo(agent: Agent, type: string, lang: Locale = 'en') {
+  const p = loaded(agent, type)
+  const m = p.manifest
+  const own = p.locales?.[lang]
+  if (!own) return { ...m, description: m.description ?? '' }
+  const props = (m.wizard.properties ?? {}) as Record<string, Record<string, unknown>>
+  const localized = Object.fromEntries(
+    Object.entries(props).map(([k, s]) => [
+      k,
+      {
+        ...s,
+        ...(typeof s.title === 'string' && own[`wizard.${k}.title`] ? { title: own[`wizard.${k}.title`] } : {}),
+        ...(typeof s.description === 'string' && own[`wizard.${k}.description`] ? { description: own[`wizard.${k}.description`] } : {}),
+      },
+    ]),
+  )
+  return {
+    ...m,
+    displayName: own.displayName ?? m.displayName,
+    description: own.description ?? m.description ?? '',
+    wizard: { ...m.wizard, properties: localized },
+  }
 }
 
 export async function discover(agent: Agent, type: string, req: { field: string; node?: string; attrs: Record<string, unknown> }) {

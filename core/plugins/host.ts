@@ -10,6 +10,7 @@ import { RESOURCE_HOOKS, FENCE_HOOKS } from '../../sdk/src/types.js'
 import type { CallInfo, CapabilityProvider } from './capabilities.js'
 import { checkAnswer, defaultRecoverable } from './contract.js'
 import { loadPluginDir, type LoadedManifest } from './manifest.js'
+import type { PluginLocales } from './plugin-locales.js'
 import { PermissionSet } from './permissions.js'
 import { PluginSandbox, type ContextMode, type RawOutcome } from './sandbox.js'
 import { LIMITS } from './limits.js'
@@ -51,6 +52,8 @@ export interface LoadedPlugin {
   dir: string
   permissions: PermissionSet
   sandbox: PluginSandbox
+  /** The plugin's own texts per language it declares (manifest `locales`; checked at load). */
+  locales?: PluginLocales
 }
 
 interface LiveCall {
@@ -163,7 +166,13 @@ export class PluginHost {
         field: '/main',
       })
     }
-    const p: LoadedPlugin = { manifest, dir: m.dir, permissions: new PermissionSet(manifest.permissions, manifest.procUsers), sandbox }
+    const p: LoadedPlugin = {
+      manifest,
+      dir: m.dir,
+      permissions: new PermissionSet(manifest.permissions, manifest.procUsers),
+      sandbox,
+      ...(m.locales ? { locales: m.locales } : {}),
+    }
     this.plugins.set(manifest.name, p)
     this.logger.log('info', 'plugin loaded', { plugin: manifest.name, version: manifest.version, dir: m.dir })
     return p

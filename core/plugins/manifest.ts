@@ -8,6 +8,8 @@ import { MccsError } from '../errors.js'
 import { PLUGIN_API_VERSION, type PluginManifest } from '../../sdk/src/types.js'
 import { PERMISSION_PATTERN } from './permissions.js'
 import { PROC_USER_PATTERN } from './caps/proc-users.js'
+import { LOCALES } from '../i18n/messages.js'
+import { loadPluginLocales, type PluginLocales } from './plugin-locales.js'
 
 const policyProps = Object.fromEntries(
   [
@@ -56,6 +58,12 @@ export const MANIFEST_SCHEMA = {
         memoryMb: { type: 'integer', minimum: 8, maximum: 1024 },
         hookCpuMs: { type: 'integer', minimum: 10, maximum: 600000 },
       },
+    },
+    locales: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: false,
+      properties: Object.fromEntries(LOCALES.map((l) => [l, { type: 'string', pattern: '^(?!/)(?!.*\\.\\.)[A-Za-z0-9_./-]+\\.json$' }])),
     },
     wizard: {
       type: 'object',
@@ -134,6 +142,8 @@ export interface LoadedManifest {
   manifest: PluginManifest
   dir: string
   code: string
+  /** The plugin's own texts per declared language (manifest `locales`), checked for missing keys. */
+  locales?: PluginLocales
 }
 
 /** Reads and validates `<dir>/plugin.json` and its bundle. */
@@ -158,6 +168,7 @@ export async function loadPluginDir(dir: string): Promise<LoadedManifest> {
     })
   }
   const manifest = validateManifest(doc, `at ${dir}`)
+  const locales = await loadPluginLocales(dir, manifest)
   const main = path.join(dir, manifest.main)
   let code: string
   try {
@@ -168,7 +179,7 @@ export async function loadPluginDir(dir: string): Promise<LoadedManifest> {
       field: '/main',
     })
   }
-  return { manifest, dir, code }
+  return Object.keys(locales).length ? { manifest, dir, code, locales } : { manifest, dir, code }
 }
 
 function getPointer(doc: unknown, pointer: string): unknown {

@@ -229,4 +229,7 @@ export interface PluginManifest {
   limits?: { memoryMb?: number; hookCpuMs?: number }
   /** JSON Schema (2020-12) of the attributes, with `x-mccs` UI hints. */
   wizard: Record<string, unknown>
+  /** The plugin's own locale files, per language MCCS offers (ko, en): flat JSON objects of strings with
+   *  the display name, `wizard.<property>.title` and `.description`; every key in every declared locale. */
+  locales?: Partial<Record<'ko' | 'en', string>>
 }

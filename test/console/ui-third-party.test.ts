@@ -21,6 +21,7 @@ if (why) {
     t.teardown(() => rm(plugins, { recursive: true, force: true }))
     await cp(path.join(src, 'plugin.json'), path.join(plugins, 'hello-file/plugin.json'))
     await cp(path.join(src, 'dist'), path.join(plugins, 'hello-file/dist'), { recursive: true })
+    await cp(path.join(src, 'locales'), path.join(plugins, 'hello-file/locales'), { recursive: true }) // its ko/en texts
     const markerDir = await mkdtemp(path.join(os.tmpdir(), 'mccs-console-marker-'))
     t.teardown(() => rm(markerDir, { recursive: true, force: true }))
 

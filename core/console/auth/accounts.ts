@@ -9,6 +9,7 @@ import { MccsError } from '../../errors.js'
 import { hashPassword, verifyPassword, DEFAULT_KDF, type KdfParams } from './kdf.js'
 import { KdfGate } from './kdf-gate.js'
 import { passwordRuleViolation, MAX_PASSWORD_LENGTH } from './password-rules.js'
+import { isLocale, LOCALES, type Locale } from '../../i18n/messages.js'
 
 export const DEFAULT_USER = 'mcuser'
 export const DEFAULT_PASSWORD = 'mccs'
@@ -22,6 +23,8 @@ export interface Account {
   changedAt: string | null
   /** Set by "change next time" on an expired password; cleared by the next change. */
   postponedAt?: string
+  /** The console language this user chose in Preferences; absent: the product language. */
+  lang?: Locale
 }
 
 interface AccountsFile {
@@ -84,11 +87,20 @@ export class AccountStore {
     if (!users || typeof users !== 'object')
       throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject: this.file, field: '/users' })
     for (const [name, a] of Object.entries(users)) {
-      if (typeof a?.hash !== 'string' || !Array.isArray(a.previous) || !(a.changedAt === null || typeof a.changedAt === 'string')) {
-        throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must have hash, previous[] and changedAt', {
-          subject: this.file,
-          field: `/users/${name}`,
-        })
+      if (
+        typeof a?.hash !== 'string' ||
+        !Array.isArray(a.previous) ||
+        !(a.changedAt === null || typeof a.changedAt === 'string') ||
+        !(a.lang === undefined || isLocale(a.lang))
+      ) {
+        throw new MccsError(
+          'MCCS_ERR_CONFIG_SCHEMA',
+          `must have hash, previous[] and changedAt (and lang, if any, one of ${LOCALES.join(', ')})`,
+          {
+            subject: this.file,
+            field: `/users/${name}`,
+          },
+        )
       }
     }
     this.data = doc as AccountsFile
@@ -161,9 +173,24 @@ export class AccountStore {
         field: '/next',
       })
     const hash = await this.hash(next)
-    this.data.users[user] = { hash, previous: [...a.previous, a.hash], changedAt: new Date(this.now()).toISOString() }
+    this.data.users[user] = {
+      hash,
+      previous: [...a.previous, a.hash],
+      changedAt: new Date(this.now()).toISOString(),
+      ...(a.lang ? { lang: a.lang } : {}),
+    }
     await this.save()
     for (const f of this.changed) f(user)
+  }
+
+  /** Keeps the user's console language (Preferences); written atomically like every account change. */
+  async setLanguage(user: string, lang: Locale): Promise<void> {
+    const a = this.data.users[user]
+    if (!a) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such account', { subject: user })
+    if (!isLocale(lang)) throw new MccsError('MCCS_ERR_INVALID', `must be one of ${LOCALES.join(', ')}`, { field: '/lang' })
+    if (a.lang === lang) return
+    a.lang = lang
+    await this.save()
   }
 
   /** Called after every password change (the console widens its listeners once no default is left). */

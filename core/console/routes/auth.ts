@@ -1,4 +1,5 @@
-// POST /api/login, POST /api/logout, GET /api/session, POST /api/password, POST /api/password/postpone.
+// POST /api/login, POST /api/logout, GET /api/session, PUT /api/preferences, POST /api/password,
+// POST /api/password/postpone.
 import { createHmac, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MccsError } from '../../errors.js'
@@ -7,6 +8,8 @@ import type { RouteDeps } from './deps.js'
 import { sessionOf } from './deps.js'
 import { isLoopback } from '../auth/rate-limit.js'
 import { audited } from '../audit.js'
+import { userLanguage } from '../language.js'
+import { LOCALES, type Locale } from '../../i18n/messages.js'
 
 export const SESSION_COOKIE = 'mccs_session'
 const COOKIE = { httpOnly: true, secure: true, sameSite: 'strict', path: '/' } as const
@@ -26,6 +29,9 @@ export function sessionView(deps: RouteDeps, s: Session) {
     canPostpone: deps.accounts.canPostpone(s.user),
     csrfToken: s.csrfToken,
     expiresAt: new Date(deps.sessions.expiresAt(s)).toISOString(),
+    /** The console language of this user (their Preferences, else the product's) and the product's. */
+    lang: userLanguage(deps.accounts, deps.productLang, s.user),
+    productLang: deps.productLang,
   }
 }
 
@@ -118,6 +124,29 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void 
       },
     },
     async (req, reply) => changePassword(deps, req, reply),
+  )
+
+  app.put<{ Body: { lang: Locale } }>(
+    '/api/preferences',
+    {
+      config: { auth: 'pending' },
+      bodyLimit: SMALL_BODY,
+      schema: {
+        summary: "The session user's console preferences: lang (ko or en), kept per user in accounts.json",
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['lang'],
+          properties: { lang: { type: 'string', enum: [...LOCALES] } },
+        },
+      },
+    },
+    async (req) => {
+      const s = sessionOf(req)
+      await deps.accounts.setLanguage(s.user, req.body.lang)
+      log.log('info', 'console language chosen', { user: s.user, lang: req.body.lang })
+      return sessionView(deps, s)
+    },
   )
 
   app.post(

@@ -31,7 +31,11 @@ export function registerConsolePageRoutes(app: FastifyInstance, deps: RouteDeps)
   app.get('/', { config: page }, async (_req, reply) => reply.redirect('/main', 302))
 
   app.get('/main', { config: page }, async (_req, reply) => {
-    const html = await readFile(path.join(dir, 'index.html'), 'utf8').catch(() => NOT_BUILT)
+    // The page speaks the product language until a user logs in (then theirs: GET /api/session).
+    const html = (await readFile(path.join(dir, 'index.html'), 'utf8').catch(() => NOT_BUILT)).replace(
+      '<html lang="en">',
+      `<html lang="${deps.productLang}">`,
+    )
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
   })
 

@@ -9,6 +9,7 @@ import type { ConsoleSettings } from '../settings.js'
 import type { ConsoleEvents } from '../events.js'
 import type { OpenApiCollector } from '../openapi.js'
 import { MccsError } from '../../errors.js'
+import type { Locale } from '../../i18n/messages.js'
 
 /** Who may call a route: anyone, a session that may still have to change its password, a full session
  *  (the default: a route that says nothing needs a full session), or the holder of the metrics bearer
@@ -42,6 +43,8 @@ export interface RouteDeps {
   events: ConsoleEvents
   openapi: OpenApiCollector
   now: () => number
+  /** The product language (setup.json), what a user who chose none sees. */
+  productLang: Locale
 }
 
 export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => Promise<void> | void

@@ -1,6 +1,7 @@
 // Resource types and the wizard's hooks: GET /api/types, GET /api/types/:type,
 // POST /api/types/:type/discover, POST /api/types/:type/validate.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { requestLanguage } from '../language.js'
 import { listTypes, typeInfo, discover, validateAttrs } from '../type-ops.js'
 import type { RouteDeps } from './deps.js'
 
@@ -14,14 +15,16 @@ const node = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' } as co
 
 export function registerTypeRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { agent } = deps
-  app.get('/api/types', { schema: { summary: 'The loaded resource types' } }, async () => listTypes(agent))
+  // Labels and help in the caller's language where the plugin carries a locale file for it.
+  const lang = (req: FastifyRequest) => requestLanguage(deps.accounts, deps.productLang, req)
+  app.get('/api/types', { schema: { summary: 'The loaded resource types' } }, async (req) => listTypes(agent, lang(req)))
 
   app.get<{ Params: { type: string } }>(
     '/api/types/:type',
     {
       schema: { summary: "A type's manifest and its wizard (JSON Schema with x-mccs hints)", params: typeParam },
     },
-    async (req) => typeInfo(agent, req.params.type),
+    async (req) => typeInfo(agent, req.params.type, lang(req)),
   )
 
   app.post<{ Params: { type: string }; Body: { field: string; node?: string; attrs: Record<string, unknown> } }>(

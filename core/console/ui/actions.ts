@@ -6,11 +6,12 @@ import { h } from './dom.js'
 import { api, ApiError, type ActionReply } from './api.js'
 import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupConfig, resourceConfig, loadConfig } from './store.js'
 import { dialog, button, message, confirm, notify } from './dialogs.js'
-import { groupView, isUp } from './states.js'
+import { groupView, isUp, stateWord } from './states.js'
 import { addResourceWizard } from './add-resource.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { oplogDialog, supportDialog, preferencesDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
 import { helpDialog } from './help.js'
+import { tr } from './i18n.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
 export interface Command {
@@ -25,23 +26,23 @@ export interface Command {
   run(): Promise<void> | void
 }
 
-const NEED_GROUP = 'select a resource group in the tree'
+const NEED_GROUP = (): string => tr('ui.why.needGroup')
 const selectedGroup = (): string | undefined => {
   const s = state.selection
   return s.kind === 'group' ? s.name : s.kind === 'resource' ? groupOf(s.name) : undefined
 }
 const selectedResource = (): string | undefined => (state.selection.kind === 'resource' ? state.selection.name : undefined)
-const onGroupOrResource = (): true | string => (selectedGroup() || selectedResource() ? true : 'select a resource group or a resource')
+const onGroupOrResource = (): true | string => (selectedGroup() || selectedResource() ? true : tr('ui.why.needGroupOrResource'))
 
 /** An operation's answer: refused ones say why; accepted ones show up live in the tree. */
 export async function report(what: string, p: Promise<ActionReply | unknown>): Promise<boolean> {
   try {
     const r = (await p) as ActionReply | undefined
     if (r && typeof r === 'object' && 'accepted' in r && r.accepted === false) {
-      notify(`${what}: refused${r.message ? ` — ${r.message}` : r.outcome ? ` (${r.outcome})` : ''}`, 'error')
+      notify(`${tr('ui.report.refused', { what })}${r.message ? ` — ${r.message}` : r.outcome ? ` (${r.outcome})` : ''}`, 'error')
       return false
     }
-    notify(`${what}: ${r && typeof r === 'object' && 'message' in r && r.message ? r.message : 'accepted'}`, 'ok')
+    notify(`${what}: ${r && typeof r === 'object' && 'message' in r && r.message ? r.message : tr('ui.report.accepted')}`, 'ok')
     showConfigWarnings(what, r) // a configuration change's answer (delete, unlink, edit) carries its warnings
     return true
   } catch (e) {
@@ -54,8 +55,8 @@ export function showError(what: string, e: unknown): void {
   const ae = e instanceof ApiError ? e : null
   if (ae && (ae.status === 404 || ae.status === 501) && !ae.code.startsWith('MCCS_ERR_NOT_FOUND')) {
     void message(
-      `${what}: not available`,
-      `This agent does not offer this function: ${ae.message}`,
+      tr('ui.report.notAvailable', { what }),
+      tr('ui.report.notOffered', { message: ae.message }),
       h('p', { class: 'muted' }, `(${ae.code})`),
     )
     return
@@ -71,7 +72,7 @@ function groupVerb(verb: string, what: string, body: Record<string, unknown> = {
 /** Asks for a node (online on / switch to); resolves null when cancelled. */
 function pickNode(title: string, nodes: string[], text: string, o: { confirm?: boolean } = {}): Promise<string | null> {
   if (!nodes.length) {
-    notify(`${title}: no node to choose`, 'error')
+    notify(tr('ui.pick.none', { title }), 'error')
     return Promise.resolve(null)
   }
   if (nodes.length === 1 && !o.confirm) return Promise.resolve(nodes[0]!)
@@ -84,9 +85,9 @@ function pickNode(title: string, nodes: string[], text: string, o: { confirm?: b
   let chosen: string | null = null
   d.body.append(h('label', { for: 'pick-node' }, text), sel)
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'OK',
+      tr('ui.btn.ok'),
       () => {
         chosen = sel.value
         d.close()
@@ -112,7 +113,7 @@ export const COMMANDS: Command[] = [
   // File
   {
     id: 'logout',
-    label: 'Logout',
+    label: () => tr('ui.cmd.logout'),
     menu: 'file',
     enabled: () => true,
     run: async () => {
@@ -120,45 +121,50 @@ export const COMMANDS: Command[] = [
       location.reload()
     },
   },
-  { id: 'support', label: 'Collect support files…', menu: 'file', enabled: () => true, run: () => supportDialog() },
-  { id: 'password', label: 'Change password…', menu: 'file', enabled: () => true, run: () => passwordDialog() },
+  { id: 'support', label: () => tr('ui.cmd.support'), menu: 'file', enabled: () => true, run: () => supportDialog() },
+  { id: 'password', label: () => tr('ui.cmd.password'), menu: 'file', enabled: () => true, run: () => passwordDialog() },
   // Edit
-  { id: 'add-group', label: 'Add group…', menu: 'edit', icon: '⊞', enabled: () => true, run: () => addGroupDialog() },
+  { id: 'add-group', label: () => tr('ui.cmd.add-group'), menu: 'edit', icon: '⊞', enabled: () => true, run: () => addGroupDialog() },
   {
     id: 'delete-group',
-    label: 'Delete group',
+    label: () => tr('ui.cmd.delete-group'),
     menu: 'edit',
-    enabled: () => (state.selection.kind === 'group' ? true : NEED_GROUP),
+    enabled: () => (state.selection.kind === 'group' ? true : NEED_GROUP()),
     run: async () => {
       const g = selectedGroup()!
       if (
         isUp(groupState(g).state) &&
-        !(await confirm('Delete group', `Group '${g}' is ${groupState(g).state}. Take it offline first; delete anyway?`, 'Delete'))
+        !(await confirm(
+          tr('ui.cmd.delete-group'),
+          tr('ui.delgroup.running', { group: g, state: stateWord(groupState(g).state) }),
+          tr('ui.btn.delete'),
+        ))
       )
         return
-      if (!(await confirm('Delete group', `Delete group '${g}' and its resources from the configuration?`, 'Delete'))) return
-      if (await report(`delete group '${g}'`, api.deleteGroup(g))) select({ kind: 'cluster' })
+      if (!(await confirm(tr('ui.cmd.delete-group'), tr('ui.delgroup.confirm', { group: g }), tr('ui.btn.delete')))) return
+      if (await report(tr('ui.what.deleteGroup', { name: g }), api.deleteGroup(g))) select({ kind: 'cluster' })
     },
   },
   {
     id: 'add-resource',
-    label: 'Add resource…',
+    label: () => tr('ui.cmd.add-resource'),
     menu: 'edit',
     icon: '⊕',
     separatorBefore: true,
-    enabled: () => (state.status?.groups.length ? true : 'add a resource group first'),
+    enabled: () => (state.status?.groups.length ? true : tr('ui.why.addGroupFirst')),
     run: () => addResourceWizard(selectedGroup()),
   },
   {
     id: 'delete-resource',
-    label: 'Delete resource',
+    label: () => tr('ui.cmd.delete-resource'),
     menu: 'edit',
-    enabled: () => (selectedResource() ? true : 'select a resource in the tree'),
+    enabled: () => (selectedResource() ? true : tr('ui.why.needResource')),
     run: async () => {
       const r = selectedResource()!
-      if (!(await confirm('Delete resource', `Delete resource '${r}' (and its dependency links)?`, 'Delete'))) return
+      if (!(await confirm(tr('ui.cmd.delete-resource'), tr('ui.delres.confirm', { name: r }), tr('ui.btn.delete')))) return
       const g = groupOf(r)
-      if (await report(`delete resource '${r}'`, api.deleteResource(r))) select(g ? { kind: 'group', name: g } : { kind: 'cluster' })
+      if (await report(tr('ui.what.deleteResource', { name: r }), api.deleteResource(r)))
+        select(g ? { kind: 'group', name: g } : { kind: 'cluster' })
     },
   },
   {
@@ -166,51 +172,49 @@ export const COMMANDS: Command[] = [
     menu: 'edit',
     label: () => {
       const r = selectedResource()
-      return r && resourceConfig(r)?.monitored === false
-        ? 'Resource activation (start monitoring)'
-        : 'Resource deactivation (stop monitoring)'
+      return r && resourceConfig(r)?.monitored === false ? tr('ui.cmd.activate.on') : tr('ui.cmd.activate.off')
     },
-    enabled: () => (selectedResource() ? true : 'select a resource in the tree'),
+    enabled: () => (selectedResource() ? true : tr('ui.why.needResource')),
     run: () => {
       const r = selectedResource()!
       const on = resourceConfig(r)?.monitored === false
       return void report(
-        `${on ? 'activate' : 'deactivate'} monitoring of '${r}'`,
+        tr(on ? 'ui.what.activate' : 'ui.what.deactivate', { name: r }),
         api.resourceAction(r, on ? 'activate' : 'deactivate', {}),
       ).then(() => loadConfig().catch(() => {}))
     },
   },
   {
     id: 'monitor-all',
-    label: 'Monitor all resources',
+    label: () => tr('ui.cmd.monitor-all'),
     menu: 'edit',
     icon: '⟳',
     enabled: () => true,
-    run: () => void report('monitor all resources', api.monitorAll()),
+    run: () => void report(tr('ui.what.monitorAll'), api.monitorAll()),
   },
   {
     id: 'failover-on-failure',
-    label: 'Group failover on failure…',
+    label: () => tr('ui.cmd.failover-on-failure'),
     menu: 'edit',
     separatorBefore: true,
-    enabled: () => (selectedGroup() ? true : NEED_GROUP),
+    enabled: () => (selectedGroup() ? true : NEED_GROUP()),
     run: async () => {
       const g = selectedGroup()!
-      const d = dialog(`Failover on failure: ${g}`)
+      const d = dialog(tr('ui.fof.title', { group: g }))
       const cb = h('input', {
         type: 'checkbox',
         id: 'fof',
         checked: groupConfig(g)?.failoverOnFailure ?? groupStatus(g)?.failoverOnFailure ?? true,
       })
-      d.body.append(h('label', { class: 'check' }, cb, ' Fail the group over to another node when a critical resource fails'))
+      d.body.append(h('label', { class: 'check' }, cb, ` ${tr('ui.fof.check')}`))
       d.footer.append(
-        button('Cancel', () => d.close()),
+        button(tr('ui.btn.cancel'), () => d.close()),
         button(
-          'Save',
+          tr('ui.btn.save'),
           async () => {
             if (
               await report(
-                `failover on failure of '${g}' ${cb.checked ? 'on' : 'off'}`,
+                tr('ui.what.fof', { name: g, value: tr(cb.checked ? 'ui.gl.yes' : 'ui.gl.no') }),
                 api.editGroup(g, { failoverOnFailure: cb.checked }),
               )
             )
@@ -221,28 +225,28 @@ export const COMMANDS: Command[] = [
       )
     },
   },
-  { id: 'heartbeat', label: 'Edit heartbeat configuration…', menu: 'edit', enabled: () => true, run: () => heartbeatDialog() },
+  { id: 'heartbeat', label: () => tr('ui.cmd.heartbeat'), menu: 'edit', enabled: () => true, run: () => heartbeatDialog() },
   {
     id: 'rename-node',
-    label: 'Rename node…',
+    label: () => tr('ui.cmd.rename-node'),
     menu: 'edit',
-    enabled: () => (state.selection.kind === 'node' ? true : 'select a node in the tree'),
+    enabled: () => (state.selection.kind === 'node' ? true : tr('ui.why.needNode')),
     run: async () => {
       const n = (state.selection as { name: string }).name
-      const d = dialog(`Rename node ${n}`)
+      const d = dialog(tr('ui.rename.title', { node: n }))
       const inp = h('input', { id: 'rename-to', value: n, pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' })
-      d.body.append(h('label', { for: 'rename-to' }, 'New name'), inp)
+      d.body.append(h('label', { for: 'rename-to' }, tr('ui.rename.new')), inp)
       d.footer.append(
-        button('Cancel', () => d.close()),
+        button(tr('ui.btn.cancel'), () => d.close()),
         button(
-          'Rename',
+          tr('ui.btn.rename'),
           async () => {
             d.close()
             try {
               await api.renameNode(n, inp.value.trim())
-              notify(`node ${n} renamed to ${inp.value.trim()}`, 'ok')
+              notify(tr('ui.rename.done', { node: n, name: inp.value.trim() }), 'ok')
             } catch (e) {
-              showError(`rename node ${n}`, e)
+              showError(tr('ui.what.renameNode', { node: n }), e)
             }
           },
           { primary: true },
@@ -253,102 +257,105 @@ export const COMMANDS: Command[] = [
   // Action
   {
     id: 'online',
-    label: 'Online',
+    label: () => tr('ui.cmd.online'),
     menu: 'action',
     icon: '▶',
     enabled: () => {
       const r = selectedResource()
-      if (r) return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => isUp(n.state)) ? `${r} is already online` : true
+      if (r)
+        return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => isUp(n.state)) ? tr('ui.why.alreadyOnline', { name: r }) : true
       const g = selectedGroup()
-      if (!g) return 'select a resource group or a resource'
+      if (!g) return tr('ui.why.needGroupOrResource')
       const v = groupState(g)
       if (v.state === 'unknown')
         return v.fencing.length
-          ? `the group's state is unknown while ${v.fencing.join(', ')} is being fenced`
-          : `the group's state is unknown (${v.node ?? 'its node'} is lost)`
+          ? tr('ui.why.unknownFencing', { nodes: v.fencing.join(', ') })
+          : tr('ui.why.unknownLost', { node: v.node ?? tr('ui.why.itsNode') })
       return v.state === 'offline' || v.state === 'partial' || (v.state === 'faulted' && v.faults.length < groupNodes(g).length)
         ? true
-        : `group is ${v.text}`
+        : tr('ui.why.groupIs', { state: stateWord(v.text) })
     },
     run: async () => {
       const r = selectedResource()
-      if (r) return void report(`online '${r}'`, api.resourceAction(r, 'online', {}))
+      if (r) return void report(`${tr('ui.what.online')} '${r}'`, api.resourceAction(r, 'online', {}))
       const g = selectedGroup()!
-      const node = await pickNode(`Online: ${g}`, groupNodes(g), `Bring '${g}' online on`)
-      if (node) await groupVerb('online', 'online', { node })
+      const node = await pickNode(tr('ui.online.title', { group: g }), groupNodes(g), tr('ui.online.on', { group: g }))
+      if (node) await groupVerb('online', tr('ui.what.online'), { node })
     },
   },
   {
     id: 'offline',
-    label: 'Offline',
+    label: () => tr('ui.cmd.offline'),
     menu: 'action',
     icon: '■',
     enabled: () => {
       const r = selectedResource()
-      if (r) return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => n.state !== 'offline') ? true : `${r} is offline`
+      if (r)
+        return Object.values(resourceStatus(r)?.nodes ?? {}).some((n) => n.state !== 'offline') ? true : tr('ui.why.isOffline', { name: r })
       const g = selectedGroup()
-      if (!g) return 'select a resource group or a resource'
-      return groupState(g).state === 'offline' ? 'group is offline' : true
+      if (!g) return tr('ui.why.needGroupOrResource')
+      return groupState(g).state === 'offline' ? tr('ui.why.groupOffline') : true
     },
     run: async () => {
       const r = selectedResource()
-      if (r) return void report(`offline '${r}'`, api.resourceAction(r, 'offline', {}))
+      if (r) return void report(`${tr('ui.what.offline')} '${r}'`, api.resourceAction(r, 'offline', {}))
       const g = selectedGroup()!
-      if (await confirm('Offline', `Take group '${g}' offline? Its services stop.`, 'Offline')) await groupVerb('offline', 'offline')
+      if (await confirm(tr('ui.cmd.offline'), tr('ui.offline.confirm', { group: g }), tr('ui.cmd.offline')))
+        await groupVerb('offline', tr('ui.what.offline'))
     },
   },
   {
     id: 'switch',
-    label: 'Group manual failover…',
+    label: () => tr('ui.cmd.switch'),
     menu: 'action',
     icon: '⇄',
     enabled: () => {
       const g = selectedGroup()
-      if (!g) return NEED_GROUP
-      if (groupNodes(g).length < 2) return 'the group has only one node'
+      if (!g) return NEED_GROUP()
+      if (groupNodes(g).length < 2) return tr('ui.why.oneNode')
       const v = groupState(g)
-      if (v.state === 'unknown') return `the group's state is unknown (${v.node ?? 'its node'} is lost)`
-      return isUp(v.state) ? true : 'the group is not online'
+      if (v.state === 'unknown') return tr('ui.why.unknownLost', { node: v.node ?? tr('ui.why.itsNode') })
+      return isUp(v.state) ? true : tr('ui.why.notOnline')
     },
     run: async () => {
       const g = selectedGroup()!
       const from = groupState(g).node
       const node = await pickNode(
-        `Manual failover: ${g}`,
+        tr('ui.switch.title', { group: g }),
         groupNodes(g).filter((n) => n !== from),
-        `Move '${g}' from ${from ?? '?'} to`,
+        tr('ui.switch.to', { group: g, from: from ?? '?' }),
         { confirm: true },
       )
-      if (node) await groupVerb('switch', `switch to ${node}`, { node })
+      if (node) await groupVerb('switch', tr('ui.what.switchTo', { node }), { node })
     },
   },
   {
     id: 'lock',
-    label: 'Group lock…',
+    label: () => tr('ui.cmd.lock'),
     menu: 'action',
     icon: '⊠',
     separatorBefore: true,
     enabled: () => {
       const g = selectedGroup()
-      return !g ? NEED_GROUP : groupStatus(g)?.lock === 'none' ? true : 'already locked'
+      return !g ? NEED_GROUP() : groupStatus(g)?.lock === 'none' ? true : tr('ui.why.alreadyLocked')
     },
     run: async () => {
       const g = selectedGroup()!
-      const d = dialog(`Lock ${g}`)
+      const d = dialog(tr('ui.lock.title', { group: g }))
       const temp = h('input', { type: 'radio', name: 'lock-kind', id: 'lock-temp', value: 'temporary', checked: true })
       const pers = h('input', { type: 'radio', name: 'lock-kind', id: 'lock-pers', value: 'persistent' })
       d.body.append(
-        h('p', null, 'A locked group is not failed over or restarted by MCCS.'),
-        h('label', { class: 'check' }, temp, ' Temporary (until the agent restarts)'),
-        h('label', { class: 'check' }, pers, ' Persistent'),
+        h('p', null, tr('ui.lock.what')),
+        h('label', { class: 'check' }, temp, ` ${tr('ui.lock.temporary')}`),
+        h('label', { class: 'check' }, pers, ` ${tr('ui.lock.persistent')}`),
       )
       d.footer.append(
-        button('Cancel', () => d.close()),
+        button(tr('ui.btn.cancel'), () => d.close()),
         button(
-          'Lock',
+          tr('ui.btn.lock'),
           () => {
             d.close()
-            void groupVerb('lock', 'lock', { persistent: pers.checked })
+            void groupVerb('lock', tr('ui.what.lock'), { persistent: pers.checked })
           },
           { primary: true, id: 'lock-ok' },
         ),
@@ -357,54 +364,54 @@ export const COMMANDS: Command[] = [
   },
   {
     id: 'unlock',
-    label: 'Unlock',
+    label: () => tr('ui.cmd.unlock'),
     menu: 'action',
     icon: '⊡',
     enabled: () => {
       const g = selectedGroup()
-      return !g ? NEED_GROUP : groupStatus(g)?.lock !== 'none' ? true : 'not locked'
+      return !g ? NEED_GROUP() : groupStatus(g)?.lock !== 'none' ? true : tr('ui.why.notLocked')
     },
-    run: () => void groupVerb('unlock', 'unlock'),
+    run: () => void groupVerb('unlock', tr('ui.what.unlock')),
   },
   {
     id: 'clear',
-    label: 'Remove fault indication',
+    label: () => tr('ui.cmd.clear'),
     menu: 'action',
     icon: '✚',
     enabled: () => {
       const g = selectedGroup()
-      return !g ? NEED_GROUP : anyFault(g) ? true : 'no fault to remove'
+      return !g ? NEED_GROUP() : anyFault(g) ? true : tr('ui.why.noFault')
     },
-    run: () => void groupVerb('clear', 'remove fault'),
+    run: () => void groupVerb('clear', tr('ui.what.removeFault')),
   },
   {
     id: 'flush',
-    label: 'Command initialization',
+    label: () => tr('ui.cmd.flush'),
     menu: 'action',
     icon: '↺',
-    enabled: () => (selectedGroup() ? true : NEED_GROUP),
+    enabled: () => (selectedGroup() ? true : NEED_GROUP()),
     run: async () => {
       const g = selectedGroup()!
-      if (
-        await confirm('Command initialization', `Cancel every command in progress on '${g}' and reset its resources' states?`, 'Initialize')
-      )
-        await groupVerb('flush', 'command initialization')
+      if (await confirm(tr('ui.cmd.flush'), tr('ui.flush.confirm', { group: g }), tr('ui.btn.initialize')))
+        await groupVerb('flush', tr('ui.what.flush'))
     },
   },
   {
     id: 'probe',
-    label: 'Manual detection',
+    label: () => tr('ui.cmd.probe'),
     menu: 'action',
     icon: '⌕',
     enabled: onGroupOrResource,
     run: () => {
       const r = selectedResource()
-      return r ? void report(`detect '${r}'`, api.resourceAction(r, 'probe', {})) : void groupVerb('probe', 'manual detection')
+      return r
+        ? void report(`${tr('ui.what.detect')} '${r}'`, api.resourceAction(r, 'probe', {}))
+        : void groupVerb('probe', tr('ui.what.probe'))
     },
   },
   {
     id: 'oplog',
-    label: 'View manual operation logs',
+    label: () => tr('ui.cmd.oplog'),
     menu: 'action',
     icon: '☰',
     separatorBefore: true,
@@ -412,9 +419,9 @@ export const COMMANDS: Command[] = [
     run: () => oplogDialog(),
   },
   // Window / Help
-  { id: 'preferences', label: 'Preferences and licenses…', menu: 'window', enabled: () => true, run: () => preferencesDialog() },
-  { id: 'help', label: 'MCCS manual', menu: 'help', enabled: () => true, run: () => helpDialog() },
-  { id: 'about', label: 'About MCCS', menu: 'help', enabled: () => true, run: () => aboutDialog() },
+  { id: 'preferences', label: () => tr('ui.cmd.preferences'), menu: 'window', enabled: () => true, run: () => preferencesDialog() },
+  { id: 'help', label: () => tr('ui.cmd.help'), menu: 'help', enabled: () => true, run: () => helpDialog() },
+  { id: 'about', label: () => tr('ui.cmd.about'), menu: 'help', enabled: () => true, run: () => aboutDialog() },
 ]
 
 // A stale view (the agent is not answering: events.ts) may show a state that is no longer true: every
@@ -423,7 +430,7 @@ const WHILE_STALE = new Set(['logout', 'support', 'password', 'oplog', 'preferen
 for (const c of COMMANDS) {
   if (WHILE_STALE.has(c.id)) continue
   const inner = c.enabled.bind(c)
-  c.enabled = () => (state.stale ? `the view is not live: ${state.stale}` : inner())
+  c.enabled = () => (state.stale ? tr('ui.why.stale', { reason: state.stale }) : inner())
 }
 
 export const commandLabel = (c: Command): string => (typeof c.label === 'function' ? c.label() : c.label)

@@ -7,15 +7,16 @@ import { state, select, groupNodes, loadConfig } from './store.js'
 import { dialog, button, notify } from './dialogs.js'
 import { schemaForm, suggestName, type SchemaForm } from './wizard.js'
 import { showConfigWarnings } from './config-warnings.js'
+import { tr } from './i18n.js'
 
 export async function addResourceWizard(preferGroup?: string): Promise<void> {
-  const d = dialog('Add resource', { wide: true, id: 'add-resource' })
+  const d = dialog(tr('ui.ar.title'), { wide: true, id: 'add-resource' })
   const types = (state.types.length ? state.types : await api.types().catch(() => [])).filter((t) => t.kind !== 'fence')
   const groups = state.status?.groups.map((g) => g.name) ?? []
   const typeSel = h(
     'select',
     { id: 'ar-type' },
-    h('option', { value: '' }, '— choose a resource type —'),
+    h('option', { value: '' }, tr('ui.ar.chooseType')),
     types.map((t) => h('option', { value: t.name }, `${t.displayName} (${t.name} ${t.version})`)),
   )
   const groupSel = h(
@@ -28,7 +29,7 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   const critical = h('input', { type: 'checkbox', id: 'ar-critical', checked: true })
   const monitored = h('input', { type: 'checkbox', id: 'ar-monitored', checked: true })
   const typeInfo = h('div', { class: 'ar-typeinfo muted' })
-  const formHost = h('div', { class: 'ar-form' }, h('p', { class: 'muted' }, 'Choose a resource type to see its attributes.'))
+  const formHost = h('div', { class: 'ar-form' }, h('p', { class: 'muted' }, tr('ui.ar.chooseToSee')))
   const topErr = h('div', { class: 'field-error', id: 'ar-error', role: 'alert' })
   let form: SchemaForm | null = null
   let detail: TypeDetail | null = null
@@ -42,14 +43,14 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
     h(
       'div',
       { class: 'ar-head' },
-      h('div', null, h('label', { for: 'ar-type' }, 'Resource type'), typeSel),
-      h('div', null, h('label', { for: 'ar-group' }, 'Resource group'), groupSel),
-      h('div', null, h('label', { for: 'ar-name' }, 'Resource name'), nameIn, nameErr),
+      h('div', null, h('label', { for: 'ar-type' }, tr('ui.ar.type')), typeSel),
+      h('div', null, h('label', { for: 'ar-group' }, tr('ui.ar.group')), groupSel),
+      h('div', null, h('label', { for: 'ar-name' }, tr('ui.ar.name')), nameIn, nameErr),
       h(
         'div',
         { class: 'ar-flags' },
-        h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
-        h('label', { class: 'check' }, monitored, ' Monitored'),
+        h('label', { class: 'check' }, critical, ` ${tr('ui.ar.critical')}`),
+        h('label', { class: 'check' }, monitored, ` ${tr('ui.ar.monitored')}`),
       ),
     ),
     typeInfo,
@@ -71,20 +72,20 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
     }
     if (!type) {
       form = null
-      replace(formHost, h('p', { class: 'muted' }, 'Choose a resource type to see its attributes.'))
+      replace(formHost, h('p', { class: 'muted' }, tr('ui.ar.chooseToSee')))
       return
     }
-    replace(formHost, h('p', { class: 'muted' }, 'loading the type…'))
+    replace(formHost, h('p', { class: 'muted' }, tr('ui.ar.loading')))
     try {
       detail = await api.type(type)
     } catch (e) {
-      replace(formHost, h('p', { class: 'field-error' }, `cannot load type ${type}: ${(e as Error).message}`))
+      replace(formHost, h('p', { class: 'field-error' }, tr('ui.ar.cannotLoad', { type, message: (e as Error).message })))
       return
     }
     replace(
       typeInfo,
       detail.description ? h('p', null, detail.description) : '',
-      h('p', null, 'Permissions: ', (detail.permissions ?? []).join(', ') || 'none'),
+      h('p', null, tr('ui.ar.permissions'), (detail.permissions ?? []).join(', ') || tr('ui.ar.none')),
     )
     form = schemaForm({ type, schema: detail.wizard, nodes: groupNodes(groupSel.value), onEdit: scheduleCheck })
     replace(formHost, form.el)
@@ -93,17 +94,17 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   typeSel.addEventListener('change', () => void render())
   groupSel.addEventListener('change', () => void render())
 
-  const add = button('Add', () => void submit(), { primary: true, id: 'ar-add' })
+  const add = button(tr('ui.btn.add'), () => void submit(), { primary: true, id: 'ar-add' })
   d.footer.append(
     button(
-      'Check',
+      tr('ui.ar.check'),
       () =>
         void form?.validateRemote().then((ok) => {
-          if (ok) notify('the plugin accepts these attributes', 'ok')
+          if (ok) notify(tr('ui.ar.accepted'), 'ok')
         }),
       { id: 'ar-check' },
     ),
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     add,
   )
 
@@ -111,22 +112,22 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
     topErr.textContent = ''
     nameErr.textContent = ''
     if (!form || !detail) {
-      topErr.textContent = 'Choose a resource type.'
+      topErr.textContent = tr('ui.ar.chooseTypeErr')
       return
     }
     if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(nameIn.value)) {
-      nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'
+      nameErr.textContent = tr('ui.ar.nameRule')
       return
     }
     const v = form.values()
     if (!v) {
-      topErr.textContent = 'Fix the fields marked below.'
+      topErr.textContent = tr('ui.ar.fix')
       return
     }
     add.disabled = true
     try {
       if (!(await form.validateRemote())) {
-        topErr.textContent = 'The resource type refused these attributes (see the messages under the fields).'
+        topErr.textContent = tr('ui.ar.refused')
         return
       }
       const done = await api.addResource({
@@ -138,8 +139,8 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
         critical: critical.checked,
         monitored: monitored.checked,
       })
-      notify(`resource '${nameIn.value}' added to '${groupSel.value}'`, 'ok')
-      showConfigWarnings(`resource '${nameIn.value}' added`, done)
+      notify(tr('ui.ar.added', { name: nameIn.value, group: groupSel.value }), 'ok')
+      showConfigWarnings(tr('ui.ar.addedShort', { name: nameIn.value }), done)
       d.close()
       await loadConfig().catch(() => {})
       select({ kind: 'resource', name: nameIn.value })

@@ -2,6 +2,8 @@
 // one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
 import type { AgentStatus } from '../../agent/status.js'
 import type { TimelineReply } from '../routes/timeline.js'
+import { lang, tr } from './i18n.js'
+import type { Locale } from '../../i18n/messages.js'
 
 export type { TimelineReply }
 
@@ -26,6 +28,9 @@ export interface Session {
   canPostpone: boolean
   csrfToken: string
   expiresAt: string
+  /** The user's console language (their Preferences, else the product's), and the product's. */
+  lang: Locale
+  productLang: Locale
 }
 
 let csrf = ''
@@ -38,14 +43,15 @@ export function whenUnauthorized(f: () => void): void {
 }
 
 export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' }
+  // Errors come back in the language the console shows (the server prefers the user's saved choice).
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': lang() }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET') headers['x-csrf-token'] = csrf
   let res: Response
   try {
     res = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   } catch (err) {
-    throw new ApiError(0, 'MCCS_ERR_NETWORK', `the agent did not answer (${(err as Error).message})`)
+    throw new ApiError(0, 'MCCS_ERR_NETWORK', tr('ui.api.network', { message: (err as Error).message }))
   }
   if (res.status === 204) return undefined as T
   const text = await res.text()
@@ -61,14 +67,14 @@ export async function call<T>(method: string, url: string, body?: unknown): Prom
     const err = new ApiError(
       res.status,
       e?.error?.code ?? `HTTP_${res.status}`,
-      e?.error?.message ?? (res.status === 404 ? `${method} ${url} does not exist on this agent` : `${res.status} ${res.statusText}`),
+      e?.error?.message ?? (res.status === 404 ? tr('ui.api.noRoute', { method, url }) : `${res.status} ${res.statusText}`),
       e?.error?.field,
       e?.issues ?? [],
     )
     if (res.status === 401 && !url.endsWith('/api/login')) onUnauthorized()
     throw err
   }
-  if (data === undefined && text) throw new ApiError(res.status, 'MCCS_ERR_BAD_REPLY', `${url} answered with something that is not JSON`)
+  if (data === undefined && text) throw new ApiError(res.status, 'MCCS_ERR_BAD_REPLY', tr('ui.api.notJson', { url }))
   return data as T
 }
 
@@ -77,6 +83,7 @@ export const api = {
   session: () => call<Session>('GET', '/api/session'),
   login: (user: string, password: string) => call<Session>('POST', '/api/login', { user, password }),
   logout: () => call<void>('POST', '/api/logout', {}),
+  setLanguage: (l: Locale) => call<Session>('PUT', '/api/preferences', { lang: l }),
   changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
   postponePasswordChange: () => call<void>('POST', '/api/password/postpone'),
   status: () => call<AgentStatus>('GET', '/api/status'),

@@ -5,6 +5,7 @@
 import { h } from './dom.js'
 import { notify } from './dialogs.js'
 import type { ConfigWarning } from './api.js'
+import { tr } from './i18n.js'
 
 const ID = 'config-warnings'
 
@@ -19,7 +20,7 @@ export function showConfigWarnings(what: string, answer: unknown): void {
   }
   notify(
     [
-      h('strong', null, `${what}: saved, with ${warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`}`),
+      h('strong', null, warnings.length === 1 ? tr('ui.cw.savedOne', { what }) : tr('ui.cw.savedMany', { what, n: warnings.length })),
       h(
         'ul',
         null,

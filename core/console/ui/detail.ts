@@ -15,13 +15,14 @@ import {
   loadConfig,
   type Selection,
 } from './store.js'
-import { badge, groupView, ROLE_LABEL } from './states.js'
+import { badge, groupView, roleLabel, stateWord } from './states.js'
 import { dependencyGraph } from './graph.js'
 import { schemaForm } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
+import { fmtClock, tr, trOr, lang } from './i18n.js'
 
 interface View {
   el: HTMLElement
@@ -35,12 +36,14 @@ interface Tab {
 const activeTab = new Map<string, string>()
 let mounted: { key: string; view: View } | null = null
 const typeCache = new Map<string, Promise<TypeDetail>>()
+/** A type's manifest in the console's language (a plugin may carry its own labels per language). */
 export const typeDetail = (t: string): Promise<TypeDetail> => {
-  let p = typeCache.get(t)
+  const key = `${lang()}:${t}`
+  let p = typeCache.get(key)
   if (!p) {
     p = api.type(t)
-    typeCache.set(t, p)
-    p.catch(() => typeCache.delete(t))
+    typeCache.set(key, p)
+    p.catch(() => typeCache.delete(key))
   }
   return p
 }
@@ -72,42 +75,45 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
   switch (sel.kind) {
     case 'cluster':
       return {
-        title: `Cluster ${state.status?.cluster ?? ''}`,
+        title: tr('ui.d.clusterTitle', { name: state.status?.cluster ?? '' }),
         tabs: [
-          { id: 'groups', label: 'Resource group state', build: () => live(groupStateTable) },
-          { id: 'attrs', label: 'Cluster attribute', build: () => live(clusterAttrs) },
-          { id: 'quorum', label: 'Quorum state', build: () => live(quorumView) },
-          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(null) },
+          { id: 'groups', label: tr('ui.d.resource-group-state'), build: () => live(groupStateTable) },
+          { id: 'attrs', label: tr('ui.d.cluster-attribute'), build: () => live(clusterAttrs) },
+          { id: 'quorum', label: tr('ui.d.quorum-state'), build: () => live(quorumView) },
+          { id: 'timeline', label: tr('ui.d.timeline-why'), build: () => timelineTab(null) },
         ],
       }
     case 'group':
       return {
-        title: `Resource group ${sel.name}`,
+        title: tr('ui.d.groupTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => resourceStateTable(sel.name)) },
-          { id: 'deps', label: 'Resource dependency', build: () => dependencyTab(sel.name) },
-          { id: 'props', label: 'Resource group property', build: () => groupProps(sel.name) },
-          { id: 'timeline', label: 'Timeline (why)', build: () => timelineTab(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => resourceStateTable(sel.name)) },
+          { id: 'deps', label: tr('ui.d.resource-dependency'), build: () => dependencyTab(sel.name) },
+          { id: 'props', label: tr('ui.d.resource-group-property'), build: () => groupProps(sel.name) },
+          { id: 'timeline', label: tr('ui.d.timeline-why'), build: () => timelineTab(sel.name) },
         ],
       }
     case 'resource':
       return {
-        title: `Resource ${sel.name}`,
+        title: tr('ui.d.resourceTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => oneResourceState(sel.name)) },
-          { id: 'attrs', label: 'Resource attribute', build: () => resourceAttrs(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => oneResourceState(sel.name)) },
+          { id: 'attrs', label: tr('ui.d.resource-attribute'), build: () => resourceAttrs(sel.name) },
         ],
       }
     case 'node':
-      return { title: `Node ${sel.name}`, tabs: [{ id: 'attrs', label: 'Node attribute', build: () => live(() => nodeAttrs(sel.name)) }] }
+      return {
+        title: tr('ui.d.nodeTitle', { name: sel.name }),
+        tabs: [{ id: 'attrs', label: tr('ui.d.node-attribute'), build: () => live(() => nodeAttrs(sel.name)) }],
+      }
     case 'types':
-      return { title: 'Resource types', tabs: [{ id: 'list', label: 'Resource types', build: () => live(typeList) }] }
+      return { title: tr('ui.d.resource-types'), tabs: [{ id: 'list', label: tr('ui.d.resource-types'), build: () => live(typeList) }] }
     case 'type':
       return {
-        title: `Resource type ${sel.name}`,
+        title: tr('ui.d.typeTitle', { name: sel.name }),
         tabs: [
-          { id: 'state', label: 'Resource state', build: () => live(() => typeResources(sel.name)) },
-          { id: 'attrs', label: 'Resource type attribute', build: () => typeAttrs(sel.name) },
+          { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => typeResources(sel.name)) },
+          { id: 'attrs', label: tr('ui.d.resource-type-attribute'), build: () => typeAttrs(sel.name) },
         ],
       }
   }
@@ -115,7 +121,7 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
 
 export function renderDetail(root: HTMLElement): void {
   if (!state.status) {
-    replace(root, h('p', { class: 'muted' }, 'waiting for the agent…'))
+    replace(root, h('p', { class: 'muted' }, tr('ui.dd.waiting')))
     return
   }
   const sel = state.selection
@@ -175,7 +181,7 @@ export function renderDetail(root: HTMLElement): void {
 // ---- cluster
 function groupStateTable(): Node {
   const st = state.status!
-  if (!st.groups.length) return h('p', { class: 'muted' }, 'No resource groups yet: Edit → Add group.')
+  if (!st.groups.length) return h('p', { class: 'muted' }, tr('ui.dd.noGroups'))
   const nodes = st.nodes.map((n) => n.name)
   return h(
     'table',
@@ -186,10 +192,10 @@ function groupStateTable(): Node {
       h(
         'tr',
         null,
-        h('th', { scope: 'col' }, 'Group'),
+        h('th', { scope: 'col' }, tr('ui.d.group')),
         nodes.map((n) => h('th', { scope: 'col' }, n)),
-        h('th', { scope: 'col' }, 'Lock'),
-        h('th', { scope: 'col' }, 'Failover on failure'),
+        h('th', { scope: 'col' }, tr('ui.d.lock')),
+        h('th', { scope: 'col' }, tr('ui.d.failover-on-failure')),
       ),
     ),
     h(
@@ -216,7 +222,7 @@ function groupStateTable(): Node {
           ),
           nodes.map((n) => {
             const p = groupView(st, g).perNode[n]
-            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, 'not a member'))
+            return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, tr('ui.d.notMember')))
           }),
           h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`),
           h('td', null, g.failoverOnFailure ? 'yes' : 'no'),
@@ -232,19 +238,19 @@ function clusterAttrs(): Node {
     'div',
     null,
     kv([
-      ['Cluster name', st.cluster],
-      ['This node', st.node],
-      ['Configuration generation', st.generation],
-      ['Agent uptime', `${st.uptimeS} s`],
-      ['Nodes', st.nodes.map((n) => n.name).join(', ')],
-      ['Heartbeat', hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
-      ['Resource types', st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
+      [tr('ui.d.cluster-name'), st.cluster],
+      [tr('ui.d.this-node'), st.node],
+      [tr('ui.d.configuration-generation'), st.generation],
+      [tr('ui.d.agent-uptime'), `${st.uptimeS} s`],
+      [tr('ui.d.nodes'), st.nodes.map((n) => n.name).join(', ')],
+      [tr('ui.d.heartbeat'), hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
+      [tr('ui.d.resource-types'), st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
     ]),
     st.notices.length
       ? h(
           'div',
           null,
-          h('h3', null, 'Recent notices'),
+          h('h3', null, tr('ui.d.recent-notices')),
           h(
             'ul',
             { class: 'notices' },
@@ -255,7 +261,7 @@ function clusterAttrs(): Node {
                 h(
                   'li',
                   null,
-                  h('span', { class: 'muted' }, new Date(n.at).toLocaleTimeString()),
+                  h('span', { class: 'muted' }, fmtClock(n.at)),
                   ' ',
                   (n as unknown as { text?: string; message?: string }).text ??
                     (n as unknown as { message?: string }).message ??
@@ -269,25 +275,20 @@ function clusterAttrs(): Node {
 }
 function quorumView(): Node {
   const m = state.status!.membership
-  if (!m)
-    return h(
-      'p',
-      { class: 'muted' },
-      'Single-node cluster: no quorum is configured (quorum applies when the cluster has two or more nodes).',
-    )
+  if (!m) return h('p', { class: 'muted' }, tr('ui.dd.single'))
   return h(
     'div',
     null,
     kv([
-      ['Quorum', badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
-      ['Votes', m.votes],
-      ['Role of this node', m.role],
-      ['Coordinator', m.coordinator],
-      ['Partition', m.partition.join(', ')],
-      ['Why', m.quorum?.reason],
+      [tr('ui.d.quorum'), badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
+      [tr('ui.d.votes'), m.votes],
+      [tr('ui.d.role-of-this-node'), m.role],
+      [tr('ui.d.coordinator'), m.coordinator],
+      [tr('ui.d.partition'), m.partition.join(', ')],
+      [tr('ui.d.why'), m.quorum?.reason],
     ]),
     tieBreaker(m),
-    h('h3', null, 'Peers and heartbeat links'),
+    h('h3', null, tr('ui.d.peers-and-heartbeat-links')),
     h(
       'table',
       { class: 'grid' },
@@ -297,7 +298,7 @@ function quorumView(): Node {
         h(
           'tr',
           null,
-          ['Peer', 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.peer'), 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
         ),
       ),
       h(
@@ -332,58 +333,36 @@ function quorumView(): Node {
 function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership']>): Node {
   const q = m.quorum
   const cfg = state.config?.hb?.quorum?.server
-  const title = h('h3', null, 'Tie-breaker')
+  const title = h('h3', null, tr('ui.d.tie-breaker'))
   if (q?.server)
     return h(
       'div',
       { id: 'quorum-server' },
       title,
       kv([
-        ['Quorum server', cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
-        ['Connected', badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
-        ['Vote', h('span', { class: 'quorum-vote' }, VOTE_TEXT[q.server.vote] ?? q.server.vote)],
-        ['Holder', q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
-        ['Server says', q.server.reason],
+        [tr('ui.d.quorum-server'), cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
+        [tr('ui.d.connected'), badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
+        [tr('ui.d.vote'), h('span', { class: 'quorum-vote' }, voteText(q.server.vote))],
+        [tr('ui.d.holder'), q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
+        [tr('ui.d.server-says'), q.server.reason],
       ]),
     )
-  if (q?.twoNode)
-    return h(
-      'div',
-      { id: 'quorum-server' },
-      title,
-      h(
-        'p',
-        null,
-        'Two-node mode: no quorum server; once both nodes were seen, either one alone keeps quorum (the fence decides a split).',
-      ),
-    )
-  return h(
-    'div',
-    { id: 'quorum-server' },
-    title,
-    h(
-      'p',
-      { class: 'quorum-none', role: 'note' },
-      'Neither a quorum server nor two-node mode is set: only a partition with more than half of the votes keeps quorum, and in an even split no side runs anything. Set quorum.server or quorum.twoNode in hb.json.',
-    ),
-  )
+  if (q?.twoNode) return h('div', { id: 'quorum-server' }, title, h('p', null, tr('ui.dd.twoNode')))
+  return h('div', { id: 'quorum-server' }, title, h('p', { class: 'quorum-none', role: 'note' }, tr('ui.dd.neither')))
 }
-const VOTE_TEXT: Record<string, string> = {
-  granted: 'granted to this partition',
-  denied: 'given to another partition',
-  none: 'none (no answer within the lease)',
-}
+/** The quorum server's vote in words: ui.vote.<vote>. */
+const voteText = (v: string): string => trOr(`ui.vote.${v}`, v)
 
 // ---- group
 function resourceStateTable(g: string): Node {
   const gs = groupStatus(g)
-  if (!gs) return h('p', { class: 'muted' }, `group ${g} no longer exists`)
+  if (!gs) return h('p', { class: 'muted' }, tr('ui.dd.groupGone', { name: g }))
   const nodes = groupNodes(g)
   const v = groupView(state.status!, gs)
   // Column labels are live roles (where it runs now, where it faulted, a lost node), not the configured order.
   const role = (n: string) => {
     const p = v.perNode[n]
-    return p ? ROLE_LABEL[p.role] : 'not a member'
+    return p ? roleLabel(p.role) : tr('ui.d.notMember')
   }
   return h(
     'div',
@@ -391,15 +370,15 @@ function resourceStateTable(g: string): Node {
     h(
       'p',
       { class: 'group-line' },
-      'Group: ',
+      tr('ui.gl.group'),
       badge(v.state, undefined, v.text),
-      v.node && v.state !== 'unknown' ? ` on ${v.node}` : v.node ? ` (${v.node} is lost and not fenced yet)` : '',
+      v.node && v.state !== 'unknown' ? tr('ui.gl.on', { node: v.node }) : v.node ? tr('ui.gl.lost', { node: v.node }) : '',
       v.faults.length > 0 && v.state !== 'faulted'
-        ? h('span', { class: 'fault-mark' }, ` · ⚠ fault left on ${v.faults.join(', ')} (Remove fault indication clears it)`)
+        ? h('span', { class: 'fault-mark' }, tr('ui.gl.fault', { nodes: v.faults.join(', ') }))
         : '',
-      gs.lock !== 'none' ? ` · ⊠ locked (${gs.lock})` : '',
-      gs.busy ? ` · ${gs.busy} action(s) running` : '',
-      ` · failover on failure: ${gs.failoverOnFailure ? 'on' : 'off'}`,
+      gs.lock !== 'none' ? tr('ui.gl.locked', { kind: gs.lock }) : '',
+      gs.busy ? tr('ui.gl.busy', { n: gs.busy }) : '',
+      tr('ui.gl.fof', { value: tr(gs.failoverOnFailure ? 'ui.gl.yes' : 'ui.gl.no') }),
     ),
     h(
       'table',
@@ -410,8 +389,8 @@ function resourceStateTable(g: string): Node {
         h(
           'tr',
           null,
-          h('th', { scope: 'col' }, 'Resource'),
-          h('th', { scope: 'col' }, 'Type'),
+          h('th', { scope: 'col' }, tr('ui.d.resource')),
+          h('th', { scope: 'col' }, tr('ui.d.type')),
           nodes.map((n) =>
             h(
               'th',
@@ -428,7 +407,7 @@ function resourceStateTable(g: string): Node {
         h(
           'tr',
           { class: 'group-row', 'data-resource': '' },
-          h('th', { scope: 'row' }, `${g} (group)`),
+          h('th', { scope: 'row' }, tr('ui.d.groupSuffix', { name: g })),
           h('td', null, ''),
           nodes.map((n) => {
             const p = v.perNode[n]
@@ -453,7 +432,7 @@ function resourceStateTable(g: string): Node {
                 },
                 r.name,
               ),
-              r.critical ? '' : h('span', { class: 'muted' }, ' (non-critical)'),
+              r.critical ? '' : h('span', { class: 'muted' }, ` ${tr('ui.gl.nonCritical')}`),
             ),
             h('td', null, r.type),
             nodes.map((n) => {
@@ -465,9 +444,13 @@ function resourceStateTable(g: string): Node {
                 x
                   ? [
                       lost && x.state !== 'unknown'
-                        ? badge('unknown', `${x.state} when last heard; ${v.perNode[n]!.why}`, v.perNode[n]!.text)
+                        ? badge(
+                            'unknown',
+                            tr('ui.dd.lastHeard', { state: stateWord(x.state), why: v.perNode[n]!.why ?? '' }),
+                            v.perNode[n]!.text,
+                          )
                         : badge(x.state, x.fault ?? undefined),
-                      !x.monitored && h('span', { class: 'muted' }, ' (not monitored)'),
+                      !x.monitored && h('span', { class: 'muted' }, ` ${tr('ui.dd.notMonitored')}`),
                       x.fault && h('div', { class: 'fault' }, x.fault),
                     ]
                   : badge('unknown'),
@@ -486,12 +469,12 @@ function dependencyTab(g: string): View {
   const names = () => groupStatus(g)?.resources.map((r) => r.name) ?? []
   const parent = h(
     'select',
-    { id: 'dep-parent', 'aria-label': 'Parent (depends on the child)' },
+    { id: 'dep-parent', 'aria-label': tr('ui.dd.parentAria') },
     names().map((n) => h('option', { value: n }, n)),
   )
   const child = h(
     'select',
-    { id: 'dep-child', 'aria-label': 'Child (comes online first)' },
+    { id: 'dep-child', 'aria-label': tr('ui.dd.childAria') },
     names().map((n, i) => h('option', { value: n, selected: i === 1 }, n)),
   )
   const err = h('div', { class: 'field-error', role: 'alert', id: 'dep-error' })
@@ -506,45 +489,44 @@ function dependencyTab(g: string): View {
             h(
               'li',
               null,
-              `${d.parent} depends on ${d.child} `,
+              tr('ui.dd.dependsOn', { parent: d.parent, child: d.child }),
               button(
-                'Unlink',
-                () => void report(`unlink ${d.parent} → ${d.child}`, api.unlink(d.parent, d.child)).then(() => loadConfig()),
+                tr('ui.dd.unlink'),
+                () =>
+                  void report(tr('ui.what.unlink', { parent: d.parent, child: d.child }), api.unlink(d.parent, d.child)).then(() =>
+                    loadConfig(),
+                  ),
                 {},
               ),
             ),
           )
-        : h('li', { class: 'muted' }, 'no dependencies'),
+        : h('li', { class: 'muted' }, tr('ui.dd.noDeps')),
     )
   }
   update()
   const el = h(
     'div',
     null,
-    h(
-      'p',
-      { class: 'muted' },
-      'A parent depends on its child: the child comes online first and goes offline last. Arrows point from parent to child.',
-    ),
+    h('p', { class: 'muted' }, tr('ui.dd.depHelp')),
     graphHost,
     h(
       'div',
       { class: 'dep-form' },
       parent,
-      h('span', null, ' depends on '),
+      h('span', null, tr('ui.dd.dependsWord')),
       child,
       button(
-        'Link',
+        tr('ui.dd.link'),
         async () => {
           err.textContent = ''
           if (parent.value === child.value) {
-            err.textContent = 'a resource cannot depend on itself'
+            err.textContent = tr('ui.dd.self')
             return
           }
           try {
             const done = await api.link(parent.value, child.value)
-            notify(`${parent.value} now depends on ${child.value}`, 'ok')
-            showConfigWarnings(`${parent.value} linked to ${child.value}`, done)
+            notify(tr('ui.dd.nowDepends', { parent: parent.value, child: child.value }), 'ok')
+            showConfigWarnings(tr('ui.what.linked', { parent: parent.value, child: child.value }), done)
             await loadConfig()
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
@@ -561,7 +543,7 @@ function dependencyTab(g: string): View {
 
 function groupProps(g: string): View {
   const cfg = groupConfig(g)
-  if (!cfg) return { el: h('p', { class: 'muted' }, 'loading the configuration…') }
+  if (!cfg) return { el: h('p', { class: 'muted' }, tr('ui.dd.loadingConfig')) }
   const all = state.status?.nodes.map((n) => n.name) ?? []
   let order = [...cfg.nodes, ...all.filter((n) => !cfg.nodes.includes(n))]
   const chosen = new Set(cfg.nodes)
@@ -617,19 +599,19 @@ function groupProps(g: string): View {
     el: h(
       'div',
       { class: 'form' },
-      h('h3', null, 'Nodes in failover order'),
+      h('h3', null, tr('ui.d.nodes-in-failover-order')),
       list,
       h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
       h('label', { class: 'check' }, auto, ' Start automatically'),
       h('label', { class: 'check' }, back, ' Fail back to the preferred node'),
       err,
       button(
-        'Save',
+        tr('ui.btn.save'),
         async () => {
           err.textContent = ''
           const nodes = order.filter((n) => chosen.has(n))
           if (!nodes.length) {
-            err.textContent = 'choose at least one node'
+            err.textContent = tr('ui.ag.nodesRule')
             return
           }
           try {
@@ -639,8 +621,8 @@ function groupProps(g: string): View {
               autoStart: auto.checked,
               autoFailback: back.checked,
             })
-            notify(`group '${g}' saved`, 'ok')
-            showConfigWarnings(`group '${g}' saved`, done)
+            notify(tr('ui.dd.groupSaved', { name: g }), 'ok')
+            showConfigWarnings(tr('ui.dd.groupSaved', { name: g }), done)
           } catch (e) {
             err.textContent = e instanceof ApiError ? `${e.message}${e.field ? ` [${e.field}]` : ''}` : (e as Error).message
           }
@@ -654,16 +636,16 @@ function groupProps(g: string): View {
 // ---- resource
 function oneResourceState(r: string): Node {
   const rs = resourceStatus(r)
-  if (!rs) return h('p', { class: 'muted' }, `resource ${r} no longer exists`)
+  if (!rs) return h('p', { class: 'muted' }, tr('ui.dd.resourceGone', { name: r }))
   const g = groupOf(r)!
   return h(
     'div',
     null,
     kv([
-      ['Group', g],
-      ['Type', rs.type],
-      ['Critical', rs.critical],
-      ['Monitoring', resourceConfig(r)?.monitored !== false ? 'active' : 'inactive'],
+      [tr('ui.d.group'), g],
+      [tr('ui.d.type'), rs.type],
+      [tr('ui.d.critical'), rs.critical],
+      [tr('ui.d.monitoring'), resourceConfig(r)?.monitored !== false ? tr('ui.d.active') : tr('ui.d.inactive')],
     ]),
     h(
       'table',
@@ -674,7 +656,7 @@ function oneResourceState(r: string): Node {
         h(
           'tr',
           null,
-          ['Node', 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.node'), 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
         ),
       ),
       h(
@@ -699,9 +681,9 @@ function oneResourceState(r: string): Node {
 }
 
 function resourceAttrs(r: string): View {
-  const el = h('div', { class: 'form' }, h('p', { class: 'muted' }, 'loading…'))
+  const el = h('div', { class: 'form' }, h('p', { class: 'muted' }, tr('ui.dd.loading')))
   const cfg = resourceConfig(r)
-  if (!cfg) return { el: h('p', { class: 'muted' }, 'loading the configuration…') }
+  if (!cfg) return { el: h('p', { class: 'muted' }, tr('ui.dd.loadingConfig')) }
   void typeDetail(cfg.type).then(
     (t) => {
       const form = schemaForm({
@@ -714,7 +696,7 @@ function resourceAttrs(r: string): View {
       const err = h('div', { class: 'field-error', role: 'alert', id: 'ra-error' })
       replace(
         el,
-        h('p', null, `Type ${t.displayName} (${t.name} ${t.version}), group ${cfg.group}.`),
+        h('p', null, tr('ui.dd.typeLine', { type: t.displayName, name: t.name, version: t.version, group: cfg.group })),
         form.el,
         h('label', { class: 'check' }, critical, ' Critical (its fault fails the group)'),
         Object.keys(cfg.policy).length
@@ -730,20 +712,20 @@ function resourceAttrs(r: string): View {
         h(
           'div',
           { class: 'row-buttons' },
-          button('Check', () => void form.validateRemote()),
+          button(tr('ui.ar.check'), () => void form.validateRemote()),
           button(
-            'Save',
+            tr('ui.btn.save'),
             async () => {
               err.textContent = ''
               const v = form.values()
               if (!v || !(await form.validateRemote())) {
-                err.textContent = 'Fix the fields marked above.'
+                err.textContent = tr('ui.dd.fixAbove')
                 return
               }
               try {
                 const done = await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
-                notify(`resource '${r}' saved`, 'ok')
-                showConfigWarnings(`resource '${r}' saved`, done)
+                notify(tr('ui.dd.resourceSaved', { name: r }), 'ok')
+                showConfigWarnings(tr('ui.dd.resourceSaved', { name: r }), done)
               } catch (e) {
                 if (e instanceof ApiError && e.issues.length) form.showIssues(e.issues)
                 err.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
@@ -754,7 +736,7 @@ function resourceAttrs(r: string): View {
         ),
       )
     },
-    (e) => replace(el, h('p', { class: 'field-error' }, `cannot load type ${cfg.type}: ${(e as Error).message}`)),
+    (e) => replace(el, h('p', { class: 'field-error' }, tr('ui.dd.cannotLoadType', { type: cfg.type, message: (e as Error).message }))),
   )
   return { el }
 }
@@ -773,30 +755,26 @@ function nodeWork(n: string, membership: string): Node {
   return h(
     'div',
     { class: 'node-work' },
-    h('h3', null, 'Planned work'),
-    h(
-      'p',
-      { class: 'muted' },
-      "Standby moves the node's groups to their next node and starts nothing there; maintenance leaves what runs there as it is (not monitored, started, stopped or moved).",
-    ),
+    h('h3', null, tr('ui.d.planned-work')),
+    h('p', { class: 'muted' }, tr('ui.work.help')),
     h(
       'div',
       { class: 'btn-row' },
       btn(
         'standby',
-        'Standby',
+        tr('ui.work.standby'),
         'standby',
         membership === 'standby'
-          ? 'already in standby'
+          ? tr('ui.work.alreadyStandby')
           : maint
-            ? 'in maintenance'
+            ? tr('ui.work.inMaintenance')
             : membership === 'up'
               ? null
-              : `the node is ${membership}`,
+              : tr('ui.work.nodeIs', { state: stateWord(membership) }),
       ),
-      btn('unstandby', 'End standby', 'end standby of', membership === 'standby' ? null : 'not in standby'),
-      btn('maintenance', 'Maintenance', 'maintenance of', maint ? 'already in maintenance' : null),
-      btn('unmaintenance', 'End maintenance', 'end maintenance of', maint ? null : 'not in maintenance'),
+      btn('unstandby', tr('ui.work.unstandby'), 'end standby of', membership === 'standby' ? null : tr('ui.work.notStandby')),
+      btn('maintenance', tr('ui.work.maintenance'), 'maintenance of', maint ? tr('ui.work.alreadyMaintenance') : null),
+      btn('unmaintenance', tr('ui.work.unmaintenance'), 'end maintenance of', maint ? null : tr('ui.work.notMaintenance')),
     ),
   )
 }
@@ -811,14 +789,14 @@ function nodeAttrs(n: string): Node {
     'div',
     null,
     kv([
-      ['Name', n],
-      ['Membership', badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)],
-      ['This node', n === st.node],
-      ['Needs fencing', ns?.needsFence ?? false],
-      ['Votes', hb?.votes ?? 1],
+      [tr('ui.d.name'), n],
+      [tr('ui.d.membership'), badge(ns?.membership === 'up' || ns?.membership === 'member' ? 'up' : ns?.membership)],
+      [tr('ui.d.this-node'), n === st.node],
+      [tr('ui.d.needs-fencing'), ns?.needsFence ?? false],
+      [tr('ui.d.votes'), hb?.votes ?? 1],
     ]),
     nodeWork(n, ns?.membership ?? 'unknown'),
-    h('h3', null, 'Heartbeat addresses'),
+    h('h3', null, tr('ui.d.heartbeat-addresses')),
     links.length
       ? h(
           'table',
@@ -829,7 +807,7 @@ function nodeAttrs(n: string): Node {
             h(
               'tr',
               null,
-              ['Link', 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.link'), 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
@@ -846,7 +824,7 @@ function nodeAttrs(n: string): Node {
                   'td',
                   null,
                   n === st.node
-                    ? 'this node'
+                    ? tr('ui.stale.thisNode')
                     : x
                       ? [badge(x.up ? 'up' : 'down'), x.rttMs !== null ? ` ${x.rttMs.toFixed(1)} ms` : '']
                       : '—',
@@ -855,29 +833,27 @@ function nodeAttrs(n: string): Node {
             }),
           ),
         )
-      : h('p', { class: 'muted' }, 'not exported by this agent'),
-    h('h3', null, 'Self-fencing'),
+      : h('p', { class: 'muted' }, tr('ui.dd.notExported')),
+    h('h3', null, tr('ui.d.self-fencing')),
     h(
       'p',
       null,
-      'Without quorum this node takes its resources offline by itself. Isolation test addresses (a node that reaches none of them knows it is the isolated one): ',
-      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : 'none configured',
+      tr('ui.dd.selfFence'),
+      hb?.isolationTestAddresses?.length ? hb.isolationTestAddresses.join(', ') : tr('ui.dd.noneConfigured'),
     ),
-    h('h3', null, 'Remote fencing'),
+    h('h3', null, tr('ui.d.remote-fencing')),
     hb?.fencing?.length
       ? h(
           'ol',
           null,
           hb.fencing.map((f, i) =>
-            h('li', null, `level ${i + 1}: ${f.type}`, f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''),
+            h('li', null, tr('ui.dd.level', { n: i + 1, type: f.type }), f.attrs ? h('code', null, ` ${JSON.stringify(f.attrs)}`) : ''),
           ),
         )
       : h(
           'p',
           { class: 'muted' },
-          hb
-            ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.'
-            : 'not exported by this agent',
+          hb ? 'No fence device: a lost node cannot be fenced remotely, so its groups wait for it to self-fence.' : tr('ui.dd.notExported'),
         ),
   )
 }
@@ -893,7 +869,7 @@ function typeList(): Node {
       h(
         'tr',
         null,
-        ['Type', 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.type'), 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
       ),
     ),
     h(
@@ -929,7 +905,7 @@ function typeList(): Node {
 }
 function typeResources(t: string): Node {
   const rs = (state.status?.groups ?? []).flatMap((g) => g.resources.filter((r) => r.type === t).map((r) => ({ g, r })))
-  if (!rs.length) return h('p', { class: 'muted' }, `No resource of type ${t}.`)
+  if (!rs.length) return h('p', { class: 'muted' }, tr('ui.dd.noResourceOfType', { type: t }))
   return h(
     'table',
     { class: 'grid' },
@@ -939,7 +915,7 @@ function typeResources(t: string): Node {
       h(
         'tr',
         null,
-        ['Resource', 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.resource'), 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
       ),
     ),
     h(
@@ -962,7 +938,7 @@ function typeResources(t: string): Node {
   )
 }
 function typeAttrs(t: string): View {
-  const el = h('div', null, h('p', { class: 'muted' }, 'loading…'))
+  const el = h('div', null, h('p', { class: 'muted' }, tr('ui.dd.loading')))
   void typeDetail(t).then(
     (d) => {
       const props = Object.entries((d.wizard.properties ?? {}) as Record<string, Record<string, unknown>>)
@@ -970,25 +946,25 @@ function typeAttrs(t: string): View {
       replace(
         el,
         kv([
-          ['Name', d.displayName],
-          ['Version', d.version],
-          ['Kind', d.kind],
-          ['Description', d.description ?? ''],
-          ['Permissions', d.permissions.join(', ') || 'none'],
+          [tr('ui.d.name'), d.displayName],
+          [tr('ui.d.version'), d.version],
+          [tr('ui.d.kind'), d.kind],
+          [tr('ui.d.description'), d.description ?? ''],
+          [tr('ui.d.permissions'), d.permissions.join(', ') || 'none'],
           [
-            'Defaults',
+            tr('ui.d.defaults'),
             Object.entries(d.defaults ?? {})
               .map(([k, v]) => `${k}=${v}`)
               .join(', '),
           ],
           [
-            'Cluster overrides',
+            tr('ui.d.cluster-overrides'),
             Object.entries(overrides)
               .map(([k, v]) => `${k}=${String(v)}`)
               .join(', '),
           ],
         ]),
-        h('h3', null, 'Attributes'),
+        h('h3', null, tr('ui.d.attributes')),
         h(
           'table',
           { class: 'grid' },
@@ -998,7 +974,7 @@ function typeAttrs(t: string): View {
             h(
               'tr',
               null,
-              ['Attribute', 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.attribute'), 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
@@ -1011,21 +987,17 @@ function typeAttrs(t: string): View {
                 h('th', { scope: 'row' }, k),
                 h('td', null, String(s.title ?? '')),
                 h('td', null, String(s.type ?? (s.$ref ? 'choice' : ''))),
-                h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? 'per node' : 'global'),
+                h('td', null, (s['x-mccs'] as { scope?: string } | undefined)?.scope === 'node' ? tr('ui.dd.perNode') : tr('ui.dd.global')),
                 h('td', null, String(s.description ?? '')),
               ),
             ),
           ),
         ),
-        h(
-          'p',
-          { class: 'muted' },
-          'Changing type attributes for the whole cluster is done in main.json "types" (Edit → configuration import) — the console has no API for it yet.',
-        ),
+        h('p', { class: 'muted' }, tr('ui.dd.typeAttrs')),
       )
     },
     (e) => {
-      showError(`type ${t}`, e)
+      showError(tr('ui.what.type', { name: t }), e)
       replace(el, h('p', { class: 'field-error' }, (e as Error).message))
     },
   )

@@ -1,6 +1,7 @@
 // Modal dialogs and notices. A dialog traps focus, closes on Escape, and gives focus back to what had
 // it. Notices (toasts) are an aria-live list at the bottom right, above the log console.
 import { h, append, type Child } from './dom.js'
+import { tr } from './i18n.js'
 
 export interface DialogHandle {
   el: HTMLElement
@@ -28,7 +29,7 @@ export function dialog(title: string, o: { wide?: boolean; id?: string } = {}): 
       'div',
       { class: 'dlg-head' },
       h('h2', { id: titleId }, title),
-      h('button', { class: 'dlg-x', type: 'button', 'aria-label': 'Close', onclick: () => close() }, '✕'),
+      h('button', { class: 'dlg-x', type: 'button', 'aria-label': tr('ui.btn.close'), onclick: () => close() }, '✕'),
     ),
     body,
     footer,
@@ -92,16 +93,16 @@ export function message(title: string, ...content: Child[]): Promise<void> {
     d.body,
     content.map((c) => (typeof c === 'string' ? h('p', null, c) : c)),
   )
-  d.footer.append(button('OK', () => d.close(), { primary: true }))
+  d.footer.append(button(tr('ui.btn.ok'), () => d.close(), { primary: true }))
   return d.closed
 }
 
-export function confirm(title: string, text: string, okLabel = 'OK'): Promise<boolean> {
+export function confirm(title: string, text: string, okLabel = tr('ui.btn.ok')): Promise<boolean> {
   const d = dialog(title)
   let ok = false
   d.body.append(h('p', null, text))
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
       okLabel,
       () => {
@@ -118,7 +119,8 @@ let toasts: HTMLElement | null = null
 /** A notice at the bottom right. Errors stay 15 s, others 6 s; a warning stays until dismissed or replaced
  *  (`id`: a notice of the same id is replaced, so a newer answer never sits beside an outdated one). */
 export function notify(text: Child, kind: 'info' | 'error' | 'ok' | 'warn' = 'info', o: { id?: string } = {}): HTMLElement | null {
-  toasts ??= document.getElementById('toasts')
+  // Looked up again after a language switch builds the screen anew.
+  if (!toasts?.isConnected) toasts = document.getElementById('toasts')
   if (!toasts) return null
   if (o.id) document.getElementById(o.id)?.remove()
   const t = h(
@@ -126,7 +128,7 @@ export function notify(text: Child, kind: 'info' | 'error' | 'ok' | 'warn' = 'in
     { class: ['toast', `toast-${kind}`], role: kind === 'error' || kind === 'warn' ? 'alert' : 'status', id: o.id },
     h('span', { 'aria-hidden': 'true' }, kind === 'error' ? '✖ ' : kind === 'ok' ? '✔ ' : kind === 'warn' ? '⚠ ' : 'ℹ '),
     h('div', { class: 'toast-text' }, text),
-    h('button', { class: 'toast-x', type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '✕'),
+    h('button', { class: 'toast-x', type: 'button', 'aria-label': tr('ui.btn.dismiss'), onclick: () => t.remove() }, '✕'),
   )
   toasts.append(t)
   // At most 4 notices: the oldest passing ones go first, a warning only when nothing else is left.

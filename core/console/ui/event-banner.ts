@@ -6,18 +6,20 @@
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
 import { nodeLost } from './states.js'
+import { fmtClock, tr, trOr } from './i18n.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
-const SHOWN: Record<string, { icon: string; level: 'error' | 'warn' | 'info'; label: string }> = {
-  resourceFaulted: { icon: '✖', level: 'error', label: 'Resource fault' },
-  groupFaulted: { icon: '✖', level: 'error', label: 'Group faulted' },
-  groupFailover: { icon: '⇄', level: 'warn', label: 'Failover' },
-  noFailoverTarget: { icon: '✖', level: 'error', label: 'No failover' },
-  needsFence: { icon: '⊘', level: 'error', label: 'Fence needed' },
-  nodeFenced: { icon: '⊘', level: 'warn', label: 'Node fenced' },
-  fenceFailed: { icon: '✖', level: 'error', label: 'Fence failed' },
-  fenceWithdrawn: { icon: '⊘', level: 'info', label: 'Fence withdrawn' },
+/** The notices shown, with their look; the words are ui.ev.<kind> in the locale files. */
+const SHOWN: Record<string, { icon: string; level: 'error' | 'warn' | 'info' }> = {
+  resourceFaulted: { icon: '✖', level: 'error' },
+  groupFaulted: { icon: '✖', level: 'error' },
+  groupFailover: { icon: '⇄', level: 'warn' },
+  noFailoverTarget: { icon: '✖', level: 'error' },
+  needsFence: { icon: '⊘', level: 'error' },
+  nodeFenced: { icon: '⊘', level: 'warn' },
+  fenceFailed: { icon: '✖', level: 'error' },
+  fenceWithdrawn: { icon: '⊘', level: 'info' },
 }
 const openedAt = Date.now()
 const dismissed = new Set<string>()
@@ -39,8 +41,8 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
             {
               type: 'button',
               class: 'ev-x',
-              'aria-label': 'Dismiss',
-              title: 'Dismiss',
+              'aria-label': tr('ui.btn.dismiss'),
+              title: tr('ui.btn.dismiss'),
               onclick: () => {
                 dismissed.add(dismiss)
                 rerender()
@@ -53,12 +55,7 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   const m = st.membership
   if (m && !m.quorate)
     out.push(
-      line(
-        'noQuorum',
-        'error',
-        '⊘',
-        `No quorum (votes ${m.votes}): this partition starts and moves nothing${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`,
-      ),
+      line('noQuorum', 'error', '⊘', `${tr('ui.ev.noQuorum', { votes: m.votes })}${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`),
     )
   for (const n of st.nodes) {
     if (n.name === st.node || !nodeLost(st, n.name).lost) continue
@@ -68,19 +65,25 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
         'error',
         '✖',
         n.membership === 'fenced'
-          ? `Node ${n.name} is lost and fenced: it runs nothing until it comes back.`
-          : `Node ${n.name} is lost (no heartbeat)${n.needsFence ? ': its groups are unknown until it is fenced' : ''}.`,
+          ? tr('ui.ev.lostFenced', { node: n.name })
+          : `${tr('ui.ev.lost', { node: n.name })}${n.needsFence ? tr('ui.ev.lostUnknown') : ''}.`,
       ),
     )
   }
   const news = st.notices.filter((n) => SHOWN[n.kind] && Date.parse(n.at) >= openedAt - RECENT_MS && !dismissed.has(keyOf(n)))
   for (const n of news.slice(-MAX_SHOWN).reverse()) {
     const look = SHOWN[n.kind]!
-    const t = new Date(n.at).toLocaleTimeString()
-    const what = [n.group && `group ${n.group}`, n.resource && `resource ${n.resource}`, n.node && `node ${n.node}`]
+    const t = fmtClock(n.at)
+    const what = [
+      n.group && tr('ui.ev.group', { name: n.group }),
+      n.resource && tr('ui.ev.resource', { name: n.resource }),
+      n.node && tr('ui.ev.node', { name: n.node }),
+    ]
       .filter(Boolean)
       .join(', ')
-    out.push(line(n.kind, look.level, look.icon, `${t} ${look.label}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)))
+    out.push(
+      line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, n.kind)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
+    )
   }
   return out
 }

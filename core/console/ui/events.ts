@@ -4,6 +4,7 @@
 import type { AgentStatus } from '../../agent/status.js'
 import type { OpEntry } from './api.js'
 import { state, setStatus, changed } from './store.js'
+import { tr } from './i18n.js'
 
 type LogListener = (line: string) => void
 type OpListener = (e: OpEntry) => void
@@ -35,13 +36,13 @@ const frame = () => {
 function watch(): void {
   clearInterval(watchdog)
   watchdog = setInterval(() => {
-    const node = state.status?.node ?? 'this node'
+    const node = state.status?.node ?? tr('ui.stale.thisNode')
     const silent = performance.now() - lastFrameAt
     const why =
       !state.connected && silent > STALE_AFTER_MS
-        ? `the connection to the agent on ${node} is lost (reconnecting)`
+        ? tr('ui.stale.lost', { node })
         : silent > STALE_AFTER_MS
-          ? `the agent on ${node} is not answering (nothing heard from it for over ${STALE_AFTER_MS / 1000} s)`
+          ? tr('ui.stale.silent', { node, seconds: STALE_AFTER_MS / 1000 })
           : null
     if (why !== state.stale) {
       state.stale = why

@@ -3,6 +3,7 @@
 // with colour, icon and word; a click selects the resource.
 import { s, h } from './dom.js'
 import { groupSummary } from './states.js'
+import { tr } from './i18n.js'
 
 export interface GraphResource {
   name: string
@@ -36,7 +37,7 @@ export function dependencyGraph(
 ): Element {
   const names = new Set(resources.map((r) => r.name))
   const edges = deps.filter((d) => names.has(d.parent) && names.has(d.child))
-  if (!resources.length) return h('p', { class: 'muted' }, 'This group has no resources yet (Edit → Add resource).')
+  if (!resources.length) return h('p', { class: 'muted' }, tr('ui.graph.empty'))
   const level = new Map<string, number>()
   const levelOf = (n: string, seen: Set<string> = new Set()): number => {
     if (level.has(n)) return level.get(n)!
@@ -149,7 +150,9 @@ export function dependencyGraph(
       width,
       height,
       role: 'img',
-      'aria-label': `Dependency graph: ${edges.map((e) => `${e.parent} depends on ${e.child}`).join(', ') || 'no dependencies'}`,
+      'aria-label': tr('ui.graph.aria', {
+        edges: edges.map((e) => tr('ui.graph.edge', { parent: e.parent, child: e.child })).join(', ') || tr('ui.dd.noDeps'),
+      }),
     },
     s(
       'defs',
@@ -166,7 +169,7 @@ export function dependencyGraph(
       s(
         'path',
         { class: 'dep-edge', d, 'marker-end': 'url(#arrow)', 'data-edge': `${e.parent}->${e.child}` },
-        s('title', null, `${e.parent} depends on ${e.child}`),
+        s('title', null, tr('ui.graph.edge', { parent: e.parent, child: e.child })),
       ),
     )
   }

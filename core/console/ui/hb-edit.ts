@@ -5,15 +5,16 @@ import { h } from './dom.js'
 import { call, ApiError } from './api.js'
 import { loadConfig } from './store.js'
 import { button, notify } from './dialogs.js'
+import { tr } from './i18n.js'
 import type { HbConfig } from '../../config/hb-model.js'
 
 export function hbTimingForm(hb: HbConfig, done: () => void): HTMLElement {
   const num = (id: string, v: number, label: string) =>
     h('input', { id, type: 'number', min: '20', step: '10', value: String(v), 'aria-label': label }) as HTMLInputElement
-  const interval = num('hb-interval', hb.timing.intervalMs, 'Heartbeat interval (ms)')
-  const dead = num('hb-dead', hb.timing.deadMs, 'Dead time (ms)')
+  const interval = num('hb-interval', hb.timing.intervalMs, tr('ui.hb.intervalAria'))
+  const dead = num('hb-dead', hb.timing.deadMs, tr('ui.hb.deadAria'))
   const apply = button(
-    'Apply timing',
+    tr('ui.hb.apply'),
     () => {
       apply.disabled = true
       call<{ generation: number; summary: string }>('POST', '/api/hb/change', {
@@ -21,13 +22,13 @@ export function hbTimingForm(hb: HbConfig, done: () => void): HTMLElement {
         expectGeneration: hb.generation,
       })
         .then((r) => {
-          notify(`${r.summary}: hb.json generation ${r.generation} on every member`, 'ok')
+          notify(tr('ui.hb.applied', { summary: r.summary, generation: r.generation }), 'ok')
           void loadConfig().catch(() => {})
           done()
         })
         .catch((e: unknown) => {
           const err = e instanceof ApiError ? e : null
-          notify(`Not changed: ${err?.field ? `${err.field}: ` : ''}${(e as Error).message}`, 'error')
+          notify(tr('ui.hb.notChanged', { detail: `${err?.field ? `${err.field}: ` : ''}${(e as Error).message}` }), 'error')
         })
         .finally(() => {
           apply.disabled = false
@@ -35,5 +36,5 @@ export function hbTimingForm(hb: HbConfig, done: () => void): HTMLElement {
     },
     { primary: true, id: 'hb-apply' },
   )
-  return h('p', null, h('label', null, 'Interval (ms) ', interval), ' ', h('label', null, 'Dead time (ms) ', dead), ' ', apply)
+  return h('p', null, h('label', null, tr('ui.hb.intervalLabel'), interval), ' ', h('label', null, tr('ui.hb.deadLabel'), dead), ' ', apply)
 }

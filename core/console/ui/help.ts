@@ -4,6 +4,7 @@ import { h, replace, type Child } from './dom.js'
 import { api } from './api.js'
 import { dialog, button } from './dialogs.js'
 import { parseMarkdown, type Block, type Inline } from './markdown.js'
+import { tr } from './i18n.js'
 
 const inlines = (xs: Inline[]): Child[] =>
   xs.map((x) =>
@@ -63,21 +64,17 @@ function block(b: Block): Node {
 }
 
 export function helpDialog(): void {
-  const d = dialog('MCCS manual — the console', { wide: true, id: 'help' })
-  const body = h(
-    'article',
-    { id: 'help-guide', class: 'guide', 'aria-busy': 'true' },
-    h('p', { class: 'muted' }, 'loading the console guide…'),
-  )
+  const d = dialog(tr('ui.help.title'), { wide: true, id: 'help' })
+  const body = h('article', { id: 'help-guide', class: 'guide', 'aria-busy': 'true' }, h('p', { class: 'muted' }, tr('ui.help.loading')))
   d.body.append(body)
-  d.footer.append(button('Close', () => d.close(), { primary: true }))
+  d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
   api.consoleGuide().then(
     (g) => {
       replace(body, parseMarkdown(g.markdown).map(block))
       body.removeAttribute('aria-busy')
     },
     (e) => {
-      replace(body, h('p', { class: 'field-error', role: 'alert' }, `cannot load the console guide: ${(e as Error).message}`))
+      replace(body, h('p', { class: 'field-error', role: 'alert' }, tr('ui.help.cannot', { message: (e as Error).message })))
       body.removeAttribute('aria-busy')
     },
   )

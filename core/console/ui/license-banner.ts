@@ -3,6 +3,7 @@
 // ends soon (amber, with the days left). From the status' `licenses`, which follows every change live.
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
+import { tr } from './i18n.js'
 
 export function licenseBanner(st: AgentStatus | null): Child[] {
   const out: Child[] = []
@@ -12,9 +13,9 @@ export function licenseBanner(st: AgentStatus | null): Child[] {
         h(
           'div',
           { class: 'lic-limited', role: 'alert' },
-          h('strong', null, `${node}: LIMITED MODE`),
-          ` — no automatic failover or auto-start. ${l.reason ?? ''} `,
-          'Install a license: Window → Preferences → Licenses, or mccs license install.',
+          h('strong', null, tr('ui.licb.limited', { node })),
+          tr('ui.licb.what', { reason: l.reason ?? '' }),
+          tr('ui.licb.install'),
         ),
       )
     } else if (l.warning) {
@@ -22,8 +23,8 @@ export function licenseBanner(st: AgentStatus | null): Child[] {
         h(
           'div',
           { class: 'lic-warning', role: 'status' },
-          h('strong', null, `${node}: license warning`),
-          ` — ${l.warning}${l.daysLeft != null ? ` (${l.daysLeft} day${l.daysLeft === 1 ? '' : 's'} left)` : ''}`,
+          h('strong', null, tr('ui.licb.warning', { node })),
+          ` — ${l.warning}${l.daysLeft != null ? (l.daysLeft === 1 ? tr('ui.licb.dayLeft') : tr('ui.licb.daysLeft', { days: l.daysLeft })) : ''}`,
         ),
       )
     }

@@ -4,6 +4,7 @@ import { h, replace } from './dom.js'
 import { api } from './api.js'
 import { onLog } from './events.js'
 import { button, notify } from './dialogs.js'
+import { fmtClock, tr, whenLanguageChanges } from './i18n.js'
 
 /** pino JSON lines → "12:03:04 INFO message key=value"; other lines as they are. */
 export function formatLine(line: string): { text: string; level: string } {
@@ -14,7 +15,7 @@ export function formatLine(line: string): { text: string; level: string } {
         ? (({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[j.level] ??
           String(j.level))
         : String(j.level ?? 'info')
-    const t = typeof j.time === 'number' || typeof j.time === 'string' ? new Date(j.time).toLocaleTimeString() : ''
+    const t = typeof j.time === 'number' || typeof j.time === 'string' ? fmtClock(j.time) : ''
     const rest = Object.entries(j)
       .filter(([k]) => !['level', 'time', 'msg', 'pid', 'hostname', 'v'].includes(k))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
@@ -27,7 +28,14 @@ export function formatLine(line: string): { text: string; level: string } {
 const keep = () => Math.max(50, Math.min(10000, Number(localStorage.getItem('mccs.logLines') ?? '500') || 500))
 
 export function logConsole(): HTMLElement {
-  const out = h('div', { class: 'log-lines', id: 'log-lines', role: 'log', 'aria-live': 'off', tabindex: 0, 'aria-label': 'Log lines' })
+  const out = h('div', {
+    class: 'log-lines',
+    id: 'log-lines',
+    role: 'log',
+    'aria-live': 'off',
+    tabindex: 0,
+    'aria-label': tr('ui.full.linesAria'),
+  })
   let paused = false
   // Lines are added once per frame: a burst (thousands of lines at once) costs one layout, not one each,
   // and only the last `keep()` of it are ever built.
@@ -54,22 +62,22 @@ export function logConsole(): HTMLElement {
     (r) => {
       for (const l of r.lines) add(l)
     },
-    (e) => add(`(cannot read the log: ${(e as Error).message})`),
+    (e) => add(tr('ui.log.cannotRead', { message: (e as Error).message })),
   )
   onLog(add)
   const pause = button(
-    'Pause',
+    tr('ui.log.pause'),
     () => {
       paused = !paused
-      pause.textContent = paused ? 'Follow' : 'Pause'
+      pause.textContent = tr(paused ? 'ui.log.follow' : 'ui.log.pause')
     },
     { id: 'log-pause' },
   )
   // The agent log's level on this node, changed at run time and kept across restarts (PUT /api/log-level; in the operation log).
   const level = h('select', {
     id: 'log-level',
-    'aria-label': 'Log level of this node',
-    title: "What this node's agent writes to its log, from now on (kept across restarts)",
+    'aria-label': tr('ui.log.levelAria'),
+    title: tr('ui.log.levelTitle'),
     disabled: true,
   })
   api.logLevel().then(
@@ -81,7 +89,7 @@ export function logConsole(): HTMLElement {
       level.disabled = false
     },
     () => {
-      level.title = 'this agent cannot change its log level'
+      level.title = tr('ui.log.levelCannot')
     },
   )
   level.addEventListener('change', () => {
@@ -91,10 +99,10 @@ export function logConsole(): HTMLElement {
       .setLogLevel(want)
       .then(
         (l) => {
-          notify(`log level of ${l.node}: ${l.level}`, 'ok')
+          notify(tr('ui.log.levelChanged', { node: l.node, level: l.level }), 'ok')
         },
         (e) => {
-          notify(`log level not changed: ${(e as Error).message}`, 'error')
+          notify(tr('ui.log.levelNotChanged', { message: (e as Error).message }), 'error')
           void api.logLevel().then((l) => {
             level.value = l.level
           })
@@ -104,22 +112,25 @@ export function logConsole(): HTMLElement {
         level.disabled = false
       })
   })
-  return h(
+  const title = h('h2', null, tr('ui.log.title'))
+  const levelLabel = h('label', { class: 'log-level-label', for: 'log-level' }, tr('ui.log.level'))
+  const clear = button(tr('ui.log.clear'), () => replace(out), { id: 'log-clear' })
+  const section = h(
     'section',
-    { class: 'logconsole', 'aria-label': 'Log web console' },
+    { class: 'logconsole', 'aria-label': tr('ui.log.title') },
     h(
       'div',
       { class: 'log-head' },
-      h('h2', null, 'Log web console'),
+      title,
       h(
         'div',
         { class: 'log-tools' },
-        h('label', { class: 'log-level-label', for: 'log-level' }, 'Level'),
+        levelLabel,
         level,
         pause,
-        button('⌫ Clear', () => replace(out), { id: 'log-clear' }),
+        clear,
         button(
-          '⤢ View full log',
+          tr('ui.log.full'),
           () => {
             window.open('/main#log', '_blank', 'noopener')
           },
@@ -129,6 +140,19 @@ export function logConsole(): HTMLElement {
     ),
     out,
   )
+  // The pane outlives a language switch (it keeps its lines): its words follow the language.
+  const full = section.querySelector<HTMLElement>('#log-full')
+  whenLanguageChanges(() => {
+    title.textContent = tr('ui.log.title')
+    section.setAttribute('aria-label', tr('ui.log.title'))
+    levelLabel.textContent = tr('ui.log.level')
+    level.setAttribute('aria-label', tr('ui.log.levelAria'))
+    level.title = tr('ui.log.levelTitle')
+    pause.textContent = tr(paused ? 'ui.log.follow' : 'ui.log.pause')
+    clear.textContent = tr('ui.log.clear')
+    if (full) full.textContent = tr('ui.log.full')
+  })
+  return section
 }
 
 /** The full-log window: this node's whole log, a page at a time (the API gives at most 10,000 lines per
@@ -136,15 +160,15 @@ export function logConsole(): HTMLElement {
 const PAGE = 2000
 export async function fullLogPage(root: HTMLElement): Promise<void> {
   document.title = 'MCCS — full log'
-  const out = h('div', { class: 'full-log', id: 'full-log', role: 'log', tabindex: 0, 'aria-label': 'The whole log' })
-  const range = h('span', { id: 'log-range', class: 'muted', role: 'status' }, 'loading…')
+  const out = h('div', { class: 'full-log', id: 'full-log', role: 'log', tabindex: 0, 'aria-label': tr('ui.full.wholeAria') })
+  const range = h('span', { id: 'log-range', class: 'muted', role: 'status' }, tr('ui.full.loading'))
   const err = h('p', { class: 'field-error', role: 'alert' })
   let from = 0
   let shown = 0
   let size = 0
-  const older = button(`◂ Older ${PAGE.toLocaleString()} lines`, () => void load(from), { id: 'log-older', disabled: true })
+  const older = button(tr('ui.full.older', { n: PAGE.toLocaleString() }), () => void load(from), { id: 'log-older', disabled: true })
   const newest = button(
-    '⟳ Newest',
+    tr('ui.full.newest'),
     () => {
       replace(out)
       shown = 0
@@ -171,10 +195,12 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
       shown += p.lines.length
       older.disabled = from <= 0
       range.textContent = shown
-        ? `${shown.toLocaleString()} lines shown, ${from > 0 ? `${fmtBytes(from)} older not loaded yet` : 'back to the first line of the log'} (log size ${fmtBytes(size)})`
-        : 'the log is empty'
+        ? from > 0
+          ? tr('ui.full.shownOlder', { shown: shown.toLocaleString(), older: fmtBytes(from), size: fmtBytes(size) })
+          : tr('ui.full.shownAll', { shown: shown.toLocaleString(), size: fmtBytes(size) })
+        : tr('ui.full.empty')
     } catch (e) {
-      err.textContent = `cannot read the log: ${(e as Error).message}`
+      err.textContent = tr('ui.full.cannotRead', { message: (e as Error).message })
       older.disabled = from <= 0 && shown > 0
     }
   }
@@ -183,7 +209,7 @@ export async function fullLogPage(root: HTMLElement): Promise<void> {
     h(
       'div',
       { class: 'full-log-page', id: 'full-log-page' },
-      h('div', { class: 'full-log-head' }, h('h1', null, 'MCCS log (this node)'), older, newest, range),
+      h('div', { class: 'full-log-head' }, h('h1', null, tr('ui.full.title')), older, newest, range),
       err,
       out,
     ),

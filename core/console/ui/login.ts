@@ -2,20 +2,21 @@
 // its message (the rule) under the new-password field, and "already used" likewise.
 import { h, replace } from './dom.js'
 import { api, ApiError, setCsrf, type Session } from './api.js'
+import { tr, setLang } from './i18n.js'
 
 export function loginScreen(root: HTMLElement, done: (s: Session) => void): void {
   const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', required: true, value: 'mcuser' })
   const pass = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const err = h('p', { id: 'login-error', class: 'field-error', role: 'alert' })
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'login-submit' }, 'Log in')
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'login-submit' }, tr('ui.login.submit'))
   const form = h(
     'form',
     { class: 'login-box', 'aria-labelledby': 'login-title' },
-    h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ' MCCS web console'),
-    h('p', { class: 'muted' }, `Cluster management on ${location.host}`),
-    h('label', { for: 'login-user' }, 'User ID'),
+    h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ` ${tr('ui.login.title')}`),
+    h('p', { class: 'muted' }, tr('ui.login.on', { host: location.host })),
+    h('label', { for: 'login-user' }, tr('ui.login.user')),
     user,
-    h('label', { for: 'login-password' }, 'Password'),
+    h('label', { for: 'login-password' }, tr('ui.login.password')),
     pass,
     err,
     submit,
@@ -27,11 +28,12 @@ export function loginScreen(root: HTMLElement, done: (s: Session) => void): void
     api.login(user.value.trim(), pass.value).then(
       (s) => {
         setCsrf(s.csrfToken)
+        if (s.lang) setLang(s.lang)
         if (s.mustChangePassword) passwordScreen(root, s, pass.value, done)
         else done(s)
       },
       (e: unknown) => {
-        err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong user ID or password.' : (e as Error).message
+        err.textContent = e instanceof ApiError && e.status === 401 ? tr('ui.login.wrong') : (e as Error).message
         submit.disabled = false
         pass.select()
       },
@@ -47,23 +49,23 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
   const next = h('input', { id: 'pw-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'pw-error' })
   const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password' })
   const err = h('p', { id: 'pw-error', class: 'field-error', role: 'alert' })
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, 'Change password')
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, tr('ui.pw.submit'))
   // "Change next time" (manual 5.2): only for an expired password, once; the default one must change now.
-  const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, 'Change next time') : null
+  const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, tr('ui.pw.later')) : null
   const why =
     s.passwordChangeReason === 'expired'
-      ? `User ${s.user}: your password is more than 90 days old.${s.canPostpone ? ' Change it now, or choose "Change next time" to be asked again in 90 days.' : ' It was postponed once already: change it now.'}`
-      : `User ${s.user}: a new password is required before you continue.`
+      ? tr('ui.pw.expired', { user: s.user }) + tr(s.canPostpone ? 'ui.pw.expiredCanPostpone' : 'ui.pw.expiredPostponed')
+      : tr('ui.pw.required', { user: s.user })
   const form = h(
     'form',
     { class: 'login-box', 'aria-labelledby': 'pw-title' },
-    h('h1', { id: 'pw-title' }, 'Change your password'),
+    h('h1', { id: 'pw-title' }, tr('ui.pw.title')),
     h('p', { class: 'muted', id: 'pw-why' }, why),
-    h('label', { for: 'pw-current' }, 'Current password'),
+    h('label', { for: 'pw-current' }, tr('ui.pw.current')),
     cur,
-    h('label', { for: 'pw-next' }, 'New password'),
+    h('label', { for: 'pw-next' }, tr('ui.pw.next')),
     next,
-    h('label', { for: 'pw-again' }, 'New password again'),
+    h('label', { for: 'pw-again' }, tr('ui.pw.again')),
     again,
     err,
     h('div', { class: 'button-row' }, submit, later),
@@ -88,7 +90,7 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
     e.preventDefault()
     err.textContent = ''
     if (next.value !== again.value) {
-      err.textContent = 'The two new passwords differ.'
+      err.textContent = tr('ui.pw.differ')
       again.focus()
       return
     }
@@ -103,8 +105,7 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
         },
         (e: unknown) => {
           const ae = e instanceof ApiError ? e : null
-          err.textContent =
-            ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+          err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? tr('ui.pw.reused', { message: ae.message }) : (e as Error).message
           err.dataset.code = ae?.code ?? ''
           submit.disabled = false
           next.select()

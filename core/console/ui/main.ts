@@ -14,6 +14,7 @@ import { logConsole, fullLogPage } from './logconsole.js'
 import { badge } from './states.js'
 import { licenseBanner } from './license-banner.js'
 import { eventBanner } from './event-banner.js'
+import { tr, setLang, whenLanguageChanges } from './i18n.js'
 
 const root = document.getElementById('app')!
 
@@ -39,8 +40,35 @@ async function start(): Promise<void> {
   enter(s)
 }
 
+// A language switch (Preferences) builds the main screen again; the session and the store stay.
+let entered = false
+whenLanguageChanges(() => {
+  if (!entered || !state.session) return
+  enter(state.session)
+  // Type names and descriptions may come from the plugins' own locale files.
+  void api.types().then(
+    (t) => {
+      state.types = t
+      changed()
+    },
+    () => {},
+  )
+})
+
 function enter(s: Session): void {
   state.session = s
+  setLang(s.lang ?? 'en')
+  if (entered) return rebuild(s)
+  entered = true
+  rebuild(s)
+  startFeeds()
+}
+
+let unsubscribe: () => void = () => {}
+let logPane: HTMLElement | undefined
+
+function rebuild(s: Session): void {
+  unsubscribe()
   const tb = toolbar(TOOLBAR)
   const conn = h('span', { class: 'conn', id: 'conn' })
   const who = h('span', { class: 'who' }, `${s.user}`)
@@ -51,9 +79,11 @@ function enter(s: Session): void {
     menuBar(),
     h('div', { class: 'top-right' }, conn, who),
   )
-  const tree = h('nav', { class: 'treepane', id: 'tree', 'aria-label': 'Management tree' })
+  const tree = h('nav', { class: 'treepane', id: 'tree', 'aria-label': tr('ui.tree.label') })
   const detail = h('main', { class: 'detail', id: 'detail' })
-  const log = logConsole()
+  // The log pane is made once (it follows the log stream); a rebuild moves it into the new screen.
+  logPane ??= logConsole()
+  const log = logPane
   const banner = h('div', { class: 'license-banner', id: 'license-banner' })
   // Faults, failovers, fences, a lost node, lost quorum; and, when the agent stops answering, why the view is grey.
   const events = h('div', { class: 'event-banner', id: 'event-banner', 'aria-live': 'polite' })
@@ -69,31 +99,30 @@ function enter(s: Session): void {
     h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }),
   )
   replace(root, app)
-  subscribe(() => {
+  unsubscribe = subscribe(() => {
     tb.update()
     renderTree(tree)
     renderDetail(detail)
     app.classList.toggle('stale', !!state.stale)
-    replace(
-      staleBar,
-      state.stale
-        ? [h('strong', null, 'Not live'), ` — ${state.stale}. What you see may be out of date; commands wait until it answers.`]
-        : '',
-    )
+    replace(staleBar, state.stale ? [h('strong', null, tr('ui.main.notLive')), tr('ui.main.staleText', { reason: state.stale })] : '')
     replace(
       conn,
       state.stale
-        ? badge('unknown', state.stale, 'not live')
+        ? badge('unknown', state.stale, tr('ui.state.not-live'))
         : state.connected
-          ? badge('up', 'live updates')
-          : badge('down', 'reconnecting'),
-      state.stale || !state.connected ? '' : ' live',
+          ? badge('up', tr('ui.main.live'))
+          : badge('down', tr('ui.main.reconnecting')),
+      state.stale || !state.connected ? '' : ` ${tr('ui.main.liveShort')}`,
     )
     const st = state.status
     replace(banner, ...licenseBanner(st))
     replace(events, ...eventBanner(st, changed))
     document.title = st ? `MCCS — ${st.cluster} (${st.node})` : 'MCCS'
   })
+  changed()
+}
+
+function startFeeds(): void {
   // Types and configuration once; status at once (the stream's first frame may take a moment) and then live.
   void api.types().then(
     (t) => {
@@ -117,8 +146,8 @@ start().catch((e: unknown) =>
       h(
         'div',
         { class: 'login-box' },
-        h('h1', null, 'MCCS console'),
-        h('p', { class: 'field-error' }, `The console could not start: ${(e as Error).message}`),
+        h('h1', null, tr('ui.main.console')),
+        h('p', { class: 'field-error' }, tr('ui.main.couldNotStart', { message: (e as Error).message })),
       ),
     ),
   ),

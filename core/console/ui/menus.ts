@@ -4,26 +4,28 @@
 import { h } from './dom.js'
 import { COMMANDS, commandLabel, type Menu, type Command } from './actions.js'
 import { notify } from './dialogs.js'
+import { tr, trOr } from './i18n.js'
+import type { MessageKey } from '../../i18n/messages.js'
 
-const MENUS: Array<{ id: Menu; label: string; key: string }> = [
-  { id: 'file', label: 'File', key: 'f' },
-  { id: 'edit', label: 'Edit', key: 'e' },
-  { id: 'action', label: 'Action', key: 'a' },
-  { id: 'window', label: 'Window', key: 'w' },
-  { id: 'help', label: 'Help', key: 'h' },
+const MENUS: Array<{ id: Menu; labelKey: MessageKey; key: string }> = [
+  { id: 'file', labelKey: 'ui.menu.file', key: 'f' },
+  { id: 'edit', labelKey: 'ui.menu.edit', key: 'e' },
+  { id: 'action', labelKey: 'ui.menu.action', key: 'a' },
+  { id: 'window', labelKey: 'ui.menu.window', key: 'w' },
+  { id: 'help', labelKey: 'ui.menu.help', key: 'h' },
 ]
 
 export function runCommand(c: Command): void {
   const ok = c.enabled()
   if (ok !== true) {
-    notify(`${commandLabel(c)}: not possible now — ${ok}`, 'info')
+    notify(tr('ui.menu.notNow', { command: commandLabel(c), why: ok }), 'info')
     return
   }
   void Promise.resolve(c.run()).catch((e: unknown) => notify(`${commandLabel(c)}: ${(e as Error).message}`, 'error'))
 }
 
 export function menuBar(): HTMLElement {
-  const bar = h('nav', { class: 'menubar', role: 'menubar', 'aria-label': 'Main menu' })
+  const bar = h('nav', { class: 'menubar', role: 'menubar', 'aria-label': tr('ui.menu.main') })
   const tops: HTMLButtonElement[] = []
   let open: { index: number; popup: HTMLElement } | null = null
 
@@ -39,7 +41,7 @@ export function menuBar(): HTMLElement {
   const openMenu = (index: number, focusFirst = true) => {
     close()
     const m = MENUS[index]!
-    const popup = h('ul', { class: 'menu-popup', role: 'menu', 'aria-label': m.label, id: `menu-${m.id}` })
+    const popup = h('ul', { class: 'menu-popup', role: 'menu', 'aria-label': tr(m.labelKey), id: `menu-${m.id}` })
     for (const c of COMMANDS.filter((x) => x.menu === m.id)) {
       const ok = c.enabled()
       if (c.separatorBefore) popup.append(h('li', { role: 'separator', class: 'menu-sep' }))
@@ -79,8 +81,8 @@ export function menuBar(): HTMLElement {
         id: `menubtn-${m.id}`,
         tabindex: i === 0 ? 0 : -1,
       },
-      h('u', null, m.label[0]!),
-      m.label.slice(1),
+      h('u', null, tr(m.labelKey)[0]!),
+      tr(m.labelKey).slice(1),
     )
     b.addEventListener('click', (e) => {
       e.stopPropagation()
@@ -151,7 +153,7 @@ export function menuBar(): HTMLElement {
 }
 
 export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
-  const el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Frequent operations' })
+  const el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': tr('ui.tb.aria') })
   const buttons: Array<{ c: Command; b: HTMLButtonElement }> = []
   for (const id of ids) {
     if (id === '|') {
@@ -192,17 +194,7 @@ export function toolbar(ids: string[]): { el: HTMLElement; update(): void } {
   return { el, update }
 }
 
+/** The toolbar's short word for a command (ui.tb.<id>), else the command's label. */
 function shortLabel(c: Command): string {
-  const map: Record<string, string> = {
-    switch: 'Switch',
-    lock: 'Lock',
-    clear: 'Clear fault',
-    flush: 'Initialize',
-    probe: 'Detect',
-    'add-group': 'Add group',
-    'add-resource': 'Add resource',
-    'monitor-all': 'Monitor all',
-    oplog: 'Op. log',
-  }
-  return map[c.id] ?? commandLabel(c)
+  return trOr(`ui.tb.${c.id}`, commandLabel(c))
 }

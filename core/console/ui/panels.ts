@@ -8,15 +8,12 @@ import { onOplog } from './events.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { hbTimingForm } from './hb-edit.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
+import { fmtTime, tr, lang, setLang } from './i18n.js'
 
-const fmtTime = (iso: string) => {
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
-}
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
 
 export function addGroupDialog(): void {
-  const d = dialog('Add resource group', { id: 'add-group' })
+  const d = dialog(tr('ui.ag.title'), { id: 'add-group' })
   const nodes = state.status?.nodes.map((n) => n.name) ?? []
   const name = h('input', { id: 'ag-name', 'aria-describedby': 'ag-name-err' })
   const nameErr = h('div', { class: 'field-error', id: 'ag-name-err', role: 'alert' })
@@ -27,34 +24,34 @@ export function addGroupDialog(): void {
   const back = h('input', { type: 'checkbox', id: 'ag-failback' })
   const err = h('div', { class: 'field-error', role: 'alert', id: 'ag-error' })
   d.body.append(
-    h('label', { for: 'ag-name' }, 'Group name'),
+    h('label', { for: 'ag-name' }, tr('ui.ag.name')),
     name,
     nameErr,
     h(
       'fieldset',
       null,
-      h('legend', null, 'Nodes (in failover order: the first is preferred)'),
+      h('legend', null, tr('ui.ag.nodes')),
       boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
       nodesErr,
     ),
-    h('label', { class: 'check' }, fof, ' Fail over when a critical resource fails'),
-    h('label', { class: 'check' }, auto, ' Start automatically when the cluster starts'),
-    h('label', { class: 'check' }, back, ' Move back to the preferred node when it returns'),
+    h('label', { class: 'check' }, fof, ` ${tr('ui.ag.fof')}`),
+    h('label', { class: 'check' }, auto, ` ${tr('ui.ag.auto')}`),
+    h('label', { class: 'check' }, back, ` ${tr('ui.ag.back')}`),
     err,
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Add',
+      tr('ui.btn.add'),
       async () => {
         nameErr.textContent = nodesErr.textContent = err.textContent = ''
         const chosen = boxes.filter((b) => b.checked).map((b) => b.value)
         if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name.value)) {
-          nameErr.textContent = 'a name starts with a letter; letters, digits, _ . - (at most 64)'
+          nameErr.textContent = tr('ui.ar.nameRule')
           return
         }
         if (!chosen.length) {
-          nodesErr.textContent = 'choose at least one node'
+          nodesErr.textContent = tr('ui.ag.nodesRule')
           return
         }
         try {
@@ -65,8 +62,8 @@ export function addGroupDialog(): void {
             autoStart: auto.checked,
             autoFailback: back.checked,
           })
-          notify(`group '${name.value}' added`, 'ok')
-          showConfigWarnings(`group '${name.value}' added`, done)
+          notify(tr('ui.ag.added', { name: name.value }), 'ok')
+          showConfigWarnings(tr('ui.ag.added', { name: name.value }), done)
           d.close()
           select({ kind: 'group', name: name.value })
         } catch (e) {
@@ -83,7 +80,7 @@ export function addGroupDialog(): void {
 }
 
 export function oplogDialog(): void {
-  const d = dialog('Manual operation log', { wide: true, id: 'oplog' })
+  const d = dialog(tr('ui.op.title'), { wide: true, id: 'oplog' })
   d.el.classList.add('dlg-oplog')
   const tbody = h('tbody')
   // One row per command: its "accepted" and its final "done"/"failed" records are paired (oplog-view.ts).
@@ -93,16 +90,17 @@ export function oplogDialog(): void {
     if (f) {
       const secs = (Date.parse(f.at) - Date.parse(e.at)) / 1000
       return [
-        h('span', { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] }, f.result === 'done' ? '✔ done' : '✖ failed'),
+        h(
+          'span',
+          { class: ['badge', f.result === 'done' ? 'st-online' : 'st-faulted'] },
+          f.result === 'done' ? tr('ui.op.done') : tr('ui.op.failed'),
+        ),
         Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '',
         f.reason ? h('div', { class: 'op-reason' }, f.reason) : '',
       ]
     }
     if (e.result === 'accepted')
-      return [
-        h('span', { class: 'badge st-busy' }, '⋯ accepted'),
-        h('div', { class: 'op-reason muted' }, 'running, or its end was not recorded'),
-      ]
+      return [h('span', { class: 'badge st-busy' }, tr('ui.op.accepted')), h('div', { class: 'op-reason muted' }, tr('ui.op.running'))]
     const bad = e.result === 'rejected' || e.result === 'failed'
     return [
       h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`),
@@ -121,7 +119,7 @@ export function oplogDialog(): void {
       },
       h('td', { class: 'op-time' }, fmtTime(e.at)),
       h('td', null, e.user),
-      h('td', null, e.node ?? '', e.via ? h('div', { class: 'muted' }, `given on ${e.via}`) : ''),
+      h('td', null, e.node ?? '', e.via ? h('div', { class: 'muted' }, tr('ui.op.givenOn', { node: e.via })) : ''),
       h('td', null, e.op ?? e.command ?? ''),
       h('td', { class: 'op-target' }, e.target ?? ''),
       h('td', { class: 'op-args' }, e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : ''),
@@ -131,23 +129,18 @@ export function oplogDialog(): void {
   // recorded it and for the node it was given on (a follower's commands are decided and logged by the coordinator).
   const filter = h(
     'select',
-    { id: 'oplog-node', 'aria-label': 'Node' },
-    h('option', { value: '' }, 'All nodes'),
+    { id: 'oplog-node', 'aria-label': tr('ui.lic.node') },
+    h('option', { value: '' }, tr('ui.op.allNodes')),
     (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
   )
   const missing = h('p', { id: 'oplog-missing', class: 'field-error', role: 'status' })
   const shown = () => (filter.value ? entries.filter((e) => e.node === filter.value || e.via === filter.value) : entries)
   const draw = () => {
     const list = shown()
-    replace(
-      tbody,
-      list.length
-        ? [...list].reverse().map(row)
-        : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No manual operations recorded yet.')),
-    )
+    replace(tbody, list.length ? [...list].reverse().map(row) : h('tr', null, h('td', { colspan: 7, class: 'muted' }, tr('ui.op.none'))))
   }
   filter.addEventListener('change', draw)
-  d.body.append(h('div', { class: 'oplog-tools' }, h('label', { for: 'oplog-node' }, 'Node '), filter), missing)
+  d.body.append(h('div', { class: 'oplog-tools' }, h('label', { for: 'oplog-node' }, tr('ui.op.nodeFilter')), filter), missing)
   d.body.append(
     h(
       'div',
@@ -166,27 +159,29 @@ export function oplogDialog(): void {
           h(
             'tr',
             null,
-            ['Time', 'User', 'Node', 'Operation', 'Target', 'Arguments', 'Result'].map((x) => h('th', { scope: 'col' }, x)),
+            (['time', 'user', 'node', 'operation', 'target', 'arguments', 'result'] as const).map((x) =>
+              h('th', { scope: 'col' }, tr(`ui.op.col.${x}`)),
+            ),
           ),
         ),
         tbody,
       ),
     ),
   )
-  d.footer.append(button('Close', () => d.close(), { primary: true }))
-  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'loading…')))
+  d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
+  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'muted' }, tr('ui.op.loading'))))
   // The live stream carries this node's records; other nodes' are fetched again every few seconds while open.
   const load = () =>
     api.oplogAll(1000).then(
       (r) => {
         entries = withFinals(r.entries.map(asEntry))
-        missing.textContent = r.missing.map((m) => `No answer from ${m.node}: ${m.reason}`).join(' · ')
+        missing.textContent = r.missing.map((m) => tr('ui.op.noAnswer', { node: m.node, reason: m.reason })).join(' · ')
         draw()
       },
       (e) =>
         replace(
           tbody,
-          h('tr', null, h('td', { colspan: 7, class: 'field-error' }, `cannot read the operation log: ${(e as Error).message}`)),
+          h('tr', null, h('td', { colspan: 7, class: 'field-error' }, tr('ui.op.cannotRead', { message: (e as Error).message }))),
         ),
     )
   // One fetch at a time: a node that does not answer holds one up to 5 s.
@@ -215,7 +210,7 @@ const asEntry = (e: OpEntry): OpEntry & OplogEntry =>
     OplogEntry
 
 export function supportDialog(): void {
-  const d = dialog('Collect support files', { id: 'support' })
+  const d = dialog(tr('ui.sup.title'), { id: 'support' })
   const nodes = state.status?.nodes.map((n) => n.name) ?? []
   const all = h('input', { type: 'radio', name: 'sup', id: 'sup-all', checked: true })
   const some = h('input', { type: 'radio', name: 'sup', id: 'sup-some' })
@@ -223,7 +218,7 @@ export function supportDialog(): void {
   const list = h('ul', { class: 'plain', id: 'sup-list' })
   const out = h('div', { role: 'status', id: 'sup-out' })
   d.body.append(
-    h('p', null, 'Logs, configuration and system information of the chosen nodes, in one archive.'),
+    h('p', null, tr('ui.sup.what')),
     h('label', { class: 'check' }, all, ' All nodes'),
     h('label', { class: 'check' }, some, ' Only these nodes:'),
     h(
@@ -232,7 +227,7 @@ export function supportDialog(): void {
       boxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
     ),
     out,
-    h('h3', null, 'Earlier bundles'),
+    h('h3', null, tr('ui.sup.earlier')),
     list,
   )
   const refresh = () =>
@@ -253,43 +248,39 @@ export function supportDialog(): void {
                   ` — ${b.nodes.join(', ')}, ${(b.size / 1024).toFixed(0)} KiB`,
                 ),
               )
-            : h('li', { class: 'muted' }, 'none yet'),
+            : h('li', { class: 'muted' }, tr('ui.sup.noneYet')),
         ),
       (e) =>
         replace(
           list,
-          h(
-            'li',
-            { class: unavailable(e) ? 'muted' : 'field-error' },
-            unavailable(e) ? 'Support bundles are not available on this agent.' : (e as Error).message,
-          ),
+          h('li', { class: unavailable(e) ? 'muted' : 'field-error' }, unavailable(e) ? tr('ui.sup.unavailable') : (e as Error).message),
         ),
     )
   void refresh()
   d.footer.append(
-    button('Close', () => d.close()),
+    button(tr('ui.btn.close'), () => d.close()),
     button(
-      'OK',
+      tr('ui.btn.ok'),
       async () => {
         const chosen = all.checked ? ('all' as const) : boxes.filter((b) => b.checked).map((b) => b.value)
         if (chosen !== 'all' && !chosen.length) {
-          out.textContent = 'Choose at least one node.'
+          out.textContent = tr('ui.sup.chooseNode')
           return
         }
-        out.textContent = 'collecting…'
+        out.textContent = tr('ui.sup.collecting')
         try {
           const b = await api.supportCollect(chosen)
           replace(
             out,
-            'Ready: ',
-            h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, 'download the bundle'),
+            tr('ui.sup.ready'),
+            h('a', { href: `/api/support/${encodeURIComponent(b.id)}` }, tr('ui.sup.download')),
             ` (${(b.size / 1024).toFixed(0)} KiB)`,
           )
           void refresh()
         } catch (e) {
           out.textContent = unavailable(e)
-            ? `Support file collection is not available on this agent: ${(e as Error).message}`
-            : `Collection failed: ${(e as Error).message}`
+            ? tr('ui.sup.notAvailable', { message: (e as Error).message })
+            : tr('ui.sup.failed', { message: (e as Error).message })
         }
       },
       { primary: true, id: 'sup-ok' },
@@ -298,7 +289,7 @@ export function supportDialog(): void {
 }
 
 export function preferencesDialog(): void {
-  const d = dialog('Preferences', { wide: true, id: 'preferences' })
+  const d = dialog(tr('ui.pref.title'), { wide: true, id: 'preferences' })
   const keep = h('input', {
     type: 'number',
     id: 'pref-loglines',
@@ -306,17 +297,23 @@ export function preferencesDialog(): void {
     max: 10000,
     value: localStorage.getItem('mccs.logLines') ?? '500',
   })
+  // The console language, kept per user on the agent (PUT /api/preferences).
+  const language = h(
+    'select',
+    { id: 'pref-lang' },
+    (['ko', 'en'] as const).map((l) => h('option', { value: l, selected: l === lang() }, tr(`ui.lang.${l}`))),
+  )
   const lic = h('tbody')
   const node = h(
     'select',
     { id: 'lic-node' },
     (state.status?.nodes ?? []).map((n) => h('option', { value: n.name }, n.name)),
   )
-  const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: 'paste the license file here' })
+  const text = h('textarea', { id: 'lic-text', rows: 4, placeholder: tr('ui.lic.paste') })
   const licErr = h('div', { class: 'field-error', role: 'alert' })
   // Renew License (manual 5.4.2.2): per node, picks the node below and waits for the new license text.
   const renew = (n: string) =>
-    button('Renew License', () => {
+    button(tr('ui.lic.renew'), () => {
       node.value = n
       text.focus()
     })
@@ -332,7 +329,7 @@ export function preferencesDialog(): void {
                   null,
                   h('td', null, l.node),
                   h('td', null, l.type),
-                  h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : 'never'),
+                  h('td', null, l.expires ? `${l.expires}${l.daysLeft != null ? ` (${l.daysLeft} d)` : ''}` : tr('ui.lic.never')),
                   h('td', null, l.hostId),
                   h(
                     'td',
@@ -340,30 +337,37 @@ export function preferencesDialog(): void {
                     h(
                       'span',
                       { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] },
-                      l.valid ? (l.warning ? `⚠ ${l.warning}` : '✔ valid') : `✖ limited mode: ${l.reason ?? 'invalid'}`,
+                      l.valid
+                        ? l.warning
+                          ? `⚠ ${l.warning}`
+                          : `✔ ${tr('ui.lic.valid')}`
+                        : `✖ ${tr('ui.lic.limited', { reason: l.reason ?? tr('ui.lic.invalid') })}`,
                     ),
                   ),
                   h('td', null, renew(l.node)),
                 ),
               )
-            : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'no license registered')),
+            : h('tr', null, h('td', { colspan: 6, class: 'muted' }, tr('ui.lic.none'))),
         ),
       (e) =>
         replace(
           lic,
-          h(
-            'tr',
-            null,
-            h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? 'Licenses are not available on this agent.' : (e as Error).message),
-          ),
+          h('tr', null, h('td', { colspan: 6, class: 'muted' }, unavailable(e) ? tr('ui.lic.unavailable') : (e as Error).message)),
         ),
     )
   void load()
   d.body.append(
-    h('h3', null, 'Console'),
-    h('label', { for: 'pref-loglines' }, 'Lines kept in the log web console'),
+    h('h3', null, tr('ui.pref.console')),
+    h('label', { for: 'pref-lang' }, tr('ui.pref.language')),
+    language,
+    h(
+      'p',
+      { class: 'muted' },
+      tr('ui.pref.languageHelp', { user: state.session?.user ?? '', product: tr(`ui.lang.${state.session?.productLang ?? 'en'}`) }),
+    ),
+    h('label', { for: 'pref-loglines' }, tr('ui.pref.logLines')),
     keep,
-    h('h3', null, 'Licenses'),
+    h('h3', null, tr('ui.lic.title')),
     h(
       'table',
       { class: 'grid' },
@@ -373,22 +377,24 @@ export function preferencesDialog(): void {
         h(
           'tr',
           null,
-          ['Node', 'Type', 'Expires', 'Host ID', 'State', ''].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.lic.node'), tr('ui.lic.type'), tr('ui.lic.expires'), tr('ui.lic.hostId'), tr('ui.lic.state'), ''].map((x) =>
+            h('th', { scope: 'col' }, x),
+          ),
         ),
       ),
       lic,
     ),
-    h('h4', null, 'Register a license'),
-    h('label', { for: 'lic-node' }, 'Node'),
+    h('h4', null, tr('ui.lic.register')),
+    h('label', { for: 'lic-node' }, tr('ui.lic.node')),
     node,
-    h('label', { for: 'lic-text' }, 'License'),
+    h('label', { for: 'lic-text' }, tr('ui.lic.license')),
     text,
     licErr,
-    button('Register license', async () => {
+    button(tr('ui.lic.registerBtn'), async () => {
       licErr.textContent = ''
       try {
         await api.addLicense(node.value, text.value)
-        notify(`license registered on ${node.value}`, 'ok')
+        notify(tr('ui.lic.registered', { node: node.value }), 'ok')
         text.value = ''
         void load()
       } catch (e) {
@@ -397,17 +403,26 @@ export function preferencesDialog(): void {
     }),
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Save',
-      () => {
+      tr('ui.btn.save'),
+      async () => {
         const n = Number(keep.value)
         if (!Number.isInteger(n) || n < 50 || n > 10000) {
-          notify('Lines kept: a whole number from 50 to 10000', 'error')
+          notify(tr('ui.pref.linesRule'), 'error')
           return
         }
         localStorage.setItem('mccs.logLines', String(n))
-        d.close()
+        const chosen = language.value === 'ko' ? 'ko' : 'en'
+        if (chosen === lang()) return d.close()
+        try {
+          const fresh = await api.setLanguage(chosen)
+          d.close()
+          if (state.session) state.session = { ...state.session, lang: fresh.lang }
+          setLang(fresh.lang) // the main screen is built again in it (main.ts)
+        } catch (e) {
+          notify((e as Error).message, 'error')
+        }
       },
       { primary: true },
     ),
@@ -420,11 +435,7 @@ export function heartbeatDialog(): void {
     ? h(
         'div',
         null,
-        h(
-          'p',
-          null,
-          `Cluster ${hb.cluster}, heartbeat port ${hb.port}, every ${hb.timing.intervalMs} ms, a node is lost after ${hb.timing.deadMs} ms of silence on all links.`,
-        ),
+        h('p', null, tr('ui.hb.summary', { cluster: hb.cluster, port: hb.port, interval: hb.timing.intervalMs, dead: hb.timing.deadMs })),
         h(
           'table',
           { class: 'grid' },
@@ -434,8 +445,8 @@ export function heartbeatDialog(): void {
             h(
               'tr',
               null,
-              h('th', null, 'Node'),
-              hb.links.map((l) => h('th', null, `${l.name} (priority ${l.priority})`)),
+              h('th', null, tr('ui.lic.node')),
+              hb.links.map((l) => h('th', null, tr('ui.hb.priority', { link: l.name, priority: l.priority }))),
             ),
           ),
           h(
@@ -452,13 +463,8 @@ export function heartbeatDialog(): void {
           ),
         ),
       )
-    : h('p', { class: 'muted' }, 'This agent does not export hb.json through its API.')
-  void message(
-    'Heartbeat configuration',
-    view,
-    hb ? hbTimingForm(hb, () => {}) : '',
-    h('p', null, 'Nodes and links change live with mccs hb (link add|remove, node add|remove) or POST /api/hb/change.'),
-  )
+    : h('p', { class: 'muted' }, tr('ui.hb.noExport'))
+  void message(tr('ui.hb.title'), view, hb ? hbTimingForm(hb, () => {}) : '', h('p', null, tr('ui.hb.liveHint')))
 }
 
 export function aboutDialog(): void {
@@ -470,12 +476,12 @@ export function aboutDialog(): void {
     )
     .then((v) =>
       message(
-        'About MCCS',
-        h('p', { id: 'about-version' }, h('strong', null, `MCCS ${v}`), ' — an open high-availability cluster server.'),
+        tr('ui.about.title'),
+        h('p', { id: 'about-version' }, h('strong', null, 'MCCS', ` ${v}`), tr('ui.about.what')),
         h(
           'p',
           null,
-          `Connected to node ${state.status?.node ?? '?'} of cluster ${state.status?.cluster ?? '?'}; ${state.types.length} resource types loaded.`,
+          tr('ui.about.connected', { node: state.status?.node ?? '?', cluster: state.status?.cluster ?? '?', types: state.types.length }),
         ),
       ),
     )
@@ -483,39 +489,38 @@ export function aboutDialog(): void {
 
 /** File → Change password: the same rules and refusals as the forced change. */
 export function passwordDialog(): void {
-  const d = dialog('Change password', { id: 'password' })
+  const d = dialog(tr('ui.cp.title'), { id: 'password' })
   const cur = h('input', { id: 'cp-current', type: 'password', autocomplete: 'current-password' })
   const next = h('input', { id: 'cp-next', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'cp-error' })
   const again = h('input', { id: 'cp-again', type: 'password', autocomplete: 'new-password' })
   const err = h('div', { class: 'field-error', id: 'cp-error', role: 'alert' })
   d.body.append(
-    h('label', { for: 'cp-current' }, 'Current password'),
+    h('label', { for: 'cp-current' }, tr('ui.pw.current')),
     cur,
-    h('label', { for: 'cp-next' }, 'New password'),
+    h('label', { for: 'cp-next' }, tr('ui.pw.next')),
     next,
-    h('label', { for: 'cp-again' }, 'New password again'),
+    h('label', { for: 'cp-again' }, tr('ui.pw.again')),
     again,
     err,
   )
   d.footer.append(
-    button('Cancel', () => d.close()),
+    button(tr('ui.btn.cancel'), () => d.close()),
     button(
-      'Change',
+      tr('ui.cp.change'),
       async () => {
         err.textContent = ''
         if (next.value !== again.value) {
-          err.textContent = 'The two new passwords differ.'
+          err.textContent = tr('ui.pw.differ')
           return
         }
         try {
           await api.changePassword(cur.value, next.value)
-          notify('password changed', 'ok')
+          notify(tr('ui.cp.changed'), 'ok')
           d.close()
         } catch (e) {
           const ae = e instanceof ApiError ? e : null
           err.dataset.code = ae?.code ?? ''
-          err.textContent =
-            ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? `${ae.message} (a password used before cannot be used again)` : (e as Error).message
+          err.textContent = ae?.code === 'MCCS_ERR_PASSWORD_REUSED' ? tr('ui.pw.reused', { message: ae.message }) : (e as Error).message
         }
       },
       { primary: true, id: 'cp-submit' },

@@ -3,6 +3,7 @@
 // a node that is lost and not yet fenced makes its part "unknown / fencing…", never "offline".
 import { h } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
+import { tr, trOr } from './i18n.js'
 
 const LOOK: Record<string, { icon: string; cls: string }> = {
   online: { icon: '●', cls: 'st-online' },
@@ -26,11 +27,14 @@ export function badge(stateName: string | undefined, extra?: string, text?: stri
   const look = LOOK[st] ?? { icon: '•', cls: 'st-unknown' }
   return h(
     'span',
-    { class: ['badge', look.cls], 'data-state': st, title: extra ? `${text ?? st}: ${extra}` : (text ?? st) },
+    { class: ['badge', look.cls], 'data-state': st, title: extra ? `${stateWord(text ?? st)}: ${extra}` : stateWord(text ?? st) },
     h('span', { class: 'badge-icon', 'aria-hidden': 'true' }, look.icon),
-    ` ${text ?? st}`,
+    ` ${stateWord(text ?? st)}`,
   )
 }
+
+/** A state's word in the console's language (a text that is not a state word is shown as it is). */
+export const stateWord = (word: string): string => trOr(`ui.state.${word.replace(/ /g, '-')}`, word)
 
 const RUNNING = ['online', 'partial', 'onlining', 'offlining']
 
@@ -99,9 +103,9 @@ export function groupView(st: AgentStatus, g: GroupStatus): GroupView {
       if (f) fencing.push(n)
       perNode[n] = {
         state: 'unknown',
-        text: f ? 'unknown / fencing…' : 'unknown',
+        text: f ? tr('ui.state.unknownFencing') : 'unknown',
         role: f ? 'fencing' : 'lost',
-        why: `${n} is lost${f ? ' and not fenced yet' : ''}`,
+        why: tr(f ? 'ui.state.whyLostNotFenced' : 'ui.state.whyLost', { node: n }),
       }
       continue
     }
@@ -128,12 +132,5 @@ export function groupView(st: AgentStatus, g: GroupStatus): GroupView {
   return { state: parts.length ? 'offline' : 'unknown', text: parts.length ? 'offline' : 'unknown', node: null, faults, fencing, perNode }
 }
 
-export const ROLE_LABEL: Record<Role, string> = {
-  running: 'running',
-  stopping: 'stopping',
-  starting: 'starting',
-  faulted: 'faulted',
-  lost: 'lost',
-  fencing: 'lost, fencing…',
-  standby: 'standby',
-}
+/** A node's live role for a group, in the console's language. */
+export const roleLabel = (r: Role): string => tr(`ui.role.${r}`)

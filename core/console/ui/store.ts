@@ -40,8 +40,10 @@ export const state: AppState = {
   stale: null,
 }
 
-export function subscribe(f: Listener): void {
+/** Calls f on every change; returns how to stop (a language switch builds the screen again). */
+export function subscribe(f: Listener): () => void {
   listeners.add(f)
+  return () => listeners.delete(f)
 }
 let scheduled = false
 /** Coalesces changes into one render per animation frame. */

@@ -6,23 +6,15 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TimelineReply } from './api.js'
 import { state, groupStatus } from './store.js'
 import { button } from './dialogs.js'
+import { fmtTime, fmtClock, tr, trOr } from './i18n.js'
 
-const SINCE: Array<[string, string]> = [
-  ['', 'everything kept'],
-  ['15m', 'the last 15 minutes'],
-  ['1h', 'the last hour'],
-  ['6h', 'the last 6 hours'],
-  ['1d', 'the last day'],
-]
+/** The Since choices; their words are ui.tl.since.<value> ('all' for everything kept). */
+const SINCE = ['', '15m', '1h', '6h', '1d']
 /** The least time between two fetches the live status causes (Refresh and Since ask at once). */
 const MIN_GAP_MS = 2000
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 /** Local date and time to the millisecond: entries a few ms apart must read in order. */
-const fmtWall = (iso: string) => {
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return iso
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
-}
+const fmtWall = (iso: string) => fmtTime(iso, { ms: true })
 
 /** What in the status means the timeline has grown: the group's states, the nodes, the newest notice. */
 function fingerprint(group: string | null): string {
@@ -36,10 +28,10 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
   const since = h(
     'select',
     { id: 'tl-since' },
-    SINCE.map(([v, label]) => h('option', { value: v }, label)),
+    SINCE.map((v) => h('option', { value: v }, trOr(`ui.tl.since.${v || 'all'}`, v))),
   )
-  const updated = h('span', { class: 'muted', id: 'tl-updated', 'aria-live': 'polite' }, 'loading…')
-  const why = h('section', { id: 'tl-why', class: 'tl-why', 'aria-label': 'Why' })
+  const updated = h('span', { class: 'muted', id: 'tl-updated', 'aria-live': 'polite' }, tr('ui.tl.loading'))
+  const why = h('section', { id: 'tl-why', class: 'tl-why', 'aria-label': tr('ui.tl.why') })
   const missing = h('p', { id: 'tl-missing', class: 'field-error', role: 'status' })
   const events = h('div', { id: 'tl-events' })
   const el = h(
@@ -48,9 +40,9 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     h(
       'div',
       { class: 'tl-bar' },
-      h('label', null, 'Since ', since),
+      h('label', null, tr('ui.tl.since'), since),
       ' ',
-      button('Refresh', () => void load(), { id: 'tl-refresh' }),
+      button(tr('ui.btn.refresh'), () => void load(), { id: 'tl-refresh' }),
       ' ',
       updated,
     ),
@@ -75,11 +67,11 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     el.setAttribute('aria-busy', 'true')
     try {
       render(await api.timeline({ group, since: since.value || undefined }))
-      updated.textContent = `updated ${new Date().toLocaleTimeString()}; follows the live state`
+      updated.textContent = tr('ui.tl.updated', { time: fmtClock(Date.now()) })
     } catch (e) {
       updated.textContent = ''
       const msg = e instanceof ApiError ? e.message : String(e)
-      replace(why, h('p', { class: 'field-error', role: 'alert' }, `The timeline could not be read: ${msg}`))
+      replace(why, h('p', { class: 'field-error', role: 'alert' }, tr('ui.tl.cannotRead', { message: msg })))
     } finally {
       inFlight = false
       el.removeAttribute('aria-busy')
@@ -94,7 +86,7 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
     el.dataset.loaded = String(Date.now())
     replace(
       why,
-      h('h3', null, group ? `Why ${group} is where it is` : 'Why the groups are where they are'),
+      h('h3', null, group ? tr('ui.tl.whyGroup', { group }) : tr('ui.tl.whyAll')),
       r.explanation.length
         ? r.explanation.map((x) =>
             h(
@@ -108,11 +100,9 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
               ),
             ),
           )
-        : h('p', { class: 'muted' }, 'No resource groups yet.'),
+        : h('p', { class: 'muted' }, tr('ui.tl.noGroups')),
     )
-    missing.textContent = r.missing.length
-      ? `Not in this view (did not answer): ${r.missing.map((m) => `${m.node} (${m.reason})`).join(', ')}`
-      : ''
+    missing.textContent = r.missing.length ? tr('ui.tl.missing', { nodes: r.missing.map((m) => `${m.node} (${m.reason})`).join(', ') }) : ''
     if (!r.entries.length) {
       replace(events, h('p', { class: 'muted' }, `Nothing in the timeline${r.since ? ` since ${fmtWall(r.since)}` : ''}.`))
       return

@@ -4,6 +4,7 @@
 import { h, replace } from './dom.js'
 import { state, select, type Selection } from './store.js'
 import { badge, groupSummary, groupView, nodeState } from './states.js'
+import { tr } from './i18n.js'
 
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
@@ -24,14 +25,16 @@ function items(): Item[] {
     {
       key: 'cluster',
       icon: '◆',
-      label: `Cluster ${st.cluster}`,
+      label: tr('ui.tree.cluster', { name: st.cluster }),
       sel: { kind: 'cluster' },
-      extra: st.membership ? badge(st.membership.quorate ? 'up' : 'down', st.membership.quorate ? 'quorate' : 'no quorum') : null,
+      extra: st.membership
+        ? badge(st.membership.quorate ? 'up' : 'down', tr(st.membership.quorate ? 'ui.state.quorate' : 'ui.tree.noQuorum'))
+        : null,
       children: [
         {
           key: 'groups',
           icon: '▣',
-          label: 'Resource groups',
+          label: tr('ui.tree.groups'),
           children: st.groups.map((g) => {
             // Where it runs, and apart from that where it left faults (cleared by Remove fault indication).
             const v = groupView(st, g)
@@ -43,16 +46,22 @@ function items(): Item[] {
               extra: h(
                 'span',
                 null,
-                badge(v.state, v.node ? (v.state === 'unknown' ? v.perNode[v.node]?.why : `on ${v.node}`) : undefined, v.text),
+                badge(
+                  v.state,
+                  v.node ? (v.state === 'unknown' ? v.perNode[v.node]?.why : tr('ui.tree.onNode', { node: v.node })) : undefined,
+                  v.text,
+                ),
                 v.node && v.state !== 'unknown' ? h('span', { class: 'muted' }, ` ${v.node}`) : null,
                 v.faults.length > 0 && v.state !== 'faulted'
                   ? h(
                       'span',
-                      { class: 'fault-mark', title: `a fault is left on ${v.faults.join(', ')}: Action → Remove fault indication` },
-                      ` ⚠ fault on ${v.faults.join(', ')}`,
+                      { class: 'fault-mark', title: tr('ui.tree.faultLeftTitle', { nodes: v.faults.join(', ') }) },
+                      ` ⚠ ${tr('ui.tree.faultOn', { nodes: v.faults.join(', ') })}`,
                     )
                   : null,
-                g.lock !== 'none' ? h('span', { class: 'lock', title: `locked (${g.lock})` }, ' ⊠ locked') : null,
+                g.lock !== 'none'
+                  ? h('span', { class: 'lock', title: tr('ui.tree.lockedTitle', { kind: g.lock }) }, ` ⊠ ${tr('ui.tree.locked')}`)
+                  : null,
               ),
               children: g.resources.map((r) => {
                 const at = v.node ?? g.activeNode
@@ -82,26 +91,31 @@ function items(): Item[] {
         {
           key: 'nodes',
           icon: '▤',
-          label: 'Nodes',
+          label: tr('ui.tree.nodes'),
           children: st.nodes.map((n) => ({
             key: `node:${n.name}`,
             icon: '▤',
             label: n.name,
             sel: { kind: 'node', name: n.name } as Selection,
-            extra: h('span', null, badge(nodeState(st, n.name)), n.name === st.node ? h('span', { class: 'muted' }, ' (this node)') : null),
+            extra: h(
+              'span',
+              null,
+              badge(nodeState(st, n.name)),
+              n.name === st.node ? h('span', { class: 'muted' }, ` ${tr('ui.tree.thisNode')}`) : null,
+            ),
           })),
         },
         {
           key: 'types',
           icon: '▥',
-          label: 'Resource types',
+          label: tr('ui.tree.types'),
           sel: { kind: 'types' },
           children: state.types.map((t) => ({
             key: `type:${t.name}`,
             icon: '▥',
             label: t.name,
             sel: { kind: 'type', name: t.name } as Selection,
-            extra: h('span', { class: 'muted' }, ` ${t.version}${t.kind === 'fence' ? ' (fence)' : ''}`),
+            extra: h('span', { class: 'muted' }, ` ${t.version}${t.kind === 'fence' ? ` ${tr('ui.tree.fence')}` : ''}`),
           })),
         },
       ],
@@ -145,7 +159,7 @@ export function renderTree(root: HTMLElement): void {
       })
       return li
     })
-  const ul = h('ul', { role: 'tree', 'aria-label': 'Management tree', class: 'tree' }, build(items(), 1))
+  const ul = h('ul', { role: 'tree', 'aria-label': tr('ui.tree.label'), class: 'tree' }, build(items(), 1))
   ul.addEventListener('keydown', onKey)
   replace(root, ul)
   if (focusedKey) ul.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus()

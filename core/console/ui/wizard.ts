@@ -6,6 +6,7 @@
 // the other fields' values (an OCF agent's parameters from its meta-data), rendered by this same code.
 import { h, replace } from './dom.js'
 import { api, ApiError, type JsonSchema } from './api.js'
+import { tr } from './i18n.js'
 
 interface Hints {
   scope?: string
@@ -134,7 +135,7 @@ export function schemaForm(o: {
       'data-prop': f.prop,
       'data-node': node,
       'aria-describedby': `${id}-err`,
-      'aria-label': node ? `${f.title} on ${node}` : f.title,
+      'aria-label': node ? tr('ui.wz.fieldOn', { field: f.title, node }) : f.title,
     }
     let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
     let extra: HTMLElement | null = null
@@ -172,7 +173,7 @@ export function schemaForm(o: {
           list: `${id}-list`,
           'data-discover': f.hints.discover,
           value: v ?? '',
-          placeholder: 'choose from the list or type',
+          placeholder: tr('ui.wz.chooseOrType'),
           autocomplete: 'off',
         })
         const note = h('span', { class: 'wz-note muted', id: `${id}-note` })
@@ -186,8 +187,8 @@ export function schemaForm(o: {
             {
               type: 'button',
               class: 'btn btn-small',
-              title: 'Ask the plugin for the choices again',
-              'aria-label': `Refresh ${f.title}${node ? ` on ${node}` : ''}`,
+              title: tr('ui.wz.askAgain'),
+              'aria-label': tr('ui.wz.refresh', { field: node ? tr('ui.wz.fieldOn', { field: f.title, node }) : f.title }),
               'data-refresh': id,
               onclick: () => void discoverOne(f, node),
             },
@@ -198,7 +199,7 @@ export function schemaForm(o: {
         break
       }
       case 'list':
-        input = h('textarea', { ...common, rows: 3, placeholder: 'one item per line', value: Array.isArray(v) ? v.join('\n') : '' })
+        input = h('textarea', { ...common, rows: 3, placeholder: tr('ui.wz.onePerLine'), value: Array.isArray(v) ? v.join('\n') : '' })
         break
       case 'map':
       case 'schema':
@@ -206,7 +207,7 @@ export function schemaForm(o: {
         input = h('textarea', {
           ...common,
           rows: 2,
-          placeholder: 'NAME=value, one per line',
+          placeholder: tr('ui.wz.envPerLine'),
           value:
             v && typeof v === 'object'
               ? Object.entries(v)
@@ -258,12 +259,17 @@ export function schemaForm(o: {
   const head = h(
     'tr',
     null,
-    h('th', { scope: 'col' }, 'Attribute'),
+    h('th', { scope: 'col' }, tr('ui.wz.attribute')),
     anyPerNode
       ? o.nodes.map((n, i) =>
-          h('th', { scope: 'col', class: 'wz-nodecol' }, n, h('span', { class: 'muted' }, i === 0 ? ' (active)' : ' (standby)')),
+          h(
+            'th',
+            { scope: 'col', class: 'wz-nodecol' },
+            n,
+            h('span', { class: 'muted' }, ` ${tr(i === 0 ? 'ui.wz.activeCol' : 'ui.wz.standbyCol')}`),
+          ),
         )
-      : h('th', { scope: 'col' }, 'Value'),
+      : h('th', { scope: 'col' }, tr('ui.wz.value')),
   )
   const sections = [...groups].map(([g, fs]) =>
     h(
@@ -281,9 +287,9 @@ export function schemaForm(o: {
               'label',
               { for: fid(f.prop, f.perNode ? o.nodes[0] : undefined) },
               f.title,
-              f.required && h('span', { class: 'req', title: 'required' }, ' *'),
+              f.required && h('span', { class: 'req', title: tr('ui.wz.required') }, ' *'),
             ),
-            f.perNode && h('span', { class: 'scope-tag', title: 'may differ per node' }, 'per node'),
+            f.perNode && h('span', { class: 'scope-tag', title: tr('ui.wz.perNodeTitle') }, tr('ui.wz.perNode')),
             typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description),
           ),
           f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f)),
@@ -301,10 +307,10 @@ export function schemaForm(o: {
     switch (f.kind) {
       case 'number': {
         const n = Number(raw)
-        if (!Number.isFinite(n)) return { error: 'must be a number' }
-        if (f.schema.type === 'integer' && !Number.isInteger(n)) return { error: 'must be a whole number' }
-        if (typeof f.schema.minimum === 'number' && n < f.schema.minimum) return { error: `must be at least ${f.schema.minimum}` }
-        if (typeof f.schema.maximum === 'number' && n > f.schema.maximum) return { error: `must be at most ${f.schema.maximum}` }
+        if (!Number.isFinite(n)) return { error: tr('ui.wz.number') }
+        if (f.schema.type === 'integer' && !Number.isInteger(n)) return { error: tr('ui.wz.integer') }
+        if (typeof f.schema.minimum === 'number' && n < f.schema.minimum) return { error: tr('ui.wz.min', { min: f.schema.minimum }) }
+        if (typeof f.schema.maximum === 'number' && n > f.schema.maximum) return { error: tr('ui.wz.max', { max: f.schema.maximum }) }
         return { value: n }
       }
       case 'list': {
@@ -314,16 +320,16 @@ export function schemaForm(o: {
           .filter((x, i, a) => x !== '' || a.slice(i).some((y) => y !== ''))
         const first = (f.schema.prefixItems as JsonSchema[] | undefined)?.[0]?.pattern
         if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0]))
-          return { error: first === '^/' ? 'the first item must be an absolute path (start with /)' : `the first item must match ${first}` }
+          return { error: first === '^/' ? tr('ui.wz.firstAbs') : tr('ui.wz.firstMatch', { pattern: first }) }
         if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems)
-          return { error: `needs at least ${f.schema.minItems} item(s)` }
+          return { error: tr('ui.wz.minItems', { n: f.schema.minItems }) }
         return { value: items }
       }
       case 'map': {
         const out: Record<string, string> = {}
         for (const line of raw.split('\n').filter((l) => l.trim())) {
           const at = line.indexOf('=')
-          if (at < 1) return { error: `"${line}" is not NAME=value` }
+          if (at < 1) return { error: tr('ui.wz.notEnv', { line }) }
           out[line.slice(0, at).trim()] = line.slice(at + 1)
         }
         return { value: out }
@@ -331,13 +337,10 @@ export function schemaForm(o: {
       default: {
         if (typeof f.schema.pattern === 'string' && !new RegExp(f.schema.pattern as string, 'u').test(raw))
           return {
-            error:
-              f.schema.pattern === '^/'
-                ? 'must be an absolute path (start with /)'
-                : `does not match the expected form ${f.schema.pattern}`,
+            error: f.schema.pattern === '^/' ? tr('ui.wz.abs') : tr('ui.wz.pattern', { pattern: String(f.schema.pattern) }),
           }
         if (typeof f.schema.maxLength === 'number' && raw.length > f.schema.maxLength)
-          return { error: `must be at most ${f.schema.maxLength} characters` }
+          return { error: tr('ui.wz.maxLength', { n: f.schema.maxLength }) }
         return { value: raw }
       }
     }
@@ -371,7 +374,7 @@ export function schemaForm(o: {
         }
         if (r.value === undefined) {
           if (f.required) {
-            errOf(f.prop, node).textContent = node ? `required on ${node}` : 'required'
+            errOf(f.prop, node).textContent = node ? tr('ui.wz.requiredOn', { node }) : tr('ui.wz.required')
             bad++
           }
           continue
@@ -423,7 +426,7 @@ export function schemaForm(o: {
         left.push(d)
         continue
       }
-      const text = `${!f.perNode && node ? `on ${node}: ` : ''}${d.message}${d.hint ? ` (${d.hint})` : ''}`
+      const text = `${!f.perNode && node ? tr('ui.wz.onNode', { node }) : ''}${d.message}${d.hint ? ` (${d.hint})` : ''}`
       target.textContent = target.textContent ? `${target.textContent}; ${text}` : text
     }
     if (left.length) general.textContent = left.map((d) => `${d.field || '(form)'}: ${d.message}`).join('; ')
@@ -443,7 +446,7 @@ export function schemaForm(o: {
         showIssues(e.issues)
         return false
       }
-      general.textContent = `The plugin's check could not run: ${(e as Error).message}`
+      general.textContent = tr('ui.wz.checkFailed', { message: (e as Error).message })
       return false
     }
   }
@@ -451,7 +454,7 @@ export function schemaForm(o: {
   async function discoverOne(f: Field, node?: string): Promise<void> {
     const list = lists.get(key(f.prop, node))!
     const note = notes.get(key(f.prop, node))!
-    note.textContent = 'asking the plugin…'
+    note.textContent = tr('ui.wz.asking')
     const partial: Record<string, unknown> = {}
     for (const x of fields) {
       if (x.kind === 'schema') continue
@@ -466,10 +469,12 @@ export function schemaForm(o: {
         opts.map((x) => h('option', { value: x.value, label: x.label ?? x.value })),
       )
       note.textContent =
-        r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : `${opts.length} found`
+        r.answer && r.answer !== 'ok'
+          ? `${tr('ui.wz.answered', { answer: r.answer })}${r.message ? `: ${r.message}` : ''}`
+          : tr('ui.wz.found', { n: opts.length })
       note.dataset.count = String(opts.length)
     } catch (e) {
-      note.textContent = `could not ask the plugin: ${(e as Error).message}`
+      note.textContent = tr('ui.wz.couldNotAsk', { message: (e as Error).message })
     }
   }
 
@@ -503,7 +508,7 @@ export function schemaForm(o: {
           const asked = JSON.stringify(partial)
           if (subs.get(f.prop)?.asked === asked || asking.get(f.prop) === asked) return
           asking.set(f.prop, asked)
-          const note = h('span', { class: 'wz-note muted', id: `${fid(f.prop)}-note` }, 'asking the plugin…')
+          const note = h('span', { class: 'wz-note muted', id: `${fid(f.prop)}-note` }, tr('ui.wz.asking'))
           if (!subs.has(f.prop)) replace(host, note)
           try {
             const r = await api.discover(o.type, { field: f.hints.schemaFrom!, attrs: partial })
@@ -513,7 +518,9 @@ export function schemaForm(o: {
               subs.delete(f.prop)
               input.hidden = false
               note.textContent =
-                r.answer && r.answer !== 'ok' ? `plugin answered ${r.answer}${r.message ? `: ${r.message}` : ''}` : (r.message ?? '')
+                r.answer && r.answer !== 'ok'
+                  ? `${tr('ui.wz.answered', { answer: r.answer })}${r.message ? `: ${r.message}` : ''}`
+                  : (r.message ?? '')
               replace(host, note)
               return
             }
@@ -544,7 +551,7 @@ export function schemaForm(o: {
             void form.refreshDiscover()
           } catch (e) {
             if (asking.get(f.prop) === asked) {
-              note.textContent = `could not ask the plugin: ${(e as Error).message}`
+              note.textContent = tr('ui.wz.couldNotAsk', { message: (e as Error).message })
               if (!subs.has(f.prop)) replace(host, note)
             }
           } finally {

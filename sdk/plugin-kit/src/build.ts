@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import * as esbuild from 'esbuild'
 import type { PluginManifest } from '@mccs/sdk'
 import { validateManifest } from '../../../core/plugins/manifest.js'
+import { loadPluginLocales } from '../../../core/plugins/plugin-locales.js'
 
 export const PLUGIN_GLOBAL = '__mccsPlugin'
 
@@ -22,6 +23,7 @@ export interface BuildResult {
 export async function buildPlugin(dir: string, opts: { minify?: boolean } = {}): Promise<BuildResult> {
   const root = path.resolve(dir)
   const manifest = validateManifest(JSON.parse(await readFile(path.join(root, 'plugin.json'), 'utf8')), `at ${root}`)
+  await loadPluginLocales(root, manifest) // a key missing in one declared locale stops the build, named
   const entry = ['src/index.ts', 'src/index.js'].map((f) => path.join(root, f)).find((f) => existsSync(f))
   if (!entry) throw new Error(`plugin '${manifest.name}': no src/index.ts or src/index.js in ${root}`)
   const outfile = path.join(root, manifest.main)

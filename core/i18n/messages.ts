@@ -1,0 +1,43 @@
+// The one lookup of user-facing text: flat keys ("err.MCCS_ERR_INVALID", "ui.menu.file") in the locale
+// files beside this one (en.json, ko.json), with {name} parameters. Both dictionaries are bundled: the
+// console switches language without a reload, and the CLI and the API answer per caller.
+// test/i18n/consistency.test.ts fails on a key in one locale only, a parameter set that differs between
+// locales, or a key the code uses that no locale has.
+import en from './en.json' with { type: 'json' }
+import ko from './ko.json' with { type: 'json' }
+
+export const LOCALES = ['ko', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
+/** What a process without a recorded choice speaks (a node never set up: tests, scripts, development homes). */
+export const FALLBACK_LOCALE: Locale = 'en'
+
+export type MessageKey = keyof typeof en
+export type Params = Record<string, string | number>
+
+const DICTS: Record<Locale, Record<string, string>> = { en, ko }
+
+export function isLocale(v: unknown): v is Locale {
+  return typeof v === 'string' && (LOCALES as readonly string[]).includes(v)
+}
+
+/** The dictionary of a locale (read-only: the SDK and tests compare key sets). */
+export function dictionary(locale: Locale): Readonly<Record<string, string>> {
+  return DICTS[locale]
+}
+
+/** The text of key in locale with {name} filled from params; English when the locale lacks the key (the
+ *  consistency test keeps that from shipping), the key itself when no locale has it. */
+export function t(locale: Locale, key: MessageKey, params?: Params): string {
+  const text = DICTS[locale][key] ?? DICTS.en[key] ?? key
+  return params ? fill(text, params) : text
+}
+
+/** {name} → params.name; an unknown {name} stays as written so a mistake shows instead of vanishing. */
+export function fill(text: string, params: Params): string {
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : m))
+}
+
+/** The {name} parameters a text uses, sorted (the consistency test and the SDK compare them). */
+export function paramsOf(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort()
+}
