@@ -79,7 +79,11 @@ export class EdgeGrace {
         this.missingSince.set(k, from)
         // Once reported pending in this missing spell, the longer wait stays (a peer that hears q only now and
         // then would otherwise flip the edge, and with it the partition we propose).
-        const until = Math.max(this.deadline.get(k) ?? 0, from + this.graceMs + (pending.has(k) ? this.pendingMs : 0))
+        let until = Math.max(this.deadline.get(k) ?? 0, from + this.graceMs + (pending.has(k) ? this.pendingMs : 0))
+        // Still reported pending: the peer's hold ends by itself, so the edge waits while the peer says so (a
+        // hold restarted by a second loss outlasted the plain pending time on a loaded host: seed 6 again),
+        // up to twice the pending time.
+        if (pending.has(k)) until = Math.max(until, Math.min(now + this.graceMs, from + this.graceMs + 2 * this.pendingMs))
         this.deadline.set(k, until)
         if (now < until) added.push(q)
       }

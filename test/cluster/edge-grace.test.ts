@@ -64,7 +64,20 @@ t.test('a pending edge (the peer hears us but holds us out) is kept for the pend
   t.same(at(700, pending), ['n1', 'n2'], 'past the plain grace: still held (n2 holds n1 out, it hears it)')
   t.equal(g.nextAt(700), 3000, 'held until 0 + 600 + 2400')
   t.same(at(2999, pending), ['n1', 'n2'])
-  t.same(at(3000, pending), ['n1'], 'bounded: past the pending time the edge is missing')
+  t.same(at(3500, pending), ['n1', 'n2'], 'still reported pending: it waits on while n2 says so')
+  t.same(at(4000, new Set()), ['n1', 'n2'], 'reported no more: the wait already granted stays (until 4100)')
+  t.same(at(4100, new Set()), ['n1'], 'then the edge is missing')
+  const g3 = new EdgeGrace(600, 2400)
+  const at3 = (now: number) =>
+    computeMembership({
+      self: 'n1',
+      nodes: nodes2,
+      up: ['n2'],
+      views: g3.apply(now, { n2: { up: [] } }, ['n1', 'n2'], pending),
+      prefer: ['n1', 'n2'],
+    }).partition
+  for (let now = 0; now < 5400; now += 100) if (at3(now).length !== 2) t.fail(`pending at ${now}: left out before the cap`)
+  t.same(at3(5400), ['n1'], 'reported pending for ever: bounded at 0 + 600 + 2 × 2400')
   const g2 = new EdgeGrace(600, 2400)
   g2.apply(0, { n2: { up: [] } }, ['n1', 'n2'])
   t.same(g2.apply(700, { n2: { up: [] } }, ['n1', 'n2']).n2, { up: [] }, 'not pending: missing after the plain grace')
@@ -81,7 +94,7 @@ t.test('seed 15: a pending edge between two peers keeps the third from choosing;
   t.same(at(0, both), keep)
   t.same(at(1000, both), keep, 'past the plain grace: still all three')
   t.same(at(1500, new Set()), keep, 'the peers stopped reporting it pending for a moment: the longer wait stays')
-  t.same(at(3000, both), ['n1', 'n2'], 'bounded: at 0 + 600 + 2400 the edge is missing')
+  t.same(at(3000, new Set()), ['n1', 'n2'], 'no longer reported pending: missing at 0 + 600 + 2400')
   const plain = new EdgeGrace(600, 2400)
   plain.apply(0, views, keep)
   t.same(
