@@ -1,0 +1,259 @@
+// Mirror disk, acceptance 5 (issue 15): two real agents (dist/) in the namespace lab, two-node mode, fenced
+// by the lab's power switch (the fence script kills every process of the target's namespace). Group `db` =
+// mirror-disk `md` <- process `svc` <- address `vip`. The service keeps an SQLite database in WAL mode on the
+// mounted mirror (test/fixtures/mirror-sqlite-service.cjs) and answers on the VIP. A client in the client
+// namespace commits numbered transactions through the VIP and keeps each acknowledged one outside the
+// cluster; every process of the primary node is killed (node loss); n2 fences it, takes the mirror over
+// (no force: n1 had declared it up to date and is fenced), and the service answers on the VIP from n2 with
+// every acknowledged transaction. The mirror witness (the safety checker's) watches the primaries throughout.
+import t from 'tap'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { labAvailable } from '../../scripts/lab/lab.js'
+import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+import { MirrorWitness } from '../../scripts/lab/mirror-witness.js'
+import { mirrorVerdict } from '../../scripts/lab/safety.js'
+import { rpc } from '../../core/cli/control-client.js'
+import type { MirrorSides } from '../../core/mirror/control.js'
+import { missingTools } from './lab-nodes.js'
+
+const VIP = '10.80.0.100'
+const PORT = 18081
+const SIZE = 64 * 1024 * 1024
+const SQLITE = '/usr/bin/sqlite3'
+const SERVICE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mirror-sqlite-service.cjs')
+const avail = await labAvailable()
+const missing = [
+  ...missingTools(),
+  ...(fs.existsSync(SQLITE) ? [] : [SQLITE]),
+  ...(fs.existsSync('dist/mccs.js') ? [] : ['dist/ (npm run build)']),
+]
+
+// The client: transactions one after another through the VIP (each acknowledged one printed), and a
+// reader asking for the last committed one every 50 ms. Lines of JSON on stdout.
+const CLIENT = `const http=require('http');
+const req=(method,p,ms)=>new Promise((r)=>{const q=http.request({host:'${VIP}',port:${PORT},path:p,method,timeout:ms,agent:false},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>{try{r(s.statusCode===200?JSON.parse(b):null)}catch{r(null)}})});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)});q.end()});
+const out=(o)=>process.stdout.write(JSON.stringify(o)+'\\n');
+(async()=>{for(let n=1;;n++){const a=await req('POST','/tx/'+n,1000);if(a&&a.n===n)out({t:'ack',n,node:a.node,at:Date.now()});else await new Promise((r)=>setTimeout(r,20))}})();
+(async()=>{for(;;){const at=Date.now();const l=await req('GET','/last',300);if(l)out({t:'last',at,node:l.node,last:l.last,journal:l.journal});await new Promise((r)=>setTimeout(r,50))}})();`
+
+interface Ack {
+  n: number
+  node: string
+  at: number
+}
+interface Last {
+  at: number
+  node: string
+  last: number
+  journal: string
+}
+
+t.test(
+  'mirror disk: the SQLite service moves on node loss with every acknowledged transaction (fencing on)',
+  { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-mdb-'))
+    const mnt = path.join(dir, 'mnt')
+    for (const n of ['n1', 'n2']) {
+      fs.writeFileSync(path.join(dir, `${n}.img`), '')
+      fs.truncateSync(path.join(dir, `${n}.img`), SIZE)
+    }
+    // The operator's first step on a new volume: a file system on the node that starts as primary.
+    execFileSync('mkfs.ext4', ['-q', '-F', path.join(dir, 'n1.img')])
+    const prefix = `mccs${process.pid}md-`
+    // The power switch: every process of the node killed and its links down (a node's kernel would
+    // otherwise go on answering for the VIP it held), as in the random-fault lab.
+    const fence = `#!/bin/sh\nns="${prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+    const c = await AgentCluster.create({
+      prefix,
+      nodes: 2,
+      files: () => ({ 'script/fence-lab.sh': fence }),
+      hb: (hb) => {
+        hb.quorum = { twoNode: true }
+      },
+      main: (lab, nodes) => ({
+        generation: 1,
+        types: {},
+        // Not started on its own: a new volume's first promotion is the operator's (forced) decision.
+        groups: [{ name: 'db', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
+        resources: [
+          {
+            name: 'md',
+            type: 'mirror-disk',
+            group: 'db',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2, offlineMonitorIntervalS: 2 },
+            attrs: { port: 7789, mode: 'sync', mountPoint: mnt, fs: 'ext4' },
+            nodeAttrs: Object.fromEntries(
+              nodes.map((n, i) => [
+                n,
+                { backing: path.join(dir, `${n}.img`), replicationAddress: lab.addr(n, 0), peerAddress: lab.addr(nodes[1 - i]!, 0) },
+              ]),
+            ),
+          },
+          {
+            name: 'svc',
+            type: 'process',
+            group: 'db',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2 },
+            attrs: { argv: [process.execPath, SERVICE, SQLITE, path.join(mnt, 'tx.sqlite'), String(PORT), 'x'], stopGraceS: 2 },
+            nodeAttrs: Object.fromEntries(
+              nodes.map((n) => [n, { argv: [process.execPath, SERVICE, SQLITE, path.join(mnt, 'tx.sqlite'), String(PORT), n] }]),
+            ),
+          },
+          {
+            name: 'vip',
+            type: 'address',
+            group: 'db',
+            critical: true,
+            monitored: true,
+            policy: { monitorIntervalS: 2 },
+            attrs: { address: `${VIP}/24`, nic: 'eth0', outbound: 'None' },
+          },
+        ],
+        dependencies: [
+          { parent: 'svc', child: 'md' },
+          { parent: 'vip', child: 'svc' },
+        ],
+      }),
+    })
+    const homes = Object.values(c.homes)
+    t.teardown(async () => {
+      if (process.env.MCCS_DEBUG_LAB)
+        for (const n of c.nodes) fs.writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `mdb-${n}.log`), await c.log(n))
+      await c.destroy()
+      // Loop devices are the host's: the ones the agents attached over their (now gone) FUSE files.
+      for (const l of execFileSync('losetup', ['-a'], { encoding: 'utf8' }).split('\n')) {
+        const m = /^(\/dev\/loop\d+):.*\((.*)\)/.exec(l)
+        if (m && homes.some((h) => m[2]!.startsWith(h)))
+          try {
+            execFileSync('losetup', ['-d', m[1]!])
+          } catch {
+            /* gone */
+          }
+      }
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+    const witness = new MirrorWitness({ n1: c.lab.ns('n1'), n2: c.lab.ns('n2') }).start()
+    t.teardown(() => witness.stop())
+    const sock = (n: string) => path.join(c.homes[n]!, 'state/mccs.sock')
+    const mirror = (n: string) => rpc<MirrorSides[]>(sock(n), 'mirror', { op: 'status', resource: 'md' }, 10_000)
+
+    for (const n of c.nodes) c.startAgent(n)
+    await until(
+      async () => {
+        const s = await c.status('n1')
+        return (s.membership?.partition.length === 2 && s.membership.quorate && s.membership.role === 'coordinator') || undefined
+      },
+      60_000,
+      'n1 coordinating both nodes',
+    )
+    // The standby's copy is exported by md's offline monitor on each node.
+    await until(
+      async () => {
+        const [s] = await mirror('n1')
+        return (s && s.local.role === 'secondary' && 'role' in s.peer && s.peer.role === 'secondary') || undefined
+      },
+      30_000,
+      'both secondaries running',
+    )
+    const forced = await rpc<{ node: string }>(sock('n1'), 'mirror', { op: 'primary', resource: 'md', force: true, user: 'lab' }, 10_000)
+    t.equal(forced.node, 'n1', 'the operator allows the first (forced) promotion on n1')
+    const on = await rpc<{ outcome: { status: string }; reached?: boolean }>(
+      sock('n1'),
+      'command',
+      { cmd: { type: 'groupOnline', group: 'db', node: 'n1', user: 'lab' }, wait: true, timeoutMs: 60_000 },
+      70_000,
+    )
+    t.equal(on.reached, true, `db online on n1 (${JSON.stringify(on.outcome)})`)
+    const synced = await until(
+      async () => {
+        const [s] = await mirror('n1')
+        return (
+          (s?.local.replication?.state === 'Connected' && 'role' in s.peer && s.peer.peerRecord?.state === 'UpToDate' && s) || undefined
+        )
+      },
+      60_000,
+      "n2's copy up to date",
+    )
+    t.equal(synced.local.role, 'primary', 'n1 is primary and n2 up to date')
+
+    // The client, outside the cluster; every acknowledged transaction is kept here and in a file.
+    const acks: Ack[] = []
+    const lasts: Last[] = []
+    const ackFile = path.join(dir, 'acknowledged.jsonl')
+    const client = c.lab.spawn('client', [process.execPath, '-e', CLIENT], { stdio: ['ignore', 'pipe', 'ignore'] })
+    t.teardown(() => {
+      client.kill('SIGKILL')
+    })
+    createInterface({ input: client.stdout! }).on('line', (l) => {
+      try {
+        const o = JSON.parse(l) as (Ack & { t: 'ack' }) | (Last & { t: 'last' })
+        if (o.t === 'ack') {
+          acks.push(o)
+          fs.appendFileSync(ackFile, l + '\n')
+        } else lasts.push(o)
+      } catch {
+        /* partial line */
+      }
+    })
+    await until(async () => acks.filter((a) => a.node === 'n1').length >= 40 || undefined, 60_000, '40 transactions acknowledged by n1')
+    const before = lasts.filter((l) => l.node === 'n1').at(-1)
+    t.equal(before?.journal, 'wal', 'the database is in WAL mode on the mirror')
+
+    // Node loss: every process of n1 killed at once (agent, daemons, service); n2 fences it (power switch).
+    const killAt = Date.now()
+    await c.killNode('n1')
+    const back = await until(
+      async () => lasts.find((l) => l.at > killAt && l.node === 'n2'),
+      60_000,
+      'the service answering on the VIP from n2',
+    )
+    const fromN1 = acks.filter((a) => a.node === 'n1')
+    const lastAcked = Math.max(...fromN1.map((a) => a.n))
+    t.ok(
+      back.last >= lastAcked,
+      `n2 answers with the last acknowledged transaction present (n2's last committed: ${back.last}; last acknowledged by n1: ${lastAcked} of ${fromN1.length})`,
+    )
+    t.equal(back.journal, 'wal', 'still in WAL mode on n2')
+    // Every transaction the client saw acknowledged, by either node, is in n2's database.
+    await until(async () => acks.some((a) => a.node === 'n2') || undefined, 10_000, 'a transaction acknowledged by n2')
+    client.kill('SIGKILL')
+    const get = `require('http').get({host:'${VIP}',port:${PORT},path:'/all',timeout:5000},(s)=>s.pipe(process.stdout))`
+    const all = JSON.parse((await c.lab.exec('client', [process.execPath, '-e', get])).stdout) as { node: string; ns: number[] }
+    const have = new Set(all.ns)
+    const lost = acks.filter((a) => !have.has(a.n))
+    t.equal(all.node, 'n2', 'the VIP is served by n2')
+    t.same(lost, [], `every acknowledged transaction is on n2 (${acks.length} acknowledged, ${fromN1.length} by n1)`)
+    const recoveryMs = back.at - killAt
+    t.comment(`node loss -> service answering on the VIP from n2 with its data: ${recoveryMs} ms`)
+    t.ok(recoveryMs < 30_000, `recovered in ${recoveryMs} ms`)
+
+    const s2 = await c.status('n2')
+    t.equal(s2.groups.find((g) => g.name === 'db')?.nodes.n2, 'online', 'db online on n2')
+    const fences = (await c.log('n2'))
+      .split('\n')
+      .map((l) => /"time":"([^"]+)".*"msg":"fence (n\d+) \(level \d+, [^)]+\): done\/ok"/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ node: m[2]!, at: Date.parse(m[1]!) }))
+    t.ok(
+      fences.some((f) => f.node === 'n1' && f.at >= killAt),
+      'n2 fenced n1 (the power switch) before taking over',
+    )
+    const v = mirrorVerdict(await witness.stop(), fences, Date.now())
+    t.same(
+      v.intervals.map((i) => i.node),
+      ['n1', 'n2'],
+      `the witness saw n1 then n2 primary (${witness.samples} samples; ${v.intervals.map((i) => `${i.node} ${i.end}`).join(', ')})`,
+    )
+    t.same(v.overlaps, [], 'never primary on two nodes at once')
+  },
+)
