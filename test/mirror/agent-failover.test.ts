@@ -11,19 +11,16 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
 import { MirrorWitness } from '../../scripts/lab/mirror-witness.js'
 import { mirrorVerdict } from '../../scripts/lab/safety.js'
-import { rpc } from '../../core/cli/control-client.js'
-import type { MirrorSides } from '../../core/mirror/control.js'
-import { missingTools } from './lab-nodes.js'
+import { createLabMirror, firstPrimary } from '../../scripts/lab/mirror-group.js'
+import { missingTools, mnode, scrub } from './lab-nodes.js'
 
 const VIP = '10.80.0.100'
 const PORT = 18081
-const SIZE = 64 * 1024 * 1024
 const SQLITE = '/usr/bin/sqlite3'
 const SERVICE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mirror-sqlite-service.cjs')
 const avail = await labAvailable()
@@ -57,14 +54,8 @@ t.test(
   'mirror disk: the SQLite service moves on node loss with every acknowledged transaction (fencing on)',
   { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-mdb-'))
-    const mnt = path.join(dir, 'mnt')
-    for (const n of ['n1', 'n2']) {
-      fs.writeFileSync(path.join(dir, `${n}.img`), '')
-      fs.truncateSync(path.join(dir, `${n}.img`), SIZE)
-    }
-    // The operator's first step on a new volume: a file system on the node that starts as primary.
-    execFileSync('mkfs.ext4', ['-q', '-F', path.join(dir, 'n1.img')])
+    const md = createLabMirror(['n1', 'n2'])
+    const mnt = md.mountPoint
     const prefix = `mccs${process.pid}md-`
     // The power switch: every process of the node killed and its links down (a node's kernel would
     // otherwise go on answering for the VIP it held), as in the random-fault lab.
@@ -82,21 +73,7 @@ t.test(
         // Not started on its own: a new volume's first promotion is the operator's (forced) decision.
         groups: [{ name: 'db', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
         resources: [
-          {
-            name: 'md',
-            type: 'mirror-disk',
-            group: 'db',
-            critical: true,
-            monitored: true,
-            policy: { monitorIntervalS: 2, offlineMonitorIntervalS: 2 },
-            attrs: { port: 7789, mode: 'sync', mountPoint: mnt, fs: 'ext4' },
-            nodeAttrs: Object.fromEntries(
-              nodes.map((n, i) => [
-                n,
-                { backing: path.join(dir, `${n}.img`), replicationAddress: lab.addr(n, 0), peerAddress: lab.addr(nodes[1 - i]!, 0) },
-              ]),
-            ),
-          },
+          md.resource(lab, nodes, 'md', 'db'),
           {
             name: 'svc',
             type: 'process',
@@ -125,28 +102,14 @@ t.test(
         ],
       }),
     })
-    const homes = Object.values(c.homes)
     t.teardown(async () => {
       if (process.env.MCCS_DEBUG_LAB)
         for (const n of c.nodes) fs.writeFileSync(path.join(process.env.MCCS_DEBUG_LAB, `mdb-${n}.log`), await c.log(n))
       await c.destroy()
-      // Loop devices are the host's: the ones the agents attached over their (now gone) FUSE files.
-      for (const l of execFileSync('losetup', ['-a'], { encoding: 'utf8' }).split('\n')) {
-        const m = /^(\/dev\/loop\d+):.*\((.*)\)/.exec(l)
-        if (m && homes.some((h) => m[2]!.startsWith(h)))
-          try {
-            execFileSync('losetup', ['-d', m[1]!])
-          } catch {
-            /* gone */
-          }
-      }
-      fs.rmSync(dir, { recursive: true, force: true })
+      md.release()
     })
     const witness = new MirrorWitness({ n1: c.lab.ns('n1'), n2: c.lab.ns('n2') }).start()
     t.teardown(() => witness.stop())
-    const sock = (n: string) => path.join(c.homes[n]!, 'state/mccs.sock')
-    const mirror = (n: string) => rpc<MirrorSides[]>(sock(n), 'mirror', { op: 'status', resource: 'md' }, 10_000)
-
     for (const n of c.nodes) c.startAgent(n)
     await until(
       async () => {
@@ -156,40 +119,13 @@ t.test(
       60_000,
       'n1 coordinating both nodes',
     )
-    // The standby's copy is exported by md's offline monitor on each node.
-    await until(
-      async () => {
-        const [s] = await mirror('n1')
-        return (s && s.local.role === 'secondary' && 'role' in s.peer && s.peer.role === 'secondary') || undefined
-      },
-      30_000,
-      'both secondaries running',
-    )
-    const forced = await rpc<{ node: string }>(sock('n1'), 'mirror', { op: 'primary', resource: 'md', force: true, user: 'lab' }, 10_000)
-    t.equal(forced.node, 'n1', 'the operator allows the first (forced) promotion on n1')
-    const on = await rpc<{ outcome: { status: string }; reached?: boolean }>(
-      sock('n1'),
-      'command',
-      { cmd: { type: 'groupOnline', group: 'db', node: 'n1', user: 'lab' }, wait: true, timeoutMs: 60_000 },
-      70_000,
-    )
-    t.equal(on.reached, true, `db online on n1 (${JSON.stringify(on.outcome)})`)
-    const synced = await until(
-      async () => {
-        const [s] = await mirror('n1')
-        return (
-          (s?.local.replication?.state === 'Connected' && 'role' in s.peer && s.peer.peerRecord?.state === 'UpToDate' && s) || undefined
-        )
-      },
-      60_000,
-      "n2's copy up to date",
-    )
-    t.equal(synced.local.role, 'primary', 'n1 is primary and n2 up to date')
+    await firstPrimary(c, { resource: 'md', group: 'db', node: 'n1' })
+    t.equal((await c.status('n1')).groups.find((g) => g.name === 'db')?.nodes.n1, 'online', 'db online on n1, n2 up to date')
 
     // The client, outside the cluster; every acknowledged transaction is kept here and in a file.
     const acks: Ack[] = []
     const lasts: Last[] = []
-    const ackFile = path.join(dir, 'acknowledged.jsonl')
+    const ackFile = path.join(md.dir, 'acknowledged.jsonl')
     const client = c.lab.spawn('client', [process.execPath, '-e', CLIENT], { stdio: ['ignore', 'pipe', 'ignore'] })
     t.teardown(() => {
       client.kill('SIGKILL')
@@ -248,12 +184,35 @@ t.test(
       fences.some((f) => f.node === 'n1' && f.at >= killAt),
       'n2 fenced n1 (the power switch) before taking over',
     )
-    const v = mirrorVerdict(await witness.stop(), fences, Date.now())
+    const v = mirrorVerdict([...witness.transitions], fences, Date.now())
     t.same(
       v.intervals.map((i) => i.node),
       ['n1', 'n2'],
       `the witness saw n1 then n2 primary (${witness.samples} samples; ${v.intervals.map((i) => `${i.node} ${i.end}`).join(', ')})`,
     )
     t.same(v.overlaps, [], 'never primary on two nodes at once')
+
+    // The checker must be able to fail: n1's copy forced primary behind the cluster's back (its daemon
+    // in n1's namespace, as an operator's hand-made promotion would run it) while n2 is primary.
+    const forcedAt = Date.now()
+    // Its process records outside md.dir (removed with the cluster): scrub finds its supervisor by them.
+    const procDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-rogue-'))
+    const rogue = mnode(c.lab, md.dir, 0, procDir, 17799)
+    t.teardown(async () => {
+      await scrub(rogue, md.dir)
+      fs.rmSync(procDir, { recursive: true, force: true })
+    })
+    await rogue.vol.becomePrimary({ force: true })
+    await until(
+      async () => witness.transitions.some((x) => x.node === 'n1' && x.ev === 'up' && x.at >= forcedAt) || undefined,
+      5000,
+      "the witness seeing n1's forced primary",
+    )
+    const bad = mirrorVerdict(await witness.stop(), fences, Date.now())
+    t.same(
+      bad.overlaps.map(([a, b]) => [a.node, b.node].sort()),
+      [['n1', 'n2']],
+      'the checker reports n1 and n2 primary at once',
+    )
   },
 )
