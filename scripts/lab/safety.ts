@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { AgentCluster, until } from './agent-cluster.js'
+import { MirrorWitness } from './mirror-witness.js'
 
 export type FaultKind = 'partition' | 'sigstop'
 
@@ -44,6 +45,14 @@ export interface SafetyReport {
   /** Prober rounds in which two nodes answered. */
   twoAnswers: number
   probeRounds: number
+  /** The mirror disk (issue 15, acceptance 6): every node's primary intervals from the mirror witness
+   *  (mirror-witness.ts: the process table, not the agents' word), cut at fences, and the overlaps. */
+  mirror: MirrorReport
+}
+export interface MirrorReport {
+  intervals: Interval[]
+  overlaps: Array<[Interval, Interval]>
+  samples: number
 }
 
 /** Intervals from the services' own records, cut at the node's fence when no 'down' was written. */
@@ -93,7 +102,16 @@ export function mirrorVerdict(
   return { intervals, overlaps: overlapsOf(intervals) }
 }
 
-async function fencesFromLogs(c: AgentCluster): Promise<Array<{ node: string; at: number }>> {
+/** The mirror witness over every node of an agent cluster (a node with no mirror-disk resource never
+ *  runs a primary: its verdict is empty). */
+export function watchMirrors(c: AgentCluster): { stop(fences: Array<{ node: string; at: number }>, end: number): Promise<MirrorReport> } {
+  const w = new MirrorWitness(Object.fromEntries(c.nodes.map((n) => [n, c.lab.ns(n)]))).start()
+  return {
+    stop: async (fences, end) => ({ ...mirrorVerdict(await w.stop(), fences, end), samples: w.samples }),
+  }
+}
+
+export async function fencesFromLogs(c: AgentCluster): Promise<Array<{ node: string; at: number }>> {
   const out: Array<{ node: string; at: number }> = []
   for (const n of c.nodes) {
     for (const line of (await c.log(n)).split('\n')) {
@@ -119,6 +137,7 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
   const runs: RunRecord[] = []
   const resumed: SafetyReport['resumed'] = []
   const say = o.log ?? (() => {})
+  const mirrors = watchMirrors(c)
   try {
     c.start()
     await until(async () => (c.rounds.at(-1)?.who.length === 1 ? true : undefined), 90_000, 'the service answering from one node')
@@ -177,7 +196,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
       }
     }
     const end = Date.now()
-    const intervals = intervalsOf(await readTransitions(file), await fencesFromLogs(c), end)
+    const fences = await fencesFromLogs(c)
+    const intervals = intervalsOf(await readTransitions(file), fences, end)
     return {
       runs,
       intervals,
@@ -185,8 +205,10 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
       resumed,
       twoAnswers: c.rounds.filter((r) => r.who.length > 1).length,
       probeRounds: c.rounds.length,
+      mirror: await mirrors.stop(fences, end),
     }
   } finally {
+    await mirrors.stop([], Date.now())
     if (process.env.MCCS_DEBUG_LAB) {
       const { writeFile } = await import('node:fs/promises')
       for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `safety-${n}.log`), await c.log(n)).catch(() => {})
