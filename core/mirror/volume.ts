@@ -70,8 +70,8 @@ export interface VolumeHooks {
   /** Marks the peer's data Outdated over the cluster's own channel (not the replication link);
    *  resolves once the peer has recorded it, rejects when it cannot be reached or refuses. */
   outdatePeer?: (rec: PeerRecord) => Promise<void>
-  /** Every other node is fenced (the engine's evidence on the coordinator). */
-  peerFenced?: () => boolean
+  /** The node of the other copy is fenced (the engine's evidence, from the coordinator). */
+  peerFenced?: () => boolean | Promise<boolean>
   /** The peer's side as its agent reports it over the cluster's channel (split brain: both primary). */
   peerStatus?: () => Promise<VolumeStatus>
 }
@@ -1027,7 +1027,7 @@ export class MirrorVolume {
   /** The peer cannot become primary with what it has: it recorded Outdated (over the cluster's own
    *  channel), or it is fenced. Bounded: the tick runs under the volume's lock. */
   private async peerSafe(rec: PeerRecord): Promise<boolean> {
-    if (this.hooks.peerFenced?.()) {
+    if (await this.hooks.peerFenced?.()) {
       this.log('mirror: the peer is fenced', { resource: this.c.resource })
       return true
     }

@@ -27,8 +27,9 @@ export interface AgentClusterOptions {
   files?: (node: string) => Record<string, string>
   /** What the lab's fence script kills: everything in the target's namespace (a power-off: default), or
    *  everything but the agent (a fence that stops the services while the agent lives on — used to show
-   *  that a paused agent, resumed, does not act without quorum). */
-  fence?: 'node' | 'services'
+   *  that a paused agent, resumed, does not act without quorum), or everything and the node's links
+   *  down ('power': a powered-off node's kernel no longer answers for a VIP it held). */
+  fence?: 'node' | 'services' | 'power'
   /** Each node's service appends {node, ev: 'up'|'down', at} lines to this file (the safety checker's record). */
   transitions?: string
   /** Changes to the generated hb.json (quorum settings, isolation test addresses, fencing). */
@@ -125,7 +126,8 @@ export class AgentCluster {
       this.opts.fence === 'services'
         ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
         : `pids() { ip netns pids "$ns"; }`
-    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
+    const off = this.opts.fence === 'power' ? `\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down` : ''
+    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done${off} ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
     for (const n of nodes) {
       const home = (this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`)))
       await mkdir(path.join(home, 'config'), { recursive: true })

@@ -56,14 +56,12 @@ t.test(
   async (t) => {
     const md = createLabMirror(['n1', 'n2'])
     const mnt = md.mountPoint
-    const prefix = `mccs${process.pid}md-`
-    // The power switch: every process of the node killed and its links down (a node's kernel would
-    // otherwise go on answering for the VIP it held), as in the random-fault lab.
-    const fence = `#!/bin/sh\nns="${prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
     const c = await AgentCluster.create({
-      prefix,
+      prefix: `mccs${process.pid}md-`,
       nodes: 2,
-      files: () => ({ 'script/fence-lab.sh': fence }),
+      // The power switch: every process of the node killed and its links down (a node's kernel would
+      // otherwise go on answering for the VIP it held).
+      fence: 'power',
       hb: (hb) => {
         hb.quorum = { twoNode: true }
       },
