@@ -943,6 +943,15 @@ export class MirrorVolume {
   private async tick(): Promise<void | 'ask-peer'> {
     const q = this.qmp
     if (!q) return
+    if (!(await this.procs.status(this.procRes, 'qsd')).running) {
+      // The daemon died (a fence that spares the agent, a crash): its monitor will never answer, and a
+      // question to it held the volume's lock for the QMP timeout, delaying the next role change.
+      this.log('mirror: the daemon is gone; replication checks stop', { resource: this.c.resource })
+      this.stopTimer()
+      q.close()
+      if (this.qmp === q) this.qmp = null
+      return
+    }
     const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
