@@ -23,6 +23,8 @@ export interface AgentClusterOptions {
   timing?: { intervalMs: number; deadMs: number }
   /** The cluster configuration (config/main.json) instead of the default group `web`. */
   main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
+  /** Changes to the default configuration (group `web`), e.g. a resource added to the group. */
+  adjustMain?: (main: DefaultMain, lab: Lab, nodes: string[]) => void
   /** Extra files per node home (relative path -> content), e.g. script/… or aws/credentials. */
   files?: (node: string) => Record<string, string>
   /** What the lab's fence script kills: everything in the target's namespace (a power-off: default), or
@@ -41,6 +43,14 @@ export interface AgentClusterOptions {
   /** The MCCS build (folder holding dist/ and plugins/) a node's agent runs, e.g. an earlier release for
    *  mixed-version tests; default: this checkout's. */
   build?: (node: string) => string
+}
+
+export interface DefaultMain {
+  generation: number
+  types: Record<string, unknown>
+  groups: Array<{ name: string; nodes: string[]; failoverOnFailure: boolean; autoStart: boolean; autoFailback: boolean }>
+  resources: Array<Record<string, unknown>>
+  dependencies: Array<{ parent: string; child: string }>
 }
 
 export interface ProbeRound {
@@ -77,6 +87,28 @@ export class AgentCluster {
     return c
   }
 
+  private defaultMain(server: (n: string) => string): DefaultMain {
+    const nodes = this.nodes
+    return {
+      generation: 1,
+      types: {},
+      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
+      resources: [
+        {
+          name: 'svc',
+          type: 'process',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
+          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+        },
+      ],
+      dependencies: [],
+    }
+  }
+
   private async writeHomes(timing: { intervalMs: number; deadMs: number }): Promise<void> {
     const { lab, nodes } = this
     const key = randomBytes(32)
@@ -103,24 +135,8 @@ export class AgentCluster {
           `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
           `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
         : `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
-    const main = this.opts.main?.(lab, nodes) ?? {
-      generation: 1,
-      types: {},
-      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
-      resources: [
-        {
-          name: 'svc',
-          type: 'process',
-          group: 'web',
-          critical: true,
-          monitored: true,
-          policy: { monitorIntervalS: 2 },
-          attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
-          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
-        },
-      ],
-      dependencies: [],
-    }
+    const main = this.opts.main?.(lab, nodes) ?? this.defaultMain(server)
+    this.opts.adjustMain?.(main as DefaultMain, lab, nodes)
     const prefix = lab.ns('n1').slice(0, -2)
     const pids =
       this.opts.fence === 'services'

@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { AgentCluster, until } from './agent-cluster.js'
 import { MirrorWitness } from './mirror-witness.js'
+import { createLabMirror, firstPrimary, mirrorStatus } from './mirror-group.js'
 
 export type FaultKind = 'partition' | 'sigstop'
 
@@ -126,6 +127,9 @@ export interface SafetyOptions {
   prefix: string
   kinds: FaultKind[]
   runsEach: number
+  /** The group also holds a mirror-disk `md` the service depends on, on n1 and n2 (n3 votes): a fault
+   *  moves the volume too, and the next fault waits until the other copy is up to date again. */
+  mirror?: boolean
   log?: (msg: string) => void
 }
 
@@ -133,14 +137,40 @@ export interface SafetyOptions {
 export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-safety-'))
   const file = path.join(dir, 'transitions.jsonl')
-  const c = await AgentCluster.create({ prefix: o.prefix, nodes: 3, fence: 'services', transitions: file })
+  const md = o.mirror ? createLabMirror(['n1', 'n2']) : null
+  const c = await AgentCluster.create({
+    prefix: o.prefix,
+    nodes: 3,
+    fence: 'services',
+    transitions: file,
+    ...(md
+      ? {
+          adjustMain: (main, lab) => {
+            // A new volume's first promotion is the operator's: the run brings the group online itself.
+            main.groups[0] = { ...main.groups[0]!, nodes: ['n1', 'n2'], autoStart: false }
+            main.resources.unshift(md.resource(lab, ['n1', 'n2'], 'md', 'web'))
+            main.dependencies.push({ parent: 'svc', child: 'md' })
+          },
+        }
+      : {}),
+  }).catch((e: unknown) => {
+    md?.release()
+    throw e
+  })
   const runs: RunRecord[] = []
   const resumed: SafetyReport['resumed'] = []
   const say = o.log ?? (() => {})
   const mirrors = watchMirrors(c)
   try {
     c.start()
+    if (md) await firstPrimary(c, { resource: 'md', group: 'web', node: 'n1' })
     await until(async () => (c.rounds.at(-1)?.who.length === 1 ? true : undefined), 90_000, 'the service answering from one node')
+    // With a mirror: the other copy is up to date (else it rightly refuses to take over at the next fault).
+    const mirrorSynced = async (node: string) => {
+      if (!md) return true
+      const [m] = await mirrorStatus(c, node, 'md')
+      return m?.local.replication?.state === 'Connected' && 'role' in m.peer && m.peer.peerRecord?.state === 'UpToDate'
+    }
     const stable = async () => {
       // Every node back in one quorate partition, the group online on one node and answering. Asked of every
       // node: a victim just resumed from SIGSTOP still answers with the view it had before its pause, so
@@ -156,7 +186,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
             g &&
             Object.values(g.nodes).filter((x) => x === 'online').length === 1 &&
             g.busy === 0
-          return ok && c.rounds.at(-1)?.who.length === 1 ? true : undefined
+          const on = g && Object.entries(g.nodes).find(([, x]) => x === 'online')?.[0]
+          return ok && on && (await mirrorSynced(on)) && c.rounds.at(-1)?.who.length === 1 ? true : undefined
         },
         60_000,
         'the cluster stable again',
@@ -214,6 +245,7 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
       for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `safety-${n}.log`), await c.log(n)).catch(() => {})
     }
     await c.destroy()
+    md?.release()
     await rm(dir, { recursive: true, force: true })
   }
 }
