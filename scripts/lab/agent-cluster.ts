@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile, chmod, readFile } from 'node:fs/promises
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
 import { createLab, run, type Lab } from './lab.js'
 import { createClusterKey } from '../../core/cluster/cluster-key.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
@@ -143,7 +144,8 @@ export class AgentCluster {
         ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
         : `pids() { ip netns pids "$ns"; }`
     const off = this.opts.fence === 'power' ? `\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down` : ''
-    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done${off} ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
+    // A mirror's nbdfuse first (see killNode).
+    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done${off} ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
     for (const n of nodes) {
       const home = (this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`)))
       await mkdir(path.join(home, 'config'), { recursive: true })
@@ -195,9 +197,20 @@ export class AgentCluster {
     return rpc<AgentStatus>(path.join(this.homes[n]!, 'state/mccs.sock'), 'status', {}, 5000)
   }
 
-  /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. */
+  /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. A mirror's
+   *  nbdfuse first: killed last, its exit tore down the agent's mount namespace and with it the ext4 on
+   *  the loop device over its own FUSE file, and it deadlocked waiting on itself (seen once: a zombie
+   *  nbdfuse thread in ext4_sync_fs, and every later `losetup -a` on the host hung on that loop device). */
   async killNode(n: string): Promise<void> {
     const pids = (await run(['ip', 'netns', 'pids', this.lab.ns(n)], { check: false })).stdout.split('\n').filter(Boolean)
+    const comm = (p: string) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim()
+      } catch {
+        return ''
+      }
+    }
+    pids.sort((a, b) => Number(comm(b) === 'nbdfuse') - Number(comm(a) === 'nbdfuse'))
     for (const p of pids) {
       try {
         process.kill(Number(p), 'SIGKILL')

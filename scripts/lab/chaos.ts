@@ -121,10 +121,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
     `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
   // A fence is a power-off: every process of the node killed and its links down (its kernel would
-  // otherwise keep answering for the VIP). The run boots the node again (links up, agent started).
+  // otherwise keep answering for the VIP). The run boots the node again (links up, agent started). A
+  // mirror's nbdfuse is killed first (AgentCluster.killNode says why).
   if (o.mirror && o.nodes !== 2) throw new Error('a mirror disk needs exactly two nodes')
   const md: LabMirror | null = o.mirror ? createLabMirror(['n1', 'n2']) : null
-  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
   const c = await AgentCluster.create({
     prefix: o.prefix,
     nodes: o.nodes,

@@ -22,11 +22,23 @@ export interface LabMirror {
   release(): void
 }
 
-const loops = (): string[] => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+/** The host's loop devices and their backing files, from sysfs: `losetup -a` asks each backing file's
+ *  file system, and one over a deadlocked FUSE daemon (see killNode) hangs it for good. */
+const loops = (): Array<{ dev: string; backing: string }> => {
+  const out: Array<{ dev: string; backing: string }> = []
+  for (const b of fs.readdirSync('/sys/block').filter((x) => /^loop\d+$/.test(x))) {
+    try {
+      out.push({ dev: `/dev/${b}`, backing: fs.readFileSync(`/sys/block/${b}/loop/backing_file`, 'utf8').trim() })
+    } catch {
+      /* not bound */
+    }
+  }
+  return out
+}
 
 export function createLabMirror(nodes: string[], size = 64 * 1024 * 1024): LabMirror {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-lmd-'))
-  const before = new Set(loops().map((l) => l.split(':')[0]))
+  const before = new Set(loops().map((l) => l.dev))
   const mountPoint = path.join(dir, 'mnt')
   for (const n of nodes) {
     fs.writeFileSync(path.join(dir, `${n}.img`), '')
@@ -54,12 +66,11 @@ export function createLabMirror(nodes: string[], size = 64 * 1024 * 1024): LabMi
     }),
     release: () => {
       for (const l of loops()) {
-        const m = /^(\/dev\/loop\d+):.*\((.*)\)/.exec(l)
-        if (m && !before.has(m[1]) && (m[2] === '/disk' || m[2]!.startsWith(dir)))
+        if (!before.has(l.dev) && (l.backing === '/disk' || l.backing.startsWith(dir)))
           try {
-            execFileSync('losetup', ['-d', m[1]!])
+            execFileSync('losetup', ['-d', l.dev], { timeout: 5000 })
           } catch {
-            /* gone */
+            /* gone, or stuck (reported by the caller's next run) */
           }
       }
       fs.rmSync(dir, { recursive: true, force: true })
