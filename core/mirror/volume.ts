@@ -425,6 +425,13 @@ export class MirrorVolume {
       const cleanDemotion = role === 'primary' && daemon.running
       if (cleanDemotion) await this.handOver()
       if (daemon.running) await this.stopDaemon()
+      else {
+        // Its daemon died (a fence that spares the agent, a crash): that daemon's replication checks and
+        // monitor connection go with it, or they would ask the new daemon's socket through a dead one.
+        this.stopTimer()
+        this.qmp?.close()
+        this.qmp = null
+      }
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const prev = readPeerRecord(this.peerRecFile)

@@ -2,7 +2,7 @@
 // its replication tick went on asking the dead daemon's monitor, 10 s per question under the volume's lock,
 // so the next role change waited up to 10 s (seen in the safety lab with a mirror: a SIGSTOP failover
 // back to the earlier primary took 10.5 s, 9.5 s of it in 'online md'). Now the tick notices the daemon is
-// gone and stops, and the next role change starts at once.
+// gone and stops, and a role change drops the dead daemon's timer and connection: the next one starts at once.
 import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -62,6 +62,23 @@ t.test(
       logs.filter((l) => /tick failed/.test(l)),
       [],
       'no replication tick asked the dead daemon',
+    )
+
+    // The same, the role change coming before any tick saw the daemon gone (the safety lab's order: the
+    // fence kills the daemon, the self-fence's offline makes it secondary at once). The new secondary's
+    // daemon runs, so the old primary's ticks must not go on asking through the dead daemon's connection.
+    await vol.becomePrimary({ force: true })
+    killPid((await procs.status('mirror.md0', 'qsd')).pid)
+    await vol.becomeSecondary()
+    await sleep(1000)
+    const t1 = Date.now()
+    await vol.becomePrimary({ force: true })
+    const ms2 = Date.now() - t1
+    t.ok(ms2 < 3000, `the next role change started at once (${ms2} ms)`)
+    t.same(
+      logs.filter((l) => /tick failed/.test(l)),
+      [],
+      "no replication tick asked through the dead daemon's connection",
     )
   },
 )
