@@ -136,9 +136,9 @@ export class Agent extends EventEmitter {
       procs: this.procs,
       runBase: path.join(b.stateDir, 'mirror'),
       secret: () => this.mirrorSecret,
-      // Only the coordinator's engine state is current; elsewhere this answers false (the safe side).
-      peerFenced: () =>
-        this.engineActive && Object.entries(this.state?.nodes ?? {}).every(([n, s]) => n === this.node || s.membership === 'fenced'),
+      // The engine's word that the other copy's node is fenced: this node's on the coordinator, its
+      // coordinator's on a follower (the node that fenced it and ordered the online); false otherwise.
+      peerFenced: (r) => this.mirrorPeerFenced(r),
       // The other copy's node over the peer channel: a primary that lost its replication link outdates it there first.
       peerRequest: (r, msg, ms) => requestPeers(this.rpc, mirrorPeersOf(this.input?.config, r, this.node), { ...msg, resource: r }, ms),
       resources: () => mirrorResourcesOf(this.input?.config),
@@ -341,6 +341,23 @@ export class Agent extends EventEmitter {
 
   private membershipHere(r: Role): NonNullable<AgentStatus['membership']> {
     return { ...clusterStatus(r), configDiverged: this.sync?.diverged ?? null }
+  }
+
+  /** Whether every node holding another copy of mirror `resource` is fenced in the engine's state. The
+   *  engine runs on the coordinator only: a follower asks it (2 s; no answer is a no). */
+  private async mirrorPeerFenced(resource: string): Promise<boolean> {
+    const peers = mirrorPeersOf(this.input?.config, resource, this.node)
+    if (peers.length === 0) return false
+    let fenced: unknown
+    if (this.engineActive) fenced = this.fencedNodes()
+    else if (this.rpc) fenced = await this.rpc.forward<string[]>({ t: 'fencedNodes' }, 2000).catch(() => [])
+    return Array.isArray(fenced) && peers.every((p) => fenced.includes(p))
+  }
+
+  private fencedNodes(): string[] {
+    return Object.entries(this.state?.nodes ?? {})
+      .filter(([, s]) => s.membership === 'fenced')
+      .map(([n]) => n)
   }
 
   /** What `mccs status` shows on any node: a follower asks the coordinator for the cluster's state. */
@@ -731,7 +748,7 @@ export class Agent extends EventEmitter {
   /** The peer messages the engine loop answers on the coordinator: followers' monitor results, operator
    *  commands and status requests; and the wizard's discover run here for another node's console. */
   private serve(rpc: PeerRpc): void {
-    rpc.serve<Extract<PeerMessage, { t: 'monitorResult' | 'command' | 'status' }>>({
+    rpc.serve<Extract<PeerMessage, { t: 'monitorResult' | 'command' | 'status' | 'fencedNodes' }>>({
       monitorResult: (_from, m) => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         this.dispatch(m.ev)
@@ -744,6 +761,12 @@ export class Agent extends EventEmitter {
       status: () => {
         rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
         return this.status()
+      },
+      // A follower's mirror about to take over a copy whose primary did not hand over (mirrorPeerFenced).
+      fencedNodes: () => {
+        rpc.assertCoordinator('MCCS_ERR_NOT_COORDINATOR')
+        if (!this.engineActive) throw new MccsError('MCCS_ERR_NOT_COORDINATOR', 'the engine is not running here yet')
+        return this.fencedNodes()
       },
     })
     rpc.serve<Extract<PeerMessage, { t: 'nodeMode' }>>({

@@ -22,6 +22,7 @@ export type PeerMessage =
   | { t: 'monitorResult'; ev: MonitorResultEvent }
   | { t: 'command'; cmd: OperatorCommand; wait: boolean; timeoutMs?: number }
   | { t: 'status' }
+  | { t: 'fencedNodes' }
   | { t: 'nodeMode'; mode: 'standby' | 'active'; timeoutMs?: number }
 
 /** One answer per message kind of an owner's messages `M`; an answer refuses by throwing an MccsError. */

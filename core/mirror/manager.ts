@@ -100,9 +100,9 @@ export interface MirrorManagerOptions {
   runBase: string
   /** The cluster's name and key, or null on a node without a cluster (nothing to replicate with). */
   secret: () => MirrorSecret | null
-  /** The agent's membership view: every other node is fenced (lets a secondary whose last primary did
-   *  not hand over become primary without force). Default: never. */
-  peerFenced?: () => boolean
+  /** The engine's evidence that the node(s) holding the other copy of `resource` are fenced (lets a
+   *  secondary whose last primary did not hand over become primary without force). Default: never. */
+  peerFenced?: (resource: string) => boolean | Promise<boolean>
   /** One mirror message (core/mirror/peer.ts) to the node holding the resource's other copy, over the
    *  agents' peer channel (not the replication link). Without it a primary that loses its peer holds
    *  its writes until the peer is fenced, and a split brain is seen only when the link returns. */
@@ -123,8 +123,8 @@ export class MirrorManager {
   private readonly runBase: string
   private readonly secret: () => MirrorSecret | null
   private readonly log: (m: string, d?: Record<string, unknown>) => void
-  /** Whether every other node of the cluster is fenced now (the host's evidence, never a plugin's). */
-  readonly peerFenced: () => boolean
+  /** Whether the other copy's node is fenced now (the host's evidence, never a plugin's). */
+  readonly peerFenced: (resource: string) => Promise<boolean>
   private readonly o: MirrorManagerOptions
 
   constructor(o: MirrorManagerOptions) {
@@ -132,7 +132,8 @@ export class MirrorManager {
     this.procs = o.procs
     this.runBase = o.runBase
     this.secret = o.secret
-    this.peerFenced = o.peerFenced ?? (() => false)
+    const fenced = o.peerFenced ?? (() => false)
+    this.peerFenced = async (r) => (await fenced(r)) === true
     this.log = o.log ?? (() => {})
   }
 
@@ -151,7 +152,7 @@ export class MirrorManager {
     have?.close()
     const ask = this.o.peerRequest
     const v = new MirrorVolume(c, this.procs, this.log, {
-      peerFenced: this.peerFenced,
+      peerFenced: () => this.peerFenced(resource),
       ...(ask
         ? {
             // DRBD's fence-peer: the peer records Outdated before this primary writes without it.

@@ -70,8 +70,8 @@ export interface VolumeHooks {
   /** Marks the peer's data Outdated over the cluster's own channel (not the replication link);
    *  resolves once the peer has recorded it, rejects when it cannot be reached or refuses. */
   outdatePeer?: (rec: PeerRecord) => Promise<void>
-  /** Every other node is fenced (the engine's evidence on the coordinator). */
-  peerFenced?: () => boolean
+  /** The node of the other copy is fenced (the engine's evidence, from the coordinator). */
+  peerFenced?: () => boolean | Promise<boolean>
   /** The peer's side as its agent reports it over the cluster's channel (split brain: both primary). */
   peerStatus?: () => Promise<VolumeStatus>
 }
@@ -425,6 +425,13 @@ export class MirrorVolume {
       const cleanDemotion = role === 'primary' && daemon.running
       if (cleanDemotion) await this.handOver()
       if (daemon.running) await this.stopDaemon()
+      else {
+        // Its daemon died (a fence that spares the agent, a crash): that daemon's replication checks and
+        // monitor connection go with it, or they would ask the new daemon's socket through a dead one.
+        this.stopTimer()
+        this.qmp?.close()
+        this.qmp = null
+      }
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const prev = readPeerRecord(this.peerRecFile)
@@ -943,6 +950,15 @@ export class MirrorVolume {
   private async tick(): Promise<void | 'ask-peer'> {
     const q = this.qmp
     if (!q) return
+    if (!(await this.procs.status(this.procRes, 'qsd')).running) {
+      // The daemon died (a fence that spares the agent, a crash): its monitor will never answer, and a
+      // question to it held the volume's lock for the QMP timeout, delaying the next role change.
+      this.log('mirror: the daemon is gone; replication checks stop', { resource: this.c.resource })
+      this.stopTimer()
+      q.close()
+      if (this.qmp === q) this.qmp = null
+      return
+    }
     const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
@@ -1027,7 +1043,7 @@ export class MirrorVolume {
   /** The peer cannot become primary with what it has: it recorded Outdated (over the cluster's own
    *  channel), or it is fenced. Bounded: the tick runs under the volume's lock. */
   private async peerSafe(rec: PeerRecord): Promise<boolean> {
-    if (this.hooks.peerFenced?.()) {
+    if (await this.hooks.peerFenced?.()) {
       this.log('mirror: the peer is fenced', { resource: this.c.resource })
       return true
     }

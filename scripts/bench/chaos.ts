@@ -1,11 +1,14 @@
 // The random-fault run's long form (issue 14, acceptance 2): `runs` runs of `seconds` each, alternating
 // 2 and 3 nodes and single / overlapping faults, seeds 1..runs (a failing run replays with its seed).
-//   node --no-node-snapshot --import tsx scripts/bench/chaos.ts [runs=20] [seconds=60]
+//   node --no-node-snapshot --import tsx scripts/bench/chaos.ts [runs=20] [seconds=60] [mirror]
+// With `mirror`, every run is on 2 nodes with a mirror-disk in the group (issue 15, acceptance 6), and the
+// mirror witness's overlaps (primary on two nodes) count with the others.
 import { labAvailable } from '../lab/lab.js'
 import { runChaos, CHAOS_KINDS, type ChaosReport } from '../lab/chaos.js'
 
 const runs = Number(process.argv[2] ?? 20)
 const seconds = Number(process.argv[3] ?? 60)
+const mirror = process.argv[4] === 'mirror'
 const avail = await labAvailable()
 if (!avail.ok) {
   console.log(JSON.stringify({ skipped: avail.reason }))
@@ -13,7 +16,7 @@ if (!avail.ok) {
 }
 const reports: ChaosReport[] = []
 for (let i = 0; i < runs; i++) {
-  const nodes = i % 2 === 0 ? 3 : 2
+  const nodes = mirror || i % 2 === 1 ? 2 : 3
   const overlap = Math.floor(i / 2) % 2 === 1
   const r = await runChaos({
     prefix: `mccs${process.pid}k${i}-`,
@@ -21,11 +24,12 @@ for (let i = 0; i < runs; i++) {
     seconds,
     seed: i + 1,
     overlap,
-    log: (m) => console.error(`run ${i + 1} (${nodes} nodes${overlap ? ', overlapping' : ''}): ${m}`),
+    mirror,
+    log: (m) => console.error(`run ${i + 1} (${nodes} nodes${overlap ? ', overlapping' : ''}${mirror ? ', mirror' : ''}): ${m}`),
   })
   reports.push(r)
   console.error(
-    `run ${i + 1}: overlaps ${r.overlaps.length + r.twoAnswers + r.vipTwoHolders}, bad fences ${r.badFences.length}, liveness ${r.liveness.length}`,
+    `run ${i + 1}: overlaps ${r.overlaps.length + r.twoAnswers + r.vipTwoHolders + r.mirror.overlaps.length}, bad fences ${r.badFences.length}, liveness ${r.liveness.length}`,
   )
   for (const f of r.badFences) console.error(`  bad fence: ${JSON.stringify(f)}`)
   for (const l of r.liveness) console.error(`  liveness: episode ${l.episode + 1} back ${l.backAfterEndMs} ms after its end`)
@@ -58,7 +62,9 @@ console.log(
     runs,
     seconds,
     faults: reports.reduce((n, r) => n + r.episodes.reduce((m, e) => m + e.faults.length, 0), 0),
-    overlaps: reports.reduce((n, r) => n + r.overlaps.length + r.twoAnswers + r.vipTwoHolders, 0),
+    mirror,
+    overlaps: reports.reduce((n, r) => n + r.overlaps.length + r.twoAnswers + r.vipTwoHolders + r.mirror.overlaps.length, 0),
+    mirrorOverlaps: reports.reduce((n, r) => n + r.mirror.overlaps.length, 0),
     badFences: reports.reduce((n, r) => n + r.badFences.length, 0),
     fences: reports.reduce((n, r) => n + r.fences.length, 0),
     liveness: reports.reduce((n, r) => n + r.liveness.length, 0),

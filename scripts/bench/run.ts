@@ -240,6 +240,17 @@ row(
   }
 }
 {
+  const mf = await node('mirror-failover.ts', quick ? ['1'] : ['5'])
+  if (mf.skipped) row('mirror disk: node loss → service with its data back', 'skipped', '', String(mf.skipped))
+  else
+    row(
+      'mirror disk: node loss → service with its data back (2 nodes, SQLite in WAL mode on the mirror behind a VIP; median / max)',
+      `${mf.medianMs} ms / ${mf.maxMs} ms`,
+      '—',
+      `${mf.runs} runs, ${mf.acknowledged} transactions acknowledged, ${mf.lost} lost; includes the two-node fence delay (5 s)`,
+    )
+}
+{
   const ch = await node('chaos.ts', quick ? ['2', '30'] : ['20', '60'])
   if (ch.skipped) row('random-fault run', 'skipped', '', String(ch.skipped))
   else {

@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile, chmod, readFile } from 'node:fs/promises
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
 import { createLab, run, type Lab } from './lab.js'
 import { createClusterKey } from '../../core/cluster/cluster-key.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
@@ -28,12 +29,15 @@ export interface AgentClusterOptions {
   timing?: { intervalMs: number; deadMs: number }
   /** The cluster configuration (config/main.json) instead of the default group `web`. */
   main?: (lab: Lab, nodes: string[]) => Record<string, unknown>
+  /** Changes to the default configuration (group `web`), e.g. a resource added to the group. */
+  adjustMain?: (main: DefaultMain, lab: Lab, nodes: string[]) => void
   /** Extra files per node home (relative path -> content), e.g. script/… or aws/credentials. */
   files?: (node: string) => Record<string, string>
   /** What the lab's fence script kills: everything in the target's namespace (a power-off: default), or
    *  everything but the agent (a fence that stops the services while the agent lives on — used to show
-   *  that a paused agent, resumed, does not act without quorum). */
-  fence?: 'node' | 'services'
+   *  that a paused agent, resumed, does not act without quorum), or everything and the node's links
+   *  down ('power': a powered-off node's kernel no longer answers for a VIP it held). */
+  fence?: 'node' | 'services' | 'power'
   /** Each node's service appends {node, ev: 'up'|'down', at} lines to this file (the safety checker's record). */
   transitions?: string
   /** Changes to the generated hb.json (quorum settings, isolation test addresses, fencing). */
@@ -45,6 +49,14 @@ export interface AgentClusterOptions {
   /** The MCCS build (folder holding dist/ and plugins/) a node's agent runs, e.g. an earlier release for
    *  mixed-version tests; default: this checkout's. */
   build?: (node: string) => string
+}
+
+export interface DefaultMain {
+  generation: number
+  types: Record<string, unknown>
+  groups: Array<{ name: string; nodes: string[]; failoverOnFailure: boolean; autoStart: boolean; autoFailback: boolean }>
+  resources: Array<Record<string, unknown>>
+  dependencies: Array<{ parent: string; child: string }>
 }
 
 export interface ProbeRound {
@@ -81,6 +93,27 @@ export class AgentCluster {
     return c
   }
 
+  private defaultMain(server: (n: string) => string, nodes: string[] = this.nodes): DefaultMain {
+    return {
+      generation: 1,
+      types: {},
+      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
+      resources: [
+        {
+          name: 'svc',
+          type: 'process',
+          group: 'web',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
+          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
+        },
+      ],
+      dependencies: [],
+    }
+  }
+
   private async writeHomes(timing: { intervalMs: number; deadMs: number }): Promise<void> {
     const { lab } = this
     const nodes = this.nodes.slice(0, this.opts.members ?? this.nodes.length)
@@ -108,30 +141,16 @@ export class AgentCluster {
           `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
           `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
         : `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0')`
-    const main = this.opts.main?.(lab, nodes) ?? {
-      generation: 1,
-      types: {},
-      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
-      resources: [
-        {
-          name: 'svc',
-          type: 'process',
-          group: 'web',
-          critical: true,
-          monitored: true,
-          policy: { monitorIntervalS: 2 },
-          attrs: { argv: [process.execPath, '-e', server('x')], stopGraceS: 2 },
-          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
-        },
-      ],
-      dependencies: [],
-    }
+    const main = this.opts.main?.(lab, nodes) ?? this.defaultMain(server, nodes)
+    this.opts.adjustMain?.(main as DefaultMain, lab, nodes)
     const prefix = lab.ns('n1').slice(0, -2)
     const pids =
       this.opts.fence === 'services'
         ? `pids() { for p in $(ip netns pids "$ns"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"mccs.js agent"*) ;; *) echo "$p" ;; esac; done; }`
         : `pids() { ip netns pids "$ns"; }`
-    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
+    const off = this.opts.fence === 'power' ? `\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down` : ''
+    // A mirror's nbdfuse first (see killNode).
+    const fence = `#!/bin/sh\nns="${prefix}$2"\n${pids}\ncase "$1" in\n  fence) for p in $(pids); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(pids); do kill -9 "$p" 2>/dev/null || true; done${off} ;;\n  status) [ -z "$(pids)" ] ;;\nesac\n`
     for (const n of this.nodes) {
       const home = (this.homes[n] = await mkdtemp(path.join(os.tmpdir(), `mccs-lab-${n}-`)))
       await mkdir(path.join(home, 'config'), { recursive: true })
@@ -183,9 +202,20 @@ export class AgentCluster {
     return rpc<AgentStatus>(path.join(this.homes[n]!, 'state/mccs.sock'), 'status', {}, 5000)
   }
 
-  /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. */
+  /** Node loss: every process in the node's namespace (agent, supervisors, services) killed. A mirror's
+   *  nbdfuse first: killed last, its exit tore down the agent's mount namespace and with it the ext4 on
+   *  the loop device over its own FUSE file, and it deadlocked waiting on itself (seen once: a zombie
+   *  nbdfuse thread in ext4_sync_fs, and every later `losetup -a` on the host hung on that loop device). */
   async killNode(n: string): Promise<void> {
     const pids = (await run(['ip', 'netns', 'pids', this.lab.ns(n)], { check: false })).stdout.split('\n').filter(Boolean)
+    const comm = (p: string) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim()
+      } catch {
+        return ''
+      }
+    }
+    pids.sort((a, b) => Number(comm(b) === 'nbdfuse') - Number(comm(a) === 'nbdfuse'))
     for (const p of pids) {
       try {
         process.kill(Number(p), 'SIGKILL')

@@ -21,7 +21,8 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { AgentCluster, SERVICE_PORT, until } from './agent-cluster.js'
 import { addressOf, run } from './lab.js'
-import { intervalsOf, overlapsOf, type Interval, type Transition } from './safety.js'
+import { intervalsOf, overlapsOf, watchMirrors, type Interval, type MirrorReport, type Transition } from './safety.js'
+import { createLabMirror, firstPrimary, type LabMirror } from './mirror-group.js'
 
 export const CHAOS_KINDS = ['kill9', 'sigstop', 'linkdown', 'loss', 'oneway', 'partition', 'stop'] as const
 export type ChaosKind = (typeof CHAOS_KINDS)[number]
@@ -39,6 +40,10 @@ export interface ChaosOptions {
   /** Two faults overlapping per episode (on different nodes) instead of one. */
   overlap: boolean
   kinds?: readonly ChaosKind[]
+  /** The group also holds a mirror-disk `md` (two nodes only) the service depends on; the run starts it
+   *  as an operator starts a new volume (forced first promotion on n1), then checks "never primary on
+   *  two nodes" with the mirror witness. */
+  mirror?: boolean
   log?: (msg: string) => void
 }
 
@@ -86,6 +91,8 @@ export interface ChaosReport {
   badFences: FenceRecord[]
   liveness: Array<{ episode: number; backAfterEndMs: number | null }>
   probeRounds: number
+  /** The mirror witness's verdict (empty without a mirror-disk). */
+  mirror: MirrorReport
 }
 
 /** mulberry32: a small seeded generator, so a failing schedule can be replayed. */
@@ -115,8 +122,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
     `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
   // A fence is a power-off: every process of the node killed and its links down (its kernel would
-  // otherwise keep answering for the VIP). The run boots the node again (links up, agent started).
-  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+  // otherwise keep answering for the VIP). The run boots the node again (links up, agent started). A
+  // mirror's nbdfuse is killed first (AgentCluster.killNode says why).
+  if (o.mirror && o.nodes !== 2) throw new Error('a mirror disk needs exactly two nodes')
+  const md: LabMirror | null = o.mirror ? createLabMirror(['n1', 'n2']) : null
+  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
   const c = await AgentCluster.create({
     prefix: o.prefix,
     nodes: o.nodes,
@@ -133,8 +143,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     main: (_lab, nodes) => ({
       generation: 1,
       types: {},
-      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: true, autoFailback: false }],
+      // A new mirror volume's first promotion is the operator's: the run brings the group online itself.
+      groups: [{ name: 'web', nodes, failoverOnFailure: true, autoStart: !md, autoFailback: false }],
       resources: [
+        ...(md ? [md.resource(_lab, nodes, 'md', 'web')] : []),
         {
           name: 'nic0',
           type: 'nic',
@@ -164,12 +176,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: [process.execPath, '-e', server(n)] }])),
         },
       ],
-      dependencies: [
-        { parent: 'vip', child: 'nic0' },
-        { parent: 'svc', child: 'vip' },
-      ],
+      dependencies: [{ parent: 'vip', child: 'nic0' }, { parent: 'svc', child: 'vip' }, ...(md ? [{ parent: 'svc', child: 'md' }] : [])],
     }),
+  }).catch((e: unknown) => {
+    md?.release()
+    throw e
   })
+  const mirrors = watchMirrors(c)
   const lab = c.lab
   const vipRounds: Array<{ at: number; who: string | null }> = []
   const holders: Array<{ at: number; nodes: string[] }> = []
@@ -208,6 +221,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   try {
     for (const n of c.nodes) startAgent(n)
     c.startProber()
+    if (md) await firstPrimary(c, { resource: 'md', group: 'web', node: 'n1' })
     const probe = `const http=require('http');
       const ask=()=>new Promise((r)=>{const q=http.get({host:'${VIP}',port:${SERVICE_PORT},timeout:200,agent:false},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>r(b))});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)})});
       (async()=>{for(;;){const at=Date.now();const w=await ask();process.stdout.write(JSON.stringify({at,who:w})+'\\n');await new Promise((r)=>setTimeout(r,10))}})()`
@@ -319,11 +333,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const endAt = Date.now()
     const fencesRaw = await fenceLog(c)
     const trans = await readTransitions(file)
-    const intervals = intervalsOf(
-      trans,
-      fencesRaw.map((f) => ({ node: f.target, at: f.at })),
-      endAt,
-    )
+    const fenced = fencesRaw.map((f) => ({ node: f.target, at: f.at }))
+    const intervals = intervalsOf(trans, fenced, endAt)
+    const mirror = await mirrors.stop(fenced, endAt)
     const allFaults = episodes.flatMap((e) => e.faults)
     // A node powered off by a fence is not healthy until it has booted and had time to be heard again: a
     // coordinator of a later view that fences it meanwhile harms nothing (it cannot know the node is off).
@@ -350,9 +362,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         .map((e, i) => ({ episode: i, backAfterEndMs: e.backAfterEndMs }))
         .filter((x) => x.backAfterEndMs === null || x.backAfterEndMs > LIVENESS_MS),
       probeRounds: vipRounds.length,
+      mirror,
     }
   } finally {
     closing = true
+    await mirrors.stop([], Date.now())
     vipProber?.kill('SIGKILL')
     sampler?.kill('SIGKILL')
     if (process.env.MCCS_DEBUG_LAB) {
@@ -361,6 +375,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `chaos-${o.seed}-${n}.log`), await c.log(n)).catch(() => {})
     }
     await c.destroy()
+    md?.release()
     await rm(dir, { recursive: true, force: true })
   }
 

@@ -12,6 +12,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { AgentCluster, until } from './agent-cluster.js'
+import { MirrorWitness } from './mirror-witness.js'
+import { createLabMirror, firstPrimary, mirrorStatus } from './mirror-group.js'
 
 export type FaultKind = 'partition' | 'sigstop'
 
@@ -44,6 +46,14 @@ export interface SafetyReport {
   /** Prober rounds in which two nodes answered. */
   twoAnswers: number
   probeRounds: number
+  /** The mirror disk (issue 15, acceptance 6): every node's primary intervals from the mirror witness
+   *  (mirror-witness.ts: the process table, not the agents' word), cut at fences, and the overlaps. */
+  mirror: MirrorReport
+}
+export interface MirrorReport {
+  intervals: Interval[]
+  overlaps: Array<[Interval, Interval]>
+  samples: number
 }
 
 /** Intervals from the services' own records, cut at the node's fence when no 'down' was written. */
@@ -93,7 +103,16 @@ export function mirrorVerdict(
   return { intervals, overlaps: overlapsOf(intervals) }
 }
 
-async function fencesFromLogs(c: AgentCluster): Promise<Array<{ node: string; at: number }>> {
+/** The mirror witness over every node of an agent cluster (a node with no mirror-disk resource never
+ *  runs a primary: its verdict is empty). */
+export function watchMirrors(c: AgentCluster): { stop(fences: Array<{ node: string; at: number }>, end: number): Promise<MirrorReport> } {
+  const w = new MirrorWitness(Object.fromEntries(c.nodes.map((n) => [n, c.lab.ns(n)]))).start()
+  return {
+    stop: async (fences, end) => ({ ...mirrorVerdict(await w.stop(), fences, end), samples: w.samples }),
+  }
+}
+
+export async function fencesFromLogs(c: AgentCluster): Promise<Array<{ node: string; at: number }>> {
   const out: Array<{ node: string; at: number }> = []
   for (const n of c.nodes) {
     for (const line of (await c.log(n)).split('\n')) {
@@ -108,6 +127,9 @@ export interface SafetyOptions {
   prefix: string
   kinds: FaultKind[]
   runsEach: number
+  /** The group also holds a mirror-disk `md` the service depends on, on n1 and n2 (n3 votes): a fault
+   *  moves the volume too, and the next fault waits until the other copy is up to date again. */
+  mirror?: boolean
   log?: (msg: string) => void
 }
 
@@ -115,13 +137,40 @@ export interface SafetyOptions {
 export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-safety-'))
   const file = path.join(dir, 'transitions.jsonl')
-  const c = await AgentCluster.create({ prefix: o.prefix, nodes: 3, fence: 'services', transitions: file })
+  const md = o.mirror ? createLabMirror(['n1', 'n2']) : null
+  const c = await AgentCluster.create({
+    prefix: o.prefix,
+    nodes: 3,
+    fence: 'services',
+    transitions: file,
+    ...(md
+      ? {
+          adjustMain: (main, lab) => {
+            // A new volume's first promotion is the operator's: the run brings the group online itself.
+            main.groups[0] = { ...main.groups[0]!, nodes: ['n1', 'n2'], autoStart: false }
+            main.resources.unshift(md.resource(lab, ['n1', 'n2'], 'md', 'web'))
+            main.dependencies.push({ parent: 'svc', child: 'md' })
+          },
+        }
+      : {}),
+  }).catch((e: unknown) => {
+    md?.release()
+    throw e
+  })
   const runs: RunRecord[] = []
   const resumed: SafetyReport['resumed'] = []
   const say = o.log ?? (() => {})
+  const mirrors = watchMirrors(c)
   try {
     c.start()
+    if (md) await firstPrimary(c, { resource: 'md', group: 'web', node: 'n1' })
     await until(async () => (c.rounds.at(-1)?.who.length === 1 ? true : undefined), 90_000, 'the service answering from one node')
+    // With a mirror: the other copy is up to date (else it rightly refuses to take over at the next fault).
+    const mirrorSynced = async (node: string) => {
+      if (!md) return true
+      const [m] = await mirrorStatus(c, node, 'md')
+      return m?.local.replication?.state === 'Connected' && 'role' in m.peer && m.peer.peerRecord?.state === 'UpToDate'
+    }
     const stable = async () => {
       // Every node back in one quorate partition, the group online on one node and answering. Asked of every
       // node: a victim just resumed from SIGSTOP still answers with the view it had before its pause, so
@@ -137,7 +186,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
             g &&
             Object.values(g.nodes).filter((x) => x === 'online').length === 1 &&
             g.busy === 0
-          return ok && c.rounds.at(-1)?.who.length === 1 ? true : undefined
+          const on = g && Object.entries(g.nodes).find(([, x]) => x === 'online')?.[0]
+          return ok && on && (await mirrorSynced(on)) && c.rounds.at(-1)?.who.length === 1 ? true : undefined
         },
         60_000,
         'the cluster stable again',
@@ -177,7 +227,8 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
       }
     }
     const end = Date.now()
-    const intervals = intervalsOf(await readTransitions(file), await fencesFromLogs(c), end)
+    const fences = await fencesFromLogs(c)
+    const intervals = intervalsOf(await readTransitions(file), fences, end)
     return {
       runs,
       intervals,
@@ -185,13 +236,16 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyReport> {
       resumed,
       twoAnswers: c.rounds.filter((r) => r.who.length > 1).length,
       probeRounds: c.rounds.length,
+      mirror: await mirrors.stop(fences, end),
     }
   } finally {
+    await mirrors.stop([], Date.now())
     if (process.env.MCCS_DEBUG_LAB) {
       const { writeFile } = await import('node:fs/promises')
       for (const n of c.nodes) await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `safety-${n}.log`), await c.log(n)).catch(() => {})
     }
     await c.destroy()
+    md?.release()
     await rm(dir, { recursive: true, force: true })
   }
 }

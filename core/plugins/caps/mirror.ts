@@ -35,7 +35,7 @@ export function mirrorProvider(mm: MirrorManager): CapabilityProvider {
         if (force) call.log.warn('mirror: becoming primary with force (data not known to be current)')
         // peerFenced comes from the agent's membership, never from the plugin: the engine decides to
         // promote a secondary whose last primary did not hand over only once that node is fenced.
-        await vol(call).becomePrimary({ force: force === true, peerFenced: mm.peerFenced() })
+        await vol(call).becomePrimary({ force: force === true, peerFenced: await mm.peerFenced(call.resource) })
         return status(call)
       }),
       becomeSecondary: simpleMethod(PERM, async (_a, call) => {

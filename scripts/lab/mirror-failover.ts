@@ -1,0 +1,196 @@
+// The mirror disk's failover with real agents (issue 15, acceptance 5), for the lab test and the bench:
+// two agents from dist/, two-node mode, the power switch (AgentCluster fence 'power'). Group `db` =
+// mirror-disk `md` <- process `svc` <- address `vip`; the process keeps an SQLite database in WAL mode on the
+// mounted mirror (test/fixtures/mirror-sqlite-service.cjs) and answers on the VIP. A client in the client
+// namespace commits numbered transactions through the VIP and keeps every acknowledged one outside the
+// cluster; every process of n1 is killed (node loss); n2 fences it and takes over; the report says when the
+// service answered again from n2, with which last transaction, and which acknowledged ones are missing.
+import fs from 'node:fs'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { packageRoot } from '../../core/paths.js'
+import { AgentCluster, until } from './agent-cluster.js'
+import { MirrorWitness } from './mirror-witness.js'
+import { createLabMirror, firstPrimary, type LabMirror } from './mirror-group.js'
+import { fencesFromLogs, mirrorVerdict, type MirrorReport } from './safety.js'
+
+export const MIRROR_VIP = '10.80.0.100'
+export const MIRROR_SERVICE_PORT = 18081
+const SQLITE = '/usr/bin/sqlite3'
+export const SQLITE_SERVICE = path.join(packageRoot(), 'test/fixtures/mirror-sqlite-service.cjs')
+
+// Transactions one after another through the VIP (each acknowledged one printed), and a reader asking
+// for the last committed one every 50 ms. Lines of JSON on stdout.
+const CLIENT = `const http=require('http');
+const req=(method,p,ms)=>new Promise((r)=>{const q=http.request({host:'${MIRROR_VIP}',port:${MIRROR_SERVICE_PORT},path:p,method,timeout:ms,agent:false},(s)=>{let b='';s.on('data',(d)=>b+=d);s.on('end',()=>{try{r(s.statusCode===200?JSON.parse(b):null)}catch{r(null)}})});q.on('error',()=>r(null));q.on('timeout',()=>{q.destroy();r(null)});q.end()});
+const out=(o)=>process.stdout.write(JSON.stringify(o)+'\\n');
+(async()=>{for(let n=1;;n++){const a=await req('POST','/tx/'+n,1000);if(a&&a.n===n)out({t:'ack',n,node:a.node,at:Date.now()});else await new Promise((r)=>setTimeout(r,20))}})();
+(async()=>{for(;;){const at=Date.now();const l=await req('GET','/last',300);if(l)out({t:'last',at,node:l.node,last:l.last,journal:l.journal});await new Promise((r)=>setTimeout(r,50))}})();`
+
+export interface Ack {
+  n: number
+  node: string
+  at: number
+}
+export interface LastAnswer {
+  at: number
+  node: string
+  last: number
+  journal: string
+}
+export interface MirrorFailoverReport {
+  /** The service's journal mode on n1 before the loss. */
+  journalBefore: string | null
+  /** Acknowledged by n1 (before its loss) and by anyone (until the end). */
+  ackedByN1: number
+  acked: number
+  lastAckedByN1: number
+  /** The first answer on the VIP from n2 after the loss. */
+  back: LastAnswer
+  /** Node loss -> that answer. */
+  recoveryMs: number
+  /** Who served GET /all at the end, and the acknowledged transactions it lacks. */
+  servedBy: string
+  lost: number[]
+  groupOnN2: string | undefined
+  fences: Array<{ node: string; at: number }>
+  killAt: number
+  mirror: MirrorReport
+}
+
+export interface MirrorFailoverOptions {
+  prefix: string
+  /** Transactions acknowledged by n1 before the loss (default 40). */
+  before?: number
+  /** Called after the failover, with the cluster still up and the witness still watching. */
+  inspect?: (x: { c: AgentCluster; md: LabMirror; witness: MirrorWitness; fences: Array<{ node: string; at: number }> }) => Promise<void>
+  /** Agent logs are written here as mdb-<node>.log. */
+  debugDir?: string
+}
+
+export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<MirrorFailoverReport> {
+  const md = createLabMirror(['n1', 'n2'])
+  const db = path.join(md.mountPoint, 'tx.sqlite')
+  const argv = (n: string) => [process.execPath, SQLITE_SERVICE, SQLITE, db, String(MIRROR_SERVICE_PORT), n]
+  const c = await AgentCluster.create({
+    prefix: o.prefix,
+    nodes: 2,
+    hb: (hb) => {
+      hb.quorum = { twoNode: true }
+    },
+    // The power switch: every process of the node killed and its links down (a node's kernel would
+    // otherwise go on answering for the VIP it held).
+    fence: 'power',
+    main: (lab, nodes) => ({
+      generation: 1,
+      types: {},
+      // Not started on its own: a new volume's first promotion is the operator's (forced) decision.
+      groups: [{ name: 'db', nodes, failoverOnFailure: true, autoStart: false, autoFailback: false }],
+      resources: [
+        md.resource(lab, nodes, 'md', 'db'),
+        {
+          name: 'svc',
+          type: 'process',
+          group: 'db',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { argv: argv('x'), stopGraceS: 2 },
+          nodeAttrs: Object.fromEntries(nodes.map((n) => [n, { argv: argv(n) }])),
+        },
+        {
+          name: 'vip',
+          type: 'address',
+          group: 'db',
+          critical: true,
+          monitored: true,
+          policy: { monitorIntervalS: 2 },
+          attrs: { address: `${MIRROR_VIP}/24`, nic: 'eth0', outbound: 'None' },
+        },
+      ],
+      dependencies: [
+        { parent: 'svc', child: 'md' },
+        { parent: 'vip', child: 'svc' },
+      ],
+    }),
+  }).catch((e: unknown) => {
+    md.release()
+    throw e
+  })
+  const witness = new MirrorWitness({ n1: c.lab.ns('n1'), n2: c.lab.ns('n2') }).start()
+  const client = c.lab.spawn('client', [process.execPath, '-e', CLIENT], { stdio: ['ignore', 'pipe', 'ignore'] })
+  try {
+    for (const n of c.nodes) c.startAgent(n)
+    await until(
+      async () => {
+        const s = await c.status('n1')
+        return (s.membership?.partition.length === 2 && s.membership.quorate && s.membership.role === 'coordinator') || undefined
+      },
+      60_000,
+      'n1 coordinating both nodes',
+    )
+    await firstPrimary(c, { resource: 'md', group: 'db', node: 'n1' })
+
+    // Every acknowledged transaction is kept here and in a file outside the cluster.
+    const acks: Ack[] = []
+    const lasts: LastAnswer[] = []
+    const ackFile = path.join(md.dir, 'acknowledged.jsonl')
+    createInterface({ input: client.stdout! }).on('line', (l) => {
+      try {
+        const x = JSON.parse(l) as (Ack & { t: 'ack' }) | (LastAnswer & { t: 'last' })
+        if (x.t === 'ack') {
+          acks.push(x)
+          fs.appendFileSync(ackFile, l + '\n')
+        } else lasts.push(x)
+      } catch {
+        /* partial line */
+      }
+    })
+    const want = o.before ?? 40
+    await until(
+      async () => acks.filter((a) => a.node === 'n1').length >= want || undefined,
+      60_000,
+      `${want} transactions acknowledged by n1`,
+    )
+    const journalBefore = lasts.filter((l) => l.node === 'n1').at(-1)?.journal ?? null
+
+    // Node loss: every process of n1 killed at once (agent, daemons, service); n2 fences it.
+    const killAt = Date.now()
+    await c.killNode('n1')
+    const back = await until(
+      async () => lasts.find((l) => l.at > killAt && l.node === 'n2'),
+      60_000,
+      'the service answering on the VIP from n2',
+    )
+    const fromN1 = acks.filter((a) => a.node === 'n1')
+    await until(async () => acks.some((a) => a.node === 'n2') || undefined, 10_000, 'a transaction acknowledged by n2')
+    client.kill('SIGKILL')
+    const get = `require('http').get({host:'${MIRROR_VIP}',port:${MIRROR_SERVICE_PORT},path:'/all',timeout:5000},(s)=>s.pipe(process.stdout))`
+    const all = JSON.parse((await c.lab.exec('client', [process.execPath, '-e', get])).stdout) as { node: string; ns: number[] }
+    const have = new Set(all.ns)
+    const fences = (await fencesFromLogs(c)).filter((f) => f.at >= killAt)
+    const groupOnN2 = (await c.status('n2')).groups.find((g) => g.name === 'db')?.nodes.n2
+    const mirror = { ...mirrorVerdict([...witness.transitions], fences, Date.now()), samples: witness.samples }
+    await o.inspect?.({ c, md, witness, fences })
+    return {
+      journalBefore,
+      ackedByN1: fromN1.length,
+      acked: acks.length,
+      lastAckedByN1: Math.max(0, ...fromN1.map((a) => a.n)),
+      back,
+      recoveryMs: back.at - killAt,
+      servedBy: all.node,
+      lost: acks.filter((a) => !have.has(a.n)).map((a) => a.n),
+      groupOnN2,
+      fences,
+      killAt,
+      mirror,
+    }
+  } finally {
+    client.kill('SIGKILL')
+    await witness.stop()
+    if (o.debugDir) for (const n of c.nodes) fs.writeFileSync(path.join(o.debugDir, `mdb-${n}.log`), await c.log(n))
+    await c.destroy()
+    md.release()
+  }
+}
