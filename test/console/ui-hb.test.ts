@@ -32,7 +32,7 @@ if (why) {
     // Both agents in one view before a change (a change needs a quorate coordinator).
     const start = Date.now()
     while (!(await c.log(0)).includes('following coordinator') && !(await c.log(1)).includes('following coordinator')) {
-      if (Date.now() - start > 30_000) throw new Error('no view of both nodes')
+      if (Date.now() - start > 60_000) throw new Error('no view of both nodes within 60 s')
       await new Promise((r) => setTimeout(r, 200))
     }
     const g = (await hbOf(n1)).generation
