@@ -86,6 +86,7 @@ function processCopy(t: Test, procUsers: string[] | undefined): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-procusers-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.cpSync(path.join(processDir, 'src'), path.join(dir, 'src'), { recursive: true })
+  fs.cpSync(path.join(processDir, 'locales'), path.join(dir, 'locales'), { recursive: true }) // the manifest names them
   const m = JSON.parse(fs.readFileSync(path.join(processDir, 'plugin.json'), 'utf8')) as Record<string, unknown>
   m.name = 'proc-runner' // a third-party plugin may not take a built-in type's name
   if (procUsers === undefined) delete m.procUsers
