@@ -593,7 +593,29 @@ export class Role {
       if (m.partition.length + gone === this.cfg.nodes.length) this.settle()
     }
     if (this.settled) this.o.host.viewsChanged(this.membership, views, this.role)
+    const out = this.settled ? this.leftOutBy(facts, inst, now) : null
+    if (out) {
+      // The others installed a quorate view without us: they fence us, so what runs here goes offline now
+      // (a node that resumed from a pause and is held out would otherwise wait in limbo with its resources
+      // up; with a fence that spares the agent it then never cleaned them: safety-mirror lab).
+      this.clearLimbo()
+      this.loseQuorum(`left out of view ${out.epoch} by ${out.by}`, m)
+      return
+    }
     this.act(inst, m)
+  }
+
+  /** A peer's fresh announcement of a quorate view it joined, newer than ours, without this node. */
+  private leftOutBy(facts: Record<string, PeerFacts>, inst: Installed | null, now: number): { by: string; epoch: number } | null {
+    for (const [p, f] of Object.entries(facts)) {
+      const a = f.ann
+      if (!a || !a.joined || a.members.includes(this.self) || f.annAt === null || now - f.annAt > this.dead) continue
+      if (inst && inst.view.epoch >= a.epoch) continue
+      // A majority of the votes on its own: a tie (two-node mode, the quorum server) is settled by the fence
+      // race instead, which the active side wins (a resumed active node must not give up to a waiting peer).
+      if (quorumOf(a.members, this.cfg.nodes, 'none').quorate) return { by: p, epoch: a.epoch }
+    }
+    return null
   }
 
   private wakeForGrace(now: number): void {
