@@ -14,6 +14,7 @@ import { computeMembership, quorum as quorumOf, type MembershipResult } from './
 import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
 import { EdgeGrace } from './edge-grace.js'
+import { leftOutBy } from './left-out.js'
 import { ViewCodec } from './view-messages.js'
 import { Readmission } from './readmission.js'
 import { QuorumClient } from './quorum-client.js'
@@ -605,17 +606,9 @@ export class Role {
     this.act(inst, m)
   }
 
-  /** A peer's fresh announcement of a quorate view it joined, newer than ours, without this node. */
+  /** A quorate view without this node, installed by its members (left-out.ts). */
   private leftOutBy(facts: Record<string, PeerFacts>, inst: Installed | null, now: number): { by: string; epoch: number } | null {
-    for (const [p, f] of Object.entries(facts)) {
-      const a = f.ann
-      if (!a || !a.joined || a.members.includes(this.self) || f.annAt === null || now - f.annAt > this.dead) continue
-      if (inst && inst.view.epoch >= a.epoch) continue
-      // A majority of the votes on its own: a tie (two-node mode, the quorum server) is settled by the fence
-      // race instead, which the active side wins (a resumed active node must not give up to a waiting peer).
-      if (quorumOf(a.members, this.cfg.nodes, 'none').quorate) return { by: p, epoch: a.epoch }
-    }
-    return null
+    return leftOutBy({ self: this.self, nodes: this.cfg.nodes, facts, installedEpoch: inst?.view.epoch ?? null, now, deadMs: this.dead })
   }
 
   private wakeForGrace(now: number): void {
