@@ -34,8 +34,9 @@ export interface MembershipInput {
   up: readonly string[]
   /** The piggybacked view of each peer: whom it sees up. Views of peers not in `up` are ignored. */
   views: Readonly<Record<string, { up?: readonly string[] } | undefined>>
-  /** The quorum server's answer for this partition (only used in a tie). */
-  quorumServerVote?: QuorumServerVote
+  /** The quorum server's answer for the chosen partition (only used in a tie): a value, or asked with the
+   *  partition (a grant holds only for the partition it was given to). */
+  quorumServerVote?: QuorumServerVote | ((partition: readonly string[]) => QuorumServerVote)
   /** Members of the view this node is in now: among cliques of equal votes and size, the one keeping most
    *  of them wins. */
   prefer?: readonly string[]
@@ -174,13 +175,13 @@ export function quorum(members: readonly string[], nodes: readonly MembershipNod
 }
 
 export function computeMembership(input: MembershipInput): MembershipResult {
-  const qs = input.quorumServerVote ?? 'none'
   const votes = votesOf(input.nodes)
   const g = connectivity(input)
   const cliques = maximalCliquesWith(g, input.self)
   const prefer = input.prefer ? new Set(input.prefer) : undefined
   cliques.sort((a, b) => compareCliques(a, b, votes, prefer, hearing(input, g)))
   const partition = cliques[0] ?? [input.self]
+  const qs = typeof input.quorumServerVote === 'function' ? input.quorumServerVote(partition) : (input.quorumServerVote ?? 'none')
   const inPart = new Set(partition)
   const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)
   const q = quorum(partition, input.nodes, qs)

@@ -69,6 +69,8 @@ export class QuorumClient extends EventEmitter {
   private ackVseq = 0
   private readonly sentAt = new Map<number, number>()
   private serverVote: VoteMsg['vote'] | null = null
+  /** The partition the server's last vote was about (its key). */
+  private votePartition: string | null = null
   private leaseUntil = 0
   private holder: string[] | null = null
   private reason = 'not connected'
@@ -108,6 +110,17 @@ export class QuorumClient extends EventEmitter {
     if (!this.loggedIn || this.serverVote === null) return 'none'
     if (performance.now() >= this.leaseUntil) return 'none'
     return this.serverVote
+  }
+
+  /** The vote for these members: a grant counts only for the partition it was given to. With the partition
+   *  read from a function, the vote kept until the server answers the next report is about the partition
+   *  reported before: a node of {n1, n2} granted, whose peer died, must not read that grant as one for {n2}
+   *  (the quorum-failover lab: n2 fenced n1 and started the group, then the server denied {n2} while n1's
+   *  report of {n1, n2} still held the vote, and n2 took the group offline again). */
+  voteFor(members: readonly string[]): ClientVote {
+    const v = this.vote()
+    if (v !== 'granted') return v
+    return this.votePartition === partitionKey([...members].sort()) ? v : 'none'
   }
 
   state(): QuorumClientState {
@@ -158,6 +171,11 @@ export class QuorumClient extends EventEmitter {
       this.changed()
     }
     this.partitionNow = next
+    if (this.loggedIn) this.report()
+  }
+
+  /** The partition read from the function changed: report it now rather than at the next interval. */
+  reportNow(): void {
     if (this.loggedIn) this.report()
   }
 
@@ -254,6 +272,7 @@ export class QuorumClient extends EventEmitter {
           for (const s of this.sentAt.keys()) if (s < msg.seq) this.sentAt.delete(s)
         }
         this.serverVote = msg.vote
+        this.votePartition = partitionKey(msg.partition)
         this.holder = msg.holder
         this.reason = msg.reason
         this.armLease()

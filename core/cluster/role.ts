@@ -165,7 +165,7 @@ export class Role {
       self: this.self,
       leaseMs: 0.9 * dead,
       holdMs: dead,
-      quorate: (ms) => quorumOf(ms, this.cfg.nodes, this.tieVote()).quorate,
+      quorate: (ms) => quorumOf(ms, this.cfg.nodes, this.tieVote(ms)).quorate,
       now: monoMs(),
     })
     const me = o.hb.nodes.find((n) => n.name === this.self)
@@ -301,8 +301,8 @@ export class Role {
   }
 
   /** A tie (half the votes) is broken by the quorum server, or in two-node mode once both nodes were seen. */
-  private tieVote(): 'granted' | 'denied' | 'none' {
-    if (this.quorum) return this.quorum.vote()
+  private tieVote(members: readonly string[]): 'granted' | 'denied' | 'none' {
+    if (this.quorum) return this.quorum.voteFor(members)
     return this.cfg.quorum?.twoNode && this.seenAll ? 'granted' : 'none'
   }
 
@@ -555,7 +555,7 @@ export class Role {
       nodes: this.cfg.nodes,
       up,
       views: graced,
-      quorumServerVote: this.tieVote(),
+      quorumServerVote: (p) => this.tieVote(p),
       prefer: this.incumbent,
     })
     let isolated = false
@@ -568,7 +568,10 @@ export class Role {
         m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
       }
     }
+    const reported = this.desired?.partition.join(',')
     this.desired = m
+    // The quorum server's grant holds for the partition it was given to: ask for the new one at once.
+    if (this.quorum && reported !== undefined && reported !== m.partition.join(',')) this.quorum.reportNow()
     // The view change: propose what we want (an isolated node wants no one), join it when allowed.
     const ann = this.view.step(
       now,
@@ -648,7 +651,7 @@ export class Role {
   /** The membership this node acts on: the installed view, or (during a view change) none quorate. */
   private effective(inst: Installed | null, m: MembershipResult): MembershipResult {
     if (!inst) return { ...m, quorate: false, coordinator: null, reason: `view change in progress (${m.reason})` }
-    const q = quorumOf(inst.view.members, this.cfg.nodes, this.tieVote())
+    const q = quorumOf(inst.view.members, this.cfg.nodes, this.tieVote(inst.view.members))
     const members = new Set(inst.view.members)
     const reason = inst.quorate
       ? q.votes >= q.needed

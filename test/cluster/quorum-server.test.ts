@@ -283,6 +283,36 @@ t.test('a client that disconnects loses the vote after the timeout; the other si
   )
 })
 
+t.test('a grant holds only for the partition it was given to (the partition read from a function)', async (t) => {
+  // quorum-failover lab: n2, granted as a member of {n1, n2}, lost n1 and read that grant as one for {n2};
+  // the server, still holding the vote for n1's last report of {n1, n2}, then denied it.
+  const s = await setup(t)
+  const n1 = s.client('c1', 'n1', ['n1', 'n2'])
+  let p2 = ['n1', 'n2']
+  const n2 = new QuorumClient({
+    host: '127.0.0.1',
+    port: s.server.port,
+    ca: material.caCert,
+    cluster: 'c1',
+    node: 'n2',
+    key: s.keys.c1!,
+    partition: () => p2,
+    intervalMs: INTERVAL,
+    backoff: { minMs: 50, maxMs: 200 },
+  }).start()
+  t.teardown(() => n2.stop())
+  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.voteFor(['n1', 'n2']) === 'granted'), 'both granted as {n1, n2}')
+  await n1.stop()
+  p2 = ['n2']
+  t.equal(n2.vote(), 'granted', 'the vote kept is still a grant...')
+  t.equal(n2.voteFor(['n2']), 'none', '...but not one for {n2}')
+  n2.reportNow()
+  await sleep(TIMEOUT / 2)
+  t.not(n2.voteFor(['n2']), 'granted', 'within the timeout the vanished n1 still holds it for {n1, n2}')
+  t.ok(await waitFor(() => n2.voteFor(['n2']) === 'granted'), 'then {n2} is granted')
+  t.equal(n2.voteFor(['n1', 'n2']), 'none', 'and that grant is not one for {n1, n2}')
+})
+
 t.test('a connected node that stops reporting loses the vote after the timeout too', async (t) => {
   const s = await setup(t)
   const r = await raw(s.server.port)
