@@ -14,6 +14,8 @@ import { MirrorWitness } from './mirror-witness.js'
 import { createLabMirror, firstPrimary, type LabMirror } from './mirror-group.js'
 import { fencesFromLogs, mirrorVerdict, type MirrorReport } from './safety.js'
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
 export const MIRROR_VIP = '10.80.0.100'
 export const MIRROR_SERVICE_PORT = 18081
 const SQLITE = '/usr/bin/sqlite3'
@@ -45,8 +47,10 @@ export interface MirrorFailoverReport {
   ackedByN1: number
   acked: number
   lastAckedByN1: number
-  /** The first answer on the VIP from n2 after the loss. */
+  /** The first answer on the VIP from n2 after the loss (fault 'agent': from either node, after the restart). */
   back: LastAnswer
+  /** Fault 'agent': the first transaction acknowledged after the restart. */
+  ackAfter?: Ack
   /** Node loss -> that answer. */
   recoveryMs: number
   /** Who served GET /all at the end, and the acknowledged transactions it lacks. */
@@ -66,6 +70,10 @@ export interface MirrorFailoverOptions {
   inspect?: (x: { c: AgentCluster; md: LabMirror; witness: MirrorWitness; fences: Array<{ node: string; at: number }> }) => Promise<void>
   /** Agent logs are written here as mdb-<node>.log. */
   debugDir?: string
+  /** 'node' (default): every process of n1 killed, n2 fences it and takes over. 'agent': only n1's agent
+   *  killed -9 and started again at once (a crash and its service manager's restart); the service may stay
+   *  on n1 or move, and `back` is the first answer from either node after the restart. */
+  fault?: 'node' | 'agent'
 }
 
 export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<MirrorFailoverReport> {
@@ -154,16 +162,42 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
     )
     const journalBefore = lasts.filter((l) => l.node === 'n1').at(-1)?.journal ?? null
 
-    // Node loss: every process of n1 killed at once (agent, daemons, service); n2 fences it.
     const killAt = Date.now()
-    await c.killNode('n1')
-    const back = await until(
-      async () => lasts.find((l) => l.at > killAt && l.node === 'n2'),
-      60_000,
-      'the service answering on the VIP from n2',
-    )
+    let ackAfter: Ack | undefined
+    let back: LastAnswer
+    if (o.fault === 'agent') {
+      // The agent alone: its daemons, mount and service live on; the restarted agent finds them.
+      c.agents.n1!.kill('SIGKILL')
+      await until(async () => c.agents.n1!.exitCode !== null || c.agents.n1!.signalCode !== null || undefined, 5000, "n1's agent gone")
+      c.startAgent('n1')
+      // The service itself never stopped: what counts is the cluster settled again past the two-node fence
+      // delay (5 s) — n1 back in the view, or fenced if its agent took longer than that to return — with the
+      // group online on one node and the service answering after that.
+      await sleep(6000)
+      const settled = await until(
+        async () => {
+          const s = await c.status('n2').catch(() => null)
+          const g = s?.groups.find((x) => x.name === 'db')
+          const on = g ? Object.entries(g.nodes).filter(([, v]) => v === 'online') : []
+          return s?.membership?.quorate && on.length === 1 && g?.busy === 0 ? Date.now() : undefined
+        },
+        60_000,
+        'the group online on one node, nothing in progress',
+      )
+      back = await until(async () => lasts.find((l) => l.at > settled), 30_000, 'the service answering on the VIP once settled')
+      ackAfter = await until(async () => acks.find((a) => a.at > settled), 30_000, 'a transaction acknowledged once settled')
+    } else {
+      // Node loss: every process of n1 killed at once (agent, daemons, service); n2 fences it.
+      await c.killNode('n1')
+      back = await until(
+        async () => lasts.find((l) => l.at > killAt && l.node === 'n2'),
+        60_000,
+        'the service answering on the VIP from n2',
+      )
+    }
     const fromN1 = acks.filter((a) => a.node === 'n1')
-    await until(async () => acks.some((a) => a.node === 'n2') || undefined, 10_000, 'a transaction acknowledged by n2')
+    if (o.fault !== 'agent')
+      await until(async () => acks.some((a) => a.node === 'n2') || undefined, 10_000, 'a transaction acknowledged by n2')
     client.kill('SIGKILL')
     const get = `require('http').get({host:'${MIRROR_VIP}',port:${MIRROR_SERVICE_PORT},path:'/all',timeout:5000},(s)=>s.pipe(process.stdout))`
     const all = JSON.parse((await c.lab.exec('client', [process.execPath, '-e', get])).stdout) as { node: string; ns: number[] }
@@ -179,6 +213,7 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
       lastAckedByN1: Math.max(0, ...fromN1.map((a) => a.n)),
       back,
       recoveryMs: back.at - killAt,
+      ...(ackAfter ? { ackAfter } : {}),
       servedBy: all.node,
       lost: acks.filter((a) => !have.has(a.n)).map((a) => a.n),
       groupOnN2,
