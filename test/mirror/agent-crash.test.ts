@@ -28,7 +28,9 @@ t.test(
       before: 20,
       ...(process.env.MCCS_DEBUG_LAB ? { debugDir: process.env.MCCS_DEBUG_LAB } : {}),
     })
-    t.comment(`agent kill -9 -> settled (past the fence delay) and answering on the VIP: ${r.recoveryMs} ms (from ${r.back.node}); served at the end by ${r.servedBy}`)
+    t.comment(
+      `agent kill -9 -> settled (past the fence delay) and answering on the VIP: ${r.recoveryMs} ms (from ${r.back.node}); served at the end by ${r.servedBy}`,
+    )
     t.ok(r.ackAfter, `a transaction acknowledged after the restart (by ${r.ackAfter?.node})`)
     t.ok(r.recoveryMs < 30_000, `settled and answering in ${r.recoveryMs} ms`)
     t.same(r.lost, [], `every acknowledged transaction is there (${r.acked} acknowledged, ${r.ackedByN1} by n1)`)
