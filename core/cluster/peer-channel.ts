@@ -189,15 +189,27 @@ export class PeerChannel {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
   }
 
-  /** Sends a request to a peer and waits for its answer. */
+  /** Sends a request to a peer and waits for its answer. The deadline covers the connect too: a caller that
+   *  gives a peer 300 ms must not wait each link's connect timeout first. */
   async request<T = unknown>(peer: string, body: unknown, timeoutMs = 10_000): Promise<T> {
-    const s = await this.session(peer)
+    const end = performance.now() + timeoutMs
+    const late = () => new MccsError('MCCS_ERR_PEER_TIMEOUT', `no answer from ${peer} within ${timeoutMs} ms`, { subject: peer })
+    let connectTimer: NodeJS.Timeout | undefined
+    const s = await Promise.race([
+      this.session(peer),
+      new Promise<never>((_, reject) => {
+        connectTimer = setTimeout(() => reject(late()), timeoutMs)
+      }),
+    ]).finally(() => clearTimeout(connectTimer))
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id)
-        reject(new MccsError('MCCS_ERR_PEER_TIMEOUT', `no answer from ${peer} within ${timeoutMs} ms`, { subject: peer }))
-      }, timeoutMs)
+      const timer = setTimeout(
+        () => {
+          this.waiting.delete(id)
+          reject(late())
+        },
+        Math.max(0, end - performance.now()),
+      )
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, peer })
       this.send(s, 'req', id, body)
     })

@@ -436,3 +436,33 @@ t.test('a link that swallows the handshake costs no connect timeout: the next li
   const ms = Date.now() - t0
   t.ok(ms < 1000, `answered over the second link in ${ms} ms (the first link's connect timeout is 2000 ms)`)
 })
+
+t.test("a request's deadline covers the connect: every link swallowing the handshake ends it on time", async (t) => {
+  // A caller that gives a peer 300 ms (a coordinator's intent gather) waited the connect timeout of each link
+  // first: the deadline started only once a session existed.
+  const key = randomBytes(32)
+  const pa = await freePort()
+  const held: net.Socket[] = []
+  const hole = net.createServer((sock) => held.push(sock)) // accepts, never answers
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', () => r()))
+  const holePort = (hole.address() as net.AddressInfo).port
+  const a = new PeerChannel({
+    cluster: 'c1',
+    node: 'n1',
+    key,
+    listen: [{ host: '127.0.0.1', port: pa }],
+    peers: { n2: [{ host: '127.0.0.1', port: holePort }] },
+    onRequest: async () => 'x',
+    connectTimeoutMs: 2000,
+  })
+  await a.start()
+  t.teardown(async () => {
+    await a.stop()
+    for (const s of held) s.destroy()
+    hole.close()
+  })
+  const t0 = Date.now()
+  await t.rejects(a.request('n2', 'ping', 300), { code: 'MCCS_ERR_PEER_TIMEOUT' })
+  const ms = Date.now() - t0
+  t.ok(ms < 800, `refused after ${ms} ms (deadline 300 ms; the link's connect timeout is 2000 ms)`)
+})
