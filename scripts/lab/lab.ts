@@ -355,7 +355,8 @@ export class Lab {
     const inRules: string[] = []
     const outRules: string[] = []
     for (const r of this.losses.get(ns) ?? []) {
-      const match = `udp dport ${r.port} numgen random mod 100 < ${r.percent} drop`
+      // nft's `numgen random mod 100` yields 0..99: `< 100` is out of its range, so 100 % is a plain drop.
+      const match = r.percent >= 100 ? `udp dport ${r.port} drop` : `udp dport ${r.port} numgen random mod 100 < ${r.percent} drop`
       if (r.direction !== 'out') inRules.push(`${r.link === null ? '' : `iifname "eth${r.link}" `}${match}`)
       if (r.direction !== 'in') outRules.push(`${r.link === null ? '' : `oifname "eth${r.link}" `}${match}`)
     }
