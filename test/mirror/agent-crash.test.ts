@@ -6,21 +6,14 @@
 // Seen before (random-fault seed 7 with a restarted peer counted at once): the restarted agent could not
 // take its mirror offline, fenced itself, and both copies then refused to become primary without force.
 import t from 'tap'
-import fs from 'node:fs'
-import { labAvailable } from '../../scripts/lab/lab.js'
-import { runMirrorFailover, SQLITE_SERVICE } from '../../scripts/lab/mirror-failover.js'
-import { missingTools } from './lab-nodes.js'
+import { runMirrorFailover } from '../../scripts/lab/mirror-failover.js'
+import { sqliteLabSkip } from './lab-nodes.js'
 
-const avail = await labAvailable()
-const missing = [
-  ...missingTools(),
-  ...['/usr/bin/sqlite3', SQLITE_SERVICE].filter((f) => !fs.existsSync(f)),
-  ...(fs.existsSync('dist/mccs.js') ? [] : ['dist/ (npm run build)']),
-]
+const skip = await sqliteLabSkip()
 
 t.test(
   "mirror disk: the primary's agent killed -9 and restarted at once: the service answers again with every acknowledged transaction",
-  { skip: !avail.ok ? avail.reason : missing.length ? `missing ${missing.join(', ')}` : false },
+  { skip },
   async (t) => {
     const r = await runMirrorFailover({
       prefix: `mccs${process.pid}ac-`,

@@ -4,7 +4,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import type { Lab } from '../../scripts/lab/lab.js'
+import { labAvailable, type Lab } from '../../scripts/lab/lab.js'
+import { SQLITE_SERVICE } from '../../scripts/lab/mirror-failover.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
 import { MirrorVolume, type VolumeHooks } from '../../core/mirror/volume.js'
 import { MirrorManager } from '../../core/mirror/manager.js'
@@ -26,6 +27,18 @@ export const killPid = (pid: number | null | undefined): void => {
 }
 export const missingTools = (): string[] =>
   ['/usr/bin/qemu-storage-daemon', '/usr/bin/nbdfuse', '/usr/sbin/mkfs.ext4', '/usr/sbin/losetup'].filter((f) => !fs.existsSync(f))
+
+/** Why a lab test with real agents and the SQLite service over the mirror cannot run here (false: it can). */
+export async function sqliteLabSkip(): Promise<string | false> {
+  const avail = await labAvailable()
+  if (!avail.ok) return avail.reason ?? 'lab unavailable'
+  const missing = [
+    ...missingTools(),
+    ...['/usr/bin/sqlite3', SQLITE_SERVICE].filter((f) => !fs.existsSync(f)),
+    ...(fs.existsSync('dist/mccs.js') ? [] : ['dist/ (npm run build)']),
+  ]
+  return missing.length ? `missing ${missing.join(', ')}` : false
+}
 
 export interface MNode {
   name: string
