@@ -4,28 +4,22 @@
 // coordinator reaches the old member, a change made on the old member goes through the new coordinator to
 // everyone, and nobody reports a divergence: the version travels beside main, and the digest ignores it.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+import { buildCommit, commitOf } from '../../scripts/lab/build-commit.js'
 import { rpc } from '../../core/cli/control-client.js'
 import { packageRoot } from '../../core/paths.js'
 import type { ConfigPair } from '../../core/config/store.js'
 
 /** The last commit before main.json and hb.json carried a schema version. */
 const BEFORE = '252575c'
-const run = promisify(execFile)
 const root = packageRoot()
 
 const avail = await labAvailable()
-const haveCommit = await run('git', ['-C', root, 'cat-file', '-e', `${BEFORE}^{commit}`]).then(
-  () => true,
-  () => false,
-)
+const haveCommit = (await commitOf(BEFORE)) !== null
 
 if (!avail.ok || !haveCommit) {
   const why = !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : `commit ${BEFORE} not in this checkout (no git history)`
@@ -33,11 +27,7 @@ if (!avail.ok || !haveCommit) {
 } else {
   t.test('configuration replication between an agent from before schema versions and this one', async (t) => {
     // The earlier build: its source from git, this checkout's packages, its own dist/ and plugins.
-    const old = await mkdtemp(path.join(os.tmpdir(), 'mccs-old-build-'))
-    t.teardown(() => rm(old, { recursive: true, force: true }))
-    await run('sh', ['-c', `git -C "${root}" archive ${BEFORE} | tar -x -C "${old}"`])
-    await symlink(path.join(root, 'node_modules'), path.join(old, 'node_modules'))
-    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: old, timeout: 300_000 })
+    const old = await buildCommit(BEFORE)
     t.ok(existsSync(path.join(old, 'dist/mccs.js')), `built ${BEFORE}`)
 
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}v-`, build: (n) => (n === 'n3' ? old : root) })

@@ -7,35 +7,25 @@
 // answers at once, nobody fenced, and each upgraded node migrated its configuration keeping the old files
 // as *.v1 backups.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+import { buildCommit, commitOf } from '../../scripts/lab/build-commit.js'
 import { packageRoot } from '../../core/paths.js'
 
 const BEFORE = '252575c'
-const run = promisify(execFile)
 const root = packageRoot()
 const avail = await labAvailable()
-const haveCommit = await run('git', ['-C', root, 'cat-file', '-e', `${BEFORE}^{commit}`]).then(
-  () => true,
-  () => false,
-)
+const haveCommit = (await commitOf(BEFORE)) !== null
 
 if (!avail.ok || !haveCommit) {
   const why = !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : `commit ${BEFORE} not in this checkout (no git history)`
   t.test('rolling upgrade', { skip: why }, async () => {})
 } else {
   t.test(`rolling upgrade of a 3-node cluster from ${BEFORE} to this checkout, one node at a time`, async (t) => {
-    const old = await mkdtemp(path.join(os.tmpdir(), 'mccs-old-build-'))
-    t.teardown(() => rm(old, { recursive: true, force: true }))
-    await run('sh', ['-c', `git -C "${root}" archive ${BEFORE} | tar -x -C "${old}"`])
-    await symlink(path.join(root, 'node_modules'), path.join(old, 'node_modules'))
-    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: old, timeout: 300_000 })
+    const old = await buildCommit(BEFORE)
     t.ok(existsSync(path.join(old, 'dist/mccs.js')), `built ${BEFORE}`)
 
     const upgraded = new Set<string>()
