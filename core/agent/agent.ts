@@ -224,6 +224,9 @@ export class Agent extends EventEmitter {
 
   async start(): Promise<void> {
     const b = this.opts.bootstrap
+    // The protocol versions to advertise: the build's. Checked before anything starts: the test hook's range
+    // refuses to start a production agent, and a malformed one any agent.
+    const { range: protocol, testHook } = advertisedRange(process.env, b.home)
     await this.logLevel.load() // first: what follows is logged at the level the operator chose
     for (const dir of b.pluginDirs) {
       const { loaded, errors } = await this.host.loadAll(dir)
@@ -251,8 +254,6 @@ export class Agent extends EventEmitter {
       this.engineActive = false
       const key = await loadClusterKey(clusterKeyPath(b.configDir))
       this.mirrorSecret = { cluster: hb.cluster, key }
-      // The protocol versions to advertise: the build's (a test hook's range refuses to start a production agent).
-      const { range: protocol, testHook } = advertisedRange(process.env, b.home)
       if (testHook)
         this.log.log('warn', `TEST ONLY: advertising protocol versions ${formatRange(protocol)} (${TEST_RANGE_ENV})`, { protocol })
       const role = await Role.create({

@@ -71,6 +71,14 @@ if (!avail.ok || !haveCommit) {
     // Heartbeats carry (generation, digest): a few rounds later nobody sees another configuration.
     await new Promise((r) => setTimeout(r, 2000))
     for (const n of c.nodes) t.equal((await c.status(n)).membership?.configDiverged, null, `${n}: not diverged`)
+    // Protocol versions: the earlier agent advertises nothing (heartbeat) and knows no hello (channel): version 1.
+    const peers = Object.fromEntries((await c.status('n1')).membership!.peers.map((p) => [p.node, p.protocol]))
+    t.same(
+      peers.n3 && { hb: peers.n3.version, range: peers.n3.range, channel: peers.n3.channel?.version },
+      { hb: 1, range: { min: 1, max: 1 }, channel: 1 },
+      'n1 speaks version 1 with the earlier agent, on the heartbeat and the channel',
+    )
+    t.equal(peers.n2?.version, 2, 'and version 2 with n2')
     // (A push the earlier agent refused would still reach it by its own fetch a moment later: the coordinator's
     // log is where a refused push shows.)
     t.notMatch(

@@ -55,6 +55,13 @@ if (!avail.ok || !haveCommit) {
       c.startAgent(n)
       await until(inView(n), 60_000, `${n} (upgraded) back in the view`)
       t.ok(c.agents[n]!.spawnargs.includes(path.join(root, 'dist/mccs.js')), `${n} runs this checkout's build`)
+      // Protocol versions: the earlier agents advertise nothing and are read as 1; upgraded pairs use 2.
+      const versions = Object.fromEntries((await c.status(n)).membership!.peers.map((p) => [p.node, p.protocol?.version]))
+      t.same(
+        versions,
+        Object.fromEntries(c.nodes.filter((m) => m !== n).map((m) => [m, upgraded.has(m) ? 2 : 1])),
+        `${n}'s heartbeat versions: 2 with upgraded nodes, 1 with the others (${JSON.stringify(versions)})`,
+      )
       const main = JSON.parse(await readFile(path.join(c.homes[n]!, 'config/main.json'), 'utf8')) as { schemaVersion?: number }
       t.equal(main.schemaVersion, 2, `${n} migrated main.json to schema version 2`)
       t.ok(existsSync(path.join(c.homes[n]!, 'config/main.json.v1')), `${n} kept main.json.v1`)
