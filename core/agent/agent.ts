@@ -66,6 +66,8 @@ import { AgentLicenses } from '../license/agent-licenses.js'
 import type { LicenseView } from '../license/store.js'
 import { IntentSync } from './intent-sync.js'
 import { applyIntent, type OperatorIntent } from '../engine/index.js'
+import { TEST_RANGE_ENV, advertisedRange } from './protocol-range.js'
+import { formatRange } from '../cluster/protocol-version.js'
 
 export interface AgentOptions {
   bootstrap: Bootstrap
@@ -222,6 +224,9 @@ export class Agent extends EventEmitter {
 
   async start(): Promise<void> {
     const b = this.opts.bootstrap
+    // The protocol versions to advertise: the build's. Checked before anything starts: the test hook's range
+    // refuses to start a production agent, and a malformed one any agent.
+    const { range: protocol, testHook } = advertisedRange(process.env, b.home)
     await this.logLevel.load() // first: what follows is logged at the level the operator chose
     for (const dir of b.pluginDirs) {
       const { loaded, errors } = await this.host.loadAll(dir)
@@ -249,6 +254,8 @@ export class Agent extends EventEmitter {
       this.engineActive = false
       const key = await loadClusterKey(clusterKeyPath(b.configDir))
       this.mirrorSecret = { cluster: hb.cluster, key }
+      if (testHook)
+        this.log.log('warn', `TEST ONLY: advertising protocol versions ${formatRange(protocol)} (${TEST_RANGE_ENV})`, { protocol })
       const role = await Role.create({
         hb,
         self: this.node,
@@ -257,8 +264,9 @@ export class Agent extends EventEmitter {
         hbStateFile: path.join(b.stateDir, 'heartbeat.json'),
         log: this.log,
         host: this.roleEvents(),
+        protocol,
       })
-      const rpc = new PeerRpc({ hb, role, key, log: this.log })
+      const rpc = new PeerRpc({ hb, role, key, log: this.log, protocol })
       this.role = role
       this.rpc = rpc
       this.sync = new ConfigSync({ node: this.node, log: this.log, store: this.store, role, rpc, changed: () => this.configChanged() })
@@ -340,7 +348,7 @@ export class Agent extends EventEmitter {
   }
 
   private membershipHere(r: Role): NonNullable<AgentStatus['membership']> {
-    return { ...clusterStatus(r), configDiverged: this.sync?.diverged ?? null }
+    return { ...clusterStatus(r, this.rpc?.peers.protocols()), configDiverged: this.sync?.diverged ?? null }
   }
 
   /** Whether every node holding another copy of mirror `resource` is fenced in the engine's state. The

@@ -7,6 +7,7 @@
 import type { HeartbeatThread as Heartbeat } from '../cluster/heartbeat-worker-client.js'
 import { PeerChannel, PEER_PORT_OFFSET, type Endpoint } from '../cluster/peer-channel.js'
 import type { Role } from '../cluster/role.js'
+import type { ProtocolRange } from '../cluster/protocol-version.js'
 import type { Action, MonitorResultEvent, OperatorCommand, MonitorEntry } from '../engine/index.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { ActionOutcome } from '../executor/executor.js'
@@ -35,6 +36,8 @@ export interface PeerRpcOptions {
   /** The cluster key (authenticates the channel). */
   key: Buffer
   log: Log
+  /** The protocol versions the channel's hello advertises (default: the build's; another only for tests). */
+  protocol?: ProtocolRange
 }
 
 export class PeerRpc {
@@ -66,6 +69,7 @@ export class PeerRpc {
         return link ? this.hb.status().peers.find((p) => p.node === peer)?.links[link]?.up === true : false
       },
       log: o.log.child({ component: 'peer' }),
+      ...(o.protocol ? { protocol: o.protocol } : {}),
     })
     this.hb.on('link', (ev: { node: string; link: string; up: boolean }) => {
       const addr = this.cfg.nodes.find((x) => x.name === ev.node)?.addresses[ev.link]

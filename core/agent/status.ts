@@ -3,6 +3,9 @@ import type { MainConfig, EngineState, Notice } from '../engine/index.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { PluginHost } from '../plugins/host.js'
 import type { Role } from '../cluster/role.js'
+import type { PeerProtocol } from '../cluster/heartbeat.js'
+import type { ChannelProtocol } from '../cluster/peer-channel.js'
+import type { ProtocolRange } from '../cluster/protocol-version.js'
 import type { LogHealth } from '../log/logger.js'
 import type { OpLogHealth } from '../log/oplog.js'
 import type { BookEntry } from '../license/cluster-book.js'
@@ -46,7 +49,16 @@ export interface ClusterStatus {
   partition: string[]
   quorate: boolean
   votes: string
-  peers: Array<{ node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }> }>
+  /** The protocol versions this node speaks (heartbeat and peer channel). */
+  protocol?: ProtocolRange
+  peers: Array<{
+    node: string
+    up: boolean
+    links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }>
+    /** The version in use with the peer on the heartbeat, its range, or why it is refused (not a member); and
+     *  the same as settled by the peer channel's last hello (null: no connection yet). */
+    protocol?: PeerProtocol & { channel: ChannelProtocol | null }
+  }>
   rejected: Record<string, number>
   /** The heartbeat timing in force here (a live change passes through a transitional one) and hb.json's generation. */
   timing?: { intervalMs: number; deadMs: number }
@@ -57,7 +69,7 @@ export interface ClusterStatus {
   quorum: { reason: string; twoNode: boolean; server: { vote: string; connected: boolean; holder: string[] | null; reason: string } | null }
 }
 
-export function clusterStatus(c: Role): ClusterStatus {
+export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> = {}): ClusterStatus {
   const s = c.state()
   return {
     role: s.role,
@@ -65,10 +77,12 @@ export function clusterStatus(c: Role): ClusterStatus {
     partition: s.membership?.partition ?? [],
     quorate: s.membership?.quorate ?? false,
     votes: s.membership ? `${s.membership.votes}/${s.membership.totalVotes}` : '-',
+    protocol: s.heartbeat.protocol,
     peers: s.heartbeat.peers.map((p) => ({
       node: p.node,
       up: p.up,
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
+      protocol: { ...p.protocol, channel: channel[p.node] ?? null },
     })),
     rejected: { ...s.heartbeat.rejected },
     timing: { ...s.heartbeat.timing },

@@ -32,6 +32,8 @@ export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
         .map(([l, x]) => `${l} ${w(x.up ? 'up' : 'DOWN')}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`)
         .join(', ')
       lines.push(m_('cli.status.heartbeat', { node: p.node, state: w(p.up ? 'up' : 'DOWN'), links }))
+      const refused = p.protocol?.refused ?? p.protocol?.channel?.refused
+      if (refused) lines.push(m_('cli.status.protocolRefused', { node: p.node, reason: refused }))
     }
   }
   const logs = logTrouble(s)

@@ -26,6 +26,7 @@ import { packageRoot } from '../paths.js'
 import { checkHeartbeatOptions, type HeartbeatEvents, type HeartbeatOptions, type HeartbeatStatus, type PeerStatus } from './heartbeat.js'
 import { monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
 import { encodeView, type HbView } from './packet.js'
+import { PROTOCOL, checkRange } from './protocol-version.js'
 
 /** Default watchdog: far above any legitimate stall of the main thread, far below "forever". */
 export const DEFAULT_WATCHDOG_MS = 5000
@@ -68,6 +69,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     super()
     const c = checkHeartbeatOptions(opts) // a bad hb.json fails here, on the caller's thread, as before
     if (opts.payload) encodeView(opts.payload)
+    if (opts.protocol) checkRange(opts.protocol, 'protocol')
     this.self = opts.self
     this.cluster = opts.config.cluster
     this.intervalMs = c.intervalMs
@@ -86,6 +88,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       watchdogMs: this.watchdogMs,
       ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
       ...(opts.payload ? { payload: opts.payload } : {}),
+      ...(opts.protocol ? { protocol: { ...opts.protocol } } : {}),
     }
     const now = Date.now()
     const me = opts.config.nodes.find((n) => n.name === opts.self)!
@@ -93,6 +96,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
       self: opts.self,
       cluster: this.cluster,
       incarnation: '0',
+      protocol: { ...(opts.protocol ?? PROTOCOL) },
       timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
       links: c.links.map((l) => ({ ...l, bound: false, tx: 0, rx: 0, sendErrors: 0, lastError: null })),
       peers: opts.config.nodes
@@ -104,6 +108,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
           incarnation: null,
           view: null,
           ages: { ann: null, lease: null, grant: null },
+          protocol: { version: null, range: null, refused: null },
           links: Object.fromEntries(
             c.links
               .filter((l) => n.addresses[l.name])

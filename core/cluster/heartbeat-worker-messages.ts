@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { HeartbeatStatus, LinkEvent, PeerEvent, RejectEvent, ViewEvent } from './heartbeat.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { HbView } from './packet.js'
+import type { ProtocolRange } from './protocol-version.js'
 
 /** workerData: what the worker needs to build its Heartbeat, and the port it talks on. */
 export interface WorkerInit {
@@ -13,6 +14,8 @@ export interface WorkerInit {
   key: Uint8Array
   stateFile?: string
   payload?: HbView
+  /** The protocol versions to advertise (default: the build's). */
+  protocol?: ProtocolRange
   /** Mute the heartbeat when the main thread has left a ping unanswered this long (ms); 0: never. */
   watchdogMs: number
 }

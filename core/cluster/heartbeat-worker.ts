@@ -41,6 +41,7 @@ const hb = new Heartbeat({
   log,
   ...(init.stateFile ? { stateFile: init.stateFile } : {}),
   ...(init.payload ? { payload: init.payload } : {}),
+  ...(init.protocol ? { protocol: init.protocol } : {}),
   onTick,
 })
 

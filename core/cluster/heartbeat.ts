@@ -12,6 +12,12 @@
 // without such an echo is kept only for its echo (the handshake: we echo its send time back, its next packet
 // echoes ours); it is counted as a replay when its echo is older than a round trip can explain.
 //
+// Protocol versions (issue 16, What 4): every packet advertises the versions this node speaks (`ext.pv`,
+// packet.ts); a peer whose range has no version in common with ours is refused (its packets count as
+// 'version' rejections and keep nothing up, so it never becomes a member; no fence follows from that), with
+// the reason naming both ranges logged once per range it advertises and kept in status (peers[].protocol).
+// A packet without the field is from a release before it: version 1.
+//
 // Events: 'peer' (a peer went up or down, or came back with a new incarnation), 'link' (one (peer, link)
 // changed), 'view' (a peer's piggybacked view changed), 'reject' (a packet was refused).
 
@@ -38,6 +44,7 @@ import {
   type HbReject,
   type HbView,
 } from './packet.js'
+import { PROTOCOL, checkRange, formatRange, negotiate, type ProtocolRange } from './protocol-version.js'
 
 /**
  * Shipped timing (docs/heartbeat.md): a heartbeat every 100 ms on every link, a link is dead after 600 ms of
@@ -66,6 +73,18 @@ export interface HeartbeatOptions {
   stateFile?: string
   /** Called after every tick, once its silence check is done (the worker thread reports its state then). */
   onTick?: () => void
+  /** The protocol versions this node advertises (default PROTOCOL; another range only for tests). */
+  protocol?: ProtocolRange
+}
+
+/** What this node and a peer agreed on: the version both speak, or why there is none. */
+export interface PeerProtocol {
+  /** The version in use with this peer (null: not heard yet, or refused). */
+  version: number | null
+  /** The range the peer advertised last (null: not heard yet). */
+  range: ProtocolRange | null
+  /** Why the peer is refused (null: it is not), naming both ranges. */
+  refused: string | null
 }
 
 export type RejectReason = 'malformed' | 'version' | 'foreign' | 'auth' | 'replay' | 'misdirected'
@@ -136,6 +155,7 @@ export interface PeerStatus {
    *  that the freshest packet carrying that view echoed; `grant`, since we received the newest packet of
    *  this peer that we echoed while our view announced a joined view (`ext.vc.j`). */
   ages: { ann: number | null; lease: number | null; grant: number | null }
+  protocol: PeerProtocol
 }
 export interface HbStateStatus {
   file: string | null
@@ -157,6 +177,8 @@ export interface HeartbeatStatus {
   self: string
   cluster: string
   incarnation: string
+  /** The protocol versions this node advertises. */
+  protocol: ProtocolRange
   timing: { intervalMs: number; deadMs: number }
   links: LinkStatus[]
   peers: PeerStatus[]
@@ -211,6 +233,7 @@ interface PeerState {
   leaseAt: number | null
   /** Mono time we received the newest packet of this peer that we echoed in a grant (a joined announcement). */
   grantAt: number | null
+  protocol: PeerProtocol
 }
 
 const REASON_BY_CODE: Partial<Record<ErrorCode, RejectReason>> = {
@@ -244,6 +267,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private echoWindow: number
   private readonly stateWriter: HbStateWriter | null
   private stateError: string | null = null
+  private readonly protocol: ProtocolRange
   private readonly rejected: RejectCounters = { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 }
   private payload: Buffer
   private running = false
@@ -292,7 +316,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       })
     } else this.stateWriter = null
     this.incarnation = newIncarnation(Date.now(), last)
-    this.payload = encodeView(opts.payload ?? {})
+    this.protocol = checkRange(opts.protocol ?? PROTOCOL, 'protocol')
+    this.payload = encodeView(opts.payload ?? {}, this.protocol)
     this.noteVc(opts.payload ?? {})
   }
 
@@ -419,7 +444,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
 
   /** Sets the view piggybacked on every following heartbeat. Throws MCCS_ERR_HB_PAYLOAD if invalid or > 1 KiB. */
   setPayload(v: HbView): void {
-    this.payload = encodeView(v)
+    this.payload = encodeView(v, this.protocol)
     this.noteVc(v)
   }
 
@@ -446,6 +471,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       self: this.self,
       cluster: this.cluster,
       incarnation: this.incarnation.toString(),
+      protocol: { ...this.protocol },
       timing: { intervalMs: this.intervalMs, deadMs: this.deadMs },
       links: [...this.links.values()].map((l) => ({
         name: l.name,
@@ -468,6 +494,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
           lease: p.leaseAt === null ? null : clk - p.leaseAt,
           grant: p.grantAt === null ? null : now - p.grantAt,
         },
+        protocol: { ...p.protocol, range: p.protocol.range && { ...p.protocol.range } },
         links: Object.fromEntries(
           [...p.links].map(([name, pl]) => [
             name,
@@ -654,6 +681,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
         })
       }
       if (this.guard.accept(pkt).newIncarnation) void this.saveState()
+      this.negotiate(peer, pkt)
     } catch (e) {
       this.reject(l, rinfo, e)
       return
@@ -715,6 +743,38 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.emit('peer', { ...this.peerEvent(peer, wall), ...(restarted && wasUp ? { restarted: true } : {}) })
     }
     if (viewChanged) this.emit('view', { node: peer.node, payload: peer.view! })
+  }
+
+  /**
+   * The version to use with the sender of an authentic packet, or a refusal (thrown: the packet is rejected
+   * as 'version' and proves nothing, so the peer is never up). Logged when it changes, not per packet.
+   */
+  private negotiate(peer: PeerState, pkt: HbPacket): void {
+    const r = negotiate(this.protocol, pkt.protocol, peer.node)
+    const pp = peer.protocol
+    const same = pp.range !== null && pp.range.min === pkt.protocol.min && pp.range.max === pkt.protocol.max
+    pp.range = pkt.protocol
+    if ('refused' in r) {
+      if (!same || pp.refused === null)
+        this.log?.log('warn', 'peer refused: no protocol version in common', {
+          node: peer.node,
+          ours: formatRange(this.protocol),
+          theirs: formatRange(pkt.protocol),
+          reason: r.refused,
+        })
+      pp.version = null
+      pp.refused = r.refused
+      throw new MccsError('MCCS_ERR_HB_VERSION', r.refused, { field: 'payload/ext/pv', subject: peer.node })
+    }
+    if (pp.version !== r.version)
+      this.log?.log('info', 'peer protocol version', {
+        node: peer.node,
+        version: r.version,
+        ours: formatRange(this.protocol),
+        theirs: formatRange(pkt.protocol),
+      })
+    pp.version = r.version
+    pp.refused = null
   }
 
   /**
@@ -821,6 +881,7 @@ function newPeerState(node: string, links: Map<string, PeerLink>, now: number): 
     acceptedAt: null,
     leaseAt: null,
     grantAt: null,
+    protocol: { version: null, range: null, refused: null },
   }
 }
 

@@ -6,10 +6,14 @@
 //   cluster, sender, to, link: each u8 length + ASCII name (NAME_PATTERN, 1..64 bytes)
 //   incarnation u64 | seq u64 (1..2^53-1) | sentAt f64 (sender clock, ms)
 //   echoSentAt f64 | echoHoldMs f64   (the receiver's own sentAt, echoed back, and how long the sender held it)
-//   payloadLen u16 | payload (UTF-8 JSON object, <= 1 KiB: the sender's view)
+//   payloadLen u16 | payload (UTF-8 JSON object, <= 1 KiB: the sender's view; `ext.pv` = [min, max], the
+//                             protocol versions the sender speaks (protocol-version.ts); absent: 1..1)
 //   mac (32): HMAC-SHA256(key, all bytes above)
 // Decoding checks the structure (every length against what is left), the version and the cluster name,
 // then the MAC (constant time), then the meaning of each field. A rejection is an MccsError naming the field.
+// The version byte is the wire format's (unchanged since the first release: a new one would be refused by
+// every older node at its edge); the protocol spoken over it is negotiated per peer from `ext.pv`, which
+// earlier releases carry along as opaque `ext` data (heartbeat.ts refuses a peer whose range misses ours).
 // Replay protection is a separate, stateful ReplayGuard: per sender and link, a sequence number must grow;
 // an incarnation older than the newest seen from a sender (a previous boot) is refused, for good: the newest
 // is persisted by the receiver (heartbeat-state.ts), and a node's own incarnations only grow (newIncarnation's
@@ -18,6 +22,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MccsError, type ErrorCode } from '../errors.js'
 import { NAME_PATTERN } from '../config/schema.js'
+import { PROTOCOL_OLDEST, checkRange, type ProtocolRange } from './protocol-version.js'
 
 export const HB_MAGIC = 0x4d434842 // 'MCHB'
 export const HB_VERSION = 1
@@ -74,9 +79,12 @@ export interface HbPacket {
   sentAt: number
   echo: HbEcho | null
   payload: HbView
+  /** The protocol versions the sender speaks (`ext.pv`, taken out of the payload; absent: 1..1, the oldest). */
+  protocol: ProtocolRange
 }
 
-export type HbPacketFields = Omit<HbPacket, 'version' | 'payload'> & { payload: HbView | Buffer }
+/** What encodePacket takes: `protocol` is added to a view payload (a Buffer payload carries its own: encodeView). */
+export type HbPacketFields = Omit<HbPacket, 'version' | 'payload' | 'protocol'> & { payload: HbView | Buffer; protocol?: ProtocolRange }
 
 function err(code: ErrorCode, field: string, reason: string, subject?: string): MccsError {
   return new MccsError(code, reason, { field, ...(subject ? { subject } : {}) })
@@ -157,9 +165,14 @@ export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD'
   return out
 }
 
-/** The view as the bytes that go on the wire (validated, <= 1 KiB). Encode once, send many times. */
-export function encodeView(v: HbView): Buffer {
+/** The view as the bytes that go on the wire (validated, <= 1 KiB), with the protocol range the sender
+ *  advertises (`ext.pv`) when given. Encode once, send many times. */
+export function encodeView(v: HbView, protocol?: ProtocolRange): Buffer {
   const clean = validateView(v)
+  if (protocol) {
+    const r = checkRange(protocol, 'protocol', 'MCCS_ERR_HB_PAYLOAD')
+    clean.ext = { ...clean.ext, [PV]: [r.min, r.max] }
+  }
   const b = Buffer.from(JSON.stringify(clean), 'utf8')
   if (b.length > MAX_PAYLOAD_BYTES) throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${b.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
   return b
@@ -181,7 +194,7 @@ export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
   }
   if (!Number.isSafeInteger(p.seq) || p.seq < 1) throw err('MCCS_ERR_INVALID', 'seq', 'must be an integer >= 1')
   if (!Number.isFinite(p.sentAt) || p.sentAt < 0) throw err('MCCS_ERR_INVALID', 'sentAt', 'must be a finite time >= 0')
-  const payload = Buffer.isBuffer(p.payload) ? p.payload : encodeView(p.payload)
+  const payload = Buffer.isBuffer(p.payload) ? p.payload : encodeView(p.payload, p.protocol)
   if (payload.length > MAX_PAYLOAD_BYTES)
     throw err('MCCS_ERR_HB_PAYLOAD', 'payload', `is ${payload.length} bytes; at most ${MAX_PAYLOAD_BYTES}`)
   const size = FIXED_BYTES + nameBufs.reduce((a, b) => a + b.length, 0) + payload.length + MAC_BYTES
@@ -359,7 +372,22 @@ function checkAuthentic(
     throw bad('payload', 'not UTF-8 JSON', s)
   }
   const payload = validateView(json, 'MCCS_ERR_HB_PACKET')
-  return { version, cluster, sender, to, link, incarnation, seq: Number(seqBig), sentAt, echo, payload }
+  const protocol = takeProtocol(payload, s)
+  return { version, cluster, sender, to, link, incarnation, seq: Number(seqBig), sentAt, echo, payload, protocol }
+}
+
+/** The key of the protocol range in `ext`. */
+const PV = 'pv'
+
+/** Takes the advertised protocol range out of a decoded view (checked: a malformed one refuses the packet). */
+function takeProtocol(view: HbView, subject: string): ProtocolRange {
+  if (!view.ext || !Object.hasOwn(view.ext, PV)) return { ...PROTOCOL_OLDEST }
+  const { [PV]: pv, ...rest } = view.ext
+  if (!Array.isArray(pv) || pv.length !== 2) throw bad(`payload/ext/${PV}`, 'must be [min, max]', subject)
+  const r = checkRange({ min: pv[0], max: pv[1] }, `payload/ext/${PV}`, 'MCCS_ERR_HB_PACKET', subject)
+  if (Object.keys(rest).length) view.ext = rest
+  else delete view.ext
+  return r
 }
 
 /** Printable form of an unauthenticated string for an error message. */

@@ -6,6 +6,13 @@
 //     node; sent in clear), PSK = HKDF(cluster key, "peer-channel C A>B"); no certificates
 //   then both ways    {"k":"req"|"res"|"err","id":n,"b":body}
 //
+// The hello (issue 16, What 4): the client's first request on a new connection is
+// {"t":"channel.hello","protocol":{"min":a,"max":b}}, the versions it speaks (protocol-version.ts). The server
+// answers {"protocol":{min,max},"version":v}, v the highest version both speak, or refuses with
+// MCCS_ERR_PEER_VERSION naming both ranges and closes. A server from before the hello answers it as an unknown
+// message (MCCS_ERR_INVALID on field t), and a client from before it sends a request first: either is read as
+// version 1. The connection is in use only once the hello is settled (within the connect timeout).
+//
 // Both ends prove the cluster key in the handshake: a client without it fails the PSK binder, a server
 // without it cannot produce its Finished. The server refuses an identity of another cluster, of another
 // server node or of a node not in hb.json (so a connection moved to another node or reflected back
@@ -20,6 +27,7 @@ import { MccsError, mccsErrorFromWire } from '../errors.js'
 import { readLines } from '../line-reader.js'
 import type { HostLogger } from '../log/types.js'
 import { derivePsk, pskAuthenticated, pskClientOptions, pskServerOptions } from './tls.js'
+import { PROTOCOL, PROTOCOL_OLDEST, checkRange, formatRange, negotiate, type ProtocolRange } from './protocol-version.js'
 
 export const PEER_PORT_OFFSET = 4 // default peer port: heartbeat port + 4 (14325)
 const MAX_LINE = 1 << 20
@@ -36,6 +44,8 @@ const INBOUND_REASONS: Record<string, string> = {
 /** A refusal of the same kind from the same place is logged at most this often (a scanner or a node
  *  with another key retries without end; the counters in `rejected` count every one). */
 const REFUSAL_LOG_MS = 60_000
+/** The channel's own request (reserved: no peer message of the agent has this type). */
+const HELLO = 'channel.hello'
 
 export interface Endpoint {
   host: string
@@ -61,11 +71,24 @@ export interface PeerChannelOptions {
   /** Whether the heartbeat currently hears the peer on the link of this address: links heard are tried
    *  first, so a new connection does not wait out a connect timeout on a dead link. */
   reachable?: (peer: string, ep: Endpoint) => boolean
+  /** The protocol versions this node advertises in its hello (default PROTOCOL; another range only for tests). */
+  protocol?: ProtocolRange
 }
 
 interface Session {
   sock: tls.TLSSocket
   peer: string
+  /** The protocol version of this connection (undefined: not settled yet, on the server side). */
+  version?: number
+  /** Refused (no version in common): closing, nothing more is run. */
+  refused?: boolean
+}
+
+/** What was settled with a peer in the last hello either way (status). */
+export interface ChannelProtocol {
+  version: number | null
+  range: ProtocolRange | null
+  refused: string | null
 }
 
 /** What an inbound handshake claimed (the PSK identity), kept for the refusal's log line. */
@@ -88,11 +111,25 @@ export class PeerChannel {
   private readonly psks = new Map<string, Buffer>()
   private nextId = 1
   private stopped = false
-  /** Refused handshakes, TLS records that failed authentication, and unusable frames. */
-  readonly rejected: Record<'handshake' | 'record' | 'malformed', number> = { handshake: 0, record: 0, malformed: 0 }
+  /** Refused handshakes, TLS records that failed authentication, unusable frames, and connections refused
+   *  for want of a protocol version in common. */
+  readonly rejected: Record<'handshake' | 'record' | 'malformed' | 'version', number> = {
+    handshake: 0,
+    record: 0,
+    malformed: 0,
+    version: 0,
+  }
+  private readonly protocol: ProtocolRange
+  private readonly settled = new Map<string, ChannelProtocol>()
 
   constructor(private readonly o: PeerChannelOptions) {
     if (o.key.length !== 32) throw new MccsError('MCCS_ERR_CLUSTER_KEY_INVALID', 'the cluster key must be 32 bytes', { field: 'key' })
+    this.protocol = checkRange(o.protocol ?? PROTOCOL, 'protocol')
+  }
+
+  /** Per peer, the version settled in the last hello (either way), or why it was refused. */
+  protocols(): Record<string, ChannelProtocol> {
+    return Object.fromEntries([...this.settled].map(([p, x]) => [p, { ...x, range: x.range && { ...x.range } }]))
   }
 
   /** The PSK of connections from `from` to `to` in this cluster: one per direction and pair (kept: HKDF
@@ -255,6 +292,11 @@ export class PeerChannel {
       const { k, id, b } = v
       if (typeof id !== 'number' || (k !== 'req' && k !== 'res' && k !== 'err')) return malformed()
       if (k === 'req') {
+        if (s.refused) return
+        if (b !== null && typeof b === 'object' && (b as { t?: unknown }).t === HELLO)
+          return this.answerHello(s, id, b as { protocol?: unknown })
+        // A request before any hello: a client from before the hello, which speaks version 1.
+        if (s.version === undefined && !this.settle(s, PROTOCOL_OLDEST, id)) return
         this.o.onRequest(s.peer, b).then(
           (res) => {
             if (!sock.destroyed) this.send(s, 'res', id, res)
@@ -291,6 +333,116 @@ export class PeerChannel {
       }
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed()
       onObj(v as Record<string, unknown>)
+    })
+  }
+
+  /**
+   * Settles the version of a connection with what the peer speaks. Refused: the reason (naming both ranges)
+   * is logged and kept, and on the server side (`id` of the request to answer) sent back before closing.
+   */
+  private settle(s: Session, theirs: ProtocolRange, id?: number): boolean {
+    const r = negotiate(this.protocol, theirs, s.peer)
+    if ('version' in r) {
+      s.version = r.version
+      this.settled.set(s.peer, { version: r.version, range: theirs, refused: null })
+      return true
+    }
+    s.refused = true
+    this.rejected.version++
+    this.settled.set(s.peer, { version: null, range: theirs, refused: r.refused })
+    this.refusal(`version ${s.peer} ${formatRange(theirs)}`, 'warn', 'peer connection refused: no protocol version in common', {
+      peer: s.peer,
+      ours: formatRange(this.protocol),
+      theirs: formatRange(theirs),
+      reason: r.refused,
+    })
+    if (id !== undefined) {
+      this.send(s, 'err', id, { message: r.refused, code: 'MCCS_ERR_PEER_VERSION', field: 'protocol', subject: s.peer })
+      s.sock.end()
+    }
+    return false
+  }
+
+  /** Server side of the hello: the range checked (a malformed one refused, naming the field), then settled. */
+  private answerHello(s: Session, id: number, b: { protocol?: unknown }): void {
+    let theirs: ProtocolRange
+    try {
+      theirs = checkRange(b.protocol, 'protocol', 'MCCS_ERR_PEER_PROTOCOL', s.peer)
+    } catch (e) {
+      const m = e as MccsError
+      this.rejected.malformed++
+      s.refused = true
+      this.send(s, 'err', id, { message: m.message, code: m.code, field: m.field, subject: s.peer })
+      s.sock.end()
+      return
+    }
+    if (this.settle(s, theirs, id)) this.send(s, 'res', id, { protocol: this.protocol, version: s.version })
+  }
+
+  /**
+   * Client side of the hello, on a new connection before it is used. Resolves once a version is settled;
+   * rejects (MCCS_ERR_PEER_VERSION) when there is none, or with whatever else went wrong.
+   */
+  private hello(s: Session, timeoutMs: number): Promise<void> {
+    const id = this.nextId++
+    return new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        clearTimeout(timer)
+        this.waiting.delete(id)
+        s.sock.off('close', closed)
+        if (e) reject(e)
+        else resolve()
+      }
+      const closed = () => done(new Error(`${s.peer} closed the connection during the hello`))
+      const timer = setTimeout(() => done(new Error(`no answer to the hello from ${s.peer} within ${timeoutMs} ms`)), timeoutMs)
+      const refused = (theirs: ProtocolRange) => {
+        this.settle(s, theirs)
+        done(new MccsError('MCCS_ERR_PEER_VERSION', this.settled.get(s.peer)!.refused!, { field: 'protocol', subject: s.peer }))
+      }
+      s.sock.once('close', closed)
+      this.waiting.set(id, {
+        peer: s.peer,
+        timer,
+        resolve: (body) => {
+          const a = (body ?? {}) as { protocol?: unknown; version?: unknown }
+          let theirs: ProtocolRange
+          try {
+            theirs = checkRange(a.protocol, 'protocol', 'MCCS_ERR_PEER_PROTOCOL', s.peer)
+          } catch (e) {
+            return done(e as Error)
+          }
+          const r = negotiate(this.protocol, theirs, s.peer)
+          if (!('version' in r)) return refused(theirs)
+          if (a.version !== r.version)
+            return done(
+              new MccsError('MCCS_ERR_PEER_PROTOCOL', `${s.peer} settled on version ${String(a.version)}, not ${r.version}`, {
+                field: 'version',
+                subject: s.peer,
+              }),
+            )
+          this.settle(s, theirs)
+          done()
+        },
+        reject: (e: Error & { code?: string; field?: string; reason?: string }) => {
+          // A server from before the hello: it answered an unknown message. It speaks version 1.
+          if (e.code === 'MCCS_ERR_INVALID' && e.field === 't') {
+            if (this.settle(s, PROTOCOL_OLDEST)) return done()
+            return refused(PROTOCOL_OLDEST)
+          }
+          if (e.code === 'MCCS_ERR_PEER_VERSION') {
+            // The server refused us: it said why (both ranges).
+            this.rejected.version++
+            this.settled.set(s.peer, { version: null, range: null, refused: e.reason ?? e.message })
+            this.refusal(`version ${s.peer} refused us`, 'warn', `peer connection to ${s.peer} refused: no protocol version in common`, {
+              peer: s.peer,
+              ours: formatRange(this.protocol),
+              reason: e.reason ?? e.message,
+            })
+          }
+          done(e)
+        },
+      })
+      this.send(s, 'req', id, { t: HELLO, protocol: this.protocol })
     })
   }
 
@@ -413,9 +565,10 @@ export class PeerChannel {
           },
           (err: Error) => {
             last = err
-            if (++failed === eps.length)
-              reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last.message}`, { subject: peer }))
-            else start()
+            if (++failed < eps.length) return start()
+            // A refusal for the protocol version is the answer of the peer, not a reach problem: kept as it is.
+            if ((last as { code?: string }).code === 'MCCS_ERR_PEER_VERSION') reject(last)
+            else reject(new MccsError('MCCS_ERR_PEER_UNREACHABLE', `cannot reach ${peer} on any link: ${last.message}`, { subject: peer }))
           },
         )
       }
@@ -462,6 +615,7 @@ export class PeerChannel {
         clearTimeout(timer)
         reject(new Error(`${peer} closed the connection during the handshake`))
       })
+      const started = Date.now()
       sock.once('secureConnect', () => {
         if (!pskAuthenticated(sock)) {
           refused('it did not authenticate with the cluster key')
@@ -474,7 +628,15 @@ export class PeerChannel {
         sock.setNoDelay(true)
         const s: Session = { sock, peer }
         this.frames(s)
-        resolve(s)
+        // The hello within what is left of the connect timeout.
+        const left = Math.max(1, (this.o.connectTimeoutMs ?? 2000) - (Date.now() - started))
+        this.hello(s, left).then(
+          () => resolve(s),
+          (e: Error) => {
+            sock.destroy()
+            reject(e)
+          },
+        )
       })
     })
   }

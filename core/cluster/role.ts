@@ -10,6 +10,7 @@
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { HeartbeatThread } from './heartbeat-worker-client.js'
+import type { ProtocolRange } from './protocol-version.js'
 import { computeMembership, quorum as quorumOf, type MembershipResult } from './membership.js'
 import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
@@ -68,6 +69,8 @@ export interface RoleOptions {
   /** A view change that has not completed after this long is logged (default 3 dead times). Nothing is taken
    *  offline for it: a node acts only in an installed view, and the others fence it if they left it out. */
   limboMs?: number
+  /** The protocol versions the heartbeat advertises (default: the build's; another range only for tests). */
+  protocol?: ProtocolRange
 }
 
 export class Role {
@@ -172,7 +175,14 @@ export class Role {
     if (!me) throw new MccsError('MCCS_ERR_HB_CONFIG', `this node (${this.self}) is not in hb.json`, { field: '/nodes' })
     const key = o.key
     // The heartbeat runs in a thread of its own: nothing on this thread can delay it past the dead time.
-    this.hb = new HeartbeatThread({ config: o.hb, self: this.self, key, log: o.log, stateFile: o.hbStateFile })
+    this.hb = new HeartbeatThread({
+      config: o.hb,
+      self: this.self,
+      key,
+      log: o.log,
+      stateFile: o.hbStateFile,
+      ...(o.protocol ? { protocol: o.protocol } : {}),
+    })
     this.hb.on('peer', (ev) => {
       o.log.log(ev.up ? 'info' : 'warn', `node ${ev.node} ${ev.up ? 'up' : 'down'}`, {
         node: ev.node,

@@ -4,28 +4,22 @@
 // coordinator reaches the old member, a change made on the old member goes through the new coordinator to
 // everyone, and nobody reports a divergence: the version travels beside main, and the digest ignores it.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+import { buildCommit, commitOf } from '../../scripts/lab/build-commit.js'
 import { rpc } from '../../core/cli/control-client.js'
 import { packageRoot } from '../../core/paths.js'
 import type { ConfigPair } from '../../core/config/store.js'
 
 /** The last commit before main.json and hb.json carried a schema version. */
 const BEFORE = '252575c'
-const run = promisify(execFile)
 const root = packageRoot()
 
 const avail = await labAvailable()
-const haveCommit = await run('git', ['-C', root, 'cat-file', '-e', `${BEFORE}^{commit}`]).then(
-  () => true,
-  () => false,
-)
+const haveCommit = (await commitOf(BEFORE)) !== null
 
 if (!avail.ok || !haveCommit) {
   const why = !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : `commit ${BEFORE} not in this checkout (no git history)`
@@ -33,11 +27,7 @@ if (!avail.ok || !haveCommit) {
 } else {
   t.test('configuration replication between an agent from before schema versions and this one', async (t) => {
     // The earlier build: its source from git, this checkout's packages, its own dist/ and plugins.
-    const old = await mkdtemp(path.join(os.tmpdir(), 'mccs-old-build-'))
-    t.teardown(() => rm(old, { recursive: true, force: true }))
-    await run('sh', ['-c', `git -C "${root}" archive ${BEFORE} | tar -x -C "${old}"`])
-    await symlink(path.join(root, 'node_modules'), path.join(old, 'node_modules'))
-    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: old, timeout: 300_000 })
+    const old = await buildCommit(BEFORE)
     t.ok(existsSync(path.join(old, 'dist/mccs.js')), `built ${BEFORE}`)
 
     const c = await AgentCluster.create({ prefix: `mccs${process.pid}v-`, build: (n) => (n === 'n3' ? old : root) })
@@ -81,6 +71,14 @@ if (!avail.ok || !haveCommit) {
     // Heartbeats carry (generation, digest): a few rounds later nobody sees another configuration.
     await new Promise((r) => setTimeout(r, 2000))
     for (const n of c.nodes) t.equal((await c.status(n)).membership?.configDiverged, null, `${n}: not diverged`)
+    // Protocol versions: the earlier agent advertises nothing (heartbeat) and knows no hello (channel): version 1.
+    const peers = Object.fromEntries((await c.status('n1')).membership!.peers.map((p) => [p.node, p.protocol]))
+    t.same(
+      peers.n3 && { hb: peers.n3.version, range: peers.n3.range, channel: peers.n3.channel?.version },
+      { hb: 1, range: { min: 1, max: 1 }, channel: 1 },
+      'n1 speaks version 1 with the earlier agent, on the heartbeat and the channel',
+    )
+    t.equal(peers.n2?.version, 2, 'and version 2 with n2')
     // (A push the earlier agent refused would still reach it by its own fetch a moment later: the coordinator's
     // log is where a refused push shows.)
     t.notMatch(

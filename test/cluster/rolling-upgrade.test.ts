@@ -7,35 +7,25 @@
 // answers at once, nobody fenced, and each upgraded node migrated its configuration keeping the old files
 // as *.v1 backups.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { labAvailable } from '../../scripts/lab/lab.js'
 import { AgentCluster, until } from '../../scripts/lab/agent-cluster.js'
+import { buildCommit, commitOf } from '../../scripts/lab/build-commit.js'
 import { packageRoot } from '../../core/paths.js'
 
 const BEFORE = '252575c'
-const run = promisify(execFile)
 const root = packageRoot()
 const avail = await labAvailable()
-const haveCommit = await run('git', ['-C', root, 'cat-file', '-e', `${BEFORE}^{commit}`]).then(
-  () => true,
-  () => false,
-)
+const haveCommit = (await commitOf(BEFORE)) !== null
 
 if (!avail.ok || !haveCommit) {
   const why = !avail.ok ? `network-namespace lab unavailable: ${avail.reason}` : `commit ${BEFORE} not in this checkout (no git history)`
   t.test('rolling upgrade', { skip: why }, async () => {})
 } else {
   t.test(`rolling upgrade of a 3-node cluster from ${BEFORE} to this checkout, one node at a time`, async (t) => {
-    const old = await mkdtemp(path.join(os.tmpdir(), 'mccs-old-build-'))
-    t.teardown(() => rm(old, { recursive: true, force: true }))
-    await run('sh', ['-c', `git -C "${root}" archive ${BEFORE} | tar -x -C "${old}"`])
-    await symlink(path.join(root, 'node_modules'), path.join(old, 'node_modules'))
-    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: old, timeout: 300_000 })
+    const old = await buildCommit(BEFORE)
     t.ok(existsSync(path.join(old, 'dist/mccs.js')), `built ${BEFORE}`)
 
     const upgraded = new Set<string>()
@@ -65,6 +55,13 @@ if (!avail.ok || !haveCommit) {
       c.startAgent(n)
       await until(inView(n), 60_000, `${n} (upgraded) back in the view`)
       t.ok(c.agents[n]!.spawnargs.includes(path.join(root, 'dist/mccs.js')), `${n} runs this checkout's build`)
+      // Protocol versions: the earlier agents advertise nothing and are read as 1; upgraded pairs use 2.
+      const versions = Object.fromEntries((await c.status(n)).membership!.peers.map((p) => [p.node, p.protocol?.version]))
+      t.same(
+        versions,
+        Object.fromEntries(c.nodes.filter((m) => m !== n).map((m) => [m, upgraded.has(m) ? 2 : 1])),
+        `${n}'s heartbeat versions: 2 with upgraded nodes, 1 with the others (${JSON.stringify(versions)})`,
+      )
       const main = JSON.parse(await readFile(path.join(c.homes[n]!, 'config/main.json'), 'utf8')) as { schemaVersion?: number }
       t.equal(main.schemaVersion, 2, `${n} migrated main.json to schema version 2`)
       t.ok(existsSync(path.join(c.homes[n]!, 'config/main.json.v1')), `${n} kept main.json.v1`)
