@@ -60,7 +60,7 @@ export type AwsMessage =
   | { t: 'awsView' }
   | { t: 'awsSet'; settings: AwsSettingsInput; user: string }
   | { t: 'awsProfile'; name: string; keys: ProfileKeys; user: string }
-  | { t: 'awsCheck'; settings?: AwsSettingsInput }
+  | { t: 'awsCheck'; settings?: AwsSettingsInput; over?: { profile?: string; region?: string } }
 
 const invalid = (field: string, reason: string) => new MccsError('MCCS_ERR_INVALID', reason, { field })
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -95,6 +95,15 @@ export function checkSettingsInput(v: unknown): AwsSettingsInput {
   if (profile !== undefined && !PROFILE_RE.test(profile))
     throw invalid('/profile', 'must be a profile name (letters, digits, _ . + @ -; 1-64)')
   return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) }
+}
+
+/** A resource's `profile` and `region` attributes over a node's settings (empty: the node's). */
+export function checkOverride(v: unknown): { profile?: string; region?: string } {
+  if (!isObj(v)) throw invalid('/', 'must be an object {profile?, region?}')
+  for (const k of Object.keys(v))
+    if (k !== 'profile' && k !== 'region') throw invalid(`/${k}`, 'is not a resource AWS attribute (profile, region)')
+  const { profile, region } = checkSettingsInput(v)
+  return { ...(profile ? { profile } : {}), ...(region ? { region } : {}) }
 }
 
 /** A profile to add: its name, keys and (optional) region. The values go into INI files, so each is held
@@ -202,9 +211,12 @@ export class AwsNode {
     return this.view()
   }
 
-  /** One DryRun of DescribeNetworkInterfaces with the given settings (else the saved ones), bounded by CHECK_MS. */
-  async check(input?: unknown): Promise<AwsCheckResult> {
-    const settings = input === undefined ? (await this.saved()).settings : checkSettingsInput(input)
+  /** One DryRun of DescribeNetworkInterfaces with the given settings (else the saved ones), bounded by
+   *  CHECK_MS. `over`: a resource's own profile and region over them, as its calls would use (the wizard). */
+  async check(input?: unknown, over?: unknown): Promise<AwsCheckResult> {
+    const given = input === undefined ? (await this.saved()).settings : checkSettingsInput(input)
+    const o = over === undefined ? {} : checkOverride(over)
+    const settings = { ...given, ...o }
     const provider = awsEc2Provider({ settingsFile: this.o.settingsFile, fixed: settings })
     const base = {
       node: this.o.node,
@@ -291,7 +303,7 @@ export class AwsNode {
       case 'awsProfile':
         return this.addProfile({ ...(isObj(m.keys) ? m.keys : {}), name: m.name }, userName(m.user))
       case 'awsCheck':
-        return this.check(m.settings)
+        return this.check(m.settings, m.over)
       default:
         throw new MccsError('MCCS_ERR_INVALID', 'unknown AWS request', { field: 't' })
     }

@@ -144,6 +144,17 @@ t.test('settings and profiles are written 0600, keys are never returned or logge
   const bad = await c.req('POST', '/api/aws/nodes/n1/check', { settings: { region: 'us-east-1', endpoint: sim.url, profile: 'second' } })
   t.match(bad.body, { ok: false, field: 'profile', code: 'MCCS_ERR_AWS_API' })
 
+  // A profile the files do not have: the profile named, within a few seconds.
+  const t2 = Date.now()
+  const none = await c.req('POST', '/api/aws/nodes/n1/check', { profile: 'nosuch' })
+  t.match(none.body, { ok: false, field: 'profile', profile: 'nosuch', endpoint: sim.url })
+  t.match(none.body.message, /nosuch/)
+  t.ok(Date.now() - t2 < 5000, 'answered within a few seconds')
+  // A resource's own profile over the node's settings (the wizard's per-node profile): refused if malformed.
+  const badOver = await c.req('POST', '/api/aws/nodes/n1/check', { profile: 'bad name' })
+  t.equal(badOver.status, 400)
+  t.equal(badOver.body.error.field, '/profile')
+
   // An endpoint that does not answer: a named error within a few seconds.
   const port = await closedPort()
   const t0 = Date.now()

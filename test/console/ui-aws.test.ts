@@ -219,6 +219,58 @@ if (why) {
     )
     t.match(JSON.parse(await readFile(path.join(dir, 'demo2/config/aws.json'), 'utf8')), { endpoint: ec2Url }, 'a check writes nothing')
 
+    await page.keyboard.press('Escape')
+    await page.waitForSelector('#aws-dlg', { state: 'detached' })
+
+    // 3. The AWS SIP wizard checks each node's profile on that node: a profile demo2 does not have is named
+    // under demo2's column within a few seconds (the type's validate hook is not waited for); then Add.
+    await pick(page, 'group:demo')
+    await menu(page, 'edit', 'add-resource')
+    await page.selectOption('#ar-type', 'aws-sip')
+    await page.waitForSelector('#wz-eni--demo2-note[data-count]', { timeout: 20_000 })
+    await page.fill('#wz-ip', '10.0.1.50')
+    await page.fill('#wz-eni--demo1', 'eni-demo1')
+    await page.fill('#wz-eni--demo2', 'eni-demo2')
+    await page.fill('#wz-profile--demo1', 'ops')
+    await page.fill('#wz-profile--demo2', 'nosuch')
+    const t1 = Date.now()
+    await page.click('#ar-check')
+    await page.waitForFunction(() => /nosuch/.test(document.querySelector('#wz-profile--demo2-err')?.textContent ?? ''), null, {
+      timeout: 10_000,
+    })
+    const ms1 = Date.now() - t1
+    t.ok(ms1 < 6000, `the wizard named demo2's profile within a few seconds (${ms1} ms)`)
+    t.match(await page.textContent('#wz-profile--demo2-err'), /No usable credentials for profile nosuch/)
+    t.match(await page.textContent('#wz-profile--demo1-note'), /OK: EC2 answered/, "demo1's profile checked on demo1: OK")
+    t.ok(await page.isVisible('#wz-profile--demo1-add-profile'), 'Add AWS CLI Profile is offered beside the profile')
+    await page.fill('#wz-profile--demo2', 'ops')
+    const name = await page.inputValue('#ar-name')
+    await page.click('#ar-add')
+    await page.waitForSelector('#add-resource', { state: 'detached', timeout: 20_000 }).catch(async (e: Error) => {
+      const errs = await page.$$eval('#add-resource .field-error', (es) => es.map((x) => x.textContent).filter(Boolean))
+      throw new Error(`${e.message}; the wizard says: ${errs.join(' | ')}`)
+    })
+    await page.waitForSelector(`[data-key="resource:${name}"]`)
+    t.pass(`the AWS SIP resource ${name} is added from the console`)
+    // Action → Online on the new resource: it comes online on the group's node, against the demo's EC2.
+    await pick(page, `resource:${name}`)
+    await menu(page, 'action', 'online')
+    await page
+      .waitForSelector(`[data-key="resource:${name}"] > .tree-row [data-state=online]`, { timeout: 30_000 })
+      .catch(async (e: Error) => {
+        const row = await page.textContent(`[data-key="resource:${name}"] > .tree-row`)
+        const logs = await Promise.all(['demo1', 'demo2'].map((n) => readFile(path.join(dir, n, 'logs/mccs.log'), 'utf8').catch(() => '')))
+        const lines = logs
+          .flatMap((l) => l.split('\n'))
+          .filter((l) => l.includes(name) || /aws ec2/.test(l))
+          .slice(-15)
+        throw new Error(`${e.message}\nrow: ${row}\n${lines.join('\n')}`)
+      })
+    const ec2 = JSON.parse(await readFile(path.join(dir, 'ec2.json'), 'utf8')) as {
+      instances: Array<{ enis: Array<{ id: string; secondaryIps?: unknown }> }>
+    }
+    t.match(JSON.stringify(ec2.instances), /10\.0\.1\.50/, 'and the address is assigned in the EC2 endpoint')
+
     demo.kill('SIGINT')
     t.equal(await exited, 0, 'the demo stops cleanly')
   })

@@ -8,7 +8,7 @@
 // on the node that writes it (core/agent/aws-node.ts), and a refusal names the field and writes nothing.
 import type { FastifyInstance } from 'fastify'
 import { MccsError } from '../../errors.js'
-import { checkProfileInput, checkSettingsInput, type AwsCheckResult, type AwsNodeView } from '../../agent/aws-node.js'
+import { checkOverride, checkProfileInput, checkSettingsInput, type AwsCheckResult, type AwsNodeView } from '../../agent/aws-node.js'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
 
@@ -101,19 +101,34 @@ export function registerAwsRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
   )
 
-  app.post<{ Params: { node: string }; Body: { settings?: Record<string, unknown> } }>(
+  app.post<{ Params: { node: string }; Body: { settings?: Record<string, unknown>; profile?: string; region?: string } }>(
     '/api/aws/nodes/:node/check',
     {
       schema: {
         summary: 'Check AWS settings on a node against EC2 (a DryRun of DescribeNetworkInterfaces, a few seconds at most)',
+        description:
+          "settings: region, endpoint and profile to check (absent: the node's saved ones); profile, region: a resource's own attributes over them (the wizard's per-node profile)",
         params: nodeParam,
-        body: { type: 'object', additionalProperties: false, properties: { settings: settingsBody } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { settings: settingsBody, profile: settingsBody.properties.profile, region: settingsBody.properties.region },
+        },
       },
     },
     async (req) => {
       known(req.params.node)
-      const settings = req.body?.settings === undefined ? undefined : checkSettingsInput(req.body.settings)
-      const r = (await agent.awsOn(req.params.node, { t: 'awsCheck', ...(settings ? { settings } : {}) })) as AwsCheckResult
+      const b = req.body ?? {}
+      const settings = b.settings === undefined ? undefined : checkSettingsInput(b.settings)
+      const over = checkOverride({
+        ...(b.profile !== undefined ? { profile: b.profile } : {}),
+        ...(b.region !== undefined ? { region: b.region } : {}),
+      })
+      const r = (await agent.awsOn(req.params.node, {
+        t: 'awsCheck',
+        ...(settings ? { settings } : {}),
+        ...(Object.keys(over).length ? { over } : {}),
+      })) as AwsCheckResult
       if (!r || typeof r !== 'object' || r.node !== req.params.node || typeof r.ok !== 'boolean')
         throw new MccsError('MCCS_ERR_PEER_PROTOCOL', `${req.params.node}'s AWS check answer is not a check result`, {
           subject: req.params.node,

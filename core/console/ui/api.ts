@@ -132,8 +132,8 @@ export const api = {
   setAws: (node: string, s: AwsSettingsInput) => call<AwsNodeView>('PUT', `/api/aws/nodes/${encodeURIComponent(node)}/settings`, s),
   addAwsProfile: (node: string, p: Record<string, string>) =>
     call<AwsNodeView>('POST', `/api/aws/nodes/${encodeURIComponent(node)}/profiles`, p),
-  checkAws: (node: string, settings?: AwsSettingsInput) =>
-    call<AwsCheckResult>('POST', `/api/aws/nodes/${encodeURIComponent(node)}/check`, settings ? { settings } : {}),
+  checkAws: (node: string, settings?: AwsSettingsInput, over: { profile?: string; region?: string } = {}) =>
+    call<AwsCheckResult>('POST', `/api/aws/nodes/${encodeURIComponent(node)}/check`, { ...(settings ? { settings } : {}), ...over }),
   addLicense: (node: string, text: string) => call<License>('POST', '/api/licenses', { node, text }),
   timeline: (q: { group: string | null; since?: string; limit?: number }) =>
     call<TimelineReply>(

@@ -41,11 +41,14 @@ export function checkText(r: AwsCheckResult): string {
   if (r.ok) return tr('ui.aws.check.ok', { profile: r.profile, region: r.region ?? '?', ms: r.ms })
   if (r.code === 'MCCS_ERR_AWS_UNREACHABLE' && r.field === 'endpoint')
     return tr('ui.aws.check.unreachable', { endpoint: r.endpoint ?? tr('ui.aws.publicEndpoint'), reason: r.message })
+  if (r.code === 'MCCS_ERR_AWS_UNREACHABLE' && r.field === 'profile')
+    return tr('ui.aws.check.credentials', { profile: r.profile, reason: r.message })
   if (r.code === 'MCCS_ERR_AWS_CONFIG') return tr('ui.aws.check.config', { field: r.field ?? '?', reason: r.message })
   if (r.awsCode === 'UnauthorizedOperation') return tr('ui.aws.check.denied', { profile: r.profile })
   return tr('ui.aws.check.refused', { field: r.field ?? 'profile', code: r.awsCode ?? r.code ?? '?', reason: r.message })
 }
 
+/** Resolves when the dialog is closed (the wizard then asks its profile lists again). */
 export async function awsSettingsDialog(): Promise<void> {
   const d = dialog(tr('ui.aws.title'), { id: 'aws-dlg', wide: true })
   const top = h('div', { class: 'field-error', role: 'alert', id: 'aws-error' })
@@ -56,7 +59,7 @@ export async function awsSettingsDialog(): Promise<void> {
   } catch (e) {
     top.textContent = e instanceof ApiError ? `${e.message} (${e.code})` : (e as Error).message
     d.footer.append(button(tr('ui.btn.close'), () => d.close()))
-    return
+    return d.closed
   }
   const cols: Column[] = data.nodes.map((n) => {
     const view = 'error' in n ? null : n
@@ -206,6 +209,7 @@ export async function awsSettingsDialog(): Promise<void> {
       { primary: true, id: 'aws-save' },
     ),
   )
+  return d.closed
 }
 
 function showProfiles(c: Column): void {
