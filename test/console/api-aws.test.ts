@@ -128,13 +128,24 @@ t.test('settings and profiles are written 0600, keys are never returned or logge
   t.match(all.body.nodes[0], { node: 'n1', identity: 'instance-role', files: { credentials: CRED, config: CONF } })
   h.ta.agent.log.flush?.()
   t.notMatch(await readFile(path.join(h.ta.home, 'logs/operation.log'), 'utf8'), SECRET, 'not in the operation log')
-  t.notMatch(await readFile(path.join(h.ta.home, 'logs/mccs.log'), 'utf8').catch(() => ''), SECRET, 'not in the agent log')
+  const agentLog = await readFile(path.join(h.ta.home, 'logs/mccs.log'), 'utf8')
+  t.ok(
+    agentLog.split('\n').some((l) => l.includes('AWS profile written') && l.includes(`"name":"second"`)),
+    'the agent log has the change',
+  )
+  t.notMatch(agentLog, SECRET, 'but not the secret')
 
   const set = await c.req('PUT', '/api/aws/nodes/n1/settings', { region: 'us-east-1', endpoint: sim.url, profile: 'mccs' })
   t.equal(set.status, 200)
   t.match(set.body, { identity: 'profile', settings: { region: 'us-east-1', endpoint: sim.url, profile: 'mccs' } })
   const awsJson = path.join(h.ta.home, 'config/aws.json')
   t.equal((await stat(awsJson)).mode & 0o777, 0o600, 'aws.json 0600')
+
+  // No profile: the instance role (aws.json without a profile), then back to the profile.
+  const role = await c.req('PUT', '/api/aws/nodes/n1/settings', { region: 'us-east-1', endpoint: sim.url, profile: '' })
+  t.match(role.body, { identity: 'instance-role' })
+  t.same(JSON.parse(await readFile(awsJson, 'utf8')), { region: 'us-east-1', endpoint: sim.url })
+  t.equal((await c.req('PUT', '/api/aws/nodes/n1/settings', { region: 'us-east-1', endpoint: sim.url, profile: 'mccs' })).status, 200)
 
   const ok = await c.req('POST', '/api/aws/nodes/n1/check', {})
   t.equal(ok.status, 200)
