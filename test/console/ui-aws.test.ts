@@ -161,7 +161,7 @@ if (why) {
     t.ok(await page.isChecked('#awsp-all'), 'on every node by default')
     await page.click('#awsp-add')
     await page.waitForSelector('#aws-profile-dlg', { state: 'detached' })
-    for (const [i, n] of ['demo1', 'demo2'].entries()) {
+    for (const n of ['demo1', 'demo2']) {
       t.equal(await page.inputValue(`#aws-profile-${n}`), 'ops', `${n} now uses ops`)
       const cred = path.join(dir, n, 'aws/credentials')
       t.equal((await stat(cred)).mode & 0o777, 0o600, `${n}: credentials file 0600`)
@@ -170,7 +170,6 @@ if (why) {
         /\[ops\]\naws_access_key_id = test\naws_secret_access_key = test\n/,
         `${n}: the profile in its agent's file`,
       )
-      void i
     }
     t.match(await page.textContent('#aws-profile-demo1'), /ops \(us-east-1, keys set\)|ops \(keys set\)/, 'shown as "keys set"')
 

@@ -205,7 +205,11 @@ export function schemaForm(o: {
                 type: 'button',
                 class: 'btn btn-small',
                 id: `${id}-add-profile`,
-                onclick: () => void awsSettingsDialog().then(() => Promise.all(o.nodes.map((n) => discoverOne(f, n)))),
+                onclick: () =>
+                  void awsSettingsDialog().then(() => {
+                    profileChecks.clear() // the settings or keys may have changed: check afresh
+                    return Promise.all(o.nodes.map((n) => discoverOne(f, n)))
+                  }),
               },
               tr('ui.aws.addProfile'),
             ),
