@@ -284,7 +284,13 @@ export class AwsNode {
         code,
         ...(err.field && code !== 'MCCS_ERR_AWS_CONFIG' ? { awsCode: err.field } : {}),
         field,
-        message: isMccsError(e) ? e.reason : String((e as Error).message),
+        // A connection that never answered: say how long it was given, not the SDK's word.
+        message:
+          code === 'MCCS_ERR_AWS_UNREACHABLE' && err.field === 'timeout'
+            ? `no answer within ${CHECK_MS / 1000} s (timeout)`
+            : isMccsError(e)
+              ? e.reason
+              : String((e as Error).message),
       }
     } finally {
       clearTimeout(timer)

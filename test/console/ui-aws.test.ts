@@ -122,7 +122,7 @@ if (why) {
 
     const browser = await launch()
     t.teardown(() => browser.close())
-    const page = await newPage(browser, { width: 1400, height: 900 })
+    const page = await newPage(browser, { width: 1280, height: 800 })
     await firstLogin(page, `https://127.0.0.1:${consolePort}`)
     await page.waitForSelector('[data-key="node:demo2"] [data-state=up]', { timeout: 30_000 })
 
@@ -217,6 +217,12 @@ if (why) {
       'demo2: the endpoint named, no answer',
     )
     t.match(JSON.parse(await readFile(path.join(dir, 'demo2/config/aws.json'), 'utf8')), { endpoint: ec2Url }, 'a check writes nothing')
+    // At 1280×800 the dialog's buttons are on screen (the operator can reach Save and Check).
+    for (const b of ['#aws-save', '#aws-check']) {
+      const box = await page.locator(b).boundingBox()
+      t.ok(box && box.y + box.height <= 800 && box.x + box.width <= 1280, `${b} is inside the window`)
+    }
+    if (process.env.MCCS_DEBUG_CONSOLE) await page.screenshot({ path: `${process.env.MCCS_DEBUG_CONSOLE}/ui-aws-settings.png` })
 
     await page.keyboard.press('Escape')
     await page.waitForSelector('#aws-dlg', { state: 'detached' })
