@@ -49,6 +49,7 @@ import { Executor, type ActionOutcome } from '../executor/executor.js'
 import { createLog, type Log } from '../log/logger.js'
 import { OpLog } from '../log/oplog.js'
 import { LogLevel, LOG_LEVEL_FILE } from './log-level.js'
+import { AwsNode, serveAws, ASK_MS as AWS_ASK_MS, type AwsMessage } from './aws-node.js'
 import { Timeline, TIMELINE_FILE } from '../log/timeline.js'
 import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeline-peers.js'
 import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
@@ -103,6 +104,8 @@ export class Agent extends EventEmitter {
   readonly oplog: OpLog
   /** This node's log level, changed at run time and kept across restarts (log-level.ts). */
   readonly logLevel: LogLevel
+  /** This node's AWS settings and profiles, for the console of any node (aws-node.ts). */
+  readonly aws: AwsNode
   /** Inputs and decisions, on disk before a fence or an online starts (core/log/timeline.ts). */
   readonly timeline: Timeline
   private readonly executor: Executor
@@ -161,6 +164,7 @@ export class Agent extends EventEmitter {
     this.store = new ConfigStore(b.configDir, { types: catalog, log: this.log })
     this.oplog = new OpLog(path.join(b.logDir, 'operation.log'))
     this.logLevel = new LogLevel({ file: path.join(b.stateDir, LOG_LEVEL_FILE), node: this.node, log: this.log, oplog: this.oplog })
+    this.aws = new AwsNode({ node: this.node, settingsFile: path.join(b.configDir, 'aws.json'), log: this.log, oplog: this.oplog })
     this.licenses = new AgentLicenses({
       bootstrap: b,
       log: this.log,
@@ -290,6 +294,7 @@ export class Agent extends EventEmitter {
       serveMirror(rpc, this.mirror)
       serveTimeline(rpc, this.timeline)
       serveOplog(rpc, this.node, this.oplog)
+      serveAws(rpc, this.aws)
       this.sync.announce() // generation and digest shown to peers in our heartbeat view
       if (mode === 'standby') role.setMode('standby') // said in our first heartbeats
       await rpc.start() // listening before our heartbeat says we are here
@@ -591,6 +596,14 @@ export class Agent extends EventEmitter {
         : ({ t: 'licenseInstall', text: install } satisfies ServiceMessage),
       15_000,
     )
+  }
+
+  /** A node's AWS settings: viewed, changed, a profile added or checked against EC2, here or over the peer channel. */
+  awsOn(node: string, msg: AwsMessage): Promise<unknown> {
+    if (node === this.node) return this.aws.handle(msg)
+    const c = this.rpc
+    if (!c) return Promise.reject(new MccsError('MCCS_ERR_NOT_FOUND', `no cluster: ${node} is not reachable from here`, { subject: node }))
+    return c.request(node, msg, AWS_ASK_MS)
   }
 
   /** The wizard's discover hook run on another node (its adapters, its ENIs), over the peer channel. */

@@ -25,6 +25,8 @@ import { createClusterKey } from '../cluster/cluster-key.js'
 import { issueLicense } from '../license/format.js'
 import { installLicense, TRUSTED_KEYS_FILE } from '../license/store.js'
 import { ProcManager } from '../plugins/caps/proc.js'
+import { writeProfile, type SharedFiles } from '../plugins/caps/aws-files.js'
+import { writeFileAtomic } from '../config/atomic.js'
 import { packageRoot } from '../paths.js'
 import { rpc } from './control-client.js'
 import { renderStatus } from './status-cmd.js'
@@ -37,6 +39,26 @@ export const DEMO_NODES = [
   { name: 'demo2', ip: '127.0.0.2' },
 ] as const
 const FIRST_LOGIN = 'first login: mcuser / mccs (you will be asked to choose a new password)'
+/** The profile each demo agent uses for the demo's EC2 endpoint (its keys are the endpoint's test keys). */
+export const DEMO_AWS_PROFILE = 'demo'
+const DEMO_AWS_REGION = 'us-east-1'
+
+/** Each demo agent's own AWS files (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE point here): the demo
+ *  never reads or writes the files of the user who runs it. */
+export const demoAwsFiles = (home: string): SharedFiles => ({
+  config: path.join(home, 'aws', 'config'),
+  credentials: path.join(home, 'aws', 'credentials'),
+})
+
+/** Points every demo agent at the demo's EC2 endpoint: config/aws.json (region, endpoint, profile) and the
+ *  profile's keys in the agent's own AWS files, so the AWS wizards and types work without instance metadata. */
+async function configureAws(homes: Record<string, Bootstrap>, endpoint: string): Promise<void> {
+  for (const b of Object.values(homes)) {
+    await writeProfile(DEMO_AWS_PROFILE, { accessKeyId: 'test', secretAccessKey: 'test', region: DEMO_AWS_REGION }, demoAwsFiles(b.home))
+    const settings = { profile: DEMO_AWS_PROFILE, region: DEMO_AWS_REGION, endpoint }
+    await writeFileAtomic(path.join(b.configDir, 'aws.json'), JSON.stringify(settings, null, 2) + '\n', 0o600)
+  }
+}
 
 export interface DemoOptions {
   dir?: string
@@ -236,6 +258,8 @@ class DemoAgents {
         MCCS_NODE_NAME: node,
         MCCS_CONSOLE_LISTEN: ip,
         MCCS_CONSOLE_PORT: String(this.consolePort),
+        AWS_CONFIG_FILE: demoAwsFiles(b.home).config,
+        AWS_SHARED_CREDENTIALS_FILE: demoAwsFiles(b.home).credentials,
       },
       // Its own process group: Ctrl-C reaches the demo only, which takes the group offline before stopping agents.
       stdio: 'ignore',
@@ -393,6 +417,7 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
       stateFile: path.join(root, 'ec2.json'),
       seed: sim.seedForNodes(DEMO_NODES.map((n) => n.name)),
     })
+    await configureAws(homes, ec2.url)
   } catch (e) {
     io.err(`demo: the EC2 endpoint did not start: ${(e as Error).message}`)
   }
@@ -424,6 +449,7 @@ MCCS demo: a two-node cluster on loopback in ${root}
     ec2
       ? `
   EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
+    each agent uses it: profile '${DEMO_AWS_PROFILE}' in <home>/aws/credentials, config/aws.json (console: Edit > AWS settings)
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances`
       : ''
   }

@@ -75,7 +75,7 @@ const schemaCache = new WeakMap<object, ValidateFunction>()
 export async function validateAttrs(agent: Agent, type: string, perNode: Record<string, Record<string, unknown>>) {
   const p = loaded(agent, type)
   const known = new Set(agent.store.current().hb.nodes.map((n) => n.name))
-  const diagnostics: Array<{ field: string; message: string; hint?: string }> = []
+  const diagnostics: Array<{ field: string; message: string; hint?: string; severity?: 'warning' }> = []
   for (const node of Object.keys(perNode)) {
     if (!known.has(node))
       diagnostics.push({ field: `/perNode/${node}`, message: `'${node}' is not a node of this cluster (${[...known].join(', ')})` })
@@ -104,7 +104,12 @@ export async function validateAttrs(agent: Agent, type: string, perNode: Record<
       for (const d of r.diagnostics ?? []) {
         // Plugins point at /nodes/<node>/<attr>; the request calls that /perNode/<node>/<attr>.
         const field = (d.path ?? '').replace(/^\/nodes\//, '/perNode/') || '/perNode'
-        diagnostics.push({ field, message: d.summary, ...(d.detail ? { hint: d.detail } : {}) })
+        diagnostics.push({
+          field,
+          message: d.summary,
+          ...(d.detail ? { hint: d.detail } : {}),
+          ...(d.severity === 'warning' ? { severity: 'warning' as const } : {}),
+        })
       }
       if (r.answer !== 'ok' && !(r.diagnostics ?? []).length)
         diagnostics.push({ field: '/perNode', message: r.reason ?? `the type answered ${r.answer}` })
@@ -112,5 +117,6 @@ export async function validateAttrs(agent: Agent, type: string, perNode: Record<
       diagnostics.push({ field: '/perNode', message: `the type's validate hook did not answer (${r.status}: ${r.error ?? ''})` })
     }
   }
-  return { ok: diagnostics.length === 0, diagnostics }
+  // A warning (an action EC2 cannot dry-run) is shown, but does not refuse the resource.
+  return { ok: diagnostics.every((d) => d.severity === 'warning'), diagnostics }
 }

@@ -17,4 +17,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./hb.js')).registerHbRoutes,
   async () => (await import('./timeline.js')).registerTimelineRoutes,
   async () => (await import('./help.js')).registerHelpRoutes,
+  async () => (await import('./aws.js')).registerAwsRoutes,
 ]

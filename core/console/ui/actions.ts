@@ -11,6 +11,7 @@ import { addResourceWizard } from './add-resource.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { oplogDialog, supportDialog, preferencesDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
 import { helpDialog } from './help.js'
+import { awsSettingsDialog } from './aws-settings.js'
 import { tr } from './i18n.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
@@ -226,6 +227,7 @@ export const COMMANDS: Command[] = [
     },
   },
   { id: 'heartbeat', label: () => tr('ui.cmd.heartbeat'), menu: 'edit', enabled: () => true, run: () => heartbeatDialog() },
+  { id: 'aws-settings', label: () => tr('ui.cmd.aws-settings'), menu: 'edit', enabled: () => true, run: () => awsSettingsDialog() },
   {
     id: 'rename-node',
     label: () => tr('ui.cmd.rename-node'),

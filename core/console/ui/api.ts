@@ -2,10 +2,11 @@
 // one error shape ({error: {code, message, field?}, issues?}) turned into ApiError for the views.
 import type { AgentStatus } from '../../agent/status.js'
 import type { TimelineReply } from '../routes/timeline.js'
+import type { AwsCheckResult, AwsNodeView, AwsSettingsInput } from '../../agent/aws-node.js'
 import { lang, tr } from './i18n.js'
 import type { Locale } from '../../i18n/messages.js'
 
-export type { TimelineReply }
+export type { TimelineReply, AwsCheckResult, AwsNodeView, AwsSettingsInput }
 
 export class ApiError extends Error {
   constructor(
@@ -127,6 +128,12 @@ export const api = {
   supportList: () => call<SupportBundle[]>('GET', '/api/support'),
   supportCollect: (nodes: 'all' | string[]) => call<SupportBundle>('POST', '/api/support', { nodes }),
   licenses: () => call<License[]>('GET', '/api/licenses'),
+  aws: () => call<{ nodes: Array<AwsNodeView | { node: string; error: { code: string; message: string } }> }>('GET', '/api/aws'),
+  setAws: (node: string, s: AwsSettingsInput) => call<AwsNodeView>('PUT', `/api/aws/nodes/${encodeURIComponent(node)}/settings`, s),
+  addAwsProfile: (node: string, p: Record<string, string>) =>
+    call<AwsNodeView>('POST', `/api/aws/nodes/${encodeURIComponent(node)}/profiles`, p),
+  checkAws: (node: string, settings?: AwsSettingsInput, over: { profile?: string; region?: string } = {}) =>
+    call<AwsCheckResult>('POST', `/api/aws/nodes/${encodeURIComponent(node)}/check`, { ...(settings ? { settings } : {}), ...over }),
   addLicense: (node: string, text: string) => call<License>('POST', '/api/licenses', { node, text }),
   timeline: (q: { group: string | null; since?: string; limit?: number }) =>
     call<TimelineReply>(

@@ -5,7 +5,8 @@
 // An object field with `schemaFrom` gets its own form from a schema the plugin's discover hook makes for
 // the other fields' values (an OCF agent's parameters from its meta-data), rendered by this same code.
 import { h, replace } from './dom.js'
-import { api, ApiError, type JsonSchema } from './api.js'
+import { api, ApiError, type AwsCheckResult, type JsonSchema } from './api.js'
+import { awsSettingsDialog, checkText } from './aws-settings.js'
 import { tr } from './i18n.js'
 
 interface Hints {
@@ -194,6 +195,24 @@ export function schemaForm(o: {
             },
             '↻ Refresh',
           ),
+          // The manual's "Add AWS CLI Profile" beside an AWS type's profile list: the AWS settings dialog,
+          // then the lists asked again.
+          f.hints.discover === 'profile' &&
+            node === o.nodes[0] &&
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-small',
+                id: `${id}-add-profile`,
+                onclick: () =>
+                  void awsSettingsDialog().then(() => {
+                    profileChecks.clear() // the settings or keys may have changed: check afresh
+                    return Promise.all(o.nodes.map((n) => discoverOne(f, n)))
+                  }),
+              },
+              tr('ui.aws.addProfile'),
+            ),
           note,
         )
         break
@@ -437,6 +456,16 @@ export function schemaForm(o: {
     const v = values()
     if (!v) return false
     const perNode = Object.fromEntries(o.nodes.map((n) => [n, { ...v.attrs, ...(v.nodeAttrs[n] ?? {}) }]))
+    // An AWS type: each node's profile is checked on that node first (the manual: on both nodes), a few
+    // seconds at most with progress in its column; the type's validate hook is asked only once EC2 answers.
+    const profile = fields.find((f) => f.prop === 'profile' && f.hints.discover === 'profile' && f.perNode)
+    if (profile) {
+      const bad = await checkProfiles(perNode)
+      if (bad.length) {
+        showIssues(bad)
+        return false
+      }
+    }
     try {
       const r = await api.validate(o.type, perNode)
       showIssues(r.diagnostics ?? [])
@@ -449,6 +478,41 @@ export function schemaForm(o: {
       general.textContent = tr('ui.wz.checkFailed', { message: (e as Error).message })
       return false
     }
+  }
+
+  /** Answers of the profile check by node and (profile, region), kept briefly: the form is checked as it is edited. */
+  const profileChecks = new Map<string, { at: number; r: Promise<AwsCheckResult> }>()
+  async function checkProfiles(perNode: Record<string, Record<string, unknown>>): Promise<Diagnostic[]> {
+    const bad: Diagnostic[] = []
+    await Promise.all(
+      o.nodes.map(async (node) => {
+        const a = perNode[node] ?? {}
+        const over = {
+          ...(typeof a.profile === 'string' && a.profile ? { profile: a.profile } : {}),
+          ...(typeof a.region === 'string' && a.region ? { region: a.region } : {}),
+        }
+        const k = `${node}|${over.profile ?? ''}|${over.region ?? ''}`
+        let c = profileChecks.get(k)
+        if (!c || Date.now() - c.at > 15_000) profileChecks.set(k, (c = { at: Date.now(), r: api.checkAws(node, undefined, over) }))
+        const note = notes.get(key('profile', node))
+        const t0 = Date.now()
+        const tick = () => note && (note.textContent = tr('ui.aws.checking', { s: ((Date.now() - t0) / 1000).toFixed(1) }))
+        tick()
+        const timer = setInterval(tick, 100)
+        try {
+          const r = await c.r
+          if (note) note.textContent = r.ok ? `✔ ${checkText(r)}` : ''
+          if (!r.ok) bad.push({ field: `/perNode/${node}/profile`, message: checkText(r) })
+        } catch (e) {
+          profileChecks.delete(k)
+          if (note) note.textContent = ''
+          bad.push({ field: `/perNode/${node}/profile`, message: (e as Error).message })
+        } finally {
+          clearInterval(timer)
+        }
+      }),
+    )
+    return bad
   }
 
   async function discoverOne(f: Field, node?: string): Promise<void> {

@@ -8,12 +8,11 @@
 // backoff, bounded by the hook's deadline, and slow down every call to the same target while EC2 is
 // throttling (adaptive), so that each retry is in the log and no retry outlives the hook.
 import { readFile } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import { MccsError } from '../../errors.js'
 import type { CallInfo, CapabilityMethod, CapabilityProvider } from '../capabilities.js'
 import type { Logger } from '../../../sdk/src/types.js'
-import { AwsSettingsFile, DEFAULT_CACHE_TTL_MS, resolveTarget, targetKey, type AwsTarget } from './aws-config.js'
+import { AwsSettingsFile, DEFAULT_CACHE_TTL_MS, resolveTarget, targetKey, type AwsFileSettings, type AwsTarget } from './aws-config.js'
+import { filesStamp, sharedFiles } from './aws-files.js'
 import { DescribeCache, type FetchCtx } from './aws-cache.js'
 
 const ACTION_RE = /^[A-Z][A-Za-z0-9]{1,63}$/
@@ -42,6 +41,8 @@ interface Client {
 export interface AwsEc2Options {
   /** <home>/config/aws.json */
   settingsFile: string
+  /** Settings to use instead of the file (the console's check of settings not saved yet). */
+  fixed?: AwsFileSettings
   /** Tests: replaces the random jitter (0..1). */
   random?: () => number
 }
@@ -104,15 +105,18 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
   let throttles = 0
 
   async function target(call: CallInfo): Promise<AwsTarget> {
-    const s = await file.load()
+    const s = opts.fixed ?? (await file.load())
     ttl = s.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS
     return resolveTarget(s, call.attrs, call.resource)
   }
 
   async function client(t: AwsTarget): Promise<Client> {
-    const key = targetKey(t)
+    // A profile's keys are read once per client: a change of the shared files (the console's "Add AWS CLI
+    // Profile") makes a new client, so new keys are in force at the next call without a restart.
+    const key = `${targetKey(t)}|${t.profile ? await filesStamp() : ''}`
     const have = clients.get(key)
     if (have) return have
+    for (const k of clients.keys()) if (k.startsWith(`${targetKey(t)}|`)) clients.delete(k)
     sdk ??= await import('@aws-sdk/client-ec2')
     const creds = await import('@aws-sdk/credential-providers')
     const c = new sdk.EC2Client({
@@ -120,7 +124,9 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
       ...(t.endpoint ? { endpoint: t.endpoint } : {}),
       // A profile of the shared files (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE honoured), else the
       // instance role over IMDSv2. Credentials stay inside the SDK: never in a log line or a result.
-      credentials: t.profile ? creds.fromIni({ profile: t.profile }) : creds.fromInstanceMetadata({ timeout: 1000, maxRetries: 1 }),
+      credentials: t.profile
+        ? creds.fromIni({ profile: t.profile, ignoreCache: true })
+        : creds.fromInstanceMetadata({ timeout: 1000, maxRetries: 1 }),
       maxAttempts: 1,
     }) as unknown as Client
     clients.set(key, c)
@@ -347,10 +353,10 @@ export function awsEc2Provider(opts: AwsEc2Options): AwsEc2Provider {
 
 /** Profile names of the shared files the SDK reads (section names only: no keys leave this function). */
 async function listProfiles(): Promise<string[]> {
-  const home = os.homedir()
+  const shared = sharedFiles()
   const files = [
-    [process.env.AWS_CONFIG_FILE ?? path.join(home, '.aws/config'), true],
-    [process.env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws/credentials'), false],
+    [shared.config, true],
+    [shared.credentials, false],
   ] as const
   const names = new Set<string>()
   for (const [f, isConfig] of files) {
