@@ -45,7 +45,16 @@ if (!avail.ok || !haveCommit) {
         30_000,
         `${n} in the cluster`,
       )
-    t.equal((await c.status('n1')).membership?.role, 'coordinator', 'n1 (this version) coordinates')
+    // A first view may hold two of the three (a fresh-clone run at load 14 read n1 outside it): wait for all three.
+    const m1 = await until(
+      async () => {
+        const m = (await c.status('n1')).membership
+        return m?.partition.length === 3 && m.role === 'coordinator' ? m : undefined
+      },
+      30_000,
+      'n1 coordinating all three',
+    )
+    t.equal(m1.role, 'coordinator', 'n1 (this version) coordinates')
     t.equal((await onDisk('n1')).schemaVersion, 2, 'n1 migrated its main.json to version 2')
     t.notOk('schemaVersion' in (await onDisk('n3')), 'n3 (the earlier agent) keeps version 1')
 
