@@ -11,6 +11,9 @@ export const DAY_MS = 86_400_000
 export const VERIFY_WINDOW_MS = 7 * DAY_MS
 /** Warnings start this long before the 7 days run out. */
 export const VERIFY_WARN_MS = 3 * DAY_MS
+/** A verification record dated later than this after the clock means the clock was set back (which
+ *  would otherwise extend the 7 days by as much). */
+export const CLOCK_SKEW_MS = 10 * 60_000
 /** Warnings start this long before a term license expires. */
 export const EXPIRY_WARN_MS = 14 * DAY_MS
 
@@ -116,6 +119,11 @@ export function licenseState(
       return limited(
         'MCCS_ERR_LICENSE_STALE',
         `the record of the last license verification was altered (${v.tampered}): verify the license again with mccs license install`,
+      )
+    if (v && v.at - now > CLOCK_SKEW_MS)
+      return limited(
+        'MCCS_ERR_LICENSE_STALE',
+        `full license last verified ${date(v.at)}, after this node's clock (${date(now)}): the clock went backwards, so the 7 days cannot be counted; restricted mode until it is verified again (mccs license install, or Renew License in the console)`,
       )
     if (v) {
       const age = now - v.at

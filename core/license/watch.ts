@@ -47,6 +47,8 @@ export class LicenseWatch {
   private lease: LeaseClient | null = null
   private lastKey = ''
   private lastWarning = ''
+  /** The full license this run has found valid (its signature). */
+  private verifiedHere = ''
   private readonly now: () => number
 
   constructor(private readonly o: LicenseWatchOptions) {
@@ -100,13 +102,21 @@ export class LicenseWatch {
       await this.lease.stop()
       this.lease = null
     }
-    if (l?.type === 'nodelock' && s.mode === 'valid') {
-      // Verified now: recorded (the first time on this node, then hourly), so that a restart within 7 days keeps it.
-      const v: Verification = await readVerification(b.stateDir, b.nodeName, l)
-      if (v === null || ('at' in v && now - v.at > REFRESH_MS)) {
-        await recordVerification(b.stateDir, b.nodeName, l, now)
-        if (v === null) s = await nodeLicenseState(b, now, macs)
+    if (l?.type === 'nodelock') {
+      // The 7-day rule is about restarts: a running agent verifies its full license at every check, so a
+      // license it has held valid in this run stays valid through a clock step either way.
+      const heldHere = this.verifiedHere === l.signature && s.code === 'MCCS_ERR_LICENSE_STALE'
+      if (s.mode === 'valid' || heldHere) {
+        // Recorded the first time on this node, then hourly (and after a clock step), so that a restart
+        // within 7 days keeps it.
+        const v: Verification = await readVerification(b.stateDir, b.nodeName, l)
+        if (v === null || heldHere || ('at' in v && (now - v.at > REFRESH_MS || v.at > now))) {
+          await recordVerification(b.stateDir, b.nodeName, l, now)
+          // A first start is valid once recorded; a warning of an old record shows at start, then goes.
+          if (v === null || heldHere) s = await nodeLicenseState(b, now, macs)
+        }
       }
+      this.verifiedHere = s.mode === 'valid' ? l.signature : this.verifiedHere
     }
     this.publish(toView(b.nodeName, s))
   }

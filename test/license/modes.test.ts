@@ -265,3 +265,61 @@ t.test('floating licenses: a seat from the license server, server unreachable in
     reason: /license-server\.key: no such file \(copy the license server's key there, mode 0600\)/,
   })
 })
+
+t.test('the 7-day record: deleting or editing it, or a clock gone backwards, does not extend a full license', async (t) => {
+  const nodelock = sign({ type: 'nodelock', node: 'n1', hostId: MAC, issued: '2026-05-01' })
+  const day8 = async (what: string, edit: (rec: string) => Promise<void>) => {
+    const b = await home(t)
+    await installLicense(b, nodelock, T0, [MAC])
+    await edit(path.join(b.stateDir, VERIFY_RECORD_FILE))
+    const r = watch(t, b, () => T0 + 8 * DAY)
+    await r.w.start()
+    t.match(r.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE' }, `${what}: restricted mode on day 8`)
+    t.notOk(
+      r.lines.some((l) => /^info license valid/.test(l)),
+      `${what}: never said valid`,
+    )
+    return r.w.current()
+  }
+  const removed = await day8('the record deleted', (rec) => rm(rec))
+  t.match(removed.reason, /license-verified\.json is missing/, 'the reason says the record is gone')
+  const other = await day8('the record said to be of another license', async (rec) => {
+    const j = JSON.parse(await readFile(rec, 'utf8')) as { license: string }
+    await writeFile(rec, JSON.stringify({ ...j, license: '0'.repeat(32) }))
+  })
+  t.match(other.reason, /altered/)
+  const garbage = await day8('the record replaced by other JSON', (rec) => writeFile(rec, '{"a":{"b":{"c":[1,2,3]}}}'))
+  t.match(garbage.reason, /altered/)
+
+  // A record dated after the clock (the clock set back while the agent was stopped) is not a fresh one.
+  const b = await home(t)
+  await installLicense(b, nodelock, T0 + 30 * DAY, [MAC])
+  const back = watch(t, b, () => T0 + 8 * DAY)
+  await back.w.start()
+  t.match(
+    back.w.current(),
+    { mode: 'limited', code: 'MCCS_ERR_LICENSE_STALE', reason: /verified 2026-07-01T00:00:00Z, after this node's clock/ },
+    'a clock gone backwards: restricted mode, saying why',
+  )
+})
+
+t.test('a running agent keeps its full license when its clock jumps back or forward (the 7 days count restarts)', async (t) => {
+  const nodelock = sign({ type: 'nodelock', node: 'n1', hostId: MAC, issued: '2026-05-01' })
+  const b = await home(t)
+  await installLicense(b, nodelock, T0, [MAC])
+  const at = { now: T0 + DAY }
+  const r = watch(t, b, () => at.now)
+  await r.w.start()
+  t.equal(r.w.current().mode, 'valid', 'valid at start on day 1')
+  at.now = T0 - 20 * DAY
+  await r.w.check()
+  t.equal(r.w.current().mode, 'valid', 'the clock set back 21 days while running: still valid')
+  at.now = T0 + 40 * DAY
+  await r.w.check()
+  t.equal(r.w.current().mode, 'valid', 'the clock set forward 60 days while running: still valid')
+  t.notOk(r.w.current().warning, 'and verified again now, so no 7-day warning')
+  await r.w.stop()
+  const again = watch(t, b, () => T0 + 42 * DAY)
+  await again.w.start()
+  t.match(again.w.current(), { mode: 'valid', warning: undefined }, 'a restart 2 days later: valid')
+})
