@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { MccsError, isMccsError } from '../errors.js'
 import { issueLicense, LICENSE_TYPES, type LicenseType } from '../license/format.js'
-import { installLicense, nodeLicenseView, TRUSTED_KEYS_FILE } from '../license/store.js'
+import { installLicense, nodeLicenseView, readLicenseFile, TRUSTED_KEYS_FILE } from '../license/store.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
@@ -70,7 +70,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
           return EXIT.USAGE
         }
         const bb = b ?? (await loadBootstrap())
-        const l = await installLicense(bb, await readFile(rest[0]!, 'utf8'))
+        const l = await installLicense(bb, await readLicenseFile(rest[0]!, '<file>'))
         io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
         return EXIT.OK
       }

@@ -1,13 +1,13 @@
 // This node's license file (<configDir>/mccs.lic, the manual's name) and the keys it trusts: the
 // vendor key plus operator keys in <configDir>/license-keys.pem (an open build's own key pair).
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { readFile, mkdir } from 'node:fs/promises'
+import { readFile, mkdir, open } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { writeFileAtomic } from '../config/atomic.js'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
-import { parseLicense, publicKeys, type License } from './format.js'
+import { MAX_LICENSE_BYTES, parseLicense, publicKeys, type License } from './format.js'
 import { licenseProblem, licenseState, type LicenseState } from './state.js'
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
 import { readVerification, recordVerification } from './verify-record.js'
@@ -55,6 +55,28 @@ export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
       })
   }
   return keys
+}
+
+/** A license file an operator names (mccs license install, setup --license, license-server --license),
+ *  read no further than a license can be long: a huge file or a device (/dev/zero) is refused, not read. */
+export async function readLicenseFile(file: string, field: string): Promise<string> {
+  let fh
+  try {
+    fh = await open(file, 'r')
+  } catch (e) {
+    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field })
+  }
+  try {
+    if ((await fh.stat()).isDirectory()) throw new MccsError('MCCS_ERR_INVALID', `${file} is a directory, not a license file`, { field })
+    const buf = Buffer.alloc(MAX_LICENSE_BYTES + 1)
+    let n = 0
+    for (let r; n < buf.length && (r = await fh.read(buf, n, buf.length - n, null)).bytesRead > 0;) n += r.bytesRead
+    if (n > MAX_LICENSE_BYTES)
+      throw new MccsError('MCCS_ERR_LICENSE_FORMAT', `is longer than ${MAX_LICENSE_BYTES} bytes (${file})`, { field: '/text' })
+    return buf.subarray(0, n).toString('utf8')
+  } finally {
+    await fh.close()
+  }
 }
 
 /** The installed license, null when there is none; a file that does not parse is reported, not thrown. */

@@ -15,6 +15,7 @@ import { isMccsError } from '../../core/errors.js'
 import { registerLicenseRoutes } from '../../core/console/routes/licenses.js'
 import { sendError } from '../../core/console/http-errors.js'
 import { startTestAgent } from '../agent/helpers.js'
+import { harness, readyClient } from '../console/api-helpers.js'
 import { packageRoot } from '../../core/paths.js'
 
 const pair = () => {
@@ -302,3 +303,119 @@ t.test('mccs status says LIMITED MODE with the reason, and stops saying it once 
   r = await a.cli('license', 'show')
   t.match(r.out, /node n1: licensed[\s\S]*\(2 days left\)[\s\S]*WARNING: license expires in 2 days/)
 })
+
+t.test(
+  'edges: oversized, nested, wrong types, bad signatures, future dates, a clock set back: refused naming the field, nothing changed',
+  async (t) => {
+    const h = await harness() // the real console (strict body schema, nesting limit) on a real agent
+    t.teardown(() => h.cleanup())
+    const a = h.ta
+    const b = a.agent.opts.bootstrap
+    const k = pair()
+    await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+    const now = Date.now()
+    const good = issueLicense(
+      term({ issued: new Date(now - 86_400_000).toISOString(), expires: new Date(now + 9 * 86_400_000).toISOString() }),
+      k.privPem,
+    )
+    await installLicense(b, good)
+    const files = [path.join(b.configDir, LICENSE_FILE), path.join(b.stateDir, 'license-verified.json')]
+    const before = await Promise.all(files.map((f) => readFile(f)))
+    const unchanged = async (what: string) =>
+      t.same(await Promise.all(files.map((f) => readFile(f))), before, `${what}: the license and its record unchanged`)
+
+    // The library call the CLI and the console share.
+    const cases: Array<[string, unknown, string, string, RegExp]> = [
+      ['oversized', `${good}# ${'x'.repeat(20_000)}\n`, 'MCCS_ERR_LICENSE_FORMAT', '/text', /longer than 16384 bytes/],
+      ['a number', 42, 'MCCS_ERR_LICENSE_FORMAT', '/text', /must be the text of an MCCS license/],
+      ['nested', { a: { b: { c: [good] } } }, 'MCCS_ERR_LICENSE_FORMAT', '/text', /must be the text/],
+      ['binary', '\u0000\u0001\u0002=\u0003', 'MCCS_ERR_LICENSE_FORMAT', '/text', /^line 1: "\\u0000\\u0001\\u0002" is not a field name/],
+      [
+        'a count on a term license',
+        good.replace('product=MCCS', 'product=MCCS\ncount=3'),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/count',
+        /only a floating/,
+      ],
+      [
+        'a signature of the wrong form',
+        good.replace(/^signature=.*$/m, `signature=${'A'.repeat(200)}`),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/signature',
+        /88 characters/,
+      ],
+      [
+        'a signature of other bytes',
+        good.replace(/^signature=.*$/m, `signature=${'A'.repeat(86)}==`),
+        'MCCS_ERR_LICENSE_SIGNATURE',
+        '/signature',
+        /does not match/,
+      ],
+      [
+        'issued in the future',
+        issueLicense(
+          term({ issued: new Date(now + 3 * 86_400_000).toISOString(), expires: new Date(now + 30 * 86_400_000).toISOString() }),
+          k.privPem,
+        ),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/issued',
+        /is in the future .*check this node's clock/,
+      ],
+    ]
+    for (const [what, text, code, field, reason] of cases) {
+      await t.rejects(installLicense(b, text), { code, field, reason }, what)
+      await unchanged(what)
+    }
+    // The node's clock set back before the license was issued: refused the same way.
+    await t.rejects(installLicense(b, good, now - 5 * 86_400_000), {
+      code: 'MCCS_ERR_LICENSE_FORMAT',
+      field: '/issued',
+      reason: /in the future/,
+    })
+    await unchanged('a clock set back')
+
+    // The CLI: a file too big to be a license (read no further than that), /dev/zero, a directory.
+    const big = path.join(a.home, 'big.lic')
+    await writeFile(big, Buffer.alloc(8 * 1024 * 1024, 0x41))
+    for (const [what, file, msg] of [
+      ['an 8 MiB file', big, /MCCS_ERR_LICENSE_FORMAT: \/text: is longer than 16384 bytes/],
+      ['/dev/zero', '/dev/zero', /MCCS_ERR_LICENSE_FORMAT: \/text: is longer than 16384 bytes/],
+      ['a directory', a.home, /MCCS_ERR_INVALID: <file>: .* is a directory, not a license file/],
+    ] as const) {
+      const r = await a.cli('license', 'install', file)
+      t.equal(r.code, 6, `${what}: refused as invalid input`)
+      t.match(r.err, msg, `${what}: names what and why`)
+      await unchanged(`CLI, ${what}`)
+    }
+
+    // The console (a logged-in session): wrong types, nesting, size and unknown fields refused naming the field.
+    const c = await readyClient(h)
+    const deep = '{"node":"n1","text":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}'
+    for (const [what, payload, field] of [
+      ['text a number', { node: 'n1', text: 5 }, '/text'],
+      ['text an object', { node: 'n1', text: { a: { b: good } } }, '/text'],
+      ['node an array', { node: ['n1'], text: good }, '/node'],
+      ['text oversized', { node: 'n1', text: good + '#'.repeat(20_000) }, '/text'],
+      ['an extra field', { node: 'n1', text: good, expires: '2099-01-01' }, '/expires'],
+      ['text nested 50000 deep', deep, '/text'],
+    ] as const) {
+      const r = await h.app.inject({
+        method: 'POST',
+        url: '/api/licenses',
+        headers: { 'content-type': 'application/json', cookie: `mccs_session=${c.cookie}`, 'x-csrf-token': c.csrf! },
+        remoteAddress: '127.0.0.1',
+        payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      })
+      t.equal(r.statusCode, 400, `${what}: 400`)
+      t.match(r.json(), { error: { code: 'MCCS_ERR_INVALID', field } }, `${what}: names ${field}`)
+      await unchanged(`console, ${what}`)
+    }
+    const bad = await c.req('POST', '/api/licenses', { node: 'n1', text: good.replace('type=term', 'type=dongle') })
+    t.match(
+      [bad.status, bad.body],
+      [400, { error: { code: 'MCCS_ERR_LICENSE_TYPE', field: '/text', message: /^type: unknown license type "dongle"/ } }],
+    )
+    await unchanged('console, an unknown type')
+    t.match(await nodeLicenseView(b), { valid: true, type: 'term' }, 'the node is still licensed')
+  },
+)
