@@ -1,7 +1,8 @@
 // Licenses (manual 5.4): what an operator sees when installing one — accepted, or refused naming the
 // field and the reason — and the node's state (valid / limited mode).
 import t, { type Test } from 'tap'
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import net from 'node:net'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises'
 import os from 'node:os'
@@ -419,3 +420,84 @@ t.test(
     t.match(await nodeLicenseView(b), { valid: true, type: 'term' }, 'the node is still licensed')
   },
 )
+
+t.test('each reason for limited mode, named by mccs status, the log and the operation log; days left of a valid one', async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} }, { license: false })
+  t.teardown(() => a.cleanup())
+  const b = a.agent.opts.bootstrap
+  const k = pair()
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  await writeFile(path.join(b.configDir, 'license-server.key'), randomBytes(32), { mode: 0o600 })
+  const now = Date.now()
+  const iso = (d: number) => new Date(now + d * 86_400_000).toISOString()
+  const closed = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
+  })
+  const lic = (f: Partial<LicenseFields>) => issueLicense(term({ issued: iso(-60), expires: iso(300), ...f }), k.privPem)
+  const cases: Array<[string, string | null, string, RegExp]> = [
+    ['missing', null, 'MCCS_ERR_LICENSE_MISSING', /no license is installed/],
+    ['expired', lic({ expires: iso(-30) }), 'MCCS_ERR_LICENSE_EXPIRED', /expires: expired at /],
+    [
+      'another host',
+      issueLicense({ type: 'nodelock', node: 'n1', hostId: '02:00:5e:00:53:99', issued: iso(-60) }, k.privPem),
+      'MCCS_ERR_LICENSE_HOST',
+      /hostId: 02:00:5e:00:53:99 is not a MAC address of this node.*\(a license for another host\)/,
+    ],
+    [
+      'tampered',
+      lic({}).replace(/^expires=.*$/m, `expires=${iso(999)}`),
+      'MCCS_ERR_LICENSE_SIGNATURE',
+      /signature: signature does not match the license fields \(altered or corrupted\)/,
+    ],
+    [
+      'another product',
+      lic({}).replace('product=MCCS', 'product=OTHERHA'),
+      'MCCS_ERR_LICENSE_UNSUPPORTED',
+      /a license for another product \(OTHERHA\)/,
+    ],
+    [
+      'server unreachable',
+      issueLicense({ type: 'floating', node: 'pool', hostId: 'ANY', issued: iso(-60), server: `127.0.0.1:${closed}`, count: 2 }, k.privPem),
+      'MCCS_ERR_LICENSE_SERVER',
+      new RegExp(`license server 127\\.0\\.0\\.1:${closed} cannot be reached`),
+    ],
+  ]
+  const ops = async () =>
+    (await readFile(path.join(b.logDir, 'operation.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { command: string; result: string; code?: string; reason?: string; args?: { daysLeft?: number | null } })
+      .filter((r) => r.command === 'licenseMode')
+  for (const [what, text, code, reason] of cases) {
+    if (text === null) await rm(path.join(b.configDir, LICENSE_FILE), { force: true })
+    else await writeFile(path.join(b.configDir, LICENSE_FILE), text)
+    for (let i = 0; i < 100 && !reason.test(a.agent.licenses.watch.current().reason ?? ''); i++) {
+      await a.agent.licenses.watch.check()
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const r = await a.cli('status')
+    const line = r.out.split('\n').find((l) => l.startsWith('LIMITED MODE on n1 (no automatic failover or auto-start): '))
+    t.match(line, reason, `${what}: mccs status says LIMITED MODE with the reason`)
+    const j = JSON.parse((await a.cli('status', '--json')).out) as { licenses: Record<string, { mode: string; code: string }> }
+    t.match(j.licenses.n1, { mode: 'limited', code }, `${what}: mccs status --json has the mode and ${code}`)
+    const log = (await readFile(path.join(b.logDir, 'mccs.log'), 'utf8')).split('\n').filter((l) => l.includes('LIMITED MODE on n1'))
+    t.ok(
+      log.some((l) => reason.test(l) && /"level":50/.test(l)),
+      `${what}: the log has LIMITED MODE on n1 with the reason, as an error`,
+    )
+    t.match((await ops()).at(-1), { result: 'failed', code, reason }, `${what}: the operation log has the change of mode`)
+  }
+
+  // A term license with 5 days left: status, log and the operation log give the days.
+  await writeFile(path.join(b.configDir, LICENSE_FILE), lic({ expires: iso(5 - 0.01) }))
+  await a.agent.licenses.watch.check()
+  const r = await a.cli('status')
+  t.match(r.out, /^license warning on n1: license expires in 5 days \(/m, 'status: the days left')
+  const log = await readFile(path.join(b.logDir, 'mccs.log'), 'utf8')
+  t.match(log, /license valid on n1: term, expires .* \(5 days left\)/, 'log: the days left')
+  t.match(log, /license warning on n1: license expires in 5 days/, 'log: the warning')
+  t.match((await ops()).at(-1), { result: 'done', args: { mode: 'valid', daysLeft: 5 } }, 'operation log: the days left')
+})
