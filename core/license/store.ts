@@ -27,7 +27,7 @@ export interface LicenseView {
   mode?: 'valid' | 'limited'
   reason?: string
   code?: string
-  /** Days until the license (or a floating seat's lease) ends; null: it does not end. */
+  /** Days until the license ends (its expires); null: it does not end (a floating seat's lease is in the warning). */
   daysLeft?: number | null
   /** Valid, but ending soon (expiry, the 7-day rule, an unreachable license server). */
   warning?: string

@@ -162,7 +162,8 @@ t.test('the 7-day rule: a full license verified on day 0, restarts on day 6 and 
       mode: 'valid',
       type: 'nodelock',
       daysLeft: null,
-      warning: /last verified 6 days ago: a restart after 2026-06-08T00:00:00Z without a new verification gives restricted mode/,
+      warning:
+        /last verified 6 days ago \(1 day left\): a restart after 2026-06-08T00:00:00Z without a new verification gives restricted mode/,
     },
     'day 6: valid, with the warning (from 3 days before)',
   )
@@ -223,7 +224,11 @@ t.test('floating licenses: a seat from the license server, server unreachable in
     t.ok(f(), what)
   }
   await until(() => a.w.current().mode === 'valid', 'a takes the one seat')
-  t.match(a.w.current(), { type: 'floating', server, daysLeft: 1 })
+  t.match(
+    a.w.current(),
+    { type: 'floating', server, daysLeft: null },
+    'a seat renewed every few seconds is not days: no days left (the license has no end)',
+  )
   t.match(srv.holders(), [new RegExp(`^a@${os.hostname()}\/[0-9a-f]{8}$`)])
 
   const b = watch(t, await setup('b'), Date.now, { leaseClient: { retryMs: 200 } })
@@ -236,7 +241,7 @@ t.test('floating licenses: a seat from the license server, server unreachable in
   await a.w.check()
   t.match(
     a.w.current(),
-    { mode: 'valid', warning: /license server .* unreachable .*the seat is kept until/ },
+    { mode: 'valid', warning: /license server .* unreachable .*the seat is kept until \S+ \([0-9.]+ s left\), then limited mode/ },
     'server unreachable inside the lease: still valid, with a warning',
   )
   await until(() => a.w.current().mode === 'limited', 'after the lease: limited')
@@ -322,4 +327,33 @@ t.test('a running agent keeps its full license when its clock jumps back or forw
   const again = watch(t, b, () => T0 + 42 * DAY)
   await again.w.start()
   t.match(again.w.current(), { mode: 'valid', warning: undefined }, 'a restart 2 days later: valid')
+})
+
+t.test('a floating license that expires soon warns like a term license, with the days left', async (t) => {
+  const psk = randomBytes(32)
+  const now = Date.now()
+  const lic = (server: string) =>
+    sign({
+      type: 'floating',
+      node: 'pool',
+      hostId: 'ANY',
+      issued: new Date(now - DAY).toISOString(),
+      expires: new Date(now + 4 * DAY - 60_000).toISOString(),
+      server,
+      count: 1,
+    })
+  const srv = new LicenseServer({ licenseText: lic('127.0.0.1:5053'), keys: [publicKey], psk, leaseMs: 3000 })
+  const at = await srv.listen()
+  t.teardown(() => srv.close())
+  const b = await home(t, 'a')
+  await writeFile(path.join(b.configDir, LICENSE_SERVER_KEY_FILE), psk, { mode: 0o600 })
+  await writeFile(path.join(b.configDir, LICENSE_FILE), lic(`127.0.0.1:${at.port}`))
+  const r = watch(t, b, Date.now, { leaseClient: { retryMs: 200 } })
+  await r.w.start()
+  for (let i = 0; i < 100 && r.w.current().mode !== 'valid'; i++) await sleep(50)
+  t.match(r.w.current(), { mode: 'valid', daysLeft: 4, warning: /license expires in 4 days/ }, 'valid, 4 days left, warned')
+  t.ok(
+    r.lines.some((l) => /^warn license warning on a: license expires in 4 days/.test(l)),
+    'logged as a warning',
+  )
 })
