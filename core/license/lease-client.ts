@@ -118,6 +118,11 @@ export class LeaseClient {
     this.schedule(Math.max(100, Math.min(retry, a.termMs / 3)))
   }
 
+  /** What is held now (undefined: not asked yet). */
+  current(): Lease | undefined {
+    return this.lease
+  }
+
   private set(l: Lease): void {
     const before = JSON.stringify(this.lease)
     this.lease = l

@@ -8,7 +8,7 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { writeFileAtomic } from '../config/atomic.js'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import { MAX_LICENSE_BYTES, parseLicense, publicKeys, type License } from './format.js'
-import { licenseProblem, licenseState, type LicenseState } from './state.js'
+import { licenseProblem, licenseState, type Lease, type LicenseState } from './state.js'
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
 import { readVerification, recordVerification } from './verify-record.js'
 import { readLease } from './lease-file.js'
@@ -108,6 +108,8 @@ export async function nodeLicenseState(
   b: Bootstrap,
   now = Date.now(),
   macs = hostMacs(),
+  /** The running agent's own lease (its lease client's memory), in place of the lease file. */
+  held?: { lease: Lease | undefined },
 ): Promise<LicenseState & { license: License | null }> {
   const inst = await readInstalled(b.configDir)
   if (inst.problem)
@@ -124,7 +126,7 @@ export async function nodeLicenseState(
   const l = inst.license
   const more = {
     ...(l?.type === 'nodelock' ? { verification: await readVerification(b.stateDir, b.nodeName, l) } : {}),
-    ...(l?.type === 'floating' ? { lease: await readLease(b.stateDir) } : {}),
+    ...(l?.type === 'floating' ? { lease: held ? held.lease : await readLease(b.stateDir) } : {}),
   }
   return { ...licenseState(now, l, macs, await trustedKeys(b.configDir), b.nodeName, more), license: l }
 }

@@ -97,8 +97,12 @@ export class LicenseWatch {
     const macs = (this.o.macs ?? hostMacs)()
     let s = await nodeLicenseState(b, now, macs)
     const l = s.license
-    if (l?.type === 'floating') this.ensureLease(l)
-    else if (this.lease) {
+    if (l?.type === 'floating') {
+      this.ensureLease(l)
+      // The seat is what this agent's lease client holds; the lease file is for other readers (mccs
+      // license show), and editing it must not give a seat.
+      s = await nodeLicenseState(b, now, macs, { lease: this.lease!.current() })
+    } else if (this.lease) {
       await this.lease.stop()
       this.lease = null
     }

@@ -501,3 +501,38 @@ t.test('each reason for limited mode, named by mccs status, the log and the oper
   t.match(log, /license warning on n1: license expires in 5 days/, 'log: the warning')
   t.match((await ops()).at(-1), { result: 'done', args: { mode: 'valid', daysLeft: 5 } }, 'operation log: the days left')
 })
+
+t.test("the console's license list and mccs license show give the running agent's judgement, not an edited lease file", async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} }, { license: false })
+  t.teardown(() => a.cleanup())
+  const b = a.agent.opts.bootstrap
+  const k = pair()
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  await writeFile(path.join(b.configDir, 'license-server.key'), randomBytes(32), { mode: 0o600 })
+  const server = '127.0.0.1:9' // nothing listens on the discard port
+  await writeFile(
+    path.join(b.configDir, LICENSE_FILE),
+    issueLicense(
+      { type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - 86_400_000).toISOString(), server, count: 1 },
+      k.privPem,
+    ),
+  )
+  for (let i = 0; i < 100 && !/cannot be reached/.test(a.agent.licenses.watch.current().reason ?? ''); i++) {
+    await a.agent.licenses.watch.check()
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  await writeFile(path.join(b.stateDir, 'license-lease.json'), JSON.stringify({ held: true, until: Date.now() + 365 * 86_400_000, server }))
+  await a.agent.licenses.watch.check()
+  t.match(a.agent.licenses.watch.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'the agent: limited')
+  const app = Fastify()
+  app.setErrorHandler((e, _req, reply) => sendError(reply, e))
+  app.addHook('onRequest', async (req) => {
+    Object.assign(req, { mccsSession: { user: 'tester' } })
+  })
+  await registerLicenseRoutes(app, { agent: a.agent })
+  t.teardown(() => app.close())
+  const r = await app.inject({ method: 'GET', url: '/api/licenses' })
+  t.match(r.json(), [{ node: 'n1', valid: false, mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }], 'GET /api/licenses: limited')
+  const show = await a.cli('license', 'show', '--json')
+  t.match(JSON.parse(show.out), { node: 'n1', valid: false, code: 'MCCS_ERR_LICENSE_SERVER' }, 'mccs license show: limited')
+})

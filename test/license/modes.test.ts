@@ -15,6 +15,7 @@ import { LicenseServer } from '../../core/license/server.js'
 import { LICENSE_SERVER_KEY_FILE } from '../../core/license/lease-protocol.js'
 import { VERIFY_RECORD_FILE } from '../../core/license/verify-record.js'
 import { loadBootstrap, type Bootstrap } from '../../core/config/bootstrap.js'
+import { PeerServices } from '../../core/agent/peer-services.js'
 
 const DAY = 86_400_000
 const T0 = Date.parse('2026-06-01T00:00:00Z')
@@ -356,4 +357,28 @@ t.test('a floating license that expires soon warns like a term license, with the
     r.lines.some((l) => /^warn license warning on a: license expires in 4 days/.test(l)),
     'logged as a warning',
   )
+})
+
+t.test('editing the lease file gives no seat: the running agent goes by the lease it holds', async (t) => {
+  const b = await home(t, 'a')
+  await writeFile(path.join(b.configDir, LICENSE_SERVER_KEY_FILE), randomBytes(32), { mode: 0o600 })
+  const server = '127.0.0.1:9' // nothing listens on the discard port here
+  await writeFile(
+    path.join(b.configDir, LICENSE_FILE),
+    sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - DAY).toISOString(), server, count: 1 }),
+  )
+  const r = watch(t, b, Date.now, { leaseClient: { retryMs: 200 } })
+  await r.w.start()
+  for (let i = 0; i < 100 && !/cannot be reached/.test(r.w.current().reason ?? ''); i++) await sleep(50)
+  t.match(r.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER', reason: /cannot be reached/ })
+  await writeFile(path.join(b.stateDir, 'license-lease.json'), JSON.stringify({ held: true, until: Date.now() + 365 * DAY, server }))
+  await r.w.check()
+  t.match(r.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'still limited after the lease file was edited')
+  await sleep(500)
+  await r.w.check()
+  t.equal(r.w.current().mode, 'limited', 'and after the next rounds')
+  // What the coordinator asks this node over the peer channel (its engine's limited input) is the same.
+  await writeFile(path.join(b.stateDir, 'license-lease.json'), JSON.stringify({ held: true, until: Date.now() + 365 * DAY, server }))
+  const peer = new PeerServices(b, async () => ({}), r.w)
+  t.match(await peer.handle({ t: 'licenseView' }), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'the peer answer: limited too')
 })
