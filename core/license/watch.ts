@@ -44,6 +44,7 @@ export class LicenseWatch {
   private view: LicenseView
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | null = null
+  private again = false
   private lease: LeaseClient | null = null
   private lastKey = ''
   private lastWarning = ''
@@ -79,15 +80,23 @@ export class LicenseWatch {
     this.lease = null
   }
 
-  /** Checks now (one check at a time; a caller during a check waits for it). */
+  /** Checks now. One check at a time: a call during a check waits for it and for one more, which sees
+   *  what changed meanwhile (a license installed, a seat taken) — the running one may have read before. */
   check(): Promise<void> {
-    this.running ??= this.evaluate()
-      .catch((e) => {
-        this.o.log.log('error', `license check failed: ${(e as Error).message}`)
-      })
-      .finally(() => {
-        this.running = null
-      })
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    this.running = (async () => {
+      do {
+        this.again = false
+        await this.evaluate().catch((e) => {
+          this.o.log.log('error', `license check failed: ${(e as Error).message}`)
+        })
+      } while (this.again)
+    })().finally(() => {
+      this.running = null
+    })
     return this.running
   }
 

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { issueLicense, type LicenseFields } from '../../core/license/format.js'
@@ -381,4 +382,47 @@ t.test('editing the lease file gives no seat: the running agent goes by the leas
   await writeFile(path.join(b.stateDir, 'license-lease.json'), JSON.stringify({ held: true, until: Date.now() + 365 * DAY, server }))
   const peer = new PeerServices(b, async () => ({}), r.w)
   t.match(await peer.handle({ t: 'licenseView' }), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'the peer answer: limited too')
+})
+
+t.test('a floating seat is not kept longer when the clock goes back during a server outage', async (t) => {
+  const psk = randomBytes(32)
+  const lic = (server: string) =>
+    sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - DAY).toISOString(), server, count: 1 })
+  const srv = new LicenseServer({ licenseText: lic('127.0.0.1:5053'), keys: [publicKey], psk, leaseMs: 1500 })
+  const at = await srv.listen()
+  t.teardown(() => srv.close())
+  const b = await home(t, 'a')
+  await writeFile(path.join(b.configDir, LICENSE_SERVER_KEY_FILE), psk, { mode: 0o600 })
+  await writeFile(path.join(b.configDir, LICENSE_FILE), lic(`127.0.0.1:${at.port}`))
+  const clock = { offset: 0 }
+  const r = watch(t, b, () => Date.now() + clock.offset, { leaseClient: { retryMs: 200 } })
+  await r.w.start()
+  for (let i = 0; i < 100 && r.w.current().mode !== 'valid'; i++) await sleep(50)
+  t.equal(r.w.current().mode, 'valid', 'a seat')
+  await srv.close()
+  clock.offset = -DAY // the wall clock set back a day while the server cannot be reached
+  const t0 = Date.now()
+  for (let i = 0; i < 100 && r.w.current().mode !== 'limited'; i++) {
+    await sleep(50)
+    await r.w.check()
+  }
+  t.match(r.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'limited once the lease term has passed')
+  t.ok(Date.now() - t0 < 3000, `within the lease term (1.5 s), not a day later (took ${Date.now() - t0} ms)`)
+})
+
+t.test('a check asked for while one runs is not lost (a license installed mid-check takes effect)', async (t) => {
+  const b = await home(t)
+  await writeFile(path.join(b.configDir, LICENSE_FILE), term('n1', T0 - DAY, T0 + 30 * DAY))
+  let asked: Promise<void> | null = null
+  const r = watch(t, b, () => T0, {
+    onChange: () => {
+      // While the first check publishes, the license is replaced and a check is asked for.
+      if (asked) return
+      writeFileSync(path.join(b.configDir, LICENSE_FILE), term('n1', T0 - DAY, T0 + 300 * DAY))
+      asked = r.w.check()
+    },
+  })
+  await r.w.start()
+  await asked
+  t.match(r.w.current(), { mode: 'valid', daysLeft: 300 }, 'the check asked for during a check saw the new license')
 })
