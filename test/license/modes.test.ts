@@ -426,3 +426,25 @@ t.test('a check asked for while one runs is not lost (a license installed mid-ch
   await asked
   t.match(r.w.current(), { mode: 'valid', daysLeft: 300 }, 'the check asked for during a check saw the new license')
 })
+
+t.test('the 7-day warning starts 3 days before the 7 days run out, not earlier', async (t) => {
+  const nodelock = sign({ type: 'nodelock', node: 'n1', hostId: MAC, issued: '2026-05-01' })
+  const at = async (day: number) => {
+    const b = await home(t)
+    await installLicense(b, nodelock, T0, [MAC])
+    const r = watch(t, b, () => T0 + day * DAY)
+    await r.w.start()
+    return r
+  }
+  const early = await at(3.9)
+  t.match(early.w.current(), { mode: 'valid' }, 'a restart on day 3.9: valid')
+  t.notOk(early.w.current().warning, 'and no warning yet')
+  const d4 = await at(4.1)
+  t.match(d4.w.current(), { mode: 'valid', warning: /last verified 4 days ago \(3 days left\)/ }, 'a restart on day 4.1: the warning')
+  t.ok(
+    d4.lines.some((l) => /^warn license warning on n1: full license last verified 4 days ago \(3 days left\)/.test(l)),
+    'logged as a warning',
+  )
+  const d7 = await at(6.99)
+  t.match(d7.w.current(), { mode: 'valid', warning: /\(1 day left\)/ }, 'a restart on day 6.99: still valid, 1 day left')
+})
