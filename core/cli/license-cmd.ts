@@ -80,6 +80,9 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         const bb = b ?? (await loadBootstrap())
         const l = await installLicense(bb, await readLicenseFile(rest[0]!, '<file>'))
         io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
+        // A running agent takes it at once (not at its next check); a stopped one reads it when it starts.
+        const now = await rpc<LicenseView>(bb.controlSocket, 'license.check', {}, 10_000).catch(() => undefined)
+        if (now) io.out(`the running agent: ${now.valid ? 'licensed' : `LIMITED MODE: ${now.reason ?? ''}`}`)
         return EXIT.OK
       }
       case 'keygen': {

@@ -186,6 +186,7 @@ if (!avail.ok) {
       const r = await cli(c.homes[n]!, n, 'license', 'install', file)
       t.equal(r.code, 0, r.err)
     }
+    const installed = Date.now()
     await until(
       async () => {
         const s = await c.status('n1')
@@ -194,6 +195,9 @@ if (!avail.ok) {
       30_000,
       "n1 and n3 licensed in the coordinator's status",
     )
+    // The installing agent takes it at once; the coordinator asks its peers every 5 s.
+    const known = Date.now() - installed
+    t.ok(known <= 6000, `the coordinator knew both licenses ${known} ms after the installs (its peer poll: 5 s)`)
     const on2 = await command('n1', { type: 'groupOnline', group: 'web', node: 'n3' })
     t.equal(on2.outcome.status, 'accepted', on2.outcome.reason ?? '')
     await until(async () => c.rounds.at(-1)?.who.join() === 'n3' || undefined, 20_000, 'the service answering from n3')
