@@ -57,26 +57,39 @@ export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
   return keys
 }
 
-/** A license file an operator names (mccs license install, setup --license, license-server --license),
- *  read no further than a license can be long: a huge file or a device (/dev/zero) is refused, not read. */
-export async function readLicenseFile(file: string, field: string): Promise<string> {
-  let fh
+/** Up to `max` + 1 bytes of `file` (more means too long): a huge file or a device (/dev/zero) is not read
+ *  to its end. Errors are the file system's (ENOENT, EISDIR, ...). */
+async function readUpTo(file: string, max: number): Promise<{ text: string; tooLong: boolean }> {
+  const fh = await open(file, 'r')
   try {
-    fh = await open(file, 'r')
-  } catch (e) {
-    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field })
-  }
-  try {
-    if ((await fh.stat()).isDirectory()) throw new MccsError('MCCS_ERR_INVALID', `${file} is a directory, not a license file`, { field })
-    const buf = Buffer.alloc(MAX_LICENSE_BYTES + 1)
+    if ((await fh.stat()).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' })
+    const buf = Buffer.alloc(max + 1)
     let n = 0
     for (let r; n < buf.length && (r = await fh.read(buf, n, buf.length - n, null)).bytesRead > 0;) n += r.bytesRead
-    if (n > MAX_LICENSE_BYTES)
-      throw new MccsError('MCCS_ERR_LICENSE_FORMAT', `is longer than ${MAX_LICENSE_BYTES} bytes (${file})`, { field: '/text' })
-    return buf.subarray(0, n).toString('utf8')
+    return { text: buf.subarray(0, Math.min(n, max)).toString('utf8'), tooLong: n > max }
   } finally {
     await fh.close()
   }
+}
+
+const tooLong = (file: string) =>
+  new MccsError('MCCS_ERR_LICENSE_FORMAT', `is longer than ${MAX_LICENSE_BYTES} bytes (${file})`, { field: '/text' })
+
+/** A license file an operator names (mccs license install, setup --license, license-server --license). */
+export async function readLicenseFile(file: string, field: string): Promise<string> {
+  let r
+  try {
+    r = await readUpTo(file, MAX_LICENSE_BYTES)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      code === 'EISDIR' ? `${file} is a directory, not a license file` : `cannot read ${file}: ${code ?? (e as Error).message}`,
+      { field },
+    )
+  }
+  if (r.tooLong) throw tooLong(file)
+  return r.text
 }
 
 /** The installed license, null when there is none; a file that does not parse is reported, not thrown. */
@@ -85,9 +98,12 @@ export async function readInstalled(
 ): Promise<{ license: License | null; problem?: string; code?: ErrorCode; text?: string }> {
   let text: string
   try {
-    text = await readFile(path.join(configDir, LICENSE_FILE), 'utf8')
+    const r = await readUpTo(path.join(configDir, LICENSE_FILE), MAX_LICENSE_BYTES)
+    if (r.tooLong) throw tooLong(LICENSE_FILE)
+    text = r.text
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { license: null }
+    if (isMccsError(e)) return { license: null, problem: `${LICENSE_FILE} is invalid: /text ${e.reason}`, code: e.code }
     return { license: null, problem: `cannot read ${LICENSE_FILE}: ${(e as Error).message}` }
   }
   try {

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import net from 'node:net'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile, mkdir, stat, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
@@ -535,4 +535,20 @@ t.test("the console's license list and mccs license show give the running agent'
   t.match(r.json(), [{ node: 'n1', valid: false, mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }], 'GET /api/licenses: limited')
   const show = await a.cli('license', 'show', '--json')
   t.match(JSON.parse(show.out), { node: 'n1', valid: false, code: 'MCCS_ERR_LICENSE_SERVER' }, 'mccs license show: limited')
+})
+
+t.test('a license file on disk that is huge (or a device) is read no further than a license can be long', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-big-'))
+  t.teardown(() => rm(home, { recursive: true, force: true }))
+  const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n1' } })
+  await mkdir(b.configDir, { recursive: true })
+  await symlink('/dev/zero', path.join(b.configDir, LICENSE_FILE))
+  const t0 = Date.now()
+  const v = await nodeLicenseView(b)
+  t.match(
+    v,
+    { valid: false, code: 'MCCS_ERR_LICENSE_FORMAT', reason: /mccs\.lic is invalid: \/text is longer than 16384 bytes/ },
+    'limited, saying why',
+  )
+  t.ok(Date.now() - t0 < 1000, `at once (${Date.now() - t0} ms), not after reading the device`)
 })
