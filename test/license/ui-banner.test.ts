@@ -99,9 +99,11 @@ if (why) {
   t.test('limited mode stops a failover: the event banner says why, the license banner says which nodes', async (t) => {
     // Two unlicensed nodes (two-node mode: each alone is quorate). svc cannot start on n1: the operator's
     // online there faults it, and a licensed cluster would fail the group over to n2.
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519')
     const c = await startConsoleCluster({
       nodes: 2,
       licenses: false,
+      files: { [`config/${TRUSTED_KEYS_FILE}`]: publicKey.export({ type: 'spki', format: 'pem' }) as string },
       hb: (hb) => ({ ...hb, quorum: { twoNode: true } }),
       main: (nodes) => ({
         generation: 1,
@@ -144,5 +146,27 @@ if (why) {
       'the event banner: no failover, because n1 is in limited mode',
     )
     t.notOk(await page.$('#event-banner [data-kind=groupFailover]'), 'and no failover happened')
+
+    // Renew License for the other node, n2, from n1's console (over the peer channel): its banner goes.
+    const now = Date.now()
+    const lic = issueLicense(
+      {
+        type: 'term',
+        node: 'n2',
+        hostId: 'ANY',
+        issued: new Date(now - 3600_000).toISOString(),
+        expires: new Date(now + 300 * 86_400_000).toISOString(),
+      },
+      privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    )
+    await menu(page, 'window', 'preferences')
+    await page.click('#preferences tr:has(td:text-is("n2")) button:has-text("Renew License")')
+    t.equal(await page.inputValue('#lic-node'), 'n2', 'Renew License picks n2')
+    await page.fill('#lic-text', lic)
+    await page.click('#preferences button:has-text("Register license")')
+    await page.waitForFunction(() => !/n2: LIMITED MODE/.test(document.querySelector('#license-banner')?.textContent ?? ''), null, {
+      timeout: 20_000,
+    })
+    t.match(await page.textContent('#license-banner'), /n1: LIMITED MODE/, "n2's banner is gone; n1's stays")
   })
 }
