@@ -100,7 +100,14 @@ export class LeaseClient {
       this.set(
         held
           ? { ...held, lastError: msg }
-          : { held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `license server ${this.server} cannot be reached: ${msg}` },
+          : {
+              held: false,
+              code: 'MCCS_ERR_LICENSE_SERVER',
+              // An answer that is not one (checkAnswer) came from a server that was reached.
+              reason: / answered /.test(msg)
+                ? `license server ${this.server}: ${msg}`
+                : `license server ${this.server} cannot be reached: ${msg}`,
+            },
       )
       if (!held) this.id = null
       this.schedule(held ? Math.min(retry, Math.max(200, this.monoUntil - mono())) : retry)

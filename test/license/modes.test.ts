@@ -13,7 +13,9 @@ import { issueLicense, type LicenseFields } from '../../core/license/format.js'
 import { installLicense, LICENSE_FILE, TRUSTED_KEYS_FILE } from '../../core/license/store.js'
 import { LicenseWatch } from '../../core/license/watch.js'
 import { LicenseServer } from '../../core/license/server.js'
-import { LICENSE_SERVER_KEY_FILE } from '../../core/license/lease-protocol.js'
+import { LICENSE_SERVER_KEY_FILE, PSK_CIPHERS, PSK_IDENTITY } from '../../core/license/lease-protocol.js'
+import tls from 'node:tls'
+import net from 'node:net'
 import { VERIFY_RECORD_FILE } from '../../core/license/verify-record.js'
 import { loadBootstrap, type Bootstrap } from '../../core/config/bootstrap.js'
 import { PeerServices } from '../../core/agent/peer-services.js'
@@ -447,4 +449,47 @@ t.test('the 7-day warning starts 3 days before the 7 days run out, not earlier',
   )
   const d7 = await at(6.99)
   t.match(d7.w.current(), { mode: 'valid', warning: /\(1 day left\)/ }, 'a restart on day 6.99: still valid, 1 day left')
+})
+
+t.test("a license server's answer is checked: a bad term or wrong types give no seat, naming the field", async (t) => {
+  const psk = randomBytes(32)
+  const fake = async (answer: unknown) => {
+    const srv = tls.createServer(
+      {
+        ciphers: PSK_CIPHERS,
+        minVersion: 'TLSv1.2',
+        maxVersion: 'TLSv1.2',
+        pskIdentityHint: PSK_IDENTITY,
+        pskCallback: () => psk,
+      },
+      (sock) => {
+        sock.on('error', () => {})
+        sock.once('data', () => sock.end(JSON.stringify(answer) + '\n'))
+      },
+    )
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
+    t.teardown(() => new Promise<void>((r) => srv.close(() => r())))
+    return `127.0.0.1:${(srv.address() as net.AddressInfo).port}`
+  }
+  for (const [what, answer, field] of [
+    ['a term of 31 years', { ok: true, lease: 'x1', termMs: 1e12, seats: 1, used: 1 }, 'termMs'],
+    ['a term as text', { ok: true, lease: 'x1', termMs: '3000', seats: 1, used: 1 }, 'termMs'],
+    ['a nested lease id', { ok: true, lease: { a: { b: 1 } }, termMs: 3000, seats: 1, used: 1 }, 'lease'],
+    ['an unknown error code', { ok: false, code: 'MCCS_ERR_WHATEVER', message: 'no' }, 'code'],
+    ['an array', [1, 2, 3], 'ok'],
+  ] as const) {
+    const server = await fake(answer)
+    const b = await home(t, 'a')
+    await writeFile(path.join(b.configDir, LICENSE_SERVER_KEY_FILE), psk, { mode: 0o600 })
+    await writeFile(
+      path.join(b.configDir, LICENSE_FILE),
+      sign({ type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - DAY).toISOString(), server, count: 1 }),
+    )
+    const r = watch(t, b, Date.now, { leaseClient: { retryMs: 200 } })
+    await r.w.start()
+    const re = new RegExp(`answered something that is not a lease answer: ${field}:`)
+    for (let i = 0; i < 100 && !re.test(r.w.current().reason ?? ''); i++) await sleep(50)
+    t.match(r.w.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER', reason: re }, `${what}: no seat, naming ${field}`)
+    await r.w.stop()
+  }
 })
