@@ -125,6 +125,8 @@ export class LicenseServer {
     if (!req || typeof req !== 'object' || typeof req.holder !== 'string' || !/^[\w.@:/-]{1,200}$/.test(req.holder)) {
       return { ok: false, code: 'MCCS_ERR_INVALID', message: 'holder: must be node@host/id' }
     }
+    if ((req.t === 'renew' || req.t === 'release') && (typeof req.lease !== 'string' || !/^[\w-]{1,64}$/.test(req.lease)))
+      return { ok: false, code: 'MCCS_ERR_INVALID', message: 'lease: must be a lease id (the one the seat was given with)' }
     this.expire()
     const now = this.now()
     const lic = this.license

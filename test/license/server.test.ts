@@ -57,6 +57,14 @@ t.test('seats: given up to the count, kept by renewal, back on release or when t
   t.same(s.holders(), ['c@h/3'], 'a release with another lease id frees nothing')
   t.match(s.handle({ t: 'acquire', holder: 'bad holder!' }), { ok: false, code: 'MCCS_ERR_INVALID', message: /^holder:/ })
   t.match(s.handle({ t: 'nope', holder: 'a@h/1' } as never), { ok: false, code: 'MCCS_ERR_INVALID', message: /^t:/ })
+  for (const lease of [['x'], { a: { b: 1 } }, 7, 'x'.repeat(100)])
+    t.match(
+      s.handle({ t: 'renew', holder: 'c@h/3', lease } as never),
+      { ok: false, code: 'MCCS_ERR_INVALID', message: /^lease: must be a lease id/ },
+      `a renewal with lease ${JSON.stringify(lease).slice(0, 20)}: refused naming lease`,
+    )
+  t.same(s.holders(), ['c@h/3'], 'and nothing changed')
+  t.match(s.handle({ t: 'acquire', holder: 'x'.repeat(201) }), { ok: false, code: 'MCCS_ERR_INVALID', message: /^holder:/ })
   const clock = { now: T0 }
   const expiring = new LicenseServer({
     licenseText: floating({ expires: '2026-07-01T00:00:00Z' }),
