@@ -289,7 +289,7 @@ export class Agent extends EventEmitter {
       this.sync.serve()
       this.hbSync.serve()
       this.intents.serve(rpc)
-      new PeerServices(b, () => this.statusAnywhere()).serve(rpc)
+      new PeerServices(b, () => this.statusAnywhere(), this.licenses.watch).serve(rpc)
       this.serve(rpc)
       serveMirror(rpc, this.mirror)
       serveTimeline(rpc, this.timeline)

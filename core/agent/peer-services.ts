@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { collectNodeBundle } from '../support/bundle.js'
-import { installLicense, nodeLicenseView } from '../license/store.js'
+import { installLicense, nodeLicenseView, type LicenseView } from '../license/store.js'
 import { MccsError } from '../errors.js'
 import type { PeerRpc } from './peer-rpc.js'
 
@@ -25,6 +25,8 @@ export class PeerServices {
   constructor(
     private readonly b: Bootstrap,
     private readonly status: () => Promise<unknown>,
+    /** This node's running license watch: its judgement is the one the coordinator's engine takes. */
+    private readonly license?: { current(): LicenseView; check(): Promise<void> },
   ) {}
 
   /** Answers these requests of other nodes over the peer protocol (the wizard's discover is the agent's). */
@@ -62,11 +64,13 @@ export class PeerServices {
         return { data: part.toString('base64') }
       }
       case 'licenseView':
-        return nodeLicenseView(this.b)
+        return this.license ? this.license.current() : nodeLicenseView(this.b)
       case 'licenseInstall':
         if (typeof m.text !== 'string') throw new MccsError('MCCS_ERR_INVALID', 'must be the license text', { field: 'text' })
         await installLicense(this.b, m.text)
-        return nodeLicenseView(this.b)
+        if (!this.license) return nodeLicenseView(this.b)
+        await this.license.check() // installed: in effect now, not at the next periodic check
+        return this.license.current()
       default:
         throw new MccsError('MCCS_ERR_INVALID', 'unknown service request', { field: 't' })
     }

@@ -54,6 +54,9 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
       return agent.statusAnywhere()
     case 'timeline':
       return agent.timelines(p.since ?? null)
+    case 'license.check': // mccs license install: the new license in effect now, not at the next 5 s check
+      await agent.licenses.watch.check()
+      return agent.licenses.watch.current()
     case 'command': {
       const cmd = p.cmd as OperatorCommand
       if (!cmd || typeof cmd !== 'object' || typeof cmd.type !== 'string' || !isOperatorCommand(cmd)) {

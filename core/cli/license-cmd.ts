@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { MccsError, isMccsError } from '../errors.js'
 import { issueLicense, LICENSE_TYPES, type LicenseType } from '../license/format.js'
-import { installLicense, nodeLicenseView, TRUSTED_KEYS_FILE } from '../license/store.js'
+import { installLicense, nodeLicenseView, readLicenseFile, TRUSTED_KEYS_FILE, type LicenseView } from '../license/store.js'
+import { rpc } from './control-client.js'
+import type { AgentStatus } from '../agent/status.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
@@ -56,7 +58,13 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
     switch (sub) {
       case 'show':
       case undefined: {
-        const view = await nodeLicenseView(b ?? (await loadBootstrap()))
+        const bb = b ?? (await loadBootstrap())
+        // The running agent's judgement when it runs (its seat, its checks); else what is on disk.
+        const live = await rpc<AgentStatus>(bb.controlSocket, 'status', {}, 5000)
+          .then((s) => s.licenses?.[bb.nodeName])
+          .catch(() => undefined)
+        const { checkedAt: _, ...fromAgent } = live ?? { checkedAt: '' }
+        const view: LicenseView = live ? (fromAgent as LicenseView) : await nodeLicenseView(bb)
         io.out(
           v.json
             ? JSON.stringify(view, null, 2)
@@ -70,8 +78,11 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
           return EXIT.USAGE
         }
         const bb = b ?? (await loadBootstrap())
-        const l = await installLicense(bb, await readFile(rest[0]!, 'utf8'))
+        const l = await installLicense(bb, await readLicenseFile(rest[0]!, '<file>'))
         io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
+        // A running agent takes it at once (not at its next check); a stopped one reads it when it starts.
+        const now = await rpc<LicenseView>(bb.controlSocket, 'license.check', {}, 10_000).catch(() => undefined)
+        if (now) io.out(`the running agent: ${now.valid ? 'licensed' : `LIMITED MODE: ${now.reason ?? ''}`}`)
         return EXIT.OK
       }
       case 'keygen': {

@@ -11,7 +11,7 @@ import { MccsError, isMccsError } from '../errors.js'
 import { publicKeys } from '../license/format.js'
 import { LICENSE_SERVER_KEY_FILE } from '../license/lease-protocol.js'
 import { LicenseServer } from '../license/server.js'
-import { trustedKeys } from '../license/store.js'
+import { readLicenseFile, trustedKeys } from '../license/store.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
@@ -69,7 +69,7 @@ export async function licenseServerCommand(
     const psk = await loadClusterKey(v.key ?? path.join(b!.configDir, LICENSE_SERVER_KEY_FILE))
     const keys = v.keys ? publicKeys(await readFile(v.keys, 'utf8')) : await trustedKeys(b!.configDir)
     const server = new LicenseServer({
-      licenseText: await readFile(v.license, 'utf8'),
+      licenseText: await readLicenseFile(v.license, '--license'),
       keys,
       psk,
       host: m[1]!,

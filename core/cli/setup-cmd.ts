@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { formatIssues, issuesOf } from '../config/issue.js'
 import { isMccsError, MccsError } from '../errors.js'
+import { readLicenseFile } from '../license/store.js'
 import { checkLinks, checkName, parseLinkFlag, setupFirstNode, type LinkAnswer, type SetupAnswers } from '../setup/first-node.js'
 import { checkOnHost, hostAddresses } from '../setup/host-addresses.js'
 import { checkLanguage } from '../setup/node-files.js'
@@ -61,9 +62,7 @@ const exitFor = (err: MccsError): number => (err.code.startsWith('MCCS_ERR_CONFI
 
 async function readLicense(file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined
-  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new MccsError('MCCS_ERR_INVALID', `cannot read ${file}: ${e.code ?? e.message}`, { field: '--license' })
-  })
+  return readLicenseFile(file, '--license')
 }
 
 async function readToken(v: { token?: string; 'token-file'?: string }): Promise<string> {

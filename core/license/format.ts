@@ -61,6 +61,11 @@ export function parseLicense(text: unknown): License {
       })
     const k = line.slice(0, eq).trim()
     const v = line.slice(eq + 1).trim()
+    // A key that is not a plain name is not echoed as a field (it may hold control characters).
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(k))
+      throw new MccsError('MCCS_ERR_LICENSE_FORMAT', `line ${i + 1}: ${JSON.stringify(k.slice(0, 40))} is not a field name`, {
+        field: '/text',
+      })
     if (!KNOWN.has(k)) throw bad(k, `unknown field (line ${i + 1}); known: ${[...KNOWN].join(', ')}`)
     if (k in f) throw bad(k, `appears twice (line ${i + 1})`)
     f[k] = v

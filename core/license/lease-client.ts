@@ -34,6 +34,8 @@ export class LeaseClient {
   private stopped = false
 
   private holder = ''
+  /** When the held lease ends, on the monotonic clock (ms). */
+  private monoUntil = 0
 
   constructor(private readonly o: LeaseClientOptions) {
     this.server = o.server
@@ -67,6 +69,7 @@ export class LeaseClient {
   private async round(): Promise<void> {
     const retry = this.o.retryMs ?? 10_000
     const sent = this.o.now()
+    const sentMono = mono()
     let a: LeaseAnswer
     const keyFile = path.join(this.o.configDir, LICENSE_SERVER_KEY_FILE)
     let key: Buffer
@@ -92,30 +95,45 @@ export class LeaseClient {
       )
     } catch (e) {
       const msg = isMccsError(e) ? e.message.replace(/^MCCS_ERR_\w+: /, '') : (e as Error).message
-      const held = this.lease?.held === true && this.lease.until > this.o.now() ? this.lease : null
+      const held = this.lease?.held === true && this.monoUntil > mono() ? this.lease : null
       // Keep the seat for the rest of its term; after that, or without one, the node is limited.
       this.set(
         held
           ? { ...held, lastError: msg }
-          : { held: false, code: 'MCCS_ERR_LICENSE_SERVER', reason: `license server ${this.server} cannot be reached: ${msg}` },
+          : {
+              held: false,
+              code: 'MCCS_ERR_LICENSE_SERVER',
+              // An answer that is not one (checkAnswer) came from a server that was reached.
+              reason: / answered /.test(msg)
+                ? `license server ${this.server}: ${msg}`
+                : `license server ${this.server} cannot be reached: ${msg}`,
+            },
       )
       if (!held) this.id = null
-      this.schedule(held ? Math.min(retry, Math.max(200, held.until - this.o.now())) : retry)
+      this.schedule(held ? Math.min(retry, Math.max(200, this.monoUntil - mono())) : retry)
       return
     }
     if (this.stopped) return
     if (!a.ok) {
       this.id = null
       this.set({ held: false, code: a.code, reason: `license server ${this.server}: ${a.message}` })
-      // Asked again every renewal period: a seat given back is taken within one.
-      this.schedule(a.termMs ? Math.max(100, Math.min(retry, a.termMs / 3)) : retry)
+      // Asked again every half renewal period: a seat given back is taken within one period.
+      this.schedule(a.termMs ? Math.max(100, Math.min(retry, a.termMs / 6)) : retry)
       return
     }
     if (this.id !== a.lease)
       this.o.log.log('info', `floating license: seat taken on ${this.server} (${a.used}/${a.seats} in use)`, { server: this.server })
     this.id = a.lease
+    this.monoUntil = sentMono + a.termMs
     this.set({ held: true, until: sent + a.termMs, server: this.server })
     this.schedule(Math.max(100, Math.min(retry, a.termMs / 3)))
+  }
+
+  /** What is held now (undefined: not asked yet). A seat's end is counted on the monotonic clock: a
+   *  wall clock set back (or forward) during a server outage neither lengthens nor shortens the lease. */
+  current(): Lease | undefined {
+    const l = this.lease
+    return l?.held ? { ...l, until: this.o.now() + (this.monoUntil - mono()) } : l
   }
 
   private set(l: Lease): void {
@@ -145,6 +163,8 @@ export class LeaseClient {
     await clearLease(this.o.stateDir).catch(() => {})
   }
 }
+
+const mono = (): number => performance.now()
 
 /** This installation's id (<stateDir>/license-holder-id, made once). */
 async function installId(stateDir: string): Promise<string> {

@@ -21,7 +21,11 @@ export interface LicenseServerOptions {
   port?: number
   /** How long a seat lasts without a renewal (default 30 s). */
   leaseMs?: number
+  /** The wall clock: the license's issue and expiry dates. */
   now?: () => number
+  /** The clock lease terms are counted on (default monotonic): a step of the wall clock neither ends nor
+   *  lengthens a seat. */
+  mono?: () => number
   log?: (msg: string, data?: Record<string, unknown>) => void
 }
 
@@ -35,6 +39,7 @@ export class LicenseServer {
   private readonly seats = new Map<string, Seat>()
   private server: tls.Server | undefined
   private readonly now: () => number
+  private readonly mono: () => number
   private readonly leaseMs: number
 
   constructor(private readonly o: LicenseServerOptions) {
@@ -44,6 +49,7 @@ export class LicenseServer {
         field: '/type',
       })
     this.now = o.now ?? Date.now
+    this.mono = o.mono ?? (() => performance.now())
     const p = licenseProblem(this.now(), this.license, { hostMacs: [], keys: o.keys })
     if (p && p.code !== 'MCCS_ERR_LICENSE_HOST') throw new MccsError(p.code, p.reason, { field: p.field })
     this.leaseMs = o.leaseMs ?? 30_000
@@ -105,7 +111,7 @@ export class LicenseServer {
   }
 
   private expire(): void {
-    const now = this.now()
+    const now = this.mono()
     for (const [h, s] of this.seats) {
       if (s.until <= now) {
         this.seats.delete(h)
@@ -119,6 +125,8 @@ export class LicenseServer {
     if (!req || typeof req !== 'object' || typeof req.holder !== 'string' || !/^[\w.@:/-]{1,200}$/.test(req.holder)) {
       return { ok: false, code: 'MCCS_ERR_INVALID', message: 'holder: must be node@host/id' }
     }
+    if ((req.t === 'renew' || req.t === 'release') && (typeof req.lease !== 'string' || !/^[\w-]{1,64}$/.test(req.lease)))
+      return { ok: false, code: 'MCCS_ERR_INVALID', message: 'lease: must be a lease id (the one the seat was given with)' }
     this.expire()
     const now = this.now()
     const lic = this.license
@@ -137,7 +145,7 @@ export class LicenseServer {
       case 'acquire': {
         if (have) {
           // a renewal, or an agent asking again for the seat it holds
-          have.until = now + this.leaseMs
+          have.until = this.mono() + this.leaseMs
           return granted(have)
         }
         if (this.seats.size >= this.count) {
@@ -148,7 +156,7 @@ export class LicenseServer {
             message: `all ${this.count} seats are taken (by ${[...this.seats.keys()].sort().join(', ')}); a seat comes back when a node stops or its lease ends`,
           }
         }
-        const s = { id: randomBytes(8).toString('hex'), until: now + this.leaseMs }
+        const s = { id: randomBytes(8).toString('hex'), until: this.mono() + this.leaseMs }
         this.seats.set(req.holder, s)
         this.o.log?.(`seat given to ${req.holder} (${this.seats.size}/${this.count})`, { holder: req.holder })
         return granted(s)

@@ -11,6 +11,9 @@ export const DAY_MS = 86_400_000
 export const VERIFY_WINDOW_MS = 7 * DAY_MS
 /** Warnings start this long before the 7 days run out. */
 export const VERIFY_WARN_MS = 3 * DAY_MS
+/** A verification record dated later than this after the clock means the clock was set back (which
+ *  would otherwise extend the 7 days by as much). */
+export const CLOCK_SKEW_MS = 10 * 60_000
 /** Warnings start this long before a term license expires. */
 export const EXPIRY_WARN_MS = 14 * DAY_MS
 
@@ -28,7 +31,7 @@ export interface LicenseState {
   type: LicenseType | null
   expires: string | null
   hostId: string | null
-  /** Whole days until the license (term) or the lease (floating) ends; null when it does not end. */
+  /** Whole days until the license ends (its `expires`); null when it does not end. */
   daysLeft?: number | null
   /** Valid, but something will end it soon (expiry, the 7-day rule, a lost license server). */
   warning?: string
@@ -117,6 +120,11 @@ export function licenseState(
         'MCCS_ERR_LICENSE_STALE',
         `the record of the last license verification was altered (${v.tampered}): verify the license again with mccs license install`,
       )
+    if (v && v.at - now > CLOCK_SKEW_MS)
+      return limited(
+        'MCCS_ERR_LICENSE_STALE',
+        `full license last verified ${date(v.at)}, after this node's clock (${date(now)}): the clock went backwards, so the 7 days cannot be counted; restricted mode until it is verified again (mccs license install, or Renew License in the console)`,
+      )
     if (v) {
       const age = now - v.at
       if (age > VERIFY_WINDOW_MS) {
@@ -126,7 +134,8 @@ export function licenseState(
         )
       }
       if (age > VERIFY_WINDOW_MS - VERIFY_WARN_MS) {
-        warning = `full license last verified ${Math.floor(age / DAY_MS)} days ago: a restart after ${date(v.at + VERIFY_WINDOW_MS)} without a new verification gives restricted mode (no automatic failover)`
+        const left = days(VERIFY_WINDOW_MS - age)
+        warning = `full license last verified ${Math.floor(age / DAY_MS)} days ago (${left} day${left === 1 ? '' : 's'} left): a restart after ${date(v.at + VERIFY_WINDOW_MS)} without a new verification gives restricted mode (no automatic failover)`
       }
     }
   }
@@ -139,11 +148,11 @@ export function licenseState(
         'MCCS_ERR_LICENSE_SERVER',
         `the seat's lease from ${l.server} ended at ${date(l.until)} and could not be renewed${l.lastError ? ` (${l.lastError})` : ''}`,
       )
+    // A lease lasts seconds and is renewed: its time left is said in seconds, not as days left.
     if (l.lastError)
-      warning = `license server ${l.server} unreachable (${l.lastError}): the seat is kept until ${date(l.until)}, then limited mode`
-    if (exp === null || l.until < exp) base.daysLeft = days(l.until - now)
+      warning = `license server ${l.server} unreachable (${l.lastError}): the seat is kept until ${date(l.until)} (${Math.ceil((l.until - now) / 1000)} s left), then limited mode`
   }
-  if (exp !== null && exp - now <= EXPIRY_WARN_MS && license.type !== 'floating') {
+  if (exp !== null && exp - now <= EXPIRY_WARN_MS && !warning) {
     warning = `license expires in ${days(exp - now)} day${days(exp - now) === 1 ? '' : 's'} (${license.expires}): renew it (mccs license install, or Renew License in the console) or this node goes to limited mode`
   }
   return { mode: 'valid', ...base, ...(warning ? { warning } : {}) }

@@ -1,14 +1,14 @@
 // This node's license file (<configDir>/mccs.lic, the manual's name) and the keys it trusts: the
 // vendor key plus operator keys in <configDir>/license-keys.pem (an open build's own key pair).
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { readFile, mkdir } from 'node:fs/promises'
+import { readFile, mkdir, open } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { writeFileAtomic } from '../config/atomic.js'
 import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
-import { parseLicense, publicKeys, type License } from './format.js'
-import { licenseProblem, licenseState, type LicenseState } from './state.js'
+import { MAX_LICENSE_BYTES, parseLicense, publicKeys, type License } from './format.js'
+import { licenseProblem, licenseState, type Lease, type LicenseState } from './state.js'
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
 import { readVerification, recordVerification } from './verify-record.js'
 import { readLease } from './lease-file.js'
@@ -27,7 +27,7 @@ export interface LicenseView {
   mode?: 'valid' | 'limited'
   reason?: string
   code?: string
-  /** Days until the license (or a floating seat's lease) ends; null: it does not end. */
+  /** Days until the license ends (its expires); null: it does not end (a floating seat's lease is in the warning). */
   daysLeft?: number | null
   /** Valid, but ending soon (expiry, the 7-day rule, an unreachable license server). */
   warning?: string
@@ -57,15 +57,53 @@ export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
   return keys
 }
 
+/** Up to `max` + 1 bytes of `file` (more means too long): a huge file or a device (/dev/zero) is not read
+ *  to its end. Errors are the file system's (ENOENT, EISDIR, ...). */
+async function readUpTo(file: string, max: number): Promise<{ text: string; tooLong: boolean }> {
+  const fh = await open(file, 'r')
+  try {
+    if ((await fh.stat()).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' })
+    const buf = Buffer.alloc(max + 1)
+    let n = 0
+    for (let r; n < buf.length && (r = await fh.read(buf, n, buf.length - n, null)).bytesRead > 0;) n += r.bytesRead
+    return { text: buf.subarray(0, Math.min(n, max)).toString('utf8'), tooLong: n > max }
+  } finally {
+    await fh.close()
+  }
+}
+
+const tooLong = (file: string) =>
+  new MccsError('MCCS_ERR_LICENSE_FORMAT', `is longer than ${MAX_LICENSE_BYTES} bytes (${file})`, { field: '/text' })
+
+/** A license file an operator names (mccs license install, setup --license, license-server --license). */
+export async function readLicenseFile(file: string, field: string): Promise<string> {
+  let r
+  try {
+    r = await readUpTo(file, MAX_LICENSE_BYTES)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new MccsError(
+      'MCCS_ERR_INVALID',
+      code === 'EISDIR' ? `${file} is a directory, not a license file` : `cannot read ${file}: ${code ?? (e as Error).message}`,
+      { field },
+    )
+  }
+  if (r.tooLong) throw tooLong(file)
+  return r.text
+}
+
 /** The installed license, null when there is none; a file that does not parse is reported, not thrown. */
 export async function readInstalled(
   configDir: string,
 ): Promise<{ license: License | null; problem?: string; code?: ErrorCode; text?: string }> {
   let text: string
   try {
-    text = await readFile(path.join(configDir, LICENSE_FILE), 'utf8')
+    const r = await readUpTo(path.join(configDir, LICENSE_FILE), MAX_LICENSE_BYTES)
+    if (r.tooLong) throw tooLong(LICENSE_FILE)
+    text = r.text
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { license: null }
+    if (isMccsError(e)) return { license: null, problem: `${LICENSE_FILE} is invalid: /text ${e.reason}`, code: e.code }
     return { license: null, problem: `cannot read ${LICENSE_FILE}: ${(e as Error).message}` }
   }
   try {
@@ -86,6 +124,8 @@ export async function nodeLicenseState(
   b: Bootstrap,
   now = Date.now(),
   macs = hostMacs(),
+  /** The running agent's own lease (its lease client's memory), in place of the lease file. */
+  held?: { lease: Lease | undefined },
 ): Promise<LicenseState & { license: License | null }> {
   const inst = await readInstalled(b.configDir)
   if (inst.problem)
@@ -102,7 +142,7 @@ export async function nodeLicenseState(
   const l = inst.license
   const more = {
     ...(l?.type === 'nodelock' ? { verification: await readVerification(b.stateDir, b.nodeName, l) } : {}),
-    ...(l?.type === 'floating' ? { lease: await readLease(b.stateDir) } : {}),
+    ...(l?.type === 'floating' ? { lease: held ? held.lease : await readLease(b.stateDir) } : {}),
   }
   return { ...licenseState(now, l, macs, await trustedKeys(b.configDir), b.nodeName, more), license: l }
 }

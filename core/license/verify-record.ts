@@ -1,9 +1,10 @@
 // The 7-day rule's memory (manual 5.4): when a full license was last verified on this node. The record is
 // signed (HMAC-SHA256) with the agent's own key, kept beside it in the state folder and readable by root
 // only, and bound to the license it speaks of: editing the date, or copying a record from another node or
-// another license, does not extend it — the signature then fails and the node is in restricted mode.
+// another license, does not extend it — the signature then fails and the node is in restricted mode; nor
+// does deleting it (the key stays: a key without a record is a deleted record).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../config/atomic.js'
 import type { License } from './format.js'
@@ -38,30 +39,49 @@ async function agentKey(stateDir: string, create: boolean): Promise<Buffer | nul
 const mac = (key: Buffer, node: string, id: string, at: string): string =>
   createHmac('sha256', key).update(`MCCS-LICENSE-VERIFIED-1\n${node}\n${id}\n${at}\n`).digest('base64')
 
-/** The record of `l`'s last verification on `node`: null when there is none (or it is of another license). */
+/** A record is a few hundred bytes: a bigger file is not one the agent wrote. */
+const MAX_RECORD_BYTES = 4096
+
+/** The record of `l`'s last verification on `node`: null when this license has none yet (no record was
+ *  ever made on this node, or the record is a genuine one of a previous license). A record that is gone
+ *  while the agent's key remains, or that does not match its signature (its date, its node or the license
+ *  it names edited), is `tampered`: deleting or editing the file must not count as a first start. */
 export async function readVerification(stateDir: string, node: string, l: License): Promise<Verification> {
+  const file = path.join(stateDir, VERIFY_RECORD_FILE)
   let raw: string
   try {
-    raw = await readFile(path.join(stateDir, VERIFY_RECORD_FILE), 'utf8')
+    const fh = await open(file, 'r')
+    try {
+      const buf = Buffer.alloc(MAX_RECORD_BYTES + 1)
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
+      if (bytesRead > MAX_RECORD_BYTES) return { tampered: `${VERIFY_RECORD_FILE} is larger than ${MAX_RECORD_BYTES} bytes` }
+      raw = buf.subarray(0, bytesRead).toString('utf8')
+    } finally {
+      await fh.close()
+    }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-    return { tampered: `cannot read ${VERIFY_RECORD_FILE}: ${(e as Error).message}` }
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { tampered: `cannot read ${VERIFY_RECORD_FILE}: ${(e as Error).message}` }
+    // The key is made with the first record and neither is ever removed by the agent: a key without a
+    // record means the record was deleted.
+    return (await agentKey(stateDir, false)) ? { tampered: `${VERIFY_RECORD_FILE} is missing (deleted?)` } : null
   }
-  let rec: { license?: unknown; at?: unknown; mac?: unknown }
+  let rec: unknown
   try {
-    rec = JSON.parse(raw) as typeof rec
+    rec = JSON.parse(raw)
   } catch {
     return { tampered: `${VERIFY_RECORD_FILE} is not JSON` }
   }
-  if (rec.license !== licenseId(l)) return null // a record of a previous license: this one is new here
+  const { license, at, mac: sig } = (rec !== null && typeof rec === 'object' ? rec : {}) as Record<string, unknown>
+  if (typeof license !== 'string' || typeof at !== 'string' || typeof sig !== 'string')
+    return { tampered: `${VERIFY_RECORD_FILE} is incomplete (license, at and mac must be strings)` }
   const key = await agentKey(stateDir, false)
-  if (!key || typeof rec.at !== 'string' || typeof rec.mac !== 'string')
-    return { tampered: `${VERIFY_RECORD_FILE} is incomplete or the agent's key is gone` }
-  const want = Buffer.from(mac(key, node, licenseId(l), rec.at))
-  const got = Buffer.from(rec.mac)
+  if (!key) return { tampered: `the agent's key ${VERIFY_KEY_FILE} is gone` }
+  const want = Buffer.from(mac(key, node, license, at))
+  const got = Buffer.from(sig)
   if (want.length !== got.length || !timingSafeEqual(want, got)) return { tampered: `${VERIFY_RECORD_FILE} does not match its signature` }
-  const at = Date.parse(rec.at)
-  return Number.isNaN(at) ? { tampered: `${VERIFY_RECORD_FILE} has no valid date` } : { at }
+  if (license !== licenseId(l)) return null // a genuine record of a previous license: this one is new here
+  const when = Date.parse(at)
+  return Number.isNaN(when) ? { tampered: `${VERIFY_RECORD_FILE} has no valid date` } : { at: when }
 }
 
 /** Records that `l` was verified on `node` at `now` (install, first start, a running agent's check). */

@@ -44,9 +44,12 @@ export class LicenseWatch {
   private view: LicenseView
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | null = null
+  private again = false
   private lease: LeaseClient | null = null
   private lastKey = ''
   private lastWarning = ''
+  /** The full license this run has found valid (its signature). */
+  private verifiedHere = ''
   private readonly now: () => number
 
   constructor(private readonly o: LicenseWatchOptions) {
@@ -77,15 +80,23 @@ export class LicenseWatch {
     this.lease = null
   }
 
-  /** Checks now (one check at a time; a caller during a check waits for it). */
+  /** Checks now. One check at a time: a call during a check waits for it and for one more, which sees
+   *  what changed meanwhile (a license installed, a seat taken) — the running one may have read before. */
   check(): Promise<void> {
-    this.running ??= this.evaluate()
-      .catch((e) => {
-        this.o.log.log('error', `license check failed: ${(e as Error).message}`)
-      })
-      .finally(() => {
-        this.running = null
-      })
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    this.running = (async () => {
+      do {
+        this.again = false
+        await this.evaluate().catch((e) => {
+          this.o.log.log('error', `license check failed: ${(e as Error).message}`)
+        })
+      } while (this.again)
+    })().finally(() => {
+      this.running = null
+    })
     return this.running
   }
 
@@ -95,18 +106,30 @@ export class LicenseWatch {
     const macs = (this.o.macs ?? hostMacs)()
     let s = await nodeLicenseState(b, now, macs)
     const l = s.license
-    if (l?.type === 'floating') this.ensureLease(l)
-    else if (this.lease) {
+    if (l?.type === 'floating') {
+      this.ensureLease(l)
+      // The seat is what this agent's lease client holds; the lease file is for other readers (mccs
+      // license show), and editing it must not give a seat.
+      s = await nodeLicenseState(b, now, macs, { lease: this.lease!.current() })
+    } else if (this.lease) {
       await this.lease.stop()
       this.lease = null
     }
-    if (l?.type === 'nodelock' && s.mode === 'valid') {
-      // Verified now: recorded (the first time on this node, then hourly), so that a restart within 7 days keeps it.
-      const v: Verification = await readVerification(b.stateDir, b.nodeName, l)
-      if (v === null || ('at' in v && now - v.at > REFRESH_MS)) {
-        await recordVerification(b.stateDir, b.nodeName, l, now)
-        if (v === null) s = await nodeLicenseState(b, now, macs)
+    if (l?.type === 'nodelock') {
+      // The 7-day rule is about restarts: a running agent verifies its full license at every check, so a
+      // license it has held valid in this run stays valid through a clock step either way.
+      const heldHere = this.verifiedHere === l.signature && s.code === 'MCCS_ERR_LICENSE_STALE'
+      if (s.mode === 'valid' || heldHere) {
+        // Recorded the first time on this node, then hourly (and after a clock step), so that a restart
+        // within 7 days keeps it.
+        const v: Verification = await readVerification(b.stateDir, b.nodeName, l)
+        if (v === null || heldHere || ('at' in v && (now - v.at > REFRESH_MS || v.at > now))) {
+          await recordVerification(b.stateDir, b.nodeName, l, now)
+          // A first start is valid once recorded; a warning of an old record shows at start, then goes.
+          if (v === null || heldHere) s = await nodeLicenseState(b, now, macs)
+        }
       }
+      this.verifiedHere = s.mode === 'valid' ? l.signature : this.verifiedHere
     }
     this.publish(toView(b.nodeName, s))
   }

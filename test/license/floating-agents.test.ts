@@ -109,14 +109,14 @@ t.test('2 seats, 3 agents: the third is limited until a seat comes back', async 
     'c is in limited mode, with the reason',
   )
 
-  // a stops: its seat goes back, and c takes it within one renewal period (1 s), plus the 5 s at most
-  // its license watch takes to read what its lease client holds (here it reads at once on a change).
+  // a stops: its seat goes back, and c takes it within one renewal period (1 s): a refused agent asks
+  // again every half period, and its license watch reads what its lease client holds at once.
   await agents.a!.stop()
   delete agents.a
   const t0 = Date.now()
   while (lic3('c').mode !== 'valid' && Date.now() - t0 < 10_000) await sleep(20)
   const took = Date.now() - t0
   t.equal(lic3('c').mode, 'valid', `c got the seat ${took} ms after a stopped`)
-  t.ok(took <= 1000 + 500, `within one renewal period (1000 ms; measured ${took} ms, 500 ms margin for a loaded machine)`)
+  t.ok(took <= 1000, `within one renewal period (1000 ms; measured ${took} ms)`)
   t.match(srvOut, /seat of a@.* returned: released/, 'the server logged the seat coming back')
 })

@@ -1,9 +1,10 @@
 // Licenses (manual 5.4): what an operator sees when installing one — accepted, or refused naming the
 // field and the reason — and the node's state (valid / limited mode).
 import t, { type Test } from 'tap'
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import net from 'node:net'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile, mkdir, stat, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
@@ -15,6 +16,7 @@ import { isMccsError } from '../../core/errors.js'
 import { registerLicenseRoutes } from '../../core/console/routes/licenses.js'
 import { sendError } from '../../core/console/http-errors.js'
 import { startTestAgent } from '../agent/helpers.js'
+import { harness, readyClient } from '../console/api-helpers.js'
 import { packageRoot } from '../../core/paths.js'
 
 const pair = () => {
@@ -295,10 +297,258 @@ t.test('mccs status says LIMITED MODE with the reason, and stops saying it once 
   )
   r = await a.cli('license', 'install', path.join(a.home, 'n1.lic'))
   t.equal(r.code, 0, r.err)
-  await a.agent.licenses.watch.check() // the agent checks every 5 s; the test need not wait for it
+  // No waiting for the agent's 5 s check: mccs license install tells the running agent at once.
   r = await a.cli('status')
   t.notMatch(r.out, /LIMITED MODE/)
   t.match(r.out, /^license warning on n1: license expires in 2 days/m, 'and warns of the coming expiry')
   r = await a.cli('license', 'show')
   t.match(r.out, /node n1: licensed[\s\S]*\(2 days left\)[\s\S]*WARNING: license expires in 2 days/)
+})
+
+t.test(
+  'edges: oversized, nested, wrong types, bad signatures, future dates, a clock set back: refused naming the field, nothing changed',
+  async (t) => {
+    const h = await harness() // the real console (strict body schema, nesting limit) on a real agent
+    t.teardown(() => h.cleanup())
+    const a = h.ta
+    const b = a.agent.opts.bootstrap
+    const k = pair()
+    await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+    const now = Date.now()
+    const good = issueLicense(
+      term({ issued: new Date(now - 86_400_000).toISOString(), expires: new Date(now + 9 * 86_400_000).toISOString() }),
+      k.privPem,
+    )
+    await installLicense(b, good)
+    const files = [path.join(b.configDir, LICENSE_FILE), path.join(b.stateDir, 'license-verified.json')]
+    const before = await Promise.all(files.map((f) => readFile(f)))
+    const unchanged = async (what: string) =>
+      t.same(await Promise.all(files.map((f) => readFile(f))), before, `${what}: the license and its record unchanged`)
+
+    // The library call the CLI and the console share.
+    const cases: Array<[string, unknown, string, string, RegExp]> = [
+      ['oversized', `${good}# ${'x'.repeat(20_000)}\n`, 'MCCS_ERR_LICENSE_FORMAT', '/text', /longer than 16384 bytes/],
+      ['a number', 42, 'MCCS_ERR_LICENSE_FORMAT', '/text', /must be the text of an MCCS license/],
+      ['nested', { a: { b: { c: [good] } } }, 'MCCS_ERR_LICENSE_FORMAT', '/text', /must be the text/],
+      ['binary', '\u0000\u0001\u0002=\u0003', 'MCCS_ERR_LICENSE_FORMAT', '/text', /^line 1: "\\u0000\\u0001\\u0002" is not a field name/],
+      [
+        'a count on a term license',
+        good.replace('product=MCCS', 'product=MCCS\ncount=3'),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/count',
+        /only a floating/,
+      ],
+      [
+        'a signature of the wrong form',
+        good.replace(/^signature=.*$/m, `signature=${'A'.repeat(200)}`),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/signature',
+        /88 characters/,
+      ],
+      [
+        'a signature of other bytes',
+        good.replace(/^signature=.*$/m, `signature=${'A'.repeat(86)}==`),
+        'MCCS_ERR_LICENSE_SIGNATURE',
+        '/signature',
+        /does not match/,
+      ],
+      [
+        'issued in the future',
+        issueLicense(
+          term({ issued: new Date(now + 3 * 86_400_000).toISOString(), expires: new Date(now + 30 * 86_400_000).toISOString() }),
+          k.privPem,
+        ),
+        'MCCS_ERR_LICENSE_FORMAT',
+        '/issued',
+        /is in the future .*check this node's clock/,
+      ],
+    ]
+    for (const [what, text, code, field, reason] of cases) {
+      await t.rejects(installLicense(b, text), { code, field, reason }, what)
+      await unchanged(what)
+    }
+    // The node's clock set back before the license was issued: refused the same way.
+    await t.rejects(installLicense(b, good, now - 5 * 86_400_000), {
+      code: 'MCCS_ERR_LICENSE_FORMAT',
+      field: '/issued',
+      reason: /in the future/,
+    })
+    await unchanged('a clock set back')
+
+    // The CLI: a file too big to be a license (read no further than that), /dev/zero, a directory.
+    const big = path.join(a.home, 'big.lic')
+    await writeFile(big, Buffer.alloc(8 * 1024 * 1024, 0x41))
+    for (const [what, file, msg] of [
+      ['an 8 MiB file', big, /MCCS_ERR_LICENSE_FORMAT: \/text: is longer than 16384 bytes/],
+      ['/dev/zero', '/dev/zero', /MCCS_ERR_LICENSE_FORMAT: \/text: is longer than 16384 bytes/],
+      ['a directory', a.home, /MCCS_ERR_INVALID: <file>: .* is a directory, not a license file/],
+    ] as const) {
+      const r = await a.cli('license', 'install', file)
+      t.equal(r.code, 6, `${what}: refused as invalid input`)
+      t.match(r.err, msg, `${what}: names what and why`)
+      await unchanged(`CLI, ${what}`)
+    }
+
+    // The console (a logged-in session): wrong types, nesting, size and unknown fields refused naming the field.
+    const c = await readyClient(h)
+    const deep = '{"node":"n1","text":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}'
+    for (const [what, payload, field] of [
+      ['text a number', { node: 'n1', text: 5 }, '/text'],
+      ['text an object', { node: 'n1', text: { a: { b: good } } }, '/text'],
+      ['node an array', { node: ['n1'], text: good }, '/node'],
+      ['text oversized', { node: 'n1', text: good + '#'.repeat(20_000) }, '/text'],
+      ['an extra field', { node: 'n1', text: good, expires: '2099-01-01' }, '/expires'],
+      ['text nested 50000 deep', deep, '/text'],
+    ] as const) {
+      const r = await h.app.inject({
+        method: 'POST',
+        url: '/api/licenses',
+        headers: { 'content-type': 'application/json', cookie: `mccs_session=${c.cookie}`, 'x-csrf-token': c.csrf! },
+        remoteAddress: '127.0.0.1',
+        payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      })
+      t.equal(r.statusCode, 400, `${what}: 400`)
+      t.match(r.json(), { error: { code: 'MCCS_ERR_INVALID', field } }, `${what}: names ${field}`)
+      await unchanged(`console, ${what}`)
+    }
+    const bad = await c.req('POST', '/api/licenses', { node: 'n1', text: good.replace('type=term', 'type=dongle') })
+    t.match(
+      [bad.status, bad.body],
+      [400, { error: { code: 'MCCS_ERR_LICENSE_TYPE', field: '/text', message: /^type: unknown license type "dongle"/ } }],
+    )
+    await unchanged('console, an unknown type')
+    t.match(await nodeLicenseView(b), { valid: true, type: 'term' }, 'the node is still licensed')
+  },
+)
+
+t.test('each reason for limited mode, named by mccs status, the log and the operation log; days left of a valid one', async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} }, { license: false })
+  t.teardown(() => a.cleanup())
+  const b = a.agent.opts.bootstrap
+  const k = pair()
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  await writeFile(path.join(b.configDir, 'license-server.key'), randomBytes(32), { mode: 0o600 })
+  const now = Date.now()
+  const iso = (d: number) => new Date(now + d * 86_400_000).toISOString()
+  const closed = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
+  })
+  const lic = (f: Partial<LicenseFields>) => issueLicense(term({ issued: iso(-60), expires: iso(300), ...f }), k.privPem)
+  const cases: Array<[string, string | null, string, RegExp]> = [
+    ['missing', null, 'MCCS_ERR_LICENSE_MISSING', /no license is installed/],
+    ['expired', lic({ expires: iso(-30) }), 'MCCS_ERR_LICENSE_EXPIRED', /expires: expired at /],
+    [
+      'another host',
+      issueLicense({ type: 'nodelock', node: 'n1', hostId: '02:00:5e:00:53:99', issued: iso(-60) }, k.privPem),
+      'MCCS_ERR_LICENSE_HOST',
+      /hostId: 02:00:5e:00:53:99 is not a MAC address of this node.*\(a license for another host\)/,
+    ],
+    [
+      'tampered',
+      lic({}).replace(/^expires=.*$/m, `expires=${iso(999)}`),
+      'MCCS_ERR_LICENSE_SIGNATURE',
+      /signature: signature does not match the license fields \(altered or corrupted\)/,
+    ],
+    [
+      'another product',
+      lic({}).replace('product=MCCS', 'product=OTHERHA'),
+      'MCCS_ERR_LICENSE_UNSUPPORTED',
+      /a license for another product \(OTHERHA\)/,
+    ],
+    [
+      'server unreachable',
+      issueLicense({ type: 'floating', node: 'pool', hostId: 'ANY', issued: iso(-60), server: `127.0.0.1:${closed}`, count: 2 }, k.privPem),
+      'MCCS_ERR_LICENSE_SERVER',
+      new RegExp(`license server 127\\.0\\.0\\.1:${closed} cannot be reached`),
+    ],
+  ]
+  const ops = async () =>
+    (await readFile(path.join(b.logDir, 'operation.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { command: string; result: string; code?: string; reason?: string; args?: { daysLeft?: number | null } })
+      .filter((r) => r.command === 'licenseMode')
+  for (const [what, text, code, reason] of cases) {
+    if (text === null) await rm(path.join(b.configDir, LICENSE_FILE), { force: true })
+    else await writeFile(path.join(b.configDir, LICENSE_FILE), text)
+    for (let i = 0; i < 100 && !reason.test(a.agent.licenses.watch.current().reason ?? ''); i++) {
+      await a.agent.licenses.watch.check()
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const r = await a.cli('status')
+    const line = r.out.split('\n').find((l) => l.startsWith('LIMITED MODE on n1 (no automatic failover or auto-start): '))
+    t.match(line, reason, `${what}: mccs status says LIMITED MODE with the reason`)
+    const j = JSON.parse((await a.cli('status', '--json')).out) as { licenses: Record<string, { mode: string; code: string }> }
+    t.match(j.licenses.n1, { mode: 'limited', code }, `${what}: mccs status --json has the mode and ${code}`)
+    const log = (await readFile(path.join(b.logDir, 'mccs.log'), 'utf8')).split('\n').filter((l) => l.includes('LIMITED MODE on n1'))
+    t.ok(
+      log.some((l) => reason.test(l) && /"level":50/.test(l)),
+      `${what}: the log has LIMITED MODE on n1 with the reason, as an error`,
+    )
+    t.match((await ops()).at(-1), { result: 'failed', code, reason }, `${what}: the operation log has the change of mode`)
+  }
+
+  // A term license with 5 days left: status, log and the operation log give the days.
+  await writeFile(path.join(b.configDir, LICENSE_FILE), lic({ expires: iso(5 - 0.01) }))
+  await a.agent.licenses.watch.check()
+  const r = await a.cli('status')
+  t.match(r.out, /^license warning on n1: license expires in 5 days \(/m, 'status: the days left')
+  const log = await readFile(path.join(b.logDir, 'mccs.log'), 'utf8')
+  t.match(log, /license valid on n1: term, expires .* \(5 days left\)/, 'log: the days left')
+  t.match(log, /license warning on n1: license expires in 5 days/, 'log: the warning')
+  t.match((await ops()).at(-1), { result: 'done', args: { mode: 'valid', daysLeft: 5 } }, 'operation log: the days left')
+})
+
+t.test("the console's license list and mccs license show give the running agent's judgement, not an edited lease file", async (t) => {
+  const a = await startTestAgent({ groups: [], resources: [], dependencies: [], types: {} }, { license: false })
+  t.teardown(() => a.cleanup())
+  const b = a.agent.opts.bootstrap
+  const k = pair()
+  await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), k.pubPem)
+  await writeFile(path.join(b.configDir, 'license-server.key'), randomBytes(32), { mode: 0o600 })
+  const server = '127.0.0.1:9' // nothing listens on the discard port
+  await writeFile(
+    path.join(b.configDir, LICENSE_FILE),
+    issueLicense(
+      { type: 'floating', node: 'pool', hostId: 'ANY', issued: new Date(Date.now() - 86_400_000).toISOString(), server, count: 1 },
+      k.privPem,
+    ),
+  )
+  for (let i = 0; i < 100 && !/cannot be reached/.test(a.agent.licenses.watch.current().reason ?? ''); i++) {
+    await a.agent.licenses.watch.check()
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  await writeFile(path.join(b.stateDir, 'license-lease.json'), JSON.stringify({ held: true, until: Date.now() + 365 * 86_400_000, server }))
+  await a.agent.licenses.watch.check()
+  t.match(a.agent.licenses.watch.current(), { mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }, 'the agent: limited')
+  const app = Fastify()
+  app.setErrorHandler((e, _req, reply) => sendError(reply, e))
+  app.addHook('onRequest', async (req) => {
+    Object.assign(req, { mccsSession: { user: 'tester' } })
+  })
+  await registerLicenseRoutes(app, { agent: a.agent })
+  t.teardown(() => app.close())
+  const r = await app.inject({ method: 'GET', url: '/api/licenses' })
+  t.match(r.json(), [{ node: 'n1', valid: false, mode: 'limited', code: 'MCCS_ERR_LICENSE_SERVER' }], 'GET /api/licenses: limited')
+  const show = await a.cli('license', 'show', '--json')
+  t.match(JSON.parse(show.out), { node: 'n1', valid: false, code: 'MCCS_ERR_LICENSE_SERVER' }, 'mccs license show: limited')
+})
+
+t.test('a license file on disk that is huge (or a device) is read no further than a license can be long', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-big-'))
+  t.teardown(() => rm(home, { recursive: true, force: true }))
+  const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n1' } })
+  await mkdir(b.configDir, { recursive: true })
+  await symlink('/dev/zero', path.join(b.configDir, LICENSE_FILE))
+  const t0 = Date.now()
+  const v = await nodeLicenseView(b)
+  t.match(
+    v,
+    { valid: false, code: 'MCCS_ERR_LICENSE_FORMAT', reason: /mccs\.lic is invalid: \/text is longer than 16384 bytes/ },
+    'limited, saying why',
+  )
+  t.ok(Date.now() - t0 < 1000, `at once (${Date.now() - t0} ms), not after reading the device`)
 })

@@ -22,7 +22,15 @@ const floating = (over: Partial<LicenseFields> = {}) =>
 
 t.test('seats: given up to the count, kept by renewal, back on release or when the lease ends', async (t) => {
   const at = { now: T0 }
-  const s = new LicenseServer({ licenseText: floating(), keys: [publicKey], psk: randomBytes(32), leaseMs: 30_000, now: () => at.now })
+  // Lease terms run on the monotonic clock (mono), the license's expiry on the wall clock (now): both moved here.
+  const s = new LicenseServer({
+    licenseText: floating(),
+    keys: [publicKey],
+    psk: randomBytes(32),
+    leaseMs: 30_000,
+    now: () => at.now,
+    mono: () => at.now,
+  })
   const a = s.handle({ t: 'acquire', holder: 'a@h/1' })
   const b = s.handle({ t: 'acquire', holder: 'b@h/2' })
   t.match(a, { ok: true, termMs: 30_000, seats: 2, used: 1 })
@@ -49,6 +57,14 @@ t.test('seats: given up to the count, kept by renewal, back on release or when t
   t.same(s.holders(), ['c@h/3'], 'a release with another lease id frees nothing')
   t.match(s.handle({ t: 'acquire', holder: 'bad holder!' }), { ok: false, code: 'MCCS_ERR_INVALID', message: /^holder:/ })
   t.match(s.handle({ t: 'nope', holder: 'a@h/1' } as never), { ok: false, code: 'MCCS_ERR_INVALID', message: /^t:/ })
+  for (const lease of [['x'], { a: { b: 1 } }, 7, 'x'.repeat(100)])
+    t.match(
+      s.handle({ t: 'renew', holder: 'c@h/3', lease } as never),
+      { ok: false, code: 'MCCS_ERR_INVALID', message: /^lease: must be a lease id/ },
+      `a renewal with lease ${JSON.stringify(lease).slice(0, 20)}: refused naming lease`,
+    )
+  t.same(s.holders(), ['c@h/3'], 'and nothing changed')
+  t.match(s.handle({ t: 'acquire', holder: 'x'.repeat(201) }), { ok: false, code: 'MCCS_ERR_INVALID', message: /^holder:/ })
   const clock = { now: T0 }
   const expiring = new LicenseServer({
     licenseText: floating({ expires: '2026-07-01T00:00:00Z' }),
@@ -63,6 +79,16 @@ t.test('seats: given up to the count, kept by renewal, back on release or when t
     { ok: false, code: 'MCCS_ERR_LICENSE_EXPIRED', message: /expired at 2026-07-01/ },
     'no seat from an expired floating license',
   )
+})
+
+t.test("a step of the server's wall clock neither ends nor lengthens the seats' leases", async (t) => {
+  const wall = { now: T0 }
+  const s = new LicenseServer({ licenseText: floating(), keys: [publicKey], psk: randomBytes(32), leaseMs: 30_000, now: () => wall.now })
+  t.match(s.handle({ t: 'acquire', holder: 'a@h/1' }), { ok: true })
+  t.match(s.handle({ t: 'acquire', holder: 'b@h/2' }), { ok: true })
+  wall.now += 86_400_000 // NTP steps the clock a day forward
+  t.same(s.holders(), ['a@h/1', 'b@h/2'], 'both seats still held')
+  t.match(s.handle({ t: 'acquire', holder: 'c@h/3' }), { ok: false, code: 'MCCS_ERR_LICENSE_SEATS' }, 'so a third node gets none')
 })
 
 t.test('the server serves only a valid floating license signed by a trusted key', async (t) => {

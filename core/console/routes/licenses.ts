@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Agent } from '../../agent/agent.js'
 import type { Bootstrap } from '../../config/bootstrap.js'
 import { MccsError, isMccsError } from '../../errors.js'
-import { installLicense, nodeLicenseView, type LicenseView } from '../../license/store.js'
+import { installLicense, type LicenseView } from '../../license/store.js'
 import { replyError, sendError } from '../http-errors.js'
 import { audited } from '../audit.js'
 import { userOf } from './deps.js'
@@ -81,7 +81,8 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
     async () =>
       Promise.all(
         nodes().map(async (node): Promise<LicenseView> => {
-          if (node === b.nodeName) return nodeLicenseView(b, now())
+          // This node: the running agent's own judgement (its lease client's seat, not the lease file).
+          if (node === b.nodeName) return deps.agent.licenses.watch.current()
           if (!deps.licensePeers)
             return {
               node,
@@ -124,7 +125,8 @@ export async function registerLicenseRoutes(app: FastifyInstance, deps: LicenseR
           if (node === b.nodeName) {
             await installLicense(b, text, now())
             deps.agent.log.log('info', 'license installed', { node, user })
-            return await nodeLicenseView(b, now())
+            await deps.agent.licenses.watch.check() // in effect now, not at the next periodic check
+            return deps.agent.licenses.watch.current()
           }
           if (!deps.licensePeers)
             throw new MccsError(
