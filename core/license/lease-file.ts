@@ -2,20 +2,24 @@
 // state of the node (status, `mccs license show`, other nodes' views) reads it like the license file.
 // Written by the agent's lease client only; removed when an agent starts (a restarted agent has no seat
 // until the server gives it one, manual 5.4).
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../config/atomic.js'
 import { CODES, type ErrorCode } from '../errors.js'
 import type { Lease } from './state.js'
+import { readUpTo } from './read-bounded.js'
 
 export const LEASE_FILE = 'license-lease.json'
 
 export async function readLease(stateDir: string): Promise<Lease | undefined> {
   let v: Record<string, unknown>
   try {
-    v = JSON.parse(await readFile(path.join(stateDir, LEASE_FILE), 'utf8')) as Record<string, unknown>
+    // Written by the agent as one short line: anything longer is not ours.
+    const r = await readUpTo(path.join(stateDir, LEASE_FILE), 4096)
+    if (r.tooLong) return undefined
+    v = JSON.parse(r.text) as Record<string, unknown>
   } catch {
-    return undefined // none, or half-written by a crash: no seat known
+    return undefined // none, half-written by a crash, or not ours: no seat known
   }
   if (v.held === true && typeof v.until === 'number' && typeof v.server === 'string') {
     return { held: true, until: v.until, server: v.server, ...(typeof v.lastError === 'string' ? { lastError: v.lastError } : {}) }

@@ -1,7 +1,7 @@
 // This node's license file (<configDir>/mccs.lic, the manual's name) and the keys it trusts: the
 // vendor key plus operator keys in <configDir>/license-keys.pem (an open build's own key pair).
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { readFile, mkdir, open } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
@@ -12,9 +12,12 @@ import { licenseProblem, licenseState, type Lease, type LicenseState } from './s
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
 import { readVerification, recordVerification } from './verify-record.js'
 import { readLease } from './lease-file.js'
+import { readUpTo } from './read-bounded.js'
 
 export const LICENSE_FILE = 'mccs.lic'
 export const TRUSTED_KEYS_FILE = 'license-keys.pem'
+/** A PEM public key is about 100 bytes: room for hundreds, and a device or a huge file is not read whole. */
+const MAX_TRUSTED_KEYS_BYTES = 64 * 1024
 
 /** What GET /api/licenses and `mccs license show` give per node. */
 export interface LicenseView {
@@ -47,29 +50,20 @@ export function hostMacs(): string[] {
 export async function trustedKeys(configDir: string): Promise<KeyObject[]> {
   const keys = [createPublicKey(VENDOR_PUBLIC_KEY_PEM)]
   try {
-    keys.push(...publicKeys(await readFile(path.join(configDir, TRUSTED_KEYS_FILE), 'utf8')))
+    const r = await readUpTo(path.join(configDir, TRUSTED_KEYS_FILE), MAX_TRUSTED_KEYS_BYTES)
+    if (r.tooLong)
+      throw new MccsError('MCCS_ERR_LICENSE_KEY', `${TRUSTED_KEYS_FILE} is longer than ${MAX_TRUSTED_KEYS_BYTES} bytes`, {
+        subject: path.join(configDir, TRUSTED_KEYS_FILE),
+      })
+    keys.push(...publicKeys(r.text))
   } catch (e) {
+    if (isMccsError(e)) throw e
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new MccsError('MCCS_ERR_LICENSE_KEY', `cannot read the trusted license keys: ${(e as Error).message}`, {
         subject: path.join(configDir, TRUSTED_KEYS_FILE),
       })
   }
   return keys
-}
-
-/** Up to `max` + 1 bytes of `file` (more means too long): a huge file or a device (/dev/zero) is not read
- *  to its end. Errors are the file system's (ENOENT, EISDIR, ...). */
-async function readUpTo(file: string, max: number): Promise<{ text: string; tooLong: boolean }> {
-  const fh = await open(file, 'r')
-  try {
-    if ((await fh.stat()).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' })
-    const buf = Buffer.alloc(max + 1)
-    let n = 0
-    for (let r; n < buf.length && (r = await fh.read(buf, n, buf.length - n, null)).bytesRead > 0;) n += r.bytesRead
-    return { text: buf.subarray(0, Math.min(n, max)).toString('utf8'), tooLong: n > max }
-  } finally {
-    await fh.close()
-  }
 }
 
 const tooLong = (file: string) =>

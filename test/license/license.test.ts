@@ -10,7 +10,8 @@ import path from 'node:path'
 import Fastify from 'fastify'
 import { issueLicense, parseLicense, type LicenseFields } from '../../core/license/format.js'
 import { licenseState } from '../../core/license/state.js'
-import { installLicense, nodeLicenseView, hostMacs, TRUSTED_KEYS_FILE, LICENSE_FILE } from '../../core/license/store.js'
+import { installLicense, nodeLicenseView, hostMacs, trustedKeys, TRUSTED_KEYS_FILE, LICENSE_FILE } from '../../core/license/store.js'
+import { readLease, LEASE_FILE } from '../../core/license/lease-file.js'
 import { loadBootstrap } from '../../core/config/bootstrap.js'
 import { isMccsError } from '../../core/errors.js'
 import { registerLicenseRoutes } from '../../core/console/routes/licenses.js'
@@ -551,4 +552,18 @@ t.test('a license file on disk that is huge (or a device) is read no further tha
     'limited, saying why',
   )
   t.ok(Date.now() - t0 < 1000, `at once (${Date.now() - t0} ms), not after reading the device`)
+})
+
+t.test('the trusted keys file and the seat file are read no further than their bound either', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-big2-'))
+  t.teardown(() => rm(home, { recursive: true, force: true }))
+  const b = await loadBootstrap({ cwd: home, env: { MCCS_HOME: home, MCCS_NODE_NAME: 'n1' } })
+  await mkdir(b.configDir, { recursive: true })
+  await mkdir(b.stateDir, { recursive: true })
+  await symlink('/dev/zero', path.join(b.configDir, TRUSTED_KEYS_FILE))
+  await symlink('/dev/zero', path.join(b.stateDir, LEASE_FILE))
+  const t0 = Date.now()
+  await t.rejects(trustedKeys(b.configDir), { code: 'MCCS_ERR_LICENSE_KEY', message: /license-keys\.pem is longer than 65536 bytes/ })
+  t.equal(await readLease(b.stateDir), undefined, 'a seat file that is not ours is no seat')
+  t.ok(Date.now() - t0 < 1000, `at once (${Date.now() - t0} ms), not after reading the devices`)
 })
