@@ -219,9 +219,12 @@ export class Timeline {
     void this.flush()
   }
 
-  /** Writes what is queued, one write and one fdatasync per batch; a later batch waits for this one. */
+  /** Writes what is queued, one write and one fdatasync per batch; a later batch waits for this one.
+   *  Resolves once nothing is queued and nothing is being written: a caller chained on a write must not
+   *  resolve while another caller's chain writes the next batch (durable() resolved with the decisions
+   *  still in flight: timeline.test in a full run). */
   private flush(): Promise<void> {
-    if (this.writing) return this.writing.then(() => (this.queue.length ? this.flush() : undefined))
+    if (this.writing) return this.writing.then(() => this.flush())
     if (!this.queue.length) return Promise.resolve()
     const batch = this.queue.join('')
     this.queue = []
