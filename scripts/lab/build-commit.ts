@@ -6,7 +6,7 @@
 // the same commit at once each finish with a complete one. Remove the folder to rebuild.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rename, rm, symlink } from 'node:fs/promises'
+import { mkdtemp, readlink, rename, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -27,7 +27,19 @@ export async function buildCommit(rev: string, root = packageRoot()): Promise<st
   const sha = await commitOf(rev, root)
   if (!sha) throw new Error(`commit ${rev} is not in ${root} (no git history?)`)
   const dir = path.join(os.tmpdir(), `mccs-build-${sha}`)
-  if (existsSync(path.join(dir, 'dist/mccs.js'))) return dir
+  if (existsSync(path.join(dir, 'dist/mccs.js'))) {
+    // A cached build links the node_modules of the checkout that made it, which may be gone since (a
+    // removed worktree: the old agent then could not start, and config-mixed-versions timed out waiting
+    // for it). Point it at this checkout's, atomically (another test may be reading it).
+    const link = path.join(dir, 'node_modules')
+    const want = path.join(root, 'node_modules')
+    if ((await readlink(link).catch(() => null)) !== want || !existsSync(link)) {
+      const tmp = `${link}.${process.pid}.${Date.now()}`
+      await symlink(want, tmp)
+      await rename(tmp, link)
+    }
+    return dir
+  }
   const work = await mkdtemp(path.join(os.tmpdir(), `mccs-building-${sha.slice(0, 12)}-`))
   try {
     await run('sh', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'sh', root, sha, work])
