@@ -326,6 +326,7 @@ export class Agent extends EventEmitter {
     // isolated-vm can crash the process if it exits while a disposed isolate still runs (a huge stringify).
     await this.host.whenGone(3000)
     await this.timeline.close()
+    await this.oplog.close() // an open handle left to the garbage collector is closed at a random time
     this.log.log('info', 'agent stopped', { node: this.node })
     this.log.flush()
   }

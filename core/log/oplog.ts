@@ -49,6 +49,8 @@ export class OpLog {
   private code: string | undefined
   private since: Date | undefined
   private torn = false
+  /** After close(), a late record (a command finishing during the stop) is written and its file closed again. */
+  private closed = false
   private timer: NodeJS.Timeout | undefined
   private lastNode = ''
 
@@ -78,6 +80,7 @@ export class OpLog {
 
   /** Closes the file; held records stay held (a later append or retry reopens it). */
   async close(): Promise<void> {
+    this.closed = true
     clearTimeout(this.timer)
     await this.queue
     const fh = this.fh
@@ -163,6 +166,12 @@ export class OpLog {
     } catch (e) {
       if (off > 0 && buf[off - 1] !== 0x0a) this.torn = true
       throw e
+    } finally {
+      if (this.closed) {
+        const fh = this.fh
+        this.fh = undefined
+        await fh?.close().catch(() => {})
+      }
     }
   }
 }
