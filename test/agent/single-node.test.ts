@@ -125,8 +125,9 @@ t.test('flush during a 30 s online returns in under 1 s and kills the hook', asy
   a.agent.off('step', onStep)
   t.equal(fl.code, 0, fl.err + fl.out)
   t.ok(quietAt - cmdAt < 1000, `the agent flushed in ${(quietAt - cmdAt).toFixed(0)} ms`)
-  // The CLI's own start-up (a Node process) comes on top; it is bounded loosely for loaded CI machines.
-  t.ok(took < 3000, `mccs group flush --wait returned in ${took.toFixed(0)} ms`)
+  // The CLI's own start-up (a Node process) comes on top: 0.3 s on a quiet machine, 3.7 s seen at load 14.
+  // Bounded loosely, still far under the 30 s the online would have taken.
+  t.ok(took < 10_000, `mccs group flush --wait returned in ${took.toFixed(0)} ms`)
   t.not(resState('base'), 'onlining', 'no longer onlining')
   t.equal(Object.keys(a.agent.engineState().groups.g!.pending).length, 0, 'nothing in flight')
   t.notOk(existsSync(`/proc/${scriptPid}`), `the online script (pid ${scriptPid}) was killed`)
