@@ -84,7 +84,7 @@ t.test(
         dependencies: [],
       }),
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const env = { ...c.nodes[0]!.env }
     delete env.MCCS_LANG
 

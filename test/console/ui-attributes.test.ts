@@ -27,7 +27,7 @@ if (why) {
 } else {
   t.test('two nodes, no tie-breaker: log level kept across a restart, Help, the quorum warning', async (t) => {
     const c = await startConsoleCluster({ nodes: 2 })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)
@@ -137,7 +137,7 @@ if (why) {
       }),
       files: { 'config/quorum/ca.crt': tls.caCert, 'config/quorum/console-test.key': key },
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

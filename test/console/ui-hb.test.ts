@@ -23,7 +23,7 @@ if (why) {
 } else {
   t.test('Edit → heartbeat configuration: a refused timing changes nothing, a valid one reaches both nodes', async (t) => {
     const c = await startConsoleCluster({ nodes: 2, hb: (hb) => ({ ...hb, quorum: { twoNode: true } }) })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

@@ -13,7 +13,7 @@ if (why) {
 } else {
   t.test('first login forces a password change; rules and reuse are enforced in the browser', async (t) => {
     const c = await startConsoleCluster({})
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)
@@ -106,7 +106,7 @@ if (why) {
       users: { mcuser: { hash: await hashPassword(old), previous: [], changedAt: new Date(Date.now() - 91 * day).toISOString() } },
     }
     const c = await startConsoleCluster({ files: { 'config/accounts.json': JSON.stringify(accounts) } })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

@@ -44,7 +44,7 @@ if (why) {
 } else {
   t.test('standby and maintenance of a node through its panel buttons', async (t) => {
     const c = await startConsoleCluster({ nodes: 2 })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

@@ -11,7 +11,7 @@ if (why) {
 } else {
   t.test('group, wizards, dependency, online live, switch, operation log — all through the console', async (t) => {
     const c = await startConsoleCluster({ nodes: 2 })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

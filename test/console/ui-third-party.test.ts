@@ -35,7 +35,7 @@ if (why) {
         dependencies: [],
       }),
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)

@@ -104,7 +104,7 @@ if (why) {
         ],
       }),
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser, { width: 1280, height: 800 })

@@ -22,7 +22,7 @@ t.test('an unlicensed cluster boots: the autoStart group starts nowhere, and the
       dependencies: [],
     }),
   })
-  t.teardown(() => c.stop())
+  t.teardown(() => c.stop(t))
   const status = (i: number) => rpc<AgentStatus>(path.join(c.nodes[i]!.home, 'state/mccs.sock'), 'status', {}, 5000).catch(() => null)
   const seen: string[] = []
   const end = Date.now() + 12_000

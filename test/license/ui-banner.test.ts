@@ -21,7 +21,7 @@ if (why) {
       licenses: false,
       files: { [`config/${TRUSTED_KEYS_FILE}`]: publicKey.export({ type: 'spki', format: 'pem' }) as string },
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser)
@@ -124,7 +124,7 @@ if (why) {
         dependencies: [],
       }),
     })
-    t.teardown(() => c.stop())
+    t.teardown(() => c.stop(t))
     const browser = await launch()
     t.teardown(() => browser.close())
     const page = await newPage(browser, { width: 1280, height: 800 })
