@@ -4,7 +4,7 @@
 import { h, replace } from './dom.js'
 import { api, ApiError, setCsrf, type Session } from './api.js'
 import { tr, setLang } from './i18n.js'
-import { passwordChecks, PASSWORD_RULE_IDS, SPECIALS, MAX_PASSWORD_LENGTH } from '../auth/password-rules.js'
+import { passwordChecklist } from './password-checklist.js'
 
 /** `notice`: why the previous session ended, shown above the form. */
 export function loginScreen(root: HTMLElement, done: (s: Session) => void, notice?: string): void {
@@ -54,23 +54,7 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
   const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password' })
   const err = h('p', { id: 'pw-error', class: 'field-error', role: 'alert' })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, tr('ui.pw.submit'))
-  const items = PASSWORD_RULE_IDS.map((id) =>
-    h(
-      'li',
-      { 'data-rule': id, 'data-ok': 'false' },
-      tr(`ui.pw.rule.${id}`, { specials: SPECIALS, user: s.user, max: MAX_PASSWORD_LENGTH }),
-    ),
-  )
-  const rules = h('ul', { id: 'pw-rules', class: 'pw-rules', 'aria-live': 'polite' }, ...items)
-  const tick = () => {
-    const c = passwordChecks(next.value, s.user)
-    for (const li of items) {
-      const ok = c[li.dataset.rule as keyof typeof c]
-      li.dataset.ok = String(ok)
-      li.textContent = `${ok ? '✔' : '✖'} ${tr(`ui.pw.rule.${li.dataset.rule as (typeof PASSWORD_RULE_IDS)[number]}`, { specials: SPECIALS, user: s.user, max: MAX_PASSWORD_LENGTH })}`
-    }
-  }
-  next.addEventListener('input', tick)
+  const rules = passwordChecklist(next, s.user, 'pw-rules')
   // "Change next time" (manual 5.2): only for an expired password, once; the default one must change now.
   const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, tr('ui.pw.later')) : null
   const why =
@@ -135,6 +119,5 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
       )
   })
   replace(root, h('div', { class: 'login-page' }, form))
-  tick()
   next.focus()
 }
