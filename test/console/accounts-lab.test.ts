@@ -1,7 +1,8 @@
 // One account store for the cluster (issue 18, What 4, Acceptance 2), with two real agents in the
 // namespace lab, each with its console over HTTPS on its own loopback: a password changed on one
 // node's console logs in on the other's and the old one does not; a session on the other node ends
-// its event stream with the reason; a node that was down during a change takes it when it rejoins.
+// its event stream with the reason; a node that was down during a change takes it when it rejoins;
+// "log out everywhere" on one node ends the user's streams on the other.
 import t from 'tap'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -86,5 +87,20 @@ if (!avail.ok) {
     await until(async () => (await login('n2', THIRD)) === 200 || undefined, 15_000, 'the new password on the rejoined n2')
     t.equal(await login('n2', SECOND), 401, 'the password from before n2 went down no longer logs in there')
     t.equal(await login('n1', THIRD), 200, 'and n1 still takes the newest')
+
+    // Log out everywhere on n1: a session on n2 ends its stream saying so.
+    const watch2 = c.lab.spawn('n2', [process.execPath, CLIENT, 'watch', JSON.stringify({ user: 'mcuser', password: THIRD })], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let seen2 = ''
+    watch2.stdout!.on('data', (d) => (seen2 += String(d)))
+    await until(async () => seen2.includes('"open":200') || undefined, 15_000, 'the event stream open on n2')
+    t.same(
+      await client('n1', 'logoutEverywhere', { user: 'mcuser', password: THIRD }),
+      { login: 200, logout: 204 },
+      'logged out everywhere on n1',
+    )
+    await until(async () => seen2.includes('"ended"') || undefined, 10_000, "n2's stream ended")
+    t.match(seen2, /"ended":\{"reason":"logoutEverywhere"\}/, "n2's event stream ends saying the user logged out everywhere")
   })
 }

@@ -30,6 +30,8 @@ export interface Account {
   postponedAt?: string
   /** The console language this user chose in Preferences; absent: the product language. */
   lang?: Locale
+  /** "Log out everywhere": when the user last ended every session on every node. */
+  sessionsEndedAt?: string
 }
 
 interface AccountsFile {
@@ -204,6 +206,13 @@ export class AccountStore {
     await this.write({ ...this.data.users, [user]: { ...a, lang } })
   }
 
+  /** "Log out everywhere": recorded in the replicated document, so every node ends the user's sessions. */
+  async endSessionsEverywhere(user: string): Promise<void> {
+    const a = this.data.users[user]
+    if (!a) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such account', { subject: user })
+    await this.write({ ...this.data.users, [user]: { ...a, sessionsEndedAt: new Date(this.now()).toISOString() } })
+  }
+
   /** Called after every password change (the console widens its listeners once no default is left). */
   onPasswordChanged(f: (user: string) => void): void {
     this.changed.push(f)
@@ -240,7 +249,7 @@ export class AccountStore {
       else if (now.hash !== a.hash) {
         if (!this.ownHashes.has(now.hash)) for (const f of this.ended) f(name, 'passwordChanged')
         for (const f of this.changed) f(name)
-      }
+      } else if (now.sessionsEndedAt !== a.sessionsEndedAt) for (const f of this.ended) f(name, 'logoutEverywhere')
     }
   }
 
@@ -292,6 +301,7 @@ function checkDoc(doc: unknown, subject: string): { generation: number; users: R
       !a.previous.every((h) => typeof h === 'string' && HASH_RE.test(h)) ||
       !(a.changedAt === null || str(a.changedAt)) ||
       !(a.postponedAt === undefined || str(a.postponedAt)) ||
+      !(a.sessionsEndedAt === undefined || str(a.sessionsEndedAt)) ||
       !(a.lang === undefined || isLocale(a.lang))
     ) {
       throw new MccsError(

@@ -53,6 +53,8 @@ function endedNotice(reason: string): string {
       return tr('ui.login.ended.userDeleted')
     case 'logout':
       return tr('ui.login.ended.logout')
+    case 'logoutEverywhere':
+      return tr('ui.login.ended.logoutEverywhere')
     default:
       return tr('ui.login.ended.other')
   }
