@@ -43,6 +43,8 @@ export interface AccountSyncHost {
 
 const PUSH_TIMEOUT_MS = 5000
 const RETRY_MS = 1000
+/** A peer whose console does not answer (disabled there) is asked less and less often, up to this. */
+const MAX_RETRY_MS = 30_000
 
 export function accountsDigest(doc: AccountsDoc): string {
   return createHash('sha256').update(JSON.stringify(doc.users)).digest('hex')
@@ -55,6 +57,7 @@ export class AccountSync {
   private readonly toCheck = new Set<string>()
   private timer: NodeJS.Timeout | null = null
   private checking = false
+  private failedRounds = 0
   /** Commits run one after the other on the coordinator (each checks the generation it was based on). */
   private committing: Promise<unknown> = Promise.resolve()
 
@@ -114,10 +117,20 @@ export class AccountSync {
   /** After every membership decision: a peer new in our partition is compared with us. */
   viewsChanged(m: MembershipResult): void {
     const now = new Set(m.quorate ? m.partition.filter((n) => n !== this.h.node) : [])
-    for (const n of now) if (!this.known.has(n)) this.toCheck.add(n)
+    let joined = false
+    for (const n of now)
+      if (!this.known.has(n)) {
+        this.toCheck.add(n)
+        joined = true
+      }
     for (const n of this.toCheck) if (!now.has(n)) this.toCheck.delete(n)
     this.known = now
-    if (this.toCheck.size) this.schedule(0)
+    if (joined) {
+      this.failedRounds = 0
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = null
+      this.schedule(0)
+    }
   }
 
   private need(): AccountReplica {
@@ -195,7 +208,7 @@ export class AccountSync {
   }
 
   /** Reads each peer still to be compared; one that cannot answer yet (its console still starting) is
-   *  asked again a second later, as long as it is in the partition. */
+   *  asked again a second later, then less often, as long as it is in the partition. */
   private async checkPeers(): Promise<void> {
     if (this.checking || !this.replica) return
     this.checking = true
@@ -211,6 +224,7 @@ export class AccountSync {
     } finally {
       this.checking = false
     }
-    if (this.toCheck.size) this.schedule(RETRY_MS)
+    if (this.toCheck.size) this.schedule(Math.min(RETRY_MS * 2 ** this.failedRounds++, MAX_RETRY_MS))
+    else this.failedRounds = 0
   }
 }
