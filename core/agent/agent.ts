@@ -59,6 +59,7 @@ import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
 import { Role, type ClusterHost } from '../cluster/role.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
 import { PeerRpc, type PeerMessage } from './peer-rpc.js'
+import { AccountSync } from './account-sync.js'
 import { LocalActions } from './local-actions.js'
 import { Fencing } from './fencing.js'
 import { QuorumGate } from './quorum-gate.js'
@@ -274,6 +275,7 @@ export class Agent extends EventEmitter {
       this.role = role
       this.rpc = rpc
       this.sync = new ConfigSync({ node: this.node, log: this.log, store: this.store, role, rpc, changed: () => this.configChanged() })
+      this.accountSync = new AccountSync({ node: this.node, log: this.log, role, rpc })
       this.hbSync = new HbSync({
         node: this.node,
         log: this.log,
@@ -287,6 +289,7 @@ export class Agent extends EventEmitter {
       // Each owner answers its own kinds of peer message.
       this.local.serve(rpc)
       this.sync.serve()
+      this.accountSync.serve()
       this.hbSync.serve()
       this.intents.serve(rpc)
       new PeerServices(b, () => this.statusAnywhere(), this.licenses.watch).serve(rpc)
@@ -315,6 +318,7 @@ export class Agent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.role?.stop()
+    this.accountSync?.stop()
     await this.licenses.stop() // a floating seat goes back to the server
     await this.rpc?.stop()
     this.local.stopMonitors()
@@ -742,6 +746,8 @@ export class Agent extends EventEmitter {
 
   private role?: Role
   private rpc?: PeerRpc
+  /** The console's accounts replicated through the coordinator (a cluster only; undefined on a single node). */
+  accountSync?: AccountSync
   private sync?: ConfigSync
   private hbSync?: HbSync
   /** Bumped on every coordinator change: a deferred takeover checks it is still current. */
@@ -1043,6 +1049,7 @@ export class Agent extends EventEmitter {
       viewsChanged: (m, views) => {
         this.timeline.view(m)
         this.sync?.viewsChanged(m, views)
+        this.accountSync?.viewsChanged(m)
         this.hbSync?.viewsChanged(m, views)
         this.syncParked()
         this.gate.drain() // a membership decision was just made: quorum may be certain again

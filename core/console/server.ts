@@ -65,6 +65,14 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   const accounts = new AccountStore(settings.accountsFile, { now })
   await accounts.load()
   const openapi = new OpenApiCollector()
+  const sessions = await SessionStore.open({ ...settings.session, now, file: settings.sessionsFile })
+  // One account store for the cluster: changes go through the coordinator; one taken from elsewhere
+  // ends the sessions it concerns here.
+  accounts.onSessionsEnded((user, reason) => sessions.destroyUser(user, undefined, reason))
+  if (agent.accountSync) {
+    accounts.replicate(agent.accountSync)
+    agent.accountSync.attach(accounts)
+  }
   const deps: RouteDeps = {
     agent,
     settings,
@@ -72,7 +80,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
     now,
     openapi,
     productLang: await productLanguage(agent.opts.bootstrap.configDir),
-    sessions: await SessionStore.open({ ...settings.session, now, file: settings.sessionsFile }),
+    sessions,
     limiter: new LoginRateLimit({ ...settings.loginLimit, now }),
     events: new ConsoleEvents(agent, { log: settings.logFile, oplog: settings.oplogFile }),
   }

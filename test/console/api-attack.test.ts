@@ -247,6 +247,7 @@ t.test('no path variant, method or forged credential reaches a non-public route 
     '/api/resources/:resource/actions/:verb': { node: 'n1' },
     '/api/monitor-all': {},
     '/api/logout': {},
+    '/api/logout/everywhere': {},
     '/api/password/postpone': {},
   }
 

@@ -2,6 +2,10 @@
 // stored — the current one and every earlier one, so that no earlier password can be used again.
 // The default account mcuser/mccs must change its password at the first login (manual 5.2); a password
 // expires after 90 days, and "change next time" postpones that once (docs/console.md).
+// In a cluster the file is one document for every node (issue 18): each change goes through the
+// coordinator with the generation it was made on (core/agent/account-sync.ts) and comes back as the
+// document in force; a document taken from elsewhere ends the sessions of the users whose password
+// changed or who are gone.
 import { readFile, mkdir, chmod } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../../config/atomic.js'
@@ -10,6 +14,7 @@ import { hashPassword, verifyPassword, DEFAULT_KDF, type KdfParams } from './kdf
 import { KdfGate } from './kdf-gate.js'
 import { passwordRuleViolation, MAX_PASSWORD_LENGTH } from './password-rules.js'
 import { isLocale, LOCALES, type Locale } from '../../i18n/messages.js'
+import type { AccountReplica, AccountsDoc } from '../../agent/account-sync.js'
 
 export const DEFAULT_USER = 'mcuser'
 export const DEFAULT_PASSWORD = 'mccs'
@@ -25,12 +30,29 @@ export interface Account {
   postponedAt?: string
   /** The console language this user chose in Preferences; absent: the product language. */
   lang?: Locale
+  /** "Log out everywhere": when the user last ended every session on every node. */
+  sessionsEndedAt?: string
 }
 
 interface AccountsFile {
   version: 1
+  /** Raised by every change; the newest wins between nodes (absent in files from before: 0). */
+  generation?: number
   users: Record<string, Account>
 }
+
+/** Why a user's sessions end because of a change made elsewhere. */
+export type EndReason = 'passwordChanged' | 'userDeleted' | 'logout' | 'logoutEverywhere'
+
+/** Where changes are committed in a cluster (AccountSync): returns the generation committed. */
+export interface AccountCommitter {
+  commit(users: Record<string, unknown>, expectGeneration: number): Promise<number>
+}
+
+const MAX_USERS = 256
+const MAX_PREVIOUS = 1024
+const USER_RE = /^[A-Za-z0-9_.@-]{1,64}$/
+const HASH_RE = /^scrypt\$[0-9$A-Za-z_-]{1,200}$/
 
 /** Why a password change is due: the shipped default, or expiry. */
 export type ChangeReason = 'initial' | 'expired'
@@ -47,6 +69,10 @@ export class AccountStore {
   private readonly kdf: KdfParams
   private writing: Promise<void> = Promise.resolve()
   private readonly changed: Array<(user: string) => void> = []
+  private readonly ended: Array<(user: string, reason: EndReason) => void> = []
+  private committer: AccountCommitter | null = null
+  /** Hashes made by a change on this node, not yet back from the coordinator (no session is ended for them). */
+  private readonly ownHashes = new Set<string>()
   /** Compared against when the user is unknown, so a login takes as long either way. */
   private dummyHash = ''
   /** Every hash computed here goes through it (logins are turned away when it is full). */
@@ -83,27 +109,8 @@ export class AccountStore {
     } catch (e) {
       throw new MccsError('MCCS_ERR_CONFIG_SYNTAX', `is not valid JSON: ${(e as Error).message}`, { subject: this.file })
     }
-    const users = (doc as AccountsFile | null)?.users
-    if (!users || typeof users !== 'object')
-      throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject: this.file, field: '/users' })
-    for (const [name, a] of Object.entries(users)) {
-      if (
-        typeof a?.hash !== 'string' ||
-        !Array.isArray(a.previous) ||
-        !(a.changedAt === null || typeof a.changedAt === 'string') ||
-        !(a.lang === undefined || isLocale(a.lang))
-      ) {
-        throw new MccsError(
-          'MCCS_ERR_CONFIG_SCHEMA',
-          `must have hash, previous[] and changedAt (and lang, if any, one of ${LOCALES.join(', ')})`,
-          {
-            subject: this.file,
-            field: `/users/${name}`,
-          },
-        )
-      }
-    }
-    this.data = doc as AccountsFile
+    const checked = checkDoc(doc, this.file)
+    this.data = { version: 1, generation: checked.generation, users: checked.users }
     await chmod(this.file, 0o600) // an operator's copy may have come with looser permissions
   }
 
@@ -157,14 +164,14 @@ export class AccountStore {
         { field: '/postpone', subject: user },
       )
     }
-    this.data.users[user]!.postponedAt = new Date(this.now()).toISOString()
-    await this.save()
+    await this.write({ ...this.data.users, [user]: { ...this.data.users[user]!, postponedAt: new Date(this.now()).toISOString() } })
   }
 
-  /** Changes the password after checking the current one, the rules and every earlier password. */
+  /** Changes the password after checking the current one, the rules (the user id not inside it) and
+   *  every earlier password. Nothing is written when any check fails. */
   async change(user: string, current: string, next: string): Promise<void> {
     if (!(await this.verify(user, current))) throw new MccsError('MCCS_ERR_INVALID', 'the current password is wrong', { field: '/current' })
-    const rule = passwordRuleViolation(next)
+    const rule = passwordRuleViolation(next, user)
     if (rule) throw new MccsError('MCCS_ERR_PASSWORD_RULE', rule, { field: '/next' })
     const a = this.data.users[user]!
     const used = await Promise.all([a.hash, ...a.previous].map((h) => this.gate.run(() => verifyPassword(next, h))))
@@ -173,13 +180,20 @@ export class AccountStore {
         field: '/next',
       })
     const hash = await this.hash(next)
-    this.data.users[user] = {
-      hash,
-      previous: [...a.previous, a.hash],
-      changedAt: new Date(this.now()).toISOString(),
-      ...(a.lang ? { lang: a.lang } : {}),
+    this.ownHashes.add(hash)
+    try {
+      await this.write({
+        ...this.data.users,
+        [user]: {
+          hash,
+          previous: [...a.previous, a.hash].slice(-MAX_PREVIOUS),
+          changedAt: new Date(this.now()).toISOString(),
+          ...(a.lang ? { lang: a.lang } : {}),
+        },
+      })
+    } finally {
+      this.ownHashes.delete(hash)
     }
-    await this.save()
     for (const f of this.changed) f(user)
   }
 
@@ -189,13 +203,64 @@ export class AccountStore {
     if (!a) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such account', { subject: user })
     if (!isLocale(lang)) throw new MccsError('MCCS_ERR_INVALID', `must be one of ${LOCALES.join(', ')}`, { field: '/lang' })
     if (a.lang === lang) return
-    a.lang = lang
-    await this.save()
+    await this.write({ ...this.data.users, [user]: { ...a, lang } })
+  }
+
+  /** "Log out everywhere": recorded in the replicated document, so every node ends the user's sessions. */
+  async endSessionsEverywhere(user: string): Promise<void> {
+    const a = this.data.users[user]
+    if (!a) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such account', { subject: user })
+    await this.write({ ...this.data.users, [user]: { ...a, sessionsEndedAt: new Date(this.now()).toISOString() } })
   }
 
   /** Called after every password change (the console widens its listeners once no default is left). */
   onPasswordChanged(f: (user: string) => void): void {
     this.changed.push(f)
+  }
+
+  /** Called when a document from elsewhere changed a user's password or removed the user. */
+  onSessionsEnded(f: (user: string, reason: EndReason) => void): void {
+    this.ended.push(f)
+  }
+
+  /** In a cluster: changes go through the coordinator from now on (AccountSync). */
+  replicate(c: AccountCommitter): void {
+    this.committer = c
+  }
+
+  /** The replicated document (AccountReplica). */
+  current(): AccountsDoc {
+    return { generation: this.data.generation ?? 0, users: this.data.users as unknown as Record<string, unknown> }
+  }
+
+  check(doc: unknown): AccountsDoc {
+    return checkDoc(doc, 'accounts document')
+  }
+
+  /** A document committed by the coordinator (ours or another node's change) or read from a newer peer. */
+  async adopt(doc: AccountsDoc, from: string): Promise<void> {
+    const before = this.data.users
+    const users = checkDoc(doc, `accounts from ${from}`).users
+    this.data = { version: 1, generation: doc.generation, users }
+    await this.save()
+    for (const [name, a] of Object.entries(before)) {
+      const now = Object.hasOwn(users, name) ? users[name] : undefined
+      if (!now) for (const f of this.ended) f(name, 'userDeleted')
+      else if (now.hash !== a.hash) {
+        if (!this.ownHashes.has(now.hash)) for (const f of this.ended) f(name, 'passwordChanged')
+        for (const f of this.changed) f(name)
+      } else if (now.sessionsEndedAt !== a.sessionsEndedAt) for (const f of this.ended) f(name, 'logoutEverywhere')
+    }
+  }
+
+  /** One change: through the coordinator in a cluster (it comes back through adopt), else here. */
+  private async write(users: Record<string, Account>): Promise<void> {
+    if (this.committer) {
+      await this.committer.commit(users as unknown as Record<string, unknown>, this.data.generation ?? 0)
+      return
+    }
+    this.data = { version: 1, generation: (this.data.generation ?? 0) + 1, users }
+    await this.save()
   }
 
   private save(): Promise<void> {
@@ -207,4 +272,44 @@ export class AccountStore {
     this.writing = run.catch(() => {})
     return run
   }
+}
+
+/** A whole document (the file, or a peer's) checked field by field: size, names and each account's fields. */
+function checkDoc(doc: unknown, subject: string): { generation: number; users: Record<string, Account> } {
+  const d = doc as { generation?: unknown; users?: unknown } | null
+  if (!d || typeof d !== 'object' || Array.isArray(d))
+    throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject, field: '/' })
+  const generation = d.generation ?? 0
+  if (!Number.isSafeInteger(generation) || (generation as number) < 0)
+    throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must be a whole number from 0', { subject, field: '/generation' })
+  const users = d.users
+  if (!users || typeof users !== 'object' || Array.isArray(users))
+    throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', 'must hold {"version": 1, "users": {...}}', { subject, field: '/users' })
+  const names = Object.keys(users)
+  if (names.length > MAX_USERS) throw new MccsError('MCCS_ERR_CONFIG_SCHEMA', `at most ${MAX_USERS} accounts`, { subject, field: '/users' })
+  for (const name of names) {
+    const a = (users as Record<string, Partial<Account> | null>)[name]
+    const str = (v: unknown) => typeof v === 'string' && v.length <= 64
+    if (
+      !USER_RE.test(name) ||
+      !a ||
+      typeof a !== 'object' ||
+      typeof a.hash !== 'string' ||
+      !HASH_RE.test(a.hash) ||
+      !Array.isArray(a.previous) ||
+      a.previous.length > MAX_PREVIOUS ||
+      !a.previous.every((h) => typeof h === 'string' && HASH_RE.test(h)) ||
+      !(a.changedAt === null || str(a.changedAt)) ||
+      !(a.postponedAt === undefined || str(a.postponedAt)) ||
+      !(a.sessionsEndedAt === undefined || str(a.sessionsEndedAt)) ||
+      !(a.lang === undefined || isLocale(a.lang))
+    ) {
+      throw new MccsError(
+        'MCCS_ERR_CONFIG_SCHEMA',
+        `must be a user id of 1-64 letters, digits or _.@- with hash, previous[] and changedAt (and lang, if any, one of ${LOCALES.join(', ')})`,
+        { subject, field: `/users/${name}` },
+      )
+    }
+  }
+  return { generation: generation as number, users: users as Record<string, Account> }
 }

@@ -34,6 +34,7 @@ export class SessionStore {
   private readonly now: () => number
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
+  private readonly ended = new Set<(s: Session, reason: string) => void>()
   constructor(readonly o: SessionOptions) {
     this.now = o.now ?? Date.now
   }
@@ -117,14 +118,36 @@ export class SessionStore {
     return Math.min(s.lastSeen + this.o.idleMs, s.createdAt + this.o.absoluteMs)
   }
 
-  destroy(id: string | undefined): void {
-    if (id && this.sessions.delete(SessionStore.key(id))) this.saveNow()
+  destroy(id: string | undefined, reason = 'logout'): void {
+    if (!id || !ID_RE.test(id)) return
+    const key = SessionStore.key(id)
+    const s = this.sessions.get(key)
+    if (!s) return
+    this.sessions.delete(key)
+    this.saveNow()
+    this.tell(s, reason)
   }
 
-  /** Ends every session of the user except the one given (after a password change). */
-  destroyUser(user: string, keep?: Session): void {
-    for (const [k, s] of this.sessions) if (s.user === user && s !== keep) this.sessions.delete(k)
+  /** Ends every session of the user except the one given (a password change, here or on another node). */
+  destroyUser(user: string, keep?: Session, reason = 'passwordChanged'): void {
+    const gone: Session[] = []
+    for (const [k, s] of this.sessions)
+      if (s.user === user && s !== keep) {
+        this.sessions.delete(k)
+        gone.push(s)
+      }
     this.saveNow()
+    for (const s of gone) this.tell(s, reason)
+  }
+
+  /** Told when a session is ended by a logout or a change (its event streams end with the reason). */
+  onEnded(f: (s: Session, reason: string) => void): () => void {
+    this.ended.add(f)
+    return () => this.ended.delete(f)
+  }
+
+  private tell(s: Session, reason: string): void {
+    for (const f of [...this.ended]) f(s, reason)
   }
 
   /** A logout or a password change reaches the file at once, even if a last-seen write is waiting. */

@@ -1,4 +1,4 @@
-// POST /api/login, POST /api/logout, GET /api/session, PUT /api/preferences, POST /api/password,
+// POST /api/login, POST /api/logout, POST /api/logout/everywhere, GET /api/session, PUT /api/preferences, POST /api/password,
 // POST /api/password/postpone.
 import { createHmac, randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -94,6 +94,25 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps): void 
     async (req, reply) => {
       log.log('info', 'console logout', { user: sessionOf(req).user, ip: req.ip })
       deps.sessions.destroy(req.cookies[SESSION_COOKIE])
+      reply.clearCookie(SESSION_COOKIE, COOKIE)
+      return reply.code(204).send()
+    },
+  )
+
+  app.post(
+    '/api/logout/everywhere',
+    {
+      config: { auth: 'pending' },
+      bodyLimit: SMALL_BODY,
+      schema: { summary: 'Log out everywhere: ends every session of the user on every node of the cluster (their event streams say why)' },
+    },
+    async (req, reply) => {
+      const s = sessionOf(req)
+      await audited(deps.agent, { user: s.user, command: 'logoutEverywhere', target: s.user }, () =>
+        deps.accounts.endSessionsEverywhere(s.user),
+      )
+      deps.sessions.destroyUser(s.user, undefined, 'logoutEverywhere') // here too when there is no cluster to come back from
+      log.log('info', 'console logout everywhere', { user: s.user, ip: req.ip })
       reply.clearCookie(SESSION_COOKIE, COOKIE)
       return reply.code(204).send()
     },

@@ -15,7 +15,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
     {
       schema: { summary: 'Live status, log lines and operation log entries (text/event-stream)' },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      const session = req.mccsSession
       reply.hijack()
       const res = reply.raw
       res.writeHead(200, {
@@ -41,9 +42,17 @@ export function registerEventRoutes(app: FastifyInstance, deps: RouteDeps): void
       }, ALIVE_MS)
       keepalive.unref()
       let remove: (() => void) | undefined
+      // A session ended by a logout or a password change (here or on another node) ends its streams,
+      // saying why: the console shows the reason on its login page.
+      const unwatch = deps.sessions.onEnded((s, reason) => {
+        if (s !== session || closed) return
+        res.write(`event: sessionEnded\ndata: ${JSON.stringify({ reason })}\n\n`)
+        res.end()
+      })
       res.on('close', () => {
         closed = true
         clearInterval(keepalive)
+        unwatch()
         remove?.()
       })
       remove = await deps.events.add(client)

@@ -20,6 +20,11 @@ export const onOplog = (f: OpListener) => {
 }
 
 let source: EventSource | null = null
+let onEnded: (reason: string) => void = () => {}
+/** What to do when the server ends this session's stream (a logout or a password change elsewhere). */
+export const whenSessionEnded = (f: (reason: string) => void) => {
+  onEnded = f
+}
 
 // Staleness: the agent sends a frame at least every ALIVE_MS (routes/events.ts). A stopped or hung agent
 // keeps its TCP connection open and sends nothing, so silence — not a closed stream — is what tells.
@@ -66,6 +71,16 @@ export function connectEvents(): void {
     changed()
   })
   es.addEventListener('alive', frame)
+  es.addEventListener('sessionEnded', (e) => {
+    let reason = ''
+    try {
+      reason = String((JSON.parse((e as MessageEvent<string>).data) as { reason?: unknown }).reason ?? '')
+    } catch {
+      /* shown as a generic end */
+    }
+    disconnectEvents()
+    onEnded(reason)
+  })
   es.addEventListener('status', (e) => {
     frame()
     try {

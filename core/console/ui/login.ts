@@ -1,10 +1,13 @@
-// Login (manual 5.2) and the forced password change. The server decides the rule; a refusal shows
-// its message (the rule) under the new-password field, and "already used" likewise.
+// Login (manual 5.2) and the forced password change. The rules are shown as a checklist before the
+// first try, each ticked live as the user types (the server checks the same list, password-rules.ts);
+// a refusal shows its message under the new-password field, and "already used" likewise.
 import { h, replace } from './dom.js'
 import { api, ApiError, setCsrf, type Session } from './api.js'
 import { tr, setLang } from './i18n.js'
+import { passwordChecklist } from './password-checklist.js'
 
-export function loginScreen(root: HTMLElement, done: (s: Session) => void): void {
+/** `notice`: why the previous session ended, shown above the form. */
+export function loginScreen(root: HTMLElement, done: (s: Session) => void, notice?: string): void {
   const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', required: true, value: 'mcuser' })
   const pass = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const err = h('p', { id: 'login-error', class: 'field-error', role: 'alert' })
@@ -14,6 +17,7 @@ export function loginScreen(root: HTMLElement, done: (s: Session) => void): void
     { class: 'login-box', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), ` ${tr('ui.login.title')}`),
     h('p', { class: 'muted' }, tr('ui.login.on', { host: location.host })),
+    notice ? h('p', { id: 'login-notice', class: 'field-error', role: 'status' }, notice) : null,
     h('label', { for: 'login-user' }, tr('ui.login.user')),
     user,
     h('label', { for: 'login-password' }, tr('ui.login.password')),
@@ -50,6 +54,7 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
   const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password' })
   const err = h('p', { id: 'pw-error', class: 'field-error', role: 'alert' })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'pw-submit' }, tr('ui.pw.submit'))
+  const rules = passwordChecklist(next, s.user, 'pw-rules')
   // "Change next time" (manual 5.2): only for an expired password, once; the default one must change now.
   const later = s.canPostpone ? h('button', { type: 'button', class: 'btn', id: 'pw-later' }, tr('ui.pw.later')) : null
   const why =
@@ -65,6 +70,7 @@ export function passwordScreen(root: HTMLElement, s: Session, current: string, d
     cur,
     h('label', { for: 'pw-next' }, tr('ui.pw.next')),
     next,
+    rules,
     h('label', { for: 'pw-again' }, tr('ui.pw.again')),
     again,
     err,

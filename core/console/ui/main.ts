@@ -5,7 +5,7 @@ import { h, replace } from './dom.js'
 import { api, ApiError, setCsrf, whenUnauthorized, type Session } from './api.js'
 import { state, subscribe, changed, loadConfig, setStatus } from './store.js'
 import { loginScreen, passwordScreen } from './login.js'
-import { connectEvents, disconnectEvents } from './events.js'
+import { connectEvents, disconnectEvents, whenSessionEnded } from './events.js'
 import { menuBar, toolbar } from './menus.js'
 import { TOOLBAR } from './actions.js'
 import { renderTree } from './tree.js'
@@ -24,6 +24,11 @@ async function start(): Promise<void> {
     state.session = null
     loginScreen(root, enter)
   })
+  // The server ended this session (logout in another tab, password changed on any node): say why.
+  whenSessionEnded((reason) => {
+    state.session = null
+    loginScreen(root, enter, endedNotice(reason))
+  })
   let s: Session | null = null
   try {
     s = await api.session()
@@ -38,6 +43,21 @@ async function start(): Promise<void> {
   setCsrf(s.csrfToken)
   if (s.mustChangePassword) return passwordScreen(root, s, '', enter)
   enter(s)
+}
+
+function endedNotice(reason: string): string {
+  switch (reason) {
+    case 'passwordChanged':
+      return tr('ui.login.ended.passwordChanged')
+    case 'userDeleted':
+      return tr('ui.login.ended.userDeleted')
+    case 'logout':
+      return tr('ui.login.ended.logout')
+    case 'logoutEverywhere':
+      return tr('ui.login.ended.logoutEverywhere')
+    default:
+      return tr('ui.login.ended.other')
+  }
 }
 
 // A language switch (Preferences) builds the main screen again; the session and the store stay.

@@ -7,6 +7,7 @@ import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { hbTimingForm } from './hb-edit.js'
+import { passwordChecklist } from './password-checklist.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 import { fmtTime, tr, lang, setLang } from './i18n.js'
 
@@ -499,6 +500,7 @@ export function passwordDialog(): void {
     cur,
     h('label', { for: 'cp-next' }, tr('ui.pw.next')),
     next,
+    passwordChecklist(next, state.session?.user ?? '', 'cp-rules'),
     h('label', { for: 'cp-again' }, tr('ui.pw.again')),
     again,
     err,
