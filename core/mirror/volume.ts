@@ -649,6 +649,10 @@ export class MirrorVolume {
       if (forceOnce && Date.now() - Date.parse(forceOnce.at) < FORCE_ONCE_MS) opts = { ...opts, force: true }
       fs.rmSync(this.forceOnceFile, { force: true })
       let d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
+      if (!d.ok && gen?.role !== 'primary' && peerRec?.state === 'UpToDate' && !peerRec.handover) {
+        const why = await this.lastPrimaryStopped(peerRec)
+        if (why) d = { ok: true, reason: why }
+      }
       if (d.ok && !daemon.running && peerRec?.state === 'UpToDate' && !peerRec.handover) {
         // Its replication daemon was down: the primary may have written without it (a fast-failing
         // connection lets the primary's writes complete locally at once).
@@ -1135,6 +1139,20 @@ export class MirrorVolume {
         `the peer is primary too, with generation ${pg.current}`,
       )
     })
+  }
+
+  /** Why this secondary (declared UpToDate at generation G, no handover) may take over although the last
+   *  primary is not fenced, or null. Its agent answers over the cluster's channel that its copy is not
+   *  primary now and still at G: a primary that goes on without its peer starts a new generation first
+   *  (peerLost), so it wrote nothing acknowledged that this copy lacks; and a copy that stopped as primary
+   *  without a clean demotion refuses to become primary without force (mayPromote). Without this, a failed
+   *  offline ended with its node fenced and back (a restart counted at once in membership) left both
+   *  copies refusing: that one for its crash, this one for want of a fence. */
+  private async lastPrimaryStopped(rec: PeerRecord): Promise<string | null> {
+    if (!this.hooks.peerStatus) return null
+    const p = await Promise.race([this.hooks.peerStatus(), sleep(3000).then(() => null)]).catch(() => null)
+    if (!p || p.role === 'primary' || p.generation?.current !== rec.generation) return null
+    return `the last primary (${rec.by ?? '?'}) declared this node up to date with generation ${rec.generation} and its agent reports its copy ${p.role}, still at that generation: it wrote nothing without this node`
   }
 
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
