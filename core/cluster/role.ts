@@ -543,6 +543,15 @@ export class Role {
     const present = this.notePeerModes(heard, views)
     this.noteSelfFences(views)
     for (const n of present) if (this.joining.delete(n)) this.o.log.log('info', `node ${n} joined the cluster`, { node: n })
+    // A peer with a new incarnation restarted (a crash and its restart, a fenced node that booted): that is
+    // not a flapping link, so it counts at once, as at cluster start (random-fault seed 7: a fenced node's
+    // return was held 1.2 s while the survivor, alone, had no quorum without it).
+    for (const p of st.peers) {
+      if (p.incarnation === null) continue
+      const was = this.incarnations.get(p.node)
+      if (was !== undefined && was !== p.incarnation) this.readmit.forget(p.node)
+      this.incarnations.set(p.node, p.incarnation)
+    }
     if (present.length === this.cfg.nodes.length - 1) this.seenAll = true
     const now = monoMs()
     const facts = this.facts(st, now)
@@ -730,6 +739,7 @@ export class Role {
       if (was !== undefined && sf > was) this.selfFencedPeers.add(p)
     }
   }
+  private readonly incarnations = new Map<string, string>()
   private selfFences = 0
   private readonly peerSelfFences = new Map<string, number>()
   /** Peers seen self-fencing since this node last acted as coordinator on them. */

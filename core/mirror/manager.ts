@@ -210,6 +210,19 @@ export class MirrorManager {
     const cur = mountedDevice(m.mountPoint)
     if (cur === dev) return
     if (cur) throw new MccsError('MCCS_ERR_CONFLICT', `${m.mountPoint} already has ${cur} mounted`, { field: '/mountPoint' })
+    if (st.attached.mountedElsewhere.includes(m.mountPoint)) {
+      // The live file system an earlier agent mounted in its own mount namespace (the process it started
+      // still works in it): mounting the device again shares its superblock, so this is the same file
+      // system, now also where this agent and what it starts see it. No check: it is mounted.
+      fs.mkdirSync(m.mountPoint, { recursive: true })
+      await run(['mount', '-t', m.fs, ...(m.options ? ['-o', m.options] : []), dev, m.mountPoint])
+      this.log('mirror: adopted the file system mounted by an earlier agent', {
+        resource: v.c.resource,
+        device: dev,
+        mountPoint: m.mountPoint,
+      })
+      return
+    }
     // fsck -p: 0 clean, 1 errors corrected; anything else needs an operator.
     await run(m.fs === 'xfs' ? ['xfs_repair', '-n', dev] : ['e2fsck', '-p', dev], [0, 1])
     fs.mkdirSync(m.mountPoint, { recursive: true })

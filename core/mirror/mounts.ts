@@ -71,6 +71,41 @@ function nsOf(p: string): string | null {
   }
 }
 
+/** Whether `mp` is a mount point in the mount namespace of process `pid` (false when it is gone). */
+export function mountedInNsOf(pid: number, mp: string): boolean {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[4] !== undefined && unescape(l.split(' ')[4]!) === mp)
+  } catch {
+    return false
+  }
+}
+
+/** Every mount namespace (one process in each) in which `mp` is a mount point, this process's first. */
+export function mountsAt(mp: string): ForeignMount[] {
+  const seen = new Set<string>()
+  const out: ForeignMount[] = []
+  for (const p of ['self', ...fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))]) {
+    const ns = nsOf(p)
+    if (!ns || seen.has(ns)) continue
+    seen.add(ns)
+    const pid = p === 'self' ? process.pid : Number(p)
+    if (mountedInNsOf(pid, mp)) out.push({ pid, comm: '', mountPoint: mp })
+  }
+  return out
+}
+
+/** Unmounts whatever is mounted at `mp` in every mount namespace (lazily where it is busy): the FUSE
+ *  mount an earlier agent's nbdfuse made in that agent's namespace, once nbdfuse is stopped. */
+export async function unmountPathEverywhere(mp: string): Promise<void> {
+  for (const m of mountsAt(mp)) {
+    const pre = m.pid === process.pid ? [] : ['nsenter', `--mount=/proc/${m.pid}/ns/mnt`, '--']
+    await run([...pre, 'umount', mp]).catch(() => run([...pre, 'umount', '-l', mp]).catch(() => {}))
+  }
+}
+
 /** Whether something holds the block device exclusively (a mounted file system does, in any namespace). */
 export function claimed(dev: string): boolean {
   let fd: number

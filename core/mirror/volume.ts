@@ -23,7 +23,7 @@ import { MccsError } from '../errors.js'
 import { writeFileAtomicSync } from '../config/atomic.js'
 import type { ProcSupervisor } from './supervisor.js'
 import { withQmp, QmpClient } from './qmp.js'
-import { assertReleased } from './mounts.js'
+import { assertReleased, deviceNumber, mountedInNsOf, mountsOf, unmountPathEverywhere } from './mounts.js'
 import { derivePsk } from '../cluster/tls.js'
 import {
   bumped,
@@ -106,7 +106,9 @@ export interface VolumeStatus {
   /** Primary: bytes written since the generation its peer holds (the dirty bitmap). */
   dirtyBytes: number | null
   splitBrain: SplitBrain | null
-  attached: { device: string; ok: boolean } | null
+  /** `mountedElsewhere`: the mount points of the device's file system in other mount namespaces (an
+   *  earlier agent's, or a process's it started), which this agent adopts (MirrorManager.mount). */
+  attached: { device: string; ok: boolean; mountedElsewhere: string[] } | null
 }
 
 const PATH_RE = /^\/[A-Za-z0-9_./@+-]{1,200}$/
@@ -413,6 +415,7 @@ export class MirrorVolume {
   /** Secondary: export the backing file and the peer record for the primary. */
   becomeSecondary(): Promise<VolumeStatus> {
     return this.serial(async () => {
+      await this.adopt() // a clean demotion hands over through the daemon's monitor
       const role = this.currentRole()
       const daemon = await this.procs.status(this.procRes, 'qsd')
       if (role === 'secondary' && daemon.running) return this.statusNow()
@@ -635,7 +638,10 @@ export class MirrorVolume {
   becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
     return this.serial(async () => {
       const daemon = await this.procs.status(this.procRes, 'qsd')
-      if (this.currentRole() === 'primary' && daemon.running) return this.statusNow()
+      if (this.currentRole() === 'primary' && daemon.running) {
+        await this.adopt()
+        return this.statusNow()
+      }
       this.prepare()
       const gen = readGeneration(this.metaDir)
       const peerRec = readPeerRecord(this.peerRecFile)
@@ -643,6 +649,10 @@ export class MirrorVolume {
       if (forceOnce && Date.now() - Date.parse(forceOnce.at) < FORCE_ONCE_MS) opts = { ...opts, force: true }
       fs.rmSync(this.forceOnceFile, { force: true })
       let d = mayPromote(gen, peerRec, { peerFenced: opts.peerFenced === true })
+      if (!d.ok && gen?.role !== 'primary' && peerRec?.state === 'UpToDate' && !peerRec.handover) {
+        const why = await this.lastPrimaryStopped(peerRec)
+        if (why) d = { ok: true, reason: why }
+      }
       if (d.ok && !daemon.running && peerRec?.state === 'UpToDate' && !peerRec.handover) {
         // Its replication daemon was down: the primary may have written without it (a fast-failing
         // connection lets the primary's writes complete locally at once).
@@ -1131,6 +1141,20 @@ export class MirrorVolume {
     })
   }
 
+  /** Why this secondary (declared UpToDate at generation G, no handover) may take over although the last
+   *  primary is not fenced, or null. Its agent answers over the cluster's channel that its copy is not
+   *  primary now and still at G: a primary that goes on without its peer starts a new generation first
+   *  (peerLost), so it wrote nothing acknowledged that this copy lacks; and a copy that stopped as primary
+   *  without a clean demotion refuses to become primary without force (mayPromote). Without this, a failed
+   *  offline ended with its node fenced and back (a restart counted at once in membership) left both
+   *  copies refusing: that one for its crash, this one for want of a fence. */
+  private async lastPrimaryStopped(rec: PeerRecord): Promise<string | null> {
+    if (!this.hooks.peerStatus) return null
+    const p = await Promise.race([this.hooks.peerStatus(), sleep(3000).then(() => null)]).catch(() => null)
+    if (!p || p.role === 'primary' || p.generation?.current !== rec.generation) return null
+    return `the last primary (${rec.by ?? '?'}) declared this node up to date with generation ${rec.generation} and its agent reports its copy ${p.role}, still at that generation: it wrote nothing without this node`
+  }
+
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
   private async handOver(): Promise<void> {
     if (!this.qmp || !fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) return
@@ -1214,6 +1238,40 @@ export class MirrorVolume {
     })
   }
 
+  /** Whether the FUSE file is served: mounted here, or in the mount namespace of the running nbdfuse (an
+   *  earlier agent started it in its own namespace, and it outlived that agent). */
+  private async fuseLive(): Promise<boolean> {
+    if (mounted(this.fuseDir)) return true
+    const f = await this.procs.status(this.procRes, 'nbdfuse')
+    return f.running && f.pid !== null && mountedInNsOf(f.pid, this.fuseDir)
+  }
+
+  /** Whether loop device `dev` is this volume's: its backing file is the FUSE file (sysfs names it as
+   *  seen from the namespace that mounted it, the same path here). */
+  private ownsLoop(dev: string): boolean {
+    return this.loopBacking(dev) === this.fuseFile
+  }
+
+  /** After an agent restart, the primary daemon its predecessor started runs on, but this object has no
+   *  monitor connection and no replication checks: a clean demotion could not hand over (the peer
+   *  would then refuse to take over without force), nor would a lost peer be seen. Takes both up. */
+  private async adopt(): Promise<void> {
+    if (this.qmp || this.currentRole() !== 'primary' || !fs.existsSync(this.qmpSock)) return
+    const d = await this.procs.status(this.procRes, 'qsd')
+    if (!d.running) return
+    const q = new QmpClient(this.qmpSock)
+    try {
+      await q.connect()
+    } catch (e) {
+      q.close()
+      this.log('mirror: the running primary daemon could not be adopted', { resource: this.c.resource, error: String(e) })
+      return
+    }
+    this.qmp = q
+    this.startTimer()
+    this.log('mirror: adopted the running primary daemon', { resource: this.c.resource, pid: d.pid })
+  }
+
   /** The file behind /dev/loopN (null when it has none). */
   private loopBacking(dev: string): string | null {
     const n = /^\/dev\/(loop\d+)$/.exec(dev)?.[1]
@@ -1231,13 +1289,14 @@ export class MirrorVolume {
       const dev = this.attachedDevice()
       // losetup -d on a device still in use only marks it for autoclear and answers 0: the file system
       // (mounted here or in another mount namespace) would live on over a volume going secondary.
-      if (dev && this.loopBacking(dev) === this.fuseFile) {
+      if (dev && this.ownsLoop(dev)) {
         assertReleased(dev)
         await run(['losetup', '-d', dev])
       }
       fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true })
       await this.procs.stop(this.procRes, 'nbdfuse', { graceMs: 5000 })
-      if (mounted(this.fuseDir)) await run(['umount', this.fuseDir]).catch(() => run(['umount', '-l', this.fuseDir]))
+      // Here, and in the namespace of an earlier agent whose nbdfuse made it (a restart in between).
+      await unmountPathEverywhere(this.fuseDir)
     })
   }
 
@@ -1286,6 +1345,7 @@ export class MirrorVolume {
   }
 
   private async statusNow(): Promise<VolumeStatus> {
+    await this.adopt()
     const d = await this.procs.status(this.procRes, 'qsd')
     const role = d.running ? this.currentRole() : 'down'
     let replication: VolumeStatus['replication'] = null
@@ -1330,6 +1390,13 @@ export class MirrorVolume {
     const splitBrain = readJson<SplitBrain>(this.splitBrainFile)
     if (replication && splitBrain && replication.state === 'Disconnected') replication.state = 'SplitBrain'
     const dev = this.attachedDevice()
+    let attached: VolumeStatus['attached'] = null
+    if (dev) {
+      const ok = this.ownsLoop(dev) && (await this.fuseLive())
+      const majMin = ok ? deviceNumber(dev) : null
+      const elsewhere = majMin ? mountsOf(majMin).filter((m) => m.pid !== process.pid) : []
+      attached = { device: dev, ok, mountedElsewhere: [...new Set(elsewhere.map((m) => m.mountPoint))] }
+    }
     return {
       resource: this.c.resource,
       node: this.c.node,
@@ -1341,7 +1408,7 @@ export class MirrorVolume {
       peerRecord: readPeerRecord(this.peerRecFile),
       peerOutdated: readJson<PeerOutdated>(this.outdatedFile),
       replication,
-      attached: dev ? { device: dev, ok: this.loopBacking(dev) === this.fuseFile && mounted(this.fuseDir) } : null,
+      attached,
     }
   }
 }

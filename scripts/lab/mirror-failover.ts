@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { packageRoot } from '../../core/paths.js'
+import { rpc } from '../../core/cli/control-client.js'
 import { AgentCluster, until } from './agent-cluster.js'
 import { MirrorWitness } from './mirror-witness.js'
 import { createLabMirror, firstPrimary, type LabMirror } from './mirror-group.js'
@@ -60,6 +61,22 @@ export interface MirrorFailoverReport {
   fences: Array<{ node: string; at: number }>
   killAt: number
   mirror: MirrorReport
+  /** Fault 'agent': the node the group was online on once settled after the restart. */
+  settledOn?: string
+  /** Option `switchAfter`: the operator's switches after the restart, in order (to n2, then back to n1). */
+  switches?: SwitchResult[]
+  /** Fault 'agent': faults and failed actions the agents logged after the kill (a fence request for the
+   *  node whose agent is down is expected: it is cancelled when the agent is back within the delay). */
+  faults?: string[]
+}
+
+export interface SwitchResult {
+  to: string
+  reached: boolean
+  ms: number
+  outcome: unknown
+  /** Where the group was online once the command returned. */
+  onlineOn: string[]
 }
 
 export interface MirrorFailoverOptions {
@@ -74,6 +91,41 @@ export interface MirrorFailoverOptions {
    *  killed -9 and started again at once (a crash and its service manager's restart); the service may stay
    *  on n1 or move, and `back` is the first answer from either node after the restart. */
   fault?: 'node' | 'agent'
+  /** Fault 'agent': once settled, the operator switches the group to n2 and back to n1 (each must take
+   *  the mirror offline on one node and online on the other, without force). */
+  switchAfter?: boolean
+  /** The two-node fence delay (default 5 s). A longer one lets a restarted agent that is slow to start
+   *  (a loaded host) rejoin before the survivor fences it, so what it does on its return is tested. */
+  fenceDelayMs?: number
+}
+
+/** The operator's `mccs group switch <group> --node <to> --wait`, through n2's control socket. */
+async function operatorSwitch(c: AgentCluster, group: string, to: string): Promise<SwitchResult> {
+  const t0 = Date.now()
+  const r = await rpc<{ outcome: unknown; reached?: boolean }>(
+    path.join(c.homes.n2!, 'state/mccs.sock'),
+    'command',
+    { cmd: { type: 'groupSwitch', group, to, user: 'lab' }, wait: true, timeoutMs: 60_000 },
+    70_000,
+  ).catch((e: unknown) => ({ outcome: String(e), reached: false }))
+  const g = (await c.status('n2')).groups.find((x) => x.name === group)
+  const onlineOn = g
+    ? Object.entries(g.nodes)
+        .filter(([, v]) => v === 'online')
+        .map(([n]) => n)
+    : []
+  return { to, reached: r.reached === true, ms: Date.now() - t0, outcome: r.outcome, onlineOn }
+}
+
+/** The agents' log lines since `since` that report a fault or a failed action. */
+async function faultLines(c: AgentCluster, since: number): Promise<string[]> {
+  const out: string[] = []
+  for (const n of c.nodes)
+    for (const l of (await c.log(n)).split('\n')) {
+      const m = /"time":"([^"]+)".*"notice":"(resourceFaulted|actionFailed|cleanFailed)".*"msg":"([^"]*)"/.exec(l)
+      if (m && Date.parse(m[1]!) >= since) out.push(`${n}: ${m[2]}: ${m[3]}`)
+    }
+  return out
 }
 
 export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<MirrorFailoverReport> {
@@ -84,7 +136,7 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
     prefix: o.prefix,
     nodes: 2,
     hb: (hb) => {
-      hb.quorum = { twoNode: true }
+      hb.quorum = { twoNode: true, ...(o.fenceDelayMs !== undefined ? { fenceDelayMs: o.fenceDelayMs } : {}) }
     },
     // The power switch: every process of the node killed and its links down (a node's kernel would
     // otherwise go on answering for the VIP it held).
@@ -165,6 +217,8 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
     const killAt = Date.now()
     let ackAfter: Ack | undefined
     let back: LastAnswer
+    let settledOn: string | undefined
+    let switches: SwitchResult[] | undefined
     if (o.fault === 'agent') {
       // The agent alone: its daemons, mount and service live on; the restarted agent finds them.
       c.agents.n1!.kill('SIGKILL')
@@ -179,13 +233,28 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
           const s = await c.status('n2').catch(() => null)
           const g = s?.groups.find((x) => x.name === 'db')
           const on = g ? Object.entries(g.nodes).filter(([, v]) => v === 'online') : []
-          return s?.membership?.quorate && on.length === 1 && g?.busy === 0 ? Date.now() : undefined
+          const both = s?.membership?.partition.length === 2
+          if (s?.membership?.quorate && on.length === 1 && g?.busy === 0 && (both || !o.switchAfter)) {
+            settledOn = on[0]![0]
+            return Date.now()
+          }
+          return undefined
         },
         60_000,
         'the group online on one node, nothing in progress',
       )
       back = await until(async () => lasts.find((l) => l.at > settled), 30_000, 'the service answering on the VIP once settled')
       ackAfter = await until(async () => acks.find((a) => a.at > settled), 30_000, 'a transaction acknowledged once settled')
+      if (o.switchAfter) {
+        switches = []
+        for (const to of ['n2', 'n1']) {
+          const sw = await operatorSwitch(c, 'db', to)
+          switches.push(sw)
+          if (!sw.reached) break
+          const at = Date.now()
+          await until(async () => acks.some((a) => a.node === to && a.at > at) || undefined, 30_000, `a transaction acknowledged by ${to}`)
+        }
+      }
     } else {
       // Node loss: every process of n1 killed at once (agent, daemons, service); n2 fences it.
       await c.killNode('n1')
@@ -206,7 +275,11 @@ export async function runMirrorFailover(o: MirrorFailoverOptions): Promise<Mirro
     const groupOnN2 = (await c.status('n2')).groups.find((g) => g.name === 'db')?.nodes.n2
     const mirror = { ...mirrorVerdict([...witness.transitions], fences, Date.now()), samples: witness.samples }
     await o.inspect?.({ c, md, witness, fences })
+    const faults = o.fault === 'agent' ? await faultLines(c, killAt) : undefined
     return {
+      ...(settledOn ? { settledOn } : {}),
+      ...(switches ? { switches } : {}),
+      ...(faults ? { faults } : {}),
       journalBefore,
       ackedByN1: fromN1.length,
       acked: acks.length,

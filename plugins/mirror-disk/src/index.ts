@@ -144,6 +144,20 @@ export default definePlugin<Attrs>({
     }
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
     if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
+    // The host also names the device's mounts in other mount namespaces (not yet in the SDK's type).
+    const elsewhere = (s.attached as { mountedElsewhere?: unknown }).mountedElsewhere
+    if (!s.mount?.mounted && Array.isArray(elsewhere) && elsewhere.includes(ctx.attrs.mountPoint)) {
+      // The agent restarted: its predecessor's mount lives on in that agent's mount namespace. Adopted
+      // (the same file system mounted here too), so what this agent starts sees it.
+      try {
+        const a = await mirror(ctx).mount()
+        if (a.mount?.mounted) return ok(`primary, adopted the mount at ${ctx.attrs.mountPoint}`, { data })
+      } catch (e) {
+        return failed(`${ctx.attrs.mountPoint} is mounted only in an earlier agent's namespace and could not be adopted: ${why(e)}`, {
+          data,
+        })
+      }
+    }
     if (!s.mount?.mounted) return failed(`${ctx.attrs.mountPoint} is not mounted from ${s.attached.device}`, { data })
     return ok(
       `primary, replication ${s.replication?.state ?? 'unknown'}${s.replication?.state === 'SyncSource' ? ` ${s.replication.percent ?? 0} %` : ''}`,
