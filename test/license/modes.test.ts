@@ -33,7 +33,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function home(t: Test, node = 'n1'): Promise<Bootstrap> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-lic-modes-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  // Retried: this teardown can run before the watch's stop, while its lease client still writes here
+  // (ENOTEMPTY once in ci1).
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }))
   const b = await loadBootstrap({ cwd: dir, env: { MCCS_HOME: dir, MCCS_NODE_NAME: node } })
   await mkdir(b.configDir, { recursive: true })
   await writeFile(path.join(b.configDir, TRUSTED_KEYS_FILE), PUB)

@@ -212,18 +212,25 @@ t.test('a scrape parses strictly and matches mccs status at the same moment', as
 t.test('concurrent scrapes share one gathering and do not stall the event loop', async (t) => {
   const { scrape, token } = await setup(t)
   const auth = { authorization: `Bearer ${await token()}` }
-  let maxGap = 0,
-    last = performance.now()
-  const iv = setInterval(() => {
-    const n = performance.now()
-    maxGap = Math.max(maxGap, n - last)
-    last = n
-  }, 5)
-  const rs = await Promise.all(Array.from({ length: 50 }, () => scrape(auth)))
-  clearInterval(iv)
-  t.ok(
-    rs.every((r) => r.statusCode === 200),
-    '50 concurrent scrapes answered',
-  )
+  // The least longest gap of up to three rounds: work done on the event loop shows in every round, while a
+  // loaded machine's scheduling pause (262 ms once at load 12) rarely hits all three.
+  let maxGap = Infinity
+  for (let round = 0; round < 3 && maxGap >= 100; round++) {
+    let gap = 0,
+      last = performance.now()
+    const iv = setInterval(() => {
+      const n = performance.now()
+      gap = Math.max(gap, n - last)
+      last = n
+    }, 5)
+    const rs = await Promise.all(Array.from({ length: 50 }, () => scrape(auth)))
+    clearInterval(iv)
+    gap = Math.max(gap, performance.now() - last)
+    t.ok(
+      rs.every((r) => r.statusCode === 200),
+      `50 concurrent scrapes answered (round ${round + 1}, longest gap ${gap.toFixed(0)} ms)`,
+    )
+    maxGap = Math.min(maxGap, gap)
+  }
   t.ok(maxGap < 250, `the event loop kept turning (longest gap ${maxGap.toFixed(0)} ms)`)
 })
