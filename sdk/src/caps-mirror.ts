@@ -30,7 +30,9 @@ export interface MirrorStatus {
     local: { node: string; generation: string; dirtyBytes: number | null }
     peer: { node: string | null; generation: string | null; dirtyBytes: number | null }
   } | null
-  attached: { device: string; ok: boolean } | null
+  /** `mountedElsewhere`: the device's mount points in other mount namespaces (an earlier agent's, after a
+   *  restart: the plugin adopts them). */
+  attached: { device: string; ok: boolean; mountedElsewhere: string[] } | null
   mount?: { mountPoint: string; mounted: boolean; device: string | null } | null
 }
 export interface MirrorCapability {

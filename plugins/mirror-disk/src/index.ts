@@ -144,9 +144,8 @@ export default definePlugin<Attrs>({
     }
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
     if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
-    // The host also names the device's mounts in other mount namespaces (not yet in the SDK's type).
-    const elsewhere = (s.attached as { mountedElsewhere?: unknown }).mountedElsewhere
-    if (!s.mount?.mounted && Array.isArray(elsewhere) && elsewhere.includes(ctx.attrs.mountPoint)) {
+    // The host also names the device's mounts in other mount namespaces.
+    if (!s.mount?.mounted && s.attached.mountedElsewhere.includes(ctx.attrs.mountPoint)) {
       // The agent restarted: its predecessor's mount lives on in that agent's mount namespace. Adopted
       // (the same file system mounted here too), so what this agent starts sees it.
       try {
