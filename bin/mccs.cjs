@@ -34,7 +34,7 @@ function withSnapshotOff() {
   const child = spawn(process.execPath, [SNAPSHOT_OFF, ...process.execArgv, __filename, ...argv], { stdio: 'inherit' })
   // A terminal's Ctrl-C and Ctrl-\ reach the child already (same process group); sending them again would
   // be a second interrupt, which a command that stops on the first one (agent, demo) would die of.
-  const fromTerminal = process.stdin.isTTY ? ['SIGINT', 'SIGQUIT'] : []
+  const fromTerminal = require('node:tty').isatty(0) ? ['SIGINT', 'SIGQUIT'] : []
   const forward = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
   for (const sig of forward) process.on(sig, () => (fromTerminal.includes(sig) ? undefined : child.kill(sig)))
   child.on('error', (err) => {
