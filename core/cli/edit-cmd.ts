@@ -1,7 +1,7 @@
 // mccs group add|delete|edit, mccs resource add|delete|edit|link|unlink: the operator's configuration
 // commands, sent to the local agent (`config.edit`), which checks them against the configuration and
 // the engine's state, commits them (validated, generation checked) and logs them.
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import type { ConfigEditReply } from '../agent/config-edit.js'
 import type { ConfigOpName } from '../agent/config-ops.js'
 import { rpc } from './control-client.js'

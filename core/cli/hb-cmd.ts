@@ -2,7 +2,7 @@
 // has the coordinator run it in two phases on every member (core/agent/hb-sync.ts); refused changes name
 // the field and the reason and change nothing. `mccs node remove <n>` is `mccs hb node remove <n>`.
 import { parseArgs } from 'node:util'
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import type { HbChangeResult } from '../agent/hb-sync.js'
 import type { HbConfig } from '../config/hb-model.js'
 import { rpc } from './control-client.js'

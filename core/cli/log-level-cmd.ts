@@ -1,7 +1,7 @@
 // mccs log-level [<level>]: this node's agent log level, shown, or changed at once and kept across restarts
 // (the console's Level select in the log web console does the same; both are in the operation log).
 import type { LogLevelInfo } from '../agent/log-level.js'
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import { LEVELS } from '../log/logger.js'
 import { rpc } from './control-client.js'
 import { EXIT, exitOf } from './exit-codes.js'

@@ -1,59 +1,22 @@
 // mccs: one CLI for the agent and its operators. Human tables by default, --json for machines.
-import { parseArgs } from 'node:util'
 import { stdio, type CliIO } from './io.js'
+import { EDIT_SUBCOMMANDS, parseCli } from './args.js'
 import { EXIT } from './exit-codes.js'
 import { t } from '../i18n/messages.js'
 
 /** The usage text: cli.usage in the locale files (Korean or English, as the command speaks). */
 const usage = async (flag: unknown): Promise<string> =>
-  t(await (await import('./lang.js')).cliLocale(flag).catch(() => 'en' as const), 'cli.usage')
+  t(await (await import('./lang.js')).cliLocale(flag, configDir).catch(() => 'en' as const), 'cli.usage')
+
+/** This node's config folder, for the product language: what the settings say (the full loader's answer). */
+const configDir = async (): Promise<string> => (await (await import('../config/bootstrap.js')).loadBootstrap()).configDir
 
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      json: { type: 'boolean' },
-      wait: { type: 'boolean' },
-      timeout: { type: 'string' },
-      node: { type: 'string' },
-      persistent: { type: 'boolean' },
-      off: { type: 'boolean' },
-      plugins: { type: 'string', multiple: true },
-      dir: { type: 'string' },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      lang: { type: 'string' },
-      version: { type: 'boolean', short: 'V' },
-      // configuration commands (edit-cmd.ts)
-      nodes: { type: 'string' },
-      failover: { type: 'boolean' },
-      'no-failover': { type: 'boolean' },
-      autostart: { type: 'boolean' },
-      'no-autostart': { type: 'boolean' },
-      failback: { type: 'boolean' },
-      'no-failback': { type: 'boolean' },
-      force: { type: 'boolean' },
-      type: { type: 'string' },
-      group: { type: 'string' },
-      attr: { type: 'string', multiple: true },
-      'node-attr': { type: 'string', multiple: true },
-      policy: { type: 'string', multiple: true },
-      unset: { type: 'string', multiple: true },
-      'unset-policy': { type: 'string', multiple: true },
-      critical: { type: 'boolean' },
-      'non-critical': { type: 'boolean' },
-      monitored: { type: 'boolean' },
-      unmonitored: { type: 'boolean' },
-      'expect-generation': { type: 'string' },
-      discard: { type: 'string' }, // mccs mirror resolve
-    },
-  })
+  const { values, positionals } = parseCli(argv)
   const [cmd, ...rest] = positionals
   const json = values.json === true
   const pluginDirs = (values.plugins as string[] | undefined) ?? []
-  if (values.help && (cmd === 'group' || cmd === 'resource') && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
+  if (values.help && (cmd === 'group' || cmd === 'resource') && EDIT_SUBCOMMANDS.includes(rest[0] ?? '')) {
     io.out((await import('./edit-cmd.js')).EDIT_USAGE)
     return EXIT.OK
   }
@@ -84,42 +47,20 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         ).demoCommand(io, {
           ...(typeof values.dir === 'string' ? { dir: values.dir } : {}),
           ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
-          ...(values.lang !== undefined ? { lang: await (await import('./lang.js')).cliLocale(values.lang) } : {}),
+          ...(values.lang !== undefined ? { lang: await (await import('./lang.js')).cliLocale(values.lang, configDir) } : {}),
         })
       case 'status': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        const s = await (await import('./control-client.js')).rpc<import('../agent/status.js').AgentStatus>(b.controlSocket, 'status')
-        io.out(
-          json
-            ? JSON.stringify(s, null, 2)
-            : (await import('./status-cmd.js')).renderStatus(s, await (await import('./lang.js')).cliLocale(values.lang)),
-        )
-        return EXIT.OK
+        return await (await import('./thin.js')).socketCommand(cmd, rest, values, b.controlSocket, async () => b.configDir, io)
       }
       case 'group':
       case 'resource':
       case 'monitor-all': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        if (cmd !== 'monitor-all' && ['add', 'edit', 'delete', 'link', 'unlink'].includes(rest[0] ?? '')) {
+        if (cmd !== 'monitor-all' && EDIT_SUBCOMMANDS.includes(rest[0] ?? '')) {
           return await (await import('./edit-cmd.js')).editCommand(cmd, rest, values, { socket: b.controlSocket, json }, io)
         }
-        return await (
-          await import('./ops-cmd.js')
-        ).opsCommand(
-          cmd,
-          rest,
-          {
-            socket: b.controlSocket,
-            json,
-            wait: values.wait === true,
-            ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
-            ...(typeof values.node === 'string' ? { node: values.node } : {}),
-            persistent: values.persistent === true,
-            off: values.off === true,
-            locale: await (await import('./lang.js')).cliLocale(values.lang),
-          },
-          io,
-        )
+        return await (await import('./thin.js')).socketCommand(cmd, rest, values, b.controlSocket, async () => b.configDir, io)
       }
       case 'node': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -210,21 +151,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return EXIT.USAGE
     }
   } catch (err) {
-    const e = err as Error & { code?: string }
-    io.err(await errorLine(cmd, e, values.lang))
-    return e.code === 'MCCS_ERR_AGENT_DOWN' ? EXIT.AGENT_DOWN : EXIT.FAILED
+    return await (await import('./error-line.js')).failed(cmd, err, values.lang, configDir, io)
   }
-}
-
-/** The error line of a failed command: as it always was in English; in another language the catalogue's
- *  title in it leads (the code and the reason follow unchanged). */
-async function errorLine(cmd: string, e: Error & { code?: string }, flag: unknown): Promise<string> {
-  const { cliLocale } = await import('./lang.js')
-  const { isErrorCode, messageOf } = await import('../errors.js')
-  const locale = await cliLocale(flag).catch(() => 'en' as const)
-  if (locale === 'en' || !isErrorCode(e.code)) return `mccs ${cmd}: ${e.message}`
-  const { t } = await import('../i18n/messages.js')
-  return t(locale, 'cli.error', { command: cmd, title: messageOf(e.code, locale), message: e.message })
 }
 
 // Run when this is the entry point (dist/mccs.js via bin/mccs), not when a test imports it.

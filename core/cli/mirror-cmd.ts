@@ -1,6 +1,6 @@
 // mccs mirror status|verify|resync|resolve|primary: the mirror disks' replication (issue 15), asked of
 // this node's agent; the other copy's side comes over the agents' peer channel.
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'

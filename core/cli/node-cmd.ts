@@ -5,7 +5,7 @@
 // left as it is — not monitored, not started, stopped or moved, nothing new placed there — an operator
 // command through the coordinator's engine, kept in the replicated operator intent; unmaintenance probes it.
 import type { MoveReport } from '../agent/node-mode.js'
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'

@@ -1,6 +1,6 @@
 // mccs group … / mccs resource … / mccs monitor-all: operator commands sent to the local agent.
 import type { CommandReply } from '../agent/agent.js'
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import { buildCommand, type CommandKind, type CommandOptions } from '../agent/operator-commands.js'
 import { rpc } from './control-client.js'
 import { renderStatus } from './status-cmd.js'

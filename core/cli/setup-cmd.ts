@@ -19,7 +19,7 @@ import { checkLanguage } from '../setup/node-files.js'
 import { joinCluster, type JoinOptions } from '../setup/join-client.js'
 import { offerJoin } from '../setup/join-server.js'
 import { rpc } from './control-client.js'
-import { currentUser } from '../agent/agent.js'
+import { currentUser } from './user.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 

@@ -142,6 +142,18 @@ row(
   '—',
   `${sapi.requests} sequential requests on one connection, ${sapi.perS}/s, body ${Math.round(sapi.bodyBytes / 1024)} KiB`,
 )
+{
+  // Issue 19, What 2: CPU of one `mccs status --json` call against a running agent (scripts/bench/cli.ts).
+  const cli = await node('cli.ts', [quick ? '10' : '20'])
+  if (cli.skipped) row('mccs status --json CPU per call', 'skipped', '', String(cli.skipped))
+  else
+    row(
+      `mccs status --json against a running agent: CPU per call, user+sys (min / median / max of ${cli.calls})`,
+      `${cli.thinJson.min} / ${cli.thinJson.median} / ${cli.thinJson.max} ms`,
+      '≤ 50 ms',
+      `${f(cli.thinJson.median - cli.floor.median, 0)} ms above the floor, node -e 0 (Node's own start; crm_mon is not installed, so no other anchor): ${cli.floor.min} / ${cli.floor.median} / ${cli.floor.max} ms; human table: median ${cli.thinHuman.median} ms; the full entry (node --no-node-snapshot dist/mccs.js, the path before): median ${cli.fullJson.median} ms; load ${f(cli.load['1m'], 1)} on ${cli.load.cpus} CPUs`,
+    )
+}
 for (const [interval, dead, label, qs] of [
   [100, 600, 'default', ''],
   [50, 300, 'aggressive', ''],
