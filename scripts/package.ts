@@ -134,6 +134,7 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
     ) + '\n',
   )
   cpSync(path.join(root, 'dist'), path.join(lib, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') })
+  write(path.join(lib, 'bin/mccs.cjs'), readFileSync(path.join(root, 'bin/mccs.cjs'), 'utf8'), 0o755)
   // Built-in plugins: manifest and bundle (the sandbox loads dist/ only).
   for (const name of readdirNames(path.join(root, 'plugins'))) {
     const src = path.join(root, 'plugins', name)
@@ -160,7 +161,9 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
   write(path.join(home, 'lib/node/VERSION'), `${process.version} (modules ABI ${process.versions.modules})\n`)
   write(
     path.join(home, 'bin/mccs'),
-    `#!/bin/sh\n# The mccs command of this installation (isolated-vm needs --no-node-snapshot).\nexec ${PREFIX}/lib/node/bin/node --no-node-snapshot ${PREFIX}/lib/mccs/dist/mccs.js "$@"\n`,
+    // bin/mccs.cjs runs status and the operator commands in this process (the thin entry) and every other
+    // command with --no-node-snapshot, which isolated-vm needs (issue 19, What 2).
+    `#!/bin/sh\n# The mccs command of this installation.\nexec ${PREFIX}/lib/node/bin/node ${PREFIX}/lib/mccs/bin/mccs.cjs "$@"\n`,
     0o755,
   )
   write(

@@ -109,8 +109,15 @@ export async function firstPrimary(c: AgentCluster, o: { resource: string; group
     },
     60_000,
     `${o.group} online on ${o.node}`,
-  ).catch((e: unknown) => {
-    throw new Error(`${(e as Error).message} (last answer: ${JSON.stringify(last)})`)
+  ).catch(async (e: unknown) => {
+    // Why it faulted is in the agent's log: the lines about the resource, so a failed run can be read.
+    const lines = (await c.log(o.node).catch(() => ''))
+      .split('\n')
+      .filter((l) => l.includes(o.resource) && /"level":(40|50)/.test(l))
+      .slice(-12)
+    throw new Error(
+      `${(e as Error).message} (last answer: ${JSON.stringify(last)})\n${o.node}'s warnings about ${o.resource}:\n${lines.join('\n')}`,
+    )
   })
   await until(
     async () => {
