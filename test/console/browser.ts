@@ -301,5 +301,16 @@ export async function menu(page: Page, top: 'file' | 'edit' | 'action' | 'window
 
 /** Selects a tree item by its key: cluster, group:<g>, resource:<r>, node:<n>, type:<t>. */
 export async function pick(page: Page, key: string): Promise<void> {
-  await page.click(`[role=treeitem][data-key="${key}"] > .tree-row`)
+  // The tree is drawn again on every status event, and a banner appearing above it moves its rows: a click
+  // aimed at a row can land on its neighbour. Clicked again until the item is the selected one.
+  const item = `[role=treeitem][data-key="${key}"]`
+  for (let i = 0; ; i++) {
+    await page.click(`${item} > .tree-row`)
+    const ok = await page
+      .waitForSelector(`${item}[aria-selected=true]`, { timeout: 2000 })
+      .then(() => true)
+      .catch(() => false)
+    if (ok) return
+    if (i === 4) throw new Error(`tree item ${key} is not selected after 5 clicks`)
+  }
 }

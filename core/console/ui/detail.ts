@@ -1,7 +1,7 @@
 // The detail screen (manual 5.3.3/5.3.4): tabs for what is selected in the tree. Live tabs (states,
 // graph, quorum) refresh on every status; form tabs (attributes, properties) are built once per
 // selection and configuration generation, so a live update never wipes what the operator is typing.
-import { h, replace } from './dom.js'
+import { h, morph, replace } from './dom.js'
 import { api, ApiError, type TypeDetail } from './api.js'
 import {
   state,
@@ -52,7 +52,7 @@ const live = (render: () => Node | Node[]): View => {
   const el = h('div', { class: 'tab-live' })
   const update = () => {
     const n = render()
-    replace(el, ...(Array.isArray(n) ? n : [n]))
+    morph(el, ...(Array.isArray(n) ? n : [n]))
   }
   update()
   return { el, update }

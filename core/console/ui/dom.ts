@@ -50,4 +50,60 @@ export function replace(el: Element, ...children: Child[]): void {
   append(el, children)
 }
 
+/** Like replace(), but keeps what did not change. A view drawn again on every status event (up to 10 a
+ *  second: link round-trip times change all the time) would otherwise swap a button between the press and
+ *  the release of a click, and the click would be lost (ui-node-actions: a Standby or End maintenance click
+ *  that never reached the agent). A child equal to its new version (tags, attributes, text) is kept; a
+ *  plain container (no listeners of its own: div, table parts, lists) with the same attributes is kept and
+ *  its children compared in turn; anything else — a button, an input, a link — is replaced whole, so its
+ *  listeners are always the new render's. */
+export function morph(el: Element, ...children: Child[]): void {
+  const next = document.createDocumentFragment()
+  append(next, children)
+  morphChildren(el, [...next.childNodes])
+}
+
+const CONTAINERS = new Set([
+  'DIV',
+  'SECTION',
+  'TABLE',
+  'THEAD',
+  'TBODY',
+  'TR',
+  'TD',
+  'TH',
+  'DL',
+  'DT',
+  'DD',
+  'UL',
+  'OL',
+  'LI',
+  'P',
+  'H3',
+  'SPAN',
+])
+
+function morphChildren(el: Element, fresh: ChildNode[]): void {
+  const old = [...el.childNodes]
+  if (old.length !== fresh.length) {
+    el.replaceChildren(...fresh)
+    return
+  }
+  fresh.forEach((n, i) => {
+    const o = old[i]!
+    if (o.isEqualNode(n)) return
+    if (o instanceof Element && n instanceof Element && CONTAINERS.has(o.tagName) && sameAttributes(o, n)) {
+      morphChildren(o, [...n.childNodes])
+      return
+    }
+    el.replaceChild(n, o)
+  })
+}
+
+function sameAttributes(a: Element, b: Element): boolean {
+  if (a.tagName !== b.tagName || a.attributes.length !== b.attributes.length) return false
+  for (const at of a.attributes) if (b.getAttribute(at.name) !== at.value) return false
+  return true
+}
+
 export const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T | null => root.querySelector<T>(sel)
