@@ -23,7 +23,14 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 import { packageRoot } from '../paths.js'
-import { checkHeartbeatOptions, type HeartbeatEvents, type HeartbeatOptions, type HeartbeatStatus, type PeerStatus } from './heartbeat.js'
+import {
+  checkHeartbeatOptions,
+  patchStatus,
+  type HeartbeatEvents,
+  type HeartbeatOptions,
+  type HeartbeatStatus,
+  type PeerStatus,
+} from './heartbeat.js'
 import { monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
 import { encodeView, type HbView } from './packet.js'
 import { PROTOCOL, checkRange } from './protocol-version.js'
@@ -47,7 +54,9 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   /** This start's incarnation (0n until the worker has started). */
   incarnation = 0n
   private readonly log: Pick<Log, 'log'> | undefined
-  private readonly init: Omit<WorkerInit, 'port'>
+  private readonly init: Omit<WorkerInit, 'port' | 'answered'>
+  /** Where this thread answers the worker's pings (WorkerInit.answered). */
+  private answered = new BigInt64Array(new SharedArrayBuffer(8))
   private worker: Worker | null = null
   private port: MessagePort | null = null
   private running = false
@@ -153,9 +162,11 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     await new Promise<void>((r) => stat('/', () => r()))
     const { port1, port2 } = new MessageChannel()
     const entry = workerEntry()
+    const answered = new SharedArrayBuffer(8)
+    this.answered = new BigInt64Array(answered)
     const w = new Worker(entry.code, {
       eval: entry.eval,
-      workerData: { ...this.init, port: port2 } satisfies WorkerInit,
+      workerData: { ...this.init, port: port2, answered } satisfies WorkerInit,
       transferList: [port2],
     })
     this.worker = w
@@ -289,7 +300,11 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     switch (m.t) {
       case 'tick':
         if (m.st) this.mirror(m.st, m.at)
-        this.send({ t: 'pong', seq: m.seq })
+        else if (m.dyn) {
+          const st = patchStatus(this.st, m.dyn)
+          if (st) this.mirror(st, m.at)
+        }
+        Atomics.store(this.answered, 0, BigInt(m.seq))
         if (this.settleTicks > 0 && --this.settleTicks === 0) {
           // After the role's decision on what the worker read (it was scheduled by those events, before this).
           setImmediate(() => {

@@ -3,7 +3,7 @@
 // healthy node for dead and fenced it. Here a Heartbeat (heartbeat.ts) sends, receives, checks silence and
 // refuses replays on an event loop of its own, at raised priority where the system allows it, and talks to
 // the main thread only through messages (heartbeat-worker-messages.ts): its state after every tick and
-// every event, log lines, and a ping per tick.
+// every event, log lines, and a ping per tick, answered through shared memory (WorkerInit.answered).
 //
 // The watchdog: a hung agent must still be seen dead. When the main thread leaves the pings unanswered for
 // `watchdogMs` (counting only time this thread itself ran, so a pause of the whole process does not count),
@@ -16,10 +16,11 @@ import { readlinkSync } from 'node:fs'
 import os from 'node:os'
 import { workerData } from 'node:worker_threads'
 import { Heartbeat, type RejectEvent } from './heartbeat.js'
-import { monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
+import { FULL_EVERY, monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
 
 const init = workerData as WorkerInit
 const port = init.port
+const answeredBy = new BigInt64Array(init.answered)
 const post = (m: FromWorker) => port.postMessage(m)
 const log = {
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) =>
@@ -33,6 +34,8 @@ let lastTick = monoMs()
 let unansweredMs = 0
 let mutedSince: number | null = null // wall clock, for the log
 let mutedTicks = 0
+let sinceFull = 0 // ticks since the last whole state sent
+let fullNext = false // the next tick sends the whole state (a new payload: the role waits to see it sent)
 
 const hb = new Heartbeat({
   config: init.config,
@@ -55,6 +58,7 @@ function onTick(): void {
   // or starved): that time says nothing about the main thread, so at most two intervals of it count.
   const ran = Math.min(now - lastTick, 2 * hb.intervalMs)
   lastTick = now
+  onPong(Number(Atomics.load(answeredBy, 0)))
   unansweredMs = answered < seq ? unansweredMs + ran : 0
   if (init.watchdogMs > 0 && mutedSince === null && unansweredMs >= init.watchdogMs) {
     mutedSince = Date.now()
@@ -67,8 +71,13 @@ function onTick(): void {
   }
   // A muted worker's main thread is hung: its reports would pile up unread, so it gets a small ping per
   // second only (the answer unmutes), and the state again once it answers.
-  if (mutedSince === null) post({ t: 'tick', seq: ++seq, ...snapshot() })
-  else if (++mutedTicks % Math.max(1, Math.round(1000 / hb.intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
+  if (mutedSince === null) {
+    if (fullNext || ++sinceFull >= FULL_EVERY) {
+      fullNext = false
+      sinceFull = 0
+      post({ t: 'tick', seq: ++seq, ...snapshot() })
+    } else post({ t: 'tick', seq: ++seq, at: now, dyn: hb.dynamic() })
+  } else if (++mutedTicks % Math.max(1, Math.round(1000 / hb.intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
 }
 
 function onPong(n: number): void {
@@ -122,11 +131,10 @@ hb.on('view', (ev) => post({ t: 'ev', name: 'view', ev, ...snapshot() }))
 
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
-    case 'pong':
-      return onPong(m.seq)
     case 'payload':
       try {
         hb.setPayload(m.view)
+        fullNext = true
       } catch (e) {
         log.log('error', 'heartbeat view refused', { error: (e as Error).message })
       }

@@ -36,6 +36,7 @@ import {
   encodePacket,
   rejectError,
   tryDecodePacket,
+  type DecodeExpect,
   encodeView,
   newIncarnation,
   validateView,
@@ -226,7 +227,8 @@ interface PeerState {
   incarnation: bigint | null
   links: Map<string, PeerLink>
   view: HbView | null
-  viewRaw: string | null
+  /** The decoded view object last taken (the decoder returns the same object for the same bytes). */
+  viewSeen: HbView | null
   /** Mono time of the last fresh packet (the one `view` came from). */
   acceptedAt: number | null
   /** Our send time (clock()) echoed by the freshest fresh packet carrying the current view: a lease anchor. */
@@ -259,6 +261,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private readonly key: Buffer
   private readonly log: Pick<Log, 'log'> | undefined
   private readonly onPacket: HeartbeatOptions['onPacket']
+  /** What a packet must be, and the views decoded so far (decoding a known view again is skipped). */
+  private readonly decodeExpect: DecodeExpect
   private readonly onTick: HeartbeatOptions['onTick']
   private readonly links = new Map<string, LinkState>()
   private readonly peers = new Map<string, PeerState>()
@@ -280,6 +284,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     const checked = checkHeartbeatOptions(opts)
     this.self = opts.self
     this.cluster = cfg.cluster
+    this.decodeExpect = { cluster: cfg.cluster, views: new Map() }
     this.key = opts.key
     this.log = opts.log
     this.onPacket = opts.onPacket
@@ -517,6 +522,28 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     }
   }
 
+  /**
+   * What status() says that moves with every packet, as numbers in the order of status()'s peers and links
+   * (NaN for null): per peer its ages (ann, lease, grant), then per link lastHeardMs. Cheap to build and to
+   * send to another thread each tick (heartbeat-worker.ts); `patchStatus` applies it to a whole status.
+   */
+  dynamic(): Float64Array {
+    const now = mono()
+    const clk = clock()
+    let n = 0
+    for (const p of this.peers.values()) n += 3 + p.links.size
+    const out = new Float64Array(n)
+    let i = 0
+    const v = (x: number | null) => (x === null ? NaN : x)
+    for (const p of this.peers.values()) {
+      out[i++] = p.acceptedAt === null ? NaN : now - p.acceptedAt
+      out[i++] = p.leaseAt === null ? NaN : clk - p.leaseAt
+      out[i++] = p.grantAt === null ? NaN : now - p.grantAt
+      for (const pl of p.links.values()) out[i++] = v(pl.lastHeard === null ? null : Math.round(now - pl.lastHeard))
+    }
+    return out
+  }
+
   // ------------------------------------------------------------------------------------------ internals
 
   private async bind(l: LinkState): Promise<void> {
@@ -662,7 +689,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     l.rx++
     this.onPacket?.(msg, l.name, { address: rinfo.address, port: rinfo.port })
     // Refusing what an outsider can send costs no exception (a flood of bad packets: docs/heartbeat.md).
-    const d = tryDecodePacket(msg, this.key, { cluster: this.cluster })
+    const d = tryDecodePacket(msg, this.key, this.decodeExpect)
     if ('reject' in d) {
       this.reject(l, rinfo, d.reject)
       return
@@ -718,7 +745,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       // A new boot: what we knew of its links and view belongs to the old one. (Echoes of its old send times
       // may stay: the new boot finds them in none of its recent sends and waits for a fresh one.)
       for (const [name, x] of peer.links) if (name !== l.name) x.rttMs = null
-      peer.viewRaw = null
+      peer.viewSeen = null
     }
     if (!pl.up) {
       pl.up = true
@@ -726,10 +753,10 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.emit('link', { node: peer.node, link: l.name, up: true, at: wall })
     }
     // The view before the peer event, so a listener of 'peer' already finds it.
-    const raw = JSON.stringify(pkt.payload)
-    const viewChanged = raw !== peer.viewRaw
+    // The decoder returns the same object for the same bytes (DecodeExpect.views): a new object is a new view.
+    const viewChanged = pkt.payload !== peer.viewSeen
     if (viewChanged) {
-      peer.viewRaw = raw
+      peer.viewSeen = pkt.payload
       peer.view = pkt.payload
     }
     // The lease this view gives us runs from the newest of our sends that a packet carrying it echoes.
@@ -877,7 +904,7 @@ function newPeerState(node: string, links: Map<string, PeerLink>, now: number): 
     incarnation: null,
     links,
     view: null,
-    viewRaw: null,
+    viewSeen: null,
     acceptedAt: null,
     leaseAt: null,
     grantAt: null,
@@ -938,6 +965,23 @@ export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 's
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100
+}
+
+/** A status with the numbers of `dynamic()` in place, or null when they do not fit its peers and links (the
+ *  configuration changed in between: the next whole status comes with it). */
+export function patchStatus(st: HeartbeatStatus, d: Float64Array): HeartbeatStatus | null {
+  let n = 0
+  for (const p of st.peers) n += 3 + Object.keys(p.links).length
+  if (n !== d.length) return null
+  let i = 0
+  const v = (x: number) => (Number.isNaN(x) ? null : x)
+  const peers = st.peers.map((p) => {
+    const ages = { ann: v(d[i++]!), lease: v(d[i++]!), grant: v(d[i++]!) }
+    const links: typeof p.links = {}
+    for (const [name, l] of Object.entries(p.links)) links[name] = { ...l, lastHeardMs: v(d[i++]!) }
+    return { ...p, ages, links }
+  })
+  return { ...st, peers }
 }
 
 /** Validates a view coming from outside (the API, a test) before setPayload. */

@@ -157,6 +157,37 @@ t.test('two nodes come up through their threads; events, views, status, stop', a
   t.equal(a.hb.isUp('n2'), false)
 })
 
+t.test('between whole reports the ages the role reads stay current; a new payload is reported at once', async (t) => {
+  const cfg = config()
+  const a = node(cfg, 'n1')
+  const b = node(cfg, 'n2')
+  t.teardown(() => Promise.all([a.hb.stop(), b.hb.stop()]))
+  await Promise.all([a.hb.start(), b.hb.start()])
+  await until(() => a.hb.isUp('n2') && b.hb.isUp('n1'), 5000, 'both up')
+  // The worker sends its whole state once a second and only the moving numbers in between: every read over
+  // two seconds still finds the peer's announcement and its links heard within a few ticks.
+  let worstAnn = 0
+  let worstHeard = 0
+  const t0 = Date.now()
+  while (Date.now() - t0 < 2000) {
+    const p = a.hb.status().peers[0]!
+    worstAnn = Math.max(worstAnn, p.ages.ann ?? Infinity)
+    for (const l of Object.values(p.links)) worstHeard = Math.max(worstHeard, l.lastHeardMs ?? Infinity)
+    await sleep(37)
+  }
+  t.ok(worstAnn < 400, `announcement age at most ${Math.round(worstAnn)} ms over 2 s of reads`)
+  t.ok(worstHeard < 400, `links last heard at most ${worstHeard} ms ago over 2 s of reads`)
+  // The role waits for its announcement to be on the wire (status().payloadVc): not for the next whole report.
+  for (let i = 0; i < 5; i++) {
+    const vc = { e: i + 1, m: ['n1', 'n2'] }
+    const at = Date.now()
+    a.hb.setPayload({ generation: 1, ext: { vc } })
+    await until(() => a.hb.status().payloadVc === JSON.stringify(vc), 2000, 'the new payload reported')
+    t.ok(Date.now() - at < 400, `payload ${i + 1} reported after ${Date.now() - at} ms`)
+    await sleep(130)
+  }
+})
+
 t.test('a 2 s stall of the main thread: the threads keep heartbeating, nobody is declared down', async (t) => {
   const cfg = config()
   const a = node(cfg, 'n1')

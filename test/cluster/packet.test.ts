@@ -11,6 +11,7 @@ import {
   incarnationTime,
   newIncarnation,
   type HbPacketFields,
+  type PayloadCache,
 } from '../../core/cluster/packet.js'
 
 const key = randomBytes(32)
@@ -60,6 +61,28 @@ t.test('round trip keeps every field', async (t) => {
   t.equal(big.incarnation, 0xffffffffffffffffn)
   const pre = encodeView({ up: ['n9'] })
   t.same(decodePacket(encodePacket(base({ payload: pre }), key), key, expect).payload, { up: ['n9'] })
+})
+
+t.test('a known view is not decoded again: same bytes, same object; only authentic packets fill the cache', async (t) => {
+  const views: PayloadCache = new Map()
+  const ex = { cluster: 'prod', views }
+  const a = decodePacket(encodePacket(base({ seq: 1 }), key), key, ex)
+  const b = decodePacket(encodePacket(base({ seq: 2, sentAt: 1_700_000_000_200 }), key), key, ex)
+  t.equal(b.payload, a.payload, 'the same payload bytes give the same view object')
+  t.same(b.protocol, a.protocol)
+  const c = decodePacket(encodePacket(base({ seq: 3, payload: { up: ['n1'], generation: 13 } }), key), key, ex)
+  t.not(c.payload, a.payload, 'new bytes, a new view')
+  t.same(c.payload, { up: ['n1'], generation: 13 })
+  const other = decodePacket(encodePacket(base({ seq: 4, sender: 'n3' }), key), key, ex)
+  t.not(other.payload, c.payload, 'per sender')
+  t.same([...views.keys()].sort(), ['n2', 'n3'])
+  // A forged packet (wrong key) with a new payload changes nothing in the cache.
+  const forged = encodePacket(base({ seq: 5, payload: { up: [], generation: 99 } }), randomBytes(32))
+  rejects(t, () => decodePacket(forged, key, ex), 'MCCS_ERR_HB_AUTH', 'mac')
+  t.same(views.get('n2')!.payload, { up: ['n1'], generation: 13 }, 'the cached view is untouched')
+  // A cached view does not excuse a bad payload: other bytes are parsed and checked again.
+  const bad = encodePacket(base({ seq: 6, payload: Buffer.from('{"up":"n1"}') }), key)
+  rejects(t, () => decodePacket(bad, key, ex), 'MCCS_ERR_HB_PACKET', 'payload/up')
 })
 
 t.test('incarnations are ordered by start time and unique', async (t) => {
