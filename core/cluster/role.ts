@@ -600,6 +600,7 @@ export class Role {
     )
     const inst = this.view.installed(now, facts)
     if (inst) this.incumbent = inst.view.members
+    if (inst?.quorate) this.wasMember = true
     this.membership = this.effective(inst, m)
     this.announce(ann, up, held)
     // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
@@ -630,7 +631,15 @@ export class Role {
 
   /** A quorate view without this node, installed by its members (left-out.ts). */
   private leftOutBy(facts: Record<string, PeerFacts>, inst: Installed | null, now: number): { by: string; epoch: number } | null {
-    return leftOutBy({ self: this.self, nodes: this.cfg.nodes, facts, installedEpoch: inst?.view.epoch ?? null, now, deadMs: this.dead })
+    return leftOutBy({
+      self: this.self,
+      nodes: this.cfg.nodes,
+      member: this.wasMember,
+      facts,
+      installedEpoch: inst?.view.epoch ?? null,
+      now,
+      deadMs: this.dead,
+    })
   }
 
   private wakeForGrace(now: number): void {
@@ -664,6 +673,8 @@ export class Role {
     return up
   }
   private readonly heldLogged = new Set<string>()
+  /** This node has been a member of an installed quorate view since its start (the left-out rule applies). */
+  private wasMember = false
   /** Members of the last view installed here: kept in a tie between equal partitions. */
   private incumbent: readonly string[] | undefined
 
