@@ -76,6 +76,8 @@ export interface RoleOptions {
 export class Role {
   readonly hb: HeartbeatThread
   private membership: MembershipResult | null = null
+  /** The view `membership` was computed from (viewKey; '' when none installed). */
+  private membershipKey = ''
   private role: RoleName = 'starting'
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
@@ -293,6 +295,29 @@ export class Role {
    *  to us; issue 14, finding 2). */
   inView(node: string): boolean {
     return node !== this.self && !!this.membership?.partition.includes(node)
+  }
+  /**
+   * Whether the membership this node shows is current (status): the heartbeat thread has reported since any
+   * pause of this process (it is not settling), and a quorate view shown is still installed on our clock.
+   * After SIGSTOP/SIGCONT the last decision — a quorate view, a role — is from before the pause until the role
+   * has re-decided on what the heartbeat reads now: a status answered meanwhile says so instead of claiming it
+   * (issue 14). A view change in progress shows no quorate view, so it is current. Schedules a new decision
+   * when not.
+   */
+  decisionCurrent(): boolean {
+    this.hb.checkNow()
+    let ok = !this.hb.status().thread.settling
+    if (ok && this.membership?.quorate) {
+      const now = monoMs()
+      const inst = this.view.acting(now, this.facts(this.hb.status(), now))
+      ok = !!inst && viewKey(inst.view) === this.membershipKey
+    }
+    if (!ok) this.schedule()
+    return ok
+  }
+  /** Whether `node` is up on a current verdict of the heartbeat (none while it settles after a pause). */
+  peerUpNow(node: string): boolean {
+    return this.hb.isUp(node)
   }
   state(): {
     role: string
@@ -602,6 +627,7 @@ export class Role {
     if (inst) this.incumbent = inst.view.members
     if (inst?.quorate) this.wasMember = true
     this.membership = this.effective(inst, m)
+    this.membershipKey = inst ? viewKey(inst.view) : ''
     this.announce(ann, up, held)
     // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
     this.wakeForView(now, facts, st.payloadVc === this.vcJson)
