@@ -55,7 +55,7 @@ import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeli
 import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
-import { buildStatus, clusterStatus, type AgentStatus } from './status.js'
+import { buildStatus, clusterStatus, markUnknown, type AgentStatus } from './status.js'
 import { Role, type ClusterHost } from '../cluster/role.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
 import { PeerRpc, type PeerMessage } from './peer-rpc.js'
@@ -350,6 +350,14 @@ export class Agent extends EventEmitter {
     }
     st.logs = this.logsHere()
     st.licenses = this.licenses.all()
+    // The engine's state is the cluster's only on the coordinator, and only while its view is current; on
+    // any other node it is what was last known here (a resigned or self-fenced coordinator's, or none).
+    const m = st.membership
+    if (this.role && m && (m.stale || !this.engineActive))
+      markUnknown(
+        st,
+        m.stale ? 'this agent did not run for a while and re-learns its view' : `this node is not the coordinator (${m.role})`,
+      )
     return st
   }
 

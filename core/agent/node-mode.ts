@@ -194,6 +194,11 @@ export class NodeModes {
         await sleep(200)
         continue
       }
+      if (st.stale) {
+        // Not the cluster's current state (no coordinator answered): ask again rather than read "nothing here".
+        await sleep(200)
+        continue
+      }
       const here = st.groups.filter((g) => g.activeNode === this.o.node || MAY_RUN.has(g.nodes[this.o.node] ?? 'offline'))
       left = here.map((g) => g.name)
       if (!here.length) break

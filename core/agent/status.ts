@@ -39,12 +39,20 @@ export interface AgentStatus {
   notices: Array<Notice & { at: string }>
   /** This node's logs: whether they are written, and what was dropped or held (a full disk). */
   logs?: { agent: LogHealth; operations: OpLogHealth }
+  /** Set when the groups and nodes above are not the cluster's current state, and why: this node is not a
+   *  coordinator acting in a current view and no coordinator answered (a resumed agent, a node out of the
+   *  view). Their states then read 'unknown' rather than what was last known here. */
+  stale?: string
   /** Every node's license as known here: valid, or limited mode (no automatic failover) and why (issue 17). */
   licenses?: Record<string, BookEntry>
 }
 
 export interface ClusterStatus {
   role: string
+  /** The view below is the last one decided and is not current (the agent was paused, or its heartbeat
+   *  thread has not reported since): role, coordinator and quorum are re-learned, peers show as up only on a
+   *  current verdict. Absent: current. */
+  stale?: boolean
   coordinator: string | null
   partition: string[]
   quorate: boolean
@@ -70,17 +78,22 @@ export interface ClusterStatus {
 }
 
 export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> = {}): ClusterStatus {
+  // Asked first: it takes in what the heartbeat thread sent meanwhile (a paused agent's first answer).
+  const current = c.decisionCurrent()
   const s = c.state()
+  // Not current: the last decision is from before a pause; none of it is claimed (role, view, quorum, peers).
+  const m = current ? s.membership : null
   return {
-    role: s.role,
-    coordinator: s.membership?.coordinator ?? null,
-    partition: s.membership?.partition ?? [],
-    quorate: s.membership?.quorate ?? false,
-    votes: s.membership ? `${s.membership.votes}/${s.membership.totalVotes}` : '-',
+    role: current ? s.role : 'unknown',
+    ...(current ? {} : { stale: true }),
+    coordinator: m?.coordinator ?? null,
+    partition: m?.partition ?? (current ? [] : [c.self]),
+    quorate: m?.quorate ?? false,
+    votes: m ? `${m.votes}/${m.totalVotes}` : '-',
     protocol: s.heartbeat.protocol,
     peers: s.heartbeat.peers.map((p) => ({
       node: p.node,
-      up: p.up,
+      up: current ? p.up : c.peerUpNow(p.node),
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
       protocol: { ...p.protocol, channel: channel[p.node] ?? null },
     })),
@@ -88,7 +101,9 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
     timing: { ...s.heartbeat.timing },
     hbGeneration: c.config().generation,
     quorum: {
-      reason: s.membership?.reason ?? 'starting',
+      reason: current
+        ? (s.membership?.reason ?? 'starting')
+        : 'stale: this agent did not run for a while (paused) or has not re-decided since; it re-learns its view and decides nothing meanwhile',
       twoNode: s.twoNode,
       server: s.quorumServer
         ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason }
@@ -150,4 +165,18 @@ export function buildStatus(
     types: host.list().map((p) => ({ name: p.manifest.name, version: p.manifest.version })),
     notices: notices.slice(-20),
   }
+}
+
+/** The groups' and nodes' states made 'unknown', with the reason (AgentStatus.stale): what this node last
+ *  knew of them is not claimed as current (issue 14: a resumed coordinator showed its group online on itself
+ *  after its peers had fenced it and moved the group). */
+export function markUnknown(st: AgentStatus, why: string): AgentStatus {
+  st.stale = why
+  for (const n of st.nodes) n.membership = 'unknown'
+  for (const g of st.groups) {
+    g.activeNode = null
+    for (const n of Object.keys(g.nodes)) g.nodes[n] = 'unknown'
+    for (const r of g.resources) for (const rs of Object.values(r.nodes)) rs.state = 'unknown'
+  }
+  return st
 }

@@ -10,6 +10,12 @@
 // n3, preferring the installed {n2, n3}, never joins it — and n2 must not give up its service for it (the
 // safety-mirror lab in CI: n2 self-fenced for such a proposal and the group was left faulted).
 //
+// A node that has not been a member of an installed quorate view since its start (an agent started after the
+// others formed their view, or restarted after kill -9) is not left out: it was never in, and it started
+// nothing. It waits to be admitted; its peers fence it if they must. Before, such a node self-fenced on its way
+// in whenever it heard everyone while the others still announced their view without it (issue 14, lab
+// test/cluster/late-start.test.ts).
+//
 // A tie (two-node mode, the quorum server) is settled by the fence race instead, which the active side
 // wins: a resumed active node of two does not give up to a waiting peer.
 import { quorum, type MembershipNode } from './membership.js'
@@ -19,6 +25,8 @@ export interface LeftOutInput {
   self: string
   nodes: readonly MembershipNode[]
   facts: Readonly<Record<string, PeerFacts>>
+  /** Whether this node has been a member of an installed quorate view since its start. */
+  member: boolean
   /** Epoch of the view installed here (null: none). Only a newer view counts. */
   installedEpoch: number | null
   now: number
@@ -27,6 +35,7 @@ export interface LeftOutInput {
 }
 
 export function leftOutBy(i: LeftOutInput): { by: string; epoch: number } | null {
+  if (!i.member) return null
   const fresh = (p: string) => {
     const f = i.facts[p]
     return f?.ann && f.annAt !== null && i.now - f.annAt <= i.deadMs ? f.ann : null

@@ -76,6 +76,8 @@ export interface RoleOptions {
 export class Role {
   readonly hb: HeartbeatThread
   private membership: MembershipResult | null = null
+  /** The view `membership` was computed from (viewKey; '' when none installed). */
+  private membershipKey = ''
   private role: RoleName = 'starting'
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
@@ -293,6 +295,29 @@ export class Role {
    *  to us; issue 14, finding 2). */
   inView(node: string): boolean {
     return node !== this.self && !!this.membership?.partition.includes(node)
+  }
+  /**
+   * Whether the membership this node shows is current (status): the heartbeat thread has reported since any
+   * pause of this process (it is not settling), and a quorate view shown is still installed on our clock.
+   * After SIGSTOP/SIGCONT the last decision — a quorate view, a role — is from before the pause until the role
+   * has re-decided on what the heartbeat reads now: a status answered meanwhile says so instead of claiming it
+   * (issue 14). A view change in progress shows no quorate view, so it is current. Schedules a new decision
+   * when not.
+   */
+  decisionCurrent(): boolean {
+    this.hb.checkNow()
+    let ok = !this.hb.status().thread.settling
+    if (ok && this.membership?.quorate) {
+      const now = monoMs()
+      const inst = this.view.acting(now, this.facts(this.hb.status(), now))
+      ok = !!inst && viewKey(inst.view) === this.membershipKey
+    }
+    if (!ok) this.schedule()
+    return ok
+  }
+  /** Whether `node` is up on a current verdict of the heartbeat (none while it settles after a pause). */
+  peerUpNow(node: string): boolean {
+    return this.hb.isUp(node)
   }
   state(): {
     role: string
@@ -600,7 +625,9 @@ export class Role {
     )
     const inst = this.view.installed(now, facts)
     if (inst) this.incumbent = inst.view.members
+    if (inst?.quorate) this.wasMember = true
     this.membership = this.effective(inst, m)
+    this.membershipKey = inst ? viewKey(inst.view) : ''
     this.announce(ann, up, held)
     // Until the heartbeat sends what we announce now, the grants it sends are not final: look again soon.
     this.wakeForView(now, facts, st.payloadVc === this.vcJson)
@@ -630,7 +657,15 @@ export class Role {
 
   /** A quorate view without this node, installed by its members (left-out.ts). */
   private leftOutBy(facts: Record<string, PeerFacts>, inst: Installed | null, now: number): { by: string; epoch: number } | null {
-    return leftOutBy({ self: this.self, nodes: this.cfg.nodes, facts, installedEpoch: inst?.view.epoch ?? null, now, deadMs: this.dead })
+    return leftOutBy({
+      self: this.self,
+      nodes: this.cfg.nodes,
+      member: this.wasMember,
+      facts,
+      installedEpoch: inst?.view.epoch ?? null,
+      now,
+      deadMs: this.dead,
+    })
   }
 
   private wakeForGrace(now: number): void {
@@ -664,6 +699,8 @@ export class Role {
     return up
   }
   private readonly heldLogged = new Set<string>()
+  /** This node has been a member of an installed quorate view since its start (the left-out rule applies). */
+  private wasMember = false
   /** Members of the last view installed here: kept in a tie between equal partitions. */
   private incumbent: readonly string[] | undefined
 
