@@ -12,6 +12,7 @@ import { showConfigWarnings } from './config-warnings.js'
 import { oplogDialog, supportDialog, preferencesDialog, aboutDialog, heartbeatDialog, addGroupDialog, passwordDialog } from './panels.js'
 import { helpDialog } from './help.js'
 import { awsSettingsDialog } from './aws-settings.js'
+import { usersDialog, logoutEverywhere } from './users.js'
 import { tr } from './i18n.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
@@ -124,6 +125,20 @@ export const COMMANDS: Command[] = [
   },
   { id: 'support', label: () => tr('ui.cmd.support'), menu: 'file', enabled: () => true, run: () => supportDialog() },
   { id: 'password', label: () => tr('ui.cmd.password'), menu: 'file', enabled: () => true, run: () => passwordDialog() },
+  {
+    id: 'users',
+    label: () => tr('ui.cmd.users'),
+    menu: 'file',
+    enabled: () => (state.session?.admin ? true : tr('ui.why.needAdmin')),
+    run: () => usersDialog(),
+  },
+  {
+    id: 'logout-everywhere',
+    label: () => tr('ui.cmd.logout-everywhere'),
+    menu: 'file',
+    enabled: () => true,
+    run: () => logoutEverywhere(),
+  },
   // Edit
   { id: 'add-group', label: () => tr('ui.cmd.add-group'), menu: 'edit', icon: '⊞', enabled: () => true, run: () => addGroupDialog() },
   {
@@ -428,7 +443,7 @@ export const COMMANDS: Command[] = [
 
 // A stale view (the agent is not answering: events.ts) may show a state that is no longer true: every
 // command that acts on the cluster waits until the view is live again. Reading and leaving stay possible.
-const WHILE_STALE = new Set(['logout', 'support', 'password', 'oplog', 'preferences', 'help', 'about'])
+const WHILE_STALE = new Set(['logout', 'logout-everywhere', 'users', 'support', 'password', 'oplog', 'preferences', 'help', 'about'])
 for (const c of COMMANDS) {
   if (WHILE_STALE.has(c.id)) continue
   const inner = c.enabled.bind(c)

@@ -20,8 +20,17 @@ export class ApiError extends Error {
   }
 }
 
+export interface UserEntry {
+  user: string
+  role: 'admin' | 'operator'
+  changedAt: string | null
+  self: boolean
+}
+
 export interface Session {
   user: string
+  /** Whether File → Users (add and delete accounts) is offered. */
+  admin?: boolean
   mustChangePassword: boolean
   /** 'initial' (the shipped default) or 'expired' (older than 90 days). */
   passwordChangeReason: 'initial' | 'expired' | null
@@ -87,6 +96,10 @@ export const api = {
   setLanguage: (l: Locale) => call<Session>('PUT', '/api/preferences', { lang: l }),
   changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
   postponePasswordChange: () => call<void>('POST', '/api/password/postpone'),
+  logoutEverywhere: () => call<void>('POST', '/api/logout/everywhere', {}),
+  users: () => call<{ users: UserEntry[] }>('GET', '/api/users'),
+  addUser: (user: string, password: string, role: 'admin' | 'operator') => call<unknown>('POST', '/api/users', { user, password, role }),
+  deleteUser: (user: string) => call<void>('DELETE', `/api/users/${enc(user)}`),
   status: () => call<AgentStatus>('GET', '/api/status'),
   types: () => call<TypeSummary[]>('GET', '/api/types'),
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
