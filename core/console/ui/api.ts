@@ -121,10 +121,12 @@ export const api = {
     call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
   addGroup: (g: Record<string, unknown>) => call<ConfigChange>('POST', '/api/groups', g),
   editGroup: (g: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/groups/${enc(g)}`, p),
-  deleteGroup: (g: string) => call<ConfigChange>('DELETE', `/api/groups/${enc(g)}`),
+  /** force: with its resources (and their links). */
+  deleteGroup: (g: string, force = false) => call<ConfigChange>('DELETE', `/api/groups/${enc(g)}${force ? '?force=true' : ''}`),
   addResource: (r: Record<string, unknown>) => call<ConfigChange>('POST', '/api/resources', r),
   editResource: (r: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/resources/${enc(r)}`, p),
-  deleteResource: (r: string) => call<ConfigChange>('DELETE', `/api/resources/${enc(r)}`),
+  /** force: with the dependency links that name it. */
+  deleteResource: (r: string, force = false) => call<ConfigChange>('DELETE', `/api/resources/${enc(r)}${force ? '?force=true' : ''}`),
   link: (parent: string, child: string) => call<ConfigChange>('POST', '/api/dependencies', { parent, child }),
   unlink: (parent: string, child: string) => call<ConfigChange>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
   discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) =>

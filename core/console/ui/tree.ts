@@ -5,6 +5,7 @@ import { h, replace } from './dom.js'
 import { state, select, type Selection } from './store.js'
 import { badge, groupSummary, groupView, nodeState } from './states.js'
 import { tr } from './i18n.js'
+import { openContextMenu, hasContextMenu } from './context-menu.js'
 
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
@@ -157,6 +158,15 @@ export function renderTree(root: HTMLElement): void {
         else if (hasKids) toggle(it.key)
         li.focus()
       })
+      // Right click: the item is selected, then its menu opens (the same commands as the detail view's buttons).
+      const sel = it.sel
+      if (sel && hasContextMenu(sel))
+        li.querySelector('.tree-row')!.addEventListener('contextmenu', (e) => {
+          e.preventDefault()
+          e.stopPropagation()
+          select(sel)
+          openContextMenu(sel, (e as MouseEvent).clientX, (e as MouseEvent).clientY, li)
+        })
       return li
     })
   const ul = h('ul', { role: 'tree', 'aria-label': tr('ui.tree.label'), class: 'tree' }, build(items(), 1))
@@ -198,6 +208,11 @@ export function renderTree(root: HTMLElement): void {
       const exp = cur.getAttribute('aria-expanded')
       if (e.key === 'ArrowRight' && exp === 'false') toggle(k)
       else if (e.key === 'ArrowLeft' && exp === 'true') toggle(k)
+    } else if ((e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && cur) {
+      e.preventDefault()
+      const row = cur.querySelector('.tree-row') as HTMLElement
+      const r = row.getBoundingClientRect()
+      row.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: r.left + 24, clientY: r.bottom }))
     } else if ((e.key === 'Enter' || e.key === ' ') && cur) {
       e.preventDefault()
       ;(cur.querySelector('.tree-row') as HTMLElement).click()
