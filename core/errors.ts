@@ -127,6 +127,7 @@ const ENTRIES = {
   MCCS_ERR_TOO_LARGE: e(413),
   MCCS_ERR_BUSY: e(503),
   MCCS_ERR_ACCOUNT_LOCKED: e(429),
+  MCCS_ERR_FORBIDDEN: e(403),
 
   // --- licenses (core/license/, manual 5.4) ---
   MCCS_ERR_LICENSE_FORMAT: e(400, 'INVALID'),

@@ -69,6 +69,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
   // One account store for the cluster: changes go through the coordinator; one taken from elsewhere
   // ends the sessions it concerns here.
   accounts.onSessionsEnded((user, reason) => sessions.destroyUser(user, undefined, reason))
+  sessions.watchExpiry()
   if (agent.accountSync) {
     accounts.replicate(agent.accountSync)
     agent.accountSync.attach(accounts)
@@ -128,7 +129,7 @@ export async function buildConsole(agent: Agent, settings: ConsoleSettings, o: C
 
   // Pending session writes land before the app is closed (an agent stop, a test removing the home).
   app.addHook('onClose', async () => {
-    await deps.sessions.flush()
+    await deps.sessions.close()
   })
   app.decorateRequest('mccsSession', null)
   app.addHook('onRoute', openapi.onRoute)

@@ -1,7 +1,8 @@
 // Console settings: where it listens and with which certificate. The port comes from the bootstrap
 // (consolePort, env MCCS_CONSOLE_PORT); the rest from the environment, as the bootstrap has no place for
 // them yet: MCCS_CONSOLE_LISTEN (comma-separated addresses), MCCS_CONSOLE_CERT / MCCS_CONSOLE_KEY
-// (the operator's PEM files), MCCS_CONSOLE_DISABLE=1 (no console on this node).
+// (the operator's PEM files), MCCS_CONSOLE_DISABLE=1 (no console on this node), MCCS_CONSOLE_IDLE_S (the idle
+// time that ends a session).
 import { isIP } from 'node:net'
 import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
@@ -62,8 +63,21 @@ export function consoleSettings(b: Bootstrap, uiDir: string, env: NodeJS.Process
     logFile: path.join(b.logDir, 'mccs.log'),
     oplogFile: path.join(b.logDir, 'operation.log'),
     uiDir,
-    session: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 },
+    session: { idleMs: idleSeconds(env) * 1000, absoluteMs: 12 * 3_600_000 },
     connections: GATE_DEFAULTS,
     loginLimit: { max: 5, windowMs: 5 * 60_000, perAddress: 20, perAccount: 20, lockoutMs: 15 * 60_000, global: 100 },
   }
+}
+
+/** MCCS_CONSOLE_IDLE_S: a session ends after this many seconds without a request (default 30 minutes). */
+function idleSeconds(env: NodeJS.ProcessEnv): number {
+  const v = env.MCCS_CONSOLE_IDLE_S
+  if (v === undefined || v === '') return 30 * 60
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 5 || n > 12 * 3600)
+    throw new MccsError('MCCS_ERR_BOOTSTRAP', 'must be a whole number of seconds from 5 to 43200', {
+      subject: 'environment',
+      field: 'MCCS_CONSOLE_IDLE_S',
+    })
+  return n
 }

@@ -32,7 +32,15 @@ export interface Account {
   lang?: Locale
   /** "Log out everywhere": when the user last ended every session on every node. */
   sessionsEndedAt?: string
+  /** What the user may do: an administrator also adds and deletes accounts. Absent: an administrator
+   *  (every account made before roles existed was one, and the shipped mcuser is one). */
+  role?: AccountRole
 }
+
+/** An administrator manages accounts; an operator runs the cluster but cannot add or delete users. */
+export const ACCOUNT_ROLES = ['admin', 'operator'] as const
+export type AccountRole = (typeof ACCOUNT_ROLES)[number]
+export const roleOf = (a: Readonly<Account>): AccountRole => a.role ?? 'admin'
 
 interface AccountsFile {
   version: 1
@@ -51,7 +59,7 @@ export interface AccountCommitter {
 
 const MAX_USERS = 256
 const MAX_PREVIOUS = 1024
-const USER_RE = /^[A-Za-z0-9_.@-]{1,64}$/
+export const USER_RE = /^[A-Za-z0-9_.@-]{1,64}$/
 const HASH_RE = /^scrypt\$[0-9$A-Za-z_-]{1,200}$/
 
 /** Why a password change is due: the shipped default, or expiry. */
@@ -213,6 +221,50 @@ export class AccountStore {
     await this.write({ ...this.data.users, [user]: { ...a, sessionsEndedAt: new Date(this.now()).toISOString() } })
   }
 
+  /** Whether the user may add and delete accounts. */
+  isAdmin(user: string): boolean {
+    const a = this.get(user)
+    return !!a && roleOf(a) === 'admin'
+  }
+
+  /** A new account, made by an administrator: the id unused and well formed, the password by the rules
+   *  (never containing the id). No forced change at its first login: that marks the shipped default,
+   *  which keeps the console on loopback (listeners.ts); the user changes it in File → Change password. */
+  async addUser(by: string, user: string, password: string, role: AccountRole): Promise<void> {
+    this.needAdmin(by)
+    if (!USER_RE.test(user))
+      throw new MccsError('MCCS_ERR_INVALID', 'must be 1-64 letters, digits or _ . @ -', { field: '/user', subject: user })
+    if (this.get(user)) throw new MccsError('MCCS_ERR_CONFLICT', 'an account of this id exists already', { field: '/user', subject: user })
+    if (!(ACCOUNT_ROLES as readonly string[]).includes(role))
+      throw new MccsError('MCCS_ERR_INVALID', `must be one of ${ACCOUNT_ROLES.join(', ')}`, { field: '/role' })
+    const rule = passwordRuleViolation(password, user)
+    if (rule) throw new MccsError('MCCS_ERR_PASSWORD_RULE', rule, { field: '/password' })
+    if (this.users().length >= MAX_USERS) throw new MccsError('MCCS_ERR_CONFLICT', `at most ${MAX_USERS} accounts`, { field: '/user' })
+    const hash = await this.hash(password)
+    if (this.get(user)) throw new MccsError('MCCS_ERR_CONFLICT', 'an account of this id exists already', { field: '/user', subject: user })
+    await this.write({ ...this.data.users, [user]: { hash, previous: [], changedAt: new Date(this.now()).toISOString(), role } })
+  }
+
+  /** Removes an account (an administrator's act): never one's own, never the last administrator. The
+   *  user's sessions end on every node (adopt, or the caller here without a cluster). */
+  async deleteUser(by: string, user: string): Promise<void> {
+    this.needAdmin(by)
+    const a = this.get(user)
+    if (!a) throw new MccsError('MCCS_ERR_NOT_FOUND', 'no such account', { field: '/user', subject: user })
+    if (user === by)
+      throw new MccsError('MCCS_ERR_CONFLICT', 'you cannot delete the account you are logged in with', { field: '/user', subject: user })
+    const admins = Object.entries(this.data.users).filter(([n, x]) => n !== user && roleOf(x) === 'admin')
+    if (roleOf(a) === 'admin' && admins.length === 0)
+      throw new MccsError('MCCS_ERR_CONFLICT', 'the last administrator cannot be deleted', { field: '/user', subject: user })
+    const users = { ...this.data.users }
+    delete users[user]
+    await this.write(users)
+  }
+
+  private needAdmin(by: string): void {
+    if (!this.isAdmin(by)) throw new MccsError('MCCS_ERR_FORBIDDEN', 'only an administrator may add or delete accounts', { subject: by })
+  }
+
   /** Called after every password change (the console widens its listeners once no default is left). */
   onPasswordChanged(f: (user: string) => void): void {
     this.changed.push(f)
@@ -302,11 +354,12 @@ function checkDoc(doc: unknown, subject: string): { generation: number; users: R
       !(a.changedAt === null || str(a.changedAt)) ||
       !(a.postponedAt === undefined || str(a.postponedAt)) ||
       !(a.sessionsEndedAt === undefined || str(a.sessionsEndedAt)) ||
-      !(a.lang === undefined || isLocale(a.lang))
+      !(a.lang === undefined || isLocale(a.lang)) ||
+      !(a.role === undefined || (ACCOUNT_ROLES as readonly string[]).includes(a.role))
     ) {
       throw new MccsError(
         'MCCS_ERR_CONFIG_SCHEMA',
-        `must be a user id of 1-64 letters, digits or _.@- with hash, previous[] and changedAt (and lang, if any, one of ${LOCALES.join(', ')})`,
+        `must be a user id of 1-64 letters, digits or _.@- with hash, previous[] and changedAt (and lang, if any, one of ${LOCALES.join(', ')}; role, if any, one of ${ACCOUNT_ROLES.join(', ')})`,
         { subject, field: `/users/${name}` },
       )
     }

@@ -35,8 +35,24 @@ export class SessionStore {
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
   private readonly ended = new Set<(s: Session, reason: string) => void>()
+  private expiry: NodeJS.Timeout | null = null
   constructor(readonly o: SessionOptions) {
     this.now = o.now ?? Date.now
+  }
+
+  /** Ends expired sessions as they expire, not only at their next request: an open event stream of an
+   *  idle session then ends with the reason `expired` and the console says so. Stopped by close(). */
+  watchExpiry(everyMs = 1000): void {
+    if (this.expiry) return
+    this.expiry = setInterval(() => this.sweep(), everyMs)
+    this.expiry.unref()
+  }
+
+  /** Stops the expiry watch and writes pending changes (the console's close). */
+  async close(): Promise<void> {
+    if (this.expiry) clearInterval(this.expiry)
+    this.expiry = null
+    await this.flush()
   }
 
   /** A store that reads the sessions kept in `o.file` (if any) and keeps them there. */
@@ -107,6 +123,8 @@ export class SessionStore {
     const t = this.now()
     if (this.expiresAt(s) <= t) {
       this.sessions.delete(key)
+      this.saveNow()
+      this.tell(s, 'expired')
       return undefined
     }
     s.lastSeen = t
@@ -166,7 +184,15 @@ export class SessionStore {
 
   private sweep(): void {
     const t = this.now()
-    for (const [k, s] of this.sessions) if (this.expiresAt(s) <= t) this.sessions.delete(k)
+    const gone: Session[] = []
+    for (const [k, s] of this.sessions)
+      if (this.expiresAt(s) <= t) {
+        this.sessions.delete(k)
+        gone.push(s)
+      }
+    if (!gone.length) return
+    this.saveNow()
+    for (const s of gone) this.tell(s, 'expired')
   }
 }
 

@@ -24,6 +24,8 @@ export function sessionView(deps: RouteDeps, s: Session) {
   const due = deps.accounts.changeDue(s.user)
   return {
     user: s.user,
+    /** Whether File → Users (add and delete accounts) is offered. */
+    admin: deps.accounts.isAdmin(s.user),
     mustChangePassword: due !== null,
     passwordChangeReason: due,
     canPostpone: deps.accounts.canPostpone(s.user),

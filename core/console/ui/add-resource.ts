@@ -5,7 +5,7 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TypeDetail } from './api.js'
 import { state, select, groupNodes, loadConfig } from './store.js'
 import { dialog, button, notify } from './dialogs.js'
-import { schemaForm, suggestName, type SchemaForm } from './wizard.js'
+import { schemaForm, suggestName, manualName, type SchemaForm } from './wizard.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { tr } from './i18n.js'
 
@@ -87,9 +87,37 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
       detail.description ? h('p', null, detail.description) : '',
       h('p', null, tr('ui.ar.permissions'), (detail.permissions ?? []).join(', ') || tr('ui.ar.none')),
     )
-    form = schemaForm({ type, schema: detail.wizard, nodes: groupNodes(groupSel.value), onEdit: scheduleCheck })
+    form = schemaForm({
+      type,
+      schema: detail.wizard,
+      nodes: groupNodes(groupSel.value),
+      onEdit: () => {
+        scheduleCheck()
+        nameFromForm()
+      },
+      // The manual's address wizard offers the group's NIC resources (3.2.2.1): their devices come first.
+      choices: (discover, node) =>
+        type === 'address' && discover === 'nic'
+          ? nicResources(node).map((x) => ({ value: x.device, label: tr('ui.ar.nicResource', { name: x.name, device: x.device }) }))
+          : [],
+    })
     replace(formHost, form.el)
     void form.refreshDiscover()
+  }
+  /** The group's NIC resources and their device on `node` (its own value there, else the common one). */
+  function nicResources(node?: string): Array<{ name: string; device: string }> {
+    return (state.config?.main.resources ?? [])
+      .filter((r) => r.group === groupSel.value && r.type === 'nic')
+      .map((r) => ({ name: r.name, device: String((node ? r.nodeAttrs?.[node]?.device : undefined) ?? r.attrs?.device ?? '') }))
+      .filter((x) => x.device)
+  }
+  /** Until the user types a name of their own, it follows the form as the manual suggests (the adapter, the IP). */
+  function nameFromForm(): void {
+    if (nameTouched) return
+    const value = (prop: string) =>
+      formHost.querySelector<HTMLInputElement>(`:is(input, select, textarea)[data-prop="${prop}"]`)?.value ?? ''
+    const n = manualName(typeSel.value, value, state.status?.groups.flatMap((g) => g.resources.map((r) => r.name)) ?? [])
+    if (n) nameIn.value = n
   }
   typeSel.addEventListener('change', () => void render())
   groupSel.addEventListener('change', () => void render())
@@ -141,6 +169,19 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
       })
       notify(tr('ui.ar.added', { name: nameIn.value, group: groupSel.value }), 'ok')
       showConfigWarnings(tr('ui.ar.addedShort', { name: nameIn.value }), done)
+      // An address on a NIC resource's device depends on that resource (the manual's order: address → NIC).
+      const first = groupNodes(groupSel.value)[0]
+      const nic = typeSel.value === 'address' ? String((first ? v.nodeAttrs[first]?.nic : undefined) ?? v.attrs.nic ?? '') : ''
+      const under = nic ? nicResources(first).find((x) => x.device === nic) : undefined
+      if (under) {
+        try {
+          const linked = await api.link(nameIn.value, under.name)
+          notify(tr('ui.ar.linkedNic', { name: nameIn.value, nic: under.name }), 'ok')
+          showConfigWarnings(tr('ui.ar.addedShort', { name: nameIn.value }), linked)
+        } catch (e) {
+          notify(`${tr('ui.ar.linkedNic', { name: nameIn.value, nic: under.name })}: ${(e as Error).message}`, 'error')
+        }
+      }
       d.close()
       await loadConfig().catch(() => {})
       select({ kind: 'resource', name: nameIn.value })

@@ -20,8 +20,17 @@ export class ApiError extends Error {
   }
 }
 
+export interface UserEntry {
+  user: string
+  role: 'admin' | 'operator'
+  changedAt: string | null
+  self: boolean
+}
+
 export interface Session {
   user: string
+  /** Whether File → Users (add and delete accounts) is offered. */
+  admin?: boolean
   mustChangePassword: boolean
   /** 'initial' (the shipped default) or 'expired' (older than 90 days). */
   passwordChangeReason: 'initial' | 'expired' | null
@@ -87,6 +96,10 @@ export const api = {
   setLanguage: (l: Locale) => call<Session>('PUT', '/api/preferences', { lang: l }),
   changePassword: (current: string, next: string) => call<void>('POST', '/api/password', { current, next }),
   postponePasswordChange: () => call<void>('POST', '/api/password/postpone'),
+  logoutEverywhere: () => call<void>('POST', '/api/logout/everywhere', {}),
+  users: () => call<{ users: UserEntry[] }>('GET', '/api/users'),
+  addUser: (user: string, password: string, role: 'admin' | 'operator') => call<unknown>('POST', '/api/users', { user, password, role }),
+  deleteUser: (user: string) => call<void>('DELETE', `/api/users/${enc(user)}`),
   status: () => call<AgentStatus>('GET', '/api/status'),
   types: () => call<TypeSummary[]>('GET', '/api/types'),
   type: (t: string) => call<TypeDetail>('GET', `/api/types/${enc(t)}`),
@@ -108,10 +121,12 @@ export const api = {
     call<ActionReply>('POST', `/api/nodes/${enc(n)}/actions/${verb}`, body),
   addGroup: (g: Record<string, unknown>) => call<ConfigChange>('POST', '/api/groups', g),
   editGroup: (g: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/groups/${enc(g)}`, p),
-  deleteGroup: (g: string) => call<ConfigChange>('DELETE', `/api/groups/${enc(g)}`),
+  /** force: with its resources (and their links). */
+  deleteGroup: (g: string, force = false) => call<ConfigChange>('DELETE', `/api/groups/${enc(g)}${force ? '?force=true' : ''}`),
   addResource: (r: Record<string, unknown>) => call<ConfigChange>('POST', '/api/resources', r),
   editResource: (r: string, p: Record<string, unknown>) => call<ConfigChange>('PATCH', `/api/resources/${enc(r)}`, p),
-  deleteResource: (r: string) => call<ConfigChange>('DELETE', `/api/resources/${enc(r)}`),
+  /** force: with the dependency links that name it. */
+  deleteResource: (r: string, force = false) => call<ConfigChange>('DELETE', `/api/resources/${enc(r)}${force ? '?force=true' : ''}`),
   link: (parent: string, child: string) => call<ConfigChange>('POST', '/api/dependencies', { parent, child }),
   unlink: (parent: string, child: string) => call<ConfigChange>('DELETE', `/api/dependencies/${enc(parent)}/${enc(child)}`),
   discover: (t: string, body: { field: string; node?: string; attrs: Record<string, unknown> }) =>

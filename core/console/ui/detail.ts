@@ -1,6 +1,7 @@
 // The detail screen (manual 5.3.3/5.3.4): tabs for what is selected in the tree. Live tabs (states,
 // graph, quorum) refresh on every status; form tabs (attributes, properties) are built once per
 // selection and configuration generation, so a live update never wipes what the operator is typing.
+import { nodeWork } from './node-work.js'
 import { h, morph, replace } from './dom.js'
 import { api, ApiError, type TypeDetail } from './api.js'
 import {
@@ -742,16 +743,8 @@ function resourceAttrs(r: string): View {
 }
 
 // ---- node
-/** Planned work on the node (as `mccs node <verb>`): standby moves its groups off, maintenance leaves what
- *  runs there as it is. Each button is enabled by the node's state, with the reason shown when it is not. */
-function nodeWork(n: string, membership: string): Node {
-  const maint = membership.startsWith('maintenance')
-  const act = (verb: string, what: string) => () => void report(`${what} ${n}`, api.nodeAction(n, verb))
-  const btn = (verb: string, label: string, what: string, why: string | null) => {
-    const b = button(label, act(verb, what), { id: `node-${verb}`, disabled: why !== null })
-    if (why) b.title = why
-    return b
-  }
+/** Planned work on the node: the buttons of node-work.ts's list (the right-click menu offers the same). */
+function nodeWorkButtons(n: string, membership: string): Node {
   return h(
     'div',
     { class: 'node-work' },
@@ -760,21 +753,11 @@ function nodeWork(n: string, membership: string): Node {
     h(
       'div',
       { class: 'btn-row' },
-      btn(
-        'standby',
-        tr('ui.work.standby'),
-        'standby',
-        membership === 'standby'
-          ? tr('ui.work.alreadyStandby')
-          : maint
-            ? tr('ui.work.inMaintenance')
-            : membership === 'up'
-              ? null
-              : tr('ui.work.nodeIs', { state: stateWord(membership) }),
-      ),
-      btn('unstandby', tr('ui.work.unstandby'), 'end standby of', membership === 'standby' ? null : tr('ui.work.notStandby')),
-      btn('maintenance', tr('ui.work.maintenance'), 'maintenance of', maint ? tr('ui.work.alreadyMaintenance') : null),
-      btn('unmaintenance', tr('ui.work.unmaintenance'), 'end maintenance of', maint ? null : tr('ui.work.notMaintenance')),
+      nodeWork(n, membership).map((w) => {
+        const b = button(w.label, () => w.run(), { id: `node-${w.verb}`, disabled: w.why !== null })
+        if (w.why) b.title = w.why
+        return b
+      }),
     ),
   )
 }
@@ -795,7 +778,7 @@ function nodeAttrs(n: string): Node {
       [tr('ui.d.needs-fencing'), ns?.needsFence ?? false],
       [tr('ui.d.votes'), hb?.votes ?? 1],
     ]),
-    nodeWork(n, ns?.membership ?? 'unknown'),
+    nodeWorkButtons(n, ns?.membership ?? 'unknown'),
     h('h3', null, tr('ui.d.heartbeat-addresses')),
     links.length
       ? h(

@@ -21,11 +21,13 @@ const root = document.getElementById('app')!
 async function start(): Promise<void> {
   whenUnauthorized(() => {
     disconnectEvents()
+    feeds = false
     state.session = null
     loginScreen(root, enter)
   })
   // The server ended this session (logout in another tab, password changed on any node): say why.
   whenSessionEnded((reason) => {
+    feeds = false // the stream is closed: the next login in this page opens it again
     state.session = null
     loginScreen(root, enter, endedNotice(reason))
   })
@@ -55,6 +57,8 @@ function endedNotice(reason: string): string {
       return tr('ui.login.ended.logout')
     case 'logoutEverywhere':
       return tr('ui.login.ended.logoutEverywhere')
+    case 'expired':
+      return tr('ui.login.ended.expired')
     default:
       return tr('ui.login.ended.other')
   }
@@ -75,12 +79,16 @@ whenLanguageChanges(() => {
   )
 })
 
+/** Whether the event stream is open for the session in force (a login after an ended session opens it again). */
+let feeds = false
+
 function enter(s: Session): void {
   state.session = s
   setLang(s.lang ?? 'en')
-  if (entered) return rebuild(s)
   entered = true
   rebuild(s)
+  if (feeds) return
+  feeds = true
   startFeeds()
 }
 

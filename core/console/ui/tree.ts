@@ -1,10 +1,11 @@
 // The management tree (manual 5.3.3): cluster → resource groups → resources; nodes; resource types.
-// A WAI-ARIA tree: ↑/↓ move, ←/→ collapse/expand, Enter selects. Re-rendered on every status; the
-// focused item is kept by its key.
-import { h, replace } from './dom.js'
+// A WAI-ARIA tree: ↑/↓ move, ←/→ collapse/expand, Enter selects. Rendered on every status and morphed
+// into what is on screen (only what changed is replaced); the focused item is kept by its key.
+import { h, morph } from './dom.js'
 import { state, select, type Selection } from './store.js'
 import { badge, groupSummary, groupView, nodeState } from './states.js'
 import { tr } from './i18n.js'
+import { openContextMenu, hasContextMenu } from './context-menu.js'
 
 const collapsed = new Set<string>()
 const keyOf = (s: Selection) => ('name' in s ? `${s.kind}:${s.name}` : s.kind)
@@ -138,7 +139,9 @@ export function renderTree(root: HTMLElement): void {
           'aria-level': level,
           'aria-selected': it.key === current ? 'true' : 'false',
           'aria-expanded': hasKids ? String(open) : undefined,
-          tabindex: it.key === (focusedKey ?? current) ? 0 : -1,
+          // By the selection, not the focus: a press focuses the item, and an attribute that followed the focus
+          // would make the next status event replace the item under the pointer before the release.
+          tabindex: it.key === current ? 0 : -1,
         },
         h(
           'div',
@@ -150,26 +153,40 @@ export function renderTree(root: HTMLElement): void {
         ),
         open ? h('ul', { role: 'group' }, build(it.children!, level + 1)) : null,
       )
+      // The item is found from the event, not this render's `li`: morph() may keep the item already on screen
+      // and put this render's row into it.
+      const itemOf = (e: Event) => (e.currentTarget as HTMLElement).parentElement as HTMLElement
       li.querySelector('.tree-row')!.addEventListener('click', (e) => {
         e.stopPropagation()
         if ((e.target as HTMLElement).classList.contains('twisty') && hasKids) toggle(it.key)
         else if (it.sel) select(it.sel)
         else if (hasKids) toggle(it.key)
-        li.focus()
+        itemOf(e).focus()
       })
+      // Right click: the item is selected, then its menu opens (the same commands as the detail view's buttons).
+      const sel = it.sel
+      if (sel && hasContextMenu(sel))
+        li.querySelector('.tree-row')!.addEventListener('contextmenu', (e) => {
+          e.preventDefault()
+          e.stopPropagation()
+          select(sel)
+          openContextMenu(sel, (e as MouseEvent).clientX, (e as MouseEvent).clientY, itemOf(e))
+        })
       return li
     })
   const ul = h('ul', { role: 'tree', 'aria-label': tr('ui.tree.label'), class: 'tree' }, build(items(), 1))
   ul.addEventListener('keydown', onKey)
-  replace(root, ul)
-  if (focusedKey) ul.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus()
+  // Only what changed is replaced (dom.ts morph): a row under the pointer survives a status event between
+  // the press and the release of a click (drawn whole, such a click was lost: test/console/ui-tree-morph).
+  morph(root, ul)
+  if (focusedKey) root.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus()
   function toggle(k: string) {
     if (collapsed.has(k)) collapsed.delete(k)
     else collapsed.add(k)
     renderTree(root)
   }
   function onKey(e: KeyboardEvent) {
-    const all = [...ul.querySelectorAll<HTMLElement>('[role=treeitem]')]
+    const all = [...root.querySelectorAll<HTMLElement>('[role=treeitem]')]
     const cur = (document.activeElement as HTMLElement).closest<HTMLElement>('[role=treeitem]')
     const at = cur ? all.indexOf(cur) : -1
     const move = (i: number) => {
@@ -198,6 +215,11 @@ export function renderTree(root: HTMLElement): void {
       const exp = cur.getAttribute('aria-expanded')
       if (e.key === 'ArrowRight' && exp === 'false') toggle(k)
       else if (e.key === 'ArrowLeft' && exp === 'true') toggle(k)
+    } else if ((e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && cur) {
+      e.preventDefault()
+      const row = cur.querySelector('.tree-row') as HTMLElement
+      const r = row.getBoundingClientRect()
+      row.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: r.left + 24, clientY: r.bottom }))
     } else if ((e.key === 'Enter' || e.key === ' ') && cur) {
       e.preventDefault()
       ;(cur.querySelector('.tree-row') as HTMLElement).click()

@@ -106,6 +106,9 @@ export function schemaForm(o: {
   idPrefix?: string
   /** Called after any edit (the caller debounces remote checks through validateRemote). */
   onEdit?: () => void
+  /** Choices the console knows besides the plugin's, listed first (the group's NIC resources for a `nic`
+   *  field, as the manual's address wizard offers them). */
+  choices?: (discover: string, node?: string) => Array<{ value: string; label: string }>
 }): SchemaForm {
   const fields = fieldsOf(o.schema)
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>()
@@ -179,22 +182,31 @@ export function schemaForm(o: {
         })
         const note = h('span', { class: 'wz-note muted', id: `${id}-note` })
         notes.set(key(f.prop, node), note)
+        // A value the plugin makes up (the manual's Generate beside the virtual MAC): one click fills it.
+        const generate = GENERATED.has(f.hints.discover ?? '')
         extra = h(
           'span',
           { class: 'wz-discover' },
           list,
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'btn btn-small',
-              title: tr('ui.wz.askAgain'),
-              'aria-label': tr('ui.wz.refresh', { field: node ? tr('ui.wz.fieldOn', { field: f.title, node }) : f.title }),
-              'data-refresh': id,
-              onclick: () => void discoverOne(f, node),
-            },
-            '↻ Refresh',
-          ),
+          generate &&
+            h(
+              'button',
+              { type: 'button', class: 'btn btn-small', id: `${id}-generate`, onclick: () => void discoverOne(f, node, true) },
+              tr('ui.wz.generate'),
+            ),
+          !generate &&
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-small',
+                title: tr('ui.wz.askAgain'),
+                'aria-label': tr('ui.wz.refresh', { field: node ? tr('ui.wz.fieldOn', { field: f.title, node }) : f.title }),
+                'data-refresh': id,
+                onclick: () => void discoverOne(f, node),
+              },
+              '↻ Refresh',
+            ),
           // The manual's "Add AWS CLI Profile" beside an AWS type's profile list: the AWS settings dialog,
           // then the lists asked again.
           f.hints.discover === 'profile' &&
@@ -515,7 +527,7 @@ export function schemaForm(o: {
     return bad
   }
 
-  async function discoverOne(f: Field, node?: string): Promise<void> {
+  async function discoverOne(f: Field, node?: string, fill = false): Promise<void> {
     const list = lists.get(key(f.prop, node))!
     const note = notes.get(key(f.prop, node))!
     note.textContent = tr('ui.wz.asking')
@@ -527,11 +539,17 @@ export function schemaForm(o: {
     }
     try {
       const r = await api.discover(o.type, { field: f.hints.discover!, ...(node ? { node } : {}), attrs: partial })
-      const opts = r.options ?? []
+      const known = o.choices?.(f.hints.discover!, node) ?? []
+      const opts = [...known, ...(r.options ?? []).filter((x) => !known.some((k) => k.value === x.value))]
       replace(
         list,
         opts.map((x) => h('option', { value: x.value, label: x.label ?? x.value })),
       )
+      const input = inputs.get(key(f.prop, node))
+      if (fill && input && opts[0]) {
+        input.value = opts[0].value
+        input.dispatchEvent(new Event('input', { bubbles: true }))
+      }
       note.textContent =
         r.answer && r.answer !== 'ok'
           ? `${tr('ui.wz.answered', { answer: r.answer })}${r.message ? `: ${r.message}` : ''}`
@@ -544,7 +562,9 @@ export function schemaForm(o: {
 
   async function refreshDiscover(): Promise<void> {
     await Promise.all([
-      ...fields.filter((f) => f.kind === 'discover').flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))),
+      ...fields
+        .filter((f) => f.kind === 'discover' && !GENERATED.has(f.hints.discover ?? ''))
+        .flatMap((f) => (f.perNode ? o.nodes : [undefined]).map((n) => discoverOne(f, n))),
       loadSchemas(),
     ])
   }
@@ -626,6 +646,31 @@ export function schemaForm(o: {
   }
 
   return { el, values, showIssues, clearIssues, validateRemote, refreshDiscover }
+}
+
+/** Discover fields whose answer is made up, not found: a Generate button fills the field (address's virtualMac). */
+const GENERATED = new Set(['virtualMac'])
+
+/** The manual's suggested name from what the form holds (3.2.2): the adapter for a NIC, the IP for an
+ *  address (`IP_10.0.0.5`: a name starts with a letter) and for the AWS types (`AWS_OIP_10.0.0.5`); null when
+ *  the form has nothing to name it by yet. `value(prop)`: the field's value (a per-node field: the first node's). */
+export function manualName(type: string, value: (prop: string) => string, taken: Iterable<string>): string | null {
+  const ip = (v: string) => v.trim().replace(/\/\d+$/, '')
+  const raw =
+    type === 'nic'
+      ? value('device').trim()
+      : type === 'address'
+        ? ip(value('address')) && `IP_${ip(value('address'))}`
+        : type === 'aws-oip' || type === 'aws-sip'
+          ? ip(value('ip')) && `AWS_${type === 'aws-oip' ? 'OIP' : 'SIP'}_${ip(value('ip'))}`
+          : ''
+  if (!raw) return null
+  let base = raw.replace(/:/g, '-').replace(/[^A-Za-z0-9_.-]/g, '')
+  if (!/^[A-Za-z]/.test(base)) base = `${type.toUpperCase().replace(/-/g, '_')}_${base}`
+  base = base.slice(0, 60)
+  const used = new Set(taken)
+  if (!used.has(base)) return base
+  for (let i = 2; ; i++) if (!used.has(`${base}_${i}`)) return `${base}_${i}`
 }
 
 /** A free resource name from the type: `process1`, `process2`… (a valid MCCS name). */
