@@ -906,7 +906,13 @@ export class MirrorVolume {
   /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
   private async probePeer(): Promise<boolean> {
     if (!this.c.wrap?.length) return tcpProbe(this.c.peer.host, this.c.peer.port, 1000)
-    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(
+    // --norc: Node gives a child's stdin as a socket pair, and bash then takes itself for a remote
+    // shell and sources ~/.bashrc first (a slow one, on a loaded host, outlasted the 1 s and every
+    // probe failed: the peer stayed Disconnected).
+    return run(
+      [...this.c.wrap, 'timeout', '1', 'bash', '--norc', '--noprofile', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`],
+      3000,
+    ).then(
       () => true,
       () => false,
     )
