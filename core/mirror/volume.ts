@@ -329,6 +329,8 @@ export class MirrorVolume {
     return path.join(this.metaDir, 'force-once.json')
   }
   private probeFails = 0
+  /** Ticks in a row with the mirror job running and no connection to the peer. */
+  private closedTicks = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
   private writeKeys(): void {
@@ -983,12 +985,21 @@ export class MirrorVolume {
       // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
       // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
       const d = await this.procs.status(this.procRes, 'qsd')
-      const rto = d.pid ? unackedTimeouts(d.pid, this.c.peer.port) : 0
+      const tcp = d.pid ? tcpToPeer(d.pid, this.c.peer.port) : { established: 1, worst: 0 }
+      const rto = tcp.worst
       this.probeFails = rto >= 3 ? this.probeFails + 1 : 0
       if (this.probeFails >= 2)
         return this.peerLost(
           `the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`,
         )
+      // No connection to the peer left (its daemon died: qsd's NBD client saw the close): an idle job
+      // never fails, so without this the pair said Connected until the next write. Nothing is held:
+      // a write now fails fast on the peer and completes locally.
+      this.closedTicks = tcp.established === 0 ? this.closedTicks + 1 : 0
+      if (this.closedTicks >= 2) {
+        this.closedTicks = 0
+        return this.peerLost(`the connections to the peer ${this.c.peer.host}:${this.c.peer.port} closed (its daemon stopped?)`, false)
+      }
     }
     if (m?.ready && state === 'not') {
       const rs = await this.resyncJob()
