@@ -18,4 +18,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./timeline.js')).registerTimelineRoutes,
   async () => (await import('./help.js')).registerHelpRoutes,
   async () => (await import('./aws.js')).registerAwsRoutes,
+  async () => (await import('./mirror.js')).registerMirrorRoutes,
 ]
