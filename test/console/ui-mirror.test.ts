@@ -1,5 +1,5 @@
 // The Mirror tab of a mirror-disk resource (issue 15, What 4), in headless Chromium against two real
-// agents on loopback with a real mirror (qemu-storage-daemon on each node, 256 MiB of data to copy): the
+// agents on loopback with a real mirror (qemu-storage-daemon on each node, 768 MiB of data to copy): the
 // tab follows the state live, without a reload — SyncSource with its percent while the first full resync
 // runs, then Connected with both copies UpToDate; the secondary's daemon killed: Disconnected (the
 // primary goes on alone); the standby's monitor starts it again and the tab shows it Connected again.
@@ -19,11 +19,11 @@ if (why) {
 } else {
   t.test("a mirror-disk's Mirror tab shows SyncSource with percent, Connected/UpToDate, Disconnected, live", async (t) => {
     const names = ['n1', 'n2']
-    const lm = createLabMirror(names, 512 * 1024 * 1024)
+    const lm = createLabMirror(names, 1024 * 1024 * 1024)
     t.teardown(() => lm.release())
-    // Data for the first full resync to copy (it is what shows SyncSource with a percent for a while).
+    // Data for the first full resync to copy: ~5 s at ~150 MiB/s, more than two of the tab's 2 s polls.
     const fd = fs.openSync(path.join(lm.dir, 'n1.img'), 'r+')
-    for (let off = 64 << 20; off < 320 << 20; off += 4 << 20) fs.writeSync(fd, crypto.randomBytes(4 << 20), 0, 4 << 20, off)
+    for (let off = 64 << 20; off < 832 << 20; off += 4 << 20) fs.writeSync(fd, crypto.randomBytes(4 << 20), 0, 4 << 20, off)
     fs.closeSync(fd)
     const port = 20000 + Math.floor(Math.random() * 20000)
     let addrs: string[] = []
@@ -128,6 +128,10 @@ if (why) {
     const syncing = seen.filter((s) => s.state === 'SyncSource' && s.percent !== null && s.percent !== '')
     t.ok(syncing.length > 0, 'SyncSource with a percent was shown while the first resync ran')
     t.match(syncing[0]?.text ?? '', /\d+ % copied at [\d.?]+ MiB\/s, [\d?]+ s left/, 'with rate and ETA')
+    t.ok(
+      syncing.length >= 2 && Number(syncing.at(-1)!.percent) > Number(syncing[0]!.percent),
+      `the percent moved while shown (${syncing.map((s) => s.percent).join(' → ')} %)`,
+    )
     await page.waitForSelector('#mirror-sides tr[data-node=n2][data-role=secondary][data-disk=UpToDate]', { timeout: 15_000 })
     t.ok(await page.$('#mirror-sides tr[data-node=n1][data-role=primary][data-disk=UpToDate]'), 'n1: primary, UpToDate')
     const s1 = await status()
