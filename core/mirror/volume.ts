@@ -229,6 +229,17 @@ function tcpToPeer(pid: number, port: number): { established: number; worst: num
   return { established, worst }
 }
 
+/** A process's state letter from /proc (T: stopped), null when it is gone. */
+function procState(pid: number | null): string | null {
+  if (!pid) return null
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return st.slice(st.lastIndexOf(')') + 2).split(' ')[0] ?? null
+  } catch {
+    return null
+  }
+}
+
 /** Size of a backing file or block device (a block device's stat size is 0: seek to its end). */
 async function backingSize(fh: fs.promises.FileHandle, file: string): Promise<number> {
   const st = await fh.stat()
@@ -329,6 +340,8 @@ export class MirrorVolume {
     return path.join(this.metaDir, 'force-once.json')
   }
   private probeFails = 0
+  /** Ticks in a row with the mirror job running and no connection to the peer. */
+  private closedTicks = 0
 
   /** keys.psk for qsd (`user:hexkey`), 0600 in a 0700 folder, rewritten before each daemon start. */
   private writeKeys(): void {
@@ -401,11 +414,12 @@ export class MirrorVolume {
     }
   }
 
-  private async stopDaemon(): Promise<void> {
+  /** `hung`: the daemon is stopped (it cannot act on SIGTERM; its writes are in the file): killed at once. */
+  private async stopDaemon(hung = false): Promise<void> {
     this.stopTimer()
     this.qmp?.close()
     this.qmp = null
-    await this.procs.stop(this.procRes, 'qsd', { graceMs: 5000 })
+    await this.procs.stop(this.procRes, 'qsd', { graceMs: hung ? 0 : 5000 })
     fs.rmSync(this.roleFile, { force: true })
     fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
     fs.rmSync(this.bitmapsFile, { force: true }) // they lived in the daemon's memory
@@ -413,92 +427,111 @@ export class MirrorVolume {
   }
 
   /** Secondary: export the backing file and the peer record for the primary. */
-  becomeSecondary(): Promise<VolumeStatus> {
-    return this.serial(async () => {
-      await this.adopt() // a clean demotion hands over through the daemon's monitor
-      const role = this.currentRole()
-      const daemon = await this.procs.status(this.procRes, 'qsd')
-      if (role === 'secondary' && daemon.running) return this.statusNow()
-      const dev = this.attachedDevice()
-      if (dev && this.loopBacking(dev) === this.fuseFile)
-        throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, {
-          subject: this.c.resource,
-        })
-      fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true }) // a record left by a crash
-      const cleanDemotion = role === 'primary' && daemon.running
-      if (cleanDemotion) await this.handOver()
-      if (daemon.running) await this.stopDaemon()
-      else {
-        // Its daemon died (a fence that spares the agent, a crash): that daemon's replication checks and
-        // monitor connection go with it, or they would ask the new daemon's socket through a dead one.
-        this.stopTimer()
-        this.qmp?.close()
-        this.qmp = null
-      }
-      this.prepare()
-      const gen = readGeneration(this.metaDir)
-      const prev = readPeerRecord(this.peerRecFile)
-      const at = new Date().toISOString()
-      if (cleanDemotion && gen) {
-        // It was primary until now and stopped cleanly: it holds every write of its generation.
-        writePeerRecord(this.peerRecFile, {
-          state: 'UpToDate',
-          generation: gen.current,
-          by: this.c.node,
-          at,
-          reason: 'was primary until a clean demotion',
-          handover: true,
-        })
-      } else if (gen?.role === 'primary') {
-        writePeerRecord(this.peerRecFile, {
-          state: 'Outdated',
-          generation: gen.current,
-          by: this.c.node,
-          at,
-          reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since',
-        })
-      } else if (prev?.state === 'UpToDate' && !prev.handover && !daemon.running) {
-        // Its daemon was down: the primary may have written without this node meanwhile.
-        writePeerRecord(this.peerRecFile, {
-          ...prev,
-          state: 'Outdated',
-          at,
-          reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node`,
-        })
-      } else if (prev?.state === 'SyncTarget') {
-        writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
-      }
-      const ownGen = gen ? { ...gen, role: 'secondary' as const } : null
-      if (ownGen) writeGeneration(this.metaDir, ownGen)
-      writeRecordFile(this.selfRecFile, encodeRecord({ node: this.c.node, gen: ownGen, at: new Date().toISOString() } satisfies SelfRecord))
-      await this.startDaemon(
-        [
-          QSD,
-          ...this.tlsArgs('server'),
-          ...this.blockdevArgs(),
-          '--blockdev',
-          `driver=file,node-name=metaf,filename=${this.peerRecFile}`,
-          '--blockdev',
-          'driver=raw,node-name=meta0,file=metaf',
-          '--blockdev',
-          `driver=file,node-name=selff,filename=${this.selfRecFile},read-only=on`,
-          '--blockdev',
-          'driver=raw,node-name=self0,file=selff,read-only=on',
-          '--nbd-server',
-          `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
-          '--export',
-          'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
-          '--export',
-          'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
-          '--export',
-          'type=nbd,id=self,node-name=self0,name=self,writable=off',
-          ...this.monitorArgs(),
-        ],
-        'secondary',
-      )
-      this.log('mirror: secondary', { resource: this.c.resource })
-      return this.statusNow()
+  /** A role change over a daemon that cannot answer (stopped: a fence's SIGSTOP before its kill): the
+   *  replication check already asking its monitor held the volume's lock until the QMP timeout (10 s).
+   *  Dropping the connection fails that question at once; the role change then kills the daemon. */
+  private async unstick(): Promise<void> {
+    const d = await this.procs.status(this.procRes, 'qsd')
+    if (!d.running || procState(d.pid) !== 'T') return
+    this.log('mirror: the daemon is stopped and cannot answer; its monitor connection is dropped', {
+      resource: this.c.resource,
+      pid: d.pid,
     })
+    this.stopTimer()
+    this.qmp?.close()
+    this.qmp = null
+  }
+
+  becomeSecondary(): Promise<VolumeStatus> {
+    return this.unstick().then(() => this.serial(() => this.demote()))
+  }
+
+  private async demote(): Promise<VolumeStatus> {
+    await this.adopt() // a clean demotion hands over through the daemon's monitor
+    const role = this.currentRole()
+    const daemon = await this.procs.status(this.procRes, 'qsd')
+    // Stopped: no handover, and no claim of a clean demotion (its last writes may be half done).
+    const hung = daemon.running && procState(daemon.pid) === 'T'
+    if (role === 'secondary' && daemon.running) return this.statusNow()
+    const dev = this.attachedDevice()
+    if (dev && this.loopBacking(dev) === this.fuseFile)
+      throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, {
+        subject: this.c.resource,
+      })
+    fs.rmSync(path.join(this.c.runDir, 'attach.json'), { force: true }) // a record left by a crash
+    const cleanDemotion = role === 'primary' && daemon.running && !hung
+    if (cleanDemotion) await this.handOver()
+    if (daemon.running) await this.stopDaemon(hung)
+    else {
+      // Its daemon died (a fence that spares the agent, a crash): that daemon's replication checks and
+      // monitor connection go with it, or they would ask the new daemon's socket through a dead one.
+      this.stopTimer()
+      this.qmp?.close()
+      this.qmp = null
+    }
+    this.prepare()
+    const gen = readGeneration(this.metaDir)
+    const prev = readPeerRecord(this.peerRecFile)
+    const at = new Date().toISOString()
+    if (cleanDemotion && gen) {
+      // It was primary until now and stopped cleanly: it holds every write of its generation.
+      writePeerRecord(this.peerRecFile, {
+        state: 'UpToDate',
+        generation: gen.current,
+        by: this.c.node,
+        at,
+        reason: 'was primary until a clean demotion',
+        handover: true,
+      })
+    } else if (gen?.role === 'primary') {
+      writePeerRecord(this.peerRecFile, {
+        state: 'Outdated',
+        generation: gen.current,
+        by: this.c.node,
+        at,
+        reason: 'this node stopped as primary without a clean demotion (a crash?); another node may have been primary since',
+      })
+    } else if (prev?.state === 'UpToDate' && !prev.handover && !daemon.running) {
+      // Its daemon was down: the primary may have written without this node meanwhile.
+      writePeerRecord(this.peerRecFile, {
+        ...prev,
+        state: 'Outdated',
+        at,
+        reason: `this node's replication daemon stopped while ${prev.by ?? 'the primary'} was primary; it may have written without this node`,
+      })
+    } else if (prev?.state === 'SyncTarget') {
+      writePeerRecord(this.peerRecFile, { ...prev, state: 'SyncTarget', reason: 'a resync was interrupted' })
+    }
+    const ownGen = gen ? { ...gen, role: 'secondary' as const } : null
+    if (ownGen) writeGeneration(this.metaDir, ownGen)
+    writeRecordFile(this.selfRecFile, encodeRecord({ node: this.c.node, gen: ownGen, at: new Date().toISOString() } satisfies SelfRecord))
+    await this.startDaemon(
+      [
+        QSD,
+        ...this.tlsArgs('server'),
+        ...this.blockdevArgs(),
+        '--blockdev',
+        `driver=file,node-name=metaf,filename=${this.peerRecFile}`,
+        '--blockdev',
+        'driver=raw,node-name=meta0,file=metaf',
+        '--blockdev',
+        `driver=file,node-name=selff,filename=${this.selfRecFile},read-only=on`,
+        '--blockdev',
+        'driver=raw,node-name=self0,file=selff,read-only=on',
+        '--nbd-server',
+        `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
+        '--export',
+        'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
+        '--export',
+        'type=nbd,id=meta,node-name=meta0,name=meta,writable=on',
+        '--export',
+        'type=nbd,id=self,node-name=self0,name=self,writable=off',
+        ...this.monitorArgs(),
+      ],
+      'secondary',
+    )
+    this.log('mirror: secondary', { resource: this.c.resource })
+    return this.statusNow()
   }
 
   /** Secondary: the primary lost the replication link and goes on without this node (asked over the
@@ -636,6 +669,10 @@ export class MirrorVolume {
 
   /** Primary: refuses when this node's data is not known to be current, unless force. */
   becomePrimary(opts: { force?: boolean; peerFenced?: boolean } = {}): Promise<VolumeStatus> {
+    return this.unstick().then(() => this.promote(opts))
+  }
+
+  private promote(opts: { force?: boolean; peerFenced?: boolean }): Promise<VolumeStatus> {
     return this.serial(async () => {
       const daemon = await this.procs.status(this.procRes, 'qsd')
       if (this.currentRole() === 'primary' && daemon.running) {
@@ -670,7 +707,7 @@ export class MirrorVolume {
         )
       }
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
-      if (daemon.running) await this.stopDaemon()
+      if (daemon.running) await this.stopDaemon(procState(daemon.pid) === 'T')
       fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
       fs.rmSync(this.outdatedFile, { force: true })
       this.probeFails = 0
@@ -906,7 +943,13 @@ export class MirrorVolume {
   /** A TCP connect to the peer from the daemon's network (with `wrap`, inside it: the lab's namespaces). */
   private async probePeer(): Promise<boolean> {
     if (!this.c.wrap?.length) return tcpProbe(this.c.peer.host, this.c.peer.port, 1000)
-    return run([...this.c.wrap, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`], 3000).then(
+    // --norc: Node gives a child's stdin as a socket pair, and bash then takes itself for a remote
+    // shell and sources ~/.bashrc first (a slow one, on a loaded host, outlasted the 1 s and every
+    // probe failed: the peer stayed Disconnected).
+    return run(
+      [...this.c.wrap, 'timeout', '1', 'bash', '--norc', '--noprofile', '-c', `exec 3<>/dev/tcp/${this.c.peer.host}/${this.c.peer.port}`],
+      3000,
+    ).then(
       () => true,
       () => false,
     )
@@ -977,12 +1020,21 @@ export class MirrorVolume {
       // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
       // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
       const d = await this.procs.status(this.procRes, 'qsd')
-      const rto = d.pid ? unackedTimeouts(d.pid, this.c.peer.port) : 0
+      const tcp = d.pid ? tcpToPeer(d.pid, this.c.peer.port) : { established: 1, worst: 0 }
+      const rto = tcp.worst
       this.probeFails = rto >= 3 ? this.probeFails + 1 : 0
       if (this.probeFails >= 2)
         return this.peerLost(
           `the peer ${this.c.peer.host}:${this.c.peer.port} stopped acknowledging (${rto} retransmission timeouts in a row)`,
         )
+      // No connection to the peer left (its daemon died: qsd's NBD client saw the close): an idle job
+      // never fails, so without this the pair said Connected until the next write. Nothing is held:
+      // a write now fails fast on the peer and completes locally.
+      this.closedTicks = tcp.established === 0 ? this.closedTicks + 1 : 0
+      if (this.closedTicks >= 2) {
+        this.closedTicks = 0
+        return this.peerLost(`the connections to the peer ${this.c.peer.host}:${this.c.peer.port} closed (its daemon stopped?)`, false)
+      }
     }
     if (m?.ready && state === 'not') {
       const rs = await this.resyncJob()
@@ -1258,7 +1310,7 @@ export class MirrorVolume {
   private async adopt(): Promise<void> {
     if (this.qmp || this.currentRole() !== 'primary' || !fs.existsSync(this.qmpSock)) return
     const d = await this.procs.status(this.procRes, 'qsd')
-    if (!d.running) return
+    if (!d.running || procState(d.pid) === 'T') return // stopped: it would never greet
     const q = new QmpClient(this.qmpSock)
     try {
       await q.connect()

@@ -82,3 +82,55 @@ t.test(
     )
   },
 )
+
+// A daemon that hangs on its way out (stopped: a fence's SIGSTOP before its kill, the safety lab's
+// freeze) answered nothing: the replication check already asking it held the volume's lock for the
+// QMP timeout (10 s), then the stop gave a SIGTERM it could not act on 5 s of grace — the next role
+// change waited ~15 s. Now a role change finds the daemon stopped, drops the connection the check
+// waits on, and kills it at once (nothing acknowledged is lost: qsd's writes are in the file).
+t.test(
+  "a primary's daemon hung (stopped): the role change does not wait for the QMP timeout",
+  { skip: missing.length ? `missing ${missing.join(', ')}` : false },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdh-'))
+    const procs = new ProcManager({ stateDir: path.join(dir, 'p') })
+    const backing = path.join(dir, 'n1.img')
+    fs.writeFileSync(backing, '')
+    fs.truncateSync(backing, 16 * 1024 * 1024)
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const vol = new MirrorVolume(
+      {
+        resource: 'md0',
+        node: 'n1',
+        backing,
+        runDir: path.join(dir, 'r'),
+        listen: { host: '127.0.0.1', port },
+        peer: { host: '127.0.0.2', port },
+        mode: 'sync',
+        secret: { cluster: 'lab', key: crypto.randomBytes(32) },
+      },
+      procs,
+    )
+    let hung: number | null = null
+    t.teardown(async () => {
+      if (hung) killPid(hung)
+      const s = await procs.status('mirror.md0', 'qsd').catch(() => null)
+      killPid(s?.supervisorPid)
+      killPid(s?.pid)
+      vol.close()
+      procs.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+    await vol.becomePrimary({ force: true })
+    hung = (await procs.status('mirror.md0', 'qsd')).pid
+    process.kill(hung!, 'SIGSTOP')
+    await sleep(1200) // a replication check (every 500 ms) is now waiting on the stopped daemon
+    const t0 = Date.now()
+    const s = await vol.becomeSecondary()
+    const ms = Date.now() - t0
+    t.equal(s.role, 'secondary', 'secondary, with a new daemon')
+    t.not(s.daemon.pid, hung, 'the hung daemon was replaced')
+    t.ok(ms < 5000, `the role change did not wait for the hung daemon (${ms} ms)`)
+    t.throws(() => process.kill(hung!, 0), 'the hung daemon is gone (never two daemons on the backing file)')
+  },
+)

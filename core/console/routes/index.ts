@@ -19,4 +19,5 @@ export const ROUTE_MODULES: Array<() => Promise<RouteModule>> = [
   async () => (await import('./help.js')).registerHelpRoutes,
   async () => (await import('./aws.js')).registerAwsRoutes,
   async () => (await import('./users.js')).registerUserRoutes,
+  async () => (await import('./mirror.js')).registerMirrorRoutes,
 ]

@@ -23,6 +23,7 @@ import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
+import { mirrorTab } from './mirror-view.js'
 import { fmtClock, tr, trOr, lang } from './i18n.js'
 
 interface View {
@@ -100,6 +101,9 @@ function tabsFor(sel: Selection): { title: string; tabs: Tab[] } {
         tabs: [
           { id: 'state', label: tr('ui.d.resource-state'), build: () => live(() => oneResourceState(sel.name)) },
           { id: 'attrs', label: tr('ui.d.resource-attribute'), build: () => resourceAttrs(sel.name) },
+          ...(resourceConfig(sel.name)?.type === 'mirror-disk'
+            ? [{ id: 'mirror', label: tr('ui.mv.tab'), build: () => mirrorTab(sel.name) }]
+            : []),
         ],
       }
     case 'node':
