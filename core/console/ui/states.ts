@@ -83,6 +83,12 @@ export function nodeLost(st: AgentStatus, n: string): { lost: boolean; needsFenc
 export function nodeState(st: AgentStatus, n: string): string {
   const m = st.nodes.find((y) => y.name === n)?.membership ?? 'unknown'
   if (m === 'up' || m === 'member') return nodeLost(st, n).lost ? 'lost' : 'up'
+  // A status that is not the cluster's (no coordinator answered: AgentStatus.stale) says 'unknown' for every
+  // node; what this node itself knows still holds: it runs, and a peer its heartbeat does not hear is lost.
+  if (m === 'unknown' && st.stale) {
+    if (n === st.node) return 'up'
+    if (st.membership?.peers.find((p) => p.node === n)?.up === false) return 'lost'
+  }
   return m === 'down' ? 'lost' : m
 }
 
