@@ -1,5 +1,5 @@
-// The build of an earlier commit, for mixed-version and upgrade tests (test/cluster/rolling-upgrade.test.ts,
-// test/cluster/config-mixed-versions.test.ts): its source from git (`git archive`), this checkout's
+// The build of an earlier commit, for mixed-version and upgrade tests (test/cluster/config-mixed-versions.test.ts;
+// artifact.ts packages it for test/cluster/rolling-upgrade.test.ts): its source from git (`git archive`), this checkout's
 // node_modules, its own `scripts/build.ts` run to make its dist/ and plugins. Cached per commit in
 // <tmp>/mccs-build-<sha>/ (a build takes a minute; the tests of one run share it): made in a folder of its
 // own and renamed into place when complete, so a test never uses a half-made build, and two tests building
