@@ -356,7 +356,7 @@ export class Agent extends EventEmitter {
     if (this.role && m && (m.stale || !this.engineActive))
       markUnknown(
         st,
-        m.stale ? 'this agent did not run for a while and re-learns its view' : `this node is not the coordinator (${m.role})`,
+        m.stale ? 'the view this node last decided on no longer holds; it decides again' : `this node is not the coordinator (${m.role})`,
       )
     return st
   }
@@ -984,6 +984,9 @@ export class Agent extends EventEmitter {
             // What the operator said, from the newest record of the members (intent-sync.ts), not from the
             // configuration's autoStart: a group taken offline stays offline, a lock holds.
             const intent = await this.intents.gather(this.rpc!, this.role.partitionPeers(), (n) => this.role?.inView(n) === true)
+            if (token !== this.leadToken || !this.role?.isCoordinator()) return
+            // Nothing auto-starts on a member whose license was never heard (it would count as licensed).
+            await this.licenses.learn(this.role.partitionPeers(), 2000)
             if (token !== this.leadToken || !this.role?.isCoordinator()) return
             // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
             // a node outside the partition is down and must be fenced before its groups move. The partition

@@ -103,7 +103,7 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
     quorum: {
       reason: current
         ? (s.membership?.reason ?? 'starting')
-        : 'stale: this agent did not run for a while (paused) or has not re-decided since; it re-learns its view and decides nothing meanwhile',
+        : 'stale: the view this node last decided on no longer holds (a member stopped answering, or this agent was paused); it decides again and acts on nothing meanwhile',
       twoNode: s.twoNode,
       server: s.quorumServer
         ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason }

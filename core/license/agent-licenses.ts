@@ -57,6 +57,11 @@ export class AgentLicenses {
     return this.book.limited()
   }
 
+  /** Fetches the license of those of `nodes` not heard from yet, for at most `ms` (LicenseBook.learn). */
+  learn(nodes: string[], ms: number): Promise<void> {
+    return this.book.learn(nodes, ms)
+  }
+
   /** The status' `licenses`: every node's license as known here. */
   all(): Record<string, BookEntry> {
     return this.book.all()
