@@ -62,6 +62,8 @@ const runBench = (script: string, args: string[], flags: string[] = []) =>
   })
 const f = (x: number | undefined, d = 3) => (typeof x === 'number' ? x.toFixed(d) : '—')
 const rows: string[][] = []
+/** Lines printed under the table (what a row's count is made of). */
+const afterTable: string[] = []
 const row = (what: string, ours: string, target: string, note = '') => {
   if (!selected) return
   rows.push([what, ours, target, note])
@@ -272,10 +274,12 @@ row(
   else {
     row(
       `random-fault run: ${ch.runs} runs × ${ch.seconds} s, 2 and 3 nodes, single and overlapping faults (${ch.faults} faults, ${ch.fences} fences)`,
-      `${ch.overlaps} overlaps / ${ch.badFences} fences of a node in the fencer's view or untouched by any fault / ${ch.liveness} episodes not back within 5 s`,
-      '0 / 0 / 0',
-      `worst VIP outage ${ch.worstOutageMs} ms (goal ≤ 5000)`,
+      `${ch.overlaps} overlaps / ${ch.fencesInView} fences of a node in the fencer's installed view / ${ch.fencesOfHealthy} fences of a node no fault touched / ${ch.liveness} episodes not back within 5 s`,
+      '0 / 0 / 0 / 0',
+      `worst VIP outage ${ch.worstOutageMs} ms in ${ch.worstWhere} (goal ≤ 5000)`,
     )
+    // Which runs failed a verdict: the seed replays one (`scripts/bench/chaos.ts` with that run's options).
+    for (const p of ch.problems as string[]) afterTable.push(`- random-fault run, ${p}`)
     for (const [k, v] of Object.entries(
       ch.byKind as Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }>,
     )) {
@@ -299,3 +303,4 @@ row(
     )
 }
 console.log(`| measure | MCCS | target | note |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`)
+if (afterTable.length) console.log(`\n${afterTable.join('\n')}`)

@@ -109,6 +109,13 @@ function rng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Teardowns of the runs in progress, so a bench killed by its time limit (SIGTERM) leaves no namespace,
+ *  agent or service behind: its `finally` never runs when the process is ended from outside. */
+const inProgress = new Set<() => Promise<void>>()
+export async function abortChaosRuns(): Promise<void> {
+  for (const t of [...inProgress]) await t().catch(() => {})
+}
+
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const rand = rng(o.seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
@@ -193,6 +200,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const heldDown = new Set<string>()
   const booting = new Set<string>()
   let closing = false
+  let tornDown: Promise<void> | undefined
+  const teardown = (): Promise<void> =>
+    (tornDown ??= (async () => {
+      inProgress.delete(teardown)
+      closing = true
+      vipProber?.kill('SIGKILL')
+      sampler?.kill('SIGKILL')
+      await c.destroy()
+      md?.release()
+      await rm(dir, { recursive: true, force: true })
+    })())
+  inProgress.add(teardown)
   const started: Array<{ node: string; at: number }> = []
   const startAgent = (n: string) => {
     c.startAgent(n)
@@ -367,16 +386,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   } finally {
     closing = true
     await mirrors.stop([], Date.now())
-    vipProber?.kill('SIGKILL')
-    sampler?.kill('SIGKILL')
     if (process.env.MCCS_DEBUG_LAB) {
       const { writeFile } = await import('node:fs/promises')
       for (const n of c.nodes)
         await writeFile(path.join(process.env.MCCS_DEBUG_LAB, `chaos-${o.seed}-${n}.log`), await c.log(n)).catch(() => {})
     }
-    await c.destroy()
-    md?.release()
-    await rm(dir, { recursive: true, force: true })
+    await teardown()
   }
 
   /** Injects one fault and resolves when it has ended. */
