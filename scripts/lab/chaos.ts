@@ -15,6 +15,7 @@
 // And per fault kind: the worst outage of the VIP and the median outage when the fault hit the node
 // running the group.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -129,11 +130,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `process.on('SIGTERM',()=>{rec('down');process.exit(0)});` +
     `require('http').createServer((q,s)=>s.end('${n}')).listen(${SERVICE_PORT},'0.0.0.0',()=>rec('up'))`
   // A fence is a power-off: every process of the node killed and its links down (its kernel would
-  // otherwise keep answering for the VIP). The run boots the node again (links up, agent started). A
-  // mirror's nbdfuse is killed first (AgentCluster.killNode says why).
+  // otherwise keep answering for the VIP), and a mark left for the run, which boots the node again (links
+  // up, the VIP gone, agent started). A mirror's nbdfuse is killed first (AgentCluster.killNode says why).
   if (o.mirror && o.nodes !== 2) throw new Error('a mirror disk needs exactly two nodes')
   const md: LabMirror | null = o.mirror ? createLabMirror(['n1', 'n2']) : null
-  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
+  const fence = `#!/bin/sh\nns="${o.prefix}$2"\ncase "$1" in\n  fence) for p in $(ip netns pids "$ns"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = nbdfuse ] && kill -9 "$p" 2>/dev/null; done\n    for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null || true; done\n    ip -n "$ns" link set eth0 down; ip -n "$ns" link set eth1 down; : > "${dir}/fenced-$2" ;;\n  status) [ -z "$(ip netns pids "$ns")" ] ;;\nesac\n`
   const c = await AgentCluster.create({
     prefix: o.prefix,
     nodes: o.nodes,
@@ -223,8 +224,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       void (async () => {
         await sleep(2000)
         if (closing) return
-        // A boot starts from a clean network configuration: the VIP a killed node held is gone.
-        await run(['ip', '-n', lab.ns(n), 'addr', 'del', `${VIP}/24`, 'dev', 'eth0'], { check: false }).catch(() => {})
+        // After a fence the node boots from a clean network configuration: the VIP it held is gone. An agent
+        // that crashed alone (kill -9) is restarted as systemd's Restart= would: the node's kernel kept its
+        // addresses, and the restarted agent finds them (before 2026-12-07 the run removed the VIP here too,
+        // so every kill -9 on two nodes cost an outage no real host has).
+        const mark = path.join(dir, `fenced-${n}`)
+        if (existsSync(mark)) {
+          await rm(mark, { force: true })
+          await run(['ip', '-n', lab.ns(n), 'addr', 'del', `${VIP}/24`, 'dev', 'eth0'], { check: false }).catch(() => {})
+        }
         await lab.linkUp(n, 0).catch(() => {})
         await lab.linkUp(n, 1).catch(() => {})
         booting.delete(n)
