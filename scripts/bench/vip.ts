@@ -2,13 +2,15 @@
 // of every n1 process (fencing = power-off: processes killed, links down) -> first HTTP answer on the
 // VIP from n2, as a client namespace asking the VIP every 10 ms sees it. One fresh cluster per run.
 // Also checks, each run, that the client's ARP cache moved to n2's MAC without a flush.
-//   node --import tsx scripts/bench/vip.ts <runs> <intervalMs> <deadMs>
+//   node --import tsx scripts/bench/vip.ts <runs> <intervalMs> <deadMs> [dadTimeoutMs]
+// (the last for an A/B of the address's duplicate-probe wait: its default is 200 ms since 2026-12-07, 500 before)
 import { until } from '../lab/agent-cluster.js'
 import { labAvailable } from '../lab/lab.js'
 import { VipCluster } from '../../test/network/vip-cluster.js'
 
 const runs = Number(process.argv[2] ?? 20)
 const timing = { intervalMs: Number(process.argv[3] ?? 100), deadMs: Number(process.argv[4] ?? 600) }
+const dadTimeoutMs = process.argv[5] ? Number(process.argv[5]) : undefined
 const avail = await labAvailable()
 if (!avail.ok) {
   console.log(JSON.stringify({ what: 'vip', skipped: avail.reason }))
@@ -18,7 +20,7 @@ const failover: number[] = []
 let arpFollowed = 0
 let startFailures = 0
 for (let i = 0; i < runs; i++) {
-  const v = await VipCluster.create({ prefix: `mccsv${process.pid}x${i}-`, timing })
+  const v = await VipCluster.create({ prefix: `mccsv${process.pid}x${i}-`, timing, dadTimeoutMs })
   try {
     v.start()
     try {
@@ -51,6 +53,7 @@ console.log(
     what: 'vip',
     runs,
     ...timing,
+    dadTimeoutMs: dadTimeoutMs ?? 'default',
     failoverMedianMs: pct(0.5),
     failoverP95Ms: pct(0.95),
     failoverMaxMs: sorted.at(-1),

@@ -23,6 +23,8 @@ export interface VipClusterOptions {
   groupNodes?: string[]
   outbound?: 'None' | 'Replacement' | 'SkipAsSource'
   virtualMac?: string
+  /** The address's duplicate-probe wait (default: the type's own). */
+  dadTimeoutMs?: number
   /** Heartbeat timing (default: the shipped 100/600 ms). */
   timing?: { intervalMs: number; deadMs: number }
 }
@@ -77,6 +79,7 @@ export class VipCluster {
               nic: NIC,
               outbound: o.outbound ?? 'None',
               ...(o.virtualMac ? { virtualMac: o.virtualMac } : {}),
+              ...(o.dadTimeoutMs ? { dadTimeoutMs: o.dadTimeoutMs } : {}),
             },
           },
           {
