@@ -280,13 +280,20 @@ row(
     )
     // Which runs failed a verdict: the seed replays one (`scripts/bench/chaos.ts` with that run's options).
     for (const p of ch.problems as string[]) afterTable.push(`- random-fault run, ${p}`)
-    for (const [k, v] of Object.entries(
-      ch.byKind as Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }>,
-    )) {
+    type KindRows = Record<string, { faults: number; worstOutageMs: number; medianActiveOutageMs: number | null }>
+    const byKind = ch.byKind as KindRows
+    const by3 = ch.byKind3Single as KindRows
+    const by2 = ch.byKind2 as KindRows
+    const fig = (v: KindRows[string] | undefined) =>
+      v && v.faults ? `${v.worstOutageMs} / ${v.medianActiveOutageMs ?? '—'} ms (${v.faults})` : '—'
+    for (const [k, v] of Object.entries(byKind)) {
       row(
         `random-fault run, ${k}: worst outage / median outage when it hit the active node`,
         `${v.worstOutageMs} / ${v.medianActiveOutageMs ?? '—'} ms (${v.faults} episodes)`,
         k === 'kill9' || k === 'partition' ? 'worst ≤ 5000, median ≤ 1500 ms' : 'worst ≤ 5000 ms',
+        // Two nodes without a quorum server: a standby waits the fence delay (5 s by default) before it fences a
+        // silent active node, so an isolated active node costs at least that there.
+        `3 nodes, single faults: ${fig(by3[k])}; 2 nodes: ${fig(by2[k])}`,
       )
     }
   }
