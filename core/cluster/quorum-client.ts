@@ -123,6 +123,23 @@ export class QuorumClient extends EventEmitter {
     return this.votePartition === partitionKey([...members].sort()) ? v : 'none'
   }
 
+  /** The server has not yet decided for these members, while it answers: the report of them is in flight (the
+   *  last answer is about another partition), or its answer names as holder a partition that contains them all
+   *  (the vote still sits with a partition this node was part of, until the server has heard the others again or
+   *  forgotten them: its timeout). False when not logged in, the lease has lapsed, or another partition holds it. */
+  pendingFor(members: readonly string[]): boolean {
+    if (!this.loggedIn || this.serverVote === null || performance.now() >= this.leaseUntil) return false
+    const key = partitionKey([...members].sort())
+    if (this.votePartition !== key) return true
+    if (this.serverVote === 'granted') return false
+    return !!this.holder && members.every((m) => this.holder!.includes(m))
+  }
+
+  /** How long the server may take to give the vote to a partition whose peer died: its timeout for that peer. */
+  transferBoundMs(): number {
+    return this.timeoutMs
+  }
+
   state(): QuorumClientState {
     return {
       vote: this.vote(),

@@ -238,6 +238,7 @@ export class Role {
     clearTimeout(this.settleTimer)
     clearTimeout(this.viewTimer)
     clearTimeout(this.limboTimer)
+    clearTimeout(this.tieTimer)
     clearTimeout(this.readmitTimer)
     clearTimeout(this.graceTimer)
     clearTimeout(this.isolationTimer)
@@ -852,6 +853,8 @@ export class Role {
   private act(inst: Installed | null, m: MembershipResult): void {
     if (this.mode === 'leaving') return
     const h = this.o.host
+    if (m.quorate) this.tieHoldSince = null
+    else if (this.tieAwaitsServer(m)) return
     if (!m.quorate) {
       // Losing quorum is acted on at once (taking things offline is always safe).
       this.clearLimbo()
@@ -934,6 +937,42 @@ export class Role {
       this.o.host.memberSelfFenced(n)
     }
   }
+
+  /**
+   * A tie the quorum server breaks, for a partition whose answer is still coming (the standby died: this node
+   * reports {self} and the server moves the vote once it has forgotten the dead peer, up to its timeout). What
+   * runs here runs on meanwhile, as during a view change: nothing is decided (the view is not quorate), and any
+   * other partition must be granted and fence this node before it starts anything. Taking the service offline
+   * here was an outage caused by the loss of a node that ran nothing (quorum-standby-loss lab: 493 ms). Bounded
+   * by the server's timeout; a denial that names another holder, or no answer, ends it at once.
+   */
+  private tieAwaitsServer(m: MembershipResult): boolean {
+    const q = this.quorum
+    const pending =
+      !!q &&
+      this.settled &&
+      (this.role === 'coordinator' || this.role === 'follower') &&
+      m.partition.includes(this.self) &&
+      quorumOf(m.partition, this.cfg.nodes, 'granted').quorate &&
+      q.pendingFor(m.partition)
+    if (!pending) {
+      this.tieHoldSince = null
+      return false
+    }
+    const now = Date.now()
+    if (this.tieHoldSince === null) {
+      this.tieHoldSince = now
+      this.o.log.log('warn', `partition [${m.partition.join(', ')}] waits for the quorum server's vote; what runs here runs on meanwhile`, {
+        partition: m.partition,
+      })
+      clearTimeout(this.tieTimer)
+      this.tieTimer = setTimeout(() => this.schedule(), q.transferBoundMs() + 10)
+      this.tieTimer.unref()
+    }
+    return now - this.tieHoldSince <= q.transferBoundMs()
+  }
+  private tieHoldSince: number | null = null
+  private tieTimer: NodeJS.Timeout | undefined
 
   private loseQuorum(why: string, m: MembershipResult): void {
     this.actedKey = ''
