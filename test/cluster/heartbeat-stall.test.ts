@@ -145,7 +145,8 @@ if (!avail.ok) {
     await nobodyHurt(t, c, from, { missed: Math.floor(probes / 20) })
   })
 
-  t.test('finding 6: SIGSTOP of the coordinator just under the dead time, 12 times: the heartbeats queued meanwhile count', async (t) => {
+  // 6 pauses: before the fix 9 of 16 such pauses cost an outage, so 6 miss a regression with odds under 1 %.
+  t.test('finding 6: SIGSTOP of the coordinator just under the dead time, 6 times: the heartbeats queued meanwhile count', async (t) => {
     // 540 ms: its peers cannot have sent a view without n1 (they would need 600 ms of silence and then a tick),
     // but n1's own last packets from them are 540-640 ms old when it resumes. Before issue 14 a timer of the
     // agent's that ran before the sockets were read (the 1 s engine tick, quorumFresh -> checkNow) declared the
@@ -153,7 +154,7 @@ if (!avail.ok) {
     const c = await cluster(t, 's', {})
     const from = c.rounds.length
     const agent = c.agents.n1!
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 6; i++) {
       agent.kill('SIGSTOP')
       await sleep(540)
       agent.kill('SIGCONT')
