@@ -6,6 +6,7 @@ import type { ConfigStore } from '../config/store.js'
 import { readJson } from '../config/json-text.js'
 import type { MainConfig } from '../engine/index.js'
 import { isMccsError } from '../errors.js'
+import { fixedField } from './hb-change.js'
 
 export async function importIntoCluster(
   file: string,
@@ -22,6 +23,12 @@ export async function importIntoCluster(
   if (!b || typeof b !== 'object' || typeof b.main !== 'object' || b.main === null)
     return refuse('/main', 'MCCS_ERR_CONFIG_SCHEMA', 'must hold a main object (as `mccs config export` writes)')
   const cur = store.current()
+  if (b.hb && typeof b.hb === 'object') {
+    // These two never change live (hb-change.ts fixedField): say why, not only that the import differs.
+    const h = b.hb as { cluster?: unknown; port?: unknown }
+    for (const f of ['cluster', 'port'] as const)
+      if (h[f] !== undefined && h[f] !== cur.hb[f]) return refuse(`/hb/${f}`, 'MCCS_ERR_INVALID', fixedField(f).reason)
+  }
   if (b.hb !== undefined && !sameIgnoringGeneration(b.hb, cur.hb)) {
     return refuse(
       '/hb',

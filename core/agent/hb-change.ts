@@ -3,7 +3,9 @@
 // runtime conditions (is the node to remove still running, is a link the only one a peer is heard on, is an
 // address this host's) are checked where they can be known, in hb-sync.ts.
 import { isIP } from 'node:net'
-import type { HbConfig, HbNode } from '../config/hb-model.js'
+import type { HbConfig, HbNode, HbQuorum } from '../config/hb-model.js'
+
+type QuorumServerSettings = NonNullable<HbQuorum['server']>
 import type { ConfigPair } from '../config/store.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
@@ -13,7 +15,7 @@ import { DEFAULT_WATCHDOG_MS } from '../cluster/heartbeat-worker-client.js'
 
 export type HbChange =
   | { op: 'setTiming'; intervalMs: number; deadMs: number }
-  | { op: 'setQuorum'; fenceDelayMs: number | null }
+  | { op: 'setQuorum'; fenceDelayMs?: number | null; server?: QuorumServerSettings | null; twoNode?: boolean }
   | { op: 'addLink'; name: string; priority: number; addresses: Record<string, string> }
   | { op: 'removeLink'; name: string }
   | { op: 'addNode'; name: string; addresses: Record<string, string>; fencingLike?: string }
@@ -44,16 +46,23 @@ export function checkHbChange(v: unknown): HbChange {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('change', 'must be a JSON object')
   const o = v as Record<string, unknown>
   const op = o.op
+  if (op === 'setCluster') throw fixedField('cluster')
+  if (op === 'setPort') throw fixedField('port')
   if (typeof op !== 'string' || !(HB_OPS as readonly string[]).includes(op)) throw bad('op', `must be one of ${HB_OPS.join(', ')}`)
   const known: Record<string, string[]> = {
     setTiming: ['intervalMs', 'deadMs'],
-    setQuorum: ['fenceDelayMs'],
+    setQuorum: ['fenceDelayMs', 'server', 'twoNode'],
     addLink: ['name', 'priority', 'addresses'],
     removeLink: ['name'],
     addNode: ['name', 'addresses', 'fencingLike'],
     removeNode: ['name'],
   }
-  for (const k of Object.keys(o)) if (k !== 'op' && !known[op]!.includes(k)) throw bad(k, `is not a field of ${op}`)
+  for (const k of Object.keys(o)) {
+    if (k === 'op' || known[op]!.includes(k)) continue
+    // Asked for by name, they get the reason rather than "not a field".
+    if (k === 'cluster' || k === 'port') throw fixedField(k)
+    throw bad(k, `is not a field of ${op}`)
+  }
   switch (op) {
     case 'setTiming': {
       const intervalMs = int(o, 'intervalMs', 20, 10_000)
@@ -64,8 +73,17 @@ export function checkHbChange(v: unknown): HbChange {
         throw bad('deadMs', `must be at least twice intervalMs (${2 * intervalMs} ms): one late heartbeat must not declare a node dead`)
       return { op, intervalMs, deadMs }
     }
-    case 'setQuorum':
-      return { op, fenceDelayMs: o.fenceDelayMs === null ? null : int(o, 'fenceDelayMs', 0, 600_000) }
+    case 'setQuorum': {
+      if (o.fenceDelayMs === undefined && o.server === undefined && o.twoNode === undefined)
+        throw bad('change', 'setQuorum needs at least one of fenceDelayMs, server (null: none), twoNode')
+      if (o.twoNode !== undefined && typeof o.twoNode !== 'boolean') throw bad('twoNode', 'must be true or false')
+      return {
+        op,
+        ...(o.fenceDelayMs !== undefined ? { fenceDelayMs: o.fenceDelayMs === null ? null : int(o, 'fenceDelayMs', 0, 120_000) } : {}),
+        ...(o.server !== undefined ? { server: o.server === null ? null : serverSettings(o.server) } : {}),
+        ...(o.twoNode !== undefined ? { twoNode: o.twoNode } : {}),
+      }
+    }
     case 'addLink':
       return {
         op,
@@ -87,6 +105,49 @@ export function checkHbChange(v: unknown): HbChange {
       }
   }
   throw bad('op', `must be one of ${HB_OPS.join(', ')}`)
+}
+
+/** Why the cluster name and the heartbeat port are not among the live changes (asked for as an op, or as a
+ *  field of one): both are in every heartbeat packet and checked by every receiver, so between two nodes'
+ *  commits each would drop the other's heartbeats as another cluster's (or never receive them) and both
+ *  would be fenced or self-fenced. */
+export function fixedField(field: 'cluster' | 'port'): MccsError {
+  return new MccsError(
+    'MCCS_ERR_INVALID',
+    field === 'cluster'
+      ? "the cluster name cannot change in a running cluster: it is in every heartbeat and every quorum server login, and nodes with different names do not hear each other; stop every node's agent, change it in hb.json on each, and start them again"
+      : "the heartbeat port cannot change in a running cluster: nodes on different ports do not hear each other, so the nodes would fence each other between two commits; stop every node's agent, change it in hb.json on each, and start them again",
+    { field },
+  )
+}
+
+function serverPort(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 65_535)
+    throw bad('server.port', 'must be an integer from 1 to 65535')
+  return v
+}
+
+/** The quorum server as asked: the shape hb.json takes (its files are read by each member at prepare). */
+function serverSettings(v: unknown): QuorumServerSettings {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad('server', 'must be {host, port?, servername?, caFile, keyFile} or null')
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o))
+    if (!['host', 'port', 'servername', 'caFile', 'keyFile'].includes(k)) throw bad(`server.${k}`, 'is not a field of server')
+  const str = (k: string, max: number, what: string): string => {
+    const x = o[k]
+    if (typeof x !== 'string' || !x.trim() || x.length > max || /[\s\0]/.test(x)) throw bad(`server.${k}`, `must be ${what}`)
+    return x
+  }
+  const host = str('host', 253, "the quorum server's address (an IP address or a host name)")
+  if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host))
+    throw bad('server.host', `'${host}' is neither an IP address nor a host name`)
+  return {
+    host,
+    ...(o.port !== undefined ? { port: serverPort(o.port) } : {}),
+    ...(o.servername !== undefined ? { servername: str('servername', 253, 'the name on the server certificate') } : {}),
+    caFile: str('caFile', 4096, "the quorum server's CA certificate file (relative to the config folder, or absolute)"),
+    keyFile: str('keyFile', 4096, "the cluster's quorum key file as add-cluster printed it (relative to the config folder, or absolute)"),
+  }
 }
 
 /** Two-node mode follows the node count when no quorum server decides (as `mccs node add` sets it). */
@@ -115,9 +176,20 @@ export function applyHbChange(cur: ConfigPair, c: HbChange, file: string): HbCon
       next.timing = { intervalMs: c.intervalMs, deadMs: c.deadMs }
       break
     case 'setQuorum': {
-      const q = { ...(next.quorum ?? {}) }
+      const q: HbQuorum = { ...(next.quorum ?? {}) }
       if (c.fenceDelayMs === null) delete q.fenceDelayMs
-      else q.fenceDelayMs = c.fenceDelayMs
+      else if (c.fenceDelayMs !== undefined) q.fenceDelayMs = c.fenceDelayMs
+      if (c.server) {
+        // The server breaks the tie from now on: two-node mode goes (asked for together: refused below).
+        q.server = { ...c.server }
+        if (c.twoNode === undefined) delete q.twoNode
+      } else if (c.server === null) delete q.server
+      if (c.twoNode === true) q.twoNode = true
+      else if (c.twoNode === false) delete q.twoNode
+      else if (c.server === null && next.nodes.length === 2) q.twoNode = true // as `mccs node add` sets it
+      if (q.twoNode && q.server) throw bad('twoNode', 'cannot be combined with a quorum server: the server breaks the tie; choose one')
+      if (q.twoNode && next.nodes.length !== 2)
+        throw bad('twoNode', `two-node mode is for two nodes; this cluster has ${next.nodes.length}`)
       next.quorum = q
       if (!Object.keys(q).length) delete next.quorum
       break
@@ -202,8 +274,14 @@ export function describeHbChange(c: HbChange): string {
   switch (c.op) {
     case 'setTiming':
       return `heartbeat timing ${c.intervalMs} / ${c.deadMs} ms`
-    case 'setQuorum':
-      return `fence delay ${c.fenceDelayMs === null ? 'default' : `${c.fenceDelayMs} ms`}`
+    case 'setQuorum': {
+      const parts: string[] = []
+      if (c.server) parts.push(`quorum server ${c.server.host}${c.server.port ? `:${c.server.port}` : ''}`)
+      else if (c.server === null) parts.push('no quorum server')
+      if (c.twoNode !== undefined) parts.push(`two-node mode ${c.twoNode ? 'on' : 'off'}`)
+      if (c.fenceDelayMs !== undefined) parts.push(`fence delay ${c.fenceDelayMs === null ? 'default' : `${c.fenceDelayMs} ms`}`)
+      return parts.join(', ')
+    }
     case 'addLink':
       return `link ${c.name} added (${Object.entries(c.addresses)
         .map(([n, a]) => `${n}=${a}`)

@@ -60,6 +60,8 @@ export interface HbChangeResult {
 
 const PREPARE_TIMEOUT_MS = 5000
 const COMMIT_TIMEOUT_MS = 5000
+/** A new quorum server must answer each member within this (inside PREPARE_TIMEOUT_MS) or the change is refused. */
+const QUORUM_ANSWER_MS = 3000
 /** A prepared change not committed after this long is taken from a peer that has it, or withdrawn. */
 export const PREPARE_TTL_MS = 20_000
 
@@ -79,7 +81,7 @@ export class HbSync {
         if (typeof m.user !== 'string' || !m.user) throw new MccsError('MCCS_ERR_INVALID', 'must name the user', { field: 'user' })
         return this.runHere(checkHbChange(m.change), m.expectGeneration, from)
       },
-      hbPrepare: (from, m) => {
+      hbPrepare: async (from, m) => {
         rpc.assertOurCoordinator(from)
         return this.onPrepare(from, m.hb)
       },
@@ -176,6 +178,7 @@ export class HbSync {
     this.checkRuntime(change)
     const members = role.partitionPeers()
     this.checkOwn(next) // this host's own addresses, before anyone prepares
+    await role.prepareQuorum(next, QUORUM_ANSWER_MS) // a new quorum server must answer here first
     role.prepareConfig(next)
     const answers = await Promise.allSettled(
       members.map((n) => rpc.request(n, { t: 'hbPrepare', hb: versionedFile('hb', next) } satisfies HbMessage, PREPARE_TIMEOUT_MS)),
@@ -262,7 +265,7 @@ export class HbSync {
   }
 
   /** Member: phase 1. */
-  private onPrepare(from: string, doc: unknown): { generation: number } {
+  private async onPrepare(from: string, doc: unknown): Promise<{ generation: number }> {
     const next = this.readable(doc, from)
     const cur = this.h.store.current().hb
     if (next.generation <= cur.generation)
@@ -274,6 +277,7 @@ export class HbSync {
     if (next.cluster !== cur.cluster) throw new MccsError('MCCS_ERR_HB_CONFIG', 'the cluster name cannot change', { field: '/cluster' })
     this.checkOwn(next)
     if (this.pending) this.withdraw(this.pending.hb.generation, `replaced by generation ${next.generation}`)
+    await this.h.role.prepareQuorum(next, QUORUM_ANSWER_MS) // refused (nothing prepared) if the new server does not answer here
     this.h.role.prepareConfig(next)
     const timer = setTimeout(() => this.expire(next.generation), PREPARE_TTL_MS)
     timer.unref()
@@ -350,7 +354,9 @@ export class HbSync {
         clearTimeout(this.pending.timer)
         this.pending = null
       }
-      // Not prepared here: take the transitional timing first, for the instant before it is in force.
+      // Not prepared here: take the transitional timing first, for the instant before it is in force; the
+      // cluster already moved, so a new quorum server is taken whether it answers yet or not.
+      await this.h.role.prepareQuorum(next, 0)
       this.h.role.prepareConfig(next)
       await this.adopt(next, node)
     } catch (err) {

@@ -74,7 +74,11 @@ export interface ClusterStatus {
   /** Why this node starts no resources (its configuration diverged from the coordinator's), or null. */
   configDiverged?: string | null
   /** Quorum state: how a tie is broken (quorum server's vote, or two-node mode), and why the partition is (not) quorate. */
-  quorum: { reason: string; twoNode: boolean; server: { vote: string; connected: boolean; holder: string[] | null; reason: string } | null }
+  quorum: {
+    reason: string
+    twoNode: boolean
+    server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string } | null
+  }
 }
 
 export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> = {}): ClusterStatus {
@@ -106,7 +110,13 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
         : 'stale: the view this node last decided on no longer holds (a member stopped answering, or this agent was paused); it decides again and acts on nothing meanwhile',
       twoNode: s.twoNode,
       server: s.quorumServer
-        ? { vote: s.quorumServer.vote, connected: s.quorumServer.connected, holder: s.quorumServer.holder, reason: s.quorumServer.reason }
+        ? {
+            address: s.quorumServer.address,
+            vote: s.quorumServer.vote,
+            connected: s.quorumServer.connected,
+            holder: s.quorumServer.holder,
+            reason: s.quorumServer.reason,
+          }
         : null,
     },
   }

@@ -11,7 +11,11 @@ import type { CliIO } from './io.js'
 
 export const HB_USAGE = `usage: mccs hb show [--json]
        mccs hb set-timing --interval-ms N --dead-ms N
-       mccs hb set-quorum --fence-delay-ms N|default
+       mccs hb set-quorum [--fence-delay-ms N|default] [--mode server|two-node|majority]
+                          [--server <host> [--server-port P] [--servername S] --ca-file F --key-file F]
+                          (each node reads the CA and key files from its config folder: put them there first;
+                           a new server must answer every member, or nothing changes)
+       mccs hb set-port / set-cluster: refused: the heartbeat port and the cluster name never change live
        mccs hb link add <name> --priority P --address <node>=<ip> ... (every node's address on the new link)
        mccs hb link remove <name>
        mccs hb node add <name> --address <link>=<ip> ... [--fencing-like <node>]
@@ -40,6 +44,12 @@ export function hbChangeOf(args: string[]): { change: Record<string, unknown>; e
       'interval-ms': { type: 'string' },
       'dead-ms': { type: 'string' },
       'fence-delay-ms': { type: 'string' },
+      mode: { type: 'string' },
+      server: { type: 'string' },
+      'server-port': { type: 'string' },
+      servername: { type: 'string' },
+      'ca-file': { type: 'string' },
+      'key-file': { type: 'string' },
       priority: { type: 'string' },
       address: { type: 'string', multiple: true },
       'fencing-like': { type: 'string' },
@@ -53,10 +63,10 @@ export function hbChangeOf(args: string[]): { change: Record<string, unknown>; e
   const base = { json, ...(expect !== undefined ? { expect } : {}) }
   if (a === 'set-timing' && b === undefined)
     return { change: { op: 'setTiming', intervalMs: num(values['interval-ms']) ?? null, deadMs: num(values['dead-ms']) ?? null }, ...base }
-  if (a === 'set-quorum' && b === undefined) {
-    const v = values['fence-delay-ms']
-    return { change: { op: 'setQuorum', fenceDelayMs: v === 'default' ? null : (num(v) ?? 'missing') }, ...base }
-  }
+  if (a === 'set-quorum' && b === undefined) return quorumChange(values, base)
+  // Sent as asked: the agent refuses them with the reason (hb-change.ts fixedField), in the operation log.
+  if (a === 'set-port' && b !== undefined && name === undefined) return { change: { op: 'setPort', port: num(b) ?? b }, ...base }
+  if (a === 'set-cluster' && b !== undefined && name === undefined) return { change: { op: 'setCluster', cluster: b }, ...base }
   if ((a === 'link' || a === 'node') && name && !extra.length) {
     if (b === 'remove') return { change: { op: a === 'link' ? 'removeLink' : 'removeNode', name }, ...base }
     if (b === 'add') {
@@ -68,6 +78,37 @@ export function hbChangeOf(args: string[]): { change: Record<string, unknown>; e
     }
   }
   return HB_USAGE
+}
+
+/** `set-quorum`'s flags as a setQuorum change (checked field by field by the agent, hb-change.ts). */
+function quorumChange(
+  values: Record<string, string | boolean | string[] | undefined>,
+  base: { json: boolean; expect?: number },
+): { change: Record<string, unknown>; expect?: number; json: boolean } | string {
+  const change: Record<string, unknown> = { op: 'setQuorum' }
+  const v = values['fence-delay-ms']
+  if (typeof v === 'string') change.fenceDelayMs = v === 'default' ? null : (num(v) ?? v)
+  const mode = values.mode
+  const host = values.server
+  const serverFlags = ['server-port', 'servername', 'ca-file', 'key-file'].filter((f) => values[f] !== undefined)
+  if (mode !== undefined && !['server', 'two-node', 'majority'].includes(mode as string))
+    return `--mode: must be server, two-node or majority (got '${String(mode)}')`
+  if (typeof host === 'string') {
+    if (mode !== undefined && mode !== 'server') return `--server: a quorum server is --mode server, not ${String(mode)}`
+    const port = values['server-port']
+    change.server = {
+      host,
+      ...(typeof port === 'string' ? { port: num(port) ?? port } : {}),
+      ...(typeof values.servername === 'string' ? { servername: values.servername } : {}),
+      caFile: values['ca-file'] ?? null,
+      keyFile: values['key-file'] ?? null,
+    }
+  } else if (mode === 'server') return '--mode server: needs --server <host> --ca-file F --key-file F'
+  else if (serverFlags.length) return `--${serverFlags[0]}: only with --server <host>`
+  if (mode === 'two-node') Object.assign(change, { server: null, twoNode: true })
+  if (mode === 'majority') Object.assign(change, { server: null, twoNode: false })
+  if (Object.keys(change).length === 1) return `set-quorum: give --fence-delay-ms, --mode or --server\n${HB_USAGE}`
+  return { change, ...base }
 }
 
 export async function hbCommand(args: string[], o: { socket: string }, io: CliIO): Promise<number> {

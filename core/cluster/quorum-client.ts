@@ -50,6 +50,8 @@ export interface QuorumClientOptions {
 }
 
 export interface QuorumClientState {
+  /** host:port of the server this client asks. */
+  address: string
   vote: ClientVote
   connected: boolean
   loggedIn: boolean
@@ -142,6 +144,7 @@ export class QuorumClient extends EventEmitter {
 
   state(): QuorumClientState {
     return {
+      address: `${this.opts.host}:${this.opts.port ?? QUORUM_PORT}`,
       vote: this.vote(),
       connected: this.socket !== null && !this.socket.destroyed,
       loggedIn: this.loggedIn,

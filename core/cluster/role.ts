@@ -22,7 +22,8 @@ import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
 import type { HbView } from './packet.js'
 import type { HeartbeatStatus } from './heartbeat.js'
-import type { HbConfig } from '../config/hb-model.js'
+import type { HbConfig, HbQuorum } from '../config/hb-model.js'
+import { QUORUM_PORT } from './quorum-protocol.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 
@@ -82,7 +83,12 @@ export class Role {
   private lastUp = new Set<string>()
   private recompute: NodeJS.Immediate | null = null
   private settled = false
-  private readonly quorum: QuorumClient | undefined
+  /** The quorum server's client in force (hb.json quorum.server); replaced in place by a live change. */
+  private quorum: QuorumClient | undefined
+  /** What `quorum` was made from (settings and the files' contents): a change that keeps it keeps the client. */
+  private quorumKey = ''
+  /** A prepared change's quorum client, already connected, swapped in at commit (undefined: no server). */
+  private nextQuorum: { key: string; client: QuorumClient | undefined } | null = null
   /** Every node has been heard once since start (two-node mode's wait for all). */
   private seenAll = false
   private isolationAddresses: readonly string[]
@@ -135,16 +141,7 @@ export class Role {
 
   /** Reads the quorum server's CA and key (hb.json `quorum.server`), then builds the role. */
   static async create(o: RoleOptions): Promise<Role> {
-    const qs = o.hb.quorum?.server
-    let quorum: { ca: string; key: string } | undefined
-    if (qs) {
-      const read = (f: string, field: string) =>
-        readFile(path.resolve(o.configDir, f), 'utf8').catch((e: NodeJS.ErrnoException) => {
-          throw new MccsError('MCCS_ERR_HB_CONFIG', `cannot read ${f}: ${e.code ?? e.message}`, { field })
-        })
-      quorum = { ca: await read(qs.caFile, '/quorum/server/caFile'), key: (await read(qs.keyFile, '/quorum/server/keyFile')).trim() }
-    }
-    return new Role(o, quorum)
+    return new Role(o, await quorumMaterial(o.hb, o.configDir))
   }
 
   private constructor(
@@ -195,24 +192,78 @@ export class Role {
     })
     this.hb.on('view', () => this.schedule())
     const qs = o.hb.quorum?.server
-    if (qs && quorum) {
-      this.quorum = new QuorumClient({
-        host: qs.host,
-        ...(qs.port ? { port: qs.port } : {}),
-        ...(qs.servername ? { servername: qs.servername } : {}),
-        ca: quorum.ca,
-        key: quorum.key,
-        cluster: o.hb.cluster,
-        node: this.self,
-        partition: () => this.desired?.partition ?? [this.self],
-        log: o.log.child({ component: 'quorum' }),
-      })
-      this.quorum.on('vote', (v: string, prev: string) => {
-        o.log.log(v === 'granted' ? 'info' : 'warn', `quorum server vote: ${v} (was ${prev})`)
-        this.schedule()
-      })
-    }
+    this.quorumKey = quorumIdentity(qs, quorum)
+    if (qs && quorum) this.quorum = this.quorumClient(qs, quorum)
     this.isolationAddresses = me.isolationTestAddresses ?? []
+  }
+
+  private quorumClient(qs: NonNullable<HbQuorum['server']>, m: QuorumMaterial): QuorumClient {
+    const client = new QuorumClient({
+      host: qs.host,
+      ...(qs.port ? { port: qs.port } : {}),
+      ...(qs.servername ? { servername: qs.servername } : {}),
+      ca: m.ca,
+      key: m.key,
+      cluster: this.o.hb.cluster,
+      node: this.self,
+      partition: () => this.desired?.partition ?? [this.self],
+      log: this.o.log.child({ component: 'quorum' }),
+    })
+    client.on('vote', (v: string, prev: string) => {
+      if (client !== this.quorum) return // a prepared client's vote counts from the commit on
+      this.o.log.log(v === 'granted' ? 'info' : 'warn', `quorum server vote: ${v} (was ${prev})`)
+      this.schedule()
+    })
+    return client
+  }
+
+  /**
+   * Live hb.json change, before phase 1 (prepareConfig): a change of the quorum server (its address, port,
+   * name, CA or key, or to none) makes the new client now and connects it beside the one in force, which
+   * keeps breaking ties until the commit; the commit swaps them, so the cluster is never without the
+   * server's vote while the new one answers. With `waitMs`, the new server must answer this node (log it in
+   * and vote on its partition) within that time, or the change is refused with its reason: a cluster moved
+   * to a server none of its nodes reaches has no tie-breaker. Files that cannot be read are refused with the
+   * field that names them.
+   */
+  async prepareQuorum(next: HbConfig, waitMs: number): Promise<void> {
+    const qs = next.quorum?.server
+    const m = await quorumMaterial(next, this.o.configDir, 'server.')
+    this.dropNextQuorum()
+    const key = quorumIdentity(qs, m)
+    if (key === this.quorumKey) return
+    if (!qs || !m) {
+      this.nextQuorum = { key, client: undefined }
+      return
+    }
+    let client: QuorumClient
+    try {
+      client = this.quorumClient(qs, m)
+    } catch (e) {
+      const err = e as MccsError
+      const field = err.field === 'key' ? 'server.keyFile' : err.field === 'ca' ? 'server.caFile' : `server.${err.field ?? ''}`
+      throw new MccsError(err.code ?? 'MCCS_ERR_INVALID', err.reason ?? err.message, { field })
+    }
+    client.start()
+    this.nextQuorum = { key, client }
+    if (waitMs <= 0) return
+    const until = Date.now() + waitMs
+    while (client.vote() === 'none' && Date.now() < until && this.nextQuorum?.client === client) await new Promise((r) => setTimeout(r, 20))
+    if (client.vote() !== 'none') return
+    const why = client.state().reason
+    if (this.nextQuorum?.client === client) this.dropNextQuorum()
+    else void client.stop()
+    throw new MccsError(
+      'MCCS_ERR_QUORUM_UNREACHABLE',
+      `the quorum server ${qs.host}:${qs.port ?? QUORUM_PORT} did not answer ${this.self} within ${waitMs} ms (${why}): the cluster would have no tie-breaker`,
+      { field: 'server.host', subject: this.self },
+    )
+  }
+
+  private dropNextQuorum(): void {
+    const c = this.nextQuorum?.client
+    this.nextQuorum = null
+    void c?.stop()
   }
 
   /** Starts the heartbeat and the quorum client (the peer channel is started before, by its owner). */
@@ -243,7 +294,8 @@ export class Role {
     clearTimeout(this.graceTimer)
     clearTimeout(this.isolationTimer)
     clearTimeout(this.holdTimer)
-    this.quorum?.stop()
+    void this.quorum?.stop()
+    this.dropNextQuorum()
     this.hb.stop()
   }
 
@@ -398,6 +450,7 @@ export class Role {
 
   /** Phase 1 undone (the change was refused elsewhere, or never committed): the timing in force again. */
   abortConfig(): void {
+    this.dropNextQuorum()
     if (!this.prepared) return
     const g = this.prepared.generation
     this.prepared = null
@@ -438,6 +491,7 @@ export class Role {
     }
     const me = next.nodes.find((n) => n.name === this.self)
     this.isolationAddresses = me?.isolationTestAddresses ?? []
+    this.commitQuorum(prev, next)
     const longer = Math.max(deadOf(prev), deadOf(next))
     this.retime(deadOf(next), deadOf(next), longer)
     clearTimeout(this.holdTimer)
@@ -457,6 +511,39 @@ export class Role {
       links: next.links.map((l) => l.name),
     })
     this.schedule()
+  }
+
+  /** The quorum client prepared for this change takes over; the one it replaces is stopped. */
+  private commitQuorum(prev: HbConfig, next: HbConfig): void {
+    const cand = this.nextQuorum
+    this.nextQuorum = null
+    if (!cand) {
+      // Unchanged (prepareQuorum found the same client), or not prepared here (not through hb-sync.ts, which
+      // prepares every change): the client in force stays unless the change removed the server.
+      if (!next.quorum?.server && this.quorum) {
+        void this.quorum.stop()
+        this.quorum = undefined
+        this.quorumKey = ''
+      } else if (next.quorum?.server && JSON.stringify(prev.quorum?.server) !== JSON.stringify(next.quorum.server))
+        this.o.log.log('error', 'the new quorum server settings were not prepared here: the quorum client in force stays until a restart')
+      return
+    }
+    if (cand.key === this.quorumKey) {
+      void cand.client?.stop()
+      return
+    }
+    const old = this.quorum
+    this.quorum = cand.client
+    this.quorumKey = cand.key
+    void old?.stop()
+    const qs = next.quorum?.server
+    this.o.log.log(
+      'info',
+      qs
+        ? `quorum server is now ${qs.host}:${qs.port ?? QUORUM_PORT} (vote ${cand.client?.vote() ?? 'none'})`
+        : `no quorum server any more${next.quorum?.twoNode ? ': two-node mode breaks a tie' : ''}`,
+      { host: qs?.host, port: qs?.port },
+    )
   }
 
   /** Times that follow the dead time: the view's lease (90 % of `leaseDead`) and hold, the readmission
@@ -616,7 +703,10 @@ export class Role {
     const reported = this.desired?.partition.join(',')
     this.desired = m
     // The quorum server's grant holds for the partition it was given to: ask for the new one at once.
-    if (this.quorum && reported !== undefined && reported !== m.partition.join(',')) this.quorum.reportNow()
+    if (this.quorum && reported !== undefined && reported !== m.partition.join(',')) {
+      this.quorum.reportNow()
+      this.nextQuorum?.client?.reportNow()
+    }
     // The view change: propose what we want (an isolated node wants no one), join it when allowed.
     const ann = this.view.step(
       now,
@@ -989,6 +1079,29 @@ export class Role {
     this.limboSince = null
     clearTimeout(this.limboTimer)
   }
+}
+
+interface QuorumMaterial {
+  ca: string
+  key: string
+}
+
+/** The quorum server's CA and the cluster's quorum key hb.json names, read from the config folder (none
+ *  without a server). `prefix` names the fields as the caller's input does. */
+async function quorumMaterial(hb: HbConfig, configDir: string, prefix = '/quorum/server/'): Promise<QuorumMaterial | undefined> {
+  const qs = hb.quorum?.server
+  if (!qs) return undefined
+  const read = (f: string, field: string) =>
+    readFile(path.resolve(configDir, f), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new MccsError('MCCS_ERR_HB_CONFIG', `cannot read ${f}: ${e.code ?? e.message}`, { field: prefix + field })
+    })
+  return { ca: await read(qs.caFile, 'caFile'), key: (await read(qs.keyFile, 'keyFile')).trim() }
+}
+
+/** What a quorum client is made of, as one string (compared, never shown: it holds the key). */
+function quorumIdentity(qs: HbQuorum['server'] | undefined, m: QuorumMaterial | undefined): string {
+  if (!qs || !m) return ''
+  return JSON.stringify([qs.host, qs.port ?? QUORUM_PORT, qs.servername ?? '', m.ca, m.key])
 }
 
 const deadOf = (h: HbConfig): number => h.timing?.deadMs ?? 600

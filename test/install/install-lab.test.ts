@@ -15,10 +15,11 @@ import { promisify } from 'node:util'
 import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { until } from '../../scripts/lab/agent-cluster.js'
 import { packageRoot } from '../../core/paths.js'
+import { packageCheckout } from '../../scripts/lab/artifact.js'
 import { ABSENT_TOOLS, Host, unitCommand } from './host.js'
 import type { ChildProcess } from 'node:child_process'
 
-t.setTimeout(1_500_000) // building the artifact copies ~150 MB and compresses it: minutes on a loaded machine
+t.setTimeout(1_500_000) // packaging (when not cached) copies ~150 MB and compresses it: minutes on a loaded machine
 
 const root = packageRoot()
 const avail = await labAvailable()
@@ -52,23 +53,12 @@ if (skip) {
   const agents = new Map<Host, ChildProcess>()
   const logs = new Map<Host, string[]>()
 
-  // Built once, by the script `npm run package` runs (dist is built by pretest/build).
-  const built = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/package.ts', '--out', path.join(work, 'release'), '--no-build'],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 1 << 24 },
-  )
-  const files = await readdir(path.join(work, 'release'))
-  const deb = path.join(
-    work,
-    'release',
-    files.find((f) => f.endsWith('.deb'))!,
-  )
-  const tarball = path.join(
-    work,
-    'release',
-    files.find((f) => f.endsWith('.tar.gz'))!,
-  )
+  // The artifact `npm run package` makes (scripts/package.ts over this checkout's dist/), made once and cached
+  // by what it is made of (scripts/lab/artifact.ts): the rolling-upgrade test uses the same one, so a suite
+  // run packages this checkout once, not once per test.
+  const tp = Date.now()
+  const { deb, tarball } = await packageCheckout()
+  const packagedMs = Date.now() - tp
 
   const ok = async (h: Host, args: string[], what: string): Promise<string> => {
     const r = await h.mccs(args)
@@ -101,7 +91,9 @@ if (skip) {
   }
 
   t.test('the artifacts: a Debian package and a tarball, built by scripts/package.ts', async (t) => {
-    t.match(built.stdout, /mccs_.*\.deb/, 'the script names the package it built')
+    t.comment(`artifacts ready in ${packagedMs} ms: ${path.basename(deb)}, ${path.basename(tarball)}`)
+    t.match(path.basename(deb), /^mccs_.*\.deb$/, 'the Debian package is named as the package script names it')
+    t.match(path.basename(tarball), /^mccs-.*-linux-.*\.tar\.gz$/, 'and the tarball')
     const info = await promisify(execFile)('dpkg-deb', ['--info', deb])
     t.match(info.stdout, /Package: mccs/)
     t.notMatch(info.stdout, /Depends:.*nodejs/, 'Node travels with the package: no nodejs dependency (Debian 12 has 18)')
