@@ -1464,8 +1464,10 @@ export class MirrorVolume {
   async status(): Promise<VolumeStatus> {
     // A stopped daemon answers nothing, and a replication check already asking it holds the lock until
     // its question's deadline: reported at once, from files and /proc only, without the lock.
+    // Likewise one still in state D after a question went unanswered (a hung disk): not asked again
+    // (each try would cost the deadline) until it leaves D.
     const d = await this.procs.status(this.procRes, 'qsd')
-    if (d.running && procState(d.pid) === 'T') return this.statusNow(false)
+    if (this.stuckState(d)) return this.statusNow(false)
     return this.serial(() => this.statusNow())
   }
 

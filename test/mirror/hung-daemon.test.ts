@@ -163,3 +163,96 @@ t.test(
     t.doesNotThrow(() => sh(['e2fsck', '-fn', backing]), 'the file system on the backing file is consistent')
   },
 )
+
+// State D for real: the cgroup v1 freezer holds a task in uninterruptible sleep (as a hung disk does);
+// a SIGKILL waits until it is thawed. Status finds it through the question's deadline (D alone is normal
+// for a moment), the monitor fails; the offline refuses rather than start a second daemon beside it, and
+// goes through once it can die.
+const FREEZER = '/sys/fs/cgroup/freezer'
+t.test(
+  "a primary's daemon in state D: status reports it within the question deadline, the offline never starts a second daemon",
+  {
+    skip: missing.length
+      ? `missing ${missing.join(', ')}`
+      : !fs.existsSync(path.join(FREEZER, 'cgroup.procs'))
+        ? 'no cgroup v1 freezer'
+        : false,
+  },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mhd-'))
+    const cg = path.join(FREEZER, `mccs-test-${process.pid}`)
+    fs.mkdirSync(cg)
+    const procs = new ProcManager({ stateDir: path.join(dir, 'p'), killWaitMs: 2000 })
+    const backing = path.join(dir, 'n1.img')
+    fs.writeFileSync(backing, '')
+    fs.truncateSync(backing, 16 * 1024 * 1024)
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const logs: string[] = []
+    const key = crypto.randomBytes(32)
+    const mm = new MirrorManager({
+      procs,
+      runBase: path.join(dir, 'run'),
+      secret: () => ({ cluster: 'lab', key }),
+      log: (m, d) => logs.push(`${m} ${JSON.stringify(d ?? {})}`),
+    })
+    const attrs = { backing, replicationAddress: '127.0.0.1', peerAddress: '127.0.0.2', port, mountPoint: path.join(dir, 'mnt') }
+    const vol = mm.volume('md0', 'node1', attrs)
+    const thaw = (): void => fs.writeFileSync(path.join(cg, 'freezer.state'), 'THAWED')
+    t.teardown(async () => {
+      thaw()
+      for (const p of ['qsd', 'nbdfuse']) {
+        const s = await procs.status('mirror.md0', p).catch(() => null)
+        killPid(s?.supervisorPid)
+        killPid(s?.pid)
+      }
+      mm.close()
+      procs.close()
+      await sleep(300)
+      fs.rmdirSync(cg)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+    await vol.becomePrimary({ force: true })
+    const h = await createTestHost({ pluginDir, fakes: { providers: [mirrorProvider(mm)] } })
+    t.teardown(() => h.dispose())
+    const pid = (await procs.status('mirror.md0', 'qsd')).pid!
+    fs.writeFileSync(path.join(cg, 'cgroup.procs'), String(pid))
+    fs.writeFileSync(path.join(cg, 'freezer.state'), 'FROZEN')
+    await sleep(1200)
+    const t0 = Date.now()
+    const s = await vol.status()
+    const ms = Date.now() - t0
+    t.comment(`status over a daemon in state D took ${ms} ms`)
+    t.ok(ms < 6000, `within the question deadline (plus a check's), not 10 s per question (${ms} ms)`)
+    t.equal(s.daemon.state, 'D', 'its process state is D')
+    t.equal(s.daemon.answering, false, 'it does not answer')
+    const t1 = Date.now()
+    const mon = await h.call('monitor', { resource: 'md0', attrs })
+    t.equal(mon.answer, 'failed', JSON.stringify(mon))
+    t.ok(Date.now() - t1 < 1000, `the monitor fails at once: the daemon is not asked again while in D (${Date.now() - t1} ms)`)
+
+    // Offline while it cannot die: refused, and no second daemon is started on the backing file.
+    await t.rejects(mm.unmount(vol, attrs), /survived SIGKILL/, 'the kill cannot complete in D: the offline fails')
+    await t.rejects(vol.becomeSecondary(), 'nor does a role change start a daemon beside it')
+    const qsds = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')
+          return argv[0] === '/usr/bin/qemu-storage-daemon' && argv.some((a) => a.includes(`filename=${backing}`))
+        } catch {
+          return false
+        }
+      })
+    t.same(qsds, [String(pid)], 'one daemon on the backing file: the frozen one')
+    // The disk comes back: the queued kill completes, the offline goes through.
+    thaw()
+    await sleep(500)
+    t.throws(() => process.kill(pid, 0), 'the killed daemon is gone once it could die')
+    await mm.unmount(vol, attrs)
+    await vol.detach()
+    const sec = await vol.becomeSecondary()
+    t.equal(sec.role, 'secondary', 'the offline completes')
+    t.equal(sec.peerRecord?.state, 'Outdated', 'no clean demotion claimed')
+  },
+)
