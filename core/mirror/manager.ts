@@ -233,6 +233,7 @@ export class MirrorManager {
    *  mounts.ts): only then is it shut down and its last writes on the volume. */
   async unmount(v: MirrorVolume, attrs: MirrorAttrs): Promise<void> {
     const m = mountFromAttrs(attrs)
+    await v.stopIfStuck()
     const a = (await v.status()).attached
     if (a?.ok) return unmountEverywhere(m.mountPoint, a.device)
     if (mountedDevice(m.mountPoint)) await run(['umount', m.mountPoint])

@@ -38,18 +38,23 @@ export class QmpClient extends EventEmitter {
     super()
   }
 
-  /** Connects, reads the greeting and leaves negotiation mode (qmp_capabilities). */
-  async connect(): Promise<void> {
+  /** Connects, reads the greeting and leaves negotiation mode (qmp_capabilities); `timeoutMs` bounds
+   *  both (a daemon that cannot answer never greets). */
+  async connect(timeoutMs = this.timeoutMs): Promise<void> {
     const sock = net.createConnection(this.socketPath)
     this.sock = sock
     const greeting = new Promise<unknown>((resolve, reject) => {
-      this.greeted = resolve
-      const t = setTimeout(() => reject(this.err('connect', `no QMP greeting within ${this.timeoutMs} ms`)), this.timeoutMs)
+      // Until the greeting, not just the socket's connect: a stopped daemon, or one still serving another
+      // monitor client (one at a time), accepts the connection and then says nothing.
+      const t = setTimeout(() => reject(this.err('connect', `no QMP greeting within ${timeoutMs} ms`)), timeoutMs)
+      this.greeted = (v) => {
+        clearTimeout(t)
+        resolve(v)
+      }
       sock.once('error', (e) => {
         clearTimeout(t)
         reject(this.err('connect', e.message))
       })
-      sock.once('connect', () => clearTimeout(t))
     })
     // An oversized line ends the connection (its 'close' fails what is pending).
     readLines(sock, MAX_LINE, (line) => this.onLine(line))
@@ -58,18 +63,21 @@ export class QmpClient extends EventEmitter {
       /* close follows */
     })
     await greeting
-    await this.command('qmp_capabilities')
+    await this.command('qmp_capabilities', undefined, { timeoutMs })
   }
 
-  /** Runs one command; resolves with its `return`, rejects with its `error.desc`. */
-  command<T = unknown>(execute: string, args?: Record<string, unknown>): Promise<T> {
+  /** Runs one command; resolves with its `return`, rejects with its `error.desc`. `timeoutMs`: this
+   *  question's deadline (a status question gets a short one: a daemon that cannot answer is a fault to
+   *  report, not a reason to wait). */
+  command<T = unknown>(execute: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
     if (!this.sock || this.closed) return Promise.reject(this.err(execute, 'not connected'))
     const id = `m${++this.seq}`
+    const ms = opts.timeoutMs ?? this.timeoutMs
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = this.pending.filter((p) => p.id !== id)
-        reject(this.err(execute, `no answer within ${this.timeoutMs} ms`))
-      }, this.timeoutMs)
+        reject(this.err(execute, `no answer within ${ms} ms`))
+      }, ms)
       this.pending.push({ id, resolve: resolve as (v: unknown) => void, reject, timer, cmd: execute })
       this.sock!.write(JSON.stringify({ execute, ...(args ? { arguments: args } : {}), id }) + '\n')
     })
@@ -96,8 +104,10 @@ export class QmpClient extends EventEmitter {
     } else if ('event' in msg) {
       this.emit('event', msg as unknown as QmpEvent)
     } else if ('return' in msg || 'error' in msg) {
+      // An answer whose question already timed out is dropped: handing it to the next question (the
+      // oldest pending) would answer that one with another command's result.
       const i = this.pending.findIndex((p) => p.id === msg.id)
-      const p = i >= 0 ? this.pending.splice(i, 1)[0]! : this.pending.shift()
+      const p = i >= 0 ? this.pending.splice(i, 1)[0]! : msg.id === undefined ? this.pending.shift() : undefined
       if (!p) return
       clearTimeout(p.timer)
       if ('error' in msg) {

@@ -88,7 +88,10 @@ export interface VolumeStatus {
   resource: string
   node: string
   role: 'primary' | 'secondary' | 'down'
-  daemon: { running: boolean; pid: number | null }
+  /** `state`: its process state letter from /proc/<pid>/stat (T stopped, D uninterruptible). `answering`:
+   *  false when it is stopped or a question to its monitor went unanswered past its short deadline
+   *  (then nothing more is asked until it answers again); null when nothing was asked (not primary). */
+  daemon: { running: boolean; pid: number | null; state: string | null; answering: boolean | null }
   generation: GenerationRecord | null
   /** What the last primary declared about this node's data (secondary side). */
   peerRecord: PeerRecord | null
@@ -122,6 +125,9 @@ const FORCE_ONCE_MS = 15 * 60_000
 /** While in sync, the tracking bitmaps rotate this often (a flap then resends at most ~2 periods). */
 const BITMAP_ROTATE_MS = 30_000
 const NBDFUSE = '/usr/bin/nbdfuse'
+/** Deadline of a status question to the daemon's monitor (query-*): qsd answers them in milliseconds
+ *  from its main loop; one that does not within this is stuck (a hung disk) or stopped. */
+const STATUS_QMP_MS = 2500
 
 const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ERR_INVALID', reason, { field })
 const engineErr = (subject: string, reason: string, data?: Record<string, unknown>): MccsError =>
@@ -340,6 +346,8 @@ export class MirrorVolume {
     return path.join(this.metaDir, 'force-once.json')
   }
   private probeFails = 0
+  /** The last status question its monitor left unanswered past STATUS_QMP_MS (cleared by an answer). */
+  private unanswered: { at: string; cmd: string; state: string | null } | null = null
   /** Ticks in a row with the mirror job running and no connection to the peer. */
   private closedTicks = 0
 
@@ -365,6 +373,63 @@ export class MirrorVolume {
     const r = this.busy.then(fn, fn)
     this.busy = r.catch(() => {})
     return r
+  }
+
+  /** A status question (query-*) with the short deadline. Unanswered: the fault is recorded and the
+   *  connection dropped (its late answer is never read as another's; the replication checks stop):
+   *  nothing more waits on this daemon until a status finds it answering again (adopt). */
+  private async ask<T>(q: QmpClient, cmd: string, args?: Record<string, unknown>): Promise<T> {
+    try {
+      const r = await q.command<T>(cmd, args, { timeoutMs: STATUS_QMP_MS })
+      if (this.unanswered) this.log('mirror: the daemon answers again', { resource: this.c.resource })
+      this.unanswered = null
+      return r
+    } catch (e) {
+      if (/no answer within/.test(String((e as Error).message))) {
+        const d = await this.procs.status(this.procRes, 'qsd')
+        this.unanswered = { at: new Date().toISOString(), cmd, state: procState(d.pid) }
+        this.log('mirror: the daemon does not answer its monitor; nothing more is asked until it does', {
+          resource: this.c.resource,
+          pid: d.pid,
+          ...this.unanswered,
+        })
+        if (this.qmp === q) {
+          this.stopTimer()
+          this.qmp = null
+        }
+        q.close()
+      }
+      throw e
+    }
+  }
+
+  /** Stopped (T), or in uninterruptible sleep (D) with a question unanswered past its deadline. */
+  private stuckState(d: { running: boolean; pid: number | null }): string | null {
+    if (!d.running) return null
+    const st = procState(d.pid)
+    return st === 'T' || st === 't' || (st === 'D' && this.unanswered) ? st : null
+  }
+
+  /** Offline over a primary daemon that cannot answer: the file system's unmount would wait on it for
+   *  ever (its writes go through it). Killed at once (nothing it acknowledged is lost: its writes are
+   *  in the backing file); in state D the kill waits for the disk, and a daemon that survives it fails
+   *  the offline (never a second daemon on the backing file). True when it was stopped here. */
+  async stopIfStuck(): Promise<boolean> {
+    const d = await this.procs.status(this.procRes, 'qsd')
+    const st = this.stuckState(d)
+    if (!st) return false
+    this.log('mirror: the daemon cannot answer (process state ' + st + '): it is killed before the unmount', {
+      resource: this.c.resource,
+      pid: d.pid,
+    })
+    this.stopTimer()
+    this.qmp?.close() // fails the question a check may be waiting on: the lock is free at once
+    this.qmp = null
+    await this.serial(async () => {
+      const now = await this.procs.status(this.procRes, 'qsd')
+      if (now.pid === d.pid && now.running) await this.stopDaemon(true)
+    })
+    return true
   }
 
   private prepare(): void {
@@ -420,6 +485,7 @@ export class MirrorVolume {
     this.qmp?.close()
     this.qmp = null
     await this.procs.stop(this.procRes, 'qsd', { graceMs: hung ? 0 : 5000 })
+    this.unanswered = null
     fs.rmSync(this.roleFile, { force: true })
     fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
     fs.rmSync(this.bitmapsFile, { force: true }) // they lived in the daemon's memory
@@ -432,7 +498,7 @@ export class MirrorVolume {
    *  Dropping the connection fails that question at once; the role change then kills the daemon. */
   private async unstick(): Promise<void> {
     const d = await this.procs.status(this.procRes, 'qsd')
-    if (!d.running || procState(d.pid) !== 'T') return
+    if (!this.stuckState(d)) return
     this.log('mirror: the daemon is stopped and cannot answer; its monitor connection is dropped', {
       resource: this.c.resource,
       pid: d.pid,
@@ -451,7 +517,7 @@ export class MirrorVolume {
     const role = this.currentRole()
     const daemon = await this.procs.status(this.procRes, 'qsd')
     // Stopped: no handover, and no claim of a clean demotion (its last writes may be half done).
-    const hung = daemon.running && procState(daemon.pid) === 'T'
+    const hung = this.stuckState(daemon) !== null
     if (role === 'secondary' && daemon.running) return this.statusNow()
     const dev = this.attachedDevice()
     if (dev && this.loopBacking(dev) === this.fuseFile)
@@ -590,7 +656,7 @@ export class MirrorVolume {
       const q = this.qmp
       const bm = readJson<{ names: string[]; seq: number }>(this.bitmapsFile)
       if (bm) writeFileAtomicSync(this.bitmapsFile, JSON.stringify({ ...bm, since: null }) + '\n', 0o600)
-      const jobs = await q.command<{ device: string; ready: boolean }[]>('query-block-jobs')
+      const jobs = await this.ask<{ device: string; ready: boolean }[]>(q, 'query-block-jobs')
       if (jobs.some((j) => j.device === 'm0')) {
         const gen = readGeneration(this.metaDir)!
         await this.sendPeerRecord({
@@ -604,7 +670,7 @@ export class MirrorVolume {
         await q.command('block-job-cancel', { device: 'rs0', force: true }).catch(() => {})
         await q.command('block-job-cancel', { device: 'm0' })
         const end = Date.now() + 30_000
-        while ((await q.command<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'm0')) {
+        while ((await this.ask<{ device: string }[]>(q, 'query-block-jobs')).some((j) => j.device === 'm0')) {
           if (Date.now() > end) throw engineErr(this.c.resource, 'the mirror job did not end within 30 s')
           await sleep(50)
         }
@@ -707,7 +773,7 @@ export class MirrorVolume {
         )
       }
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
-      if (daemon.running) await this.stopDaemon(procState(daemon.pid) === 'T')
+      if (daemon.running) await this.stopDaemon(this.stuckState(daemon) !== null)
       fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
       fs.rmSync(this.outdatedFile, { force: true })
       this.probeFails = 0
@@ -773,7 +839,7 @@ export class MirrorVolume {
   private async connectPeer(): Promise<boolean> {
     const q = this.qmp
     if (!q) return false
-    const jobs = await q.command<{ device: string }[]>('query-block-jobs')
+    const jobs = await this.ask<{ device: string }[]>(q, 'query-block-jobs')
     if (jobs.some((j) => j.device === 'm0')) return true
     if (fs.existsSync(this.splitBrainFile)) return false
     // qsd's blockdev-add of an NBD node connects synchronously: probe first so an unreachable peer
@@ -873,7 +939,7 @@ export class MirrorVolume {
       await q.command('blockdev-backup', { 'job-id': 'rd', device: node, target: 'inrec', sync: 'full', 'auto-dismiss': false })
       const end = Date.now() + 10_000
       for (;;) {
-        const j = (await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')).find((x) => x.id === 'rd')
+        const j = (await this.ask<{ id: string; status: string; error?: string }[]>(q, 'query-jobs')).find((x) => x.id === 'rd')
         if (!j || j.status === 'concluded') {
           await q.command('job-dismiss', { id: 'rd' }).catch(() => {})
           if (j?.error) throw engineErr(this.c.resource, `reading the peer's ${node} record failed: ${j.error}`)
@@ -892,7 +958,8 @@ export class MirrorVolume {
 
   /** Dirty bytes per bitmap of disk0. */
   private async bitmapCounts(): Promise<Record<string, number>> {
-    const nodes = await this.qmp!.command<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; count: number }> }>>(
+    const nodes = await this.ask<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; count: number }> }>>(
+      this.qmp!,
       'query-named-block-nodes',
       { flat: true },
     )
@@ -967,7 +1034,7 @@ export class MirrorVolume {
     await q.command('blockdev-backup', { 'job-id': 'rec', device: 'outrec', target: 'peermeta', sync: 'full', 'auto-dismiss': true })
     const end = Date.now() + 10_000
     for (;;) {
-      const jobs = await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')
+      const jobs = await this.ask<{ id: string; status: string; error?: string }[]>(q, 'query-jobs')
       const j = jobs.find((x) => x.id === 'rec')
       if (!j) break
       if (j.error) throw engineErr(this.c.resource, `writing the peer record failed: ${j.error}`)
@@ -985,7 +1052,7 @@ export class MirrorVolume {
   /** The partial resync's backup job: 'running', 'done' (dismissed, its nodes dropped), 'failed' or 'none'. */
   private async resyncJob(): Promise<'running' | 'done' | 'failed' | 'none'> {
     const q = this.qmp!
-    const j = (await q.command<{ id: string; status: string; error?: string }[]>('query-jobs')).find((x) => x.id === 'rs0')
+    const j = (await this.ask<{ id: string; status: string; error?: string }[]>(q, 'query-jobs')).find((x) => x.id === 'rs0')
     if (!j) return 'none'
     if (j.status !== 'concluded') return 'running'
     await q.command('job-dismiss', { id: 'rs0' }).catch(() => {})
@@ -1012,7 +1079,9 @@ export class MirrorVolume {
       if (this.qmp === q) this.qmp = null
       return
     }
-    const jobs = await q.command<{ device: string; ready: boolean; status: string }[]>('query-block-jobs')
+    // Stopped: a question would only wait its deadline (status reports it without asking).
+    if (procState((await this.procs.status(this.procRes, 'qsd')).pid) === 'T') return
+    const jobs = await this.ask<{ device: string; ready: boolean; status: string }[]>(q, 'query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
     if (this.suspended) return this.whileSuspended(m)
@@ -1157,11 +1226,11 @@ export class MirrorVolume {
     )
     const end = Date.now() + 5000
     while (Date.now() < end) {
-      const jobs = await q.command<{ device: string }[]>('query-block-jobs')
+      const jobs = await this.ask<{ device: string }[]>(q, 'query-block-jobs')
       if (!jobs.some((j) => j.device === 'm0')) break
       await sleep(50)
     }
-    const left = await q.command<{ device: string }[]>('query-block-jobs')
+    const left = await this.ask<{ device: string }[]>(q, 'query-block-jobs')
     if (left.some((j) => j.device === 'm0')) await q.command('block-job-cancel', { device: 'm0', force: true }).catch(() => {})
     await q.command('job-dismiss', { id: 'm0' }).catch(() => {})
     await q.command('block-job-cancel', { device: 'rs0', force: true }).catch(() => {})
@@ -1183,7 +1252,7 @@ export class MirrorVolume {
     await this.serial(async () => {
       const q = this.qmp
       if (!q || this.currentRole() !== 'primary' || fs.existsSync(this.splitBrainFile)) return
-      if ((await q.command<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'm0')) return
+      if ((await this.ask<{ device: string }[]>(q, 'query-block-jobs')).some((j) => j.device === 'm0')) return
       const gen = readGeneration(this.metaDir)!
       if (gen.current === pg.current) return
       await this.splitBrain(
@@ -1210,7 +1279,7 @@ export class MirrorVolume {
   /** Clean demotion while in sync: tells the peer it holds every write and no more will come. */
   private async handOver(): Promise<void> {
     if (!this.qmp || !fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))) return
-    const jobs = await this.qmp.command<{ device: string; ready: boolean }[]>('query-block-jobs').catch(() => [])
+    const jobs = await this.ask<{ device: string; ready: boolean }[]>(this.qmp, 'query-block-jobs').catch(() => [])
     if (!jobs.find((j) => j.device === 'm0')?.ready) return
     const gen = readGeneration(this.metaDir)!
     await this.sendPeerRecord({
@@ -1313,7 +1382,7 @@ export class MirrorVolume {
     if (!d.running || procState(d.pid) === 'T') return // stopped: it would never greet
     const q = new QmpClient(this.qmpSock)
     try {
-      await q.connect()
+      await q.connect(STATUS_QMP_MS)
     } catch (e) {
       q.close()
       this.log('mirror: the running primary daemon could not be adopted', { resource: this.c.resource, error: String(e) })
@@ -1392,17 +1461,25 @@ export class MirrorVolume {
     }
   }
 
-  status(): Promise<VolumeStatus> {
+  async status(): Promise<VolumeStatus> {
+    // A stopped daemon answers nothing, and a replication check already asking it holds the lock until
+    // its question's deadline: reported at once, from files and /proc only, without the lock.
+    // Likewise one still in state D after a question went unanswered (a hung disk): not asked again
+    // (each try would cost the deadline) until it leaves D.
+    const d = await this.procs.status(this.procRes, 'qsd')
+    if (this.stuckState(d)) return this.statusNow(false)
     return this.serial(() => this.statusNow())
   }
 
-  private async statusNow(): Promise<VolumeStatus> {
-    await this.adopt()
+  /** `ask`: false to read only files and /proc (no monitor question, no adopt). */
+  private async statusNow(ask = true): Promise<VolumeStatus> {
+    if (ask) await this.adopt()
     const d = await this.procs.status(this.procRes, 'qsd')
     const role = d.running ? this.currentRole() : 'down'
+    const pstate = d.running ? procState(d.pid) : null
     let replication: VolumeStatus['replication'] = null
-    if (role === 'primary' && this.qmp) {
-      const jobs = await this.qmp.command<Record<string, unknown>[]>('query-block-jobs').catch(() => [])
+    if (role === 'primary' && this.qmp && ask) {
+      const jobs = await this.ask<Record<string, unknown>[]>(this.qmp, 'query-block-jobs').catch(() => [])
       const m = jobs.find((j) => j.device === 'm0') ?? null
       const declared = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate'))
       const len = Number(m?.len ?? 0)
@@ -1414,15 +1491,16 @@ export class MirrorVolume {
       }
     }
     let dirtyBytes: number | null = null
-    if (role === 'primary' && this.qmp) {
+    if (role === 'primary' && this.qmp && ask) {
       const counts = await this.bitmapCounts().catch(() => ({}) as Record<string, number>)
       const names = readJson<{ names: string[] }>(this.bitmapsFile)?.names ?? []
       dirtyBytes = Math.max(0, ...names.map((n) => counts[n] ?? 0))
       const rs = readJson<{ mode: 'partial' | 'full'; bytes: number; startedAt: string }>(this.resyncFile)
       if (replication && rs && replication.state === 'SyncSource') {
-        const jobs = await this.qmp
-          .command<Array<{ id: string; 'current-progress'?: number; 'total-progress'?: number }>>('query-jobs')
-          .catch(() => [])
+        const jobs = await this.ask<Array<{ id: string; 'current-progress'?: number; 'total-progress'?: number }>>(
+          this.qmp,
+          'query-jobs',
+        ).catch(() => [])
         const j = jobs.find((x) => x.id === (rs.mode === 'partial' ? 'rs0' : 'm0'))
         const total = Number(j?.['total-progress'] ?? 0)
         const done = Number(j?.['current-progress'] ?? 0)
@@ -1455,7 +1533,12 @@ export class MirrorVolume {
       role,
       dirtyBytes,
       splitBrain,
-      daemon: { running: d.running, pid: d.pid },
+      daemon: {
+        running: d.running,
+        pid: d.pid,
+        state: pstate,
+        answering: role !== 'primary' ? null : pstate === 'T' || pstate === 't' || this.unanswered || !this.qmp ? false : true,
+      },
       generation: readGeneration(this.metaDir),
       peerRecord: readPeerRecord(this.peerRecFile),
       peerOutdated: readJson<PeerOutdated>(this.outdatedFile),

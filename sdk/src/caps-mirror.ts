@@ -4,7 +4,9 @@ export interface MirrorStatus {
   resource: string
   node: string
   role: 'primary' | 'secondary' | 'down'
-  daemon: { running: boolean; pid: number | null }
+  /** `state`: the daemon's process state letter (T stopped, D uninterruptible); `answering`: false when
+   *  it is stopped or its monitor missed a status question's short deadline (primary only, else null). */
+  daemon: { running: boolean; pid: number | null; state?: string | null; answering?: boolean | null }
   generation: { current: string; history: string[]; role: string; updatedAt: string } | null
   peerRecord: {
     state: 'UpToDate' | 'SyncTarget' | 'Outdated'

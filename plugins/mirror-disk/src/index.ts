@@ -143,6 +143,13 @@ export default definePlugin<Attrs>({
       }
     }
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
+    // Its daemon cannot answer (a hung disk, or stopped): every write through it waits too. A fault at
+    // once, so the group fails over, instead of a monitor that waits on it.
+    if (s.daemon.answering === false)
+      return failed(
+        `the replication daemon (pid ${s.daemon.pid ?? '?'}, process state ${s.daemon.state ?? '?'}) does not answer: its disk or process is stuck`,
+        { data: { ...data, daemonState: s.daemon.state ?? null } },
+      )
     if (!s.attached?.ok) return failed('the volume is not attached (nbdfuse or the loop device is gone)', { data })
     // The host also names the device's mounts in other mount namespaces.
     if (!s.mount?.mounted && s.attached.mountedElsewhere.includes(ctx.attrs.mountPoint)) {
