@@ -42,6 +42,8 @@ export function parseCli(argv: string[]) {
       unmonitored: { type: 'boolean' },
       'expect-generation': { type: 'string' },
       discard: { type: 'string' }, // mccs mirror resolve
+      as: { type: 'string' }, // mccs user: the account that logs in
+      role: { type: 'string' }, // mccs user add
     },
   })
 }

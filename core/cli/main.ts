@@ -24,6 +24,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     io.out((await import('./hb-cmd.js')).HB_USAGE)
     return EXIT.OK
   }
+  if (values.help && cmd === 'user') {
+    io.out(t(await (await import('./lang.js')).cliLocale(values.lang, configDir).catch(() => 'en' as const), 'cli.user.usage'))
+    return EXIT.OK
+  }
   if (values.version || cmd === 'version') {
     io.out(`mccs ${(await import('../paths.js')).packageVersion()}`)
     return EXIT.OK
@@ -130,6 +134,12 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'hb': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (await import('./hb-cmd.js')).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket }, io)
+      }
+      case 'user': {
+        const b = await (await import('../config/bootstrap.js')).loadBootstrap()
+        return await (
+          await import('./user-cmd.js')
+        ).userCommand(rest, b, { json, lang: values.lang, as: values.as, role: values.role, options: Object.keys(values) }, io)
       }
       case 'log-level': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()

@@ -4,7 +4,7 @@
 // answers with a message saying so — never silently nothing.
 import { h } from './dom.js'
 import { api, ApiError, type ActionReply } from './api.js'
-import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupConfig, resourceConfig, loadConfig } from './store.js'
+import { state, select, groupOf, groupStatus, resourceStatus, groupNodes, groupConfig, loadConfig } from './store.js'
 import { dialog, button, message, confirm, notify } from './dialogs.js'
 import { groupView, isUp, stateWord } from './states.js'
 import { addResourceWizard } from './add-resource.js'
@@ -30,6 +30,8 @@ export interface Command {
 }
 
 const NEED_GROUP = (): string => tr('ui.why.needGroup')
+/** Whether every node of its group monitors the resource now (the status, not the configuration). */
+const monitoredEverywhere = (r: string): boolean => Object.values(resourceStatus(r)?.nodes ?? {}).every((n) => n.monitored)
 const selectedGroup = (): string | undefined => {
   const s = state.selection
   return s.kind === 'group' ? s.name : s.kind === 'resource' ? groupOf(s.name) : undefined
@@ -199,14 +201,16 @@ export const COMMANDS: Command[] = [
   {
     id: 'activate',
     menu: 'edit',
+    // Offered as activation while any node of the group does not monitor the resource: the engine's state
+    // (what an operator's deactivation changed), not the configuration's starting value.
     label: () => {
       const r = selectedResource()
-      return r && resourceConfig(r)?.monitored === false ? tr('ui.cmd.activate.on') : tr('ui.cmd.activate.off')
+      return r && !monitoredEverywhere(r) ? tr('ui.cmd.activate.on') : tr('ui.cmd.activate.off')
     },
     enabled: () => (selectedResource() ? true : tr('ui.why.needResource')),
     run: () => {
       const r = selectedResource()!
-      const on = resourceConfig(r)?.monitored === false
+      const on = !monitoredEverywhere(r)
       return void report(
         tr(on ? 'ui.what.activate' : 'ui.what.deactivate', { name: r }),
         api.resourceAction(r, on ? 'activate' : 'deactivate', {}),

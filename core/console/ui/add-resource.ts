@@ -114,9 +114,14 @@ export async function addResourceWizard(preferGroup?: string): Promise<void> {
   /** Until the user types a name of their own, it follows the form as the manual suggests (the adapter, the IP). */
   function nameFromForm(): void {
     if (nameTouched) return
-    const value = (prop: string) =>
-      formHost.querySelector<HTMLInputElement>(`:is(input, select, textarea)[data-prop="${prop}"]`)?.value ?? ''
-    const n = manualName(typeSel.value, value, state.status?.groups.flatMap((g) => g.resources.map((r) => r.name)) ?? [])
+    const field = (prop: string) => formHost.querySelector<HTMLInputElement>(`:is(input, select, textarea)[data-prop="${prop}"]`)
+    const value = (prop: string) => field(prop)?.value ?? ''
+    // The listed choice the field holds, by its label (the plugin's discover answer: an EIP's public IP).
+    const label = (prop: string) => {
+      const f = field(prop)
+      return [...(f?.list?.options ?? [])].find((x) => x.value === f!.value)?.label ?? ''
+    }
+    const n = manualName(typeSel.value, value, state.status?.groups.flatMap((g) => g.resources.map((r) => r.name)) ?? [], label)
     if (n) nameIn.value = n
   }
   typeSel.addEventListener('change', () => void render())

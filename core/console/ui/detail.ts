@@ -18,7 +18,7 @@ import {
 } from './store.js'
 import { badge, groupView, roleLabel, stateWord } from './states.js'
 import { dependencyGraph } from './graph.js'
-import { schemaForm } from './wizard.js'
+import { schemaForm, fieldsOf } from './wizard.js'
 import { button, notify } from './dialogs.js'
 import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
@@ -396,6 +396,7 @@ function resourceStateTable(g: string): Node {
           null,
           h('th', { scope: 'col' }, tr('ui.d.resource')),
           h('th', { scope: 'col' }, tr('ui.d.type')),
+          h('th', { scope: 'col' }, tr('ui.d.monitoring')),
           nodes.map((n) =>
             h(
               'th',
@@ -413,6 +414,7 @@ function resourceStateTable(g: string): Node {
           'tr',
           { class: 'group-row', 'data-resource': '' },
           h('th', { scope: 'row' }, tr('ui.d.groupSuffix', { name: g })),
+          h('td', null, ''),
           h('td', null, ''),
           nodes.map((n) => {
             const p = v.perNode[n]
@@ -440,6 +442,14 @@ function resourceStateTable(g: string): Node {
               r.critical ? '' : h('span', { class: 'muted' }, ` ${tr('ui.gl.nonCritical')}`),
             ),
             h('td', null, r.type),
+            h(
+              'td',
+              null,
+              activationToggle(
+                r.name,
+                nodes.map((n) => r.nodes[n]?.monitored),
+              ),
+            ),
             nodes.map((n) => {
               const x = r.nodes[n]
               const lost = v.perNode[n]?.state === 'unknown'
@@ -650,7 +660,14 @@ function oneResourceState(r: string): Node {
       [tr('ui.d.group'), g],
       [tr('ui.d.type'), rs.type],
       [tr('ui.d.critical'), rs.critical],
-      [tr('ui.d.monitoring'), resourceConfig(r)?.monitored !== false ? tr('ui.d.active') : tr('ui.d.inactive')],
+      // What the engine does now (the operator's activation), not what the configuration started with.
+      [
+        tr('ui.d.monitoring'),
+        activationToggle(
+          r,
+          groupNodes(g).map((n) => rs.nodes[n]?.monitored),
+        ),
+      ],
     ]),
     h(
       'table',
@@ -661,7 +678,9 @@ function oneResourceState(r: string): Node {
         h(
           'tr',
           null,
-          [tr('ui.d.node'), 'State', 'Monitored', 'Fault', 'Restarts', 'Missed monitors'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.node'), tr('ui.d.state'), tr('ui.d.monitoring'), tr('ui.d.fault'), tr('ui.d.restarts'), tr('ui.d.misses')].map((x) =>
+            h('th', { scope: 'col' }, x),
+          ),
         ),
       ),
       h(
@@ -674,7 +693,7 @@ function oneResourceState(r: string): Node {
             { 'data-node': n },
             h('th', { scope: 'row' }, n),
             h('td', null, badge(x?.state)),
-            h('td', null, x ? (x.monitored ? 'yes' : 'no') : '—'),
+            h('td', null, x ? activationToggle(r, [x.monitored], n) : '—'),
             h('td', null, x?.fault ?? ''),
             h('td', null, x?.restarts ?? ''),
             h('td', null, x?.misses ?? ''),
@@ -683,6 +702,39 @@ function oneResourceState(r: string): Node {
       ),
     ),
   )
+}
+
+/** The manual's resource activation as a switch: monitoring of the resource on every node of its group (or
+ *  on `node` only). On where every node monitors it, off where none does, mixed (indeterminate) between; a
+ *  click asks the engine (activate / deactivate, an operator command in the operation log), and the switch
+ *  follows the status that comes back, whoever changed it. */
+function activationToggle(r: string, monitored: Array<boolean | undefined>, node?: string): HTMLElement {
+  const known = monitored.filter((m): m is boolean => m !== undefined)
+  const on = known.length > 0 && known.every(Boolean)
+  const mixed = !on && known.some(Boolean)
+  const input = h('input', {
+    type: 'checkbox',
+    role: 'switch',
+    class: 'act-toggle',
+    checked: on,
+    // The state as an attribute too: a re-render then replaces a switch whose state changed (morph keeps an
+    // element whose attributes are equal, and `checked` is not one).
+    'data-on': on ? 'on' : mixed ? 'mixed' : 'off',
+    'data-resource': r,
+    'data-node': node,
+    'aria-checked': mixed ? 'mixed' : String(on),
+    'aria-label': node ? tr('ui.act.switchOn', { name: r, node }) : tr('ui.act.switch', { name: r }),
+    title: mixed ? tr('ui.act.mixed') : on ? tr('ui.act.onTitle') : tr('ui.act.offTitle'),
+    onchange: (e: Event) => {
+      const want = (e.target as HTMLInputElement).checked
+      void report(
+        tr(want ? 'ui.what.activate' : 'ui.what.deactivate', { name: r }) + (node ? ` (${node})` : ''),
+        api.resourceAction(r, want ? 'activate' : 'deactivate', node ? { node } : {}),
+      )
+    },
+  })
+  input.indeterminate = mixed
+  return h('label', { class: 'act-switch' }, input, ` ${tr(on ? 'ui.d.active' : mixed ? 'ui.act.partly' : 'ui.d.inactive')}`)
 }
 
 function resourceAttrs(r: string): View {
@@ -696,6 +748,7 @@ function resourceAttrs(r: string): View {
         schema: t.wizard,
         nodes: groupNodes(cfg.group),
         initial: { attrs: cfg.attrs, nodeAttrs: cfg.nodeAttrs },
+        overrides: true,
       })
       const critical = h('input', { type: 'checkbox', id: 'ra-critical', checked: cfg.critical })
       const err = h('div', { class: 'field-error', role: 'alert', id: 'ra-error' })
@@ -728,7 +781,23 @@ function resourceAttrs(r: string): View {
                 return
               }
               try {
-                const done = await api.editResource(r, { attrs: v.attrs, nodeAttrs: v.nodeAttrs, critical: critical.checked })
+                // An edit merges over what is there: what the form no longer holds (a cleared field, an
+                // override switched off) is removed by name — only the form's own fields, never others.
+                const props = new Set(fieldsOf(t.wizard).map((f) => f.prop))
+                const unsetAttrs = [
+                  ...Object.keys(cfg.attrs).filter((k) => props.has(k) && !(k in v.attrs)),
+                  ...Object.entries(cfg.nodeAttrs).flatMap(([n, kv]) =>
+                    Object.keys(kv)
+                      .filter((k) => props.has(k) && !(k in (v.nodeAttrs[n] ?? {})))
+                      .map((k) => `${n}:${k}`),
+                  ),
+                ]
+                const done = await api.editResource(r, {
+                  attrs: v.attrs,
+                  nodeAttrs: v.nodeAttrs,
+                  critical: critical.checked,
+                  ...(unsetAttrs.length ? { unsetAttrs } : {}),
+                })
                 notify(tr('ui.dd.resourceSaved', { name: r }), 'ok')
                 showConfigWarnings(tr('ui.dd.resourceSaved', { name: r }), done)
               } catch (e) {

@@ -109,6 +109,10 @@ export function schemaForm(o: {
   /** Choices the console knows besides the plugin's, listed first (the group's NIC resources for a `nic`
    *  field, as the manual's address wizard offers them). */
   choices?: (discover: string, node?: string) => Array<{ value: string; label: string }>
+  /** Per-node overrides of the common fields (a resource's attribute tab): each such field can take another
+   *  value on some nodes (main.json's nodeAttrs, what `mccs resource edit --node-attr` sets); the ones in
+   *  `initial` are shown open. */
+  overrides?: boolean
 }): SchemaForm {
   const fields = fieldsOf(o.schema)
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>()
@@ -280,6 +284,39 @@ export function schemaForm(o: {
   }
   const errOf = (prop: string, node?: string) => errors.get(key(prop, node)) ?? errors.get(prop) ?? general
 
+  /** The override switches of the common fields, by key(prop, node): checked = this node has its own value. */
+  const overridden = new Map<string, HTMLInputElement>()
+  /** A common field's per-node overrides: one switch and one input per node, the input off while the switch is. */
+  function overrideBlock(f: Field): HTMLElement {
+    const has = o.nodes.filter((n) => o.initial?.nodeAttrs[n]?.[f.prop] !== undefined)
+    const summary = h('summary', null, has.length ? tr('ui.wz.overridden', { nodes: has.join(', ') }) : tr('ui.wz.overrides'))
+    const rows = o.nodes.map((n) => {
+      const ctl = control(f, n)
+      const input = inputs.get(key(f.prop, n))!
+      const sw = h('input', {
+        type: 'checkbox',
+        id: `${fid(f.prop, n)}-ovr`,
+        'data-override': f.prop,
+        'data-node': n,
+        checked: has.includes(n),
+      })
+      const sync = () => {
+        input.disabled = !sw.checked
+        const on = o.nodes.filter((x) => overridden.get(key(f.prop, x))?.checked)
+        summary.textContent = on.length ? tr('ui.wz.overridden', { nodes: on.join(', ') }) : tr('ui.wz.overrides')
+      }
+      sw.addEventListener('change', () => {
+        errOf(f.prop, n).textContent = ''
+        sync()
+        o.onEdit?.()
+      })
+      overridden.set(key(f.prop, n), sw)
+      input.disabled = !sw.checked
+      return h('div', { class: 'wz-override' }, h('label', { class: 'check' }, sw, ` ${tr('ui.wz.overrideOn', { node: n })}`), ctl)
+    })
+    return h('details', { class: 'wz-overrides', open: has.length > 0 }, summary, rows)
+  }
+
   // Fields grouped under their x-mccs group heading, in order of first appearance.
   const groups = new Map<string, Field[]>()
   for (const f of fields) {
@@ -323,7 +360,14 @@ export function schemaForm(o: {
             f.perNode && h('span', { class: 'scope-tag', title: tr('ui.wz.perNodeTitle') }, tr('ui.wz.perNode')),
             typeof f.schema.description === 'string' && h('div', { class: 'wz-desc muted' }, f.schema.description),
           ),
-          f.perNode ? o.nodes.map((n) => h('td', null, control(f, n))) : h('td', { colspan: anyPerNode ? o.nodes.length : 1 }, control(f)),
+          f.perNode
+            ? o.nodes.map((n) => h('td', null, control(f, n)))
+            : h(
+                'td',
+                { colspan: anyPerNode ? o.nodes.length : 1 },
+                control(f),
+                o.overrides && f.kind !== 'schema' && o.nodes.length > 0 && overrideBlock(f),
+              ),
         ),
       ),
     ),
@@ -413,6 +457,18 @@ export function schemaForm(o: {
         if (node) (nodeAttrs[node] ??= {})[f.prop] = r.value
         else attrs[f.prop] = r.value
       }
+      // A common field's overrides: a node switched on has its own value, which must be given.
+      if (!f.perNode)
+        for (const node of o.nodes) {
+          if (!overridden.get(key(f.prop, node))?.checked) continue
+          const r = read(f, node)
+          if (r.error || r.value === undefined) {
+            errOf(f.prop, node).textContent = r.error ?? tr('ui.wz.overrideEmpty', { node })
+            bad++
+            continue
+          }
+          ;(nodeAttrs[node] ??= {})[f.prop] = r.value
+        }
     }
     return bad ? null : { attrs, nodeAttrs }
   }
@@ -452,7 +508,9 @@ export function schemaForm(o: {
       // Inside a nested form (…/params/ip): under that form's field.
       if (sub && rest.length && !sub.form.showIssues([{ ...d, field: `${node ? `/nodes/${node}` : ''}/${rest.join('/')}` }]).length)
         continue
-      const target = errors.get(key(f.prop, f.perNode ? node : undefined))
+      // A node's error on a common field goes under that node's override when it has one.
+      const target =
+        (node && !f.perNode ? errors.get(key(f.prop, node)) : undefined) ?? errors.get(key(f.prop, f.perNode ? node : undefined))
       if (!target) {
         left.push(d)
         continue
@@ -654,8 +712,15 @@ const GENERATED = new Set(['virtualMac'])
 /** The manual's suggested name from what the form holds (3.2.2): the adapter for a NIC, the IP for an
  *  address (`IP_10.0.0.5`: a name starts with a letter) and for the AWS types (`AWS_OIP_10.0.0.5`); null when
  *  the form has nothing to name it by yet. `value(prop)`: the field's value (a per-node field: the first node's). */
-export function manualName(type: string, value: (prop: string) => string, taken: Iterable<string>): string | null {
+export function manualName(
+  type: string,
+  value: (prop: string) => string,
+  taken: Iterable<string>,
+  /** The label of the choice a field holds (an Elastic IP's allocation id is listed as "<public ip> — …"). */
+  label: (prop: string) => string = () => '',
+): string | null {
   const ip = (v: string) => v.trim().replace(/\/\d+$/, '')
+  const publicIp = /^\d{1,3}(\.\d{1,3}){3}$/.exec(label('allocationId').split(' — ')[0]!.trim())?.[0] ?? ''
   const raw =
     type === 'nic'
       ? value('device').trim()
@@ -663,7 +728,9 @@ export function manualName(type: string, value: (prop: string) => string, taken:
         ? ip(value('address')) && `IP_${ip(value('address'))}`
         : type === 'aws-oip' || type === 'aws-sip'
           ? ip(value('ip')) && `AWS_${type === 'aws-oip' ? 'OIP' : 'SIP'}_${ip(value('ip'))}`
-          : ''
+          : type === 'aws-eip'
+            ? publicIp && `AWS_EIP_${publicIp}`
+            : ''
   if (!raw) return null
   let base = raw.replace(/:/g, '-').replace(/[^A-Za-z0-9_.-]/g, '')
   if (!/^[A-Za-z]/.test(base)) base = `${type.toUpperCase().replace(/-/g, '_')}_${base}`
