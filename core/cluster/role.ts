@@ -703,9 +703,9 @@ export class Role {
     const reported = this.desired?.partition.join(',')
     this.desired = m
     // The quorum server's grant holds for the partition it was given to: ask for the new one at once.
-    if (this.quorum && reported !== undefined && reported !== m.partition.join(',')) {
-      this.quorum.reportNow()
-      this.nextQuorum?.client?.reportNow()
+    if (reported !== undefined && reported !== m.partition.join(',')) {
+      this.quorum?.reportNow()
+      this.nextQuorum?.client?.reportNow() // a prepared one must vote on the partition it will be asked about
     }
     // The view change: propose what we want (an isolated node wants no one), join it when allowed.
     const ann = this.view.step(

@@ -3,7 +3,7 @@
 // server A; an operator moves it to quorum server B with `mccs hb set-quorum` on the follower. Each member
 // reads B's CA and key from its own config folder at prepare and connects a second client beside the one in
 // force; the commit swaps them (no restart). Asserted: no failover, nobody fenced, no member lost quorum;
-// then A stopped, both stay quorate on B's vote; then n2 killed, n1 alone is quorate on B's vote and runs
+// then A stopped, both stay quorate on B's vote; to two-node mode and back to B, the same; then n2 killed, n1 alone is quorate on B's vote and runs
 // the group (the tie-breaker really is B). Before that, what is refused up front, each naming the field and the reason and
 // changing nothing: a server that does not answer, files a member does not have, and (issue 16 task 2) the
 // heartbeat port and the cluster name, through the CLI.
@@ -193,6 +193,39 @@ if (!avail.ok) {
         t.equal(st.membership?.quorum.server?.vote, 'granted', `${n} granted by B`)
       }
       await steady(t, c, t2, 'after A stopped')
+    })
+
+    await t.test('to two-node mode and back to B, live: no failover, nobody fenced', async (t) => {
+      const t4 = Date.now()
+      const off = await mccs(c, 'n1', ['hb', 'set-quorum', '--mode', 'two-node'])
+      t.equal(off.code, 0, `mccs hb set-quorum --mode two-node: ${off.out.trim()}`)
+      for (const n of ['n1', 'n2']) {
+        const st = await c.status(n)
+        t.equal(st.membership?.quorum.server, null, `${n} asks no quorum server`)
+        t.equal(st.membership?.quorum.twoNode, true, `${n} in two-node mode`)
+        t.same(JSON.parse(await hbText(c, n)).quorum, { twoNode: true }, `${n}'s hb.json: two-node mode, no server`)
+      }
+      const on = await mccs(c, 'n2', [
+        'hb',
+        'set-quorum',
+        '--server',
+        qb.host,
+        '--server-port',
+        String(qb.port),
+        '--ca-file',
+        qb.files.caFile,
+        '--key-file',
+        qb.files.keyFile,
+      ])
+      t.equal(on.code, 0, `back to B: ${on.out.trim()}`)
+      for (const n of ['n1', 'n2']) {
+        const st = await c.status(n)
+        t.equal(st.membership?.quorum.server?.address, `${qb.host}:${qb.port}`, `${n} asks B again`)
+        t.equal(st.membership?.quorum.server?.vote, 'granted', `${n} granted by B`)
+        t.equal(st.membership?.quorum.twoNode, false, `${n}: two-node mode off`)
+      }
+      await new Promise((r) => setTimeout(r, 1000))
+      await steady(t, c, t4, 'after two-node mode and back')
     })
 
     await t.test('n2 lost: n1 alone is quorate on B’s vote and runs the service', async (t) => {
