@@ -1,5 +1,5 @@
 // The formatter (issue 13, What 7): `npm run lint` runs `prettier --check .` with the repository's settings
-// (.prettierrc.json, width 140). The repository passes; a file written in another style fails, named.
+// (.prettierrc.json, width 140), and `npm test` runs it; a file written in another style fails, named.
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,8 +17,9 @@ function check(cwd: string, ...args: string[]): { code: number | null; out: stri
 t.test('npm run lint runs the formatter over the repository', async (t) => {
   const pkg = (await import(path.join(repo, 'package.json'), { with: { type: 'json' } })).default as { scripts: Record<string, string> }
   t.match(pkg.scripts.lint, /prettier --check/, 'the lint script checks the format')
-  const r = check(repo, '--log-level', 'warn', '.')
-  t.equal(r.code, 0, `the repository is formatted ${r.out.slice(0, 2000)}`)
+  // `npm test` runs `npm run lint` before the tests, so the whole repository's check is not repeated here (it
+  // cost 35 s of one core in a full run); the script itself is what this test holds to.
+  t.match(pkg.scripts.test, /npm run lint/, 'npm test runs the lint script')
 })
 
 t.test('a file in another style fails the check, named', async (t) => {
