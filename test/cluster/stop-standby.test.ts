@@ -27,7 +27,7 @@ async function stopAgent(c: AgentCluster, n: string): Promise<void> {
   const child = c.agents[n]!
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
   child.kill('SIGTERM')
-  const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000))])
+  const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000).unref())])
   if (code !== 0) throw new Error(`the agent of ${n} did not exit 0 within 30 s of SIGTERM (${code})`)
 }
 const fences = async (c: AgentCluster) =>

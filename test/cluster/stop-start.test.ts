@@ -55,7 +55,7 @@ async function stopAgent(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
   child.kill('SIGTERM')
-  const r = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), boundMs))])
+  const r = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), boundMs).unref())])
   if (!r) throw new Error(`the agent of ${n} did not exit within ${boundMs} ms of SIGTERM`)
   return { ...r, ms: Date.now() - t0 }
 }

@@ -130,7 +130,7 @@ export async function startConsoleCluster(o: {
         n.proc.kill('SIGTERM')
         const gone = await Promise.race([
           new Promise((r) => n.proc.once('exit', () => r(true))),
-          new Promise((r) => setTimeout(() => r(false), 8000)),
+          new Promise((r) => setTimeout(() => r(false), 8000).unref()),
         ])
         if (!gone) n.proc.kill('SIGKILL')
       }

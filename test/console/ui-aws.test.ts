@@ -95,7 +95,7 @@ if (why) {
       await new Promise<void>((r) => silent.close(() => r()))
       if (demo.exitCode === null) {
         demo.kill('SIGINT')
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 40_000))])
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 40_000).unref())])
       }
       if (demo.exitCode === null) demo.kill('SIGKILL')
       for (const p of await processesUsing(dir)) {

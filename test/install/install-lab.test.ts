@@ -86,7 +86,7 @@ if (skip) {
     if (!c || c.exitCode !== null) return
     const gone = new Promise((r) => c.once('exit', r))
     c.kill('SIGTERM') // the graceful stop systemctl stop sends
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 60_000))])
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 60_000).unref())])
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   }
 
