@@ -17,6 +17,7 @@ have gcc || need+=(gcc libc6-dev)             # the exec test builds an LD_PRELO
 have tcpdump || need+=(tcpdump)                # the peer channel capture test (no secret in clear on TCP 14325)
 have qemu-storage-daemon || need+=(qemu-system-common)   # mirror disk data plane (test/mirror)
 have nbdfuse || need+=(libnbd-bin)             # mirror disk local attach (NBD export -> FUSE file -> loop)
+have fio || need+=(fio)                         # the mirror bench (scripts/bench/mirror.ts)
 have mkfs.ext4 || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 have sqlite3 || need+=(sqlite3)                # the mirror disk's failover lab test: the service's database (Node 20 has no node:sqlite)
 [ -x /usr/lib/ocf/resource.d/heartbeat/Dummy ] || need+=(resource-agents)   # the ocf type's tests run Dummy and IPaddr2
