@@ -125,6 +125,8 @@ const FORCE_ONCE_MS = 15 * 60_000
 /** While in sync, the tracking bitmaps rotate this often (a flap then resends at most ~2 periods). */
 const BITMAP_ROTATE_MS = 30_000
 const NBDFUSE = '/usr/bin/nbdfuse'
+/** The secondary's TCP front (see relayArgv). */
+const SOCAT = '/usr/bin/socat'
 /** Deadline of a status question to the daemon's monitor (query-*): qsd answers them in milliseconds
  *  from its main loop; one that does not within this is stuck (a hung disk) or stopped. */
 const STATUS_QMP_MS = 2500
@@ -303,6 +305,49 @@ export class MirrorVolume {
   private get nbdSock(): string {
     return path.join(this.c.runDir, 'nbd.sock')
   }
+  /** Secondary: qsd's NBD server socket; the replication address is socat's (relayArgv). */
+  private get peerSock(): string {
+    return path.join(this.c.runDir, 'peer.sock')
+  }
+  /** The secondary's replication listener: socat with TCP_NODELAY in front of qsd's NBD server on a Unix
+   *  socket. QEMU 7.2's NBD server sets no TCP_NODELAY, and over TLS each reply is several small
+   *  records: with two or more writes in flight, a reply waited in Nagle's queue for the primary's
+   *  delayed ACK (~40 ms): 60 writes/s at queue depth 2 against 7,400 through this relay (measured,
+   *  docs/BENCHMARKS.md). Fixed upstream in QEMU 8.0 ("nbd/server: push pending frames after sending
+   *  reply"). It only moves bytes: the TLS session is still between the two qsd. */
+  private relayArgv(): string[] {
+    const { host, port } = this.c.listen
+    const listen = host.includes(':') ? `TCP6-LISTEN:${port},bind=[${host}]` : `TCP4-LISTEN:${port},bind=${host}`
+    return [...(this.c.wrap ?? []), SOCAT, `${listen},reuseaddr,fork,nodelay`, `UNIX-CONNECT:${this.peerSock}`]
+  }
+  private async startRelay(): Promise<void> {
+    const st = await this.procs.start(this.procRes, { name: 'relay', argv: this.relayArgv() })
+    // Listening once its socket shows in the namespace's table (socat binds at once, or exits: port in use).
+    const hexPort = this.c.listen.port.toString(16).toUpperCase().padStart(4, '0')
+    const end = Date.now() + 5000
+    for (;;) {
+      const s = await this.procs.status(this.procRes, 'relay')
+      if (!s.running)
+        throw engineErr(this.c.resource, `the replication listener (socat) exited at start (see ${s.logFile})`, { logFile: st.logFile })
+      const listening = ['tcp', 'tcp6'].some((f) => {
+        try {
+          return fs
+            .readFileSync(`/proc/${s.pid}/net/${f}`, 'utf8')
+            .split('\n')
+            .some((l) => {
+              const c = l.trim().split(/\s+/)
+              return c[3] === '0A' && c[1]?.split(':')[1] === hexPort
+            })
+        } catch {
+          return false
+        }
+      })
+      if (listening) return
+      if (Date.now() > end)
+        throw engineErr(this.c.resource, `the replication listener did not listen on port ${this.c.listen.port} within 5 s`)
+      await sleep(20)
+    }
+  }
   private get fuseDir(): string {
     return path.join(this.c.runDir, 'fuse')
   }
@@ -467,6 +512,7 @@ export class MirrorVolume {
   private async startDaemon(argv: string[], role: 'primary' | 'secondary'): Promise<void> {
     fs.rmSync(this.qmpSock, { force: true })
     fs.rmSync(this.nbdSock, { force: true })
+    fs.rmSync(this.peerSock, { force: true })
     const st = await this.procs.start(this.procRes, { name: 'qsd', argv: [...(this.c.wrap ?? []), ...argv] })
     fs.writeFileSync(this.roleFile, role + '\n')
     // The monitor socket appears once qsd has parsed every option and opened the images.
@@ -484,6 +530,7 @@ export class MirrorVolume {
     this.stopTimer()
     this.qmp?.close()
     this.qmp = null
+    await this.procs.stop(this.procRes, 'relay', { graceMs: 2000 })
     await this.procs.stop(this.procRes, 'qsd', { graceMs: hung ? 0 : 5000 })
     this.unanswered = null
     fs.rmSync(this.roleFile, { force: true })
@@ -518,7 +565,10 @@ export class MirrorVolume {
     const daemon = await this.procs.status(this.procRes, 'qsd')
     // Stopped: no handover, and no claim of a clean demotion (its last writes may be half done).
     const hung = this.stuckState(daemon) !== null
-    if (role === 'secondary' && daemon.running) return this.statusNow()
+    if (role === 'secondary' && daemon.running) {
+      if (!(await this.procs.status(this.procRes, 'relay')).running) await this.startRelay()
+      return this.statusNow()
+    }
     const dev = this.attachedDevice()
     if (dev && this.loopBacking(dev) === this.fuseFile)
       throw new MccsError('MCCS_ERR_MIRROR_ROLE', `the volume is still attached on this node (${dev}); detach it first`, {
@@ -585,7 +635,7 @@ export class MirrorVolume {
         '--blockdev',
         'driver=raw,node-name=self0,file=selff,read-only=on',
         '--nbd-server',
-        `addr.type=inet,addr.host=${this.c.listen.host},addr.port=${this.c.listen.port},tls-creds=tls0`,
+        `addr.type=unix,addr.path=${this.peerSock},tls-creds=tls0`,
         '--export',
         'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         '--export',
@@ -596,6 +646,7 @@ export class MirrorVolume {
       ],
       'secondary',
     )
+    await this.startRelay()
     this.log('mirror: secondary', { resource: this.c.resource })
     return this.statusNow()
   }
@@ -774,6 +825,7 @@ export class MirrorVolume {
       }
       if (!d.ok) this.log('mirror: FORCED primary over outdated data', { resource: this.c.resource, reason: d.reason })
       if (daemon.running) await this.stopDaemon(this.stuckState(daemon) !== null)
+      else await this.procs.stop(this.procRes, 'relay', { graceMs: 2000 }) // a secondary's, its qsd gone
       fs.rmSync(path.join(this.c.runDir, 'peer-uptodate'), { force: true })
       fs.rmSync(this.outdatedFile, { force: true })
       this.probeFails = 0

@@ -1,7 +1,7 @@
 // The safety checker's witness for the mirror disk (issue 15, acceptance 6): which lab nodes run a
 // primary, read from the process table every 20 ms — not from the agents' or the volumes' own records.
-// A primary is a qemu-storage-daemon that serves the volume for a local attach (its NBD export on a Unix
-// socket, core/mirror/volume.ts); a secondary's daemon exports on the replication address. Its node is
+// A primary is a qemu-storage-daemon that serves the volume for a local attach (its export of the node
+// top0, core/mirror/volume.ts); a secondary's daemon exports disk0 (on a Unix socket too, behind socat). Its node is
 // the lab namespace its network namespace is. The samples become the checker's transitions (safety.ts:
 // mirrorVerdict): 'up' when a node's primary appears, 'down' when it is gone.
 // It runs as its own process, like the service prober: a scan of /proc every 20 ms in the caller's
@@ -17,7 +17,7 @@ const look=()=>{const at=Date.now();const now=new Set();
   for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p))continue;
     try{if(!fs.readFileSync('/proc/'+p+'/comm','utf8').startsWith('qemu-storage'))continue;
       const argv=fs.readFileSync('/proc/'+p+'/cmdline','utf8').split('\\0');
-      if(!argv.some((a)=>a.startsWith('addr.type=unix,')))continue;
+      if(!argv.some((a)=>a.startsWith('type=nbd,id=vol,node-name=top0,')))continue;
       const node=nodes.get(fs.statSync('/proc/'+p+'/ns/net').ino);if(node)now.add(node)}catch{}}
   const out=[];for(const x of now)if(!prim.has(x))out.push({node:x,ev:'up',at});for(const x of prim)if(!now.has(x))out.push({node:x,ev:'down',at});
   prim=now;n++;process.stdout.write(JSON.stringify({n,out})+'\\n')};

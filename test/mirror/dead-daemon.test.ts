@@ -40,9 +40,11 @@ t.test(
       (m, d) => logs.push(`${m} ${JSON.stringify(d ?? {})}`),
     )
     t.teardown(async () => {
-      const s = await procs.status('mirror.md0', 'qsd').catch(() => null)
-      killPid(s?.supervisorPid)
-      killPid(s?.pid)
+      for (const name of ['qsd', 'relay']) {
+        const s = await procs.status('mirror.md0', name).catch(() => null)
+        killPid(s?.supervisorPid)
+        killPid(s?.pid)
+      }
       vol.close()
       procs.close()
       fs.rmSync(dir, { recursive: true, force: true })
@@ -114,9 +116,11 @@ t.test(
     let hung: number | null = null
     t.teardown(async () => {
       if (hung) killPid(hung)
-      const s = await procs.status('mirror.md0', 'qsd').catch(() => null)
-      killPid(s?.supervisorPid)
-      killPid(s?.pid)
+      for (const name of ['qsd', 'relay']) {
+        const s = await procs.status('mirror.md0', name).catch(() => null)
+        killPid(s?.supervisorPid)
+        killPid(s?.pid)
+      }
       vol.close()
       procs.close()
       fs.rmSync(dir, { recursive: true, force: true })

@@ -107,7 +107,7 @@ async function scrub(n: Node, dir: string): Promise<void> {
     } catch {
       /* gone */
     }
-  for (const p of ['qsd', 'nbdfuse']) {
+  for (const p of ['qsd', 'nbdfuse', 'relay']) {
     const s = await n.procs.status('mirror.md0', p).catch(() => null)
     killPid(s?.supervisorPid)
     killPid(s?.pid)

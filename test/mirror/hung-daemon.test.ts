@@ -200,7 +200,7 @@ t.test(
     const thaw = (): void => fs.writeFileSync(path.join(cg, 'freezer.state'), 'THAWED')
     t.teardown(async () => {
       thaw()
-      for (const p of ['qsd', 'nbdfuse']) {
+      for (const p of ['qsd', 'nbdfuse', 'relay']) {
         const s = await procs.status('mirror.md0', p).catch(() => null)
         killPid(s?.supervisorPid)
         killPid(s?.pid)

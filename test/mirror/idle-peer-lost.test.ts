@@ -45,9 +45,11 @@ t.test(
     t.teardown(async () => {
       for (const n of nodes) {
         n.vol.close()
-        const s = await n.procs.status('mirror.md0', 'qsd').catch(() => null)
-        killPid(s?.supervisorPid)
-        killPid(s?.pid)
+        for (const name of ['qsd', 'relay']) {
+          const s = await n.procs.status('mirror.md0', name).catch(() => null)
+          killPid(s?.supervisorPid)
+          killPid(s?.pid)
+        }
         n.procs.close()
       }
       fs.rmSync(dir, { recursive: true, force: true })

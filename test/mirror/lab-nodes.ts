@@ -113,7 +113,7 @@ export async function scrub(n: MNode, dir: string): Promise<void> {
     } catch {
       /* gone */
     }
-  for (const p of ['qsd', 'nbdfuse']) {
+  for (const p of ['qsd', 'nbdfuse', 'relay']) {
     const s = await n.procs.status('mirror.md0', p).catch(() => null)
     killPid(s?.supervisorPid)
     killPid(s?.pid)
@@ -126,7 +126,8 @@ export async function scrub(n: MNode, dir: string): Promise<void> {
 export async function crash(n: MNode, extra: Array<number | undefined> = []): Promise<void> {
   const q = await n.procs.status('mirror.md0', 'qsd')
   const f = await n.procs.status('mirror.md0', 'nbdfuse')
-  for (const p of [...extra, q.pid, f.pid, q.supervisorPid, f.supervisorPid]) killPid(p)
+  const r = await n.procs.status('mirror.md0', 'relay')
+  for (const p of [...extra, q.pid, f.pid, r.pid, q.supervisorPid, f.supervisorPid, r.supervisorPid]) killPid(p)
   n.procs.close()
 }
 
