@@ -139,7 +139,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'hb': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./hb-cmd.js')).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket }, io)
+        return await (
+          await import('./hb-cmd.js')
+        ).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'user': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()

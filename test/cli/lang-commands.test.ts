@@ -1,6 +1,6 @@
 // Issue 18, What 8: more of the CLI's human output in Korean — `mccs node standby|unstandby|maintenance|
-// unmaintenance`, `mccs log-level` and `mccs plugin list|info` (the plugin's own name and field titles from its
-// locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
+// unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show` and `mccs plugin list|info` (the
+// plugin's own name and field titles from its locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
 // the same in both languages.
 import t from 'tap'
 import { startTestAgent } from '../agent/helpers.js'
@@ -38,6 +38,19 @@ t.test('node, log-level and plugin in Korean and English', async (t) => {
   t.equal(set.out.trim(), 'n1: 로그 레벨 debug (이전 info); 재시작 후에도 유지됩니다')
   const json = await both('log-level', '--json')
   t.same(JSON.parse(json.ko.out), JSON.parse(json.en.out), '--json is the same in both')
+
+  const hb = await both('hb', 'show')
+  t.match(hb.en.out, /^hb\.json generation \d+, cluster test, timing \d+ \/ \d+ ms\nlinks: \S+ \(priority \d+\)/)
+  t.match(hb.ko.out, /^hb\.json 세대 \d+, 클러스터 test, 타이밍 \d+ \/ \d+ ms\n링크: \S+ \(우선순위 \d+\)/)
+  const hbBad = await ta.cli('hb', 'set-timing', '--interval-ms', '100', '--dead-ms', '150', '--lang', 'ko')
+  t.equal(hbBad.code, 2, 'a change takes --lang too, and is still checked')
+
+  const lic = await both('license', 'show')
+  t.equal(lic.en.code, 0, lic.en.err)
+  t.match(lic.en.out, /^node n1: licensed\n {2}type \S+ {2}host id \S+ {2}expires /)
+  t.match(lic.ko.out, /^노드 n1: 라이선스 있음\n {2}종류 \S+ {2}호스트 ID \S+ {2}만료 /)
+  const licJson = await both('license', 'show', '--json')
+  t.same(JSON.parse(licJson.ko.out), JSON.parse(licJson.en.out))
 
   const list = await both('plugin', 'list')
   t.match(list.en.out, /^TYPE\s+VERSION\s+KIND\s+NAME\s+PERMISSIONS/)
