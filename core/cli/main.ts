@@ -91,7 +91,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (
           await import('./config-cmd.js')
-        ).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json }, io)
+        ).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'cluster': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -158,7 +158,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'explain':
         return await (await import('./explain-cmd.js')).explainCommand(argv.slice(argv.indexOf('explain') + 1), io)
       case 'metrics':
-        return await (await import('./metrics-cmd.js')).metricsCommand(rest, io)
+        return await (await import('./metrics-cmd.js')).metricsCommand(rest, io, undefined, await cliLocaleOf(values.lang))
       case 'ec2-sim':
         return await (
           await import('./ec2sim-cmd.js')

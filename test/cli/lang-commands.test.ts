@@ -1,5 +1,6 @@
 // Issue 18, What 8: more of the CLI's human output in Korean — `mccs node standby|unstandby|maintenance|
-// unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show` and `mccs plugin list|info` (the
+// unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show`, `mccs support list`, `mccs metrics
+// token show`, `mccs config validate` and `mccs plugin list|info` (the
 // plugin's own name and field titles from its locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
 // the same in both languages.
 import t from 'tap'
@@ -51,6 +52,17 @@ t.test('node, log-level and plugin in Korean and English', async (t) => {
   t.match(lic.ko.out, /^노드 n1: 라이선스 있음\n {2}종류 \S+ {2}호스트 ID \S+ {2}만료 /)
   const licJson = await both('license', 'show', '--json')
   t.same(JSON.parse(licJson.ko.out), JSON.parse(licJson.en.out))
+
+  const support = await both('support', 'list')
+  t.equal(support.en.out.trim(), 'no support bundles kept on this node')
+  t.equal(support.ko.out.trim(), '이 노드에 보관된 지원 파일이 없습니다')
+  const metrics = await both('metrics', 'token', 'show')
+  t.equal(metrics.en.out.trim(), 'no metrics token on n1: /metrics refuses every scrape (mccs metrics token create)')
+  t.equal(metrics.ko.out.trim(), 'n1에 메트릭 토큰이 없습니다: /metrics는 모든 수집을 거부합니다 (mccs metrics token create)')
+  const valid = await both('config', 'validate')
+  t.equal(valid.en.code, 0, valid.en.err)
+  t.match(valid.en.out, /^valid: \S+\.json/)
+  t.match(valid.ko.out, /^유효함: \S+\.json/, 'the first line (the summary under it, from core/config, is still English)')
 
   const list = await both('plugin', 'list')
   t.match(list.en.out, /^TYPE\s+VERSION\s+KIND\s+NAME\s+PERMISSIONS/)
