@@ -99,7 +99,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'aws': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./aws-cmd.js')).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json }, io)
+        return await (
+          await import('./aws-cmd.js')
+        ).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)

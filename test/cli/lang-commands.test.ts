@@ -1,6 +1,6 @@
 // Issue 18, What 8: more of the CLI's human output in Korean — `mccs node standby|unstandby|maintenance|
 // unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show`, `mccs support list`, `mccs metrics
-// token show`, `mccs config validate` and `mccs plugin list|info` (the
+// token show`, `mccs config validate`, `mccs aws policy` and `mccs plugin list|info` (the
 // plugin's own name and field titles from its locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
 // the same in both languages.
 import t from 'tap'
@@ -63,6 +63,10 @@ t.test('node, log-level and plugin in Korean and English', async (t) => {
   t.equal(valid.en.code, 0, valid.en.err)
   t.match(valid.en.out, /^valid: \S+\.json/)
   t.match(valid.ko.out, /^유효함: \S+\.json/, 'the first line (the summary under it, from core/config, is still English)')
+
+  const aws = await both('aws', 'policy')
+  t.equal(aws.en.out.trim(), 'no configured resource or fence device uses EC2: no policy needed')
+  t.equal(aws.ko.out.trim(), 'EC2를 쓰는 리소스나 펜스 장치가 구성되어 있지 않습니다: 정책이 필요 없습니다')
 
   const list = await both('plugin', 'list')
   t.match(list.en.out, /^TYPE\s+VERSION\s+KIND\s+NAME\s+PERMISSIONS/)
