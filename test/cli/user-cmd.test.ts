@@ -14,7 +14,7 @@ import { startConsole } from '../../core/console/server.js'
 import { consoleSettings } from '../../core/console/settings.js'
 import { packageRoot } from '../../core/paths.js'
 import { userCommand } from '../../core/cli/user-cmd.js'
-import { consoleTarget } from '../../core/cli/console-client.js'
+import { consoleTarget, consoleHosts } from '../../core/cli/console-client.js'
 
 const ADMIN_PW = 'Admin-pass1!ok'
 const BOB_PW = 'Secret-pass2!ok'
@@ -229,6 +229,10 @@ t.test('mccs user through the console API', async (t) => {
     const before = await logins()
     const real = await consoleTarget(b, { ...ta.env })
     t.equal(real.port, port)
+    t.same(real.hosts, ['127.0.0.1'], 'the default listen address (0.0.0.0) is tried on loopback')
+    // A console set to listen on one outside address binds 127.0.0.1 while the shipped password is left.
+    t.same(consoleHosts(['192.0.2.7']), ['127.0.0.1', '192.0.2.7'])
+    t.same(consoleHosts(['::', '10.0.0.1', '127.0.0.2']), ['127.0.0.2', '::1', '10.0.0.1'])
     let asked = 0
     const out: string[] = []
     const code = await userCommand(
