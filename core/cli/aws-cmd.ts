@@ -10,6 +10,7 @@ import { loadTypes } from './plugin-cmd.js'
 import { table } from './table.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t as tr, type Locale } from '../i18n/messages.js'
 
 export interface AwsNeeds {
   byType: Record<string, string[]>
@@ -53,10 +54,18 @@ export async function awsNeeds(b: Pick<Bootstrap, 'configDir' | 'pluginDirs'>): 
   }
 }
 
-export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolean }, io: CliIO): Promise<number> {
+const RESULT_KEY = {
+  allowed: 'cli.aws.allowed',
+  denied: 'cli.aws.denied',
+  unknown: 'cli.aws.unknown',
+  'not checkable': 'cli.aws.notCheckable',
+} as const
+
+export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   const sub = args[0]
   if (sub !== 'policy' && sub !== 'check') {
-    io.err('usage: mccs aws policy [--json] | mccs aws check [--json]')
+    io.err(tr(l, 'cli.aws.usage'))
     return EXIT.USAGE
   }
   const needs = await awsNeeds(b)
@@ -66,17 +75,17 @@ export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolea
       return EXIT.OK
     }
     if (!needs.actions.length) {
-      io.out('no configured resource or fence device uses EC2: no policy needed')
+      io.out(tr(l, 'cli.aws.noPolicy'))
       return EXIT.OK
     }
     io.out(
       table(
-        ['TYPE', 'EC2 ACTIONS'],
+        [tr(l, 'cli.aws.colType'), tr(l, 'cli.aws.colActions')],
         Object.entries(needs.byType).map(([t, a]) => [t, a.join(' ')]),
       ),
     )
     io.out('')
-    io.out("IAM policy (attach it to the instance role or the profile's user):")
+    io.out(tr(l, 'cli.aws.policyHead'))
     io.out(JSON.stringify(needs.policy, null, 2))
     return EXIT.OK
   }
@@ -100,7 +109,13 @@ export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolea
     needs.actions.map(async (a) => {
       const r = (await provider.methods.dryRun!.run([a, {}], info)) as { allowed: boolean; checked: boolean; code: string }
       // Without real parameters EC2 may answer a parameter error before the permission check: 'unknown'.
-      const result = r.allowed ? 'allowed' : r.code === 'UnauthorizedOperation' ? 'denied' : r.checked ? 'unknown' : 'not checkable'
+      const result: keyof typeof RESULT_KEY = r.allowed
+        ? 'allowed'
+        : r.code === 'UnauthorizedOperation'
+          ? 'denied'
+          : r.checked
+            ? 'unknown'
+            : 'not checkable'
       return { action: a, result, code: r.code }
     }),
   )
@@ -108,8 +123,8 @@ export async function awsCommand(args: string[], b: Bootstrap, o: { json: boolea
   else
     io.out(
       table(
-        ['ACTION', 'RESULT', 'EC2 ANSWER'],
-        rows.map((r) => [`ec2:${r.action}`, r.result, r.code]),
+        [tr(l, 'cli.aws.colAction'), tr(l, 'cli.aws.colResult'), tr(l, 'cli.aws.colAnswer')],
+        rows.map((r) => [`ec2:${r.action}`, tr(l, RESULT_KEY[r.result]), r.code]),
       ),
     )
   return rows.some((r) => r.result === 'denied') ? EXIT.FAILED : EXIT.OK

@@ -6,8 +6,10 @@ import { loadTypes } from './plugin-cmd.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
-export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean }, io: CliIO): Promise<number> {
+export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   const [sub, target] = args
   const { host } = await loadTypes(b.pluginDirs)
   const types: TypeCatalog = { has: (t) => !!host.get(t), attributeSchema: (t) => host.get(t)?.manifest.wizard }
@@ -15,7 +17,7 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
     if (sub === 'validate') {
       const r = await configValidate(target ?? b.configDir, { types })
       if (o.json) io.out(JSON.stringify(r, null, 2))
-      else if (r.ok) io.out(`valid: ${r.files.join(', ')}${r.text ? '\n' + r.text : ''}`)
+      else if (r.ok) io.out(`${t(l, 'cli.config.valid', { files: r.files.join(', ') })}${r.text ? '\n' + r.text : ''}`)
       else io.err(r.text)
       return r.ok ? EXIT.OK : EXIT.INVALID
     }
@@ -41,10 +43,10 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
     if (sub === 'reconcile') {
       // A node whose configuration diverged takes the coordinator's (see docs/cluster.md).
       const r = await rpc<{ generation: number; from: string }>(b.controlSocket, 'config.reconcile')
-      io.out(o.json ? JSON.stringify(r) : `configuration reconciled: generation ${r.generation} from ${r.from}`)
+      io.out(o.json ? JSON.stringify(r) : t(l, 'cli.config.reconciled', { generation: r.generation, from: r.from }))
       return EXIT.OK
     }
-    io.err('usage: mccs config validate [dir|file] | export | import <file> | reconcile')
+    io.err(t(l, 'cli.config.usage'))
     return EXIT.USAGE
   } finally {
     host.dispose()

@@ -11,9 +11,12 @@ import path from 'node:path'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { consoleSettings } from '../console/settings.js'
 import { MccsError, isErrorCode } from '../errors.js'
+import { isLoopback } from '../console/auth/rate-limit.js'
 
 export interface ConsoleTarget {
-  host: string
+  /** Where to connect, in order: the loopback addresses first (the console binds only those while the
+   *  shipped password is left, and takes that password only from loopback), then the others. */
+  hosts: string[]
   port: number
   /** SHA-256 fingerprint of the certificate the console must present. */
   pin: string
@@ -45,10 +48,18 @@ export async function consoleTarget(b: Bootstrap, env: NodeJS.ProcessEnv = proce
   } catch (e) {
     throw new MccsError('MCCS_ERR_TLS_MATERIAL', `not a certificate: ${(e as Error).message}`, { subject: certFile })
   }
-  // Loopback when the console listens there (a wildcard includes it), else its first address.
-  const l = s.listen
-  const host = l.some((a) => a === '0.0.0.0' || a === '127.0.0.1') ? '127.0.0.1' : l.some((a) => a === '::' || a === '::1') ? '::1' : l[0]!
-  return { host, port: s.port, pin }
+  return { hosts: consoleHosts(s.listen), port: s.port, pin }
+}
+
+/** The addresses to try for the console's listen list: as listeners.ts's loopbackOnly() binds them while a
+ *  default password is left (a wildcard as 127.0.0.1 or ::1, 127.0.0.1 when none is loopback), then the rest. */
+export function consoleHosts(listen: string[]): string[] {
+  const first = listen.filter((a) => isLoopback(a))
+  if (listen.includes('0.0.0.0')) first.push('127.0.0.1')
+  if (listen.includes('::')) first.push('::1')
+  if (!first.length) first.push('127.0.0.1')
+  const rest = listen.filter((a) => !isLoopback(a) && a !== '0.0.0.0' && a !== '::')
+  return [...new Set([...first, ...rest])]
 }
 
 export interface Reply {
@@ -101,8 +112,11 @@ export class ConsoleClient {
     return r
   }
 
+  /** The address that answered last (tried first next time). */
+  private host: string | null = null
+
   private async request(method: string, url: string, body?: unknown): Promise<Reply> {
-    const socket = await this.connect()
+    const { socket, host } = await this.connectAny()
     const data = body === undefined ? undefined : JSON.stringify(body)
     return new Promise<Reply>((resolve, reject) => {
       const req = http.request(
@@ -111,7 +125,7 @@ export class ConsoleClient {
           method,
           path: url,
           headers: {
-            host: `${this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host}:${this.target.port}`,
+            host: `${host.includes(':') ? `[${host}]` : host}:${this.target.port}`,
             ...(this.cookie ? { cookie: `mccs_session=${this.cookie}` } : {}),
             ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
             ...(data !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}),
@@ -144,9 +158,26 @@ export class ConsoleClient {
     })
   }
 
+  /** The first address that accepts a connection (refused: the next one). */
+  private async connectAny(): Promise<{ socket: tls.TLSSocket; host: string }> {
+    const order = this.host ? [this.host, ...this.target.hosts.filter((h) => h !== this.host)] : this.target.hosts
+    let last: unknown = new MccsError('MCCS_ERR_AGENT_DOWN', 'no console address to try')
+    for (const host of order) {
+      try {
+        const socket = await this.connect(host)
+        this.host = host
+        return { socket, host }
+      } catch (e) {
+        last = e
+        if ((e as MccsError).code !== 'MCCS_ERR_AGENT_DOWN') throw e
+      }
+    }
+    throw last
+  }
+
   /** A TLS connection whose certificate is the pinned one; nothing is written to it before that is known. */
-  private connect(): Promise<tls.TLSSocket> {
-    const { host, port, pin } = this.target
+  private connect(host: string): Promise<tls.TLSSocket> {
+    const { port, pin } = this.target
     return new Promise((resolve, reject) => {
       // The pin replaces the CA and host-name checks (checked below, before resolve).
       const sock = tls.connect({ host, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })

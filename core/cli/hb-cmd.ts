@@ -8,6 +8,7 @@ import type { HbConfig } from '../config/hb-model.js'
 import { rpc } from './control-client.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export const HB_USAGE = `usage: mccs hb show [--json]
        mccs hb set-timing --interval-ms N --dead-ms N
@@ -55,6 +56,7 @@ export function hbChangeOf(args: string[]): { change: Record<string, unknown>; e
       'fencing-like': { type: 'string' },
       'expect-generation': { type: 'string' },
       json: { type: 'boolean' },
+      lang: { type: 'string' }, // read by main.ts (the language of the human output)
     },
   })
   const [a, b, name, ...extra] = positionals
@@ -111,22 +113,29 @@ function quorumChange(
   return { change, ...base }
 }
 
-export async function hbCommand(args: string[], o: { socket: string }, io: CliIO): Promise<number> {
+export async function hbCommand(args: string[], o: { socket: string; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   if (args[0] === 'show') {
     const json = args.includes('--json')
     try {
       const { hb } = await rpc<{ hb: HbConfig }>(o.socket, 'config.export', {}, 10_000)
       if (json) io.out(JSON.stringify(hb, null, 2))
       else {
-        io.out(`hb.json generation ${hb.generation}, cluster ${hb.cluster}, timing ${hb.timing.intervalMs} / ${hb.timing.deadMs} ms`)
-        io.out(`links: ${hb.links.map((l) => `${l.name} (priority ${l.priority})`).join(', ')}`)
+        io.out(
+          t(l, 'cli.hb.head', { generation: hb.generation, cluster: hb.cluster, interval: hb.timing.intervalMs, dead: hb.timing.deadMs }),
+        )
+        io.out(
+          t(l, 'cli.hb.links', {
+            links: hb.links.map((x) => t(l, 'cli.hb.link', { name: x.name, priority: x.priority })).join(', '),
+          }),
+        )
         for (const n of hb.nodes)
           io.out(
             `  ${n.name}: ${Object.entries(n.addresses)
               .map(([l, a]) => `${l}=${a}`)
               .join(' ')}`,
           )
-        if (hb.quorum) io.out(`quorum: ${JSON.stringify(hb.quorum)}`)
+        if (hb.quorum) io.out(t(l, 'cli.hb.quorum', { quorum: JSON.stringify(hb.quorum) }))
       }
       return EXIT.OK
     } catch (err) {
@@ -153,7 +162,7 @@ export async function hbCommand(args: string[], o: { socket: string }, io: CliIO
       60_000,
     )
     if (req.json) io.out(JSON.stringify(r))
-    else io.out(`${r.summary}: hb.json generation ${r.generation} (was ${r.previousGeneration}) in force on every member`)
+    else io.out(t(l, 'cli.hb.changed', { summary: r.summary, generation: r.generation, previous: r.previousGeneration }))
     return EXIT.OK
   } catch (err) {
     const e = err as Error & { code?: string }

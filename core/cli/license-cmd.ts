@@ -17,6 +17,8 @@ import { rpc } from './control-client.js'
 import type { AgentStatus } from '../agent/status.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
 export const LICENSE_USAGE = `usage: mccs license show [--json]
        mccs license install <file>
@@ -44,6 +46,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         trust: { type: 'boolean' },
         server: { type: 'string' },
         count: { type: 'string' },
+        lang: { type: 'string' },
       },
     })
   } catch (e) {
@@ -65,10 +68,24 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
           .catch(() => undefined)
         const { checkedAt: _, ...fromAgent } = live ?? { checkedAt: '' }
         const view: LicenseView = live ? (fromAgent as LicenseView) : await nodeLicenseView(bb)
+        if (v.json) {
+          io.out(JSON.stringify(view, null, 2))
+          return EXIT.OK
+        }
+        const l = await cliLocale(v.lang, async () => bb.configDir)
         io.out(
-          v.json
-            ? JSON.stringify(view, null, 2)
-            : `node ${view.node}: ${view.valid ? 'licensed' : 'LIMITED MODE (no automatic failover or auto-start)'}\n  type ${view.type ?? '-'}  host id ${view.hostId ?? '-'}  expires ${view.expires ?? (view.type ? 'never' : '-')}${view.daysLeft != null ? ` (${view.daysLeft} days left)` : ''}${view.server ? `  server ${view.server}` : ''}${view.licensee ? `  licensee ${view.licensee}` : ''}${view.reason ? `\n  reason: ${view.reason}` : ''}${view.warning ? `\n  WARNING: ${view.warning}` : ''}`,
+          t(l, view.valid ? 'cli.license.licensed' : 'cli.license.limited', { node: view.node }) +
+            '\n' +
+            t(l, 'cli.license.line', {
+              type: view.type ?? '-',
+              hostId: view.hostId ?? '-',
+              expires: view.expires ?? (view.type ? t(l, 'cli.license.never') : '-'),
+            }) +
+            (view.daysLeft != null ? t(l, 'cli.license.daysLeft', { days: view.daysLeft }) : '') +
+            (view.server ? t(l, 'cli.license.server', { server: view.server }) : '') +
+            (view.licensee ? t(l, 'cli.license.licensee', { licensee: view.licensee }) : '') +
+            (view.reason ? '\n' + t(l, 'cli.license.reason', { reason: view.reason }) : '') +
+            (view.warning ? '\n' + t(l, 'cli.license.warning', { warning: view.warning }) : ''),
         )
         return EXIT.OK
       }
@@ -79,10 +96,19 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         }
         const bb = b ?? (await loadBootstrap())
         const l = await installLicense(bb, await readLicenseFile(rest[0]!, '<file>'))
-        io.out(`license installed on ${bb.nodeName}: ${l.type}, host id ${l.hostId}, ${l.expires ? `expires ${l.expires}` : 'no expiry'}`)
+        const lang = await cliLocale(v.lang, async () => bb.configDir)
+        io.out(
+          t(lang, 'cli.license.installed', {
+            node: bb.nodeName,
+            type: l.type,
+            hostId: l.hostId,
+            expires: l.expires ? t(lang, 'cli.license.expires', { date: l.expires }) : t(lang, 'cli.license.noExpiry'),
+          }),
+        )
         // A running agent takes it at once (not at its next check); a stopped one reads it when it starts.
         const now = await rpc<LicenseView>(bb.controlSocket, 'license.check', {}, 10_000).catch(() => undefined)
-        if (now) io.out(`the running agent: ${now.valid ? 'licensed' : `LIMITED MODE: ${now.reason ?? ''}`}`)
+        if (now)
+          io.out(now.valid ? t(lang, 'cli.license.agentLicensed') : t(lang, 'cli.license.agentLimited', { reason: now.reason ?? '' }))
         return EXIT.OK
       }
       case 'keygen': {

@@ -6,10 +6,12 @@ import { LEVELS } from '../log/logger.js'
 import { rpc } from './control-client.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export const LOG_LEVEL_USAGE = `usage: mccs log-level [${LEVELS.join('|')}] [--json]`
 
-export async function logLevelCommand(args: string[], o: { socket: string; json: boolean }, io: CliIO): Promise<number> {
+export async function logLevelCommand(args: string[], o: { socket: string; json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   if (args.length > 1) {
     io.err(LOG_LEVEL_USAGE)
     return EXIT.USAGE
@@ -24,7 +26,7 @@ export async function logLevelCommand(args: string[], o: { socket: string; json:
     return e.code === 'MCCS_ERR_AGENT_DOWN' ? EXIT.AGENT_DOWN : e.code === 'MCCS_ERR_INVALID' ? EXIT.USAGE : exitOf(e.code, EXIT.FAILED)
   }
   if (o.json) io.out(JSON.stringify(r))
-  else if (r.before === undefined) io.out(`${r.node}: log level ${r.level} (one of ${r.levels.join(', ')})`)
-  else io.out(`${r.node}: log level ${r.level} (was ${r.before}); kept across restarts`)
+  else if (r.before === undefined) io.out(t(l, 'cli.logLevel.show', { node: r.node, level: r.level, levels: r.levels.join(', ') }))
+  else io.out(t(l, 'cli.logLevel.changed', { node: r.node, level: r.level, before: r.before }))
   return EXIT.OK
 }

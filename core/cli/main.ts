@@ -8,6 +8,9 @@ import { t } from '../i18n/messages.js'
 const usage = async (flag: unknown): Promise<string> =>
   t(await (await import('./lang.js')).cliLocale(flag, configDir).catch(() => 'en' as const), 'cli.usage')
 
+/** The language a command's human output is in (--lang, MCCS_LANG, the product's); a bad --lang is refused. */
+const cliLocaleOf = async (flag: unknown) => (await import('./lang.js')).cliLocale(flag, configDir)
+
 /** This node's config folder, for the product language: what the settings say (the full loader's answer). */
 const configDir = async (): Promise<string> => (await (await import('../config/bootstrap.js')).loadBootstrap()).configDir
 
@@ -41,7 +44,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'plugin': {
         // The folders the agent of this install loads (MCCS_HOME, settings file), plus --plugins.
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./plugin-cmd.js')).pluginCommand(rest, { json, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, io)
+        return await (
+          await import('./plugin-cmd.js')
+        ).pluginCommand(rest, { json, pluginDirs: [...pluginDirs, ...b.pluginDirs], locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'agent':
         return await (await import('./agent-cmd.js')).agentCommand(io)
@@ -77,6 +82,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
             nodeName: b.nodeName,
             json,
             ...(typeof values.timeout === 'string' ? { timeoutS: Number(values.timeout) } : {}),
+            locale: await cliLocaleOf(values.lang),
           },
           io,
         )
@@ -85,7 +91,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
         return await (
           await import('./config-cmd.js')
-        ).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json }, io)
+        ).configCommand(rest, { ...b, pluginDirs: [...b.pluginDirs, ...pluginDirs] }, { json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'cluster': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -93,7 +99,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'aws': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./aws-cmd.js')).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json }, io)
+        return await (
+          await import('./aws-cmd.js')
+        ).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'simulate':
         return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)
@@ -133,7 +141,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'hb': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./hb-cmd.js')).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket }, io)
+        return await (
+          await import('./hb-cmd.js')
+        ).hbCommand(argv.slice(argv.indexOf('hb') + 1), { socket: b.controlSocket, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'user': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -143,12 +153,14 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'log-level': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./log-level-cmd.js')).logLevelCommand(rest, { socket: b.controlSocket, json }, io)
+        return await (
+          await import('./log-level-cmd.js')
+        ).logLevelCommand(rest, { socket: b.controlSocket, json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'explain':
         return await (await import('./explain-cmd.js')).explainCommand(argv.slice(argv.indexOf('explain') + 1), io)
       case 'metrics':
-        return await (await import('./metrics-cmd.js')).metricsCommand(rest, io)
+        return await (await import('./metrics-cmd.js')).metricsCommand(rest, io, undefined, await cliLocaleOf(values.lang))
       case 'ec2-sim':
         return await (
           await import('./ec2sim-cmd.js')

@@ -5,12 +5,13 @@ import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { createMetricsToken, metricsTokenInfo, revokeMetricsToken, tokenFile } from '../console/metrics/token.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export const METRICS_USAGE = `usage: mccs metrics token create   a new token for GET /metrics (replaces the one in force; printed once)
        mccs metrics token show     whether a token is in force, and since when
        mccs metrics token revoke   remove it: every scrape is refused until a new one is made`
 
-export async function metricsCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
+export async function metricsCommand(argv: string[], io: CliIO, b?: Bootstrap, l: Locale = 'en'): Promise<number> {
   const [what, sub, ...rest] = argv
   if (what !== 'token' || !sub || rest.length) {
     io.err(METRICS_USAGE)
@@ -21,23 +22,21 @@ export async function metricsCommand(argv: string[], io: CliIO, b?: Bootstrap): 
     case 'create': {
       const token = await createMetricsToken(bb.configDir)
       io.out(token)
-      io.err(
-        `metrics token for node ${bb.nodeName} made (its hash is in ${tokenFile(bb.configDir)}); scrape https://<node>:<console port>/metrics with "Authorization: Bearer <token>". It is not shown again.`,
-      )
+      io.err(t(l, 'cli.metrics.made', { node: bb.nodeName, file: tokenFile(bb.configDir) }))
       return EXIT.OK
     }
     case 'show': {
       const info = await metricsTokenInfo(bb.configDir)
       io.out(
         info
-          ? `a metrics token is in force on ${bb.nodeName} (made ${info.created})`
-          : `no metrics token on ${bb.nodeName}: /metrics refuses every scrape (mccs metrics token create)`,
+          ? t(l, 'cli.metrics.inForce', { node: bb.nodeName, created: info.created })
+          : t(l, 'cli.metrics.noneScrape', { node: bb.nodeName }),
       )
       return EXIT.OK
     }
     case 'revoke': {
       const had = await revokeMetricsToken(bb.configDir)
-      io.out(had ? `metrics token of ${bb.nodeName} revoked: /metrics refuses every scrape` : `no metrics token on ${bb.nodeName}`)
+      io.out(had ? t(l, 'cli.metrics.revoked', { node: bb.nodeName }) : t(l, 'cli.metrics.none', { node: bb.nodeName }))
       return EXIT.OK
     }
     default:

@@ -9,15 +9,17 @@ import { currentUser } from './user.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export const NODE_USAGE =
   'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S] | mccs node remove <name>'
 
 export async function nodeCommand(
   args: string[],
-  o: { socket: string; nodeName: string; json: boolean; timeoutS?: number },
+  o: { socket: string; nodeName: string; json: boolean; timeoutS?: number; locale?: Locale },
   io: CliIO,
 ): Promise<number> {
+  const l = o.locale ?? 'en'
   const [verb, node = o.nodeName, ...extra] = args
   if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
   if (verb === 'remove') return (await import('./hb-cmd.js')).hbCommand(['node', 'remove', ...args.slice(1)], o, io) // live hb.json change
@@ -27,7 +29,7 @@ export async function nodeCommand(
     return EXIT.USAGE
   }
   if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0)) {
-    io.err('mccs node: --timeout must be a number of seconds above 0')
+    io.err(t(l, 'cli.node.timeout'))
     return EXIT.USAGE
   }
   const timeoutMs = (o.timeoutS ?? 120) * 1000
@@ -42,47 +44,45 @@ export async function nodeCommand(
   } catch (err) {
     const e = err as Error & { code?: string }
     if (e.code === 'MCCS_ERR_AGENT_DOWN' || e.code === 'MCCS_ERR_INTERNAL' || !e.code?.startsWith('MCCS_ERR_')) throw err
-    io.err(`rejected: ${e.message} (${e.code})`)
+    io.err(t(l, 'cli.ops.rejected', { reason: e.message, code: e.code }))
     return EXIT.REJECTED
   }
   if (o.json) {
     io.out(JSON.stringify(r, null, 2))
   } else if (verb === 'unstandby') {
-    io.out(`${r.node}: out of standby; groups may start there again`)
+    io.out(t(l, 'cli.node.unstandby', { node: r.node }))
   } else {
     const moves = Object.entries(r.report?.moved ?? {}).map(([g, to]) =>
-      to === 'stopped' ? `${g} stopped (no other node can take it)` : `${g} moved to ${to}`,
+      to === 'stopped' ? t(l, 'cli.node.stopped', { group: g }) : t(l, 'cli.node.moved', { group: g, node: to }),
     )
     io.out(
-      `${r.node}: ${r.report?.failed.length ? 'not in standby' : 'in standby'}; ${moves.length ? moves.join(', ') : 'no group ran there'}`,
+      t(l, r.report?.failed.length ? 'cli.node.notStandby' : 'cli.node.standby', {
+        node: r.node,
+        moves: moves.length ? moves.join(', ') : t(l, 'cli.node.noGroup'),
+      }),
     )
-    if (r.report?.left.length) io.err(`still on ${r.node} when the time was up: ${r.report.left.join(', ')}`)
-    if (r.report?.failed.length) io.err(`${r.node} stays active: ${r.report.failed.join(', ')} could not be stopped there (see its log)`)
+    if (r.report?.left.length) io.err(t(l, 'cli.node.left', { node: r.node, groups: r.report.left.join(', ') }))
+    if (r.report?.failed.length) io.err(t(l, 'cli.node.failed', { node: r.node, groups: r.report.failed.join(', ') }))
   }
   return r.report?.failed.length ? EXIT.FAILED : r.report?.left.length ? EXIT.TIMEOUT : EXIT.OK
 }
 
-async function maintenance(on: boolean, node: string, o: { socket: string; json: boolean }, io: CliIO): Promise<number> {
+async function maintenance(on: boolean, node: string, o: { socket: string; json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   let r: { outcome: { status: string; code?: string; reason?: string } }
   try {
     r = await rpc(o.socket, 'command', { cmd: { type: 'nodeMaintenance', node, on, user: currentUser() } }, 60_000)
   } catch (err) {
     const e = err as Error & { code?: string }
     if (e.code === 'MCCS_ERR_AGENT_DOWN' || e.code === 'MCCS_ERR_INTERNAL' || !e.code?.startsWith('MCCS_ERR_')) throw err
-    io.err(`rejected: ${e.message} (${e.code})`)
+    io.err(t(l, 'cli.ops.rejected', { reason: e.message, code: e.code }))
     return EXIT.REJECTED
   }
   if (o.json) io.out(JSON.stringify({ node, maintenance: on, outcome: r.outcome }, null, 2))
   if (r.outcome.status !== 'accepted') {
-    if (!o.json) io.err(`rejected: ${r.outcome.reason} (${r.outcome.code})`)
+    if (!o.json) io.err(t(l, 'cli.ops.rejected', { reason: r.outcome.reason ?? '', code: r.outcome.code ?? '' }))
     return EXIT.REJECTED
   }
-  if (!o.json) {
-    io.out(
-      on
-        ? `${node}: in maintenance; what runs there is left as it is (not monitored, not started, stopped or moved)`
-        : `${node}: out of maintenance; its resources are probed and managed again`,
-    )
-  }
+  if (!o.json) io.out(t(l, on ? 'cli.node.maintenanceOn' : 'cli.node.maintenanceOff', { node }))
   return EXIT.OK
 }

@@ -4,6 +4,7 @@ import { PluginHost } from '../plugins/host.js'
 import { builtinPluginsDir } from '../paths.js'
 import { table } from './table.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 /** Loads plugin folders in the agent's order (configured folders first, the built-in one last). */
 export async function loadTypes(pluginDirs: string[]): Promise<{ host: PluginHost; errors: Error[] }> {
@@ -16,23 +17,27 @@ export async function loadTypes(pluginDirs: string[]): Promise<{ host: PluginHos
 
 // `proc` runs any program: who it may run as is what the operator must see before installing.
 const procLabel = (users: string[] | undefined): string => `proc(as:${(users ?? []).join(',') || 'none'})`
-function procUsersText(users: string[]): string {
-  if (users.length === 0) return 'none (procUsers not declared: this plugin can start no process)'
-  const say = users.map((u) =>
-    u === 'root' ? 'root (also group 0, or a group the user is not in)' : u === '*' ? '* (any user but root)' : u,
-  )
-  return `${say.join(', ')} — the plugin may run any program as ${users.includes('root') ? 'these users, root included' : 'these users'}`
+function procUsersText(l: Locale, users: string[]): string {
+  if (users.length === 0) return t(l, 'cli.plugin.procNone')
+  const say = users.map((u) => (u === 'root' ? t(l, 'cli.plugin.procRoot') : u === '*' ? t(l, 'cli.plugin.procAny') : u))
+  return t(l, users.includes('root') ? 'cli.plugin.procUsersRoot' : 'cli.plugin.procUsers', { users: say.join(', ') })
 }
 
-export async function pluginCommand(args: string[], opts: { json: boolean; pluginDirs: string[] }, io: CliIO): Promise<number> {
+export async function pluginCommand(
+  args: string[],
+  opts: { json: boolean; pluginDirs: string[]; locale?: Locale },
+  io: CliIO,
+): Promise<number> {
+  const l = opts.locale ?? 'en'
   const [sub, type] = args
   const { host, errors } = await loadTypes(opts.pluginDirs)
   try {
-    for (const e of errors) io.err(`warning: ${e.message}`)
+    for (const e of errors) io.err(t(l, 'cli.plugin.warning', { message: e.message }))
     if (sub === 'list' || sub === undefined) {
       const rows = host.list().map((p) => ({
         type: p.manifest.name,
-        displayName: p.manifest.displayName,
+        // The plugin's own name for itself in this language, when its locale files have one.
+        displayName: (!opts.json && p.locales?.[l]?.displayName) || p.manifest.displayName,
         version: p.manifest.version,
         kind: p.manifest.kind,
         engines: p.manifest.engines.mccs,
@@ -51,7 +56,13 @@ export async function pluginCommand(args: string[], opts: { json: boolean; plugi
       else
         io.out(
           table(
-            ['TYPE', 'VERSION', 'KIND', 'NAME', 'PERMISSIONS'],
+            [
+              t(l, 'cli.plugin.colType'),
+              t(l, 'cli.plugin.colVersion'),
+              t(l, 'cli.plugin.colKind'),
+              t(l, 'cli.plugin.colName'),
+              t(l, 'cli.plugin.colPermissions'),
+            ],
             rows.map((r) => [
               r.type,
               r.version,
@@ -66,7 +77,7 @@ export async function pluginCommand(args: string[], opts: { json: boolean; plugi
     if (sub === 'info') {
       const p = type ? host.get(type) : undefined
       if (!p) {
-        io.err(`mccs plugin info: no resource type '${type ?? ''}' is loaded (see mccs plugin list)`)
+        io.err(t(l, 'cli.plugin.noType', { type: type ?? '' }))
         return 1
       }
       const m = p.manifest
@@ -74,36 +85,54 @@ export async function pluginCommand(args: string[], opts: { json: boolean; plugi
         io.out(JSON.stringify({ ...m, dir: p.dir }, null, 2))
         return 0
       }
-      io.out(`${m.displayName} (${m.name}) ${m.version}, ${m.kind} plugin, needs MCCS plugin API ${m.engines.mccs}`)
-      if (m.description) io.out(m.description)
-      io.out(`loaded from: ${p.dir}`)
-      io.out(`permissions: ${m.permissions.join(', ') || '(none)'}`)
-      if (m.permissions.includes('proc')) io.out(`process users: ${procUsersText(m.procUsers ?? [])}`)
+      // Its name, description and field titles in this language where its locale files have them.
+      const own = p.locales?.[l] ?? {}
+      io.out(
+        t(l, 'cli.plugin.infoHead', {
+          displayName: own.displayName ?? m.displayName,
+          name: m.name,
+          version: m.version,
+          kind: m.kind,
+          api: m.engines.mccs,
+        }),
+      )
+      if (m.description) io.out(own.description ?? m.description)
+      io.out(t(l, 'cli.plugin.loadedFrom', { dir: p.dir }))
+      io.out(t(l, 'cli.plugin.permissions', { permissions: m.permissions.join(', ') || t(l, 'cli.plugin.none') }))
+      if (m.permissions.includes('proc')) io.out(t(l, 'cli.plugin.procLine', { users: procUsersText(l, m.procUsers ?? []) }))
       if (m.defaults)
         io.out(
-          `defaults: ${Object.entries(m.defaults)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')}`,
+          t(l, 'cli.plugin.defaults', {
+            defaults: Object.entries(m.defaults)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          }),
         )
       const props = (m.wizard.properties ?? {}) as Record<string, Record<string, unknown>>
       const required = new Set((m.wizard.required as string[] | undefined) ?? [])
-      io.out('attributes:')
+      io.out(t(l, 'cli.plugin.attributes'))
       io.out(
         table(
-          ['NAME', 'TYPE', 'REQUIRED', 'SCOPE', 'TITLE'],
+          [
+            t(l, 'cli.plugin.colName'),
+            t(l, 'cli.plugin.colType'),
+            t(l, 'cli.plugin.colRequired'),
+            t(l, 'cli.plugin.colScope'),
+            t(l, 'cli.plugin.colTitle'),
+          ],
           Object.entries(props).map(([k, s]) => [
             k,
             String(s.type ?? (s.enum ? 'enum' : s.$ref ? 'enum' : 'any')),
-            required.has(k) ? 'yes' : 'no',
+            t(l, required.has(k) ? 'cli.plugin.yes' : 'cli.plugin.no'),
             (s['x-mccs'] as { scope?: string } | undefined)?.scope ?? 'global',
-            String(s.title ?? ''),
+            own[`wizard.${k}.title`] ?? String(s.title ?? ''),
           ]),
         ),
       )
-      io.out('wizard schema (JSON Schema 2020-12): mccs plugin info ' + m.name + ' --json')
+      io.out(t(l, 'cli.plugin.schemaHint', { name: m.name }))
       return 0
     }
-    io.err('usage: mccs plugin list [--json] | mccs plugin info <type> [--json]')
+    io.err(t(l, 'cli.plugin.usage'))
     return 2
   } finally {
     host.dispose()

@@ -47,7 +47,6 @@ function terminalSource(input: NodeJS.ReadStream, prompts: NodeJS.WriteStream): 
     terminal: true,
     ask: (prompt, what) =>
       new Promise((resolve, reject) => {
-        prompts.write(prompt)
         let typed = ''
         const done = (err: Error | null) => {
           input.off('data', onData)
@@ -67,7 +66,9 @@ function terminalSource(input: NodeJS.ReadStream, prompts: NodeJS.WriteStream): 
             if (typed.length > MAX_STDIN) return done(new MccsError('MCCS_ERR_TOO_LARGE', `the ${what} is too long`, { field: 'terminal' }))
           }
         }
+        // Echo off before the prompt shows: an answer typed the moment it appears is not echoed either.
         input.setRawMode(true)
+        prompts.write(prompt)
         input.resume()
         input.on('data', onData)
       }),

@@ -11,18 +11,20 @@ import { SupportStore } from '../support/store.js'
 import { ConfigStore } from '../config/store.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
 export const SUPPORT_USAGE = 'usage: mccs support [--out file] [--json] | mccs support list [--json]'
 
 export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Bootstrap): Promise<number> {
-  let o: { out?: string; json?: boolean }
+  let o: { out?: string; json?: boolean; lang?: string }
   let args: string[]
   try {
     const p = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { out: { type: 'string' }, json: { type: 'boolean' } },
+      options: { out: { type: 'string' }, json: { type: 'boolean' }, lang: { type: 'string' } },
     })
     o = p.values
     args = p.positionals
@@ -31,13 +33,14 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
     return EXIT.USAGE
   }
   const b = bootstrap ?? (await loadBootstrap())
+  const l = await cliLocale(o.lang, async () => b.configDir)
   if (args[0] === 'list') {
     const list = await new SupportStore(b.stateDir).list()
     io.out(
       o.json
         ? JSON.stringify(list, null, 2)
-        : list.map((x) => `${x.id}  ${x.createdAt}  ${x.nodes.join(',')}  ${x.size} bytes`).join('\n') ||
-            'no support bundles kept on this node',
+        : list.map((x) => t(l, 'cli.support.row', { id: x.id, at: x.createdAt, nodes: x.nodes.join(','), size: x.size })).join('\n') ||
+            t(l, 'cli.support.none'),
     )
     return EXIT.OK
   }
@@ -64,8 +67,8 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
   io.out(
     o.json
       ? JSON.stringify({ ...info, file: out }, null, 2)
-      : `support bundle ${info.id} (${info.size} bytes, node ${info.nodes.join(', ')}) written to ${out}`,
+      : t(l, 'cli.support.written', { id: info.id, size: info.size, nodes: info.nodes.join(', '), file: out }),
   )
-  for (const u of info.unreachable) io.err(`not collected: ${u.node}: ${u.reason}`)
+  for (const u of info.unreachable) io.err(t(l, 'cli.support.notCollected', { node: u.node, reason: u.reason }))
   return info.nodes.length ? EXIT.OK : EXIT.FAILED
 }

@@ -7,6 +7,7 @@ import { attributeAjv, explainErrors, type ValidateFunction } from '../config/aj
 import { MccsError } from '../errors.js'
 import type { Locale } from '../i18n/messages.js'
 import { discoverHere, WIZARD_HOOK_TIMEOUT_MS, WIZARD_RESOURCE } from '../agent/wizard-hooks.js'
+import { groupKey, groupOf } from '../plugins/plugin-locales.js'
 
 /** The type list in a language: a plugin's own locale file gives its display name and description. */
 export function listTypes(agent: Agent, lang: Locale = 'en') {
@@ -45,6 +46,10 @@ export function typeInfo(agent: Agent, type: string, lang: Locale = 'en') {
         ...s,
         ...(typeof s.title === 'string' && own[`wizard.${k}.title`] ? { title: own[`wizard.${k}.title`] } : {}),
         ...(typeof s.description === 'string' && own[`wizard.${k}.description`] ? { description: own[`wizard.${k}.description`] } : {}),
+        // The heading it is grouped under, in the plugin's words for this language.
+        ...(groupOf(s) !== undefined && own[groupKey(groupOf(s)!)]
+          ? { 'x-mccs': { ...(s['x-mccs'] as object), group: own[groupKey(groupOf(s)!)] } }
+          : {}),
       },
     ]),
   )

@@ -12,21 +12,34 @@ import type { PluginManifest } from '../../sdk/src/types.js'
 
 export type PluginLocales = Partial<Record<Locale, Record<string, string>>>
 
-/** The keys every declared locale must have: the display name, and each wizard property's title and
- *  description where the manifest has one (wizard.<property>.title, wizard.<property>.description). */
+/** The keys every declared locale must have: the display name, each wizard property's title and
+ *  description where the manifest has one (wizard.<property>.title, wizard.<property>.description), and each
+ *  heading the wizard groups its fields under (`x-mccs.group`: wizardGroup.<heading>). */
 export function requiredLocaleKeys(m: PluginManifest): string[] {
   const keys = ['displayName']
   if (m.description) keys.push('description')
-  const props = ((m.wizard as { properties?: Record<string, { title?: unknown; description?: unknown }> }).properties ?? {}) as Record<
-    string,
-    { title?: unknown; description?: unknown }
-  >
+  const props = (m.wizard as { properties?: Record<string, WizardProp> }).properties ?? {}
+  const groups = new Set<string>()
   for (const [p, s] of Object.entries(props)) {
     if (typeof s?.title === 'string') keys.push(`wizard.${p}.title`)
     if (typeof s?.description === 'string') keys.push(`wizard.${p}.description`)
+    const g = groupOf(s)
+    if (g !== undefined) groups.add(g)
   }
+  for (const g of groups) keys.push(groupKey(g))
   return keys
 }
+
+type WizardProp = { title?: unknown; description?: unknown; 'x-mccs'?: { group?: unknown } } | null
+
+/** The heading a wizard property is grouped under, if any. */
+export const groupOf = (s: WizardProp | undefined): string | undefined => {
+  const g = s?.['x-mccs']?.group
+  return typeof g === 'string' && g !== '' ? g : undefined
+}
+
+/** The locale key of a wizard heading: the heading's own (English) text after `wizardGroup.`. */
+export const groupKey = (heading: string): string => `wizardGroup.${heading}`
 
 /** Reads and checks the locale files a manifest declares; {} when it declares none. */
 export async function loadPluginLocales(dir: string, m: PluginManifest): Promise<PluginLocales> {

@@ -8,15 +8,18 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { startTestAgent } from '../agent/helpers.js'
 import { startConsole } from '../../core/console/server.js'
 import { consoleSettings } from '../../core/console/settings.js'
 import { packageRoot } from '../../core/paths.js'
 import { userCommand } from '../../core/cli/user-cmd.js'
-import { consoleTarget } from '../../core/cli/console-client.js'
+import { consoleTarget, consoleHosts } from '../../core/cli/console-client.js'
 
 const ADMIN_PW = 'Admin-pass1!ok'
 const BOB_PW = 'Secret-pass2!ok'
+
+const whichScript = (): string | false => (existsSync('/usr/bin/script') ? false : 'no util-linux script for a pty')
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -162,12 +165,74 @@ t.test('mccs user through the console API', async (t) => {
     t.match(oplog, /"command":"userDelete".*"target":"bob".*"result":"done"/)
   })
 
+  // On a terminal (util-linux `script` gives the command a pty): prompts, no echo, the rules shown first,
+  // the new password typed twice. Each answer is sent only once its prompt is shown, as a person types.
+  const onTerminal = async (args: string[], answers: Array<[RegExp, string]>) => {
+    const cmd = [bin, ...args].map((a) => `'${a}'`).join(' ')
+    const p = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let next = 0
+    p.stdout.on('data', (d) => {
+      out += d
+      while (next < answers.length && answers[next]![0].test(out)) {
+        p.stdin.write(`${answers[next]![1]}\r`)
+        next++
+      }
+    })
+    const code = await new Promise<number>((resolve) => p.on('close', (c) => resolve(c ?? 1)))
+    return { code, out, answered: next }
+  }
+  await t.test('on a terminal: prompts without echo, the rules first, the new password twice', { skip: whichScript() }, async (t) => {
+    const list = await onTerminal(['user', 'list'], [[/Password of mcuser \(to log in\): $/, ADMIN_PW]])
+    t.equal(list.code, 0, list.out)
+    t.match(list.out, /mcuser \(you\)\s+administrator/)
+    t.notOk(list.out.includes(ADMIN_PW), 'the password is not echoed')
+
+    const before = await readFile(accountsFile, 'utf8')
+    const differ = await onTerminal(
+      ['user', 'add', 'carol'],
+      [
+        [/Password of mcuser \(to log in\): $/, ADMIN_PW],
+        [/New password for carol: $/, 'Tty-Secret9!xy'],
+        [/New password again: $/, 'Tty-Secret9!xz'],
+      ],
+    )
+    t.equal(differ.answered, 3)
+    t.equal(differ.code, 2, differ.out)
+    t.match(
+      differ.out,
+      /Password rules\r?\n {2}- a lowercase letter \(a-z\)[\s\S]*does not contain the user ID \(carol\)/,
+      'the rules before the prompt',
+    )
+    t.match(differ.out, /The two new passwords differ\./)
+    t.equal(await readFile(accountsFile, 'utf8'), before, 'nothing added')
+
+    const ko = await onTerminal(
+      ['user', 'add', 'carol', '--lang', 'ko'],
+      [
+        [/mcuser의 비밀번호 \(로그인\): $/, ADMIN_PW],
+        [/carol의 새 비밀번호: $/, 'Tty-Secret9!xy'],
+        [/새 비밀번호 다시 입력: $/, 'Tty-Secret9!xy'],
+      ],
+    )
+    t.equal(ko.code, 0, ko.out)
+    t.match(ko.out, /비밀번호 규칙/)
+    t.match(ko.out, /계정 carol을\(를\) 추가했습니다 \(운영자\)/)
+    t.notOk(ko.out.includes('Tty-Secret9'), 'not echoed')
+    const del = await cli(`${ADMIN_PW}\n`, 'user', 'delete', 'carol')
+    t.equal(del.code, 0, del.err)
+  })
+
   await t.test("a server without this node's console certificate gets no password", async (t) => {
     const logFile = path.join(b.logDir, 'mccs.log')
     const logins = async () => ((await readFile(logFile, 'utf8')).match(/console login\b/g) ?? []).length
     const before = await logins()
     const real = await consoleTarget(b, { ...ta.env })
     t.equal(real.port, port)
+    t.same(real.hosts, ['127.0.0.1'], 'the default listen address (0.0.0.0) is tried on loopback')
+    // A console set to listen on one outside address binds 127.0.0.1 while the shipped password is left.
+    t.same(consoleHosts(['192.0.2.7']), ['127.0.0.1', '192.0.2.7'])
+    t.same(consoleHosts(['::', '10.0.0.1', '127.0.0.2']), ['127.0.0.2', '::1', '10.0.0.1'])
     let asked = 0
     const out: string[] = []
     const code = await userCommand(

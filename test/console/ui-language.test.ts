@@ -75,6 +75,11 @@ if (why) {
     const form = (await page.textContent('#add-resource .ar-form')) ?? ''
     t.match(form, /실행 사용자/, "the process plugin's field titles in Korean")
     t.match(form, /셸을 거치지 않습니다/, 'and its help')
+    // The headings a wizard groups its fields under (x-mccs.group), from the plugin's locale file too.
+    await page.selectOption('#ar-type', 'aws-eip')
+    await page.waitForSelector('#add-resource .wz-group-head')
+    const heads = await page.$$eval('#add-resource .wz-group-head', (es) => es.map((e) => e.textContent))
+    t.same(heads, ['탄력적 IP', '노드별'], 'the wizard headings in Korean')
     await page.keyboard.press('Escape')
     await page.waitForSelector('#add-resource', { state: 'detached' })
 

@@ -81,4 +81,24 @@ t.test('declared locales must hold every key; the tool names the key and the loc
   t.equal(ok.code, 0, ok.stderr)
   const loaded = await loadPluginDir(dir)
   t.equal(loaded.locales?.ko?.['wizard.path.title'], '경로')
+
+  // A heading the wizard groups fields under (x-mccs.group) is a text to translate too.
+  m.wizard = {
+    type: 'object',
+    properties: { path: { type: 'string', title: 'Path', description: 'Where the marker lives', 'x-mccs': { group: 'Marker file' } } },
+  }
+  fs.writeFileSync(manifestFile, JSON.stringify(m, null, 2))
+  const noHeading = await cli(['validate', dir])
+  t.equal(noHeading.code, 1, 'a heading without its text is refused')
+  t.match(noHeading.stderr, /key 'wizardGroup.Marker file' is missing in locale 'en'/)
+  write('en', { ...en, 'wizardGroup.Marker file': 'Marker file' })
+  write('ko', {
+    displayName: '내 타입',
+    'wizard.path.title': '경로',
+    'wizard.path.description': '표시 파일 위치 ({example})',
+    'wizardGroup.Marker file': '표시 파일',
+  })
+  const withHeading = await cli(['validate', dir])
+  t.equal(withHeading.code, 0, withHeading.stderr)
+  t.equal((await loadPluginDir(dir)).locales?.ko?.['wizardGroup.Marker file'], '표시 파일')
 })
