@@ -13,6 +13,8 @@ import type { GatheredTimelines } from '../agent/timeline-peers.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
 export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO time>] [--json]'
 
@@ -28,7 +30,7 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { since: { type: 'string' }, json: { type: 'boolean' } },
+      options: { since: { type: 'string' }, json: { type: 'boolean' }, lang: { type: 'string' } },
     })
   } catch (e) {
     io.err(`mccs explain: ${(e as Error).message}\n${EXPLAIN_USAGE}`)
@@ -42,24 +44,31 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   const group = positionals[0]!
   const since = v.since === undefined ? null : parseSince(v.since)
   if (v.since !== undefined && !since) {
-    io.err(`mccs explain: --since: '${v.since}' is neither an age (30m, 2h, 1d) nor an ISO time`)
+    io.err(
+      t(await cliLocale(v.lang, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const), 'cli.explain.since', {
+        since: v.since,
+      }),
+    )
     return EXIT.USAGE
   }
   const bb = b ?? (await loadBootstrap())
+  const l = await cliLocale(v.lang, async () => bb.configDir)
   const main = JSON.parse(await readFile(path.join(bb.configDir, 'main.json'), 'utf8').catch(() => '{}')) as {
     groups?: ExplainGroupConfig[]
     resources?: Array<{ name: string; group: string }>
   }
   const cfg = main.groups?.find((g) => g.name === group)
   if (!cfg) {
-    io.err(`mccs explain: group: no group named '${group}' in the configuration`)
+    io.err(t(l, 'cli.explain.noGroup', { group }))
     return EXIT.REJECTED
   }
   const got = await gather(bb, since)
   const all = mergeTimelines(got ? got.lists : [await readTimeline(path.join(bb.logDir, TIMELINE_FILE))])
   const scope = got
-    ? `${got.missing.length ? `nodes that answered; not: ${got.missing.map((m) => `${m.node} (${m.reason})`).join(', ')}` : 'every node'}`
-    : `this node only: the agent did not answer, ${path.join(bb.logDir, TIMELINE_FILE)} read`
+    ? got.missing.length
+      ? t(l, 'cli.explain.scopeSome', { missing: got.missing.map((m) => `${m.node} (${m.reason})`).join(', ') })
+      : t(l, 'cli.explain.scopeAll')
+    : t(l, 'cli.explain.scopeHere', { file: path.join(bb.logDir, TIMELINE_FILE) })
   const resources = (main.resources ?? []).filter((r) => r.group === group).map((r) => r.name)
   const told = explainGroup(cfg, resources, all, since)
   const story = told.story
@@ -70,11 +79,22 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
     return EXIT.OK
   }
   if (!story.length) {
-    io.out(`${group}: nothing in the timeline${since ? ` since ${since}` : ''} (${path.join(bb.logDir, TIMELINE_FILE)})`)
+    io.out(
+      t(l, 'cli.explain.nothing', {
+        group,
+        since: since ? t(l, 'cli.explain.sinceText', { since }) : '',
+        file: path.join(bb.logDir, TIMELINE_FILE),
+      }),
+    )
     return EXIT.OK
   }
   io.out(
-    `${group} — the timeline${since ? ` since ${since}` : ''} (${scope}; ${group}'s nodes in order of preference: ${cfg.nodes.join(', ')}):`,
+    t(l, 'cli.explain.head', {
+      group,
+      since: since ? t(l, 'cli.explain.sinceText', { since }) : '',
+      scope,
+      nodes: cfg.nodes.join(', '),
+    }),
   )
   for (const e of story) {
     const rule = told.rules.get(e)

@@ -1,6 +1,6 @@
 // Issue 18, What 8: more of the CLI's human output in Korean — `mccs node standby|unstandby|maintenance|
 // unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show`, `mccs support list`, `mccs metrics
-// token show`, `mccs config validate`, `mccs aws policy` and `mccs plugin list|info` (the
+// token show`, `mccs config validate`, `mccs aws policy`, `mccs explain` (its frame; the story's lines are the timeline's English) and `mccs plugin list|info` (the
 // plugin's own name and field titles from its locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
 // the same in both languages.
 import t from 'tap'
@@ -67,6 +67,14 @@ t.test('node, log-level and plugin in Korean and English', async (t) => {
   const aws = await both('aws', 'policy')
   t.equal(aws.en.out.trim(), 'no configured resource or fence device uses EC2: no policy needed')
   t.equal(aws.ko.out.trim(), 'EC2를 쓰는 리소스나 펜스 장치가 구성되어 있지 않습니다: 정책이 필요 없습니다')
+
+  const explain = await both('explain', 'nope')
+  t.equal(explain.en.code, 3)
+  t.equal(explain.en.err.trim(), "mccs explain: group: no group named 'nope' in the configuration")
+  t.equal(explain.ko.err.trim(), "mccs explain: group: 구성에 'nope' 그룹이 없습니다")
+  const since = await ta.cli('explain', 'nope', '--since', 'soon', '--lang', 'ko')
+  t.equal(since.code, 2)
+  t.match(since.err, /'soon'은\(는\) 경과 시간/)
 
   const list = await both('plugin', 'list')
   t.match(list.en.out, /^TYPE\s+VERSION\s+KIND\s+NAME\s+PERMISSIONS/)
