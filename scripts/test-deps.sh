@@ -18,6 +18,7 @@ have tcpdump || need+=(tcpdump)                # the peer channel capture test (
 have qemu-storage-daemon || need+=(qemu-system-common)   # mirror disk data plane (test/mirror)
 have nbdfuse || need+=(libnbd-bin)             # mirror disk local attach (NBD export -> FUSE file -> loop); nbdinfo
 have qemu-io || need+=(qemu-utils)             # the mirror's TLS test writes to an export without the key (it was skipped in CI)
+have socat || need+=(socat)                   # the mirror secondary's replication listener (TCP_NODELAY in front of qsd's NBD server)
 have fio || need+=(fio)                         # the mirror bench (scripts/bench/mirror.ts)
 have mkfs.ext4 || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 have sqlite3 || need+=(sqlite3)                # the mirror disk's failover lab test: the service's database (Node 20 has no node:sqlite)
