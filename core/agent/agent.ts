@@ -988,6 +988,15 @@ export class Agent extends EventEmitter {
             // Nothing auto-starts on a member whose license was never heard (it would count as licensed).
             await this.licenses.learn(this.role.partitionPeers(), 2000)
             if (token !== this.leadToken || !this.role?.isCoordinator()) return
+            // The partition is read from the installed quorate view. During a view change in progress the role
+            // still coordinates but shows no partition (partitionPeers() is empty): every peer would be taken
+            // for lost and fenced, and once the same view held again nothing would tell the engine otherwise
+            // (ui-operate in a loaded full run: n1 retried fencing n2 for the rest of the run while n2 followed
+            // it in view 6). A real loss of quorum resigns, which ends this wait.
+            while (!this.role.members()?.quorate) {
+              await new Promise((r) => setTimeout(r, 20))
+              if (token !== this.leadToken || !this.role?.isCoordinator()) return
+            }
             // A new coordinator trusts nothing it did not see: every node is probed (start) before acting;
             // a node outside the partition is down and must be fenced before its groups move. The partition
             // as it is now, not as it was when this node became coordinator: a membership change while the
