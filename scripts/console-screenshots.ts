@@ -1,6 +1,7 @@
 // Screenshots of the console's main screens for docs/screenshots/: login, main (tree + detail), the
 // add-resource wizard, the log console, the dependency graph. Runs a real two-node cluster on loopback
 // with a demo group, as the browser tests do.   node --no-node-snapshot --import tsx scripts/console-screenshots.ts
+import { spawnSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { packageRoot } from '../core/paths.js'
@@ -10,6 +11,13 @@ const out = path.join(packageRoot(), 'docs/screenshots')
 const why = await browserUnavailable()
 if (why) {
   console.error(`cannot take screenshots: ${why}`)
+  process.exit(1)
+}
+// Without a Korean font Chromium draws every Hangul glyph as a box (seen 2026-12-07 on a fresh machine): refuse
+// rather than write such screenshots. Debian: fonts-nanum (or fonts-noto-cjk).
+const ko = spawnSync('fc-list', [':lang=ko', 'family'], { encoding: 'utf8' })
+if (ko.status !== 0 || !ko.stdout.trim()) {
+  console.error('cannot take the Korean screenshots: no font for Korean (fc-list :lang=ko is empty); install fonts-nanum')
   process.exit(1)
 }
 await mkdir(out, { recursive: true })
@@ -71,6 +79,13 @@ try {
   await page.click('#ar-add')
   await page.waitForSelector('#wz-argv-err:not(:empty)')
   await page.screenshot({ path: path.join(out, 'add-resource-wizard.png') })
+  // An error the agent answers: a resource name that is taken (the same error in Korean below).
+  await page.fill('#wz-argv', `${process.execPath}\n-e\nsetInterval(() => {}, 1000)`)
+  await page.fill('#ar-name', 'app')
+  await page.click('#ar-add')
+  await page.waitForSelector('#ar-error:not(:empty)', { state: 'attached' })
+  await page.locator('#ar-error').scrollIntoViewIfNeeded()
+  await page.screenshot({ path: path.join(out, 'error.png') })
   await page.keyboard.press('Escape')
   await page.click('#log-clear')
   await pick(page, 'group:batch')
