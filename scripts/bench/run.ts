@@ -241,6 +241,30 @@ row(
   }
 }
 {
+  // Size (issue 19, What 4): 16 agents, hb.json's limit (32 needs that limit raised: not run).
+  const sc = await node('scale.ts', ['--nodes', quick ? '8' : '16', '--idle', quick ? '5' : '20', '--hog', quick ? '5' : '20'])
+  if (sc.skipped) row('size: many agents', 'skipped', '', String(sc.skipped))
+  else {
+    row(
+      `${sc.nodes} agents in the lab, default timing, idle: CPU per agent (median / max), heartbeat bytes sent per node, RSS`,
+      `${sc.cpuPctMedian} / ${sc.cpuPctMax} % of one core, ${sc.txBytesPerSMedian} B/s, ${sc.rssMbMedian} MB`,
+      '< 1 % (the 3-node goal)',
+      `one view formed in ${sc.formedMs} ms from the first agent's start`,
+    )
+    row(
+      `${sc.nodes} agents: kill -9 of one node → every survivor in one quorate view without it (max / median)`,
+      `${sc.loss.agreedMaxMs} / ${sc.loss.agreedMedianMs} ms (${sc.loss.views.length} view${sc.loss.views.length === 1 ? '' : 's'})`,
+      '≤ 1000 ms',
+      "each survivor's status asked every 100 ms",
+    )
+    row(
+      `${sc.nodes} agents: ${sc.hog.seconds} s of a CPU hog on all ${sc.hog.cores} cores`,
+      `${sc.hog.falseNodeDown} false 'node down', ${sc.hog.fences} fences`,
+      'none',
+    )
+  }
+}
+{
   const mi = await node('mirror.ts', [])
   if (mi.skipped) row('mirror disk', 'skipped', '', String(mi.skipped))
   else {
