@@ -6,10 +6,10 @@
 //          'node down' events in the agents' logs, group moves and probe rounds with two answers
 //   node --no-node-snapshot --import tsx scripts/bench/cluster-load.ts [--idle 20] [--hog 60]
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { labAvailable, run } from '../lab/lab.js'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
+import { countHeartbeat, cpuTicks, heartbeatCounters, HZ } from '../lab/meter.js'
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`)
@@ -23,11 +23,6 @@ if (!avail.ok) {
   process.exit(0)
 }
 
-const ticks = async (pid: number) => {
-  const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return Number(s[11]) + Number(s[12])
-}
-const hz = 100
 const hogs: ChildProcess[] = []
 const c = await AgentCluster.create({ prefix: `mccs${process.pid}b-` })
 try {
@@ -35,29 +30,17 @@ try {
   await until(async () => (c.rounds.at(-1)?.who.join() === 'n1' ? true : undefined), 90_000, 'web answering from n1')
   await until(async () => ((await c.status('n3')).membership?.role === 'follower' ? true : undefined), 30_000, 'n3 following')
   await new Promise((r) => setTimeout(r, 3000))
-  for (const n of c.nodes) {
-    await c.lab.exec(n, ['nft', '-f', '-'], {
-      input:
-        'table inet mccsbench {\n chain o {\n  type filter hook output priority 0;\n  udp dport 14321 counter\n }\n chain i {\n  type filter hook input priority 0;\n  udp dport 14321 counter\n }\n}\n',
-    })
-  }
-  const counters = async (n: string) => {
-    const j = JSON.parse((await c.lab.exec(n, ['nft', '-j', 'list', 'table', 'inet', 'mccsbench'])).stdout) as {
-      nftables: Array<{ rule?: { chain: string; expr: Array<{ counter?: { bytes: number; packets: number } }> } }>
-    }
-    const by = (ch: string) =>
-      j.nftables.find((x) => x.rule?.chain === ch)?.rule?.expr.find((e) => e.counter)?.counter ?? { bytes: 0, packets: 0 }
-    return { tx: by('o'), rx: by('i') }
-  }
+  for (const n of c.nodes) await countHeartbeat(c, n)
+  const counters = (n: string) => heartbeatCounters(c, n)
   const pids = Object.fromEntries(c.nodes.map((n) => [n, c.agents[n]!.pid!]))
   const t0 = Date.now()
-  const cpu0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await ticks(pids[n]!)] as const)))
+  const cpu0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await cpuTicks(pids[n]!)] as const)))
   const net0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await counters(n)] as const)))
   await new Promise((r) => setTimeout(r, idleS * 1000))
   const secs = (Date.now() - t0) / 1000
   const idle: Record<string, unknown> = {}
   for (const n of c.nodes) {
-    const cpu = (((await ticks(pids[n]!)) - cpu0[n]!) / hz / secs) * 100
+    const cpu = (((await cpuTicks(pids[n]!)) - cpu0[n]!) / HZ / secs) * 100
     const nn = await counters(n)
     idle[n] = {
       cpuPct: Number(cpu.toFixed(2)),

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { labAvailable } from '../lab/lab.js'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
+import { countHeartbeat, cpuTicks, heartbeatCounters, HZ } from '../lab/meter.js'
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`)
@@ -27,12 +28,7 @@ if (!avail.ok) {
   process.exit(0)
 }
 
-const ticks = async (pid: number) => {
-  const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return Number(s[11]) + Number(s[12])
-}
 const rss = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
-const hz = 100
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 const hogs: ChildProcess[] = []
 const started = Date.now()
@@ -51,23 +47,11 @@ try {
   const formedMs = Date.now() - started
   await new Promise((r) => setTimeout(r, 3000))
 
-  for (const n of c.nodes) {
-    await c.lab.exec(n, ['nft', '-f', '-'], {
-      input:
-        'table inet mccsbench {\n chain o {\n  type filter hook output priority 0;\n  udp dport 14321 counter\n }\n chain i {\n  type filter hook input priority 0;\n  udp dport 14321 counter\n }\n}\n',
-    })
-  }
-  const counters = async (n: string) => {
-    const j = JSON.parse((await c.lab.exec(n, ['nft', '-j', 'list', 'table', 'inet', 'mccsbench'])).stdout) as {
-      nftables: Array<{ rule?: { chain: string; expr: Array<{ counter?: { bytes: number; packets: number } }> } }>
-    }
-    const by = (ch: string) =>
-      j.nftables.find((x) => x.rule?.chain === ch)?.rule?.expr.find((e) => e.counter)?.counter ?? { bytes: 0, packets: 0 }
-    return { tx: by('o'), rx: by('i') }
-  }
+  for (const n of c.nodes) await countHeartbeat(c, n)
+  const counters = (n: string) => heartbeatCounters(c, n)
   const pids = Object.fromEntries(c.nodes.map((n) => [n, c.agents[n]!.pid!]))
   const t0 = Date.now()
-  const cpu0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await ticks(pids[n]!)] as const)))
+  const cpu0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await cpuTicks(pids[n]!)] as const)))
   const net0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await counters(n)] as const)))
   await new Promise((r) => setTimeout(r, idleS * 1000))
   const secs = (Date.now() - t0) / 1000
@@ -75,7 +59,7 @@ try {
   const tx: number[] = []
   const mem: number[] = []
   for (const n of c.nodes) {
-    cpu.push((((await ticks(pids[n]!)) - cpu0[n]!) / hz / secs) * 100)
+    cpu.push((((await cpuTicks(pids[n]!)) - cpu0[n]!) / HZ / secs) * 100)
     tx.push(((await counters(n)).tx.bytes - net0[n]!.tx.bytes) / secs)
     mem.push(await rss(pids[n]!))
   }
