@@ -93,9 +93,11 @@ t.test(
       }
       const fuse = path.join(vol.c.runDir, 'fuse')
       if (mountedAt(fuse)) sh(['umount', '-l', fuse])
-      const f = await procs.status('mirror.md0', 'nbdfuse').catch(() => null)
-      killPid(f?.supervisorPid)
-      killPid(f?.pid)
+      for (const name of ['nbdfuse', 'relay']) {
+        const f = await procs.status('mirror.md0', name).catch(() => null)
+        killPid(f?.supervisorPid)
+        killPid(f?.pid)
+      }
       mm.close()
       procs.close()
       fs.rmSync(dir, { recursive: true, force: true })
