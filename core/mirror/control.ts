@@ -40,7 +40,8 @@ export async function mirrorControl(mm: MirrorManager, p: Record<string, unknown
   }
   switch (op as MirrorOp) {
     case 'status': {
-      const list = name ? [name] : mm.resources()
+      // With no name: the volumes with a copy on this node.
+      const list = name ? [name] : mm.resources().filter((r) => mm.known(r) !== null)
       const out: MirrorSides[] = []
       for (const r of list) {
         const local = await vol(r).status()

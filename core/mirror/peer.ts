@@ -80,7 +80,10 @@ export function mirrorPeersOf(config: MainConfig | undefined, resource: string, 
 /** A mirror-disk resource's attributes on this node, or null. */
 export function mirrorAttrsOf(config: MainConfig | undefined, resource: string, self: string): { node: string; attrs: MirrorAttrs } | null {
   const r = config?.resources.find((x) => x.name === resource && x.type === 'mirror-disk')
-  return r ? { node: self, attrs: resolveAttrs(r, self) as MirrorAttrs } : null
+  // A node outside the resource's group holds no copy: no volume here (not a volume with no attributes).
+  const g = r ? config?.groups.find((x) => x.name === r.group) : undefined
+  if (!r || (g && !g.nodes.includes(self))) return null
+  return { node: self, attrs: resolveAttrs(r, self) as MirrorAttrs }
 }
 
 /** The mirror-disk resources of the configuration. */

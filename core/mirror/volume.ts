@@ -89,9 +89,10 @@ export interface VolumeStatus {
   node: string
   role: 'primary' | 'secondary' | 'down'
   /** `state`: its process state letter from /proc/<pid>/stat (T stopped, D uninterruptible). `answering`:
-   *  false when it is stopped or a question to its monitor went unanswered past its short deadline
-   *  (then nothing more is asked until it answers again); null when nothing was asked (not primary). */
-  daemon: { running: boolean; pid: number | null; state: string | null; answering: boolean | null }
+   *  false when it is stopped or a question to its monitor went unanswered past its short deadline; null
+   *  when nothing was asked (not primary). `stuck`: it cannot answer — stopped, or in state D with a
+   *  question unanswered (a hung disk); a daemon merely slow (busy, a loaded host) is not stuck. */
+  daemon: { running: boolean; pid: number | null; state: string | null; answering: boolean | null; stuck: boolean }
   generation: GenerationRecord | null
   /** What the last primary declared about this node's data (secondary side). */
   peerRecord: PeerRecord | null
@@ -393,6 +394,8 @@ export class MirrorVolume {
   private probeFails = 0
   /** The last status question its monitor left unanswered past STATUS_QMP_MS (cleared by an answer). */
   private unanswered: { at: string; cmd: string; state: string | null } | null = null
+  /** Status questions that missed their deadline (any process state), counted per status. */
+  private misses = 0
   /** Ticks in a row with the mirror job running and no connection to the peer. */
   private closedTicks = 0
 
@@ -420,9 +423,11 @@ export class MirrorVolume {
     return r
   }
 
-  /** A status question (query-*) with the short deadline. Unanswered: the fault is recorded and the
-   *  connection dropped (its late answer is never read as another's; the replication checks stop):
-   *  nothing more waits on this daemon until a status finds it answering again (adopt). */
+  /** A status question (query-*) with the short deadline. Unanswered while the daemon is in state D or
+   *  stopped: the fault is recorded and the connection dropped (the replication checks stop): nothing
+   *  more waits on this daemon until a status finds it answering again (adopt). Unanswered while it runs
+   *  or sleeps (busy, a loaded host): only this question fails; the connection stays (its late answer
+   *  is dropped by id, qmp.ts). */
   private async ask<T>(q: QmpClient, cmd: string, args?: Record<string, unknown>): Promise<T> {
     try {
       const r = await q.command<T>(cmd, args, { timeoutMs: STATUS_QMP_MS })
@@ -431,8 +436,19 @@ export class MirrorVolume {
       return r
     } catch (e) {
       if (/no answer within/.test(String((e as Error).message))) {
+        this.misses++
         const d = await this.procs.status(this.procRes, 'qsd')
-        this.unanswered = { at: new Date().toISOString(), cmd, state: procState(d.pid) }
+        const st = procState(d.pid)
+        if (st !== 'D' && st !== 'T' && st !== 't') {
+          this.log('mirror: the daemon is slow to answer its monitor (not stuck)', {
+            resource: this.c.resource,
+            pid: d.pid,
+            cmd,
+            state: st,
+          })
+          throw e
+        }
+        this.unanswered = { at: new Date().toISOString(), cmd, state: st }
         this.log('mirror: the daemon does not answer its monitor; nothing more is asked until it does', {
           resource: this.c.resource,
           pid: d.pid,
@@ -1529,6 +1545,7 @@ export class MirrorVolume {
     const d = await this.procs.status(this.procRes, 'qsd')
     const role = d.running ? this.currentRole() : 'down'
     const pstate = d.running ? procState(d.pid) : null
+    const misses = this.misses
     let replication: VolumeStatus['replication'] = null
     if (role === 'primary' && this.qmp && ask) {
       const jobs = await this.ask<Record<string, unknown>[]>(this.qmp, 'query-block-jobs').catch(() => [])
@@ -1589,7 +1606,13 @@ export class MirrorVolume {
         running: d.running,
         pid: d.pid,
         state: pstate,
-        answering: role !== 'primary' ? null : pstate === 'T' || pstate === 't' || this.unanswered || !this.qmp ? false : true,
+        answering:
+          role !== 'primary'
+            ? null
+            : pstate === 'T' || pstate === 't' || this.unanswered || this.misses > misses || !this.qmp
+              ? false
+              : true,
+        stuck: this.stuckState(d) !== null,
       },
       generation: readGeneration(this.metaDir),
       peerRecord: readPeerRecord(this.peerRecFile),

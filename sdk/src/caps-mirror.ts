@@ -5,8 +5,9 @@ export interface MirrorStatus {
   node: string
   role: 'primary' | 'secondary' | 'down'
   /** `state`: the daemon's process state letter (T stopped, D uninterruptible); `answering`: false when
-   *  it is stopped or its monitor missed a status question's short deadline (primary only, else null). */
-  daemon: { running: boolean; pid: number | null; state?: string | null; answering?: boolean | null }
+   *  it is stopped or its monitor missed a status question's short deadline (primary only, else null);
+   *  `stuck`: it cannot answer (stopped, or in state D with a question unanswered), not merely slow. */
+  daemon: { running: boolean; pid: number | null; state?: string | null; answering?: boolean | null; stuck?: boolean }
   generation: { current: string; history: string[]; role: string; updatedAt: string } | null
   peerRecord: {
     state: 'UpToDate' | 'SyncTarget' | 'Outdated'

@@ -2,7 +2,8 @@
 // same to QMP: no answer) made every status question wait the full QMP timeout (10 s), behind a
 // replication check already waiting on it: the resource's monitor stalled instead of reporting the fault.
 // Now status reads the daemon's state from /proc/<pid>/stat, asks its monitor with a short deadline, and
-// reports `daemon.answering: false`; the plugin's monitor answers `failed` at once (the group fails over).
+// reports `daemon.answering: false` and `stuck` (stopped, or D with a question unanswered — a daemon only
+// slow on a loaded host is not stuck); the plugin's monitor answers `failed` at once (the group fails over).
 // Also: an answer arriving after its question's deadline is dropped, never handed to the next question.
 import t from 'tap'
 import fs from 'node:fs'
@@ -92,9 +93,11 @@ t.test(
       }
       const fuse = path.join(vol.c.runDir, 'fuse')
       if (mountedAt(fuse)) sh(['umount', '-l', fuse])
-      const f = await procs.status('mirror.md0', 'nbdfuse').catch(() => null)
-      killPid(f?.supervisorPid)
-      killPid(f?.pid)
+      for (const name of ['nbdfuse', 'relay']) {
+        const f = await procs.status('mirror.md0', name).catch(() => null)
+        killPid(f?.supervisorPid)
+        killPid(f?.pid)
+      }
       mm.close()
       procs.close()
       fs.rmSync(dir, { recursive: true, force: true })
@@ -110,6 +113,7 @@ t.test(
     fs.writeFileSync(path.join(attrs.mountPoint, 'before'), 'x')
     const before = await vol.status()
     t.equal(before.daemon.answering, true, 'a running daemon answers')
+    t.equal(before.daemon.stuck, false, 'not stuck')
     hung = (await procs.status('mirror.md0', 'qsd')).pid
     process.kill(hung!, 'SIGSTOP')
     await sleep(1200) // a replication check (every 500 ms) is now waiting on the stopped daemon
@@ -120,6 +124,7 @@ t.test(
     t.ok(ms < 2500, `status did not wait for the QMP timeout (${ms} ms)`)
     t.equal(s.role, 'primary', 'still primary (nothing was acted on)')
     t.equal(s.daemon.answering, false, 'the daemon does not answer')
+    t.equal(s.daemon.stuck, true, 'it is stuck (stopped), not merely slow')
     t.equal(s.daemon.state, 'T', 'its process state is read from /proc')
     t.equal(s.daemon.pid, hung, 'the same daemon: not restarted, not killed by a status')
 
@@ -139,6 +144,7 @@ t.test(
       back = await vol.status()
     }
     t.equal(back.daemon.answering, true, 'answers again once it runs')
+    t.equal(back.daemon.stuck, false, 'no longer stuck')
     t.equal(back.daemon.pid, hung, 'the same daemon')
     t.equal(back.replication?.state, 'Disconnected', 'replication questions answered again')
 
@@ -225,6 +231,7 @@ t.test(
     t.ok(ms < 6000, `within the question deadline (plus a check's), not 10 s per question (${ms} ms)`)
     t.equal(s.daemon.state, 'D', 'its process state is D')
     t.equal(s.daemon.answering, false, 'it does not answer')
+    t.equal(s.daemon.stuck, true, 'stuck: state D and a question unanswered')
     const t1 = Date.now()
     const mon = await h.call('monitor', { resource: 'md0', attrs })
     t.equal(mon.answer, 'failed', JSON.stringify(mon))

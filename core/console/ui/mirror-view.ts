@@ -6,6 +6,7 @@ import { h, morph } from './dom.js'
 import { call, ApiError } from './api.js'
 import { button } from './dialogs.js'
 import { fmtClock, tr, trOr } from './i18n.js'
+import { state, resourceConfig } from './store.js'
 import type { MirrorSides } from '../../mirror/control.js'
 import type { VolumeStatus } from '../../mirror/volume.js'
 
@@ -150,6 +151,20 @@ export function mirrorTab(resource: string): { el: HTMLElement; update(): void }
       if (r) morph(body, ...render(r, resource))
       updated.textContent = tr('ui.tl.updated', { time: fmtClock(Date.now()) })
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'MCCS_ERR_NOT_FOUND') {
+        // This node has no volume of the resource (not one of its copies' nodes): not an error; its
+        // state is read on a node that holds a copy.
+        const copies = Object.keys((resourceConfig(resource) as { nodeAttrs?: Record<string, unknown> } | undefined)?.nodeAttrs ?? {})
+        morph(
+          body,
+          h(
+            'p',
+            { class: 'muted', id: 'mirror-no-copy' },
+            tr('ui.mv.noCopy', { node: state.status?.node ?? '?', resource, nodes: copies.join(', ') || '?' }),
+          ),
+        )
+        return
+      }
       const msg = e instanceof ApiError ? e.message : String(e)
       morph(body, h('p', { class: 'field-error', role: 'alert', id: 'mirror-error' }, tr('ui.mv.cannotRead', { message: msg })))
     } finally {

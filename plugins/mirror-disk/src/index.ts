@@ -144,8 +144,9 @@ export default definePlugin<Attrs>({
     }
     if (s.role !== 'primary') return notRunning(`not primary (${s.role})`, { data })
     // Its daemon cannot answer (a hung disk, or stopped): every write through it waits too. A fault at
-    // once, so the group fails over, instead of a monitor that waits on it.
-    if (s.daemon.answering === false)
+    // once, so the group fails over, instead of a monitor that waits on it. A daemon only slow to answer
+    // (a loaded host) is not a fault.
+    if (s.daemon.stuck === true)
       return failed(
         `the replication daemon (pid ${s.daemon.pid ?? '?'}, process state ${s.daemon.state ?? '?'}) does not answer: its disk or process is stuck`,
         { data: { ...data, daemonState: s.daemon.state ?? null } },

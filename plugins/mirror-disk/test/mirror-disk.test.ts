@@ -19,6 +19,7 @@ t.test('validate names each bad field; online refuses outdated data', async (t) 
   const mm = new MirrorManager({ procs, runBase: path.join(dir, 'run'), secret: () => ({ cluster: 'test', key: Buffer.alloc(32, 7) }) })
   const h = await createTestHost({ pluginDir, fakes: { providers: [mirrorProvider(mm)] } })
   t.teardown(async () => {
+    await procs.stop('mirror.md0', 'relay', { graceMs: 2000 }).catch(() => {})
     await procs.stop('mirror.md0', 'qsd', { graceMs: 2000 }).catch(() => {})
     await h.dispose()
     mm.close()
