@@ -50,7 +50,11 @@ export async function awsNeeds(b: Pick<Bootstrap, 'configDir' | 'pluginDirs'>): 
     }
     return { byType, actions, policy }
   } finally {
+    // The CLI exits right after: an isolate still being torn down then aborts the process in isolated-vm's
+    // finaliser ("IsolateEnvironment::GetCurrent(): Assertion `environment != nullptr'", third-party.test in a
+    // full run, on `mccs plugin list`). The agent's stop waits the same way.
     host.dispose()
+    await host.whenGone(3000)
   }
 }
 

@@ -135,6 +135,10 @@ export async function pluginCommand(
     io.err(t(l, 'cli.plugin.usage'))
     return 2
   } finally {
+    // The CLI exits right after: an isolate still being torn down then aborts the process in isolated-vm's
+    // finaliser ("IsolateEnvironment::GetCurrent(): Assertion `environment != nullptr'", third-party.test in a
+    // full run, on `mccs plugin list`). The agent's stop waits the same way.
     host.dispose()
+    await host.whenGone(3000)
   }
 }
