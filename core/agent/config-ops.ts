@@ -294,13 +294,13 @@ export function resourceEdit(cfg: MainConfig, a: ResourceEditArgs, ctx: OpsConte
   for (const u of a.unsetAttrs ?? []) {
     const i = u.indexOf(':')
     if (i < 0) {
-      if (!(u in r.attrs))
+      if (!Object.hasOwn(r.attrs, u))
         throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${u}" to remove`, { field: `attrs.${u}`, subject: r.name })
       delete r.attrs[u]
     } else {
       const [n, k] = [u.slice(0, i), u.slice(i + 1)]
       const own = r.nodeAttrs[n]
-      if (!own || !(k in own))
+      if (!own || !Object.hasOwn(own, k))
         throw new MccsError('MCCS_ERR_NOT_FOUND', `no attribute "${k}" for node ${n} to remove`, {
           field: `nodeAttrs.${n}.${k}`,
           subject: r.name,

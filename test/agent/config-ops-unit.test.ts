@@ -148,6 +148,15 @@ t.test('resources: add, edit, delete', async (t) => {
     () => applyConfigOp(add.next, 'resourceEdit', { resource: 'd', unsetAttrs: ['zz'] }, CTX),
     'unset a missing attribute',
   )
+  // A name every object inherits is not an attribute of the resource (it was accepted as a change that removed nothing).
+  for (const inherited of ['toString', '__proto__', 'n1:constructor'])
+    refused(
+      t,
+      'MCCS_ERR_NOT_FOUND',
+      inherited.includes(':') ? 'nodeAttrs.n1.constructor' : `attrs.${inherited}`,
+      () => applyConfigOp(add.next, 'resourceEdit', { resource: 'd', unsetAttrs: [inherited] }, CTX),
+      `unset an inherited name (${inherited})`,
+    )
   refused(
     t,
     'MCCS_ERR_CONFIG_REF',
