@@ -14,7 +14,8 @@ export interface TestAgent extends RunningAgent {
   home: string
   env: NodeJS.ProcessEnv
   cli(...args: string[]): Promise<{ code: number; out: string; err: string }>
-  cleanup(): Promise<void>
+  /** Groups offline (each waited for up to `offlineWaitMs`, default 20 s), the agent stopped, the home removed. */
+  cleanup(o?: { offlineWaitMs?: number }): Promise<void>
 }
 
 export const res = (name: string, type: string, attrs: Record<string, unknown>, more: Partial<ResourceConfig> = {}): ResourceConfig => ({
@@ -65,11 +66,11 @@ export async function startTestAgent(
           resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errOut })
         })
       }),
-    cleanup: async () => {
+    cleanup: async (o) => {
       // Stop what the test started: take groups offline, then the agent, then remove the home.
       for (const g of main.groups)
         await running.agent
-          .command({ type: 'groupOffline', group: g.name, user: 'test' }, { wait: true, timeoutMs: 20_000 })
+          .command({ type: 'groupOffline', group: g.name, user: 'test' }, { wait: true, timeoutMs: o?.offlineWaitMs ?? 20_000 })
           .catch(() => {})
       await running.stop()
       await rm(home, { recursive: true, force: true })

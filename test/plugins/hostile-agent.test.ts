@@ -61,7 +61,8 @@ t.before(async () => {
   )
 })
 t.teardown(async () => {
-  await a?.cleanup()
+  // The hostile group's offline never completes (its hooks attack): 20 s of waiting for it held every full run.
+  await a?.cleanup({ offlineWaitMs: 3000 })
   await a?.agent.host.whenGone() // its isolates may still be stopping: the process must not exit before
   if (lib) fs.rmSync(lib.dir, { recursive: true, force: true })
   // In three full runs (ci3, ci5, ci7) the process stayed alive ~30 s after this teardown, with every
