@@ -366,7 +366,8 @@ if (skip) {
       true,
       'a reinstall reuses it',
     )
-    t.match(await ok(h3!, ['config', 'validate'], 'validate'), /^valid: /)
+    // The host was set up in Korean (the installer's default): the command speaks it (유효함 = valid).
+    t.match(await ok(h3!, ['config', 'validate'], 'validate'), /^유효함: /)
     t.equal((await h3!.sh('cat /opt/MCCS/script/mine.sh')).stdout.trim(), '#!/bin/sh', 'scripts kept')
     t.equal((await h3!.mccs(['uninstall', '--purge'])).code, 0, 'mccs uninstall --purge')
     t.equal((await h3!.sh('ls /opt/MCCS 2>&1')).stdout.includes('No such file'), true, 'purge removes /opt/MCCS')
