@@ -11,6 +11,7 @@ import { table } from './table.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t as tr, type Locale } from '../i18n/messages.js'
+import { exitWithoutTeardown } from './isolate-exit.js'
 
 export interface AwsNeeds {
   byType: Record<string, string[]>
@@ -50,11 +51,11 @@ export async function awsNeeds(b: Pick<Bootstrap, 'configDir' | 'pluginDirs'>): 
     }
     return { byType, actions, policy }
   } finally {
-    // The CLI exits right after: an isolate still being torn down then aborts the process in isolated-vm's
-    // finaliser ("IsolateEnvironment::GetCurrent(): Assertion `environment != nullptr'", third-party.test in a
-    // full run, on `mccs plugin list`). The agent's stop waits the same way.
+    // The CLI exits right after: its isolates must be gone, and the process leaves without the teardown that
+    // finalises isolated-vm handles (isolate-exit.ts says why).
     host.dispose()
     await host.whenGone(3000)
+    exitWithoutTeardown()
   }
 }
 

@@ -7,6 +7,7 @@ import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
+import { exitWithoutTeardown } from './isolate-exit.js'
 
 export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
   const l = o.locale ?? 'en'
@@ -49,10 +50,10 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
     io.err(t(l, 'cli.config.usage'))
     return EXIT.USAGE
   } finally {
-    // The CLI exits right after: an isolate still being torn down then aborts the process in isolated-vm's
-    // finaliser ("IsolateEnvironment::GetCurrent(): Assertion `environment != nullptr'", third-party.test in a
-    // full run, on `mccs plugin list`). The agent's stop waits the same way.
+    // The CLI exits right after: its isolates must be gone, and the process leaves without the teardown that
+    // finalises isolated-vm handles (isolate-exit.ts says why).
     host.dispose()
     await host.whenGone(3000)
+    exitWithoutTeardown()
   }
 }

@@ -5,6 +5,7 @@ import { builtinPluginsDir } from '../paths.js'
 import { table } from './table.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
+import { exitWithoutTeardown } from './isolate-exit.js'
 
 /** Loads plugin folders in the agent's order (configured folders first, the built-in one last). */
 export async function loadTypes(pluginDirs: string[]): Promise<{ host: PluginHost; errors: Error[] }> {
@@ -135,10 +136,10 @@ export async function pluginCommand(
     io.err(t(l, 'cli.plugin.usage'))
     return 2
   } finally {
-    // The CLI exits right after: an isolate still being torn down then aborts the process in isolated-vm's
-    // finaliser ("IsolateEnvironment::GetCurrent(): Assertion `environment != nullptr'", third-party.test in a
-    // full run, on `mccs plugin list`). The agent's stop waits the same way.
+    // The CLI exits right after: its isolates must be gone, and the process leaves without the teardown that
+    // finalises isolated-vm handles (isolate-exit.ts says why).
     host.dispose()
     await host.whenGone(3000)
+    exitWithoutTeardown()
   }
 }
