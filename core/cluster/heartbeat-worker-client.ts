@@ -116,6 +116,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
           since: now,
           incarnation: null,
           view: null,
+          received: null,
           ages: { ann: null, lease: null, grant: null },
           protocol: { version: null, range: null, refused: null },
           links: Object.fromEntries(

@@ -150,6 +150,10 @@ export interface PeerStatus {
   since: number
   incarnation: string | null
   links: Record<string, PeerLinkStatus>
+  /** The share of this peer's recent packets that reached us (0..1, its best link; null: too few heard to
+   *  say). Counted from its sequence numbers, echo or not: what this node *receives*, the one figure that
+   *  tells a node whose inbound loses packets from the peers it cannot hear back (membership.ts). */
+  received: number | null
   view: HbView | null
   /** What the agreed membership (view.ts) needs of this peer, as ages at the time of the status (ms; null:
    *  never): `ann`, since its last fresh packet (the one whose view is `view`); `lease`, since our own send
@@ -213,6 +217,10 @@ interface PeerLink {
   since: number // wall ms
   rx: number
   unconfirmed: number
+  /** Sequence numbers of the last authentic packets (echo or not), oldest first, at most RECEIVED_WINDOW. */
+  seqs: number[]
+  /** Mono time of the last authentic packet (echo or not). */
+  lastAny: number | null
   rttMs: number | null
   ageMs: number | null
   // For the echo we send back: the peer's last sentAt and when we received it.
@@ -515,6 +523,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
             },
           ]),
         ),
+        received: this.received(p, now),
       })),
       rejected: { ...this.rejected },
       state: { file: this.stateWriter?.file ?? null, error: this.stateWriter?.error ?? this.stateError },
@@ -524,24 +533,35 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
 
   /**
    * What status() says that moves with every packet, as numbers in the order of status()'s peers and links
-   * (NaN for null): per peer its ages (ann, lease, grant), then per link lastHeardMs. Cheap to build and to
+   * (NaN for null): per peer its received share and ages (ann, lease, grant), then per link lastHeardMs. Cheap to build and to
    * send to another thread each tick (heartbeat-worker.ts); `patchStatus` applies it to a whole status.
    */
   dynamic(): Float64Array {
     const now = mono()
     const clk = clock()
     let n = 0
-    for (const p of this.peers.values()) n += 3 + p.links.size
+    for (const p of this.peers.values()) n += 4 + p.links.size
     const out = new Float64Array(n)
     let i = 0
     const v = (x: number | null) => (x === null ? NaN : x)
     for (const p of this.peers.values()) {
+      out[i++] = v(this.received(p, now))
       out[i++] = p.acceptedAt === null ? NaN : now - p.acceptedAt
       out[i++] = p.leaseAt === null ? NaN : clk - p.leaseAt
       out[i++] = p.grantAt === null ? NaN : now - p.grantAt
       for (const pl of p.links.values()) out[i++] = v(pl.lastHeard === null ? null : Math.round(now - pl.lastHeard))
     }
     return out
+  }
+
+  /** The peer's received share: its best link's (null when no link can say yet). */
+  private received(p: PeerState, now: number): number | null {
+    let best: number | null = null
+    for (const pl of p.links.values()) {
+      const r = linkReceived(pl.seqs, pl.lastAny, now, this.intervalMs, this.deadMs)
+      if (r !== null && (best === null || r > best)) best = r
+    }
+    return best
   }
 
   // ------------------------------------------------------------------------------------------ internals
@@ -714,6 +734,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       return
     }
     const pl = peer.links.get(l.name)!
+    noteArrival(pl, pkt.seq, now)
     // Authentic and in order: echo its send time back from now on, fresh or not. This is the handshake
     // (its next packet echoes ours); it cannot be a lever for a recording, which is in order only until the
     // sender's first live packet (the sender's sequence numbers only grow).
@@ -889,6 +910,8 @@ function newPeerLink(address: string, now: number): PeerLink {
     since: now,
     rx: 0,
     unconfirmed: 0,
+    seqs: [],
+    lastAny: null,
     rttMs: null,
     ageMs: null,
     echoSentAt: null,
@@ -963,6 +986,32 @@ export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 's
   return { intervalMs, deadMs, links }
 }
 
+/** How many of a peer's last packets (per link) its received share is counted over. */
+const RECEIVED_WINDOW = 16
+
+/** Records an authentic packet's sequence number; a lower one is a new boot (its numbers start again). */
+function noteArrival(pl: PeerLink, seq: number, now: number): void {
+  if (pl.seqs.length && seq <= pl.seqs[pl.seqs.length - 1]!) pl.seqs.length = 0
+  pl.seqs.push(seq)
+  if (pl.seqs.length > RECEIVED_WINDOW) pl.seqs.shift()
+  pl.lastAny = now
+}
+
+/** The share of one link's packets that arrived: those kept, over the numbers they span plus the ticks of
+ *  silence since the last one (a peer that went quiet counts down to 0 without a new packet). */
+export function linkReceived(
+  seqs: readonly number[],
+  lastAny: number | null,
+  now: number,
+  intervalMs: number,
+  deadMs: number,
+): number | null {
+  if (lastAny === null || now - lastAny > deadMs) return lastAny === null ? null : 0
+  if (seqs.length < 2) return null
+  const span = seqs[seqs.length - 1]! - seqs[0]! + 1 + Math.floor((now - lastAny) / intervalMs)
+  return round2(Math.min(1, seqs.length / span))
+}
+
 function round2(x: number): number {
   return Math.round(x * 100) / 100
 }
@@ -971,15 +1020,16 @@ function round2(x: number): number {
  *  configuration changed in between: the next whole status comes with it). */
 export function patchStatus(st: HeartbeatStatus, d: Float64Array): HeartbeatStatus | null {
   let n = 0
-  for (const p of st.peers) n += 3 + Object.keys(p.links).length
+  for (const p of st.peers) n += 4 + Object.keys(p.links).length
   if (n !== d.length) return null
   let i = 0
   const v = (x: number) => (Number.isNaN(x) ? null : x)
   const peers = st.peers.map((p) => {
+    const received = v(d[i++]!)
     const ages = { ann: v(d[i++]!), lease: v(d[i++]!), grant: v(d[i++]!) }
     const links: typeof p.links = {}
     for (const [name, l] of Object.entries(p.links)) links[name] = { ...l, lastHeardMs: v(d[i++]!) }
-    return { ...p, ages, links }
+    return { ...p, received, ages, links }
   })
   return { ...st, peers }
 }

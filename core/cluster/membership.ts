@@ -9,8 +9,11 @@
 // partition made {n1, n3} as good as the installed {n2, n3}, and the active n2 was fenced), then how many
 // peers their members hear (a node that hears little — one-way loss into it — is the one left out: with 90 %
 // of the packets into n1 dropped, {n1, n2} and {n2, n3} were equal and the name rule kept n1 and fenced the
-// healthy n3), then their sorted member list (the lexicographically smallest wins), so members that share
-// the same views pick the same partition.
+// healthy n3), then how well their members receive each other (`received`: the worst, then the total — with
+// 90 % of the packets into n2 dropped, n2 and n3 each saw the other down, because "up" needs the peer's echo;
+// {n1, n2} and {n1, n3} were equal in everything above and the name rule fenced the healthy n3, while n3
+// received all of n2's packets and n2 a tenth of n3's), then their sorted member list (the
+// lexicographically smallest wins), so members that share the same views pick the same partition.
 //
 // Quorum: the partition's votes are a strict majority of all votes; an exact tie (half, e.g. one node of
 // two) is broken by the quorum server: quorate only if it granted its vote to this partition. The quorum
@@ -40,6 +43,9 @@ export interface MembershipInput {
   /** Members of the view this node is in now: among cliques of equal votes and size, the one keeping most
    *  of them wins. */
   prefer?: readonly string[]
+  /** How well each node receives each other (0 little, 1 much lost, 2 well): this node's own measure and
+   *  what peers piggyback (`ext.rq`). A pair nobody reported counts as received well. */
+  received?: Readonly<Record<string, Readonly<Record<string, number>> | undefined>>
 }
 
 export interface MembershipResult {
@@ -127,6 +133,7 @@ function compareCliques(
   votes: Map<string, number>,
   prefer?: ReadonlySet<string>,
   hears?: Map<string, number>,
+  received?: MembershipInput['received'],
 ): number {
   const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
   const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
@@ -142,11 +149,31 @@ function compareCliques(
     const hb = b.reduce((s, n) => s + (hears.get(n) ?? 0), 0)
     if (ha !== hb) return hb - ha
   }
+  if (received) {
+    const ra = receiving(a, received)
+    const rb = receiving(b, received)
+    if (ra.worst !== rb.worst) return rb.worst - ra.worst
+    if (ra.total !== rb.total) return rb.total - ra.total
+  }
   for (let i = 0; i < a.length; i++) {
     const c = byName(a[i]!, b[i]!)
     if (c) return c
   }
   return 0
+}
+
+/** How well the members of a clique receive each other: the worst pair and the sum over ordered pairs. */
+function receiving(c: readonly string[], received: NonNullable<MembershipInput['received']>): { worst: number; total: number } {
+  let worst = 2
+  let total = 0
+  for (const a of c)
+    for (const b of c) {
+      if (a === b) continue
+      const r = received[a]?.[b] ?? 2
+      worst = Math.min(worst, r)
+      total += r
+    }
+  return { worst, total }
 }
 
 /** How many other known nodes each node of the graph hears (sees up): self's own count, a peer's from its
@@ -179,7 +206,8 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   const g = connectivity(input)
   const cliques = maximalCliquesWith(g, input.self)
   const prefer = input.prefer ? new Set(input.prefer) : undefined
-  cliques.sort((a, b) => compareCliques(a, b, votes, prefer, hearing(input, g)))
+  const hears = hearing(input, g)
+  cliques.sort((a, b) => compareCliques(a, b, votes, prefer, hears, input.received))
   const partition = cliques[0] ?? [input.self]
   const qs = typeof input.quorumServerVote === 'function' ? input.quorumServerVote(partition) : (input.quorumServerVote ?? 'none')
   const inPart = new Set(partition)

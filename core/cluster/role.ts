@@ -16,7 +16,7 @@ import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
 import { EdgeGrace } from './edge-grace.js'
 import { leftOutBy } from './left-out.js'
-import { ViewCodec } from './view-messages.js'
+import { ViewCodec, receivedLevel, type ReceivedLevel } from './view-messages.js'
 import { Readmission } from './readmission.js'
 import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
@@ -689,6 +689,7 @@ export class Role {
       views: graced,
       quorumServerVote: (p) => this.tieVote(p),
       prefer: this.incumbent,
+      received: this.receivedLevels(st, views),
     })
     let isolated = false
     if (this.isolationAddresses.length && m.partition.length < this.cfg.nodes.length) {
@@ -873,6 +874,37 @@ export class Role {
   /** Peers seen self-fencing since this node last acted as coordinator on them. */
   private readonly selfFencedPeers = new Set<string>()
 
+  /** How well each node receives each other: ours from the heartbeat's counts (also what we announce as
+   *  `ext.rq`), the peers' from their views (read only when their node list is ours, as `ext.hd`). */
+  private receivedLevels(st: HeartbeatStatus, views: Record<string, HbView>): Record<string, Record<string, number>> {
+    const own: Record<string, ReceivedLevel> = {}
+    for (const p of st.peers) {
+      const l = receivedLevel(p.received)
+      if (l !== undefined) own[p.node] = l
+    }
+    this.ownReceived = own
+    const out: Record<string, Record<string, number>> = { [this.self]: own }
+    for (const [p, v] of Object.entries(views)) {
+      const rq = v.ext?.['rq']
+      if (rq === undefined || (v.ext?.['vc'] as { h?: unknown } | undefined)?.h !== this.codec.digest) continue
+      try {
+        out[p] = this.codec.decodeReceived(rq, p)
+        this.refusedHeld.delete(`rq:${p}`)
+      } catch (e) {
+        if (!this.refusedHeld.has(`rq:${p}`)) {
+          this.refusedHeld.add(`rq:${p}`)
+          this.o.log.log('error', `received-levels field of ${p} refused (ignored)`, {
+            node: p,
+            field: (e as MccsError).field,
+            error: (e as Error).message,
+          })
+        }
+      }
+    }
+    return out
+  }
+  private ownReceived: Record<string, ReceivedLevel> = {}
+
   /** The edges "p>q" of peers p that hear q but hold it out for their readmission hold (`ext.hd`). */
   private pendingEdges(views: Record<string, HbView>): Set<string> {
     const out = new Set<string>()
@@ -912,6 +944,7 @@ export class Role {
       vc,
       hbg: this.cfg.generation,
       ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}),
+      rq: this.codec.encodeReceived(this.ownReceived),
       ...(this.selfFences ? { sf: this.selfFences } : {}),
     }
     const payload: HbView = {

@@ -24,6 +24,13 @@ export interface WireAnnounce {
   h: string
 }
 
+/** How well a node receives a peer: 0 under 30 % of its packets, 1 under 70 %, 2 otherwise (coarse, so that
+ *  ordinary jitter does not change what a heartbeat says). */
+export type ReceivedLevel = 0 | 1 | 2
+export function receivedLevel(share: number | null): ReceivedLevel | undefined {
+  return share === null ? undefined : share < 0.3 ? 0 : share < 0.7 ? 1 : 2
+}
+
 /** The node list both ends index masks with: hb.json's names, sorted. */
 export class ViewCodec {
   readonly names: readonly string[]
@@ -66,6 +73,28 @@ export class ViewCodec {
       throw new MccsError('MCCS_ERR_HB_PAYLOAD', `must be an integer from 0 to ${all}`, { field: 'payload/ext/hd', subject: sender })
     }
     return this.list(v)
+  }
+
+  /** How well this node receives each peer (`ext.rq`): one character per node of the list, '0' (little or
+   *  nothing), '1' (much lost), '2' (well), '-' (itself, or not known yet). */
+  encodeReceived(levels: Readonly<Record<string, ReceivedLevel | undefined>>): string {
+    return this.names.map((n) => levels[n] ?? '-').join('')
+  }
+
+  /** Validates the received levels `sender` sent (`ext.rq`). Throws MCCS_ERR_HB_PAYLOAD naming the field. */
+  decodeReceived(v: unknown, sender: string): Record<string, ReceivedLevel> {
+    if (typeof v !== 'string' || v.length !== this.names.length || !/^[-012]*$/.test(v)) {
+      throw new MccsError('MCCS_ERR_HB_PAYLOAD', `must be ${this.names.length} characters of 0, 1, 2 or -`, {
+        field: 'payload/ext/rq',
+        subject: sender,
+      })
+    }
+    const out: Record<string, ReceivedLevel> = {}
+    this.names.forEach((n, i) => {
+      const c = v[i]!
+      if (c !== '-' && n !== sender) out[n] = Number(c) as ReceivedLevel
+    })
+    return out
   }
 
   encode(a: Announce): WireAnnounce {

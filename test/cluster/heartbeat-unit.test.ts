@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import dgram from 'node:dgram'
 import t from 'tap'
-import { Heartbeat, DEFAULT_TIMING, type PeerEvent } from '../../core/cluster/heartbeat.js'
+import { Heartbeat, DEFAULT_TIMING, linkReceived, type PeerEvent } from '../../core/cluster/heartbeat.js'
 import { encodePacket, newIncarnation } from '../../core/cluster/packet.js'
 import { isMccsError } from '../../core/errors.js'
 import type { HbConfig } from '../../core/config/hb-model.js'
@@ -98,6 +98,7 @@ t.test('three nodes on two links: up, views, link loss, node loss, restart, bad 
   t.ok(p2.links.a!.rttMs !== null && p2.links.a!.rttMs >= 0 && p2.links.a!.rttMs < 100, `rtt ${p2.links.a!.rttMs} ms`)
   t.ok(p2.links.b!.lastHeardMs! <= timing.deadMs)
   t.ok(st.links.every((l) => l.bound && l.tx > 0 && l.rx > 0))
+  t.ok(p2.received !== null && p2.received >= 0.8, `n1 receives n2's packets: ${p2.received}`)
   t.same(st.rejected, { malformed: 0, version: 0, foreign: 0, auth: 0, replay: 0, misdirected: 0 })
 
   // bad packets to n1 on link a: garbage, wrong key, foreign cluster, replay, misdirected
@@ -198,4 +199,15 @@ t.test('a link whose address is missing is retried, and counted', async (t) => {
   await h.stop()
   await h.stop()
   t.notOk(newIncarnation() === h.incarnation)
+})
+
+t.test("a peer's received share: counted from its sequence numbers, echo or not, and falling while it is silent", async (t) => {
+  const all = Array.from({ length: 16 }, (_, i) => 100 + i)
+  t.equal(linkReceived(all, 1000, 1000, 200, 1000), 1, 'every packet arrived')
+  const tenth = Array.from({ length: 16 }, (_, i) => 100 + i * 10)
+  t.equal(linkReceived(tenth, 1000, 1000, 200, 1000), 0.11, 'one in ten (90 % loss into this node): 16 of 151')
+  t.equal(linkReceived(all, 1000, 1400, 200, 1000), 0.89, 'two ticks of silence since the last one count as lost')
+  t.equal(linkReceived(all, 1000, 2001, 200, 1000), 0, 'silent past the dead time: nothing received')
+  t.equal(linkReceived([5], 1000, 1000, 200, 1000), null, 'one packet says nothing of a share')
+  t.equal(linkReceived([], null, 1000, 200, 1000), null, 'never heard')
 })

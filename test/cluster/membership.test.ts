@@ -327,3 +327,30 @@ t.test('equal cliques that keep as much of the view: the one whose members hear 
   const back = { n1: ['n2', 'n3'], n2: ['n3'], n3: ['n1', 'n2'] }
   t.same(computeMembership({ ...inputFor('n3', all, back), prefer: ['n2', 'n3'] }).partition, ['n2', 'n3'], 'the installed view is kept')
 })
+
+t.test('equal in everything else: the clique whose members receive each other better wins (issue 14, one-way loss)', async (t) => {
+  // 90 % of the packets into n2 (the active node) dropped (random-fault run, seed 7, episode 2). "Up" needs
+  // the peer's echo, so n2 and n3 each see the other down although n3 receives all of n2's packets; n1
+  // (just restarted, no installed view) sees both. {n1, n2} and {n1, n3}: same votes, size, hearing (n2 and
+  // n3 each hear 1). The name rule chose {n1, n2} and n1 fenced n3, which no fault touched. What each
+  // receives tells them apart: n2 receives little (0) of n1 and n3; everyone else receives well (2).
+  const all = ['n1', 'n2', 'n3']
+  const sees = { n1: ['n2', 'n3'], n2: ['n1'], n3: ['n1'] }
+  const received = { n1: { n2: 2, n3: 2 }, n2: { n1: 0, n3: 0 }, n3: { n1: 2, n2: 2 } }
+  t.same(computeMembership(inputFor('n1', all, sees)).partition, ['n1', 'n2'], 'without what they receive: the smallest names')
+  t.same(computeMembership({ ...inputFor('n1', all, sees), received }).partition, ['n1', 'n3'], 'n1 leaves out n2, which receives little')
+  t.same(computeMembership({ ...inputFor('n3', all, sees), received }).partition, ['n1', 'n3'], 'n3 agrees')
+  // Not known (a peer of an earlier release sends no levels): counted as received well, as before.
+  t.same(
+    computeMembership({ ...inputFor('n1', all, sees), received: { n1: { n2: 2, n3: 2 } } }).partition,
+    ['n1', 'n2'],
+    'unknown: as before',
+  )
+  // What they receive never outranks the installed view (stability first) nor the size of a clique.
+  t.same(
+    computeMembership({ ...inputFor('n1', all, sees), received, prefer: ['n1', 'n2'] }).partition,
+    ['n1', 'n2'],
+    'the installed view is kept',
+  )
+  t.same(computeMembership({ ...inputFor('n1', all, groupsGraph([all])), received }).partition, all, 'a bigger clique still wins')
+})
