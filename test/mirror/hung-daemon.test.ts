@@ -177,7 +177,10 @@ t.test(
     fs.copyFileSync(backing, copy)
     const preen = spawnSync('e2fsck', ['-p', copy], { encoding: 'utf8' })
     // 0: clean, 1: corrected what a preen may (the journal); 4 and up: it needs a person.
-    t.ok(preen.status === 0 || preen.status === 1, `a preen check (journal replay) accepts it: ${preen.status} ${preen.stdout}${preen.stderr}`)
+    t.ok(
+      preen.status === 0 || preen.status === 1,
+      `a preen check (journal replay) accepts it: ${preen.status} ${preen.stdout}${preen.stderr}`,
+    )
     t.doesNotThrow(() => sh(['e2fsck', '-fn', copy]), 'after the replay it checks clean')
     t.equal(sh(['debugfs', '-R', 'cat /before', copy]).trim(), 'acknowledged', 'the acknowledged write survived')
   },
