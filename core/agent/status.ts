@@ -63,6 +63,8 @@ export interface ClusterStatus {
     node: string
     up: boolean
     links: Record<string, { up: boolean; rttMs: number | null; lastHeardMs: number | null }>
+    /** The share of the peer's recent packets that reached this node (0..1; null: too few yet). */
+    received: number | null
     /** The version in use with the peer on the heartbeat, its range, or why it is refused (not a member); and
      *  the same as settled by the peer channel's last hello (null: no connection yet). */
     protocol?: PeerProtocol & { channel: ChannelProtocol | null }
@@ -99,6 +101,7 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
       node: p.node,
       up: current ? p.up : c.peerUpNow(p.node),
       links: Object.fromEntries(Object.entries(p.links).map(([l, x]) => [l, { up: x.up, rttMs: x.rttMs, lastHeardMs: x.lastHeardMs }])),
+      received: p.received,
       protocol: { ...p.protocol, channel: channel[p.node] ?? null },
     })),
     rejected: { ...s.heartbeat.rejected },
