@@ -235,6 +235,9 @@ if (!avail.ok) {
         10_000,
         'n1 hears both peers on l2',
       )
+      // What the agent shows of what it receives: a healthy peer's packets all arrive (issue 14, ext.rq).
+      const rcv = (await c.status('n1')).membership?.peers.map((p) => p.received) ?? []
+      t.ok(rcv.length === 2 && rcv.every((r) => r !== null && r >= 0.8), `n1 receives its peers' packets: ${JSON.stringify(rcv)}`)
       for (const timing of [
         { intervalMs: 200, deadMs: 1000 },
         { intervalMs: 100, deadMs: 600 },
