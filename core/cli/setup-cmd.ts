@@ -188,6 +188,10 @@ async function renameHost(b: Bootstrap, to: string, io: CliIO, json: boolean): P
       ? `this node is now ${r.to} (was ${r.from}): wrote ${r.files.join(', ')}`
       : `this node is already ${r.to}: nothing to write`,
   )
+  if (r.licenseFor)
+    io.out(
+      `  the license here is for node ${r.licenseFor}: install one issued for ${r.to} (mccs license install <file>), or the node runs in limited mode`,
+    )
   io.out(`next: start this node's agent (systemctl start mccs_agent): it joins as ${r.to} and takes the cluster's configuration`)
   return EXIT.OK
 }

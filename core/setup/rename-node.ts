@@ -21,12 +21,15 @@ import { MccsError } from '../errors.js'
 import { checkName } from './first-node.js'
 import { checkNodeNameWins, settingsFile } from './node-files.js'
 import { exists } from './written-files.js'
+import { readInstalled } from '../license/store.js'
 
 export interface RenameResult {
   from: string
   to: string
   /** The files written (already renamed ones are not). */
   files: string[]
+  /** The installed license names the old node: licenses are issued per node name, so one for the new name is needed. */
+  licenseFor?: string
 }
 
 const serialize = (v: unknown) => JSON.stringify(v, null, 2) + '\n'
@@ -98,5 +101,6 @@ export async function renameThisNode(b: Bootstrap, raw: string | undefined, agen
   const cur = (await exists(settings)) ? await readDoc(settings, '--rename') : {}
   // The settings last: until they name it, the agent starts as the old name and is not admitted.
   await write(settings, cur, { ...cur, nodeName: to }, 0o644)
-  return { from, to, files }
+  const lic = (await readInstalled(b.configDir)).license
+  return { from, to, files, ...(lic && lic.type !== 'floating' && lic.node !== to ? { licenseFor: lic.node } : {}) }
 }
