@@ -13,6 +13,9 @@ import { renameThisNode } from '../../core/setup/rename-node.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
 import { isMccsError } from '../../core/errors.js'
 import type { Bootstrap } from '../../core/config/bootstrap.js'
+import { HbSync, type HbMessage, type HbSyncHost } from '../../core/agent/hb-sync.js'
+import { versionedFile } from '../../core/config/schema-version.js'
+import type { MembershipResult } from '../../core/cluster/membership.js'
 import { TYPES, tempDir } from '../config/fixture.js'
 
 const refusedWith = async (t: Test, f: () => unknown, field: string, re?: RegExp) => {
@@ -210,3 +213,101 @@ t.test('mccs setup --rename: the host takes the name the cluster gave it', async
   // Done: run again with the new settings, nothing to write.
   t.same((await renameThisNode({ ...b, nodeName: 'db2' }, 'db2', false)).files, [])
 })
+
+type Handler = (from: string, m: HbMessage) => unknown
+
+/** node2, a member whose coordinator is node1, on a real store; `peer` answers hbGet as node1 would. */
+async function member(t: Test, peer: (m: HbMessage) => unknown = () => undefined) {
+  const store = await loaded(t)
+  const roleCalls: string[] = []
+  const logs: string[] = []
+  const handlers: Record<string, Handler> = {}
+  const host = {
+    node: 'node2',
+    log: { log: (_level: string, msg: string) => logs.push(msg) },
+    oplog: { append: async () => {} },
+    store,
+    role: {
+      prepareQuorum: async () => void roleCalls.push('prepareQuorum'),
+      prepareConfig: () => void roleCalls.push('prepareConfig'),
+      commitConfig: () => void roleCalls.push('commitConfig'),
+      abortConfig: () => void roleCalls.push('abortConfig'),
+      hb: { status: () => ({ peers: [] }) },
+    },
+    rpc: {
+      serve: (h: Record<string, Handler>) => Object.assign(handlers, h),
+      assertCoordinator: () => {
+        throw new Error('not the coordinator')
+      },
+      assertOurCoordinator: (from: string) => {
+        if (from !== 'node1') throw new Error(`${from} is not our coordinator`)
+      },
+      request: async (_node: string, m: HbMessage) => peer(m),
+    },
+    removable: () => null,
+    changed: async () => void roleCalls.push('changed'),
+  } as unknown as HbSyncHost
+  const sync = new HbSync(host)
+  sync.serve()
+  const send = (from: string, m: HbMessage) => Promise.resolve().then(() => handlers[m.t]!(from, m))
+  const files = async () => ({ hb: await readFile(store.hbPath, 'utf8'), main: await readFile(store.mainPath, 'utf8') })
+  // The coordinator's rename (of node1 here: a member checks only that it stays itself).
+  const pair = applyChange(store.current(), { op: 'renameNode', name: 'node1', newName: 'db1' }, store.hbPath)
+  const docs = { hb: versionedFile('hb', pair.hb), main: versionedFile('main', pair.main!) }
+  return { store, sync, send, files, roleCalls, logs, docs, pair }
+}
+
+t.test('a member prepares and commits hb.json and main.json together', async (t) => {
+  const { store, send, files, roleCalls, docs, pair } = await member(t)
+  const before = await files()
+  // A main.json not newer than ours: refused at prepare, nothing prepared.
+  const stale = await send('node1', {
+    t: 'hbPrepare',
+    hb: docs.hb,
+    main: { ...docs.main, generation: store.current().main.generation },
+  }).catch((e: unknown) => e)
+  t.ok(isMccsError(stale, 'MCCS_ERR_CONFIG_GENERATION'), String(stale))
+  t.equal((stale as { field?: string }).field, '/main/generation')
+  t.same(roleCalls, [])
+  t.same(await send('node1', { t: 'hbPrepare', hb: docs.hb, main: docs.main }), { generation: pair.hb.generation })
+  t.same(await files(), before, 'nothing written at prepare')
+  await send('node1', { t: 'hbCommit', generation: pair.hb.generation })
+  t.same(roleCalls, ['prepareQuorum', 'prepareConfig', 'commitConfig', 'changed'])
+  t.same(
+    store.current().hb.nodes.map((n) => n.name),
+    ['db1', 'node2'],
+  )
+  t.equal(store.current().main.generation, pair.main!.generation)
+  t.notOk((await files()).main.includes('"node1"'), 'main.json on disk names db1 only')
+})
+
+t.test('a member that missed the rename takes the pair from a peer that shows it; hb.json alone is not taken', async (t) => {
+  let answer: 'pair' | 'hb' = 'hb'
+  let docs: { hb: unknown; main: unknown } = { hb: null, main: null }
+  const m = await member(t, (msg) => (msg.t === 'hbGet' ? (answer === 'pair' && msg.pair ? docs : docs.hb) : undefined))
+  docs = m.docs
+  const before = await m.files()
+  const heard = () =>
+    m.sync.viewsChanged({ quorate: true, partition: ['node1', 'node2'] } as unknown as MembershipResult, {
+      node1: { up: ['node1', 'node2'], coordinator: 'node1', generation: 1, quorum: 'quorate', ext: { hbg: m.pair.hb.generation } },
+    })
+  // An agent from before renames answers hb.json alone: it does not validate with our main.json; nothing taken.
+  heard()
+  await new Promise((r) => setTimeout(r, 100))
+  t.match(m.logs.join('\n'), /cannot fetch hb\.json from node1/)
+  t.same(await m.files(), before, 'files unchanged')
+  answer = 'pair'
+  await new Promise((r) => setTimeout(r, 1100)) // the pull's back-off after a failure
+  heard()
+  await until(() => m.store.current().hb.generation === m.pair.hb.generation)
+  t.same(
+    m.store.current().hb.nodes.map((n) => n.name),
+    ['db1', 'node2'],
+  )
+  t.equal(m.store.current().main.generation, m.pair.main!.generation, 'main.json taken with it')
+  t.notOk((await m.files()).hb.includes('"node1"'))
+})
+
+async function until(f: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 20))
+}
