@@ -670,6 +670,10 @@ export class Agent extends EventEmitter {
   private removable(node: string, op?: 'removeNode' | 'renameNode'): string | null {
     if (!this.engineActive) return null
     if (this.state.nodes[node]?.needsFence) return 'it was lost and is not fenced yet'
+    // Out of the view but not yet out of the engine's (its loss is still on its way there): a fence may
+    // still be due, and the node would leave the engine's list before it is asked for.
+    if (this.state.nodes[node]?.membership === 'up' && !this.role?.inView(node) && !this.role?.hasLeft(node))
+      return 'its loss is still being handled (a fence may be due): try again in a few seconds'
     // The operator put it in maintenance under its name: ending that is the operator's word, not a rename's.
     if (op === 'renameNode' && this.state.nodes[node]?.maintenance)
       return `it is in maintenance (end it first: mccs node unmaintenance ${node})`

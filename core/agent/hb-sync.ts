@@ -17,6 +17,10 @@
 //
 // A generation at or below the one in force is refused (a stale change, or a stale coordinator's). Changes
 // run one at a time. Every change is recorded in the operation log of the node it was given on.
+//
+// A rename (renameNode) changes main.json with hb.json: each names the node, so neither is valid with the
+// other's old copy. The prepare carries both, the commit writes both through the store's journal
+// (ConfigStore.adoptPair), and a member that missed it fetches both (hbGet with pair).
 import { versionedFile } from '../config/schema-version.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
