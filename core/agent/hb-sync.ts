@@ -220,11 +220,14 @@ export class HbSync {
     }
     const prev = cur.hb
     try {
+      // The node to remove or rename may have started while the members prepared: checked again, so it
+      // never runs under a name the cluster has just dropped.
+      if (change.op === 'removeNode' || change.op === 'renameNode') this.checkRuntime(change)
       // A main.json change committed meanwhile makes the rename's main.json stale: refused, withdrawn.
       if (pair.main) await store.adoptPair({ hb: next, main: pair.main })
       else await store.adoptHb(next)
     } catch (err) {
-      // Not written here (a disk error): nobody commits it; the members withdraw what they prepared.
+      // Not written here (the node came back, a disk error): nobody commits it; the members withdraw it.
       role.abortConfig()
       await Promise.allSettled(
         members.map((n) => rpc.request(n, { t: 'hbAbort', generation: next.generation } satisfies HbMessage, PREPARE_TIMEOUT_MS)),

@@ -311,3 +311,73 @@ t.test('a member that missed the rename takes the pair from a peer that shows it
 async function until(f: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 20))
 }
+
+/** node1, the coordinator, with node2 a member and node3 stopped; `onPrepare` runs as node2 is asked to prepare. */
+async function coordinator(t: Test, onPrepare: (up: Set<string>) => void = () => {}) {
+  const store = await loaded(t)
+  const cur = store.current()
+  await store.adoptHb(
+    applyChange(cur, { op: 'addNode', name: 'node3', addresses: { lan: '10.0.0.3', backup: '10.1.0.3' } }, store.hbPath).hb,
+  )
+  const up = new Set(['node2'])
+  const sent: string[] = []
+  const roleCalls: string[] = []
+  const host = {
+    node: 'node1',
+    log: { log: () => {} },
+    oplog: { append: async () => {} },
+    store,
+    role: {
+      isCoordinator: () => true,
+      coordinator: () => 'node1',
+      partitionPeers: () => ['node2'],
+      inView: (n: string) => n === 'node2',
+      hasLeft: () => false,
+      prepareQuorum: async () => {},
+      prepareConfig: () => void roleCalls.push('prepareConfig'),
+      commitConfig: () => void roleCalls.push('commitConfig'),
+      abortConfig: () => void roleCalls.push('abortConfig'),
+      hb: { isUp: (n: string) => up.has(n), status: () => ({ peers: [] }) },
+    },
+    rpc: {
+      serve: () => {},
+      request: async (n: string, m: HbMessage) => {
+        sent.push(`${m.t}:${n}`)
+        if (m.t === 'hbPrepare') onPrepare(up)
+        return { generation: 0 }
+      },
+    },
+    removable: () => null,
+    changed: async () => void roleCalls.push('changed'),
+  } as unknown as HbSyncHost
+  const sync = new HbSync(host)
+  const files = async () => ({ hb: await readFile(store.hbPath, 'utf8'), main: await readFile(store.mainPath, 'utf8') })
+  return { store, sync, sent, roleCalls, files, up }
+}
+
+t.test('the coordinator: a stopped node renamed on every member; one that starts while they prepare is not', async (t) => {
+  const back = await coordinator(t, (up) => up.add('node3'))
+  const before = await back.files()
+  const err = await back.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' }).catch((e: unknown) => e)
+  t.ok(isMccsError(err, 'MCCS_ERR_CONFLICT'), String(err))
+  t.equal((err as { field?: string }).field, 'name')
+  t.match(String(err), /node node3 is running: stop node3 first/)
+  t.same(back.sent, ['hbPrepare:node2', 'hbAbort:node2'], 'prepared, then withdrawn on the member')
+  t.same(back.roleCalls, ['prepareConfig', 'abortConfig'])
+  t.same(await back.files(), before, 'nothing written')
+  // Running from the start: refused before anyone prepares.
+  const err2 = await back.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' }).catch((e: unknown) => e)
+  t.equal((err2 as { field?: string }).field, 'name')
+  t.same(back.sent, ['hbPrepare:node2', 'hbAbort:node2'], 'nobody asked')
+
+  const ok = await coordinator(t)
+  const r = await ok.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' })
+  t.equal(r.summary, 'node node3 renamed db3')
+  t.same(ok.sent, ['hbPrepare:node2', 'hbCommit:node2'])
+  t.same(ok.roleCalls, ['prepareConfig', 'commitConfig', 'changed'])
+  t.same(
+    ok.store.current().hb.nodes.map((n) => n.name),
+    ['node1', 'node2', 'db3'],
+  )
+  t.notOk((await ok.files()).hb.includes('"node3"'))
+})
