@@ -263,7 +263,7 @@ export class HbSync {
       if (n === this.h.node || (role.hb.isUp(n) && !role.hasLeft(n)) || (role.inView(n) && !role.hasLeft(n)))
         throw new MccsError(
           'MCCS_ERR_CONFLICT',
-          `node ${n} is running: stop ${n} first (systemctl stop mccs_agent there, or mccs stop: it moves its groups and leaves without a fence), then ${verb} it`,
+          `node ${n} is running: stop ${n} first (systemctl stop mccs_agent there: a graceful stop moves its groups and leaves without a fence), then ${verb} it`,
           { field: 'name', subject: n },
         )
       const why = this.h.removable(n, change.op)
