@@ -283,7 +283,7 @@ export class Agent extends EventEmitter {
         store: this.store,
         role,
         rpc,
-        removable: (n) => this.removable(n),
+        removable: (n, op) => this.removable(n, op),
         changed: (prev, next) => this.hbChanged(prev, next),
       })
       // Each owner answers its own kinds of peer message.
@@ -667,9 +667,16 @@ export class Agent extends EventEmitter {
   }
 
   /** Why the engine here would lose track of `node` if it were removed now, or null. */
-  private removable(node: string): string | null {
+  private removable(node: string, op?: 'removeNode' | 'renameNode'): string | null {
     if (!this.engineActive) return null
     if (this.state.nodes[node]?.needsFence) return 'it was lost and is not fenced yet'
+    // Out of the view but not yet out of the engine's (its loss is still on its way there): a fence may
+    // still be due, and the node would leave the engine's list before it is asked for.
+    if (this.state.nodes[node]?.membership === 'up' && !this.role?.inView(node) && !this.role?.hasLeft(node))
+      return 'its loss is still being handled (a fence may be due): try again in a few seconds'
+    // The operator put it in maintenance under its name: ending that is the operator's word, not a rename's.
+    if (op === 'renameNode' && this.state.nodes[node]?.maintenance)
+      return `it is in maintenance (end it first: mccs node unmaintenance ${node})`
     const on = Object.entries(this.state.groups).filter(([, g]) => g.activeNode === node)
     if (on.length) return `group ${on.map(([g]) => g).join(', ')} is active there`
     return null
@@ -679,6 +686,7 @@ export class Agent extends EventEmitter {
    *  (fencing reads the store at each fence). A node added is parked until it joins (parkReason). */
   private async hbChanged(prev: HbConfig, next: HbConfig): Promise<void> {
     await this.rpc?.reconfigure(next)
+    this.sync?.announce() // a rename changes main.json with hb.json: peers see its new generation
     const gone = prev.nodes.filter((n) => !next.nodes.some((x) => x.name === n.name)).map((n) => n.name)
     for (const n of gone) {
       this.parked.delete(n)

@@ -7,6 +7,8 @@ import type { HbConfig, HbNode, HbQuorum } from '../config/hb-model.js'
 
 type QuorumServerSettings = NonNullable<HbQuorum['server']>
 import type { ConfigPair } from '../config/store.js'
+import type { MainConfig } from '../engine/index.js'
+import { renameNodeInHb, renameNodeInMain } from '../config/node-rename.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
 import { MccsError } from '../errors.js'
@@ -20,8 +22,9 @@ export type HbChange =
   | { op: 'removeLink'; name: string }
   | { op: 'addNode'; name: string; addresses: Record<string, string>; fencingLike?: string }
   | { op: 'removeNode'; name: string }
+  | { op: 'renameNode'; name: string; newName: string }
 
-export const HB_OPS = ['setTiming', 'setQuorum', 'addLink', 'removeLink', 'addNode', 'removeNode'] as const
+export const HB_OPS = ['setTiming', 'setQuorum', 'addLink', 'removeLink', 'addNode', 'removeNode', 'renameNode'] as const
 
 const bad = (field: string, why: string) => new MccsError('MCCS_ERR_INVALID', why, { field })
 
@@ -56,6 +59,7 @@ export function checkHbChange(v: unknown): HbChange {
     removeLink: ['name'],
     addNode: ['name', 'addresses', 'fencingLike'],
     removeNode: ['name'],
+    renameNode: ['name', 'newName'],
   }
   for (const k of Object.keys(o)) {
     if (k === 'op' || known[op]!.includes(k)) continue
@@ -95,6 +99,12 @@ export function checkHbChange(v: unknown): HbChange {
     case 'removeNode':
       if (typeof o.name !== 'string' || !o.name) throw bad('name', 'must be a name')
       return { op, name: o.name }
+    case 'renameNode': {
+      if (typeof o.name !== 'string' || !o.name) throw bad('name', 'must name the node to rename')
+      const newName = checkName(o.newName as string, 'newName', "the node's new name")
+      if (newName === o.name) throw bad('newName', `is the node's name already (${newName}): give another`)
+      return { op, name: o.name, newName }
+    }
     case 'addNode':
       if (o.fencingLike !== undefined && typeof o.fencingLike !== 'string') throw bad('fencingLike', 'must be a node name')
       return {
@@ -167,6 +177,11 @@ function addressUser(hb: HbConfig, a: string): HbNode | undefined {
 
 /** The hb.json the change makes from the one in force (generation + 1), validated with main.json. */
 export function applyHbChange(cur: ConfigPair, c: HbChange, file: string): HbConfig {
+  return applyChange(cur, c, file).hb
+}
+
+/** The pair a change makes: hb.json (generation + 1) and, for a rename, main.json (generation + 1) too. */
+export function applyChange(cur: ConfigPair, c: HbChange, file: string): { hb: HbConfig; main?: MainConfig } {
   const next = structuredClone(cur.hb) as HbConfig
   next.generation = cur.hb.generation + 1
   const link = (name: string) => next.links.find((l) => l.name === name)
@@ -261,12 +276,28 @@ export function applyHbChange(cur: ConfigPair, c: HbChange, file: string): HbCon
       twoNodeFollows(next)
       break
     }
+    case 'renameNode': {
+      const n = node(c.name)
+      if (!n)
+        throw new MccsError(
+          'MCCS_ERR_NOT_FOUND',
+          `the cluster has no node ${c.name} (its nodes: ${next.nodes.map((x) => x.name).join(', ')})`,
+          {
+            field: 'name',
+          },
+        )
+      if (node(c.newName))
+        throw new MccsError('MCCS_ERR_CONFLICT', `node name ${c.newName} is already taken in cluster ${next.cluster}`, { field: 'newName' })
+      next.nodes = renameNodeInHb(next, c.name, c.newName).nodes
+      break
+    }
   }
   const v = validateHb(next, { file })
   if (!v.ok) throw invalidConfigError(file, v.errors)
-  const m = validateMain(cur.main, { file, hb: v.config })
+  const main = c.op === 'renameNode' ? { ...renameNodeInMain(cur.main, c.name, c.newName), generation: cur.main.generation + 1 } : undefined
+  const m = validateMain(main ?? cur.main, { file, hb: v.config })
   if (!m.ok) throw invalidConfigError(file, m.errors)
-  return v.config
+  return main ? { hb: v.config, main: m.config } : { hb: v.config }
 }
 
 /** In words, for the operation log and answers. */
@@ -294,5 +325,7 @@ export function describeHbChange(c: HbChange): string {
         .join(', ')})`
     case 'removeNode':
       return `node ${c.name} removed`
+    case 'renameNode':
+      return `node ${c.name} renamed ${c.newName}`
   }
 }

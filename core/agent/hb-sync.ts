@@ -17,8 +17,12 @@
 //
 // A generation at or below the one in force is refused (a stale change, or a stale coordinator's). Changes
 // run one at a time. Every change is recorded in the operation log of the node it was given on.
+//
+// A rename (renameNode) changes main.json with hb.json: each names the node, so neither is valid with the
+// other's old copy. The prepare carries both, the commit writes both through the store's journal
+// (ConfigStore.adoptPair), and a member that missed it fetches both (hbGet with pair).
 import { versionedFile } from '../config/schema-version.js'
-import { validateHb } from '../config/validate.js'
+import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { ConfigStore } from '../config/store.js'
@@ -30,14 +34,17 @@ import { MccsError, isMccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 import type { OpLog } from '../log/oplog.js'
 import type { PeerRpc } from './peer-rpc.js'
-import { applyHbChange, checkHbChange, describeHbChange, type HbChange } from './hb-change.js'
+import { applyChange, checkHbChange, describeHbChange, type HbChange } from './hb-change.js'
+import type { MainConfig } from '../engine/index.js'
 
 export type HbMessage =
   | { t: 'hbChange'; change: unknown; expectGeneration?: number; user: string }
-  | { t: 'hbPrepare'; hb: unknown }
+  /** main: with a rename, the main.json that goes with hb (each names the node; neither is valid alone). */
+  | { t: 'hbPrepare'; hb: unknown; main?: unknown }
   | { t: 'hbCommit'; generation: number }
   | { t: 'hbAbort'; generation: number }
-  | { t: 'hbGet' }
+  /** pair: answer {hb, main} (an agent from before renames answers hb.json alone). */
+  | { t: 'hbGet'; pair?: boolean }
 
 export interface HbSyncHost {
   node: string
@@ -46,8 +53,9 @@ export interface HbSyncHost {
   store: ConfigStore
   role: Role
   rpc: PeerRpc
-  /** Why `node` cannot be removed now as far as the engine knows (a fence pending, groups there), or null. */
-  removable(node: string): string | null
+  /** Why `node` cannot be removed (or renamed) now as far as the engine knows (a fence pending, groups
+   *  there; for a rename also maintenance, which the operator's intent keeps under the old name), or null. */
+  removable(node: string, op?: 'removeNode' | 'renameNode'): string | null
   /** The hb.json in force changed here (committed or adopted): the agent follows it. */
   changed(prev: HbConfig, next: HbConfig): Promise<void>
 }
@@ -66,7 +74,7 @@ const QUORUM_ANSWER_MS = 3000
 export const PREPARE_TTL_MS = 20_000
 
 export class HbSync {
-  private pending: { hb: HbConfig; from: string; timer: NodeJS.Timeout } | null = null
+  private pending: { hb: HbConfig; main?: MainConfig; from: string; timer: NodeJS.Timeout } | null = null
   private running: Promise<unknown> | null = null
   private pulling = false
   private lastPullFailure = 0
@@ -83,7 +91,7 @@ export class HbSync {
       },
       hbPrepare: async (from, m) => {
         rpc.assertOurCoordinator(from)
-        return this.onPrepare(from, m.hb)
+        return this.onPrepare(from, m.hb, m.main)
       },
       hbCommit: (from, m) => {
         rpc.assertOurCoordinator(from)
@@ -94,7 +102,10 @@ export class HbSync {
         this.withdraw(m.generation, `withdrawn by ${from}`)
         return { ok: true }
       },
-      hbGet: () => versionedFile('hb', this.h.store.current().hb),
+      hbGet: (_from, m) => {
+        const cur = this.h.store.current()
+        return m.pair === true ? { hb: versionedFile('hb', cur.hb), main: versionedFile('main', cur.main) } : versionedFile('hb', cur.hb)
+      },
     })
   }
 
@@ -174,14 +185,25 @@ export class HbSync {
         `hb.json is at generation ${cur.hb.generation}, not ${expectGeneration} (the change was made from an older one): look again and retry`,
         { field: 'expectGeneration', data: { expected: expectGeneration, current: cur.hb.generation } },
       )
-    const next = applyHbChange(cur, change, store.hbPath)
+    const pair = applyChange(cur, change, store.hbPath)
+    const next = pair.hb
     this.checkRuntime(change)
     const members = role.partitionPeers()
     this.checkOwn(next) // this host's own addresses, before anyone prepares
     await role.prepareQuorum(next, QUORUM_ANSWER_MS) // a new quorum server must answer here first
     role.prepareConfig(next)
     const answers = await Promise.allSettled(
-      members.map((n) => rpc.request(n, { t: 'hbPrepare', hb: versionedFile('hb', next) } satisfies HbMessage, PREPARE_TIMEOUT_MS)),
+      members.map((n) =>
+        rpc.request(
+          n,
+          {
+            t: 'hbPrepare',
+            hb: versionedFile('hb', next),
+            ...(pair.main ? { main: versionedFile('main', pair.main) } : {}),
+          } satisfies HbMessage,
+          PREPARE_TIMEOUT_MS,
+        ),
+      ),
     )
     const refused = answers.map((a, i) => ({ a, n: members[i]! })).find((x) => x.a.status === 'rejected')
     if (refused) {
@@ -198,9 +220,14 @@ export class HbSync {
     }
     const prev = cur.hb
     try {
-      await store.adoptHb(next)
+      // The node to remove or rename may have started while the members prepared: checked again, so it
+      // never runs under a name the cluster has just dropped.
+      if (change.op === 'removeNode' || change.op === 'renameNode') this.checkRuntime(change)
+      // A main.json change committed meanwhile makes the rename's main.json stale: refused, withdrawn.
+      if (pair.main) await store.adoptPair({ hb: next, main: pair.main })
+      else await store.adoptHb(next)
     } catch (err) {
-      // Not written here (a disk error): nobody commits it; the members withdraw what they prepared.
+      // Not written here (the node came back, a disk error): nobody commits it; the members withdraw it.
       role.abortConfig()
       await Promise.allSettled(
         members.map((n) => rpc.request(n, { t: 'hbAbort', generation: next.generation } satisfies HbMessage, PREPARE_TIMEOUT_MS)),
@@ -229,16 +256,18 @@ export class HbSync {
   /** What only the running cluster knows: refusals that keep the membership whole. */
   private checkRuntime(change: HbChange): void {
     const { role } = this.h
-    if (change.op === 'removeNode') {
+    if (change.op === 'removeNode' || change.op === 'renameNode') {
+      // A node renamed while it runs would run under two names: as Pacemaker asks, it is stopped first.
       const n = change.name
-      if (n === this.h.node || (role.hb.isUp(n) && !role.hasLeft(n)))
+      const verb = change.op === 'removeNode' ? 'remove' : 'rename'
+      if (n === this.h.node || (role.hb.isUp(n) && !role.hasLeft(n)) || (role.inView(n) && !role.hasLeft(n)))
         throw new MccsError(
           'MCCS_ERR_CONFLICT',
-          `node ${n} is running: stop its agent first (systemctl stop mccs_agent: it moves its groups and leaves without a fence), then remove it`,
+          `node ${n} is running: stop ${n} first (systemctl stop mccs_agent there: a graceful stop moves its groups and leaves without a fence), then ${verb} it`,
           { field: 'name', subject: n },
         )
-      const why = this.h.removable(n)
-      if (why) throw new MccsError('MCCS_ERR_CONFLICT', `node ${n} cannot be removed yet: ${why}`, { field: 'name', subject: n })
+      const why = this.h.removable(n, change.op)
+      if (why) throw new MccsError('MCCS_ERR_CONFLICT', `node ${n} cannot be ${verb}d yet: ${why}`, { field: 'name', subject: n })
     }
     if (change.op === 'removeLink') {
       const st = role.hb.status()
@@ -265,8 +294,9 @@ export class HbSync {
   }
 
   /** Member: phase 1. */
-  private async onPrepare(from: string, doc: unknown): Promise<{ generation: number }> {
+  private async onPrepare(from: string, doc: unknown, mainDoc: unknown): Promise<{ generation: number }> {
     const next = this.readable(doc, from)
+    const main = mainDoc === undefined ? undefined : this.readableMain(mainDoc, next, from)
     const cur = this.h.store.current().hb
     if (next.generation <= cur.generation)
       throw new MccsError(
@@ -275,13 +305,19 @@ export class HbSync {
         { field: '/generation', subject: this.h.node },
       )
     if (next.cluster !== cur.cluster) throw new MccsError('MCCS_ERR_HB_CONFIG', 'the cluster name cannot change', { field: '/cluster' })
+    if (main && main.generation <= this.h.store.current().main.generation)
+      throw new MccsError(
+        'MCCS_ERR_CONFIG_GENERATION',
+        `main.json generation ${main.generation} is not newer than generation ${this.h.store.current().main.generation} in force here`,
+        { field: '/main/generation', subject: this.h.node },
+      )
     this.checkOwn(next)
     if (this.pending) this.withdraw(this.pending.hb.generation, `replaced by generation ${next.generation}`)
     await this.h.role.prepareQuorum(next, QUORUM_ANSWER_MS) // refused (nothing prepared) if the new server does not answer here
     this.h.role.prepareConfig(next)
     const timer = setTimeout(() => this.expire(next.generation), PREPARE_TTL_MS)
     timer.unref()
-    this.pending = { hb: next, from, timer }
+    this.pending = { hb: next, ...(main ? { main } : {}), from, timer }
     return { generation: next.generation }
   }
 
@@ -291,7 +327,7 @@ export class HbSync {
     if (p && p.hb.generation === generation) {
       clearTimeout(p.timer)
       this.pending = null
-      await this.adopt(p.hb, from)
+      await this.adopt(p.hb, from, p.main)
     } else if (generation > this.h.store.current().hb.generation) await this.pullFrom(from)
     return { generation: this.h.store.current().hb.generation }
   }
@@ -331,7 +367,7 @@ export class HbSync {
         clearTimeout(p.timer)
         this.pending = null
         this.pulling = true
-        void this.adopt(p.hb, n)
+        void this.adopt(p.hb, n, p.main)
           .catch(() => {})
           .finally(() => {
             this.pulling = false
@@ -346,9 +382,14 @@ export class HbSync {
   private async pullFrom(node: string): Promise<void> {
     this.pulling = true
     try {
-      const doc = await this.h.rpc.request<unknown>(node, { t: 'hbGet' } satisfies HbMessage, PREPARE_TIMEOUT_MS)
-      const next = this.readable(doc, node)
+      const reply = await this.h.rpc.request<unknown>(node, { t: 'hbGet', pair: true } satisfies HbMessage, PREPARE_TIMEOUT_MS)
+      const isPair = !!reply && typeof reply === 'object' && 'hb' in reply && 'main' in reply
+      const next = this.readable(isPair ? (reply as { hb: unknown }).hb : reply, node)
       if (next.generation <= this.h.store.current().hb.generation) return
+      // A rename we missed: our main.json names a node the new hb.json no longer has, so both are taken.
+      const cur = this.h.store.current()
+      const needsMain = !validateMain(cur.main, { file: this.h.store.mainPath, hb: next }).ok
+      const main = isPair && needsMain ? this.readableMain((reply as { main: unknown }).main, next, node) : undefined
       this.checkOwn(next) // one that removed this node, or moved it off this host, is not taken
       if (this.pending) {
         clearTimeout(this.pending.timer)
@@ -358,7 +399,7 @@ export class HbSync {
       // cluster already moved, so a new quorum server is taken whether it answers yet or not.
       await this.h.role.prepareQuorum(next, 0)
       this.h.role.prepareConfig(next)
-      await this.adopt(next, node)
+      await this.adopt(next, node, main)
     } catch (err) {
       this.lastPullFailure = Date.now()
       this.h.log.log('warn', `cannot fetch hb.json from ${node}: ${(err as Error).message}`, { node })
@@ -368,10 +409,11 @@ export class HbSync {
     }
   }
 
-  private async adopt(next: HbConfig, from: string): Promise<void> {
+  private async adopt(next: HbConfig, from: string, main?: MainConfig): Promise<void> {
     const prev = this.h.store.current().hb
     try {
-      await this.h.store.adoptHb(next)
+      if (main) await this.h.store.adoptPair({ hb: next, main })
+      else await this.h.store.adoptHb(next)
     } catch (err) {
       this.h.role.abortConfig()
       throw err
@@ -382,6 +424,16 @@ export class HbSync {
       from,
       generation: next.generation,
     })
+  }
+
+  /** A peer's main.json document sent with an hb.json (a rename): of a version this agent reads, valid with it. */
+  private readableMain(doc: unknown, hb: HbConfig, from: string): MainConfig {
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+      throw new MccsError('MCCS_ERR_INVALID', 'must be a main.json object', { field: 'main', subject: from })
+    const file = `main.json from ${from}`
+    const v = validateMain(doc, { file, hb })
+    if (!v.ok) throw invalidConfigError(file, v.errors)
+    return v.config
   }
 
   /** A peer's hb.json document: of a schema version this agent reads, valid. */

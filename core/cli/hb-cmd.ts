@@ -21,6 +21,7 @@ export const HB_USAGE = `usage: mccs hb show [--json]
        mccs hb link remove <name>
        mccs hb node add <name> --address <link>=<ip> ... [--fencing-like <node>]
        mccs hb node remove <name>          (the node must be stopped first; also: mccs node remove <name>)
+       mccs hb node rename <name> <new>    (the node must be stopped first; also: mccs node rename <name> <new>)
   options: --expect-generation G (refused unless hb.json is at G)  --json`
 
 function pairs(list: string[] | undefined, flag: string): Record<string, string> | string {
@@ -69,6 +70,9 @@ export function hbChangeOf(args: string[]): { change: Record<string, unknown>; e
   // Sent as asked: the agent refuses them with the reason (hb-change.ts fixedField), in the operation log.
   if (a === 'set-port' && b !== undefined && name === undefined) return { change: { op: 'setPort', port: num(b) ?? b }, ...base }
   if (a === 'set-cluster' && b !== undefined && name === undefined) return { change: { op: 'setCluster', cluster: b }, ...base }
+  // The new name is sent as given: the agent checks it (hb-change.ts), naming newName.
+  if (a === 'node' && b === 'rename' && name && extra.length <= 1)
+    return { change: { op: 'renameNode', name, newName: extra[0] ?? null }, ...base }
   if ((a === 'link' || a === 'node') && name && !extra.length) {
     if (b === 'remove') return { change: { op: a === 'link' ? 'removeLink' : 'removeNode', name }, ...base }
     if (b === 'add') {
@@ -163,6 +167,9 @@ export async function hbCommand(args: string[], o: { socket: string; locale?: Lo
     )
     if (req.json) io.out(JSON.stringify(r))
     else io.out(t(l, 'cli.hb.changed', { summary: r.summary, generation: r.generation, previous: r.previousGeneration }))
+    // The renamed host still calls itself by the old name: the one command that brings it back (docs/setup.md).
+    if (!req.json && req.change.op === 'renameNode')
+      io.out(t(l, 'cli.hb.renamed', { from: String(req.change.name), to: String(req.change.newName) }))
     return EXIT.OK
   } catch (err) {
     const e = err as Error & { code?: string }

@@ -12,7 +12,7 @@ import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
 
 export const NODE_USAGE =
-  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S] | mccs node remove <name>'
+  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S] | mccs node remove <name> | mccs node rename <name> <new>'
 
 export async function nodeCommand(
   args: string[],
@@ -22,6 +22,7 @@ export async function nodeCommand(
   const l = o.locale ?? 'en'
   const [verb, node = o.nodeName, ...extra] = args
   if (verb === 'add') return (await import('./setup-cmd.js')).nodeAddCommand(args.slice(1), o, io) // issue 16: joining a new host
+  if (verb === 'rename') return (await import('./hb-cmd.js')).hbCommand(['node', 'rename', ...args.slice(1)], o, io) // live, hb.json + main.json
   if (verb === 'remove') return (await import('./hb-cmd.js')).hbCommand(['node', 'remove', ...args.slice(1)], o, io) // live hb.json change
   if ((verb === 'maintenance' || verb === 'unmaintenance') && !extra.length) return maintenance(verb === 'maintenance', node, o, io)
   if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {

@@ -28,6 +28,7 @@ export const SETUP_USAGE = `usage: mccs setup                                   
                   [--mode cluster|single] [--license <file> | --license-later]
        mccs setup --join <member address>[:port] --token-file <file|-> [--link <link>=<address>]
                   [--lang ko|en] [--license <file>]
+       mccs setup --rename <new name>      (on a node the cluster renamed with mccs node rename, its agent stopped)
   --lang      the language of MCCS: ko (Korean, the default) or en (English)
   --mode      cluster (other nodes join with mccs node add + mccs setup --join; the default) or single (one server)
   --link      a heartbeat link and this node's address on it, in priority order (first = preferred)
@@ -45,6 +46,7 @@ const OPTIONS = {
   join: { type: 'string' },
   token: { type: 'string' },
   'token-file': { type: 'string' },
+  rename: { type: 'string' },
   interactive: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const
@@ -106,6 +108,16 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
   }
   const v = parsed.values
   const boot = b ?? (await loadBootstrap())
+  if (v.rename !== undefined) {
+    try {
+      const other = Object.keys(v).filter((k) => k !== 'rename' && k !== 'json')
+      if (other.length)
+        throw new MccsError('MCCS_ERR_INVALID', 'is not for a rename: give --rename <new name> alone', { field: `--${other[0]}` })
+      return await renameHost(boot, v.rename, io, v.json === true)
+    } catch (err) {
+      return refused(io, err)
+    }
+  }
   const flags = ['name', 'cluster', 'link', 'join', 'mode', 'token', 'token-file'].some((k) => v[k as keyof typeof v] !== undefined)
   try {
     if (v.interactive || (!flags && process.stdin.isTTY)) return await interactive(boot, io)
@@ -156,6 +168,31 @@ async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): P
   io.out(`  wrote ${r.files.join(', ')}`)
   if (!r.licensed) io.out('  no license yet: limited mode (no automatic failover or auto-start) until mccs license install <file>')
   io.out('next: systemctl start mccs_agent   (or run its ExecStart), then mccs status')
+  return EXIT.OK
+}
+
+/** `mccs setup --rename <new>`: this host takes the name the cluster gave its node (core/setup/rename-node.ts). */
+async function renameHost(b: Bootstrap, to: string, io: CliIO, json: boolean): Promise<number> {
+  const running = await rpc(b.controlSocket, 'status', {}, 3000).then(
+    () => true,
+    () => false,
+  )
+  const { renameThisNode } = await import('../setup/rename-node.js')
+  const r = await renameThisNode(b, to, running)
+  if (json) {
+    io.out(JSON.stringify(r, null, 2))
+    return EXIT.OK
+  }
+  io.out(
+    r.files.length
+      ? `this node is now ${r.to} (was ${r.from}): wrote ${r.files.join(', ')}`
+      : `this node is already ${r.to}: nothing to write`,
+  )
+  if (r.licenseFor)
+    io.out(
+      `  the license here is for node ${r.licenseFor}: install one issued for ${r.to} (mccs license install <file>), or the node runs in limited mode`,
+    )
+  io.out(`next: start this node's agent (systemctl start mccs_agent): it joins as ${r.to} and takes the cluster's configuration`)
   return EXIT.OK
 }
 

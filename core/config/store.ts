@@ -176,6 +176,36 @@ export class ConfigStore {
     })
   }
 
+  /**
+   * hb.json and main.json as replicated together by the coordinator (a node renamed live: each file names
+   * the node, so neither is valid with the other's old copy). Both newer than ours, kept at their own
+   * generations; written through the import journal, so a crash between the two renames is finished at the
+   * next load rather than leaving a pair that does not validate.
+   */
+  adoptPair(next: { hb: HbConfig; main: MainConfig }): Promise<Readonly<ConfigPair>> {
+    return this.serial(async () => {
+      const cur = this.current()
+      for (const k of ['hb', 'main'] as const)
+        if (!(next[k].generation > cur[k].generation))
+          throw new MccsError(
+            'MCCS_ERR_CONFIG_GENERATION',
+            `${k === 'hb' ? HB_FILE : MAIN_FILE} generation ${next[k].generation} is not newer than generation ${cur[k].generation} in force`,
+            { field: `/${k}/generation` },
+          )
+      const hb = validateHb(next.hb, { file: this.hbPath })
+      if (!hb.ok) throw invalidConfigError(this.hbPath, hb.errors)
+      const main = validateMain(next.main, { file: this.mainPath, ...this.ctx(hb.config) })
+      if (!main.ok) throw invalidConfigError(this.mainPath, main.errors)
+      const pair = { main: main.config, hb: hb.config }
+      await writeFileAtomic(
+        join(this.dir, PENDING_FILE),
+        serialize({ main: versionedFile('main', pair.main), hb: versionedFile('hb', pair.hb) }),
+      )
+      await this.applyPair(pair)
+      return this.set(pair)
+    })
+  }
+
   /** Both files in one JSON document (`mccs config export`). */
   export(): ConfigBundle {
     return structuredClone(this.current()) as ConfigBundle

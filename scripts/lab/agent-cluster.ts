@@ -190,10 +190,14 @@ export class AgentCluster {
     })
   }
 
-  startAgent(n: string): void {
+  /** `nameFromSettings`: the node's name comes from its home's settings file, not MCCS_NODE_NAME (a renamed
+   *  node: `mccs setup --rename` writes it there). */
+  startAgent(n: string, o: { nameFromSettings?: boolean } = {}): void {
     const root = this.opts.build?.(n) ?? packageRoot()
+    const env: NodeJS.ProcessEnv = { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n }
+    if (o.nameFromSettings) delete env.MCCS_NODE_NAME
     this.agents[n] = this.lab.spawn(n, [process.execPath, '--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'agent'], {
-      env: { ...this.env, ...this.opts.env?.(n, this.homes[n]!), MCCS_HOME: this.homes[n]!, MCCS_NODE_NAME: n },
+      env,
       stdio: 'ignore',
     })
   }

@@ -2,7 +2,7 @@
 // resource or a node opens its menu with the same commands as the menu bar and the detail view's buttons
 // (a disabled one says why); "Delete group" on a group with resources, or a running one, offers the fix as
 // the button of its one confirmation ("Delete the group with its resources", "Take offline and delete")
-// instead of CLI advice; no "Rename node" item that only fails after its form.
+// instead of CLI advice; "Rename node" in the node's menu only, disabled while the node runs.
 import t from 'tap'
 import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, pick, cspViolations } from './browser.js'
 
@@ -79,7 +79,13 @@ if (why) {
     const n = Object.fromEntries(await items())
     t.same(
       n,
-      { 'node-standby': 'false', 'node-unstandby': 'true', 'node-maintenance': 'false', 'node-unmaintenance': 'true' },
+      {
+        'node-standby': 'false',
+        'node-unstandby': 'true',
+        'node-maintenance': 'false',
+        'node-unmaintenance': 'true',
+        'node-rename': 'true', // the running node: stop it first (test/console/ui-node-rename.test.ts renames a stopped one)
+      },
       "the node's planned work, as its detail buttons",
     )
     await page.keyboard.press('Escape')
@@ -99,7 +105,7 @@ if (why) {
     t.same(cspViolations(page), [], 'no Content-Security-Policy refusal')
   })
 
-  t.test('Delete group on a group with resources: one confirmation, no CLI advice; no Rename node', async (t) => {
+  t.test('Delete group on a group with resources: one confirmation, no CLI advice; no Rename node in Edit', async (t) => {
     const c = await startConsoleCluster({ main })
     t.teardown(() => c.stop(t))
     const browser = await launch()
@@ -117,6 +123,6 @@ if (why) {
     t.notMatch((await page.textContent('#toasts')) ?? '', /--force|mccs /, 'no CLI advice shown')
 
     await page.click('#menubtn-edit')
-    t.equal(await page.locator('#menu-edit [data-command=rename-node]').count(), 0, 'no Rename node item (the agent cannot rename yet)')
+    t.equal(await page.locator('#menu-edit [data-command=rename-node]').count(), 0, "Rename node is in the node's own menu, not Edit")
   })
 }

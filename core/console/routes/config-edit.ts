@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { configEdit, type ConfigEditReply } from '../../agent/config-edit.js'
 import { readJson } from '../../config/json-text.js'
 import { issuesOf } from '../../config/issue.js'
-import { MccsError, isMccsError } from '../../errors.js'
+import { isMccsError } from '../../errors.js'
 import { type MainConfig, SHIPPED_DEFAULTS } from '../../engine/index.js'
 import { errorBody, reasonOf, statusOf } from '../http-errors.js'
 import { audit } from '../audit.js'
@@ -360,21 +360,39 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
     },
   )
 
-  app.post<{ Params: { node: string }; Body: { name: string } }>(
+  app.post<{ Params: { node: string }; Body: { name: string; expectGeneration?: number } }>(
     '/api/nodes/:node/rename',
     {
       schema: {
-        summary: 'Rename a node (not available yet: answers 501)',
+        summary:
+          'Rename a stopped node (issue 16): hb.json and main.json change together on every member, in two phases through the coordinator. ' +
+          'Refused (409, field /params/node) while the node runs; then, on its host: mccs setup --rename <name>, and start its agent',
         params: { type: 'object', required: ['node'], properties: { node: name } },
-        body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name,
+            expectGeneration: { type: 'integer', minimum: 1, description: 'refuse the rename unless hb.json is at this generation' },
+          },
+        },
       },
     },
-    async () => {
-      throw new MccsError(
-        'MCCS_ERR_NOT_IMPLEMENTED',
-        'renaming a node changes hb.json and main.json on every node at once, which needs configuration replication between the nodes; ' +
-          'until then stop the agents, rename the node in both files on every node and start them again',
-      )
+    async (req, reply) => {
+      const { node } = req.params
+      try {
+        const r = await agent.hbChange(
+          { op: 'renameNode', name: node, newName: req.body.name },
+          { user: userOf(req), ...(req.body.expectGeneration !== undefined ? { expectGeneration: req.body.expectGeneration } : {}) },
+        )
+        return { ...r, next: `on the host of ${node}, with its agent stopped: mccs setup --rename ${req.body.name}, then start the agent` }
+      } catch (e) {
+        if (!isMccsError(e)) throw e
+        // The change's fields as this route names them: the node in the path, the new name in the body.
+        const field = e.field === 'name' ? '/params/node' : e.field === 'newName' ? '/name' : e.field
+        return reply.code(statusOf(e.code)).send(errorBody(e.code, reasonOf(e), field))
+      }
     },
   )
 }

@@ -12,7 +12,7 @@ export function registerHbRoutes(app: FastifyInstance, deps: RouteDeps): void {
     {
       schema: {
         summary:
-          'Change hb.json in the running cluster: setTiming {intervalMs, deadMs}, setQuorum {fenceDelayMs?, server? {host, port?, servername?, caFile, keyFile} | null, twoNode?} (each member reads the CA and key files from its config folder; a new server must answer every member), addLink {name, priority, addresses}, removeLink {name}, addNode {name, addresses, fencingLike?}, removeNode {name}. The cluster name and the heartbeat port never change live.',
+          'Change hb.json in the running cluster: setTiming {intervalMs, deadMs}, setQuorum {fenceDelayMs?, server? {host, port?, servername?, caFile, keyFile} | null, twoNode?} (each member reads the CA and key files from its config folder; a new server must answer every member), addLink {name, priority, addresses}, removeLink {name}, addNode {name, addresses, fencingLike?}, removeNode {name}, renameNode {name, newName} (also POST /api/nodes/{node}/rename). The cluster name and the heartbeat port never change live.',
         body: {
           type: 'object',
           additionalProperties: false,

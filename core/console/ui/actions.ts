@@ -260,8 +260,7 @@ export const COMMANDS: Command[] = [
   },
   { id: 'heartbeat', label: () => tr('ui.cmd.heartbeat'), menu: 'edit', enabled: () => true, run: () => heartbeatDialog() },
   { id: 'aws-settings', label: () => tr('ui.cmd.aws-settings'), menu: 'edit', enabled: () => true, run: () => awsSettingsDialog() },
-  // No "Rename node": the agent cannot rename a node yet (POST /api/nodes/:node/rename answers 501), and a
-  // menu item that fails only after its form is filled is worse than none (issue 18, What 5).
+  // Rename node is in the node's own menu and detail (node-work.ts: enabled once the node is stopped).
   // Action
   {
     id: 'online',
