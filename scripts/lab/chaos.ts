@@ -16,7 +16,7 @@
 // running the group.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -208,6 +208,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       closing = true
       vipProber?.kill('SIGKILL')
       sampler?.kill('SIGKILL')
+      // MCCS_CHAOS_LOGS=<dir>: every agent's log kept there (<prefix><node>.log) to read an episode after the run.
+      const keep = process.env.MCCS_CHAOS_LOGS
+      if (keep)
+        for (const n of c.nodes) await writeFile(path.join(keep, `${o.prefix}${n}.log`), await c.log(n).catch((e: Error) => e.message))
       await c.destroy()
       md?.release()
       await rm(dir, { recursive: true, force: true })
