@@ -150,9 +150,10 @@ export interface PeerStatus {
   since: number
   incarnation: string | null
   links: Record<string, PeerLinkStatus>
-  /** The share of this peer's recent packets that reached us (0..1, its best link; null: too few heard to
-   *  say). Counted from its sequence numbers, echo or not: what this node *receives*, the one figure that
-   *  tells a node whose inbound loses packets from the peers it cannot hear back (membership.ts). */
+  /** The share of this peer's packets of the last two dead times that reached us (0..1, its best link; null:
+   *  heard too briefly to say). Every authentic packet counts, echo or not: what this node *receives*, the
+   *  one figure that tells a node whose inbound loses packets from the peers it cannot hear back
+   *  (membership.ts). */
   received: number | null
   view: HbView | null
   /** What the agreed membership (view.ts) needs of this peer, as ages at the time of the status (ms; null:
@@ -217,10 +218,11 @@ interface PeerLink {
   since: number // wall ms
   rx: number
   unconfirmed: number
-  /** Sequence numbers of the last authentic packets (echo or not), oldest first, at most RECEIVED_WINDOW. */
-  seqs: number[]
-  /** Mono time of the last authentic packet (echo or not). */
-  lastAny: number | null
+  /** Mono arrival times of the authentic packets (echo or not) of the last RECEIVED_WINDOW dead times. */
+  arrivals: number[]
+  /** Mono time this peer's current boot was first heard on the link (a lower sequence number: a new boot). */
+  firstAny: number | null
+  lastSeq: number
   rttMs: number | null
   ageMs: number | null
   // For the echo we send back: the peer's last sentAt and when we received it.
@@ -558,7 +560,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private received(p: PeerState, now: number): number | null {
     let best: number | null = null
     for (const pl of p.links.values()) {
-      const r = linkReceived(pl.seqs, pl.lastAny, now, this.intervalMs, this.deadMs)
+      const r = linkReceived(pl.arrivals, pl.firstAny, now, this.intervalMs, this.deadMs * RECEIVED_WINDOW)
       if (r !== null && (best === null || r > best)) best = r
     }
     return best
@@ -734,7 +736,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       return
     }
     const pl = peer.links.get(l.name)!
-    noteArrival(pl, pkt.seq, now)
+    noteArrival(pl, pkt.seq, now, this.deadMs * RECEIVED_WINDOW)
     // Authentic and in order: echo its send time back from now on, fresh or not. This is the handshake
     // (its next packet echoes ours); it cannot be a lever for a recording, which is in order only until the
     // sender's first live packet (the sender's sequence numbers only grow).
@@ -910,8 +912,9 @@ function newPeerLink(address: string, now: number): PeerLink {
     since: now,
     rx: 0,
     unconfirmed: 0,
-    seqs: [],
-    lastAny: null,
+    arrivals: [],
+    firstAny: null,
+    lastSeq: 0,
     rttMs: null,
     ageMs: null,
     echoSentAt: null,
@@ -986,30 +989,37 @@ export function checkHeartbeatOptions(opts: Pick<HeartbeatOptions, 'config' | 's
   return { intervalMs, deadMs, links }
 }
 
-/** How many of a peer's last packets (per link) its received share is counted over. */
-const RECEIVED_WINDOW = 16
+/** The received share is counted over this many dead times (2: 12 packets at the shipped timing). */
+const RECEIVED_WINDOW = 2
 
-/** Records an authentic packet's sequence number; a lower one is a new boot (its numbers start again). */
-function noteArrival(pl: PeerLink, seq: number, now: number): void {
-  if (pl.seqs.length && seq <= pl.seqs[pl.seqs.length - 1]!) pl.seqs.length = 0
-  pl.seqs.push(seq)
-  if (pl.seqs.length > RECEIVED_WINDOW) pl.seqs.shift()
-  pl.lastAny = now
+/** Records an authentic packet's arrival; a lower sequence number is a new boot (its numbers start again). */
+function noteArrival(pl: PeerLink, seq: number, now: number, windowMs: number): void {
+  if (pl.firstAny === null || seq <= pl.lastSeq) {
+    pl.firstAny = now
+    pl.arrivals.length = 0
+  }
+  pl.lastSeq = seq
+  pl.arrivals.push(now)
+  while (pl.arrivals.length && pl.arrivals[0]! < now - windowMs) pl.arrivals.shift()
+  if (pl.arrivals.length > 1024) pl.arrivals.shift() // bounded whatever a peer's clock or rate
 }
 
-/** The share of one link's packets that arrived: those kept, over the numbers they span plus the ticks of
- *  silence since the last one (a peer that went quiet counts down to 0 without a new packet). */
+/** The share of one link's packets that arrived over the window: those that came, over those the peer sent
+ *  meanwhile at the heartbeat interval (both ends run hb.json's timing). Null until the peer has been heard
+ *  for two intervals; a peer that went quiet counts down to 0 without a new packet. */
 export function linkReceived(
-  seqs: readonly number[],
-  lastAny: number | null,
+  arrivals: readonly number[],
+  firstAny: number | null,
   now: number,
   intervalMs: number,
-  deadMs: number,
+  windowMs: number,
 ): number | null {
-  if (lastAny === null || now - lastAny > deadMs) return lastAny === null ? null : 0
-  if (seqs.length < 2) return null
-  const span = seqs[seqs.length - 1]! - seqs[0]! + 1 + Math.floor((now - lastAny) / intervalMs)
-  return round2(Math.min(1, seqs.length / span))
+  if (firstAny === null) return null
+  const span = Math.min(windowMs, now - firstAny)
+  if (span < 2 * intervalMs) return null
+  let n = 0
+  for (const a of arrivals) if (a >= now - windowMs) n++
+  return round2(Math.min(1, n / (span / intervalMs)))
 }
 
 function round2(x: number): number {

@@ -201,13 +201,14 @@ t.test('a link whose address is missing is retried, and counted', async (t) => {
   t.notOk(newIncarnation() === h.incarnation)
 })
 
-t.test("a peer's received share: counted from its sequence numbers, echo or not, and falling while it is silent", async (t) => {
-  const all = Array.from({ length: 16 }, (_, i) => 100 + i)
-  t.equal(linkReceived(all, 1000, 1000, 200, 1000), 1, 'every packet arrived')
-  const tenth = Array.from({ length: 16 }, (_, i) => 100 + i * 10)
-  t.equal(linkReceived(tenth, 1000, 1000, 200, 1000), 0.11, 'one in ten (90 % loss into this node): 16 of 151')
-  t.equal(linkReceived(all, 1000, 1400, 200, 1000), 0.89, 'two ticks of silence since the last one count as lost')
-  t.equal(linkReceived(all, 1000, 2001, 200, 1000), 0, 'silent past the dead time: nothing received')
-  t.equal(linkReceived([5], 1000, 1000, 200, 1000), null, 'one packet says nothing of a share')
-  t.equal(linkReceived([], null, 1000, 200, 1000), null, 'never heard')
+t.test("a peer's received share: its packets that came over the window, echo or not, and falling while it is silent", async (t) => {
+  // 100 ms interval, 1200 ms window: 12 packets expected once the peer has been heard that long.
+  const all = Array.from({ length: 12 }, (_, i) => 1000 + i * 100)
+  t.equal(linkReceived(all, 0, 2100, 100, 1200), 1, 'every packet arrived')
+  t.equal(linkReceived([1500, 2000], 0, 2100, 100, 1200), 0.17, 'two of twelve (90 % loss into this node, give or take one)')
+  t.equal(linkReceived(all.slice(0, 6), 0, 2100, 100, 1200), 0.5, 'silent for the last half: half')
+  t.equal(linkReceived(all, 0, 3500, 100, 1200), 0, 'silent for the whole window: nothing received')
+  t.equal(linkReceived([2000, 2100], 2000, 2100, 100, 1200), null, 'heard for one interval: too soon to say')
+  t.equal(linkReceived([1800, 1900, 2000, 2100], 1800, 2100, 100, 1200), 1, 'heard for 300 ms: a share of those 3 intervals')
+  t.equal(linkReceived([], null, 1000, 100, 1200), null, 'never heard')
 })

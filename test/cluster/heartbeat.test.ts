@@ -19,7 +19,7 @@ if (!avail.ok) {
   const P = (n: string): HbProc => c.proc(n)
   type Status = {
     status: {
-      peers: { node: string; up: boolean; links: Record<string, { up: boolean; rttMs: number | null }> }[]
+      peers: { node: string; up: boolean; received: number | null; links: Record<string, { up: boolean; rttMs: number | null }> }[]
       rejected: Record<string, number>
     }
   }
@@ -197,6 +197,27 @@ if (!avail.ok) {
     )
     t.same(downs, [], 'no peer declared down')
     t.ok(lFlaps.length <= 2, `link flaps on the lossy link over 6 s: ${lFlaps.length} (P(6 losses in a row) = 0.07 %)`)
+    await c.allUp()
+  })
+
+  t.test('one-way loss: what each node receives tells which side loses (membership ranks by it)', async (t) => {
+    // 90 % of the packets into n1 dropped: n1 and its peers may each see the other down (up needs an
+    // echo), but only n1 receives little; n2 and n3 receive all of n1's packets.
+    await c.lab.loss('n1', 90, { direction: 'in' })
+    await sleep(2500)
+    const [s1, s2, s3] = await Promise.all(['n1', 'n2', 'n3'].map(status))
+    await c.lab.clearLoss('n1')
+    const rcv = (s: Awaited<ReturnType<typeof status>>, n: string) => s.peers.find((p) => p.node === n)?.received ?? null
+    const into1 = [rcv(s1!, 'n2'), rcv(s1!, 'n3')]
+    const from1 = [rcv(s2!, 'n1'), rcv(s3!, 'n1')]
+    t.ok(
+      into1.every((r) => r !== null && r < 0.3),
+      `n1 receives under 30 % of n2's and n3's packets: ${JSON.stringify(into1)}`,
+    )
+    t.ok(
+      from1.every((r) => r !== null && r >= 0.7),
+      `n2 and n3 receive n1's packets: ${JSON.stringify(from1)}`,
+    )
     await c.allUp()
   })
 
