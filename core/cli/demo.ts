@@ -389,7 +389,8 @@ export function tryInConsole(withEc2: boolean, ifaces = hostCards(), root = proc
   const cards = a && b ? `${a} for demo1, ${b} for demo2` : null
   const lines = [
     `Try it in the console: a group with a virtual IP, a process${withEc2 ? ' and an AWS type' : ''}, moved to the other node.`,
-    `  Add group, then Add resource for each below; link each to the one under it in the group's Resource dependency tab.`,
+    `  Add group, then Add resource for each below, in this order; each depends on the one above it in this list`,
+    `  (a warning after Add offers the link as a button; otherwise the group's Resource dependency tab links them).`,
     `    nic      Network adapter: ${cards ?? 'a card per node'}`,
     ...(withEc2
       ? [`    aws-sip  ${DEMO_VIP} in the demo's EC2 subnet 10.0.1.0/24; ENI eni-demo1 for demo1, eni-demo2 for demo2 (depends on nic)`]
