@@ -377,6 +377,48 @@ async function stopLeftovers(homes: Record<string, Bootstrap>): Promise<void> {
 
 const demoSettings = (root: string): string => path.join(root, 'settings.json')
 
+const DEMO_VIP = '10.0.1.50'
+
+/** The printout's walk-through of the console (issue 18, Acceptance 4): what a newcomer otherwise had to
+ *  guess — which address, which card, which command, which ENI, and the order of the dependencies. The two
+ *  demo nodes share this host's network stack, so a virtual IP on one card is seen by both nodes' monitors:
+ *  each node needs a card of its own, or the other reports the address online where it does not belong and
+ *  the group faults. */
+export function tryInConsole(withEc2: boolean, ifaces = hostCards(), root = process.getuid?.() === 0): string {
+  const [a, b] = ifaces
+  const cards = a && b ? `${a} for demo1, ${b} for demo2` : null
+  const lines = [
+    `Try it in the console: a group with a virtual IP, a process${withEc2 ? ' and an AWS type' : ''}, moved to the other node.`,
+    `  Add group, then Add resource for each below, in this order; each depends on the one above it in this list`,
+    `  (a warning after Add offers the link as a button; otherwise the group's Resource dependency tab links them).`,
+    `    nic      Network adapter: ${cards ?? 'a card per node'}`,
+    ...(withEc2
+      ? [`    aws-sip  ${DEMO_VIP} in the demo's EC2 subnet 10.0.1.0/24; ENI eni-demo1 for demo1, eni-demo2 for demo2 (depends on nic)`]
+      : []),
+    `    address  ${DEMO_VIP}/32 on the same cards (depends on ${withEc2 ? 'aws-sip' : 'nic'})`,
+    `    process  Command, one item per line (depends on address):`,
+    `               ${process.execPath}`,
+    `               -e`,
+    `               require('http').createServer((q,s)=>s.end('hi\\n')).listen(8080,'${DEMO_VIP}')`,
+    `  Then select the group: Online, then Switch; curl http://${DEMO_VIP}:8080/ answers on the node that has it.`,
+  ]
+  if (!cards)
+    lines.push(
+      `  This host has ${a ? `one network card (${a})` : 'no network card but loopback'}: both demo nodes share it, so each would see the other's virtual IP as its own; the address type needs two cards here (the other types work).`,
+    )
+  else lines.push(`  Both demo nodes share this host's network: give them different cards, or each sees the other's virtual IP as its own.`)
+  if (!root) lines.push(`  A virtual IP changes this host's interfaces: the address type needs the demo run as root.`)
+  return lines.join('\n')
+}
+
+/** This host's network cards that a nic resource accepts (not loopback), in name order. */
+function hostCards(): string[] {
+  return Object.entries(os.networkInterfaces())
+    .filter(([, addrs]) => addrs?.some((x) => !x.internal))
+    .map(([name]) => name)
+    .sort()
+}
+
 export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) }
   delete env.MCCS_BOOTSTRAP
@@ -431,8 +473,15 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
       const g = s.groups.find((x) => x.name === 'demo')
       return g?.activeNode && g.nodes[g.activeNode] === 'online' ? g.activeNode : null
     }
+    const busy = (s: AgentStatus) => (s.groups.find((x) => x.name === 'demo')?.busy ?? 0) > 0
     let st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
-    const reply = online(st) ? null : await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
+    // Asked only once autoStart had its time: asked while the coordinator's own start runs, the command was
+    // refused ("actions are in progress") and that warning was the first thing the console's log showed.
+    for (const end = Date.now() + 15_000; !online(st) && !busy(st) && Date.now() < end && !stopped; await sleep(200))
+      st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
+    for (const end = Date.now() + 30_000; !online(st) && busy(st) && Date.now() < end && !stopped; await sleep(200))
+      st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
+    const reply = online(st) || stopped ? null : await command(homes.demo1!, { type: 'groupOnline', group: 'demo' }, 60_000)
     for (const end = Date.now() + 30_000; ; await sleep(200)) {
       st = await rpc<AgentStatus>(socket(homes.demo1!), 'status', {}, 5000)
       if (online(st) || Date.now() > end || stopped) break
@@ -453,6 +502,7 @@ MCCS demo: a two-node cluster on loopback in ${root}
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances`
       : ''
   }
+${tryInConsole(ec2 !== null)}
 In another terminal:
   export MCCS_CONFIG=${demoSettings(root)} MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
   ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)

@@ -12,6 +12,9 @@ export interface OrderWarning {
   path: string
   resource: string
   reason: string
+  /** The one dependency that answers the warning, when the group leaves no choice (the console offers it as
+   *  a button): `parent` depends on `child`. */
+  link?: { parent: string; child: string }
 }
 
 export const NIC_TYPE = 'nic'
@@ -42,7 +45,15 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
     }
     return seen
   }
-  const warn = (name: string, reason: string) => out.push({ path: `/resources/${byName.get(name)!.index}`, resource: name, reason })
+  const warn = (name: string, reason: string, link?: { parent: string; child: string }) =>
+    out.push({ path: `/resources/${byName.get(name)!.index}`, resource: name, reason, ...(link ? { link } : {}) })
+  /** The group's only resource of a type, if it has exactly one. */
+  const onlyOf = (group: string, test: (t?: string) => boolean): string | undefined => {
+    const xs = cfg.resources.filter((x) => x.group === group && test(x.type))
+    return xs.length === 1 ? xs[0]!.name : undefined
+  }
+  /** A link is offered only where it makes no cycle: the child does not already depend on the parent. */
+  const offer = (parent: string, child?: string) => (child && !below(child).has(parent) ? { parent, child } : undefined)
   const isBetween = (t?: string) => (BETWEEN_TYPES as readonly string[]).includes(t ?? '')
   const isAboveNic = (t?: string) => (ABOVE_NIC_TYPES as readonly string[]).includes(t ?? '')
 
@@ -54,6 +65,13 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
         warn(
           r.name,
           `address '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is address -> nic (the NIC is checked first and its faults move the group)`,
+          // With an Overlay/Secondary IP in the group the address goes above that one (warned below) instead.
+          onlyOf(r.group, isBetween)
+            ? undefined
+            : offer(
+                r.name,
+                onlyOf(r.group, (t) => t === NIC_TYPE),
+              ),
         )
       nicMismatch(r, nicsBelow)
       const awsInGroup = cfg.resources.filter((x) => x.group === r.group && isBetween(x.type))
@@ -67,6 +85,7 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
           warn(
             r.name,
             `address '${r.name}' does not depend on ${x.type} '${x.name}' of its group: the manual's order is address -> ${x.type} -> nic`,
+            offer(r.name, x.name),
           )
       }
     }
@@ -82,6 +101,10 @@ export function orderWarnings(cfg: Cfg): OrderWarning[] {
         warn(
           r.name,
           `${r.type} '${r.name}' does not depend on a nic resource of group '${r.group}': the manual's order is ${isBetween(r.type) ? `address -> ${r.type} -> nic` : `${r.type} -> nic`}`,
+          offer(
+            r.name,
+            onlyOf(r.group, (t) => t === NIC_TYPE),
+          ),
         )
     }
     if (isBetween(r.type)) ipWithoutAddress(r)

@@ -81,7 +81,7 @@ t.test('the OpenAPI document describes the warnings of the configuration answers
     t.ok(schema?.required?.includes('warnings'), `${m} ${p}: warnings is always answered`)
     t.same(
       Object.keys(schema?.properties?.warnings?.items?.properties ?? {}).sort(),
-      ['field', 'message', 'resource'],
+      ['field', 'link', 'message', 'resource'],
       `${m} ${p}: a warning's fields`,
     )
   }

@@ -79,6 +79,11 @@ if (why) {
     )
     await page.waitForFunction(() => /notice=groupFailover|failover/i.test(document.querySelector('#log-lines')?.textContent ?? ''))
     t.pass('the log web console shows the failover')
+    // One fault gives several event lines (fault, group fault, failover): one button dismisses them all.
+    t.ok((await page.locator('#event-banner .ev-line').count()) > 1, 'more than one event line')
+    await page.getByRole('button', { name: /^Dismiss all \d+ events$/ }).click()
+    await page.waitForFunction(() => !document.querySelector('#event-banner .ev-line'))
+    t.pass('Dismiss all: no event line left')
 
     // n2 (where the group runs) stops answering: lost after the dead time, not fenced (no fence device).
     n2.kill('SIGSTOP')

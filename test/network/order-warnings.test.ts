@@ -126,3 +126,23 @@ t.test('an aws-oip or aws-sip whose IP no address resource above it holds is nam
   t.match(other[0]!.reason, /10\.80\.0\.100/)
   t.match(other[0]!.reason, /'vip' above it holds 10\.80\.0\.101/)
 })
+
+t.test('the one link that answers a warning is offered with it, never one that makes a cycle or has a choice', async (t) => {
+  const byRes = (w: ReturnType<typeof orderWarnings>, r: string) => w.filter((x) => x.resource === r).map((x) => x.link ?? null)
+  // nic, then aws-sip, then address, as the demo's printout orders them.
+  const w1 = orderWarnings({ resources: [res('nic', 'nic'), res('sip', 'aws-sip')], dependencies: [] })
+  t.same(byRes(w1, 'sip'), [{ parent: 'sip', child: 'nic' }], 'aws-sip -> the only nic')
+  const w2 = orderWarnings({
+    resources: [res('nic', 'nic'), res('sip', 'aws-sip'), res('vip', 'address')],
+    dependencies: [dep('sip', 'nic'), dep('vip', 'nic')],
+  })
+  t.same(byRes(w2, 'vip'), [{ parent: 'vip', child: 'sip' }], 'address -> the aws-sip of its group')
+  const w3 = orderWarnings({ resources: [res('nic', 'nic'), res('vip', 'address')], dependencies: [] })
+  t.same(byRes(w3, 'vip'), [{ parent: 'vip', child: 'nic' }], 'address -> the only nic')
+  const w4 = orderWarnings({ resources: [res('nic', 'nic'), res('nic2', 'nic'), res('vip', 'address')], dependencies: [] })
+  t.same(byRes(w4, 'vip'), [null], 'two NICs: a choice, so no offer')
+  const w5 = orderWarnings({ resources: [res('nic', 'nic'), res('vip', 'address')], dependencies: [dep('nic', 'vip')] })
+  t.same(byRes(w5, 'vip'), [null], 'the nic already depends on the address: linking back would be a cycle')
+  const w6 = orderWarnings({ resources: [res('nic', 'nic', 'other'), res('vip', 'address')], dependencies: [] })
+  t.same(byRes(w6, 'vip'), [null], "another group's nic is not offered")
+})

@@ -84,6 +84,11 @@ const changed = {
                   resource: { type: 'string' },
                   field: { type: 'string', description: 'main.json#/resources/<index>' },
                   message: { type: 'string' },
+                  link: {
+                    type: 'object',
+                    description: 'the one dependency that answers this warning (parent depends on child), when the group leaves no choice',
+                    properties: { parent: { type: 'string' }, child: { type: 'string' } },
+                  },
                 },
               },
             },
@@ -120,7 +125,12 @@ export function registerConfigRoutes(app: FastifyInstance, deps: RouteDeps): voi
         summary: r.summary,
         ...(r.removed ? { removed: r.removed } : {}),
         // What `mccs group|resource add|edit|link` prints as warnings: the change is made, but against the manual.
-        warnings: (r.warnings ?? []).map((w) => ({ resource: w.resource, field: `main.json#${w.path}`, message: w.reason })),
+        warnings: (r.warnings ?? []).map((w) => ({
+          resource: w.resource,
+          field: `main.json#${w.path}`,
+          message: w.reason,
+          ...(w.link ? { link: w.link } : {}),
+        })),
       }
     const body = refusal(r, { ...at, index })
     // Something named in the path that does not exist is a 404; named in the body, a bad body (400).

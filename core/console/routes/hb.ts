@@ -5,8 +5,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteDeps } from './deps.js'
 import { userOf } from './deps.js'
+import { redactJson } from '../../log/redact.js'
 
 export function registerHbRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // What a change is checked against and what it made: the hb.json this node has in force (generation,
+  // quorum settings and all), fence device secrets redacted as in GET /api/config.
+  app.get(
+    '/api/hb',
+    { schema: { summary: 'The heartbeat configuration (hb.json) in force on this node, fence device secrets redacted' } },
+    async () => redactJson(deps.agent.store.current().hb),
+  )
   app.post<{ Body: { change: Record<string, unknown>; expectGeneration?: number } }>(
     '/api/hb/change',
     {

@@ -189,6 +189,8 @@ export interface ConfigWarning {
   /** main.json#/resources/<index> */
   field: string
   message: string
+  /** The dependency that answers it (offered as a button), when the group leaves no choice. */
+  link?: { parent: string; child: string }
 }
 export interface ActionReply {
   accepted: boolean

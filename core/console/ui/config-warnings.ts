@@ -4,7 +4,8 @@
 // removes it (the operator fixed what it said).
 import { h } from './dom.js'
 import { notify } from './dialogs.js'
-import type { ConfigWarning } from './api.js'
+import { api, type ConfigWarning } from './api.js'
+import { loadConfig } from './store.js'
 import { tr } from './i18n.js'
 
 const ID = 'config-warnings'
@@ -24,10 +25,36 @@ export function showConfigWarnings(what: string, answer: unknown): void {
       h(
         'ul',
         null,
-        warnings.map((w) => h('li', { 'data-resource': w.resource }, w.message)),
+        warnings.map((w) => h('li', { 'data-resource': w.resource }, w.message, w.link ? [' ', linkButton(w.link)] : null)),
       ),
     ],
     'warn',
     { id: ID },
   )
+}
+
+/** The warning's fix as a button (issue 18, Acceptance 4): a newcomer read "does not depend on …" and had to
+ *  find the dependency tab, whose Link button this notice then covered at 1280×800. */
+function linkButton(link: { parent: string; child: string }): HTMLElement {
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-small',
+      onclick: async () => {
+        b.disabled = true
+        try {
+          const done = await api.link(link.parent, link.child)
+          notify(tr('ui.dd.nowDepends', link), 'ok')
+          showConfigWarnings(tr('ui.what.linked', link), done)
+          await loadConfig().catch(() => {})
+        } catch (e) {
+          notify((e as Error).message, 'error')
+          b.disabled = false
+        }
+      },
+    },
+    tr('ui.cw.link', link),
+  ) as HTMLButtonElement
+  return b
 }

@@ -85,5 +85,27 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
       line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, n.kind)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
     )
   }
+  // One fault gives a fault, a group fault, a failover and the same on the next node: six lines that pushed
+  // the tree half off the screen, each closed alone while older ones took its place (issue 18, Acceptance 4).
+  if (news.length > 1)
+    out.push(
+      h(
+        'div',
+        { class: 'ev-all' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn',
+            id: 'ev-dismiss-all',
+            onclick: () => {
+              for (const n of news) dismissed.add(keyOf(n))
+              rerender()
+            },
+          },
+          tr('ui.ev.dismissAll', { n: news.length }),
+        ),
+      ),
+    )
   return out
 }

@@ -6,7 +6,7 @@ import { state, select } from './store.js'
 import { dialog, button, message, notify } from './dialogs.js'
 import { onOplog } from './events.js'
 import { showConfigWarnings } from './config-warnings.js'
-import { hbTimingForm } from './hb-edit.js'
+import { hbTimingForm, hbQuorumForm } from './hb-edit.js'
 import { passwordChecklist } from './password-checklist.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
 import { fmtTime, tr, lang, setLang } from './i18n.js'
@@ -465,7 +465,13 @@ export function heartbeatDialog(): void {
         ),
       )
     : h('p', { class: 'muted' }, tr('ui.hb.noExport'))
-  void message(tr('ui.hb.title'), view, hb ? hbTimingForm(hb, () => {}) : '', h('p', null, tr('ui.hb.liveHint')))
+  void message(
+    tr('ui.hb.title'),
+    view,
+    hb ? hbTimingForm(hb, () => {}) : '',
+    hb ? hbQuorumForm(hb, () => {}) : '',
+    h('p', null, tr('ui.hb.liveHint')),
+  )
 }
 
 export function aboutDialog(): void {

@@ -396,6 +396,10 @@ export function schemaForm(o: {
         const first = (f.schema.prefixItems as JsonSchema[] | undefined)?.[0]?.pattern
         if (typeof first === 'string' && items[0] !== undefined && !new RegExp(first).test(items[0]))
           return { error: first === '^/' ? tr('ui.wz.firstAbs') : tr('ui.wz.firstMatch', { pattern: first }) }
+        // A whole command line typed on one line is one item: a program named '/usr/bin/x -a b', which the
+        // schema accepts and online then fails to find (issue 18, Acceptance 4: a newcomer did exactly this).
+        if (first === '^/' && items.length === 1 && /^\/\S*\s+\S/.test(items[0]!))
+          return { error: tr('ui.wz.oneLine', { first: items[0]!.split(/\s+/)[0]! }) }
         if (typeof f.schema.minItems === 'number' && items.length < f.schema.minItems)
           return { error: tr('ui.wz.minItems', { n: f.schema.minItems }) }
         return { value: items }
