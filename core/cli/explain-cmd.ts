@@ -6,14 +6,14 @@ import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
-import { TIMELINE_FILE } from '../log/timeline.js'
+import { TIMELINE_FILE, type EntryKind } from '../log/timeline.js'
 import { readTimeline, parseSince, mergeTimelines } from '../log/timeline-read.js'
 import { explainGroup, type ExplainGroupConfig } from '../log/timeline-explain.js'
 import type { GatheredTimelines } from '../agent/timeline-peers.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t } from '../i18n/messages.js'
+import { t, type Locale, type MessageKey } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
 export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO time>] [--json]'
@@ -22,6 +22,19 @@ export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO t
  *  the agent does not answer (then this node's file is read directly). */
 type Gather = (b: Bootstrap, since: string | null) => Promise<GatheredTimelines | null>
 const viaAgent: Gather = (b, since) => rpc<GatheredTimelines>(b.controlSocket, 'timeline', { since }, 20_000).catch(() => null)
+
+const KINDS = {
+  input: 'cli.explain.kind.input',
+  decision: 'cli.explain.kind.decision',
+  notice: 'cli.explain.kind.notice',
+  view: 'cli.explain.kind.view',
+} as const satisfies Record<EntryKind, MessageKey>
+
+/** An entry's kind in a column as wide as the widest in that language. */
+function kindText(l: Locale, kind: EntryKind): string {
+  const width = Math.max(...Object.values(KINDS).map((k) => t(l, k).length))
+  return (KINDS[kind] ? t(l, KINDS[kind]) : kind).padEnd(width)
+}
 
 export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, gather: Gather = viaAgent): Promise<number> {
   let parsed
@@ -53,6 +66,8 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   }
   const bb = b ?? (await loadBootstrap())
   const l = await cliLocale(v.lang, async () => bb.configDir)
+  // --json is the same in every language: its texts (scope, placements, summary) are English.
+  const jl = v.json ? 'en' : l
   const main = JSON.parse(await readFile(path.join(bb.configDir, 'main.json'), 'utf8').catch(() => '{}')) as {
     groups?: ExplainGroupConfig[]
     resources?: Array<{ name: string; group: string }>
@@ -66,11 +81,11 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   const all = mergeTimelines(got ? got.lists : [await readTimeline(path.join(bb.logDir, TIMELINE_FILE))])
   const scope = got
     ? got.missing.length
-      ? t(l, 'cli.explain.scopeSome', { missing: got.missing.map((m) => `${m.node} (${m.reason})`).join(', ') })
-      : t(l, 'cli.explain.scopeAll')
-    : t(l, 'cli.explain.scopeHere', { file: path.join(bb.logDir, TIMELINE_FILE) })
+      ? t(jl, 'cli.explain.scopeSome', { missing: got.missing.map((m) => `${m.node} (${m.reason})`).join(', ') })
+      : t(jl, 'cli.explain.scopeAll')
+    : t(jl, 'cli.explain.scopeHere', { file: path.join(bb.logDir, TIMELINE_FILE) })
   const resources = (main.resources ?? []).filter((r) => r.group === group).map((r) => r.name)
-  const told = explainGroup(cfg, resources, all, since)
+  const told = explainGroup(cfg, resources, all, since, jl)
   const story = told.story
   if (v.json) {
     io.out(
@@ -98,7 +113,8 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   )
   for (const e of story) {
     const rule = told.rules.get(e)
-    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${e.kind.padEnd(8)} ${e.text}${rule ? ` → ${rule}` : ''}`)
+    // What an entry says is the agent's record (English, as its log); its kind and the rule are worded here.
+    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${kindText(l, e.kind)} ${e.text}${rule ? ` → ${rule}` : ''}`)
   }
   io.out('')
   for (const l of told.summary) io.out(l)

@@ -135,6 +135,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
             json,
             force: values.force === true,
             ...(typeof values.discard === 'string' ? { discard: values.discard } : {}),
+            locale: await cliLocaleOf(values.lang),
           },
           io,
         )
