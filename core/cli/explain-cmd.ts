@@ -30,10 +30,12 @@ const KINDS = {
   view: 'cli.explain.kind.view',
 } as const satisfies Record<EntryKind, MessageKey>
 
-/** An entry's kind in a column as wide as the widest in that language. */
+/** An entry's kind in a column as wide as the widest in that language (Hangul takes two columns). */
 function kindText(l: Locale, kind: EntryKind): string {
-  const width = Math.max(...Object.values(KINDS).map((k) => t(l, k).length))
-  return (KINDS[kind] ? t(l, KINDS[kind]) : kind).padEnd(width)
+  const cols = (x: string) => [...x].reduce((n, c) => n + (/[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]/.test(c) ? 2 : 1), 0)
+  const width = Math.max(...Object.values(KINDS).map((k) => cols(t(l, k))))
+  const text = KINDS[kind] ? t(l, KINDS[kind]) : kind
+  return text + ' '.repeat(Math.max(0, width - cols(text)))
 }
 
 export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, gather: Gather = viaAgent): Promise<number> {
