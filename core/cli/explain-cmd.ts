@@ -16,7 +16,8 @@ import type { CliIO } from './io.js'
 import { t, type Locale, type MessageKey } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
-export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO time>] [--json]'
+/** The usage text in English; the command prints it in the caller's language. */
+export const EXPLAIN_USAGE = t('en', 'cli.explain.usage')
 
 /** Every node's timeline through the local agent (it asks the others over the peer channel); null when
  *  the agent does not answer (then this node's file is read directly). */
@@ -39,6 +40,8 @@ function kindText(l: Locale, kind: EntryKind): string {
 }
 
 export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, gather: Gather = viaAgent): Promise<number> {
+  // Before the arguments are known to be good: --lang if it is one, else MCCS_LANG or the product's.
+  const langOf = (flag: unknown) => cliLocale(flag, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const)
   let parsed
   try {
     parsed = parseArgs({
@@ -48,22 +51,18 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
       options: { since: { type: 'string' }, json: { type: 'boolean' }, lang: { type: 'string' } },
     })
   } catch (e) {
-    io.err(`mccs explain: ${(e as Error).message}\n${EXPLAIN_USAGE}`)
+    io.err(`mccs explain: ${(e as Error).message}\n${t(await langOf(undefined), 'cli.explain.usage')}`)
     return EXIT.USAGE
   }
   const { values: v, positionals } = parsed
   if (positionals.length !== 1) {
-    io.err(EXPLAIN_USAGE)
+    io.err(t(await langOf(v.lang), 'cli.explain.usage'))
     return EXIT.USAGE
   }
   const group = positionals[0]!
   const since = v.since === undefined ? null : parseSince(v.since)
   if (v.since !== undefined && !since) {
-    io.err(
-      t(await cliLocale(v.lang, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const), 'cli.explain.since', {
-        since: v.since,
-      }),
-    )
+    io.err(t(await langOf(v.lang), 'cli.explain.since', { since: v.since }))
     return EXIT.USAGE
   }
   const bb = b ?? (await loadBootstrap())

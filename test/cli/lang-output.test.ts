@@ -95,6 +95,30 @@ t.test('mccs setup speaks the language it sets up, Korean by default; config val
   t.equal(nt.err.trim(), 'mccs node add: --timeout은 0보다 큰 초 단위 숫자여야 합니다 (최대 86400)')
 })
 
+t.test('mccs cluster key, uninstall and explain usage', async (t) => {
+  const h = await home(t)
+  await mkdir(path.join(h, 'config'), { recursive: true })
+  const c = await mccs(h, ['cluster', 'key', 'create', '--lang', 'ko'])
+  t.equal(c.code, 0, c.err)
+  const file = path.join(h, 'config', 'cluster.key')
+  t.equal(c.out.trim(), `${file}을(를) 만들었습니다 (256비트, 모드 0600): 클러스터의 모든 노드의 ${path.join(h, 'config')}/에 복사하세요`)
+  t.equal((await mccs(h, ['cluster', 'key', 'check', '--lang', 'ko'])).out.trim(), `${file}: 올바른 256비트 키, 모드 0600`)
+  t.equal((await mccs(h, ['cluster', 'key', 'check'])).out.trim(), `${file}: a valid 256-bit key, mode 0600`, 'English when never set up')
+  t.equal(
+    (await mccs(h, ['cluster', 'nope', '--lang', 'ko'])).err.trim(),
+    '사용법: mccs cluster key create [--force] | mccs cluster key check',
+  )
+  const u = await mccs(h, ['uninstall', 'now', '--lang', 'ko'])
+  t.equal(u.code, 2)
+  t.equal(
+    u.err.trim(),
+    'mccs uninstall: unexpected now\n사용법: mccs uninstall [--purge]   (--purge가 없으면 config/, script/, logs/, plugins/, state/와 라이선스는 남김)',
+  )
+  const e = await mccs(h, ['explain', '--lang', 'ko'])
+  t.equal(e.code, 2)
+  t.equal(e.err.trim(), '사용법: mccs explain <그룹> [--since 30m|2h|<ISO 시각>] [--json]')
+})
+
 t.test('interactive setup asks in the language of the first answer', async (t) => {
   const h = await home(t)
   // 한국어; not a join; not single; name; cluster; link name; a wrong address, then a right one; no more links;
@@ -328,7 +352,16 @@ t.test('mccs explain: placement rules, summary and entry kinds in Korean; --json
 
 t.test('every key of these commands is translated: in both locales, and the Korean is not the English', async (t) => {
   const [en, ko] = [dictionary('en'), dictionary('ko')]
-  const prefixes = ['cli.setup.', 'cli.nodeAdd.', 'cli.mirror.', 'cli.explain.', 'cli.license.', 'cli.config.']
+  const prefixes = [
+    'cli.setup.',
+    'cli.nodeAdd.',
+    'cli.mirror.',
+    'cli.explain.',
+    'cli.license.',
+    'cli.config.',
+    'cli.cluster.',
+    'cli.uninstall.',
+  ]
   const keys = Object.keys(en).filter((k) => prefixes.some((p) => k.startsWith(p)))
   t.ok(keys.length > 80, `${keys.length} keys`)
   // The same in both where there is nothing to translate: a command line with its parameters.
