@@ -55,8 +55,10 @@ mkdir -p "$H/bin"
 cp "$src/bin/mccs" "$H/bin/mccs"
 cp "$src/uninstall" "$H/uninstall"
 chmod 0755 "$H/bin/mccs" "$H/uninstall"
-for d in config script logs plugins state; do [ -d "$H/$d" ] || mkdir -p "$H/$d"; done
-chmod 0755 "$H/config" "$H/script" "$H/plugins"; chmod 0750 "$H/logs"; chmod 0700 "$H/state"
+# A folder kept from an earlier install keeps the modes its operator gave it (config/ closed to other users,
+# logs/ opened to a log shipper): only a folder made here gets the default.
+mk() { [ -d "$H/$1" ] || install -d -m "$2" "$H/$1"; }
+mk config 0755; mk script 0755; mk plugins 0755; mk logs 0750; mk state 0700
 [ -e "$H/config/mccs.config.json" ] || install -m 0644 "$H/lib/mccs/config-templates/mccs.config.json" "$H/config/mccs.config.json"
 mkdir -p "$UNIT_DIR" "$BIN_DIR"
 install -m 0644 "$H/lib/mccs/config-templates/$UNIT" "$UNIT_DIR/$UNIT"

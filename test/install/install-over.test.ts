@@ -131,6 +131,8 @@ if (skip) {
     await host.sh(`printf '#!/bin/sh\\necho marker\\n' > ${H}/script/marker.sh && chmod 0750 ${H}/script/marker.sh`)
     await host.sh(`echo 'operator note: before the reinstall' >> ${H}/logs/operator.log`)
     await host.sh(`mkdir -p ${H}/plugins/mine && echo '{}' > ${H}/plugins/mine/notes.json`)
+    // The operator's own folder modes: config/ closed to other users, logs/ opened to a log shipper's user.
+    await host.sh(`chmod 0700 ${H}/config && chmod 0755 ${H}/logs`)
     const main = (await host.sh(`cat ${H}/config/main.json`)).stdout
     t.match(main, /"name": "g"/, 'main.json changed since setup (the group and its resource)')
     return main
