@@ -165,6 +165,18 @@ if (skip) {
   t.test('install.sh over an install of the same artifact, with its agent running, twice', async (t) => {
     const install = await unpack(await packageCheckout(), 'current')
     const main = await setUp(t, install)
+    // /etc/logrotate.d/mccs is the operator's to edit (the Debian package makes it a conffile): the first
+    // install put the shipped one there; the operator keeps a month of logs instead of two weeks.
+    const LR = '/etc/logrotate.d/mccs'
+    t.equal(
+      (await host!.sh(`cmp ${LR} ${H}/lib/mccs/config-templates/logrotate.mccs && echo same`)).stdout,
+      'same\n',
+      'the first install put the shipped logrotate file',
+    )
+    await host!.sh(`sed -i 's/rotate 14/rotate 30/' ${LR}`)
+    const rotation = (await host!.sh(`cat ${LR}`)).stdout
+    t.match(rotation, /rotate 30/)
+
     // The first reinstall finds the agent running (an upgrade as an operator does it); the second finds it
     // stopped, so every kept byte can be compared.
     for (const round of [1, 2]) {
@@ -186,6 +198,8 @@ if (skip) {
           : 'install 3 (agent stopped): config, script, logs and state byte for byte',
       )
       t.equal((await host!.sh(`cat ${H}/config/main.json`)).stdout, main, `install ${round + 1}: main.json byte for byte`)
+      t.equal((await host!.sh(`cat ${LR}`)).stdout, rotation, `install ${round + 1}: the operator's logrotate file kept`)
+      t.match(r.stdout, /kept \/etc\/logrotate\.d\/mccs \(changed here\)/, `install ${round + 1} says so`)
       t.not((await host!.sh(`stat -c %i ${H}/lib/mccs/dist/mccs.js`)).stdout, program, `install ${round + 1}: the program replaced`)
       t.equal(
         (await host!.sh(`ls ${H}`)).stdout.split(/\s+/).filter(Boolean).sort().join(' '),
@@ -205,7 +219,21 @@ if (skip) {
       main,
       'main.json byte for byte after the agent ran on the reinstalled program',
     )
+    // The uninstaller (no purge) keeps it too, as dpkg keeps a conffile; the next install uses it.
     await stopAgent()
+    const un = await host!.exec([`${H}/uninstall`])
+    t.equal(un.code, 0, `uninstall: ${un.stderr}`)
+    t.equal((await host!.sh(`cat ${LR}`)).stdout, rotation, "the uninstaller keeps the operator's logrotate file")
+    t.equal((await host!.exec([install], { timeoutMs: 300_000 })).code, 0, 'installed again')
+    t.equal((await host!.sh(`cat ${LR}`)).stdout, rotation, 'and the install after it too')
+    // Back to the shipped text, it is the installer's again: an install replaces it with the shipped one.
+    await host!.sh(`cp ${H}/lib/mccs/config-templates/logrotate.mccs ${LR}`)
+    t.equal((await host!.exec([install], { timeoutMs: 300_000 })).code, 0)
+    t.equal(
+      (await host!.sh(`cmp ${LR} ${H}/lib/mccs/config-templates/logrotate.mccs && echo same`)).stdout,
+      'same\n',
+      'an unchanged logrotate file follows the shipped one',
+    )
     await host!.destroy()
     host = undefined
   })
