@@ -95,7 +95,7 @@ t.test('mccs setup speaks the language it sets up, Korean by default; config val
   t.equal(nt.err.trim(), 'mccs node add: --timeout은 0보다 큰 초 단위 숫자여야 합니다 (최대 86400)')
 })
 
-t.test('mccs cluster key, uninstall and explain usage', async (t) => {
+t.test('mccs cluster key; uninstall, support, log-level, group and explain usage', async (t) => {
   const h = await home(t)
   await mkdir(path.join(h, 'config'), { recursive: true })
   const c = await mccs(h, ['cluster', 'key', 'create', '--lang', 'ko'])
@@ -114,6 +114,15 @@ t.test('mccs cluster key, uninstall and explain usage', async (t) => {
     u.err.trim(),
     'mccs uninstall: unexpected now\n사용법: mccs uninstall [--purge]   (--purge가 없으면 config/, script/, logs/, plugins/, state/와 라이선스는 남김)',
   )
+  const s = await mccs(h, ['support', 'nope', '--lang', 'ko'])
+  t.equal(s.code, 2)
+  t.equal(s.err.trim(), '사용법: mccs support [--out 파일] [--json] | mccs support list [--json]')
+  const ll = await mccs(h, ['log-level', 'a', 'b', '--lang', 'ko'])
+  t.equal(ll.code, 2)
+  t.equal(ll.err.trim(), '사용법: mccs log-level [debug|info|warn|error] [--json]')
+  const g = await mccs(h, ['group', 'online', '--lang', 'ko'])
+  t.equal(g.code, 2)
+  t.match(g.err.trim(), /^사용법: mccs group online .+ \[--node N\] \[--wait \[--timeout S\]\] \[--json\]$/)
   const e = await mccs(h, ['explain', '--lang', 'ko'])
   t.equal(e.code, 2)
   t.equal(e.err.trim(), '사용법: mccs explain <그룹> [--since 30m|2h|<ISO 시각>] [--json]')
