@@ -191,8 +191,10 @@ const DEB_SCRIPTS = {
 set -e
 H=${PREFIX}
 if [ "$1" = configure ]; then
-  for d in config script logs plugins state; do [ -d "$H/$d" ] || mkdir -p "$H/$d"; done
-  chmod 0755 "$H/config" "$H/script" "$H/plugins"; chmod 0750 "$H/logs"; chmod 0700 "$H/state"
+  # A folder kept from an earlier install keeps the modes its operator gave it (as install.sh): only a
+  # folder made here gets the default.
+  mk() { [ -d "$H/$1" ] || install -d -m "$2" "$H/$1"; }
+  mk config 0755; mk script 0755; mk plugins 0755; mk logs 0750; mk state 0700
   [ -e "$H/config/mccs.config.json" ] || install -m 0644 "$H/lib/mccs/config-templates/mccs.config.json" "$H/config/mccs.config.json"
   if command -v deb-systemd-helper >/dev/null 2>&1; then deb-systemd-helper enable mccs_agent.service >/dev/null || true
   else mkdir -p /etc/systemd/system/multi-user.target.wants; ln -sf /lib/systemd/system/mccs_agent.service /etc/systemd/system/multi-user.target.wants/mccs_agent.service; fi

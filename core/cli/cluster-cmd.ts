@@ -4,20 +4,22 @@ import { clusterKeyPath, createClusterKey, loadClusterKey } from '../cluster/clu
 import type { Bootstrap } from '../config/bootstrap.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
-export async function clusterCommand(args: string[], b: Bootstrap, o: { force: boolean }, io: CliIO): Promise<number> {
+export async function clusterCommand(args: string[], b: Bootstrap, o: { force: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   const [what, verb] = args
   const file = clusterKeyPath(b.configDir)
   if (what === 'key' && verb === 'create') {
     await createClusterKey(file, { overwrite: o.force })
-    io.out(`created ${file} (256 bits, mode 0600): copy it to ${b.configDir}/ on every node of the cluster`)
+    io.out(t(l, 'cli.cluster.created', { file, dir: b.configDir }))
     return EXIT.OK
   }
   if (what === 'key' && verb === 'check') {
     await loadClusterKey(file)
-    io.out(`${file}: a valid 256-bit key, mode 0600`)
+    io.out(t(l, 'cli.cluster.valid', { file }))
     return EXIT.OK
   }
-  io.err('usage: mccs cluster key create [--force] | mccs cluster key check')
+  io.err(t(l, 'cli.cluster.usage'))
   return EXIT.USAGE
 }

@@ -1,5 +1,5 @@
 // mccs config validate|export|import
-import { configValidate, configExport, configImport } from '../config/commands.js'
+import { configValidate, configExport, configImport, type ValidSummary } from '../config/commands.js'
 import type { TypeCatalog } from '../config/validate.js'
 import type { Bootstrap } from '../config/bootstrap.js'
 import { loadTypes } from './plugin-cmd.js'
@@ -8,6 +8,15 @@ import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
 import { exitWithoutTeardown } from './isolate-exit.js'
+
+/** `valid: <files>` and, under it, what the configuration holds, in the caller's language. */
+export function validText(l: Locale, files: string[], s: ValidSummary | undefined): string {
+  const lines = [t(l, 'cli.config.valid', { files: files.join(', ') })]
+  if (s?.main) lines.push('  ' + t(l, 'cli.config.summaryMain', { ...s.main }))
+  if (s?.hb) lines.push('  ' + t(l, 'cli.config.summaryHb', { ...s.hb }))
+  for (const w of s?.warnings ?? []) lines.push('  ' + t(l, 'cli.config.warning', { ...w }))
+  return lines.join('\n')
+}
 
 export async function configCommand(args: string[], b: Bootstrap, o: { json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
   const l = o.locale ?? 'en'
@@ -18,7 +27,7 @@ export async function configCommand(args: string[], b: Bootstrap, o: { json: boo
     if (sub === 'validate') {
       const r = await configValidate(target ?? b.configDir, { types })
       if (o.json) io.out(JSON.stringify(r, null, 2))
-      else if (r.ok) io.out(`${t(l, 'cli.config.valid', { files: r.files.join(', ') })}${r.text ? '\n' + r.text : ''}`)
+      else if (r.ok) io.out(validText(l, r.files, r.summary))
       else io.err(r.text)
       return r.ok ? EXIT.OK : EXIT.INVALID
     }

@@ -6,24 +6,42 @@ import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
-import { TIMELINE_FILE } from '../log/timeline.js'
+import { TIMELINE_FILE, type EntryKind } from '../log/timeline.js'
 import { readTimeline, parseSince, mergeTimelines } from '../log/timeline-read.js'
 import { explainGroup, type ExplainGroupConfig } from '../log/timeline-explain.js'
 import type { GatheredTimelines } from '../agent/timeline-peers.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t } from '../i18n/messages.js'
+import { t, type Locale, type MessageKey } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
-export const EXPLAIN_USAGE = 'usage: mccs explain <group> [--since 30m|2h|<ISO time>] [--json]'
+/** The usage text in English; the command prints it in the caller's language. */
+export const EXPLAIN_USAGE = t('en', 'cli.explain.usage')
 
 /** Every node's timeline through the local agent (it asks the others over the peer channel); null when
  *  the agent does not answer (then this node's file is read directly). */
 type Gather = (b: Bootstrap, since: string | null) => Promise<GatheredTimelines | null>
 const viaAgent: Gather = (b, since) => rpc<GatheredTimelines>(b.controlSocket, 'timeline', { since }, 20_000).catch(() => null)
 
+const KINDS = {
+  input: 'cli.explain.kind.input',
+  decision: 'cli.explain.kind.decision',
+  notice: 'cli.explain.kind.notice',
+  view: 'cli.explain.kind.view',
+} as const satisfies Record<EntryKind, MessageKey>
+
+/** An entry's kind in a column as wide as the widest in that language (Hangul takes two columns). */
+function kindText(l: Locale, kind: EntryKind): string {
+  const cols = (x: string) => [...x].reduce((n, c) => n + (/[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]/.test(c) ? 2 : 1), 0)
+  const width = Math.max(...Object.values(KINDS).map((k) => cols(t(l, k))))
+  const text = KINDS[kind] ? t(l, KINDS[kind]) : kind
+  return text + ' '.repeat(Math.max(0, width - cols(text)))
+}
+
 export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, gather: Gather = viaAgent): Promise<number> {
+  // Before the arguments are known to be good: --lang if it is one, else MCCS_LANG or the product's.
+  const langOf = (flag: unknown) => cliLocale(flag, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const)
   let parsed
   try {
     parsed = parseArgs({
@@ -33,26 +51,24 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
       options: { since: { type: 'string' }, json: { type: 'boolean' }, lang: { type: 'string' } },
     })
   } catch (e) {
-    io.err(`mccs explain: ${(e as Error).message}\n${EXPLAIN_USAGE}`)
+    io.err(`mccs explain: ${(e as Error).message}\n${t(await langOf(undefined), 'cli.explain.usage')}`)
     return EXIT.USAGE
   }
   const { values: v, positionals } = parsed
   if (positionals.length !== 1) {
-    io.err(EXPLAIN_USAGE)
+    io.err(t(await langOf(v.lang), 'cli.explain.usage'))
     return EXIT.USAGE
   }
   const group = positionals[0]!
   const since = v.since === undefined ? null : parseSince(v.since)
   if (v.since !== undefined && !since) {
-    io.err(
-      t(await cliLocale(v.lang, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const), 'cli.explain.since', {
-        since: v.since,
-      }),
-    )
+    io.err(t(await langOf(v.lang), 'cli.explain.since', { since: v.since }))
     return EXIT.USAGE
   }
   const bb = b ?? (await loadBootstrap())
   const l = await cliLocale(v.lang, async () => bb.configDir)
+  // --json is the same in every language: its texts (scope, placements, summary) are English.
+  const jl = v.json ? 'en' : l
   const main = JSON.parse(await readFile(path.join(bb.configDir, 'main.json'), 'utf8').catch(() => '{}')) as {
     groups?: ExplainGroupConfig[]
     resources?: Array<{ name: string; group: string }>
@@ -66,11 +82,11 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   const all = mergeTimelines(got ? got.lists : [await readTimeline(path.join(bb.logDir, TIMELINE_FILE))])
   const scope = got
     ? got.missing.length
-      ? t(l, 'cli.explain.scopeSome', { missing: got.missing.map((m) => `${m.node} (${m.reason})`).join(', ') })
-      : t(l, 'cli.explain.scopeAll')
-    : t(l, 'cli.explain.scopeHere', { file: path.join(bb.logDir, TIMELINE_FILE) })
+      ? t(jl, 'cli.explain.scopeSome', { missing: got.missing.map((m) => `${m.node} (${m.reason})`).join(', ') })
+      : t(jl, 'cli.explain.scopeAll')
+    : t(jl, 'cli.explain.scopeHere', { file: path.join(bb.logDir, TIMELINE_FILE) })
   const resources = (main.resources ?? []).filter((r) => r.group === group).map((r) => r.name)
-  const told = explainGroup(cfg, resources, all, since)
+  const told = explainGroup(cfg, resources, all, since, jl)
   const story = told.story
   if (v.json) {
     io.out(
@@ -98,7 +114,8 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   )
   for (const e of story) {
     const rule = told.rules.get(e)
-    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${e.kind.padEnd(8)} ${e.text}${rule ? ` → ${rule}` : ''}`)
+    // What an entry says is the agent's record (English, as its log); its kind and the rule are worded here.
+    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${kindText(l, e.kind)} ${e.text}${rule ? ` → ${rule}` : ''}`)
   }
   io.out('')
   for (const l of told.summary) io.out(l)

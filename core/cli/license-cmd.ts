@@ -20,13 +20,13 @@ import type { CliIO } from './io.js'
 import { t } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
-export const LICENSE_USAGE = `usage: mccs license show [--json]
-       mccs license install <file>
-       mccs license keygen --out <private-key.pem> [--trust]
-       mccs license issue --key <private-key.pem> --node <name> [--type term|nodelock|floating] [--days N | --expires YYYY-MM-DD]
-                          [--host-id ANY|aa:bb:cc:dd:ee:ff] [--server host:port --count N] [--licensee TEXT] [--out file]`
+/** The usage text in English; the command prints it in the caller's language. */
+export const LICENSE_USAGE = t('en', 'cli.license.usage')
 
 export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): Promise<number> {
+  // The language of what it says (--lang, MCCS_LANG, the product's); keygen and issue also run on a host never
+  // set up (the operator's own machine), which speaks English.
+  const langOf = (flag: unknown) => cliLocale(flag, async () => (b ?? (await loadBootstrap())).configDir).catch(() => 'en' as const)
   let parsed
   try {
     parsed = parseArgs({
@@ -50,7 +50,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
       },
     })
   } catch (e) {
-    io.err(`mccs license: ${(e as Error).message}\n${LICENSE_USAGE}`)
+    io.err(`mccs license: ${(e as Error).message}\n${t(await langOf(undefined), 'cli.license.usage')}`)
     return EXIT.USAGE
   }
   const {
@@ -91,7 +91,7 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
       }
       case 'install': {
         if (rest.length !== 1) {
-          io.err(LICENSE_USAGE)
+          io.err(t(await langOf(v.lang), 'cli.license.usage'))
           return EXIT.USAGE
         }
         const bb = b ?? (await loadBootstrap())
@@ -118,12 +118,13 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         await writeFile(v.out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
         const pub = publicKey.export({ type: 'spki', format: 'pem' }) as string
         await writeFile(`${v.out}.pub`, pub, { flag: 'wx' })
-        io.out(`private key ${v.out} (keep it off the cluster), public key ${v.out}.pub`)
+        const l = await langOf(v.lang)
+        io.out(t(l, 'cli.license.keygenWrote', { key: v.out, pub: `${v.out}.pub` }))
         if (v.trust) {
           const bb = b ?? (await loadBootstrap())
           await mkdir(bb.configDir, { recursive: true })
           await appendFile(path.join(bb.configDir, TRUSTED_KEYS_FILE), pub, { mode: 0o644 })
-          io.out(`this node now trusts licenses signed with it (${path.join(bb.configDir, TRUSTED_KEYS_FILE)})`)
+          io.out(t(l, 'cli.license.trusted', { file: path.join(bb.configDir, TRUSTED_KEYS_FILE) }))
         }
         return EXIT.OK
       }
@@ -162,12 +163,12 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         )
         if (v.out) {
           await writeFile(v.out, text)
-          io.err(`license for ${v.node} written to ${v.out}`)
+          io.err(t(await langOf(v.lang), 'cli.license.issued', { node: v.node, file: v.out }))
         } else io.out(text.trimEnd())
         return EXIT.OK
       }
       default:
-        io.err(LICENSE_USAGE)
+        io.err(t(await langOf(v.lang), 'cli.license.usage'))
         return EXIT.USAGE
     }
   } catch (e) {

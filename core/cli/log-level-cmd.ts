@@ -8,12 +8,13 @@ import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
 
-export const LOG_LEVEL_USAGE = `usage: mccs log-level [${LEVELS.join('|')}] [--json]`
+/** The usage text in English; the command prints it in the caller's language. */
+export const LOG_LEVEL_USAGE = t('en', 'cli.logLevel.usage', { levels: LEVELS.join('|') })
 
 export async function logLevelCommand(args: string[], o: { socket: string; json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
   const l = o.locale ?? 'en'
   if (args.length > 1) {
-    io.err(LOG_LEVEL_USAGE)
+    io.err(t(l, 'cli.logLevel.usage', { levels: LEVELS.join('|') }))
     return EXIT.USAGE
   }
   const [level] = args

@@ -95,7 +95,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       }
       case 'cluster': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
-        return await (await import('./cluster-cmd.js')).clusterCommand(rest, b, { force: values.force === true }, io)
+        return await (
+          await import('./cluster-cmd.js')
+        ).clusterCommand(rest, b, { force: values.force === true, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'aws': {
         const b = await (await import('../config/bootstrap.js')).loadBootstrap()
@@ -135,6 +137,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
             json,
             force: values.force === true,
             ...(typeof values.discard === 'string' ? { discard: values.discard } : {}),
+            locale: await cliLocaleOf(values.lang),
           },
           io,
         )

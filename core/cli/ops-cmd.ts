@@ -20,7 +20,7 @@ export interface OpsOptions extends CommandOptions {
 export async function opsCommand(kind: CommandKind, args: string[], o: OpsOptions, io: CliIO): Promise<number> {
   const cmd = buildCommand(kind, args[0], args[1], o, currentUser())
   if (typeof cmd === 'string') {
-    io.err(`usage: ${cmd} [--node N] [--wait [--timeout S]] [--json]`)
+    io.err(t(o.locale ?? 'en', 'cli.ops.usage', { command: cmd }))
     return EXIT.USAGE
   }
   const timeoutMs = (o.timeoutS ?? 600) * 1000

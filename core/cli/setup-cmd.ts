@@ -22,18 +22,22 @@ import { rpc } from './control-client.js'
 import { currentUser } from './user.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
+import { normalize, pickLocale } from '../i18n/locale.js'
+import { setupLanguage } from './lang.js'
 
-export const SETUP_USAGE = `usage: mccs setup                                   (asks, on a terminal)
-       mccs setup --name <node> --cluster <name> --link <link>=<address> [--link ...] [--lang ko|en]
-                  [--mode cluster|single] [--license <file> | --license-later]
-       mccs setup --join <member address>[:port] --token-file <file|-> [--link <link>=<address>]
-                  [--lang ko|en] [--license <file>]
-       mccs setup --rename <new name>      (on a node the cluster renamed with mccs node rename, its agent stopped)
-  --lang      the language of MCCS: ko (Korean, the default) or en (English)
-  --mode      cluster (other nodes join with mccs node add + mccs setup --join; the default) or single (one server)
-  --link      a heartbeat link and this node's address on it, in priority order (first = preferred)
-  --join      join a running cluster through a member where mccs node add <name> waits
-options: --interactive (ask even when not on a terminal)`
+/** The usage text in English; the command prints it in the language it speaks. */
+export const SETUP_USAGE = t('en', 'cli.setup.usage')
+
+/** What setup speaks: the language it is given (--lang, MCCS_LANG), else the product language when this node
+ *  was set up before, else Korean, the installer's default (manual 3.2.1). Once the answers name a language,
+ *  the rest is in that one. */
+async function setupLocale(flag: unknown, b: Bootstrap | undefined): Promise<Locale> {
+  const given = normalize(typeof flag === 'string' ? flag : undefined) ?? normalize(process.env.MCCS_LANG)
+  if (given) return given
+  const recorded = b ? normalize(await setupLanguage(b.configDir)) : undefined
+  return recorded ?? 'ko'
+}
 
 const OPTIONS = {
   lang: { type: 'string' },
@@ -52,10 +56,10 @@ const OPTIONS = {
 } as const
 
 /** A refusal: the field and the reason, and the exit code the catalogue gives it. */
-function refused(io: CliIO, err: unknown): number {
+function refused(io: CliIO, err: unknown, l: Locale): number {
   if (!isMccsError(err)) throw err
   const issues = issuesOf(err)
-  io.err(`mccs setup: refused, nothing changed: ${err.message}${issues?.length ? `\n${formatIssues(issues)}` : ''}`)
+  io.err(`${t(l, 'cli.setup.refused', { message: err.message })}${issues?.length ? `\n${formatIssues(issues)}` : ''}`)
   return exitFor(err)
 }
 
@@ -103,11 +107,13 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS })
     if (parsed.positionals.length) throw new Error(`unexpected ${parsed.positionals.join(' ')}`)
   } catch (e) {
-    io.err(`mccs setup: ${(e as Error).message}\n${SETUP_USAGE}`)
+    const l = await setupLocale(undefined, b ?? (await loadBootstrap().catch(() => undefined)))
+    io.err(`mccs setup: ${(e as Error).message}\n${t(l, 'cli.setup.usage')}`)
     return EXIT.USAGE
   }
   const v = parsed.values
   const boot = b ?? (await loadBootstrap())
+  const l = await setupLocale(v.lang, boot)
   if (v.rename !== undefined) {
     try {
       const other = Object.keys(v).filter((k) => k !== 'rename' && k !== 'json')
@@ -115,14 +121,14 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
         throw new MccsError('MCCS_ERR_INVALID', 'is not for a rename: give --rename <new name> alone', { field: `--${other[0]}` })
       return await renameHost(boot, v.rename, io, v.json === true)
     } catch (err) {
-      return refused(io, err)
+      return refused(io, err, l)
     }
   }
   const flags = ['name', 'cluster', 'link', 'join', 'mode', 'token', 'token-file'].some((k) => v[k as keyof typeof v] !== undefined)
   try {
     if (v.interactive || (!flags && process.stdin.isTTY)) return await interactive(boot, io)
     if (!flags) {
-      io.err(`mccs setup: not on a terminal: give the answers as flags (or --interactive)\n${SETUP_USAGE}`)
+      io.err(`${t(l, 'cli.setup.notTerminal')}\n${t(l, 'cli.setup.usage')}`)
       return EXIT.USAGE
     }
     const links = (v.link ?? []).map((l, i) => parseLinkFlag(l, i))
@@ -152,7 +158,7 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
     if (lic !== undefined) a.license = lic
     return await first(boot, a, io, v.json === true)
   } catch (err) {
-    return refused(io, err)
+    return refused(io, err, l)
   }
 }
 
@@ -162,12 +168,18 @@ async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): P
     io.out(JSON.stringify(r, null, 2))
     return EXIT.OK
   }
+  const l = pickLocale(r.language) // the language just chosen for the product
   io.out(
-    `node ${r.node} set up: cluster ${r.cluster}, ${r.mode === 'single' ? 'single-node cluster' : 'cluster (add nodes with mccs node add <name>)'}, language ${r.language}`,
+    t(l, 'cli.setup.done', {
+      node: r.node,
+      cluster: r.cluster,
+      mode: t(l, r.mode === 'single' ? 'cli.setup.modeSingle' : 'cli.setup.modeCluster'),
+      language: r.language,
+    }),
   )
-  io.out(`  wrote ${r.files.join(', ')}`)
-  if (!r.licensed) io.out('  no license yet: limited mode (no automatic failover or auto-start) until mccs license install <file>')
-  io.out('next: systemctl start mccs_agent   (or run its ExecStart), then mccs status')
+  io.out(t(l, 'cli.setup.wrote', { files: r.files.join(', ') }))
+  if (!r.licensed) io.out(t(l, 'cli.setup.noLicense'))
+  io.out(t(l, 'cli.setup.next'))
   return EXIT.OK
 }
 
@@ -202,22 +214,28 @@ async function join(b: Bootstrap, o: JoinOptions, io: CliIO, json: boolean): Pro
     io.out(JSON.stringify(r, null, 2))
     return EXIT.OK
   }
+  const l = pickLocale(r.language)
   io.out(
-    `joined cluster ${r.cluster} as ${r.node} (${Object.entries(r.addresses)
-      .map(([l, a]) => `${a} on ${l}`)
-      .join(', ')}); hb.json generation ${r.generation}, language ${r.language}`,
+    t(l, 'cli.setup.joined', {
+      cluster: r.cluster,
+      node: r.node,
+      addresses: addressesText(l, r.addresses),
+      generation: r.generation,
+      language: r.language,
+    }),
   )
   if (r.live) {
-    io.out(`next: start this node's agent (systemctl start mccs_agent); ${r.members.join(', ')} already know this node`)
+    io.out(t(l, 'cli.setup.joinNextLive', { members: r.members.join(', ') }))
     return EXIT.OK
   }
-  io.out(`next: start this node's agent (systemctl start mccs_agent), and restart the agent of ${r.members.join(', ')} one at a time`)
-  io.out('  (a running agent reads hb.json at its start: until then it does not know the new node)')
+  io.out(t(l, 'cli.setup.joinNextRestart', { members: r.members.join(', ') }))
+  io.out(t(l, 'cli.setup.joinNextWhy'))
   return EXIT.OK
 }
 
 /** Questions on a terminal (or piped answers with --interactive); each answer is checked before the next. */
 async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
+  let l: Locale = await setupLocale(undefined, b) // until the first answer names the language
   const rl = createInterface({ input: process.stdin, terminal: false })
   const lines = rl[Symbol.asyncIterator]()
   const ask = async <T>(q: string, def: string | undefined, check: (s: string) => T | Promise<T>): Promise<T> => {
@@ -235,48 +253,54 @@ async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
     }
   }
   const yes = (s: string) => {
-    if (/^(y|yes)$/i.test(s)) return true
-    if (/^(n|no)$/i.test(s)) return false
-    throw new MccsError('MCCS_ERR_INVALID', 'answer y or n', { field: 'answer' })
+    if (/^(y|yes|예|네)$/i.test(s)) return true
+    if (/^(n|no|아니요|아니오)$/i.test(s)) return false
+    throw new MccsError('MCCS_ERR_INVALID', t(l, 'cli.setup.answerYn'), { field: 'answer' })
   }
   try {
     const language = await ask('Language / 언어 (ko: 한국어, en: English)', 'ko', (s) => checkLanguage(s))
-    if (await ask('Join a running cluster (mccs node add printed a token on a member)? (y/n)', 'n', yes)) {
-      const address = await ask('Member address', undefined, (s) => s)
-      const token = await ask('Token', undefined, (s) => s)
-      const lic = await ask('License file (empty: install it later)', '', (s) => (s ? readLicense(s) : undefined))
+    l = pickLocale(language)
+    if (await ask(t(l, 'cli.setup.qJoin'), 'n', yes)) {
+      const address = await ask(t(l, 'cli.setup.qMember'), undefined, (s) => s)
+      const token = await ask(t(l, 'cli.setup.qToken'), undefined, (s) => s)
+      const lic = await ask(t(l, 'cli.setup.qLicenseJoin'), '', (s) => (s ? readLicense(s) : undefined))
       return await join(b, { address, token, language, ...(lic !== undefined ? { license: lic } : {}) }, io, false)
     }
-    const mode = (await ask('Single-node cluster (MCCS runs on this one server only)? (y/n)', 'n', yes)) ? 'single' : 'cluster'
-    const name = await ask("This node's name", b.nodeName, (s) => checkName(s, 'name', 'the node name'))
-    const cluster = await ask('Cluster name', 'mccs', (s) => checkName(s, 'cluster', 'the cluster name'))
+    const mode = (await ask(t(l, 'cli.setup.qSingle'), 'n', yes)) ? 'single' : 'cluster'
+    const name = await ask(t(l, 'cli.setup.qName'), b.nodeName, (s) => checkName(s, 'name', 'the node name'))
+    const cluster = await ask(t(l, 'cli.setup.qCluster'), 'mccs', (s) => checkName(s, 'cluster', 'the cluster name'))
     const have = hostAddresses()
     const suggest = have.find((a) => a.family === 4 && a.ifname !== 'lo')?.address
     const links: LinkAnswer[] = []
     do {
       const i = links.length
-      const lname = await ask(`Heartbeat link ${i + 1}: name`, `link${i + 1}`, (s) => {
+      const lname = await ask(t(l, 'cli.setup.qLinkName', { n: i + 1 }), `link${i + 1}`, (s) => {
         checkName(s, 'link', 'a link name')
         if (links.some((l) => l.name === s)) throw new MccsError('MCCS_ERR_INVALID', `link ${s} is given already`, { field: 'link' })
         return s
       })
-      const address = await ask(`  this node's address on ${lname}`, i === 0 ? suggest : undefined, (s) => {
+      const address = await ask(t(l, 'cli.setup.qLinkAddress', { link: lname }), i === 0 ? suggest : undefined, (s) => {
         checkOnHost(s, lname, have)
         if (links.some((l) => l.address === s))
           throw new MccsError('MCCS_ERR_INVALID', `${s} is link ${links.find((l) => l.address === s)!.name}'s already`, { field: lname })
         return s
       })
       links.push({ name: lname, address })
-    } while (links.length < 8 && (await ask('Another heartbeat link? (y/n)', 'n', yes)))
+    } while (links.length < 8 && (await ask(t(l, 'cli.setup.qAnother'), 'n', yes)))
     checkLinks(links, have)
-    const license = await ask('License file (empty: install it later; limited mode until then)', '', (s) =>
-      s ? readLicense(s) : undefined,
-    )
+    const license = await ask(t(l, 'cli.setup.qLicense'), '', (s) => (s ? readLicense(s) : undefined))
     io.out(
-      `\nnode ${name} of cluster ${cluster} (${mode}), language ${language}, links ${links.map((l) => `${l.name}=${l.address}`).join(' ')}${license ? ', with a license' : ', license later'}`,
+      t(l, 'cli.setup.summary', {
+        name,
+        cluster,
+        mode,
+        language,
+        links: links.map((k) => `${k.name}=${k.address}`).join(' '),
+        license: t(l, license ? 'cli.setup.withLicense' : 'cli.setup.licenseLater'),
+      }),
     )
-    if (!(await ask('Write this configuration? (y/n)', 'y', yes))) {
-      io.err('nothing written')
+    if (!(await ask(t(l, 'cli.setup.qWrite'), 'y', yes))) {
+      io.err(t(l, 'cli.setup.nothingWritten'))
       return EXIT.FAILED
     }
     return await first(b, { language, mode, name, cluster, links, ...(license !== undefined ? { license } : {}) }, io, false)
@@ -285,18 +309,25 @@ async function interactive(b: Bootstrap, io: CliIO): Promise<number> {
   }
 }
 
-export const NODE_ADD_USAGE =
-  'usage: mccs node add <name> [--timeout S]   (prints a one-time token for mccs setup --join on the new host; waits for it)'
+export const NODE_ADD_USAGE = t('en', 'cli.nodeAdd.usage')
+
+/** "10.0.0.2 on l0, 10.1.0.2 on l1" in the caller's language. */
+function addressesText(l: Locale, addresses: Record<string, string>): string {
+  return Object.entries(addresses)
+    .map(([link, address]) => t(l, 'cli.setup.addressOn', { address, link }))
+    .join(', ')
+}
 
 /** mccs node add <name>: on a member, the token for the new host, then waits for its join. */
-export async function nodeAddCommand(args: string[], o: { timeoutS?: number; json: boolean }, io: CliIO): Promise<number> {
+export async function nodeAddCommand(args: string[], o: { timeoutS?: number; json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   const [name, ...extra] = args
   if (!name || extra.length) {
-    io.err(NODE_ADD_USAGE)
+    io.err(t(l, 'cli.nodeAdd.usage'))
     return EXIT.USAGE
   }
   if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0 && o.timeoutS <= 86400)) {
-    io.err('mccs node add: --timeout must be a number of seconds above 0 (at most 86400)')
+    io.err(t(l, 'cli.nodeAdd.timeout'))
     return EXIT.USAGE
   }
   const b = await loadBootstrap()
@@ -327,12 +358,12 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
           io.out(JSON.stringify({ token: x.token, node: x.node, cluster: x.cluster, listen: x.listen, port: x.port }))
           return
         }
-        io.out(`join token for ${x.node} (it works once, while this command waits; up to ${o.timeoutS ?? 600} s):`)
+        io.out(t(l, 'cli.nodeAdd.token', { node: x.node, seconds: o.timeoutS ?? 600 }))
         io.out(`  ${x.token}`)
-        io.out('on the new host (MCCS installed, not set up) run:')
+        io.out(t(l, 'cli.nodeAdd.onNewHost'))
         io.out(`  mccs setup --join ${x.listen[0]}${x.port === b.heartbeatPort + 5 ? '' : `:${x.port}`} --token-file -`)
-        io.out('  and paste the token (or give a file holding it: --token-file <file>)')
-        io.out(`waiting for ${x.node} on ${x.listen.map((a) => `${a}:${x.port}`).join(', ')} ...`)
+        io.out(t(l, 'cli.nodeAdd.paste'))
+        io.out(t(l, 'cli.nodeAdd.waiting', { node: x.node, listen: x.listen.map((a) => `${a}:${x.port}`).join(', ') }))
       },
     })
     const running = await rpc(b.controlSocket, 'status', {}, 3000).then(
@@ -343,31 +374,25 @@ export async function nodeAddCommand(args: string[], o: { timeoutS?: number; jso
       io.out(JSON.stringify(done))
       return EXIT.OK
     }
+    const addresses = addressesText(l, done.addresses)
     if (done.live) {
-      io.out(
-        `${done.node} joined (${Object.entries(done.addresses)
-          .map(([l, a]) => `${a} on ${l}`)
-          .join(', ')}); hb.json generation ${done.generation} in force on every member`,
-      )
-      io.out(`next: start ${done.node}'s agent (systemctl start mccs_agent on it); no other agent needs a restart`)
+      io.out(t(l, 'cli.nodeAdd.joinedLive', { node: done.node, addresses, generation: done.generation }))
+      io.out(t(l, 'cli.nodeAdd.nextLive', { node: done.node }))
       return EXIT.OK
     }
+    io.out(t(l, 'cli.nodeAdd.joinedHere', { node: done.node, addresses, generation: done.generation, here: b.nodeName }))
+    if (done.others.length) io.out(t(l, 'cli.nodeAdd.copyHb', { others: done.others.join(', '), file: `${b.configDir}/hb.json` }))
     io.out(
-      `${done.node} joined (${Object.entries(done.addresses)
-        .map(([l, a]) => `${a} on ${l}`)
-        .join(', ')}); hb.json generation ${done.generation} written on ${b.nodeName}`,
-    )
-    if (done.others.length)
-      io.out(
-        `  the other members (${done.others.join(', ')}) need this hb.json too: copy ${b.configDir}/hb.json to each (it holds no secret)`,
-      )
-    io.out(
-      `next: ${running ? `restart this node's agent (systemctl restart mccs_agent: it reads hb.json at its start), ` : ''}start ${done.node}'s agent${done.others.length ? ", then restart the other members' agents one at a time" : ''}`,
+      t(l, 'cli.nodeAdd.next', {
+        restart: running ? t(l, 'cli.nodeAdd.restartHere') : '',
+        node: done.node,
+        others: done.others.length ? t(l, 'cli.nodeAdd.othersRestart') : '',
+      }),
     )
     return EXIT.OK
   } catch (err) {
     if (!isMccsError(err)) throw err
-    io.err(`mccs node add: refused: ${err.message}`)
+    io.err(t(l, 'cli.nodeAdd.refused', { message: err.message }))
     return exitFor(err)
   }
 }

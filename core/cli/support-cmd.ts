@@ -14,7 +14,8 @@ import type { CliIO } from './io.js'
 import { t } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
-export const SUPPORT_USAGE = 'usage: mccs support [--out file] [--json] | mccs support list [--json]'
+/** The usage text in English; the command prints it in the caller's language. */
+export const SUPPORT_USAGE = t('en', 'cli.support.usage')
 
 export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Bootstrap): Promise<number> {
   let o: { out?: string; json?: boolean; lang?: string }
@@ -29,7 +30,8 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
     o = p.values
     args = p.positionals
   } catch (e) {
-    io.err(`mccs support: ${(e as Error).message}\n${SUPPORT_USAGE}`)
+    const l = await cliLocale(undefined, async () => (bootstrap ?? (await loadBootstrap())).configDir).catch(() => 'en' as const)
+    io.err(`mccs support: ${(e as Error).message}\n${t(l, 'cli.support.usage')}`)
     return EXIT.USAGE
   }
   const b = bootstrap ?? (await loadBootstrap())
@@ -45,7 +47,7 @@ export async function supportCommand(argv: string[], io: CliIO, bootstrap?: Boot
     return EXIT.OK
   }
   if (args.length) {
-    io.err(SUPPORT_USAGE)
+    io.err(t(l, 'cli.support.usage'))
     return EXIT.USAGE
   }
   // The node list only names this node: other nodes' files come through the agent's peer channel (console).

@@ -10,18 +10,28 @@ import { uninstallArgv } from '../setup/uninstall.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
-export const UNINSTALL_USAGE =
-  'usage: mccs uninstall [--purge]   (keeps config/, script/, logs/, plugins/, state/ and the license unless --purge)'
+export const UNINSTALL_USAGE = t('en', 'cli.uninstall.usage')
 
 export async function uninstallCommand(argv: string[], io: CliIO): Promise<number> {
   let purge = false
+  let lang: string | undefined
+  // The product's language (its settings stay after an uninstall), or --lang.
+  const langOf = () => cliLocale(lang, async () => (await loadBootstrap()).configDir).catch(() => 'en' as const)
   try {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { purge: { type: 'boolean' } } })
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { purge: { type: 'boolean' }, lang: { type: 'string' } },
+    })
+    lang = values.lang
     if (positionals.length) throw new Error(`unexpected ${positionals.join(' ')}`)
     purge = values.purge === true
   } catch (e) {
-    io.err(`mccs uninstall: ${(e as Error).message}\n${UNINSTALL_USAGE}`)
+    io.err(`mccs uninstall: ${(e as Error).message}\n${t(await langOf(), 'cli.uninstall.usage')}`)
     return EXIT.USAGE
   }
   let argvRemove: string[]
@@ -38,9 +48,7 @@ export async function uninstallCommand(argv: string[], io: CliIO): Promise<numbe
     () => false,
   )
   if (running && !existsSync('/run/systemd/system')) {
-    io.err(
-      `mccs uninstall: this node's agent is running (it answers on ${b.controlSocket}); stop it first (systemctl stop mccs_agent, or end its process)`,
-    )
+    io.err(t(await langOf(), 'cli.uninstall.running', { socket: b.controlSocket }))
     return EXIT.REJECTED
   }
   const r = spawnSync(argvRemove[0]!, argvRemove.slice(1), { stdio: 'inherit' })

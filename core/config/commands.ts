@@ -21,6 +21,15 @@ export interface CommandResult {
 export interface ValidateResult extends CommandResult {
   /** The files checked. */
   files: string[]
+  /** What a valid configuration holds, as data: the CLI words it in the caller's language (`text` is English). */
+  summary?: ValidSummary
+}
+
+/** The counts `valid:` reports, and the manual's order warnings (reasons in English, as every reason). */
+export interface ValidSummary {
+  main?: { generation: number; groups: number; resources: number; dependencies: number }
+  hb?: { generation: number; cluster: string; nodes: number; links: number }
+  warnings: Array<{ path: string; resource: string; reason: string }>
 }
 
 /**
@@ -35,15 +44,15 @@ export async function configValidate(target: string, opts: { types?: TypeCatalog
   )
   if (isDir) return validatePair(join(target, MAIN_FILE), join(target, HB_FILE), opts.types)
   const text = await readFile(target, 'utf8').catch((e: NodeJS.ErrnoException) => e)
-  if (text instanceof Error) return result([target], [missing(target, text)], '')
+  if (text instanceof Error) return result([target], [missing(target, text)])
   if (/^hb.*\.json$/.test(basename(target))) {
     const hb = validateHb(text, { file: target })
-    return result([target], hb.ok ? [] : hb.errors, hb.ok ? summary({ hb: hb.config }) : '')
+    return result([target], hb.ok ? [] : hb.errors, hb.ok ? { hb: hb.config } : undefined)
   }
   const parsed = readJson(text)
   if (parsed.ok && isBundle(parsed.value)) {
     const { issues, pair } = validateBundle(parsed.value, target, opts.types)
-    return result([target], issues, pair ? summary(pair) : '')
+    return result([target], issues, pair)
   }
   const besideHb = join(dirname(target), HB_FILE)
   const hasHb = await stat(besideHb).then(
@@ -52,7 +61,7 @@ export async function configValidate(target: string, opts: { types?: TypeCatalog
   )
   if (hasHb && besideHb !== target) return validatePair(target, besideHb, opts.types)
   const main = validateMain(text, { file: target, ...(opts.types ? { types: opts.types } : {}) })
-  return result([target], main.ok ? [] : main.errors, main.ok ? summary({ main: main.config }) : '')
+  return result([target], main.ok ? [] : main.errors, main.ok ? { main: main.config } : undefined)
 }
 
 /** `mccs config export`: the configuration of a directory (or of a running store) as one JSON document. */
@@ -78,7 +87,7 @@ export async function configImport(
   opts: { types?: TypeCatalog; expectGeneration?: { main?: number; hb?: number } } = {},
 ): Promise<CommandResult & { config?: ConfigPair }> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => e)
-  if (text instanceof Error) return result([file], [missing(file, text)], '')
+  if (text instanceof Error) return result([file], [missing(file, text)])
   const parsed = readJson(text)
   if (!parsed.ok) {
     return result(
@@ -93,7 +102,6 @@ export async function configImport(
           column: parsed.error.column,
         },
       ],
-      '',
     )
   }
   try {
@@ -129,7 +137,7 @@ async function validatePair(mainPath: string, hbPath: string, types: TypeCatalog
       ? undefined
       : validateMain(mainText, { file: mainPath, ...(hbConfig ? { hb: hbConfig } : {}), ...(types ? { types } : {}) })
   if (main && !main.ok) issues.push(...main.errors)
-  return result([hbPath, mainPath], issues, main?.ok && hbConfig ? summary({ main: main.config, hb: hbConfig }) : '')
+  return result([hbPath, mainPath], issues, main?.ok && hbConfig ? { main: main.config, hb: hbConfig } : undefined)
 }
 
 function validateBundle(
@@ -149,22 +157,41 @@ function isBundle(v: unknown): v is { main: unknown; hb: unknown } {
   return typeof v === 'object' && v !== null && 'main' in v && 'hb' in v
 }
 
-function summary(p: Partial<ConfigPair>): string {
+function summarize(p: Partial<ConfigPair>): ValidSummary {
+  return {
+    ...(p.main
+      ? {
+          main: {
+            generation: p.main.generation,
+            groups: p.main.groups.length,
+            resources: p.main.resources.length,
+            dependencies: p.main.dependencies.length,
+          },
+        }
+      : {}),
+    ...(p.hb ? { hb: { generation: p.hb.generation, cluster: p.hb.cluster, nodes: p.hb.nodes.length, links: p.hb.links.length } } : {}),
+    // Valid, but against the manual's order for network resources (address -> aws-oip|aws-sip -> nic).
+    warnings: p.main ? orderWarnings(p.main).map((w) => ({ path: w.path, resource: w.resource, reason: w.reason })) : [],
+  }
+}
+
+/** The English summary under `valid:` (the --json text; the CLI's human output words `summary` per language). */
+function summaryText(s: ValidSummary): string {
   const parts: string[] = []
-  if (p.main)
+  if (s.main)
     parts.push(
-      `main.json generation ${p.main.generation}: ${p.main.groups.length} groups, ${p.main.resources.length} resources, ${p.main.dependencies.length} dependencies`,
+      `main.json generation ${s.main.generation}: ${s.main.groups} groups, ${s.main.resources} resources, ${s.main.dependencies} dependencies`,
     )
-  if (p.hb)
-    parts.push(`hb.json generation ${p.hb.generation}: cluster ${p.hb.cluster}, ${p.hb.nodes.length} nodes, ${p.hb.links.length} links`)
-  // Valid, but against the manual's order for network resources (address -> aws-oip|aws-sip -> nic).
-  if (p.main) for (const w of orderWarnings(p.main)) parts.push(`warning: ${w.path} (${w.resource}): ${w.reason}`)
+  if (s.hb) parts.push(`hb.json generation ${s.hb.generation}: cluster ${s.hb.cluster}, ${s.hb.nodes} nodes, ${s.hb.links} links`)
+  for (const w of s.warnings) parts.push(`warning: ${w.path} (${w.resource}): ${w.reason}`)
   return parts.join('\n')
 }
 
-function result(files: string[], issues: ConfigIssue[], okText: string): ValidateResult {
+function result(files: string[], issues: ConfigIssue[], valid?: Partial<ConfigPair>): ValidateResult {
   const ok = issues.length === 0
-  return { ok, files, issues, text: ok ? `valid: ${okText}`.replace(/\n/g, '\n       ') : formatIssues(issues) }
+  if (!ok) return { ok, files, issues, text: formatIssues(issues) }
+  const summary = summarize(valid ?? {})
+  return { ok, files, issues, summary, text: `valid: ${summaryText(summary)}`.replace(/\n/g, '\n       ') }
 }
 
 function missing(file: string, e: NodeJS.ErrnoException): ConfigIssue {

@@ -3,6 +3,7 @@
 // answers it; the words are the same because the code is.
 import type { TimelineEntry } from './timeline.js'
 import { entriesFor } from './timeline-read.js'
+import { t, type Locale } from '../i18n/messages.js'
 
 export interface ExplainGroupConfig {
   name: string
@@ -37,9 +38,10 @@ export function explainGroup(
   resources: string[],
   merged: TimelineEntry[],
   since: string | null = null,
+  locale: Locale = 'en',
 ): Explanation {
   const story = entriesFor(cfg.name, merged, resources).filter((e) => !since || e.wall >= since)
-  return { story, ...tell(cfg, story) }
+  return { story, ...tell(cfg, story, locale) }
 }
 
 const dataOf = (e: TimelineEntry) =>
@@ -48,7 +50,7 @@ const succeeded = (e: TimelineEntry) => dataOf(e).status === 'done' && dataOf(e)
 
 /** Walks the story keeping which nodes are lost or fenced, and names the rule of each placement: a
  *  failover notice, or the first online of the group on a node (the first usable node of its order). */
-function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<TimelineEntry, string>; summary: string[] } {
+function tell(cfg: ExplainGroupConfig, story: TimelineEntry[], l: Locale): { rules: Map<TimelineEntry, string>; summary: string[] } {
   const group = cfg.name
   const rules = new Map<TimelineEntry, string>()
   const lost = new Map<string, TimelineEntry>() // node -> the entry that showed it lost
@@ -92,7 +94,9 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
       lastCommand = e
     if (e.kind === 'notice' && e.what === 'groupFailover' && e.group === group && e.target) {
       const from = /from (?:lost node )?(\S+)/.exec(e.text)?.[1]
-      const rule = `placement rule: the first usable node of ${group}'s order (${order})${from ? ` other than ${from}` : ''} is ${e.target}`
+      const rule = from
+        ? t(l, 'cli.explain.ruleFailoverFrom', { group, order, from, node: e.target })
+        : t(l, 'cli.explain.ruleFailover', { group, order, node: e.target })
       rules.set(e, rule)
       move = { to: e.target, from: from ? [from] : [], rule, at: e, faults: new Map(faulted) }
       placedOn = e.target
@@ -102,11 +106,14 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
       const gone = cfg.nodes.filter((n) => lost.has(n) || fenced.has(n))
       const first = cfg.nodes.find((n) => !gone.includes(n))
       const byCommand = lastCommand && lastCommand.target === e.target ? lastCommand : null
+      const goneText = gone.map((n) => t(l, fenced.has(n) ? 'cli.explain.goneFenced' : 'cli.explain.goneLost', { node: n })).join(', ')
       const rule = byCommand
-        ? `placed on ${e.target} by the operator's command (${byCommand.text})`
+        ? t(l, 'cli.explain.ruleCommand', { node: e.target, command: byCommand.text })
         : first === e.target
-          ? `placement rule: the first usable node of ${group}'s order (${order})${gone.length ? `, ${gone.map((n) => `${n} ${fenced.has(n) ? 'fenced' : 'lost'}`).join(', ')},` : ''} is ${e.target}`
-          : `placed on ${e.target} (the first node of ${group}'s order not lost or fenced here is ${first ?? 'none'}: it was not usable for the group — a fault, standby or limited mode)`
+          ? gone.length
+            ? t(l, 'cli.explain.ruleFirstGone', { group, order, gone: goneText, node: e.target })
+            : t(l, 'cli.explain.ruleFailover', { group, order, node: e.target })
+          : t(l, 'cli.explain.ruleUnusable', { node: e.target, group, first: first ?? t(l, 'cli.explain.none') })
       rules.set(e, rule)
       const from = gone.filter((n) => cfg.nodes.indexOf(n) < cfg.nodes.indexOf(e.target!))
       if (!byCommand && from.length) move = { to: e.target, from, rule, at: e, faults: new Map(faulted) }
@@ -118,18 +125,28 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
   const summary: string[] = []
   summary.push(
     where
-      ? `Why is it here: ${group} was brought online on ${where.target} at ${where.wall} (${where.text}).`
-      : `Why is it here: no successful online of ${group} in this timeline.`,
+      ? t(l, 'cli.explain.here', { group, node: where.target ?? '', time: where.wall, text: where.text })
+      : t(l, 'cli.explain.hereNone', { group }),
   )
   if (move) {
-    summary.push(`Why did it move: ${move.at.kind === 'notice' ? move.at.text : `to ${move.to}, away from ${move.from.join(', ')}`}.`)
+    const why = move.at.kind === 'notice' ? move.at.text : t(l, 'cli.explain.movedTo', { to: move.to, from: move.from.join(', ') })
+    summary.push(t(l, 'cli.explain.moved', { why }))
     for (const n of move.from) {
-      const l = lost.get(n)
+      const lo = lost.get(n)
       const f = fenced.get(n)
-      if (l) summary.push(`  ${n} was lost: ${l.text} (${l.wall}, seen by ${l.node}).`)
-      if (f) summary.push(`  ${n} was fenced before the group moved: ${f.text} (${f.wall}).`)
+      if (lo) summary.push(t(l, 'cli.explain.lost', { node: n, text: lo.text, time: lo.wall, by: lo.node }))
+      if (f) summary.push(t(l, 'cli.explain.fenced', { node: n, text: f.text, time: f.wall }))
       for (const x of move.faults.values())
-        if (x.target === n) summary.push(`  ${x.resource ?? 'a resource'} faulted on ${n}: ${x.text} (${x.wall}, seen by ${x.node}).`)
+        if (x.target === n)
+          summary.push(
+            t(l, 'cli.explain.faulted', {
+              resource: x.resource ?? t(l, 'cli.explain.aResource'),
+              node: n,
+              text: x.text,
+              time: x.wall,
+              by: x.node,
+            }),
+          )
     }
     summary.push(`  ${move.rule}.`)
   }
@@ -138,7 +155,7 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[]): { rules: Map<Tim
     .slice(lastOk + 1)
     .filter((e) => e.kind === 'notice' && BLOCKERS.has(e.what) && (e.group === group || e.group === undefined))
   if (blockers.length) {
-    summary.push(`Why won't it start${where ? ' elsewhere / again' : ''}:`)
+    summary.push(t(l, where ? 'cli.explain.blockedAgain' : 'cli.explain.blocked'))
     for (const e of blockers.slice(-5)) summary.push(`  ${e.wall} [${e.node}] ${e.what}: ${e.text}`)
   }
   return { rules, summary }

@@ -1,6 +1,6 @@
 // Issue 18, What 8: more of the CLI's human output in Korean — `mccs node standby|unstandby|maintenance|
 // unmaintenance`, `mccs log-level`, `mccs hb show`, `mccs license show`, `mccs support list`, `mccs metrics
-// token show`, `mccs config validate`, `mccs aws policy`, `mccs explain` (its frame; the story's lines are the timeline's English) and `mccs plugin list|info` (the
+// token show`, `mccs config validate`, `mccs aws policy`, `mccs explain` (its frame; its rules, summary and kinds in test/cli/lang-output.test.ts) and `mccs plugin list|info` (the
 // plugin's own name and field titles from its locale file) — against a real agent, with --lang ko; the English output is today's, word for word; --json is
 // the same in both languages.
 import t from 'tap'

@@ -317,6 +317,8 @@ if (skip) {
   t.test('uninstall keeps config, script, logs and the license; a reinstall uses them; purge removes them', async (t) => {
     // The package: n2 stopped, removed, reinstalled, and back in the cluster with what was kept.
     await stopAgent(h2!)
+    // The operator's own mode on a kept folder (config/ closed to other users) survives the reinstall.
+    await h2!.sh('chmod 0700 /opt/MCCS/config && chmod 0755 /opt/MCCS/logs')
     const un = await h2!.mccs(['uninstall'])
     t.equal(un.code, 0, `mccs uninstall: ${un.stderr}`)
     t.equal((await h2!.sh('command -v mccs; ls /opt/MCCS/lib 2>&1')).stdout.includes('No such file'), true, 'the program is gone')
@@ -325,6 +327,11 @@ if (skip) {
     const re = await h2!.exec(['dpkg', '-i', deb], { timeoutMs: 300_000 })
     t.equal(re.code, 0, 'reinstalled')
     t.match(re.stdout, /configuration in \/opt\/MCCS\/config was kept and is used/)
+    t.equal(
+      (await h2!.sh('stat -c %a /opt/MCCS/config /opt/MCCS/logs')).stdout,
+      '700\n755\n',
+      "the kept folders' modes as the operator left them",
+    )
     await startAgent(h2!)
     await until(async () => (await status(h1!)).membership?.partition.join() === 'n1,n2' || undefined, 60_000, 'n2 back in the cluster')
     t.equal((await h2!.mccs(['license', 'show'])).stdout.includes('licensed'), true, 'its license kept')
