@@ -116,10 +116,12 @@ export async function setupCommand(argv: string[], io: CliIO, b?: Bootstrap): Pr
   const l = await setupLocale(v.lang, boot)
   if (v.rename !== undefined) {
     try {
-      const other = Object.keys(v).filter((k) => k !== 'rename' && k !== 'json')
+      const other = Object.keys(v).filter((k) => k !== 'rename' && k !== 'json' && k !== 'lang')
       if (other.length)
-        throw new MccsError('MCCS_ERR_INVALID', 'is not for a rename: give --rename <new name> alone', { field: `--${other[0]}` })
-      return await renameHost(boot, v.rename, io, v.json === true)
+        throw new MccsError('MCCS_ERR_INVALID', 'is not for a rename: give --rename <new name> alone (with --lang or --json if wanted)', {
+          field: `--${other[0]}`,
+        })
+      return await renameHost(boot, v.rename, io, v.json === true, l)
     } catch (err) {
       return refused(io, err, l)
     }
@@ -184,7 +186,7 @@ async function first(b: Bootstrap, a: SetupAnswers, io: CliIO, json: boolean): P
 }
 
 /** `mccs setup --rename <new>`: this host takes the name the cluster gave its node (core/setup/rename-node.ts). */
-async function renameHost(b: Bootstrap, to: string, io: CliIO, json: boolean): Promise<number> {
+async function renameHost(b: Bootstrap, to: string, io: CliIO, json: boolean, l: Locale): Promise<number> {
   const running = await rpc(b.controlSocket, 'status', {}, 3000).then(
     () => true,
     () => false,
@@ -197,14 +199,11 @@ async function renameHost(b: Bootstrap, to: string, io: CliIO, json: boolean): P
   }
   io.out(
     r.files.length
-      ? `this node is now ${r.to} (was ${r.from}): wrote ${r.files.join(', ')}`
-      : `this node is already ${r.to}: nothing to write`,
+      ? t(l, 'cli.setup.renamed', { to: r.to, from: r.from, files: r.files.join(', ') })
+      : t(l, 'cli.setup.renameNothing', { to: r.to }),
   )
-  if (r.licenseFor)
-    io.out(
-      `  the license here is for node ${r.licenseFor}: install one issued for ${r.to} (mccs license install <file>), or the node runs in limited mode`,
-    )
-  io.out(`next: start this node's agent (systemctl start mccs_agent): it joins as ${r.to} and takes the cluster's configuration`)
+  if (r.licenseFor) io.out(t(l, 'cli.setup.renameLicense', { licenseFor: r.licenseFor, to: r.to }))
+  io.out(t(l, 'cli.setup.renameNext', { to: r.to }))
   return EXIT.OK
 }
 

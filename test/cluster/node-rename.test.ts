@@ -163,10 +163,10 @@ if (!avail.ok) {
     await writeDevLicense(path.join(c.homes.n3!, 'config'), 'db3')
     const host = await cli(c, 'n3', ['setup', '--rename', 'db3'], null)
     t.equal(host.code, 0, `mccs setup --rename db3: ${host.out}${host.err}`)
-    t.match(host.out, /this node is now db3 \(was n3\)/)
-    const again = await cli(c, 'n3', ['setup', '--rename', 'db3'], null)
+    t.match(host.out, /this node is now db3 \(was n3\)/, 'in English (MCCS_LANG=en here)')
+    const again = await cli(c, 'n3', ['setup', '--rename', 'db3', '--lang', 'ko'], null)
     t.equal(again.code, 0, `run again: ${again.out}${again.err}`)
-    t.match(again.out, /already db3/)
+    t.match(again.out, /이미 db3입니다: 기록할 것이 없습니다/, 'and in Korean with --lang ko')
     c.startAgent('n3', { nameFromSettings: true })
     await until(
       async () => (await c.status('n1')).nodes.find((x) => x.name === 'db3')?.membership === 'up' || undefined,
