@@ -17,10 +17,14 @@ const avail = await labAvailable()
 if (!avail.ok) {
   t.test('random-fault run', { skip: `network-namespace lab unavailable: ${avail.reason}` }, async () => {})
 } else {
-  t.test('random faults on 3 nodes for 40 s: no overlap, no fence of a member of the view, the service back within 5 s', async (t) => {
-    const r = await runChaos({ prefix: `mccs${process.pid}c-`, nodes: 3, seconds: 40, seed: 1, overlap: false, log: (m) => t.comment(m) })
+  // 30 s of schedule: seed 1 starts its episodes at about +0, +8, +16 and +25 s (one-way loss, a graceful
+  // stop, a link down, SIGSTOP; a loaded run), 5 s to spare for a slower host; 40 s only added a second link
+  // down and a second one-way loss. Every kind is in the bench's 20 x 60 s runs.
+  t.test('random faults on 3 nodes for 30 s: no overlap, no fence of a member of the view, the service back within 5 s', async (t) => {
+    const r = await runChaos({ prefix: `mccs${process.pid}c-`, nodes: 3, seconds: 30, seed: 1, overlap: false, log: (m) => t.comment(m) })
     const kinds = new Set(r.episodes.flatMap((e) => e.faults.map((f) => f.kind)))
-    t.ok(r.episodes.length >= 5, `${r.episodes.length} episodes (${[...kinds].join(', ')})`)
+    t.ok(r.episodes.length >= 4, `${r.episodes.length} episodes (${[...kinds].join(', ')})`)
+    t.ok(kinds.size >= 4, `${kinds.size} fault kinds: the node stopped, paused, cut off and losing packets one way`)
     t.same(r.overlaps, [], "no two nodes ran the service at once (services' own records, cut at fences)")
     t.equal(r.twoAnswers, 0, 'no probe round answered by two nodes')
     t.equal(r.vipTwoHolders, 0, 'no sample with the VIP on two up interfaces')
