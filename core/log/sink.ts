@@ -63,6 +63,8 @@ export class LogSink {
   private busy = false
   /** Writes fail: lines are dropped until a probe succeeds. */
   private failing = false
+  /** Writes are being tried again after a failure and none has succeeded yet: not "writing" for health(). */
+  private probing = false
   /** The file ends inside a line (a write stopped part-way): the next write starts with a newline. */
   private torn = false
   private dropped = 0
@@ -105,7 +107,7 @@ export class LogSink {
   health(): SinkHealth {
     return {
       target: this.target,
-      writing: !this.failing && this.fd !== null,
+      writing: !this.failing && !this.probing && this.fd !== null,
       droppedLines: this.dropped,
       droppedTotal: this.droppedTotal,
       ...(this.code ? { reason: reasonOf(this.code), code: this.code } : {}),
@@ -170,7 +172,10 @@ export class LogSink {
 
   private kick(): void {
     if (this.busy || this.failing || this.closed || this.fd === null) return
-    if (this.queue.length === 0 && this.dropped === 0 && !this.torn) return
+    if (this.queue.length === 0 && this.dropped === 0 && !this.torn) {
+      this.probing = false // nothing owed: the open succeeded, which is all a probe can show
+      return
+    }
     this.busy = true
     setImmediate(() => this.drain())
   }
@@ -247,6 +252,7 @@ export class LogSink {
         return
       }
       this.torn = false
+      this.probing = false
       done(true)
     })
   }
@@ -259,7 +265,8 @@ export class LogSink {
   private fail(code: string | undefined, lostLines: number): void {
     this.drop(lostLines + this.queue.length)
     this.takeQueue()
-    const first = !this.failing
+    const first = !this.failing && !this.probing
+    this.probing = false
     this.failing = true
     this.code = code ?? 'EIO'
     this.since ??= new Date()
@@ -281,6 +288,7 @@ export class LogSink {
   private probe(): void {
     if (this.closed) return
     this.failing = false
+    this.probing = true
     if (this.fd === null) this.open()
     if (this.fd !== null) this.kick()
   }

@@ -202,3 +202,21 @@ t.test('on /dev/full (any user): no throw, no stall, dropped lines counted', asy
   t.ok(h.max / 1e6 < 100, `event-loop delay at most ${(h.max / 1e6).toFixed(1)} ms`)
   t.equal((await stat('/dev/full')).mode, before, 'a device keeps its mode (no chmod of /dev/full)')
 })
+
+t.test('while a failed disk is tried again, health never says "writing" before a write succeeded', async (t) => {
+  // CI (twelfth session): "the log says the disk is full" read writing: true on a full tmpfs — the state was
+  // asked while the retry's write was in flight (the probe cleared the failure before writing anything).
+  const log = createLog({ file: '/dev/full', retryMs: 5 })
+  t.teardown(() => log.close())
+  log.log('info', 'first line')
+  const seen = new Set<string>()
+  const end = Date.now() + 400
+  while (Date.now() < end) {
+    const h = log.health()
+    seen.add(`${h.writing}/${h.code ?? '-'}`)
+    await new Promise((r) => setImmediate(r))
+  }
+  // (Before the first write failed it was writing, with no reason: 'true/-'.)
+  t.notOk(seen.has('true/ENOSPC'), `never "writing" once it failed: ${[...seen].join(', ')}`)
+  t.ok(seen.has('false/ENOSPC'), 'and says why')
+})
