@@ -354,3 +354,20 @@ t.test('equal in everything else: the clique whose members receive each other be
   )
   t.same(computeMembership({ ...inputFor('n1', all, groupsGraph([all])), received }).partition, all, 'a bigger clique still wins')
 })
+
+t.test('what a peer says it receives (ext.rq) is checked at the edge: a bad one is refused naming the field', async (t) => {
+  const { ViewCodec, receivedLevel } = await import('../../core/cluster/view-messages.js')
+  const codec = new ViewCodec(['n1', 'n2', 'n3'])
+  t.equal(codec.encodeReceived({ n2: 2, n3: 0 }), '-20', 'one character per node of the sorted list; "-" for itself')
+  t.same(codec.decodeReceived('2-0', 'n2'), { n1: 2, n3: 0 }, 'read back, its own entry left out')
+  t.same(codec.decodeReceived('222', 'n2'), { n1: 2, n3: 2 }, 'what it says of itself is ignored')
+  for (const bad of ['22', '2222', '2x0', '230', 7, null, ['2', '2', '2']]) {
+    try {
+      codec.decodeReceived(bad, 'n2')
+      t.fail(`accepted ${JSON.stringify(bad)}`)
+    } catch (e) {
+      t.match(e, { code: 'MCCS_ERR_HB_PAYLOAD', field: 'payload/ext/rq', subject: 'n2' }, `refused ${JSON.stringify(bad)}`)
+    }
+  }
+  t.same([null, 0, 0.29, 0.3, 0.69, 0.7, 1].map(receivedLevel), [undefined, 0, 0, 1, 1, 2, 2], 'levels: under 30 %, under 70 %, above')
+})
