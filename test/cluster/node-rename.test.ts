@@ -232,6 +232,16 @@ if (avail.ok)
       20_000,
       'n3 lost and fenced',
     )
+    // n2 in the same view as n1: until then it refuses the change, naming the coordinator it does not follow
+    // yet (ci9: 'n2 refused it: n1 is not this node's coordinator; nothing changed', a clean refusal).
+    await until(
+      async () => {
+        const m = (await c.status('n2')).membership
+        return (m?.role === 'follower' && [...(m.partition ?? [])].sort().join() === 'n1,n2') || undefined
+      },
+      15_000,
+      'n2 following n1 in the view without n3',
+    )
     const r = (await rename(c, 'n1', 'n3', 'db3')) as { generation: number; summary: string }
     t.same({ generation: r.generation, summary: r.summary }, { generation: 2, summary: 'node n3 renamed db3' })
     for (const n of ['n1', 'n2']) {
