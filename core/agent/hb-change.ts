@@ -14,6 +14,7 @@ import { invalidConfigError } from '../config/issue.js'
 import { MccsError } from '../errors.js'
 import { checkName } from '../setup/first-node.js'
 import { DEFAULT_WATCHDOG_MS } from '../cluster/heartbeat-worker-client.js'
+import { MAX_NODES } from '../config/schema.js'
 
 export type HbChange =
   | { op: 'setTiming'; intervalMs: number; deadMs: number }
@@ -243,7 +244,8 @@ export function applyChange(cur: ConfigPair, c: HbChange, file: string): { hb: H
     case 'addNode': {
       if (node(c.name))
         throw new MccsError('MCCS_ERR_CONFLICT', `node name ${c.name} is already taken in cluster ${next.cluster}`, { field: 'name' })
-      if (next.nodes.length >= 16) throw new MccsError('MCCS_ERR_CONFLICT', 'a cluster has at most 16 nodes', { field: 'name' })
+      if (next.nodes.length >= MAX_NODES)
+        throw new MccsError('MCCS_ERR_CONFLICT', `a cluster has at most ${MAX_NODES} nodes`, { field: 'name' })
       for (const k of Object.keys(c.addresses))
         if (!link(k)) throw bad(`addresses.${k}`, `the cluster has no link ${k} (its links: ${next.links.map((l) => l.name).join(', ')})`)
       for (const l of next.links) {

@@ -95,11 +95,18 @@ export function connectivity(input: Pick<MembershipInput, 'self' | 'nodes' | 'up
   return g
 }
 
-/** All maximal cliques of `g` that contain `v` (Bron–Kerbosch with pivoting; n <= 16). */
+/** At most this many cliques are ranked. A graph can hold exponentially many maximal cliques (32 nodes each
+ *  deaf to exactly one other: 2^15 with a given node); no real fault pattern comes near, and a decision must
+ *  stay fast on the agent's thread. The search order is fixed (names sorted), so the same graph gives the
+ *  same cliques everywhere. */
+export const MAX_CLIQUES = 1024
+
+/** The maximal cliques of `g` that contain `v`, up to MAX_CLIQUES (Bron–Kerbosch with pivoting). */
 export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): string[][] {
   const out: string[][] = []
   const nb = (x: string) => g.get(x) ?? new Set<string>()
   const bk = (r: string[], p: Set<string>, x: Set<string>) => {
+    if (out.length >= MAX_CLIQUES) return
     if (p.size === 0 && x.size === 0) {
       out.push([...r].sort(byName))
       return
@@ -127,36 +134,32 @@ export function maximalCliquesWith(g: Map<string, Set<string>>, v: string): stri
   return out
 }
 
-function compareCliques(
-  a: string[],
-  b: string[],
+/** What ranks a clique, most important first, larger better: votes, size, preferred members, how many
+ *  others its members hear, then how well they receive each other (worst pair, total). Computed once per
+ *  clique (the receiving figures are quadratic in its size). */
+function cliqueScore(
+  c: string[],
   votes: Map<string, number>,
   prefer?: ReadonlySet<string>,
   hears?: Map<string, number>,
   received?: MembershipInput['received'],
-): number {
-  const va = a.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
-  const vb = b.reduce((s, n) => s + (votes.get(n) ?? 0), 0)
-  if (va !== vb) return vb - va
-  if (a.length !== b.length) return b.length - a.length
-  if (prefer) {
-    const ka = a.filter((n) => prefer.has(n)).length
-    const kb = b.filter((n) => prefer.has(n)).length
-    if (ka !== kb) return kb - ka
-  }
-  if (hears) {
-    const ha = a.reduce((s, n) => s + (hears.get(n) ?? 0), 0)
-    const hb = b.reduce((s, n) => s + (hears.get(n) ?? 0), 0)
-    if (ha !== hb) return hb - ha
-  }
-  if (received) {
-    const ra = receiving(a, received)
-    const rb = receiving(b, received)
-    if (ra.worst !== rb.worst) return rb.worst - ra.worst
-    if (ra.total !== rb.total) return rb.total - ra.total
-  }
-  for (let i = 0; i < a.length; i++) {
-    const c = byName(a[i]!, b[i]!)
+): number[] {
+  const r = received ? receiving(c, received) : { worst: 0, total: 0 }
+  return [
+    c.reduce((s, n) => s + (votes.get(n) ?? 0), 0),
+    c.length,
+    prefer ? c.filter((n) => prefer.has(n)).length : 0,
+    hears ? c.reduce((s, n) => s + (hears.get(n) ?? 0), 0) : 0,
+    r.worst,
+    r.total,
+  ]
+}
+
+/** Best clique first: by score, then by names (the same order on every node). */
+function compareScored(a: { c: string[]; s: number[] }, b: { c: string[]; s: number[] }): number {
+  for (let i = 0; i < a.s.length; i++) if (a.s[i] !== b.s[i]) return b.s[i]! - a.s[i]!
+  for (let i = 0; i < a.c.length; i++) {
+    const c = byName(a.c[i]!, b.c[i]!)
     if (c) return c
   }
   return 0
@@ -207,8 +210,8 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   const cliques = maximalCliquesWith(g, input.self)
   const prefer = input.prefer ? new Set(input.prefer) : undefined
   const hears = hearing(input, g)
-  cliques.sort((a, b) => compareCliques(a, b, votes, prefer, hears, input.received))
-  const partition = cliques[0] ?? [input.self]
+  const ranked = cliques.map((c) => ({ c, s: cliqueScore(c, votes, prefer, hears, input.received) })).sort(compareScored)
+  const partition = ranked[0]?.c ?? [input.self]
   const qs = typeof input.quorumServerVote === 'function' ? input.quorumServerVote(partition) : (input.quorumServerVote ?? 'none')
   const inPart = new Set(partition)
   const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)

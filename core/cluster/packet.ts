@@ -21,7 +21,7 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { MccsError, type ErrorCode } from '../errors.js'
-import { NAME_PATTERN } from '../config/schema.js'
+import { MAX_NODES, NAME_PATTERN } from '../config/schema.js'
 import { PROTOCOL_OLDEST, checkRange, type ProtocolRange } from './protocol-version.js'
 
 export const HB_MAGIC = 0x4d434842 // 'MCHB'
@@ -131,7 +131,8 @@ export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD'
   const out: HbView = {}
   for (const k of Object.keys(o)) if (!VIEW_KEYS.has(k)) throw err(code, `${base}/${k}`, 'unknown field')
   if (o.up !== undefined) {
-    if (!Array.isArray(o.up) || o.up.length > 16) throw err(code, `${base}/up`, 'must be an array of at most 16 node names')
+    if (!Array.isArray(o.up) || o.up.length > MAX_NODES)
+      throw err(code, `${base}/up`, `must be an array of at most ${MAX_NODES} node names`)
     const seen = new Set<string>()
     out.up = o.up.map((n, i) => {
       const s = checkName(n, `${base}/up/${i}`, code)

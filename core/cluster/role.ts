@@ -16,7 +16,7 @@ import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
 import { EdgeGrace } from './edge-grace.js'
 import { leftOutBy } from './left-out.js'
-import { ViewCodec, receivedLevel, type ReceivedLevel } from './view-messages.js'
+import { ViewCodec, heartbeatView, receivedLevel, type ReceivedLevel } from './view-messages.js'
 import { Readmission } from './readmission.js'
 import { QuorumClient } from './quorum-client.js'
 import { probeIsolation } from './isolation.js'
@@ -938,23 +938,19 @@ export class Role {
     const vc = this.codec.encode(ann)
     this.ann = ann
     this.vcJson = JSON.stringify(vc)
-    // hbg: the hb.json generation in force here (a member that missed a live change fetches it: hb-sync.ts).
-    const ext = {
-      ...(this.mode !== 'active' ? { mode: this.mode } : {}),
-      vc,
-      hbg: this.cfg.generation,
-      ...(held.length ? { hd: this.codec.encodeHeld(held) } : {}),
-      rq: this.codec.encodeReceived(this.ownReceived),
-      ...(this.selfFences ? { sf: this.selfFences } : {}),
-    }
-    const payload: HbView = {
+    const payload = heartbeatView({
       up,
       coordinator: m.coordinator,
       generation: this.generation,
-      ...(this.digest ? { digest: this.digest } : {}),
-      quorum: m.quorate ? 'quorate' : 'inquorate',
-      ext,
-    }
+      digest: this.digest ?? null,
+      quorate: m.quorate,
+      mode: this.mode,
+      vc,
+      hbGeneration: this.cfg.generation,
+      held: held.length ? this.codec.encodeHeld(held) : null,
+      received: this.codec.encodeReceived(this.ownReceived),
+      selfFences: this.selfFences,
+    })
     const json = JSON.stringify(payload)
     if (json === this.payloadJson) return
     this.payloadJson = json

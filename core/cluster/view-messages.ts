@@ -1,7 +1,9 @@
 // The view-change announcement on the wire: `ext.vc` of the heartbeat view (packet.ts), so it is covered by
 // the heartbeat's HMAC, its replay guard and its freshness echo like everything else a heartbeat carries.
-// Compact, so that 16 nodes fit the 1 KiB payload: members and ready members are bit masks over hb.json's
+// Compact, so that 32 nodes fit the 1 KiB payload: members and ready members are bit masks over hb.json's
 // node names in sorted order, and `h` (a digest of that list) makes sure both ends index the same list.
+// The masks are plain numbers built with arithmetic, not JavaScript's 32-bit signed bitwise operators: bit
+// 31 (the 32nd node) would make them negative.
 //
 //   { e: epoch, m: members mask, r: ready mask, j: 1 joined | 0, rd: 1 ready | 0, f: floor, h: node-list digest }
 //
@@ -10,8 +12,10 @@
 import { createHash } from 'node:crypto'
 import { MccsError } from '../errors.js'
 import type { Announce } from './view.js'
+import type { HbView } from './packet.js'
+import { MAX_NODES } from '../config/schema.js'
 
-export const MAX_VIEW_NODES = 16
+export const MAX_VIEW_NODES = MAX_NODES
 const KEYS = new Set(['e', 'm', 'r', 'j', 'rd', 'f', 'h'])
 
 export interface WireAnnounce {
@@ -49,16 +53,21 @@ export class ViewCodec {
 
   private mask(list: readonly string[], field: string): number {
     let m = 0
-    for (const n of list) {
+    for (const n of new Set(list)) {
       const i = this.index.get(n)
       if (i === undefined) throw new MccsError('MCCS_ERR_HB_PAYLOAD', `'${n}' is not a node of hb.json`, { field })
-      m |= 1 << i
+      m += 2 ** i
     }
     return m
   }
 
   private list(mask: number): string[] {
-    return this.names.filter((_, i) => (mask & (1 << i)) !== 0)
+    return this.names.filter((_, i) => bit(mask, i))
+  }
+
+  /** The mask of every node of the list. */
+  private get all(): number {
+    return 2 ** this.names.length - 1
   }
 
   /** The peers this node hears but holds out for their readmission hold (`ext.hd`), as a mask. */
@@ -68,7 +77,7 @@ export class ViewCodec {
 
   /** Validates the held mask `sender` sent (`ext.hd`). Throws MCCS_ERR_HB_PAYLOAD naming the field. */
   decodeHeld(v: unknown, sender: string): string[] {
-    const all = (1 << this.names.length) - 1
+    const all = this.all
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > all) {
       throw new MccsError('MCCS_ERR_HB_PAYLOAD', `must be an integer from 0 to ${all}`, { field: 'payload/ext/hd', subject: sender })
     }
@@ -123,7 +132,7 @@ export class ViewCodec {
       if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0 || x > max) throw bad(k, `must be an integer from 0 to ${max}`)
       return x
     }
-    const all = (1 << this.names.length) - 1
+    const all = this.all
     const e = int('e', Number.MAX_SAFE_INTEGER)
     const f = int('f', Number.MAX_SAFE_INTEGER)
     const m = int('m', all)
@@ -136,10 +145,50 @@ export class ViewCodec {
     const rd = flag('rd')
     const si = this.index.get(sender)
     if (si === undefined) throw bad('', `'${sender}' is not a node of hb.json`)
-    if ((m & (1 << si)) === 0) throw bad('m', `does not contain its sender ${sender}`)
-    if ((r & ~m) !== 0) throw bad('r', 'names a node that is not a member')
+    if (!bit(m, si)) throw bad('m', `does not contain its sender ${sender}`)
+    if (this.names.some((_, i) => bit(r, i) && !bit(m, i))) throw bad('r', 'names a node that is not a member')
     if (joined && f !== e) throw bad('f', 'must equal the epoch of the view joined')
     if (f > e) throw bad('f', 'cannot exceed the epoch (a node proposes above its floor)')
     return { epoch: e, members: this.list(m), ready: this.list(r), joined, rd, floor: f }
   }
+}
+
+/** What this node's heartbeats carry (packet.ts HbView), from the role's state: whom it hears, the
+ *  installed view's coordinator and quorum, and in `ext` the announcement (`vc`), the hb.json generation in
+ *  force (`hbg`: a member that missed a live change fetches it, hb-sync.ts), the peers held out (`hd`), how
+ *  well it receives each peer (`rq`), its self-fences (`sf`) and its mode when not active. Its largest size
+ *  bounds the node names hb.json may have (config/schema.ts viewNamesBudget). */
+export function heartbeatView(o: {
+  up: string[]
+  coordinator: string | null
+  generation: number
+  digest: string | null
+  quorate: boolean
+  mode: string
+  vc: WireAnnounce
+  hbGeneration: number
+  held: number | null
+  received: string
+  selfFences: number
+}): HbView {
+  return {
+    up: o.up,
+    coordinator: o.coordinator,
+    generation: o.generation,
+    ...(o.digest ? { digest: o.digest } : {}),
+    quorum: o.quorate ? 'quorate' : 'inquorate',
+    ext: {
+      ...(o.mode !== 'active' ? { mode: o.mode } : {}),
+      vc: o.vc,
+      hbg: o.hbGeneration,
+      ...(o.held !== null ? { hd: o.held } : {}),
+      rq: o.received,
+      ...(o.selfFences ? { sf: o.selfFences } : {}),
+    },
+  }
+}
+
+/** Whether bit `i` of a mask (a safe integer of up to MAX_VIEW_NODES bits) is set. */
+function bit(mask: number, i: number): boolean {
+  return Math.floor(mask / 2 ** i) % 2 === 1
 }

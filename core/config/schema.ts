@@ -3,6 +3,15 @@
 // `default`s are applied when a file is loaded, so the rest of MCCS sees complete objects.
 
 export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$'
+/** The most nodes a cluster has (Corosync's limit). What every heartbeat carries grows with it: the view's
+ *  bit masks (core/cluster/view-messages.ts) and the names it hears (validate.ts checks they fit). */
+export const MAX_NODES = 32
+/** Bytes of node names one heartbeat view of an `n`-node cluster may carry: the names its sender hears and
+ *  its coordinator's. The rest of the largest view takes a fixed part, one character per node (`ext.rq`) and
+ *  three node masks; test/cluster/view-size.test.ts builds that view for every n and holds it to 1 KiB. */
+export function viewNamesBudget(n: number): number {
+  return 1024 - (296 + n + 3 * String(2 ** n - 1).length)
+}
 const name = { type: 'string', pattern: NAME_PATTERN } as const
 
 /** Hard bounds: generous, but they refuse values that can only be typos (a 0 s timeout, a week-long monitor). */
@@ -35,7 +44,7 @@ const GROUP_SCHEMA = {
   required: ['name', 'nodes'],
   properties: {
     name,
-    nodes: { type: 'array', items: name, minItems: 1, maxItems: 16, uniqueItems: true },
+    nodes: { type: 'array', items: name, minItems: 1, maxItems: MAX_NODES, uniqueItems: true },
     failoverOnFailure: { type: 'boolean', default: true },
     autoStart: { type: 'boolean', default: true },
     autoFailback: { type: 'boolean', default: false },
@@ -107,7 +116,7 @@ export const HB_SCHEMA = {
     nodes: {
       type: 'array',
       minItems: 1,
-      maxItems: 16,
+      maxItems: MAX_NODES,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -115,7 +124,7 @@ export const HB_SCHEMA = {
         properties: {
           name,
           addresses: { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: address, minProperties: 1 },
-          votes: { type: 'integer', minimum: 0, maximum: 16 },
+          votes: { type: 'integer', minimum: 0, maximum: MAX_NODES },
           isolationTestAddresses: { type: 'array', items: address, maxItems: 16, uniqueItems: true },
           fencing: {
             type: 'array',

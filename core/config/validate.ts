@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.js'
 import { attributeAjv, configAjv, explainErrors, type ValidateFunction } from './ajv.js'
 import type { ConfigIssue } from './issue.js'
 import { pointerSegment as seg, readJson } from './json-text.js'
-import { HB_SCHEMA, MAIN_SCHEMA } from './schema.js'
+import { HB_SCHEMA, MAIN_SCHEMA, viewNamesBudget } from './schema.js'
 import { readVersion, type ConfigKind } from './schema-version.js'
 
 /** What the plugin host knows about resource types (the store does not load plugins itself). */
@@ -355,6 +355,17 @@ function checkHb(hb: Obj, c: Collector): void {
       else owner.set(key, str(n.v['name']) ?? `#${n.i}`)
     }
   }
+  // A heartbeat names every peer its sender hears, and its coordinator, within a 1 KiB view: the longest such
+  // list (the node with the shortest name hearing all the others) must fit, or no view could be sent.
+  const lengths = nodes.map((n) => str(n.v['name'])?.length ?? 0).sort((a, b) => a - b)
+  const heard = lengths.slice(1).reduce((s, l) => s + l + 3, 0) + (lengths.at(-1) ?? 0)
+  const budget = viewNamesBudget(lengths.length)
+  if (lengths.length > 1 && heard > budget)
+    c.add(
+      '/nodes',
+      'MCCS_ERR_CONFIG_SCHEMA',
+      `the node names are too long for one heartbeat: a view would carry ${heard} bytes of names, at most ${budget} fit; shorten some names`,
+    )
   const votes = nodes.map((n) => n.v['votes'])
   if (votes.length > 0 && votes.every((v) => v === 0))
     c.add('/nodes', 'MCCS_ERR_CONFIG_SCHEMA', 'no node has a vote: the cluster could never be quorate')

@@ -17,6 +17,7 @@ import { ConfigStore, type ConfigPair } from '../config/store.js'
 import { validateHb, validateMain } from '../config/validate.js'
 import { invalidConfigError } from '../config/issue.js'
 import { versionedFile } from '../config/schema-version.js'
+import { MAX_NODES } from '../config/schema.js'
 import type { HbConfig, HbNode } from '../config/hb-model.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
 import { pskAuthenticated, pskServerOptions } from '../cluster/tls.js'
@@ -80,7 +81,8 @@ export async function checkNodeAdd(b: Bootstrap, name: string): Promise<ConfigPa
       field: 'name',
       subject: name,
     })
-  if (cur.hb.nodes.length >= 16) throw new MccsError('MCCS_ERR_CONFLICT', 'a cluster has at most 16 nodes', { field: 'name' })
+  if (cur.hb.nodes.length >= MAX_NODES)
+    throw new MccsError('MCCS_ERR_CONFLICT', `a cluster has at most ${MAX_NODES} nodes`, { field: 'name' })
   return cur
 }
 

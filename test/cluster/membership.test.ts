@@ -295,6 +295,29 @@ t.test('speed: 16 nodes, dense random views', async (t) => {
   t.equal(connectivity({ self: 'x', nodes: [], up: ['y'], views: {} }).size, 1, 'unknown peers are not members')
 })
 
+t.test('speed: 32 nodes, the worst graph (each node deaf to exactly one other) and dense random views', async (t) => {
+  // Each node missing exactly one partner: 2^15 maximal cliques contain any one node. Ranking stops at
+  // MAX_CLIQUES, in a fixed order, so a decision stays fast and every node of the same graph gets the same.
+  const all = names(32)
+  const partner = (a: string) => all[all.indexOf(a) ^ 1]!
+  const sees = Object.fromEntries(all.map((a) => [a, all.filter((b) => b !== a && b !== partner(a))]))
+  const t0 = performance.now()
+  const m1 = computeMembership(inputFor(all[0]!, all, sees))
+  const worstMs = performance.now() - t0
+  t.ok(worstMs < 250, `worst graph: ${worstMs.toFixed(1)} ms`)
+  t.equal(m1.partition.length, 16, 'a maximal clique: one of each pair')
+  t.notOk(m1.quorate, '16 of 32 votes: a tie, not a majority')
+  t.same(computeMembership(inputFor(all[2]!, all, sees)).partition.includes(all[2]!), true)
+  const r = rng(5)
+  const t1 = performance.now()
+  for (let i = 0; i < 100; i++) {
+    const dense = Object.fromEntries(all.map((a) => [a, all.filter((b) => b !== a && r() < 0.95)]))
+    computeMembership(inputFor(all[i % 32]!, all, dense))
+  }
+  const ms = (performance.now() - t1) / 100
+  t.ok(ms < 20, `${ms.toFixed(3)} ms per membership computation (dense random, 32 nodes)`)
+})
+
 t.test('equal cliques: the one keeping the members of the current view wins (issue 14)', async (t) => {
   // n1 is back from a partition: n1–n3 and n2–n3 are connected, n1–n2 not yet. The view was {n2, n3}.
   const all = ['n1', 'n2', 'n3']

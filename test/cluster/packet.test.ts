@@ -282,7 +282,8 @@ t.test('encode refuses what decode would refuse', async (t) => {
   rejects(t, () => decodePacket(Buffer.alloc(100), Buffer.alloc(31), expect), 'MCCS_ERR_CLUSTER_KEY_INVALID', 'key')
   rejects(t, () => encodeView({ ext: { blob: 'x'.repeat(MAX_PAYLOAD_BYTES) } }), 'MCCS_ERR_HB_PAYLOAD', 'payload')
   rejects(t, () => encodePacket(base({ payload: Buffer.alloc(MAX_PAYLOAD_BYTES + 1) }), key), 'MCCS_ERR_HB_PAYLOAD', 'payload')
-  rejects(t, () => encodeView({ up: Array.from({ length: 17 }, (_, i) => `n${i}`) }), 'MCCS_ERR_HB_PAYLOAD', 'payload/up')
+  rejects(t, () => encodeView({ up: Array.from({ length: 33 }, (_, i) => `n${i}`) }), 'MCCS_ERR_HB_PAYLOAD', 'payload/up')
+  t.ok(encodeView({ up: Array.from({ length: 32 }, (_, i) => `n${i}`) }).length > 0, '32 names accepted')
   // The largest payload still fits one packet.
   const max = encodePacket(base({ payload: Buffer.from(JSON.stringify({ ext: { b: 'x'.repeat(MAX_PAYLOAD_BYTES - 16) } })) }), key)
   t.ok(max.length <= 1400, `max packet ${max.length} bytes`)

@@ -255,7 +255,7 @@ t.test('announcements on the wire: compact, validated field by field', async (t)
   refuse({ ...w, e: -1 }, '/e')
   refuse({ ...w, e: 1.5 }, '/e')
   refuse({ ...w, e: '3' }, '/e')
-  refuse({ ...w, m: 2 ** 16 }, '/m')
+  refuse({ ...w, m: 2 ** 16 }, '/m') // 16 nodes: bits 0..15
   refuse({ ...w, m: 2 }, '/m') // leaves out its sender
   refuse({ ...w, r: 1, m: 1 | 0 }, '', 'someone-else')
   refuse({ ...w, m: 1, r: 3 }, '/r')
@@ -264,6 +264,6 @@ t.test('announcements on the wire: compact, validated field by field', async (t)
   refuse({ ...w, f: 1 }, '/f') // joined: the floor is the epoch
   refuse({ ...w, j: 0, f: w.e + 1 }, '/f')
   t.throws(() => new ViewCodec([]), { code: 'MCCS_ERR_HB_CONFIG' })
-  t.throws(() => new ViewCodec(Array.from({ length: 17 }, (_, i) => `n${i}`)), { code: 'MCCS_ERR_HB_CONFIG' })
+  t.throws(() => new ViewCodec(Array.from({ length: 33 }, (_, i) => `n${i}`)), { code: 'MCCS_ERR_HB_CONFIG' })
   t.not(new ViewCodec(['a', 'b']).digest, new ViewCodec(['a', 'c']).digest, 'another node list, another digest')
 })

@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Agent } from '../../agent/agent.js'
+import { MAX_NODES } from '../../config/schema.js'
 import type { Bootstrap } from '../../config/bootstrap.js'
 import { createSupportBundle, supportStore, type SupportDeps } from '../../support/service.js'
 import { BUNDLE_ID } from '../../support/store.js'
@@ -72,7 +73,7 @@ export async function registerSupportRoutes(app: FastifyInstance, deps: SupportR
           required: ['nodes'],
           properties: {
             nodes: {
-              anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: NODE_NAME } }],
+              anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: MAX_NODES, items: { type: 'string', pattern: NODE_NAME } }],
             },
           },
         },
