@@ -68,6 +68,8 @@ export interface HbChangeResult {
 
 const PREPARE_TIMEOUT_MS = 5000
 const COMMIT_TIMEOUT_MS = 5000
+/** How often a member that does not follow this coordinator yet is asked again to prepare. */
+const PREPARE_RETRY_MS = 200
 /** A new quorum server must answer each member within this (inside PREPARE_TIMEOUT_MS) or the change is refused. */
 const QUORUM_ANSWER_MS = 3000
 /** A prepared change not committed after this long is taken from a peer that has it, or withdrawn. */
@@ -192,19 +194,12 @@ export class HbSync {
     this.checkOwn(next) // this host's own addresses, before anyone prepares
     await role.prepareQuorum(next, QUORUM_ANSWER_MS) // a new quorum server must answer here first
     role.prepareConfig(next)
-    const answers = await Promise.allSettled(
-      members.map((n) =>
-        rpc.request(
-          n,
-          {
-            t: 'hbPrepare',
-            hb: versionedFile('hb', next),
-            ...(pair.main ? { main: versionedFile('main', pair.main) } : {}),
-          } satisfies HbMessage,
-          PREPARE_TIMEOUT_MS,
-        ),
-      ),
-    )
+    const prepare: HbMessage = {
+      t: 'hbPrepare',
+      hb: versionedFile('hb', next),
+      ...(pair.main ? { main: versionedFile('main', pair.main) } : {}),
+    }
+    const answers = await Promise.allSettled(members.map((n) => this.prepareOn(n, prepare)))
     const refused = answers.map((a, i) => ({ a, n: members[i]! })).find((x) => x.a.status === 'rejected')
     if (refused) {
       role.abortConfig()
@@ -251,6 +246,23 @@ export class HbSync {
       generation: next.generation,
     })
     return { generation: next.generation, previousGeneration: prev.generation, summary: describeHbChange(change) }
+  }
+
+  /** Sends the prepare to member `n`. A member of our partition that does not follow us yet (it is still
+   *  installing the view that has us as coordinator: within a second or two of a node's loss or return)
+   *  refuses with MCCS_ERR_NOT_COORDINATOR; it is asked again until it follows us or PREPARE_TIMEOUT_MS
+   *  has passed, as long as this node is still the coordinator. Any other refusal is final. */
+  private async prepareOn(n: string, m: HbMessage): Promise<unknown> {
+    const until = Date.now() + PREPARE_TIMEOUT_MS
+    for (;;) {
+      try {
+        return await this.h.rpc.request(n, m, Math.max(500, until - Date.now()))
+      } catch (err) {
+        const retry = isMccsError(err) && err.code === 'MCCS_ERR_NOT_COORDINATOR' && Date.now() + PREPARE_RETRY_MS < until
+        if (!retry || !this.h.role.isCoordinator() || !this.h.role.partitionPeers().includes(n)) throw err
+        await new Promise((r) => setTimeout(r, PREPARE_RETRY_MS))
+      }
+    }
   }
 
   /** What only the running cluster knows: refusals that keep the membership whole. */

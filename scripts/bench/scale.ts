@@ -1,4 +1,4 @@
-// Size (issue 19, What 4): N real agents in the namespace lab (default 16, hb.json's limit), 2 links, the
+// Size (issue 19, What 4): N real agents in the namespace lab (default 16; hb.json allows 32), 2 links, the
 // shipped timing, the group `web` online on n1. Rows:
 //   idle:   each agent's CPU (whole process, % of one core) and its heartbeat traffic (UDP 14321, counted by nft
 //           in the node's namespace) over --idle seconds;

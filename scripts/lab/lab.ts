@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 export interface LabOptions {
   /** Prefix of every namespace (unique per test run, e.g. `mccs${process.pid}-`). Letters, digits, `-`, `_`. */
   prefix: string
-  /** 1..16 nodes. */
+  /** 1..32 nodes (hb.json's limit). */
   nodes: number
   /** 1..8 links (default 2). */
   links?: number
@@ -119,7 +119,7 @@ export class Lab {
   constructor(opts: LabOptions) {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(opts.prefix)) throw new Error(`lab prefix '${opts.prefix}': letters, digits, - and _, at most 40`)
     const links = opts.links ?? 2
-    if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 16) throw new Error('lab nodes: 1..16')
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 32) throw new Error('lab nodes: 1..32')
     if (!Number.isInteger(links) || links < 1 || links > 8) throw new Error('lab links: 1..8')
     this.prefix = opts.prefix
     this.nodeCount = opts.nodes

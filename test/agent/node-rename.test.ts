@@ -11,7 +11,7 @@ import { hbChangeOf } from '../../core/cli/hb-cmd.js'
 import { ConfigStore, PENDING_FILE } from '../../core/config/store.js'
 import { renameThisNode } from '../../core/setup/rename-node.js'
 import { writeDevLicense } from '../../core/license/dev-license.js'
-import { isMccsError } from '../../core/errors.js'
+import { MccsError, isMccsError } from '../../core/errors.js'
 import type { Bootstrap } from '../../core/config/bootstrap.js'
 import { HbSync, type HbMessage, type HbSyncHost } from '../../core/agent/hb-sync.js'
 import { versionedFile } from '../../core/config/schema-version.js'
@@ -322,13 +322,14 @@ async function coordinator(t: Test, onPrepare: (up: Set<string>) => void = () =>
   const up = new Set(['node2'])
   const sent: string[] = []
   const roleCalls: string[] = []
+  const state = { coordinator: true }
   const host = {
     node: 'node1',
     log: { log: () => {} },
     oplog: { append: async () => {} },
     store,
     role: {
-      isCoordinator: () => true,
+      isCoordinator: () => state.coordinator,
       coordinator: () => 'node1',
       partitionPeers: () => ['node2'],
       inView: (n: string) => n === 'node2',
@@ -352,7 +353,7 @@ async function coordinator(t: Test, onPrepare: (up: Set<string>) => void = () =>
   } as unknown as HbSyncHost
   const sync = new HbSync(host)
   const files = async () => ({ hb: await readFile(store.hbPath, 'utf8'), main: await readFile(store.mainPath, 'utf8') })
-  return { store, sync, sent, roleCalls, files, up }
+  return { store, sync, sent, roleCalls, files, up, state }
 }
 
 t.test('the coordinator: a stopped node renamed on every member; one that starts while they prepare is not', async (t) => {
@@ -380,4 +381,40 @@ t.test('the coordinator: a stopped node renamed on every member; one that starts
     ['node1', 'node2', 'db3'],
   )
   t.notOk((await ok.files()).hb.includes('"node3"'))
+})
+
+t.test('the coordinator asks again a member that does not follow it yet (right after a node loss)', async (t) => {
+  // node2 still installs the view that has node1 as its coordinator: it refuses twice, then prepares.
+  let refusals = 2
+  const c = await coordinator(t, () => {
+    if (refusals-- > 0) throw new MccsError('MCCS_ERR_NOT_COORDINATOR', "node1 is not this node's coordinator", { subject: 'node1' })
+  })
+  const t0 = Date.now()
+  const r = await c.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' })
+  t.equal(r.summary, 'node node3 renamed db3')
+  t.same(c.sent, ['hbPrepare:node2', 'hbPrepare:node2', 'hbPrepare:node2', 'hbCommit:node2'], 'asked three times, then committed')
+  t.ok(Date.now() - t0 < 2000, `done in ${Date.now() - t0} ms`)
+  t.same(
+    c.store.current().hb.nodes.map((n) => n.name),
+    ['node1', 'node2', 'db3'],
+  )
+
+  // Another refusal is final at once; and a node that stops being the coordinator stops asking.
+  const other = await coordinator(t, () => {
+    throw new MccsError('MCCS_ERR_CONFIG_GENERATION', 'stale', { field: '/generation' })
+  })
+  const e1 = await other.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' }).catch((e: unknown) => e)
+  t.ok(isMccsError(e1, 'MCCS_ERR_CONFIG_GENERATION'), String(e1))
+  t.same(other.sent, ['hbPrepare:node2', 'hbAbort:node2'], 'not asked again')
+  let lost: Awaited<ReturnType<typeof coordinator>> | null = null
+  lost = await coordinator(t, () => {
+    lost!.state.coordinator = false
+    throw new MccsError('MCCS_ERR_NOT_COORDINATOR', "node1 is not this node's coordinator", { subject: 'node1' })
+  })
+  const before = await lost.files()
+  const e2 = await lost.sync.change({ op: 'renameNode', name: 'node3', newName: 'db3' }, { user: 'tester' }).catch((e: unknown) => e)
+  t.ok(isMccsError(e2, 'MCCS_ERR_NOT_COORDINATOR'), String(e2))
+  t.match(String(e2), /node node2 refused it: node1 is not this node's coordinator; nothing changed/)
+  t.same(lost.sent, ['hbPrepare:node2', 'hbAbort:node2'], 'no longer the coordinator: not asked again')
+  t.same(await lost.files(), before, 'nothing written')
 })
