@@ -9,7 +9,8 @@
 // No prober: with 16 nodes a client asking every node every 10 ms would be the largest load in the lab.
 //   node --no-node-snapshot --import tsx scripts/bench/scale.ts [--nodes 16] [--idle 20] [--hog 20]
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import os from 'node:os'
 import { labAvailable } from '../lab/lab.js'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
@@ -32,13 +33,26 @@ const rss = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 const hogs: ChildProcess[] = []
 const started = Date.now()
+let lastProgress = Date.now()
 const c = await AgentCluster.create({ prefix: `mccs${process.pid}z-`, nodes })
+// The bench runner ends this process with SIGTERM at its time limit: the lab and its agents go first.
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.once(sig, () => {
+    for (const h of hogs) h.kill('SIGKILL')
+    void c.destroy().finally(() => process.exit(sig === 'SIGTERM' ? 143 : 130))
+  })
 try {
   for (const n of c.nodes) c.startAgent(n)
   // Every node in one quorate view, the group online.
   await until(
     async () => {
       const s = await c.status('n1')
+      if (Date.now() - lastProgress > 10_000) {
+        lastProgress = Date.now()
+        console.error(
+          `${Math.round((Date.now() - started) / 1000)} s: n1 sees ${s.membership?.partition.length ?? 0} of ${nodes} in its view, web ${s.groups[0]?.nodes.n1}`,
+        )
+      }
       return s.membership?.quorate && s.membership.partition.length === nodes && s.groups[0]?.nodes.n1 === 'online' ? true : undefined
     },
     240_000,
@@ -125,5 +139,8 @@ try {
   )
 } finally {
   for (const h of hogs) h.kill('SIGKILL')
+  // MCCS_SCALE_LOGS=<dir>: every agent's log kept there (<node>.log) to read the run afterwards.
+  const keep = process.env.MCCS_SCALE_LOGS
+  if (keep) for (const n of c.nodes) await writeFile(path.join(keep, `${n}.log`), await c.log(n))
   await c.destroy()
 }
