@@ -11,6 +11,8 @@ import { startControlServer } from '../api/control-server.js'
 import { EXIT } from './exit-codes.js'
 import { isMccsError } from '../errors.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 import type net from 'node:net'
 
 /** How long a planned stop may take to move the groups away (systemd waits 90 s by default). */
@@ -69,11 +71,13 @@ export async function agentCommand(io: CliIO): Promise<number> {
   const b = await loadBootstrap()
   const running = await runAgent(b, io, { console: true })
   if (typeof running === 'number') return running
+  // The product's language (setup), for what the journal shows of a stop.
+  const l = await cliLocale(undefined, async () => b.configDir).catch(() => 'en' as const)
   const sig = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
-  io.err(`mccs agent: ${sig}, leaving the cluster: moving this node's groups away, then stopping`)
+  io.err(t(l, 'cli.agent.leaving', { sig }))
   const now = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
@@ -82,13 +86,13 @@ export async function agentCommand(io: CliIO): Promise<number> {
     running.agent.leave(LEAVE_TIMEOUT_MS).then(
       () => null,
       (err: Error) => {
-        io.err(`mccs agent: the leave did not complete (${err.message}); stopping`)
+        io.err(t(l, 'cli.agent.leaveFailed', { reason: err.message }))
         return null
       },
     ),
     now,
   ])
-  if (done) io.err(`mccs agent: ${done} again, stopping now (what still runs here keeps running)`)
+  if (done) io.err(t(l, 'cli.agent.stopNow', { sig: done }))
   await running.stop()
   return EXIT.OK
 }

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, mkdir, writeFile, chmod, readFile, appendFile } from 'node:fs/promises'
-import type { Locale } from '../i18n/messages.js'
+import { t, type Locale } from '../i18n/messages.js'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
@@ -38,7 +38,6 @@ export const DEMO_NODES = [
   { name: 'demo1', ip: '127.0.0.1' },
   { name: 'demo2', ip: '127.0.0.2' },
 ] as const
-const FIRST_LOGIN = 'first login: mcuser / mccs (you will be asked to choose a new password)'
 /** The profile each demo agent uses for the demo's EC2 endpoint (its keys are the endpoint's test keys). */
 export const DEMO_AWS_PROFILE = 'demo'
 const DEMO_AWS_REGION = 'us-east-1'
@@ -461,7 +460,7 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
     })
     await configureAws(homes, ec2.url)
   } catch (e) {
-    io.err(`demo: the EC2 endpoint did not start: ${(e as Error).message}`)
+    io.err(t(o.lang ?? 'en', 'cli.demo.ec2Failed', { reason: (e as Error).message }))
   }
   for (const n of DEMO_NODES) await agents.start(n.name)
   let code: number = EXIT.OK
@@ -517,7 +516,7 @@ Ctrl-C stops the demo (the group is taken offline first).`)
     // The console is printed once it answers (it is part of the agent when this build has it).
     const url = `https://127.0.0.1:${consolePort}/main`
     void consoleAnswers(url, 120_000, () => stopped).then((ok) => {
-      if (ok && !stopped) io.out(`\nweb console: ${url}  (self-signed certificate)\n  ${FIRST_LOGIN}`)
+      if (ok && !stopped) io.out(t(o.lang ?? 'en', 'cli.demo.console', { url }))
     })
     await until
   } catch (e) {
@@ -526,12 +525,12 @@ Ctrl-C stops the demo (the group is taken offline first).`)
   } finally {
     stopped = true
     agents.stopping = true
-    io.err('stopping the demo: taking the group offline, then stopping both agents')
+    io.err(t(o.lang ?? 'en', 'cli.demo.stopping'))
     await command(homes.demo1!, { type: 'groupOffline', group: 'demo' }, 30_000).catch(() => {})
     await agents.stop()
     await stopLeftovers(homes)
     await ec2?.close().catch(() => {})
-    io.err(`demo stopped; its files stay in ${root}`)
+    io.err(t(o.lang ?? 'en', 'cli.demo.stopped', { dir: root }))
   }
   return code
 }

@@ -4,6 +4,8 @@ import path from 'node:path'
 import { isIP } from 'node:net'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 import { MccsError } from '../errors.js'
 
 export const EC2SIM_USAGE = `usage: mccs ec2-sim --listen 127.0.0.1:<port> --state <file> [--seed demo|<seed.json>]
@@ -76,6 +78,10 @@ export async function ec2SimCommand(argv: string[], io: CliIO): Promise<number> 
     const transitionMs = int(values['transition-ms'], 'transition-ms', 0, 3_600_000)
     const seed = typeof values.seed === 'string' && values.seed !== 'demo' ? path.resolve(values.seed) : 'demo'
     const { startEc2Sim } = await import('../ec2sim/server.js')
+    // MCCS_LANG, else English: a test and demo tool that runs without an installed node.
+    const l = await cliLocale(undefined, async () => {
+      throw new Error('no node')
+    }).catch(() => 'en' as const)
     const sim = await startEc2Sim({
       host,
       port,
@@ -88,11 +94,11 @@ export async function ec2SimCommand(argv: string[], io: CliIO): Promise<number> 
     io.out(
       values.json
         ? JSON.stringify({ url: sim.url, stateFile: path.resolve(values.state), pid: process.pid })
-        : `mccs ec2-sim: listening on ${sim.url}; state ${path.resolve(values.state)}`,
+        : t(l, 'cli.ec2sim.listening', { url: sim.url, file: path.resolve(values.state) }),
     )
     await new Promise<void>((resolve) => {
       const bye = (sig: string) => {
-        io.err(`mccs ec2-sim: ${sig}, stopping`)
+        io.err(t(l, 'cli.ec2sim.stopping', { sig }))
         resolve()
       }
       process.once('SIGTERM', () => bye('SIGTERM'))

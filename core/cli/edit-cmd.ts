@@ -7,6 +7,8 @@ import type { ConfigOpName } from '../agent/config-ops.js'
 import { rpc } from './control-client.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
 export const EDIT_VERBS = {
   group: { add: 'groupAdd', delete: 'groupDelete', edit: 'groupEdit' },
@@ -193,6 +195,8 @@ export async function editCommand(
     io.err(`${req}\n\n${EDIT_USAGE}`)
     return EXIT.USAGE
   }
+  // The language first: a --lang refused after the agent made the edit would report a done edit as failed.
+  const l = await cliLocale(f.lang, async () => (await (await import('../config/bootstrap.js')).loadBootstrap()).configDir)
   const reply = await rpc<ConfigEditReply>(o.socket, 'config.edit', {
     op: req.op,
     args: req.args,
@@ -201,8 +205,10 @@ export async function editCommand(
   })
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.ok) {
-    if (!o.json) io.out(`${reply.summary} (configuration generation ${reply.generation})`)
-    if (!o.json) for (const w of reply.warnings ?? []) io.err(`warning: ${w.resource}: ${w.reason}`)
+    if (!o.json) {
+      io.out(t(l, 'cli.edit.done', { summary: reply.summary, generation: reply.generation }))
+      for (const w of reply.warnings ?? []) io.err(t(l, 'cli.edit.warning', { resource: w.resource, reason: w.reason }))
+    }
     return EXIT.OK
   }
   if (!o.json) {

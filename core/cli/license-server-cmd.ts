@@ -14,6 +14,8 @@ import { LicenseServer } from '../license/server.js'
 import { readLicenseFile, trustedKeys } from '../license/store.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 
 export const LICENSE_SERVER_USAGE = `usage: mccs license-server --license <floating.lic> [--listen host:port] [--key <file>] [--keys <trusted.pem>] [--lease-s 30]
        mccs license-server keygen --out <file>
@@ -40,6 +42,7 @@ export async function licenseServerCommand(
         keys: { type: 'string' },
         'lease-s': { type: 'string' },
         out: { type: 'string' },
+        lang: { type: 'string' },
       },
     })
   } catch (e) {
@@ -50,8 +53,9 @@ export async function licenseServerCommand(
   try {
     if (positionals[0] === 'keygen') {
       if (!v.out) throw new MccsError('MCCS_ERR_INVALID', 'names the key file to write', { field: '--out' })
+      const l = await cliLocale(v.lang, async () => (await loadBootstrap()).configDir)
       await createClusterKey(v.out)
-      io.out(`license server key written to ${v.out} (mode 0600); copy it to every node as config/${LICENSE_SERVER_KEY_FILE}`)
+      io.out(t(l, 'cli.licenseServer.keyWritten', { file: v.out, name: LICENSE_SERVER_KEY_FILE }))
       return EXIT.OK
     }
     if (positionals.length) {

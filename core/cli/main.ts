@@ -106,7 +106,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         ).awsCommand(rest, { ...b, pluginDirs: [...pluginDirs, ...b.pluginDirs] }, { json, locale: await cliLocaleOf(values.lang) }, io)
       }
       case 'simulate':
-        return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json }, io)
+        return await (await import('./simulate-cmd.js')).simulateCommand(rest, { json, locale: await cliLocaleOf(values.lang) }, io)
       case 'quorum-server': {
         const at = argv.indexOf('quorum-server')
         return await (

@@ -11,9 +11,6 @@ import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
 
-export const NODE_USAGE =
-  'usage: mccs node standby|unstandby|maintenance|unmaintenance [<node>] [--timeout S] [--json] | mccs node add <name> [--timeout S] | mccs node remove <name> | mccs node rename <name> <new>'
-
 export async function nodeCommand(
   args: string[],
   o: { socket: string; nodeName: string; json: boolean; timeoutS?: number; locale?: Locale },
@@ -26,7 +23,7 @@ export async function nodeCommand(
   if (verb === 'remove') return (await import('./hb-cmd.js')).hbCommand(['node', 'remove', ...args.slice(1)], o, io) // live hb.json change
   if ((verb === 'maintenance' || verb === 'unmaintenance') && !extra.length) return maintenance(verb === 'maintenance', node, o, io)
   if ((verb !== 'standby' && verb !== 'unstandby') || extra.length) {
-    io.err(NODE_USAGE)
+    io.err(t(l, 'cli.node.usage'))
     return EXIT.USAGE
   }
   if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0)) {

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
+import { cliLocale } from './lang.js'
 import { table } from './table.js'
 import { MccsError } from '../errors.js'
 import { QUORUM_PORT } from '../cluster/quorum-protocol.js'
@@ -51,10 +53,21 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
         'key-file': { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        lang: { type: 'string' },
       },
     }))
   } catch (err) {
     io.err(`mccs quorum-server: ${(err as Error).message}\n${QUORUM_USAGE}`)
+    return EXIT.USAGE
+  }
+  // --lang, else MCCS_LANG, else English: a quorum server's host need not be a node (no product language).
+  let l: Locale
+  try {
+    l = await cliLocale(values.lang, async () => {
+      throw new Error('not a node')
+    })
+  } catch (err) {
+    io.err(`mccs quorum-server: ${(err as Error).message}`)
     return EXIT.USAGE
   }
   if (values.help) {
@@ -67,7 +80,7 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
   try {
     switch (sub) {
       case 'run':
-        return await run(dir, values, hosts, io)
+        return await run(dir, values, hosts, l, io)
       case 'status': {
         const s = await fetchStatus(dir)
         io.out(values.json ? JSON.stringify(s, null, 2) : renderQuorumStatus(s))
@@ -101,9 +114,7 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
             ),
           )
         } else {
-          io.out(
-            `cluster ${name} added. Give every node of the cluster:\n  quorum key   ${k}\n  CA file      ${m.caCertFile}\n  CA SHA-256   ${m.caFingerprint}`,
-          )
+          io.out(t(l, 'cli.quorum.added', { name, key: k, ca: m.caCertFile, fingerprint: m.caFingerprint }))
         }
         return EXIT.OK
       }
@@ -114,7 +125,7 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
           return EXIT.USAGE
         }
         await (await import('../cluster/quorum-server.js')).removeCluster(dir, name)
-        io.out(`cluster ${name} removed (its nodes can no longer log in)`)
+        io.out(t(l, 'cli.quorum.removed', { name }))
         return EXIT.OK
       }
       default:
@@ -129,7 +140,7 @@ export async function quorumServerCommand(argv: string[], io: CliIO): Promise<nu
   }
 }
 
-async function run(dir: string, values: Record<string, unknown>, hosts: string[] | undefined, io: CliIO): Promise<number> {
+async function run(dir: string, values: Record<string, unknown>, hosts: string[] | undefined, l: Locale, io: CliIO): Promise<number> {
   const { QuorumServer } = await import('../cluster/quorum-server.js')
   const { createLog } = await import('../log/logger.js')
   const log = createLog({ level: 'info' })
@@ -145,11 +156,17 @@ async function run(dir: string, values: Record<string, unknown>, hosts: string[]
   })
   const s = server.status()
   io.out(
-    `mccs quorum-server: listening on ${server.address}:${server.port}; state ${dir}; CA ${path.join(dir, 'tls', 'ca.crt')} (SHA-256 ${s.server.caFingerprint ?? '?'})`,
+    t(l, 'cli.quorum.listening', {
+      address: server.address,
+      port: server.port,
+      dir,
+      ca: path.join(dir, 'tls', 'ca.crt'),
+      fingerprint: s.server.caFingerprint ?? '?',
+    }),
   )
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => {
-      io.err(`mccs quorum-server: ${sig}, stopping`)
+      io.err(t(l, 'cli.quorum.stopping', { sig }))
       resolve()
     }
     process.once('SIGTERM', () => bye('SIGTERM'))

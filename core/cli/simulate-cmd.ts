@@ -4,11 +4,13 @@ import { readFile } from 'node:fs/promises'
 import { runScenario, type ScenarioFile } from '../engine/index.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
+import { t, type Locale } from '../i18n/messages.js'
 
-export async function simulateCommand(args: string[], o: { json: boolean }, io: CliIO): Promise<number> {
+export async function simulateCommand(args: string[], o: { json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
+  const l = o.locale ?? 'en'
   const file = args[0]
   if (!file) {
-    io.err('usage: mccs simulate <scenario.json>   ({ nodes, config, events, running?, results?, membership? })')
+    io.err(t(l, 'cli.simulate.usage'))
     return EXIT.USAGE
   }
   let doc: ScenarioFile
@@ -40,6 +42,11 @@ export async function simulateCommand(args: string[], o: { json: boolean }, io: 
     }
     for (const n of s.plan.notices) io.out(`  ! ${n.kind}: ${n.reason}`)
   }
-  io.out(`${r.quiescent ? 'quiescent' : 'NOT quiescent'}; running at the end: ${r.running.join(', ') || 'nothing'}`)
+  io.out(
+    t(l, 'cli.simulate.end', {
+      state: t(l, r.quiescent ? 'cli.simulate.quiescent' : 'cli.simulate.notQuiescent'),
+      running: r.running.join(', ') || t(l, 'cli.simulate.nothing'),
+    }),
+  )
   return EXIT.OK
 }

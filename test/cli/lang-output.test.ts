@@ -359,6 +359,49 @@ t.test('mccs explain: placement rules, summary and entry kinds in Korean; --json
   )
 })
 
+t.test('mccs simulate, node usage, quorum-server add|remove-cluster, license-server keygen in Korean and English', async (t) => {
+  const h = await home(t)
+  const scenario = path.join(packageRoot(), 'test/scenarios/fence-withdrawn-when-node-returns/scenario.json')
+  const sk = await mccs(h, ['simulate', scenario, '--lang', 'ko'])
+  t.equal(sk.code, 0, sk.err)
+  t.match(
+    sk.out.trimEnd().split('\n').at(-1),
+    /^(안정됨\(quiescent\)|안정되지 않음\(NOT quiescent\))\. 끝에 실행 중: /,
+    'simulate: the last line',
+  )
+  const se = await mccs(h, ['simulate', scenario, '--lang', 'en'])
+  t.match(se.out.trimEnd().split('\n').at(-1), /^(quiescent|NOT quiescent); running at the end: /)
+  t.equal(sk.out.split('\n').length, se.out.split('\n').length, 'the same lines')
+  const su = await mccs(h, ['simulate', '--lang', 'ko'])
+  t.equal(su.code, 2)
+  t.match(su.err, /^사용법: mccs simulate <시나리오\.json>/)
+
+  const nu = await mccs(h, ['node', 'frobnicate', '--lang', 'ko'])
+  t.equal(nu.code, 2)
+  t.match(nu.err, /^사용법: mccs node standby\|unstandby\|maintenance\|unmaintenance \[<노드>\]/)
+  t.match((await mccs(h, ['node', 'frobnicate', '--lang', 'en'])).err, /^usage: mccs node standby/)
+
+  const qdir = path.join(h, 'quorum')
+  const qa = await mccs(h, ['quorum-server', 'add-cluster', 'c1', '--dir', qdir, '--lang', 'ko'])
+  t.equal(qa.code, 0, qa.err)
+  const qlines = qa.out.trimEnd().split('\n')
+  t.equal(qlines[0], '클러스터 c1을(를) 추가했습니다. 클러스터의 모든 노드에 다음을 주십시오:')
+  t.match(qlines[1], /^ {2}쿼럼 키 {6}\S+/)
+  t.match(qlines[2], /^ {2}CA 파일 {6}\S+ca\.crt$/)
+  t.match(qlines[3], /^ {2}CA SHA-256 {3}[0-9A-Fa-f:]+$/)
+  const qr = await mccs(h, ['quorum-server', 'remove-cluster', 'c1', '--dir', qdir, '--lang', 'en'])
+  t.equal(qr.out.trim(), 'cluster c1 removed (its nodes can no longer log in)')
+  const qbad = await mccs(h, ['quorum-server', 'status', '--dir', qdir, '--lang', 'fr'])
+  t.equal(qbad.code, 2, 'an unknown --lang refused')
+  t.match(qbad.err, /'fr' is not a language MCCS offers/)
+
+  const key = path.join(h, 'ls.key')
+  const lk = await mccs(h, ['license-server', 'keygen', '--out', key, '--lang', 'ko'])
+  t.equal(lk.code, 0, lk.err)
+  t.equal(lk.out.trim(), `라이선스 서버 키를 ${key}에 썼습니다 (모드 0600). 모든 노드에 config/license-server.key(으)로 복사하십시오`)
+  t.equal((fs.statSync(key).mode & 0o777).toString(8), '600')
+})
+
 t.test('every key of these commands is translated: in both locales, and the Korean is not the English', async (t) => {
   const [en, ko] = [dictionary('en'), dictionary('ko')]
   const prefixes = [
@@ -370,6 +413,13 @@ t.test('every key of these commands is translated: in both locales, and the Kore
     'cli.config.',
     'cli.cluster.',
     'cli.uninstall.',
+    'cli.agent.',
+    'cli.demo.',
+    'cli.ec2sim.',
+    'cli.edit.',
+    'cli.licenseServer.',
+    'cli.quorum.',
+    'cli.simulate.',
   ]
   const keys = Object.keys(en).filter((k) => prefixes.some((p) => k.startsWith(p)))
   t.ok(keys.length > 80, `${keys.length} keys`)
