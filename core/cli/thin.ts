@@ -63,9 +63,6 @@ export async function socketCommand(
   const cliLocale = async (flag: unknown) => (await import('./lang.js')).cliLocale(flag, configDir, env)
   if (cmd === 'status') {
     const s = await (await import('./control-client.js')).rpc<import('../agent/status.js').AgentStatus>(socket, 'status')
-    // Parsing the answer and printing it are two turns of the event loop, not one: in the agent (a fast
-    // client's call, thin-server.ts) each stays no longer than answering the status itself.
-    await new Promise((r) => setImmediate(r))
     io.out(json ? JSON.stringify(s, null, 2) : (await import('./status-cmd.js')).renderStatus(s, await cliLocale(values.lang)))
     return (await import('./exit-codes.js')).EXIT.OK
   }

@@ -241,3 +241,54 @@ t.test('with no agent the fast path gives way to Node, which says so', { skip: !
     }
   }
 })
+
+t.test('an agent that does not answer in frames: Node runs the command, or it ran and the client says it ended', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mccs-fastproto-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const sock = path.join(dir, 's.sock')
+  /** A control socket that answers the first line with `reply` and closes. */
+  async function server(reply: string): Promise<{ close(): Promise<void>; got: string[] }> {
+    const got: string[] = []
+    const s = net.createServer((c) => {
+      let buf = ''
+      c.on('data', (d) => {
+        buf += d.toString()
+        if (buf.includes('\n')) {
+          got.push(buf)
+          c.end(reply)
+        }
+      })
+    })
+    await new Promise<void>((r) => s.listen(sock, r))
+    return { got, close: () => new Promise<void>((r) => s.close(() => r())) }
+  }
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, MCCS_HOME: dir, MCCS_CONTROL_SOCKET: sock, MCCS_LANG: 'ko' }
+  // An agent from before the method answers it with a JSON error: nothing ran.
+  let s = await server('{"id":1,"ok":false,"error":{"code":"MCCS_ERR_INVALID","message":"unknown method \\"cli\\""}}\n')
+  t.same(await fastOnly(['group', 'switch', 'g', '한'], env), FELL_BACK, 'an older agent: Node’s')
+  t.same(JSON.parse(s.got[0]!), {
+    id: 1,
+    method: 'cli',
+    params: { argv: ['group', 'switch', 'g', '한'], lang: 'ko', user: currentUser(), configDir: path.join(dir, 'config') },
+  })
+  await s.close()
+  s = await server('')
+  t.same(await fastOnly(['status'], env), FELL_BACK, 'closed before accepting: Node’s')
+  await s.close()
+  s = await server('a 5\no 3\nhi\n')
+  t.same(
+    await fastOnly(['group', 'switch', 'g'], env),
+    { code: 1, out: 'hi\n', err: 'mccs: the agent ended the connection before the command finished\n' },
+    'accepted, then gone: not run again by Node',
+  )
+  await s.close()
+  s = await server('a 5\ne 4\nerr\nx 3\n')
+  t.same(await fastOnly(['group', 'lock', 'g'], env), { code: 3, out: '', err: 'err\n' }, 'stderr frame and exit code')
+  // Words that are not UTF-8 are Node's to decode: not sent (this agent would answer exit 0).
+  s = await server('a 5\nx 0\n')
+  t.equal((await fastOnly(['status', '--lang', 'ÿ'], env)).code, 0, 'UTF-8 words are sent')
+  const sh = `exec perl ${fast} ${NO_NODE} ${cjs} status --lang "$(printf '\\377')"`
+  t.same(await run('sh', ['-c', sh], env), FELL_BACK, 'a byte that is not UTF-8: Node’s')
+  t.equal(s.got.length, 1, 'only the UTF-8 request reached the agent')
+  await s.close()
+})
