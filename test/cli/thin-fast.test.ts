@@ -284,6 +284,7 @@ t.test('an agent that does not answer in frames: Node runs the command, or it ra
   await s.close()
   s = await server('a 5\ne 4\nerr\nx 3\n')
   t.same(await fastOnly(['group', 'lock', 'g'], env), { code: 3, out: '', err: 'err\n' }, 'stderr frame and exit code')
+  await s.close()
   // Words that are not UTF-8 are Node's to decode: not sent (this agent would answer exit 0).
   s = await server('a 5\nx 0\n')
   t.equal((await fastOnly(['status', '--lang', 'ÿ'], env)).code, 0, 'UTF-8 words are sent')
