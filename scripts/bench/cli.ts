@@ -3,6 +3,7 @@
 // of 5 dummy resources online; then `calls` rounds, each running, one after another:
 //   fast*   bin/mccs status [--json]: the wrapper as an operator's script runs it, which has the agent answer
 //           through bin/mccs-fast.pl (Perl, no Node start; the agent runs the thin entry's code);
+//   fastOp  bin/mccs group lock nosuch: an operator command (refused: exit 3, nothing changes);
 //   thin*   node bin/mccs.cjs status [--json]: the Node thin entry (what the wrapper falls back to);
 //   floor   node -e 0: Node's own start (crm_mon is not installed, so there is no other anchor);
 //   fullJson node --no-node-snapshot dist/mccs.js status --json: every call before the thin entry.
@@ -127,6 +128,9 @@ try {
     thinHuman: [process.execPath, cjs, 'status'],
     floor: [process.execPath, '-e', '0'],
     fullJson: [process.execPath, '--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'status', '--json'],
+    // An operator command the engine refuses (no such group: exit 3), last in a round: the
+    // notice it leaves is in every later round's status alike.
+    fastOp: [bin, 'group', 'lock', 'nosuch'],
   }
   type Kind = keyof typeof kinds
   const ms = {} as Record<Kind, number[]>
@@ -145,7 +149,7 @@ try {
       const before = await agentCpuMs(agent.pid!)
       const r = await cpuOf(cmd)
       const inAgent = (await agentCpuMs(agent.pid!)) - before
-      if (r.code !== 0) throw new Error(`${cmd.join(' ')}: exit ${r.code}`)
+      if (r.code !== (k === 'fastOp' ? 3 : 0)) throw new Error(`${cmd.join(' ')}: exit ${r.code}`)
       if (k.endsWith('Json') && (JSON.parse(r.out) as AgentStatus).groups[0]?.nodes.n1 !== 'online') throw new Error(`${k}: not the status`)
       outs[k] = r.out
       ms[k].push(r.ms)
@@ -163,6 +167,7 @@ try {
       calls,
       fastJson: row('fastJson'),
       fastHuman: row('fastHuman'),
+      fastOp: row('fastOp'),
       thinJson: row('thinJson'),
       thinHuman: row('thinHuman'),
       floor: row('floor'),

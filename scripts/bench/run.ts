@@ -158,7 +158,7 @@ row(
       `mccs status --json against a running agent, as bin/mccs runs it (the agent answers through bin/mccs-fast.pl, no Node start): CPU per call, the client's user+sys plus what the agent ran meanwhile (min / median / max of ${cli.calls})`,
       mmm(cli.fastJson.total),
       '≤ 50 ms',
-      `client ${mmm(cli.fastJson)}, agent median ${cli.fastJson.agentMs.median} ms; human table: total median ${cli.fastHuman.total.median} ms; anchor node -e 0 (Node's own start; crm_mon is not installed): ${mmm(cli.floor)}; load ${f(cli.load['1m'], 1)} on ${cli.load.cpus} CPUs`,
+      `client ${mmm(cli.fastJson)}, agent median ${cli.fastJson.agentMs.median} ms; human table: total median ${cli.fastHuman.total.median} ms; an operator command (group lock, refused): total median ${cli.fastOp.total.median} ms; anchor node -e 0 (Node's own start; crm_mon is not installed): ${mmm(cli.floor)}; load ${f(cli.load['1m'], 1)} on ${cli.load.cpus} CPUs`,
     )
     row(
       `mccs status --json through the Node thin entry (node bin/mccs.cjs: without perl, or where the fast path declines), same measure`,
