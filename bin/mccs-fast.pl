@@ -59,7 +59,7 @@ sub control_paths {
     for my $name (@SETTINGS_FILES) {
       my $file = join_path($dir, $name);
       if (!stat $file) {
-        next if $!{ENOENT} || $!{ENOTDIR};
+        next if $! == 2 || $! == 20;    # ENOENT, ENOTDIR (Linux; %! would load Errno on every call)
         return;
       }
       return unless $name =~ /\.json\z/;    # YAML: cosmiconfig's loader, Node's to read
