@@ -135,6 +135,7 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
   )
   cpSync(path.join(root, 'dist'), path.join(lib, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') })
   write(path.join(lib, 'bin/mccs.cjs'), readFileSync(path.join(root, 'bin/mccs.cjs'), 'utf8'), 0o755)
+  write(path.join(lib, 'bin/mccs-fast.pl'), readFileSync(path.join(root, 'bin/mccs-fast.pl'), 'utf8'), 0o755)
   // Built-in plugins: manifest and bundle (the sandbox loads dist/ only).
   for (const name of readdirNames(path.join(root, 'plugins'))) {
     const src = path.join(root, 'plugins', name)
@@ -161,9 +162,13 @@ function stageProgram(stage: string, kind: 'deb' | 'tarball'): void {
   write(path.join(home, 'lib/node/VERSION'), `${process.version} (modules ABI ${process.versions.modules})\n`)
   write(
     path.join(home, 'bin/mccs'),
-    // bin/mccs.cjs runs status and the operator commands in this process (the thin entry) and every other
-    // command with --no-node-snapshot, which isolated-vm needs (issue 19, What 2).
-    `#!/bin/sh\n# The mccs command of this installation.\nexec ${PREFIX}/lib/node/bin/node ${PREFIX}/lib/mccs/bin/mccs.cjs "$@"\n`,
+    // Status and the operator commands go to bin/mccs-fast.pl first: the agent answers them, no Node starts
+    // (issue 19, What 2); it runs the Node entry for anything else, as this does where perl is missing.
+    // bin/mccs.cjs runs those commands in its own process (the thin entry) and every other command with
+    // --no-node-snapshot, which isolated-vm needs.
+    `#!/bin/sh\n# The mccs command of this installation.\n` +
+      `if [ -x /usr/bin/perl ]; then exec /usr/bin/perl ${PREFIX}/lib/mccs/bin/mccs-fast.pl ${PREFIX}/lib/node/bin/node ${PREFIX}/lib/mccs/bin/mccs.cjs "$@"; fi\n` +
+      `exec ${PREFIX}/lib/node/bin/node ${PREFIX}/lib/mccs/bin/mccs.cjs "$@"\n`,
     0o755,
   )
   write(

@@ -1,6 +1,15 @@
 // The local control API: a Unix socket (mode 0600, owner only) speaking one JSON request per line,
 // {id, method, params} -> {id, ok, result | error}. The CLI uses it; the HTTPS API will call the same
 // agent methods.
+// One method answers in plain frames instead: `cli` (issue 19, What 2), a thin command (`mccs status`, the
+// group/resource operator commands) run here for a client with no Node start of its own (bin/mccs-fast.pl,
+// which has no JSON parser). Its reply is one of
+//   n\n                     not a command for this path: nothing ran, the client runs its own entry
+//   a <seconds>\n            accepted (the most it may take), then any number of
+//   o <bytes>\n<bytes>       a piece of the command's stdout      e <bytes>\n<bytes>   of its stderr
+//   x <exit code>\n          the end (the connection closes)
+// or the usual JSON error line when the request is malformed. The CLI layer supplies what runs (ThinCli):
+// the same code the thin entry runs, so nothing here can do more than the socket's other methods.
 import net from 'node:net'
 import { chmod, unlink, mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -13,12 +22,38 @@ import { mirrorControl } from '../mirror/control.js'
 
 const MAX_LINE = 4 * 1024 * 1024
 
-export async function startControlServer(agent: Agent, socketPath: string): Promise<net.Server> {
+/** A `cli` request, as validated at the edge. */
+export interface ThinCliRequest {
+  /** The words after `mccs`. */
+  argv: string[]
+  /** The client's MCCS_LANG, when set. */
+  lang?: string
+  /** Who runs the command (as the operator commands record it). */
+  user: string
+  /** The config folder the client found (its product language is read there). */
+  configDir: string
+}
+export interface ThinCliIO {
+  out(s: string): void
+  err(s: string): void
+}
+/** Runs a thin command for a client, or answers null: not one for this path (nothing ran). */
+export interface ThinCli {
+  start(req: ThinCliRequest): { timeoutS: number; run(io: ThinCliIO): Promise<number> } | null
+}
+
+export async function startControlServer(agent: Agent, socketPath: string, opts: { cli?: ThinCli } = {}): Promise<net.Server> {
   await mkdir(path.dirname(socketPath), { recursive: true })
   await unlink(socketPath).catch(() => {})
   const server = net.createServer((sock) => {
-    readLines(sock, MAX_LINE, (line) => {
-      void handle(agent, line).then((reply) => {
+    const reader = readLines(sock, MAX_LINE, (line) => {
+      const req = parseRequest(line)
+      if (opts.cli && 'method' in req && req.method === 'cli') {
+        reader.set(() => {}) // the connection is the command's until it ends
+        void serveCli(opts.cli, sock, req)
+        return
+      }
+      void handle(agent, req).then((reply) => {
         if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n')
       })
     })
@@ -32,13 +67,77 @@ export async function startControlServer(agent: Agent, socketPath: string): Prom
   return server
 }
 
-async function handle(agent: Agent, line: string): Promise<unknown> {
-  let req: { id?: unknown; method?: unknown; params?: unknown }
+type Request = { id?: unknown; method?: unknown; params?: unknown }
+const NOT_JSON = { id: null, ok: false, error: { code: 'MCCS_ERR_INVALID', message: 'request is not JSON' } }
+
+function parseRequest(line: string): Request | { invalid: true } {
   try {
-    req = JSON.parse(line) as typeof req
+    const req = JSON.parse(line) as unknown
+    // A line that parses to no object (null, 3) is a request without a method (reading its id threw before).
+    return typeof req === 'object' && req !== null ? (req as Request) : {}
   } catch {
-    return { id: null, ok: false, error: { code: 'MCCS_ERR_INVALID', message: 'request is not JSON' } }
+    return { invalid: true }
   }
+}
+
+const MAX_ARGS = 64
+const MAX_ARG = 4096
+
+/** The `cli` request's params, or MCCS_ERR_INVALID naming the field. */
+function cliRequest(params: unknown): ThinCliRequest {
+  const bad = (field: string, why: string) => new MccsError('MCCS_ERR_INVALID', why, { field: `params.${field}` })
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    throw new MccsError('MCCS_ERR_INVALID', 'must be an object', { field: 'params' })
+  const p = params as Record<string, unknown>
+  for (const k of Object.keys(p)) if (!['argv', 'lang', 'user', 'configDir'].includes(k)) throw bad(k, 'is not a parameter of cli')
+  const { argv, lang, user, configDir } = p
+  if (!Array.isArray(argv) || argv.length < 1 || argv.length > MAX_ARGS)
+    throw bad('argv', `must be the command's words, 1 to ${MAX_ARGS} strings`)
+  argv.forEach((a: unknown, i) => {
+    if (typeof a !== 'string' || a.length > MAX_ARG) throw bad(`argv[${i}]`, `must be a string of at most ${MAX_ARG} characters`)
+  })
+  if (lang !== undefined && (typeof lang !== 'string' || lang.length > 64)) throw bad('lang', 'must be a string of at most 64 characters')
+  if (typeof user !== 'string' || !user || user.length > 256) throw bad('user', 'must name the user (1 to 256 characters)')
+  if (typeof configDir !== 'string' || !path.isAbsolute(configDir) || configDir.length > MAX_ARG)
+    throw bad('configDir', `must be an absolute path of at most ${MAX_ARG} characters`)
+  return { argv: argv as string[], ...(lang !== undefined ? { lang } : {}), user, configDir }
+}
+
+/** One `cli` request: the frames described at the top of this file. */
+async function serveCli(cli: ThinCli, sock: net.Socket, req: Request): Promise<void> {
+  let started: ReturnType<ThinCli['start']>
+  try {
+    started = cli.start(cliRequest(req.params))
+  } catch (err) {
+    sock.end(JSON.stringify({ id: req.id ?? null, ok: false, error: asMccsError(err).toJSON() }) + '\n')
+    return
+  }
+  if (!started) {
+    sock.end('n\n')
+    return
+  }
+  const send = (s: string | Buffer) => {
+    if (!sock.destroyed && sock.writable) sock.write(s)
+  }
+  const frame = (kind: 'o' | 'e', s: string) => {
+    const bytes = Buffer.from(s + '\n', 'utf8')
+    send(`${kind} ${bytes.length}\n`)
+    send(bytes)
+  }
+  send(`a ${Math.ceil(started.timeoutS)}\n`)
+  let code: number
+  try {
+    code = await started.run({ out: (s) => frame('o', s), err: (s) => frame('e', s) })
+  } catch (err) {
+    // The command prints its own failures; this is only a bug's way out (as an uncaught error ends mccs).
+    frame('e', `mccs: ${(err as Error).message}`)
+    code = 1
+  }
+  if (!sock.destroyed && sock.writable) sock.end(`x ${code}\n`)
+}
+
+async function handle(agent: Agent, req: Request | { invalid: true }): Promise<unknown> {
+  if ('invalid' in req) return NOT_JSON
   const id = req.id ?? null
   try {
     return { id, ok: true, result: await call(agent, req.method, (req.params ?? {}) as Record<string, unknown>) }

@@ -8,6 +8,7 @@ import { issuesOf, formatIssues } from '../config/issue.js'
 import { Agent } from '../agent/agent.js'
 import { checkWritableDirs } from '../agent/state-dir-check.js'
 import { startControlServer } from '../api/control-server.js'
+import { thinCli } from './thin-server.js'
 import { EXIT } from './exit-codes.js'
 import { isMccsError } from '../errors.js'
 import type { CliIO } from './io.js'
@@ -49,7 +50,7 @@ export async function runAgent(b: Bootstrap, io: CliIO, opts: { quiet?: boolean;
     await agent.stop().catch(() => {})
     return issues ? EXIT.INVALID : EXIT.FAILED
   }
-  const server = await startControlServer(agent, b.controlSocket)
+  const server = await startControlServer(agent, b.controlSocket, { cli: thinCli(b) })
   // The web console (HTTPS 11080); loaded only when asked for, so tests of the agent alone skip fastify.
   const web = consoleModule ? await consoleModule.startAgentConsole(agent, b) : null
   if (!opts.quiet)

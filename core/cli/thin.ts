@@ -10,19 +10,42 @@ import type { ConfigDir } from './lang.js'
 export type SocketCommand = 'status' | 'group' | 'resource' | 'monitor-all'
 const SOCKET_COMMANDS: readonly string[] = ['status', 'group', 'resource', 'monitor-all'] satisfies SocketCommand[]
 
-/** The exit code of a command run here, or null: not one of these, run the full entry. */
-export async function thinMain(argv: string[], io: CliIO = stdio): Promise<number | null> {
+/** The command in argv when it is one of this path's, else null. */
+export function thinCommand(argv: string[]): ThinCommand | null {
   const { values, positionals } = parseCli(argv)
   const [cmd, ...rest] = positionals
   if (!cmd || !SOCKET_COMMANDS.includes(cmd) || values.help || values.version) return null
   if ((cmd === 'group' || cmd === 'resource') && EDIT_SUBCOMMANDS.includes(rest[0] ?? '')) return null
+  return { cmd: cmd as SocketCommand, rest, values }
+}
+export interface ThinCommand {
+  cmd: SocketCommand
+  rest: string[]
+  values: CliValues
+}
+
+/** The exit code of a command run here, or null: not one of these, run the full entry. */
+export async function thinMain(argv: string[], io: CliIO = stdio): Promise<number | null> {
+  const picked = thinCommand(argv)
+  if (!picked) return null
   const paths = await (await import('./thin-bootstrap.js')).controlPaths().catch(() => null)
   if (!paths) return null
-  const configDir = async () => paths.configDir
+  return await runThin(picked, paths.controlSocket, async () => paths.configDir, io)
+}
+
+/** A thin command run to its end, its failure printed: the thin entry's path, and the agent's for a client
+ *  that has no Node of its own (thin-server.ts; `env` is then that client's MCCS_LANG, not the agent's). */
+export async function runThin(
+  { cmd, rest, values }: ThinCommand,
+  socket: string,
+  configDir: ConfigDir,
+  io: CliIO,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   try {
-    return await socketCommand(cmd as SocketCommand, rest, values, paths.controlSocket, configDir, io)
+    return await socketCommand(cmd, rest, values, socket, configDir, io, env)
   } catch (err) {
-    return await (await import('./error-line.js')).failed(cmd, err, values.lang, configDir, io)
+    return await (await import('./error-line.js')).failed(cmd, err, values.lang, configDir, io, env)
   }
 }
 
@@ -34,9 +57,10 @@ export async function socketCommand(
   socket: string,
   configDir: ConfigDir,
   io: CliIO,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const json = values.json === true
-  const cliLocale = async (flag: unknown) => (await import('./lang.js')).cliLocale(flag, configDir)
+  const cliLocale = async (flag: unknown) => (await import('./lang.js')).cliLocale(flag, configDir, env)
   if (cmd === 'status') {
     const s = await (await import('./control-client.js')).rpc<import('../agent/status.js').AgentStatus>(socket, 'status')
     io.out(json ? JSON.stringify(s, null, 2) : (await import('./status-cmd.js')).renderStatus(s, await cliLocale(values.lang)))

@@ -1,15 +1,20 @@
 // CPU of one `mccs status --json` against a running agent (issue 19, What 2: ≤ 50 ms per call). A real agent
 // process (dist/mccs.js agent) in a temp home laid out as an install (config/mccs.config.json) with one group
-// of 5 dummy resources online; then `calls` rounds,
-// each running, one after another: bin/mccs status --json (the thin entry, as an operator's script runs it),
-// bin/mccs status (the human table), `node -e 0` (the floor: Node's own start; crm_mon is not installed, so
-// there is no other anchor), and the full entry `node --no-node-snapshot dist/mccs.js status --json` (what
-// every call cost before the thin entry, and what the packaged /opt/MCCS/bin/mccs wrapper still runs).
+// of 5 dummy resources online; then `calls` rounds, each running, one after another:
+//   fast*   bin/mccs status [--json]: the wrapper as an operator's script runs it, which has the agent answer
+//           through bin/mccs-fast.pl (Perl, no Node start; the agent runs the thin entry's code);
+//   fastOp  bin/mccs group lock nosuch: an operator command (refused: exit 3, nothing changes);
+//   thin*   node bin/mccs.cjs status [--json]: the Node thin entry (what the wrapper falls back to);
+//   floor   node -e 0: Node's own start (crm_mon is not installed, so there is no other anchor);
+//   fullJson node --no-node-snapshot dist/mccs.js status --json: every call before the thin entry.
 // Interleaved so that a change in the machine's load touches every kind alike. CPU is user + sys of the
-// child from the kernel's rusage (bash's `times`, millisecond resolution), not wall time.
+// child from the kernel's rusage (bash's `times`, millisecond resolution), not wall time. Each call's
+// `agentMs` is what the agent's threads ran meanwhile (/proc/<pid>/task/*/schedstat, ns), which holds the
+// agent's share of the call (the fast path moves the printing there) and its idle work (heartbeats, monitors);
+// `total` is the two summed per call. The fast path's output is checked against the thin entry's.
 //   node --no-node-snapshot --import tsx scripts/bench/cli.ts [calls=20]   -> one JSON line
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -89,6 +94,16 @@ function cpuOf(cmd: string[]): Promise<{ ms: number; code: number; out: string }
   })
 }
 
+/** ms the agent's threads have run (the first field of schedstat: ns on a CPU). */
+async function agentCpuMs(pid: number): Promise<number> {
+  let ns = 0
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const text = await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8').catch(() => '0')
+    ns += Number(text.split(' ')[0])
+  }
+  return ns / 1e6
+}
+
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   const r = (x: number) => Math.round(x * 10) / 10
@@ -105,29 +120,58 @@ try {
     if (Date.now() - t0 > 90_000) throw new Error('the group did not come online within 90 s')
   }
   const bin = path.join(root, 'bin/mccs')
+  const cjs = path.join(root, 'bin/mccs.cjs')
   const kinds = {
-    thinJson: [bin, 'status', '--json'],
-    thinHuman: [bin, 'status'],
+    fastJson: [bin, 'status', '--json'],
+    fastHuman: [bin, 'status'],
+    thinJson: [process.execPath, cjs, 'status', '--json'],
+    thinHuman: [process.execPath, cjs, 'status'],
     floor: [process.execPath, '-e', '0'],
     fullJson: [process.execPath, '--no-node-snapshot', path.join(root, 'dist/mccs.js'), 'status', '--json'],
+    // An operator command the engine refuses (no such group: exit 3), last in a round: the
+    // notice it leaves is in every later round's status alike.
+    fastOp: [bin, 'group', 'lock', 'nosuch'],
   }
-  const ms: Record<keyof typeof kinds, number[]> = { thinJson: [], thinHuman: [], floor: [], fullJson: [] }
+  type Kind = keyof typeof kinds
+  const ms = {} as Record<Kind, number[]>
+  const agentMs = {} as Record<Kind, number[]>
+  const totalMs = {} as Record<Kind, number[]>
+  for (const k of Object.keys(kinds) as Kind[]) [ms[k], agentMs[k], totalMs[k]] = [[], [], []]
+  // The agent's uptime and when it last checked the license may change between two calls; nothing else may.
+  const steady = (out: string) =>
+    out
+      .replace(/("uptimeS": )\d+/, '$1N')
+      .replace(/("checkedAt": )"[^"]*"/g, '$1T')
+      .replace(/^(cluster .* up )\d+/m, '$1N')
   for (let i = 0; i < calls; i++) {
-    for (const [k, cmd] of Object.entries(kinds) as [keyof typeof kinds, string[]][]) {
+    const outs: Partial<Record<Kind, string>> = {}
+    for (const [k, cmd] of Object.entries(kinds) as [Kind, string[]][]) {
+      const before = await agentCpuMs(agent.pid!)
       const r = await cpuOf(cmd)
-      if (r.code !== 0) throw new Error(`${cmd.join(' ')}: exit ${r.code}`)
+      const inAgent = (await agentCpuMs(agent.pid!)) - before
+      if (r.code !== (k === 'fastOp' ? 3 : 0)) throw new Error(`${cmd.join(' ')}: exit ${r.code}`)
       if (k.endsWith('Json') && (JSON.parse(r.out) as AgentStatus).groups[0]?.nodes.n1 !== 'online') throw new Error(`${k}: not the status`)
+      outs[k] = r.out
       ms[k].push(r.ms)
+      agentMs[k].push(inAgent)
+      totalMs[k].push(r.ms + inAgent)
     }
+    for (const v of ['Json', 'Human'] as const)
+      if (steady(outs[`fast${v}`]!) !== steady(outs[`thin${v}`]!))
+        throw new Error(`fast${v}: not what the thin entry printed:\n${outs[`fast${v}`]}\n---\n${outs[`thin${v}`]}`)
   }
   const [l1, l5] = os.loadavg()
+  const row = (k: Kind) => ({ ...stats(ms[k]), agentMs: stats(agentMs[k]), total: stats(totalMs[k]) })
   console.log(
     JSON.stringify({
       calls,
-      thinJson: stats(ms.thinJson),
-      thinHuman: stats(ms.thinHuman),
-      floor: stats(ms.floor),
-      fullJson: stats(ms.fullJson),
+      fastJson: row('fastJson'),
+      fastHuman: row('fastHuman'),
+      fastOp: row('fastOp'),
+      thinJson: row('thinJson'),
+      thinHuman: row('thinHuman'),
+      floor: row('floor'),
+      fullJson: row('fullJson'),
       load: { '1m': l1, '5m': l5, cpus: os.cpus().length },
     }),
   )
