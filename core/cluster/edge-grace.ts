@@ -96,12 +96,16 @@ export class EdgeGrace {
     return out
   }
 
-  /** When the next held edge counts as missing (null: none held). */
+  /** When the next held edge counts as missing, or an edge back since the grace has its missing spell
+   *  forgotten (null: neither). The second needs a look at that time: with no other event to run apply(), a
+   *  spell would be remembered across a quiet time and a new one, after this node's next pause, taken for
+   *  its continuation and cut at once (random-fault run 6, thirteenth session: the active node of a two-node
+   *  cluster paused twice, installed a view alone and fenced the healthy peer). */
   nextAt(now: number): number | null {
     let t: number | null = null
     for (const [k, since] of this.missingSince) {
-      if (this.backSince.has(k)) continue
-      const at = this.deadline.get(k) ?? since + this.graceMs
+      const back = this.backSince.get(k)
+      const at = back !== undefined ? back + this.graceMs : (this.deadline.get(k) ?? since + this.graceMs)
       if (at > now && (t === null || at < t)) t = at
     }
     return t

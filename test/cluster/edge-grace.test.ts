@@ -31,6 +31,23 @@ t.test('n3 stops hearing n1 for a moment: n1 and n2 keep {n1, n2, n3}; past the 
   t.same(at(1500, blip), keep, 'a new loss: a new grace')
 })
 
+t.test('an edge back asks to be looked at once its grace has passed: a later loss is a new spell (pause-twice.test.ts)', async (t) => {
+  const g = new EdgeGrace(600)
+  const full = { n2: { up: ['n1', 'n3'] }, n3: { up: ['n1', 'n2'] } }
+  const blip = { n2: { up: ['n1', 'n3'] }, n3: { up: ['n2'] } }
+  const at = (now: number, views: typeof full) =>
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: g.apply(now, views, keep), prefer: keep }).partition
+  t.same(at(0, full), keep)
+  t.same(at(100, blip), keep, 'a first loss')
+  t.same(at(300, full), keep, 'back at 300')
+  t.equal(g.nextAt(300), 900, 'a look is asked at 300 + 600, when the spell may be forgotten (before: null, nothing asked)')
+  t.same(at(900, full), keep, 'the look: present for the grace, forgotten')
+  t.equal(g.nextAt(900), null, 'nothing left to look at')
+  // A quiet time, then this node resumes from a pause and sees the edge missing: a new spell, a whole grace.
+  t.same(at(5000, blip), keep, 'a new loss long after: held (was cut at once when the first spell was still remembered)')
+  t.equal(g.nextAt(5000), 5600)
+})
+
 t.test('only edges between members of the installed view; a peer not heard is not graced', async (t) => {
   const g = new EdgeGrace(600)
   const views = { n2: { up: ['n1'] }, n3: { up: ['n1'] } }
