@@ -106,4 +106,42 @@ if (!avail.ok) {
     t.equal(c.agents.n2!.exitCode, null, "n2's agent runs")
     t.equal(c.rounds.slice(from).filter((r) => r.who.some((w) => w !== 'n1')).length, 0, 'the service answered from n1 alone')
   })
+
+  t.test('the active node paused twice (1.6 s, then 2.7 s): it never fences the healthy n2', async (t) => {
+    // The random-fault run of the thirteenth session (run 6): after the second pause n1 installed a view alone
+    // and fenced the healthy n2 within 30 ms of its resume. The edge grace remembered the first pause's missing
+    // spell (nothing ran its check while the cluster was quiet), took the second for its continuation and cut
+    // the edge at once (core/cluster/edge-grace.ts nextAt). Now n1 waits for n2 to count it again (n2's
+    // readmission hold, 2.4 s after a second loss). Usually that comes before n2's 5 s fence delay ends and
+    // nobody is fenced; on a loaded host n2 may fence the paused n1 first, and then serves: both are the
+    // designed outcomes, fencing the healthy node is not.
+    const c = await twoNodes(t, 'q', false)
+    const from = c.rounds.length
+    for (const ms of [1600, 2700]) {
+      c.agents.n1!.kill('SIGSTOP')
+      await new Promise((r) => setTimeout(r, ms))
+      c.agents.n1!.kill('SIGCONT')
+      await new Promise((r) => setTimeout(r, 2500))
+    }
+    const outcome = await until(
+      async () => {
+        if ((await entries(c, 'n2', /fence n1 .*done\/ok/)).length) return 'n2 fenced n1'
+        const both = (await c.status('n2')).membership?.partition.length === 2 && (await c.status('n1')).membership?.quorate
+        return both ? 'one view' : undefined
+      },
+      15_000,
+      'both nodes in one view again, or n2 fencing the paused n1',
+    )
+    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (5 s)
+    t.comment(`outcome: ${outcome}`)
+    t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'n1 fenced nobody')
+    t.equal(c.agents.n2!.exitCode, null, "n2's agent runs")
+    if (outcome === 'one view') {
+      t.same(await entries(c, 'n2', /fence n1 .*done\/ok/), [], "n2's fence of n1 was withdrawn")
+      t.equal(c.rounds.slice(from).filter((r) => r.who.some((w) => w !== 'n1')).length, 0, 'the service answered from n1 alone')
+    } else {
+      await until(async () => c.rounds.at(-1)?.who.join() === 'n2' || undefined, 15_000, 'the service answering from n2')
+      t.pass('n2 took the service over after fencing the paused n1')
+    }
+  })
 }
