@@ -126,8 +126,31 @@ const FORCE_ONCE_MS = 15 * 60_000
 /** While in sync, the tracking bitmaps rotate this often (a flap then resends at most ~2 periods). */
 const BITMAP_ROTATE_MS = 30_000
 const NBDFUSE = '/usr/bin/nbdfuse'
-/** The secondary's TCP front (see relayArgv). */
+/** The TCP front of a secondary started by an earlier version (see relayArgv). */
 const SOCAT = '/usr/bin/socat'
+/** The secondary's replication listener, made by perl-base (Essential in Debian) before it execs qsd:
+ *  a TCP socket with TCP_NODELAY, which Linux copies to every connection accepted on it, handed to qsd's
+ *  NBD server as an fd (`addr.type=fd`). QEMU 7.2's NBD server sets no TCP_NODELAY itself, and over TLS
+ *  a reply is several small records: with two or more writes in flight, one waited in Nagle's queue for
+ *  the primary's delayed ACK (~40 ms; 60 writes/s at queue depth 2). Earlier a socat relay in front of
+ *  a Unix socket fixed that, at two more process hops per replicated write (docs/BENCHMARKS.md). Upstream
+ *  fix: QEMU 8.0 ("nbd/server: push pending frames after sending reply"). argv: host port qsd-argv…,
+ *  where "@FD@" in qsd's arguments becomes the socket's fd. Bind errors (port in use) go to the log. */
+const PERL = '/usr/bin/perl'
+const LISTEN_PL = [
+  'use Socket qw(:all); use Fcntl;',
+  'my ($h, $p) = splice(@ARGV, 0, 2); my $v6 = $h =~ /:/;',
+  'socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, IPPROTO_TCP) or die "socket: $!\\n";',
+  'setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1) or die "SO_REUSEADDR: $!\\n";',
+  'setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1) or die "TCP_NODELAY: $!\\n";',
+  'bind($s, $v6 ? pack_sockaddr_in6($p, inet_pton(AF_INET6, $h)) : pack_sockaddr_in($p, inet_aton($h)))',
+  '  or die "the replication address $h port $p: $!\\n";',
+  'listen($s, 16) or die "listen: $!\\n"; fcntl($s, F_SETFD, 0) or die "fcntl: $!\\n";',
+  'my $fd = fileno($s); s/\\@FD\\@/$fd/ for @ARGV; exec { $ARGV[0] } @ARGV or die "exec: $!\\n";',
+].join(' ')
+/** TLS cipher: AES-GCM where the CPU has AES instructions. GnuTLS chose ChaCha20 here, whose software
+ *  code was the largest item of both daemons' profiles at 4 KiB writes (perf, docs/BENCHMARKS.md). */
+const TLS_PRIORITY = /^flags\s*:.*\baes\b/m.test(readOr('/proc/cpuinfo')) ? 'NORMAL:-CHACHA20-POLY1305' : null
 /** Deadline of a status question to the daemon's monitor (query-*): qsd answers them in milliseconds
  *  from its main loop; one that does not within this is stuck (a hung disk) or stopped. */
 const STATUS_QMP_MS = 2500
@@ -136,6 +159,13 @@ const bad = (field: string, reason: string): MccsError => new MccsError('MCCS_ER
 const engineErr = (subject: string, reason: string, data?: Record<string, unknown>): MccsError =>
   new MccsError('MCCS_ERR_MIRROR_ENGINE', reason, { subject, ...(data ? { data } : {}) })
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
 
 /** The PSK user name qsd sends as the TLS identity (in clear; the key is what proves anything). */
 const PSK_USER = 'mccs'
@@ -306,11 +336,12 @@ export class MirrorVolume {
   private get nbdSock(): string {
     return path.join(this.c.runDir, 'nbd.sock')
   }
-  /** Secondary: qsd's NBD server socket; the replication address is socat's (relayArgv). */
+  /** A secondary of an earlier version: its qsd's NBD server socket, behind socat (relayArgv). */
   private get peerSock(): string {
     return path.join(this.c.runDir, 'peer.sock')
   }
-  /** The secondary's replication listener: socat with TCP_NODELAY in front of qsd's NBD server on a Unix
+  /** Kept for a secondary started by an earlier version (the daemons outlive an agent upgrade); new ones
+   *  listen through LISTEN_PL. Its replication listener: socat with TCP_NODELAY in front of qsd's NBD server on a Unix
    *  socket. QEMU 7.2's NBD server sets no TCP_NODELAY, and over TLS each reply is several small
    *  records: with two or more writes in flight, a reply waited in Nagle's queue for the primary's
    *  delayed ACK (~40 ms): 60 writes/s at queue depth 2 against 7,400 through this relay (measured,
@@ -412,7 +443,7 @@ export class MirrorVolume {
   private tlsArgs(endpoint: 'server' | 'client'): string[] {
     return [
       '--object',
-      `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}`,
+      `tls-creds-psk,id=tls0,endpoint=${endpoint},dir=${this.tlsDir}${endpoint === 'client' ? `,username=${PSK_USER}` : ''}${TLS_PRIORITY ? `,priority=${TLS_PRIORITY}` : ''}`,
     ]
   }
 
@@ -535,7 +566,17 @@ export class MirrorVolume {
     const end = Date.now() + 10_000
     while (!fs.existsSync(this.qmpSock)) {
       const s = await this.procs.status(this.procRes, 'qsd')
-      if (!s.running) throw engineErr(this.c.resource, `qemu-storage-daemon exited at start (see ${s.logFile})`, { logFile: st.logFile })
+      if (!s.running) {
+        // Its own last words (a bind error of the listener, a bad image), not the supervisor's exit line.
+        const last = (st.logFile ? readOr(st.logFile) : '')
+          .split('\n')
+          .filter((l) => l.trim() && !/mccs-supervisor:/.test(l))
+          .pop()
+          ?.slice(0, 300)
+        throw engineErr(this.c.resource, `qemu-storage-daemon exited at start${last ? `: ${last}` : ''} (see ${s.logFile})`, {
+          logFile: st.logFile,
+        })
+      }
       if (Date.now() > end) throw engineErr(this.c.resource, 'qemu-storage-daemon did not open its monitor socket within 10 s')
       await sleep(20)
     }
@@ -582,7 +623,8 @@ export class MirrorVolume {
     // Stopped: no handover, and no claim of a clean demotion (its last writes may be half done).
     const hung = this.stuckState(daemon) !== null
     if (role === 'secondary' && daemon.running) {
-      if (!(await this.procs.status(this.procRes, 'relay')).running) await this.startRelay()
+      // A secondary started by an earlier version listens behind socat (its qsd on peer.sock).
+      if (fs.existsSync(this.peerSock) && !(await this.procs.status(this.procRes, 'relay')).running) await this.startRelay()
       return this.statusNow()
     }
     const dev = this.attachedDevice()
@@ -639,6 +681,11 @@ export class MirrorVolume {
     writeRecordFile(this.selfRecFile, encodeRecord({ node: this.c.node, gen: ownGen, at: new Date().toISOString() } satisfies SelfRecord))
     await this.startDaemon(
       [
+        PERL,
+        '-e',
+        LISTEN_PL,
+        this.c.listen.host,
+        String(this.c.listen.port),
         QSD,
         ...this.tlsArgs('server'),
         ...this.blockdevArgs(),
@@ -651,7 +698,7 @@ export class MirrorVolume {
         '--blockdev',
         'driver=raw,node-name=self0,file=selff,read-only=on',
         '--nbd-server',
-        `addr.type=unix,addr.path=${this.peerSock},tls-creds=tls0`,
+        'addr.type=fd,addr.str=@FD@,tls-creds=tls0',
         '--export',
         'type=nbd,id=vol,node-name=disk0,name=vol,writable=on',
         '--export',
@@ -662,7 +709,6 @@ export class MirrorVolume {
       ],
       'secondary',
     )
-    await this.startRelay()
     this.log('mirror: secondary', { resource: this.c.resource })
     return this.statusNow()
   }

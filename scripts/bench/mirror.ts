@@ -2,7 +2,8 @@
 // plane: ext4 on the mirror's local attach path (qsd NBD export → nbdfuse → loop), fio in the primary's
 // namespace, measured in one run for: the same attach path with no replication (no peer), the mirror
 // in sync mode (write-blocking) and in async mode (background). Also the full resync rate (256 MiB of
-// data on a 512 MiB volume) and a partial resync after a link flap (16 MiB written while cut).
+// data on a 512 MiB volume) and a partial resync after a link flap (16 MiB written while cut). Per
+// configuration also fio's nbd engine on the primary's NBD export (QD1 and QD16): the mirror hop alone.
 //   node --import tsx scripts/bench/mirror.ts [seconds per fio run (10)]
 //   MIRROR_BENCH_CONFIGS=local,sync  runs only those configurations (a quicker comparison)
 import fs from 'node:fs'
@@ -82,6 +83,12 @@ try {
       await a.vol.becomePrimary({ force: true })
       if (b) await a.vol.waitInSync(300_000)
       if (cfg === 'sync') out.fullResync = { mib: 256, ms: Date.now() - t0, mibPerS: +(256 / ((Date.now() - t0) / 1000)).toFixed(1) }
+      // The same writes straight at the primary's NBD export (no ext4, loop or FUSE): what the mirror hop
+      // alone costs, at queue depth 1 (its latency) and 16 (its throughput).
+      const uri = `nbd+unix:///vol?socket=${path.join(a.vol.c.runDir, 'nbd.sock')}`
+      const nbd = (qd: number) =>
+        fio(lab, ['--name=nbd', '--ioengine=nbd', `--uri=${uri}`, '--size=128M', '--rw=randwrite', '--bs=4k', `--iodepth=${qd}`])
+      const nbdExport = { qd1: await nbd(1), qd16: await nbd(16) }
       const dev = await a.vol.attach()
       sh(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', dev])
       fs.mkdirSync(a.mnt, { recursive: true })
@@ -105,8 +112,11 @@ try {
         '--ioengine=sync',
         '--fsync=1',
       ])
-      out[cfg] = { randwrite4kQd16: rand, write4kFsync: fsync }
-      console.error(`${cfg}: 4k randwrite QD16 ${rand.iops} IOPS (${rand.latUs} µs), 4k write+fsync ${fsync.iops}/s (${fsync.latUs} µs)`)
+      out[cfg] = { randwrite4kQd16: rand, write4kFsync: fsync, nbdExport }
+      console.error(
+        `${cfg}: 4k randwrite QD16 ${rand.iops} IOPS (${rand.latUs} µs), 4k write+fsync ${fsync.iops}/s (${fsync.latUs} µs); ` +
+          `NBD export QD1 ${nbdExport.qd1.iops} IOPS (${nbdExport.qd1.latUs} µs), QD16 ${nbdExport.qd16.iops} IOPS`,
+      )
       if (cfg === 'sync' && b) {
         // Partial resync: cut the link, write 16 MiB (direct, 1 MiB blocks), restore, time until UpToDate.
         await lab.linkDown(0, 0)
@@ -131,6 +141,9 @@ try {
     sync: { randwrite: ratio('sync', 'randwrite4kQd16'), fsync: ratio('sync', 'write4kFsync') },
     async: { randwrite: ratio('async', 'randwrite4kQd16'), fsync: ratio('async', 'write4kFsync') },
   }
+  const hop = (c: Config, k: 'qd1' | 'qd16') =>
+    out[c] && out.local ? +(((out[c] as any).nbdExport[k].iops / (out.local as any).nbdExport[k].iops) * 100).toFixed(1) : null
+  out.nbdExportPercentOfUnreplicated = { sync: { qd1: hop('sync', 'qd1'), qd16: hop('sync', 'qd16') } }
   out.loadavg = os.loadavg().map((l) => +l.toFixed(2))
 } finally {
   await lab.destroy()
