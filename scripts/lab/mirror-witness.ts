@@ -1,7 +1,7 @@
 // The safety checker's witness for the mirror disk (issue 15, acceptance 6): which lab nodes run a
 // primary, read from the process table every 20 ms — not from the agents' or the volumes' own records.
 // A primary is a qemu-storage-daemon that serves the volume for a local attach (its export of the node
-// top0, core/mirror/volume.ts); a secondary's daemon exports disk0 (on a Unix socket too, behind socat). Its node is
+// top0, core/mirror/volume.ts); a secondary's daemon exports disk0 (on the replication socket its agent hands it; docs/mirror.md). Its node is
 // the lab namespace its network namespace is. The samples become the checker's transitions (safety.ts:
 // mirrorVerdict): 'up' when a node's primary appears, 'down' when it is gone.
 // It runs as its own process, like the service prober: a scan of /proc every 20 ms in the caller's
