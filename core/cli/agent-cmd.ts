@@ -72,12 +72,14 @@ export async function agentCommand(io: CliIO): Promise<number> {
   const b = await loadBootstrap()
   const running = await runAgent(b, io, { console: true })
   if (typeof running === 'number') return running
-  // The product's language (setup), for what the journal shows of a stop.
-  const l = await cliLocale(undefined, async () => b.configDir).catch(() => 'en' as const)
-  const sig = await new Promise<string>((resolve) => {
+  // The stop signal is caught from here on (nothing awaited before: a SIGTERM in between would kill the agent
+  // without its leave); the product's language (setup) is for what the journal shows of the stop.
+  const stopSignal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
+  const l = await cliLocale(undefined, async () => b.configDir).catch(() => 'en' as const)
+  const sig = await stopSignal
   io.err(t(l, 'cli.agent.leaving', { sig }))
   const now = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
