@@ -189,13 +189,17 @@ if (!avail.ok) {
     )
     t.same(f3, await files(c, 'n1'), "db3's hb.json and main.json are the coordinator's")
 
-    // The group goes to db3 and back, the service answering from its host.
+    // The group goes to db3 and back, the service answering from its host. First the coordinator's probes of
+    // the node that just joined end: a switch while they run is refused (MCCS_ERR_GROUP_BUSY), and the command
+    // line (bin/mccs-fast.pl) now reaches the agent within milliseconds of the join.
+    await until(async () => ((await c.status('n1')).groups[0]?.busy === 0 ? true : undefined), 15_000, 'no action in progress on web')
     const from = c.rounds.length
     const sw = await cli(c, 'n1', ['group', 'switch', 'web', '--node', 'db3', '--wait', '--timeout', '30'])
     t.equal(sw.code, 0, `switch web to db3: ${sw.out}${sw.err}`)
     // The service's answer is its argv's text, which still says n3 (an attribute: renaming does not edit it).
     await until(async () => c.rounds.slice(from).find((x) => x.who.join() === 'n3'), 10_000, "the service answering from db3's host")
     t.equal((await c.status('n2')).groups[0]?.activeNode, 'db3')
+    await until(async () => ((await c.status('n2')).groups[0]?.busy === 0 ? true : undefined), 15_000, 'no action in progress on web')
     const back = await cli(c, 'n2', ['group', 'switch', 'web', '--node', 'n1', '--wait', '--timeout', '30'])
     t.equal(back.code, 0, `switch web back to n1: ${back.out}${back.err}`)
     await until(async () => c.rounds.at(-1)?.who.join() === 'n1' || undefined, 10_000, 'the service answering from n1 again')
