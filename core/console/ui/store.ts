@@ -87,8 +87,11 @@ export function loadConfig(): Promise<void> {
   return loading
 }
 
+/** The resource's group: from the live status, else from the configuration (a resource just added is there
+ * before the status event that shows it; the Add resource dialog reads the group of the selection at once). */
 export const groupOf = (resource: string): string | undefined =>
-  state.status?.groups.find((g) => g.resources.some((r) => r.name === resource))?.name
+  state.status?.groups.find((g) => g.resources.some((r) => r.name === resource))?.name ??
+  state.config?.main.resources.find((r) => r.name === resource)?.group
 export const groupStatus = (name: string) => state.status?.groups.find((g) => g.name === name)
 export const resourceStatus = (name: string) => state.status?.groups.flatMap((g) => g.resources).find((r) => r.name === name)
 export const groupConfig = (name: string) => state.config?.main.groups.find((g) => g.name === name)
