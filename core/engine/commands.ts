@@ -13,6 +13,7 @@ import { candidate, unsafeElsewhere } from './placement.js'
 import { groupStateOn } from './group-state.js'
 import { freshResourceState, mayRun } from './state.js'
 import { probeNode } from './membership.js'
+import { msg } from './said.js'
 
 class Rejection {
   constructor(
@@ -36,7 +37,7 @@ export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
     d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, ...subject })
     return { status: 'rejected', code: res.code, reason: res.reason }
   }
-  d.notice({ kind: 'commandAccepted', command: cmd.type, user: cmd.user, reason: 'accepted', ...subject })
+  d.notice({ kind: 'commandAccepted', command: cmd.type, user: cmd.user, ...msg('said.accepted', {}, 'accepted'), ...subject })
   return { status: 'accepted' }
 }
 

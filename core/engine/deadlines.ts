@@ -6,6 +6,7 @@
 import type { Draft } from './draft.js'
 import { DEADLINE_MARGIN_MS } from './draft.js'
 import type { Action } from './plan.js'
+import { msg, codeWord } from './said.js'
 
 /** Gives up on every action in flight past its deadline. A lost fence is only forgotten here: the node
  *  still needs its fence, which the tick asks for again. */
@@ -32,11 +33,19 @@ export function expireLost(d: Draft): void {
 
 function lost(d: Draft, a: Action): void {
   const what = a.kind === 'fence' ? `fence of ${a.node}` : `${a.kind} of ${a.resource ?? '?'} on ${a.node}`
-  const reason = `${what}: no result within ${Math.round(a.timeoutMs / 1000)} s + ${DEADLINE_MARGIN_MS / 1000} s`
+  const s = Math.round(a.timeoutMs / 1000)
+  const margin = DEADLINE_MARGIN_MS / 1000
+  const reason = `${what}: no result within ${s} s + ${margin} s`
   d.notice({
     kind: 'actionLost',
     node: a.node,
-    reason: `${reason}${a.kind === 'fence' ? '' : '; probing'}`,
+    ...(a.kind === 'fence'
+      ? msg('said.fenceLost', { node: a.node, s, margin }, reason)
+      : msg(
+          'said.actionLost',
+          { kind: codeWord('action', a.kind), resource: a.resource ?? '?', node: a.node, s, margin },
+          `${reason}; probing`,
+        )),
     ...(a.group ? { group: a.group } : {}),
     ...(a.resource ? { resource: a.resource } : {}),
   })

@@ -8,6 +8,7 @@
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { freshResourceState } from './state.js'
+import { msg } from './said.js'
 
 /** Called by the tick for a faulted resource whose policy sets failureTimeoutS (`limitS` > 0). */
 export function expireFault(d: Draft, r: string, n: NodeName, limitS: number): void {
@@ -26,7 +27,11 @@ export function expireFault(d: Draft, r: string, n: NodeName, limitS: number): v
     group,
     resource: r,
     node: n,
-    reason: `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}`,
+    ...msg(
+      'said.faultExpired',
+      { s: limitS, fault: s.lastFaultSaid ?? s.lastFault ?? 'faulted' },
+      `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}`,
+    ),
   })
   d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
 }

@@ -7,6 +7,7 @@ export { monitorSchedule, type MonitorEntry } from './monitor-schedule.js'
 export type { EngineEvent, OperatorCommand, MonitorResultEvent, ActionResultEvent, NodeChangeEvent } from './events.js'
 export { isOperatorCommand } from './events.js'
 export type { Action, ActionKind, Notice, NoticeKind, Plan, CommandOutcome } from './plan.js'
+export type { Said, SaidParam } from './said.js'
 export type {
   EngineState,
   GroupRuntime,

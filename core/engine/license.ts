@@ -8,6 +8,7 @@ import type { GroupIndex } from './config-index.js'
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { nodeUsable } from './placement.js'
+import { msg, type Worded } from './said.js'
 
 /** Why node `n` is in limited mode, or undefined when it is licensed. */
 export function limitedWhy(d: Draft, n: NodeName | null | undefined): string | undefined {
@@ -18,14 +19,18 @@ export interface AutoTarget {
   /** Where the group may go automatically, or null. */
   to: NodeName | null
   /** Set when licensing is what stops the move (the notice's reason). */
-  blocked?: string
+  blocked?: Worded
 }
 
 /** The node an automatic move of the group (a failover from `from`, or an auto-start when `from` is
  *  omitted) may go to: the first usable node by the group's priority that is licensed. */
 export function autoTarget(d: Draft, gi: GroupIndex, from?: NodeName): AutoTarget {
   const src = limitedWhy(d, from)
-  if (src !== undefined) return { to: null, blocked: `no automatic failover: ${from} is in limited mode (${src})` }
+  if (src !== undefined)
+    return {
+      to: null,
+      blocked: msg('said.limitedFrom', { node: from!, why: src }, `no automatic failover: ${from} is in limited mode (${src})`),
+    }
   const skipped: string[] = []
   for (const n of gi.cfg.nodes) {
     if (n === from || !nodeUsable(d, gi, n)) continue
@@ -33,5 +38,12 @@ export function autoTarget(d: Draft, gi: GroupIndex, from?: NodeName): AutoTarge
     if (why === undefined) return { to: n }
     skipped.push(`${n} is in limited mode (${why})`)
   }
-  return skipped.length ? { to: null, blocked: `no automatic ${from ? 'failover' : 'start'}: ${skipped.join('; ')}` } : { to: null }
+  if (!skipped.length) return { to: null }
+  const detail = skipped.join('; ') // each node's licence reason is the agent's English
+  return {
+    to: null,
+    blocked: from
+      ? msg('said.limitedTargets', { detail }, `no automatic failover: ${detail}`)
+      : msg('said.limitedStart', { detail }, `no automatic start: ${detail}`),
+  }
 }

@@ -8,6 +8,7 @@ import { autoTarget } from './license.js'
 import { confidence } from './policy.js'
 import { expireLost } from './deadlines.js'
 import { expireFault } from './fault-expiry.js'
+import { msg, type Worded } from './said.js'
 
 export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
   const ns = d.node(n)
@@ -25,7 +26,7 @@ export function onNodeChange(d: Draft, n: NodeName, m: Membership): void {
       w.state = 'unknown'
       w.probeSent = false
     })
-    requestFence(d, n, `${n} was lost`)
+    requestFence(d, n, msg('said.nodeLost', { node: n }, `${n} was lost`))
     return
   }
   // up: the node (re)joined; what runs there is unknown until probed.
@@ -41,7 +42,11 @@ function withdrawFence(d: Draft, n: NodeName): void {
   if (!d.node(n)!.needsFence || stuckOn(d, n)) return
   for (const a of d.fencePending(n)) d.cancel(a.id, `${n} is back`)
   d.wnode(n).needsFence = false
-  d.notice({ kind: 'fenceWithdrawn', node: n, reason: `${n} is back before it was fenced: probing it instead` })
+  d.notice({
+    kind: 'fenceWithdrawn',
+    node: n,
+    ...msg('said.fenceWithdrawn', { node: n }, `${n} is back before it was fenced: probing it instead`),
+  })
 }
 
 /** A clean failed on `n`: only fencing the node makes that resource safe. */
@@ -54,10 +59,10 @@ function stuckOn(d: Draft, n: NodeName): boolean {
 }
 
 /** Asks the cluster layer to fence `n`, once (a failed fence is retried on tick). */
-export function requestFence(d: Draft, n: NodeName, reason: string): void {
+export function requestFence(d: Draft, n: NodeName, why: Worded): void {
   if (d.fencePending(n).length) return
-  d.emit({ kind: 'fence', node: n, reason })
-  d.notice({ kind: 'needsFence', node: n, reason })
+  d.emit({ kind: 'fence', node: n, reason: why.reason })
+  d.notice({ kind: 'needsFence', node: n, ...why })
 }
 
 /** The node is down and provably runs nothing: its resources are offline; its groups may move. */
@@ -77,7 +82,11 @@ export function fenced(d: Draft, n: NodeName): void {
     if (s.state === 'faulted') s.stopped = true
     else s.state = 'offline'
   })
-  d.notice({ kind: 'nodeFenced', node: n, reason: wasUp ? `${n} fenced while up` : `${n} fenced` })
+  d.notice({
+    kind: 'nodeFenced',
+    node: n,
+    ...(wasUp ? msg('said.fencedWhileUp', { node: n }, `${n} fenced while up`) : msg('said.fenced', { node: n }, `${n} fenced`)),
+  })
   for (const g of d.idx.groupsByNode.get(n) ?? []) {
     const gs = d.group(g)
     const gi = d.idx.groups.get(g)
@@ -86,21 +95,33 @@ export function fenced(d: Draft, n: NodeName): void {
     if (gs.activeNode !== n || gs.lock !== 'none') continue
     if (!gi.cfg.failoverOnFailure && !gi.cfg.autoStart) {
       d.wgroup(g).activeNode = null
-      d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'node lost; group neither fails over nor autostarts' })
+      d.notice({
+        kind: 'noFailoverTarget',
+        group: g,
+        node: n,
+        ...msg('said.lostNoMove', {}, 'node lost; group neither fails over nor autostarts'),
+      })
       continue
     }
     const { to, blocked } = autoTarget(d, gi, n)
     const wg = d.wgroup(g)
     wg.activeNode = to
-    if (to) d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from lost node ${n}` })
+    if (to)
+      d.notice({ kind: 'groupFailover', group: g, node: to, ...msg('said.failoverLost', { from: n }, `failover from lost node ${n}`) })
     else if (blocked !== undefined) {
       // Limited mode (license.ts): the group stays down until the operator acts.
-      d.notice({ kind: 'noFailoverTarget', group: g, node: n, code: 'MCCS_ERR_LICENSE_LIMITED', reason: `node lost; ${blocked}` })
+      d.notice({
+        kind: 'noFailoverTarget',
+        group: g,
+        node: n,
+        code: 'MCCS_ERR_LICENSE_LIMITED',
+        ...msg('said.lostBlocked', { why: blocked.said ?? blocked.reason }, `node lost; ${blocked.reason}`),
+      })
     } else {
       // Start wherever a node becomes usable: the group fails over or autostarts, its target only
       // comes later (another node back, a fault cleared or expired).
       wg.autoStartPending = true
-      d.notice({ kind: 'noFailoverTarget', group: g, node: n, reason: 'no other node can take the group' })
+      d.notice({ kind: 'noFailoverTarget', group: g, node: n, ...msg('said.noOtherNode', {}, 'no other node can take the group') })
     }
   }
 }
@@ -117,7 +138,8 @@ export function onStart(d: Draft, node?: NodeName): void {
   // Startup fencing: a node that may run something and cannot be reached must be fenced first.
   for (const n of d.nodeNames()) {
     const ns = d.node(n)!
-    if (ns.membership === 'down' && ns.needsFence) requestFence(d, n, `${n} not reachable at start`)
+    if (ns.membership === 'down' && ns.needsFence)
+      requestFence(d, n, msg('said.unreachableAtStart', { node: n }, `${n} not reachable at start`))
   }
 }
 
@@ -127,7 +149,8 @@ export function onTick(d: Draft): void {
     // A failed fence is retried while the node is lost, or while a resource is stuck there; never
     // against a node that came back (withdrawFence).
     const ns = d.node(n)!
-    if (ns.needsFence && (ns.membership !== 'up' || stuckOn(d, n))) requestFence(d, n, `retry fencing ${n}`)
+    if (ns.needsFence && (ns.membership !== 'up' || stuckOn(d, n)))
+      requestFence(d, n, msg('said.retryFence', { node: n }, `retry fencing ${n}`))
   }
   // One pass over every resource (a tick comes every second): counter resets, also checked on monitor
   // results (the tick catches quiet resources), and faults past their failure timeout.

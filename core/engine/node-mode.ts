@@ -4,6 +4,7 @@
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { candidate } from './placement.js'
+import { msg } from './said.js'
 
 export function onNodeMode(d: Draft, n: NodeName, standby: boolean): void {
   const ns = d.node(n)
@@ -26,7 +27,7 @@ export function onNodeMode(d: Draft, n: NodeName, standby: boolean): void {
     const to = candidate(d, gi, n)
     const wg = d.wgroup(g)
     wg.activeNode = to
-    if (to) d.notice({ kind: 'groupFailover', group: g, node: to, reason: `${n} is in standby` })
+    if (to) d.notice({ kind: 'groupFailover', group: g, node: to, ...msg('said.standby', { node: n }, `${n} is in standby`) })
     else wg.autoStartPending = true
   }
 }

@@ -3,6 +3,7 @@
 
 import type { NodeName } from './model.js'
 import type { ErrorCode } from '../errors.js'
+import type { Said } from './said.js'
 
 export type ActionKind = 'online' | 'offline' | 'monitor' | 'clean' | 'probe' | 'cancel' | 'fence'
 
@@ -87,7 +88,10 @@ export interface Notice {
   user?: string
   /** Operator commands: the command type. */
   command?: string
+  /** In English (logs, JSON, older readers). */
   reason: string
+  /** The same in words of the locale files (core/engine/said.ts); absent on records of older agents. */
+  said?: Said
 }
 
 export interface Plan {

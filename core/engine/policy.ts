@@ -5,6 +5,7 @@ import type { Answer, ExecStatus } from '../../sdk/src/types.js'
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { autoTarget } from './license.js'
+import { msg, asParam, codeWord, type Worded } from './said.js'
 
 export interface Observation {
   status: ExecStatus
@@ -42,10 +43,14 @@ function learn(d: Draft, r: string, n: NodeName, o: Observation): void {
     return
   }
   if (o.status === 'done' && (o.answer === 'failed' || o.answer === 'invalid')) {
-    return fault(d, r, n, o.reason ?? `probe answered ${o.answer}`, o.recoverable && o.answer !== 'invalid')
+    const why =
+      o.reason !== undefined
+        ? { reason: o.reason }
+        : msg('said.probeAnswered', { answer: codeWord('answer', o.answer) }, `probe answered ${o.answer}`)
+    return fault(d, r, n, why, o.recoverable && o.answer !== 'invalid')
   }
   // `unknown` (a throttled cloud API), a timeout, a crash: the state stays unknown; the monitor loop retries.
-  d.notice({ kind: 'probeInconclusive', resource: r, node: n, reason: o.reason ?? `${o.status}/${o.answer}` })
+  d.notice({ kind: 'probeInconclusive', resource: r, node: n, reason: o.reason ?? `${o.status}/${o.answer}` }) // a plugin's words, or codes
 }
 
 /** A resource runs where the engine believed it did not: adopt it, never start a second copy. A group the
@@ -66,7 +71,7 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
       group: g,
       resource: r,
       node: n,
-      reason: 'found running although the operator took the group offline: taking it down',
+      ...msg('said.foundWhileOperatorOffline', {}, 'found running although the operator took the group offline: taking it down'),
     })
     return
   }
@@ -77,7 +82,7 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
       group: g,
       resource: r,
       node: n,
-      reason: `found running on ${n}, which is in standby: taking it down`,
+      ...msg('said.foundOnStandby', { node: n }, `found running on ${n}, which is in standby: taking it down`),
     })
     return
   }
@@ -85,14 +90,14 @@ export function foundOnline(d: Draft, r: string, n: NodeName): void {
     const w = d.wgroup(g)
     w.activeNode = n
     w.want[r] = true
-    d.notice({ kind: 'adopted', group: g, resource: r, node: n, reason: 'found online: adopted' })
+    d.notice({ kind: 'adopted', group: g, resource: r, node: n, ...msg('said.adopted', {}, 'found online: adopted') })
   } else {
     d.notice({
       kind: 'concurrencyViolation',
       group: g,
       resource: r,
       node: n,
-      reason: `online here while the group belongs on ${gs.activeNode}`,
+      ...msg('said.concurrency', { node: gs.activeNode }, `online here while the group belongs on ${gs.activeNode}`),
     })
   }
 }
@@ -103,7 +108,12 @@ function judge(d: Draft, r: string, n: NodeName, o: Observation): void {
   const cur = d.rs(r, n)!
   if (o.status === 'done' && o.answer === 'unknown') {
     // The truth cannot be known (throttling, API timeout): never read as notRunning, never counted.
-    d.notice({ kind: 'monitorUnknown', resource: r, node: n, reason: o.reason ?? 'monitor answered unknown' })
+    d.notice({
+      kind: 'monitorUnknown',
+      resource: r,
+      node: n,
+      ...(o.reason !== undefined ? { reason: o.reason } : msg('said.monitorUnknown', {}, 'monitor answered unknown')),
+    })
     return
   }
   if (o.status === 'notSupported' || o.status === 'cancelled') return
@@ -119,17 +129,41 @@ function judge(d: Draft, r: string, n: NodeName, o: Observation): void {
   s.healthySince = null
   if (o.status === 'timeout') {
     s.timeouts++
-    if (s.timeouts >= p.monitorTimeoutLimit) return fault(d, r, n, `${s.timeouts} consecutive monitor timeouts`, true)
-    d.notice({ kind: 'monitorTimeout', resource: r, node: n, reason: `monitor timeout ${s.timeouts}/${p.monitorTimeoutLimit}` })
+    if (s.timeouts >= p.monitorTimeoutLimit)
+      return fault(d, r, n, msg('said.monitorTimeouts', { n: s.timeouts }, `${s.timeouts} consecutive monitor timeouts`), true)
+    d.notice({
+      kind: 'monitorTimeout',
+      resource: r,
+      node: n,
+      ...msg(
+        'said.monitorTimeout',
+        { n: s.timeouts, limit: p.monitorTimeoutLimit },
+        `monitor timeout ${s.timeouts}/${p.monitorTimeoutLimit}`,
+      ),
+    })
     return
   }
   // done with notRunning/failed/invalid, or the host could not run the monitor (crashed, out of memory).
   s.timeouts = 0
   s.misses++
-  const reason = o.reason ?? (o.status === 'done' ? `monitor answered ${o.answer}` : `monitor ${o.status}`)
+  const why: Worded =
+    o.reason !== undefined
+      ? { reason: o.reason }
+      : o.status === 'done'
+        ? msg('said.monitorAnswered', { answer: codeWord('answer', o.answer) }, `monitor answered ${o.answer}`)
+        : msg('said.monitorStatus', { status: codeWord('status', o.status) }, `monitor ${o.status}`)
   const recoverable = o.recoverable && o.answer !== 'invalid'
-  if (!recoverable || s.misses > p.toleranceLimit) return fault(d, r, n, reason, recoverable)
-  d.notice({ kind: 'monitorMiss', resource: r, node: n, reason: `${reason} (miss ${s.misses}, tolerated ${p.toleranceLimit})` })
+  if (!recoverable || s.misses > p.toleranceLimit) return fault(d, r, n, why, recoverable)
+  d.notice({
+    kind: 'monitorMiss',
+    resource: r,
+    node: n,
+    ...msg(
+      'said.monitorMiss',
+      { why: asParam(why), n: s.misses, limit: p.toleranceLimit },
+      `${why.reason} (miss ${s.misses}, tolerated ${p.toleranceLimit})`,
+    ),
+  })
 }
 
 /** After `confidenceIntervalS` of continuous health, the restart and retry counters start over. */
@@ -142,7 +176,12 @@ export function confidence(d: Draft, r: string, n: NodeName): void {
   const w = d.wrs(r, n)
   w.restarts = 0
   w.onlineRetries = 0
-  d.notice({ kind: 'countersReset', resource: r, node: n, reason: `healthy for ${p.confidenceIntervalS} s` })
+  d.notice({
+    kind: 'countersReset',
+    resource: r,
+    node: n,
+    ...msg('said.countersReset', { s: p.confidenceIntervalS }, `healthy for ${p.confidenceIntervalS} s`),
+  })
 }
 
 /**
@@ -150,44 +189,63 @@ export function confidence(d: Draft, r: string, n: NodeName): void {
  * critical resource faults the group: fail over by priority if allowed and possible, else the group
  * stays faulted here and goes offline. A non-critical one leaves the group partial. Locked: nothing moves.
  */
-export function fault(d: Draft, r: string, n: NodeName, reason: string, recoverable: boolean): void {
+export function fault(d: Draft, r: string, n: NodeName, why: Worded, recoverable: boolean): void {
   const ri = d.idx.resources.get(r)!
   const g = ri.group
   const s = d.wrs(r, n)
   s.state = 'faulted'
-  s.lastFault = reason
+  s.lastFault = why.reason
+  if (why.said) s.lastFaultSaid = why.said
+  else delete s.lastFaultSaid
   s.faultedAt = d.now
   s.healthySince = null
   s.stopped = false
   s.restart = false
   s.misses = 0
   s.timeouts = 0
-  d.notice({ kind: 'resourceFaulted', group: g, resource: r, node: n, reason })
+  d.notice({ kind: 'resourceFaulted', group: g, resource: r, node: n, ...why })
   const gs = d.group(g)
   if (!gs) return
   if (gs.lock !== 'none') {
-    d.notice({ kind: 'lockedNoAction', group: g, resource: r, node: n, reason: 'group is locked: no restart, no failover' })
+    d.notice({
+      kind: 'lockedNoAction',
+      group: g,
+      resource: r,
+      node: n,
+      ...msg('said.locked', {}, 'group is locked: no restart, no failover'),
+    })
     return
   }
   if (gs.activeNode !== n) return // not where the group belongs: reconcile just takes it down
   if (recoverable && s.restarts < ri.policy.restartLimit) {
     s.restarts++
     s.restart = true
-    d.notice({ kind: 'restart', group: g, resource: r, node: n, reason: `restart ${s.restarts}/${ri.policy.restartLimit}` })
+    d.notice({
+      kind: 'restart',
+      group: g,
+      resource: r,
+      node: n,
+      ...msg('said.restart', { n: s.restarts, limit: ri.policy.restartLimit }, `restart ${s.restarts}/${ri.policy.restartLimit}`),
+    })
     return
   }
   if (!ri.cfg.critical) {
-    d.notice({ kind: 'groupPartial', group: g, resource: r, node: n, reason: 'non-critical resource faulted' })
+    d.notice({ kind: 'groupPartial', group: g, resource: r, node: n, ...msg('said.partial', {}, 'non-critical resource faulted') })
     return
   }
-  d.notice({ kind: 'groupFaulted', group: g, resource: r, node: n, reason })
+  d.notice({ kind: 'groupFaulted', group: g, resource: r, node: n, ...why })
   const gi = d.idx.groups.get(g)!
   const auto = gs.failoverOnFailure ? autoTarget(d, gi, n) : { to: null }
   const to = auto.to
   const w = d.wgroup(g)
   if (to) {
     w.activeNode = to
-    d.notice({ kind: 'groupFailover', group: g, node: to, reason: `failover from ${n} after ${r} faulted` })
+    d.notice({
+      kind: 'groupFailover',
+      group: g,
+      node: to,
+      ...msg('said.failoverAfterFault', { from: n, resource: r }, `failover from ${n} after ${r} faulted`),
+    })
   } else {
     w.activeNode = null
     // Start wherever a node becomes usable (another comes back, a fault expires or is cleared), as after
@@ -199,7 +257,10 @@ export function fault(d: Draft, r: string, n: NodeName, reason: string, recovera
       group: g,
       node: n,
       ...(auto.blocked !== undefined ? { code: 'MCCS_ERR_LICENSE_LIMITED' as const } : {}),
-      reason: auto.blocked ?? (gs.failoverOnFailure ? 'no other node can take the group' : 'failover on failure is off'),
+      ...(auto.blocked ??
+        (gs.failoverOnFailure
+          ? msg('said.noOtherNode', {}, 'no other node can take the group')
+          : msg('said.failoverOff', {}, 'failover on failure is off'))),
     })
   }
 }

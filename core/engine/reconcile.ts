@@ -9,6 +9,7 @@ import { nodeUsable, unsafeElsewhere } from './placement.js'
 import { autoTarget, limitedWhy } from './license.js'
 import { groupStateOn } from './group-state.js'
 import { mayRun } from './state.js'
+import { msg } from './said.js'
 
 export function reconcile(d: Draft, g: string): void {
   const gi = d.idx.groups.get(g)
@@ -129,7 +130,12 @@ function autoPlacement(d: Draft, g: string): void {
     for (const n of gi.cfg.nodes) {
       if (n === gs.activeNode) break
       if (nodeUsable(d, gi, n) && limitedWhy(d, n) === undefined && limitedWhy(d, gs.activeNode) === undefined) {
-        d.notice({ kind: 'groupFailover', group: g, node: n, reason: `failback from ${gs.activeNode}` })
+        d.notice({
+          kind: 'groupFailover',
+          group: g,
+          node: n,
+          ...msg('said.failback', { from: gs.activeNode }, `failback from ${gs.activeNode}`),
+        })
         d.wgroup(g).activeNode = n
         break
       }

@@ -4,6 +4,7 @@
 
 import type { NodeName } from './model.js'
 import type { Action } from './plan.js'
+import type { Said } from './said.js'
 
 export type ResourceStateName = 'offline' | 'onlining' | 'online' | 'offlining' | 'faulted' | 'unknown'
 export type GroupStateName = 'offline' | 'onlining' | 'online' | 'partial' | 'offlining' | 'faulted'
@@ -25,6 +26,8 @@ export interface ResourceNodeState {
   /** ms since which the resource has been continuously healthy, or null. */
   healthySince: number | null
   lastFault: string | null
+  /** lastFault in words of the locale files (core/engine/said.ts); absent when restored from an older file. */
+  lastFaultSaid?: Said
   /** ms of the last fault (for failureTimeoutS); null when none, or restored without it. */
   faultedAt: number | null
   /** A clean failed here: only fencing the node makes it safe again. */

@@ -41,3 +41,29 @@ export function fill(text: string, params: Params): string {
 export function paramsOf(text: string): string[] {
   return [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort()
 }
+
+/** What the agent said in words (core/engine/said.ts: a key and parameters, a parameter perhaps said too). */
+export interface Said {
+  key: string
+  params?: Record<string, string | number | Said>
+}
+
+/** A record's words in `locale`: its key and parameters rendered, else the English it stored (a record of an
+ *  older agent, or a key this version does not know). */
+export function say(locale: Locale, said: Said | null | undefined, english: string): string {
+  return (said && render(locale, said)) ?? english
+}
+
+function render(locale: Locale, s: Said, depth = 0): string | null {
+  if (typeof s !== 'object' || typeof s.key !== 'string' || !Object.hasOwn(DICTS.en, s.key) || depth > 4) return null
+  const params: Params = {}
+  for (const [k, v] of Object.entries(s.params ?? {})) {
+    if (typeof v === 'string' || typeof v === 'number') params[k] = v
+    else {
+      const inner = v && render(locale, v, depth + 1)
+      if (inner === null) return null
+      params[k] = inner
+    }
+  }
+  return fill(DICTS[locale][s.key] ?? DICTS.en[s.key]!, params)
+}
