@@ -734,6 +734,7 @@ export class Agent extends EventEmitter {
       n = {
         ...n,
         reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : why === 'joining' ? 'it was just added and has not joined yet' : 'standby'}): no fence needed`,
+        said: { key: 'said.parked', params: { node: n.node!, why: { key: `said.parkedWhy.${why}` } } },
       }
     const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind)
       ? 'error'

@@ -80,7 +80,13 @@ export function restore(fresh: EngineState, saved: EngineState | null): EngineSt
         const now = cur.resources[r]?.[n]
         if (!now) continue
         if (isStickyFault(rs))
-          Object.assign(now, { state: 'faulted', lastFault: rs.lastFault, stopped: rs.stopped, needsFence: rs.needsFence })
+          Object.assign(now, {
+            state: 'faulted',
+            lastFault: rs.lastFault,
+            ...(rs.lastFaultSaid ? { lastFaultSaid: rs.lastFaultSaid } : {}),
+            stopped: rs.stopped,
+            needsFence: rs.needsFence,
+          })
         now.monitored = rs.monitored
       }
     }

@@ -1,5 +1,5 @@
 // What `mccs status` shows (crm_mon / hastatus style): nodes, groups and their resources per node.
-import type { MainConfig, EngineState, Notice } from '../engine/index.js'
+import type { MainConfig, EngineState, Notice, Said } from '../engine/index.js'
 import type { HbConfig } from '../config/hb-model.js'
 import type { PluginHost } from '../plugins/host.js'
 import type { Role } from '../cluster/role.js'
@@ -29,7 +29,16 @@ export interface AgentStatus {
       critical: boolean
       nodes: Record<
         string,
-        { state: string; monitored: boolean; fault: string | null; restarts: number; misses: number; needsFence: boolean }
+        {
+          state: string
+          monitored: boolean
+          fault: string | null
+          /** The fault in words of the locale files (absent from older agents and from a plugin's own reason). */
+          faultSaid?: Said
+          restarts: number
+          misses: number
+          needsFence: boolean
+        }
       >
     }>
   }>
@@ -166,6 +175,7 @@ export function buildStatus(
                   state: rs.state,
                   monitored: rs.monitored,
                   fault: rs.lastFault,
+                  ...(rs.lastFaultSaid ? { faultSaid: rs.lastFaultSaid } : {}),
                   restarts: rs.restarts,
                   misses: rs.misses,
                   needsFence: rs.needsFence,

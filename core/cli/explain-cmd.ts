@@ -13,7 +13,7 @@ import type { GatheredTimelines } from '../agent/timeline-peers.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t, type Locale, type MessageKey } from '../i18n/messages.js'
+import { t, say, type Locale, type MessageKey } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
 /** The usage text in English; the command prints it in the caller's language. */
@@ -114,8 +114,8 @@ export async function explainCommand(argv: string[], io: CliIO, b?: Bootstrap, g
   )
   for (const e of story) {
     const rule = told.rules.get(e)
-    // What an entry says is the agent's record (English, as its log); its kind and the rule are worded here.
-    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${kindText(l, e.kind)} ${e.text}${rule ? ` → ${rule}` : ''}`)
+    // What an entry says: its words in the reader's language, else the agent's English record (an older agent).
+    io.out(`  ${e.wall.slice(11, 23)} [${e.node}] ${kindText(l, e.kind)} ${say(l, e.said, e.text)}${rule ? ` → ${rule}` : ''}`)
   }
   io.out('')
   for (const l of told.summary) io.out(l)

@@ -1,7 +1,7 @@
 // mccs status: groups, resources per node, states, faults and locks at a glance.
 import type { AgentStatus } from '../agent/status.js'
 import { table } from './table.js'
-import { t, type Locale } from '../i18n/messages.js'
+import { t, say, type Locale } from '../i18n/messages.js'
 
 export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
   const lines: string[] = []
@@ -72,7 +72,7 @@ export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
             return x ? `${w(x.state)}${x.monitored ? '' : m_('cli.status.unmonitored')}${x.restarts ? ` r${x.restarts}` : ''}` : '-'
           }),
           Object.entries(r.nodes)
-            .map(([n, x]) => (x.fault ? `${n}: ${x.fault}` : ''))
+            .map(([n, x]) => (x.fault ? `${n}: ${say(locale, x.faultSaid, x.fault)}` : '')) // the agent's words, in the reader's language
             .filter(Boolean)
             .join('; ') || '',
         ]),

@@ -230,7 +230,7 @@ function probe(d: Draft, gi: GroupIndex, rs: readonly string[], node?: NodeName)
       const s = d.rs(r, n)
       if (!s || d.resourcePending(r, n).length) continue
       if (s.state === 'unknown') d.wrs(r, n).probeSent = true
-      d.emit({ kind: 'probe', resource: r, node: n, reason: 'operator probe' })
+      d.emit({ kind: 'probe', resource: r, node: n, ...msg('said.why.operatorProbe', {}, 'operator probe') })
     }
   }
 }
@@ -253,7 +253,7 @@ function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName)
         (s.state === 'online' || s.state === 'offline') &&
         !d.resourcePending(r, n).length
       ) {
-        d.emit({ kind: 'monitor', resource: r, node: n, reason: 'monitoring activated' })
+        d.emit({ kind: 'monitor', resource: r, node: n, ...msg('said.why.monitoringOn', {}, 'monitoring activated') })
       }
     }
   }

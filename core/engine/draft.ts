@@ -4,6 +4,7 @@
 import type { ConfigIndex } from './config-index.js'
 import type { NodeName } from './model.js'
 import type { Action, ActionKind, Notice } from './plan.js'
+import type { Said } from './said.js'
 import type { EngineState, GroupRuntime, NodeState, ResourceNodeState } from './state.js'
 import { deriveGroupStates } from './group-state.js'
 
@@ -22,6 +23,7 @@ export interface ActionSpec {
   group?: string
   after?: string[]
   reason: string
+  said?: Said
   target?: string
 }
 
@@ -184,6 +186,7 @@ export class Draft {
     }
     if (spec.resource !== undefined) a.resource = spec.resource
     if (group !== undefined) a.group = group
+    if (spec.said !== undefined) a.said = spec.said
     if (spec.target !== undefined) a.target = spec.target
     this.actions.push(a)
     if (a.kind === 'cancel') return a

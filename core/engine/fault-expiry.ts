@@ -33,5 +33,5 @@ export function expireFault(d: Draft, r: string, n: NodeName, limitS: number): v
       `fault expired after ${limitS} s (failureTimeoutS): ${s.lastFault ?? 'faulted'}`,
     ),
   })
-  d.emit({ kind: 'probe', resource: r, node: n, reason: 'fault expired: learn the state' })
+  d.emit({ kind: 'probe', resource: r, node: n, ...msg('said.why.faultExpired', {}, 'fault expired: learn the state') })
 }

@@ -8,6 +8,7 @@ export type { EngineEvent, OperatorCommand, MonitorResultEvent, ActionResultEven
 export { isOperatorCommand } from './events.js'
 export type { Action, ActionKind, Notice, NoticeKind, Plan, CommandOutcome } from './plan.js'
 export type { Said, SaidParam } from './said.js'
+export { msg, codeWord } from './said.js'
 export type {
   EngineState,
   GroupRuntime,

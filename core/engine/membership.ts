@@ -61,7 +61,7 @@ function stuckOn(d: Draft, n: NodeName): boolean {
 /** Asks the cluster layer to fence `n`, once (a failed fence is retried on tick). */
 export function requestFence(d: Draft, n: NodeName, why: Worded): void {
   if (d.fencePending(n).length) return
-  d.emit({ kind: 'fence', node: n, reason: why.reason })
+  d.emit({ kind: 'fence', node: n, ...why })
   d.notice({ kind: 'needsFence', node: n, ...why })
 }
 
@@ -181,7 +181,7 @@ export function probeNode(d: Draft, n: NodeName): void {
     const w = d.wrs(r, n)
     w.state = 'unknown'
     w.probeSent = true
-    d.emit({ kind: 'probe', resource: r, node: n, reason: 'learn the state before acting' })
+    d.emit({ kind: 'probe', resource: r, node: n, ...msg('said.why.learnFirst', {}, 'learn the state before acting') })
   })
 }
 

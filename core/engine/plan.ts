@@ -37,6 +37,8 @@ export interface Action {
   timeoutMs: number
   after: string[]
   reason: string
+  /** The reason in words of the locale files (core/engine/said.ts), for the timeline's readers. */
+  said?: Said
   /** cancel: the id of the action to cancel. */
   target?: string
   /** The engine's own bookkeeping (its clock, `now` of step()): past this the result counts as lost.

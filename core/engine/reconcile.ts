@@ -9,7 +9,7 @@ import { nodeUsable, unsafeElsewhere } from './placement.js'
 import { autoTarget, limitedWhy } from './license.js'
 import { groupStateOn } from './group-state.js'
 import { mayRun } from './state.js'
-import { msg } from './said.js'
+import { msg, type Worded } from './said.js'
 
 export function reconcile(d: Draft, g: string): void {
   const gi = d.idx.groups.get(g)
@@ -26,7 +26,7 @@ export function reconcile(d: Draft, g: string): void {
       unknownUp = true
       if (!s.probeSent) {
         d.wrs(r, n).probeSent = true
-        d.emit({ kind: 'probe', resource: r, node: n, reason: 'state unknown' })
+        d.emit({ kind: 'probe', resource: r, node: n, ...msg('said.why.stateUnknown', {}, 'state unknown') })
       }
     }
   }
@@ -69,7 +69,7 @@ export function reconcile(d: Draft, g: string): void {
         .get(r)!
         .parents.filter((p) => ids.has(p))
         .map((p) => ids.get(p)!)
-      const a = d.emit({ kind: 'offline', resource: r, node: n, after, reason: offlineReason(d, g, r, n, target) })
+      const a = d.emit({ kind: 'offline', resource: r, node: n, after, ...offlineReason(d, g, r, n, target) })
       ids.set(r, a.id)
       offActions.push(a)
       const s = d.rs(r, n)!
@@ -103,7 +103,9 @@ export function reconcile(d: Draft, g: string): void {
       resource: r,
       node: target,
       after: childIds.length ? childIds : sinks,
-      reason: s.state === 'faulted' ? 'restart in place' : 'wanted online',
+      ...(s.state === 'faulted'
+        ? msg('said.why.restartInPlace', {}, 'restart in place')
+        : msg('said.why.wantedOnline', {}, 'wanted online')),
     })
     on.set(r, a.id)
     if (s.state === 'offline') d.wrs(r, target).state = 'onlining'
@@ -143,10 +145,13 @@ function autoPlacement(d: Draft, g: string): void {
   }
 }
 
-function offlineReason(d: Draft, g: string, r: string, n: NodeName, target: NodeName | null): string {
+function offlineReason(d: Draft, g: string, r: string, n: NodeName, target: NodeName | null): Worded {
   const s = d.rs(r, n)!
-  if (s.state === 'faulted') return s.restart ? 'restart in place' : 'faulted: take down'
-  if (target === null) return 'group offline'
-  if (n !== target) return `group belongs on ${target}`
-  return d.group(g)!.want[r] ? 'dependency restarts' : 'not wanted online'
+  if (s.state === 'faulted')
+    return s.restart ? msg('said.why.restartInPlace', {}, 'restart in place') : msg('said.why.faultedDown', {}, 'faulted: take down')
+  if (target === null) return msg('said.why.groupOffline', {}, 'group offline')
+  if (n !== target) return msg('said.why.belongsOn', { node: target }, `group belongs on ${target}`)
+  return d.group(g)!.want[r]
+    ? msg('said.why.dependencyRestarts', {}, 'dependency restarts')
+    : msg('said.why.notWanted', {}, 'not wanted online')
 }

@@ -55,7 +55,12 @@ export function onActionResult(d: Draft, ev: ActionResultEvent): void {
   if (a.kind === 'online') return onlineFailed(d, r, a.node, ev.recoverable, why)
   if (a.kind === 'offline') {
     // A failed or timed-out offline: force it down with clean. Whatever waited is re-planned afterwards.
-    d.emit({ kind: 'clean', resource: r, node: a.node, reason: `offline failed: ${why.reason}` })
+    d.emit({
+      kind: 'clean',
+      resource: r,
+      node: a.node,
+      ...msg('said.why.offlineFailed', { why: asParam(why) }, `offline failed: ${why.reason}`),
+    })
     return
   }
   // clean failed: only fencing the node makes it safe.

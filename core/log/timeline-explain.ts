@@ -3,7 +3,7 @@
 // answers it; the words are the same because the code is.
 import type { TimelineEntry } from './timeline.js'
 import { entriesFor } from './timeline-read.js'
-import { t, type Locale } from '../i18n/messages.js'
+import { t, say, type Locale } from '../i18n/messages.js'
 
 export interface ExplainGroupConfig {
   name: string
@@ -108,7 +108,7 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[], l: Locale): { rul
       const byCommand = lastCommand && lastCommand.target === e.target ? lastCommand : null
       const goneText = gone.map((n) => t(l, fenced.has(n) ? 'cli.explain.goneFenced' : 'cli.explain.goneLost', { node: n })).join(', ')
       const rule = byCommand
-        ? t(l, 'cli.explain.ruleCommand', { node: e.target, command: byCommand.text })
+        ? t(l, 'cli.explain.ruleCommand', { node: e.target, command: say(l, byCommand.said, byCommand.text) })
         : first === e.target
           ? gone.length
             ? t(l, 'cli.explain.ruleFirstGone', { group, order, gone: goneText, node: e.target })
@@ -123,26 +123,28 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[], l: Locale): { rul
   }
 
   const summary: string[] = []
+  /** An entry in the reader's language (its stored English when it has no words). */
+  const said = (e: TimelineEntry) => say(l, e.said, e.text)
   summary.push(
     where
-      ? t(l, 'cli.explain.here', { group, node: where.target ?? '', time: where.wall, text: where.text })
+      ? t(l, 'cli.explain.here', { group, node: where.target ?? '', time: where.wall, text: said(where) })
       : t(l, 'cli.explain.hereNone', { group }),
   )
   if (move) {
-    const why = move.at.kind === 'notice' ? move.at.text : t(l, 'cli.explain.movedTo', { to: move.to, from: move.from.join(', ') })
+    const why = move.at.kind === 'notice' ? said(move.at) : t(l, 'cli.explain.movedTo', { to: move.to, from: move.from.join(', ') })
     summary.push(t(l, 'cli.explain.moved', { why }))
     for (const n of move.from) {
       const lo = lost.get(n)
       const f = fenced.get(n)
-      if (lo) summary.push(t(l, 'cli.explain.lost', { node: n, text: lo.text, time: lo.wall, by: lo.node }))
-      if (f) summary.push(t(l, 'cli.explain.fenced', { node: n, text: f.text, time: f.wall }))
+      if (lo) summary.push(t(l, 'cli.explain.lost', { node: n, text: said(lo), time: lo.wall, by: lo.node }))
+      if (f) summary.push(t(l, 'cli.explain.fenced', { node: n, text: said(f), time: f.wall }))
       for (const x of move.faults.values())
         if (x.target === n)
           summary.push(
             t(l, 'cli.explain.faulted', {
               resource: x.resource ?? t(l, 'cli.explain.aResource'),
               node: n,
-              text: x.text,
+              text: said(x),
               time: x.wall,
               by: x.node,
             }),
@@ -156,7 +158,7 @@ function tell(cfg: ExplainGroupConfig, story: TimelineEntry[], l: Locale): { rul
     .filter((e) => e.kind === 'notice' && BLOCKERS.has(e.what) && (e.group === group || e.group === undefined))
   if (blockers.length) {
     summary.push(t(l, where ? 'cli.explain.blockedAgain' : 'cli.explain.blocked'))
-    for (const e of blockers.slice(-5)) summary.push(`  ${e.wall} [${e.node}] ${e.what}: ${e.text}`)
+    for (const e of blockers.slice(-5)) summary.push(`  ${e.wall} [${e.node}] ${e.what}: ${said(e)}`)
   }
   return { rules, summary }
 }

@@ -7,7 +7,7 @@
 // disk (bounded by DURABLE_BOUND_MS, so a hung disk never holds a fence past the dead time).
 // `mccs explain` reads it (core/log/timeline-read.ts).
 import { open, rename, stat, type FileHandle } from 'node:fs/promises'
-import type { Action, EngineEvent, EngineState, StepResult } from '../engine/index.js'
+import { codeWord, type Action, type EngineEvent, type EngineState, type Said, type SaidParam, type StepResult } from '../engine/index.js'
 
 export const TIMELINE_FILE = 'timeline.jsonl'
 /** Past this size the file becomes timeline.jsonl.1 (one generation kept). */
@@ -35,10 +35,17 @@ export interface TimelineEntry {
   resource?: string
   /** The node it is about (an action's node, a lost node, a fenced node). */
   target?: string
-  /** Plain words: what and why. */
+  /** Plain words: what and why (English). */
   text: string
+  /** The same in words of the locale files (core/engine/said.ts), when this version wrote it. */
+  said?: Said
   /** Extra facts: an action's id and rule, a result's status and answer, a view's members. */
   data?: Record<string, unknown>
+}
+
+/** An entry's English text and its words (core/engine/said.ts). */
+function msg(key: string, params: Record<string, SaidParam>, text: string): { text: string; said: Said } {
+  return { text, said: { key, params } }
 }
 
 export const monoNow = (): number => Number(process.hrtime.bigint() / 1000n) / 1000
@@ -57,16 +64,19 @@ function describeInput(
       const lost = Object.entries(members)
         .filter(([, m]) => m === 'down')
         .map(([n]) => n)
+      const view = Object.entries(members)
+        .map(([n, m]) => `${n} ${m}`)
+        .join(', ')
       return {
         kind: 'view',
         what: 'start',
         ...(ev.node ? { target: ev.node } : {}),
         data: { members },
-        text: ev.node
-          ? `node ${ev.node} joined: probing it`
-          : `engine started here (view: ${Object.entries(members)
-              .map(([n, m]) => `${n} ${m}`)
-              .join(', ')})${lost.length ? `; lost: ${lost.join(', ')}` : ''}`,
+        ...(ev.node
+          ? msg('said.tl.joined', { node: ev.node }, `node ${ev.node} joined: probing it`)
+          : lost.length
+            ? msg('said.tl.startedLost', { view, lost: lost.join(', ') }, `engine started here (view: ${view}); lost: ${lost.join(', ')}`)
+            : msg('said.tl.started', { view }, `engine started here (view: ${view})`)),
       }
     }
     case 'nodeChange':
@@ -75,17 +85,23 @@ function describeInput(
         what: 'nodeChange',
         target: ev.node,
         data: { membership: ev.membership },
-        text:
-          ev.membership === 'down'
-            ? `node ${ev.node} lost (left the view)`
-            : ev.membership === 'up'
-              ? `node ${ev.node} back in the view`
-              : `node ${ev.node} ${ev.membership}`,
+        ...(ev.membership === 'down'
+          ? msg('said.tl.nodeDown', { node: ev.node }, `node ${ev.node} lost (left the view)`)
+          : ev.membership === 'up'
+            ? msg('said.tl.nodeUp', { node: ev.node }, `node ${ev.node} back in the view`)
+            : msg('said.tl.nodeFenced', { node: ev.node }, `node ${ev.node} ${ev.membership}`)),
       }
     case 'nodeMode':
-      return { kind: 'input', what: 'nodeMode', target: ev.node, text: `node ${ev.node} ${ev.standby ? 'entered' : 'left'} standby` }
+      return {
+        kind: 'input',
+        what: 'nodeMode',
+        target: ev.node,
+        ...(ev.standby
+          ? msg('said.tl.standbyOn', { node: ev.node }, `node ${ev.node} entered standby`)
+          : msg('said.tl.standbyOff', { node: ev.node }, `node ${ev.node} left standby`)),
+      }
     case 'licenseChange':
-      return { kind: 'input', what: 'licenseChange', text: 'licences changed' }
+      return { kind: 'input', what: 'licenseChange', ...msg('said.tl.licences', {}, 'licences changed') }
     case 'monitorResult':
       return {
         kind: 'input',
@@ -93,7 +109,17 @@ function describeInput(
         resource: ev.resource,
         target: ev.node,
         data: { status: ev.status, answer: ev.answer },
-        text: `monitor of ${ev.resource} on ${ev.node}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}`,
+        ...msg(
+          'said.tl.monitor',
+          {
+            resource: ev.resource,
+            node: ev.node,
+            status: codeWord('status', ev.status),
+            answer: codeWord('answer', ev.answer),
+            why: ev.reason ? ` (${ev.reason})` : '', // the plugin's own words
+          },
+          `monitor of ${ev.resource} on ${ev.node}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}`,
+        ),
       }
     case 'actionResult': {
       const a = actions.get(ev.actionId)
@@ -106,6 +132,21 @@ function describeInput(
         ...(a ? { target: a.node } : {}),
         data: { id: ev.actionId, status: ev.status, answer: ev.answer, ...(ev.code ? { code: ev.code } : {}) },
         text: `${what}: ${ev.status}/${ev.answer}${ev.reason ? ` (${ev.reason})` : ''}`,
+        ...(a
+          ? {
+              said: {
+                key: a.kind === 'fence' ? 'said.tl.fenceResult' : 'said.tl.result',
+                params: {
+                  kind: codeWord('action', a.kind),
+                  subject: a.resource ?? a.group ?? '',
+                  node: a.node,
+                  status: codeWord('status', ev.status),
+                  answer: codeWord('answer', ev.answer),
+                  why: ev.reason ? ` (${ev.reason})` : '', // the executor's or plugin's own words
+                },
+              },
+            }
+          : {}),
       }
     }
     default: {
@@ -113,13 +154,21 @@ function describeInput(
       const c0 = ev as EngineEvent & { group?: string; resource?: string; node?: string; to?: string; user?: string }
       // A switch names its destination `to`: the node the operator sent the group to, like an online's `node`.
       const c = { ...c0, node: c0.node ?? c0.to }
+      const user = c.user ?? '?'
+      const subject = `${c.group ? ` ${c.group}` : ''}${c.resource ? ` ${c.resource}` : ''}`
       return {
         kind: 'input',
         what: c.type,
         ...(c.group ? { group: c.group } : {}),
         ...(c.resource ? { resource: c.resource } : {}),
         ...(c.node ? { target: c.node } : {}),
-        text: `operator ${c.user ?? '?'}: ${c.type}${c.group ? ` ${c.group}` : ''}${c.resource ? ` ${c.resource}` : ''}${c.node ? ` (node ${c.node})` : ''}`,
+        ...(c.node
+          ? msg(
+              'said.tl.commandOn',
+              { user, command: c.type, subject, node: c.node },
+              `operator ${user}: ${c.type}${subject} (node ${c.node})`,
+            )
+          : msg('said.tl.command', { user, command: c.type, subject }, `operator ${user}: ${c.type}${subject}`)),
       }
     }
   }
@@ -158,6 +207,7 @@ export class Timeline {
         ...(n.node ? { target: n.node } : {}),
         ...(n.code ? { data: { code: n.code } } : {}),
         text: n.reason,
+        ...(n.said ? { said: n.said } : {}),
       })
     }
     for (const a of r.plan.actions) {
@@ -176,6 +226,13 @@ export class Timeline {
         target: a.node,
         data: { id: a.id, ...(a.after.length ? { after: a.after } : {}) },
         text: `${a.kind} ${obj}: ${a.reason}`,
+        said:
+          a.kind === 'fence'
+            ? { key: 'said.tl.decideFence', params: { kind: codeWord('action', a.kind), node: a.node, why: a.said ?? a.reason } }
+            : {
+                key: 'said.tl.decide',
+                params: { kind: codeWord('action', a.kind), subject: a.resource ?? a.group ?? '', node: a.node, why: a.said ?? a.reason },
+              },
       })
     }
   }
@@ -186,11 +243,17 @@ export class Timeline {
     const key = JSON.stringify([v.coordinator, v.partition, v.quorate])
     if (key === this.lastView) return
     this.lastView = key
+    const members = v.partition.join(', ') || '(none)'
+    const coordinator = v.coordinator ?? 'none'
+    const why = v.reason ? ` (${v.reason})` : ''
     this.add({
       kind: 'view',
       what: 'view',
       data: { coordinator: v.coordinator, partition: v.partition, quorate: v.quorate },
-      text: `view: ${v.partition.join(', ') || '(none)'}; coordinator ${v.coordinator ?? 'none'}; ${v.quorate ? 'quorate' : 'NOT quorate'}${v.reason ? ` (${v.reason})` : ''}`,
+      // The cluster layer's reason stays its own English.
+      ...(v.quorate
+        ? msg('said.tl.view', { members, coordinator, why }, `view: ${members}; coordinator ${coordinator}; quorate${why}`)
+        : msg('said.tl.viewNoQuorum', { members, coordinator, why }, `view: ${members}; coordinator ${coordinator}; NOT quorate${why}`)),
     })
   }
 

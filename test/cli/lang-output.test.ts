@@ -3,8 +3,8 @@
 // summary under the first line, `mccs explain`'s placement rules, summary and entry kinds, `mccs mirror`
 // status/verify/usage, `mccs license keygen|issue`. Each command's Korean output is asserted line by line
 // (a key missing in ko would print the English line and fail here; test/i18n/consistency.test.ts fails on
-// the key itself), its English output too, and --json is the same in both. What an agent recorded in words
-// (a timeline entry's text, an error's reason) stays English, as docs/i18n.md says.
+// the key itself), its English output too, and --json is the same in both. A timeline entry the agent wrote
+// with its words (core/engine/said.ts) reads in Korean too; an error's reason stays English (docs/i18n.md).
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -333,19 +333,25 @@ t.test('mccs explain: placement rules, summary and entry kinds in Korean; --json
   t.match(ko, /^web — 타임라인 \(/m, "the frame (h18's keys)")
   t.match(
     ko,
-    /\[n2\] 알림 failover from lost node n1 → 배치 규칙: web의 순서\(n1, n2, n3\)에서 n1을\(를\) 빼고 처음 쓸 수 있는 노드는 n2\n/,
-    "an entry's kind and its rule in Korean; what the agent recorded in English",
+    /\[n2\] 알림 유실된 노드 n1에서 페일오버 → 배치 규칙: web의 순서\(n1, n2, n3\)에서 n1을\(를\) 빼고 처음 쓸 수 있는 노드는 n2\n/,
+    "an entry's kind, what the agent recorded (its words) and its rule in Korean",
   )
-  t.match(ko, /\[n2\] 입력 operator ops: groupOnline web/)
-  t.match(ko, /\[n2\] 결정 online ip on n2/)
-  t.match(ko, /\[n2\] 뷰 {3}view: n2, n3/, 'the column as wide on a terminal (Hangul takes two columns)')
+  t.match(ko, /\[n2\] 입력 운영자 ops: groupOnline web \(노드 n1\)/)
+  t.match(ko, /\[n2\] 결정 노드 n2에서 ip 온라인: 온라인이어야 함/)
+  t.match(ko, /\[n2\] 알림 노드 n1 펜싱됨\n/)
+  t.match(
+    ko,
+    /\[n2\] 뷰 {3}뷰: n2, n3; 코디네이터 n2; 쿼럼 있음 \(majority\)/,
+    'the column as wide on a terminal (Hangul takes two columns)',
+  )
   t.match(ko, /\n왜 여기 있는가: web은\(는\) \S+에 n2에서 온라인이 되었습니다 \(.+\)\.\n/)
   t.match(
     ko,
-    /\n왜 옮겨졌는가: failover from lost node n1\.\n {2}n1 유실: node n1 lost .*\(.+, n2에서 봄\)\.\n {2}그룹이 옮겨지기 전에 n1이\(가\) 펜싱됨: fence n1: done\/ok/,
+    /\n왜 옮겨졌는가: 유실된 노드 n1에서 페일오버\.\n {2}n1 유실: 노드 n1 유실\(뷰에서 빠짐\) \(.+, n2에서 봄\)\.\n {2}그룹이 옮겨지기 전에 n1이\(가\) 펜싱됨: 노드 n1 펜싱: 완료\/정상/,
   )
   t.match(ko, /\n {2}배치 규칙: web의 순서\(n1, n2, n3\)에서 n1을\(를\) 빼고 처음 쓸 수 있는 노드는 n2\.$/)
   t.notMatch(ko, /Why |placement rule|seen by|fenced before|away from/, 'no English frame left')
+  t.notMatch(ko, /failover from|operator ops|learn the state|wanted online|done\/ok|lost \(left/, "no English left in the agent's records")
   const en = await explain('--lang', 'en')
   t.match(
     en,

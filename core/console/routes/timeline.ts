@@ -7,6 +7,7 @@ import { mergeTimelines, parseSince } from '../../log/timeline-read.js'
 import { explainGroup } from '../../log/timeline-explain.js'
 import { MccsError } from '../../errors.js'
 import type { RouteDeps } from './deps.js'
+import { requestLanguage } from '../language.js'
 
 const MAX_LIMIT = 5000
 
@@ -69,7 +70,8 @@ export function registerTimelineRoutes(app: FastifyInstance, deps: RouteDeps): v
       const rules = new Map<TimelineEntry, string>()
       const explanation: TimelineReply['explanation'] = []
       for (const g of cfg ? [cfg] : main.groups) {
-        const x = explainGroup(g, resourcesOf(g.name), all, since)
+        // The summary and the rules in the reader's language (the entries carry their own words: `said`).
+        const x = explainGroup(g, resourcesOf(g.name), all, since, requestLanguage(deps.accounts, deps.productLang, req))
         explanation.push({ group: g.name, summary: x.summary })
         for (const [e, r] of x.rules) rules.set(e, r)
         if (cfg) story = x.story

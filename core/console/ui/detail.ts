@@ -24,7 +24,7 @@ import { showError, report } from './actions.js'
 import { showConfigWarnings } from './config-warnings.js'
 import { timelineTab } from './timeline-view.js'
 import { mirrorTab } from './mirror-view.js'
-import { fmtClock, tr, trOr, lang } from './i18n.js'
+import { fmtClock, tr, trOr, trSaid, lang } from './i18n.js'
 
 interface View {
   el: HTMLElement
@@ -464,9 +464,9 @@ function resourceStateTable(g: string): Node {
                             tr('ui.dd.lastHeard', { state: stateWord(x.state), why: v.perNode[n]!.why ?? '' }),
                             v.perNode[n]!.text,
                           )
-                        : badge(x.state, x.fault ?? undefined),
+                        : badge(x.state, x.fault ? trSaid(x.faultSaid, x.fault) : undefined),
                       !x.monitored && h('span', { class: 'muted' }, ` ${tr('ui.dd.notMonitored')}`),
-                      x.fault && h('div', { class: 'fault' }, x.fault),
+                      x.fault && h('div', { class: 'fault' }, trSaid(x.faultSaid, x.fault)),
                     ]
                   : badge('unknown'),
               )
@@ -694,7 +694,7 @@ function oneResourceState(r: string): Node {
             h('th', { scope: 'row' }, n),
             h('td', null, badge(x?.state)),
             h('td', null, x ? activationToggle(r, [x.monitored], n) : '—'),
-            h('td', null, x?.fault ?? ''),
+            h('td', null, x?.fault ? trSaid(x.faultSaid, x.fault) : ''),
             h('td', null, x?.restarts ?? ''),
             h('td', null, x?.misses ?? ''),
           )

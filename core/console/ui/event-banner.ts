@@ -6,7 +6,7 @@
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
 import { nodeLost } from './states.js'
-import { fmtClock, tr, trOr } from './i18n.js'
+import { fmtClock, tr, trOr, trSaid } from './i18n.js'
 
 const RECENT_MS = 10 * 60_000
 const MAX_SHOWN = 6
@@ -82,7 +82,13 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
       .filter(Boolean)
       .join(', ')
     out.push(
-      line(n.kind, look.level, look.icon, `${t} ${trOr(`ui.ev.${n.kind}`, n.kind)}${what ? ` (${what})` : ''}: ${n.reason}`, keyOf(n)),
+      line(
+        n.kind,
+        look.level,
+        look.icon,
+        `${t} ${trOr(`ui.ev.${n.kind}`, n.kind)}${what ? ` (${what})` : ''}: ${trSaid(n.said, n.reason)}`,
+        keyOf(n),
+      ),
     )
   }
   // One fault gives a fault, a group fault, a failover and the same on the next node: six lines that pushed

@@ -1,7 +1,7 @@
 // The console's language: the product language the page was served in (<html lang>) until a user logs
 // in, then the user's own (GET /api/session). Every string the console shows goes through tr(); a switch
 // in Preferences sets the language and the main screen is built again in it.
-import { t, isLocale, type Locale, type MessageKey, type Params } from '../../i18n/messages.js'
+import { t, say, isLocale, type Locale, type MessageKey, type Params, type Said } from '../../i18n/messages.js'
 import { formatTime, formatClock } from '../../i18n/time.js'
 
 let current: Locale = isLocale(document.documentElement.lang) ? document.documentElement.lang : 'en'
@@ -31,6 +31,10 @@ export function trOr(key: string, fallback: string, params?: Params): string {
   const s = t(current, key as MessageKey, params)
   return s === key ? fallback : s
 }
+
+/** What the agent recorded in words (a fault's reason, a notice, a timeline entry) in the console's language;
+ *  the English it stored when the record has no words (an older agent, a plugin's own reason). */
+export const trSaid = (said: Said | null | undefined, english: string): string => say(current, said, english)
 
 /** The product's one date/time format, in the console's language. */
 export const fmtTime = (at: number | string, o: { ms?: boolean } = {}): string => formatTime(current, at, o)

@@ -6,7 +6,7 @@ import { h, replace } from './dom.js'
 import { api, ApiError, type TimelineReply } from './api.js'
 import { state, groupStatus } from './store.js'
 import { button } from './dialogs.js'
-import { fmtTime, fmtClock, tr, trOr } from './i18n.js'
+import { fmtTime, fmtClock, tr, trOr, trSaid } from './i18n.js'
 
 /** The Since choices; their words are ui.tl.since.<value> ('all' for everything kept). */
 const SINCE = ['', '15m', '1h', '6h', '1d']
@@ -123,7 +123,9 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
           h(
             'tr',
             null,
-            ['Time', 'Node', 'Kind', 'What happened'].map((x) => h('th', { scope: 'col' }, x)),
+            [tr('ui.tl.col.time'), tr('ui.tl.col.node'), tr('ui.tl.col.kind'), tr('ui.tl.col.what')].map((x) =>
+              h('th', { scope: 'col' }, x),
+            ),
           ),
         ),
         h(
@@ -135,8 +137,14 @@ export function timelineTab(group: string | null): { el: HTMLElement; update(): 
               { 'data-node': e.node, 'data-kind': e.kind, 'data-what': e.what, 'data-wall': e.wall, 'data-seq': e.seq },
               h('td', { class: 'tl-time' }, h('time', { datetime: e.wall, title: e.wall }, fmtWall(e.wall))),
               h('td', null, e.node),
-              h('td', null, h('span', { class: `tl-kind tl-kind-${e.kind}` }, e.kind), ' ', h('span', { class: 'muted' }, e.what)),
-              h('td', null, e.text, e.rule && h('div', { class: 'tl-rule' }, `→ ${e.rule}`)),
+              h(
+                'td',
+                null,
+                h('span', { class: `tl-kind tl-kind-${e.kind}` }, trOr(`cli.explain.kind.${e.kind}`, e.kind)),
+                ' ',
+                h('span', { class: 'muted' }, e.what),
+              ),
+              h('td', null, trSaid(e.said, e.text), e.rule && h('div', { class: 'tl-rule' }, `→ ${e.rule}`)),
             ),
           ),
         ),
