@@ -487,7 +487,9 @@ export class Agent extends EventEmitter {
       ...(target ? { target } : {}),
       args,
       result: outcome.status,
-      ...(outcome.status === 'rejected' ? { code: outcome.code, reason: outcome.reason } : {}),
+      ...(outcome.status === 'rejected'
+        ? { code: outcome.code, reason: outcome.reason, ...(outcome.said ? { said: outcome.said } : {}) }
+        : {}),
     })
     this.log.log(outcome.status === 'accepted' ? 'info' : 'warn', `operator command ${cmd.type} ${outcome.status}`, {
       user,
@@ -734,7 +736,7 @@ export class Agent extends EventEmitter {
       n = {
         ...n,
         reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : why === 'joining' ? 'it was just added and has not joined yet' : 'standby'}): no fence needed`,
-        said: { key: 'said.parked', params: { node: n.node!, why: { key: `said.parkedWhy.${why}` } } },
+        said: { id: 'said.parked', params: { node: n.node!, why: { id: `said.parkedWhy.${why}` } } },
       }
     const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind)
       ? 'error'

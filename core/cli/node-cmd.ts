@@ -9,7 +9,7 @@ import { currentUser } from './user.js'
 import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t, type Locale } from '../i18n/messages.js'
+import { t, say, type Locale, type Said } from '../i18n/messages.js'
 
 export async function nodeCommand(
   args: string[],
@@ -67,7 +67,7 @@ export async function nodeCommand(
 
 async function maintenance(on: boolean, node: string, o: { socket: string; json: boolean; locale?: Locale }, io: CliIO): Promise<number> {
   const l = o.locale ?? 'en'
-  let r: { outcome: { status: string; code?: string; reason?: string } }
+  let r: { outcome: { status: string; code?: string; reason?: string; said?: Said } }
   try {
     r = await rpc(o.socket, 'command', { cmd: { type: 'nodeMaintenance', node, on, user: currentUser() } }, 60_000)
   } catch (err) {
@@ -78,7 +78,7 @@ async function maintenance(on: boolean, node: string, o: { socket: string; json:
   }
   if (o.json) io.out(JSON.stringify({ node, maintenance: on, outcome: r.outcome }, null, 2))
   if (r.outcome.status !== 'accepted') {
-    if (!o.json) io.err(t(l, 'cli.ops.rejected', { reason: r.outcome.reason ?? '', code: r.outcome.code ?? '' }))
+    if (!o.json) io.err(t(l, 'cli.ops.rejected', { reason: say(l, r.outcome.said, r.outcome.reason ?? ''), code: r.outcome.code ?? '' }))
     return EXIT.REJECTED
   }
   if (!o.json) io.out(t(l, on ? 'cli.node.maintenanceOn' : 'cli.node.maintenanceOff', { node }))

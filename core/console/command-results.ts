@@ -5,8 +5,8 @@
 // sent it (console, CLI, API). The record goes after the "accepted" one; oplog-view.ts pairs the two.
 import type { Agent } from '../agent/agent.js'
 import type { AgentStatus } from '../agent/status.js'
-import type { EngineEvent, OperatorCommand, Plan } from '../engine/index.js'
-import { isOperatorCommand } from '../engine/index.js'
+import type { EngineEvent, OperatorCommand, Plan, Said, SaidParam } from '../engine/index.js'
+import { isOperatorCommand, msg } from '../engine/index.js'
 import { tailLines } from './log-files.js'
 
 /** A command that has not ended by then is logged as failed (the engine's own deadlines are shorter). */
@@ -28,17 +28,36 @@ interface Pending {
   group: string | undefined
   target: string | undefined
   at: number
-  why: string[]
+  why: Array<{ reason: string; said?: Said }>
   timer: NodeJS.Timeout
 }
-type Final = { result: 'done' | 'failed'; reason?: string }
+/** `said`: the reason in words of the locale files (core/engine/said.ts), as the console shows it. */
+type Final = { result: 'done' | 'failed'; reason?: string; said?: Said }
+
+/** Items said one after another, in English joined by `sep` ('; ' or ', '): a chain of said.op.list* keys. */
+function listOf(items: Array<{ reason: string; said?: SaidParam }>, sep: '; ' | ', '): { reason: string; said: SaidParam } {
+  const reason = items.map((x) => x.reason).join(sep)
+  const key = sep === '; ' ? 'said.op.listSemi' : 'said.op.listComma'
+  const said = items.map((x) => x.said ?? x.reason).reduce((a, b) => ({ id: key, params: { a, b } }))
+  return { reason, said }
+}
+/** "online on n1, offline on n2": each state on its node. */
+function statesOn(states: Array<[string, string]>): { reason: string; said: SaidParam } {
+  return listOf(
+    states.map(([n, s]) => msg('said.op.stateOn', { state: { id: `said.state.${s}` }, node: n }, `${s} on ${n}`)),
+    ', ',
+  )
+}
 
 export class CommandResults {
   private readonly pending = new Set<Pending>()
   private readonly onStep = (ev: EngineEvent, r: { plan: Plan; outcome?: { status: string } }) => this.step(ev, r)
   private readonly onResign = () => {
     for (const p of [...this.pending])
-      this.finish(p, { result: 'failed', reason: 'this node stopped deciding (no longer the coordinator) before the command ended' })
+      this.finish(p, {
+        result: 'failed',
+        ...msg('said.op.resigned', {}, 'this node stopped deciding (no longer the coordinator) before the command ended'),
+      })
   }
 
   constructor(private readonly agent: Agent) {}
@@ -70,7 +89,11 @@ export class CommandResults {
         at: Date.now(),
         why: [],
         timer: setTimeout(
-          () => this.finish(p, { result: 'failed', reason: `no final state within ${GIVE_UP_MS / 60_000} minutes` }),
+          () =>
+            this.finish(p, {
+              result: 'failed',
+              ...msg('said.op.noFinal', { min: GIVE_UP_MS / 60_000 }, `no final state within ${GIVE_UP_MS / 60_000} minutes`),
+            }),
           GIVE_UP_MS,
         ),
       }
@@ -79,7 +102,8 @@ export class CommandResults {
     }
     if (!this.pending.size) return
     for (const p of this.pending) {
-      for (const n of r.plan.notices) if (WHY.has(n.kind) && (!p.group || n.group === p.group)) p.why.push(n.reason)
+      for (const n of r.plan.notices)
+        if (WHY.has(n.kind) && (!p.group || n.group === p.group)) p.why.push({ reason: n.reason, ...(n.said ? { said: n.said } : {}) })
     }
     let st: AgentStatus
     try {
@@ -133,6 +157,7 @@ export class CommandResults {
         args,
         result: f.result,
         ...(f.reason ? { reason: f.reason } : {}),
+        ...(f.said ? { said: f.said } : {}),
       })
       .catch((e: unknown) => this.agent.log.log('error', 'operation log not written', { command, user, error: (e as Error).message }))
   }
@@ -141,10 +166,15 @@ export class CommandResults {
 /** Ended, and how; null while it may still reach its target. */
 function judge(p: Pending, st: AgentStatus): Final | null {
   const g = p.group ? st.groups.find((x) => x.name === p.group) : undefined
-  if (p.group && !g) return { result: 'failed', reason: `group ${p.group} no longer exists` }
+  if (p.group && !g) return { result: 'failed', ...msg('said.op.groupGone', { group: p.group }, `group ${p.group} no longer exists`) }
   if (g ? g.busy > 0 : st.groups.some((x) => x.busy > 0)) return null
-  const why = () => [...new Set(p.why)].join('; ')
-  const failed = (fallback: string): Final => ({ result: 'failed', reason: why() || fallback })
+  // Each reason once, in the order they came.
+  const whys = [...new Map(p.why.map((w) => [w.reason, w])).values()]
+  const why = () => listOf(whys, '; ')
+  const failed = (fallback: { reason: string; said: SaidParam }): Final => {
+    const w = whys.length ? why() : fallback
+    return { result: 'failed', reason: w.reason, ...(typeof w.said === 'object' ? { said: w.said } : {}) }
+  }
   const states = g ? Object.entries(g.nodes) : []
   const where = (s: string) => states.filter(([, x]) => x === s).map(([n]) => n)
   const cmd = p.cmd
@@ -154,29 +184,44 @@ function judge(p: Pending, st: AgentStatus): Final | null {
       const want = cmd.type === 'groupSwitch' ? cmd.to : cmd.node
       const on = where('online')
       if (on.length && (!want || on.includes(want) || cmd.type === 'groupOnline'))
-        return { result: 'done', reason: `online on ${on.join(', ')}${p.why.length ? ` (after: ${why()})` : ''}` }
-      return failed(`the group is ${states.map(([n, s]) => `${s} on ${n}`).join(', ') || 'not placed'}`)
+        return {
+          result: 'done',
+          ...(whys.length
+            ? msg('said.op.onlineOnAfter', { nodes: on.join(', '), why: why().said }, `online on ${on.join(', ')} (after: ${why().reason})`)
+            : msg('said.op.onlineOn', { nodes: on.join(', ') }, `online on ${on.join(', ')}`)),
+        }
+      return failed(
+        states.length
+          ? msg('said.op.groupIs', { states: statesOn(states).said }, `the group is ${statesOn(states).reason}`)
+          : msg('said.op.notPlaced', {}, 'the group is not placed'),
+      )
     }
     case 'resourceOnline': {
       const r = g?.resources.find((x) => x.name === cmd.resource)
       const on = Object.entries(r?.nodes ?? {})
         .filter(([, x]) => x.state === 'online')
         .map(([n]) => n)
-      return on.length ? { result: 'done', reason: `online on ${on.join(', ')}` } : failed(`${cmd.resource} is not online`)
+      return on.length
+        ? { result: 'done', ...msg('said.op.onlineOn', { nodes: on.join(', ') }, `online on ${on.join(', ')}`) }
+        : failed(msg('said.op.notOnline', { resource: cmd.resource }, `${cmd.resource} is not online`))
     }
     case 'groupOffline':
       return states.every(([, s]) => s === 'offline')
         ? { result: 'done' }
         : failed(
-            `the group is ${states
-              .filter(([, s]) => s !== 'offline')
-              .map(([n, s]) => `${s} on ${n}`)
-              .join(', ')}`,
+            msg(
+              'said.op.groupIs',
+              { states: statesOn(states.filter(([, s]) => s !== 'offline')).said },
+              `the group is ${statesOn(states.filter(([, s]) => s !== 'offline')).reason}`,
+            ),
           )
     case 'resourceOffline': {
       const r = g?.resources.find((x) => x.name === cmd.resource)
       const up = Object.entries(r?.nodes ?? {}).filter(([, x]) => x.state !== 'offline')
-      return up.length ? failed(`${cmd.resource} is ${up.map(([n, x]) => `${x.state} on ${n}`).join(', ')}`) : { result: 'done' }
+      const upOn = statesOn(up.map(([n, x]) => [n, x.state]))
+      return up.length
+        ? failed(msg('said.op.resourceIs', { resource: cmd.resource, states: upOn.said }, `${cmd.resource} is ${upOn.reason}`))
+        : { result: 'done' }
     }
     default:
       return { result: 'done' }

@@ -3,6 +3,7 @@
 // result, "done" or "failed" with the reason (command-results.ts). The view pairs them: one entry per
 // command, with `final` once it ended.
 import type { OpRecord } from '../log/oplog.js'
+import type { Said } from '../engine/index.js'
 
 export interface OplogEntry {
   at: string
@@ -16,8 +17,10 @@ export interface OplogEntry {
   result: string
   code?: string
   reason?: string
+  /** The reason in words of the locale files (the console shows it in its language). */
+  said?: Said
   /** How an accepted command ended. */
-  final?: { result: string; at: string; reason?: string }
+  final?: { result: string; at: string; reason?: string; said?: Said }
 }
 
 /** One line of operation.log as an API entry, or null for a line that is not a record. */
@@ -45,6 +48,7 @@ export function recordEntry(r: Partial<OpRecord>): OplogEntry | null {
     result: r.result ?? '',
     ...(r.code ? { code: r.code } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.said && typeof r.said === 'object' ? { said: r.said } : {}),
   }
 }
 
@@ -62,7 +66,7 @@ export function withFinals(entries: OplogEntry[]): OplogEntry[] {
   const out: OplogEntry[] = []
   for (const e of entries) {
     const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(out, e) : undefined
-    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
+    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}), ...(e.said ? { said: e.said } : {}) }
     else out.push(e)
   }
   return out

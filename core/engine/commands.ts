@@ -13,15 +13,16 @@ import { candidate, unsafeElsewhere } from './placement.js'
 import { groupStateOn } from './group-state.js'
 import { freshResourceState, mayRun } from './state.js'
 import { probeNode } from './membership.js'
-import { msg } from './said.js'
+import { msg, type Said } from './said.js'
 
 class Rejection {
   constructor(
     readonly code: ErrorCode,
     readonly reason: string,
+    readonly said: Said,
   ) {}
 }
-const no = (code: ErrorCode, reason: string): Rejection => new Rejection(code, reason)
+const no = (code: ErrorCode, w: { reason: string; said: Said }): Rejection => new Rejection(code, w.reason, w.said)
 
 export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
   const res = run(d, cmd)
@@ -34,8 +35,8 @@ export function onCommand(d: Draft, cmd: OperatorCommand): CommandOutcome {
           ? { node: cmd.node }
           : {}
   if (res instanceof Rejection) {
-    d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, ...subject })
-    return { status: 'rejected', code: res.code, reason: res.reason }
+    d.notice({ kind: 'commandRejected', command: cmd.type, user: cmd.user, code: res.code, reason: res.reason, said: res.said, ...subject })
+    return { status: 'rejected', code: res.code, reason: res.reason, said: res.said }
   }
   d.notice({ kind: 'commandAccepted', command: cmd.type, user: cmd.user, ...msg('said.accepted', {}, 'accepted'), ...subject })
   return { status: 'accepted' }
@@ -46,9 +47,13 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
   if (cmd.type === 'nodeMaintenance') return maintenance(d, cmd.node, cmd.on)
   if ('resource' in cmd) {
     const ri = d.idx.resources.get(cmd.resource)
-    if (!ri) return no('MCCS_ERR_NOT_FOUND', `no resource ${cmd.resource}`)
+    if (!ri) return no('MCCS_ERR_NOT_FOUND', msg('said.no.resource', { name: cmd.resource }, `no resource ${cmd.resource}`))
     const gi = d.idx.groups.get(ri.group)!
-    if (gi.cycle) return no('MCCS_ERR_DEP_CYCLE', `dependencies form a cycle: ${gi.cycle.join(' -> ')}`)
+    if (gi.cycle)
+      return no(
+        'MCCS_ERR_DEP_CYCLE',
+        msg('said.no.cycle', { cycle: gi.cycle.join(' -> ') }, `dependencies form a cycle: ${gi.cycle.join(' -> ')}`),
+      )
     const held = cmd.type === 'resourceOnline' || cmd.type === 'resourceOffline' ? maintained(d, gi) : undefined
     if (held) return held
     switch (cmd.type) {
@@ -64,8 +69,12 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
   }
   const gi = d.idx.groups.get(cmd.group)
   const gs = d.group(cmd.group)
-  if (!gi || !gs) return no('MCCS_ERR_NOT_FOUND', `no group ${cmd.group}`)
-  if (gi.cycle) return no('MCCS_ERR_DEP_CYCLE', `dependencies form a cycle: ${gi.cycle.join(' -> ')}`)
+  if (!gi || !gs) return no('MCCS_ERR_NOT_FOUND', msg('said.no.group', { name: cmd.group }, `no group ${cmd.group}`))
+  if (gi.cycle)
+    return no(
+      'MCCS_ERR_DEP_CYCLE',
+      msg('said.no.cycle', { cycle: gi.cycle.join(' -> ') }, `dependencies form a cycle: ${gi.cycle.join(' -> ')}`),
+    )
   const g = cmd.group
   switch (cmd.type) {
     case 'groupLock':
@@ -82,13 +91,13 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
     case 'groupProbe':
       return probe(d, gi, gi.order)
   }
-  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', msg('said.no.busy', {}, 'actions are in progress (flush cancels them)'))
   const held = cmd.type === 'groupClear' ? undefined : maintained(d, gi)
   if (held) return held
   switch (cmd.type) {
     case 'groupOnline': {
       const n = cmd.node ?? gs.activeNode ?? candidate(d, gi) ?? firstUp(d, gi)
-      if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no node of the group is up')
+      if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', msg('said.no.noNodeUp', {}, 'no node of the group is up'))
       const bad = placeable(d, gi, n, gi.order)
       if (bad) return bad
       const w = d.wgroup(g)
@@ -112,10 +121,11 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
     case 'groupSwitch': {
       const from = gs.activeNode
       const st = from ? groupStateOn(d, gi, from) : 'offline'
-      if (!from || (st !== 'online' && st !== 'partial')) return no('MCCS_ERR_GROUP_OFFLINE', 'group is not online: use online')
+      if (!from || (st !== 'online' && st !== 'partial'))
+        return no('MCCS_ERR_GROUP_OFFLINE', msg('said.no.notOnline', {}, 'group is not online: use online'))
       const to = cmd.to ?? candidate(d, gi, from)
-      if (!to) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no other node can take the group')
-      if (to === from) return no('MCCS_ERR_INVALID', `group is already on ${to}`)
+      if (!to) return no('MCCS_ERR_NODE_UNAVAILABLE', msg('said.noOtherNode', {}, 'no other node can take the group'))
+      if (to === from) return no('MCCS_ERR_INVALID', msg('said.no.alreadyOn', { node: to }, `group is already on ${to}`))
       const bad = placeable(d, gi, to, gi.order, from)
       if (bad) return bad
       const w = d.wgroup(g)
@@ -130,23 +140,41 @@ function run(d: Draft, cmd: OperatorCommand): Rejection | void {
 
 /** Can these resources of the group come online on `n`? `leaving`: the node the group moves away from. */
 function placeable(d: Draft, gi: GroupIndex, n: NodeName, rs: readonly string[], leaving?: NodeName): Rejection | void {
-  if (!gi.cfg.nodes.includes(n)) return no('MCCS_ERR_INVALID', `${n} is not a node of group ${gi.cfg.name}`)
+  if (!gi.cfg.nodes.includes(n))
+    return no(
+      'MCCS_ERR_INVALID',
+      msg('said.no.notGroupNode', { node: n, group: gi.cfg.name }, `${n} is not a node of group ${gi.cfg.name}`),
+    )
   const gs = d.group(gi.cfg.name)!
   if (gs.activeNode && gs.activeNode !== n && gs.activeNode !== leaving && runsOn(d, gi, gs.activeNode)) {
-    return no('MCCS_ERR_GROUP_ONLINE_ELSEWHERE', `group is online on ${gs.activeNode}: use switch`)
+    return no(
+      'MCCS_ERR_GROUP_ONLINE_ELSEWHERE',
+      msg('said.no.onlineElsewhere', { node: gs.activeNode }, `group is online on ${gs.activeNode}: use switch`),
+    )
   }
   const ns = d.node(n)
   if (ns?.maintenance)
-    return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`)
-  if (ns?.standby) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is in standby: nothing is started there (mccs node unstandby ${n})`)
-  if (!ns || ns.membership !== 'up' || ns.needsFence) return no('MCCS_ERR_NODE_UNAVAILABLE', `${n} is not up`)
+    return no(
+      'MCCS_ERR_NODE_UNAVAILABLE',
+      msg('said.no.maintenance', { node: n }, `${n} is in maintenance: nothing is started there (mccs node unmaintenance ${n})`),
+    )
+  if (ns?.standby)
+    return no(
+      'MCCS_ERR_NODE_UNAVAILABLE',
+      msg('said.no.standby', { node: n }, `${n} is in standby: nothing is started there (mccs node unstandby ${n})`),
+    )
+  if (!ns || ns.membership !== 'up' || ns.needsFence)
+    return no('MCCS_ERR_NODE_UNAVAILABLE', msg('said.no.notUp', { node: n }, `${n} is not up`))
   for (const r of rs) {
     const s = d.rs(r, n)
-    if (!s || s.state === 'unknown') return no('MCCS_ERR_NODE_UNAVAILABLE', `${r} on ${n} is not probed yet`)
-    if (s.state === 'faulted') return no('MCCS_ERR_GROUP_FAULTED', `${r} is faulted on ${n}: clear it first`)
+    if (!s || s.state === 'unknown')
+      return no('MCCS_ERR_NODE_UNAVAILABLE', msg('said.no.notProbed', { resource: r, node: n }, `${r} on ${n} is not probed yet`))
+    if (s.state === 'faulted')
+      return no('MCCS_ERR_GROUP_FAULTED', msg('said.no.faulted', { resource: r, node: n }, `${r} is faulted on ${n}: clear it first`))
   }
   const unsafe = unsafeElsewhere(d, gi, n)
-  if (unsafe) return no('MCCS_ERR_FENCE_PENDING', `${unsafe} may still run the group and is not fenced`)
+  if (unsafe)
+    return no('MCCS_ERR_FENCE_PENDING', msg('said.no.unfenced', { node: unsafe }, `${unsafe} may still run the group and is not fenced`))
 }
 
 /** With no usable node, the first one up gives the most telling rejection (faulted, not probed). */
@@ -163,10 +191,10 @@ function runsOn(d: Draft, gi: GroupIndex, n: NodeName): boolean {
 
 function resourceOnline(d: Draft, gi: GroupIndex, r: string, node?: NodeName): Rejection | void {
   const g = gi.cfg.name
-  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', msg('said.no.busy', {}, 'actions are in progress (flush cancels them)'))
   const gs = d.group(g)!
   const n = node ?? gs.activeNode ?? candidate(d, gi) ?? firstUp(d, gi)
-  if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', 'no node of the group is up')
+  if (!n) return no('MCCS_ERR_NODE_UNAVAILABLE', msg('said.no.noNodeUp', {}, 'no node of the group is up'))
   const closure = [r, ...descendants(d.idx, r)]
   const bad = placeable(d, gi, n, closure)
   if (bad) return bad
@@ -178,14 +206,18 @@ function resourceOnline(d: Draft, gi: GroupIndex, r: string, node?: NodeName): R
 
 function resourceOffline(d: Draft, gi: GroupIndex, r: string): Rejection | void {
   const g = gi.cfg.name
-  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', 'actions are in progress (flush cancels them)')
+  if (d.busy(g)) return no('MCCS_ERR_GROUP_BUSY', msg('said.no.busy', {}, 'actions are in progress (flush cancels them)'))
   const w = d.wgroup(g)
   for (const x of [r, ...ancestors(d.idx, r)]) w.want[x] = false
 }
 
 /** Clear faults and counters; probe to learn what is really there. */
 function clear(d: Draft, gi: GroupIndex, node?: NodeName): Rejection | void {
-  if (node && !gi.cfg.nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of group ${gi.cfg.name}`)
+  if (node && !gi.cfg.nodes.includes(node))
+    return no(
+      'MCCS_ERR_INVALID',
+      msg('said.no.notGroupNode', { node, group: gi.cfg.name }, `${node} is not a node of group ${gi.cfg.name}`),
+    )
   for (const n of node ? [node] : gi.cfg.nodes) {
     for (const r of gi.order) {
       const s = d.rs(r, n)
@@ -223,7 +255,11 @@ function flush(d: Draft, gi: GroupIndex): void {
 }
 
 function probe(d: Draft, gi: GroupIndex, rs: readonly string[], node?: NodeName): Rejection | void {
-  if (node && !gi.cfg.nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of group ${gi.cfg.name}`)
+  if (node && !gi.cfg.nodes.includes(node))
+    return no(
+      'MCCS_ERR_INVALID',
+      msg('said.no.notGroupNode', { node, group: gi.cfg.name }, `${node} is not a node of group ${gi.cfg.name}`),
+    )
   for (const n of node ? [node] : gi.cfg.nodes) {
     if (!d.isUp(n) || d.node(n)?.maintenance) continue
     for (const r of rs) {
@@ -240,7 +276,8 @@ function activate(d: Draft, rs: readonly string[], on: boolean, node?: NodeName)
     const ri = d.idx.resources.get(r)
     if (!ri) continue
     const nodes = d.idx.groups.get(ri.group)!.cfg.nodes
-    if (node && !nodes.includes(node)) return no('MCCS_ERR_INVALID', `${node} is not a node of resource ${r}`)
+    if (node && !nodes.includes(node))
+      return no('MCCS_ERR_INVALID', msg('said.no.notResourceNode', { node, resource: r }, `${node} is not a node of resource ${r}`))
     for (const n of node ? [node] : nodes) {
       const s = d.rs(r, n)
       if (!s || s.monitored === on) continue
@@ -273,7 +310,11 @@ function maintained(d: Draft, gi: GroupIndex): Rejection | undefined {
     ) {
       return no(
         'MCCS_ERR_NODE_UNAVAILABLE',
-        `${n} is in maintenance and may run part of group ${gi.cfg.name}: its resources there are not managed (mccs node unmaintenance ${n})`,
+        msg(
+          'said.no.maintained',
+          { node: n, group: gi.cfg.name },
+          `${n} is in maintenance and may run part of group ${gi.cfg.name}: its resources there are not managed (mccs node unmaintenance ${n})`,
+        ),
       )
     }
   }
@@ -285,7 +326,7 @@ function maintained(d: Draft, gi: GroupIndex): Rejection | undefined {
  *  finds (adopts what runs where its group belongs, takes down the rest). */
 function maintenance(d: Draft, n: NodeName, on: boolean): Rejection | void {
   const ns = d.node(n)
-  if (!ns) return no('MCCS_ERR_NOT_FOUND', `no node ${n} in this cluster`)
+  if (!ns) return no('MCCS_ERR_NOT_FOUND', msg('said.no.node', { node: n }, `no node ${n} in this cluster`))
   if (!!ns.maintenance === on) return
   const w = d.wnode(n)
   if (on) {

@@ -102,4 +102,7 @@ export interface Plan {
 }
 
 /** The answer to an operator command. */
-export type CommandOutcome = { status: 'accepted' } | { status: 'rejected'; code: ErrorCode; reason: string }
+export type CommandOutcome =
+  | { status: 'accepted' }
+  /** `said`: the reason in words of the locale files (absent from older agents). */
+  | { status: 'rejected'; code: ErrorCode; reason: string; said?: Said }

@@ -6,13 +6,14 @@
 
 export type SaidParam = string | number | Said
 export interface Said {
-  key: string
+  /** The message key (named `id`: the logs' redaction hides any field named like `key`). */
+  id: string
   params?: Record<string, SaidParam>
 }
 
 /** The English reason and its key + parameters, to spread into a notice: `{ kind, …msg(key, params, text) }`. */
 export function msg(key: string, params: Record<string, SaidParam>, reason: string): { reason: string; said: Said } {
-  return { reason, said: { key, params } }
+  return { reason, said: { id: key, params } }
 }
 
 /** A reason as the engine passes it on: English, and its words when the engine wrote it (a plugin's own
@@ -27,4 +28,4 @@ export const asParam = (w: Worded): SaidParam => w.said ?? w.reason
 
 /** A code inside words (an answer, an execution status, an action's kind): its own key, so a reader sees
  *  it in its language; in English it reads as the code itself. */
-export const codeWord = (of: 'answer' | 'status' | 'action', code: string): Said => ({ key: `said.${of}.${code}` })
+export const codeWord = (of: 'answer' | 'status' | 'action', code: string): Said => ({ id: `said.${of}.${code}` })

@@ -44,7 +44,7 @@ export function paramsOf(text: string): string[] {
 
 /** What the agent said in words (core/engine/said.ts: a key and parameters, a parameter perhaps said too). */
 export interface Said {
-  key: string
+  id: string
   params?: Record<string, string | number | Said>
 }
 
@@ -55,7 +55,7 @@ export function say(locale: Locale, said: Said | null | undefined, english: stri
 }
 
 function render(locale: Locale, s: Said, depth = 0): string | null {
-  if (typeof s !== 'object' || typeof s.key !== 'string' || !Object.hasOwn(DICTS.en, s.key) || depth > 4) return null
+  if (typeof s !== 'object' || typeof s.id !== 'string' || !Object.hasOwn(DICTS.en, s.id) || depth > 32) return null
   const params: Params = {}
   for (const [k, v] of Object.entries(s.params ?? {})) {
     if (typeof v === 'string' || typeof v === 'number') params[k] = v
@@ -65,5 +65,5 @@ function render(locale: Locale, s: Said, depth = 0): string | null {
       params[k] = inner
     }
   }
-  return fill(DICTS[locale][s.key] ?? DICTS.en[s.key]!, params)
+  return fill(DICTS[locale][s.id] ?? DICTS.en[s.id]!, params)
 }

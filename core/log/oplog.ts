@@ -9,6 +9,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { redactConfig, type SchemaOf } from './redact.js'
 import { LOG_FILE_MODE } from './sink.js'
+import type { Said } from '../engine/index.js'
 
 export interface OpRecord {
   at: string
@@ -22,6 +23,8 @@ export interface OpRecord {
   result: 'accepted' | 'rejected' | 'done' | 'failed'
   code?: string
   reason?: string
+  /** The reason in words of the locale files (core/engine/said.ts), when the engine worded it. */
+  said?: Said
 }
 
 export interface OpLogHealth {

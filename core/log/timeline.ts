@@ -45,7 +45,7 @@ export interface TimelineEntry {
 
 /** An entry's English text and its words (core/engine/said.ts). */
 function msg(key: string, params: Record<string, SaidParam>, text: string): { text: string; said: Said } {
-  return { text, said: { key, params } }
+  return { text, said: { id: key, params } }
 }
 
 export const monoNow = (): number => Number(process.hrtime.bigint() / 1000n) / 1000
@@ -135,7 +135,7 @@ function describeInput(
         ...(a
           ? {
               said: {
-                key: a.kind === 'fence' ? 'said.tl.fenceResult' : 'said.tl.result',
+                id: a.kind === 'fence' ? 'said.tl.fenceResult' : 'said.tl.result',
                 params: {
                   kind: codeWord('action', a.kind),
                   subject: a.resource ?? a.group ?? '',
@@ -228,9 +228,9 @@ export class Timeline {
         text: `${a.kind} ${obj}: ${a.reason}`,
         said:
           a.kind === 'fence'
-            ? { key: 'said.tl.decideFence', params: { kind: codeWord('action', a.kind), node: a.node, why: a.said ?? a.reason } }
+            ? { id: 'said.tl.decideFence', params: { kind: codeWord('action', a.kind), node: a.node, why: a.said ?? a.reason } }
             : {
-                key: 'said.tl.decide',
+                id: 'said.tl.decide',
                 params: { kind: codeWord('action', a.kind), subject: a.resource ?? a.group ?? '', node: a.node, why: a.said ?? a.reason },
               },
       })

@@ -7,7 +7,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { packageRoot } from '../../core/paths.js'
-import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, pick, type ConsoleNode } from './browser.js'
+import { browserUnavailable, startConsoleCluster, launch, newPage, firstLogin, menu, pick, type ConsoleNode } from './browser.js'
 
 /** The mccs command as the node's operator runs it (the agent's home, its language flag). */
 function mccs(node: ConsoleNode, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -79,6 +79,17 @@ if (why) {
     await cell.waitFor()
     t.equal((await cell.textContent())?.trim(), '온라인 실패: dummy told to fail online', "the resource's fault reason in Korean")
 
+    // The operation log: the command's final result, with what happened on the way, in Korean.
+    await menu(page, 'action', 'oplog')
+    const op = page.locator('#oplog tbody tr[data-op=groupOnline][data-target=app][data-result=done] .op-result')
+    await op.waitFor({ timeout: 30_000 })
+    t.match(
+      await op.textContent(),
+      /노드 n2에서 온라인 \(그 전에: 온라인 실패: dummy told to fail online/,
+      "the operation log's record in Korean",
+    )
+    await page.keyboard.press('Escape')
+
     // The CLI on the same agents, in Korean; the stored English is unchanged (the JSON and the English reader).
     const st = await mccs(c.nodes[0]!, ['status', '--lang', 'ko'])
     t.equal(st.code, 0, st.err)
@@ -90,10 +101,10 @@ if (why) {
     const en = await mccs(c.nodes[0]!, ['status', '--lang', 'en'])
     t.match(en.out, /n1: online failed: dummy told to fail online/, 'mccs status --lang en: the stored English')
     const js = JSON.parse((await mccs(c.nodes[0]!, ['status', '--json'])).out) as {
-      groups: Array<{ resources: Array<{ nodes: Record<string, { fault: string | null; faultSaid?: { key: string } }> }> }>
+      groups: Array<{ resources: Array<{ nodes: Record<string, { fault: string | null; faultSaid?: { id: string } }> }> }>
     }
     const n1 = js.groups[0]!.resources[0]!.nodes.n1!
     t.equal(n1.fault, 'online failed: dummy told to fail online', '--json keeps the English fault')
-    t.equal(n1.faultSaid?.key, 'said.onlineFailed', 'and its words beside it')
+    t.equal(n1.faultSaid?.id, 'said.onlineFailed', 'and its words beside it')
   })
 }

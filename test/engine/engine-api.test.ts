@@ -95,13 +95,16 @@ t.test('a new configuration generation: added resources are probed, removed ones
 t.test('commands are rejected as data, never thrown', async (t) => {
   const state = initialState(input)
   const r = step(input, state, { type: 'groupSwitch', group: 'nope', user: 'alice' }, 0)
-  t.same(r.outcome, { status: 'rejected', code: 'MCCS_ERR_NOT_FOUND', reason: 'no group nope' })
+  // The reason in English and in words of the locale files (core/engine/said.ts).
+  const said = { id: 'said.no.group', params: { name: 'nope' } }
+  t.same(r.outcome, { status: 'rejected', code: 'MCCS_ERR_NOT_FOUND', reason: 'no group nope', said })
   t.same(r.plan.notices[0], {
     kind: 'commandRejected',
     command: 'groupSwitch',
     user: 'alice',
     code: 'MCCS_ERR_NOT_FOUND',
     reason: 'no group nope',
+    said,
     group: 'nope',
   })
   t.same(r.plan.actions, [])

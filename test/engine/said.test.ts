@@ -22,11 +22,11 @@ t.test('each notice said in words reads, in English, exactly as its stored reaso
       for (const byNode of Object.values(g.resources)) for (const rs of Object.values(byNode)) if (rs.lastFault) faults.push(rs)
   }
   const said = notices.filter((n) => n.said)
-  const keys = new Set(said.map((n) => n.said!.key))
+  const keys = new Set(said.map((n) => n.said!.id))
   t.ok(keys.size >= 15, `the scenarios meet ${keys.size} different keys in ${said.length} of ${notices.length} notices`)
   const wrong = said
     .filter((n) => say('en', n.said, '\u0000') !== n.reason)
-    .map((n) => `${n.said!.key}: ${say('en', n.said, '?')} ≠ ${n.reason}`)
+    .map((n) => `${n.said!.id}: ${say('en', n.said, '?')} ≠ ${n.reason}`)
   t.same([...new Set(wrong)], [], 'the English text of the key is the stored reason')
   const unfilled = said.map((n) => say('ko', n.said, '\u0000')).filter((x) => x === '\u0000' || /\{\w+\}/.test(x))
   t.same(unfilled, [], 'every Korean text is found and filled')
@@ -46,11 +46,11 @@ t.test('each notice said in words reads, in English, exactly as its stored reaso
 
 t.test('a record without words, or with a key this version lacks, reads as stored', async (t) => {
   t.equal(say('ko', undefined, 'old English'), 'old English')
-  t.equal(say('ko', { key: 'said.noSuchKey' }, 'old English'), 'old English')
-  t.equal(say('ko', { key: 'said.onlineFailed', params: { why: { key: 'said.nope' } } }, 'old English'), 'old English')
-  t.equal(say('ko', { key: 'said.onlineFailed', params: { why: 'exit 3' } }, 'x'), '온라인 실패: exit 3')
+  t.equal(say('ko', { id: 'said.noSuchKey' }, 'old English'), 'old English')
+  t.equal(say('ko', { id: 'said.onlineFailed', params: { why: { id: 'said.nope' } } }, 'old English'), 'old English')
+  t.equal(say('ko', { id: 'said.onlineFailed', params: { why: 'exit 3' } }, 'x'), '온라인 실패: exit 3')
   t.equal(
-    say('ko', { key: 'said.onlineFailed', params: { why: { key: 'said.monitorTimeouts', params: { n: 3 } } } }, 'x'),
+    say('ko', { id: 'said.onlineFailed', params: { why: { id: 'said.monitorTimeouts', params: { n: 3 } } } }, 'x'),
     '온라인 실패: 모니터 시간 초과 3회 연속',
     'a reason inside a reason is rendered too',
   )

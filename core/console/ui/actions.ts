@@ -14,7 +14,7 @@ import { helpDialog } from './help.js'
 import { awsSettingsDialog } from './aws-settings.js'
 import { usersDialog, logoutEverywhere } from './users.js'
 import { disconnectEvents } from './events.js'
-import { tr } from './i18n.js'
+import { tr, trSaid } from './i18n.js'
 
 export type Menu = 'file' | 'edit' | 'action' | 'window' | 'help'
 export interface Command {
@@ -44,7 +44,10 @@ export async function report(what: string, p: Promise<ActionReply | unknown>): P
   try {
     const r = (await p) as ActionReply | undefined
     if (r && typeof r === 'object' && 'accepted' in r && r.accepted === false) {
-      notify(`${tr('ui.report.refused', { what })}${r.message ? ` — ${r.message}` : r.outcome ? ` (${r.outcome})` : ''}`, 'error')
+      const o = typeof r.outcome === 'object' ? r.outcome : undefined
+      // The engine's reason in the console's language when it came with its words (else its English message).
+      const why = o?.said && o.reason ? `${trSaid(o.said, o.reason)} (${o.code ?? ''})` : r.message
+      notify(`${tr('ui.report.refused', { what })}${why ? ` — ${why}` : r.outcome ? ` (${String(r.outcome)})` : ''}`, 'error')
       return false
     }
     notify(`${what}: ${r && typeof r === 'object' && 'message' in r && r.message ? r.message : tr('ui.report.accepted')}`, 'ok')

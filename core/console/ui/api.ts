@@ -4,7 +4,7 @@ import type { AgentStatus } from '../../agent/status.js'
 import type { TimelineReply } from '../routes/timeline.js'
 import type { AwsCheckResult, AwsNodeView, AwsSettingsInput } from '../../agent/aws-node.js'
 import { lang, tr } from './i18n.js'
-import type { Locale } from '../../i18n/messages.js'
+import type { Locale, Said } from '../../i18n/messages.js'
 
 export type { TimelineReply, AwsCheckResult, AwsNodeView, AwsSettingsInput }
 
@@ -194,7 +194,8 @@ export interface ConfigWarning {
 }
 export interface ActionReply {
   accepted: boolean
-  outcome?: string
+  /** The engine's answer; a refusal's reason is in words of the locale files too (`said`). */
+  outcome?: string | { status: string; code?: string; reason?: string; said?: Said }
   message?: string
 }
 export interface OpEntry {
@@ -209,7 +210,8 @@ export interface OpEntry {
   args?: Record<string, unknown>
   result: string
   reason?: string
-  final?: { result: string; at: string; reason?: string }
+  said?: Said
+  final?: { result: string; at: string; reason?: string; said?: Said }
 }
 /** A page of this node's log: `from` is the `before` of the older page (0: the log's start). */
 export interface LogPage {

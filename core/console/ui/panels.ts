@@ -9,7 +9,7 @@ import { showConfigWarnings } from './config-warnings.js'
 import { hbTimingForm, hbQuorumForm } from './hb-edit.js'
 import { passwordChecklist } from './password-checklist.js'
 import { withFinals, acceptedFor, type OplogEntry } from '../oplog-view.js'
-import { fmtTime, tr, lang, setLang } from './i18n.js'
+import { fmtTime, tr, trOr, trSaid, lang, setLang } from './i18n.js'
 
 const unavailable = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 501)
 
@@ -97,15 +97,15 @@ export function oplogDialog(): void {
           f.result === 'done' ? tr('ui.op.done') : tr('ui.op.failed'),
         ),
         Number.isFinite(secs) ? h('span', { class: 'muted' }, ` ${secs.toFixed(1)} s`) : '',
-        f.reason ? h('div', { class: 'op-reason' }, f.reason) : '',
+        f.reason ? h('div', { class: 'op-reason' }, trSaid(f.said, f.reason)) : '',
       ]
     }
     if (e.result === 'accepted')
       return [h('span', { class: 'badge st-busy' }, tr('ui.op.accepted')), h('div', { class: 'op-reason muted' }, tr('ui.op.running'))]
     const bad = e.result === 'rejected' || e.result === 'failed'
     return [
-      h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${e.result}`),
-      e.reason ? h('div', { class: 'op-reason' }, e.reason) : '',
+      h('span', { class: ['badge', bad ? 'st-faulted' : 'st-online'] }, `${bad ? '✖' : '✔'} ${trOr(`ui.op.result.${e.result}`, e.result)}`),
+      e.reason ? h('div', { class: 'op-reason' }, trSaid(e.said, e.reason)) : '',
     ]
   }
   const row = (e: OpEntry) =>
@@ -196,7 +196,7 @@ export function oplogDialog(): void {
     const same = (x: { at: string; result: string }) => x.at === e.at && x.result === e.result
     if (entries.some((x) => x.op === e.op && x.user === e.user && x.target === e.target && (same(x) || (x.final && same(x.final))))) return
     const acc = e.result === 'done' || e.result === 'failed' ? acceptedFor(entries, e) : undefined
-    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}) }
+    if (acc) acc.final = { result: e.result, at: e.at, ...(e.reason ? { reason: e.reason } : {}), ...(e.said ? { said: e.said } : {}) }
     else entries.push(e)
     draw()
   })
