@@ -17,7 +17,7 @@ import { rpc } from './control-client.js'
 import type { AgentStatus } from '../agent/status.js'
 import { EXIT, exitOf } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t } from '../i18n/messages.js'
+import { t, say } from '../i18n/messages.js'
 import { cliLocale } from './lang.js'
 
 /** The usage text in English; the command prints it in the caller's language. */
@@ -84,8 +84,8 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
             (view.daysLeft != null ? t(l, 'cli.license.daysLeft', { days: view.daysLeft }) : '') +
             (view.server ? t(l, 'cli.license.server', { server: view.server }) : '') +
             (view.licensee ? t(l, 'cli.license.licensee', { licensee: view.licensee }) : '') +
-            (view.reason ? '\n' + t(l, 'cli.license.reason', { reason: view.reason }) : '') +
-            (view.warning ? '\n' + t(l, 'cli.license.warning', { warning: view.warning }) : ''),
+            (view.reason ? '\n' + t(l, 'cli.license.reason', { reason: say(l, view.said, view.reason) }) : '') +
+            (view.warning ? '\n' + t(l, 'cli.license.warning', { warning: say(l, view.warningSaid, view.warning) }) : ''),
         )
         return EXIT.OK
       }
@@ -108,7 +108,11 @@ export async function licenseCommand(argv: string[], io: CliIO, b?: Bootstrap): 
         // A running agent takes it at once (not at its next check); a stopped one reads it when it starts.
         const now = await rpc<LicenseView>(bb.controlSocket, 'license.check', {}, 10_000).catch(() => undefined)
         if (now)
-          io.out(now.valid ? t(lang, 'cli.license.agentLicensed') : t(lang, 'cli.license.agentLimited', { reason: now.reason ?? '' }))
+          io.out(
+            now.valid
+              ? t(lang, 'cli.license.agentLicensed')
+              : t(lang, 'cli.license.agentLimited', { reason: say(lang, now.said, now.reason ?? '') }),
+          )
         return EXIT.OK
       }
       case 'keygen': {

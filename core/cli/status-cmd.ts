@@ -40,8 +40,9 @@ export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
   if (logs) lines.push(logs)
   // Licensing may stop failover: said before the groups (issue 17).
   for (const [n, l] of Object.entries(s.licenses ?? {})) {
-    if (!l.valid) lines.push(m_('cli.status.limited', { node: n, reason: l.reason ?? m_('cli.status.noLicense') }))
-    else if (l.warning) lines.push(m_('cli.status.licWarn', { node: n, warning: l.warning }))
+    if (!l.valid)
+      lines.push(m_('cli.status.limited', { node: n, reason: l.reason ? say(locale, l.said, l.reason) : m_('cli.status.noLicense') }))
+    else if (l.warning) lines.push(m_('cli.status.licWarn', { node: n, warning: say(locale, l.warningSaid, l.warning) }))
   }
   lines.push('')
   for (const g of s.groups) {

@@ -10,6 +10,7 @@ import { MccsError, isMccsError, type ErrorCode } from '../errors.js'
 import { MAX_LICENSE_BYTES, parseLicense, publicKeys, type License } from './format.js'
 import { licenseProblem, licenseState, type Lease, type LicenseState } from './state.js'
 import { VENDOR_PUBLIC_KEY_PEM } from './vendor-key.js'
+import type { Said } from '../i18n/messages.js'
 import { readVerification, recordVerification } from './verify-record.js'
 import { readLease } from './lease-file.js'
 import { readUpTo } from './read-bounded.js'
@@ -29,11 +30,14 @@ export interface LicenseView {
   /** 'valid' or 'limited' (no automatic failover or auto-start). */
   mode?: 'valid' | 'limited'
   reason?: string
+  /** The reason in words of the locale files (absent from older agents and a license server's own words). */
+  said?: Said
   code?: string
   /** Days until the license ends (its expires); null: it does not end (a floating seat's lease is in the warning). */
   daysLeft?: number | null
   /** Valid, but ending soon (expiry, the 7-day rule, an unreachable license server). */
   warning?: string
+  warningSaid?: Said
   licensee?: string
   server?: string
 }
@@ -151,8 +155,10 @@ export function toView(node: string, s: LicenseState & { license: License | null
     mode: s.mode,
     daysLeft: s.daysLeft ?? null,
     ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.said ? { said: s.said } : {}),
     ...(s.code ? { code: s.code } : {}),
     ...(s.warning ? { warning: s.warning } : {}),
+    ...(s.warningSaid ? { warningSaid: s.warningSaid } : {}),
     ...(s.license?.licensee ? { licensee: s.license.licensee } : {}),
     ...(s.license?.server ? { server: s.license.server } : {}),
   }

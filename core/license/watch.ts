@@ -55,7 +55,17 @@ export class LicenseWatch {
   constructor(private readonly o: LicenseWatchOptions) {
     this.now = o.now ?? Date.now
     const node = o.bootstrap.nodeName
-    this.view = { node, type: null, expires: null, hostId: null, valid: false, mode: 'limited', reason: 'not checked yet', daysLeft: null }
+    this.view = {
+      node,
+      type: null,
+      expires: null,
+      hostId: null,
+      valid: false,
+      mode: 'limited',
+      reason: 'not checked yet',
+      said: { id: 'said.lic.notChecked' },
+      daysLeft: null,
+    }
   }
 
   current(): LicenseView {

@@ -233,7 +233,9 @@ export interface License {
   hostId: string
   valid: boolean
   reason?: string
+  said?: Said
   mode?: string
   daysLeft?: number | null
   warning?: string
+  warningSaid?: Said
 }

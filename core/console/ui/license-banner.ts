@@ -3,7 +3,7 @@
 // ends soon (amber, with the days left). From the status' `licenses`, which follows every change live.
 import { h, type Child } from './dom.js'
 import type { AgentStatus } from '../../agent/status.js'
-import { tr } from './i18n.js'
+import { tr, trSaid } from './i18n.js'
 
 export function licenseBanner(st: AgentStatus | null): Child[] {
   const out: Child[] = []
@@ -14,7 +14,7 @@ export function licenseBanner(st: AgentStatus | null): Child[] {
           'div',
           { class: 'lic-limited', role: 'alert' },
           h('strong', null, tr('ui.licb.limited', { node })),
-          tr('ui.licb.what', { reason: l.reason ?? '' }),
+          tr('ui.licb.what', { reason: l.reason ? trSaid(l.said, l.reason) : '' }),
           tr('ui.licb.install'),
         ),
       )
@@ -24,7 +24,7 @@ export function licenseBanner(st: AgentStatus | null): Child[] {
           'div',
           { class: 'lic-warning', role: 'status' },
           h('strong', null, tr('ui.licb.warning', { node })),
-          ` — ${l.warning}${l.daysLeft != null ? (l.daysLeft === 1 ? tr('ui.licb.dayLeft') : tr('ui.licb.daysLeft', { days: l.daysLeft })) : ''}`,
+          ` — ${trSaid(l.warningSaid, l.warning)}${l.daysLeft != null ? (l.daysLeft === 1 ? tr('ui.licb.dayLeft') : tr('ui.licb.daysLeft', { days: l.daysLeft })) : ''}`,
         ),
       )
     }

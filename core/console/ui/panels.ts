@@ -340,9 +340,9 @@ export function preferencesDialog(): void {
                       { class: ['badge', l.valid ? 'st-online' : 'st-faulted'] },
                       l.valid
                         ? l.warning
-                          ? `⚠ ${l.warning}`
+                          ? `⚠ ${trSaid(l.warningSaid, l.warning)}`
                           : `✔ ${tr('ui.lic.valid')}`
-                        : `✖ ${tr('ui.lic.limited', { reason: l.reason ?? tr('ui.lic.invalid') })}`,
+                        : `✖ ${tr('ui.lic.limited', { reason: l.reason ? trSaid(l.said, l.reason) : tr('ui.lic.invalid') })}`,
                     ),
                   ),
                   h('td', null, renew(l.node)),
