@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, mkdir, writeFile, chmod, readFile, appendFile } from 'node:fs/promises'
-import { t, type Locale } from '../i18n/messages.js'
+import { t, say, type Locale, type Said } from '../i18n/messages.js'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
@@ -383,30 +383,27 @@ const DEMO_VIP = '10.0.1.50'
  *  demo nodes share this host's network stack, so a virtual IP on one card is seen by both nodes' monitors:
  *  each node needs a card of its own, or the other reports the address online where it does not belong and
  *  the group faults. */
-export function tryInConsole(withEc2: boolean, ifaces = hostCards(), root = process.getuid?.() === 0): string {
+export function tryInConsole(withEc2: boolean, ifaces = hostCards(), root = process.getuid?.() === 0, l: Locale = 'en'): string {
   const [a, b] = ifaces
-  const cards = a && b ? `${a} for demo1, ${b} for demo2` : null
+  const cards = a && b ? t(l, 'cli.demo.p.cards', { a, b }) : null
+  // The type names (nic, aws-sip, …), addresses and the command are the same in every language; the English
+  // is what test/console/new-user-journey.test.ts copies from, as a newcomer would.
   const lines = [
-    `Try it in the console: a group with a virtual IP, a process${withEc2 ? ' and an AWS type' : ''}, moved to the other node.`,
-    `  Add group, then Add resource for each below, in this order; each depends on the one above it in this list`,
-    `  (a warning after Add offers the link as a button; otherwise the group's Resource dependency tab links them).`,
-    `    nic      Network adapter: ${cards ?? 'a card per node'}`,
-    ...(withEc2
-      ? [`    aws-sip  ${DEMO_VIP} in the demo's EC2 subnet 10.0.1.0/24; ENI eni-demo1 for demo1, eni-demo2 for demo2 (depends on nic)`]
-      : []),
-    `    address  ${DEMO_VIP}/32 on the same cards (depends on ${withEc2 ? 'aws-sip' : 'nic'})`,
-    `    process  Command, one item per line (depends on address):`,
+    t(l, withEc2 ? 'cli.demo.p.tryEc2' : 'cli.demo.p.try'),
+    t(l, 'cli.demo.p.order1'),
+    t(l, 'cli.demo.p.order2'),
+    `    nic      ${t(l, 'cli.demo.p.nic', { cards: cards ?? t(l, 'cli.demo.p.cardPerNode') })}`,
+    ...(withEc2 ? [`    aws-sip  ${t(l, 'cli.demo.p.sip', { ip: DEMO_VIP, subnet: '10.0.1.0/24' })}`] : []),
+    `    address  ${t(l, 'cli.demo.p.address', { ip: `${DEMO_VIP}/32`, below: withEc2 ? 'aws-sip' : 'nic' })}`,
+    `    process  ${t(l, 'cli.demo.p.process')}`,
     `               ${process.execPath}`,
     `               -e`,
     `               require('http').createServer((q,s)=>s.end('hi\\n')).listen(8080,'${DEMO_VIP}')`,
-    `  Then select the group: Online, then Switch; curl http://${DEMO_VIP}:8080/ answers on the node that has it.`,
+    t(l, 'cli.demo.p.then', { url: `http://${DEMO_VIP}:8080/` }),
   ]
-  if (!cards)
-    lines.push(
-      `  This host has ${a ? `one network card (${a})` : 'no network card but loopback'}: both demo nodes share it, so each would see the other's virtual IP as its own; the address type needs two cards here (the other types work).`,
-    )
-  else lines.push(`  Both demo nodes share this host's network: give them different cards, or each sees the other's virtual IP as its own.`)
-  if (!root) lines.push(`  A virtual IP changes this host's interfaces: the address type needs the demo run as root.`)
+  if (!cards) lines.push(a ? t(l, 'cli.demo.p.oneCard', { card: a }) : t(l, 'cli.demo.p.noCard'))
+  else lines.push(t(l, 'cli.demo.p.shared'))
+  if (!root) lines.push(t(l, 'cli.demo.p.root'))
   return lines.join('\n')
 }
 
@@ -416,6 +413,53 @@ function hostCards(): string[] {
     .filter(([, addrs]) => addrs?.some((x) => !x.internal))
     .map(([name]) => name)
     .sort()
+}
+
+/** What the demo prints once its group is up: where everything is and what to try, in the product language. */
+function printout(
+  l: Locale,
+  p: {
+    root: string
+    hbPort: number
+    port: number
+    where: string | null
+    ip: string
+    homes: Record<string, Bootstrap>
+    ec2Url: string | null
+    refused: { reason?: string; said?: Said } | undefined
+  },
+): string {
+  const chain = `dummy 'marker' <- script 'hook' <- process 'web'`
+  const why = p.refused?.reason ? say(l, p.refused.said, p.refused.reason) : t(l, 'cli.demo.p.seeLogs')
+  // Each command line and its comment: the comments in the language, aligned as the commands are.
+  const cmd = (line: string, key: Parameters<typeof t>[1]) => `  ${line.padEnd(39)}# ${t(l, key)}`
+  return [
+    '',
+    t(l, 'cli.demo.p.head', { dir: p.root }),
+    t(l, 'cli.demo.p.nodes', { nodes: DEMO_NODES.map((n) => `${n.name} (${n.ip})`).join(', '), hb: p.hbPort, channel: p.hbPort + 4 }),
+    p.where ? t(l, 'cli.demo.p.groupOnline', { node: p.where, chain }) : t(l, 'cli.demo.p.groupNot', { why, chain }),
+    t(l, 'cli.demo.p.licenses', { key: path.join(p.root, 'license-signing-key.pem') }),
+    t(l, 'cli.demo.p.fencing'),
+    ...(p.ec2Url
+      ? [
+          t(l, 'cli.demo.p.ec2', { url: p.ec2Url }),
+          t(l, 'cli.demo.p.ec2Profile', { profile: DEMO_AWS_PROFILE }),
+          `    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${p.ec2Url} --region us-east-1 ec2 describe-instances`,
+        ]
+      : []),
+    tryInConsole(p.ec2Url !== null, hostCards(), process.getuid?.() === 0, l),
+    t(l, 'cli.demo.p.terminal'),
+    `  export MCCS_CONFIG=${demoSettings(p.root)} MCCS_HOME=${p.homes.demo1!.home} MCCS_NODE_NAME=demo1     # ${t(l, 'cli.demo.p.or', { home: p.homes.demo2!.home })}`,
+    cmd('./bin/mccs status', 'cli.demo.p.cStatus'),
+    `  curl http://${p.ip}:${p.port}/              # ${t(l, 'cli.demo.p.cCurl')}`,
+    cmd('./bin/mccs group switch demo --wait', 'cli.demo.p.cSwitch'),
+    `  kill -STOP $(cut -d' ' -f1 ${p.root}/${p.where ?? 'demo1'}.agent.pid)   # ${t(l, 'cli.demo.p.cStop1')}`,
+    `${' '.repeat(41)}# ${t(l, 'cli.demo.p.cStop2')}`,
+    cmd('./bin/mccs license show', 'cli.demo.p.cLicense'),
+    cmd('./bin/mccs support --out /tmp/s.tar.gz', 'cli.demo.p.cSupport'),
+    `  tail -f ${p.homes.demo1!.logDir}/mccs.log ${p.homes.demo1!.logDir}/operation.log`,
+    t(l, 'cli.demo.p.ctrlC'),
+  ].join('\n')
 }
 
 export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<number> {
@@ -487,32 +531,20 @@ export async function demoCommand(io: CliIO, o: DemoOptions = {}): Promise<numbe
     }
     const where = online(st)
     const ip = DEMO_NODES.find((n) => n.name === where)?.ip ?? '127.0.0.1'
+    const l = o.lang ?? 'en'
     io.out(renderStatus(st))
-    io.out(`
-MCCS demo: a two-node cluster on loopback in ${root}
-  nodes: ${DEMO_NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}; heartbeats UDP ${hbPort}, agent channel TCP ${hbPort + 4}
-  group 'demo' ${where ? `is online on ${where}` : `did not come online (${(reply?.outcome as { reason?: string } | undefined)?.reason ?? 'see the logs'})`}: dummy 'marker' <- script 'hook' <- process 'web'
-  licenses: a 30-day term license per node, signed with the demo's own key (${path.join(root, 'license-signing-key.pem')})
-  fencing: script/fence-demo.sh kills only the processes the demo started for the fenced node${
-    ec2
-      ? `
-  EC2 endpoint: ${ec2.url}  (region us-east-1, access key test / secret test; instances i-demo1, i-demo2)
-    each agent uses it: profile '${DEMO_AWS_PROFILE}' in <home>/aws/credentials, config/aws.json (console: Edit > AWS settings)
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${ec2.url} --region us-east-1 ec2 describe-instances`
-      : ''
-  }
-${tryInConsole(ec2 !== null)}
-In another terminal:
-  export MCCS_CONFIG=${demoSettings(root)} MCCS_HOME=${homes.demo1!.home} MCCS_NODE_NAME=demo1     # or ${homes.demo2!.home} / demo2
-  ./bin/mccs status                      # both nodes, the group, its resources (--json for scripts)
-  curl http://${ip}:${port}/              # the demo service answers with its node's name
-  ./bin/mccs group switch demo --wait    # move it to the other node; also offline, online, lock, clear ...
-  kill -STOP $(cut -d' ' -f1 ${root}/${where ?? 'demo1'}.agent.pid)   # hang the active node: the other fences it
-                                         # (fence-demo.sh, after a 5 s fence delay) and takes the group; the demo restarts it
-  ./bin/mccs license show                # this node's license
-  ./bin/mccs support --out /tmp/s.tar.gz # this node's support files
-  tail -f ${homes.demo1!.logDir}/mccs.log ${homes.demo1!.logDir}/operation.log
-Ctrl-C stops the demo (the group is taken offline first).`)
+    io.out(
+      printout(l, {
+        root,
+        hbPort,
+        port,
+        where,
+        ip,
+        homes,
+        ec2Url: ec2?.url ?? null,
+        refused: reply?.outcome as { reason?: string; said?: Said } | undefined,
+      }),
+    )
     // The console is printed once it answers (it is part of the agent when this build has it).
     const url = `https://127.0.0.1:${consolePort}/main`
     void consoleAnswers(url, 120_000, () => stopped).then((ok) => {

@@ -436,3 +436,20 @@ t.test('every key of these commands is translated: in both locales, and the Kore
   const english = keys.filter((k) => !same.has(k) && !/[\uac00-\ud7a3]/.test(ko[k] ?? ''))
   t.same(english, [], 'every Korean text has Hangul')
 })
+
+t.test("mccs demo's walk-through of the console in Korean; the English one as a newcomer copies from it", async (t) => {
+  const { tryInConsole } = await import('../../core/cli/demo.js')
+  const ko = tryInConsole(true, ['eth0', 'eth1'], true, 'ko').split('\n')
+  t.equal(ko[0], '콘솔에서 해 보십시오: 가상 IP, 프로세스, AWS 유형이 있는 리소스 그룹을 만들어 다른 노드로 옮깁니다.')
+  t.equal(ko[3], '    nic      네트워크 어댑터: demo1은 eth0, demo2는 eth1')
+  t.equal(ko[5], '    address  같은 카드에 10.0.1.50/32 (aws-sip에 의존)')
+  t.equal(ko[8], '               -e', 'the command is the same in every language')
+  t.notMatch(ko.join('\n'), /Try it|Network adapter|depends on|Then select/, 'no English left')
+  const en = tryInConsole(true, ['eth0', 'eth1'], true, 'en').split('\n')
+  t.equal(en[3], '    nic      Network adapter: eth0 for demo1, eth1 for demo2')
+  t.equal(
+    en[4],
+    "    aws-sip  10.0.1.50 in the demo's EC2 subnet 10.0.1.0/24; ENI eni-demo1 for demo1, eni-demo2 for demo2 (depends on nic)",
+  )
+  t.equal(en.length, ko.length, 'the same lines')
+})
