@@ -5,6 +5,7 @@ import { rpc } from './control-client.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
 import { t, type Locale } from '../i18n/messages.js'
+import { formatTime } from '../i18n/time.js'
 import type { VolumeStatus } from '../mirror/volume.js'
 import type { MirrorSides } from '../mirror/control.js'
 import type { VerifyReport } from '../mirror/verify.js'
@@ -115,7 +116,19 @@ export async function mirrorCommand(
     )
     return v.equal ? EXIT.OK : EXIT.FAILED
   } else {
-    io.out(JSON.stringify(out))
+    io.out(doneLine(op, resource!, out, l))
   }
   return EXIT.OK
+}
+
+/** What resync, resolve and primary did, in a line of the reader's language (their JSON is --json's). */
+function doneLine(op: string, resource: string, out: unknown, l: Locale): string {
+  const a = (out ?? {}) as { node?: string; until?: string; discarded?: { node?: string }; kept?: { node?: string } }
+  if (op === 'resync') return t(l, 'cli.mirror.resyncStarted', { resource, node: a.node ?? '?' })
+  if (op === 'resolve') return t(l, 'cli.mirror.resolved', { resource, discarded: a.discarded?.node ?? '?', kept: a.kept?.node ?? '?' })
+  return t(l, 'cli.mirror.promotionAllowed', {
+    resource,
+    node: a.node ?? '?',
+    until: a.until ? formatTime(l, a.until) : '?',
+  })
 }

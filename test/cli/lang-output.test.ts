@@ -273,6 +273,37 @@ t.test('mccs mirror status, verify, usage', async (t) => {
   t.match((await run(['bogus'], 'ko')).err, /^사용법: mccs mirror status \[<리소스>\] \[--json\]\n/)
 })
 
+t.test("mccs mirror resync, resolve, primary: a line in the language; --json the agent's answer", async (t) => {
+  const answers: Record<string, unknown> = {
+    resync: { node: 'n1', started: true },
+    resolve: { resource: 'md0', discarded: { node: 'n2', side: 'discard' }, kept: { node: 'n1', side: 'keep' } },
+    primary: { node: 'n2', until: '2026-12-07T10:05:00.000Z', note: 'now bring …' },
+  }
+  const sock = fakeAgent(t, (p) => answers[p.op as string])
+  const run = async (args: string[], locale: 'ko' | 'en', json = false) => {
+    const out: string[] = []
+    const code = await mirrorCommand(
+      args,
+      { socket: sock, json, force: args[0] === 'primary', ...(args[0] === 'resolve' ? { discard: 'n2' } : {}), locale },
+      { out: (s) => out.push(s), err: (s) => out.push('ERR ' + s) },
+    )
+    t.equal(code, 0)
+    return out.join('\n')
+  }
+  t.equal(await run(['resync', 'md0'], 'ko'), 'md0 전체 재동기화를 노드 n1에서 시작했습니다: 상대 노드가 볼륨 전체를 다시 받습니다')
+  t.equal(await run(['resync', 'md0'], 'en'), 'full resync of md0 started on n1: the peer gets the whole volume again')
+  t.match(
+    await run(['resolve', 'md0'], 'ko'),
+    /^md0의 스플릿 브레인을 해결했습니다: 노드 n2의 데이터는 버리고 노드 n1의 데이터는 유지합니다/,
+  )
+  t.match(await run(['resolve', 'md0'], 'en'), /^split brain of md0 resolved: n2's data is discarded, n1's is kept/)
+  const ko = await run(['primary', 'md0'], 'ko')
+  t.match(ko, /^노드 n2에서 2026\. 12\. 07\. \d\d:05:00까지 md0의 강제 승격을 허용합니다: /, 'the time in the one format, in Korean')
+  t.match(await run(['primary', 'md0'], 'en'), /^a forced promotion of md0 is allowed on n2 until 2026-12-07 \d\d:05:00: now bring/)
+  for (const op of ['resync', 'resolve', 'primary'])
+    t.same(JSON.parse(await run([op, 'md0'], 'ko', true)), answers[op], `${op} --json: the agent's answer, whatever the language`)
+})
+
 // ---- mccs explain: the real engine's failover after a node loss, told from the timeline (as test/timeline).
 const config: MainConfig = {
   generation: 1,
