@@ -242,6 +242,7 @@ t.test('console routes: GET /api/licenses per node, POST installs or answers 400
       mode: 'limited',
       daysLeft: null,
       reason: 'no license is installed',
+      said: { id: 'said.lic.none', params: {} }, // what the console shows in its language
       code: 'MCCS_ERR_LICENSE_MISSING',
     },
   ])

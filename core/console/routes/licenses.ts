@@ -37,6 +37,12 @@ export interface LicenseRouteDeps {
   now?: () => number
 }
 
+/** A reason's words (core/engine/said.ts): the console renders them in its language. */
+const said = {
+  type: 'object',
+  properties: { id: { type: 'string' }, params: { type: 'object', additionalProperties: true } },
+} as const
+
 const view = {
   type: 'object',
   required: ['node', 'type', 'expires', 'hostId', 'valid'],
@@ -47,12 +53,14 @@ const view = {
     hostId: { type: ['string', 'null'] },
     valid: { type: 'boolean' },
     reason: { type: 'string' },
+    said,
     licensee: { type: 'string' },
     // issue 17: limited mode, days left, warnings (expiry, the 7-day rule, a floating license's server)
     mode: { type: 'string', enum: ['valid', 'limited'] },
     code: { type: 'string' },
     daysLeft: { type: ['integer', 'null'] },
     warning: { type: 'string' },
+    warningSaid: said,
     server: { type: 'string' },
   },
 } as const
