@@ -472,8 +472,18 @@ export class Agent extends EventEmitter {
         (o.timeoutMs ?? 600_000) + 10_000,
       )
     }
-    const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
-    const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
+    const deadline = Date.now() + (o.timeoutMs ?? 600_000)
+    let waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
+    const accepted: CommandOutcome = { status: 'accepted' }
+    let outcome = (await this.dispatchSettled(cmd)).outcome ?? accepted
+    // With --wait the operator asked for the end state, not for a race with the actions a fault or a join
+    // just started: a command refused only because its group is busy is sent again once the group is idle.
+    while (o.wait && outcome.status === 'rejected' && outcome.code === 'MCCS_ERR_GROUP_BUSY' && Date.now() < deadline) {
+      waiter?.cancel()
+      if (!(await this.groupIdle(cmd, deadline - Date.now()))) break
+      waiter = this.waitFor(cmd, Math.max(1, deadline - Date.now()))
+      outcome = (await this.dispatchSettled(cmd)).outcome ?? accepted
+    }
     await this.saver.flush()
     await this.intents.settled() // on every member before the answer: no coordinator change undoes it
     if (cmd.type === 'nodeMaintenance') this.syncParked() // a node that left in maintenance is lost once it ends
@@ -502,15 +512,44 @@ export class Agent extends EventEmitter {
     return { outcome, reached, status: this.status() }
   }
 
+  /** The group a command acts on (a resource command: the resource's group). */
+  private groupOf(cmd: OperatorCommand): string | undefined {
+    if ('group' in cmd) return cmd.group
+    if ('resource' in cmd) return this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group
+    return undefined
+  }
+
+  /** Resolves true once the command's group has no action in progress; false at the timeout, or when this
+   *  node stops deciding (the command is then answered with its refusal). */
+  private groupIdle(cmd: OperatorCommand, timeoutMs: number): Promise<boolean> {
+    const name = this.groupOf(cmd)
+    const idle = () => {
+      const g = name ? this.state.groups[name] : undefined
+      return !g || Object.keys(g.pending).length === 0
+    }
+    if (idle()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const finish = (v: boolean) => {
+        clearTimeout(timer)
+        this.off('step', onStep)
+        this.off('resigned', onResign)
+        resolve(v)
+      }
+      const onStep = () => {
+        if (idle()) finish(true)
+      }
+      const onResign = () => finish(false)
+      this.on('step', onStep)
+      this.on('resigned', onResign)
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      timer.unref()
+    })
+  }
+
   /** Waits until the command's target state holds (or a fault shows it cannot). */
   private waitFor(cmd: OperatorCommand, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
     const check = (): boolean | null => {
-      const gname =
-        'group' in cmd
-          ? cmd.group
-          : 'resource' in cmd
-            ? this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group
-            : undefined
+      const gname = this.groupOf(cmd)
       const g = gname ? this.state.groups[gname] : undefined
       const busy = g ? Object.keys(g.pending).length > 0 : pendingActions(this.state).length > 0
       if (busy) return null
