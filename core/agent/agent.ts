@@ -55,6 +55,7 @@ import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeli
 import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
+import { noticeText, type ParkReason } from './notice-text.js'
 import { buildStatus, clusterStatus, markUnknown, type AgentStatus } from './status.js'
 import { Role, type ClusterHost } from '../cluster/role.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
@@ -451,7 +452,7 @@ export class Agent extends EventEmitter {
     // Monitor results and ticks that plan nothing change nothing the monitor loop or the disk cares about.
     const quiet = (ev.type === 'monitorResult' || ev.type === 'tick') && !r.plan.actions.length && !r.plan.notices.length
     if (!quiet) this.monitorDirty = true
-    for (const n of r.plan.notices) this.notice(n)
+    for (const n of r.plan.notices) this.notice(n, ev)
     this.timeline.step(ev, r) // before any action of the plan starts
     this.executor.submit(r.plan)
     // Only locks, faults and flags must survive a restart; they change only with a plan or a command.
@@ -767,13 +768,8 @@ export class Agent extends EventEmitter {
     }
   }
 
-  private notice(n: Notice): void {
-    const why = n.kind === 'nodeFenced' && n.node ? this.parked.get(n.node) : undefined
-    if (why)
-      n = {
-        ...n,
-        reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : why === 'joining' ? 'it was just added and has not joined yet' : 'standby'}): no fence needed`,
-      }
+  private notice(raw: Notice, ev: EngineEvent): void {
+    const n = noticeText(raw, ev, this.parked)
     const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind)
       ? 'error'
       : n.kind === 'commandRejected' || n.kind.startsWith('monitor')
@@ -918,7 +914,7 @@ export class Agent extends EventEmitter {
   }
 
   /** Nodes the engine here treats as running nothing without a fence, and why. */
-  private readonly parked = new Map<string, 'left' | 'standby' | 'joining'>()
+  private readonly parked = new Map<string, ParkReason>()
   /** The reason a node's `fenced` (runs nothing) was last dispatched for, until the node is unparked or the
    *  engine starts again (a new coordinator's engine starts from the parked nodes itself). */
   private readonly parkSent = new Map<string, 'left' | 'standby' | 'joining'>()
