@@ -14,7 +14,7 @@ import type { ProtocolRange } from './protocol-version.js'
 import { computeMembership, quorum as quorumOf, type MembershipResult } from './membership.js'
 import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
-import { EdgeGrace } from './edge-grace.js'
+import { EdgeGrace, graceKeep } from './edge-grace.js'
 import { leftOutBy } from './left-out.js'
 import { ViewCodec, heartbeatView, receivedLevel, type ReceivedLevel } from './view-messages.js'
 import { Readmission } from './readmission.js'
@@ -680,7 +680,9 @@ export class Role {
       .filter((n) => present.includes(n))
     // An edge between members of the installed view that a peer stops reporting is missing only after a grace,
     // longer when the peer says it hears the other end and only holds it out (edge-grace.ts).
-    const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent, this.pendingEdges(views)) : views
+    const pending = this.pendingEdges(views)
+    const keep = graceKeep(this.incumbent, pending)
+    const graced = keep.length ? this.edgeGrace.apply(now, views, keep, pending) : views
     this.wakeForGrace(now)
     let m = computeMembership({
       self: this.self,
