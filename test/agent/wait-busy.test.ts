@@ -49,3 +49,21 @@ t.test('a --wait whose timeout ends before the group is idle is answered with th
   t.equal(done.code, 0, 'online --wait then waits out its own earlier online and reports it reached')
   t.equal(groupState().nodes.n1, 'online')
 })
+
+t.test('the timeout is validated where it enters: the CLI flag and the control socket field', async (t) => {
+  for (const bad of ['abc', '0', '-5', '100000']) {
+    const r = await a.cli('group', 'offline', 'g', '--wait', '--timeout', bad)
+    t.equal(r.code, 2, `--timeout ${bad}: usage error`)
+    t.match(r.err, /--timeout/)
+  }
+  const { rpc } = await import('../../core/cli/control-client.js')
+  const sock = path.join(a.home, 'state/mccs.sock')
+  for (const bad of [-1, 1.5, 1e12, 'x']) {
+    await t.rejects(
+      rpc(sock, 'command', { cmd: { type: 'groupOffline', group: 'g', user: 'test' }, wait: true, timeoutMs: bad }, 5000),
+      { code: 'MCCS_ERR_INVALID', field: 'params.timeoutMs' },
+      `timeoutMs ${String(bad)} refused naming the field`,
+    )
+  }
+  t.equal(groupState().nodes.n1, 'online', 'nothing changed')
+})
