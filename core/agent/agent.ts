@@ -211,6 +211,7 @@ export class Agent extends EventEmitter {
       nodes: () => this.input.nodes,
       runsResources: () => this.local.runsResources(),
       inView: (n) => this.role?.inView(n) ?? false,
+      joinWaitMs: (n) => (this.role?.restartedAndHeard(n) ? this.role.joinWaitMs() : 0),
     })
     this.modes = new NodeModes({
       node: this.node,

@@ -368,6 +368,16 @@ export class Role {
     if (!ok) this.schedule()
     return ok
   }
+  /** Whether `node`'s agent restarted a moment ago (a new incarnation heard within the last `4 × dead`) and is
+   *  heard now: it is on its way into the view (its start waits out its old grants, then it joins). */
+  restartedAndHeard(node: string): boolean {
+    const at = this.restartedAt.get(node)
+    return at !== undefined && monoMs() - at <= 4 * this.dead && this.hb.isUp(node)
+  }
+  /** How long a fence waits for a node that restarted a moment ago to join (Fencing). */
+  joinWaitMs(): number {
+    return 4 * this.dead
+  }
   /** Whether `node` is up on a current verdict of the heartbeat (none while it settles after a pause). */
   peerUpNow(node: string): boolean {
     return this.hb.isUp(node)
@@ -662,7 +672,10 @@ export class Role {
     for (const p of st.peers) {
       if (p.incarnation === null) continue
       const was = this.incarnations.get(p.node)
-      if (was !== undefined && was !== p.incarnation) this.readmit.forget(p.node)
+      if (was !== undefined && was !== p.incarnation) {
+        this.readmit.forget(p.node)
+        this.restartedAt.set(p.node, monoMs())
+      }
       this.incarnations.set(p.node, p.incarnation)
     }
     if (present.length === this.cfg.nodes.length - 1) this.seenAll = true
@@ -871,6 +884,8 @@ export class Role {
     }
   }
   private readonly incarnations = new Map<string, string>()
+  /** node -> when a new incarnation of it was first heard (monoMs): its agent restarted. */
+  private readonly restartedAt = new Map<string, number>()
   private selfFences = 0
   private readonly peerSelfFences = new Map<string, number>()
   /** Peers seen self-fencing since this node last acted as coordinator on them. */
