@@ -63,7 +63,7 @@ t.test(
     const lab = await createLab({ prefix: `mccs${process.pid}q-`, nodes: 2, links: 1 })
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mq-'))
     images(dir, SIZE)
-    // Data everywhere (a hole is written as zeroes, which qemu does not count against the limit).
+    // Data everywhere (holes, sent as zeroes over NBD, count against the limit too: seen in ui-mirror).
     fs.writeFileSync(path.join(dir, 'n1.img'), crypto.randomBytes(SIZE))
     const b: MNode = mnode(lab, dir, 1, path.join(dir, 'p2'), PORT)
     const a: MNode = mnode(
