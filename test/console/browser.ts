@@ -272,7 +272,8 @@ export async function killManaged(home: string): Promise<void> {
       if (Date.now() > end) throw new Error(`processes under ${home} still run 10 s after SIGKILL: ${left.join(' ')}`)
       await new Promise((r) => setTimeout(r, 20))
     }
-    if (!live.length) return
+    // Nothing was ever started under this home (no process folder): no second look.
+    if (look === 0 && !(await readdir(path.join(home, 'state/proc')).catch(() => [])).length) return
     await new Promise((r) => setTimeout(r, 100))
   }
 }
