@@ -55,6 +55,7 @@ import { serveTimeline, gatherTimelines, type GatheredTimelines } from './timeli
 import { serveOplog, gatherOplogs, type GatheredOplogs } from './oplog-peers.js'
 import { MccsError } from '../errors.js'
 import { readSavedState, restore, StateSaver } from './engine-state-file.js'
+import { noticeText, type ParkReason } from './notice-text.js'
 import { buildStatus, clusterStatus, markUnknown, type AgentStatus } from './status.js'
 import { Role, type ClusterHost } from '../cluster/role.js'
 import { clusterKeyPath, loadClusterKey } from '../cluster/cluster-key.js'
@@ -210,6 +211,7 @@ export class Agent extends EventEmitter {
       nodes: () => this.input.nodes,
       runsResources: () => this.local.runsResources(),
       inView: (n) => this.role?.inView(n) ?? false,
+      joinWaitMs: (n) => (this.role?.restartedAndHeard(n) ? this.role.joinWaitMs() : 0),
     })
     this.modes = new NodeModes({
       node: this.node,
@@ -451,7 +453,7 @@ export class Agent extends EventEmitter {
     // Monitor results and ticks that plan nothing change nothing the monitor loop or the disk cares about.
     const quiet = (ev.type === 'monitorResult' || ev.type === 'tick') && !r.plan.actions.length && !r.plan.notices.length
     if (!quiet) this.monitorDirty = true
-    for (const n of r.plan.notices) this.notice(n)
+    for (const n of r.plan.notices) this.notice(n, ev)
     this.timeline.step(ev, r) // before any action of the plan starts
     this.executor.submit(r.plan)
     // Only locks, faults and flags must survive a restart; they change only with a plan or a command.
@@ -472,8 +474,18 @@ export class Agent extends EventEmitter {
         (o.timeoutMs ?? 600_000) + 10_000,
       )
     }
-    const waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
-    const { outcome = { status: 'accepted' } } = await this.dispatchSettled(cmd)
+    const deadline = Date.now() + (o.timeoutMs ?? 600_000)
+    let waiter = o.wait ? this.waitFor(cmd, o.timeoutMs ?? 600_000) : undefined
+    const accepted: CommandOutcome = { status: 'accepted' }
+    let outcome = (await this.dispatchSettled(cmd)).outcome ?? accepted
+    // With --wait the operator asked for the end state, not for a race with the actions a fault or a join
+    // just started: a command refused only because its group is busy is sent again once the group is idle.
+    while (o.wait && outcome.status === 'rejected' && outcome.code === 'MCCS_ERR_GROUP_BUSY' && Date.now() < deadline) {
+      waiter?.cancel()
+      if (!(await this.groupIdle(cmd, deadline - Date.now()))) break
+      waiter = this.waitFor(cmd, Math.max(1, deadline - Date.now()))
+      outcome = (await this.dispatchSettled(cmd)).outcome ?? accepted
+    }
     await this.saver.flush()
     await this.intents.settled() // on every member before the answer: no coordinator change undoes it
     if (cmd.type === 'nodeMaintenance') this.syncParked() // a node that left in maintenance is lost once it ends
@@ -504,15 +516,44 @@ export class Agent extends EventEmitter {
     return { outcome, reached, status: this.status() }
   }
 
+  /** The group a command acts on (a resource command: the resource's group). */
+  private groupOf(cmd: OperatorCommand): string | undefined {
+    if ('group' in cmd) return cmd.group
+    if ('resource' in cmd) return this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group
+    return undefined
+  }
+
+  /** Resolves true once the command's group has no action in progress; false at the timeout, or when this
+   *  node stops deciding (the command is then answered with its refusal). */
+  private groupIdle(cmd: OperatorCommand, timeoutMs: number): Promise<boolean> {
+    const name = this.groupOf(cmd)
+    const idle = () => {
+      const g = name ? this.state.groups[name] : undefined
+      return !g || Object.keys(g.pending).length === 0
+    }
+    if (idle()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const finish = (v: boolean) => {
+        clearTimeout(timer)
+        this.off('step', onStep)
+        this.off('resigned', onResign)
+        resolve(v)
+      }
+      const onStep = () => {
+        if (idle()) finish(true)
+      }
+      const onResign = () => finish(false)
+      this.on('step', onStep)
+      this.on('resigned', onResign)
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      timer.unref()
+    })
+  }
+
   /** Waits until the command's target state holds (or a fault shows it cannot). */
   private waitFor(cmd: OperatorCommand, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
     const check = (): boolean | null => {
-      const gname =
-        'group' in cmd
-          ? cmd.group
-          : 'resource' in cmd
-            ? this.store.current().main.resources.find((x) => x.name === cmd.resource)?.group
-            : undefined
+      const gname = this.groupOf(cmd)
       const g = gname ? this.state.groups[gname] : undefined
       const busy = g ? Object.keys(g.pending).length > 0 : pendingActions(this.state).length > 0
       if (busy) return null
@@ -730,14 +771,8 @@ export class Agent extends EventEmitter {
     }
   }
 
-  private notice(n: Notice): void {
-    const why = n.kind === 'nodeFenced' && n.node ? this.parked.get(n.node) : undefined
-    if (why)
-      n = {
-        ...n,
-        reason: `${n.node} runs nothing (${why === 'left' ? 'it left the cluster' : why === 'joining' ? 'it was just added and has not joined yet' : 'standby'}): no fence needed`,
-        said: { id: 'said.parked', params: { node: n.node!, why: { id: `said.parkedWhy.${why}` } } },
-      }
+  private notice(raw: Notice, ev: EngineEvent): void {
+    const n = noticeText(raw, ev, this.parked)
     const level = /Faulted|Failed|Violation|needsFence|noFailover/.test(n.kind)
       ? 'error'
       : n.kind === 'commandRejected' || n.kind.startsWith('monitor')
@@ -882,7 +917,7 @@ export class Agent extends EventEmitter {
   }
 
   /** Nodes the engine here treats as running nothing without a fence, and why. */
-  private readonly parked = new Map<string, 'left' | 'standby' | 'joining'>()
+  private readonly parked = new Map<string, ParkReason>()
   /** The reason a node's `fenced` (runs nothing) was last dispatched for, until the node is unparked or the
    *  engine starts again (a new coordinator's engine starts from the parked nodes itself). */
   private readonly parkSent = new Map<string, 'left' | 'standby' | 'joining'>()

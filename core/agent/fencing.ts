@@ -23,6 +23,9 @@ export interface FencingOptions {
   runsResources: () => boolean
   /** Whether the node is a member of this node's current view (Role.inView); such a node is never fenced. */
   inView: (node: string) => boolean
+  /** How long to wait for the target to join first, when its agent restarted a moment ago and is heard now
+   *  (0: it did not; Role.restartedAndHeard / joinWaitMs). */
+  joinWaitMs?: (node: string) => number
 }
 
 /** How long a node that runs no resource waits before it fences. Against mutual fencing (two nodes that
@@ -31,6 +34,17 @@ export interface FencingOptions {
 export function fenceDelayMs(hb: HbConfig): number {
   return hb.quorum?.fenceDelayMs ?? (hb.quorum?.twoNode ? 5000 : 0)
 }
+
+const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
 
 export class Fencing {
   constructor(private readonly o: FencingOptions) {}
@@ -60,6 +74,23 @@ export class Fencing {
         this.o.log.log('warn', `fence of ${target} cancelled during its delay`, { target })
         return { status: 'cancelled', answer: 'failed', recoverable: true, reason: `fence of ${target} cancelled during its delay` }
       }
+    }
+    // A target whose agent restarted a moment ago and is heard is on its way into the view (its start waits
+    // out the grants of its previous run first): its own probe will tell what runs there. Fencing it now
+    // killed the agent that had just started again — the random-fault runs, and test/cluster/restart-rejoin:
+    // a new coordinator's start fenced a node it had fenced itself seconds before, as it booted. Bounded: a
+    // node that does not join in that time is fenced.
+    const joinWait = this.o.joinWaitMs?.(target) ?? 0
+    if (joinWait > 0 && !this.o.inView(target)) {
+      this.o.log.log(
+        'warn',
+        `fence ${target}: its agent restarted a moment ago and is heard, waiting up to ${joinWait} ms for it to join`,
+        {
+          target,
+        },
+      )
+      const end = Date.now() + joinWait
+      while (Date.now() < end && !signal.aborted && !this.o.inView(target)) await abortableSleep(50, signal)
     }
     const reasons: string[] = []
     for (const [i, dev] of levels.entries()) {

@@ -176,8 +176,11 @@ async function call(agent: Agent, method: unknown, p: Record<string, unknown>): 
         if (typeof cmd.on !== 'boolean')
           throw new MccsError('MCCS_ERR_INVALID', 'must be true (maintenance) or false (end it)', { field: 'params.cmd.on' })
       }
-      const timeoutMs = typeof p.timeoutMs === 'number' && p.timeoutMs > 0 ? p.timeoutMs : undefined
-      return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs ? { timeoutMs } : {}) })
+      // How long a --wait may hold its answer (and wait out a busy group): at most a day, as `mccs node add`.
+      const timeoutMs = p.timeoutMs
+      if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= 86_400_000))
+        throw new MccsError('MCCS_ERR_INVALID', 'must be a whole number of milliseconds, 1 to 86400000', { field: 'params.timeoutMs' })
+      return agent.command(cmd, { wait: p.wait === true, ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}) })
     }
     case 'node.mode': {
       // mccs node standby|unstandby <node> (core/agent/node-mode.ts)

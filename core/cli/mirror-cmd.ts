@@ -23,7 +23,9 @@ export function describeSide(s: VolumeStatus | { error: string }, l: Locale = 'e
   const r = s.replication
   let conn = s.role === 'primary' ? (r?.state ?? 'Unknown') : s.role === 'secondary' ? 'Secondary' : 'Down'
   if (r?.state === 'SyncSource' && r.resync) {
-    const rate = r.resync.rateBps ? t(l, 'cli.mirror.rate', { rate: mib(r.resync.rateBps), eta: r.resync.etaS ?? '-' }) : ''
+    const rate =
+      (r.resync.rateBps ? t(l, 'cli.mirror.rate', { rate: mib(r.resync.rateBps), eta: r.resync.etaS ?? '-' }) : '') +
+      (r.resync.limitBps ? t(l, 'cli.mirror.limit', { limit: mib(r.resync.limitBps) }) : '')
     conn +=
       ' ' +
       t(l, 'cli.mirror.resync', {

@@ -23,7 +23,11 @@ export async function opsCommand(kind: CommandKind, args: string[], o: OpsOption
     io.err(t(o.locale ?? 'en', 'cli.ops.usage', { command: cmd }))
     return EXIT.USAGE
   }
-  const timeoutMs = (o.timeoutS ?? 600) * 1000
+  if (o.timeoutS !== undefined && !(Number.isFinite(o.timeoutS) && o.timeoutS > 0 && o.timeoutS <= 86400)) {
+    io.err(t(o.locale ?? 'en', 'cli.ops.timeout'))
+    return EXIT.USAGE
+  }
+  const timeoutMs = Math.round((o.timeoutS ?? 600) * 1000)
   const reply = await rpc<CommandReply>(o.socket, 'command', { cmd, wait: o.wait, timeoutMs }, timeoutMs + 30_000)
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.outcome.status === 'rejected') {

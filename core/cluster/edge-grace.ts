@@ -21,6 +21,19 @@
 // edge is held for `pendingMs` more (the longest readmission hold): both ends are alive and will count each
 // other. Meanwhile the members propose different views, none is installed, nothing is decided, and what runs
 // runs on; a peer that is really lost stops being heard and its edges end with the plain grace.
+//
+// Pending edges count on a node without an installed view too (graceKeep): thirteenth session's random-fault
+// runs 1 and 19, three nodes: a freshly restarted n1 (coordinator by name, no view yet) heard n2 and n3
+// holding each other out after n2's links came back, saw no edge between them, chose {n1, n2} and fenced the
+// healthy n3. Only the edges' ends are added then, not the whole cluster: an edge never seen is not graced.
+
+/** The nodes whose edges are graced: the members of the view installed here, and both ends of every edge a
+ *  peer reports pending (also with no installed view: a node that just started). */
+export function graceKeep(incumbent: readonly string[] | undefined, pending: ReadonlySet<string>): string[] {
+  const keep = new Set(incumbent ?? [])
+  for (const k of pending) for (const n of k.split('>')) keep.add(n)
+  return [...keep]
+}
 
 export class EdgeGrace {
   /** "p>q" -> when p's view first stopped listing q. */

@@ -14,7 +14,7 @@ import type { ProtocolRange } from './protocol-version.js'
 import { computeMembership, quorum as quorumOf, type MembershipResult } from './membership.js'
 import { monoMs } from './heartbeat-worker-messages.js'
 import { ViewNode, viewKey, type Announce, type Installed, type PeerFacts } from './view.js'
-import { EdgeGrace } from './edge-grace.js'
+import { EdgeGrace, graceKeep } from './edge-grace.js'
 import { leftOutBy } from './left-out.js'
 import { ViewCodec, heartbeatView, receivedLevel, type ReceivedLevel } from './view-messages.js'
 import { Readmission } from './readmission.js'
@@ -368,6 +368,16 @@ export class Role {
     if (!ok) this.schedule()
     return ok
   }
+  /** Whether `node`'s agent restarted a moment ago (a new incarnation heard within the last `4 × dead`) and is
+   *  heard now: it is on its way into the view (its start waits out its old grants, then it joins). */
+  restartedAndHeard(node: string): boolean {
+    const at = this.restartedAt.get(node)
+    return at !== undefined && monoMs() - at <= 4 * this.dead && this.hb.isUp(node)
+  }
+  /** How long a fence waits for a node that restarted a moment ago to join (Fencing). */
+  joinWaitMs(): number {
+    return 4 * this.dead
+  }
   /** Whether `node` is up on a current verdict of the heartbeat (none while it settles after a pause). */
   peerUpNow(node: string): boolean {
     return this.hb.isUp(node)
@@ -662,7 +672,10 @@ export class Role {
     for (const p of st.peers) {
       if (p.incarnation === null) continue
       const was = this.incarnations.get(p.node)
-      if (was !== undefined && was !== p.incarnation) this.readmit.forget(p.node)
+      if (was !== undefined && was !== p.incarnation) {
+        this.readmit.forget(p.node)
+        this.restartedAt.set(p.node, monoMs())
+      }
       this.incarnations.set(p.node, p.incarnation)
     }
     if (present.length === this.cfg.nodes.length - 1) this.seenAll = true
@@ -680,7 +693,9 @@ export class Role {
       .filter((n) => present.includes(n))
     // An edge between members of the installed view that a peer stops reporting is missing only after a grace,
     // longer when the peer says it hears the other end and only holds it out (edge-grace.ts).
-    const graced = this.incumbent ? this.edgeGrace.apply(now, views, this.incumbent, this.pendingEdges(views)) : views
+    const pending = this.pendingEdges(views)
+    const keep = graceKeep(this.incumbent, pending)
+    const graced = keep.length ? this.edgeGrace.apply(now, views, keep, pending) : views
     this.wakeForGrace(now)
     let m = computeMembership({
       self: this.self,
@@ -869,6 +884,8 @@ export class Role {
     }
   }
   private readonly incarnations = new Map<string, string>()
+  /** node -> when a new incarnation of it was first heard (monoMs): its agent restarted. */
+  private readonly restartedAt = new Map<string, number>()
   private selfFences = 0
   private readonly peerSelfFences = new Map<string, number>()
   /** Peers seen self-fencing since this node last acted as coordinator on them. */

@@ -17,6 +17,7 @@ export interface MirrorAttrs {
   peerAddress?: unknown
   port?: unknown
   mode?: unknown
+  resyncRateMiBs?: unknown
   mountPoint?: unknown
   fs?: unknown
   mountOptions?: unknown
@@ -48,6 +49,8 @@ export function configFromAttrs(resource: string, node: string, a: MirrorAttrs, 
     listen: { host: a.replicationAddress as string, port: port as number },
     peer: { host: a.peerAddress as string, port: port as number },
     mode: (a.mode ?? 'sync') as 'sync',
+    // Checked by checkConfig (an integer 0..MAX_RESYNC_RATE_MIBS); absent or 0: unlimited.
+    ...(a.resyncRateMiBs !== undefined ? { resyncRateMiBs: a.resyncRateMiBs as number } : {}),
     secret,
   }
   try {

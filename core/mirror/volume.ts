@@ -58,6 +58,9 @@ export interface VolumeConfig {
   /** The other node's replication address. */
   peer: { host: string; port: number }
   mode: 'sync' | 'async'
+  /** Resync rate limit in MiB/s (DRBD's resync-rate; qemu's job `speed`): the full and partial resync
+   *  jobs' background copy only, never the application's writes. 0 or absent: unlimited. */
+  resyncRateMiBs?: number
   /** The cluster's name and 32-byte key: the replication link's PSK is derived from them. */
   secret: { cluster: string; key: Buffer }
   /** Host-internal: argv prefix for qsd (the lab runs it inside a network namespace). */
@@ -105,7 +108,16 @@ export interface VolumeStatus {
     job: Record<string, unknown> | null
     suspended?: { since: string; reason: string }
     /** The running resync: partial (the blocks written since the peer's generation) or full. */
-    resync?: { mode: 'partial' | 'full'; bytes: number; done: number; rateBps: number | null; etaS: number | null; startedAt: string }
+    resync?: {
+      mode: 'partial' | 'full'
+      bytes: number
+      done: number
+      rateBps: number | null
+      etaS: number | null
+      startedAt: string
+      /** The configured resync rate limit in bytes/s (null: unlimited). */
+      limitBps: number | null
+    }
   } | null
   /** Primary: bytes written since the generation its peer holds (the dirty bitmap). */
   dirtyBytes: number | null
@@ -121,6 +133,8 @@ const RES_RE = /^[A-Za-z0-9_.:@-]{1,128}$/
 const QSD = '/usr/bin/qemu-storage-daemon'
 /** Dirty-bitmap granularity: the backup job copies 64 KiB clusters to an NBD target anyway. */
 const BITMAP_GRANULARITY = 65536
+/** Highest resync rate limit accepted (MiB/s): 64 GiB/s, beyond any link; qemu takes bytes/s as int64. */
+export const MAX_RESYNC_RATE_MIBS = 65536
 /** How long `mccs mirror primary --force` stays valid for the next promotion. */
 const FORCE_ONCE_MS = 15 * 60_000
 /** While in sync, the tracking bitmaps rotate this often (a flap then resends at most ~2 periods). */
@@ -190,6 +204,11 @@ export function checkConfig(c: VolumeConfig): VolumeConfig {
     if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw bad(`${f}.port`, 'must be an integer 1..65535')
   }
   if (c.mode !== 'sync' && c.mode !== 'async') throw bad('mode', 'must be sync or async')
+  if (
+    c.resyncRateMiBs !== undefined &&
+    (!Number.isInteger(c.resyncRateMiBs) || c.resyncRateMiBs < 0 || c.resyncRateMiBs > MAX_RESYNC_RATE_MIBS)
+  )
+    throw bad('resyncRateMiBs', `must be an integer 0..${MAX_RESYNC_RATE_MIBS} (MiB/s; 0 = unlimited)`)
   if (
     !c.secret ||
     typeof c.secret.cluster !== 'string' ||
@@ -1017,9 +1036,17 @@ export class MirrorVolume {
         bitmap: 'rs',
         'bitmap-mode': 'never',
         'auto-dismiss': false,
+        ...this.speedArg(),
       })
     } else {
-      await q.command('blockdev-mirror', { 'job-id': 'm0', device: 'top0', target: 'peer', sync: 'full', 'copy-mode': copyMode })
+      await q.command('blockdev-mirror', {
+        'job-id': 'm0',
+        device: 'top0',
+        target: 'peer',
+        sync: 'full',
+        'copy-mode': copyMode,
+        ...this.speedArg(),
+      })
     }
     fs.rmSync(this.discardFile, { force: true })
     writeFileAtomicSync(
@@ -1035,6 +1062,31 @@ export class MirrorVolume {
       bytes,
     })
     return true
+  }
+
+  /** The resync rate limit in bytes/s, 0 for none. */
+  private get resyncSpeed(): number {
+    return (this.c.resyncRateMiBs ?? 0) * 1048576
+  }
+  private speedArg(): { speed?: number } {
+    return this.resyncSpeed > 0 ? { speed: this.resyncSpeed } : {}
+  }
+
+  /** The limit belongs to the resync's background copy only: the backup job of a partial resync (rs0),
+   *  and the full mirror (m0) until it is ready. m0 of a partial resync (sync=none), and any m0 once
+   *  ready, runs unlimited: in async mode its background copy carries the application's writes, which a
+   *  limit would leave ever further behind (in sync mode a write is sent with it, never by the copy).
+   *  Also applies a changed limit to a running job (block-job-set-speed, DRBD's live resync-rate). */
+  private async applySpeed(q: QmpClient, jobs: Array<{ device: string; ready?: boolean; speed?: number }>): Promise<void> {
+    const full = readJson<{ mode: string }>(this.resyncFile)?.mode === 'full'
+    for (const j of jobs) {
+      const want = j.device === 'rs0' || (j.device === 'm0' && full && !j.ready) ? this.resyncSpeed : j.device === 'm0' ? 0 : null
+      if (want === null || (j.speed ?? 0) === want) continue
+      await q
+        .command('block-job-set-speed', { device: j.device, speed: want })
+        .then(() => this.log('mirror: resync rate limit set', { resource: this.c.resource, job: j.device, bytesPerS: want }))
+        .catch((e: unknown) => this.log('mirror: could not set the resync rate limit', { resource: this.c.resource, error: String(e) }))
+    }
   }
 
   /** The 4 KiB block of one of the peer's record exports, copied by a backup job into a local file. */
@@ -1195,10 +1247,11 @@ export class MirrorVolume {
     }
     // Stopped: a question would only wait its deadline (status reports it without asking).
     if (procState((await this.procs.status(this.procRes, 'qsd')).pid) === 'T') return
-    const jobs = await this.ask<{ device: string; ready: boolean; status: string }[]>(q, 'query-block-jobs')
+    const jobs = await this.ask<{ device: string; ready: boolean; status: string; speed?: number }[]>(q, 'query-block-jobs')
     const m = jobs.find((j) => j.device === 'm0')
     const state = fs.existsSync(path.join(this.c.runDir, 'peer-uptodate')) ? 'declared' : 'not'
     if (this.suspended) return this.whileSuspended(m)
+    await this.applySpeed(q, jobs)
     if (m) {
       // A lost link is silent (a write to the peer just hangs until TCP gives up, minutes later): ask the
       // kernel, in the daemon's own namespace, whether its connection to the peer is retransmitting.
@@ -1628,6 +1681,7 @@ export class MirrorVolume {
           rateBps: rate ? Math.round(rate) : null,
           etaS: rate ? Math.round((total - done) / rate) : null,
           startedAt: rs.startedAt,
+          limitBps: this.resyncSpeed || null,
         }
         if (total > 0) replication.percent = Math.floor((done / total) * 100)
       }

@@ -14,7 +14,7 @@ interface Line {
   msg: string
 }
 
-function setup(o: { delayMs: number; runsResources?: boolean; deviceMs?: number; levels?: number }) {
+function setup(o: { delayMs: number; runsResources?: boolean; deviceMs?: number; levels?: number; joinWaitMs?: number }) {
   const lines: Line[] = []
   const log = {
     log: (level: string, msg: string) => {
@@ -53,6 +53,7 @@ function setup(o: { delayMs: number; runsResources?: boolean; deviceMs?: number;
     nodes: () => ['n1', 'n2'],
     runsResources: () => o.runsResources ?? false,
     inView: (n) => n === 'n2' && member,
+    ...(o.joinWaitMs !== undefined ? { joinWaitMs: (n: string) => (n === 'n2' ? o.joinWaitMs! : 0) } : {}),
   })
   const action: Action = { id: 'a1', kind: 'fence', node: 'n2', timeoutMs: 30_000, after: [], reason: 'n2 was lost' }
   return {
@@ -132,4 +133,36 @@ t.test('between levels, a target back in the view is withdrawn', async (t) => {
   const out = await p
   t.equal(s.calls.length, 1, 'only level 1 (failed) was issued')
   t.match(out, { status: 'cancelled', reason: /^withdrawn/ })
+})
+
+t.test('a target whose agent restarted a moment ago and is heard gets time to join: withdrawn once it does', async (t) => {
+  // A new coordinator's start fenced a node it had fenced seconds before, while that node booted (its agent
+  // was heard with a new incarnation, waiting out its old grants before joining).
+  const s = setup({ delayMs: 0, runsResources: true, joinWaitMs: 1000 })
+  const p = s.f.fence(s.action, new AbortController().signal)
+  setTimeout(() => s.setMember(true), 300)
+  const out = await p
+  t.equal(s.calls.length, 0, 'no fence device was called')
+  t.match(out, { status: 'cancelled', reason: /^withdrawn: n2 is a member/ })
+  t.ok(
+    s.lines.some((l) => /its agent restarted a moment ago and is heard, waiting up to 1000 ms/.test(l.msg)),
+    'the wait is logged',
+  )
+})
+
+t.test('a restarted target that does not join within the wait is fenced; a cancel ends the wait', async (t) => {
+  const s = setup({ delayMs: 0, runsResources: true, joinWaitMs: 300 })
+  const t0 = Date.now()
+  const out = await s.f.fence(s.action, new AbortController().signal)
+  t.ok(Date.now() - t0 >= 290, `it waited (${Date.now() - t0} ms)`)
+  t.match(out, { status: 'done', answer: 'ok' })
+  t.equal(s.calls.length, 1, 'then fenced')
+  const c = setup({ delayMs: 0, runsResources: true, joinWaitMs: 5000 })
+  const ac = new AbortController()
+  const t1 = Date.now()
+  setTimeout(() => ac.abort(), 100)
+  const cut = await c.f.fence(c.action, ac.signal)
+  t.ok(Date.now() - t1 < 1000, 'the cancel ended the wait')
+  t.match(cut, { status: 'cancelled' })
+  t.equal(c.calls.length, 0, 'no device call after the cancel')
 })

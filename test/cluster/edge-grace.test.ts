@@ -2,7 +2,7 @@
 // view that a peer stops reporting counts as missing only after the grace; a flapping edge is dropped after
 // the grace counted from its first loss; edges of non-members are passed through.
 import t from 'tap'
-import { EdgeGrace } from '../../core/cluster/edge-grace.js'
+import { EdgeGrace, graceKeep } from '../../core/cluster/edge-grace.js'
 import { computeMembership } from '../../core/cluster/membership.js'
 
 const nodes = [{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }]
@@ -118,5 +118,28 @@ t.test('seed 15: a pending edge between two peers keeps the third from choosing;
     computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: plain.apply(700, views, keep), prefer: keep }).partition,
     ['n1', 'n2'],
     'without the report: left out after the plain grace',
+  )
+})
+
+t.test('a node with no installed view (just restarted) also waits for a pending edge between two peers', async (t) => {
+  // Thirteenth session, random-fault runs 1 and 19: n1 restarted (no view yet, coordinator by name) while
+  // n2's links came back; n2 and n3 held each other out, n1 chose {n1, n2} and fenced the healthy n3.
+  const g = new EdgeGrace(600, 2400)
+  const views = { n2: { up: ['n1'] }, n3: { up: ['n1'] } }
+  const both = new Set(['n2>n3', 'n3>n2'])
+  t.same(graceKeep(undefined, both), ['n2', 'n3'], 'the ends of the pending edges are kept')
+  t.same(graceKeep(['n1', 'n2'], both), ['n1', 'n2', 'n3'], 'added to the installed view')
+  t.same(graceKeep(undefined, new Set()), [], 'nothing pending and no view: nothing graced')
+  const at = (now: number, p: ReadonlySet<string>) => {
+    const keepNow = graceKeep(undefined, p)
+    const v = keepNow.length ? g.apply(now, views, keepNow, p) : views
+    return computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views: v }).partition
+  }
+  t.same(at(0, both), keep, 'all three while n2 and n3 report each other pending')
+  t.same(at(2000, both), keep, 'past the plain grace: still all three')
+  t.same(
+    computeMembership({ self: 'n1', nodes, up: ['n2', 'n3'], views }).partition,
+    ['n1', 'n2'],
+    'without the grace (the code before): n3 left out at once',
   )
 })

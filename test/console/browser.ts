@@ -138,7 +138,9 @@ export async function startConsoleCluster(o: {
     // Processes the process plugin started are supervised apart from the agent: stop them by their pid files.
     for (const n of nodes) {
       await killManaged(n.home)
-      await rm(n.home, { recursive: true, force: true })
+      // Retried: a file system may lag a moment behind processes that just died (never a live writer:
+      // killManaged returned once every process under the home was gone).
+      await rm(n.home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
     }
   }
   try {
@@ -220,10 +222,17 @@ async function consoleUp(n: ConsoleNode): Promise<void> {
   }
 }
 
-/** Stops what the process plugin started under this home: its supervisors and services run apart from
- *  the agent (they survive an agent restart by design). Each "<pid> <starttime>" file is checked against
- *  /proc before a signal, so a recycled pid is never hit. */
-async function killManaged(home: string): Promise<void> {
+/** Stops what agents started under this home: the process plugin's services and the mirror's daemons
+ *  (qemu-storage-daemon, nbdfuse) run under supervisors apart from the agent (they survive an agent
+ *  restart by design). Returns once each is gone, so nothing writes into the home while it is removed.
+ *  Each supervisor dies before its service: a supervisor that sees its service die records it (exit.hint,
+ *  then exit.json through a forked `mv` that outlives its own SIGKILL) — killed second, on a loaded host
+ *  it did, while rm emptied the folder (ENOTEMPTY: ui-mirror-nocopy.test.ts). Its whole process group
+ *  goes (the mv, the date it forks); the service has a session of its own. Each "<pid> <starttime>"
+ *  file is checked against /proc before a signal, so a recycled pid is never hit. A second look after
+ *  the first kills finds a daemon whose start was under way when its agent stopped (its supervisor
+ *  writes its pid files a moment after the spawn). */
+export async function killManaged(home: string): Promise<void> {
   const { readdir } = await import('node:fs/promises')
   const walk = async (d: string): Promise<string[]> => {
     const out: string[] = []
@@ -234,28 +243,50 @@ async function killManaged(home: string): Promise<void> {
     }
     return out
   }
-  for (const f of await walk(path.join(home, 'state/proc'))) {
-    const [pidText, startText] = (await readFile(f, 'utf8').catch(() => '')).trim().split(/\s+/)
-    const pid = Number(pidText)
-    if (!(pid > 1)) continue
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (!stat || fields[19] !== startText) continue // field 22 of /proc/<pid>/stat: not our process any more
-    if (f.endsWith('child.pid')) {
+  const kill = (pid: number, group: boolean): void => {
+    for (const target of group ? [-pid, pid] : [pid])
       try {
-        process.kill(-pid, 'SIGKILL')
+        process.kill(target, 'SIGKILL')
       } catch {
-        /* no group */
+        /* no group, or gone */
       }
+  }
+  for (let look = 0; look < 2; look++) {
+    const live: Array<{ pid: number; start: string }> = []
+    const supervisors: number[] = []
+    const services: number[] = []
+    for (const f of await walk(path.join(home, 'state/proc'))) {
+      const [pidText, startText] = (await readFile(f, 'utf8').catch(() => '')).trim().split(/\s+/)
+      const pid = Number(pidText)
+      if (!(pid > 1) || !startText || (await startTime(pid)) !== startText || (await zombie(pid))) continue // gone, or not ours
+      live.push({ pid, start: startText })
+      ;(f.endsWith('supervisor.pid') ? supervisors : services).push(pid)
     }
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      /* gone */
+    for (const pid of supervisors) kill(pid, true)
+    for (const pid of services) kill(pid, true)
+    const end = Date.now() + 10_000
+    for (;;) {
+      const left: number[] = []
+      for (const p of live) if ((await startTime(p.pid)) === p.start && !(await zombie(p.pid))) left.push(p.pid)
+      if (!left.length) break
+      if (Date.now() > end) throw new Error(`processes under ${home} still run 10 s after SIGKILL: ${left.join(' ')}`)
+      await new Promise((r) => setTimeout(r, 20))
     }
+    // Nothing was ever started under this home (no process folder): no second look.
+    if (look === 0 && !(await readdir(path.join(home, 'state/proc')).catch(() => [])).length) return
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
+/** Field 22 of /proc/<pid>/stat (start time), or null when it is gone. */
+async function startTime(pid: number): Promise<string | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  return stat ? (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null) : null
+}
+async function zombie(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
+}
 export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], headless: true })
 }

@@ -62,3 +62,23 @@ t.test('every built-in plugin and example with locale files loads (all keys in e
   }
   t.ok(withLocales >= 6, `plugins with their own ko and en texts: ${withLocales}`)
 })
+
+t.test('every built-in type with a wizard speaks Korean: a title for each of its fields, its name and description', async (t) => {
+  const { readdirSync, existsSync } = await import('node:fs')
+  const path = await import('node:path')
+  const root = path.join(packageRoot(), 'plugins')
+  for (const d of readdirSync(root)) {
+    const file = path.join(root, d, 'plugin.json')
+    if (!existsSync(file)) continue
+    const m = JSON.parse(readFileSync(file, 'utf8')) as {
+      wizard?: { properties?: Record<string, unknown> }
+      locales?: Record<string, string>
+    }
+    if (!m.wizard?.properties) continue
+    const ko = m.locales?.ko ? (JSON.parse(readFileSync(path.join(root, d, m.locales.ko), 'utf8')) as Record<string, string>) : {}
+    const missing = ['displayName', 'description', ...Object.keys(m.wizard.properties).map((k) => `wizard.${k}.title`)].filter(
+      (k) => !ko[k],
+    )
+    t.same(missing, [], `${d}: Korean texts`)
+  }
+})

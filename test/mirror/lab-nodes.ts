@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { SQLITE_SERVICE } from '../../scripts/lab/mirror-failover.js'
 import { ProcManager } from '../../core/plugins/caps/proc.js'
-import { MirrorVolume, type VolumeHooks } from '../../core/mirror/volume.js'
+import { MirrorVolume, type VolumeConfig, type VolumeHooks } from '../../core/mirror/volume.js'
 import { MirrorManager } from '../../core/mirror/manager.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -60,6 +60,8 @@ export function mnode(
   port: number,
   key: Buffer = TEST_CLUSTER_KEY,
   hooks?: VolumeHooks,
+  /** More of the volume's configuration (e.g. resyncRateMiBs). */
+  more: Partial<VolumeConfig> = {},
 ): MNode {
   const name = `n${i + 1}`
   const procs = new ProcManager({ stateDir: procDir })
@@ -74,6 +76,7 @@ export function mnode(
       mode: 'sync',
       secret: { cluster: 'lab', key },
       wrap: ['ip', 'netns', 'exec', lab.ns(i)],
+      ...more,
     },
     procs,
     process.env.MIRROR_DEBUG ? (m, d) => console.error(`[${name}] ${m}`, JSON.stringify(d ?? {})) : undefined,

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { mirrorCommand } from '../../core/cli/mirror-cmd.js'
+import { mirrorCommand, describeSide } from '../../core/cli/mirror-cmd.js'
 import { mirrorControl } from '../../core/mirror/control.js'
 import type { MirrorManager } from '../../core/mirror/manager.js'
 
@@ -160,4 +160,14 @@ t.test('the control refuses bad input naming the field', async (t) => {
     field: 'params.force',
   })
   await t.rejects(mirrorControl(mm, { op: 'verify', resource: 'md0' }), { code: 'MCCS_ERR_NOT_FOUND', field: 'params.resource' })
+})
+
+t.test('a resync under a rate limit says so, in English and Korean', async (t) => {
+  const limited = {
+    ...primary,
+    replication: { ...primary.replication, resync: { ...primary.replication.resync, limitBps: 16 * 1048576 } },
+  } as unknown as Parameters<typeof describeSide>[0]
+  t.match(describeSide(limited), /2\.0 MiB\/s, ETA 3 s, limited to 16\.0 MiB\/s\)/)
+  t.match(describeSide(limited, 'ko'), /16\.0 MiB\/s로 제한\)/)
+  t.notMatch(describeSide(primary as unknown as Parameters<typeof describeSide>[0]), /limited/, 'no limit: nothing said')
 })

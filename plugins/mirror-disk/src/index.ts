@@ -14,6 +14,7 @@ interface Attrs {
   port?: number
   size?: string
   mode?: 'sync' | 'async'
+  resyncRateMiBs?: number
   mountPoint: string
   fs?: 'ext4' | 'xfs'
   mountOptions?: string
@@ -25,6 +26,8 @@ interface CapError {
   field?: string
 }
 
+/** core/mirror/volume.ts MAX_RESYNC_RATE_MIBS (a plugin imports nothing of the host's core). */
+const MAX_RESYNC_RATE_MIBS = 65536
 const PATH = /^\/[A-Za-z0-9_./@+-]{1,200}$/
 const HOST = /^[A-Za-z0-9.:-]{1,253}$/
 
@@ -42,6 +45,12 @@ function check(a: Attrs, base: string): Diagnostic[] {
   if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535))
     d.push(diag(`${base}/port`, 'must be an integer 1024..65535'))
   if (a.mode !== undefined && a.mode !== 'sync' && a.mode !== 'async') d.push(diag(`${base}/mode`, 'must be sync or async'))
+  // The resync's background copy only (DRBD's resync-rate); a sync-mode write is never limited.
+  if (
+    a.resyncRateMiBs !== undefined &&
+    (!Number.isInteger(a.resyncRateMiBs) || a.resyncRateMiBs < 0 || a.resyncRateMiBs > MAX_RESYNC_RATE_MIBS)
+  )
+    d.push(diag(`${base}/resyncRateMiBs`, `must be an integer 0..${MAX_RESYNC_RATE_MIBS} (MiB/s; 0 = unlimited)`))
   if (a.fs !== undefined && a.fs !== 'ext4' && a.fs !== 'xfs') d.push(diag(`${base}/fs`, 'must be ext4 or xfs'))
   if (a.mountOptions !== undefined && (typeof a.mountOptions !== 'string' || !/^[A-Za-z0-9_=.,:-]{0,200}$/.test(a.mountOptions)))
     d.push(diag(`${base}/mountOptions`, 'letters, digits and _=.,:- only'))
