@@ -6,7 +6,7 @@ import { rpc } from './control-client.js'
 import { renderStatus } from './status-cmd.js'
 import { EXIT } from './exit-codes.js'
 import type { CliIO } from './io.js'
-import { t, type Locale } from '../i18n/messages.js'
+import { t, say, type Locale } from '../i18n/messages.js'
 
 export interface OpsOptions extends CommandOptions {
   socket: string
@@ -31,7 +31,8 @@ export async function opsCommand(kind: CommandKind, args: string[], o: OpsOption
   const reply = await rpc<CommandReply>(o.socket, 'command', { cmd, wait: o.wait, timeoutMs }, timeoutMs + 30_000)
   if (o.json) io.out(JSON.stringify(reply, null, 2))
   if (reply.outcome.status === 'rejected') {
-    if (!o.json) io.err(t(o.locale ?? 'en', 'cli.ops.rejected', { reason: reply.outcome.reason, code: reply.outcome.code }))
+    const l = o.locale ?? 'en'
+    if (!o.json) io.err(t(l, 'cli.ops.rejected', { reason: say(l, reply.outcome.said, reply.outcome.reason), code: reply.outcome.code }))
     return EXIT.REJECTED
   }
   if (!o.wait) {

@@ -27,6 +27,8 @@ t.test('offline --wait during a slow online waits for it, then takes the group o
   const now = await a.cli('group', 'offline', 'g')
   t.equal(now.code, 3, 'without --wait: refused at once')
   t.match(now.err, /MCCS_ERR_GROUP_BUSY/)
+  const ko = await a.cli('group', 'offline', 'g', '--lang', 'ko')
+  t.match(ko.err, /진행 중인 동작이 있음 \(flush로 취소\).*MCCS_ERR_GROUP_BUSY/, `the refusal's reason in Korean: ${ko.err.trim()}`)
   const t0 = Date.now()
   const r = await a.cli('group', 'offline', 'g', '--wait', '--timeout', '30')
   t.equal(r.code, 0, r.err + r.out)
@@ -37,7 +39,7 @@ t.test('offline --wait during a slow online waits for it, then takes the group o
     .split('\n')
     .map((l) => JSON.parse(l))
   const offs = op.filter((x) => x.command === 'groupOffline').map((x) => x.result)
-  t.same(offs, ['rejected', 'accepted'], 'the operation log: the refusal without --wait, then one accepted offline')
+  t.same(offs, ['rejected', 'rejected', 'accepted'], 'the operation log: the two refusals without --wait, then one accepted offline')
 })
 
 t.test('a --wait whose timeout ends before the group is idle is answered with the refusal', async (t) => {
