@@ -3,7 +3,7 @@
 // and no names. tap's output passes through unchanged (it is TAP when not on a terminal, as in CI); the
 // top-level "not ok" lines name the files (a crash after every assertion passed shows only there), and
 // tap's own result files give the failed assertions' names.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -43,6 +43,17 @@ function failedAssertions(file) {
     found.push(`${'  '.repeat(Math.min(4, m[1].length / 4))}${m[2]}${where ? `  [${where.slice(0, 300)}]` : ''}`)
   }
   return found
+}
+
+// tap runs test files with the loaders of the plugin set it was last built with, and rebuilds for .taprc's
+// set only during that run: the files of the first run after a change (every fresh clone: npm installs tap
+// built with its default set, ts-node included) would load through both ts-node and test/setup/ts-loader.mjs.
+// Rebuild first when the sets differ (~15 s, once).
+const { TapConfig } = await import('@tapjs/config')
+const { signature } = await import('@tapjs/test')
+if ((await TapConfig.load()).pluginSignature !== signature) {
+  const built = spawnSync(join('node_modules', '.bin', 'tap'), ['build'], { stdio: 'inherit' })
+  if (built.status !== 0) process.exit(built.status ?? 1)
 }
 
 const tap = spawn(join('node_modules', '.bin', 'tap'), process.argv.slice(2), { stdio: ['inherit', 'pipe', 'inherit'] })

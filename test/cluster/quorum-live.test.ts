@@ -116,6 +116,15 @@ if (!avail.ok) {
       t.equal(r1.field, 'server.host', 'the field is named')
       t.match(r1.message, /no tie-breaker/)
       qb.start(c)
+      // B listens before the next change asks it (the coordinator waits 3 s for an answer; B's start took
+      // longer than that in two subset runs at load 10-13: ECONNREFUSED, and the refusal named server.host).
+      await until(
+        async () =>
+          (await c.lab.exec('client', ['bash', '-c', `exec 3<>/dev/tcp/${qb.host}/${qb.port}`], { check: false, timeoutMs: 5000 })).code ===
+            0 || undefined,
+        30_000,
+        'server B listening',
+      )
       // B answers now, but n2 has not got B's CA and key.
       const r2 = await refusal(change(c, 'n1', { op: 'setQuorum', server: toB }))
       t.equal(r2.field, 'server.caFile', `files a member lacks: ${r2.message}`)
