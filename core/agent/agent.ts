@@ -529,25 +529,10 @@ export class Agent extends EventEmitter {
     const name = this.groupOf(cmd)
     const idle = () => {
       const g = name ? this.state.groups[name] : undefined
-      return !g || Object.keys(g.pending).length === 0
+      return !g || Object.keys(g.pending).length === 0 ? true : null
     }
-    if (idle()) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const finish = (v: boolean) => {
-        clearTimeout(timer)
-        this.off('step', onStep)
-        this.off('resigned', onResign)
-        resolve(v)
-      }
-      const onStep = () => {
-        if (idle()) finish(true)
-      }
-      const onResign = () => finish(false)
-      this.on('step', onStep)
-      this.on('resigned', onResign)
-      const timer = setTimeout(() => finish(false), timeoutMs)
-      timer.unref()
-    })
+    // Idle already (a step between the refusal and now): no further step may come to say so.
+    return idle() ? Promise.resolve(true) : this.untilStep(idle, timeoutMs).done
   }
 
   /** Waits until the command's target state holds (or a fault shows it cannot). */
@@ -574,6 +559,13 @@ export class Agent extends EventEmitter {
           return true
       }
     }
+    // Judged after every step, starting with the command's own (the listener is added before it).
+    return this.untilStep(check, timeoutMs)
+  }
+
+  /** Resolves with `check()`'s first non-null verdict, judged after every engine step; false at the timeout,
+   *  or when this node stops deciding (no further step will tell). */
+  private untilStep(check: () => boolean | null, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
     let timer: NodeJS.Timeout | undefined
     let onStep: (() => void) | undefined
     let onResign: (() => void) | undefined
@@ -587,13 +579,11 @@ export class Agent extends EventEmitter {
         stop()
         resolve(v)
       }
-      // Judged after every step, starting with the command's own (the listener is added before it).
       onStep = () => {
         const v = check()
         if (v !== null) finish(v)
       }
       this.on('step', onStep)
-      // This node no longer decides: no further step will tell, the answer is "not reached".
       onResign = () => finish(false)
       this.on('resigned', onResign)
       timer = setTimeout(() => finish(false), timeoutMs)
