@@ -535,6 +535,13 @@ export class Agent extends EventEmitter {
     return idle() ? Promise.resolve(true) : this.untilStep(idle, timeoutMs).done
   }
 
+  /** Resolves true once `group` has no action in progress here (at once when it has none); false at the
+   *  timeout or when this node stops deciding. */
+  whenGroupIdle(group: string, timeoutMs: number): Promise<boolean> {
+    const idle = () => (Object.keys(this.state.groups[group]?.pending ?? {}).length === 0 ? true : null)
+    return idle() ? Promise.resolve(true) : this.untilStep(idle, timeoutMs).done
+  }
+
   /** Waits until the command's target state holds (or a fault shows it cannot). */
   private waitFor(cmd: OperatorCommand, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
     const check = (): boolean | null => {

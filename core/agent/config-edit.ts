@@ -79,6 +79,7 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
         },
       )
     }
+    if (req.op === 'resourceLink') await probesDone(agent, cur.main as MainConfig, args)
     const r = applyConfigOp(cur.main as MainConfig, req.op, req.args, opsContext(agent))
     target = r.target
     next = r.next
@@ -140,6 +141,16 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
       text,
     }
   }
+}
+
+/** A link judges whether the parent may run; a resource just added is in an unknown state until its first
+ *  probe ends (a fraction of a second). The console offers "Make … depend on …" right after an add, and a click
+ *  during that probe was refused ("unknown state … not probed yet"; seen in full runs of the console tests):
+ *  the link waits for the group's probes first, 10 s at most, and is judged as before. */
+async function probesDone(agent: Agent, main: MainConfig, args: Record<string, unknown>): Promise<void> {
+  const group = main.resources.find((x) => x.name === args['parent'])?.group
+  const pending = group ? Object.values(agent.engineState().groups[group]?.pending ?? {}) : []
+  if (group && pending.length && pending.every((a) => a.kind === 'probe')) await agent.whenGroupIdle(group, 10_000)
 }
 
 /** What the operations need to know of this node's world. */
