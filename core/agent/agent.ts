@@ -535,11 +535,11 @@ export class Agent extends EventEmitter {
     return idle() ? Promise.resolve(true) : this.untilStep(idle, timeoutMs).done
   }
 
-  /** Resolves true once `group` has no action in progress here (at once when it has none); false at the
-   *  timeout or when this node stops deciding. */
-  whenGroupIdle(group: string, timeoutMs: number): Promise<boolean> {
-    const idle = () => (Object.keys(this.state.groups[group]?.pending ?? {}).length === 0 ? true : null)
-    return idle() ? Promise.resolve(true) : this.untilStep(idle, timeoutMs).done
+  /** Resolves true once `group` has no probe in progress here (at once when it has none); false at the timeout
+   *  or when this node stops deciding. Probes only: a short monitor interval keeps monitors in flight. */
+  whenProbed(group: string, timeoutMs: number): Promise<boolean> {
+    const done = () => (Object.values(this.state.groups[group]?.pending ?? {}).some((a) => a.kind === 'probe') ? null : true)
+    return done() ? Promise.resolve(true) : this.untilStep(done, timeoutMs).done
   }
 
   /** Waits until the command's target state holds (or a fault shows it cannot). */

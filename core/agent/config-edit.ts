@@ -149,8 +149,7 @@ async function editNow(agent: Agent, req: ConfigEditRequest): Promise<ConfigEdit
  *  the link waits for the group's probes first, 10 s at most, and is judged as before. */
 async function probesDone(agent: Agent, main: MainConfig, args: Record<string, unknown>): Promise<void> {
   const group = main.resources.find((x) => x.name === args['parent'])?.group
-  const pending = group ? Object.values(agent.engineState().groups[group]?.pending ?? {}) : []
-  if (group && pending.length && pending.every((a) => a.kind === 'probe')) await agent.whenGroupIdle(group, 10_000)
+  if (group) await agent.whenProbed(group, 10_000)
 }
 
 /** What the operations need to know of this node's world. */
