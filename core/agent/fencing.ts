@@ -28,11 +28,28 @@ export interface FencingOptions {
   joinWaitMs?: (node: string) => number
 }
 
+/** A fence type's usual time from call to a target that runs nothing, when its manifest does not say. */
+export const DEFAULT_FENCE_EFFECT_MS = 2000
+/** How long a peer asks its isolation test addresses before it fences (core/cluster/isolation.ts). */
+const ISOLATION_PROBE_MS = 500
+
 /** How long a node that runs no resource waits before it fences. Against mutual fencing (two nodes that
- *  lost each other both fence): the node that runs resources fences at once, a node that runs none
- *  waits, so the active side wins the race. With a quorum server only one side is quorate: no race. */
-export function fenceDelayMs(hb: HbConfig): number {
-  return hb.quorum?.fenceDelayMs ?? (hb.quorum?.twoNode ? 5000 : 0)
+ *  lost each other both fence): the node that runs resources fences at once, a node that runs none waits,
+ *  so the active side wins the race. With a quorum server only one side is quorate: no race, no delay.
+ *  The two-node default is what the active peer needs to win that race against `me`: the detection skew
+ *  between the two sides (two heartbeat intervals) plus a dead time more (a peer whose agent is held up
+ *  longer than that is dead by the same rule), its isolation test, and the time this node's own fence
+ *  devices (the ones the peer would use on it) take to leave it running nothing.
+ *  It was a flat 5 s: with a power switch that acts in well under a second, most of a two-node takeover
+ *  after the active node lost its links was that wait (the random-fault runs: 5.8–6.8 s outages). */
+export function fenceDelayMs(hb: HbConfig, me: string, effectOf: (type: string) => number | undefined): number {
+  if (hb.quorum?.fenceDelayMs !== undefined) return hb.quorum.fenceDelayMs
+  if (!hb.quorum?.twoNode) return 0
+  const peers = hb.nodes.filter((n) => n.name !== me)
+  const isolation = peers.some((n) => n.isolationTestAddresses?.length) ? ISOLATION_PROBE_MS : 0
+  const mine = hb.nodes.find((n) => n.name === me)?.fencing ?? []
+  const effect = mine.reduce((sum, l) => sum + (l.effectMs ?? effectOf(l.type) ?? DEFAULT_FENCE_EFFECT_MS), 0)
+  return Math.min(120_000, hb.timing.deadMs + 2 * hb.timing.intervalMs + isolation + effect)
 }
 
 const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -56,7 +73,7 @@ export class Fencing {
     const levels = hb.nodes.find((n) => n.name === target)?.fencing ?? []
     if (!levels.length)
       return { status: 'notSupported', answer: 'failed', recoverable: false, reason: `no fence device is configured for ${target}` }
-    const delayMs = fenceDelayMs(hb)
+    const delayMs = fenceDelayMs(hb, this.o.node, (type) => this.o.host.get(type)?.manifest.fenceEffectMs)
     if (delayMs > 0 && !this.o.runsResources()) {
       this.o.log.log('warn', `fence ${target}: this node runs no resource, waiting ${delayMs} ms first (fence delay)`, { target })
       const aborted = await new Promise<boolean>((resolve) => {

@@ -182,7 +182,9 @@ async function prepare(root: string, port: number, hbPort: number, lang?: Locale
     nodes: DEMO_NODES.map((n) => ({
       name: n.name,
       addresses: { lo: n.ip },
-      fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' } }],
+      // fence-demo.sh kills the node's processes at once: its effect time is short, so the fence delay of a
+      // node that runs nothing is 3000 + 2 × 250 + 500 ms = 4 s (core/agent/fencing.ts fenceDelayMs).
+      fencing: [{ type: 'fence-script', attrs: { script: 'fence-demo.sh' }, effectMs: 500 }],
     })),
   }
   // The demo's own license signing key: an open build trusts keys listed in config/license-keys.pem.

@@ -15,7 +15,9 @@ export interface HbNode {
   /** Addresses a node must reach to know it is not the isolated one. */
   isolationTestAddresses?: string[]
   /** Fence devices that can fence this node, tried in order (level 1, then 2, ...). */
-  fencing?: Array<{ type: string; attrs?: Record<string, unknown> }>
+  /** Fence devices, level by level. `effectMs`: how long after the call the node runs nothing (default: the
+   *  type's manifest fenceEffectMs); the two-node fence delay covers it. */
+  fencing?: Array<{ type: string; attrs?: Record<string, unknown>; effectMs?: number }>
 }
 export interface HbConfig {
   generation: number

@@ -133,7 +133,17 @@ export const HB_SCHEMA = {
               type: 'object',
               additionalProperties: false,
               required: ['type'],
-              properties: { type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' }, attrs: { type: 'object' } },
+              properties: {
+                type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' },
+                attrs: { type: 'object' },
+                effectMs: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 120000,
+                  description:
+                    "how long after this device is asked the node runs nothing (default: the fence type's fenceEffectMs); the two-node fence delay covers it",
+                },
+              },
             },
           },
         },
@@ -196,7 +206,7 @@ export const HB_SCHEMA = {
           minimum: 0,
           maximum: 120000,
           description:
-            'a node that runs no resource waits this long before fencing a peer (default 5000 in two-node mode, 0 otherwise: with a quorum server or a majority only one side fences)',
+            "a node that runs no resource waits this long before fencing a peer (default in two-node mode: long enough for the peer to detect the loss, ask its isolation test addresses and fence this node with this node's fence devices; 0 otherwise: with a quorum server or a majority only one side fences)",
         },
       },
     },

@@ -59,6 +59,9 @@ export const MANIFEST_SCHEMA = {
         hookCpuMs: { type: 'integer', minimum: 10, maximum: 600000 },
       },
     },
+    // Fence types: how long after a fence call starts the target usually runs nothing (a power switch that
+    // answers once the outlet is off: its usual answer time). The two-node fence delay is built from it.
+    fenceEffectMs: { type: 'integer', minimum: 0, maximum: 120000 },
     locales: {
       type: 'object',
       minProperties: 1,
@@ -116,6 +119,9 @@ export function validateManifest(doc: unknown, label: string): PluginManifest {
       subject,
       field: '/procUsers',
     })
+  }
+  if (m.fenceEffectMs !== undefined && m.kind !== 'fence') {
+    throw new MccsError('MCCS_ERR_MANIFEST', "is for fence types only (kind 'fence')", { subject, field: '/fenceEffectMs' })
   }
   if (!semver.valid(m.version)) {
     throw new MccsError('MCCS_ERR_MANIFEST', `'${m.version}' is not a semantic version`, { subject, field: '/version' })

@@ -227,6 +227,9 @@ export interface PluginManifest {
   procUsers?: string[]
   defaults?: Partial<TypeDefaults>
   limits?: { memoryMb?: number; hookCpuMs?: number }
+  /** Fence types: how long after a fence call starts the target usually runs nothing; the two-node fence
+   *  delay is built from it (docs/cluster.md, "Two-node clusters"). Default 2000. */
+  fenceEffectMs?: number
   /** JSON Schema (2020-12) of the attributes, with `x-mccs` UI hints. */
   wizard: Record<string, unknown>
   /** The plugin's own locale files, per language MCCS offers (ko, en): flat JSON objects of strings with

@@ -210,9 +210,12 @@ if (!avail.ok) {
     const rcv = (s: Awaited<ReturnType<typeof status>>, n: string) => s.peers.find((p) => p.node === n)?.received ?? null
     const into1 = [rcv(s1!, 'n2'), rcv(s1!, 'n3')]
     const from1 = [rcv(s2!, 'n1'), rcv(s3!, 'n1')]
+    // The share is counted over 12 packets per link, the best link counting: with 10 % getting through, 4 or
+    // more of 12 on one of two links happens ~5 % of the time per peer (ci17 failed on 5/12 = 0.42 with a
+    // bound of 0.3); 6 or more ~0.1 %. The bound stays well under what n2 and n3 receive (≥ 0.7).
     t.ok(
-      into1.every((r) => r !== null && r < 0.3),
-      `n1 receives under 30 % of n2's and n3's packets: ${JSON.stringify(into1)}`,
+      into1.every((r) => r !== null && r < 0.5),
+      `n1 receives under half of n2's and n3's packets: ${JSON.stringify(into1)}`,
     )
     t.ok(
       from1.every((r) => r !== null && r >= 0.7),

@@ -52,8 +52,10 @@ if (!avail.ok) {
     )
     // n2 waited (it runs nothing) and was fenced meanwhile: it never fenced n1.
     t.same(await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/), [], 'n2 never fenced n1')
-    // n2 runs nothing: if it got as far as fencing n1 before n1 fenced it, it first waited the fence delay.
-    const delayed = await entries(c, 'n2', /waiting 5000 ms first \(fence delay\)/)
+    // n2 runs nothing: if it got as far as fencing n1 before n1 fenced it, it first waited the fence delay —
+    // the two-node default: the dead time (600 ms) + 2 intervals (200 ms) + the lab fence device's effect time (1000 ms, set in
+    // scripts/lab/agent-cluster.ts); no isolation test here.
+    const delayed = await entries(c, 'n2', /waiting 1800 ms first \(fence delay\)/)
     const ran = await entries(c, 'n2', /fencing n1 with/)
     t.ok(
       ran.length === 0 || (delayed[0] !== undefined && delayed[0].time <= ran[0]!.time),
@@ -78,7 +80,7 @@ if (!avail.ok) {
     const fenced = await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/)
     const online2 = await entries(c, 'n2', /online svc: done\/ok/)
     t.ok(online2.length > 0, 'n2 brought svc online')
-    // n1 gives up its resources once it knows it is isolated; on a loaded host n2's fence (after its 5 s
+    // n1 gives up its resources once it knows it is isolated; on a loaded host n2's fence (after its 2.3 s
     // delay) may power it off first. Either way svc stopped on n1 before it started on n2.
     const stopped = [selfFenced[0]?.time, fenced[0]?.time].filter((x): x is string => !!x).sort()[0]
     t.ok(stopped && online2[0] && stopped < online2[0].time, `n1 stopped svc (${stopped}) before n2 started it (${online2[0]?.time})`)
@@ -99,7 +101,7 @@ if (!avail.ok) {
       15_000,
       'both nodes in one view again',
     )
-    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (5 s)
+    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (2.3 s; 1.8 s without isolation test)
     t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'n1 fenced nobody')
     t.same(await entries(c, 'n2', /fence n1 .*done\/ok/), [], "n2's fence of n1 was withdrawn")
     t.equal(c.agents.n1!.exitCode, null, "n1's agent runs")
@@ -112,7 +114,7 @@ if (!avail.ok) {
     // and fenced the healthy n2 within 30 ms of its resume. The edge grace remembered the first pause's missing
     // spell (nothing ran its check while the cluster was quiet), took the second for its continuation and cut
     // the edge at once (core/cluster/edge-grace.ts nextAt). Now n1 waits for n2 to count it again (n2's
-    // readmission hold, 2.4 s after a second loss). Usually that comes before n2's 5 s fence delay ends and
+    // readmission hold, 2.4 s after a second loss). Usually that comes before n2's 1.8 s fence delay ends and
     // nobody is fenced; on a loaded host n2 may fence the paused n1 first, and then serves: both are the
     // designed outcomes, fencing the healthy node is not.
     const c = await twoNodes(t, 'q', false)
@@ -132,7 +134,7 @@ if (!avail.ok) {
       15_000,
       'both nodes in one view again, or n2 fencing the paused n1',
     )
-    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (5 s)
+    await new Promise((r) => setTimeout(r, 6000)) // past n2's fence delay (2.3 s; 1.8 s without isolation test)
     t.comment(`outcome: ${outcome}`)
     t.same(await entries(c, 'n1', /fence n2 .*done\/ok/), [], 'n1 fenced nobody')
     t.equal(c.agents.n2!.exitCode, null, "n2's agent runs")

@@ -232,6 +232,22 @@ t.test('hb.json checks', async (t) => {
     }),
     ['/quorum/fenceDelayMs MCCS_ERR_CONFIG_SCHEMA'],
   )
+  // a fence level's effect time (the two-node fence delay is built from it)
+  t.same(
+    bad((d) => {
+      d.nodes[0].fencing = [{ type: 'fence-script', attrs: { script: 'off.sh' }, effectMs: 300 }]
+    }),
+    [],
+    'a fence level with its effect time',
+  )
+  for (const effectMs of [-1, 120_001, 1.5, '300'])
+    t.same(
+      bad((d) => {
+        d.nodes[0].fencing = [{ type: 'fence-script', effectMs }]
+      }),
+      ['/nodes/0/fencing/0/effectMs MCCS_ERR_CONFIG_SCHEMA'],
+      `effectMs ${JSON.stringify(effectMs)} refused`,
+    )
   t.same(
     bad((d) => {
       d.quorum = { tieBreaker: 'coin' }

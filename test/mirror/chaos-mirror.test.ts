@@ -25,7 +25,7 @@ t.test(
       log: (m) => t.comment(m),
     })
     const kinds = new Set(r.episodes.flatMap((e) => e.faults.map((f) => f.kind)))
-    // A failover costs the two-node fence delay (5 s): under load a 30 s schedule holds 3 to 4 episodes.
+    // A failover costs the two-node fence delay (2.3 s in the lab): under load a 30 s schedule holds 3 to 4 episodes.
     t.ok(r.episodes.length >= 3, `${r.episodes.length} episodes (${[...kinds].join(', ')})`)
     t.ok(r.mirror.samples > 1000, `the mirror witness sampled ${r.mirror.samples} times`)
     t.ok(
