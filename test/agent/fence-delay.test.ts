@@ -52,7 +52,11 @@ t.test('two-node default: skew, the isolation test, and this node’s own device
     800 + 500 + 2000,
     'with isolation test',
   )
-  t.equal(fenceDelayMs(hb({ quorum: { twoNode: true }, fencing: script, deadMs: 3000 }), 'n1', effectOf), 3000 + 200 + 2000, 'a longer dead time')
+  t.equal(
+    fenceDelayMs(hb({ quorum: { twoNode: true }, fencing: script, deadMs: 3000 }), 'n1', effectOf),
+    3000 + 200 + 2000,
+    'a longer dead time',
+  )
   t.equal(
     fenceDelayMs(hb({ quorum: { twoNode: true }, fencing: [{ type: 'fence-script', effectMs: 300 }] }), 'n1', effectOf),
     800 + 300,
