@@ -1,5 +1,8 @@
 // npm run package: the release artifacts an operator installs on a host with no compiler and no npm.
-//   node --import tsx scripts/package.ts [--out <dir>] [--no-build]
+//   node --import tsx scripts/package.ts [--out <dir>] [--no-build] [--fast]
+// --fast compresses with gzip -1 instead of dpkg-deb -9 / gzip -6 (the same files, 10 % larger, a quarter of
+// the CPU: 5 s user instead of 22 s here): for the tests that install this checkout's artifacts
+// (scripts/lab/artifact.ts), never for a release.
 // Writes <out>/mccs_<version>_<arch>.deb (dpkg-deb) and <out>/mccs-<version>-linux-<arch>.tar.gz (with
 // install.sh, for other distributions); <out> defaults to ./release.
 //
@@ -41,6 +44,8 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as
   description: string
   dependencies: Record<string, string>
 }
+
+const fast = process.argv.includes('--fast')
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name)
@@ -269,7 +274,7 @@ function buildDeb(out: string, arch: string): string {
   write(path.join(stage, 'DEBIAN/conffiles'), '/etc/logrotate.d/mccs\n')
   for (const [n, text] of Object.entries(DEB_SCRIPTS)) write(path.join(stage, 'DEBIAN', n), text, 0o755)
   const file = path.join(out, `mccs_${pkg.version}_${arch}.deb`)
-  sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', stage, file])
+  sh('dpkg-deb', ['--root-owner-group', '-Zgzip', ...(fast ? ['-z1'] : []), '--build', stage, file])
   rmSync(stage, { recursive: true, force: true })
   return file
 }
@@ -287,7 +292,7 @@ function buildTarball(out: string, arch: string): string {
     `MCCS ${pkg.version} for Linux (${arch}), with its Node.js ${process.version} runtime.\n\n  sudo ./install.sh                 install under ${PREFIX}, enable mccs_agent, put mccs on the PATH\n  sudo mccs setup                   first node (or: mccs setup --join <member> --token <t>)\n  sudo systemctl start mccs_agent\n  sudo ${PREFIX}/uninstall [--purge]  remove (keeps config, script, logs unless --purge)\n\nSee docs/install.md in the source tree.\n`,
   )
   const file = path.join(out, `${name}.tar.gz`)
-  sh('tar', ['--owner=0', '--group=0', '--numeric-owner', '-C', stage, '-czf', file, name])
+  sh('tar', ['--owner=0', '--group=0', '--numeric-owner', '-C', stage, ...(fast ? ['-I', 'gzip -1', '-cf'] : ['-czf']), file, name])
   rmSync(stage, { recursive: true, force: true })
   return file
 }
