@@ -3,6 +3,7 @@
 // node (or stop when none can take them), the leave is announced so that no peer fences this node, then
 // the agent exits. A second signal during the leave stops at once (services keep running, and the peers
 // will fence this node). To restart the agent with its services left running, use maintenance (not yet).
+import { exitWithoutTeardown } from './isolate-exit.js'
 import { loadBootstrap, type Bootstrap } from '../config/bootstrap.js'
 import { issuesOf, formatIssues } from '../config/issue.js'
 import { Agent } from '../agent/agent.js'
@@ -97,5 +98,9 @@ export async function agentCommand(io: CliIO): Promise<number> {
   ])
   if (done) io.err(t(l, 'cli.agent.stopNow', { sig: done }))
   await running.stop()
+  // Everything is written and the sandbox disposed: leave without Node's environment teardown, whose
+  // finalisers of isolated-vm handles can abort the process (core/cli/isolate-exit.ts) — a stop that has
+  // done all its work would then report SIGABRT instead of 0 (ci17: stop-start saw exit code null once).
+  exitWithoutTeardown()
   return EXIT.OK
 }

@@ -76,7 +76,7 @@ async function stopAndStartStandby(t: Test, c: AgentCluster, n: string): Promise
   const from = c.rounds.length
   const t0 = Date.now()
   const stop = await stopAgent(c, n)
-  t.equal(stop.code, 0, `the agent of ${n} exited 0 on SIGTERM (${stop.ms} ms)`)
+  t.equal(stop.code, 0, `the agent of ${n} exited 0 on SIGTERM (${stop.ms} ms; signal ${stop.signal})`)
   await until(async () => !(await c.status('n1')).membership?.partition.includes(n) || undefined, 5000, `${n} out of n1's partition`)
   await new Promise((r) => setTimeout(r, 2000)) // past the dead time and a fence delay's start
   const st = await c.status('n1')
@@ -108,7 +108,7 @@ async function stopAndStartActive(t: Test, c: AgentCluster): Promise<void> {
   const from = c.rounds.length
   const t0 = Date.now()
   const stop = await stopAgent(c, 'n1')
-  t.equal(stop.code, 0, `the agent of n1 exited 0 on SIGTERM (${stop.ms} ms)`)
+  t.equal(stop.code, 0, `the agent of n1 exited 0 on SIGTERM (${stop.ms} ms; signal ${stop.signal})`)
   const moved = await until(async () => c.rounds.slice(from).find((r) => r.who.includes('n2')), 10_000, 'the service answering from n2')
   const silence = longestSilence(c.rounds, t0)
   t.ok(silence <= 1000, `one switch: the service was silent at most ${silence} ms (≤ 1000)`)
@@ -156,7 +156,7 @@ async function stopAndStartActive(t: Test, c: AgentCluster): Promise<void> {
  *  for its readmission and stopped the group, and the standby waited out its start before taking it). */
 async function stopActiveAsStandbyReturns(t: Test, c: AgentCluster, active: string, standby: string): Promise<void> {
   const stop1 = await stopAgent(c, standby)
-  t.equal(stop1.code, 0, `${standby} stopped`)
+  t.equal(stop1.code, 0, `${standby} stopped (signal ${stop1.signal})`)
   await until(
     async () => (await c.status(active)).nodes.find((x) => x.name === standby)?.membership === 'left' || undefined,
     5000,
@@ -171,7 +171,7 @@ async function stopActiveAsStandbyReturns(t: Test, c: AgentCluster, active: stri
   const from = c.rounds.length
   const t0 = Date.now()
   const stop2 = await stopAgent(c, active)
-  t.equal(stop2.code, 0, `${active} stopped`)
+  t.equal(stop2.code, 0, `${active} stopped (signal ${stop2.signal})`)
   const moved = await until(
     async () => c.rounds.slice(from).find((r) => r.who.includes(standby)),
     20_000,

@@ -57,9 +57,16 @@ if (why) {
     t.match(await page.textContent('[data-key="group:app"] > .tree-row'), /online.*n2/s, 'the group failed over to n2')
 
     // The explanation on top, in plain words, without a reload.
-    await page.waitForFunction(() => /Why did it move/.test(document.querySelector('#tl-why')?.textContent ?? ''), undefined, {
-      timeout: 15_000,
-    })
+    // Both answers: the group row turns online from the live status, and the timeline's entry of that online
+    // can come a moment later (ci17, at load 20: read in between, "no successful online of app").
+    await page.waitForFunction(
+      () => {
+        const why = document.querySelector('#tl-why')?.textContent ?? ''
+        return /Why did it move/.test(why) && /Why is it here: app was brought online/.test(why)
+      },
+      undefined,
+      { timeout: 15_000 },
+    )
     t.equal(
       await page.evaluate(() => (window as unknown as { marker: number }).marker),
       7,
