@@ -211,7 +211,7 @@ export function renderQuorumStatus(s: QuorumServerStatus): string {
     }
     out.push(
       table(
-        ['NODE', 'CONNECTED', 'ADDRESS', 'PARTITION', 'VOTE', 'LAST REPORT'],
+        ['NODE', 'CONNECTED', 'ADDRESS', 'PARTITION', 'VOTE', 'LAST REPORT', 'INTERVAL/TIMEOUT'],
         c.clients.map((x) => [
           x.node,
           x.connected ? 'yes' : 'no',
@@ -219,6 +219,8 @@ export function renderQuorumStatus(s: QuorumServerStatus): string {
           list(x.partition),
           x.vote ?? '-',
           x.lastReportMsAgo === null ? '-' : `${x.lastReportMsAgo} ms ago`,
+          // Older status files (a server before per-node timing) have no such fields.
+          x.intervalMs === undefined ? '-' : `${x.intervalMs}/${x.timeoutMs} ms`,
         ]),
       )
         .split('\n')

@@ -43,6 +43,10 @@ export interface QuorumClientOptions {
   partition: string[] | (() => string[])
   /** Report interval before the server says its own (the smaller one is used). Default 1000 ms. */
   intervalMs?: number
+  /** The timeout (the lease) this node asks the server for, with `intervalMs` as its report interval: the
+   *  cluster's heartbeat timing, so that a lost peer's part of the vote lapses about when the heartbeat
+   *  declares it dead. Absent: the server's own. */
+  timeoutMs?: number
   /** Connect / handshake / login timeout. Default 5000 ms. */
   connectTimeoutMs?: number
   backoff?: { minMs?: number; maxMs?: number }
@@ -267,7 +271,16 @@ export class QuorumClient extends EventEmitter {
         if (msg.v !== PROTOCOL_VERSION)
           return this.fail(socket, new MccsError('MCCS_ERR_QUORUM_PROTOCOL', `server speaks protocol ${msg.v}`))
         const { cluster, node, key } = this.opts
-        this.write(socket, { t: 'auth', v: PROTOCOL_VERSION, cluster, node, cnonce, mac: authMac(key, cluster, node, msg.nonce, cnonce) })
+        const asked = this.opts.timeoutMs !== undefined ? { intervalMs: this.opts.intervalMs ?? 1000, timeoutMs: this.opts.timeoutMs } : {}
+        this.write(socket, {
+          t: 'auth',
+          v: PROTOCOL_VERSION,
+          cluster,
+          node,
+          cnonce,
+          mac: authMac(key, cluster, node, msg.nonce, cnonce),
+          ...asked,
+        })
         return
       }
       case 'welcome':

@@ -13,7 +13,11 @@
 //   S: {"t":"hello","v":1,"nonce":"<32 random bytes, hex>"}
 //   C: {"t":"auth","v":1,"cluster":"c1","node":"n1","cnonce":"<hex>","mac":"<hex>"}
 //        mac = HMAC-SHA256(key, "mccs-quorum-auth-v1\n" + cluster + "\n" + node + "\n" + nonce + "\n" + cnonce)
+//      optionally with the timing this node asks for (its cluster's heartbeat timing): "intervalMs":200,
+//      "timeoutMs":700 (intervalMs 20..60000, timeoutMs more than twice that, at most 600000); a server
+//      that predates them ignores them and answers its own, which the client then follows
 //   S: {"t":"welcome","v":1,"cluster":"c1","node":"n1","intervalMs":1000,"timeoutMs":5000}
+//      (the timing in force for this node: the one it asked for, else the server's own)
 //      or {"t":"error","code":"MCCS_ERR_QUORUM_AUTH","message":"..."} and close
 //      (the same answer for an unknown cluster and a wrong key)
 //
@@ -88,7 +92,14 @@ export interface AuthMsg {
   node: string
   cnonce: string
   mac: string
+  /** The report interval and timeout this node asks for (both or neither). */
+  intervalMs?: number
+  timeoutMs?: number
 }
+
+/** Bounds of a timing a client may ask for: the lease must span at least two reports. */
+export const ASKED_INTERVAL_MS = { min: 20, max: 60_000 }
+export const ASKED_TIMEOUT_MAX_MS = 600_000
 export interface ReportMsg {
   t: 'report'
   seq: number
@@ -144,6 +155,23 @@ export function checkPartition(v: unknown, field = 'partition'): string[] {
   return set
 }
 
+/** The timing a cluster node asks for, from its heartbeat timing: reports at twice the heartbeat interval,
+ *  a lease of the dead time plus one interval (a lost peer's part of the vote lapses right after the
+ *  heartbeat declares it dead), at least two reports long. 100/600 ms: reports every 200 ms, 700 ms. */
+export function quorumTiming(hb: { intervalMs: number; deadMs: number }): { intervalMs: number; timeoutMs: number } {
+  const intervalMs = Math.min(ASKED_INTERVAL_MS.max, Math.max(ASKED_INTERVAL_MS.min, 2 * hb.intervalMs))
+  const timeoutMs = Math.min(ASKED_TIMEOUT_MAX_MS, Math.max(hb.deadMs + hb.intervalMs, 2 * intervalMs + hb.intervalMs))
+  return { intervalMs, timeoutMs }
+}
+
+/** The timing a login asks for: both fields or neither, within bounds. */
+function askedTiming(o: Record<string, unknown>): { intervalMs?: number; timeoutMs?: number } {
+  if (o.intervalMs === undefined && o.timeoutMs === undefined) return {}
+  const intervalMs = int(o, 'intervalMs', ASKED_INTERVAL_MS.min, ASKED_INTERVAL_MS.max)
+  const timeoutMs = int(o, 'timeoutMs', 2 * intervalMs + 1, ASKED_TIMEOUT_MAX_MS)
+  return { intervalMs, timeoutMs }
+}
+
 export function parseClientMsg(line: string): ClientMsg {
   const o = obj(line)
   switch (o.t) {
@@ -156,6 +184,7 @@ export function parseClientMsg(line: string): ClientMsg {
         node: str(o, 'node', NAME_RE),
         cnonce: str(o, 'cnonce', HEX_RE),
         mac: str(o, 'mac', /^[0-9a-f]{64}$/),
+        ...askedTiming(o),
       }
     case 'report':
       return { t: 'report', seq: int(o, 'seq', 1), ack: int(o, 'ack'), partition: checkPartition(o.partition) }

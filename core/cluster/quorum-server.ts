@@ -64,6 +64,9 @@ export interface QuorumClientStatus {
   partition: string[]
   vote: Vote | null
   lastReportMsAgo: number | null
+  /** The timing in force for this client (asked for at login, else the server's). */
+  intervalMs: number
+  timeoutMs: number
   connectedSince: string | null
 }
 export interface QuorumClusterStatus {
@@ -112,6 +115,9 @@ interface NodeRec {
   revokeSeq: number
   /** Told "granted" and not yet shown (by `ack`) that it read a later "denied". */
   grantOutstanding: boolean
+  /** The timing in force for this node: what it asked for at login, else the server's own. */
+  intervalMs: number
+  timeoutMs: number
 }
 interface ClusterState {
   name: string
@@ -251,11 +257,7 @@ export class QuorumServer extends EventEmitter {
     this.port = a.port
     this.address = a.address
     if (this.opts.controlSocket !== false) await this.listenControl(this.opts.controlSocket ?? path.join(dir, 'quorum-server.sock'))
-    const tick = Math.max(10, Math.min(this.intervalMs, this.timeoutMs / 4))
-    this.timer = setInterval(() => {
-      for (const c of this.clusters.values()) this.evaluate(c)
-    }, tick)
-    this.timer.unref()
+    this.armTick(this.timeoutMs)
     this.startedAt = new Date()
     this.log.log('info', 'quorum server listening', {
       address: this.address,
@@ -263,6 +265,20 @@ export class QuorumServer extends EventEmitter {
       intervalMs: this.intervalMs,
       timeoutMs: this.timeoutMs,
     })
+  }
+
+  /** The timeout check runs at least four times per shortest timeout in force (a lost node is forgotten
+   *  within a quarter of its timeout of the moment it is due). */
+  private tickMs = Infinity
+  private armTick(timeoutMs: number): void {
+    const tick = Math.max(10, Math.min(this.intervalMs, timeoutMs / 4))
+    if (tick >= this.tickMs && this.timer) return
+    if (this.timer) clearInterval(this.timer)
+    this.tickMs = tick
+    this.timer = setInterval(() => {
+      for (const c of this.clusters.values()) this.evaluate(c)
+    }, tick)
+    this.timer.unref()
   }
 
   private async listenControl(file: string): Promise<void> {
@@ -387,7 +403,12 @@ export class QuorumServer extends EventEmitter {
         return this.refuse(conn, 'MCCS_ERR_QUORUM_AUTH', 'unknown cluster or wrong key')
       }
       if (conn.closed) return
-      this.login(conn, msg.cluster, msg.node)
+      this.login(
+        conn,
+        msg.cluster,
+        msg.node,
+        msg.intervalMs !== undefined && msg.timeoutMs !== undefined ? { intervalMs: msg.intervalMs, timeoutMs: msg.timeoutMs } : undefined,
+      )
       return
     }
     const rec = conn.rec
@@ -406,7 +427,7 @@ export class QuorumServer extends EventEmitter {
     this.evaluate(this.clusters.get(rec.cluster)!, rec)
   }
 
-  private login(conn: Conn, cluster: string, node: string): void {
+  private login(conn: Conn, cluster: string, node: string, asked?: { intervalMs: number; timeoutMs: number }): void {
     let c = this.clusters.get(cluster)
     if (!c) this.clusters.set(cluster, (c = { name: cluster, nodes: new Map(), holder: null, holderSince: null, pending: false }))
     let rec = c.nodes.get(node)
@@ -428,15 +449,26 @@ export class QuorumServer extends EventEmitter {
         lastSent: null,
         revokeSeq: 0,
         grantOutstanding: false,
+        intervalMs: this.intervalMs,
+        timeoutMs: this.timeoutMs,
       }
       c.nodes.set(node, rec)
     }
+    // A node's lease follows its cluster's heartbeat timing when it asks (the server's own is the default,
+    // for clients that do not): with the shipped 1000/5000 a two-node cluster waited ~5 s after a node
+    // loss for the server to forget the lost node. A shorter timeout is safe: the client's lease is cut
+    // from the same number (protocol header). A node still holding an older, longer grant keeps it until
+    // it has been revoked or its old timeout passed: the timeout only shrinks once nothing is outstanding.
+    const timing = asked ?? { intervalMs: this.intervalMs, timeoutMs: this.timeoutMs }
+    rec.intervalMs = timing.intervalMs
+    rec.timeoutMs = rec.grantOutstanding ? Math.max(rec.timeoutMs, timing.timeoutMs) : timing.timeoutMs
+    this.armTick(rec.timeoutMs)
     rec.conn = conn
     rec.connectedSince = Date.now()
     rec.seq = 0 // a new connection (maybe a restarted client) counts its reports from 1 again
     rec.lastSeen = this.now()
     conn.rec = rec
-    this.send(conn, { t: 'welcome', v: PROTOCOL_VERSION, cluster, node, intervalMs: this.intervalMs, timeoutMs: this.timeoutMs })
+    this.send(conn, { t: 'welcome', v: PROTOCOL_VERSION, cluster, node, intervalMs: rec.intervalMs, timeoutMs: rec.timeoutMs })
     this.log.log('info', 'quorum client logged in', { cluster, node, from: conn.address })
     this.emit('client', { cluster, node, connected: true })
   }
@@ -451,7 +483,7 @@ export class QuorumServer extends EventEmitter {
       this.log.log('info', 'quorum client disconnected; its part of the vote lapses after the timeout', {
         cluster: rec.cluster,
         node: rec.node,
-        timeoutMs: this.timeoutMs,
+        timeoutMs: rec.timeoutMs,
       })
       this.emit('client', { cluster: rec.cluster, node: rec.node, connected: false })
     }
@@ -477,10 +509,10 @@ export class QuorumServer extends EventEmitter {
   private evaluate(c: ClusterState, replyTo?: NodeRec): void {
     const now = this.now()
     for (const rec of [...c.nodes.values()]) {
-      if (now - rec.lastSeen > this.timeoutMs) {
+      if (now - rec.lastSeen > rec.timeoutMs) {
         c.nodes.delete(rec.node)
         this.log.log('info', 'quorum: node timed out', { cluster: c.name, node: rec.node, partition: rec.partition })
-        if (rec.conn) this.refuse(rec.conn, 'MCCS_ERR_QUORUM_PROTOCOL', `no report for ${this.timeoutMs} ms`)
+        if (rec.conn) this.refuse(rec.conn, 'MCCS_ERR_QUORUM_PROTOCOL', `no report for ${rec.timeoutMs} ms`)
       }
     }
     const reporting = [...c.nodes.values()].filter((r) => r.partition)
@@ -551,6 +583,8 @@ export class QuorumServer extends EventEmitter {
             partition: r.partition ?? [],
             vote: r.lastSent,
             lastReportMsAgo: r.partition ? Math.round(now - r.lastSeen) : null,
+            intervalMs: r.intervalMs,
+            timeoutMs: r.timeoutMs,
             connectedSince: r.connectedSince ? new Date(r.connectedSince).toISOString() : null,
           })),
         }

@@ -23,7 +23,7 @@ import { probeIsolation } from './isolation.js'
 import type { HbView } from './packet.js'
 import type { HeartbeatStatus } from './heartbeat.js'
 import type { HbConfig, HbQuorum } from '../config/hb-model.js'
-import { QUORUM_PORT } from './quorum-protocol.js'
+import { QUORUM_PORT, quorumTiming } from './quorum-protocol.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
 
@@ -207,6 +207,10 @@ export class Role {
       cluster: this.o.hb.cluster,
       node: this.self,
       partition: () => this.desired?.partition ?? [this.self],
+      // Ask for a lease that follows the heartbeat: a lost peer's part of the vote lapses a heartbeat
+      // interval after the dead time declares it gone (the server's own default, 1000/5000, held a
+      // two-node failover for ~5 s). Reports at twice the heartbeat interval: 5 a second at the shipped timing.
+      ...quorumTiming(this.o.hb.timing),
       log: this.o.log.child({ component: 'quorum' }),
     })
     client.on('vote', (v: string, prev: string) => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { ensureTlsMaterial, type TlsMaterial } from '../../core/cluster/tls.js'
 import { QuorumServer, addCluster } from '../../core/cluster/quorum-server.js'
 import { QuorumClient } from '../../core/cluster/quorum-client.js'
-import { authMac, choosePartition } from '../../core/cluster/quorum-protocol.js'
+import { authMac, choosePartition, quorumTiming } from '../../core/cluster/quorum-protocol.js'
 import type { MccsError } from '../../core/errors.js'
 import { main } from '../../core/cli/main.js'
 
@@ -61,7 +61,12 @@ async function setup(t: Test, clusters: string[] = ['c1']) {
     await Promise.all(clients.map((c) => c.stop()))
     await server.close()
   })
-  const client = (cluster: string, node: string, partition: string[], o: { key?: string; ca?: string; host?: string } = {}) => {
+  const client = (
+    cluster: string,
+    node: string,
+    partition: string[],
+    o: { key?: string; ca?: string; host?: string; ask?: { intervalMs: number; timeoutMs: number } } = {},
+  ) => {
     const c = new QuorumClient({
       host: o.host ?? '127.0.0.1',
       port: server.port,
@@ -70,7 +75,8 @@ async function setup(t: Test, clusters: string[] = ['c1']) {
       node,
       key: o.key ?? keys[cluster] ?? 'k'.repeat(64),
       partition,
-      intervalMs: INTERVAL,
+      intervalMs: o.ask?.intervalMs ?? INTERVAL,
+      ...(o.ask ? { timeoutMs: o.ask.timeoutMs } : {}),
       backoff: { minMs: 50, maxMs: 200 },
     })
     clients.push(c)
@@ -281,6 +287,79 @@ t.test('a client that disconnects loses the vote after the timeout; the other si
     ['n2'],
     'n1 forgotten',
   )
+})
+
+t.test("a node's lease follows the timing it asks for: its cluster's heartbeat, not the server's default", async (t) => {
+  // The server's own timing in this file is INTERVAL/TIMEOUT; the shipped one is 1000/5000, which held a
+  // two-node failover ~5 s after a node loss. The agents ask for quorumTiming(hb): 100/600 → 200/700.
+  t.same(quorumTiming({ intervalMs: 100, deadMs: 600 }), { intervalMs: 200, timeoutMs: 700 }, 'the shipped heartbeat timing asks 200/700')
+  t.same(quorumTiming({ intervalMs: 50, deadMs: 300 }), { intervalMs: 100, timeoutMs: 350 })
+  t.same(quorumTiming({ intervalMs: 100, deadMs: 200 }), { intervalMs: 200, timeoutMs: 500 }, 'always more than two reports')
+  const s = await setup(t)
+  const ask = { intervalMs: 40, timeoutMs: 150 }
+  const n1 = s.client('c1', 'n1', ['n1'], { ask })
+  await waitFor(() => n1.vote() === 'granted')
+  const n2 = s.client('c1', 'n2', ['n2'], { ask })
+  t.ok(await waitFor(() => n1.vote() === 'granted' && n2.vote() === 'denied'))
+  t.match(
+    s.server.status().clusters[0]!.clients,
+    [
+      { node: 'n1', intervalMs: 40, timeoutMs: 150 },
+      { node: 'n2', intervalMs: 40, timeoutMs: 150 },
+    ],
+    'status shows the timing in force per client',
+  )
+  t.equal(n2.transferBoundMs(), 150, 'the client follows the welcome')
+  const gone = performance.now()
+  await n1.stop()
+  t.ok(await waitFor(() => n2.vote() === 'granted'), 'n2 gets the vote')
+  const took = performance.now() - gone
+  t.ok(
+    took >= 150 - 50 && took < TIMEOUT,
+    `after the asked timeout, well before the server's own (${Math.round(took)} ms; 150 asked, ${TIMEOUT} default)`,
+  )
+  // A client that asks nothing (an older agent) gets the server's own.
+  const n3 = s.client('c1', 'n3', ['n3'])
+  await waitFor(() => n3.vote() !== 'none')
+  t.match(
+    s.server.status().clusters[0]!.clients.find((c) => c.node === 'n3'),
+    { intervalMs: INTERVAL, timeoutMs: TIMEOUT },
+  )
+})
+
+t.test('a login asking a timing out of bounds is refused naming the field; the server goes on', async (t) => {
+  const s = await setup(t)
+  for (const [extra, field] of [
+    [{ intervalMs: 10, timeoutMs: 500 }, 'intervalMs'],
+    [{ intervalMs: 100, timeoutMs: 200 }, 'timeoutMs'],
+    [{ intervalMs: 100 }, 'timeoutMs'],
+    [{ timeoutMs: 700 }, 'intervalMs'],
+    [{ intervalMs: 100, timeoutMs: 700.5 }, 'timeoutMs'],
+    [{ intervalMs: '100', timeoutMs: 700 }, 'intervalMs'],
+  ] as const) {
+    const r = await raw(s.server.port)
+    const nonce = r.lines[0]!.nonce as string
+    r.send(
+      JSON.stringify({
+        t: 'auth',
+        v: 1,
+        cluster: 'c1',
+        node: 'n1',
+        cnonce: 'ab'.repeat(8),
+        mac: authMac(s.keys.c1!, 'c1', 'n1', nonce, 'ab'.repeat(8)),
+        ...extra,
+      }) + '\n',
+    )
+    t.ok(await waitFor(() => r.closed), `${JSON.stringify(extra)}: closed`)
+    t.match(
+      r.lines.at(-1),
+      { t: 'error', code: 'MCCS_ERR_QUORUM_PROTOCOL', message: new RegExp(field) },
+      `${JSON.stringify(extra)}: names ${field}`,
+    )
+  }
+  t.same(s.server.status().clusters, [], 'nobody logged in')
+  const n1 = s.client('c1', 'n1', ['n1'], { ask: { intervalMs: 100, timeoutMs: 700 } })
+  t.ok(await waitFor(() => n1.vote() === 'granted'), 'a good login still works')
 })
 
 t.test('a grant holds only for the partition it was given to (the partition read from a function)', async (t) => {
