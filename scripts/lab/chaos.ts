@@ -309,13 +309,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       )
       const end = Math.max(...faults.map((f) => f.end))
       // Liveness: the VIP answers within LIVENESS_MS of the last fault's end, or, when the faults left no
-      // quorate set of running agents (a fenced node still booting while another was stopped), of the moment
+      // quorate set of started agents (a fenced node still booting while another was stopped), of the moment
       // one runs again: the acceptance's "a group that has a healthy, quorate candidate".
+      // An agent counts once it has started (its control socket answers), not from the moment its process
+      // was spawned: at load a start takes seconds (the fifteenth session's run at load 20: 4–13 s). With two
+      // nodes, a lone agent counts only when it is quorate: two-node mode waits for all after a start (a
+      // node that restarted alone runs nothing until it has seen its peer, as corosync's wait_for_all), so
+      // after a stop of one node while the other was booting there is no quorate candidate until both run.
       const quorumOfAgents = o.nodes === 3 ? 2 : 1
-      const agentsUp = () => c.nodes.filter((n) => alive(n) && !booting.has(n)).length >= quorumOfAgents
+      const ready = async (n: string) => {
+        if (!alive(n) || booting.has(n)) return null
+        return c.status(n).catch(() => null)
+      }
+      const agentsUp = async () => {
+        const st = (await Promise.all(c.nodes.map(ready))).filter((x) => x !== null)
+        if (st.length < quorumOfAgents) return false
+        return o.nodes !== 2 || st.length === 2 || st.some((x) => x.membership?.quorate === true)
+      }
       let clockFrom = end
-      if (!agentsUp()) {
-        await until(async () => agentsUp() || undefined, 30_000, 'a quorum of agents').catch(() => {})
+      if (!(await agentsUp())) {
+        await until(async () => (await agentsUp()) || undefined, 30_000, 'a quorum of agents').catch(() => {})
         clockFrom = Date.now() // within one poll of the moment it held (lenient by at most that)
       }
       let back: number | null = null
