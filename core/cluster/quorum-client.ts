@@ -4,7 +4,8 @@
 //   'granted'  the server gives this node's partition its tie-breaker vote (and the lease is fresh)
 //   'denied'   the server is reachable and gives the vote to another partition (or waits for one to give it up)
 //   'none'     the server is unreachable, refuses us, or has not answered within the lease
-// Events: 'vote' (vote, previous), 'connected', 'disconnected' (reason), 'error' (MccsError).
+// Events: 'vote' (vote, previous), 'answer' (vote, partition: a new vote or one about another partition),
+// 'connected', 'disconnected' (reason), 'error' (MccsError).
 // It reconnects with exponential backoff (with jitter) until stop().
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
@@ -304,12 +305,17 @@ export class QuorumClient extends EventEmitter {
           this.leaseUntil = Math.max(this.leaseUntil, sent + this.timeoutMs - margin)
           for (const s of this.sentAt.keys()) if (s < msg.seq) this.sentAt.delete(s)
         }
+        // A vote about another partition than the last one (granted for {n1, n2}, then granted for {n2} once
+        // the server forgot the dead n1) changes voteFor() although vote() stays 'granted': say so, or the
+        // role waits out its whole tie bound (the quorum failover bench: +700 ms) before it looks again.
+        const answered = this.serverVote !== msg.vote || this.votePartition !== partitionKey(msg.partition)
         this.serverVote = msg.vote
         this.votePartition = partitionKey(msg.partition)
         this.holder = msg.holder
         this.reason = msg.reason
         this.armLease()
         this.changed()
+        if (answered) this.emit('answer', msg.vote, msg.partition)
         return
       }
       case 'error': {

@@ -218,6 +218,10 @@ export class Role {
       this.o.log.log(v === 'granted' ? 'info' : 'warn', `quorum server vote: ${v} (was ${prev})`)
       this.schedule()
     })
+    // The server's answer for the partition reported now (voteFor): a tie waiting for it is decided at once.
+    client.on('answer', () => {
+      if (client === this.quorum) this.schedule()
+    })
     return client
   }
 
