@@ -173,6 +173,9 @@ for (const [interval, dead, label, qs] of [
   [50, 300, 'aggressive', ''],
   [100, 600, 'default', 'qs'],
   [50, 300, 'aggressive', 'qs'],
+  // Issue 19's ≤ 300 ms: at 50/300 the dead time alone is 300 ms, so the goal is measured at 25/125
+  // (detection ~130 ms; keepalived at advert 0.1 s detects in ~3 adverts: 312 ms to failover).
+  [25, 125, 'fast', ''],
 ] as const) {
   const fo = await node('failover.ts', [quick ? '3' : '20', String(interval), String(dead), ...(qs ? [qs] : [])])
   if (fo.skipped) {
@@ -182,8 +185,8 @@ for (const [interval, dead, label, qs] of [
   row(
     `node loss → service answers from the survivor, ${label} timing (${interval}/${dead} ms), ${qs ? '2 real agents + quorum server' : '3 real agents'}, fencing on`,
     `median ${fo.failoverMedianMs} ms, p95 ${fo.failoverP95Ms} ms, max ${fo.failoverMaxMs} ms (${fo.runs} runs)`,
-    label === 'default' ? '≤ 1,100 ms' : '≤ 300 ms',
-    `detection median ${fo.detectMedianMs} ms (max ${fo.detectMaxMs}); ${fo.violations} probe rounds with two nodes answering; keepalived 1 s: 3,286 ms, Pacemaker token 1000: 2.3 s`,
+    label === 'default' ? '≤ 1,100 ms' : label === 'fast' ? '≤ 300 ms' : '— (the dead time alone is 300 ms)',
+    `detection median ${fo.detectMedianMs} ms (max ${fo.detectMaxMs}); ${fo.violations} probe rounds with two nodes answering; keepalived 1 s: 3,286 ms, keepalived 0.1 s: 312 ms, Pacemaker token 1000: 2.3 s`,
   )
 }
 {
