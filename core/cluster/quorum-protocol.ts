@@ -14,8 +14,8 @@
 //   C: {"t":"auth","v":1,"cluster":"c1","node":"n1","cnonce":"<hex>","mac":"<hex>"}
 //        mac = HMAC-SHA256(key, "mccs-quorum-auth-v1\n" + cluster + "\n" + node + "\n" + nonce + "\n" + cnonce)
 //      optionally with the timing this node asks for (its cluster's heartbeat timing): "intervalMs":200,
-//      "timeoutMs":700 (intervalMs 20..60000, timeoutMs more than twice that, at most 600000); a server
-//      that predates them ignores them and answers its own, which the client then follows
+//      "timeoutMs":700 (intervalMs 20..60000, timeoutMs more than twice that and at least 100, at most
+//      600000); a server that predates them ignores them and answers its own, which the client follows
 //   S: {"t":"welcome","v":1,"cluster":"c1","node":"n1","intervalMs":1000,"timeoutMs":5000}
 //      (the timing in force for this node: the one it asked for, else the server's own)
 //      or {"t":"error","code":"MCCS_ERR_QUORUM_AUTH","message":"..."} and close
@@ -168,7 +168,8 @@ export function quorumTiming(hb: { intervalMs: number; deadMs: number }): { inte
 function askedTiming(o: Record<string, unknown>): { intervalMs?: number; timeoutMs?: number } {
   if (o.intervalMs === undefined && o.timeoutMs === undefined) return {}
   const intervalMs = int(o, 'intervalMs', ASKED_INTERVAL_MS.min, ASKED_INTERVAL_MS.max)
-  const timeoutMs = int(o, 'timeoutMs', 2 * intervalMs + 1, ASKED_TIMEOUT_MAX_MS)
+  // At least 100 ms: the server checks timeouts four times per shortest one in force, for every cluster.
+  const timeoutMs = int(o, 'timeoutMs', Math.max(100, 2 * intervalMs + 1), ASKED_TIMEOUT_MAX_MS)
   return { intervalMs, timeoutMs }
 }
 

@@ -332,6 +332,7 @@ t.test('a login asking a timing out of bounds is refused naming the field; the s
   for (const [extra, field] of [
     [{ intervalMs: 10, timeoutMs: 500 }, 'intervalMs'],
     [{ intervalMs: 100, timeoutMs: 200 }, 'timeoutMs'],
+    [{ intervalMs: 20, timeoutMs: 99 }, 'timeoutMs'],
     [{ intervalMs: 100 }, 'timeoutMs'],
     [{ timeoutMs: 700 }, 'intervalMs'],
     [{ intervalMs: 100, timeoutMs: 700.5 }, 'timeoutMs'],
