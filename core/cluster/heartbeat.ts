@@ -22,6 +22,7 @@
 // changed), 'view' (a peer's piggybacked view changed), 'reject' (a packet was refused).
 
 import dgram from 'node:dgram'
+import dns from 'node:dns'
 import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -571,7 +572,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private async bind(l: LinkState): Promise<void> {
     if (l.socket || l.binding || !this.running) return
     l.binding = true
-    const s = dgram.createSocket({ type: isIP(l.address) === 6 ? 'udp6' : 'udp4' })
+    const s = dgram.createSocket({ type: isIP(l.address) === 6 ? 'udp6' : 'udp4', lookup: ipLookup })
     try {
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject)
@@ -884,6 +885,18 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       incarnation: p.incarnation === null ? null : p.incarnation.toString(),
     }
   }
+}
+
+/** dgram looks up every send's address; dns.lookup answers an IP address on the next tick, one deferral per
+ *  datagram. hb.json's addresses are IP addresses (checkHeartbeatOptions): answered at once. */
+function ipLookup(
+  address: string,
+  options: dns.LookupOneOptions, // dgram passes the family (4 or 6)
+  cb: (e: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(address)
+  if (family) cb(null, address, family)
+  else dns.lookup(address, options, cb)
 }
 
 function newLinkState(l: { name: string; address: string; port: number }): LinkState {
