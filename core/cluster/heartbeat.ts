@@ -358,14 +358,14 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     if (!this.running) return
     // One timer for every link: each tick sends on every link, then checks every (peer, link) for silence.
     // A wakeup costs more than the packets it sends (measured: docs/heartbeat.md), so links share it.
-    this.timer = setInterval(() => this.tick(), this.intervalMs)
+    this.armTick()
     this.tick()
   }
 
   async stop(): Promise<void> {
     this.running = false
     const closes: Promise<void>[] = []
-    if (this.timer) clearInterval(this.timer)
+    if (this.timer) clearTimeout(this.timer)
     this.timer = null
     for (const l of this.links.values()) {
       const s = l.socket
@@ -453,8 +453,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.echoWindow = window
     }
     if (intervalChanged && this.timer) {
-      clearInterval(this.timer)
-      this.timer = setInterval(() => this.tick(), this.intervalMs)
+      clearTimeout(this.timer)
+      this.armTick()
     }
   }
 
@@ -610,6 +610,24 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       l.lastErrorLogged = t
       this.log?.log('warn', 'heartbeat link error', { link: l.name, error: msg })
     }
+  }
+
+  /**
+   * Arms the next tick on the interval's grid of the epoch-based clock (clock(): what `sentAt` carries). Every
+   * node ticks at the same moments (as far as the nodes' clocks agree), so a node's peers' heartbeats arrive
+   * together and are read in one wakeup, not one per peer and link (issue 19). The next grid point at least a
+   * quarter interval away: a timer that fires a little early does not tick twice for one point, and the tick
+   * after a late one is back on the grid (lateness does not carry over, as it did with setInterval).
+   */
+  private armTick(): void {
+    const iv = this.intervalMs
+    const now = clock()
+    const next = Math.ceil((now + iv / 4) / iv) * iv
+    this.timer = setTimeout(() => {
+      if (!this.running) return
+      this.armTick()
+      this.tick()
+    }, next - now)
   }
 
   private tick(): void {
