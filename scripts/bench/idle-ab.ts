@@ -9,11 +9,11 @@
 //        [--windows 5]
 // A build is a commit (built once into <tmp>/mccs-build-<sha>, scripts/lab/build-commit.ts) or `.`: this
 // checkout's dist/ (run `npm run build` first).
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
 import { labAvailable } from '../lab/lab.js'
 import { buildCommit } from '../lab/build-commit.js'
-import { HZ } from '../lab/meter.js'
+import { HZ, heartbeatTid, threadSplit, threadTimes } from '../lab/meter.js'
 import { packageRoot } from '../../core/paths.js'
 
 const arg = (n: string, d: string) => {
@@ -30,24 +30,6 @@ if (!avail.ok) {
 const buildOf = async (rev: string) => (rev === '.' ? packageRoot() : buildCommit(rev))
 const builds = { a: await buildOf(arg('a', 'HEAD')), b: await buildOf(arg('b', '.')) }
 
-interface Thread {
-  ticks: number
-  vcs: number
-}
-async function threads(pid: number): Promise<Map<number, Thread>> {
-  const out = new Map<number, Thread>()
-  for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-    try {
-      const s = (await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-      const st = await readFile(`/proc/${pid}/task/${t}/status`, 'utf8')
-      const vcs = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1] ?? 0)
-      out.set(Number(t), { ticks: Number(s[11]) + Number(s[12]), vcs })
-    } catch {
-      /* the thread ended */
-    }
-  }
-  return out
-}
 async function processTicks(pid: number): Promise<number> {
   const s = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
   return Number(s[11]) + Number(s[12])
@@ -70,20 +52,16 @@ try {
   }
   await new Promise((r) => setTimeout(r, 5000))
   // The heartbeat worker's thread id, from the line it logs when it raises its priority.
-  const hbTid: Record<string, number> = {}
-  for (const [k, c] of Object.entries(clusters))
-    for (const n of c.nodes) {
-      const m = /heartbeat thread (\d+)/.exec(await c.log(n))
-      if (m) hbTid[`${k}/${n}`] = Number(m[1])
-    }
+  const hbTid: Record<string, number | null> = {}
+  for (const [k, c] of Object.entries(clusters)) for (const n of c.nodes) hbTid[`${k}/${n}`] = heartbeatTid(await c.log(n))
   const rows: Array<Record<string, Record<string, number>>> = []
   for (let w = 0; w < windows; w++) {
-    const before = new Map<string, { proc: number; th: Map<number, Thread> }>()
+    const before = new Map<string, { proc: number; th: Awaited<ReturnType<typeof threadTimes>> }>()
     const t0 = performance.now()
     for (const [k, c] of Object.entries(clusters))
       for (const n of c.nodes) {
         const pid = c.agents[n]!.pid!
-        before.set(`${k}/${n}`, { proc: await processTicks(pid), th: await threads(pid) })
+        before.set(`${k}/${n}`, { proc: await processTicks(pid), th: await threadTimes(pid) })
       }
     await new Promise((r) => setTimeout(r, secs * 1000))
     const s = (performance.now() - t0) / 1000
@@ -93,24 +71,10 @@ try {
         const id = `${k}/${n}`
         const pid = c.agents[n]!.pid!
         const b = before.get(id)!
-        const th = await threads(pid)
-        const pct = (ticks: number) => Number(((ticks / HZ / s) * 100).toFixed(2))
-        const d = (tid: number) => {
-          const x = th.get(tid)
-          const y = b.th.get(tid)
-          return x && y ? { ticks: x.ticks - y.ticks, vcs: x.vcs - y.vcs } : { ticks: 0, vcs: 0 }
-        }
-        const main = d(pid)
-        const hb = hbTid[id] ? d(hbTid[id]) : { ticks: 0, vcs: 0 }
-        let rest = 0
-        for (const tid of th.keys()) if (tid !== pid && tid !== hbTid[id]) rest += d(tid).ticks
+        const th = await threadTimes(pid)
         row[id] = {
-          cpuPct: pct((await processTicks(pid)) - b.proc),
-          mainPct: pct(main.ticks),
-          hbPct: pct(hb.ticks),
-          otherPct: pct(rest),
-          mainWakeups: Math.round(main.vcs / s),
-          hbWakeups: Math.round(hb.vcs / s),
+          cpuPct: Number(((((await processTicks(pid)) - b.proc) / HZ / s) * 100).toFixed(2)),
+          ...threadSplit(pid, hbTid[id] ?? null, b.th, th, s),
         }
       }
     rows.push(row)
