@@ -232,11 +232,12 @@ t.test("ticks fall on the interval's grid of the epoch-based clock, whenever a n
   await sleep(1500)
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!
   for (const [who, xs] of Object.entries(sent)) {
-    // The first send is at start; every later one on the grid (sentAt mod 100 near 0; a late timer aside).
+    // The first send is at start; every later one on the grid (sentAt mod 100 near 0, on either side: a timer
+    // fires up to a millisecond early on this clock, or late on a busy machine).
     const later = xs.slice(1)
     t.ok(later.length >= 8, `${who}: ${later.length} packets heard`)
-    const phase = median(later.map((x) => x % 100))
-    t.ok(phase < 20, `${who}: sends ${phase.toFixed(1)} ms after a grid point (median)`)
+    const off = median(later.map((x) => Math.min(x % 100, 100 - (x % 100))))
+    t.ok(off < 20, `${who}: sends ${off.toFixed(1)} ms from a grid point (median)`)
     // One tick per grid point: the next is at least a quarter interval away, even after an early timer.
     const gaps = later.map((x, i) => (i ? x - later[i - 1]! : 100))
     t.ok(Math.min(...gaps) >= 24, `${who}: sends at least ${Math.min(...gaps).toFixed(1)} ms apart`)
