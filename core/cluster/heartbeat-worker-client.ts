@@ -31,7 +31,7 @@ import {
   type HeartbeatStatus,
   type PeerStatus,
 } from './heartbeat.js'
-import { monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
+import { SharedSnapshot, carriesState, monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
 import { encodeView, type HbView } from './packet.js'
 import { PROTOCOL, checkRange } from './protocol-version.js'
 
@@ -54,7 +54,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   /** This start's incarnation (0n until the worker has started). */
   incarnation = 0n
   private readonly log: Pick<Log, 'log'> | undefined
-  private readonly init: Omit<WorkerInit, 'port' | 'answered'>
+  private readonly init: Omit<WorkerInit, 'port' | 'answered' | 'snapshot'>
   /** Where this thread answers the worker's pings (WorkerInit.answered). */
   private answered = new BigInt64Array(new SharedArrayBuffer(8))
   private worker: Worker | null = null
@@ -73,6 +73,10 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
   private settling = false
   /** The worker of this start has reported (gaps before that are its start-up, not a pause). */
   private reporting = false
+  /** The worker's last tick (heartbeat-worker-messages.ts), and the state messages applied so far. */
+  private snap: SharedSnapshot | null = null
+  private applied = 0
+  private syncedSeq = 0
 
   constructor(opts: HeartbeatThreadOptions) {
     super()
@@ -165,9 +169,11 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     const entry = workerEntry()
     const answered = new SharedArrayBuffer(8)
     this.answered = new BigInt64Array(answered)
+    const snap = (this.snap = SharedSnapshot.create())
+    this.applied = this.syncedSeq = 0
     const w = new Worker(entry.code, {
       eval: entry.eval,
-      workerData: { ...this.init, port: port2, answered } satisfies WorkerInit,
+      workerData: { ...this.init, port: port2, answered, snapshot: snap.buffer } satisfies WorkerInit,
       transferList: [port2],
     })
     this.worker = w
@@ -242,6 +248,7 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
 
   /** Up per the worker, and that verdict current (see the top of this file). */
   isUp(node: string): boolean {
+    this.sync()
     const p = this.st.peers.find((x) => x.node === node)
     if (!p?.up || this.settling) return false
     const now = monoMs()
@@ -257,9 +264,11 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     if (!port) return
     for (let m = receiveMessageOnPort(port); m; m = this.port === port ? receiveMessageOnPort(port) : undefined)
       this.apply(m.message as FromWorker)
+    this.sync()
   }
 
   status(): HeartbeatStatus & { thread: { watchdogMs: number; reportAgeMs: number; settling: boolean } } {
+    this.sync()
     const now = monoMs()
     const age = now - this.stAt
     const s = this.st
@@ -290,15 +299,36 @@ export class HeartbeatThread extends EventEmitter<HeartbeatEvents> {
     this.port?.postMessage(m)
   }
 
+  /** Takes the worker's last tick from shared memory, when it continues the state mirrored here (every state
+   *  message posted before it applied, none after): fresher numbers than the last message, which wake
+   *  nobody. Otherwise the mirror stands, as old as its last message (isUp() judges by that age). */
+  private sync(): void {
+    const snap = this.snap
+    if (!snap || !this.reporting || this.settling) return
+    const seq = snap.seq()
+    if (seq === this.syncedSeq) return
+    const r = snap.read()
+    if (!r || r.posted !== this.applied) return
+    this.syncedSeq = r.seq
+    if (r.at <= this.stAt) return
+    const st = patchStatus(this.st, r.dyn)
+    if (!st) return
+    this.mirror(st, r.at)
+    if (r.at > this.lastAt) this.lastAt = r.at
+  }
+
   private apply(m: FromWorker): void {
-    // The worker sends something every tick: a longer gap means it did not run (the whole process was paused,
-    // or it starved). Beyond half the dead time, peers may have declared us down meanwhile: settle first.
-    if (this.reporting && m.at - this.lastAt > this.deadMs / 2) {
-      this.settling = true
-      this.settleTicks = 2
-    }
+    if (carriesState(m)) this.applied++
     if (m.at > this.lastAt) this.lastAt = m.at
     switch (m.t) {
+      case 'paused':
+        // The worker did not run for more than half the dead time (the whole process was paused, or it
+        // starved): peers may have declared us down meanwhile. Settle first (isUp()), on its next two ticks.
+        if (this.reporting) {
+          this.settling = true
+          this.settleTicks = 2
+        }
+        return
       case 'tick':
         if (m.st) this.mirror(m.st, m.at)
         else if (m.dyn) {

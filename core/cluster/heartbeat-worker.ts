@@ -2,8 +2,9 @@
 // support bundles and logging; any of them could stall it past the dead time, and its peers then took a
 // healthy node for dead and fenced it. Here a Heartbeat (heartbeat.ts) sends, receives, checks silence and
 // refuses replays on an event loop of its own, at raised priority where the system allows it, and talks to
-// the main thread only through messages (heartbeat-worker-messages.ts): its state after every tick and
-// every event, log lines, and a ping per tick, answered through shared memory (WorkerInit.answered).
+// the main thread through messages (heartbeat-worker-messages.ts): its state with every event and every
+// second, log lines, and a ping every pingEvery() ticks, answered through shared memory (WorkerInit.answered);
+// what moves every tick is written to shared memory (SharedSnapshot), which wakes nobody.
 //
 // The watchdog: a hung agent must still be seen dead. When the main thread leaves the pings unanswered for
 // `watchdogMs` (counting only time this thread itself ran, so a pause of the whole process does not count),
@@ -16,12 +17,40 @@ import { readlinkSync } from 'node:fs'
 import os from 'node:os'
 import { workerData } from 'node:worker_threads'
 import { Heartbeat, type RejectEvent } from './heartbeat.js'
-import { FULL_EVERY, monoMs, type FromWorker, type ToWorker, type WorkerInit } from './heartbeat-worker-messages.js'
+import {
+  FULL_EVERY,
+  SharedSnapshot,
+  carriesState,
+  monoMs,
+  pingEvery,
+  type FromWorker,
+  type ToWorker,
+  type WorkerInit,
+} from './heartbeat-worker-messages.js'
 
 const init = workerData as WorkerInit
 const port = init.port
 const answeredBy = new BigInt64Array(init.answered)
-const post = (m: FromWorker) => port.postMessage(m)
+const shared = new SharedSnapshot(init.snapshot)
+let posted = 0 // messages carrying state posted so far (a snapshot names how many came before it)
+let reporting = false // 'started' was posted: gaps from then on are pauses
+let lastActive = 0 // when this thread last ticked or posted (monoMs)
+let postTicks = 0 // ticks still to post as messages after a pause
+const post = (m: FromWorker) => {
+  active(m.at)
+  if (carriesState(m)) posted++
+  port.postMessage(m)
+}
+/** Notes that this thread runs at `now`; after a gap of more than half the dead time, says so first. */
+function active(now: number): void {
+  const gap = now - lastActive
+  lastActive = now
+  if (reporting && gap > hb.deadMs / 2) {
+    postTicks = 2
+    posted++
+    port.postMessage({ t: 'paused', at: now, ms: Math.round(gap) } satisfies FromWorker)
+  }
+}
 const log = {
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) =>
     post({ t: 'log', level, msg, ...(data ? { data } : {}), at: monoMs() }),
@@ -35,6 +64,7 @@ let unansweredMs = 0
 let mutedSince: number | null = null // wall clock, for the log
 let mutedTicks = 0
 let sinceFull = 0 // ticks since the last whole state sent
+let sincePing = 0 // ticks since the last ping
 let fullNext = false // the next tick sends the whole state (a new payload: the role waits to see it sent)
 
 const hb = new Heartbeat({
@@ -54,6 +84,7 @@ function snapshot() {
 
 function onTick(): void {
   const now = monoMs()
+  active(now)
   // A tick much later than its interval means this thread did not run meanwhile (the process was paused,
   // or starved): that time says nothing about the main thread, so at most two intervals of it count.
   const ran = Math.min(now - lastTick, 2 * hb.intervalMs)
@@ -72,11 +103,25 @@ function onTick(): void {
   // A muted worker's main thread is hung: its reports would pile up unread, so it gets a small ping per
   // second only (the answer unmutes), and the state again once it answers.
   if (mutedSince === null) {
+    ++sincePing
     if (fullNext || ++sinceFull >= FULL_EVERY) {
       fullNext = false
-      sinceFull = 0
+      sinceFull = sincePing = 0
+      if (postTicks > 0) postTicks--
       post({ t: 'tick', seq: ++seq, ...snapshot() })
-    } else post({ t: 'tick', seq: ++seq, at: now, dyn: hb.dynamic() })
+      return
+    }
+    const dyn = hb.dynamic()
+    // The snapshot first: a ping posted below is applied after it was written.
+    const fits = shared.write(now, posted, dyn)
+    if (!fits || postTicks > 0) {
+      if (postTicks > 0) postTicks--
+      sincePing = 0
+      post({ t: 'tick', seq: ++seq, at: now, dyn })
+    } else if (sincePing >= pingEvery(init.watchdogMs, hb.intervalMs)) {
+      sincePing = 0
+      post({ t: 'tick', seq: ++seq, at: now })
+    }
   } else if (++mutedTicks % Math.max(1, Math.round(1000 / hb.intervalMs)) === 0) post({ t: 'tick', seq: ++seq, at: now })
 }
 
@@ -158,7 +203,10 @@ port.on('message', (m: ToWorker) => {
       void hb
         .start()
         .catch((e: Error) => log.log('error', 'heartbeat start failed', { error: e.message }))
-        .then(() => post({ t: 'started', incarnation: hb.incarnation.toString(), ...snapshot() }))
+        .then(() => {
+          post({ t: 'started', incarnation: hb.incarnation.toString(), ...snapshot() })
+          reporting = true
+        })
       return
     case 'stop':
       void hb.stop().then(() => {

@@ -22,6 +22,7 @@
 // changed), 'view' (a peer's piggybacked view changed), 'reject' (a packet was refused).
 
 import dgram from 'node:dgram'
+import dns from 'node:dns'
 import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -357,14 +358,14 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     if (!this.running) return
     // One timer for every link: each tick sends on every link, then checks every (peer, link) for silence.
     // A wakeup costs more than the packets it sends (measured: docs/heartbeat.md), so links share it.
-    this.timer = setInterval(() => this.tick(), this.intervalMs)
+    this.armTick()
     this.tick()
   }
 
   async stop(): Promise<void> {
     this.running = false
     const closes: Promise<void>[] = []
-    if (this.timer) clearInterval(this.timer)
+    if (this.timer) clearTimeout(this.timer)
     this.timer = null
     for (const l of this.links.values()) {
       const s = l.socket
@@ -452,8 +453,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.echoWindow = window
     }
     if (intervalChanged && this.timer) {
-      clearInterval(this.timer)
-      this.timer = setInterval(() => this.tick(), this.intervalMs)
+      clearTimeout(this.timer)
+      this.armTick()
     }
   }
 
@@ -571,7 +572,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   private async bind(l: LinkState): Promise<void> {
     if (l.socket || l.binding || !this.running) return
     l.binding = true
-    const s = dgram.createSocket({ type: isIP(l.address) === 6 ? 'udp6' : 'udp4' })
+    const s = dgram.createSocket({ type: isIP(l.address) === 6 ? 'udp6' : 'udp4', lookup: ipLookup })
     try {
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject)
@@ -609,6 +610,24 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       l.lastErrorLogged = t
       this.log?.log('warn', 'heartbeat link error', { link: l.name, error: msg })
     }
+  }
+
+  /**
+   * Arms the next tick on the interval's grid of the epoch-based clock (clock(): what `sentAt` carries). Every
+   * node ticks at the same moments (as far as the nodes' clocks agree), so a node's peers' heartbeats arrive
+   * together and are read in one wakeup, not one per peer and link (issue 19). The next grid point at least a
+   * quarter interval away: a timer that fires a little early does not tick twice for one point, and the tick
+   * after a late one is back on the grid (lateness does not carry over, as it did with setInterval).
+   */
+  private armTick(): void {
+    const iv = this.intervalMs
+    const now = clock()
+    const next = Math.ceil((now + iv / 4) / iv) * iv
+    this.timer = setTimeout(() => {
+      if (!this.running) return
+      this.armTick()
+      this.tick()
+    }, next - now)
   }
 
   private tick(): void {
@@ -884,6 +903,18 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       incarnation: p.incarnation === null ? null : p.incarnation.toString(),
     }
   }
+}
+
+/** dgram looks up every send's address; dns.lookup answers an IP address on the next tick, one deferral per
+ *  datagram. hb.json's addresses are IP addresses (checkHeartbeatOptions): answered at once. */
+function ipLookup(
+  address: string,
+  options: dns.LookupOneOptions, // dgram passes the family (4 or 6)
+  cb: (e: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(address)
+  if (family) cb(null, address, family)
+  else dns.lookup(address, options, cb)
 }
 
 function newLinkState(l: { name: string; address: string; port: number }): LinkState {

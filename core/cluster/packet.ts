@@ -39,6 +39,7 @@ const FIXED_BYTES = 4 + 1 + 1 + 4 + 8 + 8 + 8 + 16 + 2
 export const MIN_PACKET_BYTES = FIXED_BYTES + 4 + MAC_BYTES
 const NAME_RE = new RegExp(NAME_PATTERN)
 const MAX_SEQ = Number.MAX_SAFE_INTEGER
+const MAX_SEQ_BIG = BigInt(MAX_SEQ)
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 export type QuorumState = 'quorate' | 'inquorate' | 'unknown'
@@ -120,9 +121,15 @@ export function incarnationTime(inc: bigint): number {
 const VIEW_KEYS = new Set(['up', 'coordinator', 'generation', 'digest', 'quorum', 'ext'])
 
 function checkName(v: unknown, field: string, code: ErrorCode = 'MCCS_ERR_HB_PACKET'): string {
+  if (typeof v === 'string' && GOOD_NAMES.has(v)) return v
   if (typeof v !== 'string' || !NAME_RE.test(v)) throw err(code, field, 'must be a name matching ' + NAME_PATTERN)
+  if (GOOD_NAMES.size >= 1024) GOOD_NAMES.clear()
+  GOOD_NAMES.add(v)
   return v
 }
+/** Names that passed checkName: every packet names the same few (sender, receiver, link), checked 40+ times
+ *  a second with a regular expression otherwise. Bounded: a flood of new names only empties it. */
+const GOOD_NAMES = new Set<string>()
 
 /** Validates a view (from a packet or from setPayload); returns a clean copy. */
 export function validateView(v: unknown, code: ErrorCode = 'MCCS_ERR_HB_PAYLOAD', base = 'payload'): HbView {
@@ -187,15 +194,15 @@ const NAME_BUFS = new Map<string, Buffer[]>()
 
 export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
   checkKey(key)
-  const names = [
-    ['cluster', p.cluster],
-    ['sender', p.sender],
-    ['to', p.to],
-    ['link', p.link],
-  ] as const
   const nameKey = `${p.cluster}\0${p.sender}\0${p.to}\0${p.link}`
   let nameBufs = NAME_BUFS.get(nameKey)
   if (!nameBufs) {
+    const names = [
+      ['cluster', p.cluster],
+      ['sender', p.sender],
+      ['to', p.to],
+      ['link', p.link],
+    ] as const
     nameBufs = names.map(([f, n]) => Buffer.from(checkName(n, f, 'MCCS_ERR_INVALID'), 'ascii'))
     if (NAME_BUFS.size >= 256) NAME_BUFS.clear()
     NAME_BUFS.set(nameKey, nameBufs)
@@ -219,7 +226,9 @@ export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
     o += nb.copy(buf, o)
   }
   o = buf.writeBigUInt64BE(p.incarnation, o)
-  o = buf.writeBigUInt64BE(BigInt(p.seq), o)
+  // A safe integer as two 32-bit halves: the same bytes as writeBigUInt64BE, without a BigInt per packet.
+  o = buf.writeUInt32BE(Math.floor(p.seq / 0x1_0000_0000), o)
+  o = buf.writeUInt32BE(p.seq % 0x1_0000_0000, o)
   o = buf.writeDoubleBE(p.sentAt, o)
   o = buf.writeDoubleBE(p.echo ? p.echo.sentAt : 0, o)
   o = buf.writeDoubleBE(p.echo ? Math.max(0, p.echo.holdMs) : 0, o)
@@ -231,6 +240,16 @@ export function encodePacket(p: HbPacketFields, key: Buffer): Buffer {
 }
 
 // -------------------------------------------------------------------------------------------- decode
+
+/** The fixed fields after the names, in order. */
+const FIXED_FIELDS = [
+  ['incarnation', 8],
+  ['seq', 8],
+  ['sentAt', 8],
+  ['echo', 16],
+  ['payloadLength', 2],
+] as const
+const FIXED_FIELDS_BYTES = 42
 
 export interface DecodeExpect {
   /** The only cluster name accepted. */
@@ -318,17 +337,14 @@ export function tryDecodePacket(buf: Buffer, key: Buffer, expect: DecodeExpect):
   if (to === null) return no('to', truncated!)
   const link = readName('link')
   if (link === null) return no('link', truncated!)
-  // incarnation, seq, sentAt (8 each), echo (16), payload length (2)
-  for (const [field, n] of [
-    ['incarnation', 8],
-    ['seq', 8],
-    ['sentAt', 8],
-    ['echo', 16],
-    ['payloadLength', 2],
-  ] as const) {
-    if (o + n > end) return no(field, `truncated: needs ${n} more bytes, ${Math.max(0, end - o)} left before the MAC`)
-    o += n
+  // incarnation, seq, sentAt (8 each), echo (16), payload length (2); the field cut short is named.
+  if (o + FIXED_FIELDS_BYTES > end) {
+    for (const [field, n] of FIXED_FIELDS) {
+      if (o + n > end) return no(field, `truncated: needs ${n} more bytes, ${Math.max(0, end - o)} left before the MAC`)
+      o += n
+    }
   }
+  o += FIXED_FIELDS_BYTES
   const fixed = o - 42
   const plen = buf.readUInt16BE(o - 2)
   if (plen > MAX_PAYLOAD_BYTES) return no('payloadLength', `${plen} bytes; at most ${MAX_PAYLOAD_BYTES}`)
@@ -370,11 +386,11 @@ function checkAuthentic(
   const sentAt = buf.readDoubleBE(o + 16)
   const echoSentAt = buf.readDoubleBE(o + 24)
   const echoHold = buf.readDoubleBE(o + 32)
-  const s = safe(sender)
   checkName(sender, 'sender')
   checkName(to, 'to')
   checkName(link, 'link')
-  if (seqBig < 1n || seqBig > BigInt(MAX_SEQ)) throw bad('seq', `${seqBig} out of range 1..2^53-1`, s)
+  const s = sender // checked: printable as it is
+  if (seqBig < 1n || seqBig > MAX_SEQ_BIG) throw bad('seq', `${seqBig} out of range 1..2^53-1`, s)
   if (!Number.isFinite(sentAt) || sentAt < 0) throw bad('sentAt', 'must be a finite time >= 0', s)
   let echo: HbEcho | null = null
   if (flags & FLAG_ECHO) {
@@ -384,12 +400,13 @@ function checkAuthentic(
   } else if (echoSentAt !== 0 || echoHold !== 0) {
     throw bad('echo', 'must be zero when the echo flag is clear', s)
   }
-  const bytes = buf.subarray(payloadStart, end)
   const seen = views?.get(sender)
-  if (seen && seen.bytes.equals(bytes)) {
+  // The same bytes as the sender's last view: compared in place (no slice per packet).
+  if (seen && seen.bytes.length === end - payloadStart && buf.compare(seen.bytes, 0, seen.bytes.length, payloadStart, end) === 0) {
     const { payload, protocol } = seen
     return { version, cluster, sender, to, link, incarnation, seq: Number(seqBig), sentAt, echo, payload, protocol }
   }
+  const bytes = buf.subarray(payloadStart, end)
   let json: unknown
   try {
     json = JSON.parse(UTF8.decode(bytes))

@@ -1,7 +1,9 @@
-// The monitor loop: one timer for all resources. It ticks on a grid (100 ms by default) and starts
-// every monitor that is due; each resource gets a random phase within its interval (jitter), so the
-// load spreads over the interval while the monitors due in one tick enter their sandbox as one batch
-// (a timer and a thread hop per monitor would cost more than the monitors themselves).
+// The monitor loop: one timer for all resources. It ticks (100 ms by default) and starts every monitor
+// that is due; each resource gets a random phase within its interval (jitter), so the load spreads over
+// the interval while the monitors due in one tick enter their sandbox as one batch (a timer and a thread
+// hop per monitor would cost more than the monitors themselves). The timer is armed for the next monitor
+// due, not every tick: an agent with one resource monitored every 2 s woke 10 times a second for it, half
+// the main thread's wakeups when idle (issue 19).
 export interface MonitorEntry {
   intervalMs: number
   due: number
@@ -11,6 +13,8 @@ export interface MonitorEntry {
 export class MonitorLoop {
   private readonly entries = new Map<string, MonitorEntry>()
   private timer: NodeJS.Timeout | undefined
+  /** When the armed timer fires (the clock of `now`). */
+  private timerAt = Infinity
   private started = false
 
   constructor(
@@ -35,6 +39,7 @@ export class MonitorLoop {
       // only this same entry's flag is cleared when it does — a copy would stay 'running' for good.
       cur.due = Math.min(cur.due, this.now() + intervalMs)
       cur.intervalMs = intervalMs
+      this.arm()
       return
     }
     const phase = Math.floor((this.opts.random ?? Math.random)() * intervalMs)
@@ -51,11 +56,13 @@ export class MonitorLoop {
   trigger(key: string): void {
     const e = this.entries.get(key)
     if (e) e.due = this.now()
+    this.arm()
   }
 
   triggerAll(): void {
     const n = this.now()
     for (const e of this.entries.values()) e.due = n
+    this.arm()
   }
 
   size(): number {
@@ -72,16 +79,32 @@ export class MonitorLoop {
     this.arm()
   }
 
-  /** The timer runs only while there is something to monitor (an idle agent wakes for nothing). */
+  /** Arms the timer for the next tick that has a monitor to start: at the first due time of a monitor not
+   *  running, rounded up to whole ticks (one tick at least: what is due now runs at the next tick, as the
+   *  monitors due meanwhile, in one batch). A running monitor re-arms it when it settles. */
   private arm(): void {
-    const want = this.started && this.entries.size > 0
-    if (want && !this.timer) {
-      this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 100)
-      this.timer.unref()
-    } else if (!want && this.timer) {
-      clearInterval(this.timer)
+    let next = Infinity
+    if (this.started) for (const e of this.entries.values()) if (!e.running && e.due < next) next = e.due
+    if (next === Infinity) {
+      if (this.timer) clearTimeout(this.timer)
       this.timer = undefined
+      this.timerAt = Infinity
+      return
     }
+    const tickMs = this.opts.tickMs ?? 100
+    const n = this.now()
+    const at = n + Math.max(tickMs, Math.ceil((next - n) / tickMs) * tickMs)
+    // An armed timer that fires no later than needed stays (it re-arms when it fires).
+    if (this.timer && this.timerAt <= at) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.timerAt = Infinity
+      this.tick()
+      this.arm()
+    }, at - n)
+    this.timer.unref()
   }
 
   /** One tick: start everything due. Exposed for tests. */
@@ -99,6 +122,8 @@ export class MonitorLoop {
         .catch(() => {})
         .finally(() => {
           e.running = false
+          // Its next run is armed now (it was left out while it ran), unless the entry is gone.
+          if (this.entries.get(key) === e) this.arm()
         })
     }
     return started

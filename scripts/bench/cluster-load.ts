@@ -1,7 +1,8 @@
 // Cluster cost and robustness with real agents (issue 4, acceptance 6), 3 nodes × 2 links in the lab,
 // default timing, the group `web` online on n1:
-//   idle:  each agent's CPU (whole process, % of one core) and its heartbeat traffic (UDP 14321 bytes/s sent
-//          and received, counted by nft in the node's namespace) over --idle seconds
+//   idle:  each agent's CPU (whole process, % of one core; and split: main thread, heartbeat thread, the rest,
+//          with the two threads' wakeups/s) and its heartbeat traffic (UDP 14321 bytes/s sent and received,
+//          counted by nft in the node's namespace) over --idle seconds. Goal (issue 19): < 1 % per agent.
 //   hog:   --hog seconds with every core of the host spinning (one busy process per CPU, nice 0): false
 //          'node down' events in the agents' logs, group moves and probe rounds with two answers
 //   node --no-node-snapshot --import tsx scripts/bench/cluster-load.ts [--idle 20] [--hog 60]
@@ -9,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
 import { labAvailable, run } from '../lab/lab.js'
 import { AgentCluster, until } from '../lab/agent-cluster.js'
-import { countHeartbeat, cpuTicks, heartbeatCounters, HZ } from '../lab/meter.js'
+import { countHeartbeat, cpuTicks, heartbeatCounters, heartbeatTid, HZ, threadSplit, threadTimes } from '../lab/meter.js'
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`)
@@ -33,8 +34,10 @@ try {
   for (const n of c.nodes) await countHeartbeat(c, n)
   const counters = (n: string) => heartbeatCounters(c, n)
   const pids = Object.fromEntries(c.nodes.map((n) => [n, c.agents[n]!.pid!]))
+  const hbTids = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, heartbeatTid(await c.log(n))] as const)))
   const t0 = Date.now()
   const cpu0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await cpuTicks(pids[n]!)] as const)))
+  const th0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await threadTimes(pids[n]!)] as const)))
   const net0 = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n, await counters(n)] as const)))
   await new Promise((r) => setTimeout(r, idleS * 1000))
   const secs = (Date.now() - t0) / 1000
@@ -44,6 +47,7 @@ try {
     const nn = await counters(n)
     idle[n] = {
       cpuPct: Number(cpu.toFixed(2)),
+      ...threadSplit(pids[n]!, hbTids[n]!, th0[n]!, await threadTimes(pids[n]!), secs),
       txBytesPerS: Math.round((nn.tx.bytes - net0[n]!.tx.bytes) / secs),
       rxBytesPerS: Math.round((nn.rx.bytes - net0[n]!.rx.bytes) / secs),
       txPacketsPerS: Math.round((nn.tx.packets - net0[n]!.tx.packets) / secs),
@@ -77,6 +81,7 @@ try {
     JSON.stringify({
       idleS,
       idle,
+      idleGoalPct: 1,
       timing: '100/600',
       hog: {
         seconds: hogS,

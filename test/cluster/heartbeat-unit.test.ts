@@ -212,3 +212,35 @@ t.test("a peer's received share: its packets that came over the window, echo or 
   t.equal(linkReceived([1800, 1900, 2000, 2100], 1800, 2100, 100, 1200), 1, 'heard for 300 ms: a share of those 3 intervals')
   t.equal(linkReceived([], null, 1000, 100, 1200), null, 'never heard')
 })
+
+t.test("ticks fall on the interval's grid of the epoch-based clock, whenever a node started (issue 19)", async (t) => {
+  // Two nodes started 37 ms apart at 100 ms: with setInterval their sends kept the 37 ms offset, and each
+  // peer's packets woke the receiver apart. On the grid both send at the same moments.
+  const cfg = config(2, { timing: { intervalMs: 100, deadMs: 600 } })
+  const sent: Record<string, number[]> = {}
+  const { decodePacket } = await import('../../core/cluster/packet.js')
+  const onPacket = (raw: Buffer, link: string) => {
+    const p = decodePacket(raw, key, { cluster: 'unit' })
+    ;(sent[`${p.sender}/${link}`] ??= []).push(p.sentAt)
+  }
+  const a = new Heartbeat({ config: cfg, self: 'n1', key, onPacket })
+  const b = new Heartbeat({ config: cfg, self: 'n2', key, onPacket })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await a.start()
+  await sleep(37)
+  await b.start()
+  await sleep(1500)
+  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!
+  for (const [who, xs] of Object.entries(sent)) {
+    // The first send is at start; every later one on the grid (sentAt mod 100 near 0, on either side: a timer
+    // fires up to a millisecond early on this clock, or late on a busy machine).
+    const later = xs.slice(1)
+    t.ok(later.length >= 8, `${who}: ${later.length} packets heard`)
+    const off = median(later.map((x) => Math.min(x % 100, 100 - (x % 100))))
+    t.ok(off < 20, `${who}: sends ${off.toFixed(1)} ms from a grid point (median)`)
+    // One tick per grid point: the next is at least a quarter interval away, even after an early timer.
+    const gaps = later.map((x, i) => (i ? x - later[i - 1]! : 100))
+    t.ok(Math.min(...gaps) >= 24, `${who}: sends at least ${Math.min(...gaps).toFixed(1)} ms apart`)
+  }
+  t.equal(Object.keys(sent).length, 4, 'both nodes heard on both links')
+})
