@@ -55,18 +55,20 @@ export function autoclearSet(dev: string): boolean {
 }
 
 /** Records the attachment of `dev` (just bound to `backing`) in `file`; throws when the device is no
- *  longer bound to it (nothing to record). */
+ *  longer bound to it (nothing to record). A kernel without diskseq (before 5.15) gives a record without
+ *  an identity: such a device is never detached as an earlier run's (readRecord). */
 export function recordAttach(file: string, dev: string, backing: string): LoopRecord {
-  const seq = diskseq(dev)
+  const seq = diskseq(dev) ?? ''
   // The diskseq read first, then the binding: a device bound to our file after that read is this attach.
-  if (!seq || loopBacking(dev) !== backing)
+  if (loopBacking(dev) !== backing)
     throw new MccsError('MCCS_ERR_MIRROR_ENGINE', `${dev} is not bound to ${backing} right after losetup`, { subject: dev })
   const rec: LoopRecord = { device: dev, diskseq: seq, boot: bootId(), backing, at: new Date().toISOString() }
   writeFileAtomicSync(file, JSON.stringify(rec) + '\n', 0o600)
   return rec
 }
 
-/** The recorded attachment, or null (none, or a record of an earlier version without an identity). */
+/** The recorded attachment (`rec` null when it carries no identity: an earlier version's record, a kernel
+ *  without diskseq), or null when there is none. */
 export function readRecord(file: string): { device: string; rec: LoopRecord | null } | null {
   let j: Partial<LoopRecord>
   try {
@@ -75,7 +77,8 @@ export function readRecord(file: string): { device: string; rec: LoopRecord | nu
     return null
   }
   if (typeof j.device !== 'string' || !DEV_RE.test(j.device)) return null
-  const full = typeof j.diskseq === 'string' && typeof j.boot === 'string' && typeof j.backing === 'string'
+  const full =
+    typeof j.diskseq === 'string' && /^\d+$/.test(j.diskseq) && typeof j.boot === 'string' && !!j.boot && typeof j.backing === 'string'
   return { device: j.device, rec: full ? (j as LoopRecord) : null }
 }
 
