@@ -211,7 +211,7 @@ export class MirrorManager {
     if (!st.attached?.ok) throw new MccsError('MCCS_ERR_MIRROR_ROLE', 'the volume is not attached on this node', { subject: v.c.resource })
     const dev = st.attached.device
     const cur = mountedDevice(m.mountPoint)
-    if (cur === dev) return
+    if (cur === dev) return v.armAutoclear(dev)
     if (cur) throw new MccsError('MCCS_ERR_CONFLICT', `${m.mountPoint} already has ${cur} mounted`, { field: '/mountPoint' })
     if (st.attached.mountedElsewhere.includes(m.mountPoint)) {
       // The live file system an earlier agent mounted in its own mount namespace (the process it started
@@ -224,12 +224,15 @@ export class MirrorManager {
         device: dev,
         mountPoint: m.mountPoint,
       })
-      return
+      return v.armAutoclear(dev)
     }
     // fsck -p: 0 clean, 1 errors corrected; anything else needs an operator.
     await run(m.fs === 'xfs' ? ['xfs_repair', '-n', dev] : ['e2fsck', '-p', dev], [0, 1])
     fs.mkdirSync(m.mountPoint, { recursive: true })
     await run(['mount', '-t', m.fs, ...(m.options ? ['-o', m.options] : []), dev, m.mountPoint])
+    // From now on the kernel detaches the loop device at the file system's last unmount: an agent
+    // killed with its daemons (its mount namespace ending) leaves no device bound over a dead file.
+    await v.armAutoclear(dev)
   }
 
   /** Unmounts the volume's file system here and every copy of it in other mount namespaces (see

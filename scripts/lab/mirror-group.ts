@@ -23,12 +23,14 @@ export interface LabMirror {
 }
 
 /** The host's loop devices and their backing files, from sysfs: `losetup -a` asks each backing file's
- *  file system, and one over a deadlocked FUSE daemon (see killNode) hangs it for good. */
-const loops = (): Array<{ dev: string; backing: string }> => {
-  const out: Array<{ dev: string; backing: string }> = []
+ *  file system, and one over a deadlocked FUSE daemon (see killNode) hangs it for good. `id`: the device
+ *  and its diskseq, which the kernel bumps at every attach and detach — one attachment, not a name. */
+const loops = (): Array<{ dev: string; backing: string; id: string }> => {
+  const out: Array<{ dev: string; backing: string; id: string }> = []
   for (const b of fs.readdirSync('/sys/block').filter((x) => /^loop\d+$/.test(x))) {
     try {
-      out.push({ dev: `/dev/${b}`, backing: fs.readFileSync(`/sys/block/${b}/loop/backing_file`, 'utf8').trim() })
+      const backing = fs.readFileSync(`/sys/block/${b}/loop/backing_file`, 'utf8').trim()
+      out.push({ dev: `/dev/${b}`, backing, id: `${b} ${fs.readFileSync(`/sys/block/${b}/diskseq`, 'utf8').trim()}` })
     } catch {
       /* not bound */
     }
@@ -38,7 +40,10 @@ const loops = (): Array<{ dev: string; backing: string }> => {
 
 export function createLabMirror(nodes: string[], size = 64 * 1024 * 1024): LabMirror {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mccs-lmd-'))
-  const before = new Set(loops().map((l) => l.dev))
+  // By attachment, not by name: with two test files at a time (.taprc jobs), a device bound by the other
+  // file at this moment may be released and then bound by this test's agents; compared by name, it was
+  // skipped here and left bound over "/disk" (the loop device left in full test runs, issue 15).
+  const before = new Set(loops().map((l) => l.id))
   const mountPoint = path.join(dir, 'mnt')
   for (const n of nodes) {
     fs.writeFileSync(path.join(dir, `${n}.img`), '')
@@ -66,7 +71,7 @@ export function createLabMirror(nodes: string[], size = 64 * 1024 * 1024): LabMi
     }),
     release: () => {
       for (const l of loops()) {
-        if (!before.has(l.dev) && (l.backing === '/disk' || l.backing.startsWith(dir)))
+        if (!before.has(l.id) && (l.backing === '/disk' || l.backing.startsWith(dir)))
           try {
             execFileSync('losetup', ['-d', l.dev], { timeout: 5000 })
           } catch {
