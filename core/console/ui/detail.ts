@@ -290,7 +290,7 @@ function quorumView(): Node {
       [tr('ui.d.role-of-this-node'), m.role],
       [tr('ui.d.coordinator'), m.coordinator],
       [tr('ui.d.partition'), m.partition.join(', ')],
-      [tr('ui.d.why'), m.quorum?.reason],
+      [tr('ui.d.why'), m.quorum ? trSaid(m.quorum.said, m.quorum.reason) : undefined],
     ]),
     tieBreaker(m),
     h('h3', null, tr('ui.d.peers-and-heartbeat-links')),
