@@ -21,6 +21,57 @@ t.test('GET /api/help/console-guide: the guide, for a session only', async (t) =
   t.ok(doc.paths['/api/help/console-guide']?.get, 'in the API document')
 })
 
+t.test("the guide in the reader's language: Korean for a Korean reader, English otherwise", async (t) => {
+  const h = await harness()
+  t.teardown(() => h.cleanup())
+  const c = await readyClient(h)
+  const ko = await readFile(path.join(packageRoot(), 'docs/console-guide.ko.md'), 'utf8')
+  const en = await readFile(path.join(packageRoot(), 'docs/console-guide.md'), 'utf8')
+  const k = await c.req('GET', '/api/help/console-guide?lang=ko')
+  t.equal(k.status, 200)
+  t.same(k.body, { name: 'console-guide.ko.md', lang: 'ko', markdown: ko }, '?lang=ko: the Korean guide')
+  t.match(k.body.markdown, /^# MCCS 웹 콘솔\n/)
+  const e = await c.req('GET', '/api/help/console-guide?lang=en')
+  t.same(e.body, { name: 'console-guide.md', lang: 'en', markdown: en }, '?lang=en: the English guide')
+  const byHeader = await c.req('GET', '/api/help/console-guide', undefined, { headers: { 'accept-language': 'ko-KR,ko;q=0.9' } })
+  t.equal(byHeader.body.name, 'console-guide.ko.md', "no ?lang: the reader's language (Accept-Language here)")
+  const bad = await c.req('GET', '/api/help/console-guide?lang=fr')
+  t.equal(bad.status, 400, 'a language MCCS does not offer is refused')
+  t.equal(bad.body.error.code, 'MCCS_ERR_INVALID')
+  t.match(JSON.stringify(bad.body.error), /lang/, 'naming the field')
+})
+
+t.test("the Korean guide keeps the English one's shape: sections, tables, code, pictures and links", async (t) => {
+  const read = (f: string) => readFile(path.join(packageRoot(), 'docs', f), 'utf8')
+  const [en, ko] = [parseMarkdown(await read('console-guide.md')), parseMarkdown(await read('console-guide.ko.md'))]
+  const shape = (bs: ReturnType<typeof parseMarkdown>) =>
+    bs.map((b) =>
+      b.t === 'heading' ? `h${b.level}` : b.t === 'table' ? `table${b.rows.length}` : b.t === 'list' ? `list${b.items.length}` : b.t,
+    )
+  t.same(shape(ko), shape(en), 'the same blocks in the same order')
+  const code = (bs: ReturnType<typeof parseMarkdown>) =>
+    bs.filter((b) => b.t === 'code').map((b) => (b as { text: string }).text.split('#')[0]!.trim())
+  t.same(
+    code(ko).map((x) => x.replace('<노드>', '<node>')),
+    code(en),
+    'the same commands',
+  )
+  const targets = (md: string) => [...md.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]!.replace(/-ko\.png$/, '.png')).sort()
+  t.same(
+    targets(await read('console-guide.ko.md')),
+    targets(await read('console-guide.md')),
+    'the same pictures and links (Korean screenshots where they exist)',
+  )
+  for (const m of (await read('console-guide.ko.md')).matchAll(/\]\((screenshots\/[^)]+)\)/g))
+    t.ok(
+      await readFile(path.join(packageRoot(), 'docs', m[1]!)).then(
+        () => true,
+        () => false,
+      ),
+      `${m[1]} exists`,
+    )
+})
+
 t.test('parseMarkdown: the blocks of the guide, as data', async (t) => {
   const md = [
     '# Title',
