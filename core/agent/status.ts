@@ -87,8 +87,9 @@ export interface ClusterStatus {
   /** Quorum state: how a tie is broken (quorum server's vote, or two-node mode), and why the partition is (not) quorate. */
   quorum: {
     reason: string
-    /** The reason in words of the locale files (core/cluster's `said.q.*`), for the reader's language. */
-    said?: Said
+    /** The reason in words of the locale files (core/cluster's `said.q.*`), for the reader's language (an
+     *  older agent's status lacks it: readers fall back to the reason). */
+    said: Said
     twoNode: boolean
     server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string } | null
   }
@@ -121,7 +122,7 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
     quorum: {
       ...(current
         ? s.membership
-          ? { reason: s.membership.reason, ...(s.membership.said ? { said: s.membership.said } : {}) }
+          ? { reason: s.membership.reason, said: s.membership.said }
           : { reason: 'starting', said: { id: 'said.q.starting' } }
         : {
             reason:

@@ -65,8 +65,9 @@ export interface MembershipResult {
   /** Lowest node name of a quorate partition, null when inquorate. */
   coordinator: string | null
   reason: string
-  /** The reason in words of the locale files (a `said.q.*` key and its parameters), for the reader's language. */
-  said?: Said
+  /** The reason in words of the locale files (a `said.q.*` key and its parameters), for the reader's language.
+   *  Required: a reason added without its words fails to compile (issue 18, What 8: no English left). */
+  said: Said
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

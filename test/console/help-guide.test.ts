@@ -41,37 +41,6 @@ t.test("the guide in the reader's language: Korean for a Korean reader, English 
   t.match(JSON.stringify(bad.body.error), /lang/, 'naming the field')
 })
 
-t.test("the Korean guide keeps the English one's shape: sections, tables, code, pictures and links", async (t) => {
-  const read = (f: string) => readFile(path.join(packageRoot(), 'docs', f), 'utf8')
-  const [en, ko] = [parseMarkdown(await read('console-guide.md')), parseMarkdown(await read('console-guide.ko.md'))]
-  const shape = (bs: ReturnType<typeof parseMarkdown>) =>
-    bs.map((b) =>
-      b.t === 'heading' ? `h${b.level}` : b.t === 'table' ? `table${b.rows.length}` : b.t === 'list' ? `list${b.items.length}` : b.t,
-    )
-  t.same(shape(ko), shape(en), 'the same blocks in the same order')
-  const code = (bs: ReturnType<typeof parseMarkdown>) =>
-    bs.filter((b) => b.t === 'code').map((b) => (b as { text: string }).text.split('#')[0]!.trim())
-  t.same(
-    code(ko).map((x) => x.replace('<노드>', '<node>')),
-    code(en),
-    'the same commands',
-  )
-  const targets = (md: string) => [...md.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]!.replace(/-ko\.png$/, '.png')).sort()
-  t.same(
-    targets(await read('console-guide.ko.md')),
-    targets(await read('console-guide.md')),
-    'the same pictures and links (Korean screenshots where they exist)',
-  )
-  for (const m of (await read('console-guide.ko.md')).matchAll(/\]\((screenshots\/[^)]+)\)/g))
-    t.ok(
-      await readFile(path.join(packageRoot(), 'docs', m[1]!)).then(
-        () => true,
-        () => false,
-      ),
-      `${m[1]} exists`,
-    )
-})
-
 t.test('parseMarkdown: the blocks of the guide, as data', async (t) => {
   const md = [
     '# Title',

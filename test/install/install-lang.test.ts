@@ -1,11 +1,10 @@
 // install.sh speaks Korean or English (issue 18, What 8; manual 3.2.1: the installer offers Korean and English,
-// Korean by default, and that choice becomes the product's language). Two parts:
-// - a lint over the script: every line it prints goes through say()/die() with a key that has both a Korean
-//   and an English text with the same %s count, and nothing is echoed outside that table;
-// - the script run for real on a clean host (test/install/host.ts: /opt, /usr, /etc are overlays in a mount
-//   namespace of its own) with a minimal payload beside it: --lang ko and --lang en, asked on a terminal,
-//   Korean when nothing says otherwise, the language setup recorded on a reinstall and an uninstall, and
-//   MCCS_LANG (what `mccs uninstall` hands on); the setup command it prints carries the language.
+// Korean by default, and that choice becomes the product's language); its texts are checked by
+// test/i18n/installer-and-guide.test.ts. Here the script runs for real on a clean host (test/install/host.ts:
+// /opt, /usr, /etc are overlays in a mount namespace of its own) with a minimal payload beside it: --lang ko
+// and --lang en, asked on a terminal, Korean when nothing says otherwise, the language setup recorded on a
+// reinstall and an uninstall, and MCCS_LANG (what `mccs uninstall` hands on); the setup command it prints
+// carries the language.
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises'
@@ -16,52 +15,6 @@ import { createLab, labAvailable, type Lab } from '../../scripts/lab/lab.js'
 import { Host } from './host.js'
 
 const root = packageRoot()
-const script = readFileSync(path.join(root, 'scripts/install.sh'), 'utf8')
-
-/** The texts of msg(): key -> language -> text. */
-function table(): Map<string, Map<string, string>> {
-  const body = /^msg\(\) \{\n {2}case "\$L:\$1" in\n([\s\S]*?)\n {4}\*\)/m.exec(script)?.[1] ?? ''
-  const out = new Map<string, Map<string, string>>()
-  for (const line of body.split('\n')) {
-    const m = /^ {4}(ko|en):(\w+)\) printf '%s' (['"])(.*)\3 ;;$/.exec(line)
-    if (!m) throw new Error(`not a text of msg(): ${line}`)
-    const [, l, key, , text] = m
-    if (!out.has(key!)) out.set(key!, new Map())
-    out.get(key!)!.set(l!, text!)
-  }
-  return out
-}
-
-t.test('lint: every word install.sh says is in its table, in Korean and in English', async (t) => {
-  const texts = table()
-  t.ok(texts.size >= 10, `${texts.size} texts`)
-  for (const [key, by] of texts) {
-    t.same([...by.keys()].sort(), ['en', 'ko'], `${key}: both languages`)
-    const n = (s: string | undefined) => (s ?? '').split('%s').length
-    t.equal(n(by.get('ko')), n(by.get('en')), `${key}: the same %s count`)
-    if (key !== 'ask') t.match(by.get('ko'), /[가-힣]/, `${key}: Korean in Korean`)
-  }
-  const outside = script.slice(script.indexOf('\nsay() {'))
-  const used = [...outside.matchAll(/\b(?:say|die) (\w+)/g)].map((m) => m[1]!)
-  t.ok(used.length >= 10, `${used.length} uses`)
-  t.same(
-    used.filter((k) => !texts.has(k)),
-    [],
-    'every key said is in the table',
-  )
-  t.same(
-    [...texts.keys()].filter((k) => k !== 'ask' && !used.includes(k)),
-    [],
-    'no text left unused',
-  )
-  // Nothing printed by hand outside msg(): echo only inside lang_of (a language code), printf only the prompt,
-  // say's own format and die's prefix.
-  const free = outside
-    .split('\n')
-    .filter((l) => /\becho\b|\bprintf\b/.test(l))
-    .filter((l) => !/^lang_of\(\)|^say\(\) \{|^die\(\) \{|printf '%s' "\$\(msg ask\)"|printf '%s' "\$1" \| tr/.test(l.trim()))
-  t.same(free, [], 'no line printed outside say()')
-})
 
 const avail = await labAvailable()
 const missing = ['nsenter', 'unshare', 'script'].filter(
