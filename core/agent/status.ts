@@ -91,7 +91,7 @@ export interface ClusterStatus {
      *  older agent's status lacks it: readers fall back to the reason). */
     said: Said
     twoNode: boolean
-    server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string } | null
+    server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string; said?: Said } | null
   }
 }
 
@@ -137,6 +137,7 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
             connected: s.quorumServer.connected,
             holder: s.quorumServer.holder,
             reason: s.quorumServer.reason,
+            ...(s.quorumServer.said ? { said: s.quorumServer.said } : {}),
           }
         : null,
     },

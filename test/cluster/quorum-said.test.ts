@@ -5,6 +5,10 @@
 import t from 'tap'
 import { computeMembership, type MembershipInput } from '../../core/cluster/membership.js'
 import { say } from '../../core/i18n/messages.js'
+import { quorumServerWords } from '../../core/cluster/quorum-client.js'
+import { packageRoot } from '../../core/paths.js'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 
 const nodes = (n: number, votes?: number) =>
   Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, ...(votes !== undefined ? { votes } : {}) }))
@@ -49,4 +53,32 @@ for (const [name, input, english, id] of cases) {
 t.test('the Korean words of a tie and a minority', async (t) => {
   t.equal(say('ko', computeMembership(cases[3]![1]).said, ''), '동수(투표 2표 중 1표); 쿼럼 서버를 사용할 수 없음')
   t.equal(say('ko', computeMembership(cases[2]![1]).said, ''), '소수: 투표 3표 중 1표, 2표 필요')
+})
+
+t.test("the quorum server's answer and the client's own state, in words", async (t) => {
+  const texts = [
+    'not connected',
+    'stopped',
+    'logged in',
+    'this partition holds the vote',
+    'waiting for n2, n3 to give the vote up',
+    'the vote is held by partition [n1, n2]',
+  ]
+  for (const x of texts) {
+    const w = quorumServerWords(x)
+    t.ok(w, `words for: ${x}`)
+    t.equal(say('en', w, '\u0000'), x, 'English exactly as the text')
+    const ko = say('ko', w, '\u0000')
+    t.ok(ko !== x && !/\{\w+\}|\u0000/.test(ko) && /[가-힣]/.test(ko), `Korean: ${ko}`)
+  }
+  t.equal(say('ko', quorumServerWords('the vote is held by partition [n1, n2]'), ''), '투표는 파티션 [n1, n2]이(가) 가지고 있음')
+  t.equal(quorumServerWords('TLS handshake failed: certificate unknown'), undefined, "an error's message has no words: shown as written")
+  // The server writes these very texts (quorum-server.ts): a change there without one here fails.
+  const server = readFileSync(path.join(packageRoot(), 'core/cluster/quorum-server.ts'), 'utf8')
+  for (const s of [
+    "'this partition holds the vote'",
+    "`waiting for ${blockers.join(', ')} to give the vote up`",
+    "`the vote is held by partition [${winner?.join(', ') ?? ''}]`",
+  ])
+    t.ok(server.includes(s), `the server still says ${s}`)
 })
