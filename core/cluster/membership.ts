@@ -226,19 +226,17 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   return { partition, excluded, ...q, coordinator, ...w }
 }
 
-/** Why a partition is (not) quorate, in English and in words (said.q.*): `by` names what broke a tie. */
-export function quorumWords(
+/** Why a partition is (not) quorate, in English (as the log and --json have always read it) and in words
+ *  (said.q.*) for the reader's language. */
+function quorumWords(
   q: Pick<MembershipResult, 'votes' | 'totalVotes' | 'needed' | 'tie'>,
   qs: QuorumServerVote,
-  by: 'server' | 'twoNode' = 'server',
 ): { reason: string; said: Said } {
   const p = { votes: q.votes, total: q.totalVotes }
   if (q.totalVotes === 0) return { reason: 'no node has a vote', said: { id: 'said.q.noVotes' } }
   if (q.votes >= q.needed) return { reason: `majority: ${q.votes} of ${q.totalVotes} votes`, said: { id: 'said.q.majority', params: p } }
   if (q.tie && qs === 'granted')
-    return by === 'twoNode'
-      ? { reason: `tie (${q.votes} of ${q.totalVotes} votes) broken by the two-node mode`, said: { id: 'said.q.tieTwoNode', params: p } }
-      : { reason: `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`, said: { id: 'said.q.tieServer', params: p } }
+    return { reason: `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`, said: { id: 'said.q.tieServer', params: p } }
   if (q.tie)
     return qs === 'denied'
       ? { reason: `tie (${q.votes} of ${q.totalVotes} votes); quorum server denied its vote`, said: { id: 'said.q.tieDenied', params: p } }
