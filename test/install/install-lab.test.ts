@@ -369,7 +369,10 @@ if (skip) {
       'program gone, folders kept',
     )
     t.equal(
-      (await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes('configuration kept'),
+      // n3 was set up in Korean (the default): the installer speaks the product's language.
+      (await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes(
+        '/opt/MCCS/config에 남아 있던 구성을 씁니다',
+      ),
       true,
       'a reinstall reuses it',
     )
