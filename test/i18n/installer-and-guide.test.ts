@@ -15,7 +15,7 @@ const root = packageRoot()
 const script = readFileSync(path.join(root, 'scripts/install.sh'), 'utf8')
 
 /** The texts of msg(): key -> language -> text. */
-function table(): Map<string, Map<string, string>> {
+function table(script: string): Map<string, Map<string, string>> {
   const body = /^msg\(\) \{\n {2}case "\$L:\$1" in\n([\s\S]*?)\n {4}\*\)/m.exec(script)?.[1] ?? ''
   const out = new Map<string, Map<string, string>>()
   for (const line of body.split('\n')) {
@@ -29,7 +29,7 @@ function table(): Map<string, Map<string, string>> {
 }
 
 t.test('lint: every word install.sh says is in its table, in Korean and in English', async (t) => {
-  const texts = table()
+  const texts = table(script)
   t.ok(texts.size >= 10, `${texts.size} texts`)
   for (const [key, by] of texts) {
     t.same([...by.keys()].sort(), ['en', 'ko'], `${key}: both languages`)
@@ -57,6 +57,26 @@ t.test('lint: every word install.sh says is in its table, in Korean and in Engli
     .filter((l) => /\becho\b|\bprintf\b/.test(l))
     .filter((l) => !/^lang_of\(\)|^say\(\) \{|^die\(\) \{|printf '%s' "\$\(msg ask\)"|printf '%s' "\$1" \| tr/.test(l.trim()))
   t.same(free, [], 'no line printed outside say()')
+})
+
+t.test("lint: the Debian package's maintainer scripts say their lines in Korean and in English", async (t) => {
+  const { DEB_SCRIPTS } = await import('../../scripts/package.js')
+  for (const [name, text] of Object.entries(DEB_SCRIPTS)) {
+    // Nothing printed outside the table (echo of a fixed text, a printf of its own).
+    const free = text
+      .split('\n')
+      .filter((l) => /\becho\b|\bprintf\b/.test(l))
+      .filter((l) => !/^\s+(?:ko|en):\w+\) printf '%s' |^\s+\*\) printf '%s' "\$1" ;;$|^say\(\) \{|^case "\$\(printf '%s' /.test(l))
+    t.same(free, [], `${name}: no line printed outside say()`)
+    if (!text.includes('say ')) continue
+    const texts = table(text)
+    const used = [...text.slice(text.indexOf('\nsay() {')).matchAll(/\bsay (\w+)/g)].map((m) => m[1]!)
+    t.ok(used.length > 0, `${name} says ${used.join(', ')}`)
+    for (const k of used) {
+      t.same([...(texts.get(k)?.keys() ?? [])].sort(), ['en', 'ko'], `${name}: ${k} in both languages`)
+      t.match(texts.get(k)?.get('ko'), /[가-힣]/, `${name}: ${k} in Korean`)
+    }
+  }
 })
 
 t.test("the Korean guide keeps the English one's shape: sections, tables, code, pictures and links", async (t) => {
