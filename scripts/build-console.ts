@@ -27,7 +27,7 @@ export async function buildConsole(o: { minify?: boolean } = {}): Promise<void> 
   await copyFile(path.join(ui, 'index.html'), path.join(out, 'index.html'))
   await copyFile(path.join(ui, 'console.css'), path.join(out, 'assets/console.css'))
   // Help → Help serves it (core/console/routes/help.ts); dist/ is what a package installs.
-  await copyFile(path.join(root, 'docs/console-guide.md'), path.join(out, 'console-guide.md'))
+  for (const f of ['console-guide.md', 'console-guide.ko.md']) await copyFile(path.join(root, 'docs', f), path.join(out, f))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildConsole()

@@ -195,12 +195,35 @@ function checkRuntime(): void {
   execFileSync(process.execPath, ['--no-node-snapshot', '-e', "require('isolated-vm')"], { cwd: root, stdio: 'inherit' })
 }
 
-const DEB_SCRIPTS = {
+/** What the maintainer scripts say, in Korean or English as install.sh does: MCCS_LANG (dpkg passes its
+ *  environment on; mccs uninstall sets it), else the language this node was set up with, else Korean (the
+ *  manual's installer default). say KEY [ARG...] prints the key's text in $L, a printf format. Both
+ *  languages of every key: test/i18n/installer-and-guide.test.ts. */
+const DEB_SAY = `case "$(printf '%s' "\${MCCS_LANG:-}" | tr 'A-Z' 'a-z')" in
+  en*) L=en ;;
+  ko*) L=ko ;;
+  *) if grep -qs '"language" *: *"en"' "$H/config/setup.json"; then L=en; else L=ko; fi ;;
+esac
+msg() {
+  case "$L:$1" in
+    en:kept) printf '%s' 'MCCS: the configuration in %s/config was kept and is used (systemctl start mccs_agent)' ;;
+    ko:kept) printf '%s' 'MCCS: %s/config의 구성을 남겨 두었으며 그대로 씁니다 (systemctl start mccs_agent)' ;;
+    en:installed) printf '%s' "MCCS installed: run 'mccs setup' (or 'mccs setup --join <member> --token <t>'), then systemctl start mccs_agent" ;;
+    ko:installed) printf '%s' "MCCS를 설치했습니다: 'mccs setup'(또는 'mccs setup --join <멤버> --token <토큰>')을 실행한 다음 systemctl start mccs_agent" ;;
+    en:removed) printf '%s' 'MCCS removed; kept %s/config, script, logs, plugins, state (a reinstall uses them; dpkg --purge mccs removes them)' ;;
+    ko:removed) printf '%s' 'MCCS를 제거했습니다; %s/config, script, logs, plugins, state는 남겼습니다 (다시 설치하면 이것을 씁니다; dpkg --purge mccs는 이것도 지웁니다)' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+say() { k=$1; shift; printf "$(msg "$k")\\n" "$@"; }
+`
+
+export const DEB_SCRIPTS = {
   postinst: `#!/bin/sh
 # mccs postinst: the operator's folders (kept from an earlier install if there), the unit enabled.
 set -e
 H=${PREFIX}
-if [ "$1" = configure ]; then
+${DEB_SAY}if [ "$1" = configure ]; then
   # A folder kept from an earlier install keeps the modes its operator gave it (as install.sh): only a
   # folder made here gets the default.
   mk() { [ -d "$H/$1" ] || install -d -m "$2" "$H/$1"; }
@@ -213,8 +236,8 @@ if [ "$1" = configure ]; then
     # A reinstall that kept this node's configuration starts its agent again; a first install waits for mccs setup.
     if [ -e "$H/config/hb.json" ]; then systemctl restart mccs_agent.service || true; fi
   fi
-  if [ -e "$H/config/hb.json" ]; then echo "MCCS: the configuration in $H/config was kept and is used (systemctl start mccs_agent)"
-  else echo "MCCS installed: run 'mccs setup' (or 'mccs setup --join <member> --token <t>'), then systemctl start mccs_agent"; fi
+  if [ -e "$H/config/hb.json" ]; then say kept "$H"
+  else say installed; fi
 fi
 exit 0
 `,
@@ -229,10 +252,10 @@ exit 0
 # purge removes them and the unit's enablement.
 set -e
 H=${PREFIX}
-if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
+${DEB_SAY}if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
 case "$1" in
   remove)
-    echo "MCCS removed; kept $H/config, script, logs, plugins, state (a reinstall uses them; dpkg --purge mccs removes them)" ;;
+    say removed "$H" ;;
   purge)
     if command -v deb-systemd-helper >/dev/null 2>&1; then deb-systemd-helper purge mccs_agent.service >/dev/null 2>&1 || true; fi
     rm -f /etc/systemd/system/multi-user.target.wants/mccs_agent.service

@@ -175,7 +175,7 @@ export class Agent extends EventEmitter {
       peers: () => (this.input?.nodes ?? []).filter((n) => n !== this.node && this.role?.inView(n)),
       changed: () => {
         if (!this.input) return
-        this.input = { ...this.input, limited: this.licenses.limited() }
+        this.input = { ...this.input, limited: this.licenses.limited(), limitedSaid: this.licenses.limitedSaid() }
         if (this.engineActive) this.dispatch({ type: 'licenseChange' })
       },
     })
@@ -765,6 +765,7 @@ export class Agent extends EventEmitter {
       types: this.types,
       nodes: cur.hb.nodes.map((n) => n.name),
       limited: this.licenses.limited(),
+      limitedSaid: this.licenses.limitedSaid(),
     }
   }
 

@@ -87,8 +87,11 @@ export interface ClusterStatus {
   /** Quorum state: how a tie is broken (quorum server's vote, or two-node mode), and why the partition is (not) quorate. */
   quorum: {
     reason: string
+    /** The reason in words of the locale files (core/cluster's `said.q.*`), for the reader's language (an
+     *  older agent's status lacks it: readers fall back to the reason). */
+    said: Said
     twoNode: boolean
-    server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string } | null
+    server: { address: string; vote: string; connected: boolean; holder: string[] | null; reason: string; said?: Said } | null
   }
 }
 
@@ -117,9 +120,15 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
     timing: { ...s.heartbeat.timing },
     hbGeneration: c.config().generation,
     quorum: {
-      reason: current
-        ? (s.membership?.reason ?? 'starting')
-        : 'stale: the view this node last decided on no longer holds (a member stopped answering, or this agent was paused); it decides again and acts on nothing meanwhile',
+      ...(current
+        ? s.membership
+          ? { reason: s.membership.reason, said: s.membership.said }
+          : { reason: 'starting', said: { id: 'said.q.starting' } }
+        : {
+            reason:
+              'stale: the view this node last decided on no longer holds (a member stopped answering, or this agent was paused); it decides again and acts on nothing meanwhile',
+            said: { id: 'said.q.stale' },
+          }),
       twoNode: s.twoNode,
       server: s.quorumServer
         ? {
@@ -128,6 +137,7 @@ export function clusterStatus(c: Role, channel: Record<string, ChannelProtocol> 
             connected: s.quorumServer.connected,
             holder: s.quorumServer.holder,
             reason: s.quorumServer.reason,
+            ...(s.quorumServer.said ? { said: s.quorumServer.said } : {}),
           }
         : null,
     },

@@ -27,6 +27,8 @@ export function renderStatus(s: AgentStatus, locale: Locale = 'en'): string {
         votes: m.votes,
       }),
     )
+    // Why: the cluster layer's reason, in the reader's language (its words, said.q.*).
+    if (!m.quorate && m.quorum?.reason) lines.push(m_('cli.status.whyNoQuorum', { reason: say(locale, m.quorum.said, m.quorum.reason) }))
     for (const p of m.peers) {
       const links = Object.entries(p.links)
         .map(([l, x]) => `${l} ${w(x.up ? 'up' : 'DOWN')}${x.rttMs !== null ? ` ${x.rttMs.toFixed(2)}ms` : ''}`)

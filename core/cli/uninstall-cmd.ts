@@ -51,7 +51,8 @@ export async function uninstallCommand(argv: string[], io: CliIO): Promise<numbe
     io.err(t(await langOf(), 'cli.uninstall.running', { socket: b.controlSocket }))
     return EXIT.REJECTED
   }
-  const r = spawnSync(argvRemove[0]!, argvRemove.slice(1), { stdio: 'inherit' })
+  // install.sh speaks the language this command speaks (it reads MCCS_LANG; dpkg ignores it).
+  const r = spawnSync(argvRemove[0]!, argvRemove.slice(1), { stdio: 'inherit', env: { ...process.env, MCCS_LANG: await langOf() } })
   if (r.error) {
     io.err(`mccs uninstall: ${argvRemove.join(' ')}: ${r.error.message}`)
     return EXIT.FAILED

@@ -20,6 +20,8 @@
 // server matters only in a tie, so it can never take quorum from a majority nor give it to a minority.
 // The coordinator is the lowest node name of a quorate partition (none when inquorate).
 
+import type { Said } from '../i18n/messages.js'
+
 export type QuorumServerVote = 'granted' | 'denied' | 'none'
 
 export interface MembershipNode {
@@ -63,6 +65,9 @@ export interface MembershipResult {
   /** Lowest node name of a quorate partition, null when inquorate. */
   coordinator: string | null
   reason: string
+  /** The reason in words of the locale files (a `said.q.*` key and its parameters), for the reader's language.
+   *  Required: a reason added without its words fails to compile (issue 18, What 8: no English left). */
+  said: Said
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -217,14 +222,27 @@ export function computeMembership(input: MembershipInput): MembershipResult {
   const excluded = [...g.keys()].filter((n) => !inPart.has(n)).sort(byName)
   const q = quorum(partition, input.nodes, qs)
   const coordinator = q.quorate ? partition[0]! : null
-  let reason: string
-  if (q.totalVotes === 0) reason = 'no node has a vote'
-  else if (q.votes >= q.needed) reason = `majority: ${q.votes} of ${q.totalVotes} votes`
-  else if (q.tie)
-    reason =
-      qs === 'granted'
-        ? `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`
-        : `tie (${q.votes} of ${q.totalVotes} votes); quorum server ${qs === 'denied' ? 'denied its vote' : 'not available'}`
-  else reason = `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
-  return { partition, excluded, ...q, coordinator, reason }
+  const w = quorumWords(q, qs)
+  return { partition, excluded, ...q, coordinator, ...w }
+}
+
+/** Why a partition is (not) quorate, in English (as the log and --json have always read it) and in words
+ *  (said.q.*) for the reader's language. */
+function quorumWords(
+  q: Pick<MembershipResult, 'votes' | 'totalVotes' | 'needed' | 'tie'>,
+  qs: QuorumServerVote,
+): { reason: string; said: Said } {
+  const p = { votes: q.votes, total: q.totalVotes }
+  if (q.totalVotes === 0) return { reason: 'no node has a vote', said: { id: 'said.q.noVotes' } }
+  if (q.votes >= q.needed) return { reason: `majority: ${q.votes} of ${q.totalVotes} votes`, said: { id: 'said.q.majority', params: p } }
+  if (q.tie && qs === 'granted')
+    return { reason: `tie (${q.votes} of ${q.totalVotes} votes) broken by the quorum server`, said: { id: 'said.q.tieServer', params: p } }
+  if (q.tie)
+    return qs === 'denied'
+      ? { reason: `tie (${q.votes} of ${q.totalVotes} votes); quorum server denied its vote`, said: { id: 'said.q.tieDenied', params: p } }
+      : { reason: `tie (${q.votes} of ${q.totalVotes} votes); quorum server not available`, said: { id: 'said.q.tieNoServer', params: p } }
+  return {
+    reason: `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`,
+    said: { id: 'said.q.minority', params: { ...p, needed: q.needed } },
+  }
 }

@@ -14,6 +14,7 @@ import tls from 'node:tls'
 import { MccsError } from '../errors.js'
 import { LineFramer } from '../line-reader.js'
 import type { HostLogger } from '../log/types.js'
+import type { Said } from '../i18n/messages.js'
 import {
   KEY_RE,
   MAX_LINE,
@@ -62,11 +63,28 @@ export interface QuorumClientState {
   loggedIn: boolean
   holder: string[] | null
   reason: string
+  /** The reason in words of the locale files (said.qs.*), when it is one this client or the quorum server
+   *  words; an error's own message has none and is shown as written. */
+  said?: Said
   lastError: { code: string; message: string } | null
   reconnects: number
 }
 
 const nullLog: HostLogger = { log: () => {} }
+
+/** The words of a reason this client gives itself or a quorum server answers with (quorum-server.ts), so the
+ *  reader sees it in their language; undefined for any other text (an error's message, another server's). */
+export function quorumServerWords(reason: string): Said | undefined {
+  if (reason === 'not connected') return { id: 'said.qs.notConnected' }
+  if (reason === 'stopped') return { id: 'said.qs.stopped' }
+  if (reason === 'logged in') return { id: 'said.qs.loggedIn' }
+  if (reason === 'this partition holds the vote') return { id: 'said.qs.holds' }
+  let m = /^waiting for (.+) to give the vote up$/.exec(reason)
+  if (m) return { id: 'said.qs.waiting', params: { nodes: m[1]! } }
+  m = /^the vote is held by partition \[(.*)\]$/.exec(reason)
+  if (m) return { id: 'said.qs.heldBy', params: { nodes: m[1]! } }
+  return undefined
+}
 
 export class QuorumClient extends EventEmitter {
   private socket: tls.TLSSocket | null = null
@@ -155,6 +173,7 @@ export class QuorumClient extends EventEmitter {
       loggedIn: this.loggedIn,
       holder: this.holder,
       reason: this.reason,
+      ...(quorumServerWords(this.reason) ? { said: quorumServerWords(this.reason)! } : {}),
       lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null,
       reconnects: this.reconnects,
     }

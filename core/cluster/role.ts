@@ -26,6 +26,7 @@ import type { HbConfig, HbQuorum } from '../config/hb-model.js'
 import { QUORUM_PORT, quorumTiming } from './quorum-protocol.js'
 import { MccsError } from '../errors.js'
 import type { Log } from '../log/logger.js'
+import type { Said } from '../i18n/messages.js'
 
 export type RoleName = 'starting' | 'coordinator' | 'follower' | 'inquorate' | 'leaving'
 
@@ -721,7 +722,13 @@ export class Role {
       if (v === 'pending' && this.settled) return
       if (v === 'isolated') {
         isolated = true
-        m = { ...m, quorate: false, coordinator: null, reason: 'isolated: none of the isolation test addresses answers' }
+        m = {
+          ...m,
+          quorate: false,
+          coordinator: null,
+          reason: 'isolated: none of the isolation test addresses answers',
+          said: { id: 'said.q.isolated' },
+        }
       }
     }
     const reported = this.desired?.partition.join(',')
@@ -821,14 +828,30 @@ export class Role {
 
   /** The membership this node acts on: the installed view, or (during a view change) none quorate. */
   private effective(inst: Installed | null, m: MembershipResult): MembershipResult {
-    if (!inst) return { ...m, quorate: false, coordinator: null, reason: `view change in progress (${m.reason})` }
+    if (!inst)
+      return {
+        ...m,
+        quorate: false,
+        coordinator: null,
+        reason: `view change in progress (${m.reason})`,
+        said: { id: 'said.q.viewChange', params: { why: m.said ?? m.reason } },
+      }
     const q = quorumOf(inst.view.members, this.cfg.nodes, this.tieVote(inst.view.members))
     const members = new Set(inst.view.members)
-    const reason = inst.quorate
+    const p = { votes: q.votes, total: q.totalVotes }
+    const by = this.quorum ? 'quorum server' : 'two-node mode'
+    const w: { reason: string; said: Said } = inst.quorate
       ? q.votes >= q.needed
-        ? `majority: ${q.votes} of ${q.totalVotes} votes`
-        : `tie (${q.votes} of ${q.totalVotes} votes) broken by the ${this.quorum ? 'quorum server' : 'two-node mode'}`
-      : `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`
+        ? { reason: `majority: ${q.votes} of ${q.totalVotes} votes`, said: { id: 'said.q.majority', params: p } }
+        : {
+            reason: `tie (${q.votes} of ${q.totalVotes} votes) broken by the ${by}`,
+            said: { id: this.quorum ? 'said.q.tieServer' : 'said.q.tieTwoNode', params: p },
+          }
+      : {
+          reason: `minority: ${q.votes} of ${q.totalVotes} votes, ${q.needed} needed`,
+          said: { id: 'said.q.minority', params: { ...p, needed: q.needed } },
+        }
+    const ready = !!inst.coordinator
     return {
       partition: [...inst.view.members],
       excluded: m.partition
@@ -838,7 +861,8 @@ export class Role {
       ...q,
       quorate: inst.quorate,
       coordinator: inst.quorate ? inst.coordinator : null,
-      reason: `${reason}; view ${inst.view.epoch}${inst.coordinator ? '' : ', no member ready yet'}`,
+      reason: `${w.reason}; view ${inst.view.epoch}${ready ? '' : ', no member ready yet'}`,
+      said: { id: ready ? 'said.q.inView' : 'said.q.inViewNotReady', params: { why: w.said, epoch: inst.view.epoch } },
     }
   }
 

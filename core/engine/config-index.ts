@@ -2,6 +2,7 @@
 // groups an event concerns instead of walking the whole configuration.
 
 import { findCycle, onlineOrder } from './graph.js'
+import type { Said } from './said.js'
 import { resolvePolicy, type MainConfig, type NodeName, type ResourceConfig, type GroupConfig, type TypeDefaults } from './model.js'
 
 /** What every engine call is given besides state and event. */
@@ -14,6 +15,9 @@ export interface EngineInput {
   /** Nodes in limited mode (no valid license, manual 5.4) and why; absent or omitted: licensed.
    *  Such a node takes part in no automatic failover, auto-start or failback (license.ts). */
   limited?: Readonly<Record<NodeName, string>>
+  /** The same reasons in words (core/license's said.lic.*), where the license state has them: the notice
+   *  that limited mode stopped a move then reads in the reader's language. */
+  limitedSaid?: Readonly<Record<NodeName, Said>>
 }
 
 export interface ResourceIndex {

@@ -49,6 +49,8 @@ export class Draft {
     readonly now: number,
     /** EngineInput.limited (read from the input, not the cached index, which outlives it). */
     readonly limited: Readonly<Record<NodeName, string>> = {},
+    /** EngineInput.limitedSaid: the same reasons in words. */
+    readonly limitedSaid: Readonly<Record<NodeName, Said>> = {},
   ) {
     this.seq = base.seq
     this.generation = base.generation

@@ -8,7 +8,7 @@ import type { GroupIndex } from './config-index.js'
 import type { Draft } from './draft.js'
 import type { NodeName } from './model.js'
 import { nodeUsable } from './placement.js'
-import { msg, type Worded } from './said.js'
+import { msg, type Said, type SaidParam, type Worded } from './said.js'
 
 /** Why node `n` is in limited mode, or undefined when it is licensed. */
 export function limitedWhy(d: Draft, n: NodeName | null | undefined): string | undefined {
@@ -29,21 +29,31 @@ export function autoTarget(d: Draft, gi: GroupIndex, from?: NodeName): AutoTarge
   if (src !== undefined)
     return {
       to: null,
-      blocked: msg('said.limitedFrom', { node: from!, why: src }, `no automatic failover: ${from} is in limited mode (${src})`),
+      blocked: msg(
+        'said.limitedFrom',
+        { node: from!, why: whyParam(d, from!, src) },
+        `no automatic failover: ${from} is in limited mode (${src})`,
+      ),
     }
   const skipped: string[] = []
+  let words: SaidParam | undefined // the same list in words: "a; b; c" as said.semi(said.semi(a, b), c)
   for (const n of gi.cfg.nodes) {
     if (n === from || !nodeUsable(d, gi, n)) continue
     const why = limitedWhy(d, n)
     if (why === undefined) return { to: n }
     skipped.push(`${n} is in limited mode (${why})`)
+    const one: Said = { id: 'said.limitedNode', params: { node: n, why: whyParam(d, n, why) } }
+    words = words === undefined ? one : { id: 'said.semi', params: { a: words, b: one } }
   }
-  if (!skipped.length) return { to: null }
-  const detail = skipped.join('; ') // each node's licence reason is the agent's English
+  if (!skipped.length || words === undefined) return { to: null }
+  const detail = skipped.join('; ')
   return {
     to: null,
     blocked: from
-      ? msg('said.limitedTargets', { detail }, `no automatic failover: ${detail}`)
-      : msg('said.limitedStart', { detail }, `no automatic start: ${detail}`),
+      ? msg('said.limitedTargets', { detail: words }, `no automatic failover: ${detail}`)
+      : msg('said.limitedStart', { detail: words }, `no automatic start: ${detail}`),
   }
 }
+
+/** A node's license reason as a parameter: its words when the license state gave them, else its English. */
+const whyParam = (d: Draft, n: NodeName, english: string): SaidParam => d.limitedSaid[n] ?? english

@@ -28,7 +28,7 @@ export interface StepResult {
 
 export function step(input: EngineInput, state: EngineState, event: EngineEvent, now: number): StepResult {
   const idx = indexConfig(input)
-  const d = new Draft(idx, state, now, input.limited)
+  const d = new Draft(idx, state, now, input.limited, input.limitedSaid)
   // A new main.json, or a new node list (hb.json changed live, issue 16): the state follows the configuration.
   if (state.generation !== input.config.generation || !sameNodes(state, input)) {
     d.replaceAll(aligned(idx, state))

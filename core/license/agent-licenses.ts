@@ -4,6 +4,7 @@ import type { Bootstrap } from '../config/bootstrap.js'
 import { LicenseBook, type BookEntry } from './cluster-book.js'
 import { LicenseWatch, type LicenseWatchOptions } from './watch.js'
 import type { LicenseView } from './store.js'
+import type { Said } from '../i18n/messages.js'
 
 export interface AgentLicensesOptions {
   bootstrap: Bootstrap
@@ -55,6 +56,11 @@ export class AgentLicenses {
   /** EngineInput.limited: nodes in limited mode and why. */
   limited(): Readonly<Record<string, string>> {
     return this.book.limited()
+  }
+
+  /** EngineInput.limitedSaid: the same reasons in words. */
+  limitedSaid(): Readonly<Record<string, Said>> {
+    return this.book.limitedSaid()
   }
 
   /** Fetches the license of those of `nodes` not heard from yet, for at most `ms` (LicenseBook.learn). */

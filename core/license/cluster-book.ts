@@ -4,6 +4,7 @@
 // failover or auto-start. A node never heard from is not listed, hence not limited: licensing never
 // blocks a failover on a guess; a lost node keeps the state last heard from it.
 import type { LicenseView } from './store.js'
+import type { Said } from '../i18n/messages.js'
 
 export interface LicenseBookOptions {
   self: string
@@ -22,6 +23,7 @@ export type BookEntry = LicenseView & { checkedAt: string }
 export class LicenseBook {
   private readonly views = new Map<string, BookEntry>()
   private limitedMap: Readonly<Record<string, string>> = {}
+  private limitedWords: Readonly<Record<string, Said>> = {}
   private timer: NodeJS.Timeout | undefined
   private polling = false
 
@@ -55,14 +57,24 @@ export class LicenseBook {
     return this.limitedMap
   }
 
+  /** The reasons of limited() in words, where the node's license state gave them (EngineInput.limitedSaid). */
+  limitedSaid(): Readonly<Record<string, Said>> {
+    return this.limitedWords
+  }
+
   /** This node's own view changed (its LicenseWatch), or a peer answered. */
   update(): void {
     this.views.set(this.o.self, { ...this.o.own(), checkedAt: new Date().toISOString() })
     const next: Record<string, string> = {}
+    const words: Record<string, Said> = {}
     for (const [n, v] of this.views)
-      if (v.mode === 'limited' || (v.mode === undefined && !v.valid)) next[n] = v.reason ?? 'no valid license'
-    if (JSON.stringify(next) === JSON.stringify(this.limitedMap)) return
+      if (v.mode === 'limited' || (v.mode === undefined && !v.valid)) {
+        next[n] = v.reason ?? 'no valid license'
+        if (v.reason && v.said) words[n] = v.said
+      }
+    if (JSON.stringify([next, words]) === JSON.stringify([this.limitedMap, this.limitedWords])) return
     this.limitedMap = next
+    this.limitedWords = words
     this.o.changed(next)
   }
 

@@ -61,8 +61,13 @@ export class Client {
     readonly ip = '127.0.0.1',
   ) {}
 
-  async req(method: string, url: string, body?: unknown, o: { csrf?: string | null; cookie?: string | null } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {}
+  async req(
+    method: string,
+    url: string,
+    body?: unknown,
+    o: { csrf?: string | null; cookie?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...o.headers }
     const cookie = o.cookie === undefined ? this.cookie : o.cookie
     const csrf = o.csrf === undefined ? this.csrf : o.csrf
     if (cookie) headers.cookie = `mccs_session=${cookie}`

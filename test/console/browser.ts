@@ -96,7 +96,7 @@ export async function startConsoleCluster(o: {
   pluginDirs?: string[]
   env?: Record<string, string>
   /** Files written under each node's home before it starts (path relative to the home -> content). */
-  files?: Record<string, string>
+  files?: Record<string, string | Uint8Array>
   /** A term license per node (default); false: none (limited mode). */
   licenses?: boolean
   /** Changes to hb.json before it is written (e.g. quorum: {twoNode: true}). */

@@ -21,6 +21,26 @@ t.test('GET /api/help/console-guide: the guide, for a session only', async (t) =
   t.ok(doc.paths['/api/help/console-guide']?.get, 'in the API document')
 })
 
+t.test("the guide in the reader's language: Korean for a Korean reader, English otherwise", async (t) => {
+  const h = await harness()
+  t.teardown(() => h.cleanup())
+  const c = await readyClient(h)
+  const ko = await readFile(path.join(packageRoot(), 'docs/console-guide.ko.md'), 'utf8')
+  const en = await readFile(path.join(packageRoot(), 'docs/console-guide.md'), 'utf8')
+  const k = await c.req('GET', '/api/help/console-guide?lang=ko')
+  t.equal(k.status, 200)
+  t.same(k.body, { name: 'console-guide.ko.md', lang: 'ko', markdown: ko }, '?lang=ko: the Korean guide')
+  t.match(k.body.markdown, /^# MCCS 웹 콘솔\n/)
+  const e = await c.req('GET', '/api/help/console-guide?lang=en')
+  t.same(e.body, { name: 'console-guide.md', lang: 'en', markdown: en }, '?lang=en: the English guide')
+  const byHeader = await c.req('GET', '/api/help/console-guide', undefined, { headers: { 'accept-language': 'ko-KR,ko;q=0.9' } })
+  t.equal(byHeader.body.name, 'console-guide.ko.md', "no ?lang: the reader's language (Accept-Language here)")
+  const bad = await c.req('GET', '/api/help/console-guide?lang=fr')
+  t.equal(bad.status, 400, 'a language MCCS does not offer is refused')
+  t.equal(bad.body.error.code, 'MCCS_ERR_INVALID')
+  t.match(JSON.stringify(bad.body.error), /lang/, 'naming the field')
+})
+
 t.test('parseMarkdown: the blocks of the guide, as data', async (t) => {
   const md = [
     '# Title',

@@ -83,6 +83,20 @@ if (why) {
     await page.keyboard.press('Escape')
     await page.waitForSelector('#add-resource', { state: 'detached' })
 
+    // Help → Help: the console guide in Korean (docs/console-guide.ko.md).
+    const guide = async () => {
+      await menu(page, 'help', 'help')
+      await page.waitForSelector('#help-guide:not([aria-busy]) h2')
+      const g = { title: await page.textContent('#help-guide h2'), text: (await page.textContent('#help-guide')) ?? '' }
+      await page.keyboard.press('Escape')
+      await page.waitForSelector('#help', { state: 'detached' })
+      return g
+    }
+    const ko = await guide()
+    t.equal(ko.title, 'MCCS 웹 콘솔', 'the guide in Korean')
+    t.match(ko.text, /화면 \(매뉴얼 5\.3\)/, 'its sections in Korean')
+    t.notMatch(ko.text, /The screen|What the console cannot do yet/, 'no English section')
+
     // Window → Preferences → English.
     await menu(page, 'window', 'preferences')
     await page.selectOption('#pref-lang', 'en')
@@ -97,6 +111,9 @@ if (why) {
     t.match(await page.textContent('#ar-type option[value=process]'), /^Process \(process /, 'the type list in English again')
     await page.keyboard.press('Escape')
     await page.waitForSelector('#add-resource', { state: 'detached' })
+    const en = await guide()
+    t.equal(en.title, 'The MCCS web console', 'the guide in English, as before')
+    t.match(en.text, /The screen \(manual 5\.3\)/)
 
     // Kept for the user: a reload comes back in English, and the API answers in English (as before).
     await page.reload()

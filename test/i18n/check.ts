@@ -26,6 +26,9 @@ export function keysUsed(text: string): string[] {
   const out: string[] = []
   for (const m of text.matchAll(/\b(?:t\(\s*[\w.()[\]!?]+\s*,|tr\(|trKey\(|msg\()\s*'([a-z][\w-]*(?:\.[\w-]+)+)'/g)) out.push(m[1]!)
   for (const m of text.matchAll(/\b\w*[kK]ey:\s*'((?:ui|cli|err|time)\.[\w.-]+)'/g)) out.push(m[1]!)
+  // What the agent says in words (core/engine/said.ts, the cluster's and the licence's reasons): a said.* key
+  // written anywhere as a literal ({ id: 'said.q.minority' }, msg('said.lic.none', …), a ternary of two).
+  for (const m of text.matchAll(/'(said\.[A-Za-z][\w-]*(?:\.[\w-]+)*)'/g)) out.push(m[1]!)
   return out
 }
 

@@ -44,7 +44,15 @@ t.test('the checks fail on a broken copy (they are not vacuous)', async (t) => {
     'cli.status.title',
     'ui.cmd.online',
   ])
+  t.same(
+    keysUsed("w = { id: ready ? 'said.q.inView' : 'said.q.notAKey', params: {} }; v = msg('said.lic.none', {}, 'x')"),
+    ['said.lic.none', 'said.q.inView', 'said.q.notAKey', 'said.lic.none'],
+    "the agent's words: said.* keys wherever written",
+  )
+  t.same(missingKeysIn(dicts, "x = { id: 'said.q.notAKey' }"), ['said.q.notAKey'], 'a said key no locale has is found')
 })
+
+const missingKeysIn = (d: Dicts, text: string) => keysUsed(text).filter((k) => Object.values(d).some((x) => !Object.hasOwn(x, k)))
 
 t.test('every built-in plugin and example with locale files loads (all keys in every declared locale)', async (t) => {
   const { loadPluginLocales } = await import('../../core/plugins/plugin-locales.js')

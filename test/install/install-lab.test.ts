@@ -116,9 +116,11 @@ if (skip) {
     for (const h of [h1!, h2!]) {
       const before = await h.sh(`for b in ${ABSENT_TOOLS.join(' ')}; do command -v $b; done; true`)
       t.equal(before.stdout.trim(), '', `${h.node}: no ${ABSENT_TOOLS.join(', ')} on the PATH`)
-      const r = await h.exec(['dpkg', '-i', deb], { timeoutMs: 300_000 })
+      // The package speaks Korean, the manual's installer default, unless MCCS_LANG says otherwise (n2).
+      const r = await h.exec(['dpkg', '-i', deb], { timeoutMs: 300_000, ...(h === h2 ? { env: ['MCCS_LANG=en'] } : {}) })
       t.equal(r.code, 0, `${h.node}: dpkg -i ${r.code ? r.stderr : ''}`)
-      t.match(r.stdout, /run 'mccs setup'/, 'a first install says what comes next')
+      if (h === h2) t.match(r.stdout, /MCCS installed: run 'mccs setup'/, 'a first install says what comes next (MCCS_LANG=en)')
+      else t.match(r.stdout, /MCCS를 설치했습니다: 'mccs setup'/, 'a first install says what comes next, in Korean by default')
       t.equal((await h.sh('command -v mccs')).stdout.trim(), '/usr/bin/mccs', 'mccs on the PATH')
       const dirs = await h.sh('cd /opt/MCCS && ls -d config script logs plugins state lib/mccs lib/node')
       t.equal(dirs.code, 0, `the manual's layout under /opt/MCCS: ${dirs.stderr}`)
@@ -369,7 +371,10 @@ if (skip) {
       'program gone, folders kept',
     )
     t.equal(
-      (await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes('configuration kept'),
+      // n3 was set up in Korean (the default): the installer speaks the product's language.
+      (await h3!.exec([path.join(top, 'install.sh')], { timeoutMs: 300_000 })).stdout.includes(
+        '/opt/MCCS/config에 남아 있던 구성을 씁니다',
+      ),
       true,
       'a reinstall reuses it',
     )

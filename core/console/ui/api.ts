@@ -159,7 +159,8 @@ export const api = {
         ...(q.limit ? { limit: String(q.limit) } : {}),
       }).toString()}`,
     ),
-  consoleGuide: () => call<{ name: string; markdown: string }>('GET', '/api/help/console-guide'),
+  consoleGuide: (lang: string) =>
+    call<{ name: string; lang: string; markdown: string }>('GET', `/api/help/console-guide?lang=${encodeURIComponent(lang)}`),
   openapi: () => call<{ info?: { title?: string; version?: string } }>('GET', '/api/openapi.json'),
 }
 

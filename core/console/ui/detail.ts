@@ -229,7 +229,7 @@ function groupStateTable(): Node {
             const p = groupView(st, g).perNode[n]
             return h('td', { 'data-node': n }, p ? badge(p.state, p.why, p.text) : h('span', { class: 'muted' }, tr('ui.d.notMember')))
           }),
-          h('td', null, g.lock === 'none' ? 'no' : `⊠ ${g.lock}`),
+          h('td', null, g.lock === 'none' ? tr('ui.d.notLocked') : `⊠ ${g.lock}`),
           h('td', null, g.failoverOnFailure ? 'yes' : 'no'),
         ),
       ),
@@ -248,7 +248,7 @@ function clusterAttrs(): Node {
       [tr('ui.d.configuration-generation'), st.generation],
       [tr('ui.d.agent-uptime'), `${st.uptimeS} s`],
       [tr('ui.d.nodes'), st.nodes.map((n) => n.name).join(', ')],
-      [tr('ui.d.heartbeat'), hb ? `port ${hb.port}, every ${hb.timing.intervalMs} ms, lost after ${hb.timing.deadMs} ms` : null],
+      [tr('ui.d.heartbeat'), hb ? tr('ui.d.hbSummary', { port: hb.port, interval: hb.timing.intervalMs, dead: hb.timing.deadMs }) : null],
       [tr('ui.d.resource-types'), st.types.map((t) => `${t.name} ${t.version}`).join(', ')],
     ]),
     st.notices.length
@@ -285,12 +285,12 @@ function quorumView(): Node {
     'div',
     null,
     kv([
-      [tr('ui.d.quorum'), badge(m.quorate ? 'up' : 'down', m.quorate ? 'quorate' : 'no quorum')],
+      [tr('ui.d.quorum'), badge(m.quorate ? 'up' : 'down', undefined, tr(m.quorate ? 'ui.state.quorate' : 'ui.tree.noQuorum'))],
       [tr('ui.d.votes'), m.votes],
       [tr('ui.d.role-of-this-node'), m.role],
       [tr('ui.d.coordinator'), m.coordinator],
       [tr('ui.d.partition'), m.partition.join(', ')],
-      [tr('ui.d.why'), m.quorum?.reason],
+      [tr('ui.d.why'), m.quorum ? trSaid(m.quorum.said, m.quorum.reason) : undefined],
     ]),
     tieBreaker(m),
     h('h3', null, tr('ui.d.peers-and-heartbeat-links')),
@@ -303,7 +303,7 @@ function quorumView(): Node {
         h(
           'tr',
           null,
-          [tr('ui.d.peer'), 'State', 'Links'].map((x) => h('th', { scope: 'col' }, x)),
+          [tr('ui.d.peer'), tr('ui.d.state'), tr('ui.d.links')].map((x) => h('th', { scope: 'col' }, x)),
         ),
       ),
       h(
@@ -345,11 +345,14 @@ function tieBreaker(m: NonNullable<NonNullable<typeof state.status>['membership'
       { id: 'quorum-server' },
       title,
       kv([
-        [tr('ui.d.quorum-server'), cfg ? `${cfg.host}:${cfg.port ?? 14322}` : 'configured'],
-        [tr('ui.d.connected'), badge(q.server.connected ? 'up' : 'down', undefined, q.server.connected ? 'connected' : 'not connected')],
+        [tr('ui.d.quorum-server'), cfg ? `${cfg.host}:${cfg.port ?? 14322}` : tr('ui.d.configured')],
+        [
+          tr('ui.d.connected'),
+          badge(q.server.connected ? 'up' : 'down', undefined, tr(q.server.connected ? 'ui.state.connected' : 'ui.state.not-connected')),
+        ],
         [tr('ui.d.vote'), h('span', { class: 'quorum-vote' }, voteText(q.server.vote))],
-        [tr('ui.d.holder'), q.server.holder?.length ? q.server.holder.join(', ') : 'no partition holds the vote'],
-        [tr('ui.d.server-says'), q.server.reason],
+        [tr('ui.d.holder'), q.server.holder?.length ? q.server.holder.join(', ') : tr('ui.d.noHolder')],
+        [tr('ui.d.server-says'), trSaid(q.server.said, q.server.reason)],
       ]),
     )
   if (q?.twoNode) return h('div', { id: 'quorum-server' }, title, h('p', null, tr('ui.dd.twoNode')))
@@ -863,7 +866,7 @@ function nodeAttrs(n: string): Node {
             h(
               'tr',
               null,
-              [tr('ui.d.link'), 'Address', 'State'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.link'), tr('ui.d.address'), tr('ui.d.state')].map((x) => h('th', { scope: 'col' }, x)),
             ),
           ),
           h(
@@ -925,7 +928,9 @@ function typeList(): Node {
       h(
         'tr',
         null,
-        [tr('ui.d.type'), 'Name', 'Version', 'Kind', 'Permissions'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.type'), tr('ui.d.name'), tr('ui.d.version'), tr('ui.d.kind'), tr('ui.d.permissions')].map((x) =>
+          h('th', { scope: 'col' }, x),
+        ),
       ),
     ),
     h(
@@ -953,7 +958,7 @@ function typeList(): Node {
           h('td', null, t.displayName),
           h('td', null, t.version),
           h('td', null, t.kind),
-          h('td', null, t.permissions.join(', ') || 'none'),
+          h('td', null, t.permissions.join(', ') || tr('ui.d.none')),
         ),
       ),
     ),
@@ -971,7 +976,7 @@ function typeResources(t: string): Node {
       h(
         'tr',
         null,
-        [tr('ui.d.resource'), 'Group', 'States'].map((x) => h('th', { scope: 'col' }, x)),
+        [tr('ui.d.resource'), tr('ui.d.group'), tr('ui.d.states')].map((x) => h('th', { scope: 'col' }, x)),
       ),
     ),
     h(
@@ -1006,7 +1011,7 @@ function typeAttrs(t: string): View {
           [tr('ui.d.version'), d.version],
           [tr('ui.d.kind'), d.kind],
           [tr('ui.d.description'), d.description ?? ''],
-          [tr('ui.d.permissions'), d.permissions.join(', ') || 'none'],
+          [tr('ui.d.permissions'), d.permissions.join(', ') || tr('ui.d.none')],
           [
             tr('ui.d.defaults'),
             Object.entries(d.defaults ?? {})
@@ -1030,7 +1035,9 @@ function typeAttrs(t: string): View {
             h(
               'tr',
               null,
-              [tr('ui.d.attribute'), 'Title', 'Type', 'Scope', 'Description'].map((x) => h('th', { scope: 'col' }, x)),
+              [tr('ui.d.attribute'), tr('ui.d.title'), tr('ui.d.type'), tr('ui.d.scope'), tr('ui.d.description')].map((x) =>
+                h('th', { scope: 'col' }, x),
+              ),
             ),
           ),
           h(

@@ -55,7 +55,12 @@ export function eventBanner(st: AgentStatus | null, rerender: () => void): Child
   const m = st.membership
   if (m && !m.quorate)
     out.push(
-      line('noQuorum', 'error', '⊘', `${tr('ui.ev.noQuorum', { votes: m.votes })}${m.quorum?.reason ? ` — ${m.quorum.reason}` : ''}.`),
+      line(
+        'noQuorum',
+        'error',
+        '⊘',
+        `${tr('ui.ev.noQuorum', { votes: m.votes })}${m.quorum?.reason ? ` — ${trSaid(m.quorum.said, m.quorum.reason)}` : ''}.`,
+      ),
     )
   for (const n of st.nodes) {
     if (n.name === st.node || !nodeLost(st, n.name).lost) continue

@@ -1,10 +1,11 @@
-// Help → Help: the console guide (docs/console-guide.md, GET /api/help/console-guide) in a wide dialog,
+// Help → Help: the console guide in the console's language (docs/console-guide.md, console-guide.ko.md;
+// GET /api/help/console-guide?lang=) in a wide dialog,
 // built from parsed Markdown with text nodes only (markdown.ts): the file's text never becomes HTML.
 import { h, replace, type Child } from './dom.js'
 import { api } from './api.js'
 import { dialog, button } from './dialogs.js'
 import { parseMarkdown, type Block, type Inline } from './markdown.js'
-import { tr } from './i18n.js'
+import { lang, tr } from './i18n.js'
 
 const inlines = (xs: Inline[]): Child[] =>
   xs.map((x) =>
@@ -68,7 +69,7 @@ export function helpDialog(): void {
   const body = h('article', { id: 'help-guide', class: 'guide', 'aria-busy': 'true' }, h('p', { class: 'muted' }, tr('ui.help.loading')))
   d.body.append(body)
   d.footer.append(button(tr('ui.btn.close'), () => d.close(), { primary: true }))
-  api.consoleGuide().then(
+  api.consoleGuide(lang()).then(
     (g) => {
       replace(body, parseMarkdown(g.markdown).map(block))
       body.removeAttribute('aria-busy')
