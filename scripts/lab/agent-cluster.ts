@@ -38,6 +38,11 @@ export interface AgentClusterOptions {
    *  that a paused agent, resumed, does not act without quorum), or everything and the node's links
    *  down ('power': a powered-off node's kernel no longer answers for a VIP it held). */
   fence?: 'node' | 'services' | 'power'
+  /** The fence level's `effectMs` (hb.json; the two-node fence delay is built from it). The lab's script
+   *  kills the namespace's processes: 53 ms median, 0.25 s at the 95th percentile, 2.5 s once at load 15
+   *  (84 fences of a random-fault run); 1000 is what an operator would set from such fence tests. Absent:
+   *  the field is not written — an agent of a version before it (mixed-version labs) refuses hb.json with it. */
+  fenceEffectMs?: number
   /** Each node's service appends {node, ev: 'up'|'down', at} lines to this file (the safety checker's record). */
   transitions?: string
   /** Changes to the generated hb.json (quorum settings, isolation test addresses, fencing). */
@@ -130,10 +135,13 @@ export class AgentCluster {
       nodes: nodes.map((n) => ({
         name: n,
         addresses: { l0: lab.addr(n, 0), l1: lab.addr(n, 1) },
-        // The lab's fence script kills the namespace's processes: 53 ms median, 0.25 s at the 95th
-        // percentile, 2.5 s once at load 15 (84 fences of a random-fault run). Its effect time, which the
-        // two-node fence delay is built from, is set as an operator would from their device's fence tests.
-        fencing: [{ type: 'fence-script', attrs: { script: 'fence-lab.sh' }, effectMs: 1000 }],
+        fencing: [
+          {
+            type: 'fence-script',
+            attrs: { script: 'fence-lab.sh' },
+            ...(this.opts.fenceEffectMs !== undefined ? { effectMs: this.opts.fenceEffectMs } : {}),
+          },
+        ],
       })),
     }
     this.opts.hb?.(hb as Parameters<NonNullable<AgentClusterOptions['hb']>>[0])

@@ -139,6 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     prefix: o.prefix,
     nodes: o.nodes,
     timing: { intervalMs: 100, deadMs: 600 },
+    fenceEffectMs: 1000,
     files: () => ({ 'script/fence-lab.sh': fence }),
     hb: (hb) => {
       // Two nodes: two-node mode with the client's addresses as isolation test addresses (the

@@ -14,6 +14,7 @@ async function twoNodes(t: Test, tag: string, isolation: boolean): Promise<Agent
   const c = await AgentCluster.create({
     prefix: `mccs${process.pid}${tag}-`,
     nodes: 2,
+    fenceEffectMs: 1000,
     hb: (hb) => {
       hb.quorum = { twoNode: true }
       if (isolation) for (const n of hb.nodes) n.isolationTestAddresses = [addressOf('client', 0), addressOf('client', 1)]
@@ -53,8 +54,8 @@ if (!avail.ok) {
     // n2 waited (it runs nothing) and was fenced meanwhile: it never fenced n1.
     t.same(await entries(c, 'n2', /fence n1 \(level 1, fence-script\): done\/ok/), [], 'n2 never fenced n1')
     // n2 runs nothing: if it got as far as fencing n1 before n1 fenced it, it first waited the fence delay —
-    // the two-node default: the dead time (600 ms) + 2 intervals (200 ms) + the lab fence device's effect time (1000 ms, set in
-    // scripts/lab/agent-cluster.ts); no isolation test here.
+    // the two-node default: the dead time (600 ms) + 2 intervals (200 ms) + the lab fence device's effect time (1000 ms, set
+    // above); no isolation test here.
     const delayed = await entries(c, 'n2', /waiting 1800 ms first \(fence delay\)/)
     const ran = await entries(c, 'n2', /fencing n1 with/)
     t.ok(
