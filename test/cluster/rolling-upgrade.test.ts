@@ -150,7 +150,13 @@ if (skip) {
       mark(`${n} stopped`)
       const out = await install(n, newPkg.deb)
       mark(`${n} installed`)
-      t.match(out, /configuration in \/opt\/MCCS\/config was kept/, `${n}: the new package found the kept configuration`)
+      // In the language the node was set up with, else Korean (the maintainer scripts since the fifteenth
+      // session; the lab's nodes record none).
+      t.match(
+        out,
+        /configuration in \/opt\/MCCS\/config was kept|\/opt\/MCCS\/config의 구성을 남겨 두었으며 그대로 씁니다/,
+        `${n}: the new package found the kept configuration`,
+      )
       const same = await hosts[n]!.exec(['diff', '-rq', '-x', '*.map', path.join(root, 'dist'), `${HOME}/lib/mccs/dist`])
       t.equal(same.code, 0, `${n}: ${HOME}/lib/mccs/dist is this checkout's build ${same.stdout}${same.stderr}`)
       upgraded.add(n)
