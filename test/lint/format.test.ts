@@ -1,7 +1,7 @@
 // The formatter (issue 13, What 7): `npm run lint` runs `prettier --check .` with the repository's settings
 // (.prettierrc.json, width 140), and `npm test` runs it; a file written in another style fails, named.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
@@ -17,9 +17,13 @@ function check(cwd: string, ...args: string[]): { code: number | null; out: stri
 t.test('npm run lint runs the formatter over the repository', async (t) => {
   const pkg = (await import(path.join(repo, 'package.json'), { with: { type: 'json' } })).default as { scripts: Record<string, string> }
   t.match(pkg.scripts.lint, /prettier --check/, 'the lint script checks the format')
-  // `npm test` runs `npm run lint` before the tests, so the whole repository's check is not repeated here (it
-  // cost 35 s of one core in a full run); the script itself is what this test holds to.
-  t.match(pkg.scripts.test, /npm run lint/, 'npm test runs the lint script')
+  // `npm test` runs `npm run lint` before the tests (scripts/test-run.mjs --checks, beside the type check), so
+  // the whole repository's check is not repeated here (it cost 35 s of one core in a full run); the scripts
+  // themselves are what this test holds to.
+  t.match(pkg.scripts.test, /scripts\/test-run\.mjs --checks/, 'npm test runs the checks first')
+  const runner = readFileSync(path.join(repo, 'scripts/test-run.mjs'), 'utf8')
+  t.match(runner, /\['lint', 'npm', \['run', 'lint', '--silent'\]\]/, 'and the checks hold the lint script')
+  t.match(runner, /if \(failedStep\)[\s\S]*process\.exit/, 'a failed check ends the run before the tests')
 })
 
 t.test('a file in another style fails the check, named', async (t) => {
